@@ -1,0 +1,131 @@
+import ArgumentParser
+import AsyncHTTPClient
+import Foundation
+import Logging
+import NIOCore
+import ServiceLifecycle
+import SluiceCore
+import SluiceProviders
+import SluiceServer
+import SluiceStore
+
+/// `sluice serve`: runs the HTTP API and web app.
+struct Serve: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Run the Sluice server.",
+        discussion: "Each flag has an environment variable (SLUICE_HOST, SLUICE_PORT, SLUICE_DB, SLUICE_UPSTREAM, SLUICE_UPSTREAM_KEY, SLUICE_MODEL, SLUICE_LOCAL_MODEL, SLUICE_LLAMA_SERVER, SLUICE_WEB_ROOT, SLUICE_LOG_LEVEL); the flag wins.")
+
+    @Option(help: "Address to listen on (SLUICE_HOST, default 127.0.0.1).") var host: String?
+    @Option(help: "Port to listen on, 0 for any free port (SLUICE_PORT, default 8080).") var port: Int?
+    @Option(help: "SQLite database path (SLUICE_DB, default ./data/sluice.sqlite).") var db: String?
+    @Option(help: "Base URL of an OpenAI-compatible API, e.g. http://127.0.0.1:8081/v1 (SLUICE_UPSTREAM).") var upstream: String?
+    @Option(help: "API key for the upstream (SLUICE_UPSTREAM_KEY). Never logged.") var upstreamKey: String?
+    @Option(help: "Default model name (SLUICE_MODEL).") var model: String?
+    @Option(help: "A GGUF model to serve with a supervised llama-server child (SLUICE_LOCAL_MODEL).") var localModel: String?
+    @Option(help: "Path of the llama-server binary for --local-model (SLUICE_LLAMA_SERVER).") var llamaServer: String?
+    @Option(help: "Folder of the web app (SLUICE_WEB_ROOT, default ./web).") var webRoot: String?
+    @Option(help: "Milliseconds to wait for the first token (SLUICE_FIRST_TOKEN_TIMEOUT_MS, default 30000).") var firstTokenTimeoutMs: Int?
+    @Option(help: "Milliseconds of silence allowed between tokens (SLUICE_IDLE_TIMEOUT_MS, default 30000).") var idleTimeoutMs: Int?
+    @Option(help: "trace, debug, info, notice, warning, error or critical (SLUICE_LOG_LEVEL, default info).") var logLevel: String?
+    @Flag(help: "Forward a client's X-Sluice-Scenario header upstream (for the simulator).") var forwardScenarioHeader = false
+
+    func run() async throws {
+        do {
+            try await serve()
+        } catch let error as SettingError {
+            throw ValidationError(error.description)
+        }
+    }
+
+    private func serve() async throws {
+        let settings = SettingResolver()
+        let levelName = settings.string(logLevel, env: "SLUICE_LOG_LEVEL", default: "info")!
+        guard let level = Logger.Level(rawValue: levelName) else {
+            throw SettingError("log level (--log-level / SLUICE_LOG_LEVEL) '\(levelName)' is not one of trace, debug, info, notice, warning, error, critical")
+        }
+        var logger = Logger(label: "sluice")
+        logger.logLevel = level
+
+        let host = settings.string(host, env: "SLUICE_HOST", default: "127.0.0.1")!
+        let port = try settings.port(port, env: "SLUICE_PORT", default: 8080)
+        let dbPath = settings.string(db, env: "SLUICE_DB", default: "./data/sluice.sqlite")!
+        let upstreamKey = settings.string(upstreamKey, env: "SLUICE_UPSTREAM_KEY", default: nil)
+        let webRoot = settings.string(webRoot, env: "SLUICE_WEB_ROOT", default: "./web")!
+        let turnSettings = TurnSettings(
+            firstTokenTimeout: try settings.milliseconds(firstTokenTimeoutMs, env: "SLUICE_FIRST_TOKEN_TIMEOUT_MS", default: 30_000, name: "--first-token-timeout-ms"),
+            idleTimeout: try settings.milliseconds(idleTimeoutMs, env: "SLUICE_IDLE_TIMEOUT_MS", default: 30_000, name: "--idle-timeout-ms"))
+        var upstreamURL = try settings.upstreamURL(upstream, env: "SLUICE_UPSTREAM")
+        let localModelPath = settings.string(localModel, env: "SLUICE_LOCAL_MODEL", default: nil)
+        var services: [any Service] = []
+
+        if upstreamURL == nil, let localModelPath {
+            guard let binary = settings.string(llamaServer, env: "SLUICE_LLAMA_SERVER", default: nil) else {
+                throw SettingError("--local-model needs --llama-server (SLUICE_LLAMA_SERVER): the path of a llama-server binary")
+            }
+            let logPath = URL(fileURLWithPath: dbPath).deletingLastPathComponent().appendingPathComponent("llama-server.log").path
+            try FileManager.default.createDirectory(
+                atPath: URL(fileURLWithPath: logPath).deletingLastPathComponent().path, withIntermediateDirectories: true)
+            let llama = LlamaServerProcess(binary: binary, modelPath: localModelPath, logPath: logPath, logger: logger)
+            logger.info("starting the local model (llama-server)", metadata: ["model": "\(localModelPath)"])
+            do {
+                upstreamURL = try await llama.start()
+            } catch {
+                throw SettingError("the local model did not start: \(error)")
+            }
+            services.append(llama)
+        }
+        guard let upstreamURL else {
+            throw SettingError("no upstream: set --upstream (SLUICE_UPSTREAM) to an OpenAI-compatible base URL, or --local-model with --llama-server")
+        }
+        let defaultModel = settings.string(model, env: "SLUICE_MODEL", default: localModelPath == nil ? "default" : "SmolLM2-135M-Instruct")!
+
+        let store = try await SQLiteStore.open(path: dbPath, logger: logger)
+        try await prepareStore(store, logger: logger)
+        let signIn = try await Self.localSignIn(store: store)
+
+        var clientConfiguration = HTTPClient.Configuration()
+        // Every chat stream holds a connection: allow many per upstream instead of AsyncHTTPClient's default 8.
+        clientConfiguration.connectionPool.concurrentHTTP1ConnectionsPerHostSoftLimit = 2048
+        clientConfiguration.timeout.connect = .seconds(10)
+        let httpClient = HTTPClient(eventLoopGroupProvider: .singleton, configuration: clientConfiguration)
+        let provider = OpenAICompatibleProvider(baseURL: upstreamURL, apiKey: upstreamKey, httpClient: httpClient, logger: logger)
+
+        let dependencies = SluiceDependencies(
+            store: store, provider: provider, defaultModel: defaultModel, turnSettings: turnSettings,
+            webRoot: FileManager.default.fileExists(atPath: webRoot) ? webRoot : nil,
+            forwardScenarioHeader: forwardScenarioHeader)
+        let app = buildApplication(dependencies, host: host, port: port, logger: logger) { boundPort in
+            let base = "http://\(host == "0.0.0.0" ? "127.0.0.1" : host):\(boundPort)/"
+            switch signIn {
+            case .newToken(let token): Console.line("Sluice is ready: open \(base)#token=\(token)")
+            case .existing: Console.line("Sluice is ready: open \(base)  (the browser keeps its token; 'sluice user token local' issues a new one)")
+            }
+            Console.line("Upstream: \(upstreamURL)  model: \(defaultModel)  database: \(dbPath)")
+        }
+        services.append(app)
+        let group = ServiceGroup(
+            configuration: .init(services: services, gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
+        do {
+            try await group.run()
+        } catch {
+            try? await httpClient.shutdown()
+            try? await store.close()
+            throw error
+        }
+        try await httpClient.shutdown()
+        try await store.close()
+    }
+
+    enum SignIn {
+        case newToken(String)
+        case existing
+    }
+
+    /// On an empty database, creates the user `local` so that a newcomer can chat at once.
+    static func localSignIn(store: SQLiteStore) async throws -> SignIn {
+        guard try await store.users().isEmpty else { return .existing }
+        let token = AccessToken.generate()
+        _ = try await store.createUser(name: "local", plan: .unlimited, tokenHash: AccessToken.hash(token))
+        return .newToken(token)
+    }
+}

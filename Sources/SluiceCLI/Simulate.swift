@@ -1,0 +1,29 @@
+import ArgumentParser
+import Foundation
+import Logging
+import ServiceLifecycle
+import SluiceSimulator
+
+/// `sluice simulate`: runs the fault-injecting OpenAI-compatible upstream.
+struct Simulate: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Run the fault-injecting OpenAI-compatible upstream simulator.",
+        discussion: "Pick a fault per request with the header X-Sluice-Scenario or a model named sim-<scenario>. Scenarios: \(Scenario.allCases.map(\.rawValue).joined(separator: ", ")).")
+
+    @Option(help: "Address to listen on.") var host = "127.0.0.1"
+    @Option(help: "Port to listen on (0 picks a free one).") var port = 8081
+    @Option(help: "Tokens per answer.") var tokens = 24
+    @Option(help: "Milliseconds before each token.") var delayMs = 20
+    @Option(help: "Milliseconds the stall scenarios stay silent.") var stallMs = 30_000
+
+    func run() async throws {
+        let settings = SimulatorSettings(tokens: tokens, delay: .milliseconds(delayMs), stall: .milliseconds(stallMs))
+        let host = self.host
+        let app = Simulator.application(host: host, port: port, settings: settings) { port in
+            Console.line("Simulator listening on http://\(host):\(port)/v1")
+        }
+        let group = ServiceGroup(
+            configuration: .init(services: [app], gracefulShutdownSignals: [.sigterm, .sigint], logger: Logger(label: "sluice.simulate")))
+        try await group.run()
+    }
+}

@@ -1,0 +1,10 @@
+import ArgumentParser
+
+/// The `sluice` command.
+@main
+struct Sluice: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "sluice",
+        abstract: "A self-hostable chat gateway for large language models.",
+        subcommands: [Serve.self, UserCommand.self, Simulate.self])
+}

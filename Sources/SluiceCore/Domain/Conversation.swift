@@ -1,0 +1,26 @@
+import Foundation
+
+/// A chat thread owned by exactly one user.
+public struct Conversation: Sendable, Equatable {
+    public var id: String
+    public var userID: String
+    public var title: String
+    /// The model new turns use unless a message names another.
+    public var model: String
+    public var systemPrompt: String?
+    public var createdAt: Date
+    public var updatedAt: Date
+
+    public init(
+        id: String, userID: String, title: String, model: String, systemPrompt: String?,
+        createdAt: Date, updatedAt: Date
+    ) {
+        self.id = id
+        self.userID = userID
+        self.title = title
+        self.model = model
+        self.systemPrompt = systemPrompt
+        self.createdAt = createdAt
+        self.updatedAt = updatedAt
+    }
+}

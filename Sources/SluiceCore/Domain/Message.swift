@@ -1,0 +1,95 @@
+import Foundation
+
+/// Who wrote a message.
+public enum MessageRole: String, Sendable, Codable {
+    case system, user, assistant
+}
+
+/// Where a message is in its life. Only assistant messages move beyond `complete`.
+public enum MessageStatus: String, Sendable, Codable {
+    /// Finished normally (every user message is `complete` once stored).
+    case complete
+    /// Tokens are still arriving.
+    case streaming
+    /// Ended early without a user's choice: the upstream or the client went away, or the process died.
+    case partial
+    /// The upstream failed before any text arrived.
+    case error
+    /// The user stopped it.
+    case cancelled
+}
+
+/// Token counts of one assistant answer. `nil` means the provider did not say (never a guess).
+public struct Usage: Sendable, Equatable, Codable {
+    public var inputTokens: Int?
+    public var outputTokens: Int?
+    public var totalTokens: Int?
+
+    public init(inputTokens: Int?, outputTokens: Int?, totalTokens: Int?) {
+        self.inputTokens = inputTokens
+        self.outputTokens = outputTokens
+        self.totalTokens = totalTokens
+    }
+
+    /// No figures from the provider.
+    public static let unknown = Usage(inputTokens: nil, outputTokens: nil, totalTokens: nil)
+}
+
+/// One message of a conversation, as stored.
+public struct Message: Sendable, Equatable {
+    public var id: String
+    public var conversationID: String
+    public var role: MessageRole
+    public var content: String
+    public var status: MessageStatus
+    public var model: String?
+    public var createdAt: Date
+    public var usage: Usage?
+    public var ttftMs: Int?
+    public var durationMs: Int?
+    public var finishReason: String?
+    public var error: String?
+
+    public init(
+        id: String, conversationID: String, role: MessageRole, content: String, status: MessageStatus,
+        model: String?, createdAt: Date, usage: Usage? = nil, ttftMs: Int? = nil, durationMs: Int? = nil,
+        finishReason: String? = nil, error: String? = nil
+    ) {
+        self.id = id
+        self.conversationID = conversationID
+        self.role = role
+        self.content = content
+        self.status = status
+        self.model = model
+        self.createdAt = createdAt
+        self.usage = usage
+        self.ttftMs = ttftMs
+        self.durationMs = durationMs
+        self.finishReason = finishReason
+        self.error = error
+    }
+}
+
+/// The outcome of an assistant message, written when its stream ends.
+public struct AssistantOutcome: Sendable, Equatable {
+    public var content: String
+    public var status: MessageStatus
+    public var usage: Usage?
+    public var ttftMs: Int?
+    public var durationMs: Int?
+    public var finishReason: String?
+    public var error: String?
+
+    public init(
+        content: String, status: MessageStatus, usage: Usage?, ttftMs: Int?, durationMs: Int?,
+        finishReason: String?, error: String?
+    ) {
+        self.content = content
+        self.status = status
+        self.usage = usage
+        self.ttftMs = ttftMs
+        self.durationMs = durationMs
+        self.finishReason = finishReason
+        self.error = error
+    }
+}

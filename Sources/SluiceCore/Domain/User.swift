@@ -1,0 +1,21 @@
+import Foundation
+
+/// A person who chats through Sluice. Authenticated by a bearer token whose SHA-256 hash is stored.
+public struct User: Sendable, Equatable, Codable {
+    public var id: String
+    public var name: String
+    public var plan: Plan
+    public var createdAt: Date
+
+    public init(id: String, name: String, plan: Plan, createdAt: Date) {
+        self.id = id
+        self.name = name
+        self.plan = plan
+        self.createdAt = createdAt
+    }
+}
+
+/// The usage plan of a user; #4 attaches token budgets to it.
+public enum Plan: String, Sendable, Codable, CaseIterable {
+    case free, pro, unlimited
+}

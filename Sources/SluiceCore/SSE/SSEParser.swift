@@ -1,0 +1,117 @@
+/// An incremental `text/event-stream` parser following the WHATWG rules: `\n`, `\r\n` and `\r` line ends
+/// (also when a `\r\n` pair is split across reads), comment lines, multi-line `data`, `id` and `retry`
+/// fields, and a leading BOM. Bytes may arrive split anywhere, also inside a UTF-8 character: lines are
+/// decoded only once complete.
+public struct SSEParser: Sendable {
+    private var line: [UInt8] = []
+    private var previousWasCR = false
+    private var atStreamStart = true
+    private var data = ""
+    private var hasData = false
+    private var eventType = ""
+    private var lastEventID: String?
+    private var retry: Int?
+
+    public init() {}
+
+    /// Feeds the next bytes of the stream and returns the events they complete, in order.
+    public mutating func feed<Bytes: Collection>(_ bytes: Bytes) -> [ServerSentEvent] where Bytes.Element == UInt8 {
+        var events: [ServerSentEvent] = []
+        var index = bytes.startIndex
+        if atStreamStart, !bytes.isEmpty {
+            index = skipByteOrderMark(bytes)
+        }
+        while index != bytes.endIndex {
+            let byte = bytes[index]
+            if previousWasCR {
+                previousWasCR = false
+                if byte == 0x0A {  // the LF of a CRLF whose CR ended the previous read or line
+                    index = bytes.index(after: index)
+                    continue
+                }
+            }
+            // Copy the run up to the next line end in one go.
+            var end = index
+            while end != bytes.endIndex, bytes[end] != 0x0A, bytes[end] != 0x0D { end = bytes.index(after: end) }
+            line.append(contentsOf: bytes[index..<end])
+            if end == bytes.endIndex { break }
+            previousWasCR = bytes[end] == 0x0D
+            if let event = processLine() { events.append(event) }
+            line.removeAll(keepingCapacity: true)
+            index = bytes.index(after: end)
+        }
+        return events
+    }
+
+    /// Call at the end of the stream. Per the standard an event without its closing blank line is discarded.
+    public mutating func finish() {
+        line.removeAll()
+        data = ""
+        hasData = false
+        eventType = ""
+    }
+
+    private mutating func skipByteOrderMark<Bytes: Collection>(_ bytes: Bytes) -> Bytes.Index
+    where Bytes.Element == UInt8 {
+        // The BOM may itself be split across reads; collect up to three bytes before deciding.
+        let bom: [UInt8] = [0xEF, 0xBB, 0xBF]
+        var index = bytes.startIndex
+        while index != bytes.endIndex, line.count < 3, bom[line.count] == bytes[index] {
+            line.append(bytes[index])
+            index = bytes.index(after: index)
+        }
+        if line.count == 3 {
+            line.removeAll()
+            atStreamStart = false
+        } else if index != bytes.endIndex {
+            atStreamStart = false  // not a BOM: the bytes collected so far are ordinary text
+        }
+        return index
+    }
+
+    private mutating func processLine() -> ServerSentEvent? {
+        if line.isEmpty { return dispatch() }
+        if line[0] == UInt8(ascii: ":") { return nil }  // comment
+        let field: String
+        var value: Substring = ""
+        if let colon = line.firstIndex(of: UInt8(ascii: ":")) {
+            field = String(decoding: line[..<colon], as: UTF8.self)
+            var valueStart = colon + 1
+            if valueStart < line.count, line[valueStart] == UInt8(ascii: " ") { valueStart += 1 }
+            value = Substring(String(decoding: line[valueStart...], as: UTF8.self))
+        } else {
+            field = String(decoding: line, as: UTF8.self)
+        }
+        switch field {
+        case "data":
+            if hasData { data += "\n" }
+            data += value
+            hasData = true
+        case "event":
+            eventType = String(value)
+        case "id":
+            if !value.contains("\0") { lastEventID = String(value) }
+        case "retry":
+            if !value.isEmpty, value.allSatisfy(\.isASCIIDigit), let milliseconds = Int(value) { retry = milliseconds }
+        default:
+            break  // unknown fields are ignored
+        }
+        return nil
+    }
+
+    private mutating func dispatch() -> ServerSentEvent? {
+        defer {
+            data = ""
+            hasData = false
+            eventType = ""
+            retry = nil
+        }
+        guard hasData else { return nil }
+        return ServerSentEvent(
+            event: eventType.isEmpty ? nil : eventType, data: data, id: lastEventID, retry: retry)
+    }
+}
+
+extension Character {
+    fileprivate var isASCIIDigit: Bool { isASCII && isNumber }
+}

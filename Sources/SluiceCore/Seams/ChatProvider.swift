@@ -1,0 +1,63 @@
+/// One message as sent to an upstream model.
+public struct ChatMessage: Sendable, Equatable, Codable {
+    public var role: MessageRole
+    public var content: String
+
+    public init(role: MessageRole, content: String) {
+        self.role = role
+        self.content = content
+    }
+}
+
+/// What Sluice asks an upstream model for.
+public struct ChatRequest: Sendable, Equatable {
+    public var model: String
+    public var messages: [ChatMessage]
+    public var temperature: Double?
+    public var maxTokens: Int?
+    /// Scenario hint passed to the simulator as `X-Sluice-Scenario`; ignored by real upstreams.
+    public var extraHeaders: [String: String]
+
+    public init(
+        model: String, messages: [ChatMessage], temperature: Double? = nil, maxTokens: Int? = nil,
+        extraHeaders: [String: String] = [:]
+    ) {
+        self.model = model
+        self.messages = messages
+        self.temperature = temperature
+        self.maxTokens = maxTokens
+        self.extraHeaders = extraHeaders
+    }
+}
+
+/// One thing an upstream stream can say.
+public enum ProviderEvent: Sendable, Equatable {
+    /// A piece of the answer's text, exactly as the upstream sent it.
+    case delta(String)
+    /// The upstream's own token counts.
+    case usage(Usage)
+    /// Why the upstream stopped (`stop`, `length`, ...).
+    case finish(reason: String)
+}
+
+/// Why an upstream call failed, in terms the turn orchestration can map to a user-facing error.
+public enum ProviderError: Error, Sendable, Equatable {
+    /// The upstream answered with a non-success HTTP status before streaming.
+    case http(status: Int, message: String, retryAfter: String?)
+    /// The connection could not be made or broke.
+    case connection(String)
+    /// The stream carried an `{"error": ...}` object.
+    case upstreamError(message: String)
+    /// A chunk could not be understood.
+    case malformed(String)
+}
+
+/// An upstream that streams chat completions. The OpenAI-compatible provider and the test doubles conform.
+public protocol ChatProvider: Sendable {
+    /// Starts one completion. The stream ends after `.finish` (or when the upstream closes cleanly) and throws
+    /// a `ProviderError` on failure. Cancelling the consuming task cancels the upstream request.
+    func streamChat(_ request: ChatRequest) -> AsyncThrowingStream<ProviderEvent, any Error>
+
+    /// Throws unless the upstream answers (used by `/readyz`).
+    func checkReady() async throws
+}

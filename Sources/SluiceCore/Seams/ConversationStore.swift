@@ -1,0 +1,42 @@
+import Foundation
+
+/// Errors a store reports that callers act on.
+public enum StoreError: Error, Sendable, Equatable {
+    case notFound
+    case conflict(String)
+}
+
+/// Persistence of users, conversations and messages. SQLite is the embedded implementation; PostgreSQL follows.
+public protocol ConversationStore: Sendable {
+    /// Brings the schema to the newest version.
+    func migrate() async throws
+    /// Throws unless the store answers a trivial query.
+    func ping() async throws
+
+    func createUser(name: String, plan: Plan, tokenHash: String) async throws -> User
+    func user(tokenHash: String) async throws -> User?
+    func user(named name: String) async throws -> User?
+    func users() async throws -> [User]
+    /// Replaces a user's token hash (issuing a new token).
+    func setTokenHash(userID: String, tokenHash: String) async throws
+
+    func createConversation(
+        userID: String, title: String, model: String, systemPrompt: String?
+    ) async throws -> Conversation
+    /// The user's conversations, most recently updated first.
+    func conversations(userID: String) async throws -> [Conversation]
+    func conversation(id: String) async throws -> Conversation?
+    func deleteConversation(id: String) async throws
+    /// Messages of a conversation, oldest first.
+    func messages(conversationID: String) async throws -> [Message]
+    func message(id: String) async throws -> Message?
+
+    /// Stores a new message and touches its conversation's `updatedAt`.
+    func insert(_ message: Message) async throws
+    /// Writes the text of a message that is still streaming.
+    func updateContent(messageID: String, content: String) async throws
+    /// Writes the final state of an assistant message.
+    func finish(messageID: String, outcome: AssistantOutcome) async throws
+    /// Marks rows left `streaming` by a crash as `partial`; returns how many.
+    func recoverInterruptedMessages() async throws -> Int
+}

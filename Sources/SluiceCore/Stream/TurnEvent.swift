@@ -1,0 +1,121 @@
+import Foundation
+
+/// The events of one chat turn as the client receives them over SSE (see docs/api.md).
+public enum TurnEvent: Sendable, Equatable {
+    /// First event, before the upstream answers.
+    case meta(Meta)
+    /// One upstream delta; `seq` counts from 1 within the assistant message.
+    case token(messageID: String, seq: Int, text: String)
+    /// Progress that is not text (retries, fallbacks, queueing).
+    case status(Status)
+    /// The answer is complete; the stream ends.
+    case done(Done)
+    /// The turn failed; the stream ends.
+    case error(Failure)
+
+    public struct Meta: Sendable, Equatable, Codable {
+        public var conversationID: String
+        public var userMessageID: String
+        public var assistantMessageID: String
+        public var model: String
+
+        public init(conversationID: String, userMessageID: String, assistantMessageID: String, model: String) {
+            self.conversationID = conversationID
+            self.userMessageID = userMessageID
+            self.assistantMessageID = assistantMessageID
+            self.model = model
+        }
+
+        enum CodingKeys: String, CodingKey {
+            case conversationID = "conversation_id"
+            case userMessageID = "user_message_id"
+            case assistantMessageID = "assistant_message_id"
+            case model
+        }
+    }
+
+    public struct Status: Sendable, Equatable, Codable {
+        public var state: String
+        public var detail: String?
+
+        public init(state: String, detail: String? = nil) {
+            self.state = state
+            self.detail = detail
+        }
+    }
+
+    public struct Done: Sendable, Equatable, Codable {
+        public var usage: WireUsage
+        public var ttftMs: Int?
+        public var durationMs: Int
+        public var finishReason: String?
+        public var model: String
+
+        public init(usage: WireUsage, ttftMs: Int?, durationMs: Int, finishReason: String?, model: String) {
+            self.usage = usage
+            self.ttftMs = ttftMs
+            self.durationMs = durationMs
+            self.finishReason = finishReason
+            self.model = model
+        }
+
+        enum CodingKeys: String, CodingKey {
+            case usage, model
+            case ttftMs = "ttft_ms"
+            case durationMs = "duration_ms"
+            case finishReason = "finish_reason"
+        }
+    }
+
+    public struct Failure: Sendable, Equatable, Codable, Error {
+        public var code: String
+        public var message: String
+        public var retryable: Bool
+        public var partial: Bool
+
+        public init(code: String, message: String, retryable: Bool, partial: Bool) {
+            self.code = code
+            self.message = message
+            self.retryable = retryable
+            self.partial = partial
+        }
+    }
+
+    /// The SSE wire form of the event.
+    public var serverSentEvent: ServerSentEvent {
+        switch self {
+        case .meta(let meta): ServerSentEvent(event: "meta", data: JSONText.encode(meta))
+        case .token(let messageID, let seq, let text):
+            ServerSentEvent(event: "token", data: "{\"token\":\(JSONText.quote(text))}", id: "\(messageID):\(seq)")
+        case .status(let status): ServerSentEvent(event: "status", data: JSONText.encode(status))
+        case .done(let done): ServerSentEvent(event: "done", data: JSONText.encode(done))
+        case .error(let failure): ServerSentEvent(event: "error", data: JSONText.encode(failure))
+        }
+    }
+}
+
+/// Token counts on the wire: always all three keys, `null` when unknown.
+public struct WireUsage: Sendable, Equatable, Codable {
+    public var inputTokens: Int?
+    public var outputTokens: Int?
+    public var totalTokens: Int?
+
+    public init(_ usage: Usage?) {
+        inputTokens = usage?.inputTokens
+        outputTokens = usage?.outputTokens
+        totalTokens = usage?.totalTokens
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case inputTokens = "input_tokens"
+        case outputTokens = "output_tokens"
+        case totalTokens = "total_tokens"
+    }
+
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: CodingKeys.self)
+        try container.encode(inputTokens, forKey: .inputTokens)
+        try container.encode(outputTokens, forKey: .outputTokens)
+        try container.encode(totalTokens, forKey: .totalTokens)
+    }
+}

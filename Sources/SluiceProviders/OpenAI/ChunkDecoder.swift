@@ -1,0 +1,72 @@
+import Foundation
+import SluiceCore
+
+/// Turns the `data` of one Chat Completions SSE event into provider events.
+struct ChunkDecoder {
+    enum Result: Equatable {
+        case events([ProviderEvent])
+        case endOfStream
+    }
+
+    private(set) var sawFinish = false
+    private let decoder = JSONDecoder()
+
+    mutating func decode(_ data: String) throws -> Result {
+        if data == "[DONE]" { return .endOfStream }
+        let chunk: Chunk
+        do {
+            chunk = try decoder.decode(Chunk.self, from: Data(data.utf8))
+        } catch {
+            throw ProviderError.malformed("a stream chunk was not valid JSON")
+        }
+        if let error = chunk.error {
+            throw ProviderError.upstreamError(message: error.message ?? error.type ?? "unknown upstream error")
+        }
+        var events: [ProviderEvent] = []
+        for choice in chunk.choices ?? [] where choice.index ?? 0 == 0 {
+            if let content = choice.delta?.content, !content.isEmpty { events.append(.delta(content)) }
+            if let reason = choice.finishReason {
+                sawFinish = true
+                events.append(.finish(reason: reason))
+            }
+        }
+        if let usage = chunk.usage {
+            events.append(
+                .usage(
+                    Usage(
+                        inputTokens: usage.promptTokens, outputTokens: usage.completionTokens,
+                        totalTokens: usage.totalTokens
+                            ?? usage.promptTokens.flatMap { p in usage.completionTokens.map { p + $0 } })))
+        }
+        return .events(events)
+    }
+}
+
+/// The parts of a `chat.completion.chunk` Sluice reads.
+struct Chunk: Decodable {
+    struct Choice: Decodable {
+        struct Delta: Decodable {
+            let content: String?
+        }
+        let index: Int?
+        let delta: Delta?
+        let finishReason: String?
+        enum CodingKeys: String, CodingKey {
+            case index, delta
+            case finishReason = "finish_reason"
+        }
+    }
+    struct ChunkUsage: Decodable {
+        let promptTokens: Int?
+        let completionTokens: Int?
+        let totalTokens: Int?
+        enum CodingKeys: String, CodingKey {
+            case promptTokens = "prompt_tokens"
+            case completionTokens = "completion_tokens"
+            case totalTokens = "total_tokens"
+        }
+    }
+    let choices: [Choice]?
+    let usage: ChunkUsage?
+    let error: ErrorEnvelope.Body?
+}

@@ -1,0 +1,72 @@
+import Foundation
+import Hummingbird
+import Logging
+import ServiceLifecycle
+import SluiceCore
+
+/// Everything the HTTP application needs, passed in explicitly: tests build the same app with other parts.
+public struct SluiceDependencies: Sendable {
+    public var store: any ConversationStore
+    public var provider: any ChatProvider
+    public var defaultModel: String
+    public var turnSettings: TurnSettings
+    /// Folder of the browser app served at `/`; `nil` serves no static files.
+    public var webRoot: String?
+    /// Forward a client's `X-Sluice-Scenario` header upstream (for driving the simulator's faults).
+    public var forwardScenarioHeader: Bool
+
+    public init(
+        store: any ConversationStore, provider: any ChatProvider, defaultModel: String,
+        turnSettings: TurnSettings = TurnSettings(), webRoot: String? = nil, forwardScenarioHeader: Bool = false
+    ) {
+        self.store = store
+        self.provider = provider
+        self.defaultModel = defaultModel
+        self.turnSettings = turnSettings
+        self.webRoot = webRoot
+        self.forwardScenarioHeader = forwardScenarioHeader
+    }
+}
+
+/// Builds the router of the Sluice HTTP API and web app.
+public func buildRouter(_ dependencies: SluiceDependencies, logger: Logger) -> Router<SluiceRequestContext> {
+    let router = Router(context: SluiceRequestContext.self)
+    router.add(middleware: ErrorEnvelopeMiddleware())
+    if let webRoot = dependencies.webRoot {
+        router.add(middleware: FileMiddleware(webRoot, searchForIndexHtml: true, logger: logger))
+    }
+    HealthRoutes(store: dependencies.store, provider: dependencies.provider).register(on: router)
+
+    let api = router.group("api").add(middleware: AuthMiddleware(store: dependencies.store))
+    ConversationRoutes(store: dependencies.store, defaultModel: dependencies.defaultModel).register(on: api)
+    let turn = ChatTurn(
+        store: dependencies.store, provider: dependencies.provider, settings: dependencies.turnSettings, logger: logger)
+    MessageRoutes(
+        store: dependencies.store, turn: turn, registry: GenerationRegistry(),
+        forwardScenarioHeader: dependencies.forwardScenarioHeader
+    ).register(on: api)
+    return router
+}
+
+/// Builds the Hummingbird application. Call `store.migrate()` and `recoverInterruptedMessages()` before running it
+/// (`prepareStore` does both).
+public func buildApplication(
+    _ dependencies: SluiceDependencies, host: String, port: Int, logger: Logger,
+    services: [any Service] = [], onServerRunning: @escaping @Sendable (Int) async -> Void = { _ in }
+) -> some ApplicationProtocol {
+    Application(
+        router: buildRouter(dependencies, logger: logger),
+        configuration: .init(address: .hostname(host, port: port), serverName: "Sluice"),
+        services: services,
+        onServerRunning: { channel in await onServerRunning(channel.localAddress?.port ?? port) },
+        logger: logger)
+}
+
+/// Brings the schema up to date and marks answers that a crash left `streaming` as `partial`.
+public func prepareStore(_ store: any ConversationStore, logger: Logger) async throws {
+    try await store.migrate()
+    let recovered = try await store.recoverInterruptedMessages()
+    if recovered > 0 {
+        logger.warning("marked answers interrupted by the last stop as partial", metadata: ["count": "\(recovered)"])
+    }
+}

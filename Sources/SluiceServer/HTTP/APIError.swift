@@ -1,0 +1,74 @@
+import Foundation
+import SluiceCore
+import Hummingbird
+
+/// An error answered as `{"error": {"code", "message"}}` with a message a person understands.
+public struct APIError: HTTPResponseError, Equatable {
+    public var status: HTTPResponse.Status
+    public var code: String
+    public var message: String
+    public var headers: HTTPFields = [:]
+
+    public init(_ status: HTTPResponse.Status, code: String, message: String) {
+        self.status = status
+        self.code = code
+        self.message = message
+    }
+
+    public func response(from request: Request, context: some RequestContext) throws -> Response {
+        let body = JSONText.errorBody(code: code, message: message)
+        var fields = headers
+        fields[.contentType] = "application/json; charset=utf-8"
+        return Response(status: status, headers: fields, body: .init(byteBuffer: ByteBuffer(string: body)))
+    }
+
+    static let unauthorized = APIError(
+        .unauthorized, code: "unauthorized",
+        message: "Sign in with a valid token: send 'Authorization: Bearer <token>' (create one with 'sluice user add NAME').")
+    static let forbidden = APIError(
+        .forbidden, code: "forbidden", message: "This belongs to another user, so you cannot see or change it.")
+
+    static func notFound(_ what: String) -> APIError {
+        APIError(.notFound, code: "not_found", message: "No \(what) with that id exists. It may have been deleted.")
+    }
+
+    static func invalid(_ message: String) -> APIError {
+        APIError(.badRequest, code: "invalid_request", message: message)
+    }
+}
+
+/// Turns errors that are not `APIError` (Hummingbird's own, such as an oversized body) into the same JSON shape.
+struct ErrorEnvelopeMiddleware<Context: RequestContext>: RouterMiddleware {
+    func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws
+        -> Response
+    {
+        do {
+            return try await next(request, context)
+        } catch let error as APIError {
+            throw error
+        } catch let error as HTTPError {
+            throw APIError.from(error)
+        }
+    }
+}
+
+extension APIError {
+    static func from(_ error: HTTPError) -> APIError {
+        switch error.status {
+        case .contentTooLarge:
+            APIError(.contentTooLarge, code: "too_large", message: "The request body is over 64 KiB. Send a shorter message.")
+        case .notFound:
+            APIError(.notFound, code: "not_found", message: "There is nothing at this address.")
+        case .methodNotAllowed:
+            APIError(.methodNotAllowed, code: "method_not_allowed", message: "This address does not accept that method.")
+        default:
+            APIError(error.status, code: "http_\(error.status.code)", message: error.body ?? error.status.reasonPhrase)
+        }
+    }
+}
+
+extension JSONText {
+    static func errorBody(code: String, message: String) -> String {
+        "{\"error\":{\"code\":\(quote(code)),\"message\":\(quote(message))}}"
+    }
+}

@@ -1,0 +1,46 @@
+import Foundation
+import Hummingbird
+import SluiceCore
+
+/// Per-request state: Hummingbird's core context plus the authenticated user.
+public struct SluiceRequestContext: RequestContext {
+    public var coreContext: CoreRequestContextStorage
+    /// Set by `AuthMiddleware` on every `/api` route.
+    public var user: User?
+
+    public init(source: ApplicationRequestContextSource) {
+        coreContext = .init(source: source)
+        user = nil
+    }
+
+    /// Request bodies are chat messages and small JSON objects; anything larger is refused with 413.
+    public var maxUploadSize: Int { 64 * 1024 }
+
+    public var requestDecoder: JSONDecoder {
+        let decoder = JSONDecoder()
+        decoder.keyDecodingStrategy = .convertFromSnakeCase
+        return decoder
+    }
+
+    public var responseEncoder: JSONEncoder { WireJSON.encoder }
+
+    /// The signed-in user; routes behind `AuthMiddleware` can rely on it.
+    func requireUser() throws -> User {
+        guard let user else { throw APIError.unauthorized }
+        return user
+    }
+}
+
+/// The JSON conventions of the HTTP API: snake_case keys, ISO 8601 dates with milliseconds.
+enum WireJSON {
+    static var encoder: JSONEncoder {
+        let encoder = JSONEncoder()
+        encoder.keyEncodingStrategy = .convertToSnakeCase
+        encoder.outputFormatting = [.withoutEscapingSlashes]
+        encoder.dateEncodingStrategy = .custom { date, encoder in
+            var container = encoder.singleValueContainer()
+            try container.encode(date.formatted(Date.ISO8601FormatStyle(includingFractionalSeconds: true)))
+        }
+        return encoder
+    }
+}

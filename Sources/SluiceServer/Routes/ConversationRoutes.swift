@@ -1,0 +1,65 @@
+import Hummingbird
+import SluiceCore
+
+/// `/api/conversations`: create, list, read and delete the caller's conversations.
+struct ConversationRoutes {
+    let store: any ConversationStore
+    let defaultModel: String
+
+    func register(on api: RouterGroup<SluiceRequestContext>) {
+        api.post("conversations", use: create)
+        api.get("conversations", use: list)
+        api.get("conversations/:id", use: show)
+        api.delete("conversations/:id", use: delete)
+    }
+
+    @Sendable func create(_ request: Request, context: SluiceRequestContext) async throws -> EditedResponse<ConversationResource> {
+        let user = try context.requireUser()
+        let body = try await JSONObjectBody(request: request, context: context, allowEmpty: true)
+        let title = try body.optionalString("title", maxLength: 200)?.trimmingCharacters(in: .whitespacesAndNewlines)
+        let model = try body.optionalString("model", maxLength: 200)?.trimmingCharacters(in: .whitespacesAndNewlines)
+        let systemPrompt = try body.optionalString("system_prompt", maxLength: 32_000)
+        let conversation = try await store.createConversation(
+            userID: user.id, title: title.flatMap { $0.isEmpty ? nil : $0 } ?? "New conversation",
+            model: model.flatMap { $0.isEmpty ? nil : $0 } ?? defaultModel,
+            systemPrompt: systemPrompt.flatMap { $0.isEmpty ? nil : $0 })
+        return EditedResponse(status: .created, response: ConversationResource(conversation))
+    }
+
+    @Sendable func list(_ request: Request, context: SluiceRequestContext) async throws -> ConversationList {
+        let user = try context.requireUser()
+        return ConversationList(conversations: try await store.conversations(userID: user.id).map { ConversationResource($0) })
+    }
+
+    @Sendable func show(_ request: Request, context: SluiceRequestContext) async throws -> ConversationResource {
+        let conversation = try await ownedConversation(context)
+        return ConversationResource(conversation, messages: try await store.messages(conversationID: conversation.id))
+    }
+
+    @Sendable func delete(_ request: Request, context: SluiceRequestContext) async throws -> HTTPResponse.Status {
+        let conversation = try await ownedConversation(context)
+        try await store.deleteConversation(id: conversation.id)
+        return .noContent
+    }
+
+    private func ownedConversation(_ context: SluiceRequestContext) async throws -> Conversation {
+        try await Ownership(store: store).conversation(try context.parameters.require("id"), for: try context.requireUser())
+    }
+}
+
+/// Loads things by id and checks they belong to the caller: unknown is 404, someone else's is 403.
+struct Ownership {
+    let store: any ConversationStore
+
+    func conversation(_ id: String, for user: User) async throws -> Conversation {
+        guard let conversation = try await store.conversation(id: id) else { throw APIError.notFound("conversation") }
+        guard conversation.userID == user.id else { throw APIError.forbidden }
+        return conversation
+    }
+
+    func message(_ id: String, for user: User) async throws -> (Message, Conversation) {
+        guard let message = try await store.message(id: id) else { throw APIError.notFound("message") }
+        let conversation = try await conversation(message.conversationID, for: user)
+        return (message, conversation)
+    }
+}

@@ -1,0 +1,79 @@
+import Foundation
+import HTTPTypes
+import Hummingbird
+import SluiceCore
+
+/// `POST /api/conversations/{id}/messages` (a streamed chat turn) and `POST /api/messages/{id}/cancel`.
+struct MessageRoutes {
+    let store: any ConversationStore
+    let turn: ChatTurn
+    let registry: GenerationRegistry
+    /// Sent upstream as `X-Sluice-Scenario` when a request carries it (the simulator's fault selector).
+    let forwardScenarioHeader: Bool
+
+    func register(on api: RouterGroup<SluiceRequestContext>) {
+        api.post("conversations/:id/messages", use: send)
+        api.post("messages/:id/cancel", use: cancel)
+    }
+
+    @Sendable func send(_ request: Request, context: SluiceRequestContext) async throws -> Response {
+        let user = try context.requireUser()
+        let conversation = try await Ownership(store: store).conversation(try context.parameters.require("id"), for: user)
+        let body = try await JSONObjectBody(request: request, context: context, allowEmpty: false)
+        guard let content = try body.optionalString("content", maxLength: 60_000),
+            !content.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty
+        else {
+            throw APIError.invalid("'content' must be non-empty text: type a message before sending.")
+        }
+        let temperature = try body.optionalNumber("temperature", in: 0...1)
+        let model = try body.optionalString("model", maxLength: 200).flatMap { $0.isEmpty ? nil : $0 } ?? conversation.model
+
+        let history = try await store.messages(conversationID: conversation.id)
+        // The user's words are committed before anything goes upstream: nothing is lost if the rest fails.
+        let now = Date()
+        let userMessage = Message(
+            id: Identifier.make(), conversationID: conversation.id, role: .user, content: content, status: .complete,
+            model: nil, createdAt: now)
+        try await store.insert(userMessage)
+        let assistant = Message(
+            id: Identifier.make(), conversationID: conversation.id, role: .assistant, content: "", status: .streaming,
+            model: model, createdAt: now.addingTimeInterval(0.001))
+        try await store.insert(assistant)
+
+        var headers: [String: String] = [:]
+        if forwardScenarioHeader, let scenario = request.headers[HTTPField.Name("X-Sluice-Scenario")!] {
+            headers["X-Sluice-Scenario"] = scenario
+        }
+        let chatRequest = ChatRequest(
+            model: model, messages: Self.upstreamMessages(conversation: conversation, history: history, newMessage: content),
+            temperature: temperature, extraHeaders: headers)
+        let meta = TurnEvent.meta(
+            .init(conversationID: conversation.id, userMessageID: userMessage.id, assistantMessageID: assistant.id, model: model))
+        return TurnStreamResponse.make(
+            first: meta, turn: turn, plan: .init(assistantMessageID: assistant.id, request: chatRequest), registry: registry)
+    }
+
+    @Sendable func cancel(_ request: Request, context: SluiceRequestContext) async throws -> Response {
+        let (message, _) = try await Ownership(store: store).message(try context.parameters.require("id"), for: try context.requireUser())
+        guard await registry.cancel(message.id) else {
+            throw APIError(
+                .conflict, code: "not_running",
+                message: "This answer is not being generated any more (its status is \(message.status.rawValue)).")
+        }
+        return Response(
+            status: .accepted, headers: [.contentType: "application/json"],
+            body: .init(byteBuffer: ByteBuffer(string: "{\"id\":\(JSONText.quote(message.id)),\"status\":\"cancelling\"}")))
+    }
+
+    /// The conversation as the upstream sees it: the system prompt, earlier turns that have text (stopped and
+    /// partial answers included, failed empty ones left out), then the new message.
+    static func upstreamMessages(conversation: Conversation, history: [Message], newMessage: String) -> [ChatMessage] {
+        var messages: [ChatMessage] = []
+        if let system = conversation.systemPrompt { messages.append(ChatMessage(role: .system, content: system)) }
+        for message in history where !message.content.isEmpty && message.status != .streaming {
+            messages.append(ChatMessage(role: message.role, content: message.content))
+        }
+        messages.append(ChatMessage(role: .user, content: newMessage))
+        return messages
+    }
+}

@@ -1,0 +1,121 @@
+import Foundation
+import Hummingbird
+import SluiceCore
+
+/// A conversation as the API returns it.
+struct ConversationResource: ResponseEncodable {
+    let id: String
+    let title: String
+    let model: String
+    let systemPrompt: String?
+    let createdAt: Date
+    let updatedAt: Date
+    let messages: [MessageResource]?
+
+    init(_ conversation: Conversation, messages: [Message]? = nil) {
+        id = conversation.id
+        title = conversation.title
+        model = conversation.model
+        systemPrompt = conversation.systemPrompt
+        createdAt = conversation.createdAt
+        updatedAt = conversation.updatedAt
+        self.messages = messages?.map(MessageResource.init)
+    }
+}
+
+/// A message as the API returns it; the usage keys are present (possibly `null`) on assistant messages only.
+struct MessageResource: ResponseEncodable {
+    let id: String
+    let role: MessageRole
+    let content: String
+    let status: MessageStatus
+    let model: String?
+    let createdAt: Date
+    let usage: WireUsage?
+    let ttftMs: Int?
+    let durationMs: Int?
+    let finishReason: String?
+    let error: String?
+
+    init(_ message: Message) {
+        id = message.id
+        role = message.role
+        content = message.content
+        status = message.status
+        model = message.model
+        createdAt = message.createdAt
+        usage = message.role == .assistant ? WireUsage(message.usage) : nil
+        ttftMs = message.ttftMs
+        durationMs = message.durationMs
+        finishReason = message.finishReason
+        error = message.error
+    }
+}
+
+struct ConversationList: ResponseEncodable {
+    let conversations: [ConversationResource]
+}
+
+/// A JSON value, for validating request bodies field by field.
+enum JSONValue: Decodable {
+    case string(String), number(Double), bool(Bool), null, array, object
+
+    init(from decoder: any Decoder) throws {
+        let container = try decoder.singleValueContainer()
+        if container.decodeNil() {
+            self = .null
+        } else if let bool = try? container.decode(Bool.self) {
+            self = .bool(bool)
+        } else if let number = try? container.decode(Double.self) {
+            self = .number(number)
+        } else if let string = try? container.decode(String.self) {
+            self = .string(string)
+        } else if (try? container.decode([JSONValue].self)) != nil {
+            self = .array
+        } else {
+            self = .object
+        }
+    }
+}
+
+/// Reads a JSON object body and validates fields one by one, so each mistake gets its own clear message.
+struct JSONObjectBody {
+    let fields: [String: JSONValue]
+
+    init(request: Request, context: SluiceRequestContext, allowEmpty: Bool) async throws {
+        let buffer = try await request.body.collect(upTo: context.maxUploadSize)
+        if buffer.readableBytes == 0, allowEmpty {
+            fields = [:]
+            return
+        }
+        guard let dictionary = try? JSONDecoder().decode([String: JSONValue].self, from: Data(buffer.readableBytesView))
+        else {
+            throw APIError.invalid("The request body must be a JSON object, for example {\"content\": \"Hello\"}.")
+        }
+        fields = dictionary
+    }
+
+    func optionalString(_ key: String, maxLength: Int = 10_000) throws -> String? {
+        switch fields[key] {
+        case nil, .null?: return nil
+        case .string(let string)?:
+            guard string.count <= maxLength else {
+                throw APIError.invalid("'\(key)' is longer than \(maxLength) characters.")
+            }
+            return string
+        default: throw APIError.invalid("'\(key)' must be text.")
+        }
+    }
+
+    func optionalNumber(_ key: String, in range: ClosedRange<Double>) throws -> Double? {
+        switch fields[key] {
+        case nil, .null?: return nil
+        case .number(let number)?:
+            guard range.contains(number) else {
+                throw APIError.invalid("'\(key)' must be between \(range.lowerBound) and \(range.upperBound); it was \(number).")
+            }
+            return number
+        default: throw APIError.invalid("'\(key)' must be a number between \(range.lowerBound) and \(range.upperBound).")
+        }
+    }
+}

@@ -1,0 +1,184 @@
+import Logging
+import SluiceCore
+import Synchronization
+
+/// Timing rules of one generation.
+public struct TurnSettings: Sendable {
+    /// No text from the upstream within this time of the start ends the turn with `upstream_timeout`.
+    public var firstTokenTimeout: Duration
+    /// No upstream event for this long once text has started ends the turn with `upstream_timeout`, partial kept.
+    public var idleTimeout: Duration
+    /// The growing answer is written to the store at most this often.
+    public var flushInterval: Duration
+    /// A `: ping` comment is sent after this much silence on the client stream.
+    public var pingInterval: Duration
+
+    public init(
+        firstTokenTimeout: Duration = .seconds(30), idleTimeout: Duration = .seconds(30),
+        flushInterval: Duration = .milliseconds(250), pingInterval: Duration = .seconds(15)
+    ) {
+        self.firstTokenTimeout = firstTokenTimeout
+        self.idleTimeout = idleTimeout
+        self.flushInterval = flushInterval
+        self.pingInterval = pingInterval
+    }
+}
+
+/// Runs one assistant generation: streams from the provider, emits client events, keeps the store up to date
+/// while text arrives, and always writes the final state — whatever ends the turn.
+struct ChatTurn: Sendable {
+    let store: any ConversationStore
+    let provider: any ChatProvider
+    let settings: TurnSettings
+    let logger: Logger
+
+    /// What one turn generates and where it is stored.
+    struct Plan: Sendable {
+        let assistantMessageID: String
+        let request: ChatRequest
+    }
+
+    /// What the generation has produced so far, shared by its child tasks.
+    private struct Progress {
+        var content = ""
+        var seq = 0
+        var usage: Usage?
+        var finishReason: String?
+        var error: (any Error)?
+        var completed = false
+        var firstTokenAt: ContinuousClock.Instant?
+        var lastActivity: ContinuousClock.Instant
+        var lastFlush: ContinuousClock.Instant
+    }
+
+    /// Shares `Progress` between the child tasks of one generation.
+    private final class ProgressBox: Sendable {
+        private let state: Mutex<Progress>
+        init(_ initial: sending Progress) { state = Mutex(initial) }
+        func withLock<T>(_ body: (inout sending Progress) -> sending T) -> sending T { state.withLock(body) }
+    }
+
+    func run(_ plan: Plan, control: TurnControl, emit: @escaping @Sendable (TurnEvent) -> Void) async {
+        let clock = ContinuousClock()
+        let start = clock.now
+        let progress = ProgressBox(Progress(lastActivity: start, lastFlush: start))
+
+        await withTaskGroup(of: Void.self) { group in
+            group.addTask { await consume(plan, progress: progress, emit: emit) }
+            group.addTask { await watchdog(progress: progress, start: start, control: control) }
+            group.addTask { await control.waitForStop() }
+            _ = await group.next()
+            group.cancelAll()
+        }
+
+        let snapshot = progress.withLock { ($0.content, $0.usage, $0.finishReason, $0.error, $0.completed, $0.firstTokenAt) }
+        let (content, usage, finishReason, error, completed, firstTokenAt) = snapshot
+        let ttftMs = firstTokenAt.map { Self.milliseconds($0 - start) }
+        let durationMs = Self.milliseconds(clock.now - start)
+        let hasText = !content.isEmpty
+
+        let status: MessageStatus
+        var finalEvent: TurnEvent
+        var failure: TurnEvent.Failure?
+        if completed {
+            status = .complete
+            finalEvent = .done(.init(usage: WireUsage(usage), ttftMs: ttftMs, durationMs: durationMs,
+                                     finishReason: finishReason, model: plan.request.model))
+        } else if let reason = control.stopReason {
+            switch reason {
+            case .userCancelled:
+                status = .cancelled
+                finalEvent = .done(.init(usage: WireUsage(usage), ttftMs: ttftMs, durationMs: durationMs,
+                                         finishReason: "cancelled", model: plan.request.model))
+            case .clientDisconnected:
+                status = hasText ? .partial : .error
+                failure = .init(code: "client_disconnected",
+                                message: "The browser disconnected before the answer was complete.",
+                                retryable: true, partial: hasText)
+                finalEvent = .error(failure!)
+            case .firstTokenTimeout, .idleTimeout:
+                failure = ErrorMapping.timeout(firstToken: !hasText, partial: hasText)
+                status = hasText ? .partial : .error
+                finalEvent = .error(failure!)
+            }
+        } else {
+            failure = error.map { ErrorMapping.failure(for: $0, partial: hasText) }
+                ?? .init(code: "interrupted", message: "The answer was interrupted because Sluice is shutting down.",
+                         retryable: true, partial: hasText)
+            status = hasText ? .partial : .error
+            finalEvent = .error(failure!)
+        }
+
+        let outcome = AssistantOutcome(
+            content: content, status: status, usage: usage, ttftMs: ttftMs, durationMs: durationMs,
+            finishReason: completed ? finishReason : (status == .cancelled ? "cancelled" : nil),
+            error: failure?.message)
+        do {
+            try await store.finish(messageID: plan.assistantMessageID, outcome: outcome)
+        } catch {
+            logger.error("could not store the end of an answer", metadata: ["message_id": "\(plan.assistantMessageID)", "error": "\(error)"])
+        }
+        var metadata: Logger.Metadata = [
+            "message_id": "\(plan.assistantMessageID)", "status": "\(status.rawValue)",
+            "duration_ms": "\(durationMs)", "ttft_ms": "\(ttftMs.map(String.init) ?? "-")",
+        ]
+        if let failure { metadata["error_code"] = "\(failure.code)" }
+        if let error { metadata["upstream_error"] = "\(error)" }
+        logger.info("turn finished", metadata: metadata)
+        emit(finalEvent)
+    }
+
+    private func consume(_ plan: Plan, progress: ProgressBox, emit: @Sendable (TurnEvent) -> Void) async {
+        let clock = ContinuousClock()
+        do {
+            for try await event in provider.streamChat(plan.request) {
+                let now = clock.now
+                switch event {
+                case .delta(let text):
+                    let (seq, flushContent) = progress.withLock { state -> (Int, String?) in
+                        state.content += text
+                        state.seq += 1
+                        state.lastActivity = now
+                        if state.firstTokenAt == nil { state.firstTokenAt = now }
+                        guard now - state.lastFlush >= settings.flushInterval else { return (state.seq, nil) }
+                        state.lastFlush = now
+                        return (state.seq, state.content)
+                    }
+                    emit(.token(messageID: plan.assistantMessageID, seq: seq, text: text))
+                    if let flushContent {
+                        // A failed progress write is not fatal: the final write carries the whole text.
+                        try? await store.updateContent(messageID: plan.assistantMessageID, content: flushContent)
+                    }
+                case .usage(let usage):
+                    progress.withLock { $0.usage = usage; $0.lastActivity = now }
+                case .finish(let reason):
+                    progress.withLock { $0.finishReason = reason; $0.lastActivity = now }
+                }
+            }
+            if !Task.isCancelled { progress.withLock { $0.completed = true } }
+        } catch is CancellationError {
+            return
+        } catch {
+            progress.withLock { $0.error = error }
+        }
+    }
+
+    private func watchdog(progress: ProgressBox, start: ContinuousClock.Instant, control: TurnControl) async {
+        while !Task.isCancelled {
+            let (deadline, reason) = progress.withLock { state -> (ContinuousClock.Instant, StopReason) in
+                if state.firstTokenAt == nil { return (start + settings.firstTokenTimeout, .firstTokenTimeout) }
+                return (state.lastActivity + settings.idleTimeout, .idleTimeout)
+            }
+            if ContinuousClock.now >= deadline {
+                control.stop(reason)
+                return
+            }
+            do { try await Task.sleep(until: deadline, clock: .continuous) } catch { return }
+        }
+    }
+
+    static func milliseconds(_ duration: Duration) -> Int {
+        let (seconds, attoseconds) = duration.components
+        return Int(seconds) * 1000 + Int(attoseconds / 1_000_000_000_000_000)
+    }
+}

@@ -1,0 +1,59 @@
+import Synchronization
+
+/// Why a generation was stopped from outside its own stream.
+enum StopReason: Sendable, Equatable {
+    case userCancelled
+    case clientDisconnected
+    case firstTokenTimeout
+    case idleTimeout
+}
+
+/// The handle through which a running generation is stopped: by the cancel endpoint, by the SSE writer when
+/// the client goes away, or by the timeout watchdog. The first reason given wins.
+final class TurnControl: Sendable {
+    private let reason = Mutex<StopReason?>(nil)
+    private let signal: AsyncStream<Void>
+    private let signalContinuation: AsyncStream<Void>.Continuation
+
+    init() {
+        (signal, signalContinuation) = AsyncStream<Void>.makeStream(bufferingPolicy: .bufferingNewest(1))
+    }
+
+    /// The reason the generation was stopped, if it was.
+    var stopReason: StopReason? { reason.withLock { $0 } }
+
+    /// Asks the generation to stop; later calls keep the first reason.
+    func stop(_ newReason: StopReason) {
+        let isFirst = reason.withLock { current in
+            guard current == nil else { return false }
+            current = newReason
+            return true
+        }
+        if isFirst {
+            signalContinuation.yield()
+            signalContinuation.finish()
+        }
+    }
+
+    /// Returns once `stop` has been called (or the calling task is cancelled).
+    func waitForStop() async {
+        for await _ in signal { return }
+    }
+}
+
+/// The generations running in this process, by assistant message id, so that another request can stop one.
+actor GenerationRegistry {
+    private var running: [String: TurnControl] = [:]
+
+    func register(_ messageID: String, _ control: TurnControl) { running[messageID] = control }
+    func unregister(_ messageID: String) { running[messageID] = nil }
+
+    /// Stops the generation of `messageID`; false when none is running here.
+    func cancel(_ messageID: String) -> Bool {
+        guard let control = running[messageID] else { return false }
+        control.stop(.userCancelled)
+        return true
+    }
+
+    var count: Int { running.count }
+}

@@ -1,0 +1,105 @@
+import Foundation
+import HTTPTypes
+import Hummingbird
+import Logging
+import NIOCore
+import SluiceCore
+
+/// A fault-injecting OpenAI-compatible upstream: `/v1/chat/completions` (streaming and not), `/v1/models`
+/// and `/health`. A real HTTP server, used by tests, chaos tests and benchmarks.
+public enum Simulator {
+    /// The router of the simulator, for embedding in an `Application`.
+    public static func router(settings: SimulatorSettings) -> Router<BasicRequestContext> {
+        let router = Router()
+        router.get("health") { _, _ in Response.json(.ok, "{\"status\":\"ok\"}") }
+        router.get("v1/models") { _, _ in
+            let names = ["sim"] + Scenario.allCases.map { "sim-\($0.rawValue)" }
+            let data = names.map { "{\"id\":\"\($0)\",\"object\":\"model\",\"owned_by\":\"sluice-simulator\"}" }
+            return Response.json(.ok, "{\"object\":\"list\",\"data\":[\(data.joined(separator: ","))]}")
+        }
+        router.post("v1/chat/completions") { request, context in
+            try await completion(request, context: context, settings: settings)
+        }
+        return router
+    }
+
+    /// Builds a runnable simulator application listening on `host:port` (port 0 picks a free port).
+    public static func application(
+        host: String = "127.0.0.1", port: Int, settings: SimulatorSettings = .init(),
+        onServerRunning: @escaping @Sendable (Int) async -> Void = { _ in }
+    ) -> some ApplicationProtocol {
+        var logger = Logger(label: "sluice.simulator")
+        logger.logLevel = .warning
+        return Application(
+            router: router(settings: settings),
+            configuration: .init(address: .hostname(host, port: port), serverName: "sluice-simulator"),
+            onServerRunning: { await onServerRunning($0.localAddress?.port ?? port) },
+            logger: logger)
+    }
+
+    struct CompletionRequest: Decodable {
+        struct StreamOptions: Decodable { let includeUsage: Bool? }
+        struct Message: Decodable { let role: String; let content: String }
+        let model: String?
+        let messages: [Message]
+        let stream: Bool?
+        let streamOptions: StreamOptions?
+        let maxTokens: Int?
+    }
+
+    static func completion(_ request: Request, context: BasicRequestContext, settings: SimulatorSettings) async throws -> Response {
+        let buffer = try await request.body.collect(upTo: 16 << 20)
+        let decoder = JSONDecoder()
+        decoder.keyDecodingStrategy = .convertFromSnakeCase
+        guard let body = try? decoder.decode(CompletionRequest.self, from: Data(buffer.readableBytesView)) else {
+            return .openAIError(.badRequest, "The request body is not a valid chat completion request.", type: "invalid_request_error")
+        }
+        let header = { (name: String) in request.headers[HTTPField.Name(name)!] }
+        guard let scenario = Scenario.select(header: header("X-Sluice-Scenario"), model: body.model) else {
+            return .openAIError(.badRequest, "Unknown simulator scenario.", type: "invalid_request_error")
+        }
+        var plan = StreamPlan(
+            scenario: scenario, model: body.model ?? "sim",
+            tokens: min(header("X-Sluice-Tokens").flatMap(Int.init) ?? settings.tokens, body.maxTokens ?? .max),
+            delay: header("X-Sluice-Delay-Ms").flatMap(Int.init).map { Duration.milliseconds($0) } ?? settings.delay,
+            stall: header("X-Sluice-Stall-Ms").flatMap(Int.init).map { Duration.milliseconds($0) } ?? settings.stall,
+            promptTokens: SimulatedText.promptTokens(body.messages.map(\.content)),
+            includeUsage: body.streamOptions?.includeUsage ?? false)
+        plan.finishReason = (body.maxTokens.map { $0 < (header("X-Sluice-Tokens").flatMap(Int.init) ?? settings.tokens) } ?? false) ? "length" : "stop"
+
+        switch scenario {
+        case .rateLimited:
+            var response = Response.openAIError(.tooManyRequests, "Rate limit reached for requests. Please try again in 1s.", type: "rate_limit_error")
+            response.headers[.retryAfter] = "1"
+            return response
+        case .serverError:
+            return .openAIError(.internalServerError, "The server had an error while processing your request.", type: "server_error")
+        case .unavailable:
+            return .openAIError(.serviceUnavailable, "The engine is currently overloaded, please try again later.", type: "server_error")
+        case .badRequest:
+            return .openAIError(.badRequest, "This model's maximum context length is 8192 tokens.", type: "invalid_request_error")
+        case .unauthorized:
+            return .openAIError(.unauthorized, "Incorrect API key provided.", type: "invalid_request_error")
+        default:
+            break
+        }
+        let finalPlan = plan
+        if body.stream != true {
+            return .json(.ok, finalPlan.completionJSON())
+        }
+        return Response(
+            status: .ok,
+            headers: [.contentType: "text/event-stream", .cacheControl: "no-cache"],
+            body: ResponseBody { writer in try await finalPlan.stream(to: &writer) })
+    }
+}
+
+extension Response {
+    static func json(_ status: HTTPResponse.Status, _ body: String) -> Response {
+        Response(status: status, headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(string: body)))
+    }
+
+    static func openAIError(_ status: HTTPResponse.Status, _ message: String, type: String) -> Response {
+        .json(status, "{\"error\":{\"message\":\(JSONText.quote(message)),\"type\":\"\(type)\",\"code\":null}}")
+    }
+}

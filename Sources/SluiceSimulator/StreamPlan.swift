@@ -1,0 +1,79 @@
+import Foundation
+import Hummingbird
+import NIOCore
+import SluiceCore
+
+/// Thrown inside a response body to make Hummingbird drop the connection mid-stream.
+struct SimulatedConnectionReset: Error {}
+
+/// One simulated answer: which scenario, how many tokens, how fast; writes it in OpenAI's chunk format.
+struct StreamPlan: Sendable {
+    let scenario: Scenario
+    let model: String
+    let tokens: Int
+    let delay: Duration
+    let stall: Duration
+    let promptTokens: Int
+    let includeUsage: Bool
+    var finishReason = "stop"
+    let id = "chatcmpl-sim-" + UUID().uuidString.prefix(8).lowercased()
+    let created = Int(Date().timeIntervalSince1970)
+
+    var midpoint: Int { max(1, tokens / 2) }
+
+    func stream(to writer: inout any ResponseBodyWriter) async throws {
+        try await send(chunk(delta: "{\"role\":\"assistant\",\"content\":\"\"}", finish: nil), to: &writer)
+        if scenario == .stallBeforeFirstToken { try await Task.sleep(for: stall) }
+        for index in 0..<tokens {
+            if index == midpoint {
+                switch scenario {
+                case .stallMidStream: try await Task.sleep(for: stall)
+                case .resetMidStream: throw SimulatedConnectionReset()
+                case .errorMidStream:
+                    try await send("{\"error\":{\"message\":\"The model crashed while generating.\",\"type\":\"server_error\"}}", to: &writer)
+                    try await writer.finish(nil)
+                    return
+                case .malformedChunk:
+                    try await send("{\"choices\":[{\"delta\":{\"content\":\"oops", to: &writer)
+                    try await writer.finish(nil)
+                    return
+                default: break
+                }
+            }
+            if delay > .zero { try await Task.sleep(for: delay) }
+            try await send(chunk(delta: "{\"content\":\(JSONText.quote(SimulatedText.token(index)))}", finish: nil), to: &writer)
+        }
+        try await send(chunk(delta: "{}", finish: finishReason), to: &writer)
+        if includeUsage && scenario != .noUsage {
+            try await send(
+                "{\"id\":\"\(id)\",\"object\":\"chat.completion.chunk\",\"created\":\(created),\"model\":\(JSONText.quote(model)),\"choices\":[],\"usage\":{\"prompt_tokens\":\(promptTokens),\"completion_tokens\":\(tokens),\"total_tokens\":\(promptTokens + tokens)}}",
+                to: &writer)
+        }
+        try await send("[DONE]", to: &writer)
+        try await writer.finish(nil)
+    }
+
+    private func chunk(delta: String, finish: String?) -> String {
+        "{\"id\":\"\(id)\",\"object\":\"chat.completion.chunk\",\"created\":\(created),\"model\":\(JSONText.quote(model)),\"choices\":[{\"index\":0,\"delta\":\(delta),\"finish_reason\":\(finish.map { "\"\($0)\"" } ?? "null")}]}"
+    }
+
+    private func send(_ data: String, to writer: inout any ResponseBodyWriter) async throws {
+        guard scenario == .splitChunks else {
+            try await writer.write(ByteBuffer(string: "data: \(data)\n\n"))
+            return
+        }
+        let bytes = Array(": keep-alive\r\ndata: \(data)\r\n\r\n".utf8)
+        var start = 0
+        while start < bytes.count {
+            let end = min(start + 3, bytes.count)
+            try await writer.write(ByteBuffer(bytes: bytes[start..<end]))
+            start = end
+        }
+    }
+
+    /// The non-streaming answer.
+    func completionJSON() -> String {
+        let text = SimulatedText.answer(tokens: tokens)
+        return "{\"id\":\"\(id)\",\"object\":\"chat.completion\",\"created\":\(created),\"model\":\(JSONText.quote(model)),\"choices\":[{\"index\":0,\"message\":{\"role\":\"assistant\",\"content\":\(JSONText.quote(text))},\"finish_reason\":\"\(finishReason)\"}],\"usage\":{\"prompt_tokens\":\(promptTokens),\"completion_tokens\":\(tokens),\"total_tokens\":\(promptTokens + tokens)}}"
+    }
+}

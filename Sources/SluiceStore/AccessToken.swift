@@ -1,0 +1,21 @@
+import Crypto
+import Foundation
+
+/// Bearer tokens: random, shown once, stored only as a SHA-256 hash.
+public enum AccessToken {
+    /// A new token: `sluice_` and 32 random bytes in URL-safe base64.
+    public static func generate() -> String {
+        var generator = SystemRandomNumberGenerator()
+        let bytes = (0..<32).map { _ in UInt8.random(in: .min ... .max, using: &generator) }
+        let encoded = Data(bytes).base64EncodedString()
+            .replacingOccurrences(of: "+", with: "-")
+            .replacingOccurrences(of: "/", with: "_")
+            .replacingOccurrences(of: "=", with: "")
+        return "sluice_" + encoded
+    }
+
+    /// The hex SHA-256 of a token, which is what the store keeps.
+    public static func hash(_ token: String) -> String {
+        SHA256.hash(data: Data(token.utf8)).map { String(format: "%02x", $0) }.joined()
+    }
+}

@@ -1,0 +1,55 @@
+/// The schema, as numbered steps. Never edit a step that has shipped; append a new one.
+enum Migrations {
+    struct Step {
+        let version: Int
+        let statements: [String]
+    }
+
+    static let steps: [Step] = [
+        Step(
+            version: 1,
+            statements: [
+                """
+                CREATE TABLE users (
+                    id TEXT PRIMARY KEY,
+                    name TEXT NOT NULL UNIQUE,
+                    plan TEXT NOT NULL,
+                    token_hash TEXT NOT NULL UNIQUE,
+                    created_at INTEGER NOT NULL
+                )
+                """,
+                """
+                CREATE TABLE conversations (
+                    id TEXT PRIMARY KEY,
+                    user_id TEXT NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+                    title TEXT NOT NULL,
+                    model TEXT NOT NULL,
+                    system_prompt TEXT,
+                    created_at INTEGER NOT NULL,
+                    updated_at INTEGER NOT NULL
+                )
+                """,
+                "CREATE INDEX conversations_by_user ON conversations(user_id, updated_at DESC)",
+                """
+                CREATE TABLE messages (
+                    id TEXT PRIMARY KEY,
+                    conversation_id TEXT NOT NULL REFERENCES conversations(id) ON DELETE CASCADE,
+                    role TEXT NOT NULL,
+                    content TEXT NOT NULL,
+                    status TEXT NOT NULL,
+                    model TEXT,
+                    created_at INTEGER NOT NULL,
+                    input_tokens INTEGER,
+                    output_tokens INTEGER,
+                    total_tokens INTEGER,
+                    ttft_ms INTEGER,
+                    duration_ms INTEGER,
+                    finish_reason TEXT,
+                    error TEXT
+                )
+                """,
+                "CREATE INDEX messages_by_conversation ON messages(conversation_id, created_at)",
+                "CREATE INDEX messages_by_status ON messages(status)",
+            ]),
+    ]
+}

@@ -1,0 +1,186 @@
+import Foundation
+import Logging
+import SQLiteNIO
+import SluiceCore
+
+/// The embedded store: one SQLite file (WAL mode) through sqlite-nio.
+public final class SQLiteStore: ConversationStore {
+    let connection: SQLiteConnection
+    private let logger: Logger
+
+    /// Opens (and creates) the database at `path`; `":memory:"` gives a private in-memory database.
+    public static func open(path: String, logger: Logger = Logger(label: "sluice.store")) async throws -> SQLiteStore {
+        if path != ":memory:" {
+            let directory = URL(fileURLWithPath: path).deletingLastPathComponent().path
+            try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        }
+        let connection = try await SQLiteConnection.open(
+            storage: path == ":memory:" ? .memory : .file(path: path), logger: logger)
+        let store = SQLiteStore(connection: connection, logger: logger)
+        if path != ":memory:" { _ = try await connection.query("PRAGMA journal_mode=WAL") }
+        _ = try await connection.query("PRAGMA foreign_keys=ON")
+        _ = try await connection.query("PRAGMA busy_timeout=5000")
+        return store
+    }
+
+    init(connection: SQLiteConnection, logger: Logger) {
+        self.connection = connection
+        self.logger = logger
+    }
+
+    /// Closes the connection; the store is unusable afterwards.
+    public func close() async throws {
+        try await connection.close()
+    }
+
+    public func migrate() async throws {
+        _ = try await connection.query(
+            "CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, applied_at INTEGER NOT NULL)")
+        let rows = try await connection.query("SELECT COALESCE(MAX(version), 0) AS version FROM schema_migrations")
+        let current = rows.first?.column("version")?.integer ?? 0
+        for step in Migrations.steps where step.version > current {
+            _ = try await connection.query("BEGIN IMMEDIATE")
+            do {
+                for statement in step.statements { _ = try await connection.query(statement) }
+                _ = try await connection.query(
+                    "INSERT INTO schema_migrations (version, applied_at) VALUES (?, ?)",
+                    [.integer(step.version), .integer(Self.milliseconds(Date()))])
+                _ = try await connection.query("COMMIT")
+                logger.info("applied migration", metadata: ["version": "\(step.version)"])
+            } catch {
+                _ = try? await connection.query("ROLLBACK")
+                throw error
+            }
+        }
+    }
+
+    public func ping() async throws {
+        _ = try await connection.query("SELECT 1")
+    }
+
+    // MARK: Users
+
+    public func createUser(name: String, plan: Plan, tokenHash: String) async throws -> User {
+        let user = User(id: Identifier.make(), name: name, plan: plan, createdAt: Self.now())
+        do {
+            _ = try await connection.query(
+                "INSERT INTO users (id, name, plan, token_hash, created_at) VALUES (?, ?, ?, ?, ?)",
+                [.text(user.id), .text(name), .text(plan.rawValue), .text(tokenHash), .integer(Self.milliseconds(user.createdAt))])
+        } catch let error as SQLiteError where error.reason == .constraint || error.reason == .constraintUniqueFailed {
+            throw StoreError.conflict("a user named \(name) already exists")
+        }
+        return user
+    }
+
+    public func user(tokenHash: String) async throws -> User? {
+        try await connection.query("SELECT * FROM users WHERE token_hash = ?", [.text(tokenHash)]).first.map(Self.user)
+    }
+
+    public func user(named name: String) async throws -> User? {
+        try await connection.query("SELECT * FROM users WHERE name = ?", [.text(name)]).first.map(Self.user)
+    }
+
+    public func users() async throws -> [User] {
+        try await connection.query("SELECT * FROM users ORDER BY created_at, name").map(Self.user)
+    }
+
+    public func setTokenHash(userID: String, tokenHash: String) async throws {
+        _ = try await connection.query("UPDATE users SET token_hash = ? WHERE id = ?", [.text(tokenHash), .text(userID)])
+    }
+
+    // MARK: Conversations
+
+    public func createConversation(
+        userID: String, title: String, model: String, systemPrompt: String?
+    ) async throws -> Conversation {
+        let now = Self.now()
+        let conversation = Conversation(
+            id: Identifier.make(), userID: userID, title: title, model: model, systemPrompt: systemPrompt,
+            createdAt: now, updatedAt: now)
+        _ = try await connection.query(
+            """
+            INSERT INTO conversations (id, user_id, title, model, system_prompt, created_at, updated_at)
+            VALUES (?, ?, ?, ?, ?, ?, ?)
+            """,
+            [
+                .text(conversation.id), .text(userID), .text(title), .text(model), Self.optional(systemPrompt),
+                .integer(Self.milliseconds(now)), .integer(Self.milliseconds(now)),
+            ])
+        return conversation
+    }
+
+    public func conversations(userID: String) async throws -> [Conversation] {
+        try await connection.query(
+            "SELECT * FROM conversations WHERE user_id = ? ORDER BY updated_at DESC, rowid DESC", [.text(userID)]
+        ).map(Self.conversation)
+    }
+
+    public func conversation(id: String) async throws -> Conversation? {
+        try await connection.query("SELECT * FROM conversations WHERE id = ?", [.text(id)]).first.map(Self.conversation)
+    }
+
+    public func deleteConversation(id: String) async throws {
+        _ = try await connection.query("DELETE FROM conversations WHERE id = ?", [.text(id)])
+    }
+
+    // MARK: Messages
+
+    public func messages(conversationID: String) async throws -> [Message] {
+        try await connection.query(
+            "SELECT * FROM messages WHERE conversation_id = ? ORDER BY created_at, rowid", [.text(conversationID)]
+        ).map(Self.message)
+    }
+
+    public func message(id: String) async throws -> Message? {
+        try await connection.query("SELECT * FROM messages WHERE id = ?", [.text(id)]).first.map(Self.message)
+    }
+
+    public func insert(_ message: Message) async throws {
+        _ = try await connection.query(
+            """
+            INSERT INTO messages (id, conversation_id, role, content, status, model, created_at, input_tokens,
+                output_tokens, total_tokens, ttft_ms, duration_ms, finish_reason, error)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+            """,
+            [
+                .text(message.id), .text(message.conversationID), .text(message.role.rawValue), .text(message.content),
+                .text(message.status.rawValue), Self.optional(message.model),
+                .integer(Self.milliseconds(message.createdAt)), Self.optional(message.usage?.inputTokens),
+                Self.optional(message.usage?.outputTokens), Self.optional(message.usage?.totalTokens),
+                Self.optional(message.ttftMs), Self.optional(message.durationMs), Self.optional(message.finishReason),
+                Self.optional(message.error),
+            ])
+        _ = try await connection.query(
+            "UPDATE conversations SET updated_at = ? WHERE id = ?",
+            [.integer(Self.milliseconds(message.createdAt)), .text(message.conversationID)])
+    }
+
+    public func updateContent(messageID: String, content: String) async throws {
+        _ = try await connection.query(
+            "UPDATE messages SET content = ? WHERE id = ?", [.text(content), .text(messageID)])
+    }
+
+    public func finish(messageID: String, outcome: AssistantOutcome) async throws {
+        _ = try await connection.query(
+            """
+            UPDATE messages SET content = ?, status = ?, input_tokens = ?, output_tokens = ?, total_tokens = ?,
+                ttft_ms = ?, duration_ms = ?, finish_reason = ?, error = ?
+            WHERE id = ?
+            """,
+            [
+                .text(outcome.content), .text(outcome.status.rawValue), Self.optional(outcome.usage?.inputTokens),
+                Self.optional(outcome.usage?.outputTokens), Self.optional(outcome.usage?.totalTokens),
+                Self.optional(outcome.ttftMs), Self.optional(outcome.durationMs), Self.optional(outcome.finishReason),
+                Self.optional(outcome.error), .text(messageID),
+            ])
+    }
+
+    public func recoverInterruptedMessages() async throws -> Int {
+        let rows = try await connection.query(
+            """
+            UPDATE messages SET status = 'partial', error = 'Sluice stopped while this answer was being written.'
+            WHERE status = 'streaming' RETURNING id
+            """)
+        return rows.count
+    }
+}
