@@ -114,6 +114,7 @@ let package = Package(
                 "SluiceCore", "SluiceServer", "SluiceStore", "SluiceProviders", "SluiceSimulator",
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
             ],
             swiftSettings: swiftSettings
         ),

@@ -83,11 +83,7 @@ struct Serve: AsyncParsableCommand {
         try await prepareStore(store, logger: logger)
         let signIn = try await Self.localSignIn(store: store)
 
-        var clientConfiguration = HTTPClient.Configuration()
-        // Every chat stream holds a connection: allow many per upstream instead of AsyncHTTPClient's default 8.
-        clientConfiguration.connectionPool.concurrentHTTP1ConnectionsPerHostSoftLimit = 2048
-        clientConfiguration.timeout.connect = .seconds(10)
-        let httpClient = HTTPClient(eventLoopGroupProvider: .singleton, configuration: clientConfiguration)
+        let httpClient = UpstreamHTTPClient.make()
         let provider = OpenAICompatibleProvider(baseURL: upstreamURL, apiKey: upstreamKey, httpClient: httpClient, logger: logger)
 
         let dependencies = SluiceDependencies(

@@ -173,7 +173,10 @@ struct ChatTurn: Sendable {
                 control.stop(reason)
                 return
             }
-            do { try await Task.sleep(until: deadline, clock: .continuous) } catch { return }
+            // Wake no later than one idle period from now: the first token may arrive meanwhile and switch the
+            // rule from the first-token deadline to the (usually shorter) idle deadline.
+            let wake = min(deadline, ContinuousClock.now + settings.idleTimeout)
+            do { try await Task.sleep(until: wake, clock: .continuous) } catch { return }
         }
     }
 

@@ -1,0 +1,123 @@
+import Foundation
+import SluiceCore
+import SluiceServer
+import SluiceSimulator
+import Testing
+
+@Suite("Upstream faults reach the client as clear errors and lose nothing")
+struct FaultTests {
+    struct Case: Sendable, CustomTestStringConvertible {
+        let scenario: String
+        let code: String
+        let retryable: Bool
+        let partial: Bool
+        var testDescription: String { scenario }
+    }
+
+    static let beforeFirstToken: [Case] = [
+        Case(scenario: "429", code: "rate_limited", retryable: true, partial: false),
+        Case(scenario: "500", code: "upstream_error", retryable: true, partial: false),
+        Case(scenario: "503", code: "upstream_unavailable", retryable: true, partial: false),
+        Case(scenario: "400", code: "upstream_rejected", retryable: false, partial: false),
+        Case(scenario: "401", code: "upstream_auth", retryable: false, partial: false),
+    ]
+
+    @Test("an HTTP error before any token ends the stream with an error event; the user message is kept",
+          arguments: beforeFirstToken)
+    func httpErrors(_ fault: Case) async throws {
+        try await Harness.run { h in
+            let conversation = try await h.newConversation(h.alice)
+            let turn = try await h.send(conversation, token: h.alice, scenario: fault.scenario)
+            #expect(turn.names == ["meta", "error"])
+            let error = try #require(turn.final)
+            #expect(error["code"] as? String == fault.code)
+            #expect(error["retryable"] as? Bool == fault.retryable)
+            #expect(error["partial"] as? Bool == false)
+            let message = try #require(error["message"] as? String)
+            #expect(message.count > 20)
+            #expect(!message.contains("sk-test-secret"))
+            let stored = try await h.store.messages(conversationID: conversation)
+            #expect(stored.map(\.role) == [.user, .assistant])
+            #expect(stored[0].content == "Hello there")
+            #expect(stored[1].status == .error)
+            #expect(stored[1].error == message)
+        }
+    }
+
+    static let midStream: [Case] = [
+        Case(scenario: "reset-mid", code: "upstream_disconnected", retryable: true, partial: true),
+        Case(scenario: "error-mid", code: "upstream_error", retryable: true, partial: true),
+        Case(scenario: "malformed", code: "upstream_protocol", retryable: true, partial: true),
+    ]
+
+    @Test("a failure mid-stream keeps the partial answer, stored as partial, and says partial: true",
+          arguments: midStream)
+    func midStreamFailures(_ fault: Case) async throws {
+        try await Harness.run { h in
+            let conversation = try await h.newConversation(h.alice)
+            let turn = try await h.send(conversation, token: h.alice, scenario: fault.scenario)
+            #expect(turn.names == ["meta"] + Array(repeating: "token", count: 12) + ["error"])
+            let error = try #require(turn.final)
+            #expect(error["code"] as? String == fault.code)
+            #expect(error["partial"] as? Bool == true)
+            let stored = try await h.answer(turn)
+            #expect(stored.status == .partial)
+            #expect(stored.content == SimulatedText.answer(tokens: 12))
+            #expect(stored.content == turn.text)
+        }
+    }
+
+    @Test("a stall before the first token times out with upstream_timeout, not partial")
+    func stallBeforeFirstToken() async throws {
+        try await Harness.run(turn: TurnSettings(firstTokenTimeout: .milliseconds(300), idleTimeout: .seconds(10))) { h in
+            let conversation = try await h.newConversation(h.alice)
+            let turn = try await h.send(conversation, token: h.alice, scenario: "stall-first")
+            #expect(turn.names == ["meta", "error"])
+            #expect(turn.final?["code"] as? String == "upstream_timeout")
+            #expect(turn.final?["partial"] as? Bool == false)
+            #expect(turn.final?["retryable"] as? Bool == true)
+            #expect(try await h.answer(turn).status == .error)
+        }
+    }
+
+    @Test("a stall mid-stream times out and keeps what arrived")
+    func stallMidStream() async throws {
+        try await Harness.run(turn: TurnSettings(firstTokenTimeout: .seconds(10), idleTimeout: .milliseconds(300))) { h in
+            let conversation = try await h.newConversation(h.alice)
+            let turn = try await h.send(conversation, token: h.alice, scenario: "stall-mid")
+            #expect(turn.last?.event == "error")
+            #expect(turn.final?["code"] as? String == "upstream_timeout")
+            #expect(turn.final?["partial"] as? Bool == true)
+            let stored = try await h.answer(turn)
+            #expect(stored.status == .partial)
+            #expect(stored.content == SimulatedText.answer(tokens: 12))
+        }
+    }
+
+    @Test("an upstream that is not listening gives upstream_unreachable")
+    func unreachable() async throws {
+        let closedPort = try await LlamaServerProcessPort.free()
+        try await Harness.run(upstreamOverride: "http://127.0.0.1:\(closedPort)/v1") { h in
+            let conversation = try await h.newConversation(h.alice)
+            let turn = try await h.send(conversation, token: h.alice)
+            #expect(turn.names == ["meta", "error"])
+            #expect(turn.final?["code"] as? String == "upstream_unreachable")
+            let ready = try await h.request(.GET, "/readyz", token: nil)
+            #expect(ready.status == 503)
+        }
+    }
+
+    @Test("a long stall with a quiet stream sends ': ping' comments to keep the connection open")
+    func pings() async throws {
+        try await Harness.run(
+            simulator: SimulatorSettings(tokens: 4, delay: .zero, stall: .milliseconds(700)),
+            turn: TurnSettings(firstTokenTimeout: .seconds(5), idleTimeout: .seconds(5), pingInterval: .milliseconds(200))
+        ) { h in
+            let conversation = try await h.newConversation(h.alice)
+            let turn = try await h.send(conversation, token: h.alice, scenario: "stall-first")
+            #expect(turn.body.contains(": ping\n\n"))
+            #expect(turn.last?.event == "done")
+            #expect(turn.text == SimulatedText.answer(tokens: 4))
+        }
+    }
+}

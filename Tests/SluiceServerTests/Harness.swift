@@ -1,0 +1,175 @@
+import AsyncHTTPClient
+import Foundation
+import HTTPTypes
+import Hummingbird
+import HummingbirdTesting
+import Logging
+import NIOCore
+import NIOHTTP1
+import SluiceCore
+import SluiceProviders
+import SluiceServer
+import SluiceSimulator
+import SluiceStore
+import Testing
+
+/// A Sluice server and a simulator upstream, both listening on loopback, with two users.
+struct Harness: Sendable {
+    let port: Int
+    let simulatorPort: Int
+    let store: SQLiteStore
+    let alice: String
+    let bob: String
+
+    /// Runs `body` against a fresh server, simulator and database; tears everything down afterwards.
+    static func run(
+        simulator: SimulatorSettings = SimulatorSettings(tokens: 24, delay: .milliseconds(5), stall: .milliseconds(1500)),
+        turn: TurnSettings = TurnSettings(firstTokenTimeout: .seconds(10), idleTimeout: .seconds(10)),
+        upstreamOverride: String? = nil,
+        _ body: @escaping @Sendable (Harness) async throws -> Void
+    ) async throws {
+        try await Simulator.application(port: 0, settings: simulator).test(.live) { simulatorClient in
+            let simulatorPort = try #require(simulatorClient.port)
+            let path = FileManager.default.temporaryDirectory
+                .appendingPathComponent("sluice-test-\(UUID().uuidString)/db.sqlite").path
+            var logger = Logger(label: "sluice.test")
+            logger.logLevel = .warning
+            let store = try await SQLiteStore.open(path: path, logger: logger)
+            try await prepareStore(store, logger: logger)
+            let alice = AccessToken.generate()
+            let bob = AccessToken.generate()
+            _ = try await store.createUser(name: "alice", plan: .free, tokenHash: AccessToken.hash(alice))
+            _ = try await store.createUser(name: "bob", plan: .free, tokenHash: AccessToken.hash(bob))
+
+            let httpClient = UpstreamHTTPClient.make()
+            let provider = OpenAICompatibleProvider(
+                baseURL: upstreamOverride ?? "http://127.0.0.1:\(simulatorPort)/v1", apiKey: "sk-test-secret",
+                httpClient: httpClient, logger: logger)
+            let dependencies = SluiceDependencies(
+                store: store, provider: provider, defaultModel: "sim", turnSettings: turn, forwardScenarioHeader: true)
+            let app = buildApplication(dependencies, host: "127.0.0.1", port: 0, logger: logger)
+            do {
+                try await app.test(.live) { client in
+                    let harness = Harness(
+                        port: try #require(client.port), simulatorPort: simulatorPort, store: store, alice: alice, bob: bob)
+                    try await body(harness)
+                }
+            } catch {
+                try await httpClient.shutdown()
+                try await store.close()
+                throw error
+            }
+            try await httpClient.shutdown()
+            try await store.close()
+        }
+    }
+
+    /// A JSON reply: status and the decoded object (nil when the body is empty or not an object).
+    struct Reply {
+        let status: Int
+        let json: [String: Any]?
+        let headers: HTTPHeaders
+
+        var errorCode: String? { (json?["error"] as? [String: Any])?["code"] as? String }
+        var errorMessage: String? { (json?["error"] as? [String: Any])?["message"] as? String }
+    }
+
+    func request(_ method: HTTPMethod, _ path: String, token: String?, body: String? = nil) async throws -> Reply {
+        var request = HTTPClientRequest(url: "http://127.0.0.1:\(port)\(path)")
+        request.method = method
+        if let token { request.headers.add(name: "Authorization", value: "Bearer \(token)") }
+        if let body {
+            request.headers.add(name: "Content-Type", value: "application/json")
+            request.body = .bytes(ByteBuffer(string: body))
+        }
+        let response = try await HTTPClient.shared.execute(request, timeout: .seconds(30))
+        let buffer = try await response.body.collect(upTo: 10 << 20)
+        let json = try? JSONSerialization.jsonObject(with: Data(buffer.readableBytesView)) as? [String: Any]
+        return Reply(status: Int(response.status.code), json: json, headers: response.headers)
+    }
+
+    /// Creates a conversation for `token` and returns its id.
+    func newConversation(_ token: String, body: String = "{}") async throws -> String {
+        let reply = try await request(.POST, "/api/conversations", token: token, body: body)
+        guard reply.status == 201, let id = reply.json?["id"] as? String else {
+            throw HarnessError("could not create a conversation: \(reply.status)")
+        }
+        return id
+    }
+
+    /// One streamed turn as the client saw it.
+    struct Turn {
+        let status: Int
+        let contentType: String?
+        let headers: HTTPHeaders
+        let events: [ServerSentEvent]
+        let arrivals: [ContinuousClock.Instant]
+        let body: String
+
+        var names: [String] { events.map { $0.event ?? "message" } }
+        var tokens: [String] { events.filter { $0.event == "token" }.compactMap { Self.field($0, "token") as? String } }
+        var text: String { tokens.joined() }
+        var last: ServerSentEvent? { events.last }
+        var meta: [String: Any]? { events.first { $0.event == "meta" }.flatMap(Self.object) }
+        var assistantID: String? { meta?["assistant_message_id"] as? String }
+        var final: [String: Any]? { last.flatMap(Self.object) }
+
+        static func object(_ event: ServerSentEvent) -> [String: Any]? {
+            try? JSONSerialization.jsonObject(with: Data(event.data.utf8)) as? [String: Any]
+        }
+        static func field(_ event: ServerSentEvent, _ key: String) -> Any? { object(event)?[key] }
+    }
+
+    /// Sends a message and reads the event stream to its end. `onEvent` may return false to hang up early.
+    func send(
+        _ conversationID: String, token: String, body: String = "{\"content\":\"Hello there\"}",
+        scenario: String? = nil, headers: [String: String] = [:],
+        onEvent: @Sendable (ServerSentEvent, Int) async throws -> Bool = { _, _ in true }
+    ) async throws -> Turn {
+        var request = HTTPClientRequest(url: "http://127.0.0.1:\(port)/api/conversations/\(conversationID)/messages")
+        request.method = .POST
+        request.headers.add(name: "Authorization", value: "Bearer \(token)")
+        request.headers.add(name: "Content-Type", value: "application/json")
+        if let scenario { request.headers.add(name: "X-Sluice-Scenario", value: scenario) }
+        for (name, value) in headers { request.headers.add(name: name, value: value) }
+        request.body = .bytes(ByteBuffer(string: body))
+        let response = try await HTTPClient.shared.execute(request, timeout: .seconds(60))
+        var parser = SSEParser()
+        var events: [ServerSentEvent] = []
+        var arrivals: [ContinuousClock.Instant] = []
+        var raw = ""
+        reading: for try await buffer in response.body {
+            raw += String(buffer: buffer)
+            for event in parser.feed(buffer.readableBytesView) {
+                events.append(event)
+                arrivals.append(.now)
+                if try await !onEvent(event, events.count) { break reading }
+            }
+        }
+        return Turn(
+            status: Int(response.status.code), contentType: response.headers.first(name: "Content-Type"),
+            headers: response.headers, events: events, arrivals: arrivals, body: raw)
+    }
+
+    /// The stored assistant message of a turn.
+    func answer(_ turn: Turn) async throws -> Message {
+        guard let id = turn.assistantID, let message = try await store.message(id: id) else {
+            throw HarnessError("the turn's assistant message is not stored")
+        }
+        return message
+    }
+
+    /// Waits until the stored message leaves `streaming` (the server finishes a turn after the client left).
+    func settledMessage(_ id: String) async throws -> Message {
+        for _ in 0..<500 {
+            if let message = try await store.message(id: id), message.status != .streaming { return message }
+            try await Task.sleep(for: .milliseconds(10))
+        }
+        throw HarnessError("message \(id) stayed streaming")
+    }
+}
+
+struct HarnessError: Error, CustomStringConvertible {
+    let description: String
+    init(_ description: String) { self.description = description }
+}

@@ -1,0 +1,122 @@
+import Foundation
+import Testing
+import SluiceCore
+@testable import SluiceStore
+
+@Suite("SQLite store")
+struct SQLiteStoreTests {
+    /// A fresh database file in a temporary folder, migrated.
+    static func makeStore() async throws -> (SQLiteStore, String) {
+        let path = FileManager.default.temporaryDirectory
+            .appendingPathComponent("sluice-store-\(UUID().uuidString)/db.sqlite").path
+        let store = try await SQLiteStore.open(path: path)
+        try await store.migrate()
+        return (store, path)
+    }
+
+    @Test("migrating twice is harmless and the schema version is recorded")
+    func migrateTwice() async throws {
+        let (store, _) = try await Self.makeStore()
+        try await store.migrate()
+        let rows = try await store.connection.query("SELECT version FROM schema_migrations")
+        #expect(rows.map { $0.column("version")?.integer } == [1])
+        try await store.close()
+    }
+
+    @Test("users are found by token hash and names are unique")
+    func users() async throws {
+        let (store, _) = try await Self.makeStore()
+        let token = AccessToken.generate()
+        let user = try await store.createUser(name: "ada", plan: .pro, tokenHash: AccessToken.hash(token))
+        #expect(try await store.user(tokenHash: AccessToken.hash(token)) == user)
+        #expect(try await store.user(tokenHash: AccessToken.hash("wrong")) == nil)
+        await #expect(throws: StoreError.self) {
+            _ = try await store.createUser(name: "ada", plan: .free, tokenHash: AccessToken.hash("other"))
+        }
+        let newToken = AccessToken.generate()
+        try await store.setTokenHash(userID: user.id, tokenHash: AccessToken.hash(newToken))
+        #expect(try await store.user(tokenHash: AccessToken.hash(token)) == nil)
+        #expect(try await store.user(tokenHash: AccessToken.hash(newToken))?.id == user.id)
+        try await store.close()
+    }
+
+    @Test("tokens are random, URL-safe, and only their hash is stored")
+    func tokens() async throws {
+        let (store, _) = try await Self.makeStore()
+        let token = AccessToken.generate()
+        #expect(token != AccessToken.generate())
+        #expect(token.allSatisfy { $0.isLetter || $0.isNumber || $0 == "_" || $0 == "-" })
+        _ = try await store.createUser(name: "grace", plan: .free, tokenHash: AccessToken.hash(token))
+        let stored = try await store.connection.query("SELECT token_hash FROM users")
+        #expect(stored.first?.column("token_hash")?.string == AccessToken.hash(token))
+        #expect(stored.first?.column("token_hash")?.string != token)
+        try await store.close()
+    }
+
+    @Test("messages keep their order and the outcome of an answer is stored")
+    func messages() async throws {
+        let (store, _) = try await Self.makeStore()
+        let user = try await store.createUser(name: "u", plan: .free, tokenHash: "h")
+        let conversation = try await store.createConversation(userID: user.id, title: "t", model: "m", systemPrompt: "be brief")
+        let now = Date()
+        let question = Message(id: "q", conversationID: conversation.id, role: .user, content: "hi", status: .complete, model: nil, createdAt: now)
+        let answer = Message(id: "a", conversationID: conversation.id, role: .assistant, content: "", status: .streaming, model: "m", createdAt: now)
+        try await store.insert(question)
+        try await store.insert(answer)
+        try await store.updateContent(messageID: "a", content: "Hel")
+        #expect(try await store.message(id: "a")?.content == "Hel")
+        let outcome = AssistantOutcome(
+            content: "Hello", status: .complete, usage: Usage(inputTokens: 5, outputTokens: 2, totalTokens: 7),
+            ttftMs: 12, durationMs: 40, finishReason: "stop", error: nil)
+        try await store.finish(messageID: "a", outcome: outcome)
+        let stored = try await store.messages(conversationID: conversation.id)
+        #expect(stored.map(\.id) == ["q", "a"])
+        #expect(stored[1].content == "Hello")
+        #expect(stored[1].status == .complete)
+        #expect(stored[1].usage == Usage(inputTokens: 5, outputTokens: 2, totalTokens: 7))
+        #expect(stored[1].ttftMs == 12)
+        #expect(stored[1].finishReason == "stop")
+        #expect(stored[0].usage == nil)
+        #expect(try await store.conversation(id: conversation.id)?.systemPrompt == "be brief")
+        try await store.close()
+    }
+
+    @Test("conversations list newest first per user, and deleting one removes its messages")
+    func conversations() async throws {
+        let (store, _) = try await Self.makeStore()
+        let alice = try await store.createUser(name: "alice", plan: .free, tokenHash: "a")
+        let bob = try await store.createUser(name: "bob", plan: .free, tokenHash: "b")
+        let first = try await store.createConversation(userID: alice.id, title: "first", model: "m", systemPrompt: nil)
+        let second = try await store.createConversation(userID: alice.id, title: "second", model: "m", systemPrompt: nil)
+        _ = try await store.createConversation(userID: bob.id, title: "bob's", model: "m", systemPrompt: nil)
+        #expect(try await store.conversations(userID: alice.id).map(\.title) == ["second", "first"])
+        // A new message moves its conversation to the top.
+        try await store.insert(Message(id: "x", conversationID: first.id, role: .user, content: "x", status: .complete, model: nil, createdAt: Date().addingTimeInterval(1)))
+        #expect(try await store.conversations(userID: alice.id).map(\.id) == [first.id, second.id])
+        try await store.deleteConversation(id: first.id)
+        #expect(try await store.conversation(id: first.id) == nil)
+        #expect(try await store.message(id: "x") == nil)
+        try await store.close()
+    }
+
+    @Test("answers left streaming by a crash become partial at the next start, text kept")
+    func recovery() async throws {
+        let (store, path) = try await Self.makeStore()
+        let user = try await store.createUser(name: "u", plan: .free, tokenHash: "h")
+        let conversation = try await store.createConversation(userID: user.id, title: "t", model: "m", systemPrompt: nil)
+        try await store.insert(Message(id: "a", conversationID: conversation.id, role: .assistant, content: "half an ans", status: .streaming, model: "m", createdAt: Date()))
+        try await store.insert(Message(id: "b", conversationID: conversation.id, role: .assistant, content: "done", status: .complete, model: "m", createdAt: Date()))
+        try await store.close()
+
+        let reopened = try await SQLiteStore.open(path: path)
+        try await reopened.migrate()
+        #expect(try await reopened.recoverInterruptedMessages() == 1)
+        let message = try #require(try await reopened.message(id: "a"))
+        #expect(message.status == .partial)
+        #expect(message.content == "half an ans")
+        #expect(message.error != nil)
+        #expect(try await reopened.message(id: "b")?.status == .complete)
+        #expect(try await reopened.recoverInterruptedMessages() == 0)
+        try await reopened.close()
+    }
+}
