@@ -1,6 +1,7 @@
 import Foundation
 import SluiceCore
 import Hummingbird
+import NIOCore
 
 /// An error answered as `{"error": {"code", "message"}}` with a message a person understands.
 public struct APIError: HTTPResponseError, Equatable {
@@ -48,6 +49,8 @@ struct ErrorEnvelopeMiddleware<Context: RequestContext>: RouterMiddleware {
             throw error
         } catch let error as HTTPError {
             throw APIError.from(error)
+        } catch is NIOTooManyBytesError {
+            throw APIError.from(HTTPError(.contentTooLarge))
         }
     }
 }

@@ -1,0 +1,133 @@
+import Foundation
+import SluiceCore
+import NIOHTTP1
+import Testing
+
+@Suite("Auth, ownership and validation")
+struct AccessTests {
+    @Test("no token or a wrong token is 401 with a JSON error")
+    func unauthorized() async throws {
+        try await Harness.run { h in
+            for token in [nil, "sluice_wrong", ""] as [String?] {
+                let reply = try await h.request(.GET, "/api/conversations", token: token)
+                #expect(reply.status == 401)
+                #expect(reply.errorCode == "unauthorized")
+                #expect(reply.errorMessage?.contains("token") == true)
+            }
+        }
+    }
+
+    @Test("another user's conversation or message is 403 for every route; nothing changes")
+    func forbidden() async throws {
+        try await Harness.run { h in
+            let conversation = try await h.newConversation(h.alice)
+            let turn = try await h.send(conversation, token: h.alice)
+            let messageID = try #require(turn.assistantID)
+            let attempts: [(HTTPMethodName, String, String?)] = [
+                (.GET, "/api/conversations/\(conversation)", nil),
+                (.DELETE, "/api/conversations/\(conversation)", nil),
+                (.POST, "/api/conversations/\(conversation)/messages", "{\"content\":\"mine now\"}"),
+                (.POST, "/api/messages/\(messageID)/cancel", nil),
+            ]
+            for (method, path, body) in attempts {
+                let reply = try await h.request(method.value, path, token: h.bob, body: body)
+                #expect(reply.status == 403, "\(method) \(path)")
+                #expect(reply.errorCode == "forbidden")
+            }
+            #expect(try await h.store.messages(conversationID: conversation).count == 2)
+            let bobsList = try await h.request(.GET, "/api/conversations", token: h.bob)
+            #expect((bobsList.json?["conversations"] as? [Any])?.isEmpty == true)
+        }
+    }
+
+    @Test("unknown ids are 404")
+    func notFound() async throws {
+        try await Harness.run { h in
+            for (method, path) in [
+                (HTTPMethodName.GET, "/api/conversations/nope"), (.DELETE, "/api/conversations/nope"),
+                (.POST, "/api/conversations/nope/messages"), (.POST, "/api/messages/nope/cancel"),
+            ] {
+                let reply = try await h.request(method.value, path, token: h.alice, body: "{\"content\":\"x\"}")
+                #expect(reply.status == 404, "\(path)")
+                #expect(reply.errorCode == "not_found")
+            }
+        }
+    }
+
+    @Test("bad message bodies get a 4xx JSON error and store nothing", arguments: [
+        ("{\"content\":\"\"}", 400), ("{\"content\":\"   \\n \"}", 400), ("{\"content\":42}", 400),
+        ("{\"content\":[\"a\"]}", 400), ("{}", 400), ("not json", 400), ("[1,2]", 400),
+        ("{\"content\":\"hi\",\"temperature\":1.5}", 400), ("{\"content\":\"hi\",\"temperature\":\"hot\"}", 400),
+        ("{\"content\":\"hi\",\"model\":7}", 400),
+    ])
+    func validation(body: String, status: Int) async throws {
+        try await Harness.run { h in
+            let conversation = try await h.newConversation(h.alice)
+            let reply = try await h.request(.POST, "/api/conversations/\(conversation)/messages", token: h.alice, body: body)
+            #expect(reply.status == status)
+            #expect(reply.errorCode == "invalid_request")
+            #expect((reply.errorMessage?.count ?? 0) > 10)
+            #expect(try await h.store.messages(conversationID: conversation).isEmpty)
+        }
+    }
+
+    @Test("a body over 64 KiB is refused with 413")
+    func tooLarge() async throws {
+        try await Harness.run { h in
+            let conversation = try await h.newConversation(h.alice)
+            let big = "{\"content\":\"" + String(repeating: "a", count: 70 * 1024) + "\"}"
+            let reply = try await h.request(.POST, "/api/conversations/\(conversation)/messages", token: h.alice, body: big)
+            #expect(reply.status == 413)
+            #expect(reply.errorCode == "too_large")
+            #expect(try await h.store.messages(conversationID: conversation).isEmpty)
+        }
+    }
+
+    @Test("conversations: create with defaults, list newest first, read with messages, delete")
+    func conversationLifecycle() async throws {
+        try await Harness.run { h in
+            let created = try await h.request(.POST, "/api/conversations", token: h.alice, body: "{\"title\":\"Plans\",\"system_prompt\":\"Be kind\"}")
+            #expect(created.status == 201)
+            #expect(created.json?["title"] as? String == "Plans")
+            #expect(created.json?["model"] as? String == "sim")
+            #expect(created.json?["system_prompt"] as? String == "Be kind")
+            #expect((created.json?["created_at"] as? String)?.hasSuffix("Z") == true)
+            let first = try #require(created.json?["id"] as? String)
+            let second = try await h.newConversation(h.alice)
+            let list = try await h.request(.GET, "/api/conversations", token: h.alice)
+            let ids = (list.json?["conversations"] as? [[String: Any]])?.compactMap { $0["id"] as? String }
+            #expect(ids == [second, first])
+            let untitled = try await h.request(.GET, "/api/conversations/\(second)", token: h.alice)
+            #expect(untitled.json?["title"] as? String == "New conversation")
+            #expect((untitled.json?["messages"] as? [Any])?.isEmpty == true)
+            let deleted = try await h.request(.DELETE, "/api/conversations/\(first)", token: h.alice)
+            #expect(deleted.status == 204)
+            #expect(try await h.request(.GET, "/api/conversations/\(first)", token: h.alice).status == 404)
+            let badTitle = try await h.request(.POST, "/api/conversations", token: h.alice, body: "{\"title\":5}")
+            #expect(badTitle.status == 400)
+        }
+    }
+
+    @Test("health is open; readiness checks the store and the upstream")
+    func health() async throws {
+        try await Harness.run { h in
+            #expect(try await h.request(.GET, "/healthz", token: nil).status == 200)
+            let ready = try await h.request(.GET, "/readyz", token: nil)
+            #expect(ready.status == 200)
+            #expect(ready.json?["status"] as? String == "ready")
+        }
+    }
+}
+
+/// Method names for table-driven tests (AsyncHTTPClient's `HTTPMethod` is not `Sendable`-friendly in arguments).
+enum HTTPMethodName: String, CustomStringConvertible {
+    case GET, POST, DELETE
+    var description: String { rawValue }
+    var value: HTTPMethod {
+        switch self {
+        case .GET: .GET
+        case .POST: .POST
+        case .DELETE: .DELETE
+        }
+    }
+}

@@ -1,0 +1,59 @@
+import Foundation
+import SluiceCore
+import SluiceSimulator
+import Testing
+
+@Suite("Stopping a generation")
+struct CancelTests {
+    @Test("cancel mid-stream: the stream ends with done (cancelled), the text so far is stored as cancelled")
+    func cancel() async throws {
+        try await Harness.run(simulator: SimulatorSettings(tokens: 200, delay: .milliseconds(20))) { h in
+            let conversation = try await h.newConversation(h.alice)
+            let cancelReply = CancelReply()
+            let turn = try await h.send(conversation, token: h.alice) { event, _ in
+                if event.event == "meta", let id = Harness.Turn.object(event)?["assistant_message_id"] as? String {
+                    await cancelReply.remember(id)
+                }
+                if event.event == "token", event.id?.hasSuffix(":3") == true, let id = await cancelReply.id {
+                    await cancelReply.set(try await h.request(.POST, "/api/messages/\(id)/cancel", token: h.alice).status)
+                }
+                return true
+            }
+            #expect(await cancelReply.status == 202)
+            #expect(turn.last?.event == "done")
+            #expect(turn.final?["finish_reason"] as? String == "cancelled")
+            let received = turn.tokens.count
+            #expect(received >= 3)
+            #expect(received < 200)
+            let stored = try await h.answer(turn)
+            #expect(stored.status == .cancelled)
+            #expect(stored.content == turn.text)
+            #expect(stored.content == SimulatedText.answer(tokens: received))
+            let again = try await h.request(.POST, "/api/messages/\(stored.id)/cancel", token: h.alice)
+            #expect(again.status == 409)
+            #expect(again.errorCode == "not_running")
+        }
+    }
+
+    @Test("when the client disconnects, the server stops the upstream and stores the partial answer")
+    func clientDisconnect() async throws {
+        try await Harness.run(simulator: SimulatorSettings(tokens: 500, delay: .milliseconds(10))) { h in
+            let conversation = try await h.newConversation(h.alice)
+            let turn = try await h.send(conversation, token: h.alice) { _, count in count < 6 }  // hang up after 5 tokens
+            let assistantID = try #require(turn.assistantID)
+            let stored = try await h.settledMessage(assistantID)
+            #expect(stored.status == .partial)
+            #expect(stored.content.hasPrefix(turn.text))
+            #expect(stored.content.count < SimulatedText.answer(tokens: 500).count)
+            #expect(stored.error?.contains("disconnected") == true)
+        }
+    }
+}
+
+/// Collects what the cancel callback saw, across its calls.
+actor CancelReply {
+    private(set) var id: String?
+    private(set) var status: Int?
+    func remember(_ id: String) { self.id = id }
+    func set(_ status: Int) { self.status = status }
+}
