@@ -26,6 +26,7 @@ struct Serve: AsyncParsableCommand {
     @Option(help: "Folder of the web app (SLUICE_WEB_ROOT, default ./web).") var webRoot: String?
     @Option(help: "Milliseconds to wait for the first token (SLUICE_FIRST_TOKEN_TIMEOUT_MS, default 30000).") var firstTokenTimeoutMs: Int?
     @Option(help: "Milliseconds of silence allowed between tokens (SLUICE_IDLE_TIMEOUT_MS, default 30000).") var idleTimeoutMs: Int?
+    @Option(help: "Most tokens per answer, sent upstream as max_tokens (SLUICE_MAX_OUTPUT_TOKENS, default: the model's limit).") var maxOutputTokens: Int?
     @Option(help: "trace, debug, info, notice, warning, error or critical (SLUICE_LOG_LEVEL, default info).") var logLevel: String?
     @Flag(help: "Forward a client's X-Sluice-Scenario header upstream (for the simulator).") var forwardScenarioHeader = false
 
@@ -53,7 +54,8 @@ struct Serve: AsyncParsableCommand {
         let webRoot = settings.string(webRoot, env: "SLUICE_WEB_ROOT", default: "./web")!
         let turnSettings = TurnSettings(
             firstTokenTimeout: try settings.milliseconds(firstTokenTimeoutMs, env: "SLUICE_FIRST_TOKEN_TIMEOUT_MS", default: 30_000, name: "--first-token-timeout-ms"),
-            idleTimeout: try settings.milliseconds(idleTimeoutMs, env: "SLUICE_IDLE_TIMEOUT_MS", default: 30_000, name: "--idle-timeout-ms"))
+            idleTimeout: try settings.milliseconds(idleTimeoutMs, env: "SLUICE_IDLE_TIMEOUT_MS", default: 30_000, name: "--idle-timeout-ms"),
+            maxOutputTokens: try settings.positiveInt(maxOutputTokens, env: "SLUICE_MAX_OUTPUT_TOKENS", name: "--max-output-tokens"))
         var upstreamURL = try settings.upstreamURL(upstream, env: "SLUICE_UPSTREAM")
         let localModelPath = settings.string(localModel, env: "SLUICE_LOCAL_MODEL", default: nil)
         var services: [any Service] = []

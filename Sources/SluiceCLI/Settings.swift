@@ -39,6 +39,16 @@ struct SettingResolver {
         return .milliseconds(value)
     }
 
+    func positiveInt(_ flag: Int?, env: String, name: String) throws -> Int? {
+        if let flag {
+            guard flag > 0 else { throw SettingError("\(name) must be a positive whole number") }
+            return flag
+        }
+        guard let raw = environment[env], !raw.isEmpty else { return nil }
+        guard let value = Int(raw), value > 0 else { throw SettingError("\(env)='\(raw)' must be a positive whole number") }
+        return value
+    }
+
     func upstreamURL(_ flag: String?, env: String) throws -> String? {
         guard let value = string(flag, env: env, default: nil) else { return nil }
         guard let url = URL(string: value), let scheme = url.scheme, ["http", "https"].contains(scheme), url.host != nil

@@ -46,7 +46,7 @@ struct MessageRoutes {
         }
         let chatRequest = ChatRequest(
             model: model, messages: Self.upstreamMessages(conversation: conversation, history: history, newMessage: content),
-            temperature: temperature, extraHeaders: headers)
+            temperature: temperature, maxTokens: turn.settings.maxOutputTokens, extraHeaders: headers)
         let meta = TurnEvent.meta(
             .init(conversationID: conversation.id, userMessageID: userMessage.id, assistantMessageID: assistant.id, model: model))
         return TurnStreamResponse.make(

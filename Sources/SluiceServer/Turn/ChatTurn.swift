@@ -12,11 +12,14 @@ public struct TurnSettings: Sendable {
     public var flushInterval: Duration
     /// A `: ping` comment is sent after this much silence on the client stream.
     public var pingInterval: Duration
+    /// The most tokens an answer may have (`max_tokens` upstream); `nil` leaves it to the model.
+    public var maxOutputTokens: Int?
 
     public init(
         firstTokenTimeout: Duration = .seconds(30), idleTimeout: Duration = .seconds(30),
-        flushInterval: Duration = .milliseconds(250), pingInterval: Duration = .seconds(15)
+        flushInterval: Duration = .milliseconds(250), pingInterval: Duration = .seconds(15), maxOutputTokens: Int? = nil
     ) {
+        self.maxOutputTokens = maxOutputTokens
         self.firstTokenTimeout = firstTokenTimeout
         self.idleTimeout = idleTimeout
         self.flushInterval = flushInterval

@@ -1,0 +1,53 @@
+import Foundation
+import SluiceCore
+import SluiceProviders
+import SluiceServer
+import Testing
+
+/// Paths of the real llama-server and SmolLM2 weights, set by scripts/test.sh after it installs them.
+enum LocalModel {
+    static let binary = ProcessInfo.processInfo.environment["SLUICE_LLAMA_SERVER"]
+    static let model = ProcessInfo.processInfo.environment["SLUICE_LOCAL_MODEL"]
+    static var configured: Bool { binary != nil && model != nil }
+}
+
+@Suite("The real local model (llama-server + SmolLM2-135M)", .enabled(if: LocalModel.configured), .serialized)
+struct LocalModelTests {
+    @Test("a chat turn against SmolLM2 streams tokens and ends with the provider's usage; llama-server stops after")
+    func realModelTurn() async throws {
+        let logPath = FileManager.default.temporaryDirectory.appendingPathComponent("llama-\(UUID().uuidString).log").path
+        let llama = LlamaServerProcess(binary: try #require(LocalModel.binary), modelPath: try #require(LocalModel.model), logPath: logPath)
+        let baseURL = try await llama.start()
+        do {
+            try await Harness.run(
+                turn: TurnSettings(firstTokenTimeout: .seconds(60), idleTimeout: .seconds(30), maxOutputTokens: 48),
+                upstreamOverride: baseURL
+            ) { h in
+                let conversation = try await h.newConversation(h.alice, body: "{\"system_prompt\":\"You are a helpful assistant.\"}")
+                let turn = try await h.send(conversation, token: h.alice, body: "{\"content\":\"What is the capital of France?\",\"temperature\":0}")
+                #expect(turn.names.first == "meta")
+                #expect(turn.last?.event == "done")
+                #expect(turn.tokens.count >= 1)
+                #expect(!turn.text.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty)
+                let usage = try #require(turn.final?["usage"] as? [String: Any])
+                let input = try #require(usage["input_tokens"] as? Int)
+                let output = try #require(usage["output_tokens"] as? Int)
+                #expect(input > 10)
+                #expect(output >= 1 && output <= 48)
+                #expect(usage["total_tokens"] as? Int == input + output)
+                #expect(["stop", "length"].contains(turn.final?["finish_reason"] as? String ?? ""))
+                let stored = try await h.answer(turn)
+                #expect(stored.status == .complete)
+                #expect(stored.content == turn.text)
+                let ready = try await h.request(.GET, "/readyz", token: nil)
+                #expect(ready.status == 200)
+            }
+        } catch {
+            llama.terminate()
+            throw error
+        }
+        #expect(llama.isRunning)
+        llama.terminate()
+        #expect(!llama.isRunning)
+    }
+}

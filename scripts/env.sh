@@ -1,0 +1,27 @@
+# Sourced by the other scripts: finds Swift and installs the Debian packages the build and tests need.
+if ! command -v swift >/dev/null 2>&1 && [ -x /opt/swift/usr/bin/swift ]; then
+  export PATH="/opt/swift/usr/bin:$PATH"
+fi
+if ! command -v swift >/dev/null 2>&1; then
+  echo "Swift 6 is required (https://www.swift.org/install/linux/); 'swift' was not found." >&2
+  exit 1
+fi
+
+# Debian packages: cmake and g++ build llama-server; curl and python3 drive setup and tests.
+sluice_need_packages=()
+for tool in cmake:cmake g++:g++ curl:curl python3:python3; do
+  command -v "${tool%%:*}" >/dev/null 2>&1 || sluice_need_packages+=("${tool##*:}")
+done
+if [ "${#sluice_need_packages[@]}" -gt 0 ]; then
+  echo "[setup] installing ${sluice_need_packages[*]} (apt-get)" >&2
+  if [ "$(id -u)" = 0 ]; then sluice_sudo=""; else sluice_sudo="sudo"; fi
+  $sluice_sudo apt-get update -qq >&2
+  DEBIAN_FRONTEND=noninteractive $sluice_sudo apt-get install -y -qq "${sluice_need_packages[@]}" >&2
+fi
+
+# The local model: llama-server and SmolLM2, built/downloaded once into the cache outside the clone.
+sluice_setup_local_model() {
+  eval "$(scripts/setup-local-model.sh | grep -E '^(LLAMA_SERVER|SLUICE_LOCAL_MODEL)=')"
+  export LLAMA_SERVER SLUICE_LOCAL_MODEL
+  export SLUICE_LLAMA_SERVER="$LLAMA_SERVER"
+}

@@ -1,0 +1,10 @@
+#!/usr/bin/env bash
+# Sets up and starts Sluice with embedded defaults: SQLite in ./data, the local SmolLM2 model on a supervised
+# llama-server. Extra arguments go to 'sluice serve' (e.g. --port 9000). Ctrl-C stops both.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+source scripts/env.sh
+sluice_setup_local_model
+echo "[setup] building Sluice (release; the first build takes several minutes)" >&2
+swift build -c release --product sluice 2>&1 | grep -E "error|warning: unre|Compiling|Build complete" | awk '{ if ($0 ~ /Compiling/) { n++; if (n % 50 == 0) printf "[setup] compiled %d files\n", n } else print }' >&2
+exec .build/release/sluice serve --local-model "$SLUICE_LOCAL_MODEL" --llama-server "$LLAMA_SERVER" "$@"

@@ -1,0 +1,17 @@
+#!/usr/bin/env bash
+# Sluice's entry point on a fresh Debian/Ubuntu machine with Swift:
+#   ./sluice.sh run        set up everything (llama-server, SmolLM2, build) and start Sluice on the local model
+#   ./sluice.sh test       set up everything and run the whole test suite (real SQLite, llama-server, loopback HTTP)
+#   ./sluice.sh coverage   run the tests with coverage and print line coverage per target
+#   ./sluice.sh simulate   run the fault-injecting upstream simulator on port 8081
+set -euo pipefail
+cd "$(dirname "$0")"
+command="${1:-run}"
+shift || true
+case "$command" in
+  run) exec scripts/run.sh "$@" ;;
+  test) exec scripts/test.sh "$@" ;;
+  coverage) exec scripts/coverage.sh "$@" ;;
+  simulate) source scripts/env.sh && swift build --product sluice >&2 && exec .build/debug/sluice simulate "$@" ;;
+  *) echo "usage: ./sluice.sh run|test|coverage|simulate" >&2; exit 2 ;;
+esac

@@ -1,0 +1,68 @@
+// Requests to the Sluice HTTP API. Every call sends the bearer token; errors become ApiError with the
+// server's human-readable message.
+
+const TOKEN_KEY = "sluice.token";
+
+export class ApiError extends Error {
+  constructor(status, code, message) {
+    super(message);
+    this.status = status;
+    this.code = code;
+  }
+}
+
+/** Takes a token from the address fragment (#token=…) into localStorage and removes it from the address bar. */
+export function adoptTokenFromLocation() {
+  const match = location.hash.match(/token=([^&]+)/);
+  if (match) {
+    localStorage.setItem(TOKEN_KEY, decodeURIComponent(match[1]));
+    history.replaceState(null, "", location.pathname + location.search);
+  }
+  return localStorage.getItem(TOKEN_KEY);
+}
+
+export function setToken(token) { localStorage.setItem(TOKEN_KEY, token); }
+export function clearToken() { localStorage.removeItem(TOKEN_KEY); }
+
+function headers(extra = {}) {
+  return { Authorization: `Bearer ${localStorage.getItem(TOKEN_KEY) ?? ""}`, ...extra };
+}
+
+async function failure(response) {
+  let code = `http_${response.status}`;
+  let message = `The server answered ${response.status}.`;
+  try {
+    const body = await response.json();
+    code = body.error?.code ?? code;
+    message = body.error?.message ?? message;
+  } catch { /* not JSON: keep the generic message */ }
+  return new ApiError(response.status, code, message);
+}
+
+async function json(method, path, body) {
+  const response = await fetch(path, {
+    method,
+    headers: headers(body === undefined ? {} : { "Content-Type": "application/json" }),
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
+  if (!response.ok) throw await failure(response);
+  return response.status === 204 ? null : response.json();
+}
+
+export const listConversations = () => json("GET", "/api/conversations").then((r) => r.conversations);
+export const getConversation = (id) => json("GET", `/api/conversations/${encodeURIComponent(id)}`);
+export const createConversation = (fields = {}) => json("POST", "/api/conversations", fields);
+export const deleteConversation = (id) => json("DELETE", `/api/conversations/${encodeURIComponent(id)}`);
+export const cancelMessage = (id) => json("POST", `/api/messages/${encodeURIComponent(id)}/cancel`);
+
+/** Starts a turn; resolves to the streaming Response, or throws ApiError for a JSON 4xx/5xx. */
+export async function sendMessage(conversationId, content, { signal, temperature } = {}) {
+  const response = await fetch(`/api/conversations/${encodeURIComponent(conversationId)}/messages`, {
+    method: "POST",
+    headers: headers({ "Content-Type": "application/json", Accept: "text/event-stream" }),
+    body: JSON.stringify(temperature === undefined ? { content } : { content, temperature }),
+    signal,
+  });
+  if (!response.ok) throw await failure(response);
+  return response;
+}

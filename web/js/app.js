@@ -1,0 +1,121 @@
+// Wires the page: sign-in, the conversation list, the open conversation and the composer.
+
+import * as api from "./api.js";
+import { renderMessage } from "./messages.js";
+import { runTurn } from "./turn.js";
+
+const $ = (id) => document.getElementById(id);
+const log = $("messages");
+const input = $("input");
+const sendButton = $("send");
+const stopButton = $("stop");
+const banner = $("banner");
+let current = null;
+let stopCurrent = null;
+
+const live = document.createElement("div");
+live.setAttribute("aria-live", "polite");
+live.className = "visually-hidden";
+live.style.cssText = "position:absolute;width:1px;height:1px;overflow:hidden;clip:rect(0 0 0 0)";
+document.body.append(live);
+const announce = (text) => { live.textContent = text; };
+
+function showBanner(text) {
+  banner.textContent = text;
+  banner.hidden = !text;
+}
+
+function showSignIn(show) {
+  $("sign-in").hidden = !show;
+  $("composer").hidden = show;
+}
+
+async function refreshList() {
+  const list = $("conversation-list");
+  const conversations = await api.listConversations();
+  list.replaceChildren(...conversations.map((conversation) => {
+    const item = document.createElement("li");
+    const button = document.createElement("button");
+    button.type = "button";
+    button.textContent = conversation.title;
+    button.setAttribute("aria-current", String(conversation.id === current));
+    button.addEventListener("click", () => open(conversation.id));
+    item.append(button);
+    return item;
+  }));
+  return conversations;
+}
+
+async function open(id) {
+  current = id;
+  const conversation = await api.getConversation(id);
+  log.replaceChildren();
+  for (const message of conversation.messages) renderMessage(log, message);
+  log.scrollTop = log.scrollHeight;
+  await refreshList();
+  input.focus();
+}
+
+async function newConversation() {
+  const conversation = await api.createConversation();
+  await open(conversation.id);
+}
+
+async function send() {
+  const content = input.value;
+  if (!content.trim() || stopCurrent) return;
+  if (!current) await newConversation();
+  input.value = "";
+  showBanner("");
+  try {
+    await runTurn({
+      conversationId: current,
+      content,
+      log,
+      announce,
+      onStateChange: ({ streaming, stop }) => {
+        stopCurrent = streaming ? stop : null;
+        stopButton.hidden = !streaming;
+        sendButton.disabled = streaming;
+        if (!streaming) input.focus();
+      },
+    });
+  } catch (error) {
+    if (error.status === 401) { api.clearToken(); showSignIn(true); }
+    showBanner(error.message);
+  }
+  refreshList().catch(() => {});
+}
+
+input.addEventListener("keydown", (event) => {
+  if (event.key === "Enter" && !event.shiftKey && !event.isComposing) {
+    event.preventDefault();
+    send();
+  }
+});
+document.addEventListener("keydown", (event) => {
+  if (event.key === "Escape" && stopCurrent) stopCurrent();
+});
+$("composer").addEventListener("submit", (event) => { event.preventDefault(); send(); });
+stopButton.addEventListener("click", () => stopCurrent?.());
+$("new-conversation").addEventListener("click", () => newConversation().catch((e) => showBanner(e.message)));
+$("token-form").addEventListener("submit", (event) => {
+  event.preventDefault();
+  api.setToken($("token-input").value.trim());
+  start();
+});
+
+async function start() {
+  if (!api.adoptTokenFromLocation()) { showSignIn(true); return; }
+  try {
+    const conversations = await refreshList();
+    showSignIn(false);
+    if (conversations.length > 0) await open(conversations[0].id);
+    input.focus();
+  } catch (error) {
+    if (error.status === 401) { api.clearToken(); showSignIn(true); }
+    showBanner(error.message);
+  }
+}
+
+start();

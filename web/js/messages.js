@@ -1,0 +1,50 @@
+// Renders messages into the log. Model output is shown as text (textContent), never parsed as HTML.
+
+const numberFormat = new Intl.NumberFormat();
+
+/** Creates the DOM of one message and returns handles to update it while it streams. */
+export function renderMessage(container, message) {
+  const element = document.createElement("article");
+  element.className = `message ${message.role}`;
+  element.dataset.id = message.id ?? "";
+  const text = document.createElement("div");
+  text.className = "text";
+  text.textContent = message.content ?? "";
+  const meta = document.createElement("div");
+  meta.className = "meta";
+  element.append(text, meta);
+  container.append(element);
+  const view = { element, text, meta };
+  if (message.role === "assistant") describeStored(view, message);
+  return view;
+}
+
+/** The completion line, e.g. "35 tokens · 2.3 s · TTFT 180 ms". */
+export function completionLine({ usage, duration_ms: duration, ttft_ms: ttft, finish_reason: reason }) {
+  const parts = [];
+  const output = usage?.output_tokens;
+  parts.push(output == null ? "tokens not reported" : `${numberFormat.format(output)} tokens`);
+  if (usage?.input_tokens != null) parts.push(`${numberFormat.format(usage.input_tokens)} in`);
+  if (duration != null) parts.push(`${(duration / 1000).toFixed(1)} s`);
+  if (ttft != null) parts.push(`TTFT ${ttft} ms`);
+  if (reason === "cancelled") parts.push("stopped");
+  else if (reason === "length") parts.push("cut at the length limit");
+  return parts.join(" · ");
+}
+
+function describeStored(view, message) {
+  switch (message.status) {
+    case "complete":
+    case "cancelled":
+      view.meta.textContent = completionLine({ ...message, finish_reason: message.status === "cancelled" ? "cancelled" : message.finish_reason });
+      break;
+    case "partial":
+    case "error":
+      view.element.classList.add("error");
+      view.meta.textContent = message.error ?? "This answer did not finish.";
+      break;
+    case "streaming":
+      view.meta.textContent = "Still being written…";
+      break;
+  }
+}
