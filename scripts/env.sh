@@ -19,6 +19,20 @@ if [ "${#sluice_need_packages[@]}" -gt 0 ]; then
   DEBIAN_FRONTEND=noninteractive $sluice_sudo apt-get install -y -qq "${sluice_need_packages[@]}" >&2
 fi
 
+# The browser tests: Debian's Chromium and its driver, Selenium and pytest from PyPI.
+sluice_setup_browser_tests() {
+  if ! command -v chromium >/dev/null 2>&1 || ! command -v chromedriver >/dev/null 2>&1; then
+    echo "[setup] installing chromium and chromium-driver (apt-get)" >&2
+    if [ "$(id -u)" = 0 ]; then sluice_sudo=""; else sluice_sudo="sudo"; fi
+    $sluice_sudo apt-get update -qq >&2
+    DEBIAN_FRONTEND=noninteractive $sluice_sudo apt-get install -y -qq chromium chromium-driver >&2
+  fi
+  if ! python3 -c "import selenium, pytest" >/dev/null 2>&1; then
+    echo "[setup] installing selenium and pytest (pip)" >&2
+    python3 -m pip install -q --disable-pip-version-check selenium pytest >&2
+  fi
+}
+
 # The local model: llama-server and SmolLM2, built/downloaded once into the cache outside the clone.
 sluice_setup_local_model() {
   eval "$(scripts/setup-local-model.sh | grep -E '^(LLAMA_SERVER|SLUICE_LOCAL_MODEL)=')"

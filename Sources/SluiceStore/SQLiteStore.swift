@@ -123,6 +123,10 @@ public final class SQLiteStore: ConversationStore {
         _ = try await connection.query("DELETE FROM conversations WHERE id = ?", [.text(id)])
     }
 
+    public func renameConversation(id: String, title: String) async throws {
+        _ = try await connection.query("UPDATE conversations SET title = ? WHERE id = ?", [.text(title), .text(id)])
+    }
+
     // MARK: Messages
 
     public func messages(conversationID: String) async throws -> [Message] {

@@ -101,6 +101,21 @@ struct ChatTurnTests {
         }
     }
 
+    @Test("an untitled conversation takes its title from the first message; a given title stays")
+    func autoTitle() async throws {
+        try await Harness.run { h in
+            let untitled = try await h.newConversation(h.alice)
+            let long = "Plan a three-day walking trip through the Scottish Highlands with a budget\nand more"
+            _ = try await h.send(untitled, token: h.alice, body: "{\"content\":\(JSONText.quote(long))}")
+            _ = try await h.send(untitled, token: h.alice, body: "{\"content\":\"second message\"}")
+            let title = try await h.store.conversation(id: untitled)?.title
+            #expect(title == "Plan a three-day walking trip through the Scottish Highlands…")
+            let titled = try await h.newConversation(h.alice, body: "{\"title\":\"Mine\"}")
+            _ = try await h.send(titled, token: h.alice)
+            #expect(try await h.store.conversation(id: titled)?.title == "Mine")
+        }
+    }
+
     @Test("a model named in the message is used for that turn", arguments: ["sim-ok"])
     func modelOverride(model: String) async throws {
         try await Harness.run { h in

@@ -27,6 +27,7 @@ public protocol ConversationStore: Sendable {
     func conversations(userID: String) async throws -> [Conversation]
     func conversation(id: String) async throws -> Conversation?
     func deleteConversation(id: String) async throws
+    func renameConversation(id: String, title: String) async throws
     /// Messages of a conversation, oldest first.
     func messages(conversationID: String) async throws -> [Message]
     func message(id: String) async throws -> Message?

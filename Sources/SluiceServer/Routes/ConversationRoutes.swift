@@ -5,6 +5,8 @@ import SluiceCore
 struct ConversationRoutes {
     let store: any ConversationStore
     let defaultModel: String
+    /// The title of a conversation created without one; the first message replaces it.
+    static let defaultTitle = "New conversation"
 
     func register(on api: RouterGroup<SluiceRequestContext>) {
         api.post("conversations", use: create)
@@ -20,7 +22,7 @@ struct ConversationRoutes {
         let model = try body.optionalString("model", maxLength: 200)?.trimmingCharacters(in: .whitespacesAndNewlines)
         let systemPrompt = try body.optionalString("system_prompt", maxLength: 32_000)
         let conversation = try await store.createConversation(
-            userID: user.id, title: title.flatMap { $0.isEmpty ? nil : $0 } ?? "New conversation",
+            userID: user.id, title: title.flatMap { $0.isEmpty ? nil : $0 } ?? Self.defaultTitle,
             model: model.flatMap { $0.isEmpty ? nil : $0 } ?? defaultModel,
             systemPrompt: systemPrompt.flatMap { $0.isEmpty ? nil : $0 })
         return EditedResponse(status: .created, response: ConversationResource(conversation))

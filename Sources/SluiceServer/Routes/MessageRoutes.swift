@@ -35,6 +35,9 @@ struct MessageRoutes {
             id: Identifier.make(), conversationID: conversation.id, role: .user, content: content, status: .complete,
             model: nil, createdAt: now)
         try await store.insert(userMessage)
+        if history.isEmpty, conversation.title == ConversationRoutes.defaultTitle {
+            try await store.renameConversation(id: conversation.id, title: Self.title(from: content))
+        }
         let assistant = Message(
             id: Identifier.make(), conversationID: conversation.id, role: .assistant, content: "", status: .streaming,
             model: model, createdAt: now.addingTimeInterval(0.001))
@@ -63,6 +66,17 @@ struct MessageRoutes {
         return Response(
             status: .accepted, headers: [.contentType: "application/json"],
             body: .init(byteBuffer: ByteBuffer(string: "{\"id\":\(JSONText.quote(message.id)),\"status\":\"cancelling\"}")))
+    }
+
+    /// A title from the first message, as chat apps show it: its first line, cut at a word near 60 characters.
+    static func title(from content: String) -> String {
+        let firstLine = content.split(whereSeparator: \.isNewline).first.map(String.init) ?? content
+        let trimmed = firstLine.trimmingCharacters(in: .whitespaces)
+        guard trimmed.count > 60 else { return trimmed }
+        let cut = trimmed.prefix(60)
+        let endsAtWord = trimmed[cut.endIndex].isWhitespace
+        let atWord = endsAtWord ? cut : (cut.lastIndex(of: " ").map { cut[..<$0] } ?? cut)
+        return atWord.trimmingCharacters(in: .whitespaces) + "…"
     }
 
     /// The conversation as the upstream sees it: the system prompt, earlier turns that have text (stopped and

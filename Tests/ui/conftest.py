@@ -1,0 +1,83 @@
+"""Starts a simulator and a real `sluice serve` on free loopback ports, and a headless Chromium, for UI tests."""
+import json
+import os
+import socket
+import subprocess
+import tempfile
+import time
+import urllib.request
+
+import pytest
+from selenium import webdriver
+
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+SLUICE = os.environ.get("SLUICE_BIN", os.path.join(ROOT, ".build", "debug", "sluice"))
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def wait_for(url, timeout=30):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            with urllib.request.urlopen(url, timeout=1) as response:
+                if response.status == 200:
+                    return
+        except OSError:
+            time.sleep(0.05)
+    raise RuntimeError(f"{url} did not answer")
+
+
+class Server:
+    def __init__(self, base, token, simulator_port):
+        self.base = base
+        self.token = token
+        self.simulator_port = simulator_port
+
+    def api(self, method, path, body=None):
+        request = urllib.request.Request(
+            self.base + path, method=method, data=None if body is None else json.dumps(body).encode(),
+            headers={"Authorization": f"Bearer {self.token}", "Content-Type": "application/json"})
+        with urllib.request.urlopen(request, timeout=10) as response:
+            return json.loads(response.read() or b"null")
+
+
+@pytest.fixture(scope="session")
+def server():
+    workdir = tempfile.mkdtemp(prefix="sluice-ui-")
+    db = os.path.join(workdir, "db.sqlite")
+    simulator_port, port = free_port(), free_port()
+    processes = [subprocess.Popen(
+        [SLUICE, "simulate", "--port", str(simulator_port), "--tokens", "120", "--delay-ms", "25"],
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)]
+    try:
+        wait_for(f"http://127.0.0.1:{simulator_port}/health")
+        token = subprocess.run([SLUICE, "user", "add", "tester", "--db", db], check=True, capture_output=True,
+                               text=True).stdout.strip().splitlines()[-1]
+        processes.append(subprocess.Popen(
+            [SLUICE, "serve", "--port", str(port), "--db", db, "--model", "sim",
+             "--upstream", f"http://127.0.0.1:{simulator_port}/v1", "--web-root", os.path.join(ROOT, "web")],
+            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL))
+        wait_for(f"http://127.0.0.1:{port}/healthz")
+        yield Server(f"http://127.0.0.1:{port}", token, simulator_port)
+    finally:
+        for process in processes:
+            process.terminate()
+        for process in processes:
+            process.wait(timeout=10)
+
+
+@pytest.fixture
+def browser():
+    options = webdriver.ChromeOptions()
+    for argument in ["--headless=new", "--no-sandbox", "--disable-gpu", "--window-size=1100,800"]:
+        options.add_argument(argument)
+    options.binary_location = os.environ.get("CHROMIUM", "/usr/bin/chromium")
+    driver = webdriver.Chrome(service=webdriver.ChromeService(os.environ.get("CHROMEDRIVER", "/usr/bin/chromedriver")),
+                              options=options)
+    yield driver
+    driver.quit()

@@ -1,0 +1,90 @@
+"""The minimal web chat in a real headless Chromium against a real server and the simulator."""
+from selenium.webdriver.common.by import By
+from selenium.webdriver.common.keys import Keys
+from selenium.webdriver.support.ui import WebDriverWait
+
+
+def open_signed_in(browser, server):
+    browser.get(f"{server.base}/#token={server.token}")
+    WebDriverWait(browser, 10).until(lambda d: d.find_element(By.ID, "input").is_displayed())
+
+
+def answer_text(browser):
+    texts = browser.find_elements(By.CSS_SELECTOR, ".message.assistant .text")
+    return texts[-1].text if texts else ""
+
+
+def test_token_in_the_address_is_kept_and_removed_from_the_address_bar(browser, server):
+    open_signed_in(browser, server)
+    assert "token" not in browser.current_url
+    assert browser.execute_script("return localStorage.getItem('sluice.token')") == server.token
+    assert browser.find_element(By.ID, "sign-in").is_displayed() is False
+
+
+def test_without_a_token_the_page_asks_for_one(browser, server):
+    browser.get(server.base + "/")
+    browser.execute_script("localStorage.clear()")
+    browser.refresh()
+    WebDriverWait(browser, 10).until(lambda d: d.find_element(By.ID, "sign-in").is_displayed())
+    assert "sluice user add" in browser.find_element(By.ID, "sign-in").text
+
+
+def test_enter_sends_and_the_answer_streams_in_progressively(browser, server):
+    open_signed_in(browser, server)
+    box = browser.find_element(By.ID, "input")
+    box.send_keys("first line")
+    box.send_keys(Keys.SHIFT, Keys.ENTER)
+    box.send_keys("second line")
+    assert box.get_attribute("value") == "first line\nsecond line"
+    box.send_keys(Keys.ENTER)
+    # Thinking indicator first, then text that grows over several observations while streaming.
+    WebDriverWait(browser, 10).until(lambda d: answer_text(d))
+    lengths = []
+    for _ in range(5):
+        WebDriverWait(browser, 5).until(lambda d: len(answer_text(d)) > (lengths[-1] if lengths else 0))
+        lengths.append(len(answer_text(browser)))
+    assert lengths == sorted(lengths) and len(set(lengths)) == 5
+    assert browser.find_elements(By.CSS_SELECTOR, ".message.streaming")
+    WebDriverWait(browser, 20).until(lambda d: not d.find_elements(By.CSS_SELECTOR, ".message.streaming"))
+    meta = browser.find_elements(By.CSS_SELECTOR, ".message.assistant .meta")[-1].text
+    assert "120 tokens" in meta and "TTFT" in meta
+    user_text = browser.find_elements(By.CSS_SELECTOR, ".message.user .text")[-1].text
+    assert user_text == "first line\nsecond line"
+    # The conversation got its title from the first message and shows in the sidebar.
+    assert "first line" in browser.find_element(By.ID, "conversation-list").text
+
+
+def test_stop_really_stops_and_keeps_the_text(browser, server):
+    open_signed_in(browser, server)
+    browser.find_element(By.ID, "new-conversation").click()
+    WebDriverWait(browser, 10).until(lambda d: not d.find_elements(By.CSS_SELECTOR, ".message"))
+    box = browser.find_element(By.ID, "input")
+    box.send_keys("please stop me", Keys.ENTER)
+    WebDriverWait(browser, 10).until(lambda d: len(answer_text(d)) > 20)
+    browser.find_element(By.ID, "stop").click()
+    WebDriverWait(browser, 10).until(lambda d: not d.find_elements(By.CSS_SELECTOR, ".message.streaming"))
+    shown = answer_text(browser)
+    meta = browser.find_elements(By.CSS_SELECTOR, ".message.assistant .meta")[-1].text
+    assert "stopped" in meta
+    conversations = server.api("GET", "/api/conversations")["conversations"]
+    stored = server.api("GET", f"/api/conversations/{conversations[0]['id']}")["messages"][-1]
+    assert stored["status"] == "cancelled"
+    assert stored["content"] == shown
+    # Focus returns to the input once the answer has ended.
+    assert browser.switch_to.active_element.get_attribute("id") == "input"
+
+
+def test_reload_shows_the_stored_conversation(browser, server):
+    open_signed_in(browser, server)
+    browser.find_element(By.ID, "new-conversation").click()
+    WebDriverWait(browser, 10).until(lambda d: not d.find_elements(By.CSS_SELECTOR, ".message"))
+    browser.find_element(By.ID, "input").send_keys("remember me", Keys.ENTER)
+    WebDriverWait(browser, 20).until(
+        lambda d: d.find_elements(By.CSS_SELECTOR, ".message.assistant")
+        and not d.find_elements(By.CSS_SELECTOR, ".message.streaming"))
+    answer = answer_text(browser)
+    browser.refresh()
+    WebDriverWait(browser, 10).until(lambda d: d.find_elements(By.CSS_SELECTOR, ".message.assistant"))
+    assert browser.find_elements(By.CSS_SELECTOR, ".message.user .text")[-1].text == "remember me"
+    assert answer_text(browser) == answer
+    assert "120 tokens" in browser.find_elements(By.CSS_SELECTOR, ".message.assistant .meta")[-1].text
