@@ -104,6 +104,15 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
         .testTarget(
+            name: "SluiceProvidersTests",
+            dependencies: [
+                "SluiceCore", "SluiceProviders",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
             name: "SluiceStoreTests",
             dependencies: ["SluiceCore", "SluiceStore"],
             swiftSettings: swiftSettings

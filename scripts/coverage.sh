@@ -8,6 +8,6 @@ swift test --enable-code-coverage "$@" >&2
 profile=$(swift test --show-codecov-path | sed 's/\.json$/.profdata/')
 [ -f "$profile" ] || profile="$(dirname "$(swift test --show-codecov-path)")/default.profdata"
 binary=".build/debug/sluicePackageTests.xctest"
-llvm_cov=$(command -v llvm-cov || echo /opt/swift/usr/bin/llvm-cov)
+llvm_cov=$(dirname "$(command -v swift)")/llvm-cov; [ -x "$llvm_cov" ] || llvm_cov=$(command -v llvm-cov)
 "$llvm_cov" report "$binary" -instr-profile="$profile" -ignore-filename-regex='(\.build|Tests)/' \
   | python3 scripts/coverage_by_target.py

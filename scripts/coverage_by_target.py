@@ -5,7 +5,7 @@ from collections import defaultdict
 
 lines = defaultdict(lambda: [0, 0])
 for row in sys.stdin:
-    match = re.search(r"Sources/([^/]+)/\S+", row)
+    match = re.match(r"(?:\S*Sources/)?(Sluice\w+)/\S+\.swift", row)
     if not match:
         continue
     numbers = row.split()

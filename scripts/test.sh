@@ -14,7 +14,7 @@ set +e
 swift test --skip-build "$@" 2>&1 | tee "$log"
 swift_status=${PIPESTATUS[0]}
 echo "[test] browser tests (headless Chromium, pytest)" >&2
-python3 -m pytest -q Tests/ui 2>&1 | tee -a "$log"
+python3 -m pytest -q Tests/e2e 2>&1 | tee -a "$log"
 ui_status=${PIPESTATUS[0]}
 set -e
 # One plain closing line for the whole run, counted from swift-testing's and pytest's own summaries.

@@ -85,6 +85,9 @@ public final class LlamaServerProcess: Service {
 
     public var isRunning: Bool { process.withLock { $0?.isRunning ?? false } }
 
+    /// The child's process id while it exists.
+    public var processIdentifier: Int32? { process.withLock { $0?.processIdentifier } }
+
     /// Waits for shutdown (then stops the child) or for the child to die (then throws).
     public func run() async throws {
         let died = await withGracefulShutdownHandler {

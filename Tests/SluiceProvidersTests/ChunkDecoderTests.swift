@@ -1,0 +1,72 @@
+import NIOCore
+import SluiceCore
+import Testing
+@testable import SluiceProviders
+
+@Suite("Chat Completions chunks")
+struct ChunkDecoderTests {
+    @Test("content deltas, finish reason and usage become provider events; empty deltas are dropped")
+    func ordinaryChunks() throws {
+        var decoder = ChunkDecoder()
+        #expect(try decoder.decode(#"{"choices":[{"index":0,"delta":{"role":"assistant","content":""}}]}"#) == .events([]))
+        #expect(try decoder.decode(#"{"choices":[{"index":0,"delta":{"content":"Hi"}}]}"#) == .events([.delta("Hi")]))
+        #expect(!decoder.sawFinish)
+        #expect(try decoder.decode(#"{"choices":[{"index":0,"delta":{},"finish_reason":"length"}]}"#) == .events([.finish(reason: "length")]))
+        #expect(decoder.sawFinish)
+        #expect(try decoder.decode(#"{"choices":[],"usage":{"prompt_tokens":7,"completion_tokens":3}}"#)
+            == .events([.usage(Usage(inputTokens: 7, outputTokens: 3, totalTokens: 10))]))
+        #expect(try decoder.decode("[DONE]") == .endOfStream)
+    }
+
+    @Test("only the first choice is followed")
+    func otherChoicesIgnored() throws {
+        var decoder = ChunkDecoder()
+        #expect(try decoder.decode(#"{"choices":[{"index":1,"delta":{"content":"B"}},{"index":0,"delta":{"content":"A"}}]}"#) == .events([.delta("A")]))
+    }
+
+    @Test("an error object in the stream throws upstreamError with its message")
+    func errorObject() {
+        var decoder = ChunkDecoder()
+        #expect(throws: ProviderError.upstreamError(message: "overloaded")) {
+            try decoder.decode(#"{"error":{"message":"overloaded","type":"server_error"}}"#)
+        }
+        #expect(throws: ProviderError.upstreamError(message: "server_error")) {
+            try decoder.decode(#"{"error":{"type":"server_error"}}"#)
+        }
+    }
+
+    @Test("a chunk that is not JSON throws malformed")
+    func malformed() {
+        var decoder = ChunkDecoder()
+        #expect(throws: ProviderError.self) { try decoder.decode("{\"choices\": [") }
+    }
+
+    @Test("error bodies of non-2xx answers give the upstream's message, or the start of the text")
+    func errorBodies() {
+        #expect(OpenAICompatibleProvider.errorMessage(from: ByteBuffer(string: #"{"error":{"message":"bad key"}}"#)) == "bad key")
+        #expect(OpenAICompatibleProvider.errorMessage(from: ByteBuffer(string: "upstream down")) == "upstream down")
+        #expect(OpenAICompatibleProvider.errorMessage(from: nil) == "")
+    }
+
+    @Test("the request body asks for a stream with usage and carries the options given")
+    func requestBody() throws {
+        let body = CompletionRequestBody(ChatRequest(
+            model: "m", messages: [ChatMessage(role: .user, content: "hi")], temperature: 0.2, maxTokens: 5))
+        let json = String(decoding: try JSONEncoderForTests.encode(body), as: UTF8.self)
+        #expect(json.contains(#""stream":true"#))
+        #expect(json.contains(#""stream_options":{"include_usage":true}"#))
+        #expect(json.contains(#""max_tokens":5"#))
+        #expect(json.contains(#""temperature":0.2"#))
+        #expect(json.contains(#""role":"user""#))
+    }
+}
+
+import Foundation
+
+enum JSONEncoderForTests {
+    static func encode<T: Encodable>(_ value: T) throws -> Data {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        return try encoder.encode(value)
+    }
+}

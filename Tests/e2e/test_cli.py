@@ -1,0 +1,68 @@
+"""The `sluice` command as a user meets it: users, tokens, and settings that fail with one clear line."""
+import os
+import subprocess
+import tempfile
+
+from conftest import SLUICE, free_port
+
+
+def run(*args, env=None):
+    return subprocess.run([SLUICE, *args], capture_output=True, text=True, timeout=60,
+                          env={**os.environ, **(env or {})})
+
+
+def test_user_add_prints_the_token_alone_on_the_last_line_and_list_shows_the_user():
+    db = os.path.join(tempfile.mkdtemp(), "db.sqlite")
+    added = run("user", "add", "dana", "--plan", "pro", "--db", db)
+    assert added.returncode == 0
+    token = added.stdout.strip().splitlines()[-1]
+    assert token.startswith("sluice_") and " " not in token
+    listed = run("user", "list", "--db", db)
+    assert "dana\tpro" in listed.stdout
+    duplicate = run("user", "add", "dana", "--db", db)
+    assert duplicate.returncode != 0
+    assert "already exists" in duplicate.stderr
+    rotated = run("user", "token", "dana", "--db", db)
+    assert rotated.returncode == 0 and rotated.stdout.strip().splitlines()[-1] != token
+    assert run("user", "token", "nobody", "--db", db).returncode != 0
+    assert run("user", "add", "erin", "--plan", "gold", "--db", db).returncode != 0
+
+
+def test_bad_settings_stop_start_up_with_one_line_naming_the_setting():
+    db = os.path.join(tempfile.mkdtemp(), "db.sqlite")
+    cases = [
+        (["serve", "--db", db, "--upstream", "ftp://example"], {}, "upstream"),
+        (["serve", "--db", db], {"SLUICE_PORT": "eighty", "SLUICE_UPSTREAM": "http://127.0.0.1:1/v1"}, "SLUICE_PORT"),
+        (["serve", "--db", db, "--upstream", "http://127.0.0.1:1/v1", "--log-level", "loud"], {}, "log level"),
+        (["serve", "--db", db], {"SLUICE_UPSTREAM": ""}, "no upstream"),
+        (["serve", "--db", db, "--local-model", "/nonexistent.gguf"], {}, "--llama-server"),
+        (["serve", "--db", db, "--upstream", "http://127.0.0.1:1/v1", "--first-token-timeout-ms", "0"], {}, "--first-token-timeout-ms"),
+    ]
+    for args, env, needle in cases:
+        result = run(*args, env=env)
+        assert result.returncode != 0, args
+        message = [line for line in result.stderr.splitlines() if line.strip()]
+        assert any(needle in line for line in message), (args, result.stderr)
+
+
+def test_the_upstream_key_never_reaches_the_log():
+    db = os.path.join(tempfile.mkdtemp(), "db.sqlite")
+    port = free_port()
+    process = subprocess.Popen(
+        [SLUICE, "serve", "--db", db, "--port", str(port), "--upstream", "http://127.0.0.1:1/v1",
+         "--upstream-key", "sk-very-secret-key", "--log-level", "trace"],
+        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    try:
+        lines = []
+        for line in process.stdout:
+            lines.append(line)
+            if "Sluice is ready" in line:
+                break
+        process.terminate()
+        rest, _ = process.communicate(timeout=10)
+        output = "".join(lines) + rest
+        assert "Sluice is ready" in output
+        assert "sk-very-secret-key" not in output
+    finally:
+        if process.poll() is None:
+            process.kill()
