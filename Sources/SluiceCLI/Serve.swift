@@ -27,6 +27,8 @@ struct Serve: AsyncParsableCommand {
     @Option(help: "Milliseconds to wait for the first token (SLUICE_FIRST_TOKEN_TIMEOUT_MS, default 30000).") var firstTokenTimeoutMs: Int?
     @Option(help: "Milliseconds of silence allowed between tokens (SLUICE_IDLE_TIMEOUT_MS, default 30000).") var idleTimeoutMs: Int?
     @Option(help: "Most tokens per answer, sent upstream as max_tokens (SLUICE_MAX_OUTPUT_TOKENS, default: the model's limit).") var maxOutputTokens: Int?
+    @Option(help: "Retries before the first token (SLUICE_MAX_RETRIES, default 5; 0 turns retries off).") var maxRetries: Int?
+    @Option(help: "Most seconds spent waiting between retries of one answer (SLUICE_RETRY_BUDGET_SECONDS, default 60).") var retryBudgetSeconds: Int?
     @Option(help: "trace, debug, info, notice, warning, error or critical (SLUICE_LOG_LEVEL, default info).") var logLevel: String?
     @Flag(help: "Forward a client's X-Sluice-Scenario header upstream (for the simulator).") var forwardScenarioHeader = false
 
@@ -55,7 +57,10 @@ struct Serve: AsyncParsableCommand {
         let turnSettings = TurnSettings(
             firstTokenTimeout: try settings.milliseconds(firstTokenTimeoutMs, env: "SLUICE_FIRST_TOKEN_TIMEOUT_MS", default: 30_000, name: "--first-token-timeout-ms"),
             idleTimeout: try settings.milliseconds(idleTimeoutMs, env: "SLUICE_IDLE_TIMEOUT_MS", default: 30_000, name: "--idle-timeout-ms"),
-            maxOutputTokens: try settings.positiveInt(maxOutputTokens, env: "SLUICE_MAX_OUTPUT_TOKENS", name: "--max-output-tokens"))
+            maxOutputTokens: try settings.positiveInt(maxOutputTokens, env: "SLUICE_MAX_OUTPUT_TOKENS", name: "--max-output-tokens"),
+            retryPolicy: RetryPolicy(
+                maxRetries: try settings.count(maxRetries, env: "SLUICE_MAX_RETRIES", default: 5, name: "--max-retries"),
+                maxTotalWait: .seconds(try settings.count(retryBudgetSeconds, env: "SLUICE_RETRY_BUDGET_SECONDS", default: 60, name: "--retry-budget-seconds"))))
         var upstreamURL = try settings.upstreamURL(upstream, env: "SLUICE_UPSTREAM")
         let localModelPath = settings.string(localModel, env: "SLUICE_LOCAL_MODEL", default: nil)
         var services: [any Service] = []

@@ -49,6 +49,17 @@ struct SettingResolver {
         return value
     }
 
+    /// A whole number ≥ 0.
+    func count(_ flag: Int?, env: String, default fallback: Int, name: String) throws -> Int {
+        if let flag {
+            guard flag >= 0 else { throw SettingError("\(name) must be 0 or more") }
+            return flag
+        }
+        guard let raw = environment[env], !raw.isEmpty else { return fallback }
+        guard let value = Int(raw), value >= 0 else { throw SettingError("\(env)='\(raw)' must be a whole number, 0 or more") }
+        return value
+    }
+
     func upstreamURL(_ flag: String?, env: String) throws -> String? {
         guard let value = string(flag, env: env, default: nil) else { return nil }
         guard let url = URL(string: value), let scheme = url.scheme, ["http", "https"].contains(scheme), url.host != nil

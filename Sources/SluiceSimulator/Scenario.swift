@@ -5,6 +5,20 @@ public enum Scenario: String, CaseIterable, Sendable {
     case ok
     /// 429 with `Retry-After: 1`.
     case rateLimited = "429"
+    /// 429 with `Retry-After` as an HTTP-date two seconds ahead.
+    case rateLimitedUntilDate = "429-date"
+    /// 429 without `Retry-After`.
+    case rateLimitedBare = "429-bare"
+    /// 429 with `Retry-After: 120`, longer than Sluice waits.
+    case rateLimitedLong = "429-long"
+    /// 502 Bad Gateway.
+    case badGateway = "502"
+    /// 504 Gateway Timeout.
+    case gatewayTimeout = "504"
+    /// 529, Anthropic's "overloaded".
+    case overloaded = "529"
+    /// 403 Forbidden.
+    case forbidden = "403"
     /// 500 Internal Server Error.
     case serverError = "500"
     /// 503 Service Unavailable.
@@ -31,8 +45,36 @@ public enum Scenario: String, CaseIterable, Sendable {
 
     /// The scenario a request asks for: header first, then a `sim-` model name, else `ok`.
     public static func select(header: String?, model: String?) -> Scenario? {
-        if let header { return Scenario(rawValue: header.lowercased()) }
-        if let model, model.hasPrefix("sim-") { return Scenario(rawValue: String(model.dropFirst(4)).lowercased()) }
-        return .ok
+        selection(header: header, model: model)?.scenario
+    }
+
+    /// Like `select`, with a repeat count: `503x2` means "503 for the first two identical requests, then ok"
+    /// (identical: same scenario text and same last message), which is how retries are tested.
+    static func selection(header: String?, model: String?) -> (scenario: Scenario, times: Int?)? {
+        let text: String
+        if let header {
+            text = header.lowercased()
+        } else if let model, model.hasPrefix("sim-") {
+            text = String(model.dropFirst(4)).lowercased()
+        } else {
+            return (.ok, nil)
+        }
+        if let x = text.lastIndex(of: "x"), let times = Int(text[text.index(after: x)...]),
+            let scenario = Scenario(rawValue: String(text[..<x]))
+        {
+            return (scenario, times)
+        }
+        return Scenario(rawValue: text).map { ($0, nil) }
+    }
+}
+
+/// Counts identical requests, for scenarios that fail only the first N times.
+actor AttemptCounter {
+    private var counts: [String: Int] = [:]
+
+    /// Records one more request with this key and returns how many there have been, this one included.
+    func next(_ key: String) -> Int {
+        counts[key, default: 0] += 1
+        return counts[key]!
     }
 }

@@ -11,6 +11,7 @@ public enum Simulator {
     /// The router of the simulator, for embedding in an `Application`.
     public static func router(settings: SimulatorSettings) -> Router<BasicRequestContext> {
         let router = Router()
+        let counter = AttemptCounter()
         router.get("health") { _, _ in Response.json(.ok, "{\"status\":\"ok\"}") }
         router.get("v1/models") { _, _ in
             let names = ["sim"] + Scenario.allCases.map { "sim-\($0.rawValue)" }
@@ -18,7 +19,7 @@ public enum Simulator {
             return Response.json(.ok, "{\"object\":\"list\",\"data\":[\(data.joined(separator: ","))]}")
         }
         router.post("v1/chat/completions") { request, context in
-            try await completion(request, context: context, settings: settings)
+            try await completion(request, context: context, settings: settings, counter: counter)
         }
         return router
     }
@@ -47,7 +48,9 @@ public enum Simulator {
         let maxTokens: Int?
     }
 
-    static func completion(_ request: Request, context: BasicRequestContext, settings: SimulatorSettings) async throws -> Response {
+    static func completion(
+        _ request: Request, context: BasicRequestContext, settings: SimulatorSettings, counter: AttemptCounter
+    ) async throws -> Response {
         let buffer = try await request.body.collect(upTo: 16 << 20)
         let decoder = JSONDecoder()
         decoder.keyDecodingStrategy = .convertFromSnakeCase
@@ -55,8 +58,13 @@ public enum Simulator {
             return .openAIError(.badRequest, "The request body is not a valid chat completion request.", type: "invalid_request_error")
         }
         let header = { (name: String) in request.headers[HTTPField.Name(name)!] }
-        guard let scenario = Scenario.select(header: header("X-Sluice-Scenario"), model: body.model) else {
+        guard let selection = Scenario.selection(header: header("X-Sluice-Scenario"), model: body.model) else {
             return .openAIError(.badRequest, "Unknown simulator scenario.", type: "invalid_request_error")
+        }
+        var scenario = selection.scenario
+        if let times = selection.times {
+            let key = (header("X-Sluice-Scenario") ?? body.model ?? "") + "|" + (body.messages.last?.content ?? "")
+            if await counter.next(key) > times { scenario = .ok }
         }
         var plan = StreamPlan(
             scenario: scenario, model: body.model ?? "sim",
@@ -72,6 +80,28 @@ public enum Simulator {
             var response = Response.openAIError(.tooManyRequests, "Rate limit reached for requests. Please try again in 1s.", type: "rate_limit_error")
             response.headers[.retryAfter] = "1"
             return response
+        case .rateLimitedUntilDate:
+            var response = Response.openAIError(.tooManyRequests, "Rate limit reached.", type: "rate_limit_error")
+            let formatter = DateFormatter()
+            formatter.locale = Locale(identifier: "en_US_POSIX")
+            formatter.timeZone = TimeZone(identifier: "GMT")
+            formatter.dateFormat = "EEE, dd MMM yyyy HH:mm:ss 'GMT'"
+            response.headers[.retryAfter] = formatter.string(from: Date().addingTimeInterval(2))
+            return response
+        case .rateLimitedBare:
+            return .openAIError(.tooManyRequests, "Rate limit reached.", type: "rate_limit_error")
+        case .rateLimitedLong:
+            var response = Response.openAIError(.tooManyRequests, "Daily quota exhausted.", type: "rate_limit_error")
+            response.headers[.retryAfter] = "120"
+            return response
+        case .badGateway:
+            return .openAIError(.badGateway, "Bad gateway.", type: "server_error")
+        case .gatewayTimeout:
+            return .openAIError(.gatewayTimeout, "Gateway timeout.", type: "server_error")
+        case .overloaded:
+            return .openAIError(.init(code: 529, reasonPhrase: "Overloaded"), "Overloaded.", type: "overloaded_error")
+        case .forbidden:
+            return .openAIError(.forbidden, "This key may not use this model.", type: "permission_error")
         case .serverError:
             return .openAIError(.internalServerError, "The server had an error while processing your request.", type: "server_error")
         case .unavailable:

@@ -11,24 +11,38 @@ struct FaultTests {
         let code: String
         let retryable: Bool
         let partial: Bool
+        var waits: [Int] = []
+        var retries: Int { waits.count }
         var testDescription: String { scenario }
     }
 
     static let beforeFirstToken: [Case] = [
-        Case(scenario: "429", code: "rate_limited", retryable: true, partial: false),
-        Case(scenario: "500", code: "upstream_error", retryable: true, partial: false),
-        Case(scenario: "503", code: "upstream_unavailable", retryable: true, partial: false),
+        // Retry-After: 1 is honoured exactly; without it the back-off doubles (1, 2, 4, … s; 2, 4, … s for 503)
+        // until the next wait would take the total past 60 s.
+        Case(scenario: "429", code: "rate_limited", retryable: true, partial: false, waits: [1, 1, 1, 1, 1]),
+        Case(scenario: "429-bare", code: "rate_limited", retryable: true, partial: false, waits: [1, 2, 4, 8, 16]),
+        Case(scenario: "500", code: "upstream_error", retryable: true, partial: false, waits: [1, 2, 4, 8, 16]),
+        Case(scenario: "502", code: "upstream_error", retryable: true, partial: false, waits: [1, 2, 4, 8, 16]),
+        Case(scenario: "504", code: "upstream_error", retryable: true, partial: false, waits: [1, 2, 4, 8, 16]),
+        Case(scenario: "503", code: "upstream_unavailable", retryable: true, partial: false, waits: [2, 4, 8, 16]),
+        Case(scenario: "529", code: "upstream_unavailable", retryable: true, partial: false, waits: [2, 4, 8, 16]),
         Case(scenario: "400", code: "upstream_rejected", retryable: false, partial: false),
         Case(scenario: "401", code: "upstream_auth", retryable: false, partial: false),
+        Case(scenario: "403", code: "upstream_auth", retryable: false, partial: false),
     ]
 
-    @Test("an HTTP error before any token ends the stream with an error event; the user message is kept",
+    @Test("an HTTP error that persists ends the stream with an error event after the retries; the user message is kept",
           arguments: beforeFirstToken)
     func httpErrors(_ fault: Case) async throws {
         try await Harness.run { h in
             let conversation = try await h.newConversation(h.alice)
             let turn = try await h.send(conversation, token: h.alice, scenario: fault.scenario)
-            #expect(turn.names == ["meta", "error"])
+            #expect(turn.names == ["meta"] + Array(repeating: "status", count: fault.retries) + ["error"])
+            #expect(h.sleeper.waits == fault.waits.map { .seconds($0) })
+            let statuses = turn.events.filter { $0.event == "status" }.compactMap(Harness.Turn.object)
+            #expect(statuses.map { $0["attempt"] as? Int } == (0..<fault.retries).map { $0 + 1 })
+            #expect(statuses.map { $0["wait_ms"] as? Int } == fault.waits.map { $0 * 1000 })
+            #expect(statuses.allSatisfy { $0["state"] as? String == "retrying" && $0["max_attempts"] as? Int == 5 })
             let error = try #require(turn.final)
             #expect(error["code"] as? String == fault.code)
             #expect(error["retryable"] as? Bool == fault.retryable)
@@ -100,8 +114,9 @@ struct FaultTests {
         try await Harness.run(upstreamOverride: "http://127.0.0.1:\(closedPort)/v1") { h in
             let conversation = try await h.newConversation(h.alice)
             let turn = try await h.send(conversation, token: h.alice)
-            #expect(turn.names == ["meta", "error"])
+            #expect(turn.names == ["meta"] + Array(repeating: "status", count: 5) + ["error"])
             #expect(turn.final?["code"] as? String == "upstream_unreachable")
+            #expect((turn.final?["message"] as? String)?.contains("tried 6 times") == true)
             let ready = try await h.request(.GET, "/readyz", token: nil)
             #expect(ready.status == 503)
         }

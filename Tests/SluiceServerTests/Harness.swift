@@ -11,6 +11,7 @@ import SluiceProviders
 import SluiceServer
 import SluiceSimulator
 import SluiceStore
+import Synchronization
 import Testing
 
 /// A Sluice server and a simulator upstream, both listening on loopback, with two users.
@@ -20,11 +21,14 @@ struct Harness: Sendable {
     let store: SQLiteStore
     let alice: String
     let bob: String
+    /// Records retry waits instead of sleeping.
+    let sleeper: RecordingSleeper
 
     /// Runs `body` against a fresh server, simulator and database; tears everything down afterwards.
     static func run(
         simulator: SimulatorSettings = SimulatorSettings(tokens: 24, delay: .milliseconds(5), stall: .milliseconds(1500)),
-        turn: TurnSettings = TurnSettings(firstTokenTimeout: .seconds(10), idleTimeout: .seconds(10)),
+        turn: TurnSettings = TurnSettings(
+            firstTokenTimeout: .seconds(10), idleTimeout: .seconds(10), retryPolicy: RetryPolicy(jitter: 0)),
         upstreamOverride: String? = nil,
         _ body: @escaping @Sendable (Harness) async throws -> Void
     ) async throws {
@@ -45,13 +49,16 @@ struct Harness: Sendable {
             let provider = OpenAICompatibleProvider(
                 baseURL: upstreamOverride ?? "http://127.0.0.1:\(simulatorPort)/v1", apiKey: "sk-test-secret",
                 httpClient: httpClient, logger: logger)
+            let sleeper = RecordingSleeper()
             let dependencies = SluiceDependencies(
-                store: store, provider: provider, defaultModel: "sim", turnSettings: turn, forwardScenarioHeader: true)
+                store: store, provider: provider, defaultModel: "sim", turnSettings: turn, forwardScenarioHeader: true,
+                sleeper: sleeper)
             let app = buildApplication(dependencies, host: "127.0.0.1", port: 0, logger: logger)
             do {
                 try await app.test(.live) { client in
                     let harness = Harness(
-                        port: try #require(client.port), simulatorPort: simulatorPort, store: store, alice: alice, bob: bob)
+                        port: try #require(client.port), simulatorPort: simulatorPort, store: store, alice: alice, bob: bob,
+                        sleeper: sleeper)
                     try await body(harness)
                 }
             } catch {
@@ -166,6 +173,16 @@ struct Harness: Sendable {
             try await Task.sleep(for: .milliseconds(10))
         }
         throw HarnessError("message \(id) stayed streaming")
+    }
+}
+
+/// A `Sleeper` that returns at once and remembers every wait asked of it.
+final class RecordingSleeper: Sleeper {
+    private let recorded = Mutex<[Duration]>([])
+    var waits: [Duration] { recorded.withLock { $0 } }
+    func sleep(for duration: Duration) async throws {
+        recorded.withLock { $0.append(duration) }
+        try Task.checkCancellation()
     }
 }
 

@@ -34,13 +34,29 @@ public enum TurnEvent: Sendable, Equatable {
         }
     }
 
+    /// Progress that is not text. `state` says what is happening (`retrying`, …); the other fields belong to it.
     public struct Status: Sendable, Equatable, Codable {
         public var state: String
-        public var detail: String?
+        /// For `retrying`: which retry comes next (from 1), of at most `maxAttempts`.
+        public var attempt: Int?
+        public var maxAttempts: Int?
+        /// For `retrying`: how long Sluice waits before it.
+        public var waitMs: Int?
+        /// Why: `rate_limited`, `overloaded`, `server_error`, `connection_failed`.
+        public var reason: String?
 
-        public init(state: String, detail: String? = nil) {
+        public init(state: String, attempt: Int? = nil, maxAttempts: Int? = nil, waitMs: Int? = nil, reason: String? = nil) {
             self.state = state
-            self.detail = detail
+            self.attempt = attempt
+            self.maxAttempts = maxAttempts
+            self.waitMs = waitMs
+            self.reason = reason
+        }
+
+        enum CodingKeys: String, CodingKey {
+            case state, attempt, reason
+            case maxAttempts = "max_attempts"
+            case waitMs = "wait_ms"
         }
     }
 

@@ -14,11 +14,15 @@ public struct SluiceDependencies: Sendable {
     public var webRoot: String?
     /// Forward a client's `X-Sluice-Scenario` header upstream (for driving the simulator's faults).
     public var forwardScenarioHeader: Bool
+    /// How retry back-off waits (tests pass one that records instead of sleeping).
+    public var sleeper: any Sleeper
 
     public init(
         store: any ConversationStore, provider: any ChatProvider, defaultModel: String,
-        turnSettings: TurnSettings = TurnSettings(), webRoot: String? = nil, forwardScenarioHeader: Bool = false
+        turnSettings: TurnSettings = TurnSettings(), webRoot: String? = nil, forwardScenarioHeader: Bool = false,
+        sleeper: any Sleeper = ContinuousSleeper()
     ) {
+        self.sleeper = sleeper
         self.store = store
         self.provider = provider
         self.defaultModel = defaultModel
@@ -40,7 +44,8 @@ public func buildRouter(_ dependencies: SluiceDependencies, logger: Logger) -> R
     let api = router.group("api").add(middleware: AuthMiddleware(store: dependencies.store))
     ConversationRoutes(store: dependencies.store, defaultModel: dependencies.defaultModel).register(on: api)
     let turn = ChatTurn(
-        store: dependencies.store, provider: dependencies.provider, settings: dependencies.turnSettings, logger: logger)
+        store: dependencies.store, provider: dependencies.provider, settings: dependencies.turnSettings,
+        sleeper: dependencies.sleeper, logger: logger)
     MessageRoutes(
         store: dependencies.store, turn: turn, registry: GenerationRegistry(),
         forwardScenarioHeader: dependencies.forwardScenarioHeader

@@ -14,11 +14,15 @@ public struct TurnSettings: Sendable {
     public var pingInterval: Duration
     /// The most tokens an answer may have (`max_tokens` upstream); `nil` leaves it to the model.
     public var maxOutputTokens: Int?
+    /// Retries before the first token.
+    public var retryPolicy: RetryPolicy
 
     public init(
         firstTokenTimeout: Duration = .seconds(30), idleTimeout: Duration = .seconds(30),
-        flushInterval: Duration = .milliseconds(250), pingInterval: Duration = .seconds(15), maxOutputTokens: Int? = nil
+        flushInterval: Duration = .milliseconds(250), pingInterval: Duration = .seconds(15), maxOutputTokens: Int? = nil,
+        retryPolicy: RetryPolicy = RetryPolicy()
     ) {
+        self.retryPolicy = retryPolicy
         self.maxOutputTokens = maxOutputTokens
         self.firstTokenTimeout = firstTokenTimeout
         self.idleTimeout = idleTimeout
@@ -33,6 +37,7 @@ struct ChatTurn: Sendable {
     let store: any ConversationStore
     let provider: any ChatProvider
     let settings: TurnSettings
+    let sleeper: any Sleeper
     let logger: Logger
 
     /// What one turn generates and where it is stored.
@@ -48,7 +53,12 @@ struct ChatTurn: Sendable {
         var usage: Usage?
         var finishReason: String?
         var error: (any Error)?
+        /// A failure decided by the retry policy (e.g. a `Retry-After` longer than Sluice waits).
+        var failure: TurnEvent.Failure?
+        var retries = 0
         var completed = false
+        /// The current attempt's start; the first-token timeout counts from here (pushed past retry waits).
+        var attemptStartedAt: ContinuousClock.Instant
         var firstTokenAt: ContinuousClock.Instant?
         var lastActivity: ContinuousClock.Instant
         var lastFlush: ContinuousClock.Instant
@@ -64,18 +74,20 @@ struct ChatTurn: Sendable {
     func run(_ plan: Plan, control: TurnControl, emit: @escaping @Sendable (TurnEvent) -> Void) async {
         let clock = ContinuousClock()
         let start = clock.now
-        let progress = ProgressBox(Progress(lastActivity: start, lastFlush: start))
+        let progress = ProgressBox(Progress(attemptStartedAt: start, lastActivity: start, lastFlush: start))
 
         await withTaskGroup(of: Void.self) { group in
             group.addTask { await consume(plan, progress: progress, emit: emit) }
-            group.addTask { await watchdog(progress: progress, start: start, control: control) }
+            group.addTask { await watchdog(progress: progress, control: control) }
             group.addTask { await control.waitForStop() }
             _ = await group.next()
             group.cancelAll()
         }
 
-        let snapshot = progress.withLock { ($0.content, $0.usage, $0.finishReason, $0.error, $0.completed, $0.firstTokenAt) }
-        let (content, usage, finishReason, error, completed, firstTokenAt) = snapshot
+        let snapshot = progress.withLock {
+            ($0.content, $0.usage, $0.finishReason, $0.error, $0.completed, $0.firstTokenAt, $0.failure, $0.retries)
+        }
+        let (content, usage, finishReason, error, completed, firstTokenAt, decidedFailure, retries) = snapshot
         let ttftMs = firstTokenAt.map { Self.milliseconds($0 - start) }
         let durationMs = Self.milliseconds(clock.now - start)
         let hasText = !content.isEmpty
@@ -105,7 +117,8 @@ struct ChatTurn: Sendable {
                 finalEvent = .error(failure!)
             }
         } else {
-            failure = error.map { ErrorMapping.failure(for: $0, partial: hasText) }
+            failure = decidedFailure
+                ?? error.map { ErrorMapping.failure(for: $0, partial: hasText, retries: retries) }
                 ?? .init(code: "interrupted", message: "The answer was interrupted because Sluice is shutting down.",
                          retryable: true, partial: hasText)
             status = hasText ? .partial : .error
@@ -127,49 +140,88 @@ struct ChatTurn: Sendable {
         ]
         if let failure { metadata["error_code"] = "\(failure.code)" }
         if let error { metadata["upstream_error"] = "\(error)" }
-        logger.info("turn finished", metadata: metadata)
+        if retries > 0 { metadata["retries"] = "\(retries)" }
+        if case .http(let status, _, _)? = error as? ProviderError, status == 401 || status == 403 {
+            logger.critical("the upstream refused Sluice's credentials: fix the upstream key", metadata: metadata)
+        } else {
+            logger.info("turn finished", metadata: metadata)
+        }
         emit(finalEvent)
     }
 
     private func consume(_ plan: Plan, progress: ProgressBox, emit: @Sendable (TurnEvent) -> Void) async {
         let clock = ContinuousClock()
-        do {
-            for try await event in provider.streamChat(plan.request) {
-                let now = clock.now
-                switch event {
-                case .delta(let text):
-                    let (seq, flushContent) = progress.withLock { state -> (Int, String?) in
-                        state.content += text
-                        state.seq += 1
-                        state.lastActivity = now
-                        if state.firstTokenAt == nil { state.firstTokenAt = now }
-                        guard now - state.lastFlush >= settings.flushInterval else { return (state.seq, nil) }
-                        state.lastFlush = now
-                        return (state.seq, state.content)
+        var waited = Duration.zero
+        while true {
+            do {
+                try await stream(plan, progress: progress, emit: emit)
+                if !Task.isCancelled { progress.withLock { $0.completed = true } }
+                return
+            } catch is CancellationError {
+                return
+            } catch {
+                let (hasText, retries) = progress.withLock { ($0.firstTokenAt != nil, $0.retries) }
+                // Once text is on the client's screen a silent retry would duplicate or contradict it.
+                let decision: RetryPolicy.Decision =
+                    hasText ? .giveUp(nil) : settings.retryPolicy.decide(after: error, retriesSoFar: retries, waitedSoFar: waited)
+                guard case .retry(let wait, let reason) = decision else {
+                    progress.withLock { state in
+                        state.error = error
+                        if case .giveUp(let failure?) = decision { state.failure = failure }
                     }
-                    emit(.token(messageID: plan.assistantMessageID, seq: seq, text: text))
-                    if let flushContent {
-                        // A failed progress write is not fatal: the final write carries the whole text.
-                        try? await store.updateContent(messageID: plan.assistantMessageID, content: flushContent)
-                    }
-                case .usage(let usage):
-                    progress.withLock { $0.usage = usage; $0.lastActivity = now }
-                case .finish(let reason):
-                    progress.withLock { $0.finishReason = reason; $0.lastActivity = now }
+                    return
                 }
+                waited += wait
+                let attempt = retries + 1
+                progress.withLock {
+                    $0.retries = attempt
+                    $0.attemptStartedAt = clock.now + wait
+                }
+                emit(.status(.init(
+                    state: "retrying", attempt: attempt, maxAttempts: settings.retryPolicy.maxRetries,
+                    waitMs: Self.milliseconds(wait), reason: reason)))
+                logger.notice("retrying the upstream", metadata: [
+                    "message_id": "\(plan.assistantMessageID)", "attempt": "\(attempt)", "reason": "\(reason)",
+                    "wait_ms": "\(Self.milliseconds(wait))",
+                ])
+                do { try await sleeper.sleep(for: wait) } catch { return }
             }
-            if !Task.isCancelled { progress.withLock { $0.completed = true } }
-        } catch is CancellationError {
-            return
-        } catch {
-            progress.withLock { $0.error = error }
         }
     }
 
-    private func watchdog(progress: ProgressBox, start: ContinuousClock.Instant, control: TurnControl) async {
+    /// One attempt: streams from the provider, emitting tokens and recording progress.
+    private func stream(_ plan: Plan, progress: ProgressBox, emit: @Sendable (TurnEvent) -> Void) async throws {
+        let clock = ContinuousClock()
+        for try await event in provider.streamChat(plan.request) {
+            let now = clock.now
+            switch event {
+            case .delta(let text):
+                let (seq, flushContent) = progress.withLock { state -> (Int, String?) in
+                    state.content += text
+                    state.seq += 1
+                    state.lastActivity = now
+                    if state.firstTokenAt == nil { state.firstTokenAt = now }
+                    guard now - state.lastFlush >= settings.flushInterval else { return (state.seq, nil) }
+                    state.lastFlush = now
+                    return (state.seq, state.content)
+                }
+                emit(.token(messageID: plan.assistantMessageID, seq: seq, text: text))
+                if let flushContent {
+                    // A failed progress write is not fatal: the final write carries the whole text.
+                    try? await store.updateContent(messageID: plan.assistantMessageID, content: flushContent)
+                }
+            case .usage(let usage):
+                progress.withLock { $0.usage = usage; $0.lastActivity = now }
+            case .finish(let reason):
+                progress.withLock { $0.finishReason = reason; $0.lastActivity = now }
+            }
+        }
+    }
+
+    private func watchdog(progress: ProgressBox, control: TurnControl) async {
         while !Task.isCancelled {
             let (deadline, reason) = progress.withLock { state -> (ContinuousClock.Instant, StopReason) in
-                if state.firstTokenAt == nil { return (start + settings.firstTokenTimeout, .firstTokenTimeout) }
+                if state.firstTokenAt == nil { return (state.attemptStartedAt + settings.firstTokenTimeout, .firstTokenTimeout) }
                 return (state.lastActivity + settings.idleTimeout, .idleTimeout)
             }
             if ContinuousClock.now >= deadline {

@@ -2,6 +2,14 @@ import SluiceCore
 
 /// Maps upstream failures to the `error` event a person reads: what happened and what to do next.
 enum ErrorMapping {
+    static func failure(for error: any Error, partial: Bool, retries: Int) -> TurnEvent.Failure {
+        var failure = failure(for: error, partial: partial)
+        if retries > 0 {
+            failure.message += " (Sluice tried \(retries + 1) times.)"
+        }
+        return failure
+    }
+
     static func failure(for error: any Error, partial: Bool) -> TurnEvent.Failure {
         let kept = partial ? " The partial answer is saved; you can continue or retry." : ""
         guard let error = error as? ProviderError else {
