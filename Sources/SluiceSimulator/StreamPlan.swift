@@ -28,7 +28,10 @@ struct StreamPlan: Sendable {
             if index == midpoint {
                 switch scenario {
                 case .stallMidStream: try await Task.sleep(for: stall)
-                case .resetMidStream: throw SimulatedConnectionReset()
+                case .resetMidStream:
+                    // Let the tokens written so far leave first, then drop the connection mid-body.
+                    try await Task.sleep(for: .milliseconds(50))
+                    throw SimulatedConnectionReset()
                 case .errorMidStream:
                     try await send("{\"error\":{\"message\":\"The model crashed while generating.\",\"type\":\"server_error\"}}", to: &writer)
                     try await writer.finish(nil)

@@ -51,5 +51,12 @@ enum Migrations {
                 "CREATE INDEX messages_by_conversation ON messages(conversation_id, created_at)",
                 "CREATE INDEX messages_by_status ON messages(status)",
             ]),
+        // Token boundaries (for resuming a stream from any event id) and the error code of failed answers.
+        Step(
+            version: 2,
+            statements: [
+                "ALTER TABLE messages ADD COLUMN token_ends TEXT NOT NULL DEFAULT ''",
+                "ALTER TABLE messages ADD COLUMN error_code TEXT",
+            ]),
     ]
 }

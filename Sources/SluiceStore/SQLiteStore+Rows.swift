@@ -52,6 +52,13 @@ extension SQLiteStore {
             model: optionalText(row, "model"), createdAt: date(row.column("created_at")),
             usage: role == .assistant ? Usage(inputTokens: input, outputTokens: output, totalTokens: total) : nil,
             ttftMs: optionalInt(row, "ttft_ms"), durationMs: optionalInt(row, "duration_ms"),
-            finishReason: optionalText(row, "finish_reason"), error: optionalText(row, "error"))
+            finishReason: optionalText(row, "finish_reason"), error: optionalText(row, "error"),
+            errorCode: optionalText(row, "error_code"), tokenEnds: decodeTokenEnds(text(row, "token_ends")))
+    }
+
+    /// Token ends are stored as comma-separated numbers: compact, and rewritten with the content anyway.
+    static func encode(_ tokenEnds: [Int]) -> String { tokenEnds.map(String.init).joined(separator: ",") }
+    static func decodeTokenEnds(_ text: String) -> [Int] {
+        text.isEmpty ? [] : text.split(separator: ",").compactMap { Int($0) }
     }
 }

@@ -159,30 +159,33 @@ public final class SQLiteStore: ConversationStore {
             [.integer(Self.milliseconds(message.createdAt)), .text(message.conversationID)])
     }
 
-    public func updateContent(messageID: String, content: String) async throws {
+    public func updateContent(messageID: String, content: String, tokenEnds: [Int]) async throws {
         _ = try await connection.query(
-            "UPDATE messages SET content = ? WHERE id = ?", [.text(content), .text(messageID)])
+            "UPDATE messages SET content = ?, token_ends = ? WHERE id = ?",
+            [.text(content), .text(Self.encode(tokenEnds)), .text(messageID)])
     }
 
     public func finish(messageID: String, outcome: AssistantOutcome) async throws {
         _ = try await connection.query(
             """
             UPDATE messages SET content = ?, status = ?, input_tokens = ?, output_tokens = ?, total_tokens = ?,
-                ttft_ms = ?, duration_ms = ?, finish_reason = ?, error = ?
+                ttft_ms = ?, duration_ms = ?, finish_reason = ?, error = ?, error_code = ?, token_ends = ?
             WHERE id = ?
             """,
             [
                 .text(outcome.content), .text(outcome.status.rawValue), Self.optional(outcome.usage?.inputTokens),
                 Self.optional(outcome.usage?.outputTokens), Self.optional(outcome.usage?.totalTokens),
                 Self.optional(outcome.ttftMs), Self.optional(outcome.durationMs), Self.optional(outcome.finishReason),
-                Self.optional(outcome.error), .text(messageID),
+                Self.optional(outcome.error), Self.optional(outcome.errorCode), .text(Self.encode(outcome.tokenEnds)),
+                .text(messageID),
             ])
     }
 
     public func recoverInterruptedMessages() async throws -> Int {
         let rows = try await connection.query(
             """
-            UPDATE messages SET status = 'partial', error = 'Sluice stopped while this answer was being written.'
+            UPDATE messages SET status = 'partial', error = 'Sluice stopped while this answer was being written.',
+                error_code = 'interrupted'
             WHERE status = 'streaming' RETURNING id
             """)
         return rows.count

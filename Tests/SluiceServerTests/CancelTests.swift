@@ -1,5 +1,6 @@
 import Foundation
 import SluiceCore
+import SluiceServer
 import SluiceSimulator
 import Testing
 
@@ -35,9 +36,12 @@ struct CancelTests {
         }
     }
 
-    @Test("when the client disconnects, the server stops the upstream and stores the partial answer")
-    func clientDisconnect() async throws {
-        try await Harness.run(simulator: SimulatorSettings(tokens: 500, delay: .milliseconds(10))) { h in
+    @Test("with stop-on-disconnect, a client that leaves stops the upstream and the partial answer is stored")
+    func clientDisconnectStops() async throws {
+        try await Harness.run(
+            simulator: SimulatorSettings(tokens: 500, delay: .milliseconds(10)),
+            turn: TurnSettings(stopOnDisconnect: true)
+        ) { h in
             let conversation = try await h.newConversation(h.alice)
             let turn = try await h.send(conversation, token: h.alice) { _, count in count < 6 }  // hang up after 5 tokens
             let assistantID = try #require(turn.assistantID)
@@ -46,6 +50,7 @@ struct CancelTests {
             #expect(stored.content.hasPrefix(turn.text))
             #expect(stored.content.count < SimulatedText.answer(tokens: 500).count)
             #expect(stored.error?.contains("disconnected") == true)
+            #expect(stored.errorCode == "client_disconnected")
         }
     }
 }

@@ -70,13 +70,16 @@ struct FaultTests {
         try await Harness.run { h in
             let conversation = try await h.newConversation(h.alice)
             let turn = try await h.send(conversation, token: h.alice, scenario: fault.scenario)
-            #expect(turn.names == ["meta"] + Array(repeating: "token", count: 12) + ["error"])
+            // A reset may drop the bytes still in flight, as a real RST does: up to 12 tokens arrive.
+            let received = turn.tokens.count
+            #expect(fault.scenario == "reset-mid" ? (1...12).contains(received) : received == 12)
+            #expect(turn.names == ["meta"] + Array(repeating: "token", count: received) + ["error"])
             let error = try #require(turn.final)
             #expect(error["code"] as? String == fault.code)
             #expect(error["partial"] as? Bool == true)
             let stored = try await h.answer(turn)
             #expect(stored.status == .partial)
-            #expect(stored.content == SimulatedText.answer(tokens: 12))
+            #expect(stored.content == SimulatedText.answer(tokens: received))
             #expect(stored.content == turn.text)
         }
     }

@@ -127,6 +127,14 @@ struct Harness: Sendable {
         static func field(_ event: ServerSentEvent, _ key: String) -> Any? { object(event)?[key] }
     }
 
+    /// Reads any event-stream endpoint with GET to its end.
+    func stream(_ path: String, token: String, headers: [String: String] = [:]) async throws -> Turn {
+        var request = HTTPClientRequest(url: "http://127.0.0.1:\(port)\(path)")
+        request.headers.add(name: "Authorization", value: "Bearer \(token)")
+        for (name, value) in headers { request.headers.add(name: name, value: value) }
+        return try await read(try await HTTPClient.shared.execute(request, timeout: .seconds(60)), onEvent: { _, _ in true })
+    }
+
     /// Sends a message and reads the event stream to its end. `onEvent` may return false to hang up early.
     func send(
         _ conversationID: String, token: String, body: String = "{\"content\":\"Hello there\"}",
@@ -140,7 +148,12 @@ struct Harness: Sendable {
         if let scenario { request.headers.add(name: "X-Sluice-Scenario", value: scenario) }
         for (name, value) in headers { request.headers.add(name: name, value: value) }
         request.body = .bytes(ByteBuffer(string: body))
-        let response = try await HTTPClient.shared.execute(request, timeout: .seconds(60))
+        return try await read(try await HTTPClient.shared.execute(request, timeout: .seconds(60)), onEvent: onEvent)
+    }
+
+    private func read(
+        _ response: HTTPClientResponse, onEvent: @Sendable (ServerSentEvent, Int) async throws -> Bool
+    ) async throws -> Turn {
         var parser = SSEParser()
         var events: [ServerSentEvent] = []
         var arrivals: [ContinuousClock.Instant] = []

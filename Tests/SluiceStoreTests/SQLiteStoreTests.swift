@@ -19,7 +19,7 @@ struct SQLiteStoreTests {
         let (store, _) = try await Self.makeStore()
         try await store.migrate()
         let rows = try await store.connection.query("SELECT version FROM schema_migrations")
-        #expect(rows.map { $0.column("version")?.integer } == [1])
+        #expect(rows.map { $0.column("version")?.integer } == [1, 2])
         try await store.close()
     }
 
@@ -63,11 +63,14 @@ struct SQLiteStoreTests {
         let answer = Message(id: "a", conversationID: conversation.id, role: .assistant, content: "", status: .streaming, model: "m", createdAt: now)
         try await store.insert(question)
         try await store.insert(answer)
-        try await store.updateContent(messageID: "a", content: "Hel")
-        #expect(try await store.message(id: "a")?.content == "Hel")
+        try await store.updateContent(messageID: "a", content: "Hél", tokenEnds: [1, 4])
+        #expect(try await store.message(id: "a")?.content == "Hél")
+        #expect(try await store.message(id: "a")?.tokens(after: 0) == ["H", "él"])
+        #expect(try await store.message(id: "a")?.tokens(after: 1) == ["él"])
+        #expect(try await store.message(id: "a")?.tokens(after: 2) == [])
         let outcome = AssistantOutcome(
             content: "Hello", status: .complete, usage: Usage(inputTokens: 5, outputTokens: 2, totalTokens: 7),
-            ttftMs: 12, durationMs: 40, finishReason: "stop", error: nil)
+            ttftMs: 12, durationMs: 40, finishReason: "stop", error: nil, tokenEnds: [3, 5])
         try await store.finish(messageID: "a", outcome: outcome)
         let stored = try await store.messages(conversationID: conversation.id)
         #expect(stored.map(\.id) == ["q", "a"])
@@ -77,6 +80,8 @@ struct SQLiteStoreTests {
         #expect(stored[1].ttftMs == 12)
         #expect(stored[1].finishReason == "stop")
         #expect(stored[0].usage == nil)
+        #expect(stored[1].tokenEnds == [3, 5])
+        #expect(stored[1].tokens(after: 0) == ["Hel", "lo"])
         #expect(try await store.conversation(id: conversation.id)?.systemPrompt == "be brief")
         try await store.close()
     }
@@ -115,6 +120,7 @@ struct SQLiteStoreTests {
         #expect(message.status == .partial)
         #expect(message.content == "half an ans")
         #expect(message.error != nil)
+        #expect(message.errorCode == "interrupted")
         #expect(try await reopened.message(id: "b")?.status == .complete)
         #expect(try await reopened.recoverInterruptedMessages() == 0)
         try await reopened.close()

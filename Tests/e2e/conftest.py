@@ -61,7 +61,8 @@ def server():
         processes.append(subprocess.Popen(
             [SLUICE, "serve", "--port", str(port), "--db", db, "--model", "sim",
              "--upstream", f"http://127.0.0.1:{simulator_port}/v1", "--web-root", os.path.join(ROOT, "web")],
-            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL))
+            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+            env={key: value for key, value in os.environ.items() if not key.startswith("SLUICE_")}))
         wait_for(f"http://127.0.0.1:{port}/healthz")
         yield Server(f"http://127.0.0.1:{port}", token, simulator_port)
     finally:

@@ -88,3 +88,20 @@ def test_reload_shows_the_stored_conversation(browser, server):
     assert browser.find_elements(By.CSS_SELECTOR, ".message.user .text")[-1].text == "remember me"
     assert answer_text(browser) == answer
     assert "120 tokens" in browser.find_elements(By.CSS_SELECTOR, ".message.assistant .meta")[-1].text
+
+
+def test_reloading_during_a_stream_shows_the_answer_continuing_to_its_end(browser, server):
+    open_signed_in(browser, server)
+    browser.find_element(By.ID, "new-conversation").click()
+    WebDriverWait(browser, 10).until(lambda d: not d.find_elements(By.CSS_SELECTOR, ".message"))
+    browser.find_element(By.ID, "input").send_keys("keep going while I reload", Keys.ENTER)
+    WebDriverWait(browser, 10).until(lambda d: len(answer_text(d)) > 20)
+    browser.refresh()
+    # After the reload the answer keeps streaming in and ends complete, with nothing lost or repeated.
+    WebDriverWait(browser, 10).until(lambda d: d.find_elements(By.CSS_SELECTOR, ".message.assistant.streaming"))
+    WebDriverWait(browser, 30).until(
+        lambda d: "120 tokens" in d.find_elements(By.CSS_SELECTOR, ".message.assistant .meta")[-1].text)
+    conversations = server.api("GET", "/api/conversations")["conversations"]
+    stored = server.api("GET", f"/api/conversations/{conversations[0]['id']}")["messages"][-1]
+    assert stored["status"] == "complete"
+    assert answer_text(browser) == stored["content"]

@@ -6,9 +6,14 @@ import tempfile
 from conftest import SLUICE, free_port
 
 
+def clean_environment(extra=None):
+    """The environment without SLUICE_* settings (the test script exports some for the Swift tests)."""
+    base = {key: value for key, value in os.environ.items() if not key.startswith("SLUICE_")}
+    return {**base, **(extra or {})}
+
+
 def run(*args, env=None):
-    return subprocess.run([SLUICE, *args], capture_output=True, text=True, timeout=60,
-                          env={**os.environ, **(env or {})})
+    return subprocess.run([SLUICE, *args], capture_output=True, text=True, timeout=60, env=clean_environment(env))
 
 
 def test_user_add_prints_the_token_alone_on_the_last_line_and_list_shows_the_user():
@@ -51,7 +56,7 @@ def test_the_upstream_key_never_reaches_the_log():
     process = subprocess.Popen(
         [SLUICE, "serve", "--db", db, "--port", str(port), "--upstream", "http://127.0.0.1:1/v1",
          "--upstream-key", "sk-very-secret-key", "--log-level", "trace"],
-        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=clean_environment())
     try:
         lines = []
         for line in process.stdout:

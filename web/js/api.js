@@ -66,3 +66,13 @@ export async function sendMessage(conversationId, content, { signal, temperature
   if (!response.ok) throw await failure(response);
   return response;
 }
+
+/** Follows an answer's events after the given event id (resume after a dropped connection or a reload). */
+export async function followMessage(messageId, lastEventId, { signal } = {}) {
+  const response = await fetch(`/api/messages/${encodeURIComponent(messageId)}/events`, {
+    headers: headers(lastEventId ? { "Last-Event-ID": lastEventId, Accept: "text/event-stream" } : { Accept: "text/event-stream" }),
+    signal,
+  });
+  if (!response.ok) throw await failure(response);
+  return response;
+}

@@ -2,7 +2,7 @@
 
 import * as api from "./api.js";
 import { renderMessage } from "./messages.js";
-import { runTurn } from "./turn.js";
+import { runTurn, followAnswer } from "./turn.js";
 
 const $ = (id) => document.getElementById(id);
 const log = $("messages");
@@ -50,10 +50,22 @@ async function open(id) {
   current = id;
   const conversation = await api.getConversation(id);
   log.replaceChildren();
-  for (const message of conversation.messages) renderMessage(log, message);
+  const views = conversation.messages.map((message) => [message, renderMessage(log, message)]);
   log.scrollTop = log.scrollHeight;
   await refreshList();
   input.focus();
+  // An answer still being written (the page was reloaded mid-stream): follow it to its end.
+  const [last, lastView] = views.at(-1) ?? [];
+  if (last?.role === "assistant" && last.status === "streaming" && !stopCurrent) {
+    await followAnswer({ view: lastView, messageId: last.id, log, announce, onStateChange: setStreaming });
+  }
+}
+
+function setStreaming({ streaming, stop }) {
+  stopCurrent = streaming ? stop : null;
+  stopButton.hidden = !streaming;
+  sendButton.disabled = streaming;
+  if (!streaming) input.focus();
 }
 
 async function newConversation() {
@@ -73,12 +85,7 @@ async function send() {
       content,
       log,
       announce,
-      onStateChange: ({ streaming, stop }) => {
-        stopCurrent = streaming ? stop : null;
-        stopButton.hidden = !streaming;
-        sendButton.disabled = streaming;
-        if (!streaming) input.focus();
-      },
+      onStateChange: setStreaming,
     });
   } catch (error) {
     if (error.status === 401) { api.clearToken(); showSignIn(true); }

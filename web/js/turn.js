@@ -1,29 +1,50 @@
 // One chat turn in the browser: sends the message, reads the event stream, and paints tokens at most once
-// per animation frame so that a fast stream never blocks the page.
+// per animation frame so that a fast stream never blocks the page. If the connection drops mid-answer it
+// resumes from the last event id, so no text is repeated or lost.
 
-import { sendMessage, cancelMessage } from "./api.js";
+import { sendMessage, cancelMessage, followMessage } from "./api.js";
 import { readEvents } from "./sse.js";
 import { renderMessage, completionLine } from "./messages.js";
 
+const RESUME_ATTEMPTS = 5;
+
+/** Sends `content` and streams the answer into `log`. */
 export async function runTurn({ conversationId, content, log, announce, onStateChange }) {
-  const controller = new AbortController();
-  const state = { assistantId: null, stopped: false };
   renderMessage(log, { role: "user", content });
   const view = renderMessage(log, { role: "assistant", content: "" });
+  const controller = new AbortController();
+  await streamInto(view, {
+    log, announce, onStateChange, controller,
+    open: () => sendMessage(conversationId, content, { signal: controller.signal }),
+  });
+}
+
+/** Follows an answer that is still being written (e.g. after a reload), replaying it from the start. */
+export async function followAnswer({ view, messageId, log, announce, onStateChange }) {
+  view.text.textContent = "";
+  const controller = new AbortController();
+  await streamInto(view, {
+    log, announce, onStateChange, controller, messageId,
+    open: () => followMessage(messageId, null, { signal: controller.signal }),
+  });
+}
+
+async function streamInto(view, { log, announce, onStateChange, controller, open, messageId = null }) {
+  const state = { assistantId: messageId, lastEventId: null, ended: false };
   view.element.classList.add("streaming");
   const started = performance.now();
-  view.meta.innerHTML = "";
   const thinking = document.createElement("span");
   thinking.className = "thinking";
-  view.meta.append(thinking);
+  thinking.textContent = "thinking…";
+  view.meta.replaceChildren(thinking);
   const tick = setInterval(() => {
     thinking.textContent = `thinking… ${((performance.now() - started) / 1000).toFixed(1)} s`;
   }, 100);
-  thinking.textContent = "thinking…";
 
   let pending = "";
   let frame = 0;
   let firstToken = true;
+  let nearBottom = true;
   const paint = () => {
     frame = 0;
     // Appending a text node leaves earlier text (and any selection in it) untouched.
@@ -31,11 +52,11 @@ export async function runTurn({ conversationId, content, log, announce, onStateC
     pending = "";
     if (nearBottom) log.scrollTop = log.scrollHeight;
   };
-  let nearBottom = true;
   const onScroll = () => { nearBottom = log.scrollHeight - log.scrollTop - log.clientHeight < 40; };
   log.addEventListener("scroll", onScroll);
 
   const finish = () => {
+    state.ended = true;
     clearInterval(tick);
     if (frame) { cancelAnimationFrame(frame); paint(); }
     view.element.classList.remove("streaming");
@@ -46,7 +67,6 @@ export async function runTurn({ conversationId, content, log, announce, onStateC
   onStateChange({
     streaming: true,
     stop: async () => {
-      state.stopped = true;
       if (state.assistantId) {
         try { await cancelMessage(state.assistantId); return; } catch { /* fall back to closing the stream */ }
       }
@@ -54,50 +74,72 @@ export async function runTurn({ conversationId, content, log, announce, onStateC
     },
   });
 
-  try {
-    const response = await sendMessage(conversationId, content, { signal: controller.signal });
-    for await (const event of readEvents(response)) {
-      const data = JSON.parse(event.data);
-      switch (event.event) {
-        case "meta":
-          state.assistantId = data.assistant_message_id;
-          view.element.dataset.id = state.assistantId;
-          break;
-        case "token":
-          if (firstToken) {
-            firstToken = false;
-            clearInterval(tick);
-            view.meta.textContent = "";
-            announce("Answer started");
-          }
-          pending += data.token;
-          if (!frame) frame = requestAnimationFrame(paint);
-          break;
-        case "status":
-          view.meta.textContent = data.state === "retrying"
-            ? `Service busy, retrying in ${Math.round((data.wait_ms ?? 0) / 1000)} s (attempt ${data.attempt} of ${data.max_attempts})`
-            : data.state;
-          break;
-        case "done":
-          finish();
-          view.meta.textContent = completionLine(data);
-          announce(`Answer complete, ${data.usage?.output_tokens ?? "unknown"} tokens`);
-          return;
-        case "error":
-          finish();
-          view.element.classList.add("error");
-          view.meta.textContent = data.message;
-          announce(`Answer failed: ${data.message}`);
-          return;
+  const handle = (event) => {
+    const data = JSON.parse(event.data);
+    switch (event.event) {
+      case "meta":
+        state.assistantId = data.assistant_message_id;
+        view.element.dataset.id = state.assistantId;
+        return false;
+      case "token":
+        state.lastEventId = event.id;
+        if (firstToken) {
+          firstToken = false;
+          clearInterval(tick);
+          view.meta.textContent = "";
+          announce("Answer started");
+        }
+        pending += data.token;
+        if (!frame) frame = requestAnimationFrame(paint);
+        return false;
+      case "status":
+        view.meta.textContent = data.state === "retrying"
+          ? `Service busy, retrying in ${Math.round((data.wait_ms ?? 0) / 1000)} s (attempt ${data.attempt} of ${data.max_attempts})`
+          : data.state;
+        return false;
+      case "done":
+        finish();
+        view.meta.textContent = completionLine(data);
+        announce(`Answer complete, ${data.usage?.output_tokens ?? "unknown"} tokens`);
+        return true;
+      case "error":
+        finish();
+        view.element.classList.add("error");
+        view.meta.textContent = data.message;
+        announce(`Answer failed: ${data.message}`);
+        return true;
+    }
+    return false;
+  };
+
+  let opener = open;
+  for (let attempt = 0; ; attempt++) {
+    try {
+      const response = await opener();
+      for await (const event of readEvents(response)) {
+        if (handle(event)) return;
+      }
+    } catch (error) {
+      if (error.name === "AbortError") {
+        finish();
+        view.element.classList.add("error");
+        view.meta.textContent = "Stopped.";
+        return;
+      }
+      if (error.status) {  // the server answered with an error: no point resuming
+        finish();
+        view.element.classList.add("error");
+        view.meta.textContent = error.message;
+        if (error.status === 401) throw error;
+        return;
       }
     }
-    finish();
-    view.meta.textContent = "The connection closed before the answer finished. Reload to see what was saved.";
-  } catch (error) {
-    finish();
-    view.element.classList.add("error");
-    if (error.name === "AbortError") view.meta.textContent = "Stopped.";
-    else view.meta.textContent = error.message;
-    if (error.status === 401) throw error;
+    // The connection dropped before the answer ended: resume after the last event we saw.
+    if (!state.assistantId || attempt >= RESUME_ATTEMPTS) break;
+    view.meta.textContent = "Connection lost, reconnecting…";
+    await new Promise((resolve) => setTimeout(resolve, Math.min(500 * 2 ** attempt, 4000)));
+    opener = () => followMessage(state.assistantId, state.lastEventId ?? `${state.assistantId}:0`, { signal: controller.signal });
   }
+  finish();
+  view.meta.textContent = "The connection to Sluice was lost. Reload the page to see what was saved.";
 }

@@ -49,12 +49,19 @@ public struct Message: Sendable, Equatable {
     public var durationMs: Int?
     public var finishReason: String?
     public var error: String?
+    /// The machine-readable code of `error` (as in the stream's `error` event).
+    public var errorCode: String?
+    /// Where each streamed token ends in `content`, as UTF-8 byte offsets: token `seq` is the bytes between
+    /// `tokenEnds[seq - 2]` (or 0) and `tokenEnds[seq - 1]`. Lets a client resume from any event id.
+    public var tokenEnds: [Int]
 
     public init(
         id: String, conversationID: String, role: MessageRole, content: String, status: MessageStatus,
         model: String?, createdAt: Date, usage: Usage? = nil, ttftMs: Int? = nil, durationMs: Int? = nil,
-        finishReason: String? = nil, error: String? = nil
+        finishReason: String? = nil, error: String? = nil, errorCode: String? = nil, tokenEnds: [Int] = []
     ) {
+        self.errorCode = errorCode
+        self.tokenEnds = tokenEnds
         self.id = id
         self.conversationID = conversationID
         self.role = role
@@ -79,11 +86,15 @@ public struct AssistantOutcome: Sendable, Equatable {
     public var durationMs: Int?
     public var finishReason: String?
     public var error: String?
+    public var errorCode: String?
+    public var tokenEnds: [Int]
 
     public init(
         content: String, status: MessageStatus, usage: Usage?, ttftMs: Int?, durationMs: Int?,
-        finishReason: String?, error: String?
+        finishReason: String?, error: String?, errorCode: String? = nil, tokenEnds: [Int] = []
     ) {
+        self.errorCode = errorCode
+        self.tokenEnds = tokenEnds
         self.content = content
         self.status = status
         self.usage = usage
@@ -91,5 +102,18 @@ public struct AssistantOutcome: Sendable, Equatable {
         self.durationMs = durationMs
         self.finishReason = finishReason
         self.error = error
+    }
+}
+
+extension Message {
+    /// The text of tokens after `seq` (1-based), one string per token, from `content` and `tokenEnds`.
+    public func tokens(after seq: Int) -> [String] {
+        let bytes = Array(content.utf8)
+        guard seq < tokenEnds.count else { return [] }
+        return (max(seq, 0)..<tokenEnds.count).map { index in
+            let start = index == 0 ? 0 : tokenEnds[index - 1]
+            let end = min(tokenEnds[index], bytes.count)
+            return String(decoding: bytes[min(start, end)..<end], as: UTF8.self)
+        }
     }
 }

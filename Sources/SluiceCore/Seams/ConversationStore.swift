@@ -35,7 +35,7 @@ public protocol ConversationStore: Sendable {
     /// Stores a new message and touches its conversation's `updatedAt`.
     func insert(_ message: Message) async throws
     /// Writes the text of a message that is still streaming.
-    func updateContent(messageID: String, content: String) async throws
+    func updateContent(messageID: String, content: String, tokenEnds: [Int]) async throws
     /// Writes the final state of an assistant message.
     func finish(messageID: String, outcome: AssistantOutcome) async throws
     /// Marks rows left `streaming` by a crash as `partial`; returns how many.

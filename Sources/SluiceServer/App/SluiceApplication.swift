@@ -32,8 +32,8 @@ public struct SluiceDependencies: Sendable {
     }
 }
 
-/// Builds the router of the Sluice HTTP API and web app.
-public func buildRouter(_ dependencies: SluiceDependencies, logger: Logger) -> Router<SluiceRequestContext> {
+/// Builds the router of the Sluice HTTP API and web app. `hub` must run as a service beside the server.
+public func buildRouter(_ dependencies: SluiceDependencies, hub: GenerationHub, logger: Logger) -> Router<SluiceRequestContext> {
     let router = Router(context: SluiceRequestContext.self)
     router.add(middleware: ErrorEnvelopeMiddleware())
     if let webRoot = dependencies.webRoot {
@@ -47,7 +47,7 @@ public func buildRouter(_ dependencies: SluiceDependencies, logger: Logger) -> R
         store: dependencies.store, provider: dependencies.provider, settings: dependencies.turnSettings,
         sleeper: dependencies.sleeper, logger: logger)
     MessageRoutes(
-        store: dependencies.store, turn: turn, registry: GenerationRegistry(),
+        store: dependencies.store, turn: turn, hub: hub,
         forwardScenarioHeader: dependencies.forwardScenarioHeader
     ).register(on: api)
     return router
@@ -59,10 +59,12 @@ public func buildApplication(
     _ dependencies: SluiceDependencies, host: String, port: Int, logger: Logger,
     services: [any Service] = [], onServerRunning: @escaping @Sendable (Int) async -> Void = { _ in }
 ) -> some ApplicationProtocol {
-    Application(
-        router: buildRouter(dependencies, logger: logger),
+    let hub = GenerationHub(logger: logger)
+    return Application(
+        router: buildRouter(dependencies, hub: hub, logger: logger),
         configuration: .init(address: .hostname(host, port: port), serverName: "Sluice"),
-        services: services,
+        // The hub comes first so that it shuts down last, after the server stopped taking requests.
+        services: [hub] + services,
         onServerRunning: { channel in await onServerRunning(channel.localAddress?.port ?? port) },
         logger: logger)
 }

@@ -7,13 +7,14 @@ import SluiceCore
 struct MessageRoutes {
     let store: any ConversationStore
     let turn: ChatTurn
-    let registry: GenerationRegistry
+    let hub: GenerationHub
     /// Sent upstream as `X-Sluice-Scenario` when a request carries it (the simulator's fault selector).
     let forwardScenarioHeader: Bool
 
     func register(on api: RouterGroup<SluiceRequestContext>) {
         api.post("conversations/:id/messages", use: send)
         api.post("messages/:id/cancel", use: cancel)
+        api.get("messages/:id/events", use: events)
     }
 
     @Sendable func send(_ request: Request, context: SluiceRequestContext) async throws -> Response {
@@ -52,13 +53,36 @@ struct MessageRoutes {
             temperature: temperature, maxTokens: turn.settings.maxOutputTokens, extraHeaders: headers)
         let meta = TurnEvent.meta(
             .init(conversationID: conversation.id, userMessageID: userMessage.id, assistantMessageID: assistant.id, model: model))
+        let (generation, follower) = hub.start(turn, plan: .init(assistantMessageID: assistant.id, request: chatRequest))
+        let stopOnDisconnect = turn.settings.stopOnDisconnect
         return TurnStreamResponse.make(
-            first: meta, turn: turn, plan: .init(assistantMessageID: assistant.id, request: chatRequest), registry: registry)
+            prefix: [meta], events: follower, pingInterval: turn.settings.pingInterval,
+            onClientGone: { if stopOnDisconnect { generation.control.stop(.clientDisconnected) } })
+    }
+
+    /// Replays an answer's events after `Last-Event-ID: <message id>:<seq>` (or `?after=<seq>`), then follows
+    /// it live until it ends. Works while it is generated and after it finished.
+    @Sendable func events(_ request: Request, context: SluiceRequestContext) async throws -> Response {
+        let (message, _) = try await Ownership(store: store).message(try context.parameters.require("id"), for: try context.requireUser())
+        guard message.role == .assistant else {
+            throw APIError.invalid("Only an assistant message has an event stream; this one was written by the user.")
+        }
+        var after = 0
+        if let lastEventID = request.headers[HTTPField.Name("Last-Event-ID")!] {
+            let parts = lastEventID.split(separator: ":")
+            if parts.count == 2, parts[0] == message.id, let seq = Int(parts[1]) { after = seq }
+        } else if let value = request.uri.queryParameters.get("after") {
+            guard let seq = Int(value), seq >= 0 else { throw APIError.invalid("'after' must be a token number, 0 or more.") }
+            after = seq
+        }
+        let source = hub.generation(message.id)?.follow(after: after)
+            ?? StoredReplay.events(messageID: message.id, after: after, store: store)
+        return TurnStreamResponse.make(prefix: [], events: source, pingInterval: turn.settings.pingInterval)
     }
 
     @Sendable func cancel(_ request: Request, context: SluiceRequestContext) async throws -> Response {
         let (message, _) = try await Ownership(store: store).message(try context.parameters.require("id"), for: try context.requireUser())
-        guard await registry.cancel(message.id) else {
+        guard hub.cancel(message.id) else {
             throw APIError(
                 .conflict, code: "not_running",
                 message: "This answer is not being generated any more (its status is \(message.status.rawValue)).")

@@ -16,12 +16,16 @@ public struct TurnSettings: Sendable {
     public var maxOutputTokens: Int?
     /// Retries before the first token.
     public var retryPolicy: RetryPolicy
+    /// Stop generating when the client that started the turn disconnects. Off by default: the answer is
+    /// finished and stored, and the client can resume it (`GET /api/messages/{id}/events`).
+    public var stopOnDisconnect: Bool
 
     public init(
         firstTokenTimeout: Duration = .seconds(30), idleTimeout: Duration = .seconds(30),
         flushInterval: Duration = .milliseconds(250), pingInterval: Duration = .seconds(15), maxOutputTokens: Int? = nil,
-        retryPolicy: RetryPolicy = RetryPolicy()
+        retryPolicy: RetryPolicy = RetryPolicy(), stopOnDisconnect: Bool = false
     ) {
+        self.stopOnDisconnect = stopOnDisconnect
         self.retryPolicy = retryPolicy
         self.maxOutputTokens = maxOutputTokens
         self.firstTokenTimeout = firstTokenTimeout
@@ -49,6 +53,7 @@ struct ChatTurn: Sendable {
     /// What the generation has produced so far, shared by its child tasks.
     private struct Progress {
         var content = ""
+        var tokenEnds: [Int] = []
         var seq = 0
         var usage: Usage?
         var finishReason: String?
@@ -85,9 +90,9 @@ struct ChatTurn: Sendable {
         }
 
         let snapshot = progress.withLock {
-            ($0.content, $0.usage, $0.finishReason, $0.error, $0.completed, $0.firstTokenAt, $0.failure, $0.retries)
+            ($0.content, $0.usage, $0.finishReason, $0.error, $0.completed, $0.firstTokenAt, $0.failure, $0.retries, $0.tokenEnds)
         }
-        let (content, usage, finishReason, error, completed, firstTokenAt, decidedFailure, retries) = snapshot
+        let (content, usage, finishReason, error, completed, firstTokenAt, decidedFailure, retries, tokenEnds) = snapshot
         let ttftMs = firstTokenAt.map { Self.milliseconds($0 - start) }
         let durationMs = Self.milliseconds(clock.now - start)
         let hasText = !content.isEmpty
@@ -128,7 +133,7 @@ struct ChatTurn: Sendable {
         let outcome = AssistantOutcome(
             content: content, status: status, usage: usage, ttftMs: ttftMs, durationMs: durationMs,
             finishReason: completed ? finishReason : (status == .cancelled ? "cancelled" : nil),
-            error: failure?.message)
+            error: failure?.message, errorCode: failure?.code, tokenEnds: tokenEnds)
         do {
             try await store.finish(messageID: plan.assistantMessageID, outcome: outcome)
         } catch {
@@ -196,19 +201,20 @@ struct ChatTurn: Sendable {
             let now = clock.now
             switch event {
             case .delta(let text):
-                let (seq, flushContent) = progress.withLock { state -> (Int, String?) in
+                let (seq, flush) = progress.withLock { state -> (Int, (String, [Int])?) in
                     state.content += text
+                    state.tokenEnds.append(state.content.utf8.count)
                     state.seq += 1
                     state.lastActivity = now
                     if state.firstTokenAt == nil { state.firstTokenAt = now }
                     guard now - state.lastFlush >= settings.flushInterval else { return (state.seq, nil) }
                     state.lastFlush = now
-                    return (state.seq, state.content)
+                    return (state.seq, (state.content, state.tokenEnds))
                 }
                 emit(.token(messageID: plan.assistantMessageID, seq: seq, text: text))
-                if let flushContent {
+                if let (content, tokenEnds) = flush {
                     // A failed progress write is not fatal: the final write carries the whole text.
-                    try? await store.updateContent(messageID: plan.assistantMessageID, content: flushContent)
+                    try? await store.updateContent(messageID: plan.assistantMessageID, content: content, tokenEnds: tokenEnds)
                 }
             case .usage(let usage):
                 progress.withLock { $0.usage = usage; $0.lastActivity = now }

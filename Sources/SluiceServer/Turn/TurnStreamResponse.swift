@@ -3,9 +3,9 @@ import Hummingbird
 import NIOCore
 import SluiceCore
 
-/// Writes the events of a turn to the client as `text/event-stream`, each flushed the moment it exists, with a
+/// Writes turn events to the client as `text/event-stream`, each flushed the moment it exists, with a
 /// `: ping` comment after `pingInterval` of silence. A write that fails means the client left: the
-/// generation is told, and it still stores what it has.
+/// follower stops (the generation itself goes on unless `onClientGone` stops it).
 enum TurnStreamResponse {
     private enum Outgoing: Sendable {
         case event(TurnEvent)
@@ -22,18 +22,16 @@ enum TurnStreamResponse {
     }
 
     static func make(
-        first: TurnEvent, turn: ChatTurn, plan: ChatTurn.Plan, registry: GenerationRegistry
+        prefix: [TurnEvent], events source: AsyncStream<TurnEvent>, pingInterval: Duration,
+        onClientGone: @escaping @Sendable () -> Void = {}
     ) -> Response {
-        let pingInterval = turn.settings.pingInterval
         let body = ResponseBody { writer in
-            let control = TurnControl()
-            await registry.register(plan.assistantMessageID, control)
-            let (events, continuation) = AsyncStream<Outgoing>.makeStream()
-            continuation.yield(.event(first))
+            let (outgoing, continuation) = AsyncStream<Outgoing>.makeStream()
+            for event in prefix { continuation.yield(.event(event)) }
             var clientGone = false
             await withTaskGroup(of: Void.self) { group in
                 group.addTask {
-                    await turn.run(plan, control: control) { continuation.yield(.event($0)) }
+                    for await event in source { continuation.yield(.event(event)) }
                     continuation.finish()
                 }
                 group.addTask {
@@ -43,7 +41,7 @@ enum TurnStreamResponse {
                     }
                 }
                 var lastWrite = ContinuousClock.now
-                for await item in events where !clientGone {
+                for await item in outgoing {
                     do {
                         switch item {
                         case .event(let event):
@@ -56,12 +54,12 @@ enum TurnStreamResponse {
                         }
                     } catch {
                         clientGone = true
-                        control.stop(.clientDisconnected)
+                        onClientGone()
+                        break
                     }
                 }
                 group.cancelAll()
             }
-            await registry.unregister(plan.assistantMessageID)
             if !clientGone { try await writer.finish(nil) }
         }
         return Response(status: .ok, headers: headers, body: body)

@@ -40,20 +40,3 @@ final class TurnControl: Sendable {
         for await _ in signal { return }
     }
 }
-
-/// The generations running in this process, by assistant message id, so that another request can stop one.
-actor GenerationRegistry {
-    private var running: [String: TurnControl] = [:]
-
-    func register(_ messageID: String, _ control: TurnControl) { running[messageID] = control }
-    func unregister(_ messageID: String) { running[messageID] = nil }
-
-    /// Stops the generation of `messageID`; false when none is running here.
-    func cancel(_ messageID: String) -> Bool {
-        guard let control = running[messageID] else { return false }
-        control.stop(.userCancelled)
-        return true
-    }
-
-    var count: Int { running.count }
-}

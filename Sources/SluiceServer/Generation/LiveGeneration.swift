@@ -1,0 +1,67 @@
+import SluiceCore
+import Synchronization
+
+/// The events of one running generation, kept in memory so that any number of clients can follow it and a
+/// client that reconnects can catch up from the last event id it saw. Published by `ChatTurn`, read by
+/// `TurnStreamResponse`.
+final class LiveGeneration: Sendable {
+    let messageID: String
+    let control: TurnControl
+
+    private struct State {
+        var tokens: [String] = []
+        var terminal: TurnEvent?
+        var subscribers: [Int: AsyncStream<TurnEvent>.Continuation] = [:]
+        var nextSubscriber = 0
+    }
+    private let state = Mutex(State())
+
+    init(messageID: String, control: TurnControl = TurnControl()) {
+        self.messageID = messageID
+        self.control = control
+    }
+
+    /// Records an event and hands it to every follower; a `done` or `error` ends every follower's stream.
+    func publish(_ event: TurnEvent) {
+        let followers = state.withLock { state -> [AsyncStream<TurnEvent>.Continuation] in
+            switch event {
+            case .token(_, _, let text): state.tokens.append(text)
+            case .done, .error: state.terminal = event
+            case .meta, .status: break
+            }
+            let followers = Array(state.subscribers.values)
+            if state.terminal != nil { state.subscribers.removeAll() }
+            return followers
+        }
+        let isTerminal = { if case .done = event { return true }; if case .error = event { return true }; return false }()
+        for follower in followers {
+            follower.yield(event)
+            if isTerminal { follower.finish() }
+        }
+    }
+
+    /// Atomically: the tokens after `seq` (and the end, if the generation has ended) plus a stream of what
+    /// comes next. No event is missed or repeated between the two.
+    func follow(after seq: Int) -> AsyncStream<TurnEvent> {
+        let (stream, continuation) = AsyncStream<TurnEvent>.makeStream()
+        state.withLock { state in
+            for index in max(seq, 0)..<state.tokens.count {
+                continuation.yield(.token(messageID: messageID, seq: index + 1, text: state.tokens[index]))
+            }
+            if let terminal = state.terminal {
+                continuation.yield(terminal)
+                continuation.finish()
+                return
+            }
+            let id = state.nextSubscriber
+            state.nextSubscriber += 1
+            state.subscribers[id] = continuation
+            continuation.onTermination = { [weak self] _ in
+                self?.state.withLock { _ = $0.subscribers.removeValue(forKey: id) }
+            }
+        }
+        return stream
+    }
+
+    var followerCount: Int { state.withLock { $0.subscribers.count } }
+}

@@ -1,0 +1,50 @@
+import SluiceCore
+
+/// Replays an answer from the store for a client resuming from `after`: the tokens it missed, then the end.
+/// If the answer is still `streaming` but not running in this process (another instance writes it), the
+/// store is polled until it ends.
+enum StoredReplay {
+    static func events(
+        messageID: String, after seq: Int, store: any ConversationStore, pollInterval: Duration = .milliseconds(250),
+        maxPolls: Int = 14_400
+    ) -> AsyncStream<TurnEvent> {
+        AsyncStream { continuation in
+            let task = Task {
+                var sent = max(seq, 0)
+                var polls = 0
+                while !Task.isCancelled, let message = try? await store.message(id: messageID) {
+                    let tokens = message.tokens(after: sent)
+                    for text in tokens {
+                        sent += 1
+                        continuation.yield(.token(messageID: messageID, seq: sent, text: text))
+                    }
+                    if message.status != .streaming {
+                        continuation.yield(terminal(of: message))
+                        break
+                    }
+                    polls += 1
+                    guard polls < maxPolls else { break }
+                    try? await Task.sleep(for: pollInterval)
+                }
+                continuation.finish()
+            }
+            continuation.onTermination = { _ in task.cancel() }
+        }
+    }
+
+    /// The `done` or `error` event that ended a stored answer.
+    static func terminal(of message: Message) -> TurnEvent {
+        switch message.status {
+        case .complete, .cancelled:
+            return .done(.init(
+                usage: WireUsage(message.usage), ttftMs: message.ttftMs, durationMs: message.durationMs ?? 0,
+                finishReason: message.status == .cancelled ? "cancelled" : message.finishReason,
+                model: message.model ?? ""))
+        case .partial, .error, .streaming:
+            return .error(.init(
+                code: message.errorCode ?? "interrupted",
+                message: message.error ?? "This answer did not finish.",
+                retryable: true, partial: !message.content.isEmpty))
+        }
+    }
+}
