@@ -165,6 +165,12 @@ public final class SQLiteStore: ConversationStore {
             [.text(content), .text(Self.encode(tokenEnds)), .text(messageID)])
     }
 
+    public func reopen(messageID: String, model: String) async throws {
+        _ = try await connection.query(
+            "UPDATE messages SET status = 'streaming', error = NULL, error_code = NULL, finish_reason = NULL, model = ? WHERE id = ?",
+            [.text(model), .text(messageID)])
+    }
+
     public func finish(messageID: String, outcome: AssistantOutcome) async throws {
         _ = try await connection.query(
             """

@@ -127,9 +127,13 @@ struct Harness: Sendable {
         static func field(_ event: ServerSentEvent, _ key: String) -> Any? { object(event)?[key] }
     }
 
-    /// Reads any event-stream endpoint with GET to its end.
-    func stream(_ path: String, token: String, headers: [String: String] = [:]) async throws -> Turn {
+    /// Reads any event-stream endpoint to its end.
+    func stream(
+        _ path: String, token: String, method: HTTPMethod = .GET, body: String? = nil, headers: [String: String] = [:]
+    ) async throws -> Turn {
         var request = HTTPClientRequest(url: "http://127.0.0.1:\(port)\(path)")
+        request.method = method
+        if let body { request.body = .bytes(ByteBuffer(string: body)) }
         request.headers.add(name: "Authorization", value: "Bearer \(token)")
         for (name, value) in headers { request.headers.add(name: name, value: value) }
         return try await read(try await HTTPClient.shared.execute(request, timeout: .seconds(60)), onEvent: { _, _ in true })

@@ -36,6 +36,8 @@ public protocol ConversationStore: Sendable {
     func insert(_ message: Message) async throws
     /// Writes the text of a message that is still streaming.
     func updateContent(messageID: String, content: String, tokenEnds: [Int]) async throws
+    /// Puts an ended assistant message back to `streaming` (for continue), clearing its error; the model may change.
+    func reopen(messageID: String, model: String) async throws
     /// Writes the final state of an assistant message.
     func finish(messageID: String, outcome: AssistantOutcome) async throws
     /// Marks rows left `streaming` by a crash as `partial`; returns how many.

@@ -50,6 +50,8 @@ public func buildRouter(_ dependencies: SluiceDependencies, hub: GenerationHub, 
         store: dependencies.store, turn: turn, hub: hub,
         forwardScenarioHeader: dependencies.forwardScenarioHeader
     ).register(on: api)
+    ContinueRoute(store: dependencies.store, turn: turn, hub: hub, forwardScenarioHeader: dependencies.forwardScenarioHeader)
+        .register(on: api)
     return router
 }
 

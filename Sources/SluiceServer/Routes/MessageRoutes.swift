@@ -44,16 +44,24 @@ struct MessageRoutes {
             model: model, createdAt: now.addingTimeInterval(0.001))
         try await store.insert(assistant)
 
-        var headers: [String: String] = [:]
-        if forwardScenarioHeader, let scenario = request.headers[HTTPField.Name("X-Sluice-Scenario")!] {
-            headers["X-Sluice-Scenario"] = scenario
-        }
+        let headers = Self.scenarioHeaders(request, forward: forwardScenarioHeader)
         let chatRequest = ChatRequest(
             model: model, messages: Self.upstreamMessages(conversation: conversation, history: history, newMessage: content),
             temperature: temperature, maxTokens: turn.settings.maxOutputTokens, extraHeaders: headers)
         let meta = TurnEvent.meta(
             .init(conversationID: conversation.id, userMessageID: userMessage.id, assistantMessageID: assistant.id, model: model))
-        let (generation, follower) = hub.start(turn, plan: .init(assistantMessageID: assistant.id, request: chatRequest))
+        return Self.startStreaming(.init(assistantMessageID: assistant.id, request: chatRequest), meta: meta, turn: turn, hub: hub)
+    }
+
+    /// The simulator's fault selector, passed upstream only when the server is configured to.
+    static func scenarioHeaders(_ request: Request, forward: Bool) -> [String: String] {
+        guard forward, let scenario = request.headers[HTTPField.Name("X-Sluice-Scenario")!] else { return [:] }
+        return ["X-Sluice-Scenario": scenario]
+    }
+
+    /// Starts a generation in the hub and answers with its event stream, `meta` first.
+    static func startStreaming(_ plan: ChatTurn.Plan, meta: TurnEvent, turn: ChatTurn, hub: GenerationHub) -> Response {
+        let (generation, follower) = hub.start(turn, plan: plan)
         let stopOnDisconnect = turn.settings.stopOnDisconnect
         return TurnStreamResponse.make(
             prefix: [meta], events: follower, pingInterval: turn.settings.pingInterval,

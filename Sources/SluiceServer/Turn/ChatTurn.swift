@@ -48,6 +48,15 @@ struct ChatTurn: Sendable {
     struct Plan: Sendable {
         let assistantMessageID: String
         let request: ChatRequest
+        /// For a continued answer: the text and token boundaries it already has, and its earlier usage.
+        var prior: Prior? = nil
+    }
+
+    /// What a continued answer starts from; new tokens are appended and numbered after it.
+    struct Prior: Sendable {
+        let content: String
+        let tokenEnds: [Int]
+        let usage: Usage?
     }
 
     /// What the generation has produced so far, shared by its child tasks.
@@ -79,7 +88,13 @@ struct ChatTurn: Sendable {
     func run(_ plan: Plan, control: TurnControl, emit: @escaping @Sendable (TurnEvent) -> Void) async {
         let clock = ContinuousClock()
         let start = clock.now
-        let progress = ProgressBox(Progress(attemptStartedAt: start, lastActivity: start, lastFlush: start))
+        var initial = Progress(attemptStartedAt: start, lastActivity: start, lastFlush: start)
+        if let prior = plan.prior {
+            initial.content = prior.content
+            initial.tokenEnds = prior.tokenEnds
+            initial.seq = prior.tokenEnds.count
+        }
+        let progress = ProgressBox(initial)
 
         await withTaskGroup(of: Void.self) { group in
             group.addTask { await consume(plan, progress: progress, emit: emit) }
@@ -92,7 +107,8 @@ struct ChatTurn: Sendable {
         let snapshot = progress.withLock {
             ($0.content, $0.usage, $0.finishReason, $0.error, $0.completed, $0.firstTokenAt, $0.failure, $0.retries, $0.tokenEnds)
         }
-        let (content, usage, finishReason, error, completed, firstTokenAt, decidedFailure, retries, tokenEnds) = snapshot
+        let (content, newUsage, finishReason, error, completed, firstTokenAt, decidedFailure, retries, tokenEnds) = snapshot
+        let usage = Self.combine(plan.prior?.usage, newUsage)
         let ttftMs = firstTokenAt.map { Self.milliseconds($0 - start) }
         let durationMs = Self.milliseconds(clock.now - start)
         let hasText = !content.isEmpty
@@ -239,6 +255,16 @@ struct ChatTurn: Sendable {
             let wake = min(deadline, ContinuousClock.now + settings.idleTimeout)
             do { try await Task.sleep(until: wake, clock: .continuous) } catch { return }
         }
+    }
+
+    /// The usage of a continued answer: earlier plus new, when both are known. When the earlier part has no
+    /// usage at all (a broken stream sends none), the continuation's own usage is what the provider reported.
+    static func combine(_ earlier: Usage?, _ new: Usage?) -> Usage? {
+        guard let earlier, earlier != .unknown, let new else { return new ?? earlier }
+        func add(_ a: Int?, _ b: Int?) -> Int? { a.flatMap { a in b.map { a + $0 } } }
+        return Usage(
+            inputTokens: add(earlier.inputTokens, new.inputTokens), outputTokens: add(earlier.outputTokens, new.outputTokens),
+            totalTokens: add(earlier.totalTokens, new.totalTokens))
     }
 
     static func milliseconds(_ duration: Duration) -> Int {

@@ -1,0 +1,64 @@
+import Foundation
+import Hummingbird
+import SluiceCore
+
+/// `POST /api/messages/{id}/continue`: resumes generating an answer that ended early (`partial`, `cancelled`
+/// or `error`). New tokens are appended to the same message and numbered after the ones it has.
+struct ContinueRoute {
+    let store: any ConversationStore
+    let turn: ChatTurn
+    let hub: GenerationHub
+
+    /// Sent after the partial answer so that any chat model, not only those that accept an assistant prefill,
+    /// picks up where it stopped.
+    static let instruction =
+        "Continue your previous answer exactly where it stopped. Do not repeat any of it and do not comment on the interruption."
+
+    func register(on api: RouterGroup<SluiceRequestContext>) {
+        api.post("messages/:id/continue", use: handle)
+    }
+
+    @Sendable func handle(_ request: Request, context: SluiceRequestContext) async throws -> Response {
+        let (message, conversation) = try await Ownership(store: store).message(
+            try context.parameters.require("id"), for: try context.requireUser())
+        guard message.role == .assistant else {
+            throw APIError.invalid("Only an answer can be continued; this message was written by the user.")
+        }
+        switch message.status {
+        case .partial, .cancelled, .error: break
+        case .complete:
+            throw APIError(.conflict, code: "not_continuable", message: "This answer is already complete. Ask a follow-up question instead.")
+        case .streaming:
+            throw APIError(.conflict, code: "not_continuable", message: "This answer is still being written; follow it with GET /api/messages/\(message.id)/events.")
+        }
+        guard hub.generation(message.id) == nil else {
+            throw APIError(.conflict, code: "not_continuable", message: "This answer is still being written.")
+        }
+        let body = try await JSONObjectBody(request: request, context: context, allowEmpty: true)
+        let temperature = try body.optionalNumber("temperature", in: 0...1)
+        let model = try body.optionalString("model", maxLength: 200).flatMap { $0.isEmpty ? nil : $0 }
+            ?? message.model ?? conversation.model
+
+        let history = try await store.messages(conversationID: conversation.id)
+        let earlier = Array(history.prefix { $0.id != message.id })
+        guard let question = earlier.last(where: { $0.role == .user }) else {
+            throw APIError.invalid("This answer has no question before it to continue from.")
+        }
+        var messages = MessageRoutes.upstreamMessages(conversation: conversation, history: Array(earlier.dropLast()), newMessage: question.content)
+        if !message.content.isEmpty {
+            messages.append(ChatMessage(role: .assistant, content: message.content))
+            messages.append(ChatMessage(role: .user, content: Self.instruction))
+        }
+        try await store.reopen(messageID: message.id, model: model)
+        let plan = ChatTurn.Plan(
+            assistantMessageID: message.id,
+            request: ChatRequest(model: model, messages: messages, temperature: temperature, maxTokens: turn.settings.maxOutputTokens,
+                                 extraHeaders: MessageRoutes.scenarioHeaders(request, forward: forwardScenarioHeader)),
+            prior: .init(content: message.content, tokenEnds: message.tokenEnds, usage: message.usage))
+        let meta = TurnEvent.meta(.init(
+            conversationID: conversation.id, userMessageID: question.id, assistantMessageID: message.id, model: model))
+        return MessageRoutes.startStreaming(plan, meta: meta, turn: turn, hub: hub)
+    }
+
+    let forwardScenarioHeader: Bool
+}

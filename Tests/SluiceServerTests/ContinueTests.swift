@@ -1,0 +1,76 @@
+import Foundation
+import SluiceCore
+@testable import SluiceServer
+import SluiceSimulator
+import Testing
+
+@Suite("Continuing an answer that ended early")
+struct ContinueTests {
+    static func words(_ text: String) -> Int { text.split(whereSeparator: \.isWhitespace).count }
+
+    @Test("continue after a broken stream: new tokens are appended and numbered after the old ones; the upstream saw the partial text")
+    func continueAfterReset() async throws {
+        try await Harness.run { h in
+            let conversation = try await h.newConversation(h.alice)
+            let broken = try await h.send(conversation, token: h.alice, scenario: "reset-mid")
+            let id = try #require(broken.assistantID)
+            let partial = try await h.answer(broken)
+            #expect(partial.status == .partial)
+            let k = broken.tokens.count
+
+            let continued = try await h.stream("/api/messages/\(id)/continue", token: h.alice, method: .POST)
+            #expect(continued.names == ["meta"] + Array(repeating: "token", count: 24) + ["done"])
+            #expect(continued.meta?["assistant_message_id"] as? String == id)
+            #expect(continued.events.first { $0.event == "token" }?.id == "\(id):\(k + 1)")
+            let stored = try await h.answer(broken)
+            #expect(stored.status == .complete)
+            #expect(stored.error == nil)
+            #expect(stored.content == partial.content + SimulatedText.answer(tokens: 24))
+            #expect(stored.tokenEnds.count == k + 24)
+            // The simulator counts 3 + (4 + words) per message: question, the partial answer, the instruction.
+            let expectedInput = 3 + (4 + 2) + (4 + Self.words(partial.content)) + (4 + Self.words(ContinueRoute.instruction))
+            #expect((continued.final?["usage"] as? [String: Any])?["input_tokens"] as? Int == expectedInput)
+
+            let replay = try await h.stream("/api/messages/\(id)/events?after=0", token: h.alice)
+            #expect(replay.text == stored.content)
+        }
+    }
+
+    @Test("continue after a stop picks up the cancelled answer")
+    func continueAfterCancel() async throws {
+        try await Harness.run(simulator: SimulatorSettings(tokens: 300, delay: .milliseconds(5))) { h in
+            let conversation = try await h.newConversation(h.alice)
+            let first = try await h.send(conversation, token: h.alice) { event, count in
+                if count == 4, let id = event.id?.split(separator: ":").first {
+                    _ = try await h.request(.POST, "/api/messages/\(id)/cancel", token: h.alice)
+                }
+                return true
+            }
+            let id = try #require(first.assistantID)
+            #expect(try await h.answer(first).status == .cancelled)
+            let continued = try await h.stream(
+                "/api/messages/\(id)/continue", token: h.alice, method: .POST, body: "{\"temperature\":0.5}",
+                headers: ["X-Sluice-Tokens": "5"])
+            #expect(continued.last?.event == "done")
+            let stored = try await h.answer(first)
+            #expect(stored.status == .complete)
+            #expect(stored.content.hasPrefix(first.text))
+        }
+    }
+
+    @Test("only ended answers of your own can be continued")
+    func refusals() async throws {
+        try await Harness.run { h in
+            let conversation = try await h.newConversation(h.alice)
+            let done = try await h.send(conversation, token: h.alice)
+            let id = try #require(done.assistantID)
+            let complete = try await h.request(.POST, "/api/messages/\(id)/continue", token: h.alice)
+            #expect(complete.status == 409)
+            #expect(complete.errorCode == "not_continuable")
+            let userID = try #require(done.meta?["user_message_id"] as? String)
+            #expect(try await h.request(.POST, "/api/messages/\(userID)/continue", token: h.alice).status == 400)
+            #expect(try await h.request(.POST, "/api/messages/\(id)/continue", token: h.bob).status == 403)
+            #expect(try await h.request(.POST, "/api/messages/nope/continue", token: h.alice).status == 404)
+        }
+    }
+}
