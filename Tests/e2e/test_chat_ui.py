@@ -105,3 +105,26 @@ def test_reloading_during_a_stream_shows_the_answer_continuing_to_its_end(browse
     stored = server.api("GET", f"/api/conversations/{conversations[0]['id']}")["messages"][-1]
     assert stored["status"] == "complete"
     assert answer_text(browser) == stored["content"]
+
+
+def test_continue_after_stop_appends_to_the_same_answer(browser, server):
+    open_signed_in(browser, server)
+    browser.find_element(By.ID, "new-conversation").click()
+    WebDriverWait(browser, 10).until(lambda d: not d.find_elements(By.CSS_SELECTOR, ".message"))
+    browser.find_element(By.ID, "input").send_keys("stop and continue", Keys.ENTER)
+    WebDriverWait(browser, 10).until(lambda d: len(answer_text(d)) > 20)
+    browser.find_element(By.ID, "stop").click()
+    continue_button = WebDriverWait(browser, 10).until(
+        lambda d: d.find_elements(By.CSS_SELECTOR, ".message.assistant button.continue"))[0]
+    before = answer_text(browser)
+    continue_button.click()
+    WebDriverWait(browser, 30).until(
+        lambda d: not d.find_elements(By.CSS_SELECTOR, ".message.streaming")
+        and "tokens" in d.find_elements(By.CSS_SELECTOR, ".message.assistant .meta")[-1].text
+        and not d.find_elements(By.CSS_SELECTOR, ".message.assistant button.continue"))
+    after = answer_text(browser)
+    assert after.startswith(before) and len(after) > len(before)
+    conversations = server.api("GET", "/api/conversations")["conversations"]
+    messages = server.api("GET", f"/api/conversations/{conversations[0]['id']}")["messages"]
+    assert [m["role"] for m in messages] == ["user", "assistant"]
+    assert messages[-1]["status"] == "complete" and messages[-1]["content"] == after

@@ -76,3 +76,14 @@ export async function followMessage(messageId, lastEventId, { signal } = {}) {
   if (!response.ok) throw await failure(response);
   return response;
 }
+
+/** Continues an answer that ended early; resolves to the streaming Response. */
+export async function continueMessage(messageId, { signal } = {}) {
+  const response = await fetch(`/api/messages/${encodeURIComponent(messageId)}/continue`, {
+    method: "POST",
+    headers: headers({ Accept: "text/event-stream" }),
+    signal,
+  });
+  if (!response.ok) throw await failure(response);
+  return response;
+}

@@ -2,7 +2,7 @@
 
 import * as api from "./api.js";
 import { renderMessage } from "./messages.js";
-import { runTurn, followAnswer } from "./turn.js";
+import { runTurn, followAnswer, continueAnswer } from "./turn.js";
 
 const $ = (id) => document.getElementById(id);
 const log = $("messages");
@@ -102,6 +102,15 @@ input.addEventListener("keydown", (event) => {
 });
 document.addEventListener("keydown", (event) => {
   if (event.key === "Escape" && stopCurrent) stopCurrent();
+});
+log.addEventListener("click", (event) => {
+  const button = event.target.closest("button.continue");
+  if (!button || stopCurrent) return;
+  const element = button.closest("article.message");
+  const view = { element, text: element.querySelector(".text"), meta: element.querySelector(".meta") };
+  continueAnswer({ view, messageId: element.dataset.id, log, announce, onStateChange: setStreaming })
+    .catch((error) => showBanner(error.message))
+    .finally(() => refreshList().catch(() => {}));
 });
 $("composer").addEventListener("submit", (event) => { event.preventDefault(); send(); });
 stopButton.addEventListener("click", () => stopCurrent?.());

@@ -32,16 +32,29 @@ export function completionLine({ usage, duration_ms: duration, ttft_ms: ttft, fi
   return parts.join(" · ");
 }
 
+/** Adds a Continue button to an answer that ended early (handled by app.js). */
+export function offerContinue(view) {
+  const button = document.createElement("button");
+  button.type = "button";
+  button.className = "continue";
+  button.textContent = "Continue";
+  view.meta.append(" ", button);
+}
+
 function describeStored(view, message) {
   switch (message.status) {
     case "complete":
+      view.meta.textContent = completionLine(message);
+      break;
     case "cancelled":
-      view.meta.textContent = completionLine({ ...message, finish_reason: message.status === "cancelled" ? "cancelled" : message.finish_reason });
+      view.meta.textContent = completionLine({ ...message, finish_reason: "cancelled" });
+      offerContinue(view);
       break;
     case "partial":
     case "error":
       view.element.classList.add("error");
       view.meta.textContent = message.error ?? "This answer did not finish.";
+      offerContinue(view);
       break;
     case "streaming":
       view.meta.textContent = "Still being written…";

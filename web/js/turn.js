@@ -2,9 +2,9 @@
 // per animation frame so that a fast stream never blocks the page. If the connection drops mid-answer it
 // resumes from the last event id, so no text is repeated or lost.
 
-import { sendMessage, cancelMessage, followMessage } from "./api.js";
+import { sendMessage, cancelMessage, followMessage, continueMessage } from "./api.js";
 import { readEvents } from "./sse.js";
-import { renderMessage, completionLine } from "./messages.js";
+import { renderMessage, completionLine, offerContinue } from "./messages.js";
 
 const RESUME_ATTEMPTS = 5;
 
@@ -26,6 +26,16 @@ export async function followAnswer({ view, messageId, log, announce, onStateChan
   await streamInto(view, {
     log, announce, onStateChange, controller, messageId,
     open: () => followMessage(messageId, null, { signal: controller.signal }),
+  });
+}
+
+/** Continues an answer that ended early, appending to the text it shows. */
+export async function continueAnswer({ view, messageId, log, announce, onStateChange }) {
+  view.element.classList.remove("error");
+  const controller = new AbortController();
+  await streamInto(view, {
+    log, announce, onStateChange, controller, messageId,
+    open: () => continueMessage(messageId, { signal: controller.signal }),
   });
 }
 
@@ -100,12 +110,14 @@ async function streamInto(view, { log, announce, onStateChange, controller, open
       case "done":
         finish();
         view.meta.textContent = completionLine(data);
+        if (data.finish_reason === "cancelled") offerContinue(view);
         announce(`Answer complete, ${data.usage?.output_tokens ?? "unknown"} tokens`);
         return true;
       case "error":
         finish();
         view.element.classList.add("error");
         view.meta.textContent = data.message;
+        if (state.assistantId) offerContinue(view);
         announce(`Answer failed: ${data.message}`);
         return true;
     }
