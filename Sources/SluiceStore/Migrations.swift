@@ -58,5 +58,13 @@ enum Migrations {
                 "ALTER TABLE messages ADD COLUMN token_ends TEXT NOT NULL DEFAULT ''",
                 "ALTER TABLE messages ADD COLUMN error_code TEXT",
             ]),
+        // Versions of regenerated answers.
+        Step(
+            version: 3,
+            statements: [
+                "ALTER TABLE messages ADD COLUMN version_group TEXT",
+                "ALTER TABLE messages ADD COLUMN superseded INTEGER NOT NULL DEFAULT 0",
+                "CREATE INDEX messages_by_version_group ON messages(version_group)",
+            ]),
     ]
 }

@@ -53,7 +53,8 @@ extension SQLiteStore {
             usage: role == .assistant ? Usage(inputTokens: input, outputTokens: output, totalTokens: total) : nil,
             ttftMs: optionalInt(row, "ttft_ms"), durationMs: optionalInt(row, "duration_ms"),
             finishReason: optionalText(row, "finish_reason"), error: optionalText(row, "error"),
-            errorCode: optionalText(row, "error_code"), tokenEnds: decodeTokenEnds(text(row, "token_ends")))
+            errorCode: optionalText(row, "error_code"), tokenEnds: decodeTokenEnds(text(row, "token_ends")),
+            versionGroup: optionalText(row, "version_group"), superseded: (row.column("superseded")?.integer ?? 0) != 0)
     }
 
     /// Token ends are stored as comma-separated numbers: compact, and rewritten with the content anyway.

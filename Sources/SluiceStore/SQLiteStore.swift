@@ -143,8 +143,8 @@ public final class SQLiteStore: ConversationStore {
         _ = try await connection.query(
             """
             INSERT INTO messages (id, conversation_id, role, content, status, model, created_at, input_tokens,
-                output_tokens, total_tokens, ttft_ms, duration_ms, finish_reason, error)
-            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                output_tokens, total_tokens, ttft_ms, duration_ms, finish_reason, error, version_group, superseded)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
             """,
             [
                 .text(message.id), .text(message.conversationID), .text(message.role.rawValue), .text(message.content),
@@ -152,7 +152,7 @@ public final class SQLiteStore: ConversationStore {
                 .integer(Self.milliseconds(message.createdAt)), Self.optional(message.usage?.inputTokens),
                 Self.optional(message.usage?.outputTokens), Self.optional(message.usage?.totalTokens),
                 Self.optional(message.ttftMs), Self.optional(message.durationMs), Self.optional(message.finishReason),
-                Self.optional(message.error),
+                Self.optional(message.error), Self.optional(message.versionGroup), .integer(message.superseded ? 1 : 0),
             ])
         _ = try await connection.query(
             "UPDATE conversations SET updated_at = ? WHERE id = ?",
@@ -163,6 +163,30 @@ public final class SQLiteStore: ConversationStore {
         _ = try await connection.query(
             "UPDATE messages SET content = ?, token_ends = ? WHERE id = ?",
             [.text(content), .text(Self.encode(tokenEnds)), .text(messageID)])
+    }
+
+    public func addVersion(_ message: Message, replacing previous: Message) async throws {
+        let group = previous.versionGroup ?? previous.id
+        _ = try await connection.query("BEGIN IMMEDIATE")
+        do {
+            _ = try await connection.query(
+                "UPDATE messages SET version_group = ?, superseded = 1 WHERE id = ? OR version_group = ?",
+                [.text(group), .text(previous.id), .text(group)])
+            var version = message
+            version.versionGroup = group
+            version.superseded = false
+            try await insert(version)
+            _ = try await connection.query("COMMIT")
+        } catch {
+            _ = try? await connection.query("ROLLBACK")
+            throw error
+        }
+    }
+
+    public func versions(group: String) async throws -> [Message] {
+        try await connection.query(
+            "SELECT * FROM messages WHERE version_group = ? ORDER BY created_at, rowid", [.text(group)]
+        ).map(Self.message)
     }
 
     public func reopen(messageID: String, model: String) async throws {

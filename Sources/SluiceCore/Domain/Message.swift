@@ -54,12 +54,20 @@ public struct Message: Sendable, Equatable {
     /// Where each streamed token ends in `content`, as UTF-8 byte offsets: token `seq` is the bytes between
     /// `tokenEnds[seq - 2]` (or 0) and `tokenEnds[seq - 1]`. Lets a client resume from any event id.
     public var tokenEnds: [Int]
+    /// Regenerated answers share a group: the id of the first version. `nil` for a message with one version.
+    public var versionGroup: String?
+    /// True for earlier versions of a regenerated answer: kept and listed, but not shown in the thread or
+    /// sent upstream.
+    public var superseded: Bool
 
     public init(
         id: String, conversationID: String, role: MessageRole, content: String, status: MessageStatus,
         model: String?, createdAt: Date, usage: Usage? = nil, ttftMs: Int? = nil, durationMs: Int? = nil,
-        finishReason: String? = nil, error: String? = nil, errorCode: String? = nil, tokenEnds: [Int] = []
+        finishReason: String? = nil, error: String? = nil, errorCode: String? = nil, tokenEnds: [Int] = [],
+        versionGroup: String? = nil, superseded: Bool = false
     ) {
+        self.versionGroup = versionGroup
+        self.superseded = superseded
         self.errorCode = errorCode
         self.tokenEnds = tokenEnds
         self.id = id

@@ -36,6 +36,11 @@ public protocol ConversationStore: Sendable {
     func insert(_ message: Message) async throws
     /// Writes the text of a message that is still streaming.
     func updateContent(messageID: String, content: String, tokenEnds: [Int]) async throws
+    /// Stores `message` as the newest version of the answer `previous` (regenerate): earlier versions are
+    /// kept but marked superseded, in one transaction.
+    func addVersion(_ message: Message, replacing previous: Message) async throws
+    /// All versions of a regenerated answer, oldest first.
+    func versions(group: String) async throws -> [Message]
     /// Puts an ended assistant message back to `streaming` (for continue), clearing its error; the model may change.
     func reopen(messageID: String, model: String) async throws
     /// Writes the final state of an assistant message.

@@ -52,6 +52,8 @@ public func buildRouter(_ dependencies: SluiceDependencies, hub: GenerationHub, 
     ).register(on: api)
     ContinueRoute(store: dependencies.store, turn: turn, hub: hub, forwardScenarioHeader: dependencies.forwardScenarioHeader)
         .register(on: api)
+    AnswerVersionRoutes(store: dependencies.store, turn: turn, hub: hub, forwardScenarioHeader: dependencies.forwardScenarioHeader)
+        .register(on: api)
     return router
 }
 

@@ -25,7 +25,10 @@ struct ContinueRoute {
             throw APIError.invalid("Only an answer can be continued; this message was written by the user.")
         }
         switch message.status {
-        case .partial, .cancelled, .error: break
+        case .partial, .cancelled, .error:
+            guard !message.superseded else {
+                throw APIError(.conflict, code: "not_continuable", message: "This is an earlier version of a regenerated answer.")
+            }
         case .complete:
             throw APIError(.conflict, code: "not_continuable", message: "This answer is already complete. Ask a follow-up question instead.")
         case .streaming:
@@ -39,7 +42,7 @@ struct ContinueRoute {
         let model = try body.optionalString("model", maxLength: 200).flatMap { $0.isEmpty ? nil : $0 }
             ?? message.model ?? conversation.model
 
-        let history = try await store.messages(conversationID: conversation.id)
+        let history = try await store.messages(conversationID: conversation.id).filter { !$0.superseded }
         let earlier = Array(history.prefix { $0.id != message.id })
         guard let question = earlier.last(where: { $0.role == .user }) else {
             throw APIError.invalid("This answer has no question before it to continue from.")

@@ -53,10 +53,15 @@ struct MessageRoutes {
         return Self.startStreaming(.init(assistantMessageID: assistant.id, request: chatRequest), meta: meta, turn: turn, hub: hub)
     }
 
-    /// The simulator's fault selector, passed upstream only when the server is configured to.
+    /// The simulator's controls (`X-Sluice-Scenario`, `-Tokens`, `-Delay-Ms`, `-Stall-Ms`), passed upstream only
+    /// when the server is configured to (for tests and chaos runs against the simulator).
     static func scenarioHeaders(_ request: Request, forward: Bool) -> [String: String] {
-        guard forward, let scenario = request.headers[HTTPField.Name("X-Sluice-Scenario")!] else { return [:] }
-        return ["X-Sluice-Scenario": scenario]
+        guard forward else { return [:] }
+        var headers: [String: String] = [:]
+        for name in ["X-Sluice-Scenario", "X-Sluice-Tokens", "X-Sluice-Delay-Ms", "X-Sluice-Stall-Ms"] {
+            if let value = request.headers[HTTPField.Name(name)!] { headers[name] = value }
+        }
+        return headers
     }
 
     /// Starts a generation in the hub and answers with its event stream, `meta` first.
@@ -116,7 +121,7 @@ struct MessageRoutes {
     static func upstreamMessages(conversation: Conversation, history: [Message], newMessage: String) -> [ChatMessage] {
         var messages: [ChatMessage] = []
         if let system = conversation.systemPrompt { messages.append(ChatMessage(role: .system, content: system)) }
-        for message in history where !message.content.isEmpty && message.status != .streaming {
+        for message in history where !message.content.isEmpty && message.status != .streaming && !message.superseded {
             messages.append(ChatMessage(role: message.role, content: message.content))
         }
         messages.append(ChatMessage(role: .user, content: newMessage))

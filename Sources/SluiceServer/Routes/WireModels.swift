@@ -19,7 +19,7 @@ struct ConversationResource: ResponseEncodable {
         systemPrompt = conversation.systemPrompt
         createdAt = conversation.createdAt
         updatedAt = conversation.updatedAt
-        self.messages = messages?.map(MessageResource.init)
+        self.messages = messages.map(MessageResource.thread)
     }
 }
 
@@ -36,8 +36,11 @@ struct MessageResource: ResponseEncodable {
     let durationMs: Int?
     let finishReason: String?
     let error: String?
+    /// Ids of all versions of a regenerated answer, oldest first (this one included); absent with one version.
+    let versions: [String]?
 
-    init(_ message: Message) {
+    init(_ message: Message, versions: [String]? = nil) {
+        self.versions = versions
         id = message.id
         role = message.role
         content = message.content
@@ -49,6 +52,15 @@ struct MessageResource: ResponseEncodable {
         durationMs = message.durationMs
         finishReason = message.finishReason
         error = message.error
+    }
+}
+
+extension MessageResource {
+    /// The messages a thread shows: superseded versions left out, the versions of each answer listed on it.
+    static func thread(_ messages: [Message]) -> [MessageResource] {
+        var groups: [String: [String]] = [:]
+        for message in messages { if let group = message.versionGroup { groups[group, default: []].append(message.id) } }
+        return messages.filter { !$0.superseded }.map { MessageResource($0, versions: $0.versionGroup.flatMap { groups[$0] }) }
     }
 }
 

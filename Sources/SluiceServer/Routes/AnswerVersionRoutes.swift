@@ -1,0 +1,61 @@
+import Foundation
+import Hummingbird
+import SluiceCore
+
+/// `POST /api/messages/{id}/regenerate` (a new version of the latest answer) and `GET /api/messages/{id}`
+/// (one message, e.g. an earlier version).
+struct AnswerVersionRoutes {
+    let store: any ConversationStore
+    let turn: ChatTurn
+    let hub: GenerationHub
+    let forwardScenarioHeader: Bool
+
+    func register(on api: RouterGroup<SluiceRequestContext>) {
+        api.post("messages/:id/regenerate", use: regenerate)
+        api.get("messages/:id", use: show)
+    }
+
+    @Sendable func show(_ request: Request, context: SluiceRequestContext) async throws -> MessageResource {
+        let (message, _) = try await Ownership(store: store).message(try context.parameters.require("id"), for: try context.requireUser())
+        var versions: [String]?
+        if let group = message.versionGroup { versions = try await store.versions(group: group).map(\.id) }
+        return MessageResource(message, versions: versions)
+    }
+
+    @Sendable func regenerate(_ request: Request, context: SluiceRequestContext) async throws -> Response {
+        let (message, conversation) = try await Ownership(store: store).message(
+            try context.parameters.require("id"), for: try context.requireUser())
+        guard message.role == .assistant else {
+            throw APIError.invalid("Only an answer can be regenerated; this message was written by the user.")
+        }
+        let history = try await store.messages(conversationID: conversation.id).filter { !$0.superseded }
+        guard history.last?.id == message.id, !message.superseded else {
+            throw APIError(.conflict, code: "not_regenerable", message: "Only the latest answer of a conversation can be regenerated.")
+        }
+        guard message.status != .streaming, hub.generation(message.id) == nil else {
+            throw APIError(.conflict, code: "not_regenerable", message: "This answer is still being written; stop it first.")
+        }
+        let body = try await JSONObjectBody(request: request, context: context, allowEmpty: true)
+        let temperature = try body.optionalNumber("temperature", in: 0...1)
+        let model = try body.optionalString("model", maxLength: 200).flatMap { $0.isEmpty ? nil : $0 }
+            ?? message.model ?? conversation.model
+        let earlier = Array(history.dropLast())
+        guard let question = earlier.last, question.role == .user else {
+            throw APIError.invalid("This answer has no question before it to answer again.")
+        }
+        let version = Message(
+            id: Identifier.make(), conversationID: conversation.id, role: .assistant, content: "", status: .streaming,
+            model: model, createdAt: Date())
+        try await store.addVersion(version, replacing: message)
+        let plan = ChatTurn.Plan(
+            assistantMessageID: version.id,
+            request: ChatRequest(
+                model: model,
+                messages: MessageRoutes.upstreamMessages(conversation: conversation, history: Array(earlier.dropLast()), newMessage: question.content),
+                temperature: temperature, maxTokens: turn.settings.maxOutputTokens,
+                extraHeaders: MessageRoutes.scenarioHeaders(request, forward: forwardScenarioHeader)))
+        let meta = TurnEvent.meta(.init(
+            conversationID: conversation.id, userMessageID: question.id, assistantMessageID: version.id, model: model))
+        return MessageRoutes.startStreaming(plan, meta: meta, turn: turn, hub: hub)
+    }
+}
