@@ -1,7 +1,13 @@
 """The minimal web chat in a real headless Chromium against a real server and the simulator."""
 from selenium.webdriver.common.by import By
 from selenium.webdriver.common.keys import Keys
-from selenium.webdriver.support.ui import WebDriverWait
+from selenium.common.exceptions import StaleElementReferenceException
+from selenium.webdriver.support.ui import WebDriverWait as _WebDriverWait
+
+
+def WebDriverWait(driver, timeout):
+    """Waits that tolerate the page re-rendering the thread (elements going stale) between polls."""
+    return _WebDriverWait(driver, timeout, ignored_exceptions=(StaleElementReferenceException,))
 
 
 def open_signed_in(browser, server):
@@ -128,3 +134,22 @@ def test_continue_after_stop_appends_to_the_same_answer(browser, server):
     messages = server.api("GET", f"/api/conversations/{conversations[0]['id']}")["messages"]
     assert [m["role"] for m in messages] == ["user", "assistant"]
     assert messages[-1]["status"] == "complete" and messages[-1]["content"] == after
+
+
+def test_regenerate_with_temperature_and_switch_between_versions(browser, server):
+    open_signed_in(browser, server)
+    browser.find_element(By.ID, "new-conversation").click()
+    WebDriverWait(browser, 10).until(lambda d: not d.find_elements(By.CSS_SELECTOR, ".message"))
+    browser.find_element(By.ID, "input").send_keys("answer twice", Keys.ENTER)
+    button = WebDriverWait(browser, 30).until(lambda d: d.find_elements(By.CSS_SELECTOR, ".message.assistant button.regenerate"))[0]
+    first = answer_text(browser)
+    slider = browser.find_element(By.CSS_SELECTOR, ".message.assistant input.temperature")
+    browser.execute_script("arguments[0].value = '0.2'; arguments[0].dispatchEvent(new Event('input'))", slider)
+    button.click()
+    WebDriverWait(browser, 30).until(lambda d: d.find_elements(By.CSS_SELECTOR, ".message.assistant .versions"))
+    label = browser.find_element(By.CSS_SELECTOR, ".version-label").text
+    assert label.strip() == "2 / 2"
+    assert len(browser.find_elements(By.CSS_SELECTOR, ".message.assistant")) == 1
+    browser.find_element(By.CSS_SELECTOR, ".version-previous").click()
+    WebDriverWait(browser, 10).until(lambda d: d.find_element(By.CSS_SELECTOR, ".version-label").text.strip() == "1 / 2")
+    assert answer_text(browser) == first

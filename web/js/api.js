@@ -87,3 +87,17 @@ export async function continueMessage(messageId, { signal } = {}) {
   if (!response.ok) throw await failure(response);
   return response;
 }
+
+/** Asks for a new version of the latest answer; resolves to the streaming Response. */
+export async function regenerateMessage(messageId, temperature, { signal } = {}) {
+  const response = await fetch(`/api/messages/${encodeURIComponent(messageId)}/regenerate`, {
+    method: "POST",
+    headers: headers({ "Content-Type": "application/json", Accept: "text/event-stream" }),
+    body: JSON.stringify({ temperature }),
+    signal,
+  });
+  if (!response.ok) throw await failure(response);
+  return response;
+}
+
+export const getMessage = (id) => json("GET", `/api/messages/${encodeURIComponent(id)}`);

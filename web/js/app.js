@@ -1,8 +1,8 @@
 // Wires the page: sign-in, the conversation list, the open conversation and the composer.
 
 import * as api from "./api.js";
-import { renderMessage } from "./messages.js";
-import { runTurn, followAnswer, continueAnswer } from "./turn.js";
+import { renderMessage, offerRegenerate, offerVersions } from "./messages.js";
+import { runTurn, followAnswer, continueAnswer, regenerateAnswer } from "./turn.js";
 
 const $ = (id) => document.getElementById(id);
 const log = $("messages");
@@ -51,6 +51,11 @@ async function open(id) {
   const conversation = await api.getConversation(id);
   log.replaceChildren();
   const views = conversation.messages.map((message) => [message, renderMessage(log, message)]);
+  for (const [message, view] of views) {
+    if (message.versions?.length > 1) offerVersions(view, message.versions, message.id);
+  }
+  const [latest, latestView] = views.at(-1) ?? [];
+  if (latest?.role === "assistant" && latest.status !== "streaming") offerRegenerate(latestView);
   log.scrollTop = log.scrollHeight;
   await refreshList();
   input.focus();
@@ -87,6 +92,7 @@ async function send() {
       announce,
       onStateChange: setStreaming,
     });
+    await open(current);
   } catch (error) {
     if (error.status === 401) { api.clearToken(); showSignIn(true); }
     showBanner(error.message);
@@ -104,14 +110,34 @@ document.addEventListener("keydown", (event) => {
   if (event.key === "Escape" && stopCurrent) stopCurrent();
 });
 log.addEventListener("click", (event) => {
-  const button = event.target.closest("button.continue");
+  const button = event.target.closest("button");
   if (!button || stopCurrent) return;
   const element = button.closest("article.message");
   const view = { element, text: element.querySelector(".text"), meta: element.querySelector(".meta") };
-  continueAnswer({ view, messageId: element.dataset.id, log, announce, onStateChange: setStreaming })
-    .catch((error) => showBanner(error.message))
-    .finally(() => refreshList().catch(() => {}));
+  const reopen = () => (current ? open(current) : Promise.resolve()).catch((error) => showBanner(error.message));
+  if (button.matches(".continue")) {
+    continueAnswer({ view, messageId: element.dataset.id, log, announce, onStateChange: setStreaming })
+      .catch((error) => showBanner(error.message)).finally(reopen);
+  } else if (button.matches(".regenerate")) {
+    const temperature = Number(element.querySelector("input.temperature")?.value ?? 0.7);
+    regenerateAnswer({ element, messageId: element.dataset.id, temperature, log, announce, onStateChange: setStreaming })
+      .catch((error) => showBanner(error.message)).finally(reopen);
+  } else if (button.matches(".version-previous, .version-next")) {
+    showVersion(element, button.matches(".version-next") ? 1 : -1).catch((error) => showBanner(error.message));
+  }
 });
+
+/** Shows another version of an answer in place (the thread and the context keep the newest). */
+async function showVersion(element, step) {
+  const nav = element.querySelector(".versions");
+  const versions = JSON.parse(nav.dataset.versions);
+  const index = Number(nav.dataset.index) + step;
+  if (index < 0 || index >= versions.length) return;
+  const message = await api.getMessage(versions[index]);
+  nav.dataset.index = String(index);
+  nav.querySelector(".version-label").textContent = ` ${index + 1} / ${versions.length} `;
+  element.querySelector(".text").textContent = message.content;
+}
 $("composer").addEventListener("submit", (event) => { event.preventDefault(); send(); });
 stopButton.addEventListener("click", () => stopCurrent?.());
 $("new-conversation").addEventListener("click", () => newConversation().catch((e) => showBanner(e.message)));

@@ -32,6 +32,42 @@ export function completionLine({ usage, duration_ms: duration, ttft_ms: ttft, fi
   return parts.join(" · ");
 }
 
+/** Adds "Regenerate" with a temperature slider to the latest answer. */
+export function offerRegenerate(view) {
+  const group = document.createElement("span");
+  group.className = "regenerate-group";
+  const button = document.createElement("button");
+  button.type = "button";
+  button.className = "regenerate";
+  button.textContent = "Regenerate";
+  const label = document.createElement("label");
+  label.textContent = "temperature ";
+  const slider = document.createElement("input");
+  Object.assign(slider, { type: "range", min: "0", max: "1", step: "0.1", value: "0.7", className: "temperature" });
+  const value = document.createElement("output");
+  value.textContent = slider.value;
+  slider.addEventListener("input", () => { value.textContent = slider.value; });
+  label.append(slider, " ", value);
+  group.append(button, " ", label);
+  view.meta.append(" ", group);
+}
+
+/** Shows "‹ 2 / 3 ›" on an answer with several versions; app.js swaps the text shown. */
+export function offerVersions(view, versions, currentId) {
+  const index = versions.indexOf(currentId);
+  const nav = document.createElement("span");
+  nav.className = "versions";
+  nav.dataset.versions = JSON.stringify(versions);
+  nav.dataset.index = String(index);
+  const previous = Object.assign(document.createElement("button"), { type: "button", className: "version-previous", textContent: "‹" });
+  previous.setAttribute("aria-label", "Previous version");
+  const next = Object.assign(document.createElement("button"), { type: "button", className: "version-next", textContent: "›" });
+  next.setAttribute("aria-label", "Next version");
+  const label = Object.assign(document.createElement("span"), { className: "version-label", textContent: ` ${index + 1} / ${versions.length} ` });
+  nav.append(previous, label, next);
+  view.element.insertBefore(nav, view.meta);
+}
+
 /** Adds a Continue button to an answer that ended early (handled by app.js). */
 export function offerContinue(view) {
   const button = document.createElement("button");

@@ -2,7 +2,7 @@
 // per animation frame so that a fast stream never blocks the page. If the connection drops mid-answer it
 // resumes from the last event id, so no text is repeated or lost.
 
-import { sendMessage, cancelMessage, followMessage, continueMessage } from "./api.js";
+import { sendMessage, cancelMessage, followMessage, continueMessage, regenerateMessage } from "./api.js";
 import { readEvents } from "./sse.js";
 import { renderMessage, completionLine, offerContinue } from "./messages.js";
 
@@ -36,6 +36,17 @@ export async function continueAnswer({ view, messageId, log, announce, onStateCh
   await streamInto(view, {
     log, announce, onStateChange, controller, messageId,
     open: () => continueMessage(messageId, { signal: controller.signal }),
+  });
+}
+
+/** Replaces the latest answer's view with a new version generated at `temperature`. */
+export async function regenerateAnswer({ element, messageId, temperature, log, announce, onStateChange }) {
+  const view = renderMessage(log, { role: "assistant", content: "" });
+  element.replaceWith(view.element);
+  const controller = new AbortController();
+  await streamInto(view, {
+    log, announce, onStateChange, controller,
+    open: () => regenerateMessage(messageId, temperature, { signal: controller.signal }),
   });
 }
 
