@@ -12,6 +12,11 @@ public enum Simulator {
     public static func router(settings: SimulatorSettings) -> Router<BasicRequestContext> {
         let router = Router()
         let counter = AttemptCounter()
+        let gates = Gates()
+        router.post("v1/gates/:key") { _, context in
+            await gates.release(try context.parameters.require("key"))
+            return Response.json(.ok, "{\"released\":1}")
+        }
         router.get("health") { _, _ in Response.json(.ok, "{\"status\":\"ok\"}") }
         router.get("v1/models") { _, _ in
             let names = ["sim"] + Scenario.allCases.map { "sim-\($0.rawValue)" }
@@ -19,7 +24,7 @@ public enum Simulator {
             return Response.json(.ok, "{\"object\":\"list\",\"data\":[\(data.joined(separator: ","))]}")
         }
         router.post("v1/chat/completions") { request, context in
-            try await completion(request, context: context, settings: settings, counter: counter)
+            try await completion(request, context: context, settings: settings, counter: counter, gates: gates)
         }
         return router
     }
@@ -49,7 +54,8 @@ public enum Simulator {
     }
 
     static func completion(
-        _ request: Request, context: BasicRequestContext, settings: SimulatorSettings, counter: AttemptCounter
+        _ request: Request, context: BasicRequestContext, settings: SimulatorSettings, counter: AttemptCounter,
+        gates: Gates
     ) async throws -> Response {
         let buffer = try await request.body.collect(upTo: 16 << 20)
         let decoder = JSONDecoder()
@@ -72,7 +78,8 @@ public enum Simulator {
             delay: header("X-Sluice-Delay-Ms").flatMap(Int.init).map { Duration.milliseconds($0) } ?? settings.delay,
             stall: header("X-Sluice-Stall-Ms").flatMap(Int.init).map { Duration.milliseconds($0) } ?? settings.stall,
             promptTokens: SimulatedText.promptTokens(body.messages.map(\.content)),
-            includeUsage: body.streamOptions?.includeUsage ?? false)
+            includeUsage: body.streamOptions?.includeUsage ?? false,
+            gate: header("X-Sluice-Gate").map { (gates, $0) })
         plan.finishReason = (body.maxTokens.map { $0 < (header("X-Sluice-Tokens").flatMap(Int.init) ?? settings.tokens) } ?? false) ? "length" : "stop"
 
         switch scenario {

@@ -15,6 +15,8 @@ struct StreamPlan: Sendable {
     let stall: Duration
     let promptTokens: Int
     let includeUsage: Bool
+    /// When set, each token waits for a release of this gate (see `Gates`).
+    let gate: (Gates, String)?
     var finishReason = "stop"
     let id = "chatcmpl-sim-" + UUID().uuidString.prefix(8).lowercased()
     let created = Int(Date().timeIntervalSince1970)
@@ -44,6 +46,7 @@ struct StreamPlan: Sendable {
                 }
             }
             if delay > .zero { try await Task.sleep(for: delay) }
+            if let (gates, key) = gate { await gates.pass(key) }
             try await send(chunk(delta: "{\"content\":\(JSONText.quote(SimulatedText.token(index)))}", finish: nil), to: &writer)
         }
         try await send(chunk(delta: "{}", finish: finishReason), to: &writer)

@@ -46,18 +46,31 @@ struct ChatTurnTests {
         }
     }
 
-    @Test("tokens reach the client spaced in time as the upstream sends them, not in one burst")
-    func tokensArriveProgressively() async throws {
-        try await Harness.run(simulator: SimulatorSettings(tokens: 20, delay: .milliseconds(40))) { h in
+    @Test("each token reaches the client before the upstream sends the next one: nothing buffers on the way")
+    func tokensArriveOneByOne() async throws {
+        try await Harness.run(simulator: SimulatorSettings(tokens: 20, delay: .zero)) { h in
             let conversation = try await h.newConversation(h.alice)
-            let turn = try await h.send(conversation, token: h.alice)
-            let times = zip(turn.events, turn.arrivals).filter { $0.0.event == "token" }.map(\.1)
-            #expect(times.count == 20)
-            // 19 gaps of 40 ms upstream: a buffered relay would deliver them all within a few milliseconds.
-            let spread = try #require(times.last) - (try #require(times.first))
-            #expect(spread > .milliseconds(19 * 40 / 2))
-            let distinctGaps = zip(times, times.dropFirst()).filter { $1 - $0 > .milliseconds(10) }.count
-            #expect(distinctGaps >= 5)  // a buffering relay shows none; loaded CI cores bunch some
+            let gate = UUID().uuidString
+            // The simulator holds every token until released; the client releases token k+1 only after it has
+            // received token k. Any buffering between upstream and client would stall this turn.
+            let turn = try await withThrowingTaskGroup(of: Harness.Turn.self) { group in
+                group.addTask {
+                    try await h.send(conversation, token: h.alice, headers: ["X-Sluice-Gate": gate]) { event, _ in
+                        if event.event == "meta" || event.event == "token" { try await h.releaseGate(gate) }
+                        return true
+                    }
+                }
+                group.addTask {
+                    try await Task.sleep(for: .seconds(30))
+                    throw HarnessError("the stream stalled: a token was held back until a later one was sent")
+                }
+                let first = try await group.next()!
+                group.cancelAll()
+                return first
+            }
+            #expect(turn.tokens.count == 20)
+            #expect(turn.last?.event == "done")
+            #expect(turn.text == SimulatedText.answer(tokens: 20))
         }
     }
 

@@ -175,6 +175,13 @@ struct Harness: Sendable {
             headers: response.headers, events: events, arrivals: arrivals, body: raw)
     }
 
+    /// Lets the simulator send one more token of the request carrying `X-Sluice-Gate: key`.
+    func releaseGate(_ key: String) async throws {
+        var request = HTTPClientRequest(url: "http://127.0.0.1:\(simulatorPort)/v1/gates/\(key)")
+        request.method = .POST
+        _ = try await HTTPClient.shared.execute(request, timeout: .seconds(10)).body.collect(upTo: 1024)
+    }
+
     /// The stored assistant message of a turn.
     func answer(_ turn: Turn) async throws -> Message {
         guard let id = turn.assistantID, let message = try await store.message(id: id) else {

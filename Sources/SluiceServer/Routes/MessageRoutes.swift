@@ -53,12 +53,12 @@ struct MessageRoutes {
         return Self.startStreaming(.init(assistantMessageID: assistant.id, request: chatRequest), meta: meta, turn: turn, hub: hub)
     }
 
-    /// The simulator's controls (`X-Sluice-Scenario`, `-Tokens`, `-Delay-Ms`, `-Stall-Ms`), passed upstream only
+    /// The simulator's controls (`X-Sluice-Scenario`, `-Tokens`, `-Delay-Ms`, `-Stall-Ms`, `-Gate`), passed upstream only
     /// when the server is configured to (for tests and chaos runs against the simulator).
     static func scenarioHeaders(_ request: Request, forward: Bool) -> [String: String] {
         guard forward else { return [:] }
         var headers: [String: String] = [:]
-        for name in ["X-Sluice-Scenario", "X-Sluice-Tokens", "X-Sluice-Delay-Ms", "X-Sluice-Stall-Ms"] {
+        for name in ["X-Sluice-Scenario", "X-Sluice-Tokens", "X-Sluice-Delay-Ms", "X-Sluice-Stall-Ms", "X-Sluice-Gate"] {
             if let value = request.headers[HTTPField.Name(name)!] { headers[name] = value }
         }
         return headers
