@@ -4,6 +4,7 @@
 #   ./sluice.sh test       set up everything and run the whole test suite (real SQLite, llama-server, loopback HTTP)
 #   ./sluice.sh coverage   run the tests with coverage and print line coverage per target
 #   ./sluice.sh simulate   run the fault-injecting upstream simulator on port 8081
+#   ./sluice.sh bench      time to first token through Sluice vs straight to llama-server (release build)
 set -euo pipefail
 cd "$(dirname "$0")"
 command="${1:-run}"
@@ -12,6 +13,10 @@ case "$command" in
   run) exec scripts/run.sh "$@" ;;
   test) exec scripts/test.sh "$@" ;;
   coverage) exec scripts/coverage.sh "$@" ;;
+  bench)
+    source scripts/env.sh && sluice_setup_local_model
+    swift build -c release --product sluice >&2
+    exec python3 bench/ttft.py --sluice .build/release/sluice "$@" ;;
   simulate) source scripts/env.sh && swift build --product sluice >&2 && exec .build/debug/sluice simulate "$@" ;;
-  *) echo "usage: ./sluice.sh run|test|coverage|simulate" >&2; exit 2 ;;
+  *) echo "usage: ./sluice.sh run|test|coverage|simulate|bench" >&2; exit 2 ;;
 esac

@@ -16,6 +16,14 @@ import Testing
 
 /// A Sluice server and a simulator upstream, both listening on loopback, with two users.
 struct Harness: Sendable {
+    /// The test client: unlike `HTTPClient.shared` (8 connections per host) it lets hundreds of streams run at
+    /// once. It lives as long as the test process.
+    static let client: HTTPClient = {
+        var configuration = HTTPClient.Configuration()
+        configuration.connectionPool.concurrentHTTP1ConnectionsPerHostSoftLimit = 1024
+        return HTTPClient(eventLoopGroupProvider: .singleton, configuration: configuration)
+    }()
+
     let port: Int
     let simulatorPort: Int
     let store: SQLiteStore
@@ -89,7 +97,7 @@ struct Harness: Sendable {
             request.headers.add(name: "Content-Type", value: "application/json")
             request.body = .bytes(ByteBuffer(string: body))
         }
-        let response = try await HTTPClient.shared.execute(request, timeout: .seconds(30))
+        let response = try await Harness.client.execute(request, timeout: .seconds(30))
         let buffer = try await response.body.collect(upTo: 10 << 20)
         let json = try? JSONSerialization.jsonObject(with: Data(buffer.readableBytesView)) as? [String: Any]
         return Reply(status: Int(response.status.code), json: json, headers: response.headers)
@@ -136,7 +144,7 @@ struct Harness: Sendable {
         if let body { request.body = .bytes(ByteBuffer(string: body)) }
         request.headers.add(name: "Authorization", value: "Bearer \(token)")
         for (name, value) in headers { request.headers.add(name: name, value: value) }
-        return try await read(try await HTTPClient.shared.execute(request, timeout: .seconds(60)), onEvent: { _, _ in true })
+        return try await read(try await Harness.client.execute(request, timeout: .seconds(60)), onEvent: { _, _ in true })
     }
 
     /// Sends a message and reads the event stream to its end. `onEvent` may return false to hang up early.
@@ -152,7 +160,7 @@ struct Harness: Sendable {
         if let scenario { request.headers.add(name: "X-Sluice-Scenario", value: scenario) }
         for (name, value) in headers { request.headers.add(name: name, value: value) }
         request.body = .bytes(ByteBuffer(string: body))
-        return try await read(try await HTTPClient.shared.execute(request, timeout: .seconds(60)), onEvent: onEvent)
+        return try await read(try await Harness.client.execute(request, timeout: .seconds(60)), onEvent: onEvent)
     }
 
     private func read(
@@ -179,7 +187,7 @@ struct Harness: Sendable {
     func releaseGate(_ key: String) async throws {
         var request = HTTPClientRequest(url: "http://127.0.0.1:\(simulatorPort)/v1/gates/\(key)")
         request.method = .POST
-        _ = try await HTTPClient.shared.execute(request, timeout: .seconds(10)).body.collect(upTo: 1024)
+        _ = try await Harness.client.execute(request, timeout: .seconds(10)).body.collect(upTo: 1024)
     }
 
     /// The stored assistant message of a turn.

@@ -39,7 +39,7 @@ public func buildRouter(_ dependencies: SluiceDependencies, hub: GenerationHub, 
     if let webRoot = dependencies.webRoot {
         router.add(middleware: FileMiddleware(webRoot, searchForIndexHtml: true, logger: logger))
     }
-    HealthRoutes(store: dependencies.store, provider: dependencies.provider).register(on: router)
+    HealthRoutes(store: dependencies.store, provider: dependencies.provider, hub: hub).register(on: router)
 
     let api = router.group("api").add(middleware: AuthMiddleware(store: dependencies.store))
     ConversationRoutes(store: dependencies.store, defaultModel: dependencies.defaultModel).register(on: api)

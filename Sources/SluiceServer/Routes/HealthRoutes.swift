@@ -5,9 +5,12 @@ import SluiceCore
 struct HealthRoutes {
     let store: any ConversationStore
     let provider: any ChatProvider
+    let hub: GenerationHub
 
     func register(on router: Router<SluiceRequestContext>) {
-        router.get("healthz") { _, _ in Self.json(.ok, "{\"status\":\"ok\"}") }
+        router.get("healthz") { _, _ in
+            Self.json(.ok, "{\"status\":\"ok\",\"active_generations\":\(hub.runningCount)}")
+        }
         router.get("readyz") { _, _ in
             var problems: [String] = []
             do { try await store.ping() } catch { problems.append("store: \(error)") }
