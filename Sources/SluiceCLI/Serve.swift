@@ -36,7 +36,9 @@ struct Serve: AsyncParsableCommand {
         do {
             try await serve()
         } catch let error as SettingError {
-            throw ValidationError(error.description)
+            // One line that names the setting, without the usage text ArgumentParser would add.
+            FileHandle.standardError.write(Data("sluice: \(error.description)\n".utf8))
+            throw ExitCode(2)
         }
     }
 

@@ -15,6 +15,18 @@ def open_signed_in(browser, server):
     WebDriverWait(browser, 10).until(lambda d: d.find_element(By.ID, "input").is_displayed())
 
 
+def open_new_conversation(browser, server):
+    open_signed_in(browser, server)
+    browser.find_element(By.ID, "new-conversation").click()
+    WebDriverWait(browser, 10).until(lambda d: not d.find_elements(By.CSS_SELECTOR, ".message"))
+
+
+def stored_thread(server):
+    """The messages of the most recently active conversation, as the API returns them."""
+    conversations = server.api("GET", "/api/conversations")["conversations"]
+    return server.api("GET", f"/api/conversations/{conversations[0]['id']}")["messages"]
+
+
 def answer_text(browser):
     texts = browser.find_elements(By.CSS_SELECTOR, ".message.assistant .text")
     return texts[-1].text if texts else ""
@@ -61,9 +73,7 @@ def test_enter_sends_and_the_answer_streams_in_progressively(browser, server):
 
 
 def test_stop_really_stops_and_keeps_the_text(browser, server):
-    open_signed_in(browser, server)
-    browser.find_element(By.ID, "new-conversation").click()
-    WebDriverWait(browser, 10).until(lambda d: not d.find_elements(By.CSS_SELECTOR, ".message"))
+    open_new_conversation(browser, server)
     box = browser.find_element(By.ID, "input")
     box.send_keys("please stop me", Keys.ENTER)
     WebDriverWait(browser, 10).until(lambda d: len(answer_text(d)) > 20)
@@ -72,8 +82,7 @@ def test_stop_really_stops_and_keeps_the_text(browser, server):
     shown = answer_text(browser)
     meta = browser.find_elements(By.CSS_SELECTOR, ".message.assistant .meta")[-1].text
     assert "stopped" in meta
-    conversations = server.api("GET", "/api/conversations")["conversations"]
-    stored = server.api("GET", f"/api/conversations/{conversations[0]['id']}")["messages"][-1]
+    stored = stored_thread(server)[-1]
     assert stored["status"] == "cancelled"
     assert stored["content"] == shown
     # Focus returns to the input once the answer has ended.
@@ -81,9 +90,7 @@ def test_stop_really_stops_and_keeps_the_text(browser, server):
 
 
 def test_reload_shows_the_stored_conversation(browser, server):
-    open_signed_in(browser, server)
-    browser.find_element(By.ID, "new-conversation").click()
-    WebDriverWait(browser, 10).until(lambda d: not d.find_elements(By.CSS_SELECTOR, ".message"))
+    open_new_conversation(browser, server)
     browser.find_element(By.ID, "input").send_keys("remember me", Keys.ENTER)
     WebDriverWait(browser, 20).until(
         lambda d: d.find_elements(By.CSS_SELECTOR, ".message.assistant")
@@ -97,9 +104,7 @@ def test_reload_shows_the_stored_conversation(browser, server):
 
 
 def test_reloading_during_a_stream_shows_the_answer_continuing_to_its_end(browser, server):
-    open_signed_in(browser, server)
-    browser.find_element(By.ID, "new-conversation").click()
-    WebDriverWait(browser, 10).until(lambda d: not d.find_elements(By.CSS_SELECTOR, ".message"))
+    open_new_conversation(browser, server)
     browser.find_element(By.ID, "input").send_keys("keep going while I reload", Keys.ENTER)
     WebDriverWait(browser, 10).until(lambda d: len(answer_text(d)) > 20)
     browser.refresh()
@@ -107,16 +112,13 @@ def test_reloading_during_a_stream_shows_the_answer_continuing_to_its_end(browse
     WebDriverWait(browser, 10).until(lambda d: d.find_elements(By.CSS_SELECTOR, ".message.assistant.streaming"))
     WebDriverWait(browser, 30).until(
         lambda d: "120 tokens" in d.find_elements(By.CSS_SELECTOR, ".message.assistant .meta")[-1].text)
-    conversations = server.api("GET", "/api/conversations")["conversations"]
-    stored = server.api("GET", f"/api/conversations/{conversations[0]['id']}")["messages"][-1]
+    stored = stored_thread(server)[-1]
     assert stored["status"] == "complete"
     assert answer_text(browser) == stored["content"]
 
 
 def test_continue_after_stop_appends_to_the_same_answer(browser, server):
-    open_signed_in(browser, server)
-    browser.find_element(By.ID, "new-conversation").click()
-    WebDriverWait(browser, 10).until(lambda d: not d.find_elements(By.CSS_SELECTOR, ".message"))
+    open_new_conversation(browser, server)
     browser.find_element(By.ID, "input").send_keys("stop and continue", Keys.ENTER)
     WebDriverWait(browser, 10).until(lambda d: len(answer_text(d)) > 20)
     browser.find_element(By.ID, "stop").click()
@@ -130,16 +132,13 @@ def test_continue_after_stop_appends_to_the_same_answer(browser, server):
         and not d.find_elements(By.CSS_SELECTOR, ".message.assistant button.continue"))
     after = answer_text(browser)
     assert after.startswith(before) and len(after) > len(before)
-    conversations = server.api("GET", "/api/conversations")["conversations"]
-    messages = server.api("GET", f"/api/conversations/{conversations[0]['id']}")["messages"]
+    messages = stored_thread(server)
     assert [m["role"] for m in messages] == ["user", "assistant"]
     assert messages[-1]["status"] == "complete" and messages[-1]["content"] == after
 
 
 def test_regenerate_with_temperature_and_switch_between_versions(browser, server):
-    open_signed_in(browser, server)
-    browser.find_element(By.ID, "new-conversation").click()
-    WebDriverWait(browser, 10).until(lambda d: not d.find_elements(By.CSS_SELECTOR, ".message"))
+    open_new_conversation(browser, server)
     browser.find_element(By.ID, "input").send_keys("answer twice", Keys.ENTER)
     button = WebDriverWait(browser, 30).until(lambda d: d.find_elements(By.CSS_SELECTOR, ".message.assistant button.regenerate"))[0]
     first = answer_text(browser)

@@ -46,8 +46,8 @@ def test_bad_settings_stop_start_up_with_one_line_naming_the_setting():
     for args, env, needle in cases:
         result = run(*args, env=env)
         assert result.returncode != 0, args
-        message = [line for line in result.stderr.splitlines() if line.strip()]
-        assert any(needle in line for line in message), (args, result.stderr)
+        message = [line for line in result.stderr.splitlines() if line.strip() and "sluice:" in line]
+        assert len(message) == 1 and needle in message[0], (args, result.stderr)
 
 
 def test_the_upstream_key_never_reaches_the_log():
