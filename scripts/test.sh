@@ -7,7 +7,7 @@ source scripts/env.sh
 sluice_setup_local_model
 sluice_setup_browser_tests
 echo "[test] building (debug, with tests)" >&2
-swift build --build-tests 2>&1 | grep -E "error:|Build complete|Compiling Sluice" | sed 's/^/[build] /' >&2
+swift build --build-tests 2>&1 | grep --line-buffered -E "error:|Build complete|Compiling Sluice" | sed 's/^/[build] /' >&2
 log=$(mktemp)
 trap 'rm -f "$log"' EXIT
 set +e
