@@ -103,6 +103,12 @@ struct Harness: Sendable {
         return Reply(status: Int(response.status.code), json: json, headers: response.headers)
     }
 
+    /// The body of a GET as text (for non-JSON endpoints such as /metrics).
+    func text(_ path: String) async throws -> String {
+        let response = try await Harness.client.execute(HTTPClientRequest(url: "http://127.0.0.1:\(port)\(path)"), timeout: .seconds(10))
+        return String(buffer: try await response.body.collect(upTo: 10 << 20))
+    }
+
     /// Creates a conversation for `token` and returns its id.
     func newConversation(_ token: String, body: String = "{}") async throws -> String {
         let reply = try await request(.POST, "/api/conversations", token: token, body: body)

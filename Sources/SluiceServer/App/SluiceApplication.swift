@@ -16,13 +16,16 @@ public struct SluiceDependencies: Sendable {
     public var forwardScenarioHeader: Bool
     /// How retry back-off waits (tests pass one that records instead of sleeping).
     public var sleeper: any Sleeper
+    /// Where counters and histograms go; served at `/metrics`.
+    public var metrics: SluiceMetrics
 
     public init(
         store: any ConversationStore, provider: any ChatProvider, defaultModel: String,
         turnSettings: TurnSettings = TurnSettings(), webRoot: String? = nil, forwardScenarioHeader: Bool = false,
-        sleeper: any Sleeper = ContinuousSleeper()
+        sleeper: any Sleeper = ContinuousSleeper(), metrics: SluiceMetrics = SluiceMetrics()
     ) {
         self.sleeper = sleeper
+        self.metrics = metrics
         self.store = store
         self.provider = provider
         self.defaultModel = defaultModel
@@ -40,12 +43,18 @@ public func buildRouter(_ dependencies: SluiceDependencies, hub: GenerationHub, 
         router.add(middleware: FileMiddleware(webRoot, searchForIndexHtml: true, logger: logger))
     }
     HealthRoutes(store: dependencies.store, provider: dependencies.provider, hub: hub).register(on: router)
+    router.get("metrics") { _, _ in
+        dependencies.metrics.setActiveGenerations(hub.runningCount)
+        return Response(
+            status: .ok, headers: [.contentType: "text/plain; version=0.0.4; charset=utf-8"],
+            body: .init(byteBuffer: ByteBuffer(string: dependencies.metrics.exposition())))
+    }
 
     let api = router.group("api").add(middleware: AuthMiddleware(store: dependencies.store))
     ConversationRoutes(store: dependencies.store, defaultModel: dependencies.defaultModel).register(on: api)
     let turn = ChatTurn(
         store: dependencies.store, provider: dependencies.provider, settings: dependencies.turnSettings,
-        sleeper: dependencies.sleeper, logger: logger)
+        sleeper: dependencies.sleeper, metrics: dependencies.metrics, logger: logger)
     MessageRoutes(
         store: dependencies.store, turn: turn, hub: hub,
         forwardScenarioHeader: dependencies.forwardScenarioHeader

@@ -42,6 +42,7 @@ struct ChatTurn: Sendable {
     let provider: any ChatProvider
     let settings: TurnSettings
     let sleeper: any Sleeper
+    let metrics: SluiceMetrics
     let logger: Logger
 
     /// What one turn generates and where it is stored.
@@ -162,6 +163,10 @@ struct ChatTurn: Sendable {
         if let failure { metadata["error_code"] = "\(failure.code)" }
         if let error { metadata["upstream_error"] = "\(error)" }
         if retries > 0 { metadata["retries"] = "\(retries)" }
+        metrics.turnFinished(
+            model: plan.request.model, status: status, ttft: firstTokenAt.map { $0 - start }, duration: clock.now - start,
+            usage: usage)
+        if let failure { metrics.turnFailed(code: failure.code) }
         if case .http(let status, _, _)? = error as? ProviderError, status == 401 || status == 403 {
             logger.critical("the upstream refused Sluice's credentials: fix the upstream key", metadata: metadata)
         } else {
@@ -181,6 +186,7 @@ struct ChatTurn: Sendable {
             } catch is CancellationError {
                 return
             } catch {
+                if let providerError = error as? ProviderError { metrics.upstreamFailed(providerError) }
                 let (hasText, retries) = progress.withLock { ($0.firstTokenAt != nil, $0.retries) }
                 // Once text is on the client's screen a silent retry would duplicate or contradict it.
                 let decision: RetryPolicy.Decision =
@@ -193,6 +199,7 @@ struct ChatTurn: Sendable {
                     return
                 }
                 waited += wait
+                metrics.retried(reason: reason)
                 let attempt = retries + 1
                 progress.withLock {
                     $0.retries = attempt

@@ -1,0 +1,79 @@
+import Prometheus
+import SluiceCore
+
+/// Sluice's metrics in one Prometheus registry, served at `GET /metrics`. An instance per application (not
+/// the process-global MetricsSystem), so tests and several servers in one process keep their own counts.
+public final class SluiceMetrics: Sendable {
+    public let registry = PrometheusCollectorRegistry()
+    private static let latencyBuckets: [Duration] = [
+        .milliseconds(10), .milliseconds(25), .milliseconds(50), .milliseconds(100), .milliseconds(250),
+        .milliseconds(500), .seconds(1), .seconds(2), .seconds(5), .seconds(10), .seconds(30), .seconds(60),
+    ]
+
+    public init() {}
+
+    /// One turn ended: its outcome (the message status), timings and tokens.
+    func turnFinished(model: String, status: MessageStatus, ttft: Duration?, duration: Duration, usage: Usage?) {
+        registry.makeCounter(
+            name: "sluice_turns_total", labels: [("model", model), ("outcome", status.rawValue)],
+            help: "Chat turns by model and outcome (complete, partial, error, cancelled)."
+        ).increment()
+        if let ttft {
+            registry.makeDurationHistogram(
+                name: "sluice_ttft_seconds", labels: [("model", model)], buckets: Self.latencyBuckets,
+                help: "Time from the start of a turn to the first token."
+            ).record(ttft)
+        }
+        registry.makeDurationHistogram(
+            name: "sluice_turn_duration_seconds", labels: [("model", model)], buckets: Self.latencyBuckets,
+            help: "Total time of a turn."
+        ).record(duration)
+        if let input = usage?.inputTokens {
+            registry.makeCounter(name: "sluice_input_tokens_total", labels: [("model", model)], help: "Input tokens reported by upstreams.")
+                .increment(by: Int64(input))
+        }
+        if let output = usage?.outputTokens {
+            registry.makeCounter(name: "sluice_output_tokens_total", labels: [("model", model)], help: "Output tokens reported by upstreams.")
+                .increment(by: Int64(output))
+        }
+    }
+
+    /// A turn ended with an error event of this code.
+    func turnFailed(code: String) {
+        registry.makeCounter(name: "sluice_turn_errors_total", labels: [("code", code)], help: "Turns that ended with an error, by code.")
+            .increment()
+    }
+
+    /// An upstream call failed (each attempt counts); `status` is the HTTP status or `connection`, `stream`, `malformed`.
+    func upstreamFailed(_ error: ProviderError) {
+        let status: String
+        switch error {
+        case .http(let code, _, _): status = String(code)
+        case .connection: status = "connection"
+        case .upstreamError: status = "stream_error"
+        case .malformed: status = "malformed"
+        }
+        registry.makeCounter(name: "sluice_upstream_errors_total", labels: [("status", status)], help: "Failed upstream attempts by HTTP status or kind.")
+            .increment()
+        if case .http(429, _, _) = error {
+            registry.makeCounter(name: "sluice_rate_limited_total", help: "Upstream 429 answers.").increment()
+        }
+        if case .http(let code, _, _) = error, code == 401 || code == 403 {
+            registry.makeCounter(name: "sluice_upstream_auth_failures_total", help: "Upstream 401/403: a misconfigured key.").increment()
+        }
+    }
+
+    /// Sluice decided to wait and retry.
+    func retried(reason: String) {
+        registry.makeCounter(name: "sluice_retries_total", labels: [("reason", reason)], help: "Retries before the first token, by reason.")
+            .increment()
+    }
+
+    /// How many generations are running now.
+    func setActiveGenerations(_ count: Int) {
+        registry.makeGauge(name: "sluice_active_generations", help: "Answers being generated now.").set(Double(count))
+    }
+
+    /// The Prometheus text exposition of everything above.
+    func exposition() -> String { registry.emitToString() }
+}
