@@ -29,6 +29,7 @@ struct Serve: AsyncParsableCommand {
     @Option(help: "Most tokens per answer, sent upstream as max_tokens (SLUICE_MAX_OUTPUT_TOKENS, default: the model's limit).") var maxOutputTokens: Int?
     @Option(help: "Retries before the first token (SLUICE_MAX_RETRIES, default 5; 0 turns retries off).") var maxRetries: Int?
     @Option(help: "Most seconds spent waiting between retries of one answer (SLUICE_RETRY_BUDGET_SECONDS, default 60).") var retryBudgetSeconds: Int?
+    @Option(help: "text or json: one JSON object per line, for log shippers (SLUICE_LOG_FORMAT, default text).") var logFormat: String?
     @Option(help: "trace, debug, info, notice, warning, error or critical (SLUICE_LOG_LEVEL, default info).") var logLevel: String?
     @Flag(help: "Forward a client's X-Sluice-Scenario header upstream (for the simulator).") var forwardScenarioHeader = false
 
@@ -47,6 +48,11 @@ struct Serve: AsyncParsableCommand {
         let levelName = settings.string(logLevel, env: "SLUICE_LOG_LEVEL", default: "info")!
         guard let level = Logger.Level(rawValue: levelName) else {
             throw SettingError("log level (--log-level / SLUICE_LOG_LEVEL) '\(levelName)' is not one of trace, debug, info, notice, warning, error, critical")
+        }
+        switch settings.string(logFormat, env: "SLUICE_LOG_FORMAT", default: "text")! {
+        case "json": LoggingSystem.bootstrap { label in JSONLogHandler(label: label) }
+        case "text": break
+        case let other: throw SettingError("log format (--log-format / SLUICE_LOG_FORMAT) '\(other)' is not text or json")
         }
         var logger = Logger(label: "sluice")
         logger.logLevel = level

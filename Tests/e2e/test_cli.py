@@ -71,3 +71,41 @@ def test_the_upstream_key_never_reaches_the_log():
     finally:
         if process.poll() is None:
             process.kill()
+
+
+def test_json_logs_carry_the_request_id_and_never_the_message_text_or_key():
+    import json
+    import urllib.request
+    from conftest import wait_for
+    db = os.path.join(tempfile.mkdtemp(), "db.sqlite")
+    token = run("user", "add", "logs", "--db", db).stdout.strip().splitlines()[-1]
+    simulator_port, port = free_port(), free_port()
+    simulator = subprocess.Popen([SLUICE, "simulate", "--port", str(simulator_port), "--delay-ms", "0"],
+                                 stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    server = subprocess.Popen(
+        [SLUICE, "serve", "--db", db, "--port", str(port), "--upstream", f"http://127.0.0.1:{simulator_port}/v1",
+         "--upstream-key", "sk-json-log-secret", "--log-format", "json", "--model", "sim"],
+        stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True, env=clean_environment())
+    try:
+        wait_for(f"http://127.0.0.1:{simulator_port}/health")
+        wait_for(f"http://127.0.0.1:{port}/healthz")
+        headers = {"Authorization": f"Bearer {token}", "Content-Type": "application/json"}
+        conversation = json.load(urllib.request.urlopen(urllib.request.Request(
+            f"http://127.0.0.1:{port}/api/conversations", data=b"{}", headers=headers, method="POST")))["id"]
+        secret_text = "my very private question about lighthouses"
+        with urllib.request.urlopen(urllib.request.Request(
+                f"http://127.0.0.1:{port}/api/conversations/{conversation}/messages",
+                data=json.dumps({"content": secret_text}).encode(), headers=headers, method="POST")) as response:
+            body = response.read().decode()
+        assert "event: done" in body
+    finally:
+        server.terminate()
+        _, logs = server.communicate(timeout=20)
+        simulator.terminate()
+        simulator.wait(timeout=10)
+    lines = [json.loads(line) for line in logs.splitlines() if line.strip()]
+    assert lines and all({"ts", "level", "logger", "message"} <= set(line) for line in lines)
+    finished = [line for line in lines if line["message"] == "turn finished"]
+    assert len(finished) == 1
+    assert finished[0]["hb.request.id"] and finished[0]["message_id"] and finished[0]["status"] == "complete"
+    assert secret_text not in logs and "sk-json-log-secret" not in logs and token not in logs

@@ -53,7 +53,8 @@ struct AnswerVersionRoutes {
                 model: model,
                 messages: MessageRoutes.upstreamMessages(conversation: conversation, history: Array(earlier.dropLast()), newMessage: question.content),
                 temperature: temperature, maxTokens: turn.settings.maxOutputTokens,
-                extraHeaders: MessageRoutes.scenarioHeaders(request, forward: forwardScenarioHeader)))
+                extraHeaders: MessageRoutes.scenarioHeaders(request, forward: forwardScenarioHeader)),
+            logger: context.logger)
         let meta = TurnEvent.meta(.init(
             conversationID: conversation.id, userMessageID: question.id, assistantMessageID: version.id, model: model))
         return MessageRoutes.startStreaming(plan, meta: meta, turn: turn, hub: hub)

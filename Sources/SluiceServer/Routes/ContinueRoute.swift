@@ -57,7 +57,7 @@ struct ContinueRoute {
             assistantMessageID: message.id,
             request: ChatRequest(model: model, messages: messages, temperature: temperature, maxTokens: turn.settings.maxOutputTokens,
                                  extraHeaders: MessageRoutes.scenarioHeaders(request, forward: forwardScenarioHeader)),
-            prior: .init(content: message.content, tokenEnds: message.tokenEnds, usage: message.usage))
+            prior: .init(content: message.content, tokenEnds: message.tokenEnds, usage: message.usage), logger: context.logger)
         let meta = TurnEvent.meta(.init(
             conversationID: conversation.id, userMessageID: question.id, assistantMessageID: message.id, model: model))
         return MessageRoutes.startStreaming(plan, meta: meta, turn: turn, hub: hub)

@@ -50,7 +50,7 @@ struct MessageRoutes {
             temperature: temperature, maxTokens: turn.settings.maxOutputTokens, extraHeaders: headers)
         let meta = TurnEvent.meta(
             .init(conversationID: conversation.id, userMessageID: userMessage.id, assistantMessageID: assistant.id, model: model))
-        return Self.startStreaming(.init(assistantMessageID: assistant.id, request: chatRequest), meta: meta, turn: turn, hub: hub)
+        return Self.startStreaming(.init(assistantMessageID: assistant.id, request: chatRequest, logger: context.logger), meta: meta, turn: turn, hub: hub)
     }
 
     /// The simulator's controls (`X-Sluice-Scenario`, `-Tokens`, `-Delay-Ms`, `-Stall-Ms`, `-Gate`), passed upstream only

@@ -51,6 +51,8 @@ struct ChatTurn: Sendable {
         let request: ChatRequest
         /// For a continued answer: the text and token boundaries it already has, and its earlier usage.
         var prior: Prior? = nil
+        /// The logger of the request that started the turn, so every line of a turn carries its request id.
+        var logger: Logger? = nil
     }
 
     /// What a continued answer starts from; new tokens are appended and numbered after it.
@@ -87,6 +89,11 @@ struct ChatTurn: Sendable {
     }
 
     func run(_ plan: Plan, control: TurnControl, emit: @escaping @Sendable (TurnEvent) -> Void) async {
+        let logger = {
+            var logger = plan.logger ?? self.logger
+            logger[metadataKey: "message_id"] = "\(plan.assistantMessageID)"
+            return logger
+        }()
         let clock = ContinuousClock()
         let start = clock.now
         var initial = Progress(attemptStartedAt: start, lastActivity: start, lastFlush: start)
@@ -98,7 +105,7 @@ struct ChatTurn: Sendable {
         let progress = ProgressBox(initial)
 
         await withTaskGroup(of: Void.self) { group in
-            group.addTask { await consume(plan, progress: progress, emit: emit) }
+            group.addTask { await consume(plan, progress: progress, logger: logger, emit: emit) }
             group.addTask { await watchdog(progress: progress, control: control) }
             group.addTask { await control.waitForStop() }
             _ = await group.next()
@@ -154,10 +161,10 @@ struct ChatTurn: Sendable {
         do {
             try await store.finish(messageID: plan.assistantMessageID, outcome: outcome)
         } catch {
-            logger.error("could not store the end of an answer", metadata: ["message_id": "\(plan.assistantMessageID)", "error": "\(error)"])
+            logger.error("could not store the end of an answer", metadata: ["error": "\(error)"])
         }
         var metadata: Logger.Metadata = [
-            "message_id": "\(plan.assistantMessageID)", "status": "\(status.rawValue)",
+            "model": "\(plan.request.model)", "status": "\(status.rawValue)",
             "duration_ms": "\(durationMs)", "ttft_ms": "\(ttftMs.map(String.init) ?? "-")",
         ]
         if let failure { metadata["error_code"] = "\(failure.code)" }
@@ -175,7 +182,7 @@ struct ChatTurn: Sendable {
         emit(finalEvent)
     }
 
-    private func consume(_ plan: Plan, progress: ProgressBox, emit: @Sendable (TurnEvent) -> Void) async {
+    private func consume(_ plan: Plan, progress: ProgressBox, logger: Logger, emit: @Sendable (TurnEvent) -> Void) async {
         let clock = ContinuousClock()
         var waited = Duration.zero
         while true {
@@ -209,7 +216,7 @@ struct ChatTurn: Sendable {
                     state: "retrying", attempt: attempt, maxAttempts: settings.retryPolicy.maxRetries,
                     waitMs: Self.milliseconds(wait), reason: reason)))
                 logger.notice("retrying the upstream", metadata: [
-                    "message_id": "\(plan.assistantMessageID)", "attempt": "\(attempt)", "reason": "\(reason)",
+                    "attempt": "\(attempt)", "reason": "\(reason)",
                     "wait_ms": "\(Self.milliseconds(wait))",
                 ])
                 do { try await sleeper.sleep(for: wait) } catch { return }
