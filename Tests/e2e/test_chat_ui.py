@@ -27,6 +27,20 @@ def stored_thread(server):
     return server.api("GET", f"/api/conversations/{conversations[0]['id']}")["messages"]
 
 
+def click(browser, selector, timeout=30):
+    """Clicks the last element matching `selector` once it exists, finding it again if the thread re-renders."""
+    def attempt(driver):
+        found = driver.find_elements(By.CSS_SELECTOR, selector)
+        if not found:
+            return False
+        try:
+            found[-1].click()
+            return True
+        except StaleElementReferenceException:
+            return False
+    WebDriverWait(browser, timeout).until(attempt)
+
+
 def answer_text(browser):
     texts = browser.find_elements(By.CSS_SELECTOR, ".message.assistant .text")
     return texts[-1].text if texts else ""
@@ -122,10 +136,9 @@ def test_continue_after_stop_appends_to_the_same_answer(browser, server):
     browser.find_element(By.ID, "input").send_keys("stop and continue", Keys.ENTER)
     WebDriverWait(browser, 10).until(lambda d: len(answer_text(d)) > 20)
     browser.find_element(By.ID, "stop").click()
-    continue_button = WebDriverWait(browser, 10).until(
-        lambda d: d.find_elements(By.CSS_SELECTOR, ".message.assistant button.continue"))[0]
-    before = answer_text(browser)
-    continue_button.click()
+    WebDriverWait(browser, 10).until(lambda d: d.find_elements(By.CSS_SELECTOR, ".message.assistant button.continue"))
+    before = stored_thread(server)[-1]["content"]
+    click(browser, ".message.assistant button.continue")
     WebDriverWait(browser, 30).until(
         lambda d: not d.find_elements(By.CSS_SELECTOR, ".message.streaming")
         and "tokens" in d.find_elements(By.CSS_SELECTOR, ".message.assistant .meta")[-1].text
@@ -140,15 +153,16 @@ def test_continue_after_stop_appends_to_the_same_answer(browser, server):
 def test_regenerate_with_temperature_and_switch_between_versions(browser, server):
     open_new_conversation(browser, server)
     browser.find_element(By.ID, "input").send_keys("answer twice", Keys.ENTER)
-    button = WebDriverWait(browser, 30).until(lambda d: d.find_elements(By.CSS_SELECTOR, ".message.assistant button.regenerate"))[0]
-    first = answer_text(browser)
-    slider = browser.find_element(By.CSS_SELECTOR, ".message.assistant input.temperature")
-    browser.execute_script("arguments[0].value = '0.2'; arguments[0].dispatchEvent(new Event('input'))", slider)
-    button.click()
+    WebDriverWait(browser, 30).until(lambda d: d.find_elements(By.CSS_SELECTOR, ".message.assistant button.regenerate"))
+    first = stored_thread(server)[-1]["content"]
+    WebDriverWait(browser, 10).until(lambda d: d.execute_script(
+        "const s = document.querySelector('.message.assistant input.temperature');"
+        "if (!s) return false; s.value = '0.2'; s.dispatchEvent(new Event('input')); return true;"))
+    click(browser, ".message.assistant button.regenerate")
     WebDriverWait(browser, 30).until(lambda d: d.find_elements(By.CSS_SELECTOR, ".message.assistant .versions"))
     label = browser.find_element(By.CSS_SELECTOR, ".version-label").text
     assert label.strip() == "2 / 2"
     assert len(browser.find_elements(By.CSS_SELECTOR, ".message.assistant")) == 1
-    browser.find_element(By.CSS_SELECTOR, ".version-previous").click()
+    click(browser, ".version-previous")
     WebDriverWait(browser, 10).until(lambda d: d.find_element(By.CSS_SELECTOR, ".version-label").text.strip() == "1 / 2")
     assert answer_text(browser) == first
