@@ -93,7 +93,7 @@ public enum Simulator {
             formatter.locale = Locale(identifier: "en_US_POSIX")
             formatter.timeZone = TimeZone(identifier: "GMT")
             formatter.dateFormat = "EEE, dd MMM yyyy HH:mm:ss 'GMT'"
-            response.headers[.retryAfter] = formatter.string(from: Date().addingTimeInterval(2))
+            response.headers[.retryAfter] = formatter.string(from: Date().addingTimeInterval(5))
             return response
         case .rateLimitedBare:
             return .openAIError(.tooManyRequests, "Rate limit reached.", type: "rate_limit_error")

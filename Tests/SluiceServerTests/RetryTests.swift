@@ -40,8 +40,9 @@ struct RetryTests {
             let turn = try await h.send(conversation, token: h.alice, scenario: "429-datex1")
             #expect(turn.last?.event == "done")
             let wait = try #require(h.sleeper.waits.first)
-            // Two seconds ahead, at one-second resolution, minus the time the request took.
-            #expect(wait > .milliseconds(900) && wait <= .seconds(2))
+            // Five seconds ahead at one-second resolution, minus however long the answer took to reach Sluice on a
+            // loaded machine; ignoring the date would give the 1 s back-off instead.
+            #expect(wait > .seconds(2) && wait <= .seconds(5))
         }
     }
 
