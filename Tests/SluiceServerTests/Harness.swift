@@ -206,7 +206,7 @@ struct Harness: Sendable {
 
     /// Waits until the stored message leaves `streaming` (the server finishes a turn after the client left).
     func settledMessage(_ id: String) async throws -> Message {
-        for _ in 0..<500 {
+        for _ in 0..<3000 {  // up to 30 s: generous for a loaded CI machine, still bounded
             if let message = try await store.message(id: id), message.status != .streaming { return message }
             try await Task.sleep(for: .milliseconds(10))
         }
