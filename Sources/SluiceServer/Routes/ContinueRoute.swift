@@ -8,6 +8,7 @@ struct ContinueRoute {
     let store: any ConversationStore
     let turn: ChatTurn
     let hub: GenerationHub
+    let forwardScenarioHeader: Bool
 
     /// Sent after the partial answer so that any chat model, not only those that accept an assistant prefill,
     /// picks up where it stopped.
@@ -62,6 +63,4 @@ struct ContinueRoute {
             conversationID: conversation.id, userMessageID: question.id, assistantMessageID: message.id, model: model))
         return MessageRoutes.startStreaming(plan, meta: meta, turn: turn, hub: hub)
     }
-
-    let forwardScenarioHeader: Bool
 }

@@ -112,13 +112,14 @@ struct ChatTurn: Sendable {
             group.cancelAll()
         }
 
-        let snapshot = progress.withLock {
-            ($0.content, $0.usage, $0.finishReason, $0.error, $0.completed, $0.firstTokenAt, $0.failure, $0.retries, $0.tokenEnds)
-        }
-        let (content, newUsage, finishReason, error, completed, firstTokenAt, decidedFailure, retries, tokenEnds) = snapshot
-        let usage = Self.combine(plan.prior?.usage, newUsage)
-        let ttftMs = firstTokenAt.map { Self.milliseconds($0 - start) }
-        let durationMs = Self.milliseconds(clock.now - start)
+        let final = progress.withLock { $0 }
+        let (content, finishReason, error, completed, retries) =
+            (final.content, final.finishReason, final.error, final.completed, final.retries)
+        let usage = Self.combine(plan.prior?.usage, final.usage)
+        let ttft = final.firstTokenAt.map { $0 - start }
+        let duration = clock.now - start
+        let ttftMs = ttft.map(Self.milliseconds)
+        let durationMs = Self.milliseconds(duration)
         let hasText = !content.isEmpty
 
         let status: MessageStatus
@@ -146,7 +147,7 @@ struct ChatTurn: Sendable {
                 finalEvent = .error(failure!)
             }
         } else {
-            failure = decidedFailure
+            failure = final.failure
                 ?? error.map { ErrorMapping.failure(for: $0, partial: hasText, retries: retries) }
                 ?? .init(code: "interrupted", message: "The answer was interrupted because Sluice is shutting down.",
                          retryable: true, partial: hasText)
@@ -157,7 +158,7 @@ struct ChatTurn: Sendable {
         let outcome = AssistantOutcome(
             content: content, status: status, usage: usage, ttftMs: ttftMs, durationMs: durationMs,
             finishReason: completed ? finishReason : (status == .cancelled ? "cancelled" : nil),
-            error: failure?.message, errorCode: failure?.code, tokenEnds: tokenEnds)
+            error: failure?.message, errorCode: failure?.code, tokenEnds: final.tokenEnds)
         do {
             try await store.finish(messageID: plan.assistantMessageID, outcome: outcome)
         } catch {
@@ -170,9 +171,7 @@ struct ChatTurn: Sendable {
         if let failure { metadata["error_code"] = "\(failure.code)" }
         if let error { metadata["upstream_error"] = "\(error)" }
         if retries > 0 { metadata["retries"] = "\(retries)" }
-        metrics.turnFinished(
-            model: plan.request.model, status: status, ttft: firstTokenAt.map { $0 - start }, duration: clock.now - start,
-            usage: usage)
+        metrics.turnFinished(model: plan.request.model, status: status, ttft: ttft, duration: duration, usage: usage)
         if let failure { metrics.turnFailed(code: failure.code) }
         if case .http(let status, _, _)? = error as? ProviderError, status == 401 || status == 403 {
             logger.critical("the upstream refused Sluice's credentials: fix the upstream key", metadata: metadata)
