@@ -38,7 +38,8 @@ struct ContinueTests {
 
     @Test("continue after a stop picks up the cancelled answer")
     func continueAfterCancel() async throws {
-        try await Harness.run(simulator: SimulatorSettings(tokens: 300, delay: .milliseconds(5))) { h in
+        // Long enough (about 10 s) that the stop always lands before the answer ends, even on a loaded machine.
+        try await Harness.run(simulator: SimulatorSettings(tokens: 2000, delay: .milliseconds(5))) { h in
             let conversation = try await h.newConversation(h.alice)
             let first = try await h.send(conversation, token: h.alice) { event, count in
                 if count == 4, let id = event.id?.split(separator: ":").first {
