@@ -4,7 +4,8 @@
 #   ./sluice.sh test       set up everything and run the whole test suite (real SQLite, llama-server, loopback HTTP)
 #   ./sluice.sh coverage   run the tests with coverage and print line coverage per target
 #   ./sluice.sh simulate   run the fault-injecting upstream simulator on port 8081
-#   ./sluice.sh bench      time to first token through Sluice vs straight to llama-server (release build)
+#   ./sluice.sh bench [ttft]     time to first token through Sluice vs straight to llama-server (release build)
+#   ./sluice.sh bench tokenizer  tokens/s of Sluice's tokenizer vs tiktoken on the test corpus (release build)
 set -euo pipefail
 cd "$(dirname "$0")"
 command="${1:-run}"
@@ -14,9 +15,23 @@ case "$command" in
   test) exec scripts/test.sh "$@" ;;
   coverage) exec scripts/coverage.sh "$@" ;;
   bench)
-    source scripts/env.sh && sluice_setup_local_model
-    swift build -c release --product sluice >&2
-    exec python3 bench/ttft.py --sluice .build/release/sluice "$@" ;;
+    source scripts/env.sh
+    case "${1:-ttft}" in
+      tokenizer)
+        shift
+        sluice_setup_tokenizer_data
+        mkdir -p .build && sluice_write_tokenizer_reference .build/tokenizer-reference.jsonl
+        swift build -c release --product sluice >&2
+        for encoding in o200k_base cl100k_base; do
+          .build/release/sluice bench tokenizer --corpus .build/tokenizer-reference.jsonl --encoding "$encoding" "$@"
+        done ;;
+      ttft)
+        [ "${1:-}" = ttft ] && shift
+        sluice_setup_local_model
+        swift build -c release --product sluice >&2
+        exec python3 bench/ttft.py --sluice .build/release/sluice "$@" ;;
+      *) echo "usage: ./sluice.sh bench [ttft|tokenizer]" >&2; exit 2 ;;
+    esac ;;
   simulate) source scripts/env.sh && swift build --product sluice >&2 && exec .build/debug/sluice simulate "$@" ;;
   *) echo "usage: ./sluice.sh run|test|coverage|simulate|bench" >&2; exit 2 ;;
 esac
