@@ -231,6 +231,32 @@ def corpus():
     return texts
 
 
+def chat_conversations():
+    """Conversations for the chat-prompt count, from the corpus's own texts."""
+    random_source = random.Random(7)
+    pool = SENTENCES + EMOJI + CODE + CONTRACTIONS
+    conversations = []
+    for index in range(30):
+        messages = []
+        if index % 3 == 0:
+            messages.append({"role": "system", "content": random_source.choice(pool)})
+        for turn in range(random_source.randint(1, 6)):
+            messages.append({"role": "user" if turn % 2 == 0 else "assistant", "content": random_source.choice(pool)})
+        conversations.append(messages)
+    return conversations
+
+
+def cookbook_count(encoding, messages):
+    """num_tokens_from_messages from the OpenAI cookbook (gpt-3.5-turbo-0613 and later, gpt-4, gpt-4o)."""
+    tokens_per_message = 3
+    total = 0
+    for message in messages:
+        total += tokens_per_message
+        for value in message.values():
+            total += len(encoding.encode(value))
+    return total + 3
+
+
 def main():
     out = sys.argv[1]
     texts_only = "--texts-only" in sys.argv
@@ -246,6 +272,13 @@ def main():
                 if "<|" in text:
                     record[encoding.name + "_special"] = encoding.encode(text, allowed_special="all")
             handle.write(json.dumps(record, ensure_ascii=False) + "\n")
+    if not texts_only:
+        with open(out.replace(".jsonl", "") + "-chat.jsonl", "w", encoding="utf-8") as handle:
+            for index, messages in enumerate(chat_conversations()):
+                record = {"name": "chat-%02d" % index, "messages": messages}
+                for encoding in encodings:
+                    record[encoding.name] = cookbook_count(encoding, messages)
+                handle.write(json.dumps(record, ensure_ascii=False) + "\n")
     print(len(corpus()), "texts written to", out, file=sys.stderr)
 
 
