@@ -134,7 +134,7 @@ let package = Package(
         .testTarget(
             name: "SluiceServerTests",
             dependencies: [
-                "SluiceCore", "SluiceServer", "SluiceStore", "SluiceProviders", "SluiceSimulator",
+                "SluiceCore", "SluiceServer", "SluiceStore", "SluiceProviders", "SluiceSimulator", "SluiceTokenizer",
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),

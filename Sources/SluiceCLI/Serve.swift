@@ -6,6 +6,7 @@ import NIOCore
 import ServiceLifecycle
 import SluiceCore
 import SluiceProviders
+import SluiceTokenizer
 import SluiceServer
 import SluiceStore
 
@@ -104,7 +105,10 @@ struct Serve: AsyncParsableCommand {
         let dependencies = SluiceDependencies(
             store: store, provider: provider, defaultModel: defaultModel, turnSettings: turnSettings,
             webRoot: FileManager.default.fileExists(atPath: webRoot) ? webRoot : nil,
-            forwardScenarioHeader: forwardScenarioHeader)
+            forwardScenarioHeader: forwardScenarioHeader,
+            promptCounter: Self.promptCounter(
+                model: defaultModel, localModel: localModelPath != nil, upstreamURL: upstreamURL, httpClient: httpClient,
+                vocabularyDirectory: settings.string(nil, env: "SLUICE_TIKTOKEN_DIR", default: nil), logger: logger))
         let app = buildApplication(dependencies, host: host, port: port, logger: logger) { boundPort in
             let base = "http://\(host == "0.0.0.0" ? "127.0.0.1" : host):\(boundPort)/"
             switch signIn {
@@ -138,5 +142,25 @@ struct Serve: AsyncParsableCommand {
         let token = AccessToken.generate()
         _ = try await store.createUser(name: "local", plan: .unlimited, tokenHash: AccessToken.hash(token))
         return .newToken(token)
+    }
+}
+
+extension Serve {
+    /// How Sluice counts tokens for the default model: the local model counts with llama-server's own
+    /// template and tokenizer; any other model with the tiktoken encoding of its family.
+    static func promptCounter(
+        model: String, localModel: Bool, upstreamURL: String, httpClient: HTTPClient, vocabularyDirectory: String?,
+        logger: Logger
+    ) -> (any PromptCounter)? {
+        if localModel { return LlamaServerPromptCounter(baseURL: upstreamURL, httpClient: httpClient) }
+        let folder = vocabularyDirectory
+            ?? ((ProcessInfo.processInfo.environment["XDG_CACHE_HOME"] ?? (NSHomeDirectory() + "/.cache")) + "/sluice/tiktoken")
+        do {
+            let tokenizer = try BPETokenizer(encoding: .forModel(model), vocabularyDirectory: URL(fileURLWithPath: folder))
+            return ChatPromptCounter(tokenizer: tokenizer)
+        } catch {
+            logger.warning("Sluice cannot count tokens itself; usage comes only from the upstream", metadata: ["reason": "\(error)"])
+            return nil
+        }
     }
 }

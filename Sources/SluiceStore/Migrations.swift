@@ -66,5 +66,13 @@ enum Migrations {
                 "ALTER TABLE messages ADD COLUMN superseded INTEGER NOT NULL DEFAULT 0",
                 "CREATE INDEX messages_by_version_group ON messages(version_group)",
             ]),
+        // Where usage figures come from, and Sluice's own counts beside the provider's.
+        Step(
+            version: 4,
+            statements: [
+                "ALTER TABLE messages ADD COLUMN usage_source TEXT",
+                "ALTER TABLE messages ADD COLUMN counted_input_tokens INTEGER",
+                "ALTER TABLE messages ADD COLUMN counted_output_tokens INTEGER",
+            ]),
     ]
 }

@@ -50,7 +50,13 @@ extension SQLiteStore {
             id: text(row, "id"), conversationID: text(row, "conversation_id"), role: role,
             content: text(row, "content"), status: MessageStatus(rawValue: text(row, "status")) ?? .partial,
             model: optionalText(row, "model"), createdAt: date(row.column("created_at")),
-            usage: role == .assistant ? Usage(inputTokens: input, outputTokens: output, totalTokens: total) : nil,
+            usage: role == .assistant
+                ? Usage(
+                    inputTokens: input, outputTokens: output, totalTokens: total,
+                    source: optionalText(row, "usage_source").flatMap(UsageSource.init(rawValue:)),
+                    countedInputTokens: optionalInt(row, "counted_input_tokens"),
+                    countedOutputTokens: optionalInt(row, "counted_output_tokens"))
+                : nil,
             ttftMs: optionalInt(row, "ttft_ms"), durationMs: optionalInt(row, "duration_ms"),
             finishReason: optionalText(row, "finish_reason"), error: optionalText(row, "error"),
             errorCode: optionalText(row, "error_code"), tokenEnds: decodeTokenEnds(text(row, "token_ends")),

@@ -205,12 +205,15 @@ public final class SQLiteStore: ConversationStore {
         _ = try await connection.query(
             """
             UPDATE messages SET content = ?, status = ?, input_tokens = ?, output_tokens = ?, total_tokens = ?,
+                usage_source = ?, counted_input_tokens = ?, counted_output_tokens = ?,
                 ttft_ms = ?, duration_ms = ?, finish_reason = ?, error = ?, error_code = ?, token_ends = ?
             WHERE id = ?
             """,
             [
                 .text(outcome.content), .text(outcome.status.rawValue), Self.optional(outcome.usage?.inputTokens),
                 Self.optional(outcome.usage?.outputTokens), Self.optional(outcome.usage?.totalTokens),
+                Self.optional(outcome.usage?.source?.rawValue), Self.optional(outcome.usage?.countedInputTokens),
+                Self.optional(outcome.usage?.countedOutputTokens),
                 Self.optional(outcome.ttftMs), Self.optional(outcome.durationMs), Self.optional(outcome.finishReason),
                 Self.optional(outcome.error), Self.optional(outcome.errorCode), .text(Self.encode(outcome.tokenEnds)),
                 .text(messageID),

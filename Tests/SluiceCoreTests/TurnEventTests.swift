@@ -14,12 +14,12 @@ struct TurnEventTests {
         #expect(decoded["token"] == text)
     }
 
-    @Test("done always names all three usage keys, null when unknown")
+    @Test("done always names all four usage keys, null when unknown")
     func doneUsageKeys() throws {
         let done = TurnEvent.done(.init(usage: WireUsage(nil), ttftMs: nil, durationMs: 5, finishReason: "stop", model: "m"))
         let object = try JSONSerialization.jsonObject(with: Data(done.serverSentEvent.data.utf8)) as? [String: Any]
         let usage = object?["usage"] as? [String: Any]
-        #expect(Set(usage?.keys.map { $0 } ?? []) == ["input_tokens", "output_tokens", "total_tokens"])
+        #expect(Set(usage?.keys.map { $0 } ?? []) == ["input_tokens", "output_tokens", "total_tokens", "source"])
         #expect(usage?["input_tokens"] is NSNull)
     }
 }

@@ -28,12 +28,13 @@ struct LlamaServerProcessTests {
         let process = LlamaServerProcess(binary: "/bin/false", modelPath: "/dev/null")
         let started = ContinuousClock.now
         do {
-            _ = try await process.start(timeout: .seconds(30))
+            _ = try await process.start(timeout: .seconds(120))
             Issue.record("start should fail")
         } catch {
             #expect(String(describing: error).contains("exited"))
         }
-        #expect(ContinuousClock.now - started < .seconds(10))
+        // Far below the start-up timeout, with room for a loaded machine.
+        #expect(ContinuousClock.now - started < .seconds(60))
         #expect(!process.isRunning)
     }
 

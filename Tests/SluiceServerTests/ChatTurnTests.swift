@@ -35,7 +35,8 @@ struct ChatTurnTests {
             #expect(stored[1].id == assistantID)
             #expect(stored[1].status == .complete)
             #expect(stored[1].content == SimulatedText.answer(tokens: 24))
-            #expect(stored[1].usage == Usage(inputTokens: 9, outputTokens: 24, totalTokens: 33))
+            #expect(stored[1].usage == Usage(
+                inputTokens: 9, outputTokens: 24, totalTokens: 33, source: .provider, countedInputTokens: 9, countedOutputTokens: 24))
             #expect(stored[1].model == "sim")
 
             let reply = try await h.request(.GET, "/api/conversations/\(conversation)", token: h.alice)
@@ -100,9 +101,9 @@ struct ChatTurnTests {
         }
     }
 
-    @Test("without a usage chunk, done says so with nulls rather than inventing numbers")
+    @Test("without a usage chunk and without a tokenizer for the model, done says so with nulls rather than inventing numbers")
     func noUsage() async throws {
-        try await Harness.run { h in
+        try await Harness.run(counter: nil) { h in
             let conversation = try await h.newConversation(h.alice)
             let turn = try await h.send(conversation, token: h.alice, scenario: "no-usage")
             let usage = try #require(turn.final?["usage"] as? [String: Any])

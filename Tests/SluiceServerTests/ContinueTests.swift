@@ -17,6 +17,10 @@ struct ContinueTests {
             let partial = try await h.answer(broken)
             #expect(partial.status == .partial)
             let k = broken.tokens.count
+            // The broken stream sent no usage, so Sluice counted what it cost: the question and k tokens.
+            #expect(partial.usage?.source == .counted)
+            #expect(partial.usage?.inputTokens == 3 + (4 + 2))
+            #expect(partial.usage?.outputTokens == k)
 
             let continued = try await h.stream("/api/messages/\(id)/continue", token: h.alice, method: .POST)
             #expect(continued.names == ["meta"] + Array(repeating: "token", count: 24) + ["done"])
@@ -28,8 +32,12 @@ struct ContinueTests {
             #expect(stored.content == partial.content + SimulatedText.answer(tokens: 24))
             #expect(stored.tokenEnds.count == k + 24)
             // The simulator counts 3 + (4 + words) per message: question, the partial answer, the instruction.
-            let expectedInput = 3 + (4 + 2) + (4 + Self.words(partial.content)) + (4 + Self.words(ContinueRoute.instruction))
-            #expect((continued.final?["usage"] as? [String: Any])?["input_tokens"] as? Int == expectedInput)
+            // The message's usage is both upstream calls: the broken one (counted) and the continuation (reported).
+            let continuationInput = 3 + (4 + 2) + (4 + Self.words(partial.content)) + (4 + Self.words(ContinueRoute.instruction))
+            let usage = continued.final?["usage"] as? [String: Any]
+            #expect(usage?["input_tokens"] as? Int == 3 + (4 + 2) + continuationInput)
+            #expect(usage?["output_tokens"] as? Int == k + 24)
+            #expect(usage?["source"] as? String == "counted")
 
             let replay = try await h.stream("/api/messages/\(id)/events?after=0", token: h.alice)
             #expect(replay.text == stored.content)

@@ -11,6 +11,7 @@ import SluiceProviders
 import SluiceServer
 import SluiceSimulator
 import SluiceStore
+import SluiceTokenizer
 import Synchronization
 import Testing
 
@@ -38,6 +39,7 @@ struct Harness: Sendable {
         turn: TurnSettings = TurnSettings(
             firstTokenTimeout: .seconds(10), idleTimeout: .seconds(10), retryPolicy: RetryPolicy(jitter: 0)),
         upstreamOverride: String? = nil,
+        counter: (any PromptCounter)? = ChatPromptCounter(tokenizer: WordTokenizer()),
         _ body: @escaping @Sendable (Harness) async throws -> Void
     ) async throws {
         try await Simulator.application(port: 0, settings: simulator).test(.live) { simulatorClient in
@@ -60,7 +62,7 @@ struct Harness: Sendable {
             let sleeper = RecordingSleeper()
             let dependencies = SluiceDependencies(
                 store: store, provider: provider, defaultModel: "sim", turnSettings: turn, forwardScenarioHeader: true,
-                sleeper: sleeper)
+                sleeper: sleeper, promptCounter: counter)
             let app = buildApplication(dependencies, host: "127.0.0.1", port: 0, logger: logger)
             do {
                 try await app.test(.live) { client in
@@ -227,4 +229,13 @@ final class RecordingSleeper: Sleeper {
 struct HarnessError: Error, CustomStringConvertible {
     let description: String
     init(_ description: String) { self.description = description }
+}
+
+/// Counts whitespace-separated words: with OpenAI's chat rule (3 per message, role, 3 for the reply) this is
+/// exactly how the simulator computes `prompt_tokens` (3 + 4 per message + words), and every simulated
+/// token is one word, so Sluice's count and the simulator's report agree.
+struct WordTokenizer: Tokenizer {
+    func encode(_ text: String) -> [Int] { Self.words(text).map(\.count) }
+    func count(_ text: String) -> Int { Self.words(text).count }
+    private static func words(_ text: String) -> [Substring] { text.split(whereSeparator: { $0.isWhitespace }) }
 }

@@ -19,16 +19,35 @@ public enum MessageStatus: String, Sendable, Codable {
     case cancelled
 }
 
-/// Token counts of one assistant answer. `nil` means the provider did not say (never a guess).
+/// Who a usage figure comes from.
+public enum UsageSource: String, Sendable, Codable {
+    /// The upstream's own report (authoritative).
+    case provider
+    /// Sluice's count with the model's tokenizer, because the upstream reported nothing.
+    case counted
+}
+
+/// Token counts of one assistant answer. `nil` means unknown: neither the provider nor Sluice could say.
 public struct Usage: Sendable, Equatable, Codable {
     public var inputTokens: Int?
     public var outputTokens: Int?
     public var totalTokens: Int?
+    /// Where `inputTokens`/`outputTokens` come from; `nil` for figures stored before Sluice counted.
+    public var source: UsageSource?
+    /// Sluice's own counts, kept beside the provider's so that a disagreement stays visible.
+    public var countedInputTokens: Int?
+    public var countedOutputTokens: Int?
 
-    public init(inputTokens: Int?, outputTokens: Int?, totalTokens: Int?) {
+    public init(
+        inputTokens: Int?, outputTokens: Int?, totalTokens: Int?, source: UsageSource? = nil,
+        countedInputTokens: Int? = nil, countedOutputTokens: Int? = nil
+    ) {
         self.inputTokens = inputTokens
         self.outputTokens = outputTokens
         self.totalTokens = totalTokens
+        self.source = source
+        self.countedInputTokens = countedInputTokens
+        self.countedOutputTokens = countedOutputTokens
     }
 
     /// No figures from the provider.

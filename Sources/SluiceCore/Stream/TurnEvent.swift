@@ -110,22 +110,26 @@ public enum TurnEvent: Sendable, Equatable {
     }
 }
 
-/// Token counts on the wire: always all three keys, `null` when unknown.
+/// Token counts on the wire: always all four keys, `null` when unknown. `source` is `provider` when the
+/// upstream reported them and `counted` when Sluice counted them with the model's tokenizer.
 public struct WireUsage: Sendable, Equatable, Codable {
     public var inputTokens: Int?
     public var outputTokens: Int?
     public var totalTokens: Int?
+    public var source: UsageSource?
 
     public init(_ usage: Usage?) {
         inputTokens = usage?.inputTokens
         outputTokens = usage?.outputTokens
         totalTokens = usage?.totalTokens
+        source = usage?.source
     }
 
     enum CodingKeys: String, CodingKey {
         case inputTokens = "input_tokens"
         case outputTokens = "output_tokens"
         case totalTokens = "total_tokens"
+        case source
     }
 
     public func encode(to encoder: any Encoder) throws {
@@ -133,5 +137,6 @@ public struct WireUsage: Sendable, Equatable, Codable {
         try container.encode(inputTokens, forKey: .inputTokens)
         try container.encode(outputTokens, forKey: .outputTokens)
         try container.encode(totalTokens, forKey: .totalTokens)
+        try container.encode(source, forKey: .source)
     }
 }

@@ -18,12 +18,16 @@ public struct SluiceDependencies: Sendable {
     public var sleeper: any Sleeper
     /// Where counters and histograms go; served at `/metrics`.
     public var metrics: SluiceMetrics
+    /// Counts tokens with the default model's tokenizer (usage when the provider reports none, budgets).
+    public var promptCounter: (any PromptCounter)?
 
     public init(
         store: any ConversationStore, provider: any ChatProvider, defaultModel: String,
         turnSettings: TurnSettings = TurnSettings(), webRoot: String? = nil, forwardScenarioHeader: Bool = false,
-        sleeper: any Sleeper = ContinuousSleeper(), metrics: SluiceMetrics = SluiceMetrics()
+        sleeper: any Sleeper = ContinuousSleeper(), metrics: SluiceMetrics = SluiceMetrics(),
+        promptCounter: (any PromptCounter)? = nil
     ) {
+        self.promptCounter = promptCounter
         self.sleeper = sleeper
         self.metrics = metrics
         self.store = store
@@ -54,7 +58,7 @@ public func buildRouter(_ dependencies: SluiceDependencies, hub: GenerationHub, 
     ConversationRoutes(store: dependencies.store, defaultModel: dependencies.defaultModel).register(on: api)
     let turn = ChatTurn(
         store: dependencies.store, provider: dependencies.provider, settings: dependencies.turnSettings,
-        sleeper: dependencies.sleeper, metrics: dependencies.metrics, logger: logger)
+        sleeper: dependencies.sleeper, metrics: dependencies.metrics, logger: logger, counter: dependencies.promptCounter)
     MessageRoutes(
         store: dependencies.store, turn: turn, hub: hub,
         forwardScenarioHeader: dependencies.forwardScenarioHeader

@@ -29,13 +29,25 @@ public final class SluiceMetrics: Sendable {
             help: "Total time of a turn."
         ).record(duration)
         if let input = usage?.inputTokens {
-            registry.makeCounter(name: "sluice_input_tokens_total", labels: [("model", model)], help: "Input tokens reported by upstreams.")
+            registry.makeCounter(name: "sluice_input_tokens_total", labels: [("model", model)], help: "Input tokens (the provider's, or Sluice's count when it reports none).")
                 .increment(by: Int64(input))
         }
         if let output = usage?.outputTokens {
-            registry.makeCounter(name: "sluice_output_tokens_total", labels: [("model", model)], help: "Output tokens reported by upstreams.")
+            registry.makeCounter(name: "sluice_output_tokens_total", labels: [("model", model)], help: "Output tokens (the provider's, or Sluice's count when it reports none).")
                 .increment(by: Int64(output))
         }
+        if usage?.source == .counted {
+            registry.makeCounter(name: "sluice_usage_counted_total", labels: [("model", model)], help: "Turns whose usage Sluice counted because the provider reported none.")
+                .increment()
+        }
+    }
+
+    /// The provider's usage and Sluice's count of the same turn differ (`kind` is `input` or `output`).
+    func usageCountMismatch(model: String, kind: String) {
+        registry.makeCounter(
+            name: "sluice_usage_count_mismatch_total", labels: [("model", model), ("kind", kind)],
+            help: "Turns where the provider's token usage and Sluice's own count differ."
+        ).increment()
     }
 
     /// A turn ended with an error event of this code.

@@ -44,6 +44,8 @@ struct ChatTurn: Sendable {
     let sleeper: any Sleeper
     let metrics: SluiceMetrics
     let logger: Logger
+    /// Counts input and output with the model's tokenizer; `nil` leaves usage to the provider alone.
+    var counter: (any PromptCounter)? = nil
 
     /// What one turn generates and where it is stored.
     struct Plan: Sendable {
@@ -103,6 +105,7 @@ struct ChatTurn: Sendable {
             initial.seq = prior.tokenEnds.count
         }
         let progress = ProgressBox(initial)
+        let countedInput = await count(logger: logger) { try await $0.promptTokens(plan.request.messages) }
 
         await withTaskGroup(of: Void.self) { group in
             group.addTask { await consume(plan, progress: progress, logger: logger, emit: emit) }
@@ -115,7 +118,15 @@ struct ChatTurn: Sendable {
         let final = progress.withLock { $0 }
         let (content, finishReason, error, completed, retries) =
             (final.content, final.finishReason, final.error, final.completed, final.retries)
-        let usage = Self.combine(plan.prior?.usage, final.usage)
+        let newText = String(decoding: content.utf8.dropFirst(plan.prior?.content.utf8.count ?? 0), as: UTF8.self)
+        // A turn that produced nothing and reported nothing cost nothing: nothing is counted for it.
+        let generated = completed || !newText.isEmpty
+        let countedOutput = generated ? await count(logger: logger) { try await $0.textTokens(newText) } : nil
+        let (thisTurn, mismatch) = UsageAccounting.resolve(
+            reported: final.usage, countedInput: generated ? countedInput : nil, countedOutput: countedOutput)
+        if mismatch.input { metrics.usageCountMismatch(model: plan.request.model, kind: "input") }
+        if mismatch.output { metrics.usageCountMismatch(model: plan.request.model, kind: "output") }
+        let usage = Self.combine(plan.prior?.usage, thisTurn)
         let ttft = final.firstTokenAt.map { $0 - start }
         let duration = clock.now - start
         let ttftMs = ttft.map(Self.milliseconds)
@@ -270,14 +281,28 @@ struct ChatTurn: Sendable {
         }
     }
 
+    /// Runs one count with the model's counter; a failed count is logged and leaves the figure unknown.
+    private func count(logger: Logger, _ body: (any PromptCounter) async throws -> Int) async -> Int? {
+        guard let counter else { return nil }
+        do {
+            return try await body(counter)
+        } catch {
+            logger.warning("could not count tokens", metadata: ["error": "\(error)"])
+            return nil
+        }
+    }
+
     /// The usage of a continued answer: earlier plus new, when both are known. When the earlier part has no
     /// usage at all (a broken stream sends none), the continuation's own usage is what the provider reported.
     static func combine(_ earlier: Usage?, _ new: Usage?) -> Usage? {
         guard let earlier, earlier != .unknown, let new else { return new ?? earlier }
         func add(_ a: Int?, _ b: Int?) -> Int? { a.flatMap { a in b.map { a + $0 } } }
+        let source: UsageSource? = earlier.source == .counted || new.source == .counted ? .counted : new.source
         return Usage(
             inputTokens: add(earlier.inputTokens, new.inputTokens), outputTokens: add(earlier.outputTokens, new.outputTokens),
-            totalTokens: add(earlier.totalTokens, new.totalTokens))
+            totalTokens: add(earlier.totalTokens, new.totalTokens), source: source,
+            countedInputTokens: add(earlier.countedInputTokens, new.countedInputTokens),
+            countedOutputTokens: add(earlier.countedOutputTokens, new.countedOutputTokens))
     }
 
     static func milliseconds(_ duration: Duration) -> Int {

@@ -1,0 +1,85 @@
+import Foundation
+import SluiceCore
+import SluiceServer
+import SluiceSimulator
+import SluiceTokenizer
+import Testing
+
+@Suite("Usage: the provider's figures, or Sluice's own count")
+struct UsageAccountingTests {
+    @Test("without a usage chunk, Sluice counts input and output with the model's tokenizer and says so")
+    func countedWhenTheProviderIsSilent() async throws {
+        try await Harness.run { h in
+            let conversation = try await h.newConversation(h.alice)
+            let turn = try await h.send(conversation, token: h.alice, body: "{\"content\":\"count these four words\"}", scenario: "no-usage")
+            let usage = try #require(turn.final?["usage"] as? [String: Any])
+            #expect(usage["source"] as? String == "counted")
+            #expect(usage["input_tokens"] as? Int == 3 + 3 + 1 + 4)  // priming, framing, role, words
+            #expect(usage["output_tokens"] as? Int == turn.tokens.count)
+            #expect(usage["total_tokens"] as? Int == 11 + turn.tokens.count)
+            let stored = try await h.answer(turn)
+            #expect(stored.usage?.source == .counted)
+            #expect(stored.usage?.inputTokens == 11)
+            #expect(stored.usage?.countedOutputTokens == turn.tokens.count)
+            let metrics = try await h.text("/metrics")
+            #expect(metrics.contains("sluice_usage_counted_total{model=\"sim\"} 1"))
+        }
+    }
+
+    @Test("when Sluice's count and the provider's disagree, the provider's figure stands, both are kept, a metric counts it")
+    func mismatchIsKeptAndCounted() async throws {
+        // One framing token more per message than the simulator's rule.
+        try await Harness.run(counter: ChatPromptCounter(tokenizer: WordTokenizer(), perMessage: 4)) { h in
+            let conversation = try await h.newConversation(h.alice)
+            let turn = try await h.send(conversation, token: h.alice)
+            let usage = try #require(turn.final?["usage"] as? [String: Any])
+            #expect(usage["source"] as? String == "provider")
+            #expect(usage["input_tokens"] as? Int == 9)
+            let stored = try await h.answer(turn)
+            #expect(stored.usage?.inputTokens == 9)
+            #expect(stored.usage?.countedInputTokens == 10)
+            #expect(stored.usage?.countedOutputTokens == stored.usage?.outputTokens)
+            let metrics = try await h.text("/metrics")
+            #expect(metrics.contains("sluice_usage_count_mismatch_total{kind=\"input\",model=\"sim\"} 1")
+                || metrics.contains("sluice_usage_count_mismatch_total{model=\"sim\",kind=\"input\"} 1"))
+            #expect(!metrics.contains("kind=\"output\""))
+        }
+    }
+
+    @Test("a cancelled answer is charged for the tokens it generated")
+    func cancelledAnswerIsCharged() async throws {
+        try await Harness.run(simulator: SimulatorSettings(tokens: 200, delay: .milliseconds(20))) { h in
+            let conversation = try await h.newConversation(h.alice)
+            let cancelReply = CancelReply()
+            let turn = try await h.send(conversation, token: h.alice) { event, _ in
+                if event.event == "meta", let id = Harness.Turn.object(event)?["assistant_message_id"] as? String {
+                    await cancelReply.remember(id)
+                }
+                if event.event == "token", event.id?.hasSuffix(":5") == true, let id = await cancelReply.id {
+                    await cancelReply.set(try await h.request(.POST, "/api/messages/\(id)/cancel", token: h.alice).status)
+                }
+                return true
+            }
+            #expect(turn.final?["finish_reason"] as? String == "cancelled")
+            let stored = try await h.answer(turn)
+            #expect(stored.status == .cancelled)
+            #expect(stored.usage?.source == .counted)
+            #expect(stored.usage?.outputTokens == turn.tokens.count)
+            #expect((stored.usage?.outputTokens ?? 0) >= 5)
+            #expect((stored.usage?.inputTokens ?? 0) > 0)
+        }
+    }
+
+    @Test("an answer refused before any text is not charged")
+    func refusedTurnCostsNothing() async throws {
+        try await Harness.run { h in
+            let conversation = try await h.newConversation(h.alice)
+            let turn = try await h.send(conversation, token: h.alice, scenario: "400")
+            #expect(turn.last?.event == "error")
+            let stored = try await h.answer(turn)
+            #expect(stored.status == .error)
+            #expect(stored.usage?.inputTokens == nil)
+            #expect(stored.usage?.outputTokens == nil)
+        }
+    }
+}
