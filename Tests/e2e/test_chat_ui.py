@@ -96,8 +96,11 @@ def test_stop_really_stops_and_keeps_the_text(browser, server):
     shown = answer_text(browser)
     meta = browser.find_elements(By.CSS_SELECTOR, ".message.assistant .meta")[-1].text
     assert "stopped" in meta
+    # A stopped stream has no usage from the upstream: the tokens shown are Sluice's own count.
+    assert "tokens (counted by Sluice)" in meta
     stored = stored_thread(server)[-1]
     assert stored["status"] == "cancelled"
+    assert stored["usage"]["source"] == "counted" and stored["usage"]["output_tokens"] > 0
     assert stored["content"] == shown
     # Focus returns to the input once the answer has ended.
     assert browser.switch_to.active_element.get_attribute("id") == "input"

@@ -19,11 +19,13 @@ export function renderMessage(container, message) {
   return view;
 }
 
-/** The completion line, e.g. "35 tokens · 2.3 s · TTFT 180 ms". */
+/** The completion line, e.g. "35 tokens · 9 in · 2.3 s · TTFT 180 ms". */
 export function completionLine({ usage, duration_ms: duration, ttft_ms: ttft, finish_reason: reason }) {
   const parts = [];
   const output = usage?.output_tokens;
-  parts.push(output == null ? "tokens not reported" : `${numberFormat.format(output)} tokens`);
+  // "counted": the upstream reported no usage, so these are Sluice's own counts with the model's tokenizer.
+  const counted = usage?.source === "counted" ? " (counted by Sluice)" : "";
+  parts.push(output == null ? "tokens not reported" : `${numberFormat.format(output)} tokens${counted}`);
   if (usage?.input_tokens != null) parts.push(`${numberFormat.format(usage.input_tokens)} in`);
   if (duration != null) parts.push(`${(duration / 1000).toFixed(1)} s`);
   if (ttft != null) parts.push(`TTFT ${ttft} ms`);
