@@ -133,7 +133,8 @@ struct FaultTests {
     func pings() async throws {
         try await Harness.run(
             simulator: SimulatorSettings(tokens: 4, delay: .zero, stall: .milliseconds(700)),
-            turn: TurnSettings(firstTokenTimeout: .seconds(5), idleTimeout: .seconds(5), pingInterval: .milliseconds(200))
+            // Timeouts far above the stall, so that a loaded machine cannot turn the stall into a timeout.
+            turn: TurnSettings(firstTokenTimeout: .seconds(60), idleTimeout: .seconds(60), pingInterval: .milliseconds(200))
         ) { h in
             let conversation = try await h.newConversation(h.alice)
             let turn = try await h.send(conversation, token: h.alice, scenario: "stall-first")
