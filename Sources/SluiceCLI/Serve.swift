@@ -32,6 +32,7 @@ struct Serve: AsyncParsableCommand {
     @Option(help: "Most seconds spent waiting between retries of one answer (SLUICE_RETRY_BUDGET_SECONDS, default 60).") var retryBudgetSeconds: Int?
     @Option(help: "text or json: one JSON object per line, for log shippers (SLUICE_LOG_FORMAT, default text).") var logFormat: String?
     @Option(help: "trace, debug, info, notice, warning, error or critical (SLUICE_LOG_LEVEL, default info).") var logLevel: String?
+    @Option(help: "Hours in a token budget period; periods end on multiples of it since 1970, so 24 resets at UTC midnight (SLUICE_BUDGET_PERIOD_HOURS, default 24).") var budgetPeriodHours: Int?
     @Flag(help: "Forward a client's X-Sluice-Scenario header upstream (for the simulator).") var forwardScenarioHeader = false
 
     func run() async throws {
@@ -95,7 +96,8 @@ struct Serve: AsyncParsableCommand {
         }
         let defaultModel = settings.string(model, env: "SLUICE_MODEL", default: localModelPath == nil ? "default" : "SmolLM2-135M-Instruct")!
 
-        let store = try await SQLiteStore.open(path: dbPath, logger: logger)
+        let budgetPeriod = try settings.positiveInt(budgetPeriodHours, env: "SLUICE_BUDGET_PERIOD_HOURS", name: "--budget-period-hours") ?? 24
+        let store = try await SQLiteStore.open(path: dbPath, budgetPeriod: TimeInterval(budgetPeriod * 3600), logger: logger)
         try await prepareStore(store, logger: logger)
         let signIn = try await Self.localSignIn(store: store)
 
@@ -108,7 +110,11 @@ struct Serve: AsyncParsableCommand {
             forwardScenarioHeader: forwardScenarioHeader,
             promptCounter: Self.promptCounter(
                 model: defaultModel, localModel: localModelPath != nil, upstreamURL: upstreamURL, httpClient: httpClient,
-                vocabularyDirectory: settings.string(nil, env: "SLUICE_TIKTOKEN_DIR", default: nil), logger: logger))
+                vocabularyDirectory: settings.string(nil, env: "SLUICE_TIKTOKEN_DIR", default: nil), logger: logger),
+            budgets: store,
+            prices: Self.prices(
+                file: settings.string(nil, env: "SLUICE_PRICE_TABLE", default: nil), freeModel: localModelPath == nil ? nil : defaultModel,
+                logger: logger))
         let app = buildApplication(dependencies, host: host, port: port, logger: logger) { boundPort in
             let base = "http://\(host == "0.0.0.0" ? "127.0.0.1" : host):\(boundPort)/"
             switch signIn {
@@ -162,5 +168,22 @@ extension Serve {
             logger.warning("Sluice cannot count tokens itself; usage comes only from the upstream", metadata: ["reason": "\(error)"])
             return nil
         }
+    }
+}
+
+extension Serve {
+    /// Prices from litellm's public list (`SLUICE_PRICE_TABLE`, or the copy the setup script caches); the
+    /// local model is free.
+    static func prices(file: String?, freeModel: String?, logger: Logger) -> PriceTable {
+        let path = file ?? ((ProcessInfo.processInfo.environment["XDG_CACHE_HOME"] ?? (NSHomeDirectory() + "/.cache"))
+            + "/sluice/litellm-1.91.5/model_prices_and_context_window_backup.json")
+        var table = PriceTable()
+        do {
+            table = try PriceTable.litellm(contentsOf: URL(fileURLWithPath: path))
+        } catch {
+            logger.notice("no price list; costs are known only for the local model", metadata: ["path": "\(path)"])
+        }
+        if let freeModel { table.set(freeModel, .free) }
+        return table
     }
 }

@@ -6,14 +6,16 @@ import SluiceStore
 /// `sluice user …`: manage users and their tokens.
 struct UserCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "user", abstract: "Manage users.", subcommands: [Add.self, List.self, Token.self])
+        commandName: "user", abstract: "Manage users.", subcommands: [Add.self, List.self, Token.self, SetPlan.self, Reset.self])
 
     struct DatabaseOption: ParsableArguments {
         @Option(help: "SQLite database path (SLUICE_DB, default ./data/sluice.sqlite).") var db: String?
 
         func open() async throws -> SQLiteStore {
-            let path = SettingResolver().string(db, env: "SLUICE_DB", default: "./data/sluice.sqlite")!
-            let store = try await SQLiteStore.open(path: path)
+            let settings = SettingResolver()
+            let path = settings.string(db, env: "SLUICE_DB", default: "./data/sluice.sqlite")!
+            let hours = (try? settings.positiveInt(nil, env: "SLUICE_BUDGET_PERIOD_HOURS", name: "SLUICE_BUDGET_PERIOD_HOURS")) ?? nil
+            let store = try await SQLiteStore.open(path: path, budgetPeriod: TimeInterval((hours ?? 24) * 3600))
             try await store.migrate()
             return store
         }
@@ -47,8 +49,11 @@ struct UserCommand: AsyncParsableCommand {
 
         func run() async throws {
             let store = try await database.open()
+            print("name\tplan\ttokens used/limit (this period)\tid\tcreated")
             for user in try await store.users() {
-                print("\(user.name)\t\(user.plan.rawValue)\t\(user.id)\t\(user.createdAt.formatted(.iso8601))")
+                let budget = try await store.budget(userID: user.id, now: Date())
+                let usage = "\(budget.used)/\(budget.limit.map(String.init) ?? "unlimited")"
+                print("\(user.name)\t\(user.plan.rawValue)\t\(usage)\t\(user.id)\t\(user.createdAt.formatted(.iso8601))")
             }
             try await store.close()
         }
@@ -70,6 +75,51 @@ struct UserCommand: AsyncParsableCommand {
             try await store.setTokenHash(userID: user.id, tokenHash: AccessToken.hash(token))
             print("New token for \(user.name), shown only now:")
             print(token)
+            try await store.close()
+        }
+    }
+}
+
+extension UserCommand {
+    /// Finds a user by name or stops with a message that says how to list them.
+    static func user(named name: String, in store: SQLiteStore) async throws -> User {
+        guard let user = try await store.user(named: name) else {
+            try await store.close()
+            throw ValidationError("no user named \(name); 'sluice user list' shows who exists")
+        }
+        return user
+    }
+
+    struct SetPlan: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "set-plan", abstract: "Change a user's plan (free: 4 000 tokens a day, pro: 50 000, unlimited).")
+        @Argument(help: "The user's name.") var name: String
+        @Argument(help: "free, pro or unlimited.") var plan: Plan
+        @Option(help: "A token limit per period instead of the plan's default.") var limit: Int?
+        @OptionGroup var database: DatabaseOption
+
+        func run() async throws {
+            if let limit, limit < 0 { throw ValidationError("--limit must be 0 or more tokens") }
+            let store = try await database.open()
+            let user = try await UserCommand.user(named: name, in: store)
+            try await store.setPlan(userID: user.id, plan: plan, tokenLimit: limit)
+            let budget = try await store.budget(userID: user.id, now: Date())
+            print("\(user.name) is now on the \(plan.rawValue) plan: \(budget.used) of \(budget.limit.map(String.init) ?? "unlimited") tokens used, resets \(budget.resetAt.formatted(.iso8601))")
+            try await store.close()
+        }
+    }
+
+    struct Reset: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Start a fresh budget period for a user now (used tokens back to 0).")
+        @Argument(help: "The user's name.") var name: String
+        @OptionGroup var database: DatabaseOption
+
+        func run() async throws {
+            let store = try await database.open()
+            let user = try await UserCommand.user(named: name, in: store)
+            try await store.resetBudget(userID: user.id, now: Date())
+            let budget = try await store.budget(userID: user.id, now: Date())
+            print("\(user.name): \(budget.used) of \(budget.limit.map(String.init) ?? "unlimited") tokens used, resets \(budget.resetAt.formatted(.iso8601))")
             try await store.close()
         }
     }

@@ -74,5 +74,48 @@ enum Migrations {
                 "ALTER TABLE messages ADD COLUMN counted_input_tokens INTEGER",
                 "ALTER TABLE messages ADD COLUMN counted_output_tokens INTEGER",
             ]),
+        // Token budgets and the usage ledger. A turn's row is `held` (reserved_tokens count against the
+        // budget until expires_at) and becomes `settled` (its total counts, via the trigger, in tokens_used)
+        // or `released`. Each change is one statement, so concurrent turns can never overspend.
+        Step(
+            version: 5,
+            statements: [
+                """
+                CREATE TABLE user_token_limits (
+                    user_id TEXT PRIMARY KEY REFERENCES users(id) ON DELETE CASCADE,
+                    plan TEXT NOT NULL,
+                    token_limit INTEGER,
+                    tokens_used INTEGER NOT NULL DEFAULT 0,
+                    reset_at INTEGER NOT NULL
+                )
+                """,
+                """
+                CREATE TABLE token_usage (
+                    id TEXT PRIMARY KEY,
+                    user_id TEXT NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+                    conversation_id TEXT NOT NULL,
+                    message_id TEXT NOT NULL,
+                    model TEXT NOT NULL,
+                    state TEXT NOT NULL,
+                    reserved_tokens INTEGER NOT NULL,
+                    input_tokens INTEGER NOT NULL DEFAULT 0,
+                    output_tokens INTEGER NOT NULL DEFAULT 0,
+                    total_tokens INTEGER NOT NULL DEFAULT 0,
+                    cost_picousd INTEGER NOT NULL DEFAULT 0,
+                    created_at INTEGER NOT NULL,
+                    expires_at INTEGER NOT NULL
+                )
+                """,
+                "CREATE INDEX token_usage_by_user ON token_usage(user_id, created_at)",
+                "CREATE INDEX token_usage_held ON token_usage(user_id, state, expires_at)",
+                "CREATE INDEX token_usage_by_conversation ON token_usage(conversation_id)",
+                """
+                CREATE TRIGGER token_usage_settled AFTER UPDATE OF state ON token_usage
+                WHEN OLD.state = 'held' AND NEW.state = 'settled'
+                BEGIN
+                    UPDATE user_token_limits SET tokens_used = tokens_used + NEW.total_tokens WHERE user_id = NEW.user_id;
+                END
+                """,
+            ]),
     ]
 }

@@ -4,19 +4,23 @@ import SQLiteNIO
 import SluiceCore
 
 /// The embedded store: one SQLite file (WAL mode) through sqlite-nio.
-public final class SQLiteStore: ConversationStore {
+public final class SQLiteStore: ConversationStore, BudgetStore {
     let connection: SQLiteConnection
     private let logger: Logger
+    /// How long a token budget period lasts; periods end on multiples of it since 1970 (daily: UTC midnight).
+    let budgetPeriod: TimeInterval
 
     /// Opens (and creates) the database at `path`; `":memory:"` gives a private in-memory database.
-    public static func open(path: String, logger: Logger = Logger(label: "sluice.store")) async throws -> SQLiteStore {
+    public static func open(
+        path: String, budgetPeriod: TimeInterval = 86_400, logger: Logger = Logger(label: "sluice.store")
+    ) async throws -> SQLiteStore {
         if path != ":memory:" {
             let directory = URL(fileURLWithPath: path).deletingLastPathComponent().path
             try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
         }
         let connection = try await SQLiteConnection.open(
             storage: path == ":memory:" ? .memory : .file(path: path), logger: logger)
-        let store = SQLiteStore(connection: connection, logger: logger)
+        let store = SQLiteStore(connection: connection, budgetPeriod: budgetPeriod, logger: logger)
         if path != ":memory:" {
             _ = try await connection.query("PRAGMA journal_mode=WAL")
             // In WAL mode NORMAL syncs at checkpoints instead of every commit: a crash of Sluice loses nothing,
@@ -29,8 +33,9 @@ public final class SQLiteStore: ConversationStore {
         return store
     }
 
-    init(connection: SQLiteConnection, logger: Logger) {
+    init(connection: SQLiteConnection, budgetPeriod: TimeInterval, logger: Logger) {
         self.connection = connection
+        self.budgetPeriod = budgetPeriod
         self.logger = logger
     }
 
@@ -227,6 +232,7 @@ public final class SQLiteStore: ConversationStore {
                 error_code = 'interrupted'
             WHERE status = 'streaming' RETURNING id
             """)
+        try await releaseInterruptedHolds()
         return rows.count
     }
 }

@@ -40,6 +40,7 @@ struct Harness: Sendable {
             firstTokenTimeout: .seconds(10), idleTimeout: .seconds(10), retryPolicy: RetryPolicy(jitter: 0)),
         upstreamOverride: String? = nil,
         counter: (any PromptCounter)? = ChatPromptCounter(tokenizer: WordTokenizer()),
+        budgets: Bool = false, prices: PriceTable = PriceTable(),
         _ body: @escaping @Sendable (Harness) async throws -> Void
     ) async throws {
         try await Simulator.application(port: 0, settings: simulator).test(.live) { simulatorClient in
@@ -62,7 +63,7 @@ struct Harness: Sendable {
             let sleeper = RecordingSleeper()
             let dependencies = SluiceDependencies(
                 store: store, provider: provider, defaultModel: "sim", turnSettings: turn, forwardScenarioHeader: true,
-                sleeper: sleeper, promptCounter: counter)
+                sleeper: sleeper, promptCounter: counter, budgets: budgets ? store : nil, prices: prices)
             let app = buildApplication(dependencies, host: "127.0.0.1", port: 0, logger: logger)
             do {
                 try await app.test(.live) { client in

@@ -109,3 +109,20 @@ def test_json_logs_carry_the_request_id_and_never_the_message_text_or_key():
     assert len(finished) == 1
     assert finished[0]["hb.request.id"] and finished[0]["message_id"] and finished[0]["status"] == "complete"
     assert secret_text not in logs and "sk-json-log-secret" not in logs and token not in logs
+
+
+def test_plans_limits_and_resets_from_the_command_line():
+    db = os.path.join(tempfile.mkdtemp(), "db.sqlite")
+    assert run("user", "add", "fay", "--db", db).returncode == 0
+    assert "fay\tfree\t0/4000\t" in run("user", "list", "--db", db).stdout
+    changed = run("user", "set-plan", "fay", "pro", "--limit", "100", "--db", db)
+    assert changed.returncode == 0, changed.stderr
+    assert "pro plan: 0 of 100 tokens used" in changed.stdout
+    assert "fay\tpro\t0/100\t" in run("user", "list", "--db", db).stdout
+    assert "fay\tunlimited\t0/unlimited\t" in (
+        run("user", "set-plan", "fay", "unlimited", "--db", db).returncode == 0 and run("user", "list", "--db", db).stdout)
+    reset = run("user", "reset", "fay", "--db", db)
+    assert reset.returncode == 0 and "0 of unlimited tokens used" in reset.stdout
+    missing = run("user", "set-plan", "nobody", "pro", "--db", db)
+    assert missing.returncode != 0 and "no user named nobody" in missing.stderr
+    assert run("user", "set-plan", "fay", "gold", "--db", db).returncode != 0

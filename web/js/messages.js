@@ -20,7 +20,7 @@ export function renderMessage(container, message) {
 }
 
 /** The completion line, e.g. "35 tokens · 9 in · 2.3 s · TTFT 180 ms". */
-export function completionLine({ usage, duration_ms: duration, ttft_ms: ttft, finish_reason: reason }) {
+export function completionLine({ usage, duration_ms: duration, ttft_ms: ttft, finish_reason: reason, cost_usd: cost }) {
   const parts = [];
   const output = usage?.output_tokens;
   // "counted": the upstream reported no usage, so these are Sluice's own counts with the model's tokenizer.
@@ -29,6 +29,8 @@ export function completionLine({ usage, duration_ms: duration, ttft_ms: ttft, fi
   if (usage?.input_tokens != null) parts.push(`${numberFormat.format(usage.input_tokens)} in`);
   if (duration != null) parts.push(`${(duration / 1000).toFixed(1)} s`);
   if (ttft != null) parts.push(`TTFT ${ttft} ms`);
+  // An exact decimal string from the server; shown as is, never through floating point.
+  if (cost != null) parts.push(`$${cost}`);
   if (reason === "cancelled") parts.push("stopped");
   else if (reason === "length") parts.push("cut at the length limit");
   return parts.join(" · ");

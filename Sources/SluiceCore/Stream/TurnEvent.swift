@@ -66,8 +66,20 @@ public enum TurnEvent: Sendable, Equatable {
         public var durationMs: Int
         public var finishReason: String?
         public var model: String
+        /// What the turn cost in USD, as an exact decimal string; `nil` when the model has no known price.
+        public var costUSD: String?
+        /// The user's token budget after the turn.
+        public var budget: WireBudget?
+        /// Tokens this conversation has used so far, this turn included.
+        public var conversationTokens: Int?
 
-        public init(usage: WireUsage, ttftMs: Int?, durationMs: Int, finishReason: String?, model: String) {
+        public init(
+            usage: WireUsage, ttftMs: Int?, durationMs: Int, finishReason: String?, model: String, costUSD: String? = nil,
+            budget: WireBudget? = nil, conversationTokens: Int? = nil
+        ) {
+            self.costUSD = costUSD
+            self.budget = budget
+            self.conversationTokens = conversationTokens
             self.usage = usage
             self.ttftMs = ttftMs
             self.durationMs = durationMs
@@ -76,7 +88,9 @@ public enum TurnEvent: Sendable, Equatable {
         }
 
         enum CodingKeys: String, CodingKey {
-            case usage, model
+            case usage, model, budget
+            case costUSD = "cost_usd"
+            case conversationTokens = "conversation_tokens"
             case ttftMs = "ttft_ms"
             case durationMs = "duration_ms"
             case finishReason = "finish_reason"

@@ -20,14 +20,24 @@ public struct SluiceDependencies: Sendable {
     public var metrics: SluiceMetrics
     /// Counts tokens with the default model's tokenizer (usage when the provider reports none, budgets).
     public var promptCounter: (any PromptCounter)?
+    /// Token budgets and the usage ledger; `nil` turns budgets off.
+    public var budgets: (any BudgetStore)?
+    /// What each model costs (`cost_usd` in `done`, the ledger).
+    public var prices: PriceTable
+    /// The output tokens held for a turn when no `max_tokens` is configured.
+    public var defaultOutputReserve: Int
 
     public init(
         store: any ConversationStore, provider: any ChatProvider, defaultModel: String,
         turnSettings: TurnSettings = TurnSettings(), webRoot: String? = nil, forwardScenarioHeader: Bool = false,
         sleeper: any Sleeper = ContinuousSleeper(), metrics: SluiceMetrics = SluiceMetrics(),
-        promptCounter: (any PromptCounter)? = nil
+        promptCounter: (any PromptCounter)? = nil, budgets: (any BudgetStore)? = nil, prices: PriceTable = PriceTable(),
+        defaultOutputReserve: Int = 1024
     ) {
         self.promptCounter = promptCounter
+        self.budgets = budgets
+        self.prices = prices
+        self.defaultOutputReserve = defaultOutputReserve
         self.sleeper = sleeper
         self.metrics = metrics
         self.store = store
@@ -58,15 +68,22 @@ public func buildRouter(_ dependencies: SluiceDependencies, hub: GenerationHub, 
     ConversationRoutes(store: dependencies.store, defaultModel: dependencies.defaultModel).register(on: api)
     let turn = ChatTurn(
         store: dependencies.store, provider: dependencies.provider, settings: dependencies.turnSettings,
-        sleeper: dependencies.sleeper, metrics: dependencies.metrics, logger: logger, counter: dependencies.promptCounter)
+        sleeper: dependencies.sleeper, metrics: dependencies.metrics, logger: logger, counter: dependencies.promptCounter,
+        budgets: dependencies.budgets, prices: dependencies.prices)
+    let budget = TurnBudget(
+        budgets: dependencies.budgets, counter: dependencies.promptCounter,
+        defaultOutputReserve: dependencies.defaultOutputReserve)
     MessageRoutes(
-        store: dependencies.store, turn: turn, hub: hub,
+        store: dependencies.store, turn: turn, budget: budget, hub: hub,
         forwardScenarioHeader: dependencies.forwardScenarioHeader
     ).register(on: api)
-    ContinueRoute(store: dependencies.store, turn: turn, hub: hub, forwardScenarioHeader: dependencies.forwardScenarioHeader)
-        .register(on: api)
-    AnswerVersionRoutes(store: dependencies.store, turn: turn, hub: hub, forwardScenarioHeader: dependencies.forwardScenarioHeader)
-        .register(on: api)
+    ContinueRoute(
+        store: dependencies.store, turn: turn, budget: budget, hub: hub, forwardScenarioHeader: dependencies.forwardScenarioHeader
+    ).register(on: api)
+    AnswerVersionRoutes(
+        store: dependencies.store, turn: turn, budget: budget, hub: hub, forwardScenarioHeader: dependencies.forwardScenarioHeader
+    ).register(on: api)
+    UsageRoutes(budgets: dependencies.budgets).register(on: api)
     return router
 }
 

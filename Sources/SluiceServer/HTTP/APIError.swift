@@ -9,6 +9,8 @@ public struct APIError: HTTPResponseError, Equatable {
     public var code: String
     public var message: String
     public var headers: HTTPFields = [:]
+    /// More members of the error object, as JSON text without braces (e.g. `"budget":{...}`).
+    public var details: String?
 
     public init(_ status: HTTPResponse.Status, code: String, message: String) {
         self.status = status
@@ -17,7 +19,8 @@ public struct APIError: HTTPResponseError, Equatable {
     }
 
     public func response(from request: Request, context: some RequestContext) throws -> Response {
-        let body = JSONText.errorBody(code: code, message: message)
+        var body = JSONText.errorBody(code: code, message: message)
+        if let details { body = String(body.dropLast(2)) + "," + details + "}}" }
         var fields = headers
         fields[.contentType] = "application/json; charset=utf-8"
         return Response(status: status, headers: fields, body: .init(byteBuffer: ByteBuffer(string: body)))

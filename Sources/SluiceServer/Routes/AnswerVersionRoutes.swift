@@ -7,6 +7,7 @@ import SluiceCore
 struct AnswerVersionRoutes {
     let store: any ConversationStore
     let turn: ChatTurn
+    let budget: TurnBudget
     let hub: GenerationHub
     let forwardScenarioHeader: Bool
 
@@ -23,8 +24,8 @@ struct AnswerVersionRoutes {
     }
 
     @Sendable func regenerate(_ request: Request, context: SluiceRequestContext) async throws -> Response {
-        let (message, conversation) = try await Ownership(store: store).message(
-            try context.parameters.require("id"), for: try context.requireUser())
+        let user = try context.requireUser()
+        let (message, conversation) = try await Ownership(store: store).message(try context.parameters.require("id"), for: user)
         guard message.role == .assistant else {
             throw APIError.invalid("Only an answer can be regenerated; this message was written by the user.")
         }
@@ -43,18 +44,21 @@ struct AnswerVersionRoutes {
         guard let question = earlier.last, question.role == .user else {
             throw APIError.invalid("This answer has no question before it to answer again.")
         }
-        let version = Message(
-            id: Identifier.make(), conversationID: conversation.id, role: .assistant, content: "", status: .streaming,
-            model: model, createdAt: Date())
-        try await store.addVersion(version, replacing: message)
-        let plan = ChatTurn.Plan(
-            assistantMessageID: version.id,
-            request: ChatRequest(
+        let versionID = Identifier.make()
+        let (chatRequest, hold) = try await budget.hold(
+            ChatRequest(
                 model: model,
                 messages: MessageRoutes.upstreamMessages(conversation: conversation, history: Array(earlier.dropLast()), newMessage: question.content),
                 temperature: temperature, maxTokens: turn.settings.maxOutputTokens,
                 extraHeaders: MessageRoutes.scenarioHeaders(request, forward: forwardScenarioHeader)),
-            logger: context.logger)
+            user: user, conversationID: conversation.id, messageID: versionID)
+        let version = Message(
+            id: versionID, conversationID: conversation.id, role: .assistant, content: "", status: .streaming,
+            model: model, createdAt: Date())
+        try await store.addVersion(version, replacing: message)
+        let plan = ChatTurn.Plan(
+            assistantMessageID: version.id, request: chatRequest, logger: context.logger, hold: hold,
+            conversationID: conversation.id)
         let meta = TurnEvent.meta(.init(
             conversationID: conversation.id, userMessageID: question.id, assistantMessageID: version.id, model: model))
         return MessageRoutes.startStreaming(plan, meta: meta, turn: turn, hub: hub)

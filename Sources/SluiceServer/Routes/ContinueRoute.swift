@@ -7,6 +7,7 @@ import SluiceCore
 struct ContinueRoute {
     let store: any ConversationStore
     let turn: ChatTurn
+    let budget: TurnBudget
     let hub: GenerationHub
     let forwardScenarioHeader: Bool
 
@@ -20,8 +21,8 @@ struct ContinueRoute {
     }
 
     @Sendable func handle(_ request: Request, context: SluiceRequestContext) async throws -> Response {
-        let (message, conversation) = try await Ownership(store: store).message(
-            try context.parameters.require("id"), for: try context.requireUser())
+        let user = try context.requireUser()
+        let (message, conversation) = try await Ownership(store: store).message(try context.parameters.require("id"), for: user)
         guard message.role == .assistant else {
             throw APIError.invalid("Only an answer can be continued; this message was written by the user.")
         }
@@ -53,12 +54,15 @@ struct ContinueRoute {
             messages.append(ChatMessage(role: .assistant, content: message.content))
             messages.append(ChatMessage(role: .user, content: Self.instruction))
         }
+        let (chatRequest, hold) = try await budget.hold(
+            ChatRequest(model: model, messages: messages, temperature: temperature, maxTokens: turn.settings.maxOutputTokens,
+                        extraHeaders: MessageRoutes.scenarioHeaders(request, forward: forwardScenarioHeader)),
+            user: user, conversationID: conversation.id, messageID: message.id)
         try await store.reopen(messageID: message.id, model: model)
         let plan = ChatTurn.Plan(
-            assistantMessageID: message.id,
-            request: ChatRequest(model: model, messages: messages, temperature: temperature, maxTokens: turn.settings.maxOutputTokens,
-                                 extraHeaders: MessageRoutes.scenarioHeaders(request, forward: forwardScenarioHeader)),
-            prior: .init(content: message.content, tokenEnds: message.tokenEnds, usage: message.usage), logger: context.logger)
+            assistantMessageID: message.id, request: chatRequest,
+            prior: .init(content: message.content, tokenEnds: message.tokenEnds, usage: message.usage), logger: context.logger,
+            hold: hold, conversationID: conversation.id)
         let meta = TurnEvent.meta(.init(
             conversationID: conversation.id, userMessageID: question.id, assistantMessageID: message.id, model: model))
         return MessageRoutes.startStreaming(plan, meta: meta, turn: turn, hub: hub)

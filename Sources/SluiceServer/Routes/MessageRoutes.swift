@@ -7,6 +7,7 @@ import SluiceCore
 struct MessageRoutes {
     let store: any ConversationStore
     let turn: ChatTurn
+    let budget: TurnBudget
     let hub: GenerationHub
     /// Sent upstream as `X-Sluice-Scenario` when a request carries it (the simulator's fault selector).
     let forwardScenarioHeader: Bool
@@ -39,18 +40,25 @@ struct MessageRoutes {
         if history.isEmpty, conversation.title == ConversationRoutes.defaultTitle {
             try await store.renameConversation(id: conversation.id, title: Self.title(from: content))
         }
+        let assistantID = Identifier.make()
+        // Tokens are held before anything is spent; a turn that does not fit is refused here with 429.
+        let (chatRequest, hold) = try await budget.hold(
+            ChatRequest(
+                model: model, messages: Self.upstreamMessages(conversation: conversation, history: history, newMessage: content),
+                temperature: temperature, maxTokens: turn.settings.maxOutputTokens,
+                extraHeaders: Self.scenarioHeaders(request, forward: forwardScenarioHeader)),
+            user: user, conversationID: conversation.id, messageID: assistantID)
         let assistant = Message(
-            id: Identifier.make(), conversationID: conversation.id, role: .assistant, content: "", status: .streaming,
+            id: assistantID, conversationID: conversation.id, role: .assistant, content: "", status: .streaming,
             model: model, createdAt: now.addingTimeInterval(0.001))
         try await store.insert(assistant)
 
-        let headers = Self.scenarioHeaders(request, forward: forwardScenarioHeader)
-        let chatRequest = ChatRequest(
-            model: model, messages: Self.upstreamMessages(conversation: conversation, history: history, newMessage: content),
-            temperature: temperature, maxTokens: turn.settings.maxOutputTokens, extraHeaders: headers)
         let meta = TurnEvent.meta(
             .init(conversationID: conversation.id, userMessageID: userMessage.id, assistantMessageID: assistant.id, model: model))
-        return Self.startStreaming(.init(assistantMessageID: assistant.id, request: chatRequest, logger: context.logger), meta: meta, turn: turn, hub: hub)
+        let plan = ChatTurn.Plan(
+            assistantMessageID: assistant.id, request: chatRequest, logger: context.logger, hold: hold,
+            conversationID: conversation.id)
+        return Self.startStreaming(plan, meta: meta, turn: turn, hub: hub)
     }
 
     /// The simulator's controls (`X-Sluice-Scenario`, `-Tokens`, `-Delay-Ms`, `-Stall-Ms`, `-Gate`), passed upstream only

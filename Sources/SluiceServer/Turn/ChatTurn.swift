@@ -1,3 +1,4 @@
+import Foundation
 import Logging
 import SluiceCore
 import Synchronization
@@ -46,6 +47,10 @@ struct ChatTurn: Sendable {
     let logger: Logger
     /// Counts input and output with the model's tokenizer; `nil` leaves usage to the provider alone.
     var counter: (any PromptCounter)? = nil
+    /// Where holds are settled to what a turn really used.
+    var budgets: (any BudgetStore)? = nil
+    /// What each model costs.
+    var prices = PriceTable()
 
     /// What one turn generates and where it is stored.
     struct Plan: Sendable {
@@ -55,6 +60,10 @@ struct ChatTurn: Sendable {
         var prior: Prior? = nil
         /// The logger of the request that started the turn, so every line of a turn carries its request id.
         var logger: Logger? = nil
+        /// The tokens held for this turn before the call (`TurnBudget`); settled when it ends.
+        var hold: BudgetHold? = nil
+        /// The conversation, for its running token total in `done`.
+        var conversationID: String? = nil
     }
 
     /// What a continued answer starts from; new tokens are appended and numbered after it.
@@ -127,6 +136,11 @@ struct ChatTurn: Sendable {
         if mismatch.input { metrics.usageCountMismatch(model: plan.request.model, kind: "input") }
         if mismatch.output { metrics.usageCountMismatch(model: plan.request.model, kind: "output") }
         let usage = Self.combine(plan.prior?.usage, thisTurn)
+        let charged = generated ? thisTurn : nil
+        let cost = prices.price(for: plan.request.model).map {
+            $0.cost(inputTokens: charged?.inputTokens ?? 0, outputTokens: charged?.outputTokens ?? 0)
+        }
+        let (budget, conversationTokens) = await settle(plan, charged: charged, cost: cost, logger: logger)
         let ttft = final.firstTokenAt.map { $0 - start }
         let duration = clock.now - start
         let ttftMs = ttft.map(Self.milliseconds)
@@ -139,13 +153,15 @@ struct ChatTurn: Sendable {
         if completed {
             status = .complete
             finalEvent = .done(.init(usage: WireUsage(usage), ttftMs: ttftMs, durationMs: durationMs,
-                                     finishReason: finishReason, model: plan.request.model))
+                                     finishReason: finishReason, model: plan.request.model, costUSD: cost?.decimalString,
+                                     budget: budget, conversationTokens: conversationTokens))
         } else if let reason = control.stopReason {
             switch reason {
             case .userCancelled:
                 status = .cancelled
                 finalEvent = .done(.init(usage: WireUsage(usage), ttftMs: ttftMs, durationMs: durationMs,
-                                         finishReason: "cancelled", model: plan.request.model))
+                                         finishReason: "cancelled", model: plan.request.model, costUSD: cost?.decimalString,
+                                         budget: budget, conversationTokens: conversationTokens))
             case .clientDisconnected:
                 status = hasText ? .partial : .error
                 failure = .init(code: "client_disconnected",
@@ -281,6 +297,27 @@ struct ChatTurn: Sendable {
         }
     }
 
+    /// Settles the turn's hold to what it used (releases it when nothing was generated) and reads the budget and
+    /// the conversation's total afterwards, for `done`.
+    private func settle(
+        _ plan: Plan, charged: Usage?, cost: USDAmount?, logger: Logger
+    ) async -> (WireBudget?, Int?) {
+        guard let budgets else { return (nil, nil) }
+        var budget: WireBudget?
+        if let hold = plan.hold {
+            do {
+                try await budgets.settle(
+                    holdID: hold.id, inputTokens: charged?.inputTokens ?? 0, outputTokens: charged?.outputTokens ?? 0,
+                    cost: cost ?? .zero, now: Date())
+                budget = WireBudget(try await budgets.budget(userID: hold.userID, now: Date()))
+            } catch {
+                logger.error("could not settle the token budget of a turn", metadata: ["error": "\(error)"])
+            }
+        }
+        let conversationTokens = try? await plan.conversationID.asyncMap { try await budgets.conversationTokens(conversationID: $0) }
+        return (budget, conversationTokens ?? nil)
+    }
+
     /// Runs one count with the model's counter; a failed count is logged and leaves the figure unknown.
     private func count(logger: Logger, _ body: (any PromptCounter) async throws -> Int) async -> Int? {
         guard let counter else { return nil }
@@ -308,5 +345,12 @@ struct ChatTurn: Sendable {
     static func milliseconds(_ duration: Duration) -> Int {
         let (seconds, attoseconds) = duration.components
         return Int(seconds) * 1000 + Int(attoseconds / 1_000_000_000_000_000)
+    }
+}
+
+extension Optional {
+    func asyncMap<T>(_ transform: (Wrapped) async throws -> T) async rethrows -> T? {
+        guard let value = self else { return nil }
+        return try await transform(value)
     }
 }

@@ -1,0 +1,98 @@
+import Foundation
+
+extension Plan {
+    /// The tokens a plan may spend per budget period; `nil` is unlimited.
+    public var defaultTokenLimit: Int? {
+        switch self {
+        case .free: 4_000
+        case .pro: 50_000
+        case .unlimited: nil
+        }
+    }
+}
+
+/// How close a user is to their token limit: warnings at 75 % and 90 %, refusal at 100 %.
+public enum BudgetLevel: String, Sendable, Codable {
+    case ok
+    case warn75 = "warn_75"
+    case warn90 = "warn_90"
+    case exceeded
+
+    public init(used: Int, limit: Int?) {
+        guard let limit else { self = .ok; return }
+        guard limit > 0 else { self = .exceeded; return }
+        switch used * 100 / limit {
+        case 100...: self = .exceeded
+        case 90...: self = .warn90
+        case 75...: self = .warn75
+        default: self = .ok
+        }
+    }
+}
+
+/// A user's token budget for the current period.
+public struct BudgetState: Sendable, Equatable {
+    public var plan: Plan
+    /// Tokens settled this period plus tokens held by turns still running.
+    public var used: Int
+    /// `nil`: unlimited.
+    public var limit: Int?
+    /// When `used` goes back to zero.
+    public var resetAt: Date
+
+    public init(plan: Plan, used: Int, limit: Int?, resetAt: Date) {
+        self.plan = plan
+        self.used = used
+        self.limit = limit
+        self.resetAt = resetAt
+    }
+
+    public var remaining: Int? { limit.map { max(0, $0 - used) } }
+    public var level: BudgetLevel { BudgetLevel(used: used, limit: limit) }
+    /// Whole percent used, `nil` when unlimited.
+    public var percent: Int? { limit.map { $0 > 0 ? min(100, used * 100 / $0) : 100 } }
+}
+
+/// Tokens held for one turn before its upstream call; settled to the actual usage when the turn ends.
+public struct BudgetHold: Sendable, Equatable {
+    public var id: String
+    public var userID: String
+    /// Input plus the output allowance.
+    public var reservedTokens: Int
+    /// The most output tokens the turn may generate (`max_tokens` upstream); `nil` when unlimited.
+    public var outputAllowance: Int?
+
+    public init(id: String, userID: String, reservedTokens: Int, outputAllowance: Int?) {
+        self.id = id
+        self.userID = userID
+        self.reservedTokens = reservedTokens
+        self.outputAllowance = outputAllowance
+    }
+}
+
+/// What a budget store needs to hold tokens for a turn.
+public struct HoldRequest: Sendable {
+    public var userID: String
+    public var conversationID: String
+    public var messageID: String
+    public var model: String
+    /// The input tokens, counted exactly: the least that must fit (with one output token).
+    public var inputTokens: Int
+    /// The output the turn would like to be able to generate.
+    public var wantedOutput: Int
+    /// A hold older than this is stale (a crashed turn) and no longer counts.
+    public var expiresAfter: TimeInterval
+
+    public init(
+        userID: String, conversationID: String, messageID: String, model: String, inputTokens: Int, wantedOutput: Int,
+        expiresAfter: TimeInterval = 3600
+    ) {
+        self.userID = userID
+        self.conversationID = conversationID
+        self.messageID = messageID
+        self.model = model
+        self.inputTokens = inputTokens
+        self.wantedOutput = wantedOutput
+        self.expiresAfter = expiresAfter
+    }
+}

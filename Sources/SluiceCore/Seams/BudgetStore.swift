@@ -1,0 +1,20 @@
+import Foundation
+
+/// Token budgets and the usage ledger. Every method is one atomic step in the store, so that concurrent
+/// turns can never together spend more than a limit.
+public protocol BudgetStore: Sendable {
+    /// Holds `inputTokens + min(wantedOutput, what remains)` of the user's budget for one turn, or returns `nil`
+    /// when not even the input and one output token fit. Rolls the period over first when it has ended.
+    func hold(_ request: HoldRequest, now: Date) async throws -> BudgetHold?
+    /// Replaces a hold by what the turn really used (a partial or cancelled answer is charged for what it
+    /// generated); a hold for a turn that generated nothing is released with `usage` zero.
+    func settle(holdID: String, inputTokens: Int, outputTokens: Int, cost: USDAmount, now: Date) async throws
+    /// The user's budget now (held tokens count as used).
+    func budget(userID: String, now: Date) async throws -> BudgetState
+    /// Changes a user's plan and its limit (`nil`: the plan's default).
+    func setPlan(userID: String, plan: Plan, tokenLimit: Int?) async throws
+    /// Starts a fresh period for the user now.
+    func resetBudget(userID: String, now: Date) async throws
+    /// Tokens settled for one conversation, ever.
+    func conversationTokens(conversationID: String) async throws -> Int
+}

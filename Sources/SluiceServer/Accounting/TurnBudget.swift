@@ -1,0 +1,63 @@
+import Foundation
+import SluiceCore
+
+/// Enforces token budgets before any tokens are spent: counts a turn's input exactly, holds input plus an
+/// output allowance in one atomic store step, caps the request's `max_tokens` at that allowance, and refuses
+/// with `429 budget_exceeded` when not even the input fits.
+struct TurnBudget: Sendable {
+    let budgets: (any BudgetStore)?
+    let counter: (any PromptCounter)?
+    /// The output to hold when no `max_tokens` is configured.
+    let defaultOutputReserve: Int
+
+    /// The request to send (its `max_tokens` capped by the hold) and the hold, which the turn settles.
+    func hold(
+        _ request: ChatRequest, user: User, conversationID: String, messageID: String
+    ) async throws -> (request: ChatRequest, hold: BudgetHold?) {
+        guard let budgets, let counter else { return (request, nil) }
+        let input: Int
+        do {
+            input = try await counter.promptTokens(request.messages)
+        } catch {
+            throw APIError(
+                .badGateway, code: "upstream_unreachable",
+                message: "Sluice could not count this message's tokens because the model's tokenizer did not answer, "
+                    + "so it did not send it. Your message is saved; try again in a moment.")
+        }
+        let wantedOutput = request.maxTokens ?? defaultOutputReserve
+        let now = Date()
+        guard let hold = try await budgets.hold(
+            HoldRequest(
+                userID: user.id, conversationID: conversationID, messageID: messageID, model: request.model,
+                inputTokens: input, wantedOutput: wantedOutput),
+            now: now)
+        else {
+            throw Self.exceeded(try await budgets.budget(userID: user.id, now: now), needed: input + 1, now: now)
+        }
+        var capped = request
+        if let allowance = hold.outputAllowance { capped.maxTokens = min(request.maxTokens ?? allowance, allowance) }
+        return (capped, hold)
+    }
+
+    /// The refusal: what is left, what the message needs, when the budget resets, and what to do instead.
+    static func exceeded(_ budget: BudgetState, needed: Int, now: Date) -> APIError {
+        let remaining = budget.remaining ?? 0
+        let limit = budget.limit ?? 0
+        var error = APIError(
+            .tooManyRequests, code: "budget_exceeded",
+            message: "You have \(remaining) of your \(limit) tokens left until \(Self.resetText(budget.resetAt, now: now)), "
+                + "and this message needs at least \(needed) with its conversation. Start a new conversation, "
+                + "clear or summarise the context, shorten the message, upgrade your plan (\(budget.plan.rawValue) now), "
+                + "or wait until the reset.")
+        error.details = "\"budget\":" + WireBudget(budget).json
+        return error
+    }
+
+    static func resetText(_ date: Date, now: Date) -> String {
+        let minutes = max(1, Int(date.timeIntervalSince(now) / 60))
+        let formatter = ISO8601DateFormatter()
+        let wait = minutes >= 60 ? "\(minutes / 60) h \(minutes % 60) min" : "\(minutes) min"
+        return "\(formatter.string(from: date)) (in \(wait))"
+    }
+}
+

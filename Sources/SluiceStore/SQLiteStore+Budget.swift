@@ -1,0 +1,124 @@
+import Foundation
+import SQLiteNIO
+import SluiceCore
+
+/// Token budgets on SQLite. Every change is a single SQL statement (SQLite runs each atomically), so the
+/// shared connection can interleave turns freely without any of them seeing a half-done update.
+extension SQLiteStore {
+    public func hold(_ request: HoldRequest, now: Date) async throws -> BudgetHold? {
+        try await prepareBudget(userID: request.userID, now: now)
+        let id = Identifier.make()
+        let nowMs = Self.milliseconds(now)
+        let wanted = request.inputTokens + request.wantedOutput
+        let minimum = request.inputTokens + 1
+        // remaining = limit − settled − live holds; NULL limit (unlimited) gives the whole wish.
+        let rows = try await connection.query(
+            """
+            WITH budget AS (
+                SELECT COALESCE(
+                    l.token_limit - l.tokens_used - COALESCE((
+                        SELECT SUM(u.reserved_tokens) FROM token_usage u
+                        WHERE u.user_id = l.user_id AND u.state = 'held' AND u.expires_at > ?1), 0),
+                    ?2) AS remaining
+                FROM user_token_limits l WHERE l.user_id = ?3
+            )
+            INSERT INTO token_usage (id, user_id, conversation_id, message_id, model, state, reserved_tokens, created_at, expires_at)
+            SELECT ?4, ?3, ?5, ?6, ?7, 'held', MIN(?2, remaining), ?1, ?8 FROM budget WHERE remaining >= ?9
+            RETURNING reserved_tokens
+            """,
+            [
+                .integer(nowMs), .integer(wanted), .text(request.userID), .text(id), .text(request.conversationID),
+                .text(request.messageID), .text(request.model),
+                .integer(nowMs + Int(request.expiresAfter * 1000)), .integer(minimum),
+            ])
+        guard let reserved = rows.first?.column("reserved_tokens")?.integer else { return nil }
+        let limit = try await connection.query(
+            "SELECT token_limit IS NULL AS unlimited FROM user_token_limits WHERE user_id = ?", [.text(request.userID)])
+        let unlimited = (limit.first?.column("unlimited")?.integer ?? 0) != 0
+        return BudgetHold(
+            id: id, userID: request.userID, reservedTokens: reserved,
+            outputAllowance: unlimited ? nil : reserved - request.inputTokens)
+    }
+
+    public func settle(holdID: String, inputTokens: Int, outputTokens: Int, cost: USDAmount, now: Date) async throws {
+        let total = inputTokens + outputTokens
+        _ = try await connection.query(
+            """
+            UPDATE token_usage SET state = CASE WHEN ?1 > 0 THEN 'settled' ELSE 'released' END,
+                input_tokens = ?2, output_tokens = ?3, total_tokens = ?1, cost_picousd = ?4
+            WHERE id = ?5 AND state = 'held'
+            """,
+            [.integer(total), .integer(inputTokens), .integer(outputTokens), .integer(Int(cost.picodollars)), .text(holdID)])
+    }
+
+    public func budget(userID: String, now: Date) async throws -> BudgetState {
+        try await prepareBudget(userID: userID, now: now)
+        let rows = try await connection.query(
+            """
+            SELECT l.plan, l.token_limit, l.reset_at, l.tokens_used + COALESCE((
+                SELECT SUM(u.reserved_tokens) FROM token_usage u
+                WHERE u.user_id = l.user_id AND u.state = 'held' AND u.expires_at > ?1), 0) AS used
+            FROM user_token_limits l WHERE l.user_id = ?2
+            """,
+            [.integer(Self.milliseconds(now)), .text(userID)])
+        guard let row = rows.first else { throw StoreError.notFound }
+        return BudgetState(
+            plan: Plan(rawValue: Self.text(row, "plan")) ?? .free, used: row.column("used")?.integer ?? 0,
+            limit: Self.optionalInt(row, "token_limit"), resetAt: Self.date(row.column("reset_at")))
+    }
+
+    public func setPlan(userID: String, plan: Plan, tokenLimit: Int?) async throws {
+        let limit = tokenLimit ?? plan.defaultTokenLimit
+        _ = try await connection.query("UPDATE users SET plan = ? WHERE id = ?", [.text(plan.rawValue), .text(userID)])
+        _ = try await connection.query(
+            """
+            INSERT INTO user_token_limits (user_id, plan, token_limit, tokens_used, reset_at) VALUES (?1, ?2, ?3, 0, ?4)
+            ON CONFLICT(user_id) DO UPDATE SET plan = excluded.plan, token_limit = excluded.token_limit
+            """,
+            [.text(userID), .text(plan.rawValue), Self.optional(limit), .integer(Self.milliseconds(nextReset(after: Date())))])
+    }
+
+    public func resetBudget(userID: String, now: Date) async throws {
+        try await prepareBudget(userID: userID, now: now)
+        _ = try await connection.query(
+            "UPDATE user_token_limits SET tokens_used = 0, reset_at = ? WHERE user_id = ?",
+            [.integer(Self.milliseconds(nextReset(after: now))), .text(userID)])
+    }
+
+    public func conversationTokens(conversationID: String) async throws -> Int {
+        let rows = try await connection.query(
+            "SELECT COALESCE(SUM(total_tokens), 0) AS total FROM token_usage WHERE conversation_id = ? AND state = 'settled'",
+            [.text(conversationID)])
+        return rows.first?.column("total")?.integer ?? 0
+    }
+
+    /// Crash recovery: holds of turns that were running when Sluice stopped are released.
+    func releaseInterruptedHolds() async throws {
+        _ = try await connection.query("UPDATE token_usage SET state = 'released' WHERE state = 'held'")
+    }
+
+    /// Makes sure the user has a limits row (their plan's default limit) and rolls an ended period over.
+    /// Both statements are idempotent, so racing turns may run them in any order.
+    private func prepareBudget(userID: String, now: Date) async throws {
+        let next = Self.milliseconds(nextReset(after: now))
+        _ = try await connection.query(
+            """
+            INSERT INTO user_token_limits (user_id, plan, token_limit, tokens_used, reset_at)
+            SELECT id, plan, CASE plan WHEN 'free' THEN ?1 WHEN 'pro' THEN ?2 ELSE NULL END, 0, ?3 FROM users WHERE id = ?4
+            ON CONFLICT(user_id) DO NOTHING
+            """,
+            [
+                Self.optional(Plan.free.defaultTokenLimit), Self.optional(Plan.pro.defaultTokenLimit), .integer(next),
+                .text(userID),
+            ])
+        _ = try await connection.query(
+            "UPDATE user_token_limits SET tokens_used = 0, reset_at = ?1 WHERE user_id = ?2 AND reset_at <= ?3",
+            [.integer(next), .text(userID), .integer(Self.milliseconds(now))])
+    }
+
+    /// The end of the period that contains `now`: the next multiple of the period since 1970.
+    func nextReset(after now: Date) -> Date {
+        let periods = (now.timeIntervalSince1970 / budgetPeriod).rounded(.down) + 1
+        return Date(timeIntervalSince1970: periods * budgetPeriod)
+    }
+}
