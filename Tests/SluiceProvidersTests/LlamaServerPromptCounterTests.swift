@@ -26,26 +26,32 @@ struct LlamaServerPromptCounterTests {
         let llama = LlamaServerProcess(binary: environment["SLUICE_LLAMA_SERVER"]!, modelPath: environment["SLUICE_LOCAL_MODEL"]!)
         let baseURL = try await llama.start()
         defer { llama.terminate() }
+        // The client is shut down on every path: an HTTPClient dropped while running stops the process.
         let client = UpstreamHTTPClient.make()
-        let counter = LlamaServerPromptCounter(baseURL: baseURL, httpClient: client)
-        let provider = OpenAICompatibleProvider(baseURL: baseURL, apiKey: nil, httpClient: client)
-        var compared = 0
-        for messages in Self.conversations {
-            let counted = try await counter.promptTokens(messages)
-            var reported: Int?
-            for try await event in provider.streamChat(ChatRequest(model: "local", messages: messages, temperature: 0, maxTokens: 1)) {
-                if case .usage(let usage) = event { reported = usage.inputTokens }
+        do {
+            let counter = LlamaServerPromptCounter(baseURL: baseURL, httpClient: client)
+            let provider = OpenAICompatibleProvider(baseURL: baseURL, apiKey: nil, httpClient: client)
+            var compared = 0
+            for messages in Self.conversations {
+                let counted = try await counter.promptTokens(messages)
+                var reported: Int?
+                for try await event in provider.streamChat(ChatRequest(model: "local", messages: messages, temperature: 0, maxTokens: 1)) {
+                    if case .usage(let usage) = event { reported = usage.inputTokens }
+                }
+                #expect(counted == reported, "\(messages.map(\.content))")
+                #expect(counted > messages.map(\.content.count).reduce(0, +) / 8)
+                compared += 1
             }
-            #expect(counted == reported, "\(messages.map(\.content))")
-            #expect(counted > messages.map(\.content.count).reduce(0, +) / 8)
-            compared += 1
+            #expect(compared == Self.conversations.count)
+            // A bare text has fewer tokens than the same text framed as a chat prompt.
+            let text = "Grüße aus Köln!"
+            let bare = try await counter.textTokens(text)
+            #expect(bare > 0)
+            #expect(try await counter.promptTokens([ChatMessage(role: .user, content: text)]) > bare)
+        } catch {
+            try await client.shutdown()
+            throw error
         }
-        #expect(compared == Self.conversations.count)
-        // A bare text has fewer tokens than the same text framed as a chat prompt.
-        let text = "Grüße aus Köln!"
-        let bare = try await counter.textTokens(text)
-        #expect(bare > 0)
-        #expect(try await counter.promptTokens([ChatMessage(role: .user, content: text)]) > bare)
         try await client.shutdown()
     }
 }

@@ -111,8 +111,11 @@ struct BudgetTests {
 
     @Test("a turn that fails before any text releases its hold; a cancelled one is charged for what it generated")
     func failuresReleaseAndCancelsCharge() async throws {
+        // 200 tokens at 20 ms: about 4 s, so the stop always lands mid-answer.
         try await Harness.run(
-            simulator: SimulatorSettings(tokens: 200, delay: .milliseconds(20)), turn: Self.exactTurn, budgets: true
+            simulator: SimulatorSettings(tokens: 200, delay: .milliseconds(20)),
+            turn: TurnSettings(firstTokenTimeout: .seconds(60), idleTimeout: .seconds(60), retryPolicy: RetryPolicy(jitter: 0)),
+            budgets: true
         ) { h in
             let alice = try #require(try await h.store.user(named: "alice"))
             let conversation = try await h.newConversation(h.alice)

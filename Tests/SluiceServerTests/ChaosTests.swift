@@ -39,7 +39,7 @@ struct ChaosTests {
                 let expected: MessageStatus = turn.last?.event == "done" ? .complete : (turn.text.isEmpty ? .error : .partial)
                 #expect(answer.status == expected, "\(scenario)")
                 if ["ok", "split", "no-usage", "429x1", "503x1", "500x2"].contains(scenario) {
-                    #expect(turn.text == SimulatedText.answer(tokens: 30), "\(scenario)")
+                    #expect(turn.text == SimulatedText.answer(tokens: 30), "\(scenario): \(turn.final ?? [:])")
                 }
                 let question = try await h.store.message(id: try #require(turn.meta?["user_message_id"] as? String))
                 #expect(question?.content == content)

@@ -36,8 +36,10 @@ struct Harness: Sendable {
     /// Runs `body` against a fresh server, simulator and database; tears everything down afterwards.
     static func run(
         simulator: SimulatorSettings = SimulatorSettings(tokens: 24, delay: .milliseconds(5), stall: .milliseconds(1500)),
+        // Timeouts far above any answer here: tests of timeouts set their own, and a loaded machine (the
+        // whole suite runs in parallel on two cores) must not turn a slow answer into a timeout.
         turn: TurnSettings = TurnSettings(
-            firstTokenTimeout: .seconds(10), idleTimeout: .seconds(10), retryPolicy: RetryPolicy(jitter: 0)),
+            firstTokenTimeout: .seconds(60), idleTimeout: .seconds(60), retryPolicy: RetryPolicy(jitter: 0)),
         upstreamOverride: String? = nil,
         counter: (any PromptCounter)? = ChatPromptCounter(tokenizer: WordTokenizer()),
         budgets: Bool = false, prices: PriceTable = PriceTable(),

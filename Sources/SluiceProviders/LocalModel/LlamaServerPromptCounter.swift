@@ -38,17 +38,28 @@ public struct LlamaServerPromptCounter: PromptCounter {
         return result.tokens.count
     }
 
+    /// Sends one request, once more on a connection failure: both endpoints are pure, and llama-server may
+    /// close a kept-alive connection just as the pool hands it out again (seen as "I/O on closed channel").
+    private func execute(_ request: HTTPClientRequest, path: String) async throws -> HTTPClientResponse {
+        var attempt = 1
+        while true {
+            do {
+                return try await httpClient.execute(request, timeout: .seconds(30))
+            } catch {
+                guard attempt < 3, !(error is CancellationError) else {
+                    throw ProviderError.connection("llama-server at \(baseURL) did not answer \(path): \(error)")
+                }
+                attempt += 1
+            }
+        }
+    }
+
     private func post<Body: Encodable, Answer: Decodable>(_ path: String, _ body: Body) async throws -> Answer {
         var request = HTTPClientRequest(url: baseURL + path)
         request.method = .POST
         request.headers.add(name: "Content-Type", value: "application/json")
         request.body = .bytes(ByteBuffer(bytes: try JSONEncoder().encode(body)))
-        let response: HTTPClientResponse
-        do {
-            response = try await httpClient.execute(request, timeout: .seconds(30))
-        } catch {
-            throw ProviderError.connection("llama-server at \(baseURL) did not answer \(path): \(error)")
-        }
+        let response = try await execute(request, path: path)
         let data = try await response.body.collect(upTo: 16 << 20)
         guard response.status == .ok else {
             throw ProviderError.http(status: Int(response.status.code), message: "llama-server \(path) failed", retryAfter: nil)
