@@ -74,6 +74,8 @@ struct Serve: AsyncParsableCommand {
         var upstreamURL = try settings.upstreamURL(upstream, env: "SLUICE_UPSTREAM")
         let localModelPath = settings.string(localModel, env: "SLUICE_LOCAL_MODEL", default: nil)
         var services: [any Service] = []
+        /// Set when Sluice runs the local model itself: the tokens one llama-server slot holds.
+        var localContextWindow: Int?
 
         if upstreamURL == nil, let localModelPath {
             guard let binary = settings.string(llamaServer, env: "SLUICE_LLAMA_SERVER", default: nil) else {
@@ -90,6 +92,7 @@ struct Serve: AsyncParsableCommand {
                 throw SettingError("the local model did not start: \(error)")
             }
             services.append(llama)
+            localContextWindow = llama.contextSize / llama.parallelSlots
         }
         guard let upstreamURL else {
             throw SettingError("no upstream: set --upstream (SLUICE_UPSTREAM) to an OpenAI-compatible base URL, or --local-model with --llama-server")
@@ -109,12 +112,12 @@ struct Serve: AsyncParsableCommand {
             webRoot: FileManager.default.fileExists(atPath: webRoot) ? webRoot : nil,
             forwardScenarioHeader: forwardScenarioHeader,
             promptCounter: Self.promptCounter(
-                model: defaultModel, localModel: localModelPath != nil, upstreamURL: upstreamURL, httpClient: httpClient,
+                model: defaultModel, localModel: localContextWindow != nil, upstreamURL: upstreamURL, httpClient: httpClient,
                 vocabularyDirectory: settings.string(nil, env: "SLUICE_TIKTOKEN_DIR", default: nil), logger: logger),
             budgets: store,
-            prices: Self.prices(
-                file: settings.string(nil, env: "SLUICE_PRICE_TABLE", default: nil), freeModel: localModelPath == nil ? nil : defaultModel,
-                logger: logger))
+            catalog: Self.catalog(
+                file: settings.string(nil, env: "SLUICE_PRICE_TABLE", default: nil),
+                localModel: localContextWindow.map { (defaultModel, $0) }, logger: logger))
         let app = buildApplication(dependencies, host: host, port: port, logger: logger) { boundPort in
             let base = "http://\(host == "0.0.0.0" ? "127.0.0.1" : host):\(boundPort)/"
             switch signIn {
@@ -172,18 +175,21 @@ extension Serve {
 }
 
 extension Serve {
-    /// Prices from litellm's public list (`SLUICE_PRICE_TABLE`, or the copy the setup script caches); the
-    /// local model is free.
-    static func prices(file: String?, freeModel: String?, logger: Logger) -> PriceTable {
+    /// Prices and context windows from litellm's public list (`SLUICE_PRICE_TABLE`, or the copy the setup
+    /// script caches); the local model is free, and its window is what each llama-server slot holds.
+    static func catalog(file: String?, localModel: (name: String, contextWindow: Int)?, logger: Logger) -> ModelCatalog {
         let path = file ?? ((ProcessInfo.processInfo.environment["XDG_CACHE_HOME"] ?? (NSHomeDirectory() + "/.cache"))
             + "/sluice/litellm-1.91.5/model_prices_and_context_window_backup.json")
-        var table = PriceTable()
+        var table = ModelCatalog()
         do {
-            table = try PriceTable.litellm(contentsOf: URL(fileURLWithPath: path))
+            table = try ModelCatalog.litellm(contentsOf: URL(fileURLWithPath: path))
         } catch {
             logger.notice("no price list; costs are known only for the local model", metadata: ["path": "\(path)"])
         }
-        if let freeModel { table.set(freeModel, .free) }
+        if let localModel {
+            table.setPrice(localModel.name, .free)
+            table.setContextWindow(localModel.name, localModel.contextWindow)
+        }
         return table
     }
 }

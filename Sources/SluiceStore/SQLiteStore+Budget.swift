@@ -92,6 +92,31 @@ extension SQLiteStore {
         return rows.first?.column("total")?.integer ?? 0
     }
 
+    public func usageHistory(userID: String?, since: Date, groupedBy grouping: UsageGrouping) async throws -> [UsageBucket] {
+        let key: String
+        switch grouping {
+        case .day: key = "strftime('%Y-%m-%d', u.created_at / 1000, 'unixepoch')"
+        case .conversation: key = "u.conversation_id"
+        case .model: key = "u.model"
+        }
+        let rows = try await connection.query(
+            """
+            SELECT \(key) AS bucket, MAX(c.title) AS label, SUM(u.input_tokens) AS input, SUM(u.output_tokens) AS output,
+                SUM(u.total_tokens) AS total, SUM(u.cost_picousd) AS cost, COUNT(*) AS turns
+            FROM token_usage u LEFT JOIN conversations c ON c.id = u.conversation_id
+            WHERE u.state = 'settled' AND u.created_at >= ?1 AND (?2 IS NULL OR u.user_id = ?2)
+            GROUP BY bucket ORDER BY \(grouping == .day ? "bucket" : "total DESC, bucket")
+            """,
+            [.integer(Self.milliseconds(since)), Self.optional(userID)])
+        return rows.map { row in
+            UsageBucket(
+                key: Self.text(row, "bucket"), label: grouping == .conversation ? Self.optionalText(row, "label") : nil,
+                inputTokens: row.column("input")?.integer ?? 0, outputTokens: row.column("output")?.integer ?? 0,
+                totalTokens: row.column("total")?.integer ?? 0,
+                cost: USDAmount(picodollars: Int64(row.column("cost")?.integer ?? 0)), turns: row.column("turns")?.integer ?? 0)
+        }
+    }
+
     /// Crash recovery: holds of turns that were running when Sluice stopped are released.
     func releaseInterruptedHolds() async throws {
         _ = try await connection.query("UPDATE token_usage SET state = 'released' WHERE state = 'held'")

@@ -41,6 +41,11 @@ extension SQLiteStore {
             updatedAt: date(row.column("updated_at")))
     }
 
+    /// A message's columns plus its cost from the usage ledger.
+    static let messageColumns = """
+        m.*, (SELECT SUM(u.cost_picousd) FROM token_usage u WHERE u.message_id = m.id AND u.state = 'settled') AS cost_picousd
+        """
+
     static func message(_ row: SQLiteRow) -> Message {
         let input = optionalInt(row, "input_tokens")
         let output = optionalInt(row, "output_tokens")
@@ -60,7 +65,8 @@ extension SQLiteStore {
             ttftMs: optionalInt(row, "ttft_ms"), durationMs: optionalInt(row, "duration_ms"),
             finishReason: optionalText(row, "finish_reason"), error: optionalText(row, "error"),
             errorCode: optionalText(row, "error_code"), tokenEnds: decodeTokenEnds(text(row, "token_ends")),
-            versionGroup: optionalText(row, "version_group"), superseded: (row.column("superseded")?.integer ?? 0) != 0)
+            versionGroup: optionalText(row, "version_group"), superseded: (row.column("superseded")?.integer ?? 0) != 0,
+            cost: optionalInt(row, "cost_picousd").map { USDAmount(picodollars: Int64($0)) })
     }
 
     /// Token ends are stored as comma-separated numbers: compact, and rewritten with the content anyway.

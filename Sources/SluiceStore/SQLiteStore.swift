@@ -142,12 +142,12 @@ public final class SQLiteStore: ConversationStore, BudgetStore {
 
     public func messages(conversationID: String) async throws -> [Message] {
         try await connection.query(
-            "SELECT * FROM messages WHERE conversation_id = ? ORDER BY created_at, rowid", [.text(conversationID)]
+            "SELECT \(Self.messageColumns) FROM messages m WHERE conversation_id = ? ORDER BY created_at, m.rowid", [.text(conversationID)]
         ).map(Self.message)
     }
 
     public func message(id: String) async throws -> Message? {
-        try await connection.query("SELECT * FROM messages WHERE id = ?", [.text(id)]).first.map(Self.message)
+        try await connection.query("SELECT \(Self.messageColumns) FROM messages m WHERE id = ?", [.text(id)]).first.map(Self.message)
     }
 
     public func insert(_ message: Message) async throws {

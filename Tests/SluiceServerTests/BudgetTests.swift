@@ -53,10 +53,10 @@ struct BudgetTests {
 
     @Test("done reports cost, budget level and the conversation's total; the last turn is cut to what is left; then 429")
     func levelsCostAndRefusal() async throws {
-        var prices = PriceTable()
-        prices.set("sim", try #require(ModelPrice(inputPerMillion: "2.50", outputPerMillion: "10.00")))
+        var catalog = ModelCatalog()
+        catalog.setPrice("sim", try #require(ModelPrice(inputPerMillion: "2.50", outputPerMillion: "10.00")))
         try await Harness.run(
-            simulator: SimulatorSettings(tokens: 24, delay: .milliseconds(1)), turn: Self.exactTurn, budgets: true, prices: prices
+            simulator: SimulatorSettings(tokens: 24, delay: .milliseconds(1)), turn: Self.exactTurn, budgets: true, catalog: catalog
         ) { h in
             let alice = try #require(try await h.store.user(named: "alice"))
             try await h.store.setPlan(userID: alice.id, plan: .free, tokenLimit: 120)

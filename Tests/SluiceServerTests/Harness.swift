@@ -42,7 +42,7 @@ struct Harness: Sendable {
             firstTokenTimeout: .seconds(60), idleTimeout: .seconds(60), retryPolicy: RetryPolicy(jitter: 0)),
         upstreamOverride: String? = nil,
         counter: (any PromptCounter)? = ChatPromptCounter(tokenizer: WordTokenizer()),
-        budgets: Bool = false, prices: PriceTable = PriceTable(),
+        budgets: Bool = false, catalog: ModelCatalog = ModelCatalog(),
         _ body: @escaping @Sendable (Harness) async throws -> Void
     ) async throws {
         try await Simulator.application(port: 0, settings: simulator).test(.live) { simulatorClient in
@@ -65,7 +65,7 @@ struct Harness: Sendable {
             let sleeper = RecordingSleeper()
             let dependencies = SluiceDependencies(
                 store: store, provider: provider, defaultModel: "sim", turnSettings: turn, forwardScenarioHeader: true,
-                sleeper: sleeper, promptCounter: counter, budgets: budgets ? store : nil, prices: prices)
+                sleeper: sleeper, promptCounter: counter, budgets: budgets ? store : nil, catalog: catalog)
             let app = buildApplication(dependencies, host: "127.0.0.1", port: 0, logger: logger)
             do {
                 try await app.test(.live) { client in
@@ -109,8 +109,10 @@ struct Harness: Sendable {
     }
 
     /// The body of a GET as text (for non-JSON endpoints such as /metrics).
-    func text(_ path: String) async throws -> String {
-        let response = try await Harness.client.execute(HTTPClientRequest(url: "http://127.0.0.1:\(port)\(path)"), timeout: .seconds(10))
+    func text(_ path: String, token: String? = nil) async throws -> String {
+        var request = HTTPClientRequest(url: "http://127.0.0.1:\(port)\(path)")
+        if let token { request.headers.add(name: "Authorization", value: "Bearer \(token)") }
+        let response = try await Harness.client.execute(request, timeout: .seconds(10))
         return String(buffer: try await response.body.collect(upTo: 10 << 20))
     }
 

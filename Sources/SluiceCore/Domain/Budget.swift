@@ -96,3 +96,31 @@ public struct HoldRequest: Sendable {
         self.expiresAfter = expiresAfter
     }
 }
+
+/// How usage history is bucketed.
+public enum UsageGrouping: String, Sendable, CaseIterable {
+    case day, conversation, model
+}
+
+/// The settled usage of one bucket of history (a day, a conversation or a model).
+public struct UsageBucket: Sendable, Equatable {
+    /// `2026-11-25` (UTC day), a conversation id or a model name.
+    public var key: String
+    /// A conversation's title; `nil` for other groupings or a deleted conversation.
+    public var label: String?
+    public var inputTokens: Int
+    public var outputTokens: Int
+    public var totalTokens: Int
+    public var cost: USDAmount
+    public var turns: Int
+
+    public init(key: String, label: String?, inputTokens: Int, outputTokens: Int, totalTokens: Int, cost: USDAmount, turns: Int) {
+        self.key = key
+        self.label = label
+        self.inputTokens = inputTokens
+        self.outputTokens = outputTokens
+        self.totalTokens = totalTokens
+        self.cost = cost
+        self.turns = turns
+    }
+}

@@ -78,13 +78,17 @@ public struct Message: Sendable, Equatable {
     /// True for earlier versions of a regenerated answer: kept and listed, but not shown in the thread or
     /// sent upstream.
     public var superseded: Bool
+    /// What the answer cost, summed over its upstream calls (a continued answer has several); `nil` when no
+    /// call of it was charged.
+    public var cost: USDAmount?
 
     public init(
         id: String, conversationID: String, role: MessageRole, content: String, status: MessageStatus,
         model: String?, createdAt: Date, usage: Usage? = nil, ttftMs: Int? = nil, durationMs: Int? = nil,
         finishReason: String? = nil, error: String? = nil, errorCode: String? = nil, tokenEnds: [Int] = [],
-        versionGroup: String? = nil, superseded: Bool = false
+        versionGroup: String? = nil, superseded: Bool = false, cost: USDAmount? = nil
     ) {
+        self.cost = cost
         self.versionGroup = versionGroup
         self.superseded = superseded
         self.errorCode = errorCode

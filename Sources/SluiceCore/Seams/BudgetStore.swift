@@ -17,4 +17,6 @@ public protocol BudgetStore: Sendable {
     func resetBudget(userID: String, now: Date) async throws
     /// Tokens settled for one conversation, ever.
     func conversationTokens(conversationID: String) async throws -> Int
+    /// Settled usage since `since`, bucketed; `userID` `nil` means every user (for operators' reports).
+    func usageHistory(userID: String?, since: Date, groupedBy grouping: UsageGrouping) async throws -> [UsageBucket]
 }

@@ -22,8 +22,8 @@ public struct SluiceDependencies: Sendable {
     public var promptCounter: (any PromptCounter)?
     /// Token budgets and the usage ledger; `nil` turns budgets off.
     public var budgets: (any BudgetStore)?
-    /// What each model costs (`cost_usd` in `done`, the ledger).
-    public var prices: PriceTable
+    /// What each model costs (`cost_usd` in `done`, the ledger) and its context window.
+    public var catalog: ModelCatalog
     /// The output tokens held for a turn when no `max_tokens` is configured.
     public var defaultOutputReserve: Int
 
@@ -31,12 +31,12 @@ public struct SluiceDependencies: Sendable {
         store: any ConversationStore, provider: any ChatProvider, defaultModel: String,
         turnSettings: TurnSettings = TurnSettings(), webRoot: String? = nil, forwardScenarioHeader: Bool = false,
         sleeper: any Sleeper = ContinuousSleeper(), metrics: SluiceMetrics = SluiceMetrics(),
-        promptCounter: (any PromptCounter)? = nil, budgets: (any BudgetStore)? = nil, prices: PriceTable = PriceTable(),
+        promptCounter: (any PromptCounter)? = nil, budgets: (any BudgetStore)? = nil, catalog: ModelCatalog = ModelCatalog(),
         defaultOutputReserve: Int = 1024
     ) {
         self.promptCounter = promptCounter
         self.budgets = budgets
-        self.prices = prices
+        self.catalog = catalog
         self.defaultOutputReserve = defaultOutputReserve
         self.sleeper = sleeper
         self.metrics = metrics
@@ -65,11 +65,15 @@ public func buildRouter(_ dependencies: SluiceDependencies, hub: GenerationHub, 
     }
 
     let api = router.group("api").add(middleware: AuthMiddleware(store: dependencies.store))
-    ConversationRoutes(store: dependencies.store, defaultModel: dependencies.defaultModel).register(on: api)
+    ConversationRoutes(
+        store: dependencies.store, defaultModel: dependencies.defaultModel,
+        meter: ContextMeter(counter: dependencies.promptCounter, catalog: dependencies.catalog, budgets: dependencies.budgets),
+        outputReserve: dependencies.turnSettings.maxOutputTokens ?? dependencies.defaultOutputReserve
+    ).register(on: api)
     let turn = ChatTurn(
         store: dependencies.store, provider: dependencies.provider, settings: dependencies.turnSettings,
         sleeper: dependencies.sleeper, metrics: dependencies.metrics, logger: logger, counter: dependencies.promptCounter,
-        budgets: dependencies.budgets, prices: dependencies.prices)
+        budgets: dependencies.budgets, catalog: dependencies.catalog)
     let budget = TurnBudget(
         budgets: dependencies.budgets, counter: dependencies.promptCounter,
         defaultOutputReserve: dependencies.defaultOutputReserve)

@@ -5,6 +5,9 @@ import SluiceCore
 struct ConversationRoutes {
     let store: any ConversationStore
     let defaultModel: String
+    let meter: ContextMeter
+    /// The output tokens a turn holds when no `max_tokens` is configured (shown by the estimate).
+    let outputReserve: Int
     /// The title of a conversation created without one; the first message replaces it.
     static let defaultTitle = "New conversation"
 
@@ -13,6 +16,7 @@ struct ConversationRoutes {
         api.get("conversations", use: list)
         api.get("conversations/:id", use: show)
         api.delete("conversations/:id", use: delete)
+        api.post("conversations/:id/estimate", use: estimate)
     }
 
     @Sendable func create(_ request: Request, context: SluiceRequestContext) async throws -> EditedResponse<ConversationResource> {
@@ -35,7 +39,20 @@ struct ConversationRoutes {
 
     @Sendable func show(_ request: Request, context: SluiceRequestContext) async throws -> ConversationResource {
         let conversation = try await ownedConversation(context)
-        return ConversationResource(conversation, messages: try await store.messages(conversationID: conversation.id))
+        let messages = try await store.messages(conversationID: conversation.id)
+        return ConversationResource(conversation, messages: messages, context: await meter.figures(conversation, history: messages))
+    }
+
+    /// The exact input tokens the next turn would send, part by part, the output reserve, whether it fits the
+    /// budget, and how to spend fewer tokens. Nothing is stored or held.
+    @Sendable func estimate(_ request: Request, context: SluiceRequestContext) async throws -> Estimate {
+        let user = try context.requireUser()
+        let conversation = try await ownedConversation(context)
+        let body = try await JSONObjectBody(request: request, context: context, allowEmpty: false)
+        let content = try body.optionalString("content", maxLength: 60_000) ?? ""
+        let history = try await store.messages(conversationID: conversation.id)
+        return try await meter.estimate(
+            content, conversation: conversation, history: history, user: user, outputReserve: outputReserve)
     }
 
     @Sendable func delete(_ request: Request, context: SluiceRequestContext) async throws -> HTTPResponse.Status {

@@ -126,13 +126,13 @@ struct MessageRoutes {
 
     /// The conversation as the upstream sees it: the system prompt, earlier turns that have text (stopped and
     /// partial answers included, failed empty ones left out), then the new message.
-    static func upstreamMessages(conversation: Conversation, history: [Message], newMessage: String) -> [ChatMessage] {
+    static func upstreamMessages(conversation: Conversation, history: [Message], newMessage: String?) -> [ChatMessage] {
         var messages: [ChatMessage] = []
         if let system = conversation.systemPrompt { messages.append(ChatMessage(role: .system, content: system)) }
         for message in history where !message.content.isEmpty && message.status != .streaming && !message.superseded {
             messages.append(ChatMessage(role: message.role, content: message.content))
         }
-        messages.append(ChatMessage(role: .user, content: newMessage))
+        if let newMessage { messages.append(ChatMessage(role: .user, content: newMessage)) }
         return messages
     }
 }

@@ -2,22 +2,161 @@ import Foundation
 import Hummingbird
 import SluiceCore
 
-/// `GET /api/usage/limits`: the caller's plan and token budget for the current period.
+/// The caller's token usage: `GET /api/usage/limits` (plan and budget now) and
+/// `GET /api/usage?period=today|week|month&group=day|conversation|model[&format=csv]` (history for charts).
 struct UsageRoutes {
     let budgets: (any BudgetStore)?
 
     func register(on api: RouterGroup<SluiceRequestContext>) {
         api.get("usage/limits", use: limits)
+        api.get("usage", use: history)
     }
 
     @Sendable func limits(_ request: Request, context: SluiceRequestContext) async throws -> Response {
         let user = try context.requireUser()
-        guard let budgets else {
-            throw APIError(.notFound, code: "not_found", message: "Token budgets are not enabled on this server.")
+        let budget = try await requireBudgets().budget(userID: user.id, now: Date())
+        return Self.json(WireBudget(budget).json)
+    }
+
+    @Sendable func history(_ request: Request, context: SluiceRequestContext) async throws -> Response {
+        let user = try context.requireUser()
+        let query = request.uri.queryParameters
+        let periodName = query.get("period") ?? "week"
+        guard let period = UsagePeriod(rawValue: periodName) else {
+            throw APIError.invalid("'period' must be today, week or month.")
         }
-        let budget = try await budgets.budget(userID: user.id, now: Date())
-        return Response(
-            status: .ok, headers: [.contentType: "application/json; charset=utf-8"],
-            body: .init(byteBuffer: ByteBuffer(string: WireBudget(budget).json)))
+        guard let grouping = UsageGrouping(rawValue: query.get("group") ?? "day") else {
+            throw APIError.invalid("'group' must be day, conversation or model.")
+        }
+        let now = Date()
+        let since = period.start(now: now)
+        let buckets = try await requireBudgets().usageHistory(userID: user.id, since: since, groupedBy: grouping)
+        switch query.get("format") ?? "json" {
+        case "csv":
+            var headers = HTTPFields()
+            headers[.contentType] = "text/csv; charset=utf-8"
+            headers[.contentDisposition] = "attachment; filename=\"sluice-usage-\(periodName)-by-\(grouping.rawValue).csv\""
+            return Response(status: .ok, headers: headers, body: .init(byteBuffer: ByteBuffer(string: UsageCSV.render(buckets, grouping: grouping))))
+        case "json":
+            return Self.json(WireUsageHistory(period: periodName, group: grouping.rawValue, from: since, to: now, buckets: buckets).json)
+        default:
+            throw APIError.invalid("'format' must be json or csv.")
+        }
+    }
+
+    private func requireBudgets() throws -> any BudgetStore {
+        guard let budgets else {
+            throw APIError(.notFound, code: "not_found", message: "Token accounting is not enabled on this server.")
+        }
+        return budgets
+    }
+
+    static func json(_ text: String) -> Response {
+        Response(status: .ok, headers: [.contentType: "application/json; charset=utf-8"], body: .init(byteBuffer: ByteBuffer(string: text)))
+    }
+}
+
+/// The windows the history can cover, ending now; days are UTC days.
+enum UsagePeriod: String {
+    case today, week, month
+
+    func start(now: Date) -> Date {
+        let day: TimeInterval = 86_400
+        let midnight = Date(timeIntervalSince1970: (now.timeIntervalSince1970 / day).rounded(.down) * day)
+        switch self {
+        case .today: return midnight
+        case .week: return midnight.addingTimeInterval(-6 * day)
+        case .month: return midnight.addingTimeInterval(-29 * day)
+        }
+    }
+}
+
+/// `{"period","group","from","to","totals":{…},"series":[{"key","label"?,"input_tokens",…,"cost_usd","turns"}]}`.
+struct WireUsageHistory: Encodable {
+    struct Row: Encodable {
+        let key: String?
+        let label: String?
+        let inputTokens: Int
+        let outputTokens: Int
+        let totalTokens: Int
+        let costUsd: String
+        let turns: Int
+
+        init(_ bucket: UsageBucket) {
+            key = bucket.key
+            label = bucket.label
+            inputTokens = bucket.inputTokens
+            outputTokens = bucket.outputTokens
+            totalTokens = bucket.totalTokens
+            costUsd = bucket.cost.decimalString
+            turns = bucket.turns
+        }
+    }
+
+    let period: String
+    let group: String
+    let from: String
+    let to: String
+    let totals: Row
+    let series: [Row]
+
+    init(period: String, group: String, from: Date, to: Date, buckets: [UsageBucket]) {
+        self.period = period
+        self.group = group
+        let formatter = ISO8601DateFormatter()
+        self.from = formatter.string(from: from)
+        self.to = formatter.string(from: to)
+        series = buckets.map(Row.init)
+        let sum = buckets.reduce(into: UsageBucket(key: "", label: nil, inputTokens: 0, outputTokens: 0, totalTokens: 0, cost: .zero, turns: 0)) {
+            $0.inputTokens += $1.inputTokens
+            $0.outputTokens += $1.outputTokens
+            $0.totalTokens += $1.totalTokens
+            $0.cost = $0.cost + $1.cost
+            $0.turns += $1.turns
+        }
+        var totals = Row(sum)
+        totals = Row(key: nil, from: totals)
+        self.totals = totals
+    }
+
+    var json: String {
+        let encoder = JSONEncoder()
+        encoder.keyEncodingStrategy = .convertToSnakeCase
+        encoder.outputFormatting = [.withoutEscapingSlashes]
+        return (try? encoder.encode(self)).map { String(decoding: $0, as: UTF8.self) } ?? "{}"
+    }
+}
+
+extension WireUsageHistory.Row {
+    /// The same figures without a key (the totals row).
+    init(key: String?, from row: WireUsageHistory.Row) {
+        self.key = key
+        label = nil
+        inputTokens = row.inputTokens
+        outputTokens = row.outputTokens
+        totalTokens = row.totalTokens
+        costUsd = row.costUsd
+        turns = row.turns
+    }
+}
+
+/// Usage history as CSV (RFC 4180): one header line, one line per bucket.
+enum UsageCSV {
+    static func render(_ buckets: [UsageBucket], grouping: UsageGrouping) -> String {
+        var lines = ["\(grouping.rawValue),\(grouping == .conversation ? "title," : "")input_tokens,output_tokens,total_tokens,cost_usd,turns"]
+        for bucket in buckets {
+            let title = grouping == .conversation ? field(bucket.label ?? "") + "," : ""
+            lines.append("\(field(bucket.key)),\(title)\(bucket.inputTokens),\(bucket.outputTokens),\(bucket.totalTokens),\(bucket.cost.decimalString),\(bucket.turns)")
+        }
+        return lines.joined(separator: "\r\n") + "\r\n"
+    }
+
+    /// Quotes a field when it holds a comma, a quote or a line break; a leading `=`, `+`, `-` or `@` is
+    /// prefixed with `'` so that a spreadsheet never runs a title as a formula.
+    static func field(_ value: String) -> String {
+        var value = value
+        if let first = value.first, "=+-@".contains(first) { value = "'" + value }
+        guard value.contains(where: { $0 == "," || $0 == "\"" || $0 == "\n" || $0 == "\r" }) else { return value }
+        return "\"" + value.replacingOccurrences(of: "\"", with: "\"\"") + "\""
     }
 }

@@ -11,8 +11,17 @@ struct ConversationResource: ResponseEncodable {
     let createdAt: Date
     let updatedAt: Date
     let messages: [MessageResource]?
+    /// How full the conversation is (only when it is read alone): see `ContextFigures`.
+    let tokensUsed: Int?
+    let contextWindow: Int?
+    let percent: Int?
+    let tokensSpent: Int?
 
-    init(_ conversation: Conversation, messages: [Message]? = nil) {
+    init(_ conversation: Conversation, messages: [Message]? = nil, context: ContextFigures? = nil) {
+        tokensUsed = context?.tokensUsed
+        contextWindow = context?.contextWindow
+        percent = context?.percent
+        tokensSpent = context?.tokensSpent
         id = conversation.id
         title = conversation.title
         model = conversation.model
@@ -32,6 +41,8 @@ struct MessageResource: ResponseEncodable {
     let model: String?
     let createdAt: Date
     let usage: WireUsage?
+    /// Exact decimal USD, when the answer was charged.
+    let costUSD: String?
     let ttftMs: Int?
     let durationMs: Int?
     let finishReason: String?
@@ -48,6 +59,7 @@ struct MessageResource: ResponseEncodable {
         model = message.model
         createdAt = message.createdAt
         usage = message.role == .assistant ? WireUsage(message.usage) : nil
+        costUSD = message.cost?.decimalString
         ttftMs = message.ttftMs
         durationMs = message.durationMs
         finishReason = message.finishReason
@@ -129,5 +141,18 @@ struct JSONObjectBody {
             return number
         default: throw APIError.invalid("'\(key)' must be a number between \(range.lowerBound) and \(range.upperBound).")
         }
+    }
+}
+
+/// How full a conversation is: the tokens its next request would carry (system prompt and context) against
+/// the model's context window, and the tokens it has cost so far.
+struct ContextFigures: Sendable {
+    let tokensUsed: Int?
+    let contextWindow: Int?
+    let tokensSpent: Int?
+
+    var percent: Int? {
+        guard let tokensUsed, let contextWindow, contextWindow > 0 else { return nil }
+        return tokensUsed * 100 / contextWindow
     }
 }

@@ -50,7 +50,7 @@ struct ChatTurn: Sendable {
     /// Where holds are settled to what a turn really used.
     var budgets: (any BudgetStore)? = nil
     /// What each model costs.
-    var prices = PriceTable()
+    var catalog = ModelCatalog()
 
     /// What one turn generates and where it is stored.
     struct Plan: Sendable {
@@ -137,7 +137,7 @@ struct ChatTurn: Sendable {
         if mismatch.output { metrics.usageCountMismatch(model: plan.request.model, kind: "output") }
         let usage = Self.combine(plan.prior?.usage, thisTurn)
         let charged = generated ? thisTurn : nil
-        let cost = prices.price(for: plan.request.model).map {
+        let cost = catalog.price(for: plan.request.model).map {
             $0.cost(inputTokens: charged?.inputTokens ?? 0, outputTokens: charged?.outputTokens ?? 0)
         }
         let (budget, conversationTokens) = await settle(plan, charged: charged, cost: cost, logger: logger)

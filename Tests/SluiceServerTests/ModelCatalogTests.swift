@@ -3,15 +3,16 @@ import SluiceCore
 import SluiceServer
 import Testing
 
-@Suite("Prices from litellm's public list", .enabled(if: ProcessInfo.processInfo.environment["SLUICE_PRICE_TABLE"] != nil))
-struct PriceTableTests {
+@Suite("Prices and context windows from litellm's public list", .enabled(if: ProcessInfo.processInfo.environment["SLUICE_PRICE_TABLE"] != nil))
+struct ModelCatalogTests {
     @Test("gpt-4o costs $2.50 in and $10.00 out per million tokens, exactly; provider prefixes are understood")
     func seededFromLitellm() throws {
-        let table = try PriceTable.litellm(contentsOf: URL(fileURLWithPath: ProcessInfo.processInfo.environment["SLUICE_PRICE_TABLE"]!))
+        let table = try ModelCatalog.litellm(contentsOf: URL(fileURLWithPath: ProcessInfo.processInfo.environment["SLUICE_PRICE_TABLE"]!))
         #expect(table.count > 100)
         let price = try #require(table.price(for: "gpt-4o"))
         #expect(price == ModelPrice(inputPerMillion: "2.50", outputPerMillion: "10.00"))
         #expect(table.price(for: "openai/gpt-4o") == price)
         #expect(table.price(for: "no-such-model") == nil)
+        #expect(table.contextWindow(for: "gpt-4o") == 128_000)
     }
 }

@@ -1,0 +1,53 @@
+import ArgumentParser
+import Foundation
+import SluiceCore
+import SluiceStore
+
+/// `sluice usage report`: settled token usage and cost, for one user or everyone, from the database.
+struct UsageCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "usage", abstract: "Token usage reports.", subcommands: [Report.self])
+
+    struct Report: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Print settled tokens and exact cost per day (or conversation, or model) as a table.")
+        @Option(help: "Only this user (default: everyone).") var user: String?
+        @Option(help: "First UTC day to include, YYYY-MM-DD (default: 30 days ago).") var since: String?
+        @Option(help: "day, conversation or model.") var group: String = "day"
+        @OptionGroup var database: UserCommand.DatabaseOption
+
+        func run() async throws {
+            guard let grouping = UsageGrouping(rawValue: group) else {
+                throw ValidationError("--group must be day, conversation or model")
+            }
+            let start: Date
+            if let since {
+                let formatter = ISO8601DateFormatter()
+                formatter.formatOptions = [.withFullDate]
+                guard let parsed = formatter.date(from: since) else { throw ValidationError("--since must be a date like 2026-11-01") }
+                start = parsed
+            } else {
+                start = Date().addingTimeInterval(-30 * 86_400)
+            }
+            let store = try await database.open()
+            let userID = try await user.asyncMap { try await UserCommand.user(named: $0, in: store).id }
+            let buckets = try await store.usageHistory(userID: userID, since: start, groupedBy: grouping)
+            try await store.close()
+            print([grouping.rawValue, "turns", "input", "output", "total", "cost_usd"].joined(separator: "\t"))
+            for bucket in buckets {
+                let key = grouping == .conversation ? "\(bucket.key) \(bucket.label ?? "(deleted)")" : bucket.key
+                print([key, "\(bucket.turns)", "\(bucket.inputTokens)", "\(bucket.outputTokens)", "\(bucket.totalTokens)", bucket.cost.decimalString]
+                    .joined(separator: "\t"))
+            }
+            let total = buckets.reduce(into: (0, 0, USDAmount.zero)) { $0.0 += $1.turns; $0.1 += $1.totalTokens; $0.2 = $0.2 + $1.cost }
+            print(["total", "\(total.0)", "", "", "\(total.1)", total.2.decimalString].joined(separator: "\t"))
+        }
+    }
+}
+
+extension Optional {
+    func asyncMap<T>(_ transform: (Wrapped) async throws -> T) async rethrows -> T? {
+        guard let value = self else { return nil }
+        return try await transform(value)
+    }
+}

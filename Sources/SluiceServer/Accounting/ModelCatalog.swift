@@ -1,0 +1,71 @@
+import Foundation
+import SluiceCore
+
+/// What Sluice knows about each model: its price per token (exact) and its context window. Seeded from
+/// litellm's public list (`model_prices_and_context_window_backup.json`), overridable per model; the local
+/// model costs nothing.
+public struct ModelCatalog: Sendable {
+    /// One model's facts; either may be unknown.
+    public struct Entry: Sendable, Equatable {
+        public var price: ModelPrice?
+        public var contextWindow: Int?
+
+        public init(price: ModelPrice? = nil, contextWindow: Int? = nil) {
+            self.price = price
+            self.contextWindow = contextWindow
+        }
+    }
+
+    private var entries: [String: Entry]
+
+    public init(_ entries: [String: Entry] = [:]) {
+        self.entries = entries
+    }
+
+    /// Reads litellm's list: `input_cost_per_token` / `output_cost_per_token` in USD and `max_input_tokens`
+    /// (else `max_tokens`). Prices are stored there as floating-point numbers; each is rounded once to whole
+    /// pico-dollars per token (exact for every price with at most six decimals per million tokens), and all
+    /// arithmetic after that is integer.
+    public static func litellm(contentsOf url: URL) throws -> ModelCatalog {
+        let data = try Data(contentsOf: url)
+        guard let list = try JSONSerialization.jsonObject(with: data) as? [String: Any] else { return ModelCatalog() }
+        var entries: [String: Entry] = [:]
+        for (model, value) in list {
+            guard let fields = value as? [String: Any] else { continue }
+            var entry = Entry()
+            if let input = (fields["input_cost_per_token"] as? NSNumber)?.doubleValue,
+               let output = (fields["output_cost_per_token"] as? NSNumber)?.doubleValue,
+               (0 ..< 1).contains(input), (0 ..< 1).contains(output) {
+                entry.price = ModelPrice(
+                    inputPerToken: USDAmount(picodollars: Int64((input * 1e12).rounded())),
+                    outputPerToken: USDAmount(picodollars: Int64((output * 1e12).rounded())))
+            }
+            entry.contextWindow = (fields["max_input_tokens"] as? NSNumber)?.intValue ?? (fields["max_tokens"] as? NSNumber)?.intValue
+            if entry.price != nil || entry.contextWindow != nil { entries[model] = entry }
+        }
+        return ModelCatalog(entries)
+    }
+
+    /// Sets (or overrides) one model's price.
+    public mutating func setPrice(_ model: String, _ price: ModelPrice) {
+        entries[model, default: Entry()].price = price
+    }
+
+    /// Sets (or overrides) one model's context window.
+    public mutating func setContextWindow(_ model: String, _ tokens: Int) {
+        entries[model, default: Entry()].contextWindow = tokens
+    }
+
+    public func price(for model: String) -> ModelPrice? { entry(for: model)?.price }
+
+    public func contextWindow(for model: String) -> Int? { entry(for: model)?.contextWindow }
+
+    public var count: Int { entries.count }
+
+    /// By the exact name, or by the name without a provider prefix (`openai/gpt-4o`).
+    private func entry(for model: String) -> Entry? {
+        if let entry = entries[model] { return entry }
+        if let slash = model.lastIndex(of: "/") { return entries[String(model[model.index(after: slash)...])] }
+        return nil
+    }
+}
