@@ -33,6 +33,8 @@ struct Serve: AsyncParsableCommand {
     @Option(help: "text or json: one JSON object per line, for log shippers (SLUICE_LOG_FORMAT, default text).") var logFormat: String?
     @Option(help: "trace, debug, info, notice, warning, error or critical (SLUICE_LOG_LEVEL, default info).") var logLevel: String?
     @Option(help: "Hours in a token budget period; periods end on multiples of it since 1970, so 24 resets at UTC midnight (SLUICE_BUDGET_PERIOD_HOURS, default 24).") var budgetPeriodHours: Int?
+    @Option(help: "A daily spending limit for the whole service in USD, e.g. 25.00; turns that would pass it are refused (SLUICE_GLOBAL_DAILY_USD, default none).") var globalDailyUsd: String?
+    @Option(help: "A model's price in USD per million input/output tokens, overriding the public list, e.g. gpt-4o=2.50/10.00 (repeatable; SLUICE_PRICES, comma-separated).") var price: [String] = []
     @Flag(help: "Forward a client's X-Sluice-Scenario header upstream (for the simulator).") var forwardScenarioHeader = false
 
     func run() async throws {
@@ -100,7 +102,16 @@ struct Serve: AsyncParsableCommand {
         let defaultModel = settings.string(model, env: "SLUICE_MODEL", default: localModelPath == nil ? "default" : "SmolLM2-135M-Instruct")!
 
         let budgetPeriod = try settings.positiveInt(budgetPeriodHours, env: "SLUICE_BUDGET_PERIOD_HOURS", name: "--budget-period-hours") ?? 24
-        let store = try await SQLiteStore.open(path: dbPath, budgetPeriod: TimeInterval(budgetPeriod * 3600), logger: logger)
+        let globalDailyLimit = try settings.string(globalDailyUsd, env: "SLUICE_GLOBAL_DAILY_USD", default: nil).map { text in
+            guard let amount = USDAmount(text), amount.picodollars > 0 else {
+                throw SettingError("the global daily budget '\(text)' is not an amount of dollars like 25.00")
+            }
+            return amount
+        }
+        let priceOverrides = try Self.priceOverrides(
+            price.isEmpty ? (settings.string(nil, env: "SLUICE_PRICES", default: nil)?.split(separator: ",").map(String.init) ?? []) : price)
+        let store = try await SQLiteStore.open(
+            path: dbPath, budgetPeriod: TimeInterval(budgetPeriod * 3600), globalDailyLimit: globalDailyLimit, logger: logger)
         try await prepareStore(store, logger: logger)
         let signIn = try await Self.localSignIn(store: store)
 
@@ -117,7 +128,7 @@ struct Serve: AsyncParsableCommand {
             budgets: store,
             catalog: Self.catalog(
                 file: settings.string(nil, env: "SLUICE_PRICE_TABLE", default: nil),
-                localModel: localContextWindow.map { (defaultModel, $0) }, logger: logger))
+                localModel: localContextWindow.map { (defaultModel, $0) }, overrides: priceOverrides, logger: logger))
         let app = buildApplication(dependencies, host: host, port: port, logger: logger) { boundPort in
             let base = "http://\(host == "0.0.0.0" ? "127.0.0.1" : host):\(boundPort)/"
             switch signIn {
@@ -177,7 +188,9 @@ extension Serve {
 extension Serve {
     /// Prices and context windows from litellm's public list (`SLUICE_PRICE_TABLE`, or the copy the setup
     /// script caches); the local model is free, and its window is what each llama-server slot holds.
-    static func catalog(file: String?, localModel: (name: String, contextWindow: Int)?, logger: Logger) -> ModelCatalog {
+    static func catalog(
+        file: String?, localModel: (name: String, contextWindow: Int)?, overrides: [String: ModelPrice], logger: Logger
+    ) -> ModelCatalog {
         let path = file ?? ((ProcessInfo.processInfo.environment["XDG_CACHE_HOME"] ?? (NSHomeDirectory() + "/.cache"))
             + "/sluice/litellm-1.91.5/model_prices_and_context_window_backup.json")
         var table = ModelCatalog()
@@ -190,6 +203,25 @@ extension Serve {
             table.setPrice(localModel.name, .free)
             table.setContextWindow(localModel.name, localModel.contextWindow)
         }
+        for (model, price) in overrides { table.setPrice(model, price) }
         return table
+    }
+}
+
+extension Serve {
+    /// `MODEL=IN/OUT` in USD per million tokens, e.g. `gpt-4o=2.50/10.00`.
+    static func priceOverrides(_ specs: [String]) throws -> [String: ModelPrice] {
+        var prices: [String: ModelPrice] = [:]
+        for spec in specs.map({ $0.trimmingCharacters(in: .whitespaces) }) where !spec.isEmpty {
+            let parts = spec.split(separator: "=", maxSplits: 1)
+            let amounts = parts.count == 2 ? parts[1].split(separator: "/") : []
+            guard parts.count == 2, !parts[0].isEmpty, amounts.count == 2,
+                  let price = ModelPrice(inputPerMillion: String(amounts[0]), outputPerMillion: String(amounts[1]))
+            else {
+                throw SettingError("the price '\(spec)' is not MODEL=INPUT/OUTPUT in USD per million tokens, like gpt-4o=2.50/10.00")
+            }
+            prices[String(parts[0])] = price
+        }
+        return prices
     }
 }

@@ -96,6 +96,7 @@ extension UserCommand {
         @Argument(help: "The user's name.") var name: String
         @Argument(help: "free, pro or unlimited.") var plan: Plan
         @Option(help: "A token limit per period instead of the plan's default.") var limit: Int?
+        @Option(help: "A daily spending limit in USD, e.g. 1.50, or 'none' to remove it (default: unchanged).") var dailyUsd: String?
         @OptionGroup var database: DatabaseOption
 
         func run() async throws {
@@ -103,8 +104,17 @@ extension UserCommand {
             let store = try await database.open()
             let user = try await UserCommand.user(named: name, in: store)
             try await store.setPlan(userID: user.id, plan: plan, tokenLimit: limit)
+            if let dailyUsd {
+                let amount = dailyUsd == "none" ? nil : USDAmount(dailyUsd)
+                guard dailyUsd == "none" || (amount?.picodollars ?? 0) > 0 else {
+                    try await store.close()
+                    throw ValidationError("--daily-usd must be an amount of dollars like 1.50, or none")
+                }
+                try await store.setDailyDollarLimit(userID: user.id, limit: amount)
+            }
             let budget = try await store.budget(userID: user.id, now: Date())
-            print("\(user.name) is now on the \(plan.rawValue) plan: \(budget.used) of \(budget.limit.map(String.init) ?? "unlimited") tokens used, resets \(budget.resetAt.formatted(.iso8601))")
+            let dollars = budget.dailyDollars.map { ", daily limit $\($0.limit.decimalString) ($\($0.spent.decimalString) spent today)" } ?? ""
+            print("\(user.name) is now on the \(plan.rawValue) plan: \(budget.used) of \(budget.limit.map(String.init) ?? "unlimited") tokens used, resets \(budget.resetAt.formatted(.iso8601))\(dollars)")
             try await store.close()
         }
     }

@@ -117,5 +117,13 @@ enum Migrations {
                 END
                 """,
             ]),
+        // Daily dollar budgets: a user's limit, and the most each running turn may still cost.
+        Step(
+            version: 6,
+            statements: [
+                "ALTER TABLE user_token_limits ADD COLUMN daily_usd_limit_picousd INTEGER",
+                "ALTER TABLE token_usage ADD COLUMN reserved_cost_picousd INTEGER NOT NULL DEFAULT 0",
+                "CREATE INDEX token_usage_by_day ON token_usage(created_at)",
+            ]),
     ]
 }

@@ -10,26 +10,42 @@ extension SQLiteStore {
         let id = Identifier.make()
         let nowMs = Self.milliseconds(now)
         let wanted = request.inputTokens + request.wantedOutput
-        let minimum = request.inputTokens + 1
-        // remaining = limit − settled − live holds; NULL limit (unlimited) gives the whole wish.
+        let inputCost = Int(request.price.inputPerToken.picodollars) * request.inputTokens
+        let outputPrice = Int(request.price.outputPerToken.picodollars)
+        // tokens_left = limit − settled − live holds (NULL limit: the whole wish). dollars_left = the tighter of
+        // the user's and the service's daily limits minus today's settled costs and live holds' reserved costs.
+        // The hold takes the wish, capped by both; it needs the input and one output token to fit in both.
         let rows = try await connection.query(
             """
-            WITH budget AS (
-                SELECT COALESCE(
-                    l.token_limit - l.tokens_used - COALESCE((
+            WITH spending AS (
+                SELECT u.user_id, CASE WHEN u.state = 'settled' THEN u.cost_picousd ELSE u.reserved_cost_picousd END AS cost
+                FROM token_usage u
+                WHERE u.created_at >= ?10 AND (u.state = 'settled' OR (u.state = 'held' AND u.expires_at > ?1))
+            ), budget AS (
+                SELECT
+                    COALESCE(l.token_limit - l.tokens_used - COALESCE((
                         SELECT SUM(u.reserved_tokens) FROM token_usage u
-                        WHERE u.user_id = l.user_id AND u.state = 'held' AND u.expires_at > ?1), 0),
-                    ?2) AS remaining
+                        WHERE u.user_id = l.user_id AND u.state = 'held' AND u.expires_at > ?1), 0), ?2) AS tokens_left,
+                    MIN(
+                        COALESCE(l.daily_usd_limit_picousd - COALESCE((SELECT SUM(cost) FROM spending WHERE user_id = l.user_id), 0), 9000000000000000000),
+                        COALESCE(?11 - COALESCE((SELECT SUM(cost) FROM spending), 0), 9000000000000000000)) AS dollars_left
                 FROM user_token_limits l WHERE l.user_id = ?3
+            ), allowed AS (
+                SELECT MIN(?2, tokens_left, CASE WHEN ?13 > 0 THEN ?9 + (dollars_left - ?12) / ?13 ELSE ?2 END) AS tokens,
+                    dollars_left, tokens_left
+                FROM budget
             )
-            INSERT INTO token_usage (id, user_id, conversation_id, message_id, model, state, reserved_tokens, created_at, expires_at)
-            SELECT ?4, ?3, ?5, ?6, ?7, 'held', MIN(?2, remaining), ?1, ?8 FROM budget WHERE remaining >= ?9
+            INSERT INTO token_usage (id, user_id, conversation_id, message_id, model, state, reserved_tokens, created_at,
+                expires_at, reserved_cost_picousd)
+            SELECT ?4, ?3, ?5, ?6, ?7, 'held', tokens, ?1, ?8, ?12 + (tokens - ?9) * ?13 FROM allowed
+            WHERE tokens >= ?9 + 1 AND dollars_left >= ?12 + ?13
             RETURNING reserved_tokens
             """,
             [
                 .integer(nowMs), .integer(wanted), .text(request.userID), .text(id), .text(request.conversationID),
-                .text(request.messageID), .text(request.model),
-                .integer(nowMs + Int(request.expiresAfter * 1000)), .integer(minimum),
+                .text(request.messageID), .text(request.model), .integer(nowMs + Int(request.expiresAfter * 1000)),
+                .integer(request.inputTokens), .integer(Self.milliseconds(Self.dayStart(now))),
+                globalDailyLimit.map { .integer(Int($0.picodollars)) } ?? .null, .integer(inputCost), .integer(outputPrice),
             ])
         guard let reserved = rows.first?.column("reserved_tokens")?.integer else { return nil }
         let limit = try await connection.query(
@@ -37,7 +53,7 @@ extension SQLiteStore {
         let unlimited = (limit.first?.column("unlimited")?.integer ?? 0) != 0
         return BudgetHold(
             id: id, userID: request.userID, reservedTokens: reserved,
-            outputAllowance: unlimited ? nil : reserved - request.inputTokens)
+            outputAllowance: unlimited && reserved >= wanted ? nil : reserved - request.inputTokens)
     }
 
     public func settle(holdID: String, inputTokens: Int, outputTokens: Int, cost: USDAmount, now: Date) async throws {
@@ -53,18 +69,43 @@ extension SQLiteStore {
 
     public func budget(userID: String, now: Date) async throws -> BudgetState {
         try await prepareBudget(userID: userID, now: now)
+        let nowMs = Self.milliseconds(now)
         let rows = try await connection.query(
             """
-            SELECT l.plan, l.token_limit, l.reset_at, l.tokens_used + COALESCE((
-                SELECT SUM(u.reserved_tokens) FROM token_usage u
-                WHERE u.user_id = l.user_id AND u.state = 'held' AND u.expires_at > ?1), 0) AS used
+            WITH spending AS (
+                SELECT u.user_id, CASE WHEN u.state = 'settled' THEN u.cost_picousd ELSE u.reserved_cost_picousd END AS cost
+                FROM token_usage u
+                WHERE u.created_at >= ?3 AND (u.state = 'settled' OR (u.state = 'held' AND u.expires_at > ?1))
+            )
+            SELECT l.plan, l.token_limit, l.reset_at, l.daily_usd_limit_picousd,
+                l.tokens_used + COALESCE((
+                    SELECT SUM(u.reserved_tokens) FROM token_usage u
+                    WHERE u.user_id = l.user_id AND u.state = 'held' AND u.expires_at > ?1), 0) AS used,
+                COALESCE((SELECT SUM(cost) FROM spending WHERE user_id = l.user_id), 0) AS user_spent,
+                COALESCE((SELECT SUM(cost) FROM spending), 0) AS all_spent
             FROM user_token_limits l WHERE l.user_id = ?2
             """,
-            [.integer(Self.milliseconds(now)), .text(userID)])
+            [.integer(nowMs), .text(userID), .integer(Self.milliseconds(Self.dayStart(now)))])
         guard let row = rows.first else { throw StoreError.notFound }
+        let tomorrow = Self.dayStart(now).addingTimeInterval(86_400)
         return BudgetState(
             plan: Plan(rawValue: Self.text(row, "plan")) ?? .free, used: row.column("used")?.integer ?? 0,
-            limit: Self.optionalInt(row, "token_limit"), resetAt: Self.date(row.column("reset_at")))
+            limit: Self.optionalInt(row, "token_limit"), resetAt: Self.date(row.column("reset_at")),
+            dailyDollars: Self.optionalInt(row, "daily_usd_limit_picousd").map {
+                DollarBudget(
+                    limit: USDAmount(picodollars: Int64($0)),
+                    spent: USDAmount(picodollars: Int64(row.column("user_spent")?.integer ?? 0)), resetAt: tomorrow)
+            },
+            globalDailyDollars: globalDailyLimit.map {
+                DollarBudget(limit: $0, spent: USDAmount(picodollars: Int64(row.column("all_spent")?.integer ?? 0)), resetAt: tomorrow)
+            })
+    }
+
+    public func setDailyDollarLimit(userID: String, limit: USDAmount?) async throws {
+        try await prepareBudget(userID: userID, now: Date())
+        _ = try await connection.query(
+            "UPDATE user_token_limits SET daily_usd_limit_picousd = ? WHERE user_id = ?",
+            [limit.map { .integer(Int($0.picodollars)) } ?? .null, .text(userID)])
     }
 
     public func setPlan(userID: String, plan: Plan, tokenLimit: Int?) async throws {
@@ -139,6 +180,11 @@ extension SQLiteStore {
         _ = try await connection.query(
             "UPDATE user_token_limits SET tokens_used = 0, reset_at = ?1 WHERE user_id = ?2 AND reset_at <= ?3",
             [.integer(next), .text(userID), .integer(Self.milliseconds(now))])
+    }
+
+    /// The start of the UTC day that contains `now`: dollar budgets are daily.
+    static func dayStart(_ now: Date) -> Date {
+        Date(timeIntervalSince1970: (now.timeIntervalSince1970 / 86_400).rounded(.down) * 86_400)
     }
 
     /// The end of the period that contains `now`: the next multiple of the period since 1970.

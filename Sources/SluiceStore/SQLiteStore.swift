@@ -9,10 +9,13 @@ public final class SQLiteStore: ConversationStore, BudgetStore {
     private let logger: Logger
     /// How long a token budget period lasts; periods end on multiples of it since 1970 (daily: UTC midnight).
     let budgetPeriod: TimeInterval
+    /// The whole service's daily spending limit (`nil`: none).
+    let globalDailyLimit: USDAmount?
 
     /// Opens (and creates) the database at `path`; `":memory:"` gives a private in-memory database.
     public static func open(
-        path: String, budgetPeriod: TimeInterval = 86_400, logger: Logger = Logger(label: "sluice.store")
+        path: String, budgetPeriod: TimeInterval = 86_400, globalDailyLimit: USDAmount? = nil,
+        logger: Logger = Logger(label: "sluice.store")
     ) async throws -> SQLiteStore {
         if path != ":memory:" {
             let directory = URL(fileURLWithPath: path).deletingLastPathComponent().path
@@ -20,7 +23,7 @@ public final class SQLiteStore: ConversationStore, BudgetStore {
         }
         let connection = try await SQLiteConnection.open(
             storage: path == ":memory:" ? .memory : .file(path: path), logger: logger)
-        let store = SQLiteStore(connection: connection, budgetPeriod: budgetPeriod, logger: logger)
+        let store = SQLiteStore(connection: connection, budgetPeriod: budgetPeriod, globalDailyLimit: globalDailyLimit, logger: logger)
         if path != ":memory:" {
             _ = try await connection.query("PRAGMA journal_mode=WAL")
             // In WAL mode NORMAL syncs at checkpoints instead of every commit: a crash of Sluice loses nothing,
@@ -33,7 +36,8 @@ public final class SQLiteStore: ConversationStore, BudgetStore {
         return store
     }
 
-    init(connection: SQLiteConnection, budgetPeriod: TimeInterval, logger: Logger) {
+    init(connection: SQLiteConnection, budgetPeriod: TimeInterval, globalDailyLimit: USDAmount?, logger: Logger) {
+        self.globalDailyLimit = globalDailyLimit
         self.connection = connection
         self.budgetPeriod = budgetPeriod
         self.logger = logger

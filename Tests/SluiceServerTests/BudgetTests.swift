@@ -139,4 +139,61 @@ struct BudgetTests {
             #expect(try await h.store.budget(userID: alice.id, now: Date()).used == charged)
         }
     }
+
+    /// $2.50 / $10.00 per million: a 9 + 24-token turn costs $0.0002625.
+    static let pricedCatalog: ModelCatalog = {
+        var catalog = ModelCatalog()
+        catalog.setPrice("sim", ModelPrice(inputPerMillion: "2.50", outputPerMillion: "10.00")!)
+        return catalog
+    }()
+
+    @Test("a user's daily dollar limit: the last turn is cut to what the money allows, then 429 naming the dollars")
+    func dailyDollarLimit() async throws {
+        try await Harness.run(turn: Self.exactTurn, budgets: true, catalog: Self.pricedCatalog) { h in
+            let alice = try #require(try await h.store.user(named: "alice"))
+            try await h.store.setDailyDollarLimit(userID: alice.id, limit: USDAmount("0.001"))
+            var spent: [String] = []
+            for _ in 0 ..< 3 {
+                let turn = try await h.send(try await h.newConversation(h.alice), token: h.alice)
+                let dollars = try #require((turn.final?["budget"] as? [String: Any])?["daily_usd"] as? [String: Any])
+                spent.append(try #require(dollars["spent"] as? String))
+            }
+            #expect(spent == ["0.0002625", "0.000525", "0.0007875"])
+            #expect(try await h.text("/metrics").contains("sluice_cost_usd_total{model=\"sim\"} 0.0007875"))
+            // $0.0002125 left: the input costs $0.0000225, so 19 output tokens at $0.00001 fit.
+            let last = try await h.send(try await h.newConversation(h.alice), token: h.alice)
+            #expect(last.tokens.count == 19)
+            #expect(last.final?["cost_usd"] as? String == "0.0002125")
+            let dollars = try #require((last.final?["budget"] as? [String: Any])?["daily_usd"] as? [String: Any])
+            #expect(dollars["spent"] as? String == "0.001")
+            #expect(dollars["level"] as? String == "exceeded")
+            let refused = try await h.send(try await h.newConversation(h.alice), token: h.alice)
+            #expect(refused.status == 429)
+            let message = try #require(((try JSONSerialization.jsonObject(with: Data(refused.body.utf8)) as? [String: Any])?["error"] as? [String: Any])?["message"] as? String)
+            #expect(message.contains("spent $0.001 of your daily $0.001"))
+            // Bob has no dollar limit and is not affected.
+            #expect(try await h.send(try await h.newConversation(h.bob), token: h.bob).last?.event == "done")
+        }
+    }
+
+    @Test("the service's daily dollar limit is shared by everyone")
+    func globalDailyDollarLimit() async throws {
+        try await Harness.run(
+            turn: Self.exactTurn, budgets: true, catalog: Self.pricedCatalog, globalDailyUSD: USDAmount("0.0005")
+        ) { h in
+            #expect(try await h.send(try await h.newConversation(h.alice), token: h.alice).tokens.count == 24)
+            // $0.0002375 left for everyone: Bob's answer is cut to 21 tokens.
+            let bob = try await h.send(try await h.newConversation(h.bob), token: h.bob)
+            #expect(bob.tokens.count == 21)
+            let global = try #require((bob.final?["budget"] as? [String: Any])?["global_daily_usd"] as? [String: Any])
+            #expect(global["spent"] as? String == "0.000495")
+            #expect(global["level"] as? String == "warn_90")
+            let refused = try await h.send(try await h.newConversation(h.alice), token: h.alice)
+            #expect(refused.status == 429)
+            #expect(refused.body.contains("The service has reached its daily spending limit ($0.0005)"))
+            let limits = try await h.request(.GET, "/api/usage/limits", token: h.alice)
+            #expect((limits.json?["global_daily_usd"] as? [String: Any])?["limit"] as? String == "0.0005")
+            #expect(limits.json?["daily_usd"] is NSNull)
+        }
+    }
 }

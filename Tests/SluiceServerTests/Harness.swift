@@ -42,7 +42,7 @@ struct Harness: Sendable {
             firstTokenTimeout: .seconds(60), idleTimeout: .seconds(60), retryPolicy: RetryPolicy(jitter: 0)),
         upstreamOverride: String? = nil,
         counter: (any PromptCounter)? = ChatPromptCounter(tokenizer: WordTokenizer()),
-        budgets: Bool = false, catalog: ModelCatalog = ModelCatalog(),
+        budgets: Bool = false, catalog: ModelCatalog = ModelCatalog(), globalDailyUSD: USDAmount? = nil,
         _ body: @escaping @Sendable (Harness) async throws -> Void
     ) async throws {
         try await Simulator.application(port: 0, settings: simulator).test(.live) { simulatorClient in
@@ -51,7 +51,7 @@ struct Harness: Sendable {
                 .appendingPathComponent("sluice-test-\(UUID().uuidString)/db.sqlite").path
             var logger = Logger(label: "sluice.test")
             logger.logLevel = .warning
-            let store = try await SQLiteStore.open(path: path, logger: logger)
+            let store = try await SQLiteStore.open(path: path, globalDailyLimit: globalDailyUSD, logger: logger)
             try await prepareStore(store, logger: logger)
             let alice = AccessToken.generate()
             let bob = AccessToken.generate()

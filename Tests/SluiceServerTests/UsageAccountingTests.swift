@@ -43,6 +43,11 @@ struct UsageAccountingTests {
             #expect(metrics.contains("sluice_usage_count_mismatch_total{kind=\"input\",model=\"sim\"} 1")
                 || metrics.contains("sluice_usage_count_mismatch_total{model=\"sim\",kind=\"input\"} 1"))
             #expect(!metrics.contains("kind=\"output\""))
+            // The API shows Sluice's count beside the provider's when they differ.
+            let shown = try await h.request(.GET, "/api/conversations/\(conversation)", token: h.alice)
+            let answer = try #require((shown.json?["messages"] as? [[String: Any]])?.last)
+            #expect((answer["counted_usage"] as? [String: Any])?["input_tokens"] as? Int == 10)
+            #expect((answer["usage"] as? [String: Any])?["input_tokens"] as? Int == 9)
         }
     }
 

@@ -19,7 +19,7 @@ struct SQLiteStoreTests {
         let (store, _) = try await Self.makeStore()
         try await store.migrate()
         let rows = try await store.connection.query("SELECT version FROM schema_migrations")
-        #expect(rows.map { $0.column("version")?.integer } == Array(1...5))
+        #expect(rows.map { $0.column("version")?.integer } == Array(1...6))
         try await store.close()
     }
 

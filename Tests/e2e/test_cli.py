@@ -42,6 +42,8 @@ def test_bad_settings_stop_start_up_with_one_line_naming_the_setting():
         (["serve", "--db", db], {"SLUICE_UPSTREAM": ""}, "no upstream"),
         (["serve", "--db", db, "--local-model", "/nonexistent.gguf"], {}, "--llama-server"),
         (["serve", "--db", db, "--upstream", "http://127.0.0.1:1/v1", "--first-token-timeout-ms", "0"], {}, "--first-token-timeout-ms"),
+        (["serve", "--db", db, "--upstream", "http://127.0.0.1:1/v1", "--price", "gpt-4o=cheap"], {}, "MODEL=INPUT/OUTPUT"),
+        (["serve", "--db", db, "--upstream", "http://127.0.0.1:1/v1"], {"SLUICE_GLOBAL_DAILY_USD": "-3"}, "global daily budget"),
     ]
     for args, env, needle in cases:
         result = run(*args, env=env)
@@ -121,6 +123,10 @@ def test_plans_limits_and_resets_from_the_command_line():
     assert "fay\tpro\t0/100\t" in run("user", "list", "--db", db).stdout
     assert "fay\tunlimited\t0/unlimited\t" in (
         run("user", "set-plan", "fay", "unlimited", "--db", db).returncode == 0 and run("user", "list", "--db", db).stdout)
+    dollars = run("user", "set-plan", "fay", "pro", "--daily-usd", "1.50", "--db", db)
+    assert dollars.returncode == 0 and "daily limit $1.5 ($0 spent today)" in dollars.stdout, dollars.stdout
+    assert "--daily-usd must be" in run("user", "set-plan", "fay", "pro", "--daily-usd", "lots", "--db", db).stderr
+    assert run("user", "set-plan", "fay", "unlimited", "--daily-usd", "none", "--db", db).returncode == 0
     reset = run("user", "reset", "fay", "--db", db)
     assert reset.returncode == 0 and "0 of unlimited tokens used" in reset.stdout
     missing = run("user", "set-plan", "nobody", "pro", "--db", db)

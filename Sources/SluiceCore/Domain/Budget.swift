@@ -30,7 +30,32 @@ public enum BudgetLevel: String, Sendable, Codable {
     }
 }
 
-/// A user's token budget for the current period.
+/// A daily spending limit in dollars: warned at 90 %, enforced at 100 %. Days are UTC days.
+public struct DollarBudget: Sendable, Equatable {
+    public var limit: USDAmount
+    /// Settled today plus the most that running turns may still cost.
+    public var spent: USDAmount
+    public var resetAt: Date
+
+    public init(limit: USDAmount, spent: USDAmount, resetAt: Date) {
+        self.limit = limit
+        self.spent = spent
+        self.resetAt = resetAt
+    }
+
+    public var remaining: USDAmount { USDAmount(picodollars: max(0, limit.picodollars - spent.picodollars)) }
+    public var percent: Int { limit.picodollars > 0 ? Int(min(100, spent.picodollars * 100 / limit.picodollars)) : 100 }
+    /// `ok`, `warn_90` from 90 %, `exceeded` at 100 %.
+    public var level: BudgetLevel {
+        switch percent {
+        case 100...: .exceeded
+        case 90...: .warn90
+        default: .ok
+        }
+    }
+}
+
+/// A user's token budget for the current period, and the daily dollar budgets that apply to them.
 public struct BudgetState: Sendable, Equatable {
     public var plan: Plan
     /// Tokens settled this period plus tokens held by turns still running.
@@ -39,12 +64,21 @@ public struct BudgetState: Sendable, Equatable {
     public var limit: Int?
     /// When `used` goes back to zero.
     public var resetAt: Date
+    /// The user's own daily spending limit, if one is set.
+    public var dailyDollars: DollarBudget?
+    /// The whole service's daily spending limit, if the operator set one.
+    public var globalDailyDollars: DollarBudget?
 
-    public init(plan: Plan, used: Int, limit: Int?, resetAt: Date) {
+    public init(
+        plan: Plan, used: Int, limit: Int?, resetAt: Date, dailyDollars: DollarBudget? = nil,
+        globalDailyDollars: DollarBudget? = nil
+    ) {
         self.plan = plan
         self.used = used
         self.limit = limit
         self.resetAt = resetAt
+        self.dailyDollars = dailyDollars
+        self.globalDailyDollars = globalDailyDollars
     }
 
     public var remaining: Int? { limit.map { max(0, $0 - used) } }
@@ -80,13 +114,16 @@ public struct HoldRequest: Sendable {
     public var inputTokens: Int
     /// The output the turn would like to be able to generate.
     public var wantedOutput: Int
+    /// What the model costs: the hold also reserves the most the turn may cost against daily dollar budgets.
+    public var price: ModelPrice
     /// A hold older than this is stale (a crashed turn) and no longer counts.
     public var expiresAfter: TimeInterval
 
     public init(
         userID: String, conversationID: String, messageID: String, model: String, inputTokens: Int, wantedOutput: Int,
-        expiresAfter: TimeInterval = 3600
+        price: ModelPrice = .free, expiresAfter: TimeInterval = 3600
     ) {
+        self.price = price
         self.userID = userID
         self.conversationID = conversationID
         self.messageID = messageID

@@ -13,6 +13,8 @@ public protocol BudgetStore: Sendable {
     func budget(userID: String, now: Date) async throws -> BudgetState
     /// Changes a user's plan and its limit (`nil`: the plan's default).
     func setPlan(userID: String, plan: Plan, tokenLimit: Int?) async throws
+    /// Sets (or, with `nil`, removes) a user's daily spending limit.
+    func setDailyDollarLimit(userID: String, limit: USDAmount?) async throws
     /// Starts a fresh period for the user now.
     func resetBudget(userID: String, now: Date) async throws
     /// Tokens settled for one conversation, ever.

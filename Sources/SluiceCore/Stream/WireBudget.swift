@@ -9,6 +9,10 @@ public struct WireBudget: Codable, Sendable, Equatable {
     public var percent: Int?
     public var level: String
     public var resetAt: String
+    /// The user's daily spending limit: `{"limit","spent","remaining","percent","level","reset_at"}` or `null`.
+    public var dailyUSD: WireDollars?
+    /// The service's daily spending limit, same shape, or `null`.
+    public var globalDailyUSD: WireDollars?
 
     public init(_ budget: BudgetState) {
         plan = budget.plan.rawValue
@@ -19,11 +23,15 @@ public struct WireBudget: Codable, Sendable, Equatable {
         level = budget.level.rawValue
         let formatter = ISO8601DateFormatter()
         resetAt = formatter.string(from: budget.resetAt)
+        dailyUSD = budget.dailyDollars.map(WireDollars.init)
+        globalDailyUSD = budget.globalDailyDollars.map(WireDollars.init)
     }
 
     enum CodingKeys: String, CodingKey {
         case plan, used, limit, remaining, percent, level
         case resetAt = "reset_at"
+        case dailyUSD = "daily_usd"
+        case globalDailyUSD = "global_daily_usd"
     }
 
     public func encode(to encoder: any Encoder) throws {
@@ -35,7 +43,33 @@ public struct WireBudget: Codable, Sendable, Equatable {
         try container.encode(percent, forKey: .percent)
         try container.encode(level, forKey: .level)
         try container.encode(resetAt, forKey: .resetAt)
+        try container.encode(dailyUSD, forKey: .dailyUSD)
+        try container.encode(globalDailyUSD, forKey: .globalDailyUSD)
     }
 
     public var json: String { JSONText.encode(self) }
+}
+
+/// A daily dollar budget on the wire; amounts are exact decimal strings.
+public struct WireDollars: Codable, Sendable, Equatable {
+    public var limit: String
+    public var spent: String
+    public var remaining: String
+    public var percent: Int
+    public var level: String
+    public var resetAt: String
+
+    public init(_ dollars: DollarBudget) {
+        limit = dollars.limit.decimalString
+        spent = dollars.spent.decimalString
+        remaining = dollars.remaining.decimalString
+        percent = dollars.percent
+        level = dollars.level.rawValue
+        resetAt = ISO8601DateFormatter().string(from: dollars.resetAt)
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case limit, spent, remaining, percent, level
+        case resetAt = "reset_at"
+    }
 }

@@ -7,6 +7,8 @@ import SluiceCore
 struct TurnBudget: Sendable {
     let budgets: (any BudgetStore)?
     let counter: (any PromptCounter)?
+    /// Prices, for holding the most a turn may cost against daily dollar budgets.
+    let catalog: ModelCatalog
     /// The output to hold when no `max_tokens` is configured.
     let defaultOutputReserve: Int
 
@@ -29,26 +31,40 @@ struct TurnBudget: Sendable {
         guard let hold = try await budgets.hold(
             HoldRequest(
                 userID: user.id, conversationID: conversationID, messageID: messageID, model: request.model,
-                inputTokens: input, wantedOutput: wantedOutput),
+                inputTokens: input, wantedOutput: wantedOutput, price: catalog.price(for: request.model) ?? .free),
             now: now)
         else {
-            throw Self.exceeded(try await budgets.budget(userID: user.id, now: now), needed: input + 1, now: now)
+            let price = catalog.price(for: request.model) ?? .free
+            throw Self.exceeded(
+                try await budgets.budget(userID: user.id, now: now), needed: input + 1,
+                cost: price.cost(inputTokens: input, outputTokens: 1), now: now)
         }
         var capped = request
         if let allowance = hold.outputAllowance { capped.maxTokens = min(request.maxTokens ?? allowance, allowance) }
         return (capped, hold)
     }
 
-    /// The refusal: what is left, what the message needs, when the budget resets, and what to do instead.
-    static func exceeded(_ budget: BudgetState, needed: Int, now: Date) -> APIError {
-        let remaining = budget.remaining ?? 0
-        let limit = budget.limit ?? 0
-        var error = APIError(
-            .tooManyRequests, code: "budget_exceeded",
-            message: "You have \(remaining) of your \(limit) tokens left until \(Self.resetText(budget.resetAt, now: now)), "
+    /// The refusal: which budget is spent, what is left, what the message needs, when it resets, what to do.
+    static func exceeded(_ budget: BudgetState, needed: Int, cost: USDAmount, now: Date) -> APIError {
+        let message: String
+        if let remaining = budget.remaining, remaining < needed {
+            message = "You have \(remaining) of your \(budget.limit ?? 0) tokens left until \(Self.resetText(budget.resetAt, now: now)), "
                 + "and this message needs at least \(needed) with its conversation. Start a new conversation, "
                 + "clear or summarise the context, shorten the message, upgrade your plan (\(budget.plan.rawValue) now), "
-                + "or wait until the reset.")
+                + "or wait until the reset."
+        } else if let dollars = budget.dailyDollars, dollars.remaining < cost {
+            message = "You have spent $\(dollars.spent.decimalString) of your daily $\(dollars.limit.decimalString) "
+                + "(this message would cost at least $\(cost.decimalString)). The limit resets at "
+                + "\(Self.resetText(dollars.resetAt, now: now)). Start a new conversation or clear the context to send fewer "
+                + "tokens, ask for a higher limit, or wait until the reset."
+        } else {
+            let dollars = budget.globalDailyDollars
+            message = "The service has reached its daily spending limit"
+                + (dollars.map { " ($\($0.limit.decimalString))" } ?? "")
+                + ", so no more messages can be sent today. It resets at "
+                + "\(Self.resetText(dollars?.resetAt ?? budget.resetAt, now: now)); the operator has been told."
+        }
+        var error = APIError(.tooManyRequests, code: "budget_exceeded", message: message)
         error.details = "\"budget\":" + WireBudget(budget).json
         return error
     }

@@ -75,7 +75,7 @@ public func buildRouter(_ dependencies: SluiceDependencies, hub: GenerationHub, 
         sleeper: dependencies.sleeper, metrics: dependencies.metrics, logger: logger, counter: dependencies.promptCounter,
         budgets: dependencies.budgets, catalog: dependencies.catalog)
     let budget = TurnBudget(
-        budgets: dependencies.budgets, counter: dependencies.promptCounter,
+        budgets: dependencies.budgets, counter: dependencies.promptCounter, catalog: dependencies.catalog,
         defaultOutputReserve: dependencies.defaultOutputReserve)
     MessageRoutes(
         store: dependencies.store, turn: turn, budget: budget, hub: hub,

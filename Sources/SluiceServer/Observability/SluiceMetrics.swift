@@ -42,6 +42,12 @@ public final class SluiceMetrics: Sendable {
         }
     }
 
+    /// What a turn was charged. The ledger keeps exact amounts; the metric is for dashboards and alerts.
+    func charged(model: String, cost: USDAmount) {
+        registry.makeCounter(name: "sluice_cost_usd_total", labels: [("model", model)], help: "USD charged for turns, by model.")
+            .increment(by: Double(cost.picodollars) / 1e12)
+    }
+
     /// The provider's usage and Sluice's count of the same turn differ (`kind` is `input` or `output`).
     func usageCountMismatch(model: String, kind: String) {
         registry.makeCounter(

@@ -41,6 +41,8 @@ struct MessageResource: ResponseEncodable {
     let model: String?
     let createdAt: Date
     let usage: WireUsage?
+    /// Sluice's own count, present only when it differs from the provider's figures (both are kept).
+    let countedUsage: CountedUsage?
     /// Exact decimal USD, when the answer was charged.
     let costUSD: String?
     let ttftMs: Int?
@@ -60,6 +62,7 @@ struct MessageResource: ResponseEncodable {
         createdAt = message.createdAt
         usage = message.role == .assistant ? WireUsage(message.usage) : nil
         costUSD = message.cost?.decimalString
+        countedUsage = message.usage.flatMap(CountedUsage.init)
         ttftMs = message.ttftMs
         durationMs = message.durationMs
         finishReason = message.finishReason
@@ -154,5 +157,20 @@ struct ContextFigures: Sendable {
     var percent: Int? {
         guard let tokensUsed, let contextWindow, contextWindow > 0 else { return nil }
         return tokensUsed * 100 / contextWindow
+    }
+}
+
+/// Sluice's count of an answer beside a provider's report that says otherwise.
+struct CountedUsage: Encodable, Sendable {
+    let inputTokens: Int?
+    let outputTokens: Int?
+
+    init?(_ usage: Usage) {
+        guard usage.source == .provider,
+              usage.countedInputTokens != nil && usage.countedInputTokens != usage.inputTokens
+                || usage.countedOutputTokens != nil && usage.countedOutputTokens != usage.outputTokens
+        else { return nil }
+        inputTokens = usage.countedInputTokens
+        outputTokens = usage.countedOutputTokens
     }
 }

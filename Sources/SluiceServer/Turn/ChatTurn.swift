@@ -141,6 +141,7 @@ struct ChatTurn: Sendable {
             $0.cost(inputTokens: charged?.inputTokens ?? 0, outputTokens: charged?.outputTokens ?? 0)
         }
         let (budget, conversationTokens) = await settle(plan, charged: charged, cost: cost, logger: logger)
+        if let cost, charged != nil { metrics.charged(model: plan.request.model, cost: cost) }
         let ttft = final.firstTokenAt.map { $0 - start }
         let duration = clock.now - start
         let ttftMs = ttft.map(Self.milliseconds)
