@@ -33,7 +33,8 @@ def wait_for(url, timeout=30):
 
 
 class Server:
-    def __init__(self, base, token, simulator_port):
+    def __init__(self, base, token, simulator_port, db):
+        self.db = db
         self.base = base
         self.token = token
         self.simulator_port = simulator_port
@@ -56,7 +57,8 @@ def server():
         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)]
     try:
         wait_for(f"http://127.0.0.1:{simulator_port}/health")
-        token = subprocess.run([SLUICE, "user", "add", "tester", "--db", db], check=True, capture_output=True,
+        # Unlimited, so that the tests' answers are never cut by a budget; budget tests add their own users.
+        token = subprocess.run([SLUICE, "user", "add", "tester", "--plan", "unlimited", "--db", db], check=True, capture_output=True,
                                text=True).stdout.strip().splitlines()[-1]
         processes.append(subprocess.Popen(
             [SLUICE, "serve", "--port", str(port), "--db", db, "--model", "sim",
@@ -64,7 +66,7 @@ def server():
             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
             env={key: value for key, value in os.environ.items() if not key.startswith("SLUICE_")}))
         wait_for(f"http://127.0.0.1:{port}/healthz")
-        yield Server(f"http://127.0.0.1:{port}", token, simulator_port)
+        yield Server(f"http://127.0.0.1:{port}", token, simulator_port, db)
     finally:
         for process in processes:
             process.terminate()

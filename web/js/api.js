@@ -100,4 +100,7 @@ export async function regenerateMessage(messageId, temperature, { signal } = {})
   return response;
 }
 
+export const getLimits = () => json("GET", "/api/usage/limits");
+export const estimate = (conversationId, content) =>
+  json("POST", `/api/conversations/${encodeURIComponent(conversationId)}/estimate`, { content });
 export const getMessage = (id) => json("GET", `/api/messages/${encodeURIComponent(id)}`);

@@ -3,6 +3,7 @@
 import * as api from "./api.js";
 import { renderMessage, offerRegenerate, offerVersions } from "./messages.js";
 import { runTurn, followAnswer, continueAnswer, regenerateAnswer } from "./turn.js";
+import { UsageView } from "./usage.js";
 
 const $ = (id) => document.getElementById(id);
 const log = $("messages");
@@ -24,6 +25,20 @@ function showBanner(text) {
   banner.textContent = text;
   banner.hidden = !text;
 }
+
+let blocked = { send: false, input: false };
+const usage = new UsageView({
+  bar: $("usage"),
+  estimate: $("estimate"),
+  options: $("limit-options"),
+  showBanner,
+  setBlocked: (state) => {
+    blocked = state;
+    sendButton.disabled = blocked.send || Boolean(stopCurrent);
+    input.disabled = blocked.input;
+    if (blocked.input) announce("You have reached your token limit; sending is disabled until it resets.");
+  },
+});
 
 function showSignIn(show) {
   $("sign-in").hidden = !show;
@@ -58,6 +73,7 @@ async function open(id) {
   if (latest?.role === "assistant" && latest.status !== "streaming") offerRegenerate(latestView);
   log.scrollTop = log.scrollHeight;
   await refreshList();
+  usage.refresh();
   input.focus();
   // An answer still being written (the page was reloaded mid-stream): follow it to its end.
   const [last, lastView] = views.at(-1) ?? [];
@@ -69,7 +85,7 @@ async function open(id) {
 function setStreaming({ streaming, stop }) {
   stopCurrent = streaming ? stop : null;
   stopButton.hidden = !streaming;
-  sendButton.disabled = streaming;
+  sendButton.disabled = streaming || blocked.send;
   if (!streaming) input.focus();
 }
 
@@ -80,9 +96,10 @@ async function newConversation() {
 
 async function send() {
   const content = input.value;
-  if (!content.trim() || stopCurrent) return;
+  if (!content.trim() || stopCurrent || blocked.send) return;
   if (!current) await newConversation();
   input.value = "";
+  usage.estimate(null, "");
   showBanner("");
   try {
     await runTurn({
@@ -95,10 +112,20 @@ async function send() {
     await open(current);
   } catch (error) {
     if (error.status === 401) { api.clearToken(); showSignIn(true); }
-    showBanner(error.message);
+    if (error.code === "budget_exceeded") {
+      // The message is stored; show it in the thread, and the options instead of a bare error.
+      usage.refused(error);
+      await open(current).catch(() => {});
+    } else {
+      showBanner(error.message);
+    }
   }
   refreshList().catch(() => {});
 }
+
+input.addEventListener("input", () => usage.estimate(current, input.value));
+$("limit-new-conversation").addEventListener("click", () =>
+  newConversation().then(() => usage.estimate(current, input.value)).catch((e) => showBanner(e.message)));
 
 input.addEventListener("keydown", (event) => {
   if (event.key === "Enter" && !event.shiftKey && !event.isComposing) {
