@@ -123,16 +123,7 @@ struct BudgetTests {
             #expect(failed.last?.event == "error")
             #expect(try await h.store.budget(userID: alice.id, now: Date()).used == 0)
 
-            let cancelReply = CancelReply()
-            let cancelled = try await h.send(try await h.newConversation(h.alice), token: h.alice) { event, _ in
-                if event.event == "meta", let id = Harness.Turn.object(event)?["assistant_message_id"] as? String {
-                    await cancelReply.remember(id)
-                }
-                if event.event == "token", event.id?.hasSuffix(":3") == true, let id = await cancelReply.id {
-                    await cancelReply.set(try await h.request(.POST, "/api/messages/\(id)/cancel", token: h.alice).status)
-                }
-                return true
-            }
+            let (cancelled, _) = try await h.sendCancelling(try await h.newConversation(h.alice), token: h.alice, atToken: 3)
             #expect(cancelled.final?["finish_reason"] as? String == "cancelled")
             let charged = 9 + cancelled.tokens.count
             #expect((cancelled.final?["budget"] as? [String: Any])?["used"] as? Int == charged)

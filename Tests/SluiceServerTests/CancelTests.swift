@@ -10,17 +10,8 @@ struct CancelTests {
     func cancel() async throws {
         try await Harness.run(simulator: SimulatorSettings(tokens: 200, delay: .milliseconds(20))) { h in
             let conversation = try await h.newConversation(h.alice)
-            let cancelReply = CancelReply()
-            let turn = try await h.send(conversation, token: h.alice) { event, _ in
-                if event.event == "meta", let id = Harness.Turn.object(event)?["assistant_message_id"] as? String {
-                    await cancelReply.remember(id)
-                }
-                if event.event == "token", event.id?.hasSuffix(":3") == true, let id = await cancelReply.id {
-                    await cancelReply.set(try await h.request(.POST, "/api/messages/\(id)/cancel", token: h.alice).status)
-                }
-                return true
-            }
-            #expect(await cancelReply.status == 202)
+            let (turn, cancelStatus) = try await h.sendCancelling(conversation, token: h.alice, atToken: 3)
+            #expect(cancelStatus == 202)
             #expect(turn.last?.event == "done")
             #expect(turn.final?["finish_reason"] as? String == "cancelled")
             let received = turn.tokens.count
@@ -61,4 +52,21 @@ actor CancelReply {
     private(set) var status: Int?
     func remember(_ id: String) { self.id = id }
     func set(_ status: Int) { self.status = status }
+}
+
+extension Harness {
+    /// Sends a message and cancels its answer when token `seq` arrives; returns the turn and the cancel's status.
+    func sendCancelling(_ conversationID: String, token: String, atToken seq: Int) async throws -> (turn: Turn, cancelStatus: Int?) {
+        let reply = CancelReply()
+        let turn = try await send(conversationID, token: token) { event, _ in
+            if event.event == "meta", let id = Turn.object(event)?["assistant_message_id"] as? String {
+                await reply.remember(id)
+            }
+            if event.event == "token", event.id?.hasSuffix(":\(seq)") == true, let id = await reply.id {
+                await reply.set(try await self.request(.POST, "/api/messages/\(id)/cancel", token: token).status)
+            }
+            return true
+        }
+        return (turn, await reply.status)
+    }
 }

@@ -55,16 +55,7 @@ struct UsageAccountingTests {
     func cancelledAnswerIsCharged() async throws {
         try await Harness.run(simulator: SimulatorSettings(tokens: 200, delay: .milliseconds(20))) { h in
             let conversation = try await h.newConversation(h.alice)
-            let cancelReply = CancelReply()
-            let turn = try await h.send(conversation, token: h.alice) { event, _ in
-                if event.event == "meta", let id = Harness.Turn.object(event)?["assistant_message_id"] as? String {
-                    await cancelReply.remember(id)
-                }
-                if event.event == "token", event.id?.hasSuffix(":5") == true, let id = await cancelReply.id {
-                    await cancelReply.set(try await h.request(.POST, "/api/messages/\(id)/cancel", token: h.alice).status)
-                }
-                return true
-            }
+            let (turn, _) = try await h.sendCancelling(conversation, token: h.alice, atToken: 5)
             #expect(turn.final?["finish_reason"] as? String == "cancelled")
             let stored = try await h.answer(turn)
             #expect(stored.status == .cancelled)

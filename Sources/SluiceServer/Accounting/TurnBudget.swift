@@ -27,14 +27,14 @@ struct TurnBudget: Sendable {
                     + "so it did not send it. Your message is saved; try again in a moment.")
         }
         let wantedOutput = request.maxTokens ?? defaultOutputReserve
+        let price = catalog.price(for: request.model) ?? .free
         let now = Date()
         guard let hold = try await budgets.hold(
             HoldRequest(
                 userID: user.id, conversationID: conversationID, messageID: messageID, model: request.model,
-                inputTokens: input, wantedOutput: wantedOutput, price: catalog.price(for: request.model) ?? .free),
+                inputTokens: input, wantedOutput: wantedOutput, price: price),
             now: now)
         else {
-            let price = catalog.price(for: request.model) ?? .free
             throw Self.exceeded(
                 try await budgets.budget(userID: user.id, now: now), needed: input + 1,
                 cost: price.cost(inputTokens: input, outputTokens: 1), now: now)
