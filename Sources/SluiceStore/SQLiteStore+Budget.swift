@@ -39,7 +39,8 @@ extension SQLiteStore {
                 expires_at, reserved_cost_picousd)
             SELECT ?4, ?3, ?5, ?6, ?7, 'held', tokens, ?1, ?8, ?12 + (tokens - ?9) * ?13 FROM allowed
             WHERE tokens >= ?9 + 1 AND dollars_left >= ?12 + ?13
-            RETURNING reserved_tokens
+            RETURNING reserved_tokens,
+                (SELECT token_limit IS NULL FROM user_token_limits WHERE user_id = ?3) AS unlimited
             """,
             [
                 .integer(nowMs), .integer(wanted), .text(request.userID), .text(id), .text(request.conversationID),
@@ -47,10 +48,8 @@ extension SQLiteStore {
                 .integer(request.inputTokens), .integer(Self.milliseconds(Self.dayStart(now))),
                 globalDailyLimit.map { .integer(Int($0.picodollars)) } ?? .null, .integer(inputCost), .integer(outputPrice),
             ])
-        guard let reserved = rows.first?.column("reserved_tokens")?.integer else { return nil }
-        let limit = try await connection.query(
-            "SELECT token_limit IS NULL AS unlimited FROM user_token_limits WHERE user_id = ?", [.text(request.userID)])
-        let unlimited = (limit.first?.column("unlimited")?.integer ?? 0) != 0
+        guard let row = rows.first, let reserved = row.column("reserved_tokens")?.integer else { return nil }
+        let unlimited = (row.column("unlimited")?.integer ?? 0) != 0
         return BudgetHold(
             id: id, userID: request.userID, reservedTokens: reserved,
             outputAllowance: unlimited && reserved >= wanted ? nil : reserved - request.inputTokens)
