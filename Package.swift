@@ -23,6 +23,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-crypto.git", from: "3.12.3"),
         .package(url: "https://github.com/apple/swift-http-types.git", from: "1.8.0"),
         .package(url: "https://github.com/swift-server/swift-prometheus.git", from: "2.4.1"),
+        .package(url: "https://github.com/jpsim/Yams.git", from: "6.2.2"),
     ],
     targets: [
         // Domain types, stream events, the SSE wire format and the protocols at the seams.
@@ -35,6 +36,17 @@ let package = Package(
         .target(
             name: "SluiceTokenizer",
             dependencies: ["SluiceCore"],
+            swiftSettings: swiftSettings
+        ),
+        // The prompt guard: normalisation, data-driven injection rules, output redaction.
+        .target(
+            name: "SluiceGuard",
+            dependencies: [
+                "SluiceCore",
+                .product(name: "Yams", package: "Yams"),
+                .product(name: "Crypto", package: "swift-crypto"),
+            ],
+            resources: [.copy("Resources/prompt-guard-rules.yml")],
             swiftSettings: swiftSettings
         ),
         // Upstream model providers (OpenAI-compatible over AsyncHTTPClient).
@@ -69,6 +81,7 @@ let package = Package(
                 "SluiceCore",
                 "SluiceProviders",
                 "SluiceStore",
+                "SluiceGuard",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -99,6 +112,7 @@ let package = Package(
                 "SluiceSimulator",
                 "SluiceProviders",
                 "SluiceTokenizer",
+                "SluiceGuard",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "NIOCore", package: "swift-nio"),
@@ -127,6 +141,11 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
         .testTarget(
+            name: "SluiceGuardTests",
+            dependencies: ["SluiceCore", "SluiceGuard"],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
             name: "SluiceStoreTests",
             dependencies: ["SluiceCore", "SluiceStore"],
             swiftSettings: swiftSettings
@@ -134,7 +153,7 @@ let package = Package(
         .testTarget(
             name: "SluiceServerTests",
             dependencies: [
-                "SluiceCore", "SluiceServer", "SluiceStore", "SluiceProviders", "SluiceSimulator", "SluiceTokenizer",
+                "SluiceCore", "SluiceServer", "SluiceStore", "SluiceProviders", "SluiceSimulator", "SluiceTokenizer", "SluiceGuard",
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),

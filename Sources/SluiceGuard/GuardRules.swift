@@ -1,0 +1,126 @@
+import Foundation
+import Yams
+
+/// The prompt guard's rules, loaded from a YAML file (`Resources/prompt-guard-rules.yml` by default) so that
+/// operators can add or tune rules without a new build.
+///
+/// ```yaml
+/// threshold: 1.0
+/// rules:
+///   - id: ignore_instructions
+///     category: instruction_override
+///     weight: 1.0
+///     words: ['\b(ignore|disregard) (all |the )?(previous|prior) (instructions|rules)\b']
+///     squashed: [ignoreallpreviousinstructions]
+/// ```
+/// A rule fires when any of its patterns matches: `plain` and `words` are regular expressions over those forms
+/// of `NormalizedText`; `squashed` are literal phrases looked for in the squashed form. A message is rejected
+/// when the weights of the rules that fired (the strongest per category) add up to `threshold` or more; a negative weight marks context
+/// that makes a phrase harmless (asking to translate or explain it).
+public struct GuardRules: Sendable {
+    public struct Rule: Sendable {
+        public let id: String
+        public let category: String
+        public let weight: Double
+        public let description: String
+        let plain: [NSRegularExpression]
+        let words: [NSRegularExpression]
+        let squashed: [String]
+
+        func fires(on text: NormalizedText) -> Bool {
+            func any(_ patterns: [NSRegularExpression], _ subject: String) -> Bool {
+                let range = NSRange(subject.startIndex..., in: subject)
+                return patterns.contains { $0.firstMatch(in: subject, range: range) != nil }
+            }
+            return any(words, text.words) || squashed.contains { text.squashed.contains($0) } || any(plain, text.plain)
+        }
+    }
+
+    public let threshold: Double
+    public let rules: [Rule]
+    /// Credential shapes redacted from the model's output (`OutputRedactor`).
+    public let credentials: [CredentialPattern]
+
+    /// A rules file could not be used; the message names the rule and the problem.
+    public struct InvalidRules: Error, CustomStringConvertible {
+        public let description: String
+    }
+
+    private struct File: Decodable {
+        var threshold: Double
+        var rules: [RuleEntry]
+        var credentials: [CredentialEntry]?
+    }
+
+    private struct CredentialEntry: Decodable {
+        var id: String
+        var prefix: String
+        var pattern: String
+    }
+
+    private struct RuleEntry: Decodable {
+        var id: String
+        var category: String
+        var weight: Double
+        var description: String?
+        var plain: [String]?
+        var words: [String]?
+        var squashed: [String]?
+    }
+
+    public init(yaml: String) throws {
+        let file: File
+        do {
+            file = try YAMLDecoder().decode(File.self, from: yaml)
+        } catch {
+            throw InvalidRules(description: "The prompt-guard rules are not valid YAML of the expected shape: \(error)")
+        }
+        threshold = file.threshold
+        rules = try file.rules.map { entry in
+            func compile(_ pattern: String) throws -> NSRegularExpression {
+                do {
+                    // Patterns get the same accent folding as the text they are matched against.
+                    return try NSRegularExpression(pattern: Self.unaccented(pattern), options: [.caseInsensitive])
+                } catch {
+                    throw InvalidRules(description: "Rule '\(entry.id)' has an invalid pattern \(pattern): \(error)")
+                }
+            }
+            let squashed = (entry.squashed ?? []).map { GuardNormalizer.normalize($0).squashed }
+            if squashed.contains(where: { $0.count < 6 }) {
+                throw InvalidRules(description: "Rule '\(entry.id)' has a squashed phrase under 6 letters: it would match inside ordinary words.")
+            }
+            return Rule(
+                id: entry.id, category: entry.category, weight: entry.weight, description: entry.description ?? entry.id,
+                plain: try (entry.plain ?? []).map(compile), words: try (entry.words ?? []).map(compile), squashed: squashed)
+        }
+        credentials = try (file.credentials ?? []).map { entry in
+            do {
+                return try CredentialPattern(id: entry.id, prefix: entry.prefix, pattern: entry.pattern)
+            } catch {
+                throw InvalidRules(description: "Credential '\(entry.id)' has an invalid pattern: \(error)")
+            }
+        }
+        if rules.isEmpty { throw InvalidRules(description: "The prompt-guard rules file lists no rules.") }
+    }
+
+    /// The rules that ship with Sluice.
+    public static func builtIn() throws -> GuardRules {
+        guard let url = Bundle.module.url(forResource: "prompt-guard-rules", withExtension: "yml") else {
+            throw InvalidRules(description: "The built-in prompt-guard rules are missing from the installation.")
+        }
+        return try load(from: url.path)
+    }
+
+    public static func load(from path: String) throws -> GuardRules {
+        guard let data = FileManager.default.contents(atPath: path) else {
+            throw InvalidRules(description: "Could not read the prompt-guard rules at \(path).")
+        }
+        return try GuardRules(yaml: String(decoding: data, as: UTF8.self))
+    }
+
+    static func unaccented(_ text: String) -> String {
+        String(String.UnicodeScalarView(
+            text.decomposedStringWithCanonicalMapping.unicodeScalars.filter { $0.properties.generalCategory != .nonspacingMark }
+        )).precomposedStringWithCanonicalMapping
+    }
+}
