@@ -5,6 +5,7 @@ import Logging
 import NIOCore
 import ServiceLifecycle
 import SluiceCore
+import SluiceGuard
 import SluiceProviders
 import SluiceTokenizer
 import SluiceServer
@@ -36,6 +37,9 @@ struct Serve: AsyncParsableCommand {
     @Option(help: "A daily spending limit for the whole service in USD, e.g. 25.00; turns that would pass it are refused (SLUICE_GLOBAL_DAILY_USD, default none).") var globalDailyUsd: String?
     @Option(help: "A model's price in USD per million input/output tokens, overriding the public list, e.g. gpt-4o=2.50/10.00 (repeatable; SLUICE_PRICES, comma-separated).") var price: [String] = []
     @Flag(help: "Forward a client's X-Sluice-Scenario header upstream (for the simulator).") var forwardScenarioHeader = false
+    @Option(help: "The longest user message sent upstream, in characters (SLUICE_MAX_MESSAGE_CHARS, default 2000).") var maxMessageChars: Int?
+    @Option(help: "A YAML file of prompt-guard rules instead of the built-in ones (SLUICE_GUARD_RULES).") var guardRules: String?
+    @Flag(help: "Send messages upstream without the prompt-injection guard (the length limit still applies).") var noPromptGuard = false
 
     func run() async throws {
         do {
@@ -115,6 +119,14 @@ struct Serve: AsyncParsableCommand {
         try await prepareStore(store, logger: logger)
         let signIn = try await Self.localSignIn(store: store)
 
+        let rules = try Self.guardRules(path: settings.string(guardRules, env: "SLUICE_GUARD_RULES", default: nil))
+        let maxCharacters = settings.string(maxMessageChars.map(String.init), env: "SLUICE_MAX_MESSAGE_CHARS", default: "2000")!
+        guard let maxCharacters = Int(maxCharacters), maxCharacters > 0 else {
+            throw SettingError("the message limit (--max-message-chars / SLUICE_MAX_MESSAGE_CHARS) '\(maxCharacters)' is not a positive number of characters")
+        }
+        // Without the guard only the length limit is applied: a rule set with no rule can never reach its threshold.
+        let promptGuard = PromptGuard(rules: noPromptGuard ? try GuardRules(yaml: Self.lengthOnlyRules) : rules, maxCharacters: maxCharacters)
+
         let httpClient = UpstreamHTTPClient.make()
         let provider = OpenAICompatibleProvider(baseURL: upstreamURL, apiKey: upstreamKey, httpClient: httpClient, logger: logger)
 
@@ -128,7 +140,8 @@ struct Serve: AsyncParsableCommand {
             budgets: store,
             catalog: Self.catalog(
                 file: settings.string(nil, env: "SLUICE_PRICE_TABLE", default: nil),
-                localModel: localContextWindow.map { (defaultModel, $0) }, overrides: priceOverrides, logger: logger))
+                localModel: localContextWindow.map { (defaultModel, $0) }, overrides: priceOverrides, logger: logger),
+            promptGuard: promptGuard, outputCredentials: rules.credentials, secrets: upstreamKey.map { [$0] } ?? [])
         let app = buildApplication(dependencies, host: host, port: port, logger: logger) { boundPort in
             let base = "http://\(host == "0.0.0.0" ? "127.0.0.1" : host):\(boundPort)/"
             switch signIn {
@@ -166,6 +179,17 @@ struct Serve: AsyncParsableCommand {
 }
 
 extension Serve {
+    /// Rules that never reject (one rule that cannot match), for `--no-prompt-guard`.
+    static let lengthOnlyRules = "threshold: 1.0\nrules:\n  - {id: none, category: none, weight: 0, words: ['(?!)']}\n"
+
+    static func guardRules(path: String?) throws -> GuardRules {
+        do {
+            return try path.map(GuardRules.load(from:)) ?? GuardRules.builtIn()
+        } catch let error as GuardRules.InvalidRules {
+            throw SettingError("prompt-guard rules (--guard-rules / SLUICE_GUARD_RULES): \(error.description)")
+        }
+    }
+
     /// How Sluice counts tokens for the default model: the local model counts with llama-server's own
     /// template and tokenizer; any other model with the tiktoken encoding of its family.
     static func promptCounter(

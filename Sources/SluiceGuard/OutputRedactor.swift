@@ -18,9 +18,10 @@ public struct CredentialPattern: Sendable {
 /// Redacts, from a streamed answer, the system prompt quoted verbatim, anything shaped like a credential and
 /// the operator's own secrets, before the text reaches the client or the store.
 ///
-/// Text is fed as it arrives; what comes back is safe to show. A tail that could be the start of something to
-/// redact (the first words of the system prompt, `sk-`) is held back until the next piece decides it, so a
-/// secret split over several tokens is caught too. `finish()` releases the rest when the stream ends.
+/// Text is fed as it arrives; what comes back is safe to show. A tail that starts a word and could be the start
+/// of something to redact (the first words of the system prompt, `sk-`) is held back until the next piece
+/// decides it, so a secret split over several tokens is caught too. `finish()` releases the rest when the
+/// stream ends.
 public struct OutputRedactor: Sendable {
     public static let systemPromptMarker = "[system prompt redacted]"
     public static let credentialMarker = "[credential redacted]"
@@ -105,13 +106,18 @@ public struct OutputRedactor: Sendable {
         return start
     }
 
-    /// The earliest index from which the rest of `text` is a (proper, non-empty) prefix of `whole`.
+    /// The earliest index from which the rest of `text` is a proper prefix of `whole`, starting at a word
+    /// boundary (a quoted prompt or a key starts a word; the `s` that ends "works" does not start "sk-…").
     static func suffixStartingPrefix(of whole: String, in text: String) -> String.Index? {
         guard let first = whole.first else { return nil }
         var index = text.index(text.endIndex, offsetBy: -min(text.count, whole.count - 1), limitedBy: text.startIndex)
             ?? text.startIndex
         while index < text.endIndex {
-            if text[index] == first, whole.hasPrefix(text[index...]) { return index }
+            let atBoundary = index == text.startIndex || {
+                let before = text[text.index(before: index)]
+                return !(before.isLetter || before.isNumber)
+            }()
+            if atBoundary, text[index] == first, whole.hasPrefix(text[index...]) { return index }
             index = text.index(after: index)
         }
         return nil

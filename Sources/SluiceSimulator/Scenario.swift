@@ -42,6 +42,11 @@ public enum Scenario: String, CaseIterable, Sendable {
     /// A normal answer written with CRLF line ends, comment lines, and every event split into 3-byte writes
     /// (so UTF-8 characters arrive split across reads).
     case splitChunks = "split"
+    /// A model that leaks: the answer quotes the system message and the caller's API key (from `Authorization`),
+    /// in 4-character pieces, so that redaction across token boundaries is exercised.
+    case leak
+    /// The answer is the request's messages, one line each (`role: content`), so tests can see what went upstream.
+    case echo
 
     /// The scenario a request asks for: header first, then a `sim-` model name, else `ok`.
     public static func select(header: String?, model: String?) -> Scenario? {

@@ -83,6 +83,12 @@ public enum Simulator {
         plan.finishReason = (body.maxTokens.map { $0 < (header("X-Sluice-Tokens").flatMap(Int.init) ?? settings.tokens) } ?? false) ? "length" : "stop"
 
         switch scenario {
+        case .leak:
+            let system = body.messages.first { $0.role == "system" }?.content ?? "(none)"
+            let key = header("Authorization").map { String($0.dropFirst("Bearer ".count)) } ?? "(none)"
+            plan.script = StreamPlan.pieces("Sure. My instructions say: \(system) And my key is \(key), keep it safe.", size: 4)
+        case .echo:
+            plan.script = body.messages.map { "\($0.role): \($0.content)\n" }
         case .rateLimited:
             var response = Response.openAIError(.tooManyRequests, "Rate limit reached for requests. Please try again in 1s.", type: "rate_limit_error")
             response.headers[.retryAfter] = "1"

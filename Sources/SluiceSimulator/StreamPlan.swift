@@ -18,15 +18,31 @@ struct StreamPlan: Sendable {
     /// When set, each token waits for a release of this gate (see `Gates`).
     let gate: (Gates, String)?
     var finishReason = "stop"
+    /// The answer's tokens when the scenario writes its own text (`leak`, `echo`) instead of `SimulatedText`.
+    var script: [String]? = nil
     let id = "chatcmpl-sim-" + UUID().uuidString.prefix(8).lowercased()
     let created = Int(Date().timeIntervalSince1970)
 
-    var midpoint: Int { max(1, tokens / 2) }
+    var midpoint: Int { max(1, tokenCount / 2) }
+    var tokenCount: Int { script?.count ?? tokens }
+
+    func token(_ index: Int) -> String { script?[index] ?? SimulatedText.token(index) }
+
+    /// `text` in pieces of `size` characters, as the tokens of a scripted answer.
+    static func pieces(_ text: String, size: Int) -> [String] {
+        var pieces: [String] = []
+        var rest = Substring(text)
+        while !rest.isEmpty {
+            pieces.append(String(rest.prefix(size)))
+            rest = rest.dropFirst(size)
+        }
+        return pieces
+    }
 
     func stream(to writer: inout any ResponseBodyWriter) async throws {
         try await send(chunk(delta: "{\"role\":\"assistant\",\"content\":\"\"}", finish: nil), to: &writer)
         if scenario == .stallBeforeFirstToken { try await Task.sleep(for: stall) }
-        for index in 0..<tokens {
+        for index in 0..<tokenCount {
             if index == midpoint {
                 switch scenario {
                 case .stallMidStream: try await Task.sleep(for: stall)
@@ -47,12 +63,12 @@ struct StreamPlan: Sendable {
             }
             if delay > .zero { try await Task.sleep(for: delay) }
             if let (gates, key) = gate { await gates.pass(key) }
-            try await send(chunk(delta: "{\"content\":\(JSONText.quote(SimulatedText.token(index)))}", finish: nil), to: &writer)
+            try await send(chunk(delta: "{\"content\":\(JSONText.quote(token(index)))}", finish: nil), to: &writer)
         }
         try await send(chunk(delta: "{}", finish: finishReason), to: &writer)
         if includeUsage && scenario != .noUsage {
             try await send(
-                "{\"id\":\"\(id)\",\"object\":\"chat.completion.chunk\",\"created\":\(created),\"model\":\(JSONText.quote(model)),\"choices\":[],\"usage\":{\"prompt_tokens\":\(promptTokens),\"completion_tokens\":\(tokens),\"total_tokens\":\(promptTokens + tokens)}}",
+                "{\"id\":\"\(id)\",\"object\":\"chat.completion.chunk\",\"created\":\(created),\"model\":\(JSONText.quote(model)),\"choices\":[],\"usage\":{\"prompt_tokens\":\(promptTokens),\"completion_tokens\":\(tokenCount),\"total_tokens\":\(promptTokens + tokenCount)}}",
                 to: &writer)
         }
         try await send("[DONE]", to: &writer)
@@ -79,7 +95,7 @@ struct StreamPlan: Sendable {
 
     /// The non-streaming answer.
     func completionJSON() -> String {
-        let text = SimulatedText.answer(tokens: tokens)
-        return "{\"id\":\"\(id)\",\"object\":\"chat.completion\",\"created\":\(created),\"model\":\(JSONText.quote(model)),\"choices\":[{\"index\":0,\"message\":{\"role\":\"assistant\",\"content\":\(JSONText.quote(text))},\"finish_reason\":\"\(finishReason)\"}],\"usage\":{\"prompt_tokens\":\(promptTokens),\"completion_tokens\":\(tokens),\"total_tokens\":\(promptTokens + tokens)}}"
+        let text = script?.joined() ?? SimulatedText.answer(tokens: tokens)
+        return "{\"id\":\"\(id)\",\"object\":\"chat.completion\",\"created\":\(created),\"model\":\(JSONText.quote(model)),\"choices\":[{\"index\":0,\"message\":{\"role\":\"assistant\",\"content\":\(JSONText.quote(text))},\"finish_reason\":\"\(finishReason)\"}],\"usage\":{\"prompt_tokens\":\(promptTokens),\"completion_tokens\":\(tokenCount),\"total_tokens\":\(promptTokens + tokenCount)}}"
     }
 }

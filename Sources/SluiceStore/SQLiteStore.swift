@@ -158,8 +158,8 @@ public final class SQLiteStore: ConversationStore, BudgetStore {
         _ = try await connection.query(
             """
             INSERT INTO messages (id, conversation_id, role, content, status, model, created_at, input_tokens,
-                output_tokens, total_tokens, ttft_ms, duration_ms, finish_reason, error, version_group, superseded)
-            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                output_tokens, total_tokens, ttft_ms, duration_ms, finish_reason, error, error_code, version_group, superseded)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
             """,
             [
                 .text(message.id), .text(message.conversationID), .text(message.role.rawValue), .text(message.content),
@@ -167,7 +167,8 @@ public final class SQLiteStore: ConversationStore, BudgetStore {
                 .integer(Self.milliseconds(message.createdAt)), Self.optional(message.usage?.inputTokens),
                 Self.optional(message.usage?.outputTokens), Self.optional(message.usage?.totalTokens),
                 Self.optional(message.ttftMs), Self.optional(message.durationMs), Self.optional(message.finishReason),
-                Self.optional(message.error), Self.optional(message.versionGroup), .integer(message.superseded ? 1 : 0),
+                Self.optional(message.error), Self.optional(message.errorCode), Self.optional(message.versionGroup),
+                .integer(message.superseded ? 1 : 0),
             ])
         _ = try await connection.query(
             "UPDATE conversations SET updated_at = ? WHERE id = ?",

@@ -71,3 +71,13 @@ struct OutputRedactorTests {
 enum GuardRulesFixture {
     static func credentials() throws -> [CredentialPattern] { try GuardRules.builtIn().credentials }
 }
+
+extension OutputRedactorTests {
+    @Test func onlyATailThatStartsAWordIsHeldBack() throws {
+        var redactor = OutputRedactor(systemPrompt: nil, credentials: try GuardRulesFixture.credentials(), secrets: ["sk-test-secret"])
+        // Ends in "s", the first letter of the secret and of `sk-`, but inside a word: released at once.
+        #expect(redactor.feed(" works") == " works")
+        #expect(redactor.feed(" sk-test") == " ")
+        #expect(redactor.feed("-secret!") + redactor.finish() == "\(OutputRedactor.credentialMarker)!")
+    }
+}

@@ -7,6 +7,7 @@ import Logging
 import NIOCore
 import NIOHTTP1
 import SluiceCore
+import SluiceGuard
 import SluiceProviders
 import SluiceServer
 import SluiceSimulator
@@ -43,6 +44,7 @@ struct Harness: Sendable {
         upstreamOverride: String? = nil,
         counter: (any PromptCounter)? = ChatPromptCounter(tokenizer: WordTokenizer()),
         budgets: Bool = false, catalog: ModelCatalog = ModelCatalog(), globalDailyUSD: USDAmount? = nil,
+        maxMessageCharacters: Int = 2000,
         _ body: @escaping @Sendable (Harness) async throws -> Void
     ) async throws {
         try await Simulator.application(port: 0, settings: simulator).test(.live) { simulatorClient in
@@ -65,7 +67,10 @@ struct Harness: Sendable {
             let sleeper = RecordingSleeper()
             let dependencies = SluiceDependencies(
                 store: store, provider: provider, defaultModel: "sim", turnSettings: turn, forwardScenarioHeader: true,
-                sleeper: sleeper, promptCounter: counter, budgets: budgets ? store : nil, catalog: catalog)
+                sleeper: sleeper, promptCounter: counter, budgets: budgets ? store : nil, catalog: catalog,
+                // The built-in guard, as `sluice serve` runs it, with the upstream key as the secret to redact.
+                promptGuard: PromptGuard(rules: try GuardRules.builtIn(), maxCharacters: maxMessageCharacters),
+                outputCredentials: try GuardRules.builtIn().credentials, secrets: ["sk-test-secret"])
             let app = buildApplication(dependencies, host: "127.0.0.1", port: 0, logger: logger)
             do {
                 try await app.test(.live) { client in

@@ -116,6 +116,12 @@ async function send() {
       // The message is stored; show it in the thread, and the options instead of a bare error.
       usage.refused(error);
       await open(current).catch(() => {});
+    } else if (error.code === "prompt_rejected" || error.code === "message_too_long") {
+      // Stored as rejected: the thread shows it with the reason; the text comes back to the input to rephrase.
+      await open(current).catch(() => {});
+      input.value = content;
+      usage.estimate(current, content);
+      showBanner(error.message);
     } else {
       showBanner(error.message);
     }

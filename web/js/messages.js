@@ -16,6 +16,7 @@ export function renderMessage(container, message) {
   container.append(element);
   const view = { element, text, meta };
   if (message.role === "assistant") describeStored(view, message);
+  if (message.status === "rejected") describeRejected(view, message);
   return view;
 }
 
@@ -79,6 +80,12 @@ export function offerContinue(view) {
   button.className = "continue";
   button.textContent = "Continue";
   view.meta.append(" ", button);
+}
+
+/** A user's message the prompt guard kept from the model: shown, marked, with the reason. */
+function describeRejected(view, message) {
+  view.element.classList.add("rejected");
+  view.meta.textContent = `Not sent to the model: ${message.error ?? "the prompt guard rejected it."}`;
 }
 
 function describeStored(view, message) {

@@ -17,6 +17,8 @@ public enum MessageStatus: String, Sendable, Codable {
     case error
     /// The user stopped it.
     case cancelled
+    /// A user's message the prompt guard did not send upstream; `errorCode` names the rule that fired.
+    case rejected
 }
 
 /// Who a usage figure comes from.

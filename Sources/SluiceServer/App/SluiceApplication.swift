@@ -3,6 +3,7 @@ import Hummingbird
 import Logging
 import ServiceLifecycle
 import SluiceCore
+import SluiceGuard
 
 /// Everything the HTTP application needs, passed in explicitly: tests build the same app with other parts.
 public struct SluiceDependencies: Sendable {
@@ -26,14 +27,24 @@ public struct SluiceDependencies: Sendable {
     public var catalog: ModelCatalog
     /// The output tokens held for a turn when no `max_tokens` is configured.
     public var defaultOutputReserve: Int
+    /// Screens user messages before they go upstream; `nil` sends everything.
+    public var promptGuard: PromptGuard?
+    /// Credential shapes redacted from answers (with the system prompt and `secrets`); empty turns it off.
+    public var outputCredentials: [CredentialPattern]
+    /// Exact strings (the upstream keys) that are redacted wherever they appear in an answer.
+    public var secrets: [String]
 
     public init(
         store: any ConversationStore, provider: any ChatProvider, defaultModel: String,
         turnSettings: TurnSettings = TurnSettings(), webRoot: String? = nil, forwardScenarioHeader: Bool = false,
         sleeper: any Sleeper = ContinuousSleeper(), metrics: SluiceMetrics = SluiceMetrics(),
         promptCounter: (any PromptCounter)? = nil, budgets: (any BudgetStore)? = nil, catalog: ModelCatalog = ModelCatalog(),
-        defaultOutputReserve: Int = 1024
+        defaultOutputReserve: Int = 1024, promptGuard: PromptGuard? = nil, outputCredentials: [CredentialPattern] = [],
+        secrets: [String] = []
     ) {
+        self.promptGuard = promptGuard
+        self.outputCredentials = outputCredentials
+        self.secrets = secrets
         self.promptCounter = promptCounter
         self.budgets = budgets
         self.catalog = catalog
@@ -73,12 +84,14 @@ public func buildRouter(_ dependencies: SluiceDependencies, hub: GenerationHub, 
     let turn = ChatTurn(
         store: dependencies.store, provider: dependencies.provider, settings: dependencies.turnSettings,
         sleeper: dependencies.sleeper, metrics: dependencies.metrics, logger: logger, counter: dependencies.promptCounter,
-        budgets: dependencies.budgets, catalog: dependencies.catalog)
+        budgets: dependencies.budgets, catalog: dependencies.catalog,
+        redaction: .init(credentials: dependencies.outputCredentials, secrets: dependencies.secrets))
     let budget = TurnBudget(
         budgets: dependencies.budgets, counter: dependencies.promptCounter, catalog: dependencies.catalog,
         defaultOutputReserve: dependencies.defaultOutputReserve)
     MessageRoutes(
         store: dependencies.store, turn: turn, budget: budget, hub: hub,
+        screen: PromptScreen(promptGuard: dependencies.promptGuard, store: dependencies.store, metrics: dependencies.metrics),
         forwardScenarioHeader: dependencies.forwardScenarioHeader
     ).register(on: api)
     ContinueRoute(

@@ -40,7 +40,7 @@ enum StoredReplay {
                 usage: WireUsage(message.usage), ttftMs: message.ttftMs, durationMs: message.durationMs ?? 0,
                 finishReason: message.status == .cancelled ? "cancelled" : message.finishReason,
                 model: message.model ?? ""))
-        case .partial, .error, .streaming:
+        case .partial, .error, .streaming, .rejected:
             return .error(.init(
                 code: message.errorCode ?? "interrupted",
                 message: message.error ?? "This answer did not finish.",

@@ -81,6 +81,22 @@ public final class SluiceMetrics: Sendable {
         }
     }
 
+    /// The prompt guard kept a user's message from the upstream.
+    func promptRejected(rule: String, category: String) {
+        registry.makeCounter(
+            name: "sluice_prompt_rejected_total", labels: [("rule", rule), ("category", category)],
+            help: "User messages the prompt guard did not send upstream, by rule."
+        ).increment()
+    }
+
+    /// Something was redacted from a model's answer (`kind`: system_prompt, secret, or a credential shape).
+    func outputRedacted(kind: String) {
+        registry.makeCounter(
+            name: "sluice_output_redactions_total", labels: [("kind", kind)],
+            help: "Redactions from model output before it reached a client, by kind."
+        ).increment()
+    }
+
     /// Sluice decided to wait and retry.
     func retried(reason: String) {
         registry.makeCounter(name: "sluice_retries_total", labels: [("reason", reason)], help: "Retries before the first token, by reason.")

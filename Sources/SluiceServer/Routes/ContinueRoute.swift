@@ -33,6 +33,8 @@ struct ContinueRoute {
             }
         case .complete:
             throw APIError(.conflict, code: "not_continuable", message: "This answer is already complete. Ask a follow-up question instead.")
+        case .rejected:
+            throw APIError.invalid("Only an answer can be continued; this message was written by the user.")
         case .streaming:
             throw APIError(.conflict, code: "not_continuable", message: "This answer is still being written; follow it with GET /api/messages/\(message.id)/events.")
         }

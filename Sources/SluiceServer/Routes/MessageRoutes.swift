@@ -9,6 +9,7 @@ struct MessageRoutes {
     let turn: ChatTurn
     let budget: TurnBudget
     let hub: GenerationHub
+    let screen: PromptScreen
     /// Sent upstream as `X-Sluice-Scenario` when a request carries it (the simulator's fault selector).
     let forwardScenarioHeader: Bool
 
@@ -33,6 +34,7 @@ struct MessageRoutes {
         let history = try await store.messages(conversationID: conversation.id)
         // The user's words are committed before anything goes upstream: nothing is lost if the rest fails.
         let now = Date()
+        try await screen.screen(content, conversationID: conversation.id, userID: user.id, at: now, logger: context.logger)
         let userMessage = Message(
             id: Identifier.make(), conversationID: conversation.id, role: .user, content: content, status: .complete,
             model: nil, createdAt: now)
@@ -125,11 +127,12 @@ struct MessageRoutes {
     }
 
     /// The conversation as the upstream sees it: the system prompt, earlier turns that have text (stopped and
-    /// partial answers included, failed empty ones left out), then the new message.
+    /// partial answers included, failed empty ones and messages the guard rejected left out), then the new message.
     static func upstreamMessages(conversation: Conversation, history: [Message], newMessage: String?) -> [ChatMessage] {
         var messages: [ChatMessage] = []
         if let system = conversation.systemPrompt { messages.append(ChatMessage(role: .system, content: system)) }
-        for message in history where !message.content.isEmpty && message.status != .streaming && !message.superseded {
+        for message in history
+        where !message.content.isEmpty && message.status != .streaming && message.status != .rejected && !message.superseded {
             messages.append(ChatMessage(role: message.role, content: message.content))
         }
         if let newMessage { messages.append(ChatMessage(role: .user, content: newMessage)) }

@@ -49,6 +49,8 @@ struct MessageResource: ResponseEncodable {
     let durationMs: Int?
     let finishReason: String?
     let error: String?
+    /// The machine-readable reason of `error`; for a `rejected` user message, the guard rule that fired.
+    let errorCode: String?
     /// Ids of all versions of a regenerated answer, oldest first (this one included); absent with one version.
     let versions: [String]?
 
@@ -67,6 +69,7 @@ struct MessageResource: ResponseEncodable {
         durationMs = message.durationMs
         finishReason = message.finishReason
         error = message.error
+        errorCode = message.errorCode
     }
 }
 

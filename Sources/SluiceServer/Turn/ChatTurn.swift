@@ -1,6 +1,7 @@
 import Foundation
 import Logging
 import SluiceCore
+import SluiceGuard
 import Synchronization
 
 /// Timing rules of one generation.
@@ -51,6 +52,14 @@ struct ChatTurn: Sendable {
     var budgets: (any BudgetStore)? = nil
     /// What each model costs.
     var catalog = ModelCatalog()
+    /// What is redacted from answers besides the conversation's system prompt.
+    var redaction = Redaction()
+
+    /// Credential shapes and exact secrets that must not reach a client in an answer.
+    struct Redaction: Sendable {
+        var credentials: [CredentialPattern] = []
+        var secrets: [String] = []
+    }
 
     /// What one turn generates and where it is stored.
     struct Plan: Sendable {
@@ -90,6 +99,8 @@ struct ChatTurn: Sendable {
         var firstTokenAt: ContinuousClock.Instant?
         var lastActivity: ContinuousClock.Instant
         var lastFlush: ContinuousClock.Instant
+        /// Holds back and redacts what must not be shown; `nil` when there is nothing to redact.
+        var redactor: OutputRedactor?
     }
 
     /// Shares `Progress` between the child tasks of one generation.
@@ -108,6 +119,11 @@ struct ChatTurn: Sendable {
         let clock = ContinuousClock()
         let start = clock.now
         var initial = Progress(attemptStartedAt: start, lastActivity: start, lastFlush: start)
+        let systemPrompt = plan.request.messages.first { $0.role == .system }?.content
+        if systemPrompt != nil || !redaction.credentials.isEmpty || !redaction.secrets.isEmpty {
+            initial.redactor = OutputRedactor(
+                systemPrompt: systemPrompt, credentials: redaction.credentials, secrets: redaction.secrets)
+        }
         if let prior = plan.prior {
             initial.content = prior.content
             initial.tokenEnds = prior.tokenEnds
@@ -122,6 +138,24 @@ struct ChatTurn: Sendable {
             group.addTask { await control.waitForStop() }
             _ = await group.next()
             group.cancelAll()
+        }
+        // Text the redactor still held back is part of the answer: it is shown (redacted) before the end event.
+        let (tail, redactions) = progress.withLock { state -> ((Int, String)?, [String]) in
+            guard var redactor = state.redactor else { return (nil, []) }
+            let rest = redactor.finish()
+            state.redactor = redactor
+            guard !rest.isEmpty else { return (nil, redactor.redactions) }
+            state.content += rest
+            state.tokenEnds.append(state.content.utf8.count)
+            state.seq += 1
+            return ((state.seq, rest), redactor.redactions)
+        }
+        if let (seq, text) = tail { emit(.token(messageID: plan.assistantMessageID, seq: seq, text: text)) }
+        if !redactions.isEmpty {
+            for kind in redactions { metrics.outputRedacted(kind: kind) }
+            logger.warning("redacted the model's answer before it reached the client", metadata: [
+                "redactions": "\(redactions.joined(separator: ","))", "model": "\(plan.request.model)",
+            ])
         }
 
         let final = progress.withLock { $0 }
@@ -257,18 +291,22 @@ struct ChatTurn: Sendable {
         for try await event in provider.streamChat(plan.request) {
             let now = clock.now
             switch event {
-            case .delta(let text):
-                let (seq, flush) = progress.withLock { state -> (Int, (String, [Int])?) in
+            case .delta(let upstreamText):
+                let (released, seq, flush) = progress.withLock { state -> (String, Int, (String, [Int])?) in
+                    state.lastActivity = now
+                    if state.firstTokenAt == nil { state.firstTokenAt = now }
+                    // What the redactor holds back waits for the next piece; nothing is numbered for it yet.
+                    let text = state.redactor?.feed(upstreamText) ?? upstreamText
+                    guard !text.isEmpty else { return ("", state.seq, nil) }
                     state.content += text
                     state.tokenEnds.append(state.content.utf8.count)
                     state.seq += 1
-                    state.lastActivity = now
-                    if state.firstTokenAt == nil { state.firstTokenAt = now }
-                    guard now - state.lastFlush >= settings.flushInterval else { return (state.seq, nil) }
+                    guard now - state.lastFlush >= settings.flushInterval else { return (text, state.seq, nil) }
                     state.lastFlush = now
-                    return (state.seq, (state.content, state.tokenEnds))
+                    return (text, state.seq, (state.content, state.tokenEnds))
                 }
-                emit(.token(messageID: plan.assistantMessageID, seq: seq, text: text))
+                guard !released.isEmpty else { continue }
+                emit(.token(messageID: plan.assistantMessageID, seq: seq, text: released))
                 if let (content, tokenEnds) = flush {
                     // A failed progress write is not fatal: the final write carries the whole text.
                     try? await store.updateContent(messageID: plan.assistantMessageID, content: content, tokenEnds: tokenEnds)
