@@ -40,6 +40,9 @@ struct Serve: AsyncParsableCommand {
     @Option(help: "The longest user message sent upstream, in characters (SLUICE_MAX_MESSAGE_CHARS, default 2000).") var maxMessageChars: Int?
     @Option(help: "A YAML file of prompt-guard rules instead of the built-in ones (SLUICE_GUARD_RULES).") var guardRules: String?
     @Flag(help: "Send messages upstream without the prompt-injection guard (the length limit still applies).") var noPromptGuard = false
+    @Option(help: "The model that folds older messages into a conversation's running summary (SLUICE_SUMMARY_MODEL, default: the default model, i.e. the local SmolLM2 out of the box).") var summaryModel: String?
+    @Option(help: "At most this many recent messages are sent in full (SLUICE_CONTEXT_RECENT, default 10).") var contextRecent: Int?
+    @Option(help: "The percentage of the context window the input may fill (SLUICE_CONTEXT_PERCENT, default 75).") var contextPercent: Int?
 
     func run() async throws {
         do {
@@ -141,7 +144,10 @@ struct Serve: AsyncParsableCommand {
             catalog: Self.catalog(
                 file: settings.string(nil, env: "SLUICE_PRICE_TABLE", default: nil),
                 localModel: localContextWindow.map { (defaultModel, $0) }, overrides: priceOverrides, logger: logger),
-            promptGuard: promptGuard, outputCredentials: rules.credentials, secrets: upstreamKey.map { [$0] } ?? [])
+            promptGuard: promptGuard, outputCredentials: rules.credentials, secrets: upstreamKey.map { [$0] } ?? [],
+            summarizer: ProviderSummarizer(
+                provider: provider, model: settings.string(summaryModel, env: "SLUICE_SUMMARY_MODEL", default: defaultModel)!),
+            contextSettings: try Self.contextSettings(settings, recent: contextRecent, percent: contextPercent))
         let app = buildApplication(dependencies, host: host, port: port, logger: logger) { boundPort in
             let base = "http://\(host == "0.0.0.0" ? "127.0.0.1" : host):\(boundPort)/"
             switch signIn {
@@ -181,6 +187,18 @@ struct Serve: AsyncParsableCommand {
 extension Serve {
     /// Rules that never reject (one rule that cannot match), for `--no-prompt-guard`.
     static let lengthOnlyRules = "threshold: 1.0\nrules:\n  - {id: none, category: none, weight: 0, words: ['(?!)']}\n"
+
+    static func contextSettings(_ settings: SettingResolver, recent: Int?, percent: Int?) throws -> ContextSettings {
+        let recentText = settings.string(recent.map(String.init), env: "SLUICE_CONTEXT_RECENT", default: "10")!
+        let percentText = settings.string(percent.map(String.init), env: "SLUICE_CONTEXT_PERCENT", default: "75")!
+        guard let recent = Int(recentText), recent >= 1 else {
+            throw SettingError("recent messages (--context-recent / SLUICE_CONTEXT_RECENT) '\(recentText)' is not a number of 1 or more")
+        }
+        guard let percent = Int(percentText), (10...100).contains(percent) else {
+            throw SettingError("context share (--context-percent / SLUICE_CONTEXT_PERCENT) '\(percentText)' is not a percentage from 10 to 100")
+        }
+        return ContextSettings(inputShare: Double(percent) / 100, maxRecentMessages: recent, keepAfterFold: max(1, min(4, recent / 2)))
+    }
 
     static func guardRules(path: String?) throws -> GuardRules {
         do {

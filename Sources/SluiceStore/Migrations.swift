@@ -125,5 +125,21 @@ enum Migrations {
                 "ALTER TABLE token_usage ADD COLUMN reserved_cost_picousd INTEGER NOT NULL DEFAULT 0",
                 "CREATE INDEX token_usage_by_day ON token_usage(created_at)",
             ]),
+        // Context management: how each message is treated (auto, pinned, excluded) and a running summary per
+        // conversation with the ids of the messages folded into it.
+        Step(
+            version: 7,
+            statements: [
+                "ALTER TABLE messages ADD COLUMN context_mode TEXT NOT NULL DEFAULT 'auto'",
+                """
+                CREATE TABLE conversation_summaries (
+                    conversation_id TEXT PRIMARY KEY REFERENCES conversations(id) ON DELETE CASCADE,
+                    text TEXT NOT NULL,
+                    covered_ids TEXT NOT NULL,
+                    model TEXT,
+                    updated_at INTEGER NOT NULL
+                )
+                """,
+            ]),
     ]
 }

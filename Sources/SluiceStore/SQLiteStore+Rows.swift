@@ -66,7 +66,8 @@ extension SQLiteStore {
             finishReason: optionalText(row, "finish_reason"), error: optionalText(row, "error"),
             errorCode: optionalText(row, "error_code"), tokenEnds: decodeTokenEnds(text(row, "token_ends")),
             versionGroup: optionalText(row, "version_group"), superseded: (row.column("superseded")?.integer ?? 0) != 0,
-            cost: optionalInt(row, "cost_picousd").map { USDAmount(picodollars: Int64($0)) })
+            cost: optionalInt(row, "cost_picousd").map { USDAmount(picodollars: Int64($0)) },
+            contextMode: optionalText(row, "context_mode").flatMap(ContextMode.init(rawValue:)) ?? .auto)
     }
 
     /// Token ends are stored as comma-separated numbers: compact, and rewritten with the content anyway.

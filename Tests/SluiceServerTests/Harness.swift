@@ -44,7 +44,8 @@ struct Harness: Sendable {
         upstreamOverride: String? = nil,
         counter: (any PromptCounter)? = ChatPromptCounter(tokenizer: WordTokenizer()),
         budgets: Bool = false, catalog: ModelCatalog = ModelCatalog(), globalDailyUSD: USDAmount? = nil,
-        maxMessageCharacters: Int = 2000,
+        maxMessageCharacters: Int = 2000, summarizer: (any ConversationSummarizer)? = nil,
+        contextSettings: ContextSettings = ContextSettings(),
         _ body: @escaping @Sendable (Harness) async throws -> Void
     ) async throws {
         try await Simulator.application(port: 0, settings: simulator).test(.live) { simulatorClient in
@@ -70,7 +71,8 @@ struct Harness: Sendable {
                 sleeper: sleeper, promptCounter: counter, budgets: budgets ? store : nil, catalog: catalog,
                 // The built-in guard, as `sluice serve` runs it, with the upstream key as the secret to redact.
                 promptGuard: PromptGuard(rules: try GuardRules.builtIn(), maxCharacters: maxMessageCharacters),
-                outputCredentials: try GuardRules.builtIn().credentials, secrets: ["sk-test-secret"])
+                outputCredentials: try GuardRules.builtIn().credentials, secrets: ["sk-test-secret"],
+                summarizer: summarizer, contextSettings: contextSettings)
             let app = buildApplication(dependencies, host: "127.0.0.1", port: 0, logger: logger)
             do {
                 try await app.test(.live) { client in

@@ -19,7 +19,7 @@ struct SQLiteStoreTests {
         let (store, _) = try await Self.makeStore()
         try await store.migrate()
         let rows = try await store.connection.query("SELECT version FROM schema_migrations")
-        #expect(rows.map { $0.column("version")?.integer } == Array(1...6))
+        #expect(rows.map { $0.column("version")?.integer } == Array(1...7))
         try await store.close()
     }
 
@@ -124,5 +124,28 @@ struct SQLiteStoreTests {
         #expect(try await reopened.message(id: "b")?.status == .complete)
         #expect(try await reopened.recoverInterruptedMessages() == 0)
         try await reopened.close()
+    }
+
+    @Test("context modes and running summaries persist; a summary goes with its conversation")
+    func contextModesAndSummaries() async throws {
+        let (store, _) = try await Self.makeStore()
+        let user = try await store.createUser(name: "u", plan: .free, tokenHash: "h")
+        let conversation = try await store.createConversation(userID: user.id, title: "t", model: "m", systemPrompt: nil)
+        try await store.insert(Message(id: "q", conversationID: conversation.id, role: .user, content: "hi", status: .complete, model: nil, createdAt: Date()))
+        #expect(try await store.message(id: "q")?.contextMode == .auto)
+        try await store.setContextMode(messageID: "q", mode: .pinned)
+        #expect(try await store.message(id: "q")?.contextMode == .pinned)
+        await #expect(throws: StoreError.notFound) { try await store.setContextMode(messageID: "nope", mode: .excluded) }
+
+        #expect(try await store.summary(conversationID: conversation.id) == nil)
+        let first = ConversationSummary(text: "one", coveredMessageIDs: ["q"], model: "m", updatedAt: Date(timeIntervalSince1970: 1_000))
+        try await store.saveSummary(conversationID: conversation.id, summary: first)
+        #expect(try await store.summary(conversationID: conversation.id) == first)
+        let second = ConversationSummary(text: "two", coveredMessageIDs: ["q", "r"], model: nil, updatedAt: Date(timeIntervalSince1970: 2_000))
+        try await store.saveSummary(conversationID: conversation.id, summary: second)
+        #expect(try await store.summary(conversationID: conversation.id) == second)
+        try await store.deleteConversation(id: conversation.id)
+        #expect(try await store.summary(conversationID: conversation.id) == nil)
+        try await store.close()
     }
 }

@@ -83,13 +83,16 @@ public struct Message: Sendable, Equatable {
     /// What the answer cost, summed over its upstream calls (a continued answer has several); `nil` when no
     /// call of it was charged.
     public var cost: USDAmount?
+    /// How the context builder treats it: sent while recent (auto), always (pinned) or never (excluded).
+    public var contextMode: ContextMode
 
     public init(
         id: String, conversationID: String, role: MessageRole, content: String, status: MessageStatus,
         model: String?, createdAt: Date, usage: Usage? = nil, ttftMs: Int? = nil, durationMs: Int? = nil,
         finishReason: String? = nil, error: String? = nil, errorCode: String? = nil, tokenEnds: [Int] = [],
-        versionGroup: String? = nil, superseded: Bool = false, cost: USDAmount? = nil
+        versionGroup: String? = nil, superseded: Bool = false, cost: USDAmount? = nil, contextMode: ContextMode = .auto
     ) {
+        self.contextMode = contextMode
         self.cost = cost
         self.versionGroup = versionGroup
         self.superseded = superseded

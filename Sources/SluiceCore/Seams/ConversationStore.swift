@@ -47,4 +47,11 @@ public protocol ConversationStore: Sendable {
     func finish(messageID: String, outcome: AssistantOutcome) async throws
     /// Marks rows left `streaming` by a crash as `partial`; returns how many.
     func recoverInterruptedMessages() async throws -> Int
+
+    /// Sets how a message is treated when the context is built (auto, pinned, excluded).
+    func setContextMode(messageID: String, mode: ContextMode) async throws
+    /// The conversation's running summary of older messages, if it has one.
+    func summary(conversationID: String) async throws -> ConversationSummary?
+    /// Replaces the conversation's running summary.
+    func saveSummary(conversationID: String, summary: ConversationSummary) async throws
 }

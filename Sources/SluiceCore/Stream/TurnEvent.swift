@@ -18,8 +18,14 @@ public enum TurnEvent: Sendable, Equatable {
         public var userMessageID: String
         public var assistantMessageID: String
         public var model: String
+        /// What of the conversation went upstream; `nil` when the model's window or tokenizer is unknown.
+        public var context: ContextInfo?
 
-        public init(conversationID: String, userMessageID: String, assistantMessageID: String, model: String) {
+        public init(
+            conversationID: String, userMessageID: String, assistantMessageID: String, model: String,
+            context: ContextInfo? = nil
+        ) {
+            self.context = context
             self.conversationID = conversationID
             self.userMessageID = userMessageID
             self.assistantMessageID = assistantMessageID
@@ -30,7 +36,48 @@ public enum TurnEvent: Sendable, Equatable {
             case conversationID = "conversation_id"
             case userMessageID = "user_message_id"
             case assistantMessageID = "assistant_message_id"
-            case model
+            case model, context
+        }
+    }
+
+    /// How a turn's request was built from the conversation (the `context` of `meta`).
+    public struct ContextInfo: Sendable, Equatable, Codable {
+        /// Earlier messages sent in full.
+        public var messagesInFull: Int
+        /// Earlier messages represented by the running summary.
+        public var messagesSummarised: Int
+        /// Earlier messages the user excluded.
+        public var messagesExcluded: Int
+        /// Earlier messages that did not fit and are not summarised (the summariser failed or is off).
+        public var messagesOutOfWindow: Int
+        /// Messages folded into the summary while this turn was built.
+        public var summarisedNow: Int
+        /// The request's input tokens, counted exactly.
+        public var inputTokens: Int
+        /// The most input tokens the model's window allows a request.
+        public var inputBudget: Int
+
+        public init(
+            messagesInFull: Int, messagesSummarised: Int, messagesExcluded: Int, messagesOutOfWindow: Int,
+            summarisedNow: Int, inputTokens: Int, inputBudget: Int
+        ) {
+            self.messagesInFull = messagesInFull
+            self.messagesSummarised = messagesSummarised
+            self.messagesExcluded = messagesExcluded
+            self.messagesOutOfWindow = messagesOutOfWindow
+            self.summarisedNow = summarisedNow
+            self.inputTokens = inputTokens
+            self.inputBudget = inputBudget
+        }
+
+        enum CodingKeys: String, CodingKey {
+            case messagesInFull = "messages_in_full"
+            case messagesSummarised = "messages_summarised"
+            case messagesExcluded = "messages_excluded"
+            case messagesOutOfWindow = "messages_out_of_window"
+            case summarisedNow = "summarised_now"
+            case inputTokens = "input_tokens"
+            case inputBudget = "input_budget"
         }
     }
 

@@ -1,5 +1,6 @@
 import Foundation
 import Hummingbird
+import Logging
 import SluiceCore
 
 /// Measures conversations in tokens: how much of the model's context window the next request would fill,
@@ -8,21 +9,46 @@ struct ContextMeter: Sendable {
     let counter: (any PromptCounter)?
     let catalog: ModelCatalog
     let budgets: (any BudgetStore)?
+    /// Builds requests as a turn would (window, summary, exclusions), so the figures match what is sent.
+    let builder: ContextBuilder
 
     /// The conversation's figures for `GET /api/conversations/{id}`; unknown parts are `nil`.
-    func figures(_ conversation: Conversation, history: [Message]) async -> ContextFigures {
-        let context = MessageRoutes.upstreamMessages(conversation: conversation, history: history, newMessage: nil)
-        let used = context.isEmpty ? 0 : try? await counter?.promptTokens(context)
+    func figures(_ conversation: Conversation, history: [Message], logger: Logger) async -> ContextFigures {
+        let built = try? await builder.build(
+            conversation: conversation, history: history.filter { !$0.superseded }, tail: [], model: conversation.model,
+            fold: false, logger: logger)
+        var used: Int?
+        if let built {
+            if built.messages.isEmpty {
+                used = 0
+            } else if let planned = built.plan?.inputTokens {
+                used = planned
+            } else {
+                used = try? await counter?.promptTokens(built.messages)
+            }
+        }
         let spent = try? await budgets?.conversationTokens(conversationID: conversation.id)
         return ContextFigures(tokensUsed: used, contextWindow: catalog.contextWindow(for: conversation.model), tokensSpent: spent)
     }
 
     /// What sending `content` next would cost, part by part, and whether it fits.
-    func estimate(_ content: String, conversation: Conversation, history: [Message], user: User, outputReserve: Int) async throws -> Estimate {
+    func estimate(
+        _ content: String, conversation: Conversation, history: [Message], user: User, outputReserve: Int, logger: Logger
+    ) async throws -> Estimate {
         guard let counter else {
             throw APIError(.notFound, code: "not_found", message: "This server cannot count tokens for this model, so it cannot estimate.")
         }
-        let messages = MessageRoutes.upstreamMessages(conversation: conversation, history: history, newMessage: content)
+        let tail = [ChatMessage(role: .user, content: content)]
+        let messages: [ChatMessage]
+        do {
+            messages = try await builder.build(
+                conversation: conversation, history: history.filter { !$0.superseded }, tail: tail, model: conversation.model,
+                fold: false, logger: logger
+            ).messages
+        } catch is ContextOverflow {
+            // Too big for the window even alone: estimate it whole, and the suggestions say why it cannot go.
+            messages = (conversation.systemPrompt.map { [ChatMessage(role: .system, content: $0)] } ?? []) + tail
+        }
         let total = try await counter.promptTokens(messages)
         let message = try await counter.textTokens(content)
         let system = try await conversation.systemPrompt.asyncMap { try await counter.textTokens($0) } ?? 0

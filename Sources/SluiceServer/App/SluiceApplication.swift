@@ -33,6 +33,10 @@ public struct SluiceDependencies: Sendable {
     public var outputCredentials: [CredentialPattern]
     /// Exact strings (the upstream keys) that are redacted wherever they appear in an answer.
     public var secrets: [String]
+    /// Folds older messages into a conversation's running summary; `nil` leaves them out of the window unsummarised.
+    public var summarizer: (any ConversationSummarizer)?
+    /// How conversations are fitted into the model's window.
+    public var contextSettings: ContextSettings
 
     public init(
         store: any ConversationStore, provider: any ChatProvider, defaultModel: String,
@@ -40,8 +44,11 @@ public struct SluiceDependencies: Sendable {
         sleeper: any Sleeper = ContinuousSleeper(), metrics: SluiceMetrics = SluiceMetrics(),
         promptCounter: (any PromptCounter)? = nil, budgets: (any BudgetStore)? = nil, catalog: ModelCatalog = ModelCatalog(),
         defaultOutputReserve: Int = 1024, promptGuard: PromptGuard? = nil, outputCredentials: [CredentialPattern] = [],
-        secrets: [String] = []
+        secrets: [String] = [], summarizer: (any ConversationSummarizer)? = nil,
+        contextSettings: ContextSettings = ContextSettings()
     ) {
+        self.summarizer = summarizer
+        self.contextSettings = contextSettings
         self.promptGuard = promptGuard
         self.outputCredentials = outputCredentials
         self.secrets = secrets
@@ -76,9 +83,16 @@ public func buildRouter(_ dependencies: SluiceDependencies, hub: GenerationHub, 
     }
 
     let api = router.group("api").add(middleware: AuthMiddleware(store: dependencies.store))
+    let contextBuilder = ContextBuilder(
+        store: dependencies.store, counter: dependencies.promptCounter, catalog: dependencies.catalog,
+        summarizer: dependencies.summarizer, settings: dependencies.contextSettings,
+        outputReserve: dependencies.turnSettings.maxOutputTokens ?? dependencies.defaultOutputReserve,
+        metrics: dependencies.metrics)
     ConversationRoutes(
         store: dependencies.store, defaultModel: dependencies.defaultModel,
-        meter: ContextMeter(counter: dependencies.promptCounter, catalog: dependencies.catalog, budgets: dependencies.budgets),
+        meter: ContextMeter(
+            counter: dependencies.promptCounter, catalog: dependencies.catalog, budgets: dependencies.budgets,
+            builder: contextBuilder),
         outputReserve: dependencies.turnSettings.maxOutputTokens ?? dependencies.defaultOutputReserve
     ).register(on: api)
     let turn = ChatTurn(
@@ -92,15 +106,19 @@ public func buildRouter(_ dependencies: SluiceDependencies, hub: GenerationHub, 
     MessageRoutes(
         store: dependencies.store, turn: turn, budget: budget, hub: hub,
         screen: PromptScreen(promptGuard: dependencies.promptGuard, store: dependencies.store, metrics: dependencies.metrics),
+        context: contextBuilder,
         forwardScenarioHeader: dependencies.forwardScenarioHeader
     ).register(on: api)
     ContinueRoute(
-        store: dependencies.store, turn: turn, budget: budget, hub: hub, forwardScenarioHeader: dependencies.forwardScenarioHeader
+        store: dependencies.store, turn: turn, budget: budget, hub: hub, context: contextBuilder,
+        forwardScenarioHeader: dependencies.forwardScenarioHeader
     ).register(on: api)
     AnswerVersionRoutes(
-        store: dependencies.store, turn: turn, budget: budget, hub: hub, forwardScenarioHeader: dependencies.forwardScenarioHeader
+        store: dependencies.store, turn: turn, budget: budget, hub: hub, context: contextBuilder,
+        forwardScenarioHeader: dependencies.forwardScenarioHeader
     ).register(on: api)
     UsageRoutes(budgets: dependencies.budgets).register(on: api)
+    ContextRoutes(store: dependencies.store, builder: contextBuilder).register(on: api)
     return router
 }
 

@@ -97,6 +97,18 @@ public final class SluiceMetrics: Sendable {
         ).increment()
     }
 
+    /// Older messages were folded into a conversation's running summary.
+    func summarised(messages: Int) {
+        registry.makeCounter(name: "sluice_summaries_total", help: "Folds of older messages into a running summary.").increment()
+        registry.makeCounter(name: "sluice_summarised_messages_total", help: "Messages folded into running summaries.")
+            .increment(by: Int64(messages))
+    }
+
+    /// The summariser failed; the turn went on without the older messages.
+    func summaryFailed() {
+        registry.makeCounter(name: "sluice_summary_failures_total", help: "Summariser calls that failed.").increment()
+    }
+
     /// Sluice decided to wait and retry.
     func retried(reason: String) {
         registry.makeCounter(name: "sluice_retries_total", labels: [("reason", reason)], help: "Retries before the first token, by reason.")

@@ -9,6 +9,7 @@ struct AnswerVersionRoutes {
     let turn: ChatTurn
     let budget: TurnBudget
     let hub: GenerationHub
+    let context: ContextBuilder
     let forwardScenarioHeader: Bool
 
     func register(on api: RouterGroup<SluiceRequestContext>) {
@@ -45,10 +46,12 @@ struct AnswerVersionRoutes {
             throw APIError.invalid("This answer has no question before it to answer again.")
         }
         let versionID = Identifier.make()
+        let built = try await self.context.turn(
+            conversation: conversation, history: Array(earlier.dropLast()),
+            tail: [ChatMessage(role: .user, content: question.content)], model: model, logger: context.logger)
         let (chatRequest, hold) = try await budget.hold(
             ChatRequest(
-                model: model,
-                messages: MessageRoutes.upstreamMessages(conversation: conversation, history: Array(earlier.dropLast()), newMessage: question.content),
+                model: model, messages: built.messages,
                 temperature: temperature, maxTokens: turn.settings.maxOutputTokens,
                 extraHeaders: MessageRoutes.scenarioHeaders(request, forward: forwardScenarioHeader)),
             user: user, conversationID: conversation.id, messageID: versionID)
@@ -58,9 +61,10 @@ struct AnswerVersionRoutes {
         try await store.addVersion(version, replacing: message)
         let plan = ChatTurn.Plan(
             assistantMessageID: version.id, request: chatRequest, logger: context.logger, hold: hold,
-            conversationID: conversation.id)
+            conversationID: conversation.id, systemPrompt: conversation.systemPrompt)
         let meta = TurnEvent.meta(.init(
-            conversationID: conversation.id, userMessageID: question.id, assistantMessageID: version.id, model: model))
+            conversationID: conversation.id, userMessageID: question.id, assistantMessageID: version.id, model: model,
+            context: built.meta))
         return MessageRoutes.startStreaming(plan, meta: meta, turn: turn, hub: hub)
     }
 }

@@ -9,6 +9,7 @@ struct ContinueRoute {
     let turn: ChatTurn
     let budget: TurnBudget
     let hub: GenerationHub
+    let context: ContextBuilder
     let forwardScenarioHeader: Bool
 
     /// Sent after the partial answer so that any chat model, not only those that accept an assistant prefill,
@@ -51,22 +52,25 @@ struct ContinueRoute {
         guard let question = earlier.last(where: { $0.role == .user }) else {
             throw APIError.invalid("This answer has no question before it to continue from.")
         }
-        var messages = MessageRoutes.upstreamMessages(conversation: conversation, history: Array(earlier.dropLast()), newMessage: question.content)
+        var tail = [ChatMessage(role: .user, content: question.content)]
         if !message.content.isEmpty {
-            messages.append(ChatMessage(role: .assistant, content: message.content))
-            messages.append(ChatMessage(role: .user, content: Self.instruction))
+            tail.append(ChatMessage(role: .assistant, content: message.content))
+            tail.append(ChatMessage(role: .user, content: Self.instruction))
         }
+        let built = try await self.context.turn(
+            conversation: conversation, history: Array(earlier.dropLast()), tail: tail, model: model, logger: context.logger)
         let (chatRequest, hold) = try await budget.hold(
-            ChatRequest(model: model, messages: messages, temperature: temperature, maxTokens: turn.settings.maxOutputTokens,
+            ChatRequest(model: model, messages: built.messages, temperature: temperature, maxTokens: turn.settings.maxOutputTokens,
                         extraHeaders: MessageRoutes.scenarioHeaders(request, forward: forwardScenarioHeader)),
             user: user, conversationID: conversation.id, messageID: message.id)
         try await store.reopen(messageID: message.id, model: model)
         let plan = ChatTurn.Plan(
             assistantMessageID: message.id, request: chatRequest,
             prior: .init(content: message.content, tokenEnds: message.tokenEnds, usage: message.usage), logger: context.logger,
-            hold: hold, conversationID: conversation.id)
+            hold: hold, conversationID: conversation.id, systemPrompt: conversation.systemPrompt)
         let meta = TurnEvent.meta(.init(
-            conversationID: conversation.id, userMessageID: question.id, assistantMessageID: message.id, model: model))
+            conversationID: conversation.id, userMessageID: question.id, assistantMessageID: message.id, model: model,
+            context: built.meta))
         return MessageRoutes.startStreaming(plan, meta: meta, turn: turn, hub: hub)
     }
 }

@@ -40,7 +40,7 @@ struct ConversationRoutes {
     @Sendable func show(_ request: Request, context: SluiceRequestContext) async throws -> ConversationResource {
         let conversation = try await ownedConversation(context)
         let messages = try await store.messages(conversationID: conversation.id)
-        return ConversationResource(conversation, messages: messages, context: await meter.figures(conversation, history: messages))
+        return ConversationResource(conversation, messages: messages, context: await meter.figures(conversation, history: messages, logger: context.logger))
     }
 
     /// The exact input tokens the next turn would send, part by part, the output reserve, whether it fits the
@@ -52,7 +52,8 @@ struct ConversationRoutes {
         let content = try body.optionalString("content", maxLength: 60_000) ?? ""
         let history = try await store.messages(conversationID: conversation.id)
         return try await meter.estimate(
-            content, conversation: conversation, history: history, user: user, outputReserve: outputReserve)
+            content, conversation: conversation, history: history, user: user, outputReserve: outputReserve,
+            logger: context.logger)
     }
 
     @Sendable func delete(_ request: Request, context: SluiceRequestContext) async throws -> HTTPResponse.Status {

@@ -10,6 +10,7 @@ struct MessageRoutes {
     let budget: TurnBudget
     let hub: GenerationHub
     let screen: PromptScreen
+    let context: ContextBuilder
     /// Sent upstream as `X-Sluice-Scenario` when a request carries it (the simulator's fault selector).
     let forwardScenarioHeader: Bool
 
@@ -43,10 +44,14 @@ struct MessageRoutes {
             try await store.renameConversation(id: conversation.id, title: Self.title(from: content))
         }
         let assistantID = Identifier.make()
+        // What fits the model's window: recent messages in full, older ones as the running summary.
+        let built = try await self.context.turn(
+            conversation: conversation, history: history, tail: [ChatMessage(role: .user, content: content)], model: model,
+            logger: context.logger)
         // Tokens are held before anything is spent; a turn that does not fit is refused here with 429.
         let (chatRequest, hold) = try await budget.hold(
             ChatRequest(
-                model: model, messages: Self.upstreamMessages(conversation: conversation, history: history, newMessage: content),
+                model: model, messages: built.messages,
                 temperature: temperature, maxTokens: turn.settings.maxOutputTokens,
                 extraHeaders: Self.scenarioHeaders(request, forward: forwardScenarioHeader)),
             user: user, conversationID: conversation.id, messageID: assistantID)
@@ -55,11 +60,12 @@ struct MessageRoutes {
             model: model, createdAt: now.addingTimeInterval(0.001))
         try await store.insert(assistant)
 
-        let meta = TurnEvent.meta(
-            .init(conversationID: conversation.id, userMessageID: userMessage.id, assistantMessageID: assistant.id, model: model))
+        let meta = TurnEvent.meta(.init(
+            conversationID: conversation.id, userMessageID: userMessage.id, assistantMessageID: assistant.id, model: model,
+            context: built.meta))
         let plan = ChatTurn.Plan(
             assistantMessageID: assistant.id, request: chatRequest, logger: context.logger, hold: hold,
-            conversationID: conversation.id)
+            conversationID: conversation.id, systemPrompt: conversation.systemPrompt)
         return Self.startStreaming(plan, meta: meta, turn: turn, hub: hub)
     }
 

@@ -73,6 +73,8 @@ struct ChatTurn: Sendable {
         var hold: BudgetHold? = nil
         /// The conversation, for its running token total in `done`.
         var conversationID: String? = nil
+        /// The conversation's system prompt, redacted if the answer quotes it.
+        var systemPrompt: String? = nil
     }
 
     /// What a continued answer starts from; new tokens are appended and numbered after it.
@@ -119,7 +121,7 @@ struct ChatTurn: Sendable {
         let clock = ContinuousClock()
         let start = clock.now
         var initial = Progress(attemptStartedAt: start, lastActivity: start, lastFlush: start)
-        let systemPrompt = plan.request.messages.first { $0.role == .system }?.content
+        let systemPrompt = plan.systemPrompt
         if systemPrompt != nil || !redaction.credentials.isEmpty || !redaction.secrets.isEmpty {
             initial.redactor = OutputRedactor(
                 systemPrompt: systemPrompt, credentials: redaction.credentials, secrets: redaction.secrets)

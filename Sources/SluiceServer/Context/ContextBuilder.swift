@@ -1,0 +1,186 @@
+import Foundation
+import Logging
+import SluiceCore
+import Synchronization
+
+/// How Sluice fits conversations into a model's context window.
+public struct ContextSettings: Sendable {
+    /// The most of the window the input may fill.
+    public var inputShare: Double
+    /// At most this many recent messages are sent in full (pinned ones come on top).
+    public var maxRecentMessages: Int
+    /// After a fold, this many of the most recent messages stay in full, so that the next turns need no fold.
+    public var keepAfterFold: Int
+
+    public init(inputShare: Double = 0.75, maxRecentMessages: Int = 10, keepAfterFold: Int = 4) {
+        self.inputShare = inputShare
+        self.maxRecentMessages = maxRecentMessages
+        self.keepAfterFold = keepAfterFold
+    }
+}
+
+/// Builds the upstream request of a turn from the stored conversation: counts every message with the model's
+/// counter, plans what fits (`ContextPlanner`), folds what fell out into the running summary with the
+/// summariser (extending it, never recomputing it), and checks the result with an exact count.
+struct ContextBuilder: Sendable {
+    let store: any ConversationStore
+    let counter: (any PromptCounter)?
+    let catalog: ModelCatalog
+    let summarizer: (any ConversationSummarizer)?
+    let settings: ContextSettings
+    /// The output tokens kept free in the window.
+    let outputReserve: Int
+    let metrics: SluiceMetrics
+    let tokenCache = TokenCountCache()
+
+    /// The request of one turn and how it was made.
+    struct Built: Sendable {
+        var messages: [ChatMessage]
+        /// `nil` when the model's window or tokenizer is unknown: everything is sent as it is.
+        var plan: ContextPlan?
+        var history: [Message]
+        var summary: ConversationSummary?
+        var contextWindow: Int?
+        /// Messages folded into the summary while building this turn.
+        var foldedNow: Int
+
+        var meta: TurnEvent.ContextInfo? {
+            plan.map {
+                TurnEvent.ContextInfo(
+                    messagesInFull: $0.inFullCount, messagesSummarised: $0.summarisedCount, messagesExcluded: $0.excludedCount,
+                    messagesOutOfWindow: $0.states.values.filter { $0 == .outOfWindow }.count, summarisedNow: foldedNow,
+                    inputTokens: $0.inputTokens, inputBudget: $0.inputBudget)
+            }
+        }
+    }
+
+    /// Plans the request of a turn.
+    /// - Parameters:
+    ///   - history: the earlier messages (oldest first); those never sent (rejected, empty, superseded) are skipped.
+    ///   - tail: what the turn adds and always sends (the new message; for continue also the partial answer).
+    ///   - fold: summarise what falls out of the window now (a turn); `false` only describes (`GET /context`).
+    func build(
+        conversation: Conversation, history: [Message], tail: [ChatMessage], model: String, fold: Bool, logger: Logger
+    ) async throws -> Built {
+        let eligible = history.filter(Self.isSendable)
+        var summary = try await store.summary(conversationID: conversation.id)
+        guard let counter, let window = catalog.contextWindow(for: model) else {
+            let messages = MessageRoutes.upstreamMessages(conversation: conversation, history: history, newMessage: nil) + tail
+            return Built(messages: messages, plan: nil, history: history, summary: summary, contextWindow: nil, foldedNow: 0)
+        }
+        let policy = ContextPolicy(
+            contextWindow: window, outputReserve: min(outputReserve, window / 2), inputShare: settings.inputShare,
+            maxRecentMessages: settings.maxRecentMessages)
+        let planner = ContextPlanner(policy: policy)
+        let system = try await conversation.systemPrompt.asyncMap { text -> (ChatMessage, Int) in
+            let message = ChatMessage(role: .system, content: text)
+            return (message, try await tokens(of: message, id: "system:\(conversation.id)", counter: counter))
+        }
+        var candidates: [ContextCandidate] = []
+        for message in eligible {
+            let chat = ChatMessage(role: message.role, content: message.content)
+            candidates.append(ContextCandidate(
+                id: message.id, message: chat, mode: message.contextMode,
+                tokens: try await tokens(of: chat, id: message.id, counter: counter)))
+        }
+        var tailTokens = 0
+        for message in tail { tailTokens += try await tokens(of: message, id: nil, counter: counter) }
+
+        func plan(maxRecent: Int? = nil) async throws -> ContextPlan {
+            let summaryPart = try await summary.asyncMap { ($0, try await tokens(of: $0.asMessage, id: nil, counter: counter)) }
+            return try planner.plan(
+                system: system, history: candidates, summary: summaryPart, newMessages: (tail, tailTokens), maxRecent: maxRecent)
+        }
+
+        var current = try await plan()
+        var foldedNow = 0
+        if fold, !current.toSummarise.isEmpty, let summarizer {
+            // Fold what fell out and the older part of the recent run too, so the next turns need no fold.
+            let recentAuto = candidates.filter { $0.mode == .auto && current.states[$0.id] == .inContext }
+            let folded = current.toSummarise + recentAuto.dropLast(settings.keepAfterFold)
+            do {
+                let text = try await summarizer.summarize(previous: summary?.text, messages: folded.map(\.message))
+                let extended = ConversationSummary(
+                    text: text, coveredMessageIDs: (summary?.coveredMessageIDs ?? []) + folded.map(\.id), model: nil,
+                    updatedAt: Date())
+                try await store.saveSummary(conversationID: conversation.id, summary: extended)
+                summary = extended
+                foldedNow = folded.count
+                metrics.summarised(messages: folded.count)
+                current = try await plan()
+            } catch {
+                // The turn goes on without them: they stay out of the window and are folded next time.
+                metrics.summaryFailed()
+                logger.warning("could not summarise older messages", metadata: ["error": "\(error)"])
+            }
+        }
+        // The exact count of the whole request: a chat template is not always the sum of its messages. Tighten
+        // the recent run until it fits.
+        var exact = try await counter.promptTokens(current.messages)
+        var maxRecent = current.states.values.filter { $0 == .inContext }.count
+        while exact > current.inputBudget, maxRecent > 0 {
+            maxRecent -= 1
+            current = try await plan(maxRecent: maxRecent)
+            exact = try await counter.promptTokens(current.messages)
+        }
+        guard exact <= current.inputBudget else {
+            throw ContextOverflow(neededTokens: exact, inputBudget: current.inputBudget)
+        }
+        current.inputTokens = exact
+        return Built(
+            messages: current.messages, plan: current, history: history, summary: summary, contextWindow: window,
+            foldedNow: foldedNow)
+    }
+
+    /// `build` for a turn: folds, and answers a message that cannot fit with a clear 413.
+    func turn(
+        conversation: Conversation, history: [Message], tail: [ChatMessage], model: String, logger: Logger
+    ) async throws -> Built {
+        do {
+            return try await build(conversation: conversation, history: history, tail: tail, model: model, fold: true, logger: logger)
+        } catch let overflow as ContextOverflow {
+            throw Self.overflowError(overflow, window: catalog.contextWindow(for: model))
+        }
+    }
+
+    /// Messages that are ever sent upstream: with text, finished, not rejected, not an earlier version.
+    static func isSendable(_ message: Message) -> Bool {
+        !message.content.isEmpty && message.status != .streaming && message.status != .rejected && !message.superseded
+    }
+
+    /// A message's tokens in a prompt (framing included), counted once per stored message.
+    private func tokens(of message: ChatMessage, id: String?, counter: any PromptCounter) async throws -> Int {
+        let key = id.map { "\($0)|\(message.content.utf8.count)" }
+        if let key, let cached = tokenCache.get(key) { return cached }
+        // The chat format's framing of one message: 3 tokens plus the role (the cookbook rule, close for templates).
+        let count = try await counter.textTokens(message.content) + 4
+        if let key { tokenCache.set(key, count) }
+        return count
+    }
+
+    /// The error a user sees when even their message alone does not fit.
+    static func overflowError(_ overflow: ContextOverflow, window: Int?) -> APIError {
+        var error = APIError(
+            .contentTooLarge, code: "context_overflow",
+            message: "Your message needs \(overflow.neededTokens) tokens with the system prompt, but this model takes at most "
+                + "\(overflow.inputBudget) input tokens\(window.map { " (of its \($0)-token window)" } ?? ""). Shorten the "
+                + "message or the system prompt, or split it into several messages. It was kept in the conversation but not sent.")
+        error.details = "\"needed_tokens\":\(overflow.neededTokens),\"input_budget\":\(overflow.inputBudget)"
+        return error
+    }
+}
+
+/// Token counts of stored messages, so a long conversation is not counted again on every turn. Bounded: it
+/// forgets everything when full, which only costs a recount.
+final class TokenCountCache: Sendable {
+    private let counts = Mutex<[String: Int]>([:])
+    private let capacity = 50_000
+
+    func get(_ key: String) -> Int? { counts.withLock { $0[key] } }
+    func set(_ key: String, _ value: Int) {
+        counts.withLock {
+            if $0.count >= capacity { $0.removeAll(keepingCapacity: true) }
+            $0[key] = value
+        }
+    }
+}

@@ -1,0 +1,45 @@
+import Foundation
+import SluiceCore
+
+/// Summarises with a chat model through a provider: the previous summary and the new messages in, an
+/// extended summary out (temperature 0, so the same conversation folds the same way).
+public struct ProviderSummarizer: ConversationSummarizer {
+    let provider: any ChatProvider
+    let model: String
+    /// The longest summary asked for, in tokens (`max_tokens`).
+    var maxTokens = 300
+
+    public init(provider: any ChatProvider, model: String, maxTokens: Int = 300) {
+        self.provider = provider
+        self.model = model
+        self.maxTokens = maxTokens
+    }
+
+    static let instruction = """
+        You keep a running summary of a conversation between a user and an assistant. Merge the summary so far \
+        with the new messages into one updated summary. Keep names, numbers, decisions, preferences, code \
+        identifiers and open questions; drop greetings and repetition. Write plain sentences in the language of \
+        the conversation, at most 150 words. Answer with the summary only.
+        """
+
+    /// The summary is wanted but came back empty.
+    struct EmptySummary: Error {}
+
+    public func summarize(previous: String?, messages: [ChatMessage]) async throws -> String {
+        var transcript = ""
+        if let previous, !previous.isEmpty { transcript += "Summary so far:\n\(previous)\n\n" }
+        transcript += "New messages:\n"
+        for message in messages { transcript += "\(message.role.rawValue): \(message.content)\n" }
+        let request = ChatRequest(
+            model: model,
+            messages: [ChatMessage(role: .system, content: Self.instruction), ChatMessage(role: .user, content: transcript)],
+            temperature: 0, maxTokens: maxTokens)
+        var summary = ""
+        for try await event in provider.streamChat(request) {
+            if case .delta(let text) = event { summary += text }
+        }
+        let trimmed = summary.trimmingCharacters(in: .whitespacesAndNewlines)
+        guard !trimmed.isEmpty else { throw EmptySummary() }
+        return trimmed
+    }
+}

@@ -1,0 +1,38 @@
+import Foundation
+import SQLiteNIO
+import SluiceCore
+
+/// Context management: per-message modes and each conversation's running summary.
+extension SQLiteStore {
+    public func setContextMode(messageID: String, mode: ContextMode) async throws {
+        let rows = try await connection.query(
+            "UPDATE messages SET context_mode = ? WHERE id = ? RETURNING id", [.text(mode.rawValue), .text(messageID)])
+        if rows.isEmpty { throw StoreError.notFound }
+    }
+
+    public func summary(conversationID: String) async throws -> ConversationSummary? {
+        guard
+            let row = try await connection.query(
+                "SELECT text, covered_ids, model, updated_at FROM conversation_summaries WHERE conversation_id = ?",
+                [.text(conversationID)]
+            ).first
+        else { return nil }
+        let covered = Self.text(row, "covered_ids")
+        return ConversationSummary(
+            text: Self.text(row, "text"), coveredMessageIDs: covered.isEmpty ? [] : covered.split(separator: ",").map(String.init),
+            model: Self.optionalText(row, "model"), updatedAt: Self.date(row.column("updated_at")))
+    }
+
+    public func saveSummary(conversationID: String, summary: ConversationSummary) async throws {
+        _ = try await connection.query(
+            """
+            INSERT INTO conversation_summaries (conversation_id, text, covered_ids, model, updated_at) VALUES (?, ?, ?, ?, ?)
+            ON CONFLICT (conversation_id) DO UPDATE SET text = excluded.text, covered_ids = excluded.covered_ids,
+                model = excluded.model, updated_at = excluded.updated_at
+            """,
+            [
+                .text(conversationID), .text(summary.text), .text(summary.coveredMessageIDs.joined(separator: ",")),
+                Self.optional(summary.model), .integer(Self.milliseconds(summary.updatedAt)),
+            ])
+    }
+}
