@@ -116,7 +116,7 @@ async function send() {
       // The message is stored; show it in the thread, and the options instead of a bare error.
       usage.refused(error);
       await open(current).catch(() => {});
-    } else if (error.code === "prompt_rejected" || error.code === "message_too_long") {
+    } else if (["prompt_rejected", "message_too_long", "context_overflow"].includes(error.code)) {
       // Stored as rejected: the thread shows it with the reason; the text comes back to the input to rephrase.
       await open(current).catch(() => {});
       input.value = content;

@@ -7,6 +7,8 @@ import { readEvents } from "./sse.js";
 import { renderMessage, completionLine, offerContinue } from "./messages.js";
 
 const RESUME_ATTEMPTS = 5;
+/** Refusals before any answer exists: the page shows them its own way, not as a failed answer. */
+const REFUSALS = new Set(["budget_exceeded", "prompt_rejected", "message_too_long", "context_overflow"]);
 
 /** Sends `content` and streams the answer into `log`. */
 export async function runTurn({ conversationId, content, log, announce, onStateChange }) {
@@ -151,6 +153,10 @@ async function streamInto(view, { log, announce, onStateChange, controller, open
       }
       if (error.status) {  // the server answered with an error: no point resuming
         finish();
+        if (REFUSALS.has(error.code)) {
+          view.element.remove();
+          throw error;
+        }
         view.element.classList.add("error");
         view.meta.textContent = error.message;
         if (error.status === 401) throw error;
