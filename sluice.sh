@@ -6,6 +6,9 @@
 #   ./sluice.sh simulate   run the fault-injecting upstream simulator on port 8081
 #   ./sluice.sh bench [ttft]     time to first token through Sluice vs straight to llama-server (release build)
 #   ./sluice.sh bench tokenizer  tokens/s of Sluice's tokenizer vs tiktoken on the test corpus (release build)
+#   ./sluice.sh bench guard      precision/recall of the prompt guard on the labelled and the held-out set
+#   ./sluice.sh bench context    one long conversation with the local model: tokens sent with and without
+#                                context management, and the summary it keeps
 set -euo pipefail
 cd "$(dirname "$0")"
 command="${1:-run}"
@@ -25,12 +28,23 @@ case "$command" in
         for encoding in o200k_base cl100k_base; do
           .build/release/sluice bench tokenizer --corpus .build/tokenizer-reference.jsonl --encoding "$encoding" "$@"
         done ;;
+      guard)
+        shift
+        swift build -c release --product sluice >&2
+        .build/release/sluice bench guard "$@"
+        echo "--- held-out set (written after the rules were frozen; not used to tune them)"
+        .build/release/sluice bench guard --set Tests/guard/holdout.jsonl "$@" ;;
+      context)
+        shift
+        sluice_setup_local_model
+        swift build -c release --product sluice >&2
+        exec python3 bench/context.py --sluice .build/release/sluice "$@" ;;
       ttft)
         [ "${1:-}" = ttft ] && shift
         sluice_setup_local_model
         swift build -c release --product sluice >&2
         exec python3 bench/ttft.py --sluice .build/release/sluice "$@" ;;
-      *) echo "usage: ./sluice.sh bench [ttft|tokenizer]" >&2; exit 2 ;;
+      *) echo "usage: ./sluice.sh bench [ttft|tokenizer|guard|context]" >&2; exit 2 ;;
     esac ;;
   simulate) source scripts/env.sh && swift build --product sluice >&2 && exec .build/debug/sluice simulate "$@" ;;
   *) echo "usage: ./sluice.sh run|test|coverage|simulate|bench" >&2; exit 2 ;;

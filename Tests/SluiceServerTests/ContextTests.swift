@@ -1,6 +1,8 @@
 import Foundation
 import SluiceCore
-import SluiceServer
+import Logging
+import SluiceProviders
+@testable import SluiceServer
 import Synchronization
 import Testing
 
@@ -167,6 +169,26 @@ struct ContextTests {
             #expect(Self.meta(echo)?["messages_out_of_window"] as? Int == 4)
             #expect(Self.meta(echo)?["messages_in_full"] as? Int == 2)
             #expect(!echo.text.contains("turn 2") && echo.text.contains("user: turn 3"))
+        }
+    }
+}
+
+extension ContextTests {
+    @Test("the provider summariser asks the model with the previous summary and the new messages, and drops loops")
+    func providerSummarizerThroughTheSimulator() async throws {
+        #expect(ProviderSummarizer.withoutRepeats("Ada goes to Lisbon. Bring a camera. Bring a camera! bring a camera. She is vegetarian.")
+            == "Ada goes to Lisbon. Bring a camera. Bring a camera! She is vegetarian.")
+        try await Harness.run(catalog: Self.smallWindow) { h in
+            // The simulator's echo model answers with the request it got, so the summary shows what was asked.
+            let provider = OpenAICompatibleProvider(
+                baseURL: "http://127.0.0.1:\(h.simulatorPort)/v1", apiKey: nil, httpClient: Harness.client,
+                logger: Logger(label: "test"))
+            let summary = try await ProviderSummarizer(provider: provider, model: "sim-echo").summarize(
+                previous: "Ada plans a trip.", messages: [ChatMessage(role: .user, content: "I am vegetarian.")])
+            #expect(summary.hasPrefix("system: You keep a running summary of a conversation"))
+            // Sentences are re-joined with single spaces once loops are dropped.
+            #expect(summary.contains("Summary so far: Ada plans a trip."))
+            #expect(summary.hasSuffix("New messages: user: I am vegetarian."))
         }
     }
 }

@@ -7,9 +7,9 @@ public struct ProviderSummarizer: ConversationSummarizer {
     let provider: any ChatProvider
     let model: String
     /// The longest summary asked for, in tokens (`max_tokens`).
-    var maxTokens = 300
+    var maxTokens = 200
 
-    public init(provider: any ChatProvider, model: String, maxTokens: Int = 300) {
+    public init(provider: any ChatProvider, model: String, maxTokens: Int = 200) {
         self.provider = provider
         self.model = model
         self.maxTokens = maxTokens
@@ -38,8 +38,35 @@ public struct ProviderSummarizer: ConversationSummarizer {
         for try await event in provider.streamChat(request) {
             if case .delta(let text) = event { summary += text }
         }
-        let trimmed = summary.trimmingCharacters(in: .whitespacesAndNewlines)
-        guard !trimmed.isEmpty else { throw EmptySummary() }
-        return trimmed
+        let cleaned = Self.withoutRepeats(summary)
+        guard !cleaned.isEmpty else { throw EmptySummary() }
+        return cleaned
+    }
+
+    /// Small models loop ("Don't forget a camera. Don't forget a camera. …"): every sentence after its first
+    /// occurrence is dropped, so a loop does not fill the summary and every later request.
+    static func withoutRepeats(_ text: String) -> String {
+        var seen = Set<String>()
+        var kept: [String] = []
+        var sentence = ""
+        func flush() {
+            let trimmed = sentence.trimmingCharacters(in: .whitespacesAndNewlines)
+            sentence = ""
+            guard !trimmed.isEmpty, seen.insert(trimmed.lowercased()).inserted else { return }
+            kept.append(trimmed)
+        }
+        // A sentence ends at . ! ? 。 ！ ？ followed by white space (or the end), or at a line break.
+        var previousEnds = false
+        for character in text {
+            if previousEnds && character.isWhitespace || character.isNewline {
+                flush()
+                previousEnds = false
+                continue
+            }
+            sentence.append(character)
+            previousEnds = ".!?。！？".contains(character)
+        }
+        flush()
+        return kept.joined(separator: " ")
     }
 }
