@@ -43,6 +43,7 @@ struct Serve: AsyncParsableCommand {
     @Option(help: "The model that folds older messages into a conversation's running summary (SLUICE_SUMMARY_MODEL, default: the default model, i.e. the local SmolLM2 out of the box).") var summaryModel: String?
     @Option(help: "At most this many recent messages are sent in full (SLUICE_CONTEXT_RECENT, default 10).") var contextRecent: Int?
     @Option(help: "The percentage of the context window the input may fill (SLUICE_CONTEXT_PERCENT, default 75).") var contextPercent: Int?
+    @Option(help: "A model's own context rule, recent messages/percentage of the window, e.g. gpt-4o=20/80 (repeatable; SLUICE_CONTEXT_MODELS, comma-separated).") var contextModel: [String] = []
 
     func run() async throws {
         do {
@@ -147,7 +148,11 @@ struct Serve: AsyncParsableCommand {
             promptGuard: promptGuard, outputCredentials: rules.credentials, secrets: upstreamKey.map { [$0] } ?? [],
             summarizer: ProviderSummarizer(
                 provider: provider, model: settings.string(summaryModel, env: "SLUICE_SUMMARY_MODEL", default: defaultModel)!),
-            contextSettings: try Self.contextSettings(settings, recent: contextRecent, percent: contextPercent))
+            contextSettings: try Self.contextSettings(
+                settings, recent: contextRecent, percent: contextPercent,
+                perModel: contextModel.isEmpty
+                    ? (settings.string(nil, env: "SLUICE_CONTEXT_MODELS", default: nil)?.split(separator: ",").map(String.init) ?? [])
+                    : contextModel))
         let app = buildApplication(dependencies, host: host, port: port, logger: logger) { boundPort in
             let base = "http://\(host == "0.0.0.0" ? "127.0.0.1" : host):\(boundPort)/"
             switch signIn {
@@ -188,7 +193,18 @@ extension Serve {
     /// Rules that never reject (one rule that cannot match), for `--no-prompt-guard`.
     static let lengthOnlyRules = "threshold: 1.0\nrules:\n  - {id: none, category: none, weight: 0, words: ['(?!)']}\n"
 
-    static func contextSettings(_ settings: SettingResolver, recent: Int?, percent: Int?) throws -> ContextSettings {
+    static func contextSettings(_ settings: SettingResolver, recent: Int?, percent: Int?, perModel: [String]) throws -> ContextSettings {
+        var rules: [String: ContextSettings.ModelRule] = [:]
+        for entry in perModel {
+            let parts = entry.split(separator: "=", maxSplits: 1)
+            let numbers = parts.count == 2 ? parts[1].split(separator: "/") : []
+            guard parts.count == 2, numbers.count == 2, let recent = Int(numbers[0]), recent >= 1,
+                let percent = Int(numbers[1]), (10...100).contains(percent)
+            else {
+                throw SettingError("context rule (--context-model / SLUICE_CONTEXT_MODELS) '\(entry)' is not MODEL=RECENT/PERCENT, e.g. gpt-4o=20/80")
+            }
+            rules[String(parts[0])] = .init(inputShare: Double(percent) / 100, maxRecentMessages: recent)
+        }
         let recentText = settings.string(recent.map(String.init), env: "SLUICE_CONTEXT_RECENT", default: "10")!
         let percentText = settings.string(percent.map(String.init), env: "SLUICE_CONTEXT_PERCENT", default: "75")!
         guard let recent = Int(recentText), recent >= 1 else {
@@ -197,7 +213,8 @@ extension Serve {
         guard let percent = Int(percentText), (10...100).contains(percent) else {
             throw SettingError("context share (--context-percent / SLUICE_CONTEXT_PERCENT) '\(percentText)' is not a percentage from 10 to 100")
         }
-        return ContextSettings(inputShare: Double(percent) / 100, maxRecentMessages: recent, keepAfterFold: max(1, min(4, recent / 2)))
+        return ContextSettings(
+            inputShare: Double(percent) / 100, maxRecentMessages: recent, keepAfterFold: max(1, min(4, recent / 2)), perModel: rules)
     }
 
     static func guardRules(path: String?) throws -> GuardRules {

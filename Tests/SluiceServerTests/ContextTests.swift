@@ -160,9 +160,11 @@ struct ContextTests {
         }
     }
 
-    @Test("without a summariser, what falls out of the window is left out and meta says so")
+    @Test("without a summariser, what falls out of the window is left out and meta says so; a model's own rule wins")
     func withoutSummarizer() async throws {
-        try await Harness.run(catalog: Self.smallWindow, contextSettings: ContextSettings(maxRecentMessages: 2)) { h in
+        // The default keeps 10 recent messages; `sim` has its own rule of 2.
+        let settings = ContextSettings(perModel: ["sim": .init(inputShare: 0.75, maxRecentMessages: 2)])
+        try await Harness.run(catalog: Self.smallWindow, contextSettings: settings) { h in
             let conversation = try await h.newConversation(h.alice)
             for index in 1...3 { _ = try await h.send(conversation, token: h.alice, body: "{\"content\":\"turn \(index)\"}") }
             let echo = try await h.send(conversation, token: h.alice, body: #"{"content":"last"}"#, scenario: "echo")

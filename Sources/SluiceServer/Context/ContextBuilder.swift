@@ -11,11 +11,32 @@ public struct ContextSettings: Sendable {
     public var maxRecentMessages: Int
     /// After a fold, this many of the most recent messages stay in full, so that the next turns need no fold.
     public var keepAfterFold: Int
+    /// Other rules for some models (by name): their share of the window and number of recent messages.
+    public var perModel: [String: ModelRule]
 
-    public init(inputShare: Double = 0.75, maxRecentMessages: Int = 10, keepAfterFold: Int = 4) {
+    /// A model's own context rule.
+    public struct ModelRule: Sendable, Equatable {
+        public var inputShare: Double
+        public var maxRecentMessages: Int
+
+        public init(inputShare: Double, maxRecentMessages: Int) {
+            self.inputShare = inputShare
+            self.maxRecentMessages = maxRecentMessages
+        }
+    }
+
+    public init(
+        inputShare: Double = 0.75, maxRecentMessages: Int = 10, keepAfterFold: Int = 4, perModel: [String: ModelRule] = [:]
+    ) {
         self.inputShare = inputShare
         self.maxRecentMessages = maxRecentMessages
         self.keepAfterFold = keepAfterFold
+        self.perModel = perModel
+    }
+
+    /// The rule for `model`: its own if it has one, else the defaults.
+    public func rule(for model: String) -> ModelRule {
+        perModel[model] ?? ModelRule(inputShare: inputShare, maxRecentMessages: maxRecentMessages)
     }
 }
 
@@ -68,9 +89,10 @@ struct ContextBuilder: Sendable {
             let messages = MessageRoutes.upstreamMessages(conversation: conversation, history: history, newMessage: nil) + tail
             return Built(messages: messages, plan: nil, history: history, summary: summary, contextWindow: nil, foldedNow: 0)
         }
+        let rule = settings.rule(for: model)
         let policy = ContextPolicy(
-            contextWindow: window, outputReserve: min(outputReserve, window / 2), inputShare: settings.inputShare,
-            maxRecentMessages: settings.maxRecentMessages)
+            contextWindow: window, outputReserve: min(outputReserve, window / 2), inputShare: rule.inputShare,
+            maxRecentMessages: rule.maxRecentMessages)
         let planner = ContextPlanner(policy: policy)
         let system = try await conversation.systemPrompt.asyncMap { text -> (ChatMessage, Int) in
             let message = ChatMessage(role: .system, content: text)
@@ -97,7 +119,7 @@ struct ContextBuilder: Sendable {
         if fold, !current.toSummarise.isEmpty, let summarizer {
             // Fold what fell out and the older part of the recent run too, so the next turns need no fold.
             let recentAuto = candidates.filter { $0.mode == .auto && current.states[$0.id] == .inContext }
-            let folded = current.toSummarise + recentAuto.dropLast(settings.keepAfterFold)
+            let folded = current.toSummarise + recentAuto.dropLast(min(settings.keepAfterFold, max(1, rule.maxRecentMessages / 2)))
             do {
                 let text = try await summarizer.summarize(previous: summary?.text, messages: folded.map(\.message))
                 let extended = ConversationSummary(

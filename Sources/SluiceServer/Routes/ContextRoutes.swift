@@ -97,7 +97,7 @@ struct ContextRoutes {
         return ContextView(
             conversationID: conversation.id, model: conversation.model, contextWindow: built?.contextWindow,
             inputBudget: plan?.inputBudget ?? overflow?.inputBudget, outputReserve: builder.outputReserve,
-            maxRecentMessages: builder.settings.maxRecentMessages, inputTokens: plan?.inputTokens,
+            maxRecentMessages: builder.settings.rule(for: conversation.model).maxRecentMessages, inputTokens: plan?.inputTokens,
             summary: summary.map {
                 ContextView.SummaryView(
                     text: $0.text, tokens: summaryTokens, messages: $0.coveredMessageIDs.count, updatedAt: $0.updatedAt,
