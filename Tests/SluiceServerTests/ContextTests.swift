@@ -194,3 +194,22 @@ extension ContextTests {
         }
     }
 }
+
+extension ContextTests {
+    @Test("with no known window an excluded message is still left out, and shown as excluded")
+    func exclusionWithoutAWindow() async throws {
+        try await Harness.run { h in
+            let conversation = try await h.newConversation(h.alice)
+            let first = try await h.send(conversation, token: h.alice, body: #"{"content":"my cat is called Miso"}"#)
+            let questionID = try #require(first.meta?["user_message_id"] as? String)
+            #expect(first.meta?["context"] == nil)
+            _ = try await h.request(.POST, "/api/messages/\(questionID)/exclude", token: h.alice)
+            let view = try await h.request(.GET, "/api/conversations/\(conversation)/context", token: h.alice)
+            let states = (view.json?["messages"] as? [[String: Any]])?.map { $0["state"] as? String }
+            #expect(states == ["excluded", "in_context"])
+            let echo = try await h.send(conversation, token: h.alice, body: #"{"content":"what is my cat called?"}"#, scenario: "echo")
+            #expect(!echo.text.contains("Miso is") && !echo.text.contains("user: my cat is called Miso"))
+            #expect(echo.text.hasPrefix("assistant: "))
+        }
+    }
+}

@@ -183,3 +183,36 @@ def test_a_rejected_message_stays_in_the_thread_with_its_reason_and_comes_back_t
     assert browser.find_element(By.ID, "input").get_attribute("value") == attempt
     assert "not sent to the model" in browser.find_element(By.ID, "banner").text
     assert [m["status"] for m in stored_thread(server)] == ["rejected"]
+
+
+def test_the_context_panel_lists_messages_and_excludes_and_pins_them(browser, server):
+    open_new_conversation(browser, server)
+    browser.find_element(By.ID, "input").send_keys("remember that my cat is Miso", Keys.ENTER)
+    WebDriverWait(browser, 30).until(lambda d: d.find_elements(By.CSS_SELECTOR, ".message.assistant")
+                                     and not d.find_elements(By.CSS_SELECTOR, ".message.streaming"))
+    toggle = browser.find_element(By.ID, "context-toggle")
+    assert toggle.is_displayed() and toggle.get_attribute("aria-expanded") == "false"
+    toggle.click()
+    WebDriverWait(browser, 10).until(lambda d: len(d.find_elements(By.CSS_SELECTOR, "#context-panel .context-item")) == 2)
+    rows = browser.find_elements(By.CSS_SELECTOR, "#context-panel .context-item")
+    assert "You: remember that my cat is Miso" in rows[0].text and "in context" in rows[0].text
+    assert "2 in context" in browser.find_element(By.CSS_SELECTOR, "#context-panel .context-totals").text
+
+    click(browser, "#context-panel .context-item:first-child button[data-action='exclude']")
+    WebDriverWait(browser, 10).until(
+        lambda d: "excluded" in d.find_elements(By.CSS_SELECTOR, "#context-panel .context-item")[0].get_attribute("class"))
+    click(browser, "#context-panel .context-item:last-child button[data-action='pin']")
+    WebDriverWait(browser, 10).until(
+        lambda d: d.find_elements(By.CSS_SELECTOR, "#context-panel .context-item:last-child button[data-action='include']"))
+    modes = [m.get("mode") for m in server.api("GET", f"/api/conversations/{stored_conversation_id(server)}/context")["messages"]]
+    assert modes == ["excluded", "pinned"]
+    # Included again, the message is back in context.
+    click(browser, "#context-panel .context-item:first-child button[data-action='include']")
+    WebDriverWait(browser, 10).until(
+        lambda d: "in_context" in d.find_elements(By.CSS_SELECTOR, "#context-panel .context-item")[0].get_attribute("class"))
+    browser.find_element(By.CSS_SELECTOR, "#context-panel .context-close").click()
+    assert not browser.find_element(By.ID, "context-panel").is_displayed()
+
+
+def stored_conversation_id(server):
+    return server.api("GET", "/api/conversations")["conversations"][0]["id"]

@@ -103,4 +103,8 @@ export async function regenerateMessage(messageId, temperature, { signal } = {})
 export const getLimits = () => json("GET", "/api/usage/limits");
 export const estimate = (conversationId, content) =>
   json("POST", `/api/conversations/${encodeURIComponent(conversationId)}/estimate`, { content });
+export const getContext = (conversationId) => json("GET", `/api/conversations/${encodeURIComponent(conversationId)}/context`);
+export const setContextMode = (messageId, action) => json("POST", `/api/messages/${encodeURIComponent(messageId)}/${action}`);
+export const summarizeContext = (conversationId, keepLast = 4) =>
+  json("POST", `/api/conversations/${encodeURIComponent(conversationId)}/summarize`, { keep_last: keepLast });
 export const getMessage = (id) => json("GET", `/api/messages/${encodeURIComponent(id)}`);

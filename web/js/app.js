@@ -4,6 +4,7 @@ import * as api from "./api.js";
 import { renderMessage, offerRegenerate, offerVersions } from "./messages.js";
 import { runTurn, followAnswer, continueAnswer, regenerateAnswer } from "./turn.js";
 import { UsageView } from "./usage.js";
+import { ContextPanel } from "./context.js";
 
 const $ = (id) => document.getElementById(id);
 const log = $("messages");
@@ -40,6 +41,8 @@ const usage = new UsageView({
   },
 });
 
+const contextPanel = new ContextPanel({ panel: $("context-panel"), toggle: $("context-toggle"), showBanner });
+
 function showSignIn(show) {
   $("sign-in").hidden = !show;
   $("composer").hidden = show;
@@ -74,6 +77,7 @@ async function open(id) {
   log.scrollTop = log.scrollHeight;
   await refreshList();
   usage.refresh();
+  contextPanel.show(id).catch((error) => showBanner(error.message));
   input.focus();
   // An answer still being written (the page was reloaded mid-stream): follow it to its end.
   const [last, lastView] = views.at(-1) ?? [];

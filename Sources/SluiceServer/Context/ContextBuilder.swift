@@ -86,7 +86,17 @@ struct ContextBuilder: Sendable {
         let eligible = history.filter(Self.isSendable)
         var summary = try await store.summary(conversationID: conversation.id)
         guard let counter, let window = catalog.contextWindow(for: model) else {
-            let messages = MessageRoutes.upstreamMessages(conversation: conversation, history: history, newMessage: nil) + tail
+            // Without a window or a tokenizer nothing can be measured: everything is sent, except what the user
+            // excluded (and the summary stands for what it covers, if there is one).
+            let covered = Set(summary?.coveredMessageIDs ?? [])
+            let kept = history.filter {
+                $0.contextMode == .pinned || ($0.contextMode == .auto && !covered.contains($0.id))
+            }
+            var messages = MessageRoutes.upstreamMessages(conversation: conversation, history: kept, newMessage: nil)
+            if let summary, history.contains(where: { covered.contains($0.id) && $0.contextMode == .auto }) {
+                messages.insert(summary.asMessage, at: conversation.systemPrompt == nil ? 0 : 1)
+            }
+            messages += tail
             return Built(messages: messages, plan: nil, history: history, summary: summary, contextWindow: nil, foldedNow: 0)
         }
         let rule = settings.rule(for: model)

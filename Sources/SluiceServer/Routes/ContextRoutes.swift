@@ -83,6 +83,10 @@ struct ContextRoutes {
                 state = "not_sent"
             } else if let plan {
                 state = plan.states[message.id]?.rawValue ?? ContextState.inContext.rawValue
+            } else if message.contextMode == .excluded {
+                state = ContextState.excluded.rawValue
+            } else if message.contextMode == .auto, built?.summary?.coveredMessageIDs.contains(message.id) == true {
+                state = ContextState.summarised.rawValue
             } else {
                 state = overflow == nil ? ContextState.inContext.rawValue : ContextState.outOfWindow.rawValue
             }
