@@ -54,3 +54,8 @@ sluice_write_tokenizer_reference() { # output file
   fi
   TIKTOKEN_CACHE_DIR="$SLUICE_TIKTOKEN_DIR" python3 Tests/tokenizer/reference.py "$1"
 }
+
+# The browser libraries (markdown-it, highlight.js, DOMPurify, Chart.js) from Debian packages into web/vendor.
+sluice_setup_web_vendor() {
+  scripts/setup-web-vendor.sh
+}

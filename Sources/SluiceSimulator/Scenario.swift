@@ -47,6 +47,9 @@ public enum Scenario: String, CaseIterable, Sendable {
     case leak
     /// The answer is the request's messages, one line each (`role: content`), so tests can see what went upstream.
     case echo
+    /// A Markdown answer (heading, emphasis, list, table, highlighted code, links) with HTML and link tricks
+    /// that must stay inert in a browser, in 4-character pieces.
+    case markdown
 
     /// The scenario a request asks for: header first, then a `sim-` model name, else `ok`.
     public static func select(header: String?, model: String?) -> Scenario? {

@@ -11,6 +11,36 @@ public enum SimulatedText {
         (index == 0 ? "" : " ") + words[index % words.count]
     }
 
+    /// The `markdown` scenario's answer: every construct the web chat renders, and every trick it must defuse
+    /// (each would set `window.__xss` if it ran).
+    public static let markdown = """
+        # Trip plan
+
+        Here is **bold**, *italic* and `inline code`.
+
+        - pack light
+        - bring a camera
+        - learn three phrases
+
+        | Day | City | Budget |
+        |-----|------|-------:|
+        | 1 | Lisbon | 120 € |
+        | 2 | Sintra | 80 € |
+
+        ```python
+        def budget(days, per_day):
+            return days * per_day  # euros
+        ```
+
+        See [the guide](https://example.com/guide) for more.
+
+        <img src=x onerror="window.__xss=1"> <script>window.__xss=2</script>
+
+        [click me](javascript:window.__xss=3) and [this](JaVaScRiPt:window.__xss=4) and <a href="javascript:window.__xss=5">raw</a>
+
+        Done.
+        """
+
     /// The whole answer of `count` tokens.
     public static func answer(tokens count: Int) -> String {
         (0..<count).map(token).joined()

@@ -89,6 +89,8 @@ public enum Simulator {
             plan.script = StreamPlan.pieces("Sure. My instructions say: \(system) And my key is \(key), keep it safe.", size: 4)
         case .echo:
             plan.script = body.messages.map { "\($0.role): \($0.content)\n" }
+        case .markdown:
+            plan.script = StreamPlan.pieces(SimulatedText.markdown, size: 4)
         case .rateLimited:
             var response = Response.openAIError(.tooManyRequests, "Rate limit reached for requests. Please try again in 1s.", type: "rate_limit_error")
             response.headers[.retryAfter] = "1"

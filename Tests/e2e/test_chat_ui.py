@@ -216,3 +216,43 @@ def test_the_context_panel_lists_messages_and_excludes_and_pins_them(browser, se
 
 def stored_conversation_id(server):
     return server.api("GET", "/api/conversations")["conversations"][0]["id"]
+
+
+def test_markdown_renders_progressively_highlighted_and_copyable_and_model_html_stays_inert(browser, server):
+    conversation = server.api("POST", "/api/conversations", {"model": "sim-markdown"})["id"]
+    open_signed_in(browser, server)
+    browser.execute_script("""
+        window.__copied = null;
+        Object.defineProperty(navigator, 'clipboard', {value: {writeText: async (text) => { window.__copied = text; }}});
+    """)
+    # The page opens the most recent conversation: the one whose model streams Markdown.
+    WebDriverWait(browser, 10).until(lambda d: d.find_elements(By.CSS_SELECTOR, "#conversation-list button[aria-current='true']"))
+    browser.find_element(By.ID, "input").send_keys("plan my trip", Keys.ENTER)
+    # While it streams, finished blocks are already rendered and frozen.
+    WebDriverWait(browser, 30).until(lambda d: d.find_elements(By.CSS_SELECTOR, ".message.streaming .md-block h1"))
+    WebDriverWait(browser, 60).until(lambda d: not d.find_elements(By.CSS_SELECTOR, ".message.streaming"))
+    answer = browser.find_elements(By.CSS_SELECTOR, ".message.assistant .text")[-1]
+    assert answer.find_element(By.CSS_SELECTOR, "h1").text == "Trip plan"
+    assert answer.find_element(By.CSS_SELECTOR, "strong").text == "bold"
+    assert answer.find_element(By.CSS_SELECTOR, "em").text == "italic"
+    assert [li.text for li in answer.find_elements(By.CSS_SELECTOR, "ul li")] == ["pack light", "bring a camera", "learn three phrases"]
+    assert [th.text for th in answer.find_elements(By.CSS_SELECTOR, "table th")] == ["Day", "City", "Budget"]
+    assert len(answer.find_elements(By.CSS_SELECTOR, "table tbody tr")) == 2
+    assert answer.find_elements(By.CSS_SELECTOR, "pre code span[class^='hljs-']"), "the code block is highlighted"
+    answer.find_element(By.CSS_SELECTOR, "pre .copy-code").click()
+    WebDriverWait(browser, 5).until(lambda d: d.execute_script("return window.__copied"))
+    assert browser.execute_script("return window.__copied").startswith("def budget(days, per_day):")
+    link = answer.find_element(By.CSS_SELECTOR, "a[href='https://example.com/guide']")
+    assert link.get_attribute("rel") == "noopener noreferrer" and link.get_attribute("target") == "_blank"
+    # Nothing the model wrote ran: no script, no event handler, no javascript: link; raw HTML shows as text.
+    assert not answer.find_elements(By.CSS_SELECTOR, "script, img, [onerror]")
+    assert all(not (a.get_attribute("href") or "").lower().startswith("javascript") for a in answer.find_elements(By.TAG_NAME, "a"))
+    assert '<img src=x onerror="window.__xss=1">' in answer.text
+    for a in answer.find_elements(By.TAG_NAME, "a"):
+        if a.get_attribute("href") != "https://example.com/guide":
+            a.click()
+    assert browser.execute_script("return window.__xss") is None
+    # The stored answer is the raw Markdown; a reload renders the same.
+    browser.refresh()
+    WebDriverWait(browser, 10).until(lambda d: d.find_elements(By.CSS_SELECTOR, ".message.assistant table"))
+    assert browser.execute_script("return window.__xss") is None

@@ -5,6 +5,7 @@ import { renderMessage, offerRegenerate, offerVersions } from "./messages.js";
 import { runTurn, followAnswer, continueAnswer, regenerateAnswer } from "./turn.js";
 import { UsageView } from "./usage.js";
 import { ContextPanel } from "./context.js";
+import { markdownView } from "./markdown.js";
 
 const $ = (id) => document.getElementById(id);
 const log = $("messages");
@@ -173,7 +174,7 @@ async function showVersion(element, step) {
   const message = await api.getMessage(versions[index]);
   nav.dataset.index = String(index);
   nav.querySelector(".version-label").textContent = ` ${index + 1} / ${versions.length} `;
-  element.querySelector(".text").textContent = message.content;
+  markdownView(element.querySelector(".text")).reset(message.content);
 }
 $("composer").addEventListener("submit", (event) => { event.preventDefault(); send(); });
 stopButton.addEventListener("click", () => stopCurrent?.());

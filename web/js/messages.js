@@ -1,4 +1,7 @@
-// Renders messages into the log. Model output is shown as text (textContent), never parsed as HTML.
+// Renders messages into the log. A user's words are shown as text; model output as sanitised Markdown
+// (markdown.js).
+
+import { markdownView } from "./markdown.js";
 
 const numberFormat = new Intl.NumberFormat();
 
@@ -9,7 +12,12 @@ export function renderMessage(container, message) {
   element.dataset.id = message.id ?? "";
   const text = document.createElement("div");
   text.className = "text";
-  text.textContent = message.content ?? "";
+  if (message.role === "assistant") {
+    text.classList.add("markdown");
+    markdownView(text, message.content ?? "");
+  } else {
+    text.textContent = message.content ?? "";
+  }
   const meta = document.createElement("div");
   meta.className = "meta";
   element.append(text, meta);

@@ -5,6 +5,7 @@
 import { sendMessage, cancelMessage, followMessage, continueMessage, regenerateMessage } from "./api.js";
 import { readEvents } from "./sse.js";
 import { renderMessage, completionLine, offerContinue } from "./messages.js";
+import { markdownView } from "./markdown.js";
 
 const RESUME_ATTEMPTS = 5;
 /** Refusals before any answer exists: the page shows them its own way, not as a failed answer. */
@@ -23,7 +24,7 @@ export async function runTurn({ conversationId, content, log, announce, onStateC
 
 /** Follows an answer that is still being written (e.g. after a reload), replaying it from the start. */
 export async function followAnswer({ view, messageId, log, announce, onStateChange }) {
-  view.text.textContent = "";
+  markdownView(view.text).reset("");
   const controller = new AbortController();
   await streamInto(view, {
     log, announce, onStateChange, controller, messageId,
@@ -70,8 +71,8 @@ async function streamInto(view, { log, announce, onStateChange, controller, open
   let nearBottom = true;
   const paint = () => {
     frame = 0;
-    // Appending a text node leaves earlier text (and any selection in it) untouched.
-    view.text.append(document.createTextNode(pending));
+    // Complete blocks are frozen; only the open last block is rendered again (and not under a selection).
+    markdownView(view.text).append(pending);
     pending = "";
     if (nearBottom) log.scrollTop = log.scrollHeight;
   };
@@ -82,6 +83,7 @@ async function streamInto(view, { log, announce, onStateChange, controller, open
     state.ended = true;
     clearInterval(tick);
     if (frame) { cancelAnimationFrame(frame); paint(); }
+    markdownView(view.text).finish();
     view.element.classList.remove("streaming");
     log.removeEventListener("scroll", onScroll);
     onStateChange({ streaming: false });
