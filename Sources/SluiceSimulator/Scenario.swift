@@ -57,7 +57,8 @@ public enum Scenario: String, CaseIterable, Sendable {
     }
 
     /// Like `select`, with a repeat count: `503x2` means "503 for the first two identical requests, then ok"
-    /// (identical: same scenario text and same last message), which is how retries are tested.
+    /// (identical: same scenario header and same last message, or same `sim-` model and same first user
+    /// message), which is how retries and Continue are tested.
     static func selection(header: String?, model: String?) -> (scenario: Scenario, times: Int?)? {
         let text: String
         if let header {

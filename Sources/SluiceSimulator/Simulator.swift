@@ -69,7 +69,11 @@ public enum Simulator {
         }
         var scenario = selection.scenario
         if let times = selection.times {
-            let key = (header("X-Sluice-Scenario") ?? body.model ?? "") + "|" + (body.messages.last?.content ?? "")
+            // By header: identical requests (same last message), as a retry sends. By model name (a browser cannot
+            // send the header): the same conversation (same first question), so a Continue counts as a repeat too.
+            let message = header("X-Sluice-Scenario") != nil
+                ? body.messages.last?.content : body.messages.first { $0.role == "user" }?.content
+            let key = (header("X-Sluice-Scenario") ?? body.model ?? "") + "|" + (message ?? "")
             if await counter.next(key) > times { scenario = .ok }
         }
         var plan = StreamPlan(

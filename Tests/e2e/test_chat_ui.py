@@ -1,8 +1,13 @@
 """The minimal web chat in a real headless Chromium against a real server and the simulator."""
+import os
+
 from selenium.webdriver.common.by import By
 from selenium.webdriver.common.keys import Keys
 from selenium.common.exceptions import StaleElementReferenceException
 from selenium.webdriver.support.ui import WebDriverWait as _WebDriverWait
+
+
+SCREENSHOTS = os.path.join(os.path.dirname(__file__), "..", "..", ".build", "screenshots")
 
 
 def WebDriverWait(driver, timeout):
@@ -256,3 +261,75 @@ def test_markdown_renders_progressively_highlighted_and_copyable_and_model_html_
     browser.refresh()
     WebDriverWait(browser, 10).until(lambda d: d.find_elements(By.CSS_SELECTOR, ".message.assistant table"))
     assert browser.execute_script("return window.__xss") is None
+
+
+def open_conversation_with_model(browser, server, model):
+    """Creates a conversation whose model picks a simulator scenario, and opens it (the most recent)."""
+    server.api("POST", "/api/conversations", {"model": model})
+    open_signed_in(browser, server)
+    WebDriverWait(browser, 10).until(lambda d: d.find_elements(By.CSS_SELECTOR, "#conversation-list button[aria-current='true']"))
+
+
+def test_a_retry_is_shown_as_service_busy_and_the_answer_then_arrives(browser, server):
+    open_conversation_with_model(browser, server, "sim-429x1")
+    browser.find_element(By.ID, "input").send_keys("are you busy?", Keys.ENTER)
+    WebDriverWait(browser, 10).until(
+        lambda d: "Service busy, retrying in 1 s (attempt 1 of 5)" in d.find_elements(By.CSS_SELECTOR, ".message.assistant .meta")[-1].text)
+    WebDriverWait(browser, 30).until(lambda d: not d.find_elements(By.CSS_SELECTOR, ".message.streaming"))
+    assert "120 tokens" in browser.find_elements(By.CSS_SELECTOR, ".message.assistant .meta")[-1].text
+    assert stored_thread(server)[-1]["status"] == "complete"
+
+
+def test_a_broken_stream_keeps_the_partial_text_and_continue_completes_it(browser, server):
+    open_conversation_with_model(browser, server, "sim-reset-midx1")
+    browser.find_element(By.ID, "input").send_keys("tell me everything", Keys.ENTER)
+    WebDriverWait(browser, 30).until(lambda d: d.find_elements(By.CSS_SELECTOR, ".message.assistant.error button.continue"))
+    partial = answer_text(browser)
+    assert partial, "the text before the break is kept on screen"
+    stored = stored_thread(server)[-1]
+    assert stored["status"] == "partial" and stored["content"].strip() == partial.strip()
+    click(browser, ".message.assistant button.continue")
+    WebDriverWait(browser, 30).until(lambda d: not d.find_elements(By.CSS_SELECTOR, ".message.streaming")
+                                     and not d.find_elements(By.CSS_SELECTOR, ".message.assistant.error"))
+    final = stored_thread(server)[-1]
+    assert final["status"] == "complete"
+    assert final["content"].startswith(stored["content"]) and len(final["content"]) > len(stored["content"])
+
+
+def test_the_live_region_announces_start_and_completion(browser, server):
+    open_new_conversation(browser, server)
+    browser.execute_script("""
+        window.__announced = [];
+        const live = document.querySelector('body > div.visually-hidden[aria-live="polite"]');
+        new MutationObserver(() => window.__announced.push(live.textContent)).observe(live, {childList: true, characterData: true, subtree: true});
+    """)
+    browser.find_element(By.ID, "input").send_keys("announce yourself", Keys.ENTER)
+    WebDriverWait(browser, 30).until(lambda d: not d.find_elements(By.CSS_SELECTOR, ".message.streaming")
+                                     and d.find_elements(By.CSS_SELECTOR, ".message.assistant"))
+    WebDriverWait(browser, 5).until(lambda d: any("Answer complete" in a for a in d.execute_script("return window.__announced")))
+    announced = browser.execute_script("return window.__announced")
+    assert announced[0] == "Answer started"
+    assert announced[-1] == "Answer complete, 120 tokens"
+    # Calm: a handful of announcements for 120 tokens, not one per token.
+    assert len(announced) <= 4
+    assert browser.switch_to.active_element.get_attribute("id") == "input"
+
+
+def test_at_360_px_nothing_scrolls_sideways_and_the_sidebar_opens_from_a_menu(browser, server):
+    browser.set_window_size(360, 740)
+    open_conversation_with_model(browser, server, "sim-markdown")
+    browser.find_element(By.ID, "input").send_keys("a wide table please", Keys.ENTER)
+    WebDriverWait(browser, 60).until(lambda d: d.find_elements(By.CSS_SELECTOR, ".message.assistant table")
+                                     and not d.find_elements(By.CSS_SELECTOR, ".message.streaming"))
+    width = browser.execute_script("return window.innerWidth")
+    assert width <= 400
+    assert browser.execute_script("return document.documentElement.scrollWidth") <= width
+    assert not browser.find_element(By.ID, "sidebar").is_displayed()
+    menu = browser.find_element(By.ID, "menu")
+    assert menu.is_displayed()
+    os.makedirs(SCREENSHOTS, exist_ok=True)
+    browser.save_screenshot(os.path.join(SCREENSHOTS, "chat-360.png"))
+    menu.click()
+    assert browser.find_element(By.ID, "sidebar").is_displayed() and menu.get_attribute("aria-expanded") == "true"
+    browser.find_elements(By.CSS_SELECTOR, "#conversation-list button")[0].click()
+    WebDriverWait(browser, 5).until(lambda d: not d.find_element(By.ID, "sidebar").is_displayed())

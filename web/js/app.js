@@ -42,6 +42,17 @@ const usage = new UsageView({
   },
 });
 
+const sidebar = $("sidebar");
+const menu = $("menu");
+const setSidebar = (open) => {
+  sidebar.classList.toggle("open", open);
+  menu.setAttribute("aria-expanded", String(open));
+};
+menu.addEventListener("click", () => setSidebar(!sidebar.classList.contains("open")));
+// Choosing a conversation (or starting one) closes the overlay on narrow screens.
+sidebar.addEventListener("click", (event) => { if (event.target.closest("button")) setSidebar(false); });
+document.addEventListener("keydown", (event) => { if (event.key === "Escape" && sidebar.classList.contains("open")) setSidebar(false); });
+
 const contextPanel = new ContextPanel({ panel: $("context-panel"), toggle: $("context-toggle"), showBanner });
 
 function showSignIn(show) {

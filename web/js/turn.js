@@ -68,6 +68,9 @@ async function streamInto(view, { log, announce, onStateChange, controller, open
   let pending = "";
   let frame = 0;
   let firstToken = true;
+  // Screen readers hear progress at a calm pace: at most every 10 s, never per token.
+  let tokensSoFar = 0;
+  let lastProgress = performance.now();
   let nearBottom = true;
   const paint = () => {
     frame = 0;
@@ -113,8 +116,14 @@ async function streamInto(view, { log, announce, onStateChange, controller, open
           clearInterval(tick);
           view.meta.textContent = "";
           announce("Answer started");
+          lastProgress = performance.now();
         }
         pending += data.token;
+        tokensSoFar += 1;
+        if (performance.now() - lastProgress >= 10_000) {
+          lastProgress = performance.now();
+          announce(`Still writing, ${tokensSoFar} tokens so far`);
+        }
         if (!frame) frame = requestAnimationFrame(paint);
         return false;
       case "status":
