@@ -333,3 +333,20 @@ def test_at_360_px_nothing_scrolls_sideways_and_the_sidebar_opens_from_a_menu(br
     assert browser.find_element(By.ID, "sidebar").is_displayed() and menu.get_attribute("aria-expanded") == "true"
     browser.find_elements(By.CSS_SELECTOR, "#conversation-list button")[0].click()
     WebDriverWait(browser, 5).until(lambda d: not d.find_element(By.ID, "sidebar").is_displayed())
+
+
+def test_each_answer_shows_its_tokens_and_cost_behind_usage(browser, server):
+    open_new_conversation(browser, server)
+    browser.find_element(By.ID, "input").send_keys("how much was that?", Keys.ENTER)
+    WebDriverWait(browser, 30).until(lambda d: d.find_elements(By.CSS_SELECTOR, ".message.assistant .usage-details"))
+    details = browser.find_elements(By.CSS_SELECTOR, ".message.assistant .usage-details")[-1]
+    assert not details.find_element(By.TAG_NAME, "dl").is_displayed()
+    details.find_element(By.TAG_NAME, "summary").click()
+    text = details.find_element(By.TAG_NAME, "dl").text
+    stored = stored_thread(server)[-1]
+    assert f"Output\n{stored['usage']['output_tokens']} tokens" in text
+    assert f"Input\n{stored['usage']['input_tokens']} tokens" in text
+    assert "Source\nreported by the provider" in text and "Cost\n" in text
+    # The same disclosure on the stored answer after a reload.
+    browser.refresh()
+    WebDriverWait(browser, 10).until(lambda d: d.find_elements(By.CSS_SELECTOR, ".message.assistant .usage-details summary"))

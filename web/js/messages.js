@@ -45,6 +45,43 @@ export function completionLine({ usage, duration_ms: duration, ttft_ms: ttft, fi
   return parts.join(" · ");
 }
 
+/**
+ * Shows the completion line with the answer's usage behind it: a "Usage" disclosure (works by keyboard and on
+ * touch, unlike a hover) with input, output and total tokens, who counted them, and the exact cost.
+ */
+export function describeCompletion(meta, data) {
+  meta.textContent = completionLine(data);
+  const usage = data.usage;
+  if (!usage) return;
+  const details = document.createElement("details");
+  details.className = "usage-details";
+  const summary = document.createElement("summary");
+  summary.textContent = "Usage";
+  const list = document.createElement("dl");
+  const rows = [
+    ["Input", usage.input_tokens],
+    ["Output", usage.output_tokens],
+    ["Total", usage.total_tokens],
+  ];
+  for (const [label, value] of rows) {
+    list.append(Object.assign(document.createElement("dt"), { textContent: label }),
+      Object.assign(document.createElement("dd"), { textContent: value == null ? "not reported" : `${numberFormat.format(value)} tokens` }));
+  }
+  const source = usage.source === "counted" ? "counted by Sluice (the provider reported none)"
+    : usage.source === "provider" ? "reported by the provider" : "unknown";
+  list.append(Object.assign(document.createElement("dt"), { textContent: "Source" }),
+    Object.assign(document.createElement("dd"), { textContent: source }));
+  if (data.counted_usage) {
+    const counted = data.counted_usage;
+    list.append(Object.assign(document.createElement("dt"), { textContent: "Sluice's count" }),
+      Object.assign(document.createElement("dd"), { textContent: `${counted.input_tokens ?? "?"} in, ${counted.output_tokens ?? "?"} out` }));
+  }
+  list.append(Object.assign(document.createElement("dt"), { textContent: "Cost" }),
+    Object.assign(document.createElement("dd"), { textContent: data.cost_usd == null ? "no price known for this model" : `$${data.cost_usd}` }));
+  details.append(summary, list);
+  meta.append(" ", details);
+}
+
 /** Adds "Regenerate" with a temperature slider to the latest answer. */
 export function offerRegenerate(view) {
   const group = document.createElement("span");
@@ -99,10 +136,10 @@ function describeRejected(view, message) {
 function describeStored(view, message) {
   switch (message.status) {
     case "complete":
-      view.meta.textContent = completionLine(message);
+      describeCompletion(view.meta, message);
       break;
     case "cancelled":
-      view.meta.textContent = completionLine({ ...message, finish_reason: "cancelled" });
+      describeCompletion(view.meta, { ...message, finish_reason: "cancelled" });
       offerContinue(view);
       break;
     case "partial":

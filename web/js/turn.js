@@ -4,7 +4,7 @@
 
 import { sendMessage, cancelMessage, followMessage, continueMessage, regenerateMessage } from "./api.js";
 import { readEvents } from "./sse.js";
-import { renderMessage, completionLine, offerContinue } from "./messages.js";
+import { renderMessage, describeCompletion, offerContinue } from "./messages.js";
 import { markdownView } from "./markdown.js";
 
 const RESUME_ATTEMPTS = 5;
@@ -133,7 +133,7 @@ async function streamInto(view, { log, announce, onStateChange, controller, open
         return false;
       case "done":
         finish();
-        view.meta.textContent = completionLine(data);
+        describeCompletion(view.meta, data);
         if (data.finish_reason === "cancelled") offerContinue(view);
         announce(`Answer complete, ${data.usage?.output_tokens ?? "unknown"} tokens`);
         return true;
