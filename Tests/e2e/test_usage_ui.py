@@ -5,7 +5,8 @@ from selenium.webdriver.common.by import By
 from selenium.webdriver.common.keys import Keys
 
 from conftest import SLUICE
-from test_chat_ui import WebDriverWait, answer_text
+from selenium.webdriver.support.ui import Select
+from test_chat_ui import WebDriverWait, answer_text, open_signed_in
 
 
 def add_user(server, name, limit):
@@ -62,3 +63,35 @@ def test_budget_bar_warns_at_75_percent_and_the_limit_disables_the_input(browser
     assert options.is_displayed()
     assert "used all 160 tokens" in options.text and "reset in" in options.text
     assert "set-plan" in options.text
+
+
+def test_the_usage_page_draws_three_charts_and_downloads_the_csv(browser, server):
+    open_signed_in(browser, server)
+    browser.find_element(By.ID, "input").send_keys("count me in the charts", Keys.ENTER)
+    WebDriverWait(browser, 30).until(lambda d: d.find_elements(By.CSS_SELECTOR, ".message.assistant .usage-details"))
+    browser.execute_script("""
+        window.__downloads = [];
+        HTMLAnchorElement.prototype.click = function () {
+          if (this.download) fetch(this.href).then((r) => r.text()).then((text) => window.__downloads.push([this.download, text]));
+        };
+    """)
+    browser.find_element(By.ID, "usage-open").click()
+    WebDriverWait(browser, 10).until(lambda d: "tokens" in d.find_element(By.CSS_SELECTOR, "#usage-page .usage-totals").text)
+    expected = server.api("GET", "/api/usage?period=week&group=day")["totals"]
+    totals = browser.find_element(By.CSS_SELECTOR, "#usage-page .usage-totals").text
+    assert f"{expected['total_tokens']:,} tokens" in totals and f"${expected['cost_usd']}" in totals
+    kinds = browser.execute_script(
+        "return [...document.querySelectorAll('#usage-page canvas')].map((c) => Chart.getChart(c)?.config.type)")
+    assert kinds == ["bar", "pie", "line"]
+    daily = browser.execute_script(
+        "return Chart.getChart(document.querySelector('canvas[data-chart=daily]')).data.datasets[0].data")
+    assert sum(daily) == expected["total_tokens"]
+    browser.find_element(By.CSS_SELECTOR, "#usage-page .usage-csv").click()
+    WebDriverWait(browser, 10).until(lambda d: d.execute_script("return window.__downloads.length"))
+    name, text = browser.execute_script("return window.__downloads[0]")
+    assert name == "sluice-usage-week.csv"
+    assert text.splitlines()[0] == "day,input_tokens,output_tokens,total_tokens,cost_usd,turns" and len(text.splitlines()) >= 2
+    # Another period reloads the figures.
+    Select(browser.find_element(By.CSS_SELECTOR, "#usage-page .usage-period")).select_by_value("today")
+    WebDriverWait(browser, 10).until(
+        lambda d: len(d.execute_script("return Chart.getChart(document.querySelector('canvas[data-chart=daily]')).data.labels")) == 1)

@@ -101,6 +101,15 @@ export async function regenerateMessage(messageId, temperature, { signal } = {})
 }
 
 export const getLimits = () => json("GET", "/api/usage/limits");
+export const getUsage = (period, group) =>
+  json("GET", `/api/usage?period=${encodeURIComponent(period)}&group=${encodeURIComponent(group)}`);
+/** The usage as CSV (a Blob): fetched with the token, since a plain link cannot send it. */
+export async function getUsageCSV(period, group) {
+  const response = await fetch(`/api/usage?period=${encodeURIComponent(period)}&group=${encodeURIComponent(group)}&format=csv`,
+    { headers: headers() });
+  if (!response.ok) throw await failure(response);
+  return response.blob();
+}
 export const estimate = (conversationId, content) =>
   json("POST", `/api/conversations/${encodeURIComponent(conversationId)}/estimate`, { content });
 export const getContext = (conversationId) => json("GET", `/api/conversations/${encodeURIComponent(conversationId)}/context`);

@@ -6,6 +6,7 @@ import { runTurn, followAnswer, continueAnswer, regenerateAnswer } from "./turn.
 import { UsageView } from "./usage.js";
 import { ContextPanel } from "./context.js";
 import { markdownView } from "./markdown.js";
+import { UsagePage } from "./usage-page.js";
 
 const $ = (id) => document.getElementById(id);
 const log = $("messages");
@@ -52,6 +53,8 @@ menu.addEventListener("click", () => setSidebar(!sidebar.classList.contains("ope
 // Choosing a conversation (or starting one) closes the overlay on narrow screens.
 sidebar.addEventListener("click", (event) => { if (event.target.closest("button")) setSidebar(false); });
 document.addEventListener("keydown", (event) => { if (event.key === "Escape" && sidebar.classList.contains("open")) setSidebar(false); });
+
+const usagePage = new UsagePage({ section: $("usage-page"), button: $("usage-open"), showBanner });
 
 const contextPanel = new ContextPanel({ panel: $("context-panel"), toggle: $("context-toggle"), showBanner });
 

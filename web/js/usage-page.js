@@ -1,0 +1,103 @@
+// The usage page: totals for today / the last 7 days / the last 30 days, daily tokens (bar), the share of each
+// conversation (pie) and the trend of input and output tokens (line), drawn with Chart.js (Debian's
+// libjs-chart.js, loaded the first time the page opens), and the same figures as a CSV download.
+
+import * as api from "./api.js";
+
+const numberFormat = new Intl.NumberFormat();
+let chartLibrary = null;
+
+function loadChartLibrary() {
+  chartLibrary ??= new Promise((resolve, reject) => {
+    if (globalThis.Chart) return resolve(globalThis.Chart);
+    const script = Object.assign(document.createElement("script"), { src: "/vendor/chart.min.js" });
+    script.onload = () => resolve(globalThis.Chart);
+    script.onerror = () => reject(new Error("The chart library is missing: run the setup script (./sluice.sh run) again."));
+    document.head.append(script);
+  });
+  return chartLibrary;
+}
+
+export class UsagePage {
+  constructor({ section, button, showBanner }) {
+    Object.assign(this, { section, button, showBanner, charts: [] });
+    this.period = section.querySelector(".usage-period");
+    button.addEventListener("click", () => this.setOpen(section.hidden));
+    section.querySelector(".usage-close").addEventListener("click", () => this.setOpen(false));
+    section.querySelector(".usage-csv").addEventListener("click", () => this.downloadCSV().catch((e) => showBanner(e.message)));
+    this.period.addEventListener("change", () => this.load().catch((e) => showBanner(e.message)));
+  }
+
+  setOpen(open) {
+    this.section.hidden = !open;
+    this.button.setAttribute("aria-expanded", String(open));
+    if (open) this.load().catch((error) => this.showBanner(error.message));
+  }
+
+  async load() {
+    const period = this.period.value;
+    const [byDay, byConversation, Chart] = await Promise.all([
+      api.getUsage(period, "day"), api.getUsage(period, "conversation"), loadChartLibrary(),
+    ]);
+    this.showTotals(byDay.totals);
+    for (const chart of this.charts) chart.destroy();
+    const styles = getComputedStyle(document.documentElement);
+    const colour = styles.getPropertyValue("--accent").trim() || "#2f6feb";
+    const muted = styles.getPropertyValue("--muted").trim() || "#888";
+    Chart.defaults.color = muted;
+    const reduceMotion = matchMedia("(prefers-reduced-motion: reduce)").matches;
+    const animation = reduceMotion ? false : { duration: 300 };
+    const days = byDay.series.map((row) => row.key);
+    this.charts = [
+      new Chart(this.canvas("daily"), {
+        type: "bar",
+        data: { labels: days, datasets: [{ label: "tokens", data: byDay.series.map((row) => row.total_tokens), backgroundColor: colour }] },
+        options: { animation, plugins: { legend: { display: false } } },
+      }),
+      new Chart(this.canvas("share"), {
+        type: "pie",
+        data: {
+          labels: byConversation.series.map((row) => row.label ?? row.key),
+          datasets: [{ data: byConversation.series.map((row) => row.total_tokens) }],
+        },
+        options: { animation },
+      }),
+      new Chart(this.canvas("trend"), {
+        type: "line",
+        data: {
+          labels: days,
+          datasets: [
+            { label: "input", data: byDay.series.map((row) => row.input_tokens), borderColor: colour },
+            { label: "output", data: byDay.series.map((row) => row.output_tokens), borderColor: muted },
+          ],
+        },
+        options: { animation },
+      }),
+    ];
+    // The same figures as text, for screen readers and for anyone who prefers numbers to pictures.
+    this.section.querySelector(".usage-table").replaceChildren(...byDay.series.map((row) => {
+      const item = document.createElement("li");
+      item.textContent = `${row.key}: ${numberFormat.format(row.total_tokens)} tokens, $${row.cost_usd}, ${row.turns} turns`;
+      return item;
+    }));
+  }
+
+  canvas(name) { return this.section.querySelector(`canvas[data-chart="${name}"]`); }
+
+  showTotals(totals) {
+    this.section.querySelector(".usage-totals").textContent =
+      `${numberFormat.format(totals.total_tokens)} tokens (${numberFormat.format(totals.input_tokens)} in, `
+      + `${numberFormat.format(totals.output_tokens)} out) · $${totals.cost_usd} · ${numberFormat.format(totals.turns)} answers`;
+  }
+
+  async downloadCSV() {
+    const blob = await api.getUsageCSV(this.period.value, "day");
+    const link = Object.assign(document.createElement("a"), {
+      href: URL.createObjectURL(blob), download: `sluice-usage-${this.period.value}.csv`,
+    });
+    document.body.append(link);
+    link.click();
+    link.remove();
+    setTimeout(() => URL.revokeObjectURL(link.href), 60_000);
+  }
+}
