@@ -9,6 +9,8 @@
 #   ./sluice.sh bench guard      precision/recall of the prompt guard on the labelled and the held-out set
 #   ./sluice.sh bench context    one long conversation with the local model: tokens sent with and without
 #                                context management, and the summary it keeps
+#   ./sluice.sh bench ui         a 10 000-token Markdown answer into headless Chromium: arrival-to-paint
+#                                latency, long tasks, frame rate, JS heap
 set -euo pipefail
 cd "$(dirname "$0")"
 command="${1:-run}"
@@ -34,6 +36,12 @@ case "$command" in
         .build/release/sluice bench guard "$@"
         echo "--- held-out set (written after the rules were frozen; not used to tune them)"
         .build/release/sluice bench guard --set Tests/guard/holdout.jsonl "$@" ;;
+      ui)
+        shift
+        sluice_setup_browser_tests
+        sluice_setup_web_vendor
+        swift build -c release --product sluice >&2
+        exec python3 bench/ui.py --sluice .build/release/sluice "$@" ;;
       context)
         shift
         sluice_setup_local_model
@@ -44,7 +52,7 @@ case "$command" in
         sluice_setup_local_model
         swift build -c release --product sluice >&2
         exec python3 bench/ttft.py --sluice .build/release/sluice "$@" ;;
-      *) echo "usage: ./sluice.sh bench [ttft|tokenizer|guard|context]" >&2; exit 2 ;;
+      *) echo "usage: ./sluice.sh bench [ttft|tokenizer|guard|context|ui]" >&2; exit 2 ;;
     esac ;;
   simulate) source scripts/env.sh && swift build --product sluice >&2 && exec .build/debug/sluice simulate "$@" ;;
   *) echo "usage: ./sluice.sh run|test|coverage|simulate|bench" >&2; exit 2 ;;

@@ -94,7 +94,11 @@ public enum Simulator {
         case .echo:
             plan.script = body.messages.map { "\($0.role): \($0.content)\n" }
         case .markdown:
-            plan.script = StreamPlan.pieces(SimulatedText.markdown, size: 4)
+            // The sample, repeated when more tokens are asked for (`--tokens`, `X-Sluice-Tokens`): a long
+            // Markdown-rich answer for `sluice bench ui`.
+            let sample = StreamPlan.pieces(SimulatedText.markdown + "\n\n", size: 4)
+            let wanted = header("X-Sluice-Tokens").flatMap(Int.init) ?? settings.tokens
+            plan.script = wanted <= sample.count ? sample : (0..<wanted).map { sample[$0 % sample.count] }
         case .rateLimited:
             var response = Response.openAIError(.tooManyRequests, "Rate limit reached for requests. Please try again in 1s.", type: "rate_limit_error")
             response.headers[.retryAfter] = "1"

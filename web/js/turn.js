@@ -72,12 +72,22 @@ async function streamInto(view, { log, announce, onStateChange, controller, open
   let tokensSoFar = 0;
   let lastProgress = performance.now();
   let nearBottom = true;
+  // `sluice bench ui` sets globalThis.__sluiceBench to time each token from arrival to the frame that shows it.
+  const bench = globalThis.__sluiceBench;
+  let arrivals = [];
   const paint = () => {
     frame = 0;
+    const paintStart = performance.now();
     // Complete blocks are frozen; only the open last block is rendered again (and not under a selection).
     markdownView(view.text).append(pending);
     pending = "";
     if (nearBottom) log.scrollTop = log.scrollHeight;
+    if (bench) {
+      const painted = performance.now();
+      for (const arrival of arrivals) bench.latencies.push(painted - arrival);
+      bench.paintMs.push(painted - paintStart);
+      arrivals = [];
+    }
   };
   const onScroll = () => { nearBottom = log.scrollHeight - log.scrollTop - log.clientHeight < 40; };
   log.addEventListener("scroll", onScroll);
@@ -120,6 +130,7 @@ async function streamInto(view, { log, announce, onStateChange, controller, open
         }
         pending += data.token;
         tokensSoFar += 1;
+        if (bench) arrivals.push(performance.now());
         if (performance.now() - lastProgress >= 10_000) {
           lastProgress = performance.now();
           announce(`Still writing, ${tokensSoFar} tokens so far`);
