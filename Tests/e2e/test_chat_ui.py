@@ -350,3 +350,16 @@ def test_each_answer_shows_its_tokens_and_cost_behind_usage(browser, server):
     # The same disclosure on the stored answer after a reload.
     browser.refresh()
     WebDriverWait(browser, 10).until(lambda d: d.find_elements(By.CSS_SELECTOR, ".message.assistant .usage-details summary"))
+
+
+def test_an_answer_that_failed_before_any_text_offers_retry_which_answers(browser, server):
+    open_conversation_with_model(browser, server, "sim-400x1")
+    browser.find_element(By.ID, "input").send_keys("this will be refused once", Keys.ENTER)
+    WebDriverWait(browser, 30).until(lambda d: d.find_elements(By.CSS_SELECTOR, ".message.assistant.error button.continue"))
+    button = browser.find_elements(By.CSS_SELECTOR, ".message.assistant.error button.continue")[-1]
+    assert button.text == "Retry"
+    assert "maximum context length" in browser.find_elements(By.CSS_SELECTOR, ".message.assistant .meta")[-1].text
+    button.click()
+    WebDriverWait(browser, 30).until(lambda d: not d.find_elements(By.CSS_SELECTOR, ".message.streaming")
+                                     and not d.find_elements(By.CSS_SELECTOR, ".message.assistant.error"))
+    assert stored_thread(server)[-1]["status"] == "complete"

@@ -149,6 +149,19 @@ async function send() {
 }
 
 input.addEventListener("input", () => usage.estimate(current, input.value));
+$("limit-summarize").addEventListener("click", async () => {
+  if (!current) return;
+  showBanner("Summarising the older messages…");
+  try {
+    await api.summarizeContext(current, 2);
+    showBanner("");
+    usage.estimate(current, input.value);
+    await contextPanel.show(current);
+  } catch (error) {
+    showBanner(error.message);
+  }
+});
+$("limit-context").addEventListener("click", () => contextPanel.setOpen(true));
 $("limit-new-conversation").addEventListener("click", () =>
   newConversation().then(() => usage.estimate(current, input.value)).catch((e) => showBanner(e.message)));
 

@@ -118,12 +118,12 @@ export function offerVersions(view, versions, currentId) {
   view.element.insertBefore(nav, view.meta);
 }
 
-/** Adds a Continue button to an answer that ended early (handled by app.js). */
-export function offerContinue(view) {
+/** Adds Continue (or Retry, when nothing was written yet) to an answer that ended early (handled by app.js). */
+export function offerContinue(view, hasText = true) {
   const button = document.createElement("button");
   button.type = "button";
   button.className = "continue";
-  button.textContent = "Continue";
+  button.textContent = hasText ? "Continue" : "Retry";
   view.meta.append(" ", button);
 }
 
@@ -146,7 +146,7 @@ function describeStored(view, message) {
     case "error":
       view.element.classList.add("error");
       view.meta.textContent = message.error ?? "This answer did not finish.";
-      offerContinue(view);
+      offerContinue(view, Boolean(message.content));
       break;
     case "streaming":
       view.meta.textContent = "Still being written…";

@@ -138,13 +138,13 @@ async function streamInto(view, { log, announce, onStateChange, controller, open
         if (!frame) frame = requestAnimationFrame(paint);
         return false;
       case "status":
-        view.meta.textContent = data.state === "retrying"
-          ? `Service busy, retrying in ${Math.round((data.wait_ms ?? 0) / 1000)} s (attempt ${data.attempt} of ${data.max_attempts})`
-          : data.state;
+        view.meta.textContent = statusText(data);
+        if (data.state === "fallback") state.fallbackTo = data.to;
         return false;
       case "done":
         finish();
         describeCompletion(view.meta, data);
+        if (state.fallbackTo) view.meta.prepend(`Answered by ${data.model ?? state.fallbackTo} (fallback) · `);
         if (data.finish_reason === "cancelled") offerContinue(view);
         announce(`Answer complete, ${data.usage?.output_tokens ?? "unknown"} tokens`);
         return true;
@@ -152,7 +152,7 @@ async function streamInto(view, { log, announce, onStateChange, controller, open
         finish();
         view.element.classList.add("error");
         view.meta.textContent = data.message;
-        if (state.assistantId) offerContinue(view);
+        if (state.assistantId) offerContinue(view, Boolean(markdownView(view.text).source));
         announce(`Answer failed: ${data.message}`);
         return true;
     }
@@ -193,4 +193,20 @@ async function streamInto(view, { log, announce, onStateChange, controller, open
   }
   finish();
   view.meta.textContent = "The connection to Sluice was lost. Reload the page to see what was saved.";
+}
+
+/** What a `status` event says, in words (docs/api.md: retrying, fallback, queued). */
+export function statusText(data) {
+  switch (data.state) {
+    case "retrying":
+      return `Service busy, retrying in ${Math.round((data.wait_ms ?? 0) / 1000)} s (attempt ${data.attempt} of ${data.max_attempts})`;
+    case "fallback":
+      return `${data.from} is not answering; answering with ${data.to} instead`;
+    case "queued":
+      return `Waiting for a free slot (position ${data.position})`;
+    case "summarising":
+      return "Summarising older messages…";
+    default:
+      return data.state;
+  }
 }

@@ -68,7 +68,10 @@ export class UsageView {
     this.setBlocked({ send: Boolean(reason), input: Boolean(reason) && !newConversationHelps });
     if (!reason) return;
     this.options.querySelector("#limit-reason").textContent = reason;
-    this.options.querySelector("#limit-new-conversation").hidden = !newConversationHelps;
+    // The same situations are helped by a smaller context: summarising it, or leaving messages out.
+    for (const id of ["#limit-new-conversation", "#limit-summarize", "#limit-context"]) {
+      this.options.querySelector(id).hidden = !newConversationHelps;
+    }
     this.options.querySelector("#limit-reset").textContent =
       budget?.reset_at ? `Your tokens reset in ${untilReset(budget.reset_at)}.` : "";
   }
