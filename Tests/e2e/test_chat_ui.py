@@ -363,3 +363,24 @@ def test_an_answer_that_failed_before_any_text_offers_retry_which_answers(browse
     WebDriverWait(browser, 30).until(lambda d: not d.find_elements(By.CSS_SELECTOR, ".message.streaming")
                                      and not d.find_elements(By.CSS_SELECTOR, ".message.assistant.error"))
     assert stored_thread(server)[-1]["status"] == "complete"
+
+
+def test_a_selection_survives_while_the_answer_keeps_streaming(browser, server):
+    open_conversation_with_model(browser, server, "sim-markdown")
+    browser.find_element(By.ID, "input").send_keys("select while streaming", Keys.ENTER)
+    WebDriverWait(browser, 30).until(lambda d: d.find_elements(By.CSS_SELECTOR, ".message.streaming .md-block h1"))
+    # Select the heading (a finished block) and remember its node; tokens keep arriving.
+    browser.execute_script("""
+        const heading = document.querySelector('.message.streaming .md-block h1');
+        window.__selected = heading;
+        const range = document.createRange();
+        range.selectNodeContents(heading);
+        getSelection().removeAllRanges();
+        getSelection().addRange(range);
+        window.__lengthAtSelection = document.querySelector('.message.streaming .text').textContent.length;
+    """)
+    WebDriverWait(browser, 20).until(lambda d: d.execute_script(
+        "const t = document.querySelector('.message.streaming .text'); return t && t.textContent.length > window.__lengthAtSelection + 40"))
+    state = browser.execute_script(
+        "return [getSelection().toString(), window.__selected.isConnected, getSelection().anchorNode && window.__selected.contains(getSelection().anchorNode)]")
+    assert state == ["Trip plan", True, True]
