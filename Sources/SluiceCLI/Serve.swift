@@ -22,6 +22,7 @@ struct Serve: AsyncParsableCommand {
     @Option(help: "SQLite database path (SLUICE_DB, default ./data/sluice.sqlite).") var db: String?
     @Option(help: "Base URL of an OpenAI-compatible API, e.g. http://127.0.0.1:8081/v1 (SLUICE_UPSTREAM).") var upstream: String?
     @Option(help: "API key for the upstream (SLUICE_UPSTREAM_KEY). Never logged.") var upstreamKey: String?
+    @Option(help: "What the upstream speaks: openai (Chat Completions: OpenAI, llama-server, vLLM, Ollama) or anthropic (the Messages API; --upstream defaults to https://api.anthropic.com/v1) (SLUICE_UPSTREAM_KIND, default openai).") var upstreamKind: String?
     @Option(help: "Default model name (SLUICE_MODEL).") var model: String?
     @Option(help: "A GGUF model to serve with a supervised llama-server child (SLUICE_LOCAL_MODEL).") var localModel: String?
     @Option(help: "Path of the llama-server binary for --local-model (SLUICE_LLAMA_SERVER).") var llamaServer: String?
@@ -81,8 +82,37 @@ struct Serve: AsyncParsableCommand {
             retryPolicy: RetryPolicy(
                 maxRetries: try settings.count(maxRetries, env: "SLUICE_MAX_RETRIES", default: 5, name: "--max-retries"),
                 maxTotalWait: .seconds(try settings.count(retryBudgetSeconds, env: "SLUICE_RETRY_BUDGET_SECONDS", default: 60, name: "--retry-budget-seconds"))))
+        let kind = settings.string(upstreamKind, env: "SLUICE_UPSTREAM_KIND", default: "openai")!
+        guard ["openai", "anthropic"].contains(kind) else {
+            throw SettingError("upstream kind (--upstream-kind / SLUICE_UPSTREAM_KIND) '\(kind)' is not openai or anthropic")
+        }
         var upstreamURL = try settings.upstreamURL(upstream, env: "SLUICE_UPSTREAM")
+            ?? (kind == "anthropic" ? "https://api.anthropic.com/v1" : nil)
         let localModelPath = settings.string(localModel, env: "SLUICE_LOCAL_MODEL", default: nil)
+        let budgetPeriod = try settings.positiveInt(budgetPeriodHours, env: "SLUICE_BUDGET_PERIOD_HOURS", name: "--budget-period-hours") ?? 24
+        let globalDailyLimit = try settings.string(globalDailyUsd, env: "SLUICE_GLOBAL_DAILY_USD", default: nil).map { text in
+            guard let amount = USDAmount(text), amount.picodollars > 0 else {
+                throw SettingError("the global daily budget '\(text)' is not an amount of dollars like 25.00")
+            }
+            return amount
+        }
+        let priceOverrides = try Self.priceOverrides(
+            price.isEmpty ? (settings.string(nil, env: "SLUICE_PRICES", default: nil)?.split(separator: ",").map(String.init) ?? []) : price)
+        let rules = try Self.guardRules(path: settings.string(guardRules, env: "SLUICE_GUARD_RULES", default: nil))
+        let maxCharacters = settings.string(maxMessageChars.map(String.init), env: "SLUICE_MAX_MESSAGE_CHARS", default: "2000")!
+        guard let maxCharacters = Int(maxCharacters), maxCharacters > 0 else {
+            throw SettingError("the message limit (--max-message-chars / SLUICE_MAX_MESSAGE_CHARS) '\(maxCharacters)' is not a positive number of characters")
+        }
+        // Without the guard only the length limit is applied: a rule set with no rule can never reach its threshold.
+        let promptGuard = PromptGuard(rules: noPromptGuard ? try GuardRules(yaml: Self.lengthOnlyRules) : rules, maxCharacters: maxCharacters)
+
+        let contextSettings = try Self.contextSettings(
+            settings, recent: contextRecent, percent: contextPercent,
+            perModel: contextModel.isEmpty
+                ? (settings.string(nil, env: "SLUICE_CONTEXT_MODELS", default: nil)?.split(separator: ",").map(String.init) ?? [])
+                : contextModel)
+
+        // The local model starts only once every setting has been checked, so a bad flag leaves no child behind.
         var services: [any Service] = []
         /// Set when Sluice runs the local model itself: the tokens one llama-server slot holds.
         var localContextWindow: Int?
@@ -109,30 +139,16 @@ struct Serve: AsyncParsableCommand {
         }
         let defaultModel = settings.string(model, env: "SLUICE_MODEL", default: localModelPath == nil ? "default" : "SmolLM2-135M-Instruct")!
 
-        let budgetPeriod = try settings.positiveInt(budgetPeriodHours, env: "SLUICE_BUDGET_PERIOD_HOURS", name: "--budget-period-hours") ?? 24
-        let globalDailyLimit = try settings.string(globalDailyUsd, env: "SLUICE_GLOBAL_DAILY_USD", default: nil).map { text in
-            guard let amount = USDAmount(text), amount.picodollars > 0 else {
-                throw SettingError("the global daily budget '\(text)' is not an amount of dollars like 25.00")
-            }
-            return amount
-        }
-        let priceOverrides = try Self.priceOverrides(
-            price.isEmpty ? (settings.string(nil, env: "SLUICE_PRICES", default: nil)?.split(separator: ",").map(String.init) ?? []) : price)
         let store = try await SQLiteStore.open(
             path: dbPath, budgetPeriod: TimeInterval(budgetPeriod * 3600), globalDailyLimit: globalDailyLimit, logger: logger)
         try await prepareStore(store, logger: logger)
         let signIn = try await Self.localSignIn(store: store)
 
-        let rules = try Self.guardRules(path: settings.string(guardRules, env: "SLUICE_GUARD_RULES", default: nil))
-        let maxCharacters = settings.string(maxMessageChars.map(String.init), env: "SLUICE_MAX_MESSAGE_CHARS", default: "2000")!
-        guard let maxCharacters = Int(maxCharacters), maxCharacters > 0 else {
-            throw SettingError("the message limit (--max-message-chars / SLUICE_MAX_MESSAGE_CHARS) '\(maxCharacters)' is not a positive number of characters")
-        }
-        // Without the guard only the length limit is applied: a rule set with no rule can never reach its threshold.
-        let promptGuard = PromptGuard(rules: noPromptGuard ? try GuardRules(yaml: Self.lengthOnlyRules) : rules, maxCharacters: maxCharacters)
-
+        // Every setting is checked by now: nothing may throw between here and the client's shutdown below.
         let httpClient = UpstreamHTTPClient.make()
-        let provider = OpenAICompatibleProvider(baseURL: upstreamURL, apiKey: upstreamKey, httpClient: httpClient, logger: logger)
+        let provider: any ChatProvider = kind == "anthropic"
+            ? AnthropicProvider(baseURL: upstreamURL, apiKey: upstreamKey, httpClient: httpClient, logger: logger)
+            : OpenAICompatibleProvider(baseURL: upstreamURL, apiKey: upstreamKey, httpClient: httpClient, logger: logger)
 
         let dependencies = SluiceDependencies(
             store: store, provider: provider, defaultModel: defaultModel, turnSettings: turnSettings,
@@ -148,11 +164,7 @@ struct Serve: AsyncParsableCommand {
             promptGuard: promptGuard, outputCredentials: rules.credentials, secrets: upstreamKey.map { [$0] } ?? [],
             summarizer: ProviderSummarizer(
                 provider: provider, model: settings.string(summaryModel, env: "SLUICE_SUMMARY_MODEL", default: defaultModel)!),
-            contextSettings: try Self.contextSettings(
-                settings, recent: contextRecent, percent: contextPercent,
-                perModel: contextModel.isEmpty
-                    ? (settings.string(nil, env: "SLUICE_CONTEXT_MODELS", default: nil)?.split(separator: ",").map(String.init) ?? [])
-                    : contextModel))
+            contextSettings: contextSettings)
         let app = buildApplication(dependencies, host: host, port: port, logger: logger) { boundPort in
             let base = "http://\(host == "0.0.0.0" ? "127.0.0.1" : host):\(boundPort)/"
             switch signIn {

@@ -5,8 +5,8 @@ import Logging
 import NIOCore
 import SluiceCore
 
-/// A fault-injecting OpenAI-compatible upstream: `/v1/chat/completions` (streaming and not), `/v1/models`
-/// and `/health`. A real HTTP server, used by tests, chaos tests and benchmarks.
+/// A fault-injecting upstream: OpenAI's `/v1/chat/completions` (streaming and not) and Anthropic's
+/// `/v1/messages` (streaming), `/v1/models` and `/health`. A real HTTP server, used by tests, chaos tests and benchmarks.
 public enum Simulator {
     /// The router of the simulator, for embedding in an `Application`.
     public static func router(settings: SimulatorSettings) -> Router<BasicRequestContext> {
@@ -25,6 +25,9 @@ public enum Simulator {
         }
         router.post("v1/chat/completions") { request, context in
             try await completion(request, context: context, settings: settings, counter: counter, gates: gates)
+        }
+        router.post("v1/messages") { request, _ in
+            try await AnthropicMode.messages(request, settings: settings, counter: counter, gates: gates)
         }
         return router
     }

@@ -45,7 +45,7 @@ struct Harness: Sendable {
         counter: (any PromptCounter)? = ChatPromptCounter(tokenizer: WordTokenizer()),
         budgets: Bool = false, catalog: ModelCatalog = ModelCatalog(), globalDailyUSD: USDAmount? = nil,
         maxMessageCharacters: Int = 2000, summarizer: (any ConversationSummarizer)? = nil,
-        contextSettings: ContextSettings = ContextSettings(),
+        contextSettings: ContextSettings = ContextSettings(), anthropic: Bool = false,
         _ body: @escaping @Sendable (Harness) async throws -> Void
     ) async throws {
         try await Simulator.application(port: 0, settings: simulator).test(.live) { simulatorClient in
@@ -62,9 +62,14 @@ struct Harness: Sendable {
             _ = try await store.createUser(name: "bob", plan: .free, tokenHash: AccessToken.hash(bob))
 
             let httpClient = UpstreamHTTPClient.make()
-            let provider = OpenAICompatibleProvider(
-                baseURL: upstreamOverride ?? "http://127.0.0.1:\(simulatorPort)/v1", apiKey: "sk-test-secret",
-                httpClient: httpClient, logger: logger)
+            // The simulator speaks both wire formats; `anthropic` drives the Messages API side.
+            let provider: any ChatProvider = anthropic
+                ? AnthropicProvider(
+                    baseURL: upstreamOverride ?? "http://127.0.0.1:\(simulatorPort)/v1", apiKey: "sk-test-secret",
+                    httpClient: httpClient, logger: logger)
+                : OpenAICompatibleProvider(
+                    baseURL: upstreamOverride ?? "http://127.0.0.1:\(simulatorPort)/v1", apiKey: "sk-test-secret",
+                    httpClient: httpClient, logger: logger)
             let sleeper = RecordingSleeper()
             let dependencies = SluiceDependencies(
                 store: store, provider: provider, defaultModel: "sim", turnSettings: turn, forwardScenarioHeader: true,

@@ -44,6 +44,10 @@ def test_bad_settings_stop_start_up_with_one_line_naming_the_setting():
         (["serve", "--db", db, "--upstream", "http://127.0.0.1:1/v1", "--first-token-timeout-ms", "0"], {}, "--first-token-timeout-ms"),
         (["serve", "--db", db, "--upstream", "http://127.0.0.1:1/v1", "--price", "gpt-4o=cheap"], {}, "MODEL=INPUT/OUTPUT"),
         (["serve", "--db", db, "--upstream", "http://127.0.0.1:1/v1"], {"SLUICE_GLOBAL_DAILY_USD": "-3"}, "global daily budget"),
+        (["serve", "--db", db, "--upstream", "http://127.0.0.1:1/v1", "--upstream-kind", "gemini"], {}, "upstream kind"),
+        (["serve", "--db", db, "--upstream", "http://127.0.0.1:1/v1", "--context-model", "gpt-4o=lots"], {}, "MODEL=RECENT/PERCENT"),
+        (["serve", "--db", db, "--upstream", "http://127.0.0.1:1/v1", "--max-message-chars", "0"], {}, "message limit"),
+        (["serve", "--db", db, "--upstream", "http://127.0.0.1:1/v1", "--guard-rules", "/nonexistent.yml"], {}, "prompt-guard rules"),
     ]
     for args, env, needle in cases:
         result = run(*args, env=env)

@@ -1,0 +1,95 @@
+import Foundation
+import SluiceCore
+
+/// Turns the events of an Anthropic Messages stream into provider events: `message_start` (input tokens),
+/// `content_block_delta` (text), `message_delta` (stop reason, output tokens), `message_stop`, `ping`, and
+/// `error` (`overloaded_error` becomes a 529 so it is retried like one before the first token).
+struct AnthropicEventDecoder {
+    enum Result: Equatable {
+        case events([ProviderEvent])
+        case endOfStream
+    }
+
+    private(set) var sawStop = false
+    private var inputTokens: Int?
+    private var outputTokens: Int?
+    private let decoder = JSONDecoder()
+
+    private struct Event: Decodable {
+        struct Message: Decodable { let usage: TokenUsage? }
+        struct TokenUsage: Decodable {
+            let inputTokens: Int?
+            let outputTokens: Int?
+            enum CodingKeys: String, CodingKey {
+                case inputTokens = "input_tokens"
+                case outputTokens = "output_tokens"
+            }
+        }
+        struct Delta: Decodable {
+            let type: String?
+            let text: String?
+            let stopReason: String?
+            enum CodingKeys: String, CodingKey {
+                case type, text
+                case stopReason = "stop_reason"
+            }
+        }
+        struct Failure: Decodable {
+            let type: String?
+            let message: String?
+        }
+        let type: String
+        let message: Message?
+        let delta: Delta?
+        let usage: TokenUsage?
+        let error: Failure?
+    }
+
+    mutating func decode(_ data: String) throws -> Result {
+        let event: Event
+        do {
+            event = try decoder.decode(Event.self, from: Data(data.utf8))
+        } catch {
+            throw ProviderError.malformed("a stream event was not valid JSON")
+        }
+        switch event.type {
+        case "message_start":
+            inputTokens = event.message?.usage?.inputTokens
+            outputTokens = event.message?.usage?.outputTokens
+            return .events([])
+        case "content_block_delta":
+            guard event.delta?.type == "text_delta", let text = event.delta?.text, !text.isEmpty else { return .events([]) }
+            return .events([.delta(text)])
+        case "message_delta":
+            var events: [ProviderEvent] = []
+            if let output = event.usage?.outputTokens { outputTokens = output }
+            if let reason = event.delta?.stopReason {
+                sawStop = true
+                events.append(.finish(reason: Self.finishReason(reason)))
+            }
+            return .events(events)
+        case "message_stop":
+            sawStop = true
+            let total = inputTokens.flatMap { input in outputTokens.map { input + $0 } }
+            return .events([.usage(Usage(inputTokens: inputTokens, outputTokens: outputTokens, totalTokens: total))])
+        case "error":
+            let message = event.error?.message ?? event.error?.type ?? "unknown upstream error"
+            if event.error?.type == "overloaded_error" {
+                throw ProviderError.http(status: 529, message: message, retryAfter: nil)
+            }
+            throw ProviderError.upstreamError(message: message)
+        default:  // ping, content_block_start, content_block_stop, and types added later
+            return .events([])
+        }
+    }
+
+    /// Anthropic's stop reasons in OpenAI's words, which the rest of Sluice speaks.
+    static func finishReason(_ reason: String) -> String {
+        switch reason {
+        case "end_turn", "stop_sequence": "stop"
+        case "max_tokens": "length"
+        case "tool_use": "tool_calls"
+        default: reason
+        }
+    }
+}

@@ -1,0 +1,143 @@
+import AsyncHTTPClient
+import Foundation
+import Logging
+import NIOCore
+import SluiceCore
+
+/// Streams from Anthropic's Messages API (`POST <base>/messages`, `x-api-key`, `anthropic-version`).
+/// System messages (the system prompt and Sluice's running summary) go into the top-level `system`; roles are
+/// made to alternate as the API requires.
+public struct AnthropicProvider: ChatProvider {
+    /// Base URL such as `https://api.anthropic.com/v1`.
+    public let baseURL: String
+    private let apiKey: String?
+    private let httpClient: HTTPClient
+    private let totalTimeout: TimeAmount
+    private let logger: Logger
+    /// `max_tokens` is required by the API; this is sent when Sluice has no limit of its own.
+    private let defaultMaxTokens: Int
+
+    public static let apiVersion = "2023-06-01"
+
+    public init(
+        baseURL: String, apiKey: String?, httpClient: HTTPClient, totalTimeout: TimeAmount = .minutes(10),
+        defaultMaxTokens: Int = 4096, logger: Logger = Logger(label: "sluice.provider.anthropic")
+    ) {
+        self.baseURL = baseURL.hasSuffix("/") ? String(baseURL.dropLast()) : baseURL
+        self.apiKey = apiKey
+        self.httpClient = httpClient
+        self.totalTimeout = totalTimeout
+        self.defaultMaxTokens = defaultMaxTokens
+        self.logger = logger
+    }
+
+    public func streamChat(_ request: ChatRequest) -> AsyncThrowingStream<ProviderEvent, any Error> {
+        let (stream, continuation) = AsyncThrowingStream<ProviderEvent, any Error>.makeStream()
+        let task = Task {
+            do {
+                try await run(request, into: continuation)
+                continuation.finish()
+            } catch {
+                continuation.finish(throwing: OpenAICompatibleProvider.mapTransportError(error))
+            }
+        }
+        continuation.onTermination = { _ in task.cancel() }
+        return stream
+    }
+
+    public func checkReady() async throws {
+        var request = HTTPClientRequest(url: "\(baseURL)/models")
+        addHeaders(to: &request)
+        let response = try await httpClient.execute(request, timeout: .seconds(5))
+        _ = try await response.body.collect(upTo: 1 << 20)
+        guard (200..<300).contains(response.status.code) else {
+            throw ProviderError.http(status: Int(response.status.code), message: "upstream not ready", retryAfter: nil)
+        }
+    }
+
+    private func addHeaders(to request: inout HTTPClientRequest) {
+        if let apiKey { request.headers.add(name: "x-api-key", value: apiKey) }
+        request.headers.add(name: "anthropic-version", value: Self.apiVersion)
+    }
+
+    private func run(
+        _ chat: ChatRequest, into continuation: AsyncThrowingStream<ProviderEvent, any Error>.Continuation
+    ) async throws {
+        var request = HTTPClientRequest(url: "\(baseURL)/messages")
+        request.method = .POST
+        request.headers.add(name: "Content-Type", value: "application/json")
+        request.headers.add(name: "Accept", value: "text/event-stream")
+        addHeaders(to: &request)
+        for (name, value) in chat.extraHeaders { request.headers.add(name: name, value: value) }
+        request.body = .bytes(ByteBuffer(bytes: try JSONEncoder().encode(
+            MessagesRequestBody(chat, defaultMaxTokens: defaultMaxTokens))))
+
+        let response = try await httpClient.execute(request, timeout: totalTimeout, logger: logger)
+        guard response.status == .ok else {
+            let body = try? await response.body.collect(upTo: 64 * 1024)
+            throw ProviderError.http(
+                status: Int(response.status.code), message: OpenAICompatibleProvider.errorMessage(from: body),
+                retryAfter: response.headers.first(name: "Retry-After"))
+        }
+        var parser = SSEParser()
+        var decoder = AnthropicEventDecoder()
+        for try await buffer in response.body {
+            for event in parser.feed(buffer.readableBytesView) {
+                switch try decoder.decode(event.data) {
+                case .events(let events): for event in events { continuation.yield(event) }
+                case .endOfStream: return
+                }
+            }
+        }
+        parser.finish()
+        if !decoder.sawStop {
+            throw ProviderError.connection("the upstream closed the stream before the answer was complete")
+        }
+    }
+}
+
+/// The JSON body of a streaming Messages request.
+struct MessagesRequestBody: Encodable {
+    struct Message: Encodable, Equatable {
+        let role: String
+        let content: String
+    }
+    let model: String
+    let system: String?
+    let messages: [Message]
+    let maxTokens: Int
+    let temperature: Double?
+    let stream = true
+
+    init(_ request: ChatRequest, defaultMaxTokens: Int) {
+        model = request.model
+        let systemParts = request.messages.filter { $0.role == .system }.map(\.content)
+        system = systemParts.isEmpty ? nil : systemParts.joined(separator: "\n\n")
+        messages = Self.alternating(request.messages.filter { $0.role != .system })
+        maxTokens = request.maxTokens ?? defaultMaxTokens
+        temperature = request.temperature
+    }
+
+    /// The API wants user and assistant turns to alternate, starting with the user: neighbours with the same
+    /// role are joined, and a conversation whose kept part starts with an answer gets a short user turn first.
+    static func alternating(_ messages: [ChatMessage]) -> [Message] {
+        var result: [Message] = []
+        for message in messages {
+            let role = message.role == .assistant ? "assistant" : "user"
+            if let last = result.last, last.role == role {
+                result[result.count - 1] = Message(role: role, content: last.content + "\n\n" + message.content)
+            } else {
+                result.append(Message(role: role, content: message.content))
+            }
+        }
+        if result.first?.role == "assistant" {
+            result.insert(Message(role: "user", content: "(The conversation continues.)"), at: 0)
+        }
+        return result
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case model, system, messages, temperature, stream
+        case maxTokens = "max_tokens"
+    }
+}

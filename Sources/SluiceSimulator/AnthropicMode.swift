@@ -1,0 +1,119 @@
+import Foundation
+import HTTPTypes
+import Hummingbird
+import NIOCore
+import SluiceCore
+
+/// The simulator speaking Anthropic's Messages API (`POST /v1/messages`): the same scenarios as the OpenAI
+/// side, with Anthropic's error envelope and stream events (`message_start`, `content_block_delta`,
+/// `message_delta` with usage, `message_stop`, `error` with `overloaded_error` mid-stream).
+enum AnthropicMode {
+    struct MessagesRequest: Decodable {
+        struct Message: Decodable {
+            let role: String
+            let content: String
+        }
+        let model: String?
+        let system: String?
+        let messages: [Message]
+        let maxTokens: Int?
+        let stream: Bool?
+    }
+
+    static func messages(
+        _ request: Request, settings: SimulatorSettings, counter: AttemptCounter, gates: Gates
+    ) async throws -> Response {
+        let buffer = try await request.body.collect(upTo: 16 << 20)
+        let decoder = JSONDecoder()
+        decoder.keyDecodingStrategy = .convertFromSnakeCase
+        guard let body = try? decoder.decode(MessagesRequest.self, from: Data(buffer.readableBytesView)),
+            request.headers[HTTPField.Name("anthropic-version")!] != nil
+        else {
+            return error(.badRequest, "invalid_request_error", "The body is not a Messages request, or anthropic-version is missing.")
+        }
+        let header = { (name: String) in request.headers[HTTPField.Name(name)!] }
+        guard let selection = Scenario.selection(header: header("X-Sluice-Scenario"), model: body.model) else {
+            return error(.badRequest, "invalid_request_error", "Unknown simulator scenario.")
+        }
+        var scenario = selection.scenario
+        if let times = selection.times {
+            let message = header("X-Sluice-Scenario") != nil
+                ? body.messages.last?.content : body.messages.first { $0.role == "user" }?.content
+            if await counter.next((header("X-Sluice-Scenario") ?? body.model ?? "") + "|" + (message ?? "")) > times {
+                scenario = .ok
+            }
+        }
+        switch scenario {
+        case .rateLimited, .rateLimitedUntilDate, .rateLimitedBare, .rateLimitedLong:
+            var response = error(.tooManyRequests, "rate_limit_error", "Number of request tokens has exceeded your rate limit.")
+            if scenario != .rateLimitedBare { response.headers[.retryAfter] = scenario == .rateLimitedLong ? "120" : "1" }
+            return response
+        case .overloaded: return error(.init(code: 529, reasonPhrase: "Overloaded"), "overloaded_error", "Overloaded")
+        case .unavailable: return error(.serviceUnavailable, "api_error", "Service unavailable.")
+        case .badGateway, .gatewayTimeout, .serverError: return error(.internalServerError, "api_error", "Internal server error.")
+        case .unauthorized: return error(.unauthorized, "authentication_error", "invalid x-api-key")
+        case .forbidden: return error(.forbidden, "permission_error", "Your API key does not have permission to use the specified resource.")
+        case .badRequest: return error(.badRequest, "invalid_request_error", "prompt is too long: 210000 tokens > 200000 maximum")
+        default: break
+        }
+        var text: [String]
+        if scenario == .echo {
+            text = (body.system.map { ["system: \($0)\n"] } ?? []) + body.messages.map { "\($0.role): \($0.content)\n" }
+        } else {
+            let count = min(header("X-Sluice-Tokens").flatMap(Int.init) ?? settings.tokens, body.maxTokens ?? .max)
+            text = (0..<count).map(SimulatedText.token)
+        }
+        let stop = text.count < (header("X-Sluice-Tokens").flatMap(Int.init) ?? settings.tokens) && scenario != .echo
+            ? "max_tokens" : "end_turn"
+        let inputTokens = SimulatedText.promptTokens((body.system.map { [$0] } ?? []) + body.messages.map(\.content))
+        let model = body.model ?? "sim"
+        let delay = header("X-Sluice-Delay-Ms").flatMap(Int.init).map { Duration.milliseconds($0) } ?? settings.delay
+        let stall = header("X-Sluice-Stall-Ms").flatMap(Int.init).map { Duration.milliseconds($0) } ?? settings.stall
+        let finalScenario = scenario
+        let tokens = text
+        let gate = header("X-Sluice-Gate")
+        return Response(
+            status: .ok, headers: [.contentType: "text/event-stream", .cacheControl: "no-cache"],
+            body: ResponseBody { writer in
+                func send(_ name: String, _ data: String) async throws {
+                    try await writer.write(ByteBuffer(string: "event: \(name)\ndata: \(data)\n\n"))
+                }
+                try await send("message_start", """
+                    {"type":"message_start","message":{"id":"msg_sim","type":"message","role":"assistant","content":[],"model":\(JSONText.quote(model)),"stop_reason":null,"usage":{"input_tokens":\(inputTokens),"output_tokens":1}}}
+                    """)
+                try await send("content_block_start", #"{"type":"content_block_start","index":0,"content_block":{"type":"text","text":""}}"#)
+                try await send("ping", #"{"type":"ping"}"#)
+                if finalScenario == .stallBeforeFirstToken { try await Task.sleep(for: stall) }
+                for (index, token) in tokens.enumerated() {
+                    if index == max(1, tokens.count / 2) {
+                        switch finalScenario {
+                        case .stallMidStream: try await Task.sleep(for: stall)
+                        case .resetMidStream:
+                            try await Task.sleep(for: .milliseconds(50))
+                            throw SimulatedConnectionReset()
+                        case .errorMidStream:
+                            try await send("error", #"{"type":"error","error":{"type":"overloaded_error","message":"Overloaded"}}"#)
+                            try await writer.finish(nil)
+                            return
+                        default: break
+                        }
+                    }
+                    if delay > .zero { try await Task.sleep(for: delay) }
+                    if let gate { await gates.pass(gate) }
+                    try await send("content_block_delta", """
+                        {"type":"content_block_delta","index":0,"delta":{"type":"text_delta","text":\(JSONText.quote(token))}}
+                        """)
+                }
+                try await send("content_block_stop", #"{"type":"content_block_stop","index":0}"#)
+                try await send("message_delta", """
+                    {"type":"message_delta","delta":{"stop_reason":"\(stop)","stop_sequence":null},"usage":{"output_tokens":\(tokens.count)}}
+                    """)
+                try await send("message_stop", #"{"type":"message_stop"}"#)
+                try await writer.finish(nil)
+            })
+    }
+
+    static func error(_ status: HTTPResponse.Status, _ type: String, _ message: String) -> Response {
+        Response.json(status, "{\"type\":\"error\",\"error\":{\"type\":\(JSONText.quote(type)),\"message\":\(JSONText.quote(message))}}")
+    }
+}
