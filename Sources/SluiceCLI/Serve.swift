@@ -38,6 +38,8 @@ struct Serve: AsyncParsableCommand {
     @Option(help: "A daily spending limit for the whole service in USD, e.g. 25.00; turns that would pass it are refused (SLUICE_GLOBAL_DAILY_USD, default none).") var globalDailyUsd: String?
     @Option(help: "A model's price in USD per million input/output tokens, overriding the public list, e.g. gpt-4o=2.50/10.00 (repeatable; SLUICE_PRICES, comma-separated).") var price: [String] = []
     @Flag(help: "Forward a client's X-Sluice-Scenario header upstream (for the simulator).") var forwardScenarioHeader = false
+    @Option(help: "Open the upstream's circuit breaker after this many failures in a row (or half of the last 20 calls failing); 0 turns it off (SLUICE_BREAKER_FAILURES, default 5).") var breakerFailures: Int?
+    @Option(help: "Seconds an open circuit breaker waits before one probe call (SLUICE_BREAKER_COOLDOWN_SECONDS, default 30).") var breakerCooldownSeconds: Int?
     @Option(help: "The longest user message sent upstream, in characters (SLUICE_MAX_MESSAGE_CHARS, default 2000).") var maxMessageChars: Int?
     @Option(help: "A YAML file of prompt-guard rules instead of the built-in ones (SLUICE_GUARD_RULES).") var guardRules: String?
     @Flag(help: "Send messages upstream without the prompt-injection guard (the length limit still applies).") var noPromptGuard = false
@@ -106,6 +108,9 @@ struct Serve: AsyncParsableCommand {
         // Without the guard only the length limit is applied: a rule set with no rule can never reach its threshold.
         let promptGuard = PromptGuard(rules: noPromptGuard ? try GuardRules(yaml: Self.lengthOnlyRules) : rules, maxCharacters: maxCharacters)
 
+        let breakerFailures = try settings.count(breakerFailures, env: "SLUICE_BREAKER_FAILURES", default: 5, name: "--breaker-failures")
+        let breakerCooldown = try settings.positiveInt(
+            breakerCooldownSeconds, env: "SLUICE_BREAKER_COOLDOWN_SECONDS", name: "--breaker-cooldown-seconds") ?? 30
         let contextSettings = try Self.contextSettings(
             settings, recent: contextRecent, percent: contextPercent,
             perModel: contextModel.isEmpty
@@ -146,14 +151,30 @@ struct Serve: AsyncParsableCommand {
 
         // Every setting is checked by now: nothing may throw between here and the client's shutdown below.
         let httpClient = UpstreamHTTPClient.make()
-        let provider: any ChatProvider = kind == "anthropic"
+        let upstreamProvider: any ChatProvider = kind == "anthropic"
             ? AnthropicProvider(baseURL: upstreamURL, apiKey: upstreamKey, httpClient: httpClient, logger: logger)
             : OpenAICompatibleProvider(baseURL: upstreamURL, apiKey: upstreamKey, httpClient: httpClient, logger: logger)
+        let metrics = SluiceMetrics()
+        let upstreamName = URL(string: upstreamURL)?.host ?? upstreamURL
+        let provider: any ChatProvider = breakerFailures == 0
+            ? upstreamProvider
+            : CircuitBreakingProvider(
+                upstreamProvider,
+                breaker: CircuitBreaker(
+                    name: upstreamName,
+                    policy: CircuitBreakerPolicy(consecutiveFailures: breakerFailures, cooldown: .seconds(breakerCooldown)),
+                    onChange: { [logger] state in
+                        metrics.setCircuitState(upstream: upstreamName, state: state.rawValue)
+                        let level: Logger.Level = state == .open ? .error : .notice
+                        logger.log(level: level, "the upstream's circuit breaker changed", metadata: [
+                            "upstream": "\(upstreamName)", "state": "\(state)",
+                        ])
+                    }))
 
         let dependencies = SluiceDependencies(
             store: store, provider: provider, defaultModel: defaultModel, turnSettings: turnSettings,
             webRoot: FileManager.default.fileExists(atPath: webRoot) ? webRoot : nil,
-            forwardScenarioHeader: forwardScenarioHeader,
+            forwardScenarioHeader: forwardScenarioHeader, metrics: metrics,
             promptCounter: Self.promptCounter(
                 model: defaultModel, localModel: localContextWindow != nil, upstreamURL: upstreamURL, httpClient: httpClient,
                 vocabularyDirectory: settings.string(nil, env: "SLUICE_TIKTOKEN_DIR", default: nil), logger: logger),

@@ -45,7 +45,8 @@ struct Harness: Sendable {
         counter: (any PromptCounter)? = ChatPromptCounter(tokenizer: WordTokenizer()),
         budgets: Bool = false, catalog: ModelCatalog = ModelCatalog(), globalDailyUSD: USDAmount? = nil,
         maxMessageCharacters: Int = 2000, summarizer: (any ConversationSummarizer)? = nil,
-        contextSettings: ContextSettings = ContextSettings(), anthropic: Bool = false,
+        contextSettings: ContextSettings = ContextSettings(), anthropic: Bool = false, breaker: CircuitBreaker? = nil,
+        metrics: SluiceMetrics = SluiceMetrics(),
         _ body: @escaping @Sendable (Harness) async throws -> Void
     ) async throws {
         try await Simulator.application(port: 0, settings: simulator).test(.live) { simulatorClient in
@@ -63,17 +64,18 @@ struct Harness: Sendable {
 
             let httpClient = UpstreamHTTPClient.make()
             // The simulator speaks both wire formats; `anthropic` drives the Messages API side.
-            let provider: any ChatProvider = anthropic
+            let upstream: any ChatProvider = anthropic
                 ? AnthropicProvider(
                     baseURL: upstreamOverride ?? "http://127.0.0.1:\(simulatorPort)/v1", apiKey: "sk-test-secret",
                     httpClient: httpClient, logger: logger)
                 : OpenAICompatibleProvider(
                     baseURL: upstreamOverride ?? "http://127.0.0.1:\(simulatorPort)/v1", apiKey: "sk-test-secret",
                     httpClient: httpClient, logger: logger)
+            let provider: any ChatProvider = breaker.map { CircuitBreakingProvider(upstream, breaker: $0) } ?? upstream
             let sleeper = RecordingSleeper()
             let dependencies = SluiceDependencies(
                 store: store, provider: provider, defaultModel: "sim", turnSettings: turn, forwardScenarioHeader: true,
-                sleeper: sleeper, promptCounter: counter, budgets: budgets ? store : nil, catalog: catalog,
+                sleeper: sleeper, metrics: metrics, promptCounter: counter, budgets: budgets ? store : nil, catalog: catalog,
                 // The built-in guard, as `sluice serve` runs it, with the upstream key as the secret to redact.
                 promptGuard: PromptGuard(rules: try GuardRules.builtIn(), maxCharacters: maxMessageCharacters),
                 outputCredentials: try GuardRules.builtIn().credentials, secrets: ["sk-test-secret"],

@@ -50,6 +50,8 @@ public enum ProviderError: Error, Sendable, Equatable {
     case upstreamError(message: String)
     /// A chunk could not be understood.
     case malformed(String)
+    /// Sluice did not call the upstream: it failed repeatedly and its circuit breaker is open for this long.
+    case circuitOpen(upstream: String, retryAfterSeconds: Int)
 }
 
 /// An upstream that streams chat completions. The OpenAI-compatible provider and the test doubles conform.

@@ -70,6 +70,7 @@ public final class SluiceMetrics: Sendable {
         case .connection: status = "connection"
         case .upstreamError: status = "stream_error"
         case .malformed: status = "malformed"
+        case .circuitOpen: status = "circuit_open"
         }
         registry.makeCounter(name: "sluice_upstream_errors_total", labels: [("status", status)], help: "Failed upstream attempts by HTTP status or kind.")
             .increment()
@@ -107,6 +108,14 @@ public final class SluiceMetrics: Sendable {
     /// The summariser failed; the turn went on without the older messages.
     func summaryFailed() {
         registry.makeCounter(name: "sluice_summary_failures_total", help: "Summariser calls that failed.").increment()
+    }
+
+    /// An upstream's circuit breaker changed state (0 closed, 1 open, 2 half-open).
+    public func setCircuitState(upstream: String, state: Int) {
+        registry.makeGauge(
+            name: "sluice_circuit_state", labels: [("upstream", upstream)],
+            help: "Circuit breaker per upstream: 0 closed (calls flow), 1 open (calls refused), 2 half-open (one probe)."
+        ).set(Double(state))
     }
 
     /// Sluice decided to wait and retry.

@@ -38,6 +38,11 @@ enum ErrorMapping {
                 code: "upstream_error",
                 message: "The model service reported an error: \(message).\(kept.isEmpty ? " Try again in a moment." : kept)",
                 retryable: true, partial: partial)
+        case .circuitOpen(_, let seconds):
+            return .init(
+                code: "upstream_unavailable",
+                message: "The model service failed several times in a row, so Sluice is giving it \(seconds) s to recover before calling it again. Try again shortly.\(kept)",
+                retryable: true, partial: partial)
         case .malformed:
             return .init(
                 code: "upstream_protocol",

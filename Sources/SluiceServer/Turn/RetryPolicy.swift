@@ -68,6 +68,11 @@ public struct RetryPolicy: Sendable {
         case .connection:
             reason = "connection_failed"
             base = baseDelay
+        case .circuitOpen(_, let seconds):
+            // Wait for the breaker's probe moment, like a Retry-After, if it fits what is left to wait.
+            reason = "circuit_open"
+            base = overloadedBaseDelay
+            requested = .seconds(seconds)
         case .upstreamError, .malformed:
             return .giveUp(nil)
         }
