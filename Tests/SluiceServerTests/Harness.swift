@@ -46,7 +46,7 @@ struct Harness: Sendable {
         budgets: Bool = false, catalog: ModelCatalog = ModelCatalog(), globalDailyUSD: USDAmount? = nil,
         maxMessageCharacters: Int = 2000, summarizer: (any ConversationSummarizer)? = nil,
         contextSettings: ContextSettings = ContextSettings(), anthropic: Bool = false, breaker: CircuitBreaker? = nil,
-        metrics: SluiceMetrics = SluiceMetrics(),
+        metrics: SluiceMetrics = SluiceMetrics(), limiter: ConcurrencyLimiter? = nil,
         _ body: @escaping @Sendable (Harness) async throws -> Void
     ) async throws {
         try await Simulator.application(port: 0, settings: simulator).test(.live) { simulatorClient in
@@ -71,7 +71,8 @@ struct Harness: Sendable {
                 : OpenAICompatibleProvider(
                     baseURL: upstreamOverride ?? "http://127.0.0.1:\(simulatorPort)/v1", apiKey: "sk-test-secret",
                     httpClient: httpClient, logger: logger)
-            let provider: any ChatProvider = breaker.map { CircuitBreakingProvider(upstream, breaker: $0) } ?? upstream
+            let guarded: any ChatProvider = breaker.map { CircuitBreakingProvider(upstream, breaker: $0) } ?? upstream
+            let provider: any ChatProvider = limiter.map { QueuedProvider(guarded, limiter: $0) } ?? guarded
             let sleeper = RecordingSleeper()
             let dependencies = SluiceDependencies(
                 store: store, provider: provider, defaultModel: "sim", turnSettings: turn, forwardScenarioHeader: true,
@@ -79,7 +80,7 @@ struct Harness: Sendable {
                 // The built-in guard, as `sluice serve` runs it, with the upstream key as the secret to redact.
                 promptGuard: PromptGuard(rules: try GuardRules.builtIn(), maxCharacters: maxMessageCharacters),
                 outputCredentials: try GuardRules.builtIn().credentials, secrets: ["sk-test-secret"],
-                summarizer: summarizer, contextSettings: contextSettings)
+                summarizer: summarizer, contextSettings: contextSettings, upstreamLimiter: limiter)
             let app = buildApplication(dependencies, host: "127.0.0.1", port: 0, logger: logger)
             do {
                 try await app.test(.live) { client in

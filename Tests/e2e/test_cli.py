@@ -45,6 +45,8 @@ def test_bad_settings_stop_start_up_with_one_line_naming_the_setting():
         (["serve", "--db", db, "--upstream", "http://127.0.0.1:1/v1", "--price", "gpt-4o=cheap"], {}, "MODEL=INPUT/OUTPUT"),
         (["serve", "--db", db, "--upstream", "http://127.0.0.1:1/v1"], {"SLUICE_GLOBAL_DAILY_USD": "-3"}, "global daily budget"),
         (["serve", "--db", db, "--upstream", "http://127.0.0.1:1/v1", "--upstream-kind", "gemini"], {}, "upstream kind"),
+        (["serve", "--db", db, "--upstream", "http://127.0.0.1:1/v1", "--upstream-concurrency", "0"], {}, "--upstream-concurrency"),
+        (["serve", "--db", db, "--upstream", "http://127.0.0.1:1/v1"], {"SLUICE_BREAKER_FAILURES": "-1"}, "SLUICE_BREAKER_FAILURES"),
         (["serve", "--db", db, "--upstream", "http://127.0.0.1:1/v1", "--context-model", "gpt-4o=lots"], {}, "MODEL=RECENT/PERCENT"),
         (["serve", "--db", db, "--upstream", "http://127.0.0.1:1/v1", "--max-message-chars", "0"], {}, "message limit"),
         (["serve", "--db", db, "--upstream", "http://127.0.0.1:1/v1", "--guard-rules", "/nonexistent.yml"], {}, "prompt-guard rules"),

@@ -38,6 +38,8 @@ public enum ProviderEvent: Sendable, Equatable {
     case usage(Usage)
     /// Why the upstream stopped (`stop`, `length`, ...).
     case finish(reason: String)
+    /// The call waits for a free slot of the upstream; `position` is its 1-based place in the queue.
+    case queued(position: Int)
 }
 
 /// Why an upstream call failed, in terms the turn orchestration can map to a user-facing error.

@@ -89,10 +89,16 @@ public enum TurnEvent: Sendable, Equatable {
         public var maxAttempts: Int?
         /// For `retrying`: how long Sluice waits before it.
         public var waitMs: Int?
-        /// Why: `rate_limited`, `overloaded`, `server_error`, `connection_failed`.
+        /// Why: `rate_limited`, `overloaded`, `server_error`, `connection_failed`, `circuit_open`.
         public var reason: String?
+        /// For `queued`: the 1-based place in the upstream's queue.
+        public var position: Int?
 
-        public init(state: String, attempt: Int? = nil, maxAttempts: Int? = nil, waitMs: Int? = nil, reason: String? = nil) {
+        public init(
+            state: String, attempt: Int? = nil, maxAttempts: Int? = nil, waitMs: Int? = nil, reason: String? = nil,
+            position: Int? = nil
+        ) {
+            self.position = position
             self.state = state
             self.attempt = attempt
             self.maxAttempts = maxAttempts
@@ -101,7 +107,7 @@ public enum TurnEvent: Sendable, Equatable {
         }
 
         enum CodingKeys: String, CodingKey {
-            case state, attempt, reason
+            case state, attempt, reason, position
             case maxAttempts = "max_attempts"
             case waitMs = "wait_ms"
         }

@@ -4,6 +4,7 @@ import Logging
 import ServiceLifecycle
 import SluiceCore
 import SluiceGuard
+import SluiceProviders
 
 /// Everything the HTTP application needs, passed in explicitly: tests build the same app with other parts.
 public struct SluiceDependencies: Sendable {
@@ -37,6 +38,9 @@ public struct SluiceDependencies: Sendable {
     public var summarizer: (any ConversationSummarizer)?
     /// How conversations are fitted into the model's window.
     public var contextSettings: ContextSettings
+    /// The upstream's concurrency limit and queue (the provider is wrapped in a `QueuedProvider` using it): a
+    /// turn is refused with 503 `busy` while the queue is full.
+    public var upstreamLimiter: ConcurrencyLimiter?
 
     public init(
         store: any ConversationStore, provider: any ChatProvider, defaultModel: String,
@@ -45,8 +49,9 @@ public struct SluiceDependencies: Sendable {
         promptCounter: (any PromptCounter)? = nil, budgets: (any BudgetStore)? = nil, catalog: ModelCatalog = ModelCatalog(),
         defaultOutputReserve: Int = 1024, promptGuard: PromptGuard? = nil, outputCredentials: [CredentialPattern] = [],
         secrets: [String] = [], summarizer: (any ConversationSummarizer)? = nil,
-        contextSettings: ContextSettings = ContextSettings()
+        contextSettings: ContextSettings = ContextSettings(), upstreamLimiter: ConcurrencyLimiter? = nil
     ) {
+        self.upstreamLimiter = upstreamLimiter
         self.summarizer = summarizer
         self.contextSettings = contextSettings
         self.promptGuard = promptGuard
@@ -106,7 +111,7 @@ public func buildRouter(_ dependencies: SluiceDependencies, hub: GenerationHub, 
     MessageRoutes(
         store: dependencies.store, turn: turn, budget: budget, hub: hub,
         screen: PromptScreen(promptGuard: dependencies.promptGuard, store: dependencies.store, metrics: dependencies.metrics),
-        context: contextBuilder,
+        context: contextBuilder, limiter: dependencies.upstreamLimiter,
         forwardScenarioHeader: dependencies.forwardScenarioHeader
     ).register(on: api)
     ContinueRoute(

@@ -118,6 +118,14 @@ public final class SluiceMetrics: Sendable {
         ).set(Double(state))
     }
 
+    /// How many calls wait in an upstream's queue.
+    public func setQueueWaiting(upstream: String, count: Int) {
+        registry.makeGauge(
+            name: "sluice_queue_waiting", labels: [("upstream", upstream)],
+            help: "Calls waiting for a free slot of the upstream (bounded; a full queue answers 503 busy)."
+        ).set(Double(count))
+    }
+
     /// Sluice decided to wait and retry.
     func retried(reason: String) {
         registry.makeCounter(name: "sluice_retries_total", labels: [("reason", reason)], help: "Retries before the first token, by reason.")

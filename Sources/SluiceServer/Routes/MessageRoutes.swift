@@ -2,6 +2,7 @@ import Foundation
 import HTTPTypes
 import Hummingbird
 import SluiceCore
+import SluiceProviders
 
 /// `POST /api/conversations/{id}/messages` (a streamed chat turn) and `POST /api/messages/{id}/cancel`.
 struct MessageRoutes {
@@ -11,6 +12,8 @@ struct MessageRoutes {
     let hub: GenerationHub
     let screen: PromptScreen
     let context: ContextBuilder
+    /// The upstream's queue: when it is full a new turn is refused at once (503 `busy`).
+    let limiter: ConcurrencyLimiter?
     /// Sent upstream as `X-Sluice-Scenario` when a request carries it (the simulator's fault selector).
     let forwardScenarioHeader: Bool
 
@@ -32,6 +35,13 @@ struct MessageRoutes {
         let temperature = try body.optionalNumber("temperature", in: 0...1)
         let model = try body.optionalString("model", maxLength: 200).flatMap { $0.isEmpty ? nil : $0 } ?? conversation.model
 
+        if let limiter, limiter.isFull {
+            var busy = APIError(
+                .serviceUnavailable, code: "busy",
+                message: "The model is busy: \(limiter.maxConcurrent) answers are being written and \(limiter.queueCapacity) more are waiting. Your message was not sent; send it again in a moment.")
+            busy.headers[.retryAfter] = "1"
+            throw busy
+        }
         let history = try await store.messages(conversationID: conversation.id)
         // The user's words are committed before anything goes upstream: nothing is lost if the rest fails.
         let now = Date()

@@ -317,6 +317,10 @@ struct ChatTurn: Sendable {
                 progress.withLock { $0.usage = usage; $0.lastActivity = now }
             case .finish(let reason):
                 progress.withLock { $0.finishReason = reason; $0.lastActivity = now }
+            case .queued(let position):
+                // Waiting for a slot is not the upstream being slow: the first-token clock starts when it moves.
+                progress.withLock { $0.attemptStartedAt = now }
+                emit(.status(.init(state: "queued", position: position)))
             }
         }
     }
