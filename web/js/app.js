@@ -135,8 +135,9 @@ async function send() {
       // The message is stored; show it in the thread, and the options instead of a bare error.
       usage.refused(error);
       await open(current).catch(() => {});
-    } else if (["prompt_rejected", "message_too_long", "context_overflow"].includes(error.code)) {
-      // Stored as rejected: the thread shows it with the reason; the text comes back to the input to rephrase.
+    } else if (["prompt_rejected", "message_too_long", "context_overflow", "busy"].includes(error.code)) {
+      // Stored as rejected (or, when busy, not stored): the thread shows what was kept; the text comes back to
+      // the input to rephrase or send again.
       await open(current).catch(() => {});
       input.value = content;
       usage.estimate(current, content);

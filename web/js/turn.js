@@ -9,7 +9,7 @@ import { markdownView } from "./markdown.js";
 
 const RESUME_ATTEMPTS = 5;
 /** Refusals before any answer exists: the page shows them its own way, not as a failed answer. */
-const REFUSALS = new Set(["budget_exceeded", "prompt_rejected", "message_too_long", "context_overflow"]);
+const REFUSALS = new Set(["budget_exceeded", "prompt_rejected", "message_too_long", "context_overflow", "busy"]);
 
 /** Sends `content` and streams the answer into `log`. */
 export async function runTurn({ conversationId, content, log, announce, onStateChange }) {
