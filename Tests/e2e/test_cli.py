@@ -151,3 +151,46 @@ def test_usage_report_prints_a_table_and_rejects_bad_options():
     assert "--group must be" in run("usage", "report", "--db", db, "--group", "week").stderr
     assert "--since must be a date" in run("usage", "report", "--db", db, "--since", "yesterday").stderr
     assert "no user named nobody" in run("usage", "report", "--db", db, "--user", "nobody").stderr
+
+
+def test_stop_on_disconnect_stores_the_text_so_far_as_partial(server):
+    import json
+    import socket
+    import time
+    from conftest import wait_for
+
+    db = os.path.join(tempfile.mkdtemp(), "db.sqlite")
+    token = run("user", "add", "quitter", "--plan", "unlimited", "--db", db).stdout.strip().splitlines()[-1]
+    port = free_port()
+    serve = subprocess.Popen(
+        [SLUICE, "serve", "--port", str(port), "--db", db, "--model", "sim", "--stop-on-disconnect",
+         "--upstream", f"http://127.0.0.1:{server.simulator_port}/v1"],
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=clean_environment())
+    try:
+        wait_for(f"http://127.0.0.1:{port}/readyz")
+        headers = {"Authorization": f"Bearer {token}", "Content-Type": "application/json"}
+        import urllib.request
+        conversation = json.load(urllib.request.urlopen(urllib.request.Request(
+            f"http://127.0.0.1:{port}/api/conversations", data=b"{}", headers=headers, method="POST")))["id"]
+        # Read until a few tokens arrived, then hang up.
+        body = json.dumps({"content": "I will leave early"}).encode()
+        with socket.create_connection(("127.0.0.1", port)) as connection:
+            connection.sendall(
+                f"POST /api/conversations/{conversation}/messages HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer {token}\r\n"
+                f"Content-Type: application/json\r\nContent-Length: {len(body)}\r\n\r\n".encode() + body)
+            received = b""
+            while received.count(b"event: token") < 3:
+                received += connection.recv(65536)
+        deadline = time.monotonic() + 20
+        while time.monotonic() < deadline:
+            messages = json.load(urllib.request.urlopen(urllib.request.Request(
+                f"http://127.0.0.1:{port}/api/conversations/{conversation}", headers=headers)))["messages"]
+            if messages[-1]["status"] != "streaming":
+                break
+            time.sleep(0.1)
+        answer = messages[-1]
+        assert answer["status"] == "partial" and answer["error_code"] == "client_disconnected"
+        assert 0 < len(answer["content"]) < len(" ".join(["word"] * 120))
+    finally:
+        serve.terminate()
+        serve.wait(timeout=20)
