@@ -8,6 +8,8 @@ sluice_setup_local_model
 sluice_setup_browser_tests
 sluice_setup_tokenizer_data
 sluice_setup_web_vendor
+eval "$(scripts/setup-promtool.sh)"
+export PROMTOOL
 mkdir -p .build
 export SLUICE_TOKENIZER_REFERENCE="$PWD/.build/tokenizer-reference.jsonl"
 sluice_write_tokenizer_reference "$SLUICE_TOKENIZER_REFERENCE"
