@@ -22,6 +22,7 @@ struct Serve: AsyncParsableCommand {
     @Option(help: "SQLite database path (SLUICE_DB, default ./data/sluice.sqlite).") var db: String?
     @Option(help: "Base URL of an OpenAI-compatible API, e.g. http://127.0.0.1:8081/v1 (SLUICE_UPSTREAM).") var upstream: String?
     @Option(help: "API key for the upstream (SLUICE_UPSTREAM_KEY). Never logged.") var upstreamKey: String?
+    @Option(help: "A YAML file of models: kind (openai, anthropic, local), base_url, api_key_env, context window, prices, concurrency, queue and fallbacks (SLUICE_MODELS). See docs/reliability.md.") var models: String?
     @Option(help: "What the upstream speaks: openai (Chat Completions: OpenAI, llama-server, vLLM, Ollama) or anthropic (the Messages API; --upstream defaults to https://api.anthropic.com/v1) (SLUICE_UPSTREAM_KIND, default openai).") var upstreamKind: String?
     @Option(help: "Default model name (SLUICE_MODEL).") var model: String?
     @Option(help: "A GGUF model to serve with a supervised llama-server child (SLUICE_LOCAL_MODEL).") var localModel: String?
@@ -95,6 +96,12 @@ struct Serve: AsyncParsableCommand {
         var upstreamURL = try settings.upstreamURL(upstream, env: "SLUICE_UPSTREAM")
             ?? (kind == "anthropic" ? "https://api.anthropic.com/v1" : nil)
         let localModelPath = settings.string(localModel, env: "SLUICE_LOCAL_MODEL", default: nil)
+        let modelsConfig = try settings.string(models, env: "SLUICE_MODELS", default: nil).map {
+            try ModelsConfig.load(path: $0, environment: ProcessInfo.processInfo.environment)
+        }
+        if modelsConfig?.needsLocalModel == true, localModelPath == nil {
+            throw SettingError("the models file has a model of kind local: give --local-model and --llama-server (./sluice.sh run does)")
+        }
         let budgetPeriod = try settings.positiveInt(budgetPeriodHours, env: "SLUICE_BUDGET_PERIOD_HOURS", name: "--budget-period-hours") ?? 24
         let globalDailyLimit = try settings.string(globalDailyUsd, env: "SLUICE_GLOBAL_DAILY_USD", default: nil).map { text in
             guard let amount = USDAmount(text), amount.picodollars > 0 else {
@@ -128,7 +135,8 @@ struct Serve: AsyncParsableCommand {
         /// Set when Sluice runs the local model itself: the tokens one llama-server slot holds.
         var localContextWindow: Int?
 
-        if upstreamURL == nil, let localModelPath {
+        var localURL: String?
+        if upstreamURL == nil || modelsConfig?.needsLocalModel == true, let localModelPath {
             guard let binary = settings.string(llamaServer, env: "SLUICE_LLAMA_SERVER", default: nil) else {
                 throw SettingError("--local-model needs --llama-server (SLUICE_LLAMA_SERVER): the path of a llama-server binary")
             }
@@ -138,17 +146,23 @@ struct Serve: AsyncParsableCommand {
             let llama = LlamaServerProcess(binary: binary, modelPath: localModelPath, logPath: logPath, logger: logger)
             logger.info("starting the local model (llama-server)", metadata: ["model": "\(localModelPath)"])
             do {
-                upstreamURL = try await llama.start()
+                localURL = try await llama.start()
             } catch {
                 throw SettingError("the local model did not start: \(error)")
             }
             services.append(llama)
             localContextWindow = llama.contextSize / llama.parallelSlots
+            if upstreamURL == nil { upstreamURL = localURL }
         }
-        guard let upstreamURL else {
+        guard upstreamURL != nil || modelsConfig != nil else {
             throw SettingError("no upstream: set --upstream (SLUICE_UPSTREAM) to an OpenAI-compatible base URL, or --local-model with --llama-server")
         }
-        let defaultModel = settings.string(model, env: "SLUICE_MODEL", default: localModelPath == nil ? "default" : "SmolLM2-135M-Instruct")!
+        let defaultModel = settings.string(
+            model, env: "SLUICE_MODEL",
+            default: modelsConfig?.entries.first?.name ?? (localModelPath == nil ? "default" : "SmolLM2-135M-Instruct"))!
+        // Which model runs on the local llama-server: the default one without a models file, else those of kind local.
+        let localModels: Set<String> = modelsConfig.map { Set($0.entries.filter { $0.kind == "local" }.map(\.name)) }
+            ?? (upstreamURL == localURL && localURL != nil ? [defaultModel] : [])
 
         let store = try await SQLiteStore.open(
             path: dbPath, budgetPeriod: TimeInterval(budgetPeriod * 3600), globalDailyLimit: globalDailyLimit, logger: logger)
@@ -157,54 +171,53 @@ struct Serve: AsyncParsableCommand {
 
         // Every setting is checked by now: nothing may throw between here and the client's shutdown below.
         let httpClient = UpstreamHTTPClient.make()
-        let upstreamProvider: any ChatProvider = kind == "anthropic"
-            ? AnthropicProvider(baseURL: upstreamURL, apiKey: upstreamKey, httpClient: httpClient, logger: logger)
-            : OpenAICompatibleProvider(baseURL: upstreamURL, apiKey: upstreamKey, httpClient: httpClient, logger: logger)
         let metrics = SluiceMetrics()
-        let upstreamName = URL(string: upstreamURL)?.host ?? upstreamURL
-        let guardedProvider: any ChatProvider = breakerFailures == 0
-            ? upstreamProvider
-            : CircuitBreakingProvider(
-                upstreamProvider,
-                breaker: CircuitBreaker(
-                    name: upstreamName,
-                    policy: CircuitBreakerPolicy(consecutiveFailures: breakerFailures, cooldown: .seconds(breakerCooldown)),
-                    onChange: { [logger] state in
-                        metrics.setCircuitState(upstream: upstreamName, state: state.rawValue)
-                        let level: Logger.Level = state == .open ? .error : .notice
-                        logger.log(level: level, "the upstream's circuit breaker changed", metadata: [
-                            "upstream": "\(upstreamName)", "state": "\(state)",
-                        ])
-                    }))
-        // The local model has 4 slots (llama-server -np 4): more at once would only queue inside it, unseen.
-        let limiter = ConcurrencyLimiter(
-            name: upstreamName, maxConcurrent: concurrency ?? (localContextWindow != nil ? 4 : 64),
-            queueCapacity: queueCapacity >= 0 ? queueCapacity : (localContextWindow != nil ? 64 : 256),
-            onDepth: { metrics.setQueueWaiting(upstream: upstreamName, count: $0) })
-        let provider = QueuedProvider(guardedProvider, limiter: limiter)
+        let resilience = Resilience(
+            breakerFailures: breakerFailures, breakerCooldown: .seconds(breakerCooldown), metrics: metrics, logger: logger)
+        // The upstream of --upstream (or the local model): every model without a route of its own goes there.
+        let fallbackUpstream = upstreamURL.map { url -> (any ChatProvider, ConcurrencyLimiter) in
+            let base: any ChatProvider = kind == "anthropic"
+                ? AnthropicProvider(baseURL: url, apiKey: upstreamKey, httpClient: httpClient, logger: logger)
+                : OpenAICompatibleProvider(baseURL: url, apiKey: upstreamKey, httpClient: httpClient, logger: logger)
+            // The local model has 4 slots (llama-server -np 4): more at once would only queue inside it, unseen.
+            let local = url == localURL
+            return resilience.wrap(
+                base, name: URL(string: url)?.host ?? url, concurrency: concurrency ?? (local ? 4 : 64),
+                queue: queueCapacity >= 0 ? queueCapacity : (local ? 64 : 256))
+        }
+        let routes = modelsConfig?.routes(httpClient: httpClient, localURL: localURL, resilience: resilience, logger: logger) ?? [:]
+        let router = ModelRouter(routes: routes, defaultProvider: fallbackUpstream?.0)
+        let provider: any ChatProvider = routes.isEmpty ? fallbackUpstream!.0 : router
+        var catalog = Self.catalog(
+            file: settings.string(nil, env: "SLUICE_PRICE_TABLE", default: nil),
+            localModel: localContextWindow.flatMap { window in localModels.isEmpty ? nil : (defaultModel, window) },
+            overrides: priceOverrides, logger: logger)
+        modelsConfig?.apply(to: &catalog, localContextWindow: localContextWindow)
+        let secrets = (upstreamKey.map { [$0] } ?? []) + Array(modelsConfig?.keys.values ?? [:].values)
 
         let dependencies = SluiceDependencies(
             store: store, provider: provider, defaultModel: defaultModel, turnSettings: turnSettings,
             webRoot: FileManager.default.fileExists(atPath: webRoot) ? webRoot : nil,
             forwardScenarioHeader: forwardScenarioHeader, metrics: metrics,
             promptCounter: Self.promptCounter(
-                model: defaultModel, localModel: localContextWindow != nil, upstreamURL: upstreamURL, httpClient: httpClient,
-                vocabularyDirectory: settings.string(nil, env: "SLUICE_TIKTOKEN_DIR", default: nil), logger: logger),
+                model: defaultModel, localModel: localModels.contains(defaultModel), upstreamURL: localURL ?? upstreamURL ?? "",
+                httpClient: httpClient, vocabularyDirectory: settings.string(nil, env: "SLUICE_TIKTOKEN_DIR", default: nil),
+                logger: logger),
             budgets: store,
-            catalog: Self.catalog(
-                file: settings.string(nil, env: "SLUICE_PRICE_TABLE", default: nil),
-                localModel: localContextWindow.map { (defaultModel, $0) }, overrides: priceOverrides, logger: logger),
-            promptGuard: promptGuard, outputCredentials: rules.credentials, secrets: upstreamKey.map { [$0] } ?? [],
+            catalog: catalog,
+            promptGuard: promptGuard, outputCredentials: rules.credentials, secrets: secrets,
             summarizer: ProviderSummarizer(
                 provider: provider, model: settings.string(summaryModel, env: "SLUICE_SUMMARY_MODEL", default: defaultModel)!),
-            contextSettings: contextSettings, upstreamLimiter: limiter)
+            contextSettings: contextSettings, upstreamLimiter: fallbackUpstream?.1,
+            modelLimiter: { routes[$0]?.limiter }, fallbacks: { router.fallbackChain(for: $0) })
+        let shownUpstream = upstreamURL ?? "per model (\(routes.keys.sorted().joined(separator: ", ")))"
         let app = buildApplication(dependencies, host: host, port: port, logger: logger) { boundPort in
             let base = "http://\(host == "0.0.0.0" ? "127.0.0.1" : host):\(boundPort)/"
             switch signIn {
             case .newToken(let token): Console.line("Sluice is ready: open \(base)#token=\(token)")
             case .existing: Console.line("Sluice is ready: open \(base)  (the browser keeps its token; 'sluice user token local' issues a new one)")
             }
-            Console.line("Upstream: \(upstreamURL)  model: \(defaultModel)  database: \(dbPath)")
+            Console.line("Upstream: \(shownUpstream)  model: \(defaultModel)  database: \(dbPath)")
         }
         services.append(app)
         let group = ServiceGroup(

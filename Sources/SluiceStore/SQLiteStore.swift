@@ -216,7 +216,8 @@ public final class SQLiteStore: ConversationStore, BudgetStore {
             """
             UPDATE messages SET content = ?, status = ?, input_tokens = ?, output_tokens = ?, total_tokens = ?,
                 usage_source = ?, counted_input_tokens = ?, counted_output_tokens = ?,
-                ttft_ms = ?, duration_ms = ?, finish_reason = ?, error = ?, error_code = ?, token_ends = ?
+                ttft_ms = ?, duration_ms = ?, finish_reason = ?, error = ?, error_code = ?, token_ends = ?,
+                model = COALESCE(?, model)
             WHERE id = ?
             """,
             [
@@ -226,7 +227,7 @@ public final class SQLiteStore: ConversationStore, BudgetStore {
                 Self.optional(outcome.usage?.countedOutputTokens),
                 Self.optional(outcome.ttftMs), Self.optional(outcome.durationMs), Self.optional(outcome.finishReason),
                 Self.optional(outcome.error), Self.optional(outcome.errorCode), .text(Self.encode(outcome.tokenEnds)),
-                .text(messageID),
+                Self.optional(outcome.model), .text(messageID),
             ])
     }
 

@@ -46,7 +46,7 @@ struct Harness: Sendable {
         budgets: Bool = false, catalog: ModelCatalog = ModelCatalog(), globalDailyUSD: USDAmount? = nil,
         maxMessageCharacters: Int = 2000, summarizer: (any ConversationSummarizer)? = nil,
         contextSettings: ContextSettings = ContextSettings(), anthropic: Bool = false, breaker: CircuitBreaker? = nil,
-        metrics: SluiceMetrics = SluiceMetrics(), limiter: ConcurrencyLimiter? = nil,
+        metrics: SluiceMetrics = SluiceMetrics(), limiter: ConcurrencyLimiter? = nil, fallbacks: [String: [String]] = [:],
         _ body: @escaping @Sendable (Harness) async throws -> Void
     ) async throws {
         try await Simulator.application(port: 0, settings: simulator).test(.live) { simulatorClient in
@@ -80,7 +80,8 @@ struct Harness: Sendable {
                 // The built-in guard, as `sluice serve` runs it, with the upstream key as the secret to redact.
                 promptGuard: PromptGuard(rules: try GuardRules.builtIn(), maxCharacters: maxMessageCharacters),
                 outputCredentials: try GuardRules.builtIn().credentials, secrets: ["sk-test-secret"],
-                summarizer: summarizer, contextSettings: contextSettings, upstreamLimiter: limiter)
+                summarizer: summarizer, contextSettings: contextSettings, upstreamLimiter: limiter,
+                fallbacks: { fallbacks[$0] ?? [] })
             let app = buildApplication(dependencies, host: "127.0.0.1", port: 0, logger: logger)
             do {
                 try await app.test(.live) { client in

@@ -194,3 +194,79 @@ def test_stop_on_disconnect_stores_the_text_so_far_as_partial(server):
     finally:
         serve.terminate()
         serve.wait(timeout=20)
+
+
+def write_models(text):
+    path = os.path.join(tempfile.mkdtemp(), "models.yml")
+    with open(path, "w") as f:
+        f.write(text)
+    return path
+
+
+def test_a_models_file_routes_models_and_falls_back_when_one_fails(server):
+    import json
+    import urllib.request
+    from conftest import wait_for
+
+    upstream = f"http://127.0.0.1:{server.simulator_port}/v1"
+    models = write_models(f"""
+models:
+  - name: sim-500
+    kind: openai
+    base_url: {upstream}
+    fallbacks: [sim]
+  - name: sim
+    kind: openai
+    base_url: {upstream}
+    input_per_million: "1.00"
+    output_per_million: "2.00"
+""")
+    db = os.path.join(tempfile.mkdtemp(), "db.sqlite")
+    token = run("user", "add", "router", "--plan", "unlimited", "--db", db).stdout.strip().splitlines()[-1]
+    port = free_port()
+    serve = subprocess.Popen(
+        [SLUICE, "serve", "--port", str(port), "--db", db, "--models", models, "--max-retries", "1"],
+        stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True, env=clean_environment())
+    try:
+        wait_for(f"http://127.0.0.1:{port}/readyz")
+        headers = {"Authorization": f"Bearer {token}", "Content-Type": "application/json"}
+        created = json.load(urllib.request.urlopen(urllib.request.Request(
+            f"http://127.0.0.1:{port}/api/conversations", data=b"{}", headers=headers, method="POST")))
+        assert created["model"] == "sim-500"  # the first model of the file is the default
+        request = urllib.request.Request(f"http://127.0.0.1:{port}/api/conversations/{created['id']}/messages",
+                                         data=json.dumps({"content": "route me"}).encode(), headers=headers, method="POST")
+        with urllib.request.urlopen(request, timeout=60) as response:
+            lines = response.read().decode().splitlines()
+        events, name = [], None
+        for line in lines:
+            if line.startswith("event: "):
+                name = line[7:]
+            elif line.startswith("data: "):
+                events.append((name, json.loads(line[6:])))
+        fallback = [data for name, data in events if name == "status" and data["state"] == "fallback"]
+        assert fallback == [{"state": "fallback", "from": "sim-500", "to": "sim"}]
+        name, done = events[-1]
+        assert name == "done" and done["model"] == "sim"
+        # The file's price for `sim` is what the answer cost: 1.00 / 2.00 USD per million tokens.
+        usage = done["usage"]
+        expected = (usage["input_tokens"] * 1 + usage["output_tokens"] * 2) / 1e6
+        assert abs(float(done["cost_usd"]) - expected) < 1e-12
+    finally:
+        serve.terminate()
+        serve.wait(timeout=20)
+
+
+def test_a_bad_models_file_stops_start_up_with_one_line():
+    db = os.path.join(tempfile.mkdtemp(), "db.sqlite")
+    cases = [
+        ("models:\n  - {name: a, kind: openai, base_url: 'http://x/v1', fallbacks: [b]}\n", "fallback 'b' is not a configured model"),
+        ("models:\n  - {name: a, kind: openai, base_url: 'http://x/v1', api_key_env: SLUICE_TEST_MISSING_KEY}\n", "SLUICE_TEST_MISSING_KEY"),
+        ("models:\n  - {name: a, kind: gemini}\n", "kind 'gemini'"),
+        ("models:\n  - {name: a, kind: local}\n", "--local-model"),
+        ("models: []\n", "lists no models"),
+    ]
+    for text, needle in cases:
+        result = run("serve", "--db", db, "--models", write_models(text))
+        assert result.returncode != 0, text
+        message = [line for line in result.stderr.splitlines() if line.strip() and "sluice:" in line]
+        assert len(message) == 1 and needle in message[0], (text, result.stderr)

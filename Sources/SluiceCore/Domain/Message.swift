@@ -124,11 +124,14 @@ public struct AssistantOutcome: Sendable, Equatable {
     public var error: String?
     public var errorCode: String?
     public var tokenEnds: [Int]
+    /// The model that answered when it is not the one asked (a fallback took over); `nil` keeps the stored one.
+    public var model: String?
 
     public init(
         content: String, status: MessageStatus, usage: Usage?, ttftMs: Int?, durationMs: Int?,
-        finishReason: String?, error: String?, errorCode: String? = nil, tokenEnds: [Int] = []
+        finishReason: String?, error: String?, errorCode: String? = nil, tokenEnds: [Int] = [], model: String? = nil
     ) {
+        self.model = model
         self.errorCode = errorCode
         self.tokenEnds = tokenEnds
         self.content = content

@@ -93,11 +93,16 @@ public enum TurnEvent: Sendable, Equatable {
         public var reason: String?
         /// For `queued`: the 1-based place in the upstream's queue.
         public var position: Int?
+        /// For `fallback`: the model that failed and the one that answers instead.
+        public var from: String?
+        public var to: String?
 
         public init(
             state: String, attempt: Int? = nil, maxAttempts: Int? = nil, waitMs: Int? = nil, reason: String? = nil,
-            position: Int? = nil
+            position: Int? = nil, from: String? = nil, to: String? = nil
         ) {
+            self.from = from
+            self.to = to
             self.position = position
             self.state = state
             self.attempt = attempt
@@ -107,7 +112,7 @@ public enum TurnEvent: Sendable, Equatable {
         }
 
         enum CodingKeys: String, CodingKey {
-            case state, attempt, reason, position
+            case state, attempt, reason, position, from, to
             case maxAttempts = "max_attempts"
             case waitMs = "wait_ms"
         }

@@ -41,6 +41,9 @@ public struct SluiceDependencies: Sendable {
     /// The upstream's concurrency limit and queue (the provider is wrapped in a `QueuedProvider` using it): a
     /// turn is refused with 503 `busy` while the queue is full.
     public var upstreamLimiter: ConcurrencyLimiter?
+    /// Per model (a `ModelRouter`): its queue, and the models to try when it fails before its first token.
+    public var modelLimiter: @Sendable (String) -> ConcurrencyLimiter?
+    public var fallbacks: @Sendable (String) -> [String]
 
     public init(
         store: any ConversationStore, provider: any ChatProvider, defaultModel: String,
@@ -49,8 +52,12 @@ public struct SluiceDependencies: Sendable {
         promptCounter: (any PromptCounter)? = nil, budgets: (any BudgetStore)? = nil, catalog: ModelCatalog = ModelCatalog(),
         defaultOutputReserve: Int = 1024, promptGuard: PromptGuard? = nil, outputCredentials: [CredentialPattern] = [],
         secrets: [String] = [], summarizer: (any ConversationSummarizer)? = nil,
-        contextSettings: ContextSettings = ContextSettings(), upstreamLimiter: ConcurrencyLimiter? = nil
+        contextSettings: ContextSettings = ContextSettings(), upstreamLimiter: ConcurrencyLimiter? = nil,
+        modelLimiter: @escaping @Sendable (String) -> ConcurrencyLimiter? = { _ in nil },
+        fallbacks: @escaping @Sendable (String) -> [String] = { _ in [] }
     ) {
+        self.modelLimiter = modelLimiter
+        self.fallbacks = fallbacks
         self.upstreamLimiter = upstreamLimiter
         self.summarizer = summarizer
         self.contextSettings = contextSettings
@@ -104,14 +111,16 @@ public func buildRouter(_ dependencies: SluiceDependencies, hub: GenerationHub, 
         store: dependencies.store, provider: dependencies.provider, settings: dependencies.turnSettings,
         sleeper: dependencies.sleeper, metrics: dependencies.metrics, logger: logger, counter: dependencies.promptCounter,
         budgets: dependencies.budgets, catalog: dependencies.catalog,
-        redaction: .init(credentials: dependencies.outputCredentials, secrets: dependencies.secrets))
+        redaction: .init(credentials: dependencies.outputCredentials, secrets: dependencies.secrets),
+        fallbacks: dependencies.fallbacks)
     let budget = TurnBudget(
         budgets: dependencies.budgets, counter: dependencies.promptCounter, catalog: dependencies.catalog,
         defaultOutputReserve: dependencies.defaultOutputReserve)
     MessageRoutes(
         store: dependencies.store, turn: turn, budget: budget, hub: hub,
         screen: PromptScreen(promptGuard: dependencies.promptGuard, store: dependencies.store, metrics: dependencies.metrics),
-        context: contextBuilder, limiter: dependencies.upstreamLimiter,
+        context: contextBuilder,
+        limiter: { [dependencies] model in dependencies.modelLimiter(model) ?? dependencies.upstreamLimiter },
         forwardScenarioHeader: dependencies.forwardScenarioHeader
     ).register(on: api)
     ContinueRoute(

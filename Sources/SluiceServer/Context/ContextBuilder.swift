@@ -175,6 +175,22 @@ struct ContextBuilder: Sendable {
         }
     }
 
+    /// How to ask a fallback model: the same turn's context built again for that model's window (without a
+    /// fold: the summary as it is), with the request's other settings.
+    func fallbackRequests(
+        conversation: Conversation, history: [Message], tail: [ChatMessage], base: ChatRequest, logger: Logger
+    ) -> @Sendable (String) async -> ChatRequest? {
+        { model in
+            guard let built = try? await build(
+                conversation: conversation, history: history, tail: tail, model: model, fold: false, logger: logger)
+            else { return nil }
+            var request = base
+            request.model = model
+            request.messages = built.messages
+            return request
+        }
+    }
+
     /// Messages that are ever sent upstream: with text, finished, not rejected, not an earlier version.
     static func isSendable(_ message: Message) -> Bool {
         !message.content.isEmpty && message.status != .streaming && message.status != .rejected && !message.superseded

@@ -126,6 +126,14 @@ public final class SluiceMetrics: Sendable {
         ).set(Double(count))
     }
 
+    /// A model failed before its first token and another took over.
+    func fellBack(from: String, to: String) {
+        registry.makeCounter(
+            name: "sluice_fallbacks_total", labels: [("from", from), ("to", to)],
+            help: "Turns answered by a fallback model because the requested one failed before its first token."
+        ).increment()
+    }
+
     /// Sluice decided to wait and retry.
     func retried(reason: String) {
         registry.makeCounter(name: "sluice_retries_total", labels: [("reason", reason)], help: "Retries before the first token, by reason.")

@@ -12,8 +12,8 @@ struct MessageRoutes {
     let hub: GenerationHub
     let screen: PromptScreen
     let context: ContextBuilder
-    /// The upstream's queue: when it is full a new turn is refused at once (503 `busy`).
-    let limiter: ConcurrencyLimiter?
+    /// The queue of a model's upstream: when it is full a new turn is refused at once (503 `busy`).
+    let limiter: @Sendable (String) -> ConcurrencyLimiter?
     /// Sent upstream as `X-Sluice-Scenario` when a request carries it (the simulator's fault selector).
     let forwardScenarioHeader: Bool
 
@@ -33,9 +33,9 @@ struct MessageRoutes {
             throw APIError.invalid("'content' must be non-empty text: type a message before sending.")
         }
         let temperature = try body.optionalNumber("temperature", in: 0...1)
-        let model = try body.optionalString("model", maxLength: 200).flatMap { $0.isEmpty ? nil : $0 } ?? conversation.model
 
-        if let limiter, limiter.isFull {
+        let model = try body.optionalString("model", maxLength: 200).flatMap { $0.isEmpty ? nil : $0 } ?? conversation.model
+        if let limiter = limiter(model), limiter.isFull {
             var busy = APIError(
                 .serviceUnavailable, code: "busy",
                 message: "The model is busy: \(limiter.maxConcurrent) answers are being written and \(limiter.queueCapacity) more are waiting. Your message was not sent; send it again in a moment.")
@@ -75,7 +75,10 @@ struct MessageRoutes {
             context: built.meta))
         let plan = ChatTurn.Plan(
             assistantMessageID: assistant.id, request: chatRequest, logger: context.logger, hold: hold,
-            conversationID: conversation.id, systemPrompt: conversation.systemPrompt)
+            conversationID: conversation.id, systemPrompt: conversation.systemPrompt,
+            rebuild: self.context.fallbackRequests(
+                conversation: conversation, history: history, tail: [ChatMessage(role: .user, content: content)],
+                base: chatRequest, logger: context.logger))
         return Self.startStreaming(plan, meta: meta, turn: turn, hub: hub)
     }
 

@@ -54,6 +54,8 @@ struct ChatTurn: Sendable {
     var catalog = ModelCatalog()
     /// What is redacted from answers besides the conversation's system prompt.
     var redaction = Redaction()
+    /// The models to try, in order, when a model fails before its first token (`ModelRouter.fallbackChain`).
+    var fallbacks: @Sendable (String) -> [String] = { _ in [] }
 
     /// Credential shapes and exact secrets that must not reach a client in an answer.
     struct Redaction: Sendable {
@@ -75,6 +77,8 @@ struct ChatTurn: Sendable {
         var conversationID: String? = nil
         /// The conversation's system prompt, redacted if the answer quotes it.
         var systemPrompt: String? = nil
+        /// The request for a fallback model (its own context window); `nil` sends the same messages to it.
+        var rebuild: (@Sendable (String) async -> ChatRequest?)? = nil
     }
 
     /// What a continued answer starts from; new tokens are appended and numbered after it.
@@ -103,6 +107,8 @@ struct ChatTurn: Sendable {
         var lastFlush: ContinuousClock.Instant
         /// Holds back and redacts what must not be shown; `nil` when there is nothing to redact.
         var redactor: OutputRedactor?
+        /// The model being asked: the requested one until a fallback takes over.
+        var model: String
     }
 
     /// Shares `Progress` between the child tasks of one generation.
@@ -120,7 +126,7 @@ struct ChatTurn: Sendable {
         }()
         let clock = ContinuousClock()
         let start = clock.now
-        var initial = Progress(attemptStartedAt: start, lastActivity: start, lastFlush: start)
+        var initial = Progress(attemptStartedAt: start, lastActivity: start, lastFlush: start, model: plan.request.model)
         let systemPrompt = plan.systemPrompt
         if systemPrompt != nil || !redaction.credentials.isEmpty || !redaction.secrets.isEmpty {
             initial.redactor = OutputRedactor(
@@ -156,11 +162,13 @@ struct ChatTurn: Sendable {
         if !redactions.isEmpty {
             for kind in redactions { metrics.outputRedacted(kind: kind) }
             logger.warning("redacted the model's answer before it reached the client", metadata: [
-                "redactions": "\(redactions.joined(separator: ","))", "model": "\(plan.request.model)",
+                "redactions": "\(redactions.joined(separator: ","))", "model": "\(progress.withLock { $0.model })",
             ])
         }
 
         let final = progress.withLock { $0 }
+        // The model that answered: the requested one, or the fallback that took over.
+        let model = final.model
         let (content, finishReason, error, completed, retries) =
             (final.content, final.finishReason, final.error, final.completed, final.retries)
         let newText = String(decoding: content.utf8.dropFirst(plan.prior?.content.utf8.count ?? 0), as: UTF8.self)
@@ -169,15 +177,15 @@ struct ChatTurn: Sendable {
         let countedOutput = generated ? await count(logger: logger) { try await $0.textTokens(newText) } : nil
         let (thisTurn, mismatch) = UsageAccounting.resolve(
             reported: final.usage, countedInput: generated ? countedInput : nil, countedOutput: countedOutput)
-        if mismatch.input { metrics.usageCountMismatch(model: plan.request.model, kind: "input") }
-        if mismatch.output { metrics.usageCountMismatch(model: plan.request.model, kind: "output") }
+        if mismatch.input { metrics.usageCountMismatch(model: model, kind: "input") }
+        if mismatch.output { metrics.usageCountMismatch(model: model, kind: "output") }
         let usage = Self.combine(plan.prior?.usage, thisTurn)
         let charged = generated ? thisTurn : nil
-        let cost = catalog.price(for: plan.request.model).map {
+        let cost = catalog.price(for: model).map {
             $0.cost(inputTokens: charged?.inputTokens ?? 0, outputTokens: charged?.outputTokens ?? 0)
         }
         let (budget, conversationTokens) = await settle(plan, charged: charged, cost: cost, logger: logger)
-        if let cost, charged != nil { metrics.charged(model: plan.request.model, cost: cost) }
+        if let cost, charged != nil { metrics.charged(model: model, cost: cost) }
         let ttft = final.firstTokenAt.map { $0 - start }
         let duration = clock.now - start
         let ttftMs = ttft.map(Self.milliseconds)
@@ -190,14 +198,14 @@ struct ChatTurn: Sendable {
         if completed {
             status = .complete
             finalEvent = .done(.init(usage: WireUsage(usage), ttftMs: ttftMs, durationMs: durationMs,
-                                     finishReason: finishReason, model: plan.request.model, costUSD: cost?.decimalString,
+                                     finishReason: finishReason, model: model, costUSD: cost?.decimalString,
                                      budget: budget, conversationTokens: conversationTokens))
         } else if let reason = control.stopReason {
             switch reason {
             case .userCancelled:
                 status = .cancelled
                 finalEvent = .done(.init(usage: WireUsage(usage), ttftMs: ttftMs, durationMs: durationMs,
-                                         finishReason: "cancelled", model: plan.request.model, costUSD: cost?.decimalString,
+                                         finishReason: "cancelled", model: model, costUSD: cost?.decimalString,
                                          budget: budget, conversationTokens: conversationTokens))
             case .clientDisconnected:
                 status = hasText ? .partial : .error
@@ -222,20 +230,21 @@ struct ChatTurn: Sendable {
         let outcome = AssistantOutcome(
             content: content, status: status, usage: usage, ttftMs: ttftMs, durationMs: durationMs,
             finishReason: completed ? finishReason : (status == .cancelled ? "cancelled" : nil),
-            error: failure?.message, errorCode: failure?.code, tokenEnds: final.tokenEnds)
+            error: failure?.message, errorCode: failure?.code, tokenEnds: final.tokenEnds,
+            model: model == plan.request.model ? nil : model)
         do {
             try await store.finish(messageID: plan.assistantMessageID, outcome: outcome)
         } catch {
             logger.error("could not store the end of an answer", metadata: ["error": "\(error)"])
         }
         var metadata: Logger.Metadata = [
-            "model": "\(plan.request.model)", "status": "\(status.rawValue)",
+            "model": "\(model)", "status": "\(status.rawValue)",
             "duration_ms": "\(durationMs)", "ttft_ms": "\(ttftMs.map(String.init) ?? "-")",
         ]
         if let failure { metadata["error_code"] = "\(failure.code)" }
         if let error { metadata["upstream_error"] = "\(error)" }
         if retries > 0 { metadata["retries"] = "\(retries)" }
-        metrics.turnFinished(model: plan.request.model, status: status, ttft: ttft, duration: duration, usage: usage)
+        metrics.turnFinished(model: model, status: status, ttft: ttft, duration: duration, usage: usage)
         if let failure { metrics.turnFailed(code: failure.code) }
         if case .http(let status, _, _)? = error as? ProviderError, status == 401 || status == 403 {
             logger.critical("the upstream refused Sluice's credentials: fix the upstream key", metadata: metadata)
@@ -248,9 +257,11 @@ struct ChatTurn: Sendable {
     private func consume(_ plan: Plan, progress: ProgressBox, logger: Logger, emit: @Sendable (TurnEvent) -> Void) async {
         let clock = ContinuousClock()
         var waited = Duration.zero
+        var request = plan.request
+        var untried = fallbacks(plan.request.model)
         while true {
             do {
-                try await stream(plan, progress: progress, emit: emit)
+                try await stream(request, plan: plan, progress: progress, emit: emit)
                 if !Task.isCancelled { progress.withLock { $0.completed = true } }
                 return
             } catch is CancellationError {
@@ -262,6 +273,26 @@ struct ChatTurn: Sendable {
                 let decision: RetryPolicy.Decision =
                     hasText ? .giveUp(nil) : settings.retryPolicy.decide(after: error, retriesSoFar: retries, waitedSoFar: waited)
                 guard case .retry(let wait, let reason) = decision else {
+                    // Nothing shown yet: another model may answer instead.
+                    if !hasText, !untried.isEmpty {
+                        let next = untried.removeFirst()
+                        let from = request.model
+                        var fallback = await plan.rebuild?(next) ?? request
+                        fallback.model = next
+                        request = fallback
+                        waited = .zero
+                        progress.withLock {
+                            $0.retries = 0
+                            $0.model = next
+                            $0.attemptStartedAt = clock.now
+                        }
+                        metrics.fellBack(from: from, to: next)
+                        logger.warning("falling back to another model", metadata: [
+                            "from": "\(from)", "to": "\(next)", "error": "\(error)",
+                        ])
+                        emit(.status(.init(state: "fallback", from: from, to: next)))
+                        continue
+                    }
                     progress.withLock { state in
                         state.error = error
                         if case .giveUp(let failure?) = decision { state.failure = failure }
@@ -288,9 +319,11 @@ struct ChatTurn: Sendable {
     }
 
     /// One attempt: streams from the provider, emitting tokens and recording progress.
-    private func stream(_ plan: Plan, progress: ProgressBox, emit: @Sendable (TurnEvent) -> Void) async throws {
+    private func stream(
+        _ request: ChatRequest, plan: Plan, progress: ProgressBox, emit: @Sendable (TurnEvent) -> Void
+    ) async throws {
         let clock = ContinuousClock()
-        for try await event in provider.streamChat(plan.request) {
+        for try await event in provider.streamChat(request) {
             let now = clock.now
             switch event {
             case .delta(let upstreamText):

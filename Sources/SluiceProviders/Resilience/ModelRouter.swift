@@ -1,0 +1,58 @@
+import Foundation
+import SluiceCore
+
+/// Sends each request to the provider of its model (each with its own breaker and queue), and knows every
+/// model's fallback chain. Models that are not configured go to `defaultProvider` when there is one.
+public struct ModelRouter: ChatProvider {
+    /// One configured model: where it is served and what to try when it fails.
+    public struct Route: Sendable {
+        public let provider: any ChatProvider
+        /// Models to try next, in order, when this one fails before its first token.
+        public let fallbacks: [String]
+        /// The queue in front of it, if any (for `503 busy` before a turn starts).
+        public let limiter: ConcurrencyLimiter?
+
+        public init(provider: any ChatProvider, fallbacks: [String] = [], limiter: ConcurrencyLimiter? = nil) {
+            self.provider = provider
+            self.fallbacks = fallbacks
+            self.limiter = limiter
+        }
+    }
+
+    public let routes: [String: Route]
+    public let defaultProvider: (any ChatProvider)?
+
+    public init(routes: [String: Route], defaultProvider: (any ChatProvider)? = nil) {
+        self.routes = routes
+        self.defaultProvider = defaultProvider
+    }
+
+    /// The models to try after `model`, following each fallback's own chain, without repeats.
+    public func fallbackChain(for model: String) -> [String] {
+        var chain: [String] = []
+        var pending = routes[model]?.fallbacks ?? []
+        while !pending.isEmpty {
+            let next = pending.removeFirst()
+            guard next != model, !chain.contains(next) else { continue }
+            chain.append(next)
+            pending += routes[next]?.fallbacks ?? []
+        }
+        return chain
+    }
+
+    public func streamChat(_ request: ChatRequest) -> AsyncThrowingStream<ProviderEvent, any Error> {
+        guard let provider = routes[request.model]?.provider ?? defaultProvider else {
+            let known = routes.keys.sorted().joined(separator: ", ")
+            let error = ProviderError.http(
+                status: 404, message: "Sluice has no model named \(request.model); configured: \(known)", retryAfter: nil)
+            return AsyncThrowingStream { $0.finish(throwing: error) }
+        }
+        return provider.streamChat(request)
+    }
+
+    /// Ready when every configured model's upstream is (the default one included).
+    public func checkReady() async throws {
+        for route in routes.values { try await route.provider.checkReady() }
+        try await defaultProvider?.checkReady()
+    }
+}

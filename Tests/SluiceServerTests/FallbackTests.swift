@@ -1,0 +1,72 @@
+import Foundation
+import SluiceCore
+import SluiceProviders
+import SluiceServer
+import SluiceSimulator
+import Testing
+
+/// Model names pick the simulator's behaviour (`sim-500` always fails with 500), so a fallback chain can be
+/// driven through one simulator.
+@Suite("Fallback models")
+struct FallbackTests {
+    static let oneRetry = TurnSettings(
+        firstTokenTimeout: .seconds(60), idleTimeout: .seconds(60), retryPolicy: RetryPolicy(maxRetries: 1, jitter: 0))
+
+    @Test("a model that fails before its first token hands over down its chain; the client is told; done names who answered")
+    func walksTheChain() async throws {
+        let metrics = SluiceMetrics()
+        try await Harness.run(turn: Self.oneRetry, metrics: metrics, fallbacks: ["sim-500": ["sim-503", "sim"]]) { h in
+            let conversation = try await h.newConversation(h.alice, body: #"{"model":"sim-500"}"#)
+            let turn = try await h.send(conversation, token: h.alice)
+            let statuses = turn.events.filter { $0.event == "status" }.compactMap(Harness.Turn.object)
+            #expect(statuses.map { $0["state"] as? String } == ["retrying", "fallback", "retrying", "fallback"])
+            #expect(statuses[1]["from"] as? String == "sim-500" && statuses[1]["to"] as? String == "sim-503")
+            #expect(statuses[3]["from"] as? String == "sim-503" && statuses[3]["to"] as? String == "sim")
+            #expect(turn.names.last == "done")
+            #expect(turn.final?["model"] as? String == "sim")
+            #expect(turn.text == SimulatedText.answer(tokens: 24))
+            let stored = try await h.answer(turn)
+            #expect(stored.model == "sim" && stored.status == .complete)
+            let text = try await h.text("/metrics")
+            #expect(MetricsTests.sample(text, #"sluice_fallbacks_total{from="sim-500",to="sim-503"}"#) == 1)
+            #expect(MetricsTests.sample(text, #"sluice_turns_total{model="sim",outcome="complete"}"#) == 1)
+        }
+    }
+
+    @Test("when every model of the chain fails, the last error is the answer")
+    func everyModelFails() async throws {
+        try await Harness.run(turn: Self.oneRetry, fallbacks: ["sim-500": ["sim-502"]]) { h in
+            let conversation = try await h.newConversation(h.alice, body: #"{"model":"sim-500"}"#)
+            let turn = try await h.send(conversation, token: h.alice)
+            #expect(turn.names.last == "error")
+            #expect(turn.final?["code"] as? String == "upstream_error")
+            #expect(turn.events.filter { $0.event == "status" }.count == 3)
+            #expect(try await h.answer(turn).status == .error)
+        }
+    }
+
+    @Test("once text is on the screen there is no silent switch to another model")
+    func noFallbackAfterText() async throws {
+        try await Harness.run(turn: Self.oneRetry, fallbacks: ["sim-reset-mid": ["sim"]]) { h in
+            let conversation = try await h.newConversation(h.alice, body: #"{"model":"sim-reset-mid"}"#)
+            let turn = try await h.send(conversation, token: h.alice)
+            #expect(!turn.events.contains { $0.event == "status" })
+            #expect(turn.names.last == "error")
+            #expect(turn.final?["partial"] as? Bool == true)
+        }
+    }
+
+    @Test("the router sends each model to its own provider, follows fallback chains without loops, and names unknown models")
+    func router() async throws {
+        let router = ModelRouter(routes: [
+            "a": .init(provider: ModelRouter(routes: [:]), fallbacks: ["b", "a"]),
+            "b": .init(provider: ModelRouter(routes: [:]), fallbacks: ["c", "a"]),
+            "c": .init(provider: ModelRouter(routes: [:]), fallbacks: []),
+        ])
+        #expect(router.fallbackChain(for: "a") == ["b", "c"])
+        #expect(router.fallbackChain(for: "c") == [])
+        var failure: (any Error)?
+        do { for try await _ in router.streamChat(ChatRequest(model: "zed", messages: [])) {} } catch { failure = error }
+        #expect(failure as? ProviderError == .http(status: 404, message: "Sluice has no model named zed; configured: a, b, c", retryAfter: nil))
+    }
+}
