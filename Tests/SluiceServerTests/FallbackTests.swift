@@ -70,3 +70,33 @@ struct FallbackTests {
         #expect(failure as? ProviderError == .http(status: 404, message: "Sluice has no model named zed; configured: a, b, c", retryAfter: nil))
     }
 }
+
+extension FallbackTests {
+    @Test("when every model fails, the earlier answer to the identical temperature-0 request is served, marked cached and free")
+    func cachedAnswer() async throws {
+        let noRetries = TurnSettings(
+            firstTokenTimeout: .seconds(60), idleTimeout: .seconds(60), retryPolicy: RetryPolicy(maxRetries: 0, jitter: 0))
+        var priced = ModelCatalog()
+        priced.setPrice("sim", ModelPrice(inputPerMillion: "1.00", outputPerMillion: "2.00")!)
+        try await Harness.run(turn: noRetries, budgets: true, catalog: priced) { h in
+            let question = #"{"content":"What is two plus two?","temperature":0}"#
+            let first = try await h.send(try await h.newConversation(h.alice), token: h.alice, body: question)
+            #expect(first.names.last == "done" && first.final?["cached"] == nil)
+
+            let again = try await h.send(try await h.newConversation(h.alice), token: h.alice, body: question, scenario: "500")
+            #expect(again.names.last == "done")
+            #expect(again.final?["cached"] as? Bool == true)
+            #expect(again.text == first.text)
+            #expect(again.final?["cost_usd"] as? String == "0")
+            let stored = try await h.answer(again)
+            #expect(stored.status == .complete && stored.content == first.text)
+            #expect(MetricsTests.sample(try await h.text("/metrics"), #"sluice_cached_answers_total{model="sim"}"#) == 1)
+
+            // Not the identical request (another temperature): the failure is the answer.
+            let warmer = try await h.send(
+                try await h.newConversation(h.alice), token: h.alice,
+                body: #"{"content":"What is two plus two?","temperature":0.7}"#, scenario: "500")
+            #expect(warmer.names.last == "error")
+        }
+    }
+}

@@ -51,6 +51,8 @@ export function completionLine({ usage, duration_ms: duration, ttft_ms: ttft, fi
  */
 export function describeCompletion(meta, data) {
   meta.textContent = completionLine(data);
+  // Every model failed; this is the earlier answer to the identical question, served from Sluice's cache.
+  if (data.cached) meta.prepend("Saved answer (the models are not responding right now) · ");
   const usage = data.usage;
   if (!usage) return;
   const details = document.createElement("details");

@@ -130,11 +130,14 @@ public enum TurnEvent: Sendable, Equatable {
         public var budget: WireBudget?
         /// Tokens this conversation has used so far, this turn included.
         public var conversationTokens: Int?
+        /// True when every model failed and this is the earlier answer to the identical temperature-0 request.
+        public var cached: Bool?
 
         public init(
             usage: WireUsage, ttftMs: Int?, durationMs: Int, finishReason: String?, model: String, costUSD: String? = nil,
-            budget: WireBudget? = nil, conversationTokens: Int? = nil
+            budget: WireBudget? = nil, conversationTokens: Int? = nil, cached: Bool? = nil
         ) {
+            self.cached = cached
             self.costUSD = costUSD
             self.budget = budget
             self.conversationTokens = conversationTokens
@@ -146,7 +149,7 @@ public enum TurnEvent: Sendable, Equatable {
         }
 
         enum CodingKeys: String, CodingKey {
-            case usage, model, budget
+            case usage, model, budget, cached
             case costUSD = "cost_usd"
             case conversationTokens = "conversation_tokens"
             case ttftMs = "ttft_ms"

@@ -44,6 +44,8 @@ public struct SluiceDependencies: Sendable {
     /// Per model (a `ModelRouter`): its queue, and the models to try when it fails before its first token.
     public var modelLimiter: @Sendable (String) -> ConcurrencyLimiter?
     public var fallbacks: @Sendable (String) -> [String]
+    /// Answers to temperature-0 requests, served marked `cached` when every model fails; `nil` turns it off.
+    public var answerCache: AnswerCache?
 
     public init(
         store: any ConversationStore, provider: any ChatProvider, defaultModel: String,
@@ -54,8 +56,9 @@ public struct SluiceDependencies: Sendable {
         secrets: [String] = [], summarizer: (any ConversationSummarizer)? = nil,
         contextSettings: ContextSettings = ContextSettings(), upstreamLimiter: ConcurrencyLimiter? = nil,
         modelLimiter: @escaping @Sendable (String) -> ConcurrencyLimiter? = { _ in nil },
-        fallbacks: @escaping @Sendable (String) -> [String] = { _ in [] }
+        fallbacks: @escaping @Sendable (String) -> [String] = { _ in [] }, answerCache: AnswerCache? = AnswerCache()
     ) {
+        self.answerCache = answerCache
         self.modelLimiter = modelLimiter
         self.fallbacks = fallbacks
         self.upstreamLimiter = upstreamLimiter
@@ -112,7 +115,7 @@ public func buildRouter(_ dependencies: SluiceDependencies, hub: GenerationHub, 
         sleeper: dependencies.sleeper, metrics: dependencies.metrics, logger: logger, counter: dependencies.promptCounter,
         budgets: dependencies.budgets, catalog: dependencies.catalog,
         redaction: .init(credentials: dependencies.outputCredentials, secrets: dependencies.secrets),
-        fallbacks: dependencies.fallbacks)
+        fallbacks: dependencies.fallbacks, answerCache: dependencies.answerCache)
     let budget = TurnBudget(
         budgets: dependencies.budgets, counter: dependencies.promptCounter, catalog: dependencies.catalog,
         defaultOutputReserve: dependencies.defaultOutputReserve)

@@ -134,6 +134,14 @@ public final class SluiceMetrics: Sendable {
         ).increment()
     }
 
+    /// Every model failed and a cached answer was served instead.
+    func servedFromCache(model: String) {
+        registry.makeCounter(
+            name: "sluice_cached_answers_total", labels: [("model", model)],
+            help: "Turns answered from the cache because every model failed."
+        ).increment()
+    }
+
     /// Sluice decided to wait and retry.
     func retried(reason: String) {
         registry.makeCounter(name: "sluice_retries_total", labels: [("reason", reason)], help: "Retries before the first token, by reason.")

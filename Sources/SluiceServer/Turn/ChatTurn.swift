@@ -56,6 +56,8 @@ struct ChatTurn: Sendable {
     var redaction = Redaction()
     /// The models to try, in order, when a model fails before its first token (`ModelRouter.fallbackChain`).
     var fallbacks: @Sendable (String) -> [String] = { _ in [] }
+    /// Answers to temperature-0 requests, served when every model failed; `nil` turns that off.
+    var answerCache: AnswerCache? = nil
 
     /// Credential shapes and exact secrets that must not reach a client in an answer.
     struct Redaction: Sendable {
@@ -166,6 +168,27 @@ struct ChatTurn: Sendable {
             ])
         }
 
+        // Every model failed before any text: an earlier answer to the identical temperature-0 request beats an
+        // error. It is marked cached and costs nothing.
+        var servedFromCache = false
+        if let answerCache, plan.prior == nil, control.stopReason != .userCancelled,
+            progress.withLock({ !$0.completed && $0.content.isEmpty }), let cached = answerCache.answer(for: plan.request)
+        {
+            progress.withLock {
+                $0.content = cached
+                $0.tokenEnds = [cached.utf8.count]
+                $0.seq = 1
+                $0.completed = true
+                $0.finishReason = "stop"
+                $0.model = plan.request.model
+                $0.usage = nil
+            }
+            emit(.token(messageID: plan.assistantMessageID, seq: 1, text: cached))
+            servedFromCache = true
+            metrics.servedFromCache(model: plan.request.model)
+            logger.warning("every model failed: served the cached answer to the identical request")
+        }
+
         let final = progress.withLock { $0 }
         // The model that answered: the requested one, or the fallback that took over.
         let model = final.model
@@ -173,7 +196,7 @@ struct ChatTurn: Sendable {
             (final.content, final.finishReason, final.error, final.completed, final.retries)
         let newText = String(decoding: content.utf8.dropFirst(plan.prior?.content.utf8.count ?? 0), as: UTF8.self)
         // A turn that produced nothing and reported nothing cost nothing: nothing is counted for it.
-        let generated = completed || !newText.isEmpty
+        let generated = !servedFromCache && (completed || !newText.isEmpty)
         let countedOutput = generated ? await count(logger: logger) { try await $0.textTokens(newText) } : nil
         let (thisTurn, mismatch) = UsageAccounting.resolve(
             reported: final.usage, countedInput: generated ? countedInput : nil, countedOutput: countedOutput)
@@ -199,7 +222,9 @@ struct ChatTurn: Sendable {
             status = .complete
             finalEvent = .done(.init(usage: WireUsage(usage), ttftMs: ttftMs, durationMs: durationMs,
                                      finishReason: finishReason, model: model, costUSD: cost?.decimalString,
-                                     budget: budget, conversationTokens: conversationTokens))
+                                     budget: budget, conversationTokens: conversationTokens,
+                                     cached: servedFromCache ? true : nil))
+            if !servedFromCache, plan.prior == nil { answerCache?.store(content, for: plan.request) }
         } else if let reason = control.stopReason {
             switch reason {
             case .userCancelled:
