@@ -172,6 +172,7 @@ struct Serve: AsyncParsableCommand {
         // Every setting is checked by now: nothing may throw between here and the client's shutdown below.
         let httpClient = UpstreamHTTPClient.make()
         let metrics = SluiceMetrics()
+        if let globalDailyLimit { metrics.setDailyBudget(usd: globalDailyLimit) }
         let resilience = Resilience(
             breakerFailures: breakerFailures, breakerCooldown: .seconds(breakerCooldown), metrics: metrics, logger: logger)
         // The upstream of --upstream (or the local model): every model without a route of its own goes there.

@@ -6,7 +6,7 @@ import subprocess
 
 import pytest
 
-RULES = os.path.join(os.path.dirname(__file__), "..", "..", "ops", "prometheus")
+RULES = os.path.join(os.path.dirname(__file__), "..", "..", "deploy", "prometheus")
 PROMTOOL = os.environ.get("PROMTOOL")
 
 

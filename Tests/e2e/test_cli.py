@@ -270,3 +270,22 @@ def test_a_bad_models_file_stops_start_up_with_one_line():
         assert result.returncode != 0, text
         message = [line for line in result.stderr.splitlines() if line.strip() and "sluice:" in line]
         assert len(message) == 1 and needle in message[0], (text, result.stderr)
+
+
+def test_the_daily_budget_is_exported_for_the_alert(server):
+    import urllib.request
+    from conftest import wait_for
+
+    db = os.path.join(tempfile.mkdtemp(), "db.sqlite")
+    port = free_port()
+    serve = subprocess.Popen(
+        [SLUICE, "serve", "--port", str(port), "--db", db, "--model", "sim", "--global-daily-usd", "25.50",
+         "--upstream", f"http://127.0.0.1:{server.simulator_port}/v1"],
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=clean_environment())
+    try:
+        wait_for(f"http://127.0.0.1:{port}/readyz")
+        metrics = urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics").read().decode()
+        assert "\nsluice_daily_budget_usd 25.5\n" in "\n" + metrics
+    finally:
+        serve.terminate()
+        serve.wait(timeout=20)

@@ -142,6 +142,12 @@ public final class SluiceMetrics: Sendable {
         ).increment()
     }
 
+    /// The service-wide daily spending limit (`--global-daily-usd`), for the alert on spending over it.
+    public func setDailyBudget(usd: USDAmount) {
+        registry.makeGauge(name: "sluice_daily_budget_usd", help: "The service-wide daily spending limit in USD.")
+            .set(Double(usd.picodollars) / 1e12)
+    }
+
     /// Sluice decided to wait and retry.
     func retried(reason: String) {
         registry.makeCounter(name: "sluice_retries_total", labels: [("reason", reason)], help: "Retries before the first token, by reason.")
