@@ -19,6 +19,8 @@ import Yams
 ///     output_per_million: "0.60"
 ///     concurrency: 64              # optional: answers at once; more wait in a queue of `queue`
 ///     queue: 256
+///     first_token_timeout_ms: 30000 # optional: this model's own timeouts
+///     idle_timeout_ms: 30000
 ///     fallbacks: [local]           # tried in order when this model fails before its first token
 ///   - name: local
 ///     kind: local
@@ -35,9 +37,13 @@ struct ModelsConfig {
         let concurrency: Int?
         let queue: Int?
         let fallbacks: [String]?
+        let firstTokenTimeoutMs: Int?
+        let idleTimeoutMs: Int?
 
         enum CodingKeys: String, CodingKey {
             case name, kind, concurrency, queue, fallbacks
+            case firstTokenTimeoutMs = "first_token_timeout_ms"
+            case idleTimeoutMs = "idle_timeout_ms"
             case baseUrl = "base_url"
             case apiKeyEnv = "api_key_env"
             case contextWindow = "context_window"
@@ -85,6 +91,9 @@ struct ModelsConfig {
                 }
                 keys[entry.name] = key
             }
+            for timeout in [entry.firstTokenTimeoutMs, entry.idleTimeoutMs].compactMap({ $0 }) where timeout <= 0 {
+                throw SettingError("\(where_): timeouts are milliseconds above 0, not \(timeout)")
+            }
             for fallback in entry.fallbacks ?? [] where !names.contains(fallback) {
                 throw SettingError("\(where_): fallback '\(fallback)' is not a configured model")
             }
@@ -123,6 +132,16 @@ struct ModelsConfig {
             routes[entry.name] = ModelRouter.Route(provider: provider, fallbacks: entry.fallbacks ?? [], limiter: limiter)
         }
         return routes
+    }
+
+    /// Each model's own timeouts, for `TurnSettings.perModel`.
+    var timeouts: [String: TurnSettings.ModelTimeouts] {
+        var timeouts: [String: TurnSettings.ModelTimeouts] = [:]
+        for entry in entries where entry.firstTokenTimeoutMs != nil || entry.idleTimeoutMs != nil {
+            timeouts[entry.name] = .init(
+                firstToken: entry.firstTokenTimeoutMs.map { .milliseconds($0) }, idle: entry.idleTimeoutMs.map { .milliseconds($0) })
+        }
+        return timeouts
     }
 
     /// Prices and windows from the file win over the public list; local models are free, with one slot's window.

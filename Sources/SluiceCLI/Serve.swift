@@ -81,7 +81,7 @@ struct Serve: AsyncParsableCommand {
         let dbPath = settings.string(db, env: "SLUICE_DB", default: "./data/sluice.sqlite")!
         let upstreamKey = settings.string(upstreamKey, env: "SLUICE_UPSTREAM_KEY", default: nil)
         let webRoot = settings.string(webRoot, env: "SLUICE_WEB_ROOT", default: "./web")!
-        let turnSettings = TurnSettings(
+        var turnSettings = TurnSettings(
             firstTokenTimeout: try settings.milliseconds(firstTokenTimeoutMs, env: "SLUICE_FIRST_TOKEN_TIMEOUT_MS", default: 30_000, name: "--first-token-timeout-ms"),
             idleTimeout: try settings.milliseconds(idleTimeoutMs, env: "SLUICE_IDLE_TIMEOUT_MS", default: 30_000, name: "--idle-timeout-ms"),
             maxOutputTokens: try settings.positiveInt(maxOutputTokens, env: "SLUICE_MAX_OUTPUT_TOKENS", name: "--max-output-tokens"),
@@ -196,6 +196,7 @@ struct Serve: AsyncParsableCommand {
         modelsConfig?.apply(to: &catalog, localContextWindow: localContextWindow)
         let secrets = (upstreamKey.map { [$0] } ?? []) + Array(modelsConfig?.keys.values ?? [:].values)
 
+        turnSettings.perModel = modelsConfig?.timeouts ?? [:]
         let dependencies = SluiceDependencies(
             store: store, provider: provider, defaultModel: defaultModel, turnSettings: turnSettings,
             webRoot: FileManager.default.fileExists(atPath: webRoot) ? webRoot : nil,

@@ -100,3 +100,21 @@ extension FallbackTests {
         }
     }
 }
+
+extension FallbackTests {
+    @Test("a model's own first-token timeout applies to it, the default to the others")
+    func perModelTimeouts() async throws {
+        var settings = TurnSettings(
+            firstTokenTimeout: .seconds(60), idleTimeout: .seconds(60), retryPolicy: RetryPolicy(maxRetries: 0, jitter: 0))
+        settings.perModel = ["sim-stall-first": .init(firstToken: .milliseconds(200))]
+        #expect(settings.firstTokenTimeout(for: "sim") == .seconds(60))
+        try await Harness.run(turn: settings) { h in
+            let conversation = try await h.newConversation(h.alice, body: #"{"model":"sim-stall-first"}"#)
+            let turn = try await h.send(conversation, token: h.alice)
+            #expect(turn.names.last == "error")
+            // With the default 60 s the answer would arrive once the simulator's 1.5 s stall ends: a timeout
+            // means the model's own 200 ms applied.
+            #expect(turn.final?["code"] as? String == "upstream_timeout")
+        }
+    }
+}

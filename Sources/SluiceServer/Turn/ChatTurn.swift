@@ -21,6 +21,22 @@ public struct TurnSettings: Sendable {
     /// Stop generating when the client that started the turn disconnects. Off by default: the answer is
     /// finished and stored, and the client can resume it (`GET /api/messages/{id}/events`).
     public var stopOnDisconnect: Bool
+    /// Models with timeouts of their own (`serve --models`); the others use the two above.
+    public var perModel: [String: ModelTimeouts] = [:]
+
+    /// A model's own first-token and idle timeouts (`nil` keeps the default).
+    public struct ModelTimeouts: Sendable, Equatable {
+        public var firstToken: Duration?
+        public var idle: Duration?
+
+        public init(firstToken: Duration? = nil, idle: Duration? = nil) {
+            self.firstToken = firstToken
+            self.idle = idle
+        }
+    }
+
+    public func firstTokenTimeout(for model: String) -> Duration { perModel[model]?.firstToken ?? firstTokenTimeout }
+    public func idleTimeout(for model: String) -> Duration { perModel[model]?.idle ?? idleTimeout }
 
     public init(
         firstTokenTimeout: Duration = .seconds(30), idleTimeout: Duration = .seconds(30),
@@ -385,9 +401,13 @@ struct ChatTurn: Sendable {
 
     private func watchdog(progress: ProgressBox, control: TurnControl) async {
         while !Task.isCancelled {
-            let (deadline, reason) = progress.withLock { state -> (ContinuousClock.Instant, StopReason) in
-                if state.firstTokenAt == nil { return (state.attemptStartedAt + settings.firstTokenTimeout, .firstTokenTimeout) }
-                return (state.lastActivity + settings.idleTimeout, .idleTimeout)
+            // The model being asked sets the limits: a fallback may have its own.
+            let (deadline, reason, idle) = progress.withLock { state -> (ContinuousClock.Instant, StopReason, Duration) in
+                let idle = settings.idleTimeout(for: state.model)
+                if state.firstTokenAt == nil {
+                    return (state.attemptStartedAt + settings.firstTokenTimeout(for: state.model), .firstTokenTimeout, idle)
+                }
+                return (state.lastActivity + idle, .idleTimeout, idle)
             }
             if ContinuousClock.now >= deadline {
                 control.stop(reason)
@@ -395,7 +415,7 @@ struct ChatTurn: Sendable {
             }
             // Wake no later than one idle period from now: the first token may arrive meanwhile and switch the
             // rule from the first-token deadline to the (usually shorter) idle deadline.
-            let wake = min(deadline, ContinuousClock.now + settings.idleTimeout)
+            let wake = min(deadline, ContinuousClock.now + idle)
             do { try await Task.sleep(until: wake, clock: .continuous) } catch { return }
         }
     }
