@@ -194,7 +194,7 @@ struct Serve: AsyncParsableCommand {
             localModel: localContextWindow.flatMap { window in localModels.isEmpty ? nil : (defaultModel, window) },
             overrides: priceOverrides, logger: logger)
         modelsConfig?.apply(to: &catalog, localContextWindow: localContextWindow)
-        let secrets = (upstreamKey.map { [$0] } ?? []) + Array(modelsConfig?.keys.values ?? [:].values)
+        let secrets = (upstreamKey.map { [$0] } ?? []) + (modelsConfig.map { Array($0.keys.values) } ?? [])
 
         turnSettings.perModel = modelsConfig?.timeouts ?? [:]
         let dependencies = SluiceDependencies(

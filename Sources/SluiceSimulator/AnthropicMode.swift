@@ -32,16 +32,11 @@ enum AnthropicMode {
             return error(.badRequest, "invalid_request_error", "The body is not a Messages request, or anthropic-version is missing.")
         }
         let header = { (name: String) in request.headers[HTTPField.Name(name)!] }
-        guard let selection = Scenario.selection(header: header("X-Sluice-Scenario"), model: body.model) else {
+        guard let scenario = await Scenario.resolve(
+            header: header("X-Sluice-Scenario"), model: body.model, messages: body.messages.map { ($0.role, $0.content) },
+            counter: counter)
+        else {
             return error(.badRequest, "invalid_request_error", "Unknown simulator scenario.")
-        }
-        var scenario = selection.scenario
-        if let times = selection.times {
-            let message = header("X-Sluice-Scenario") != nil
-                ? body.messages.last?.content : body.messages.first { $0.role == "user" }?.content
-            if await counter.next((header("X-Sluice-Scenario") ?? body.model ?? "") + "|" + (message ?? "")) > times {
-                scenario = .ok
-            }
         }
         switch scenario {
         case .rateLimited, .rateLimitedUntilDate, .rateLimitedBare, .rateLimitedLong:

@@ -77,6 +77,23 @@ public enum Scenario: String, CaseIterable, Sendable {
     }
 }
 
+extension Scenario {
+    /// The scenario this request gets, its repeat count applied; `nil` for an unknown scenario.
+    /// - Parameters:
+    ///   - messages: the request's messages as (role, content), oldest first.
+    static func resolve(
+        header: String?, model: String?, messages: [(role: String, content: String)], counter: AttemptCounter
+    ) async -> Scenario? {
+        guard let selection = selection(header: header, model: model) else { return nil }
+        guard let times = selection.times else { return selection.scenario }
+        // By header: identical requests (same last message), as a retry sends. By model name (a browser cannot
+        // send the header): the same conversation (same first question), so a Continue counts as a repeat too.
+        let message = header != nil ? messages.last?.content : messages.first { $0.role == "user" }?.content
+        let key = (header ?? model ?? "") + "|" + (message ?? "")
+        return await counter.next(key) > times ? .ok : selection.scenario
+    }
+}
+
 /// Counts identical requests, for scenarios that fail only the first N times.
 actor AttemptCounter {
     private var counts: [String: Int] = [:]

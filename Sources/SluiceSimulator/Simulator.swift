@@ -67,17 +67,11 @@ public enum Simulator {
             return .openAIError(.badRequest, "The request body is not a valid chat completion request.", type: "invalid_request_error")
         }
         let header = { (name: String) in request.headers[HTTPField.Name(name)!] }
-        guard let selection = Scenario.selection(header: header("X-Sluice-Scenario"), model: body.model) else {
+        guard let scenario = await Scenario.resolve(
+            header: header("X-Sluice-Scenario"), model: body.model, messages: body.messages.map { ($0.role, $0.content) },
+            counter: counter)
+        else {
             return .openAIError(.badRequest, "Unknown simulator scenario.", type: "invalid_request_error")
-        }
-        var scenario = selection.scenario
-        if let times = selection.times {
-            // By header: identical requests (same last message), as a retry sends. By model name (a browser cannot
-            // send the header): the same conversation (same first question), so a Continue counts as a repeat too.
-            let message = header("X-Sluice-Scenario") != nil
-                ? body.messages.last?.content : body.messages.first { $0.role == "user" }?.content
-            let key = (header("X-Sluice-Scenario") ?? body.model ?? "") + "|" + (message ?? "")
-            if await counter.next(key) > times { scenario = .ok }
         }
         var plan = StreamPlan(
             scenario: scenario, model: body.model ?? "sim",

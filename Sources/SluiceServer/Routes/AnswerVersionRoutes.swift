@@ -61,7 +61,10 @@ struct AnswerVersionRoutes {
         try await store.addVersion(version, replacing: message)
         let plan = ChatTurn.Plan(
             assistantMessageID: version.id, request: chatRequest, logger: context.logger, hold: hold,
-            conversationID: conversation.id, systemPrompt: conversation.systemPrompt)
+            conversationID: conversation.id, systemPrompt: conversation.systemPrompt,
+            rebuild: self.context.fallbackRequests(
+                conversation: conversation, history: Array(earlier.dropLast()),
+                tail: [ChatMessage(role: .user, content: question.content)], base: chatRequest, logger: context.logger))
         let meta = TurnEvent.meta(.init(
             conversationID: conversation.id, userMessageID: question.id, assistantMessageID: version.id, model: model,
             context: built.meta))

@@ -67,7 +67,10 @@ struct ContinueRoute {
         let plan = ChatTurn.Plan(
             assistantMessageID: message.id, request: chatRequest,
             prior: .init(content: message.content, tokenEnds: message.tokenEnds, usage: message.usage), logger: context.logger,
-            hold: hold, conversationID: conversation.id, systemPrompt: conversation.systemPrompt)
+            hold: hold, conversationID: conversation.id, systemPrompt: conversation.systemPrompt,
+            rebuild: self.context.fallbackRequests(
+                conversation: conversation, history: Array(earlier.dropLast()), tail: tail, base: chatRequest,
+                logger: context.logger))
         let meta = TurnEvent.meta(.init(
             conversationID: conversation.id, userMessageID: question.id, assistantMessageID: message.id, model: model,
             context: built.meta))
