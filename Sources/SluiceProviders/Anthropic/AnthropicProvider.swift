@@ -32,17 +32,13 @@ public struct AnthropicProvider: ChatProvider {
     }
 
     public func streamChat(_ request: ChatRequest) -> AsyncThrowingStream<ProviderEvent, any Error> {
-        let (stream, continuation) = AsyncThrowingStream<ProviderEvent, any Error>.makeStream()
-        let task = Task {
+        .provider { continuation in
             do {
                 try await run(request, into: continuation)
-                continuation.finish()
             } catch {
-                continuation.finish(throwing: OpenAICompatibleProvider.mapTransportError(error))
+                throw OpenAICompatibleProvider.mapTransportError(error)
             }
         }
-        continuation.onTermination = { _ in task.cancel() }
-        return stream
     }
 
     public func checkReady() async throws {

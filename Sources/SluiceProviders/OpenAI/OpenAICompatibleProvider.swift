@@ -27,17 +27,13 @@ public struct OpenAICompatibleProvider: ChatProvider {
     }
 
     public func streamChat(_ request: ChatRequest) -> AsyncThrowingStream<ProviderEvent, any Error> {
-        let (stream, continuation) = AsyncThrowingStream<ProviderEvent, any Error>.makeStream()
-        let task = Task {
+        .provider { continuation in
             do {
                 try await run(request, into: continuation)
-                continuation.finish()
             } catch {
-                continuation.finish(throwing: Self.mapTransportError(error))
+                throw OpenAICompatibleProvider.mapTransportError(error)
             }
         }
-        continuation.onTermination = { _ in task.cancel() }
-        return stream
     }
 
     public func checkReady() async throws {

@@ -155,19 +155,15 @@ public struct CircuitBreakingProvider: ChatProvider {
             let error = ProviderError.circuitOpen(upstream: breaker.name, retryAfterSeconds: seconds)
             return AsyncThrowingStream { $0.finish(throwing: error) }
         }
-        let (stream, continuation) = AsyncThrowingStream<ProviderEvent, any Error>.makeStream()
-        let task = Task {
+        return .provider { continuation in
             do {
                 for try await event in base.streamChat(request) { continuation.yield(event) }
                 breaker.record(failure: Task.isCancelled ? nil : false)
-                continuation.finish()
             } catch {
                 breaker.record(failure: CircuitBreaker.countsAsFailure(error))
-                continuation.finish(throwing: error)
+                throw error
             }
         }
-        continuation.onTermination = { _ in task.cancel() }
-        return stream
     }
 
     public func checkReady() async throws { try await base.checkReady() }

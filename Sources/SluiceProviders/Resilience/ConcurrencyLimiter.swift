@@ -116,30 +116,17 @@ public struct QueuedProvider: ChatProvider {
     }
 
     public func streamChat(_ request: ChatRequest) -> AsyncThrowingStream<ProviderEvent, any Error> {
-        let (stream, continuation) = AsyncThrowingStream<ProviderEvent, any Error>.makeStream()
         let base = self.base
         let limiter = self.limiter
-        let task = Task {
+        return .provider { continuation in
             do {
                 try await limiter.acquire { continuation.yield(.queued(position: $0)) }
             } catch is ConcurrencyLimiter.Full {
-                continuation.finish(throwing: ProviderError.http(
-                    status: 503, message: "Sluice's queue for \(limiter.name) is full", retryAfter: "1"))
-                return
-            } catch {
-                continuation.finish(throwing: error)
-                return
+                throw ProviderError.http(status: 503, message: "Sluice's queue for \(limiter.name) is full", retryAfter: "1")
             }
             defer { limiter.release() }
-            do {
-                for try await event in base.streamChat(request) { continuation.yield(event) }
-                continuation.finish()
-            } catch {
-                continuation.finish(throwing: error)
-            }
+            for try await event in base.streamChat(request) { continuation.yield(event) }
         }
-        continuation.onTermination = { _ in task.cancel() }
-        return stream
     }
 
     public func checkReady() async throws { try await base.checkReady() }
