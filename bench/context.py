@@ -13,12 +13,9 @@ Usage: python3 bench/context.py [--turns 24] [--sluice .build/release/sluice]
 import argparse
 import json
 import os
-import re
-import socket
-import subprocess
-import sys
-import tempfile
 import urllib.request
+
+from benchlib import start_local_sluice
 
 QUESTIONS = [
     "My name is Ada and I am planning a trip to Lisbon in May. What should I pack?",
@@ -34,12 +31,6 @@ QUESTIONS = [
     "How much should I tip in restaurants?",
     "Can I use my credit card everywhere?",
 ]
-
-
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def call(method, url, headers, body=None):
@@ -67,36 +58,15 @@ def main():
     parser.add_argument("--turns", type=int, default=24)
     parser.add_argument("--sluice", default=os.path.join(".build", "release", "sluice"))
     args = parser.parse_args()
-    model = os.environ.get("SLUICE_LOCAL_MODEL")
-    llama = os.environ.get("SLUICE_LLAMA_SERVER") or os.environ.get("LLAMA_SERVER")
-    if not (model and llama):
-        sys.exit("set SLUICE_LOCAL_MODEL and SLUICE_LLAMA_SERVER (scripts/setup-local-model.sh prints them)")
-    workdir = tempfile.mkdtemp(prefix="sluice-bench-")
-    db = os.path.join(workdir, "db.sqlite")
-    token = subprocess.run([args.sluice, "user", "add", "bench", "--plan", "unlimited", "--db", db],
-                           check=True, capture_output=True, text=True).stdout.strip().splitlines()[-1]
-    port = free_port()
-    server = subprocess.Popen(
-        [args.sluice, "serve", "--port", str(port), "--db", db, "--local-model", model, "--llama-server", llama,
-         "--max-output-tokens", "120", "--log-level", "warning"],
-        stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+    server, base, token, upstream = start_local_sluice(args.sluice, "--max-output-tokens", "120")
+    upstream = upstream.removesuffix("/v1")
     try:
-        upstream = None
-        for line in server.stdout:
-            match = re.search(r"Upstream: (\S+)", line)
-            if match:
-                upstream = match.group(1).removesuffix("/v1")
-                break
-        if not upstream:
-            sys.exit("sluice did not start")
-
         def prompt_tokens(messages):
             """The exact input tokens of `messages` for the served model: llama-server's template and tokenizer."""
             prompt = call("POST", f"{upstream}/apply-template", {"Content-Type": "application/json"}, {"messages": messages})["prompt"]
             return len(call("POST", f"{upstream}/tokenize", {"Content-Type": "application/json"},
                             {"content": prompt, "add_special": True})["tokens"])
 
-        base = f"http://127.0.0.1:{port}"
         headers = {"Authorization": f"Bearer {token}", "Content-Type": "application/json"}
         system_prompt = "You are a concise travel assistant. Answer in at most three sentences."
         conversation = call("POST", f"{base}/api/conversations", headers, {"system_prompt": system_prompt})["id"]

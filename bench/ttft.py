@@ -10,26 +10,11 @@ Usage: python3 bench/ttft.py [--requests 30] [--sluice .build/release/sluice]
 import argparse
 import json
 import os
-import re
-import socket
 import statistics
-import subprocess
-import sys
-import tempfile
 import time
 import urllib.request
 
-
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def percentile(values, p):
-    ordered = sorted(values)
-    k = max(0, min(len(ordered) - 1, round(p / 100 * (len(ordered) - 1))))
-    return ordered[k]
+from benchlib import percentile, start_local_sluice
 
 
 def first_token_ms(url, body, headers, token_marker):
@@ -52,29 +37,8 @@ def main():
     parser.add_argument("--requests", type=int, default=30)
     parser.add_argument("--sluice", default=os.path.join(".build", "release", "sluice"))
     args = parser.parse_args()
-    model = os.environ.get("SLUICE_LOCAL_MODEL")
-    llama = os.environ.get("SLUICE_LLAMA_SERVER") or os.environ.get("LLAMA_SERVER")
-    if not (model and llama):
-        sys.exit("set SLUICE_LOCAL_MODEL and SLUICE_LLAMA_SERVER (scripts/setup-local-model.sh prints them)")
-    workdir = tempfile.mkdtemp(prefix="sluice-bench-")
-    db = os.path.join(workdir, "db.sqlite")
-    token = subprocess.run([args.sluice, "user", "add", "bench", "--plan", "unlimited", "--db", db],
-                           check=True, capture_output=True, text=True).stdout.strip().splitlines()[-1]
-    port = free_port()
-    server = subprocess.Popen(
-        [args.sluice, "serve", "--port", str(port), "--db", db, "--local-model", model, "--llama-server", llama,
-         "--max-output-tokens", "16", "--log-level", "warning"],
-        stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+    server, base, token, upstream = start_local_sluice(args.sluice, "--max-output-tokens", "16")
     try:
-        upstream = None
-        for line in server.stdout:
-            match = re.search(r"Upstream: (\S+)", line)
-            if match:
-                upstream = match.group(1)
-                break
-        if not upstream:
-            sys.exit("sluice did not start")
-        base = f"http://127.0.0.1:{port}"
         auth = {"Authorization": f"Bearer {token}", "Content-Type": "application/json"}
         request = urllib.request.Request(f"{base}/api/conversations", data=b"{}", headers=auth, method="POST")
         prompt = "Name one colour."

@@ -12,22 +12,16 @@ Usage: python3 bench/ui.py [--tokens 10000] [--delay-ms 5] [--sluice .build/rele
 """
 import argparse
 import os
-import socket
 import subprocess
 import sys
 import tempfile
 import time
 import urllib.request
 
+from benchlib import free_port, percentile
 from selenium import webdriver
 from selenium.webdriver.common.by import By
 from selenium.webdriver.common.keys import Keys
-
-
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def wait_for(url, timeout=60):
@@ -39,13 +33,6 @@ def wait_for(url, timeout=60):
         except Exception:
             time.sleep(0.2)
     sys.exit(f"{url} did not come up")
-
-
-def percentile(values, p):
-    ordered = sorted(values)
-    if not ordered:
-        return float("nan")
-    return ordered[max(0, min(len(ordered) - 1, round(p / 100 * (len(ordered) - 1))))]
 
 
 def main():

@@ -1,0 +1,45 @@
+"""What the bench scripts share: free loopback ports, percentiles, and a `sluice serve` on the local model."""
+import os
+import re
+import socket
+import subprocess
+import sys
+import tempfile
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def percentile(values, p):
+    ordered = sorted(values)
+    if not ordered:
+        return float("nan")
+    return ordered[max(0, min(len(ordered) - 1, round(p / 100 * (len(ordered) - 1))))]
+
+
+def start_local_sluice(sluice, *extra):
+    """Starts `sluice serve --local-model …` with a fresh database and an unlimited user on a free port.
+
+    Returns (process, base URL, bearer token, llama-server's base URL as printed on the "Upstream:" line).
+    The caller terminates the process."""
+    model = os.environ.get("SLUICE_LOCAL_MODEL")
+    llama = os.environ.get("SLUICE_LLAMA_SERVER") or os.environ.get("LLAMA_SERVER")
+    if not (model and llama):
+        sys.exit("set SLUICE_LOCAL_MODEL and SLUICE_LLAMA_SERVER (scripts/setup-local-model.sh prints them)")
+    db = os.path.join(tempfile.mkdtemp(prefix="sluice-bench-"), "db.sqlite")
+    token = subprocess.run([sluice, "user", "add", "bench", "--plan", "unlimited", "--db", db],
+                           check=True, capture_output=True, text=True).stdout.strip().splitlines()[-1]
+    port = free_port()
+    server = subprocess.Popen(
+        [sluice, "serve", "--port", str(port), "--db", db, "--local-model", model, "--llama-server", llama,
+         "--log-level", "warning", *extra],
+        stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+    for line in server.stdout:
+        match = re.search(r"Upstream: (\S+)", line)
+        if match:
+            return server, f"http://127.0.0.1:{port}", token, match.group(1)
+    server.terminate()
+    sys.exit("sluice did not start")
