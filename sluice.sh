@@ -11,6 +11,8 @@
 #                                context management, and the summary it keeps
 #   ./sluice.sh bench ui         a 10 000-token Markdown answer into headless Chromium: arrival-to-paint
 #                                latency, long tasks, frame rate, JS heap
+#   ./sluice.sh bench chaos      every fault scenario once through Sluice and the simulator: what the client
+#                                saw, retry waits announced vs observed, the cost of a retry decision
 set -euo pipefail
 cd "$(dirname "$0")"
 command="${1:-run}"
@@ -47,12 +49,16 @@ case "$command" in
         sluice_setup_local_model
         swift build -c release --product sluice >&2
         exec python3 bench/context.py --sluice .build/release/sluice "$@" ;;
+      chaos)
+        shift
+        swift build -c release --product sluice >&2
+        exec python3 bench/chaos.py .build/release/sluice "$@" ;;
       ttft)
         [ "${1:-}" = ttft ] && shift
         sluice_setup_local_model
         swift build -c release --product sluice >&2
         exec python3 bench/ttft.py --sluice .build/release/sluice "$@" ;;
-      *) echo "usage: ./sluice.sh bench [ttft|tokenizer|guard|context|ui]" >&2; exit 2 ;;
+      *) echo "usage: ./sluice.sh bench [ttft|tokenizer|guard|context|ui|chaos]" >&2; exit 2 ;;
     esac ;;
   simulate) source scripts/env.sh && swift build --product sluice >&2 && exec .build/debug/sluice simulate "$@" ;;
   *) echo "usage: ./sluice.sh run|test|coverage|simulate|bench" >&2; exit 2 ;;

@@ -170,8 +170,17 @@ struct Serve: AsyncParsableCommand {
         let signIn = try await Self.localSignIn(store: store)
 
         // Every setting is checked by now: nothing may throw between here and the client's shutdown below.
+        var catalog = Self.catalog(
+            file: settings.string(nil, env: "SLUICE_PRICE_TABLE", default: nil),
+            localModel: localContextWindow.flatMap { window in localModels.isEmpty ? nil : (defaultModel, window) },
+            overrides: priceOverrides, logger: logger)
+        modelsConfig?.apply(to: &catalog, localContextWindow: localContextWindow)
+        let summaryModelName = settings.string(summaryModel, env: "SLUICE_SUMMARY_MODEL", default: defaultModel)!
+        // Metric series per model only for names the operator knows: configured, default, summariser, or priced.
+        let namedModels = Set((modelsConfig?.entries.map(\.name) ?? []) + [defaultModel, summaryModelName])
+        let knownCatalog = catalog
         let httpClient = UpstreamHTTPClient.make()
-        let metrics = SluiceMetrics()
+        let metrics = SluiceMetrics(knownModels: { namedModels.contains($0) || knownCatalog.price(for: $0) != nil })
         if let globalDailyLimit { metrics.setDailyBudget(usd: globalDailyLimit) }
         let resilience = Resilience(
             breakerFailures: breakerFailures, breakerCooldown: .seconds(breakerCooldown), metrics: metrics, logger: logger)
@@ -189,11 +198,6 @@ struct Serve: AsyncParsableCommand {
         let routes = modelsConfig?.routes(httpClient: httpClient, localURL: localURL, resilience: resilience, logger: logger) ?? [:]
         let router = ModelRouter(routes: routes, defaultProvider: fallbackUpstream?.0)
         let provider: any ChatProvider = routes.isEmpty ? fallbackUpstream!.0 : router
-        var catalog = Self.catalog(
-            file: settings.string(nil, env: "SLUICE_PRICE_TABLE", default: nil),
-            localModel: localContextWindow.flatMap { window in localModels.isEmpty ? nil : (defaultModel, window) },
-            overrides: priceOverrides, logger: logger)
-        modelsConfig?.apply(to: &catalog, localContextWindow: localContextWindow)
         let secrets = (upstreamKey.map { [$0] } ?? []) + (modelsConfig.map { Array($0.keys.values) } ?? [])
 
         turnSettings.perModel = modelsConfig?.timeouts ?? [:]
@@ -209,7 +213,7 @@ struct Serve: AsyncParsableCommand {
             catalog: catalog,
             promptGuard: promptGuard, outputCredentials: rules.credentials, secrets: secrets,
             summarizer: ProviderSummarizer(
-                provider: provider, model: settings.string(summaryModel, env: "SLUICE_SUMMARY_MODEL", default: defaultModel)!),
+                provider: provider, model: summaryModelName),
             contextSettings: contextSettings, upstreamLimiter: fallbackUpstream?.1,
             modelLimiter: { routes[$0]?.limiter }, fallbacks: { router.fallbackChain(for: $0) })
         let shownUpstream = upstreamURL ?? "per model (\(routes.keys.sorted().joined(separator: ", ")))"

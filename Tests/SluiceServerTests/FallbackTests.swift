@@ -117,4 +117,29 @@ extension FallbackTests {
             #expect(turn.final?["code"] as? String == "upstream_timeout")
         }
     }
+
+    @Test("a model that does not start answering within its first-token timeout hands over to its fallback")
+    func firstTokenTimeoutFallsBack() async throws {
+        var settings = TurnSettings(
+            firstTokenTimeout: .seconds(60), idleTimeout: .seconds(60), retryPolicy: RetryPolicy(maxRetries: 3, jitter: 0))
+        settings.perModel = ["sim-stall-first": .init(firstToken: .milliseconds(200))]
+        let metrics = SluiceMetrics()
+        try await Harness.run(turn: settings, metrics: metrics, fallbacks: ["sim-stall-first": ["sim"]]) { h in
+            let conversation = try await h.newConversation(h.alice, body: #"{"model":"sim-stall-first"}"#)
+            let turn = try await h.send(conversation, token: h.alice)
+            // No retry of the silent model (the user already waited a whole timeout): straight to the fallback.
+            let statuses = turn.events.filter { $0.event == "status" }.compactMap(Harness.Turn.object)
+            #expect(statuses.map { $0["state"] as? String } == ["fallback"])
+            #expect(statuses.first?["from"] as? String == "sim-stall-first" && statuses.first?["to"] as? String == "sim")
+            #expect(turn.names.last == "done")
+            #expect(turn.final?["model"] as? String == "sim")
+            #expect(turn.text == SimulatedText.answer(tokens: 24))
+            #expect(h.sleeper.waits.isEmpty)
+            let stored = try await h.answer(turn)
+            #expect(stored.status == .complete && stored.model == "sim" && stored.content == turn.text)
+            let text = try await h.text("/metrics")
+            #expect(MetricsTests.sample(text, #"sluice_upstream_errors_total{status="first_token_timeout"}"#) == 1)
+            #expect(MetricsTests.sample(text, #"sluice_fallbacks_total{from="sim-stall-first",to="sim"}"#) == 1)
+        }
+    }
 }

@@ -55,6 +55,13 @@ struct FaultTests {
             #expect(stored[0].content == "Hello there")
             #expect(stored[1].status == .error)
             #expect(stored[1].error == message)
+            // Every attempt is counted by the upstream's status, the turn once by its error code.
+            let metrics = try await h.text("/metrics")
+            let status = fault.scenario.split(separator: "-")[0]
+            #expect(MetricsTests.sample(metrics, "sluice_upstream_errors_total{status=\"\(status)\"}") == Double(fault.retries + 1))
+            #expect(MetricsTests.sample(metrics, "sluice_turn_errors_total{code=\"\(fault.code)\"}") == 1)
+            #expect(MetricsTests.sample(metrics, "sluice_retries_total{reason=\"\(Self.reason[String(status)] ?? "-")\"}")
+                == (fault.retries > 0 ? Double(fault.retries) : nil))
         }
     }
 
@@ -63,6 +70,10 @@ struct FaultTests {
         Case(scenario: "error-mid", code: "upstream_error", retryable: true, partial: true),
         Case(scenario: "malformed", code: "upstream_protocol", retryable: true, partial: true),
     ]
+
+    /// The `reason` a retry of each status is counted under.
+    static let reason = ["429": "rate_limited", "500": "server_error", "502": "server_error", "504": "server_error",
+                         "503": "overloaded", "529": "overloaded"]
 
     @Test("a failure mid-stream keeps the partial answer, stored as partial, and says partial: true",
           arguments: midStream)
@@ -81,6 +92,11 @@ struct FaultTests {
             #expect(stored.status == .partial)
             #expect(stored.content == SimulatedText.answer(tokens: received))
             #expect(stored.content == turn.text)
+            let metrics = try await h.text("/metrics")
+            let kind = ["reset-mid": "connection", "error-mid": "stream_error", "malformed": "malformed"][fault.scenario]!
+            #expect(MetricsTests.sample(metrics, "sluice_upstream_errors_total{status=\"\(kind)\"}") == 1)
+            #expect(MetricsTests.sample(metrics, "sluice_turn_errors_total{code=\"\(fault.code)\"}") == 1)
+            #expect(MetricsTests.sample(metrics, #"sluice_turns_total{model="sim",outcome="partial"}"#) == 1)
         }
     }
 
@@ -94,6 +110,9 @@ struct FaultTests {
             #expect(turn.final?["partial"] as? Bool == false)
             #expect(turn.final?["retryable"] as? Bool == true)
             #expect(try await h.answer(turn).status == .error)
+            let metrics = try await h.text("/metrics")
+            #expect(MetricsTests.sample(metrics, #"sluice_upstream_errors_total{status="first_token_timeout"}"#) == 1)
+            #expect(MetricsTests.sample(metrics, #"sluice_turn_errors_total{code="upstream_timeout"}"#) == 1)
         }
     }
 

@@ -1,5 +1,6 @@
 import Foundation
 import SluiceCore
+import SluiceServer
 import Testing
 
 @Suite("Metrics")
@@ -29,6 +30,21 @@ struct MetricsTests {
             #expect(Self.sample(text, #"sluice_ttft_seconds_count{model="sim"}"#) == 2)
             #expect(Self.sample(text, "sluice_active_generations") == 0)
             #expect(!text.contains("sk-test-secret"))
+        }
+    }
+
+    @Test("a model name the operator did not configure or price is counted as other, so users cannot mint series")
+    func unknownModelsShareOneLabel() async throws {
+        let metrics = SluiceMetrics(knownModels: { $0 == "sim" })
+        try await Harness.run(metrics: metrics) { h in
+            for model in ["sim", "made-up-1", "made-up-2"] {
+                let conversation = try await h.newConversation(h.alice, body: "{\"model\":\"\(model)\"}")
+                _ = try await h.send(conversation, token: h.alice)
+            }
+            let text = try await h.text("/metrics")
+            #expect(Self.sample(text, #"sluice_turns_total{model="sim",outcome="complete"}"#) == 1)
+            #expect(Self.sample(text, #"sluice_turns_total{model="other",outcome="complete"}"#) == 2)
+            #expect(!text.contains("made-up"))
         }
     }
 }

@@ -54,6 +54,8 @@ public enum ProviderError: Error, Sendable, Equatable {
     case malformed(String)
     /// Sluice did not call the upstream: it failed repeatedly and its circuit breaker is open for this long.
     case circuitOpen(upstream: String, retryAfterSeconds: Int)
+    /// The upstream sent no text within Sluice's first-token timeout for the model; the attempt was abandoned.
+    case firstTokenTimeout(after: Duration)
 }
 
 /// An upstream that streams chat completions. The OpenAI-compatible provider and the test doubles conform.

@@ -130,7 +130,7 @@ public final class CircuitBreaker: Sendable {
         guard let error = error as? ProviderError else { return true }
         switch error {
         case .http(let status, _, _): return status == 429 || status >= 500
-        case .connection, .upstreamError, .malformed: return true
+        case .connection, .upstreamError, .malformed, .firstTokenTimeout: return true
         case .circuitOpen: return nil
         }
     }

@@ -4,12 +4,12 @@ import Synchronization
 enum StopReason: Sendable, Equatable {
     case userCancelled
     case clientDisconnected
-    case firstTokenTimeout
+    /// No upstream event for the idle timeout once text had started.
     case idleTimeout
 }
 
 /// The handle through which a running generation is stopped: by the cancel endpoint, by the SSE writer when
-/// the client goes away, or by the timeout watchdog. The first reason given wins.
+/// the client goes away, or by the idle watchdog. The first reason given wins.
 final class TurnControl: Sendable {
     private let reason = Mutex<StopReason?>(nil)
     private let signal: AsyncStream<Void>

@@ -10,48 +10,59 @@ public final class SluiceMetrics: Sendable {
         .milliseconds(500), .seconds(1), .seconds(2), .seconds(5), .seconds(10), .seconds(30), .seconds(60),
     ]
 
-    public init() {}
+    /// Whether a model name may become a label value; others are counted as `other`. A user can name any model
+    /// when one upstream serves them all, and every new label value is a new series kept forever.
+    private let isKnownModel: @Sendable (String) -> Bool
+
+    /// - Parameter knownModels: the models that get a series of their own (configured, default, priced); `nil`
+    ///   labels every model by its name (tests, and setups where every name is configured anyway).
+    public init(knownModels: (@Sendable (String) -> Bool)? = nil) {
+        isKnownModel = knownModels ?? { _ in true }
+    }
+
+    /// The label value for `model`: its name when known, else `other`.
+    func modelLabel(_ model: String) -> String { isKnownModel(model) ? model : "other" }
 
     /// One turn ended: its outcome (the message status), timings and tokens.
     func turnFinished(model: String, status: MessageStatus, ttft: Duration?, duration: Duration, usage: Usage?) {
         registry.makeCounter(
-            name: "sluice_turns_total", labels: [("model", model), ("outcome", status.rawValue)],
+            name: "sluice_turns_total", labels: [("model", modelLabel(model)), ("outcome", status.rawValue)],
             help: "Chat turns by model and outcome (complete, partial, error, cancelled)."
         ).increment()
         if let ttft {
             registry.makeDurationHistogram(
-                name: "sluice_ttft_seconds", labels: [("model", model)], buckets: Self.latencyBuckets,
+                name: "sluice_ttft_seconds", labels: [("model", modelLabel(model))], buckets: Self.latencyBuckets,
                 help: "Time from the start of a turn to the first token."
             ).record(ttft)
         }
         registry.makeDurationHistogram(
-            name: "sluice_turn_duration_seconds", labels: [("model", model)], buckets: Self.latencyBuckets,
+            name: "sluice_turn_duration_seconds", labels: [("model", modelLabel(model))], buckets: Self.latencyBuckets,
             help: "Total time of a turn."
         ).record(duration)
         if let input = usage?.inputTokens {
-            registry.makeCounter(name: "sluice_input_tokens_total", labels: [("model", model)], help: "Input tokens (the provider's, or Sluice's count when it reports none).")
+            registry.makeCounter(name: "sluice_input_tokens_total", labels: [("model", modelLabel(model))], help: "Input tokens (the provider's, or Sluice's count when it reports none).")
                 .increment(by: Int64(input))
         }
         if let output = usage?.outputTokens {
-            registry.makeCounter(name: "sluice_output_tokens_total", labels: [("model", model)], help: "Output tokens (the provider's, or Sluice's count when it reports none).")
+            registry.makeCounter(name: "sluice_output_tokens_total", labels: [("model", modelLabel(model))], help: "Output tokens (the provider's, or Sluice's count when it reports none).")
                 .increment(by: Int64(output))
         }
         if usage?.source == .counted {
-            registry.makeCounter(name: "sluice_usage_counted_total", labels: [("model", model)], help: "Turns whose usage Sluice counted because the provider reported none.")
+            registry.makeCounter(name: "sluice_usage_counted_total", labels: [("model", modelLabel(model))], help: "Turns whose usage Sluice counted because the provider reported none.")
                 .increment()
         }
     }
 
     /// What a turn was charged. The ledger keeps exact amounts; the metric is for dashboards and alerts.
     func charged(model: String, cost: USDAmount) {
-        registry.makeCounter(name: "sluice_cost_usd_total", labels: [("model", model)], help: "USD charged for turns, by model.")
+        registry.makeCounter(name: "sluice_cost_usd_total", labels: [("model", modelLabel(model))], help: "USD charged for turns, by model.")
             .increment(by: Double(cost.picodollars) / 1e12)
     }
 
     /// The provider's usage and Sluice's count of the same turn differ (`kind` is `input` or `output`).
     func usageCountMismatch(model: String, kind: String) {
         registry.makeCounter(
-            name: "sluice_usage_count_mismatch_total", labels: [("model", model), ("kind", kind)],
+            name: "sluice_usage_count_mismatch_total", labels: [("model", modelLabel(model)), ("kind", kind)],
             help: "Turns where the provider's token usage and Sluice's own count differ."
         ).increment()
     }
@@ -71,6 +82,7 @@ public final class SluiceMetrics: Sendable {
         case .upstreamError: status = "stream_error"
         case .malformed: status = "malformed"
         case .circuitOpen: status = "circuit_open"
+        case .firstTokenTimeout: status = "first_token_timeout"
         }
         registry.makeCounter(name: "sluice_upstream_errors_total", labels: [("status", status)], help: "Failed upstream attempts by HTTP status or kind.")
             .increment()
@@ -129,7 +141,7 @@ public final class SluiceMetrics: Sendable {
     /// A model failed before its first token and another took over.
     func fellBack(from: String, to: String) {
         registry.makeCounter(
-            name: "sluice_fallbacks_total", labels: [("from", from), ("to", to)],
+            name: "sluice_fallbacks_total", labels: [("from", modelLabel(from)), ("to", modelLabel(to))],
             help: "Turns answered by a fallback model because the requested one failed before its first token."
         ).increment()
     }
@@ -137,7 +149,7 @@ public final class SluiceMetrics: Sendable {
     /// Every model failed and a cached answer was served instead.
     func servedFromCache(model: String) {
         registry.makeCounter(
-            name: "sluice_cached_answers_total", labels: [("model", model)],
+            name: "sluice_cached_answers_total", labels: [("model", modelLabel(model))],
             help: "Turns answered from the cache because every model failed."
         ).increment()
     }

@@ -205,7 +205,7 @@ struct ChatTurn: Sendable {
                                 message: "The browser disconnected before the answer was complete.",
                                 retryable: true, partial: hasText)
                 finalEvent = .error(failure!)
-            case .firstTokenTimeout, .idleTimeout:
+            case .idleTimeout:
                 failure = ErrorMapping.timeout(firstToken: !hasText, partial: hasText)
                 status = hasText ? .partial : .error
                 finalEvent = .error(failure!)
@@ -246,14 +246,16 @@ struct ChatTurn: Sendable {
         emit(finalEvent)
     }
 
-    private func consume(_ plan: Plan, progress: ProgressBox, logger: Logger, emit: @Sendable (TurnEvent) -> Void) async {
+    private func consume(
+        _ plan: Plan, progress: ProgressBox, logger: Logger, emit: @escaping @Sendable (TurnEvent) -> Void
+    ) async {
         let clock = ContinuousClock()
         var waited = Duration.zero
         var request = plan.request
         var untried = fallbacks(plan.request.model)
         while true {
             do {
-                try await stream(request, plan: plan, progress: progress, emit: emit)
+                try await attempt(request, plan: plan, progress: progress, emit: emit)
                 if !Task.isCancelled { progress.withLock { $0.completed = true } }
                 return
             } catch is CancellationError {
@@ -310,6 +312,41 @@ struct ChatTurn: Sendable {
         }
     }
 
+    /// One attempt under the model's first-token deadline: a model that sends no text in time is abandoned
+    /// (its request cancelled) with `firstTokenTimeout`, so the fallback chain can take over.
+    private func attempt(
+        _ request: ChatRequest, plan: Plan, progress: ProgressBox, emit: @escaping @Sendable (TurnEvent) -> Void
+    ) async throws {
+        try await withThrowingTaskGroup(of: Bool.self) { group in
+            group.addTask {
+                try await stream(request, plan: plan, progress: progress, emit: emit)
+                return true
+            }
+            group.addTask { try await firstTokenDeadline(progress: progress) }
+            // The deadline task ends quietly (false) once text has arrived; the attempt is over when the stream is.
+            while let streamEnded = try await group.next() {
+                if streamEnded {
+                    group.cancelAll()
+                    return
+                }
+            }
+        }
+    }
+
+    /// Returns `false` once the first token has arrived; throws `firstTokenTimeout` when the deadline passes first.
+    /// The deadline is re-read after each wake, because a queue wait moves the attempt's start.
+    private func firstTokenDeadline(progress: ProgressBox) async throws -> Bool {
+        while true {
+            let (arrived, deadline, limit) = progress.withLock { state in
+                let limit = settings.firstTokenTimeout(for: state.model)
+                return (state.firstTokenAt != nil, state.attemptStartedAt + limit, limit)
+            }
+            if arrived { return false }
+            if ContinuousClock.now >= deadline { throw ProviderError.firstTokenTimeout(after: limit) }
+            try await Task.sleep(until: deadline, clock: .continuous)
+        }
+    }
+
     /// One attempt: streams from the provider, emitting tokens and recording progress.
     private func stream(
         _ request: ChatRequest, plan: Plan, progress: ProgressBox, emit: @Sendable (TurnEvent) -> Void
@@ -350,23 +387,21 @@ struct ChatTurn: Sendable {
         }
     }
 
+    /// Stops the turn when the upstream falls silent after text has started (the first-token deadline is part of
+    /// each attempt instead, so that a silent model can hand over to its fallback).
     private func watchdog(progress: ProgressBox, control: TurnControl) async {
         while !Task.isCancelled {
-            // The model being asked sets the limits: a fallback may have its own.
-            let (deadline, reason, idle) = progress.withLock { state -> (ContinuousClock.Instant, StopReason, Duration) in
+            // The model being asked sets the limit: a fallback may have its own.
+            let (deadline, idle) = progress.withLock { state -> (ContinuousClock.Instant?, Duration) in
                 let idle = settings.idleTimeout(for: state.model)
-                if state.firstTokenAt == nil {
-                    return (state.attemptStartedAt + settings.firstTokenTimeout(for: state.model), .firstTokenTimeout, idle)
-                }
-                return (state.lastActivity + idle, .idleTimeout, idle)
+                return (state.firstTokenAt == nil ? nil : state.lastActivity + idle, idle)
             }
-            if ContinuousClock.now >= deadline {
-                control.stop(reason)
+            if let deadline, ContinuousClock.now >= deadline {
+                control.stop(.idleTimeout)
                 return
             }
-            // Wake no later than one idle period from now: the first token may arrive meanwhile and switch the
-            // rule from the first-token deadline to the (usually shorter) idle deadline.
-            let wake = min(deadline, ContinuousClock.now + idle)
+            // Before the first token, look again one idle period later.
+            let wake = deadline ?? ContinuousClock.now + idle
             do { try await Task.sleep(until: wake, clock: .continuous) } catch { return }
         }
     }

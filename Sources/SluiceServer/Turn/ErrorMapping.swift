@@ -43,6 +43,8 @@ enum ErrorMapping {
                 code: "upstream_unavailable",
                 message: "The model service failed several times in a row, so Sluice is giving it \(seconds) s to recover before calling it again. Try again shortly.\(kept)",
                 retryable: true, partial: partial)
+        case .firstTokenTimeout:
+            return timeout(firstToken: true, partial: false)
         case .malformed:
             return .init(
                 code: "upstream_protocol",

@@ -75,6 +75,10 @@ public struct RetryPolicy: Sendable {
             requested = .seconds(seconds)
         case .upstreamError, .malformed:
             return .giveUp(nil)
+        case .firstTokenTimeout:
+            // The user has already waited a whole timeout: the next model in the chain, if any, goes next
+            // instead of another full wait on the one that did not answer.
+            return .giveUp(nil)
         }
         guard retriesSoFar < maxRetries else { return .giveUp(nil) }
         let remaining = maxTotalWait - waitedSoFar

@@ -1,0 +1,265 @@
+"""Runs every chaos scenario once through a real `sluice serve` and the simulator, and prints what a client saw.
+
+For each scenario: the events in order (runs of one kind folded: `token×12`), the final code, the announced
+retry waits next to the waits observed on the wire, the stored status, and the time to the first token. Then
+the overhead of one retry decision: time to first token after one `429 Retry-After: 1`, minus the announced
+second, minus an undisturbed turn's time to first token (medians of several runs). Then 200 concurrent turns
+with random faults. Everything runs on loopback and stops by itself (about a minute: the long back-off
+scenarios run side by side).
+
+    python3 bench/chaos.py [path/to/sluice]
+"""
+import concurrent.futures
+import http.client
+import json
+import os
+import random
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from benchlib import free_port, percentile  # noqa: E402
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+SLUICE = sys.argv[1] if len(sys.argv) > 1 else os.path.join(ROOT, ".build", "release", "sluice")
+FIRST_TOKEN_TIMEOUT_MS = 1500
+STALL_MS = 4000
+
+# (label, X-Sluice-Scenario header or None, conversation model)
+SCENARIOS = [
+    ("ok", None, "sim"),
+    ("429 Retry-After: 1 (s)", "429", "sim"),
+    ("429 Retry-After: HTTP-date +5 s", "429-date", "sim"),
+    ("429 without Retry-After", "429-bare", "sim"),
+    ("429 Retry-After: 120 (over budget)", "429-long", "sim"),
+    ("503 twice, then success", "503x2", "sim"),
+    ("500 always, fallback to sim", None, "sim-500"),
+    ("400", "400", "sim"),
+    ("401", "401", "sim"),
+    ("403", "403", "sim"),
+    ("stall before first token", "stall-first", "sim"),
+    ("stall before first token, fallback", None, "sim-stall-first"),
+    ("stall mid-stream", "stall-mid", "sim"),
+    ("connection reset mid-stream", "reset-mid", "sim"),
+    ("error object mid-stream", "error-mid", "sim"),
+    ("malformed JSON chunk", "malformed", "sim"),
+    ("no usage chunk", "no-usage", "sim"),
+    ("CRLF, comments, split UTF-8", "split", "sim"),
+]
+
+
+def models_file(simulator):
+    base = f"http://127.0.0.1:{simulator}/v1"
+    text = "models:\n"
+    for name, extra in [("sim", ""), ("sim-500", "    fallbacks: [sim]\n"),
+                        ("sim-stall-first", "    fallbacks: [sim]\n")]:
+        text += f"  - name: {name}\n    kind: openai\n    base_url: {base}\n{extra}"
+    path = os.path.join(tempfile.mkdtemp(prefix="sluice-chaos-"), "models.yml")
+    with open(path, "w") as handle:
+        handle.write(text)
+    return path
+
+
+class Client:
+    def __init__(self, port, token):
+        self.port, self.token = port, token
+
+    def api(self, method, path, body=None):
+        request = urllib.request.Request(
+            f"http://127.0.0.1:{self.port}{path}", method=method,
+            data=None if body is None else json.dumps(body).encode(),
+            headers={"Authorization": f"Bearer {self.token}", "Content-Type": "application/json"})
+        with urllib.request.urlopen(request, timeout=30) as response:
+            return json.loads(response.read() or b"null")
+
+    def stream(self, path, body=None, headers=None, method="POST", stop_after_tokens=None, on_token=None):
+        """Reads an SSE response; returns [(seconds since start, event, data dict)]."""
+        connection = http.client.HTTPConnection("127.0.0.1", self.port, timeout=120)
+        start = time.monotonic()
+        connection.request(method, path, body=None if body is None else json.dumps(body),
+                           headers={"Authorization": f"Bearer {self.token}", "Content-Type": "application/json",
+                                    **(headers or {})})
+        response = connection.getresponse()
+        if response.status != 200:
+            return [(time.monotonic() - start, f"http {response.status}", json.loads(response.read() or b"{}"))]
+        events, name, data, tokens = [], "message", "", 0
+        for raw in response:
+            line = raw.decode().rstrip("\r\n")
+            if line.startswith("event:"):
+                name = line[6:].strip()
+            elif line.startswith("data:"):
+                data += line[5:].strip()
+            elif line == "" and data:
+                events.append((time.monotonic() - start, name, json.loads(data)))
+                if name == "token":
+                    tokens += 1
+                    if stop_after_tokens is not None and tokens == stop_after_tokens:
+                        if on_token:
+                            on_token(events[-1][2])
+                        connection.close()
+                        return events
+                name, data = "message", ""
+        connection.close()
+        return events
+
+    def turn(self, model, scenario, content="Hello there"):
+        conversation = self.api("POST", "/api/conversations", {"model": model})["id"]
+        headers = {"X-Sluice-Scenario": scenario} if scenario else {}
+        events = self.stream(f"/api/conversations/{conversation}/messages", {"content": content}, headers)
+        return conversation, events
+
+
+def fold(names):
+    out = []
+    for name in names:
+        if out and out[-1][0] == name:
+            out[-1][1] += 1
+        else:
+            out.append([name, 1])
+    return ", ".join(name if count == 1 else f"{name}×{count}" for name, count in out)
+
+
+def stored(client, conversation):
+    messages = client.api("GET", f"/api/conversations/{conversation}")["messages"]
+    return "/".join(f"{m['role'][0]}:{m['status']}" for m in messages)
+
+
+def describe(client, label, conversation, events):
+    names = [name for _, name, _ in events]
+    final = events[-1][2] if events else {}
+    statuses = [(t, d) for t, n, d in events if n == "status"]
+    # The observed wait: from the status event to the next event (the next status, the first token or the end).
+    observed = []
+    for t, data in statuses:
+        later = [u for u, _, _ in events if u > t]
+        if data.get("state") == "retrying" and later:
+            observed.append(f"{data['wait_ms']}→{round((later[0] - t) * 1000)}")
+    first = next((t for t, n, _ in events if n == "token"), None)
+    end = final.get("code") or final.get("finish_reason") or ""
+    if final.get("model") and final.get("model") != "sim" or label.endswith("fallback to sim"):
+        end += f" model={final.get('model')}"
+    if final.get("partial") is not None:
+        end += f" partial={str(final['partial']).lower()}"
+    return {
+        "scenario": label, "events": fold(names), "end": end.strip(),
+        "waits": " ".join(observed) or "-", "ttft": f"{first * 1000:.0f}" if first else "-",
+        "stored": stored(client, conversation),
+    }
+
+
+def table(rows, columns):
+    widths = {c: max(len(c), *(len(str(r[c])) for r in rows)) for c in columns}
+    print(" | ".join(c.ljust(widths[c]) for c in columns))
+    print("-|-".join("-" * widths[c] for c in columns))
+    for row in rows:
+        print(" | ".join(str(row[c]).ljust(widths[c]) for c in columns))
+
+
+def main():
+    if not os.path.exists(SLUICE):
+        sys.exit(f"{SLUICE} is missing: build it (swift build -c release) or pass its path")
+    workdir = tempfile.mkdtemp(prefix="sluice-chaos-")
+    db = os.path.join(workdir, "db.sqlite")
+    simulator, port = free_port(), free_port()
+    env = {k: v for k, v in os.environ.items() if not k.startswith("SLUICE_")}
+    processes = [subprocess.Popen(
+        [SLUICE, "simulate", "--port", str(simulator), "--tokens", "24", "--delay-ms", "20",
+         "--stall-ms", str(STALL_MS)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)]
+    try:
+        token = subprocess.run([SLUICE, "user", "add", "chaos", "--plan", "unlimited", "--db", db], check=True,
+                               capture_output=True, text=True, env=env).stdout.strip().splitlines()[-1]
+        processes.append(subprocess.Popen(
+            [SLUICE, "serve", "--port", str(port), "--db", db, "--model", "sim", "--models", models_file(simulator),
+             "--upstream", f"http://127.0.0.1:{simulator}/v1", "--forward-scenario-header",
+             "--first-token-timeout-ms", str(FIRST_TOKEN_TIMEOUT_MS), "--idle-timeout-ms", "1500",
+             "--breaker-failures", "0", "--log-level", "error", "--no-prompt-guard"],
+            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env))
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=1)
+                break
+            except OSError:
+                if time.monotonic() > deadline:
+                    sys.exit("sluice did not start")
+                time.sleep(0.05)
+        client = Client(port, token)
+        run(client)
+    finally:
+        for process in processes:
+            process.terminate()
+        for process in processes:
+            process.wait(timeout=10)
+
+
+def run(client):
+    print(f"Chaos scenarios through sluice serve + sluice simulate (24 tokens, 20 ms apart; first-token and idle "
+          f"timeouts {FIRST_TOKEN_TIMEOUT_MS} ms; stalls {STALL_MS} ms). waits: announced→observed ms\n")
+    with concurrent.futures.ThreadPoolExecutor(len(SCENARIOS)) as pool:
+        futures = [pool.submit(client.turn, model, scenario) for _, scenario, model in SCENARIOS]
+        results = [f.result() for f in futures]
+    rows = [describe(client, label, conversation, events)
+            for (label, _, _), (conversation, events) in zip(SCENARIOS, results)]
+
+    # The client leaves after 5 tokens, then resumes from the last id it saw.
+    conversation = client.api("POST", "/api/conversations", {"model": "sim"})["id"]
+    seen = {}
+    first = client.stream(f"/api/conversations/{conversation}/messages", {"content": "Hello there"},
+                          stop_after_tokens=5, on_token=lambda data: seen.update(data))
+    message = next(d for _, n, d in first if n == "meta")["assistant_message_id"]
+    rest = client.stream(f"/api/messages/{message}/events?after={seen['seq']}", method="GET")
+    text = "".join(d["token"] for _, n, d in first + rest if n == "token")
+    full = client.api("GET", f"/api/messages/{message}")["content"]
+    rows.append({"scenario": "client leaves after 5 tokens, resumes", "events": fold([n for _, n, _ in first])
+                 + " | resume: " + fold([n for _, n, _ in rest]), "end": rest[-1][2].get("finish_reason", ""),
+                 "waits": "-", "ttft": f"{first[1][0] * 1000:.0f}",
+                 "stored": stored(client, conversation) + (" (text identical)" if text == full else " (TEXT DIFFERS)")})
+
+    # Cancel after 5 tokens, on the same stream.
+    conversation = client.api("POST", "/api/conversations", {"model": "sim"})["id"]
+    holder = {}
+
+    def cancel(data):
+        holder["at"] = data["seq"]
+    events = client.stream(f"/api/conversations/{conversation}/messages", {"content": "Hello there"},
+                           stop_after_tokens=5, on_token=cancel)
+    message = next(d for _, n, d in events if n == "meta")["assistant_message_id"]
+    client.api("POST", f"/api/messages/{message}/cancel")
+    after = client.stream(f"/api/messages/{message}/events?after={holder['at']}", method="GET")
+    rows.append({"scenario": "cancel after 5 tokens", "events": fold([n for _, n, _ in events]) + " | then: "
+                 + fold([n for _, n, _ in after]), "end": after[-1][2].get("finish_reason", ""), "waits": "-",
+                 "ttft": f"{events[1][0] * 1000:.0f}", "stored": stored(client, conversation)})
+    table(rows, ["scenario", "events", "end", "waits", "ttft", "stored"])
+
+    # The cost of deciding to retry: one 429 with Retry-After: 1 against undisturbed turns.
+    plain = [next(t for t, n, _ in client.turn("sim", None)[1] if n == "token") for _ in range(15)]
+    retried = []
+    for i in range(5):
+        _, events = client.turn("sim", "429x1", content=f"retry probe {i}")
+        retried.append(next(t for t, n, _ in events if n == "token"))
+    overhead = (percentile(retried, 50) - 1.0 - percentile(plain, 50)) * 1000
+    print(f"\nTTFT undisturbed p50 {percentile(plain, 50) * 1000:.1f} ms (15 turns); after one 429 Retry-After: 1 "
+          f"p50 {percentile(retried, 50) * 1000:.1f} ms (5 turns): a retry decision adds {overhead:.1f} ms "
+          f"beyond the 1 000 ms asked for")
+
+    # 200 concurrent turns with random faults.
+    faults = [None, None, "429x1", "503x1", "reset-mid", "error-mid", "malformed", "no-usage", "split", "400"]
+    rng = random.Random(7)
+    picks = [rng.choice(faults) for _ in range(200)]
+    start = time.monotonic()
+    with concurrent.futures.ThreadPoolExecutor(200) as pool:
+        outcomes = list(pool.map(lambda s: client.turn("sim", s[1], content=f"load {s[0]} {s[1]}")[1],
+                                 enumerate(picks)))
+    elapsed = time.monotonic() - start
+    ends = {}
+    for events in outcomes:
+        last = events[-1][1] if events else "nothing"
+        ends[last] = ends.get(last, 0) + 1
+    print(f"\n200 concurrent turns with random faults in {elapsed:.1f} s: final events {ends}")
+
+
+if __name__ == "__main__":
+    main()
