@@ -25,8 +25,11 @@ from benchlib import free_port, percentile  # noqa: E402
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 SLUICE = sys.argv[1] if len(sys.argv) > 1 else os.path.join(ROOT, ".build", "release", "sluice")
-FIRST_TOKEN_TIMEOUT_MS = 1500
-STALL_MS = 4000
+# Generous defaults, so that 200 concurrent turns on 2 cores do not time out; the model `sim-stall-first` has
+# its own short first-token timeout (in the models file) to show the hand-over to its fallback.
+FIRST_TOKEN_TIMEOUT_MS = 8000
+IDLE_TIMEOUT_MS = 4000
+STALL_MS = 10000
 
 # (label, X-Sluice-Scenario header or None, conversation model)
 SCENARIOS = [
@@ -55,7 +58,7 @@ def models_file(simulator):
     base = f"http://127.0.0.1:{simulator}/v1"
     text = "models:\n"
     for name, extra in [("sim", ""), ("sim-500", "    fallbacks: [sim]\n"),
-                        ("sim-stall-first", "    fallbacks: [sim]\n")]:
+                        ("sim-stall-first", "    first_token_timeout_ms: 1500\n    fallbacks: [sim]\n")]:
         text += f"  - name: {name}\n    kind: openai\n    base_url: {base}\n{extra}"
     path = os.path.join(tempfile.mkdtemp(prefix="sluice-chaos-"), "models.yml")
     with open(path, "w") as handle:
@@ -85,15 +88,20 @@ class Client:
         response = connection.getresponse()
         if response.status != 200:
             return [(time.monotonic() - start, f"http {response.status}", json.loads(response.read() or b"{}"))]
-        events, name, data, tokens = [], "message", "", 0
+        events, name, data, tokens, last_id = [], "message", "", 0, None
         for raw in response:
             line = raw.decode().rstrip("\r\n")
-            if line.startswith("event:"):
+            if line.startswith("id:"):
+                last_id = line[3:].strip()
+            elif line.startswith("event:"):
                 name = line[6:].strip()
             elif line.startswith("data:"):
                 data += line[5:].strip()
             elif line == "" and data:
-                events.append((time.monotonic() - start, name, json.loads(data)))
+                payload = json.loads(data)
+                if isinstance(payload, dict) and last_id:
+                    payload["_id"] = last_id
+                events.append((time.monotonic() - start, name, payload))
                 if name == "token":
                     tokens += 1
                     if stop_after_tokens is not None and tokens == stop_after_tokens:
@@ -139,7 +147,7 @@ def describe(client, label, conversation, events):
             observed.append(f"{data['wait_ms']}→{round((later[0] - t) * 1000)}")
     first = next((t for t, n, _ in events if n == "token"), None)
     end = final.get("code") or final.get("finish_reason") or ""
-    if final.get("model") and final.get("model") != "sim" or label.endswith("fallback to sim"):
+    if any(d.get("state") == "fallback" for _, d in statuses):
         end += f" model={final.get('model')}"
     if final.get("partial") is not None:
         end += f" partial={str(final['partial']).lower()}"
@@ -174,7 +182,7 @@ def main():
         processes.append(subprocess.Popen(
             [SLUICE, "serve", "--port", str(port), "--db", db, "--model", "sim", "--models", models_file(simulator),
              "--upstream", f"http://127.0.0.1:{simulator}/v1", "--forward-scenario-header",
-             "--first-token-timeout-ms", str(FIRST_TOKEN_TIMEOUT_MS), "--idle-timeout-ms", "1500",
+             "--first-token-timeout-ms", str(FIRST_TOKEN_TIMEOUT_MS), "--idle-timeout-ms", str(IDLE_TIMEOUT_MS),
              "--breaker-failures", "0", "--log-level", "error", "--no-prompt-guard"],
             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env))
         deadline = time.monotonic() + 60
@@ -196,8 +204,9 @@ def main():
 
 
 def run(client):
-    print(f"Chaos scenarios through sluice serve + sluice simulate (24 tokens, 20 ms apart; first-token and idle "
-          f"timeouts {FIRST_TOKEN_TIMEOUT_MS} ms; stalls {STALL_MS} ms). waits: announced→observed ms\n")
+    print(f"Chaos scenarios through sluice serve + sluice simulate (24 tokens, 20 ms apart; first-token timeout "
+          f"{FIRST_TOKEN_TIMEOUT_MS} ms, 1500 ms for sim-stall-first; idle timeout {IDLE_TIMEOUT_MS} ms; stalls "
+          f"{STALL_MS} ms). waits: announced→observed ms; stored: u(ser)/a(ssistant) status\n")
     with concurrent.futures.ThreadPoolExecutor(len(SCENARIOS)) as pool:
         futures = [pool.submit(client.turn, model, scenario) for _, scenario, model in SCENARIOS]
         results = [f.result() for f in futures]
@@ -210,7 +219,7 @@ def run(client):
     first = client.stream(f"/api/conversations/{conversation}/messages", {"content": "Hello there"},
                           stop_after_tokens=5, on_token=lambda data: seen.update(data))
     message = next(d for _, n, d in first if n == "meta")["assistant_message_id"]
-    rest = client.stream(f"/api/messages/{message}/events?after={seen['seq']}", method="GET")
+    rest = client.stream(f"/api/messages/{message}/events", method="GET", headers={"Last-Event-ID": seen["_id"]})
     text = "".join(d["token"] for _, n, d in first + rest if n == "token")
     full = client.api("GET", f"/api/messages/{message}")["content"]
     rows.append({"scenario": "client leaves after 5 tokens, resumes", "events": fold([n for _, n, _ in first])
@@ -223,12 +232,12 @@ def run(client):
     holder = {}
 
     def cancel(data):
-        holder["at"] = data["seq"]
+        holder["at"] = data["_id"]
     events = client.stream(f"/api/conversations/{conversation}/messages", {"content": "Hello there"},
                            stop_after_tokens=5, on_token=cancel)
     message = next(d for _, n, d in events if n == "meta")["assistant_message_id"]
     client.api("POST", f"/api/messages/{message}/cancel")
-    after = client.stream(f"/api/messages/{message}/events?after={holder['at']}", method="GET")
+    after = client.stream(f"/api/messages/{message}/events", method="GET", headers={"Last-Event-ID": holder["at"]})
     rows.append({"scenario": "cancel after 5 tokens", "events": fold([n for _, n, _ in events]) + " | then: "
                  + fold([n for _, n, _ in after]), "end": after[-1][2].get("finish_reason", ""), "waits": "-",
                  "ttft": f"{events[1][0] * 1000:.0f}", "stored": stored(client, conversation)})
@@ -251,14 +260,28 @@ def run(client):
     picks = [rng.choice(faults) for _ in range(200)]
     start = time.monotonic()
     with concurrent.futures.ThreadPoolExecutor(200) as pool:
-        outcomes = list(pool.map(lambda s: client.turn("sim", s[1], content=f"load {s[0]} {s[1]}")[1],
-                                 enumerate(picks)))
+        turns = list(pool.map(lambda s: client.turn("sim", s[1], content=f"load {s[0]} {s[1]}"), enumerate(picks)))
     elapsed = time.monotonic() - start
-    ends = {}
-    for events in outcomes:
-        last = events[-1][1] if events else "nothing"
-        ends[last] = ends.get(last, 0) + 1
-    print(f"\n200 concurrent turns with random faults in {elapsed:.1f} s: final events {ends}")
+    # Nothing lost: the user's message is stored, and the answer is stored as streamed with the matching status.
+    expected_status = {"done": "complete"}
+    kept = 0
+    for conversation, events in turns:
+        messages = client.api("GET", f"/api/conversations/{conversation}")["messages"]
+        final = events[-1] if events else (0, "nothing", {})
+        status = expected_status.get(final[1]) or ("partial" if final[2].get("partial") else "error")
+        text = "".join(d["token"] for _, n, d in events if n == "token")
+        kept += (len(messages) == 2 and messages[0]["status"] == "complete" and messages[1]["status"] == status
+                 and messages[1]["content"] == text)
+    by_fault = {}
+    for fault, (_, events) in zip(picks, turns):
+        last = events[-1] if events else (0, "nothing", {})
+        end = last[2].get("code") or last[2].get("finish_reason") or last[1]
+        key = (fault or "ok", end)
+        by_fault[key] = by_fault.get(key, 0) + 1
+    print(f"\n200 concurrent turns with random faults in {elapsed:.1f} s (fault → how it ended × turns):")
+    for (fault, end), count in sorted(by_fault.items()):
+        print(f"  {fault:10} → {end:22} × {count}")
+    print(f"  stored exactly as streamed (user message kept, answer text and status match): {kept}/200")
 
 
 if __name__ == "__main__":

@@ -19,7 +19,8 @@ if [ "${#sluice_need_packages[@]}" -gt 0 ]; then
   DEBIAN_FRONTEND=noninteractive $sluice_sudo apt-get install -y -qq "${sluice_need_packages[@]}" >&2
 fi
 
-# The browser tests: Debian's Chromium and its driver, Selenium and pytest from PyPI.
+# The browser and client tests: Debian's Chromium and its driver; Selenium, pytest and the official openai SDK
+# (the gateway's client in the tests) from PyPI.
 sluice_setup_browser_tests() {
   if ! command -v chromium >/dev/null 2>&1 || ! command -v chromedriver >/dev/null 2>&1; then
     echo "[setup] installing chromium and chromium-driver (apt-get)" >&2
@@ -27,9 +28,9 @@ sluice_setup_browser_tests() {
     $sluice_sudo apt-get update -qq >&2
     DEBIAN_FRONTEND=noninteractive $sluice_sudo apt-get install -y -qq chromium chromium-driver >&2
   fi
-  if ! python3 -c "import selenium, pytest" >/dev/null 2>&1; then
-    echo "[setup] installing selenium and pytest (pip)" >&2
-    python3 -m pip install -q --disable-pip-version-check selenium pytest >&2
+  if ! python3 -c "import selenium, pytest, openai" >/dev/null 2>&1; then
+    echo "[setup] installing selenium, pytest and openai (pip)" >&2
+    python3 -m pip install -q --disable-pip-version-check selenium pytest openai >&2
   fi
 }
 

@@ -201,7 +201,7 @@ struct Serve: AsyncParsableCommand {
         let secrets = (upstreamKey.map { [$0] } ?? []) + (modelsConfig.map { Array($0.keys.values) } ?? [])
 
         turnSettings.perModel = modelsConfig?.timeouts ?? [:]
-        let dependencies = SluiceDependencies(
+        var dependencies = SluiceDependencies(
             store: store, provider: provider, defaultModel: defaultModel, turnSettings: turnSettings,
             webRoot: FileManager.default.fileExists(atPath: webRoot) ? webRoot : nil,
             forwardScenarioHeader: forwardScenarioHeader, metrics: metrics,
@@ -216,6 +216,7 @@ struct Serve: AsyncParsableCommand {
                 provider: provider, model: summaryModelName),
             contextSettings: contextSettings, upstreamLimiter: fallbackUpstream?.1,
             modelLimiter: { routes[$0]?.limiter }, fallbacks: { router.fallbackChain(for: $0) })
+        dependencies.listedModels = modelsConfig?.entries.map(\.name) ?? []
         let shownUpstream = upstreamURL ?? "per model (\(routes.keys.sorted().joined(separator: ", ")))"
         let app = buildApplication(dependencies, host: host, port: port, logger: logger) { boundPort in
             let base = "http://\(host == "0.0.0.0" ? "127.0.0.1" : host):\(boundPort)/"

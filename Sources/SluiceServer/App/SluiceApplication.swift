@@ -46,6 +46,8 @@ public struct SluiceDependencies: Sendable {
     public var fallbacks: @Sendable (String) -> [String]
     /// Answers to temperature-0 requests, served marked `cached` when every model fails; `nil` turns it off.
     public var answerCache: AnswerCache?
+    /// The models `GET /v1/models` lists besides the default one (those of `--models`).
+    public var listedModels: [String] = []
 
     public init(
         store: any ConversationStore, provider: any ChatProvider, defaultModel: String,
@@ -119,13 +121,13 @@ public func buildRouter(_ dependencies: SluiceDependencies, hub: GenerationHub, 
     let budget = TurnBudget(
         budgets: dependencies.budgets, counter: dependencies.promptCounter, catalog: dependencies.catalog,
         defaultOutputReserve: dependencies.defaultOutputReserve)
-    MessageRoutes(
+    let launcher = TurnLauncher(
         store: dependencies.store, turn: turn, budget: budget, hub: hub,
         screen: PromptScreen(promptGuard: dependencies.promptGuard, store: dependencies.store, metrics: dependencies.metrics),
         context: contextBuilder,
         limiter: { [dependencies] model in dependencies.modelLimiter(model) ?? dependencies.upstreamLimiter },
-        forwardScenarioHeader: dependencies.forwardScenarioHeader
-    ).register(on: api)
+        forwardScenarioHeader: dependencies.forwardScenarioHeader)
+    MessageRoutes(store: dependencies.store, launcher: launcher).register(on: api)
     ContinueRoute(
         store: dependencies.store, turn: turn, budget: budget, hub: hub, context: contextBuilder,
         forwardScenarioHeader: dependencies.forwardScenarioHeader
@@ -135,6 +137,10 @@ public func buildRouter(_ dependencies: SluiceDependencies, hub: GenerationHub, 
         forwardScenarioHeader: dependencies.forwardScenarioHeader
     ).register(on: api)
     UsageRoutes(budgets: dependencies.budgets).register(on: api)
+    GatewayRoutes(
+        store: dependencies.store, launcher: launcher, defaultModel: dependencies.defaultModel,
+        models: [dependencies.defaultModel] + dependencies.listedModels.filter { $0 != dependencies.defaultModel }
+    ).register(on: router.group("v1").add(middleware: AuthMiddleware(store: dependencies.store)))
     ContextRoutes(store: dependencies.store, builder: contextBuilder).register(on: api)
     return router
 }

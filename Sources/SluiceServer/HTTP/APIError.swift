@@ -19,11 +19,24 @@ public struct APIError: HTTPResponseError, Equatable {
     }
 
     public func response(from request: Request, context: some RequestContext) throws -> Response {
-        var body = JSONText.errorBody(code: code, message: message)
+        // `type` as OpenAI names its error classes, so OpenAI SDKs (the `/v1` gateway's clients) read these too.
+        var body = String(JSONText.errorBody(code: code, message: message).dropLast(2)) + ",\"type\":\"\(Self.type(of: status))\"}}"
         if let details { body = String(body.dropLast(2)) + "," + details + "}}" }
         var fields = headers
         fields[.contentType] = "application/json; charset=utf-8"
         return Response(status: status, headers: fields, body: .init(byteBuffer: ByteBuffer(string: body)))
+    }
+
+    /// OpenAI's error `type` for an HTTP status.
+    static func type(of status: HTTPResponse.Status) -> String {
+        switch status.code {
+        case 400, 413, 422: "invalid_request_error"
+        case 401: "authentication_error"
+        case 403: "permission_error"
+        case 404: "not_found_error"
+        case 429: "rate_limit_error"
+        default: status.code >= 500 ? "api_error" : "invalid_request_error"
+        }
     }
 
     static let unauthorized = APIError(

@@ -53,7 +53,7 @@ struct AnswerVersionRoutes {
             ChatRequest(
                 model: model, messages: built.messages,
                 temperature: temperature, maxTokens: turn.settings.maxOutputTokens,
-                extraHeaders: MessageRoutes.scenarioHeaders(request, forward: forwardScenarioHeader)),
+                extraHeaders: TurnLauncher.scenarioHeaders(request, forward: forwardScenarioHeader)),
             user: user, conversationID: conversation.id, messageID: versionID)
         let version = Message(
             id: versionID, conversationID: conversation.id, role: .assistant, content: "", status: .streaming,

@@ -61,7 +61,7 @@ struct ContinueRoute {
             conversation: conversation, history: Array(earlier.dropLast()), tail: tail, model: model, logger: context.logger)
         let (chatRequest, hold) = try await budget.hold(
             ChatRequest(model: model, messages: built.messages, temperature: temperature, maxTokens: turn.settings.maxOutputTokens,
-                        extraHeaders: MessageRoutes.scenarioHeaders(request, forward: forwardScenarioHeader)),
+                        extraHeaders: TurnLauncher.scenarioHeaders(request, forward: forwardScenarioHeader)),
             user: user, conversationID: conversation.id, messageID: message.id)
         try await store.reopen(messageID: message.id, model: model)
         let plan = ChatTurn.Plan(

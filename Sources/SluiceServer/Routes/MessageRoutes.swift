@@ -7,15 +7,9 @@ import SluiceProviders
 /// `POST /api/conversations/{id}/messages` (a streamed chat turn) and `POST /api/messages/{id}/cancel`.
 struct MessageRoutes {
     let store: any ConversationStore
-    let turn: ChatTurn
-    let budget: TurnBudget
-    let hub: GenerationHub
-    let screen: PromptScreen
-    let context: ContextBuilder
-    /// The queue of a model's upstream: when it is full a new turn is refused at once (503 `busy`).
-    let limiter: @Sendable (String) -> ConcurrencyLimiter?
-    /// Sent upstream as `X-Sluice-Scenario` when a request carries it (the simulator's fault selector).
-    let forwardScenarioHeader: Bool
+    let launcher: TurnLauncher
+    var turn: ChatTurn { launcher.turn }
+    var hub: GenerationHub { launcher.hub }
 
     func register(on api: RouterGroup<SluiceRequestContext>) {
         api.post("conversations/:id/messages", use: send)
@@ -33,64 +27,16 @@ struct MessageRoutes {
             throw APIError.invalid("'content' must be non-empty text: type a message before sending.")
         }
         let temperature = try body.optionalNumber("temperature", in: 0...1)
-
         let model = try body.optionalString("model", maxLength: 200).flatMap { $0.isEmpty ? nil : $0 } ?? conversation.model
-        if let limiter = limiter(model), limiter.isFull {
-            var busy = APIError(
-                .serviceUnavailable, code: "busy",
-                message: "The model is busy: \(limiter.maxConcurrent) answers are being written and \(limiter.queueCapacity) more are waiting. Your message was not sent; send it again in a moment.")
-            busy.headers[.retryAfter] = "1"
-            throw busy
-        }
+        try launcher.checkCapacity(model: model)
         let history = try await store.messages(conversationID: conversation.id)
-        // The user's words are committed before anything goes upstream: nothing is lost if the rest fails.
-        let now = Date()
-        try await screen.screen(content, conversationID: conversation.id, userID: user.id, at: now, logger: context.logger)
-        let userMessage = Message(
-            id: Identifier.make(), conversationID: conversation.id, role: .user, content: content, status: .complete,
-            model: nil, createdAt: now)
-        try await store.insert(userMessage)
-        if history.isEmpty, conversation.title == ConversationRoutes.defaultTitle {
-            try await store.renameConversation(id: conversation.id, title: Self.title(from: content))
-        }
-        let assistantID = Identifier.make()
-        // What fits the model's window: recent messages in full, older ones as the running summary.
-        let built = try await self.context.turn(
-            conversation: conversation, history: history, tail: [ChatMessage(role: .user, content: content)], model: model,
-            logger: context.logger)
-        // Tokens are held before anything is spent; a turn that does not fit is refused here with 429.
-        let (chatRequest, hold) = try await budget.hold(
-            ChatRequest(
-                model: model, messages: built.messages,
-                temperature: temperature, maxTokens: turn.settings.maxOutputTokens,
-                extraHeaders: Self.scenarioHeaders(request, forward: forwardScenarioHeader)),
-            user: user, conversationID: conversation.id, messageID: assistantID)
-        let assistant = Message(
-            id: assistantID, conversationID: conversation.id, role: .assistant, content: "", status: .streaming,
-            model: model, createdAt: now.addingTimeInterval(0.001))
-        try await store.insert(assistant)
-
-        let meta = TurnEvent.meta(.init(
-            conversationID: conversation.id, userMessageID: userMessage.id, assistantMessageID: assistant.id, model: model,
-            context: built.meta))
-        let plan = ChatTurn.Plan(
-            assistantMessageID: assistant.id, request: chatRequest, logger: context.logger, hold: hold,
-            conversationID: conversation.id, systemPrompt: conversation.systemPrompt,
-            rebuild: self.context.fallbackRequests(
-                conversation: conversation, history: history, tail: [ChatMessage(role: .user, content: content)],
-                base: chatRequest, logger: context.logger))
-        return Self.startStreaming(plan, meta: meta, turn: turn, hub: hub)
-    }
-
-    /// The simulator's controls (`X-Sluice-Scenario`, `-Tokens`, `-Delay-Ms`, `-Stall-Ms`, `-Gate`), passed upstream only
-    /// when the server is configured to (for tests and chaos runs against the simulator).
-    static func scenarioHeaders(_ request: Request, forward: Bool) -> [String: String] {
-        guard forward else { return [:] }
-        var headers: [String: String] = [:]
-        for name in ["X-Sluice-Scenario", "X-Sluice-Tokens", "X-Sluice-Delay-Ms", "X-Sluice-Stall-Ms", "X-Sluice-Gate"] {
-            if let value = request.headers[HTTPField.Name(name)!] { headers[name] = value }
-        }
-        return headers
+        let started = try await launcher.start(
+            .init(content: content, model: model, temperature: temperature), in: conversation, history: history,
+            user: user, request: request, logger: context.logger)
+        let stopOnDisconnect = turn.settings.stopOnDisconnect
+        return TurnStreamResponse.make(
+            prefix: [started.meta], events: started.events, pingInterval: turn.settings.pingInterval,
+            onClientGone: { if stopOnDisconnect { started.generation.control.stop(.clientDisconnected) } })
     }
 
     /// Starts a generation in the hub and answers with its event stream, `meta` first.

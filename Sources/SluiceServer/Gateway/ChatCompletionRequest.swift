@@ -1,0 +1,152 @@
+import Foundation
+import SluiceCore
+
+/// A `POST /v1/chat/completions` body as OpenAI's API defines it, checked and reduced to what Sluice sends on:
+/// the system instructions, the earlier turns and the new user message.
+struct ChatCompletionRequest: Sendable {
+    var model: String?
+    var stream: Bool
+    var includeUsage: Bool
+    var temperature: Double?
+    var maxTokens: Int?
+    /// `system` and `developer` messages, joined: they become the conversation's system prompt.
+    var system: String?
+    /// The turns before the last user message.
+    var history: [ChatMessage]
+    /// The last message, which must be the user's: the one this call answers.
+    var content: String
+
+    /// What a message of the body may look like: `content` is text or a list of parts (`{"type":"text","text":…}`).
+    private struct WireMessage: Decodable {
+        let role: String
+        let content: Content?
+
+        enum Content: Decodable {
+            case text(String)
+            case parts([Part])
+
+            struct Part: Decodable {
+                let type: String
+                let text: String?
+            }
+
+            init(from decoder: any Decoder) throws {
+                let container = try decoder.singleValueContainer()
+                if let text = try? container.decode(String.self) {
+                    self = .text(text)
+                } else {
+                    self = .parts(try container.decode([Part].self))
+                }
+            }
+        }
+    }
+
+    private struct Wire: Decodable {
+        let model: String?
+        let messages: [WireMessage]?
+        let stream: Bool?
+        let streamOptions: StreamOptions?
+        let temperature: Double?
+        let maxTokens: Int?
+        let maxCompletionTokens: Int?
+        let n: Int?
+        let tools: [IgnoredValue]?
+        let functions: [IgnoredValue]?
+
+        struct StreamOptions: Decodable {
+            let includeUsage: Bool?
+            enum CodingKeys: String, CodingKey { case includeUsage = "include_usage" }
+        }
+
+        enum CodingKeys: String, CodingKey {
+            case model, messages, stream, temperature, n, tools, functions
+            case streamOptions = "stream_options"
+            case maxTokens = "max_tokens"
+            case maxCompletionTokens = "max_completion_tokens"
+        }
+    }
+
+    /// Any JSON value, decoded only to see that it is there.
+    private struct IgnoredValue: Decodable {
+        init(from decoder: any Decoder) throws {}
+    }
+
+    /// Parses and checks a body; every problem is a 400 that names the field and what to send instead.
+    init(json: Data) throws {
+        let wire: Wire
+        do {
+            wire = try JSONDecoder().decode(Wire.self, from: json)
+        } catch DecodingError.typeMismatch(_, let context), DecodingError.valueNotFound(_, let context) {
+            let field = context.codingPath.map { $0.intValue.map(String.init) ?? $0.stringValue }.joined(separator: ".")
+            throw Self.invalid("'\(field)' has the wrong type. \(context.debugDescription)", param: field)
+        } catch {
+            throw Self.invalid("The body must be a JSON object like {\"model\": \"…\", \"messages\": [{\"role\": \"user\", \"content\": \"Hello\"}]}.", param: nil)
+        }
+        if wire.tools?.isEmpty == false || wire.functions?.isEmpty == false {
+            throw Self.invalid("Sluice does not pass tools or functions to models yet; send the request without them.", param: "tools")
+        }
+        if let n = wire.n, n != 1 {
+            throw Self.invalid("Sluice writes one answer per request; send 'n': 1 or leave it out.", param: "n")
+        }
+        if let temperature = wire.temperature, !(0...2).contains(temperature) {
+            throw Self.invalid("'temperature' must be between 0 and 2.", param: "temperature")
+        }
+        let maxTokens = wire.maxCompletionTokens ?? wire.maxTokens
+        if let maxTokens, maxTokens < 1 {
+            throw Self.invalid("'max_tokens' must be at least 1.", param: "max_tokens")
+        }
+        guard let wireMessages = wire.messages, !wireMessages.isEmpty else {
+            throw Self.invalid("'messages' must list at least one message, the last one from the user.", param: "messages")
+        }
+        var system: [String] = []
+        var turns: [ChatMessage] = []
+        for (index, message) in wireMessages.enumerated() {
+            let text = try Self.text(of: message, index: index)
+            switch message.role {
+            case "system", "developer": system.append(text)
+            case "user": turns.append(ChatMessage(role: .user, content: text))
+            case "assistant": turns.append(ChatMessage(role: .assistant, content: text))
+            default:
+                throw Self.invalid(
+                    "messages.\(index).role '\(message.role)' is not supported; use system, developer, user or assistant.",
+                    param: "messages.\(index).role")
+            }
+        }
+        guard let last = turns.last, last.role == .user else {
+            throw Self.invalid("The last message (apart from system messages) must be the user's: it is what Sluice answers.", param: "messages")
+        }
+        guard !last.content.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty else {
+            throw Self.invalid("The last user message is empty: send some text.", param: "messages")
+        }
+        model = wire.model.flatMap { $0.isEmpty ? nil : $0 }
+        stream = wire.stream ?? false
+        includeUsage = wire.streamOptions?.includeUsage ?? false
+        temperature = wire.temperature
+        self.maxTokens = maxTokens
+        self.system = system.isEmpty ? nil : system.joined(separator: "\n\n")
+        history = Array(turns.dropLast())
+        content = last.content
+    }
+
+    private static func text(of message: WireMessage, index: Int) throws -> String {
+        switch message.content {
+        case nil: return ""
+        case .text(let text)?: return text
+        case .parts(let parts)?:
+            return try parts.enumerated().map { partIndex, part in
+                guard part.type == "text", let text = part.text else {
+                    throw invalid(
+                        "messages.\(index).content.\(partIndex) is of type '\(part.type)'; Sluice passes text parts only.",
+                        param: "messages.\(index).content")
+                }
+                return text
+            }.joined(separator: "\n")
+        }
+    }
+
+    static func invalid(_ message: String, param: String?) -> APIError {
+        var error = APIError.invalid(message)
+        error.details = "\"param\":\(param.map(JSONText.quote) ?? "null")"
+        return error
+    }
+}

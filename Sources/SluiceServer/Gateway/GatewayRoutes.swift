@@ -1,0 +1,170 @@
+import Foundation
+import HTTPTypes
+import Hummingbird
+import NIOCore
+import SluiceCore
+
+/// The OpenAI-compatible gateway: `POST /v1/chat/completions` (streamed or not) and `GET /v1/models`, for any
+/// OpenAI SDK or tool, authenticated with a Sluice user's token. Each call is a chat turn like the web app's —
+/// prompt guard, context handling, budget hold, retries, fallbacks, accounting — kept as a conversation of its
+/// own, so its usage and cost count for the user and its answer survives the caller
+/// (`GET /api/messages/{X-Sluice-Message-Id}`).
+struct GatewayRoutes {
+    let store: any ConversationStore
+    let launcher: TurnLauncher
+    let defaultModel: String
+    /// The model names `GET /v1/models` lists.
+    let models: [String]
+
+    func register(on v1: RouterGroup<SluiceRequestContext>) {
+        v1.post("chat/completions", use: complete)
+        v1.get("models", use: listModels)
+    }
+
+    @Sendable func listModels(_ request: Request, context: SluiceRequestContext) async throws -> Response {
+        _ = try context.requireUser()
+        let data = models.map { "{\"id\":\(JSONText.quote($0)),\"object\":\"model\",\"created\":0,\"owned_by\":\"sluice\"}" }
+        return Self.json(.ok, "{\"object\":\"list\",\"data\":[\(data.joined(separator: ","))]}")
+    }
+
+    @Sendable func complete(_ request: Request, context: SluiceRequestContext) async throws -> Response {
+        let user = try context.requireUser()
+        let body = try await request.body.collect(upTo: context.maxUploadSize)
+        let call = try ChatCompletionRequest(json: Data(body.readableBytesView))
+        let model = call.model ?? defaultModel
+        try launcher.checkCapacity(model: model)
+
+        let conversation = try await store.createConversation(
+            userID: user.id, title: "API: " + MessageRoutes.title(from: call.content), model: model, systemPrompt: call.system)
+        // The caller's earlier turns are stored as the conversation's history, just before the new message.
+        let now = Date()
+        var history: [Message] = []
+        for (index, turn) in call.history.enumerated() {
+            let message = Message(
+                id: Identifier.make(), conversationID: conversation.id, role: turn.role, content: turn.content,
+                status: .complete, model: turn.role == .assistant ? model : nil,
+                createdAt: now.addingTimeInterval(Double(index - call.history.count) * 0.001))
+            try await store.insert(message)
+            history.append(message)
+        }
+        let started = try await launcher.start(
+            .init(content: call.content, model: model, temperature: call.temperature, maxTokens: call.maxTokens),
+            in: conversation, history: history, user: user, request: request, logger: context.logger)
+
+        // The answer is held back until its first token or its end, so that a failure before any text gets its
+        // own HTTP status (429, 503, …), as OpenAI clients expect, rather than an error inside a 200 stream.
+        var iterator = started.events.makeAsyncIterator()
+        var first: TurnEvent?
+        while first == nil, let event = await iterator.next() {
+            switch event {
+            case .token, .done, .error: first = event
+            case .meta, .status: continue
+            }
+        }
+        let envelope = OpenAIWire.Envelope(id: "chatcmpl-" + started.assistantMessageID, created: Int(now.timeIntervalSince1970), model: model)
+        var headers: HTTPFields = [
+            HTTPField.Name("X-Sluice-Message-Id")!: started.assistantMessageID,
+            HTTPField.Name("X-Sluice-Conversation-Id")!: conversation.id,
+        ]
+        switch first {
+        case .error(let failure)?: throw OpenAIWire.apiError(failure)
+        case nil:
+            throw OpenAIWire.apiError(.init(code: "interrupted", message: "The answer ended without a result; try again.", retryable: true, partial: false))
+        default: break
+        }
+        guard call.stream else {
+            return try await Self.whole(first: first!, rest: &iterator, envelope: envelope, headers: headers)
+        }
+        headers[.contentType] = "text/event-stream"
+        headers[.cacheControl] = "no-cache"
+        let events = started.events
+        let generation = started.generation
+        let stopOnDisconnect = launcher.turn.settings.stopOnDisconnect
+        let includeUsage = call.includeUsage
+        let firstEvent = first
+        return Response(status: .ok, headers: headers, body: ResponseBody { writer in
+            do {
+                var stream = GatewayStream(envelope: envelope, includeUsage: includeUsage)
+                try await writer.write(ByteBuffer(string: stream.opening()))
+                // The same stream continues where the wait for the first event left it.
+                var next: TurnEvent? = firstEvent
+                var remaining = events.makeAsyncIterator()
+                while let event = next {
+                    if let text = stream.text(for: event) { try await writer.write(ByteBuffer(string: text)) }
+                    if stream.ended { break }
+                    next = await remaining.next()
+                }
+                try await writer.finish(nil)
+            } catch {
+                if stopOnDisconnect { generation.control.stop(.clientDisconnected) }
+                throw error
+            }
+        })
+    }
+
+    /// A non-streamed answer: everything collected, then one `chat.completion`; a failure after some text is an
+    /// error too (the partial text is kept in Sluice's store).
+    private static func whole(
+        first: TurnEvent, rest: inout AsyncStream<TurnEvent>.Iterator, envelope: OpenAIWire.Envelope, headers: HTTPFields
+    ) async throws -> Response {
+        var content = ""
+        var next: TurnEvent? = first
+        while let event = next {
+            switch event {
+            case .token(_, _, let text): content += text
+            case .done(let done):
+                let answered = OpenAIWire.Envelope(id: envelope.id, created: envelope.created, model: done.model)
+                var fields = headers
+                fields[.contentType] = "application/json"
+                return json(.ok, OpenAIWire.completion(answered, content: content, finishReason: done.finishReason, usage: done.usage), headers: fields)
+            case .error(let failure): throw OpenAIWire.apiError(failure)
+            case .meta, .status: break
+            }
+            next = await rest.next()
+        }
+        throw OpenAIWire.apiError(.init(code: "interrupted", message: "The answer ended without a result; try again.", retryable: true, partial: !content.isEmpty))
+    }
+
+    static func json(_ status: HTTPResponse.Status, _ text: String, headers: HTTPFields = [:]) -> Response {
+        var fields = headers
+        fields[.contentType] = "application/json"
+        return Response(status: status, headers: fields, body: .init(byteBuffer: ByteBuffer(string: text)))
+    }
+}
+
+/// Turns a turn's events into the `data:` lines of an OpenAI chat completion stream.
+struct GatewayStream {
+    let envelope: OpenAIWire.Envelope
+    let includeUsage: Bool
+    private(set) var ended = false
+
+    init(envelope: OpenAIWire.Envelope, includeUsage: Bool) {
+        self.envelope = envelope
+        self.includeUsage = includeUsage
+    }
+
+    /// The first chunk: the role, as OpenAI sends it.
+    func opening() -> String {
+        OpenAIWire.event(OpenAIWire.chunk(envelope, content: "", role: true, usageNull: includeUsage))
+    }
+
+    /// What to write for one event, if anything; after `done` or `error` the stream has ended.
+    mutating func text(for event: TurnEvent) -> String? {
+        switch event {
+        case .token(_, _, let text):
+            return OpenAIWire.event(OpenAIWire.chunk(envelope, content: text, usageNull: includeUsage))
+        case .done(let done):
+            ended = true
+            let answered = OpenAIWire.Envelope(id: envelope.id, created: envelope.created, model: done.model)
+            // A cancelled answer ends like one cut by a limit would: the caller sees why in finish_reason.
+            var text = OpenAIWire.event(OpenAIWire.chunk(answered, finishReason: done.finishReason ?? "stop", usageNull: includeUsage))
+            if includeUsage { text += OpenAIWire.event(OpenAIWire.usageChunk(answered, usage: done.usage)) }
+            return text + OpenAIWire.done
+        case .error(let failure):
+            ended = true
+            return OpenAIWire.event(OpenAIWire.streamError(failure))
+        case .meta, .status:
+            return nil
+        }
+    }
+}

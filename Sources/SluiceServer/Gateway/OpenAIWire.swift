@@ -1,0 +1,73 @@
+import Foundation
+import HTTPTypes
+import SluiceCore
+
+/// The JSON of OpenAI's Chat Completions responses, written directly (one small string per token, no encoder on
+/// the hot path): stream chunks, the usage chunk, a whole completion, and errors mapped to HTTP statuses.
+enum OpenAIWire {
+    /// What every object of one answer shares.
+    struct Envelope: Sendable {
+        let id: String
+        let created: Int
+        let model: String
+
+        func prefix(_ object: String) -> String {
+            "{\"id\":\(JSONText.quote(id)),\"object\":\"\(object)\",\"created\":\(created),\"model\":\(JSONText.quote(model)),"
+        }
+    }
+
+    /// One `data:` line of the stream.
+    static func event(_ json: String) -> String { "data: \(json)\n\n" }
+
+    static let done = "data: [DONE]\n\n"
+
+    /// A stream chunk with a piece of the answer (or the role, first), or the finish reason (last).
+    static func chunk(_ envelope: Envelope, content: String? = nil, role: Bool = false, finishReason: String? = nil, usageNull: Bool) -> String {
+        var delta: [String] = []
+        if role { delta.append("\"role\":\"assistant\"") }
+        if let content { delta.append("\"content\":\(JSONText.quote(content))") }
+        let finish = finishReason.map(JSONText.quote) ?? "null"
+        return envelope.prefix("chat.completion.chunk")
+            + "\"choices\":[{\"index\":0,\"delta\":{\(delta.joined(separator: ","))},\"finish_reason\":\(finish)}]"
+            + (usageNull ? ",\"usage\":null}" : "}")
+    }
+
+    /// The last chunk when the caller asked for `stream_options.include_usage`: no choices, the usage.
+    static func usageChunk(_ envelope: Envelope, usage: WireUsage) -> String {
+        envelope.prefix("chat.completion.chunk") + "\"choices\":[],\"usage\":\(usageJSON(usage))}"
+    }
+
+    /// A whole (non-streamed) completion.
+    static func completion(_ envelope: Envelope, content: String, finishReason: String?, usage: WireUsage) -> String {
+        envelope.prefix("chat.completion")
+            + "\"choices\":[{\"index\":0,\"message\":{\"role\":\"assistant\",\"content\":\(JSONText.quote(content))},"
+            + "\"finish_reason\":\(JSONText.quote(finishReason ?? "stop"))}],\"usage\":\(usageJSON(usage))}"
+    }
+
+    static func usageJSON(_ usage: WireUsage) -> String {
+        let input = usage.inputTokens ?? 0
+        let output = usage.outputTokens ?? 0
+        return "{\"prompt_tokens\":\(input),\"completion_tokens\":\(output),\"total_tokens\":\(usage.totalTokens ?? input + output)}"
+    }
+
+    /// An error object inside the stream, once text has been sent (OpenAI SDKs raise it as an API error).
+    static func streamError(_ failure: TurnEvent.Failure) -> String {
+        let error = apiError(failure)
+        return "{\"error\":{\"message\":\(JSONText.quote(failure.message)),\"type\":\"\(APIError.type(of: error.status))\","
+            + "\"code\":\(JSONText.quote(failure.code)),\"param\":null}}"
+    }
+
+    /// The HTTP answer for a turn that failed before any text: the status an OpenAI client expects for it.
+    static func apiError(_ failure: TurnEvent.Failure) -> APIError {
+        let status: HTTPResponse.Status =
+            switch failure.code {
+            case "rate_limited": .tooManyRequests
+            case "upstream_unavailable", "client_disconnected", "interrupted": .serviceUnavailable
+            case "upstream_timeout": .gatewayTimeout
+            case "upstream_rejected": .badRequest
+            default: .badGateway
+            }
+        // No Retry-After: Sluice has already waited what the upstream asked within its budget; the message says more.
+        return APIError(status, code: failure.code, message: failure.message)
+    }
+}

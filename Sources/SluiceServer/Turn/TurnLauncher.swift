@@ -1,0 +1,109 @@
+import Foundation
+import HTTPTypes
+import Hummingbird
+import Logging
+import SluiceCore
+import SluiceProviders
+
+/// Starts a chat turn in a conversation: refuses it when the model's queue is full, screens and stores the
+/// user's message before anything goes upstream, fits the context, holds the budget, stores the empty answer
+/// and hands the generation to the hub. The web API's messages route and the OpenAI-compatible gateway both
+/// start their turns here, so both get the same guard, context handling, accounting and resilience.
+struct TurnLauncher: Sendable {
+    let store: any ConversationStore
+    let turn: ChatTurn
+    let budget: TurnBudget
+    let hub: GenerationHub
+    let screen: PromptScreen
+    let context: ContextBuilder
+    /// The queue of a model's upstream: when it is full a new turn is refused at once (503 `busy`).
+    let limiter: @Sendable (String) -> ConcurrencyLimiter?
+    /// Sent upstream as `X-Sluice-Scenario` when a request carries it (the simulator's fault selector).
+    let forwardScenarioHeader: Bool
+
+    /// What a started turn gives its route: the `meta` event, the running generation and its events after `meta`.
+    struct Started {
+        let meta: TurnEvent
+        let assistantMessageID: String
+        let generation: LiveGeneration
+        let events: AsyncStream<TurnEvent>
+    }
+
+    /// The turn's inputs beyond the conversation: the new message and the caller's options.
+    struct Input {
+        let content: String
+        let model: String
+        var temperature: Double?
+        var maxTokens: Int?
+    }
+
+    /// Throws `busy` when the model's queue is full, before anything is stored.
+    func checkCapacity(model: String) throws {
+        guard let limiter = limiter(model), limiter.isFull else { return }
+        var busy = APIError(
+            .serviceUnavailable, code: "busy",
+            message: "The model is busy: \(limiter.maxConcurrent) answers are being written and \(limiter.queueCapacity) more are waiting. Your message was not sent; send it again in a moment.")
+        busy.headers[.retryAfter] = "1"
+        throw busy
+    }
+
+    func start(
+        _ input: Input, in conversation: Conversation, history: [Message], user: User, request: Request, logger: Logger
+    ) async throws -> Started {
+        try checkCapacity(model: input.model)
+        // The user's words are committed before anything goes upstream: nothing is lost if the rest fails.
+        let now = Date()
+        try await screen.screen(input.content, conversationID: conversation.id, userID: user.id, at: now, logger: logger)
+        let userMessage = Message(
+            id: Identifier.make(), conversationID: conversation.id, role: .user, content: input.content,
+            status: .complete, model: nil, createdAt: now)
+        try await store.insert(userMessage)
+        if history.isEmpty, conversation.title == ConversationRoutes.defaultTitle {
+            try await store.renameConversation(id: conversation.id, title: MessageRoutes.title(from: input.content))
+        }
+        let assistantID = Identifier.make()
+        let tail = [ChatMessage(role: .user, content: input.content)]
+        // What fits the model's window: recent messages in full, older ones as the running summary.
+        let built = try await context.turn(
+            conversation: conversation, history: history, tail: tail, model: input.model, logger: logger)
+        // Tokens are held before anything is spent; a turn that does not fit is refused here with 429.
+        let (chatRequest, hold) = try await budget.hold(
+            ChatRequest(
+                model: input.model, messages: built.messages, temperature: input.temperature,
+                maxTokens: Self.smaller(input.maxTokens, turn.settings.maxOutputTokens),
+                extraHeaders: Self.scenarioHeaders(request, forward: forwardScenarioHeader)),
+            user: user, conversationID: conversation.id, messageID: assistantID)
+        let assistant = Message(
+            id: assistantID, conversationID: conversation.id, role: .assistant, content: "", status: .streaming,
+            model: input.model, createdAt: now.addingTimeInterval(0.001))
+        try await store.insert(assistant)
+
+        let meta = TurnEvent.meta(.init(
+            conversationID: conversation.id, userMessageID: userMessage.id, assistantMessageID: assistant.id,
+            model: input.model, context: built.meta))
+        let plan = ChatTurn.Plan(
+            assistantMessageID: assistant.id, request: chatRequest, logger: logger, hold: hold,
+            conversationID: conversation.id, systemPrompt: conversation.systemPrompt,
+            rebuild: context.fallbackRequests(
+                conversation: conversation, history: history, tail: tail, base: chatRequest, logger: logger))
+        let (generation, events) = hub.start(turn, plan: plan)
+        return Started(meta: meta, assistantMessageID: assistant.id, generation: generation, events: events)
+    }
+
+    /// The simulator's controls (`X-Sluice-Scenario`, `-Tokens`, `-Delay-Ms`, `-Stall-Ms`, `-Gate`), passed upstream only
+    /// when the server is configured to (for tests and chaos runs against the simulator).
+    static func scenarioHeaders(_ request: Request, forward: Bool) -> [String: String] {
+        guard forward else { return [:] }
+        var headers: [String: String] = [:]
+        for name in ["X-Sluice-Scenario", "X-Sluice-Tokens", "X-Sluice-Delay-Ms", "X-Sluice-Stall-Ms", "X-Sluice-Gate"] {
+            if let value = request.headers[HTTPField.Name(name)!] { headers[name] = value }
+        }
+        return headers
+    }
+
+    /// The tighter of the caller's and the server's output limit.
+    static func smaller(_ a: Int?, _ b: Int?) -> Int? {
+        guard let a else { return b }
+        return b.map { min(a, $0) } ?? a
+    }
+}
