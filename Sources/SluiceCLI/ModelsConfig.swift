@@ -1,6 +1,7 @@
 import AsyncHTTPClient
 import Foundation
 import Logging
+import NIOCore
 import SluiceCore
 import SluiceProviders
 import SluiceServer
@@ -21,6 +22,8 @@ import Yams
 ///     queue: 256
 ///     first_token_timeout_ms: 30000 # optional: this model's own timeouts
 ///     idle_timeout_ms: 30000
+///     connect_timeout_ms: 10000
+///     total_timeout_ms: 600000
 ///     fallbacks: [local]           # tried in order when this model fails before its first token
 ///   - name: local
 ///     kind: local
@@ -39,11 +42,15 @@ struct ModelsConfig {
         let fallbacks: [String]?
         let firstTokenTimeoutMs: Int?
         let idleTimeoutMs: Int?
+        let connectTimeoutMs: Int?
+        let totalTimeoutMs: Int?
 
         enum CodingKeys: String, CodingKey {
             case name, kind, concurrency, queue, fallbacks
             case firstTokenTimeoutMs = "first_token_timeout_ms"
             case idleTimeoutMs = "idle_timeout_ms"
+            case connectTimeoutMs = "connect_timeout_ms"
+            case totalTimeoutMs = "total_timeout_ms"
             case baseUrl = "base_url"
             case apiKeyEnv = "api_key_env"
             case contextWindow = "context_window"
@@ -91,7 +98,8 @@ struct ModelsConfig {
                 }
                 keys[entry.name] = key
             }
-            for timeout in [entry.firstTokenTimeoutMs, entry.idleTimeoutMs].compactMap({ $0 }) where timeout <= 0 {
+            let timeouts = [entry.firstTokenTimeoutMs, entry.idleTimeoutMs, entry.connectTimeoutMs, entry.totalTimeoutMs]
+            for timeout in timeouts.compactMap({ $0 }) where timeout <= 0 {
                 throw SettingError("\(where_): timeouts are milliseconds above 0, not \(timeout)")
             }
             for fallback in entry.fallbacks ?? [] where !names.contains(fallback) {
@@ -106,13 +114,18 @@ struct ModelsConfig {
         return ModelsConfig(entries: entries, keys: keys)
     }
 
-    /// Each model's provider behind its own breaker and queue.
+    /// Each model's provider behind its own breaker and queue, and the HTTP clients made for models with a
+    /// connect timeout of their own (the caller shuts them down with the shared one).
     func routes(
-        httpClient: HTTPClient, localURL: String?, resilience: Resilience, logger: Logger
-    ) -> [String: ModelRouter.Route] {
+        httpClient shared: HTTPClient, localURL: String?, resilience: Resilience, logger: Logger
+    ) -> (routes: [String: ModelRouter.Route], ownClients: [HTTPClient]) {
         var routes: [String: ModelRouter.Route] = [:]
+        var ownClients: [HTTPClient] = []
         for entry in entries {
             let key = keys[entry.name]
+            // The connect timeout is a setting of the client, not of a request: such a model gets its own.
+            let httpClient = entry.connectTimeoutMs.map { UpstreamHTTPClient.make(connectTimeout: .milliseconds(Int64($0))) } ?? shared
+            if httpClient !== shared { ownClients.append(httpClient) }
             let base: any ChatProvider
             let url: String
             switch entry.kind {
@@ -131,15 +144,16 @@ struct ModelsConfig {
                 base, name: entry.name, concurrency: entry.concurrency ?? (local ? 4 : 64), queue: entry.queue ?? (local ? 64 : 256))
             routes[entry.name] = ModelRouter.Route(provider: provider, fallbacks: entry.fallbacks ?? [], limiter: limiter)
         }
-        return routes
+        return (routes, ownClients)
     }
 
     /// Each model's own timeouts, for `TurnSettings.perModel`.
     var timeouts: [String: TurnSettings.ModelTimeouts] {
         var timeouts: [String: TurnSettings.ModelTimeouts] = [:]
-        for entry in entries where entry.firstTokenTimeoutMs != nil || entry.idleTimeoutMs != nil {
+        for entry in entries where entry.firstTokenTimeoutMs != nil || entry.idleTimeoutMs != nil || entry.totalTimeoutMs != nil {
             timeouts[entry.name] = .init(
-                firstToken: entry.firstTokenTimeoutMs.map { .milliseconds($0) }, idle: entry.idleTimeoutMs.map { .milliseconds($0) })
+                firstToken: entry.firstTokenTimeoutMs.map { .milliseconds($0) }, idle: entry.idleTimeoutMs.map { .milliseconds($0) },
+                total: entry.totalTimeoutMs.map { .milliseconds($0) })
         }
         return timeouts
     }

@@ -30,6 +30,7 @@ struct Serve: AsyncParsableCommand {
     @Option(help: "Folder of the web app (SLUICE_WEB_ROOT, default ./web).") var webRoot: String?
     @Option(help: "Milliseconds to wait for the first token (SLUICE_FIRST_TOKEN_TIMEOUT_MS, default 30000).") var firstTokenTimeoutMs: Int?
     @Option(help: "Milliseconds of silence allowed between tokens (SLUICE_IDLE_TIMEOUT_MS, default 30000).") var idleTimeoutMs: Int?
+    @Option(help: "Milliseconds one answer may take in all, retries included; then it is cut and the text so far kept (SLUICE_TOTAL_TIMEOUT_MS, default 600000).") var totalTimeoutMs: Int?
     @Option(help: "Most tokens per answer, sent upstream as max_tokens (SLUICE_MAX_OUTPUT_TOKENS, default: the model's limit).") var maxOutputTokens: Int?
     @Option(help: "Retries before the first token (SLUICE_MAX_RETRIES, default 5; 0 turns retries off).") var maxRetries: Int?
     @Option(help: "Most seconds spent waiting between retries of one answer (SLUICE_RETRY_BUDGET_SECONDS, default 60).") var retryBudgetSeconds: Int?
@@ -84,6 +85,7 @@ struct Serve: AsyncParsableCommand {
         var turnSettings = TurnSettings(
             firstTokenTimeout: try settings.milliseconds(firstTokenTimeoutMs, env: "SLUICE_FIRST_TOKEN_TIMEOUT_MS", default: 30_000, name: "--first-token-timeout-ms"),
             idleTimeout: try settings.milliseconds(idleTimeoutMs, env: "SLUICE_IDLE_TIMEOUT_MS", default: 30_000, name: "--idle-timeout-ms"),
+            totalTimeout: try settings.milliseconds(totalTimeoutMs, env: "SLUICE_TOTAL_TIMEOUT_MS", default: 600_000, name: "--total-timeout-ms"),
             maxOutputTokens: try settings.positiveInt(maxOutputTokens, env: "SLUICE_MAX_OUTPUT_TOKENS", name: "--max-output-tokens"),
             retryPolicy: RetryPolicy(
                 maxRetries: try settings.count(maxRetries, env: "SLUICE_MAX_RETRIES", default: 5, name: "--max-retries"),
@@ -195,7 +197,7 @@ struct Serve: AsyncParsableCommand {
                 base, name: URL(string: url)?.host ?? url, concurrency: concurrency ?? (local ? 4 : 64),
                 queue: queueCapacity >= 0 ? queueCapacity : (local ? 64 : 256))
         }
-        let routes = modelsConfig?.routes(httpClient: httpClient, localURL: localURL, resilience: resilience, logger: logger) ?? [:]
+        let (routes, ownClients) = modelsConfig?.routes(httpClient: httpClient, localURL: localURL, resilience: resilience, logger: logger) ?? ([:], [])
         let router = ModelRouter(routes: routes, defaultProvider: fallbackUpstream?.0)
         let provider: any ChatProvider = routes.isEmpty ? fallbackUpstream!.0 : router
         let secrets = (upstreamKey.map { [$0] } ?? []) + (modelsConfig.map { Array($0.keys.values) } ?? [])
@@ -232,10 +234,11 @@ struct Serve: AsyncParsableCommand {
         do {
             try await group.run()
         } catch {
-            try? await httpClient.shutdown()
+            for client in [httpClient] + ownClients { try? await client.shutdown() }
             try? await store.close()
             throw error
         }
+        for client in ownClients { try await client.shutdown() }
         try await httpClient.shutdown()
         try await store.close()
     }

@@ -134,6 +134,23 @@ struct FaultTests {
         }
     }
 
+    @Test("an answer that runs past the total timeout is cut; the text so far is stored as partial")
+    func totalTimeout() async throws {
+        try await Harness.run(turn: TurnSettings(firstTokenTimeout: .seconds(10), idleTimeout: .seconds(10), totalTimeout: .milliseconds(400))) { h in
+            let conversation = try await h.newConversation(h.alice)
+            // 24 tokens 60 ms apart need about 1.4 s.
+            let turn = try await h.send(conversation, token: h.alice, headers: ["X-Sluice-Delay-Ms": "60"])
+            #expect(turn.last?.event == "error")
+            #expect(turn.final?["code"] as? String == "upstream_timeout")
+            #expect(turn.final?["partial"] as? Bool == true)
+            #expect((turn.final?["message"] as? String)?.contains("was cut") == true)
+            let received = turn.tokens.count
+            #expect((1..<24).contains(received))
+            let stored = try await h.answer(turn)
+            #expect(stored.status == .partial && stored.content == turn.text)
+        }
+    }
+
     @Test("an upstream that is not listening gives upstream_unreachable")
     func unreachable() async throws {
         let closedPort = try await LlamaServerProcessPort.free()

@@ -220,6 +220,11 @@ models:
     base_url: {upstream}
     input_per_million: "1.00"
     output_per_million: "2.00"
+  - name: capped
+    kind: openai
+    base_url: {upstream}
+    connect_timeout_ms: 2000
+    total_timeout_ms: 700
 """)
     db = os.path.join(tempfile.mkdtemp(), "db.sqlite")
     token = run("user", "add", "router", "--plan", "unlimited", "--db", db).stdout.strip().splitlines()[-1]
@@ -251,9 +256,25 @@ models:
         usage = done["usage"]
         expected = (usage["input_tokens"] * 1 + usage["output_tokens"] * 2) / 1e6
         assert abs(float(done["cost_usd"]) - expected) < 1e-12
+
+        # A model's own total timeout cuts its answer (120 tokens 25 ms apart need 3 s; it allows 0.7 s).
+        created = json.load(urllib.request.urlopen(urllib.request.Request(
+            f"http://127.0.0.1:{port}/api/conversations", data=b'{"model":"capped"}', headers=headers, method="POST")))
+        request = urllib.request.Request(f"http://127.0.0.1:{port}/api/conversations/{created['id']}/messages",
+                                         data=json.dumps({"content": "cut me"}).encode(), headers=headers, method="POST")
+        with urllib.request.urlopen(request, timeout=60) as response:
+            last = [line for line in response.read().decode().splitlines() if line.startswith("data: ")][-1]
+        ended = json.loads(last[6:])
+        assert ended["partial"] is True and ended["code"] == "upstream_timeout" and "was cut" in ended["message"]
+
+        # The gateway lists every configured model, the default first.
+        listed = json.load(urllib.request.urlopen(urllib.request.Request(
+            f"http://127.0.0.1:{port}/v1/models", headers=headers)))
+        assert [model["id"] for model in listed["data"]] == ["sim-500", "sim", "capped"]
     finally:
         serve.terminate()
-        serve.wait(timeout=20)
+        # A clean stop also shuts down the HTTP client made for the model with its own connect timeout.
+        assert serve.wait(timeout=20) == 0
 
 
 def test_a_bad_models_file_stops_start_up_with_one_line():

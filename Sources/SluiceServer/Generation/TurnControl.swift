@@ -6,6 +6,8 @@ enum StopReason: Sendable, Equatable {
     case clientDisconnected
     /// No upstream event for the idle timeout once text had started.
     case idleTimeout
+    /// The answer ran longer than the total timeout.
+    case totalTimeout
 }
 
 /// The handle through which a running generation is stopped: by the cancel endpoint, by the SSE writer when

@@ -111,7 +111,7 @@ struct ChatTurn: Sendable {
 
         await withTaskGroup(of: Void.self) { group in
             group.addTask { await consume(plan, progress: progress, logger: logger, emit: emit) }
-            group.addTask { await watchdog(progress: progress, control: control) }
+            group.addTask { await watchdog(progress: progress, control: control, start: start) }
             group.addTask { await control.waitForStop() }
             _ = await group.next()
             group.cancelAll()
@@ -207,6 +207,10 @@ struct ChatTurn: Sendable {
                 finalEvent = .error(failure!)
             case .idleTimeout:
                 failure = ErrorMapping.timeout(firstToken: !hasText, partial: hasText)
+                status = hasText ? .partial : .error
+                finalEvent = .error(failure!)
+            case .totalTimeout:
+                failure = ErrorMapping.totalTimeout(settings.totalTimeout(for: model), partial: hasText)
                 status = hasText ? .partial : .error
                 finalEvent = .error(failure!)
             }
@@ -387,21 +391,28 @@ struct ChatTurn: Sendable {
         }
     }
 
-    /// Stops the turn when the upstream falls silent after text has started (the first-token deadline is part of
-    /// each attempt instead, so that a silent model can hand over to its fallback).
-    private func watchdog(progress: ProgressBox, control: TurnControl) async {
+    /// Stops the turn when the upstream falls silent after text has started, or when the whole answer takes
+    /// longer than the total timeout (the first-token deadline is part of each attempt instead, so that a silent
+    /// model can hand over to its fallback).
+    private func watchdog(progress: ProgressBox, control: TurnControl, start: ContinuousClock.Instant) async {
         while !Task.isCancelled {
-            // The model being asked sets the limit: a fallback may have its own.
-            let (deadline, idle) = progress.withLock { state -> (ContinuousClock.Instant?, Duration) in
+            // The model being asked sets the limits: a fallback may have its own.
+            let (idleDeadline, idle, cap) = progress.withLock { state -> (ContinuousClock.Instant?, Duration, ContinuousClock.Instant) in
                 let idle = settings.idleTimeout(for: state.model)
-                return (state.firstTokenAt == nil ? nil : state.lastActivity + idle, idle)
+                return (state.firstTokenAt == nil ? nil : state.lastActivity + idle, idle,
+                        start + settings.totalTimeout(for: state.model))
             }
-            if let deadline, ContinuousClock.now >= deadline {
+            let now = ContinuousClock.now
+            if now >= cap {
+                control.stop(.totalTimeout)
+                return
+            }
+            if let idleDeadline, now >= idleDeadline {
                 control.stop(.idleTimeout)
                 return
             }
             // Before the first token, look again one idle period later.
-            let wake = deadline ?? ContinuousClock.now + idle
+            let wake = min(cap, idleDeadline ?? now + idle)
             do { try await Task.sleep(until: wake, clock: .continuous) } catch { return }
         }
     }

@@ -96,4 +96,13 @@ enum ErrorMapping {
             message: "The model stopped sending text mid-answer. The partial answer is saved; you can continue or retry.",
             retryable: true, partial: partial)
     }
+
+    static func totalTimeout(_ limit: Duration, partial: Bool) -> TurnEvent.Failure {
+        let seconds = limit.components.seconds
+        let kept = partial ? " The partial answer is saved; you can continue it." : " Try a shorter question or another model."
+        return .init(
+            code: "upstream_timeout",
+            message: "The answer took longer than the \(seconds > 0 ? "\(seconds) s" : "time") Sluice allows for one answer, so it was cut.\(kept)",
+            retryable: true, partial: partial)
+    }
 }

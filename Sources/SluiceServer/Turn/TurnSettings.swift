@@ -6,6 +6,8 @@ public struct TurnSettings: Sendable {
     public var firstTokenTimeout: Duration
     /// No upstream event for this long once text has started ends the turn with `upstream_timeout`, partial kept.
     public var idleTimeout: Duration
+    /// The longest one answer may take from its start, retries included; then it is cut, partial kept.
+    public var totalTimeout: Duration
     /// The growing answer is written to the store at most this often.
     public var flushInterval: Duration
     /// A `: ping` comment is sent after this much silence on the client stream.
@@ -17,25 +19,28 @@ public struct TurnSettings: Sendable {
     /// Stop generating when the client that started the turn disconnects. Off by default: the answer is
     /// finished and stored, and the client can resume it (`GET /api/messages/{id}/events`).
     public var stopOnDisconnect: Bool
-    /// Models with timeouts of their own (`serve --models`); the others use the two above.
+    /// Models with timeouts of their own (`serve --models`); the others use the ones above.
     public var perModel: [String: ModelTimeouts] = [:]
 
     /// A model's own first-token and idle timeouts (`nil` keeps the default).
     public struct ModelTimeouts: Sendable, Equatable {
         public var firstToken: Duration?
         public var idle: Duration?
+        public var total: Duration?
 
-        public init(firstToken: Duration? = nil, idle: Duration? = nil) {
+        public init(firstToken: Duration? = nil, idle: Duration? = nil, total: Duration? = nil) {
             self.firstToken = firstToken
             self.idle = idle
+            self.total = total
         }
     }
 
     public func firstTokenTimeout(for model: String) -> Duration { perModel[model]?.firstToken ?? firstTokenTimeout }
     public func idleTimeout(for model: String) -> Duration { perModel[model]?.idle ?? idleTimeout }
+    public func totalTimeout(for model: String) -> Duration { perModel[model]?.total ?? totalTimeout }
 
     public init(
-        firstTokenTimeout: Duration = .seconds(30), idleTimeout: Duration = .seconds(30),
+        firstTokenTimeout: Duration = .seconds(30), idleTimeout: Duration = .seconds(30), totalTimeout: Duration = .seconds(600),
         flushInterval: Duration = .milliseconds(250), pingInterval: Duration = .seconds(15), maxOutputTokens: Int? = nil,
         retryPolicy: RetryPolicy = RetryPolicy(), stopOnDisconnect: Bool = false
     ) {
@@ -44,6 +49,7 @@ public struct TurnSettings: Sendable {
         self.maxOutputTokens = maxOutputTokens
         self.firstTokenTimeout = firstTokenTimeout
         self.idleTimeout = idleTimeout
+        self.totalTimeout = totalTimeout
         self.flushInterval = flushInterval
         self.pingInterval = pingInterval
     }
