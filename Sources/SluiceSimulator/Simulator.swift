@@ -13,6 +13,8 @@ public enum Simulator {
         let router = Router()
         let counter = AttemptCounter()
         let gates = Gates()
+        let tally = StreamTally()
+        router.get("stats") { _, _ in Response.json(.ok, tally.json()) }
         router.post("v1/gates/:key") { _, context in
             await gates.release(try context.parameters.require("key"))
             return Response.json(.ok, "{\"released\":1}")
@@ -24,7 +26,7 @@ public enum Simulator {
             return Response.json(.ok, "{\"object\":\"list\",\"data\":[\(data.joined(separator: ","))]}")
         }
         router.post("v1/chat/completions") { request, context in
-            try await completion(request, context: context, settings: settings, counter: counter, gates: gates)
+            try await completion(request, context: context, settings: settings, counter: counter, gates: gates, tally: tally)
         }
         router.post("v1/messages") { request, _ in
             try await AnthropicMode.messages(request, settings: settings, counter: counter, gates: gates)
@@ -58,7 +60,7 @@ public enum Simulator {
 
     static func completion(
         _ request: Request, context: BasicRequestContext, settings: SimulatorSettings, counter: AttemptCounter,
-        gates: Gates
+        gates: Gates, tally: StreamTally
     ) async throws -> Response {
         let buffer = try await request.body.collect(upTo: 16 << 20)
         let decoder = JSONDecoder()
@@ -140,7 +142,19 @@ public enum Simulator {
         return Response(
             status: .ok,
             headers: [.contentType: "text/event-stream", .cacheControl: "no-cache"],
-            body: ResponseBody { writer in try await finalPlan.stream(to: &writer) })
+            body: ResponseBody { writer in
+                tally.record(.started)
+                do {
+                    try await finalPlan.stream(to: &writer)
+                    tally.record(.completed)
+                } catch let error as SimulatedConnectionReset {
+                    throw error
+                } catch {
+                    // A write failed or the task was cancelled: the client (Sluice) closed the connection.
+                    tally.record(.abandoned)
+                    throw error
+                }
+            })
     }
 }
 

@@ -1,3 +1,4 @@
+import AsyncHTTPClient
 import Foundation
 import SluiceCore
 import SluiceServer
@@ -24,6 +25,9 @@ struct CancelTests {
             let again = try await h.request(.POST, "/api/messages/\(stored.id)/cancel", token: h.alice)
             #expect(again.status == 409)
             #expect(again.errorCode == "not_running")
+            // The upstream saw its connection close: the simulator's stream ended at a failed write.
+            let stats = try await h.simulatorStats(until: { $0["streams_abandoned"] == 1 })
+            #expect(stats["streams_abandoned"] == 1 && stats["streams_completed"] == 0)
         }
     }
 
@@ -68,5 +72,21 @@ extension Harness {
             return true
         }
         return (turn, await reply.status)
+    }
+}
+
+extension Harness {
+    /// The simulator's `GET /stats`, read again (every 20 ms, for up to 5 s) until `condition` holds: the
+    /// simulator only learns that a connection closed at its next write.
+    func simulatorStats(until condition: ([String: Int]) -> Bool) async throws -> [String: Int] {
+        let deadline = ContinuousClock.now + .seconds(5)
+        while true {
+            let response = try await Harness.client.execute(
+                HTTPClientRequest(url: "http://127.0.0.1:\(simulatorPort)/stats"), timeout: .seconds(5))
+            let body = try await response.body.collect(upTo: 1 << 16)
+            let stats = (try JSONSerialization.jsonObject(with: Data(body.readableBytesView)) as? [String: Int]) ?? [:]
+            if condition(stats) || ContinuousClock.now >= deadline { return stats }
+            try await Task.sleep(for: .milliseconds(20))
+        }
     }
 }
