@@ -1,0 +1,194 @@
+import ArgumentParser
+import Foundation
+import NIOPosix
+import Synchronization
+
+/// `sluice bench load`: N concurrent streamed chat completions straight to the simulator, through Sluice's
+/// `/v1/chat/completions` (persistence, accounting and the prompt guard on) and, when it is installed, through
+/// a LiteLLM proxy — all in one run on loopback, so the ratios hold on a noisy machine.
+struct LoadBench: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "load",
+        abstract: "Streams through Sluice's OpenAI-compatible gateway vs straight to the simulator (and LiteLLM, if installed).")
+
+    @Option(help: "Concurrent streams per wave, comma-separated.") var streams = "1,10,100,1000"
+    @Option(help: "Tokens per answer (the simulator's).") var tokens = 64
+    @Option(help: "Milliseconds between the simulator's tokens.") var delayMs = 20
+    @Option(help: "Waves per concurrency level (samples add up).") var rounds = 2
+    @Option(help: "The litellm executable; by default `litellm` on the PATH. Pass 'none' to skip it.") var litellm: String?
+
+    func run() async throws {
+        let levels = streams.split(separator: ",").compactMap { Int($0.trimmingCharacters(in: .whitespaces)) }
+        guard !levels.isEmpty, levels.allSatisfy({ $0 > 0 }) else { throw ValidationError("--streams takes positive numbers, e.g. 1,10,100") }
+        let sluice = CommandLine.arguments[0].hasPrefix("/")
+            ? CommandLine.arguments[0] : FileManager.default.currentDirectoryPath + "/" + CommandLine.arguments[0]
+        var environment = ProcessInfo.processInfo.environment
+        environment = environment.filter { !$0.key.hasPrefix("SLUICE_") || $0.key == "SLUICE_TIKTOKEN_DIR" || $0.key == "SLUICE_PRICE_TABLE" }
+
+        let simulatorPort = try freePort(), sluicePort = try freePort()
+        let work = FileManager.default.temporaryDirectory.appendingPathComponent("sluice-load-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: work, withIntermediateDirectories: true)
+        var servers: [BenchProcess] = []
+        defer { for server in servers { server.stop() } }
+
+        let simulator = try BenchProcess(
+            name: "simulator", executable: sluice,
+            arguments: ["simulate", "--port", "\(simulatorPort)", "--tokens", "\(tokens)", "--delay-ms", "\(delayMs)"])
+        servers.append(simulator)
+        try await simulator.waitUntilServing("http://127.0.0.1:\(simulatorPort)/health", seconds: 30)
+
+        let db = work.appendingPathComponent("db.sqlite").path
+        let token = try Self.output(sluice, ["user", "add", "bench", "--plan", "unlimited", "--db", db], environment: environment)
+            .split(separator: "\n").last.map(String.init) ?? ""
+        let gateway = try BenchProcess(
+            name: "sluice", executable: sluice,
+            arguments: [
+                "serve", "--port", "\(sluicePort)", "--db", db, "--upstream", "http://127.0.0.1:\(simulatorPort)/v1",
+                "--model", "sim", "--log-level", "error", "--upstream-concurrency", "4096", "--upstream-queue", "4096",
+            ],
+            environment: environment)
+        servers.append(gateway)
+        try await gateway.waitUntilServing("http://127.0.0.1:\(sluicePort)/healthz", seconds: 60)
+
+        var targets: [Target] = [
+            Target(name: "direct", port: simulatorPort, headers: [], pid: nil),
+            Target(name: "sluice", port: sluicePort, headers: [("Authorization", "Bearer \(token)")], pid: gateway.pid),
+        ]
+        var litellmVersion: String?
+        if let (process, port, version) = try await startLiteLLM(simulatorPort: simulatorPort, work: work, environment: environment) {
+            servers.append(process)
+            litellmVersion = version
+            targets.append(Target(name: "litellm", port: port, headers: [("Authorization", "Bearer sk-sluice-bench")], pid: process.pid))
+        }
+
+        let group = MultiThreadedEventLoopGroup.singleton
+        // One request each first: connection pools, JIT-free but lazy paths, the database file.
+        for target in targets { _ = try await wave(target, size: 1, label: "warm-up", group: group) }
+        print("sluice bench load: \(tokens) tokens \(delayMs) ms apart per answer, \(rounds) wave(s) per level, one connection per stream")
+        if let litellmVersion { print("LiteLLM \(litellmVersion) (1 worker) through the same simulator") } else { print("LiteLLM: not installed (pip install 'litellm[proxy]'), skipped") }
+        print("sluice idles at \(String(format: "%.0f", ProcessFigures.residentMiB(pid: gateway.pid))) MiB")
+        for size in levels {
+            var results: [String: WaveResult] = [:]
+            for target in targets {
+                var merged = WaveResult()
+                for round in 1...rounds {
+                    merged.merge(try await wave(target, size: size, label: "\(target.name) \(size) streams, wave \(round)/\(rounds)", group: group))
+                }
+                results[target.name] = merged
+            }
+            FileHandle.standardError.write(Data("\r\u{1B}[K".utf8))
+            LoadReport.print(size: size, targets: targets.map(\.name), results: results)
+        }
+    }
+
+    struct Target: Sendable {
+        let name: String
+        let port: Int
+        let headers: [(String, String)]
+        /// The server measured (none for the simulator itself).
+        let pid: Int32?
+
+        func cpuSeconds() -> Double { pid.map(ProcessFigures.cpuSeconds) ?? 0 }
+        func residentMiB() -> Double { pid.map(ProcessFigures.residentMiB) ?? 0 }
+    }
+
+    /// Streams finished so far and the server's peak memory, shared by the tasks of one wave.
+    final class WaveProgress: Sendable {
+        let done = Mutex(0)
+        let peakMiB = Mutex(0.0)
+    }
+
+    /// `size` streams at once against one target; samples, wall time, and the server's CPU and peak memory.
+    private func wave(_ target: Target, size: Int, label: String, group: MultiThreadedEventLoopGroup) async throws -> WaveResult {
+        let cpuBefore = target.cpuSeconds()
+        let started = ContinuousClock.now
+        let progress = WaveProgress()
+        let samples = await withTaskGroup(of: StreamSample?.self) { tasks in
+            // Progress and memory, every 200 ms, until the wave ends.
+            tasks.addTask {
+                while !Task.isCancelled {
+                    let finished = progress.done.withLock { $0 }
+                    let width = 30, filled = size == 0 ? 0 : finished * width / size
+                    FileHandle.standardError.write(Data("\r\u{1B}[K[\(String(repeating: "#", count: filled))\(String(repeating: ".", count: width - filled))] \(label): \(finished)/\(size)".utf8))
+                    let rss = target.residentMiB()
+                    progress.peakMiB.withLock { $0 = max($0, rss) }
+                    try? await Task.sleep(for: .milliseconds(200))
+                }
+                return nil
+            }
+            for index in 0..<size {
+                tasks.addTask {
+                    let body = #"{"model":"sim","stream":true,"stream_options":{"include_usage":true},"messages":[{"role":"user","content":"Load test message \#(index) \#(UUID().uuidString)"}]}"#
+                    let sample = await StreamingLoadClient.stream(
+                        host: "127.0.0.1", port: target.port, path: "/v1/chat/completions", body: body,
+                        headers: target.headers, group: group)
+                    progress.done.withLock { $0 += 1 }
+                    return sample
+                }
+            }
+            var collected: [StreamSample] = []
+            while collected.count < size, let next = await tasks.next() {
+                if let sample = next { collected.append(sample) }
+            }
+            tasks.cancelAll()
+            return collected
+        }
+        let elapsed = ContinuousClock.now - started
+        let rss = target.residentMiB()
+        progress.peakMiB.withLock { $0 = max($0, rss) }
+        return WaveResult(
+            samples: samples, seconds: Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18,
+            cpuSeconds: target.cpuSeconds() - cpuBefore, peakMiB: progress.peakMiB.withLock { $0 })
+    }
+
+    /// Starts `litellm --config` with the simulator as its only model, if LiteLLM is installed.
+    private func startLiteLLM(simulatorPort: Int, work: URL, environment: [String: String]) async throws -> (BenchProcess, Int, String)? {
+        if litellm == "none" { return nil }
+        let path = litellm ?? (environment["PATH"] ?? "").split(separator: ":").map { "\($0)/litellm" }
+            .first { FileManager.default.isExecutableFile(atPath: $0) }
+        guard let path, FileManager.default.isExecutableFile(atPath: path) else { return nil }
+        let config = work.appendingPathComponent("litellm.yaml")
+        try """
+            model_list:
+              - model_name: sim
+                litellm_params:
+                  model: openai/sim
+                  api_base: http://127.0.0.1:\(simulatorPort)/v1
+                  api_key: sk-simulator
+            general_settings:
+              master_key: sk-sluice-bench
+            """.write(to: config, atomically: true, encoding: .utf8)
+        var env = environment
+        env["LITELLM_LOG"] = "ERROR"
+        env["LITELLM_LOCAL_MODEL_COST_MAP"] = "True"
+        let port = try freePort()
+        let process = try BenchProcess(
+            name: "litellm", executable: path,
+            arguments: ["--config", config.path, "--port", "\(port)", "--host", "127.0.0.1", "--num_workers", "1"], environment: env)
+        try await process.waitUntilServing("http://127.0.0.1:\(port)/health/liveliness", seconds: 180)
+        let version = (try? Self.output("/usr/bin/env", ["python3", "-c", "import importlib.metadata as m; print(m.version('litellm'))"], environment: environment))?
+            .trimmingCharacters(in: .whitespacesAndNewlines) ?? "?"
+        return (process, port, version)
+    }
+
+    static func output(_ executable: String, _ arguments: [String], environment: [String: String]) throws -> String {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: executable)
+        process.arguments = arguments
+        process.environment = environment
+        let pipe = Pipe()
+        process.standardOutput = pipe
+        process.standardError = FileHandle.nullDevice
+        try process.run()
+        let data = pipe.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        guard process.terminationStatus == 0 else { throw BenchError("\(executable) \(arguments.joined(separator: " ")) failed") }
+        return String(decoding: data, as: UTF8.self)
+    }
+
+    private func freePort() throws -> Int {
+        let socket = try ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton).bind(host: "127.0.0.1", port: 0).wait()
+        defer { try? socket.close().wait() }
+        return socket.localAddress?.port ?? 0
+    }
+}

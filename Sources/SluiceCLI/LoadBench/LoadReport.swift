@@ -1,0 +1,71 @@
+import Foundation
+
+/// The samples of one or more waves against one target, and what the server spent on them.
+struct WaveResult {
+    var samples: [StreamSample] = []
+    var seconds = 0.0
+    var cpuSeconds = 0.0
+    var peakMiB = 0.0
+
+    mutating func merge(_ other: WaveResult) {
+        samples += other.samples
+        seconds += other.seconds
+        cpuSeconds += other.cpuSeconds
+        peakMiB = max(peakMiB, other.peakMiB)
+    }
+
+    var succeeded: [StreamSample] { samples.filter(\.succeeded) }
+    var failures: Int { samples.count - succeeded.count }
+    var chunks: Int { samples.reduce(0) { $0 + $1.chunks } }
+    /// Time to first token of every stream that succeeded, sorted, in ms.
+    var ttfts: [Double] { succeeded.compactMap(\.ttftNanos).map { Double($0) / 1e6 }.sorted() }
+    /// Every gap between two pieces of text, sorted, in ms.
+    var gaps: [Double] { succeeded.flatMap(\.gapsNanos).map { Double($0) / 1e6 }.sorted() }
+}
+
+/// Prints one concurrency level as a table: exact percentiles of sorted samples, no averages of latencies.
+enum LoadReport {
+    static func percentile(_ sorted: [Double], _ p: Double) -> Double? {
+        guard !sorted.isEmpty else { return nil }
+        return sorted[min(sorted.count - 1, Int((Double(sorted.count - 1) * p / 100).rounded()))]
+    }
+
+    static func print(size: Int, targets: [String], results: [String: WaveResult]) {
+        Swift.print("\n\(size) concurrent stream\(size == 1 ? "" : "s")")
+        let header = ["target", "ok/failed", "TTFT p50", "p95", "p99", "ITL p50", "p99", "added TTFT p50", "p99", "streams/s", "CPU/stream", "CPU/chunk", "RSS peak"]
+        var rows: [[String]] = [header]
+        let direct = results["direct"]
+        for name in targets {
+            guard let result = results[name] else { continue }
+            let ttfts = result.ttfts, gaps = result.gaps
+            func ms(_ value: Double?) -> String { value.map { String(format: "%.1f ms", $0) } ?? "-" }
+            var added50 = "-", added99 = "-"
+            if name != "direct", let direct, let p50 = percentile(ttfts, 50), let d50 = percentile(direct.ttfts, 50),
+                let p99 = percentile(ttfts, 99), let d99 = percentile(direct.ttfts, 99)
+            {
+                added50 = String(format: "%+.1f ms", p50 - d50)
+                added99 = String(format: "%+.1f ms", p99 - d99)
+            }
+            let server = name != "direct"
+            rows.append([
+                name, "\(result.succeeded.count)/\(result.failures)",
+                ms(percentile(ttfts, 50)), ms(percentile(ttfts, 95)), ms(percentile(ttfts, 99)),
+                ms(percentile(gaps, 50)), ms(percentile(gaps, 99)), added50, added99,
+                String(format: "%.1f", Double(result.succeeded.count) / max(result.seconds, 1e-9)),
+                server ? String(format: "%.0f µs", result.cpuSeconds * 1e6 / Double(max(1, result.samples.count))) : "-",
+                server ? String(format: "%.0f µs", result.cpuSeconds * 1e6 / Double(max(1, result.chunks))) : "-",
+                server ? String(format: "%.0f MiB", result.peakMiB) : "-",
+            ])
+        }
+        let widths = header.indices.map { column in rows.map { $0[column].count }.max() ?? 0 }
+        for (index, row) in rows.enumerated() {
+            Swift.print(row.enumerated().map { $0.element.padding(toLength: widths[$0.offset], withPad: " ", startingAt: 0) }.joined(separator: "  "))
+            if index == 0 { Swift.print(widths.map { String(repeating: "-", count: $0) }.joined(separator: "  ")) }
+        }
+        for name in targets {
+            if let failure = results[name]?.samples.first(where: { !$0.succeeded })?.failure {
+                Swift.print("  \(name): first failure: \(failure)")
+            }
+        }
+    }
+}
