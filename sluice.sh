@@ -11,6 +11,8 @@
 #                                context management, and the summary it keeps
 #   ./sluice.sh bench ui         a 10 000-token Markdown answer into headless Chromium: arrival-to-paint
 #                                latency, long tasks, frame rate, JS heap
+#   ./sluice.sh bench load       1, 10, 100, 1000 concurrent streams straight to the simulator, through Sluice's
+#                                /v1 gateway and through a LiteLLM proxy (installed from PyPI): TTFT, ITL, CPU, RSS
 #   ./sluice.sh bench chaos      every fault scenario once through Sluice and the simulator: what the client
 #                                saw, retry waits announced vs observed, the cost of a retry decision
 set -euo pipefail
@@ -49,6 +51,15 @@ case "$command" in
         sluice_setup_local_model
         swift build -c release --product sluice >&2
         exec python3 bench/context.py --sluice .build/release/sluice "$@" ;;
+      load)
+        shift
+        sluice_setup_tokenizer_data
+        if ! command -v litellm >/dev/null 2>&1; then
+          echo "[setup] installing litellm[proxy] (pip), the peer the load bench compares against" >&2
+          python3 -m pip install -q --disable-pip-version-check 'litellm[proxy]' >&2 || echo "[setup] litellm not installed; the bench skips it" >&2
+        fi
+        swift build -c release --product sluice >&2
+        exec .build/release/sluice bench load "$@" ;;
       chaos)
         shift
         swift build -c release --product sluice >&2
@@ -58,7 +69,7 @@ case "$command" in
         sluice_setup_local_model
         swift build -c release --product sluice >&2
         exec python3 bench/ttft.py --sluice .build/release/sluice "$@" ;;
-      *) echo "usage: ./sluice.sh bench [ttft|tokenizer|guard|context|ui|chaos]" >&2; exit 2 ;;
+      *) echo "usage: ./sluice.sh bench [ttft|tokenizer|guard|context|ui|chaos|load]" >&2; exit 2 ;;
     esac ;;
   simulate) source scripts/env.sh && swift build --product sluice >&2 && exec .build/debug/sluice simulate "$@" ;;
   *) echo "usage: ./sluice.sh run|test|coverage|simulate|bench" >&2; exit 2 ;;

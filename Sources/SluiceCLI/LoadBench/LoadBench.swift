@@ -64,9 +64,9 @@ struct LoadBench: AsyncParsableCommand {
         let group = MultiThreadedEventLoopGroup.singleton
         // One request each first: connection pools, JIT-free but lazy paths, the database file.
         for target in targets { _ = try await wave(target, size: 1, label: "warm-up", group: group) }
-        print("sluice bench load: \(tokens) tokens \(delayMs) ms apart per answer, \(rounds) wave(s) per level, one connection per stream")
-        if let litellmVersion { print("LiteLLM \(litellmVersion) (1 worker) through the same simulator") } else { print("LiteLLM: not installed (pip install 'litellm[proxy]'), skipped") }
-        print("sluice idles at \(String(format: "%.0f", ProcessFigures.residentMiB(pid: gateway.pid))) MiB")
+        LoadReport.line("sluice bench load: \(tokens) tokens \(delayMs) ms apart per answer, \(rounds) wave(s) per level, one connection per stream")
+        if let litellmVersion { LoadReport.line("LiteLLM \(litellmVersion) (1 worker) through the same simulator") } else { LoadReport.line("LiteLLM: not installed (pip install 'litellm[proxy]'), skipped") }
+        LoadReport.line("sluice idles at \(String(format: "%.0f", ProcessFigures.residentMiB(pid: gateway.pid))) MiB")
         for size in levels {
             var results: [String: WaveResult] = [:]
             for target in targets {
@@ -166,9 +166,10 @@ struct LoadBench: AsyncParsableCommand {
             name: "litellm", executable: path,
             arguments: ["--config", config.path, "--port", "\(port)", "--host", "127.0.0.1", "--num_workers", "1"], environment: env)
         try await process.waitUntilServing("http://127.0.0.1:\(port)/health/liveliness", seconds: 180)
-        let version = (try? Self.output("/usr/bin/env", ["python3", "-c", "import importlib.metadata as m; print(m.version('litellm'))"], environment: environment))?
-            .trimmingCharacters(in: .whitespacesAndNewlines) ?? "?"
-        return (process, port, version)
+        let version = (try? Self.output(
+            "/usr/bin/env", ["python3", "-c", "import importlib.metadata as m; print(m.version('litellm'))"], environment: environment)
+        )?.trimmingCharacters(in: .whitespacesAndNewlines)
+        return (process, port, version ?? "(version unknown)")
     }
 
     static func output(_ executable: String, _ arguments: [String], environment: [String: String]) throws -> String {

@@ -25,13 +25,18 @@ struct WaveResult {
 
 /// Prints one concurrency level as a table: exact percentiles of sorted samples, no averages of latencies.
 enum LoadReport {
+    /// Writes a line to stdout unbuffered, so what was measured is there even when a run is cut short.
+    static func line(_ text: String) {
+        FileHandle.standardOutput.write(Data((text + "\n").utf8))
+    }
+
     static func percentile(_ sorted: [Double], _ p: Double) -> Double? {
         guard !sorted.isEmpty else { return nil }
         return sorted[min(sorted.count - 1, Int((Double(sorted.count - 1) * p / 100).rounded()))]
     }
 
     static func print(size: Int, targets: [String], results: [String: WaveResult]) {
-        Swift.print("\n\(size) concurrent stream\(size == 1 ? "" : "s")")
+        line("\n\(size) concurrent stream\(size == 1 ? "" : "s")")
         let header = ["target", "ok/failed", "TTFT p50", "p95", "p99", "ITL p50", "p99", "added TTFT p50", "p99", "streams/s", "CPU/stream", "CPU/chunk", "RSS peak"]
         var rows: [[String]] = [header]
         let direct = results["direct"]
@@ -59,12 +64,12 @@ enum LoadReport {
         }
         let widths = header.indices.map { column in rows.map { $0[column].count }.max() ?? 0 }
         for (index, row) in rows.enumerated() {
-            Swift.print(row.enumerated().map { $0.element.padding(toLength: widths[$0.offset], withPad: " ", startingAt: 0) }.joined(separator: "  "))
-            if index == 0 { Swift.print(widths.map { String(repeating: "-", count: $0) }.joined(separator: "  ")) }
+            line(row.enumerated().map { $0.element.padding(toLength: widths[$0.offset], withPad: " ", startingAt: 0) }.joined(separator: "  "))
+            if index == 0 { line(widths.map { String(repeating: "-", count: $0) }.joined(separator: "  ")) }
         }
         for name in targets {
             if let failure = results[name]?.samples.first(where: { !$0.succeeded })?.failure {
-                Swift.print("  \(name): first failure: \(failure)")
+                line("  \(name): first failure: \(failure)")
             }
         }
     }

@@ -72,6 +72,17 @@ private final class SSEStreamHandler: ChannelInboundHandler {
         self.promise = promise
     }
 
+    /// A stream that has not ended two minutes after it started fails, so the bench always stops by itself.
+    func handlerAdded(context: ChannelHandlerContext) {
+        let deadline = start + .seconds(120)
+        let loopBound = NIOLoopBound((self, context), eventLoop: context.eventLoop)
+        context.eventLoop.scheduleTask(deadline: deadline) {
+            let (handler, context) = loopBound.value
+            handler.finish(failure: "no end within 120 s (\(handler.sample.chunks) pieces of text, HTTP \(handler.status))")
+            context.close(promise: nil)
+        }
+    }
+
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         switch unwrapInboundIn(data) {
         case .head(let head):
