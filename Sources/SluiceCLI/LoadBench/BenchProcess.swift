@@ -19,9 +19,13 @@ final class BenchProcess {
 
     var pid: Int32 { process.processIdentifier }
 
+    /// SIGTERM, then SIGKILL if it is still running 5 s later (a proxy may wait for its open streams).
     func stop() {
         guard process.isRunning else { return }
         process.terminate()
+        let deadline = Date().addingTimeInterval(5)
+        while process.isRunning, Date() < deadline { usleep(50_000) }
+        if process.isRunning { kill(pid, SIGKILL) }
         process.waitUntilExit()
     }
 

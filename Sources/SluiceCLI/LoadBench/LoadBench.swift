@@ -30,11 +30,25 @@ struct LoadBench: AsyncParsableCommand {
         try FileManager.default.createDirectory(at: work, withIntermediateDirectories: true)
         var servers: [BenchProcess] = []
         defer { for server in servers { server.stop() } }
+        // Ctrl-C or SIGTERM must not leave the servers behind: they get SIGTERM, then the bench exits.
+        let started = StartedServers()
+        let interrupts = [SIGINT, SIGTERM].map { number in
+            signal(number, SIG_IGN)
+            let source = DispatchSource.makeSignalSource(signal: number)
+            source.setEventHandler {
+                started.terminateAll()
+                Foundation.exit(130)
+            }
+            source.resume()
+            return source
+        }
+        defer { for source in interrupts { source.cancel() } }
 
         let simulator = try BenchProcess(
             name: "simulator", executable: sluice,
             arguments: ["simulate", "--port", "\(simulatorPort)", "--tokens", "\(tokens)", "--delay-ms", "\(delayMs)"])
         servers.append(simulator)
+        started.add(simulator.pid)
         try await simulator.waitUntilServing("http://127.0.0.1:\(simulatorPort)/health", seconds: 30)
 
         let db = work.appendingPathComponent("db.sqlite").path
@@ -48,6 +62,7 @@ struct LoadBench: AsyncParsableCommand {
             ],
             environment: environment)
         servers.append(gateway)
+        started.add(gateway.pid)
         try await gateway.waitUntilServing("http://127.0.0.1:\(sluicePort)/healthz", seconds: 60)
 
         var targets: [Target] = [
@@ -57,6 +72,7 @@ struct LoadBench: AsyncParsableCommand {
         var litellmVersion: String?
         if let (process, port, version) = try await startLiteLLM(simulatorPort: simulatorPort, work: work, environment: environment) {
             servers.append(process)
+            started.add(process.pid)
             litellmVersion = version
             targets.append(Target(name: "litellm", port: port, headers: [("Authorization", "Bearer sk-sluice-bench")], pid: process.pid))
         }
@@ -65,7 +81,7 @@ struct LoadBench: AsyncParsableCommand {
         // One request each first: connection pools, JIT-free but lazy paths, the database file.
         for target in targets { _ = try await wave(target, size: 1, label: "warm-up", group: group) }
         LoadReport.line("sluice bench load: \(tokens) tokens \(delayMs) ms apart per answer, \(rounds) wave(s) per level, one connection per stream")
-        if let litellmVersion { LoadReport.line("LiteLLM \(litellmVersion) (1 worker) through the same simulator") } else { LoadReport.line("LiteLLM: not installed (pip install 'litellm[proxy]'), skipped") }
+        if let litellmVersion { LoadReport.line("LiteLLM \(litellmVersion) (1 worker) through the same simulator") } else { LoadReport.line("LiteLLM: skipped (not installed — pip install 'litellm[proxy]' — or --litellm none)") }
         LoadReport.line("sluice idles at \(String(format: "%.0f", ProcessFigures.residentMiB(pid: gateway.pid))) MiB")
         for size in levels {
             var results: [String: WaveResult] = [:]
@@ -90,6 +106,13 @@ struct LoadBench: AsyncParsableCommand {
 
         func cpuSeconds() -> Double { pid.map(ProcessFigures.cpuSeconds) ?? 0 }
         func residentMiB() -> Double { pid.map(ProcessFigures.residentMiB) ?? 0 }
+    }
+
+    /// The pids of the servers started, for the signal handler.
+    final class StartedServers: Sendable {
+        private let pids = Mutex<[Int32]>([])
+        func add(_ pid: Int32) { pids.withLock { $0.append(pid) } }
+        func terminateAll() { for pid in pids.withLock({ $0 }) { kill(pid, SIGTERM) } }
     }
 
     /// Streams finished so far and the server's peak memory, shared by the tasks of one wave.
