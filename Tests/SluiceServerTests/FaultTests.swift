@@ -166,8 +166,8 @@ struct FaultTests {
 
     @Test("an upstream that is not listening gives upstream_unreachable")
     func unreachable() async throws {
-        let closedPort = try await LlamaServerProcessPort.free()
-        try await Harness.run(upstreamOverride: "http://127.0.0.1:\(closedPort)/v1") { h in
+        let closedPort = try ClosedPort()
+        try await Harness.run(upstreamOverride: "http://127.0.0.1:\(closedPort.port)/v1") { h in
             let conversation = try await h.newConversation(h.alice)
             let turn = try await h.send(conversation, token: h.alice)
             #expect(turn.names == ["meta"] + Array(repeating: "status", count: 5) + ["error"])
@@ -176,6 +176,7 @@ struct FaultTests {
             let ready = try await h.request(.GET, "/readyz", token: nil)
             #expect(ready.status == 503)
         }
+        withExtendedLifetime(closedPort) {}
     }
 
     @Test("a long stall with a quiet stream sends ': ping' comments to keep the connection open")

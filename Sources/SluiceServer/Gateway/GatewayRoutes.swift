@@ -69,7 +69,7 @@ struct GatewayRoutes {
         switch first {
         case .error(let failure)?: throw OpenAIWire.apiError(failure)
         case nil:
-            throw OpenAIWire.apiError(.init(code: "interrupted", message: "The answer ended without a result; try again.", retryable: true, partial: false))
+            throw OpenAIWire.endedWithoutResult(partial: false)
         default: break
         }
         guard call.stream else {
@@ -122,7 +122,7 @@ struct GatewayRoutes {
             }
             next = await rest.next()
         }
-        throw OpenAIWire.apiError(.init(code: "interrupted", message: "The answer ended without a result; try again.", retryable: true, partial: !content.isEmpty))
+        throw OpenAIWire.endedWithoutResult(partial: !content.isEmpty)
     }
 
     static func json(_ status: HTTPResponse.Status, _ text: String, headers: HTTPFields = [:]) -> Response {

@@ -57,6 +57,11 @@ enum OpenAIWire {
             + "\"code\":\(JSONText.quote(failure.code)),\"param\":null}}"
     }
 
+    /// The event stream ended with neither `done` nor `error` (Sluice is shutting down).
+    static func endedWithoutResult(partial: Bool) -> APIError {
+        apiError(.init(code: "interrupted", message: "The answer ended without a result; try again.", retryable: true, partial: partial))
+    }
+
     /// The HTTP answer for a turn that failed before any text: the status an OpenAI client expects for it.
     static func apiError(_ failure: TurnEvent.Failure) -> APIError {
         let status: HTTPResponse.Status =

@@ -33,18 +33,23 @@ struct MessageRoutes {
         let started = try await launcher.start(
             .init(content: content, model: model, temperature: temperature), in: conversation, history: history,
             user: user, request: request, logger: context.logger)
-        let stopOnDisconnect = turn.settings.stopOnDisconnect
-        return TurnStreamResponse.make(
-            prefix: [started.meta], events: started.events, pingInterval: turn.settings.pingInterval,
-            onClientGone: { if stopOnDisconnect { started.generation.control.stop(.clientDisconnected) } })
+        return Self.respond(meta: started.meta, generation: started.generation, events: started.events, settings: turn.settings)
     }
 
     /// Starts a generation in the hub and answers with its event stream, `meta` first.
     static func startStreaming(_ plan: ChatTurn.Plan, meta: TurnEvent, turn: ChatTurn, hub: GenerationHub) -> Response {
         let (generation, follower) = hub.start(turn, plan: plan)
-        let stopOnDisconnect = turn.settings.stopOnDisconnect
+        return respond(meta: meta, generation: generation, events: follower, settings: turn.settings)
+    }
+
+    /// The event stream of a started generation, `meta` first; with `stopOnDisconnect` a client that leaves
+    /// stops it.
+    static func respond(
+        meta: TurnEvent, generation: LiveGeneration, events: AsyncStream<TurnEvent>, settings: TurnSettings
+    ) -> Response {
+        let stopOnDisconnect = settings.stopOnDisconnect
         return TurnStreamResponse.make(
-            prefix: [meta], events: follower, pingInterval: turn.settings.pingInterval,
+            prefix: [meta], events: events, pingInterval: settings.pingInterval,
             onClientGone: { if stopOnDisconnect { generation.control.stop(.clientDisconnected) } })
     }
 
