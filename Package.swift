@@ -16,6 +16,8 @@ let package = Package(
         .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.28.1"),
         .package(url: "https://github.com/swift-server/async-http-client.git", from: "1.37.0"),
         .package(url: "https://github.com/vapor/sqlite-nio.git", from: "1.13.2"),
+        .package(url: "https://github.com/vapor/postgres-nio.git", from: "1.33.2"),
+        .package(url: "https://github.com/apple/swift-nio-ssl.git", from: "2.37.6"),
         .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
         .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
         .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
@@ -63,12 +65,15 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
-        // Persistence: SQLite via sqlite-nio, versioned migrations.
+        // Persistence: SQLite via sqlite-nio (embedded default) or PostgreSQL via postgres-nio; one set of
+        // versioned migrations for both.
         .target(
             name: "SluiceStore",
             dependencies: [
                 "SluiceCore",
                 .product(name: "SQLiteNIO", package: "sqlite-nio"),
+                .product(name: "PostgresNIO", package: "postgres-nio"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Crypto", package: "swift-crypto"),
             ],
@@ -125,6 +130,17 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
+        // Test helpers shared by the test targets: fresh SQLite and PostgreSQL databases.
+        .target(
+            name: "SluiceTestSupport",
+            dependencies: [
+                "SluiceCore", "SluiceStore",
+                .product(name: "PostgresNIO", package: "postgres-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            path: "Tests/SluiceTestSupport",
+            swiftSettings: swiftSettings
+        ),
         .testTarget(
             name: "SluiceCoreTests",
             dependencies: ["SluiceCore"],
@@ -151,13 +167,14 @@ let package = Package(
         ),
         .testTarget(
             name: "SluiceStoreTests",
-            dependencies: ["SluiceCore", "SluiceStore"],
+            dependencies: ["SluiceCore", "SluiceStore", "SluiceTestSupport", .product(name: "PostgresNIO", package: "postgres-nio")],
             swiftSettings: swiftSettings
         ),
         .testTarget(
             name: "SluiceServerTests",
             dependencies: [
                 "SluiceCore", "SluiceServer", "SluiceStore", "SluiceProviders", "SluiceSimulator", "SluiceTokenizer", "SluiceGuard",
+                "SluiceTestSupport",
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Sets up everything the tests need (llama-server, SmolLM2) and runs the whole suite: unit, SQLite store,
-# server over loopback against the simulator, the real local model, and the web app in headless Chromium.
+# Sets up everything the tests need (llama-server, SmolLM2, a throwaway PostgreSQL) and runs the whole suite:
+# unit, the store suite on SQLite and PostgreSQL, server over loopback against the simulator (two instances on
+# one PostgreSQL among them), the real local model, and the web app in headless Chromium.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/env.sh
@@ -13,10 +14,15 @@ export PROMTOOL
 mkdir -p .build
 export SLUICE_TOKENIZER_REFERENCE="$PWD/.build/tokenizer-reference.jsonl"
 sluice_write_tokenizer_reference "$SLUICE_TOKENIZER_REFERENCE"
+# A throwaway PostgreSQL (Debian's package) on a free loopback port, stopped and removed when the tests end.
+pg_dir=$(mktemp -d /tmp/sluice-test-pg.XXXXXX)
+log=$(mktemp)
+trap 'scripts/test-postgres.sh stop "$pg_dir"; rm -rf "$pg_dir" "$log"' EXIT
+echo "[test] starting a throwaway PostgreSQL" >&2
+eval "export $(scripts/test-postgres.sh start "$pg_dir")"
+export SLUICE_REQUIRE_POSTGRES=1
 echo "[test] building (debug, with tests)" >&2
 swift build --build-tests 2>&1 | grep --line-buffered -E "error:|Build complete|Compiling Sluice" | sed 's/^/[build] /' >&2
-log=$(mktemp)
-trap 'rm -f "$log"' EXIT
 set +e
 swift test --skip-build "$@" 2>&1 | tee "$log"
 swift_status=${PIPESTATUS[0]}

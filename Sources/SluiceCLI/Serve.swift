@@ -19,7 +19,7 @@ struct Serve: AsyncParsableCommand {
 
     @Option(help: "Address to listen on (SLUICE_HOST, default 127.0.0.1).") var host: String?
     @Option(help: "Port to listen on, 0 for any free port (SLUICE_PORT, default 8080).") var port: Int?
-    @Option(help: "SQLite database path (SLUICE_DB, default ./data/sluice.sqlite).") var db: String?
+    @Option(help: "Where Sluice keeps its data: an SQLite file path, or postgres://user:password@host:port/database to share one PostgreSQL between several instances (SLUICE_DB, default ./data/sluice.sqlite).") var db: String?
     @Option(help: "Base URL of an OpenAI-compatible API, e.g. http://127.0.0.1:8081/v1 (SLUICE_UPSTREAM).") var upstream: String?
     @Option(help: "API key for the upstream (SLUICE_UPSTREAM_KEY). Never logged.") var upstreamKey: String?
     @Option(help: "A YAML file of models: kind (openai, anthropic, local), base_url, api_key_env, context window, prices, concurrency, queue and fallbacks (SLUICE_MODELS). See docs/reliability.md.") var models: String?
@@ -142,7 +142,8 @@ struct Serve: AsyncParsableCommand {
             guard let binary = settings.string(llamaServer, env: "SLUICE_LLAMA_SERVER", default: nil) else {
                 throw SettingError("--local-model needs --llama-server (SLUICE_LLAMA_SERVER): the path of a llama-server binary")
             }
-            let logPath = URL(fileURLWithPath: dbPath).deletingLastPathComponent().appendingPathComponent("llama-server.log").path
+            let logFolder = SluiceDatabases.isPostgres(dbPath) ? URL(fileURLWithPath: "./data") : URL(fileURLWithPath: dbPath).deletingLastPathComponent()
+            let logPath = logFolder.appendingPathComponent("llama-server.log").path
             try FileManager.default.createDirectory(
                 atPath: URL(fileURLWithPath: logPath).deletingLastPathComponent().path, withIntermediateDirectories: true)
             let llama = LlamaServerProcess(binary: binary, modelPath: localModelPath, logPath: logPath, logger: logger)
@@ -166,8 +167,8 @@ struct Serve: AsyncParsableCommand {
         let localModels: Set<String> = modelsConfig.map { Set($0.entries.filter { $0.kind == "local" }.map(\.name)) }
             ?? (upstreamURL == localURL && localURL != nil ? [defaultModel] : [])
 
-        let store = try await SQLiteStore.open(
-            path: dbPath, budgetPeriod: TimeInterval(budgetPeriod * 3600), globalDailyLimit: globalDailyLimit, logger: logger)
+        let store = try await SluiceDatabases.open(
+            dbPath, budgetPeriod: TimeInterval(budgetPeriod * 3600), globalDailyLimit: globalDailyLimit, logger: logger)
         try await prepareStore(store, logger: logger)
         let signIn = try await Self.localSignIn(store: store)
 
@@ -226,7 +227,7 @@ struct Serve: AsyncParsableCommand {
             case .newToken(let token): Console.line("Sluice is ready: open \(base)#token=\(token)")
             case .existing: Console.line("Sluice is ready: open \(base)  (the browser keeps its token; 'sluice user token local' issues a new one)")
             }
-            Console.line("Upstream: \(shownUpstream)  model: \(defaultModel)  database: \(dbPath)")
+            Console.line("Upstream: \(shownUpstream)  model: \(defaultModel)  database: \(SluiceDatabases.redacted(dbPath))")
         }
         services.append(app)
         let group = ServiceGroup(
@@ -249,7 +250,7 @@ struct Serve: AsyncParsableCommand {
     }
 
     /// On an empty database, creates the user `local` so that a newcomer can chat at once.
-    static func localSignIn(store: SQLiteStore) async throws -> SignIn {
+    static func localSignIn(store: any SluiceDatabase) async throws -> SignIn {
         guard try await store.users().isEmpty else { return .existing }
         let token = AccessToken.generate()
         _ = try await store.createUser(name: "local", plan: .unlimited, tokenHash: AccessToken.hash(token))

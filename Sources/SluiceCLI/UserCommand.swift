@@ -9,13 +9,13 @@ struct UserCommand: AsyncParsableCommand {
         commandName: "user", abstract: "Manage users.", subcommands: [Add.self, List.self, Token.self, SetPlan.self, Reset.self])
 
     struct DatabaseOption: ParsableArguments {
-        @Option(help: "SQLite database path (SLUICE_DB, default ./data/sluice.sqlite).") var db: String?
+        @Option(help: "SQLite database path or postgres:// URL (SLUICE_DB, default ./data/sluice.sqlite).") var db: String?
 
-        func open() async throws -> SQLiteStore {
+        func open() async throws -> any SluiceDatabase {
             let settings = SettingResolver()
             let path = settings.string(db, env: "SLUICE_DB", default: "./data/sluice.sqlite")!
             let hours = (try? settings.positiveInt(nil, env: "SLUICE_BUDGET_PERIOD_HOURS", name: "SLUICE_BUDGET_PERIOD_HOURS")) ?? nil
-            let store = try await SQLiteStore.open(path: path, budgetPeriod: TimeInterval((hours ?? 24) * 3600))
+            let store = try await SluiceDatabases.open(path, budgetPeriod: TimeInterval((hours ?? 24) * 3600))
             try await store.migrate()
             return store
         }
@@ -82,7 +82,7 @@ struct UserCommand: AsyncParsableCommand {
 
 extension UserCommand {
     /// Finds a user by name or stops with a message that says how to list them.
-    static func user(named name: String, in store: SQLiteStore) async throws -> User {
+    static func user(named name: String, in store: any SluiceDatabase) async throws -> User {
         guard let user = try await store.user(named: name) else {
             try await store.close()
             throw ValidationError("no user named \(name); 'sluice user list' shows who exists")

@@ -3,6 +3,7 @@ import SluiceCore
 import SluiceServer
 import SluiceSimulator
 import SluiceStore
+import SluiceTestSupport
 import Synchronization
 import Testing
 
@@ -13,10 +14,10 @@ struct BudgetTests {
     static let exactTurn = TurnSettings(
         firstTokenTimeout: .seconds(60), idleTimeout: .seconds(60), maxOutputTokens: 24, retryPolicy: RetryPolicy(jitter: 0))
 
-    @Test("200 concurrent turns against one 4 000-token budget: never overspent, and every turn that fit ran")
-    func concurrentTurnsNeverOverspend() async throws {
+    @Test("200 concurrent turns against one 4 000-token budget: never overspent, and every turn that fit ran", arguments: TestDatabases.backends)
+    func concurrentTurnsNeverOverspend(_ backend: StoreBackend) async throws {
         try await Harness.run(
-            simulator: SimulatorSettings(tokens: 24, delay: .milliseconds(1)), turn: Self.exactTurn, budgets: true
+            simulator: SimulatorSettings(tokens: 24, delay: .milliseconds(1)), turn: Self.exactTurn, budgets: true, database: backend
         ) { h in
             var conversations: [String] = []
             for _ in 0 ..< 200 { conversations.append(try await h.newConversation(h.alice)) }
@@ -51,12 +52,12 @@ struct BudgetTests {
         }
     }
 
-    @Test("done reports cost, budget level and the conversation's total; the last turn is cut to what is left; then 429")
-    func levelsCostAndRefusal() async throws {
+    @Test("done reports cost, budget level and the conversation's total; the last turn is cut to what is left; then 429", arguments: TestDatabases.backends)
+    func levelsCostAndRefusal(_ backend: StoreBackend) async throws {
         var catalog = ModelCatalog()
         catalog.setPrice("sim", try #require(ModelPrice(inputPerMillion: "2.50", outputPerMillion: "10.00")))
         try await Harness.run(
-            simulator: SimulatorSettings(tokens: 24, delay: .milliseconds(1)), turn: Self.exactTurn, budgets: true, catalog: catalog
+            simulator: SimulatorSettings(tokens: 24, delay: .milliseconds(1)), turn: Self.exactTurn, budgets: true, database: backend, catalog: catalog
         ) { h in
             let alice = try #require(try await h.store.user(named: "alice"))
             try await h.store.setPlan(userID: alice.id, plan: .free, tokenLimit: 120)
@@ -109,13 +110,13 @@ struct BudgetTests {
         }
     }
 
-    @Test("a turn that fails before any text releases its hold; a cancelled one is charged for what it generated")
-    func failuresReleaseAndCancelsCharge() async throws {
+    @Test("a turn that fails before any text releases its hold; a cancelled one is charged for what it generated", arguments: TestDatabases.backends)
+    func failuresReleaseAndCancelsCharge(_ backend: StoreBackend) async throws {
         // 200 tokens at 20 ms: about 4 s, so the stop always lands mid-answer.
         try await Harness.run(
             simulator: SimulatorSettings(tokens: 200, delay: .milliseconds(20)),
             turn: TurnSettings(firstTokenTimeout: .seconds(60), idleTimeout: .seconds(60), retryPolicy: RetryPolicy(jitter: 0)),
-            budgets: true
+            budgets: true, database: backend
         ) { h in
             let alice = try #require(try await h.store.user(named: "alice"))
             let conversation = try await h.newConversation(h.alice)
@@ -138,9 +139,9 @@ struct BudgetTests {
         return catalog
     }()
 
-    @Test("a user's daily dollar limit: the last turn is cut to what the money allows, then 429 naming the dollars")
-    func dailyDollarLimit() async throws {
-        try await Harness.run(turn: Self.exactTurn, budgets: true, catalog: Self.pricedCatalog) { h in
+    @Test("a user's daily dollar limit: the last turn is cut to what the money allows, then 429 naming the dollars", arguments: TestDatabases.backends)
+    func dailyDollarLimit(_ backend: StoreBackend) async throws {
+        try await Harness.run(turn: Self.exactTurn, budgets: true, database: backend, catalog: Self.pricedCatalog) { h in
             let alice = try #require(try await h.store.user(named: "alice"))
             try await h.store.setDailyDollarLimit(userID: alice.id, limit: USDAmount("0.001"))
             var spent: [String] = []
@@ -167,10 +168,10 @@ struct BudgetTests {
         }
     }
 
-    @Test("the service's daily dollar limit is shared by everyone")
-    func globalDailyDollarLimit() async throws {
+    @Test("the service's daily dollar limit is shared by everyone", arguments: TestDatabases.backends)
+    func globalDailyDollarLimit(_ backend: StoreBackend) async throws {
         try await Harness.run(
-            turn: Self.exactTurn, budgets: true, catalog: Self.pricedCatalog, globalDailyUSD: USDAmount("0.0005")
+            turn: Self.exactTurn, budgets: true, database: backend, catalog: Self.pricedCatalog, globalDailyUSD: USDAmount("0.0005")
         ) { h in
             #expect(try await h.send(try await h.newConversation(h.alice), token: h.alice).tokens.count == 24)
             // $0.0002375 left for everyone: Bob's answer is cut to 21 tokens.

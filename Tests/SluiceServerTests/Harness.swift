@@ -12,6 +12,7 @@ import SluiceProviders
 import SluiceServer
 import SluiceSimulator
 import SluiceStore
+import SluiceTestSupport
 import SluiceTokenizer
 import Synchronization
 import Testing
@@ -23,16 +24,22 @@ struct Harness: Sendable {
     static let client: HTTPClient = {
         var configuration = HTTPClient.Configuration()
         configuration.connectionPool.concurrentHTTP1ConnectionsPerHostSoftLimit = 1024
+        // Opening a thousand connections at once on a loaded machine (the whole suite runs in parallel) takes
+        // longer than the default 10 s wait for a pooled connection.
+        configuration.timeout.connect = .seconds(60)
         return HTTPClient(eventLoopGroupProvider: .singleton, configuration: configuration)
     }()
 
     let port: Int
     let simulatorPort: Int
-    let store: SQLiteStore
+    let store: any SluiceDatabase
     let alice: String
     let bob: String
     /// Records retry waits instead of sleeping.
     let sleeper: RecordingSleeper
+    /// Runs `body` against a second Sluice instance on the same database (its own store, pool and generation
+    /// hub, as another process would have) and the same simulator.
+    let peer: @Sendable (_ body: @escaping @Sendable (Harness) async throws -> Void) async throws -> Void
 
     /// Runs `body` against a fresh server, simulator and database; tears everything down afterwards.
     static func run(
@@ -43,7 +50,7 @@ struct Harness: Sendable {
             firstTokenTimeout: .seconds(60), idleTimeout: .seconds(60), retryPolicy: RetryPolicy(jitter: 0)),
         upstreamOverride: String? = nil,
         counter: (any PromptCounter)? = ChatPromptCounter(tokenizer: WordTokenizer()),
-        budgets: Bool = false, catalog: ModelCatalog = ModelCatalog(), globalDailyUSD: USDAmount? = nil,
+        budgets: Bool = false, database: StoreBackend = .sqlite, catalog: ModelCatalog = ModelCatalog(), globalDailyUSD: USDAmount? = nil,
         maxMessageCharacters: Int = 2000, summarizer: (any ConversationSummarizer)? = nil,
         contextSettings: ContextSettings = ContextSettings(), anthropic: Bool = false, breaker: CircuitBreaker? = nil,
         metrics: SluiceMetrics = SluiceMetrics(), limiter: ConcurrencyLimiter? = nil, fallbacks: [String: [String]] = [:],
@@ -51,11 +58,9 @@ struct Harness: Sendable {
     ) async throws {
         try await Simulator.application(port: 0, settings: simulator).test(.live) { simulatorClient in
             let simulatorPort = try #require(simulatorClient.port)
-            let path = FileManager.default.temporaryDirectory
-                .appendingPathComponent("sluice-test-\(UUID().uuidString)/db.sqlite").path
-            var logger = Logger(label: "sluice.test")
-            logger.logLevel = .warning
-            let store = try await SQLiteStore.open(path: path, globalDailyLimit: globalDailyUSD, logger: logger)
+            let logger = TestDatabases.quietLogger
+            let location = try await TestDatabases.makeLocation(database)
+            let store = try await SluiceDatabases.open(location, globalDailyLimit: globalDailyUSD, logger: logger)
             try await prepareStore(store, logger: logger)
             let alice = AccessToken.generate()
             let bob = AccessToken.generate()
@@ -63,33 +68,48 @@ struct Harness: Sendable {
             _ = try await store.createUser(name: "bob", plan: .free, tokenHash: AccessToken.hash(bob))
 
             let httpClient = UpstreamHTTPClient.make()
-            // The simulator speaks both wire formats; `anthropic` drives the Messages API side.
-            let upstream: any ChatProvider = anthropic
-                ? AnthropicProvider(
-                    baseURL: upstreamOverride ?? "http://127.0.0.1:\(simulatorPort)/v1", apiKey: "sk-test-secret",
-                    httpClient: httpClient, logger: logger)
-                : OpenAICompatibleProvider(
-                    baseURL: upstreamOverride ?? "http://127.0.0.1:\(simulatorPort)/v1", apiKey: "sk-test-secret",
-                    httpClient: httpClient, logger: logger)
-            let guarded: any ChatProvider = breaker.map { CircuitBreakingProvider(upstream, breaker: $0) } ?? upstream
-            let provider: any ChatProvider = limiter.map { QueuedProvider(guarded, limiter: $0) } ?? guarded
             let sleeper = RecordingSleeper()
-            let dependencies = SluiceDependencies(
-                store: store, provider: provider, defaultModel: "sim", turnSettings: turn, forwardScenarioHeader: true,
-                sleeper: sleeper, metrics: metrics, promptCounter: counter, budgets: budgets ? store : nil, catalog: catalog,
-                // The built-in guard, as `sluice serve` runs it, with the upstream key as the secret to redact.
-                promptGuard: PromptGuard(rules: try GuardRules.builtIn(), maxCharacters: maxMessageCharacters),
-                outputCredentials: try GuardRules.builtIn().credentials, secrets: ["sk-test-secret"],
-                summarizer: summarizer, contextSettings: contextSettings, upstreamLimiter: limiter,
-                fallbacks: { fallbacks[$0] ?? [] })
-            let app = buildApplication(dependencies, host: "127.0.0.1", port: 0, logger: logger)
-            do {
+            /// One Sluice instance on `store`, serving `body`'s requests.
+            @Sendable func serve(_ store: any SluiceDatabase, _ body: @escaping @Sendable (Harness) async throws -> Void) async throws {
+                // The simulator speaks both wire formats; `anthropic` drives the Messages API side.
+                let upstream: any ChatProvider = anthropic
+                    ? AnthropicProvider(
+                        baseURL: upstreamOverride ?? "http://127.0.0.1:\(simulatorPort)/v1", apiKey: "sk-test-secret",
+                        httpClient: httpClient, logger: logger)
+                    : OpenAICompatibleProvider(
+                        baseURL: upstreamOverride ?? "http://127.0.0.1:\(simulatorPort)/v1", apiKey: "sk-test-secret",
+                        httpClient: httpClient, logger: logger)
+                let guarded: any ChatProvider = breaker.map { CircuitBreakingProvider(upstream, breaker: $0) } ?? upstream
+                let provider: any ChatProvider = limiter.map { QueuedProvider(guarded, limiter: $0) } ?? guarded
+                let dependencies = SluiceDependencies(
+                    store: store, provider: provider, defaultModel: "sim", turnSettings: turn, forwardScenarioHeader: true,
+                    sleeper: sleeper, metrics: metrics, promptCounter: counter, budgets: budgets ? store : nil, catalog: catalog,
+                    // The built-in guard, as `sluice serve` runs it, with the upstream key as the secret to redact.
+                    promptGuard: PromptGuard(rules: try GuardRules.builtIn(), maxCharacters: maxMessageCharacters),
+                    outputCredentials: try GuardRules.builtIn().credentials, secrets: ["sk-test-secret"],
+                    summarizer: summarizer, contextSettings: contextSettings, upstreamLimiter: limiter,
+                    fallbacks: { fallbacks[$0] ?? [] })
+                let app = buildApplication(dependencies, host: "127.0.0.1", port: 0, logger: logger)
                 try await app.test(.live) { client in
                     let harness = Harness(
                         port: try #require(client.port), simulatorPort: simulatorPort, store: store, alice: alice, bob: bob,
-                        sleeper: sleeper)
+                        sleeper: sleeper,
+                        peer: { peerBody in
+                            let peerStore = try await SluiceDatabases.open(location, globalDailyLimit: globalDailyUSD, logger: logger)
+                            do {
+                                try await prepareStore(peerStore, logger: logger)
+                                try await serve(peerStore, peerBody)
+                            } catch {
+                                try? await peerStore.close()
+                                throw error
+                            }
+                            try await peerStore.close()
+                        })
                     try await body(harness)
                 }
+            }
+            do {
+                try await serve(store, body)
             } catch {
                 try await httpClient.shutdown()
                 try await store.close()

@@ -11,16 +11,10 @@ extension SQLiteStore {
     }
 
     public func summary(conversationID: String) async throws -> ConversationSummary? {
-        guard
-            let row = try await connection.query(
-                "SELECT text, covered_ids, model, updated_at FROM conversation_summaries WHERE conversation_id = ?",
-                [.text(conversationID)]
-            ).first
-        else { return nil }
-        let covered = Self.text(row, "covered_ids")
-        return ConversationSummary(
-            text: Self.text(row, "text"), coveredMessageIDs: covered.isEmpty ? [] : covered.split(separator: ",").map(String.init),
-            model: Self.optionalText(row, "model"), updatedAt: Self.date(row.column("updated_at")))
+        try await connection.query(
+            "SELECT text, covered_ids, model, updated_at FROM conversation_summaries WHERE conversation_id = ?",
+            [.text(conversationID)]
+        ).first.map(StoredValues.summary)
     }
 
     public func saveSummary(conversationID: String, summary: ConversationSummary) async throws {

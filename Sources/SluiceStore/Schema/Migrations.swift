@@ -1,8 +1,35 @@
-/// The schema, as numbered steps. Never edit a step that has shipped; append a new one.
+import Foundation
+
+/// The SQL dialects Sluice stores speak.
+enum SQLDialect {
+    case sqlite
+    case postgres
+}
+
+/// The schema, as numbered steps shared by SQLite and PostgreSQL. Never edit a step that has shipped; append a
+/// new one. Statements are written once; for PostgreSQL every `INTEGER` becomes `BIGINT` (times are
+/// milliseconds and money picodollars, beyond 32 bits), and a step may add statements for one dialect only.
 enum Migrations {
     struct Step {
         let version: Int
         let statements: [String]
+        var sqliteOnly: [String] = []
+        var postgresOnly: [String] = []
+    }
+
+    /// The statements of every step, in order, as `dialect` runs them.
+    static func steps(for dialect: SQLDialect) -> [(version: Int, statements: [String])] {
+        steps.map { step in
+            switch dialect {
+            case .sqlite:
+                return (step.version, step.statements + step.sqliteOnly)
+            case .postgres:
+                let widened = step.statements.map {
+                    $0.replacingOccurrences(of: #"\bINTEGER\b"#, with: "BIGINT", options: .regularExpression)
+                }
+                return (step.version, widened + step.postgresOnly)
+            }
+        }
     }
 
     static let steps: [Step] = [
@@ -50,6 +77,11 @@ enum Migrations {
                 """,
                 "CREATE INDEX messages_by_conversation ON messages(conversation_id, created_at)",
                 "CREATE INDEX messages_by_status ON messages(status)",
+            ],
+            // SQLite orders rows of equal time by `rowid`; PostgreSQL has none, so it gets an insertion counter.
+            postgresOnly: [
+                "ALTER TABLE conversations ADD COLUMN seq BIGSERIAL",
+                "ALTER TABLE messages ADD COLUMN seq BIGSERIAL",
             ]),
         // Token boundaries (for resuming a stream from any event id) and the error code of failed answers.
         Step(
@@ -109,6 +141,9 @@ enum Migrations {
                 "CREATE INDEX token_usage_by_user ON token_usage(user_id, created_at)",
                 "CREATE INDEX token_usage_held ON token_usage(user_id, state, expires_at)",
                 "CREATE INDEX token_usage_by_conversation ON token_usage(conversation_id)",
+            ],
+            // PostgreSQL's settle adds to tokens_used in the same statement (a data-modifying CTE) instead.
+            sqliteOnly: [
                 """
                 CREATE TRIGGER token_usage_settled AFTER UPDATE OF state ON token_usage
                 WHEN OLD.state = 'held' AND NEW.state = 'settled'
@@ -140,6 +175,14 @@ enum Migrations {
                     updated_at INTEGER NOT NULL
                 )
                 """,
+            ]),
+        // Several instances on one database: which instance writes an answer, and when each instance was last
+        // seen alive, so that one instance's start or sweep marks only a dead instance's answers interrupted.
+        Step(
+            version: 8,
+            statements: [
+                "ALTER TABLE messages ADD COLUMN writer TEXT",
+                "CREATE TABLE sluice_instances (id TEXT PRIMARY KEY, started_at INTEGER NOT NULL, seen_at INTEGER NOT NULL)",
             ]),
     ]
 }

@@ -45,7 +45,7 @@ extension SQLiteStore {
             [
                 .integer(nowMs), .integer(wanted), .text(request.userID), .text(id), .text(request.conversationID),
                 .text(request.messageID), .text(request.model), .integer(nowMs + Int(request.expiresAfter * 1000)),
-                .integer(request.inputTokens), .integer(Self.milliseconds(Self.dayStart(now))),
+                .integer(request.inputTokens), .integer(Self.milliseconds(StoredValues.dayStart(now))),
                 globalDailyLimit.map { .integer(Int($0.picodollars)) } ?? .null, .integer(inputCost), .integer(outputPrice),
             ])
         guard let row = rows.first, let reserved = row.column("reserved_tokens")?.integer else { return nil }
@@ -84,20 +84,9 @@ extension SQLiteStore {
                 COALESCE((SELECT SUM(cost) FROM spending), 0) AS all_spent
             FROM user_token_limits l WHERE l.user_id = ?2
             """,
-            [.integer(nowMs), .text(userID), .integer(Self.milliseconds(Self.dayStart(now)))])
+            [.integer(nowMs), .text(userID), .integer(Self.milliseconds(StoredValues.dayStart(now)))])
         guard let row = rows.first else { throw StoreError.notFound }
-        let tomorrow = Self.dayStart(now).addingTimeInterval(86_400)
-        return BudgetState(
-            plan: Plan(rawValue: Self.text(row, "plan")) ?? .free, used: row.column("used")?.integer ?? 0,
-            limit: Self.optionalInt(row, "token_limit"), resetAt: Self.date(row.column("reset_at")),
-            dailyDollars: Self.optionalInt(row, "daily_usd_limit_picousd").map {
-                DollarBudget(
-                    limit: USDAmount(picodollars: Int64($0)),
-                    spent: USDAmount(picodollars: Int64(row.column("user_spent")?.integer ?? 0)), resetAt: tomorrow)
-            },
-            globalDailyDollars: globalDailyLimit.map {
-                DollarBudget(limit: $0, spent: USDAmount(picodollars: Int64(row.column("all_spent")?.integer ?? 0)), resetAt: tomorrow)
-            })
+        return StoredValues.budgetState(row, now: now, globalDailyLimit: globalDailyLimit)
     }
 
     public func setDailyDollarLimit(userID: String, limit: USDAmount?) async throws {
@@ -148,13 +137,7 @@ extension SQLiteStore {
             GROUP BY bucket ORDER BY \(grouping == .day ? "bucket" : "total DESC, bucket")
             """,
             [.integer(Self.milliseconds(since)), Self.optional(userID)])
-        return rows.map { row in
-            UsageBucket(
-                key: Self.text(row, "bucket"), label: grouping == .conversation ? Self.optionalText(row, "label") : nil,
-                inputTokens: row.column("input")?.integer ?? 0, outputTokens: row.column("output")?.integer ?? 0,
-                totalTokens: row.column("total")?.integer ?? 0,
-                cost: USDAmount(picodollars: Int64(row.column("cost")?.integer ?? 0)), turns: row.column("turns")?.integer ?? 0)
-        }
+        return rows.map { StoredValues.usageBucket($0, grouping: grouping) }
     }
 
     /// Crash recovery: holds of turns that were running when Sluice stopped are released.
@@ -181,14 +164,5 @@ extension SQLiteStore {
             [.integer(next), .text(userID), .integer(Self.milliseconds(now))])
     }
 
-    /// The start of the UTC day that contains `now`: dollar budgets are daily.
-    static func dayStart(_ now: Date) -> Date {
-        Date(timeIntervalSince1970: (now.timeIntervalSince1970 / 86_400).rounded(.down) * 86_400)
-    }
-
-    /// The end of the period that contains `now`: the next multiple of the period since 1970.
-    func nextReset(after now: Date) -> Date {
-        let periods = (now.timeIntervalSince1970 / budgetPeriod).rounded(.down) + 1
-        return Date(timeIntervalSince1970: periods * budgetPeriod)
-    }
+    func nextReset(after now: Date) -> Date { StoredValues.nextReset(after: now, period: budgetPeriod) }
 }

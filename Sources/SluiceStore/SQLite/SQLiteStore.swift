@@ -4,7 +4,7 @@ import SQLiteNIO
 import SluiceCore
 
 /// The embedded store: one SQLite file (WAL mode) through sqlite-nio.
-public final class SQLiteStore: ConversationStore, BudgetStore {
+public final class SQLiteStore: SluiceDatabase {
     let connection: SQLiteConnection
     private let logger: Logger
     /// How long a token budget period lasts; periods end on multiples of it since 1970 (daily: UTC midnight).
@@ -53,7 +53,7 @@ public final class SQLiteStore: ConversationStore, BudgetStore {
             "CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, applied_at INTEGER NOT NULL)")
         let rows = try await connection.query("SELECT COALESCE(MAX(version), 0) AS version FROM schema_migrations")
         let current = rows.first?.column("version")?.integer ?? 0
-        for step in Migrations.steps where step.version > current {
+        for step in Migrations.steps(for: .sqlite) where step.version > current {
             _ = try await connection.query("BEGIN IMMEDIATE")
             do {
                 for statement in step.statements { _ = try await connection.query(statement) }
@@ -76,7 +76,7 @@ public final class SQLiteStore: ConversationStore, BudgetStore {
     // MARK: Users
 
     public func createUser(name: String, plan: Plan, tokenHash: String) async throws -> User {
-        let user = User(id: Identifier.make(), name: name, plan: plan, createdAt: Self.now())
+        let user = User(id: Identifier.make(), name: name, plan: plan, createdAt: StoredValues.now())
         do {
             _ = try await connection.query(
                 "INSERT INTO users (id, name, plan, token_hash, created_at) VALUES (?, ?, ?, ?, ?)",
@@ -88,15 +88,15 @@ public final class SQLiteStore: ConversationStore, BudgetStore {
     }
 
     public func user(tokenHash: String) async throws -> User? {
-        try await connection.query("SELECT * FROM users WHERE token_hash = ?", [.text(tokenHash)]).first.map(Self.user)
+        try await connection.query("SELECT * FROM users WHERE token_hash = ?", [.text(tokenHash)]).first.map(StoredValues.user)
     }
 
     public func user(named name: String) async throws -> User? {
-        try await connection.query("SELECT * FROM users WHERE name = ?", [.text(name)]).first.map(Self.user)
+        try await connection.query("SELECT * FROM users WHERE name = ?", [.text(name)]).first.map(StoredValues.user)
     }
 
     public func users() async throws -> [User] {
-        try await connection.query("SELECT * FROM users ORDER BY created_at, name").map(Self.user)
+        try await connection.query("SELECT * FROM users ORDER BY created_at, name").map(StoredValues.user)
     }
 
     public func setTokenHash(userID: String, tokenHash: String) async throws {
@@ -108,7 +108,7 @@ public final class SQLiteStore: ConversationStore, BudgetStore {
     public func createConversation(
         userID: String, title: String, model: String, systemPrompt: String?
     ) async throws -> Conversation {
-        let now = Self.now()
+        let now = StoredValues.now()
         let conversation = Conversation(
             id: Identifier.make(), userID: userID, title: title, model: model, systemPrompt: systemPrompt,
             createdAt: now, updatedAt: now)
@@ -127,11 +127,11 @@ public final class SQLiteStore: ConversationStore, BudgetStore {
     public func conversations(userID: String) async throws -> [Conversation] {
         try await connection.query(
             "SELECT * FROM conversations WHERE user_id = ? ORDER BY updated_at DESC, rowid DESC", [.text(userID)]
-        ).map(Self.conversation)
+        ).map(StoredValues.conversation)
     }
 
     public func conversation(id: String) async throws -> Conversation? {
-        try await connection.query("SELECT * FROM conversations WHERE id = ?", [.text(id)]).first.map(Self.conversation)
+        try await connection.query("SELECT * FROM conversations WHERE id = ?", [.text(id)]).first.map(StoredValues.conversation)
     }
 
     public func deleteConversation(id: String) async throws {
@@ -147,11 +147,11 @@ public final class SQLiteStore: ConversationStore, BudgetStore {
     public func messages(conversationID: String) async throws -> [Message] {
         try await connection.query(
             "SELECT \(Self.messageColumns) FROM messages m WHERE conversation_id = ? ORDER BY created_at, m.rowid", [.text(conversationID)]
-        ).map(Self.message)
+        ).map(StoredValues.message)
     }
 
     public func message(id: String) async throws -> Message? {
-        try await connection.query("SELECT \(Self.messageColumns) FROM messages m WHERE id = ?", [.text(id)]).first.map(Self.message)
+        try await connection.query("SELECT \(Self.messageColumns) FROM messages m WHERE id = ?", [.text(id)]).first.map(StoredValues.message)
     }
 
     public func insert(_ message: Message) async throws {
@@ -178,7 +178,7 @@ public final class SQLiteStore: ConversationStore, BudgetStore {
     public func updateContent(messageID: String, content: String, tokenEnds: [Int]) async throws {
         _ = try await connection.query(
             "UPDATE messages SET content = ?, token_ends = ? WHERE id = ?",
-            [.text(content), .text(Self.encode(tokenEnds)), .text(messageID)])
+            [.text(content), .text(StoredValues.encode(tokenEnds)), .text(messageID)])
     }
 
     public func addVersion(_ message: Message, replacing previous: Message) async throws {
@@ -202,7 +202,7 @@ public final class SQLiteStore: ConversationStore, BudgetStore {
     public func versions(group: String) async throws -> [Message] {
         try await connection.query(
             "SELECT * FROM messages WHERE version_group = ? ORDER BY created_at, rowid", [.text(group)]
-        ).map(Self.message)
+        ).map(StoredValues.message)
     }
 
     public func reopen(messageID: String, model: String) async throws {
@@ -226,7 +226,7 @@ public final class SQLiteStore: ConversationStore, BudgetStore {
                 Self.optional(outcome.usage?.source?.rawValue), Self.optional(outcome.usage?.countedInputTokens),
                 Self.optional(outcome.usage?.countedOutputTokens),
                 Self.optional(outcome.ttftMs), Self.optional(outcome.durationMs), Self.optional(outcome.finishReason),
-                Self.optional(outcome.error), Self.optional(outcome.errorCode), .text(Self.encode(outcome.tokenEnds)),
+                Self.optional(outcome.error), Self.optional(outcome.errorCode), .text(StoredValues.encode(outcome.tokenEnds)),
                 Self.optional(outcome.model), .text(messageID),
             ])
     }

@@ -1,31 +1,50 @@
 import Foundation
-import Testing
+import PostgresNIO
 import SluiceCore
+import SluiceTestSupport
+import Testing
 @testable import SluiceStore
 
-@Suite("SQLite store")
-struct SQLiteStoreTests {
-    /// A fresh database file in a temporary folder, migrated.
-    static func makeStore() async throws -> (SQLiteStore, String) {
-        let path = FileManager.default.temporaryDirectory
-            .appendingPathComponent("sluice-store-\(UUID().uuidString)/db.sqlite").path
-        let store = try await SQLiteStore.open(path: path)
-        try await store.migrate()
-        return (store, path)
+/// The store suite: every test runs against SQLite and against PostgreSQL (when the test script started one).
+@Suite("Store")
+struct StoreTests {
+    static func makeStore(_ backend: StoreBackend) async throws -> (any SluiceDatabase, String) {
+        try await TestDatabases.makeStore(backend)
     }
 
-    @Test("migrating twice is harmless and the schema version is recorded")
-    func migrateTwice() async throws {
-        let (store, _) = try await Self.makeStore()
+    /// One text column of every row of `sql`, read straight from the database (to check what is really stored).
+    static func column(_ column: String, of sql: String, in store: any SluiceDatabase) async throws -> [String] {
+        switch store {
+        case let sqlite as SQLiteStore:
+            return try await sqlite.connection.query(sql).map { $0.string(column) ?? "" }
+        case let postgres as PostgresStore:
+            return try await postgres.rows(PostgresQuery(unsafeSQL: sql)).map { $0.string(column) ?? "" }
+        default:
+            Issue.record("unknown store \(type(of: store))")
+            return []
+        }
+    }
+
+    @Test("the test script's PostgreSQL is there when it promised one")
+    func postgresPresent() {
+        if TestDatabases.postgresRequired {
+            #expect(TestDatabases.postgresURL != nil, "SLUICE_REQUIRE_POSTGRES=1 but SLUICE_TEST_POSTGRES_URL is unset")
+            #expect(TestDatabases.backends.contains(.postgres))
+        }
+    }
+
+    @Test("migrating twice is harmless and the schema version is recorded", arguments: TestDatabases.backends)
+    func migrateTwice(_ backend: StoreBackend) async throws {
+        let (store, _) = try await Self.makeStore(backend)
         try await store.migrate()
-        let rows = try await store.connection.query("SELECT version FROM schema_migrations")
-        #expect(rows.map { $0.column("version")?.integer } == Array(1...7))
+        let versions = try await Self.column("version", of: "SELECT CAST(version AS TEXT) AS version FROM schema_migrations ORDER BY version", in: store)
+        #expect(versions == (1...8).map(String.init))
         try await store.close()
     }
 
-    @Test("users are found by token hash and names are unique")
-    func users() async throws {
-        let (store, _) = try await Self.makeStore()
+    @Test("users are found by token hash and names are unique", arguments: TestDatabases.backends)
+    func users(_ backend: StoreBackend) async throws {
+        let (store, _) = try await Self.makeStore(backend)
         let token = AccessToken.generate()
         let user = try await store.createUser(name: "ada", plan: .pro, tokenHash: AccessToken.hash(token))
         #expect(try await store.user(tokenHash: AccessToken.hash(token)) == user)
@@ -40,22 +59,21 @@ struct SQLiteStoreTests {
         try await store.close()
     }
 
-    @Test("tokens are random, URL-safe, and only their hash is stored")
-    func tokens() async throws {
-        let (store, _) = try await Self.makeStore()
+    @Test("tokens are random, URL-safe, and only their hash is stored", arguments: TestDatabases.backends)
+    func tokens(_ backend: StoreBackend) async throws {
+        let (store, _) = try await Self.makeStore(backend)
         let token = AccessToken.generate()
         #expect(token != AccessToken.generate())
         #expect(token.allSatisfy { $0.isLetter || $0.isNumber || $0 == "_" || $0 == "-" })
         _ = try await store.createUser(name: "grace", plan: .free, tokenHash: AccessToken.hash(token))
-        let stored = try await store.connection.query("SELECT token_hash FROM users")
-        #expect(stored.first?.column("token_hash")?.string == AccessToken.hash(token))
-        #expect(stored.first?.column("token_hash")?.string != token)
+        let stored = try await Self.column("token_hash", of: "SELECT token_hash FROM users", in: store)
+        #expect(stored == [AccessToken.hash(token)])
         try await store.close()
     }
 
-    @Test("messages keep their order and the outcome of an answer is stored")
-    func messages() async throws {
-        let (store, _) = try await Self.makeStore()
+    @Test("messages keep their order and the outcome of an answer is stored", arguments: TestDatabases.backends)
+    func messages(_ backend: StoreBackend) async throws {
+        let (store, _) = try await Self.makeStore(backend)
         let user = try await store.createUser(name: "u", plan: .free, tokenHash: "h")
         let conversation = try await store.createConversation(userID: user.id, title: "t", model: "m", systemPrompt: "be brief")
         let now = Date()
@@ -86,9 +104,9 @@ struct SQLiteStoreTests {
         try await store.close()
     }
 
-    @Test("conversations list newest first per user, and deleting one removes its messages")
-    func conversations() async throws {
-        let (store, _) = try await Self.makeStore()
+    @Test("conversations list newest first per user, and deleting one removes its messages", arguments: TestDatabases.backends)
+    func conversations(_ backend: StoreBackend) async throws {
+        let (store, _) = try await Self.makeStore(backend)
         let alice = try await store.createUser(name: "alice", plan: .free, tokenHash: "a")
         let bob = try await store.createUser(name: "bob", plan: .free, tokenHash: "b")
         let first = try await store.createConversation(userID: alice.id, title: "first", model: "m", systemPrompt: nil)
@@ -104,16 +122,16 @@ struct SQLiteStoreTests {
         try await store.close()
     }
 
-    @Test("answers left streaming by a crash become partial at the next start, text kept")
-    func recovery() async throws {
-        let (store, path) = try await Self.makeStore()
+    @Test("answers left streaming by a crash become partial at the next start, text kept", arguments: TestDatabases.backends)
+    func recovery(_ backend: StoreBackend) async throws {
+        let (store, path) = try await Self.makeStore(backend)
         let user = try await store.createUser(name: "u", plan: .free, tokenHash: "h")
         let conversation = try await store.createConversation(userID: user.id, title: "t", model: "m", systemPrompt: nil)
         try await store.insert(Message(id: "a", conversationID: conversation.id, role: .assistant, content: "half an ans", status: .streaming, model: "m", createdAt: Date()))
         try await store.insert(Message(id: "b", conversationID: conversation.id, role: .assistant, content: "done", status: .complete, model: "m", createdAt: Date()))
         try await store.close()
 
-        let reopened = try await SQLiteStore.open(path: path)
+        let reopened = try await SluiceDatabases.open(path)
         try await reopened.migrate()
         #expect(try await reopened.recoverInterruptedMessages() == 1)
         let message = try #require(try await reopened.message(id: "a"))
@@ -126,9 +144,9 @@ struct SQLiteStoreTests {
         try await reopened.close()
     }
 
-    @Test("context modes and running summaries persist; a summary goes with its conversation")
-    func contextModesAndSummaries() async throws {
-        let (store, _) = try await Self.makeStore()
+    @Test("context modes and running summaries persist; a summary goes with its conversation", arguments: TestDatabases.backends)
+    func contextModesAndSummaries(_ backend: StoreBackend) async throws {
+        let (store, _) = try await Self.makeStore(backend)
         let user = try await store.createUser(name: "u", plan: .free, tokenHash: "h")
         let conversation = try await store.createConversation(userID: user.id, title: "t", model: "m", systemPrompt: nil)
         try await store.insert(Message(id: "q", conversationID: conversation.id, role: .user, content: "hi", status: .complete, model: nil, createdAt: Date()))

@@ -1,0 +1,184 @@
+import Foundation
+import PostgresNIO
+import SluiceCore
+
+/// Token budgets on PostgreSQL, shared by every instance. A hold is one transaction that first locks the user's
+/// limits row (and, with a service-wide dollar limit, a service-wide advisory lock), so holds for one budget run
+/// one at a time across all instances and each sees every hold committed before it: together they can never
+/// overspend. A settle updates the ledger row and the user's `tokens_used` in one statement.
+extension PostgresStore {
+    /// The advisory lock that serialises holds when the whole service has a daily dollar limit.
+    static let globalBudgetLock = 7_362_838
+
+    public func hold(_ request: HoldRequest, now: Date) async throws -> BudgetHold? {
+        try await prepareBudget(userID: request.userID, now: now)
+        let id = Identifier.make()
+        let nowMs = StoredValues.milliseconds(now)
+        let dayStart = StoredValues.milliseconds(StoredValues.dayStart(now))
+        let wanted = request.inputTokens + request.wantedOutput
+        let input = request.inputTokens
+        let inputCost = Int(request.price.inputPerToken.picodollars) * request.inputTokens
+        let outputPrice = Int(request.price.outputPerToken.picodollars)
+        let expires = nowMs + Int(request.expiresAfter * 1000)
+        let global = globalDailyLimit.map { Int($0.picodollars) }
+        let userID = request.userID
+        // The same arithmetic as SQLiteStore.hold: tokens_left, dollars_left, and the wish capped by both.
+        let insert: PostgresQuery = """
+            WITH spending AS (
+                SELECT u.user_id, CASE WHEN u.state = 'settled' THEN u.cost_picousd ELSE u.reserved_cost_picousd END AS cost
+                FROM token_usage u
+                WHERE u.created_at >= \(dayStart) AND (u.state = 'settled' OR (u.state = 'held' AND u.expires_at > \(nowMs)))
+            ), budget AS (
+                SELECT
+                    COALESCE(l.token_limit - l.tokens_used - COALESCE((
+                        SELECT SUM(u.reserved_tokens)::bigint FROM token_usage u
+                        WHERE u.user_id = l.user_id AND u.state = 'held' AND u.expires_at > \(nowMs)), 0), \(wanted)) AS tokens_left,
+                    LEAST(
+                        COALESCE(l.daily_usd_limit_picousd - COALESCE((SELECT SUM(cost)::bigint FROM spending WHERE user_id = l.user_id), 0), 9000000000000000000),
+                        COALESCE(\(global)::bigint - COALESCE((SELECT SUM(cost)::bigint FROM spending), 0), 9000000000000000000)) AS dollars_left
+                FROM user_token_limits l WHERE l.user_id = \(userID)
+            ), allowed AS (
+                SELECT LEAST(\(wanted), tokens_left,
+                        CASE WHEN \(outputPrice) > 0 THEN \(input) + (dollars_left - \(inputCost)) / \(outputPrice) ELSE \(wanted) END
+                    ) AS tokens, dollars_left
+                FROM budget
+            )
+            INSERT INTO token_usage (id, user_id, conversation_id, message_id, model, state, reserved_tokens, created_at,
+                expires_at, reserved_cost_picousd)
+            SELECT \(id), \(userID), \(request.conversationID), \(request.messageID), \(request.model), 'held', tokens,
+                \(nowMs), \(expires), \(inputCost) + (tokens - \(input)) * \(outputPrice)
+            FROM allowed
+            WHERE tokens >= \(input) + 1 AND dollars_left >= \(inputCost) + \(outputPrice)
+            RETURNING reserved_tokens,
+                (SELECT (token_limit IS NULL)::int FROM user_token_limits WHERE user_id = \(userID)) AS unlimited
+            """
+        let lockGlobal = globalDailyLimit != nil
+        let logger = logger
+        let held: (reserved: Int, unlimited: Bool)? = try await client.withTransaction(logger: logger) { connection in
+            if lockGlobal {
+                try await connection.query("SELECT pg_advisory_xact_lock(\(Self.globalBudgetLock))", logger: logger)
+            }
+            try await connection.query("SELECT 1 FROM user_token_limits WHERE user_id = \(userID) FOR UPDATE", logger: logger)
+            let rows = try await connection.query(insert, logger: logger).collect().map { $0.makeRandomAccess() }
+            guard let row = rows.first, let reserved = row.int("reserved_tokens") else { return nil }
+            return (reserved, (row.int("unlimited") ?? 0) != 0)
+        }
+        guard let held else { return nil }
+        return BudgetHold(
+            id: id, userID: request.userID, reservedTokens: held.reserved,
+            outputAllowance: held.unlimited && held.reserved >= wanted ? nil : held.reserved - request.inputTokens)
+    }
+
+    public func settle(holdID: String, inputTokens: Int, outputTokens: Int, cost: USDAmount, now: Date) async throws {
+        let total = inputTokens + outputTokens
+        try await client.query(
+            """
+            WITH settled AS (
+                UPDATE token_usage SET state = CASE WHEN \(total) > 0 THEN 'settled' ELSE 'released' END,
+                    input_tokens = \(inputTokens), output_tokens = \(outputTokens), total_tokens = \(total),
+                    cost_picousd = \(Int(cost.picodollars))
+                WHERE id = \(holdID) AND state = 'held'
+                RETURNING user_id, state, total_tokens
+            )
+            UPDATE user_token_limits l SET tokens_used = l.tokens_used + settled.total_tokens
+            FROM settled WHERE l.user_id = settled.user_id AND settled.state = 'settled'
+            """, logger: logger)
+    }
+
+    public func budget(userID: String, now: Date) async throws -> BudgetState {
+        try await prepareBudget(userID: userID, now: now)
+        let nowMs = StoredValues.milliseconds(now)
+        let dayStart = StoredValues.milliseconds(StoredValues.dayStart(now))
+        let rows = try await rows(
+            """
+            WITH spending AS (
+                SELECT u.user_id, CASE WHEN u.state = 'settled' THEN u.cost_picousd ELSE u.reserved_cost_picousd END AS cost
+                FROM token_usage u
+                WHERE u.created_at >= \(dayStart) AND (u.state = 'settled' OR (u.state = 'held' AND u.expires_at > \(nowMs)))
+            )
+            SELECT l.plan, l.token_limit, l.reset_at, l.daily_usd_limit_picousd,
+                l.tokens_used + COALESCE((
+                    SELECT SUM(u.reserved_tokens)::bigint FROM token_usage u
+                    WHERE u.user_id = l.user_id AND u.state = 'held' AND u.expires_at > \(nowMs)), 0) AS used,
+                COALESCE((SELECT SUM(cost)::bigint FROM spending WHERE user_id = l.user_id), 0) AS user_spent,
+                COALESCE((SELECT SUM(cost)::bigint FROM spending), 0) AS all_spent
+            FROM user_token_limits l WHERE l.user_id = \(userID)
+            """)
+        guard let row = rows.first else { throw StoreError.notFound }
+        return StoredValues.budgetState(row, now: now, globalDailyLimit: globalDailyLimit)
+    }
+
+    public func setDailyDollarLimit(userID: String, limit: USDAmount?) async throws {
+        try await prepareBudget(userID: userID, now: Date())
+        try await client.query(
+            "UPDATE user_token_limits SET daily_usd_limit_picousd = \(limit.map { Int($0.picodollars) })::bigint WHERE user_id = \(userID)",
+            logger: logger)
+    }
+
+    public func setPlan(userID: String, plan: Plan, tokenLimit: Int?) async throws {
+        let limit = tokenLimit ?? plan.defaultTokenLimit
+        let reset = StoredValues.milliseconds(StoredValues.nextReset(after: Date(), period: budgetPeriod))
+        try await client.query("UPDATE users SET plan = \(plan.rawValue) WHERE id = \(userID)", logger: logger)
+        try await client.query(
+            """
+            INSERT INTO user_token_limits (user_id, plan, token_limit, tokens_used, reset_at)
+            VALUES (\(userID), \(plan.rawValue), \(limit)::bigint, 0, \(reset))
+            ON CONFLICT (user_id) DO UPDATE SET plan = excluded.plan, token_limit = excluded.token_limit
+            """, logger: logger)
+    }
+
+    public func resetBudget(userID: String, now: Date) async throws {
+        try await prepareBudget(userID: userID, now: now)
+        let reset = StoredValues.milliseconds(StoredValues.nextReset(after: now, period: budgetPeriod))
+        try await client.query(
+            "UPDATE user_token_limits SET tokens_used = 0, reset_at = \(reset) WHERE user_id = \(userID)", logger: logger)
+    }
+
+    public func conversationTokens(conversationID: String) async throws -> Int {
+        try await rows(
+            """
+            SELECT COALESCE(SUM(total_tokens), 0)::bigint AS total FROM token_usage
+            WHERE conversation_id = \(conversationID) AND state = 'settled'
+            """
+        ).first?.int("total") ?? 0
+    }
+
+    public func usageHistory(userID: String?, since: Date, groupedBy grouping: UsageGrouping) async throws -> [UsageBucket] {
+        let key: String
+        switch grouping {
+        case .day: key = "to_char(to_timestamp(u.created_at / 1000.0) AT TIME ZONE 'UTC', 'YYYY-MM-DD')"
+        case .conversation: key = "u.conversation_id"
+        case .model: key = "u.model"
+        }
+        return try await rows(
+            """
+            SELECT \(unescaped: key) AS bucket, MAX(c.title) AS label, SUM(u.input_tokens)::bigint AS input,
+                SUM(u.output_tokens)::bigint AS output, SUM(u.total_tokens)::bigint AS total,
+                SUM(u.cost_picousd)::bigint AS cost, COUNT(*) AS turns
+            FROM token_usage u LEFT JOIN conversations c ON c.id = u.conversation_id
+            WHERE u.state = 'settled' AND u.created_at >= \(StoredValues.milliseconds(since))
+                AND (\(userID)::text IS NULL OR u.user_id = \(userID))
+            GROUP BY bucket ORDER BY \(unescaped: grouping == .day ? "bucket" : "total DESC, bucket")
+            """
+        ).map { StoredValues.usageBucket($0, grouping: grouping) }
+    }
+
+    /// Makes sure the user has a limits row (their plan's default limit) and rolls an ended period over.
+    /// Both statements are idempotent, so racing turns on any instance may run them in any order.
+    private func prepareBudget(userID: String, now: Date) async throws {
+        let next = StoredValues.milliseconds(StoredValues.nextReset(after: now, period: budgetPeriod))
+        try await client.query(
+            """
+            INSERT INTO user_token_limits (user_id, plan, token_limit, tokens_used, reset_at)
+            SELECT id, plan, CASE plan WHEN 'free' THEN \(Plan.free.defaultTokenLimit)::bigint
+                WHEN 'pro' THEN \(Plan.pro.defaultTokenLimit)::bigint ELSE NULL END, 0, \(next)
+            FROM users WHERE id = \(userID)
+            ON CONFLICT (user_id) DO NOTHING
+            """, logger: logger)
+        try await client.query(
+            """
+            UPDATE user_token_limits SET tokens_used = 0, reset_at = \(next)
+            WHERE user_id = \(userID) AND reset_at <= \(StoredValues.milliseconds(now))
+            """, logger: logger)
+    }
+}

@@ -1,0 +1,155 @@
+import Foundation
+import PostgresNIO
+import SluiceCore
+
+extension PostgresRandomAccessRow: StoredRow {
+    func string(_ column: String) -> String? {
+        guard contains(column) else { return nil }
+        return try? self[column].decode(String?.self)
+    }
+
+    func int(_ column: String) -> Int? {
+        guard contains(column) else { return nil }
+        return try? self[column].decode(Int?.self)
+    }
+}
+
+/// Messages, their versions, context modes and summaries on PostgreSQL.
+extension PostgresStore {
+    /// A message's columns plus its cost from the usage ledger.
+    static let messageColumns = """
+        m.*, (SELECT SUM(u.cost_picousd)::bigint FROM token_usage u WHERE u.message_id = m.id AND u.state = 'settled') AS cost_picousd
+        """
+
+    public func messages(conversationID: String) async throws -> [Message] {
+        try await rows(
+            "SELECT \(unescaped: Self.messageColumns) FROM messages m WHERE conversation_id = \(conversationID) ORDER BY created_at, seq"
+        ).map(StoredValues.message)
+    }
+
+    public func message(id: String) async throws -> Message? {
+        try await rows("SELECT \(unescaped: Self.messageColumns) FROM messages m WHERE id = \(id)").first.map(StoredValues.message)
+    }
+
+    public func insert(_ message: Message) async throws {
+        try await client.query(insertion(of: message), logger: logger)
+    }
+
+    /// Inserts the message and touches its conversation in one statement; an answer carries this instance's id.
+    private func insertion(of message: Message) -> PostgresQuery {
+        let usage = message.usage
+        let writer: String? = message.role == .assistant ? instanceID : nil
+        return """
+            WITH inserted AS (
+                INSERT INTO messages (id, conversation_id, role, content, status, model, created_at, input_tokens,
+                    output_tokens, total_tokens, ttft_ms, duration_ms, finish_reason, error, error_code, version_group,
+                    superseded, writer)
+                VALUES (\(message.id), \(message.conversationID), \(message.role.rawValue), \(message.content),
+                    \(message.status.rawValue), \(message.model), \(StoredValues.milliseconds(message.createdAt)),
+                    \(usage?.inputTokens), \(usage?.outputTokens), \(usage?.totalTokens), \(message.ttftMs),
+                    \(message.durationMs), \(message.finishReason), \(message.error), \(message.errorCode),
+                    \(message.versionGroup), \(message.superseded ? 1 : 0), \(writer))
+                RETURNING conversation_id, created_at
+            )
+            UPDATE conversations c SET updated_at = inserted.created_at FROM inserted WHERE c.id = inserted.conversation_id
+            """
+    }
+
+    public func updateContent(messageID: String, content: String, tokenEnds: [Int]) async throws {
+        try await client.query(
+            "UPDATE messages SET content = \(content), token_ends = \(StoredValues.encode(tokenEnds)) WHERE id = \(messageID)",
+            logger: logger)
+    }
+
+    public func addVersion(_ message: Message, replacing previous: Message) async throws {
+        let group = previous.versionGroup ?? previous.id
+        var version = message
+        version.versionGroup = group
+        version.superseded = false
+        let insertion = insertion(of: version)
+        try await client.withTransaction(logger: logger) { connection in
+            try await connection.query(
+                "UPDATE messages SET version_group = \(group), superseded = 1 WHERE id = \(previous.id) OR version_group = \(group)",
+                logger: logger)
+            try await connection.query(insertion, logger: logger)
+        }
+    }
+
+    public func versions(group: String) async throws -> [Message] {
+        try await rows("SELECT * FROM messages WHERE version_group = \(group) ORDER BY created_at, seq").map(StoredValues.message)
+    }
+
+    public func reopen(messageID: String, model: String) async throws {
+        try await client.query(
+            """
+            UPDATE messages SET status = 'streaming', error = NULL, error_code = NULL, finish_reason = NULL,
+                model = \(model), writer = \(instanceID)
+            WHERE id = \(messageID)
+            """, logger: logger)
+    }
+
+    public func finish(messageID: String, outcome: AssistantOutcome) async throws {
+        let usage = outcome.usage
+        try await client.query(
+            """
+            UPDATE messages SET content = \(outcome.content), status = \(outcome.status.rawValue),
+                input_tokens = \(usage?.inputTokens), output_tokens = \(usage?.outputTokens),
+                total_tokens = \(usage?.totalTokens), usage_source = \(usage?.source?.rawValue),
+                counted_input_tokens = \(usage?.countedInputTokens), counted_output_tokens = \(usage?.countedOutputTokens),
+                ttft_ms = \(outcome.ttftMs), duration_ms = \(outcome.durationMs), finish_reason = \(outcome.finishReason),
+                error = \(outcome.error), error_code = \(outcome.errorCode), token_ends = \(StoredValues.encode(outcome.tokenEnds)),
+                model = COALESCE(\(outcome.model)::text, model)
+            WHERE id = \(messageID)
+            """, logger: logger)
+    }
+
+    /// Marks interrupted the answers left `streaming` by instances that are gone (stopped, or silent for longer
+    /// than `staleAfter`), and releases their budget holds. Answers of live instances are left alone.
+    public func recoverInterruptedMessages() async throws -> Int {
+        try await Self.recoverAbandoned(client: client, staleAfter: staleAfter)
+    }
+
+    static func recoverAbandoned(client: PostgresClient, staleAfter: Duration) async throws -> Int {
+        let cutoff = StoredValues.milliseconds(Date()) - Int(staleAfter.components.seconds * 1000)
+        let recovered = try await client.query(
+            """
+            WITH gone AS (
+                UPDATE messages SET status = 'partial', error = 'Sluice stopped while this answer was being written.',
+                    error_code = 'interrupted'
+                WHERE status = 'streaming' AND (writer IS NULL OR writer NOT IN (
+                    SELECT id FROM sluice_instances WHERE seen_at > \(cutoff)))
+                RETURNING id
+            ), released AS (
+                UPDATE token_usage SET state = 'released' WHERE state = 'held' AND message_id IN (SELECT id FROM gone)
+            )
+            SELECT id FROM gone
+            """
+        ).collect()
+        try await client.query("DELETE FROM sluice_instances WHERE seen_at <= \(cutoff)")
+        return recovered.count
+    }
+
+    // MARK: Context
+
+    public func setContextMode(messageID: String, mode: ContextMode) async throws {
+        let updated = try await rows("UPDATE messages SET context_mode = \(mode.rawValue) WHERE id = \(messageID) RETURNING id")
+        if updated.isEmpty { throw StoreError.notFound }
+    }
+
+    public func summary(conversationID: String) async throws -> ConversationSummary? {
+        try await rows(
+            "SELECT text, covered_ids, model, updated_at FROM conversation_summaries WHERE conversation_id = \(conversationID)"
+        ).first.map(StoredValues.summary)
+    }
+
+    public func saveSummary(conversationID: String, summary: ConversationSummary) async throws {
+        try await client.query(
+            """
+            INSERT INTO conversation_summaries (conversation_id, text, covered_ids, model, updated_at)
+            VALUES (\(conversationID), \(summary.text), \(summary.coveredMessageIDs.joined(separator: ",")), \(summary.model),
+                \(StoredValues.milliseconds(summary.updatedAt)))
+            ON CONFLICT (conversation_id) DO UPDATE SET text = excluded.text, covered_ids = excluded.covered_ids,
+                model = excluded.model, updated_at = excluded.updated_at
+            """, logger: logger)
+    }
+}

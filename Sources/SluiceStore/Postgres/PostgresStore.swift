@@ -1,0 +1,206 @@
+import Foundation
+import Logging
+import PostgresNIO
+import SluiceCore
+
+/// The shared store: PostgreSQL through postgres-nio's connection pool, so that several Sluice instances serve
+/// the same users, conversations and budgets. Same schema steps as `SQLiteStore` (see `Migrations`).
+///
+/// Each instance registers itself in `sluice_instances` and refreshes its `seen_at` every few seconds; the
+/// answers it writes carry its id. Crash recovery (at start, and in every heartbeat) marks interrupted only
+/// the answers of instances that stopped or fell silent, never those another live instance is writing.
+public final class PostgresStore: SluiceDatabase {
+    let client: PostgresClient
+    let logger: Logger
+    /// This process's id in `sluice_instances` and in `messages.writer`.
+    let instanceID = Identifier.make()
+    /// How long a token budget period lasts; periods end on multiples of it since 1970 (daily: UTC midnight).
+    let budgetPeriod: TimeInterval
+    /// The whole service's daily spending limit (`nil`: none).
+    let globalDailyLimit: USDAmount?
+    /// After this long without a heartbeat an instance counts as gone and its streaming answers as interrupted.
+    let staleAfter: Duration
+    let heartbeatInterval: Duration
+    /// Runs the pool and the heartbeat; cancelled by `close()`. An unstructured task so that the store has the
+    /// same open/close life as `SQLiteStore`; it ends before `close()` returns.
+    private let background: Task<Void, Never>
+    /// Starts the heartbeat once `migrate()` has created the instance table.
+    private let migrated: AsyncStream<Void>.Continuation
+
+    /// Connects to `url` (`postgres://user:password@host:port/database?sslmode=disable&pool_max=40`) and checks
+    /// that the server answers; call `migrate()` before use.
+    public static func open(
+        url: String, budgetPeriod: TimeInterval = 86_400, globalDailyLimit: USDAmount? = nil,
+        staleAfter: Duration = .seconds(30), heartbeatInterval: Duration = .seconds(5),
+        logger: Logger = Logger(label: "sluice.store")
+    ) async throws -> PostgresStore {
+        let configuration = try PostgresURL.configuration(url)
+        let store = PostgresStore(
+            client: PostgresClient(configuration: configuration, backgroundLogger: logger), budgetPeriod: budgetPeriod,
+            globalDailyLimit: globalDailyLimit, staleAfter: staleAfter, heartbeatInterval: heartbeatInterval, logger: logger)
+        do {
+            try await store.ping()
+        } catch {
+            try? await store.close()
+            throw PostgresURL.ConnectError(
+                "PostgreSQL at \(SluiceDatabases.redacted(url)) did not answer (\(String(reflecting: error))); check that it runs and that the URL's user, password and database are right")
+        }
+        return store
+    }
+
+    init(
+        client: PostgresClient, budgetPeriod: TimeInterval, globalDailyLimit: USDAmount?, staleAfter: Duration,
+        heartbeatInterval: Duration, logger: Logger
+    ) {
+        self.client = client
+        self.budgetPeriod = budgetPeriod
+        self.globalDailyLimit = globalDailyLimit
+        self.staleAfter = staleAfter
+        self.heartbeatInterval = heartbeatInterval
+        self.logger = logger
+        let instanceID = instanceID
+        let (migration, migrated) = AsyncStream<Void>.makeStream()
+        self.migrated = migrated
+        background = Task { [client, logger] in
+            await withDiscardingTaskGroup { group in
+                group.addTask { await client.run() }
+                group.addTask {
+                    for await _ in migration { break }
+                    while !Task.isCancelled {
+                        try? await Task.sleep(for: heartbeatInterval)
+                        guard !Task.isCancelled else { break }
+                        do {
+                            try await Self.heartbeat(client: client, instanceID: instanceID)
+                            let recovered = try await Self.recoverAbandoned(client: client, staleAfter: staleAfter)
+                            if recovered > 0 {
+                                logger.warning(
+                                    "answers of a stopped instance marked interrupted", metadata: ["count": "\(recovered)"])
+                            }
+                        } catch where !Task.isCancelled {
+                            logger.warning("heartbeat failed", metadata: ["error": "\(String(reflecting: error))"])
+                        } catch {}
+                    }
+                }
+            }
+        }
+    }
+
+    /// Leaves the instance list (so that others may recover what this instance left streaming) and closes
+    /// every connection.
+    public func close() async throws {
+        _ = try? await client.query("DELETE FROM sluice_instances WHERE id = \(instanceID)")
+        background.cancel()
+        await background.value
+    }
+
+    public func migrate() async throws {
+        try await client.withTransaction(logger: logger) { connection in
+            // One instance migrates at a time; the others wait here and then find nothing left to do.
+            try await connection.query("SELECT pg_advisory_xact_lock(7362837)", logger: logger)
+            try await connection.query(
+                "CREATE TABLE IF NOT EXISTS schema_migrations (version BIGINT PRIMARY KEY, applied_at BIGINT NOT NULL)",
+                logger: logger)
+            let rows = try await connection.query(
+                "SELECT COALESCE(MAX(version), 0)::bigint AS version FROM schema_migrations", logger: logger
+            ).collect()
+            let current = rows.first?.makeRandomAccess().int("version") ?? 0
+            for step in Migrations.steps(for: .postgres) where step.version > current {
+                for statement in step.statements {
+                    try await connection.query(PostgresQuery(unsafeSQL: statement), logger: logger)
+                }
+                try await connection.query(
+                    "INSERT INTO schema_migrations (version, applied_at) VALUES (\(step.version), \(StoredValues.milliseconds(Date())))",
+                    logger: logger)
+                self.logger.info("applied migration", metadata: ["version": "\(step.version)"])
+            }
+        }
+        try await Self.heartbeat(client: client, instanceID: instanceID)
+        migrated.yield()
+    }
+
+    public func ping() async throws {
+        try await client.query("SELECT 1")
+    }
+
+    /// Runs `query` and reads every row by column name.
+    @discardableResult
+    func rows(_ query: PostgresQuery) async throws -> [PostgresRandomAccessRow] {
+        try await client.query(query, logger: logger).collect().map { $0.makeRandomAccess() }
+    }
+
+    static func heartbeat(client: PostgresClient, instanceID: String) async throws {
+        let now = StoredValues.milliseconds(Date())
+        try await client.query(
+            """
+            INSERT INTO sluice_instances (id, started_at, seen_at) VALUES (\(instanceID), \(now), \(now))
+            ON CONFLICT (id) DO UPDATE SET seen_at = excluded.seen_at
+            """)
+    }
+
+    // MARK: Users
+
+    public func createUser(name: String, plan: Plan, tokenHash: String) async throws -> User {
+        let user = User(id: Identifier.make(), name: name, plan: plan, createdAt: StoredValues.now())
+        do {
+            try await client.query(
+                """
+                INSERT INTO users (id, name, plan, token_hash, created_at)
+                VALUES (\(user.id), \(name), \(plan.rawValue), \(tokenHash), \(StoredValues.milliseconds(user.createdAt)))
+                """, logger: logger)
+        } catch let error as PSQLError where error.serverInfo?[.sqlState] == "23505" {
+            throw StoreError.conflict("a user named \(name) already exists")
+        }
+        return user
+    }
+
+    public func user(tokenHash: String) async throws -> User? {
+        try await rows("SELECT * FROM users WHERE token_hash = \(tokenHash)").first.map(StoredValues.user)
+    }
+
+    public func user(named name: String) async throws -> User? {
+        try await rows("SELECT * FROM users WHERE name = \(name)").first.map(StoredValues.user)
+    }
+
+    public func users() async throws -> [User] {
+        try await rows("SELECT * FROM users ORDER BY created_at, name").map(StoredValues.user)
+    }
+
+    public func setTokenHash(userID: String, tokenHash: String) async throws {
+        try await client.query("UPDATE users SET token_hash = \(tokenHash) WHERE id = \(userID)", logger: logger)
+    }
+
+    // MARK: Conversations
+
+    public func createConversation(
+        userID: String, title: String, model: String, systemPrompt: String?
+    ) async throws -> Conversation {
+        let now = StoredValues.now()
+        let conversation = Conversation(
+            id: Identifier.make(), userID: userID, title: title, model: model, systemPrompt: systemPrompt,
+            createdAt: now, updatedAt: now)
+        let ms = StoredValues.milliseconds(now)
+        try await client.query(
+            """
+            INSERT INTO conversations (id, user_id, title, model, system_prompt, created_at, updated_at)
+            VALUES (\(conversation.id), \(userID), \(title), \(model), \(systemPrompt), \(ms), \(ms))
+            """, logger: logger)
+        return conversation
+    }
+
+    public func conversations(userID: String) async throws -> [Conversation] {
+        try await rows("SELECT * FROM conversations WHERE user_id = \(userID) ORDER BY updated_at DESC, seq DESC")
+            .map(StoredValues.conversation)
+    }
+
+    public func conversation(id: String) async throws -> Conversation? {
+        try await rows("SELECT * FROM conversations WHERE id = \(id)").first.map(StoredValues.conversation)
+    }
+
+    public func deleteConversation(id: String) async throws {
+        try await client.query("DELETE FROM conversations WHERE id = \(id)", logger: logger)
+    }
+
+    public func renameConversation(id: String, title: String) async throws {
+        try await client.query("UPDATE conversations SET title = \(title) WHERE id = \(id)", logger: logger)
+    }
+}

@@ -1,0 +1,110 @@
+import Foundation
+import SluiceCore
+
+/// A result row of either database, read by column name. SQL `NULL` and a missing column read as `nil`.
+protocol StoredRow {
+    func string(_ column: String) -> String?
+    func int(_ column: String) -> Int?
+}
+
+extension StoredRow {
+    func text(_ column: String) -> String { string(column) ?? "" }
+    func date(_ column: String) -> Date { StoredValues.date(milliseconds: int(column)) }
+}
+
+/// How both stores write values and read domain types back: times as integer milliseconds since 1970, token
+/// ends as comma-separated numbers, money as integer picodollars.
+enum StoredValues {
+    static func now() -> Date {
+        // Millisecond precision, as stored, so a value read back equals the value written.
+        Date(timeIntervalSince1970: (Date().timeIntervalSince1970 * 1000).rounded(.down) / 1000)
+    }
+
+    static func milliseconds(_ date: Date) -> Int { Int((date.timeIntervalSince1970 * 1000).rounded()) }
+
+    static func date(milliseconds: Int?) -> Date {
+        Date(timeIntervalSince1970: Double(milliseconds ?? 0) / 1000)
+    }
+
+    /// The start of the UTC day that contains `now`: dollar budgets are daily.
+    static func dayStart(_ now: Date) -> Date {
+        Date(timeIntervalSince1970: (now.timeIntervalSince1970 / 86_400).rounded(.down) * 86_400)
+    }
+
+    /// The end of the budget period that contains `now`: the next multiple of `period` since 1970.
+    static func nextReset(after now: Date, period: TimeInterval) -> Date {
+        let periods = (now.timeIntervalSince1970 / period).rounded(.down) + 1
+        return Date(timeIntervalSince1970: periods * period)
+    }
+
+    /// Token ends are stored as comma-separated numbers: compact, and rewritten with the content anyway.
+    static func encode(_ tokenEnds: [Int]) -> String { tokenEnds.map(String.init).joined(separator: ",") }
+    static func decodeTokenEnds(_ text: String) -> [Int] {
+        text.isEmpty ? [] : text.split(separator: ",").compactMap { Int($0) }
+    }
+
+    static func user(_ row: some StoredRow) -> User {
+        User(
+            id: row.text("id"), name: row.text("name"), plan: Plan(rawValue: row.text("plan")) ?? .free,
+            createdAt: row.date("created_at"))
+    }
+
+    static func conversation(_ row: some StoredRow) -> Conversation {
+        Conversation(
+            id: row.text("id"), userID: row.text("user_id"), title: row.text("title"), model: row.text("model"),
+            systemPrompt: row.string("system_prompt"), createdAt: row.date("created_at"), updatedAt: row.date("updated_at"))
+    }
+
+    /// A message row, with its cost from the usage ledger in `cost_picousd` when the query adds it.
+    static func message(_ row: some StoredRow) -> Message {
+        let role = MessageRole(rawValue: row.text("role")) ?? .user
+        return Message(
+            id: row.text("id"), conversationID: row.text("conversation_id"), role: role,
+            content: row.text("content"), status: MessageStatus(rawValue: row.text("status")) ?? .partial,
+            model: row.string("model"), createdAt: row.date("created_at"),
+            usage: role == .assistant
+                ? Usage(
+                    inputTokens: row.int("input_tokens"), outputTokens: row.int("output_tokens"),
+                    totalTokens: row.int("total_tokens"),
+                    source: row.string("usage_source").flatMap(UsageSource.init(rawValue:)),
+                    countedInputTokens: row.int("counted_input_tokens"),
+                    countedOutputTokens: row.int("counted_output_tokens"))
+                : nil,
+            ttftMs: row.int("ttft_ms"), durationMs: row.int("duration_ms"),
+            finishReason: row.string("finish_reason"), error: row.string("error"),
+            errorCode: row.string("error_code"), tokenEnds: decodeTokenEnds(row.text("token_ends")),
+            versionGroup: row.string("version_group"), superseded: (row.int("superseded") ?? 0) != 0,
+            cost: row.int("cost_picousd").map { USDAmount(picodollars: Int64($0)) },
+            contextMode: row.string("context_mode").flatMap(ContextMode.init(rawValue:)) ?? .auto)
+    }
+
+    static func summary(_ row: some StoredRow) -> ConversationSummary {
+        let covered = row.text("covered_ids")
+        return ConversationSummary(
+            text: row.text("text"), coveredMessageIDs: covered.isEmpty ? [] : covered.split(separator: ",").map(String.init),
+            model: row.string("model"), updatedAt: row.date("updated_at"))
+    }
+
+    static func usageBucket(_ row: some StoredRow, grouping: UsageGrouping) -> UsageBucket {
+        UsageBucket(
+            key: row.text("bucket"), label: grouping == .conversation ? row.string("label") : nil,
+            inputTokens: row.int("input") ?? 0, outputTokens: row.int("output") ?? 0, totalTokens: row.int("total") ?? 0,
+            cost: USDAmount(picodollars: Int64(row.int("cost") ?? 0)), turns: row.int("turns") ?? 0)
+    }
+
+    /// A user's budget from a row with the limits' columns and `used`, `user_spent`, `all_spent`.
+    static func budgetState(_ row: some StoredRow, now: Date, globalDailyLimit: USDAmount?) -> BudgetState {
+        let tomorrow = dayStart(now).addingTimeInterval(86_400)
+        return BudgetState(
+            plan: Plan(rawValue: row.text("plan")) ?? .free, used: row.int("used") ?? 0,
+            limit: row.int("token_limit"), resetAt: row.date("reset_at"),
+            dailyDollars: row.int("daily_usd_limit_picousd").map {
+                DollarBudget(
+                    limit: USDAmount(picodollars: Int64($0)),
+                    spent: USDAmount(picodollars: Int64(row.int("user_spent") ?? 0)), resetAt: tomorrow)
+            },
+            globalDailyDollars: globalDailyLimit.map {
+                DollarBudget(limit: $0, spent: USDAmount(picodollars: Int64(row.int("all_spent") ?? 0)), resetAt: tomorrow)
+            })
+    }
+}

@@ -1,0 +1,78 @@
+import Foundation
+import SluiceCore
+import SluiceServer
+import SluiceSimulator
+import SluiceStore
+import SluiceTestSupport
+import Synchronization
+import Testing
+
+/// Two Sluice instances on one PostgreSQL database, each with its own store, pool and generation hub.
+@Suite("Several instances on one PostgreSQL", .enabled(if: TestDatabases.postgresURL != nil))
+struct MultiInstanceTests {
+    @Test("1 000 concurrent turns spread over two instances never overspend one budget, and every turn that fit ran")
+    func sharedBudget() async throws {
+        // Every turn uses exactly 9 + 24 = 33 tokens (see BudgetTests.exactTurn): 500 of them fit in 16 500.
+        try await Harness.run(
+            simulator: SimulatorSettings(tokens: 24, delay: .milliseconds(1)), turn: BudgetTests.exactTurn, budgets: true,
+            database: .postgres
+        ) { first in
+            let alice = try #require(try await first.store.user(named: "alice"))
+            try await first.store.setPlan(userID: alice.id, plan: .free, tokenLimit: 16_500)
+            try await first.peer { second in
+                let instances = [first, second]
+                let outcomes = try await withThrowingTaskGroup(of: (Int, String?).self) { group in
+                    for turn in 0..<1000 {
+                        let h = instances[turn % 2]
+                        group.addTask {
+                            let conversation = try await h.newConversation(h.alice)
+                            let reply = try await h.send(conversation, token: h.alice)
+                            if reply.status == 429 {
+                                let body = try? JSONSerialization.jsonObject(with: Data(reply.body.utf8)) as? [String: Any]
+                                return (429, (body?["error"] as? [String: Any])?["code"] as? String)
+                            }
+                            return (reply.status, reply.last?.event)
+                        }
+                    }
+                    return try await group.reduce(into: [(Int, String?)]()) { $0.append($1) }
+                }
+                let answered = outcomes.filter { $0 == (200, "done") }.count
+                let refused = outcomes.filter { $0 == (429, "budget_exceeded") }.count
+                #expect(answered + refused == 1000, "every turn either answered or was refused with budget_exceeded")
+                #expect(answered == 500, "no turn that fit was refused, and none beyond the limit ran")
+                let budget = try await second.store.budget(userID: alice.id, now: Date())
+                #expect(budget.used == 16_500)
+                #expect(budget.used <= 16_500)
+                let history = try await first.store.usageHistory(userID: alice.id, since: Date().addingTimeInterval(-3600), groupedBy: .model)
+                #expect(history.map(\.totalTokens).reduce(0, +) == budget.used)
+                #expect(history.map(\.turns).reduce(0, +) == 500)
+            }
+        }
+    }
+
+    @Test("a resume sent to the instance that is not generating the answer replays it and follows it to the end")
+    func resumeOnTheOtherInstance() async throws {
+        try await Harness.run(simulator: SimulatorSettings(tokens: 80, delay: .milliseconds(15)), database: .postgres) { first in
+            let conversation = try await first.newConversation(first.alice)
+            // The browser leaves instance one after 3 tokens; the answer goes on there.
+            let start = try await first.send(conversation, token: first.alice) { _, count in count < 4 }  // meta + 3 tokens
+            let id = try #require(start.assistantID)
+            try await first.peer { second in
+                // The reconnect lands on instance two, which has never seen this generation.
+                let rest = try await ResumeTests.resume(second, id, lastEventID: "\(id):3")
+                #expect(rest.status == 200)
+                let seqs = rest.events.filter { $0.event == "token" }.compactMap {
+                    $0.id?.split(separator: ":").last.flatMap { Int($0) }
+                }
+                #expect(seqs == Array(4...80), "no gap and no repeat")
+                #expect(rest.last?.event == "done")
+                #expect(start.text + rest.text == SimulatedText.answer(tokens: 80))
+                #expect(try await second.settledMessage(id).status == .complete)
+                // Instance two also sees the conversation, with both messages, for the same user.
+                let listed = try await second.request(.GET, "/api/conversations/\(conversation)", token: second.alice)
+                #expect(listed.status == 200)
+                #expect(try await second.request(.GET, "/api/conversations/\(conversation)", token: second.bob).status == 403)
+            }
+        }
+    }
+}

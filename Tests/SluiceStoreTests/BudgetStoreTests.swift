@@ -1,0 +1,104 @@
+import Foundation
+import SluiceCore
+import SluiceTestSupport
+import Testing
+@testable import SluiceStore
+
+/// The budget ledger on both databases: holds, settles, limits, periods and history.
+@Suite("Budget store")
+struct BudgetStoreTests {
+    /// A user on `plan` with a conversation, in a fresh database of `backend`.
+    static func setUp(
+        _ backend: StoreBackend, plan: Plan = .free, limit: Int? = nil, globalDailyLimit: USDAmount? = nil
+    ) async throws -> (store: any SluiceDatabase, location: String, user: User, conversationID: String) {
+        let (store, location) = try await TestDatabases.makeStore(backend, globalDailyLimit: globalDailyLimit)
+        let user = try await store.createUser(name: "u", plan: plan, tokenHash: UUID().uuidString)
+        if let limit { try await store.setPlan(userID: user.id, plan: plan, tokenLimit: limit) }
+        let conversation = try await store.createConversation(userID: user.id, title: "budget", model: "m", systemPrompt: nil)
+        return (store, location, user, conversation.id)
+    }
+
+    static func request(_ user: User, _ conversationID: String, input: Int, output: Int, price: ModelPrice = .free) -> HoldRequest {
+        HoldRequest(
+            userID: user.id, conversationID: conversationID, messageID: Identifier.make(), model: "m",
+            inputTokens: input, wantedOutput: output, price: price)
+    }
+
+    @Test("a hold counts as used until it is settled for what the turn really used", arguments: TestDatabases.backends)
+    func holdAndSettle(_ backend: StoreBackend) async throws {
+        let (store, _, user, conversationID) = try await Self.setUp(backend)
+        let now = Date()
+        #expect(try await store.budget(userID: user.id, now: now).limit == Plan.free.defaultTokenLimit)
+        let hold = try #require(try await store.hold(Self.request(user, conversationID, input: 100, output: 1000), now: now))
+        #expect(hold.reservedTokens == 1100)
+        #expect(hold.outputAllowance == 1000)
+        #expect(try await store.budget(userID: user.id, now: now).used == 1100)
+        try await store.settle(holdID: hold.id, inputTokens: 100, outputTokens: 50, cost: USDAmount(picodollars: 7), now: now)
+        #expect(try await store.budget(userID: user.id, now: now).used == 150)
+        #expect(try await store.conversationTokens(conversationID: conversationID) == 150)
+        // Settling twice changes nothing.
+        try await store.settle(holdID: hold.id, inputTokens: 100, outputTokens: 500, cost: .zero, now: now)
+        #expect(try await store.budget(userID: user.id, now: now).used == 150)
+        let byModel = try await store.usageHistory(userID: user.id, since: now.addingTimeInterval(-60), groupedBy: .model)
+        #expect(byModel == [UsageBucket(key: "m", label: nil, inputTokens: 100, outputTokens: 50, totalTokens: 150, cost: USDAmount(picodollars: 7), turns: 1)])
+        let byDay = try await store.usageHistory(userID: nil, since: now.addingTimeInterval(-60), groupedBy: .day)
+        let today = ISO8601DateFormatter.string(from: now, timeZone: TimeZone(identifier: "UTC")!, formatOptions: [.withFullDate])
+        #expect(byDay.map(\.key) == [today])
+        let byConversation = try await store.usageHistory(userID: user.id, since: now.addingTimeInterval(-60), groupedBy: .conversation)
+        #expect(byConversation.map(\.label) == ["budget"])
+        // A hold for a turn that generated nothing is released, not charged.
+        let empty = try #require(try await store.hold(Self.request(user, conversationID, input: 10, output: 10), now: now))
+        try await store.settle(holdID: empty.id, inputTokens: 0, outputTokens: 0, cost: .zero, now: now)
+        #expect(try await store.budget(userID: user.id, now: now).used == 150)
+        try await store.close()
+    }
+
+    @Test("a hold takes what is left, and none is given when the input and one token do not fit", arguments: TestDatabases.backends)
+    func capped(_ backend: StoreBackend) async throws {
+        let (store, _, user, conversationID) = try await Self.setUp(backend, limit: 1000)
+        let now = Date()
+        let first = try #require(try await store.hold(Self.request(user, conversationID, input: 100, output: 600), now: now))
+        #expect(first.reservedTokens == 700)
+        let second = try #require(try await store.hold(Self.request(user, conversationID, input: 100, output: 600), now: now))
+        #expect(second.reservedTokens == 300)
+        #expect(second.outputAllowance == 200)
+        #expect(try await store.hold(Self.request(user, conversationID, input: 1, output: 1), now: now) == nil)
+        // A new period starts empty.
+        let later = now.addingTimeInterval(2 * 86_400)
+        #expect(try await store.budget(userID: user.id, now: later).used == 0)
+        try await store.resetBudget(userID: user.id, now: now)
+        try await store.close()
+    }
+
+    @Test("daily dollar limits cap a hold by what the turn may cost", arguments: TestDatabases.backends)
+    func dollars(_ backend: StoreBackend) async throws {
+        let (store, _, user, conversationID) = try await Self.setUp(backend, plan: .unlimited)
+        let now = Date()
+        // $1 per million input, $2 per million output: 1 000 000 pico-dollars and 2 000 000 per token.
+        let price = try #require(ModelPrice(inputPerMillion: "1", outputPerMillion: "2"))
+        try await store.setDailyDollarLimit(userID: user.id, limit: USDAmount(picodollars: 1_000_000 * 100 + 2_000_000 * 50))
+        let hold = try #require(try await store.hold(Self.request(user, conversationID, input: 100, output: 1000, price: price), now: now))
+        #expect(hold.reservedTokens == 150)
+        #expect(try await store.budget(userID: user.id, now: now).dailyDollars?.spent == USDAmount(picodollars: 200_000_000))
+        #expect(try await store.hold(Self.request(user, conversationID, input: 1, output: 1, price: price), now: now) == nil)
+        try await store.setDailyDollarLimit(userID: user.id, limit: nil)
+        #expect(try await store.budget(userID: user.id, now: now).dailyDollars == nil)
+        try await store.close()
+    }
+
+    @Test("400 concurrent holds on one budget never hold more than the limit", arguments: TestDatabases.backends)
+    func concurrentHolds(_ backend: StoreBackend) async throws {
+        let (store, _, user, conversationID) = try await Self.setUp(backend, limit: 10_000)
+        let now = Date()
+        let reserved = try await withThrowingTaskGroup(of: Int.self) { group in
+            for _ in 0..<400 {
+                group.addTask { try await store.hold(Self.request(user, conversationID, input: 10, output: 90), now: now)?.reservedTokens ?? 0 }
+            }
+            return try await group.reduce(into: [Int]()) { $0.append($1) }
+        }
+        #expect(reserved.reduce(0, +) == 10_000)
+        #expect(reserved.filter { $0 > 0 }.count == 100)
+        #expect(try await store.budget(userID: user.id, now: now).used == 10_000)
+        try await store.close()
+    }
+}

@@ -1,0 +1,83 @@
+"""`sluice serve --db postgres://…`: two real server processes on one PostgreSQL share users and conversations."""
+import json
+import os
+import subprocess
+import tempfile
+import urllib.parse
+import urllib.request
+import uuid
+
+import pytest
+
+from conftest import SLUICE, free_port, wait_for
+
+POSTGRES = os.environ.get("SLUICE_TEST_POSTGRES_URL")
+pytestmark = pytest.mark.skipif(not POSTGRES and os.environ.get("SLUICE_REQUIRE_POSTGRES") != "1",
+                                reason="no PostgreSQL (./sluice.sh test starts one)")
+
+
+def fresh_database():
+    """A new database on the test server, as a URL with a password in it (the server trusts loopback, so any
+    password works: the point is that it must never be printed)."""
+    assert POSTGRES, "SLUICE_REQUIRE_POSTGRES=1 but SLUICE_TEST_POSTGRES_URL is unset"
+    name = "sluice_e2e_" + uuid.uuid4().hex
+    parts = urllib.parse.urlsplit(POSTGRES)
+    subprocess.run(["psql", POSTGRES.split("?")[0], "-q", "-c", f"CREATE DATABASE {name}"], check=True)
+    netloc = f"{parts.username}:s3cret-pw@{parts.hostname}:{parts.port}"
+    return urllib.parse.urlunsplit((parts.scheme, netloc, "/" + name, parts.query, ""))
+
+
+def call(base, token, method, path, body=None):
+    request = urllib.request.Request(
+        base + path, method=method, data=None if body is None else json.dumps(body).encode(),
+        headers={"Authorization": f"Bearer {token}", "Content-Type": "application/json"})
+    with urllib.request.urlopen(request, timeout=30) as response:
+        return response.status, response.read().decode()
+
+
+def test_two_instances_share_one_postgres_database(server):
+    db = fresh_database()
+    token = subprocess.run([SLUICE, "user", "add", "pg-user", "--plan", "pro", "--db", db],
+                           check=True, capture_output=True, text=True).stdout.strip().splitlines()[-1]
+    workdir = tempfile.mkdtemp(prefix="sluice-pg-")
+    ports = [free_port(), free_port()]
+    logs = [open(os.path.join(workdir, f"serve-{port}.log"), "w+") for port in ports]
+    processes = [subprocess.Popen(
+        [SLUICE, "serve", "--port", str(port), "--db", db, "--model", "sim",
+         "--upstream", f"http://127.0.0.1:{server.simulator_port}/v1"],
+        stdout=log, stderr=subprocess.STDOUT,
+        env={key: value for key, value in os.environ.items() if not key.startswith("SLUICE_")})
+        for port, log in zip(ports, logs)]
+    try:
+        for port in ports:
+            wait_for(f"http://127.0.0.1:{port}/healthz")
+        first, second = (f"http://127.0.0.1:{port}" for port in ports)
+        status, body = call(first, token, "POST", "/api/conversations", {"title": "over two"})
+        conversation = json.loads(body)["id"]
+        status, stream = call(first, token, "POST", f"/api/conversations/{conversation}/messages",
+                              {"content": "Hello from instance one"})
+        assert status == 200 and "event: done" in stream
+
+        # The other instance sees the same user, the conversation and both messages, and the same budget.
+        status, body = call(second, token, "GET", f"/api/conversations/{conversation}")
+        messages = json.loads(body)["messages"]
+        assert [(m["role"], m["status"]) for m in messages] == [("user", "complete"), ("assistant", "complete")]
+        assert messages[0]["content"] == "Hello from instance one"
+        status, body = call(second, token, "GET", "/api/usage/limits")
+        assert json.loads(body)["used"] == messages[1]["usage"]["total_tokens"] > 0
+        listed = subprocess.run([SLUICE, "user", "list", "--db", db], check=True, capture_output=True, text=True).stdout
+        assert "pg-user" in listed
+
+        # The password in the URL never reaches the logs; the banner names the database with it masked.
+        for process in processes:
+            process.terminate()
+            process.wait(timeout=15)
+        for log in logs:
+            log.seek(0)
+            text = log.read()
+            assert "s3cret-pw" not in text
+            assert "***" in text
+    finally:
+        for process in processes:
+            if process.poll() is None:
+                process.kill()
