@@ -19,13 +19,20 @@ struct MultiInstanceTests {
         ) { first in
             let alice = try #require(try await first.store.user(named: "alice"))
             try await first.store.setPlan(userID: alice.id, plan: .free, tokenLimit: 16_500)
+            // The conversations are made in the store directly: the HTTP work under test is the turns.
+            var made: [String] = []
+            for turn in 0..<1000 {
+                made.append(try await first.store.createConversation(
+                    userID: alice.id, title: "turn \(turn)", model: "sim", systemPrompt: nil).id)
+            }
+            let conversations = made
             try await first.peer { second in
                 let instances = [first, second]
                 let outcomes = try await withThrowingTaskGroup(of: (Int, String?).self) { group in
                     for turn in 0..<1000 {
                         let h = instances[turn % 2]
+                        let conversation = conversations[turn]
                         group.addTask {
-                            let conversation = try await h.newConversation(h.alice)
                             let reply = try await h.send(conversation, token: h.alice)
                             if reply.status == 429 {
                                 let body = try? JSONSerialization.jsonObject(with: Data(reply.body.utf8)) as? [String: Any]

@@ -167,3 +167,37 @@ struct StoreTests {
         try await store.close()
     }
 }
+
+@Suite("Opening a database")
+struct DatabaseLocationTests {
+    @Test("a postgres:// URL is parsed like libpq's, and bad settings are named")
+    func urls() throws {
+        let configuration = try PostgresURL.configuration("postgres://ann:p%40ss@db.example:6543/chat?sslmode=disable&pool_max=40")
+        #expect(configuration.host == "db.example")
+        #expect(configuration.port == 6543)
+        #expect(configuration.username == "ann")
+        #expect(configuration.password == "p@ss")
+        #expect(configuration.database == "chat")
+        #expect(configuration.options.maximumConnections == 40)
+        #expect(throws: PostgresURL.ConnectError.self) { try PostgresURL.configuration("postgres://h/db?sslmode=sometimes") }
+        #expect(throws: PostgresURL.ConnectError.self) { try PostgresURL.configuration("postgres://h/db?pool_max=0") }
+        #expect(throws: PostgresURL.ConnectError.self) { try PostgresURL.configuration("postgres:///db") }
+        #expect(SluiceDatabases.redacted("postgres://ann:secret@h:5432/db") == "postgres://ann:***@h:5432/db")
+        #expect(SluiceDatabases.redacted("./data/sluice.sqlite") == "./data/sluice.sqlite")
+        #expect(SluiceDatabases.isPostgres("postgresql://h/db") && !SluiceDatabases.isPostgres("postgres.sqlite"))
+    }
+
+    @Test("a PostgreSQL that does not answer is an error at start that names it without the password, not a hang")
+    func unreachable() async throws {
+        // Port 1 on loopback refuses every connection; postgres-nio's pool would retry it for ever.
+        do {
+            _ = try await SluiceDatabases.open("postgres://ann:secret@127.0.0.1:1/chat?sslmode=disable")
+            Issue.record("opening an unreachable database succeeded")
+        } catch {
+            let message = String(describing: error)
+            #expect(message.contains("127.0.0.1:1"))
+            #expect(message.contains("did not answer"))
+            #expect(!message.contains("secret"))
+        }
+    }
+}

@@ -2,6 +2,7 @@ import Foundation
 import Logging
 import PostgresNIO
 import SluiceCore
+import Synchronization
 
 /// The shared store: PostgreSQL through postgres-nio's connection pool, so that several Sluice instances serve
 /// the same users, conversations and budgets. Same schema steps as `SQLiteStore` (see `Migrations`).
@@ -21,11 +22,14 @@ public final class PostgresStore: SluiceDatabase {
     /// After this long without a heartbeat an instance counts as gone and its streaming answers as interrupted.
     let staleAfter: Duration
     let heartbeatInterval: Duration
-    /// Runs the pool and the heartbeat; cancelled by `close()`. An unstructured task so that the store has the
-    /// same open/close life as `SQLiteStore`; it ends before `close()` returns.
-    private let background: Task<Void, Never>
+    /// Run the pool and the heartbeat; cancelled by `close()`. Unstructured tasks so that the store has the
+    /// same open/close life as `SQLiteStore`; both end before `close()` returns.
+    private let pool: Task<Void, Never>
+    private let heartbeats: Task<Void, Never>
     /// Starts the heartbeat once `migrate()` has created the instance table.
     private let migrated: AsyncStream<Void>.Continuation
+    /// Whether this instance has registered in `sluice_instances` (and must leave it at `close()`).
+    private let registered = Mutex(false)
 
     /// Connects to `url` (`postgres://user:password@host:port/database?sslmode=disable&pool_max=40`) and checks
     /// that the server answers; call `migrate()` before use.
@@ -39,7 +43,17 @@ public final class PostgresStore: SluiceDatabase {
             client: PostgresClient(configuration: configuration, backgroundLogger: logger), budgetPeriod: budgetPeriod,
             globalDailyLimit: globalDailyLimit, staleAfter: staleAfter, heartbeatInterval: heartbeatInterval, logger: logger)
         do {
-            try await store.ping()
+            // postgres-nio's pool retries a failing connect without end (vapor/postgres-nio#489): bound the
+            // first query, so that a wrong host, port or database is an error at start and not a hang.
+            try await withThrowingTaskGroup(of: Void.self) { group in
+                group.addTask { try await store.ping() }
+                group.addTask {
+                    try await Task.sleep(for: .seconds(10))
+                    throw PostgresURL.ConnectError("no answer within 10 s")
+                }
+                try await group.next()
+                group.cancelAll()
+            }
         } catch {
             try? await store.close()
             throw PostgresURL.ConnectError(
@@ -61,26 +75,21 @@ public final class PostgresStore: SluiceDatabase {
         let instanceID = instanceID
         let (migration, migrated) = AsyncStream<Void>.makeStream()
         self.migrated = migrated
-        background = Task { [client, logger] in
-            await withDiscardingTaskGroup { group in
-                group.addTask { await client.run() }
-                group.addTask {
-                    for await _ in migration { break }
-                    while !Task.isCancelled {
-                        try? await Task.sleep(for: heartbeatInterval)
-                        guard !Task.isCancelled else { break }
-                        do {
-                            try await Self.heartbeat(client: client, instanceID: instanceID)
-                            let recovered = try await Self.recoverAbandoned(client: client, staleAfter: staleAfter)
-                            if recovered > 0 {
-                                logger.warning(
-                                    "answers of a stopped instance marked interrupted", metadata: ["count": "\(recovered)"])
-                            }
-                        } catch where !Task.isCancelled {
-                            logger.warning("heartbeat failed", metadata: ["error": "\(String(reflecting: error))"])
-                        } catch {}
+        pool = Task { await client.run() }
+        heartbeats = Task { [client, logger] in
+            for await _ in migration { break }
+            while !Task.isCancelled {
+                try? await Task.sleep(for: heartbeatInterval)
+                guard !Task.isCancelled else { break }
+                do {
+                    try await Self.heartbeat(client: client, instanceID: instanceID)
+                    let recovered = try await Self.recoverAbandoned(client: client, staleAfter: staleAfter)
+                    if recovered > 0 {
+                        logger.warning("answers of a stopped instance marked interrupted", metadata: ["count": "\(recovered)"])
                     }
-                }
+                } catch where !Task.isCancelled {
+                    logger.warning("heartbeat failed", metadata: ["error": "\(String(reflecting: error))"])
+                } catch {}
             }
         }
     }
@@ -88,9 +97,14 @@ public final class PostgresStore: SluiceDatabase {
     /// Leaves the instance list (so that others may recover what this instance left streaming) and closes
     /// every connection.
     public func close() async throws {
-        _ = try? await client.query("DELETE FROM sluice_instances WHERE id = \(instanceID)")
-        background.cancel()
-        await background.value
+        // Heartbeats stop first: one in flight after the DELETE would register this instance again.
+        heartbeats.cancel()
+        await heartbeats.value
+        if registered.withLock({ $0 }) {
+            _ = try? await client.query("DELETE FROM sluice_instances WHERE id = \(instanceID)")
+        }
+        pool.cancel()
+        await pool.value
     }
 
     public func migrate() async throws {
@@ -115,6 +129,7 @@ public final class PostgresStore: SluiceDatabase {
             }
         }
         try await Self.heartbeat(client: client, instanceID: instanceID)
+        registered.withLock { $0 = true }
         migrated.yield()
     }
 
