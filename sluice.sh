@@ -12,7 +12,8 @@
 #   ./sluice.sh bench ui         a 10 000-token Markdown answer into headless Chromium: arrival-to-paint
 #                                latency, long tasks, frame rate, JS heap
 #   ./sluice.sh bench load       1, 10, 100, 1000 concurrent streams straight to the simulator, through Sluice's
-#                                /v1 gateway and through a LiteLLM proxy (installed from PyPI): TTFT, ITL, CPU, RSS
+#                                /v1 gateway (on SQLite, and on a throwaway PostgreSQL) and through a LiteLLM proxy
+#                                (installed from PyPI): TTFT, ITL, CPU, RSS
 #   ./sluice.sh bench chaos      every fault scenario once through Sluice and the simulator: what the client
 #                                saw, retry waits announced vs observed, the cost of a retry decision
 set -euo pipefail
@@ -59,7 +60,15 @@ case "$command" in
           python3 -m pip install -q --disable-pip-version-check 'litellm[proxy]' >&2 || echo "[setup] litellm not installed; the bench skips it" >&2
         fi
         swift build -c release --product sluice >&2
-        exec .build/release/sluice bench load "$@" ;;
+        # A throwaway PostgreSQL for the "sluice-pg" row (skip with SLUICE_BENCH_POSTGRES=0).
+        postgres_args=()
+        if [ "${SLUICE_BENCH_POSTGRES:-1}" = 1 ]; then
+          pg_dir=$(mktemp -d /tmp/sluice-bench-pg.XXXXXX)
+          trap 'scripts/test-postgres.sh stop "$pg_dir"; rm -rf "$pg_dir"' EXIT
+          eval "$(scripts/test-postgres.sh start "$pg_dir")"
+          postgres_args=(--postgres "$SLUICE_TEST_POSTGRES_URL")
+        fi
+        .build/release/sluice bench load "${postgres_args[@]}" "$@" ;;
       chaos)
         shift
         swift build -c release --product sluice >&2

@@ -16,6 +16,7 @@ struct LoadBench: AsyncParsableCommand {
     @Option(help: "Milliseconds between the simulator's tokens.") var delayMs = 20
     @Option(help: "Waves per concurrency level (samples add up).") var rounds = 2
     @Option(help: "The litellm executable; by default `litellm` on the PATH. Pass 'none' to skip it.") var litellm: String?
+    @Option(help: "Also measure a Sluice on this PostgreSQL database (postgres://…; ./sluice.sh bench load starts a throwaway one).") var postgres: String?
 
     func run() async throws {
         let levels = streams.split(separator: ",").compactMap { Int($0.trimmingCharacters(in: .whitespaces)) }
@@ -69,6 +70,23 @@ struct LoadBench: AsyncParsableCommand {
             Target(name: "direct", port: simulatorPort, headers: [], pid: nil),
             Target(name: "sluice", port: sluicePort, headers: [("Authorization", "Bearer \(token)")], pid: gateway.pid),
         ]
+        if let postgres {
+            // The same server on PostgreSQL: every write and budget hold crosses a loopback connection.
+            let port = try freePort()
+            let pgToken = try Self.output(sluice, ["user", "add", "bench-\(port)", "--plan", "unlimited", "--db", postgres], environment: environment)
+                .split(separator: "\n").last.map(String.init) ?? ""
+            let onPostgres = try BenchProcess(
+                name: "sluice-pg", executable: sluice,
+                arguments: [
+                    "serve", "--port", "\(port)", "--db", postgres, "--upstream", "http://127.0.0.1:\(simulatorPort)/v1",
+                    "--model", "sim", "--log-level", "error", "--upstream-concurrency", "4096", "--upstream-queue", "4096",
+                ],
+                environment: environment)
+            servers.append(onPostgres)
+            started.add(onPostgres.pid)
+            try await onPostgres.waitUntilServing("http://127.0.0.1:\(port)/healthz", seconds: 60)
+            targets.append(Target(name: "sluice-pg", port: port, headers: [("Authorization", "Bearer \(pgToken)")], pid: onPostgres.pid))
+        }
         var litellmVersion: String?
         if let (process, port, version) = try await startLiteLLM(simulatorPort: simulatorPort, work: work, environment: environment) {
             servers.append(process)
