@@ -68,7 +68,9 @@ struct SharedPostgresTests {
         #expect(try await other.message(id: "live")?.status == .streaming)
 
         try await writer.close()
-        #expect(try await other.recoverInterruptedMessages() == 1)
+        // The writer left the instance list: this call recovers its answer (unless the other instance's own
+        // heartbeat, every 5 s, got there first on a slow machine).
+        #expect(try await other.recoverInterruptedMessages() <= 1)
         let recovered = try #require(try await other.message(id: "live"))
         #expect(recovered.status == .partial)
         #expect(recovered.content == "half")

@@ -13,6 +13,8 @@ struct ChunkDecoder {
 
     mutating func decode(_ data: String) throws -> Result {
         if data == "[DONE]" { return .endOfStream }
+        // Almost every chunk is one piece of text: the scanner reads it without JSONDecoder.
+        if let choices = ChunkScanner.choices(data) { return .events(events(of: choices)) }
         let chunk: Chunk
         do {
             chunk = try decoder.decode(Chunk.self, from: Data(data.utf8))
@@ -22,14 +24,9 @@ struct ChunkDecoder {
         if let error = chunk.error {
             throw ProviderError.upstreamError(message: error.message ?? error.type ?? "unknown upstream error")
         }
-        var events: [ProviderEvent] = []
-        for choice in chunk.choices ?? [] where choice.index ?? 0 == 0 {
-            if let content = choice.delta?.content, !content.isEmpty { events.append(.delta(content)) }
-            if let reason = choice.finishReason {
-                sawFinish = true
-                events.append(.finish(reason: reason))
-            }
-        }
+        var events = events(of: (chunk.choices ?? []).map {
+            ChunkScanner.Choice(index: $0.index ?? 0, content: $0.delta?.content, finishReason: $0.finishReason)
+        })
         if let usage = chunk.usage {
             events.append(
                 .usage(
@@ -39,6 +36,19 @@ struct ChunkDecoder {
                             ?? usage.promptTokens.flatMap { p in usage.completionTokens.map { p + $0 } })))
         }
         return .events(events)
+    }
+
+    /// The text and finish of the first choice (Sluice asks for one).
+    private mutating func events(of choices: [ChunkScanner.Choice]) -> [ProviderEvent] {
+        var events: [ProviderEvent] = []
+        for choice in choices where choice.index == 0 {
+            if let content = choice.content, !content.isEmpty { events.append(.delta(content)) }
+            if let reason = choice.finishReason {
+                sawFinish = true
+                events.append(.finish(reason: reason))
+            }
+        }
+        return events
     }
 }
 

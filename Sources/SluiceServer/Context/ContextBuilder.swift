@@ -84,7 +84,8 @@ struct ContextBuilder: Sendable {
         conversation: Conversation, history: [Message], tail: [ChatMessage], model: String, fold: Bool, logger: Logger
     ) async throws -> Built {
         let eligible = history.filter(Self.isSendable)
-        var summary = try await store.summary(conversationID: conversation.id)
+        // A summary folds earlier messages: a conversation without history has none (one read saved per new one).
+        var summary = history.isEmpty ? nil : try await store.summary(conversationID: conversation.id)
         guard let counter, let window = catalog.contextWindow(for: model) else {
             // Without a window or a tokenizer nothing can be measured: everything is sent, except what the user
             // excluded (and the summary stands for what it covers, if there is one).

@@ -137,10 +137,15 @@ struct GatewayStream {
     let envelope: OpenAIWire.Envelope
     let includeUsage: Bool
     private(set) var ended = false
+    /// The bytes around each token's text, built once per stream rather than once per token.
+    private let tokenHead: String
+    private let tokenTail: String
 
     init(envelope: OpenAIWire.Envelope, includeUsage: Bool) {
         self.envelope = envelope
         self.includeUsage = includeUsage
+        tokenHead = "data: " + envelope.prefix("chat.completion.chunk") + "\"choices\":[{\"index\":0,\"delta\":{\"content\":"
+        tokenTail = "},\"finish_reason\":null}]" + (includeUsage ? ",\"usage\":null}" : "}") + "\n\n"
     }
 
     /// The first chunk: the role, as OpenAI sends it.
@@ -152,7 +157,14 @@ struct GatewayStream {
     mutating func text(for event: TurnEvent) -> String? {
         switch event {
         case .token(_, _, let text):
-            return OpenAIWire.event(OpenAIWire.chunk(envelope, content: text, usageNull: includeUsage))
+            // The same bytes as OpenAIWire.event(OpenAIWire.chunk(envelope, content: text, …)), one allocation.
+            let quoted = JSONText.quote(text)
+            var event = ""
+            event.reserveCapacity(tokenHead.utf8.count + quoted.utf8.count + tokenTail.utf8.count)
+            event += tokenHead
+            event += quoted
+            event += tokenTail
+            return event
         case .done(let done):
             ended = true
             let answered = OpenAIWire.Envelope(id: envelope.id, created: envelope.created, model: done.model)

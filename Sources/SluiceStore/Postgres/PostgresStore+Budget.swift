@@ -50,20 +50,22 @@ extension PostgresStore {
             FROM allowed
             WHERE tokens >= \(input) + 1 AND dollars_left >= \(inputCost) + \(outputPrice)
             RETURNING reserved_tokens,
-                (SELECT (token_limit IS NULL)::int FROM user_token_limits WHERE user_id = \(userID)) AS unlimited
+                (SELECT (token_limit IS NULL)::int FROM user_token_limits WHERE user_id = \(userID)) AS unlimited,
+                (SELECT reset_at FROM user_token_limits WHERE user_id = \(userID)) AS reset_at
             """
         let lockGlobal = globalDailyLimit != nil
         let logger = logger
-        let held: (reserved: Int, unlimited: Bool)? = try await client.withTransaction(logger: logger) { connection in
+        let held: (reserved: Int, unlimited: Bool, resetAt: Int?)? = try await client.withTransaction(logger: logger) { connection in
             if lockGlobal {
                 try await connection.query("SELECT pg_advisory_xact_lock(\(Self.globalBudgetLock))", logger: logger)
             }
             try await connection.query("SELECT 1 FROM user_token_limits WHERE user_id = \(userID) FOR UPDATE", logger: logger)
             let rows = try await connection.query(insert, logger: logger).collect().map { $0.makeRandomAccess() }
             guard let row = rows.first, let reserved = row.int("reserved_tokens") else { return nil }
-            return (reserved, (row.int("unlimited") ?? 0) != 0)
+            return (reserved, (row.int("unlimited") ?? 0) != 0, row.int("reset_at"))
         }
         guard let held else { return nil }
+        resetCache.remember(userID: userID, resetAtMs: held.resetAt)
         return BudgetHold(
             id: id, userID: request.userID, reservedTokens: held.reserved,
             outputAllowance: held.unlimited && held.reserved >= wanted ? nil : held.reserved - request.inputTokens)
@@ -105,6 +107,7 @@ extension PostgresStore {
             FROM user_token_limits l WHERE l.user_id = \(userID)
             """)
         guard let row = rows.first else { throw StoreError.notFound }
+        resetCache.remember(userID: userID, resetAtMs: row.int("reset_at"))
         return StoredValues.budgetState(row, now: now, globalDailyLimit: globalDailyLimit)
     }
 
@@ -166,6 +169,7 @@ extension PostgresStore {
     /// Makes sure the user has a limits row (their plan's default limit) and rolls an ended period over.
     /// Both statements are idempotent, so racing turns on any instance may run them in any order.
     private func prepareBudget(userID: String, now: Date) async throws {
+        if resetCache.covers(userID: userID, nowMs: StoredValues.milliseconds(now)) { return }
         let next = StoredValues.milliseconds(StoredValues.nextReset(after: now, period: budgetPeriod))
         try await client.query(
             """

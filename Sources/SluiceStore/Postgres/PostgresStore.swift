@@ -19,6 +19,8 @@ public final class PostgresStore: SluiceDatabase {
     let budgetPeriod: TimeInterval
     /// The whole service's daily spending limit (`nil`: none).
     let globalDailyLimit: USDAmount?
+    /// Users whose budget period is known not to have ended (see `ResetCache`).
+    let resetCache = ResetCache()
     /// After this long without a heartbeat an instance counts as gone and its streaming answers as interrupted.
     let staleAfter: Duration
     let heartbeatInterval: Duration

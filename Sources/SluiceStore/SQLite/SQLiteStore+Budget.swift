@@ -40,7 +40,8 @@ extension SQLiteStore {
             SELECT ?4, ?3, ?5, ?6, ?7, 'held', tokens, ?1, ?8, ?12 + (tokens - ?9) * ?13 FROM allowed
             WHERE tokens >= ?9 + 1 AND dollars_left >= ?12 + ?13
             RETURNING reserved_tokens,
-                (SELECT token_limit IS NULL FROM user_token_limits WHERE user_id = ?3) AS unlimited
+                (SELECT token_limit IS NULL FROM user_token_limits WHERE user_id = ?3) AS unlimited,
+                (SELECT reset_at FROM user_token_limits WHERE user_id = ?3) AS reset_at
             """,
             [
                 .integer(nowMs), .integer(wanted), .text(request.userID), .text(id), .text(request.conversationID),
@@ -49,6 +50,7 @@ extension SQLiteStore {
                 globalDailyLimit.map { .integer(Int($0.picodollars)) } ?? .null, .integer(inputCost), .integer(outputPrice),
             ])
         guard let row = rows.first, let reserved = row.column("reserved_tokens")?.integer else { return nil }
+        resetCache.remember(userID: request.userID, resetAtMs: row.int("reset_at"))
         let unlimited = (row.column("unlimited")?.integer ?? 0) != 0
         return BudgetHold(
             id: id, userID: request.userID, reservedTokens: reserved,
@@ -86,6 +88,7 @@ extension SQLiteStore {
             """,
             [.integer(nowMs), .text(userID), .integer(Self.milliseconds(StoredValues.dayStart(now)))])
         guard let row = rows.first else { throw StoreError.notFound }
+        resetCache.remember(userID: userID, resetAtMs: row.int("reset_at"))
         return StoredValues.budgetState(row, now: now, globalDailyLimit: globalDailyLimit)
     }
 
@@ -148,6 +151,7 @@ extension SQLiteStore {
     /// Makes sure the user has a limits row (their plan's default limit) and rolls an ended period over.
     /// Both statements are idempotent, so racing turns may run them in any order.
     private func prepareBudget(userID: String, now: Date) async throws {
+        if resetCache.covers(userID: userID, nowMs: Self.milliseconds(now)) { return }
         let next = Self.milliseconds(nextReset(after: now))
         _ = try await connection.query(
             """

@@ -11,6 +11,8 @@ public final class SQLiteStore: SluiceDatabase {
     let budgetPeriod: TimeInterval
     /// The whole service's daily spending limit (`nil`: none).
     let globalDailyLimit: USDAmount?
+    /// Users whose budget period is known not to have ended (see `ResetCache`).
+    let resetCache = ResetCache()
 
     /// Opens (and creates) the database at `path`; `":memory:"` gives a private in-memory database.
     public static func open(
@@ -170,9 +172,7 @@ public final class SQLiteStore: SluiceDatabase {
                 Self.optional(message.error), Self.optional(message.errorCode), Self.optional(message.versionGroup),
                 .integer(message.superseded ? 1 : 0),
             ])
-        _ = try await connection.query(
-            "UPDATE conversations SET updated_at = ? WHERE id = ?",
-            [.integer(Self.milliseconds(message.createdAt)), .text(message.conversationID)])
+        // The conversation's updated_at follows by trigger (migration 9): one statement per message.
     }
 
     public func updateContent(messageID: String, content: String, tokenEnds: [Int]) async throws {

@@ -184,5 +184,18 @@ enum Migrations {
                 "ALTER TABLE messages ADD COLUMN writer TEXT",
                 "CREATE TABLE sluice_instances (id TEXT PRIMARY KEY, started_at INTEGER NOT NULL, seen_at INTEGER NOT NULL)",
             ]),
+        // A message's insert touches its conversation by trigger, so that storing a message is one statement.
+        // (PostgreSQL does both in one statement with a data-modifying CTE instead.)
+        Step(
+            version: 9,
+            statements: [],
+            sqliteOnly: [
+                """
+                CREATE TRIGGER messages_touch_conversation AFTER INSERT ON messages
+                BEGIN
+                    UPDATE conversations SET updated_at = NEW.created_at WHERE id = NEW.conversation_id;
+                END
+                """,
+            ]),
     ]
 }
