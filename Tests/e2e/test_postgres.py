@@ -3,6 +3,8 @@ import json
 import os
 import subprocess
 import tempfile
+import time
+import urllib.error
 import urllib.parse
 import urllib.request
 import uuid
@@ -81,3 +83,55 @@ def test_two_instances_share_one_postgres_database(server):
         for process in processes:
             if process.poll() is None:
                 process.kill()
+
+
+def test_a_database_that_goes_away_gives_503_database_unavailable_not_a_hang(server):
+    """Its own PostgreSQL, stopped under a running Sluice: requests answer 503 with a message, /readyz says why."""
+    pg_dir = tempfile.mkdtemp(prefix="sluice-e2e-pg-")
+    script = os.path.join(os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))), "scripts", "test-postgres.sh")
+    url = subprocess.run([script, "start", pg_dir], check=True, capture_output=True, text=True).stdout.strip().split("=", 1)[1]
+    port = free_port()
+    process = None
+    try:
+        token = subprocess.run([SLUICE, "user", "add", "pg-gone", "--db", url], check=True, capture_output=True,
+                               text=True).stdout.strip().splitlines()[-1]
+        process = subprocess.Popen(
+            [SLUICE, "serve", "--port", str(port), "--db", url, "--model", "sim",
+             "--upstream", f"http://127.0.0.1:{server.simulator_port}/v1"],
+            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+            env={key: value for key, value in os.environ.items() if not key.startswith("SLUICE_")})
+        base = f"http://127.0.0.1:{port}"
+        wait_for(base + "/healthz")
+        assert call(base, token, "GET", "/api/conversations")[0] == 200
+        subprocess.run([script, "stop", pg_dir], check=True)
+
+        # postgres-nio's pool retries connecting for a while (requests wait meanwhile), then gives up: from then
+        # on every request is answered at once, as 503 with a message.
+        deadline = time.monotonic() + 90
+        while True:
+            answered = None
+            try:
+                call(base, token, "GET", "/api/conversations")
+            except urllib.error.HTTPError as error:
+                answered = (error.code, json.loads(error.read())["error"])
+            except (TimeoutError, urllib.error.URLError):
+                pass  # still waiting for the pool
+            if answered and answered[0] == 503 or time.monotonic() > deadline:
+                break
+            time.sleep(0.5)
+        assert answered and answered[0] == 503, answered
+        assert answered[1]["code"] == "database_unavailable" and "database" in answered[1]["message"]
+        started = time.monotonic()
+        with pytest.raises(urllib.error.HTTPError) as again:
+            call(base, token, "POST", "/api/conversations", {"title": "while down"})
+        assert again.value.code == 503 and time.monotonic() - started < 5
+        started = time.monotonic()
+        with pytest.raises(urllib.error.HTTPError) as ready:
+            urllib.request.urlopen(base + "/readyz", timeout=30)
+        assert ready.value.code == 503 and time.monotonic() - started < 10
+    finally:
+        if process:
+            process.terminate()
+            process.wait(timeout=15)
+        subprocess.run([script, "stop", pg_dir])
+        subprocess.run(["rm", "-rf", pg_dir])

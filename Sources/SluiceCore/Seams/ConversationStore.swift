@@ -4,6 +4,8 @@ import Foundation
 public enum StoreError: Error, Sendable, Equatable {
     case notFound
     case conflict(String)
+    /// The database cannot be reached (down, restarting, or refusing connections); nothing was changed.
+    case unavailable(String)
 }
 
 /// Persistence of users, conversations and messages. SQLite is the embedded implementation; PostgreSQL follows.

@@ -67,6 +67,10 @@ struct ErrorEnvelopeMiddleware<Context: RequestContext>: RouterMiddleware {
             throw APIError.from(error)
         } catch is NIOTooManyBytesError {
             throw APIError.from(HTTPError(.contentTooLarge))
+        } catch StoreError.unavailable {
+            throw APIError(
+                .serviceUnavailable, code: "database_unavailable",
+                message: "Sluice cannot reach its database right now, so nothing was done. Try again in a moment; if it lasts, tell the operator.")
         }
     }
 }

@@ -55,7 +55,7 @@ extension PostgresStore {
             """
         let lockGlobal = globalDailyLimit != nil
         let logger = logger
-        let held: (reserved: Int, unlimited: Bool, resetAt: Int?)? = try await client.withTransaction(logger: logger) { connection in
+        let held: (reserved: Int, unlimited: Bool, resetAt: Int?)? = try await transaction { connection in
             if lockGlobal {
                 try await connection.query("SELECT pg_advisory_xact_lock(\(Self.globalBudgetLock))", logger: logger)
             }
@@ -73,7 +73,7 @@ extension PostgresStore {
 
     public func settle(holdID: String, inputTokens: Int, outputTokens: Int, cost: USDAmount, now: Date) async throws {
         let total = inputTokens + outputTokens
-        try await client.query(
+        try await execute(
             """
             WITH settled AS (
                 UPDATE token_usage SET state = CASE WHEN \(total) > 0 THEN 'settled' ELSE 'released' END,
@@ -113,7 +113,7 @@ extension PostgresStore {
 
     public func setDailyDollarLimit(userID: String, limit: USDAmount?) async throws {
         try await prepareBudget(userID: userID, now: Date())
-        try await client.query(
+        try await execute(
             "UPDATE user_token_limits SET daily_usd_limit_picousd = \(limit.map { Int($0.picodollars) })::bigint WHERE user_id = \(userID)",
             logger: logger)
     }
@@ -121,8 +121,8 @@ extension PostgresStore {
     public func setPlan(userID: String, plan: Plan, tokenLimit: Int?) async throws {
         let limit = tokenLimit ?? plan.defaultTokenLimit
         let reset = StoredValues.milliseconds(StoredValues.nextReset(after: Date(), period: budgetPeriod))
-        try await client.query("UPDATE users SET plan = \(plan.rawValue) WHERE id = \(userID)", logger: logger)
-        try await client.query(
+        try await execute("UPDATE users SET plan = \(plan.rawValue) WHERE id = \(userID)", logger: logger)
+        try await execute(
             """
             INSERT INTO user_token_limits (user_id, plan, token_limit, tokens_used, reset_at)
             VALUES (\(userID), \(plan.rawValue), \(limit)::bigint, 0, \(reset))
@@ -133,7 +133,7 @@ extension PostgresStore {
     public func resetBudget(userID: String, now: Date) async throws {
         try await prepareBudget(userID: userID, now: now)
         let reset = StoredValues.milliseconds(StoredValues.nextReset(after: now, period: budgetPeriod))
-        try await client.query(
+        try await execute(
             "UPDATE user_token_limits SET tokens_used = 0, reset_at = \(reset) WHERE user_id = \(userID)", logger: logger)
     }
 
@@ -171,7 +171,7 @@ extension PostgresStore {
     private func prepareBudget(userID: String, now: Date) async throws {
         if resetCache.covers(userID: userID, nowMs: StoredValues.milliseconds(now)) { return }
         let next = StoredValues.milliseconds(StoredValues.nextReset(after: now, period: budgetPeriod))
-        try await client.query(
+        try await execute(
             """
             INSERT INTO user_token_limits (user_id, plan, token_limit, tokens_used, reset_at)
             SELECT id, plan, CASE plan WHEN 'free' THEN \(Plan.free.defaultTokenLimit)::bigint
@@ -179,7 +179,7 @@ extension PostgresStore {
             FROM users WHERE id = \(userID)
             ON CONFLICT (user_id) DO NOTHING
             """, logger: logger)
-        try await client.query(
+        try await execute(
             """
             UPDATE user_token_limits SET tokens_used = 0, reset_at = \(next)
             WHERE user_id = \(userID) AND reset_at <= \(StoredValues.milliseconds(now))

@@ -32,7 +32,7 @@ extension PostgresStore {
     }
 
     public func insert(_ message: Message) async throws {
-        try await client.query(insertion(of: message), logger: logger)
+        try await execute(insertion(of: message), logger: logger)
     }
 
     /// Inserts the message and touches its conversation in one statement; an answer carries this instance's id.
@@ -56,7 +56,7 @@ extension PostgresStore {
     }
 
     public func updateContent(messageID: String, content: String, tokenEnds: [Int]) async throws {
-        try await client.query(
+        try await execute(
             "UPDATE messages SET content = \(content), token_ends = \(StoredValues.encode(tokenEnds)) WHERE id = \(messageID)",
             logger: logger)
     }
@@ -67,7 +67,7 @@ extension PostgresStore {
         version.versionGroup = group
         version.superseded = false
         let insertion = insertion(of: version)
-        try await client.withTransaction(logger: logger) { connection in
+        try await transaction { connection in
             try await connection.query(
                 "UPDATE messages SET version_group = \(group), superseded = 1 WHERE id = \(previous.id) OR version_group = \(group)",
                 logger: logger)
@@ -80,7 +80,7 @@ extension PostgresStore {
     }
 
     public func reopen(messageID: String, model: String) async throws {
-        try await client.query(
+        try await execute(
             """
             UPDATE messages SET status = 'streaming', error = NULL, error_code = NULL, finish_reason = NULL,
                 model = \(model), writer = \(instanceID)
@@ -90,7 +90,7 @@ extension PostgresStore {
 
     public func finish(messageID: String, outcome: AssistantOutcome) async throws {
         let usage = outcome.usage
-        try await client.query(
+        try await execute(
             """
             UPDATE messages SET content = \(outcome.content), status = \(outcome.status.rawValue),
                 input_tokens = \(usage?.inputTokens), output_tokens = \(usage?.outputTokens),
@@ -143,7 +143,7 @@ extension PostgresStore {
     }
 
     public func saveSummary(conversationID: String, summary: ConversationSummary) async throws {
-        try await client.query(
+        try await execute(
             """
             INSERT INTO conversation_summaries (conversation_id, text, covered_ids, model, updated_at)
             VALUES (\(conversationID), \(summary.text), \(summary.coveredMessageIDs.joined(separator: ",")), \(summary.model),

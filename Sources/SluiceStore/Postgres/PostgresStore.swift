@@ -47,15 +47,7 @@ public final class PostgresStore: SluiceDatabase {
         do {
             // postgres-nio's pool retries a failing connect without end (vapor/postgres-nio#489): bound the
             // first query, so that a wrong host, port or database is an error at start and not a hang.
-            try await withThrowingTaskGroup(of: Void.self) { group in
-                group.addTask { try await store.ping() }
-                group.addTask {
-                    try await Task.sleep(for: .seconds(10))
-                    throw PostgresURL.ConnectError("no answer within 10 s")
-                }
-                try await group.next()
-                group.cancelAll()
-            }
+            try await Self.within(.seconds(10), or: PostgresURL.ConnectError("no answer within 10 s")) { try await store.ping() }
         } catch {
             try? await store.close()
             throw PostgresURL.ConnectError(
@@ -103,7 +95,11 @@ public final class PostgresStore: SluiceDatabase {
         heartbeats.cancel()
         await heartbeats.value
         if registered.withLock({ $0 }) {
-            _ = try? await client.query("DELETE FROM sluice_instances WHERE id = \(instanceID)")
+            // Bounded: with the database gone, stopping must not wait for it (the others' sweep covers it).
+            let client = client, instanceID = instanceID
+            try? await Self.within(.seconds(3), or: StoreError.unavailable("no answer")) {
+                try await client.query("DELETE FROM sluice_instances WHERE id = \(instanceID)")
+            }
         }
         pool.cancel()
         await pool.value
@@ -135,14 +131,57 @@ public final class PostgresStore: SluiceDatabase {
         migrated.yield()
     }
 
+    /// Answers within 5 s or throws (for `/readyz`: a load balancer must get an answer, not a hang).
     public func ping() async throws {
-        try await client.query("SELECT 1")
+        try await Self.within(.seconds(5), or: StoreError.unavailable("PostgreSQL did not answer within 5 s")) {
+            try await self.execute("SELECT 1")
+        }
+    }
+
+    /// Runs `body`, or throws `error` when it has not finished after `limit` (and cancels it).
+    static func within(
+        _ limit: Duration, or error: some Error & Sendable, _ body: @escaping @Sendable () async throws -> Void
+    ) async throws {
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            group.addTask { try await body() }
+            group.addTask {
+                try await Task.sleep(for: limit)
+                throw error
+            }
+            try await group.next()
+            group.cancelAll()
+        }
     }
 
     /// Runs `query` and reads every row by column name.
     @discardableResult
     func rows(_ query: PostgresQuery) async throws -> [PostgresRandomAccessRow] {
-        try await client.query(query, logger: logger).collect().map { $0.makeRandomAccess() }
+        try await reportingUnavailable { try await client.query(query, logger: logger).collect().map { $0.makeRandomAccess() } }
+    }
+
+    /// Runs a statement whose rows are not needed.
+    func execute(_ query: PostgresQuery, logger: Logger? = nil) async throws {
+        try await reportingUnavailable { _ = try await client.query(query, logger: logger ?? self.logger).collect() }
+    }
+
+    /// Runs `body` in one transaction (committed when it returns, rolled back when it throws).
+    func transaction<Result: Sendable>(_ body: (PostgresConnection) async throws -> Result) async throws -> Result {
+        try await reportingUnavailable { try await client.withTransaction(logger: logger) { try await body($0) } }
+    }
+
+    /// Connection failures become `StoreError.unavailable`, which the HTTP layer answers with 503 and a message
+    /// a person can act on; other errors (a constraint, a bad statement) pass through.
+    private func reportingUnavailable<Result>(_ body: () async throws -> Result) async throws -> Result {
+        do {
+            return try await body()
+        } catch let error as PSQLError where error.code == .connectionError || error.code == .serverClosedConnection
+            || error.code == .clientClosedConnection
+        {
+            throw StoreError.unavailable("the connection to PostgreSQL failed")
+        } catch let error where String(reflecting: type(of: error)).contains("ConnectionPoolError") {
+            // postgres-nio's pool reports "cannot connect" with a type from an internal module, hence by name.
+            throw StoreError.unavailable("PostgreSQL is not accepting connections")
+        }
     }
 
     static func heartbeat(client: PostgresClient, instanceID: String) async throws {
@@ -159,7 +198,7 @@ public final class PostgresStore: SluiceDatabase {
     public func createUser(name: String, plan: Plan, tokenHash: String) async throws -> User {
         let user = User(id: Identifier.make(), name: name, plan: plan, createdAt: StoredValues.now())
         do {
-            try await client.query(
+            try await execute(
                 """
                 INSERT INTO users (id, name, plan, token_hash, created_at)
                 VALUES (\(user.id), \(name), \(plan.rawValue), \(tokenHash), \(StoredValues.milliseconds(user.createdAt)))
@@ -183,7 +222,7 @@ public final class PostgresStore: SluiceDatabase {
     }
 
     public func setTokenHash(userID: String, tokenHash: String) async throws {
-        try await client.query("UPDATE users SET token_hash = \(tokenHash) WHERE id = \(userID)", logger: logger)
+        try await execute("UPDATE users SET token_hash = \(tokenHash) WHERE id = \(userID)", logger: logger)
     }
 
     // MARK: Conversations
@@ -196,7 +235,7 @@ public final class PostgresStore: SluiceDatabase {
             id: Identifier.make(), userID: userID, title: title, model: model, systemPrompt: systemPrompt,
             createdAt: now, updatedAt: now)
         let ms = StoredValues.milliseconds(now)
-        try await client.query(
+        try await execute(
             """
             INSERT INTO conversations (id, user_id, title, model, system_prompt, created_at, updated_at)
             VALUES (\(conversation.id), \(userID), \(title), \(model), \(systemPrompt), \(ms), \(ms))
@@ -214,10 +253,10 @@ public final class PostgresStore: SluiceDatabase {
     }
 
     public func deleteConversation(id: String) async throws {
-        try await client.query("DELETE FROM conversations WHERE id = \(id)", logger: logger)
+        try await execute("DELETE FROM conversations WHERE id = \(id)", logger: logger)
     }
 
     public func renameConversation(id: String, title: String) async throws {
-        try await client.query("UPDATE conversations SET title = \(title) WHERE id = \(id)", logger: logger)
+        try await execute("UPDATE conversations SET title = \(title) WHERE id = \(id)", logger: logger)
     }
 }
