@@ -26,7 +26,7 @@ struct LoadBench: AsyncParsableCommand {
         var environment = ProcessInfo.processInfo.environment
         environment = environment.filter { !$0.key.hasPrefix("SLUICE_") || $0.key == "SLUICE_TIKTOKEN_DIR" || $0.key == "SLUICE_PRICE_TABLE" }
 
-        let simulatorPort = try freePort(), sluicePort = try freePort()
+        let simulatorPort = try freePort()
         let work = FileManager.default.temporaryDirectory.appendingPathComponent("sluice-load-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: work, withIntermediateDirectories: true)
         var servers: [BenchProcess] = []
@@ -52,40 +52,28 @@ struct LoadBench: AsyncParsableCommand {
         started.add(simulator.pid)
         try await simulator.waitUntilServing("http://127.0.0.1:\(simulatorPort)/health", seconds: 30)
 
-        let db = work.appendingPathComponent("db.sqlite").path
-        let token = try Self.output(sluice, ["user", "add", "bench", "--plan", "unlimited", "--db", db], environment: environment)
-            .split(separator: "\n").last.map(String.init) ?? ""
-        let gateway = try BenchProcess(
-            name: "sluice", executable: sluice,
-            arguments: [
-                "serve", "--port", "\(sluicePort)", "--db", db, "--upstream", "http://127.0.0.1:\(simulatorPort)/v1",
-                "--model", "sim", "--log-level", "error", "--upstream-concurrency", "4096", "--upstream-queue", "4096",
-            ],
-            environment: environment)
-        servers.append(gateway)
-        started.add(gateway.pid)
-        try await gateway.waitUntilServing("http://127.0.0.1:\(sluicePort)/healthz", seconds: 60)
-
-        var targets: [Target] = [
-            Target(name: "direct", port: simulatorPort, headers: [], pid: nil),
-            Target(name: "sluice", port: sluicePort, headers: [("Authorization", "Bearer \(token)")], pid: gateway.pid),
-        ]
-        if let postgres {
-            // The same server on PostgreSQL: every write and budget hold crosses a loopback connection.
+        /// A release `sluice serve` on `db` in front of the simulator, with an unlimited user of its own.
+        func startSluice(name: String, db: String) async throws -> Target {
             let port = try freePort()
-            let pgToken = try Self.output(sluice, ["user", "add", "bench-\(port)", "--plan", "unlimited", "--db", postgres], environment: environment)
+            let token = try Self.output(sluice, ["user", "add", "bench-\(port)", "--plan", "unlimited", "--db", db], environment: environment)
                 .split(separator: "\n").last.map(String.init) ?? ""
-            let onPostgres = try BenchProcess(
-                name: "sluice-pg", executable: sluice,
+            let server = try BenchProcess(
+                name: name, executable: sluice,
                 arguments: [
-                    "serve", "--port", "\(port)", "--db", postgres, "--upstream", "http://127.0.0.1:\(simulatorPort)/v1",
+                    "serve", "--port", "\(port)", "--db", db, "--upstream", "http://127.0.0.1:\(simulatorPort)/v1",
                     "--model", "sim", "--log-level", "error", "--upstream-concurrency", "4096", "--upstream-queue", "4096",
                 ],
                 environment: environment)
-            servers.append(onPostgres)
-            started.add(onPostgres.pid)
-            try await onPostgres.waitUntilServing("http://127.0.0.1:\(port)/healthz", seconds: 60)
-            targets.append(Target(name: "sluice-pg", port: port, headers: [("Authorization", "Bearer \(pgToken)")], pid: onPostgres.pid))
+            servers.append(server)
+            started.add(server.pid)
+            try await server.waitUntilServing("http://127.0.0.1:\(port)/healthz", seconds: 60)
+            return Target(name: name, port: port, headers: [("Authorization", "Bearer \(token)")], pid: server.pid)
+        }
+        let gateway = try await startSluice(name: "sluice", db: work.appendingPathComponent("db.sqlite").path)
+        var targets = [Target(name: "direct", port: simulatorPort, headers: [], pid: nil), gateway]
+        if let postgres {
+            // The same server on PostgreSQL: every write and budget hold crosses a loopback connection.
+            targets.append(try await startSluice(name: "sluice-pg", db: postgres))
         }
         var litellmVersion: String?
         if let (process, port, version) = try await startLiteLLM(simulatorPort: simulatorPort, work: work, environment: environment) {
@@ -100,7 +88,7 @@ struct LoadBench: AsyncParsableCommand {
         for target in targets { _ = try await wave(target, size: 1, label: "warm-up", group: group) }
         LoadReport.line("sluice bench load: \(tokens) tokens \(delayMs) ms apart per answer, \(rounds) wave(s) per level, one connection per stream")
         if let litellmVersion { LoadReport.line("LiteLLM \(litellmVersion) (1 worker) through the same simulator") } else { LoadReport.line("LiteLLM: skipped (not installed — pip install 'litellm[proxy]' — or --litellm none)") }
-        LoadReport.line("sluice idles at \(String(format: "%.0f", ProcessFigures.residentMiB(pid: gateway.pid))) MiB")
+        LoadReport.line("sluice idles at \(String(format: "%.0f", gateway.residentMiB())) MiB")
         for size in levels {
             var results: [String: WaveResult] = [:]
             for target in targets {
