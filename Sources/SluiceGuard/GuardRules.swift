@@ -54,8 +54,13 @@ public struct GuardRules: Sendable {
 
     private struct CredentialEntry: Decodable {
         var id: String
-        var prefix: String
+        var prefixes: [String]
         var pattern: String
+        var minRun: Int?
+        enum CodingKeys: String, CodingKey {
+            case id, prefixes, pattern
+            case minRun = "min_run"
+        }
     }
 
     private struct RuleEntry: Decodable {
@@ -95,7 +100,7 @@ public struct GuardRules: Sendable {
         }
         credentials = try (file.credentials ?? []).map { entry in
             do {
-                return try CredentialPattern(id: entry.id, prefix: entry.prefix, pattern: entry.pattern)
+                return try CredentialPattern(id: entry.id, prefixes: entry.prefixes, pattern: entry.pattern, minimumRun: entry.minRun ?? 0)
             } catch {
                 throw InvalidRules(description: "Credential '\(entry.id)' has an invalid pattern: \(error)")
             }

@@ -1,4 +1,4 @@
-import SluiceGuard
+@testable import SluiceGuard
 import Testing
 
 struct OutputRedactorTests {
@@ -30,6 +30,10 @@ struct OutputRedactorTests {
         ("sk-proj-4fQ2x9LmZa81TTq0pXcVbN7e", "openai_key"),
         ("AKIAIOSFODNN7EXAMPLE", "aws_access_key"),
         ("ghp_16C7e42F292c6912E7710c838347Ae178B4a", "github_token"),
+        ("github_pat_11ABCDEFG0123456789_abcdefghijKLMNOP", "github_pat"),
+        ("xoxb-1234567890-abcdefghij", "slack_token"),
+        ("AIzaSyA1b2C3d4E5f6G7h8I9j0K1l2M3n4O5p6Q", "google_api_key"),
+        ("-----BEGIN RSA PRIVATE KEY-----\nMIIEow IBAAK\n-----END RSA PRIVATE KEY-----", "private_key"),
     ])
     func credentialShapesAreRedactedEvenWhenSplit(key: String, id: String) throws {
         var redactor = OutputRedactor(systemPrompt: nil, credentials: try GuardRulesFixture.credentials())
@@ -65,6 +69,37 @@ struct OutputRedactorTests {
         var redactor = OutputRedactor(systemPrompt: nil, credentials: try GuardRulesFixture.credentials())
         #expect(redactor.feed("use sk") == "use ")
         #expect(redactor.feed("ating boots") == "skating boots")
+    }
+}
+
+extension OutputRedactorTests {
+    /// `min_run` only spares the search where no match can be: every built-in shape, at its shortest, is longer.
+    @Test func everyBuiltInShapeAtItsShortestHasTheRunItsRuleDeclares() throws {
+        let shortest = [
+            "openai_key": "sk-" + String(repeating: "a", count: 20),
+            "aws_access_key": "ASIA" + String(repeating: "A", count: 16),
+            "github_token": "gho_" + String(repeating: "a", count: 30),
+            "github_pat": "github_pat_" + String(repeating: "a", count: 22),
+            "slack_token": "xoxa-" + String(repeating: "a", count: 10),
+            "google_api_key": "AIza" + String(repeating: "a", count: 35),
+            "private_key": "-----BEGIN PRIVATE KEY-----x-----END PRIVATE KEY-----",
+        ]
+        let credentials = try GuardRulesFixture.credentials()
+        #expect(Set(credentials.map(\.id)) == Set(shortest.keys))
+        for credential in credentials {
+            let key = try #require(shortest[credential.id])
+            #expect(credential.minimumRun > 0, "\(credential.id) declares no min_run")
+            #expect(OutputRedactor.longestKeyRun(in: key) >= credential.minimumRun, "\(credential.id)")
+            var redactor = OutputRedactor(systemPrompt: nil, credentials: [credential])
+            let shown = Self.stream(Self.pieces("see \(key) here", size: 3), through: &redactor)
+            #expect(shown == "see \(OutputRedactor.credentialMarker) here", "\(credential.id)")
+        }
+    }
+
+    @Test func theLongestRunOfKeyCharactersIsMeasuredInBytesOfASCII() {
+        #expect(OutputRedactor.longestKeyRun(in: "") == 0)
+        #expect(OutputRedactor.longestKeyRun(in: "ab cd-ef_g h") == 7)
+        #expect(OutputRedactor.longestKeyRun(in: "é123é") == 3)
     }
 }
 

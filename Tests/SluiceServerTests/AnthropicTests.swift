@@ -7,7 +7,7 @@ import Testing
 /// The Anthropic provider against the simulator's Messages API side, over real HTTP.
 @Suite("Anthropic Messages API")
 struct AnthropicTests {
-    static func collect(_ stream: AsyncThrowingStream<ProviderEvent, any Error>) async -> ([ProviderEvent], (any Error)?) {
+    static func collect(_ stream: ProviderStream) async -> ([ProviderEvent], (any Error)?) {
         var events: [ProviderEvent] = []
         do {
             for try await event in stream { events.append(event) }

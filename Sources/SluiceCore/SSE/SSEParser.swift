@@ -16,6 +16,13 @@ public struct SSEParser: Sendable {
 
     /// Feeds the next bytes of the stream and returns the events they complete, in order.
     public mutating func feed<Bytes: Collection>(_ bytes: Bytes) -> [ServerSentEvent] where Bytes.Element == UInt8 {
+        // One generic call per read, then plain pointer work per byte (a generic walk over a `ByteBufferView` from
+        // another module costs a witness call per byte).
+        if let events = bytes.withContiguousStorageIfAvailable({ feed(contiguous: $0) }) { return events }
+        return Array(bytes).withUnsafeBufferPointer { feed(contiguous: $0) }
+    }
+
+    private mutating func feed(contiguous bytes: UnsafeBufferPointer<UInt8>) -> [ServerSentEvent] {
         var events: [ServerSentEvent] = []
         var index = bytes.startIndex
         if atStreamStart, !bytes.isEmpty {
@@ -26,19 +33,19 @@ public struct SSEParser: Sendable {
             if previousWasCR {
                 previousWasCR = false
                 if byte == 0x0A {  // the LF of a CRLF whose CR ended the previous read or line
-                    index = bytes.index(after: index)
+                    index += 1
                     continue
                 }
             }
             // Copy the run up to the next line end in one go.
             var end = index
-            while end != bytes.endIndex, bytes[end] != 0x0A, bytes[end] != 0x0D { end = bytes.index(after: end) }
-            line.append(contentsOf: bytes[index..<end])
+            while end != bytes.endIndex, bytes[end] != 0x0A, bytes[end] != 0x0D { end += 1 }
+            line.append(contentsOf: UnsafeBufferPointer(rebasing: bytes[index..<end]))
             if end == bytes.endIndex { break }
             previousWasCR = bytes[end] == 0x0D
             if let event = processLine() { events.append(event) }
             line.removeAll(keepingCapacity: true)
-            index = bytes.index(after: end)
+            index = end + 1
         }
         return events
     }
@@ -51,14 +58,13 @@ public struct SSEParser: Sendable {
         eventType = ""
     }
 
-    private mutating func skipByteOrderMark<Bytes: Collection>(_ bytes: Bytes) -> Bytes.Index
-    where Bytes.Element == UInt8 {
+    private mutating func skipByteOrderMark(_ bytes: UnsafeBufferPointer<UInt8>) -> Int {
         // The BOM may itself be split across reads; collect up to three bytes before deciding.
         let bom: [UInt8] = [0xEF, 0xBB, 0xBF]
         var index = bytes.startIndex
         while index != bytes.endIndex, line.count < 3, bom[line.count] == bytes[index] {
             line.append(bytes[index])
-            index = bytes.index(after: index)
+            index += 1
         }
         if line.count == 3 {
             line.removeAll()

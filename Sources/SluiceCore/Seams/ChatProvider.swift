@@ -60,9 +60,9 @@ public enum ProviderError: Error, Sendable, Equatable {
 
 /// An upstream that streams chat completions. The OpenAI-compatible provider and the test doubles conform.
 public protocol ChatProvider: Sendable {
-    /// Starts one completion. The stream ends after `.finish` (or when the upstream closes cleanly) and throws
-    /// a `ProviderError` on failure. Cancelling the consuming task cancels the upstream request.
-    func streamChat(_ request: ChatRequest) -> AsyncThrowingStream<ProviderEvent, any Error>
+    /// One completion, started when the stream is iterated. The stream ends after `.finish` (or when the upstream
+    /// closes cleanly) and throws a `ProviderError` on failure. Cancelling the consuming task cancels the request.
+    func streamChat(_ request: ChatRequest) -> ProviderStream
 
     /// Throws unless the upstream answers (used by `/readyz`).
     func checkReady() async throws

@@ -21,8 +21,7 @@ public struct WireBudget: Codable, Sendable, Equatable {
         remaining = budget.remaining
         percent = budget.percent
         level = budget.level.rawValue
-        let formatter = ISO8601DateFormatter()
-        resetAt = formatter.string(from: budget.resetAt)
+        resetAt = budget.resetAt.formatted(.iso8601)
         dailyUSD = budget.dailyDollars.map(WireDollars.init)
         globalDailyUSD = budget.globalDailyDollars.map(WireDollars.init)
     }
@@ -65,7 +64,7 @@ public struct WireDollars: Codable, Sendable, Equatable {
         remaining = dollars.remaining.decimalString
         percent = dollars.percent
         level = dollars.level.rawValue
-        resetAt = ISO8601DateFormatter().string(from: dollars.resetAt)
+        resetAt = dollars.resetAt.formatted(.iso8601)
     }
 
     enum CodingKeys: String, CodingKey {

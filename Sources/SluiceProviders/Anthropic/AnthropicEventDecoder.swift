@@ -4,11 +4,8 @@ import SluiceCore
 /// Turns the events of an Anthropic Messages stream into provider events: `message_start` (input tokens),
 /// `content_block_delta` (text), `message_delta` (stop reason, output tokens), `message_stop`, `ping`, and
 /// `error` (`overloaded_error` becomes a 529 so it is retried like one before the first token).
-struct AnthropicEventDecoder {
-    enum Result: Equatable {
-        case events([ProviderEvent])
-        case endOfStream
-    }
+struct AnthropicEventDecoder: StreamEventDecoder, Sendable {
+    typealias Result = StreamStep
 
     private(set) var sawStop = false
     private var inputTokens: Int?

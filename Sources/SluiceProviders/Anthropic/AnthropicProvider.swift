@@ -31,14 +31,8 @@ public struct AnthropicProvider: ChatProvider {
         self.logger = logger
     }
 
-    public func streamChat(_ request: ChatRequest) -> AsyncThrowingStream<ProviderEvent, any Error> {
-        .provider { continuation in
-            do {
-                try await run(request, into: continuation)
-            } catch {
-                throw OpenAICompatibleProvider.mapTransportError(error)
-            }
-        }
+    public func streamChat(_ request: ChatRequest) -> ProviderStream {
+        .serverSentEvents(decoder: AnthropicEventDecoder()) { try await send(request) }
     }
 
     public func checkReady() async throws {
@@ -56,9 +50,8 @@ public struct AnthropicProvider: ChatProvider {
         request.headers.add(name: "anthropic-version", value: Self.apiVersion)
     }
 
-    private func run(
-        _ chat: ChatRequest, into continuation: AsyncThrowingStream<ProviderEvent, any Error>.Continuation
-    ) async throws {
+    /// Sends the streaming request; a status other than 200 becomes `ProviderError.http` with the upstream's message.
+    private func send(_ chat: ChatRequest) async throws -> HTTPClientResponse {
         var request = HTTPClientRequest(url: "\(baseURL)/messages")
         request.method = .POST
         request.headers.add(name: "Content-Type", value: "application/json")
@@ -75,20 +68,7 @@ public struct AnthropicProvider: ChatProvider {
                 status: Int(response.status.code), message: OpenAICompatibleProvider.errorMessage(from: body),
                 retryAfter: response.headers.first(name: "Retry-After"))
         }
-        var parser = SSEParser()
-        var decoder = AnthropicEventDecoder()
-        for try await buffer in response.body {
-            for event in parser.feed(buffer.readableBytesView) {
-                switch try decoder.decode(event.data) {
-                case .events(let events): for event in events { continuation.yield(event) }
-                case .endOfStream: return
-                }
-            }
-        }
-        parser.finish()
-        if !decoder.sawStop {
-            throw ProviderError.connection("the upstream closed the stream before the answer was complete")
-        }
+        return response
     }
 }
 

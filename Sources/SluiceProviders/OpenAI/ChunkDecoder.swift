@@ -2,13 +2,11 @@ import Foundation
 import SluiceCore
 
 /// Turns the `data` of one Chat Completions SSE event into provider events.
-struct ChunkDecoder {
-    enum Result: Equatable {
-        case events([ProviderEvent])
-        case endOfStream
-    }
+struct ChunkDecoder: StreamEventDecoder, Sendable {
+    typealias Result = StreamStep
 
     private(set) var sawFinish = false
+    var sawStop: Bool { sawFinish }
     private let decoder = JSONDecoder()
 
     mutating func decode(_ data: String) throws -> Result {

@@ -26,14 +26,8 @@ public struct OpenAICompatibleProvider: ChatProvider {
         self.logger = logger
     }
 
-    public func streamChat(_ request: ChatRequest) -> AsyncThrowingStream<ProviderEvent, any Error> {
-        .provider { continuation in
-            do {
-                try await run(request, into: continuation)
-            } catch {
-                throw OpenAICompatibleProvider.mapTransportError(error)
-            }
-        }
+    public func streamChat(_ request: ChatRequest) -> ProviderStream {
+        .serverSentEvents(decoder: ChunkDecoder()) { try await send(request) }
     }
 
     public func checkReady() async throws {
@@ -46,9 +40,8 @@ public struct OpenAICompatibleProvider: ChatProvider {
         }
     }
 
-    private func run(
-        _ chat: ChatRequest, into continuation: AsyncThrowingStream<ProviderEvent, any Error>.Continuation
-    ) async throws {
+    /// Sends the streaming request; a status other than 200 becomes `ProviderError.http` with the upstream's message.
+    private func send(_ chat: ChatRequest) async throws -> HTTPClientResponse {
         var request = HTTPClientRequest(url: "\(baseURL)/chat/completions")
         request.method = .POST
         request.headers.add(name: "Content-Type", value: "application/json")
@@ -65,22 +58,7 @@ public struct OpenAICompatibleProvider: ChatProvider {
                 message: Self.errorMessage(from: body),
                 retryAfter: response.headers.first(name: "Retry-After"))
         }
-
-        var parser = SSEParser()
-        var decoder = ChunkDecoder()
-        for try await buffer in response.body {
-            for event in parser.feed(buffer.readableBytesView) {
-                switch try decoder.decode(event.data) {
-                case .events(let events): for event in events { continuation.yield(event) }
-                case .endOfStream: return
-                }
-            }
-        }
-        parser.finish()
-        // A clean close without `[DONE]` is fine once the model said why it stopped; otherwise the answer is cut.
-        if !decoder.sawFinish {
-            throw ProviderError.connection("the upstream closed the stream before the answer was complete")
-        }
+        return response
     }
 
     /// Maps AsyncHTTPClient and NIO errors to `ProviderError`; keeps ours and cancellation as they are.

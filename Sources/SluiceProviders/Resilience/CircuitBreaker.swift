@@ -147,23 +147,47 @@ public struct CircuitBreakingProvider: ChatProvider {
         self.breaker = breaker
     }
 
-    public func streamChat(_ request: ChatRequest) -> AsyncThrowingStream<ProviderEvent, any Error> {
+    public func streamChat(_ request: ChatRequest) -> ProviderStream {
         let breaker = self.breaker
         let base = self.base
-        if case .rejected(let wait) = breaker.admit() {
-            let seconds = max(1, Int(wait.components.seconds) + (wait.components.attoseconds > 0 ? 1 : 0))
-            let error = ProviderError.circuitOpen(upstream: breaker.name, retryAfterSeconds: seconds)
-            return AsyncThrowingStream { $0.finish(throwing: error) }
-        }
-        return .provider { continuation in
-            do {
-                for try await event in base.streamChat(request) { continuation.yield(event) }
-                breaker.record(failure: Task.isCancelled ? nil : false)
-            } catch {
-                breaker.record(failure: CircuitBreaker.countsAsFailure(error))
-                throw error
+        return ProviderStream {
+            if case .rejected(let wait) = breaker.admit() {
+                let seconds = max(1, Int(wait.components.seconds) + (wait.components.attoseconds > 0 ? 1 : 0))
+                let error = ProviderError.circuitOpen(upstream: breaker.name, retryAfterSeconds: seconds)
+                return .init { throw error }
+            }
+            let verdict = Verdict(breaker)
+            var events = base.streamChat(request).makeAsyncIterator()
+            return .init {
+                do {
+                    guard let event = try await events.next() else {
+                        verdict.record(failure: Task.isCancelled ? nil : false)
+                        return nil
+                    }
+                    return event
+                } catch {
+                    verdict.record(failure: CircuitBreaker.countsAsFailure(error))
+                    throw error
+                }
             }
         }
+    }
+
+    /// Tells the breaker how one admitted call went, once; a call abandoned before its end counts as neither
+    /// (so a half-open probe that nobody finished frees the way for the next).
+    private final class Verdict {
+        private let breaker: CircuitBreaker
+        private var recorded = false
+
+        init(_ breaker: CircuitBreaker) { self.breaker = breaker }
+
+        func record(failure: Bool?) {
+            guard !recorded else { return }
+            recorded = true
+            breaker.record(failure: failure)
+        }
+
+        deinit { if !recorded { breaker.record(failure: nil) } }
     }
 
     public func checkReady() async throws { try await base.checkReady() }

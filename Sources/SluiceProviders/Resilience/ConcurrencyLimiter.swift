@@ -39,6 +39,15 @@ public final class ConcurrencyLimiter: Sendable {
     /// Whether a new call would be refused now (a route checks before it starts a turn).
     public var isFull: Bool { state.withLock { $0.running >= maxConcurrent && $0.waiters.count >= queueCapacity } }
 
+    /// Takes a slot if one is free now and nobody waits for one; `false` leaves everything as it was.
+    public func tryAcquire() -> Bool {
+        state.withLock { state in
+            guard state.running < maxConcurrent, state.waiters.isEmpty else { return false }
+            state.running += 1
+            return true
+        }
+    }
+
     /// Waits for a slot. `onPosition` hears 1-based places in the queue (not called when a slot is free at once).
     public func acquire(onPosition: @escaping @Sendable (Int) -> Void) async throws {
         let id = state.withLock { state -> UInt64 in
@@ -115,18 +124,77 @@ public struct QueuedProvider: ChatProvider {
         self.limiter = limiter
     }
 
-    public func streamChat(_ request: ChatRequest) -> AsyncThrowingStream<ProviderEvent, any Error> {
+    public func streamChat(_ request: ChatRequest) -> ProviderStream {
         let base = self.base
         let limiter = self.limiter
-        return .provider { continuation in
-            do {
-                try await limiter.acquire { continuation.yield(.queued(position: $0)) }
-            } catch is ConcurrencyLimiter.Full {
-                throw ProviderError.http(status: 503, message: "Sluice's queue for \(limiter.name) is full", retryAfter: "1")
+        return ProviderStream {
+            let slot = Slot(limiter)
+            var queue: AsyncThrowingStream<Int, any Error>.Iterator?
+            var upstream: ProviderStream.Iterator?
+            return .init {
+                if upstream == nil {
+                    // A free slot is taken at once; otherwise the call waits in line and reports its place.
+                    if queue == nil, !limiter.tryAcquire() { queue = slot.waitInLine().makeAsyncIterator() }
+                    if queue != nil, let position = try await queue?.next() { return .queued(position: position) }
+                    queue = nil
+                    slot.take()
+                    upstream = base.streamChat(request).makeAsyncIterator()
+                }
+                do {
+                    guard let event = try await upstream?.next() else {
+                        slot.release()
+                        return nil
+                    }
+                    return event
+                } catch {
+                    slot.release()
+                    throw error
+                }
             }
-            defer { limiter.release() }
-            for try await event in base.streamChat(request) { continuation.yield(event) }
         }
+    }
+
+    /// One call's slot of the limiter: released once, when the call ends or is abandoned.
+    private final class Slot: Sendable {
+        private let limiter: ConcurrencyLimiter
+        /// Whether this call holds a slot that it has not given back.
+        private let held = Mutex(false)
+
+        init(_ limiter: ConcurrencyLimiter) { self.limiter = limiter }
+
+        /// Records a slot taken by `tryAcquire` or by the wait in line.
+        func take() { held.withLock { $0 = true } }
+
+        /// Waits for a slot in a task of its own, so that each change of place can be reported as an event; the
+        /// stream ends when the slot is this call's and fails with 503 when the queue is full.
+        func waitInLine() -> AsyncThrowingStream<Int, any Error> {
+            let (places, continuation) = AsyncThrowingStream<Int, any Error>.makeStream()
+            let limiter = self.limiter
+            let task = Task {
+                do {
+                    try await limiter.acquire { continuation.yield($0) }
+                    self.take()
+                    continuation.finish()
+                } catch is ConcurrencyLimiter.Full {
+                    continuation.finish(throwing: ProviderError.http(
+                        status: 503, message: "Sluice's queue for \(limiter.name) is full", retryAfter: "1"))
+                } catch {
+                    continuation.finish(throwing: error)
+                }
+            }
+            continuation.onTermination = { _ in task.cancel() }
+            return places
+        }
+
+        func release() {
+            let wasHeld = held.withLock { held in
+                defer { held = false }
+                return held
+            }
+            if wasHeld { limiter.release() }
+        }
+
+        deinit { release() }
     }
 
     public func checkReady() async throws { try await base.checkReady() }

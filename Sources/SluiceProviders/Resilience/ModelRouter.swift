@@ -40,12 +40,12 @@ public struct ModelRouter: ChatProvider {
         return chain
     }
 
-    public func streamChat(_ request: ChatRequest) -> AsyncThrowingStream<ProviderEvent, any Error> {
+    public func streamChat(_ request: ChatRequest) -> ProviderStream {
         guard let provider = routes[request.model]?.provider ?? defaultProvider else {
             let known = routes.keys.sorted().joined(separator: ", ")
             let error = ProviderError.http(
                 status: 404, message: "Sluice has no model named \(request.model); configured: \(known)", retryAfter: nil)
-            return AsyncThrowingStream { $0.finish(throwing: error) }
+            return .failing(error)
         }
         return provider.streamChat(request)
     }

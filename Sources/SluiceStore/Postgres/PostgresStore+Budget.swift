@@ -34,8 +34,8 @@ extension PostgresStore {
                         SELECT SUM(u.reserved_tokens)::bigint FROM token_usage u
                         WHERE u.user_id = l.user_id AND u.state = 'held' AND u.expires_at > \(nowMs)), 0), \(wanted)) AS tokens_left,
                     LEAST(
-                        COALESCE(l.daily_usd_limit_picousd - COALESCE((SELECT SUM(cost)::bigint FROM spending WHERE user_id = l.user_id), 0), 9000000000000000000),
-                        COALESCE(\(global)::bigint - COALESCE((SELECT SUM(cost)::bigint FROM spending), 0), 9000000000000000000)) AS dollars_left
+                        COALESCE(l.daily_usd_limit_picousd - (CASE WHEN l.daily_usd_limit_picousd IS NULL THEN 0 ELSE COALESCE((SELECT SUM(cost)::bigint FROM spending WHERE user_id = l.user_id), 0) END), 9000000000000000000),
+                        COALESCE(\(global)::bigint - (CASE WHEN \(global)::bigint IS NULL THEN 0 ELSE COALESCE((SELECT SUM(cost)::bigint FROM spending), 0) END), 9000000000000000000)) AS dollars_left
                 FROM user_token_limits l WHERE l.user_id = \(userID)
             ), allowed AS (
                 SELECT LEAST(\(wanted), tokens_left,
@@ -91,6 +91,7 @@ extension PostgresStore {
         try await prepareBudget(userID: userID, now: now)
         let nowMs = StoredValues.milliseconds(now)
         let dayStart = StoredValues.milliseconds(StoredValues.dayStart(now))
+        let global = globalDailyLimit.map { Int($0.picodollars) }
         let rows = try await rows(
             """
             WITH spending AS (
@@ -102,8 +103,8 @@ extension PostgresStore {
                 l.tokens_used + COALESCE((
                     SELECT SUM(u.reserved_tokens)::bigint FROM token_usage u
                     WHERE u.user_id = l.user_id AND u.state = 'held' AND u.expires_at > \(nowMs)), 0) AS used,
-                COALESCE((SELECT SUM(cost)::bigint FROM spending WHERE user_id = l.user_id), 0) AS user_spent,
-                COALESCE((SELECT SUM(cost)::bigint FROM spending), 0) AS all_spent
+                (CASE WHEN l.daily_usd_limit_picousd IS NULL THEN 0 ELSE COALESCE((SELECT SUM(cost)::bigint FROM spending WHERE user_id = l.user_id), 0) END) AS user_spent,
+                (CASE WHEN \(global)::bigint IS NULL THEN 0 ELSE COALESCE((SELECT SUM(cost)::bigint FROM spending), 0) END) AS all_spent
             FROM user_token_limits l WHERE l.user_id = \(userID)
             """)
         guard let row = rows.first else { throw StoreError.notFound }

@@ -15,6 +15,7 @@ extension SQLiteStore {
         // tokens_left = limit − settled − live holds (NULL limit: the whole wish). dollars_left = the tighter of
         // the user's and the service's daily limits minus today's settled costs and live holds' reserved costs.
         // The hold takes the wish, capped by both; it needs the input and one output token to fit in both.
+        // Today's spending is summed only where a dollar limit asks for it (CASE): it grows with every turn of the day.
         let rows = try await connection.query(
             """
             WITH spending AS (
@@ -27,8 +28,8 @@ extension SQLiteStore {
                         SELECT SUM(u.reserved_tokens) FROM token_usage u
                         WHERE u.user_id = l.user_id AND u.state = 'held' AND u.expires_at > ?1), 0), ?2) AS tokens_left,
                     MIN(
-                        COALESCE(l.daily_usd_limit_picousd - COALESCE((SELECT SUM(cost) FROM spending WHERE user_id = l.user_id), 0), 9000000000000000000),
-                        COALESCE(?11 - COALESCE((SELECT SUM(cost) FROM spending), 0), 9000000000000000000)) AS dollars_left
+                        COALESCE(l.daily_usd_limit_picousd - (CASE WHEN l.daily_usd_limit_picousd IS NULL THEN 0 ELSE COALESCE((SELECT SUM(cost) FROM spending WHERE user_id = l.user_id), 0) END), 9000000000000000000),
+                        COALESCE(?11 - (CASE WHEN ?11 IS NULL THEN 0 ELSE COALESCE((SELECT SUM(cost) FROM spending), 0) END), 9000000000000000000)) AS dollars_left
                 FROM user_token_limits l WHERE l.user_id = ?3
             ), allowed AS (
                 SELECT MIN(?2, tokens_left, CASE WHEN ?13 > 0 THEN ?9 + (dollars_left - ?12) / ?13 ELSE ?2 END) AS tokens,
@@ -82,11 +83,14 @@ extension SQLiteStore {
                 l.tokens_used + COALESCE((
                     SELECT SUM(u.reserved_tokens) FROM token_usage u
                     WHERE u.user_id = l.user_id AND u.state = 'held' AND u.expires_at > ?1), 0) AS used,
-                COALESCE((SELECT SUM(cost) FROM spending WHERE user_id = l.user_id), 0) AS user_spent,
-                COALESCE((SELECT SUM(cost) FROM spending), 0) AS all_spent
+                (CASE WHEN l.daily_usd_limit_picousd IS NULL THEN 0 ELSE COALESCE((SELECT SUM(cost) FROM spending WHERE user_id = l.user_id), 0) END) AS user_spent,
+                (CASE WHEN ?4 IS NULL THEN 0 ELSE COALESCE((SELECT SUM(cost) FROM spending), 0) END) AS all_spent
             FROM user_token_limits l WHERE l.user_id = ?2
             """,
-            [.integer(nowMs), .text(userID), .integer(Self.milliseconds(StoredValues.dayStart(now)))])
+            [
+                .integer(nowMs), .text(userID), .integer(Self.milliseconds(StoredValues.dayStart(now))),
+                globalDailyLimit.map { .integer(Int($0.picodollars)) } ?? .null,
+            ])
         guard let row = rows.first else { throw StoreError.notFound }
         resetCache.remember(userID: userID, resetAtMs: row.int("reset_at"))
         return StoredValues.budgetState(row, now: now, globalDailyLimit: globalDailyLimit)
