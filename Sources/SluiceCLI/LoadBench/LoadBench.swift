@@ -69,8 +69,19 @@ struct LoadBench: AsyncParsableCommand {
             try await server.waitUntilServing("http://127.0.0.1:\(port)/healthz", seconds: 60)
             return Target(name: name, port: port, headers: [("Authorization", "Bearer \(token)")], pid: server.pid)
         }
+        // The floor: a bare Hummingbird + AsyncHTTPClient pass-through, measured like the others.
+        let relayPort = try freePort()
+        let relay = try BenchProcess(
+            name: "relay", executable: sluice,
+            arguments: ["bench", "relay", "--port", "\(relayPort)", "--upstream", "http://127.0.0.1:\(simulatorPort)/v1"])
+        servers.append(relay)
+        started.add(relay.pid)
+        try await relay.waitUntilServing("http://127.0.0.1:\(relayPort)/health", seconds: 30)
         let gateway = try await startSluice(name: "sluice", db: work.appendingPathComponent("db.sqlite").path)
-        var targets = [Target(name: "direct", port: simulatorPort, headers: [], pid: nil), gateway]
+        var targets = [
+            Target(name: "direct", port: simulatorPort, headers: [], pid: nil),
+            Target(name: "relay", port: relayPort, headers: [], pid: relay.pid), gateway,
+        ]
         if let postgres {
             // The same server on PostgreSQL: every write and budget hold crosses a loopback connection.
             targets.append(try await startSluice(name: "sluice-pg", db: postgres))

@@ -67,6 +67,18 @@ enum LoadReport {
             line(row.enumerated().map { $0.element.padding(toLength: widths[$0.offset], withPad: " ", startingAt: 0) }.joined(separator: "  "))
             if index == 0 { line(widths.map { String(repeating: "-", count: $0) }.joined(separator: "  ")) }
         }
+        // The ratios the goals are stated in, from this one run: Sluice against the bare relay and against LiteLLM.
+        func cpuPerChunk(_ name: String) -> Double? {
+            guard let result = results[name], result.chunks > 0, result.cpuSeconds > 0 else { return nil }
+            return result.cpuSeconds / Double(result.chunks)
+        }
+        for sluice in targets where sluice.hasPrefix("sluice") {
+            guard let own = cpuPerChunk(sluice) else { continue }
+            var ratios: [String] = []
+            if let relay = cpuPerChunk("relay") { ratios.append(String(format: "%.1f× the relay's", own / relay)) }
+            if let litellm = cpuPerChunk("litellm") { ratios.append(String(format: "LiteLLM's is %.1f× this", litellm / own)) }
+            if !ratios.isEmpty { line("  \(sluice) CPU per chunk: " + ratios.joined(separator: "; ")) }
+        }
         for name in targets {
             if let failure = results[name]?.samples.first(where: { !$0.succeeded })?.failure {
                 line("  \(name): first failure: \(failure)")

@@ -48,7 +48,8 @@ struct GatewayRoutes {
             history.append(message)
         }
         let started = try await launcher.start(
-            .init(content: call.content, model: model, temperature: call.temperature, maxTokens: call.maxTokens),
+            .init(content: call.content, model: model, temperature: call.temperature, maxTokens: call.maxTokens,
+                  reportsBudget: false),
             in: conversation, history: history, user: user, request: request, logger: context.logger)
 
         // The answer is held back until its first token or its end, so that a failure before any text gets its

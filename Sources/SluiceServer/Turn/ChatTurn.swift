@@ -48,6 +48,9 @@ struct ChatTurn: Sendable {
         var systemPrompt: String? = nil
         /// The request for a fallback model (its own context window); `nil` sends the same messages to it.
         var rebuild: (@Sendable (String) async -> ChatRequest?)? = nil
+        /// Whether `done` carries the budget and the conversation's total afterwards (two reads): the web app
+        /// shows them; the OpenAI wire format has no place for them.
+        var reportsBudget = true
     }
 
     /// What a continued answer starts from; new tokens are appended and numbered after it.
@@ -429,11 +432,12 @@ struct ChatTurn: Sendable {
                 try await budgets.settle(
                     holdID: hold.id, inputTokens: charged?.inputTokens ?? 0, outputTokens: charged?.outputTokens ?? 0,
                     cost: cost ?? .zero, now: Date())
-                budget = WireBudget(try await budgets.budget(userID: hold.userID, now: Date()))
+                if plan.reportsBudget { budget = WireBudget(try await budgets.budget(userID: hold.userID, now: Date())) }
             } catch {
                 logger.error("could not settle the token budget of a turn", metadata: ["error": "\(error)"])
             }
         }
+        guard plan.reportsBudget else { return (budget, nil) }
         let conversationTokens = try? await plan.conversationID.asyncMap { try await budgets.conversationTokens(conversationID: $0) }
         return (budget, conversationTokens ?? nil)
     }

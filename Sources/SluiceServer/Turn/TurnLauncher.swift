@@ -35,6 +35,8 @@ struct TurnLauncher: Sendable {
         let model: String
         var temperature: Double?
         var maxTokens: Int?
+        /// Whether the end event carries the budget and the conversation's total (`ChatTurn.Plan.reportsBudget`).
+        var reportsBudget = true
     }
 
     /// Throws `busy` when the model's queue is full, before anything is stored.
@@ -85,7 +87,8 @@ struct TurnLauncher: Sendable {
             assistantMessageID: assistant.id, request: chatRequest, logger: logger, hold: hold,
             conversationID: conversation.id, systemPrompt: conversation.systemPrompt,
             rebuild: context.fallbackRequests(
-                conversation: conversation, history: history, tail: tail, base: chatRequest, logger: logger))
+                conversation: conversation, history: history, tail: tail, base: chatRequest, logger: logger),
+            reportsBudget: input.reportsBudget)
         let (generation, events) = hub.start(turn, plan: plan)
         return Started(meta: meta, assistantMessageID: assistant.id, generation: generation, events: events)
     }

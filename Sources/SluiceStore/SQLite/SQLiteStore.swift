@@ -13,6 +13,8 @@ public final class SQLiteStore: SluiceDatabase {
     let globalDailyLimit: USDAmount?
     /// Users whose budget period is known not to have ended (see `ResetCache`).
     let resetCache = ResetCache()
+    /// Copies the write-ahead log into the database file on a connection of its own (file databases only).
+    private let checkpointer: WALCheckpointer?
 
     /// Opens (and creates) the database at `path`; `":memory:"` gives a private in-memory database.
     public static func open(
@@ -25,28 +27,42 @@ public final class SQLiteStore: SluiceDatabase {
         }
         let connection = try await SQLiteConnection.open(
             storage: path == ":memory:" ? .memory : .file(path: path), logger: logger)
-        let store = SQLiteStore(connection: connection, budgetPeriod: budgetPeriod, globalDailyLimit: globalDailyLimit, logger: logger)
+        var checkpointer: WALCheckpointer?
         if path != ":memory:" {
             _ = try await connection.query("PRAGMA journal_mode=WAL")
             // In WAL mode NORMAL syncs at checkpoints instead of every commit: a crash of Sluice loses nothing,
             // a power cut may lose the last commits, and the database never corrupts. Saves an fsync per write
             // on the path to the first token.
             _ = try await connection.query("PRAGMA synchronous=NORMAL")
+            // Checkpoints (and their fsyncs, 10–30 ms here) run beside the writes, not inside whichever write
+            // crossed the WAL's size limit while every other turn's statements queued behind it.
+            _ = try await connection.query("PRAGMA wal_autocheckpoint=0")
+            checkpointer = try await WALCheckpointer.start(path: path, logger: logger)
         }
         _ = try await connection.query("PRAGMA foreign_keys=ON")
         _ = try await connection.query("PRAGMA busy_timeout=5000")
-        return store
+        return SQLiteStore(
+            connection: connection, checkpointer: checkpointer, budgetPeriod: budgetPeriod,
+            globalDailyLimit: globalDailyLimit, logger: logger)
     }
 
-    init(connection: SQLiteConnection, budgetPeriod: TimeInterval, globalDailyLimit: USDAmount?, logger: Logger) {
+    init(
+        connection: SQLiteConnection, checkpointer: WALCheckpointer? = nil, budgetPeriod: TimeInterval,
+        globalDailyLimit: USDAmount?, logger: Logger
+    ) {
         self.globalDailyLimit = globalDailyLimit
         self.connection = connection
+        self.checkpointer = checkpointer
         self.budgetPeriod = budgetPeriod
         self.logger = logger
     }
 
-    /// Closes the connection; the store is unusable afterwards.
+    /// Checkpoints completed by the background checkpointer so far (0 for an in-memory database).
+    public var checkpointsDone: Int { checkpointer?.completed ?? 0 }
+
+    /// Closes the connections; the store is unusable afterwards.
     public func close() async throws {
+        await checkpointer?.stop()
         try await connection.close()
     }
 
