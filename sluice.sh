@@ -11,8 +11,8 @@
 #                                context management, and the summary it keeps
 #   ./sluice.sh bench ui         a 10 000-token Markdown answer into headless Chromium: arrival-to-paint
 #                                latency, long tasks, frame rate, JS heap
-#   ./sluice.sh bench load       1, 10, 100, 1000 concurrent streams straight to the simulator, through Sluice's
-#                                /v1 gateway (on SQLite, and on a throwaway PostgreSQL) and through a LiteLLM proxy
+#   ./sluice.sh bench load       1, 10, 100, 1000 concurrent streams straight to the simulator, through a bare
+#                                relay, through Sluice's /v1 gateway (on SQLite, and on a throwaway PostgreSQL) and through a LiteLLM proxy
 #                                (installed from PyPI): TTFT, ITL, CPU, RSS
 #   ./sluice.sh bench chaos      every fault scenario once through Sluice and the simulator: what the client
 #                                saw, retry waits announced vs observed, the cost of a retry decision
