@@ -79,7 +79,7 @@ extension Harness {
     /// The simulator's `GET /stats`, read again (every 20 ms, for up to 5 s) until `condition` holds: the
     /// simulator only learns that a connection closed at its next write.
     func simulatorStats(until condition: ([String: Int]) -> Bool) async throws -> [String: Int] {
-        let deadline = ContinuousClock.now + .seconds(5)
+        let deadline = ContinuousClock.now + .seconds(15)
         while true {
             let response = try await Harness.client.execute(
                 HTTPClientRequest(url: "http://127.0.0.1:\(simulatorPort)/stats"), timeout: .seconds(5))

@@ -134,10 +134,13 @@ public struct QueuedProvider: ChatProvider {
             return .init {
                 if upstream == nil {
                     // A free slot is taken at once; otherwise the call waits in line and reports its place.
-                    if queue == nil, !limiter.tryAcquire() { queue = slot.waitInLine().makeAsyncIterator() }
+                    if queue == nil {
+                        if limiter.tryAcquire() { slot.take() } else { queue = slot.waitInLine().makeAsyncIterator() }
+                    }
                     if queue != nil, let position = try await queue?.next() { return .queued(position: position) }
                     queue = nil
-                    slot.take()
+                    // The line ends with this call's slot, or (its task cancelled) without one.
+                    guard slot.isHeld else { throw CancellationError() }
                     upstream = base.streamChat(request).makeAsyncIterator()
                 }
                 do {
@@ -164,6 +167,8 @@ public struct QueuedProvider: ChatProvider {
 
         /// Records a slot taken by `tryAcquire` or by the wait in line.
         func take() { held.withLock { $0 = true } }
+
+        var isHeld: Bool { held.withLock { $0 } }
 
         /// Waits for a slot in a task of its own, so that each change of place can be reported as an event; the
         /// stream ends when the slot is this call's and fails with 503 when the queue is full.
