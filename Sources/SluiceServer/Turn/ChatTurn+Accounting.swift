@@ -1,0 +1,58 @@
+import Foundation
+import Logging
+import SluiceCore
+
+/// What a turn costs: counting with the model's tokenizer, settling the budget hold, and adding up the usage of
+/// a continued answer.
+extension ChatTurn {
+    /// Settles the turn's hold to what it used (releases it when nothing was generated) and, when the plan reports
+    /// them, reads the budget and the conversation's total afterwards, for `done`.
+    func settle(
+        _ plan: Plan, charged: Usage?, cost: USDAmount?, logger: Logger
+    ) async -> (WireBudget?, Int?) {
+        guard let budgets else { return (nil, nil) }
+        var budget: WireBudget?
+        if let hold = plan.hold {
+            do {
+                try await budgets.settle(
+                    holdID: hold.id, inputTokens: charged?.inputTokens ?? 0, outputTokens: charged?.outputTokens ?? 0,
+                    cost: cost ?? .zero, now: Date())
+                if plan.reportsBudget { budget = WireBudget(try await budgets.budget(userID: hold.userID, now: Date())) }
+            } catch {
+                logger.error("could not settle the token budget of a turn", metadata: ["error": "\(error)"])
+            }
+        }
+        guard plan.reportsBudget else { return (budget, nil) }
+        let conversationTokens = try? await plan.conversationID.asyncMap { try await budgets.conversationTokens(conversationID: $0) }
+        return (budget, conversationTokens ?? nil)
+    }
+
+    /// Runs one count with the model's counter; a failed count is logged and leaves the figure unknown.
+    func count(logger: Logger, _ body: (any PromptCounter) async throws -> Int) async -> Int? {
+        guard let counter else { return nil }
+        do {
+            return try await body(counter)
+        } catch {
+            logger.warning("could not count tokens", metadata: ["error": "\(error)"])
+            return nil
+        }
+    }
+
+    /// The usage of a continued answer: earlier plus new, when both are known. When the earlier part has no
+    /// usage at all (a broken stream sends none), the continuation's own usage is what the provider reported.
+    static func combine(_ earlier: Usage?, _ new: Usage?) -> Usage? {
+        guard let earlier, earlier != .unknown, let new else { return new ?? earlier }
+        func add(_ a: Int?, _ b: Int?) -> Int? { a.flatMap { a in b.map { a + $0 } } }
+        let source: UsageSource? = earlier.source == .counted || new.source == .counted ? .counted : new.source
+        return Usage(
+            inputTokens: add(earlier.inputTokens, new.inputTokens), outputTokens: add(earlier.outputTokens, new.outputTokens),
+            totalTokens: add(earlier.totalTokens, new.totalTokens), source: source,
+            countedInputTokens: add(earlier.countedInputTokens, new.countedInputTokens),
+            countedOutputTokens: add(earlier.countedOutputTokens, new.countedOutputTokens))
+    }
+
+    static func milliseconds(_ duration: Duration) -> Int {
+        let (seconds, attoseconds) = duration.components
+        return Int(seconds) * 1000 + Int(attoseconds / 1_000_000_000_000_000)
+    }
+}
