@@ -17,8 +17,8 @@ protocol StreamEventDecoder {
 }
 
 extension ProviderStream {
-    /// An upstream call answered with Server-Sent Events. `send` makes the request (and throws a `ProviderError`
-    /// for an answer that is not a stream); each event's data goes through `decoder`. The response body is read
+    /// An upstream call answered with Server-Sent Events. `send` makes the request; a status other than 200 becomes
+    /// `ProviderError.http` with the upstream's message and `Retry-After`; each event's data goes through `decoder`. The response body is read
     /// inside the consumer's `next()`, so each token costs one wake-up of the consuming task.
     static func serverSentEvents<Decoder: StreamEventDecoder & Sendable>(
         decoder: Decoder, send: @escaping @Sendable () async throws -> HTTPClientResponse
@@ -73,7 +73,14 @@ final class ServerSentEventsReader<Decoder: StreamEventDecoder> {
             case .ended:
                 return nil
             case .notSent:
-                phase = .reading(try await send().body.makeAsyncIterator())
+                let response = try await send()
+                guard response.status == .ok else {
+                    let body = try? await response.body.collect(upTo: 64 * 1024)
+                    throw ProviderError.http(
+                        status: Int(response.status.code), message: OpenAICompatibleProvider.errorMessage(from: body),
+                        retryAfter: response.headers.first(name: "Retry-After"))
+                }
+                phase = .reading(response.body.makeAsyncIterator())
             case .reading(var body):
                 phase = .ended
                 guard let buffer = try await body.next() else {

@@ -45,38 +45,40 @@ struct LoadBench: AsyncParsableCommand {
         }
         defer { for source in interrupts { source.cancel() } }
 
-        let simulator = try BenchProcess(
-            name: "simulator", executable: sluice,
-            arguments: ["simulate", "--port", "\(simulatorPort)", "--tokens", "\(tokens)", "--delay-ms", "\(delayMs)"])
-        servers.append(simulator)
-        started.add(simulator.pid)
-        try await simulator.waitUntilServing("http://127.0.0.1:\(simulatorPort)/health", seconds: 30)
+        /// Starts `sluice <arguments>`, stopped with the bench, and waits until it answers `health`.
+        func launch(
+            _ name: String, _ arguments: [String], environment: [String: String]? = nil, health: String, seconds: Double
+        ) async throws -> BenchProcess {
+            let server = try BenchProcess(name: name, executable: sluice, arguments: arguments, environment: environment)
+            servers.append(server)
+            started.add(server.pid)
+            try await server.waitUntilServing(health, seconds: seconds)
+            return server
+        }
+
+        _ = try await launch(
+            "simulator", ["simulate", "--port", "\(simulatorPort)", "--tokens", "\(tokens)", "--delay-ms", "\(delayMs)"],
+            health: "http://127.0.0.1:\(simulatorPort)/health", seconds: 30)
 
         /// A release `sluice serve` on `db` in front of the simulator, with an unlimited user of its own.
         func startSluice(name: String, db: String) async throws -> Target {
             let port = try freePort()
             let token = try Self.output(sluice, ["user", "add", "bench-\(port)", "--plan", "unlimited", "--db", db], environment: environment)
                 .split(separator: "\n").last.map(String.init) ?? ""
-            let server = try BenchProcess(
-                name: name, executable: sluice,
-                arguments: [
+            let server = try await launch(
+                name,
+                [
                     "serve", "--port", "\(port)", "--db", db, "--upstream", "http://127.0.0.1:\(simulatorPort)/v1",
                     "--model", "sim", "--log-level", "error", "--upstream-concurrency", "4096", "--upstream-queue", "4096",
                 ],
-                environment: environment)
-            servers.append(server)
-            started.add(server.pid)
-            try await server.waitUntilServing("http://127.0.0.1:\(port)/healthz", seconds: 60)
+                environment: environment, health: "http://127.0.0.1:\(port)/healthz", seconds: 60)
             return Target(name: name, port: port, headers: [("Authorization", "Bearer \(token)")], pid: server.pid)
         }
         // The floor: a bare Hummingbird + AsyncHTTPClient pass-through, measured like the others.
         let relayPort = try freePort()
-        let relay = try BenchProcess(
-            name: "relay", executable: sluice,
-            arguments: ["bench", "relay", "--port", "\(relayPort)", "--upstream", "http://127.0.0.1:\(simulatorPort)/v1"])
-        servers.append(relay)
-        started.add(relay.pid)
-        try await relay.waitUntilServing("http://127.0.0.1:\(relayPort)/health", seconds: 30)
+        let relay = try await launch(
+            "relay", ["bench", "relay", "--port", "\(relayPort)", "--upstream", "http://127.0.0.1:\(simulatorPort)/v1"],
+            health: "http://127.0.0.1:\(relayPort)/health", seconds: 30)
         let gateway = try await startSluice(name: "sluice", db: work.appendingPathComponent("db.sqlite").path)
         var targets = [
             Target(name: "direct", port: simulatorPort, headers: [], pid: nil),

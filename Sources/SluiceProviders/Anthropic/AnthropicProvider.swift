@@ -50,7 +50,7 @@ public struct AnthropicProvider: ChatProvider {
         request.headers.add(name: "anthropic-version", value: Self.apiVersion)
     }
 
-    /// Sends the streaming request; a status other than 200 becomes `ProviderError.http` with the upstream's message.
+    /// Sends the streaming request (the reader turns a status other than 200 into `ProviderError.http`).
     private func send(_ chat: ChatRequest) async throws -> HTTPClientResponse {
         var request = HTTPClientRequest(url: "\(baseURL)/messages")
         request.method = .POST
@@ -61,14 +61,7 @@ public struct AnthropicProvider: ChatProvider {
         request.body = .bytes(ByteBuffer(bytes: try JSONEncoder().encode(
             MessagesRequestBody(chat, defaultMaxTokens: defaultMaxTokens))))
 
-        let response = try await httpClient.execute(request, timeout: totalTimeout, logger: logger)
-        guard response.status == .ok else {
-            let body = try? await response.body.collect(upTo: 64 * 1024)
-            throw ProviderError.http(
-                status: Int(response.status.code), message: OpenAICompatibleProvider.errorMessage(from: body),
-                retryAfter: response.headers.first(name: "Retry-After"))
-        }
-        return response
+        return try await httpClient.execute(request, timeout: totalTimeout, logger: logger)
     }
 }
 

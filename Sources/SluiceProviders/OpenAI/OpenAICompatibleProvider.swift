@@ -40,7 +40,7 @@ public struct OpenAICompatibleProvider: ChatProvider {
         }
     }
 
-    /// Sends the streaming request; a status other than 200 becomes `ProviderError.http` with the upstream's message.
+    /// Sends the streaming request (the reader turns a status other than 200 into `ProviderError.http`).
     private func send(_ chat: ChatRequest) async throws -> HTTPClientResponse {
         var request = HTTPClientRequest(url: "\(baseURL)/chat/completions")
         request.method = .POST
@@ -50,15 +50,7 @@ public struct OpenAICompatibleProvider: ChatProvider {
         for (name, value) in chat.extraHeaders { request.headers.add(name: name, value: value) }
         request.body = .bytes(ByteBuffer(bytes: try JSONEncoder().encode(CompletionRequestBody(chat))))
 
-        let response = try await httpClient.execute(request, timeout: totalTimeout, logger: logger)
-        guard response.status == .ok else {
-            let body = try? await response.body.collect(upTo: 64 * 1024)
-            throw ProviderError.http(
-                status: Int(response.status.code),
-                message: Self.errorMessage(from: body),
-                retryAfter: response.headers.first(name: "Retry-After"))
-        }
-        return response
+        return try await httpClient.execute(request, timeout: totalTimeout, logger: logger)
     }
 
     /// Maps AsyncHTTPClient and NIO errors to `ProviderError`; keeps ours and cancellation as they are.
