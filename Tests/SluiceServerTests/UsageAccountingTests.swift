@@ -3,6 +3,7 @@ import SluiceCore
 import SluiceServer
 import SluiceSimulator
 import SluiceTokenizer
+import Synchronization
 import Testing
 
 @Suite("Usage: the provider's figures, or Sluice's own count")
@@ -78,4 +79,40 @@ struct UsageAccountingTests {
             #expect(stored.usage?.outputTokens == nil)
         }
     }
+
+    @Test("a turn's whole prompt is counted once: the context builder's exact count serves the budget hold and the usage check",
+          arguments: [false, true])
+    func promptCountedOnce(knownWindow: Bool) async throws {
+        let counter = RecordingCounter(ChatPromptCounter(tokenizer: WordTokenizer()))
+        try await Harness.run(counter: counter, budgets: true, catalog: knownWindow ? ContextTests.smallWindow : ModelCatalog()) { h in
+            let conversation = try await h.newConversation(h.alice)
+            _ = try await h.send(conversation, token: h.alice, body: #"{"content":"first question here"}"#)
+            counter.reset()
+            let turn = try await h.send(conversation, token: h.alice, body: #"{"content":"count this prompt once"}"#, scenario: "no-usage")
+            #expect(turn.final?["finish_reason"] as? String == "stop")
+            // The request sent upstream: the earlier question and answer, then the new message.
+            let wholePrompts = counter.promptCalls.filter { $0.count == 3 }
+            #expect(wholePrompts.count == 1)
+            let stored = try await h.answer(turn)
+            #expect(stored.usage?.source == .counted)
+            #expect(stored.usage?.inputTokens == (try await ChatPromptCounter(tokenizer: WordTokenizer()).promptTokens(try #require(wholePrompts.first))))
+        }
+    }
+}
+
+/// Passes counts through to a real counter and records the messages of every prompt count.
+final class RecordingCounter: PromptCounter {
+    private let inner: any PromptCounter
+    private let calls = Mutex<[[ChatMessage]]>([])
+    init(_ inner: any PromptCounter) { self.inner = inner }
+
+    var promptCalls: [[ChatMessage]] { calls.withLock { $0 } }
+    func reset() { calls.withLock { $0.removeAll() } }
+
+    func promptTokens(_ messages: [ChatMessage]) async throws -> Int {
+        calls.withLock { $0.append(messages) }
+        return try await inner.promptTokens(messages)
+    }
+
+    func textTokens(_ text: String) async throws -> Int { try await inner.textTokens(text) }
 }

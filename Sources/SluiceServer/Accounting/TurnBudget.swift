@@ -12,14 +12,23 @@ struct TurnBudget: Sendable {
     /// The output to hold when no `max_tokens` is configured.
     let defaultOutputReserve: Int
 
-    /// The request to send (its `max_tokens` capped by the hold) and the hold, which the turn settles.
+    /// What `hold` gives the turn: the request to send (its `max_tokens` capped by the hold), the hold, which the
+    /// turn settles, and the request's input tokens (counted once per turn: the turn's own usage check reuses it).
+    struct Held: Sendable {
+        var request: ChatRequest
+        var hold: BudgetHold?
+        var inputTokens: Int?
+    }
+
+    /// Holds the turn's tokens. `inputTokens` is the request's exact count when the caller already has it (the
+    /// context builder counts what it sends); otherwise it is counted here.
     func hold(
-        _ request: ChatRequest, user: User, conversationID: String, messageID: String
-    ) async throws -> (request: ChatRequest, hold: BudgetHold?) {
-        guard let budgets, let counter else { return (request, nil) }
+        _ request: ChatRequest, inputTokens known: Int?, user: User, conversationID: String, messageID: String
+    ) async throws -> Held {
+        guard let budgets, let counter else { return Held(request: request, hold: nil, inputTokens: known) }
         let input: Int
         do {
-            input = try await counter.promptTokens(request.messages)
+            if let known { input = known } else { input = try await counter.promptTokens(request.messages) }
         } catch {
             throw APIError(
                 .badGateway, code: "upstream_unreachable",
@@ -41,7 +50,7 @@ struct TurnBudget: Sendable {
         }
         var capped = request
         if let allowance = hold.outputAllowance { capped.maxTokens = min(request.maxTokens ?? allowance, allowance) }
-        return (capped, hold)
+        return Held(request: capped, hold: hold, inputTokens: input)
     }
 
     /// The refusal: which budget is spent, what is left, what the message needs, when it resets, what to do.

@@ -65,6 +65,9 @@ struct ContextBuilder: Sendable {
         /// Messages folded into the summary while building this turn.
         var foldedNow: Int
 
+        /// The exact input tokens of `messages`, when the builder counted them (a known window and tokenizer).
+        var inputTokens: Int? { plan?.inputTokens }
+
         var meta: TurnEvent.ContextInfo? {
             plan.map {
                 TurnEvent.ContextInfo(

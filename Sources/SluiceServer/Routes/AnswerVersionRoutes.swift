@@ -49,22 +49,22 @@ struct AnswerVersionRoutes {
         let built = try await self.context.turn(
             conversation: conversation, history: Array(earlier.dropLast()),
             tail: [ChatMessage(role: .user, content: question.content)], model: model, logger: context.logger)
-        let (chatRequest, hold) = try await budget.hold(
+        let held = try await budget.hold(
             ChatRequest(
                 model: model, messages: built.messages,
                 temperature: temperature, maxTokens: turn.settings.maxOutputTokens,
                 extraHeaders: TurnLauncher.scenarioHeaders(request, forward: forwardScenarioHeader)),
-            user: user, conversationID: conversation.id, messageID: versionID)
+            inputTokens: built.inputTokens, user: user, conversationID: conversation.id, messageID: versionID)
         let version = Message(
             id: versionID, conversationID: conversation.id, role: .assistant, content: "", status: .streaming,
             model: model, createdAt: Date())
         try await store.addVersion(version, replacing: message)
         let plan = ChatTurn.Plan(
-            assistantMessageID: version.id, request: chatRequest, logger: context.logger, hold: hold,
+            assistantMessageID: version.id, request: held.request, logger: context.logger, hold: held.hold, countedInputTokens: held.inputTokens,
             conversationID: conversation.id, systemPrompt: conversation.systemPrompt,
             rebuild: self.context.fallbackRequests(
                 conversation: conversation, history: Array(earlier.dropLast()),
-                tail: [ChatMessage(role: .user, content: question.content)], base: chatRequest, logger: context.logger))
+                tail: [ChatMessage(role: .user, content: question.content)], base: held.request, logger: context.logger))
         let meta = TurnEvent.meta(.init(
             conversationID: conversation.id, userMessageID: question.id, assistantMessageID: version.id, model: model,
             context: built.meta))

@@ -59,17 +59,17 @@ struct ContinueRoute {
         }
         let built = try await self.context.turn(
             conversation: conversation, history: Array(earlier.dropLast()), tail: tail, model: model, logger: context.logger)
-        let (chatRequest, hold) = try await budget.hold(
+        let held = try await budget.hold(
             ChatRequest(model: model, messages: built.messages, temperature: temperature, maxTokens: turn.settings.maxOutputTokens,
                         extraHeaders: TurnLauncher.scenarioHeaders(request, forward: forwardScenarioHeader)),
-            user: user, conversationID: conversation.id, messageID: message.id)
+            inputTokens: built.inputTokens, user: user, conversationID: conversation.id, messageID: message.id)
         try await store.reopen(messageID: message.id, model: model)
         let plan = ChatTurn.Plan(
-            assistantMessageID: message.id, request: chatRequest,
+            assistantMessageID: message.id, request: held.request,
             prior: .init(content: message.content, tokenEnds: message.tokenEnds, usage: message.usage), logger: context.logger,
-            hold: hold, conversationID: conversation.id, systemPrompt: conversation.systemPrompt,
+            hold: held.hold, countedInputTokens: held.inputTokens, conversationID: conversation.id, systemPrompt: conversation.systemPrompt,
             rebuild: self.context.fallbackRequests(
-                conversation: conversation, history: Array(earlier.dropLast()), tail: tail, base: chatRequest,
+                conversation: conversation, history: Array(earlier.dropLast()), tail: tail, base: held.request,
                 logger: context.logger))
         let meta = TurnEvent.meta(.init(
             conversationID: conversation.id, userMessageID: question.id, assistantMessageID: message.id, model: model,

@@ -42,6 +42,8 @@ struct ChatTurn: Sendable {
         var logger: Logger? = nil
         /// The tokens held for this turn before the call (`TurnBudget`); settled when it ends.
         var hold: BudgetHold? = nil
+        /// The request's input tokens as counted before the call (`TurnBudget.Held`); counted by the turn if `nil`.
+        var countedInputTokens: Int? = nil
         /// The conversation, for its running token total in `done`.
         var conversationID: String? = nil
         /// The conversation's system prompt, redacted if the answer quotes it.
@@ -110,7 +112,8 @@ struct ChatTurn: Sendable {
             initial.seq = prior.tokenEnds.count
         }
         let progress = ProgressBox(initial)
-        let countedInput = await count(logger: logger) { try await $0.promptTokens(plan.request.messages) }
+        var countedInput = plan.countedInputTokens
+        if countedInput == nil { countedInput = await count(logger: logger) { try await $0.promptTokens(plan.request.messages) } }
 
         await withTaskGroup(of: Void.self) { group in
             group.addTask { await consume(plan, progress: progress, logger: logger, emit: emit) }

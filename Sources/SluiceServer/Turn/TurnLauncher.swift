@@ -69,12 +69,12 @@ struct TurnLauncher: Sendable {
         let built = try await context.turn(
             conversation: conversation, history: history, tail: tail, model: input.model, logger: logger)
         // Tokens are held before anything is spent; a turn that does not fit is refused here with 429.
-        let (chatRequest, hold) = try await budget.hold(
+        let held = try await budget.hold(
             ChatRequest(
                 model: input.model, messages: built.messages, temperature: input.temperature,
                 maxTokens: Self.smaller(input.maxTokens, turn.settings.maxOutputTokens),
                 extraHeaders: Self.scenarioHeaders(request, forward: forwardScenarioHeader)),
-            user: user, conversationID: conversation.id, messageID: assistantID)
+            inputTokens: built.inputTokens, user: user, conversationID: conversation.id, messageID: assistantID)
         let assistant = Message(
             id: assistantID, conversationID: conversation.id, role: .assistant, content: "", status: .streaming,
             model: input.model, createdAt: now.addingTimeInterval(0.001))
@@ -84,10 +84,10 @@ struct TurnLauncher: Sendable {
             conversationID: conversation.id, userMessageID: userMessage.id, assistantMessageID: assistant.id,
             model: input.model, context: built.meta))
         let plan = ChatTurn.Plan(
-            assistantMessageID: assistant.id, request: chatRequest, logger: logger, hold: hold,
+            assistantMessageID: assistant.id, request: held.request, logger: logger, hold: held.hold, countedInputTokens: held.inputTokens,
             conversationID: conversation.id, systemPrompt: conversation.systemPrompt,
             rebuild: context.fallbackRequests(
-                conversation: conversation, history: history, tail: tail, base: chatRequest, logger: logger),
+                conversation: conversation, history: history, tail: tail, base: held.request, logger: logger),
             reportsBudget: input.reportsBudget)
         let (generation, events) = hub.start(turn, plan: plan)
         return Started(meta: meta, assistantMessageID: assistant.id, generation: generation, events: events)
