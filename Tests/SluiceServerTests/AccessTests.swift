@@ -83,6 +83,23 @@ struct AccessTests {
         }
     }
 
+    @Test("the gateway takes a whole long conversation (1 MiB of history) and refuses a body over 8 MiB with 413")
+    func gatewayTakesLongConversations() async throws {
+        try await Harness.run { h in
+            let turn = String(repeating: "word ", count: 2000)
+            let history = (0..<110).map { #"{"role":"\#($0 % 2 == 0 ? "user" : "assistant")","content":"\#(turn)"},"# }.joined()
+            let long = #"{"model":"sim","messages":["# + history + #"{"role":"user","content":"and now?"}]}"#
+            #expect(long.utf8.count > 1 << 20)
+            let answered = try await h.request(.POST, "/v1/chat/completions", token: h.alice, body: long)
+            #expect(answered.status == 200)
+            #expect((answered.json?["object"] as? String) == "chat.completion")
+            let huge = #"{"model":"sim","messages":[{"role":"user","content":""# + String(repeating: "a", count: 9 << 20) + #""}]}"#
+            let refused = try await h.request(.POST, "/v1/chat/completions", token: h.alice, body: huge)
+            #expect(refused.status == 413)
+            #expect(refused.errorCode == "too_large")
+        }
+    }
+
     @Test("conversations: create with defaults, list newest first, read with messages, delete")
     func conversationLifecycle() async throws {
         try await Harness.run { h in

@@ -104,6 +104,35 @@ struct StoreTests {
         try await store.close()
     }
 
+    @Test("a history of 1 200 messages is stored in order by the batch insert, which touches the conversation", arguments: TestDatabases.backends)
+    func batchInsert(_ backend: StoreBackend) async throws {
+        let (store, _) = try await Self.makeStore(backend)
+        let user = try await store.createUser(name: "u", plan: .free, tokenHash: "h")
+        let conversation = try await store.createConversation(userID: user.id, title: "t", model: "m", systemPrompt: nil)
+        let start = Date(timeIntervalSince1970: Double(Int(Date().timeIntervalSince1970)) + 60)
+        // Over both stores' rows per statement (500 and 1 000), with quotes, empty and non-ASCII text.
+        var history: [Message] = []
+        for index in 0..<1200 {
+            let role: MessageRole = index % 2 == 0 ? .user : .assistant
+            let content = index % 3 == 0 ? "" : "it's «\(index)» 😀"
+            history.append(Message(
+                id: "m\(index)", conversationID: conversation.id, role: role, content: content, status: .complete,
+                model: role == .assistant ? "m" : nil, createdAt: start.addingTimeInterval(Double(index) * 0.001)))
+        }
+        try await store.insert(history)
+        try await store.insert([])
+        let stored = try await store.messages(conversationID: conversation.id)
+        #expect(stored.map(\Message.id) == history.map(\Message.id))
+        #expect(stored.map(\.content) == history.map(\.content))
+        #expect(stored.map(\.role) == history.map(\.role))
+        #expect(stored.map(\.model) == history.map(\.model))
+        // Stored in whole milliseconds.
+        func ms(_ date: Date?) -> Int? { date.map { Int(($0.timeIntervalSince1970 * 1000).rounded()) } }
+        #expect(ms(stored.last?.createdAt) == ms(history.last?.createdAt))
+        #expect(ms(try await store.conversation(id: conversation.id)?.updatedAt) == ms(history.last?.createdAt))
+        try await store.close()
+    }
+
     @Test("conversations list newest first per user, and deleting one removes its messages", arguments: TestDatabases.backends)
     func conversations(_ backend: StoreBackend) async throws {
         let (store, _) = try await Self.makeStore(backend)

@@ -15,6 +15,7 @@ struct LoadBench: AsyncParsableCommand {
     @Option(help: "Tokens per answer (the simulator's).") var tokens = 64
     @Option(help: "Milliseconds between the simulator's tokens.") var delayMs = 20
     @Option(help: "Waves per concurrency level (samples add up).") var rounds = 2
+    @Option(help: "Words of earlier conversation sent with every request (user/assistant turns of 100 words): what counting and guarding a long chat costs. 0: one short message.") var historyWords = 0
     @Option(help: "The litellm executable; by default `litellm` on the PATH. Pass 'none' to skip it.") var litellm: String?
     @Option(help: "Also measure a Sluice on this PostgreSQL database (postgres://…; ./sluice.sh bench load starts a throwaway one).") var postgres: String?
 
@@ -99,7 +100,8 @@ struct LoadBench: AsyncParsableCommand {
         let group = MultiThreadedEventLoopGroup.singleton
         // One request each first: connection pools, JIT-free but lazy paths, the database file.
         for target in targets { _ = try await wave(target, size: 1, label: "warm-up", group: group) }
-        LoadReport.line("sluice bench load: \(tokens) tokens \(delayMs) ms apart per answer, \(rounds) wave(s) per level, one connection per stream")
+        LoadReport.line("sluice bench load: \(tokens) tokens \(delayMs) ms apart per answer, \(rounds) wave(s) per level, one connection per stream"
+            + (historyWords > 0 ? ", \(historyWords) words of history per request" : ""))
         if let litellmVersion { LoadReport.line("LiteLLM \(litellmVersion) (1 worker) through the same simulator") } else { LoadReport.line("LiteLLM: skipped (not installed — pip install 'litellm[proxy]' — or --litellm none)") }
         LoadReport.line("sluice idles at \(String(format: "%.0f", gateway.residentMiB())) MiB")
         for size in levels {
@@ -114,6 +116,27 @@ struct LoadBench: AsyncParsableCommand {
             FileHandle.standardError.write(Data("\r\u{1B}[K".utf8))
             LoadReport.print(size: size, targets: targets.map(\.name), results: results)
         }
+    }
+
+    /// `words` words of earlier conversation as JSON messages, each followed by a comma (`""` for none): turns
+    /// of 100 words, alternately the user's and the assistant's, from a small vocabulary in a varying order.
+    static func history(words: Int) -> String {
+        let vocabulary = ["the", "model", "answer", "question", "token", "budget", "stream", "server", "context", "window",
+                          "summary", "request", "upstream", "latency", "memory", "database", "conversation", "message",
+                          "gateway", "retry", "fallback", "guard", "cost", "usage", "chart", "Sluice", "because", "which",
+                          "after", "before", "every", "number", "value", "example", "python", "function", "returns", "list"]
+        var json = ""
+        var written = 0
+        var turn = 0
+        while written < words {
+            let count = min(100, words - written)
+            let text = (0..<count).map { vocabulary[((written + $0) * 7 + (written + $0) / 13) % vocabulary.count] }
+                .joined(separator: " ")
+            json += #"{"role":"\#(turn % 2 == 0 ? "user" : "assistant")","content":"\#(text)."},"#
+            written += count
+            turn += 1
+        }
+        return json
     }
 
     struct Target: Sendable {
@@ -142,6 +165,7 @@ struct LoadBench: AsyncParsableCommand {
 
     /// `size` streams at once against one target; samples, wall time, and the server's CPU and peak memory.
     private func wave(_ target: Target, size: Int, label: String, group: MultiThreadedEventLoopGroup) async throws -> WaveResult {
+        let history = Self.history(words: historyWords)
         let cpuBefore = target.cpuSeconds()
         let started = ContinuousClock.now
         let progress = WaveProgress()
@@ -160,7 +184,8 @@ struct LoadBench: AsyncParsableCommand {
             }
             for index in 0..<size {
                 tasks.addTask {
-                    let body = #"{"model":"sim","stream":true,"stream_options":{"include_usage":true},"messages":[{"role":"user","content":"Load test message \#(index) \#(UUID().uuidString)"}]}"#
+                    let body = #"{"model":"sim","stream":true,"stream_options":{"include_usage":true},"messages":["# + history
+                        + #"{"role":"user","content":"Load test message \#(index) \#(UUID().uuidString)"}]}"#
                     let sample = await StreamingLoadClient.stream(
                         host: "127.0.0.1", port: target.port, path: "/v1/chat/completions", body: body,
                         headers: target.headers, group: group)

@@ -36,6 +36,8 @@ public protocol ConversationStore: Sendable {
 
     /// Stores a new message and touches its conversation's `updatedAt`.
     func insert(_ message: Message) async throws
+    /// Stores new messages (a conversation's history) in as few statements as the database allows.
+    func insert(_ messages: [Message]) async throws
     /// Writes the text of a message that is still streaming.
     func updateContent(messageID: String, content: String, tokenEnds: [Int]) async throws
     /// Stores `message` as the newest version of the answer `previous` (regenerate): earlier versions are

@@ -16,6 +16,10 @@ struct GatewayRoutes {
     /// The model names `GET /v1/models` lists.
     let models: [String]
 
+    /// The largest request body: unlike the web API, which receives one message, an OpenAI client sends the whole
+    /// conversation every time. 8 MiB holds about two million tokens of text, more than any context window.
+    static let maxRequestBytes = 8 << 20
+
     func register(on v1: RouterGroup<SluiceRequestContext>) {
         v1.post("chat/completions", use: complete)
         v1.get("models", use: listModels)
@@ -29,7 +33,14 @@ struct GatewayRoutes {
 
     @Sendable func complete(_ request: Request, context: SluiceRequestContext) async throws -> Response {
         let user = try context.requireUser()
-        let body = try await request.body.collect(upTo: context.maxUploadSize)
+        let body: ByteBuffer
+        do {
+            body = try await request.body.collect(upTo: Self.maxRequestBytes)
+        } catch is NIOTooManyBytesError {
+            throw APIError(
+                .contentTooLarge, code: "too_large",
+                message: "The request body is over 8 MiB, more than any model's context window holds. Send fewer or shorter messages.")
+        }
         let call = try ChatCompletionRequest(json: Data(body.readableBytesView))
         let model = call.model ?? defaultModel
         try launcher.checkCapacity(model: model)
@@ -38,15 +49,13 @@ struct GatewayRoutes {
             userID: user.id, title: "API: " + MessageRoutes.title(from: call.content), model: model, systemPrompt: call.system)
         // The caller's earlier turns are stored as the conversation's history, just before the new message.
         let now = Date()
-        var history: [Message] = []
-        for (index, turn) in call.history.enumerated() {
-            let message = Message(
+        let history = call.history.enumerated().map { index, turn in
+            Message(
                 id: Identifier.make(), conversationID: conversation.id, role: turn.role, content: turn.content,
                 status: .complete, model: turn.role == .assistant ? model : nil,
                 createdAt: now.addingTimeInterval(Double(index - call.history.count) * 0.001))
-            try await store.insert(message)
-            history.append(message)
         }
+        try await store.insert(history)
         let started = try await launcher.start(
             .init(content: call.content, model: model, temperature: call.temperature, maxTokens: call.maxTokens,
                   reportsBudget: false),

@@ -173,22 +173,38 @@ public final class SQLiteStore: SluiceDatabase {
     }
 
     public func insert(_ message: Message) async throws {
-        _ = try await connection.query(
-            """
-            INSERT INTO messages (id, conversation_id, role, content, status, model, created_at, input_tokens,
-                output_tokens, total_tokens, ttft_ms, duration_ms, finish_reason, error, error_code, version_group, superseded)
-            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-            """,
-            [
-                .text(message.id), .text(message.conversationID), .text(message.role.rawValue), .text(message.content),
-                .text(message.status.rawValue), Self.optional(message.model),
-                .integer(Self.milliseconds(message.createdAt)), Self.optional(message.usage?.inputTokens),
-                Self.optional(message.usage?.outputTokens), Self.optional(message.usage?.totalTokens),
-                Self.optional(message.ttftMs), Self.optional(message.durationMs), Self.optional(message.finishReason),
-                Self.optional(message.error), Self.optional(message.errorCode), Self.optional(message.versionGroup),
-                .integer(message.superseded ? 1 : 0),
-            ])
-        // The conversation's updated_at follows by trigger (migration 9): one statement per message.
+        try await insert([message])
+    }
+
+    /// One multi-row `INSERT` per 500 messages: a conversation's history arrives with every gateway call, and a
+    /// statement (and a WAL commit) per message made a long conversation cost more than its answer.
+    public func insert(_ messages: [Message]) async throws {
+        let rowsPerStatement = 500  // 17 values each, well under SQLite's 32 766 bound parameters
+        for start in stride(from: 0, to: messages.count, by: rowsPerStatement) {
+            let chunk = messages[start..<min(start + rowsPerStatement, messages.count)]
+            let row = "(" + Array(repeating: "?", count: 17).joined(separator: ", ") + ")"
+            _ = try await connection.query(
+                """
+                INSERT INTO messages (id, conversation_id, role, content, status, model, created_at, input_tokens,
+                    output_tokens, total_tokens, ttft_ms, duration_ms, finish_reason, error, error_code, version_group, superseded)
+                VALUES \(Array(repeating: row, count: chunk.count).joined(separator: ", "))
+                """,
+                chunk.flatMap(Self.columnValues))
+        }
+        // The conversation's updated_at follows by trigger (migration 9).
+    }
+
+    /// A new message's values in the column order of `insert`.
+    private static func columnValues(_ message: Message) -> [SQLiteData] {
+        [
+            .text(message.id), .text(message.conversationID), .text(message.role.rawValue), .text(message.content),
+            .text(message.status.rawValue), optional(message.model),
+            .integer(milliseconds(message.createdAt)), optional(message.usage?.inputTokens),
+            optional(message.usage?.outputTokens), optional(message.usage?.totalTokens),
+            optional(message.ttftMs), optional(message.durationMs), optional(message.finishReason),
+            optional(message.error), optional(message.errorCode), optional(message.versionGroup),
+            .integer(message.superseded ? 1 : 0),
+        ]
     }
 
     public func updateContent(messageID: String, content: String, tokenEnds: [Int]) async throws {
