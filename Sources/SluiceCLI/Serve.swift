@@ -305,7 +305,8 @@ extension Serve {
             ?? ((ProcessInfo.processInfo.environment["XDG_CACHE_HOME"] ?? (NSHomeDirectory() + "/.cache")) + "/sluice/tiktoken")
         do {
             let tokenizer = try BPETokenizer(encoding: .forModel(model), vocabularyDirectory: URL(fileURLWithPath: folder))
-            return ChatPromptCounter(tokenizer: tokenizer)
+            // Conversations are sent again turn after turn: each long message is counted once.
+            return ChatPromptCounter(tokenizer: CountCachingTokenizer(tokenizer))
         } catch {
             logger.warning("Sluice cannot count tokens itself; usage comes only from the upstream", metadata: ["reason": "\(error)"])
             return nil

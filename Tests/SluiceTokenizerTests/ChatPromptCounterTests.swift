@@ -14,10 +14,11 @@ struct ChatPromptCounterTests {
         let o200k_base: Int
     }
 
-    @Test(arguments: Encoding.allCases)
-    func countsEqualTheCookbooksRule(encoding: Encoding) async throws {
+    @Test("counts equal the cookbook's rule, with and without the count cache (asked twice)",
+          arguments: Encoding.allCases, [false, true])
+    func countsEqualTheCookbooksRule(encoding: Encoding, cached: Bool) async throws {
         let tokenizer = try BPETokenizer(encoding: encoding, vocabularyDirectory: ReferenceCorpus.vocabularyDirectory)
-        let counter = ChatPromptCounter(tokenizer: tokenizer)
+        let counter = ChatPromptCounter(tokenizer: cached ? CountCachingTokenizer(tokenizer, minimumBytes: 1) : tokenizer)
         let path = (ProcessInfo.processInfo.environment["SLUICE_TOKENIZER_REFERENCE"] ?? "").replacingOccurrences(of: ".jsonl", with: "-chat.jsonl")
         let data = try Data(contentsOf: URL(fileURLWithPath: path))
         let records = try data.split(separator: UInt8(ascii: "\n")).map { try JSONDecoder().decode(Record.self, from: Data($0)) }
@@ -25,6 +26,7 @@ struct ChatPromptCounterTests {
         for record in records {
             let expected = encoding == .cl100kBase ? record.cl100k_base : record.o200k_base
             #expect(try await counter.promptTokens(record.messages) == expected, "\(record.name)")
+            if cached { #expect(try await counter.promptTokens(record.messages) == expected, "\(record.name), again") }
         }
     }
 }
