@@ -48,16 +48,26 @@ struct ChunkDecoderTests {
         #expect(OpenAICompatibleProvider.errorMessage(from: nil) == "")
     }
 
-    @Test("the request body asks for a stream with usage and carries the options given")
+    @Test("the request body asks for a stream with usage and carries the messages and options given")
     func requestBody() throws {
-        let body = CompletionRequestBody(ChatRequest(
-            model: "m", messages: [ChatMessage(role: .user, content: "hi")], temperature: 0.2, maxTokens: 5))
-        let json = String(decoding: try JSONEncoderForTests.encode(body), as: UTF8.self)
-        #expect(json.contains(#""stream":true"#))
-        #expect(json.contains(#""stream_options":{"include_usage":true}"#))
-        #expect(json.contains(#""max_tokens":5"#))
-        #expect(json.contains(#""temperature":0.2"#))
-        #expect(json.contains(#""role":"user""#))
+        let messages = [
+            ChatMessage(role: .system, content: "Be \"brief\"\n\\ é 😀 \u{2028}\u{01}"), ChatMessage(role: .user, content: "hi"),
+            ChatMessage(role: .assistant, content: ""),
+        ]
+        let bytes = CompletionRequestBody.json(ChatRequest(model: "gpt-4o \"x\"", messages: messages, temperature: 0.2, maxTokens: 5))
+        let json = try #require(try JSONSerialization.jsonObject(with: Data(bytes)) as? [String: Any])
+        #expect(json["model"] as? String == "gpt-4o \"x\"")
+        #expect(json["stream"] as? Bool == true)
+        #expect((json["stream_options"] as? [String: Any])?["include_usage"] as? Bool == true)
+        #expect(json["max_tokens"] as? Int == 5)
+        #expect(json["temperature"] as? Double == 0.2)
+        let sent = try #require(json["messages"] as? [[String: String]])
+        #expect(sent.map { ChatMessage(role: MessageRole(rawValue: $0["role"] ?? "")!, content: $0["content"] ?? "-") } == messages)
+        // Options not given are left out, so the upstream's defaults apply.
+        let bare = try #require(try JSONSerialization.jsonObject(
+            with: Data(CompletionRequestBody.json(ChatRequest(model: "m", messages: [])))) as? [String: Any])
+        #expect(bare["temperature"] == nil && bare["max_tokens"] == nil)
+        #expect((bare["messages"] as? [Any])?.isEmpty == true)
     }
 }
 

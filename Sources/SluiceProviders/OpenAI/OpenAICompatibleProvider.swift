@@ -48,7 +48,7 @@ public struct OpenAICompatibleProvider: ChatProvider {
         request.headers.add(name: "Accept", value: "text/event-stream")
         if let apiKey { request.headers.add(name: "Authorization", value: "Bearer \(apiKey)") }
         for (name, value) in chat.extraHeaders { request.headers.add(name: name, value: value) }
-        request.body = .bytes(ByteBuffer(bytes: try JSONEncoder().encode(CompletionRequestBody(chat))))
+        request.body = .bytes(ByteBuffer(bytes: CompletionRequestBody.json(chat)))
 
         return try await httpClient.execute(request, timeout: totalTimeout, logger: logger)
     }
@@ -73,29 +73,27 @@ public struct OpenAICompatibleProvider: ChatProvider {
 }
 
 /// The JSON body of a streaming Chat Completions request.
-struct CompletionRequestBody: Encodable {
-    struct StreamOptions: Encodable {
-        let includeUsage = true
-        enum CodingKeys: String, CodingKey { case includeUsage = "include_usage" }
-    }
-    let model: String
-    let messages: [ChatMessage]
-    let stream = true
-    let streamOptions = StreamOptions()
-    let temperature: Double?
-    let maxTokens: Int?
-
-    init(_ request: ChatRequest) {
-        model = request.model
-        messages = request.messages
-        temperature = request.temperature
-        maxTokens = request.maxTokens
-    }
-
-    enum CodingKeys: String, CodingKey {
-        case model, messages, stream, temperature
-        case streamOptions = "stream_options"
-        case maxTokens = "max_tokens"
+/// The JSON body of a streamed chat completion request, asking for the usage chunk. Written directly: the whole
+/// conversation goes upstream on every turn, and `JSONEncoder` cost more than the rest of the request.
+enum CompletionRequestBody {
+    static func json(_ request: ChatRequest) -> [UInt8] {
+        var out: [UInt8] = []
+        out.reserveCapacity(request.messages.reduce(160) { $0 + $1.content.utf8.count + 32 })
+        out += Array(#"{"model":"#.utf8)
+        JSONText.appendQuoted(request.model, to: &out)
+        out += Array(#","messages":["#.utf8)
+        for (index, message) in request.messages.enumerated() {
+            out += Array((index == 0 ? #"{"role":""# : #",{"role":""#).utf8)
+            out += Array(message.role.rawValue.utf8)
+            out += Array(#"","content":"#.utf8)
+            JSONText.appendQuoted(message.content, to: &out)
+            out.append(UInt8(ascii: "}"))
+        }
+        out += Array(#"],"stream":true,"stream_options":{"include_usage":true}"#.utf8)
+        if let temperature = request.temperature, temperature.isFinite { out += Array(#","temperature":\#(temperature)"#.utf8) }
+        if let maxTokens = request.maxTokens { out += Array(#","max_tokens":\#(maxTokens)"#.utf8) }
+        out.append(UInt8(ascii: "}"))
+        return out
     }
 }
 
