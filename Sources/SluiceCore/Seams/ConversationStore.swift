@@ -34,6 +34,12 @@ public protocol ConversationStore: Sendable {
     func messages(conversationID: String) async throws -> [Message]
     func message(id: String) async throws -> Message?
 
+    /// Takes the user's most recently updated conversation marked with `threadKey` and clears the mark in one
+    /// atomic step, so that of two calls continuing the same thread only one gets it (the other branches off).
+    func claimThread(userID: String, threadKey: String) async throws -> Conversation?
+    /// Marks a conversation as ending where `threadKey` says (`nil`: not continuable).
+    func setThreadKey(conversationID: String, threadKey: String?) async throws
+
     /// Stores a new message and touches its conversation's `updatedAt`.
     func insert(_ message: Message) async throws
     /// Stores new messages (a conversation's history) in as few statements as the database allows.

@@ -6,9 +6,10 @@ import SluiceCore
 
 /// The OpenAI-compatible gateway: `POST /v1/chat/completions` (streamed or not) and `GET /v1/models`, for any
 /// OpenAI SDK or tool, authenticated with a Sluice user's token. Each call is a chat turn like the web app's —
-/// prompt guard, context handling, budget hold, retries, fallbacks, accounting — kept as a conversation of its
-/// own, so its usage and cost count for the user and its answer survives the caller
-/// (`GET /api/messages/{X-Sluice-Message-Id}`).
+/// prompt guard, context handling, budget hold, retries, fallbacks, accounting — stored as a conversation, so
+/// its usage and cost count for the user and its answer survives the caller
+/// (`GET /api/messages/{X-Sluice-Message-Id}`). A call whose history is how one of the user's conversations ended
+/// continues that conversation (`ThreadKey`); any other call starts a new one.
 struct GatewayRoutes {
     let store: any ConversationStore
     let launcher: TurnLauncher
@@ -45,17 +46,8 @@ struct GatewayRoutes {
         let model = call.model ?? defaultModel
         try launcher.checkCapacity(model: model)
 
-        let conversation = try await store.createConversation(
-            userID: user.id, title: "API: " + MessageRoutes.title(from: call.content), model: model, systemPrompt: call.system)
-        // The caller's earlier turns are stored as the conversation's history, just before the new message.
         let now = Date()
-        let history = call.history.enumerated().map { index, turn in
-            Message(
-                id: Identifier.make(), conversationID: conversation.id, role: turn.role, content: turn.content,
-                status: .complete, model: turn.role == .assistant ? model : nil,
-                createdAt: now.addingTimeInterval(Double(index - call.history.count) * 0.001))
-        }
-        try await store.insert(history)
+        let (conversation, history) = try await conversation(for: call, model: model, user: user, now: now)
         let started = try await launcher.start(
             .init(content: call.content, model: model, temperature: call.temperature, maxTokens: call.maxTokens,
                   reportsBudget: false),
@@ -83,7 +75,8 @@ struct GatewayRoutes {
         default: break
         }
         guard call.stream else {
-            return try await Self.whole(first: first!, rest: &iterator, envelope: envelope, headers: headers)
+            let thread = ThreadMark(store: store, conversationID: conversation.id, system: call.system, history: call.history, question: call.content)
+            return try await Self.whole(first: first!, rest: &iterator, envelope: envelope, headers: headers, thread: thread)
         }
         headers[.contentType] = "text/event-stream"
         headers[.cacheControl] = "no-cache"
@@ -92,6 +85,7 @@ struct GatewayRoutes {
         let stopOnDisconnect = launcher.turn.settings.stopOnDisconnect
         let includeUsage = call.includeUsage
         let firstEvent = first
+        let thread = ThreadMark(store: store, conversationID: conversation.id, system: call.system, history: call.history, question: call.content)
         return Response(status: .ok, headers: headers, body: ResponseBody { writer in
             do {
                 var stream = GatewayStream(envelope: envelope, includeUsage: includeUsage)
@@ -99,7 +93,14 @@ struct GatewayRoutes {
                 // The same stream continues where the wait for the first event left it.
                 var next: TurnEvent? = firstEvent
                 var remaining = events.makeAsyncIterator()
+                var answer = ""
                 while let event = next {
+                    switch event {
+                    case .token(_, _, let text): answer += text
+                    // Marked before the end reaches the client, whose next call may follow at once.
+                    case .done(let done): await thread.mark(answer: answer, finishReason: done.finishReason)
+                    default: break
+                    }
                     if let text = stream.text(for: event) { try await writer.write(ByteBuffer(string: text)) }
                     if stream.ended { break }
                     next = await remaining.next()
@@ -115,7 +116,8 @@ struct GatewayRoutes {
     /// A non-streamed answer: everything collected, then one `chat.completion`; a failure after some text is an
     /// error too (the partial text is kept in Sluice's store).
     private static func whole(
-        first: TurnEvent, rest: inout AsyncStream<TurnEvent>.Iterator, envelope: OpenAIWire.Envelope, headers: HTTPFields
+        first: TurnEvent, rest: inout AsyncStream<TurnEvent>.Iterator, envelope: OpenAIWire.Envelope, headers: HTTPFields,
+        thread: ThreadMark
     ) async throws -> Response {
         var content = ""
         var next: TurnEvent? = first
@@ -123,6 +125,7 @@ struct GatewayRoutes {
             switch event {
             case .token(_, _, let text): content += text
             case .done(let done):
+                await thread.mark(answer: content, finishReason: done.finishReason)
                 let answered = OpenAIWire.Envelope(id: envelope.id, created: envelope.created, model: done.model)
                 var fields = headers
                 fields[.contentType] = "application/json"
@@ -135,10 +138,54 @@ struct GatewayRoutes {
         throw OpenAIWire.endedWithoutResult(partial: !content.isEmpty)
     }
 
+    /// The conversation a call belongs to. When its history is exactly how one of the user's gateway conversations
+    /// ended, that conversation goes on (nothing stored again, and the web app shows one thread); otherwise a new
+    /// conversation is created with the history stored before the new message.
+    private func conversation(
+        for call: ChatCompletionRequest, model: String, user: User, now: Date
+    ) async throws -> (Conversation, [Message]) {
+        if !call.history.isEmpty,
+            let continued = try await store.claimThread(userID: user.id, threadKey: ThreadKey.of(system: call.system, messages: call.history))
+        {
+            let stored = try await store.messages(conversationID: continued.id).filter { !$0.superseded }
+            // Changed since it was marked (e.g. in the web app)? Then the caller's history is not this thread.
+            let sent = stored.filter(ContextBuilder.isSendable).map { ChatMessage(role: $0.role, content: $0.content) }
+            if sent == call.history { return (continued, stored) }
+        }
+        let conversation = try await store.createConversation(
+            userID: user.id, title: "API: " + MessageRoutes.title(from: call.content), model: model, systemPrompt: call.system)
+        // The caller's earlier turns are stored as the conversation's history, just before the new message.
+        let history = call.history.enumerated().map { index, turn in
+            Message(
+                id: Identifier.make(), conversationID: conversation.id, role: turn.role, content: turn.content,
+                status: .complete, model: turn.role == .assistant ? model : nil,
+                createdAt: now.addingTimeInterval(Double(index - call.history.count) * 0.001))
+        }
+        try await store.insert(history)
+        return (conversation, history)
+    }
+
     static func json(_ status: HTTPResponse.Status, _ text: String, headers: HTTPFields = [:]) -> Response {
         var fields = headers
         fields[.contentType] = "application/json"
         return Response(status: status, headers: fields, body: .init(byteBuffer: ByteBuffer(string: text)))
+    }
+}
+
+/// Marks a gateway conversation, once its answer is complete, with the thread key of the history a client will
+/// send next: the call's history, its question and the answer as the client received it.
+struct ThreadMark: Sendable {
+    let store: any ConversationStore
+    let conversationID: String
+    let system: String?
+    let history: [ChatMessage]
+    let question: String
+
+    func mark(answer: String, finishReason: String?) async {
+        guard finishReason != "cancelled" else { return }
+        let ended = history + [ChatMessage(role: .user, content: question), ChatMessage(role: .assistant, content: answer)]
+        // Without the mark the next call starts a new conversation: nothing is lost.
+        try? await store.setThreadKey(conversationID: conversationID, threadKey: ThreadKey.of(system: system, messages: ended))
     }
 }
 

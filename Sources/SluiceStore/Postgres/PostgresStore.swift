@@ -252,6 +252,23 @@ public final class PostgresStore: SluiceDatabase {
         try await rows("SELECT * FROM conversations WHERE id = \(id)").first.map(StoredValues.conversation)
     }
 
+    public func claimThread(userID: String, threadKey: String) async throws -> Conversation? {
+        // `thread_key` is checked again on the row itself: a concurrent claim that took it first leaves NULL there.
+        try await rows(
+            """
+            UPDATE conversations SET thread_key = NULL
+            WHERE thread_key = \(threadKey) AND id = (
+                SELECT id FROM conversations WHERE user_id = \(userID) AND thread_key = \(threadKey)
+                ORDER BY updated_at DESC, seq DESC LIMIT 1)
+            RETURNING *
+            """
+        ).first.map(StoredValues.conversation)
+    }
+
+    public func setThreadKey(conversationID: String, threadKey: String?) async throws {
+        try await execute("UPDATE conversations SET thread_key = \(threadKey) WHERE id = \(conversationID)", logger: logger)
+    }
+
     public func deleteConversation(id: String) async throws {
         try await execute("DELETE FROM conversations WHERE id = \(id)", logger: logger)
     }

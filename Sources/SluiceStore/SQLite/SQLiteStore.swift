@@ -172,6 +172,23 @@ public final class SQLiteStore: SluiceDatabase {
         try await connection.query("SELECT \(Self.messageColumns) FROM messages m WHERE id = ?", [.text(id)]).first.map(StoredValues.message)
     }
 
+    public func claimThread(userID: String, threadKey: String) async throws -> Conversation? {
+        try await connection.query(
+            """
+            UPDATE conversations SET thread_key = NULL
+            WHERE thread_key = ?2 AND id = (
+                SELECT id FROM conversations WHERE user_id = ?1 AND thread_key = ?2 ORDER BY updated_at DESC LIMIT 1)
+            RETURNING *
+            """,
+            [.text(userID), .text(threadKey)]
+        ).first.map(StoredValues.conversation)
+    }
+
+    public func setThreadKey(conversationID: String, threadKey: String?) async throws {
+        _ = try await connection.query(
+            "UPDATE conversations SET thread_key = ? WHERE id = ?", [Self.optional(threadKey), .text(conversationID)])
+    }
+
     public func insert(_ message: Message) async throws {
         try await insert([message])
     }

@@ -197,5 +197,13 @@ enum Migrations {
                 END
                 """,
             ]),
+        // The gateway continues a conversation when a call's history is that conversation as it last ended
+        // (`thread_key`: a digest of its system prompt and messages), instead of storing the history again.
+        Step(
+            version: 10,
+            statements: [
+                "ALTER TABLE conversations ADD COLUMN thread_key TEXT",
+                "CREATE INDEX conversations_by_thread ON conversations(user_id, thread_key)",
+            ]),
     ]
 }

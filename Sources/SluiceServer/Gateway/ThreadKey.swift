@@ -1,0 +1,28 @@
+import Crypto
+import SluiceCore
+
+/// Names a conversation by what an OpenAI client sends back as its history: SHA-256 over the system prompt and
+/// every message's role and text, each length-prefixed so that no two different histories share a key. The
+/// gateway marks a conversation with the key of how it ended and continues it when a call's history has that key.
+enum ThreadKey {
+    static func of(system: String?, messages: [ChatMessage]) -> String {
+        var hasher = SHA256()
+        func add(_ text: String) {
+            withUnsafeBytes(of: UInt64(text.utf8.count).bigEndian) { hasher.update(bufferPointer: $0) }
+            var text = text
+            text.withUTF8 { hasher.update(bufferPointer: UnsafeRawBufferPointer($0)) }
+        }
+        add(system == nil ? "-" : "+" + system!)
+        for message in messages {
+            add(message.role.rawValue)
+            add(message.content)
+        }
+        let hex = Array("0123456789abcdef".utf8)
+        var out: [UInt8] = []
+        for byte in hasher.finalize() {
+            out.append(hex[Int(byte >> 4)])
+            out.append(hex[Int(byte & 0x0F)])
+        }
+        return String(decoding: out, as: UTF8.self)
+    }
+}
