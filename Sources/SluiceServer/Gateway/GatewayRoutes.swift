@@ -74,8 +74,9 @@ struct GatewayRoutes {
             throw OpenAIWire.endedWithoutResult(partial: false)
         default: break
         }
+        // Where this conversation ends once answered, for the caller's next call.
+        let thread = ThreadMark(store: store, conversationID: conversation.id, system: call.system, history: call.history, question: call.content)
         guard call.stream else {
-            let thread = ThreadMark(store: store, conversationID: conversation.id, system: call.system, history: call.history, question: call.content)
             return try await Self.whole(first: first!, rest: &iterator, envelope: envelope, headers: headers, thread: thread)
         }
         headers[.contentType] = "text/event-stream"
@@ -85,7 +86,6 @@ struct GatewayRoutes {
         let stopOnDisconnect = launcher.turn.settings.stopOnDisconnect
         let includeUsage = call.includeUsage
         let firstEvent = first
-        let thread = ThreadMark(store: store, conversationID: conversation.id, system: call.system, history: call.history, question: call.content)
         return Response(status: .ok, headers: headers, body: ResponseBody { writer in
             do {
                 var stream = GatewayStream(envelope: envelope, includeUsage: includeUsage)
@@ -169,74 +169,5 @@ struct GatewayRoutes {
         var fields = headers
         fields[.contentType] = "application/json"
         return Response(status: status, headers: fields, body: .init(byteBuffer: ByteBuffer(string: text)))
-    }
-}
-
-/// Marks a gateway conversation, once its answer is complete, with the thread key of the history a client will
-/// send next: the call's history, its question and the answer as the client received it.
-struct ThreadMark: Sendable {
-    let store: any ConversationStore
-    let conversationID: String
-    let system: String?
-    let history: [ChatMessage]
-    let question: String
-
-    func mark(answer: String, finishReason: String?) async {
-        guard finishReason != "cancelled" else { return }
-        let ended = history + [ChatMessage(role: .user, content: question), ChatMessage(role: .assistant, content: answer)]
-        // Without the mark the next call starts a new conversation: nothing is lost.
-        try? await store.setThreadKey(conversationID: conversationID, threadKey: ThreadKey.of(system: system, messages: ended))
-    }
-}
-
-/// Turns a turn's events into the `data:` lines of an OpenAI chat completion stream.
-struct GatewayStream {
-    let envelope: OpenAIWire.Envelope
-    let includeUsage: Bool
-    private(set) var ended = false
-    /// The bytes around each token's text, built once per stream rather than once per token.
-    private let tokenHead: [UInt8]
-    private let tokenTail: [UInt8]
-
-    init(envelope: OpenAIWire.Envelope, includeUsage: Bool) {
-        self.envelope = envelope
-        self.includeUsage = includeUsage
-        tokenHead = Array(("data: " + envelope.prefix("chat.completion.chunk") + "\"choices\":[{\"index\":0,\"delta\":{\"content\":").utf8)
-        tokenTail = Array(("},\"finish_reason\":null}]" + (includeUsage ? ",\"usage\":null}" : "}") + "\n\n").utf8)
-    }
-
-    /// The first chunk: the role, as OpenAI sends it.
-    func opening() -> String {
-        OpenAIWire.event(OpenAIWire.chunk(envelope, content: "", role: true, usageNull: includeUsage))
-    }
-
-    /// What to write for one event, if anything; after `done` or `error` the stream has ended.
-    mutating func text(for event: TurnEvent) -> String? {
-        bytes(for: event).map { String(decoding: $0, as: UTF8.self) }
-    }
-
-    /// `text(for:)` as bytes: a token's chunk is one array (head, quoted text, tail) and no `String`.
-    mutating func bytes(for event: TurnEvent) -> [UInt8]? {
-        switch event {
-        case .token(_, _, let text):
-            // The same bytes as OpenAIWire.event(OpenAIWire.chunk(envelope, content: text, …)).
-            var event = tokenHead
-            event.reserveCapacity(tokenHead.count + text.utf8.count + 2 + tokenTail.count)
-            JSONText.appendQuoted(text, to: &event)
-            event += tokenTail
-            return event
-        case .done(let done):
-            ended = true
-            let answered = OpenAIWire.Envelope(id: envelope.id, created: envelope.created, model: done.model)
-            // A cancelled answer ends like one cut by a limit would: the caller sees why in finish_reason.
-            var text = OpenAIWire.event(OpenAIWire.chunk(answered, finishReason: done.finishReason ?? "stop", usageNull: includeUsage))
-            if includeUsage { text += OpenAIWire.event(OpenAIWire.usageChunk(answered, usage: done.usage)) }
-            return Array((text + OpenAIWire.done).utf8)
-        case .error(let failure):
-            ended = true
-            return Array(OpenAIWire.event(OpenAIWire.streamError(failure)).utf8)
-        case .meta, .status:
-            return nil
-        }
     }
 }

@@ -26,3 +26,20 @@ enum ThreadKey {
         return String(decoding: out, as: UTF8.self)
     }
 }
+
+/// Marks a gateway conversation, once its answer is complete, with the thread key of the history a client will
+/// send next: the call's history, its question and the answer as the client received it.
+struct ThreadMark: Sendable {
+    let store: any ConversationStore
+    let conversationID: String
+    let system: String?
+    let history: [ChatMessage]
+    let question: String
+
+    func mark(answer: String, finishReason: String?) async {
+        guard finishReason != "cancelled" else { return }
+        let ended = history + [ChatMessage(role: .user, content: question), ChatMessage(role: .assistant, content: answer)]
+        // Without the mark the next call starts a new conversation: nothing is lost.
+        try? await store.setThreadKey(conversationID: conversationID, threadKey: ThreadKey.of(system: system, messages: ended))
+    }
+}

@@ -1,0 +1,53 @@
+import SluiceCore
+
+/// Turns a turn's events into the `data:` lines of an OpenAI chat completion stream.
+struct GatewayStream {
+    let envelope: OpenAIWire.Envelope
+    let includeUsage: Bool
+    private(set) var ended = false
+    /// The bytes around each token's text, built once per stream rather than once per token.
+    private let tokenHead: [UInt8]
+    private let tokenTail: [UInt8]
+
+    init(envelope: OpenAIWire.Envelope, includeUsage: Bool) {
+        self.envelope = envelope
+        self.includeUsage = includeUsage
+        tokenHead = Array(("data: " + envelope.prefix("chat.completion.chunk") + "\"choices\":[{\"index\":0,\"delta\":{\"content\":").utf8)
+        tokenTail = Array(("},\"finish_reason\":null}]" + (includeUsage ? ",\"usage\":null}" : "}") + "\n\n").utf8)
+    }
+
+    /// The first chunk: the role, as OpenAI sends it.
+    func opening() -> String {
+        OpenAIWire.event(OpenAIWire.chunk(envelope, content: "", role: true, usageNull: includeUsage))
+    }
+
+    /// What to write for one event, if anything; after `done` or `error` the stream has ended.
+    mutating func text(for event: TurnEvent) -> String? {
+        bytes(for: event).map { String(decoding: $0, as: UTF8.self) }
+    }
+
+    /// `text(for:)` as bytes: a token's chunk is one array (head, quoted text, tail) and no `String`.
+    mutating func bytes(for event: TurnEvent) -> [UInt8]? {
+        switch event {
+        case .token(_, _, let text):
+            // The same bytes as OpenAIWire.event(OpenAIWire.chunk(envelope, content: text, …)).
+            var event = tokenHead
+            event.reserveCapacity(tokenHead.count + text.utf8.count + 2 + tokenTail.count)
+            JSONText.appendQuoted(text, to: &event)
+            event += tokenTail
+            return event
+        case .done(let done):
+            ended = true
+            let answered = OpenAIWire.Envelope(id: envelope.id, created: envelope.created, model: done.model)
+            // A cancelled answer ends like one cut by a limit would: the caller sees why in finish_reason.
+            var text = OpenAIWire.event(OpenAIWire.chunk(answered, finishReason: done.finishReason ?? "stop", usageNull: includeUsage))
+            if includeUsage { text += OpenAIWire.event(OpenAIWire.usageChunk(answered, usage: done.usage)) }
+            return Array((text + OpenAIWire.done).utf8)
+        case .error(let failure):
+            ended = true
+            return Array(OpenAIWire.event(OpenAIWire.streamError(failure)).utf8)
+        case .meta, .status:
+            return nil
+        }
+    }
+}
