@@ -1,5 +1,6 @@
 import Crypto
 import Foundation
+import SluiceCore
 
 /// What the guard decided about one message.
 public struct GuardVerdict: Sendable, Equatable {
@@ -63,6 +64,6 @@ public struct PromptGuard: Sendable {
 
     /// A short, stable fingerprint of a message for logs, so an attempt can be traced without logging its text.
     public static func fingerprint(_ message: String) -> String {
-        SHA256.hash(data: Data(message.utf8)).prefix(8).map { String(format: "%02x", $0) }.joined()
+        HexDigits.lowercase(SHA256.hash(data: Data(message.utf8)).prefix(8))
     }
 }

@@ -1,5 +1,6 @@
 import Crypto
 import Foundation
+import SluiceCore
 
 /// Bearer tokens: random, shown once, stored only as a SHA-256 hash.
 public enum AccessToken {
@@ -16,13 +17,6 @@ public enum AccessToken {
 
     /// The hex SHA-256 of a token, which is what the store keeps.
     public static func hash(_ token: String) -> String {
-        let digits = Array("0123456789abcdef".utf8)
-        var hex: [UInt8] = []
-        hex.reserveCapacity(64)
-        for byte in SHA256.hash(data: Data(token.utf8)) {
-            hex.append(digits[Int(byte >> 4)])
-            hex.append(digits[Int(byte & 0x0F)])
-        }
-        return String(decoding: hex, as: UTF8.self)
+        HexDigits.lowercase(SHA256.hash(data: Data(token.utf8)))
     }
 }

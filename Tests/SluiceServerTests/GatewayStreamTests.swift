@@ -9,7 +9,7 @@ struct GatewayStreamTests {
         let envelope = OpenAIWire.Envelope(id: "chatcmpl-\"x\"", created: 1_764_000_000, model: "gpt-4o \\ mini")
         var stream = GatewayStream(envelope: envelope, includeUsage: includeUsage)
         for text in ["Hello", "", " \"quoted\"\n", "é😀\u{01}", "</script>"] {
-            let fast = stream.text(for: .token(messageID: "m", seq: 1, text: text))
+            let fast = stream.bytes(for: .token(messageID: "m", seq: 1, text: text)).map { String(decoding: $0, as: UTF8.self) }
             #expect(fast == OpenAIWire.event(OpenAIWire.chunk(envelope, content: text, usageNull: includeUsage)))
         }
         #expect(!stream.ended)

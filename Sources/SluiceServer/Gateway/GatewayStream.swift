@@ -21,12 +21,8 @@ struct GatewayStream {
         OpenAIWire.event(OpenAIWire.chunk(envelope, content: "", role: true, usageNull: includeUsage))
     }
 
-    /// What to write for one event, if anything; after `done` or `error` the stream has ended.
-    mutating func text(for event: TurnEvent) -> String? {
-        bytes(for: event).map { String(decoding: $0, as: UTF8.self) }
-    }
-
-    /// `text(for:)` as bytes: a token's chunk is one array (head, quoted text, tail) and no `String`.
+    /// What to write for one event, if anything; after `done` or `error` the stream has ended. A token's chunk is
+    /// one array (head, quoted text, tail) and no `String`.
     mutating func bytes(for event: TurnEvent) -> [UInt8]? {
         switch event {
         case .token(_, _, let text):

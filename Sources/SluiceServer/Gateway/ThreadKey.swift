@@ -17,13 +17,7 @@ enum ThreadKey {
             add(message.role.rawValue)
             add(message.content)
         }
-        let hex = Array("0123456789abcdef".utf8)
-        var out: [UInt8] = []
-        for byte in hasher.finalize() {
-            out.append(hex[Int(byte >> 4)])
-            out.append(hex[Int(byte & 0x0F)])
-        }
-        return String(decoding: out, as: UTF8.self)
+        return HexDigits.lowercase(hasher.finalize())
     }
 }
 

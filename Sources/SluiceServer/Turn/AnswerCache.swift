@@ -29,7 +29,7 @@ public final class AnswerCache: Sendable {
             hasher.update(data: Data([0]))
             hasher.update(data: Data(message.content.utf8))
         }
-        return hasher.finalize().map { String(format: "%02x", $0) }.joined()
+        return HexDigits.lowercase(hasher.finalize())
     }
 
     func store(_ answer: String, for request: ChatRequest) {

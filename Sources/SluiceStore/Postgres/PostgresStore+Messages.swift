@@ -32,71 +32,56 @@ extension PostgresStore {
     }
 
     public func insert(_ message: Message) async throws {
-        try await execute(insertion(of: message), logger: logger)
+        try await execute(insertion(of: [message]), logger: logger)
     }
 
     /// One multi-row `INSERT` per 1 000 messages (a conversation's history), touching each conversation once.
     public func insert(_ messages: [Message]) async throws {
         let rowsPerStatement = 1000  // 18 values each, under PostgreSQL's 65 535 bound parameters
         for start in stride(from: 0, to: messages.count, by: rowsPerStatement) {
-            var binds = PostgresBindings(capacity: 18 * rowsPerStatement)
-            var rows: [String] = []
-            for message in messages[start..<min(start + rowsPerStatement, messages.count)] {
-                let first = binds.count
-                let usage = message.usage
-                binds.append(message.id)
-                binds.append(message.conversationID)
-                binds.append(message.role.rawValue)
-                binds.append(message.content)
-                binds.append(message.status.rawValue)
-                binds.append(message.model)
-                binds.append(StoredValues.milliseconds(message.createdAt))
-                binds.append(usage?.inputTokens)
-                binds.append(usage?.outputTokens)
-                binds.append(usage?.totalTokens)
-                binds.append(message.ttftMs)
-                binds.append(message.durationMs)
-                binds.append(message.finishReason)
-                binds.append(message.error)
-                binds.append(message.errorCode)
-                binds.append(message.versionGroup)
-                binds.append(message.superseded ? 1 : 0)
-                binds.append(message.role == .assistant ? instanceID : nil)
-                rows.append("(" + (first + 1...first + 18).map { "$\($0)" }.joined(separator: ", ") + ")")
-            }
-            try await execute(PostgresQuery(unsafeSQL: """
-                WITH inserted AS (
-                    INSERT INTO messages (id, conversation_id, role, content, status, model, created_at, input_tokens,
-                        output_tokens, total_tokens, ttft_ms, duration_ms, finish_reason, error, error_code, version_group,
-                        superseded, writer)
-                    VALUES \(rows.joined(separator: ", "))
-                    RETURNING conversation_id, created_at
-                )
-                UPDATE conversations c SET updated_at = latest.at
-                FROM (SELECT conversation_id, MAX(created_at) AS at FROM inserted GROUP BY conversation_id) latest
-                WHERE c.id = latest.conversation_id
-                """, binds: binds), logger: logger)
+            try await execute(insertion(of: messages[start..<min(start + rowsPerStatement, messages.count)]), logger: logger)
         }
     }
 
-    /// Inserts the message and touches its conversation in one statement; an answer carries this instance's id.
-    private func insertion(of message: Message) -> PostgresQuery {
-        let usage = message.usage
-        let writer: String? = message.role == .assistant ? instanceID : nil
-        return """
+    /// Inserts the messages and touches their conversations in one statement; an answer carries this instance's id.
+    private func insertion(of messages: some Collection<Message>) -> PostgresQuery {
+        var binds = PostgresBindings(capacity: 18 * messages.count)
+        var rows: [String] = []
+        for message in messages {
+            let first = binds.count
+            let usage = message.usage
+            binds.append(message.id)
+            binds.append(message.conversationID)
+            binds.append(message.role.rawValue)
+            binds.append(message.content)
+            binds.append(message.status.rawValue)
+            binds.append(message.model)
+            binds.append(StoredValues.milliseconds(message.createdAt))
+            binds.append(usage?.inputTokens)
+            binds.append(usage?.outputTokens)
+            binds.append(usage?.totalTokens)
+            binds.append(message.ttftMs)
+            binds.append(message.durationMs)
+            binds.append(message.finishReason)
+            binds.append(message.error)
+            binds.append(message.errorCode)
+            binds.append(message.versionGroup)
+            binds.append(message.superseded ? 1 : 0)
+            binds.append(message.role == .assistant ? instanceID : nil)
+            rows.append("(" + (first + 1...first + 18).map { "$\($0)" }.joined(separator: ", ") + ")")
+        }
+        return PostgresQuery(unsafeSQL: """
             WITH inserted AS (
                 INSERT INTO messages (id, conversation_id, role, content, status, model, created_at, input_tokens,
                     output_tokens, total_tokens, ttft_ms, duration_ms, finish_reason, error, error_code, version_group,
                     superseded, writer)
-                VALUES (\(message.id), \(message.conversationID), \(message.role.rawValue), \(message.content),
-                    \(message.status.rawValue), \(message.model), \(StoredValues.milliseconds(message.createdAt)),
-                    \(usage?.inputTokens), \(usage?.outputTokens), \(usage?.totalTokens), \(message.ttftMs),
-                    \(message.durationMs), \(message.finishReason), \(message.error), \(message.errorCode),
-                    \(message.versionGroup), \(message.superseded ? 1 : 0), \(writer))
+                VALUES \(rows.joined(separator: ", "))
                 RETURNING conversation_id, created_at
             )
-            UPDATE conversations c SET updated_at = inserted.created_at FROM inserted WHERE c.id = inserted.conversation_id
-            """
+            UPDATE conversations c SET updated_at = latest.at
+            FROM (SELECT conversation_id, MAX(created_at) AS at FROM inserted GROUP BY conversation_id) latest
+            WHERE c.id = latest.conversation_id
+            """, binds: binds)
     }
 
     public func updateContent(messageID: String, content: String, tokenEnds: [Int]) async throws {
@@ -110,7 +95,7 @@ extension PostgresStore {
         var version = message
         version.versionGroup = group
         version.superseded = false
-        let insertion = insertion(of: version)
+        let insertion = insertion(of: [version])
         try await transaction { connection in
             try await connection.query(
                 "UPDATE messages SET version_group = \(group), superseded = 1 WHERE id = \(previous.id) OR version_group = \(group)",
