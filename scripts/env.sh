@@ -7,11 +7,13 @@ if ! command -v swift >/dev/null 2>&1; then
   exit 1
 fi
 
-# Debian packages: cmake and g++ build llama-server; curl and python3 drive setup and tests.
+# Debian packages: cmake and g++ build llama-server; curl and python3 drive setup and tests; GRDB (the SQLite
+# store) builds against the system's SQLite.
 sluice_need_packages=()
 for tool in cmake:cmake g++:g++ curl:curl python3:python3; do
   command -v "${tool%%:*}" >/dev/null 2>&1 || sluice_need_packages+=("${tool##*:}")
 done
+[ -f /usr/include/sqlite3.h ] || sluice_need_packages+=(libsqlite3-dev)
 if [ "${#sluice_need_packages[@]}" -gt 0 ]; then
   echo "[setup] installing ${sluice_need_packages[*]} (apt-get)" >&2
   if [ "$(id -u)" = 0 ]; then sluice_sudo=""; else sluice_sudo="sudo"; fi

@@ -133,6 +133,37 @@ struct StoreTests {
         try await store.close()
     }
 
+    @Test("regenerated versions added while other turns write are each atomic, and none of them fails", arguments: TestDatabases.backends)
+    func concurrentVersions(_ backend: StoreBackend) async throws {
+        let (store, _) = try await Self.makeStore(backend)
+        let user = try await store.createUser(name: "u", plan: .free, tokenHash: "h")
+        let conversation = try await store.createConversation(userID: user.id, title: "t", model: "m", systemPrompt: nil)
+        let now = Date()
+        func answer(_ id: String, _ content: String) -> Message {
+            Message(id: id, conversationID: conversation.id, role: .assistant, content: content, status: .complete,
+                    model: "m", createdAt: now)
+        }
+        let originals = (0..<40).map { answer("a\($0)", "first \($0)") }
+        try await store.insert(originals)
+        // Each regenerate is a transaction (mark the old versions, insert the new one); the other turns' single
+        // statements run meanwhile on the same store.
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            for (index, original) in originals.enumerated() {
+                group.addTask { try await store.addVersion(answer("v\(index)", "second \(index)"), replacing: original) }
+                group.addTask { try await store.insert(answer("other\(index)", "other \(index)")) }
+                group.addTask { try await store.updateContent(messageID: original.id, content: "first \(index)", tokenEnds: [5]) }
+            }
+            try await group.waitForAll()
+        }
+        for index in originals.indices {
+            let versions = try await store.versions(group: "a\(index)")
+            #expect(versions.map(\.id).sorted() == ["a\(index)", "v\(index)"])
+            #expect(versions.filter(\.superseded).map(\.id) == ["a\(index)"])
+        }
+        #expect(try await store.messages(conversationID: conversation.id).count == 120)
+        try await store.close()
+    }
+
     @Test("conversations list newest first per user, and deleting one removes its messages", arguments: TestDatabases.backends)
     func conversations(_ backend: StoreBackend) async throws {
         let (store, _) = try await Self.makeStore(backend)

@@ -11,7 +11,7 @@ struct WALCheckpointTests {
         let path = try await TestDatabases.makeLocation(.sqlite)
         let store = try await SQLiteStore.open(path: path, logger: TestDatabases.quietLogger)
         try await store.migrate()
-        let autocheckpoint = try await store.connection.query("PRAGMA wal_autocheckpoint").first?.column("wal_autocheckpoint")?.integer
+        let autocheckpoint = try await store.connection.query("PRAGMA wal_autocheckpoint").first?.int("wal_autocheckpoint")
         #expect(autocheckpoint == 0)
 
         let before = store.checkpointsDone

@@ -1,5 +1,4 @@
 import Foundation
-import SQLiteNIO
 import SluiceCore
 
 /// Token budgets on SQLite. Every change is a single SQL statement (SQLite runs each atomically), so the
@@ -50,9 +49,9 @@ extension SQLiteStore {
                 .integer(request.inputTokens), .integer(Self.milliseconds(StoredValues.dayStart(now))),
                 globalDailyLimit.map { .integer(Int($0.picodollars)) } ?? .null, .integer(inputCost), .integer(outputPrice),
             ])
-        guard let row = rows.first, let reserved = row.column("reserved_tokens")?.integer else { return nil }
+        guard let row = rows.first, let reserved = row.int("reserved_tokens") else { return nil }
         resetCache.remember(userID: request.userID, resetAtMs: row.int("reset_at"))
-        let unlimited = (row.column("unlimited")?.integer ?? 0) != 0
+        let unlimited = (row.int("unlimited") ?? 0) != 0
         return BudgetHold(
             id: id, userID: request.userID, reservedTokens: reserved,
             outputAllowance: unlimited && reserved >= wanted ? nil : reserved - request.inputTokens)
@@ -125,7 +124,7 @@ extension SQLiteStore {
         let rows = try await connection.query(
             "SELECT COALESCE(SUM(total_tokens), 0) AS total FROM token_usage WHERE conversation_id = ? AND state = 'settled'",
             [.text(conversationID)])
-        return rows.first?.column("total")?.integer ?? 0
+        return rows.first?.int("total") ?? 0
     }
 
     public func usageHistory(userID: String?, since: Date, groupedBy grouping: UsageGrouping) async throws -> [UsageBucket] {

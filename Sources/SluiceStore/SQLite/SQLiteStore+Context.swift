@@ -1,5 +1,4 @@
 import Foundation
-import SQLiteNIO
 import SluiceCore
 
 /// Context management: per-message modes and each conversation's running summary.

@@ -1,18 +1,5 @@
 import Foundation
-import SQLiteNIO
 import SluiceCore
-
-extension SQLiteRow: StoredRow {
-    func string(_ column: String) -> String? {
-        guard let data = self.column(column), !data.isNull else { return nil }
-        return data.string
-    }
-
-    func int(_ column: String) -> Int? {
-        guard let data = self.column(column), !data.isNull else { return nil }
-        return data.integer
-    }
-}
 
 /// Binding values for `SQLiteStore`'s statements.
 extension SQLiteStore {

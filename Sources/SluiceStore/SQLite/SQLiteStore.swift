@@ -1,9 +1,9 @@
 import Foundation
+import GRDB
 import Logging
-import SQLiteNIO
 import SluiceCore
 
-/// The embedded store: one SQLite file (WAL mode) through sqlite-nio.
+/// The embedded store: one SQLite file (WAL mode) through GRDB.
 public final class SQLiteStore: SluiceDatabase {
     let connection: SQLiteConnection
     private let logger: Logger
@@ -21,26 +21,13 @@ public final class SQLiteStore: SluiceDatabase {
         path: String, budgetPeriod: TimeInterval = 86_400, globalDailyLimit: USDAmount? = nil,
         logger: Logger = Logger(label: "sluice.store")
     ) async throws -> SQLiteStore {
-        if path != ":memory:" {
+        let file = path != ":memory:"
+        if file {
             let directory = URL(fileURLWithPath: path).deletingLastPathComponent().path
             try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
         }
-        let connection = try await SQLiteConnection.open(
-            storage: path == ":memory:" ? .memory : .file(path: path), logger: logger)
-        var checkpointer: WALCheckpointer?
-        if path != ":memory:" {
-            _ = try await connection.query("PRAGMA journal_mode=WAL")
-            // In WAL mode NORMAL syncs at checkpoints instead of every commit: a crash of Sluice loses nothing,
-            // a power cut may lose the last commits, and the database never corrupts. Saves an fsync per write
-            // on the path to the first token.
-            _ = try await connection.query("PRAGMA synchronous=NORMAL")
-            // Checkpoints (and their fsyncs, 10–30 ms here) run beside the writes, not inside whichever write
-            // crossed the WAL's size limit while every other turn's statements queued behind it.
-            _ = try await connection.query("PRAGMA wal_autocheckpoint=0")
-            checkpointer = try await WALCheckpointer.start(path: path, logger: logger)
-        }
-        _ = try await connection.query("PRAGMA foreign_keys=ON")
-        _ = try await connection.query("PRAGMA busy_timeout=5000")
+        let connection = try SQLiteConnection(path: path, label: "sluice.store", manualCheckpoints: file)
+        let checkpointer = file ? try WALCheckpointer.start(path: path, logger: logger) : nil
         return SQLiteStore(
             connection: connection, checkpointer: checkpointer, budgetPeriod: budgetPeriod,
             globalDailyLimit: globalDailyLimit, logger: logger)
@@ -63,27 +50,22 @@ public final class SQLiteStore: SluiceDatabase {
     /// Closes the connections; the store is unusable afterwards.
     public func close() async throws {
         await checkpointer?.stop()
-        try await connection.close()
+        try connection.close()
     }
 
     public func migrate() async throws {
-        _ = try await connection.query(
+        try await connection.query(
             "CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, applied_at INTEGER NOT NULL)")
         let rows = try await connection.query("SELECT COALESCE(MAX(version), 0) AS version FROM schema_migrations")
-        let current = rows.first?.column("version")?.integer ?? 0
+        let current = rows.first?.int("version") ?? 0
         for step in Migrations.steps(for: .sqlite) where step.version > current {
-            _ = try await connection.query("BEGIN IMMEDIATE")
-            do {
-                for statement in step.statements { _ = try await connection.query(statement) }
-                _ = try await connection.query(
+            try await connection.transaction { db in
+                for statement in step.statements { try db.execute(sql: statement) }
+                try SQLiteConnection.run(
                     "INSERT INTO schema_migrations (version, applied_at) VALUES (?, ?)",
-                    [.integer(step.version), .integer(Self.milliseconds(Date()))])
-                _ = try await connection.query("COMMIT")
-                logger.info("applied migration", metadata: ["version": "\(step.version)"])
-            } catch {
-                _ = try? await connection.query("ROLLBACK")
-                throw error
+                    [.integer(step.version), .integer(Self.milliseconds(Date()))], in: db)
             }
+            logger.info("applied migration", metadata: ["version": "\(step.version)"])
         }
     }
 
@@ -99,7 +81,7 @@ public final class SQLiteStore: SluiceDatabase {
             _ = try await connection.query(
                 "INSERT INTO users (id, name, plan, token_hash, created_at) VALUES (?, ?, ?, ?, ?)",
                 [.text(user.id), .text(name), .text(plan.rawValue), .text(tokenHash), .integer(Self.milliseconds(user.createdAt))])
-        } catch let error as SQLiteError where error.reason == .constraint || error.reason == .constraintUniqueFailed {
+        } catch let error as DatabaseError where error.isConstraintViolation {
             throw StoreError.conflict("a user named \(name) already exists")
         }
         return user
@@ -196,19 +178,28 @@ public final class SQLiteStore: SluiceDatabase {
     /// One multi-row `INSERT` per 500 messages: a conversation's history arrives with every gateway call, and a
     /// statement (and a WAL commit) per message made a long conversation cost more than its answer.
     public func insert(_ messages: [Message]) async throws {
-        let rowsPerStatement = 500  // 17 values each, well under SQLite's 32 766 bound parameters
-        for start in stride(from: 0, to: messages.count, by: rowsPerStatement) {
+        for (sql, binds) in Self.insertions(of: messages) {
+            try await connection.query(sql, binds, cached: binds.count == Self.messageColumnCount)
+        }
+        // The conversation's updated_at follows by trigger (migration 9).
+    }
+
+    private static let messageColumnCount = 17
+
+    /// The multi-row `INSERT` statements that store `messages`, 500 rows each (17 values a row, well under
+    /// SQLite's 32 766 bound parameters).
+    private static func insertions(of messages: [Message]) -> [(String, [SQLiteData])] {
+        let rowsPerStatement = 500
+        let row = "(" + Array(repeating: "?", count: messageColumnCount).joined(separator: ", ") + ")"
+        return stride(from: 0, to: messages.count, by: rowsPerStatement).map { start in
             let chunk = messages[start..<min(start + rowsPerStatement, messages.count)]
-            let row = "(" + Array(repeating: "?", count: 17).joined(separator: ", ") + ")"
-            _ = try await connection.query(
-                """
+            let sql = """
                 INSERT INTO messages (id, conversation_id, role, content, status, model, created_at, input_tokens,
                     output_tokens, total_tokens, ttft_ms, duration_ms, finish_reason, error, error_code, version_group, superseded)
                 VALUES \(Array(repeating: row, count: chunk.count).joined(separator: ", "))
-                """,
-                chunk.flatMap(Self.columnValues))
+                """
+            return (sql, chunk.flatMap(columnValues))
         }
-        // The conversation's updated_at follows by trigger (migration 9).
     }
 
     /// A new message's values in the column order of `insert`.
@@ -232,19 +223,15 @@ public final class SQLiteStore: SluiceDatabase {
 
     public func addVersion(_ message: Message, replacing previous: Message) async throws {
         let group = previous.versionGroup ?? previous.id
-        _ = try await connection.query("BEGIN IMMEDIATE")
-        do {
-            _ = try await connection.query(
+        var version = message
+        version.versionGroup = group
+        version.superseded = false
+        let insertions = Self.insertions(of: [version])
+        try await connection.transaction { db in
+            try SQLiteConnection.run(
                 "UPDATE messages SET version_group = ?, superseded = 1 WHERE id = ? OR version_group = ?",
-                [.text(group), .text(previous.id), .text(group)])
-            var version = message
-            version.versionGroup = group
-            version.superseded = false
-            try await insert(version)
-            _ = try await connection.query("COMMIT")
-        } catch {
-            _ = try? await connection.query("ROLLBACK")
-            throw error
+                [.text(group), .text(previous.id), .text(group)], in: db)
+            for (sql, binds) in insertions { try SQLiteConnection.run(sql, binds, in: db) }
         }
     }
 

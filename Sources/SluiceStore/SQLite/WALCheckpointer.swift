@@ -1,5 +1,4 @@
 import Logging
-import SQLiteNIO
 import Synchronization
 
 /// Copies an SQLite database's write-ahead log into the database file every `interval`, on a connection of its
@@ -16,9 +15,8 @@ final class WALCheckpointer: Sendable {
         self.logger = logger
     }
 
-    static func start(path: String, interval: Duration = .seconds(1), logger: Logger) async throws -> WALCheckpointer {
-        let connection = try await SQLiteConnection.open(storage: .file(path: path), logger: logger)
-        _ = try await connection.query("PRAGMA busy_timeout=5000")
+    static func start(path: String, interval: Duration = .seconds(1), logger: Logger) throws -> WALCheckpointer {
+        let connection = try SQLiteConnection(path: path, label: "sluice.checkpointer")
         let checkpointer = WALCheckpointer(connection: connection, logger: logger)
         checkpointer.loop.withLock {
             $0 = Task { [checkpointer] in
@@ -36,7 +34,7 @@ final class WALCheckpointer: Sendable {
 
     private func checkpoint(_ mode: String) async {
         do {
-            _ = try await connection.query("PRAGMA wal_checkpoint(\(mode))")
+            try await connection.execute("PRAGMA wal_checkpoint(\(mode))")
             count.add(1, ordering: .relaxed)
         } catch {
             logger.warning("could not checkpoint the database's write-ahead log", metadata: ["error": "\(error)"])
@@ -53,6 +51,6 @@ final class WALCheckpointer: Sendable {
         task.cancel()
         await task.value
         await checkpoint("PASSIVE")
-        try? await connection.close()
+        try? connection.close()
     }
 }
