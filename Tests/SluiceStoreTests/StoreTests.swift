@@ -81,7 +81,7 @@ struct StoreTests {
         let answer = Message(id: "a", conversationID: conversation.id, role: .assistant, content: "", status: .streaming, model: "m", createdAt: now)
         try await store.insert(question)
         try await store.insert(answer)
-        try await store.updateContent(messageID: "a", content: "Hél", tokenEnds: [1, 4])
+        try await store.saveProgress([ProgressUpdate(messageID: "a", content: "Hél", tokenEnds: [1, 4])])
         #expect(try await store.message(id: "a")?.content == "Hél")
         #expect(try await store.message(id: "a")?.tokens(after: 0) == ["H", "él"])
         #expect(try await store.message(id: "a")?.tokens(after: 1) == ["él"])
@@ -90,6 +90,8 @@ struct StoreTests {
             content: "Hello", status: .complete, usage: Usage(inputTokens: 5, outputTokens: 2, totalTokens: 7),
             ttftMs: 12, durationMs: 40, finishReason: "stop", error: nil, tokenEnds: [3, 5])
         try await store.finish(messageID: "a", outcome: outcome)
+        // Progress that arrives after the end (a batch already under way) does not undo the final write.
+        try await store.saveProgress([ProgressUpdate(messageID: "a", content: "Hé", tokenEnds: [1, 3])])
         let stored = try await store.messages(conversationID: conversation.id)
         #expect(stored.map(\.id) == ["q", "a"])
         #expect(stored[1].content == "Hello")
@@ -151,7 +153,9 @@ struct StoreTests {
             for (index, original) in originals.enumerated() {
                 group.addTask { try await store.addVersion(answer("v\(index)", "second \(index)"), replacing: original) }
                 group.addTask { try await store.insert(answer("other\(index)", "other \(index)")) }
-                group.addTask { try await store.updateContent(messageID: original.id, content: "first \(index)", tokenEnds: [5]) }
+                group.addTask {
+                    try await store.saveProgress([ProgressUpdate(messageID: original.id, content: "first \(index)", tokenEnds: [5])])
+                }
             }
             try await group.waitForAll()
         }

@@ -44,8 +44,9 @@ public protocol ConversationStore: Sendable {
     func insert(_ message: Message) async throws
     /// Stores new messages (a conversation's history) in as few statements as the database allows.
     func insert(_ messages: [Message]) async throws
-    /// Writes the text of a message that is still streaming.
-    func updateContent(messageID: String, content: String, tokenEnds: [Int]) async throws
+    /// Writes the text so far of answers that are still streaming, all in one write; an answer that has ended
+    /// meanwhile is left as its final write made it.
+    func saveProgress(_ updates: [ProgressUpdate]) async throws
     /// Stores `message` as the newest version of the answer `previous` (regenerate): earlier versions are
     /// kept but marked superseded, in one transaction.
     func addVersion(_ message: Message, replacing previous: Message) async throws

@@ -84,8 +84,11 @@ public struct SluiceDependencies: Sendable {
     }
 }
 
-/// Builds the router of the Sluice HTTP API and web app. `hub` must run as a service beside the server.
-public func buildRouter(_ dependencies: SluiceDependencies, hub: GenerationHub, logger: Logger) -> Router<SluiceRequestContext> {
+/// Builds the router of the Sluice HTTP API and web app. `hub` and `progressWriter` must run as services beside
+/// the server.
+public func buildRouter(
+    _ dependencies: SluiceDependencies, hub: GenerationHub, progressWriter: ProgressWriter, logger: Logger
+) -> Router<SluiceRequestContext> {
     let router = Router(context: SluiceRequestContext.self)
     router.add(middleware: ErrorEnvelopeMiddleware())
     if let webRoot = dependencies.webRoot {
@@ -113,7 +116,7 @@ public func buildRouter(_ dependencies: SluiceDependencies, hub: GenerationHub, 
         outputReserve: dependencies.turnSettings.maxOutputTokens ?? dependencies.defaultOutputReserve
     ).register(on: api)
     let turn = ChatTurn(
-        store: dependencies.store, provider: dependencies.provider, settings: dependencies.turnSettings,
+        store: dependencies.store, progressWriter: progressWriter, provider: dependencies.provider, settings: dependencies.turnSettings,
         sleeper: dependencies.sleeper, metrics: dependencies.metrics, logger: logger, counter: dependencies.promptCounter,
         budgets: dependencies.budgets, catalog: dependencies.catalog,
         redaction: .init(credentials: dependencies.outputCredentials, secrets: dependencies.secrets),
@@ -152,11 +155,14 @@ public func buildApplication(
     services: [any Service] = [], onServerRunning: @escaping @Sendable (Int) async -> Void = { _ in }
 ) -> some ApplicationProtocol {
     let hub = GenerationHub(logger: logger)
+    let progressWriter = ProgressWriter(
+        store: dependencies.store, interval: dependencies.turnSettings.flushInterval, logger: logger)
     return Application(
-        router: buildRouter(dependencies, hub: hub, logger: logger),
+        router: buildRouter(dependencies, hub: hub, progressWriter: progressWriter, logger: logger),
         configuration: .init(address: .hostname(host, port: port), serverName: "Sluice"),
-        // The hub comes first so that it shuts down last, after the server stopped taking requests.
-        services: [hub] + services,
+        // The hub comes first so that it shuts down last, after the server stopped taking requests; the progress
+        // writer outlasts the generations it saves.
+        services: [progressWriter, hub] + services,
         onServerRunning: { channel in await onServerRunning(channel.localAddress?.port ?? port) },
         logger: logger)
 }

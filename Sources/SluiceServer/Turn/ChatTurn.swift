@@ -8,6 +8,8 @@ import Synchronization
 /// while text arrives, and always writes the final state — whatever ends the turn.
 struct ChatTurn: Sendable {
     let store: any ConversationStore
+    /// Saves the text of running answers in batches while they stream (every `settings.flushInterval`).
+    let progressWriter: ProgressWriter
     let provider: any ChatProvider
     let settings: TurnSettings
     let sleeper: any Sleeper
@@ -234,6 +236,7 @@ struct ChatTurn: Sendable {
             finishReason: completed ? finishReason : (status == .cancelled ? "cancelled" : nil),
             error: failure?.message, errorCode: failure?.code, tokenEnds: final.tokenEnds,
             model: model == plan.request.model ? nil : model)
+        progressWriter.forget(messageID: plan.assistantMessageID)
         do {
             try await store.finish(messageID: plan.assistantMessageID, outcome: outcome)
         } catch {
@@ -366,7 +369,7 @@ struct ChatTurn: Sendable {
             let now = clock.now
             switch event {
             case .delta(let upstreamText):
-                let (released, seq, flush) = progress.withLock { state -> (String, Int, (String, [Int])?) in
+                let (released, seq, snapshot) = progress.withLock { state -> (String, Int, ProgressUpdate?) in
                     state.lastActivity = now
                     if state.firstTokenAt == nil { state.firstTokenAt = now }
                     // What the redactor holds back waits for the next piece; nothing is numbered for it yet.
@@ -377,14 +380,12 @@ struct ChatTurn: Sendable {
                     state.seq += 1
                     guard now - state.lastFlush >= settings.flushInterval else { return (text, state.seq, nil) }
                     state.lastFlush = now
-                    return (text, state.seq, (state.content, state.tokenEnds))
+                    return (text, state.seq, ProgressUpdate(
+                        messageID: plan.assistantMessageID, content: state.content, tokenEnds: state.tokenEnds))
                 }
                 guard !released.isEmpty else { continue }
                 emit(.token(messageID: plan.assistantMessageID, seq: seq, text: released))
-                if let (content, tokenEnds) = flush {
-                    // A failed progress write is not fatal: the final write carries the whole text.
-                    try? await store.updateContent(messageID: plan.assistantMessageID, content: content, tokenEnds: tokenEnds)
-                }
+                if let snapshot { progressWriter.record(snapshot) }
             case .usage(let usage):
                 progress.withLock { $0.usage = usage; $0.lastActivity = now }
             case .finish(let reason):

@@ -84,9 +84,18 @@ extension PostgresStore {
             """, binds: binds)
     }
 
-    public func updateContent(messageID: String, content: String, tokenEnds: [Int]) async throws {
+    /// One statement for all the answers' progress (arrays unnested into rows).
+    public func saveProgress(_ updates: [ProgressUpdate]) async throws {
+        guard !updates.isEmpty else { return }
+        let ids = updates.map(\.messageID)
+        let contents = updates.map(\.content)
+        let tokenEnds = updates.map { StoredValues.encode($0.tokenEnds) }
         try await execute(
-            "UPDATE messages SET content = \(content), token_ends = \(StoredValues.encode(tokenEnds)) WHERE id = \(messageID)",
+            """
+            UPDATE messages m SET content = v.content, token_ends = v.token_ends
+            FROM unnest(\(ids)::text[], \(contents)::text[], \(tokenEnds)::text[]) AS v(id, content, token_ends)
+            WHERE m.id = v.id AND m.status = 'streaming'
+            """,
             logger: logger)
     }
 

@@ -215,10 +215,17 @@ public final class SQLiteStore: SluiceDatabase {
         ]
     }
 
-    public func updateContent(messageID: String, content: String, tokenEnds: [Int]) async throws {
-        _ = try await connection.query(
-            "UPDATE messages SET content = ?, token_ends = ? WHERE id = ?",
-            [.text(content), .text(StoredValues.encode(tokenEnds)), .text(messageID)])
+    /// One transaction for all the answers' progress: one commit (and one set of WAL frames) per interval
+    /// instead of one per running answer.
+    public func saveProgress(_ updates: [ProgressUpdate]) async throws {
+        guard !updates.isEmpty else { return }
+        let rows = updates.map { [SQLiteData.text($0.content), .text(StoredValues.encode($0.tokenEnds)), .text($0.messageID)] }
+        try await connection.transaction { db in
+            for binds in rows {
+                try SQLiteConnection.run(
+                    "UPDATE messages SET content = ?, token_ends = ? WHERE id = ? AND status = 'streaming'", binds, in: db)
+            }
+        }
     }
 
     public func addVersion(_ message: Message, replacing previous: Message) async throws {
