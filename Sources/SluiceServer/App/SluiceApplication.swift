@@ -124,19 +124,20 @@ public func buildRouter(
     let budget = TurnBudget(
         budgets: dependencies.budgets, counter: dependencies.promptCounter, catalog: dependencies.catalog,
         defaultOutputReserve: dependencies.defaultOutputReserve)
+    let preparation = TurnPreparation(
+        context: contextBuilder, budget: budget, maxOutputTokens: dependencies.turnSettings.maxOutputTokens)
     let launcher = TurnLauncher(
-        store: dependencies.store, turn: turn, budget: budget, hub: hub,
+        store: dependencies.store, turn: turn, preparation: preparation, hub: hub,
         screen: PromptScreen(promptGuard: dependencies.promptGuard, store: dependencies.store, metrics: dependencies.metrics),
-        context: contextBuilder,
         limiter: { [dependencies] model in dependencies.modelLimiter(model) ?? dependencies.upstreamLimiter },
         forwardScenarioHeader: dependencies.forwardScenarioHeader)
     MessageRoutes(store: dependencies.store, launcher: launcher).register(on: api)
     ContinueRoute(
-        store: dependencies.store, turn: turn, budget: budget, hub: hub, context: contextBuilder,
+        store: dependencies.store, turn: turn, preparation: preparation, hub: hub,
         forwardScenarioHeader: dependencies.forwardScenarioHeader
     ).register(on: api)
     AnswerVersionRoutes(
-        store: dependencies.store, turn: turn, budget: budget, hub: hub, context: contextBuilder,
+        store: dependencies.store, turn: turn, preparation: preparation, hub: hub,
         forwardScenarioHeader: dependencies.forwardScenarioHeader
     ).register(on: api)
     UsageRoutes(budgets: dependencies.budgets).register(on: api)

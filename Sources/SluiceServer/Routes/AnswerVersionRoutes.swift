@@ -7,9 +7,8 @@ import SluiceCore
 struct AnswerVersionRoutes {
     let store: any ConversationStore
     let turn: ChatTurn
-    let budget: TurnBudget
+    let preparation: TurnPreparation
     let hub: GenerationHub
-    let context: ContextBuilder
     let forwardScenarioHeader: Bool
 
     func register(on api: RouterGroup<SluiceRequestContext>) {
@@ -46,28 +45,20 @@ struct AnswerVersionRoutes {
             throw APIError.invalid("This answer has no question before it to answer again.")
         }
         let versionID = Identifier.make()
-        let built = try await self.context.turn(
+        let prepared = try await preparation.prepare(
+            .init(model: model, temperature: temperature,
+                  extraHeaders: TurnLauncher.scenarioHeaders(request, forward: forwardScenarioHeader)),
             conversation: conversation, history: Array(earlier.dropLast()),
-            tail: [ChatMessage(role: .user, content: question.content)], model: model, logger: context.logger)
-        let held = try await budget.hold(
-            ChatRequest(
-                model: model, messages: built.messages,
-                temperature: temperature, maxTokens: turn.settings.maxOutputTokens,
-                extraHeaders: TurnLauncher.scenarioHeaders(request, forward: forwardScenarioHeader)),
-            inputTokens: built.inputTokens, user: user, conversationID: conversation.id, messageID: versionID)
+            tail: [ChatMessage(role: .user, content: question.content)], user: user, answerID: versionID,
+            logger: context.logger)
         let version = Message(
             id: versionID, conversationID: conversation.id, role: .assistant, content: "", status: .streaming,
             model: model, createdAt: Date())
         try await store.addVersion(version, replacing: message)
-        let plan = ChatTurn.Plan(
-            assistantMessageID: version.id, request: held.request, logger: context.logger, hold: held.hold, countedInputTokens: held.inputTokens,
-            conversationID: conversation.id, systemPrompt: conversation.systemPrompt,
-            rebuild: self.context.fallbackRequests(
-                conversation: conversation, history: Array(earlier.dropLast()),
-                tail: [ChatMessage(role: .user, content: question.content)], base: held.request, logger: context.logger))
         let meta = TurnEvent.meta(.init(
             conversationID: conversation.id, userMessageID: question.id, assistantMessageID: version.id, model: model,
-            context: built.meta))
+            context: prepared.context))
+        let plan = prepared.plan
         return MessageRoutes.startStreaming(plan, meta: meta, turn: turn, hub: hub)
     }
 }

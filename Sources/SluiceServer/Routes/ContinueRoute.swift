@@ -7,9 +7,8 @@ import SluiceCore
 struct ContinueRoute {
     let store: any ConversationStore
     let turn: ChatTurn
-    let budget: TurnBudget
+    let preparation: TurnPreparation
     let hub: GenerationHub
-    let context: ContextBuilder
     let forwardScenarioHeader: Bool
 
     /// Sent after the partial answer so that any chat model, not only those that accept an assistant prefill,
@@ -57,23 +56,17 @@ struct ContinueRoute {
             tail.append(ChatMessage(role: .assistant, content: message.content))
             tail.append(ChatMessage(role: .user, content: Self.instruction))
         }
-        let built = try await self.context.turn(
-            conversation: conversation, history: Array(earlier.dropLast()), tail: tail, model: model, logger: context.logger)
-        let held = try await budget.hold(
-            ChatRequest(model: model, messages: built.messages, temperature: temperature, maxTokens: turn.settings.maxOutputTokens,
-                        extraHeaders: TurnLauncher.scenarioHeaders(request, forward: forwardScenarioHeader)),
-            inputTokens: built.inputTokens, user: user, conversationID: conversation.id, messageID: message.id)
+        let prepared = try await preparation.prepare(
+            .init(model: model, temperature: temperature,
+                  extraHeaders: TurnLauncher.scenarioHeaders(request, forward: forwardScenarioHeader)),
+            conversation: conversation, history: Array(earlier.dropLast()), tail: tail, user: user, answerID: message.id,
+            prior: .init(content: message.content, tokenEnds: message.tokenEnds, usage: message.usage),
+            logger: context.logger)
         try await store.reopen(messageID: message.id, model: model)
-        let plan = ChatTurn.Plan(
-            assistantMessageID: message.id, request: held.request,
-            prior: .init(content: message.content, tokenEnds: message.tokenEnds, usage: message.usage), logger: context.logger,
-            hold: held.hold, countedInputTokens: held.inputTokens, conversationID: conversation.id, systemPrompt: conversation.systemPrompt,
-            rebuild: self.context.fallbackRequests(
-                conversation: conversation, history: Array(earlier.dropLast()), tail: tail, base: held.request,
-                logger: context.logger))
         let meta = TurnEvent.meta(.init(
             conversationID: conversation.id, userMessageID: question.id, assistantMessageID: message.id, model: model,
-            context: built.meta))
+            context: prepared.context))
+        let plan = prepared.plan
         return MessageRoutes.startStreaming(plan, meta: meta, turn: turn, hub: hub)
     }
 }

@@ -12,10 +12,9 @@ import SluiceProviders
 struct TurnLauncher: Sendable {
     let store: any ConversationStore
     let turn: ChatTurn
-    let budget: TurnBudget
+    let preparation: TurnPreparation
     let hub: GenerationHub
     let screen: PromptScreen
-    let context: ContextBuilder
     /// The queue of a model's upstream: when it is full a new turn is refused at once (503 `busy`).
     let limiter: @Sendable (String) -> ConcurrencyLimiter?
     /// Sent upstream as `X-Sluice-Scenario` when a request carries it (the simulator's fault selector).
@@ -64,17 +63,14 @@ struct TurnLauncher: Sendable {
             try await store.renameConversation(id: conversation.id, title: MessageRoutes.title(from: input.content))
         }
         let assistantID = Identifier.make()
-        let tail = [ChatMessage(role: .user, content: input.content)]
-        // What fits the model's window: recent messages in full, older ones as the running summary.
-        let built = try await context.turn(
-            conversation: conversation, history: history, tail: tail, model: input.model, logger: logger)
-        // Tokens are held before anything is spent; a turn that does not fit is refused here with 429.
-        let held = try await budget.hold(
-            ChatRequest(
-                model: input.model, messages: built.messages, temperature: input.temperature,
-                maxTokens: Self.smaller(input.maxTokens, turn.settings.maxOutputTokens),
-                extraHeaders: Self.scenarioHeaders(request, forward: forwardScenarioHeader)),
-            inputTokens: built.inputTokens, user: user, conversationID: conversation.id, messageID: assistantID)
+        // Fit the window, then hold the tokens before anything is spent: a turn that does not fit is refused
+        // here with 429, its question stored.
+        let prepared = try await preparation.prepare(
+            .init(model: input.model, temperature: input.temperature, maxTokens: input.maxTokens,
+                  extraHeaders: Self.scenarioHeaders(request, forward: forwardScenarioHeader),
+                  reportsBudget: input.reportsBudget),
+            conversation: conversation, history: history, tail: [ChatMessage(role: .user, content: input.content)],
+            user: user, answerID: assistantID, logger: logger)
         let assistant = Message(
             id: assistantID, conversationID: conversation.id, role: .assistant, content: "", status: .streaming,
             model: input.model, createdAt: now.addingTimeInterval(0.001))
@@ -82,13 +78,8 @@ struct TurnLauncher: Sendable {
 
         let meta = TurnEvent.meta(.init(
             conversationID: conversation.id, userMessageID: userMessage.id, assistantMessageID: assistant.id,
-            model: input.model, context: built.meta))
-        let plan = ChatTurn.Plan(
-            assistantMessageID: assistant.id, request: held.request, logger: logger, hold: held.hold, countedInputTokens: held.inputTokens,
-            conversationID: conversation.id, systemPrompt: conversation.systemPrompt,
-            rebuild: context.fallbackRequests(
-                conversation: conversation, history: history, tail: tail, base: held.request, logger: logger),
-            reportsBudget: input.reportsBudget)
+            model: input.model, context: prepared.context))
+        let plan = prepared.plan
         let (generation, events) = hub.start(turn, plan: plan)
         return Started(meta: meta, assistantMessageID: assistant.id, generation: generation, events: events)
     }
@@ -102,11 +93,5 @@ struct TurnLauncher: Sendable {
             if let value = request.headers[HTTPField.Name(name)!] { headers[name] = value }
         }
         return headers
-    }
-
-    /// The tighter of the caller's and the server's output limit.
-    static func smaller(_ a: Int?, _ b: Int?) -> Int? {
-        guard let a else { return b }
-        return b.map { min(a, $0) } ?? a
     }
 }

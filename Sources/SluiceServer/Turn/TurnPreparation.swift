@@ -1,0 +1,58 @@
+import Logging
+import SluiceCore
+
+/// Fits a turn's context to the model's window, holds its tokens and describes the generation for `ChatTurn`:
+/// the steps a new message, a continued answer and a regenerated answer all take, in this order, before each
+/// stores its answer row its own way and starts it.
+struct TurnPreparation: Sendable {
+    let context: ContextBuilder
+    let budget: TurnBudget
+    /// The server's output limit, applied on top of the caller's.
+    let maxOutputTokens: Int?
+
+    /// What the caller asks of the model.
+    struct Ask: Sendable {
+        var model: String
+        var temperature: Double?
+        var maxTokens: Int?
+        var extraHeaders: [String: String] = [:]
+        /// Whether the end event carries the budget and the conversation's total (`ChatTurn.Plan.reportsBudget`).
+        var reportsBudget = true
+    }
+
+    /// The generation to start, and what the `meta` event says about its context.
+    struct Prepared: Sendable {
+        let plan: ChatTurn.Plan
+        let context: TurnEvent.ContextInfo?
+    }
+
+    /// `history` is what comes before `tail` (the messages this turn adds); the answer will be `answerID`.
+    /// Throws 429 when the turn does not fit the user's budget — before anything is spent.
+    func prepare(
+        _ ask: Ask, conversation: Conversation, history: [Message], tail: [ChatMessage], user: User,
+        answerID: String, prior: ChatTurn.Prior? = nil, logger: Logger
+    ) async throws -> Prepared {
+        // What fits the model's window: recent messages in full, older ones as the running summary.
+        let built = try await context.turn(
+            conversation: conversation, history: history, tail: tail, model: ask.model, logger: logger)
+        let held = try await budget.hold(
+            ChatRequest(
+                model: ask.model, messages: built.messages, temperature: ask.temperature,
+                maxTokens: Self.smaller(ask.maxTokens, maxOutputTokens), extraHeaders: ask.extraHeaders),
+            inputTokens: built.inputTokens, user: user, conversationID: conversation.id, messageID: answerID)
+        let plan = ChatTurn.Plan(
+            assistantMessageID: answerID, request: held.request, prior: prior, logger: logger, hold: held.hold,
+            countedInputTokens: held.inputTokens, conversationID: conversation.id,
+            systemPrompt: conversation.systemPrompt,
+            rebuild: context.fallbackRequests(
+                conversation: conversation, history: history, tail: tail, base: held.request, logger: logger),
+            reportsBudget: ask.reportsBudget)
+        return Prepared(plan: plan, context: built.meta)
+    }
+
+    /// The tighter of the caller's and the server's output limit.
+    static func smaller(_ a: Int?, _ b: Int?) -> Int? {
+        guard let a else { return b }
+        return b.map { min(a, $0) } ?? a
+    }
+}
