@@ -27,6 +27,13 @@ public enum GuardNormalizer {
 
     /// NFKC, format characters removed, lower case, accents removed, confusables folded.
     public static func plainForm(_ text: String) -> String {
+        // ASCII has no compatibility forms, format characters, accents or look-alikes: only the case changes.
+        if text.utf8.allSatisfy({ $0 < 0x80 }) { return text.lowercased() }
+        return unicodePlainForm(text)
+    }
+
+    /// `plainForm` for any text, step by step.
+    static func unicodePlainForm(_ text: String) -> String {
         let compatible = text.precomposedStringWithCompatibilityMapping
         let visible = String.UnicodeScalarView(compatible.unicodeScalars.filter { $0.properties.generalCategory != .format })
         let lowered = String(visible).lowercased()
@@ -53,7 +60,7 @@ public enum GuardNormalizer {
             word.removeAll(keepingCapacity: true)
         }
         for scalar in text.unicodeScalars {
-            if scalar.properties.isAlphabetic { word.append(scalar) } else {
+            if isLetter(scalar) { word.append(scalar) } else {
                 flush()
                 result.append(scalar)
             }
@@ -76,7 +83,19 @@ public enum GuardNormalizer {
     ]
 
     static func isLetterOrDigit(_ scalar: Unicode.Scalar) -> Bool {
-        scalar.properties.isAlphabetic || scalar.properties.numericType != nil
+        isLetter(scalar) || isNumeric(scalar)
+    }
+
+    /// Unicode's Alphabetic property, answered without the property tables for ASCII (the common case).
+    static func isLetter(_ scalar: Unicode.Scalar) -> Bool {
+        if scalar.isASCII { return (0x61...0x7A).contains(scalar.value | 0x20) }
+        return scalar.properties.isAlphabetic
+    }
+
+    /// Whether the scalar has a Unicode numeric type (in ASCII: the digits).
+    static func isNumeric(_ scalar: Unicode.Scalar) -> Bool {
+        if scalar.isASCII { return (0x30...0x39).contains(scalar.value) }
+        return scalar.properties.numericType != nil
     }
 
     /// Leetspeak undone, punctuation collapsed to single spaces, spelled-out letters joined.
@@ -111,7 +130,7 @@ public enum GuardNormalizer {
     /// One whitespace-separated chunk as words of letters and digits, leetspeak undone.
     static func piecesOf(_ chunk: Substring) -> [String] {
         let scalars = Array(chunk.unicodeScalars)
-        let hasLetter = scalars.contains { $0.properties.isAlphabetic }
+        let hasLetter = scalars.contains(where: isLetter)
         let leetCount = scalars.filter { leet[$0] != nil }.count
         // A word of letters with a leet sign in it, or a word written entirely in leet (`1337`, `7h3`).
         let decode = leetCount > 0 && (hasLetter || leetCount >= 3)
@@ -121,7 +140,7 @@ public enum GuardNormalizer {
             var mapped = scalar
             // Digits stand for letters; a sign does only when the word goes on after it (`p@ss`, not `now!`).
             if decode, let letter = leet[scalar],
-                scalar.properties.numericType != nil || scalars[(index + 1)...].contains(where: isLetterOrDigit)
+                isNumeric(scalar) || scalars[(index + 1)...].contains(where: isLetterOrDigit)
             {
                 mapped = letter
             }

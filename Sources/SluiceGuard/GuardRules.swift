@@ -1,6 +1,12 @@
 import Foundation
 import Yams
 
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
 /// The prompt guard's rules, loaded from a YAML file (`Resources/prompt-guard-rules.yml` by default) so that
 /// operators can add or tune rules without a new build.
 ///
@@ -27,12 +33,47 @@ public struct GuardRules: Sendable {
         let words: [NSRegularExpression]
         let squashed: [String]
 
+        let squashedBytes: [[UInt8]]
+
+        init(
+            id: String, category: String, weight: Double, description: String, plain: [NSRegularExpression],
+            words: [NSRegularExpression], squashed: [String]
+        ) {
+            self.id = id
+            self.category = category
+            self.weight = weight
+            self.description = description
+            self.plain = plain
+            self.words = words
+            self.squashed = squashed
+            self.squashedBytes = squashed.map { Array($0.utf8) }
+        }
+
         func fires(on text: NormalizedText) -> Bool {
-            func any(_ patterns: [NSRegularExpression], _ subject: String) -> Bool {
-                let range = NSRange(subject.startIndex..., in: subject)
-                return patterns.contains { $0.firstMatch(in: subject, range: range) != nil }
+            Self.anyMatch(words, text.words) || Self.containsAny(squashedBytes, text.squashed) || Self.anyMatch(plain, text.plain)
+        }
+
+        static func anyMatch(_ patterns: [NSRegularExpression], _ subject: String) -> Bool {
+            let range = NSRange(subject.startIndex..., in: subject)
+            return patterns.contains { $0.firstMatch(in: subject, range: range) != nil }
+        }
+
+        /// Whether any phrase occurs in `text`, byte for byte. Both are NFC (the normaliser's output), so equal
+        /// bytes are equal text; Foundation's `contains` found the same matches at several times the cost.
+        static func containsAny(_ phrases: [[UInt8]], _ text: String) -> Bool {
+            guard !phrases.isEmpty else { return false }
+            var text = text
+            return text.withUTF8 { haystack in
+                phrases.contains { phrase in phrase.withUnsafeBufferPointer { occurs($0, in: haystack) } }
             }
-            return any(words, text.words) || squashed.contains { text.squashed.contains($0) } || any(plain, text.plain)
+        }
+
+        static func occurs(_ needle: UnsafeBufferPointer<UInt8>, in haystack: UnsafeBufferPointer<UInt8>) -> Bool {
+            guard let first = needle.first, needle.count <= haystack.count else { return false }
+            for start in 0...(haystack.count - needle.count) where haystack[start] == first {
+                if memcmp(haystack.baseAddress! + start, needle.baseAddress!, needle.count) == 0 { return true }
+            }
+            return false
         }
     }
 
