@@ -70,6 +70,25 @@ struct BudgetStoreTests {
         try await store.close()
     }
 
+    @Test("an answer given with a hold is stored only when the hold is granted", arguments: TestDatabases.backends)
+    func answerWithHold(_ backend: StoreBackend) async throws {
+        let (store, _, user, conversationID) = try await Self.setUp(backend, limit: 1000)
+        let now = Date()
+        func answer() -> Message {
+            Message(id: Identifier.make(), conversationID: conversationID, role: .assistant, content: "", status: .streaming, model: "m", createdAt: now)
+        }
+        var granted = Self.request(user, conversationID, input: 100, output: 500)
+        granted.answer = answer()
+        #expect(try await store.hold(granted, now: now) != nil)
+        var refused = Self.request(user, conversationID, input: 2000, output: 10)
+        refused.answer = answer()
+        #expect(try await store.hold(refused, now: now) == nil)
+        let stored = try await store.messages(conversationID: conversationID)
+        #expect(stored.map(\.id) == [granted.answer!.id])
+        #expect(stored.first?.status == .streaming && stored.first?.model == "m")
+        try await store.close()
+    }
+
     @Test("daily dollar limits cap a hold by what the turn may cost", arguments: TestDatabases.backends)
     func dollars(_ backend: StoreBackend) async throws {
         let (store, _, user, conversationID) = try await Self.setUp(backend, plan: .unlimited)

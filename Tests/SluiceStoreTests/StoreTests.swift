@@ -135,6 +135,32 @@ struct StoreTests {
         try await store.close()
     }
 
+    @Test("a new conversation is stored with its first messages in one step, or not at all", arguments: TestDatabases.backends)
+    func conversationWithMessages(_ backend: StoreBackend) async throws {
+        let (store, _) = try await Self.makeStore(backend)
+        let user = try await store.createUser(name: "u", plan: .free, tokenHash: "h")
+        let conversation = Conversation.starting(userID: user.id, title: "API: hi", model: "m", systemPrompt: "be brief")
+        let later = conversation.createdAt.addingTimeInterval(2)
+        let messages = [
+            Message(id: Identifier.make(), conversationID: conversation.id, role: .user, content: "earlier", status: .complete, model: nil, createdAt: conversation.createdAt),
+            Message(id: Identifier.make(), conversationID: conversation.id, role: .user, content: "now", status: .complete, model: nil, createdAt: later),
+        ]
+        try await store.createConversation(conversation, messages: messages)
+        let stored = try #require(try await store.conversation(id: conversation.id))
+        #expect(stored.title == "API: hi" && stored.systemPrompt == "be brief" && stored.createdAt == conversation.createdAt)
+        // Touched by its newest message, like any insert.
+        #expect(stored.updatedAt == later)
+        #expect(try await store.messages(conversationID: conversation.id).map(\.content) == ["earlier", "now"])
+        // A message that cannot be stored (its id is taken) takes the conversation with it.
+        let second = Conversation.starting(userID: user.id, title: "other", model: "m", systemPrompt: nil)
+        var clash = messages[0]
+        clash.conversationID = second.id
+        await #expect(throws: (any Error).self) { try await store.createConversation(second, messages: [clash]) }
+        #expect(try await store.conversation(id: second.id) == nil)
+        #expect(try await store.conversations(userID: user.id).map(\.id) == [conversation.id])
+        try await store.close()
+    }
+
     @Test("regenerated versions added while other turns write are each atomic, and none of them fails", arguments: TestDatabases.backends)
     func concurrentVersions(_ backend: StoreBackend) async throws {
         let (store, _) = try await Self.makeStore(backend)

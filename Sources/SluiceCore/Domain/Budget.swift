@@ -118,11 +118,16 @@ public struct HoldRequest: Sendable {
     public var price: ModelPrice
     /// A hold older than this is stale (a crashed turn) and no longer counts.
     public var expiresAfter: TimeInterval
+    /// The answer's row (status `streaming`), stored in the same transaction when the hold is granted and not
+    /// at all when it is refused: one commit less before the first token. `nil`: the caller stores (or reopens)
+    /// the answer itself.
+    public var answer: Message?
 
     public init(
         userID: String, conversationID: String, messageID: String, model: String, inputTokens: Int, wantedOutput: Int,
-        price: ModelPrice = .free, expiresAfter: TimeInterval = 3600
+        price: ModelPrice = .free, expiresAfter: TimeInterval = 3600, answer: Message? = nil
     ) {
+        self.answer = answer
         self.price = price
         self.userID = userID
         self.conversationID = conversationID

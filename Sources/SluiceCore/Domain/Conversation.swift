@@ -23,4 +23,12 @@ public struct Conversation: Sendable, Equatable {
         self.createdAt = createdAt
         self.updatedAt = updatedAt
     }
+
+    /// A new conversation, not yet stored: a fresh id, created now (to the millisecond, as the stores keep it).
+    public static func starting(userID: String, title: String, model: String, systemPrompt: String?) -> Conversation {
+        let now = Date(timeIntervalSince1970: (Date().timeIntervalSince1970 * 1000).rounded(.down) / 1000)
+        return Conversation(
+            id: Identifier.make(), userID: userID, title: title, model: model, systemPrompt: systemPrompt,
+            createdAt: now, updatedAt: now)
+    }
 }

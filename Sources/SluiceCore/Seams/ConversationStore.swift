@@ -25,6 +25,9 @@ public protocol ConversationStore: Sendable {
     func createConversation(
         userID: String, title: String, model: String, systemPrompt: String?
     ) async throws -> Conversation
+    /// Stores a conversation the caller made (`Conversation.starting`) together with its first messages, in one
+    /// commit: a gateway call's new conversation, its history and the user's message before the first token.
+    func createConversation(_ conversation: Conversation, messages: [Message]) async throws
     /// The user's conversations, most recently updated first.
     func conversations(userID: String) async throws -> [Conversation]
     func conversation(id: String) async throws -> Conversation?

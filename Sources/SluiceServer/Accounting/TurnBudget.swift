@@ -18,12 +18,16 @@ struct TurnBudget: Sendable {
         var request: ChatRequest
         var hold: BudgetHold?
         var inputTokens: Int?
+        /// Whether the hold stored the answer's row with it (`HoldRequest.answer`).
+        var answerStored = false
     }
 
     /// Holds the turn's tokens. `inputTokens` is the request's exact count when the caller already has it (the
-    /// context builder counts what it sends); otherwise it is counted here.
+    /// context builder counts what it sends); otherwise it is counted here. `answer`, when given, is stored with a
+    /// granted hold in one commit (`answerStored`); without a budget store the caller stores it.
     func hold(
-        _ request: ChatRequest, inputTokens known: Int?, user: User, conversationID: String, messageID: String
+        _ request: ChatRequest, inputTokens known: Int?, user: User, conversationID: String, messageID: String,
+        answer: Message? = nil
     ) async throws -> Held {
         guard let budgets, let counter else { return Held(request: request, hold: nil, inputTokens: known) }
         let input: Int
@@ -41,7 +45,7 @@ struct TurnBudget: Sendable {
         guard let hold = try await budgets.hold(
             HoldRequest(
                 userID: user.id, conversationID: conversationID, messageID: messageID, model: request.model,
-                inputTokens: input, wantedOutput: wantedOutput, price: price),
+                inputTokens: input, wantedOutput: wantedOutput, price: price, answer: answer),
             now: now)
         else {
             throw Self.exceeded(
@@ -50,7 +54,7 @@ struct TurnBudget: Sendable {
         }
         var capped = request
         if let allowance = hold.outputAllowance { capped.maxTokens = min(request.maxTokens ?? allowance, allowance) }
-        return Held(request: capped, hold: hold, inputTokens: input)
+        return Held(request: capped, hold: hold, inputTokens: input, answerStored: answer != nil)
     }
 
     /// The refusal: which budget is spent, what is left, what the message needs, when it resets, what to do.

@@ -47,11 +47,11 @@ struct GatewayRoutes {
         try launcher.checkCapacity(model: model)
 
         let now = Date()
-        let (conversation, history) = try await conversation(for: call, model: model, user: user, now: now)
+        let (conversation, history, unsaved) = try await conversation(for: call, model: model, user: user, now: now)
         let started = try await launcher.start(
             .init(content: call.content, model: model, temperature: call.temperature, maxTokens: call.maxTokens,
                   reportsBudget: false),
-            in: conversation, history: history, user: user, request: request, logger: context.logger)
+            in: conversation, history: history, unsaved: unsaved, user: user, request: request, logger: context.logger)
 
         // The answer is held back until its first token or its end, so that a failure before any text gets its
         // own HTTP status (429, 503, …), as OpenAI clients expect, rather than an error inside a 200 stream.
@@ -140,19 +140,20 @@ struct GatewayRoutes {
 
     /// The conversation a call belongs to. When its history is exactly how one of the user's gateway conversations
     /// ended, that conversation goes on (nothing stored again, and the web app shows one thread); otherwise a new
-    /// conversation is created with the history stored before the new message.
+    /// conversation is made with the history before the new message — `unsaved`: the launcher stores them with
+    /// the user's message, in one commit.
     private func conversation(
         for call: ChatCompletionRequest, model: String, user: User, now: Date
-    ) async throws -> (Conversation, [Message]) {
+    ) async throws -> (Conversation, [Message], unsaved: Bool) {
         if !call.history.isEmpty,
             let continued = try await store.claimThread(userID: user.id, threadKey: ThreadKey.of(system: call.system, messages: call.history))
         {
             let stored = try await store.messages(conversationID: continued.id).filter { !$0.superseded }
             // Changed since it was marked (e.g. in the web app)? Then the caller's history is not this thread.
             let sent = stored.filter(ContextBuilder.isSendable).map { ChatMessage(role: $0.role, content: $0.content) }
-            if sent == call.history { return (continued, stored) }
+            if sent == call.history { return (continued, stored, false) }
         }
-        let conversation = try await store.createConversation(
+        let conversation = Conversation.starting(
             userID: user.id, title: "API: " + MessageRoutes.title(from: call.content), model: model, systemPrompt: call.system)
         // The caller's earlier turns are stored as the conversation's history, just before the new message.
         let history = call.history.enumerated().map { index, turn in
@@ -161,8 +162,7 @@ struct GatewayRoutes {
                 status: .complete, model: turn.role == .assistant ? model : nil,
                 createdAt: now.addingTimeInterval(Double(index - call.history.count) * 0.001))
         }
-        try await store.insert(history)
-        return (conversation, history)
+        return (conversation, history, true)
     }
 
     static func json(_ status: HTTPResponse.Status, _ text: String, headers: HTTPFields = [:]) -> Response {

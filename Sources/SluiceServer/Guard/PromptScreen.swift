@@ -12,9 +12,11 @@ struct PromptScreen: Sendable {
     let metrics: SluiceMetrics
 
     /// Returns normally when the message may be sent; otherwise stores it as rejected and throws the error the
-    /// client sees (413 for the length limit, 422 for a suspected injection).
+    /// client sees (413 for the length limit, 422 for a suspected injection). `save` stores the rejected message
+    /// (by default `store.insert`; the launcher's stores a new conversation with it).
     func screen(
-        _ content: String, conversationID: String, userID: String, at now: Date, logger: Logger
+        _ content: String, conversationID: String, userID: String, at now: Date, logger: Logger,
+        save: ((Message) async throws -> Void)? = nil
     ) async throws {
         guard let promptGuard else { return }
         let verdict = promptGuard.check(content)
@@ -23,7 +25,7 @@ struct PromptScreen: Sendable {
         let message = Message(
             id: Identifier.make(), conversationID: conversationID, role: .user, content: content, status: .rejected,
             model: nil, createdAt: now, error: error.message, errorCode: rule)
-        try await store.insert(message)
+        if let save { try await save(message) } else { try await store.insert(message) }
         let category: String
         switch rejection {
         case .tooLong: category = "length"

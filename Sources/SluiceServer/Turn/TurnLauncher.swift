@@ -48,33 +48,43 @@ struct TurnLauncher: Sendable {
         throw busy
     }
 
+    /// `unsaved`: the route made `conversation` and `history` but did not store them; they are stored with the
+    /// user's message, in one commit.
     func start(
-        _ input: Input, in conversation: Conversation, history: [Message], user: User, request: Request, logger: Logger
+        _ input: Input, in conversation: Conversation, history: [Message], unsaved: Bool = false, user: User,
+        request: Request, logger: Logger
     ) async throws -> Started {
         try checkCapacity(model: input.model)
+        func save(_ message: Message) async throws {
+            if unsaved {
+                try await store.createConversation(conversation, messages: history + [message])
+            } else {
+                try await store.insert(message)
+            }
+        }
         // The user's words are committed before anything goes upstream: nothing is lost if the rest fails.
         let now = Date()
-        try await screen.screen(input.content, conversationID: conversation.id, userID: user.id, at: now, logger: logger)
+        try await screen.screen(
+            input.content, conversationID: conversation.id, userID: user.id, at: now, logger: logger, save: save)
         let userMessage = Message(
             id: Identifier.make(), conversationID: conversation.id, role: .user, content: input.content,
             status: .complete, model: nil, createdAt: now)
-        try await store.insert(userMessage)
+        try await save(userMessage)
         if history.isEmpty, conversation.title == ConversationRoutes.defaultTitle {
             try await store.renameConversation(id: conversation.id, title: MessageRoutes.title(from: input.content))
         }
-        let assistantID = Identifier.make()
+        let assistant = Message(
+            id: Identifier.make(), conversationID: conversation.id, role: .assistant, content: "", status: .streaming,
+            model: input.model, createdAt: now.addingTimeInterval(0.001))
         // Fit the window, then hold the tokens before anything is spent: a turn that does not fit is refused
-        // here with 429, its question stored.
+        // here with 429, its question stored. The answer's row is stored with the hold.
         let prepared = try await preparation.prepare(
             .init(model: input.model, temperature: input.temperature, maxTokens: input.maxTokens,
                   extraHeaders: Self.scenarioHeaders(request, forward: forwardScenarioHeader),
                   reportsBudget: input.reportsBudget),
             conversation: conversation, history: history, tail: [ChatMessage(role: .user, content: input.content)],
-            user: user, answerID: assistantID, logger: logger)
-        let assistant = Message(
-            id: assistantID, conversationID: conversation.id, role: .assistant, content: "", status: .streaming,
-            model: input.model, createdAt: now.addingTimeInterval(0.001))
-        try await store.insert(assistant)
+            user: user, answerID: assistant.id, answer: assistant, logger: logger)
+        if !prepared.answerStored { try await store.insert(assistant) }
 
         let meta = TurnEvent.meta(.init(
             conversationID: conversation.id, userMessageID: userMessage.id, assistantMessageID: assistant.id,

@@ -24,13 +24,16 @@ struct TurnPreparation: Sendable {
     struct Prepared: Sendable {
         let plan: ChatTurn.Plan
         let context: TurnEvent.ContextInfo?
+        /// Whether `answer` was stored with the hold; if not, the caller stores it.
+        let answerStored: Bool
     }
 
     /// `history` is what comes before `tail` (the messages this turn adds); the answer will be `answerID`.
-    /// Throws 429 when the turn does not fit the user's budget — before anything is spent.
+    /// Throws 429 when the turn does not fit the user's budget — before anything is spent. A new answer's row
+    /// (`answer`, with id `answerID`) is stored with the hold, in the same commit.
     func prepare(
         _ ask: Ask, conversation: Conversation, history: [Message], tail: [ChatMessage], user: User,
-        answerID: String, prior: ChatTurn.Prior? = nil, logger: Logger
+        answerID: String, answer: Message? = nil, prior: ChatTurn.Prior? = nil, logger: Logger
     ) async throws -> Prepared {
         // What fits the model's window: recent messages in full, older ones as the running summary.
         let built = try await context.turn(
@@ -39,7 +42,8 @@ struct TurnPreparation: Sendable {
             ChatRequest(
                 model: ask.model, messages: built.messages, temperature: ask.temperature,
                 maxTokens: Self.smaller(ask.maxTokens, maxOutputTokens), extraHeaders: ask.extraHeaders),
-            inputTokens: built.inputTokens, user: user, conversationID: conversation.id, messageID: answerID)
+            inputTokens: built.inputTokens, user: user, conversationID: conversation.id, messageID: answerID,
+            answer: answer)
         let plan = ChatTurn.Plan(
             assistantMessageID: answerID, request: held.request, prior: prior, logger: logger, hold: held.hold,
             countedInputTokens: held.inputTokens, conversationID: conversation.id,
@@ -47,7 +51,7 @@ struct TurnPreparation: Sendable {
             rebuild: context.fallbackRequests(
                 conversation: conversation, history: history, tail: tail, base: held.request, logger: logger),
             reportsBudget: ask.reportsBudget)
-        return Prepared(plan: plan, context: built.meta)
+        return Prepared(plan: plan, context: built.meta, answerStored: held.answerStored)
     }
 
     /// The tighter of the caller's and the server's output limit.

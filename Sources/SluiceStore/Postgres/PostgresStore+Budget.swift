@@ -54,6 +54,7 @@ extension PostgresStore {
                 (SELECT reset_at FROM user_token_limits WHERE user_id = \(userID)) AS reset_at
             """
         let lockGlobal = globalDailyLimit != nil
+        let answerInsertion = request.answer.map { insertion(of: [$0]) }
         let logger = logger
         let held: (reserved: Int, unlimited: Bool, resetAt: Int?)? = try await transaction { connection in
             if lockGlobal {
@@ -62,6 +63,8 @@ extension PostgresStore {
             try await connection.query("SELECT 1 FROM user_token_limits WHERE user_id = \(userID) FOR UPDATE", logger: logger)
             let rows = try await connection.query(insert, logger: logger).collect().map { $0.makeRandomAccess() }
             guard let row = rows.first, let reserved = row.int("reserved_tokens") else { return nil }
+            // The answer's row only with a granted hold, in the same transaction.
+            if let answerInsertion { try await connection.query(answerInsertion, logger: logger) }
             return (reserved, (row.int("unlimited") ?? 0) != 0, row.int("reset_at"))
         }
         guard let held else { return nil }

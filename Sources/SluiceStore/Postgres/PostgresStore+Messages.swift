@@ -37,15 +37,19 @@ extension PostgresStore {
 
     /// One multi-row `INSERT` per 1 000 messages (a conversation's history), touching each conversation once.
     public func insert(_ messages: [Message]) async throws {
-        let rowsPerStatement = 1000  // 18 values each, under PostgreSQL's 65 535 bound parameters
-        for start in stride(from: 0, to: messages.count, by: rowsPerStatement) {
-            try await execute(insertion(of: messages[start..<min(start + rowsPerStatement, messages.count)]), logger: logger)
+        for start in stride(from: 0, to: messages.count, by: Self.messagesPerStatement) {
+            try await execute(insertion(of: messages[start..<min(start + Self.messagesPerStatement, messages.count)]), logger: logger)
         }
     }
 
+    /// Rows per multi-row `INSERT`: 18 values each, under PostgreSQL's 65 535 bound parameters.
+    static let messagesPerStatement = 1000
+
     /// Inserts the messages and touches their conversations in one statement; an answer carries this instance's id.
-    private func insertion(of messages: some Collection<Message>) -> PostgresQuery {
-        var binds = PostgresBindings(capacity: 18 * messages.count)
+    /// A new `conversation` is inserted first, by a data-modifying `WITH` of the same statement; the touch cannot
+    /// see it (one snapshot), so it is stored with the newest message's time as its `updated_at`.
+    func insertion(of messages: some Collection<Message>, creating conversation: Conversation? = nil) -> PostgresQuery {
+        var binds = PostgresBindings(capacity: 18 * messages.count + 7)
         var rows: [String] = []
         for message in messages {
             let first = binds.count
@@ -70,8 +74,26 @@ extension PostgresStore {
             binds.append(message.role == .assistant ? instanceID : nil)
             rows.append("(" + (first + 1...first + 18).map { "$\($0)" }.joined(separator: ", ") + ")")
         }
+        var created = ""
+        if let conversation {
+            let first = binds.count
+            let updated = ([conversation.updatedAt] + messages.map(\.createdAt)).max()!
+            binds.append(conversation.id)
+            binds.append(conversation.userID)
+            binds.append(conversation.title)
+            binds.append(conversation.model)
+            binds.append(conversation.systemPrompt)
+            binds.append(StoredValues.milliseconds(conversation.createdAt))
+            binds.append(StoredValues.milliseconds(updated))
+            created = """
+                created AS (
+                    INSERT INTO conversations (id, user_id, title, model, system_prompt, created_at, updated_at)
+                    VALUES (\((first + 1...first + 7).map { "$\($0)" }.joined(separator: ", ")))
+                ),
+                """
+        }
         return PostgresQuery(unsafeSQL: """
-            WITH inserted AS (
+            WITH \(created) inserted AS (
                 INSERT INTO messages (id, conversation_id, role, content, status, model, created_at, input_tokens,
                     output_tokens, total_tokens, ttft_ms, duration_ms, finish_reason, error, error_code, version_group,
                     superseded, writer)

@@ -230,17 +230,32 @@ public final class PostgresStore: SluiceDatabase {
     public func createConversation(
         userID: String, title: String, model: String, systemPrompt: String?
     ) async throws -> Conversation {
-        let now = StoredValues.now()
-        let conversation = Conversation(
-            id: Identifier.make(), userID: userID, title: title, model: model, systemPrompt: systemPrompt,
-            createdAt: now, updatedAt: now)
-        let ms = StoredValues.milliseconds(now)
-        try await execute(
-            """
-            INSERT INTO conversations (id, user_id, title, model, system_prompt, created_at, updated_at)
-            VALUES (\(conversation.id), \(userID), \(title), \(model), \(systemPrompt), \(ms), \(ms))
-            """, logger: logger)
+        let conversation = Conversation.starting(userID: userID, title: title, model: model, systemPrompt: systemPrompt)
+        try await createConversation(conversation, messages: [])
         return conversation
+    }
+
+    public func createConversation(_ conversation: Conversation, messages: [Message]) async throws {
+        let created = StoredValues.milliseconds(conversation.createdAt)
+        let updated = StoredValues.milliseconds(conversation.updatedAt)
+        let insert: PostgresQuery = """
+            INSERT INTO conversations (id, user_id, title, model, system_prompt, created_at, updated_at)
+            VALUES (\(conversation.id), \(conversation.userID), \(conversation.title), \(conversation.model),
+                \(conversation.systemPrompt), \(created), \(updated))
+            """
+        if messages.isEmpty { return try await execute(insert, logger: logger) }
+        if messages.count <= Self.messagesPerStatement {
+            // One round trip: the conversation's insert is a data-modifying WITH of the messages' insert.
+            return try await execute(insertion(of: messages, creating: conversation), logger: logger)
+        }
+        let logger = logger
+        let chunks = stride(from: 0, to: messages.count, by: Self.messagesPerStatement).map {
+            insertion(of: messages[$0..<min($0 + Self.messagesPerStatement, messages.count)])
+        }
+        try await transaction { connection in
+            try await connection.query(insert, logger: logger)
+            for chunk in chunks { try await connection.query(chunk, logger: logger) }
+        }
     }
 
     public func conversations(userID: String) async throws -> [Conversation] {

@@ -51,7 +51,7 @@ final class SQLiteConnection: Sendable {
     private struct Job: Sendable {
         enum Work: Sendable {
             case statement(String, [SQLiteData], cached: Bool)
-            case transaction(@Sendable (Database) throws -> Void)
+            case transaction(@Sendable (Database) throws -> [SQLiteRow])
         }
         let work: Work
         let caller: CheckedContinuation<[SQLiteRow], any Error>
@@ -101,6 +101,14 @@ final class SQLiteConnection: Sendable {
     /// Runs `body` in one `IMMEDIATE` transaction: committed when it returns, rolled back when it throws. No other
     /// statement of this connection runs in between.
     func transaction(_ body: @escaping @Sendable (Database) throws -> Void) async throws {
+        try await submit(.transaction { db in
+            try body(db)
+            return []
+        })
+    }
+
+    /// `transaction`, returning the rows `body` returns (what a `RETURNING` inside it gave).
+    func transactionReturning(_ body: @escaping @Sendable (Database) throws -> [SQLiteRow]) async throws -> [SQLiteRow] {
         try await submit(.transaction(body))
     }
 
@@ -161,17 +169,19 @@ final class SQLiteConnection: Sendable {
         case .statement(let sql, let binds, let cached):
             return try run(sql, binds, cached: cached, in: db)
         case .transaction(let body) where grouped:
+            var rows: [SQLiteRow] = []
             try db.inSavepoint {
-                try body(db)
+                rows = try body(db)
                 return .commit
             }
-            return []
+            return rows
         case .transaction(let body):
+            var rows: [SQLiteRow] = []
             try db.inTransaction(.immediate) {
-                try body(db)
+                rows = try body(db)
                 return .commit
             }
-            return []
+            return rows
         }
     }
 

@@ -15,8 +15,7 @@ extension SQLiteStore {
         // the user's and the service's daily limits minus today's settled costs and live holds' reserved costs.
         // The hold takes the wish, capped by both; it needs the input and one output token to fit in both.
         // Today's spending is summed only where a dollar limit asks for it (CASE): it grows with every turn of the day.
-        let rows = try await connection.query(
-            """
+        let sql = """
             WITH spending AS (
                 SELECT u.user_id, CASE WHEN u.state = 'settled' THEN u.cost_picousd ELSE u.reserved_cost_picousd END AS cost
                 FROM token_usage u
@@ -42,13 +41,25 @@ extension SQLiteStore {
             RETURNING reserved_tokens,
                 (SELECT token_limit IS NULL FROM user_token_limits WHERE user_id = ?3) AS unlimited,
                 (SELECT reset_at FROM user_token_limits WHERE user_id = ?3) AS reset_at
-            """,
-            [
-                .integer(nowMs), .integer(wanted), .text(request.userID), .text(id), .text(request.conversationID),
-                .text(request.messageID), .text(request.model), .integer(nowMs + Int(request.expiresAfter * 1000)),
-                .integer(request.inputTokens), .integer(Self.milliseconds(StoredValues.dayStart(now))),
-                globalDailyLimit.map { .integer(Int($0.picodollars)) } ?? .null, .integer(inputCost), .integer(outputPrice),
-            ])
+            """
+        let binds: [SQLiteData] = [
+            .integer(nowMs), .integer(wanted), .text(request.userID), .text(id), .text(request.conversationID),
+            .text(request.messageID), .text(request.model), .integer(nowMs + Int(request.expiresAfter * 1000)),
+            .integer(request.inputTokens), .integer(Self.milliseconds(StoredValues.dayStart(now))),
+            globalDailyLimit.map { .integer(Int($0.picodollars)) } ?? .null, .integer(inputCost), .integer(outputPrice),
+        ]
+        let rows: [SQLiteRow]
+        if let answer = request.answer {
+            // The answer's row only with a granted hold, in the same commit.
+            let insertions = Self.insertions(of: [answer])
+            rows = try await connection.transactionReturning { db in
+                let rows = try SQLiteConnection.run(sql, binds, in: db)
+                if !rows.isEmpty { for (sql, binds) in insertions { try SQLiteConnection.run(sql, binds, in: db) } }
+                return rows
+            }
+        } else {
+            rows = try await connection.query(sql, binds)
+        }
         guard let row = rows.first, let reserved = row.int("reserved_tokens") else { return nil }
         resetCache.remember(userID: request.userID, resetAtMs: row.int("reset_at"))
         let unlimited = (row.int("unlimited") ?? 0) != 0

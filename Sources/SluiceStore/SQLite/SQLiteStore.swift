@@ -108,20 +108,33 @@ public final class SQLiteStore: SluiceDatabase {
     public func createConversation(
         userID: String, title: String, model: String, systemPrompt: String?
     ) async throws -> Conversation {
-        let now = StoredValues.now()
-        let conversation = Conversation(
-            id: Identifier.make(), userID: userID, title: title, model: model, systemPrompt: systemPrompt,
-            createdAt: now, updatedAt: now)
-        _ = try await connection.query(
-            """
+        let conversation = Conversation.starting(userID: userID, title: title, model: model, systemPrompt: systemPrompt)
+        try await createConversation(conversation, messages: [])
+        return conversation
+    }
+
+    public func createConversation(_ conversation: Conversation, messages: [Message]) async throws {
+        let sql = """
             INSERT INTO conversations (id, user_id, title, model, system_prompt, created_at, updated_at)
             VALUES (?, ?, ?, ?, ?, ?, ?)
-            """,
-            [
-                .text(conversation.id), .text(userID), .text(title), .text(model), Self.optional(systemPrompt),
-                .integer(Self.milliseconds(now)), .integer(Self.milliseconds(now)),
-            ])
-        return conversation
+            """
+        let binds: [SQLiteData] = [
+            .text(conversation.id), .text(conversation.userID), .text(conversation.title), .text(conversation.model),
+            Self.optional(conversation.systemPrompt), .integer(Self.milliseconds(conversation.createdAt)),
+            .integer(Self.milliseconds(conversation.updatedAt)),
+        ]
+        guard !messages.isEmpty else {
+            try await connection.query(sql, binds)
+            return
+        }
+        // The messages' trigger moves updated_at on to the newest of them.
+        let insertions = Self.insertions(of: messages)
+        try await connection.transaction { db in
+            try SQLiteConnection.run(sql, binds, in: db)
+            for (sql, binds) in insertions {
+                try SQLiteConnection.run(sql, binds, cached: binds.count == Self.messageColumnCount, in: db)
+            }
+        }
     }
 
     public func conversations(userID: String) async throws -> [Conversation] {
@@ -188,7 +201,7 @@ public final class SQLiteStore: SluiceDatabase {
 
     /// The multi-row `INSERT` statements that store `messages`, 500 rows each (17 values a row, well under
     /// SQLite's 32 766 bound parameters).
-    private static func insertions(of messages: [Message]) -> [(String, [SQLiteData])] {
+    static func insertions(of messages: [Message]) -> [(String, [SQLiteData])] {
         let rowsPerStatement = 500
         let row = "(" + Array(repeating: "?", count: messageColumnCount).joined(separator: ", ") + ")"
         return stride(from: 0, to: messages.count, by: rowsPerStatement).map { start in
