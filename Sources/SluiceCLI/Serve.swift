@@ -71,7 +71,7 @@ struct Serve: AsyncParsableCommand {
         }
         switch settings.string(logFormat, env: "SLUICE_LOG_FORMAT", default: "text")! {
         case "json": LoggingSystem.bootstrap { label in JSONLogHandler(label: label) }
-        case "text": break
+        case "text": LoggingSystem.bootstrap { label in TextLogHandler(label: label) }
         case let other: throw SettingError("log format (--log-format / SLUICE_LOG_FORMAT) '\(other)' is not text or json")
         }
         var logger = Logger(label: "sluice")
