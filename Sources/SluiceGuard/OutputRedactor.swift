@@ -11,10 +11,13 @@ public struct CredentialPattern: Sendable {
     /// `0` searches always.
     public let minimumRun: Int
     let regex: NSRegularExpression
+    /// `prefixes` in UTF-8, compared byte by byte with the tail of every piece of output.
+    let prefixBytes: [[UInt8]]
 
     public init(id: String, prefixes: [String], pattern: String, minimumRun: Int = 0) throws {
         self.id = id
         self.prefixes = prefixes
+        self.prefixBytes = prefixes.map { Array($0.utf8) }
         self.minimumRun = max(0, minimumRun)
         regex = try NSRegularExpression(pattern: pattern)
     }
@@ -106,8 +109,9 @@ public struct OutputRedactor: Sendable {
         // A credential in the making: the last run of key characters starts like one of the prefixes.
         let runStart = Self.trailingKeyRunStart(in: pending)
         if runStart < pending.endIndex {
-            let run = pending[runStart...]
-            let credentialLike = credentials.contains { $0.prefixes.contains { run.hasPrefix($0) || $0.hasPrefix(run) } }
+            // Bytes, not Characters: `hasPrefix` on Strings compared grapheme by grapheme at every token.
+            let run = Array(pending.utf8[runStart...])
+            let credentialLike = credentials.contains { $0.prefixBytes.contains { run.starts(with: $0) || $0.starts(with: run) } }
             if credentialLike, runStart < start { start = runStart }
         }
         // A private-key block that has begun but whose `-----END … KEY-----` line is not complete yet.
