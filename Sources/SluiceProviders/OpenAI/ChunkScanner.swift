@@ -111,6 +111,13 @@ struct ChunkScanner {
     /// A JSON string, unescaped. Plain runs are copied as they are; escapes are decoded, `\u` pairs included.
     private mutating func string() -> String? {
         guard consume(UInt8(ascii: "\"")) else { return nil }
+        // Most strings (keys, ids, a token's text) have no escape: made straight from their bytes.
+        var end = position
+        while end < bytes.count, bytes[end] != UInt8(ascii: "\""), bytes[end] != UInt8(ascii: "\\"), bytes[end] >= 0x20 { end += 1 }
+        if end < bytes.count, bytes[end] == UInt8(ascii: "\"") {
+            defer { position = end + 1 }
+            return String(decoding: bytes[position..<end], as: UTF8.self)
+        }
         var result = [UInt8]()
         var runStart = position
         while position < bytes.count {
@@ -193,7 +200,7 @@ struct ChunkScanner {
         default:
             // A number: its characters, checked loosely (the full decoder is not needed to skip it).
             let start = position
-            while position < bytes.count, "+-.eE0123456789".utf8.contains(bytes[position]) { position += 1 }
+            while position < bytes.count, Self.isNumberByte(bytes[position]) { position += 1 }
             return position > start
         }
     }
@@ -215,6 +222,16 @@ struct ChunkScanner {
     private mutating func skipWhitespace() {
         while position < bytes.count, bytes[position] == 0x20 || bytes[position] == 0x0A || bytes[position] == 0x0D || bytes[position] == 0x09 {
             position += 1
+        }
+    }
+
+    private static func isNumberByte(_ byte: UInt8) -> Bool {
+        switch byte {
+        case UInt8(ascii: "0")...UInt8(ascii: "9"), UInt8(ascii: "+"), UInt8(ascii: "-"), UInt8(ascii: "."),
+            UInt8(ascii: "e"), UInt8(ascii: "E"):
+            return true
+        default:
+            return false
         }
     }
 }
