@@ -102,7 +102,8 @@ public func buildRouter(
             body: .init(byteBuffer: ByteBuffer(string: dependencies.metrics.exposition())))
     }
 
-    let api = router.group("api").add(middleware: AuthMiddleware(store: dependencies.store))
+    let tokens = TokenCache()
+    let api = router.group("api").add(middleware: AuthMiddleware(store: dependencies.store, cache: tokens))
     let contextBuilder = ContextBuilder(
         store: dependencies.store, counter: dependencies.promptCounter, catalog: dependencies.catalog,
         summarizer: dependencies.summarizer, settings: dependencies.contextSettings,
@@ -144,7 +145,7 @@ public func buildRouter(
     GatewayRoutes(
         store: dependencies.store, launcher: launcher, defaultModel: dependencies.defaultModel,
         models: [dependencies.defaultModel] + dependencies.listedModels.filter { $0 != dependencies.defaultModel }
-    ).register(on: router.group("v1").add(middleware: AuthMiddleware(store: dependencies.store)))
+    ).register(on: router.group("v1").add(middleware: AuthMiddleware(store: dependencies.store, cache: tokens)))
     ContextRoutes(store: dependencies.store, builder: contextBuilder).register(on: api)
     return router
 }

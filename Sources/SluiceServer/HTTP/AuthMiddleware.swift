@@ -2,11 +2,13 @@ import Foundation
 import Hummingbird
 import SluiceCore
 import SluiceStore
+import Synchronization
 
 /// Resolves `Authorization: Bearer <token>` to a user, or answers 401.
 struct AuthMiddleware: RouterMiddleware {
     typealias Context = SluiceRequestContext
     let store: any ConversationStore
+    let cache: TokenCache
 
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws
         -> Response
@@ -15,11 +17,56 @@ struct AuthMiddleware: RouterMiddleware {
             throw APIError.unauthorized
         }
         let token = header.dropFirst("bearer ".count).trimmingCharacters(in: .whitespaces)
-        guard !token.isEmpty, let user = try await store.user(tokenHash: AccessToken.hash(token)) else {
-            throw APIError.unauthorized
+        guard !token.isEmpty else { throw APIError.unauthorized }
+        let hash = AccessToken.hash(token)
+        let now = ContinuousClock.now
+        var user = cache.user(tokenHash: hash, now: now)
+        if user == nil {
+            user = try await store.user(tokenHash: hash)
+            if let user { cache.remember(user, tokenHash: hash, now: now) }
         }
+        guard let user else { throw APIError.unauthorized }
         var context = context
         context.user = user
         return try await next(request, context)
+    }
+}
+
+/// Users recently found by their token's hash, so that a busy client's requests do not each read the store
+/// before anything else can happen (in a burst of turns that read queued behind the other turns' writes).
+/// An entry lives `lifetime` (5 s): a token replaced with `sluice user token` — by another process, possibly
+/// on another instance — stops working within that time, as a plan change shows within it. Unknown tokens are
+/// not remembered, so a new token works at once. LiteLLM keeps its keys for 60 s by default.
+final class TokenCache: Sendable {
+    private struct Entry {
+        let user: User
+        let expires: ContinuousClock.Instant
+    }
+    private let entries = Mutex<[String: Entry]>([:])
+    let lifetime: Duration
+    /// Past this many entries the cache starts over (a flood of distinct tokens cannot grow it without bound).
+    let capacity: Int
+
+    init(lifetime: Duration = .seconds(5), capacity: Int = 10_000) {
+        self.lifetime = lifetime
+        self.capacity = capacity
+    }
+
+    func user(tokenHash: String, now: ContinuousClock.Instant) -> User? {
+        entries.withLock { entries in
+            guard let entry = entries[tokenHash] else { return nil }
+            guard entry.expires > now else {
+                entries[tokenHash] = nil
+                return nil
+            }
+            return entry.user
+        }
+    }
+
+    func remember(_ user: User, tokenHash: String, now: ContinuousClock.Instant) {
+        entries.withLock { entries in
+            if entries.count >= capacity { entries.removeAll(keepingCapacity: true) }
+            entries[tokenHash] = Entry(user: user, expires: now + lifetime)
+        }
     }
 }
