@@ -89,7 +89,8 @@ struct GatewayRoutes {
         return Response(status: .ok, headers: headers, body: ResponseBody { writer in
             do {
                 var stream = GatewayStream(envelope: envelope, includeUsage: includeUsage)
-                try await writer.write(ByteBuffer(string: stream.opening()))
+                // The role chunk goes out with the first token: one write, one flush.
+                var opening: String? = stream.opening()
                 // The same stream continues where the wait for the first event left it.
                 var next: TurnEvent? = firstEvent
                 var remaining = events.makeAsyncIterator()
@@ -101,7 +102,14 @@ struct GatewayRoutes {
                     case .done(let done): await thread.mark(answer: answer, finishReason: done.finishReason)
                     default: break
                     }
-                    if let bytes = stream.bytes(for: event) { try await writer.write(ByteBuffer(bytes: bytes)) }
+                    let bytes = stream.bytes(for: event)
+                    if let head = opening.take() {
+                        var buffer = ByteBuffer(string: head)
+                        if let bytes { buffer.writeBytes(bytes) }
+                        try await writer.write(buffer)
+                    } else if let bytes {
+                        try await writer.write(ByteBuffer(bytes: bytes))
+                    }
                     if stream.ended { break }
                     next = await remaining.next()
                 }
