@@ -15,9 +15,10 @@ public enum Simulator {
         let gates = Gates()
         let tally = StreamTally()
         router.get("stats") { _, _ in Response.json(.ok, tally.json()) }
-        router.post("v1/gates/:key") { _, context in
-            await gates.release(try context.parameters.require("key"))
-            return Response.json(.ok, "{\"released\":1}")
+        router.post("v1/gates/:key") { request, context in
+            let count = request.uri.queryParameters.get("count").flatMap { Int($0) } ?? 1
+            await gates.release(try context.parameters.require("key"), count: count)
+            return Response.json(.ok, "{\"released\":\(count)}")
         }
         router.get("health") { _, _ in Response.json(.ok, "{\"status\":\"ok\"}") }
         router.get("v1/models") { _, _ in

@@ -112,7 +112,7 @@ struct BudgetTests {
 
     @Test("a turn that fails before any text releases its hold; a cancelled one is charged for what it generated", arguments: TestDatabases.backends)
     func failuresReleaseAndCancelsCharge(_ backend: StoreBackend) async throws {
-        // 200 tokens at 20 ms: about 4 s, so the stop always lands mid-answer.
+        // The gate holds the answer at token 3 until the cancel has been answered (sendCancelling): it lands mid-answer.
         try await Harness.run(
             simulator: SimulatorSettings(tokens: 200, delay: .milliseconds(20)),
             turn: TurnSettings(firstTokenTimeout: .seconds(60), idleTimeout: .seconds(60), retryPolicy: RetryPolicy(jitter: 0)),

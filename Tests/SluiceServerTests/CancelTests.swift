@@ -60,14 +60,25 @@ actor CancelReply {
 
 extension Harness {
     /// Sends a message and cancels its answer when token `seq` arrives; returns the turn and the cancel's status.
+    /// The simulator sends each token only when the client releases it (`X-Sluice-Gate`), and nothing past token
+    /// `seq` is released until the cancel has been answered: however slow the machine, the answer cannot finish
+    /// before the cancel reaches it. Then the gate opens, so the upstream writes again and sees its connection closed.
     func sendCancelling(_ conversationID: String, token: String, atToken seq: Int) async throws -> (turn: Turn, cancelStatus: Int?) {
         let reply = CancelReply()
-        let turn = try await send(conversationID, token: token) { event, _ in
+        let gate = UUID().uuidString
+        let turn = try await send(conversationID, token: token, headers: ["X-Sluice-Gate": gate]) { event, _ in
             if event.event == "meta", let id = Turn.object(event)?["assistant_message_id"] as? String {
                 await reply.remember(id)
+                try await self.releaseGate(gate)
             }
-            if event.event == "token", event.id?.hasSuffix(":\(seq)") == true, let id = await reply.id {
+            guard event.event == "token", let number = event.id?.split(separator: ":").last.flatMap({ Int($0) }) else {
+                return true
+            }
+            if number < seq {
+                try await self.releaseGate(gate)
+            } else if number == seq, let id = await reply.id {
                 await reply.set(try await self.request(.POST, "/api/messages/\(id)/cancel", token: token).status)
+                try await self.releaseGate(gate, count: 10_000)
             }
             return true
         }

@@ -232,9 +232,9 @@ struct Harness: Sendable {
             headers: response.headers, events: events, arrivals: arrivals, body: raw)
     }
 
-    /// Lets the simulator send one more token of the request carrying `X-Sluice-Gate: key`.
-    func releaseGate(_ key: String) async throws {
-        var request = HTTPClientRequest(url: "http://127.0.0.1:\(simulatorPort)/v1/gates/\(key)")
+    /// Lets the simulator send `count` more tokens of the request carrying `X-Sluice-Gate: key`.
+    func releaseGate(_ key: String, count: Int = 1) async throws {
+        var request = HTTPClientRequest(url: "http://127.0.0.1:\(simulatorPort)/v1/gates/\(key)?count=\(count)")
         request.method = .POST
         _ = try await Harness.client.execute(request, timeout: .seconds(10)).body.collect(upTo: 1024)
     }
