@@ -115,6 +115,7 @@ struct GatewayRoutes {
                 }
                 try await writer.finish(nil)
             } catch {
+                events.stopReading()
                 if stopOnDisconnect { generation.control.stop(.clientDisconnected) }
                 throw error
             }
@@ -124,7 +125,7 @@ struct GatewayRoutes {
     /// A non-streamed answer: everything collected, then one `chat.completion`; a failure after some text is an
     /// error too (the partial text is kept in Sluice's store).
     private static func whole(
-        first: TurnEvent, rest: inout AsyncStream<TurnEvent>.Iterator, envelope: OpenAIWire.Envelope, headers: HTTPFields,
+        first: TurnEvent, rest: inout EventFeed.Iterator, envelope: OpenAIWire.Envelope, headers: HTTPFields,
         thread: ThreadMark
     ) async throws -> Response {
         var content = ""

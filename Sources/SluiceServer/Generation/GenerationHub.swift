@@ -31,7 +31,7 @@ public final class GenerationHub: Service {
     }
 
     /// Starts `turn` for `plan`; returns the live generation and a follower that sees every event from the start.
-    func start(_ turn: ChatTurn, plan: ChatTurn.Plan) -> (LiveGeneration, AsyncStream<TurnEvent>) {
+    func start(_ turn: ChatTurn, plan: ChatTurn.Plan) -> (LiveGeneration, EventFeed) {
         let generation = LiveGeneration(messageID: plan.assistantMessageID)
         let firstFollower = generation.follow(after: 0)
         running.withLock { $0[plan.assistantMessageID] = generation }

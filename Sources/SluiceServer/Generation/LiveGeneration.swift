@@ -11,7 +11,7 @@ final class LiveGeneration: Sendable {
     private struct State {
         var tokens: [String] = []
         var terminal: TurnEvent?
-        var subscribers: [Int: AsyncStream<TurnEvent>.Continuation] = [:]
+        var subscribers: [Int: EventFeed] = [:]
         var nextSubscriber = 0
     }
     private let state = Mutex(State())
@@ -23,13 +23,14 @@ final class LiveGeneration: Sendable {
 
     /// Records an event and hands it to every follower; a `done` or `error` ends every follower's stream.
     func publish(_ event: TurnEvent) {
-        let followers = state.withLock { state -> [AsyncStream<TurnEvent>.Continuation] in
+        let followers = state.withLock { state -> [EventFeed] in
             switch event {
             case .token(_, _, let text): state.tokens.append(text)
             case .done, .error: state.terminal = event
             case .meta, .status: break
             }
-            let followers = Array(state.subscribers.values)
+            // Almost always one follower: the request that started the answer.
+            let followers = state.subscribers.count == 1 ? [state.subscribers.first!.value] : Array(state.subscribers.values)
             if state.terminal != nil { state.subscribers.removeAll() }
             return followers
         }
@@ -42,25 +43,25 @@ final class LiveGeneration: Sendable {
 
     /// Atomically: the tokens after `seq` (and the end, if the generation has ended) plus a stream of what
     /// comes next. No event is missed or repeated between the two.
-    func follow(after seq: Int) -> AsyncStream<TurnEvent> {
-        let (stream, continuation) = AsyncStream<TurnEvent>.makeStream()
+    func follow(after seq: Int) -> EventFeed {
+        let feed = EventFeed()
         state.withLock { state in
             for index in max(seq, 0)..<state.tokens.count {
-                continuation.yield(.token(messageID: messageID, seq: index + 1, text: state.tokens[index]))
+                feed.yield(.token(messageID: messageID, seq: index + 1, text: state.tokens[index]))
             }
             if let terminal = state.terminal {
-                continuation.yield(terminal)
-                continuation.finish()
+                feed.yield(terminal)
+                feed.finish()
                 return
             }
             let id = state.nextSubscriber
             state.nextSubscriber += 1
-            state.subscribers[id] = continuation
-            continuation.onTermination = { [weak self] _ in
+            state.subscribers[id] = feed
+            feed.onAbandon { [weak self] in
                 self?.state.withLock { _ = $0.subscribers.removeValue(forKey: id) }
             }
         }
-        return stream
+        return feed
     }
 
     var followerCount: Int { state.withLock { $0.subscribers.count } }

@@ -45,7 +45,7 @@ struct MessageRoutes {
     /// The event stream of a started generation, `meta` first; with `stopOnDisconnect` a client that leaves
     /// stops it.
     static func respond(
-        meta: TurnEvent, generation: LiveGeneration, events: AsyncStream<TurnEvent>, settings: TurnSettings
+        meta: TurnEvent, generation: LiveGeneration, events: EventFeed, settings: TurnSettings
     ) -> Response {
         let stopOnDisconnect = settings.stopOnDisconnect
         return TurnStreamResponse.make(
@@ -68,9 +68,11 @@ struct MessageRoutes {
             guard let seq = Int(value), seq >= 0 else { throw APIError.invalid("'after' must be a token number, 0 or more.") }
             after = seq
         }
-        let source = hub.generation(message.id)?.follow(after: after)
-            ?? StoredReplay.events(messageID: message.id, after: after, store: store)
-        return TurnStreamResponse.make(prefix: [], events: source, pingInterval: turn.settings.pingInterval)
+        if let live = hub.generation(message.id) {
+            return TurnStreamResponse.make(prefix: [], events: live.follow(after: after), pingInterval: turn.settings.pingInterval)
+        }
+        let replay = StoredReplay.events(messageID: message.id, after: after, store: store)
+        return TurnStreamResponse.make(prefix: [], events: replay, pingInterval: turn.settings.pingInterval)
     }
 
     @Sendable func cancel(_ request: Request, context: SluiceRequestContext) async throws -> Response {

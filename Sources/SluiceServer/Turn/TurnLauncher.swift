@@ -25,7 +25,7 @@ struct TurnLauncher: Sendable {
         let meta: TurnEvent
         let assistantMessageID: String
         let generation: LiveGeneration
-        let events: AsyncStream<TurnEvent>
+        let events: EventFeed
     }
 
     /// The turn's inputs beyond the conversation: the new message and the caller's options.

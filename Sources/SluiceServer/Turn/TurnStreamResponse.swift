@@ -22,7 +22,7 @@ enum TurnStreamResponse {
     }
 
     static func make(
-        prefix: [TurnEvent], events source: AsyncStream<TurnEvent>, pingInterval: Duration,
+        prefix: [TurnEvent], events source: some AsyncSequence<TurnEvent, Never> & Sendable, pingInterval: Duration,
         onClientGone: @escaping @Sendable () -> Void = {}
     ) -> Response {
         let body = ResponseBody { writer in
