@@ -89,6 +89,34 @@ struct BudgetStoreTests {
         try await store.close()
     }
 
+    @Test("settling a hold can store how its answer ended in the same step; both take effect", arguments: TestDatabases.backends)
+    func settleWithAnswer(_ backend: StoreBackend) async throws {
+        let (store, _, user, conversationID) = try await Self.setUp(backend, limit: 1000)
+        let now = Date()
+        var request = Self.request(user, conversationID, input: 100, output: 500)
+        request.answer = Message(
+            id: Identifier.make(), conversationID: conversationID, role: .assistant, content: "", status: .streaming,
+            model: "m", createdAt: now)
+        let hold = try #require(try await store.hold(request, now: now))
+        let outcome = AssistantOutcome(
+            content: "Hello there", status: .complete,
+            usage: Usage(inputTokens: 100, outputTokens: 2, totalTokens: 102, source: .provider), ttftMs: 12, durationMs: 40,
+            finishReason: "stop", error: nil, errorCode: nil, tokenEnds: [5, 11], model: nil)
+        try await store.settle(
+            holdID: hold.id, inputTokens: 100, outputTokens: 2, cost: .zero, now: now,
+            finishing: AnswerFinish(messageID: request.answer!.id, outcome: outcome))
+        #expect(try await store.budget(userID: user.id, now: now).used == 102)
+        let answer = try #require(try await store.message(id: request.answer!.id))
+        #expect(answer.status == .complete && answer.content == "Hello there" && answer.finishReason == "stop")
+        #expect(answer.usage?.totalTokens == 102 && answer.ttftMs == 12)
+        // Settling again finds no hold: the answer is stored again, nothing is charged twice.
+        try await store.settle(
+            holdID: hold.id, inputTokens: 100, outputTokens: 2, cost: .zero, now: now,
+            finishing: AnswerFinish(messageID: request.answer!.id, outcome: outcome))
+        #expect(try await store.budget(userID: user.id, now: now).used == 102)
+        try await store.close()
+    }
+
     @Test("daily dollar limits cap a hold by what the turn may cost", arguments: TestDatabases.backends)
     func dollars(_ backend: StoreBackend) async throws {
         let (store, _, user, conversationID) = try await Self.setUp(backend, plan: .unlimited)

@@ -7,8 +7,11 @@ public protocol BudgetStore: Sendable {
     /// when not even the input and one output token fit. Rolls the period over first when it has ended.
     func hold(_ request: HoldRequest, now: Date) async throws -> BudgetHold?
     /// Replaces a hold by what the turn really used (a partial or cancelled answer is charged for what it
-    /// generated); a hold for a turn that generated nothing is released with `usage` zero.
-    func settle(holdID: String, inputTokens: Int, outputTokens: Int, cost: USDAmount, now: Date) async throws
+    /// generated); a hold for a turn that generated nothing is released with `usage` zero. With `answer`, how the
+    /// answer ended is stored in the same commit (`ConversationStore.finish`).
+    func settle(
+        holdID: String, inputTokens: Int, outputTokens: Int, cost: USDAmount, now: Date, finishing answer: AnswerFinish?
+    ) async throws
     /// The user's budget now (held tokens count as used).
     func budget(userID: String, now: Date) async throws -> BudgetState
     /// Changes a user's plan and its limit (`nil`: the plan's default).
@@ -21,4 +24,23 @@ public protocol BudgetStore: Sendable {
     func conversationTokens(conversationID: String) async throws -> Int
     /// Settled usage since `since`, bucketed; `userID` `nil` means every user (for operators' reports).
     func usageHistory(userID: String?, since: Date, groupedBy grouping: UsageGrouping) async throws -> [UsageBucket]
+}
+
+extension BudgetStore {
+    /// `settle` without storing an answer's end.
+    public func settle(holdID: String, inputTokens: Int, outputTokens: Int, cost: USDAmount, now: Date) async throws {
+        try await settle(
+            holdID: holdID, inputTokens: inputTokens, outputTokens: outputTokens, cost: cost, now: now, finishing: nil)
+    }
+}
+
+/// How an answer ended, to be stored together with its settled hold.
+public struct AnswerFinish: Sendable {
+    public let messageID: String
+    public let outcome: AssistantOutcome
+
+    public init(messageID: String, outcome: AssistantOutcome) {
+        self.messageID = messageID
+        self.outcome = outcome
+    }
 }

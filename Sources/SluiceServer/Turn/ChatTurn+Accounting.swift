@@ -5,26 +5,49 @@ import SluiceCore
 /// What a turn costs: counting with the model's tokenizer, settling the budget hold, and adding up the usage of
 /// a continued answer.
 extension ChatTurn {
-    /// Settles the turn's hold to what it used (releases it when nothing was generated) and, when the plan reports
-    /// them, reads the budget and the conversation's total afterwards, for `done`.
+    /// Settles the turn's hold to what it used (releases it when nothing was generated) and stores how the answer
+    /// ended, in one commit; without a hold, only stores the answer. When the plan reports them, reads the budget
+    /// and the conversation's total afterwards, for `done`.
     func settle(
-        _ plan: Plan, charged: Usage?, cost: USDAmount?, logger: Logger
+        _ plan: Plan, charged: Usage?, cost: USDAmount?, finishing outcome: AssistantOutcome, logger: Logger
     ) async -> (WireBudget?, Int?) {
-        guard let budgets else { return (nil, nil) }
+        let answer = AnswerFinish(messageID: plan.assistantMessageID, outcome: outcome)
+        guard let budgets else {
+            await finishAlone(answer, logger: logger)
+            return (nil, nil)
+        }
         var budget: WireBudget?
         if let hold = plan.hold {
             do {
                 try await budgets.settle(
                     holdID: hold.id, inputTokens: charged?.inputTokens ?? 0, outputTokens: charged?.outputTokens ?? 0,
-                    cost: cost ?? .zero, now: Date())
-                if plan.reportsBudget { budget = WireBudget(try await budgets.budget(userID: hold.userID, now: Date())) }
+                    cost: cost ?? .zero, now: Date(), finishing: answer)
             } catch {
                 logger.error("could not settle the token budget of a turn", metadata: ["error": "\(error)"])
+                // The answer's end is stored whatever became of the budget.
+                await finishAlone(answer, logger: logger)
             }
+            if plan.reportsBudget {
+                do {
+                    budget = WireBudget(try await budgets.budget(userID: hold.userID, now: Date()))
+                } catch {
+                    logger.error("could not read the token budget after a turn", metadata: ["error": "\(error)"])
+                }
+            }
+        } else {
+            await finishAlone(answer, logger: logger)
         }
         guard plan.reportsBudget else { return (budget, nil) }
         let conversationTokens = try? await plan.conversationID.asyncMap { try await budgets.conversationTokens(conversationID: $0) }
         return (budget, conversationTokens ?? nil)
+    }
+
+    private func finishAlone(_ answer: AnswerFinish, logger: Logger) async {
+        do {
+            try await store.finish(messageID: answer.messageID, outcome: answer.outcome)
+        } catch {
+            logger.error("could not store the end of an answer", metadata: ["error": "\(error)"])
+        }
     }
 
     /// Runs one count with the model's counter; a failed count is logged and leaves the figure unknown.

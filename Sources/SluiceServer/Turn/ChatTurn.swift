@@ -182,45 +182,32 @@ struct ChatTurn: Sendable {
         let cost = catalog.price(for: model).map {
             $0.cost(inputTokens: charged?.inputTokens ?? 0, outputTokens: charged?.outputTokens ?? 0)
         }
-        let (budget, conversationTokens) = await settle(plan, charged: charged, cost: cost, logger: logger)
-        if let cost, charged != nil { metrics.charged(model: model, cost: cost) }
         let ttft = final.firstTokenAt.map { $0 - start }
         let duration = clock.now - start
         let ttftMs = ttft.map(Self.milliseconds)
         let durationMs = Self.milliseconds(duration)
         let hasText = !content.isEmpty
 
+        // How the answer ended: `done` with this finish reason, or an error.
         let status: MessageStatus
-        var finalEvent: TurnEvent
         var failure: TurnEvent.Failure?
         if completed {
             status = .complete
-            finalEvent = .done(.init(usage: WireUsage(usage), ttftMs: ttftMs, durationMs: durationMs,
-                                     finishReason: finishReason, model: model, costUSD: cost?.decimalString,
-                                     budget: budget, conversationTokens: conversationTokens,
-                                     cached: servedFromCache ? true : nil))
-            if !servedFromCache, plan.prior == nil { answerCache?.store(content, for: plan.request) }
         } else if let reason = control.stopReason {
             switch reason {
             case .userCancelled:
                 status = .cancelled
-                finalEvent = .done(.init(usage: WireUsage(usage), ttftMs: ttftMs, durationMs: durationMs,
-                                         finishReason: "cancelled", model: model, costUSD: cost?.decimalString,
-                                         budget: budget, conversationTokens: conversationTokens))
             case .clientDisconnected:
                 status = hasText ? .partial : .error
                 failure = .init(code: "client_disconnected",
                                 message: "The browser disconnected before the answer was complete.",
                                 retryable: true, partial: hasText)
-                finalEvent = .error(failure!)
             case .idleTimeout:
                 failure = ErrorMapping.timeout(firstToken: !hasText, partial: hasText)
                 status = hasText ? .partial : .error
-                finalEvent = .error(failure!)
             case .totalTimeout:
                 failure = ErrorMapping.totalTimeout(settings.totalTimeout(for: model), partial: hasText)
                 status = hasText ? .partial : .error
-                finalEvent = .error(failure!)
             }
         } else {
             failure = final.failure
@@ -228,8 +215,8 @@ struct ChatTurn: Sendable {
                 ?? .init(code: "interrupted", message: "The answer was interrupted because Sluice is shutting down.",
                          retryable: true, partial: hasText)
             status = hasText ? .partial : .error
-            finalEvent = .error(failure!)
         }
+        if completed, !servedFromCache, plan.prior == nil { answerCache?.store(content, for: plan.request) }
 
         let outcome = AssistantOutcome(
             content: content, status: status, usage: usage, ttftMs: ttftMs, durationMs: durationMs,
@@ -237,10 +224,19 @@ struct ChatTurn: Sendable {
             error: failure?.message, errorCode: failure?.code, tokenEnds: final.tokenEnds,
             model: model == plan.request.model ? nil : model)
         progressWriter.forget(messageID: plan.assistantMessageID)
-        do {
-            try await store.finish(messageID: plan.assistantMessageID, outcome: outcome)
-        } catch {
-            logger.error("could not store the end of an answer", metadata: ["error": "\(error)"])
+        // The hold is settled and the answer stored in one commit.
+        let (budget, conversationTokens) = await settle(
+            plan, charged: charged, cost: cost, finishing: outcome, logger: logger)
+        if let cost, charged != nil { metrics.charged(model: model, cost: cost) }
+
+        let finalEvent: TurnEvent
+        if let failure {
+            finalEvent = .error(failure)
+        } else {
+            finalEvent = .done(.init(usage: WireUsage(usage), ttftMs: ttftMs, durationMs: durationMs,
+                                     finishReason: completed ? finishReason : "cancelled", model: model,
+                                     costUSD: cost?.decimalString, budget: budget, conversationTokens: conversationTokens,
+                                     cached: servedFromCache ? true : nil))
         }
         var metadata: Logger.Metadata = [
             "model": "\(model)", "status": "\(status.rawValue)",

@@ -74,8 +74,28 @@ extension PostgresStore {
             outputAllowance: held.unlimited && held.reserved >= wanted ? nil : held.reserved - request.inputTokens)
     }
 
-    public func settle(holdID: String, inputTokens: Int, outputTokens: Int, cost: USDAmount, now: Date) async throws {
+    public func settle(
+        holdID: String, inputTokens: Int, outputTokens: Int, cost: USDAmount, now: Date, finishing answer: AnswerFinish?
+    ) async throws {
         let total = inputTokens + outputTokens
+        guard let answer else {
+            try await execute(
+                """
+                WITH settled AS (
+                    UPDATE token_usage SET state = CASE WHEN \(total) > 0 THEN 'settled' ELSE 'released' END,
+                        input_tokens = \(inputTokens), output_tokens = \(outputTokens), total_tokens = \(total),
+                        cost_picousd = \(Int(cost.picodollars))
+                    WHERE id = \(holdID) AND state = 'held'
+                    RETURNING user_id, state, total_tokens
+                )
+                UPDATE user_token_limits l SET tokens_used = l.tokens_used + settled.total_tokens
+                FROM settled WHERE l.user_id = settled.user_id AND settled.state = 'settled'
+                """, logger: logger)
+            return
+        }
+        // One statement: the answer's end is a data-modifying WITH beside the settlement (it runs unreferenced).
+        let outcome = answer.outcome
+        let usage = outcome.usage
         try await execute(
             """
             WITH settled AS (
@@ -84,6 +104,16 @@ extension PostgresStore {
                     cost_picousd = \(Int(cost.picodollars))
                 WHERE id = \(holdID) AND state = 'held'
                 RETURNING user_id, state, total_tokens
+            ), finished AS (
+                UPDATE messages SET content = \(outcome.content), status = \(outcome.status.rawValue),
+                    input_tokens = \(usage?.inputTokens), output_tokens = \(usage?.outputTokens),
+                    total_tokens = \(usage?.totalTokens), usage_source = \(usage?.source?.rawValue),
+                    counted_input_tokens = \(usage?.countedInputTokens), counted_output_tokens = \(usage?.countedOutputTokens),
+                    ttft_ms = \(outcome.ttftMs), duration_ms = \(outcome.durationMs), finish_reason = \(outcome.finishReason),
+                    error = \(outcome.error), error_code = \(outcome.errorCode), token_ends = \(StoredValues.encode(outcome.tokenEnds)),
+                    model = COALESCE(\(outcome.model)::text, model)
+                WHERE id = \(answer.messageID)
+                RETURNING id
             )
             UPDATE user_token_limits l SET tokens_used = l.tokens_used + settled.total_tokens
             FROM settled WHERE l.user_id = settled.user_id AND settled.state = 'settled'

@@ -68,15 +68,27 @@ extension SQLiteStore {
             outputAllowance: unlimited && reserved >= wanted ? nil : reserved - request.inputTokens)
     }
 
-    public func settle(holdID: String, inputTokens: Int, outputTokens: Int, cost: USDAmount, now: Date) async throws {
+    public func settle(
+        holdID: String, inputTokens: Int, outputTokens: Int, cost: USDAmount, now: Date, finishing answer: AnswerFinish?
+    ) async throws {
         let total = inputTokens + outputTokens
-        _ = try await connection.query(
-            """
+        let sql = """
             UPDATE token_usage SET state = CASE WHEN ?1 > 0 THEN 'settled' ELSE 'released' END,
                 input_tokens = ?2, output_tokens = ?3, total_tokens = ?1, cost_picousd = ?4
             WHERE id = ?5 AND state = 'held'
-            """,
-            [.integer(total), .integer(inputTokens), .integer(outputTokens), .integer(Int(cost.picodollars)), .text(holdID)])
+            """
+        let binds: [SQLiteData] = [
+            .integer(total), .integer(inputTokens), .integer(outputTokens), .integer(Int(cost.picodollars)), .text(holdID),
+        ]
+        guard let answer else {
+            _ = try await connection.query(sql, binds)
+            return
+        }
+        let (finishSQL, finishBinds) = Self.finishStatement(messageID: answer.messageID, outcome: answer.outcome)
+        try await connection.transaction { db in
+            try SQLiteConnection.run(sql, binds, in: db)
+            try SQLiteConnection.run(finishSQL, finishBinds, in: db)
+        }
     }
 
     public func budget(userID: String, now: Date) async throws -> BudgetState {

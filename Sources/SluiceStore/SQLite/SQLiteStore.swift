@@ -268,7 +268,13 @@ public final class SQLiteStore: SluiceDatabase {
     }
 
     public func finish(messageID: String, outcome: AssistantOutcome) async throws {
-        _ = try await connection.query(
+        let (sql, binds) = Self.finishStatement(messageID: messageID, outcome: outcome)
+        _ = try await connection.query(sql, binds)
+    }
+
+    /// The `UPDATE` that stores how an answer ended.
+    static func finishStatement(messageID: String, outcome: AssistantOutcome) -> (String, [SQLiteData]) {
+        (
             """
             UPDATE messages SET content = ?, status = ?, input_tokens = ?, output_tokens = ?, total_tokens = ?,
                 usage_source = ?, counted_input_tokens = ?, counted_output_tokens = ?,
@@ -284,7 +290,8 @@ public final class SQLiteStore: SluiceDatabase {
                 Self.optional(outcome.ttftMs), Self.optional(outcome.durationMs), Self.optional(outcome.finishReason),
                 Self.optional(outcome.error), Self.optional(outcome.errorCode), .text(StoredValues.encode(outcome.tokenEnds)),
                 Self.optional(outcome.model), .text(messageID),
-            ])
+            ]
+        )
     }
 
     public func recoverInterruptedMessages() async throws -> Int {
