@@ -39,10 +39,11 @@ struct GatewayThreadTests {
         return (conversation, answer)
     }
 
+    /// With budgets the thread is marked in the commit that settles the turn; without, after storing the answer.
     @Test("a history that is how a conversation ended continues it, stored once; an edited history starts a new one",
-          arguments: [false, true])
-    func continuesItsThread(stream: Bool) async throws {
-        try await Harness.run(database: stream ? TestDatabases.backends.last! : .sqlite) { h in
+          arguments: [(stream: false, budgets: false), (stream: true, budgets: true), (stream: false, budgets: true)])
+    func continuesItsThread(stream: Bool, budgets: Bool) async throws {
+        try await Harness.run(budgets: budgets, database: stream ? TestDatabases.backends.last! : .sqlite) { h in
             let first = try await Self.call(h, token: h.alice, messages: [("user", "first")], system: "Be brief.", stream: stream)
             #expect(!first.answer.isEmpty)
             let history = [("user", "first"), ("assistant", first.answer)]

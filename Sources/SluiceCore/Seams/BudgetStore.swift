@@ -34,13 +34,16 @@ extension BudgetStore {
     }
 }
 
-/// How an answer ended, to be stored together with its settled hold.
+/// How an answer ended, to be stored together with its settled hold; with `thread`, the conversation's new
+/// thread key too (`ConversationStore.setThreadKey`).
 public struct AnswerFinish: Sendable {
     public let messageID: String
     public let outcome: AssistantOutcome
+    public let thread: (conversationID: String, key: String)?
 
-    public init(messageID: String, outcome: AssistantOutcome) {
+    public init(messageID: String, outcome: AssistantOutcome, thread: (conversationID: String, key: String)? = nil) {
         self.messageID = messageID
         self.outcome = outcome
+        self.thread = thread
     }
 }

@@ -48,9 +48,12 @@ struct GatewayRoutes {
 
         let now = Date()
         let (conversation, history, unsaved) = try await conversation(for: call, model: model, user: user, now: now)
+        // Where this conversation ends once answered, for the caller's next call: stored with a complete answer,
+        // before its end reaches the client (whose next call may follow at once).
+        let threadKey = ThreadKey.afterAnswer(system: call.system, history: call.history, question: call.content)
         let started = try await launcher.start(
             .init(content: call.content, model: model, temperature: call.temperature, maxTokens: call.maxTokens,
-                  reportsBudget: false),
+                  reportsBudget: false, threadKey: threadKey),
             in: conversation, history: history, unsaved: unsaved, user: user, request: request, logger: context.logger)
 
         // The answer is held back until its first token or its end, so that a failure before any text gets its
@@ -74,10 +77,8 @@ struct GatewayRoutes {
             throw OpenAIWire.endedWithoutResult(partial: false)
         default: break
         }
-        // Where this conversation ends once answered, for the caller's next call.
-        let thread = ThreadMark(store: store, conversationID: conversation.id, system: call.system, history: call.history, question: call.content)
         guard call.stream else {
-            return try await Self.whole(first: first!, rest: &iterator, envelope: envelope, headers: headers, thread: thread)
+            return try await Self.whole(first: first!, rest: &iterator, envelope: envelope, headers: headers)
         }
         headers[.contentType] = "text/event-stream"
         headers[.cacheControl] = "no-cache"
@@ -94,14 +95,7 @@ struct GatewayRoutes {
                 // The same stream continues where the wait for the first event left it.
                 var next: TurnEvent? = firstEvent
                 var remaining = events.makeAsyncIterator()
-                var answer = ""
                 while let event = next {
-                    switch event {
-                    case .token(_, _, let text): answer += text
-                    // Marked before the end reaches the client, whose next call may follow at once.
-                    case .done(let done): await thread.mark(answer: answer, finishReason: done.finishReason)
-                    default: break
-                    }
                     let bytes = stream.bytes(for: event)
                     if let head = opening.take() {
                         var buffer = ByteBuffer(string: head)
@@ -125,8 +119,7 @@ struct GatewayRoutes {
     /// A non-streamed answer: everything collected, then one `chat.completion`; a failure after some text is an
     /// error too (the partial text is kept in Sluice's store).
     private static func whole(
-        first: TurnEvent, rest: inout EventFeed.Iterator, envelope: OpenAIWire.Envelope, headers: HTTPFields,
-        thread: ThreadMark
+        first: TurnEvent, rest: inout EventFeed.Iterator, envelope: OpenAIWire.Envelope, headers: HTTPFields
     ) async throws -> Response {
         var content = ""
         var next: TurnEvent? = first
@@ -134,7 +127,6 @@ struct GatewayRoutes {
             switch event {
             case .token(_, _, let text): content += text
             case .done(let done):
-                await thread.mark(answer: content, finishReason: done.finishReason)
                 let answered = OpenAIWire.Envelope(id: envelope.id, created: envelope.created, model: done.model)
                 var fields = headers
                 fields[.contentType] = "application/json"

@@ -19,21 +19,14 @@ enum ThreadKey {
         }
         return HexDigits.lowercase(hasher.finalize())
     }
-}
 
-/// Marks a gateway conversation, once its answer is complete, with the thread key of the history a client will
-/// send next: the call's history, its question and the answer as the client received it.
-struct ThreadMark: Sendable {
-    let store: any ConversationStore
-    let conversationID: String
-    let system: String?
-    let history: [ChatMessage]
-    let question: String
-
-    func mark(answer: String, finishReason: String?) async {
-        guard finishReason != "cancelled" else { return }
-        let ended = history + [ChatMessage(role: .user, content: question), ChatMessage(role: .assistant, content: answer)]
-        // Without the mark the next call starts a new conversation: nothing is lost.
-        try? await store.setThreadKey(conversationID: conversationID, threadKey: ThreadKey.of(system: system, messages: ended))
+    /// The key of the history a client sends next, given the answer as it received it: the call's history, its
+    /// question and the answer. The turn stores it with a complete answer (`ChatTurn.Plan.threadKey`).
+    static func afterAnswer(system: String?, history: [ChatMessage], question: String) -> @Sendable (String) -> String {
+        { answer in
+            of(system: system, messages: history + [
+                ChatMessage(role: .user, content: question), ChatMessage(role: .assistant, content: answer),
+            ])
+        }
     }
 }

@@ -11,7 +11,12 @@ extension ChatTurn {
     func settle(
         _ plan: Plan, charged: Usage?, cost: USDAmount?, finishing outcome: AssistantOutcome, logger: Logger
     ) async -> (WireBudget?, Int?) {
-        let answer = AnswerFinish(messageID: plan.assistantMessageID, outcome: outcome)
+        // A gateway conversation that ends with a complete answer is marked, so the caller's next call continues it.
+        var thread: (conversationID: String, key: String)?
+        if outcome.status == .complete, let conversationID = plan.conversationID, let key = plan.threadKey {
+            thread = (conversationID, key(outcome.content))
+        }
+        let answer = AnswerFinish(messageID: plan.assistantMessageID, outcome: outcome, thread: thread)
         guard let budgets else {
             await finishAlone(answer, logger: logger)
             return (nil, nil)
@@ -47,6 +52,10 @@ extension ChatTurn {
             try await store.finish(messageID: answer.messageID, outcome: answer.outcome)
         } catch {
             logger.error("could not store the end of an answer", metadata: ["error": "\(error)"])
+        }
+        // Without the mark the caller's next call starts a new conversation: nothing is lost.
+        if let thread = answer.thread {
+            try? await store.setThreadKey(conversationID: thread.conversationID, threadKey: thread.key)
         }
     }
 

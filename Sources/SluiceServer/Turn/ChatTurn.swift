@@ -55,6 +55,9 @@ struct ChatTurn: Sendable {
         /// Whether `done` carries the budget and the conversation's total afterwards (two reads): the web app
         /// shows them; the OpenAI wire format has no place for them.
         var reportsBudget = true
+        /// The thread key of the conversation once it ends with this answer (the gateway's `ThreadKey`), stored
+        /// with a complete answer, before `done` reaches the client.
+        var threadKey: (@Sendable (_ answer: String) -> String)? = nil
     }
 
     /// What a continued answer starts from; new tokens are appended and numbered after it.

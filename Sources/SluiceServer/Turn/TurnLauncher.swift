@@ -36,6 +36,8 @@ struct TurnLauncher: Sendable {
         var maxTokens: Int?
         /// Whether the end event carries the budget and the conversation's total (`ChatTurn.Plan.reportsBudget`).
         var reportsBudget = true
+        /// `ChatTurn.Plan.threadKey`.
+        var threadKey: (@Sendable (_ answer: String) -> String)? = nil
     }
 
     /// Throws `busy` when the model's queue is full, before anything is stored.
@@ -81,7 +83,7 @@ struct TurnLauncher: Sendable {
         let prepared = try await preparation.prepare(
             .init(model: input.model, temperature: input.temperature, maxTokens: input.maxTokens,
                   extraHeaders: Self.scenarioHeaders(request, forward: forwardScenarioHeader),
-                  reportsBudget: input.reportsBudget),
+                  reportsBudget: input.reportsBudget, threadKey: input.threadKey),
             conversation: conversation, history: history, tail: [ChatMessage(role: .user, content: input.content)],
             user: user, answerID: assistant.id, answer: assistant, logger: logger)
         if !prepared.answerStored { try await store.insert(assistant) }

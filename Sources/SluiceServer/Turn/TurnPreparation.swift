@@ -18,6 +18,8 @@ struct TurnPreparation: Sendable {
         var extraHeaders: [String: String] = [:]
         /// Whether the end event carries the budget and the conversation's total (`ChatTurn.Plan.reportsBudget`).
         var reportsBudget = true
+        /// `ChatTurn.Plan.threadKey`.
+        var threadKey: (@Sendable (_ answer: String) -> String)? = nil
     }
 
     /// The generation to start, and what the `meta` event says about its context.
@@ -50,7 +52,7 @@ struct TurnPreparation: Sendable {
             systemPrompt: conversation.systemPrompt,
             rebuild: context.fallbackRequests(
                 conversation: conversation, history: history, tail: tail, base: held.request, logger: logger),
-            reportsBudget: ask.reportsBudget)
+            reportsBudget: ask.reportsBudget, threadKey: ask.threadKey)
         return Prepared(plan: plan, context: built.meta, answerStored: held.answerStored)
     }
 

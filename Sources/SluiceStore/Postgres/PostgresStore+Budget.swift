@@ -114,6 +114,9 @@ extension PostgresStore {
                     model = COALESCE(\(outcome.model)::text, model)
                 WHERE id = \(answer.messageID)
                 RETURNING id
+            ), marked AS (
+                UPDATE conversations SET thread_key = \(answer.thread?.key) WHERE id = \(answer.thread?.conversationID)
+                RETURNING id
             )
             UPDATE user_token_limits l SET tokens_used = l.tokens_used + settled.total_tokens
             FROM settled WHERE l.user_id = settled.user_id AND settled.state = 'settled'

@@ -85,9 +85,14 @@ extension SQLiteStore {
             return
         }
         let (finishSQL, finishBinds) = Self.finishStatement(messageID: answer.messageID, outcome: answer.outcome)
+        let thread = answer.thread
         try await connection.transaction { db in
             try SQLiteConnection.run(sql, binds, in: db)
             try SQLiteConnection.run(finishSQL, finishBinds, in: db)
+            if let thread {
+                try SQLiteConnection.run(
+                    "UPDATE conversations SET thread_key = ? WHERE id = ?", [.text(thread.key), .text(thread.conversationID)], in: db)
+            }
         }
     }
 
