@@ -77,50 +77,46 @@ extension PostgresStore {
     public func settle(
         holdID: String, inputTokens: Int, outputTokens: Int, cost: USDAmount, now: Date, finishing answer: AnswerFinish?
     ) async throws {
-        let total = inputTokens + outputTokens
-        guard let answer else {
-            try await execute(
-                """
-                WITH settled AS (
-                    UPDATE token_usage SET state = CASE WHEN \(total) > 0 THEN 'settled' ELSE 'released' END,
-                        input_tokens = \(inputTokens), output_tokens = \(outputTokens), total_tokens = \(total),
-                        cost_picousd = \(Int(cost.picodollars))
-                    WHERE id = \(holdID) AND state = 'held'
-                    RETURNING user_id, state, total_tokens
-                )
-                UPDATE user_token_limits l SET tokens_used = l.tokens_used + settled.total_tokens
-                FROM settled WHERE l.user_id = settled.user_id AND settled.state = 'settled'
-                """, logger: logger)
-            return
-        }
-        // One statement: the answer's end is a data-modifying WITH beside the settlement (it runs unreferenced).
-        let outcome = answer.outcome
-        let usage = outcome.usage
         try await execute(
-            """
+            Self.settling(
+                hold: (holdID, inputTokens: inputTokens, outputTokens: outputTokens, cost: cost), answer: answer),
+            logger: logger)
+    }
+
+    /// One statement that settles a hold (the ledger row and the user's `tokens_used`), stores how an answer ended
+    /// and marks its conversation's thread: each a data-modifying WITH that runs unreferenced and does nothing when
+    /// its part is absent (its id is NULL). `finish` is this statement without a hold.
+    static func settling(
+        hold: (id: String, inputTokens: Int, outputTokens: Int, cost: USDAmount)?, answer: AnswerFinish?
+    ) -> PostgresQuery {
+        let total = hold.map { $0.inputTokens + $0.outputTokens }
+        let outcome = answer?.outcome
+        let usage = outcome?.usage
+        return """
             WITH settled AS (
                 UPDATE token_usage SET state = CASE WHEN \(total) > 0 THEN 'settled' ELSE 'released' END,
-                    input_tokens = \(inputTokens), output_tokens = \(outputTokens), total_tokens = \(total),
-                    cost_picousd = \(Int(cost.picodollars))
-                WHERE id = \(holdID) AND state = 'held'
+                    input_tokens = \(hold?.inputTokens), output_tokens = \(hold?.outputTokens), total_tokens = \(total),
+                    cost_picousd = \(hold.map { Int($0.cost.picodollars) })
+                WHERE id = \(hold?.id) AND state = 'held'
                 RETURNING user_id, state, total_tokens
             ), finished AS (
-                UPDATE messages SET content = \(outcome.content), status = \(outcome.status.rawValue),
+                UPDATE messages SET content = \(outcome?.content), status = \(outcome?.status.rawValue),
                     input_tokens = \(usage?.inputTokens), output_tokens = \(usage?.outputTokens),
                     total_tokens = \(usage?.totalTokens), usage_source = \(usage?.source?.rawValue),
                     counted_input_tokens = \(usage?.countedInputTokens), counted_output_tokens = \(usage?.countedOutputTokens),
-                    ttft_ms = \(outcome.ttftMs), duration_ms = \(outcome.durationMs), finish_reason = \(outcome.finishReason),
-                    error = \(outcome.error), error_code = \(outcome.errorCode), token_ends = \(StoredValues.encode(outcome.tokenEnds)),
-                    model = COALESCE(\(outcome.model)::text, model)
-                WHERE id = \(answer.messageID)
+                    ttft_ms = \(outcome?.ttftMs), duration_ms = \(outcome?.durationMs), finish_reason = \(outcome?.finishReason),
+                    error = \(outcome?.error), error_code = \(outcome?.errorCode),
+                    token_ends = \(outcome.map { StoredValues.encode($0.tokenEnds) }),
+                    model = COALESCE(\(outcome?.model)::text, model)
+                WHERE id = \(answer?.messageID)
                 RETURNING id
             ), marked AS (
-                UPDATE conversations SET thread_key = \(answer.thread?.key) WHERE id = \(answer.thread?.conversationID)
+                UPDATE conversations SET thread_key = \(answer?.thread?.key) WHERE id = \(answer?.thread?.conversationID)
                 RETURNING id
             )
             UPDATE user_token_limits l SET tokens_used = l.tokens_used + settled.total_tokens
             FROM settled WHERE l.user_id = settled.user_id AND settled.state = 'settled'
-            """, logger: logger)
+            """
     }
 
     public func budget(userID: String, now: Date) async throws -> BudgetState {

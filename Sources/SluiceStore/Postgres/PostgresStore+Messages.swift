@@ -149,18 +149,7 @@ extension PostgresStore {
     }
 
     public func finish(messageID: String, outcome: AssistantOutcome) async throws {
-        let usage = outcome.usage
-        try await execute(
-            """
-            UPDATE messages SET content = \(outcome.content), status = \(outcome.status.rawValue),
-                input_tokens = \(usage?.inputTokens), output_tokens = \(usage?.outputTokens),
-                total_tokens = \(usage?.totalTokens), usage_source = \(usage?.source?.rawValue),
-                counted_input_tokens = \(usage?.countedInputTokens), counted_output_tokens = \(usage?.countedOutputTokens),
-                ttft_ms = \(outcome.ttftMs), duration_ms = \(outcome.durationMs), finish_reason = \(outcome.finishReason),
-                error = \(outcome.error), error_code = \(outcome.errorCode), token_ends = \(StoredValues.encode(outcome.tokenEnds)),
-                model = COALESCE(\(outcome.model)::text, model)
-            WHERE id = \(messageID)
-            """, logger: logger)
+        try await execute(Self.settling(hold: nil, answer: AnswerFinish(messageID: messageID, outcome: outcome)), logger: logger)
     }
 
     /// Marks interrupted the answers left `streaming` by instances that are gone (stopped, or silent for longer
