@@ -1,8 +1,7 @@
 import SluiceCore
 import Synchronization
 
-/// One reader's queue of turn events: a `LiveGeneration` (or a replay from the store) adds to it, one task reads
-/// it. It does what `AsyncStream` did here, without its generic storage: every token of every answer passes
+/// One reader's queue of turn events: a `LiveGeneration` adds to it, one task reads it. It does what `AsyncStream` did here, without its generic storage: every token of every answer passes
 /// through one, and `AsyncStream`'s unspecialised buffer and metadata lookups were a measurable share of a
 /// token's CPU.
 ///
@@ -63,7 +62,7 @@ final class EventFeed: AsyncSequence, Sendable {
                 state.waiter = nil
                 state.onAbandon = nil
             }
-            return (state.waiter, state.finished ? nil : state.onAbandon)
+            return (state.waiter, state.onAbandon)  // `finish` has already dropped it
         }
         waiter?.resume(returning: nil)
         handler?()
@@ -72,7 +71,8 @@ final class EventFeed: AsyncSequence, Sendable {
     /// Runs once if the reader goes away before the feed is finished (at once if it already has).
     func onAbandon(_ handler: @escaping @Sendable () -> Void) {
         let runNow = state.withLock { state -> Bool in
-            guard !state.abandoned else { return !state.finished }
+            if state.finished { return false }
+            if state.abandoned { return true }
             state.onAbandon = handler
             return false
         }

@@ -29,8 +29,7 @@ final class LiveGeneration: Sendable {
             case .done, .error: state.terminal = event
             case .meta, .status: break
             }
-            // Almost always one follower: the request that started the answer.
-            let followers = state.subscribers.count == 1 ? [state.subscribers.first!.value] : Array(state.subscribers.values)
+            let followers = Array(state.subscribers.values)
             if state.terminal != nil { state.subscribers.removeAll() }
             return followers
         }

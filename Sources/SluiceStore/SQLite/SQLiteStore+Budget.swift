@@ -90,8 +90,8 @@ extension SQLiteStore {
             try SQLiteConnection.run(sql, binds, in: db)
             try SQLiteConnection.run(finishSQL, finishBinds, in: db)
             if let thread {
-                try SQLiteConnection.run(
-                    "UPDATE conversations SET thread_key = ? WHERE id = ?", [.text(thread.key), .text(thread.conversationID)], in: db)
+                let (markSQL, markBinds) = Self.threadKeyStatement(conversationID: thread.conversationID, threadKey: thread.key)
+                try SQLiteConnection.run(markSQL, markBinds, in: db)
             }
         }
     }

@@ -180,8 +180,13 @@ public final class SQLiteStore: SluiceDatabase {
     }
 
     public func setThreadKey(conversationID: String, threadKey: String?) async throws {
-        _ = try await connection.query(
-            "UPDATE conversations SET thread_key = ? WHERE id = ?", [Self.optional(threadKey), .text(conversationID)])
+        let (sql, binds) = Self.threadKeyStatement(conversationID: conversationID, threadKey: threadKey)
+        _ = try await connection.query(sql, binds)
+    }
+
+    /// The `UPDATE` that marks a conversation with the thread key of how it ended.
+    static func threadKeyStatement(conversationID: String, threadKey: String?) -> (String, [SQLiteData]) {
+        ("UPDATE conversations SET thread_key = ? WHERE id = ?", [Self.optional(threadKey), .text(conversationID)])
     }
 
     public func insert(_ message: Message) async throws {
