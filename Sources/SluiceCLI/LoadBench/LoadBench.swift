@@ -27,7 +27,7 @@ struct LoadBench: AsyncParsableCommand {
         var environment = ProcessInfo.processInfo.environment
         environment = environment.filter { !$0.key.hasPrefix("SLUICE_") || $0.key == "SLUICE_TIKTOKEN_DIR" || $0.key == "SLUICE_PRICE_TABLE" }
 
-        let simulatorPort = try freePort()
+        let simulatorPort = try await freePort()
         let work = FileManager.default.temporaryDirectory.appendingPathComponent("sluice-load-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: work, withIntermediateDirectories: true)
         var servers: [BenchProcess] = []
@@ -63,7 +63,7 @@ struct LoadBench: AsyncParsableCommand {
 
         /// A release `sluice serve` on `db` in front of the simulator, with an unlimited user of its own.
         func startSluice(name: String, db: String) async throws -> Target {
-            let port = try freePort()
+            let port = try await freePort()
             let token = try Self.output(sluice, ["user", "add", "bench-\(port)", "--plan", "unlimited", "--db", db], environment: environment)
                 .split(separator: "\n").last.map(String.init) ?? ""
             let server = try await launch(
@@ -76,7 +76,7 @@ struct LoadBench: AsyncParsableCommand {
             return Target(name: name, port: port, headers: [("Authorization", "Bearer \(token)")], pid: server.pid)
         }
         // The floor: a bare Hummingbird + AsyncHTTPClient pass-through, measured like the others.
-        let relayPort = try freePort()
+        let relayPort = try await freePort()
         let relay = try await launch(
             "relay", ["bench", "relay", "--port", "\(relayPort)", "--upstream", "http://127.0.0.1:\(simulatorPort)/v1"],
             health: "http://127.0.0.1:\(relayPort)/health", seconds: 30)
@@ -228,7 +228,7 @@ struct LoadBench: AsyncParsableCommand {
         var env = environment
         env["LITELLM_LOG"] = "ERROR"
         env["LITELLM_LOCAL_MODEL_COST_MAP"] = "True"
-        let port = try freePort()
+        let port = try await freePort()
         let process = try BenchProcess(
             name: "litellm", executable: path,
             arguments: ["--config", config.path, "--port", "\(port)", "--host", "127.0.0.1", "--num_workers", "1"], environment: env)
@@ -254,9 +254,10 @@ struct LoadBench: AsyncParsableCommand {
         return String(decoding: data, as: UTF8.self)
     }
 
-    private func freePort() throws -> Int {
-        let socket = try ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton).bind(host: "127.0.0.1", port: 0).wait()
-        defer { try? socket.close().wait() }
-        return socket.localAddress?.port ?? 0
+    private func freePort() async throws -> Int {
+        let socket = try await ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton).bind(host: "127.0.0.1", port: 0).get()
+        let port = socket.localAddress?.port ?? 0
+        try? await socket.close()
+        return port
     }
 }

@@ -54,7 +54,7 @@ struct GatewayRoutes {
         let started = try await launcher.start(
             .init(content: call.content, model: model, temperature: call.temperature, maxTokens: call.maxTokens,
                   reportsBudget: false, threadKey: threadKey),
-            in: conversation, history: history, unsaved: unsaved, user: user, request: request, logger: context.logger)
+            in: conversation, history: history, unsaved: unsaved, user: user, request: request, logger: context.logger, executor: context.executor)
 
         // The answer is held back until its first token or its end, so that a failure before any text gets its
         // own HTTP status (429, 503, …), as OpenAI clients expect, rather than an error inside a 200 stream.
@@ -87,33 +87,47 @@ struct GatewayRoutes {
         let stopOnDisconnect = launcher.turn.settings.stopOnDisconnect
         let includeUsage = call.includeUsage
         let firstEvent = first
+        let executor = context.executor
         return Response(status: .ok, headers: headers, body: ResponseBody { writer in
-            do {
-                var stream = GatewayStream(envelope: envelope, includeUsage: includeUsage)
-                // The role chunk goes out with the first token: one write, one flush.
-                var opening: String? = stream.opening()
-                // The same stream continues where the wait for the first event left it.
-                var next: TurnEvent? = firstEvent
-                var remaining = events.makeAsyncIterator()
-                while let event = next {
-                    let bytes = stream.bytes(for: event)
-                    if let head = opening.take() {
-                        var buffer = ByteBuffer(string: head)
-                        if let bytes { buffer.writeBytes(bytes) }
-                        try await writer.write(buffer)
-                    } else if let bytes {
-                        try await writer.write(ByteBuffer(bytes: bytes))
-                    }
-                    if stream.ended { break }
-                    next = await remaining.next()
+            // On the connection's event loop, where the generation runs too: a token reaches the socket without
+            // crossing threads.
+            try await withTaskExecutorPreference(executor) {
+                do {
+                    try await Self.write(
+                        first: firstEvent, rest: events, stream: GatewayStream(envelope: envelope, includeUsage: includeUsage),
+                        to: &writer)
+                } catch {
+                    events.stopReading()
+                    if stopOnDisconnect { generation.control.stop(.clientDisconnected) }
+                    throw error
                 }
-                try await writer.finish(nil)
-            } catch {
-                events.stopReading()
-                if stopOnDisconnect { generation.control.stop(.clientDisconnected) }
-                throw error
             }
         })
+    }
+
+    /// Writes a streamed answer as OpenAI chunks, from its first event to its end.
+    private static func write(
+        first: TurnEvent?, rest events: EventFeed, stream: GatewayStream, to writer: inout any ResponseBodyWriter
+    ) async throws {
+        var stream = stream
+        // The role chunk goes out with the first token: one write, one flush.
+        var opening: String? = stream.opening()
+        // The same stream continues where the wait for the first event left it.
+        var next: TurnEvent? = first
+        var remaining = events.makeAsyncIterator()
+        while let event = next {
+            let bytes = stream.bytes(for: event)
+            if let head = opening.take() {
+                var buffer = ByteBuffer(string: head)
+                if let bytes { buffer.writeBytes(bytes) }
+                try await writer.write(buffer)
+            } else if let bytes {
+                try await writer.write(ByteBuffer(bytes: bytes))
+            }
+            if stream.ended { break }
+            next = await remaining.next()
+        }
+        try await writer.finish(nil)
     }
 
     /// A non-streamed answer: everything collected, then one `chat.completion`; a failure after some text is an

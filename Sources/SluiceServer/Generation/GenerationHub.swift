@@ -9,8 +9,9 @@ import Synchronization
 /// stores what it has as `partial`).
 public final class GenerationHub: Service {
     private let running = Mutex<[String: LiveGeneration]>([:])
-    private let jobs: AsyncStream<@Sendable () async -> Void>
-    private let submitJob: AsyncStream<@Sendable () async -> Void>.Continuation
+    private typealias Job = (executor: (any TaskExecutor)?, run: @Sendable () async -> Void)
+    private let jobs: AsyncStream<Job>
+    private let submitJob: AsyncStream<Job>.Continuation
     private let logger: Logger
 
     public init(logger: Logger = Logger(label: "sluice.generations")) {
@@ -21,7 +22,7 @@ public final class GenerationHub: Service {
     public func run() async {
         await withDiscardingTaskGroup { group in
             for await job in jobs.cancelOnGracefulShutdown() {
-                group.addTask { await job() }
+                group.addTask(executorPreference: job.executor) { await job.run() }
             }
             // Shutting down: stop the generations still running; each stores its text as partial.
             let count = running.withLock { $0.count }
@@ -31,14 +32,16 @@ public final class GenerationHub: Service {
     }
 
     /// Starts `turn` for `plan`; returns the live generation and a follower that sees every event from the start.
-    func start(_ turn: ChatTurn, plan: ChatTurn.Plan) -> (LiveGeneration, EventFeed) {
+    /// `executor`: where the generation prefers to run — the event loop of the client that asked, so that a
+    /// token goes from the upstream's socket to the client's without a thread hop while that client follows it.
+    func start(_ turn: ChatTurn, plan: ChatTurn.Plan, on executor: (any TaskExecutor)? = nil) -> (LiveGeneration, EventFeed) {
         let generation = LiveGeneration(messageID: plan.assistantMessageID)
         let firstFollower = generation.follow(after: 0)
         running.withLock { $0[plan.assistantMessageID] = generation }
-        submitJob.yield { [self] in
+        submitJob.yield((executor, { [self] in
             await turn.run(plan, control: generation.control) { generation.publish($0) }
             _ = running.withLock { $0.removeValue(forKey: plan.assistantMessageID) }
-        }
+        }))
         return (generation, firstFollower)
     }
 

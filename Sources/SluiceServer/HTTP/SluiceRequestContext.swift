@@ -7,10 +7,13 @@ public struct SluiceRequestContext: RequestContext {
     public var coreContext: CoreRequestContextStorage
     /// Set by `AuthMiddleware` on every `/api` route.
     public var user: User?
+    /// Runs a streamed answer's tasks on the event loop of this request's connection.
+    let executor: EventLoopExecutor
 
     public init(source: ApplicationRequestContextSource) {
         coreContext = .init(source: source)
         user = nil
+        executor = .of(source.channel.eventLoop)
     }
 
     /// Request bodies are chat messages and small JSON objects; anything larger is refused with 413.

@@ -59,6 +59,6 @@ struct AnswerVersionRoutes {
             conversationID: conversation.id, userMessageID: question.id, assistantMessageID: version.id, model: model,
             context: prepared.context))
         let plan = prepared.plan
-        return MessageRoutes.startStreaming(plan, meta: meta, turn: turn, hub: hub)
+        return MessageRoutes.startStreaming(plan, meta: meta, turn: turn, hub: hub, executor: context.executor)
     }
 }

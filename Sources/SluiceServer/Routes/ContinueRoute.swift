@@ -67,6 +67,6 @@ struct ContinueRoute {
             conversationID: conversation.id, userMessageID: question.id, assistantMessageID: message.id, model: model,
             context: prepared.context))
         let plan = prepared.plan
-        return MessageRoutes.startStreaming(plan, meta: meta, turn: turn, hub: hub)
+        return MessageRoutes.startStreaming(plan, meta: meta, turn: turn, hub: hub, executor: context.executor)
     }
 }

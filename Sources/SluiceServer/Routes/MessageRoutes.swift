@@ -32,24 +32,29 @@ struct MessageRoutes {
         let history = try await store.messages(conversationID: conversation.id)
         let started = try await launcher.start(
             .init(content: content, model: model, temperature: temperature), in: conversation, history: history,
-            user: user, request: request, logger: context.logger)
-        return Self.respond(meta: started.meta, generation: started.generation, events: started.events, settings: turn.settings)
+            user: user, request: request, logger: context.logger, executor: context.executor)
+        return Self.respond(
+            meta: started.meta, generation: started.generation, events: started.events, settings: turn.settings,
+            executor: context.executor)
     }
 
     /// Starts a generation in the hub and answers with its event stream, `meta` first.
-    static func startStreaming(_ plan: ChatTurn.Plan, meta: TurnEvent, turn: ChatTurn, hub: GenerationHub) -> Response {
-        let (generation, follower) = hub.start(turn, plan: plan)
-        return respond(meta: meta, generation: generation, events: follower, settings: turn.settings)
+    static func startStreaming(
+        _ plan: ChatTurn.Plan, meta: TurnEvent, turn: ChatTurn, hub: GenerationHub, executor: (any TaskExecutor)?
+    ) -> Response {
+        let (generation, follower) = hub.start(turn, plan: plan, on: executor)
+        return respond(meta: meta, generation: generation, events: follower, settings: turn.settings, executor: executor)
     }
 
     /// The event stream of a started generation, `meta` first; with `stopOnDisconnect` a client that leaves
     /// stops it.
     static func respond(
-        meta: TurnEvent, generation: LiveGeneration, events: EventFeed, settings: TurnSettings
+        meta: TurnEvent, generation: LiveGeneration, events: EventFeed, settings: TurnSettings,
+        executor: (any TaskExecutor)?
     ) -> Response {
         let stopOnDisconnect = settings.stopOnDisconnect
         return TurnStreamResponse.make(
-            prefix: [meta], events: events, pingInterval: settings.pingInterval,
+            prefix: [meta], events: events, pingInterval: settings.pingInterval, executor: executor,
             onClientGone: { if stopOnDisconnect { generation.control.stop(.clientDisconnected) } })
     }
 
@@ -69,10 +74,13 @@ struct MessageRoutes {
             after = seq
         }
         if let live = hub.generation(message.id) {
-            return TurnStreamResponse.make(prefix: [], events: live.follow(after: after), pingInterval: turn.settings.pingInterval)
+            return TurnStreamResponse.make(
+                prefix: [], events: live.follow(after: after), pingInterval: turn.settings.pingInterval,
+                executor: context.executor)
         }
         let replay = StoredReplay.events(messageID: message.id, after: after, store: store)
-        return TurnStreamResponse.make(prefix: [], events: replay, pingInterval: turn.settings.pingInterval)
+        return TurnStreamResponse.make(
+            prefix: [], events: replay, pingInterval: turn.settings.pingInterval, executor: context.executor)
     }
 
     @Sendable func cancel(_ request: Request, context: SluiceRequestContext) async throws -> Response {

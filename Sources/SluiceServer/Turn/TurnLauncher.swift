@@ -51,10 +51,10 @@ struct TurnLauncher: Sendable {
     }
 
     /// `unsaved`: the route made `conversation` and `history` but did not store them; they are stored with the
-    /// user's message, in one commit.
+    /// user's message, in one commit. `executor`: where the generation prefers to run (the client's event loop).
     func start(
         _ input: Input, in conversation: Conversation, history: [Message], unsaved: Bool = false, user: User,
-        request: Request, logger: Logger
+        request: Request, logger: Logger, executor: (any TaskExecutor)? = nil
     ) async throws -> Started {
         try checkCapacity(model: input.model)
         func save(_ message: Message) async throws {
@@ -92,7 +92,7 @@ struct TurnLauncher: Sendable {
             conversationID: conversation.id, userMessageID: userMessage.id, assistantMessageID: assistant.id,
             model: input.model, context: prepared.context))
         let plan = prepared.plan
-        let (generation, events) = hub.start(turn, plan: plan)
+        let (generation, events) = hub.start(turn, plan: plan, on: executor)
         return Started(meta: meta, assistantMessageID: assistant.id, generation: generation, events: events)
     }
 
