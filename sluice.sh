@@ -55,9 +55,11 @@ case "$command" in
       load)
         shift
         sluice_setup_tokenizer_data
-        if ! command -v litellm >/dev/null 2>&1; then
-          echo "[setup] installing litellm[proxy] (pip), the peer the load bench compares against" >&2
-          python3 -m pip install -q --disable-pip-version-check 'litellm[proxy]' >&2 || echo "[setup] litellm not installed; the bench skips it" >&2
+        # LiteLLM in a virtualenv of its own (skip with SLUICE_BENCH_LITELLM=0 or --litellm none).
+        litellm_args=()
+        if [ "${SLUICE_BENCH_LITELLM:-1}" = 1 ]; then
+          eval "$(scripts/setup-litellm.sh | grep -E '^LITELLM=')"
+          [ -n "${LITELLM:-}" ] && litellm_args=(--litellm "$LITELLM")
         fi
         swift build -c release --product sluice >&2
         # A throwaway PostgreSQL for the "sluice-pg" row (skip with SLUICE_BENCH_POSTGRES=0).
@@ -68,7 +70,7 @@ case "$command" in
           eval "$(scripts/test-postgres.sh start "$pg_dir")"
           postgres_args=(--postgres "$SLUICE_TEST_POSTGRES_URL")
         fi
-        .build/release/sluice bench load "${postgres_args[@]}" "$@" ;;
+        .build/release/sluice bench load "${postgres_args[@]}" "${litellm_args[@]}" "$@" ;;
       chaos)
         shift
         swift build -c release --product sluice >&2

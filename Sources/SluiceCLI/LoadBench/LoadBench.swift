@@ -102,7 +102,7 @@ struct LoadBench: AsyncParsableCommand {
         for target in targets { _ = try await wave(target, size: 1, label: "warm-up", group: group) }
         LoadReport.line("sluice bench load: \(tokens) tokens \(delayMs) ms apart per answer, \(rounds) wave(s) per level, one connection per stream"
             + (historyWords > 0 ? ", \(historyWords) words of history per request" : ""))
-        if let litellmVersion { LoadReport.line("LiteLLM \(litellmVersion) (1 worker) through the same simulator") } else { LoadReport.line("LiteLLM: skipped (not installed — pip install 'litellm[proxy]' — or --litellm none)") }
+        if let litellmVersion { LoadReport.line("LiteLLM \(litellmVersion) (1 worker) through the same simulator") } else { LoadReport.line("LiteLLM: skipped (--litellm none, or not found: ./sluice.sh bench load installs it, or pass --litellm <path>)") }
         LoadReport.line("sluice idles at \(String(format: "%.0f", gateway.residentMiB())) MiB")
         for size in levels {
             var results: [String: WaveResult] = [:]
@@ -233,8 +233,12 @@ struct LoadBench: AsyncParsableCommand {
             name: "litellm", executable: path,
             arguments: ["--config", config.path, "--port", "\(port)", "--host", "127.0.0.1", "--num_workers", "1"], environment: env)
         try await process.waitUntilServing("http://127.0.0.1:\(port)/health/liveliness", seconds: 180)
+        // The Python that runs this litellm: the one beside it (a virtualenv's), else the one on the PATH.
+        let beside = URL(fileURLWithPath: path).deletingLastPathComponent().appendingPathComponent("python3").path
+        let python = FileManager.default.isExecutableFile(atPath: beside) ? [beside] : ["/usr/bin/env", "python3"]
         let version = (try? Self.output(
-            "/usr/bin/env", ["python3", "-c", "import importlib.metadata as m; print(m.version('litellm'))"], environment: environment)
+            python[0], Array(python.dropFirst()) + ["-c", "import importlib.metadata as m; print(m.version('litellm'))"],
+            environment: environment)
         )?.trimmingCharacters(in: .whitespacesAndNewlines)
         return (process, port, version ?? "(version unknown)")
     }
