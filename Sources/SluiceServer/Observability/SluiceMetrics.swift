@@ -25,43 +25,43 @@ public final class SluiceMetrics: Sendable {
 
     /// One turn ended: its outcome (the message status), timings and tokens.
     func turnFinished(model: String, status: MessageStatus, ttft: Duration?, duration: Duration, usage: Usage?) {
-        registry.makeCounter(
+        counter(
             name: "sluice_turns_total", labels: [("model", modelLabel(model)), ("outcome", status.rawValue)],
             help: "Chat turns by model and outcome (complete, partial, error, cancelled)."
         ).increment()
         if let ttft {
-            registry.makeDurationHistogram(
+            durationHistogram(
                 name: "sluice_ttft_seconds", labels: [("model", modelLabel(model))], buckets: Self.latencyBuckets,
                 help: "Time from the start of a turn to the first token."
             ).record(ttft)
         }
-        registry.makeDurationHistogram(
+        durationHistogram(
             name: "sluice_turn_duration_seconds", labels: [("model", modelLabel(model))], buckets: Self.latencyBuckets,
             help: "Total time of a turn."
         ).record(duration)
         if let input = usage?.inputTokens {
-            registry.makeCounter(name: "sluice_input_tokens_total", labels: [("model", modelLabel(model))], help: "Input tokens (the provider's, or Sluice's count when it reports none).")
+            counter(name: "sluice_input_tokens_total", labels: [("model", modelLabel(model))], help: "Input tokens (the provider's, or Sluice's count when it reports none).")
                 .increment(by: Int64(input))
         }
         if let output = usage?.outputTokens {
-            registry.makeCounter(name: "sluice_output_tokens_total", labels: [("model", modelLabel(model))], help: "Output tokens (the provider's, or Sluice's count when it reports none).")
+            counter(name: "sluice_output_tokens_total", labels: [("model", modelLabel(model))], help: "Output tokens (the provider's, or Sluice's count when it reports none).")
                 .increment(by: Int64(output))
         }
         if usage?.source == .counted {
-            registry.makeCounter(name: "sluice_usage_counted_total", labels: [("model", modelLabel(model))], help: "Turns whose usage Sluice counted because the provider reported none.")
+            counter(name: "sluice_usage_counted_total", labels: [("model", modelLabel(model))], help: "Turns whose usage Sluice counted because the provider reported none.")
                 .increment()
         }
     }
 
     /// What a turn was charged. The ledger keeps exact amounts; the metric is for dashboards and alerts.
     func charged(model: String, cost: USDAmount) {
-        registry.makeCounter(name: "sluice_cost_usd_total", labels: [("model", modelLabel(model))], help: "USD charged for turns, by model.")
+        counter(name: "sluice_cost_usd_total", labels: [("model", modelLabel(model))], help: "USD charged for turns, by model.")
             .increment(by: Double(cost.picodollars) / 1e12)
     }
 
     /// The provider's usage and Sluice's count of the same turn differ (`kind` is `input` or `output`).
     func usageCountMismatch(model: String, kind: String) {
-        registry.makeCounter(
+        counter(
             name: "sluice_usage_count_mismatch_total", labels: [("model", modelLabel(model)), ("kind", kind)],
             help: "Turns where the provider's token usage and Sluice's own count differ."
         ).increment()
@@ -69,7 +69,7 @@ public final class SluiceMetrics: Sendable {
 
     /// A turn ended with an error event of this code.
     func turnFailed(code: String) {
-        registry.makeCounter(name: "sluice_turn_errors_total", labels: [("code", code)], help: "Turns that ended with an error, by code.")
+        counter(name: "sluice_turn_errors_total", labels: [("code", code)], help: "Turns that ended with an error, by code.")
             .increment()
     }
 
@@ -84,19 +84,19 @@ public final class SluiceMetrics: Sendable {
         case .circuitOpen: status = "circuit_open"
         case .firstTokenTimeout: status = "first_token_timeout"
         }
-        registry.makeCounter(name: "sluice_upstream_errors_total", labels: [("status", status)], help: "Failed upstream attempts by HTTP status or kind.")
+        counter(name: "sluice_upstream_errors_total", labels: [("status", status)], help: "Failed upstream attempts by HTTP status or kind.")
             .increment()
         if case .http(429, _, _) = error {
-            registry.makeCounter(name: "sluice_rate_limited_total", help: "Upstream 429 answers.").increment()
+            counter(name: "sluice_rate_limited_total", help: "Upstream 429 answers.").increment()
         }
         if case .http(let code, _, _) = error, code == 401 || code == 403 {
-            registry.makeCounter(name: "sluice_upstream_auth_failures_total", help: "Upstream 401/403: a misconfigured key.").increment()
+            counter(name: "sluice_upstream_auth_failures_total", help: "Upstream 401/403: a misconfigured key.").increment()
         }
     }
 
     /// The prompt guard kept a user's message from the upstream.
     func promptRejected(rule: String, category: String) {
-        registry.makeCounter(
+        counter(
             name: "sluice_prompt_rejected_total", labels: [("rule", rule), ("category", category)],
             help: "User messages the prompt guard did not send upstream, by rule."
         ).increment()
@@ -104,7 +104,7 @@ public final class SluiceMetrics: Sendable {
 
     /// Something was redacted from a model's answer (`kind`: system_prompt, secret, or a credential shape).
     func outputRedacted(kind: String) {
-        registry.makeCounter(
+        counter(
             name: "sluice_output_redactions_total", labels: [("kind", kind)],
             help: "Redactions from model output before it reached a client, by kind."
         ).increment()
@@ -112,19 +112,19 @@ public final class SluiceMetrics: Sendable {
 
     /// Older messages were folded into a conversation's running summary.
     func summarised(messages: Int) {
-        registry.makeCounter(name: "sluice_summaries_total", help: "Folds of older messages into a running summary.").increment()
-        registry.makeCounter(name: "sluice_summarised_messages_total", help: "Messages folded into running summaries.")
+        counter(name: "sluice_summaries_total", help: "Folds of older messages into a running summary.").increment()
+        counter(name: "sluice_summarised_messages_total", help: "Messages folded into running summaries.")
             .increment(by: Int64(messages))
     }
 
     /// The summariser failed; the turn went on without the older messages.
     func summaryFailed() {
-        registry.makeCounter(name: "sluice_summary_failures_total", help: "Summariser calls that failed.").increment()
+        counter(name: "sluice_summary_failures_total", help: "Summariser calls that failed.").increment()
     }
 
     /// An upstream's circuit breaker changed state (0 closed, 1 open, 2 half-open).
     public func setCircuitState(upstream: String, state: Int) {
-        registry.makeGauge(
+        gauge(
             name: "sluice_circuit_state", labels: [("upstream", upstream)],
             help: "Circuit breaker per upstream: 0 closed (calls flow), 1 open (calls refused), 2 half-open (one probe)."
         ).set(Double(state))
@@ -132,7 +132,7 @@ public final class SluiceMetrics: Sendable {
 
     /// How many calls wait in an upstream's queue.
     public func setQueueWaiting(upstream: String, count: Int) {
-        registry.makeGauge(
+        gauge(
             name: "sluice_queue_waiting", labels: [("upstream", upstream)],
             help: "Calls waiting for a free slot of the upstream (bounded; a full queue answers 503 busy)."
         ).set(Double(count))
@@ -140,7 +140,7 @@ public final class SluiceMetrics: Sendable {
 
     /// A model failed before its first token and another took over.
     func fellBack(from: String, to: String) {
-        registry.makeCounter(
+        counter(
             name: "sluice_fallbacks_total", labels: [("from", modelLabel(from)), ("to", modelLabel(to))],
             help: "Turns answered by a fallback model because the requested one failed before its first token."
         ).increment()
@@ -148,7 +148,7 @@ public final class SluiceMetrics: Sendable {
 
     /// Every model failed and a cached answer was served instead.
     func servedFromCache(model: String) {
-        registry.makeCounter(
+        counter(
             name: "sluice_cached_answers_total", labels: [("model", modelLabel(model))],
             help: "Turns answered from the cache because every model failed."
         ).increment()
@@ -156,19 +156,38 @@ public final class SluiceMetrics: Sendable {
 
     /// The service-wide daily spending limit (`--global-daily-usd`), for the alert on spending over it.
     public func setDailyBudget(usd: USDAmount) {
-        registry.makeGauge(name: "sluice_daily_budget_usd", help: "The service-wide daily spending limit in USD.")
+        gauge(name: "sluice_daily_budget_usd", help: "The service-wide daily spending limit in USD.")
             .set(Double(usd.picodollars) / 1e12)
     }
 
     /// Sluice decided to wait and retry.
     func retried(reason: String) {
-        registry.makeCounter(name: "sluice_retries_total", labels: [("reason", reason)], help: "Retries before the first token, by reason.")
+        counter(name: "sluice_retries_total", labels: [("reason", reason)], help: "Retries before the first token, by reason.")
             .increment()
     }
 
     /// How many generations are running now.
     func setActiveGenerations(_ count: Int) {
-        registry.makeGauge(name: "sluice_active_generations", help: "Answers being generated now.").set(Double(count))
+        gauge(name: "sluice_active_generations", help: "Answers being generated now.").set(Double(count))
+    }
+
+    // swift-prometheus names a metric by a descriptor; Sluice's metrics keep the full names they always had.
+    private func counter(name: String, labels: [(String, String)] = [], help: String) -> Counter {
+        registry.makeCounter(descriptor: Self.descriptor(name, help), labels: labels)
+    }
+
+    private func gauge(name: String, labels: [(String, String)] = [], help: String) -> Gauge {
+        registry.makeGauge(descriptor: Self.descriptor(name, help), labels: labels)
+    }
+
+    private func durationHistogram(
+        name: String, labels: [(String, String)] = [], buckets: [Duration], help: String
+    ) -> DurationHistogram {
+        registry.makeDurationHistogram(descriptor: Self.descriptor(name, help), labels: labels, buckets: buckets)
+    }
+
+    private static func descriptor(_ name: String, _ help: String) -> MetricNameDescriptor {
+        MetricNameDescriptor(metricName: name, unitName: "", helpText: help)
     }
 
     /// The Prometheus text exposition of everything above.

@@ -96,7 +96,7 @@ struct ContextRoutes {
                 tokens: tokens, preview: String(message.content.prefix(120))))
         }
         let summary = built?.summary
-        let summaryTokens = try await summary.asyncMap { try? await builder.counter?.textTokens($0.text) } ?? nil
+        let summaryTokens = await summary.asyncMap { try? await builder.counter?.textTokens($0.text) } ?? nil
         func count(_ state: ContextState) -> Int { messages.filter { $0.state == state.rawValue }.count }
         return ContextView(
             conversationID: conversation.id, model: conversation.model, contextWindow: built?.contextWindow,
