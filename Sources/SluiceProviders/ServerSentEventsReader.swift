@@ -57,7 +57,7 @@ final class ServerSentEventsReader<Decoder: StreamEventDecoder> {
             phase = .ended
             pending = []
             nextPending = 0
-            throw Task.isCancelled ? CancellationError() : OpenAICompatibleProvider.mapTransportError(error)
+            throw Task.isCancelled ? CancellationError() : UpstreamFailure.transport(error)
         }
     }
 
@@ -77,7 +77,7 @@ final class ServerSentEventsReader<Decoder: StreamEventDecoder> {
                 guard response.status == .ok else {
                     let body = try? await response.body.collect(upTo: 64 * 1024)
                     throw ProviderError.http(
-                        status: Int(response.status.code), message: OpenAICompatibleProvider.errorMessage(from: body),
+                        status: Int(response.status.code), message: UpstreamFailure.message(from: body),
                         retryAfter: response.headers.first(name: "Retry-After"))
                 }
                 phase = .reading(response.body.makeAsyncIterator())

@@ -43,9 +43,13 @@ struct ChunkDecoderTests {
 
     @Test("error bodies of non-2xx answers give the upstream's message, or the start of the text")
     func errorBodies() {
-        #expect(OpenAICompatibleProvider.errorMessage(from: ByteBuffer(string: #"{"error":{"message":"bad key"}}"#)) == "bad key")
-        #expect(OpenAICompatibleProvider.errorMessage(from: ByteBuffer(string: "upstream down")) == "upstream down")
-        #expect(OpenAICompatibleProvider.errorMessage(from: nil) == "")
+        #expect(UpstreamFailure.message(from: ByteBuffer(string: #"{"error":{"message":"bad key"}}"#)) == "bad key")
+        // Anthropic's shape: the same envelope with a top-level type.
+        #expect(UpstreamFailure.message(
+            from: ByteBuffer(string: #"{"type":"error","error":{"type":"overloaded_error","message":"Overloaded"}}"#)) == "Overloaded")
+        #expect(UpstreamFailure.message(from: ByteBuffer(string: #"{"error":{"type":"rate_limit_error"}}"#)) == "rate_limit_error")
+        #expect(UpstreamFailure.message(from: ByteBuffer(string: "upstream down")) == "upstream down")
+        #expect(UpstreamFailure.message(from: nil) == "")
     }
 
     @Test("the request body asks for a stream with usage and carries the messages and options given")

@@ -52,27 +52,8 @@ public struct OpenAICompatibleProvider: ChatProvider {
 
         return try await httpClient.execute(request, timeout: totalTimeout, logger: logger)
     }
-
-    /// Maps AsyncHTTPClient and NIO errors to `ProviderError`; keeps ours and cancellation as they are.
-    static func mapTransportError(_ error: any Error) -> any Error {
-        switch error {
-        case is ProviderError, is CancellationError: return error
-        case let error as HTTPClientError where error == .cancelled: return CancellationError()
-        default: return ProviderError.connection(String(describing: error))
-        }
-    }
-
-    static func errorMessage(from body: ByteBuffer?) -> String {
-        guard let body, body.readableBytes > 0 else { return "" }
-        let data = Data(body.readableBytesView)
-        if let envelope = try? JSONDecoder().decode(ErrorEnvelope.self, from: data) {
-            return envelope.error.message ?? envelope.error.type ?? ""
-        }
-        return String(decoding: data.prefix(500), as: UTF8.self)
-    }
 }
 
-/// The JSON body of a streaming Chat Completions request.
 /// The JSON body of a streamed chat completion request, asking for the usage chunk. Written directly: the whole
 /// conversation goes upstream on every turn, and `JSONEncoder` cost more than the rest of the request.
 enum CompletionRequestBody {
@@ -95,13 +76,4 @@ enum CompletionRequestBody {
         out.append(UInt8(ascii: "}"))
         return out
     }
-}
-
-/// `{"error": {"message": ..., "type": ...}}` as OpenAI-compatible servers send it.
-struct ErrorEnvelope: Decodable {
-    struct Body: Decodable {
-        let message: String?
-        let type: String?
-    }
-    let error: Body
 }
