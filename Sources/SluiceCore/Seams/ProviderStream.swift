@@ -1,3 +1,5 @@
+import Synchronization
+
 /// The events of one upstream call, pulled by whoever iterates it: each `next()` runs in the consumer's own
 /// task. A provider reads its HTTP body inside `next()`, and a wrapper (circuit breaker, queue) observes the
 /// events of the stream it wraps inside its own `next()`, so no layer adds a task, a buffer or a thread hop per
@@ -41,4 +43,21 @@ public struct ProviderStream: AsyncSequence, Sendable {
     }
 
     public func makeAsyncIterator() -> Iterator { open() }
+}
+
+/// Set by a turn around one attempt at a model: whether the turn gave up on it because no text came within its
+/// first-token timeout. The turn then cancels the call, and a wrapper that sees only the cancellation (the circuit
+/// breaker) can still tell a silent upstream from a client that left.
+public final class FirstTokenWatch: Sendable {
+    private let expired = Mutex(false)
+
+    public init() {}
+
+    /// The attempt's first-token deadline passed; its call is about to be cancelled.
+    public func markExpired() { expired.withLock { $0 = true } }
+
+    public var hasExpired: Bool { expired.withLock { $0 } }
+
+    /// The watch of the attempt this task belongs to, if any.
+    @TaskLocal public static var current: FirstTokenWatch?
 }

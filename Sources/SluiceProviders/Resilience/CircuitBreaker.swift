@@ -157,16 +157,19 @@ public struct CircuitBreakingProvider: ChatProvider {
                 return .init { throw error }
             }
             let verdict = Verdict(breaker)
+            // A call cancelled because the upstream sent nothing within the first-token timeout is its failure.
+            let watch = FirstTokenWatch.current
             var events = base.streamChat(request).makeAsyncIterator()
             return .init {
                 do {
                     guard let event = try await events.next() else {
-                        verdict.record(failure: Task.isCancelled ? nil : false)
+                        verdict.record(failure: Task.isCancelled ? (watch?.hasExpired == true ? true : nil) : false)
                         return nil
                     }
                     return event
                 } catch {
-                    verdict.record(failure: CircuitBreaker.countsAsFailure(error))
+                    let timedOut = error is CancellationError && watch?.hasExpired == true
+                    verdict.record(failure: timedOut ? true : CircuitBreaker.countsAsFailure(error))
                     throw error
                 }
             }

@@ -325,16 +325,20 @@ struct ChatTurn: Sendable {
     }
 
     /// One attempt under the model's first-token deadline: a model that sends no text in time is abandoned
-    /// (its request cancelled) with `firstTokenTimeout`, so the fallback chain can take over.
+    /// (its request cancelled) with `firstTokenTimeout`, so the fallback chain can take over. The attempt's
+    /// `FirstTokenWatch` lets the circuit breaker count that as the upstream's failure, not as a cancellation.
     private func attempt(
         _ request: ChatRequest, plan: Plan, progress: ProgressBox, emit: @escaping @Sendable (TurnEvent) -> Void
     ) async throws {
+        let watch = FirstTokenWatch()
         try await withThrowingTaskGroup(of: Bool.self) { group in
             group.addTask {
-                try await stream(request, plan: plan, progress: progress, emit: emit)
+                try await FirstTokenWatch.$current.withValue(watch) {
+                    try await stream(request, plan: plan, progress: progress, emit: emit)
+                }
                 return true
             }
-            group.addTask { try await firstTokenDeadline(progress: progress) }
+            group.addTask { try await firstTokenDeadline(progress: progress, watch: watch) }
             // The deadline task ends quietly (false) once text has arrived; the attempt is over when the stream is.
             while let streamEnded = try await group.next() {
                 if streamEnded {
@@ -347,14 +351,17 @@ struct ChatTurn: Sendable {
 
     /// Returns `false` once the first token has arrived; throws `firstTokenTimeout` when the deadline passes first.
     /// The deadline is re-read after each wake, because a queue wait moves the attempt's start.
-    private func firstTokenDeadline(progress: ProgressBox) async throws -> Bool {
+    private func firstTokenDeadline(progress: ProgressBox, watch: FirstTokenWatch) async throws -> Bool {
         while true {
             let (arrived, deadline, limit) = progress.withLock { state in
                 let limit = settings.firstTokenTimeout(for: state.model)
                 return (state.firstTokenAt != nil, state.attemptStartedAt + limit, limit)
             }
             if arrived { return false }
-            if ContinuousClock.now >= deadline { throw ProviderError.firstTokenTimeout(after: limit) }
+            if ContinuousClock.now >= deadline {
+                watch.markExpired()
+                throw ProviderError.firstTokenTimeout(after: limit)
+            }
             try await Task.sleep(until: deadline, clock: .continuous)
         }
     }
