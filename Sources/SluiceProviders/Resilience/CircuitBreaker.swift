@@ -157,19 +157,20 @@ public struct CircuitBreakingProvider: ChatProvider {
                 return .init { throw error }
             }
             let verdict = Verdict(breaker)
-            // A call cancelled because the upstream sent nothing within the first-token timeout is its failure.
+            // A call cancelled because the upstream sent nothing within the first-token timeout is its failure;
+            // any other cancellation (a client that left) is no verdict.
             let watch = FirstTokenWatch.current
+            let cancelled = { () -> Bool? in watch?.hasExpired == true ? true : nil }
             var events = base.streamChat(request).makeAsyncIterator()
             return .init {
                 do {
                     guard let event = try await events.next() else {
-                        verdict.record(failure: Task.isCancelled ? (watch?.hasExpired == true ? true : nil) : false)
+                        verdict.record(failure: Task.isCancelled ? cancelled() : false)
                         return nil
                     }
                     return event
                 } catch {
-                    let timedOut = error is CancellationError && watch?.hasExpired == true
-                    verdict.record(failure: timedOut ? true : CircuitBreaker.countsAsFailure(error))
+                    verdict.record(failure: error is CancellationError ? cancelled() : CircuitBreaker.countsAsFailure(error))
                     throw error
                 }
             }
