@@ -30,6 +30,8 @@ struct LoadBench: AsyncParsableCommand {
         let simulatorPort = try await freePort()
         let work = FileManager.default.temporaryDirectory.appendingPathComponent("sluice-load-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: work, withIntermediateDirectories: true)
+        // The database and LiteLLM's configuration go with the bench (after the servers stop: defers run last first).
+        defer { try? FileManager.default.removeItem(at: work) }
         var servers: [BenchProcess] = []
         defer { for server in servers { server.stop() } }
         // Ctrl-C or SIGTERM must not leave the servers behind: they get SIGTERM, then the bench exits.
@@ -39,6 +41,7 @@ struct LoadBench: AsyncParsableCommand {
             let source = DispatchSource.makeSignalSource(signal: number)
             source.setEventHandler {
                 started.terminateAll()
+                try? FileManager.default.removeItem(at: work)
                 Foundation.exit(130)
             }
             source.resume()
