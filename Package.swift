@@ -167,7 +167,10 @@ let package = Package(
         ),
         .testTarget(
             name: "SluiceStoreTests",
-            dependencies: ["SluiceCore", "SluiceStore", "SluiceTestSupport", .product(name: "PostgresNIO", package: "postgres-nio")],
+            dependencies: [
+                "SluiceCore", "SluiceStore", "SluiceTestSupport", .product(name: "PostgresNIO", package: "postgres-nio"),
+                .product(name: "GRDB", package: "GRDB.swift"),
+            ],
             swiftSettings: swiftSettings
         ),
         .testTarget(

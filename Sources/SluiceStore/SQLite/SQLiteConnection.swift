@@ -87,6 +87,9 @@ final class SQLiteConnection: Sendable {
             // Checkpoints (and their fsyncs, 10–30 ms here) run beside the writes, not inside whichever write
             // crossed the WAL's size limit while every other turn's statements queued behind it.
             if manualCheckpoints { try db.execute(sql: "PRAGMA wal_autocheckpoint=0") }
+            // A log that a burst made large is cut back to 64 MiB when it starts again (it is reused, not
+            // truncated, below that: writing over pages the kernel holds is cheaper than growing the file).
+            try db.execute(sql: "PRAGMA journal_size_limit=67108864")
         }
         queue = file ? try DatabaseQueue(path: path, configuration: configuration) : try DatabaseQueue(configuration: configuration)
     }
@@ -193,9 +196,11 @@ final class SQLiteConnection: Sendable {
         return try Row.fetchAll(statement, arguments: arguments).map(SQLiteRow.init)
     }
 
-    /// Runs `sql` by itself, outside any group and transaction; several statements allowed (a checkpoint).
-    func execute(_ sql: String) async throws {
-        try await queue.writeWithoutTransaction { db in try db.execute(sql: sql) }
+    /// A `PASSIVE` checkpoint on this connection, between two of its groups: how many frames the log holds and
+    /// how many of them are now in the database file.
+    func checkpoint() async throws -> (logFrames: Int, copiedFrames: Int) {
+        let result = try await queue.writeWithoutTransaction { db in try db.checkpoint(.passive) }
+        return (result.walFrameCount, result.checkpointedFrameCount)
     }
 
     func close() throws {

@@ -27,7 +27,7 @@ public final class SQLiteStore: SluiceDatabase {
             try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
         }
         let connection = try SQLiteConnection(path: path, label: "sluice.store", manualCheckpoints: file)
-        let checkpointer = file ? try WALCheckpointer.start(path: path, logger: logger) : nil
+        let checkpointer = file ? try WALCheckpointer.start(path: path, writer: connection, logger: logger) : nil
         return SQLiteStore(
             connection: connection, checkpointer: checkpointer, budgetPeriod: budgetPeriod,
             globalDailyLimit: globalDailyLimit, logger: logger)

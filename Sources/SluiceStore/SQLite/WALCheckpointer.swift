@@ -4,25 +4,45 @@ import Synchronization
 /// Copies an SQLite database's write-ahead log into the database file every `interval`, on a connection of its
 /// own. `PASSIVE` checkpoints never wait for or block the writer on the store's connection, so the fsync a
 /// checkpoint needs is off the path of every request (SQLite's automatic checkpoint runs inside a commit).
+///
+/// Under steady writes a checkpoint beside the writer never catches up: frames are appended while it copies, and
+/// SQLite starts the log again from its beginning only when a commit finds every frame copied. The log then grows
+/// without end, and every commit writes to new pages of the file — which the kernel must allocate and zero, a
+/// tenth of the server's CPU in a load test. So once the log has passed `restartFrames`, each round finishes on
+/// the writer's own connection, between two of its commits, what was appended during the checkpoint beside it:
+/// nothing can append meanwhile, so the next commit starts the log again at its beginning, over pages the kernel
+/// already holds. The writer pauses for that short checkpoint (its fsyncs included) at most once a round.
 final class WALCheckpointer: Sendable {
     private let connection: SQLiteConnection
+    private let writer: SQLiteConnection
+    private let restartFrames: Int
     private let loop: Mutex<Task<Void, Never>?> = Mutex(nil)
     private let count = Atomic<Int>(0)
+    private let finishedOnWriter = Atomic<Int>(0)
     private let logger: Logger
 
-    private init(connection: SQLiteConnection, logger: Logger) {
+    private init(connection: SQLiteConnection, writer: SQLiteConnection, restartFrames: Int, logger: Logger) {
         self.connection = connection
+        self.writer = writer
+        self.restartFrames = restartFrames
         self.logger = logger
     }
 
-    static func start(path: String, interval: Duration = .seconds(1), logger: Logger) throws -> WALCheckpointer {
+    /// `writer`: the store's connection, which finishes each round's checkpoint once the log holds
+    /// `restartFrames` frames (4 096 frames: 16 MiB of 4 KiB pages). `interval: nil` starts no loop
+    /// (`checkpoint()` is then called by hand, in tests).
+    static func start(
+        path: String, writer: SQLiteConnection, interval: Duration? = .seconds(1), restartFrames: Int = 4_096,
+        logger: Logger
+    ) throws -> WALCheckpointer {
         let connection = try SQLiteConnection(path: path, label: "sluice.checkpointer")
-        let checkpointer = WALCheckpointer(connection: connection, logger: logger)
+        let checkpointer = WALCheckpointer(connection: connection, writer: writer, restartFrames: restartFrames, logger: logger)
+        guard let interval else { return checkpointer }
         checkpointer.loop.withLock {
             $0 = Task { [checkpointer] in
                 while !Task.isCancelled {
                     do { try await Task.sleep(for: interval) } catch { break }
-                    await checkpointer.checkpoint("PASSIVE")
+                    await checkpointer.checkpoint()
                 }
             }
         }
@@ -32,10 +52,33 @@ final class WALCheckpointer: Sendable {
     /// Checkpoints completed so far.
     var completed: Int { count.load(ordering: .relaxed) }
 
-    private func checkpoint(_ mode: String) async {
+    /// Checkpoints finished on the writer's connection (rounds that found the log long).
+    var finishedByWriter: Int { finishedOnWriter.load(ordering: .relaxed) }
+
+    /// One round: a `PASSIVE` checkpoint beside the writer, then, once the log has passed `restartFrames`, one
+    /// on the writer's connection.
+    func checkpoint() async {
         do {
-            try await connection.execute("PRAGMA wal_checkpoint(\(mode))")
+            let beside = try await connection.checkpoint()
             count.add(1, ordering: .relaxed)
+            await restartIfLong(after: beside)
+        } catch {
+            logger.warning("could not checkpoint the database's write-ahead log", metadata: ["error": "\(error)"])
+        }
+    }
+
+    /// Finishes on the writer's connection what a checkpoint `beside` it could not copy (the frames appended
+    /// meanwhile), when the log holds `restartFrames` or more: the writer's next commit then starts it again.
+    func restartIfLong(after beside: (logFrames: Int, copiedFrames: Int)) async {
+        guard beside.logFrames >= restartFrames else { return }
+        do {
+            let started = ContinuousClock.now
+            let finished = try await writer.checkpoint()
+            finishedOnWriter.add(1, ordering: .relaxed)
+            logger.debug("finished a checkpoint on the writer's connection", metadata: [
+                "log_frames": "\(finished.logFrames)", "appended_meanwhile": "\(finished.logFrames - beside.logFrames)",
+                "took": "\(ContinuousClock.now - started)",
+            ])
         } catch {
             logger.warning("could not checkpoint the database's write-ahead log", metadata: ["error": "\(error)"])
         }
@@ -47,10 +90,13 @@ final class WALCheckpointer: Sendable {
             defer { task = nil }
             return task
         }
-        guard let task else { return }
-        task.cancel()
-        await task.value
-        await checkpoint("PASSIVE")
+        task?.cancel()
+        await task?.value
+        do {
+            _ = try await connection.checkpoint()
+        } catch {
+            logger.warning("could not checkpoint the database's write-ahead log", metadata: ["error": "\(error)"])
+        }
         try? connection.close()
     }
 }
