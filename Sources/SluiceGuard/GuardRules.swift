@@ -34,6 +34,8 @@ public struct GuardRules: Sendable {
         let squashed: [String]
 
         let squashedBytes: [[UInt8]]
+        /// For each of `words`, the words it can begin with (`nil`: it may begin anywhere).
+        let wordLeads: [LeadWords?]
 
         init(
             id: String, category: String, weight: Double, description: String, plain: [NSRegularExpression],
@@ -47,10 +49,22 @@ public struct GuardRules: Sendable {
             self.words = words
             self.squashed = squashed
             self.squashedBytes = squashed.map { Array($0.utf8) }
+            self.wordLeads = words.map { LeadWords(pattern: $0.pattern) }
         }
 
-        func fires(on text: NormalizedText) -> Bool {
-            Self.anyMatch(words, text.words) || Self.containsAny(squashedBytes, text.squashed) || Self.anyMatch(plain, text.plain)
+        /// `wordTokens`: the whole words of `text.words` (`LeadWords.tokens`); a `words` pattern none of whose
+        /// first words is among them is skipped. `nil` runs every pattern.
+        func fires(on text: NormalizedText, wordTokens: Set<Substring>? = nil) -> Bool {
+            wordsMatch(text.words, wordTokens) || Self.containsAny(squashedBytes, text.squashed) || Self.anyMatch(plain, text.plain)
+        }
+
+        private func wordsMatch(_ subject: String, _ tokens: Set<Substring>?) -> Bool {
+            guard let tokens else { return Self.anyMatch(words, subject) }
+            let range = NSRange(subject.startIndex..., in: subject)
+            return zip(words, wordLeads).contains { pattern, leads in
+                if let leads, !leads.mayMatch(tokens) { return false }
+                return pattern.firstMatch(in: subject, range: range) != nil
+            }
         }
 
         static func anyMatch(_ patterns: [NSRegularExpression], _ subject: String) -> Bool {

@@ -43,11 +43,18 @@ public struct PromptGuard: Sendable {
     }
 
     public func check(_ message: String) -> GuardVerdict {
+        check(message, skippingByLeadWords: true)
+    }
+
+    /// `skippingByLeadWords: false` runs every pattern (`LeadWords`), for tests that check the shortcut changes
+    /// no verdict.
+    func check(_ message: String, skippingByLeadWords: Bool) -> GuardVerdict {
         if message.count > maxCharacters {
             return GuardVerdict(rejection: .tooLong(length: message.count, limit: maxCharacters), firedRules: [], score: 0)
         }
         let normalized = GuardNormalizer.normalize(message)
-        let fired = rules.rules.filter { $0.fires(on: normalized) }.sorted { $0.weight > $1.weight }
+        let tokens = skippingByLeadWords ? LeadWords.tokens(of: normalized.words) : nil
+        let fired = rules.rules.filter { $0.fires(on: normalized, wordTokens: tokens) }.sorted { $0.weight > $1.weight }
         // Within a category only the strongest rule counts: two rules that see the same override (in English
         // and in French, say) are one piece of evidence, not two.
         let strongestPerCategory = Dictionary(grouping: fired, by: \.category).values.map { rules in
