@@ -13,6 +13,8 @@ struct WALCheckpointTests {
         try await store.migrate()
         let autocheckpoint = try await store.connection.query("PRAGMA wal_autocheckpoint").first?.int("wal_autocheckpoint")
         #expect(autocheckpoint == 0)
+        // Statement journals and CTE tables in memory, not temporary files (2: MEMORY).
+        #expect(try await store.connection.query("PRAGMA temp_store").first?.int("temp_store") == 2)
 
         let before = store.checkpointsDone
         let user = try await store.createUser(name: "wal", plan: .free, tokenHash: "wal-hash")

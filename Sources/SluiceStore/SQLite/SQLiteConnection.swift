@@ -78,6 +78,9 @@ final class SQLiteConnection: Sendable {
         configuration.busyMode = .timeout(5)
         let file = path != ":memory:"
         configuration.prepareDatabase { db in
+            // Statement journals and the tables SQLite builds for a query's CTEs stay in memory. By default each is
+            // a file that is created, unlinked and closed in /var/tmp: five system calls per budget hold.
+            try db.execute(sql: "PRAGMA temp_store=MEMORY")
             guard file else { return }
             try db.execute(sql: "PRAGMA journal_mode=WAL")
             // In WAL mode NORMAL syncs at checkpoints instead of every commit: a crash of Sluice loses nothing,
