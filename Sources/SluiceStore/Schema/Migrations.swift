@@ -205,5 +205,19 @@ enum Migrations {
                 "ALTER TABLE conversations ADD COLUMN thread_key TEXT",
                 "CREATE INDEX conversations_by_thread ON conversations(user_id, thread_key)",
             ]),
+        // Indexes that every turn wrote twice but that are read for one value only become partial: answers still
+        // being written (the startup sweep), live holds (every budget check), regenerated answers' groups. A
+        // turn's writes then touch three index pages fewer: a complete message, a settled hold and a first answer
+        // are in none of them, and a status change is one removal instead of a removal and an insertion.
+        Step(
+            version: 11,
+            statements: [
+                "DROP INDEX messages_by_status",
+                "CREATE INDEX messages_streaming ON messages(status) WHERE status = 'streaming'",
+                "DROP INDEX token_usage_held",
+                "CREATE INDEX token_usage_held ON token_usage(user_id, expires_at) WHERE state = 'held'",
+                "DROP INDEX messages_by_version_group",
+                "CREATE INDEX messages_by_version_group ON messages(version_group) WHERE version_group IS NOT NULL",
+            ]),
     ]
 }

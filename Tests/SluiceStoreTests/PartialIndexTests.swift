@@ -1,0 +1,37 @@
+import Foundation
+@testable import SluiceStore
+import SluiceTestSupport
+import Testing
+
+/// The partial indexes (schema step 11) still serve the queries that read them: SQLite uses a partial index only
+/// when the query's terms imply its condition.
+struct PartialIndexTests {
+    func plan(_ sql: String, _ binds: [SQLiteData], on store: SQLiteStore) async throws -> String {
+        try await store.connection.query("EXPLAIN QUERY PLAN " + sql, binds).compactMap { $0.string("detail") }
+            .joined(separator: "; ")
+    }
+
+    @Test func liveHoldsStreamingAnswersAndVersionGroupsAreFoundThroughTheirPartialIndexes() async throws {
+        let store = try await SQLiteStore.open(
+            path: try await TestDatabases.makeLocation(.sqlite), logger: TestDatabases.quietLogger)
+        try await store.migrate()
+
+        let held = try await plan(
+            "SELECT SUM(u.reserved_tokens) FROM token_usage u WHERE u.user_id = ? AND u.state = 'held' AND u.expires_at > ?",
+            [.text("u"), .integer(0)], on: store)
+        #expect(held.contains("token_usage_held"), "\(held)")
+        let streaming = try await plan("SELECT id FROM messages WHERE status = 'streaming'", [], on: store)
+        #expect(streaming.contains("messages_streaming"), "\(streaming)")
+        let versions = try await plan("SELECT * FROM messages WHERE version_group = ?", [.text("g")], on: store)
+        #expect(versions.contains("messages_by_version_group"), "\(versions)")
+        let superseding = try await plan(
+            "UPDATE messages SET superseded = 1 WHERE id = ? OR version_group = ?", [.text("m"), .text("g")], on: store)
+        #expect(superseding.contains("messages_by_version_group"), "\(superseding)")
+
+        // A complete message and a settled hold are in none of them.
+        let indexed = try await store.connection.query(
+            "SELECT name FROM sqlite_master WHERE type = 'index' AND sql LIKE '%WHERE%'").compactMap { $0.string("name") }
+        #expect(Set(indexed) == ["messages_streaming", "token_usage_held", "messages_by_version_group"])
+        try await store.close()
+    }
+}
