@@ -89,6 +89,41 @@ struct BudgetStoreTests {
         try await store.close()
     }
 
+    @Test("a hold's prelude (a new conversation, its history and the user's message) is stored whether the hold is granted or refused", arguments: TestDatabases.backends)
+    func preludeWithHold(_ backend: StoreBackend) async throws {
+        let (store, _, user, _) = try await Self.setUp(backend, limit: 1000)
+        let now = Date()
+        func newConversation(_ title: String) -> (Conversation, [Message]) {
+            let conversation = Conversation.starting(userID: user.id, title: title, model: "m", systemPrompt: "be brief")
+            let messages = ([("earlier question", MessageRole.user), ("earlier answer", .assistant), ("new question", .user)] as [(String, MessageRole)]).enumerated().map { index, turn in
+                Message(id: Identifier.make(), conversationID: conversation.id, role: turn.1, content: turn.0, status: .complete,
+                        model: nil, createdAt: now.addingTimeInterval(Double(index) * 0.001))
+            }
+            return (conversation, messages)
+        }
+        for (title, input, granted) in [("granted", 100, true), ("refused", 2000, false)] {
+            let (conversation, messages) = newConversation(title)
+            var request = Self.request(user, conversation.id, input: input, output: 10)
+            request.prelude = HoldPrelude(conversation: conversation, messages: messages)
+            request.answer = Message(
+                id: request.messageID, conversationID: conversation.id, role: .assistant, content: "", status: .streaming,
+                model: "m", createdAt: now.addingTimeInterval(0.01))
+            #expect((try await store.hold(request, now: now) != nil) == granted)
+            #expect(try await store.conversation(id: conversation.id)?.title == title)
+            let stored = try await store.messages(conversationID: conversation.id).map(\.content)
+            #expect(stored == messages.map(\.content) + (granted ? [""] : []), "\(title)")
+        }
+        // Into a conversation that exists: the message alone.
+        let existing = try await store.createConversation(userID: user.id, title: "existing", model: "m", systemPrompt: nil)
+        var request = Self.request(user, existing.id, input: 5000, output: 10)
+        request.prelude = HoldPrelude(messages: [
+            Message(id: Identifier.make(), conversationID: existing.id, role: .user, content: "kept", status: .complete, model: nil, createdAt: now),
+        ])
+        #expect(try await store.hold(request, now: now) == nil)
+        #expect(try await store.messages(conversationID: existing.id).map(\.content) == ["kept"])
+        try await store.close()
+    }
+
     @Test("settling a hold can store how its answer ended in the same step; both take effect", arguments: TestDatabases.backends)
     func settleWithAnswer(_ backend: StoreBackend) async throws {
         let (store, _, user, conversationID) = try await Self.setUp(backend, limit: 1000)

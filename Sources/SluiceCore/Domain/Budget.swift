@@ -104,6 +104,21 @@ public struct BudgetHold: Sendable, Equatable {
     }
 }
 
+/// Rows stored in a hold's transaction whether the hold is granted or not: a turn's new message (after, for a
+/// conversation the caller has only made, the conversation and its earlier messages). The message is then
+/// committed with its hold — one commit before the first token instead of two — and is kept when the hold is
+/// refused.
+public struct HoldPrelude: Sendable {
+    /// Created first when set (the caller made it and has not stored it).
+    public var conversation: Conversation?
+    public var messages: [Message]
+
+    public init(conversation: Conversation? = nil, messages: [Message]) {
+        self.conversation = conversation
+        self.messages = messages
+    }
+}
+
 /// What a budget store needs to hold tokens for a turn.
 public struct HoldRequest: Sendable {
     public var userID: String
@@ -122,6 +137,8 @@ public struct HoldRequest: Sendable {
     /// at all when it is refused: one commit less before the first token. `nil`: the caller stores (or reopens)
     /// the answer itself.
     public var answer: Message?
+    /// Stored first, granted or not (`HoldPrelude`).
+    public var prelude: HoldPrelude?
 
     public init(
         userID: String, conversationID: String, messageID: String, model: String, inputTokens: Int, wantedOutput: Int,

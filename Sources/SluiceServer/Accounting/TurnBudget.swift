@@ -20,14 +20,17 @@ struct TurnBudget: Sendable {
         var inputTokens: Int?
         /// Whether the hold stored the answer's row with it (`HoldRequest.answer`).
         var answerStored = false
+        /// Whether the hold stored the prelude (`HoldRequest.prelude`).
+        var preludeStored = false
     }
 
     /// Holds the turn's tokens. `inputTokens` is the request's exact count when the caller already has it (the
     /// context builder counts what it sends); otherwise it is counted here. `answer`, when given, is stored with a
-    /// granted hold in one commit (`answerStored`); without a budget store the caller stores it.
+    /// granted hold in one commit (`answerStored`); `prelude` in that commit granted or refused (`preludeStored`;
+    /// a refusal throws after it). Without a budget store the caller stores both.
     func hold(
         _ request: ChatRequest, inputTokens known: Int?, user: User, conversationID: String, messageID: String,
-        answer: Message? = nil
+        answer: Message? = nil, prelude: HoldPrelude? = nil
     ) async throws -> Held {
         guard let budgets, let counter else { return Held(request: request, hold: nil, inputTokens: known) }
         let input: Int
@@ -42,19 +45,18 @@ struct TurnBudget: Sendable {
         let wantedOutput = request.maxTokens ?? defaultOutputReserve
         let price = catalog.price(for: request.model) ?? .free
         let now = Date()
-        guard let hold = try await budgets.hold(
-            HoldRequest(
-                userID: user.id, conversationID: conversationID, messageID: messageID, model: request.model,
-                inputTokens: input, wantedOutput: wantedOutput, price: price, answer: answer),
-            now: now)
-        else {
+        var holdRequest = HoldRequest(
+            userID: user.id, conversationID: conversationID, messageID: messageID, model: request.model,
+            inputTokens: input, wantedOutput: wantedOutput, price: price, answer: answer)
+        holdRequest.prelude = prelude
+        guard let hold = try await budgets.hold(holdRequest, now: now) else {
             throw Self.exceeded(
                 try await budgets.budget(userID: user.id, now: now), needed: input + 1,
                 cost: price.cost(inputTokens: input, outputTokens: 1), now: now)
         }
         var capped = request
         if let allowance = hold.outputAllowance { capped.maxTokens = min(request.maxTokens ?? allowance, allowance) }
-        return Held(request: capped, hold: hold, inputTokens: input, answerStored: answer != nil)
+        return Held(request: capped, hold: hold, inputTokens: input, answerStored: answer != nil, preludeStored: prelude != nil)
     }
 
     /// The refusal: which budget is spent, what is left, what the message needs, when it resets, what to do.

@@ -64,14 +64,15 @@ struct TurnLauncher: Sendable {
                 try await store.insert(message)
             }
         }
-        // The user's words are committed before anything goes upstream: nothing is lost if the rest fails.
+        // The user's words are committed before anything goes upstream: nothing is lost if the rest fails. They go
+        // with the budget hold, in its commit (kept when the hold is refused); a failure before the hold (counting,
+        // the context) stores them on its way out.
         let now = Date()
         try await screen.screen(
             input.content, conversationID: conversation.id, userID: user.id, at: now, logger: logger, save: save)
         let userMessage = Message(
             id: Identifier.make(), conversationID: conversation.id, role: .user, content: input.content,
             status: .complete, model: nil, createdAt: now)
-        try await save(userMessage)
         if history.isEmpty, conversation.title == ConversationRoutes.defaultTitle {
             try await store.renameConversation(id: conversation.id, title: MessageRoutes.title(from: input.content))
         }
@@ -79,13 +80,22 @@ struct TurnLauncher: Sendable {
             id: Identifier.make(), conversationID: conversation.id, role: .assistant, content: "", status: .streaming,
             model: input.model, createdAt: now.addingTimeInterval(0.001))
         // Fit the window, then hold the tokens before anything is spent: a turn that does not fit is refused
-        // here with 429, its question stored. The answer's row is stored with the hold.
-        let prepared = try await preparation.prepare(
-            .init(model: input.model, temperature: input.temperature, maxTokens: input.maxTokens,
-                  extraHeaders: Self.scenarioHeaders(request, forward: forwardScenarioHeader),
-                  reportsBudget: input.reportsBudget, threadKey: input.threadKey),
-            conversation: conversation, history: history, tail: [ChatMessage(role: .user, content: input.content)],
-            user: user, answerID: assistant.id, answer: assistant, logger: logger)
+        // here with 429, its question stored. The answer's row is stored with a granted hold.
+        let prepared: TurnPreparation.Prepared
+        do {
+            prepared = try await preparation.prepare(
+                .init(model: input.model, temperature: input.temperature, maxTokens: input.maxTokens,
+                      extraHeaders: Self.scenarioHeaders(request, forward: forwardScenarioHeader),
+                      reportsBudget: input.reportsBudget, threadKey: input.threadKey),
+                conversation: conversation, history: history, tail: [ChatMessage(role: .user, content: input.content)],
+                user: user, answerID: assistant.id, answer: assistant,
+                prelude: HoldPrelude(conversation: unsaved ? conversation : nil, messages: (unsaved ? history : []) + [userMessage]),
+                logger: logger)
+        } catch {
+            if try await store.message(id: userMessage.id) == nil { try await save(userMessage) }
+            throw error
+        }
+        if !prepared.preludeStored { try await save(userMessage) }
         if !prepared.answerStored { try await store.insert(assistant) }
 
         let meta = TurnEvent.meta(.init(

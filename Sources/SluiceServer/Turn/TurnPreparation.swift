@@ -28,14 +28,17 @@ struct TurnPreparation: Sendable {
         let context: TurnEvent.ContextInfo?
         /// Whether `answer` was stored with the hold; if not, the caller stores it.
         let answerStored: Bool
+        /// Whether `prelude` was stored with the hold; if not, the caller stores it.
+        let preludeStored: Bool
     }
 
     /// `history` is what comes before `tail` (the messages this turn adds); the answer will be `answerID`.
     /// Throws 429 when the turn does not fit the user's budget — before anything is spent. A new answer's row
-    /// (`answer`, with id `answerID`) is stored with the hold, in the same commit.
+    /// (`answer`, with id `answerID`) is stored with the hold, in the same commit, and so is `prelude` (the user's
+    /// message), granted or not. When this throws, `prelude` may or may not have been stored.
     func prepare(
         _ ask: Ask, conversation: Conversation, history: [Message], tail: [ChatMessage], user: User,
-        answerID: String, answer: Message? = nil, prior: ChatTurn.Prior? = nil, logger: Logger
+        answerID: String, answer: Message? = nil, prelude: HoldPrelude? = nil, prior: ChatTurn.Prior? = nil, logger: Logger
     ) async throws -> Prepared {
         // What fits the model's window: recent messages in full, older ones as the running summary.
         let built = try await context.turn(
@@ -45,7 +48,7 @@ struct TurnPreparation: Sendable {
                 model: ask.model, messages: built.messages, temperature: ask.temperature,
                 maxTokens: Self.smaller(ask.maxTokens, maxOutputTokens), extraHeaders: ask.extraHeaders),
             inputTokens: built.inputTokens, user: user, conversationID: conversation.id, messageID: answerID,
-            answer: answer)
+            answer: answer, prelude: prelude)
         let plan = ChatTurn.Plan(
             assistantMessageID: answerID, request: held.request, prior: prior, logger: logger, hold: held.hold,
             countedInputTokens: held.inputTokens, conversationID: conversation.id,
@@ -53,7 +56,7 @@ struct TurnPreparation: Sendable {
             rebuild: context.fallbackRequests(
                 conversation: conversation, history: history, tail: tail, base: held.request, logger: logger),
             reportsBudget: ask.reportsBudget, threadKey: ask.threadKey)
-        return Prepared(plan: plan, context: built.meta, answerStored: held.answerStored)
+        return Prepared(plan: plan, context: built.meta, answerStored: held.answerStored, preludeStored: held.preludeStored)
     }
 
     /// The tighter of the caller's and the server's output limit.

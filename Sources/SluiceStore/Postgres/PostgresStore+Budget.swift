@@ -55,8 +55,11 @@ extension PostgresStore {
             """
         let lockGlobal = globalDailyLimit != nil
         let answerInsertion = request.answer.map { insertion(of: [$0]) }
+        let prelude = request.prelude.map { creation(of: $0.conversation, messages: $0.messages) } ?? []
         let logger = logger
         let held: (reserved: Int, unlimited: Bool, resetAt: Int?)? = try await transaction { connection in
+            // The user's message first, before the locks (it needs none): committed whether the hold is granted.
+            for query in prelude { try await connection.query(query, logger: logger) }
             if lockGlobal {
                 try await connection.query("SELECT pg_advisory_xact_lock(\(Self.globalBudgetLock))", logger: logger)
             }

@@ -236,6 +236,24 @@ public final class PostgresStore: SluiceDatabase {
     }
 
     public func createConversation(_ conversation: Conversation, messages: [Message]) async throws {
+        let queries = creation(of: conversation, messages: messages)
+        if queries.count == 1, let query = queries.first { return try await execute(query, logger: logger) }
+        let logger = logger
+        try await transaction { connection in
+            for query in queries { try await connection.query(query, logger: logger) }
+        }
+    }
+
+    /// The statements that store `conversation` (when given), then `messages`: one round trip when they fit one
+    /// statement (the conversation's insert a data-modifying WITH of the messages' insert).
+    func creation(of conversation: Conversation?, messages: [Message]) -> [PostgresQuery] {
+        if !messages.isEmpty, messages.count <= Self.messagesPerStatement {
+            return [insertion(of: messages, creating: conversation)]
+        }
+        let chunks = stride(from: 0, to: messages.count, by: Self.messagesPerStatement).map {
+            insertion(of: messages[$0..<min($0 + Self.messagesPerStatement, messages.count)])
+        }
+        guard let conversation else { return chunks }
         let created = StoredValues.milliseconds(conversation.createdAt)
         let updated = StoredValues.milliseconds(conversation.updatedAt)
         let insert: PostgresQuery = """
@@ -243,19 +261,7 @@ public final class PostgresStore: SluiceDatabase {
             VALUES (\(conversation.id), \(conversation.userID), \(conversation.title), \(conversation.model),
                 \(conversation.systemPrompt), \(created), \(updated))
             """
-        if messages.isEmpty { return try await execute(insert, logger: logger) }
-        if messages.count <= Self.messagesPerStatement {
-            // One round trip: the conversation's insert is a data-modifying WITH of the messages' insert.
-            return try await execute(insertion(of: messages, creating: conversation), logger: logger)
-        }
-        let logger = logger
-        let chunks = stride(from: 0, to: messages.count, by: Self.messagesPerStatement).map {
-            insertion(of: messages[$0..<min($0 + Self.messagesPerStatement, messages.count)])
-        }
-        try await transaction { connection in
-            try await connection.query(insert, logger: logger)
-            for chunk in chunks { try await connection.query(chunk, logger: logger) }
-        }
+        return [insert] + chunks
     }
 
     public func conversations(userID: String) async throws -> [Conversation] {

@@ -49,12 +49,14 @@ extension SQLiteStore {
             globalDailyLimit.map { .integer(Int($0.picodollars)) } ?? .null, .integer(inputCost), .integer(outputPrice),
         ]
         let rows: [SQLiteRow]
-        if let answer = request.answer {
-            // The answer's row only with a granted hold, in the same commit.
-            let insertions = Self.insertions(of: [answer])
+        if request.answer != nil || request.prelude != nil {
+            // The prelude (the user's message) granted or not; the answer's row only with a granted hold; one commit.
+            let first = request.prelude.map { Self.creation(of: $0.conversation, messages: $0.messages) } ?? []
+            let answer = request.answer.map { Self.insertions(of: [$0]) } ?? []
             rows = try await connection.transactionReturning { db in
+                try Self.run(first, in: db)
                 let rows = try SQLiteConnection.run(sql, binds, in: db)
-                if !rows.isEmpty { for (sql, binds) in insertions { try SQLiteConnection.run(sql, binds, in: db) } }
+                if !rows.isEmpty { try Self.run(answer, in: db) }
                 return rows
             }
         } else {

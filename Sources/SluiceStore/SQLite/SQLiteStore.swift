@@ -114,6 +114,18 @@ public final class SQLiteStore: SluiceDatabase {
     }
 
     public func createConversation(_ conversation: Conversation, messages: [Message]) async throws {
+        let statements = Self.creation(of: conversation, messages: messages)
+        if statements.count == 1, let (sql, binds) = statements.first {
+            try await connection.query(sql, binds)
+            return
+        }
+        try await connection.transaction { db in try Self.run(statements, in: db) }
+    }
+
+    /// The statements that store `conversation` (when given), then `messages` — whose trigger moves the
+    /// conversation's updated_at on to the newest of them.
+    static func creation(of conversation: Conversation?, messages: [Message]) -> [(String, [SQLiteData])] {
+        guard let conversation else { return insertions(of: messages) }
         let sql = """
             INSERT INTO conversations (id, user_id, title, model, system_prompt, created_at, updated_at)
             VALUES (?, ?, ?, ?, ?, ?, ?)
@@ -123,17 +135,13 @@ public final class SQLiteStore: SluiceDatabase {
             Self.optional(conversation.systemPrompt), .integer(Self.milliseconds(conversation.createdAt)),
             .integer(Self.milliseconds(conversation.updatedAt)),
         ]
-        guard !messages.isEmpty else {
-            try await connection.query(sql, binds)
-            return
-        }
-        // The messages' trigger moves updated_at on to the newest of them.
-        let insertions = Self.insertions(of: messages)
-        try await connection.transaction { db in
-            try SQLiteConnection.run(sql, binds, in: db)
-            for (sql, binds) in insertions {
-                try SQLiteConnection.run(sql, binds, cached: binds.count == Self.messageColumnCount, in: db)
-            }
+        return [(sql, binds)] + insertions(of: messages)
+    }
+
+    /// Runs `statements` on a connection already held; single-row ones through the statement cache.
+    static func run(_ statements: [(String, [SQLiteData])], in db: Database) throws {
+        for (sql, binds) in statements {
+            try SQLiteConnection.run(sql, binds, cached: binds.count <= messageColumnCount, in: db)
         }
     }
 
@@ -202,7 +210,7 @@ public final class SQLiteStore: SluiceDatabase {
         // The conversation's updated_at follows by trigger (migration 9).
     }
 
-    private static let messageColumnCount = 17
+    static let messageColumnCount = 17
 
     /// The multi-row `INSERT` statements that store `messages`, 500 rows each (17 values a row, well under
     /// SQLite's 32 766 bound parameters).
