@@ -70,7 +70,7 @@ struct WALRestartTests {
         try await fixture.write(20)
         let beside = try await fixture.checkpointBesideLeftBehind()
         #expect(beside.copiedFrames < beside.logFrames)
-        await fixture.checkpointer.restartIfLong(after: beside)
+        try await fixture.checkpointer.restartIfLong(after: beside)
         #expect(fixture.checkpointer.finishedByWriter == 1)
 
         try await fixture.write(1)
@@ -94,7 +94,7 @@ struct WALRestartTests {
         let fixture = try await Fixture(restartFrames: 10_000)
         try await fixture.write(20)
         let beside = try await fixture.checkpointBesideLeftBehind()
-        await fixture.checkpointer.restartIfLong(after: beside)
+        try await fixture.checkpointer.restartIfLong(after: beside)
         #expect(fixture.checkpointer.finishedByWriter == 0)
         try await fixture.close()
     }

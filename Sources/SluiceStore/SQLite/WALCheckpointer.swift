@@ -19,6 +19,7 @@ final class WALCheckpointer: Sendable {
     private let loop: Mutex<Task<Void, Never>?> = Mutex(nil)
     private let count = Atomic<Int>(0)
     private let finishedOnWriter = Atomic<Int>(0)
+    private let stopped = Atomic<Bool>(false)
     private let logger: Logger
 
     private init(connection: SQLiteConnection, writer: SQLiteConnection, restartFrames: Int, logger: Logger) {
@@ -61,31 +62,28 @@ final class WALCheckpointer: Sendable {
         do {
             let beside = try await connection.checkpoint()
             count.add(1, ordering: .relaxed)
-            await restartIfLong(after: beside)
+            try await restartIfLong(after: beside)
         } catch {
-            logger.warning("could not checkpoint the database's write-ahead log", metadata: ["error": "\(error)"])
+            warn(error)
         }
     }
 
     /// Finishes on the writer's connection what a checkpoint `beside` it could not copy (the frames appended
     /// meanwhile), when the log holds `restartFrames` or more: the writer's next commit then starts it again.
-    func restartIfLong(after beside: (logFrames: Int, copiedFrames: Int)) async {
+    func restartIfLong(after beside: (logFrames: Int, copiedFrames: Int)) async throws {
         guard beside.logFrames >= restartFrames else { return }
-        do {
-            let started = ContinuousClock.now
-            let finished = try await writer.checkpoint()
-            finishedOnWriter.add(1, ordering: .relaxed)
-            logger.debug("finished a checkpoint on the writer's connection", metadata: [
-                "log_frames": "\(finished.logFrames)", "appended_meanwhile": "\(finished.logFrames - beside.logFrames)",
-                "took": "\(ContinuousClock.now - started)",
-            ])
-        } catch {
-            logger.warning("could not checkpoint the database's write-ahead log", metadata: ["error": "\(error)"])
-        }
+        let started = ContinuousClock.now
+        let finished = try await writer.checkpoint()
+        finishedOnWriter.add(1, ordering: .relaxed)
+        logger.debug("finished a checkpoint on the writer's connection", metadata: [
+            "log_frames": "\(finished.logFrames)", "appended_meanwhile": "\(finished.logFrames - beside.logFrames)",
+            "took": "\(ContinuousClock.now - started)",
+        ])
     }
 
-    /// Stops the loop, copies what is left of the log, and closes the connection.
+    /// Stops the loop, copies what is left of the log, and closes the connection; once (later calls do nothing).
     func stop() async {
+        guard !stopped.exchange(true, ordering: .relaxed) else { return }
         let task = loop.withLock { task -> Task<Void, Never>? in
             defer { task = nil }
             return task
@@ -95,8 +93,12 @@ final class WALCheckpointer: Sendable {
         do {
             _ = try await connection.checkpoint()
         } catch {
-            logger.warning("could not checkpoint the database's write-ahead log", metadata: ["error": "\(error)"])
+            warn(error)
         }
         try? connection.close()
+    }
+
+    private func warn(_ error: any Error) {
+        logger.warning("could not checkpoint the database's write-ahead log", metadata: ["error": "\(error)"])
     }
 }
