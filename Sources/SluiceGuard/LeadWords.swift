@@ -15,15 +15,16 @@ struct LeadWords: Sendable, Equatable {
         guard rest.hasPrefix("\\b") else { return nil }
         rest = rest.dropFirst(2)
         guard rest.first == "(" else {
-            guard let word = Self.firstWord(of: rest, endsAtBoundary: true) else { return nil }
+            guard let word = Self.firstWord(of: rest, endsAtBoundary: false) else { return nil }
             words = [word]
             return
         }
         guard let (alternatives, after) = Self.group(rest), !after.hasPrefix("?"), !after.hasPrefix("*"),
             !after.hasPrefix("{")
         else { return nil }
-        // A one-word alternative ends where the group does: that must be a word's end too.
-        let groupEndsWord = after.isEmpty || after.hasPrefix("\\b") || Self.startsWithPlainSpace(after)
+        // A one-word alternative ends where the group does: that must be a word's end too (the pattern's own end
+        // is not one: `\b(ign)` matches the start of "ignore").
+        let groupEndsWord = after.hasPrefix("\\b") || Self.startsWithPlainSpace(after)
         var words: Set<String> = []
         for alternative in alternatives {
             guard let word = Self.firstWord(of: alternative, endsAtBoundary: groupEndsWord) else { return nil }
@@ -59,7 +60,7 @@ struct LeadWords: Sendable, Equatable {
     }
 
     /// The first word of `text` if it is lowercase ASCII letters and digits followed by an unquantified space, `\b`,
-    /// or (when `endsAtBoundary`) nothing.
+    /// or (when `endsAtBoundary`: the group around it ends a word) nothing.
     private static func firstWord(of text: Substring, endsAtBoundary: Bool) -> String? {
         let word = text.prefix { $0.isASCII && ($0.isLowercase || $0.isNumber) }
         guard !word.isEmpty else { return nil }

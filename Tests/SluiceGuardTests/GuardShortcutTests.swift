@@ -78,7 +78,7 @@ struct GuardShortcutTests {
             #"\bpre ?prompt"#, #"\b(keys?|codes?)\b"#, #"\benv(ironment)? variables"#, #"\b(contents?) of"#,
             #"^(please )?(enable|activate) developer mode"#, #"(ignore|forget) all"#, #"\b(ignore|forget)s? all"#,
             #"\b(ignore|forget)? all"#, #"\b(?:ignore|forget) all"#, #"\b(Ignore|forget) all"#, #"\b(忽略|无视) all"#,
-            #"\b(ignore|forget"#,
+            #"\b(ignore|forget"#, #"\bign"#, #"\b(ign|dis)"#,
         ] {
             #expect(LeadWords(pattern: pattern) == nil, "\(pattern)")
         }
