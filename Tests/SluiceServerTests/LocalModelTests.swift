@@ -1,7 +1,12 @@
+import AsyncHTTPClient
 import Foundation
+import HummingbirdTesting
+import NIOCore
 import SluiceCore
 import SluiceProviders
 import SluiceServer
+import SluiceSimulator
+import Synchronization
 import Testing
 
 /// Paths of the real llama-server and SmolLM2 weights, set by scripts/test.sh after it installs them.
@@ -49,5 +54,34 @@ struct LocalModelTests {
         #expect(llama.isRunning)
         llama.terminate()
         #expect(!llama.isRunning)
+    }
+
+    @Test("when another server holds the port llama-server was given, llama-server starts on another port instead of that server being taken for it")
+    func portTakenByAnotherServer() async throws {
+        // The simulator answers /health with 200, as llama-server does: the port it holds is handed to the child first.
+        try await Simulator.application(port: 0, settings: SimulatorSettings()).test(.live) { simulator in
+            let taken = try #require(simulator.port)
+            let handedOut = Mutex(0)
+            let llama = LlamaServerProcess(
+                binary: try #require(LocalModel.binary), modelPath: try #require(LocalModel.model),
+                choosePort: { host in
+                    let first = handedOut.withLock { count in
+                        count += 1
+                        return count == 1
+                    }
+                    return first ? taken : try await LlamaServerProcess.freePort(host: host)
+                })
+            let baseURL = try await llama.start()
+            #expect(handedOut.withLock { $0 } == 2)
+            #expect(baseURL != "http://127.0.0.1:\(taken)/v1")
+            #expect(llama.isRunning)
+            // The child itself answers: llama-server's /props names the model it loaded.
+            let props = try await HTTPClient.shared.execute(
+                HTTPClientRequest(url: baseURL.replacingOccurrences(of: "/v1", with: "/props")), timeout: .seconds(10))
+            let body = try await props.body.collect(upTo: 1 << 20)
+            #expect(String(buffer: body).contains("SmolLM2"))
+            llama.terminate()
+            #expect(!llama.isRunning)
+        }
     }
 }

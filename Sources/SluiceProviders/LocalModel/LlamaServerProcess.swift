@@ -19,11 +19,15 @@ public final class LlamaServerProcess: Service {
     private let logger: Logger
     private let process = Mutex<Process?>(nil)
     private let port = Mutex<Int?>(nil)
+    /// Finds a port for the child (`freePort`; tests hand out a taken one).
+    private let choosePort: @Sendable (_ host: String) async throws -> Int
 
     public init(
         binary: String, modelPath: String, host: String = "127.0.0.1", contextSize: Int = 8192, parallelSlots: Int = 4,
-        logPath: String? = nil, logger: Logger = Logger(label: "sluice.llama-server")
+        logPath: String? = nil, logger: Logger = Logger(label: "sluice.llama-server"),
+        choosePort: @escaping @Sendable (_ host: String) async throws -> Int = { try await LlamaServerProcess.freePort(host: $0) }
     ) {
+        self.choosePort = choosePort
         self.binary = binary
         self.modelPath = modelPath
         self.host = host
@@ -36,7 +40,12 @@ public final class LlamaServerProcess: Service {
     /// The OpenAI-compatible base URL once started.
     public var baseURL: String? { port.withLock { $0 }.map { "http://\(host):\($0)/v1" } }
 
-    /// Starts the child and returns its base URL once `/health` answers 200.
+    /// Starts the child and returns its base URL once it answers `/health` with 200 on its port.
+    ///
+    /// A port found free may be taken by another process before the child binds it (it happened in the test suite,
+    /// where many servers start at once): the child then exits, and whatever holds the port may answer `/health`
+    /// in its place. So a start counts only once the child itself listens on the port, and a port lost that way
+    /// is replaced by another, up to three times.
     public func start(timeout: Duration = .seconds(120)) async throws -> String {
         guard FileManager.default.isExecutableFile(atPath: binary) else {
             throw LocalModelError.missing("llama-server binary not found or not executable at \(binary)")
@@ -44,7 +53,19 @@ public final class LlamaServerProcess: Service {
         guard FileManager.default.fileExists(atPath: modelPath) else {
             throw LocalModelError.missing("model file not found at \(modelPath)")
         }
-        let chosenPort = try await Self.freePort(host: host)
+        let deadline = ContinuousClock.now + timeout
+        for attempt in 1...3 {
+            let chosenPort = try await choosePort(host)
+            if let url = try await launch(port: chosenPort, until: deadline, timeout: timeout) { return url }
+            logger.warning("another process took llama-server's port; trying another", metadata: [
+                "port": "\(chosenPort)", "attempt": "\(attempt)",
+            ])
+        }
+        throw LocalModelError.exited("llama-server found its port taken by another process three times")
+    }
+
+    /// Runs the child on `chosenPort` until it is healthy (its URL) or `nil` when another process holds the port.
+    private func launch(port chosenPort: Int, until deadline: ContinuousClock.Instant, timeout: Duration) async throws -> String? {
         let child = Process()
         child.executableURL = URL(fileURLWithPath: binary)
         child.arguments = [
@@ -67,15 +88,18 @@ public final class LlamaServerProcess: Service {
         logger.info("started llama-server", metadata: ["pid": "\(pid)", "port": "\(chosenPort)"])
 
         let healthURL = "http://\(host):\(chosenPort)/health"
-        let deadline = ContinuousClock.now + timeout
         while ContinuousClock.now < deadline {
             guard isRunning else {
+                if await !Self.isFree(host: host, port: chosenPort) { return nil }
                 throw LocalModelError.exited("llama-server exited during start-up; see \(logPath ?? "its output")")
             }
             if let response = try? await HTTPClient.shared.execute(HTTPClientRequest(url: healthURL), timeout: .seconds(2)),
                 response.status == .ok
             {
-                return "http://\(host):\(chosenPort)/v1"
+                if ListeningSockets.holds(pid: pid, port: chosenPort) { return "http://\(host):\(chosenPort)/v1" }
+                // Someone else answered on the child's port: the child cannot bind it and is about to exit.
+                terminate()
+                return nil
             }
             try await Task.sleep(for: .milliseconds(200))
         }
@@ -110,6 +134,16 @@ public final class LlamaServerProcess: Service {
         if child.isRunning { kill(child.processIdentifier, SIGKILL) }
         child.waitUntilExit()
         logger.info("stopped llama-server")
+    }
+
+    /// Whether `port` on `host` can be bound right now (no other process listens on it).
+    static func isFree(host: String, port: Int) async -> Bool {
+        guard let channel = try? await ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton)
+            .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
+            .bind(host: host, port: port).get()
+        else { return false }
+        try? await channel.close()
+        return true
     }
 
     /// A port that is free on `host` right now (bound and released).
