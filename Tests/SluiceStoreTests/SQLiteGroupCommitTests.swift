@@ -66,4 +66,31 @@ struct SQLiteGroupCommitTests {
         #expect(try await store.users().count == 99)
         try await store.close()
     }
+
+    @Test("a transaction alone that fails is undone whole, and the connection goes on with the next one")
+    func failedTransactionAlone() async throws {
+        struct Refused: Error {}
+        let store = try await Self.store()
+        await #expect(throws: Refused.self) {
+            try await store.connection.transaction { db in
+                try db.execute(sql: "INSERT INTO users (id, name, plan, token_hash, created_at) VALUES ('x', 'doomed', 'free', 'hx', 0)")
+                throw Refused()
+            }
+        }
+        #expect(try await store.user(named: "doomed") == nil)
+        // A failing statement inside a transaction undoes the statements before it too.
+        await #expect(throws: (any Error).self) {
+            try await store.connection.transaction { db in
+                try db.execute(sql: "INSERT INTO users (id, name, plan, token_hash, created_at) VALUES ('y', 'first', 'free', 'hy', 0)")
+                try db.execute(sql: "INSERT INTO users (id, name, plan, token_hash, created_at) VALUES ('y', 'again', 'free', 'hz', 0)")
+            }
+        }
+        #expect(try await store.user(named: "first") == nil)
+        try await store.connection.transaction { db in
+            try db.execute(sql: "INSERT INTO users (id, name, plan, token_hash, created_at) VALUES ('z', 'kept', 'free', 'hk', 0)")
+        }
+        #expect(try await store.user(named: "kept") != nil)
+        #expect(try await store.users().count == 1)
+        try await store.close()
+    }
 }

@@ -156,14 +156,14 @@ final class SQLiteConnection: Sendable {
         }
         var results: [Result<[SQLiteRow], any Error>] = []
         do {
-            try db.beginTransaction(.immediate)
+            try Bracket.transaction.open(db)
             for job in jobs {
                 results.append(Result { try perform(job.work, in: db, grouped: true) })
                 if case .failure(let error) = results.last, !db.isInsideTransaction { throw error }
             }
-            try db.commit()
+            try Bracket.transaction.close(db)
         } catch {
-            if db.isInsideTransaction { try? db.rollback() }
+            Bracket.transaction.undo(db)
             for job in jobs { job.caller.resume(throwing: error) }
             return
         }
@@ -175,19 +175,47 @@ final class SQLiteConnection: Sendable {
         case .statement(let sql, let binds, let cached):
             return try run(sql, binds, cached: cached, in: db)
         case .transaction(let body) where grouped:
-            var rows: [SQLiteRow] = []
-            try db.inSavepoint {
-                rows = try body(db)
-                return .commit
-            }
-            return rows
+            return try Bracket.savepoint.around(body, in: db)
         case .transaction(let body):
-            var rows: [SQLiteRow] = []
-            try db.inTransaction(.immediate) {
-                rows = try body(db)
-                return .commit
+            return try Bracket.transaction.around(body, in: db)
+        }
+    }
+
+    /// The statements that open and close a transaction or a savepoint, run through the statement cache: GRDB's
+    /// `inTransaction`, `inSavepoint`, `beginTransaction` and `commit` compile theirs again on every call, which
+    /// cost as much as a turn's inserts. GRDB still sees each one (it tracks transactions and savepoints by
+    /// what a statement does, not by how it was run).
+    private enum Bracket {
+        case transaction, savepoint
+
+        var begin: String { self == .transaction ? "BEGIN IMMEDIATE TRANSACTION" : "SAVEPOINT job" }
+        var end: String { self == .transaction ? "COMMIT TRANSACTION" : "RELEASE SAVEPOINT job" }
+
+        func open(_ db: Database) throws { try db.cachedStatement(sql: begin).execute() }
+        func close(_ db: Database) throws { try db.cachedStatement(sql: end).execute() }
+
+        /// Undoes what was done since `open` and leaves the transaction or savepoint, if it is still open.
+        func undo(_ db: Database) {
+            guard db.isInsideTransaction else { return }
+            switch self {
+            case .transaction:
+                try? db.cachedStatement(sql: "ROLLBACK TRANSACTION").execute()
+            case .savepoint:
+                try? db.cachedStatement(sql: "ROLLBACK TRANSACTION TO SAVEPOINT job").execute()
+                try? db.cachedStatement(sql: "RELEASE SAVEPOINT job").execute()
             }
-            return rows
+        }
+
+        func around(_ body: (Database) throws -> [SQLiteRow], in db: Database) throws -> [SQLiteRow] {
+            try open(db)
+            do {
+                let rows = try body(db)
+                try close(db)
+                return rows
+            } catch {
+                undo(db)
+                throw error
+            }
         }
     }
 
@@ -195,8 +223,17 @@ final class SQLiteConnection: Sendable {
     @discardableResult
     static func run(_ sql: String, _ binds: [SQLiteData] = [], cached: Bool = true, in db: Database) throws -> [SQLiteRow] {
         let statement = cached ? try db.cachedStatement(sql: sql) : try db.makeStatement(sql: sql)
+        // Every caller binds exactly the statement's parameters, in order: GRDB's check runs in debug builds (the
+        // tests) only.
         let arguments = StatementArguments(binds.map(\.databaseValue))
-        return try Row.fetchAll(statement, arguments: arguments).map(SQLiteRow.init)
+        assert((try? statement.validateArguments(arguments)) != nil, "\(binds.count) values for the parameters of \(sql)")
+        statement.setUncheckedArguments(arguments)
+        // Most statements return no rows (an insert, an update without RETURNING): run them without a cursor.
+        guard statement.columnCount > 0 else {
+            try statement.execute()
+            return []
+        }
+        return try Row.fetchAll(statement).map(SQLiteRow.init)
     }
 
     /// A `PASSIVE` checkpoint on this connection, between two of its groups: how many frames the log holds and
