@@ -22,59 +22,63 @@ extension PostgresStore {
         let expires = nowMs + Int(request.expiresAfter * 1000)
         let global = globalDailyLimit.map { Int($0.picodollars) }
         let userID = request.userID
-        // The same arithmetic as SQLiteStore.hold: tokens_left, dollars_left, and the wish capped by both.
-        let insert: PostgresQuery = """
-            WITH spending AS (
-                SELECT u.user_id, CASE WHEN u.state = 'settled' THEN u.cost_picousd ELSE u.reserved_cost_picousd END AS cost
-                FROM token_usage u
-                WHERE u.created_at >= \(dayStart) AND (u.state = 'settled' OR (u.state = 'held' AND u.expires_at > \(nowMs)))
-            ), budget AS (
-                SELECT
-                    COALESCE(l.token_limit - l.tokens_used - COALESCE((
-                        SELECT SUM(u.reserved_tokens)::bigint FROM token_usage u
-                        WHERE u.user_id = l.user_id AND u.state = 'held' AND u.expires_at > \(nowMs)), 0), \(wanted)) AS tokens_left,
-                    LEAST(
-                        COALESCE(l.daily_usd_limit_picousd - (CASE WHEN l.daily_usd_limit_picousd IS NULL THEN 0 ELSE COALESCE((SELECT SUM(cost)::bigint FROM spending WHERE user_id = l.user_id), 0) END), 9000000000000000000),
-                        COALESCE(\(global)::bigint - (CASE WHEN \(global)::bigint IS NULL THEN 0 ELSE COALESCE((SELECT SUM(cost)::bigint FROM spending), 0) END), 9000000000000000000)) AS dollars_left
-                FROM user_token_limits l WHERE l.user_id = \(userID)
-            ), allowed AS (
-                SELECT LEAST(\(wanted), tokens_left,
-                        CASE WHEN \(outputPrice) > 0 THEN \(input) + (dollars_left - \(inputCost)) / \(outputPrice) ELSE \(wanted) END
-                    ) AS tokens, dollars_left
-                FROM budget
-            )
-            INSERT INTO token_usage (id, user_id, conversation_id, message_id, model, state, reserved_tokens, created_at,
-                expires_at, reserved_cost_picousd)
-            SELECT \(id), \(userID), \(request.conversationID), \(request.messageID), \(request.model), 'held', tokens,
-                \(nowMs), \(expires), \(inputCost) + (tokens - \(input)) * \(outputPrice)
-            FROM allowed
-            WHERE tokens >= \(input) + 1 AND dollars_left >= \(inputCost) + \(outputPrice)
-            RETURNING reserved_tokens,
-                (SELECT (token_limit IS NULL)::int FROM user_token_limits WHERE user_id = \(userID)) AS unlimited,
-                (SELECT reset_at FROM user_token_limits WHERE user_id = \(userID)) AS reset_at
+        // The user's row lock and the insert, with SQLiteStore.hold's arithmetic, are one call (schema step 12):
+        // every turn of this user waits for that lock, held from here to the commit.
+        let hold: PostgresQuery = """
+            SELECT * FROM sluice_hold(\(id), \(userID), \(request.conversationID), \(request.messageID), \(request.model),
+                \(nowMs), \(expires), \(dayStart), \(wanted), \(input), \(inputCost), \(outputPrice), \(global),
+                \(Self.globalBudgetLock))
             """
-        let lockGlobal = globalDailyLimit != nil
-        let answerInsertion = request.answer.map { insertion(of: [$0]) }
+        let call = request.answer.map { Self.holding(hold, andInserting: $0, writer: instanceID) } ?? hold
         let prelude = request.prelude.map { creation(of: $0.conversation, messages: $0.messages) } ?? []
         let logger = logger
         let held: (reserved: Int, unlimited: Bool, resetAt: Int?)? = try await transaction { connection in
-            // The user's message first, before the locks (it needs none): committed whether the hold is granted.
+            // The user's message first, before the lock (it needs none): committed whether the hold is granted.
             for query in prelude { try await connection.query(query, logger: logger) }
-            if lockGlobal {
-                try await connection.query("SELECT pg_advisory_xact_lock(\(Self.globalBudgetLock))", logger: logger)
-            }
-            try await connection.query("SELECT 1 FROM user_token_limits WHERE user_id = \(userID) FOR UPDATE", logger: logger)
-            let rows = try await connection.query(insert, logger: logger).collect().map { $0.makeRandomAccess() }
-            guard let row = rows.first, let reserved = row.int("reserved_tokens") else { return nil }
-            // The answer's row only with a granted hold, in the same transaction.
-            if let answerInsertion { try await connection.query(answerInsertion, logger: logger) }
-            return (reserved, (row.int("unlimited") ?? 0) != 0, row.int("reset_at"))
+            let rows = try await connection.query(call, logger: logger).collect().map { $0.makeRandomAccess() }
+            guard let row = rows.first, let reserved = row.int("held_tokens") else { return nil }
+            return (reserved, (row.int("unlimited") ?? 0) != 0, row.int("reset_at_ms"))
         }
         guard let held else { return nil }
         resetCache.remember(userID: userID, resetAtMs: held.resetAt)
         return BudgetHold(
             id: id, userID: request.userID, reservedTokens: held.reserved,
             outputAllowance: held.unlimited && held.reserved >= wanted ? nil : held.reserved - request.inputTokens)
+    }
+
+    /// `hold`, and a new answer's row stored only if it granted the hold — in the same statement, so the user's
+    /// lock is not held across another round trip. The answer's conversation is touched as `insertion` does.
+    static func holding(_ hold: PostgresQuery, andInserting answer: Message, writer: String) -> PostgresQuery {
+        let usage = answer.usage
+        let created = StoredValues.milliseconds(answer.createdAt)
+        var binds = hold.binds
+        func bind(_ value: some PostgresNonThrowingEncodable & Sendable) -> String {
+            binds.append(value)
+            return "$\(binds.count)"
+        }
+        func bind(_ value: (some PostgresNonThrowingEncodable & Sendable)?) -> String {
+            binds.append(value)
+            return "$\(binds.count)"
+        }
+        let values = [
+            bind(answer.id), bind(answer.conversationID), bind(answer.role.rawValue), bind(answer.content),
+            bind(answer.status.rawValue), bind(answer.model), bind(created), bind(usage?.inputTokens),
+            bind(usage?.outputTokens), bind(usage?.totalTokens), bind(answer.ttftMs), bind(answer.durationMs),
+            bind(answer.finishReason), bind(answer.error), bind(answer.errorCode), bind(answer.versionGroup),
+            bind(answer.superseded ? 1 : 0), bind(writer),
+        ]
+        return PostgresQuery(unsafeSQL: """
+            WITH held AS (\(hold.sql)), inserted AS (
+                INSERT INTO messages (id, conversation_id, role, content, status, model, created_at, input_tokens,
+                    output_tokens, total_tokens, ttft_ms, duration_ms, finish_reason, error, error_code, version_group,
+                    superseded, writer)
+                SELECT \(values.joined(separator: ", ")) FROM held
+                RETURNING conversation_id, created_at
+            ), touched AS (
+                UPDATE conversations c SET updated_at = i.created_at FROM inserted i WHERE c.id = i.conversation_id
+            )
+            SELECT * FROM held
+            """, binds: binds)
     }
 
     public func settle(

@@ -219,5 +219,61 @@ enum Migrations {
                 "DROP INDEX messages_by_version_group",
                 "CREATE INDEX messages_by_version_group ON messages(version_group) WHERE version_group IS NOT NULL",
             ]),
+        // PostgreSQL: a budget hold's lock and insert in one call (`PostgresStore.hold`). Every turn of one user
+        // waits for that user's row lock, and it was held across three round trips (the lock's answer, the
+        // insert, the answer's row) and the commit; now across one and the commit, and the insert's plan is
+        // kept by the function instead of being made again each time. The lock is its own statement inside:
+        // at READ COMMITTED the insert must start after it, so that it sees the holds committed while it waited.
+        // The arithmetic is SQLiteStore.hold's.
+        Step(
+            version: 12,
+            statements: [],
+            postgresOnly: [
+                """
+                CREATE FUNCTION sluice_hold(
+                    p_id TEXT, p_user TEXT, p_conversation TEXT, p_message TEXT, p_model TEXT, p_now BIGINT,
+                    p_expires BIGINT, p_day_start BIGINT, p_wanted BIGINT, p_input BIGINT, p_input_cost BIGINT,
+                    p_output_price BIGINT, p_global BIGINT, p_global_lock BIGINT)
+                RETURNS TABLE (held_tokens BIGINT, unlimited INT, reset_at_ms BIGINT)
+                LANGUAGE plpgsql VOLATILE AS $$
+                BEGIN
+                    IF p_global IS NOT NULL THEN
+                        PERFORM pg_advisory_xact_lock(p_global_lock);
+                    END IF;
+                    PERFORM 1 FROM user_token_limits l WHERE l.user_id = p_user FOR UPDATE;
+                    RETURN QUERY
+                    WITH spending AS (
+                        SELECT u.user_id, CASE WHEN u.state = 'settled' THEN u.cost_picousd ELSE u.reserved_cost_picousd END AS cost
+                        FROM token_usage u
+                        WHERE u.created_at >= p_day_start AND (u.state = 'settled' OR (u.state = 'held' AND u.expires_at > p_now))
+                    ), budget AS (
+                        SELECT
+                            COALESCE(l.token_limit - l.tokens_used - COALESCE((
+                                SELECT SUM(u.reserved_tokens)::bigint FROM token_usage u
+                                WHERE u.user_id = l.user_id AND u.state = 'held' AND u.expires_at > p_now), 0), p_wanted) AS tokens_left,
+                            LEAST(
+                                COALESCE(l.daily_usd_limit_picousd - (CASE WHEN l.daily_usd_limit_picousd IS NULL THEN 0 ELSE COALESCE((SELECT SUM(s.cost)::bigint FROM spending s WHERE s.user_id = l.user_id), 0) END), 9000000000000000000),
+                                COALESCE(p_global - (CASE WHEN p_global IS NULL THEN 0 ELSE COALESCE((SELECT SUM(s.cost)::bigint FROM spending s), 0) END), 9000000000000000000)) AS dollars_left
+                        FROM user_token_limits l WHERE l.user_id = p_user
+                    ), allowed AS (
+                        SELECT LEAST(p_wanted, b.tokens_left,
+                                CASE WHEN p_output_price > 0 THEN p_input + (b.dollars_left - p_input_cost) / p_output_price ELSE p_wanted END
+                            ) AS tokens, b.dollars_left
+                        FROM budget b
+                    ), inserted AS (
+                        INSERT INTO token_usage (id, user_id, conversation_id, message_id, model, state, reserved_tokens,
+                            created_at, expires_at, reserved_cost_picousd)
+                        SELECT p_id, p_user, p_conversation, p_message, p_model, 'held', a.tokens, p_now, p_expires,
+                            p_input_cost + (a.tokens - p_input) * p_output_price
+                        FROM allowed a
+                        WHERE a.tokens >= p_input + 1 AND a.dollars_left >= p_input_cost + p_output_price
+                        RETURNING token_usage.reserved_tokens
+                    )
+                    SELECT i.reserved_tokens, (l.token_limit IS NULL)::int, l.reset_at
+                    FROM inserted i, user_token_limits l WHERE l.user_id = p_user;
+                END
+                $$
+                """,
+            ]),
     ]
 }
