@@ -138,22 +138,22 @@ public final class LlamaServerProcess: Service {
 
     /// Whether `port` on `host` can be bound right now (no other process listens on it).
     static func isFree(host: String, port: Int) async -> Bool {
-        guard let channel = try? await ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton)
-            .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
-            .bind(host: host, port: port).get()
-        else { return false }
-        try? await channel.close()
-        return true
+        (try? await bindAndRelease(host: host, port: port)) != nil
     }
 
     /// A port that is free on `host` right now (bound and released).
     public static func freePort(host: String) async throws -> Int {
+        try await bindAndRelease(host: host, port: 0)
+    }
+
+    /// Binds `port` on `host` (0: any), closes it again and returns the port it had.
+    private static func bindAndRelease(host: String, port: Int) async throws -> Int {
         let channel = try await ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton)
             .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
-            .bind(host: host, port: 0).get()
-        let port = channel.localAddress?.port ?? 0
+            .bind(host: host, port: port).get()
+        let bound = channel.localAddress?.port ?? 0
         try await channel.close()
-        return port
+        return bound
     }
 }
 

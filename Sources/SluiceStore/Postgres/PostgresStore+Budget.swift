@@ -29,7 +29,7 @@ extension PostgresStore {
                 \(nowMs), \(expires), \(dayStart), \(wanted), \(input), \(inputCost), \(outputPrice), \(global),
                 \(Self.globalBudgetLock))
             """
-        let call = request.answer.map { Self.holding(hold, andInserting: $0, writer: instanceID) } ?? hold
+        let call = request.answer.map { holding(hold, andInserting: $0) } ?? hold
         let prelude = request.prelude.map { creation(of: $0.conversation, messages: $0.messages) } ?? []
         let logger = logger
         let held: (reserved: Int, unlimited: Bool, resetAt: Int?)? = try await transaction { connection in
@@ -48,31 +48,13 @@ extension PostgresStore {
 
     /// `hold`, and a new answer's row stored only if it granted the hold — in the same statement, so the user's
     /// lock is not held across another round trip. The answer's conversation is touched as `insertion` does.
-    static func holding(_ hold: PostgresQuery, andInserting answer: Message, writer: String) -> PostgresQuery {
-        let usage = answer.usage
-        let created = StoredValues.milliseconds(answer.createdAt)
+    func holding(_ hold: PostgresQuery, andInserting answer: Message) -> PostgresQuery {
         var binds = hold.binds
-        func bind(_ value: some PostgresNonThrowingEncodable & Sendable) -> String {
-            binds.append(value)
-            return "$\(binds.count)"
-        }
-        func bind(_ value: (some PostgresNonThrowingEncodable & Sendable)?) -> String {
-            binds.append(value)
-            return "$\(binds.count)"
-        }
-        let values = [
-            bind(answer.id), bind(answer.conversationID), bind(answer.role.rawValue), bind(answer.content),
-            bind(answer.status.rawValue), bind(answer.model), bind(created), bind(usage?.inputTokens),
-            bind(usage?.outputTokens), bind(usage?.totalTokens), bind(answer.ttftMs), bind(answer.durationMs),
-            bind(answer.finishReason), bind(answer.error), bind(answer.errorCode), bind(answer.versionGroup),
-            bind(answer.superseded ? 1 : 0), bind(writer),
-        ]
+        let values = appendValues(of: answer, to: &binds)
         return PostgresQuery(unsafeSQL: """
             WITH held AS (\(hold.sql)), inserted AS (
-                INSERT INTO messages (id, conversation_id, role, content, status, model, created_at, input_tokens,
-                    output_tokens, total_tokens, ttft_ms, duration_ms, finish_reason, error, error_code, version_group,
-                    superseded, writer)
-                SELECT \(values.joined(separator: ", ")) FROM held
+                INSERT INTO messages (\(Self.insertedColumns))
+                SELECT \(values) FROM held
                 RETURNING conversation_id, created_at
             ), touched AS (
                 UPDATE conversations c SET updated_at = i.created_at FROM inserted i WHERE c.id = i.conversation_id

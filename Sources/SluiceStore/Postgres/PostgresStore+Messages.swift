@@ -45,6 +45,38 @@ extension PostgresStore {
     /// Rows per multi-row `INSERT`: 18 values each, under PostgreSQL's 65 535 bound parameters.
     static let messagesPerStatement = 1000
 
+    /// The columns a new message is inserted with, in the order of `appendValues(of:to:)`.
+    static let insertedColumns = """
+        id, conversation_id, role, content, status, model, created_at, input_tokens, output_tokens, total_tokens,
+        ttft_ms, duration_ms, finish_reason, error, error_code, version_group, superseded, writer
+        """
+
+    /// Appends a new message's values (`insertedColumns`) to `binds`; returns their placeholders, `$n, …`. An answer
+    /// carries this instance's id as its writer.
+    func appendValues(of message: Message, to binds: inout PostgresBindings) -> String {
+        let first = binds.count
+        let usage = message.usage
+        binds.append(message.id)
+        binds.append(message.conversationID)
+        binds.append(message.role.rawValue)
+        binds.append(message.content)
+        binds.append(message.status.rawValue)
+        binds.append(message.model)
+        binds.append(StoredValues.milliseconds(message.createdAt))
+        binds.append(usage?.inputTokens)
+        binds.append(usage?.outputTokens)
+        binds.append(usage?.totalTokens)
+        binds.append(message.ttftMs)
+        binds.append(message.durationMs)
+        binds.append(message.finishReason)
+        binds.append(message.error)
+        binds.append(message.errorCode)
+        binds.append(message.versionGroup)
+        binds.append(message.superseded ? 1 : 0)
+        binds.append(message.role == .assistant ? instanceID : nil)
+        return (first + 1...binds.count).map { "$\($0)" }.joined(separator: ", ")
+    }
+
     /// Inserts the messages and touches their conversations in one statement; an answer carries this instance's id.
     /// A new `conversation` is inserted first, by a data-modifying `WITH` of the same statement; the touch cannot
     /// see it (one snapshot), so it is stored with the newest message's time as its `updated_at`.
@@ -52,27 +84,7 @@ extension PostgresStore {
         var binds = PostgresBindings(capacity: 18 * messages.count + 7)
         var rows: [String] = []
         for message in messages {
-            let first = binds.count
-            let usage = message.usage
-            binds.append(message.id)
-            binds.append(message.conversationID)
-            binds.append(message.role.rawValue)
-            binds.append(message.content)
-            binds.append(message.status.rawValue)
-            binds.append(message.model)
-            binds.append(StoredValues.milliseconds(message.createdAt))
-            binds.append(usage?.inputTokens)
-            binds.append(usage?.outputTokens)
-            binds.append(usage?.totalTokens)
-            binds.append(message.ttftMs)
-            binds.append(message.durationMs)
-            binds.append(message.finishReason)
-            binds.append(message.error)
-            binds.append(message.errorCode)
-            binds.append(message.versionGroup)
-            binds.append(message.superseded ? 1 : 0)
-            binds.append(message.role == .assistant ? instanceID : nil)
-            rows.append("(" + (first + 1...first + 18).map { "$\($0)" }.joined(separator: ", ") + ")")
+            rows.append("(" + appendValues(of: message, to: &binds) + ")")
         }
         var created = ""
         if let conversation {
@@ -94,9 +106,7 @@ extension PostgresStore {
         }
         return PostgresQuery(unsafeSQL: """
             WITH \(created) inserted AS (
-                INSERT INTO messages (id, conversation_id, role, content, status, model, created_at, input_tokens,
-                    output_tokens, total_tokens, ttft_ms, duration_ms, finish_reason, error, error_code, version_group,
-                    superseded, writer)
+                INSERT INTO messages (\(Self.insertedColumns))
                 VALUES \(rows.joined(separator: ", "))
                 RETURNING conversation_id, created_at
             )
