@@ -22,4 +22,16 @@ struct TurnEventTests {
         #expect(Set(usage?.keys.map { $0 } ?? []) == ["input_tokens", "output_tokens", "total_tokens", "source"])
         #expect(usage?["input_tokens"] is NSNull)
     }
+
+    @Test("an event is as small as a token: the rare cases are boxed, so a token is not copied at the size of `done`")
+    func eventSize() {
+        // A token event crosses several queues and async frames on its way to the client; unboxed, `done` made
+        // every event 410 bytes.
+        let token = MemoryLayout<String>.size * 2 + MemoryLayout<Int>.size
+        #expect(MemoryLayout<TurnEvent>.size <= token + 1)
+        #expect(MemoryLayout<TurnEvent.Done>.size > token)
+        let done = TurnEvent.done(.init(usage: WireUsage(nil), ttftMs: 12, durationMs: 5, finishReason: "stop", model: "m"))
+        guard case .done(let boxed) = done else { Issue.record("not done"); return }
+        #expect(boxed.ttftMs == 12 && boxed.model == "m")
+    }
 }

@@ -1,17 +1,21 @@
 import Foundation
 
 /// The events of one chat turn as the client receives them over SSE (see docs/api.md).
+///
+/// Every case but `token` is boxed (`indirect`): a turn has hundreds of tokens and one `meta` and one end, and an
+/// enum is as large as its largest case — unboxed, `done` made every token event 410 bytes, copied at each hop
+/// from the upstream to the client and kept in every async frame that holds an event; boxed, an event is 41.
 public enum TurnEvent: Sendable, Equatable {
     /// First event, before the upstream answers.
-    case meta(Meta)
+    indirect case meta(Meta)
     /// One upstream delta; `seq` counts from 1 within the assistant message.
     case token(messageID: String, seq: Int, text: String)
     /// Progress that is not text (retries, fallbacks, queueing).
-    case status(Status)
+    indirect case status(Status)
     /// The answer is complete; the stream ends.
-    case done(Done)
+    indirect case done(Done)
     /// The turn failed; the stream ends.
-    case error(Failure)
+    indirect case error(Failure)
 
     public struct Meta: Sendable, Equatable, Codable {
         public var conversationID: String

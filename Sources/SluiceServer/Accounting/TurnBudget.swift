@@ -28,38 +28,69 @@ struct TurnBudget: Sendable {
     /// context builder counts what it sends); otherwise it is counted here. `answer`, when given, is stored with a
     /// granted hold in one commit (`answerStored`); `prelude` in that commit granted or refused (`preludeStored`;
     /// a refusal throws after it). Without a budget store the caller stores both.
+    @inline(never)
     func hold(
         _ request: ChatRequest, inputTokens known: Int?, user: User, conversationID: String, messageID: String,
         answer: Message? = nil, prelude: HoldPrelude? = nil
     ) async throws -> Held {
         guard let budgets, let counter else { return Held(request: request, hold: nil, inputTokens: known) }
         let input: Int
-        do {
-            if let known { input = known } else { input = try await counter.promptTokens(request.messages) }
-        } catch {
-            throw APIError(
-                .badGateway, code: "upstream_unreachable",
-                message: "Sluice could not count this message's tokens because the model's tokenizer did not answer, "
-                    + "so it did not send it. Your message is saved; try again in a moment.")
-        }
-        let wantedOutput = request.maxTokens ?? defaultOutputReserve
-        let price = catalog.price(for: request.model) ?? .free
+        if let known { input = known } else { input = try await count(request, with: counter) }
         let now = Date()
-        var holdRequest = HoldRequest(
-            userID: user.id, conversationID: conversationID, messageID: messageID, model: request.model,
-            inputTokens: input, wantedOutput: wantedOutput, price: price, answer: answer)
-        holdRequest.prelude = prelude
-        guard let hold = try await budgets.hold(holdRequest, now: now) else {
-            throw Self.exceeded(
-                try await budgets.budget(userID: user.id, now: now), needed: input + 1,
-                cost: price.cost(inputTokens: input, outputTokens: 1), now: now)
+        guard let hold = try await budgets.hold(
+            holdRequest(request, inputTokens: input, userID: user.id, conversationID: conversationID, messageID: messageID,
+                        answer: answer, prelude: prelude),
+            now: now)
+        else {
+            throw try await refusal(budgets, request: request, inputTokens: input, userID: user.id, now: now)
         }
         var capped = request
         if let allowance = hold.outputAllowance { capped.maxTokens = min(request.maxTokens ?? allowance, allowance) }
         return Held(request: capped, hold: hold, inputTokens: input, answerStored: answer != nil, preludeStored: prelude != nil)
     }
 
+    /// The request's input tokens, when the caller did not count them.
+    @inline(never)
+    private func count(_ request: ChatRequest, with counter: any PromptCounter) async throws -> Int {
+        do {
+            return try await counter.promptTokens(request.messages)
+        } catch {
+            throw APIError(
+                .badGateway, code: "upstream_unreachable",
+                message: "Sluice could not count this message's tokens because the model's tokenizer did not answer, "
+                    + "so it did not send it. Your message is saved; try again in a moment.")
+        }
+    }
+
+    /// What the store is asked to hold. Built out of line, like `refusal`: an async function's frame keeps a slot
+    /// for every value any of its paths makes, and the connection's task keeps its largest frame for as long as
+    /// the connection lives (`docs/benchmarks.md`, "Memory per stream").
+    @inline(never)
+    private func holdRequest(
+        _ request: ChatRequest, inputTokens: Int, userID: String, conversationID: String, messageID: String,
+        answer: Message?, prelude: HoldPrelude?
+    ) -> HoldRequest {
+        var holdRequest = HoldRequest(
+            userID: userID, conversationID: conversationID, messageID: messageID, model: request.model,
+            inputTokens: inputTokens, wantedOutput: request.maxTokens ?? defaultOutputReserve,
+            price: catalog.price(for: request.model) ?? .free, answer: answer)
+        holdRequest.prelude = prelude
+        return holdRequest
+    }
+
+    /// The 429 for a refused hold, with the budget as it stands.
+    @inline(never)
+    private func refusal(
+        _ budgets: any BudgetStore, request: ChatRequest, inputTokens: Int, userID: String, now: Date
+    ) async throws -> APIError {
+        let price = catalog.price(for: request.model) ?? .free
+        return Self.exceeded(
+            try await budgets.budget(userID: userID, now: now), needed: inputTokens + 1,
+            cost: price.cost(inputTokens: inputTokens, outputTokens: 1), now: now)
+    }
+
     /// The refusal: which budget is spent, what is left, what the message needs, when it resets, what to do.
+    @inline(never)
     static func exceeded(_ budget: BudgetState, needed: Int, cost: USDAmount, now: Date) -> APIError {
         let message: String
         if let remaining = budget.remaining, remaining < needed {

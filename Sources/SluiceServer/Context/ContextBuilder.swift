@@ -169,6 +169,7 @@ struct ContextBuilder: Sendable {
     }
 
     /// `build` for a turn: folds, and answers a message that cannot fit with a clear 413.
+    @inline(never)
     func turn(
         conversation: Conversation, history: [Message], tail: [ChatMessage], model: String, logger: Logger
     ) async throws -> Built {

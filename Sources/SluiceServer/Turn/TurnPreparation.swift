@@ -36,6 +36,7 @@ struct TurnPreparation: Sendable {
     /// Throws 429 when the turn does not fit the user's budget — before anything is spent. A new answer's row
     /// (`answer`, with id `answerID`) is stored with the hold, in the same commit, and so is `prelude` (the user's
     /// message), granted or not. When this throws, `prelude` may or may not have been stored.
+    @inline(never)
     func prepare(
         _ ask: Ask, conversation: Conversation, history: [Message], tail: [ChatMessage], user: User,
         answerID: String, answer: Message? = nil, prelude: HoldPrelude? = nil, prior: ChatTurn.Prior? = nil, logger: Logger
