@@ -169,6 +169,8 @@ struct ContextBuilder: Sendable {
     }
 
     /// `build` for a turn: folds, and answers a message that cannot fit with a clear 413.
+    // Out of line: inlined, its frame joins its caller's, which the connection's task keeps for as long as the
+    // connection lives (docs/benchmarks.md, "Memory per stream"; scripts/async-frame-sizes.py).
     @inline(never)
     func turn(
         conversation: Conversation, history: [Message], tail: [ChatMessage], model: String, logger: Logger

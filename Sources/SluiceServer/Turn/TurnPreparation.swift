@@ -36,6 +36,8 @@ struct TurnPreparation: Sendable {
     /// Throws 429 when the turn does not fit the user's budget — before anything is spent. A new answer's row
     /// (`answer`, with id `answerID`) is stored with the hold, in the same commit, and so is `prelude` (the user's
     /// message), granted or not. When this throws, `prelude` may or may not have been stored.
+    // Out of line: inlined, its frame joins its caller's, which the connection's task keeps for as long as the
+    // connection lives (docs/benchmarks.md, "Memory per stream"; scripts/async-frame-sizes.py).
     @inline(never)
     func prepare(
         _ ask: Ask, conversation: Conversation, history: [Message], tail: [ChatMessage], user: User,
