@@ -57,12 +57,8 @@ struct TurnLauncher: Sendable {
         request: Request, logger: Logger, executor: (any TaskExecutor)? = nil
     ) async throws -> Started {
         try checkCapacity(model: input.model)
-        func save(_ message: Message) async throws {
-            if unsaved {
-                try await store.createConversation(conversation, messages: history + [message])
-            } else {
-                try await store.insert(message)
-            }
+        let save = { @Sendable [self] (message: Message) async throws in
+            try await store(message, in: conversation, after: history, unsaved: unsaved)
         }
         // The user's words are committed before anything goes upstream: nothing is lost if the rest fails. They go
         // with the budget hold, in its commit (kept when the hold is refused); a failure before the hold (counting,
@@ -92,7 +88,7 @@ struct TurnLauncher: Sendable {
                 prelude: HoldPrelude(conversation: unsaved ? conversation : nil, messages: (unsaved ? history : []) + [userMessage]),
                 logger: logger)
         } catch {
-            if try await store.message(id: userMessage.id) == nil { try await save(userMessage) }
+            try await storeIfMissing(userMessage, in: conversation, after: history, unsaved: unsaved)
             throw error
         }
         if !prepared.preludeStored { try await save(userMessage) }
@@ -104,6 +100,26 @@ struct TurnLauncher: Sendable {
         let plan = prepared.plan
         let (generation, events) = hub.start(turn, plan: plan, on: executor)
         return Started(meta: meta, assistantMessageID: assistant.id, generation: generation, events: events)
+    }
+
+    /// Stores the user's message (with its conversation and history when the route did not store them).
+    /// Out of line, like `storeIfMissing`: inlined, it took about 3 KB of `start`'s frame, which the connection's
+    /// task keeps for as long as the connection lives (docs/benchmarks.md, "Memory per stream").
+    @inline(never)
+    private func store(_ message: Message, in conversation: Conversation, after history: [Message], unsaved: Bool) async throws {
+        if unsaved {
+            try await store.createConversation(conversation, messages: history + [message])
+        } else {
+            try await store.insert(message)
+        }
+    }
+
+    /// After a failure before the hold: the user's message is stored unless the failed step already did.
+    @inline(never)
+    private func storeIfMissing(_ message: Message, in conversation: Conversation, after history: [Message], unsaved: Bool) async throws {
+        if try await store.message(id: message.id) == nil {
+            try await store(message, in: conversation, after: history, unsaved: unsaved)
+        }
     }
 
     /// The simulator's controls (`X-Sluice-Scenario`, `-Tokens`, `-Delay-Ms`, `-Stall-Ms`, `-Gate`), passed upstream only
