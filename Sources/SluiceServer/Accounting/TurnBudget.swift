@@ -28,6 +28,7 @@ struct TurnBudget: Sendable {
     /// context builder counts what it sends); otherwise it is counted here. `answer`, when given, is stored with a
     /// granted hold in one commit (`answerStored`); `prelude` in that commit granted or refused (`preludeStored`;
     /// a refusal throws after it). Without a budget store the caller stores both.
+    // Out of line, as `prepare`, its caller, is: see `holdRequest`.
     @inline(never)
     func hold(
         _ request: ChatRequest, inputTokens known: Int?, user: User, conversationID: String, messageID: String,
@@ -90,7 +91,6 @@ struct TurnBudget: Sendable {
     }
 
     /// The refusal: which budget is spent, what is left, what the message needs, when it resets, what to do.
-    @inline(never)
     static func exceeded(_ budget: BudgetState, needed: Int, cost: USDAmount, now: Date) -> APIError {
         let message: String
         if let remaining = budget.remaining, remaining < needed {

@@ -64,8 +64,8 @@ extension SQLiteStore {
     }
 
     /// The hold's statement in one transaction with the prelude (the user's message), stored granted or not, and
-    /// the answer's row, stored only with a granted hold. Built out of line: in `hold` it took 5 KB of the frame
-    /// that the connection's task keeps for as long as the connection lives (docs/benchmarks.md, "Memory per stream").
+    /// the answer's row, stored only with a granted hold. Built out of line: in `hold` it took 1.2 KB more of the
+    /// frame that the connection's task keeps for as long as the connection lives (docs/benchmarks.md, "Memory per stream").
     @inline(never)
     private static func holdTransaction(
         _ sql: String, _ binds: [SQLiteData], storing request: HoldRequest
