@@ -127,6 +127,18 @@ struct ChatTurn: Sendable {
             _ = await group.next()
             group.cancelAll()
         }
+        await finish(plan, progress: progress, control: control, start: start, countedInput: countedInput, logger: logger, emit: emit)
+    }
+
+    /// Everything after the answer's stream: the redactor's last text, the cached answer when every model failed, the
+    /// usage, the settle-and-store commit and the end event. Out of line: `run`'s frame is what the generation's task
+    /// holds while the answer streams (a task keeps its largest frame until it ends), and this part was most of it.
+    @inline(never)
+    private func finish(
+        _ plan: Plan, progress: ProgressBox, control: TurnControl, start: ContinuousClock.Instant, countedInput: Int?,
+        logger: Logger, emit: @Sendable (TurnEvent) -> Void
+    ) async {
+        let clock = ContinuousClock()
         // Text the redactor still held back is part of the answer: it is shown (redacted) before the end event.
         let (tail, redactions) = progress.withLock { state -> ((Int, String)?, [String]) in
             guard var redactor = state.redactor else { return (nil, []) }
