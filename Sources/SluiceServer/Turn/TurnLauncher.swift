@@ -103,8 +103,9 @@ struct TurnLauncher: Sendable {
     }
 
     /// Stores the user's message (with its conversation and history when the route did not store them).
-    /// Out of line, like `storeIfMissing`: inlined at its three call sites, it took about 2.5 KB of `start`'s frame, which the connection's
-    /// task keeps for as long as the connection lives (docs/benchmarks.md, "Memory per stream").
+    /// Out of line, as `storeIfMissing` is: inlined at its three call sites, the two took about 2.5 KB of `start`'s
+    /// frame, which the connection's task keeps for as long as the connection lives (docs/benchmarks.md, "Memory per
+    /// stream").
     @inline(never)
     private func store(_ message: Message, in conversation: Conversation, after history: [Message], unsaved: Bool) async throws {
         if unsaved {
