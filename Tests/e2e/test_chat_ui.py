@@ -46,9 +46,25 @@ def click(browser, selector, timeout=30):
     WebDriverWait(browser, timeout).until(attempt)
 
 
+def last_text(browser, selector):
+    """The text of the last element matching `selector` ("" when there is none).
+
+    When an answer ends, the page renders the thread again from the store, so an element found a moment ago can be
+    replaced before its text is read: find it again then (the stored thread shows the same text).
+    """
+    for _ in range(10):
+        found = browser.find_elements(By.CSS_SELECTOR, selector)
+        if not found:
+            return ""
+        try:
+            return found[-1].text
+        except StaleElementReferenceException:
+            continue
+    raise AssertionError(f"{selector} kept being replaced while it was read")
+
+
 def answer_text(browser):
-    texts = browser.find_elements(By.CSS_SELECTOR, ".message.assistant .text")
-    return texts[-1].text if texts else ""
+    return last_text(browser, ".message.assistant .text")
 
 
 def test_token_in_the_address_is_kept_and_removed_from_the_address_bar(browser, server):
@@ -83,9 +99,9 @@ def test_enter_sends_and_the_answer_streams_in_progressively(browser, server):
     assert lengths == sorted(lengths) and len(set(lengths)) == 5
     assert browser.find_elements(By.CSS_SELECTOR, ".message.streaming")
     WebDriverWait(browser, 20).until(lambda d: not d.find_elements(By.CSS_SELECTOR, ".message.streaming"))
-    meta = browser.find_elements(By.CSS_SELECTOR, ".message.assistant .meta")[-1].text
+    meta = last_text(browser, ".message.assistant .meta")
     assert "120 tokens" in meta and "TTFT" in meta
-    user_text = browser.find_elements(By.CSS_SELECTOR, ".message.user .text")[-1].text
+    user_text = last_text(browser, ".message.user .text")
     assert user_text == "first line\nsecond line"
     # The conversation got its title from the first message and shows in the sidebar.
     assert "first line" in browser.find_element(By.ID, "conversation-list").text
@@ -99,7 +115,7 @@ def test_stop_really_stops_and_keeps_the_text(browser, server):
     browser.find_element(By.ID, "stop").click()
     WebDriverWait(browser, 10).until(lambda d: not d.find_elements(By.CSS_SELECTOR, ".message.streaming"))
     shown = answer_text(browser)
-    meta = browser.find_elements(By.CSS_SELECTOR, ".message.assistant .meta")[-1].text
+    meta = last_text(browser, ".message.assistant .meta")
     assert "stopped" in meta
     # A stopped stream has no usage from the upstream: the tokens shown are Sluice's own count.
     assert "tokens (counted by Sluice)" in meta
@@ -120,9 +136,9 @@ def test_reload_shows_the_stored_conversation(browser, server):
     answer = answer_text(browser)
     browser.refresh()
     WebDriverWait(browser, 10).until(lambda d: d.find_elements(By.CSS_SELECTOR, ".message.assistant"))
-    assert browser.find_elements(By.CSS_SELECTOR, ".message.user .text")[-1].text == "remember me"
+    assert last_text(browser, ".message.user .text") == "remember me"
     assert answer_text(browser) == answer
-    assert "120 tokens" in browser.find_elements(By.CSS_SELECTOR, ".message.assistant .meta")[-1].text
+    assert "120 tokens" in last_text(browser, ".message.assistant .meta")
 
 
 def test_reloading_during_a_stream_shows_the_answer_continuing_to_its_end(browser, server):
@@ -133,7 +149,7 @@ def test_reloading_during_a_stream_shows_the_answer_continuing_to_its_end(browse
     # After the reload the answer keeps streaming in and ends complete, with nothing lost or repeated.
     WebDriverWait(browser, 10).until(lambda d: d.find_elements(By.CSS_SELECTOR, ".message.assistant.streaming"))
     WebDriverWait(browser, 30).until(
-        lambda d: "120 tokens" in d.find_elements(By.CSS_SELECTOR, ".message.assistant .meta")[-1].text)
+        lambda d: "120 tokens" in last_text(d, ".message.assistant .meta"))
     stored = stored_thread(server)[-1]
     assert stored["status"] == "complete"
     assert answer_text(browser) == stored["content"]
@@ -149,7 +165,7 @@ def test_continue_after_stop_appends_to_the_same_answer(browser, server):
     click(browser, ".message.assistant button.continue")
     WebDriverWait(browser, 30).until(
         lambda d: not d.find_elements(By.CSS_SELECTOR, ".message.streaming")
-        and "tokens" in d.find_elements(By.CSS_SELECTOR, ".message.assistant .meta")[-1].text
+        and "tokens" in last_text(d, ".message.assistant .meta")
         and not d.find_elements(By.CSS_SELECTOR, ".message.assistant button.continue"))
     after = answer_text(browser)
     assert after.startswith(before) and len(after) > len(before)
@@ -274,9 +290,9 @@ def test_a_retry_is_shown_as_service_busy_and_the_answer_then_arrives(browser, s
     open_conversation_with_model(browser, server, "sim-429x1")
     browser.find_element(By.ID, "input").send_keys("are you busy?", Keys.ENTER)
     WebDriverWait(browser, 10).until(
-        lambda d: "Service busy, retrying in 1 s (attempt 1 of 5)" in d.find_elements(By.CSS_SELECTOR, ".message.assistant .meta")[-1].text)
+        lambda d: "Service busy, retrying in 1 s (attempt 1 of 5)" in last_text(d, ".message.assistant .meta"))
     WebDriverWait(browser, 30).until(lambda d: not d.find_elements(By.CSS_SELECTOR, ".message.streaming"))
-    assert "120 tokens" in browser.find_elements(By.CSS_SELECTOR, ".message.assistant .meta")[-1].text
+    assert "120 tokens" in last_text(browser, ".message.assistant .meta")
     assert stored_thread(server)[-1]["status"] == "complete"
 
 
@@ -358,7 +374,7 @@ def test_an_answer_that_failed_before_any_text_offers_retry_which_answers(browse
     WebDriverWait(browser, 30).until(lambda d: d.find_elements(By.CSS_SELECTOR, ".message.assistant.error button.continue"))
     button = browser.find_elements(By.CSS_SELECTOR, ".message.assistant.error button.continue")[-1]
     assert button.text == "Retry"
-    assert "maximum context length" in browser.find_elements(By.CSS_SELECTOR, ".message.assistant .meta")[-1].text
+    assert "maximum context length" in last_text(browser, ".message.assistant .meta")
     button.click()
     WebDriverWait(browser, 30).until(lambda d: not d.find_elements(By.CSS_SELECTOR, ".message.streaming")
                                      and not d.find_elements(By.CSS_SELECTOR, ".message.assistant.error"))
