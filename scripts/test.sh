@@ -24,8 +24,15 @@ export SLUICE_REQUIRE_POSTGRES=1
 echo "[test] building (debug, with tests)" >&2
 swift build --build-tests 2>&1 | grep --line-buffered -E "error:|Build complete|Compiling Sluice" | sed 's/^/[build] /' >&2
 set +e
-swift test --skip-build "$@" 2>&1 | tee "$log"
+# Line-buffered, so that the log shows each test as it starts and ends even when the output is a pipe; a run that
+# has not ended in 15 minutes (it takes about one) is stopped, whole process group, and the tests it was still in
+# are named.
+timeout -k 10 900 stdbuf -oL -eL swift test --skip-build "$@" 2>&1 | tee "$log"
 swift_status=${PIPESTATUS[0]}
+if [ "$swift_status" = 124 ] || [ "$swift_status" = 137 ]; then
+  echo "[test] swift test did not end within 15 minutes; tests started and never ended:" >&2
+  python3 scripts/unfinished-tests.py < "$log" >&2
+fi
 echo "[test] browser tests (headless Chromium, pytest)" >&2
 python3 -m pytest -q Tests/e2e 2>&1 | tee -a "$log"
 ui_status=${PIPESTATUS[0]}
