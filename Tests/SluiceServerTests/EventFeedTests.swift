@@ -50,6 +50,32 @@ struct EventFeedTests {
         #expect(await iterator.next() == nil)
     }
 
+    @Test("a reader inside reading(_:) gets every event, and nil when its task is cancelled while it waits; the generation drops it")
+    func cancelledReaderInsideReading() async {
+        let generation = LiveGeneration(messageID: "m")
+        let feed = generation.follow(after: 0)
+        let waiting = AsyncStream<Int>.makeStream()
+        let reader = Task {
+            await feed.reading {
+                var seen: [Int] = []
+                while true {
+                    waiting.continuation.yield(seen.count)
+                    guard let event = await feed.nextWhileReading() else { return seen }
+                    seen += Self.seqs([event])
+                }
+            }
+        }
+        var announced = waiting.stream.makeAsyncIterator()
+        _ = await announced.next()
+        for seq in 1...3 {
+            generation.publish(Self.token(seq))
+            while await announced.next() != seq {}
+        }
+        reader.cancel()
+        #expect(await reader.value == [1, 2, 3])
+        #expect(generation.followerCount == 0)
+    }
+
     @Test("stopReading drops what is buffered and unsubscribes once; a finished feed has nothing to unsubscribe")
     func stopReading() async {
         let calls = Mutex(0)

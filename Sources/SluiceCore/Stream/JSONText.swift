@@ -11,6 +11,16 @@ public enum JSONText {
         return String(decoding: out, as: UTF8.self)
     }
 
+    /// Whether `value` has a byte that `quote` escapes: without one, its literal is its bytes between two quotes.
+    public static func needsEscaping(_ value: String) -> Bool {
+        var value = value
+        return value.withUTF8 { bytes in
+            bytes.contains { byte in
+                byte == UInt8(ascii: "\"") || byte == UInt8(ascii: "\\") || byte < 0x20 || byte == 0xE2
+            }
+        }
+    }
+
     /// Appends `value` as a JSON string literal to `out`.
     public static func appendQuoted(_ value: String, to out: inout [UInt8]) {
         var value = value

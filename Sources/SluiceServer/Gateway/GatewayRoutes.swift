@@ -112,20 +112,22 @@ struct GatewayRoutes {
         var stream = stream
         // The role chunk goes out with the first token: one write, one flush.
         var opening: String? = stream.opening()
-        // The same stream continues where the wait for the first event left it.
+        // The same stream continues where the wait for the first event left it, under one cancellation handler
+        // for all its reads rather than one per token.
         var next: TurnEvent? = first
-        var remaining = events.makeAsyncIterator()
-        while let event = next {
-            let bytes = stream.bytes(for: event)
-            if let head = opening.take() {
-                var buffer = ByteBuffer(string: head)
-                if let bytes { buffer.writeBytes(bytes) }
-                try await writer.write(buffer)
-            } else if let bytes {
-                try await writer.write(ByteBuffer(bytes: bytes))
+        try await events.reading {
+            while let event = next {
+                let bytes = stream.bytes(for: event)
+                if let head = opening.take() {
+                    var buffer = ByteBuffer(string: head)
+                    if var bytes { buffer.writeBuffer(&bytes) }
+                    try await writer.write(buffer)
+                } else if let bytes {
+                    try await writer.write(bytes)
+                }
+                if stream.ended { break }
+                next = await events.nextWhileReading()
             }
-            if stream.ended { break }
-            next = await remaining.next()
         }
         try await writer.finish(nil)
     }

@@ -1,3 +1,4 @@
+import NIOCore
 import SluiceCore
 
 /// Turns a turn's events into the `data:` lines of an OpenAI chat completion stream.
@@ -22,26 +23,32 @@ struct GatewayStream {
     }
 
     /// What to write for one event, if anything; after `done` or `error` the stream has ended. A token's chunk is
-    /// one array (head, quoted text, tail) and no `String`.
-    mutating func bytes(for event: TurnEvent) -> [UInt8]? {
+    /// written straight into one buffer (head, quoted text, tail): no `String` and no intermediate array.
+    mutating func bytes(for event: TurnEvent) -> ByteBuffer? {
         switch event {
         case .token(_, _, let text):
             // The same bytes as OpenAIWire.event(OpenAIWire.chunk(envelope, content: text, …)).
-            var event = tokenHead
-            event.reserveCapacity(tokenHead.count + text.utf8.count + 2 + tokenTail.count)
-            JSONText.appendQuoted(text, to: &event)
-            event += tokenTail
-            return event
+            var buffer = ByteBufferAllocator().buffer(capacity: tokenHead.count + text.utf8.count + 8 + tokenTail.count)
+            buffer.writeBytes(tokenHead)
+            if JSONText.needsEscaping(text) {
+                buffer.writeBytes(Array(JSONText.quote(text).utf8))
+            } else {
+                buffer.writeInteger(UInt8(ascii: "\""))
+                buffer.writeString(text)
+                buffer.writeInteger(UInt8(ascii: "\""))
+            }
+            buffer.writeBytes(tokenTail)
+            return buffer
         case .done(let done):
             ended = true
             let answered = OpenAIWire.Envelope(id: envelope.id, created: envelope.created, model: done.model)
             // A cancelled answer ends like one cut by a limit would: the caller sees why in finish_reason.
             var text = OpenAIWire.event(OpenAIWire.chunk(answered, finishReason: done.finishReason ?? "stop", usageNull: includeUsage))
             if includeUsage { text += OpenAIWire.event(OpenAIWire.usageChunk(answered, usage: done.usage)) }
-            return Array((text + OpenAIWire.done).utf8)
+            return ByteBuffer(string: text + OpenAIWire.done)
         case .error(let failure):
             ended = true
-            return Array(OpenAIWire.event(OpenAIWire.streamError(failure)).utf8)
+            return ByteBuffer(string: OpenAIWire.event(OpenAIWire.streamError(failure)))
         case .meta, .status:
             return nil
         }

@@ -87,21 +87,37 @@ final class EventFeed: AsyncSequence, Sendable {
         case .end: return nil
         case .wait: break
         }
-        return await withTaskCancellationHandler {
-            await withUnsafeContinuation { (reader: UnsafeContinuation<TurnEvent?, Never>) in
-                let ready = state.withLock { state -> Take in
-                    let taken = state.take()
-                    if case .wait = taken { state.waiter = reader }
-                    return taken
-                }
-                switch ready {
-                case .event(let event): reader.resume(returning: event)
-                case .end: reader.resume(returning: nil)
-                case .wait: break
-                }
+        return await withTaskCancellationHandler { await waitForNext() } onCancel: { stopReading() }
+    }
+
+    /// Runs `body`, which reads with `nextWhileReading()`, under one cancellation handler for all its reads: a
+    /// streamed answer waits for every token, and a handler per wait is a status record added to and removed from
+    /// the reader's task per token. Cancelling the task stops the reading as `next()` does.
+    func reading<T>(_ body: () async throws -> T) async rethrows -> T {
+        try await withTaskCancellationHandler(operation: body) { stopReading() }
+    }
+
+    /// `next()` for a reader inside `reading(_:)`, whose handler covers the wait.
+    func nextWhileReading() async -> TurnEvent? {
+        switch state.withLock({ $0.take() }) {
+        case .event(let event): return event
+        case .end: return nil
+        case .wait: return await waitForNext()
+        }
+    }
+
+    private func waitForNext() async -> TurnEvent? {
+        await withUnsafeContinuation { (reader: UnsafeContinuation<TurnEvent?, Never>) in
+            let ready = state.withLock { state -> Take in
+                let taken = state.take()
+                if case .wait = taken { state.waiter = reader }
+                return taken
             }
-        } onCancel: {
-            stopReading()
+            switch ready {
+            case .event(let event): reader.resume(returning: event)
+            case .end: reader.resume(returning: nil)
+            case .wait: break
+            }
         }
     }
 

@@ -23,21 +23,25 @@ final class LiveGeneration: Sendable {
 
     /// Records an event and hands it to every follower; a `done` or `error` ends every follower's stream.
     func publish(_ event: TurnEvent) {
-        let followers = state.withLock { state -> [EventFeed] in
+        // Almost always one follower: it is taken without building an array on every token.
+        let (only, others) = state.withLock { state -> (EventFeed?, [EventFeed]) in
             switch event {
             case .token(_, _, let text): state.tokens.append(text)
             case .done, .error: state.terminal = event
             case .meta, .status: break
             }
-            let followers = Array(state.subscribers.values)
+            let followers: (EventFeed?, [EventFeed]) =
+                state.subscribers.count == 1 ? (state.subscribers.first?.value, []) : (nil, Array(state.subscribers.values))
             if state.terminal != nil { state.subscribers.removeAll() }
             return followers
         }
         let isTerminal = { if case .done = event { return true }; if case .error = event { return true }; return false }()
-        for follower in followers {
+        let deliver = { (follower: EventFeed) in
             follower.yield(event)
             if isTerminal { follower.finish() }
         }
+        if let only { deliver(only) }
+        for follower in others { deliver(follower) }
     }
 
     /// Atomically: the tokens after `seq` (and the end, if the generation has ended) plus a stream of what
