@@ -4,6 +4,8 @@ import SluiceCore
 
 /// What one upstream SSE event's `data` says.
 enum StreamStep: Equatable {
+    /// One event: most chunks are one piece of text, and this needs no array.
+    case event(ProviderEvent)
     case events([ProviderEvent])
     /// The upstream's end marker (`[DONE]`, `message_stop`): nothing after it is read.
     case endOfStream
@@ -96,6 +98,8 @@ final class ServerSentEventsReader<Decoder: StreamEventDecoder> {
                 phase = .reading(body)
                 for event in parser.feed(buffer.readableBytesView) {
                     switch try decoder.decode(event.data) {
+                    case .event(let event):
+                        pending.append(event)
                     case .events(let events):
                         pending += events
                     case .endOfStream:

@@ -9,7 +9,7 @@ struct ChunkDecoderTests {
     func ordinaryChunks() throws {
         var decoder = ChunkDecoder()
         #expect(try decoder.decode(#"{"choices":[{"index":0,"delta":{"role":"assistant","content":""}}]}"#) == .events([]))
-        #expect(try decoder.decode(#"{"choices":[{"index":0,"delta":{"content":"Hi"}}]}"#) == .events([.delta("Hi")]))
+        #expect(try decoder.decode(#"{"choices":[{"index":0,"delta":{"content":"Hi"}}]}"#) == .event(.delta("Hi")))
         #expect(!decoder.sawFinish)
         #expect(try decoder.decode(#"{"choices":[{"index":0,"delta":{},"finish_reason":"length"}]}"#) == .events([.finish(reason: "length")]))
         #expect(decoder.sawFinish)

@@ -78,27 +78,31 @@ public struct SSEParser: Sendable {
     private mutating func processLine() -> ServerSentEvent? {
         if line.isEmpty { return dispatch() }
         if line[0] == UInt8(ascii: ":") { return nil }  // comment
-        let field: String
-        var value: Substring = ""
-        if let colon = line.firstIndex(of: UInt8(ascii: ":")) {
-            field = String(decoding: line[..<colon], as: UTF8.self)
-            var valueStart = colon + 1
-            if valueStart < line.count, line[valueStart] == UInt8(ascii: " ") { valueStart += 1 }
-            value = Substring(String(decoding: line[valueStart...], as: UTF8.self))
-        } else {
-            field = String(decoding: line, as: UTF8.self)
-        }
-        switch field {
-        case "data":
-            if hasData { data += "\n" }
-            data += value
+        let colon = line.firstIndex(of: UInt8(ascii: ":")) ?? line.endIndex
+        var valueStart = min(colon + 1, line.endIndex)
+        if valueStart < line.endIndex, line[valueStart] == UInt8(ascii: " ") { valueStart += 1 }
+        let field = line[..<colon]
+        let value = line[valueStart...]
+        // The one field of almost every event: its value is decoded once, straight into `data` (one string per
+        // event, not a value and then a copy).
+        if field.elementsEqual("data".utf8) {
+            if hasData {
+                data += "\n"
+                data += String(decoding: value, as: UTF8.self)
+            } else {
+                data = String(decoding: value, as: UTF8.self)
+            }
             hasData = true
+            return nil
+        }
+        let text = String(decoding: value, as: UTF8.self)
+        switch String(decoding: field, as: UTF8.self) {
         case "event":
-            eventType = String(value)
+            eventType = text
         case "id":
-            if !value.contains("\0") { lastEventID = String(value) }
+            if !text.contains("\0") { lastEventID = text }
         case "retry":
-            if !value.isEmpty, value.allSatisfy(\.isASCIIDigit), let milliseconds = Int(value) { retry = milliseconds }
+            if !text.isEmpty, text.allSatisfy(\.isASCIIDigit), let milliseconds = Int(text) { retry = milliseconds }
         default:
             break  // unknown fields are ignored
         }

@@ -12,7 +12,14 @@ struct ChunkDecoder: StreamEventDecoder, Sendable {
     mutating func decode(_ data: String) throws -> Result {
         if data == "[DONE]" { return .endOfStream }
         // Almost every chunk is one piece of text: the scanner reads it without JSONDecoder.
-        if let choices = ChunkScanner.choices(data) { return .events(events(of: choices)) }
+        if let choices = ChunkScanner.choices(data) {
+            if choices.count == 1, let only = choices.first, only.index == 0, only.finishReason == nil,
+                let content = only.content, !content.isEmpty
+            {
+                return .event(.delta(content))
+            }
+            return .events(events(of: choices))
+        }
         let chunk: Chunk
         do {
             chunk = try decoder.decode(Chunk.self, from: Data(data.utf8))

@@ -12,16 +12,20 @@ struct ChunkScanner {
         var finishReason: String?
     }
 
-    private let bytes: [UInt8]
+    /// The chunk's UTF-8 bytes, read in place: valid only inside `choices(_:)`.
+    private let bytes: UnsafeBufferPointer<UInt8>
     private var position = 0
 
     /// The choices of `data`, or `nil` when the chunk needs the full decoder (or is not valid JSON).
     static func choices(_ data: String) -> [Choice]? {
-        var scanner = ChunkScanner(bytes: Array(data.utf8))
-        return scanner.chunk()
+        var data = data
+        return data.withUTF8 { bytes in
+            var scanner = ChunkScanner(bytes: bytes)
+            return scanner.chunk()
+        }
     }
 
-    private init(bytes: [UInt8]) { self.bytes = bytes }
+    private init(bytes: UnsafeBufferPointer<UInt8>) { self.bytes = bytes }
 
     private mutating func chunk() -> [Choice]? {
         var choices: [Choice] = []
@@ -161,6 +165,19 @@ struct ChunkScanner {
         return nil
     }
 
+    /// Skips a string without making it (every chunk has an id and an object name too long to be stored inline):
+    /// one without escapes is passed over; one with escapes is read, so that the same strings are refused as by
+    /// `string()`.
+    private mutating func skipString() -> Bool {
+        var end = position + 1
+        while end < bytes.count, bytes[end] != UInt8(ascii: "\""), bytes[end] != UInt8(ascii: "\\"), bytes[end] >= 0x20 { end += 1 }
+        if end < bytes.count, bytes[end] == UInt8(ascii: "\"") {
+            position = end + 1
+            return true
+        }
+        return string() != nil
+    }
+
     private mutating func hex4() -> UInt32? {
         guard position + 4 <= bytes.count else { return nil }
         var value: UInt32 = 0
@@ -183,7 +200,7 @@ struct ChunkScanner {
         skipWhitespace()
         guard position < bytes.count else { return false }
         switch bytes[position] {
-        case UInt8(ascii: "\""): return string() != nil
+        case UInt8(ascii: "\""): return skipString()
         case UInt8(ascii: "{"): return object { scanner, _ in scanner.skipValue() }
         case UInt8(ascii: "["):
             position += 1
