@@ -31,7 +31,9 @@ struct GatewayStream {
             var buffer = ByteBufferAllocator().buffer(capacity: tokenHead.count + text.utf8.count + 8 + tokenTail.count)
             buffer.writeBytes(tokenHead)
             if JSONText.needsEscaping(text) {
-                buffer.writeBytes(Array(JSONText.quote(text).utf8))
+                var quoted: [UInt8] = []
+                JSONText.appendQuoted(text, to: &quoted)
+                buffer.writeBytes(quoted)
             } else {
                 buffer.writeInteger(UInt8(ascii: "\""))
                 buffer.writeString(text)

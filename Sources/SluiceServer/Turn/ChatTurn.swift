@@ -68,7 +68,7 @@ struct ChatTurn: Sendable {
     }
 
     /// What the generation has produced so far, shared by its child tasks.
-    private struct Progress {
+    struct Progress {
         var content = ""
         var tokenEnds: [Int] = []
         var seq = 0
@@ -91,7 +91,7 @@ struct ChatTurn: Sendable {
     }
 
     /// Shares `Progress` between the child tasks of one generation.
-    private final class ProgressBox: Sendable {
+    final class ProgressBox: Sendable {
         private let state: Mutex<Progress>
         init(_ initial: sending Progress) { state = Mutex(initial) }
         func withLock<T>(_ body: (inout sending Progress) -> sending T) -> sending T { state.withLock(body) }
@@ -128,146 +128,6 @@ struct ChatTurn: Sendable {
             group.cancelAll()
         }
         await finish(plan, progress: progress, control: control, start: start, countedInput: countedInput, logger: logger, emit: emit)
-    }
-
-    /// Everything after the answer's stream: the redactor's last text, the cached answer when every model failed, the
-    /// usage, the settle-and-store commit and the end event. Out of line: `run`'s frame is what the generation's task
-    /// holds while the answer streams (a task keeps its largest frame until it ends), and this part was most of it.
-    @inline(never)
-    private func finish(
-        _ plan: Plan, progress: ProgressBox, control: TurnControl, start: ContinuousClock.Instant, countedInput: Int?,
-        logger: Logger, emit: @Sendable (TurnEvent) -> Void
-    ) async {
-        let clock = ContinuousClock()
-        // Text the redactor still held back is part of the answer: it is shown (redacted) before the end event.
-        let (tail, redactions) = progress.withLock { state -> ((Int, String)?, [String]) in
-            guard var redactor = state.redactor else { return (nil, []) }
-            let rest = redactor.finish()
-            state.redactor = redactor
-            guard !rest.isEmpty else { return (nil, redactor.redactions) }
-            state.content += rest
-            state.tokenEnds.append(state.content.utf8.count)
-            state.seq += 1
-            return ((state.seq, rest), redactor.redactions)
-        }
-        if let (seq, text) = tail { emit(.token(messageID: plan.assistantMessageID, seq: seq, text: text)) }
-        if !redactions.isEmpty {
-            for kind in redactions { metrics.outputRedacted(kind: kind) }
-            logger.warning("redacted the model's answer before it reached the client", metadata: [
-                "redactions": "\(redactions.joined(separator: ","))", "model": "\(progress.withLock { $0.model })",
-            ])
-        }
-
-        // Every model failed before any text: an earlier answer to the identical temperature-0 request beats an
-        // error. It is marked cached and costs nothing.
-        var servedFromCache = false
-        if let answerCache, plan.prior == nil, control.stopReason != .userCancelled,
-            progress.withLock({ !$0.completed && $0.content.isEmpty }), let cached = answerCache.answer(for: plan.request)
-        {
-            progress.withLock {
-                $0.content = cached
-                $0.tokenEnds = [cached.utf8.count]
-                $0.seq = 1
-                $0.completed = true
-                $0.finishReason = "stop"
-                $0.model = plan.request.model
-                $0.usage = nil
-            }
-            emit(.token(messageID: plan.assistantMessageID, seq: 1, text: cached))
-            servedFromCache = true
-            metrics.servedFromCache(model: plan.request.model)
-            logger.warning("every model failed: served the cached answer to the identical request")
-        }
-
-        let final = progress.withLock { $0 }
-        // The model that answered: the requested one, or the fallback that took over.
-        let model = final.model
-        let (content, finishReason, error, completed, retries) =
-            (final.content, final.finishReason, final.error, final.completed, final.retries)
-        let newText = String(decoding: content.utf8.dropFirst(plan.prior?.content.utf8.count ?? 0), as: UTF8.self)
-        // A turn that produced nothing and reported nothing cost nothing: nothing is counted for it.
-        let generated = !servedFromCache && (completed || !newText.isEmpty)
-        let countedOutput = generated ? await count(logger: logger) { try await $0.textTokens(newText) } : nil
-        let (thisTurn, mismatch) = UsageAccounting.resolve(
-            reported: final.usage, countedInput: generated ? countedInput : nil, countedOutput: countedOutput)
-        if mismatch.input { metrics.usageCountMismatch(model: model, kind: "input") }
-        if mismatch.output { metrics.usageCountMismatch(model: model, kind: "output") }
-        let usage = Self.combine(plan.prior?.usage, thisTurn)
-        let charged = generated ? thisTurn : nil
-        let cost = catalog.price(for: model).map {
-            $0.cost(inputTokens: charged?.inputTokens ?? 0, outputTokens: charged?.outputTokens ?? 0)
-        }
-        let ttft = final.firstTokenAt.map { $0 - start }
-        let duration = clock.now - start
-        let ttftMs = ttft.map(Self.milliseconds)
-        let durationMs = Self.milliseconds(duration)
-        let hasText = !content.isEmpty
-
-        // How the answer ended: `done` with this finish reason, or an error.
-        let status: MessageStatus
-        var failure: TurnEvent.Failure?
-        if completed {
-            status = .complete
-        } else if let reason = control.stopReason {
-            switch reason {
-            case .userCancelled:
-                status = .cancelled
-            case .clientDisconnected:
-                status = hasText ? .partial : .error
-                failure = .init(code: "client_disconnected",
-                                message: "The browser disconnected before the answer was complete.",
-                                retryable: true, partial: hasText)
-            case .idleTimeout:
-                failure = ErrorMapping.timeout(firstToken: !hasText, partial: hasText)
-                status = hasText ? .partial : .error
-            case .totalTimeout:
-                failure = ErrorMapping.totalTimeout(settings.totalTimeout(for: model), partial: hasText)
-                status = hasText ? .partial : .error
-            }
-        } else {
-            failure = final.failure
-                ?? error.map { ErrorMapping.failure(for: $0, partial: hasText, retries: retries) }
-                ?? .init(code: "interrupted", message: "The answer was interrupted because Sluice is shutting down.",
-                         retryable: true, partial: hasText)
-            status = hasText ? .partial : .error
-        }
-        if completed, !servedFromCache, plan.prior == nil { answerCache?.store(content, for: plan.request) }
-
-        let outcome = AssistantOutcome(
-            content: content, status: status, usage: usage, ttftMs: ttftMs, durationMs: durationMs,
-            finishReason: completed ? finishReason : (status == .cancelled ? "cancelled" : nil),
-            error: failure?.message, errorCode: failure?.code, tokenEnds: final.tokenEnds,
-            model: model == plan.request.model ? nil : model)
-        progressWriter.forget(messageID: plan.assistantMessageID)
-        // The hold is settled and the answer stored in one commit.
-        let (budget, conversationTokens) = await settle(
-            plan, charged: charged, cost: cost, finishing: outcome, logger: logger)
-        if let cost, charged != nil { metrics.charged(model: model, cost: cost) }
-
-        let finalEvent: TurnEvent
-        if let failure {
-            finalEvent = .error(failure)
-        } else {
-            finalEvent = .done(.init(usage: WireUsage(usage), ttftMs: ttftMs, durationMs: durationMs,
-                                     finishReason: completed ? finishReason : "cancelled", model: model,
-                                     costUSD: cost?.decimalString, budget: budget, conversationTokens: conversationTokens,
-                                     cached: servedFromCache ? true : nil))
-        }
-        var metadata: Logger.Metadata = [
-            "model": "\(model)", "status": "\(status.rawValue)",
-            "duration_ms": "\(durationMs)", "ttft_ms": "\(ttftMs.map(String.init) ?? "-")",
-        ]
-        if let failure { metadata["error_code"] = "\(failure.code)" }
-        if let error { metadata["upstream_error"] = "\(error)" }
-        if retries > 0 { metadata["retries"] = "\(retries)" }
-        metrics.turnFinished(model: model, status: status, ttft: ttft, duration: duration, usage: usage)
-        if let failure { metrics.turnFailed(code: failure.code) }
-        if case .http(let status, _, _)? = error as? ProviderError, status == 401 || status == 403 {
-            logger.critical("the upstream refused Sluice's credentials: fix the upstream key", metadata: metadata)
-        } else {
-            logger.info("turn finished", metadata: metadata)
-        }
-        emit(finalEvent)
     }
 
     private func consume(
