@@ -22,7 +22,7 @@ extension PostgresStore {
         let expires = nowMs + Int(request.expiresAfter * 1000)
         let global = globalDailyLimit.map { Int($0.picodollars) }
         let userID = request.userID
-        // The user's row lock and the insert, with SQLiteStore.hold's arithmetic, are one call (schema step 12):
+        // The user's row lock and the insert, with SQLiteStore.hold's arithmetic, are one call (schema steps 12, 13):
         // every turn of this user waits for that lock, held from here to the commit.
         let hold: PostgresQuery = """
             SELECT * FROM sluice_hold(\(id), \(userID), \(request.conversationID), \(request.messageID), \(request.model),
@@ -30,13 +30,14 @@ extension PostgresStore {
                 \(Self.globalBudgetLock))
             """
         let call = request.answer.map { holding(hold, andInserting: $0) } ?? hold
-        let prelude = request.prelude.map { creation(of: $0.conversation, messages: $0.messages) } ?? []
-        let logger = logger
-        let held: (reserved: Int, unlimited: Bool, resetAt: Int?)? = try await transaction { connection in
-            // The user's message first, before the lock (it needs none): committed whether the hold is granted.
-            for query in prelude { try await connection.query(query, logger: logger) }
-            let rows = try await connection.query(call, logger: logger).collect().map { $0.makeRandomAccess() }
-            guard let row = rows.first, let reserved = row.int("held_tokens") else { return nil }
+        // The user's message first, committed on its own: it needs no lock, and it is kept whether the hold is
+        // granted or not (and when the hold fails, which the launcher then finds stored).
+        if let prelude = request.prelude { try await commit(creation(of: prelude.conversation, messages: prelude.messages)) }
+        // Then the lock, the hold and the answer's row as one autocommitted statement: the lock is released by the
+        // commit inside the same round trip. In one transaction with the message, it was held across two more round
+        // trips to Sluice (the hold's answer, then COMMIT), and every other turn of the user waited for them.
+        let held = try await rows(call).first.flatMap { row -> (reserved: Int, unlimited: Bool, resetAt: Int?)? in
+            guard let reserved = row.int("held_tokens") else { return nil }
             return (reserved, (row.int("unlimited") ?? 0) != 0, row.int("reset_at_ms"))
         }
         guard let held else { return nil }

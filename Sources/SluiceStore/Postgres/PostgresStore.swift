@@ -236,7 +236,11 @@ public final class PostgresStore: SluiceDatabase {
     }
 
     public func createConversation(_ conversation: Conversation, messages: [Message]) async throws {
-        let queries = creation(of: conversation, messages: messages)
+        try await commit(creation(of: conversation, messages: messages))
+    }
+
+    /// Runs `queries` and commits them: one alone (autocommitted, one round trip), several in one transaction.
+    func commit(_ queries: [PostgresQuery]) async throws {
         if queries.count == 1, let query = queries.first { return try await execute(query, logger: logger) }
         let logger = logger
         try await transaction { connection in
