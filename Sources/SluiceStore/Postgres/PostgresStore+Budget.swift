@@ -5,7 +5,7 @@ import SluiceCore
 /// Token budgets on PostgreSQL, shared by every instance. A hold is one transaction that first locks the user's
 /// limits row (and, with a service-wide dollar limit, a service-wide advisory lock), so holds for one budget run
 /// one at a time across all instances and each sees every hold committed before it: together they can never
-/// overspend. A settle updates the ledger row and the user's `tokens_used` in one statement.
+/// overspend. A settle updates the ledger row and the user's `tokens_used` and `tokens_held` in one statement.
 extension PostgresStore {
     /// The advisory lock that serialises holds when the whole service has a daily dollar limit.
     static let globalBudgetLock = 7_362_838
@@ -88,7 +88,7 @@ extension PostgresStore {
                     input_tokens = \(hold?.inputTokens), output_tokens = \(hold?.outputTokens), total_tokens = \(total),
                     cost_picousd = \(hold.map { Int($0.cost.picodollars) })
                 WHERE id = \(hold?.id) AND state = 'held'
-                RETURNING user_id, state, total_tokens
+                RETURNING user_id, state, total_tokens, reserved_tokens
             ), finished AS (
                 UPDATE messages SET content = \(outcome?.content), status = \(outcome?.status.rawValue),
                     input_tokens = \(usage?.inputTokens), output_tokens = \(usage?.outputTokens),
@@ -104,8 +104,10 @@ extension PostgresStore {
                 UPDATE conversations SET thread_key = \(answer?.thread?.key) WHERE id = \(answer?.thread?.conversationID)
                 RETURNING id
             )
-            UPDATE user_token_limits l SET tokens_used = l.tokens_used + settled.total_tokens
-            FROM settled WHERE l.user_id = settled.user_id AND settled.state = 'settled'
+            UPDATE user_token_limits l SET
+                tokens_used = l.tokens_used + CASE WHEN settled.state = 'settled' THEN settled.total_tokens ELSE 0 END,
+                tokens_held = l.tokens_held - settled.reserved_tokens
+            FROM settled WHERE l.user_id = settled.user_id
             """
     }
 

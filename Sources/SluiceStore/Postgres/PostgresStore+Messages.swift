@@ -180,6 +180,11 @@ extension PostgresStore {
                 RETURNING id
             ), released AS (
                 UPDATE token_usage SET state = 'released' WHERE state = 'held' AND message_id IN (SELECT id FROM gone)
+                RETURNING user_id, reserved_tokens
+            ), uncounted AS (
+                UPDATE user_token_limits l SET tokens_held = l.tokens_held - r.tokens
+                FROM (SELECT user_id, SUM(reserved_tokens) AS tokens FROM released GROUP BY user_id) r
+                WHERE l.user_id = r.user_id
             )
             SELECT id FROM gone
             """

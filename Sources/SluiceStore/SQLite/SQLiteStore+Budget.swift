@@ -12,7 +12,8 @@ extension SQLiteStore {
         let wanted = request.inputTokens + request.wantedOutput
         let inputCost = Int(request.price.inputPerToken.picodollars) * request.inputTokens
         let outputPrice = Int(request.price.outputPerToken.picodollars)
-        // tokens_left = limit − settled − live holds (NULL limit: the whole wish). dollars_left = the tighter of
+        // tokens_left = limit − settled − live holds (NULL limit: the whole wish); live holds are the user's count of
+        // held tokens less its expired holds (schema step 14), which are almost always none. dollars_left = the tighter of
         // the user's and the service's daily limits minus today's settled costs and live holds' reserved costs.
         // The hold takes the wish, capped by both; it needs the input and one output token to fit in both.
         // Today's spending is summed only where a dollar limit asks for it (CASE): it grows with every turn of the day.
@@ -26,9 +27,9 @@ extension SQLiteStore {
                 WHERE u.created_at >= ?10 AND (u.state = 'settled' OR (u.state = 'held' AND u.expires_at > ?1))
             ), budget AS MATERIALIZED (
                 SELECT
-                    COALESCE(l.token_limit - l.tokens_used - COALESCE((
+                    COALESCE(l.token_limit - l.tokens_used - (l.tokens_held - COALESCE((
                         SELECT SUM(u.reserved_tokens) FROM token_usage u
-                        WHERE u.user_id = l.user_id AND u.state = 'held' AND u.expires_at > ?1), 0), ?2) AS tokens_left,
+                        WHERE u.user_id = l.user_id AND u.state = 'held' AND u.expires_at <= ?1), 0)), ?2) AS tokens_left,
                     MIN(
                         COALESCE(l.daily_usd_limit_picousd - (CASE WHEN l.daily_usd_limit_picousd IS NULL THEN 0 ELSE COALESCE((SELECT SUM(cost) FROM spending WHERE user_id = l.user_id), 0) END), 9000000000000000000),
                         COALESCE(?11 - (CASE WHEN ?11 IS NULL THEN 0 ELSE COALESCE((SELECT SUM(cost) FROM spending), 0) END), 9000000000000000000)) AS dollars_left

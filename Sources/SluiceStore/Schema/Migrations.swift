@@ -32,7 +32,9 @@ enum Migrations {
         }
     }
 
-    static let steps: [Step] = [
+    static let steps: [Step] = shippedSteps + [heldTokensStep]
+
+    private static let shippedSteps: [Step] = [
         Step(
             version: 1,
             statements: [
