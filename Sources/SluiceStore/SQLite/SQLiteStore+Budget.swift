@@ -17,9 +17,9 @@ extension SQLiteStore {
         // the user's and the service's daily limits minus today's settled costs and live holds' reserved costs.
         // The hold takes the wish, capped by both; it needs the input and one output token to fit in both.
         // Today's spending is summed only where a dollar limit asks for it (CASE): it grows with every turn of the day.
-        // `budget` is MATERIALIZED: inlined, SQLite ran its sum over the user's live holds once for every use of
-        // tokens_left and dollars_left below, and a hold among 1 000 live ones took 1.0 ms instead of 0.2
-        // (docs/benchmarks.md, "Budget holds under a thousand streams").
+        // `budget` is MATERIALIZED: inlined, SQLite ran its subqueries once for every use of tokens_left and
+        // dollars_left below (when they still summed every live hold, a hold among 1 000 took 1.0 ms instead of 0.2;
+        // docs/benchmarks.md, "Budget holds under a thousand streams").
         let sql = """
             WITH spending AS (
                 SELECT u.user_id, CASE WHEN u.state = 'settled' THEN u.cost_picousd ELSE u.reserved_cost_picousd END AS cost

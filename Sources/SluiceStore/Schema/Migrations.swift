@@ -32,9 +32,10 @@ enum Migrations {
         }
     }
 
-    static let steps: [Step] = shippedSteps + [heldTokensStep]
+    /// Every step in order: steps 1–13 below, later ones each in a file of its own (`Migrations+HeldTokens.swift`).
+    static let steps: [Step] = firstSteps + [heldTokensStep]
 
-    private static let shippedSteps: [Step] = [
+    private static let firstSteps: [Step] = [
         Step(
             version: 1,
             statements: [
