@@ -19,7 +19,9 @@ pg_dir=$(mktemp -d /tmp/sluice-test-pg.XXXXXX)
 log=$(mktemp)
 # Every test's temporary files (SQLite databases, browser profiles) go in one folder, removed with the rest: a run
 # makes about 150 databases, and left in /tmp they added up to 300 MB over a day of runs.
+# It is world-writable and sticky, as /tmp is: tests start PostgreSQL servers as the `postgres` user inside it.
 run_tmp=$(mktemp -d /tmp/sluice-test-run.XXXXXX)
+chmod 1777 "$run_tmp"
 trap 'scripts/test-postgres.sh stop "$pg_dir"; rm -rf "$pg_dir" "$log" "$run_tmp"' EXIT
 echo "[test] starting a throwaway PostgreSQL" >&2
 eval "export $(scripts/test-postgres.sh start "$pg_dir")"
