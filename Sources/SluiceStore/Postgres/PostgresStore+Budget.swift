@@ -124,9 +124,9 @@ extension PostgresStore {
                 WHERE u.created_at >= \(dayStart) AND (u.state = 'settled' OR (u.state = 'held' AND u.expires_at > \(nowMs)))
             )
             SELECT l.plan, l.token_limit, l.reset_at, l.daily_usd_limit_picousd,
-                l.tokens_used + COALESCE((
+                l.tokens_used + l.tokens_held - COALESCE((
                     SELECT SUM(u.reserved_tokens)::bigint FROM token_usage u
-                    WHERE u.user_id = l.user_id AND u.state = 'held' AND u.expires_at > \(nowMs)), 0) AS used,
+                    WHERE u.user_id = l.user_id AND u.state = 'held' AND u.expires_at <= \(nowMs)), 0) AS used,
                 (CASE WHEN l.daily_usd_limit_picousd IS NULL THEN 0 ELSE COALESCE((SELECT SUM(cost)::bigint FROM spending WHERE user_id = l.user_id), 0) END) AS user_spent,
                 (CASE WHEN \(global)::bigint IS NULL THEN 0 ELSE COALESCE((SELECT SUM(cost)::bigint FROM spending), 0) END) AS all_spent
             FROM user_token_limits l WHERE l.user_id = \(userID)
