@@ -63,6 +63,18 @@ def last_text(browser, selector):
     raise AssertionError(f"{selector} kept being replaced while it was read")
 
 
+def on_last(browser, selector, action):
+    """`action(element)` on the last element matching `selector`, from the start again if the page replaced that
+    element meanwhile (as `last_text` does for reading; the thread is rendered again from the store when an answer
+    ends, and a new element starts as the stored answer would)."""
+    for _ in range(10):
+        try:
+            return action(browser.find_elements(By.CSS_SELECTOR, selector)[-1])
+        except StaleElementReferenceException:
+            continue
+    raise AssertionError(f"{selector} kept being replaced while it was used")
+
+
 def answer_text(browser):
     return last_text(browser, ".message.assistant .text")
 
@@ -252,26 +264,29 @@ def test_markdown_renders_progressively_highlighted_and_copyable_and_model_html_
     # While it streams, finished blocks are already rendered and frozen.
     WebDriverWait(browser, 30).until(lambda d: d.find_elements(By.CSS_SELECTOR, ".message.streaming .md-block h1"))
     WebDriverWait(browser, 60).until(lambda d: not d.find_elements(By.CSS_SELECTOR, ".message.streaming"))
-    answer = browser.find_elements(By.CSS_SELECTOR, ".message.assistant .text")[-1]
-    assert answer.find_element(By.CSS_SELECTOR, "h1").text == "Trip plan"
-    assert answer.find_element(By.CSS_SELECTOR, "strong").text == "bold"
-    assert answer.find_element(By.CSS_SELECTOR, "em").text == "italic"
-    assert [li.text for li in answer.find_elements(By.CSS_SELECTOR, "ul li")] == ["pack light", "bring a camera", "learn three phrases"]
-    assert [th.text for th in answer.find_elements(By.CSS_SELECTOR, "table th")] == ["Day", "City", "Budget"]
-    assert len(answer.find_elements(By.CSS_SELECTOR, "table tbody tr")) == 2
-    assert answer.find_elements(By.CSS_SELECTOR, "pre code span[class^='hljs-']"), "the code block is highlighted"
-    answer.find_element(By.CSS_SELECTOR, "pre .copy-code").click()
-    WebDriverWait(browser, 5).until(lambda d: d.execute_script("return window.__copied"))
-    assert browser.execute_script("return window.__copied").startswith("def budget(days, per_day):")
-    link = answer.find_element(By.CSS_SELECTOR, "a[href='https://example.com/guide']")
-    assert link.get_attribute("rel") == "noopener noreferrer" and link.get_attribute("target") == "_blank"
-    # Nothing the model wrote ran: no script, no event handler, no javascript: link; raw HTML shows as text.
-    assert not answer.find_elements(By.CSS_SELECTOR, "script, img, [onerror]")
-    assert all(not (a.get_attribute("href") or "").lower().startswith("javascript") for a in answer.find_elements(By.TAG_NAME, "a"))
-    assert '<img src=x onerror="window.__xss=1">' in answer.text
-    for a in answer.find_elements(By.TAG_NAME, "a"):
-        if a.get_attribute("href") != "https://example.com/guide":
-            a.click()
+
+    def check_rendered(answer):
+        assert answer.find_element(By.CSS_SELECTOR, "h1").text == "Trip plan"
+        assert answer.find_element(By.CSS_SELECTOR, "strong").text == "bold"
+        assert answer.find_element(By.CSS_SELECTOR, "em").text == "italic"
+        assert [li.text for li in answer.find_elements(By.CSS_SELECTOR, "ul li")] == ["pack light", "bring a camera", "learn three phrases"]
+        assert [th.text for th in answer.find_elements(By.CSS_SELECTOR, "table th")] == ["Day", "City", "Budget"]
+        assert len(answer.find_elements(By.CSS_SELECTOR, "table tbody tr")) == 2
+        assert answer.find_elements(By.CSS_SELECTOR, "pre code span[class^='hljs-']"), "the code block is highlighted"
+        answer.find_element(By.CSS_SELECTOR, "pre .copy-code").click()
+        WebDriverWait(browser, 5).until(lambda d: d.execute_script("return window.__copied"))
+        assert browser.execute_script("return window.__copied").startswith("def budget(days, per_day):")
+        link = answer.find_element(By.CSS_SELECTOR, "a[href='https://example.com/guide']")
+        assert link.get_attribute("rel") == "noopener noreferrer" and link.get_attribute("target") == "_blank"
+        # Nothing the model wrote ran: no script, no event handler, no javascript: link; raw HTML shows as text.
+        assert not answer.find_elements(By.CSS_SELECTOR, "script, img, [onerror]")
+        assert all(not (a.get_attribute("href") or "").lower().startswith("javascript") for a in answer.find_elements(By.TAG_NAME, "a"))
+        assert '<img src=x onerror="window.__xss=1">' in answer.text
+        for a in answer.find_elements(By.TAG_NAME, "a"):
+            if a.get_attribute("href") != "https://example.com/guide":
+                a.click()
+
+    on_last(browser, ".message.assistant .text", check_rendered)
     assert browser.execute_script("return window.__xss") is None
     # The stored answer is the raw Markdown; a reload renders the same.
     browser.refresh()
@@ -355,10 +370,13 @@ def test_each_answer_shows_its_tokens_and_cost_behind_usage(browser, server):
     open_new_conversation(browser, server)
     browser.find_element(By.ID, "input").send_keys("how much was that?", Keys.ENTER)
     WebDriverWait(browser, 30).until(lambda d: d.find_elements(By.CSS_SELECTOR, ".message.assistant .usage-details"))
-    details = browser.find_elements(By.CSS_SELECTOR, ".message.assistant .usage-details")[-1]
-    assert not details.find_element(By.TAG_NAME, "dl").is_displayed()
-    details.find_element(By.TAG_NAME, "summary").click()
-    text = details.find_element(By.TAG_NAME, "dl").text
+
+    def open_usage(details):
+        assert not details.find_element(By.TAG_NAME, "dl").is_displayed()
+        details.find_element(By.TAG_NAME, "summary").click()
+        return details.find_element(By.TAG_NAME, "dl").text
+
+    text = on_last(browser, ".message.assistant .usage-details", open_usage)
     stored = stored_thread(server)[-1]
     assert f"Output\n{stored['usage']['output_tokens']} tokens" in text
     assert f"Input\n{stored['usage']['input_tokens']} tokens" in text
@@ -372,10 +390,13 @@ def test_an_answer_that_failed_before_any_text_offers_retry_which_answers(browse
     open_conversation_with_model(browser, server, "sim-400x1")
     browser.find_element(By.ID, "input").send_keys("this will be refused once", Keys.ENTER)
     WebDriverWait(browser, 30).until(lambda d: d.find_elements(By.CSS_SELECTOR, ".message.assistant.error button.continue"))
-    button = browser.find_elements(By.CSS_SELECTOR, ".message.assistant.error button.continue")[-1]
-    assert button.text == "Retry"
     assert "maximum context length" in last_text(browser, ".message.assistant .meta")
-    button.click()
+
+    def retry(button):
+        assert button.text == "Retry"
+        button.click()
+
+    on_last(browser, ".message.assistant.error button.continue", retry)
     WebDriverWait(browser, 30).until(lambda d: not d.find_elements(By.CSS_SELECTOR, ".message.streaming")
                                      and not d.find_elements(By.CSS_SELECTOR, ".message.assistant.error"))
     assert stored_thread(server)[-1]["status"] == "complete"
