@@ -22,7 +22,7 @@ extension PostgresStore {
         let expires = nowMs + Int(request.expiresAfter * 1000)
         let global = globalDailyLimit.map { Int($0.picodollars) }
         let userID = request.userID
-        // The user's row lock and the insert, with SQLiteStore.hold's arithmetic, are one call (schema steps 12, 13):
+        // The user's row lock and the insert, with SQLiteStore.hold's arithmetic, are one call (schema steps 12–14):
         // every turn of this user waits for that lock, held from here to the commit.
         let hold: PostgresQuery = """
             SELECT * FROM sluice_hold(\(id), \(userID), \(request.conversationID), \(request.messageID), \(request.model),
