@@ -90,6 +90,47 @@ struct WALRestartTests {
         try await fixture.close()
     }
 
+    /// SQLite syncs the header of a log that starts again, in the commit that starts it. A round that copied every
+    /// frame starts the log again itself, so that this fsync is not paid by the next request's commit.
+    @Test func aFullyCopiedLogIsStartedAgainByTheCheckpointerBeforeTheNextCommit() async throws {
+        let fixture = try await Fixture(restartFrames: 10_000)
+        try await fixture.write(20)
+        try await fixture.writer.query("PRAGMA user_version = 7")
+        await fixture.checkpointer.checkpoint()
+        #expect(fixture.checkpointer.logsStartedAgain == 1)
+        // Only the checkpointer's own write is in the log, not the 21 commits before it.
+        let frames = try await fixture.logFrames()
+        #expect(frames == 1, "the log holds \(frames) frames")
+        #expect(try await fixture.writer.query("PRAGMA user_version").first?.int("user_version") == 7)
+        #expect(try await fixture.writer.query("SELECT count(*) AS n FROM notes").first?.int("n") == 20)
+
+        // Nothing written since: the next round leaves the empty log alone.
+        await fixture.checkpointer.checkpoint()
+        #expect(fixture.checkpointer.logsStartedAgain == 1)
+        try await fixture.close()
+    }
+
+    /// What the test above guards against: a checkpoint copies every frame, yet the log keeps them all until a
+    /// commit starts it again.
+    @Test func aCopiedLogKeepsItsFramesUntilAWrite() async throws {
+        let fixture = try await Fixture(restartFrames: 10_000)
+        try await fixture.write(20)
+        let first = try await fixture.logFrames()
+        #expect(first >= 20)
+        #expect(try await fixture.logFrames() == first)
+        try await fixture.close()
+    }
+
+    @Test func aLogThatARoundCouldNotCopyIsNotStartedAgain() async throws {
+        let fixture = try await Fixture(restartFrames: 10_000)
+        try await fixture.write(20)
+        let beside = try await fixture.checkpointBesideLeftBehind()
+        #expect(beside.copiedFrames < beside.logFrames)
+        try await fixture.checkpointer.startLogAgainIfCopied(beside)
+        #expect(fixture.checkpointer.logsStartedAgain == 0)
+        try await fixture.close()
+    }
+
     @Test func aShortLogIsLeftToTheCheckpointsBesideTheWriter() async throws {
         let fixture = try await Fixture(restartFrames: 10_000)
         try await fixture.write(20)

@@ -243,6 +243,22 @@ final class SQLiteConnection: Sendable {
         return (result.walFrameCount, result.checkpointedFrameCount)
     }
 
+    /// Starts a fully copied log again from its beginning with a write of its own — the database header's
+    /// `user_version`, set to what it is — so that the fsync SQLite gives a restarted log's header is paid by this
+    /// job rather than by the next request's commit. SQLite restarts the log only inside a write transaction
+    /// that finds every frame copied and no reader on the log; otherwise this appends one frame and the log
+    /// starts again at a later round.
+    /// Like `checkpoint()`, it runs between two groups without being one (`committed` counts requests' writes).
+    func startLogAgain() async throws {
+        try await queue.writeWithoutTransaction { db in
+            try db.inTransaction(.immediate) {
+                let version = try Int.fetchOne(db, sql: "PRAGMA user_version") ?? 0
+                try db.execute(sql: "PRAGMA user_version = \(version)")
+                return .commit
+            }
+        }
+    }
+
     func close() throws {
         try queue.close()
     }
