@@ -16,6 +16,8 @@
 #                                (installed from PyPI): TTFT, ITL, CPU, RSS
 #   ./sluice.sh bench chaos      every fault scenario once through Sluice and the simulator: what the client
 #                                saw, retry waits announced vs observed, the cost of a retry decision
+#   ./sluice.sh bench setup      bursts of 10 streamed turns: server CPU per turn up to its upstream call, Sluice
+#                                vs the bare relay
 set -euo pipefail
 cd "$(dirname "$0")"
 command="${1:-run}"
@@ -75,12 +77,16 @@ case "$command" in
         shift
         swift build -c release --product sluice >&2
         exec python3 bench/chaos.py .build/release/sluice "$@" ;;
+      setup)
+        shift
+        swift build -c release --product sluice >&2
+        exec python3 bench/setup_cpu.py --sluice .build/release/sluice "$@" ;;
       ttft)
         [ "${1:-}" = ttft ] && shift
         sluice_setup_local_model
         swift build -c release --product sluice >&2
         exec python3 bench/ttft.py --sluice .build/release/sluice "$@" ;;
-      *) echo "usage: ./sluice.sh bench [ttft|tokenizer|guard|context|ui|chaos|load]" >&2; exit 2 ;;
+      *) echo "usage: ./sluice.sh bench [ttft|tokenizer|guard|context|ui|chaos|load|setup]" >&2; exit 2 ;;
     esac ;;
   simulate) source scripts/env.sh && swift build --product sluice >&2 && exec .build/debug/sluice simulate "$@" ;;
   *) echo "usage: ./sluice.sh run|test|coverage|simulate|bench" >&2; exit 2 ;;
