@@ -248,6 +248,7 @@ final class SQLiteConnection: Sendable {
     /// job rather than by the next request's commit. SQLite restarts the log only inside a write transaction
     /// that finds every frame copied and no reader on the log; otherwise this appends one frame and the log
     /// starts again at a later round.
+    ///
     /// Like `checkpoint()`, it runs between two groups without being one (`committed` counts requests' writes).
     func startLogAgain() async throws {
         try await queue.writeWithoutTransaction { db in

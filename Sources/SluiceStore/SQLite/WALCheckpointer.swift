@@ -91,8 +91,9 @@ final class WALCheckpointer: Sendable {
     }
 
     /// Finishes on the writer's connection what a checkpoint `beside` it could not copy (the frames appended
-    /// meanwhile), when the log holds `restartFrames` or more: the writer's next commit then starts it again.
-    /// Returns that checkpoint's report, or `nil` when the log was short.
+    /// meanwhile), when the log holds `restartFrames` or more, so that the log can start again (`checkpoint()`
+    /// then starts it; otherwise the writer's next commit would). Returns that checkpoint's report, or `nil` when
+    /// the log was short.
     @discardableResult
     func restartIfLong(after beside: (logFrames: Int, copiedFrames: Int)) async throws -> (logFrames: Int, copiedFrames: Int)? {
         guard beside.logFrames >= restartFrames else { return nil }
