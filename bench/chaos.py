@@ -21,7 +21,7 @@ import time
 import urllib.request
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from benchlib import free_port, percentile  # noqa: E402
+from benchlib import add_unlimited_user, free_port, percentile, wait_until_serving  # noqa: E402
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 SLUICE = sys.argv[1] if len(sys.argv) > 1 else os.path.join(ROOT, ".build", "release", "sluice")
@@ -177,23 +177,14 @@ def main():
         [SLUICE, "simulate", "--port", str(simulator), "--tokens", "24", "--delay-ms", "20",
          "--stall-ms", str(STALL_MS)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)]
     try:
-        token = subprocess.run([SLUICE, "user", "add", "chaos", "--plan", "unlimited", "--db", db], check=True,
-                               capture_output=True, text=True, env=env).stdout.strip().splitlines()[-1]
+        token = add_unlimited_user(SLUICE, db, name="chaos", env=env)
         processes.append(subprocess.Popen(
             [SLUICE, "serve", "--port", str(port), "--db", db, "--model", "sim", "--models", models_file(simulator),
              "--upstream", f"http://127.0.0.1:{simulator}/v1", "--forward-scenario-header",
              "--first-token-timeout-ms", str(FIRST_TOKEN_TIMEOUT_MS), "--idle-timeout-ms", str(IDLE_TIMEOUT_MS),
              "--breaker-failures", "0", "--log-level", "error", "--no-prompt-guard"],
             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env))
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=1)
-                break
-            except OSError:
-                if time.monotonic() > deadline:
-                    sys.exit("sluice did not start")
-                time.sleep(0.05)
+        wait_until_serving(f"http://127.0.0.1:{port}/healthz", processes[-1])
         client = Client(port, token)
         run(client)
     finally:

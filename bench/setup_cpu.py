@@ -21,7 +21,7 @@ import threading
 import time
 import urllib.request
 
-from benchlib import free_port
+from benchlib import add_unlimited_user, free_port, wait_until_serving
 
 FIRST_TOKEN_DELAY_S = 0.4
 MEASURED_AFTER_S = 0.25
@@ -48,19 +48,6 @@ def turn(port, headers, body):
         f"http://127.0.0.1:{port}/v1/chat/completions", data=body, headers=headers, method="POST")
     with urllib.request.urlopen(request, timeout=30) as response:
         response.read()
-
-
-def wait_until_serving(url, process, seconds=60):
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise SystemExit(f"{process.args[0]} exited before it served {url}")
-        try:
-            with urllib.request.urlopen(url, timeout=2):
-                return
-        except OSError:
-            time.sleep(0.1)
-    raise SystemExit(f"{url} did not answer within {seconds} s")
 
 
 def burst(port, pid, headers, body, streams):
@@ -108,8 +95,7 @@ def main():
                            "--delay-ms", str(int(FIRST_TOKEN_DELAY_S * 1000))])
         wait_until_serving(f"http://127.0.0.1:{simulator_port}/health", simulator)
         db = os.path.join(folder, "bench.sqlite")
-        token = subprocess.run([sluice, "user", "add", "bench", "--plan", "unlimited", "--db", db],
-                               check=True, capture_output=True, text=True).stdout.strip().split("\n")[-1]
+        token = add_unlimited_user(sluice, db)
         server = start(["serve", "--port", str(sluice_port), "--db", db, "--upstream", upstream, "--model", "sim",
                         "--log-level", "error", "--upstream-concurrency", "4096", "--upstream-queue", "4096"])
         wait_until_serving(f"http://127.0.0.1:{sluice_port}/healthz", server)

@@ -16,23 +16,11 @@ import subprocess
 import sys
 import tempfile
 import time
-import urllib.request
 
-from benchlib import free_port, percentile
+from benchlib import add_unlimited_user, free_port, percentile, wait_until_serving
 from selenium import webdriver
 from selenium.webdriver.common.by import By
 from selenium.webdriver.common.keys import Keys
-
-
-def wait_for(url, timeout=60):
-    deadline = time.time() + timeout
-    while time.time() < deadline:
-        try:
-            urllib.request.urlopen(url, timeout=2)
-            return
-        except Exception:
-            time.sleep(0.2)
-    sys.exit(f"{url} did not come up")
 
 
 def main():
@@ -52,16 +40,15 @@ def main():
         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)]
     driver = None
     try:
-        wait_for(f"http://127.0.0.1:{simulator_port}/health")
-        token = subprocess.run([args.sluice, "user", "add", "bench", "--plan", "unlimited", "--db", db], check=True,
-                               capture_output=True, text=True, env=env).stdout.strip().splitlines()[-1]
+        wait_until_serving(f"http://127.0.0.1:{simulator_port}/health")
+        token = add_unlimited_user(args.sluice, db, env=env)
         processes.append(subprocess.Popen(
             [args.sluice, "serve", "--port", str(port), "--db", db, "--model", "sim-markdown",
              "--upstream", f"http://127.0.0.1:{simulator_port}/v1", "--web-root", os.path.join(root, "web"),
              "--max-output-tokens", str(args.tokens + 1000), "--max-message-chars", "2000", "--log-level", "warning"],
             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env))
         base = f"http://127.0.0.1:{port}"
-        wait_for(f"{base}/readyz")
+        wait_until_serving(f"{base}/readyz")
 
         options = webdriver.ChromeOptions()
         for argument in ["--headless=new", "--no-sandbox", "--disable-gpu", "--window-size=1100,800",
