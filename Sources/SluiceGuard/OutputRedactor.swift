@@ -37,9 +37,19 @@ public struct OutputRedactor: Sendable {
     private let systemPrompt: String?
     private let credentials: [CredentialPattern]
     private let secrets: [String]
+    /// `systemPrompt` and `secrets` in UTF-8: every piece is searched for them byte by byte.
+    private let systemPromptBytes: [UInt8]?
+    private let secretBytes: [[UInt8]]
+    /// Every credential shape's prefixes in UTF-8, in one list, and which bytes start one of them: a tail whose
+    /// first byte starts none (almost every token) needs no further look.
+    private let credentialPrefixes: [[UInt8]]
+    private let startsAPrefix: [Bool]
     private var pending = ""
     /// The length in bytes of the longest credential match that ends `pending` and may still grow: held back.
     private var growingMatchLength = 0
+    /// The last character shown, as the context of `pending`'s start: a pattern's `\b` and a word's start see
+    /// what came before it, so how the answer was split into pieces does not change what is redacted.
+    private var shownBefore: Unicode.Scalar?
     /// What was redacted so far (`system_prompt`, a credential id, `secret`), in order, for the log.
     public private(set) var redactions: [String] = []
 
@@ -51,15 +61,29 @@ public struct OutputRedactor: Sendable {
         self.systemPrompt = (prompt?.count ?? 0) >= 20 ? prompt : nil
         self.credentials = credentials
         self.secrets = secrets.filter { $0.count >= 8 }
+        systemPromptBytes = self.systemPrompt.map { Array($0.utf8) }
+        secretBytes = self.secrets.map { Array($0.utf8) }
+        credentialPrefixes = credentials.flatMap(\.prefixBytes).filter { !$0.isEmpty }
+        var starts = [Bool](repeating: false, count: 256)
+        for prefix in credentialPrefixes { starts[Int(prefix[0])] = true }
+        startsAPrefix = starts
     }
 
     /// Takes the next piece of the answer and returns the text that can be shown now (possibly empty).
     public mutating func feed(_ text: String) -> String {
-        pending += text
+        // Nothing held back (almost every token): the piece itself, not a copy of it.
+        if pending.isEmpty { pending = text } else { pending += text }
         redactComplete(final: false)
         let keep = heldBackStart()
+        if keep == pending.endIndex {
+            defer { pending = "" }
+            shownBefore = pending.unicodeScalars.last ?? shownBefore
+            return pending
+        }
+        if keep == pending.startIndex { return "" }
         let released = String(pending[..<keep])
         pending = String(pending[keep...])
+        shownBefore = released.unicodeScalars.last ?? shownBefore
         return released
     }
 
@@ -71,22 +95,34 @@ public struct OutputRedactor: Sendable {
     }
 
     private mutating func redactComplete(final: Bool) {
-        if let systemPrompt, Self.lastRange(of: systemPrompt, in: pending[...]) != nil {
+        if let systemPrompt, let systemPromptBytes, Self.lastRange(of: systemPromptBytes, in: pending[...]) != nil {
             pending = pending.replacingOccurrences(of: systemPrompt, with: Self.systemPromptMarker)
             redactions.append("system_prompt")
         }
-        for secret in secrets where Self.lastRange(of: secret, in: pending[...]) != nil {
+        for (secret, bytes) in zip(secrets, secretBytes) where Self.lastRange(of: bytes, in: pending[...]) != nil {
             pending = pending.replacingOccurrences(of: secret, with: Self.credentialMarker)
             redactions.append("secret")
         }
         growingMatchLength = 0
         let longestRun = Self.longestKeyRun(in: pending)
+        guard credentials.contains(where: { longestRun >= $0.minimumRun }) else { return }
+        // Searched after the last character shown, which the patterns' look-behinds and `\b` see (transparent
+        // bounds) but no match can start in.
+        let context = shownBefore.map { String(Character($0)) } ?? ""
+        let offset = context.utf16.count
         for credential in credentials where longestRun >= credential.minimumRun {
-            let range = NSRange(pending.startIndex..., in: pending)
+            // Again for each shape: the one before may have replaced some of the text.
+            let text = context + pending
+            let range = NSRange(location: offset, length: text.utf16.count - offset)
             // Replace from the end so earlier ranges stay valid; a match that reaches the end of the pending text
             // may still grow, so it waits for more text unless the stream is over.
-            for match in credential.regex.matches(in: pending, range: range).reversed() {
-                guard let swiftRange = Range(match.range, in: pending) else { continue }
+            for match in credential.regex.matches(in: text, options: .withTransparentBounds, range: range).reversed() {
+                let utf16 = pending.utf16
+                guard match.range.location >= offset,
+                    let lower = utf16.index(utf16.startIndex, offsetBy: match.range.location - offset, limitedBy: utf16.endIndex),
+                    let upper = utf16.index(lower, offsetBy: match.range.length, limitedBy: utf16.endIndex)
+                else { continue }
+                let swiftRange = lower..<upper
                 if !final && swiftRange.upperBound == pending.endIndex {
                     let length = pending.utf8.distance(from: swiftRange.lowerBound, to: swiftRange.upperBound)
                     growingMatchLength = max(growingMatchLength, length)
@@ -102,27 +138,42 @@ public struct OutputRedactor: Sendable {
     private func heldBackStart() -> String.Index {
         var start = pending.utf8.index(pending.endIndex, offsetBy: -growingMatchLength)
         // The start of the system prompt or of a secret at the end of the text.
-        if let systemPrompt, let index = Self.suffixStartingPrefix(of: systemPrompt, in: pending) { start = index }
-        for secret in secrets {
-            if let index = Self.suffixStartingPrefix(of: secret, in: pending), index < start { start = index }
+        if let systemPromptBytes, let index = Self.suffixStartingPrefix(of: systemPromptBytes, in: pending, after: shownBefore) { start = index }
+        for secret in secretBytes {
+            if let index = Self.suffixStartingPrefix(of: secret, in: pending, after: shownBefore), index < start { start = index }
         }
         // A credential in the making: the last run of key characters starts like one of the prefixes.
         let runStart = Self.trailingKeyRunStart(in: pending)
-        if runStart < pending.endIndex {
-            // Bytes, not Characters: `hasPrefix` on Strings compared grapheme by grapheme at every token.
-            let run = Array(pending.utf8[runStart...])
-            let credentialLike = credentials.contains { $0.prefixBytes.contains { run.starts(with: $0) || $0.starts(with: run) } }
-            if credentialLike, runStart < start { start = runStart }
+        if runStart < start, startsAPrefix[Int(pending.utf8[runStart])], startsLikeACredential(pending.utf8[runStart...]) {
+            start = runStart
         }
         // A private-key block that has begun but whose `-----END … KEY-----` line is not complete yet.
-        if let begin = Self.lastRange(of: "-----BEGIN", in: pending[...]), begin.lowerBound < start {
-            let ended = Self.lastRange(of: "-----END", in: pending[begin.upperBound...]).map {
-                Self.lastRange(of: "KEY-----", in: pending[$0.upperBound...]) != nil
+        if let begin = Self.lastRange(of: Self.beginBlock, in: pending[...]), begin.lowerBound < start {
+            let ended = Self.lastRange(of: Self.endBlock, in: pending[begin.upperBound...]).map {
+                Self.lastRange(of: Self.endOfKeyLine, in: pending[$0.upperBound...]) != nil
             } ?? false
             if !ended { start = begin.lowerBound }
         }
         return start
     }
+
+    /// Whether `run` starts with one of the credential prefixes or is the start of one (compared in bytes, not
+    /// grapheme by grapheme as `hasPrefix` on Strings would at every token).
+    private func startsLikeACredential(_ run: Substring.UTF8View) -> Bool {
+        credentialPrefixes.contains { prefix in
+            var index = run.startIndex
+            for byte in prefix {
+                guard index < run.endIndex else { return true }
+                if run[index] != byte { return false }
+                index = run.index(after: index)
+            }
+            return true
+        }
+    }
+
+    private static let beginBlock = Array("-----BEGIN".utf8)
+    private static let endBlock = Array("-----END".utf8)
+    private static let endOfKeyLine = Array("KEY-----".utf8)
 
     /// ASCII letters, digits, `-` and `_`: what the credential shapes are made of.
     private static func isKeyByte(_ byte: UInt8) -> Bool {
@@ -150,19 +201,15 @@ public struct OutputRedactor: Sendable {
         return longest
     }
 
-    /// Where the run of letters, digits, `-` and `_` that ends `text` starts (`endIndex` when it ends in none).
+    /// Where the run of ASCII letters, digits, `-` and `_` that ends `text` starts (`endIndex` when it ends in
+    /// none). A letter beyond ASCII ends the run like a space does: every credential shape is ASCII, and one may
+    /// follow such a letter directly (`sk-…` has no word boundary in its pattern), so "café" + "sk" waits for the next piece.
     static func trailingKeyRunStart(in text: String) -> String.Index {
         let utf8 = text.utf8
         var index = utf8.endIndex
         while index > utf8.startIndex {
             let before = utf8.index(before: index)
-            let byte = utf8[before]
-            if byte >= 0x80 {
-                // Letters beyond ASCII belong to the run too: the rare slow path walks characters.
-                let run = text.reversed().prefix { $0.isLetter || $0.isNumber || $0 == "-" || $0 == "_" }
-                return text.index(text.endIndex, offsetBy: -run.count)
-            }
-            guard isKeyByte(byte) else { break }
+            guard isKeyByte(utf8[before]) else { break }
             index = before
         }
         return index
@@ -170,7 +217,11 @@ public struct OutputRedactor: Sendable {
 
     /// The last occurrence of `needle` in `text`, compared byte for byte (no Unicode folding, unlike Foundation's).
     static func lastRange(of needle: String, in text: Substring) -> Range<String.Index>? {
-        let needleBytes = Array(needle.utf8)
+        lastRange(of: Array(needle.utf8), in: text)
+    }
+
+    /// `lastRange(of:in:)` with the needle already in UTF-8.
+    static func lastRange(of needleBytes: [UInt8], in text: Substring) -> Range<String.Index>? {
         guard let first = needleBytes.first else { return nil }
         let haystack = text.utf8
         guard haystack.count >= needleBytes.count else { return nil }
@@ -186,18 +237,32 @@ public struct OutputRedactor: Sendable {
 
     /// The earliest index from which the rest of `text` is a proper prefix of `whole`, starting at a word
     /// boundary (a quoted prompt or a key starts a word; the `s` that ends "works" does not start "sk-…").
-    static func suffixStartingPrefix(of whole: String, in text: String) -> String.Index? {
+    /// Compared in UTF-8, as `lastRange` redacts: a tail that is a byte prefix of `whole` is held back.
+    static func suffixStartingPrefix(of whole: [UInt8], in text: String, after before: Unicode.Scalar? = nil) -> String.Index? {
         guard let first = whole.first else { return nil }
-        var index = text.index(text.endIndex, offsetBy: -min(text.count, whole.count - 1), limitedBy: text.startIndex)
-            ?? text.startIndex
-        while index < text.endIndex {
-            let atBoundary = index == text.startIndex || {
-                let before = text[text.index(before: index)]
-                return !(before.isLetter || before.isNumber)
-            }()
-            if atBoundary, text[index] == first, whole.hasPrefix(text[index...]) { return index }
-            index = text.index(after: index)
+        let utf8 = text.utf8
+        var index = utf8.index(utf8.endIndex, offsetBy: -(whole.count - 1), limitedBy: utf8.startIndex) ?? utf8.startIndex
+        while index < utf8.endIndex {
+            // Only where a character starts: `first` is a whole character's first byte or the prompt's own
+            // first letter, never a UTF-8 continuation byte.
+            if utf8[index] == first, whole.starts(with: utf8[index...]), startsWord(at: index, in: text, after: before) {
+                return index
+            }
+            index = utf8.index(after: index)
         }
         return nil
+    }
+
+    /// Whether the character before `index` is neither a letter nor a digit; at the start of `text`, `before` is
+    /// the one before it (none: a word starts).
+    private static func startsWord(at index: String.Index, in text: String, after before: Unicode.Scalar?) -> Bool {
+        guard index > text.startIndex else {
+            guard let before else { return true }
+            return !(before.properties.isAlphabetic || before.properties.numericType != nil)
+        }
+        let before = text.utf8[text.utf8.index(before: index)]
+        if before < 0x80 { return !(isKeyByte(before) && before != UInt8(ascii: "-") && before != UInt8(ascii: "_")) }
+        let character = text[text.index(before: index)]
+        return !(character.isLetter || character.isNumber)
     }
 }
