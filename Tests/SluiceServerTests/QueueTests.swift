@@ -14,6 +14,14 @@ actor Order {
 
 @Suite("Upstream queue")
 struct QueueTests {
+    /// An event reader for `Harness.send` that tells `continuation` each time an event named `name` arrives.
+    static func signal(on name: String, to continuation: AsyncStream<Void>.Continuation) -> @Sendable (ServerSentEvent, Int) async throws -> Bool {
+        { event, _ in
+            if event.event == name { continuation.yield() }
+            return true
+        }
+    }
+
     /// Positions a waiter hears, delivered as a stream so the test waits for them instead of sleeping.
     static func positions() -> (AsyncStream<Int>, @Sendable (Int) -> Void) {
         let (stream, continuation) = AsyncStream<Int>.makeStream()
@@ -67,12 +75,18 @@ struct QueueTests {
 
     @Test("through Sluice: a second turn waits with status queued, a third is refused with 503 busy, then all finish")
     func queuedTurns() async throws {
+        let firstToken = AsyncStream<Void>.makeStream()
         let limiter = ConcurrencyLimiter(name: "sim", maxConcurrent: 1, queueCapacity: 1)
         try await Harness.run(limiter: limiter) { h in
             let conversation = try await h.newConversation(h.alice)
-            // The first answer holds the only slot until its gate is released token by token.
+            // The first answer holds the only slot until its gate is released token by token; the second starts
+            // once the first has its first token, so it cannot take the slot first.
+            try await h.releaseGate("q1")
             async let first = h.send(
-                conversation, token: h.alice, body: #"{"content":"first"}"#, headers: ["X-Sluice-Gate": "q1", "X-Sluice-Tokens": "3"])
+                conversation, token: h.alice, body: #"{"content":"first"}"#, headers: ["X-Sluice-Gate": "q1", "X-Sluice-Tokens": "3"],
+                onEvent: Self.signal(on: "token", to: firstToken.continuation))
+            var tokens = firstToken.stream.makeAsyncIterator()
+            await tokens.next()
             let queuedSeen = AsyncStream<Void>.makeStream()
             async let second = h.send(try await h.newConversation(h.alice), token: h.alice, body: #"{"content":"second"}"#) { event, _ in
                 if event.event == "status" { queuedSeen.continuation.yield() }
@@ -84,12 +98,52 @@ struct QueueTests {
             #expect(refused.status == 503)
             #expect((refused.json?["error"] as? [String: Any])?["code"] as? String == "busy")
             #expect(refused.headers.first(name: "Retry-After") == "1")
-            for _ in 0..<3 { try await h.releaseGate("q1") }
+            for _ in 0..<2 { try await h.releaseGate("q1") }
             let (one, two) = try await (first, second)
             #expect(one.names.last == "done" && two.names.last == "done")
             let status = try #require(two.events.first { $0.event == "status" }.flatMap(Harness.Turn.object))
             #expect(status["state"] as? String == "queued" && status["position"] as? Int == 1)
             #expect(two.text == SimulatedText.answer(tokens: 24))
+        }
+    }
+
+    @Test("a turn that waits in the queue longer than the first-token timeout is not timed out: the clock starts when it goes upstream")
+    func theFirstTokenClockStartsWhenTheWaitEnds() async throws {
+        let limiter = ConcurrencyLimiter(name: "sim", maxConcurrent: 1, queueCapacity: 1)
+        let timeout = Duration.milliseconds(500)
+        let breaker = CircuitBreaker(name: "sim", policy: CircuitBreakerPolicy(consecutiveFailures: 1, cooldown: .seconds(60)))
+        try await Harness.run(
+            turn: TurnSettings(firstTokenTimeout: timeout, idleTimeout: .seconds(60), retryPolicy: RetryPolicy(jitter: 0)),
+            breaker: breaker, limiter: limiter
+        ) { h in
+            // The first answer's first token goes at once (within its own first-token timeout); it then holds the
+            // only slot until the test lets its other two tokens go. The second starts once the first has its slot.
+            try await h.releaseGate("slow")
+            let firstToken = AsyncStream<Void>.makeStream()
+            async let first = h.send(
+                try await h.newConversation(h.alice), token: h.alice, body: #"{"content":"first"}"#,
+                headers: ["X-Sluice-Gate": "slow", "X-Sluice-Tokens": "3"], onEvent: Self.signal(on: "token", to: firstToken.continuation))
+            var tokens = firstToken.stream.makeAsyncIterator()
+            await tokens.next()
+            let queuedSeen = AsyncStream<Void>.makeStream()
+            async let second = h.send(try await h.newConversation(h.alice), token: h.alice, body: #"{"content":"second"}"#) { event, _ in
+                if event.event == "status" { queuedSeen.continuation.yield() }
+                return true
+            }
+            var seen = queuedSeen.stream.makeAsyncIterator()
+            await seen.next()
+            // The scenario itself, not a wait for something: the second turn stays in line for three timeouts.
+            try await Task.sleep(for: timeout * 3)
+            #expect(limiter.load == (running: 1, waiting: 1))
+            for _ in 0..<2 { try await h.releaseGate("slow") }
+            let (one, two) = try await (first, second)
+            #expect(one.names.last == "done", "\(one.events)")
+            #expect(two.names.last == "done", "\(two.events)")
+            #expect(two.text == SimulatedText.answer(tokens: 24))
+            // Only the queue's own status: no timeout, retry or fallback, and the upstream was never blamed.
+            let states = two.events.filter { $0.event == "status" }.compactMap { Harness.Turn.field($0, "state") as? String }
+            #expect(states == ["queued"])
+            #expect(breaker.current == .closed)
         }
     }
 }

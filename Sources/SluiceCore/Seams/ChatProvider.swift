@@ -40,6 +40,8 @@ public enum ProviderEvent: Sendable, Equatable {
     case finish(reason: String)
     /// The call waits for a free slot of the upstream; `position` is its 1-based place in the queue.
     case queued(position: Int)
+    /// The call that waited (`queued`) has its slot and goes upstream now: its first-token clock starts here.
+    case leftQueue
 }
 
 /// Why an upstream call failed, in terms the turn orchestration can map to a user-facing error.

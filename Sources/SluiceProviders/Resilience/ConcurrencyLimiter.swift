@@ -113,8 +113,8 @@ public final class ConcurrencyLimiter: Sendable {
     }
 }
 
-/// A provider behind a `ConcurrencyLimiter`: a call waits for a slot (reporting `.queued(position:)`), and a
-/// full queue fails it with 503 `busy` without calling the upstream.
+/// A provider behind a `ConcurrencyLimiter`: a call waits for a slot (reporting `.queued(position:)`, then
+/// `.leftQueue` when its turn comes), and a full queue fails it with 503 `busy` without calling the upstream.
 public struct QueuedProvider: ChatProvider {
     public let base: any ChatProvider
     public let limiter: ConcurrencyLimiter
@@ -138,10 +138,12 @@ public struct QueuedProvider: ChatProvider {
                         if limiter.tryAcquire() { slot.take() } else { queue = slot.waitInLine().makeAsyncIterator() }
                     }
                     if queue != nil, let position = try await queue?.next() { return .queued(position: position) }
+                    let waited = queue != nil
                     queue = nil
                     // The line ends with this call's slot, or (its task cancelled) without one.
                     guard slot.isHeld else { throw CancellationError() }
                     upstream = base.streamChat(request).makeAsyncIterator()
+                    if waited { return .leftQueue }
                 }
                 do {
                     guard let event = try await upstream?.next() else {

@@ -79,8 +79,12 @@ struct ChatTurn: Sendable {
         var failure: TurnEvent.Failure?
         var retries = 0
         var completed = false
-        /// The current attempt's start; the first-token timeout counts from here (pushed past retry waits).
+        /// The current attempt's start; the first-token timeout counts from here (pushed past retry waits, and
+        /// to the moment a call that waited in the model's queue goes upstream).
         var attemptStartedAt: ContinuousClock.Instant
+        /// Whether the current attempt waits in the model's queue: no upstream is asked yet, so no first-token
+        /// deadline runs (the total timeout still does).
+        var waitingForSlot = false
         var firstTokenAt: ContinuousClock.Instant?
         var lastActivity: ContinuousClock.Instant
         var lastFlush: ContinuousClock.Instant
@@ -203,6 +207,8 @@ struct ChatTurn: Sendable {
         _ request: ChatRequest, plan: Plan, progress: ProgressBox, emit: @escaping @Sendable (TurnEvent) -> Void
     ) async throws {
         let watch = FirstTokenWatch()
+        // A wait in the queue belongs to the attempt that queued (one that failed there leaves none behind).
+        progress.withLock { $0.waitingForSlot = false }
         try await withThrowingTaskGroup(of: Bool.self) { group in
             group.addTask {
                 try await FirstTokenWatch.$current.withValue(watch) {
@@ -222,14 +228,19 @@ struct ChatTurn: Sendable {
     }
 
     /// Returns `false` once the first token has arrived; throws `firstTokenTimeout` when the deadline passes first.
-    /// The deadline is re-read after each wake, because a queue wait moves the attempt's start.
+    /// The deadline is re-read after each wake, because a queue wait moves the attempt's start; while the call
+    /// waits in the queue it cannot pass (the start only moves later, so a wake is never late).
     private func firstTokenDeadline(progress: ProgressBox, watch: FirstTokenWatch) async throws -> Bool {
         while true {
-            let (arrived, deadline, limit) = progress.withLock { state in
+            let (arrived, waiting, deadline, limit) = progress.withLock { state in
                 let limit = settings.firstTokenTimeout(for: state.model)
-                return (state.firstTokenAt != nil, state.attemptStartedAt + limit, limit)
+                return (state.firstTokenAt != nil, state.waitingForSlot, state.attemptStartedAt + limit, limit)
             }
             if arrived { return false }
+            if waiting {
+                try await Task.sleep(until: max(deadline, .now + limit), clock: .continuous)
+                continue
+            }
             if ContinuousClock.now >= deadline {
                 watch.markExpired()
                 throw ProviderError.firstTokenTimeout(after: limit)
@@ -269,9 +280,17 @@ struct ChatTurn: Sendable {
             case .finish(let reason):
                 progress.withLock { $0.finishReason = reason; $0.lastActivity = now }
             case .queued(let position):
-                // Waiting for a slot is not the upstream being slow: the first-token clock starts when it moves.
-                progress.withLock { $0.attemptStartedAt = now }
+                // Waiting for a slot is not the upstream being slow: the first-token clock starts when the wait ends.
+                progress.withLock {
+                    $0.waitingForSlot = true
+                    $0.attemptStartedAt = now
+                }
                 emit(.status(.init(state: "queued", position: position)))
+            case .leftQueue:
+                progress.withLock {
+                    $0.waitingForSlot = false
+                    $0.attemptStartedAt = now
+                }
             }
         }
     }
