@@ -73,23 +73,26 @@ struct ProviderWrapperTests {
     @Test func aCallThatWaitedHearsWhenItLeavesTheQueueAndOneThatDidNotWaitDoesNot() async throws {
         let limiter = ConcurrencyLimiter(name: "up", maxConcurrent: 1, queueCapacity: 1)
         let provider = QueuedProvider(OpenEndedUpstream(), limiter: limiter)
-        let heard = Mutex<[ProviderEvent]>([])
+        let (heard, hearing) = AsyncStream<ProviderEvent>.makeStream()
+        var events = heard.makeAsyncIterator()
         let second: Task<Void, any Error>
         do {
             // A free slot: the upstream's first piece is the first event.
             var first = provider.streamChat(Self.request).makeAsyncIterator()
             #expect(try await first.next() == .delta("first"))
             second = Task {
+                defer { hearing.finish() }
                 for try await event in provider.streamChat(Self.request) {
-                    heard.withLock { $0.append(event) }
+                    hearing.yield(event)
                     if case .delta = event { return }
                 }
             }
-            #expect(try await Self.eventually { heard.withLock { $0 } == [.queued(position: 1)] })
+            #expect(await events.next() == .queued(position: 1))
         }
         // The first call is gone and its slot with it: the waiter hears that its wait is over, then the upstream.
+        #expect(await events.next() == .leftQueue)
+        #expect(await events.next() == .delta("first"))
         try await second.value
-        #expect(heard.withLock { $0 } == [.queued(position: 1), .leftQueue, .delta("first")])
     }
 
     @Test func aHalfOpenProbeThatNobodyFinishedLetsTheNextCallProbe() async throws {

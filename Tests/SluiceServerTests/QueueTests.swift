@@ -14,14 +14,6 @@ actor Order {
 
 @Suite("Upstream queue")
 struct QueueTests {
-    /// An event reader for `Harness.send` that tells `continuation` each time an event named `name` arrives.
-    static func signal(on name: String, to continuation: AsyncStream<Void>.Continuation) -> @Sendable (ServerSentEvent, Int) async throws -> Bool {
-        { event, _ in
-            if event.event == name { continuation.yield() }
-            return true
-        }
-    }
-
     /// Positions a waiter hears, delivered as a stream so the test waits for them instead of sleeping.
     static func positions() -> (AsyncStream<Int>, @Sendable (Int) -> Void) {
         let (stream, continuation) = AsyncStream<Int>.makeStream()
@@ -75,25 +67,19 @@ struct QueueTests {
 
     @Test("through Sluice: a second turn waits with status queued, a third is refused with 503 busy, then all finish")
     func queuedTurns() async throws {
-        let firstToken = AsyncStream<Void>.makeStream()
         let limiter = ConcurrencyLimiter(name: "sim", maxConcurrent: 1, queueCapacity: 1)
         try await Harness.run(limiter: limiter) { h in
             let conversation = try await h.newConversation(h.alice)
             // The first answer holds the only slot until its gate is released token by token; the second starts
             // once the first has its first token, so it cannot take the slot first.
             try await h.releaseGate("q1")
-            async let first = h.send(
-                conversation, token: h.alice, body: #"{"content":"first"}"#, headers: ["X-Sluice-Gate": "q1", "X-Sluice-Tokens": "3"],
-                onEvent: Self.signal(on: "token", to: firstToken.continuation))
-            var tokens = firstToken.stream.makeAsyncIterator()
-            await tokens.next()
-            let queuedSeen = AsyncStream<Void>.makeStream()
-            async let second = h.send(try await h.newConversation(h.alice), token: h.alice, body: #"{"content":"second"}"#) { event, _ in
-                if event.event == "status" { queuedSeen.continuation.yield() }
-                return true
-            }
-            var seen = queuedSeen.stream.makeAsyncIterator()
-            await seen.next()
+            let firstToken = Signal()
+            async let first = firstToken.send(
+                h, conversation, body: #"{"content":"first"}"#, headers: ["X-Sluice-Gate": "q1", "X-Sluice-Tokens": "3"], on: "token")
+            #expect(await firstToken.next())
+            let queued = Signal()
+            async let second = queued.send(h, try await h.newConversation(h.alice), body: #"{"content":"second"}"#, on: "status")
+            #expect(await queued.next())
             let refused = try await h.request(.POST, "/api/conversations/\(conversation)/messages", token: h.alice, body: #"{"content":"third"}"#)
             #expect(refused.status == 503)
             #expect((refused.json?["error"] as? [String: Any])?["code"] as? String == "busy")
@@ -110,28 +96,23 @@ struct QueueTests {
     @Test("a turn that waits in the queue longer than the first-token timeout is not timed out: the clock starts when it goes upstream")
     func theFirstTokenClockStartsWhenTheWaitEnds() async throws {
         let limiter = ConcurrencyLimiter(name: "sim", maxConcurrent: 1, queueCapacity: 1)
-        let timeout = Duration.milliseconds(500)
+        let timeout = Duration.seconds(1)
         let breaker = CircuitBreaker(name: "sim", policy: CircuitBreakerPolicy(consecutiveFailures: 1, cooldown: .seconds(60)))
-        try await Harness.run(
-            turn: TurnSettings(firstTokenTimeout: timeout, idleTimeout: .seconds(60), retryPolicy: RetryPolicy(jitter: 0)),
-            breaker: breaker, limiter: limiter
-        ) { h in
-            // The first answer's first token goes at once (within its own first-token timeout); it then holds the
-            // only slot until the test lets its other two tokens go. The second starts once the first has its slot.
+        var settings = TurnSettings(firstTokenTimeout: timeout, idleTimeout: .seconds(60), retryPolicy: RetryPolicy(jitter: 0))
+        // The turn that holds the slot has all the time it needs for its own first token, however busy the machine.
+        settings.perModel["sim-ok"] = .init(firstToken: .seconds(60))
+        try await Harness.run(turn: settings, breaker: breaker, limiter: limiter) { h in
+            // The first answer's first token goes at once; it then holds the only slot until the test lets its other
+            // two tokens go. The second starts once the first has its slot.
             try await h.releaseGate("slow")
-            let firstToken = AsyncStream<Void>.makeStream()
-            async let first = h.send(
-                try await h.newConversation(h.alice), token: h.alice, body: #"{"content":"first"}"#,
-                headers: ["X-Sluice-Gate": "slow", "X-Sluice-Tokens": "3"], onEvent: Self.signal(on: "token", to: firstToken.continuation))
-            var tokens = firstToken.stream.makeAsyncIterator()
-            await tokens.next()
-            let queuedSeen = AsyncStream<Void>.makeStream()
-            async let second = h.send(try await h.newConversation(h.alice), token: h.alice, body: #"{"content":"second"}"#) { event, _ in
-                if event.event == "status" { queuedSeen.continuation.yield() }
-                return true
-            }
-            var seen = queuedSeen.stream.makeAsyncIterator()
-            await seen.next()
+            let firstToken = Signal()
+            async let first = firstToken.send(
+                h, try await h.newConversation(h.alice), body: #"{"content":"first","model":"sim-ok"}"#,
+                headers: ["X-Sluice-Gate": "slow", "X-Sluice-Tokens": "3"], on: "token")
+            #expect(await firstToken.next())
+            let queued = Signal()
+            async let second = queued.send(h, try await h.newConversation(h.alice), body: #"{"content":"second"}"#, on: "status")
+            #expect(await queued.next())
             // The scenario itself, not a wait for something: the second turn stays in line for three timeouts.
             try await Task.sleep(for: timeout * 3)
             #expect(limiter.load == (running: 1, waiting: 1))
@@ -145,5 +126,29 @@ struct QueueTests {
             #expect(states == ["queued"])
             #expect(breaker.current == .closed)
         }
+    }
+}
+
+/// Tells a test when a turn's stream carries an event of some name; it also ends when the turn does, so a turn
+/// that fails before that event makes the test fail instead of wait for ever.
+final class Signal: Sendable {
+    private let events = AsyncStream<Void>.makeStream()
+
+    /// Sends a turn with `Harness.send`, telling this signal of each event named `name`.
+    func send(
+        _ h: Harness, _ conversation: String, body: String, headers: [String: String] = [:], on name: String
+    ) async throws -> Harness.Turn {
+        let continuation = events.continuation
+        defer { continuation.finish() }
+        return try await h.send(conversation, token: h.alice, body: body, headers: headers) { event, _ in
+            if event.event == name { continuation.yield() }
+            return true
+        }
+    }
+
+    /// Whether the event came (`false`: the turn ended without it).
+    func next() async -> Bool {
+        var iterator = events.stream.makeAsyncIterator()
+        return await iterator.next() != nil
     }
 }

@@ -130,6 +130,8 @@ public struct QueuedProvider: ChatProvider {
         return ProviderStream {
             let slot = Slot(limiter)
             var queue: AsyncThrowingStream<Int, any Error>.Iterator?
+            /// Whether the call reported a place in the queue (then it also reports leaving it).
+            var placed = false
             var upstream: ProviderStream.Iterator?
             return .init {
                 if upstream == nil {
@@ -137,13 +139,15 @@ public struct QueuedProvider: ChatProvider {
                     if queue == nil {
                         if limiter.tryAcquire() { slot.take() } else { queue = slot.waitInLine().makeAsyncIterator() }
                     }
-                    if queue != nil, let position = try await queue?.next() { return .queued(position: position) }
-                    let waited = queue != nil
+                    if queue != nil, let position = try await queue?.next() {
+                        placed = true
+                        return .queued(position: position)
+                    }
                     queue = nil
                     // The line ends with this call's slot, or (its task cancelled) without one.
                     guard slot.isHeld else { throw CancellationError() }
                     upstream = base.streamChat(request).makeAsyncIterator()
-                    if waited { return .leftQueue }
+                    if placed { return .leftQueue }
                 }
                 do {
                     guard let event = try await upstream?.next() else {
