@@ -71,6 +71,16 @@ struct ChunkDecoderTests {
         let bare = try #require(try JSONSerialization.jsonObject(
             with: Data(CompletionRequestBody.json(ChatRequest(model: "m", messages: [])))) as? [String: Any])
         #expect(bare["temperature"] == nil && bare["max_tokens"] == nil)
+        #expect(["top_p", "stop", "seed", "presence_penalty", "frequency_penalty"].allSatisfy { bare[$0] == nil })
+        // The caller's other sampling options go on as OpenAI spells them.
+        let sampling = SamplingOptions(topP: 0.5, stop: ["\nUser:", "END"], seed: 7, presencePenalty: -1, frequencyPenalty: 0.25)
+        let options = try #require(try JSONSerialization.jsonObject(
+            with: Data(CompletionRequestBody.json(ChatRequest(model: "m", messages: messages, sampling: sampling)))) as? [String: Any])
+        #expect(options["top_p"] as? Double == 0.5)
+        #expect(options["stop"] as? [String] == ["\nUser:", "END"])
+        #expect(options["seed"] as? Int == 7)
+        #expect(options["presence_penalty"] as? Double == -1)
+        #expect(options["frequency_penalty"] as? Double == 0.25)
         #expect((bare["messages"] as? [Any])?.isEmpty == true)
     }
 }

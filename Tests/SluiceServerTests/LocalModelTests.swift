@@ -56,6 +56,37 @@ struct LocalModelTests {
         #expect(!llama.isRunning)
     }
 
+    @Test("the gateway passes a caller's stop sequence to the model: the same greedy answer, cut where the stop text would start")
+    func stopSequenceReachesTheModel() async throws {
+        let logPath = FileManager.default.temporaryDirectory.appendingPathComponent("llama-\(UUID().uuidString).log").path
+        let llama = LlamaServerProcess(binary: try #require(LocalModel.binary), modelPath: try #require(LocalModel.model), logPath: logPath)
+        let baseURL = try await llama.start()
+        defer { llama.terminate() }
+        try await Harness.run(
+            turn: TurnSettings(firstTokenTimeout: .seconds(60), idleTimeout: .seconds(30), maxOutputTokens: 40),
+            upstreamOverride: baseURL
+        ) { h in
+            func complete(_ options: String) async throws -> (text: String, finish: String?) {
+                let reply = try await h.request(
+                    .POST, "/v1/chat/completions", token: h.alice,
+                    body: #"{"model":"sim","temperature":0,"seed":1,"messages":[{"role":"user","content":"Name three colours of the rainbow."}]\#(options)}"#)
+                #expect(reply.status == 200)
+                let choice = try #require((reply.json?["choices"] as? [[String: Any]])?.first)
+                return (try #require((choice["message"] as? [String: Any])?["content"] as? String), choice["finish_reason"] as? String)
+            }
+            let whole = try await complete("")
+            let words = whole.text.split(separator: " ")
+            try #require(words.count >= 4, "the model's answer: \(whole.text)")
+            // A word from the middle of the answer: the model stops just before it.
+            let stopWord = String(words[words.count / 2])
+            let cut = try await complete(#","stop":[\#(JSONText.quote(stopWord))]"#)
+            let stopAt = try #require(whole.text.range(of: stopWord)).lowerBound
+            let expected = String(whole.text[..<stopAt])
+            #expect(cut.text == expected, "whole: \(whole.text)")
+            #expect(cut.finish == "stop")
+        }
+    }
+
     @Test("when another server holds the port llama-server was given, llama-server starts on another port instead of that server being taken for it")
     func portTakenByAnotherServer() async throws {
         // The simulator answers /health with 200, as llama-server does: the port it holds is handed to the child first.

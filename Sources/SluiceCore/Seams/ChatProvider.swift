@@ -15,18 +15,42 @@ public struct ChatRequest: Sendable, Equatable {
     public var messages: [ChatMessage]
     public var temperature: Double?
     public var maxTokens: Int?
+    /// The caller's other sampling options, passed on as the upstream's API allows.
+    public var sampling: SamplingOptions
     /// Scenario hint passed to the simulator as `X-Sluice-Scenario`; ignored by real upstreams.
     public var extraHeaders: [String: String]
 
     public init(
         model: String, messages: [ChatMessage], temperature: Double? = nil, maxTokens: Int? = nil,
-        extraHeaders: [String: String] = [:]
+        sampling: SamplingOptions = SamplingOptions(), extraHeaders: [String: String] = [:]
     ) {
         self.model = model
         self.messages = messages
         self.temperature = temperature
         self.maxTokens = maxTokens
+        self.sampling = sampling
         self.extraHeaders = extraHeaders
+    }
+}
+
+/// OpenAI's sampling options beyond temperature and the output limit. OpenAI-compatible upstreams get them all;
+/// Anthropic's Messages API gets `top_p` and the stop sequences (it has no seed or penalties).
+public struct SamplingOptions: Sendable, Equatable {
+    public var topP: Double?
+    /// Text that ends the answer where the model would write it (not included); at most 4.
+    public var stop: [String]
+    public var seed: Int?
+    public var presencePenalty: Double?
+    public var frequencyPenalty: Double?
+
+    public init(
+        topP: Double? = nil, stop: [String] = [], seed: Int? = nil, presencePenalty: Double? = nil, frequencyPenalty: Double? = nil
+    ) {
+        self.topP = topP
+        self.stop = stop
+        self.seed = seed
+        self.presencePenalty = presencePenalty
+        self.frequencyPenalty = frequencyPenalty
     }
 }
 

@@ -76,6 +76,8 @@ struct MessagesRequestBody: Encodable {
     let messages: [Message]
     let maxTokens: Int
     let temperature: Double?
+    let topP: Double?
+    let stopSequences: [String]?
     let stream = true
 
     init(_ request: ChatRequest, defaultMaxTokens: Int) {
@@ -85,6 +87,8 @@ struct MessagesRequestBody: Encodable {
         messages = Self.alternating(request.messages.filter { $0.role != .system })
         maxTokens = request.maxTokens ?? defaultMaxTokens
         temperature = request.temperature
+        topP = request.sampling.topP
+        stopSequences = request.sampling.stop.isEmpty ? nil : request.sampling.stop
     }
 
     /// The API wants user and assistant turns to alternate, starting with the user: neighbours with the same
@@ -108,5 +112,7 @@ struct MessagesRequestBody: Encodable {
     enum CodingKeys: String, CodingKey {
         case model, system, messages, temperature, stream
         case maxTokens = "max_tokens"
+        case topP = "top_p"
+        case stopSequences = "stop_sequences"
     }
 }

@@ -73,6 +73,19 @@ enum CompletionRequestBody {
         out += Array(#"],"stream":true,"stream_options":{"include_usage":true}"#.utf8)
         if let temperature = request.temperature, temperature.isFinite { out += Array(#","temperature":\#(temperature)"#.utf8) }
         if let maxTokens = request.maxTokens { out += Array(#","max_tokens":\#(maxTokens)"#.utf8) }
+        let sampling = request.sampling
+        if let topP = sampling.topP, topP.isFinite { out += Array(#","top_p":\#(topP)"#.utf8) }
+        if !sampling.stop.isEmpty {
+            out += Array(#","stop":["#.utf8)
+            for (index, text) in sampling.stop.enumerated() {
+                if index > 0 { out.append(UInt8(ascii: ",")) }
+                JSONText.appendQuoted(text, to: &out)
+            }
+            out.append(UInt8(ascii: "]"))
+        }
+        if let seed = sampling.seed { out += Array(#","seed":\#(seed)"#.utf8) }
+        if let penalty = sampling.presencePenalty, penalty.isFinite { out += Array(#","presence_penalty":\#(penalty)"#.utf8) }
+        if let penalty = sampling.frequencyPenalty, penalty.isFinite { out += Array(#","frequency_penalty":\#(penalty)"#.utf8) }
         out.append(UInt8(ascii: "}"))
         return out
     }

@@ -9,6 +9,8 @@ struct ChatCompletionRequest: Sendable {
     var includeUsage: Bool
     var temperature: Double?
     var maxTokens: Int?
+    /// `top_p`, `stop`, `seed`, `presence_penalty`, `frequency_penalty`: passed on to the model.
+    var sampling: SamplingOptions
     /// `system` and `developer` messages, joined: they become the conversation's system prompt.
     var system: String?
     /// The turns before the last user message.
@@ -50,6 +52,11 @@ struct ChatCompletionRequest: Sendable {
         let maxTokens: Int?
         let maxCompletionTokens: Int?
         let n: Int?
+        let topP: Double?
+        let stop: Stop?
+        let seed: Int?
+        let presencePenalty: Double?
+        let frequencyPenalty: Double?
         let tools: [IgnoredValue]?
         let functions: [IgnoredValue]?
 
@@ -58,8 +65,20 @@ struct ChatCompletionRequest: Sendable {
             enum CodingKeys: String, CodingKey { case includeUsage = "include_usage" }
         }
 
+        /// `stop` is one string or a list of them.
+        struct Stop: Decodable {
+            let texts: [String]
+            init(from decoder: any Decoder) throws {
+                let container = try decoder.singleValueContainer()
+                if let text = try? container.decode(String.self) { texts = [text] } else { texts = try container.decode([String].self) }
+            }
+        }
+
         enum CodingKeys: String, CodingKey {
-            case model, messages, stream, temperature, n, tools, functions
+            case model, messages, stream, temperature, n, tools, functions, stop, seed
+            case topP = "top_p"
+            case presencePenalty = "presence_penalty"
+            case frequencyPenalty = "frequency_penalty"
             case streamOptions = "stream_options"
             case maxTokens = "max_tokens"
             case maxCompletionTokens = "max_completion_tokens"
@@ -90,6 +109,16 @@ struct ChatCompletionRequest: Sendable {
         }
         if let temperature = wire.temperature, !(0...2).contains(temperature) {
             throw Self.invalid("'temperature' must be between 0 and 2.", param: "temperature")
+        }
+        if let topP = wire.topP, !(0...1).contains(topP) {
+            throw Self.invalid("'top_p' must be between 0 and 1.", param: "top_p")
+        }
+        for (name, value) in [("presence_penalty", wire.presencePenalty), ("frequency_penalty", wire.frequencyPenalty)] {
+            if let value, !(-2...2).contains(value) { throw Self.invalid("'\(name)' must be between -2 and 2.", param: name) }
+        }
+        let stop = wire.stop?.texts ?? []
+        if stop.count > 4 || stop.contains(where: \.isEmpty) {
+            throw Self.invalid("'stop' takes up to 4 non-empty strings.", param: "stop")
         }
         let maxTokens = wire.maxCompletionTokens ?? wire.maxTokens
         if let maxTokens, maxTokens < 1 {
@@ -123,6 +152,9 @@ struct ChatCompletionRequest: Sendable {
         includeUsage = wire.streamOptions?.includeUsage ?? false
         temperature = wire.temperature
         self.maxTokens = maxTokens
+        sampling = SamplingOptions(
+            topP: wire.topP, stop: stop, seed: wire.seed, presencePenalty: wire.presencePenalty,
+            frequencyPenalty: wire.frequencyPenalty)
         self.system = system.isEmpty ? nil : system.joined(separator: "\n\n")
         history = Array(turns.dropLast())
         content = last.content

@@ -53,7 +53,7 @@ struct GatewayRoutes {
         let threadKey = ThreadKey.afterAnswer(system: call.system, history: call.history, question: call.content)
         let started = try await launcher.start(
             .init(content: call.content, model: model, temperature: call.temperature, maxTokens: call.maxTokens,
-                  reportsBudget: false, threadKey: threadKey),
+                  sampling: call.sampling, reportsBudget: false, threadKey: threadKey),
             in: conversation, history: history, unsaved: unsaved, user: user, request: request, logger: context.logger, executor: context.executor)
 
         // The answer is held back until its first token or its end, so that a failure before any text gets its

@@ -29,6 +29,11 @@ public final class AnswerCache: Sendable {
             hasher.update(data: Data([0]))
             hasher.update(data: Data(message.content.utf8))
         }
+        // The same messages with other stop sequences or another seed are another request.
+        if request.sampling != SamplingOptions() {
+            hasher.update(data: Data([1]))
+            hasher.update(data: Data(String(describing: request.sampling).utf8))
+        }
         return HexDigits.lowercase(hasher.finalize())
     }
 

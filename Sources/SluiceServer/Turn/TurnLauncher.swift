@@ -34,6 +34,7 @@ struct TurnLauncher: Sendable {
         let model: String
         var temperature: Double?
         var maxTokens: Int?
+        var sampling = SamplingOptions()
         /// Whether the end event carries the budget and the conversation's total (`ChatTurn.Plan.reportsBudget`).
         var reportsBudget = true
         /// `ChatTurn.Plan.threadKey`.
@@ -80,7 +81,7 @@ struct TurnLauncher: Sendable {
         let prepared: TurnPreparation.Prepared
         do {
             prepared = try await preparation.prepare(
-                .init(model: input.model, temperature: input.temperature, maxTokens: input.maxTokens,
+                .init(model: input.model, temperature: input.temperature, maxTokens: input.maxTokens, sampling: input.sampling,
                       extraHeaders: Self.scenarioHeaders(request, forward: forwardScenarioHeader),
                       reportsBudget: input.reportsBudget, threadKey: input.threadKey),
                 conversation: conversation, history: history, tail: [ChatMessage(role: .user, content: input.content)],

@@ -15,6 +15,7 @@ struct TurnPreparation: Sendable {
         var model: String
         var temperature: Double?
         var maxTokens: Int?
+        var sampling = SamplingOptions()
         var extraHeaders: [String: String] = [:]
         /// Whether the end event carries the budget and the conversation's total (`ChatTurn.Plan.reportsBudget`).
         var reportsBudget = true
@@ -49,7 +50,7 @@ struct TurnPreparation: Sendable {
         let held = try await budget.hold(
             ChatRequest(
                 model: ask.model, messages: built.messages, temperature: ask.temperature,
-                maxTokens: Self.smaller(ask.maxTokens, maxOutputTokens), extraHeaders: ask.extraHeaders),
+                maxTokens: Self.smaller(ask.maxTokens, maxOutputTokens), sampling: ask.sampling, extraHeaders: ask.extraHeaders),
             inputTokens: built.inputTokens, user: user, conversationID: conversation.id, messageID: answerID,
             answer: answer, prelude: prelude)
         let plan = ChatTurn.Plan(
