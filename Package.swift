@@ -130,7 +130,7 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
-        // Test helpers shared by the test targets: fresh SQLite and PostgreSQL databases.
+        // Test helpers shared by the test targets: fresh SQLite and PostgreSQL databases, a seeded generator.
         .target(
             name: "SluiceTestSupport",
             dependencies: [
@@ -143,7 +143,7 @@ let package = Package(
         ),
         .testTarget(
             name: "SluiceCoreTests",
-            dependencies: ["SluiceCore"],
+            dependencies: ["SluiceCore", "SluiceTestSupport"],
             swiftSettings: swiftSettings
         ),
         .testTarget(
@@ -157,12 +157,12 @@ let package = Package(
         ),
         .testTarget(
             name: "SluiceTokenizerTests",
-            dependencies: ["SluiceCore", "SluiceTokenizer"],
+            dependencies: ["SluiceCore", "SluiceTokenizer", "SluiceTestSupport"],
             swiftSettings: swiftSettings
         ),
         .testTarget(
             name: "SluiceGuardTests",
-            dependencies: ["SluiceCore", "SluiceGuard"],
+            dependencies: ["SluiceCore", "SluiceGuard", "SluiceTestSupport"],
             swiftSettings: swiftSettings
         ),
         .testTarget(

@@ -1,5 +1,6 @@
 import Testing
 @testable import SluiceCore
+import SluiceTestSupport
 
 @Suite("SSE parser")
 struct SSEParserTests {
@@ -126,18 +127,5 @@ struct SSEParserTests {
             var parser = SSEParser()
             #expect(parser.feed(Array(event.encoded.utf8)) == [event])
         }
-    }
-}
-
-/// A small deterministic random generator (SplitMix64) so that property tests repeat exactly.
-struct SeededGenerator: RandomNumberGenerator {
-    private var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
     }
 }

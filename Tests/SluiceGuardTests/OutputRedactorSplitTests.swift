@@ -1,4 +1,5 @@
 @testable import SluiceGuard
+import SluiceTestSupport
 import Testing
 
 /// The redactor works on whatever pieces the model's tokens happen to be: however an answer is split, what is
@@ -41,7 +42,7 @@ struct OutputRedactorSplitTests {
         let expected = OutputRedactorTests.stream([answer], through: &whole)
         #expect(!expected.contains(Self.secret) && !expected.contains(Self.systemPrompt))
         #expect(!expected.contains("sk-proj-4fQ2x9LmZa81TTq0pXcVbN7e"))
-        var generator = SplitMix64(seed: UInt64(answer.utf8.count))
+        var generator = SeededGenerator(seed: UInt64(answer.utf8.count))
         var splits: [[Int]] = (1...6).map { [$0] }
         for _ in 0..<200 { splits.append((0..<5).map { _ in Int(generator.next() % 6) + 1 }) }
         for cuts in splits {
@@ -67,18 +68,5 @@ struct OutputRedactorSplitTests {
         #expect(redactor.feed(" friend") == "You are Sluice's helpful friend")
         // Inside a word (after a letter beyond ASCII) it does not start the prompt.
         #expect(redactor.feed(" éYou are") == " éYou are")
-    }
-}
-
-/// A small deterministic generator (SplitMix64), so a failing split can be reproduced.
-struct SplitMix64: RandomNumberGenerator {
-    var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
     }
 }

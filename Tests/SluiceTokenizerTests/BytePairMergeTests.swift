@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 @testable import SluiceTokenizer
+import SluiceTestSupport
 
 /// The heap-based merge (for long pieces) must make exactly the merges of tiktoken's scan.
 struct BytePairMergeTests {
@@ -75,18 +76,5 @@ struct BytePairMergeTests {
         #expect(!ids.isEmpty)
         #expect(tokenizer.decode(ids) == "abcab cab")
         #expect(tokenizer.count("abcab cab") == ids.count)
-    }
-}
-
-/// SplitMix64: a deterministic generator, so a failure can be reproduced.
-struct SeededGenerator: RandomNumberGenerator {
-    private var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var mixed = state
-        mixed = (mixed ^ (mixed >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        mixed = (mixed ^ (mixed >> 27)) &* 0x94D0_49BB_1331_11EB
-        return mixed ^ (mixed >> 31)
     }
 }

@@ -2,6 +2,7 @@ import Foundation
 import SluiceCore
 import SluiceTokenizer
 import Testing
+import SluiceTestSupport
 
 /// Random conversations (random lengths, scripts, windows, pins, exclusions and summaries) planned for a
 /// turn: the request is never over the input budget (so never over the window), always keeps the system
