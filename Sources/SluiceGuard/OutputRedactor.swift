@@ -215,12 +215,8 @@ public struct OutputRedactor: Sendable {
         return index
     }
 
-    /// The last occurrence of `needle` in `text`, compared byte for byte (no Unicode folding, unlike Foundation's).
-    static func lastRange(of needle: String, in text: Substring) -> Range<String.Index>? {
-        lastRange(of: Array(needle.utf8), in: text)
-    }
-
-    /// `lastRange(of:in:)` with the needle already in UTF-8.
+    /// The last occurrence of `needleBytes` (UTF-8) in `text`, compared byte for byte (no Unicode folding, unlike
+    /// Foundation's).
     static func lastRange(of needleBytes: [UInt8], in text: Substring) -> Range<String.Index>? {
         guard let first = needleBytes.first else { return nil }
         let haystack = text.utf8
@@ -238,7 +234,7 @@ public struct OutputRedactor: Sendable {
     /// The earliest index from which the rest of `text` is a proper prefix of `whole`, starting at a word
     /// boundary (a quoted prompt or a key starts a word; the `s` that ends "works" does not start "sk-…").
     /// Compared in UTF-8, as `lastRange` redacts: a tail that is a byte prefix of `whole` is held back.
-    static func suffixStartingPrefix(of whole: [UInt8], in text: String, after before: Unicode.Scalar? = nil) -> String.Index? {
+    static func suffixStartingPrefix(of whole: [UInt8], in text: String, after before: Unicode.Scalar?) -> String.Index? {
         guard let first = whole.first else { return nil }
         let utf8 = text.utf8
         var index = utf8.index(utf8.endIndex, offsetBy: -(whole.count - 1), limitedBy: utf8.startIndex) ?? utf8.startIndex
