@@ -6,7 +6,9 @@ import SluiceCore
 
 /// The simulator speaking Anthropic's Messages API (`POST /v1/messages`): the same scenarios as the OpenAI
 /// side, with Anthropic's error envelope and stream events (`message_start`, `content_block_delta`,
-/// `message_delta` with usage, `message_stop`, `error` with `overloaded_error` mid-stream).
+/// `message_delta` with usage, `message_stop`, `error` with `overloaded_error` mid-stream). A request that forces
+/// a tool (`tool_choice` of type `tool`) is answered by calling it: the answer's words as `{"text": …}`, in
+/// `input_json_delta` pieces, ending with `tool_use`.
 enum AnthropicMode {
     struct MessagesRequest: Decodable {
         struct Message: Decodable {
@@ -18,6 +20,12 @@ enum AnthropicMode {
         let messages: [Message]
         let maxTokens: Int?
         let stream: Bool?
+        let toolChoice: ToolChoice?
+
+        struct ToolChoice: Decodable {
+            let type: String
+            let name: String?
+        }
     }
 
     static func messages(
@@ -58,8 +66,14 @@ enum AnthropicMode {
             let count = min(header("X-Sluice-Tokens").flatMap(Int.init) ?? settings.tokens, body.maxTokens ?? .max)
             text = (0..<count).map(SimulatedText.token)
         }
+        let tool = body.toolChoice.flatMap { $0.type == "tool" ? $0.name : nil }
         let stop = text.count < (header("X-Sluice-Tokens").flatMap(Int.init) ?? settings.tokens) && scenario != .echo
-            ? "max_tokens" : "end_turn"
+            ? "max_tokens" : tool == nil ? "end_turn" : "tool_use"
+        if tool != nil {
+            // The tool's input, one JSON object: its pieces are what the words were, escaped inside one string.
+            text = text.map { String(JSONText.quote($0).dropFirst().dropLast()) }
+            text = [#"{"text": ""#] + text + [#""}"#]
+        }
         let inputTokens = SimulatedText.promptTokens((body.system.map { [$0] } ?? []) + body.messages.map(\.content))
         let model = body.model ?? "sim"
         let delay = header("X-Sluice-Delay-Ms").flatMap(Int.init).map { Duration.milliseconds($0) } ?? settings.delay
@@ -76,7 +90,13 @@ enum AnthropicMode {
                 try await send("message_start", """
                     {"type":"message_start","message":{"id":"msg_sim","type":"message","role":"assistant","content":[],"model":\(JSONText.quote(model)),"stop_reason":null,"usage":{"input_tokens":\(inputTokens),"output_tokens":1}}}
                     """)
-                try await send("content_block_start", #"{"type":"content_block_start","index":0,"content_block":{"type":"text","text":""}}"#)
+                if let tool {
+                    try await send("content_block_start", """
+                        {"type":"content_block_start","index":0,"content_block":{"type":"tool_use","id":"toolu_sim","name":\(JSONText.quote(tool)),"input":{}}}
+                        """)
+                } else {
+                    try await send("content_block_start", #"{"type":"content_block_start","index":0,"content_block":{"type":"text","text":""}}"#)
+                }
                 try await send("ping", #"{"type":"ping"}"#)
                 if finalScenario == .stallBeforeFirstToken { try await Task.sleep(for: stall) }
                 for (index, token) in tokens.enumerated() {
@@ -95,9 +115,10 @@ enum AnthropicMode {
                     }
                     if delay > .zero { try await Task.sleep(for: delay) }
                     if let gate { await gates.pass(gate) }
-                    try await send("content_block_delta", """
-                        {"type":"content_block_delta","index":0,"delta":{"type":"text_delta","text":\(JSONText.quote(token))}}
-                        """)
+                    let delta = tool == nil
+                        ? #"{"type":"text_delta","text":\#(JSONText.quote(token))}"#
+                        : #"{"type":"input_json_delta","partial_json":\#(JSONText.quote(token))}"#
+                    try await send("content_block_delta", #"{"type":"content_block_delta","index":0,"delta":\#(delta)}"#)
                 }
                 try await send("content_block_stop", #"{"type":"content_block_stop","index":0}"#)
                 try await send("message_delta", """

@@ -87,6 +87,36 @@ struct LocalModelTests {
         }
     }
 
+    @Test("the gateway passes a caller's JSON schema to the model: SmolLM2, which answers this in prose, answers with JSON that fits it")
+    func jsonSchemaReachesTheModel() async throws {
+        let logPath = FileManager.default.temporaryDirectory.appendingPathComponent("llama-\(UUID().uuidString).log").path
+        let llama = LlamaServerProcess(binary: try #require(LocalModel.binary), modelPath: try #require(LocalModel.model), logPath: logPath)
+        let baseURL = try await llama.start()
+        defer { llama.terminate() }
+        try await Harness.run(
+            turn: TurnSettings(firstTokenTimeout: .seconds(60), idleTimeout: .seconds(30), maxOutputTokens: 40),
+            upstreamOverride: baseURL
+        ) { h in
+            func complete(_ options: String) async throws -> String {
+                let reply = try await h.request(
+                    .POST, "/v1/chat/completions", token: h.alice,
+                    body: #"{"model":"sim","temperature":0,"messages":[{"role":"user","content":"What is 2+2?"}]\#(options)}"#)
+                #expect(reply.status == 200)
+                let choice = try #require((reply.json?["choices"] as? [[String: Any]])?.first)
+                return try #require((choice["message"] as? [String: Any])?["content"] as? String)
+            }
+            let prose = try await complete("")
+            #expect((try? JSONSerialization.jsonObject(with: Data(prose.utf8))) == nil, "the model's own answer: \(prose)")
+            // Two fields, in an order the model would not pick alphabetically: the grammar follows the schema's.
+            let schema = #"{"type":"object","properties":{"sum":{"type":"integer"},"explanation":{"type":"string","maxLength":20}},"required":["sum","explanation"]}"#
+            let json = try await complete(#","response_format":{"type":"json_schema","json_schema":{"name":"arithmetic","schema":\#(schema)}}"#)
+            let object = try #require(try JSONSerialization.jsonObject(with: Data(json.utf8)) as? [String: Any], "\(json)")
+            #expect(object["sum"] is Int && object["explanation"] is String, "\(json)")
+            let sum = try #require(json.range(of: "\"sum\"")), explanation = try #require(json.range(of: "\"explanation\""))
+            #expect(sum.lowerBound < explanation.lowerBound, "\(json)")
+        }
+    }
+
     @Test("when another server holds the port llama-server was given, llama-server starts on another port instead of that server being taken for it")
     func portTakenByAnotherServer() async throws {
         // The simulator answers /health with 200, as llama-server does: the port it holds is handed to the child first.

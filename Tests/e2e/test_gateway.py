@@ -106,7 +106,10 @@ def test_bad_requests_are_400s_that_name_the_field_and_a_wrong_token_is_401(serv
         client(server).chat.completions.create(model="sim", messages=[{"role": "user", "content": "Hi"}], n=2)
     assert raised.value.param == "n"
     for options, param in [({"top_p": 1.5}, "top_p"), ({"stop": ["a", "b", "c", "d", "e"]}, "stop"),
-                            ({"presence_penalty": -3}, "presence_penalty")]:
+                            ({"presence_penalty": -3}, "presence_penalty"),
+                            ({"response_format": {"type": "xml"}}, "response_format.type"),
+                            ({"response_format": {"type": "json_schema", "json_schema": {"schema": {}}}},
+                             "response_format.json_schema.name")]:
         with pytest.raises(openai.BadRequestError) as raised:
             client(server).chat.completions.create(model="sim", messages=[{"role": "user", "content": "Hi"}], **options)
         assert raised.value.param == param

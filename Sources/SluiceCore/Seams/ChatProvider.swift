@@ -34,7 +34,8 @@ public struct ChatRequest: Sendable, Equatable {
 }
 
 /// OpenAI's sampling options beyond temperature and the output limit. OpenAI-compatible upstreams get them all;
-/// Anthropic's Messages API gets `top_p` and the stop sequences (it has no seed or penalties).
+/// Anthropic's Messages API gets `top_p`, the stop sequences and the response format (as a tool the model must
+/// call; it has no seed or penalties).
 public struct SamplingOptions: Sendable, Equatable {
     public var topP: Double?
     /// Text that ends the answer where the model would write it (not included); at most 4.
@@ -42,10 +43,14 @@ public struct SamplingOptions: Sendable, Equatable {
     public var seed: Int?
     public var presencePenalty: Double?
     public var frequencyPenalty: Double?
+    /// JSON instead of prose (`response_format`); `nil` for text.
+    public var responseFormat: ResponseFormat?
 
     public init(
-        topP: Double? = nil, stop: [String] = [], seed: Int? = nil, presencePenalty: Double? = nil, frequencyPenalty: Double? = nil
+        topP: Double? = nil, stop: [String] = [], seed: Int? = nil, presencePenalty: Double? = nil, frequencyPenalty: Double? = nil,
+        responseFormat: ResponseFormat? = nil
     ) {
+        self.responseFormat = responseFormat
         self.topP = topP
         self.stop = stop
         self.seed = seed

@@ -4,8 +4,18 @@ import SluiceCore
 /// Turns the events of an Anthropic Messages stream into provider events: `message_start` (input tokens),
 /// `content_block_delta` (text), `message_delta` (stop reason, output tokens), `message_stop`, `ping`, and
 /// `error` (`overloaded_error` becomes a 529 so it is retried like one before the first token).
+///
+/// A turn that asked for JSON is answered through a tool (see `MessagesRequestBody`): the tool's input arrives as
+/// `input_json_delta` pieces, which are the answer's text, and the model's `tool_use` stop is the answer's end.
 struct AnthropicEventDecoder: StreamEventDecoder, Sendable {
     typealias Result = StreamStep
+
+    /// Whether the request made the model answer through its JSON tool.
+    let answersThroughTool: Bool
+
+    init(answersThroughTool: Bool = false) {
+        self.answersThroughTool = answersThroughTool
+    }
 
     private(set) var sawStop = false
     private var inputTokens: Int?
@@ -25,9 +35,11 @@ struct AnthropicEventDecoder: StreamEventDecoder, Sendable {
         struct Delta: Decodable {
             let type: String?
             let text: String?
+            let partialJSON: String?
             let stopReason: String?
             enum CodingKeys: String, CodingKey {
                 case type, text
+                case partialJSON = "partial_json"
                 case stopReason = "stop_reason"
             }
         }
@@ -55,14 +67,22 @@ struct AnthropicEventDecoder: StreamEventDecoder, Sendable {
             outputTokens = event.message?.usage?.outputTokens
             return .events([])
         case "content_block_delta":
-            guard event.delta?.type == "text_delta", let text = event.delta?.text, !text.isEmpty else { return .events([]) }
+            let text: String?
+            switch event.delta?.type {
+            case "text_delta": text = event.delta?.text
+            case "input_json_delta" where answersThroughTool: text = event.delta?.partialJSON
+            default: text = nil
+            }
+            guard let text, !text.isEmpty else { return .events([]) }
             return .events([.delta(text)])
         case "message_delta":
             var events: [ProviderEvent] = []
             if let output = event.usage?.outputTokens { outputTokens = output }
             if let reason = event.delta?.stopReason {
                 sawStop = true
-                events.append(.finish(reason: Self.finishReason(reason)))
+                // The JSON tool's call is the whole answer, ended as the model chose to end it.
+                let ended = answersThroughTool && reason == "tool_use" ? "stop" : Self.finishReason(reason)
+                events.append(.finish(reason: ended))
             }
             return .events(events)
         case "message_stop":

@@ -32,7 +32,9 @@ public struct AnthropicProvider: ChatProvider {
     }
 
     public func streamChat(_ request: ChatRequest) -> ProviderStream {
-        .serverSentEvents(decoder: AnthropicEventDecoder()) { try await send(request) }
+        .serverSentEvents(decoder: AnthropicEventDecoder(answersThroughTool: request.sampling.responseFormat != nil)) {
+            try await send(request)
+        }
     }
 
     public func checkReady() async throws {
@@ -58,14 +60,17 @@ public struct AnthropicProvider: ChatProvider {
         request.headers.add(name: "Accept", value: "text/event-stream")
         addHeaders(to: &request)
         for (name, value) in chat.extraHeaders { request.headers.add(name: name, value: value) }
-        request.body = .bytes(ByteBuffer(bytes: try JSONEncoder().encode(
-            MessagesRequestBody(chat, defaultMaxTokens: defaultMaxTokens))))
+        request.body = .bytes(ByteBuffer(bytes: try MessagesRequestBody(chat, defaultMaxTokens: defaultMaxTokens).json()))
 
         return try await httpClient.execute(request, timeout: totalTimeout, logger: logger)
     }
 }
 
 /// The JSON body of a streaming Messages request.
+///
+/// The Messages API has no JSON mode: a response format becomes one tool whose input schema is the caller's schema
+/// (any object for `json_object`), and `tool_choice` makes the model call it, so the answer is the tool's input —
+/// what LiteLLM does for Anthropic too. The stream then carries that input as `input_json_delta` pieces.
 struct MessagesRequestBody: Encodable {
     struct Message: Encodable, Equatable {
         let role: String
@@ -79,6 +84,11 @@ struct MessagesRequestBody: Encodable {
     let topP: Double?
     let stopSequences: [String]?
     let stream = true
+    /// The response format, sent as `tools` and `tool_choice` (written by `json()`, in the schema's own order).
+    let responseFormat: ResponseFormat?
+
+    /// The tool that carries a JSON answer when the format names none.
+    static let jsonToolName = "json_answer"
 
     init(_ request: ChatRequest, defaultMaxTokens: Int) {
         model = request.model
@@ -89,6 +99,38 @@ struct MessagesRequestBody: Encodable {
         temperature = request.temperature
         topP = request.sampling.topP
         stopSequences = request.sampling.stop.isEmpty ? nil : request.sampling.stop
+        responseFormat = request.sampling.responseFormat
+    }
+
+    /// The body's bytes: what `Encodable` writes, then the tool for a response format, which holds the caller's
+    /// schema as they wrote it (`JSONEncoder` would reorder its members).
+    func json() throws -> [UInt8] {
+        var out = Array(try JSONEncoder().encode(self))
+        guard let responseFormat, out.last == UInt8(ascii: "}") else { return out }
+        out.removeLast()
+        let name: String
+        let description: String
+        var schema: [UInt8] = []
+        switch responseFormat {
+        case .jsonObject:
+            name = Self.jsonToolName
+            description = "Write your whole answer as this tool's input: one JSON object."
+            schema = Array(#"{"type":"object"}"#.utf8)
+        case .jsonSchema(let format):
+            name = format.name
+            description = format.description ?? "Write your whole answer as this tool's input, following its schema."
+            if let given = format.schema { given.append(to: &schema) } else { schema = Array(#"{"type":"object"}"#.utf8) }
+        }
+        out += Array(#","tools":[{"name":"#.utf8)
+        JSONText.appendQuoted(name, to: &out)
+        out += Array(#","description":"#.utf8)
+        JSONText.appendQuoted(description, to: &out)
+        out += Array(#","input_schema":"#.utf8)
+        out += schema
+        out += Array(#"}],"tool_choice":{"type":"tool","name":"#.utf8)
+        JSONText.appendQuoted(name, to: &out)
+        out += Array("}}".utf8)
+        return out
     }
 
     /// The API wants user and assistant turns to alternate, starting with the user: neighbours with the same

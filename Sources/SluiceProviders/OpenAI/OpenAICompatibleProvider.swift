@@ -86,7 +86,32 @@ enum CompletionRequestBody {
         if let seed = sampling.seed { out += Array(#","seed":\#(seed)"#.utf8) }
         if let penalty = sampling.presencePenalty, penalty.isFinite { out += Array(#","presence_penalty":\#(penalty)"#.utf8) }
         if let penalty = sampling.frequencyPenalty, penalty.isFinite { out += Array(#","frequency_penalty":\#(penalty)"#.utf8) }
+        if let format = sampling.responseFormat {
+            out += Array(#","response_format":"#.utf8)
+            append(format, to: &out)
+        }
         out.append(UInt8(ascii: "}"))
         return out
+    }
+
+    /// `response_format` as OpenAI defines it (llama-server, vLLM and Ollama read the same shape).
+    static func append(_ format: ResponseFormat, to out: inout [UInt8]) {
+        switch format {
+        case .jsonObject:
+            out += Array(#"{"type":"json_object"}"#.utf8)
+        case .jsonSchema(let schema):
+            out += Array(#"{"type":"json_schema","json_schema":{"name":"#.utf8)
+            JSONText.appendQuoted(schema.name, to: &out)
+            if let description = schema.description {
+                out += Array(#","description":"#.utf8)
+                JSONText.appendQuoted(description, to: &out)
+            }
+            if let body = schema.schema {
+                out += Array(#","schema":"#.utf8)
+                body.append(to: &out)
+            }
+            if let strict = schema.strict { out += Array(#","strict":\#(strict)"#.utf8) }
+            out += Array("}}".utf8)
+        }
     }
 }

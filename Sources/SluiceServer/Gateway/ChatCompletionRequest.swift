@@ -9,7 +9,7 @@ struct ChatCompletionRequest: Sendable {
     var includeUsage: Bool
     var temperature: Double?
     var maxTokens: Int?
-    /// `top_p`, `stop`, `seed`, `presence_penalty`, `frequency_penalty`: passed on to the model.
+    /// `top_p`, `stop`, `seed`, `presence_penalty`, `frequency_penalty`, `response_format`: passed on to the model.
     var sampling: SamplingOptions
     /// `system` and `developer` messages, joined: they become the conversation's system prompt.
     var system: String?
@@ -59,6 +59,8 @@ struct ChatCompletionRequest: Sendable {
         let frequencyPenalty: Double?
         let tools: [IgnoredValue]?
         let functions: [IgnoredValue]?
+        /// Only whether it is there: `responseFormat(in:)` reads it from the body, keeping the schema's order.
+        let responseFormat: IgnoredValue?
 
         struct StreamOptions: Decodable {
             let includeUsage: Bool?
@@ -82,6 +84,7 @@ struct ChatCompletionRequest: Sendable {
             case streamOptions = "stream_options"
             case maxTokens = "max_tokens"
             case maxCompletionTokens = "max_completion_tokens"
+            case responseFormat = "response_format"
         }
     }
 
@@ -154,7 +157,7 @@ struct ChatCompletionRequest: Sendable {
         self.maxTokens = maxTokens
         sampling = SamplingOptions(
             topP: wire.topP, stop: stop, seed: wire.seed, presencePenalty: wire.presencePenalty,
-            frequencyPenalty: wire.frequencyPenalty)
+            frequencyPenalty: wire.frequencyPenalty, responseFormat: wire.responseFormat == nil ? nil : try Self.responseFormat(in: json))
         self.system = system.isEmpty ? nil : system.joined(separator: "\n\n")
         history = Array(turns.dropLast())
         content = last.content

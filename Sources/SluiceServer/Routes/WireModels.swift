@@ -86,28 +86,6 @@ struct ConversationList: ResponseEncodable {
     let conversations: [ConversationResource]
 }
 
-/// A JSON value, for validating request bodies field by field.
-enum JSONValue: Decodable {
-    case string(String), number(Double), bool(Bool), null, array, object
-
-    init(from decoder: any Decoder) throws {
-        let container = try decoder.singleValueContainer()
-        if container.decodeNil() {
-            self = .null
-        } else if let bool = try? container.decode(Bool.self) {
-            self = .bool(bool)
-        } else if let number = try? container.decode(Double.self) {
-            self = .number(number)
-        } else if let string = try? container.decode(String.self) {
-            self = .string(string)
-        } else if (try? container.decode([JSONValue].self)) != nil {
-            self = .array
-        } else {
-            self = .object
-        }
-    }
-}
-
 /// Reads a JSON object body and validates fields one by one, so each mistake gets its own clear message.
 struct JSONObjectBody {
     let fields: [String: JSONValue]
@@ -118,11 +96,11 @@ struct JSONObjectBody {
             fields = [:]
             return
         }
-        guard let dictionary = try? JSONDecoder().decode([String: JSONValue].self, from: Data(buffer.readableBytesView))
-        else {
+        guard case .object(let members)? = try? JSONValue(parsing: buffer.readableBytesView) else {
             throw APIError.invalid("The request body must be a JSON object, for example {\"content\": \"Hello\"}.")
         }
-        fields = dictionary
+        // A name given twice means its last value, as JSONDecoder reads it.
+        fields = Dictionary(members.map { ($0.key, $0.value) }, uniquingKeysWith: { $1 })
     }
 
     func optionalString(_ key: String, maxLength: Int = 10_000) throws -> String? {
@@ -140,9 +118,9 @@ struct JSONObjectBody {
     func optionalNumber(_ key: String, in range: ClosedRange<Double>) throws -> Double? {
         switch fields[key] {
         case nil, .null?: return nil
-        case .number(let number)?:
-            guard range.contains(number) else {
-                throw APIError.invalid("'\(key)' must be between \(range.lowerBound) and \(range.upperBound); it was \(number).")
+        case .number(let text)?:
+            guard let number = Double(text), range.contains(number) else {
+                throw APIError.invalid("'\(key)' must be between \(range.lowerBound) and \(range.upperBound); it was \(text).")
             }
             return number
         default: throw APIError.invalid("'\(key)' must be a number between \(range.lowerBound) and \(range.upperBound).")
