@@ -116,19 +116,17 @@ extension PostgresStore {
         let nowMs = StoredValues.milliseconds(now)
         let dayStart = StoredValues.milliseconds(StoredValues.dayStart(now))
         let global = globalDailyLimit.map { Int($0.picodollars) }
+        // Both moments are integers of ours, written into the SQL text (schema step 15's expressions).
+        let userSpent = DailySpendingSQL.userSpent(user: "l.user_id", now: "\(nowMs)", dayStart: "\(dayStart)")
+        let allSpent = DailySpendingSQL.allSpent(now: "\(nowMs)", dayStart: "\(dayStart)")
         let rows = try await rows(
             """
-            WITH spending AS (
-                SELECT u.user_id, CASE WHEN u.state = 'settled' THEN u.cost_picousd ELSE u.reserved_cost_picousd END AS cost
-                FROM token_usage u
-                WHERE u.created_at >= \(dayStart) AND (u.state = 'settled' OR (u.state = 'held' AND u.expires_at > \(nowMs)))
-            )
             SELECT l.plan, l.token_limit, l.reset_at, l.daily_usd_limit_picousd,
                 l.tokens_used + l.tokens_held - COALESCE((
                     SELECT SUM(u.reserved_tokens)::bigint FROM token_usage u
                     WHERE u.user_id = l.user_id AND u.state = 'held' AND u.expires_at <= \(nowMs)), 0) AS used,
-                (CASE WHEN l.daily_usd_limit_picousd IS NULL THEN 0 ELSE COALESCE((SELECT SUM(cost)::bigint FROM spending WHERE user_id = l.user_id), 0) END) AS user_spent,
-                (CASE WHEN \(global)::bigint IS NULL THEN 0 ELSE COALESCE((SELECT SUM(cost)::bigint FROM spending), 0) END) AS all_spent
+                (CASE WHEN l.daily_usd_limit_picousd IS NULL THEN 0 ELSE \(unescaped: userSpent) END) AS user_spent,
+                (CASE WHEN \(global)::bigint IS NULL THEN 0 ELSE \(unescaped: allSpent) END) AS all_spent
             FROM user_token_limits l WHERE l.user_id = \(userID)
             """)
         guard let row = rows.first else { throw StoreError.notFound }

@@ -14,25 +14,20 @@ extension SQLiteStore {
         let outputPrice = Int(request.price.outputPerToken.picodollars)
         // tokens_left = limit − settled − live holds (NULL limit: the whole wish); live holds are the user's count of
         // held tokens less its expired holds (schema step 14), which are almost always none. dollars_left = the tighter of
-        // the user's and the service's daily limits minus today's settled costs and live holds' reserved costs.
+        // the user's and the service's daily limits minus today's spending, counted in daily_spending (schema step 15).
         // The hold takes the wish, capped by both; it needs the input and one output token to fit in both.
-        // Today's spending is summed only where a dollar limit asks for it (CASE): it grows with every turn of the day.
         // `budget` is MATERIALIZED: inlined, SQLite ran its subqueries once for every use of tokens_left and
         // dollars_left below (when they still summed every live hold, a hold among 1 000 took 1.0 ms instead of 0.2;
         // docs/benchmarks.md, "Budget holds under a thousand streams").
         let sql = """
-            WITH spending AS (
-                SELECT u.user_id, CASE WHEN u.state = 'settled' THEN u.cost_picousd ELSE u.reserved_cost_picousd END AS cost
-                FROM token_usage u
-                WHERE u.created_at >= ?10 AND (u.state = 'settled' OR (u.state = 'held' AND u.expires_at > ?1))
-            ), budget AS MATERIALIZED (
+            WITH budget AS MATERIALIZED (
                 SELECT
                     COALESCE(l.token_limit - l.tokens_used - (l.tokens_held - COALESCE((
                         SELECT SUM(u.reserved_tokens) FROM token_usage u
                         WHERE u.user_id = l.user_id AND u.state = 'held' AND u.expires_at <= ?1), 0)), ?2) AS tokens_left,
                     MIN(
-                        COALESCE(l.daily_usd_limit_picousd - (CASE WHEN l.daily_usd_limit_picousd IS NULL THEN 0 ELSE COALESCE((SELECT SUM(cost) FROM spending WHERE user_id = l.user_id), 0) END), 9000000000000000000),
-                        COALESCE(?11 - (CASE WHEN ?11 IS NULL THEN 0 ELSE COALESCE((SELECT SUM(cost) FROM spending), 0) END), 9000000000000000000)) AS dollars_left
+                        COALESCE(l.daily_usd_limit_picousd - (CASE WHEN l.daily_usd_limit_picousd IS NULL THEN 0 ELSE \(Self.userSpentToday) END), 9000000000000000000),
+                        COALESCE(?11 - (CASE WHEN ?11 IS NULL THEN 0 ELSE \(Self.allSpentToday) END), 9000000000000000000)) AS dollars_left
                 FROM user_token_limits l WHERE l.user_id = ?3
             ), allowed AS (
                 SELECT MIN(?2, tokens_left, CASE WHEN ?13 > 0 THEN ?9 + (dollars_left - ?12) / ?13 ELSE ?2 END) AS tokens,
@@ -117,17 +112,12 @@ extension SQLiteStore {
         let nowMs = Self.milliseconds(now)
         let rows = try await connection.query(
             """
-            WITH spending AS (
-                SELECT u.user_id, CASE WHEN u.state = 'settled' THEN u.cost_picousd ELSE u.reserved_cost_picousd END AS cost
-                FROM token_usage u
-                WHERE u.created_at >= ?3 AND (u.state = 'settled' OR (u.state = 'held' AND u.expires_at > ?1))
-            )
             SELECT l.plan, l.token_limit, l.reset_at, l.daily_usd_limit_picousd,
                 l.tokens_used + l.tokens_held - COALESCE((
                     SELECT SUM(u.reserved_tokens) FROM token_usage u
                     WHERE u.user_id = l.user_id AND u.state = 'held' AND u.expires_at <= ?1), 0) AS used,
-                (CASE WHEN l.daily_usd_limit_picousd IS NULL THEN 0 ELSE COALESCE((SELECT SUM(cost) FROM spending WHERE user_id = l.user_id), 0) END) AS user_spent,
-                (CASE WHEN ?4 IS NULL THEN 0 ELSE COALESCE((SELECT SUM(cost) FROM spending), 0) END) AS all_spent
+                (CASE WHEN l.daily_usd_limit_picousd IS NULL THEN 0 ELSE \(Self.userSpentTodayInBudget) END) AS user_spent,
+                (CASE WHEN ?4 IS NULL THEN 0 ELSE \(Self.allSpentTodayInBudget) END) AS all_spent
             FROM user_token_limits l WHERE l.user_id = ?2
             """,
             [
@@ -216,4 +206,10 @@ extension SQLiteStore {
     }
 
     func nextReset(after now: Date) -> Date { StoredValues.nextReset(after: now, period: budgetPeriod) }
+
+    /// Today's spending in `hold`'s statement (?1 the moment, ?10 the day's start) and in `budget`'s (?1, ?3).
+    private static let userSpentToday = DailySpendingSQL.userSpent(user: "l.user_id", now: "?1", dayStart: "?10")
+    private static let allSpentToday = DailySpendingSQL.allSpent(now: "?1", dayStart: "?10")
+    private static let userSpentTodayInBudget = DailySpendingSQL.userSpent(user: "l.user_id", now: "?1", dayStart: "?3")
+    private static let allSpentTodayInBudget = DailySpendingSQL.allSpent(now: "?1", dayStart: "?3")
 }

@@ -32,8 +32,8 @@ enum Migrations {
         }
     }
 
-    /// Every step in order: steps 1–13 below, later ones each in a file of its own (`Migrations+HeldTokens.swift`).
-    static let steps: [Step] = firstSteps + [heldTokensStep]
+    /// Every step in order: steps 1–13 below, later ones each in a file of its own (`Migrations+HeldTokens.swift`, `Migrations+DailySpending.swift`).
+    static let steps: [Step] = firstSteps + [heldTokensStep, dailySpendingStep]
 
     private static let firstSteps: [Step] = [
         Step(
