@@ -20,23 +20,26 @@ extension PostgresStore {
         let inputCost = Int(request.price.inputPerToken.picodollars) * request.inputTokens
         let outputPrice = Int(request.price.outputPerToken.picodollars)
         let expires = nowMs + Int(request.expiresAfter * 1000)
-        let global = globalDailyLimit.map { Int($0.picodollars) }
         let userID = request.userID
-        // The user's row lock and the insert, with SQLiteStore.hold's arithmetic, are one call (schema steps 12–14):
+        // The user's row lock and the insert, with SQLiteStore.hold's arithmetic, are one call (schema steps 12–15):
         // every turn of this user waits for that lock, held from here to the commit.
-        let hold: PostgresQuery = """
-            SELECT * FROM sluice_hold(\(id), \(userID), \(request.conversationID), \(request.messageID), \(request.model),
-                \(nowMs), \(expires), \(dayStart), \(wanted), \(input), \(inputCost), \(outputPrice), \(global),
-                \(Self.globalBudgetLock))
-            """
-        let call = request.answer.map { holding(hold, andInserting: $0) } ?? hold
+        let arguments = HoldStatement.Arguments(
+            id: id, userID: userID, conversationID: request.conversationID, messageID: request.messageID,
+            model: request.model, now: nowMs, expires: expires, dayStart: dayStart, wanted: wanted, input: input,
+            inputCost: inputCost, outputPrice: outputPrice, globalLimit: globalDailyLimit.map { Int($0.picodollars) },
+            globalLock: Self.globalBudgetLock)
         // The user's message first, committed on its own: it needs no lock, and it is kept whether the hold is
         // granted or not (and when the hold fails, which the launcher then finds stored).
         if let prelude = request.prelude { try await commit(creation(of: prelude.conversation, messages: prelude.messages)) }
         // Then the lock, the hold and the answer's row as one autocommitted statement: the lock is released by the
         // commit inside the same round trip. In one transaction with the message, it was held across two more round
         // trips to Sluice (the hold's answer, then COMMIT), and every other turn of the user waited for them.
-        let held = try await rows(call).first.flatMap { row -> (reserved: Int, unlimited: Bool, resetAt: Int?)? in
+        let rows = if let answer = request.answer {
+            try await run(HoldWithAnswerStatement(arguments, answer: answer, writer: instanceID))
+        } else {
+            try await run(HoldStatement(arguments))
+        }
+        let held = rows.first.flatMap { row -> (reserved: Int, unlimited: Bool, resetAt: Int?)? in
             guard let reserved = row.int("held_tokens") else { return nil }
             return (reserved, (row.int("unlimited") ?? 0) != 0, row.int("reset_at_ms"))
         }
@@ -47,68 +50,10 @@ extension PostgresStore {
             outputAllowance: held.unlimited && held.reserved >= wanted ? nil : held.reserved - request.inputTokens)
     }
 
-    /// `hold`, and a new answer's row stored only if it granted the hold — in the same statement, so the user's
-    /// lock is not held across another round trip. The answer's conversation is touched as `insertion` does.
-    func holding(_ hold: PostgresQuery, andInserting answer: Message) -> PostgresQuery {
-        var binds = hold.binds
-        let values = appendValues(of: answer, to: &binds)
-        return PostgresQuery(unsafeSQL: """
-            WITH held AS (\(hold.sql)), inserted AS (
-                INSERT INTO messages (\(Self.insertedColumns))
-                SELECT \(values) FROM held
-                RETURNING conversation_id, created_at
-            ), touched AS (
-                UPDATE conversations c SET updated_at = i.created_at FROM inserted i WHERE c.id = i.conversation_id
-            )
-            SELECT * FROM held
-            """, binds: binds)
-    }
-
     public func settle(
         holdID: String, inputTokens: Int, outputTokens: Int, cost: USDAmount, now: Date, finishing answer: AnswerFinish?
     ) async throws {
-        try await execute(
-            Self.settling(
-                hold: (holdID, inputTokens: inputTokens, outputTokens: outputTokens, cost: cost), answer: answer),
-            logger: logger)
-    }
-
-    /// One statement that settles a hold (the ledger row and the user's `tokens_used`), stores how an answer ended
-    /// and marks its conversation's thread: each a data-modifying WITH that runs unreferenced and does nothing when
-    /// its part is absent (its id is NULL). `finish` is this statement without a hold.
-    static func settling(
-        hold: (id: String, inputTokens: Int, outputTokens: Int, cost: USDAmount)?, answer: AnswerFinish?
-    ) -> PostgresQuery {
-        let total = hold.map { $0.inputTokens + $0.outputTokens }
-        let outcome = answer?.outcome
-        let usage = outcome?.usage
-        return """
-            WITH settled AS (
-                UPDATE token_usage SET state = CASE WHEN \(total) > 0 THEN 'settled' ELSE 'released' END,
-                    input_tokens = \(hold?.inputTokens), output_tokens = \(hold?.outputTokens), total_tokens = \(total),
-                    cost_picousd = \(hold.map { Int($0.cost.picodollars) })
-                WHERE id = \(hold?.id) AND state = 'held'
-                RETURNING user_id, state, total_tokens, reserved_tokens
-            ), finished AS (
-                UPDATE messages SET content = \(outcome?.content), status = \(outcome?.status.rawValue),
-                    input_tokens = \(usage?.inputTokens), output_tokens = \(usage?.outputTokens),
-                    total_tokens = \(usage?.totalTokens), usage_source = \(usage?.source?.rawValue),
-                    counted_input_tokens = \(usage?.countedInputTokens), counted_output_tokens = \(usage?.countedOutputTokens),
-                    ttft_ms = \(outcome?.ttftMs), duration_ms = \(outcome?.durationMs), finish_reason = \(outcome?.finishReason),
-                    error = \(outcome?.error), error_code = \(outcome?.errorCode),
-                    token_ends = \(outcome.map { StoredValues.encode($0.tokenEnds) }),
-                    model = COALESCE(\(outcome?.model)::text, model)
-                WHERE id = \(answer?.messageID)
-                RETURNING id
-            ), marked AS (
-                UPDATE conversations SET thread_key = \(answer?.thread?.key) WHERE id = \(answer?.thread?.conversationID)
-                RETURNING id
-            )
-            UPDATE user_token_limits l SET
-                tokens_used = l.tokens_used + CASE WHEN settled.state = 'settled' THEN settled.total_tokens ELSE 0 END,
-                tokens_held = l.tokens_held - settled.reserved_tokens
-            FROM settled WHERE l.user_id = settled.user_id
-            """
+        try await run(SettleStatement(hold: (holdID, inputTokens: inputTokens, outputTokens: outputTokens, cost: cost), answer: answer))
     }
 
     public func budget(userID: String, now: Date) async throws -> BudgetState {

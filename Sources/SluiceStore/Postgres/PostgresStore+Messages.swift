@@ -119,16 +119,7 @@ extension PostgresStore {
     /// One statement for all the answers' progress (arrays unnested into rows).
     public func saveProgress(_ updates: [ProgressUpdate]) async throws {
         guard !updates.isEmpty else { return }
-        let ids = updates.map(\.messageID)
-        let contents = updates.map(\.content)
-        let tokenEnds = updates.map { StoredValues.encode($0.tokenEnds) }
-        try await execute(
-            """
-            UPDATE messages m SET content = v.content, token_ends = v.token_ends
-            FROM unnest(\(ids)::text[], \(contents)::text[], \(tokenEnds)::text[]) AS v(id, content, token_ends)
-            WHERE m.id = v.id AND m.status = 'streaming'
-            """,
-            logger: logger)
+        try await run(ProgressStatement(updates))
     }
 
     public func addVersion(_ message: Message, replacing previous: Message) async throws {
@@ -159,7 +150,7 @@ extension PostgresStore {
     }
 
     public func finish(messageID: String, outcome: AssistantOutcome) async throws {
-        try await execute(Self.settling(hold: nil, answer: AnswerFinish(messageID: messageID, outcome: outcome)), logger: logger)
+        try await run(SettleStatement(hold: nil, answer: AnswerFinish(messageID: messageID, outcome: outcome)))
     }
 
     /// Marks interrupted the answers left `streaming` by instances that are gone (stopped, or silent for longer

@@ -159,6 +159,14 @@ public final class PostgresStore: SluiceDatabase {
         try await reportingUnavailable { try await client.query(query, logger: logger).collect().map { $0.makeRandomAccess() } }
     }
 
+    /// Runs one of a turn's prepared statements and reads its rows by column name.
+    @discardableResult
+    func run<Statement: TurnStatement>(_ statement: Statement) async throws -> [PostgresRandomAccessRow] {
+        try await reportingUnavailable {
+            try await client.execute(statement, logger: logger).reduce(into: []) { $0.append($1) }
+        }
+    }
+
     /// Runs a statement whose rows are not needed.
     func execute(_ query: PostgresQuery, logger: Logger? = nil) async throws {
         try await reportingUnavailable { _ = try await client.query(query, logger: logger ?? self.logger).collect() }

@@ -28,6 +28,10 @@ enum PostgresURL {
         var configuration = PostgresClient.Configuration(
             host: host, port: components.port ?? 5432, username: components.user?.removingPercentEncoding ?? "postgres",
             password: components.password?.removingPercentEncoding, database: database.isEmpty ? nil : database, tls: tls)
+        // A turn's statements are prepared once per connection (`TurnStatement`); with PostgreSQL's default, each
+        // execution still plans them again for its values until the fifth, and often after. Their plans do not depend
+        // on the values (lookups by key), so the generic plan is made once and kept.
+        configuration.options.additionalStartupParameters = [("plan_cache_mode", "force_generic_plan")]
         if let poolMax = query["pool_max"] {
             guard let size = Int(poolMax), size > 0 else {
                 throw ConnectError("pool_max=\(poolMax) in the database URL is not a positive number")

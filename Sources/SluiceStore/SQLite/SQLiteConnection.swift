@@ -107,7 +107,7 @@ final class SQLiteConnection: Sendable {
     /// Runs `body` in one `IMMEDIATE` transaction: committed when it returns, rolled back when it throws. No other
     /// statement of this connection runs in between.
     func transaction(_ body: @escaping @Sendable (Database) throws -> Void) async throws {
-        try await submit(.transaction { db in
+        _ = try await submit(.transaction { db in
             try body(db)
             return []
         })
