@@ -97,21 +97,30 @@ struct BudgetStoreTests {
             let conversation = Conversation.starting(userID: user.id, title: title, model: "m", systemPrompt: "be brief")
             let messages = ([("earlier question", MessageRole.user), ("earlier answer", .assistant), ("new question", .user)] as [(String, MessageRole)]).enumerated().map { index, turn in
                 Message(id: Identifier.make(), conversationID: conversation.id, role: turn.1, content: turn.0, status: .complete,
-                        model: nil, createdAt: now.addingTimeInterval(Double(index) * 0.001))
+                        model: nil, createdAt: conversation.createdAt.addingTimeInterval(Double(index + 1) * 0.001))
             }
             return (conversation, messages)
         }
-        for (title, input, granted) in [("granted", 100, true), ("refused", 2000, false)] {
-            let (conversation, messages) = newConversation(title)
+        // With its history, and alone (a conversation's first message: one statement of its own on PostgreSQL).
+        for (title, input, granted, history) in [
+            ("granted", 100, true, true), ("refused", 2000, false, true), ("first message", 100, true, false),
+            ("first message refused", 2000, false, false),
+        ] {
+            var (conversation, messages) = newConversation(title)
+            if !history { messages = Array(messages.suffix(1)) }
             var request = Self.request(user, conversation.id, input: input, output: 10)
             request.prelude = HoldPrelude(conversation: conversation, messages: messages)
             request.answer = Message(
                 id: request.messageID, conversationID: conversation.id, role: .assistant, content: "", status: .streaming,
-                model: "m", createdAt: now.addingTimeInterval(0.01))
+                model: "m", createdAt: conversation.createdAt.addingTimeInterval(0.01))
             #expect((try await store.hold(request, now: now) != nil) == granted)
-            #expect(try await store.conversation(id: conversation.id)?.title == title)
-            let stored = try await store.messages(conversationID: conversation.id).map(\.content)
-            #expect(stored == messages.map(\.content) + (granted ? [""] : []), "\(title)")
+            let stored = try #require(try await store.conversation(id: conversation.id))
+            #expect(stored.title == title && stored.systemPrompt == "be brief")
+            // Touched by the last message stored: the answer's row when the hold is granted, else the question.
+            let latest = granted ? request.answer!.createdAt : messages.last!.createdAt
+            #expect(abs(stored.updatedAt.timeIntervalSince(latest)) < 0.001, "\(title)")
+            let contents = try await store.messages(conversationID: conversation.id).map(\.content)
+            #expect(contents == messages.map(\.content) + (granted ? [""] : []), "\(title)")
         }
         // Into a conversation that exists: the message alone.
         let existing = try await store.createConversation(userID: user.id, title: "existing", model: "m", systemPrompt: nil)

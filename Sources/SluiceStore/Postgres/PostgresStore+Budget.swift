@@ -30,7 +30,7 @@ extension PostgresStore {
             globalLock: Self.globalBudgetLock)
         // The user's message first, committed on its own: it needs no lock, and it is kept whether the hold is
         // granted or not (and when the hold fails, which the launcher then finds stored).
-        if let prelude = request.prelude { try await commit(creation(of: prelude.conversation, messages: prelude.messages)) }
+        if let prelude = request.prelude { try await store(prelude) }
         // Then the lock, the hold and the answer's row as one autocommitted statement: the lock is released by the
         // commit inside the same round trip. In one transaction with the message, it was held across two more round
         // trips to Sluice (the hold's answer, then COMMIT), and every other turn of the user waited for them.
@@ -48,6 +48,19 @@ extension PostgresStore {
         return BudgetHold(
             id: id, userID: request.userID, reservedTokens: held.reserved,
             outputAllowance: held.unlimited && held.reserved >= wanted ? nil : held.reserved - request.inputTokens)
+    }
+
+    /// A hold's prelude: one message (with its new conversation, when it starts one) as a prepared statement, which
+    /// is every web turn and every gateway call without earlier turns to store; a history as `creation` stores it.
+    private func store(_ prelude: HoldPrelude) async throws {
+        guard prelude.messages.count == 1, let message = prelude.messages.first else {
+            return try await commit(creation(of: prelude.conversation, messages: prelude.messages))
+        }
+        if let conversation = prelude.conversation {
+            try await run(ConversationStartStatement(conversation, message: message, writer: instanceID))
+        } else {
+            try await run(MessageInsertStatement(message, writer: instanceID))
+        }
     }
 
     public func settle(

@@ -32,7 +32,7 @@ extension PostgresStore {
     }
 
     public func insert(_ message: Message) async throws {
-        try await execute(insertion(of: [message]), logger: logger)
+        try await run(MessageInsertStatement(message, writer: instanceID))
     }
 
     /// One multi-row `INSERT` per 1 000 messages (a conversation's history), touching each conversation once.

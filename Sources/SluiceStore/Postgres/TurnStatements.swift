@@ -206,6 +206,53 @@ struct SettleStatement: TurnStatement {
     }
 }
 
+/// One message and, when it starts one, its conversation — a turn's user message, stored before anything else —
+/// touching the conversation as `PostgresStore.insertion(of:creating:)` does for any number of messages.
+struct MessageInsertStatement: TurnStatement {
+    static let sql = """
+        WITH inserted AS (
+            INSERT INTO messages (\(PostgresStore.insertedColumns)) VALUES (\(placeholders(1...18)))
+            RETURNING conversation_id, created_at
+        )
+        UPDATE conversations c SET updated_at = i.created_at FROM inserted i WHERE c.id = i.conversation_id
+        """
+    static let bindingDataTypes = StatementValues.messageTypes
+    let values: StatementValues
+
+    init(_ message: Message, writer: String) {
+        var values = StatementValues()
+        values.message(message, writer: writer)
+        self.values = values
+    }
+}
+
+/// A new conversation with its first message. The conversation's `updated_at` is the later of its own and the
+/// message's time: the touch of `MessageInsertStatement` cannot see a row inserted by the same statement.
+struct ConversationStartStatement: TurnStatement {
+    static let sql = """
+        WITH created AS (
+            INSERT INTO conversations (id, user_id, title, model, system_prompt, created_at, updated_at)
+            VALUES (\(placeholders(19...25)))
+        )
+        INSERT INTO messages (\(PostgresStore.insertedColumns)) VALUES (\(placeholders(1...18)))
+        """
+    static let bindingDataTypes = StatementValues.messageTypes + [.text, .text, .text, .text, .text, .int8, .int8]
+    let values: StatementValues
+
+    init(_ conversation: Conversation, message: Message, writer: String) {
+        var values = StatementValues()
+        values.message(message, writer: writer)
+        values.text(conversation.id)
+        values.text(conversation.userID)
+        values.text(conversation.title)
+        values.text(conversation.model)
+        values.text(conversation.systemPrompt)
+        values.bigint(StoredValues.milliseconds(conversation.createdAt))
+        values.bigint(StoredValues.milliseconds(max(conversation.updatedAt, message.createdAt)))
+        self.values = values
+    }
+}
+
 /// `$a, $a+1, …, $b`.
 private func placeholders(_ numbers: ClosedRange<Int>) -> String {
     numbers.map { "$\($0)" }.joined(separator: ", ")
