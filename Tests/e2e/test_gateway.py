@@ -108,6 +108,7 @@ def test_bad_requests_are_400s_that_name_the_field_and_a_wrong_token_is_401(serv
     for options, param in [({"top_p": 1.5}, "top_p"), ({"stop": ["a", "b", "c", "d", "e"]}, "stop"),
                             ({"presence_penalty": -3}, "presence_penalty"),
                             ({"response_format": {"type": "xml"}}, "response_format.type"),
+                            ({"logprobs": True}, "logprobs"), ({"top_logprobs": 2}, "top_logprobs"),
                             ({"response_format": {"type": "json_schema", "json_schema": {"schema": {}}}},
                              "response_format.json_schema.name")]:
         with pytest.raises(openai.BadRequestError) as raised:

@@ -59,6 +59,8 @@ struct ChatCompletionRequest: Sendable {
         let frequencyPenalty: Double?
         let tools: [IgnoredValue]?
         let functions: [IgnoredValue]?
+        let logprobs: Bool?
+        let topLogprobs: Int?
         /// Only whether it is there: `responseFormat(in:)` reads it from the body, keeping the schema's order.
         let responseFormat: IgnoredValue?
 
@@ -85,6 +87,8 @@ struct ChatCompletionRequest: Sendable {
             case maxTokens = "max_tokens"
             case maxCompletionTokens = "max_completion_tokens"
             case responseFormat = "response_format"
+            case logprobs
+            case topLogprobs = "top_logprobs"
         }
     }
 
@@ -106,6 +110,12 @@ struct ChatCompletionRequest: Sendable {
         }
         if wire.tools?.isEmpty == false || wire.functions?.isEmpty == false {
             throw Self.invalid("Sluice does not pass tools or functions to models yet; send the request without them.", param: "tools")
+        }
+        // Refused rather than answered without them: a client that asks reads `choices[0].logprobs`.
+        if wire.logprobs == true || wire.topLogprobs != nil {
+            throw Self.invalid(
+                "Sluice does not return log probabilities yet; send the request without 'logprobs' and 'top_logprobs'.",
+                param: wire.logprobs == true ? "logprobs" : "top_logprobs")
         }
         if let n = wire.n, n != 1 {
             throw Self.invalid("Sluice writes one answer per request; send 'n': 1 or leave it out.", param: "n")
