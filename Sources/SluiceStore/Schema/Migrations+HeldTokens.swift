@@ -10,7 +10,7 @@ extension Migrations {
     /// an expired hold stops counting at its `expires_at`, as before, without anything sweeping it. On SQLite
     /// triggers keep the count (a row inserted `held`; a row leaving `held`, whatever changes it); on
     /// PostgreSQL, where each budget change is one statement that updates the user's row anyway, those statements
-    /// do (`sluice_hold`, `PostgresStore.settling`, `recoverAbandoned`).
+    /// do (`sluice_hold`, `SettleStatement`, `recoverAbandoned`).
     static let heldTokensStep = Step(
         version: 14,
         statements: [
