@@ -6,7 +6,14 @@ extension ChatCompletionRequest {
     /// `json_schema` for JSON following `json_schema.schema`. The schema is read with `JSONValue` so that it goes
     /// upstream with its members in the caller's order (the order a constrained model writes the fields in).
     static func responseFormat(in body: Data) throws -> ResponseFormat? {
-        guard let format = try? JSONValue(parsing: body)["response_format"], format != .null else { return nil }
+        let parsed: JSONValue
+        do {
+            parsed = try JSONValue(parsing: body)
+        } catch {
+            // JSONDecoder read the body; this parser is stricter only about nesting deeper than 128 levels.
+            throw invalid("The body is not JSON that Sluice can read (at byte \(error.offset)).", param: nil)
+        }
+        guard let format = parsed["response_format"], format != .null else { return nil }
         guard case .string(let type)? = format["type"] else {
             throw invalid(
                 "'response_format' must be an object with a 'type': \"text\", \"json_object\" or \"json_schema\".",
