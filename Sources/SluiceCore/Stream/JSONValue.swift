@@ -183,17 +183,8 @@ public enum JSONValue: Sendable, Equatable {
         }
 
         mutating func hex4() throws(SyntaxError) -> UInt32 {
-            guard index + 4 <= bytes.count else { throw SyntaxError(offset: index) }
-            var value: UInt32 = 0
-            for byte in bytes[index..<index + 4] {
-                let digit: UInt8
-                switch byte {
-                case UInt8(ascii: "0")...UInt8(ascii: "9"): digit = byte - UInt8(ascii: "0")
-                case UInt8(ascii: "a")...UInt8(ascii: "f"): digit = byte - UInt8(ascii: "a") + 10
-                case UInt8(ascii: "A")...UInt8(ascii: "F"): digit = byte - UInt8(ascii: "A") + 10
-                default: throw SyntaxError(offset: index)
-                }
-                value = value << 4 | UInt32(digit)
+            guard index + 4 <= bytes.count, let value = HexDigits.value(of: bytes[index..<index + 4]) else {
+                throw SyntaxError(offset: index)
             }
             index += 4
             return value

@@ -1,3 +1,5 @@
+import SluiceCore
+
 /// The fast path of `ChunkDecoder`: reads the few fields Sluice needs from a `chat.completion.chunk` straight
 /// from its UTF-8 bytes, skipping everything else, without building a `Decodable` tree. A load profile showed
 /// `JSONDecoder` at about 10 % of the gateway's CPU, one decode per token.
@@ -179,18 +181,7 @@ struct ChunkScanner {
     }
 
     private mutating func hex4() -> UInt32? {
-        guard position + 4 <= bytes.count else { return nil }
-        var value: UInt32 = 0
-        for byte in bytes[position..<position + 4] {
-            let digit: UInt8
-            switch byte {
-            case UInt8(ascii: "0")...UInt8(ascii: "9"): digit = byte - UInt8(ascii: "0")
-            case UInt8(ascii: "a")...UInt8(ascii: "f"): digit = byte - UInt8(ascii: "a") + 10
-            case UInt8(ascii: "A")...UInt8(ascii: "F"): digit = byte - UInt8(ascii: "A") + 10
-            default: return nil
-            }
-            value = value << 4 | UInt32(digit)
-        }
+        guard position + 4 <= bytes.count, let value = HexDigits.value(of: bytes[position..<position + 4]) else { return nil }
         position += 4
         return value
     }
