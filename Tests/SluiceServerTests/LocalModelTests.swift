@@ -56,30 +56,38 @@ struct LocalModelTests {
         #expect(!llama.isRunning)
     }
 
-    @Test("the gateway passes a caller's stop sequence to the model: the same greedy answer, cut where the stop text would start")
-    func stopSequenceReachesTheModel() async throws {
+    /// Sluice's gateway in front of a llama-server with SmolLM2 (40 output tokens at most), stopped afterwards.
+    static func withGatewayOnLocalModel(_ body: @escaping @Sendable (Harness) async throws -> Void) async throws {
         let logPath = FileManager.default.temporaryDirectory.appendingPathComponent("llama-\(UUID().uuidString).log").path
         let llama = LlamaServerProcess(binary: try #require(LocalModel.binary), modelPath: try #require(LocalModel.model), logPath: logPath)
         let baseURL = try await llama.start()
         defer { llama.terminate() }
         try await Harness.run(
             turn: TurnSettings(firstTokenTimeout: .seconds(60), idleTimeout: .seconds(30), maxOutputTokens: 40),
-            upstreamOverride: baseURL
-        ) { h in
-            func complete(_ options: String) async throws -> (text: String, finish: String?) {
-                let reply = try await h.request(
-                    .POST, "/v1/chat/completions", token: h.alice,
-                    body: #"{"model":"sim","temperature":0,"seed":1,"messages":[{"role":"user","content":"Name three colours of the rainbow."}]\#(options)}"#)
-                #expect(reply.status == 200)
-                let choice = try #require((reply.json?["choices"] as? [[String: Any]])?.first)
-                return (try #require((choice["message"] as? [String: Any])?["content"] as? String), choice["finish_reason"] as? String)
-            }
-            let whole = try await complete("")
+            upstreamOverride: baseURL, body)
+    }
+
+    /// A greedy, non-streamed answer to `question` through the gateway, with more request fields in `options`
+    /// (`,"stop":[…]`): its text and finish reason.
+    static func complete(_ question: String, _ options: String = "", in h: Harness) async throws -> (text: String, finish: String?) {
+        let reply = try await h.request(
+            .POST, "/v1/chat/completions", token: h.alice,
+            body: #"{"model":"sim","temperature":0,"seed":1,"messages":[{"role":"user","content":\#(JSONText.quote(question))}]\#(options)}"#)
+        #expect(reply.status == 200)
+        let choice = try #require((reply.json?["choices"] as? [[String: Any]])?.first)
+        return (try #require((choice["message"] as? [String: Any])?["content"] as? String), choice["finish_reason"] as? String)
+    }
+
+    @Test("the gateway passes a caller's stop sequence to the model: the same greedy answer, cut where the stop text would start")
+    func stopSequenceReachesTheModel() async throws {
+        try await Self.withGatewayOnLocalModel { h in
+            let question = "Name three colours of the rainbow."
+            let whole = try await Self.complete(question, in: h)
             let words = whole.text.split(separator: " ")
             try #require(words.count >= 4, "the model's answer: \(whole.text)")
             // A word from the middle of the answer: the model stops just before it.
             let stopWord = String(words[words.count / 2])
-            let cut = try await complete(#","stop":[\#(JSONText.quote(stopWord))]"#)
+            let cut = try await Self.complete(question, #","stop":[\#(JSONText.quote(stopWord))]"#, in: h)
             let stopAt = try #require(whole.text.range(of: stopWord)).lowerBound
             let expected = String(whole.text[..<stopAt])
             #expect(cut.text == expected, "whole: \(whole.text)")
@@ -89,27 +97,14 @@ struct LocalModelTests {
 
     @Test("the gateway passes a caller's JSON schema to the model: SmolLM2, which answers this in prose, answers with JSON that fits it")
     func jsonSchemaReachesTheModel() async throws {
-        let logPath = FileManager.default.temporaryDirectory.appendingPathComponent("llama-\(UUID().uuidString).log").path
-        let llama = LlamaServerProcess(binary: try #require(LocalModel.binary), modelPath: try #require(LocalModel.model), logPath: logPath)
-        let baseURL = try await llama.start()
-        defer { llama.terminate() }
-        try await Harness.run(
-            turn: TurnSettings(firstTokenTimeout: .seconds(60), idleTimeout: .seconds(30), maxOutputTokens: 40),
-            upstreamOverride: baseURL
-        ) { h in
-            func complete(_ options: String) async throws -> String {
-                let reply = try await h.request(
-                    .POST, "/v1/chat/completions", token: h.alice,
-                    body: #"{"model":"sim","temperature":0,"messages":[{"role":"user","content":"What is 2+2?"}]\#(options)}"#)
-                #expect(reply.status == 200)
-                let choice = try #require((reply.json?["choices"] as? [[String: Any]])?.first)
-                return try #require((choice["message"] as? [String: Any])?["content"] as? String)
-            }
-            let prose = try await complete("")
+        try await Self.withGatewayOnLocalModel { h in
+            let question = "What is 2+2?"
+            let prose = try await Self.complete(question, in: h).text
             #expect((try? JSONSerialization.jsonObject(with: Data(prose.utf8))) == nil, "the model's own answer: \(prose)")
             // Two fields, in an order the model would not pick alphabetically: the grammar follows the schema's.
             let schema = #"{"type":"object","properties":{"sum":{"type":"integer"},"explanation":{"type":"string","maxLength":20}},"required":["sum","explanation"]}"#
-            let json = try await complete(#","response_format":{"type":"json_schema","json_schema":{"name":"arithmetic","schema":\#(schema)}}"#)
+            let json = try await Self.complete(
+                question, #","response_format":{"type":"json_schema","json_schema":{"name":"arithmetic","schema":\#(schema)}}"#, in: h).text
             let object = try #require(try JSONSerialization.jsonObject(with: Data(json.utf8)) as? [String: Any], "\(json)")
             #expect(object["sum"] is Int && object["explanation"] is String, "\(json)")
             let sum = try #require(json.range(of: "\"sum\"")), explanation = try #require(json.range(of: "\"explanation\""))
