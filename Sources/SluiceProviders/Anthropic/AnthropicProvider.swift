@@ -108,25 +108,20 @@ struct MessagesRequestBody: Encodable {
         var out = Array(try JSONEncoder().encode(self))
         guard let responseFormat, out.last == UInt8(ascii: "}") else { return out }
         out.removeLast()
-        let name: String
-        let description: String
-        var schema: [UInt8] = []
-        switch responseFormat {
+        let anyObject = #"{"type":"object"}"#
+        let (name, description, schema) = switch responseFormat {
         case .jsonObject:
-            name = Self.jsonToolName
-            description = "Write your whole answer as this tool's input: one JSON object."
-            schema = Array(#"{"type":"object"}"#.utf8)
+            (Self.jsonToolName, "Write your whole answer as this tool's input: one JSON object.", anyObject)
         case .jsonSchema(let format):
-            name = format.name
-            description = format.description ?? "Write your whole answer as this tool's input, following its schema."
-            if let given = format.schema { given.append(to: &schema) } else { schema = Array(#"{"type":"object"}"#.utf8) }
+            (format.name, format.description ?? "Write your whole answer as this tool's input, following its schema.",
+             format.schema?.text ?? anyObject)
         }
         out += Array(#","tools":[{"name":"#.utf8)
         JSONText.appendQuoted(name, to: &out)
         out += Array(#","description":"#.utf8)
         JSONText.appendQuoted(description, to: &out)
         out += Array(#","input_schema":"#.utf8)
-        out += schema
+        out += Array(schema.utf8)
         out += Array(#"}],"tool_choice":{"type":"tool","name":"#.utf8)
         JSONText.appendQuoted(name, to: &out)
         out += Array("}}".utf8)
