@@ -51,52 +51,28 @@ extension PostgresStore {
         ttft_ms, duration_ms, finish_reason, error, error_code, version_group, superseded, writer
         """
 
-    /// Appends a new message's values (`insertedColumns`) to `binds`; returns their placeholders, `$n, …`. An answer
-    /// carries this instance's id as its writer.
-    func appendValues(of message: Message, to binds: inout PostgresBindings) -> String {
-        let first = binds.count
-        let usage = message.usage
-        binds.append(message.id)
-        binds.append(message.conversationID)
-        binds.append(message.role.rawValue)
-        binds.append(message.content)
-        binds.append(message.status.rawValue)
-        binds.append(message.model)
-        binds.append(StoredValues.milliseconds(message.createdAt))
-        binds.append(usage?.inputTokens)
-        binds.append(usage?.outputTokens)
-        binds.append(usage?.totalTokens)
-        binds.append(message.ttftMs)
-        binds.append(message.durationMs)
-        binds.append(message.finishReason)
-        binds.append(message.error)
-        binds.append(message.errorCode)
-        binds.append(message.versionGroup)
-        binds.append(message.superseded ? 1 : 0)
-        binds.append(message.role == .assistant ? instanceID : nil)
-        return (first + 1...binds.count).map { "$\($0)" }.joined(separator: ", ")
+    /// Appends a new message's values (`insertedColumns`, as `StatementValues.message` writes them) to `values`;
+    /// returns their placeholders, `$n, …`. An answer carries this instance's id as its writer.
+    func appendValues(of message: Message, to values: inout StatementValues) -> String {
+        let first = values.types.count
+        values.message(message, writer: instanceID)
+        return (first + 1...values.types.count).map { "$\($0)" }.joined(separator: ", ")
     }
 
     /// Inserts the messages and touches their conversations in one statement; an answer carries this instance's id.
     /// A new `conversation` is inserted first, by a data-modifying `WITH` of the same statement; the touch cannot
     /// see it (one snapshot), so it is stored with the newest message's time as its `updated_at`.
     func insertion(of messages: some Collection<Message>, creating conversation: Conversation? = nil) -> PostgresQuery {
-        var binds = PostgresBindings(capacity: 18 * messages.count + 7)
+        var values = StatementValues()
         var rows: [String] = []
         for message in messages {
-            rows.append("(" + appendValues(of: message, to: &binds) + ")")
+            rows.append("(" + appendValues(of: message, to: &values) + ")")
         }
         var created = ""
         if let conversation {
-            let first = binds.count
+            let first = values.types.count
             let updated = ([conversation.updatedAt] + messages.map(\.createdAt)).max()!
-            binds.append(conversation.id)
-            binds.append(conversation.userID)
-            binds.append(conversation.title)
-            binds.append(conversation.model)
-            binds.append(conversation.systemPrompt)
-            binds.append(StoredValues.milliseconds(conversation.createdAt))
-            binds.append(StoredValues.milliseconds(updated))
+            values.conversation(conversation, updatedAt: updated)
             created = """
                 created AS (
                     INSERT INTO conversations (id, user_id, title, model, system_prompt, created_at, updated_at)
@@ -113,7 +89,7 @@ extension PostgresStore {
             UPDATE conversations c SET updated_at = latest.at
             FROM (SELECT conversation_id, MAX(created_at) AS at FROM inserted GROUP BY conversation_id) latest
             WHERE c.id = latest.conversation_id
-            """, binds: binds)
+            """, binds: values.bindings)
     }
 
     /// One statement for all the answers' progress (arrays unnested into rows).

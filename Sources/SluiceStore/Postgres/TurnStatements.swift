@@ -67,6 +67,18 @@ struct StatementValues {
         text(message.role == .assistant ? writer : nil)
     }
 
+    /// A new conversation's values, in the order `INSERT INTO conversations (id, user_id, title, model,
+    /// system_prompt, created_at, updated_at)` takes them.
+    mutating func conversation(_ conversation: Conversation, updatedAt: Date) {
+        text(conversation.id)
+        text(conversation.userID)
+        text(conversation.title)
+        text(conversation.model)
+        text(conversation.systemPrompt)
+        bigint(StoredValues.milliseconds(conversation.createdAt))
+        bigint(StoredValues.milliseconds(updatedAt))
+    }
+
     static let messageTypes: [PostgresDataType] = Array(repeating: .text, count: 6) + Array(repeating: .int8, count: 6)
         + Array(repeating: .text, count: 4) + [.int8, .text]
 }
@@ -242,13 +254,7 @@ struct ConversationStartStatement: TurnStatement {
     init(_ conversation: Conversation, message: Message, writer: String) {
         var values = StatementValues()
         values.message(message, writer: writer)
-        values.text(conversation.id)
-        values.text(conversation.userID)
-        values.text(conversation.title)
-        values.text(conversation.model)
-        values.text(conversation.systemPrompt)
-        values.bigint(StoredValues.milliseconds(conversation.createdAt))
-        values.bigint(StoredValues.milliseconds(max(conversation.updatedAt, message.createdAt)))
+        values.conversation(conversation, updatedAt: max(conversation.updatedAt, message.createdAt))
         self.values = values
     }
 }
