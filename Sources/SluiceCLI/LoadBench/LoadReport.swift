@@ -21,6 +21,19 @@ struct WaveResult {
     var ttfts: [Double] { succeeded.compactMap(\.ttftNanos).map { Double($0) / 1e6 }.sorted() }
     /// Every gap between two pieces of text, sorted, in ms.
     var gaps: [Double] { succeeded.flatMap(\.gapsNanos).map { Double($0) / 1e6 }.sorted() }
+
+    /// The server's own time before the upstream call and its steps (`Server-Timing`), p50 / p99 over the streams
+    /// that reported them: how much of the added TTFT is the gateway's work rather than the way to it and back.
+    var serverTimingLine: String? {
+        let names = ["overhead", "request", "guard", "hold", "start"]
+        let reported = succeeded.filter { $0.serverTiming["overhead"] != nil }
+        guard !reported.isEmpty else { return nil }
+        return names.map { name in
+            let sorted = reported.compactMap { $0.serverTiming[name] }.sorted()
+            let p50 = LoadReport.percentile(sorted, 50) ?? 0, p99 = LoadReport.percentile(sorted, 99) ?? 0
+            return String(format: "%@ %.2f / %.2f ms", name, p50, p99)
+        }.joined(separator: ", ")
+    }
 }
 
 /// Prints one concurrency level as a table: exact percentiles of sorted samples, no averages of latencies.
@@ -78,6 +91,10 @@ enum LoadReport {
             if let relay = cpuPerChunk("relay") { ratios.append(String(format: "%.1f× the relay's", own / relay)) }
             if let litellm = cpuPerChunk("litellm") { ratios.append(String(format: "LiteLLM's is %.1f× this", litellm / own)) }
             if !ratios.isEmpty { line("  \(sluice) CPU per chunk: " + ratios.joined(separator: "; ")) }
+        }
+        for sluice in targets where sluice.hasPrefix("sluice") {
+            guard let steps = results[sluice]?.serverTimingLine else { continue }
+            line("  \(sluice) before the upstream call, by its Server-Timing (p50 / p99): " + steps)
         }
         for name in targets {
             if let failure = results[name]?.samples.first(where: { !$0.succeeded })?.failure {

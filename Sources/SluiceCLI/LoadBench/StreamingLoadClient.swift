@@ -1,3 +1,4 @@
+import Foundation
 import NIOCore
 import NIOHTTP1
 import NIOPosix
@@ -9,6 +10,8 @@ struct StreamSample: Sendable {
     var gapsNanos: [UInt64] = []
     var chunks = 0
     var failure: String?
+    /// The server's own account of its steps (`Server-Timing`: name → ms), when it sends one (Sluice does).
+    var serverTiming: [String: Double] = [:]
 
     var succeeded: Bool { failure == nil && ttftNanos != nil }
 }
@@ -87,6 +90,7 @@ private final class SSEStreamHandler: ChannelInboundHandler {
         switch unwrapInboundIn(data) {
         case .head(let head):
             status = Int(head.status.code)
+            if let timing = head.headers.first(name: "Server-Timing") { sample.serverTiming = Self.durations(timing) }
         case .body(let buffer):
             pending.append(contentsOf: buffer.readableBytesView)
             scanEvents()
@@ -102,6 +106,17 @@ private final class SSEStreamHandler: ChannelInboundHandler {
 
     func channelInactive(context: ChannelHandlerContext) {
         finish(failure: sawDone && status == 200 ? nil : "the connection closed early")
+    }
+
+    /// `name;dur=<ms>;desc="…"` fields as name → ms (Sluice's descriptions have no commas).
+    static func durations(_ header: String) -> [String: Double] {
+        var durations: [String: Double] = [:]
+        for field in header.split(separator: ",") {
+            let parts = field.split(separator: ";").map { $0.trimmingCharacters(in: .whitespaces) }
+            guard let name = parts.first, let duration = parts.first(where: { $0.hasPrefix("dur=") }) else { continue }
+            durations[name] = Double(duration.dropFirst(4))
+        }
+        return durations
     }
 
     /// Takes every complete event (ended by a blank line) off the front of `pending`.

@@ -54,7 +54,8 @@ struct GatewayRoutes {
         let started = try await launcher.start(
             .init(content: call.content, model: model, temperature: call.temperature, maxTokens: call.maxTokens,
                   sampling: call.sampling, reportsBudget: false, threadKey: threadKey),
-            in: conversation, history: history, unsaved: unsaved, user: user, request: request, logger: context.logger, executor: context.executor)
+            in: conversation, history: history, unsaved: unsaved, user: user, request: request, logger: context.logger,
+            executor: context.executor, receivedAt: context.receivedAt)
 
         // The answer is held back until its first token or its end, so that a failure before any text gets its
         // own HTTP status (429, 503, …), as OpenAI clients expect, rather than an error inside a 200 stream.
@@ -71,6 +72,7 @@ struct GatewayRoutes {
             HTTPField.Name("X-Sluice-Message-Id")!: started.assistantMessageID,
             HTTPField.Name("X-Sluice-Conversation-Id")!: conversation.id,
         ]
+        if let timing = started.timings.serverTiming { headers[.serverTiming] = timing }
         switch first {
         case .error(let failure)?: throw OpenAIWire.apiError(failure)
         case nil:

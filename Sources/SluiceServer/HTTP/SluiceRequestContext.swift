@@ -9,11 +9,14 @@ public struct SluiceRequestContext: RequestContext {
     public var user: User?
     /// Runs a streamed answer's tasks on the event loop of this request's connection.
     let executor: EventLoopExecutor
+    /// When Hummingbird made this context: the request's head has been read. `TurnTimings` counts from here.
+    let receivedAt: ContinuousClock.Instant
 
     public init(source: ApplicationRequestContextSource) {
         coreContext = .init(source: source)
         user = nil
         executor = .of(source.channel.eventLoop)
+        receivedAt = .now
     }
 
     /// Request bodies are chat messages and small JSON objects; anything larger is refused with 413.

@@ -32,10 +32,13 @@ struct MessageRoutes {
         let history = try await store.messages(conversationID: conversation.id)
         let started = try await launcher.start(
             .init(content: content, model: model, temperature: temperature), in: conversation, history: history,
-            user: user, request: request, logger: context.logger, executor: context.executor)
-        return Self.respond(
+            user: user, request: request, logger: context.logger, executor: context.executor, receivedAt: context.receivedAt)
+        var response = Self.respond(
             meta: started.meta, generation: started.generation, events: started.events, settings: turn.settings,
             executor: context.executor)
+        // The events start at once, so only Sluice's own steps are in it (the model's time is in `done`).
+        if let timing = started.timings.serverTiming { response.headers[.serverTiming] = timing }
+        return response
     }
 
     /// Starts a generation in the hub and answers with its event stream, `meta` first.

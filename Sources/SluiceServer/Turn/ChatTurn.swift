@@ -58,6 +58,8 @@ struct ChatTurn: Sendable {
         /// The thread key of the conversation once it ends with this answer (the gateway's `ThreadKey`), stored
         /// with a complete answer, before `done` reaches the client.
         var threadKey: (@Sendable (_ answer: String) -> String)? = nil
+        /// Where the upstream call and the first token are marked, for the response's `Server-Timing`.
+        var timings: TurnTimings? = nil
     }
 
     /// What a continued answer starts from; new tokens are appended and numbered after it.
@@ -254,13 +256,17 @@ struct ChatTurn: Sendable {
         _ request: ChatRequest, plan: Plan, progress: ProgressBox, emit: @Sendable (TurnEvent) -> Void
     ) async throws {
         let clock = ContinuousClock()
+        plan.timings?.mark(.upstreamCalled)
         for try await event in provider.streamChat(request) {
             let now = clock.now
             switch event {
             case .delta(let upstreamText):
                 let (released, seq, snapshot) = progress.withLock { state -> (String, Int, ProgressUpdate?) in
                     state.lastActivity = now
-                    if state.firstTokenAt == nil { state.firstTokenAt = now }
+                    if state.firstTokenAt == nil {
+                        state.firstTokenAt = now
+                        plan.timings?.mark(.firstToken, at: now)
+                    }
                     // What the redactor holds back waits for the next piece; nothing is numbered for it yet.
                     let text = state.redactor?.feed(upstreamText) ?? upstreamText
                     guard !text.isEmpty else { return ("", state.seq, nil) }

@@ -26,6 +26,8 @@ struct TurnLauncher: Sendable {
         let assistantMessageID: String
         let generation: LiveGeneration
         let events: EventFeed
+        /// The steps' times so far, for `Server-Timing`; later steps are marked as the generation reaches them.
+        let timings: TurnTimings
     }
 
     /// The turn's inputs beyond the conversation: the new message and the caller's options.
@@ -53,10 +55,12 @@ struct TurnLauncher: Sendable {
 
     /// `unsaved`: the route made `conversation` and `history` but did not store them; they are stored with the
     /// user's message, in one commit. `executor`: where the generation prefers to run (the client's event loop).
+    /// `receivedAt`: when the request arrived, where `Started.timings` count from.
     func start(
         _ input: Input, in conversation: Conversation, history: [Message], unsaved: Bool = false, user: User,
-        request: Request, logger: Logger, executor: (any TaskExecutor)? = nil
+        request: Request, logger: Logger, executor: (any TaskExecutor)? = nil, receivedAt: ContinuousClock.Instant = .now
     ) async throws -> Started {
+        let timings = TurnTimings(received: receivedAt)
         try checkCapacity(model: input.model)
         let save = { @Sendable [self] (message: Message) async throws in
             try await store(message, in: conversation, after: history, unsaved: unsaved)
@@ -65,8 +69,10 @@ struct TurnLauncher: Sendable {
         // with the budget hold, in its commit (kept when the hold is refused); a failure before the hold (counting,
         // the context) stores them on its way out.
         let now = Date()
+        timings.mark(.guardStarted)
         try await screen.screen(
             input.content, conversationID: conversation.id, userID: user.id, at: now, logger: logger, save: save)
+        timings.mark(.guardEnded)
         let userMessage = Message(
             id: Identifier.make(), conversationID: conversation.id, role: .user, content: input.content,
             status: .complete, model: nil, createdAt: now)
@@ -94,13 +100,15 @@ struct TurnLauncher: Sendable {
         }
         if !prepared.preludeStored { try await save(userMessage) }
         if !prepared.answerStored { try await store.insert(assistant) }
+        timings.mark(.held)
 
         let meta = TurnEvent.meta(.init(
             conversationID: conversation.id, userMessageID: userMessage.id, assistantMessageID: assistant.id,
             model: input.model, context: prepared.context))
-        let plan = prepared.plan
+        var plan = prepared.plan
+        plan.timings = timings
         let (generation, events) = hub.start(turn, plan: plan, on: executor)
-        return Started(meta: meta, assistantMessageID: assistant.id, generation: generation, events: events)
+        return Started(meta: meta, assistantMessageID: assistant.id, generation: generation, events: events, timings: timings)
     }
 
     /// Stores the user's message (with its conversation and history when the route did not store them).
