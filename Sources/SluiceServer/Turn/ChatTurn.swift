@@ -127,9 +127,11 @@ struct ChatTurn: Sendable {
         if countedInput == nil { countedInput = await count(logger: logger) { try await $0.promptTokens(plan.request.messages) } }
 
         await withTaskGroup(of: Void.self) { group in
-            group.addTask { await consume(plan, progress: progress, logger: logger, emit: emit) }
             group.addTask { await watchdog(progress: progress, control: control, start: start) }
             group.addTask { await control.waitForStop() }
+            // Started in place, up to its first wait (the upstream's answer): the way to the upstream call takes no
+            // trip through the event loop's queue, behind whatever the other turns on it have queued.
+            group.addImmediateTask { await consume(plan, progress: progress, logger: logger, emit: emit) }
             _ = await group.next()
             group.cancelAll()
         }
@@ -212,13 +214,14 @@ struct ChatTurn: Sendable {
         // A wait in the queue belongs to the attempt that queued (one that failed there leaves none behind).
         progress.withLock { $0.waitingForSlot = false }
         try await withThrowingTaskGroup(of: Bool.self) { group in
-            group.addTask {
+            group.addTask { try await firstTokenDeadline(progress: progress, watch: watch) }
+            // In place up to its first wait, as `consume` is.
+            group.addImmediateTask {
                 try await FirstTokenWatch.$current.withValue(watch) {
                     try await stream(request, plan: plan, progress: progress, emit: emit)
                 }
                 return true
             }
-            group.addTask { try await firstTokenDeadline(progress: progress, watch: watch) }
             // The deadline task ends quietly (false) once text has arrived; the attempt is over when the stream is.
             while let streamEnded = try await group.next() {
                 if streamEnded {
