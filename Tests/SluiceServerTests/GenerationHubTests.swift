@@ -65,6 +65,19 @@ struct GenerationHubTests {
         #expect(stored.content == "Hello")
         #expect(stored.errorCode == "interrupted")
         #expect(hub.runningCount == 0)
+
+        // Once shutdown has begun a new generation is not run in place: it is cancelled before its first step, and
+        // ends without text (a generation started in place would have read the provider's token).
+        try await store.insert([Message(
+            id: "a2", conversationID: conversation.id, role: .assistant, content: "", status: .streaming, model: "m",
+            createdAt: Date())])
+        let (_, late) = hub.start(turn, plan: ChatTurn.Plan(
+            assistantMessageID: "a2", request: ChatRequest(model: "m", messages: [ChatMessage(role: .user, content: "Hi")])))
+        var tokens = 0
+        for await event in late { if case .token = event { tokens += 1 } }
+        #expect(tokens == 0)
+        let late2 = try #require(try await store.message(id: "a2"))
+        #expect(late2.content == "" && late2.status != .complete)
         try await store.close()
     }
 }

@@ -73,7 +73,7 @@ public final class GenerationHub: Service {
         // from there: the way to the upstream call takes no trip through the event loop's queue, behind what the
         // other turns on it have queued (measured at 10 concurrent turns: the `start` step of `Server-Timing`,
         // docs/benchmarks.md). Outside the lock, because the task takes it when it ends. During shutdown it is
-        // only enqueued, and cancelled before it calls anyone.
+        // only enqueued, and cancelled before its first step (so it calls no upstream).
         let task = stopping ? Task(executorPreference: executor, operation: body) : Task.immediate(executorPreference: executor, operation: body)
         running.withLock { state in
             state.starting -= 1

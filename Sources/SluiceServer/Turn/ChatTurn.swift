@@ -259,6 +259,8 @@ struct ChatTurn: Sendable {
         _ request: ChatRequest, plan: Plan, progress: ProgressBox, emit: @Sendable (TurnEvent) -> Void
     ) async throws {
         let clock = ContinuousClock()
+        // A turn stopped before its call (a shutdown that began as it started) asks no upstream for anything.
+        try Task.checkCancellation()
         plan.timings?.mark(.upstreamCalled)
         for try await event in provider.streamChat(request) {
             let now = clock.now
