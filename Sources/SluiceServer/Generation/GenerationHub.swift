@@ -8,9 +8,9 @@ import Synchronization
 ///
 /// Each generation is a task of its own, started in place and continuing on the event loop of the client that
 /// asked, kept here until it ends; `run()` waits for shutdown, then cancels the generations still running and
-/// waits for each to store what it has as `partial` — what a task group in `run()` would do. A group would cost a turn one more
-/// scheduling hop before its upstream call: `run()`'s task has to wake to add each child (measured at 10
-/// concurrent turns: 276 µs p50, 2.5 ms p90 from start to the generation running, against 130–150 µs and 0.6–1 ms).
+/// waits for each to store what it has as `partial` — what a task group in `run()` would do. A group would cost a
+/// turn one more scheduling hop before its upstream call: `run()`'s task has to wake to add each child (measured at
+/// 10 concurrent turns: 276 µs p50, 2.5 ms p90 from start to the generation running, against 130–150 µs and 0.6–1 ms).
 public final class GenerationHub: Service {
     private struct Running {
         var generations: [String: LiveGeneration] = [:]
