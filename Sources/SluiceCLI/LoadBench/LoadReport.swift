@@ -34,6 +34,24 @@ struct WaveResult {
             return String(format: "%@ %.2f / %.2f ms", name, p50, p99)
         }.joined(separator: ", ")
     }
+
+    /// What the client's TTFT holds beyond Sluice's own account (`overhead` + `upstream`), p50 / p99: the request's
+    /// way in before its head is read, and the first token's way from the upstream's socket to the client's.
+    var outsideServerTimingLine: String? {
+        let outside = succeeded.compactMap { sample -> Double? in
+            guard let ttft = sample.ttftNanos, let overhead = sample.serverTiming["overhead"],
+                let upstream = sample.serverTiming["upstream"]
+            else { return nil }
+            return Double(ttft) / 1e6 - overhead - upstream
+        }.sorted()
+        let upstream = succeeded.compactMap { $0.serverTiming["upstream"] }.sorted()
+        guard let p50 = LoadReport.percentile(outside, 50), let p99 = LoadReport.percentile(outside, 99),
+            let upstreamP50 = LoadReport.percentile(upstream, 50), let upstreamP99 = LoadReport.percentile(upstream, 99)
+        else { return nil }
+        return String(
+            format: "upstream %.2f / %.2f ms; the client's TTFT outside both (its connection and request before the head is read, the first token's way out) %.2f / %.2f ms",
+            upstreamP50, upstreamP99, p50, p99)
+    }
 }
 
 /// Prints one concurrency level as a table: exact percentiles of sorted samples, no averages of latencies.
@@ -95,6 +113,7 @@ enum LoadReport {
         for sluice in targets where sluice.hasPrefix("sluice") {
             guard let steps = results[sluice]?.serverTimingLine else { continue }
             line("  \(sluice) before the upstream call, by its Server-Timing (p50 / p99): " + steps)
+            if let rest = results[sluice]?.outsideServerTimingLine { line("  \(sluice) from the upstream call (p50 / p99): " + rest) }
         }
         for name in targets {
             if let failure = results[name]?.samples.first(where: { !$0.succeeded })?.failure {
