@@ -10,15 +10,15 @@ struct UsageCommand: AsyncParsableCommand {
 
     struct Report: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "Print settled tokens and exact cost per day (or conversation, or model) as a table.")
+            abstract: "Print settled tokens and exact cost per day (or conversation, model or end user) as a table.")
         @Option(help: "Only this user (default: everyone).") var user: String?
         @Option(help: "First UTC day to include, YYYY-MM-DD (default: 30 days ago).") var since: String?
-        @Option(help: "day, conversation or model.") var group: String = "day"
+        @Option(help: "day, conversation, model or end_user (the gateway's `user` field).") var group: String = "day"
         @OptionGroup var database: UserCommand.DatabaseOption
 
         func run() async throws {
             guard let grouping = UsageGrouping(rawValue: group) else {
-                throw ValidationError("--group must be day, conversation or model")
+                throw ValidationError("--group must be day, conversation, model or end_user")
             }
             let start: Date
             if let since {
@@ -35,7 +35,12 @@ struct UsageCommand: AsyncParsableCommand {
             try await store.close()
             print([grouping.rawValue, "turns", "input", "output", "total", "cost_usd"].joined(separator: "\t"))
             for bucket in buckets {
-                let key = grouping == .conversation ? "\(bucket.key) \(bucket.label ?? "(deleted)")" : bucket.key
+                let key: String
+                switch grouping {
+                case .conversation: key = "\(bucket.key) \(bucket.label ?? "(deleted)")"
+                case .endUser where bucket.key.isEmpty: key = "(none)"
+                default: key = bucket.key
+                }
                 print([key, "\(bucket.turns)", "\(bucket.inputTokens)", "\(bucket.outputTokens)", "\(bucket.totalTokens)", bucket.cost.decimalString]
                     .joined(separator: "\t"))
             }

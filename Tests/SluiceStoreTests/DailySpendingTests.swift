@@ -126,11 +126,12 @@ struct DailySpendingTests {
         }
         let expected = try await Self.counted(in: store)
         #expect(expected.counts.count == 5)
-        // Back to schema step 14: no table, no triggers, the step not recorded.
+        // Back to schema step 14: no table, no triggers, the step not recorded (nor the later steps, undone too).
         let undo = backend == .sqlite
             ? ["DROP TRIGGER token_usage_spending_held", "DROP TRIGGER token_usage_spending_ended", "DROP TABLE daily_spending"]
             : ["DROP TRIGGER token_usage_spending ON token_usage", "DROP TABLE daily_spending"]
-        for statement in undo + ["DELETE FROM schema_migrations WHERE version = 15"] {
+        let later = ["ALTER TABLE conversations DROP COLUMN end_user"]
+        for statement in undo + later + ["DELETE FROM schema_migrations WHERE version >= 15"] {
             _ = try await StoreTests.column("x", of: statement, in: store)
         }
         try await store.close()

@@ -38,7 +38,7 @@ struct StoreTests {
         let (store, _) = try await Self.makeStore(backend)
         try await store.migrate()
         let versions = try await Self.column("version", of: "SELECT CAST(version AS TEXT) AS version FROM schema_migrations ORDER BY version", in: store)
-        #expect(versions.compactMap { Int($0) }.sorted() == Array(1...15))
+        #expect(versions.compactMap { Int($0) }.sorted() == Array(1...16))
         try await store.close()
     }
 
@@ -139,7 +139,8 @@ struct StoreTests {
     func conversationWithMessages(_ backend: StoreBackend) async throws {
         let (store, _) = try await Self.makeStore(backend)
         let user = try await store.createUser(name: "u", plan: .free, tokenHash: "h")
-        let conversation = Conversation.starting(userID: user.id, title: "API: hi", model: "m", systemPrompt: "be brief")
+        let conversation = Conversation.starting(
+            userID: user.id, title: "API: hi", model: "m", systemPrompt: "be brief", endUser: "customer-7")
         let later = conversation.createdAt.addingTimeInterval(2)
         let messages = [
             Message(id: Identifier.make(), conversationID: conversation.id, role: .user, content: "earlier", status: .complete, model: nil, createdAt: conversation.createdAt),
@@ -148,6 +149,7 @@ struct StoreTests {
         try await store.createConversation(conversation, messages: messages)
         let stored = try #require(try await store.conversation(id: conversation.id))
         #expect(stored.title == "API: hi" && stored.systemPrompt == "be brief" && stored.createdAt == conversation.createdAt)
+        #expect(stored.endUser == "customer-7")
         // Touched by its newest message, like any insert.
         #expect(stored.updatedAt == later)
         #expect(try await store.messages(conversationID: conversation.id).map(\.content) == ["earlier", "now"])

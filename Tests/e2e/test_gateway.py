@@ -1,10 +1,12 @@
 """The OpenAI-compatible gateway (`/v1/chat/completions`, `/v1/models`), driven by the official `openai` SDK."""
 import json
+import subprocess
 import urllib.request
 
 import openai
 import pytest
 
+from conftest import SLUICE
 from test_usage_ui import add_user
 
 
@@ -131,3 +133,20 @@ def test_models_needs_a_token(server):
         urllib.request.urlopen(request, timeout=10)
     assert raised.value.code == 401
     assert json.loads(raised.value.read())["error"]["type"] == "authentication_error"
+
+
+def test_the_sdks_user_field_names_the_end_user_whose_usage_is_reported_apart(server):
+    token = add_user(server, "gateway-end-users", 1_000_000)
+    sdk = client(server, token)
+    for user in ["shop-42", "shop-42", None]:
+        options = {"user": user} if user else {}
+        sdk.chat.completions.create(model="sim", messages=[{"role": "user", "content": "Hello"}], **options)
+    request = urllib.request.Request(server.base + "/api/usage?period=today&group=end_user",
+                                     headers={"Authorization": f"Bearer {token}"})
+    with urllib.request.urlopen(request, timeout=10) as response:
+        series = json.loads(response.read())["series"]
+    assert {row["key"]: row["turns"] for row in series} == {"shop-42": 2, "": 1}
+    report = subprocess.run([SLUICE, "usage", "report", "--user", "gateway-end-users", "--group", "end_user",
+                             "--db", server.db], check=True, capture_output=True, text=True).stdout.splitlines()
+    assert report[0].split("\t")[0] == "end_user"
+    assert {line.split("\t")[0]: line.split("\t")[1] for line in report[1:]} == {"shop-42": "2", "(none)": "1", "total": "3"}

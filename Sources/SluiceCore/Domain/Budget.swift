@@ -159,11 +159,14 @@ public struct HoldRequest: Sendable {
 /// How usage history is bucketed.
 public enum UsageGrouping: String, Sendable, CaseIterable {
     case day, conversation, model
+    /// The conversations' `endUser` (the gateway's `user` field); turns without one, or of a deleted
+    /// conversation, are the bucket with the empty key.
+    case endUser = "end_user"
 }
 
-/// The settled usage of one bucket of history (a day, a conversation or a model).
+/// The settled usage of one bucket of history (a day, a conversation, a model or an end user).
 public struct UsageBucket: Sendable, Equatable {
-    /// `2026-11-25` (UTC day), a conversation id or a model name.
+    /// `2026-11-25` (UTC day), a conversation id, a model name or an end user (`""`: none).
     public var key: String
     /// A conversation's title; `nil` for other groupings or a deleted conversation.
     public var label: String?

@@ -8,11 +8,14 @@ public struct Conversation: Sendable, Equatable {
     /// The model new turns use unless a message names another.
     public var model: String
     public var systemPrompt: String?
+    /// Who the caller says the conversation is for: the gateway's `user` field (OpenAI's "end user"), when a
+    /// service sends many people's chats under one Sluice token; usage can be grouped by it. `nil` otherwise.
+    public var endUser: String?
     public var createdAt: Date
     public var updatedAt: Date
 
     public init(
-        id: String, userID: String, title: String, model: String, systemPrompt: String?,
+        id: String, userID: String, title: String, model: String, systemPrompt: String?, endUser: String? = nil,
         createdAt: Date, updatedAt: Date
     ) {
         self.id = id
@@ -20,15 +23,18 @@ public struct Conversation: Sendable, Equatable {
         self.title = title
         self.model = model
         self.systemPrompt = systemPrompt
+        self.endUser = endUser
         self.createdAt = createdAt
         self.updatedAt = updatedAt
     }
 
     /// A new conversation, not yet stored: a fresh id, created now (to the millisecond, as the stores keep it).
-    public static func starting(userID: String, title: String, model: String, systemPrompt: String?) -> Conversation {
+    public static func starting(
+        userID: String, title: String, model: String, systemPrompt: String?, endUser: String? = nil
+    ) -> Conversation {
         let now = Date(timeIntervalSince1970: (Date().timeIntervalSince1970 * 1000).rounded(.down) / 1000)
         return Conversation(
             id: Identifier.make(), userID: userID, title: title, model: model, systemPrompt: systemPrompt,
-            createdAt: now, updatedAt: now)
+            endUser: endUser, createdAt: now, updatedAt: now)
     }
 }

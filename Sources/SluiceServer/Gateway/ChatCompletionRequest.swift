@@ -17,6 +17,12 @@ struct ChatCompletionRequest: Sendable {
     var history: [ChatMessage]
     /// The last message, which must be the user's: the one this call answers.
     var content: String
+    /// `user` (or, from newer OpenAI SDKs, `safety_identifier`): the caller's own end user, kept with the
+    /// conversation for usage per end user (`Conversation.endUser`).
+    var endUser: String?
+
+    /// The longest end user name kept: an id or a hash of one, not a document.
+    static let maxEndUserCharacters = 256
 
     /// What a message of the body may look like: `content` is text or a list of parts (`{"type":"text","text":…}`).
     private struct WireMessage: Decodable {
@@ -63,6 +69,8 @@ struct ChatCompletionRequest: Sendable {
         let topLogprobs: Int?
         /// Only whether it is there: `responseFormat(in:)` reads it from the body, keeping the schema's order.
         let responseFormat: IgnoredValue?
+        let user: String?
+        let safetyIdentifier: String?
 
         struct StreamOptions: Decodable {
             let includeUsage: Bool?
@@ -79,7 +87,8 @@ struct ChatCompletionRequest: Sendable {
         }
 
         enum CodingKeys: String, CodingKey {
-            case model, messages, stream, temperature, n, tools, functions, stop, seed
+            case model, messages, stream, temperature, n, tools, functions, stop, seed, user
+            case safetyIdentifier = "safety_identifier"
             case topP = "top_p"
             case presencePenalty = "presence_penalty"
             case frequencyPenalty = "frequency_penalty"
@@ -133,6 +142,12 @@ struct ChatCompletionRequest: Sendable {
         if stop.count > 4 || stop.contains(where: \.isEmpty) {
             throw Self.invalid("'stop' takes up to 4 non-empty strings.", param: "stop")
         }
+        let endUser = (wire.user ?? wire.safetyIdentifier).flatMap { $0.isEmpty ? nil : $0 }
+        if let endUser, endUser.count > Self.maxEndUserCharacters {
+            throw Self.invalid(
+                "'user' is \(endUser.count) characters long; send an id of your end user of at most \(Self.maxEndUserCharacters) characters (a hash of it will do).",
+                param: wire.user != nil ? "user" : "safety_identifier")
+        }
         let maxTokens = wire.maxCompletionTokens ?? wire.maxTokens
         if let maxTokens, maxTokens < 1 {
             throw Self.invalid("'max_tokens' must be at least 1.", param: "max_tokens")
@@ -171,6 +186,7 @@ struct ChatCompletionRequest: Sendable {
         self.system = system.isEmpty ? nil : system.joined(separator: "\n\n")
         history = Array(turns.dropLast())
         content = last.content
+        self.endUser = endUser
     }
 
     private static func text(of message: WireMessage, index: Int) throws -> String {

@@ -50,7 +50,8 @@ struct GatewayRoutes {
         let (conversation, history, unsaved) = try await conversation(for: call, model: model, user: user, now: now)
         // Where this conversation ends once answered, for the caller's next call: stored with a complete answer,
         // before its end reaches the client (whose next call may follow at once).
-        let threadKey = ThreadKey.afterAnswer(system: call.system, history: call.history, question: call.content)
+        let threadKey = ThreadKey.afterAnswer(
+            system: call.system, history: call.history, question: call.content, endUser: call.endUser)
         let started = try await launcher.start(
             .init(content: call.content, model: model, temperature: call.temperature, maxTokens: call.maxTokens,
                   sampling: call.sampling, reportsBudget: false, threadKey: threadKey),
@@ -165,7 +166,8 @@ struct GatewayRoutes {
         for call: ChatCompletionRequest, model: String, user: User, now: Date
     ) async throws -> (Conversation, [Message], unsaved: Bool) {
         if !call.history.isEmpty,
-            let continued = try await store.claimThread(userID: user.id, threadKey: ThreadKey.of(system: call.system, messages: call.history))
+            let continued = try await store.claimThread(
+                userID: user.id, threadKey: ThreadKey.of(system: call.system, messages: call.history, endUser: call.endUser))
         {
             let stored = try await store.messages(conversationID: continued.id).filter { !$0.superseded }
             // Changed since it was marked (e.g. in the web app)? Then the caller's history is not this thread.
@@ -173,7 +175,8 @@ struct GatewayRoutes {
             if sent == call.history { return (continued, stored, false) }
         }
         let conversation = Conversation.starting(
-            userID: user.id, title: "API: " + MessageRoutes.title(from: call.content), model: model, systemPrompt: call.system)
+            userID: user.id, title: "API: " + MessageRoutes.title(from: call.content), model: model, systemPrompt: call.system,
+            endUser: call.endUser)
         // The caller's earlier turns are stored as the conversation's history, just before the new message.
         let history = call.history.enumerated().map { index, turn in
             Message(

@@ -3,7 +3,8 @@ import Hummingbird
 import SluiceCore
 
 /// The caller's token usage: `GET /api/usage/limits` (plan and budget now) and
-/// `GET /api/usage?period=today|week|month&group=day|conversation|model[&format=csv]` (history for charts).
+/// `GET /api/usage?period=today|week|month&group=day|conversation|model|end_user[&format=csv]` (history for charts;
+/// `end_user`: the gateway's `user` field, `""` for turns without one).
 struct UsageRoutes {
     let budgets: (any BudgetStore)?
 
@@ -26,7 +27,7 @@ struct UsageRoutes {
             throw APIError.invalid("'period' must be today, week or month.")
         }
         guard let grouping = UsageGrouping(rawValue: query.get("group") ?? "day") else {
-            throw APIError.invalid("'group' must be day, conversation or model.")
+            throw APIError.invalid("'group' must be day, conversation, model or end_user.")
         }
         let now = Date()
         let since = period.start(now: now)

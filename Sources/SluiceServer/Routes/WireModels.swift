@@ -8,6 +8,8 @@ struct ConversationResource: ResponseEncodable {
     let title: String
     let model: String
     let systemPrompt: String?
+    /// The gateway caller's end user (`Conversation.endUser`); left out when there is none.
+    let endUser: String?
     let createdAt: Date
     let updatedAt: Date
     let messages: [MessageResource]?
@@ -26,6 +28,7 @@ struct ConversationResource: ResponseEncodable {
         title = conversation.title
         model = conversation.model
         systemPrompt = conversation.systemPrompt
+        endUser = conversation.endUser
         createdAt = conversation.createdAt
         updatedAt = conversation.updatedAt
         self.messages = messages.map(MessageResource.thread)

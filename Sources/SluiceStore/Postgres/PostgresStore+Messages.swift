@@ -75,8 +75,8 @@ extension PostgresStore {
             values.conversation(conversation, updatedAt: updated)
             created = """
                 created AS (
-                    INSERT INTO conversations (id, user_id, title, model, system_prompt, created_at, updated_at)
-                    VALUES (\((first + 1...first + 7).map { "$\($0)" }.joined(separator: ", ")))
+                    INSERT INTO conversations (id, user_id, title, model, system_prompt, created_at, updated_at, end_user)
+                    VALUES (\((first + 1...first + 8).map { "$\($0)" }.joined(separator: ", ")))
                 ),
                 """
         }

@@ -68,7 +68,7 @@ struct StatementValues {
     }
 
     /// A new conversation's values, in the order `INSERT INTO conversations (id, user_id, title, model,
-    /// system_prompt, created_at, updated_at)` takes them.
+    /// system_prompt, created_at, updated_at, end_user)` takes them.
     mutating func conversation(_ conversation: Conversation, updatedAt: Date) {
         text(conversation.id)
         text(conversation.userID)
@@ -77,6 +77,7 @@ struct StatementValues {
         text(conversation.systemPrompt)
         bigint(StoredValues.milliseconds(conversation.createdAt))
         bigint(StoredValues.milliseconds(updatedAt))
+        text(conversation.endUser)
     }
 
     static let messageTypes: [PostgresDataType] = Array(repeating: .text, count: 6) + Array(repeating: .int8, count: 6)
@@ -243,12 +244,12 @@ struct MessageInsertStatement: TurnStatement {
 struct ConversationStartStatement: TurnStatement {
     static let sql = """
         WITH created AS (
-            INSERT INTO conversations (id, user_id, title, model, system_prompt, created_at, updated_at)
-            VALUES (\(placeholders(19...25)))
+            INSERT INTO conversations (id, user_id, title, model, system_prompt, created_at, updated_at, end_user)
+            VALUES (\(placeholders(19...26)))
         )
         INSERT INTO messages (\(PostgresStore.insertedColumns)) VALUES (\(placeholders(1...18)))
         """
-    static let bindingDataTypes = StatementValues.messageTypes + [.text, .text, .text, .text, .text, .int8, .int8]
+    static let bindingDataTypes = StatementValues.messageTypes + [.text, .text, .text, .text, .text, .int8, .int8, .text]
     let values: StatementValues
 
     init(_ conversation: Conversation, message: Message, writer: String) {

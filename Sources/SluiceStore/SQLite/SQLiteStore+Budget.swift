@@ -167,6 +167,7 @@ extension SQLiteStore {
         case .day: key = "strftime('%Y-%m-%d', u.created_at / 1000, 'unixepoch')"
         case .conversation: key = "u.conversation_id"
         case .model: key = "u.model"
+        case .endUser: key = "COALESCE(c.end_user, '')"
         }
         let rows = try await connection.query(
             """

@@ -127,13 +127,13 @@ public final class SQLiteStore: SluiceDatabase {
     static func creation(of conversation: Conversation?, messages: [Message]) -> [(String, [SQLiteData])] {
         guard let conversation else { return insertions(of: messages) }
         let sql = """
-            INSERT INTO conversations (id, user_id, title, model, system_prompt, created_at, updated_at)
-            VALUES (?, ?, ?, ?, ?, ?, ?)
+            INSERT INTO conversations (id, user_id, title, model, system_prompt, created_at, updated_at, end_user)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?)
             """
         let binds: [SQLiteData] = [
             .text(conversation.id), .text(conversation.userID), .text(conversation.title), .text(conversation.model),
             Self.optional(conversation.systemPrompt), .integer(Self.milliseconds(conversation.createdAt)),
-            .integer(Self.milliseconds(conversation.updatedAt)),
+            .integer(Self.milliseconds(conversation.updatedAt)), Self.optional(conversation.endUser),
         ]
         return [(sql, binds)] + insertions(of: messages)
     }

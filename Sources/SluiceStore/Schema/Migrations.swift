@@ -32,8 +32,9 @@ enum Migrations {
         }
     }
 
-    /// Every step in order: steps 1–13 below, later ones each in a file of its own (`Migrations+HeldTokens.swift`, `Migrations+DailySpending.swift`).
-    static let steps: [Step] = firstSteps + [heldTokensStep, dailySpendingStep]
+    /// Every step in order: steps 1–13 below, later ones each in a file of its own (`Migrations+HeldTokens.swift`,
+    /// `Migrations+DailySpending.swift`, `Migrations+EndUser.swift`).
+    static let steps: [Step] = firstSteps + [heldTokensStep, dailySpendingStep, endUserStep]
 
     private static let firstSteps: [Step] = [
         Step(

@@ -52,7 +52,8 @@ enum StoredValues {
     static func conversation(_ row: some StoredRow) -> Conversation {
         Conversation(
             id: row.text("id"), userID: row.text("user_id"), title: row.text("title"), model: row.text("model"),
-            systemPrompt: row.string("system_prompt"), createdAt: row.date("created_at"), updatedAt: row.date("updated_at"))
+            systemPrompt: row.string("system_prompt"), endUser: row.string("end_user"), createdAt: row.date("created_at"),
+            updatedAt: row.date("updated_at"))
     }
 
     /// A message row, with its cost from the usage ledger in `cost_picousd` when the query adds it.

@@ -1,0 +1,79 @@
+import Foundation
+import SluiceCore
+import SluiceStore
+import SluiceTestSupport
+import Testing
+
+@Suite("Gateway end users: the `user` field, kept with the conversation, usage per end user")
+struct GatewayEndUserTests {
+    /// One non-streamed gateway call; `fields` are added to the body (`user`, `safety_identifier`).
+    static func call(
+        _ h: Harness, messages: [(String, String)], fields: [String: Any] = [:]
+    ) async throws -> Harness.Reply {
+        var body: [String: Any] = ["model": "sim", "messages": messages.map { ["role": $0.0, "content": $0.1] }]
+        body.merge(fields) { _, new in new }
+        let data = try JSONSerialization.data(withJSONObject: body)
+        return try await h.request(.POST, "/v1/chat/completions", token: h.alice, body: String(decoding: data, as: UTF8.self))
+    }
+
+    static func answer(_ reply: Harness.Reply) -> String? {
+        ((reply.json?["choices"] as? [[String: Any]])?.first?["message"] as? [String: Any])?["content"] as? String
+    }
+
+    @Test("each call's end user is stored with its conversation, keeps threads apart and buckets the usage",
+          arguments: TestDatabases.backends)
+    func usagePerEndUser(database: StoreBackend) async throws {
+        try await Harness.run(budgets: true, database: database) { h in
+            let first = try await Self.call(h, messages: [("user", "hello")], fields: ["user": "customer-1"])
+            #expect(first.status == 200)
+            let firstConversation = try #require(first.headers.first(name: "X-Sluice-Conversation-Id"))
+            let history = [("user", "hello"), ("assistant", try #require(Self.answer(first)))]
+
+            // The same end user goes on in the same conversation ...
+            let second = try await Self.call(h, messages: history + [("user", "more")], fields: ["user": "customer-1"])
+            #expect(second.headers.first(name: "X-Sluice-Conversation-Id") == firstConversation)
+            // ... another one sending the very same history does not (nor does a call without an end user).
+            let other = try await Self.call(h, messages: history + [("user", "more")], fields: ["safety_identifier": "customer-2"])
+            let otherConversation = try #require(other.headers.first(name: "X-Sluice-Conversation-Id"))
+            #expect(otherConversation != firstConversation)
+            let anonymous = try await Self.call(h, messages: [("user", "hi")])
+            let anonymousConversation = try #require(anonymous.headers.first(name: "X-Sluice-Conversation-Id"))
+
+            #expect(try await h.store.conversation(id: firstConversation)?.endUser == "customer-1")
+            #expect(try await h.store.conversation(id: otherConversation)?.endUser == "customer-2")
+            #expect(try await h.store.conversation(id: anonymousConversation)?.endUser == nil)
+            let resource = try await h.request(.GET, "/api/conversations/\(firstConversation)", token: h.alice)
+            #expect(resource.json?["end_user"] as? String == "customer-1")
+            let anonymousResource = try await h.request(.GET, "/api/conversations/\(anonymousConversation)", token: h.alice)
+            #expect(anonymousResource.status == 200 && anonymousResource.json?["end_user"] == nil)
+
+            let byEndUser = try await h.request(.GET, "/api/usage?period=today&group=end_user", token: h.alice)
+            #expect(byEndUser.status == 200)
+            let rows = try #require(byEndUser.json?["series"] as? [[String: Any]])
+            let turns = Dictionary(uniqueKeysWithValues: rows.map { ($0["key"] as? String ?? "?", $0["turns"] as? Int ?? 0) })
+            #expect(turns == ["customer-1": 2, "customer-2": 1, "": 1])
+            // The buckets add up to the day's totals.
+            let byDay = try await h.request(.GET, "/api/usage?period=today&group=day", token: h.alice)
+            let dayTotal = (byDay.json?["totals"] as? [String: Any])?["total_tokens"] as? Int
+            #expect(dayTotal != nil && rows.reduce(0) { $0 + ($1["total_tokens"] as? Int ?? 0) } == dayTotal)
+            let csv = try await h.text("/api/usage?period=today&group=end_user&format=csv", token: h.alice)
+            #expect(csv.hasPrefix("end_user,input_tokens,output_tokens,total_tokens,cost_usd,turns\r\n"))
+            #expect(csv.contains("\r\ncustomer-1,"))
+        }
+    }
+
+    @Test("an end user name over 256 characters is refused with 400 naming the field, before anything is stored")
+    func tooLongEndUser() async throws {
+        try await Harness.run { h in
+            for field in ["user", "safety_identifier"] {
+                let reply = try await Self.call(h, messages: [("user", "hello")], fields: [field: String(repeating: "x", count: 257)])
+                #expect(reply.status == 400)
+                #expect((reply.json?["error"] as? [String: Any])?["param"] as? String == field)
+                #expect(reply.errorMessage?.contains("at most 256 characters") == true)
+            }
+            #expect(try await h.store.conversations(userID: try #require(try await h.store.user(tokenHash: AccessToken.hash(h.alice))).id).isEmpty)
+            let fits = try await Self.call(h, messages: [("user", "hello")], fields: ["user": String(repeating: "x", count: 256)])
+            #expect(fits.status == 200)
+        }
+    }
+}
