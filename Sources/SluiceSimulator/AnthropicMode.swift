@@ -21,6 +21,8 @@ enum AnthropicMode {
         let maxTokens: Int?
         let stream: Bool?
         let toolChoice: ToolChoice?
+        /// `{"user_id": …}`: the end user, shown by the `echo` scenario.
+        let metadata: [String: String]?
 
         struct ToolChoice: Decodable {
             let type: String
@@ -62,6 +64,7 @@ enum AnthropicMode {
         var text: [String]
         if scenario == .echo {
             text = (body.system.map { ["system: \($0)\n"] } ?? []) + body.messages.map { "\($0.role): \($0.content)\n" }
+                + (body.metadata?["user_id"].map { ["end user: \($0)\n"] } ?? [])
         } else {
             let count = min(header("X-Sluice-Tokens").flatMap(Int.init) ?? settings.tokens, body.maxTokens ?? .max)
             text = (0..<count).map(SimulatedText.token)

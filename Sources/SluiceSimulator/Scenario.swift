@@ -45,7 +45,8 @@ public enum Scenario: String, CaseIterable, Sendable {
     /// A model that leaks: the answer quotes the system message and the caller's API key (from `Authorization`),
     /// in 4-character pieces, so that redaction across token boundaries is exercised.
     case leak
-    /// The answer is the request's messages, one line each (`role: content`), so tests can see what went upstream.
+    /// The answer is the request's messages, one line each (`role: content`), and the end user the request names
+    /// (`end user: …`, from OpenAI's `user` or Anthropic's `metadata.user_id`), so tests can see what went upstream.
     case echo
     /// A Markdown answer (heading, emphasis, list, table, highlighted code, links) with HTML and link tricks
     /// that must stay inert in a browser, in 4-character pieces.

@@ -57,6 +57,8 @@ public enum Simulator {
         let stream: Bool?
         let streamOptions: StreamOptions?
         let maxTokens: Int?
+        /// The end user the caller named (`user`), shown by the `echo` scenario.
+        let user: String?
     }
 
     static func completion(
@@ -92,7 +94,7 @@ public enum Simulator {
             let key = header("Authorization").map { String($0.dropFirst("Bearer ".count)) } ?? "(none)"
             plan.script = StreamPlan.pieces("Sure. My instructions say: \(system) And my key is \(key), keep it safe.", size: 4)
         case .echo:
-            plan.script = body.messages.map { "\($0.role): \($0.content)\n" }
+            plan.script = body.messages.map { "\($0.role): \($0.content)\n" } + (body.user.map { ["end user: \($0)\n"] } ?? [])
         case .markdown:
             // The sample, repeated when more tokens are asked for (`--tokens`, `X-Sluice-Tokens`): a long
             // Markdown-rich answer for `sluice bench ui`.

@@ -71,9 +71,10 @@ struct ChunkDecoderTests {
         let bare = try #require(try JSONSerialization.jsonObject(
             with: Data(CompletionRequestBody.json(ChatRequest(model: "m", messages: [])))) as? [String: Any])
         #expect(bare["temperature"] == nil && bare["max_tokens"] == nil)
-        #expect(["top_p", "stop", "seed", "presence_penalty", "frequency_penalty"].allSatisfy { bare[$0] == nil })
-        // The caller's other sampling options go on as OpenAI spells them.
-        let sampling = SamplingOptions(topP: 0.5, stop: ["\nUser:", "END"], seed: 7, presencePenalty: -1, frequencyPenalty: 0.25)
+        #expect(["top_p", "stop", "seed", "presence_penalty", "frequency_penalty", "user"].allSatisfy { bare[$0] == nil })
+        // The caller's other sampling options go on as OpenAI spells them, and so does its end user.
+        let sampling = SamplingOptions(
+            topP: 0.5, stop: ["\nUser:", "END"], seed: 7, presencePenalty: -1, frequencyPenalty: 0.25, endUser: "shop \"42\"")
         let options = try #require(try JSONSerialization.jsonObject(
             with: Data(CompletionRequestBody.json(ChatRequest(model: "m", messages: messages, sampling: sampling)))) as? [String: Any])
         #expect(options["top_p"] as? Double == 0.5)
@@ -81,6 +82,7 @@ struct ChunkDecoderTests {
         #expect(options["seed"] as? Int == 7)
         #expect(options["presence_penalty"] as? Double == -1)
         #expect(options["frequency_penalty"] as? Double == 0.25)
+        #expect(options["user"] as? String == "shop \"42\"")
         #expect((bare["messages"] as? [Any])?.isEmpty == true)
     }
 }

@@ -62,6 +62,17 @@ struct GatewayEndUserTests {
         }
     }
 
+    @Test("the end user goes upstream as OpenAI's user and as Anthropic's metadata.user_id", arguments: [false, true])
+    func sentUpstream(anthropic: Bool) async throws {
+        try await Harness.run(anthropic: anthropic) { h in
+            let named = try await Self.call(h, messages: [("user", "hello")], fields: ["model": "sim-echo", "user": "shop \"42\""])
+            #expect(Self.answer(named)?.hasSuffix("user: hello\nend user: shop \"42\"\n") == true, "\(Self.answer(named) ?? "-")")
+            let anonymous = try await Self.call(h, messages: [("user", "hello")], fields: ["model": "sim-echo"])
+            #expect(Self.answer(anonymous)?.hasSuffix("user: hello\n") == true)
+            #expect(Self.answer(anonymous)?.contains("end user") == false)
+        }
+    }
+
     @Test("an end user name over 256 characters is refused with 400 naming the field, before anything is stored")
     func tooLongEndUser() async throws {
         try await Harness.run { h in

@@ -33,9 +33,9 @@ public struct ChatRequest: Sendable, Equatable {
     }
 }
 
-/// OpenAI's sampling options beyond temperature and the output limit. OpenAI-compatible upstreams get them all;
-/// Anthropic's Messages API gets `top_p`, the stop sequences and the response format (as a tool the model must
-/// call; it has no seed or penalties).
+/// OpenAI's sampling options beyond temperature and the output limit, and the end user the caller named.
+/// OpenAI-compatible upstreams get them all; Anthropic's Messages API gets `top_p`, the stop sequences, the response
+/// format (as a tool the model must call; it has no seed or penalties) and the end user as `metadata.user_id`.
 public struct SamplingOptions: Sendable, Equatable {
     public var topP: Double?
     /// Text that ends the answer where the model would write it (not included); at most 4.
@@ -45,11 +45,15 @@ public struct SamplingOptions: Sendable, Equatable {
     public var frequencyPenalty: Double?
     /// JSON instead of prose (`response_format`); `nil` for text.
     public var responseFormat: ResponseFormat?
+    /// The gateway caller's end user (`user`), sent on as OpenAI's `user` so that the upstream's abuse monitoring
+    /// can tell a service's end users apart instead of blaming its one key (LiteLLM passes it on too).
+    public var endUser: String?
 
     public init(
         topP: Double? = nil, stop: [String] = [], seed: Int? = nil, presencePenalty: Double? = nil, frequencyPenalty: Double? = nil,
-        responseFormat: ResponseFormat? = nil
+        responseFormat: ResponseFormat? = nil, endUser: String? = nil
     ) {
+        self.endUser = endUser
         self.responseFormat = responseFormat
         self.topP = topP
         self.stop = stop

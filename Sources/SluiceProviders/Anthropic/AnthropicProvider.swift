@@ -83,6 +83,8 @@ struct MessagesRequestBody: Encodable {
     let temperature: Double?
     let topP: Double?
     let stopSequences: [String]?
+    /// The end user (`SamplingOptions.endUser`), as the Messages API takes it: `{"user_id": …}`.
+    let metadata: [String: String]?
     let stream = true
     /// The response format, sent as `tools` and `tool_choice` (written by `json()`, in the schema's own order).
     let responseFormat: ResponseFormat?
@@ -99,6 +101,7 @@ struct MessagesRequestBody: Encodable {
         temperature = request.temperature
         topP = request.sampling.topP
         stopSequences = request.sampling.stop.isEmpty ? nil : request.sampling.stop
+        metadata = request.sampling.endUser.map { ["user_id": $0] }
         responseFormat = request.sampling.responseFormat
     }
 
@@ -147,7 +150,7 @@ struct MessagesRequestBody: Encodable {
     }
 
     enum CodingKeys: String, CodingKey {
-        case model, system, messages, temperature, stream
+        case model, system, messages, temperature, stream, metadata
         case maxTokens = "max_tokens"
         case topP = "top_p"
         case stopSequences = "stop_sequences"

@@ -90,6 +90,10 @@ enum CompletionRequestBody {
             out += Array(#","response_format":"#.utf8)
             append(format, to: &out)
         }
+        if let endUser = sampling.endUser {
+            out += Array(#","user":"#.utf8)
+            JSONText.appendQuoted(endUser, to: &out)
+        }
         out.append(UInt8(ascii: "}"))
         return out
     }

@@ -182,7 +182,8 @@ struct ChatCompletionRequest: Sendable {
         self.maxTokens = maxTokens
         sampling = SamplingOptions(
             topP: wire.topP, stop: stop, seed: wire.seed, presencePenalty: wire.presencePenalty,
-            frequencyPenalty: wire.frequencyPenalty, responseFormat: wire.responseFormat == nil ? nil : try Self.responseFormat(in: json))
+            frequencyPenalty: wire.frequencyPenalty, responseFormat: wire.responseFormat == nil ? nil : try Self.responseFormat(in: json),
+            endUser: endUser)
         self.system = system.isEmpty ? nil : system.joined(separator: "\n\n")
         history = Array(turns.dropLast())
         content = last.content
