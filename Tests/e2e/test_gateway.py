@@ -150,3 +150,19 @@ def test_the_sdks_user_field_names_the_end_user_whose_usage_is_reported_apart(se
                              "--db", server.db], check=True, capture_output=True, text=True).stdout.splitlines()
     assert report[0].split("\t")[0] == "end_user"
     assert {line.split("\t")[0]: line.split("\t")[1] for line in report[1:]} == {"shop-42": "2", "(none)": "1", "total": "3"}
+
+
+def test_the_web_app_lists_a_gateway_conversation_with_its_end_user_as_text(browser, server):
+    from selenium.webdriver.common.by import By
+    from test_chat_ui import WebDriverWait, open_signed_in
+    end_user = "<b>shop-7</b>"
+    raw = client(server).chat.completions.with_raw_response.create(
+        model="sim", messages=[{"role": "user", "content": "Where is my parcel?"}], user=end_user)
+    conversation_id = raw.headers["x-sluice-conversation-id"]
+    assert stored(server, f"/api/conversations/{conversation_id}")["end_user"] == end_user
+    open_signed_in(browser, server)
+    item = WebDriverWait(browser, 10).until(lambda d: next(
+        (b for b in d.find_elements(By.CSS_SELECTOR, "#conversation-list button") if "Where is my parcel" in b.text), None))
+    # Shown as the caller sent it, as text: markup in it stays inert.
+    assert item.find_element(By.CSS_SELECTOR, ".end-user").text == f"for {end_user}"
+    assert not item.find_elements(By.TAG_NAME, "b")

@@ -71,6 +71,13 @@ async function refreshList() {
     const button = document.createElement("button");
     button.type = "button";
     button.textContent = conversation.title;
+    // A gateway call that named its end user (OpenAI's `user`): whom the conversation is for.
+    if (conversation.end_user) {
+      const endUser = document.createElement("span");
+      endUser.className = "end-user";
+      endUser.textContent = `for ${conversation.end_user}`;
+      button.append(endUser);
+    }
     button.setAttribute("aria-current", String(conversation.id === current));
     button.addEventListener("click", () => open(conversation.id));
     item.append(button);
