@@ -18,8 +18,8 @@ struct ChatCompletionRequest: Sendable {
     /// The last message, which must be the user's: the one this call answers.
     var content: String
     /// `user` (or, from newer OpenAI SDKs, `safety_identifier`): the caller's own end user, kept with the
-    /// conversation for usage per end user (`Conversation.endUser`).
-    var endUser: String?
+    /// conversation for usage per end user (`Conversation.endUser`) and sent upstream with the sampling options.
+    var endUser: String? { sampling.endUser }
 
     /// The longest end user name kept: an id or a hash of one, not a document.
     static let maxEndUserCharacters = 256
@@ -144,9 +144,10 @@ struct ChatCompletionRequest: Sendable {
         }
         let endUser = (wire.user ?? wire.safetyIdentifier).flatMap { $0.isEmpty ? nil : $0 }
         if let endUser, endUser.count > Self.maxEndUserCharacters {
+            let field = wire.user != nil ? "user" : "safety_identifier"
             throw Self.invalid(
-                "'user' is \(endUser.count) characters long; send an id of your end user of at most \(Self.maxEndUserCharacters) characters (a hash of it will do).",
-                param: wire.user != nil ? "user" : "safety_identifier")
+                "'\(field)' is \(endUser.count) characters long; send an id of your end user of at most \(Self.maxEndUserCharacters) characters (a hash of it will do).",
+                param: field)
         }
         let maxTokens = wire.maxCompletionTokens ?? wire.maxTokens
         if let maxTokens, maxTokens < 1 {
@@ -187,7 +188,6 @@ struct ChatCompletionRequest: Sendable {
         self.system = system.isEmpty ? nil : system.joined(separator: "\n\n")
         history = Array(turns.dropLast())
         content = last.content
-        self.endUser = endUser
     }
 
     private static func text(of message: WireMessage, index: Int) throws -> String {
