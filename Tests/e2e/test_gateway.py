@@ -141,11 +141,7 @@ def test_the_sdks_user_field_names_the_end_user_whose_usage_is_reported_apart(se
     for user in ["shop-42", "shop-42", None]:
         options = {"user": user} if user else {}
         sdk.chat.completions.create(model="sim", messages=[{"role": "user", "content": "Hello"}], **options)
-    request = urllib.request.Request(server.base + "/api/usage?period=today&group=end_user",
-                                     headers={"Authorization": f"Bearer {token}"})
-    with urllib.request.urlopen(request, timeout=10) as response:
-        series = json.loads(response.read())["series"]
-    assert {row["key"]: row["turns"] for row in series} == {"shop-42": 2, "": 1}
+    assert {row["key"]: row["turns"] for row in server_usage(server, token)} == {"shop-42": 2, "": 1}
     report = subprocess.run([SLUICE, "usage", "report", "--user", "gateway-end-users", "--group", "end_user",
                              "--db", server.db], check=True, capture_output=True, text=True).stdout.splitlines()
     assert report[0].split("\t")[0] == "end_user"
@@ -166,3 +162,34 @@ def test_the_web_app_lists_a_gateway_conversation_with_its_end_user_as_text(brow
     # Shown as the caller sent it, as text: markup in it stays inert.
     assert item.find_element(By.CSS_SELECTOR, ".end-user").text == f"for {end_user}"
     assert not item.find_elements(By.TAG_NAME, "b")
+
+
+def test_the_usage_page_lists_usage_per_end_user_once_a_call_names_one(browser, server):
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support.ui import Select
+    from test_chat_ui import WebDriverWait
+    token = add_user(server, "gateway-end-user-page", 1_000_000)
+    client(server, token).chat.completions.create(model="sim", messages=[{"role": "user", "content": "Hi"}])
+    browser.get(f"{server.base}/#token={token}")
+    WebDriverWait(browser, 10).until(lambda d: d.find_element(By.ID, "input").is_displayed())
+    browser.find_element(By.ID, "usage-open").click()
+    WebDriverWait(browser, 10).until(lambda d: "1 answers" in d.find_element(By.CSS_SELECTOR, "#usage-page .usage-totals").text)
+    section = browser.find_element(By.CSS_SELECTOR, "#usage-page .usage-end-users")
+    assert not section.is_displayed()
+
+    client(server, token).chat.completions.create(model="sim", messages=[{"role": "user", "content": "Hi"}], user="shop-9")
+    client(server, token).chat.completions.create(model="sim", messages=[{"role": "user", "content": "Again"}], user="shop-9")
+    Select(browser.find_element(By.CSS_SELECTOR, "#usage-page .usage-period")).select_by_value("today")
+    WebDriverWait(browser, 10).until(lambda d: section.is_displayed())
+    rows = [item.text for item in section.find_elements(By.TAG_NAME, "li")]
+    expected = {row["key"]: row for row in server_usage(server, token)}
+    assert rows == [f"shop-9: {expected['shop-9']['total_tokens']:,} tokens, ${expected['shop-9']['cost_usd']}, 2 turns",
+                    f"(no end user): {expected['']['total_tokens']:,} tokens, ${expected['']['cost_usd']}, 1 turn"]
+
+
+def server_usage(server, token):
+    """The user's usage today per end user, as the API returns it."""
+    request = urllib.request.Request(server.base + "/api/usage?period=today&group=end_user",
+                                     headers={"Authorization": f"Bearer {token}"})
+    with urllib.request.urlopen(request, timeout=10) as response:
+        return json.loads(response.read())["series"]

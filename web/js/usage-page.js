@@ -1,6 +1,7 @@
 // The usage page: totals for today / the last 7 days / the last 30 days, daily tokens (bar), the share of each
 // conversation (pie) and the trend of input and output tokens (line), drawn with Chart.js (Debian's
-// libjs-chart.js, loaded the first time the page opens), and the same figures as a CSV download.
+// libjs-chart.js, loaded the first time the page opens), the same figures as a CSV download, and — once gateway
+// calls have named end users (OpenAI's `user`) — the usage per end user.
 
 import * as api from "./api.js";
 
@@ -36,10 +37,11 @@ export class UsagePage {
 
   async load() {
     const period = this.period.value;
-    const [byDay, byConversation, Chart] = await Promise.all([
-      api.getUsage(period, "day"), api.getUsage(period, "conversation"), loadChartLibrary(),
+    const [byDay, byConversation, byEndUser, Chart] = await Promise.all([
+      api.getUsage(period, "day"), api.getUsage(period, "conversation"), api.getUsage(period, "end_user"), loadChartLibrary(),
     ]);
     this.showTotals(byDay.totals);
+    this.showEndUsers(byEndUser.series);
     for (const chart of this.charts) chart.destroy();
     const styles = getComputedStyle(document.documentElement);
     const colour = styles.getPropertyValue("--accent").trim() || "#2f6feb";
@@ -83,6 +85,18 @@ export class UsagePage {
   }
 
   canvas(name) { return this.section.querySelector(`canvas[data-chart="${name}"]`); }
+
+  /** Usage per end user, largest first, shown only when some turn named one; names are set as text. */
+  showEndUsers(series) {
+    const section = this.section.querySelector(".usage-end-users");
+    section.hidden = !series.some((row) => row.key);
+    section.querySelector("ul").replaceChildren(...series.map((row) => {
+      const item = document.createElement("li");
+      item.textContent = `${row.key || "(no end user)"}: ${numberFormat.format(row.total_tokens)} tokens, $${row.cost_usd}, `
+        + `${row.turns} ${row.turns === 1 ? "turn" : "turns"}`;
+      return item;
+    }));
+  }
 
   showTotals(totals) {
     this.section.querySelector(".usage-totals").textContent =
