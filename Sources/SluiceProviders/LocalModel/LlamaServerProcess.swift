@@ -17,7 +17,7 @@ public final class LlamaServerProcess: Service {
     public let parallelSlots: Int
     public let logPath: String?
     private let logger: Logger
-    private let process = Mutex<Process?>(nil)
+    private let process = Mutex<SpawnedProcess?>(nil)
     private let port = Mutex<Int?>(nil)
     /// Finds a port for the child (`freePort`; tests hand out a taken one).
     private let choosePort: @Sendable (_ host: String) async throws -> Int
@@ -66,23 +66,14 @@ public final class LlamaServerProcess: Service {
 
     /// Runs the child on `chosenPort` until it is healthy (its URL) or `nil` when another process holds the port.
     private func launch(port chosenPort: Int, until deadline: ContinuousClock.Instant, timeout: Duration) async throws -> String? {
-        let child = Process()
-        child.executableURL = URL(fileURLWithPath: binary)
-        child.arguments = [
-            "-m", modelPath, "--host", host, "--port", String(chosenPort), "-c", String(contextSize),
-            "-np", String(parallelSlots),
-        ]
-        if let logPath {
-            FileManager.default.createFile(atPath: logPath, contents: nil)
-            let handle = try FileHandle(forWritingTo: URL(fileURLWithPath: logPath))
-            child.standardOutput = handle
-            child.standardError = handle
-        } else {
-            child.standardOutput = FileHandle.nullDevice
-            child.standardError = FileHandle.nullDevice
-        }
-        try child.run()
-        let pid = child.processIdentifier
+        let child = try SpawnedProcess(
+            executable: binary,
+            arguments: [
+                "-m", modelPath, "--host", host, "--port", String(chosenPort), "-c", String(contextSize),
+                "-np", String(parallelSlots),
+            ],
+            outputPath: logPath)
+        let pid = child.pid
         process.withLock { $0 = child }
         port.withLock { $0 = chosenPort }
         logger.info("started llama-server", metadata: ["pid": "\(pid)", "port": "\(chosenPort)"])
@@ -110,7 +101,7 @@ public final class LlamaServerProcess: Service {
     public var isRunning: Bool { process.withLock { $0?.isRunning ?? false } }
 
     /// The child's process id while it exists.
-    public var processIdentifier: Int32? { process.withLock { $0?.processIdentifier } }
+    public var processIdentifier: Int32? { process.withLock { $0?.pid } }
 
     /// Waits for shutdown (then stops the child) or for the child to die (then throws).
     public func run() async throws {
@@ -128,10 +119,10 @@ public final class LlamaServerProcess: Service {
     /// Sends SIGTERM, then SIGKILL if the child has not exited within two seconds.
     public func terminate() {
         guard let child = process.withLock({ $0 }), child.isRunning else { return }
-        child.terminate()
+        child.send(SIGTERM)
         let deadline = Date().addingTimeInterval(2)
         while child.isRunning && Date() < deadline { usleep(20_000) }
-        if child.isRunning { kill(child.processIdentifier, SIGKILL) }
+        child.send(SIGKILL)
         child.waitUntilExit()
         logger.info("stopped llama-server")
     }
