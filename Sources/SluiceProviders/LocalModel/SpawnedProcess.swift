@@ -14,8 +14,8 @@ import Glibc
 /// `/dev/null`), and no other descriptor of the parent's: none of Sluice's sockets stays open in llama-server.
 final class SpawnedProcess: Sendable {
     let pid: pid_t
-    /// The child's wait status once it has been reaped.
-    private let exitStatus = Mutex<Int32?>(nil)
+    /// Whether the child has exited and been reaped.
+    private let reaped = Mutex(false)
 
     init(executable: String, arguments: [String], outputPath: String?) throws {
         var actions = posix_spawn_file_actions_t()
@@ -44,15 +44,12 @@ final class SpawnedProcess: Sendable {
 
     /// Whether the child has not exited yet; one that has is reaped here (no zombie is left).
     var isRunning: Bool {
-        exitStatus.withLock { status in
-            guard status == nil else { return false }
-            var raw: Int32 = 0
-            let reaped = waitpid(pid, &raw, WNOHANG)
-            if reaped == pid || (reaped == -1 && errno == ECHILD) {
-                status = raw
-                return false
-            }
-            return true
+        reaped.withLock { reaped in
+            guard !reaped else { return false }
+            var status: Int32 = 0
+            let result = waitpid(pid, &status, WNOHANG)
+            reaped = result == pid || (result == -1 && errno == ECHILD)
+            return !reaped
         }
     }
 
@@ -64,12 +61,9 @@ final class SpawnedProcess: Sendable {
     /// Blocks until the child has exited, and reaps it.
     func waitUntilExit() {
         guard isRunning else { return }
-        var raw: Int32 = 0
-        var reaped: pid_t
-        repeat { reaped = waitpid(pid, &raw, 0) } while reaped == -1 && errno == EINTR
-        exitStatus.withLock { status in
-            // ECHILD: a concurrent `isRunning` reaped it first and kept its status.
-            if status == nil { status = raw }
-        }
+        var status: Int32 = 0
+        // ECHILD ends the wait too: a concurrent `isRunning` reaped the child first.
+        while waitpid(pid, &status, 0) == -1 && errno == EINTR {}
+        reaped.withLock { $0 = true }
     }
 }
