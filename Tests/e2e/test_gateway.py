@@ -5,8 +5,11 @@ import urllib.request
 
 import openai
 import pytest
+from selenium.webdriver.common.by import By
+from selenium.webdriver.support.ui import Select
 
 from conftest import SLUICE
+from test_chat_ui import WebDriverWait, open_signed_in
 from test_usage_ui import add_user
 
 
@@ -149,8 +152,6 @@ def test_the_sdks_user_field_names_the_end_user_whose_usage_is_reported_apart(se
 
 
 def test_the_web_app_lists_a_gateway_conversation_with_its_end_user_as_text(browser, server):
-    from selenium.webdriver.common.by import By
-    from test_chat_ui import WebDriverWait, open_signed_in
     end_user = "<b>shop-7</b>"
     raw = client(server).chat.completions.with_raw_response.create(
         model="sim", messages=[{"role": "user", "content": "Where is my parcel?"}], user=end_user)
@@ -165,9 +166,6 @@ def test_the_web_app_lists_a_gateway_conversation_with_its_end_user_as_text(brow
 
 
 def test_the_usage_page_lists_usage_per_end_user_once_a_call_names_one(browser, server):
-    from selenium.webdriver.common.by import By
-    from selenium.webdriver.support.ui import Select
-    from test_chat_ui import WebDriverWait
     token = add_user(server, "gateway-end-user-page", 1_000_000)
     client(server, token).chat.completions.create(model="sim", messages=[{"role": "user", "content": "Hi"}])
     browser.get(f"{server.base}/#token={token}")
