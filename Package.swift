@@ -51,11 +51,18 @@ let package = Package(
             resources: [.copy("Resources/prompt-guard-rules.yml")],
             swiftSettings: swiftSettings
         ),
+        // Child processes started with posix_spawn (llama-server, the benches' servers), not Foundation's Process.
+        .target(
+            name: "SluiceProcess",
+            dependencies: [],
+            swiftSettings: swiftSettings
+        ),
         // Upstream model providers (OpenAI-compatible over AsyncHTTPClient).
         .target(
             name: "SluiceProviders",
             dependencies: [
                 "SluiceCore",
+                "SluiceProcess",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
@@ -117,6 +124,7 @@ let package = Package(
                 "SluiceStore",
                 "SluiceSimulator",
                 "SluiceProviders",
+                "SluiceProcess",
                 "SluiceTokenizer",
                 "SluiceGuard",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
@@ -144,6 +152,11 @@ let package = Package(
         .testTarget(
             name: "SluiceCoreTests",
             dependencies: ["SluiceCore", "SluiceTestSupport"],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "SluiceProcessTests",
+            dependencies: ["SluiceProcess"],
             swiftSettings: swiftSettings
         ),
         .testTarget(

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import SluiceProcess
 import SluiceTokenizer
 
 /// `sluice bench tokenizer`: Sluice's tokenizer and tiktoken on the same corpus, in the same run.
@@ -78,20 +79,14 @@ struct TokenizerBench: ParsableCommand {
                 break
         print(json.dumps({"tokens": tokens, "passes": passes, "elapsed": time.perf_counter() - start, "latencies": latencies}))
         """
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = ["python3", "-c", script, corpus, encoding, String(seconds)]
         var environment = ProcessInfo.processInfo.environment
         if environment["TIKTOKEN_CACHE_DIR"] == nil, let folder = vocabulary.vocabularyDir ?? environment["SLUICE_TIKTOKEN_DIR"] {
             environment["TIKTOKEN_CACHE_DIR"] = folder
         }
-        process.environment = environment
-        let output = Pipe()
-        process.standardOutput = output
-        try process.run()
-        let data = output.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        guard process.terminationStatus == 0,
+        let (status, data) = try SpawnedProcess.run(
+            "/usr/bin/env", ["python3", "-c", script, corpus, encoding, String(seconds)], environment: environment,
+            showingErrors: true)
+        guard status == 0,
               let object = try JSONSerialization.jsonObject(with: data) as? [String: Any],
               let tokens = object["tokens"] as? Int, let passes = object["passes"] as? Int,
               let elapsed = object["elapsed"] as? Double, let latencies = object["latencies"] as? [Double]

@@ -1,32 +1,23 @@
 import AsyncHTTPClient
 import Foundation
+import SluiceProcess
 
 /// A server the load bench starts (the simulator, Sluice, a LiteLLM proxy). Stopped with SIGTERM when the
 /// bench ends; its CPU time and memory are read from `/proc` by pid (`ProcessFigures`).
 final class BenchProcess {
     let name: String
-    let process = Process()
+    private let process: SpawnedProcess
 
     init(name: String, executable: String, arguments: [String], environment: [String: String]? = nil) throws {
         self.name = name
-        process.executableURL = URL(fileURLWithPath: executable)
-        process.arguments = arguments
-        if let environment { process.environment = environment }
-        process.standardOutput = FileHandle.nullDevice
-        process.standardError = FileHandle.nullDevice
-        try process.run()
+        process = try SpawnedProcess(executable: executable, arguments: arguments, environment: environment)
     }
 
-    var pid: Int32 { process.processIdentifier }
+    var pid: Int32 { process.pid }
 
     /// SIGTERM, then SIGKILL if it is still running 5 s later (a proxy may wait for its open streams).
     func stop() {
-        guard process.isRunning else { return }
-        process.terminate()
-        let deadline = Date().addingTimeInterval(5)
-        while process.isRunning, Date() < deadline { usleep(50_000) }
-        if process.isRunning { kill(pid, SIGKILL) }
-        process.waitUntilExit()
+        process.stop(grace: .seconds(5))
     }
 
     /// Waits until `url` answers 2xx (or the process exits, or `seconds` pass).

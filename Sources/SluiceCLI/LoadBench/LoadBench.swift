@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import SluiceProcess
 import NIOPosix
 import Synchronization
 
@@ -247,18 +248,9 @@ struct LoadBench: AsyncParsableCommand {
     }
 
     static func output(_ executable: String, _ arguments: [String], environment: [String: String]) throws -> String {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: executable)
-        process.arguments = arguments
-        process.environment = environment
-        let pipe = Pipe()
-        process.standardOutput = pipe
-        process.standardError = FileHandle.nullDevice
-        try process.run()
-        let data = pipe.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        guard process.terminationStatus == 0 else { throw BenchError("\(executable) \(arguments.joined(separator: " ")) failed") }
-        return String(decoding: data, as: UTF8.self)
+        let result = try SpawnedProcess.run(executable, arguments, environment: environment)
+        guard result.status == 0 else { throw BenchError("\(executable) \(arguments.joined(separator: " ")) failed") }
+        return String(decoding: result.output, as: UTF8.self)
     }
 
     private func freePort() async throws -> Int {

@@ -4,6 +4,7 @@ import Logging
 import NIOCore
 import NIOPosix
 import ServiceLifecycle
+import SluiceProcess
 import Synchronization
 
 /// Supervises a `llama-server` child process serving a local GGUF model: starts it on a free loopback port,
@@ -72,7 +73,7 @@ public final class LlamaServerProcess: Service {
                 "-m", modelPath, "--host", host, "--port", String(chosenPort), "-c", String(contextSize),
                 "-np", String(parallelSlots),
             ],
-            outputPath: logPath)
+            output: logPath.map { .file($0) } ?? .discarded)
         let pid = child.pid
         process.withLock { $0 = child }
         port.withLock { $0 = chosenPort }
@@ -119,11 +120,7 @@ public final class LlamaServerProcess: Service {
     /// Sends SIGTERM, then SIGKILL if the child has not exited within two seconds.
     public func terminate() {
         guard let child = process.withLock({ $0 }), child.isRunning else { return }
-        child.send(SIGTERM)
-        let deadline = Date().addingTimeInterval(2)
-        while child.isRunning && Date() < deadline { usleep(20_000) }
-        child.send(SIGKILL)
-        child.waitUntilExit()
+        child.stop(grace: .seconds(2))
         logger.info("stopped llama-server")
     }
 
