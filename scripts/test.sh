@@ -22,7 +22,29 @@ log=$(mktemp)
 # It is world-writable and sticky, as /tmp is: tests start PostgreSQL servers as the `postgres` user inside it.
 run_tmp=$(mktemp -d /tmp/sluice-test-run.XXXXXX)
 chmod 1777 "$run_tmp"
-trap 'scripts/test-postgres.sh stop "$pg_dir"; rm -rf "$pg_dir" "$log" "$run_tmp"' EXIT
+# Processes the run left behind: a test process that crashes (or is stopped by the timeout below) leaves its
+# children — llama-server, a simulator — running under init. Everything the run started, however deep, carries
+# the run's TMPDIR in its environment; nothing else does.
+stop_leftovers() {
+  local environ pid pids=() names=()
+  for environ in /proc/[0-9]*/environ; do
+    pid=${environ#/proc/}
+    pid=${pid%/environ}
+    if { tr '\0' '\n' < "$environ"; } 2>/dev/null | grep -qxF "TMPDIR=$run_tmp"; then
+      pids+=("$pid")
+      names+=("$(cat "/proc/$pid/comm" 2>/dev/null)")
+    fi
+  done
+  [ ${#pids[@]} -gt 0 ] || return 0
+  echo "[test] stopping ${#pids[@]} process(es) the tests left running: ${names[*]}" >&2
+  kill -TERM "${pids[@]}" 2>/dev/null || true
+  for _ in 1 2 3 4 5 6 7 8 9 10; do
+    for pid in "${pids[@]}"; do kill -0 "$pid" 2>/dev/null && break; done || return 0
+    sleep 0.2
+  done
+  kill -KILL "${pids[@]}" 2>/dev/null || true
+}
+trap 'stop_leftovers; scripts/test-postgres.sh stop "$pg_dir"; rm -rf "$pg_dir" "$log" "$run_tmp"' EXIT
 echo "[test] starting a throwaway PostgreSQL" >&2
 eval "export $(scripts/test-postgres.sh start "$pg_dir")"
 export SLUICE_REQUIRE_POSTGRES=1
