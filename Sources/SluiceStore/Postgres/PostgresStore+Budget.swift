@@ -133,7 +133,7 @@ extension PostgresStore {
         case .day: key = "to_char(to_timestamp(u.created_at / 1000.0) AT TIME ZONE 'UTC', 'YYYY-MM-DD')"
         case .conversation: key = "u.conversation_id"
         case .model: key = "u.model"
-        case .endUser: key = "COALESCE(c.end_user, '')"
+        case .endUser: key = "COALESCE(u.end_user, '')"
         }
         return try await rows(
             """

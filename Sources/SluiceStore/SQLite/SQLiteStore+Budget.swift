@@ -35,8 +35,9 @@ extension SQLiteStore {
                 FROM budget
             )
             INSERT INTO token_usage (id, user_id, conversation_id, message_id, model, state, reserved_tokens, created_at,
-                expires_at, reserved_cost_picousd)
-            SELECT ?4, ?3, ?5, ?6, ?7, 'held', tokens, ?1, ?8, ?12 + (tokens - ?9) * ?13 FROM allowed
+                expires_at, reserved_cost_picousd, end_user)
+            SELECT ?4, ?3, ?5, ?6, ?7, 'held', tokens, ?1, ?8, ?12 + (tokens - ?9) * ?13,
+                (SELECT c.end_user FROM conversations c WHERE c.id = ?5) FROM allowed
             WHERE tokens >= ?9 + 1 AND dollars_left >= ?12 + ?13
             RETURNING reserved_tokens,
                 (SELECT token_limit IS NULL FROM user_token_limits WHERE user_id = ?3) AS unlimited,
@@ -167,7 +168,7 @@ extension SQLiteStore {
         case .day: key = "strftime('%Y-%m-%d', u.created_at / 1000, 'unixepoch')"
         case .conversation: key = "u.conversation_id"
         case .model: key = "u.model"
-        case .endUser: key = "COALESCE(c.end_user, '')"
+        case .endUser: key = "COALESCE(u.end_user, '')"
         }
         let rows = try await connection.query(
             """

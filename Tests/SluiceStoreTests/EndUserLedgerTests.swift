@@ -1,0 +1,71 @@
+import Foundation
+import SluiceCore
+import SluiceTestSupport
+import Testing
+@testable import SluiceStore
+
+/// Schema step 17: each ledger row keeps its conversation's end user, so usage per end user outlives the conversation.
+@Suite("End users in the ledger")
+struct EndUserLedgerTests {
+    /// A user with two conversations, one for the end user `shop-1` and one without, and a settled turn in each
+    /// (30 and 7 tokens).
+    static func setUp(_ backend: StoreBackend) async throws -> (any SluiceDatabase, String, User, shop: String, own: String) {
+        let (store, location) = try await TestDatabases.makeStore(backend)
+        try await store.migrate()
+        let user = try await store.createUser(name: "service", plan: .unlimited, tokenHash: "h")
+        let shop = Conversation.starting(userID: user.id, title: "API: for the shop", model: "m", systemPrompt: nil, endUser: "shop-1")
+        let own = Conversation.starting(userID: user.id, title: "API: mine", model: "m", systemPrompt: nil)
+        for (conversation, tokens) in [(shop, (20, 10)), (own, (5, 2))] {
+            try await store.createConversation(conversation, messages: [])
+            let hold = try #require(try await store.hold(
+                BudgetStoreTests.request(user, conversation.id, input: tokens.0, output: 50), now: Date()))
+            try await store.settle(
+                holdID: hold.id, inputTokens: tokens.0, outputTokens: tokens.1, cost: .zero, now: Date(), finishing: nil)
+        }
+        return (store, location, user, shop.id, own.id)
+    }
+
+    /// What undoes schema step 17 (for tests that migrate an older schema).
+    static func undoStep17(_ backend: StoreBackend) -> [String] {
+        backend == .sqlite
+            ? ["ALTER TABLE token_usage DROP COLUMN end_user"]
+            : ["DROP TRIGGER token_usage_end_user ON token_usage", "DROP FUNCTION sluice_usage_end_user()",
+               "ALTER TABLE token_usage DROP COLUMN end_user"]
+    }
+
+    static func totals(_ store: any SluiceDatabase, _ user: User) async throws -> [String: Int] {
+        let buckets = try await store.usageHistory(userID: user.id, since: Date().addingTimeInterval(-3600), groupedBy: .endUser)
+        return Dictionary(uniqueKeysWithValues: buckets.map { ($0.key, $0.totalTokens) })
+    }
+
+    @Test("a turn's ledger row keeps its end user, and usage per end user outlives the conversation", arguments: TestDatabases.backends)
+    func outlivesConversation(_ backend: StoreBackend) async throws {
+        let (store, _, user, shop, own) = try await Self.setUp(backend)
+        #expect(try await StoreTests.column(
+            "end_user", of: "SELECT COALESCE(end_user, '-') AS end_user FROM token_usage ORDER BY total_tokens DESC", in: store)
+            == ["shop-1", "-"])
+        #expect(try await Self.totals(store, user) == ["shop-1": 30, "": 7])
+        try await store.deleteConversation(id: shop)
+        try await store.deleteConversation(id: own)
+        // Before step 17 both turns fell into "" once their conversations were gone.
+        #expect(try await Self.totals(store, user) == ["shop-1": 30, "": 7])
+        try await store.close()
+    }
+
+    @Test("migrating to step 17 fills the ledger's end users from the conversations", arguments: TestDatabases.backends)
+    func backfill(_ backend: StoreBackend) async throws {
+        let (store, location, user, _, _) = try await Self.setUp(backend)
+        // Back to schema step 16: the column (and PostgreSQL's trigger) gone, the step not recorded.
+        for statement in Self.undoStep17(backend) + ["DELETE FROM schema_migrations WHERE version >= 17"] {
+            _ = try await StoreTests.column("x", of: statement, in: store)
+        }
+        try await store.close()
+        let reopened = try await SluiceDatabases.open(location)
+        try await reopened.migrate()
+        #expect(try await StoreTests.column(
+            "end_user", of: "SELECT COALESCE(end_user, '-') AS end_user FROM token_usage ORDER BY total_tokens DESC", in: reopened)
+            == ["shop-1", "-"])
+        #expect(try await Self.totals(reopened, user) == ["shop-1": 30, "": 7])
+        try await reopened.close()
+    }
+}
