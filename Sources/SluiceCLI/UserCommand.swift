@@ -97,25 +97,36 @@ extension UserCommand {
         @Argument(help: "free, pro or unlimited.") var plan: Plan
         @Option(help: "A token limit per period instead of the plan's default.") var limit: Int?
         @Option(help: "A daily spending limit in USD, e.g. 1.50, or 'none' to remove it (default: unchanged).") var dailyUsd: String?
+        @Option(help: ArgumentHelp(
+            "What each end user (the gateway's `user` field) may spend a day, in USD, or 'none' (default: unchanged).",
+            valueName: "usd"))
+        var endUserDailyUsd: String?
         @OptionGroup var database: DatabaseOption
 
         func run() async throws {
             if let limit, limit < 0 { throw ValidationError("--limit must be 0 or more tokens") }
+            // Both checked before anything changes. Each is nil when not given, .some(nil) for `none`.
+            let daily = try dailyUsd.map { try Self.amount($0, option: "--daily-usd") }
+            let perEndUser = try endUserDailyUsd.map { try Self.amount($0, option: "--end-user-daily-usd") }
             let store = try await database.open()
             let user = try await UserCommand.user(named: name, in: store)
             try await store.setPlan(userID: user.id, plan: plan, tokenLimit: limit)
-            if let dailyUsd {
-                let amount = dailyUsd == "none" ? nil : USDAmount(dailyUsd)
-                guard dailyUsd == "none" || (amount?.picodollars ?? 0) > 0 else {
-                    try await store.close()
-                    throw ValidationError("--daily-usd must be an amount of dollars like 1.50, or none")
-                }
-                try await store.setDailyDollarLimit(userID: user.id, limit: amount)
-            }
+            if let daily { try await store.setDailyDollarLimit(userID: user.id, limit: daily) }
+            if let perEndUser { try await store.setEndUserDailyDollarLimit(userID: user.id, limit: perEndUser) }
             let budget = try await store.budget(userID: user.id, now: Date())
             let dollars = budget.dailyDollars.map { ", daily limit $\($0.limit.decimalString) ($\($0.spent.decimalString) spent today)" } ?? ""
-            print("\(user.name) is now on the \(plan.rawValue) plan: \(budget.used) of \(budget.limit.map(String.init) ?? "unlimited") tokens used, resets \(budget.resetAt.formatted(.iso8601))\(dollars)")
+            let endUsers = budget.endUserDailyLimit.map { ", each end user at most $\($0.decimalString) a day" } ?? ""
+            print("\(user.name) is now on the \(plan.rawValue) plan: \(budget.used) of \(budget.limit.map(String.init) ?? "unlimited") tokens used, resets \(budget.resetAt.formatted(.iso8601))\(dollars)\(endUsers)")
             try await store.close()
+        }
+
+        /// A dollar limit option's value: an amount above zero, or `none` (`nil`: no limit).
+        static func amount(_ text: String, option: String) throws -> USDAmount? {
+            if text == "none" { return nil }
+            guard let amount = USDAmount(text), amount.picodollars > 0 else {
+                throw ValidationError("\(option) must be an amount of dollars like 1.50, or none")
+            }
+            return amount
         }
     }
 

@@ -73,6 +73,37 @@ struct GatewayEndUserTests {
         }
     }
 
+    @Test("a limit per end user: one end user's calls end in a 429 that names it, while other end users go on",
+          arguments: TestDatabases.backends)
+    func limitPerEndUser(database: StoreBackend) async throws {
+        try await Harness.run(turn: BudgetTests.exactTurn, budgets: true, database: database, catalog: BudgetTests.pricedCatalog) { h in
+            let alice = try #require(try await h.store.user(named: "alice"))
+            // About two calls' worth: each answers 24 tokens, $0.00024 of output at $10 per million.
+            try await h.store.setEndUserDailyDollarLimit(userID: alice.id, limit: USDAmount("0.0006"))
+            var statuses: [Int] = []
+            var refusal: Harness.Reply?
+            while refusal == nil, statuses.count < 6 {
+                let reply = try await Self.call(h, messages: [("user", "hello")], fields: ["user": "shop-1"])
+                statuses.append(reply.status)
+                if reply.status != 200 { refusal = reply }
+            }
+            // Two whole answers, a third cut to what the money allows, then the refusal.
+            #expect(statuses == [200, 200, 200, 429])
+            let refused = try #require(refusal)
+            #expect(refused.errorMessage?.contains("The end user 'shop-1' has spent $0.0006 of the $0.0006 a day") == true,
+                    "\(refused.errorMessage ?? "-")")
+            let details = try #require((refused.json?["error"] as? [String: Any])?["end_user_daily_usd"] as? [String: Any])
+            #expect(details["name"] as? String == "shop-1" && details["level"] as? String == "exceeded")
+            // Other end users, and calls without one, are not held to shop-1's day.
+            #expect(try await Self.call(h, messages: [("user", "hello")], fields: ["user": "shop-2"]).status == 200)
+            #expect(try await Self.call(h, messages: [("user", "hello")]).status == 200)
+            let rows = try #require(
+                try await h.request(.GET, "/api/usage?period=today&group=end_user", token: h.alice).json?["series"] as? [[String: Any]])
+            let cost = Dictionary(uniqueKeysWithValues: rows.map { ($0["key"] as? String ?? "?", $0["cost_usd"] as? String ?? "?") })
+            #expect(cost["shop-1"] == "0.0006")
+        }
+    }
+
     @Test("an end user name over 256 characters is refused with 400 naming the field, before anything is stored")
     func tooLongEndUser() async throws {
         try await Harness.run { h in

@@ -3,7 +3,7 @@ import Foundation
 import SluiceTestSupport
 import Testing
 
-/// The partial indexes (schema step 11) still serve the queries that read them: SQLite uses a partial index only
+/// The partial indexes (schema steps 11 and 18) still serve the queries that read them: SQLite uses a partial index only
 /// when the query's terms imply its condition.
 struct PartialIndexTests {
     func plan(_ sql: String, _ binds: [SQLiteData], on store: SQLiteStore) async throws -> String {
@@ -28,10 +28,16 @@ struct PartialIndexTests {
             "UPDATE messages SET superseded = 1 WHERE id = ? OR version_group = ?", [.text("m"), .text("g")], on: store)
         #expect(superseding.contains("messages_by_version_group"), "\(superseding)")
 
-        // A complete message and a settled hold are in none of them.
+        // An end user's day (schema step 18), in the hold's statement.
+        let endUserDay = try await plan(
+            "SELECT " + EndUserSpendingSQL.spent(user: "?1", endUser: "?2", now: "?3", dayStart: "?4"),
+            [.text("u"), .text("shop-1"), .integer(0), .integer(0)], on: store)
+        #expect(endUserDay.contains("token_usage_by_end_user"), "\(endUserDay)")
+
+        // A complete message, a settled hold and a ledger row without an end user are in none of them.
         let indexed = try await store.connection.query(
             "SELECT name FROM sqlite_master WHERE type = 'index' AND sql LIKE '%WHERE%'").compactMap { $0.string("name") }
-        #expect(Set(indexed) == ["messages_streaming", "token_usage_held", "messages_by_version_group"])
+        #expect(Set(indexed) == ["messages_streaming", "token_usage_held", "messages_by_version_group", "token_usage_by_end_user"])
         try await store.close()
     }
 }

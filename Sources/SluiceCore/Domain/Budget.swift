@@ -68,11 +68,14 @@ public struct BudgetState: Sendable, Equatable {
     public var dailyDollars: DollarBudget?
     /// The whole service's daily spending limit, if the operator set one.
     public var globalDailyDollars: DollarBudget?
+    /// What each of the user's end users (the gateway's `user` field) may spend a day, if the user has a limit.
+    public var endUserDailyLimit: USDAmount?
 
     public init(
         plan: Plan, used: Int, limit: Int?, resetAt: Date, dailyDollars: DollarBudget? = nil,
-        globalDailyDollars: DollarBudget? = nil
+        globalDailyDollars: DollarBudget? = nil, endUserDailyLimit: USDAmount? = nil
     ) {
+        self.endUserDailyLimit = endUserDailyLimit
         self.plan = plan
         self.used = used
         self.limit = limit

@@ -18,6 +18,10 @@ public protocol BudgetStore: Sendable {
     func setPlan(userID: String, plan: Plan, tokenLimit: Int?) async throws
     /// Sets (or, with `nil`, removes) a user's daily spending limit.
     func setDailyDollarLimit(userID: String, limit: USDAmount?) async throws
+    /// Sets (or, with `nil`, removes) what each of the user's end users may spend a day.
+    func setEndUserDailyDollarLimit(userID: String, limit: USDAmount?) async throws
+    /// One end user's spending today under the user's limit per end user; `nil` when the user has none.
+    func endUserBudget(userID: String, endUser: String, now: Date) async throws -> DollarBudget?
     /// Starts a fresh period for the user now.
     func resetBudget(userID: String, now: Date) async throws
     /// Tokens settled for one conversation, ever.

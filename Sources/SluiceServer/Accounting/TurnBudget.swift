@@ -31,8 +31,8 @@ struct TurnBudget: Sendable {
     // Out of line, as `prepare`, its caller, is: see `holdRequest`.
     @inline(never)
     func hold(
-        _ request: ChatRequest, inputTokens known: Int?, user: User, conversationID: String, messageID: String,
-        answer: Message? = nil, prelude: HoldPrelude? = nil
+        _ request: ChatRequest, inputTokens known: Int?, user: User, conversationID: String, endUser: String? = nil,
+        messageID: String, answer: Message? = nil, prelude: HoldPrelude? = nil
     ) async throws -> Held {
         guard let budgets, let counter else { return Held(request: request, hold: nil, inputTokens: known) }
         let input: Int
@@ -43,7 +43,7 @@ struct TurnBudget: Sendable {
                         answer: answer, prelude: prelude),
             now: now)
         else {
-            throw try await refusal(budgets, request: request, inputTokens: input, userID: user.id, now: now)
+            throw try await refusal(budgets, request: request, inputTokens: input, userID: user.id, endUser: endUser, now: now)
         }
         var capped = request
         if let allowance = hold.outputAllowance { capped.maxTokens = min(request.maxTokens ?? allowance, allowance) }
@@ -79,19 +79,28 @@ struct TurnBudget: Sendable {
         return holdRequest
     }
 
-    /// The 429 for a refused hold, with the budget as it stands.
+    /// The 429 for a refused hold, with the budget as it stands (and the end user's, for a conversation with one).
     @inline(never)
     private func refusal(
-        _ budgets: any BudgetStore, request: ChatRequest, inputTokens: Int, userID: String, now: Date
+        _ budgets: any BudgetStore, request: ChatRequest, inputTokens: Int, userID: String, endUser: String?, now: Date
     ) async throws -> APIError {
         let price = catalog.price(for: request.model) ?? .free
+        let budget = try await budgets.budget(userID: userID, now: now)
+        var endUserBudget: (name: String, dollars: DollarBudget)?
+        if let endUser, budget.endUserDailyLimit != nil,
+            let dollars = try await budgets.endUserBudget(userID: userID, endUser: endUser, now: now)
+        {
+            endUserBudget = (endUser, dollars)
+        }
         return Self.exceeded(
-            try await budgets.budget(userID: userID, now: now), needed: inputTokens + 1,
-            cost: price.cost(inputTokens: inputTokens, outputTokens: 1), now: now)
+            budget, endUser: endUserBudget, needed: inputTokens + 1, cost: price.cost(inputTokens: inputTokens, outputTokens: 1),
+            now: now)
     }
 
     /// The refusal: which budget is spent, what is left, what the message needs, when it resets, what to do.
-    static func exceeded(_ budget: BudgetState, needed: Int, cost: USDAmount, now: Date) -> APIError {
+    static func exceeded(
+        _ budget: BudgetState, endUser: (name: String, dollars: DollarBudget)? = nil, needed: Int, cost: USDAmount, now: Date
+    ) -> APIError {
         let message: String
         if let remaining = budget.remaining, remaining < needed {
             message = "You have \(remaining) of your \(budget.limit ?? 0) tokens left until \(Self.resetText(budget.resetAt, now: now)), "
@@ -103,6 +112,12 @@ struct TurnBudget: Sendable {
                 + "(this message would cost at least $\(cost.decimalString)). The limit resets at "
                 + "\(Self.resetText(dollars.resetAt, now: now)). Start a new conversation or clear the context to send fewer "
                 + "tokens, ask for a higher limit, or wait until the reset."
+        } else if let endUser, endUser.dollars.remaining < cost {
+            message = "The end user '\(endUser.name)' has spent $\(endUser.dollars.spent.decimalString) of the "
+                + "$\(endUser.dollars.limit.decimalString) a day each end user of this account may spend (this message would "
+                + "cost at least $\(cost.decimalString)). The limit resets at \(Self.resetText(endUser.dollars.resetAt, now: now)). "
+                + "Send a shorter conversation, raise the limit per end user (sluice user set-plan … --end-user-daily-usd), "
+                + "or wait until the reset."
         } else {
             let dollars = budget.globalDailyDollars
             message = "The service has reached its daily spending limit"
@@ -112,6 +127,11 @@ struct TurnBudget: Sendable {
         }
         var error = APIError(.tooManyRequests, code: "budget_exceeded", message: message)
         error.details = "\"budget\":" + WireBudget(budget).json
+        // The end user's day, when a conversation names one under a limit per end user: `{"name", …WireDollars}`.
+        if let endUser {
+            let dollars = JSONText.encode(WireDollars(endUser.dollars))
+            error.details! += ",\"end_user_daily_usd\":{\"name\":\(JSONText.quote(endUser.name)),\(dollars.dropFirst())"
+        }
         return error
     }
 

@@ -51,7 +51,8 @@ struct TurnPreparation: Sendable {
             ChatRequest(
                 model: ask.model, messages: built.messages, temperature: ask.temperature,
                 maxTokens: Self.smaller(ask.maxTokens, maxOutputTokens), sampling: ask.sampling, extraHeaders: ask.extraHeaders),
-            inputTokens: built.inputTokens, user: user, conversationID: conversation.id, messageID: answerID,
+            inputTokens: built.inputTokens, user: user, conversationID: conversation.id, endUser: conversation.endUser,
+            messageID: answerID,
             answer: answer, prelude: prelude)
         let plan = ChatTurn.Plan(
             assistantMessageID: answerID, request: held.request, prior: prior, logger: logger, hold: held.hold,

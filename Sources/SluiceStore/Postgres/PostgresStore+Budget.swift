@@ -79,7 +79,7 @@ extension PostgresStore {
         let allSpent = DailySpendingSQL.allSpent(now: "\(nowMs)", dayStart: "\(dayStart)")
         let rows = try await rows(
             """
-            SELECT l.plan, l.token_limit, l.reset_at, l.daily_usd_limit_picousd,
+            SELECT l.plan, l.token_limit, l.reset_at, l.daily_usd_limit_picousd, l.end_user_daily_usd_limit_picousd,
                 l.tokens_used + l.tokens_held - COALESCE((
                     SELECT SUM(u.reserved_tokens)::bigint FROM token_usage u
                     WHERE u.user_id = l.user_id AND u.state = 'held' AND u.expires_at <= \(nowMs)), 0) AS used,
@@ -97,6 +97,28 @@ extension PostgresStore {
         try await execute(
             "UPDATE user_token_limits SET daily_usd_limit_picousd = \(limit.map { Int($0.picodollars) })::bigint WHERE user_id = \(userID)",
             logger: logger)
+    }
+
+    public func setEndUserDailyDollarLimit(userID: String, limit: USDAmount?) async throws {
+        try await prepareBudget(userID: userID, now: Date())
+        try await execute(
+            "UPDATE user_token_limits SET end_user_daily_usd_limit_picousd = \(limit.map { Int($0.picodollars) })::bigint WHERE user_id = \(userID)",
+            logger: logger)
+    }
+
+    public func endUserBudget(userID: String, endUser: String, now: Date) async throws -> DollarBudget? {
+        try await prepareBudget(userID: userID, now: now)
+        let nowMs = StoredValues.milliseconds(now)
+        let dayStart = StoredValues.milliseconds(StoredValues.dayStart(now))
+        // The moments are integers of ours, written into the SQL text; the end user is bound.
+        let spent = EndUserSpendingSQL.spent(user: "l.user_id", endUser: "$2", now: "\(nowMs)", dayStart: "\(dayStart)")
+        var bindings = PostgresBindings()
+        bindings.append(userID)
+        bindings.append(endUser)
+        let rows = try await rows(PostgresQuery(
+            unsafeSQL: "SELECT l.end_user_daily_usd_limit_picousd AS lim, \(spent) AS spent FROM user_token_limits l WHERE l.user_id = $1",
+            binds: bindings))
+        return StoredValues.endUserBudget(rows.first, now: now)
     }
 
     public func setPlan(userID: String, plan: Plan, tokenLimit: Int?) async throws {

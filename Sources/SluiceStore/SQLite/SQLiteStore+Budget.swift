@@ -15,19 +15,22 @@ extension SQLiteStore {
         // tokens_left = limit − settled − live holds (NULL limit: the whole wish); live holds are the user's count of
         // held tokens less its expired holds (schema step 14), which are almost always none. dollars_left = the tighter of
         // the user's and the service's daily limits minus today's spending, counted in daily_spending (schema step 15).
-        // The hold takes the wish, capped by both; it needs the input and one output token to fit in both.
+        // With a limit per end user (schema step 18) and a conversation that names one, that end user's dollars left
+        // today cap it too. The hold takes the wish, capped by all; it needs the input and one output token to fit.
         // `budget` is MATERIALIZED: inlined, SQLite ran its subqueries once for every use of tokens_left and
         // dollars_left below (when they still summed every live hold, a hold among 1 000 took 1.0 ms instead of 0.2;
         // docs/benchmarks.md, "Budget holds under a thousand streams").
         let sql = """
-            WITH budget AS MATERIALIZED (
+            WITH turn_end_user AS MATERIALIZED (SELECT c.end_user AS name FROM conversations c WHERE c.id = ?5),
+            budget AS MATERIALIZED (
                 SELECT
                     COALESCE(l.token_limit - l.tokens_used - (l.tokens_held - COALESCE((
                         SELECT SUM(u.reserved_tokens) FROM token_usage u
                         WHERE u.user_id = l.user_id AND u.state = 'held' AND u.expires_at <= ?1), 0)), ?2) AS tokens_left,
                     MIN(
                         COALESCE(l.daily_usd_limit_picousd - (CASE WHEN l.daily_usd_limit_picousd IS NULL THEN 0 ELSE \(Self.userSpentToday) END), 9000000000000000000),
-                        COALESCE(?11 - (CASE WHEN ?11 IS NULL THEN 0 ELSE \(Self.allSpentToday) END), 9000000000000000000)) AS dollars_left
+                        COALESCE(?11 - (CASE WHEN ?11 IS NULL THEN 0 ELSE \(Self.allSpentToday) END), 9000000000000000000),
+                        \(Self.endUserLeftToday)) AS dollars_left
                 FROM user_token_limits l WHERE l.user_id = ?3
             ), allowed AS (
                 SELECT MIN(?2, tokens_left, CASE WHEN ?13 > 0 THEN ?9 + (dollars_left - ?12) / ?13 ELSE ?2 END) AS tokens,
@@ -36,8 +39,7 @@ extension SQLiteStore {
             )
             INSERT INTO token_usage (id, user_id, conversation_id, message_id, model, state, reserved_tokens, created_at,
                 expires_at, reserved_cost_picousd, end_user)
-            SELECT ?4, ?3, ?5, ?6, ?7, 'held', tokens, ?1, ?8, ?12 + (tokens - ?9) * ?13,
-                (SELECT c.end_user FROM conversations c WHERE c.id = ?5) FROM allowed
+            SELECT ?4, ?3, ?5, ?6, ?7, 'held', tokens, ?1, ?8, ?12 + (tokens - ?9) * ?13, (SELECT name FROM turn_end_user) FROM allowed
             WHERE tokens >= ?9 + 1 AND dollars_left >= ?12 + ?13
             RETURNING reserved_tokens,
                 (SELECT token_limit IS NULL FROM user_token_limits WHERE user_id = ?3) AS unlimited,
@@ -113,7 +115,7 @@ extension SQLiteStore {
         let nowMs = Self.milliseconds(now)
         let rows = try await connection.query(
             """
-            SELECT l.plan, l.token_limit, l.reset_at, l.daily_usd_limit_picousd,
+            SELECT l.plan, l.token_limit, l.reset_at, l.daily_usd_limit_picousd, l.end_user_daily_usd_limit_picousd,
                 l.tokens_used + l.tokens_held - COALESCE((
                     SELECT SUM(u.reserved_tokens) FROM token_usage u
                     WHERE u.user_id = l.user_id AND u.state = 'held' AND u.expires_at <= ?1), 0) AS used,
@@ -135,6 +137,22 @@ extension SQLiteStore {
         _ = try await connection.query(
             "UPDATE user_token_limits SET daily_usd_limit_picousd = ? WHERE user_id = ?",
             [limit.map { .integer(Int($0.picodollars)) } ?? .null, .text(userID)])
+    }
+
+    public func setEndUserDailyDollarLimit(userID: String, limit: USDAmount?) async throws {
+        try await prepareBudget(userID: userID, now: Date())
+        _ = try await connection.query(
+            "UPDATE user_token_limits SET end_user_daily_usd_limit_picousd = ? WHERE user_id = ?",
+            [limit.map { .integer(Int($0.picodollars)) } ?? .null, .text(userID)])
+    }
+
+    public func endUserBudget(userID: String, endUser: String, now: Date) async throws -> DollarBudget? {
+        try await prepareBudget(userID: userID, now: now)
+        let spent = EndUserSpendingSQL.spent(user: "l.user_id", endUser: "?2", now: "?3", dayStart: "?4")
+        let rows = try await connection.query(
+            "SELECT l.end_user_daily_usd_limit_picousd AS lim, \(spent) AS spent FROM user_token_limits l WHERE l.user_id = ?1",
+            [.text(userID), .text(endUser), .integer(Self.milliseconds(now)), .integer(Self.milliseconds(StoredValues.dayStart(now)))])
+        return StoredValues.endUserBudget(rows.first, now: now)
     }
 
     public func setPlan(userID: String, plan: Plan, tokenLimit: Int?) async throws {
@@ -213,5 +231,9 @@ extension SQLiteStore {
     private static let userSpentToday = DailySpendingSQL.userSpent(user: "l.user_id", now: "?1", dayStart: "?10")
     private static let allSpentToday = DailySpendingSQL.allSpent(now: "?1", dayStart: "?10")
     private static let userSpentTodayInBudget = DailySpendingSQL.userSpent(user: "l.user_id", now: "?1", dayStart: "?3")
+    /// The conversation's end user's dollars left today in `hold`'s statement (schema step 18).
+    private static let endUserLeftToday = EndUserSpendingSQL.left(
+        limit: "l.end_user_daily_usd_limit_picousd", user: "l.user_id", endUser: "(SELECT name FROM turn_end_user)", now: "?1",
+        dayStart: "?10")
     private static let allSpentTodayInBudget = DailySpendingSQL.allSpent(now: "?1", dayStart: "?3")
 }

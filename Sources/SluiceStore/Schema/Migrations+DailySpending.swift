@@ -74,7 +74,7 @@ extension Migrations {
             CREATE TRIGGER token_usage_spending AFTER INSERT OR UPDATE OF state ON token_usage
             FOR EACH ROW EXECUTE FUNCTION sluice_count_spending()
             """,
-            holdFunction,
+            holdFunction(limitingEndUsers: false),
         ])
 
     /// Every day's counts from the ledger as it stands.
@@ -93,20 +93,28 @@ extension Migrations {
             WHERE day_start = OLD.created_at - OLD.created_at % 86400000 AND user_id = OLD.user_id
         """
 
-    /// `sluice_hold` (steps 12 and 14) with the day's dollars read from `daily_spending`.
-    private static let holdFunction = """
+    /// `sluice_hold` (steps 12 and 14) with the day's dollars read from `daily_spending`; from step 18 also under the
+    /// user's limit per end user (`EndUserSpendingSQL`), for a conversation that names one.
+    static func holdFunction(limitingEndUsers: Bool) -> String {
+        let declarations = limitingEndUsers ? "DECLARE v_end_user TEXT;\n" : ""
+        let endUserLookup = limitingEndUsers
+            ? "SELECT c.end_user INTO v_end_user FROM conversations c WHERE c.id = p_conversation;\n" : ""
+        let endUserLeft = limitingEndUsers
+            ? ",\n" + EndUserSpendingSQL.left(limit: "l.end_user_daily_usd_limit_picousd", user: "l.user_id", endUser: "v_end_user", now: "p_now", dayStart: "p_day_start")
+            : ""
+        return """
         CREATE OR REPLACE FUNCTION sluice_hold(
             p_id TEXT, p_user TEXT, p_conversation TEXT, p_message TEXT, p_model TEXT, p_now BIGINT,
             p_expires BIGINT, p_day_start BIGINT, p_wanted BIGINT, p_input BIGINT, p_input_cost BIGINT,
             p_output_price BIGINT, p_global BIGINT, p_global_lock BIGINT)
         RETURNS TABLE (held_tokens BIGINT, unlimited INT, reset_at_ms BIGINT)
         LANGUAGE plpgsql VOLATILE AS $$
-        BEGIN
+        \(declarations)BEGIN
             IF p_global IS NOT NULL THEN
                 PERFORM pg_advisory_xact_lock(p_global_lock);
             END IF;
             PERFORM 1 FROM user_token_limits l WHERE l.user_id = p_user FOR UPDATE;
-            RETURN QUERY
+            \(endUserLookup)            RETURN QUERY
             WITH budget AS MATERIALIZED (
                 SELECT
                     COALESCE(l.token_limit - l.tokens_used - (l.tokens_held - COALESCE((
@@ -116,7 +124,7 @@ extension Migrations {
                         COALESCE(l.daily_usd_limit_picousd - (CASE WHEN l.daily_usd_limit_picousd IS NULL THEN 0 ELSE \(
                             DailySpendingSQL.userSpent(user: "l.user_id", now: "p_now", dayStart: "p_day_start")) END), 9000000000000000000),
                         COALESCE(p_global - (CASE WHEN p_global IS NULL THEN 0 ELSE \(
-                            DailySpendingSQL.allSpent(now: "p_now", dayStart: "p_day_start")) END), 9000000000000000000)) AS dollars_left
+                            DailySpendingSQL.allSpent(now: "p_now", dayStart: "p_day_start")) END), 9000000000000000000)\(endUserLeft)) AS dollars_left
                 FROM user_token_limits l WHERE l.user_id = p_user
             ), allowed AS (
                 SELECT LEAST(p_wanted, b.tokens_left,
@@ -140,6 +148,7 @@ extension Migrations {
         END
         $$
         """
+    }
 }
 
 /// What a user, or the whole service, has spent on a day so far, in picodollars, as SQL expressions over

@@ -33,8 +33,8 @@ enum Migrations {
     }
 
     /// Every step in order: steps 1–13 below, later ones each in a file of its own (`Migrations+HeldTokens.swift`,
-    /// `Migrations+DailySpending.swift`, `Migrations+EndUser.swift`).
-    static let steps: [Step] = firstSteps + [heldTokensStep, dailySpendingStep, endUserStep, endUserLedgerStep]
+    /// `Migrations+DailySpending.swift`, `Migrations+EndUser.swift`, `Migrations+EndUserLimits.swift`).
+    static let steps: [Step] = firstSteps + [heldTokensStep, dailySpendingStep, endUserStep, endUserLedgerStep, endUserLimitsStep]
 
     private static let firstSteps: [Step] = [
         Step(

@@ -94,6 +94,14 @@ enum StoredValues {
     }
 
     /// A user's budget from a row with the limits' columns and `used`, `user_spent`, `all_spent`.
+    /// `endUserBudget`'s row (`lim`, `spent`): `nil` without a limit per end user.
+    static func endUserBudget(_ row: (some StoredRow)?, now: Date) -> DollarBudget? {
+        guard let row, let limit = row.int("lim") else { return nil }
+        return DollarBudget(
+            limit: USDAmount(picodollars: Int64(limit)), spent: USDAmount(picodollars: Int64(row.int("spent") ?? 0)),
+            resetAt: dayStart(now).addingTimeInterval(86_400))
+    }
+
     static func budgetState(_ row: some StoredRow, now: Date, globalDailyLimit: USDAmount?) -> BudgetState {
         let tomorrow = dayStart(now).addingTimeInterval(86_400)
         return BudgetState(
@@ -106,6 +114,7 @@ enum StoredValues {
             },
             globalDailyDollars: globalDailyLimit.map {
                 DollarBudget(limit: $0, spent: USDAmount(picodollars: Int64(row.int("all_spent") ?? 0)), resetAt: tomorrow)
-            })
+            },
+            endUserDailyLimit: row.int("end_user_daily_usd_limit_picousd").map { USDAmount(picodollars: Int64($0)) })
     }
 }

@@ -1,0 +1,88 @@
+import Foundation
+import SluiceCore
+import SluiceTestSupport
+import Testing
+@testable import SluiceStore
+
+/// Schema step 18: a user's limit on what each of its end users spends a day, enforced by the hold itself.
+@Suite("Daily dollar limits per end user")
+struct EndUserLimitTests {
+    /// 1 µ$ per input token, 2 µ$ per output token: a hold of 10 + 10 tokens reserves 30 µ$.
+    static let price = ModelPrice(inputPerMillion: "1", outputPerMillion: "2")!
+    static func micro(_ amount: Int64) -> USDAmount { USDAmount(picodollars: amount * 1_000_000) }
+
+    static func conversation(_ store: any SluiceDatabase, _ user: User, endUser: String?) async throws -> String {
+        let conversation = Conversation.starting(userID: user.id, title: "API", model: "m", systemPrompt: nil, endUser: endUser)
+        try await store.createConversation(conversation, messages: [])
+        return conversation.id
+    }
+
+    static func hold(
+        _ store: any SluiceDatabase, _ user: User, _ conversationID: String, now: Date, expiresAfter: TimeInterval = 3600
+    ) async throws -> BudgetHold? {
+        var request = BudgetStoreTests.request(user, conversationID, input: 10, output: 10, price: price)
+        request.expiresAfter = expiresAfter
+        return try await store.hold(request, now: now)
+    }
+
+    @Test("each end user's holds fit under the limit on their own; other end users and turns without one are not affected",
+          arguments: TestDatabases.backends)
+    func limitPerEndUser(_ backend: StoreBackend) async throws {
+        let (store, _) = try await TestDatabases.makeStore(backend)
+        try await store.migrate()
+        let user = try await store.createUser(name: "service", plan: .unlimited, tokenHash: "h")
+        let now = Date()
+        #expect(try await store.budget(userID: user.id, now: now).endUserDailyLimit == nil)
+        try await store.setEndUserDailyDollarLimit(userID: user.id, limit: Self.micro(50))
+        #expect(try await store.budget(userID: user.id, now: now).endUserDailyLimit == Self.micro(50))
+        let (a, b, none) = (
+            try await Self.conversation(store, user, endUser: "a"), try await Self.conversation(store, user, endUser: "b"),
+            try await Self.conversation(store, user, endUser: nil))
+
+        let first = try #require(try await Self.hold(store, user, a, now: now))
+        #expect(first.reservedTokens == 20)  // 30 µ$ of the 50
+        // 20 µ$ left: the input (10 µ$) and 5 output tokens (10 µ$).
+        let second = try #require(try await Self.hold(store, user, a, now: now))
+        #expect(second.reservedTokens == 15 && second.outputAllowance == 5)
+        #expect(try await Self.hold(store, user, a, now: now) == nil)
+        #expect(try await store.endUserBudget(userID: user.id, endUser: "a", now: now)
+            == DollarBudget(limit: Self.micro(50), spent: Self.micro(50), resetAt: StoredValues.dayStart(now).addingTimeInterval(86_400)))
+
+        // Another end user has a day of its own; a conversation without one has no such limit.
+        #expect(try await Self.hold(store, user, b, now: now)?.reservedTokens == 20)
+        for _ in 0 ..< 3 { #expect(try await Self.hold(store, user, none, now: now)?.reservedTokens == 20) }
+        #expect(try await store.endUserBudget(userID: user.id, endUser: "b", now: now)?.spent == Self.micro(30))
+        #expect(try await store.endUserBudget(userID: user.id, endUser: "nobody", now: now)?.spent == .zero)
+
+        // Settled for less than was held (12 µ$), the first turn gives back 18 µ$: the input and 4 output tokens fit.
+        try await store.settle(holdID: first.id, inputTokens: 10, outputTokens: 1, cost: Self.micro(12), now: now)
+        #expect(try await store.endUserBudget(userID: user.id, endUser: "a", now: now)?.spent == Self.micro(32))
+        #expect(try await Self.hold(store, user, a, now: now)?.outputAllowance == 4)
+
+        // Without the limit the end user is held like anyone.
+        try await store.setEndUserDailyDollarLimit(userID: user.id, limit: nil)
+        #expect(try await Self.hold(store, user, a, now: now)?.reservedTokens == 20)
+        #expect(try await store.endUserBudget(userID: user.id, endUser: "a", now: now) == nil)
+        try await store.close()
+    }
+
+    @Test("a crashed turn's expired hold stops counting against its end user; yesterday's spending does not count today",
+          arguments: TestDatabases.backends)
+    func expiredHoldsAndDays(_ backend: StoreBackend) async throws {
+        let (store, _) = try await TestDatabases.makeStore(backend)
+        try await store.migrate()
+        let user = try await store.createUser(name: "service", plan: .unlimited, tokenHash: "h")
+        try await store.setEndUserDailyDollarLimit(userID: user.id, limit: Self.micro(30))
+        let a = try await Self.conversation(store, user, endUser: "a")
+        let noon = StoredValues.dayStart(Date()).addingTimeInterval(12 * 3600)
+        // Yesterday: spent in full, settled.
+        let yesterday = try #require(try await Self.hold(store, user, a, now: noon.addingTimeInterval(-86_400)))
+        try await store.settle(holdID: yesterday.id, inputTokens: 10, outputTokens: 10, cost: Self.micro(30), now: noon.addingTimeInterval(-86_400))
+        // Today: a hold that expires after a minute takes the whole day's 30 µ$ ...
+        _ = try #require(try await Self.hold(store, user, a, now: noon, expiresAfter: 60))
+        #expect(try await Self.hold(store, user, a, now: noon.addingTimeInterval(30)) == nil)
+        // ... until it has expired.
+        #expect(try await Self.hold(store, user, a, now: noon.addingTimeInterval(61))?.reservedTokens == 20)
+        try await store.close()
+    }
+}
