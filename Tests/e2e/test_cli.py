@@ -133,6 +133,14 @@ def test_plans_limits_and_resets_from_the_command_line():
     assert dollars.returncode == 0 and "daily limit $1.5 ($0 spent today)" in dollars.stdout, dollars.stdout
     assert "--daily-usd must be" in run("user", "set-plan", "fay", "pro", "--daily-usd", "lots", "--db", db).stderr
     assert run("user", "set-plan", "fay", "unlimited", "--daily-usd", "none", "--db", db).returncode == 0
+    per_end_user = run("user", "set-plan", "fay", "unlimited", "--end-user-daily-usd", "0.25", "--db", db)
+    assert per_end_user.returncode == 0 and "each end user at most $0.25 a day" in per_end_user.stdout, per_end_user.stdout
+    # A bad amount changes nothing, not even the plan given with it.
+    refused = run("user", "set-plan", "fay", "pro", "--end-user-daily-usd", "0", "--db", db)
+    assert refused.returncode != 0 and "--end-user-daily-usd must be" in refused.stderr
+    assert "fay\tunlimited\t" in run("user", "list", "--db", db).stdout
+    removed = run("user", "set-plan", "fay", "unlimited", "--end-user-daily-usd", "none", "--db", db)
+    assert removed.returncode == 0 and "each end user" not in removed.stdout
     reset = run("user", "reset", "fay", "--db", db)
     assert reset.returncode == 0 and "0 of unlimited tokens used" in reset.stdout
     missing = run("user", "set-plan", "nobody", "pro", "--db", db)
