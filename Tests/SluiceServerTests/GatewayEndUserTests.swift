@@ -101,6 +101,20 @@ struct GatewayEndUserTests {
                 try await h.request(.GET, "/api/usage?period=today&group=end_user", token: h.alice).json?["series"] as? [[String: Any]])
             let cost = Dictionary(uniqueKeysWithValues: rows.map { ($0["key"] as? String ?? "?", $0["cost_usd"] as? String ?? "?") })
             #expect(cost["shop-1"] == "0.0006")
+
+            // What the service can show its customers, and the limit among the account's own.
+            let shop1 = try await h.request(.GET, "/api/usage/end-user?name=shop-1", token: h.alice)
+            #expect(shop1.json?["name"] as? String == "shop-1" && shop1.json?["spent"] as? String == "0.0006")
+            #expect(shop1.json?["remaining"] as? String == "0" && shop1.json?["level"] as? String == "exceeded")
+            let shop2 = try await h.request(.GET, "/api/usage/end-user?name=shop-2", token: h.alice)
+            #expect(shop2.json?["limit"] as? String == "0.0006" && shop2.json?["level"] as? String == "ok")
+            #expect(shop2.json?["spent"] as? String == cost["shop-2"])
+            #expect(try await h.request(.GET, "/api/usage/end-user", token: h.alice).status == 400)
+            let limits = try await h.request(.GET, "/api/usage/limits", token: h.alice)
+            #expect(limits.json?["end_user_daily_usd_limit"] as? String == "0.0006")
+            // Another account's end users of the same name are its own: Bob has no limit per end user.
+            let bobs = try await h.request(.GET, "/api/usage/end-user?name=shop-1", token: h.bob)
+            #expect(bobs.status == 404 && bobs.errorMessage?.contains("no daily limit per end user") == true)
         }
     }
 

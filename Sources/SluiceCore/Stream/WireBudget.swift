@@ -1,6 +1,7 @@
 import Foundation
 
-/// A budget on the wire: `{"plan","used","limit","remaining","percent","level","reset_at"}`.
+/// A budget on the wire: `{"plan","used","limit","remaining","percent","level","reset_at","daily_usd",
+/// "global_daily_usd","end_user_daily_usd_limit"}`.
 public struct WireBudget: Codable, Sendable, Equatable {
     public var plan: String
     public var used: Int
@@ -13,6 +14,8 @@ public struct WireBudget: Codable, Sendable, Equatable {
     public var dailyUSD: WireDollars?
     /// The service's daily spending limit, same shape, or `null`.
     public var globalDailyUSD: WireDollars?
+    /// What each end user may spend a day (a decimal string), or `null`.
+    public var endUserDailyUSDLimit: String?
 
     public init(_ budget: BudgetState) {
         plan = budget.plan.rawValue
@@ -24,6 +27,7 @@ public struct WireBudget: Codable, Sendable, Equatable {
         resetAt = budget.resetAt.formatted(.iso8601)
         dailyUSD = budget.dailyDollars.map(WireDollars.init)
         globalDailyUSD = budget.globalDailyDollars.map(WireDollars.init)
+        endUserDailyUSDLimit = budget.endUserDailyLimit?.decimalString
     }
 
     enum CodingKeys: String, CodingKey {
@@ -31,6 +35,7 @@ public struct WireBudget: Codable, Sendable, Equatable {
         case resetAt = "reset_at"
         case dailyUSD = "daily_usd"
         case globalDailyUSD = "global_daily_usd"
+        case endUserDailyUSDLimit = "end_user_daily_usd_limit"
     }
 
     public func encode(to encoder: any Encoder) throws {
@@ -44,6 +49,7 @@ public struct WireBudget: Codable, Sendable, Equatable {
         try container.encode(resetAt, forKey: .resetAt)
         try container.encode(dailyUSD, forKey: .dailyUSD)
         try container.encode(globalDailyUSD, forKey: .globalDailyUSD)
+        try container.encode(endUserDailyUSDLimit, forKey: .endUserDailyUSDLimit)
     }
 
     public var json: String { JSONText.encode(self) }

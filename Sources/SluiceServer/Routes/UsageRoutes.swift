@@ -2,14 +2,16 @@ import Foundation
 import Hummingbird
 import SluiceCore
 
-/// The caller's token usage: `GET /api/usage/limits` (plan and budget now) and
+/// The caller's token usage: `GET /api/usage/limits` (plan and budget now),
 /// `GET /api/usage?period=today|week|month&group=day|conversation|model|end_user[&format=csv]` (history for charts;
-/// `end_user`: the gateway's `user` field, `""` for turns without one).
+/// `end_user`: the gateway's `user` field, `""` for turns without one) and `GET /api/usage/end-user?name=…` (one
+/// end user's day under the caller's limit per end user).
 struct UsageRoutes {
     let budgets: (any BudgetStore)?
 
     func register(on api: RouterGroup<SluiceRequestContext>) {
         api.get("usage/limits", use: limits)
+        api.get("usage/end-user", use: endUser)
         api.get("usage", use: history)
     }
 
@@ -17,6 +19,21 @@ struct UsageRoutes {
         let user = try context.requireUser()
         let budget = try await requireBudgets().budget(userID: user.id, now: Date())
         return Self.json(WireBudget(budget).json)
+    }
+
+    /// `{"name", "limit", "spent", "remaining", "percent", "level", "reset_at"}`: what a service can show its customer.
+    @Sendable func endUser(_ request: Request, context: SluiceRequestContext) async throws -> Response {
+        let user = try context.requireUser()
+        guard let name = request.uri.queryParameters.get("name"), !name.isEmpty else {
+            throw APIError.invalid("'name' must name the end user, as the gateway's 'user' field did.")
+        }
+        guard let day = try await requireBudgets().endUserBudget(userID: user.id, endUser: name, now: Date()) else {
+            throw APIError(
+                .notFound, code: "no_end_user_limit",
+                message: "This account has no daily limit per end user (sluice user set-plan NAME PLAN --end-user-daily-usd "
+                    + "sets one). Usage per end user is at /api/usage?group=end_user.")
+        }
+        return Self.json("{\"name\":\(JSONText.quote(name)),\(JSONText.encode(WireDollars(day)).dropFirst())")
     }
 
     @Sendable func history(_ request: Request, context: SluiceRequestContext) async throws -> Response {
