@@ -66,6 +66,26 @@ struct EndUserLimitTests {
         try await store.close()
     }
 
+    @Test("100 concurrent holds for one end user never reserve more than its day allows", arguments: TestDatabases.backends)
+    func concurrentHolds(_ backend: StoreBackend) async throws {
+        let (store, _) = try await TestDatabases.makeStore(backend)
+        try await store.migrate()
+        let user = try await store.createUser(name: "service", plan: .unlimited, tokenHash: "h")
+        try await store.setEndUserDailyDollarLimit(userID: user.id, limit: Self.micro(305))
+        let a = try await Self.conversation(store, user, endUser: "a")
+        let now = Date()
+        let held = try await withThrowingTaskGroup(of: BudgetHold?.self) { group in
+            for _ in 0 ..< 100 { group.addTask { try await Self.hold(store, user, a, now: now) } }
+            return try await group.reduce(into: [BudgetHold]()) { if let hold = $1 { $0.append(hold) } }
+        }
+        // Ten whole holds of 30 µ$; the 5 µ$ left do not cover the input and one output token (12 µ$).
+        let reserved = held.reduce(Int64(0)) { $0 + Int64(10 + ($1.reservedTokens - 10) * 2) }
+        #expect(reserved <= 305)
+        #expect(held.count == 10 && reserved == 300)
+        #expect(try await store.endUserBudget(userID: user.id, endUser: "a", now: now)?.spent == Self.micro(300))
+        try await store.close()
+    }
+
     @Test("a crashed turn's expired hold stops counting against its end user; yesterday's spending does not count today",
           arguments: TestDatabases.backends)
     func expiredHoldsAndDays(_ backend: StoreBackend) async throws {
