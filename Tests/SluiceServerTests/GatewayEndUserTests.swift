@@ -92,6 +92,12 @@ struct GatewayEndUserTests {
             let refused = try #require(refusal)
             #expect(refused.errorMessage?.contains("The end user 'shop-1' has spent $0.0006 of the $0.0006 a day") == true,
                     "\(refused.errorMessage ?? "-")")
+            // Not worth a retry before the end user's day resets at UTC midnight: OpenAI's SDKs would retry a 429 twice.
+            #expect(refused.headers.first(name: "x-should-retry") == "false")
+            let retryAfterHeader = try #require(refused.headers.first(name: "Retry-After"))
+            let retryAfter = try #require(Int(retryAfterHeader))
+            let midnight = (Int(Date().timeIntervalSince1970) / 86_400 + 1) * 86_400
+            #expect(abs(retryAfter - (midnight - Int(Date().timeIntervalSince1970))) <= 5, "\(retryAfter)")
             let details = try #require((refused.json?["error"] as? [String: Any])?["end_user_daily_usd"] as? [String: Any])
             #expect(details["name"] as? String == "shop-1" && details["level"] as? String == "exceeded")
             // Other end users, and calls without one, are not held to shop-1's day.

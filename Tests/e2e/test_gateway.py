@@ -90,6 +90,20 @@ def test_a_budget_refusal_is_an_error_the_sdk_raises(server):
     assert "20 of your 20 tokens left" in raised.value.message
 
 
+def test_the_sdk_does_not_retry_a_budget_refusal(server):
+    # The SDK's default: two retries of a 429, each of which Sluice would store as another conversation.
+    token = add_user(server, "gateway-budget-retries", 20)
+    sdk = openai.OpenAI(base_url=server.base + "/v1", api_key=token, timeout=60)
+    assert sdk.max_retries == 2
+    with pytest.raises(openai.RateLimitError) as raised:
+        sdk.chat.completions.create(model="sim", messages=[{"role": "user", "content": "Tell me about tea. " * 8}])
+    assert raised.value.response.headers["x-should-retry"] == "false"
+    assert 0 < int(raised.value.response.headers["retry-after"]) <= 86_400
+    request = urllib.request.Request(server.base + "/api/conversations", headers={"Authorization": f"Bearer {token}"})
+    with urllib.request.urlopen(request, timeout=10) as response:
+        assert len(json.loads(response.read())["conversations"]) == 1
+
+
 def test_a_failure_after_text_ends_the_stream_with_an_error_and_keeps_the_partial_answer(server):
     stream = client(server).chat.completions.create(
         model="sim-reset-mid", stream=True, messages=[{"role": "user", "content": "Tell me a story"}])

@@ -1,4 +1,5 @@
 import Foundation
+import HTTPTypes
 import SluiceCore
 
 /// Enforces token budgets before any tokens are spent: counts a turn's input exactly, holds input plus an
@@ -102,17 +103,22 @@ struct TurnBudget: Sendable {
         _ budget: BudgetState, endUser: (name: String, dollars: DollarBudget)? = nil, needed: Int, cost: USDAmount, now: Date
     ) -> APIError {
         let message: String
+        // When the budget that refused the turn resets: the answer's `Retry-After`.
+        let resetAt: Date
         if let remaining = budget.remaining, remaining < needed {
+            resetAt = budget.resetAt
             message = "You have \(remaining) of your \(budget.limit ?? 0) tokens left until \(Self.resetText(budget.resetAt, now: now)), "
                 + "and this message needs at least \(needed) with its conversation. Start a new conversation, "
                 + "clear or summarise the context, shorten the message, upgrade your plan (\(budget.plan.rawValue) now), "
                 + "or wait until the reset."
         } else if let dollars = budget.dailyDollars, dollars.remaining < cost {
+            resetAt = dollars.resetAt
             message = "You have spent $\(dollars.spent.decimalString) of your daily $\(dollars.limit.decimalString) "
                 + "(this message would cost at least $\(cost.decimalString)). The limit resets at "
                 + "\(Self.resetText(dollars.resetAt, now: now)). Start a new conversation or clear the context to send fewer "
                 + "tokens, ask for a higher limit, or wait until the reset."
         } else if let endUser, endUser.dollars.remaining < cost {
+            resetAt = endUser.dollars.resetAt
             message = "The end user '\(endUser.name)' has spent $\(endUser.dollars.spent.decimalString) of the "
                 + "$\(endUser.dollars.limit.decimalString) a day each end user of this account may spend (this message would "
                 + "cost at least $\(cost.decimalString)). The limit resets at \(Self.resetText(endUser.dollars.resetAt, now: now)). "
@@ -120,12 +126,18 @@ struct TurnBudget: Sendable {
                 + "or wait until the reset."
         } else {
             let dollars = budget.globalDailyDollars
+            resetAt = dollars?.resetAt ?? budget.resetAt
             message = "The service has reached its daily spending limit"
                 + (dollars.map { " ($\($0.limit.decimalString))" } ?? "")
                 + ", so no more messages can be sent today. It resets at "
-                + "\(Self.resetText(dollars?.resetAt ?? budget.resetAt, now: now)); the operator has been told."
+                + "\(Self.resetText(resetAt, now: now)); the operator has been told."
         }
         var error = APIError(.tooManyRequests, code: "budget_exceeded", message: message)
+        // A spent budget does not come back in seconds: OpenAI's SDKs, which retry a 429 twice by default, obey
+        // `x-should-retry: false` (and give up on a `Retry-After` over a minute); each retry would store the
+        // caller's message again for nothing.
+        error.headers[HTTPField.Name("Retry-After")!] = String(max(1, Int(resetAt.timeIntervalSince(now).rounded(.up))))
+        error.headers[HTTPField.Name("x-should-retry")!] = "false"
         error.details = "\"budget\":" + WireBudget(budget).json
         // The end user's day, when a conversation names one under a limit per end user: `{"name", …WireDollars}`.
         if let endUser {
