@@ -54,6 +54,7 @@ struct Harness: Sendable {
         maxMessageCharacters: Int = 2000, summarizer: (any ConversationSummarizer)? = nil,
         contextSettings: ContextSettings = ContextSettings(), anthropic: Bool = false, breaker: CircuitBreaker? = nil,
         metrics: SluiceMetrics = SluiceMetrics(), limiter: ConcurrencyLimiter? = nil, fallbacks: [String: [String]] = [:],
+        listedModels: [String] = [],
         _ body: @escaping @Sendable (Harness) async throws -> Void
     ) async throws {
         try await Simulator.application(port: 0, settings: simulator).test(.live) { simulatorClient in
@@ -81,7 +82,7 @@ struct Harness: Sendable {
                         httpClient: httpClient, logger: logger)
                 let guarded: any ChatProvider = breaker.map { CircuitBreakingProvider(upstream, breaker: $0) } ?? upstream
                 let provider: any ChatProvider = limiter.map { QueuedProvider(guarded, limiter: $0) } ?? guarded
-                let dependencies = SluiceDependencies(
+                var dependencies = SluiceDependencies(
                     store: store, provider: provider, defaultModel: "sim", turnSettings: turn, forwardScenarioHeader: true,
                     sleeper: sleeper, metrics: metrics, promptCounter: counter, budgets: budgets ? store : nil, catalog: catalog,
                     // The built-in guard, as `sluice serve` runs it, with the upstream key as the secret to redact.
@@ -89,6 +90,7 @@ struct Harness: Sendable {
                     outputCredentials: try GuardRules.builtIn().credentials, secrets: ["sk-test-secret"],
                     summarizer: summarizer, contextSettings: contextSettings, upstreamLimiter: limiter,
                     fallbacks: { fallbacks[$0] ?? [] })
+                dependencies.listedModels = listedModels
                 let app = buildApplication(dependencies, host: "127.0.0.1", port: 0, logger: logger)
                 try await app.test(.live) { client in
                     let harness = Harness(

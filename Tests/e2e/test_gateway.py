@@ -27,6 +27,14 @@ def test_models_lists_the_default_model(server):
     assert models[0] == "sim"
 
 
+def test_models_retrieve_finds_a_served_model_and_a_404_for_another(server):
+    model = client(server).models.retrieve("sim")
+    assert model.id == "sim" and model.object == "model"
+    with pytest.raises(openai.NotFoundError) as raised:
+        client(server).models.retrieve("gpt-9")
+    assert raised.value.code == "model_not_found" and "'gpt-9' does not exist" in raised.value.message
+
+
 def test_streaming_sends_openai_chunks_then_usage_and_stores_the_turn(server):
     stream = client(server).chat.completions.create(
         model="sim", stream=True, stream_options={"include_usage": True},

@@ -4,7 +4,7 @@ import Hummingbird
 import NIOCore
 import SluiceCore
 
-/// The OpenAI-compatible gateway: `POST /v1/chat/completions` (streamed or not) and `GET /v1/models`, for any
+/// The OpenAI-compatible gateway: `POST /v1/chat/completions` (streamed or not) and `GET /v1/models[/{model}]`, for any
 /// OpenAI SDK or tool, authenticated with a Sluice user's token. Each call is a chat turn like the web app's —
 /// prompt guard, context handling, budget hold, retries, fallbacks, accounting — stored as a conversation, so
 /// its usage and cost count for the user and its answer survives the caller
@@ -24,12 +24,31 @@ struct GatewayRoutes {
     func register(on v1: RouterGroup<SluiceRequestContext>) {
         v1.post("chat/completions", use: complete)
         v1.get("models", use: listModels)
+        v1.get("models/**", use: retrieveModel)
     }
 
     @Sendable func listModels(_ request: Request, context: SluiceRequestContext) async throws -> Response {
         _ = try context.requireUser()
-        let data = models.map { "{\"id\":\(JSONText.quote($0)),\"object\":\"model\",\"created\":0,\"owned_by\":\"sluice\"}" }
-        return Self.json(.ok, "{\"object\":\"list\",\"data\":[\(data.joined(separator: ","))]}")
+        return Self.json(.ok, "{\"object\":\"list\",\"data\":[\(models.map(Self.modelObject).joined(separator: ","))]}")
+    }
+
+    /// `GET /v1/models/{model}` (the SDKs' `models.retrieve`): one of the listed models, else OpenAI's 404.
+    @Sendable func retrieveModel(_ request: Request, context: SluiceRequestContext) async throws -> Response {
+        _ = try context.requireUser()
+        // The rest of the path: names such as `openai/gpt-4o` have slashes (sent as they are, or percent-encoded).
+        let path = context.parameters.getCatchAll().joined(separator: "/")
+        let name = path.removingPercentEncoding ?? path
+        guard models.contains(name) else {
+            throw APIError(
+                .notFound, code: "model_not_found",
+                message: "The model '\(name)' does not exist on this Sluice. GET /v1/models lists the ones it serves.")
+        }
+        return Self.json(.ok, Self.modelObject(name))
+    }
+
+    /// OpenAI's model object.
+    static func modelObject(_ name: String) -> String {
+        "{\"id\":\(JSONText.quote(name)),\"object\":\"model\",\"created\":0,\"owned_by\":\"sluice\"}"
     }
 
     @Sendable func complete(_ request: Request, context: SluiceRequestContext) async throws -> Response {
