@@ -61,7 +61,8 @@ def server():
         token = subprocess.run([SLUICE, "user", "add", "tester", "--plan", "unlimited", "--db", db], check=True, capture_output=True,
                                text=True).stdout.strip().splitlines()[-1]
         processes.append(subprocess.Popen(
-            [SLUICE, "serve", "--port", str(port), "--db", db, "--model", "sim",
+            # `priced-sim`: the same simulator at $1 000 per million tokens, for tests of dollar limits.
+            [SLUICE, "serve", "--port", str(port), "--db", db, "--model", "sim", "--price", "priced-sim=1000/1000",
              "--upstream", f"http://127.0.0.1:{simulator_port}/v1", "--web-root", os.path.join(ROOT, "web")],
             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
             env={key: value for key, value in os.environ.items() if not key.startswith("SLUICE_")}))

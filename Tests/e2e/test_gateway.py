@@ -205,6 +205,37 @@ def test_the_usage_page_lists_usage_per_end_user_once_a_call_names_one(browser, 
     expected = {row["key"]: row for row in server_usage(server, token)}
     assert rows == [f"shop-9: {expected['shop-9']['total_tokens']:,} tokens, ${expected['shop-9']['cost_usd']}, 2 turns",
                     f"(no end user): {expected['']['total_tokens']:,} tokens, ${expected['']['cost_usd']}, 1 turn"]
+    assert not section.find_element(By.CLASS_NAME, "end-user-limit").is_displayed()
+
+
+def test_the_usage_page_shows_the_limit_per_end_user_and_who_is_near_it(browser, server):
+    token = add_user(server, "gateway-end-user-limit-page", 1_000_000)
+    subprocess.run([SLUICE, "user", "set-plan", "gateway-end-user-limit-page", "unlimited", "--end-user-daily-usd", "0.13",
+                    "--db", server.db], check=True, capture_output=True, text=True)
+    # At $0.001 a token the 120-token answer (cut to what $0.13 allows, if need be) spends nearly all of it; the
+    # free model's answer for another end user spends nothing. Names are set as text.
+    client(server, token).chat.completions.create(model="priced-sim", messages=[{"role": "user", "content": "Hi"}],
+                                                  user="shop-<b>1</b>")
+    client(server, token).chat.completions.create(model="sim", messages=[{"role": "user", "content": "Hi"}], user="shop-2")
+    costs = {row["key"]: row["cost_usd"] for row in server_usage(server, token)}
+    browser.get(f"{server.base}/#token={token}")
+    WebDriverWait(browser, 10).until(lambda d: d.find_element(By.ID, "input").is_displayed())
+    browser.find_element(By.ID, "usage-open").click()
+    Select(browser.find_element(By.CSS_SELECTOR, "#usage-page .usage-period")).select_by_value("today")
+    section = browser.find_element(By.CSS_SELECTOR, "#usage-page .usage-end-users")
+    WebDriverWait(browser, 10).until(lambda d: section.is_displayed() and "% of the day" in section.text)
+    assert section.find_element(By.CLASS_NAME, "end-user-limit").text == "Each end user may spend $0.13 a day (UTC)."
+    items = {item.text.split(":")[0]: item for item in section.find_elements(By.TAG_NAME, "li")}
+    near, other = items["shop-<b>1</b>"], items["shop-2"]
+    percent = int(float(costs["shop-<b>1</b>"]) / 0.13 * 100)
+    assert percent >= 90
+    assert near.text.startswith("shop-<b>1</b>: ") and near.text.endswith(f" — {percent} % of the day's limit"), near.text
+    assert "near-limit" in near.get_attribute("class")
+    assert other.text.startswith("shop-2: ") and other.text.endswith(" — 0 % of the day's limit")
+    assert "near-limit" not in other.get_attribute("class")
+    # Over the week a share of one day's limit means nothing: the figures alone.
+    Select(browser.find_element(By.CSS_SELECTOR, "#usage-page .usage-period")).select_by_value("week")
+    WebDriverWait(browser, 10).until(lambda d: "% of the day" not in section.text)
 
 
 def server_usage(server, token):

@@ -37,11 +37,14 @@ export class UsagePage {
 
   async load() {
     const period = this.period.value;
-    const [byDay, byConversation, byEndUser, Chart] = await Promise.all([
-      api.getUsage(period, "day"), api.getUsage(period, "conversation"), api.getUsage(period, "end_user"), loadChartLibrary(),
+    const [byDay, byConversation, byEndUser, limits, Chart] = await Promise.all([
+      api.getUsage(period, "day"), api.getUsage(period, "conversation"), api.getUsage(period, "end_user"),
+      // Only for the limit per end user: the page works without it.
+      api.getLimits().catch(() => ({})),
+      loadChartLibrary(),
     ]);
     this.showTotals(byDay.totals);
-    this.showEndUsers(byEndUser.series);
+    this.showEndUsers(byEndUser.series, limits.end_user_daily_usd_limit, period);
     for (const chart of this.charts) chart.destroy();
     const styles = getComputedStyle(document.documentElement);
     const colour = styles.getPropertyValue("--accent").trim() || "#2f6feb";
@@ -86,14 +89,27 @@ export class UsagePage {
 
   canvas(name) { return this.section.querySelector(`canvas[data-chart="${name}"]`); }
 
-  /** Usage per end user, largest first, shown only when some turn named one; names are set as text. */
-  showEndUsers(series) {
+  /**
+   * Usage per end user, largest first, shown only when some turn named one; names are set as text. With a daily
+   * limit per end user (`sluice user set-plan … --end-user-daily-usd`), today's view says how much of it each end
+   * user has spent, and marks those at 90 % or more.
+   */
+  showEndUsers(series, limit, period) {
     const section = this.section.querySelector(".usage-end-users");
     section.hidden = !series.some((row) => row.key);
+    const caption = section.querySelector(".end-user-limit");
+    caption.hidden = !limit;
+    caption.textContent = limit ? `Each end user may spend $${limit} a day (UTC).` : "";
     section.querySelector("ul").replaceChildren(...series.map((row) => {
       const item = document.createElement("li");
       item.textContent = `${row.key || "(no end user)"}: ${numberFormat.format(row.total_tokens)} tokens, $${row.cost_usd}, `
         + `${row.turns} ${row.turns === 1 ? "turn" : "turns"}`;
+      if (limit && row.key && period === "today") {
+        // Exact decimals as strings; a percentage for people is fine in floating point.
+        const percent = Math.min(100, Math.floor((Number(row.cost_usd) / Number(limit)) * 100));
+        item.textContent += ` — ${percent} % of the day's limit`;
+        item.classList.toggle("near-limit", percent >= 90);
+      }
       return item;
     }));
   }
