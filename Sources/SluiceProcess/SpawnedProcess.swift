@@ -60,11 +60,24 @@ public final class SpawnedProcess: Sendable {
         if let closeFrom = Self.closeFrom { _ = closeFrom(&actions, 3) }
         let argv = CStrings([executable] + arguments)
         let envp = environment.map { CStrings($0.map { "\($0.key)=\($0.value)" }) }
+        // Signals as a new program expects them: none blocked, every one at its default action. Without this the
+        // child inherits the spawning thread's mask and the signals the parent ignores — ServiceLifecycle ignores
+        // SIGTERM to watch it, so a child would not stop on SIGTERM, only on the SIGKILL after the grace period.
+        var attributes = posix_spawnattr_t()
+        posix_spawnattr_init(&attributes)
+        defer { posix_spawnattr_destroy(&attributes) }
+        var none = sigset_t()
+        sigemptyset(&none)
+        posix_spawnattr_setsigmask(&attributes, &none)
+        var all = sigset_t()
+        sigfillset(&all)
+        posix_spawnattr_setsigdefault(&attributes, &all)
+        posix_spawnattr_setflags(&attributes, Int16(POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF))
         var pid: pid_t = 0
         // The copies must outlive the call, not just the reads of their pointers.
         let result = withExtendedLifetime((argv, envp)) {
-            if let envp { return posix_spawn(&pid, executable, &actions, nil, argv.pointers, envp.pointers) }
-            return posix_spawn(&pid, executable, &actions, nil, argv.pointers, environ)
+            if let envp { return posix_spawn(&pid, executable, &actions, &attributes, argv.pointers, envp.pointers) }
+            return posix_spawn(&pid, executable, &actions, &attributes, argv.pointers, environ)
         }
         guard result == 0 else { throw SpawnError(executable: executable, reason: String(cString: strerror(result))) }
         self.pid = pid

@@ -70,6 +70,22 @@ struct SpawnedProcessTests {
         #expect(parents.filter { !printed.contains("\n\($0)=") }.isEmpty)
     }
 
+    @Test("the child starts with no signal blocked or ignored, whatever the spawning thread blocks")
+    func signalsAtTheirDefaults() throws {
+        // Block SIGUSR1 on this thread only while spawning, as a thread of a server may have signals blocked.
+        var blocked = sigset_t()
+        sigemptyset(&blocked)
+        sigaddset(&blocked, SIGUSR1)
+        var previous = sigset_t()
+        pthread_sigmask(SIG_BLOCK, &blocked, &previous)
+        let result = Result { try SpawnedProcess.run("/bin/grep", ["-E", "^Sig(Blk|Ign):", "/proc/self/status"]) }
+        pthread_sigmask(SIG_SETMASK, &previous, nil)
+        let masks = String(decoding: try result.get().output, as: UTF8.self).split(separator: "\n")
+            .compactMap { UInt64($0.split(separator: "\t").last ?? "", radix: 16) }
+        // Signals 1–31; glibc keeps 32 and 33 for itself.
+        #expect(masks.count == 2 && masks.allSatisfy { $0 & 0x7fff_ffff == 0 }, "\(masks)")
+    }
+
     @Test("a descriptor the parent opened without close-on-exec is closed in the child")
     func descriptorsAreNotInherited() throws {
         let descriptor = open("/dev/null", O_RDONLY)
