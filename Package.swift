@@ -162,7 +162,7 @@ let package = Package(
         .testTarget(
             name: "SluiceProvidersTests",
             dependencies: [
-                "SluiceCore", "SluiceProviders",
+                "SluiceCore", "SluiceProviders", "SluiceProcess",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],

@@ -146,7 +146,9 @@ struct Serve: AsyncParsableCommand {
             let logPath = logFolder.appendingPathComponent("llama-server.log").path
             try FileManager.default.createDirectory(
                 atPath: URL(fileURLWithPath: logPath).deletingLastPathComponent().path, withIntermediateDirectories: true)
-            let llama = LlamaServerProcess(binary: binary, modelPath: localModelPath, logPath: logPath, logger: logger)
+            let llama = LlamaServerProcess(
+                binary: binary, modelPath: localModelPath, logPath: logPath,
+                recordPath: logFolder.appendingPathComponent("llama-server.pid").path, logger: logger)
             logger.info("starting the local model (llama-server)", metadata: ["model": "\(localModelPath)"])
             do {
                 localURL = try await llama.start()

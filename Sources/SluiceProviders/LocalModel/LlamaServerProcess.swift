@@ -17,6 +17,8 @@ public final class LlamaServerProcess: Service {
     public let contextSize: Int
     public let parallelSlots: Int
     public let logPath: String?
+    /// Names the running child and this process (`ChildRecord`), so that a start after a crash stops the orphan.
+    private let record: ChildRecord?
     private let logger: Logger
     private let process = Mutex<SpawnedProcess?>(nil)
     private let port = Mutex<Int?>(nil)
@@ -25,7 +27,7 @@ public final class LlamaServerProcess: Service {
 
     public init(
         binary: String, modelPath: String, host: String = "127.0.0.1", contextSize: Int = 8192, parallelSlots: Int = 4,
-        logPath: String? = nil, logger: Logger = Logger(label: "sluice.llama-server"),
+        logPath: String? = nil, recordPath: String? = nil, logger: Logger = Logger(label: "sluice.llama-server"),
         choosePort: @escaping @Sendable (_ host: String) async throws -> Int = { try await LlamaServerProcess.freePort(host: $0) }
     ) {
         self.choosePort = choosePort
@@ -35,6 +37,7 @@ public final class LlamaServerProcess: Service {
         self.contextSize = contextSize
         self.parallelSlots = parallelSlots
         self.logPath = logPath
+        self.record = recordPath.map(ChildRecord.init)
         self.logger = logger
     }
 
@@ -54,6 +57,7 @@ public final class LlamaServerProcess: Service {
         guard FileManager.default.fileExists(atPath: modelPath) else {
             throw LocalModelError.missing("model file not found at \(modelPath)")
         }
+        record?.stopLeftover(binary: binary, logger: logger)
         let deadline = ContinuousClock.now + timeout
         for attempt in 1...3 {
             let chosenPort = try await choosePort(host)
@@ -75,6 +79,7 @@ public final class LlamaServerProcess: Service {
             ],
             output: logPath.map { .file($0) } ?? .discarded)
         let pid = child.pid
+        record?.write(child: pid)
         process.withLock { $0 = child }
         port.withLock { $0 = chosenPort }
         logger.info("started llama-server", metadata: ["pid": "\(pid)", "port": "\(chosenPort)"])
@@ -121,6 +126,7 @@ public final class LlamaServerProcess: Service {
     public func terminate() {
         guard let child = process.withLock({ $0 }), child.isRunning else { return }
         child.stop(grace: .seconds(2))
+        record?.remove()
         logger.info("stopped llama-server")
     }
 
