@@ -1,7 +1,7 @@
 import ArgumentParser
 import Foundation
-import SluiceProcess
 import NIOPosix
+import SluiceProcess
 import Synchronization
 
 /// `sluice bench load`: N concurrent streamed chat completions straight to the simulator, through Sluice's

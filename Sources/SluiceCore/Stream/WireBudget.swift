@@ -77,4 +77,9 @@ public struct WireDollars: Codable, Sendable, Equatable {
         case limit, spent, remaining, percent, level
         case resetAt = "reset_at"
     }
+
+    /// `{"name", "limit", "spent", …}`: one end user's day (`GET /api/usage/end-user`, a refusal's details).
+    public func json(named name: String) -> String {
+        "{\"name\":" + JSONText.quote(name) + "," + JSONText.encode(self).dropFirst()
+    }
 }

@@ -140,10 +140,7 @@ struct TurnBudget: Sendable {
         error.headers[HTTPField.Name("x-should-retry")!] = "false"
         error.details = "\"budget\":" + WireBudget(budget).json
         // The end user's day, when a conversation names one under a limit per end user: `{"name", …WireDollars}`.
-        if let endUser {
-            let dollars = JSONText.encode(WireDollars(endUser.dollars))
-            error.details! += ",\"end_user_daily_usd\":{\"name\":\(JSONText.quote(endUser.name)),\(dollars.dropFirst())"
-        }
+        if let endUser { error.details! += ",\"end_user_daily_usd\":" + WireDollars(endUser.dollars).json(named: endUser.name) }
         return error
     }
 

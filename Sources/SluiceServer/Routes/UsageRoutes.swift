@@ -33,7 +33,7 @@ struct UsageRoutes {
                 message: "This account has no daily limit per end user (sluice user set-plan NAME PLAN --end-user-daily-usd "
                     + "sets one). Usage per end user is at /api/usage?group=end_user.")
         }
-        return Self.json("{\"name\":\(JSONText.quote(name)),\(JSONText.encode(WireDollars(day)).dropFirst())")
+        return Self.json(WireDollars(day).json(named: name))
     }
 
     @Sendable func history(_ request: Request, context: SluiceRequestContext) async throws -> Response {

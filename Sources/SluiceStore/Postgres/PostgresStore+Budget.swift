@@ -93,16 +93,21 @@ extension PostgresStore {
     }
 
     public func setDailyDollarLimit(userID: String, limit: USDAmount?) async throws {
-        try await prepareBudget(userID: userID, now: Date())
-        try await execute(
-            "UPDATE user_token_limits SET daily_usd_limit_picousd = \(limit.map { Int($0.picodollars) })::bigint WHERE user_id = \(userID)",
-            logger: logger)
+        try await setDollarLimit("daily_usd_limit_picousd", userID: userID, limit: limit)
     }
 
     public func setEndUserDailyDollarLimit(userID: String, limit: USDAmount?) async throws {
+        try await setDollarLimit("end_user_daily_usd_limit_picousd", userID: userID, limit: limit)
+    }
+
+    /// Sets one of the limits row's dollar columns (a name of ours, never a caller's).
+    private func setDollarLimit(_ column: String, userID: String, limit: USDAmount?) async throws {
         try await prepareBudget(userID: userID, now: Date())
+        var bindings = PostgresBindings()
+        bindings.append(limit.map { Int($0.picodollars) })
+        bindings.append(userID)
         try await execute(
-            "UPDATE user_token_limits SET end_user_daily_usd_limit_picousd = \(limit.map { Int($0.picodollars) })::bigint WHERE user_id = \(userID)",
+            PostgresQuery(unsafeSQL: "UPDATE user_token_limits SET \(column) = $1::bigint WHERE user_id = $2", binds: bindings),
             logger: logger)
     }
 

@@ -133,16 +133,18 @@ extension SQLiteStore {
     }
 
     public func setDailyDollarLimit(userID: String, limit: USDAmount?) async throws {
-        try await prepareBudget(userID: userID, now: Date())
-        _ = try await connection.query(
-            "UPDATE user_token_limits SET daily_usd_limit_picousd = ? WHERE user_id = ?",
-            [limit.map { .integer(Int($0.picodollars)) } ?? .null, .text(userID)])
+        try await setDollarLimit("daily_usd_limit_picousd", userID: userID, limit: limit)
     }
 
     public func setEndUserDailyDollarLimit(userID: String, limit: USDAmount?) async throws {
+        try await setDollarLimit("end_user_daily_usd_limit_picousd", userID: userID, limit: limit)
+    }
+
+    /// Sets one of the limits row's dollar columns (a name of ours, never a caller's).
+    private func setDollarLimit(_ column: String, userID: String, limit: USDAmount?) async throws {
         try await prepareBudget(userID: userID, now: Date())
         _ = try await connection.query(
-            "UPDATE user_token_limits SET end_user_daily_usd_limit_picousd = ? WHERE user_id = ?",
+            "UPDATE user_token_limits SET \(column) = ? WHERE user_id = ?",
             [limit.map { .integer(Int($0.picodollars)) } ?? .null, .text(userID)])
     }
 
