@@ -75,7 +75,7 @@ extension PostgresStore {
             values.conversation(conversation, updatedAt: updated)
             created = """
                 created AS (
-                    INSERT INTO conversations (id, user_id, title, model, system_prompt, created_at, updated_at, end_user)
+                    INSERT INTO conversations (\(StoredValues.conversationColumns))
                     VALUES (\((first + 1...first + 8).map { "$\($0)" }.joined(separator: ", ")))
                 ),
                 """

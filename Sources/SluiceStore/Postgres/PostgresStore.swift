@@ -269,7 +269,7 @@ public final class PostgresStore: SluiceDatabase {
         let created = StoredValues.milliseconds(conversation.createdAt)
         let updated = StoredValues.milliseconds(conversation.updatedAt)
         let insert: PostgresQuery = """
-            INSERT INTO conversations (id, user_id, title, model, system_prompt, created_at, updated_at, end_user)
+            INSERT INTO conversations (\(unescaped: StoredValues.conversationColumns))
             VALUES (\(conversation.id), \(conversation.userID), \(conversation.title), \(conversation.model),
                 \(conversation.systemPrompt), \(created), \(updated), \(conversation.endUser))
             """

@@ -67,8 +67,7 @@ struct StatementValues {
         text(message.role == .assistant ? writer : nil)
     }
 
-    /// A new conversation's values, in the order `INSERT INTO conversations (id, user_id, title, model,
-    /// system_prompt, created_at, updated_at, end_user)` takes them.
+    /// A new conversation's values, in the order of `StoredValues.conversationColumns`.
     mutating func conversation(_ conversation: Conversation, updatedAt: Date) {
         text(conversation.id)
         text(conversation.userID)
@@ -244,7 +243,7 @@ struct MessageInsertStatement: TurnStatement {
 struct ConversationStartStatement: TurnStatement {
     static let sql = """
         WITH created AS (
-            INSERT INTO conversations (id, user_id, title, model, system_prompt, created_at, updated_at, end_user)
+            INSERT INTO conversations (\(StoredValues.conversationColumns))
             VALUES (\(placeholders(19...26)))
         )
         INSERT INTO messages (\(PostgresStore.insertedColumns)) VALUES (\(placeholders(1...18)))

@@ -122,14 +122,13 @@ public final class SQLiteStore: SluiceDatabase {
         try await connection.transaction { db in try Self.run(statements, in: db) }
     }
 
+    private static let conversationInsert = "INSERT INTO conversations (\(StoredValues.conversationColumns)) VALUES (?, ?, ?, ?, ?, ?, ?, ?)"
+
     /// The statements that store `conversation` (when given), then `messages` — whose trigger moves the
     /// conversation's updated_at on to the newest of them.
     static func creation(of conversation: Conversation?, messages: [Message]) -> [(String, [SQLiteData])] {
         guard let conversation else { return insertions(of: messages) }
-        let sql = """
-            INSERT INTO conversations (id, user_id, title, model, system_prompt, created_at, updated_at, end_user)
-            VALUES (?, ?, ?, ?, ?, ?, ?, ?)
-            """
+        let sql = conversationInsert
         let binds: [SQLiteData] = [
             .text(conversation.id), .text(conversation.userID), .text(conversation.title), .text(conversation.model),
             Self.optional(conversation.systemPrompt), .integer(Self.milliseconds(conversation.createdAt)),

@@ -15,6 +15,10 @@ extension StoredRow {
 /// How both stores write values and read domain types back: times as integer milliseconds since 1970, token
 /// ends as comma-separated numbers, money as integer picodollars.
 enum StoredValues {
+    /// The columns a new conversation is inserted with, in this order, on both databases (SQLiteStore.creation,
+    /// StatementValues.conversation and the PostgreSQL statements that start a conversation).
+    static let conversationColumns = "id, user_id, title, model, system_prompt, created_at, updated_at, end_user"
+
     static func now() -> Date {
         // Millisecond precision, as stored, so a value read back equals the value written.
         Date(timeIntervalSince1970: (Date().timeIntervalSince1970 * 1000).rounded(.down) / 1000)
