@@ -49,7 +49,7 @@ echo "[test] starting a throwaway PostgreSQL" >&2
 eval "export $(scripts/test-postgres.sh start "$pg_dir")"
 export SLUICE_REQUIRE_POSTGRES=1
 echo "[test] building (debug, with tests)" >&2
-TMPDIR="$run_tmp" swift build --build-tests 2>&1 | grep --line-buffered -E "error:|Build complete|Compiling Sluice" | sed 's/^/[build] /' >&2
+TMPDIR="$run_tmp" swift build --build-tests 2>&1 | { grep --line-buffered -E "error:|Build complete|Compiling Sluice" || true; } | sed 's/^/[build] /' >&2
 set +e
 # Line-buffered, so that the log shows each test as it starts and ends even when the output is a pipe; a run that
 # has not ended in 15 minutes (it takes about one) is stopped, whole process group, and the tests it was still in

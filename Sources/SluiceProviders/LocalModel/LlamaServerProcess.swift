@@ -124,9 +124,10 @@ public final class LlamaServerProcess: Service {
 
     /// Sends SIGTERM, then SIGKILL if the child has not exited within two seconds.
     public func terminate() {
+        // The record goes too when the child has already ended (a signal to the whole process group, a crash).
+        defer { record?.remove() }
         guard let child = process.withLock({ $0 }), child.isRunning else { return }
         child.stop(grace: .seconds(2))
-        record?.remove()
         logger.info("stopped llama-server")
     }
 
