@@ -11,6 +11,13 @@ struct EndUserLimitTests {
     static let price = ModelPrice(inputPerMillion: "1", outputPerMillion: "2")!
     static func micro(_ amount: Int64) -> USDAmount { USDAmount(picodollars: amount * 1_000_000) }
 
+    /// A new database with one user on the unlimited plan: a service whose end users' days are the only limit.
+    static func service(_ backend: StoreBackend) async throws -> (any SluiceDatabase, User) {
+        let (store, _) = try await TestDatabases.makeStore(backend)
+        try await store.migrate()
+        return (store, try await store.createUser(name: "service", plan: .unlimited, tokenHash: "h"))
+    }
+
     static func conversation(_ store: any SluiceDatabase, _ user: User, endUser: String?) async throws -> String {
         let conversation = Conversation.starting(userID: user.id, title: "API", model: "m", systemPrompt: nil, endUser: endUser)
         try await store.createConversation(conversation, messages: [])
@@ -28,9 +35,7 @@ struct EndUserLimitTests {
     @Test("each end user's holds fit under the limit on their own; other end users and turns without one are not affected",
           arguments: TestDatabases.backends)
     func limitPerEndUser(_ backend: StoreBackend) async throws {
-        let (store, _) = try await TestDatabases.makeStore(backend)
-        try await store.migrate()
-        let user = try await store.createUser(name: "service", plan: .unlimited, tokenHash: "h")
+        let (store, user) = try await Self.service(backend)
         let now = Date()
         #expect(try await store.budget(userID: user.id, now: now).endUserDailyLimit == nil)
         try await store.setEndUserDailyDollarLimit(userID: user.id, limit: Self.micro(50))
@@ -68,9 +73,7 @@ struct EndUserLimitTests {
 
     @Test("100 concurrent holds for one end user never reserve more than its day allows", arguments: TestDatabases.backends)
     func concurrentHolds(_ backend: StoreBackend) async throws {
-        let (store, _) = try await TestDatabases.makeStore(backend)
-        try await store.migrate()
-        let user = try await store.createUser(name: "service", plan: .unlimited, tokenHash: "h")
+        let (store, user) = try await Self.service(backend)
         try await store.setEndUserDailyDollarLimit(userID: user.id, limit: Self.micro(305))
         let a = try await Self.conversation(store, user, endUser: "a")
         let now = Date()
@@ -89,9 +92,7 @@ struct EndUserLimitTests {
     @Test("a crashed turn's expired hold stops counting against its end user; yesterday's spending does not count today",
           arguments: TestDatabases.backends)
     func expiredHoldsAndDays(_ backend: StoreBackend) async throws {
-        let (store, _) = try await TestDatabases.makeStore(backend)
-        try await store.migrate()
-        let user = try await store.createUser(name: "service", plan: .unlimited, tokenHash: "h")
+        let (store, user) = try await Self.service(backend)
         try await store.setEndUserDailyDollarLimit(userID: user.id, limit: Self.micro(30))
         let a = try await Self.conversation(store, user, endUser: "a")
         let noon = StoredValues.dayStart(Date()).addingTimeInterval(12 * 3600)
