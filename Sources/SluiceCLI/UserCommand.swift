@@ -101,6 +101,10 @@ extension UserCommand {
             "What each end user (the gateway's `user` field) may spend a day, in USD, or 'none' (default: unchanged).",
             valueName: "usd"))
         var endUserDailyUsd: String?
+        @Option(help: ArgumentHelp("Requests the user may send a minute (OpenAI's RPM), or 'none' (default: unchanged).", valueName: "n"))
+        var requestsPerMinute: String?
+        @Option(help: ArgumentHelp("Tokens the user's requests may use a minute (TPM), or 'none' (default: unchanged).", valueName: "n"))
+        var tokensPerMinute: String?
         @OptionGroup var database: DatabaseOption
 
         func run() async throws {
@@ -108,16 +112,32 @@ extension UserCommand {
             // Both checked before anything changes. Each is nil when not given, .some(nil) for `none`.
             let daily = try dailyUsd.map { try Self.amount($0, option: "--daily-usd") }
             let perEndUser = try endUserDailyUsd.map { try Self.amount($0, option: "--end-user-daily-usd") }
+            let rates: [(RateLimits.Kind, Int?)] = try [
+                requestsPerMinute.map { (.requests, try Self.perMinute($0, option: "--requests-per-minute")) },
+                tokensPerMinute.map { (.tokens, try Self.perMinute($0, option: "--tokens-per-minute")) },
+            ].compactMap { $0 }
             let store = try await database.open()
             let user = try await UserCommand.user(named: name, in: store)
             try await store.setPlan(userID: user.id, plan: plan, tokenLimit: limit)
             if let daily { try await store.setDailyDollarLimit(userID: user.id, limit: daily) }
             if let perEndUser { try await store.setEndUserDailyDollarLimit(userID: user.id, limit: perEndUser) }
+            for (kind, limit) in rates { try await store.setRateLimit(kind, userID: user.id, perMinute: limit) }
             let budget = try await store.budget(userID: user.id, now: Date())
             let dollars = budget.dailyDollars.map { ", daily limit $\($0.limit.decimalString) ($\($0.spent.decimalString) spent today)" } ?? ""
             let endUsers = budget.endUserDailyLimit.map { ", each end user at most $\($0.decimalString) a day" } ?? ""
-            print("\(user.name) is now on the \(plan.rawValue) plan: \(budget.used) of \(budget.limit.map(String.init) ?? "unlimited") tokens used, resets \(budget.resetAt.formatted(.iso8601))\(dollars)\(endUsers)")
+            let perMinute = budget.rateLimits.map { rates in
+                RateLimits.Kind.allCases.compactMap { kind in rates.limit(kind).map { "\($0) \($0 == 1 ? String(kind.rawValue.dropLast()) : kind.rawValue)" } }
+                    .joined(separator: " and ") + " a minute"
+            }.map { ", at most \($0)" } ?? ""
+            print("\(user.name) is now on the \(plan.rawValue) plan: \(budget.used) of \(budget.limit.map(String.init) ?? "unlimited") tokens used, resets \(budget.resetAt.formatted(.iso8601))\(dollars)\(endUsers)\(perMinute)")
             try await store.close()
+        }
+
+        /// A limit per minute's value: a whole number above zero, or `none` (`nil`: no limit).
+        static func perMinute(_ text: String, option: String) throws -> Int? {
+            if text == "none" { return nil }
+            guard let limit = Int(text), limit > 0 else { throw ValidationError("\(option) must be a whole number above 0, or none") }
+            return limit
         }
 
         /// A dollar limit option's value: an amount above zero, or `none` (`nil`: no limit).

@@ -25,15 +25,16 @@ struct EndUserLedgerTests {
         return (store, location, user, shop.id, own.id)
     }
 
-    /// What undoes schema steps 18 and 17 (for tests that migrate an older schema). PostgreSQL's `sluice_hold` stays
-    /// step 18's: migrating again replaces it.
-    static func undoSteps17And18(_ backend: StoreBackend) -> [String] {
+    /// What undoes schema steps 19, 18 and 17 (for tests that migrate an older schema). PostgreSQL's `sluice_hold`
+    /// stays step 19's: migrating again replaces it.
+    static func undoSteps17To19(_ backend: StoreBackend) -> [String] {
+        let step19 = ["ALTER TABLE user_token_limits DROP COLUMN requests_per_minute", "ALTER TABLE user_token_limits DROP COLUMN tokens_per_minute"]
         let step18 = ["DROP INDEX token_usage_by_end_user", "ALTER TABLE user_token_limits DROP COLUMN end_user_daily_usd_limit_picousd"]
         let step17 = backend == .sqlite
             ? ["ALTER TABLE token_usage DROP COLUMN end_user"]
             : ["DROP TRIGGER token_usage_end_user ON token_usage", "DROP FUNCTION sluice_usage_end_user()",
                "ALTER TABLE token_usage DROP COLUMN end_user"]
-        return step18 + step17
+        return step19 + step18 + step17
     }
 
     static func totals(_ store: any SluiceDatabase, _ user: User) async throws -> [String: Int] {
@@ -59,7 +60,7 @@ struct EndUserLedgerTests {
     func backfill(_ backend: StoreBackend) async throws {
         let (store, location, user, _, _) = try await Self.setUp(backend)
         // Back to schema step 16: the column (and PostgreSQL's trigger) gone, the steps not recorded.
-        for statement in Self.undoSteps17And18(backend) + ["DELETE FROM schema_migrations WHERE version >= 17"] {
+        for statement in Self.undoSteps17To19(backend) + ["DELETE FROM schema_migrations WHERE version >= 17"] {
             _ = try await StoreTests.column("x", of: statement, in: store)
         }
         try await store.close()

@@ -112,6 +112,37 @@ def test_the_sdk_does_not_retry_a_budget_refusal(server):
         assert len(json.loads(response.read())["conversations"]) == 1
 
 
+def test_a_limit_of_requests_a_minute_is_a_rate_limit_error_with_openais_headers(server):
+    token = add_user(server, "gateway-rpm", 10_000)
+    subprocess.run([SLUICE, "user", "set-plan", "gateway-rpm", "pro", "--requests-per-minute", "1", "--db", server.db],
+                   check=True, capture_output=True, text=True)
+    sdk = client(server, token)
+    sdk.chat.completions.create(model="sim", messages=[{"role": "user", "content": "hello"}])
+    with pytest.raises(openai.RateLimitError) as raised:
+        sdk.chat.completions.create(model="sim", messages=[{"role": "user", "content": "hello again"}])
+    assert raised.value.code == "rate_limit_exceeded"
+    assert "You have sent 1 requests in the last minute" in raised.value.message
+    headers = raised.value.response.headers
+    # Unlike a spent budget, worth retrying: the SDK's own retries wait for Retry-After (up to a minute).
+    assert "x-should-retry" not in headers
+    assert 0 < int(headers["retry-after"]) <= 60
+    assert headers["x-ratelimit-limit-requests"] == "1" and headers["x-ratelimit-remaining-requests"] == "0"
+
+
+def test_the_usage_page_shows_the_limits_per_minute_and_the_last_minutes_use(browser, server):
+    token = add_user(server, "gateway-rate-page", 1_000_000)
+    subprocess.run([SLUICE, "user", "set-plan", "gateway-rate-page", "unlimited", "--requests-per-minute", "1000",
+                    "--tokens-per-minute", "1000000", "--db", server.db], check=True, capture_output=True, text=True)
+    completion = client(server, token).chat.completions.create(model="sim", messages=[{"role": "user", "content": "Hi"}])
+    browser.get(f"{server.base}/#token={token}")
+    WebDriverWait(browser, 10).until(lambda d: d.find_element(By.ID, "input").is_displayed())
+    browser.find_element(By.ID, "usage-open").click()
+    line = browser.find_element(By.CSS_SELECTOR, "#usage-page .usage-rate-limits")
+    WebDriverWait(browser, 10).until(lambda d: line.is_displayed())
+    tokens = f"{completion.usage.total_tokens:,}"
+    assert line.text == f"Limits per minute: 1 of 1,000 requests and {tokens} of 1,000,000 tokens used in the last minute.", line.text
+
+
 def test_a_failure_after_text_ends_the_stream_with_an_error_and_keeps_the_partial_answer(server):
     stream = client(server).chat.completions.create(
         model="sim-reset-mid", stream=True, messages=[{"role": "user", "content": "Tell me a story"}])

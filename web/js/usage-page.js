@@ -39,11 +39,12 @@ export class UsagePage {
     const period = this.period.value;
     const [byDay, byConversation, byEndUser, limits, Chart] = await Promise.all([
       api.getUsage(period, "day"), api.getUsage(period, "conversation"), api.getUsage(period, "end_user"),
-      // Only for the limit per end user: the page works without it.
+      // Only for the limits per end user and per minute: the page works without them.
       api.getLimits().catch(() => ({})),
       loadChartLibrary(),
     ]);
     this.showTotals(byDay.totals);
+    this.showRateLimits(limits);
     this.showEndUsers(byEndUser.series, limits.end_user_daily_usd_limit, period);
     for (const chart of this.charts) chart.destroy();
     const styles = getComputedStyle(document.documentElement);
@@ -112,6 +113,20 @@ export class UsagePage {
       }
       return item;
     }));
+  }
+
+  /** The account's limits per minute (`sluice user set-plan … --requests-per-minute / --tokens-per-minute`), if any. */
+  showRateLimits(limits) {
+    const line = this.section.querySelector(".usage-rate-limits");
+    const parts = [];
+    if (limits.requests_per_minute != null) {
+      parts.push(`${numberFormat.format(limits.requests_last_minute ?? 0)} of ${numberFormat.format(limits.requests_per_minute)} requests`);
+    }
+    if (limits.tokens_per_minute != null) {
+      parts.push(`${numberFormat.format(limits.tokens_last_minute ?? 0)} of ${numberFormat.format(limits.tokens_per_minute)} tokens`);
+    }
+    line.hidden = parts.length === 0;
+    line.textContent = parts.length ? `Limits per minute: ${parts.join(" and ")} used in the last minute.` : "";
   }
 
   showTotals(totals) {

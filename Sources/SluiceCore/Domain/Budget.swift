@@ -70,12 +70,15 @@ public struct BudgetState: Sendable, Equatable {
     public var globalDailyDollars: DollarBudget?
     /// What each of the user's end users (the gateway's `user` field) may spend a day, if the user has a limit.
     public var endUserDailyLimit: USDAmount?
+    /// The user's limits per minute and the last minute's use of them, if the user has either limit.
+    public var rateLimits: RateLimits?
 
     public init(
         plan: Plan, used: Int, limit: Int?, resetAt: Date, dailyDollars: DollarBudget? = nil,
-        globalDailyDollars: DollarBudget? = nil, endUserDailyLimit: USDAmount? = nil
+        globalDailyDollars: DollarBudget? = nil, endUserDailyLimit: USDAmount? = nil, rateLimits: RateLimits? = nil
     ) {
         self.endUserDailyLimit = endUserDailyLimit
+        self.rateLimits = rateLimits
         self.plan = plan
         self.used = used
         self.limit = limit
@@ -187,5 +190,41 @@ public struct UsageBucket: Sendable, Equatable {
         self.totalTokens = totalTokens
         self.cost = cost
         self.turns = turns
+    }
+}
+
+/// A user's limits on requests and tokens per minute (OpenAI's RPM and TPM), and what the last 60 seconds used of
+/// them: a turn is refused while either is reached, and fits again as the window's oldest requests leave it.
+public struct RateLimits: Sendable, Equatable {
+    public enum Kind: String, Sendable, CaseIterable {
+        case requests, tokens
+    }
+
+    public var requestsPerMinute: Int?
+    public var tokensPerMinute: Int?
+    /// Requests made in the last 60 seconds (a refused one makes none).
+    public var requests: Int
+    /// Tokens those requests used (settled) or hold (running).
+    public var tokens: Int
+    /// When the window's oldest request leaves it; `nil` for an empty window.
+    public var oldestLeavesAt: Date?
+
+    public init(requestsPerMinute: Int?, tokensPerMinute: Int?, requests: Int, tokens: Int, oldestLeavesAt: Date?) {
+        self.requestsPerMinute = requestsPerMinute
+        self.tokensPerMinute = tokensPerMinute
+        self.requests = requests
+        self.tokens = tokens
+        self.oldestLeavesAt = oldestLeavesAt
+    }
+
+    public func limit(_ kind: Kind) -> Int? { kind == .requests ? requestsPerMinute : tokensPerMinute }
+    public func used(_ kind: Kind) -> Int { kind == .requests ? requests : tokens }
+    public func remaining(_ kind: Kind) -> Int? { limit(kind).map { max(0, $0 - used(kind)) } }
+
+    /// The limit a turn needing `tokens` (its input and one output token) goes over now, if any.
+    public func exceeded(needing tokens: Int) -> Kind? {
+        if let limit = requestsPerMinute, requests >= limit { return .requests }
+        if let limit = tokensPerMinute, self.tokens + tokens > limit { return .tokens }
+        return nil
     }
 }

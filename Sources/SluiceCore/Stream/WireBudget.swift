@@ -1,7 +1,8 @@
 import Foundation
 
 /// A budget on the wire: `{"plan","used","limit","remaining","percent","level","reset_at","daily_usd",
-/// "global_daily_usd","end_user_daily_usd_limit"}`.
+/// "global_daily_usd","end_user_daily_usd_limit","requests_per_minute","tokens_per_minute","requests_last_minute",
+/// "tokens_last_minute"}`.
 public struct WireBudget: Codable, Sendable, Equatable {
     public var plan: String
     public var used: Int
@@ -16,6 +17,12 @@ public struct WireBudget: Codable, Sendable, Equatable {
     public var globalDailyUSD: WireDollars?
     /// What each end user may spend a day (a decimal string), or `null`.
     public var endUserDailyUSDLimit: String?
+    /// The user's limits per minute, or `null`.
+    public var requestsPerMinute: Int?
+    public var tokensPerMinute: Int?
+    /// What the last 60 seconds used of them; `null` when the user has neither limit.
+    public var requestsLastMinute: Int?
+    public var tokensLastMinute: Int?
 
     public init(_ budget: BudgetState) {
         plan = budget.plan.rawValue
@@ -28,6 +35,10 @@ public struct WireBudget: Codable, Sendable, Equatable {
         dailyUSD = budget.dailyDollars.map(WireDollars.init)
         globalDailyUSD = budget.globalDailyDollars.map(WireDollars.init)
         endUserDailyUSDLimit = budget.endUserDailyLimit?.decimalString
+        requestsPerMinute = budget.rateLimits?.requestsPerMinute
+        tokensPerMinute = budget.rateLimits?.tokensPerMinute
+        requestsLastMinute = budget.rateLimits?.requests
+        tokensLastMinute = budget.rateLimits?.tokens
     }
 
     enum CodingKeys: String, CodingKey {
@@ -36,6 +47,10 @@ public struct WireBudget: Codable, Sendable, Equatable {
         case dailyUSD = "daily_usd"
         case globalDailyUSD = "global_daily_usd"
         case endUserDailyUSDLimit = "end_user_daily_usd_limit"
+        case requestsPerMinute = "requests_per_minute"
+        case tokensPerMinute = "tokens_per_minute"
+        case requestsLastMinute = "requests_last_minute"
+        case tokensLastMinute = "tokens_last_minute"
     }
 
     public func encode(to encoder: any Encoder) throws {
@@ -50,6 +65,10 @@ public struct WireBudget: Codable, Sendable, Equatable {
         try container.encode(dailyUSD, forKey: .dailyUSD)
         try container.encode(globalDailyUSD, forKey: .globalDailyUSD)
         try container.encode(endUserDailyUSDLimit, forKey: .endUserDailyUSDLimit)
+        try container.encode(requestsPerMinute, forKey: .requestsPerMinute)
+        try container.encode(tokensPerMinute, forKey: .tokensPerMinute)
+        try container.encode(requestsLastMinute, forKey: .requestsLastMinute)
+        try container.encode(tokensLastMinute, forKey: .tokensLastMinute)
     }
 
     public var json: String { JSONText.encode(self) }

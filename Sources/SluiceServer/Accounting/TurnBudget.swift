@@ -4,7 +4,7 @@ import SluiceCore
 
 /// Enforces token budgets before any tokens are spent: counts a turn's input exactly, holds input plus an
 /// output allowance in one atomic store step, caps the request's `max_tokens` at that allowance, and refuses
-/// with `429 budget_exceeded` when not even the input fits.
+/// with `429 budget_exceeded` when not even the input fits (`429 rate_limit_exceeded` over a limit per minute).
 struct TurnBudget: Sendable {
     let budgets: (any BudgetStore)?
     let counter: (any PromptCounter)?
@@ -124,6 +124,8 @@ struct TurnBudget: Sendable {
                 + "cost at least $\(cost.decimalString)). The limit resets at \(Self.resetText(endUser.dollars.resetAt, now: now)). "
                 + "Send a shorter conversation, raise the limit per end user (sluice user set-plan … --end-user-daily-usd), "
                 + "or wait until the reset."
+        } else if let rates = budget.rateLimits, let kind = rates.exceeded(needing: needed) {
+            return rateLimited(rates, kind: kind, needed: needed, now: now)
         } else {
             let dollars = budget.globalDailyDollars
             resetAt = dollars?.resetAt ?? budget.resetAt
@@ -141,6 +143,36 @@ struct TurnBudget: Sendable {
         error.details = "\"budget\":" + WireBudget(budget).json
         // The end user's day, when a conversation names one under a limit per end user: `{"name", …WireDollars}`.
         if let endUser { error.details! += ",\"end_user_daily_usd\":" + WireDollars(endUser.dollars).json(named: endUser.name) }
+        return error
+    }
+
+    /// The refusal of a turn over a limit per minute: `429 rate_limit_exceeded`, as OpenAI words it, with OpenAI's
+    /// `x-ratelimit-*` headers and a `Retry-After` for when the window's oldest request leaves it. Unlike a spent
+    /// budget this comes back within a minute, so the SDKs' own retries (which honour `Retry-After`) are welcome.
+    static func rateLimited(_ rates: RateLimits, kind: RateLimits.Kind, needed: Int, now: Date) -> APIError {
+        let wait = max(1, Int((rates.oldestLeavesAt ?? now.addingTimeInterval(60)).timeIntervalSince(now).rounded(.up)))
+        let limit = rates.limit(kind) ?? 0
+        let message = switch kind {
+        case .requests:
+            "You have sent \(rates.requests) requests in the last minute, the most your account may send "
+                + "(\(limit) a minute). Try again in \(wait) s, or ask the operator for a higher limit "
+                + "(sluice user set-plan … --requests-per-minute)."
+        case .tokens:
+            "Your account has used \(rates.tokens) of its \(limit) tokens a minute, and this message needs at least "
+                + "\(needed) with its conversation. Try again in \(wait) s, send a shorter conversation, or ask the operator "
+                + "for a higher limit (sluice user set-plan … --tokens-per-minute)."
+        }
+        var error = APIError(.tooManyRequests, code: "rate_limit_exceeded", message: message)
+        error.headers[HTTPField.Name("Retry-After")!] = String(wait)
+        for each in RateLimits.Kind.allCases {
+            guard let limit = rates.limit(each) else { continue }
+            error.headers[HTTPField.Name("x-ratelimit-limit-\(each.rawValue)")!] = String(limit)
+            error.headers[HTTPField.Name("x-ratelimit-remaining-\(each.rawValue)")!] = String(rates.remaining(each) ?? 0)
+            error.headers[HTTPField.Name("x-ratelimit-reset-\(each.rawValue)")!] = "\(wait)s"
+        }
+        error.details = "\"rate_limit\":{\"limit\":\"\(kind.rawValue)\",\"requests_per_minute\":\(rates.requestsPerMinute.map(String.init) ?? "null"),"
+            + "\"requests\":\(rates.requests),\"tokens_per_minute\":\(rates.tokensPerMinute.map(String.init) ?? "null"),"
+            + "\"tokens\":\(rates.tokens),\"retry_after_seconds\":\(wait)}"
         return error
     }
 

@@ -80,6 +80,7 @@ extension PostgresStore {
         let rows = try await rows(
             """
             SELECT l.plan, l.token_limit, l.reset_at, l.daily_usd_limit_picousd, l.end_user_daily_usd_limit_picousd,
+                \(unescaped: RateWindowSQL.budgetColumns(limits: "l", now: "\(nowMs)")),
                 l.tokens_used + l.tokens_held - COALESCE((
                     SELECT SUM(u.reserved_tokens)::bigint FROM token_usage u
                     WHERE u.user_id = l.user_id AND u.state = 'held' AND u.expires_at <= \(nowMs)), 0) AS used,
@@ -98,6 +99,18 @@ extension PostgresStore {
 
     public func setEndUserDailyDollarLimit(userID: String, limit: USDAmount?) async throws {
         try await setDollarLimit("end_user_daily_usd_limit_picousd", userID: userID, limit: limit)
+    }
+
+    public func setRateLimit(_ kind: RateLimits.Kind, userID: String, perMinute: Int?) async throws {
+        try await prepareBudget(userID: userID, now: Date())
+        var bindings = PostgresBindings()
+        bindings.append(perMinute)
+        bindings.append(userID)
+        try await execute(
+            PostgresQuery(
+                unsafeSQL: "UPDATE user_token_limits SET \(StoredValues.rateLimitColumn(kind)) = $1::integer WHERE user_id = $2",
+                binds: bindings),
+            logger: logger)
     }
 
     /// Sets one of the limits row's dollar columns (a name of ours, never a caller's).

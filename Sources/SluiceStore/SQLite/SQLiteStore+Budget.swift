@@ -16,7 +16,8 @@ extension SQLiteStore {
         // held tokens less its expired holds (schema step 14), which are almost always none. dollars_left = the tighter of
         // the user's and the service's daily limits minus today's spending, counted in daily_spending (schema step 15).
         // With a limit per end user (schema step 18) and a conversation that names one, that end user's dollars left
-        // today cap it too. The hold takes the wish, capped by all; it needs the input and one output token to fit.
+        // today cap it too. The hold takes the wish, capped by all; it needs the input and one output token to fit, and
+        // to fit in the user's limits per minute (schema step 19), which refuse rather than cap.
         // `budget` is MATERIALIZED: inlined, SQLite ran its subqueries once for every use of tokens_left and
         // dollars_left below (when they still summed every live hold, a hold among 1 000 took 1.0 ms instead of 0.2;
         // docs/benchmarks.md, "Budget holds under a thousand streams").
@@ -30,17 +31,18 @@ extension SQLiteStore {
                     MIN(
                         COALESCE(l.daily_usd_limit_picousd - (CASE WHEN l.daily_usd_limit_picousd IS NULL THEN 0 ELSE \(Self.userSpentToday) END), 9000000000000000000),
                         COALESCE(?11 - (CASE WHEN ?11 IS NULL THEN 0 ELSE \(Self.allSpentToday) END), 9000000000000000000),
-                        \(Self.endUserLeftToday)) AS dollars_left
+                        \(Self.endUserLeftToday)) AS dollars_left,
+                    \(Self.withinRate) AS within_rate
                 FROM user_token_limits l WHERE l.user_id = ?3
             ), allowed AS (
                 SELECT MIN(?2, tokens_left, CASE WHEN ?13 > 0 THEN ?9 + (dollars_left - ?12) / ?13 ELSE ?2 END) AS tokens,
-                    dollars_left, tokens_left
+                    dollars_left, tokens_left, within_rate
                 FROM budget
             )
             INSERT INTO token_usage (id, user_id, conversation_id, message_id, model, state, reserved_tokens, created_at,
                 expires_at, reserved_cost_picousd, end_user)
             SELECT ?4, ?3, ?5, ?6, ?7, 'held', tokens, ?1, ?8, ?12 + (tokens - ?9) * ?13, (SELECT name FROM turn_end_user) FROM allowed
-            WHERE tokens >= ?9 + 1 AND dollars_left >= ?12 + ?13
+            WHERE tokens >= ?9 + 1 AND dollars_left >= ?12 + ?13 AND within_rate = 1
             RETURNING reserved_tokens,
                 (SELECT token_limit IS NULL FROM user_token_limits WHERE user_id = ?3) AS unlimited,
                 (SELECT reset_at FROM user_token_limits WHERE user_id = ?3) AS reset_at
@@ -116,6 +118,7 @@ extension SQLiteStore {
         let rows = try await connection.query(
             """
             SELECT l.plan, l.token_limit, l.reset_at, l.daily_usd_limit_picousd, l.end_user_daily_usd_limit_picousd,
+                \(Self.rateColumnsInBudget),
                 l.tokens_used + l.tokens_held - COALESCE((
                     SELECT SUM(u.reserved_tokens) FROM token_usage u
                     WHERE u.user_id = l.user_id AND u.state = 'held' AND u.expires_at <= ?1), 0) AS used,
@@ -138,6 +141,13 @@ extension SQLiteStore {
 
     public func setEndUserDailyDollarLimit(userID: String, limit: USDAmount?) async throws {
         try await setDollarLimit("end_user_daily_usd_limit_picousd", userID: userID, limit: limit)
+    }
+
+    public func setRateLimit(_ kind: RateLimits.Kind, userID: String, perMinute: Int?) async throws {
+        try await prepareBudget(userID: userID, now: Date())
+        _ = try await connection.query(
+            "UPDATE user_token_limits SET \(StoredValues.rateLimitColumn(kind)) = ? WHERE user_id = ?",
+            [Self.optional(perMinute), .text(userID)])
     }
 
     /// Sets one of the limits row's dollar columns (a name of ours, never a caller's).
@@ -238,4 +248,7 @@ extension SQLiteStore {
         limit: "l.end_user_daily_usd_limit_picousd", user: "l.user_id", endUser: "(SELECT name FROM turn_end_user)", now: "?1",
         dayStart: "?10")
     private static let allSpentTodayInBudget = DailySpendingSQL.allSpent(now: "?1", dayStart: "?3")
+    /// Whether the turn fits in the user's limits per minute, in `hold`'s statement (schema step 19).
+    private static let withinRate = RateWindowSQL.admits(limits: "l", now: "?1", input: "?9")
+    private static let rateColumnsInBudget = RateWindowSQL.budgetColumns(limits: "l", now: "?1")
 }

@@ -74,7 +74,7 @@ extension Migrations {
             CREATE TRIGGER token_usage_spending AFTER INSERT OR UPDATE OF state ON token_usage
             FOR EACH ROW EXECUTE FUNCTION sluice_count_spending()
             """,
-            holdFunction(limitingEndUsers: false),
+            holdFunction(limitingEndUsers: false, limitingRates: false),
         ])
 
     /// Every day's counts from the ledger as it stands.
@@ -94,14 +94,19 @@ extension Migrations {
         """
 
     /// `sluice_hold` (steps 12 and 14) with the day's dollars read from `daily_spending`; from step 18 also under the
-    /// user's limit per end user (`EndUserSpendingSQL`), for a conversation that names one.
-    static func holdFunction(limitingEndUsers: Bool) -> String {
+    /// user's limit per end user (`EndUserSpendingSQL`), for a conversation that names one; from step 19 also under the
+    /// user's limits per minute (`RateWindowSQL`).
+    static func holdFunction(limitingEndUsers: Bool, limitingRates: Bool) -> String {
         let declarations = limitingEndUsers ? "DECLARE v_end_user TEXT;\n" : ""
         let endUserLookup = limitingEndUsers
             ? "SELECT c.end_user INTO v_end_user FROM conversations c WHERE c.id = p_conversation;\n" : ""
         let endUserLeft = limitingEndUsers
             ? ",\n" + EndUserSpendingSQL.left(limit: "l.end_user_daily_usd_limit_picousd", user: "l.user_id", endUser: "v_end_user", now: "p_now", dayStart: "p_day_start")
             : ""
+        // Empty without rate limits, so that the shipped steps' functions stay as they were written.
+        let rateColumn = limitingRates ? ",\n" + RateWindowSQL.admits(limits: "l", now: "p_now", input: "p_input") + " AS within_rate" : ""
+        let rateAllowed = limitingRates ? ", b.within_rate" : ""
+        let rateCondition = limitingRates ? " AND a.within_rate = 1" : ""
         return """
         CREATE OR REPLACE FUNCTION sluice_hold(
             p_id TEXT, p_user TEXT, p_conversation TEXT, p_message TEXT, p_model TEXT, p_now BIGINT,
@@ -124,12 +129,12 @@ extension Migrations {
                         COALESCE(l.daily_usd_limit_picousd - (CASE WHEN l.daily_usd_limit_picousd IS NULL THEN 0 ELSE \(
                             DailySpendingSQL.userSpent(user: "l.user_id", now: "p_now", dayStart: "p_day_start")) END), 9000000000000000000),
                         COALESCE(p_global - (CASE WHEN p_global IS NULL THEN 0 ELSE \(
-                            DailySpendingSQL.allSpent(now: "p_now", dayStart: "p_day_start")) END), 9000000000000000000)\(endUserLeft)) AS dollars_left
+                            DailySpendingSQL.allSpent(now: "p_now", dayStart: "p_day_start")) END), 9000000000000000000)\(endUserLeft)) AS dollars_left\(rateColumn)
                 FROM user_token_limits l WHERE l.user_id = p_user
             ), allowed AS (
                 SELECT LEAST(p_wanted, b.tokens_left,
                         CASE WHEN p_output_price > 0 THEN p_input + (b.dollars_left - p_input_cost) / p_output_price ELSE p_wanted END
-                    ) AS tokens, b.dollars_left
+                    ) AS tokens, b.dollars_left\(rateAllowed)
                 FROM budget b
             ), inserted AS (
                 INSERT INTO token_usage (id, user_id, conversation_id, message_id, model, state, reserved_tokens,
@@ -137,7 +142,7 @@ extension Migrations {
                 SELECT p_id, p_user, p_conversation, p_message, p_model, 'held', a.tokens, p_now, p_expires,
                     p_input_cost + (a.tokens - p_input) * p_output_price
                 FROM allowed a
-                WHERE a.tokens >= p_input + 1 AND a.dollars_left >= p_input_cost + p_output_price
+                WHERE a.tokens >= p_input + 1 AND a.dollars_left >= p_input_cost + p_output_price\(rateCondition)
                 RETURNING token_usage.reserved_tokens
             ), counted AS (
                 UPDATE user_token_limits c SET tokens_held = c.tokens_held + i.reserved_tokens

@@ -12,7 +12,7 @@ extension Migrations {
             "ALTER TABLE user_token_limits ADD COLUMN end_user_daily_usd_limit_picousd INTEGER",
             "CREATE INDEX token_usage_by_end_user ON token_usage(user_id, end_user, created_at) WHERE end_user IS NOT NULL",
         ],
-        postgresOnly: [holdFunction(limitingEndUsers: true)])
+        postgresOnly: [holdFunction(limitingEndUsers: true, limitingRates: false)])
 }
 
 /// What one end user of a user has spent today, as SQL over the ledger (schema steps 17 and 18): settled costs plus

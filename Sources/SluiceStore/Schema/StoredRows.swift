@@ -31,6 +31,11 @@ enum StoredValues {
     }
 
     /// The start of the UTC day that contains `now`: dollar budgets are daily.
+    /// The limits row's column for a limit per minute (schema step 19).
+    static func rateLimitColumn(_ kind: RateLimits.Kind) -> String {
+        kind == .requests ? "requests_per_minute" : "tokens_per_minute"
+    }
+
     static func dayStart(_ now: Date) -> Date {
         Date(timeIntervalSince1970: (now.timeIntervalSince1970 / 86_400).rounded(.down) * 86_400)
     }
@@ -119,6 +124,17 @@ enum StoredValues {
             globalDailyDollars: globalDailyLimit.map {
                 DollarBudget(limit: $0, spent: USDAmount(picodollars: Int64(row.int("all_spent") ?? 0)), resetAt: tomorrow)
             },
-            endUserDailyLimit: row.int("end_user_daily_usd_limit_picousd").map { USDAmount(picodollars: Int64($0)) })
+            endUserDailyLimit: row.int("end_user_daily_usd_limit_picousd").map { USDAmount(picodollars: Int64($0)) },
+            rateLimits: rateLimits(row))
+    }
+
+    /// `RateWindowSQL.budgetColumns`: `nil` when the user has no limit per minute.
+    private static func rateLimits(_ row: some StoredRow) -> RateLimits? {
+        let requestsPerMinute = row.int("requests_per_minute"), tokensPerMinute = row.int("tokens_per_minute")
+        guard requestsPerMinute != nil || tokensPerMinute != nil else { return nil }
+        return RateLimits(
+            requestsPerMinute: requestsPerMinute, tokensPerMinute: tokensPerMinute, requests: row.int("minute_requests") ?? 0,
+            tokens: row.int("minute_tokens") ?? 0,
+            oldestLeavesAt: row.int("minute_oldest").map { Date(timeIntervalSince1970: Double($0 + RateWindowSQL.windowMs) / 1000) })
     }
 }

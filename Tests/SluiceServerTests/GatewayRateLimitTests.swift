@@ -1,0 +1,59 @@
+import Foundation
+import SluiceCore
+import SluiceStore
+import SluiceTestSupport
+import Testing
+
+@Suite("Gateway limits per minute: 429 rate_limit_exceeded with OpenAI's headers")
+struct GatewayRateLimitTests {
+    @Test("over its requests a minute a user gets a 429 that says when to retry; another user goes on",
+          arguments: TestDatabases.backends)
+    func requestsPerMinute(database: StoreBackend) async throws {
+        try await Harness.run(budgets: true, database: database) { h in
+            let alice = try #require(try await h.store.user(named: "alice"))
+            try await h.store.setRateLimit(.requests, userID: alice.id, perMinute: 2)
+            var statuses: [Int] = []
+            for _ in 0 ..< 3 { statuses.append(try await GatewayEndUserTests.call(h, messages: [("user", "hello")]).status) }
+            #expect(statuses == [200, 200, 429])
+            let refused = try await GatewayEndUserTests.call(h, messages: [("user", "hello")])
+            #expect(refused.status == 429)
+            let error = try #require(refused.json?["error"] as? [String: Any])
+            #expect(error["code"] as? String == "rate_limit_exceeded" && error["type"] as? String == "rate_limit_error")
+            #expect(refused.errorMessage?.contains("You have sent 2 requests in the last minute") == true, "\(refused.errorMessage ?? "-")")
+            let rateLimit = try #require(error["rate_limit"] as? [String: Any])
+            #expect(rateLimit["limit"] as? String == "requests" && rateLimit["requests"] as? Int == 2)
+            // Back within the minute: the SDKs may retry (no x-should-retry: false), after Retry-After.
+            let retryAfter = try #require(refused.headers.first(name: "Retry-After").flatMap { Int($0) })
+            #expect((1 ... 60).contains(retryAfter))
+            #expect(refused.headers.first(name: "x-should-retry") == nil)
+            #expect(refused.headers.first(name: "x-ratelimit-limit-requests") == "2")
+            #expect(refused.headers.first(name: "x-ratelimit-remaining-requests") == "0")
+            #expect(refused.headers.first(name: "x-ratelimit-reset-requests") == "\(retryAfter)s")
+            #expect(refused.headers.first(name: "x-ratelimit-limit-tokens") == nil)
+
+            let limits = try await h.request(.GET, "/api/usage/limits", token: h.alice)
+            #expect(limits.json?["requests_per_minute"] as? Int == 2)
+            #expect(limits.json?["tokens_per_minute"] is NSNull)
+            // Bob has no such limit.
+            let bobs = try await h.request(
+                .POST, "/v1/chat/completions", token: h.bob, body: #"{"model":"sim","messages":[{"role":"user","content":"hi"}]}"#)
+            #expect(bobs.status == 200)
+        }
+    }
+
+    @Test("a message that does not fit in the tokens a minute is refused naming both numbers")
+    func tokensPerMinute() async throws {
+        try await Harness.run(budgets: true) { h in
+            let alice = try #require(try await h.store.user(named: "alice"))
+            try await h.store.setRateLimit(.tokens, userID: alice.id, perMinute: 3)
+            let refused = try await GatewayEndUserTests.call(h, messages: [("user", "hello there, how are you today?")])
+            #expect(refused.status == 429)
+            #expect(refused.errorMessage?.contains("Your account has used 0 of its 3 tokens a minute") == true, "\(refused.errorMessage ?? "-")")
+            #expect(refused.headers.first(name: "x-ratelimit-limit-tokens") == "3")
+            #expect(refused.headers.first(name: "x-ratelimit-remaining-tokens") == "3")
+            #expect(refused.headers.first(name: "x-ratelimit-limit-requests") == nil)
+            try await h.store.setRateLimit(.tokens, userID: alice.id, perMinute: nil)
+            #expect(try await GatewayEndUserTests.call(h, messages: [("user", "hello")]).status == 200)
+        }
+    }
+}
