@@ -105,6 +105,8 @@ extension UserCommand {
         var requestsPerMinute: String?
         @Option(help: ArgumentHelp("Tokens the user's requests may use a minute (TPM), or 'none' (default: unchanged).", valueName: "n"))
         var tokensPerMinute: String?
+        @Option(help: ArgumentHelp("Answers the user may have running at once, or 'none' (default: unchanged).", valueName: "n"))
+        var maxParallelRequests: String?
         @OptionGroup var database: DatabaseOption
 
         func run() async throws {
@@ -115,25 +117,33 @@ extension UserCommand {
             let rates: [(RateLimits.Kind, Int?)] = try [
                 requestsPerMinute.map { (.requests, try Self.perMinute($0, option: "--requests-per-minute")) },
                 tokensPerMinute.map { (.tokens, try Self.perMinute($0, option: "--tokens-per-minute")) },
+                maxParallelRequests.map { (.parallel, try Self.perMinute($0, option: "--max-parallel-requests")) },
             ].compactMap { $0 }
             let store = try await database.open()
             let user = try await UserCommand.user(named: name, in: store)
             try await store.setPlan(userID: user.id, plan: plan, tokenLimit: limit)
             if let daily { try await store.setDailyDollarLimit(userID: user.id, limit: daily) }
             if let perEndUser { try await store.setEndUserDailyDollarLimit(userID: user.id, limit: perEndUser) }
-            for (kind, limit) in rates { try await store.setRateLimit(kind, userID: user.id, perMinute: limit) }
+            for (kind, limit) in rates { try await store.setRateLimit(kind, userID: user.id, limit: limit) }
             let budget = try await store.budget(userID: user.id, now: Date())
             let dollars = budget.dailyDollars.map { ", daily limit $\($0.limit.decimalString) ($\($0.spent.decimalString) spent today)" } ?? ""
             let endUsers = budget.endUserDailyLimit.map { ", each end user at most $\($0.decimalString) a day" } ?? ""
-            let perMinute = budget.rateLimits.map { rates in
-                RateLimits.Kind.allCases.compactMap { kind in rates.limit(kind).map { "\($0) \($0 == 1 ? String(kind.rawValue.dropLast()) : kind.rawValue)" } }
-                    .joined(separator: " and ") + " a minute"
-            }.map { ", at most \($0)" } ?? ""
-            print("\(user.name) is now on the \(plan.rawValue) plan: \(budget.used) of \(budget.limit.map(String.init) ?? "unlimited") tokens used, resets \(budget.resetAt.formatted(.iso8601))\(dollars)\(endUsers)\(perMinute)")
+            print("\(user.name) is now on the \(plan.rawValue) plan: \(budget.used) of \(budget.limit.map(String.init) ?? "unlimited") tokens used, resets \(budget.resetAt.formatted(.iso8601))\(dollars)\(endUsers)\(Self.rateText(budget.rateLimits))")
             try await store.close()
         }
 
-        /// A limit per minute's value: a whole number above zero, or `none` (`nil`: no limit).
+        /// ", at most 60 requests and 5000 tokens a minute, 4 answers at once", or "" without such limits.
+        static func rateText(_ rates: RateLimits?) -> String {
+            guard let rates else { return "" }
+            let perMinute = [RateLimits.Kind.requests, .tokens].compactMap { kind in
+                rates.limit(kind).map { "\($0) \($0 == 1 ? String(kind.rawValue.dropLast()) : kind.rawValue)" }
+            }
+            let parts = (perMinute.isEmpty ? [] : [perMinute.joined(separator: " and ") + " a minute"])
+                + (rates.maxParallel.map { ["\($0) \($0 == 1 ? "answer" : "answers") at once"] } ?? [])
+            return ", at most " + parts.joined(separator: ", ")
+        }
+
+        /// A rate limit's value: a whole number above zero, or `none` (`nil`: no limit).
         static func perMinute(_ text: String, option: String) throws -> Int? {
             if text == "none" { return nil }
             guard let limit = Int(text), limit > 0 else { throw ValidationError("\(option) must be a whole number above 0, or none") }

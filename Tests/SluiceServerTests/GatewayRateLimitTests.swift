@@ -11,7 +11,7 @@ struct GatewayRateLimitTests {
     func requestsPerMinute(database: StoreBackend) async throws {
         try await Harness.run(budgets: true, database: database) { h in
             let alice = try #require(try await h.store.user(named: "alice"))
-            try await h.store.setRateLimit(.requests, userID: alice.id, perMinute: 2)
+            try await h.store.setRateLimit(.requests, userID: alice.id, limit: 2)
             var statuses: [Int] = []
             for _ in 0 ..< 3 { statuses.append(try await GatewayEndUserTests.call(h, messages: [("user", "hello")]).status) }
             #expect(statuses == [200, 200, 429])
@@ -41,18 +41,46 @@ struct GatewayRateLimitTests {
         }
     }
 
+    @Test("over its answers at once a user is told to try again when one has finished", arguments: TestDatabases.backends)
+    func parallelRequests(database: StoreBackend) async throws {
+        try await Harness.run(budgets: true, database: database) { h in
+            let alice = try #require(try await h.store.user(named: "alice"))
+            try await h.store.setRateLimit(.parallel, userID: alice.id, limit: 1)
+            #expect(try await GatewayEndUserTests.call(h, messages: [("user", "hello")]).status == 200)
+            // A running answer is a live hold: one held as a turn of Alice's in another conversation would.
+            let running = Conversation.starting(userID: alice.id, title: "running", model: "sim", systemPrompt: nil)
+            try await h.store.createConversation(running, messages: [])
+            let hold = try #require(try await h.store.hold(
+                HoldRequest(userID: alice.id, conversationID: running.id, messageID: Identifier.make(), model: "sim",
+                            inputTokens: 5, wantedOutput: 50, price: .free), now: Date()))
+            let refused = try await GatewayEndUserTests.call(h, messages: [("user", "hello")])
+            #expect(refused.status == 429)
+            #expect(refused.errorMessage?.contains("You have 1 answer running at once, the most your account may have (1)") == true,
+                    "\(refused.errorMessage ?? "-")")
+            #expect(refused.headers.first(name: "Retry-After") == "1")
+            #expect(refused.headers.first(name: "x-ratelimit-limit-requests") == nil)
+            let rateLimit = try #require((refused.json?["error"] as? [String: Any])?["rate_limit"] as? [String: Any])
+            #expect(rateLimit["limit"] as? String == "parallel" && rateLimit["running"] as? Int == 1)
+            let limits = try await h.request(.GET, "/api/usage/limits", token: h.alice)
+            #expect(limits.json?["max_parallel_requests"] as? Int == 1 && limits.json?["running_requests"] as? Int == 1)
+            #expect(limits.json?["requests_last_minute"] is NSNull)
+            try await h.store.settle(holdID: hold.id, inputTokens: 5, outputTokens: 5, cost: .zero, now: Date())
+            #expect(try await GatewayEndUserTests.call(h, messages: [("user", "hello")]).status == 200)
+        }
+    }
+
     @Test("a message that does not fit in the tokens a minute is refused naming both numbers")
     func tokensPerMinute() async throws {
         try await Harness.run(budgets: true) { h in
             let alice = try #require(try await h.store.user(named: "alice"))
-            try await h.store.setRateLimit(.tokens, userID: alice.id, perMinute: 3)
+            try await h.store.setRateLimit(.tokens, userID: alice.id, limit: 3)
             let refused = try await GatewayEndUserTests.call(h, messages: [("user", "hello there, how are you today?")])
             #expect(refused.status == 429)
             #expect(refused.errorMessage?.contains("Your account has used 0 of its 3 tokens a minute") == true, "\(refused.errorMessage ?? "-")")
             #expect(refused.headers.first(name: "x-ratelimit-limit-tokens") == "3")
             #expect(refused.headers.first(name: "x-ratelimit-remaining-tokens") == "3")
             #expect(refused.headers.first(name: "x-ratelimit-limit-requests") == nil)
-            try await h.store.setRateLimit(.tokens, userID: alice.id, perMinute: nil)
+            try await h.store.setRateLimit(.tokens, userID: alice.id, limit: nil)
             #expect(try await GatewayEndUserTests.call(h, messages: [("user", "hello")]).status == 200)
         }
     }

@@ -28,7 +28,9 @@ struct EndUserLedgerTests {
     /// What undoes schema steps 19, 18 and 17 (for tests that migrate an older schema). PostgreSQL's `sluice_hold`
     /// stays step 19's: migrating again replaces it.
     static func undoSteps17To19(_ backend: StoreBackend) -> [String] {
-        let step19 = ["ALTER TABLE user_token_limits DROP COLUMN requests_per_minute", "ALTER TABLE user_token_limits DROP COLUMN tokens_per_minute"]
+        let step19 = ["requests_per_minute", "tokens_per_minute", "max_parallel_requests"].map {
+            "ALTER TABLE user_token_limits DROP COLUMN \($0)"
+        }
         let step18 = ["DROP INDEX token_usage_by_end_user", "ALTER TABLE user_token_limits DROP COLUMN end_user_daily_usd_limit_picousd"]
         let step17 = backend == .sqlite
             ? ["ALTER TABLE token_usage DROP COLUMN end_user"]

@@ -27,7 +27,7 @@ struct RateLimitTests {
         let (store, user, conversation) = try await Self.service(backend)
         let start = Date(timeIntervalSince1970: (Date().timeIntervalSince1970).rounded(.down))
         #expect(try await store.budget(userID: user.id, now: start).rateLimits == nil)
-        try await store.setRateLimit(.requests, userID: user.id, perMinute: 2)
+        try await store.setRateLimit(.requests, userID: user.id, limit: 2)
 
         let first = try #require(try await Self.hold(store, user, conversation, at: start))
         #expect(try await Self.hold(store, user, conversation, at: start.addingTimeInterval(10)) != nil)
@@ -42,7 +42,7 @@ struct RateLimitTests {
         #expect(try await Self.hold(store, user, conversation, at: start.addingTimeInterval(60.001)) != nil)
         #expect(try await Self.hold(store, user, conversation, at: start.addingTimeInterval(61)) == nil)
 
-        try await store.setRateLimit(.requests, userID: user.id, perMinute: nil)
+        try await store.setRateLimit(.requests, userID: user.id, limit: nil)
         #expect(try await Self.hold(store, user, conversation, at: start.addingTimeInterval(62)) != nil)
         #expect(try await store.budget(userID: user.id, now: start.addingTimeInterval(62)).rateLimits == nil)
         try await store.close()
@@ -53,7 +53,7 @@ struct RateLimitTests {
     func tokensPerMinute(_ backend: StoreBackend) async throws {
         let (store, user, conversation) = try await Self.service(backend)
         let now = Date()
-        try await store.setRateLimit(.tokens, userID: user.id, perMinute: 100)
+        try await store.setRateLimit(.tokens, userID: user.id, limit: 100)
         // 60 + 30 held: 90 of 100; a turn needs its input and one output token.
         let running = try #require(try await Self.hold(store, user, conversation, input: 60, output: 30, at: now))
         // The limit per minute refuses rather than caps: 9 input + 1 fit, 10 + 1 do not.
@@ -71,10 +71,32 @@ struct RateLimitTests {
         try await store.close()
     }
 
+    @Test("answers at once: live holds count, a settled or expired one does not", arguments: TestDatabases.backends)
+    func parallelRequests(_ backend: StoreBackend) async throws {
+        let (store, user, conversation) = try await Self.service(backend)
+        let now = Date()
+        try await store.setRateLimit(.parallel, userID: user.id, limit: 2)
+        let first = try #require(try await Self.hold(store, user, conversation, at: now))
+        var short = BudgetStoreTests.request(user, conversation, input: 10, output: 10)
+        short.expiresAfter = 30
+        #expect(try await store.hold(short, now: now) != nil)
+        #expect(try await Self.hold(store, user, conversation, at: now) == nil)
+        let state = try #require(try await store.budget(userID: user.id, now: now).rateLimits)
+        #expect(state.maxParallel == 2 && state.running == 2 && state.requestsPerMinute == nil && state.exceeded(needing: 1) == .parallel)
+        // One answer ends: a place is free again.
+        try await store.settle(holdID: first.id, inputTokens: 10, outputTokens: 3, cost: .zero, now: now)
+        _ = try #require(try await Self.hold(store, user, conversation, at: now.addingTimeInterval(1)))
+        #expect(try await Self.hold(store, user, conversation, at: now.addingTimeInterval(2)) == nil)
+        // A crashed turn's hold stops counting once it has expired.
+        #expect(try await Self.hold(store, user, conversation, at: now.addingTimeInterval(31)) != nil)
+        #expect(try await store.budget(userID: user.id, now: now.addingTimeInterval(31)).rateLimits?.running == 2)
+        try await store.close()
+    }
+
     @Test("100 concurrent holds under 10 requests a minute: exactly 10 are granted", arguments: TestDatabases.backends)
     func concurrentHolds(_ backend: StoreBackend) async throws {
         let (store, user, conversation) = try await Self.service(backend)
-        try await store.setRateLimit(.requests, userID: user.id, perMinute: 10)
+        try await store.setRateLimit(.requests, userID: user.id, limit: 10)
         let now = Date()
         let granted = try await withThrowingTaskGroup(of: Bool.self) { group in
             for _ in 0 ..< 100 { group.addTask { try await Self.hold(store, user, conversation, at: now) != nil } }

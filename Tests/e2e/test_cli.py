@@ -141,8 +141,10 @@ def test_plans_limits_and_resets_from_the_command_line():
     assert "fay\tunlimited\t" in run("user", "list", "--db", db).stdout
     removed = run("user", "set-plan", "fay", "unlimited", "--end-user-daily-usd", "none", "--db", db)
     assert removed.returncode == 0 and "each end user" not in removed.stdout
-    rates = run("user", "set-plan", "fay", "unlimited", "--requests-per-minute", "1", "--tokens-per-minute", "5000", "--db", db)
-    assert rates.returncode == 0 and "at most 1 request and 5000 tokens a minute" in rates.stdout, rates.stdout
+    rates = run("user", "set-plan", "fay", "unlimited", "--requests-per-minute", "1", "--tokens-per-minute", "5000",
+                "--max-parallel-requests", "4", "--db", db)
+    assert rates.returncode == 0 and "at most 1 request and 5000 tokens a minute, 4 answers at once" in rates.stdout, rates.stdout
+    assert run("user", "set-plan", "fay", "unlimited", "--max-parallel-requests", "none", "--db", db).returncode == 0
     assert "at most 5000 tokens a minute" in run(
         "user", "set-plan", "fay", "unlimited", "--requests-per-minute", "none", "--db", db).stdout
     bad_rate = run("user", "set-plan", "fay", "unlimited", "--tokens-per-minute", "0", "--db", db)

@@ -121,7 +121,7 @@ def test_a_limit_of_requests_a_minute_is_a_rate_limit_error_with_openais_headers
     with pytest.raises(openai.RateLimitError) as raised:
         sdk.chat.completions.create(model="sim", messages=[{"role": "user", "content": "hello again"}])
     assert raised.value.code == "rate_limit_exceeded"
-    assert "You have sent 1 requests in the last minute" in raised.value.message
+    assert "You have sent 1 request in the last minute" in raised.value.message
     headers = raised.value.response.headers
     # Unlike a spent budget, worth retrying: the SDK's own retries wait for Retry-After (up to a minute).
     assert "x-should-retry" not in headers
@@ -132,7 +132,8 @@ def test_a_limit_of_requests_a_minute_is_a_rate_limit_error_with_openais_headers
 def test_the_usage_page_shows_the_limits_per_minute_and_the_last_minutes_use(browser, server):
     token = add_user(server, "gateway-rate-page", 1_000_000)
     subprocess.run([SLUICE, "user", "set-plan", "gateway-rate-page", "unlimited", "--requests-per-minute", "1000",
-                    "--tokens-per-minute", "1000000", "--db", server.db], check=True, capture_output=True, text=True)
+                    "--tokens-per-minute", "1000000", "--max-parallel-requests", "4", "--db", server.db],
+                   check=True, capture_output=True, text=True)
     completion = client(server, token).chat.completions.create(model="sim", messages=[{"role": "user", "content": "Hi"}])
     browser.get(f"{server.base}/#token={token}")
     WebDriverWait(browser, 10).until(lambda d: d.find_element(By.ID, "input").is_displayed())
@@ -140,7 +141,8 @@ def test_the_usage_page_shows_the_limits_per_minute_and_the_last_minutes_use(bro
     line = browser.find_element(By.CSS_SELECTOR, "#usage-page .usage-rate-limits")
     WebDriverWait(browser, 10).until(lambda d: line.is_displayed())
     tokens = f"{completion.usage.total_tokens:,}"
-    assert line.text == f"Limits per minute: 1 of 1,000 requests and {tokens} of 1,000,000 tokens used in the last minute.", line.text
+    assert line.text == (f"Limits per minute: 1 of 1,000 requests and {tokens} of 1,000,000 tokens used in the last minute. "
+                         "0 of 4 answers at once running now."), line.text
 
 
 def test_a_failure_after_text_ends_the_stream_with_an_error_and_keeps_the_partial_answer(server):

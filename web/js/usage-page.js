@@ -115,7 +115,10 @@ export class UsagePage {
     }));
   }
 
-  /** The account's limits per minute (`sluice user set-plan … --requests-per-minute / --tokens-per-minute`), if any. */
+  /**
+   * The account's limits per minute and of answers at once (`sluice user set-plan … --requests-per-minute /
+   * --tokens-per-minute / --max-parallel-requests`) with their use now, if it has any.
+   */
   showRateLimits(limits) {
     const line = this.section.querySelector(".usage-rate-limits");
     const parts = [];
@@ -125,8 +128,12 @@ export class UsagePage {
     if (limits.tokens_per_minute != null) {
       parts.push(`${numberFormat.format(limits.tokens_last_minute ?? 0)} of ${numberFormat.format(limits.tokens_per_minute)} tokens`);
     }
-    line.hidden = parts.length === 0;
-    line.textContent = parts.length ? `Limits per minute: ${parts.join(" and ")} used in the last minute.` : "";
+    const sentences = parts.length ? [`Limits per minute: ${parts.join(" and ")} used in the last minute.`] : [];
+    if (limits.max_parallel_requests != null) {
+      sentences.push(`${numberFormat.format(limits.running_requests ?? 0)} of ${numberFormat.format(limits.max_parallel_requests)} answers at once running now.`);
+    }
+    line.hidden = sentences.length === 0;
+    line.textContent = sentences.join(" ");
   }
 
   showTotals(totals) {

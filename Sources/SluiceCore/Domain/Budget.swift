@@ -193,13 +193,17 @@ public struct UsageBucket: Sendable, Equatable {
     }
 }
 
-/// A user's limits on requests and tokens per minute (OpenAI's RPM and TPM), and what the last 60 seconds used of
-/// them: a turn is refused while either is reached, and fits again as the window's oldest requests leave it.
+/// A user's limits on answers running at once (LiteLLM's `max_parallel_requests`) and on requests and tokens per
+/// minute (OpenAI's RPM and TPM), and their use now: a turn is refused while one is reached, and fits again when a
+/// running answer ends or as the window's oldest requests leave it.
 public struct RateLimits: Sendable, Equatable {
     public enum Kind: String, Sendable, CaseIterable {
-        case requests, tokens
+        case parallel, requests, tokens
     }
 
+    public var maxParallel: Int?
+    /// Turns running now (live holds).
+    public var running: Int
     public var requestsPerMinute: Int?
     public var tokensPerMinute: Int?
     /// Requests made in the last 60 seconds (a refused one makes none).
@@ -209,7 +213,12 @@ public struct RateLimits: Sendable, Equatable {
     /// When the window's oldest request leaves it; `nil` for an empty window.
     public var oldestLeavesAt: Date?
 
-    public init(requestsPerMinute: Int?, tokensPerMinute: Int?, requests: Int, tokens: Int, oldestLeavesAt: Date?) {
+    public init(
+        maxParallel: Int? = nil, running: Int = 0, requestsPerMinute: Int?, tokensPerMinute: Int?, requests: Int, tokens: Int,
+        oldestLeavesAt: Date?
+    ) {
+        self.maxParallel = maxParallel
+        self.running = running
         self.requestsPerMinute = requestsPerMinute
         self.tokensPerMinute = tokensPerMinute
         self.requests = requests
@@ -217,12 +226,27 @@ public struct RateLimits: Sendable, Equatable {
         self.oldestLeavesAt = oldestLeavesAt
     }
 
-    public func limit(_ kind: Kind) -> Int? { kind == .requests ? requestsPerMinute : tokensPerMinute }
-    public func used(_ kind: Kind) -> Int { kind == .requests ? requests : tokens }
+    public func limit(_ kind: Kind) -> Int? {
+        switch kind {
+        case .parallel: maxParallel
+        case .requests: requestsPerMinute
+        case .tokens: tokensPerMinute
+        }
+    }
+
+    public func used(_ kind: Kind) -> Int {
+        switch kind {
+        case .parallel: running
+        case .requests: requests
+        case .tokens: tokens
+        }
+    }
+
     public func remaining(_ kind: Kind) -> Int? { limit(kind).map { max(0, $0 - used(kind)) } }
 
     /// The limit a turn needing `tokens` (its input and one output token) goes over now, if any.
     public func exceeded(needing tokens: Int) -> Kind? {
+        if let limit = maxParallel, running >= limit { return .parallel }
         if let limit = requestsPerMinute, requests >= limit { return .requests }
         if let limit = tokensPerMinute, self.tokens + tokens > limit { return .tokens }
         return nil

@@ -20,8 +20,8 @@ public protocol BudgetStore: Sendable {
     func setDailyDollarLimit(userID: String, limit: USDAmount?) async throws
     /// Sets (or, with `nil`, removes) what each of the user's end users may spend a day.
     func setEndUserDailyDollarLimit(userID: String, limit: USDAmount?) async throws
-    /// Sets (or, with `nil`, removes) the user's limit of requests or tokens per minute.
-    func setRateLimit(_ kind: RateLimits.Kind, userID: String, perMinute: Int?) async throws
+    /// Sets (or, with `nil`, removes) the user's limit of answers at once, or of requests or tokens per minute.
+    func setRateLimit(_ kind: RateLimits.Kind, userID: String, limit: Int?) async throws
     /// One end user's spending today under the user's limit per end user; `nil` when the user has none.
     func endUserBudget(userID: String, endUser: String, now: Date) async throws -> DollarBudget?
     /// Starts a fresh period for the user now.

@@ -2,7 +2,7 @@ import Foundation
 
 /// A budget on the wire: `{"plan","used","limit","remaining","percent","level","reset_at","daily_usd",
 /// "global_daily_usd","end_user_daily_usd_limit","requests_per_minute","tokens_per_minute","requests_last_minute",
-/// "tokens_last_minute"}`.
+/// "tokens_last_minute","max_parallel_requests","running_requests"}`.
 public struct WireBudget: Codable, Sendable, Equatable {
     public var plan: String
     public var used: Int
@@ -23,6 +23,9 @@ public struct WireBudget: Codable, Sendable, Equatable {
     /// What the last 60 seconds used of them; `null` when the user has neither limit.
     public var requestsLastMinute: Int?
     public var tokensLastMinute: Int?
+    /// The user's limit of answers at once, or `null`; the answers running now, `null` without that limit.
+    public var maxParallelRequests: Int?
+    public var runningRequests: Int?
 
     public init(_ budget: BudgetState) {
         plan = budget.plan.rawValue
@@ -37,8 +40,11 @@ public struct WireBudget: Codable, Sendable, Equatable {
         endUserDailyUSDLimit = budget.endUserDailyLimit?.decimalString
         requestsPerMinute = budget.rateLimits?.requestsPerMinute
         tokensPerMinute = budget.rateLimits?.tokensPerMinute
-        requestsLastMinute = budget.rateLimits?.requests
-        tokensLastMinute = budget.rateLimits?.tokens
+        let perMinute = requestsPerMinute != nil || tokensPerMinute != nil
+        requestsLastMinute = perMinute ? budget.rateLimits?.requests : nil
+        tokensLastMinute = perMinute ? budget.rateLimits?.tokens : nil
+        maxParallelRequests = budget.rateLimits?.maxParallel
+        runningRequests = maxParallelRequests == nil ? nil : budget.rateLimits?.running
     }
 
     enum CodingKeys: String, CodingKey {
@@ -51,6 +57,8 @@ public struct WireBudget: Codable, Sendable, Equatable {
         case tokensPerMinute = "tokens_per_minute"
         case requestsLastMinute = "requests_last_minute"
         case tokensLastMinute = "tokens_last_minute"
+        case maxParallelRequests = "max_parallel_requests"
+        case runningRequests = "running_requests"
     }
 
     public func encode(to encoder: any Encoder) throws {
@@ -69,6 +77,8 @@ public struct WireBudget: Codable, Sendable, Equatable {
         try container.encode(tokensPerMinute, forKey: .tokensPerMinute)
         try container.encode(requestsLastMinute, forKey: .requestsLastMinute)
         try container.encode(tokensLastMinute, forKey: .tokensLastMinute)
+        try container.encode(maxParallelRequests, forKey: .maxParallelRequests)
+        try container.encode(runningRequests, forKey: .runningRequests)
     }
 
     public var json: String { JSONText.encode(self) }

@@ -146,15 +146,21 @@ struct TurnBudget: Sendable {
         return error
     }
 
-    /// The refusal of a turn over a limit per minute: `429 rate_limit_exceeded`, as OpenAI words it, with OpenAI's
-    /// `x-ratelimit-*` headers and a `Retry-After` for when the window's oldest request leaves it. Unlike a spent
-    /// budget this comes back within a minute, so the SDKs' own retries (which honour `Retry-After`) are welcome.
+    /// The refusal of a turn over a rate limit: `429 rate_limit_exceeded`, as OpenAI words it, with OpenAI's
+    /// `x-ratelimit-*` headers and a `Retry-After` for when the window's oldest request leaves it (a second, for
+    /// answers at once: turns end at any moment). Unlike a spent budget this comes back soon, so the SDKs' own
+    /// retries (which honour `Retry-After`) are welcome.
     static func rateLimited(_ rates: RateLimits, kind: RateLimits.Kind, needed: Int, now: Date) -> APIError {
-        let wait = max(1, Int((rates.oldestLeavesAt ?? now.addingTimeInterval(60)).timeIntervalSince(now).rounded(.up)))
+        let windowFrees = max(1, Int((rates.oldestLeavesAt ?? now.addingTimeInterval(60)).timeIntervalSince(now).rounded(.up)))
+        let wait = kind == .parallel ? 1 : windowFrees
         let limit = rates.limit(kind) ?? 0
         let message = switch kind {
+        case .parallel:
+            "You have \(Self.count(rates.running, "answer")) running at once, the most your account may have (\(limit)). Try again when "
+                + "one has finished, or ask the operator for a higher limit (sluice user set-plan … --max-parallel-requests)."
+
         case .requests:
-            "You have sent \(rates.requests) requests in the last minute, the most your account may send "
+            "You have sent \(Self.count(rates.requests, "request")) in the last minute, the most your account may send "
                 + "(\(limit) a minute). Try again in \(wait) s, or ask the operator for a higher limit "
                 + "(sluice user set-plan … --requests-per-minute)."
         case .tokens:
@@ -164,17 +170,22 @@ struct TurnBudget: Sendable {
         }
         var error = APIError(.tooManyRequests, code: "rate_limit_exceeded", message: message)
         error.headers[HTTPField.Name("Retry-After")!] = String(wait)
-        for each in RateLimits.Kind.allCases {
+        // OpenAI's headers exist for its two limits per minute.
+        for each in [RateLimits.Kind.requests, .tokens] {
             guard let limit = rates.limit(each) else { continue }
             error.headers[HTTPField.Name("x-ratelimit-limit-\(each.rawValue)")!] = String(limit)
             error.headers[HTTPField.Name("x-ratelimit-remaining-\(each.rawValue)")!] = String(rates.remaining(each) ?? 0)
-            error.headers[HTTPField.Name("x-ratelimit-reset-\(each.rawValue)")!] = "\(wait)s"
+            error.headers[HTTPField.Name("x-ratelimit-reset-\(each.rawValue)")!] = "\(windowFrees)s"
         }
-        error.details = "\"rate_limit\":{\"limit\":\"\(kind.rawValue)\",\"requests_per_minute\":\(rates.requestsPerMinute.map(String.init) ?? "null"),"
-            + "\"requests\":\(rates.requests),\"tokens_per_minute\":\(rates.tokensPerMinute.map(String.init) ?? "null"),"
-            + "\"tokens\":\(rates.tokens),\"retry_after_seconds\":\(wait)}"
+        let number = { (value: Int?) in value.map(String.init) ?? "null" }
+        error.details = "\"rate_limit\":{\"limit\":\"\(kind.rawValue)\",\"max_parallel_requests\":\(number(rates.maxParallel)),"
+            + "\"running\":\(rates.running),\"requests_per_minute\":\(number(rates.requestsPerMinute)),\"requests\":\(rates.requests),"
+            + "\"tokens_per_minute\":\(number(rates.tokensPerMinute)),\"tokens\":\(rates.tokens),\"retry_after_seconds\":\(wait)}"
         return error
     }
+
+    /// "1 request", "2 requests".
+    private static func count(_ number: Int, _ noun: String) -> String { "\(number) \(noun)\(number == 1 ? "" : "s")" }
 
     static func resetText(_ date: Date, now: Date) -> String {
         let minutes = max(1, Int(date.timeIntervalSince(now) / 60))

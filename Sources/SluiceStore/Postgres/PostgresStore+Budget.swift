@@ -101,10 +101,10 @@ extension PostgresStore {
         try await setDollarLimit("end_user_daily_usd_limit_picousd", userID: userID, limit: limit)
     }
 
-    public func setRateLimit(_ kind: RateLimits.Kind, userID: String, perMinute: Int?) async throws {
+    public func setRateLimit(_ kind: RateLimits.Kind, userID: String, limit: Int?) async throws {
         try await prepareBudget(userID: userID, now: Date())
         var bindings = PostgresBindings()
-        bindings.append(perMinute)
+        bindings.append(limit)
         bindings.append(userID)
         try await execute(
             PostgresQuery(

@@ -143,11 +143,11 @@ extension SQLiteStore {
         try await setDollarLimit("end_user_daily_usd_limit_picousd", userID: userID, limit: limit)
     }
 
-    public func setRateLimit(_ kind: RateLimits.Kind, userID: String, perMinute: Int?) async throws {
+    public func setRateLimit(_ kind: RateLimits.Kind, userID: String, limit: Int?) async throws {
         try await prepareBudget(userID: userID, now: Date())
         _ = try await connection.query(
             "UPDATE user_token_limits SET \(StoredValues.rateLimitColumn(kind)) = ? WHERE user_id = ?",
-            [Self.optional(perMinute), .text(userID)])
+            [Self.optional(limit), .text(userID)])
     }
 
     /// Sets one of the limits row's dollar columns (a name of ours, never a caller's).

@@ -31,9 +31,13 @@ enum StoredValues {
     }
 
     /// The start of the UTC day that contains `now`: dollar budgets are daily.
-    /// The limits row's column for a limit per minute (schema step 19).
+    /// The limits row's column for a rate limit (schema step 19).
     static func rateLimitColumn(_ kind: RateLimits.Kind) -> String {
-        kind == .requests ? "requests_per_minute" : "tokens_per_minute"
+        switch kind {
+        case .requests: "requests_per_minute"
+        case .tokens: "tokens_per_minute"
+        case .parallel: "max_parallel_requests"
+        }
     }
 
     static func dayStart(_ now: Date) -> Date {
@@ -131,8 +135,10 @@ enum StoredValues {
     /// `RateWindowSQL.budgetColumns`: `nil` when the user has no limit per minute.
     private static func rateLimits(_ row: some StoredRow) -> RateLimits? {
         let requestsPerMinute = row.int("requests_per_minute"), tokensPerMinute = row.int("tokens_per_minute")
-        guard requestsPerMinute != nil || tokensPerMinute != nil else { return nil }
+        let maxParallel = row.int("max_parallel_requests")
+        guard requestsPerMinute != nil || tokensPerMinute != nil || maxParallel != nil else { return nil }
         return RateLimits(
+            maxParallel: maxParallel, running: row.int("running_requests") ?? 0,
             requestsPerMinute: requestsPerMinute, tokensPerMinute: tokensPerMinute, requests: row.int("minute_requests") ?? 0,
             tokens: row.int("minute_tokens") ?? 0,
             oldestLeavesAt: row.int("minute_oldest").map { Date(timeIntervalSince1970: Double($0 + RateWindowSQL.windowMs) / 1000) })
