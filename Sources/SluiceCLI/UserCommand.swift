@@ -6,7 +6,7 @@ import SluiceStore
 /// `sluice user …`: manage users and their tokens.
 struct UserCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "user", abstract: "Manage users.", subcommands: [Add.self, List.self, Token.self, SetPlan.self, Reset.self])
+        commandName: "user", abstract: "Manage users.", subcommands: [Add.self, List.self, Token.self, SetPlan.self, SetModels.self, Reset.self])
 
     struct DatabaseOption: ParsableArguments {
         @Option(help: "SQLite database path or postgres:// URL (SLUICE_DB, default ./data/sluice.sqlite).") var db: String?
@@ -157,6 +157,31 @@ extension UserCommand {
                 throw ValidationError("\(option) must be an amount of dollars like 1.50, or none")
             }
             return amount
+        }
+    }
+
+    struct SetModels: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "set-models",
+            abstract: "Allow a user only some models (the others get 403 model_not_allowed), or every model again with --all.")
+        @Argument(help: "The user's name.") var name: String
+        @Argument(help: "The models the user may chat with, as the gateway and the models file name them.") var models: [String] = []
+        @Flag(help: "Allow every model the server serves.") var all = false
+        @OptionGroup var database: DatabaseOption
+
+        func validate() throws {
+            if all == !models.isEmpty { throw ValidationError("name the models the user may use, or pass --all (not both)") }
+            if let bad = models.first(where: { $0.isEmpty || $0.contains("\n") || $0.count > 200 }) {
+                throw ValidationError("'\(bad)' is not a model name (one line, 1 to 200 characters)")
+            }
+        }
+
+        func run() async throws {
+            let store = try await database.open()
+            let user = try await UserCommand.user(named: name, in: store)
+            try await store.setAllowedModels(userID: user.id, models: all ? nil : models)
+            print(all ? "\(user.name) may use every model" : "\(user.name) may use only: \(models.joined(separator: ", "))")
+            try await store.close()
         }
     }
 

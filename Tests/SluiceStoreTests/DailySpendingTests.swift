@@ -130,7 +130,7 @@ struct DailySpendingTests {
         let undo = backend == .sqlite
             ? ["DROP TRIGGER token_usage_spending_held", "DROP TRIGGER token_usage_spending_ended", "DROP TABLE daily_spending"]
             : ["DROP TRIGGER token_usage_spending ON token_usage", "DROP TABLE daily_spending"]
-        let later = EndUserLedgerTests.undoSteps17To19(backend) + ["ALTER TABLE conversations DROP COLUMN end_user"]
+        let later = EndUserLedgerTests.undoStepsFrom17(backend) + ["ALTER TABLE conversations DROP COLUMN end_user"]
         for statement in undo + later + ["DELETE FROM schema_migrations WHERE version >= 15"] {
             _ = try await StoreTests.column("x", of: statement, in: store)
         }

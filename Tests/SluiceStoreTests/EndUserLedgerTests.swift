@@ -25,9 +25,10 @@ struct EndUserLedgerTests {
         return (store, location, user, shop.id, own.id)
     }
 
-    /// What undoes schema steps 19, 18 and 17 (for tests that migrate an older schema). PostgreSQL's `sluice_hold`
-    /// stays step 19's: migrating again replaces it.
-    static func undoSteps17To19(_ backend: StoreBackend) -> [String] {
+    /// What undoes schema steps 17 and later, newest first (for tests that migrate an older schema): each new step
+    /// adds its undoing here. PostgreSQL's `sluice_hold` stays the newest step's: migrating again replaces it.
+    static func undoStepsFrom17(_ backend: StoreBackend) -> [String] {
+        let step20 = ["ALTER TABLE users DROP COLUMN allowed_models"]
         let step19 = ["requests_per_minute", "tokens_per_minute", "max_parallel_requests"].map {
             "ALTER TABLE user_token_limits DROP COLUMN \($0)"
         }
@@ -36,7 +37,7 @@ struct EndUserLedgerTests {
             ? ["ALTER TABLE token_usage DROP COLUMN end_user"]
             : ["DROP TRIGGER token_usage_end_user ON token_usage", "DROP FUNCTION sluice_usage_end_user()",
                "ALTER TABLE token_usage DROP COLUMN end_user"]
-        return step19 + step18 + step17
+        return step20 + step19 + step18 + step17
     }
 
     static func totals(_ store: any SluiceDatabase, _ user: User) async throws -> [String: Int] {
@@ -62,7 +63,7 @@ struct EndUserLedgerTests {
     func backfill(_ backend: StoreBackend) async throws {
         let (store, location, user, _, _) = try await Self.setUp(backend)
         // Back to schema step 16: the column (and PostgreSQL's trigger) gone, the steps not recorded.
-        for statement in Self.undoSteps17To19(backend) + ["DELETE FROM schema_migrations WHERE version >= 17"] {
+        for statement in Self.undoStepsFrom17(backend) + ["DELETE FROM schema_migrations WHERE version >= 17"] {
             _ = try await StoreTests.column("x", of: statement, in: store)
         }
         try await store.close()

@@ -150,6 +150,11 @@ def test_plans_limits_and_resets_from_the_command_line():
     bad_rate = run("user", "set-plan", "fay", "unlimited", "--tokens-per-minute", "0", "--db", db)
     assert bad_rate.returncode != 0 and "--tokens-per-minute must be a whole number above 0" in bad_rate.stderr
     assert "a minute" not in run("user", "set-plan", "fay", "unlimited", "--tokens-per-minute", "none", "--db", db).stdout
+    models = run("user", "set-models", "fay", "gpt-4o-mini", "SmolLM2-135M-Instruct", "--db", db)
+    assert models.returncode == 0 and "fay may use only: gpt-4o-mini, SmolLM2-135M-Instruct" in models.stdout, models.stdout
+    both = run("user", "set-models", "fay", "gpt-4o", "--all", "--db", db)
+    assert both.returncode != 0 and "or pass --all (not both)" in both.stderr
+    assert "fay may use every model" in run("user", "set-models", "fay", "--all", "--db", db).stdout
     reset = run("user", "reset", "fay", "--db", db)
     assert reset.returncode == 0 and "0 of unlimited tokens used" in reset.stdout
     missing = run("user", "set-plan", "nobody", "pro", "--db", db)

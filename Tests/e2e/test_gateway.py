@@ -129,6 +129,20 @@ def test_a_limit_of_requests_a_minute_is_a_rate_limit_error_with_openais_headers
     assert headers["x-ratelimit-limit-requests"] == "1" and headers["x-ratelimit-remaining-requests"] == "0"
 
 
+def test_a_model_the_user_may_not_use_is_a_permission_error_and_is_not_listed(server):
+    token = add_user(server, "gateway-models", 10_000)
+    subprocess.run([SLUICE, "user", "set-models", "gateway-models", "sim", "--db", server.db],
+                   check=True, capture_output=True, text=True)
+    sdk = client(server, token)
+    assert [model.id for model in sdk.models.list()] == ["sim"]
+    # priced-sim is served (test_usage_ui uses it) but not for this user.
+    with pytest.raises(openai.PermissionDeniedError) as raised:
+        sdk.chat.completions.create(model="priced-sim", messages=[{"role": "user", "content": "hello"}])
+    assert raised.value.code == "model_not_allowed"
+    assert "may not use the model 'priced-sim'. It may use: sim." in raised.value.message
+    assert sdk.chat.completions.create(model="sim", messages=[{"role": "user", "content": "hello"}]).choices
+
+
 def test_the_usage_page_shows_the_limits_per_minute_and_the_last_minutes_use(browser, server):
     token = add_user(server, "gateway-rate-page", 1_000_000)
     subprocess.run([SLUICE, "user", "set-plan", "gateway-rate-page", "unlimited", "--requests-per-minute", "1000",

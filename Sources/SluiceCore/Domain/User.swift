@@ -6,13 +6,19 @@ public struct User: Sendable, Equatable, Codable {
     public var name: String
     public var plan: Plan
     public var createdAt: Date
+    /// The models the user may chat with; `nil`: every model the server serves (`sluice user set-models`).
+    public var allowedModels: [String]?
 
-    public init(id: String, name: String, plan: Plan, createdAt: Date) {
+    public init(id: String, name: String, plan: Plan, createdAt: Date, allowedModels: [String]? = nil) {
+        self.allowedModels = allowedModels
         self.id = id
         self.name = name
         self.plan = plan
         self.createdAt = createdAt
     }
+
+    /// Whether the user may chat with `model`.
+    public func mayUse(_ model: String) -> Bool { allowedModels?.contains(model) ?? true }
 }
 
 /// The usage plan of a user; #4 attaches token budgets to it.

@@ -19,6 +19,8 @@ public protocol ConversationStore: Sendable {
     func user(tokenHash: String) async throws -> User?
     func user(named name: String) async throws -> User?
     func users() async throws -> [User]
+    /// Sets the models the user may chat with (`nil`: every model).
+    func setAllowedModels(userID: String, models: [String]?) async throws
     /// Replaces a user's token hash (issuing a new token).
     func setTokenHash(userID: String, tokenHash: String) async throws
 

@@ -27,21 +27,25 @@ struct GatewayRoutes {
         v1.get("models/**", use: retrieveModel)
     }
 
+    /// The served models the user may use.
     @Sendable func listModels(_ request: Request, context: SluiceRequestContext) async throws -> Response {
-        _ = try context.requireUser()
-        return Self.json(.ok, "{\"object\":\"list\",\"data\":[\(models.map(Self.modelObject).joined(separator: ","))]}")
+        let user = try context.requireUser()
+        let data = models.filter(user.mayUse).map(Self.modelObject).joined(separator: ",")
+        return Self.json(.ok, "{\"object\":\"list\",\"data\":[\(data)]}")
     }
 
     /// `GET /v1/models/{model}` (the SDKs' `models.retrieve`): one of the listed models, else OpenAI's 404.
     @Sendable func retrieveModel(_ request: Request, context: SluiceRequestContext) async throws -> Response {
-        _ = try context.requireUser()
+        let user = try context.requireUser()
         // The rest of the path: names such as `openai/gpt-4o` have slashes (sent as they are, or percent-encoded).
         let path = context.parameters.getCatchAll().joined(separator: "/")
         let name = path.removingPercentEncoding ?? path
-        guard models.contains(name) else {
+        // As OpenAI answers for a model the key may not use: not found, and the message says both.
+        guard models.contains(name), user.mayUse(name) else {
             throw APIError(
                 .notFound, code: "model_not_found",
-                message: "The model '\(name)' does not exist on this Sluice. GET /v1/models lists the ones it serves.")
+                message: "The model '\(name)' does not exist on this Sluice, or your account may not use it. "
+                    + "GET /v1/models lists the ones you can use.")
         }
         return Self.json(.ok, Self.modelObject(name))
     }
@@ -63,6 +67,7 @@ struct GatewayRoutes {
         }
         let call = try ChatCompletionRequest(json: Data(body.readableBytesView))
         let model = call.model ?? defaultModel
+        try ModelAccess.check(user, model: model)
         try launcher.checkCapacity(model: model)
 
         let now = Date()

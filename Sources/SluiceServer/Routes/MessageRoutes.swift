@@ -28,6 +28,7 @@ struct MessageRoutes {
         }
         let temperature = try body.optionalNumber("temperature", in: 0...1)
         let model = try body.optionalString("model", maxLength: 200).flatMap { $0.isEmpty ? nil : $0 } ?? conversation.model
+        try ModelAccess.check(user, model: model)
         try launcher.checkCapacity(model: model)
         let history = try await store.messages(conversationID: conversation.id)
         let started = try await launcher.start(

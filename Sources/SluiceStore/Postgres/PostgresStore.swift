@@ -217,6 +217,11 @@ public final class PostgresStore: SluiceDatabase {
         return user
     }
 
+    public func setAllowedModels(userID: String, models: [String]?) async throws {
+        try await execute(
+            "UPDATE users SET allowed_models = \(models.map(StoredValues.encodeModels)) WHERE id = \(userID)", logger: logger)
+    }
+
     public func user(tokenHash: String) async throws -> User? {
         try await rows("SELECT * FROM users WHERE token_hash = \(tokenHash)").first.map(StoredValues.user)
     }

@@ -87,6 +87,11 @@ public final class SQLiteStore: SluiceDatabase {
         return user
     }
 
+    public func setAllowedModels(userID: String, models: [String]?) async throws {
+        _ = try await connection.query(
+            "UPDATE users SET allowed_models = ? WHERE id = ?", [Self.optional(models.map(StoredValues.encodeModels)), .text(userID)])
+    }
+
     public func user(tokenHash: String) async throws -> User? {
         try await connection.query("SELECT * FROM users WHERE token_hash = ?", [.text(tokenHash)]).first.map(StoredValues.user)
     }

@@ -59,8 +59,12 @@ enum StoredValues {
     static func user(_ row: some StoredRow) -> User {
         User(
             id: row.text("id"), name: row.text("name"), plan: Plan(rawValue: row.text("plan")) ?? .free,
-            createdAt: row.date("created_at"))
+            createdAt: row.date("created_at"), allowedModels: row.string("allowed_models").map(decodeModels))
     }
+
+    /// `users.allowed_models` (schema step 20): one model name per line.
+    static func encodeModels(_ models: [String]) -> String { models.joined(separator: "\n") }
+    static func decodeModels(_ text: String) -> [String] { text.split(separator: "\n").map(String.init) }
 
     static func conversation(_ row: some StoredRow) -> Conversation {
         Conversation(
