@@ -12,9 +12,15 @@ struct GatewayRateLimitTests {
         try await Harness.run(budgets: true, database: database) { h in
             let alice = try #require(try await h.store.user(named: "alice"))
             try await h.store.setRateLimit(.requests, userID: alice.id, limit: 2)
-            var statuses: [Int] = []
-            for _ in 0 ..< 3 { statuses.append(try await GatewayEndUserTests.call(h, messages: [("user", "hello")]).status) }
-            #expect(statuses == [200, 200, 429])
+            var replies: [Harness.Reply] = []
+            for _ in 0 ..< 3 { replies.append(try await GatewayEndUserTests.call(h, messages: [("user", "hello")])) }
+            #expect(replies.map(\.status) == [200, 200, 429])
+            // Granted calls say what is left, as OpenAI's do, with the call itself counted.
+            #expect(replies.map { $0.headers.first(name: "x-ratelimit-limit-requests") } == ["2", "2", "2"])
+            #expect(replies.map { $0.headers.first(name: "x-ratelimit-remaining-requests") } == ["1", "0", "0"])
+            let reset = try #require(replies[0].headers.first(name: "x-ratelimit-reset-requests"))
+            #expect(reset.hasSuffix("s") && (1 ... 60).contains(Int(reset.dropLast()) ?? 0), "\(reset)")
+            #expect(replies[0].headers.first(name: "x-ratelimit-limit-tokens") == nil)
             let refused = try await GatewayEndUserTests.call(h, messages: [("user", "hello")])
             #expect(refused.status == 429)
             let error = try #require(refused.json?["error"] as? [String: Any])
@@ -37,7 +43,7 @@ struct GatewayRateLimitTests {
             // Bob has no such limit.
             let bobs = try await h.request(
                 .POST, "/v1/chat/completions", token: h.bob, body: #"{"model":"sim","messages":[{"role":"user","content":"hi"}]}"#)
-            #expect(bobs.status == 200)
+            #expect(bobs.status == 200 && bobs.headers.first(name: "x-ratelimit-limit-requests") == nil)
         }
     }
 
@@ -80,8 +86,16 @@ struct GatewayRateLimitTests {
             #expect(refused.headers.first(name: "x-ratelimit-limit-tokens") == "3")
             #expect(refused.headers.first(name: "x-ratelimit-remaining-tokens") == "3")
             #expect(refused.headers.first(name: "x-ratelimit-limit-requests") == nil)
+            // A granted call counts what its hold reserved (the input and the output allowance) as the minute's.
+            try await h.store.setRateLimit(.tokens, userID: alice.id, limit: 100_000)
+            let granted = try await GatewayEndUserTests.call(h, messages: [("user", "hello")])
+            #expect(granted.status == 200 && granted.headers.first(name: "x-ratelimit-limit-tokens") == "100000")
+            let remaining = try #require(granted.headers.first(name: "x-ratelimit-remaining-tokens").flatMap { Int($0) })
+            let limits = try await h.request(.GET, "/api/usage/limits", token: h.alice)
+            #expect(remaining < 100_000 - 2 && limits.json?["tokens_last_minute"] as? Int ?? 0 > 0)
             try await h.store.setRateLimit(.tokens, userID: alice.id, limit: nil)
-            #expect(try await GatewayEndUserTests.call(h, messages: [("user", "hello")]).status == 200)
+            let unlimited = try await GatewayEndUserTests.call(h, messages: [("user", "hello")])
+            #expect(unlimited.status == 200 && unlimited.headers.first(name: "x-ratelimit-limit-tokens") == nil)
         }
     }
 }

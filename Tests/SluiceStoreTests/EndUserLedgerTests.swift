@@ -29,6 +29,8 @@ struct EndUserLedgerTests {
     /// adds its undoing here. PostgreSQL's `sluice_hold` stays the newest step's: migrating again replaces it.
     static func undoStepsFrom17(_ backend: StoreBackend) -> [String] {
         let step20 = ["ALTER TABLE users DROP COLUMN allowed_models"]
+        // Step 19's function returns more than the earlier steps' do, which cannot replace it.
+        let step19Function = backend == .sqlite ? [] : ["DROP FUNCTION sluice_hold(\(Migrations.holdArgumentTypes))"]
         let step19 = ["requests_per_minute", "tokens_per_minute", "max_parallel_requests"].map {
             "ALTER TABLE user_token_limits DROP COLUMN \($0)"
         }
@@ -37,7 +39,7 @@ struct EndUserLedgerTests {
             ? ["ALTER TABLE token_usage DROP COLUMN end_user"]
             : ["DROP TRIGGER token_usage_end_user ON token_usage", "DROP FUNCTION sluice_usage_end_user()",
                "ALTER TABLE token_usage DROP COLUMN end_user"]
-        return step20 + step19 + step18 + step17
+        return step20 + step19Function + step19 + step18 + step17
     }
 
     static func totals(_ store: any SluiceDatabase, _ user: User) async throws -> [String: Int] {

@@ -27,10 +27,16 @@ struct RateLimitTests {
         let (store, user, conversation) = try await Self.service(backend)
         let start = Date(timeIntervalSince1970: (Date().timeIntervalSince1970).rounded(.down))
         #expect(try await store.budget(userID: user.id, now: start).rateLimits == nil)
+        #expect(try await Self.hold(store, user, conversation, at: start.addingTimeInterval(-120))?.rateLimits == nil)
         try await store.setRateLimit(.requests, userID: user.id, limit: 2)
 
+        // Each granted hold says the limits' use with itself counted (the gateway's x-ratelimit-* headers).
         let first = try #require(try await Self.hold(store, user, conversation, at: start))
-        #expect(try await Self.hold(store, user, conversation, at: start.addingTimeInterval(10)) != nil)
+        #expect(first.rateLimits == RateLimits(
+            requestsPerMinute: 2, tokensPerMinute: nil, requests: 1, tokens: 0, oldestLeavesAt: start.addingTimeInterval(60)))
+        let second = try #require(try await Self.hold(store, user, conversation, at: start.addingTimeInterval(10)))
+        #expect(second.rateLimits?.requests == 2 && second.rateLimits?.remaining(.requests) == 0)
+        #expect(second.rateLimits?.oldestLeavesAt == start.addingTimeInterval(60))
         // A settled or released turn was still a request of this minute.
         try await store.settle(holdID: first.id, inputTokens: 0, outputTokens: 0, cost: .zero, now: start.addingTimeInterval(11))
         #expect(try await Self.hold(store, user, conversation, at: start.addingTimeInterval(20)) == nil)
@@ -56,6 +62,7 @@ struct RateLimitTests {
         try await store.setRateLimit(.tokens, userID: user.id, limit: 100)
         // 60 + 30 held: 90 of 100; a turn needs its input and one output token.
         let running = try #require(try await Self.hold(store, user, conversation, input: 60, output: 30, at: now))
+        #expect(running.rateLimits?.tokens == 90 && running.rateLimits?.remaining(.tokens) == 10)
         // The limit per minute refuses rather than caps: 9 input + 1 fit, 10 + 1 do not.
         #expect(try await Self.hold(store, user, conversation, input: 10, output: 500, at: now) == nil)
         let small = try #require(try await Self.hold(store, user, conversation, input: 9, output: 500, at: now))
@@ -77,6 +84,7 @@ struct RateLimitTests {
         let now = Date()
         try await store.setRateLimit(.parallel, userID: user.id, limit: 2)
         let first = try #require(try await Self.hold(store, user, conversation, at: now))
+        #expect(first.rateLimits?.running == 1 && first.rateLimits?.maxParallel == 2)
         var short = BudgetStoreTests.request(user, conversation, input: 10, output: 10)
         short.expiresAfter = 30
         #expect(try await store.hold(short, now: now) != nil)

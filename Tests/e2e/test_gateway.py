@@ -117,7 +117,10 @@ def test_a_limit_of_requests_a_minute_is_a_rate_limit_error_with_openais_headers
     subprocess.run([SLUICE, "user", "set-plan", "gateway-rpm", "pro", "--requests-per-minute", "1", "--db", server.db],
                    check=True, capture_output=True, text=True)
     sdk = client(server, token)
-    sdk.chat.completions.create(model="sim", messages=[{"role": "user", "content": "hello"}])
+    first = sdk.chat.completions.with_raw_response.create(model="sim", messages=[{"role": "user", "content": "hello"}])
+    # A granted call says what is left of the minute, as OpenAI's answers do.
+    assert first.headers["x-ratelimit-limit-requests"] == "1" and first.headers["x-ratelimit-remaining-requests"] == "0"
+    assert first.parse().choices
     with pytest.raises(openai.RateLimitError) as raised:
         sdk.chat.completions.create(model="sim", messages=[{"role": "user", "content": "hello again"}])
     assert raised.value.code == "rate_limit_exceeded"

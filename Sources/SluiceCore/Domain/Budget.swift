@@ -101,8 +101,11 @@ public struct BudgetHold: Sendable, Equatable {
     public var reservedTokens: Int
     /// The most output tokens the turn may generate (`max_tokens` upstream); `nil` when unlimited.
     public var outputAllowance: Int?
+    /// The user's rate limits and their use with this hold counted, if the user has any (OpenAI's x-ratelimit-*).
+    public var rateLimits: RateLimits?
 
-    public init(id: String, userID: String, reservedTokens: Int, outputAllowance: Int?) {
+    public init(id: String, userID: String, reservedTokens: Int, outputAllowance: Int?, rateLimits: RateLimits? = nil) {
+        self.rateLimits = rateLimits
         self.id = id
         self.userID = userID
         self.reservedTokens = reservedTokens

@@ -151,8 +151,7 @@ struct TurnBudget: Sendable {
     /// answers at once: turns end at any moment). Unlike a spent budget this comes back soon, so the SDKs' own
     /// retries (which honour `Retry-After`) are welcome.
     static func rateLimited(_ rates: RateLimits, kind: RateLimits.Kind, needed: Int, now: Date) -> APIError {
-        let windowFrees = max(1, Int((rates.oldestLeavesAt ?? now.addingTimeInterval(60)).timeIntervalSince(now).rounded(.up)))
-        let wait = kind == .parallel ? 1 : windowFrees
+        let wait = kind == .parallel ? 1 : rates.secondsUntilWindowFrees(now: now)
         let limit = rates.limit(kind) ?? 0
         let message = switch kind {
         case .parallel:
@@ -170,13 +169,7 @@ struct TurnBudget: Sendable {
         }
         var error = APIError(.tooManyRequests, code: "rate_limit_exceeded", message: message)
         error.headers[HTTPField.Name("Retry-After")!] = String(wait)
-        // OpenAI's headers exist for its two limits per minute.
-        for each in [RateLimits.Kind.requests, .tokens] {
-            guard let limit = rates.limit(each) else { continue }
-            error.headers[HTTPField.Name("x-ratelimit-limit-\(each.rawValue)")!] = String(limit)
-            error.headers[HTTPField.Name("x-ratelimit-remaining-\(each.rawValue)")!] = String(rates.remaining(each) ?? 0)
-            error.headers[HTTPField.Name("x-ratelimit-reset-\(each.rawValue)")!] = "\(windowFrees)s"
-        }
+        rates.addHeaders(to: &error.headers, now: now)
         let number = { (value: Int?) in value.map(String.init) ?? "null" }
         error.details = "\"rate_limit\":{\"limit\":\"\(kind.rawValue)\",\"max_parallel_requests\":\(number(rates.maxParallel)),"
             + "\"running\":\(rates.running),\"requests_per_minute\":\(number(rates.requestsPerMinute)),\"requests\":\(rates.requests),"

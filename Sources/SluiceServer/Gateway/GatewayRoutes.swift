@@ -98,6 +98,7 @@ struct GatewayRoutes {
             HTTPField.Name("X-Sluice-Conversation-Id")!: conversation.id,
         ]
         if let timing = started.timings.serverTiming { headers[.serverTiming] = timing }
+        started.rateLimits?.addHeaders(to: &headers, now: now)
         switch first {
         case .error(let failure)?: throw OpenAIWire.apiError(failure)
         case nil:

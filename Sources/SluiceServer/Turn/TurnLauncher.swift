@@ -28,6 +28,8 @@ struct TurnLauncher: Sendable {
         let events: EventFeed
         /// The steps' times so far, for `Server-Timing`; later steps are marked as the generation reaches them.
         let timings: TurnTimings
+        /// The user's rate limits with this turn counted, if the user has any.
+        var rateLimits: RateLimits? = nil
     }
 
     /// The turn's inputs beyond the conversation: the new message and the caller's options.
@@ -109,7 +111,9 @@ struct TurnLauncher: Sendable {
         var plan = prepared.plan
         plan.timings = timings
         let (generation, events) = hub.start(turn, plan: plan, on: executor)
-        return Started(meta: meta, assistantMessageID: assistant.id, generation: generation, events: events, timings: timings)
+        return Started(
+            meta: meta, assistantMessageID: assistant.id, generation: generation, events: events, timings: timings,
+            rateLimits: prepared.plan.hold?.rateLimits)
     }
 
     /// Stores the user's message (with its conversation and history when the route did not store them).

@@ -39,15 +39,16 @@ extension PostgresStore {
         } else {
             try await run(HoldStatement(arguments))
         }
-        let held = rows.first.flatMap { row -> (reserved: Int, unlimited: Bool, resetAt: Int?)? in
+        let held = rows.first.flatMap { row -> (reserved: Int, unlimited: Bool, resetAt: Int?, rates: String?)? in
             guard let reserved = row.int("held_tokens") else { return nil }
-            return (reserved, (row.int("unlimited") ?? 0) != 0, row.int("reset_at_ms"))
+            return (reserved, (row.int("unlimited") ?? 0) != 0, row.int("reset_at_ms"), row.string("rate_state"))
         }
         guard let held else { return nil }
         resetCache.remember(userID: userID, resetAtMs: held.resetAt)
         return BudgetHold(
             id: id, userID: request.userID, reservedTokens: held.reserved,
-            outputAllowance: held.unlimited && held.reserved >= wanted ? nil : held.reserved - request.inputTokens)
+            outputAllowance: held.unlimited && held.reserved >= wanted ? nil : held.reserved - request.inputTokens,
+            rateLimits: StoredValues.rateLimits(packed: held.rates, reservedTokens: held.reserved, nowMs: nowMs))
     }
 
     /// A hold's prelude: one message (with its new conversation, when it starts one) as a prepared statement, which
@@ -80,7 +81,7 @@ extension PostgresStore {
         let rows = try await rows(
             """
             SELECT l.plan, l.token_limit, l.reset_at, l.daily_usd_limit_picousd, l.end_user_daily_usd_limit_picousd,
-                \(unescaped: RateWindowSQL.budgetColumns(limits: "l", now: "\(nowMs)")),
+                \(unescaped: RateWindowSQL.stateColumns(limits: "l", now: "\(nowMs)")),
                 l.tokens_used + l.tokens_held - COALESCE((
                     SELECT SUM(u.reserved_tokens)::bigint FROM token_usage u
                     WHERE u.user_id = l.user_id AND u.state = 'held' AND u.expires_at <= \(nowMs)), 0) AS used,

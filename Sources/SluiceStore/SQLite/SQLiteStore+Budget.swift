@@ -17,7 +17,8 @@ extension SQLiteStore {
         // the user's and the service's daily limits minus today's spending, counted in daily_spending (schema step 15).
         // With a limit per end user (schema step 18) and a conversation that names one, that end user's dollars left
         // today cap it too. The hold takes the wish, capped by all; it needs the input and one output token to fit, and
-        // to fit in the user's limits per minute (schema step 19), which refuse rather than cap.
+        // to fit in the user's rate limits (schema step 19), which refuse rather than cap; the limits' use before this
+        // hold comes back with it (`rate_state`, the gateway's x-ratelimit-* headers).
         // `budget` is MATERIALIZED: inlined, SQLite ran its subqueries once for every use of tokens_left and
         // dollars_left below (when they still summed every live hold, a hold among 1 000 took 1.0 ms instead of 0.2;
         // docs/benchmarks.md, "Budget holds under a thousand streams").
@@ -32,11 +33,11 @@ extension SQLiteStore {
                         COALESCE(l.daily_usd_limit_picousd - (CASE WHEN l.daily_usd_limit_picousd IS NULL THEN 0 ELSE \(Self.userSpentToday) END), 9000000000000000000),
                         COALESCE(?11 - (CASE WHEN ?11 IS NULL THEN 0 ELSE \(Self.allSpentToday) END), 9000000000000000000),
                         \(Self.endUserLeftToday)) AS dollars_left,
-                    \(Self.withinRate) AS within_rate
+                    \(Self.rateState)
                 FROM user_token_limits l WHERE l.user_id = ?3
             ), allowed AS (
                 SELECT MIN(?2, tokens_left, CASE WHEN ?13 > 0 THEN ?9 + (dollars_left - ?12) / ?13 ELSE ?2 END) AS tokens,
-                    dollars_left, tokens_left, within_rate
+                    dollars_left, tokens_left, \(Self.withinRate) AS within_rate
                 FROM budget
             )
             INSERT INTO token_usage (id, user_id, conversation_id, message_id, model, state, reserved_tokens, created_at,
@@ -45,7 +46,8 @@ extension SQLiteStore {
             WHERE tokens >= ?9 + 1 AND dollars_left >= ?12 + ?13 AND within_rate = 1
             RETURNING reserved_tokens,
                 (SELECT token_limit IS NULL FROM user_token_limits WHERE user_id = ?3) AS unlimited,
-                (SELECT reset_at FROM user_token_limits WHERE user_id = ?3) AS reset_at
+                (SELECT reset_at FROM user_token_limits WHERE user_id = ?3) AS reset_at,
+                (SELECT \(RateWindowSQL.packedState) FROM budget) AS rate_state
             """
         let binds: [SQLiteData] = [
             .integer(nowMs), .integer(wanted), .text(request.userID), .text(id), .text(request.conversationID),
@@ -64,7 +66,8 @@ extension SQLiteStore {
         let unlimited = (row.int("unlimited") ?? 0) != 0
         return BudgetHold(
             id: id, userID: request.userID, reservedTokens: reserved,
-            outputAllowance: unlimited && reserved >= wanted ? nil : reserved - request.inputTokens)
+            outputAllowance: unlimited && reserved >= wanted ? nil : reserved - request.inputTokens,
+            rateLimits: StoredValues.rateLimits(packed: row.string("rate_state"), reservedTokens: reserved, nowMs: nowMs))
     }
 
     /// The hold's statement in one transaction with the prelude (the user's message), stored granted or not, and
@@ -249,6 +252,7 @@ extension SQLiteStore {
         dayStart: "?10")
     private static let allSpentTodayInBudget = DailySpendingSQL.allSpent(now: "?1", dayStart: "?3")
     /// Whether the turn fits in the user's limits per minute, in `hold`'s statement (schema step 19).
-    private static let withinRate = RateWindowSQL.admits(limits: "l", now: "?1", input: "?9")
-    private static let rateColumnsInBudget = RateWindowSQL.budgetColumns(limits: "l", now: "?1")
+    private static let rateState = RateWindowSQL.stateColumns(limits: "l", now: "?1")
+    private static let withinRate = RateWindowSQL.admits(input: "?9")
+    private static let rateColumnsInBudget = RateWindowSQL.stateColumns(limits: "l", now: "?1")
 }

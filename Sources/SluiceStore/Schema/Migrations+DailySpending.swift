@@ -104,15 +104,17 @@ extension Migrations {
             ? ",\n" + EndUserSpendingSQL.left(limit: "l.end_user_daily_usd_limit_picousd", user: "l.user_id", endUser: "v_end_user", now: "p_now", dayStart: "p_day_start")
             : ""
         // Empty without rate limits, so that the shipped steps' functions stay as they were written.
-        let rateColumn = limitingRates ? ",\n" + RateWindowSQL.admits(limits: "l", now: "p_now", input: "p_input") + " AS within_rate" : ""
-        let rateAllowed = limitingRates ? ", b.within_rate" : ""
+        let rateColumn = limitingRates ? ",\n" + RateWindowSQL.stateColumns(limits: "l", now: "p_now") : ""
+        let rateAllowed = limitingRates ? ", " + RateWindowSQL.admits(input: "p_input") + " AS within_rate" : ""
         let rateCondition = limitingRates ? " AND a.within_rate = 1" : ""
+        let rateReturned = limitingRates ? ", rate_state TEXT" : ""
+        let rateSelected = limitingRates ? ", (SELECT \(RateWindowSQL.packedState) FROM budget)" : ""
         return """
         CREATE OR REPLACE FUNCTION sluice_hold(
             p_id TEXT, p_user TEXT, p_conversation TEXT, p_message TEXT, p_model TEXT, p_now BIGINT,
             p_expires BIGINT, p_day_start BIGINT, p_wanted BIGINT, p_input BIGINT, p_input_cost BIGINT,
             p_output_price BIGINT, p_global BIGINT, p_global_lock BIGINT)
-        RETURNS TABLE (held_tokens BIGINT, unlimited INT, reset_at_ms BIGINT)
+        RETURNS TABLE (held_tokens BIGINT, unlimited INT, reset_at_ms BIGINT\(rateReturned))
         LANGUAGE plpgsql VOLATILE AS $$
         \(declarations)BEGIN
             IF p_global IS NOT NULL THEN
@@ -148,7 +150,7 @@ extension Migrations {
                 UPDATE user_token_limits c SET tokens_held = c.tokens_held + i.reserved_tokens
                 FROM inserted i WHERE c.user_id = p_user
             )
-            SELECT i.reserved_tokens, (l.token_limit IS NULL)::int, l.reset_at
+            SELECT i.reserved_tokens, (l.token_limit IS NULL)::int, l.reset_at\(rateSelected)
             FROM inserted i, user_token_limits l WHERE l.user_id = p_user;
         END
         $$

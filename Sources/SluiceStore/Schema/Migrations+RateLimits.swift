@@ -15,7 +15,14 @@ extension Migrations {
             "ALTER TABLE user_token_limits ADD COLUMN tokens_per_minute INTEGER",
             "ALTER TABLE user_token_limits ADD COLUMN max_parallel_requests INTEGER",
         ],
-        postgresOnly: [holdFunction(limitingEndUsers: true, limitingRates: true)])
+        // The function now also returns the limits' use (`rate_state`): a new result type needs a new function.
+        postgresOnly: [
+            "DROP FUNCTION sluice_hold(\(holdArgumentTypes))",
+            holdFunction(limitingEndUsers: true, limitingRates: true),
+        ])
+
+    /// `sluice_hold`'s argument types, which name it for `DROP FUNCTION`.
+    static let holdArgumentTypes = (Array(repeating: "TEXT", count: 5) + Array(repeating: "BIGINT", count: 9)).joined(separator: ", ")
 }
 
 /// A user's last minute and running turns, as SQL over the ledger (schema step 19): a request is a ledger row made in
@@ -25,19 +32,29 @@ enum RateWindowSQL {
     /// The window's length in milliseconds.
     static let windowMs = 60_000
 
-    /// 1 when a turn with `input` tokens (and one output token) fits in the user's limits per minute, or the user has
-    /// none, else 0. `limits` is the alias of the user's `user_token_limits` row; `now` and `input` are SQL expressions.
-    /// A user without limits leaves at the first `WHEN`: neither database then reads the window (CASE is the one
-    /// construct both evaluate in order).
-    static func admits(limits l: String, now: String, input: String) -> String {
+    /// 1 when a turn with `input` tokens (and one output token) fits in the user's rate limits, or the user has none,
+    /// else 0: an expression over a row of `stateColumns` (unqualified), `input` an SQL expression.
+    static func admits(input: String) -> String {
         """
-        (CASE WHEN \(l).requests_per_minute IS NULL AND \(l).tokens_per_minute IS NULL AND \(l).max_parallel_requests IS NULL THEN 1
-            WHEN \(l).max_parallel_requests IS NOT NULL AND \(running(user: "\(l).user_id", now: now)) >= \(l).max_parallel_requests THEN 0
-            WHEN \(l).requests_per_minute IS NOT NULL AND \(requests(user: "\(l).user_id", now: now)) >= \(l).requests_per_minute THEN 0
-            WHEN \(l).tokens_per_minute IS NOT NULL AND \(tokens(user: "\(l).user_id", now: now)) + \(input) + 1 > \(l).tokens_per_minute THEN 0
+        (CASE WHEN max_parallel_requests IS NOT NULL AND running_requests >= max_parallel_requests THEN 0
+            WHEN requests_per_minute IS NOT NULL AND minute_requests >= requests_per_minute THEN 0
+            WHEN tokens_per_minute IS NOT NULL AND minute_tokens + \(input) + 1 > tokens_per_minute THEN 0
             ELSE 1 END)
         """
     }
+
+    /// A row of `stateColumns` as one text (`NULL` without rate limits), for a hold to return: the seven values in
+    /// their order, comma-separated, empty for `NULL` (`StoredValues.rateLimits(packed:…)` reads it).
+    static let packedState = """
+        CASE WHEN requests_per_minute IS NULL AND tokens_per_minute IS NULL AND max_parallel_requests IS NULL THEN NULL
+            ELSE \(stateNames.map { "COALESCE(CAST(\($0) AS TEXT), '')" }.joined(separator: " || ',' || ")) END
+        """
+
+    /// `stateColumns`' names, in their order.
+    static let stateNames = [
+        "requests_per_minute", "tokens_per_minute", "max_parallel_requests", "running_requests", "minute_requests",
+        "minute_tokens", "minute_oldest",
+    ]
 
     /// The user's requests in the window.
     static func requests(user: String, now: String) -> String {
@@ -63,8 +80,11 @@ enum RateWindowSQL {
         "(SELECT MIN(u.created_at) FROM token_usage u WHERE u.user_id = \(user) AND u.created_at > \(now) - \(windowMs))"
     }
 
-    /// `budget`'s columns for a user's rate limits: the limits, and when one is set, the window's use.
-    static func budgetColumns(limits l: String, now: String) -> String {
+    /// A user's rate limits and their use now, as columns (`stateNames`) of a query over the user's limits row
+    /// `limits`: the limits, and only where one is set, the window's or the running turns' counts (0 or `NULL`
+    /// otherwise). A user without limits reads nothing but the row (CASE is the one construct both databases
+    /// evaluate in order).
+    static func stateColumns(limits l: String, now: String) -> String {
         """
         \(l).requests_per_minute, \(l).tokens_per_minute, \(l).max_parallel_requests,
             (CASE WHEN \(l).max_parallel_requests IS NULL THEN 0 ELSE \(running(user: "\(l).user_id", now: now)) END) AS running_requests,

@@ -136,7 +136,22 @@ enum StoredValues {
             rateLimits: rateLimits(row))
     }
 
-    /// `RateWindowSQL.budgetColumns`: `nil` when the user has no limit per minute.
+    /// A granted hold's `rate_state` (`RateWindowSQL.packedState`, the use before it) with the hold counted: one
+    /// more request and running turn, its reserved tokens — each counted, as `stateColumns` counts it, only under a
+    /// limit it concerns. `nil` when the user has no rate limit.
+    static func rateLimits(packed: String?, reservedTokens: Int, nowMs: Int) -> RateLimits? {
+        guard let packed else { return nil }
+        let values = packed.split(separator: ",", omittingEmptySubsequences: false).map { Int($0) }
+        guard values.count == RateWindowSQL.stateNames.count else { return nil }
+        let (perMinute, tokensLimited, parallel) = (values[0] != nil || values[1] != nil, values[1] != nil, values[2] != nil)
+        return RateLimits(
+            maxParallel: values[2], running: parallel ? (values[3] ?? 0) + 1 : 0, requestsPerMinute: values[0],
+            tokensPerMinute: values[1], requests: perMinute ? (values[4] ?? 0) + 1 : 0,
+            tokens: tokensLimited ? (values[5] ?? 0) + reservedTokens : 0,
+            oldestLeavesAt: Date(timeIntervalSince1970: Double(min(values[6] ?? nowMs, nowMs) + RateWindowSQL.windowMs) / 1000))
+    }
+
+    /// `RateWindowSQL.stateColumns`: `nil` when the user has no rate limit.
     private static func rateLimits(_ row: some StoredRow) -> RateLimits? {
         let requestsPerMinute = row.int("requests_per_minute"), tokensPerMinute = row.int("tokens_per_minute")
         let maxParallel = row.int("max_parallel_requests")
