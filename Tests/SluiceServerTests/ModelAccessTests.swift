@@ -28,6 +28,10 @@ struct ModelAccessTests {
             // Refused at the door: no conversation, no message, nothing held.
             #expect(try await h.store.conversations(userID: alice.id).isEmpty)
             #expect(try await GatewayEndUserTests.call(h, messages: [("user", "hello")], fields: ["model": "sim-echo"]).status == 200)
+            // A call without a model goes to the user's model.
+            let body = #"{"messages":[{"role":"user","content":"hi"}]}"#
+            let unnamed = try await h.request(.POST, "/v1/chat/completions", token: h.alice, body: body)
+            #expect(unnamed.status == 200 && unnamed.json?["model"] as? String == "sim-echo")
 
             let bobs = try await h.request(.GET, "/v1/models", token: h.bob)
             #expect((bobs.json?["data"] as? [[String: Any]])?.count == 2)
@@ -65,6 +69,10 @@ struct ModelAccessTests {
             // The allowed model works, in a new conversation and as a message's model in the old one.
             let allowed = try await h.request(.POST, "/api/conversations", token: h.alice, body: #"{"model":"sim-echo"}"#)
             #expect(allowed.status == 201)
+            // A conversation that names no model (the web app's) gets the user's first model, not the server's default.
+            let unnamed = try await h.request(.POST, "/api/conversations", token: h.alice, body: "{}")
+            #expect(unnamed.status == 201 && unnamed.json?["model"] as? String == "sim-echo")
+            #expect(try await h.request(.POST, "/api/conversations", token: h.bob, body: "{}").json?["model"] as? String == "sim")
             let echo = try await h.send(old.id, token: h.alice, body: #"{"content":"more","model":"sim-echo"}"#)
             #expect(echo.last?.event == "done")
         }

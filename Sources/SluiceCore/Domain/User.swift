@@ -19,6 +19,12 @@ public struct User: Sendable, Equatable, Codable {
 
     /// Whether the user may chat with `model`.
     public func mayUse(_ model: String) -> Bool { allowedModels?.contains(model) ?? true }
+
+    /// The model a conversation or call that names none uses: the server's default, or when the user may not use
+    /// it, the first of the user's models.
+    public func defaultModel(_ serverDefault: String) -> String {
+        mayUse(serverDefault) ? serverDefault : allowedModels?.first ?? serverDefault
+    }
 }
 
 /// The usage plan of a user; #4 attaches token budgets to it.

@@ -66,7 +66,7 @@ struct GatewayRoutes {
                 message: "The request body is over 8 MiB, more than any model's context window holds. Send fewer or shorter messages.")
         }
         let call = try ChatCompletionRequest(json: Data(body.readableBytesView))
-        let model = call.model ?? defaultModel
+        let model = call.model ?? user.defaultModel(defaultModel)
         try ModelAccess.check(user, model: model)
         try launcher.checkCapacity(model: model)
 

@@ -25,7 +25,7 @@ struct ConversationRoutes {
         let title = try body.optionalString("title", maxLength: 200)?.trimmingCharacters(in: .whitespacesAndNewlines)
         let model = try body.optionalString("model", maxLength: 200)?.trimmingCharacters(in: .whitespacesAndNewlines)
         let systemPrompt = try body.optionalString("system_prompt", maxLength: 32_000)
-        let chosenModel = model.flatMap { $0.isEmpty ? nil : $0 } ?? defaultModel
+        let chosenModel = model.flatMap { $0.isEmpty ? nil : $0 } ?? user.defaultModel(defaultModel)
         try ModelAccess.check(user, model: chosenModel)
         let conversation = try await store.createConversation(
             userID: user.id, title: title.flatMap { $0.isEmpty ? nil : $0 } ?? Self.defaultTitle,
