@@ -6,6 +6,7 @@ import urllib.request
 import openai
 import pytest
 from selenium.webdriver.common.by import By
+from selenium.webdriver.common.keys import Keys
 from selenium.webdriver.support.ui import Select
 
 from conftest import SLUICE
@@ -144,6 +145,26 @@ def test_a_model_the_user_may_not_use_is_a_permission_error_and_is_not_listed(se
     assert raised.value.code == "model_not_allowed"
     assert "may not use the model 'priced-sim'. It may use: sim." in raised.value.message
     assert sdk.chat.completions.create(model="sim", messages=[{"role": "user", "content": "hello"}]).choices
+
+
+def test_the_web_app_says_when_a_limit_per_minute_refuses_a_message_and_keeps_it(browser, server):
+    token = add_user(server, "web-rpm", 100_000)
+    subprocess.run([SLUICE, "user", "set-plan", "web-rpm", "pro", "--requests-per-minute", "1", "--db", server.db],
+                   check=True, capture_output=True, text=True)
+    browser.get(f"{server.base}/#token={token}")
+    WebDriverWait(browser, 10).until(lambda d: d.find_element(By.ID, "input").is_displayed())
+    browser.find_element(By.ID, "input").send_keys("first question", Keys.ENTER)
+    WebDriverWait(browser, 30).until(
+        lambda d: d.find_elements(By.CSS_SELECTOR, ".message.assistant") and not d.find_elements(By.CSS_SELECTOR, ".message.streaming"))
+    browser.find_element(By.ID, "input").send_keys("second question", Keys.ENTER)
+    banner = browser.find_element(By.ID, "banner")
+    WebDriverWait(browser, 10).until(lambda d: "You have sent 1 request in the last minute" in banner.text)
+    # The refused message is kept and shown; no failed answer stands under it.
+    WebDriverWait(browser, 10).until(
+        lambda d: [m.find_element(By.CSS_SELECTOR, ".text").text for m in d.find_elements(By.CSS_SELECTOR, ".message.user")]
+        == ["first question", "second question"])
+    assert len(browser.find_elements(By.CSS_SELECTOR, ".message.assistant")) == 1
+    assert not browser.find_elements(By.CSS_SELECTOR, ".message.error")
 
 
 def test_the_usage_page_shows_the_limits_per_minute_and_the_last_minutes_use(browser, server):

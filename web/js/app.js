@@ -142,9 +142,13 @@ async function send() {
       // The message is stored; show it in the thread, and the options instead of a bare error.
       usage.refused(error);
       await open(current).catch(() => {});
-    } else if (["prompt_rejected", "message_too_long", "context_overflow", "busy"].includes(error.code)) {
-      // Stored as rejected (or, when busy, not stored): the thread shows what was kept; the text comes back to
-      // the input to rephrase or send again.
+    } else if (error.code === "rate_limit_exceeded") {
+      // Stored, like a budget refusal, but back within a minute: the thread shows it, the banner says when.
+      await open(current).catch(() => {});
+      showBanner(error.message);
+    } else if (["prompt_rejected", "message_too_long", "context_overflow", "busy", "model_not_allowed"].includes(error.code)) {
+      // Stored as rejected (or, when busy or the model is not the user's, not stored): the thread shows what was
+      // kept; the text comes back to the input to rephrase or send again.
       await open(current).catch(() => {});
       input.value = content;
       usage.estimate(current, content);

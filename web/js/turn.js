@@ -9,7 +9,9 @@ import { markdownView } from "./markdown.js";
 
 const RESUME_ATTEMPTS = 5;
 /** Refusals before any answer exists: the page shows them its own way, not as a failed answer. */
-const REFUSALS = new Set(["budget_exceeded", "prompt_rejected", "message_too_long", "context_overflow", "busy"]);
+const REFUSALS = new Set([
+  "budget_exceeded", "rate_limit_exceeded", "prompt_rejected", "message_too_long", "context_overflow", "busy", "model_not_allowed",
+]);
 
 /** Sends `content` and streams the answer into `log`. */
 export async function runTurn({ conversationId, content, log, announce, onStateChange }) {
