@@ -115,9 +115,9 @@ extension UserCommand {
             let daily = try dailyUsd.map { try Self.amount($0, option: "--daily-usd") }
             let perEndUser = try endUserDailyUsd.map { try Self.amount($0, option: "--end-user-daily-usd") }
             let rates: [(RateLimits.Kind, Int?)] = try [
-                requestsPerMinute.map { (.requests, try Self.perMinute($0, option: "--requests-per-minute")) },
-                tokensPerMinute.map { (.tokens, try Self.perMinute($0, option: "--tokens-per-minute")) },
-                maxParallelRequests.map { (.parallel, try Self.perMinute($0, option: "--max-parallel-requests")) },
+                requestsPerMinute.map { (.requests, try Self.rateLimit($0, option: "--requests-per-minute")) },
+                tokensPerMinute.map { (.tokens, try Self.rateLimit($0, option: "--tokens-per-minute")) },
+                maxParallelRequests.map { (.parallel, try Self.rateLimit($0, option: "--max-parallel-requests")) },
             ].compactMap { $0 }
             let store = try await database.open()
             let user = try await UserCommand.user(named: name, in: store)
@@ -144,7 +144,7 @@ extension UserCommand {
         }
 
         /// A rate limit's value: a whole number above zero, or `none` (`nil`: no limit).
-        static func perMinute(_ text: String, option: String) throws -> Int? {
+        static func rateLimit(_ text: String, option: String) throws -> Int? {
             if text == "none" { return nil }
             guard let limit = Int(text), limit > 0 else { throw ValidationError("\(option) must be a whole number above 0, or none") }
             return limit

@@ -70,7 +70,7 @@ public struct BudgetState: Sendable, Equatable {
     public var globalDailyDollars: DollarBudget?
     /// What each of the user's end users (the gateway's `user` field) may spend a day, if the user has a limit.
     public var endUserDailyLimit: USDAmount?
-    /// The user's limits per minute and the last minute's use of them, if the user has either limit.
+    /// The user's rate limits (per minute, answers at once) and their use now, if the user has any.
     public var rateLimits: RateLimits?
 
     public init(

@@ -3,14 +3,14 @@ import HTTPTypes
 import SluiceCore
 
 extension RateLimits {
-    /// OpenAI's `x-ratelimit-limit-`, `-remaining-` and `-reset-requests` (and `-tokens`) headers, for each of its two
-    /// limits per minute the user has: on a refusal, and on every granted gateway call, so that a client can pace
-    /// itself. The reset is when the window's oldest request leaves it, in OpenAI's form (`"12s"`).
     /// Whole seconds, 1 to 60, until the window's oldest request leaves it (`now` may be a moment before the hold's).
     func secondsUntilWindowFrees(now: Date) -> Int {
         min(60, max(1, Int((oldestLeavesAt ?? now.addingTimeInterval(60)).timeIntervalSince(now).rounded(.up))))
     }
 
+    /// OpenAI's `x-ratelimit-limit-`, `-remaining-` and `-reset-requests` (and `-tokens`) headers, for each of its two
+    /// limits per minute the user has: on a refusal, and on every granted gateway call, so that a client can pace
+    /// itself. The reset is when the window's oldest request leaves it, in OpenAI's form (`"12s"`).
     func addHeaders(to headers: inout HTTPFields, now: Date) {
         let reset = secondsUntilWindowFrees(now: now)
         for kind in [Kind.requests, .tokens] {

@@ -63,7 +63,6 @@ struct TurnLauncher: Sendable {
         request: Request, logger: Logger, executor: (any TaskExecutor)? = nil, receivedAt: ContinuousClock.Instant = .now
     ) async throws -> Started {
         let timings = TurnTimings(received: receivedAt)
-        try ModelAccess.check(user, model: input.model)
         try checkCapacity(model: input.model)
         let save = { @Sendable [self] (message: Message) async throws in
             try await store(message, in: conversation, after: history, unsaved: unsaved)

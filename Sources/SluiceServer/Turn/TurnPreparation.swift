@@ -44,7 +44,8 @@ struct TurnPreparation: Sendable {
         _ ask: Ask, conversation: Conversation, history: [Message], tail: [ChatMessage], user: User,
         answerID: String, answer: Message? = nil, prelude: HoldPrelude? = nil, prior: ChatTurn.Prior? = nil, logger: Logger
     ) async throws -> Prepared {
-        // A new message is checked earlier (`TurnLauncher.start`); a continued or regenerated answer here.
+        // The routes of a new message check it at the door, before anything is stored; a continued or regenerated
+        // answer is checked here.
         try ModelAccess.check(user, model: ask.model)
         // What fits the model's window: recent messages in full, older ones as the running summary.
         let built = try await context.turn(

@@ -103,22 +103,19 @@ extension PostgresStore {
     }
 
     public func setRateLimit(_ kind: RateLimits.Kind, userID: String, limit: Int?) async throws {
-        try await prepareBudget(userID: userID, now: Date())
-        var bindings = PostgresBindings()
-        bindings.append(limit)
-        bindings.append(userID)
-        try await execute(
-            PostgresQuery(
-                unsafeSQL: "UPDATE user_token_limits SET \(StoredValues.rateLimitColumn(kind)) = $1::integer WHERE user_id = $2",
-                binds: bindings),
-            logger: logger)
+        try await setLimit(StoredValues.rateLimitColumn(kind), userID: userID, to: limit)
     }
 
-    /// Sets one of the limits row's dollar columns (a name of ours, never a caller's).
+    /// Sets one of the limits row's dollar columns (a name of ours, never a caller's), in picodollars.
     private func setDollarLimit(_ column: String, userID: String, limit: USDAmount?) async throws {
+        try await setLimit(column, userID: userID, to: limit.map { Int($0.picodollars) })
+    }
+
+    /// Sets one of the limits row's columns (a name of ours, never a caller's); `nil`: no limit.
+    private func setLimit(_ column: String, userID: String, to value: Int?) async throws {
         try await prepareBudget(userID: userID, now: Date())
         var bindings = PostgresBindings()
-        bindings.append(limit.map { Int($0.picodollars) })
+        bindings.append(value)
         bindings.append(userID)
         try await execute(
             PostgresQuery(unsafeSQL: "UPDATE user_token_limits SET \(column) = $1::bigint WHERE user_id = $2", binds: bindings),

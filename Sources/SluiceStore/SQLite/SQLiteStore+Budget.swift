@@ -147,18 +147,19 @@ extension SQLiteStore {
     }
 
     public func setRateLimit(_ kind: RateLimits.Kind, userID: String, limit: Int?) async throws {
-        try await prepareBudget(userID: userID, now: Date())
-        _ = try await connection.query(
-            "UPDATE user_token_limits SET \(StoredValues.rateLimitColumn(kind)) = ? WHERE user_id = ?",
-            [Self.optional(limit), .text(userID)])
+        try await setLimit(StoredValues.rateLimitColumn(kind), userID: userID, to: limit)
     }
 
-    /// Sets one of the limits row's dollar columns (a name of ours, never a caller's).
+    /// Sets one of the limits row's dollar columns (a name of ours, never a caller's), in picodollars.
     private func setDollarLimit(_ column: String, userID: String, limit: USDAmount?) async throws {
+        try await setLimit(column, userID: userID, to: limit.map { Int($0.picodollars) })
+    }
+
+    /// Sets one of the limits row's columns (a name of ours, never a caller's); `nil`: no limit.
+    private func setLimit(_ column: String, userID: String, to value: Int?) async throws {
         try await prepareBudget(userID: userID, now: Date())
         _ = try await connection.query(
-            "UPDATE user_token_limits SET \(column) = ? WHERE user_id = ?",
-            [limit.map { .integer(Int($0.picodollars)) } ?? .null, .text(userID)])
+            "UPDATE user_token_limits SET \(column) = ? WHERE user_id = ?", [Self.optional(value), .text(userID)])
     }
 
     public func endUserBudget(userID: String, endUser: String, now: Date) async throws -> DollarBudget? {

@@ -136,30 +136,33 @@ enum StoredValues {
             rateLimits: rateLimits(row))
     }
 
-    /// A granted hold's `rate_state` (`RateWindowSQL.packedState`, the use before it) with the hold counted: one
-    /// more request and running turn, its reserved tokens — each counted, as `stateColumns` counts it, only under a
-    /// limit it concerns. `nil` when the user has no rate limit.
+    /// A granted hold's `rate_state` (`RateWindowSQL.packedState`, the use before it) with the hold counted.
     static func rateLimits(packed: String?, reservedTokens: Int, nowMs: Int) -> RateLimits? {
         guard let packed else { return nil }
         let values = packed.split(separator: ",", omittingEmptySubsequences: false).map { Int($0) }
         guard values.count == RateWindowSQL.stateNames.count else { return nil }
-        let (perMinute, tokensLimited, parallel) = (values[0] != nil || values[1] != nil, values[1] != nil, values[2] != nil)
-        return RateLimits(
-            maxParallel: values[2], running: parallel ? (values[3] ?? 0) + 1 : 0, requestsPerMinute: values[0],
-            tokensPerMinute: values[1], requests: perMinute ? (values[4] ?? 0) + 1 : 0,
-            tokens: tokensLimited ? (values[5] ?? 0) + reservedTokens : 0,
-            oldestLeavesAt: Date(timeIntervalSince1970: Double(min(values[6] ?? nowMs, nowMs) + RateWindowSQL.windowMs) / 1000))
+        return rateLimits(values, counting: (reservedTokens, nowMs))
     }
 
-    /// `RateWindowSQL.stateColumns`: `nil` when the user has no rate limit.
+    /// `RateWindowSQL.stateColumns` of `budget`'s row.
     private static func rateLimits(_ row: some StoredRow) -> RateLimits? {
-        let requestsPerMinute = row.int("requests_per_minute"), tokensPerMinute = row.int("tokens_per_minute")
-        let maxParallel = row.int("max_parallel_requests")
+        rateLimits(RateWindowSQL.stateNames.map { row.int($0) })
+    }
+
+    /// The values of `RateWindowSQL.stateNames`, in order; with `hold`, one more request and running turn and its
+    /// reserved tokens — each counted, as `stateColumns` counts them, only under a limit it concerns. `nil` when the
+    /// user has no rate limit.
+    private static func rateLimits(_ values: [Int?], counting hold: (reservedTokens: Int, nowMs: Int)? = nil) -> RateLimits? {
+        let (requestsPerMinute, tokensPerMinute, maxParallel) = (values[0], values[1], values[2])
         guard requestsPerMinute != nil || tokensPerMinute != nil || maxParallel != nil else { return nil }
+        let (held, perMinute) = (hold == nil ? 0 : 1, requestsPerMinute != nil || tokensPerMinute != nil)
+        // With a hold, the window has a request at least since the hold's moment.
+        let oldest = hold.map { hold in min(values[6] ?? hold.nowMs, hold.nowMs) } ?? values[6]
         return RateLimits(
-            maxParallel: maxParallel, running: row.int("running_requests") ?? 0,
-            requestsPerMinute: requestsPerMinute, tokensPerMinute: tokensPerMinute, requests: row.int("minute_requests") ?? 0,
-            tokens: row.int("minute_tokens") ?? 0,
-            oldestLeavesAt: row.int("minute_oldest").map { Date(timeIntervalSince1970: Double($0 + RateWindowSQL.windowMs) / 1000) })
+            maxParallel: maxParallel, running: maxParallel == nil ? 0 : (values[3] ?? 0) + held,
+            requestsPerMinute: requestsPerMinute, tokensPerMinute: tokensPerMinute,
+            requests: perMinute ? (values[4] ?? 0) + held : 0,
+            tokens: tokensPerMinute == nil ? 0 : (values[5] ?? 0) + (hold?.reservedTokens ?? 0),
+            oldestLeavesAt: oldest.map { Date(timeIntervalSince1970: Double($0 + RateWindowSQL.windowMs) / 1000) })
     }
 }
