@@ -44,6 +44,8 @@ struct GatewayRateLimitTests {
             let bobs = try await h.request(
                 .POST, "/v1/chat/completions", token: h.bob, body: #"{"model":"sim","messages":[{"role":"user","content":"hi"}]}"#)
             #expect(bobs.status == 200 && bobs.headers.first(name: "x-ratelimit-limit-requests") == nil)
+            // Operators see refusals by code: the third call and the one after it.
+            #expect(try await h.text("/metrics").contains("sluice_api_errors_total{code=\"rate_limit_exceeded\"} 2"))
         }
     }
 

@@ -27,6 +27,9 @@ struct ModelAccessTests {
             #expect(refused.errorMessage?.contains("may not use the model 'sim'. It may use: sim-echo.") == true, "\(refused.errorMessage ?? "-")")
             // Refused at the door: no conversation, no message, nothing held.
             #expect(try await h.store.conversations(userID: alice.id).isEmpty)
+            let metrics = try await h.text("/metrics")
+            #expect(metrics.contains("sluice_api_errors_total{code=\"model_not_allowed\"} 1"))
+            #expect(metrics.contains("sluice_api_errors_total{code=\"model_not_found\"} 1"))
             #expect(try await GatewayEndUserTests.call(h, messages: [("user", "hello")], fields: ["model": "sim-echo"]).status == 200)
             // A call without a model goes to the user's model.
             let body = #"{"messages":[{"role":"user","content":"hi"}]}"#

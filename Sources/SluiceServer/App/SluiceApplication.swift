@@ -90,7 +90,7 @@ public func buildRouter(
     _ dependencies: SluiceDependencies, hub: GenerationHub, progressWriter: ProgressWriter, logger: Logger
 ) -> Router<SluiceRequestContext> {
     let router = Router(context: SluiceRequestContext.self)
-    router.add(middleware: ErrorEnvelopeMiddleware())
+    router.add(middleware: ErrorEnvelopeMiddleware(metrics: dependencies.metrics))
     if let webRoot = dependencies.webRoot {
         router.add(middleware: FileMiddleware(webRoot, searchForIndexHtml: true, logger: logger))
     }

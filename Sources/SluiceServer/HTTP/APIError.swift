@@ -56,21 +56,32 @@ public struct APIError: HTTPResponseError, Equatable {
 
 /// Turns errors that are not `APIError` (Hummingbird's own, such as an oversized body) into the same JSON shape.
 struct ErrorEnvelopeMiddleware<Context: RequestContext>: RouterMiddleware {
+    /// Counts each error answer by its code (`sluice_api_errors_total`).
+    var metrics: SluiceMetrics?
+
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws
         -> Response
     {
         do {
             return try await next(request, context)
-        } catch let error as APIError {
-            throw error
-        } catch let error as HTTPError {
-            throw APIError.from(error)
-        } catch is NIOTooManyBytesError {
-            throw APIError.from(HTTPError(.contentTooLarge))
-        } catch StoreError.unavailable {
-            throw APIError(
+        } catch {
+            let answer = Self.apiError(error)
+            if let answer { metrics?.answeredWithError(code: answer.code) }
+            throw answer ?? error
+        }
+    }
+
+    /// The `APIError` a failure is answered with, or `nil` for one Hummingbird answers itself.
+    static func apiError(_ error: any Error) -> APIError? {
+        switch error {
+        case let error as APIError: error
+        case let error as HTTPError: APIError.from(error)
+        case is NIOTooManyBytesError: APIError.from(HTTPError(.contentTooLarge))
+        case StoreError.unavailable:
+            APIError(
                 .serviceUnavailable, code: "database_unavailable",
                 message: "Sluice cannot reach its database right now, so nothing was done. Try again in a moment; if it lasts, tell the operator.")
+        default: nil
         }
     }
 }

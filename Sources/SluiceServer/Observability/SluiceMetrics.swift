@@ -67,6 +67,13 @@ public final class SluiceMetrics: Sendable {
         ).increment()
     }
 
+    /// A request was answered with an error of this code (Sluice's own codes, a bounded set): refusals before any
+    /// turn — `budget_exceeded`, `rate_limit_exceeded`, `model_not_allowed`, `busy` — and every other error answer.
+    func answeredWithError(code: String) {
+        counter(name: "sluice_api_errors_total", labels: [("code", code)], help: "Error answers by code, refusals included.")
+            .increment()
+    }
+
     /// A turn ended with an error event of this code.
     func turnFailed(code: String) {
         counter(name: "sluice_turn_errors_total", labels: [("code", code)], help: "Turns that ended with an error, by code.")
