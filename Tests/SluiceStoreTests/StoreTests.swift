@@ -196,7 +196,7 @@ struct StoreTests {
         try await store.close()
     }
 
-    @Test("conversations list newest first per user, and deleting one removes its messages", arguments: TestDatabases.backends)
+    @Test("conversations list newest first per user, keep the model last picked, and deleting one removes its messages", arguments: TestDatabases.backends)
     func conversations(_ backend: StoreBackend) async throws {
         let (store, _) = try await Self.makeStore(backend)
         let alice = try await store.createUser(name: "alice", plan: .free, tokenHash: "a")
@@ -208,6 +208,10 @@ struct StoreTests {
         // A new message moves its conversation to the top.
         try await store.insert(Message(id: "x", conversationID: first.id, role: .user, content: "x", status: .complete, model: nil, createdAt: Date().addingTimeInterval(1)))
         #expect(try await store.conversations(userID: alice.id).map(\.id) == [first.id, second.id])
+        // A message with another model makes it the conversation's; the other conversation keeps its own.
+        try await store.setConversationModel(id: first.id, model: "other/model-2")
+        #expect(try await store.conversation(id: first.id)?.model == "other/model-2")
+        #expect(try await store.conversation(id: second.id)?.model == "m")
         try await store.deleteConversation(id: first.id)
         #expect(try await store.conversation(id: first.id) == nil)
         #expect(try await store.message(id: "x") == nil)

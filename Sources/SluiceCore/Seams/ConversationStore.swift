@@ -35,6 +35,9 @@ public protocol ConversationStore: Sendable {
     func conversation(id: String) async throws -> Conversation?
     func deleteConversation(id: String) async throws
     func renameConversation(id: String, title: String) async throws
+    /// The model the conversation goes on with: a message that picks another model (the web app's model picker, a
+    /// gateway call continuing a thread with another model) makes it the conversation's.
+    func setConversationModel(id: String, model: String) async throws
     /// Messages of a conversation, oldest first.
     func messages(conversationID: String) async throws -> [Message]
     func message(id: String) async throws -> Message?

@@ -103,6 +103,8 @@ public func buildRouter(
     }
 
     let tokens = TokenCache()
+    // What `GET /v1/models` and the web app's picker list: the default first, then those of `--models`.
+    let servedModels = [dependencies.defaultModel] + dependencies.listedModels.filter { $0 != dependencies.defaultModel }
     let api = router.group("api").add(middleware: AuthMiddleware(store: dependencies.store, cache: tokens))
     let contextBuilder = ContextBuilder(
         store: dependencies.store, counter: dependencies.promptCounter, catalog: dependencies.catalog,
@@ -142,9 +144,10 @@ public func buildRouter(
         forwardScenarioHeader: dependencies.forwardScenarioHeader
     ).register(on: api)
     UsageRoutes(budgets: dependencies.budgets).register(on: api)
+    ModelRoutes(models: servedModels, defaultModel: dependencies.defaultModel, catalog: dependencies.catalog).register(on: api)
     GatewayRoutes(
         store: dependencies.store, launcher: launcher, defaultModel: dependencies.defaultModel,
-        models: [dependencies.defaultModel] + dependencies.listedModels.filter { $0 != dependencies.defaultModel }
+        models: servedModels
     ).register(on: router.group("v1").add(middleware: AuthMiddleware(store: dependencies.store, cache: tokens)))
     ContextRoutes(store: dependencies.store, builder: contextBuilder).register(on: api)
     return router

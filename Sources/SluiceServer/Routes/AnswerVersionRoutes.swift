@@ -55,6 +55,8 @@ struct AnswerVersionRoutes {
             id: versionID, conversationID: conversation.id, role: .assistant, content: "", status: .streaming,
             model: model, createdAt: Date())
         try await store.addVersion(version, replacing: message)
+        // Regenerated with another model: the conversation goes on with it, as after a message that picks one.
+        if model != conversation.model { try await store.setConversationModel(id: conversation.id, model: model) }
         let meta = TurnEvent.meta(.init(
             conversationID: conversation.id, userMessageID: question.id, assistantMessageID: version.id, model: model,
             context: prepared.context))

@@ -45,13 +45,19 @@ struct ConversationRoutes {
         return ConversationResource(conversation, messages: messages, context: await meter.figures(conversation, history: messages, logger: context.logger))
     }
 
-    /// The exact input tokens the next turn would send, part by part, the output reserve, whether it fits the
-    /// budget, and how to spend fewer tokens. Nothing is stored or held.
+    /// The exact input tokens the next turn would send (with `model`, when given, instead of the conversation's),
+    /// part by part, the output reserve, whether it fits the budget, and how to spend fewer tokens. Nothing is
+    /// stored or held.
     @Sendable func estimate(_ request: Request, context: SluiceRequestContext) async throws -> Estimate {
         let user = try context.requireUser()
-        let conversation = try await ownedConversation(context)
+        var conversation = try await ownedConversation(context)
         let body = try await JSONObjectBody(request: request, context: context, allowEmpty: false)
         let content = try body.optionalString("content", maxLength: 60_000) ?? ""
+        // The model picked for the next message, when it is not the conversation's: its window and tokenizer.
+        if let model = try body.optionalString("model", maxLength: 200), !model.isEmpty {
+            try ModelAccess.check(user, model: model)
+            conversation.model = model
+        }
         let history = try await store.messages(conversationID: conversation.id)
         return try await meter.estimate(
             content, conversation: conversation, history: history, user: user, outputReserve: outputReserve,

@@ -81,6 +81,10 @@ struct TurnLauncher: Sendable {
         if history.isEmpty, conversation.title == ConversationRoutes.defaultTitle {
             try await store.renameConversation(id: conversation.id, title: MessageRoutes.title(from: input.content))
         }
+        // A message with another model (the web app's picker): the conversation goes on with it.
+        if !unsaved, input.model != conversation.model {
+            try await store.setConversationModel(id: conversation.id, model: input.model)
+        }
         let assistant = Message(
             id: Identifier.make(), conversationID: conversation.id, role: .assistant, content: "", status: .streaming,
             model: input.model, createdAt: now.addingTimeInterval(0.001))

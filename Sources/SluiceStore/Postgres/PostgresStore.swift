@@ -314,4 +314,8 @@ public final class PostgresStore: SluiceDatabase {
     public func renameConversation(id: String, title: String) async throws {
         try await execute("UPDATE conversations SET title = \(title) WHERE id = \(id)", logger: logger)
     }
+
+    public func setConversationModel(id: String, model: String) async throws {
+        try await execute("UPDATE conversations SET model = \(model) WHERE id = \(id)", logger: logger)
+    }
 }

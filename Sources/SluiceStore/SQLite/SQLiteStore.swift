@@ -167,6 +167,10 @@ public final class SQLiteStore: SluiceDatabase {
         _ = try await connection.query("UPDATE conversations SET title = ? WHERE id = ?", [.text(title), .text(id)])
     }
 
+    public func setConversationModel(id: String, model: String) async throws {
+        _ = try await connection.query("UPDATE conversations SET model = ? WHERE id = ?", [.text(model), .text(id)])
+    }
+
     // MARK: Messages
 
     public func messages(conversationID: String) async throws -> [Message] {

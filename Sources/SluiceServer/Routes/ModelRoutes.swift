@@ -1,0 +1,46 @@
+import Hummingbird
+import SluiceCore
+
+/// `GET /api/models`: the models the caller may chat with, and what the web app's model picker says about each —
+/// its context window and its price per million tokens (exact decimal strings) — with the one a new conversation
+/// gets when it names none.
+struct ModelRoutes {
+    /// The served models, the server's default first (what `GET /v1/models` lists).
+    let models: [String]
+    let defaultModel: String
+    let catalog: ModelCatalog
+
+    func register(on api: RouterGroup<SluiceRequestContext>) {
+        api.get("models", use: list)
+    }
+
+    @Sendable func list(_ request: Request, context: SluiceRequestContext) async throws -> ModelList {
+        let user = try context.requireUser()
+        return ModelList(
+            default: user.defaultModel(defaultModel),
+            models: models.filter(user.mayUse).map { ModelResource(id: $0, catalog: catalog) })
+    }
+}
+
+struct ModelList: ResponseEncodable {
+    /// The model a new conversation gets when it names none (`User.defaultModel`).
+    let `default`: String
+    let models: [ModelResource]
+}
+
+/// One model as the picker shows it; a figure the catalog does not know is left out.
+struct ModelResource: ResponseEncodable {
+    let id: String
+    let contextWindow: Int?
+    /// USD per million input and output tokens, exact (`"0.15"`); `"0"` for the local model.
+    let inputUsdPerMillion: String?
+    let outputUsdPerMillion: String?
+
+    init(id: String, catalog: ModelCatalog) {
+        self.id = id
+        contextWindow = catalog.contextWindow(for: id)
+        let price = catalog.price(for: id)
+        inputUsdPerMillion = price?.cost(inputTokens: 1_000_000, outputTokens: 0).decimalString
+        outputUsdPerMillion = price?.cost(inputTokens: 0, outputTokens: 1_000_000).decimalString
+    }
+}
