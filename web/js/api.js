@@ -56,11 +56,11 @@ export const deleteConversation = (id) => json("DELETE", `/api/conversations/${e
 export const cancelMessage = (id) => json("POST", `/api/messages/${encodeURIComponent(id)}/cancel`);
 
 /** Starts a turn; resolves to the streaming Response, or throws ApiError for a JSON 4xx/5xx. */
-export async function sendMessage(conversationId, content, { signal, temperature } = {}) {
+export async function sendMessage(conversationId, content, { signal, temperature, model } = {}) {
   const response = await fetch(`/api/conversations/${encodeURIComponent(conversationId)}/messages`, {
     method: "POST",
     headers: headers({ "Content-Type": "application/json", Accept: "text/event-stream" }),
-    body: JSON.stringify(temperature === undefined ? { content } : { content, temperature }),
+    body: JSON.stringify({ content, temperature, model: model ?? undefined }),
     signal,
   });
   if (!response.ok) throw await failure(response);
@@ -89,11 +89,11 @@ export async function continueMessage(messageId, { signal } = {}) {
 }
 
 /** Asks for a new version of the latest answer; resolves to the streaming Response. */
-export async function regenerateMessage(messageId, temperature, { signal } = {}) {
+export async function regenerateMessage(messageId, temperature, { signal, model } = {}) {
   const response = await fetch(`/api/messages/${encodeURIComponent(messageId)}/regenerate`, {
     method: "POST",
     headers: headers({ "Content-Type": "application/json", Accept: "text/event-stream" }),
-    body: JSON.stringify({ temperature }),
+    body: JSON.stringify({ temperature, model: model ?? undefined }),
     signal,
   });
   if (!response.ok) throw await failure(response);
@@ -110,8 +110,10 @@ export async function getUsageCSV(period, group) {
   if (!response.ok) throw await failure(response);
   return response.blob();
 }
-export const estimate = (conversationId, content) =>
-  json("POST", `/api/conversations/${encodeURIComponent(conversationId)}/estimate`, { content });
+export const estimate = (conversationId, content, model) =>
+  json("POST", `/api/conversations/${encodeURIComponent(conversationId)}/estimate`, { content, model: model ?? undefined });
+/** `{default, models: [{id, context_window?, input_usd_per_million?, output_usd_per_million?}]}`: the user's models. */
+export const listModels = () => json("GET", "/api/models");
 export const getContext = (conversationId) => json("GET", `/api/conversations/${encodeURIComponent(conversationId)}/context`);
 export const setContextMode = (messageId, action) => json("POST", `/api/messages/${encodeURIComponent(messageId)}/${action}`);
 export const summarizeContext = (conversationId, keepLast = 4) =>

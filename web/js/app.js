@@ -7,6 +7,7 @@ import { UsageView } from "./usage.js";
 import { ContextPanel } from "./context.js";
 import { markdownView } from "./markdown.js";
 import { UsagePage } from "./usage-page.js";
+import { ModelPicker } from "./models.js";
 
 const $ = (id) => document.getElementById(id);
 const log = $("messages");
@@ -29,8 +30,16 @@ function showBanner(text) {
   banner.hidden = !text;
 }
 
+// Which model answers the next message; a pick also changes what the estimate counts against.
+const picker = new ModelPicker({
+  select: $("model-picker"),
+  facts: $("model-facts"),
+  onChange: () => usage.estimate(current, input.value),
+});
+
 let blocked = { send: false, input: false };
 const usage = new UsageView({
+  model: () => picker.value,
   bar: $("usage"),
   estimate: $("estimate"),
   options: $("limit-options"),
@@ -61,6 +70,18 @@ const contextPanel = new ContextPanel({ panel: $("context-panel"), toggle: $("co
 function showSignIn(show) {
   $("sign-in").hidden = !show;
   $("composer").hidden = show;
+  if (show) $("model-label").hidden = true;
+}
+
+/** Lists the user's models in the picker; without them the server's default answers, as before. */
+async function loadModels() {
+  try {
+    await picker.load();
+    $("model-label").hidden = false;
+  } catch (error) {
+    if (error.status === 401) throw error;
+    showBanner(`The list of models could not be loaded (${error.message}); messages go to the conversation's model.`);
+  }
 }
 
 async function refreshList() {
@@ -89,6 +110,7 @@ async function refreshList() {
 async function open(id) {
   current = id;
   const conversation = await api.getConversation(id);
+  picker.show(conversation.model);
   log.replaceChildren();
   const views = conversation.messages.map((message) => [message, renderMessage(log, message)]);
   for (const [message, view] of views) {
@@ -116,14 +138,23 @@ function setStreaming({ streaming, stop }) {
 }
 
 async function newConversation() {
-  const conversation = await api.createConversation();
+  // With the model last picked (the open conversation's may differ), as ChatGPT starts a new chat.
+  const conversation = await api.createConversation({ model: picker.preferred() ?? undefined });
   await open(conversation.id);
 }
 
 async function send() {
   const content = input.value;
   if (!content.trim() || stopCurrent || blocked.send) return;
-  if (!current) await newConversation();
+  if (!current) {
+    try {
+      await newConversation();
+    } catch (error) {
+      if (error.code === "model_not_allowed") await loadModels().catch(() => {});
+      showBanner(error.message);
+      return;
+    }
+  }
   input.value = "";
   usage.estimate(null, "");
   showBanner("");
@@ -131,6 +162,7 @@ async function send() {
     await runTurn({
       conversationId: current,
       content,
+      model: picker.value,
       log,
       announce,
       onStateChange: setStreaming,
@@ -147,6 +179,8 @@ async function send() {
       await open(current).catch(() => {});
       showBanner(error.message);
     } else if (["prompt_rejected", "message_too_long", "context_overflow", "busy", "model_not_allowed"].includes(error.code)) {
+      // The user's models changed since the page loaded: list them again.
+      if (error.code === "model_not_allowed") await loadModels().catch(() => {});
       // Stored as rejected (or, when busy or the model is not the user's, not stored): the thread shows what was
       // kept; the text comes back to the input to rephrase or send again.
       await open(current).catch(() => {});
@@ -197,7 +231,7 @@ log.addEventListener("click", (event) => {
       .catch((error) => showBanner(error.message)).finally(reopen);
   } else if (button.matches(".regenerate")) {
     const temperature = Number(element.querySelector("input.temperature")?.value ?? 0.7);
-    regenerateAnswer({ element, messageId: element.dataset.id, temperature, log, announce, onStateChange: setStreaming })
+    regenerateAnswer({ element, messageId: element.dataset.id, temperature, model: picker.value, log, announce, onStateChange: setStreaming })
       .catch((error) => showBanner(error.message)).finally(reopen);
   } else if (button.matches(".version-previous, .version-next")) {
     showVersion(element, button.matches(".version-next") ? 1 : -1).catch((error) => showBanner(error.message));
@@ -229,6 +263,7 @@ async function start() {
   try {
     const conversations = await refreshList();
     showSignIn(false);
+    await loadModels();
     if (conversations.length > 0) await open(conversations[0].id);
     input.focus();
   } catch (error) {

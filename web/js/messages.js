@@ -28,9 +28,11 @@ export function renderMessage(container, message) {
   return view;
 }
 
-/** The completion line, e.g. "35 tokens · 9 in · 2.3 s · TTFT 180 ms". */
-export function completionLine({ usage, duration_ms: duration, ttft_ms: ttft, finish_reason: reason, cost_usd: cost }) {
+/** The completion line, e.g. "gpt-4o-mini · 35 tokens · 9 in · 2.3 s · TTFT 180 ms". */
+export function completionLine({ model, usage, duration_ms: duration, ttft_ms: ttft, finish_reason: reason, cost_usd: cost }) {
   const parts = [];
+  // Which model wrote it: a conversation may mix models (the picker, a regeneration with another model).
+  if (model) parts.push(model);
   const output = usage?.output_tokens;
   // "counted": the upstream reported no usage, so these are Sluice's own counts with the model's tokenizer.
   const counted = usage?.source === "counted" ? " (counted by Sluice)" : "";

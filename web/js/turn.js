@@ -14,13 +14,13 @@ const REFUSALS = new Set([
 ]);
 
 /** Sends `content` and streams the answer into `log`. */
-export async function runTurn({ conversationId, content, log, announce, onStateChange }) {
+export async function runTurn({ conversationId, content, model, log, announce, onStateChange }) {
   renderMessage(log, { role: "user", content });
   const view = renderMessage(log, { role: "assistant", content: "" });
   const controller = new AbortController();
   await streamInto(view, {
     log, announce, onStateChange, controller,
-    open: () => sendMessage(conversationId, content, { signal: controller.signal }),
+    open: () => sendMessage(conversationId, content, { signal: controller.signal, model }),
   });
 }
 
@@ -44,14 +44,14 @@ export async function continueAnswer({ view, messageId, log, announce, onStateCh
   });
 }
 
-/** Replaces the latest answer's view with a new version generated at `temperature`. */
-export async function regenerateAnswer({ element, messageId, temperature, log, announce, onStateChange }) {
+/** Replaces the latest answer's view with a new version generated at `temperature` (by `model`, when given). */
+export async function regenerateAnswer({ element, messageId, temperature, model, log, announce, onStateChange }) {
   const view = renderMessage(log, { role: "assistant", content: "" });
   element.replaceWith(view.element);
   const controller = new AbortController();
   await streamInto(view, {
     log, announce, onStateChange, controller,
-    open: () => regenerateMessage(messageId, temperature, { signal: controller.signal }),
+    open: () => regenerateMessage(messageId, temperature, { signal: controller.signal, model }),
   });
 }
 
@@ -145,7 +145,8 @@ async function streamInto(view, { log, announce, onStateChange, controller, open
         return false;
       case "done":
         finish();
-        describeCompletion(view.meta, data);
+        // After a fallback the line says so and names the model once.
+        describeCompletion(view.meta, state.fallbackTo ? { ...data, model: null } : data);
         if (state.fallbackTo) view.meta.prepend(`Answered by ${data.model ?? state.fallbackTo} (fallback) · `);
         if (data.finish_reason === "cancelled") offerContinue(view);
         announce(`Answer complete, ${data.usage?.output_tokens ?? "unknown"} tokens`);

@@ -14,7 +14,9 @@ export function untilReset(resetAt, now = Date.now()) {
 }
 
 export class UsageView {
-  constructor({ bar, estimate, options, showBanner, setBlocked }) {
+  /** `model()`: the model the next message goes to (the picker's), whose window and tokenizer the estimate uses. */
+  constructor({ bar, estimate, options, showBanner, setBlocked, model = () => null }) {
+    this.model = model;
     this.bar = bar;
     this.estimateBox = estimate;
     this.options = options;
@@ -94,7 +96,7 @@ export class UsageView {
     this.timer = setTimeout(async () => {
       let estimate;
       try {
-        estimate = await api.estimate(conversationId, content);
+        estimate = await api.estimate(conversationId, content, this.model());
       } catch { return; }
       if (sequence !== this.sequence) return;
       const { system, context, message } = estimate.breakdown;

@@ -1,0 +1,148 @@
+"""The model picker in a real headless Chromium, against a server with two models (both the simulator) from a models file."""
+import os
+import subprocess
+import tempfile
+
+import pytest
+from selenium.webdriver.common.by import By
+from selenium.webdriver.common.keys import Keys
+from selenium.webdriver.support.ui import Select
+
+from conftest import ROOT, SLUICE, Server, free_port, wait_for
+from test_chat_ui import WebDriverWait, click, last_text
+from test_usage_ui import wait_for_answer_end
+
+MODELS_FILE = """models:
+  - name: sim
+    kind: openai
+    base_url: http://127.0.0.1:{port}/v1
+    context_window: 8192
+    input_per_million: "0"
+    output_per_million: "0"
+  - name: large-sim
+    kind: openai
+    base_url: http://127.0.0.1:{port}/v1
+    context_window: 128000
+    input_per_million: "0.15"
+    output_per_million: "0.60"
+"""
+
+
+@pytest.fixture(scope="module")
+def two_models():
+    workdir = tempfile.mkdtemp(prefix="sluice-models-ui-")
+    db = os.path.join(workdir, "db.sqlite")
+    models = os.path.join(workdir, "models.yaml")
+    simulator_port, port = free_port(), free_port()
+    with open(models, "w") as file:
+        file.write(MODELS_FILE.format(port=simulator_port))
+    processes = [subprocess.Popen(
+        [SLUICE, "simulate", "--port", str(simulator_port), "--tokens", "12", "--delay-ms", "5"],
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)]
+    try:
+        wait_for(f"http://127.0.0.1:{simulator_port}/health")
+        token = subprocess.run([SLUICE, "user", "add", "picker", "--plan", "unlimited", "--db", db], check=True,
+                               capture_output=True, text=True).stdout.strip().splitlines()[-1]
+        processes.append(subprocess.Popen(
+            [SLUICE, "serve", "--port", str(port), "--db", db, "--models", models, "--model", "sim",
+             "--web-root", os.path.join(ROOT, "web")],
+            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+            env={key: value for key, value in os.environ.items() if not key.startswith("SLUICE_")}))
+        wait_for(f"http://127.0.0.1:{port}/healthz")
+        yield Server(f"http://127.0.0.1:{port}", token, simulator_port, db)
+    finally:
+        for process in processes:
+            process.terminate()
+        for process in processes:
+            process.wait(timeout=10)
+
+
+def picker(browser):
+    return Select(browser.find_element(By.ID, "model-picker"))
+
+
+def facts(browser):
+    return browser.find_element(By.ID, "model-facts").text
+
+
+def open_page(browser, server, token=None):
+    browser.get(f"{server.base}/#token={token or server.token}")
+    WebDriverWait(browser, 10).until(lambda d: d.find_element(By.ID, "model-picker").is_displayed())
+
+
+def send(browser, text):
+    box = browser.find_element(By.ID, "input")
+    box.send_keys(text)
+    box.send_keys(Keys.ENTER)
+    WebDriverWait(browser, 30).until(lambda d: len(d.find_elements(By.CSS_SELECTOR, ".message.user")) >= 1)
+    wait_for_answer_end(browser)
+
+
+def latest_conversation(server):
+    conversations = server.api("GET", "/api/conversations")["conversations"]
+    return server.api("GET", f"/api/conversations/{conversations[0]['id']}")
+
+
+def test_the_picker_lists_the_models_with_their_facts_and_a_new_conversation_uses_the_pick(browser, two_models):
+    open_page(browser, two_models)
+    assert [option.text for option in picker(browser).options] == ["sim", "large-sim"]
+    assert picker(browser).first_selected_option.text == "sim"
+    assert facts(browser) == "8,192-token window · free"
+
+    picker(browser).select_by_visible_text("large-sim")
+    assert facts(browser) == "128,000-token window · $0.15 in / $0.6 out per million tokens"
+    browser.find_element(By.ID, "new-conversation").click()
+    WebDriverWait(browser, 10).until(lambda d: not d.find_elements(By.CSS_SELECTOR, ".message"))
+    send(browser, "hello")
+
+    conversation = latest_conversation(two_models)
+    assert conversation["model"] == "large-sim"
+    assert [m["model"] for m in conversation["messages"] if m["role"] == "assistant"] == ["large-sim"]
+    # The answer says which model wrote it.
+    WebDriverWait(browser, 10).until(lambda d: last_text(d, ".message.assistant .meta").startswith("large-sim · "))
+
+
+def test_a_pick_mid_conversation_answers_the_next_message_and_is_remembered(browser, two_models):
+    open_page(browser, two_models)
+    picker(browser).select_by_visible_text("sim")
+    browser.find_element(By.ID, "new-conversation").click()
+    WebDriverWait(browser, 10).until(lambda d: not d.find_elements(By.CSS_SELECTOR, ".message"))
+    send(browser, "first question")
+    WebDriverWait(browser, 10).until(lambda d: last_text(d, ".message.assistant .meta").startswith("sim · "))
+
+    picker(browser).select_by_visible_text("large-sim")
+    send(browser, "second question")
+    WebDriverWait(browser, 30).until(lambda d: len(d.find_elements(By.CSS_SELECTOR, ".message.assistant")) == 2)
+    conversation = latest_conversation(two_models)
+    assert [m["model"] for m in conversation["messages"] if m["role"] == "assistant"] == ["sim", "large-sim"]
+    assert conversation["model"] == "large-sim"
+
+    # Regenerate the latest answer with the other model: the picker says which model answers next.
+    picker(browser).select_by_visible_text("sim")
+    click(browser, ".message.assistant .regenerate")
+    WebDriverWait(browser, 30).until(
+        lambda d: latest_conversation(two_models)["messages"][-1].get("model") == "sim"
+        and latest_conversation(two_models)["messages"][-1]["status"] == "complete")
+    wait_for_answer_end(browser)
+
+    # After a reload the open conversation shows its model; a new conversation starts with the last pick.
+    picker(browser).select_by_visible_text("large-sim")
+    browser.refresh()
+    WebDriverWait(browser, 10).until(lambda d: d.find_element(By.ID, "model-picker").is_displayed()
+                                     and d.find_elements(By.CSS_SELECTOR, ".message.assistant"))
+    assert picker(browser).first_selected_option.text == "sim"
+    browser.find_element(By.ID, "new-conversation").click()
+    WebDriverWait(browser, 10).until(lambda d: picker(d).first_selected_option.text == "large-sim")
+    assert latest_conversation(two_models)["model"] == "large-sim"
+
+
+def test_a_user_limited_to_some_models_sees_only_those(browser, two_models):
+    added = subprocess.run([SLUICE, "user", "add", "limited", "--db", two_models.db], check=True, capture_output=True, text=True)
+    token = added.stdout.strip().splitlines()[-1]
+    subprocess.run([SLUICE, "user", "set-models", "limited", "large-sim", "--db", two_models.db], check=True, capture_output=True)
+    open_page(browser, two_models, token)
+    assert [option.text for option in picker(browser).options] == ["large-sim"]
+    browser.find_element(By.ID, "new-conversation").click()
+    WebDriverWait(browser, 10).until(lambda d: not d.find_elements(By.CSS_SELECTOR, ".message"))
+    send(browser, "hello")
+    WebDriverWait(browser, 10).until(lambda d: last_text(d, ".message.assistant .meta").startswith("large-sim · "))

@@ -1,0 +1,79 @@
+// The model picker: which model answers the next message, as ChatGPT's and Open WebUI's pickers do. It lists the
+// models the user may use (GET /api/models) with each one's context window and price, shows the open
+// conversation's model, and remembers the last one picked for new conversations.
+
+import * as api from "./api.js";
+
+const CHOICE_KEY = "sluice.model";
+const numberFormat = new Intl.NumberFormat();
+
+/** "128,000-token window · $0.15 in / $0.6 out per million tokens", or what is known of it. */
+export function modelFacts(model) {
+  if (!model) return "";
+  const parts = [];
+  if (model.context_window != null) parts.push(`${numberFormat.format(model.context_window)}-token window`);
+  const input = model.input_usd_per_million;
+  const output = model.output_usd_per_million;
+  if (input === "0" && output === "0") parts.push("free");
+  // Exact decimal strings from the server, shown as they are.
+  else if (input != null && output != null) parts.push(`$${input} in / $${output} out per million tokens`);
+  else parts.push("no price known");
+  return parts.join(" · ");
+}
+
+export class ModelPicker {
+  /** `onChange(model)` runs when the user picks another model. */
+  constructor({ select, facts, onChange }) {
+    this.select = select;
+    this.facts = facts;
+    this.models = [];
+    this.defaultModel = null;
+    select.addEventListener("change", () => {
+      localStorage.setItem(CHOICE_KEY, select.value);
+      this.describe();
+      onChange?.(select.value);
+    });
+  }
+
+  /** The model the next message goes to. */
+  get value() { return this.select.value || null; }
+
+  /** Loads the user's models; shows the remembered choice (or the default) until a conversation is opened. */
+  async load() {
+    const list = await api.listModels();
+    this.models = list.models;
+    this.defaultModel = list.default;
+    this.render();
+    this.show(this.preferred());
+  }
+
+  /** What a new conversation starts with: the last model picked, while the user may still use it. */
+  preferred() {
+    const remembered = localStorage.getItem(CHOICE_KEY);
+    return this.models.some((model) => model.id === remembered) ? remembered : this.defaultModel;
+  }
+
+  /** Shows `id` as the current model (the open conversation's), listed even when it is no longer offered. */
+  show(id) {
+    if (!id) return;
+    for (const option of this.select.querySelectorAll("option[data-unlisted]")) if (option.value !== id) option.remove();
+    if (![...this.select.options].some((option) => option.value === id)) {
+      const option = new Option(`${id} (not offered now)`, id);
+      option.dataset.unlisted = "true";
+      this.select.append(option);
+    }
+    this.select.value = id;
+    this.describe();
+  }
+
+  render() {
+    this.select.replaceChildren(...this.models.map((model) => new Option(model.id, model.id)));
+  }
+
+  describe() {
+    const model = this.models.find((candidate) => candidate.id === this.select.value);
+    const text = model ? modelFacts(model) : "not offered by this server now: pick another to send";
+    this.facts.textContent = text;
+    this.select.title = text;
+  }
+}
