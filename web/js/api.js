@@ -53,6 +53,8 @@ export const listConversations = () => json("GET", "/api/conversations").then((r
 export const getConversation = (id) => json("GET", `/api/conversations/${encodeURIComponent(id)}`);
 export const createConversation = (fields = {}) => json("POST", "/api/conversations", fields);
 export const deleteConversation = (id) => json("DELETE", `/api/conversations/${encodeURIComponent(id)}`);
+/** Renames (`title`) or sets the system prompt (`system_prompt`, "" removes it); resolves to the conversation. */
+export const updateConversation = (id, fields) => json("PATCH", `/api/conversations/${encodeURIComponent(id)}`, fields);
 export const cancelMessage = (id) => json("POST", `/api/messages/${encodeURIComponent(id)}/cancel`);
 
 /** Starts a turn; resolves to the streaming Response, or throws ApiError for a JSON 4xx/5xx. */

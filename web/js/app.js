@@ -8,6 +8,8 @@ import { ContextPanel } from "./context.js";
 import { markdownView } from "./markdown.js";
 import { UsagePage } from "./usage-page.js";
 import { ModelPicker } from "./models.js";
+import { ConversationList } from "./conversations.js";
+import { InstructionsPanel } from "./instructions.js";
 
 const $ = (id) => document.getElementById(id);
 const log = $("messages");
@@ -59,8 +61,10 @@ const setSidebar = (open) => {
   menu.setAttribute("aria-expanded", String(open));
 };
 menu.addEventListener("click", () => setSidebar(!sidebar.classList.contains("open")));
-// Choosing a conversation (or starting one) closes the overlay on narrow screens.
-sidebar.addEventListener("click", (event) => { if (event.target.closest("button")) setSidebar(false); });
+// Choosing a conversation (or starting one) closes the overlay on narrow screens; renaming or deleting does not.
+sidebar.addEventListener("click", (event) => {
+  if (event.target.closest("button:not(.conversation-rename):not(.conversation-delete)")) setSidebar(false);
+});
 document.addEventListener("keydown", (event) => { if (event.key === "Escape" && sidebar.classList.contains("open")) setSidebar(false); });
 
 const usagePage = new UsagePage({ section: $("usage-page"), button: $("usage-open"), showBanner });
@@ -71,6 +75,7 @@ function showSignIn(show) {
   $("sign-in").hidden = !show;
   $("composer").hidden = show;
   if (show) $("model-label").hidden = true;
+  $("instructions-toggle").hidden = show;
 }
 
 /** Lists the user's models in the picker; without them the server's default answers, as before. */
@@ -84,33 +89,38 @@ async function loadModels() {
   }
 }
 
-async function refreshList() {
-  const list = $("conversation-list");
-  const conversations = await api.listConversations();
-  list.replaceChildren(...conversations.map((conversation) => {
-    const item = document.createElement("li");
-    const button = document.createElement("button");
-    button.type = "button";
-    button.textContent = conversation.title;
-    // A gateway call that named its end user (OpenAI's `user`): whom the conversation is for.
-    if (conversation.end_user) {
-      const endUser = document.createElement("span");
-      endUser.className = "end-user";
-      endUser.textContent = `for ${conversation.end_user}`;
-      button.append(endUser);
-    }
-    button.setAttribute("aria-current", String(conversation.id === current));
-    button.addEventListener("click", () => open(conversation.id));
-    item.append(button);
-    return item;
-  }));
-  return conversations;
-}
+const conversationList = new ConversationList({
+  list: $("conversation-list"),
+  onOpen: (id) => open(id).catch((error) => showBanner(error.message)),
+  onDeleted: async (id) => {
+    const remaining = await refreshList();
+    if (id !== current) return;
+    // The open conversation is gone: show the next one, or an empty page for a new one.
+    current = null;
+    log.replaceChildren();
+    instructions.show(null);
+    if (remaining.length > 0) await open(remaining[0].id);
+    else picker.show(picker.preferred());
+  },
+  showBanner,
+});
+const refreshList = () => conversationList.refresh(current);
+
+const instructions = new InstructionsPanel({
+  toggle: $("instructions-toggle"),
+  form: $("instructions"),
+  showBanner,
+  conversationId: async () => {
+    if (!current) await newConversation();
+    return current;
+  },
+});
 
 async function open(id) {
   current = id;
   const conversation = await api.getConversation(id);
   picker.show(conversation.model);
+  instructions.show(conversation);
   log.replaceChildren();
   const views = conversation.messages.map((message) => [message, renderMessage(log, message)]);
   for (const [message, view] of views) {

@@ -38,6 +38,9 @@ public protocol ConversationStore: Sendable {
     /// The model the conversation goes on with: a message that picks another model (the web app's model picker, a
     /// gateway call continuing a thread with another model) makes it the conversation's.
     func setConversationModel(id: String, model: String) async throws
+    /// Sets or (with `nil`) removes the conversation's system prompt. The conversation no longer ends as a gateway
+    /// client's chat did, so its thread key is cleared with it (in the same statement).
+    func setSystemPrompt(id: String, systemPrompt: String?) async throws
     /// Messages of a conversation, oldest first.
     func messages(conversationID: String) async throws -> [Message]
     func message(id: String) async throws -> Message?

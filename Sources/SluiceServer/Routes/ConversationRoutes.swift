@@ -16,6 +16,7 @@ struct ConversationRoutes {
         api.get("conversations", use: list)
         api.get("conversations/:id", use: show)
         api.delete("conversations/:id", use: delete)
+        api.patch("conversations/:id", use: update)
         api.post("conversations/:id/estimate", use: estimate)
     }
 
@@ -62,6 +63,28 @@ struct ConversationRoutes {
         return try await meter.estimate(
             content, conversation: conversation, history: history, user: user, outputReserve: outputReserve,
             logger: context.logger)
+    }
+
+    /// Renames the conversation (`title`) and sets or removes (`""` or `null`) its system prompt (`system_prompt`);
+    /// a field left out is left as it is. The next turn uses the new system prompt.
+    @Sendable func update(_ request: Request, context: SluiceRequestContext) async throws -> ConversationResource {
+        let conversation = try await ownedConversation(context)
+        let body = try await JSONObjectBody(request: request, context: context, allowEmpty: false)
+        guard body.fields["title"] != nil || body.fields["system_prompt"] != nil else {
+            throw APIError.invalid("Send 'title' to rename the conversation or 'system_prompt' to change its instructions.")
+        }
+        if body.fields["title"] != nil {
+            let title = try body.optionalString("title", maxLength: 200)?.trimmingCharacters(in: .whitespacesAndNewlines) ?? ""
+            guard !title.isEmpty else { throw APIError.invalid("'title' must not be empty: type a name for the conversation.") }
+            try await store.renameConversation(id: conversation.id, title: title)
+        }
+        if body.fields["system_prompt"] != nil {
+            let systemPrompt = try body.optionalString("system_prompt", maxLength: 32_000)
+            let trimmed = systemPrompt?.trimmingCharacters(in: .whitespacesAndNewlines) ?? ""
+            try await store.setSystemPrompt(id: conversation.id, systemPrompt: trimmed.isEmpty ? nil : systemPrompt)
+        }
+        guard let updated = try await store.conversation(id: conversation.id) else { throw APIError.notFound("conversation") }
+        return ConversationResource(updated)
     }
 
     @Sendable func delete(_ request: Request, context: SluiceRequestContext) async throws -> HTTPResponse.Status {

@@ -318,4 +318,9 @@ public final class PostgresStore: SluiceDatabase {
     public func setConversationModel(id: String, model: String) async throws {
         try await execute("UPDATE conversations SET model = \(model) WHERE id = \(id)", logger: logger)
     }
+
+    public func setSystemPrompt(id: String, systemPrompt: String?) async throws {
+        try await execute(
+            "UPDATE conversations SET system_prompt = \(systemPrompt), thread_key = NULL WHERE id = \(id)", logger: logger)
+    }
 }

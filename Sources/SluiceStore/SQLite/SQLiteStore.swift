@@ -171,6 +171,11 @@ public final class SQLiteStore: SluiceDatabase {
         _ = try await connection.query("UPDATE conversations SET model = ? WHERE id = ?", [.text(model), .text(id)])
     }
 
+    public func setSystemPrompt(id: String, systemPrompt: String?) async throws {
+        _ = try await connection.query(
+            "UPDATE conversations SET system_prompt = ?, thread_key = NULL WHERE id = ?", [Self.optional(systemPrompt), .text(id)])
+    }
+
     // MARK: Messages
 
     public func messages(conversationID: String) async throws -> [Message] {

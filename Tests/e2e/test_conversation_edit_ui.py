@@ -1,0 +1,120 @@
+"""Renaming and deleting conversations from the sidebar, and a conversation's instructions, in a real Chromium."""
+import json
+import subprocess
+import urllib.request
+
+from selenium.webdriver.common.by import By
+from selenium.webdriver.common.keys import Keys
+
+from conftest import SLUICE
+from test_chat_ui import WebDriverWait
+from test_usage_ui import wait_for_answer_end
+
+
+def new_user(server, name):
+    """A user of its own, so that the sidebar holds only this test's conversations."""
+    added = subprocess.run([SLUICE, "user", "add", name, "--plan", "unlimited", "--db", server.db], check=True,
+                           capture_output=True, text=True)
+    return added.stdout.strip().splitlines()[-1]
+
+
+def api(server, token, method, path, body=None):
+    request = urllib.request.Request(
+        server.base + path, method=method, data=None if body is None else json.dumps(body).encode(),
+        headers={"Authorization": f"Bearer {token}", "Content-Type": "application/json"})
+    with urllib.request.urlopen(request, timeout=10) as response:
+        return json.loads(response.read() or b"null")
+
+
+def titles(browser):
+    return [item.text for item in browser.find_elements(By.CSS_SELECTOR, "#conversation-list .conversation-open")]
+
+
+def open_as(browser, server, token):
+    """Opens the page as the user and waits until it has opened the newest conversation (if there is one)."""
+    browser.get(f"{server.base}/#token={token}")
+    WebDriverWait(browser, 10).until(lambda d: d.find_element(By.ID, "input").is_displayed())
+    WebDriverWait(browser, 10).until(
+        lambda d: not api(server, token, "GET", "/api/conversations")["conversations"]
+        or d.find_elements(By.CSS_SELECTOR, '#conversation-list .conversation-open[aria-current="true"]'))
+    # The page focuses the message box once a conversation is open: then nothing else takes the focus.
+    WebDriverWait(browser, 10).until(lambda d: d.switch_to.active_element == d.find_element(By.ID, "input"))
+
+
+def test_rename_in_place_enter_saves_and_escape_keeps_the_old_name(browser, server):
+    token = new_user(server, "rename-ui")
+    conversation = api(server, token, "POST", "/api/conversations", {"title": "Old name"})
+    open_as(browser, server, token)
+    WebDriverWait(browser, 10).until(lambda d: titles(d) == ["Old name"])
+
+    browser.find_element(By.CSS_SELECTOR, "#conversation-list .conversation-rename").click()
+    field = browser.find_element(By.CSS_SELECTOR, "#conversation-list .rename-field")
+    assert field.get_attribute("value") == "Old name"
+    field.send_keys(Keys.CONTROL, "a")
+    field.send_keys("Trip to Lisbon", Keys.ENTER)
+    WebDriverWait(browser, 10).until(lambda d: titles(d) == ["Trip to Lisbon"])
+    assert api(server, token, "GET", f"/api/conversations/{conversation['id']}")["title"] == "Trip to Lisbon"
+
+    browser.find_element(By.CSS_SELECTOR, "#conversation-list .conversation-rename").click()
+    field = browser.find_element(By.CSS_SELECTOR, "#conversation-list .rename-field")
+    field.send_keys(Keys.CONTROL, "a")
+    field.send_keys("Thrown away", Keys.ESCAPE)
+    WebDriverWait(browser, 10).until(lambda d: titles(d) == ["Trip to Lisbon"])
+    assert api(server, token, "GET", f"/api/conversations/{conversation['id']}")["title"] == "Trip to Lisbon"
+
+
+def test_delete_asks_first_then_removes_the_conversation_and_opens_the_next(browser, server):
+    token = new_user(server, "delete-ui")
+    kept = api(server, token, "POST", "/api/conversations", {"title": "Keep me"})
+    doomed = api(server, token, "POST", "/api/conversations", {"title": "Delete me"})
+    open_as(browser, server, token)
+    # The newest is open, and its actions are shown.
+    WebDriverWait(browser, 10).until(lambda d: titles(d) == ["Delete me", "Keep me"])
+
+    browser.find_element(By.CSS_SELECTOR, f'#conversation-list li[data-id="{doomed["id"]}"] .conversation-delete').click()
+    alert = WebDriverWait(browser, 5).until(lambda d: d.switch_to.alert)
+    assert "Delete me" in alert.text and "cannot be undone" in alert.text
+    alert.dismiss()
+    assert titles(browser) == ["Delete me", "Keep me"]
+
+    browser.find_element(By.CSS_SELECTOR, f'#conversation-list li[data-id="{doomed["id"]}"] .conversation-delete').click()
+    WebDriverWait(browser, 5).until(lambda d: d.switch_to.alert).accept()
+    WebDriverWait(browser, 10).until(lambda d: titles(d) == ["Keep me"])
+    assert [c["id"] for c in api(server, token, "GET", "/api/conversations")["conversations"]] == [kept["id"]]
+    WebDriverWait(browser, 10).until(
+        lambda d: d.find_element(By.CSS_SELECTOR, "#conversation-list .conversation-open").get_attribute("aria-current") == "true")
+
+
+def test_instructions_are_saved_shown_and_sent_with_the_next_message(browser, server):
+    token = new_user(server, "instructions-ui")
+    open_as(browser, server, token)
+    toggle = browser.find_element(By.ID, "instructions-toggle")
+    assert toggle.text == "Instructions"
+    toggle.click()
+    text = browser.find_element(By.ID, "instructions-text")
+    text.send_keys("Answer in Portuguese, in one short sentence.")
+    browser.find_element(By.CSS_SELECTOR, "#instructions button[type=submit]").click()
+    WebDriverWait(browser, 10).until(
+        lambda d: "Saved" in d.find_element(By.CSS_SELECTOR, ".instructions-status").text)
+    assert toggle.text == "Instructions (set)"
+    # Saving made the conversation (none was open) and gave it the instructions.
+    conversations = api(server, token, "GET", "/api/conversations")["conversations"]
+    assert len(conversations) == 1 and conversations[0]["system_prompt"] == "Answer in Portuguese, in one short sentence."
+
+    # The estimate counts them as the system part of what the next message sends.
+    box = browser.find_element(By.ID, "input")
+    box.send_keys("hello")
+    WebDriverWait(browser, 10).until(lambda d: "system" in d.find_element(By.ID, "estimate").text)
+    box.send_keys(Keys.ENTER)
+    wait_for_answer_end(browser)
+
+    # After a reload the panel shows them again; clearing them removes them.
+    browser.refresh()
+    WebDriverWait(browser, 10).until(lambda d: d.find_element(By.ID, "instructions-toggle").text == "Instructions (set)")
+    browser.find_element(By.ID, "instructions-toggle").click()
+    text = browser.find_element(By.ID, "instructions-text")
+    assert text.get_attribute("value") == "Answer in Portuguese, in one short sentence."
+    text.clear()
+    browser.find_element(By.CSS_SELECTOR, "#instructions button[type=submit]").click()
+    WebDriverWait(browser, 10).until(lambda d: d.find_element(By.ID, "instructions-toggle").text == "Instructions")
+    assert api(server, token, "GET", "/api/conversations")["conversations"][0].get("system_prompt") is None
