@@ -288,6 +288,11 @@ def test_markdown_renders_progressively_highlighted_and_copyable_and_model_html_
 
     on_last(browser, ".message.assistant .text", check_rendered)
     assert browser.execute_script("return window.__xss") is None
+    # Copy on the answer takes the Markdown as the model wrote it, not the rendered text.
+    stored = stored_thread(server)[-1]["content"]
+    assert "**bold**" in stored
+    on_last(browser, ".message.assistant .copy-answer", lambda button: button.click())
+    WebDriverWait(browser, 5).until(lambda d: d.execute_script("return window.__copied") == stored)
     # The stored answer is the raw Markdown; a reload renders the same.
     browser.refresh()
     WebDriverWait(browser, 10).until(lambda d: d.find_elements(By.CSS_SELECTOR, ".message.assistant table"))

@@ -118,3 +118,38 @@ def test_instructions_are_saved_shown_and_sent_with_the_next_message(browser, se
     browser.find_element(By.CSS_SELECTOR, "#instructions button[type=submit]").click()
     WebDriverWait(browser, 10).until(lambda d: d.find_element(By.ID, "instructions-toggle").text == "Instructions")
     assert api(server, token, "GET", "/api/conversations")["conversations"][0].get("system_prompt") is None
+
+
+def send_message(server, token, conversation, content):
+    """One turn through the API, read to its end."""
+    request = urllib.request.Request(
+        f"{server.base}/api/conversations/{conversation}/messages", method="POST",
+        data=json.dumps({"content": content}).encode(),
+        headers={"Authorization": f"Bearer {token}", "Content-Type": "application/json"})
+    with urllib.request.urlopen(request, timeout=30) as response:
+        assert b"event: done" in response.read()
+
+
+def test_search_shows_the_conversations_with_the_words_and_a_snippet_and_escape_clears_it(browser, server):
+    token = new_user(server, "search-ui")
+    trip = api(server, token, "POST", "/api/conversations", {"title": "Trip"})
+    send_message(server, token, trip["id"], "Which pastry shop is near the Belem tower?")
+    api(server, token, "POST", "/api/conversations", {"title": "Belem photos"})
+    api(server, token, "POST", "/api/conversations", {"title": "Groceries"})
+    open_as(browser, server, token)
+    WebDriverWait(browser, 10).until(lambda d: len(titles(d)) == 3)
+
+    box = browser.find_element(By.ID, "conversation-search")
+    box.send_keys("belem")
+    WebDriverWait(browser, 10).until(lambda d: len(titles(d)) == 2)
+    items = {item.find_element(By.CSS_SELECTOR, ".conversation-open").text.split("\n")[0]: item
+             for item in browser.find_elements(By.CSS_SELECTOR, "#conversation-list li")}
+    assert set(items) == {"Trip", "Belem photos"}
+    assert items["Trip"].find_element(By.CSS_SELECTOR, ".snippet").text == "Which pastry shop is near the Belem tower?"
+    assert not items["Belem photos"].find_elements(By.CSS_SELECTOR, ".snippet")
+
+    box.send_keys(" kyoto")
+    WebDriverWait(browser, 10).until(lambda d: "No conversation has “belem kyoto”." in d.find_element(By.ID, "conversation-list").text)
+    box.send_keys(Keys.ESCAPE)
+    WebDriverWait(browser, 10).until(lambda d: len(titles(d)) == 3)
+    assert box.get_attribute("value") == ""

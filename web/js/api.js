@@ -50,6 +50,9 @@ async function json(method, path, body) {
 }
 
 export const listConversations = () => json("GET", "/api/conversations").then((r) => r.conversations);
+/** The conversations whose title or messages have `text`, each with a `snippet` of the first message that has it. */
+export const searchConversations = (text) =>
+  json("GET", `/api/conversations?q=${encodeURIComponent(text)}`).then((r) => r.conversations);
 export const getConversation = (id) => json("GET", `/api/conversations/${encodeURIComponent(id)}`);
 export const createConversation = (fields = {}) => json("POST", "/api/conversations", fields);
 export const deleteConversation = (id) => json("DELETE", `/api/conversations/${encodeURIComponent(id)}`);

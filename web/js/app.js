@@ -106,6 +106,20 @@ const conversationList = new ConversationList({
 });
 const refreshList = () => conversationList.refresh(current);
 
+const searchBox = $("conversation-search");
+let searchTimer = null;
+searchBox.addEventListener("input", () => {
+  clearTimeout(searchTimer);
+  searchTimer = setTimeout(() => conversationList.search(searchBox.value).catch((error) => showBanner(error.message)), 250);
+});
+searchBox.addEventListener("keydown", (event) => {
+  if (event.key === "Escape" && searchBox.value) {
+    event.stopPropagation();
+    searchBox.value = "";
+    conversationList.search("").catch((error) => showBanner(error.message));
+  }
+});
+
 const instructions = new InstructionsPanel({
   toggle: $("instructions-toggle"),
   form: $("instructions"),

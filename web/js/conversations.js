@@ -1,4 +1,4 @@
-// The conversation list in the sidebar: open one, rename it in place, delete it (after asking).
+// The conversation list in the sidebar: search it, open one, rename it in place, delete it (after asking).
 
 import * as api from "./api.js";
 
@@ -11,15 +11,36 @@ export class ConversationList {
     Object.assign(this, { list, onOpen, onDeleted, showBanner });
     this.current = null;
     this.renaming = false;
+    this.query = "";
+    this.sequence = 0;
   }
 
-  /** Lists the user's conversations, most recently active first; resolves to them. */
+  /** Lists the user's conversations, most recently active first; resolves to them (all, even while searching). */
   async refresh(current = this.current) {
     this.current = current;
     const conversations = await api.listConversations();
+    if (!this.query) this.draw(conversations);
+    else await this.search(this.query);
+    return conversations;
+  }
+
+  /** Shows only the conversations with `text` in their title or messages (all again when it is empty). */
+  async search(text) {
+    this.query = text.trim();
+    const sequence = ++this.sequence;
+    const conversations = this.query ? await api.searchConversations(this.query) : await api.listConversations();
+    // A later search (or a cleared box) has answered meanwhile: this one is stale.
+    if (sequence !== this.sequence) return;
+    this.draw(conversations);
+    if (this.query && conversations.length === 0) {
+      this.list.replaceChildren(Object.assign(document.createElement("li"), {
+        className: "no-matches", textContent: `No conversation has “${this.query}”.` }));
+    }
+  }
+
+  draw(conversations) {
     // Not under a name being typed: the rename draws the list again when it ends.
     if (!this.renaming) this.list.replaceChildren(...conversations.map((conversation) => this.item(conversation)));
-    return conversations;
   }
 
   item(conversation) {
@@ -35,6 +56,13 @@ export class ConversationList {
       endUser.className = "end-user";
       endUser.textContent = `for ${conversation.end_user}`;
       open.append(endUser);
+    }
+    // A search's hit: the words in the message that has them.
+    if (conversation.snippet) {
+      const snippet = document.createElement("span");
+      snippet.className = "snippet";
+      snippet.textContent = conversation.snippet;
+      open.append(snippet);
     }
     open.setAttribute("aria-current", String(conversation.id === this.current));
     open.addEventListener("click", () => this.onOpen(conversation.id));

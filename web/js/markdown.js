@@ -134,17 +134,23 @@ class MarkdownView {
   }
 }
 
-async function copyCode(button) {
-  const code = button.parentElement.querySelector("code")?.textContent ?? "";
+function copyCode(button) {
+  return copyText(button.parentElement.querySelector("code")?.textContent ?? "", button);
+}
+
+/** Copies `text` to the clipboard (by a hidden text area where the Clipboard API is not offered: plain http on a
+ * LAN address) and says so on `button` for a moment. */
+export async function copyText(text, button) {
   try {
-    await navigator.clipboard.writeText(code);
+    await navigator.clipboard.writeText(text);
   } catch {
-    const area = Object.assign(document.createElement("textarea"), { value: code });
+    const area = Object.assign(document.createElement("textarea"), { value: text });
     document.body.append(area);
     area.select();
     document.execCommand("copy");
     area.remove();
   }
+  const label = button.textContent;
   button.textContent = "Copied";
-  setTimeout(() => { button.textContent = "Copy"; }, 1500);
+  setTimeout(() => { button.textContent = label; }, 1500);
 }

@@ -1,7 +1,7 @@
 // Renders messages into the log. A user's words are shown as text; model output as sanitised Markdown
 // (markdown.js).
 
-import { markdownView } from "./markdown.js";
+import { markdownView, copyText } from "./markdown.js";
 
 const numberFormat = new Intl.NumberFormat();
 
@@ -55,6 +55,7 @@ export function describeCompletion(meta, data) {
   meta.textContent = completionLine(data);
   // Every model failed; this is the earlier answer to the identical question, served from Sluice's cache.
   if (data.cached) meta.prepend("Saved answer (the models are not responding right now) · ");
+  offerCopy(meta);
   const usage = data.usage;
   if (!usage) return;
   const details = document.createElement("details");
@@ -84,6 +85,17 @@ export function describeCompletion(meta, data) {
     Object.assign(document.createElement("dd"), { textContent: data.cost_usd == null ? "no price known for this model" : `$${data.cost_usd}` }));
   details.append(summary, list);
   meta.append(" ", details);
+}
+
+/** A "Copy" button that copies the answer as the model wrote it (its Markdown), as ChatGPT's does. */
+function offerCopy(meta) {
+  const button = Object.assign(document.createElement("button"), { type: "button", className: "copy-answer", textContent: "Copy" });
+  button.setAttribute("aria-label", "Copy the answer (Markdown)");
+  button.addEventListener("click", () => {
+    const text = meta.closest("article")?.querySelector(".text");
+    if (text) copyText(markdownView(text).source, button);
+  });
+  meta.append(" ", button);
 }
 
 /** Adds "Regenerate" with a temperature slider to the latest answer. */

@@ -38,3 +38,25 @@ public struct Conversation: Sendable, Equatable {
             endUser: endUser, createdAt: now, updatedAt: now)
     }
 }
+
+/// A conversation found by a search (`ConversationStore.searchConversations`), with the first of its messages
+/// that has the words, when one does (not only the title).
+public struct ConversationMatch: Sendable, Equatable {
+    public var conversation: Conversation
+    public var message: String?
+
+    public init(conversation: Conversation, message: String?) {
+        self.conversation = conversation
+        self.message = message
+    }
+
+    /// The text `pattern` of a SQL `LIKE … ESCAPE '\'` that finds `text` anywhere: its `%`, `_` and `\` taken literally.
+    public static func likePattern(_ text: String) -> String {
+        var escaped = ""
+        for character in text {
+            if character == "%" || character == "_" || character == "\\" { escaped.append("\\") }
+            escaped.append(character)
+        }
+        return "%" + escaped + "%"
+    }
+}

@@ -33,6 +33,9 @@ public protocol ConversationStore: Sendable {
     /// The user's conversations, most recently updated first.
     func conversations(userID: String) async throws -> [Conversation]
     func conversation(id: String) async throws -> Conversation?
+    /// The user's conversations whose title or any message has `text` (ignoring case: ASCII letters only on SQLite),
+    /// most recently updated first, at most `limit`.
+    func searchConversations(userID: String, text: String, limit: Int) async throws -> [ConversationMatch]
     func deleteConversation(id: String) async throws
     func renameConversation(id: String, title: String) async throws
     /// The model the conversation goes on with: a message that picks another model (the web app's model picker, a

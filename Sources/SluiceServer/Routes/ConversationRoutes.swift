@@ -35,9 +35,33 @@ struct ConversationRoutes {
         return EditedResponse(status: .created, response: ConversationResource(conversation))
     }
 
+    /// The caller's conversations; with `?q=words`, those whose title or messages have the words (at most 50), each
+    /// with a `snippet` of the first message that has them.
     @Sendable func list(_ request: Request, context: SluiceRequestContext) async throws -> ConversationList {
         let user = try context.requireUser()
-        return ConversationList(conversations: try await store.conversations(userID: user.id).map { ConversationResource($0) })
+        let query = request.uri.queryParameters.get("q")?.trimmingCharacters(in: .whitespacesAndNewlines) ?? ""
+        guard !query.isEmpty else {
+            return ConversationList(conversations: try await store.conversations(userID: user.id).map { ConversationResource($0) })
+        }
+        guard query.count <= 200 else { throw APIError.invalid("'q' is longer than 200 characters: search for fewer words.") }
+        let matches = try await store.searchConversations(userID: user.id, text: query, limit: 50)
+        return ConversationList(conversations: matches.map { match in
+            var resource = ConversationResource(match.conversation)
+            resource.snippet = match.message.map { Self.snippet(of: $0, around: query) }
+            return resource
+        })
+    }
+
+    /// About 160 characters of `text` around the first place it has `words` (ignoring case), on one line, with
+    /// "…" where it was cut.
+    static func snippet(of text: String, around words: String, before: Int = 50, after: Int = 110) -> String {
+        let line = text.split(whereSeparator: \.isNewline).joined(separator: " ")
+        guard let hit = line.range(of: words, options: [.caseInsensitive, .diacriticInsensitive]) else {
+            return line.count > before + after ? String(line.prefix(before + after)) + "…" : line
+        }
+        let start = line.index(hit.lowerBound, offsetBy: -before, limitedBy: line.startIndex) ?? line.startIndex
+        let end = line.index(hit.upperBound, offsetBy: after, limitedBy: line.endIndex) ?? line.endIndex
+        return (start > line.startIndex ? "…" : "") + line[start..<end] + (end < line.endIndex ? "…" : "")
     }
 
     @Sendable func show(_ request: Request, context: SluiceRequestContext) async throws -> ConversationResource {

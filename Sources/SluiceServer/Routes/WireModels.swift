@@ -18,6 +18,9 @@ struct ConversationResource: ResponseEncodable {
     let contextWindow: Int?
     let percent: Int?
     let tokensSpent: Int?
+    /// A search's hit (`GET /api/conversations?q=`): the words in the first message that has them, with some text
+    /// around them.
+    var snippet: String? = nil
 
     init(_ conversation: Conversation, messages: [Message]? = nil, context: ContextFigures? = nil) {
         tokensUsed = context?.tokensUsed

@@ -290,6 +290,20 @@ public final class PostgresStore: SluiceDatabase {
         try await rows("SELECT * FROM conversations WHERE id = \(id)").first.map(StoredValues.conversation)
     }
 
+    public func searchConversations(userID: String, text: String, limit: Int) async throws -> [ConversationMatch] {
+        let pattern = ConversationMatch.likePattern(text)
+        return try await rows(
+            """
+            SELECT c.*, (SELECT m.content FROM messages m WHERE m.conversation_id = c.id AND m.content ILIKE \(pattern)
+                         ORDER BY m.created_at LIMIT 1) AS hit
+            FROM conversations c
+            WHERE c.user_id = \(userID) AND (c.title ILIKE \(pattern)
+                OR EXISTS (SELECT 1 FROM messages m WHERE m.conversation_id = c.id AND m.content ILIKE \(pattern)))
+            ORDER BY c.updated_at DESC, c.seq DESC LIMIT \(limit)
+            """
+        ).map { ConversationMatch(conversation: StoredValues.conversation($0), message: $0.string("hit")) }
+    }
+
     public func claimThread(userID: String, threadKey: String) async throws -> Conversation? {
         // `thread_key` is checked again on the row itself: a concurrent claim that took it first leaves NULL there.
         try await rows(

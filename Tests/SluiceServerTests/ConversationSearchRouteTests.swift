@@ -1,0 +1,39 @@
+import Foundation
+import SluiceCore
+import Testing
+@testable import SluiceServer
+
+@Suite("Searching conversations over HTTP")
+struct ConversationSearchRouteTests {
+    @Test("?q= lists only the caller's conversations with the words, with a snippet around them")
+    func search() async throws {
+        try await Harness.run { h in
+            let trip = try await h.newConversation(h.alice, body: #"{"title":"Trip"}"#)
+            #expect(try await h.send(trip, token: h.alice, body: #"{"content":"Which pastry shop near the Belem tower?"}"#).last?.event == "done")
+            let other = try await h.newConversation(h.alice, body: #"{"title":"Other"}"#)
+            #expect(try await h.send(other, token: h.alice, body: #"{"content":"Nothing to see"}"#).last?.event == "done")
+            let bobs = try await h.newConversation(h.bob, body: #"{"title":"Belem for Bob"}"#)
+
+            let found = try await h.request(.GET, "/api/conversations?q=belem%20TOWER", token: h.alice)
+            let list = try #require(found.json?["conversations"] as? [[String: Any]])
+            #expect(list.compactMap { $0["id"] as? String } == [trip])
+            #expect(list.first?["snippet"] as? String == "Which pastry shop near the Belem tower?")
+            #expect(try await h.request(.GET, "/api/conversations?q=belem", token: h.bob).json.flatMap {
+                ($0["conversations"] as? [[String: Any]])?.compactMap { $0["id"] as? String } } == [bobs])
+            // An empty query is the whole list; a long one is refused.
+            #expect((try await h.request(.GET, "/api/conversations?q=%20", token: h.alice).json?["conversations"] as? [Any])?.count == 2)
+            let long = String(repeating: "a", count: 201)
+            #expect(try await h.request(.GET, "/api/conversations?q=\(long)", token: h.alice).status == 400)
+        }
+    }
+
+    @Test("a snippet keeps some text around the first hit, on one line, and marks where it was cut")
+    func snippet() {
+        let text = String(repeating: "x", count: 80) + "\nthe Needle here " + String(repeating: "y", count: 200)
+        let snippet = ConversationRoutes.snippet(of: text, around: "needle")
+        #expect(snippet.hasPrefix("…") && snippet.hasSuffix("…"))
+        #expect(snippet.contains("x the Needle here y"))
+        #expect(snippet.count == 1 + 50 + "Needle".count + 110 + 1)
+        #expect(ConversationRoutes.snippet(of: "short text", around: "text") == "short text")
+    }
+}
