@@ -1,6 +1,7 @@
 import Foundation
 import SluiceCore
 import NIOHTTP1
+import SluiceStore
 import Testing
 
 @Suite("Auth, ownership and validation")
@@ -17,6 +18,30 @@ struct AccessTests {
         }
     }
 
+    @Test("a labelled key acts as its user on the web API and the gateway; a key revoked before its first use is 401")
+    func apiKeys() async throws {
+        try await Harness.run { h in
+            let alice = try #require(try await h.store.user(named: "alice"))
+            let key = AccessToken.generate()
+            _ = try await h.store.addAPIKey(userID: alice.id, label: "ci", tokenHash: AccessToken.hash(key))
+            let conversation = try await h.newConversation(key)
+            // Alice's own token sees what the key made: one user, two keys.
+            #expect(try await h.request(.GET, "/api/conversations/\(conversation)", token: h.alice).status == 200)
+            #expect(try await h.request(.GET, "/api/conversations/\(conversation)", token: h.bob).status == 403)
+            let call = try await h.request(
+                .POST, "/v1/chat/completions", token: key, body: #"{"model":"sim","messages":[{"role":"user","content":"hi"}]}"#)
+            #expect(call.status == 200)
+            let callConversation = try #require(call.headers.first(name: "X-Sluice-Conversation-Id"))
+            #expect(try await h.store.conversation(id: callConversation)?.userID == alice.id)
+
+            let revoked = AccessToken.generate()
+            _ = try await h.store.addAPIKey(userID: alice.id, label: "old laptop", tokenHash: AccessToken.hash(revoked))
+            #expect(try await h.store.revokeAPIKey(userID: alice.id, label: "old laptop"))
+            #expect(try await h.request(.GET, "/api/conversations", token: revoked).status == 401)
+            #expect(try await h.request(.GET, "/v1/models", token: revoked).status == 401)
+        }
+    }
+
     @Test("another user's conversation or message is 403 for every route; nothing changes")
     func forbidden() async throws {
         try await Harness.run { h in
@@ -26,6 +51,7 @@ struct AccessTests {
             let attempts: [(HTTPMethodName, String, String?)] = [
                 (.GET, "/api/conversations/\(conversation)", nil),
                 (.DELETE, "/api/conversations/\(conversation)", nil),
+                (.PATCH, "/api/conversations/\(conversation)", "{\"title\":\"mine now\"}"),
                 (.POST, "/api/conversations/\(conversation)/messages", "{\"content\":\"mine now\"}"),
                 (.POST, "/api/messages/\(messageID)/cancel", nil),
             ]
@@ -138,13 +164,14 @@ struct AccessTests {
 
 /// Method names for table-driven tests (AsyncHTTPClient's `HTTPMethod` is not `Sendable`-friendly in arguments).
 enum HTTPMethodName: String, CustomStringConvertible {
-    case GET, POST, DELETE
+    case GET, POST, DELETE, PATCH
     var description: String { rawValue }
     var value: HTTPMethod {
         switch self {
         case .GET: .GET
         case .POST: .POST
         case .DELETE: .DELETE
+        case .PATCH: .PATCH
         }
     }
 }

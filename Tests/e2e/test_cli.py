@@ -2,6 +2,9 @@
 import os
 import subprocess
 import tempfile
+import time
+import urllib.error
+import urllib.request
 
 from conftest import SLUICE, free_port
 
@@ -31,6 +34,40 @@ def test_user_add_prints_the_token_alone_on_the_last_line_and_list_shows_the_use
     assert rotated.returncode == 0 and rotated.stdout.strip().splitlines()[-1] != token
     assert run("user", "token", "nobody", "--db", db).returncode != 0
     assert run("user", "add", "erin", "--plan", "gold", "--db", db).returncode != 0
+
+
+def test_labelled_keys_act_as_their_user_and_a_revoked_key_stops_working_on_a_running_server(server):
+    assert run("user", "add", "keys-cli", "--db", server.db).returncode == 0
+    added = run("user", "key", "add", "keys-cli", "ci", "--db", server.db)
+    assert added.returncode == 0 and "acts as keys-cli" in added.stdout
+    key = added.stdout.strip().splitlines()[-1]
+    assert key.startswith("sluice_")
+    again = run("user", "key", "add", "keys-cli", "ci", "--db", server.db)
+    assert again.returncode != 0 and "already has a key labelled 'ci'" in again.stderr
+    assert run("user", "key", "add", "keys-cli", "  ", "--db", server.db).returncode != 0
+
+    def status(token):
+        request = urllib.request.Request(server.base + "/api/conversations", headers={"Authorization": f"Bearer {token}"})
+        try:
+            with urllib.request.urlopen(request, timeout=10) as response:
+                return response.status
+        except urllib.error.HTTPError as error:
+            return error.code
+
+    assert status(key) == 200
+    listed = run("user", "key", "list", "keys-cli", "--db", server.db)
+    assert listed.stdout.splitlines()[0] == "label\tcreated\tstatus"
+    assert listed.stdout.splitlines()[1].startswith("ci\t") and listed.stdout.splitlines()[1].endswith("\tworks")
+    revoked = run("user", "key", "revoke", "keys-cli", "ci", "--db", server.db)
+    assert revoked.returncode == 0
+    # The server keeps a user it has seen for up to 5 s.
+    deadline = time.monotonic() + 15
+    while status(key) != 401:
+        assert time.monotonic() < deadline, "the revoked key still works"
+        time.sleep(0.2)
+    assert "\trevoked " in run("user", "key", "list", "keys-cli", "--db", server.db).stdout
+    missing = run("user", "key", "revoke", "keys-cli", "ci", "--db", server.db)
+    assert missing.returncode != 0 and "no working key labelled 'ci'" in missing.stderr
 
 
 def test_bad_settings_stop_start_up_with_one_line_naming_the_setting():

@@ -16,6 +16,7 @@ public protocol ConversationStore: Sendable {
     func ping() async throws
 
     func createUser(name: String, plan: Plan, tokenHash: String) async throws -> User
+    /// The user whose token, or one of whose working keys (`APIKey`), has this hash.
     func user(tokenHash: String) async throws -> User?
     func user(named name: String) async throws -> User?
     func users() async throws -> [User]
@@ -23,6 +24,12 @@ public protocol ConversationStore: Sendable {
     func setAllowedModels(userID: String, models: [String]?) async throws
     /// Replaces a user's token hash (issuing a new token).
     func setTokenHash(userID: String, tokenHash: String) async throws
+    /// Adds a labelled key (`APIKey`); `StoreError.conflict` when the user already has a key with that label.
+    func addAPIKey(userID: String, label: String, tokenHash: String) async throws -> APIKey
+    /// The user's keys, revoked ones too, oldest first.
+    func apiKeys(userID: String) async throws -> [APIKey]
+    /// Stops the user's key with that label from working; `false` when there is no such working key.
+    func revokeAPIKey(userID: String, label: String) async throws -> Bool
 
     func createConversation(
         userID: String, title: String, model: String, systemPrompt: String?

@@ -223,7 +223,14 @@ public final class PostgresStore: SluiceDatabase {
     }
 
     public func user(tokenHash: String) async throws -> User? {
-        try await rows("SELECT * FROM users WHERE token_hash = \(tokenHash)").first.map(StoredValues.user)
+        try await rows(
+            """
+            SELECT * FROM users WHERE token_hash = \(tokenHash)
+            UNION ALL
+            SELECT u.* FROM api_keys k JOIN users u ON u.id = k.user_id WHERE k.token_hash = \(tokenHash) AND k.revoked_at IS NULL
+            LIMIT 1
+            """
+        ).first.map(StoredValues.user)
     }
 
     public func user(named name: String) async throws -> User? {

@@ -93,7 +93,14 @@ public final class SQLiteStore: SluiceDatabase {
     }
 
     public func user(tokenHash: String) async throws -> User? {
-        try await connection.query("SELECT * FROM users WHERE token_hash = ?", [.text(tokenHash)]).first.map(StoredValues.user)
+        try await connection.query(
+            """
+            SELECT * FROM users WHERE token_hash = ?
+            UNION ALL
+            SELECT u.* FROM api_keys k JOIN users u ON u.id = k.user_id WHERE k.token_hash = ? AND k.revoked_at IS NULL
+            LIMIT 1
+            """, [.text(tokenHash), .text(tokenHash)]
+        ).first.map(StoredValues.user)
     }
 
     public func user(named name: String) async throws -> User? {

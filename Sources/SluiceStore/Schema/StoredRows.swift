@@ -62,6 +62,12 @@ enum StoredValues {
             createdAt: row.date("created_at"), allowedModels: row.string("allowed_models").map(decodeModels))
     }
 
+    static func apiKey(_ row: some StoredRow) -> APIKey {
+        APIKey(
+            id: row.text("id"), userID: row.text("user_id"), label: row.text("label"), createdAt: row.date("created_at"),
+            revokedAt: row.int("revoked_at").map { date(milliseconds: $0) })
+    }
+
     /// `users.allowed_models` (schema step 20): one model name per line.
     static func encodeModels(_ models: [String]) -> String { models.joined(separator: "\n") }
     static func decodeModels(_ text: String) -> [String] { text.split(separator: "\n").map(String.init) }

@@ -1,0 +1,21 @@
+import Foundation
+
+/// One more bearer token of a user (`sluice user key add NAME LABEL`), labelled with who or what uses it: one per
+/// application or teammate, each revoked on its own without breaking the others — OpenAI's project keys and
+/// LiteLLM's virtual keys. A key acts as its user (same budget, limits and models). Only its hash is stored.
+public struct APIKey: Sendable, Equatable {
+    public var id: String
+    public var userID: String
+    public var label: String
+    public var createdAt: Date
+    /// When it stopped working; `nil` while it works.
+    public var revokedAt: Date?
+
+    public init(id: String, userID: String, label: String, createdAt: Date, revokedAt: Date? = nil) {
+        self.id = id
+        self.userID = userID
+        self.label = label
+        self.createdAt = createdAt
+        self.revokedAt = revokedAt
+    }
+}

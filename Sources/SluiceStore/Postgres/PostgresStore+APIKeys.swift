@@ -1,0 +1,33 @@
+import Foundation
+import PostgresNIO
+import SluiceCore
+
+/// Labelled keys besides a user's token (`APIKey`, schema step 21).
+extension PostgresStore {
+    public func addAPIKey(userID: String, label: String, tokenHash: String) async throws -> APIKey {
+        let key = APIKey(id: Identifier.make(), userID: userID, label: label, createdAt: StoredValues.now())
+        do {
+            try await execute(
+                """
+                INSERT INTO api_keys (id, user_id, label, token_hash, created_at)
+                VALUES (\(key.id), \(userID), \(label), \(tokenHash), \(StoredValues.milliseconds(key.createdAt)))
+                """, logger: logger)
+        } catch let error as PSQLError where error.serverInfo?[.sqlState] == "23505" {
+            throw StoreError.conflict("this user already has a key labelled '\(label)'")
+        }
+        return key
+    }
+
+    public func apiKeys(userID: String) async throws -> [APIKey] {
+        try await rows("SELECT * FROM api_keys WHERE user_id = \(userID) ORDER BY created_at, id").map(StoredValues.apiKey)
+    }
+
+    public func revokeAPIKey(userID: String, label: String) async throws -> Bool {
+        !(try await rows(
+            """
+            UPDATE api_keys SET revoked_at = \(StoredValues.milliseconds(StoredValues.now()))
+            WHERE user_id = \(userID) AND label = \(label) AND revoked_at IS NULL RETURNING id
+            """
+        ).isEmpty)
+    }
+}

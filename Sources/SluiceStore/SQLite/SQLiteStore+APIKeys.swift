@@ -1,0 +1,31 @@
+import Foundation
+import GRDB
+import SluiceCore
+
+/// Labelled keys besides a user's token (`APIKey`, schema step 21).
+extension SQLiteStore {
+    public func addAPIKey(userID: String, label: String, tokenHash: String) async throws -> APIKey {
+        let key = APIKey(id: Identifier.make(), userID: userID, label: label, createdAt: StoredValues.now())
+        do {
+            _ = try await connection.query(
+                "INSERT INTO api_keys (id, user_id, label, token_hash, created_at) VALUES (?, ?, ?, ?, ?)",
+                [.text(key.id), .text(userID), .text(label), .text(tokenHash), .integer(Self.milliseconds(key.createdAt))])
+        } catch let error as DatabaseError where error.isConstraintViolation {
+            throw StoreError.conflict("this user already has a key labelled '\(label)'")
+        }
+        return key
+    }
+
+    public func apiKeys(userID: String) async throws -> [APIKey] {
+        try await connection.query(
+            "SELECT * FROM api_keys WHERE user_id = ? ORDER BY created_at, rowid", [.text(userID)]
+        ).map(StoredValues.apiKey)
+    }
+
+    public func revokeAPIKey(userID: String, label: String) async throws -> Bool {
+        !(try await connection.query(
+            "UPDATE api_keys SET revoked_at = ? WHERE user_id = ? AND label = ? AND revoked_at IS NULL RETURNING id",
+            [.integer(Self.milliseconds(StoredValues.now())), .text(userID), .text(label)]
+        ).isEmpty)
+    }
+}
