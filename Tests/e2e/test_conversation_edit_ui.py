@@ -153,3 +153,37 @@ def test_search_shows_the_conversations_with_the_words_and_a_snippet_and_escape_
     box.send_keys(Keys.ESCAPE)
     WebDriverWait(browser, 10).until(lambda d: len(titles(d)) == 3)
     assert box.get_attribute("value") == ""
+
+
+def test_export_downloads_the_conversation_as_markdown_and_as_json(browser, server):
+    token = new_user(server, "export-ui")
+    conversation = api(server, token, "POST", "/api/conversations", {"title": "Trip: Lisbon / Porto", "system_prompt": "Be brief."})
+    send_message(server, token, conversation["id"], "Which pastry should I try?")
+    stored = api(server, token, "GET", f"/api/conversations/{conversation['id']}")
+    open_as(browser, server, token)
+    browser.execute_script("""
+        window.__downloads = [];
+        HTMLAnchorElement.prototype.click = function () {
+          if (this.download) fetch(this.href).then((r) => r.text()).then((text) => window.__downloads.push([this.download, text]));
+        };
+    """)
+    menu = browser.find_element(By.ID, "export-menu")
+    menu.find_element(By.TAG_NAME, "summary").click()
+    menu.find_element(By.CSS_SELECTOR, "button[data-format=markdown]").click()
+    WebDriverWait(browser, 10).until(lambda d: d.execute_script("return window.__downloads.length") == 1)
+    name, text = browser.execute_script("return window.__downloads[0]")
+    assert name == "trip-lisbon-porto.md"
+    answer = stored["messages"][1]
+    assert text.startswith("# Trip: Lisbon / Porto\n\nModel: sim · exported ")
+    assert "> **Instructions:** Be brief." in text
+    assert f"**You** · {stored['messages'][0]['created_at']}\n\nWhich pastry should I try?\n" in text
+    assert f"**sim** · {answer['created_at']}\n\n{answer['content']}\n" in text
+
+    menu.find_element(By.TAG_NAME, "summary").click()
+    menu.find_element(By.CSS_SELECTOR, "button[data-format=json]").click()
+    WebDriverWait(browser, 10).until(lambda d: d.execute_script("return window.__downloads.length") == 2)
+    name, text = browser.execute_script("return window.__downloads[1]")
+    assert name == "trip-lisbon-porto.json"
+    exported = json.loads(text)
+    assert [m["content"] for m in exported["messages"]] == [m["content"] for m in stored["messages"]]
+    assert exported["system_prompt"] == "Be brief."

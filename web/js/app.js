@@ -10,6 +10,7 @@ import { UsagePage } from "./usage-page.js";
 import { ModelPicker } from "./models.js";
 import { ConversationList } from "./conversations.js";
 import { InstructionsPanel } from "./instructions.js";
+import { exportConversation } from "./export.js";
 
 const $ = (id) => document.getElementById(id);
 const log = $("messages");
@@ -74,7 +75,7 @@ const contextPanel = new ContextPanel({ panel: $("context-panel"), toggle: $("co
 function showSignIn(show) {
   $("sign-in").hidden = !show;
   $("composer").hidden = show;
-  if (show) $("model-label").hidden = true;
+  if (show) $("model-label").hidden = $("export-menu").hidden = true;
   $("instructions-toggle").hidden = show;
 }
 
@@ -99,12 +100,20 @@ const conversationList = new ConversationList({
     current = null;
     log.replaceChildren();
     instructions.show(null);
+    $("export-menu").hidden = true;
     if (remaining.length > 0) await open(remaining[0].id);
     else picker.show(picker.preferred());
   },
   showBanner,
 });
 const refreshList = () => conversationList.refresh(current);
+
+$("export-menu").addEventListener("click", (event) => {
+  const format = event.target.closest("button[data-format]")?.dataset.format;
+  if (!format || !current) return;
+  $("export-menu").open = false;
+  exportConversation(current, format).catch((error) => showBanner(error.message));
+});
 
 const searchBox = $("conversation-search");
 let searchTimer = null;
@@ -135,6 +144,7 @@ async function open(id) {
   const conversation = await api.getConversation(id);
   picker.show(conversation.model);
   instructions.show(conversation);
+  $("export-menu").hidden = false;
   log.replaceChildren();
   const views = conversation.messages.map((message) => [message, renderMessage(log, message)]);
   for (const [message, view] of views) {

@@ -1,0 +1,45 @@
+// Downloads the open conversation: as Markdown, to read or share, or as JSON, everything the API returns for it.
+
+import * as api from "./api.js";
+
+/** The conversation as a Markdown document: title, model, instructions, then each message under its author. */
+export function conversationMarkdown(conversation, exportedAt = new Date()) {
+  const lines = [`# ${conversation.title}`, "", `Model: ${conversation.model} · exported ${exportedAt.toISOString()}`, ""];
+  if (conversation.system_prompt) {
+    lines.push(...conversation.system_prompt.split("\n").map((line, index) => `> ${index === 0 ? "**Instructions:** " : ""}${line}`), "");
+  }
+  for (const message of conversation.messages ?? []) {
+    const author = message.role === "user" ? "You" : (message.model ?? "Assistant");
+    const notes = [];
+    if (message.status === "rejected") notes.push(`not sent: ${message.error ?? "the prompt guard rejected it"}`);
+    if (message.status === "partial" || message.status === "error") notes.push("ended early");
+    if (message.status === "cancelled") notes.push("stopped");
+    lines.push(`**${author}** · ${message.created_at}${notes.length ? ` (${notes.join("; ")})` : ""}`, "", message.content ?? "", "");
+  }
+  return lines.join("\n");
+}
+
+/** A file name from the title: letters, digits and dashes. */
+export function fileName(title, extension) {
+  const slug = title.normalize("NFKD").replace(/[^\p{L}\p{N}]+/gu, "-").replace(/^-+|-+$/g, "").toLowerCase().slice(0, 60);
+  return `${slug || "conversation"}.${extension}`;
+}
+
+export async function exportConversation(id, format) {
+  const conversation = await api.getConversation(id);
+  if (format === "json") {
+    download(fileName(conversation.title, "json"), "application/json", JSON.stringify(conversation, null, 2));
+  } else {
+    download(fileName(conversation.title, "md"), "text/markdown", conversationMarkdown(conversation));
+  }
+}
+
+function download(name, type, text) {
+  const link = Object.assign(document.createElement("a"), {
+    href: URL.createObjectURL(new Blob([text], { type: `${type};charset=utf-8` })), download: name,
+  });
+  document.body.append(link);
+  link.click();
+  link.remove();
+  setTimeout(() => URL.revokeObjectURL(link.href), 60_000);
+}
