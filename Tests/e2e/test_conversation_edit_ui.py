@@ -187,3 +187,39 @@ def test_export_downloads_the_conversation_as_markdown_and_as_json(browser, serv
     exported = json.loads(text)
     assert [m["content"] for m in exported["messages"]] == [m["content"] for m in stored["messages"]]
     assert exported["system_prompt"] == "Be brief."
+
+
+def test_edit_asks_the_latest_question_again_and_keeps_the_earlier_version_with_its_answer(browser, server):
+    token = new_user(server, "edit-ui")
+    # The echo model answers with the messages it was sent: the answers show which question went upstream.
+    conversation = api(server, token, "POST", "/api/conversations", {"title": "Lisbon", "model": "sim-echo"})
+    send_message(server, token, conversation["id"], "Where is Lisbon?")
+    send_message(server, token, conversation["id"], "What to eat tehre?")
+    open_as(browser, server, token)
+    WebDriverWait(browser, 10).until(lambda d: len(d.find_elements(By.CSS_SELECTOR, ".message.user")) == 2)
+    # Only the latest question offers Edit.
+    assert len(browser.find_elements(By.CSS_SELECTOR, ".message.user .edit")) == 1
+    browser.find_elements(By.CSS_SELECTOR, ".message.user")[-1].find_element(By.CSS_SELECTOR, ".edit").click()
+    field = browser.find_element(By.CSS_SELECTOR, ".edit-form textarea")
+    assert field.get_attribute("value") == "What to eat tehre?"
+    field.clear()
+    field.send_keys("What to eat there?")
+    browser.find_element(By.CSS_SELECTOR, ".edit-form button[type=submit]").click()
+    WebDriverWait(browser, 30).until(lambda d: d.find_elements(By.CSS_SELECTOR, ".message.user .versions"))
+    wait_for_answer_end(browser)
+
+    thread = api(server, token, "GET", f"/api/conversations/{conversation['id']}")["messages"]
+    assert [m["content"] for m in thread if m["role"] == "user"] == ["Where is Lisbon?", "What to eat there?"]
+    assert "user: What to eat there?" in thread[-1]["content"] and "tehre" not in thread[-1]["content"]
+
+    def shown(d):
+        question = d.find_elements(By.CSS_SELECTOR, ".message.user")[-1]
+        return question.find_element(By.CSS_SELECTOR, ".text").text, d.find_elements(By.CSS_SELECTOR, ".message.assistant .text")[-1].text
+
+    WebDriverWait(browser, 10).until(lambda d: shown(d)[0] == "What to eat there?" and "What to eat there?" in shown(d)[1])
+    question = browser.find_elements(By.CSS_SELECTOR, ".message.user")[-1]
+    assert question.find_element(By.CSS_SELECTOR, ".version-label").text.strip() == "2 / 2"
+    question.find_element(By.CSS_SELECTOR, ".version-previous").click()
+    WebDriverWait(browser, 10).until(lambda d: shown(d)[0] == "What to eat tehre?" and "tehre" in shown(d)[1])
+    browser.find_elements(By.CSS_SELECTOR, ".message.user")[-1].find_element(By.CSS_SELECTOR, ".version-next").click()
+    WebDriverWait(browser, 10).until(lambda d: shown(d)[0] == "What to eat there?" and "tehre" not in shown(d)[1])

@@ -105,6 +105,18 @@ export async function regenerateMessage(messageId, temperature, { signal, model 
   return response;
 }
 
+/** Asks the latest question again in other words (`content`); resolves to the streaming Response of its new answer. */
+export async function editMessage(messageId, content, { signal, model } = {}) {
+  const response = await fetch(`/api/messages/${encodeURIComponent(messageId)}/edit`, {
+    method: "POST",
+    headers: headers({ "Content-Type": "application/json", Accept: "text/event-stream" }),
+    body: JSON.stringify({ content, model: model ?? undefined }),
+    signal,
+  });
+  if (!response.ok) throw await failure(response);
+  return response;
+}
+
 export const getLimits = () => json("GET", "/api/usage/limits");
 export const getUsage = (period, group) =>
   json("GET", `/api/usage?period=${encodeURIComponent(period)}&group=${encodeURIComponent(group)}`);

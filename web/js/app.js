@@ -1,8 +1,8 @@
 // Wires the page: sign-in, the conversation list, the open conversation and the composer.
 
 import * as api from "./api.js";
-import { renderMessage, offerRegenerate, offerVersions } from "./messages.js";
-import { runTurn, followAnswer, continueAnswer, regenerateAnswer } from "./turn.js";
+import { renderMessage, offerRegenerate, offerVersions, offerEdit, editInPlace, describeCompletion } from "./messages.js";
+import { runTurn, followAnswer, continueAnswer, regenerateAnswer, editQuestion } from "./turn.js";
 import { UsageView } from "./usage.js";
 import { ContextPanel } from "./context.js";
 import { markdownView } from "./markdown.js";
@@ -152,6 +152,9 @@ async function open(id) {
   }
   const [latest, latestView] = views.at(-1) ?? [];
   if (latest?.role === "assistant" && latest.status !== "streaming") offerRegenerate(latestView);
+  // The latest question can be asked again in other words, once its answer is written.
+  const question = views.findLast(([message]) => message.role === "user");
+  if (question && latest?.status !== "streaming") offerEdit(question[1]);
   log.scrollTop = log.scrollHeight;
   await refreshList();
   usage.refresh();
@@ -267,21 +270,49 @@ log.addEventListener("click", (event) => {
     const temperature = Number(element.querySelector("input.temperature")?.value ?? 0.7);
     regenerateAnswer({ element, messageId: element.dataset.id, temperature, model: picker.value, log, announce, onStateChange: setStreaming })
       .catch((error) => showBanner(error.message)).finally(reopen);
+  } else if (button.matches(".edit")) {
+    editInPlace(element, (content) => {
+      showBanner("");
+      editQuestion({ element, messageId: element.dataset.id, content, model: picker.value, log, announce, onStateChange: setStreaming })
+        .catch((error) => showBanner(error.message)).finally(reopen);
+    });
   } else if (button.matches(".version-previous, .version-next")) {
     showVersion(element, button.matches(".version-next") ? 1 : -1).catch((error) => showBanner(error.message));
   }
 });
 
-/** Shows another version of an answer in place (the thread and the context keep the newest). */
+/**
+ * Shows another version of an answer, or of an edited question with the answer it got, in place (the thread and the
+ * context keep the newest; back at the newest, the conversation is shown again as it is).
+ */
 async function showVersion(element, step) {
   const nav = element.querySelector(".versions");
   const versions = JSON.parse(nav.dataset.versions);
   const index = Number(nav.dataset.index) + step;
   if (index < 0 || index >= versions.length) return;
+  if (element.matches(".user") && index === versions.length - 1) { await open(current); return; }
   const message = await api.getMessage(versions[index]);
   nav.dataset.index = String(index);
   nav.querySelector(".version-label").textContent = ` ${index + 1} / ${versions.length} `;
-  markdownView(element.querySelector(".text")).reset(message.content);
+  if (!element.matches(".user")) {
+    markdownView(element.querySelector(".text")).reset(message.content);
+    return;
+  }
+  element.querySelector(".text").textContent = message.content;
+  element.querySelector(".meta").textContent = message.status === "rejected" ? `Not sent to the model: ${message.error}` : "Earlier version";
+  let answer = element.nextElementSibling?.matches("article.assistant") ? element.nextElementSibling : null;
+  if (!answer && message.answer) {
+    // The newest version (refused by the guard, say) has no answer: make room for the earlier one's.
+    answer = renderMessage(document.createElement("div"), { role: "assistant", content: "" }).element;
+    element.after(answer);
+  }
+  if (answer) {
+    markdownView(answer.querySelector(".text")).reset(message.answer?.content ?? "");
+    const meta = answer.querySelector(".meta");
+    if (message.answer) describeCompletion(meta, message.answer);
+    else meta.textContent = "This version was not answered.";
+    answer.querySelector(".versions")?.remove();
+  }
 }
 $("composer").addEventListener("submit", (event) => { event.preventDefault(); send(); });
 stopButton.addEventListener("click", () => stopCurrent?.());

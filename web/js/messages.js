@@ -118,7 +118,44 @@ export function offerRegenerate(view) {
   view.meta.append(" ", group);
 }
 
-/** Shows "‹ 2 / 3 ›" on an answer with several versions; app.js swaps the text shown. */
+/** Adds "Edit" to the latest question (app.js turns its text into a field). */
+export function offerEdit(view) {
+  const button = Object.assign(document.createElement("button"), { type: "button", className: "edit", textContent: "Edit" });
+  button.setAttribute("aria-label", "Edit this question and ask it again");
+  view.meta.append(" ", button);
+}
+
+/** The question's text as a field with Send and Cancel; `onSend(text)` runs with the new words. */
+export function editInPlace(element, onSend, onCancel) {
+  const text = element.querySelector(".text");
+  const original = text.textContent;
+  const form = Object.assign(document.createElement("form"), { className: "edit-form" });
+  const field = Object.assign(document.createElement("textarea"), { value: original, rows: 3 });
+  field.setAttribute("aria-label", "Your question, edited");
+  const send = Object.assign(document.createElement("button"), { type: "submit", textContent: "Send" });
+  const cancel = Object.assign(document.createElement("button"), { type: "button", textContent: "Cancel" });
+  form.append(field, send, " ", cancel);
+  text.hidden = true;
+  element.querySelector(".meta").hidden = true;
+  text.after(form);
+  const close = () => { form.remove(); text.hidden = false; element.querySelector(".meta").hidden = false; };
+  cancel.addEventListener("click", () => { close(); onCancel?.(); });
+  form.addEventListener("submit", (event) => {
+    event.preventDefault();
+    if (!field.value.trim()) return;
+    const words = field.value;
+    close();
+    onSend(words);
+  });
+  field.addEventListener("keydown", (event) => {
+    if (event.key === "Escape") { event.stopPropagation(); close(); onCancel?.(); }
+    // Ctrl+Enter (⌘+Enter) sends; Enter alone is a new line, as in a long question.
+    if (event.key === "Enter" && (event.ctrlKey || event.metaKey)) { event.preventDefault(); form.requestSubmit(); }
+  });
+  field.focus();
+}
+
+/** Shows "‹ 2 / 3 ›" on an answer or question with several versions; app.js swaps the text shown. */
 export function offerVersions(view, versions, currentId) {
   const index = versions.indexOf(currentId);
   const nav = document.createElement("span");

@@ -2,7 +2,7 @@
 // per animation frame so that a fast stream never blocks the page. If the connection drops mid-answer it
 // resumes from the last event id, so no text is repeated or lost.
 
-import { sendMessage, cancelMessage, followMessage, continueMessage, regenerateMessage } from "./api.js";
+import { sendMessage, cancelMessage, followMessage, continueMessage, regenerateMessage, editMessage } from "./api.js";
 import { readEvents } from "./sse.js";
 import { renderMessage, describeCompletion, offerContinue } from "./messages.js";
 import { markdownView } from "./markdown.js";
@@ -52,6 +52,23 @@ export async function regenerateAnswer({ element, messageId, temperature, model,
   await streamInto(view, {
     log, announce, onStateChange, controller,
     open: () => regenerateMessage(messageId, temperature, { signal: controller.signal, model }),
+  });
+}
+
+/** Asks the latest question (`element`) again as `content`: its text changes, and a new answer streams in place of its
+ * answer (the earlier pair stays as the question's earlier version). */
+export async function editQuestion({ element, messageId, content, model, log, announce, onStateChange }) {
+  element.classList.remove("rejected");
+  element.querySelector(".text").textContent = content;
+  element.querySelector(".meta").textContent = "";
+  const view = renderMessage(log, { role: "assistant", content: "" });
+  const previous = element.nextElementSibling;
+  if (previous?.matches("article.assistant")) previous.replaceWith(view.element);
+  else element.after(view.element);
+  const controller = new AbortController();
+  await streamInto(view, {
+    log, announce, onStateChange, controller,
+    open: () => editMessage(messageId, content, { signal: controller.signal, model }),
   });
 }
 

@@ -68,9 +68,10 @@ public protocol ConversationStore: Sendable {
     /// Writes the text so far of answers that are still streaming, all in one write; an answer that has ended
     /// meanwhile is left as its final write made it.
     func saveProgress(_ updates: [ProgressUpdate]) async throws
-    /// Stores `message` as the newest version of the answer `previous` (regenerate): earlier versions are
-    /// kept but marked superseded, in one transaction.
-    func addVersion(_ message: Message, replacing previous: Message) async throws
+    /// Stores `message` as the newest version of `previous` — an answer regenerated, or a question edited — in one
+    /// transaction: earlier versions are kept but marked superseded, and so are `others` (an edited question's
+    /// answer, which belongs to the earlier version).
+    func addVersion(_ message: Message, replacing previous: Message, alsoSuperseding others: [String]) async throws
     /// All versions of a regenerated answer, oldest first.
     func versions(group: String) async throws -> [Message]
     /// Puts an ended assistant message back to `streaming` (for continue), clearing its error; the model may change.
@@ -86,4 +87,11 @@ public protocol ConversationStore: Sendable {
     func summary(conversationID: String) async throws -> ConversationSummary?
     /// Replaces the conversation's running summary.
     func saveSummary(conversationID: String, summary: ConversationSummary) async throws
+}
+
+extension ConversationStore {
+    /// `addVersion(_:replacing:alsoSuperseding:)` with nothing else superseded: a regenerated answer.
+    public func addVersion(_ message: Message, replacing previous: Message) async throws {
+        try await addVersion(message, replacing: previous, alsoSuperseding: [])
+    }
 }

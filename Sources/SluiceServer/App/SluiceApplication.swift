@@ -135,6 +135,7 @@ public func buildRouter(
         limiter: { [dependencies] model in dependencies.modelLimiter(model) ?? dependencies.upstreamLimiter },
         forwardScenarioHeader: dependencies.forwardScenarioHeader)
     MessageRoutes(store: dependencies.store, launcher: launcher).register(on: api)
+    EditRoute(store: dependencies.store, launcher: launcher).register(on: api)
     ContinueRoute(
         store: dependencies.store, turn: turn, preparation: preparation, hub: hub,
         forwardScenarioHeader: dependencies.forwardScenarioHeader

@@ -20,7 +20,19 @@ struct AnswerVersionRoutes {
         let (message, _) = try await Ownership(store: store).message(try context.parameters.require("id"), for: try context.requireUser())
         var versions: [String]?
         if let group = message.versionGroup { versions = try await store.versions(group: group).map(\.id) }
-        return MessageResource(message, versions: versions)
+        var resource = MessageResource(message, versions: versions)
+        if message.role == .user, let answer = try await Self.answer(to: message, in: try await store.messages(conversationID: message.conversationID)) {
+            resource.answer = AnswerBox(MessageResource(answer))
+        }
+        return resource
+    }
+
+    /// The answer `question` got: of the answers between it and the next question, the one shown (not superseded),
+    /// else the latest (an earlier version of an edited question keeps its answers, superseded with it).
+    static func answer(to question: Message, in messages: [Message]) -> Message? {
+        guard let index = messages.firstIndex(where: { $0.id == question.id }) else { return nil }
+        let answers = messages[(index + 1)...].prefix { $0.role != .user }.filter { $0.role == .assistant }
+        return answers.last { !$0.superseded } ?? answers.last
     }
 
     @Sendable func regenerate(_ request: Request, context: SluiceRequestContext) async throws -> Response {

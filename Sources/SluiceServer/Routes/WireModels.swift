@@ -57,8 +57,12 @@ struct MessageResource: ResponseEncodable {
     let error: String?
     /// The machine-readable reason of `error`; for a `rejected` user message, the guard rule that fired.
     let errorCode: String?
-    /// Ids of all versions of a regenerated answer, oldest first (this one included); absent with one version.
+    /// Ids of all versions of a regenerated answer or an edited question, oldest first (this one included); absent
+    /// with one version.
     let versions: [String]?
+    /// A question read alone (`GET /api/messages/{id}`): the answer it got, so an earlier version of an edited
+    /// question is shown with its own answer.
+    var answer: AnswerBox? = nil
 
     init(_ message: Message, versions: [String]? = nil) {
         self.versions = versions
@@ -79,8 +83,15 @@ struct MessageResource: ResponseEncodable {
     }
 }
 
+/// A message inside a message (`MessageResource.answer`), encoded as the message itself.
+final class AnswerBox: Encodable, Sendable {
+    let resource: MessageResource
+    init(_ resource: MessageResource) { self.resource = resource }
+    func encode(to encoder: any Encoder) throws { try resource.encode(to: encoder) }
+}
+
 extension MessageResource {
-    /// The messages a thread shows: superseded versions left out, the versions of each answer listed on it.
+    /// The messages a thread shows: superseded versions left out, the versions of each answer and question listed on it.
     static func thread(_ messages: [Message]) -> [MessageResource] {
         var groups: [String: [String]] = [:]
         for message in messages { if let group = message.versionGroup { groups[group, default: []].append(message.id) } }

@@ -98,7 +98,7 @@ extension PostgresStore {
         try await run(ProgressStatement(updates))
     }
 
-    public func addVersion(_ message: Message, replacing previous: Message) async throws {
+    public func addVersion(_ message: Message, replacing previous: Message, alsoSuperseding others: [String]) async throws {
         let group = previous.versionGroup ?? previous.id
         var version = message
         version.versionGroup = group
@@ -108,6 +108,9 @@ extension PostgresStore {
             try await connection.query(
                 "UPDATE messages SET version_group = \(group), superseded = 1 WHERE id = \(previous.id) OR version_group = \(group)",
                 logger: logger)
+            if !others.isEmpty {
+                try await connection.query("UPDATE messages SET superseded = 1 WHERE id = ANY(\(others))", logger: logger)
+            }
             try await connection.query(insertion, logger: logger)
         }
     }

@@ -289,7 +289,7 @@ public final class SQLiteStore: SluiceDatabase {
         }
     }
 
-    public func addVersion(_ message: Message, replacing previous: Message) async throws {
+    public func addVersion(_ message: Message, replacing previous: Message, alsoSuperseding others: [String]) async throws {
         let group = previous.versionGroup ?? previous.id
         var version = message
         version.versionGroup = group
@@ -299,6 +299,7 @@ public final class SQLiteStore: SluiceDatabase {
             try SQLiteConnection.run(
                 "UPDATE messages SET version_group = ?, superseded = 1 WHERE id = ? OR version_group = ?",
                 [.text(group), .text(previous.id), .text(group)], in: db)
+            for id in others { try SQLiteConnection.run("UPDATE messages SET superseded = 1 WHERE id = ?", [.text(id)], in: db) }
             for (sql, binds) in insertions { try SQLiteConnection.run(sql, binds, in: db) }
         }
     }

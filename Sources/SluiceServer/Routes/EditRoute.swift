@@ -1,0 +1,71 @@
+import Foundation
+import Hummingbird
+import SluiceCore
+
+/// `POST /api/messages/{id}/edit` `{"content", "model"?, "temperature"?}`: the latest question asked again in other
+/// words, as ChatGPT's edit does. The earlier question and its answer stay as the question's earlier version (its
+/// `versions`; `GET /api/messages/{id}` shows an earlier one with its answer); the new words are screened and
+/// stored before anything goes upstream, and a new answer streams as after a send.
+struct EditRoute {
+    let store: any ConversationStore
+    let launcher: TurnLauncher
+
+    func register(on api: RouterGroup<SluiceRequestContext>) {
+        api.post("messages/:id/edit", use: edit)
+    }
+
+    @Sendable func edit(_ request: Request, context: SluiceRequestContext) async throws -> Response {
+        let user = try context.requireUser()
+        let (question, conversation) = try await Ownership(store: store).message(try context.parameters.require("id"), for: user)
+        let thread = try await store.messages(conversationID: conversation.id).filter { !$0.superseded }
+        guard question.role == .user, !question.superseded,
+            let index = thread.firstIndex(where: { $0.id == question.id }),
+            thread[(index + 1)...].allSatisfy({ $0.role == .assistant })
+        else {
+            throw APIError(.conflict, code: "not_editable", message: "Only the latest question of a conversation can be edited.")
+        }
+        let answers = Array(thread[(index + 1)...])
+        guard answers.allSatisfy({ $0.status != .streaming && launcher.hub.generation($0.id) == nil }) else {
+            throw APIError(.conflict, code: "not_editable", message: "The answer to this question is still being written; stop it first.")
+        }
+        let body = try await JSONObjectBody(request: request, context: context, allowEmpty: false)
+        guard let content = try body.optionalString("content", maxLength: 60_000),
+            !content.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty
+        else {
+            throw APIError.invalid("'content' must be non-empty text: type the question as you want to ask it.")
+        }
+        let temperature = try body.optionalNumber("temperature", in: 0...1)
+        let model = try body.optionalString("model", maxLength: 200).flatMap { $0.isEmpty ? nil : $0 } ?? conversation.model
+        try ModelAccess.check(user, model: model)
+        try launcher.checkCapacity(model: model)
+
+        // The new words replace the question in one commit that keeps the earlier question and its answer as its
+        // earlier version — a question the guard refuses too, stored as rejected.
+        let replace = { @Sendable (version: Message) async throws in
+            try await store.addVersion(version, replacing: question, alsoSuperseding: answers.map(\.id))
+        }
+        let now = Date()
+        try await launcher.screen.screen(
+            content, conversationID: conversation.id, userID: user.id, at: now, logger: context.logger, save: replace)
+        let edited = Message(
+            id: Identifier.make(), conversationID: conversation.id, role: .user, content: content, status: .complete,
+            model: nil, createdAt: now)
+        try await replace(edited)
+        if model != conversation.model { try await store.setConversationModel(id: conversation.id, model: model) }
+
+        let answer = Message(
+            id: Identifier.make(), conversationID: conversation.id, role: .assistant, content: "", status: .streaming,
+            model: model, createdAt: now.addingTimeInterval(0.001))
+        let prepared = try await launcher.preparation.prepare(
+            .init(model: model, temperature: temperature,
+                  extraHeaders: TurnLauncher.scenarioHeaders(request, forward: launcher.forwardScenarioHeader)),
+            conversation: conversation, history: Array(thread[..<index]), tail: [ChatMessage(role: .user, content: content)],
+            user: user, answerID: answer.id, answer: answer, logger: context.logger)
+        if !prepared.answerStored { try await store.insert(answer) }
+        let meta = TurnEvent.meta(.init(
+            conversationID: conversation.id, userMessageID: edited.id, assistantMessageID: answer.id, model: model,
+            context: prepared.context))
+        return MessageRoutes.startStreaming(
+            prepared.plan, meta: meta, turn: launcher.turn, hub: launcher.hub, executor: context.executor)
+    }
+}
