@@ -21,8 +21,8 @@ if [ "${#sluice_need_packages[@]}" -gt 0 ]; then
   DEBIAN_FRONTEND=noninteractive $sluice_sudo apt-get install -y -qq "${sluice_need_packages[@]}" >&2
 fi
 
-# The browser and client tests: Debian's Chromium and its driver; Selenium, pytest and the official openai SDK
-# (the gateway's client in the tests) from PyPI.
+# The browser and client tests: Debian's Chromium and its driver; Selenium, pytest and the official openai and
+# anthropic SDKs (the gateway's clients in the tests) from PyPI.
 sluice_setup_browser_tests() {
   if ! command -v chromium >/dev/null 2>&1 || ! command -v chromedriver >/dev/null 2>&1; then
     echo "[setup] installing chromium and chromium-driver (apt-get)" >&2
@@ -30,9 +30,9 @@ sluice_setup_browser_tests() {
     $sluice_sudo apt-get update -qq >&2
     DEBIAN_FRONTEND=noninteractive $sluice_sudo apt-get install -y -qq chromium chromium-driver >&2
   fi
-  if ! python3 -c "import selenium, pytest, openai" >/dev/null 2>&1; then
-    echo "[setup] installing selenium, pytest and openai (pip)" >&2
-    python3 -m pip install -q --disable-pip-version-check selenium pytest openai >&2
+  if ! python3 -c "import selenium, pytest, openai, anthropic" >/dev/null 2>&1; then
+    echo "[setup] installing selenium, pytest and the openai and anthropic SDKs (pip)" >&2
+    python3 -m pip install -q --disable-pip-version-check selenium pytest openai anthropic >&2
   fi
 }
 

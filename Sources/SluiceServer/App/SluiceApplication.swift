@@ -146,10 +146,11 @@ public func buildRouter(
     ).register(on: api)
     UsageRoutes(budgets: dependencies.budgets).register(on: api)
     ModelRoutes(models: servedModels, defaultModel: dependencies.defaultModel, catalog: dependencies.catalog).register(on: api)
-    GatewayRoutes(
-        store: dependencies.store, launcher: launcher, defaultModel: dependencies.defaultModel,
-        models: servedModels
-    ).register(on: router.group("v1").add(middleware: AuthMiddleware(store: dependencies.store, cache: tokens)))
+    let gateway = GatewayRoutes(
+        store: dependencies.store, launcher: launcher, defaultModel: dependencies.defaultModel, models: servedModels)
+    let v1 = router.group("v1").add(middleware: AuthMiddleware(store: dependencies.store, cache: tokens))
+    gateway.register(on: v1)
+    AnthropicRoutes(gateway: gateway).register(on: v1)
     ContextRoutes(store: dependencies.store, builder: contextBuilder).register(on: api)
     return router
 }

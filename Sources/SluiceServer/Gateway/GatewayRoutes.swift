@@ -56,57 +56,22 @@ struct GatewayRoutes {
     }
 
     @Sendable func complete(_ request: Request, context: SluiceRequestContext) async throws -> Response {
-        let user = try context.requireUser()
-        let body: ByteBuffer
-        do {
-            body = try await request.body.collect(upTo: Self.maxRequestBytes)
-        } catch is NIOTooManyBytesError {
-            throw APIError(
-                .contentTooLarge, code: "too_large",
-                message: "The request body is over 8 MiB, more than any model's context window holds. Send fewer or shorter messages.")
-        }
+        let body = try await Self.body(of: request)
         let call = try ChatCompletionRequest(json: Data(body.readableBytesView))
-        let model = call.model ?? user.defaultModel(defaultModel)
-        try ModelAccess.check(user, model: model)
-        try launcher.checkCapacity(model: model)
-
-        let now = Date()
-        let (conversation, history, unsaved) = try await conversation(for: call, model: model, user: user, now: now)
-        // Where this conversation ends once answered, for the caller's next call: stored with a complete answer,
-        // before its end reaches the client (whose next call may follow at once).
-        let threadKey = ThreadKey.afterAnswer(
-            system: call.system, history: call.history, question: call.content, endUser: call.endUser)
-        let started = try await launcher.start(
-            .init(content: call.content, model: model, temperature: call.temperature, maxTokens: call.maxTokens,
-                  sampling: call.sampling, reportsBudget: false, threadKey: threadKey),
-            in: conversation, history: history, unsaved: unsaved, user: user, request: request, logger: context.logger,
-            executor: context.executor, receivedAt: context.receivedAt)
-
-        // The answer is held back until its first token or its end, so that a failure before any text gets its
-        // own HTTP status (429, 503, …), as OpenAI clients expect, rather than an error inside a 200 stream.
-        var iterator = started.events.makeAsyncIterator()
-        var first: TurnEvent?
-        while first == nil, let event = await iterator.next() {
-            switch event {
-            case .token, .done, .error: first = event
-            case .meta, .status: continue
-            }
-        }
-        let envelope = OpenAIWire.Envelope(id: "chatcmpl-" + started.assistantMessageID, created: Int(now.timeIntervalSince1970), model: model)
-        var headers: HTTPFields = [
-            HTTPField.Name("X-Sluice-Message-Id")!: started.assistantMessageID,
-            HTTPField.Name("X-Sluice-Conversation-Id")!: conversation.id,
-        ]
-        if let timing = started.timings.serverTiming { headers[.serverTiming] = timing }
-        started.rateLimits?.addHeaders(to: &headers, now: now)
-        switch first {
+        var turn = try await start(call.call, request: request, context: context)
+        let started = turn.started
+        let envelope = OpenAIWire.Envelope(
+            id: "chatcmpl-" + started.assistantMessageID, created: Int(turn.now.timeIntervalSince1970), model: turn.model)
+        var headers = turn.headers
+        switch turn.first {
         case .error(let failure)?: throw OpenAIWire.apiError(failure)
         case nil:
             throw OpenAIWire.endedWithoutResult(partial: false)
         default: break
         }
+        let first = turn.first
         guard call.stream else {
-            return try await Self.whole(first: first!, rest: &iterator, envelope: envelope, headers: headers)
+            return try await Self.whole(first: first!, rest: &turn.rest, envelope: envelope, headers: headers)
         }
         headers[.contentType] = "text/event-stream"
         headers[.cacheControl] = "no-cache"
@@ -131,6 +96,67 @@ struct GatewayRoutes {
                 }
             }
         })
+    }
+
+    /// A gateway call's turn, started and held back until its first token or its end.
+    struct Turn {
+        let started: TurnLauncher.Started
+        let model: String
+        let now: Date
+        /// The answer's ids, `Server-Timing` and the rate limits' headers.
+        let headers: HTTPFields
+        /// The first token, `done` or `error` (`nil` when the events ended without one).
+        let first: TurnEvent?
+        var rest: EventFeed.Iterator
+    }
+
+    /// The request's body, up to `maxRequestBytes`.
+    static func body(of request: Request) async throws -> ByteBuffer {
+        do {
+            return try await request.body.collect(upTo: Self.maxRequestBytes)
+        } catch is NIOTooManyBytesError {
+            throw APIError(
+                .contentTooLarge, code: "too_large",
+                message: "The request body is over 8 MiB, more than any model's context window holds. Send fewer or shorter messages.")
+        }
+    }
+
+    /// Starts the call's turn in its conversation and waits for its first token or its end, so that a failure
+    /// before any text gets its own HTTP status (429, 503, …), as SDKs expect, rather than an error inside a 200
+    /// stream.
+    func start(_ call: GatewayCall, request: Request, context: SluiceRequestContext) async throws -> Turn {
+        let user = try context.requireUser()
+        let model = call.model ?? user.defaultModel(defaultModel)
+        try ModelAccess.check(user, model: model)
+        try launcher.checkCapacity(model: model)
+
+        let now = Date()
+        let (conversation, history, unsaved) = try await conversation(for: call, model: model, user: user, now: now)
+        // Where this conversation ends once answered, for the caller's next call: stored with a complete answer,
+        // before its end reaches the client (whose next call may follow at once).
+        let threadKey = ThreadKey.afterAnswer(
+            system: call.system, history: call.history, question: call.content, endUser: call.endUser)
+        let started = try await launcher.start(
+            .init(content: call.content, model: model, temperature: call.temperature, maxTokens: call.maxTokens,
+                  sampling: call.sampling, reportsBudget: false, threadKey: threadKey),
+            in: conversation, history: history, unsaved: unsaved, user: user, request: request, logger: context.logger,
+            executor: context.executor, receivedAt: context.receivedAt)
+
+        var iterator = started.events.makeAsyncIterator()
+        var first: TurnEvent?
+        while first == nil, let event = await iterator.next() {
+            switch event {
+            case .token, .done, .error: first = event
+            case .meta, .status: continue
+            }
+        }
+        var headers: HTTPFields = [
+            HTTPField.Name("X-Sluice-Message-Id")!: started.assistantMessageID,
+            HTTPField.Name("X-Sluice-Conversation-Id")!: conversation.id,
+        ]
+        if let timing = started.timings.serverTiming { headers[.serverTiming] = timing }
+        started.rateLimits?.addHeaders(to: &headers, now: now)
+        return Turn(started: started, model: model, now: now, headers: headers, first: first, rest: iterator)
     }
 
     /// Writes a streamed answer as OpenAI chunks, from its first event to its end.
@@ -188,7 +214,7 @@ struct GatewayRoutes {
     /// conversation is made with the history before the new message — `unsaved`: the launcher stores them with
     /// the user's message, in one commit.
     private func conversation(
-        for call: ChatCompletionRequest, model: String, user: User, now: Date
+        for call: GatewayCall, model: String, user: User, now: Date
     ) async throws -> (Conversation, [Message], unsaved: Bool) {
         if !call.history.isEmpty,
             let continued = try await store.claimThread(

@@ -11,6 +11,9 @@ public struct APIError: HTTPResponseError, Equatable {
     public var headers: HTTPFields = [:]
     /// More members of the error object, as JSON text without braces (e.g. `"budget":{...}`).
     public var details: String?
+    /// Answered as Anthropic's API shapes errors (`/v1/messages`): `{"type": "error", "error": {"type", "message", …}}`,
+    /// with Anthropic's names for the error types.
+    public var anthropicShape = false
 
     public init(_ status: HTTPResponse.Status, code: String, message: String) {
         self.status = status
@@ -21,6 +24,10 @@ public struct APIError: HTTPResponseError, Equatable {
     public func response(from request: Request, context: some RequestContext) throws -> Response {
         // `type` as OpenAI names its error classes, so OpenAI SDKs (the `/v1` gateway's clients) read these too.
         var body = String(JSONText.errorBody(code: code, message: message).dropLast(2)) + ",\"type\":\"\(Self.type(of: status))\"}}"
+        if anthropicShape {
+            body = "{\"type\":\"error\",\"error\":{\"type\":\"\(AnthropicWire.errorType(Int(status.code)))\","
+                + "\"message\":\(JSONText.quote(message)),\"code\":\(JSONText.quote(code))}}"
+        }
         if let details { body = String(body.dropLast(2)) + "," + details + "}}" }
         var fields = headers
         fields[.contentType] = "application/json; charset=utf-8"

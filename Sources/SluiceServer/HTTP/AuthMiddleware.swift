@@ -1,22 +1,30 @@
 import Foundation
+import HTTPTypes
 import Hummingbird
 import SluiceCore
 import SluiceStore
 import Synchronization
 
-/// Resolves `Authorization: Bearer <token>` to a user, or answers 401.
+/// Resolves `Authorization: Bearer <token>` (or `x-api-key: <token>`, as Anthropic's SDKs send it) to a user, or
+/// answers 401.
 struct AuthMiddleware: RouterMiddleware {
     typealias Context = SluiceRequestContext
+    static let apiKeyHeader = HTTPField.Name("x-api-key")!
     let store: any ConversationStore
     let cache: TokenCache
 
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws
         -> Response
     {
-        guard let header = request.headers[.authorization], header.lowercased().hasPrefix("bearer ") else {
+        let token: String
+        if let header = request.headers[.authorization], header.lowercased().hasPrefix("bearer ") {
+            token = header.dropFirst("bearer ".count).trimmingCharacters(in: .whitespaces)
+        } else if let key = request.headers[Self.apiKeyHeader] {
+            // Anthropic's SDKs send the key as `x-api-key`.
+            token = key.trimmingCharacters(in: .whitespaces)
+        } else {
             throw APIError.unauthorized
         }
-        let token = header.dropFirst("bearer ".count).trimmingCharacters(in: .whitespaces)
         guard !token.isEmpty else { throw APIError.unauthorized }
         let hash = AccessToken.hash(token)
         let now = ContinuousClock.now

@@ -1,0 +1,106 @@
+import Foundation
+import HTTPTypes
+import Hummingbird
+import NIOCore
+import SluiceCore
+
+/// `POST /v1/messages`: Anthropic's Messages API in front of any model Sluice serves, for Anthropic's SDKs and tools
+/// built on them (authenticated with a Sluice token as `x-api-key` or a bearer token). The same turn as a Chat
+/// Completions call — guard, context, budget, retries, fallbacks, accounting, threads — only the wire differs:
+/// Anthropic's events (`message_start`, `content_block_delta`, …, `message_stop`) or a whole `message`, and errors
+/// as `{"type": "error", "error": {"type", "message"}}`.
+struct AnthropicRoutes {
+    let gateway: GatewayRoutes
+
+    func register(on v1: RouterGroup<SluiceRequestContext>) {
+        v1.post("messages", use: messages)
+    }
+
+    @Sendable func messages(_ request: Request, context: SluiceRequestContext) async throws -> Response {
+        do {
+            return try await answer(request, context: context)
+        } catch let error as APIError {
+            var shaped = error
+            shaped.anthropicShape = true
+            throw shaped
+        }
+    }
+
+    private func answer(_ request: Request, context: SluiceRequestContext) async throws -> Response {
+        let body = try await GatewayRoutes.body(of: request)
+        let parsed = try AnthropicMessagesRequest(json: Data(body.readableBytesView))
+        var turn = try await gateway.start(parsed.call, request: request, context: context)
+        let id = "msg_" + turn.started.assistantMessageID.replacingOccurrences(of: "-", with: "")
+        var headers = turn.headers
+        switch turn.first {
+        case .error(let failure)?: throw OpenAIWire.apiError(failure)
+        case nil: throw OpenAIWire.endedWithoutResult(partial: false)
+        default: break
+        }
+        guard parsed.stream else {
+            var text = ""
+            var next = turn.first
+            while let event = next {
+                switch event {
+                case .token(_, _, let piece): text += piece
+                case .done(let done):
+                    headers[.contentType] = "application/json"
+                    return Response(
+                        status: .ok, headers: headers,
+                        body: .init(byteBuffer: ByteBuffer(string: AnthropicWire.message(id: id, model: turn.model, text: text, done: done))))
+                case .error(let failure): throw OpenAIWire.apiError(failure)
+                case .meta, .status: break
+                }
+                next = await turn.rest.next()
+            }
+            throw OpenAIWire.endedWithoutResult(partial: !text.isEmpty)
+        }
+        headers[.contentType] = "text/event-stream"
+        headers[.cacheControl] = "no-cache"
+        let events = turn.started.events
+        let generation = turn.started.generation
+        let stopOnDisconnect = gateway.launcher.turn.settings.stopOnDisconnect
+        let first = turn.first
+        let model = turn.model
+        let executor = context.executor
+        return Response(status: .ok, headers: headers, body: ResponseBody { writer in
+            try await withTaskExecutorPreference(executor) {
+                do {
+                    try await Self.write(first: first, rest: events, id: id, model: model, to: &writer)
+                } catch {
+                    events.stopReading()
+                    if stopOnDisconnect { generation.control.stop(.clientDisconnected) }
+                    throw error
+                }
+            }
+        })
+    }
+
+    /// Writes the answer as Anthropic's events, from its first event to its end.
+    private static func write(
+        first: TurnEvent?, rest events: EventFeed, id: String, model: String, to writer: inout any ResponseBodyWriter
+    ) async throws {
+        var opening: String? = AnthropicWire.opening(id: id, model: model)
+        var next = first
+        try await events.reading {
+            while let event = next {
+                var text: String?
+                var ended = false
+                switch event {
+                case .token(_, _, let piece): text = AnthropicWire.textDelta(piece)
+                case .done(let done):
+                    text = AnthropicWire.closing(done)
+                    ended = true
+                case .error(let failure):
+                    text = AnthropicWire.streamError(failure)
+                    ended = true
+                case .meta, .status: break
+                }
+                if let text { try await writer.write(ByteBuffer(string: (opening.take() ?? "") + text)) }
+                if ended { break }
+                next = await events.nextWhileReading()
+            }
+        }
+        try await writer.finish(nil)
+    }
+}

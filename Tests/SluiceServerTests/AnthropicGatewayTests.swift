@@ -1,0 +1,109 @@
+import AsyncHTTPClient
+import Foundation
+import NIOCore
+import NIOHTTP1
+import SluiceCore
+import SluiceTestSupport
+import Testing
+
+@Suite("Anthropic's Messages API on the gateway: POST /v1/messages")
+struct AnthropicGatewayTests {
+    /// One call with `x-api-key`, as Anthropic's SDKs send it.
+    static func call(_ h: Harness, token: String, body: [String: Any]) async throws -> (status: Int, headers: HTTPHeaders, text: String) {
+        var request = HTTPClientRequest(url: "http://127.0.0.1:\(h.port)/v1/messages")
+        request.method = .POST
+        request.headers.add(name: "x-api-key", value: token)
+        request.headers.add(name: "anthropic-version", value: "2023-06-01")
+        request.headers.add(name: "Content-Type", value: "application/json")
+        request.body = .bytes(ByteBuffer(bytes: try JSONSerialization.data(withJSONObject: body)))
+        let response = try await Harness.client.execute(request, timeout: .seconds(30))
+        return (Int(response.status.code), response.headers, String(buffer: try await response.body.collect(upTo: 1 << 20)))
+    }
+
+    static func object(_ text: String) -> [String: Any]? {
+        try? JSONSerialization.jsonObject(with: Data(text.utf8)) as? [String: Any]
+    }
+
+    @Test("a whole message: Anthropic's shape, stored as a conversation with its system prompt and end user",
+          arguments: TestDatabases.backends)
+    func whole(database: StoreBackend) async throws {
+        try await Harness.run(budgets: true, database: database) { h in
+            let reply = try await Self.call(h, token: h.alice, body: [
+                "model": "sim", "max_tokens": 200, "system": "Be brief.", "metadata": ["user_id": "customer-7"],
+                "messages": [["role": "user", "content": [["type": "text", "text": "Hello"]]]],
+            ])
+            #expect(reply.status == 200)
+            let message = try #require(Self.object(reply.text))
+            #expect(message["type"] as? String == "message" && message["role"] as? String == "assistant")
+            #expect((message["id"] as? String)?.hasPrefix("msg_") == true)
+            #expect(message["stop_reason"] as? String == "end_turn")
+            let content = try #require(message["content"] as? [[String: Any]])
+            let text = try #require(content.first?["text"] as? String)
+            #expect(content.count == 1 && content[0]["type"] as? String == "text" && !text.isEmpty)
+            let usage = try #require(message["usage"] as? [String: Any])
+            #expect((usage["input_tokens"] as? Int ?? 0) > 0 && (usage["output_tokens"] as? Int ?? 0) > 0)
+
+            let conversationID = try #require(reply.headers.first(name: "X-Sluice-Conversation-Id"))
+            let conversation = try #require(try await h.store.conversation(id: conversationID))
+            #expect(conversation.systemPrompt == "Be brief." && conversation.endUser == "customer-7")
+            #expect(try await h.store.messages(conversationID: conversationID).map(\.content) == ["Hello", text])
+
+            // The client's next call, with the answer as history, continues the same conversation.
+            let next = try await Self.call(h, token: h.alice, body: [
+                "model": "sim", "max_tokens": 200, "system": "Be brief.", "metadata": ["user_id": "customer-7"],
+                "messages": [["role": "user", "content": "Hello"], ["role": "assistant", "content": text], ["role": "user", "content": "More"]],
+            ])
+            #expect(next.status == 200 && next.headers.first(name: "X-Sluice-Conversation-Id") == conversationID)
+        }
+    }
+
+    @Test("a streamed message: Anthropic's events in order, the text as stored")
+    func streamed() async throws {
+        try await Harness.run { h in
+            let reply = try await Self.call(h, token: h.alice, body: [
+                "model": "sim", "max_tokens": 200, "stream": true, "messages": [["role": "user", "content": "Hello"]],
+            ])
+            #expect(reply.status == 200 && reply.headers.first(name: "Content-Type") == "text/event-stream")
+            var parser = SSEParser()
+            let events = parser.feed(Array(reply.text.utf8)[...])
+            let names = events.map { $0.event ?? "" }
+            #expect(Array(names.prefix(3)) == ["message_start", "content_block_start", "ping"])
+            #expect(Array(names.suffix(3)) == ["content_block_stop", "message_delta", "message_stop"])
+            #expect(names.dropFirst(3).dropLast(3).allSatisfy { $0 == "content_block_delta" } && names.count > 7)
+            for event in events { #expect(Self.object(event.data)?["type"] as? String == event.event) }
+            let text = events.filter { $0.event == "content_block_delta" }
+                .compactMap { (Self.object($0.data)?["delta"] as? [String: Any])?["text"] as? String }.joined()
+            let delta = try #require(events.first { $0.event == "message_delta" }.flatMap { Self.object($0.data) })
+            #expect((delta["delta"] as? [String: Any])?["stop_reason"] as? String == "end_turn")
+            let messageID = try #require(reply.headers.first(name: "X-Sluice-Message-Id"))
+            #expect(try await h.store.message(id: messageID)?.content == text)
+        }
+    }
+
+    @Test("refusals and bad input are Anthropic's error objects with the status its SDKs map")
+    func errors() async throws {
+        try await Harness.run { h in
+            let missing = try await Self.call(h, token: h.alice, body: ["model": "sim", "messages": [["role": "user", "content": "Hi"]]])
+            #expect(missing.status == 400)
+            let body = try #require(Self.object(missing.text))
+            #expect(body["type"] as? String == "error")
+            let error = try #require(body["error"] as? [String: Any])
+            #expect(error["type"] as? String == "invalid_request_error")
+            #expect((error["message"] as? String)?.contains("'max_tokens' is required") == true)
+
+            let image = try await Self.call(h, token: h.alice, body: [
+                "model": "sim", "max_tokens": 10,
+                "messages": [["role": "user", "content": [["type": "image", "source": ["type": "base64"]]]]],
+            ])
+            #expect(image.status == 400 && image.text.contains("of type 'image'"))
+            #expect(try await Self.call(h, token: "sluice_wrong", body: [:]).status == 401)
+            // The upstream's own 429 after Sluice's retries: Anthropic's rate_limit_error.
+            let limited = try await Self.call(h, token: h.alice, body: [
+                "model": "sim-429", "max_tokens": 10, "messages": [["role": "user", "content": "Hi"]],
+            ])
+            #expect(limited.status == 429)
+            #expect((Self.object(limited.text)?["error"] as? [String: Any])?["type"] as? String == "rate_limit_error")
+            #expect(try await h.store.conversations(userID: try #require(try await h.store.user(named: "alice")).id).count == 1)
+        }
+    }
+}
