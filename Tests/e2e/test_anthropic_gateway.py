@@ -1,17 +1,28 @@
 """Anthropic's Messages API on the gateway (`/v1/messages`), driven by the official `anthropic` SDK."""
+import json
+import urllib.request
+
 import anthropic
 import pytest
 
 from test_usage_ui import add_user
 
 
-def client(server, token=None):
+def client(server, token):
     # No SDK retries: the tests see exactly what Sluice answered.
-    return anthropic.Anthropic(base_url=server.base, api_key=token or server.token, max_retries=0, timeout=60)
+    return anthropic.Anthropic(base_url=server.base, api_key=token, max_retries=0, timeout=60)
+
+
+def get(server, token, path):
+    request = urllib.request.Request(server.base + path, headers={"Authorization": f"Bearer {token}"})
+    with urllib.request.urlopen(request, timeout=10) as response:
+        return json.loads(response.read())
 
 
 def test_messages_create_answers_with_a_message_and_stores_the_turn(server):
-    raw = client(server).messages.with_raw_response.create(
+    # A user of its own: the shared user's newest conversation is the one the web tests continue.
+    token = add_user(server, "anthropic-sdk", 1_000_000)
+    raw = client(server, token).messages.with_raw_response.create(
         model="sim", max_tokens=500, system="You are terse.",
         messages=[{"role": "user", "content": "Name a colour."}, {"role": "assistant", "content": "Blue."},
                   {"role": "user", "content": [{"type": "text", "text": "Another one?"}]}])
@@ -19,15 +30,16 @@ def test_messages_create_answers_with_a_message_and_stores_the_turn(server):
     assert message.type == "message" and message.role == "assistant" and message.stop_reason == "end_turn"
     assert message.content[0].type == "text" and message.content[0].text
     assert message.usage.output_tokens == 120 and message.usage.input_tokens > 0
-    stored = server.api("GET", f"/api/messages/{raw.headers['x-sluice-message-id']}")
+    stored = get(server, token, f"/api/messages/{raw.headers['x-sluice-message-id']}")
     assert stored["content"] == message.content[0].text
-    conversation = server.api("GET", f"/api/conversations/{raw.headers['x-sluice-conversation-id']}")
+    conversation = get(server, token, f"/api/conversations/{raw.headers['x-sluice-conversation-id']}")
     assert conversation["system_prompt"] == "You are terse."
     assert [m["content"] for m in conversation["messages"]][:3] == ["Name a colour.", "Blue.", "Another one?"]
 
 
 def test_messages_stream_gives_the_sdk_its_events_and_the_final_message(server):
-    with client(server).messages.stream(model="sim", max_tokens=500, messages=[{"role": "user", "content": "Hi"}]) as stream:
+    token = add_user(server, "anthropic-sdk-stream", 1_000_000)
+    with client(server, token).messages.stream(model="sim", max_tokens=500, messages=[{"role": "user", "content": "Hi"}]) as stream:
         pieces = list(stream.text_stream)
         final = stream.get_final_message()
     assert len(pieces) > 1 and "".join(pieces) == final.content[0].text
@@ -44,5 +56,5 @@ def test_a_spent_budget_is_a_rate_limit_error_and_a_wrong_key_an_authentication_
     with pytest.raises(anthropic.AuthenticationError):
         client(server, "sluice_wrong").messages.create(model="sim", max_tokens=10, messages=[{"role": "user", "content": "Hi"}])
     with pytest.raises(anthropic.BadRequestError) as bad:
-        client(server).messages.create(model="sim", max_tokens=10, messages=[{"role": "assistant", "content": "Hi"}])
+        client(server, token).messages.create(model="sim", max_tokens=10, messages=[{"role": "assistant", "content": "Hi"}])
     assert "must be the user's" in bad.value.body["error"]["message"]
