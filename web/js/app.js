@@ -159,7 +159,9 @@ async function open(id) {
   await refreshList();
   usage.refresh();
   contextPanel.show(id).catch((error) => showBanner(error.message));
-  input.focus();
+  // To the message box, unless the user is typing elsewhere meanwhile (a new name, the search, the instructions).
+  const typing = document.activeElement?.matches("input, textarea") && document.activeElement !== input;
+  if (!typing) input.focus();
   // An answer still being written (the page was reloaded mid-stream): follow it to its end.
   const [last, lastView] = views.at(-1) ?? [];
   if (last?.role === "assistant" && last.status === "streaming" && !stopCurrent) {
