@@ -62,11 +62,12 @@ struct AnthropicRoutes {
         let stopOnDisconnect = gateway.launcher.turn.settings.stopOnDisconnect
         let first = turn.first
         let model = turn.model
+        let inputTokens = turn.started.inputTokens
         let executor = context.executor
         return Response(status: .ok, headers: headers, body: ResponseBody { writer in
             try await withTaskExecutorPreference(executor) {
                 do {
-                    try await Self.write(first: first, rest: events, id: id, model: model, to: &writer)
+                    try await Self.write(first: first, rest: events, id: id, model: model, inputTokens: inputTokens, to: &writer)
                 } catch {
                     events.stopReading()
                     if stopOnDisconnect { generation.control.stop(.clientDisconnected) }
@@ -78,9 +79,10 @@ struct AnthropicRoutes {
 
     /// Writes the answer as Anthropic's events, from its first event to its end.
     private static func write(
-        first: TurnEvent?, rest events: EventFeed, id: String, model: String, to writer: inout any ResponseBodyWriter
+        first: TurnEvent?, rest events: EventFeed, id: String, model: String, inputTokens: Int?,
+        to writer: inout any ResponseBodyWriter
     ) async throws {
-        var opening: String? = AnthropicWire.opening(id: id, model: model)
+        var opening: String? = AnthropicWire.opening(id: id, model: model, inputTokens: inputTokens)
         var next = first
         try await events.reading {
             while let event = next {

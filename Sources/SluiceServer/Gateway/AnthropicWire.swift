@@ -21,11 +21,12 @@ enum AnthropicWire {
         "{\"input_tokens\":\(usage.inputTokens ?? 0),\"output_tokens\":\(usage.outputTokens ?? 0)}"
     }
 
-    /// `message_start`, the text block's start and a ping: what Anthropic sends before the first text.
-    static func opening(id: String, model: String) -> String {
+    /// `message_start` (with the input as Sluice counted it; the provider's figure follows in `message_delta`), the
+    /// text block's start and a ping: what Anthropic sends before the first text.
+    static func opening(id: String, model: String, inputTokens: Int?) -> String {
         event("message_start", "{\"type\":\"message_start\",\"message\":{\"id\":\(JSONText.quote(id)),\"type\":\"message\","
             + "\"role\":\"assistant\",\"model\":\(JSONText.quote(model)),\"content\":[],\"stop_reason\":null,\"stop_sequence\":null,"
-            + "\"usage\":{\"input_tokens\":0,\"output_tokens\":0}}}")
+            + "\"usage\":{\"input_tokens\":\(inputTokens ?? 0),\"output_tokens\":0}}}")
             + event("content_block_start", "{\"type\":\"content_block_start\",\"index\":0,\"content_block\":{\"type\":\"text\",\"text\":\"\"}}")
             + event("ping", "{\"type\":\"ping\"}")
     }
@@ -34,8 +35,8 @@ enum AnthropicWire {
         event("content_block_delta", "{\"type\":\"content_block_delta\",\"index\":0,\"delta\":{\"type\":\"text_delta\",\"text\":\(JSONText.quote(text))}}")
     }
 
-    /// The block's end, the stop reason with the usage (input included: it is only known at the end here), and
-    /// `message_stop`.
+    /// The block's end, the stop reason with the usage (the input too: the provider's figure, known at the end),
+    /// and `message_stop`.
     static func closing(_ done: TurnEvent.Done) -> String {
         event("content_block_stop", "{\"type\":\"content_block_stop\",\"index\":0}")
             + event("message_delta", "{\"type\":\"message_delta\",\"delta\":{\"stop_reason\":\"\(stopReason(done.finishReason))\","

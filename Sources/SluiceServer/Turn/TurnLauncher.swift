@@ -30,6 +30,9 @@ struct TurnLauncher: Sendable {
         let timings: TurnTimings
         /// The user's rate limits with this turn counted, if the user has any.
         var rateLimits: RateLimits? = nil
+        /// The request's input tokens as Sluice counted them for the hold, when it could (Anthropic's
+        /// `message_start` says them before the answer).
+        var inputTokens: Int? = nil
     }
 
     /// The turn's inputs beyond the conversation: the new message and the caller's options.
@@ -116,7 +119,7 @@ struct TurnLauncher: Sendable {
         let (generation, events) = hub.start(turn, plan: plan, on: executor)
         return Started(
             meta: meta, assistantMessageID: assistant.id, generation: generation, events: events, timings: timings,
-            rateLimits: prepared.plan.hold?.rateLimits)
+            rateLimits: prepared.plan.hold?.rateLimits, inputTokens: prepared.plan.countedInputTokens)
     }
 
     /// Stores the user's message (with its conversation and history when the route did not store them).
