@@ -1,4 +1,5 @@
 """Starts a simulator and a real `sluice serve` on free loopback ports, and a headless Chromium, for UI tests."""
+import contextlib
 import json
 import os
 import socket
@@ -47,23 +48,25 @@ class Server:
             return json.loads(response.read() or b"null")
 
 
-@pytest.fixture(scope="session")
-def server():
+@contextlib.contextmanager
+def running_sluice(serve_args, simulator_args=("--tokens", "120", "--delay-ms", "25"), user="tester"):
+    """A simulator and a real `sluice serve` in front of it on free loopback ports, with an unlimited user; both
+    stopped afterwards. `serve_args(simulator_port, workdir)` gives the server's arguments besides its port and
+    database."""
     workdir = tempfile.mkdtemp(prefix="sluice-ui-")
     db = os.path.join(workdir, "db.sqlite")
     simulator_port, port = free_port(), free_port()
     processes = [subprocess.Popen(
-        [SLUICE, "simulate", "--port", str(simulator_port), "--tokens", "120", "--delay-ms", "25"],
+        [SLUICE, "simulate", "--port", str(simulator_port), *simulator_args],
         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)]
     try:
         wait_for(f"http://127.0.0.1:{simulator_port}/health")
         # Unlimited, so that the tests' answers are never cut by a budget; budget tests add their own users.
-        token = subprocess.run([SLUICE, "user", "add", "tester", "--plan", "unlimited", "--db", db], check=True, capture_output=True,
+        token = subprocess.run([SLUICE, "user", "add", user, "--plan", "unlimited", "--db", db], check=True, capture_output=True,
                                text=True).stdout.strip().splitlines()[-1]
         processes.append(subprocess.Popen(
-            # `priced-sim`: the same simulator at $1 000 per million tokens, for tests of dollar limits.
-            [SLUICE, "serve", "--port", str(port), "--db", db, "--model", "sim", "--price", "priced-sim=1000/1000",
-             "--upstream", f"http://127.0.0.1:{simulator_port}/v1", "--web-root", os.path.join(ROOT, "web")],
+            [SLUICE, "serve", "--port", str(port), "--db", db, *serve_args(simulator_port, workdir),
+             "--web-root", os.path.join(ROOT, "web")],
             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
             env={key: value for key, value in os.environ.items() if not key.startswith("SLUICE_")}))
         wait_for(f"http://127.0.0.1:{port}/healthz")
@@ -73,6 +76,14 @@ def server():
             process.terminate()
         for process in processes:
             process.wait(timeout=10)
+
+
+@pytest.fixture(scope="session")
+def server():
+    # `priced-sim`: the same simulator at $1 000 per million tokens, for tests of dollar limits.
+    with running_sluice(lambda simulator_port, _: [
+            "--model", "sim", "--price", "priced-sim=1000/1000", "--upstream", f"http://127.0.0.1:{simulator_port}/v1"]) as running:
+        yield running
 
 
 @pytest.fixture

@@ -1,14 +1,13 @@
 """The model picker in a real headless Chromium, against a server with two models (both the simulator) from a models file."""
 import os
 import subprocess
-import tempfile
 
 import pytest
 from selenium.webdriver.common.by import By
 from selenium.webdriver.common.keys import Keys
 from selenium.webdriver.support.ui import Select
 
-from conftest import ROOT, SLUICE, Server, free_port, wait_for
+from conftest import SLUICE, running_sluice
 from test_chat_ui import WebDriverWait, click, last_text
 from test_usage_ui import wait_for_answer_end
 
@@ -30,31 +29,14 @@ MODELS_FILE = """models:
 
 @pytest.fixture(scope="module")
 def two_models():
-    workdir = tempfile.mkdtemp(prefix="sluice-models-ui-")
-    db = os.path.join(workdir, "db.sqlite")
-    models = os.path.join(workdir, "models.yaml")
-    simulator_port, port = free_port(), free_port()
-    with open(models, "w") as file:
-        file.write(MODELS_FILE.format(port=simulator_port))
-    processes = [subprocess.Popen(
-        [SLUICE, "simulate", "--port", str(simulator_port), "--tokens", "12", "--delay-ms", "5"],
-        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)]
-    try:
-        wait_for(f"http://127.0.0.1:{simulator_port}/health")
-        token = subprocess.run([SLUICE, "user", "add", "picker", "--plan", "unlimited", "--db", db], check=True,
-                               capture_output=True, text=True).stdout.strip().splitlines()[-1]
-        processes.append(subprocess.Popen(
-            [SLUICE, "serve", "--port", str(port), "--db", db, "--models", models, "--model", "sim",
-             "--web-root", os.path.join(ROOT, "web")],
-            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-            env={key: value for key, value in os.environ.items() if not key.startswith("SLUICE_")}))
-        wait_for(f"http://127.0.0.1:{port}/healthz")
-        yield Server(f"http://127.0.0.1:{port}", token, simulator_port, db)
-    finally:
-        for process in processes:
-            process.terminate()
-        for process in processes:
-            process.wait(timeout=10)
+    def serve_args(simulator_port, workdir):
+        models = os.path.join(workdir, "models.yaml")
+        with open(models, "w") as file:
+            file.write(MODELS_FILE.format(port=simulator_port))
+        return ["--models", models, "--model", "sim"]
+
+    with running_sluice(serve_args, simulator_args=("--tokens", "12", "--delay-ms", "5"), user="picker") as running:
+        yield running
 
 
 def picker(browser):

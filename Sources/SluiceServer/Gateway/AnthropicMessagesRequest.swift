@@ -96,9 +96,9 @@ struct AnthropicMessagesRequest: Sendable {
             throw APIError.invalid("'stop_sequences' takes up to 4 non-empty strings here (OpenAI-compatible models take no more).")
         }
         let endUser = wire.metadata?.userID.flatMap { $0.isEmpty ? nil : $0 }
-        if let endUser, endUser.count > ChatCompletionRequest.maxEndUserCharacters {
+        if let endUser, endUser.count > GatewayCall.maxEndUserCharacters {
             throw APIError.invalid(
-                "'metadata.user_id' is \(endUser.count) characters long; send an id of at most \(ChatCompletionRequest.maxEndUserCharacters) characters (a hash of it will do).")
+                "'metadata.user_id' is \(endUser.count) characters long; send an id of at most \(GatewayCall.maxEndUserCharacters) characters (a hash of it will do).")
         }
         if let other = wire.system?.other {
             throw APIError.invalid("system.\(other.index) is of type '\(other.type)'; Sluice passes text blocks only.")

@@ -4,25 +4,13 @@ import SluiceCore
 /// A `POST /v1/chat/completions` body as OpenAI's API defines it, checked and reduced to what Sluice sends on:
 /// the system instructions, the earlier turns and the new user message.
 struct ChatCompletionRequest: Sendable {
-    var model: String?
+    /// `system` and `developer` messages, joined, as the system prompt; the last message, which must be the user's,
+    /// as the one this call answers; `top_p`, `stop`, `seed`, the penalties and `response_format` as the sampling
+    /// options; `user` (or, from newer OpenAI SDKs, `safety_identifier`) as the end user, kept with the conversation
+    /// for usage per end user and sent upstream.
+    var call: GatewayCall
     var stream: Bool
     var includeUsage: Bool
-    var temperature: Double?
-    var maxTokens: Int?
-    /// `top_p`, `stop`, `seed`, `presence_penalty`, `frequency_penalty`, `response_format`: passed on to the model.
-    var sampling: SamplingOptions
-    /// `system` and `developer` messages, joined: they become the conversation's system prompt.
-    var system: String?
-    /// The turns before the last user message.
-    var history: [ChatMessage]
-    /// The last message, which must be the user's: the one this call answers.
-    var content: String
-    /// `user` (or, from newer OpenAI SDKs, `safety_identifier`): the caller's own end user, kept with the
-    /// conversation for usage per end user (`Conversation.endUser`) and sent upstream with the sampling options.
-    var endUser: String? { sampling.endUser }
-
-    /// The longest end user name kept: an id or a hash of one, not a document.
-    static let maxEndUserCharacters = 256
 
     /// What a message of the body may look like: `content` is text or a list of parts (`{"type":"text","text":…}`).
     private struct WireMessage: Decodable {
@@ -143,10 +131,10 @@ struct ChatCompletionRequest: Sendable {
             throw Self.invalid("'stop' takes up to 4 non-empty strings.", param: "stop")
         }
         let endUser = (wire.user ?? wire.safetyIdentifier).flatMap { $0.isEmpty ? nil : $0 }
-        if let endUser, endUser.count > Self.maxEndUserCharacters {
+        if let endUser, endUser.count > GatewayCall.maxEndUserCharacters {
             let field = wire.user != nil ? "user" : "safety_identifier"
             throw Self.invalid(
-                "'\(field)' is \(endUser.count) characters long; send an id of your end user of at most \(Self.maxEndUserCharacters) characters (a hash of it will do).",
+                "'\(field)' is \(endUser.count) characters long; send an id of your end user of at most \(GatewayCall.maxEndUserCharacters) characters (a hash of it will do).",
                 param: field)
         }
         let maxTokens = wire.maxCompletionTokens ?? wire.maxTokens
@@ -176,18 +164,16 @@ struct ChatCompletionRequest: Sendable {
         guard !last.content.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty else {
             throw Self.invalid("The last user message is empty: send some text.", param: "messages")
         }
-        model = wire.model.flatMap { $0.isEmpty ? nil : $0 }
         stream = wire.stream ?? false
         includeUsage = wire.streamOptions?.includeUsage ?? false
-        temperature = wire.temperature
-        self.maxTokens = maxTokens
-        sampling = SamplingOptions(
-            topP: wire.topP, stop: stop, seed: wire.seed, presencePenalty: wire.presencePenalty,
-            frequencyPenalty: wire.frequencyPenalty, responseFormat: wire.responseFormat == nil ? nil : try Self.responseFormat(in: json),
-            endUser: endUser)
-        self.system = system.isEmpty ? nil : system.joined(separator: "\n\n")
-        history = Array(turns.dropLast())
-        content = last.content
+        call = GatewayCall(
+            model: wire.model.flatMap { $0.isEmpty ? nil : $0 }, temperature: wire.temperature, maxTokens: maxTokens,
+            sampling: SamplingOptions(
+                topP: wire.topP, stop: stop, seed: wire.seed, presencePenalty: wire.presencePenalty,
+                frequencyPenalty: wire.frequencyPenalty,
+                responseFormat: wire.responseFormat == nil ? nil : try Self.responseFormat(in: json), endUser: endUser),
+            system: system.isEmpty ? nil : system.joined(separator: "\n\n"), history: Array(turns.dropLast()),
+            content: last.content)
     }
 
     private static func text(of message: WireMessage, index: Int) throws -> String {

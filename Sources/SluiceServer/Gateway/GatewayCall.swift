@@ -13,12 +13,7 @@ struct GatewayCall: Sendable {
     /// The new user message: the one this call answers.
     var content: String
     var endUser: String? { sampling.endUser }
-}
 
-extension ChatCompletionRequest {
-    var call: GatewayCall {
-        GatewayCall(
-            model: model, temperature: temperature, maxTokens: maxTokens, sampling: sampling, system: system, history: history,
-            content: content)
-    }
+    /// The longest end user name kept (`user`, `metadata.user_id`): an id or a hash of one, not a document.
+    static let maxEndUserCharacters = 256
 }

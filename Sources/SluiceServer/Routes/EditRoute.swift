@@ -29,15 +29,8 @@ struct EditRoute {
             throw APIError(.conflict, code: "not_editable", message: "The answer to this question is still being written; stop it first.")
         }
         let body = try await JSONObjectBody(request: request, context: context, allowEmpty: false)
-        guard let content = try body.optionalString("content", maxLength: 60_000),
-            !content.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty
-        else {
-            throw APIError.invalid("'content' must be non-empty text: type the question as you want to ask it.")
-        }
-        let temperature = try body.optionalNumber("temperature", in: 0...1)
-        let model = try body.optionalString("model", maxLength: 200).flatMap { $0.isEmpty ? nil : $0 } ?? conversation.model
-        try ModelAccess.check(user, model: model)
-        try launcher.checkCapacity(model: model)
+        let (content, temperature, model) = try MessageRoutes.ask(
+            body, in: conversation, user: user, launcher: launcher, ifEmpty: "type the question as you want to ask it")
 
         // The new words replace the question in one commit that keeps the earlier question and its answer as its
         // earlier version — a question the guard refuses too, stored as rejected.

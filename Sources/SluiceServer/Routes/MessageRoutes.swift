@@ -21,15 +21,8 @@ struct MessageRoutes {
         let user = try context.requireUser()
         let conversation = try await Ownership(store: store).conversation(try context.parameters.require("id"), for: user)
         let body = try await JSONObjectBody(request: request, context: context, allowEmpty: false)
-        guard let content = try body.optionalString("content", maxLength: 60_000),
-            !content.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty
-        else {
-            throw APIError.invalid("'content' must be non-empty text: type a message before sending.")
-        }
-        let temperature = try body.optionalNumber("temperature", in: 0...1)
-        let model = try body.optionalString("model", maxLength: 200).flatMap { $0.isEmpty ? nil : $0 } ?? conversation.model
-        try ModelAccess.check(user, model: model)
-        try launcher.checkCapacity(model: model)
+        let (content, temperature, model) = try Self.ask(
+            body, in: conversation, user: user, launcher: launcher, ifEmpty: "type a message before sending")
         let history = try await store.messages(conversationID: conversation.id)
         let started = try await launcher.start(
             .init(content: content, model: model, temperature: temperature), in: conversation, history: history,
@@ -40,6 +33,24 @@ struct MessageRoutes {
         // The events start at once, so only Sluice's own steps are in it (the model's time is in `done`).
         if let timing = started.timings.serverTiming { response.headers[.serverTiming] = timing }
         return response
+    }
+
+    /// A new message's words and options from a web API body — `content` (non-empty), `temperature` (0–1), `model`
+    /// (the conversation's when left out) — checked against the user's models and the model's queue before anything
+    /// is stored. `ifEmpty` ends the message for missing words.
+    static func ask(
+        _ body: JSONObjectBody, in conversation: Conversation, user: User, launcher: TurnLauncher, ifEmpty: String
+    ) throws -> (content: String, temperature: Double?, model: String) {
+        guard let content = try body.optionalString("content", maxLength: 60_000),
+            !content.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty
+        else {
+            throw APIError.invalid("'content' must be non-empty text: \(ifEmpty).")
+        }
+        let temperature = try body.optionalNumber("temperature", in: 0...1)
+        let model = try body.optionalString("model", maxLength: 200).flatMap { $0.isEmpty ? nil : $0 } ?? conversation.model
+        try ModelAccess.check(user, model: model)
+        try launcher.checkCapacity(model: model)
+        return (content, temperature, model)
     }
 
     /// Starts a generation in the hub and answers with its event stream, `meta` first.
