@@ -223,3 +223,15 @@ def test_edit_asks_the_latest_question_again_and_keeps_the_earlier_version_with_
     WebDriverWait(browser, 10).until(lambda d: shown(d)[0] == "What to eat tehre?" and "tehre" in shown(d)[1])
     browser.find_elements(By.CSS_SELECTOR, ".message.user")[-1].find_element(By.CSS_SELECTOR, ".version-next").click()
     WebDriverWait(browser, 10).until(lambda d: shown(d)[0] == "What to eat there?" and "tehre" not in shown(d)[1])
+
+
+def test_chatgpts_shortcuts_search_and_start_a_conversation(browser, server):
+    token = new_user(server, "shortcuts-ui")
+    api(server, token, "POST", "/api/conversations", {"title": "Old one"})
+    open_as(browser, server, token)
+    box = browser.find_element(By.ID, "input")
+    box.send_keys(Keys.CONTROL, "k")
+    WebDriverWait(browser, 5).until(lambda d: d.switch_to.active_element == d.find_element(By.ID, "conversation-search"))
+    browser.switch_to.active_element.send_keys(Keys.CONTROL, Keys.SHIFT, "o")
+    WebDriverWait(browser, 10).until(lambda d: len(api(server, token, "GET", "/api/conversations")["conversations"]) == 2)
+    WebDriverWait(browser, 10).until(lambda d: titles(d) == ["New conversation", "Old one"])

@@ -258,6 +258,17 @@ input.addEventListener("keydown", (event) => {
 });
 document.addEventListener("keydown", (event) => {
   if (event.key === "Escape" && stopCurrent) stopCurrent();
+  // ChatGPT's shortcuts: Ctrl+Shift+O (⌘⇧O) starts a conversation, Ctrl+K (⌘K) searches them.
+  const command = event.ctrlKey || event.metaKey;
+  if (command && event.shiftKey && event.key.toLowerCase() === "o") {
+    event.preventDefault();
+    newConversation().catch((error) => showBanner(error.message));
+  } else if (command && !event.shiftKey && event.key.toLowerCase() === "k") {
+    event.preventDefault();
+    setSidebar(true);
+    searchBox.focus();
+    searchBox.select();
+  }
 });
 log.addEventListener("click", (event) => {
   const button = event.target.closest("button");
