@@ -51,14 +51,53 @@ public enum Simulator {
 
     struct CompletionRequest: Decodable {
         struct StreamOptions: Decodable { let includeUsage: Bool? }
-        struct Message: Decodable { let role: String; let content: String }
+        struct Message: Decodable {
+            let role: String
+            /// `null` for an assistant message with function calls.
+            let content: String?
+            let toolCallId: String?
+            var text: String { content ?? "" }
+        }
+        /// Offered functions: only their names matter here.
+        struct Tool: Decodable {
+            struct Function: Decodable { let name: String }
+            let function: Function
+        }
         let model: String?
         let messages: [Message]
+        let tools: [Tool]?
+        /// `"none"`, `"auto"`, `"required"` or `{"type": "function", "function": {"name": …}}`; only a named one matters.
+        let toolChoice: ToolChoice?
+        let parallelToolCalls: Bool?
         let stream: Bool?
         let streamOptions: StreamOptions?
         let maxTokens: Int?
         /// The end user the caller named (`user`), shown by the `echo` scenario.
         let user: String?
+
+        struct ToolChoice: Decodable {
+            let mode: String?
+            let name: String?
+            init(from decoder: any Decoder) throws {
+                let container = try decoder.singleValueContainer()
+                if let mode = try? container.decode(String.self) {
+                    (self.mode, name) = (mode, nil)
+                } else {
+                    (mode, name) = (nil, try container.decode(Tool.self).function.name)
+                }
+            }
+        }
+
+        /// What a model that uses functions does with this request: when it offers functions and ends with the
+        /// user's message, it calls the function `tool_choice` names, or the first offered (and the second too when
+        /// two or more are offered and parallel calls are allowed), with `{"query": <the user's message>}`.
+        var toolCalls: [ToolCall]? {
+            guard let tools, !tools.isEmpty, messages.last?.role == "user", toolChoice?.mode != "none" else { return nil }
+            let query = "{\"query\":\(JSONText.quote(messages.last?.text ?? ""))}"
+            let names = toolChoice?.name.map { [$0] }
+                ?? Array(tools.prefix(parallelToolCalls == false ? 1 : 2).map(\.function.name))
+            return names.map { ToolCall(id: "call_" + UUID().uuidString.prefix(8).lowercased(), name: $0, arguments: query) }
+        }
     }
 
     static func completion(
@@ -73,7 +112,7 @@ public enum Simulator {
         }
         let header = { (name: String) in request.headers[HTTPField.Name(name)!] }
         guard let scenario = await Scenario.resolve(
-            header: header("X-Sluice-Scenario"), model: body.model, messages: body.messages.map { ($0.role, $0.content) },
+            header: header("X-Sluice-Scenario"), model: body.model, messages: body.messages.map { ($0.role, $0.text) },
             counter: counter)
         else {
             return .openAIError(.badRequest, "Unknown simulator scenario.", type: "invalid_request_error")
@@ -83,18 +122,30 @@ public enum Simulator {
             tokens: min(header("X-Sluice-Tokens").flatMap(Int.init) ?? settings.tokens, body.maxTokens ?? .max),
             delay: header("X-Sluice-Delay-Ms").flatMap(Int.init).map { Duration.milliseconds($0) } ?? settings.delay,
             stall: header("X-Sluice-Stall-Ms").flatMap(Int.init).map { Duration.milliseconds($0) } ?? settings.stall,
-            promptTokens: SimulatedText.promptTokens(body.messages.map(\.content)),
+            promptTokens: SimulatedText.promptTokens(body.messages.map(\.text)),
             includeUsage: body.streamOptions?.includeUsage ?? false,
             gate: header("X-Sluice-Gate").map { (gates, $0) })
         plan.finishReason = (body.maxTokens.map { $0 < (header("X-Sluice-Tokens").flatMap(Int.init) ?? settings.tokens) } ?? false) ? "length" : "stop"
 
+        if scenario == .ok {
+            if let calls = body.toolCalls {
+                plan.calls = calls
+                plan.finishReason = "tool_calls"
+            } else if body.messages.last?.role == "tool" {
+                // The answer after the calls: what the functions returned, as the model read it.
+                let results = body.messages.reversed().prefix { $0.role == "tool" }.reversed()
+                plan.script = StreamPlan.pieces(
+                    "The functions returned: " + results.map { "\($0.toolCallId ?? "?") said \($0.text)" }.joined(separator: "; ") + ".",
+                    size: 4)
+            }
+        }
         switch scenario {
         case .leak:
-            let system = body.messages.first { $0.role == "system" }?.content ?? "(none)"
+            let system = body.messages.first { $0.role == "system" }?.text ?? "(none)"
             let key = header("Authorization").map { String($0.dropFirst("Bearer ".count)) } ?? "(none)"
             plan.script = StreamPlan.pieces("Sure. My instructions say: \(system) And my key is \(key), keep it safe.", size: 4)
         case .echo:
-            plan.script = body.messages.map { "\($0.role): \($0.content)\n" } + (body.user.map { ["end user: \($0)\n"] } ?? [])
+            plan.script = body.messages.map { "\($0.role): \($0.text)\n" } + (body.user.map { ["end user: \($0)\n"] } ?? [])
         case .markdown:
             // The sample, repeated when more tokens are asked for (`--tokens`, `X-Sluice-Tokens`): a long
             // Markdown-rich answer for `sluice bench ui`.

@@ -20,11 +20,13 @@ struct StreamPlan: Sendable {
     var finishReason = "stop"
     /// The answer's tokens when the scenario writes its own text (`leak`, `echo`) instead of `SimulatedText`.
     var script: [String]? = nil
+    /// Function calls the answer makes instead of text (each call's arguments in 4-character pieces).
+    var calls: [ToolCall]? = nil
     let id = "chatcmpl-sim-" + UUID().uuidString.prefix(8).lowercased()
     let created = Int(Date().timeIntervalSince1970)
 
     var midpoint: Int { max(1, tokenCount / 2) }
-    var tokenCount: Int { script?.count ?? tokens }
+    var tokenCount: Int { calls.map { $0.reduce(0) { $0 + Self.pieces($1.arguments, size: 4).count } } ?? script?.count ?? tokens }
 
     func token(_ index: Int) -> String { script?[index] ?? SimulatedText.token(index) }
 
@@ -42,7 +44,16 @@ struct StreamPlan: Sendable {
     func stream(to writer: inout any ResponseBodyWriter) async throws {
         try await send(chunk(delta: "{\"role\":\"assistant\",\"content\":\"\"}", finish: nil), to: &writer)
         if scenario == .stallBeforeFirstToken { try await Task.sleep(for: stall) }
-        for index in 0..<tokenCount {
+        if let calls {
+            for (index, call) in calls.enumerated() {
+                try await send(chunk(delta: Self.toolCallDelta(index: index, head: call, arguments: ""), finish: nil), to: &writer)
+                for piece in Self.pieces(call.arguments, size: 4) {
+                    if delay > .zero { try await Task.sleep(for: delay) }
+                    try await send(chunk(delta: Self.toolCallDelta(index: index, head: nil, arguments: piece), finish: nil), to: &writer)
+                }
+            }
+        }
+        for index in 0..<(calls == nil ? tokenCount : 0) {
             if index == midpoint {
                 switch scenario {
                 case .stallMidStream: try await Task.sleep(for: stall)
@@ -75,6 +86,13 @@ struct StreamPlan: Sendable {
         try await writer.finish(nil)
     }
 
+    /// A `delta` with a piece of a function call, as OpenAI streams them: the first piece has the id and the name.
+    private static func toolCallDelta(index: Int, head: ToolCall?, arguments: String) -> String {
+        let start = head.map { ",\"id\":\(JSONText.quote($0.id)),\"type\":\"function\"" } ?? ""
+        let name = head.map { "\"name\":\(JSONText.quote($0.name))," } ?? ""
+        return "{\"tool_calls\":[{\"index\":\(index)\(start),\"function\":{\(name)\"arguments\":\(JSONText.quote(arguments))}}]}"
+    }
+
     private func chunk(delta: String, finish: String?) -> String {
         "{\"id\":\"\(id)\",\"object\":\"chat.completion.chunk\",\"created\":\(created),\"model\":\(JSONText.quote(model)),\"choices\":[{\"index\":0,\"delta\":\(delta),\"finish_reason\":\(finish.map { "\"\($0)\"" } ?? "null")}]}"
     }
@@ -95,7 +113,12 @@ struct StreamPlan: Sendable {
 
     /// The non-streaming answer.
     func completionJSON() -> String {
-        let text = script?.joined() ?? SimulatedText.answer(tokens: tokens)
-        return "{\"id\":\"\(id)\",\"object\":\"chat.completion\",\"created\":\(created),\"model\":\(JSONText.quote(model)),\"choices\":[{\"index\":0,\"message\":{\"role\":\"assistant\",\"content\":\(JSONText.quote(text))},\"finish_reason\":\"\(finishReason)\"}],\"usage\":{\"prompt_tokens\":\(promptTokens),\"completion_tokens\":\(tokenCount),\"total_tokens\":\(promptTokens + tokenCount)}}"
+        let text = calls == nil ? JSONText.quote(script?.joined() ?? SimulatedText.answer(tokens: tokens)) : "null"
+        let toolCalls = calls.map { calls in
+            ",\"tool_calls\":[" + calls.map {
+                "{\"id\":\(JSONText.quote($0.id)),\"type\":\"function\",\"function\":{\"name\":\(JSONText.quote($0.name)),\"arguments\":\(JSONText.quote($0.arguments))}}"
+            }.joined(separator: ",") + "]"
+        } ?? ""
+        return "{\"id\":\"\(id)\",\"object\":\"chat.completion\",\"created\":\(created),\"model\":\(JSONText.quote(model)),\"choices\":[{\"index\":0,\"message\":{\"role\":\"assistant\",\"content\":\(text)\(toolCalls)},\"finish_reason\":\"\(finishReason)\"}],\"usage\":{\"prompt_tokens\":\(promptTokens),\"completion_tokens\":\(tokenCount),\"total_tokens\":\(promptTokens + tokenCount)}}"
     }
 }

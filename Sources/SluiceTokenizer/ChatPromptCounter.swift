@@ -21,7 +21,10 @@ public struct ChatPromptCounter: PromptCounter {
 
     public func promptTokens(_ messages: [ChatMessage]) async throws -> Int {
         messages.reduce(replyPriming) { total, message in
-            total + perMessage + tokenizer.count(message.role.rawValue) + tokenizer.count(message.content)
+            // A function call: its name and arguments, with about as much framing as a message (OpenAI publishes
+            // no rule for calls; the provider's own count settles the turn).
+            let calls = message.toolCalls.reduce(0) { $0 + perMessage + tokenizer.count($1.name) + tokenizer.count($1.arguments) }
+            return total + perMessage + tokenizer.count(message.role.rawValue) + tokenizer.count(message.content) + calls
         }
     }
 

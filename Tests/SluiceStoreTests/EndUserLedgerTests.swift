@@ -28,6 +28,7 @@ struct EndUserLedgerTests {
     /// What undoes schema steps 17 and later, newest first (for tests that migrate an older schema): each new step
     /// adds its undoing here. PostgreSQL's `sluice_hold` stays the newest step's: migrating again replaces it.
     static func undoStepsFrom17(_ backend: StoreBackend) -> [String] {
+        let step22 = ["ALTER TABLE messages DROP COLUMN tool_calls", "ALTER TABLE messages DROP COLUMN tool_call_id"]
         let step21 = ["DROP TABLE api_keys"]
         let step20 = ["ALTER TABLE users DROP COLUMN allowed_models"]
         // Step 19's function returns more than the earlier steps' do, which cannot replace it.
@@ -40,7 +41,7 @@ struct EndUserLedgerTests {
             ? ["ALTER TABLE token_usage DROP COLUMN end_user"]
             : ["DROP TRIGGER token_usage_end_user ON token_usage", "DROP FUNCTION sluice_usage_end_user()",
                "ALTER TABLE token_usage DROP COLUMN end_user"]
-        return step21 + step20 + step19Function + step19 + step18 + step17
+        return step22 + step21 + step20 + step19Function + step19 + step18 + step17
     }
 
     static func totals(_ store: any SluiceDatabase, _ user: User) async throws -> [String: Int] {

@@ -15,12 +15,22 @@ export function renderMessage(container, message) {
   if (message.role === "assistant") {
     text.classList.add("markdown");
     markdownView(text, message.content ?? "");
+  } else if (message.role === "tool") {
+    // A gateway caller's function result: the program's output, as text, folded away.
+    text.append(disclosure(`Result of ${message.tool_call_id ?? "a function"}`, message.content ?? ""));
   } else {
     text.textContent = message.content ?? "";
   }
   const meta = document.createElement("div");
   meta.className = "meta";
-  element.append(text, meta);
+  element.append(text);
+  // The functions an answer called (a gateway caller offered tools): name, then the arguments as the model wrote them.
+  for (const call of message.tool_calls ?? []) {
+    const block = disclosure(`Called ${call.name}`, prettyJSON(call.arguments));
+    block.classList.add("tool-call");
+    element.append(block);
+  }
+  element.append(meta);
   container.append(element);
   const view = { element, text, meta };
   if (message.role === "assistant") describeStored(view, message);
@@ -204,5 +214,26 @@ function describeStored(view, message) {
     case "streaming":
       view.meta.textContent = "Still being written…";
       break;
+  }
+}
+
+/** A folded block: its summary, and the text (never HTML) it opens to. */
+function disclosure(title, body) {
+  const details = document.createElement("details");
+  details.className = "tool";
+  const summary = document.createElement("summary");
+  summary.textContent = title;
+  const pre = document.createElement("pre");
+  pre.textContent = body;
+  details.append(summary, pre);
+  return details;
+}
+
+/** Arguments indented when they are JSON, as written otherwise. */
+function prettyJSON(text) {
+  try {
+    return JSON.stringify(JSON.parse(text), null, 2);
+  } catch {
+    return text ?? "";
   }
 }

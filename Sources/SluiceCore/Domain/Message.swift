@@ -3,6 +3,9 @@ import Foundation
 /// Who wrote a message.
 public enum MessageRole: String, Sendable, Codable {
     case system, user, assistant
+    /// The result of a function the assistant called (`ChatMessage.toolCallID` names the call); gateway callers
+    /// run their tools and send the results back.
+    case tool
 }
 
 /// Where a message is in its life. Only assistant messages move beyond `complete`.
@@ -85,13 +88,20 @@ public struct Message: Sendable, Equatable {
     public var cost: USDAmount?
     /// How the context builder treats it: sent while recent (auto), always (pinned) or never (excluded).
     public var contextMode: ContextMode
+    /// An assistant message's function calls (a gateway caller offered tools).
+    public var toolCalls: [ToolCall]
+    /// A `tool` message's call.
+    public var toolCallID: String?
 
     public init(
         id: String, conversationID: String, role: MessageRole, content: String, status: MessageStatus,
         model: String?, createdAt: Date, usage: Usage? = nil, ttftMs: Int? = nil, durationMs: Int? = nil,
         finishReason: String? = nil, error: String? = nil, errorCode: String? = nil, tokenEnds: [Int] = [],
-        versionGroup: String? = nil, superseded: Bool = false, cost: USDAmount? = nil, contextMode: ContextMode = .auto
+        versionGroup: String? = nil, superseded: Bool = false, cost: USDAmount? = nil, contextMode: ContextMode = .auto,
+        toolCalls: [ToolCall] = [], toolCallID: String? = nil
     ) {
+        self.toolCalls = toolCalls
+        self.toolCallID = toolCallID
         self.contextMode = contextMode
         self.cost = cost
         self.versionGroup = versionGroup
@@ -126,11 +136,15 @@ public struct AssistantOutcome: Sendable, Equatable {
     public var tokenEnds: [Int]
     /// The model that answered when it is not the one asked (a fallback took over); `nil` keeps the stored one.
     public var model: String?
+    /// The function calls the answer made.
+    public var toolCalls: [ToolCall]
 
     public init(
         content: String, status: MessageStatus, usage: Usage?, ttftMs: Int?, durationMs: Int?,
-        finishReason: String?, error: String?, errorCode: String? = nil, tokenEnds: [Int] = [], model: String? = nil
+        finishReason: String?, error: String?, errorCode: String? = nil, tokenEnds: [Int] = [], model: String? = nil,
+        toolCalls: [ToolCall] = []
     ) {
+        self.toolCalls = toolCalls
         self.model = model
         self.errorCode = errorCode
         self.tokenEnds = tokenEnds
@@ -145,6 +159,11 @@ public struct AssistantOutcome: Sendable, Equatable {
 }
 
 extension Message {
+    /// The message as it goes upstream.
+    public var chatMessage: ChatMessage {
+        ChatMessage(role: role, content: content, toolCalls: toolCalls, toolCallID: toolCallID)
+    }
+
     /// The text of tokens after `seq` (1-based), one string per token, from `content` and `tokenEnds`.
     public func tokens(after seq: Int) -> [String] {
         let bytes = Array(content.utf8)

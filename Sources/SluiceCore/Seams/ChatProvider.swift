@@ -1,11 +1,17 @@
 /// One message as sent to an upstream model.
-public struct ChatMessage: Sendable, Equatable, Codable {
+public struct ChatMessage: Sendable, Equatable {
     public var role: MessageRole
     public var content: String
+    /// For an assistant message: the functions it asked the caller to run (its `content` may then be empty).
+    public var toolCalls: [ToolCall]
+    /// For a `tool` message: the call whose result `content` is.
+    public var toolCallID: String?
 
-    public init(role: MessageRole, content: String) {
+    public init(role: MessageRole, content: String, toolCalls: [ToolCall] = [], toolCallID: String? = nil) {
         self.role = role
         self.content = content
+        self.toolCalls = toolCalls
+        self.toolCallID = toolCallID
     }
 }
 
@@ -17,13 +23,16 @@ public struct ChatRequest: Sendable, Equatable {
     public var maxTokens: Int?
     /// The caller's other sampling options, passed on as the upstream's API allows.
     public var sampling: SamplingOptions
+    /// The functions the model may call and how it must choose; `nil` when the caller offered none.
+    public var tools: ToolOptions?
     /// Scenario hint passed to the simulator as `X-Sluice-Scenario`; ignored by real upstreams.
     public var extraHeaders: [String: String]
 
     public init(
         model: String, messages: [ChatMessage], temperature: Double? = nil, maxTokens: Int? = nil,
-        sampling: SamplingOptions = SamplingOptions(), extraHeaders: [String: String] = [:]
+        sampling: SamplingOptions = SamplingOptions(), tools: ToolOptions? = nil, extraHeaders: [String: String] = [:]
     ) {
+        self.tools = tools
         self.model = model
         self.messages = messages
         self.temperature = temperature
@@ -69,7 +78,9 @@ public enum ProviderEvent: Sendable, Equatable {
     case delta(String)
     /// The upstream's own token counts.
     case usage(Usage)
-    /// Why the upstream stopped (`stop`, `length`, ...).
+    /// A piece of a function call the model makes (OpenAI's `delta.tool_calls[]`, Anthropic's `tool_use` block).
+    case toolCall(ToolCallDelta)
+    /// Why the upstream stopped (`stop`, `length`, `tool_calls`, ...).
     case finish(reason: String)
     /// The call waits for a free slot of the upstream; `position` is its 1-based place in the queue.
     case queued(position: Int)

@@ -10,6 +10,8 @@ public enum TurnEvent: Sendable, Equatable {
     indirect case meta(Meta)
     /// One upstream delta; `seq` counts from 1 within the assistant message.
     case token(messageID: String, seq: Int, text: String)
+    /// A piece of a function call the answer makes (only when a gateway caller offered tools).
+    indirect case toolCall(ToolCallDelta)
     /// Progress that is not text (retries, fallbacks, queueing).
     indirect case status(Status)
     /// The answer is complete; the stream ends.
@@ -182,6 +184,11 @@ public enum TurnEvent: Sendable, Equatable {
         case .meta(let meta): ServerSentEvent(event: "meta", data: JSONText.encode(meta))
         case .token(let messageID, let seq, let text):
             ServerSentEvent(event: "token", data: "{\"token\":\(JSONText.quote(text))}", id: "\(messageID):\(seq)")
+        case .toolCall(let call):
+            ServerSentEvent(
+                event: "tool_call",
+                data: "{\"index\":\(call.index),\"id\":\(call.id.map(JSONText.quote) ?? "null"),"
+                    + "\"name\":\(call.name.map(JSONText.quote) ?? "null"),\"arguments\":\(JSONText.quote(call.arguments))}")
         case .status(let status): ServerSentEvent(event: "status", data: JSONText.encode(status))
         case .done(let done): ServerSentEvent(event: "done", data: JSONText.encode(done))
         case .error(let failure): ServerSentEvent(event: "error", data: JSONText.encode(failure))

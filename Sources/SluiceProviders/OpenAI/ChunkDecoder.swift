@@ -30,7 +30,13 @@ struct ChunkDecoder: StreamEventDecoder, Sendable {
             throw ProviderError.upstreamError(message: error.message ?? error.type ?? "unknown upstream error")
         }
         var events = events(of: (chunk.choices ?? []).map {
-            ChunkScanner.Choice(index: $0.index ?? 0, content: $0.delta?.content, finishReason: $0.finishReason)
+            ChunkScanner.Choice(
+                index: $0.index ?? 0, content: $0.delta?.content, finishReason: $0.finishReason,
+                toolCalls: ($0.delta?.toolCalls ?? []).enumerated().map { position, call in
+                    ToolCallDelta(
+                        index: call.index ?? position, id: call.id, name: call.function?.name,
+                        arguments: call.function?.arguments ?? "")
+                })
         })
         if let usage = chunk.usage {
             events.append(
@@ -48,6 +54,7 @@ struct ChunkDecoder: StreamEventDecoder, Sendable {
         var events: [ProviderEvent] = []
         for choice in choices where choice.index == 0 {
             if let content = choice.content, !content.isEmpty { events.append(.delta(content)) }
+            events += choice.toolCalls.map(ProviderEvent.toolCall)
             if let reason = choice.finishReason {
                 sawFinish = true
                 events.append(.finish(reason: reason))
@@ -62,6 +69,21 @@ struct Chunk: Decodable {
     struct Choice: Decodable {
         struct Delta: Decodable {
             let content: String?
+            let toolCalls: [ToolCallChunk]?
+            enum CodingKeys: String, CodingKey {
+                case content
+                case toolCalls = "tool_calls"
+            }
+        }
+        /// A piece of a function call: the first of a call has its id and name.
+        struct ToolCallChunk: Decodable {
+            struct Function: Decodable {
+                let name: String?
+                let arguments: String?
+            }
+            let index: Int?
+            let id: String?
+            let function: Function?
         }
         let index: Int?
         let delta: Delta?

@@ -5,13 +5,15 @@ import SluiceCore
 /// `JSONDecoder` at about 10 % of the gateway's CPU, one decode per token.
 ///
 /// It understands all of JSON well enough to skip any value; it reads `choices[].index`, `choices[].delta.content`
-/// and `choices[].finish_reason`. A chunk with `usage` or `error` (one per stream at most), or anything it does
+/// and `choices[].finish_reason`. A chunk with `usage`, `error` or function calls (one per stream at most), or anything it does
 /// not expect, returns `nil` and goes to `JSONDecoder`, which stays the reference.
 struct ChunkScanner {
     struct Choice: Equatable {
         var index = 0
         var content: String?
         var finishReason: String?
+        /// Only from the full decoder.
+        var toolCalls: [ToolCallDelta] = []
     }
 
     /// The chunk's UTF-8 bytes, read in place: valid only inside `choices(_:)`.
@@ -68,7 +70,13 @@ struct ChunkScanner {
                 case "delta":
                     if scanner.literal("null") { return true }
                     return scanner.object { scanner, key in
-                        key == "content" ? scanner.optionalString(into: &choice.content) : scanner.skipValue()
+                        switch key {
+                        case "content": return scanner.optionalString(into: &choice.content)
+                        // Function calls go to the full decoder; an empty or null list (some servers send one in
+                        // every chunk) is nothing.
+                        case "tool_calls": return scanner.literal("null") || scanner.literal("[]")
+                        default: return scanner.skipValue()
+                        }
                     }
                 default:
                     return scanner.skipValue()

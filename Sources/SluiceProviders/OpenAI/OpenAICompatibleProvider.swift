@@ -67,7 +67,29 @@ enum CompletionRequestBody {
             out += Array((index == 0 ? #"{"role":""# : #",{"role":""#).utf8)
             out += Array(message.role.rawValue.utf8)
             out += Array(#"","content":"#.utf8)
-            JSONText.appendQuoted(message.content, to: &out)
+            // An assistant message with calls and no text has `null` content, as OpenAI writes it.
+            if message.content.isEmpty, !message.toolCalls.isEmpty {
+                out += Array("null".utf8)
+            } else {
+                JSONText.appendQuoted(message.content, to: &out)
+            }
+            if !message.toolCalls.isEmpty {
+                out += Array(#","tool_calls":["#.utf8)
+                for (callIndex, call) in message.toolCalls.enumerated() {
+                    out += Array((callIndex == 0 ? #"{"id":"# : #",{"id":"#).utf8)
+                    JSONText.appendQuoted(call.id, to: &out)
+                    out += Array(#","type":"function","function":{"name":"#.utf8)
+                    JSONText.appendQuoted(call.name, to: &out)
+                    out += Array(#","arguments":"#.utf8)
+                    JSONText.appendQuoted(call.arguments, to: &out)
+                    out += Array("}}".utf8)
+                }
+                out.append(UInt8(ascii: "]"))
+            }
+            if let id = message.toolCallID {
+                out += Array(#","tool_call_id":"#.utf8)
+                JSONText.appendQuoted(id, to: &out)
+            }
             out.append(UInt8(ascii: "}"))
         }
         out += Array(#"],"stream":true,"stream_options":{"include_usage":true}"#.utf8)
@@ -94,8 +116,40 @@ enum CompletionRequestBody {
             out += Array(#","user":"#.utf8)
             JSONText.appendQuoted(endUser, to: &out)
         }
+        if let tools = request.tools { append(tools, to: &out) }
         out.append(UInt8(ascii: "}"))
         return out
+    }
+
+    /// `tools`, `tool_choice` and `parallel_tool_calls` as OpenAI defines them.
+    static func append(_ tools: ToolOptions, to out: inout [UInt8]) {
+        out += Array(#","tools":["#.utf8)
+        for (index, function) in tools.functions.enumerated() {
+            out += Array((index == 0 ? #"{"type":"function","function":{"name":"# : #",{"type":"function","function":{"name":"#).utf8)
+            JSONText.appendQuoted(function.name, to: &out)
+            if let description = function.description {
+                out += Array(#","description":"#.utf8)
+                JSONText.appendQuoted(description, to: &out)
+            }
+            if let parameters = function.parameters {
+                out += Array(#","parameters":"#.utf8)
+                parameters.append(to: &out)
+            }
+            if let strict = function.strict { out += Array(#","strict":\#(strict)"#.utf8) }
+            out += Array("}}".utf8)
+        }
+        out.append(UInt8(ascii: "]"))
+        switch tools.choice {
+        case nil: break
+        case .auto?: out += Array(#","tool_choice":"auto""#.utf8)
+        case .none?: out += Array(#","tool_choice":"none""#.utf8)
+        case .required?: out += Array(#","tool_choice":"required""#.utf8)
+        case .function(let name)?:
+            out += Array(#","tool_choice":{"type":"function","function":{"name":"#.utf8)
+            JSONText.appendQuoted(name, to: &out)
+            out += Array("}}".utf8)
+        }
+        if let parallel = tools.parallelCalls { out += Array(#","parallel_tool_calls":\#(parallel)"#.utf8) }
     }
 
     /// `response_format` as OpenAI defines it (llama-server, vLLM and Ollama read the same shape).

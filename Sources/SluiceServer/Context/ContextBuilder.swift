@@ -101,7 +101,7 @@ struct ContextBuilder: Sendable {
                 messages.insert(summary.asMessage, at: conversation.systemPrompt == nil ? 0 : 1)
             }
             messages += tail
-            return Built(messages: messages, plan: nil, history: history, summary: summary, contextWindow: nil, foldedNow: 0)
+            return Built(messages: messages.pairingToolCalls(), plan: nil, history: history, summary: summary, contextWindow: nil, foldedNow: 0)
         }
         let rule = settings.rule(for: model)
         let policy = ContextPolicy(
@@ -114,7 +114,7 @@ struct ContextBuilder: Sendable {
         }
         var candidates: [ContextCandidate] = []
         for message in eligible {
-            let chat = ChatMessage(role: message.role, content: message.content)
+            let chat = message.chatMessage
             candidates.append(ContextCandidate(
                 id: message.id, message: chat, mode: message.contextMode,
                 tokens: try await tokens(of: chat, id: message.id, counter: counter)))
@@ -152,11 +152,14 @@ struct ContextBuilder: Sendable {
         }
         // The exact count of the whole request: a chat template is not always the sum of its messages. Tighten
         // the recent run until it fits.
+        // A window's edge may fall between a function call and its result: both go, or neither.
+        current.messages = current.messages.pairingToolCalls()
         var exact = try await counter.promptTokens(current.messages)
         var maxRecent = current.states.values.filter { $0 == .inContext }.count
         while exact > current.inputBudget, maxRecent > 0 {
             maxRecent -= 1
             current = try await plan(maxRecent: maxRecent)
+            current.messages = current.messages.pairingToolCalls()
             exact = try await counter.promptTokens(current.messages)
         }
         guard exact <= current.inputBudget else {
@@ -198,9 +201,10 @@ struct ContextBuilder: Sendable {
         }
     }
 
-    /// Messages that are ever sent upstream: with text, finished, not rejected, not an earlier version.
+    /// Messages that are ever sent upstream: with text or function calls, finished, not rejected, not an earlier
+    /// version.
     static func isSendable(_ message: Message) -> Bool {
-        !message.content.isEmpty && message.status != .streaming && message.status != .rejected && !message.superseded
+        (!message.content.isEmpty || !message.toolCalls.isEmpty) && message.status != .streaming && message.status != .rejected && !message.superseded
     }
 
     /// A message's tokens in a prompt (framing included), counted once per stored message.
@@ -208,7 +212,8 @@ struct ContextBuilder: Sendable {
         let key = id.map { "\($0)|\(message.content.utf8.count)" }
         if let key, let cached = tokenCache.get(key) { return cached }
         // The chat format's framing of one message: 3 tokens plus the role (the cookbook rule, close for templates).
-        let count = try await counter.textTokens(message.content) + 4
+        var count = try await counter.textTokens(message.content) + 4
+        for call in message.toolCalls { count += try await counter.textTokens(call.name + call.arguments) + 3 }
         if let key { tokenCache.set(key, count) }
         return count
     }

@@ -49,7 +49,7 @@ struct AnthropicRoutes {
                         status: .ok, headers: headers,
                         body: .init(byteBuffer: ByteBuffer(string: AnthropicWire.message(id: id, model: turn.model, text: text, done: done))))
                 case .error(let failure): throw OpenAIWire.apiError(failure)
-                case .meta, .status: break
+                case .meta, .status, .toolCall: break
                 }
                 next = await turn.rest.next()
             }
@@ -96,7 +96,7 @@ struct AnthropicRoutes {
                 case .error(let failure):
                     text = AnthropicWire.streamError(failure)
                     ended = true
-                case .meta, .status: break
+                case .meta, .status, .toolCall: break
                 }
                 if let text { try await writer.write(ByteBuffer(string: (opening.take() ?? "") + text)) }
                 if ended { break }

@@ -16,6 +16,26 @@ struct ChatCompletionRequest: Sendable {
     private struct WireMessage: Decodable {
         let role: String
         let content: Content?
+        /// An assistant message's function calls.
+        let toolCalls: [WireToolCall]?
+        /// A `tool` message's call.
+        let toolCallID: String?
+
+        enum CodingKeys: String, CodingKey {
+            case role, content
+            case toolCalls = "tool_calls"
+            case toolCallID = "tool_call_id"
+        }
+
+        struct WireToolCall: Decodable {
+            let id: String
+            let type: String?
+            let function: Function
+            struct Function: Decodable {
+                let name: String
+                let arguments: String
+            }
+        }
 
         enum Content: Decodable {
             case text(String)
@@ -51,7 +71,10 @@ struct ChatCompletionRequest: Sendable {
         let seed: Int?
         let presencePenalty: Double?
         let frequencyPenalty: Double?
-        let tools: [IgnoredValue]?
+        /// Only whether they are there: `tools(in:)` reads them from the body, keeping the schemas' order.
+        let tools: IgnoredValue?
+        let toolChoice: IgnoredValue?
+        let parallelToolCalls: Bool?
         let functions: [IgnoredValue]?
         let logprobs: Bool?
         let topLogprobs: Int?
@@ -77,6 +100,8 @@ struct ChatCompletionRequest: Sendable {
         enum CodingKeys: String, CodingKey {
             case model, messages, stream, temperature, n, tools, functions, stop, seed, user
             case safetyIdentifier = "safety_identifier"
+            case toolChoice = "tool_choice"
+            case parallelToolCalls = "parallel_tool_calls"
             case topP = "top_p"
             case presencePenalty = "presence_penalty"
             case frequencyPenalty = "frequency_penalty"
@@ -105,8 +130,10 @@ struct ChatCompletionRequest: Sendable {
         } catch {
             throw Self.invalid("The body must be a JSON object like {\"model\": \"…\", \"messages\": [{\"role\": \"user\", \"content\": \"Hello\"}]}.", param: nil)
         }
-        if wire.tools?.isEmpty == false || wire.functions?.isEmpty == false {
-            throw Self.invalid("Sluice does not pass tools or functions to models yet; send the request without them.", param: "tools")
+        if wire.functions?.isEmpty == false {
+            throw Self.invalid(
+                "'functions' is OpenAI's deprecated form of tools; send them as 'tools': [{\"type\": \"function\", \"function\": {…}}].",
+                param: "functions")
         }
         // Refused rather than answered without them: a client that asks reads `choices[0].logprobs`.
         if wire.logprobs == true || wire.topLogprobs != nil {
@@ -137,6 +164,8 @@ struct ChatCompletionRequest: Sendable {
                 "'\(field)' is \(endUser.count) characters long; send an id of your end user of at most \(GatewayCall.maxEndUserCharacters) characters (a hash of it will do).",
                 param: field)
         }
+        // The body as `JSONValue`, for the fields whose JSON Schemas go on in the caller's order.
+        let parsed = wire.responseFormat == nil && wire.tools == nil && wire.toolChoice == nil ? nil : try Self.parsed(json)
         let maxTokens = wire.maxCompletionTokens ?? wire.maxTokens
         if let maxTokens, maxTokens < 1 {
             throw Self.invalid("'max_tokens' must be at least 1.", param: "max_tokens")
@@ -146,24 +175,48 @@ struct ChatCompletionRequest: Sendable {
         }
         var system: [String] = []
         var turns: [ChatMessage] = []
+        // The calls made so far, for the results that answer them.
+        var calls = Set<String>()
         for (index, message) in wireMessages.enumerated() {
             let text = try Self.text(of: message, index: index)
             switch message.role {
             case "system", "developer": system.append(text)
             case "user": turns.append(ChatMessage(role: .user, content: text))
-            case "assistant": turns.append(ChatMessage(role: .assistant, content: text))
+            case "assistant":
+                let toolCalls = try (message.toolCalls ?? []).enumerated().map { callIndex, call in
+                    guard call.type == nil || call.type == "function" else {
+                        throw Self.invalid(
+                            "messages.\(index).tool_calls.\(callIndex).type is '\(call.type!)'; Sluice passes function calls only.",
+                            param: "messages.\(index).tool_calls")
+                    }
+                    return ToolCall(id: call.id, name: call.function.name, arguments: call.function.arguments)
+                }
+                calls.formUnion(toolCalls.map(\.id))
+                turns.append(ChatMessage(role: .assistant, content: text, toolCalls: toolCalls))
+            case "tool":
+                guard let id = message.toolCallID, calls.contains(id) else {
+                    throw Self.invalid(
+                        "messages.\(index) is a tool result for \(message.toolCallID.map { "'\($0)'" } ?? "no 'tool_call_id'"); "
+                            + "each tool message must name, in 'tool_call_id', a call of an earlier assistant message's 'tool_calls'.",
+                        param: "messages.\(index).tool_call_id")
+                }
+                turns.append(ChatMessage(role: .tool, content: text, toolCallID: id))
             default:
                 throw Self.invalid(
-                    "messages.\(index).role '\(message.role)' is not supported; use system, developer, user or assistant.",
+                    "messages.\(index).role '\(message.role)' is not supported; use system, developer, user, assistant or tool.",
                     param: "messages.\(index).role")
             }
         }
-        guard let last = turns.last, last.role == .user else {
-            throw Self.invalid("The last message (apart from system messages) must be the user's: it is what Sluice answers.", param: "messages")
+        guard let last = turns.last, last.role == .user || last.role == .tool else {
+            throw Self.invalid(
+                "The last message (apart from system messages) must be the user's, or the results of the functions the model called: it is what Sluice answers.",
+                param: "messages")
         }
-        guard !last.content.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty else {
+        if last.role == .user, last.content.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty {
             throw Self.invalid("The last user message is empty: send some text.", param: "messages")
         }
+        // A call ending with function results answers them all: the trailing run of tool messages.
+        let results = last.role == .tool ? Array(turns.reversed().prefix { $0.role == .tool }.reversed()) : []
         stream = wire.stream ?? false
         includeUsage = wire.streamOptions?.includeUsage ?? false
         call = GatewayCall(
@@ -171,9 +224,13 @@ struct ChatCompletionRequest: Sendable {
             sampling: SamplingOptions(
                 topP: wire.topP, stop: stop, seed: wire.seed, presencePenalty: wire.presencePenalty,
                 frequencyPenalty: wire.frequencyPenalty,
-                responseFormat: wire.responseFormat == nil ? nil : try Self.responseFormat(in: json), endUser: endUser),
-            system: system.isEmpty ? nil : system.joined(separator: "\n\n"), history: Array(turns.dropLast()),
-            content: last.content)
+                responseFormat: try parsed.flatMap(Self.responseFormat), endUser: endUser),
+            system: system.isEmpty ? nil : system.joined(separator: "\n\n"), history: Array(turns.dropLast(max(results.count, 1))),
+            content: results.isEmpty ? last.content : "", tools: try parsed.flatMap(Self.tools), toolResults: results)
+        if let choice = call.tools?.choice, case .function(let name) = choice, !(call.tools?.functions.contains { $0.name == name } ?? false) {
+            throw Self.invalid("'tool_choice' names the function '\(name)', which is not in 'tools'.", param: "tool_choice")
+        }
+        if let parallel = wire.parallelToolCalls, call.tools != nil { call.tools?.parallelCalls = parallel }
     }
 
     private static func text(of message: WireMessage, index: Int) throws -> String {

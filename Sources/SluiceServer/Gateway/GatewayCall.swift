@@ -10,9 +10,17 @@ struct GatewayCall: Sendable {
     var system: String?
     /// The turns before the new user message.
     var history: [ChatMessage]
-    /// The new user message: the one this call answers.
+    /// The new user message: the one this call answers (empty when it answers `toolResults`).
     var content: String
+    /// The functions the caller offers the model.
+    var tools: ToolOptions? = nil
+    /// The results of the functions the last answer called, when the call ends with them rather than with a user's
+    /// message: what this call answers.
+    var toolResults: [ChatMessage] = []
     var endUser: String? { sampling.endUser }
+
+    /// What this call adds to the conversation: the user's message or the function results.
+    var added: [ChatMessage] { toolResults.isEmpty ? [ChatMessage(role: .user, content: content)] : toolResults }
 
     /// The longest end user name kept (`user`, `metadata.user_id`): an id or a hash of one, not a document.
     static let maxEndUserCharacters = 256

@@ -135,10 +135,11 @@ struct GatewayRoutes {
         // Where this conversation ends once answered, for the caller's next call: stored with a complete answer,
         // before its end reaches the client (whose next call may follow at once).
         let threadKey = ThreadKey.afterAnswer(
-            system: call.system, history: call.history, question: call.content, endUser: call.endUser)
+            system: call.system, history: call.history, added: call.added, endUser: call.endUser)
         let started = try await launcher.start(
             .init(content: call.content, model: model, temperature: call.temperature, maxTokens: call.maxTokens,
-                  sampling: call.sampling, reportsBudget: false, threadKey: threadKey),
+                  sampling: call.sampling, tools: call.tools, toolResults: call.toolResults, reportsBudget: false,
+                  threadKey: threadKey),
             in: conversation, history: history, unsaved: unsaved, user: user, request: request, logger: context.logger,
             executor: context.executor, receivedAt: context.receivedAt)
 
@@ -146,7 +147,7 @@ struct GatewayRoutes {
         var first: TurnEvent?
         while first == nil, let event = await iterator.next() {
             switch event {
-            case .token, .done, .error: first = event
+            case .token, .toolCall, .done, .error: first = event
             case .meta, .status: continue
             }
         }
@@ -192,15 +193,21 @@ struct GatewayRoutes {
         first: TurnEvent, rest: inout EventFeed.Iterator, envelope: OpenAIWire.Envelope, headers: HTTPFields
     ) async throws -> Response {
         var content = ""
+        var toolCalls: [ToolCall] = []
         var next: TurnEvent? = first
         while let event = next {
             switch event {
             case .token(_, _, let text): content += text
+            case .toolCall(let piece): toolCalls.apply(piece)
             case .done(let done):
                 let answered = OpenAIWire.Envelope(id: envelope.id, created: envelope.created, model: done.model)
                 var fields = headers
                 fields[.contentType] = "application/json"
-                return json(.ok, OpenAIWire.completion(answered, content: content, finishReason: done.finishReason, usage: done.usage), headers: fields)
+                return json(
+                    .ok,
+                    OpenAIWire.completion(
+                        answered, content: content, toolCalls: toolCalls, finishReason: done.finishReason, usage: done.usage),
+                    headers: fields)
             case .error(let failure): throw OpenAIWire.apiError(failure)
             case .meta, .status: break
             }
@@ -222,18 +229,20 @@ struct GatewayRoutes {
         {
             let stored = try await store.messages(conversationID: continued.id).filter { !$0.superseded }
             // Changed since it was marked (e.g. in the web app)? Then the caller's history is not this thread.
-            let sent = stored.filter(ContextBuilder.isSendable).map { ChatMessage(role: $0.role, content: $0.content) }
+            let sent = stored.filter(ContextBuilder.isSendable).map(\.chatMessage)
             if sent == call.history { return (continued, stored, false) }
         }
+        let firstQuestion = call.toolResults.isEmpty ? call.content : call.history.first { $0.role == .user }?.content ?? "function results"
         let conversation = Conversation.starting(
-            userID: user.id, title: "API: " + MessageRoutes.title(from: call.content), model: model, systemPrompt: call.system,
+            userID: user.id, title: "API: " + MessageRoutes.title(from: firstQuestion), model: model, systemPrompt: call.system,
             endUser: call.endUser)
         // The caller's earlier turns are stored as the conversation's history, just before the new message.
         let history = call.history.enumerated().map { index, turn in
             Message(
                 id: Identifier.make(), conversationID: conversation.id, role: turn.role, content: turn.content,
                 status: .complete, model: turn.role == .assistant ? model : nil,
-                createdAt: now.addingTimeInterval(Double(index - call.history.count) * 0.001))
+                createdAt: now.addingTimeInterval(Double(index - call.history.count) * 0.001),
+                toolCalls: turn.toolCalls, toolCallID: turn.toolCallID)
         }
         return (conversation, history, true)
     }

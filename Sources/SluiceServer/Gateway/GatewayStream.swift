@@ -41,6 +41,8 @@ struct GatewayStream {
             }
             buffer.writeBytes(tokenTail)
             return buffer
+        case .toolCall(let call):
+            return ByteBuffer(string: OpenAIWire.event(OpenAIWire.toolCallChunk(envelope, call, usageNull: includeUsage)))
         case .done(let done):
             ended = true
             let answered = OpenAIWire.Envelope(id: envelope.id, created: envelope.created, model: done.model)

@@ -32,15 +32,41 @@ enum OpenAIWire {
             + (usageNull ? ",\"usage\":null}" : "}")
     }
 
+    /// A stream chunk with a piece of a function call: the first piece of a call has its id, type and name.
+    static func toolCallChunk(_ envelope: Envelope, _ call: ToolCallDelta, usageNull: Bool) -> String {
+        var fields = ["\"index\":\(call.index)"]
+        if let id = call.id { fields += ["\"id\":\(JSONText.quote(id))", "\"type\":\"function\""] }
+        var function: [String] = []
+        if let name = call.name { function.append("\"name\":\(JSONText.quote(name))") }
+        function.append("\"arguments\":\(JSONText.quote(call.arguments))")
+        fields.append("\"function\":{\(function.joined(separator: ","))}")
+        return envelope.prefix("chat.completion.chunk")
+            + "\"choices\":[{\"index\":0,\"delta\":{\"tool_calls\":[{\(fields.joined(separator: ","))}]},\"finish_reason\":null}]"
+            + (usageNull ? ",\"usage\":null}" : "}")
+    }
+
+    /// OpenAI's `tool_calls` of a whole message.
+    static func toolCallsJSON(_ calls: [ToolCall]) -> String {
+        "[" + calls.map {
+            "{\"id\":\(JSONText.quote($0.id)),\"type\":\"function\",\"function\":{\"name\":\(JSONText.quote($0.name)),"
+                + "\"arguments\":\(JSONText.quote($0.arguments))}}"
+        }.joined(separator: ",") + "]"
+    }
+
     /// The last chunk when the caller asked for `stream_options.include_usage`: no choices, the usage.
     static func usageChunk(_ envelope: Envelope, usage: WireUsage) -> String {
         envelope.prefix("chat.completion.chunk") + "\"choices\":[],\"usage\":\(usageJSON(usage))}"
     }
 
     /// A whole (non-streamed) completion.
-    static func completion(_ envelope: Envelope, content: String, finishReason: String?, usage: WireUsage) -> String {
-        envelope.prefix("chat.completion")
-            + "\"choices\":[{\"index\":0,\"message\":{\"role\":\"assistant\",\"content\":\(JSONText.quote(content))},"
+    static func completion(
+        _ envelope: Envelope, content: String, toolCalls: [ToolCall] = [], finishReason: String?, usage: WireUsage
+    ) -> String {
+        // With calls and no text, `content` is null, as OpenAI writes it.
+        let text = content.isEmpty && !toolCalls.isEmpty ? "null" : JSONText.quote(content)
+        let calls = toolCalls.isEmpty ? "" : ",\"tool_calls\":" + toolCallsJSON(toolCalls)
+        return envelope.prefix("chat.completion")
+            + "\"choices\":[{\"index\":0,\"message\":{\"role\":\"assistant\",\"content\":\(text)\(calls)},"
             + "\"finish_reason\":\(JSONText.quote(finishReason ?? "stop"))}],\"usage\":\(usageJSON(usage))}"
     }
 

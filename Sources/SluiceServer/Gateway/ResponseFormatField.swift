@@ -2,17 +2,20 @@ import Foundation
 import SluiceCore
 
 extension ChatCompletionRequest {
-    /// The body's `response_format`, checked: `text` (or `null`) asks for nothing, `json_object` for one JSON object,
-    /// `json_schema` for JSON following `json_schema.schema`. The schema is read with `JSONValue` so that it goes
-    /// upstream with its members in the caller's order (the order a constrained model writes the fields in).
-    static func responseFormat(in body: Data) throws -> ResponseFormat? {
-        let parsed: JSONValue
+    /// The body as `JSONValue`, which keeps an object's members in order.
+    static func parsed(_ body: Data) throws -> JSONValue {
         do {
-            parsed = try JSONValue(parsing: body)
+            return try JSONValue(parsing: body)
         } catch {
             // JSONDecoder read the body; this parser is stricter only about nesting deeper than 128 levels.
             throw invalid("The body is not JSON that Sluice can read (at byte \(error.offset)).", param: nil)
         }
+    }
+
+    /// The body's `response_format`, checked: `text` (or `null`) asks for nothing, `json_object` for one JSON object,
+    /// `json_schema` for JSON following `json_schema.schema`. The schema is read with `JSONValue` so that it goes
+    /// upstream with its members in the caller's order (the order a constrained model writes the fields in).
+    static func responseFormat(in parsed: JSONValue) throws -> ResponseFormat? {
         guard let format = parsed["response_format"], format != .null else { return nil }
         guard case .string(let type)? = format["type"] else {
             throw invalid(
@@ -61,7 +64,7 @@ extension ChatCompletionRequest {
     }
 
     /// OpenAI's rule for the name, which is also what Anthropic allows for the tool that carries the answer.
-    private static func isToolName(_ name: String) -> Bool {
+    static func isToolName(_ name: String) -> Bool {
         (1...64).contains(name.utf8.count)
             && name.utf8.allSatisfy { byte in
                 (UInt8(ascii: "a")...UInt8(ascii: "z")).contains(byte) || (UInt8(ascii: "A")...UInt8(ascii: "Z")).contains(byte)

@@ -20,19 +20,30 @@ enum ThreadKey {
         for message in messages {
             add(message.role.rawValue)
             add(message.content)
+            // Markers no role is named, so that a message's calls cannot be read as the next message; a history
+            // without function calls keeps the key it had before them.
+            for call in message.toolCalls {
+                add("call")
+                add(call.id)
+                add(call.name)
+                add(call.arguments)
+            }
+            if let id = message.toolCallID {
+                add("result")
+                add(id)
+            }
         }
         return HexDigits.lowercase(hasher.finalize())
     }
 
-    /// The key of the history a client sends next, given the answer as it received it: the call's history, its
-    /// question and the answer. The turn stores it with a complete answer (`ChatTurn.Plan.threadKey`).
+    /// The key of the history a client sends next, given the answer as it received it: the call's history, what
+    /// it added (its question or its function results) and the answer. The turn stores it with a complete answer
+    /// (`ChatTurn.Plan.threadKey`).
     static func afterAnswer(
-        system: String?, history: [ChatMessage], question: String, endUser: String? = nil
-    ) -> @Sendable (String) -> String {
+        system: String?, history: [ChatMessage], added: [ChatMessage], endUser: String? = nil
+    ) -> @Sendable (ChatMessage) -> String {
         { answer in
-            of(system: system, messages: history + [
-                ChatMessage(role: .user, content: question), ChatMessage(role: .assistant, content: answer),
-            ], endUser: endUser)
+            of(system: system, messages: history + added + [answer], endUser: endUser)
         }
     }
 }

@@ -28,7 +28,8 @@ final class LiveGeneration: Sendable {
             switch event {
             case .token(_, _, let text): state.tokens.append(text)
             case .done, .error: state.terminal = event
-            case .meta, .status: break
+            // Not kept for a late follower: only the gateway, which follows from the start, asks for calls.
+            case .meta, .status, .toolCall: break
             }
             let followers: (EventFeed?, [EventFeed]) =
                 state.subscribers.count == 1 ? (state.subscribers.first?.value, []) : (nil, Array(state.subscribers.values))

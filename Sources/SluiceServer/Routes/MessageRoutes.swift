@@ -126,9 +126,8 @@ struct MessageRoutes {
     static func upstreamMessages(conversation: Conversation, history: [Message], newMessage: String?) -> [ChatMessage] {
         var messages: [ChatMessage] = []
         if let system = conversation.systemPrompt { messages.append(ChatMessage(role: .system, content: system)) }
-        for message in history
-        where !message.content.isEmpty && message.status != .streaming && message.status != .rejected && !message.superseded {
-            messages.append(ChatMessage(role: message.role, content: message.content))
+        for message in history where ContextBuilder.isSendable(message) {
+            messages.append(message.chatMessage)
         }
         if let newMessage { messages.append(ChatMessage(role: .user, content: newMessage)) }
         return messages

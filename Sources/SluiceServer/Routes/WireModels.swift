@@ -63,8 +63,14 @@ struct MessageResource: ResponseEncodable {
     /// A question read alone (`GET /api/messages/{id}`): the answer it got, so an earlier version of an edited
     /// question is shown with its own answer.
     var answer: AnswerBox? = nil
+    /// An assistant message's function calls (`{id, name, arguments}`); absent without any.
+    let toolCalls: [ToolCall]?
+    /// A `tool` message's call.
+    let toolCallID: String?
 
     init(_ message: Message, versions: [String]? = nil) {
+        toolCalls = message.toolCalls.isEmpty ? nil : message.toolCalls
+        toolCallID = message.toolCallID
         self.versions = versions
         id = message.id
         role = message.role

@@ -14,7 +14,7 @@ extension ChatTurn {
         // A gateway conversation that ends with a complete answer is marked, so the caller's next call continues it.
         var thread: (conversationID: String, key: String)?
         if outcome.status == .complete, let conversationID = plan.conversationID, let key = plan.threadKey {
-            thread = (conversationID, key(outcome.content))
+            thread = (conversationID, key(ChatMessage(role: .assistant, content: outcome.content, toolCalls: outcome.toolCalls)))
         }
         let answer = AnswerFinish(messageID: plan.assistantMessageID, outcome: outcome, thread: thread)
         guard let budgets else {

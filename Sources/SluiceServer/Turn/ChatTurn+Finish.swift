@@ -36,7 +36,7 @@ extension ChatTurn {
         // Every model failed before any text: an earlier answer to the identical temperature-0 request beats an
         // error. It is marked cached and costs nothing.
         var servedFromCache = false
-        if let answerCache, plan.prior == nil, control.stopReason != .userCancelled,
+        if let answerCache, plan.prior == nil, plan.request.tools == nil, control.stopReason != .userCancelled,
             progress.withLock({ !$0.completed && $0.content.isEmpty }), let cached = answerCache.answer(for: plan.request)
         {
             progress.withLock {
@@ -76,7 +76,8 @@ extension ChatTurn {
         let duration = clock.now - start
         let ttftMs = ttft.map(Self.milliseconds)
         let durationMs = Self.milliseconds(duration)
-        let hasText = !content.isEmpty
+        // Function calls are output as text is: an answer cut off after some counts as partial.
+        let hasText = !content.isEmpty || !final.toolCalls.isEmpty
 
         // How the answer ended: `done` with this finish reason, or an error.
         let status: MessageStatus
@@ -106,13 +107,16 @@ extension ChatTurn {
                          retryable: true, partial: hasText)
             status = hasText ? .partial : .error
         }
-        if completed, !servedFromCache, plan.prior == nil { answerCache?.store(content, for: plan.request) }
+        // An answer with function calls is not only text: the cache keeps text answers.
+        if completed, !servedFromCache, plan.prior == nil, final.toolCalls.isEmpty, plan.request.tools == nil {
+            answerCache?.store(content, for: plan.request)
+        }
 
         let outcome = AssistantOutcome(
             content: content, status: status, usage: usage, ttftMs: ttftMs, durationMs: durationMs,
             finishReason: completed ? finishReason : (status == .cancelled ? "cancelled" : nil),
             error: failure?.message, errorCode: failure?.code, tokenEnds: final.tokenEnds,
-            model: model == plan.request.model ? nil : model)
+            model: model == plan.request.model ? nil : model, toolCalls: final.toolCalls)
         progressWriter.forget(messageID: plan.assistantMessageID)
         // The hold is settled and the answer stored in one commit.
         let (budget, conversationTokens) = await settle(

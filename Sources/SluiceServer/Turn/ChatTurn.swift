@@ -57,7 +57,7 @@ struct ChatTurn: Sendable {
         var reportsBudget = true
         /// The thread key of the conversation once it ends with this answer (the gateway's `ThreadKey`), stored
         /// with a complete answer, before `done` reaches the client.
-        var threadKey: (@Sendable (_ answer: String) -> String)? = nil
+        var threadKey: (@Sendable (_ answer: ChatMessage) -> String)? = nil
         /// Where the upstream call and the first token are marked, for the response's `Server-Timing`.
         var timings: TurnTimings? = nil
     }
@@ -72,6 +72,8 @@ struct ChatTurn: Sendable {
     /// What the generation has produced so far, shared by its child tasks.
     struct Progress {
         var content = ""
+        /// The function calls the answer makes, assembled from their pieces.
+        var toolCalls: [ToolCall] = []
         var tokenEnds: [Int] = []
         var seq = 0
         var usage: Usage?
@@ -286,6 +288,18 @@ struct ChatTurn: Sendable {
                 guard !released.isEmpty else { continue }
                 emit(.token(messageID: plan.assistantMessageID, seq: seq, text: released))
                 if let snapshot { progressWriter.record(snapshot) }
+            case .toolCall(let delta):
+                // A call is the answer's first output as text is: the first-token deadline and the idle timeout
+                // see it.
+                progress.withLock { state in
+                    state.lastActivity = now
+                    if state.firstTokenAt == nil {
+                        state.firstTokenAt = now
+                        plan.timings?.mark(.firstToken, at: now)
+                    }
+                    state.toolCalls.apply(delta)
+                }
+                emit(.toolCall(delta))
             case .usage(let usage):
                 progress.withLock { $0.usage = usage; $0.lastActivity = now }
             case .finish(let reason):

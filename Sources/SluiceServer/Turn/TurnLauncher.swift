@@ -37,15 +37,21 @@ struct TurnLauncher: Sendable {
 
     /// The turn's inputs beyond the conversation: the new message and the caller's options.
     struct Input {
+        /// The user's new message; unused when the turn answers `toolResults`.
         let content: String
         let model: String
         var temperature: Double?
         var maxTokens: Int?
         var sampling = SamplingOptions()
+        /// The functions a gateway caller offers the model.
+        var tools: ToolOptions? = nil
+        /// A gateway caller's results of the functions the last answer called (`tool` messages): when there are
+        /// any, they are what this turn adds and answers, instead of a user's message.
+        var toolResults: [ChatMessage] = []
         /// Whether the end event carries the budget and the conversation's total (`ChatTurn.Plan.reportsBudget`).
         var reportsBudget = true
         /// `ChatTurn.Plan.threadKey`.
-        var threadKey: (@Sendable (_ answer: String) -> String)? = nil
+        var threadKey: (@Sendable (_ answer: ChatMessage) -> String)? = nil
     }
 
     /// Throws `busy` when the model's queue is full, before anything is stored.
@@ -68,19 +74,30 @@ struct TurnLauncher: Sendable {
         let timings = TurnTimings(received: receivedAt)
         try checkCapacity(model: input.model)
         let save = { @Sendable [self] (message: Message) async throws in
-            try await store(message, in: conversation, after: history, unsaved: unsaved)
+            try await store([message], in: conversation, after: history, unsaved: unsaved)
         }
         // The user's words are committed before anything goes upstream: nothing is lost if the rest fails. They go
         // with the budget hold, in its commit (kept when the hold is refused); a failure before the hold (counting,
         // the context) stores them on its way out.
         let now = Date()
-        timings.mark(.guardStarted)
-        try await screen.screen(
-            input.content, conversationID: conversation.id, userID: user.id, at: now, logger: logger, save: save)
-        timings.mark(.guardEnded)
-        let userMessage = Message(
-            id: Identifier.make(), conversationID: conversation.id, role: .user, content: input.content,
-            status: .complete, model: nil, createdAt: now)
+        let added: [Message]
+        if input.toolResults.isEmpty {
+            timings.mark(.guardStarted)
+            try await screen.screen(
+                input.content, conversationID: conversation.id, userID: user.id, at: now, logger: logger, save: save)
+            timings.mark(.guardEnded)
+            added = [Message(
+                id: Identifier.make(), conversationID: conversation.id, role: .user, content: input.content,
+                status: .complete, model: nil, createdAt: now)]
+        } else {
+            // A program's output, not a person's words: not screened (docs/api.md, "Function calling").
+            // One time for all: they are inserted in order in one statement, which keeps their order.
+            added = input.toolResults.map { result in
+                Message(
+                    id: Identifier.make(), conversationID: conversation.id, role: .tool, content: result.content,
+                    status: .complete, model: nil, createdAt: now, toolCallID: result.toolCallID)
+            }
+        }
         if history.isEmpty, conversation.title == ConversationRoutes.defaultTitle {
             try await store.renameConversation(id: conversation.id, title: MessageRoutes.title(from: input.content))
         }
@@ -97,22 +114,22 @@ struct TurnLauncher: Sendable {
         do {
             prepared = try await preparation.prepare(
                 .init(model: input.model, temperature: input.temperature, maxTokens: input.maxTokens, sampling: input.sampling,
-                      extraHeaders: Self.scenarioHeaders(request, forward: forwardScenarioHeader),
+                      tools: input.tools, extraHeaders: Self.scenarioHeaders(request, forward: forwardScenarioHeader),
                       reportsBudget: input.reportsBudget, threadKey: input.threadKey),
-                conversation: conversation, history: history, tail: [ChatMessage(role: .user, content: input.content)],
+                conversation: conversation, history: history, tail: added.map(\.chatMessage),
                 user: user, answerID: assistant.id, answer: assistant,
-                prelude: HoldPrelude(conversation: unsaved ? conversation : nil, messages: (unsaved ? history : []) + [userMessage]),
+                prelude: HoldPrelude(conversation: unsaved ? conversation : nil, messages: (unsaved ? history : []) + added),
                 logger: logger)
         } catch {
-            try await storeIfMissing(userMessage, in: conversation, after: history, unsaved: unsaved)
+            try await storeIfMissing(added, in: conversation, after: history, unsaved: unsaved)
             throw error
         }
-        if !prepared.preludeStored { try await save(userMessage) }
+        if !prepared.preludeStored { try await store(added, in: conversation, after: history, unsaved: unsaved) }
         if !prepared.answerStored { try await store.insert(assistant) }
         timings.mark(.held)
 
         let meta = TurnEvent.meta(.init(
-            conversationID: conversation.id, userMessageID: userMessage.id, assistantMessageID: assistant.id,
+            conversationID: conversation.id, userMessageID: added[0].id, assistantMessageID: assistant.id,
             model: input.model, context: prepared.context))
         var plan = prepared.plan
         plan.timings = timings
@@ -127,19 +144,21 @@ struct TurnLauncher: Sendable {
     /// frame, which the connection's task keeps for as long as the connection lives (docs/benchmarks.md, "Memory per
     /// stream").
     @inline(never)
-    private func store(_ message: Message, in conversation: Conversation, after history: [Message], unsaved: Bool) async throws {
+    private func store(_ messages: [Message], in conversation: Conversation, after history: [Message], unsaved: Bool) async throws {
         if unsaved {
-            try await store.createConversation(conversation, messages: history + [message])
+            try await store.createConversation(conversation, messages: history + messages)
+        } else if messages.count == 1 {
+            try await store.insert(messages[0])
         } else {
-            try await store.insert(message)
+            try await store.insert(messages)
         }
     }
 
     /// After a failure before the hold: the user's message is stored unless the failed step already did.
     @inline(never)
-    private func storeIfMissing(_ message: Message, in conversation: Conversation, after history: [Message], unsaved: Bool) async throws {
-        if try await store.message(id: message.id) == nil {
-            try await store(message, in: conversation, after: history, unsaved: unsaved)
+    private func storeIfMissing(_ messages: [Message], in conversation: Conversation, after history: [Message], unsaved: Bool) async throws {
+        if try await store.message(id: messages[0].id) == nil {
+            try await store(messages, in: conversation, after: history, unsaved: unsaved)
         }
     }
 

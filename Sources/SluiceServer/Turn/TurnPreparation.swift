@@ -16,11 +16,13 @@ struct TurnPreparation: Sendable {
         var temperature: Double?
         var maxTokens: Int?
         var sampling = SamplingOptions()
+        /// The functions a gateway caller offers the model.
+        var tools: ToolOptions? = nil
         var extraHeaders: [String: String] = [:]
         /// Whether the end event carries the budget and the conversation's total (`ChatTurn.Plan.reportsBudget`).
         var reportsBudget = true
         /// `ChatTurn.Plan.threadKey`.
-        var threadKey: (@Sendable (_ answer: String) -> String)? = nil
+        var threadKey: (@Sendable (_ answer: ChatMessage) -> String)? = nil
     }
 
     /// The generation to start, and what the `meta` event says about its context.
@@ -53,7 +55,8 @@ struct TurnPreparation: Sendable {
         let held = try await budget.hold(
             ChatRequest(
                 model: ask.model, messages: built.messages, temperature: ask.temperature,
-                maxTokens: Self.smaller(ask.maxTokens, maxOutputTokens), sampling: ask.sampling, extraHeaders: ask.extraHeaders),
+                maxTokens: Self.smaller(ask.maxTokens, maxOutputTokens), sampling: ask.sampling, tools: ask.tools,
+                extraHeaders: ask.extraHeaders),
             inputTokens: built.inputTokens, user: user, conversationID: conversation.id, endUser: conversation.endUser,
             messageID: answerID,
             answer: answer, prelude: prelude)

@@ -65,6 +65,8 @@ struct StatementValues {
         text(message.versionGroup)
         bigint(message.superseded ? 1 : 0)
         text(message.role == .assistant ? writer : nil)
+        text(StoredValues.encode(message.toolCalls))
+        text(message.toolCallID)
     }
 
     /// A new conversation's values, in the order of `StoredValues.conversationColumns`.
@@ -80,7 +82,7 @@ struct StatementValues {
     }
 
     static let messageTypes: [PostgresDataType] = Array(repeating: .text, count: 6) + Array(repeating: .int8, count: 6)
-        + Array(repeating: .text, count: 4) + [.int8, .text]
+        + Array(repeating: .text, count: 4) + [.int8, .text, .text, .text]
 }
 
 /// The answers' text so far, one row per answer (`ProgressWriter` gathers them).
@@ -137,7 +139,7 @@ struct HoldWithAnswerStatement: TurnStatement {
     static let sql = """
         WITH held AS (\(HoldStatement.sql)), inserted AS (
             INSERT INTO messages (\(PostgresStore.insertedColumns))
-            SELECT \(placeholders(15...32)) FROM held
+            SELECT \(placeholders(15...34)) FROM held
             RETURNING conversation_id, created_at
         ), touched AS (
             UPDATE conversations c SET updated_at = i.created_at FROM inserted i WHERE c.id = i.conversation_id
@@ -170,7 +172,7 @@ struct SettleStatement: TurnStatement {
                 input_tokens = $8, output_tokens = $9, total_tokens = $10, usage_source = $11,
                 counted_input_tokens = $12, counted_output_tokens = $13,
                 ttft_ms = $14, duration_ms = $15, finish_reason = $16, error = $17, error_code = $18,
-                token_ends = $19, model = COALESCE($20, model)
+                token_ends = $19, model = COALESCE($20, model), tool_calls = $24
             WHERE id = $21
             RETURNING id
         ), marked AS (
@@ -184,7 +186,7 @@ struct SettleStatement: TurnStatement {
         """
     static let bindingDataTypes: [PostgresDataType] = [.int8, .int8, .int8, .int8, .text]
         + [.text, .text, .int8, .int8, .int8, .text, .int8, .int8, .int8, .int8, .text, .text, .text, .text, .text, .text]
-        + [.text, .text]
+        + [.text, .text, .text]
     let values: StatementValues
 
     init(hold: (id: String, inputTokens: Int, outputTokens: Int, cost: USDAmount)?, answer: AnswerFinish?) {
@@ -214,6 +216,7 @@ struct SettleStatement: TurnStatement {
         values.text(answer?.messageID)
         values.text(answer?.thread?.key)
         values.text(answer?.thread?.conversationID)
+        values.text(outcome.flatMap { StoredValues.encode($0.toolCalls) })
         self.values = values
     }
 }
@@ -223,7 +226,7 @@ struct SettleStatement: TurnStatement {
 struct MessageInsertStatement: TurnStatement {
     static let sql = """
         WITH inserted AS (
-            INSERT INTO messages (\(PostgresStore.insertedColumns)) VALUES (\(placeholders(1...18)))
+            INSERT INTO messages (\(PostgresStore.insertedColumns)) VALUES (\(placeholders(1...20)))
             RETURNING conversation_id, created_at
         )
         UPDATE conversations c SET updated_at = i.created_at FROM inserted i WHERE c.id = i.conversation_id
@@ -244,9 +247,9 @@ struct ConversationStartStatement: TurnStatement {
     static let sql = """
         WITH created AS (
             INSERT INTO conversations (\(StoredValues.conversationColumns))
-            VALUES (\(placeholders(19...26)))
+            VALUES (\(placeholders(21...28)))
         )
-        INSERT INTO messages (\(PostgresStore.insertedColumns)) VALUES (\(placeholders(1...18)))
+        INSERT INTO messages (\(PostgresStore.insertedColumns)) VALUES (\(placeholders(1...20)))
         """
     static let bindingDataTypes = StatementValues.messageTypes + [.text, .text, .text, .text, .text, .int8, .int8, .text]
     let values: StatementValues

@@ -245,7 +245,7 @@ public final class SQLiteStore: SluiceDatabase {
         // The conversation's updated_at follows by trigger (migration 9).
     }
 
-    static let messageColumnCount = 17
+    static let messageColumnCount = 19
 
     /// The multi-row `INSERT` statements that store `messages`, 500 rows each (17 values a row, well under
     /// SQLite's 32 766 bound parameters).
@@ -256,7 +256,8 @@ public final class SQLiteStore: SluiceDatabase {
             let chunk = messages[start..<min(start + rowsPerStatement, messages.count)]
             let sql = """
                 INSERT INTO messages (id, conversation_id, role, content, status, model, created_at, input_tokens,
-                    output_tokens, total_tokens, ttft_ms, duration_ms, finish_reason, error, error_code, version_group, superseded)
+                    output_tokens, total_tokens, ttft_ms, duration_ms, finish_reason, error, error_code, version_group, superseded,
+                    tool_calls, tool_call_id)
                 VALUES \(Array(repeating: row, count: chunk.count).joined(separator: ", "))
                 """
             return (sql, chunk.flatMap(columnValues))
@@ -272,7 +273,7 @@ public final class SQLiteStore: SluiceDatabase {
             optional(message.usage?.outputTokens), optional(message.usage?.totalTokens),
             optional(message.ttftMs), optional(message.durationMs), optional(message.finishReason),
             optional(message.error), optional(message.errorCode), optional(message.versionGroup),
-            .integer(message.superseded ? 1 : 0),
+            .integer(message.superseded ? 1 : 0), optional(StoredValues.encode(message.toolCalls)), optional(message.toolCallID),
         ]
     }
 
@@ -328,7 +329,7 @@ public final class SQLiteStore: SluiceDatabase {
             UPDATE messages SET content = ?, status = ?, input_tokens = ?, output_tokens = ?, total_tokens = ?,
                 usage_source = ?, counted_input_tokens = ?, counted_output_tokens = ?,
                 ttft_ms = ?, duration_ms = ?, finish_reason = ?, error = ?, error_code = ?, token_ends = ?,
-                model = COALESCE(?, model)
+                model = COALESCE(?, model), tool_calls = ?
             WHERE id = ?
             """,
             [
@@ -338,7 +339,7 @@ public final class SQLiteStore: SluiceDatabase {
                 Self.optional(outcome.usage?.countedOutputTokens),
                 Self.optional(outcome.ttftMs), Self.optional(outcome.durationMs), Self.optional(outcome.finishReason),
                 Self.optional(outcome.error), Self.optional(outcome.errorCode), .text(StoredValues.encode(outcome.tokenEnds)),
-                Self.optional(outcome.model), .text(messageID),
+                Self.optional(outcome.model), Self.optional(StoredValues.encode(outcome.toolCalls)), .text(messageID),
             ]
         )
     }

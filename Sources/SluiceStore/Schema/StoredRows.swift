@@ -99,7 +99,17 @@ enum StoredValues {
             errorCode: row.string("error_code"), tokenEnds: decodeTokenEnds(row.text("token_ends")),
             versionGroup: row.string("version_group"), superseded: (row.int("superseded") ?? 0) != 0,
             cost: row.int("cost_picousd").map { USDAmount(picodollars: Int64($0)) },
-            contextMode: row.string("context_mode").flatMap(ContextMode.init(rawValue:)) ?? .auto)
+            contextMode: row.string("context_mode").flatMap(ContextMode.init(rawValue:)) ?? .auto,
+            toolCalls: decodeToolCalls(row.string("tool_calls")), toolCallID: row.string("tool_call_id"))
+    }
+
+    /// `messages.tool_calls` (schema step 22): a JSON list, `NULL` without calls.
+    static func encode(_ toolCalls: [ToolCall]) -> String? {
+        toolCalls.isEmpty ? nil : (try? JSONEncoder().encode(toolCalls)).map { String(decoding: $0, as: UTF8.self) }
+    }
+    static func decodeToolCalls(_ text: String?) -> [ToolCall] {
+        guard let text, !text.isEmpty else { return [] }
+        return (try? JSONDecoder().decode([ToolCall].self, from: Data(text.utf8))) ?? []
     }
 
     static func summary(_ row: some StoredRow) -> ConversationSummary {
