@@ -13,13 +13,38 @@ enum AnthropicMode {
     struct MessagesRequest: Decodable {
         struct Message: Decodable {
             let role: String
+            /// The text, joined from text blocks when the content is a list.
             let content: String
+            /// `tool_result` blocks: the call's id and the result's text.
+            let results: [(id: String, text: String)]
+
+            enum CodingKeys: String, CodingKey { case role, content }
+            struct Block: Decodable {
+                let type: String
+                let text: String?
+                let toolUseId: String?
+                let content: String?
+            }
+
+            init(from decoder: any Decoder) throws {
+                let container = try decoder.container(keyedBy: CodingKeys.self)
+                role = try container.decode(String.self, forKey: .role)
+                if let text = try? container.decode(String.self, forKey: .content) {
+                    (content, results) = (text, [])
+                } else {
+                    let blocks = try container.decode([Block].self, forKey: .content)
+                    content = blocks.compactMap { $0.type == "text" ? $0.text : nil }.joined(separator: "\n")
+                    results = blocks.compactMap { $0.type == "tool_result" ? ($0.toolUseId ?? "?", $0.content ?? "") : nil }
+                }
+            }
         }
+        struct Tool: Decodable { let name: String }
         let model: String?
         let system: String?
         let messages: [Message]
         let maxTokens: Int?
         let stream: Bool?
+        let tools: [Tool]?
         let toolChoice: ToolChoice?
         /// `{"user_id": …}`: the end user, shown by the `echo` scenario.
         let metadata: [String: String]?
@@ -62,17 +87,29 @@ enum AnthropicMode {
         default: break
         }
         var text: [String]
-        if scenario == .echo {
+        // A model that uses functions: results are answered with what they said; otherwise an offered function is
+        // called (unless `tool_choice` is `none`) with the user's words as `{"query": …}`.
+        let results = body.messages.last?.results ?? []
+        let offered = body.toolChoice?.type == "none" ? nil : body.tools?.first?.name
+        let calledFunction = scenario == .ok && results.isEmpty && body.toolChoice?.type != "tool" ? offered : nil
+        if scenario == .ok, !results.isEmpty {
+            text = StreamPlan.pieces(
+                "The functions returned: " + results.map { "\($0.id) said \($0.text)" }.joined(separator: "; ") + ".", size: 4)
+        } else if calledFunction != nil {
+            text = StreamPlan.pieces("{\"query\":\(JSONText.quote(body.messages.last?.content ?? ""))}", size: 4)
+        } else if scenario == .echo {
             text = (body.system.map { ["system: \($0)\n"] } ?? []) + body.messages.map { "\($0.role): \($0.content)\n" }
                 + (body.metadata?["user_id"].map { ["end user: \($0)\n"] } ?? [])
         } else {
             let count = min(header("X-Sluice-Tokens").flatMap(Int.init) ?? settings.tokens, body.maxTokens ?? .max)
             text = (0..<count).map(SimulatedText.token)
         }
-        let tool = body.toolChoice.flatMap { $0.type == "tool" ? $0.name : nil }
-        let stop = text.count < (header("X-Sluice-Tokens").flatMap(Int.init) ?? settings.tokens) && scenario != .echo
+        let forced = body.toolChoice.flatMap { $0.type == "tool" ? $0.name : nil }
+        let tool = forced ?? calledFunction
+        let stop = calledFunction != nil ? "tool_use" : !results.isEmpty ? "end_turn"
+            : text.count < (header("X-Sluice-Tokens").flatMap(Int.init) ?? settings.tokens) && scenario != .echo
             ? "max_tokens" : tool == nil ? "end_turn" : "tool_use"
-        if tool != nil {
+        if forced != nil {
             // The tool's input, one JSON object: its pieces are what the words were, escaped inside one string.
             text = text.map { String(JSONText.quote($0).dropFirst().dropLast()) }
             text = [#"{"text": ""#] + text + [#""}"#]
@@ -95,7 +132,7 @@ enum AnthropicMode {
                     """)
                 if let tool {
                     try await send("content_block_start", """
-                        {"type":"content_block_start","index":0,"content_block":{"type":"tool_use","id":"toolu_sim","name":\(JSONText.quote(tool)),"input":{}}}
+                        {"type":"content_block_start","index":0,"content_block":{"type":"tool_use","id":"toolu_sim_\(UUID().uuidString.prefix(8).lowercased())","name":\(JSONText.quote(tool)),"input":{}}}
                         """)
                 } else {
                     try await send("content_block_start", #"{"type":"content_block_start","index":0,"content_block":{"type":"text","text":""}}"#)

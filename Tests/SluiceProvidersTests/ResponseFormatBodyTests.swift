@@ -79,7 +79,10 @@ struct ResponseFormatBodyTests {
             }
         }
         #expect(try decoded(answersThroughTool: true) == [.delta(#"{"zeta": "#), .delta("4}"), .finish(reason: "stop")])
-        // A tool call the turn did not ask for is not shown as text.
-        #expect(try decoded(answersThroughTool: false) == [.finish(reason: "tool_calls")])
+        // Without a format, the tool_use is a function call, not text.
+        #expect(try decoded(answersThroughTool: false) == [
+            .toolCall(ToolCallDelta(index: 0, id: "t", name: "pick")), .toolCall(ToolCallDelta(index: 0, arguments: #"{"zeta": "#)),
+            .toolCall(ToolCallDelta(index: 0, arguments: "4}")), .finish(reason: "tool_calls"),
+        ])
     }
 }

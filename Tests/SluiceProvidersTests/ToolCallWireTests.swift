@@ -88,3 +88,67 @@ struct ToolCallWireTests {
         #expect([user, ChatMessage(role: .assistant, content: "", toolCalls: [other]), user].pairingToolCalls() == [user, user])
     }
 }
+
+/// Function calls on Anthropic's Messages API: tools and choices under its names, calls as `tool_use` blocks,
+/// results as `tool_result` blocks of one user turn, and its stream's `tool_use` blocks as calls.
+struct AnthropicToolWireTests {
+    @Test("tools, choices, calls and results are written as the Messages API takes them")
+    func requestBody() throws {
+        let call = ToolCall(id: "toolu_1", name: "lookup", arguments: #"{"q":"x"}"#)
+        let slip = ToolCall(id: "toolu_2", name: "lookup", arguments: "not json")
+        let request = ChatRequest(
+            model: "claude",
+            messages: [
+                ChatMessage(role: .system, content: "Be brief."), ChatMessage(role: .user, content: "hi"),
+                ChatMessage(role: .assistant, content: "Looking.", toolCalls: [call, slip]),
+                ChatMessage(role: .tool, content: "found", toolCallID: "toolu_1"),
+                ChatMessage(role: .tool, content: "also", toolCallID: "toolu_2"),
+                ChatMessage(role: .user, content: "thanks"),
+            ],
+            sampling: SamplingOptions(responseFormat: .jsonObject),
+            tools: ToolOptions(
+                functions: [.init(name: "lookup", description: "Looks up.", parameters: try JSONValue(parsing: Array(#"{"type":"object","properties":{"q":{"type":"string"}}}"#.utf8))),
+                            .init(name: "bare")],
+                choice: .required, parallelCalls: false))
+        let bytes = try MessagesRequestBody(request, defaultMaxTokens: 64).json()
+        let json = try #require(try JSONSerialization.jsonObject(with: Data(bytes)) as? [String: Any])
+        #expect(json["system"] as? String == "Be brief.")
+        let messages = try #require(json["messages"] as? [[String: Any]])
+        #expect(messages.map { $0["role"] as? String } == ["user", "assistant", "user"])
+        #expect(messages[0]["content"] as? String == "hi")
+        let answer = try #require(messages[1]["content"] as? [[String: Any]])
+        #expect(answer.map { $0["type"] as? String } == ["text", "tool_use", "tool_use"])
+        #expect(answer[1]["id"] as? String == "toolu_1" && answer[1]["name"] as? String == "lookup")
+        #expect((answer[1]["input"] as? [String: Any])?["q"] as? String == "x")
+        // Arguments that are not a JSON object go as an empty input.
+        #expect((answer[2]["input"] as? [String: Any])?.isEmpty == true)
+        // Both results and the user's words in one user turn, the results first.
+        let results = try #require(messages[2]["content"] as? [[String: Any]])
+        #expect(results.map { $0["type"] as? String } == ["tool_result", "tool_result", "text"])
+        #expect(results[0]["tool_use_id"] as? String == "toolu_1" && results[0]["content"] as? String == "found")
+        #expect(results[2]["text"] as? String == "thanks")
+        let tools = try #require(json["tools"] as? [[String: Any]])
+        #expect(tools.map { $0["name"] as? String } == ["lookup", "bare"])
+        #expect((tools[1]["input_schema"] as? [String: Any])?["type"] as? String == "object")
+        // With function tools the response format's tool is not added: only one tool can be forced.
+        let choice = try #require(json["tool_choice"] as? [String: Any])
+        #expect(choice["type"] as? String == "any" && choice["disable_parallel_tool_use"] as? Bool == true)
+        #expect(!MessagesRequestBody.answersThroughTool(request))
+    }
+
+    @Test("a tool_use block's start and input pieces become calls; text around them stays text")
+    func streamedToolUse() throws {
+        var decoder = AnthropicEventDecoder()
+        #expect(try decoder.decode(#"{"type":"content_block_start","index":0,"content_block":{"type":"text","text":""}}"#) == .events([]))
+        #expect(try decoder.decode(#"{"type":"content_block_delta","index":0,"delta":{"type":"text_delta","text":"Let me see."}}"#)
+            == .events([.delta("Let me see.")]))
+        #expect(try decoder.decode(#"{"type":"content_block_start","index":1,"content_block":{"type":"tool_use","id":"toolu_a","name":"f","input":{}}}"#)
+            == .events([.toolCall(ToolCallDelta(index: 0, id: "toolu_a", name: "f", arguments: ""))]))
+        #expect(try decoder.decode(#"{"type":"content_block_delta","index":1,"delta":{"type":"input_json_delta","partial_json":"{\"q\":"}}"#)
+            == .events([.toolCall(ToolCallDelta(index: 0, arguments: #"{"q":"#))]))
+        #expect(try decoder.decode(#"{"type":"content_block_start","index":2,"content_block":{"type":"tool_use","id":"toolu_b","name":"g","input":{}}}"#)
+            == .events([.toolCall(ToolCallDelta(index: 1, id: "toolu_b", name: "g", arguments: ""))]))
+        #expect(try decoder.decode(#"{"type":"message_delta","delta":{"stop_reason":"tool_use"},"usage":{"output_tokens":9}}"#)
+            == .events([.finish(reason: "tool_calls")]))
+    }
+}

@@ -126,6 +126,30 @@ struct GatewayToolTests {
         }
     }
 
+    @Test("through Anthropic's Messages API: the tools are translated, its tool_use comes back as OpenAI's call, the result as tool_result",
+          arguments: [false, true])
+    func throughAnthropic(stream: Bool) async throws {
+        try await Harness.run(anthropic: true) { h in
+            let question: [String: Any] = ["role": "user", "content": "Weather in Paris?"]
+            let first = try await Self.call(h, messages: [question], stream: stream)
+            #expect(first.finishReason == "tool_calls")
+            #expect(first.calls.compactMap(Self.name) == ["get_weather"])
+            #expect(first.calls.compactMap(Self.arguments) == [#"{"query":"Weather in Paris?"}"#])
+            let id = try #require(first.calls.first?["id"] as? String)
+            #expect(id.hasPrefix("toolu_"))
+            let history: [[String: Any]] = [
+                question, ["role": "assistant", "content": NSNull(), "tool_calls": first.calls],
+                ["role": "tool", "tool_call_id": id, "content": "18 C"],
+            ]
+            let second = try await Self.call(h, messages: history, stream: stream)
+            #expect(second.content == "The functions returned: \(id) said 18 C.")
+            #expect(second.finishReason == "stop" && second.conversation == first.conversation)
+            let stored = try await h.store.messages(conversationID: first.conversation)
+            #expect(stored.map(\.role) == [.user, .assistant, .tool, .assistant])
+            #expect(stored[1].toolCalls == [ToolCall(id: id, name: "get_weather", arguments: #"{"query":"Weather in Paris?"}"#)])
+        }
+    }
+
     @Test("tool_choice naming a function calls only it; parallel_tool_calls false makes one call")
     func choiceAndParallel() async throws {
         try await Harness.run { h in

@@ -20,6 +20,8 @@ struct AnthropicEventDecoder: StreamEventDecoder, Sendable {
     private(set) var sawStop = false
     private var inputTokens: Int?
     private var outputTokens: Int?
+    /// The call index of each `tool_use` content block, by the block's index (calls are numbered from 0).
+    private var callIndexOfBlock: [Int: Int] = [:]
     private let decoder = JSONDecoder()
 
     private struct Event: Decodable {
@@ -47,11 +49,24 @@ struct AnthropicEventDecoder: StreamEventDecoder, Sendable {
             let type: String?
             let message: String?
         }
+        /// `content_block_start`'s block: a `tool_use` has its id and name.
+        struct ContentBlock: Decodable {
+            let type: String
+            let id: String?
+            let name: String?
+        }
         let type: String
+        let index: Int?
+        let contentBlock: ContentBlock?
         let message: Message?
         let delta: Delta?
         let usage: TokenUsage?
         let error: Failure?
+
+        enum CodingKeys: String, CodingKey {
+            case type, index, message, delta, usage, error
+            case contentBlock = "content_block"
+        }
     }
 
     mutating func decode(_ data: String) throws -> Result {
@@ -66,7 +81,19 @@ struct AnthropicEventDecoder: StreamEventDecoder, Sendable {
             inputTokens = event.message?.usage?.inputTokens
             outputTokens = event.message?.usage?.outputTokens
             return .events([])
+        case "content_block_start":
+            // A function call begins: its id and name; its input follows as `input_json_delta` pieces.
+            guard !answersThroughTool, let block = event.contentBlock, block.type == "tool_use", let index = event.index else {
+                return .events([])
+            }
+            let call = callIndexOfBlock.count
+            callIndexOfBlock[index] = call
+            return .events([.toolCall(ToolCallDelta(index: call, id: block.id ?? "", name: block.name ?? "", arguments: ""))])
         case "content_block_delta":
+            if !answersThroughTool, event.delta?.type == "input_json_delta", let index = event.index, let call = callIndexOfBlock[index] {
+                let piece = event.delta?.partialJSON ?? ""
+                return .events(piece.isEmpty ? [] : [.toolCall(ToolCallDelta(index: call, arguments: piece))])
+            }
             let text: String?
             switch event.delta?.type {
             case "text_delta": text = event.delta?.text
@@ -95,7 +122,7 @@ struct AnthropicEventDecoder: StreamEventDecoder, Sendable {
                 throw ProviderError.http(status: 529, message: message, retryAfter: nil)
             }
             throw ProviderError.upstreamError(message: message)
-        default:  // ping, content_block_start, content_block_stop, and types added later
+        default:  // ping, content_block_stop, and types added later
             return .events([])
         }
     }
