@@ -58,3 +58,57 @@ def test_a_spent_budget_is_a_rate_limit_error_and_a_wrong_key_an_authentication_
     with pytest.raises(anthropic.BadRequestError) as bad:
         client(server, token).messages.create(model="sim", max_tokens=10, messages=[{"role": "assistant", "content": "Hi"}])
     assert "must be the user's" in bad.value.body["error"]["message"]
+
+
+WEATHER = {"name": "get_weather", "description": "The weather in a city.",
+           "input_schema": {"type": "object", "properties": {"query": {"type": "string"}}, "required": ["query"]}}
+
+
+def test_tool_use_with_the_sdk_calls_a_function_and_answers_its_result_in_one_conversation(server):
+    token = add_user(server, "anthropic-tools", 1_000_000)
+    sdk = client(server, token)
+    question = {"role": "user", "content": "Weather in Oslo?"}
+    raw = sdk.messages.with_raw_response.create(model="sim", max_tokens=500, messages=[question], tools=[WEATHER])
+    first = raw.parse()
+    assert first.stop_reason == "tool_use"
+    uses = [block for block in first.content if block.type == "tool_use"]
+    assert [(use.name, use.input) for use in uses] == [("get_weather", {"query": "Weather in Oslo?"})]
+    assert not [block for block in first.content if block.type == "text"]
+
+    # The SDK's content goes back as the assistant turn, the result as a tool_result block; streamed this time.
+    messages = [question, {"role": "assistant", "content": first.content},
+                {"role": "user", "content": [{"type": "tool_result", "tool_use_id": uses[0].id, "content": "18 C"}]}]
+    with sdk.messages.stream(model="sim", max_tokens=500, messages=messages, tools=[WEATHER]) as stream:
+        final = stream.get_final_message()
+    assert final.stop_reason == "end_turn"
+    assert final.content[0].text == f"The functions returned: {uses[0].id} said 18 C."
+    conversations = get(server, token, "/api/conversations")["conversations"]
+    assert [c["id"] for c in conversations] == [raw.headers["x-sluice-conversation-id"]]
+    thread = get(server, token, f"/api/conversations/{conversations[0]['id']}")["messages"]
+    assert [m["role"] for m in thread] == ["user", "assistant", "tool", "assistant"]
+
+
+def test_a_streamed_tool_use_block_gives_the_sdk_its_input_in_pieces(server):
+    token = add_user(server, "anthropic-tools-stream", 1_000_000)
+    with client(server, token).messages.stream(
+            model="sim", max_tokens=500, messages=[{"role": "user", "content": "Weather in Rome?"}],
+            tools=[WEATHER], tool_choice={"type": "tool", "name": "get_weather"}) as stream:
+        pieces = [event for event in stream if event.type == "input_json"]
+        final = stream.get_final_message()
+    assert final.stop_reason == "tool_use"
+    assert [(block.type, block.name, block.input) for block in final.content] == [
+        ("tool_use", "get_weather", {"query": "Weather in Rome?"})]
+    assert len(pieces) > 1
+
+
+def test_server_tools_and_unknown_tool_results_are_400s(server):
+    token = add_user(server, "anthropic-tools-bad", 1_000_000)
+    sdk = client(server, token)
+    with pytest.raises(anthropic.BadRequestError) as raised:
+        sdk.messages.create(model="sim", max_tokens=50, messages=[{"role": "user", "content": "Hi"}],
+                            tools=[{"type": "web_search_20250305", "name": "web_search"}])
+    assert "server tool" in raised.value.message
+    with pytest.raises(anthropic.BadRequestError) as raised:
+        sdk.messages.create(model="sim", max_tokens=50, messages=[
+            {"role": "user", "content": [{"type": "tool_result", "tool_use_id": "toolu_nowhere", "content": "x"}]}])
+    assert "toolu_nowhere" in raised.value.message

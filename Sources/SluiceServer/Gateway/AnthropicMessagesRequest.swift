@@ -7,27 +7,66 @@ struct AnthropicMessagesRequest: Sendable {
     var call: GatewayCall
     var stream: Bool
 
-    /// Text blocks only: `{"type":"text","text":…}` (a message's `content` may also be a plain string).
+    /// A message's content: text blocks `{"type":"text","text":…}` (or a plain string), an assistant's `tool_use`
+    /// blocks and a user's `tool_result` blocks.
     private struct Blocks: Decodable {
         let text: String
-        /// The first block that is not text, for the error that names it.
+        /// The first block that is none of those, for the error that names it.
         let other: (index: Int, type: String)?
+        /// `tool_use` blocks with their position in the list (their `input` is read from the body in order).
+        let toolUses: [(index: Int, id: String, name: String)]
+        /// `tool_result` blocks: the call's id and the result's text.
+        let toolResults: [(id: String, text: String)]
 
         private struct Block: Decodable {
             let type: String
             let text: String?
+            let id: String?
+            let name: String?
+            let toolUseID: String?
+            let content: ResultContent?
+            let isError: Bool?
+            enum CodingKeys: String, CodingKey {
+                case type, text, id, name, content
+                case toolUseID = "tool_use_id"
+                case isError = "is_error"
+            }
+        }
+
+        /// A `tool_result`'s content: a string or text blocks.
+        private struct ResultContent: Decodable {
+            let text: String
+            init(from decoder: any Decoder) throws {
+                let container = try decoder.singleValueContainer()
+                if let text = try? container.decode(String.self) {
+                    self.text = text
+                } else {
+                    text = try container.decode([Block].self).compactMap { $0.type == "text" ? $0.text : nil }.joined(separator: "\n")
+                }
+            }
         }
 
         init(from decoder: any Decoder) throws {
             let container = try decoder.singleValueContainer()
             if let text = try? container.decode(String.self) {
                 self.text = text
-                other = nil
+                (other, toolUses, toolResults) = (nil, [], [])
                 return
             }
             let blocks = try container.decode([Block].self)
             text = blocks.compactMap { $0.type == "text" ? $0.text : nil }.joined(separator: "\n")
-            other = blocks.enumerated().first { $0.element.type != "text" || $0.element.text == nil }.map { ($0.offset, $0.element.type) }
+            toolUses = blocks.enumerated().compactMap { index, block in
+                block.type == "tool_use" ? (index, block.id ?? "", block.name ?? "") : nil
+            }
+            // An error the function reported is said in the result, so the model reads it as one.
+            toolResults = blocks.compactMap { block in
+                block.type == "tool_result"
+                    ? (block.toolUseID ?? "", (block.isError == true ? "Error: " : "") + (block.content?.text ?? "")) : nil
+            }
+            other = blocks.enumerated().first { _, block in
+                !((block.type == "text" && block.text != nil) || (block.type == "tool_use" && block.id != nil && block.name != nil)
+                    || (block.type == "tool_result" && block.toolUseID != nil))
+            }.map { ($0.offset, $0.element.type) }
         }
     }
 
@@ -41,7 +80,9 @@ struct AnthropicMessagesRequest: Sendable {
         let topP: Double?
         let stopSequences: [String]?
         let metadata: Metadata?
-        let tools: [Ignored]?
+        /// Only whether they are there: `tools(in:)` reads them from the body, keeping the schemas' order.
+        let tools: Ignored?
+        let toolChoice: Ignored?
 
         struct WireMessage: Decodable {
             let role: String
@@ -59,6 +100,7 @@ struct AnthropicMessagesRequest: Sendable {
 
         enum CodingKeys: String, CodingKey {
             case model, messages, system, stream, temperature, metadata, tools
+            case toolChoice = "tool_choice"
             case maxTokens = "max_tokens"
             case topP = "top_p"
             case stopSequences = "stop_sequences"
@@ -78,9 +120,6 @@ struct AnthropicMessagesRequest: Sendable {
         } catch {
             throw APIError.invalid(
                 "The body must be a JSON object like {\"model\": \"…\", \"max_tokens\": 1024, \"messages\": [{\"role\": \"user\", \"content\": \"Hello\"}]}.")
-        }
-        if wire.tools?.isEmpty == false {
-            throw APIError.invalid("Sluice does not pass tools to models yet; send the request without 'tools'.")
         }
         guard let maxTokens = wire.maxTokens, maxTokens >= 1 else {
             throw APIError.invalid("'max_tokens' is required, as Anthropic's API has it: the most tokens the answer may have (1 or more).")
@@ -106,31 +145,60 @@ struct AnthropicMessagesRequest: Sendable {
         guard let wireMessages = wire.messages, !wireMessages.isEmpty else {
             throw APIError.invalid("'messages' must list at least one message, the last one from the user.")
         }
+        let usesTools = wire.tools != nil || wire.toolChoice != nil || wireMessages.contains { !$0.content.toolUses.isEmpty }
+        // The body as `JSONValue`, for the tools' schemas and the calls' inputs in the caller's order.
+        let parsed = usesTools ? try ChatCompletionRequest.parsed(json) : nil
         var turns: [ChatMessage] = []
+        var calls = Set<String>()
         for (index, message) in wireMessages.enumerated() {
-            if let other = message.content.other {
+            let content = message.content
+            if let other = content.other {
                 throw APIError.invalid(
-                    "messages.\(index).content.\(other.index) is of type '\(other.type)'; Sluice passes text blocks only.")
+                    "messages.\(index).content.\(other.index) is of type '\(other.type)'; Sluice passes text, tool_use and tool_result blocks only.")
             }
             switch message.role {
-            case "user": turns.append(ChatMessage(role: .user, content: message.content.text))
-            case "assistant": turns.append(ChatMessage(role: .assistant, content: message.content.text))
+            case "user":
+                // Results come first in a user turn, as Anthropic requires; then the user's words, if any.
+                for result in content.toolResults {
+                    guard calls.contains(result.id) else {
+                        throw APIError.invalid(
+                            "messages.\(index) has a tool_result for '\(result.id)', which no earlier assistant message's tool_use made.")
+                    }
+                    turns.append(ChatMessage(role: .tool, content: result.text, toolCallID: result.id))
+                }
+                if content.toolResults.isEmpty || !content.text.isEmpty { turns.append(ChatMessage(role: .user, content: content.text)) }
+            case "assistant":
+                let toolCalls = content.toolUses.map { use in
+                    ToolCall(id: use.id, name: use.name, arguments: Self.input(in: parsed, message: index, block: use.index))
+                }
+                calls.formUnion(toolCalls.map(\.id))
+                turns.append(ChatMessage(role: .assistant, content: content.text, toolCalls: toolCalls))
             default:
                 throw APIError.invalid("messages.\(index).role '\(message.role)' is not supported; use user or assistant (and the top-level 'system').")
             }
         }
-        guard let last = turns.last, last.role == .user else {
+        guard let last = turns.last, last.role == .user || last.role == .tool else {
             throw APIError.invalid(
                 "The last message must be the user's: Sluice answers it (a prefilled assistant turn is not supported yet).")
         }
-        guard !last.content.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty else {
+        if last.role == .user, last.content.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty {
             throw APIError.invalid("The last user message is empty: send some text.")
         }
+        let results = last.role == .tool ? Array(turns.reversed().prefix { $0.role == .tool }.reversed()) : []
         let system = wire.system.map(\.text).flatMap { $0.isEmpty ? nil : $0 }
         stream = wire.stream ?? false
         call = GatewayCall(
             model: wire.model.flatMap { $0.isEmpty ? nil : $0 }, temperature: wire.temperature, maxTokens: maxTokens,
             sampling: SamplingOptions(topP: wire.topP, stop: stop, endUser: endUser), system: system,
-            history: Array(turns.dropLast()), content: last.content)
+            history: Array(turns.dropLast(max(results.count, 1))), content: results.isEmpty ? last.content : "",
+            tools: try parsed.flatMap(Self.tools), toolResults: results)
+    }
+
+    /// A `tool_use` block's `input`, as the caller wrote it.
+    private static func input(in parsed: JSONValue?, message: Int, block: Int) -> String {
+        guard case .array(let messages)? = parsed?["messages"], message < messages.count,
+            case .array(let blocks)? = messages[message]["content"], block < blocks.count, let input = blocks[block]["input"]
+        else { return "{}" }
+        return input.text
     }
 }

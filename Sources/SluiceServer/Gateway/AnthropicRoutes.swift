@@ -39,17 +39,18 @@ struct AnthropicRoutes {
         }
         guard parsed.stream else {
             var text = ""
+            var toolCalls: [ToolCall] = []
             var next = turn.first
             while let event = next {
                 switch event {
                 case .token(_, _, let piece): text += piece
+                case .toolCall(let piece): toolCalls.apply(piece)
                 case .done(let done):
                     headers[.contentType] = "application/json"
-                    return Response(
-                        status: .ok, headers: headers,
-                        body: .init(byteBuffer: ByteBuffer(string: AnthropicWire.message(id: id, model: turn.model, text: text, done: done))))
+                    let message = AnthropicWire.message(id: id, model: turn.model, text: text, toolCalls: toolCalls, done: done)
+                    return Response(status: .ok, headers: headers, body: .init(byteBuffer: ByteBuffer(string: message)))
                 case .error(let failure): throw OpenAIWire.apiError(failure)
-                case .meta, .status, .toolCall: break
+                case .meta, .status: break
                 }
                 next = await turn.rest.next()
             }
@@ -83,23 +84,12 @@ struct AnthropicRoutes {
         to writer: inout any ResponseBodyWriter
     ) async throws {
         var opening: String? = AnthropicWire.opening(id: id, model: model, inputTokens: inputTokens)
+        var stream = AnthropicStream()
         var next = first
         try await events.reading {
             while let event = next {
-                var text: String?
-                var ended = false
-                switch event {
-                case .token(_, _, let piece): text = AnthropicWire.textDelta(piece)
-                case .done(let done):
-                    text = AnthropicWire.closing(done)
-                    ended = true
-                case .error(let failure):
-                    text = AnthropicWire.streamError(failure)
-                    ended = true
-                case .meta, .status, .toolCall: break
-                }
-                if let text { try await writer.write(ByteBuffer(string: (opening.take() ?? "") + text)) }
-                if ended { break }
+                if let text = stream.text(for: event) { try await writer.write(ByteBuffer(string: (opening.take() ?? "") + text)) }
+                if stream.ended { break }
                 next = await events.nextWhileReading()
             }
         }

@@ -8,11 +8,12 @@ enum AnthropicWire {
     /// One named event of the stream.
     static func event(_ name: String, _ json: String) -> String { "event: \(name)\ndata: \(json)\n\n" }
 
-    /// `end_turn`, `max_tokens` or `stop_sequence`, from the answer's finish reason.
+    /// `end_turn`, `max_tokens`, `stop_sequence` or `tool_use`, from the answer's finish reason.
     static func stopReason(_ finishReason: String?) -> String {
         switch finishReason {
         case "length": "max_tokens"
         case "stop_sequence": "stop_sequence"
+        case "tool_calls": "tool_use"
         default: "end_turn"
         }
     }
@@ -21,26 +22,46 @@ enum AnthropicWire {
         "{\"input_tokens\":\(usage.inputTokens ?? 0),\"output_tokens\":\(usage.outputTokens ?? 0)}"
     }
 
-    /// `message_start` (with the input as Sluice counted it; the provider's figure follows in `message_delta`), the
-    /// text block's start and a ping: what Anthropic sends before the first text.
+    /// `message_start`, with the input as Sluice counted it (the provider's figure follows in `message_delta`).
     static func opening(id: String, model: String, inputTokens: Int?) -> String {
         event("message_start", "{\"type\":\"message_start\",\"message\":{\"id\":\(JSONText.quote(id)),\"type\":\"message\","
             + "\"role\":\"assistant\",\"model\":\(JSONText.quote(model)),\"content\":[],\"stop_reason\":null,\"stop_sequence\":null,"
             + "\"usage\":{\"input_tokens\":\(inputTokens ?? 0),\"output_tokens\":0}}}")
-            + event("content_block_start", "{\"type\":\"content_block_start\",\"index\":0,\"content_block\":{\"type\":\"text\",\"text\":\"\"}}")
-            + event("ping", "{\"type\":\"ping\"}")
     }
 
-    static func textDelta(_ text: String) -> String {
-        event("content_block_delta", "{\"type\":\"content_block_delta\",\"index\":0,\"delta\":{\"type\":\"text_delta\",\"text\":\(JSONText.quote(text))}}")
+    static func blockStart(_ index: Int, _ block: String) -> String {
+        event("content_block_start", "{\"type\":\"content_block_start\",\"index\":\(index),\"content_block\":\(block)}")
     }
 
-    /// The block's end, the stop reason with the usage (the input too: the provider's figure, known at the end),
-    /// and `message_stop`.
+    static func blockStop(_ index: Int) -> String {
+        event("content_block_stop", "{\"type\":\"content_block_stop\",\"index\":\(index)}")
+    }
+
+    static let emptyTextBlock = "{\"type\":\"text\",\"text\":\"\"}"
+
+    static func textDelta(_ text: String, index: Int) -> String {
+        event("content_block_delta", "{\"type\":\"content_block_delta\",\"index\":\(index),\"delta\":{\"type\":\"text_delta\",\"text\":\(JSONText.quote(text))}}")
+    }
+
+    static func inputDelta(_ json: String, index: Int) -> String {
+        event("content_block_delta", "{\"type\":\"content_block_delta\",\"index\":\(index),\"delta\":{\"type\":\"input_json_delta\",\"partial_json\":\(JSONText.quote(json))}}")
+    }
+
+    /// A `tool_use` block as it starts in a stream (its input follows in pieces) or, with `input`, whole.
+    static func toolUse(id: String, name: String, input: String = "{}") -> String {
+        "{\"type\":\"tool_use\",\"id\":\(JSONText.quote(id)),\"name\":\(JSONText.quote(name)),\"input\":\(input)}"
+    }
+
+    /// A call's arguments as a `tool_use` input, which must be an object: arguments that are not one go as `{}`.
+    static func input(_ arguments: String) -> String {
+        if case .object? = try? JSONValue(parsing: Array(arguments.utf8)) { return arguments }
+        return "{}"
+    }
+
+    /// The stop reason with the usage (the input too: the provider's figure, known at the end), and `message_stop`.
     static func closing(_ done: TurnEvent.Done) -> String {
-        event("content_block_stop", "{\"type\":\"content_block_stop\",\"index\":0}")
-            + event("message_delta", "{\"type\":\"message_delta\",\"delta\":{\"stop_reason\":\"\(stopReason(done.finishReason))\","
-                + "\"stop_sequence\":null},\"usage\":\(usage(done.usage))}")
+        event("message_delta", "{\"type\":\"message_delta\",\"delta\":{\"stop_reason\":\"\(stopReason(done.finishReason))\","
+            + "\"stop_sequence\":null},\"usage\":\(usage(done.usage))}")
             + event("message_stop", "{\"type\":\"message_stop\"}")
     }
 
@@ -64,10 +85,62 @@ enum AnthropicWire {
         }
     }
 
-    /// A whole (non-streamed) message.
-    static func message(id: String, model: String, text: String, done: TurnEvent.Done) -> String {
-        "{\"id\":\(JSONText.quote(id)),\"type\":\"message\",\"role\":\"assistant\",\"model\":\(JSONText.quote(done.model)),"
-            + "\"content\":[{\"type\":\"text\",\"text\":\(JSONText.quote(text))}],\"stop_reason\":\"\(stopReason(done.finishReason))\","
+    /// A whole (non-streamed) message: its text block (unless it only called functions), then its `tool_use` blocks.
+    static func message(id: String, model: String, text: String, toolCalls: [ToolCall] = [], done: TurnEvent.Done) -> String {
+        let blocks = (text.isEmpty && !toolCalls.isEmpty ? [] : ["{\"type\":\"text\",\"text\":\(JSONText.quote(text))}"])
+            + toolCalls.map { toolUse(id: $0.id, name: $0.name, input: input($0.arguments)) }
+        return "{\"id\":\(JSONText.quote(id)),\"type\":\"message\",\"role\":\"assistant\",\"model\":\(JSONText.quote(done.model)),"
+            + "\"content\":[\(blocks.joined(separator: ","))],\"stop_reason\":\"\(stopReason(done.finishReason))\","
             + "\"stop_sequence\":null,\"usage\":\(usage(done.usage))}"
+    }
+}
+
+/// Turns a turn's events into Anthropic's stream, block by block: text opens a text block, a call's first piece a
+/// `tool_use` block whose input follows as `input_json_delta`; each block is stopped before the next starts.
+struct AnthropicStream {
+    /// The open block's index and whether it is text.
+    private var open: (index: Int, text: Bool)?
+    private var nextIndex = 0
+    private(set) var ended = false
+
+    mutating func text(for event: TurnEvent) -> String? {
+        switch event {
+        case .token(_, _, let piece):
+            var out = ""
+            if open?.text != true { out += start(AnthropicWire.emptyTextBlock, text: true) }
+            return out + AnthropicWire.textDelta(piece, index: open!.index)
+        case .toolCall(let call):
+            var out = ""
+            if let id = call.id {
+                out += start(AnthropicWire.toolUse(id: id, name: call.name ?? ""), text: false)
+            }
+            guard let index = open?.index, !call.arguments.isEmpty else { return out.isEmpty ? nil : out }
+            return out + AnthropicWire.inputDelta(call.arguments, index: index)
+        case .done(let done):
+            ended = true
+            // An answer with no block at all still has its (empty) text block, as Anthropic sends one.
+            let first = nextIndex == 0 ? start(AnthropicWire.emptyTextBlock, text: true) : ""
+            return first + stop() + AnthropicWire.closing(done)
+        case .error(let failure):
+            ended = true
+            return AnthropicWire.streamError(failure)
+        case .meta, .status:
+            return nil
+        }
+    }
+
+    /// Stops the open block and starts the next; the first is followed by a ping, in Anthropic's order.
+    private mutating func start(_ block: String, text: Bool) -> String {
+        let out = stop() + AnthropicWire.blockStart(nextIndex, block)
+            + (nextIndex == 0 ? AnthropicWire.event("ping", "{\"type\":\"ping\"}") : "")
+        open = (nextIndex, text)
+        nextIndex += 1
+        return out
+    }
+
+    private mutating func stop() -> String {
+        guard let index = open?.index else { return "" }
+        open = nil
+        return AnthropicWire.blockStop(index)
     }
 }
