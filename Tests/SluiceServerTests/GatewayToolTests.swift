@@ -2,6 +2,7 @@ import AsyncHTTPClient
 import Foundation
 import NIOCore
 import SluiceCore
+@testable import SluiceServer
 import SluiceTestSupport
 import Testing
 
@@ -147,6 +148,33 @@ struct GatewayToolTests {
             let stored = try await h.store.messages(conversationID: first.conversation)
             #expect(stored.map(\.role) == [.user, .assistant, .tool, .assistant])
             #expect(stored[1].toolCalls == [ToolCall(id: id, name: "get_weather", arguments: #"{"query":"Weather in Paris?"}"#)])
+        }
+    }
+
+    @Test("the tool definitions count as input: in the hold's count, and against the window (413 when they cannot fit)")
+    func definitionsCountAsInput() async throws {
+        var window = ModelCatalog()
+        window.setContextWindow("sim", 400)
+        try await Harness.run(budgets: true, catalog: window) { h in
+            // Anthropic's message_start says the input Sluice counted for the hold.
+            func countedInput(tools: String) async throws -> Int {
+                let body = #"{"model":"sim","max_tokens":50,"stream":true,\#(tools)"messages":[{"role":"user","content":"Weather in Paris?"}]}"#
+                let turn = try await h.stream("/v1/messages", token: h.alice, method: .POST, body: body)
+                let start = try #require(turn.events.first { $0.event == "message_start" }.flatMap(Harness.Turn.object))
+                return try #require(((start["message"] as? [String: Any])?["usage"] as? [String: Any])?["input_tokens"] as? Int)
+            }
+            let description = "Looks up the weather of a city for the user."
+            let tool = #"{"name":"get_weather","description":"\#(description)","input_schema":{"type":"object"}}"#
+            let without = try await countedInput(tools: "")
+            let with = try await countedInput(tools: #""tools":[\#(tool)],"#)
+            // WordTokenizer counts words: the name, the description's and the schema's.
+            #expect(with - without == 1 + description.split(separator: " ").count + 1)
+
+            let long = Array(repeating: "word", count: 400).joined(separator: " ")
+            let reply = try await h.request(
+                .POST, "/v1/chat/completions", token: h.alice,
+                body: #"{"model":"sim","tools":[{"type":"function","function":{"name":"f","description":"\#(long)"}}],"messages":[{"role":"user","content":"Hi"}]}"#)
+            #expect(reply.status == 413 && reply.errorCode == "context_overflow")
         }
     }
 

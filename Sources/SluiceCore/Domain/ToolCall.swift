@@ -72,6 +72,12 @@ public struct ToolOptions: Sendable, Equatable {
         case function(String)
     }
 
+    /// What the definitions put in the prompt, for counting: each function's name, description and schema. (Each
+    /// API frames them its own way; the provider's count settles the turn.)
+    public var countedText: String {
+        functions.map { [$0.name, $0.description ?? "", $0.parameters?.text ?? ""].joined(separator: "\n") }.joined(separator: "\n")
+    }
+
     public init(functions: [Function], choice: Choice? = nil, parallelCalls: Bool? = nil) {
         self.functions = functions
         self.choice = choice

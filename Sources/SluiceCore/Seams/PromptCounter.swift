@@ -6,3 +6,11 @@ public protocol PromptCounter: Sendable {
     /// The tokens of a bare text (an answer), without framing.
     func textTokens(_ text: String) async throws -> Int
 }
+
+extension PromptCounter {
+    /// The input tokens of a whole request: its messages and, when it offers functions, their definitions.
+    public func requestTokens(_ request: ChatRequest) async throws -> Int {
+        let tools = try await request.tools.asyncMap { try await textTokens($0.countedText) } ?? 0
+        return try await promptTokens(request.messages) + tools
+    }
+}

@@ -55,7 +55,7 @@ struct TurnBudget: Sendable {
     @inline(never)
     private func count(_ request: ChatRequest, with counter: any PromptCounter) async throws -> Int {
         do {
-            return try await counter.promptTokens(request.messages)
+            return try await counter.requestTokens(request)
         } catch {
             throw APIError(
                 .badGateway, code: "upstream_unreachable",

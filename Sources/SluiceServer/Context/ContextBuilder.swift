@@ -83,8 +83,10 @@ struct ContextBuilder: Sendable {
     ///   - history: the earlier messages (oldest first); those never sent (rejected, empty, superseded) are skipped.
     ///   - tail: what the turn adds and always sends (the new message; for continue also the partial answer).
     ///   - fold: summarise what falls out of the window now (a turn); `false` only describes (`GET /context`).
+    ///   - tools: the functions a gateway caller offers: their definitions take room in the window too.
     func build(
-        conversation: Conversation, history: [Message], tail: [ChatMessage], model: String, fold: Bool, logger: Logger
+        conversation: Conversation, history: [Message], tail: [ChatMessage], model: String, fold: Bool,
+        tools: ToolOptions? = nil, logger: Logger
     ) async throws -> Built {
         let eligible = history.filter(Self.isSendable)
         // A summary folds earlier messages: a conversation without history has none (one read saved per new one).
@@ -119,7 +121,9 @@ struct ContextBuilder: Sendable {
                 id: message.id, message: chat, mode: message.contextMode,
                 tokens: try await tokens(of: chat, id: message.id, counter: counter)))
         }
-        var tailTokens = 0
+        // The tool definitions go with every request: counted with what the turn always sends.
+        let toolTokens = try await tools.asyncMap { try await counter.textTokens($0.countedText) } ?? 0
+        var tailTokens = toolTokens
         for message in tail { tailTokens += try await tokens(of: message, id: nil, counter: counter) }
 
         func plan(maxRecent: Int? = nil) async throws -> ContextPlan {
@@ -154,13 +158,13 @@ struct ContextBuilder: Sendable {
         // the recent run until it fits.
         // A window's edge may fall between a function call and its result: both go, or neither.
         current.messages = current.messages.pairingToolCalls()
-        var exact = try await counter.promptTokens(current.messages)
+        var exact = try await counter.promptTokens(current.messages) + toolTokens
         var maxRecent = current.states.values.filter { $0 == .inContext }.count
         while exact > current.inputBudget, maxRecent > 0 {
             maxRecent -= 1
             current = try await plan(maxRecent: maxRecent)
             current.messages = current.messages.pairingToolCalls()
-            exact = try await counter.promptTokens(current.messages)
+            exact = try await counter.promptTokens(current.messages) + toolTokens
         }
         guard exact <= current.inputBudget else {
             throw ContextOverflow(neededTokens: exact, inputBudget: current.inputBudget)
@@ -176,10 +180,12 @@ struct ContextBuilder: Sendable {
     // connection lives (docs/benchmarks.md, "Memory per stream"; scripts/async-frame-sizes.py).
     @inline(never)
     func turn(
-        conversation: Conversation, history: [Message], tail: [ChatMessage], model: String, logger: Logger
+        conversation: Conversation, history: [Message], tail: [ChatMessage], model: String, tools: ToolOptions? = nil,
+        logger: Logger
     ) async throws -> Built {
         do {
-            return try await build(conversation: conversation, history: history, tail: tail, model: model, fold: true, logger: logger)
+            return try await build(
+                conversation: conversation, history: history, tail: tail, model: model, fold: true, tools: tools, logger: logger)
         } catch let overflow as ContextOverflow {
             throw Self.overflowError(overflow, window: catalog.contextWindow(for: model))
         }
@@ -192,7 +198,8 @@ struct ContextBuilder: Sendable {
     ) -> @Sendable (String) async -> ChatRequest? {
         { model in
             guard let built = try? await build(
-                conversation: conversation, history: history, tail: tail, model: model, fold: false, logger: logger)
+                conversation: conversation, history: history, tail: tail, model: model, fold: false, tools: base.tools,
+                logger: logger)
             else { return nil }
             var request = base
             request.model = model

@@ -126,7 +126,7 @@ struct ChatTurn: Sendable {
         }
         let progress = ProgressBox(initial)
         var countedInput = plan.countedInputTokens
-        if countedInput == nil { countedInput = await count(logger: logger) { try await $0.promptTokens(plan.request.messages) } }
+        if countedInput == nil { countedInput = await count(logger: logger) { try await $0.requestTokens(plan.request) } }
 
         await withTaskGroup(of: Void.self) { group in
             group.addTask { await watchdog(progress: progress, control: control, start: start) }

@@ -51,7 +51,7 @@ struct TurnPreparation: Sendable {
         try ModelAccess.check(user, model: ask.model)
         // What fits the model's window: recent messages in full, older ones as the running summary.
         let built = try await context.turn(
-            conversation: conversation, history: history, tail: tail, model: ask.model, logger: logger)
+            conversation: conversation, history: history, tail: tail, model: ask.model, tools: ask.tools, logger: logger)
         let held = try await budget.hold(
             ChatRequest(
                 model: ask.model, messages: built.messages, temperature: ask.temperature,
