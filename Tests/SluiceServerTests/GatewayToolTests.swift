@@ -178,6 +178,26 @@ struct GatewayToolTests {
         }
     }
 
+    @Test("the web app continuing an agent's conversation sends its calls and results as text, since it offers no tools")
+    func webTurnFlattensCalls() async throws {
+        try await Harness.run { h in
+            let question: [String: Any] = ["role": "user", "content": "Weather in Paris?"]
+            let first = try await Self.call(h, messages: [question], stream: false, extra: ["parallel_tool_calls": false])
+            let id = try #require(first.calls.first?["id"] as? String)
+            let history: [[String: Any]] = [
+                question, ["role": "assistant", "content": NSNull(), "tool_calls": first.calls],
+                ["role": "tool", "tool_call_id": id, "content": "18 C"],
+            ]
+            _ = try await Self.call(h, messages: history, stream: false)
+            // The simulator's echo answer is what went upstream, one line per message.
+            let turn = try await h.send(first.conversation, token: h.alice, body: #"{"content":"And tomorrow?"}"#, scenario: "echo")
+            #expect(turn.names.last == "done")
+            #expect(turn.text.contains(#"assistant: [called get_weather with {"query":"Weather in Paris?"}]"#))
+            #expect(turn.text.contains("user: [get_weather returned]\n18 C"))
+            #expect(!turn.text.contains("tool:"))
+        }
+    }
+
     @Test("tool_choice naming a function calls only it; parallel_tool_calls false makes one call")
     func choiceAndParallel() async throws {
         try await Harness.run { h in

@@ -103,7 +103,7 @@ struct ContextBuilder: Sendable {
                 messages.insert(summary.asMessage, at: conversation.systemPrompt == nil ? 0 : 1)
             }
             messages += tail
-            return Built(messages: messages.pairingToolCalls(), plan: nil, history: history, summary: summary, contextWindow: nil, foldedNow: 0)
+            return Built(messages: Self.shaped(messages, tools: tools), plan: nil, history: history, summary: summary, contextWindow: nil, foldedNow: 0)
         }
         let rule = settings.rule(for: model)
         let policy = ContextPolicy(
@@ -157,13 +157,13 @@ struct ContextBuilder: Sendable {
         // The exact count of the whole request: a chat template is not always the sum of its messages. Tighten
         // the recent run until it fits.
         // A window's edge may fall between a function call and its result: both go, or neither.
-        current.messages = current.messages.pairingToolCalls()
+        current.messages = Self.shaped(current.messages, tools: tools)
         var exact = try await counter.promptTokens(current.messages) + toolTokens
         var maxRecent = current.states.values.filter { $0 == .inContext }.count
         while exact > current.inputBudget, maxRecent > 0 {
             maxRecent -= 1
             current = try await plan(maxRecent: maxRecent)
-            current.messages = current.messages.pairingToolCalls()
+            current.messages = Self.shaped(current.messages, tools: tools)
             exact = try await counter.promptTokens(current.messages) + toolTokens
         }
         guard exact <= current.inputBudget else {
@@ -206,6 +206,13 @@ struct ContextBuilder: Sendable {
             request.messages = built.messages
             return request
         }
+    }
+
+    /// Function calls and results as upstreams take them: each call next to its result, and written as text when
+    /// the request offers no tools.
+    static func shaped(_ messages: [ChatMessage], tools: ToolOptions?) -> [ChatMessage] {
+        let paired = messages.pairingToolCalls()
+        return tools == nil ? paired.flatteningToolCalls() : paired
     }
 
     /// Messages that are ever sent upstream: with text or function calls, finished, not rejected, not an earlier
