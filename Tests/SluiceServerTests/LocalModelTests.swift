@@ -112,6 +112,28 @@ struct LocalModelTests {
         }
     }
 
+    @Test("tools and a function's result reach llama-server as OpenAI's fields: accepted, and counted in its prompt")
+    func toolsReachTheModel() async throws {
+        try await Self.withGatewayOnLocalModel { h in
+            let tools = #","tools":[{"type":"function","function":{"name":"get_weather","parameters":{"type":"object","properties":{"city":{"type":"string"}}}}}]"#
+            func inputTokens(_ messages: String) async throws -> Int {
+                let reply = try await h.request(
+                    .POST, "/v1/chat/completions", token: h.alice,
+                    body: #"{"model":"sim","temperature":0,"messages":\#(messages)\#(tools)}"#)
+                #expect(reply.status == 200, "\(reply.errorMessage ?? "")")
+                let choice = (reply.json?["choices"] as? [[String: Any]])?.first
+                #expect(choice?["finish_reason"] != nil)
+                return try #require((reply.json?["usage"] as? [String: Any])?["prompt_tokens"] as? Int)
+            }
+            let question = #"{"role":"user","content":"What is the weather in Paris?"}"#
+            let alone = try await inputTokens("[\(question)]")
+            let withResult = try await inputTokens(
+                #"[\#(question),{"role":"assistant","content":null,"tool_calls":[{"id":"c1","type":"function","function":{"name":"get_weather","arguments":"{\"city\":\"Paris\"}"}}]},{"role":"tool","tool_call_id":"c1","content":"18 degrees and sunny over the whole city"}]"#)
+            // The model's own count (llama-server's usage): the call and its result are in the prompt it read.
+            #expect(withResult > alone + 8, "alone \(alone), with the result \(withResult)")
+        }
+    }
+
     @Test("when another server holds the port llama-server was given, llama-server starts on another port instead of that server being taken for it")
     func portTakenByAnotherServer() async throws {
         // The simulator answers /health with 200, as llama-server does: the port it holds is handed to the child first.
