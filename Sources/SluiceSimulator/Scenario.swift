@@ -1,7 +1,10 @@
 /// A behaviour of the simulated upstream, chosen per request by the `X-Sluice-Scenario` header or by a model
 /// name `sim-<scenario>` (e.g. `sim-429`). Each is a fault a real upstream shows sooner or later.
 public enum Scenario: String, CaseIterable, Sendable {
-    /// A normal streamed answer with a usage chunk.
+    /// A normal streamed answer with a usage chunk. A request that offers functions (and does not end with their
+    /// results) is answered by calling them — the one `tool_choice` names, else the first two offered (one with
+    /// `parallel_tool_calls: false`) — with `{"query": <the user's message>}`; a request that ends with results is
+    /// answered with what they said (`The functions returned: <id> said <result>; …`).
     case ok
     /// 429 with `Retry-After: 1`.
     case rateLimited = "429"

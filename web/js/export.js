@@ -9,12 +9,17 @@ export function conversationMarkdown(conversation, exportedAt = new Date()) {
     lines.push(...conversation.system_prompt.split("\n").map((line, index) => `> ${index === 0 ? "**Instructions:** " : ""}${line}`), "");
   }
   for (const message of conversation.messages ?? []) {
-    const author = message.role === "user" ? "You" : (message.model ?? "Assistant");
+    const author = message.role === "user" ? "You"
+      : message.role === "tool" ? `Function result (${message.tool_call_id ?? "?"})` : (message.model ?? "Assistant");
     const notes = [];
     if (message.status === "rejected") notes.push(`not sent: ${message.error ?? "the prompt guard rejected it"}`);
     if (message.status === "partial" || message.status === "error") notes.push("ended early");
     if (message.status === "cancelled") notes.push("stopped");
     lines.push(`**${author}** · ${message.created_at}${notes.length ? ` (${notes.join("; ")})` : ""}`, "", message.content ?? "", "");
+    // An agent's function calls: each name, and its arguments as a JSON block.
+    for (const call of message.tool_calls ?? []) {
+      lines.push(`Called \`${call.name}\` (${call.id}):`, "", "```json", call.arguments, "```", "");
+    }
   }
   return lines.join("\n");
 }
