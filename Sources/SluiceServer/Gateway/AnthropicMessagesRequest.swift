@@ -184,14 +184,12 @@ struct AnthropicMessagesRequest: Sendable {
         if last.role == .user, last.content.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty {
             throw APIError.invalid("The last user message is empty: send some text.")
         }
-        let results = last.role == .tool ? Array(turns.reversed().prefix { $0.role == .tool }.reversed()) : []
         let system = wire.system.map(\.text).flatMap { $0.isEmpty ? nil : $0 }
         stream = wire.stream ?? false
         call = GatewayCall(
             model: wire.model.flatMap { $0.isEmpty ? nil : $0 }, temperature: wire.temperature, maxTokens: maxTokens,
-            sampling: SamplingOptions(topP: wire.topP, stop: stop, endUser: endUser), system: system,
-            history: Array(turns.dropLast(max(results.count, 1))), content: results.isEmpty ? last.content : "",
-            tools: try parsed.flatMap(Self.tools), toolResults: results)
+            sampling: SamplingOptions(topP: wire.topP, stop: stop, endUser: endUser), system: system, turns: turns,
+            tools: try parsed.flatMap(Self.tools))
     }
 
     /// A `tool_use` block's `input`, as the caller wrote it.

@@ -215,8 +215,6 @@ struct ChatCompletionRequest: Sendable {
         if last.role == .user, last.content.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty {
             throw Self.invalid("The last user message is empty: send some text.", param: "messages")
         }
-        // A call ending with function results answers them all: the trailing run of tool messages.
-        let results = last.role == .tool ? Array(turns.reversed().prefix { $0.role == .tool }.reversed()) : []
         stream = wire.stream ?? false
         includeUsage = wire.streamOptions?.includeUsage ?? false
         call = GatewayCall(
@@ -225,8 +223,7 @@ struct ChatCompletionRequest: Sendable {
                 topP: wire.topP, stop: stop, seed: wire.seed, presencePenalty: wire.presencePenalty,
                 frequencyPenalty: wire.frequencyPenalty,
                 responseFormat: try parsed.flatMap(Self.responseFormat), endUser: endUser),
-            system: system.isEmpty ? nil : system.joined(separator: "\n\n"), history: Array(turns.dropLast(max(results.count, 1))),
-            content: results.isEmpty ? last.content : "", tools: try parsed.flatMap(Self.tools), toolResults: results)
+            system: system.isEmpty ? nil : system.joined(separator: "\n\n"), turns: turns, tools: try parsed.flatMap(Self.tools))
         if let choice = call.tools?.choice, case .function(let name) = choice, !(call.tools?.functions.contains { $0.name == name } ?? false) {
             throw Self.invalid("'tool_choice' names the function '\(name)', which is not in 'tools'.", param: "tool_choice")
         }

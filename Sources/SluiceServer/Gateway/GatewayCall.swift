@@ -25,3 +25,19 @@ struct GatewayCall: Sendable {
     /// The longest end user name kept (`user`, `metadata.user_id`): an id or a hash of one, not a document.
     static let maxEndUserCharacters = 256
 }
+
+extension GatewayCall {
+    /// A call of `turns` — the caller's messages after the system ones, ending with a user's message or with
+    /// function results (the parsers check that) — split into the history and what the call adds.
+    init(
+        model: String?, temperature: Double?, maxTokens: Int?, sampling: SamplingOptions, system: String?,
+        turns: [ChatMessage], tools: ToolOptions?
+    ) {
+        // A call ending with function results answers them all: the trailing run of tool messages.
+        let results = turns.last?.role == .tool ? Array(turns.reversed().prefix { $0.role == .tool }.reversed()) : []
+        self.init(
+            model: model, temperature: temperature, maxTokens: maxTokens, sampling: sampling, system: system,
+            history: Array(turns.dropLast(max(results.count, 1))), content: results.isEmpty ? turns.last?.content ?? "" : "",
+            tools: tools, toolResults: results)
+    }
+}

@@ -1,0 +1,209 @@
+import Foundation
+import SluiceCore
+
+/// The JSON body of a streaming Messages request.
+///
+/// The Messages API has no JSON mode: a response format becomes one tool whose input schema is the caller's schema
+/// (any object for `json_object`), and `tool_choice` makes the model call it, so the answer is the tool's input —
+/// what LiteLLM does for Anthropic too. The stream then carries that input as `input_json_delta` pieces.
+///
+/// Function tools go as Anthropic's `tools` (`input_schema` is the caller's `parameters`); an assistant's calls as
+/// `tool_use` blocks, their results as `tool_result` blocks of the next user turn. With function tools a response
+/// format is not applied: both would be tools, and only one can be forced.
+struct MessagesRequestBody: Encodable {
+    /// One turn of the Messages API: text, or blocks when it carries calls or results.
+    struct Message: Equatable {
+        let role: String
+        var blocks: [Block]
+    }
+
+    enum Block: Equatable {
+        case text(String)
+        case toolUse(ToolCall)
+        case toolResult(id: String, content: String)
+    }
+
+    let model: String
+    let system: String?
+    let messages: [Message]
+    let maxTokens: Int
+    let temperature: Double?
+    let topP: Double?
+    let stopSequences: [String]?
+    /// The end user (`SamplingOptions.endUser`), as the Messages API takes it: `{"user_id": …}`.
+    let metadata: [String: String]?
+    let stream = true
+    /// The response format, sent as `tools` and `tool_choice` (written by `json()`, in the schema's own order).
+    let responseFormat: ResponseFormat?
+    /// The caller's function tools (written by `json()`).
+    let tools: ToolOptions?
+
+    /// Whether the answer is the JSON tool's input: a response format without function tools.
+    static func answersThroughTool(_ request: ChatRequest) -> Bool {
+        request.sampling.responseFormat != nil && request.tools == nil
+    }
+
+    /// The tool that carries a JSON answer when the format names none.
+    static let jsonToolName = "json_answer"
+
+    init(_ request: ChatRequest, defaultMaxTokens: Int) {
+        model = request.model
+        let systemParts = request.messages.filter { $0.role == .system }.map(\.content)
+        system = systemParts.isEmpty ? nil : systemParts.joined(separator: "\n\n")
+        messages = Self.alternating(request.messages.filter { $0.role != .system })
+        maxTokens = request.maxTokens ?? defaultMaxTokens
+        temperature = request.temperature
+        topP = request.sampling.topP
+        stopSequences = request.sampling.stop.isEmpty ? nil : request.sampling.stop
+        metadata = request.sampling.endUser.map { ["user_id": $0] }
+        tools = request.tools
+        responseFormat = tools == nil ? request.sampling.responseFormat : nil
+    }
+
+    /// The body's bytes: what `Encodable` writes, then the tool for a response format, which holds the caller's
+    /// schema as they wrote it (`JSONEncoder` would reorder its members).
+    func json() throws -> [UInt8] {
+        var out = Array(try JSONEncoder().encode(self))
+        guard out.last == UInt8(ascii: "}") else { return out }
+        out.removeLast()
+        out += Array(#","messages":"#.utf8)
+        Self.append(messages, to: &out)
+        if let tools { Self.append(tools, to: &out) }
+        guard let responseFormat else {
+            out.append(UInt8(ascii: "}"))
+            return out
+        }
+        let anyObject = #"{"type":"object"}"#
+        let (name, description, schema) = switch responseFormat {
+        case .jsonObject:
+            (Self.jsonToolName, "Write your whole answer as this tool's input: one JSON object.", anyObject)
+        case .jsonSchema(let format):
+            (format.name, format.description ?? "Write your whole answer as this tool's input, following its schema.",
+             format.schema?.text ?? anyObject)
+        }
+        out += Array(#","tools":[{"name":"#.utf8)
+        JSONText.appendQuoted(name, to: &out)
+        out += Array(#","description":"#.utf8)
+        JSONText.appendQuoted(description, to: &out)
+        out += Array(#","input_schema":"#.utf8)
+        out += Array(schema.utf8)
+        out += Array(#"}],"tool_choice":{"type":"tool","name":"#.utf8)
+        JSONText.appendQuoted(name, to: &out)
+        out += Array("}}".utf8)
+        return out
+    }
+
+    /// The API wants user and assistant turns to alternate, starting with the user: neighbours with the same
+    /// role are joined (texts with a blank line between them), and a conversation whose kept part starts with an
+    /// answer gets a short user turn first. Function results are user turns.
+    static func alternating(_ messages: [ChatMessage]) -> [Message] {
+        var result: [Message] = []
+        for message in messages {
+            let role = message.role == .assistant ? "assistant" : "user"
+            var blocks: [Block]
+            switch message.role {
+            case .tool: blocks = [.toolResult(id: message.toolCallID ?? "", content: message.content)]
+            case .assistant:
+                blocks = (message.content.isEmpty && !message.toolCalls.isEmpty ? [] : [.text(message.content)])
+                    + message.toolCalls.map(Block.toolUse)
+            default: blocks = [.text(message.content)]
+            }
+            if let last = result.last, last.role == role {
+                if case .text(let earlier)? = last.blocks.last, case .text(let next)? = blocks.first {
+                    result[result.count - 1].blocks[last.blocks.count - 1] = .text(earlier + "\n\n" + next)
+                    blocks.removeFirst()
+                }
+                result[result.count - 1].blocks += blocks
+            } else {
+                result.append(Message(role: role, blocks: blocks))
+            }
+        }
+        if result.first?.role == "assistant" {
+            result.insert(Message(role: "user", blocks: [.text("(The conversation continues.)")]), at: 0)
+        }
+        return result
+    }
+
+    /// The turns as JSON: a turn of one text as a string, others as a list of blocks.
+    static func append(_ messages: [Message], to out: inout [UInt8]) {
+        out.append(UInt8(ascii: "["))
+        for (index, message) in messages.enumerated() {
+            if index > 0 { out.append(UInt8(ascii: ",")) }
+            out += Array(#"{"role":""#.utf8) + Array(message.role.utf8) + Array(#"","content":"#.utf8)
+            if message.blocks.count == 1, case .text(let text) = message.blocks[0] {
+                JSONText.appendQuoted(text, to: &out)
+            } else {
+                out.append(UInt8(ascii: "["))
+                for (blockIndex, block) in message.blocks.enumerated() {
+                    if blockIndex > 0 { out.append(UInt8(ascii: ",")) }
+                    append(block, to: &out)
+                }
+                out.append(UInt8(ascii: "]"))
+            }
+            out.append(UInt8(ascii: "}"))
+        }
+        out.append(UInt8(ascii: "]"))
+    }
+
+    private static func append(_ block: Block, to out: inout [UInt8]) {
+        switch block {
+        case .text(let text):
+            out += Array(#"{"type":"text","text":"#.utf8)
+            JSONText.appendQuoted(text, to: &out)
+        case .toolUse(let call):
+            out += Array(#"{"type":"tool_use","id":"#.utf8)
+            JSONText.appendQuoted(call.id, to: &out)
+            out += Array(#","name":"#.utf8)
+            JSONText.appendQuoted(call.name, to: &out)
+            // The API takes the input as an object: arguments that are not one (a model's slip) go as `{}`.
+            out += Array(#","input":"#.utf8)
+            if case .object? = try? JSONValue(parsing: Array(call.arguments.utf8)) {
+                out += Array(call.arguments.utf8)
+            } else {
+                out += Array("{}".utf8)
+            }
+        case .toolResult(let id, let content):
+            out += Array(#"{"type":"tool_result","tool_use_id":"#.utf8)
+            JSONText.appendQuoted(id, to: &out)
+            out += Array(#","content":"#.utf8)
+            JSONText.appendQuoted(content, to: &out)
+        }
+        out.append(UInt8(ascii: "}"))
+    }
+
+    /// Function tools as Anthropic's `tools` and `tool_choice` (`required` is its `any`; no parallel calls is
+    /// `disable_parallel_tool_use`).
+    static func append(_ tools: ToolOptions, to out: inout [UInt8]) {
+        out += Array(#","tools":["#.utf8)
+        for (index, function) in tools.functions.enumerated() {
+            out += Array((index == 0 ? #"{"name":"# : #",{"name":"#).utf8)
+            JSONText.appendQuoted(function.name, to: &out)
+            if let description = function.description {
+                out += Array(#","description":"#.utf8)
+                JSONText.appendQuoted(description, to: &out)
+            }
+            out += Array(#","input_schema":"#.utf8)
+            if let parameters = function.parameters { parameters.append(to: &out) } else { out += Array(#"{"type":"object"}"#.utf8) }
+            out.append(UInt8(ascii: "}"))
+        }
+        out.append(UInt8(ascii: "]"))
+        let single = tools.parallelCalls == false ? #","disable_parallel_tool_use":true"# : ""
+        switch tools.choice {
+        case .none?: out += Array(#","tool_choice":{"type":"none"}"#.utf8)
+        case .required?: out += Array(#","tool_choice":{"type":"any"\#(single)}"#.utf8)
+        case .function(let name)?:
+            out += Array(#","tool_choice":{"type":"tool","name":"#.utf8)
+            JSONText.appendQuoted(name, to: &out)
+            out += Array("\(single)}".utf8)
+        case .auto?, nil:
+            if !single.isEmpty || tools.choice != nil { out += Array(#","tool_choice":{"type":"auto"\#(single)}"#.utf8) }
+        }
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case model, system, temperature, stream, metadata
+        case maxTokens = "max_tokens"
+        case topP = "top_p"
+        case stopSequences = "stop_sequences"
+    }
+}
