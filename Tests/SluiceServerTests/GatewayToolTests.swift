@@ -198,6 +198,21 @@ struct GatewayToolTests {
         }
     }
 
+    @Test("a call's arguments are redacted as answers are: the upstream's key never reaches the caller, streamed or whole",
+          arguments: [false, true])
+    func argumentsAreRedacted(stream: Bool) async throws {
+        try await Harness.run { h in
+            // The simulator writes the user's words into the call's arguments, as a model tricked into it would.
+            let question: [String: Any] = ["role": "user", "content": "Look up sk-test-secret for me"]
+            let answer = try await Self.call(h, messages: [question], stream: stream, extra: ["parallel_tool_calls": false])
+            let arguments = try #require(answer.calls.first.flatMap(Self.arguments))
+            #expect(!arguments.contains("sk-test-secret"), "\(arguments)")
+            #expect(arguments.contains("redacted"), "\(arguments)")
+            let stored = try await h.store.messages(conversationID: answer.conversation)
+            #expect(stored.last?.toolCalls.first?.arguments == arguments)
+        }
+    }
+
     @Test("tool_choice naming a function calls only it; parallel_tool_calls false makes one call")
     func choiceAndParallel() async throws {
         try await Harness.run { h in

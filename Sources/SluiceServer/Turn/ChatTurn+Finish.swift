@@ -15,17 +15,32 @@ extension ChatTurn {
     ) async {
         let clock = ContinuousClock()
         // Text the redactor still held back is part of the answer: it is shown (redacted) before the end event.
-        let (tail, redactions) = progress.withLock { state -> ((Int, String)?, [String]) in
-            guard var redactor = state.redactor else { return (nil, []) }
+        let (tail, callTails, redactions) = progress.withLock { state -> ((Int, String)?, [ToolCallDelta], [String]) in
+            guard var redactor = state.redactor else { return (nil, [], []) }
+            // What each call's redactor held back ends its arguments.
+            var callTails: [ToolCallDelta] = []
+            var redactions: [String] = []
+            for index in state.toolRedactors.keys.sorted() {
+                var callRedactor = state.toolRedactors[index]!
+                let rest = callRedactor.finish()
+                redactions += callRedactor.redactions
+                guard !rest.isEmpty else { continue }
+                let delta = ToolCallDelta(index: index, arguments: rest)
+                state.toolCalls.apply(delta)
+                callTails.append(delta)
+            }
+            state.toolRedactors = [:]
             let rest = redactor.finish()
             state.redactor = redactor
-            guard !rest.isEmpty else { return (nil, redactor.redactions) }
+            redactions = redactor.redactions + redactions
+            guard !rest.isEmpty else { return (nil, callTails, redactions) }
             state.content += rest
             state.tokenEnds.append(state.content.utf8.count)
             state.seq += 1
-            return ((state.seq, rest), redactor.redactions)
+            return ((state.seq, rest), callTails, redactions)
         }
         if let (seq, text) = tail { emit(.token(messageID: plan.assistantMessageID, seq: seq, text: text)) }
+        for piece in callTails { emit(.toolCall(piece)) }
         if !redactions.isEmpty {
             for kind in redactions { metrics.outputRedacted(kind: kind) }
             logger.warning("redacted the model's answer before it reached the client", metadata: [

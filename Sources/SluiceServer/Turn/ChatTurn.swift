@@ -94,6 +94,10 @@ struct ChatTurn: Sendable {
         var lastFlush: ContinuousClock.Instant
         /// Holds back and redacts what must not be shown; `nil` when there is nothing to redact.
         var redactor: OutputRedactor?
+        /// The same for each function call's arguments (by call index): a model can leak through them as well.
+        var toolRedactors: [Int: OutputRedactor] = [:]
+        /// A fresh redactor, copied for each call; `nil` when there is nothing to redact.
+        var freshRedactor: OutputRedactor?
         /// The model being asked: the requested one until a fallback takes over.
         var model: String
     }
@@ -118,6 +122,7 @@ struct ChatTurn: Sendable {
         if systemPrompt != nil || !redaction.credentials.isEmpty || !redaction.secrets.isEmpty {
             initial.redactor = OutputRedactor(
                 systemPrompt: systemPrompt, credentials: redaction.credentials, secrets: redaction.secrets)
+            initial.freshRedactor = initial.redactor
         }
         if let prior = plan.prior {
             initial.content = prior.content
@@ -288,18 +293,25 @@ struct ChatTurn: Sendable {
                 guard !released.isEmpty else { continue }
                 emit(.token(messageID: plan.assistantMessageID, seq: seq, text: released))
                 if let snapshot { progressWriter.record(snapshot) }
-            case .toolCall(let delta):
+            case .toolCall(let piece):
                 // A call is the answer's first output as text is: the first-token deadline and the idle timeout
                 // see it.
-                progress.withLock { state in
+                let released = progress.withLock { state -> ToolCallDelta in
                     state.lastActivity = now
                     if state.firstTokenAt == nil {
                         state.firstTokenAt = now
                         plan.timings?.mark(.firstToken, at: now)
                     }
+                    var delta = piece
+                    if let fresh = state.freshRedactor {
+                        var redactor = state.toolRedactors[delta.index] ?? fresh
+                        delta.arguments = redactor.feed(delta.arguments)
+                        state.toolRedactors[delta.index] = redactor
+                    }
                     state.toolCalls.apply(delta)
+                    return delta
                 }
-                emit(.toolCall(delta))
+                if released.id != nil || !released.arguments.isEmpty { emit(.toolCall(released)) }
             case .usage(let usage):
                 progress.withLock { $0.usage = usage; $0.lastActivity = now }
             case .finish(let reason):
