@@ -213,6 +213,29 @@ struct GatewayToolTests {
         }
     }
 
+    @Test("a finished answer's calls are in its events for a client that follows it later")
+    func replayedEventsCarryTheCalls() async throws {
+        try await Harness.run { h in
+            var request = HTTPClientRequest(url: "http://127.0.0.1:\(h.port)/v1/chat/completions")
+            request.method = .POST
+            request.headers.add(name: "Authorization", value: "Bearer \(h.alice)")
+            request.body = .bytes(ByteBuffer(bytes: try JSONSerialization.data(withJSONObject: [
+                "model": "sim", "messages": [["role": "user", "content": "Weather?"]], "tools": Self.tools,
+            ] as [String: Any])))
+            let response = try await Harness.client.execute(request, timeout: .seconds(30))
+            _ = try await response.body.collect(upTo: 1 << 20)
+            let id = try #require(response.headers.first(name: "X-Sluice-Message-Id"))
+            _ = try await h.settledMessage(id)
+            let replay = try await h.stream("/api/messages/\(id)/events", token: h.alice)
+            #expect(replay.names == ["tool_call", "tool_call", "done"])
+            let calls = replay.events.filter { $0.event == "tool_call" }.compactMap(Harness.Turn.object)
+            #expect(calls.map { $0["name"] as? String } == ["get_weather", "get_time"])
+            #expect(calls.map { $0["index"] as? Int } == [0, 1])
+            #expect(calls.allSatisfy { $0["arguments"] as? String == #"{"query":"Weather?"}"# })
+            #expect(replay.final?["finish_reason"] as? String == "tool_calls")
+        }
+    }
+
     @Test("tool_choice naming a function calls only it; parallel_tool_calls false makes one call")
     func choiceAndParallel() async throws {
         try await Harness.run { h in

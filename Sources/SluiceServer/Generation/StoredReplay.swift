@@ -1,6 +1,7 @@
 import SluiceCore
 
-/// Replays an answer from the store for a client resuming from `after`: the tokens it missed, then the end.
+/// Replays an answer from the store for a client resuming from `after`: the tokens it missed, the function calls it
+/// made (each whole, once the answer has ended: calls are stored with the answer's end), then the end.
 /// If the answer is still `streaming` but not running in this process (another instance writes it), the
 /// store is polled until it ends.
 enum StoredReplay {
@@ -19,6 +20,9 @@ enum StoredReplay {
                         continuation.yield(.token(messageID: messageID, seq: sent, text: text))
                     }
                     if message.status != .streaming {
+                        for (index, call) in message.toolCalls.enumerated() {
+                            continuation.yield(.toolCall(ToolCallDelta(index: index, id: call.id, name: call.name, arguments: call.arguments)))
+                        }
                         continuation.yield(terminal(of: message))
                         break
                     }
@@ -44,7 +48,7 @@ enum StoredReplay {
             return .error(.init(
                 code: message.errorCode ?? "interrupted",
                 message: message.error ?? "This answer did not finish.",
-                retryable: true, partial: !message.content.isEmpty))
+                retryable: true, partial: !message.content.isEmpty || !message.toolCalls.isEmpty))
         }
     }
 }
