@@ -8,7 +8,7 @@ public enum Scenario: String, CaseIterable, Sendable {
     case ok
     /// 429 with `Retry-After: 1`.
     case rateLimited = "429"
-    /// 429 with `Retry-After` as an HTTP-date five seconds ahead.
+    /// 429 with `Retry-After` as an HTTP-date five seconds ahead (or `X-Sluice-Stall-Ms` ahead).
     case rateLimitedUntilDate = "429-date"
     /// 429 without `Retry-After`.
     case rateLimitedBare = "429-bare"

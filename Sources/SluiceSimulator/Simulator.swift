@@ -162,7 +162,9 @@ public enum Simulator {
             formatter.locale = Locale(identifier: "en_US_POSIX")
             formatter.timeZone = TimeZone(identifier: "GMT")
             formatter.dateFormat = "EEE, dd MMM yyyy HH:mm:ss 'GMT'"
-            response.headers[.retryAfter] = formatter.string(from: Date().addingTimeInterval(5))
+            // `X-Sluice-Stall-Ms` moves the date (a test on a loaded machine needs room to tell it from a back-off).
+            let ahead = header("X-Sluice-Stall-Ms").flatMap(Double.init).map { $0 / 1000 } ?? 5
+            response.headers[.retryAfter] = formatter.string(from: Date().addingTimeInterval(ahead))
             return response
         case .rateLimitedBare:
             return .openAIError(.tooManyRequests, "Rate limit reached.", type: "rate_limit_error")
