@@ -26,6 +26,23 @@ def api(server, token, method, path, body=None):
         return json.loads(response.read() or b"null")
 
 
+def export(browser, data_format):
+    """Clicks Export → `data_format` and returns the file the page offered: (name, text). The page's download link is
+    caught, not followed, so nothing is written to disk."""
+    browser.execute_script("""
+        window.__downloads = window.__downloads ?? [];
+        HTMLAnchorElement.prototype.click = function () {
+          if (this.download) fetch(this.href).then((r) => r.text()).then((text) => window.__downloads.push([this.download, text]));
+        };
+    """)
+    count = browser.execute_script("return window.__downloads.length")
+    menu = browser.find_element(By.ID, "export-menu")
+    menu.find_element(By.TAG_NAME, "summary").click()
+    menu.find_element(By.CSS_SELECTOR, f"button[data-format={data_format}]").click()
+    WebDriverWait(browser, 10).until(lambda d: d.execute_script("return window.__downloads.length") == count + 1)
+    return browser.execute_script(f"return window.__downloads[{count}]")
+
+
 def titles(browser):
     return [item.text for item in browser.find_elements(By.CSS_SELECTOR, "#conversation-list .conversation-open")]
 
@@ -161,17 +178,7 @@ def test_export_downloads_the_conversation_as_markdown_and_as_json(browser, serv
     send_message(server, token, conversation["id"], "Which pastry should I try?")
     stored = api(server, token, "GET", f"/api/conversations/{conversation['id']}")
     open_as(browser, server, token)
-    browser.execute_script("""
-        window.__downloads = [];
-        HTMLAnchorElement.prototype.click = function () {
-          if (this.download) fetch(this.href).then((r) => r.text()).then((text) => window.__downloads.push([this.download, text]));
-        };
-    """)
-    menu = browser.find_element(By.ID, "export-menu")
-    menu.find_element(By.TAG_NAME, "summary").click()
-    menu.find_element(By.CSS_SELECTOR, "button[data-format=markdown]").click()
-    WebDriverWait(browser, 10).until(lambda d: d.execute_script("return window.__downloads.length") == 1)
-    name, text = browser.execute_script("return window.__downloads[0]")
+    name, text = export(browser, "markdown")
     assert name == "trip-lisbon-porto.md"
     answer = stored["messages"][1]
     assert text.startswith("# Trip: Lisbon / Porto\n\nModel: sim · exported ")
@@ -179,10 +186,7 @@ def test_export_downloads_the_conversation_as_markdown_and_as_json(browser, serv
     assert f"**You** · {stored['messages'][0]['created_at']}\n\nWhich pastry should I try?\n" in text
     assert f"**sim** · {answer['created_at']}\n\n{answer['content']}\n" in text
 
-    menu.find_element(By.TAG_NAME, "summary").click()
-    menu.find_element(By.CSS_SELECTOR, "button[data-format=json]").click()
-    WebDriverWait(browser, 10).until(lambda d: d.execute_script("return window.__downloads.length") == 2)
-    name, text = browser.execute_script("return window.__downloads[1]")
+    name, text = export(browser, "json")
     assert name == "trip-lisbon-porto.json"
     exported = json.loads(text)
     assert [m["content"] for m in exported["messages"]] == [m["content"] for m in stored["messages"]]

@@ -7,6 +7,7 @@ import urllib.request
 from selenium.webdriver.common.by import By
 
 from test_chat_ui import WebDriverWait
+from test_conversation_edit_ui import export
 from test_gateway import client
 from test_usage_ui import add_user
 
@@ -106,16 +107,6 @@ def test_the_web_app_shows_a_gateway_conversations_calls_and_results_as_text(bro
     assert not browser.find_elements(By.CSS_SELECTOR, ".message img, .message b")
     assert browser.find_elements(By.CSS_SELECTOR, ".message.assistant")[-1].text.startswith("The functions returned:")
     # The Markdown export names the calls and the results.
-    browser.execute_script("""
-        window.__downloads = [];
-        HTMLAnchorElement.prototype.click = function () {
-          if (this.download) fetch(this.href).then((r) => r.text()).then((text) => window.__downloads.push([this.download, text]));
-        };
-    """)
-    menu = browser.find_element(By.ID, "export-menu")
-    menu.find_element(By.TAG_NAME, "summary").click()
-    menu.find_element(By.CSS_SELECTOR, "button[data-format=markdown]").click()
-    WebDriverWait(browser, 10).until(lambda d: d.execute_script("return window.__downloads.length") == 1)
-    _, text = browser.execute_script("return window.__downloads[0]")
+    _, text = export(browser, "markdown")
     assert f"Called `get_weather` ({call.id}):\n\n```json\n{call.function.arguments}\n```" in text
     assert f"**Function result ({call.id})**" in text and "<b>rain</b>" in text
