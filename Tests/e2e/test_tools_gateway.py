@@ -2,12 +2,12 @@
 run the calls the model makes, send the results back, read the answer. The simulator plays a model that calls the
 offered functions with {"query": <the question>} and then reports what they returned."""
 import json
-import urllib.request
 
 from selenium.webdriver.common.by import By
 
 from test_chat_ui import WebDriverWait
 from test_conversation_edit_ui import export
+from test_anthropic_gateway import get
 from test_gateway import client
 from test_usage_ui import add_user
 
@@ -23,12 +23,6 @@ def run(call):
     """The agent's side: what each function returns."""
     query = json.loads(call.function.arguments)["query"]
     return {"get_weather": f"sunny where '{query}' asks", "get_time": "noon"}[call.function.name]
-
-
-def get(server, token, path):
-    request = urllib.request.Request(server.base + path, headers={"Authorization": f"Bearer {token}"})
-    with urllib.request.urlopen(request, timeout=10) as response:
-        return json.loads(response.read())
 
 
 def test_an_agent_loop_with_the_sdk_calls_functions_and_answers_their_results_in_one_conversation(server):
