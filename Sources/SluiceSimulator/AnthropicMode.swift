@@ -142,7 +142,7 @@ enum AnthropicMode {
                 for (index, token) in tokens.enumerated() {
                     if index == max(1, tokens.count / 2) {
                         switch finalScenario {
-                        case .stallMidStream: try await Task.sleep(for: stall)
+                        case .stallMidStream: try await writer.stall(for: stall)
                         case .resetMidStream:
                             try await Task.sleep(for: .milliseconds(50))
                             throw SimulatedConnectionReset()

@@ -30,9 +30,9 @@ public enum Scenario: String, CaseIterable, Sendable {
     case badRequest = "400"
     /// 401 Unauthorized.
     case unauthorized = "401"
-    /// Headers and the role chunk, then silence for the stall time before the first token.
+    /// Headers and the role chunk, then no tokens for the stall time (only keep-alive comments) before the first.
     case stallBeforeFirstToken = "stall-first"
-    /// Half the tokens, then silence for the stall time, then the rest.
+    /// Half the tokens, then none for the stall time (only keep-alive comments), then the rest.
     case stallMidStream = "stall-mid"
     /// Half the tokens, then the connection is closed without ending the chunked body.
     case resetMidStream = "reset-mid"

@@ -43,7 +43,7 @@ struct StreamPlan: Sendable {
 
     func stream(to writer: inout any ResponseBodyWriter) async throws {
         try await send(chunk(delta: "{\"role\":\"assistant\",\"content\":\"\"}", finish: nil), to: &writer)
-        if scenario == .stallBeforeFirstToken { try await Task.sleep(for: stall) }
+        if scenario == .stallBeforeFirstToken { try await writer.stall(for: stall) }
         if let calls {
             for (index, call) in calls.enumerated() {
                 try await send(chunk(delta: Self.toolCallDelta(index: index, head: call, arguments: ""), finish: nil), to: &writer)
@@ -56,7 +56,7 @@ struct StreamPlan: Sendable {
         for index in 0..<(calls == nil ? tokenCount : 0) {
             if index == midpoint {
                 switch scenario {
-                case .stallMidStream: try await Task.sleep(for: stall)
+                case .stallMidStream: try await writer.stall(for: stall)
                 case .resetMidStream:
                     // Let the tokens written so far leave first, then drop the connection mid-body.
                     try await Task.sleep(for: .milliseconds(50))

@@ -104,7 +104,7 @@ struct FaultTests {
     func stallBeforeFirstToken() async throws {
         try await Harness.run(turn: TurnSettings(firstTokenTimeout: .milliseconds(300), idleTimeout: .seconds(10))) { h in
             let conversation = try await h.newConversation(h.alice)
-            let turn = try await h.send(conversation, token: h.alice, scenario: "stall-first", headers: ["X-Sluice-Stall-Ms": "2500"])
+            let turn = try await h.send(conversation, token: h.alice, scenario: "stall-first", headers: ["X-Sluice-Stall-Ms": "20000"])
             #expect(turn.names == ["meta", "error"])
             #expect(turn.final?["code"] as? String == "upstream_timeout")
             #expect(turn.final?["partial"] as? Bool == false)
@@ -120,7 +120,7 @@ struct FaultTests {
     func stallMidStream() async throws {
         try await Harness.run(turn: TurnSettings(firstTokenTimeout: .seconds(10), idleTimeout: .seconds(1))) { h in
             let conversation = try await h.newConversation(h.alice)
-            let turn = try await h.send(conversation, token: h.alice, scenario: "stall-mid", headers: ["X-Sluice-Stall-Ms": "3000"])
+            let turn = try await h.send(conversation, token: h.alice, scenario: "stall-mid", headers: ["X-Sluice-Stall-Ms": "20000"])
             #expect(turn.last?.event == "error")
             #expect(turn.final?["code"] as? String == "upstream_timeout")
             #expect(turn.final?["partial"] as? Bool == true)

@@ -43,7 +43,7 @@ struct Harness: Sendable {
 
     /// Runs `body` against a fresh server, simulator and database; tears everything down afterwards.
     static func run(
-        simulator: SimulatorSettings = SimulatorSettings(tokens: 24, delay: .milliseconds(5), stall: .milliseconds(1500)),
+        simulator: SimulatorSettings = SimulatorSettings(tokens: 24, delay: .milliseconds(5), stall: .seconds(30)),
         // Timeouts far above any answer here: tests of timeouts set their own, and a loaded machine (the
         // whole suite runs in parallel on two cores) must not turn a slow answer into a timeout.
         turn: TurnSettings = TurnSettings(
