@@ -43,19 +43,34 @@ extension UserCommand {
         }
 
         struct List: AsyncParsableCommand {
-            static let configuration = CommandConfiguration(abstract: "List a user's keys: label, created, and whether it works.")
+            static let configuration = CommandConfiguration(
+                abstract: "List a user's keys: label, created, whether it works, its last use and what it has spent (settled turns, ever).")
             @Argument(help: "The user's name.") var name: String
             @OptionGroup var database: DatabaseOption
 
             func run() async throws {
                 let store = try await database.open()
                 let user = try await UserCommand.user(named: name, in: store)
-                print("label\tcreated\tstatus")
-                for key in try await store.apiKeys(userID: user.id) {
-                    let status = key.revokedAt.map { "revoked \($0.formatted(.iso8601))" } ?? "works"
-                    print("\(key.label)\t\(key.createdAt.formatted(.iso8601))\t\(status)")
-                }
+                let keys = try await store.apiKeys(userID: user.id)
+                let usage = try await store.usageHistory(userID: user.id, since: .distantPast, groupedBy: .apiKey)
                 try await store.close()
+                print(["label", "created", "status", "last_used", "turns", "total_tokens", "cost_usd"].joined(separator: "\t"))
+                let spent = Dictionary(usage.map { ($0.key, $0) }, uniquingKeysWith: { first, _ in first })
+                for key in keys {
+                    let status = key.revokedAt.map { "revoked \($0.formatted(.iso8601))" } ?? "works"
+                    let used = spent[key.id]
+                    print([
+                        key.label, key.createdAt.formatted(.iso8601), status, used?.lastTurnAt?.formatted(.iso8601) ?? "never",
+                        "\(used?.turns ?? 0)", "\(used?.totalTokens ?? 0)", (used?.cost ?? .zero).decimalString,
+                    ].joined(separator: "\t"))
+                }
+                // What the user's own token (and the web app) spent, for comparison.
+                if let own = spent[""] {
+                    print([
+                        "(own token)", "", "", own.lastTurnAt?.formatted(.iso8601) ?? "never", "\(own.turns)", "\(own.totalTokens)",
+                        own.cost.decimalString,
+                    ].joined(separator: "\t"))
+                }
             }
         }
 

@@ -10,15 +10,16 @@ struct UsageCommand: AsyncParsableCommand {
 
     struct Report: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "Print settled tokens and exact cost per day (or conversation, model or end user) as a table.")
+            abstract: "Print settled tokens and exact cost per day (or conversation, model, end user or API key) as a table.")
         @Option(help: "Only this user (default: everyone).") var user: String?
         @Option(help: "First UTC day to include, YYYY-MM-DD (default: 30 days ago).") var since: String?
-        @Option(help: "day, conversation, model or end_user (the gateway's `user` field).") var group: String = "day"
+        @Option(help: "day, conversation, model, end_user (the gateway's `user` field) or key (the labelled API key).")
+        var group: String = "day"
         @OptionGroup var database: UserCommand.DatabaseOption
 
         func run() async throws {
             guard let grouping = UsageGrouping(rawValue: group) else {
-                throw ValidationError("--group must be day, conversation, model or end_user")
+                throw ValidationError("--group must be day, conversation, model, end_user or key")
             }
             let start: Date
             if let since {
@@ -39,6 +40,9 @@ struct UsageCommand: AsyncParsableCommand {
                 switch grouping {
                 case .conversation: key = "\(bucket.key) \(bucket.label ?? "(deleted)")"
                 case .endUser where bucket.key.isEmpty: key = "(none)"
+                // A key by its label (unique per user); with everyone's usage, by its id too.
+                case .apiKey where bucket.key.isEmpty: key = "(own token)"
+                case .apiKey: key = userID == nil ? "\(bucket.key) \(bucket.label ?? "")" : bucket.label ?? bucket.key
                 default: key = bucket.key
                 }
                 print([key, "\(bucket.turns)", "\(bucket.inputTokens)", "\(bucket.outputTokens)", "\(bucket.totalTokens)", bucket.cost.decimalString]

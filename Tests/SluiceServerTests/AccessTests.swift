@@ -42,6 +42,37 @@ struct AccessTests {
         }
     }
 
+    @Test("each turn counts for the key it was made with, on the gateway and the web API; usage per key names it")
+    func usagePerKey() async throws {
+        try await Harness.run(budgets: true) { h in
+            let alice = try #require(try await h.store.user(named: "alice"))
+            let key = AccessToken.generate()
+            let ci = try await h.store.addAPIKey(userID: alice.id, label: "ci, nightly", tokenHash: AccessToken.hash(key))
+            let body = #"{"model":"sim","messages":[{"role":"user","content":"hi"}]}"#
+            for token in [key, key, h.alice] {
+                #expect(try await h.request(.POST, "/v1/chat/completions", token: token, body: body).status == 200)
+            }
+            // A turn of the web API made with the key is the key's too.
+            let conversation = try await h.newConversation(key)
+            #expect(try await h.send(conversation, token: key).last?.event == "done")
+
+            let byKey = try await h.request(.GET, "/api/usage?period=today&group=key", token: h.alice)
+            #expect(byKey.status == 200)
+            let rows = try #require(byKey.json?["series"] as? [[String: Any]])
+            let turns = Dictionary(uniqueKeysWithValues: rows.map { ($0["key"] as? String ?? "?", $0["turns"] as? Int ?? 0) })
+            #expect(turns == [ci.id: 3, "": 1])
+            let keyRow = try #require(rows.first { $0["key"] as? String == ci.id })
+            #expect(keyRow["label"] as? String == "ci, nightly")
+            #expect((keyRow["last_turn_at"] as? String)?.hasPrefix("20") == true)
+            // Bob sees none of it.
+            let bobs = try await h.request(.GET, "/api/usage?period=today&group=key", token: h.bob)
+            #expect((bobs.json?["series"] as? [Any])?.isEmpty == true)
+            let csv = try await h.text("/api/usage?period=today&group=key&format=csv", token: h.alice)
+            #expect(csv.hasPrefix("key,label,input_tokens,output_tokens,total_tokens,cost_usd,turns\r\n"))
+            #expect(csv.contains("\r\n\(ci.id),\"ci, nightly\","))
+        }
+    }
+
     @Test("another user's conversation or message is 403 for every route; nothing changes")
     func forbidden() async throws {
         try await Harness.run { h in

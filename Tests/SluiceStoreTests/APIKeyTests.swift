@@ -42,4 +42,41 @@ struct APIKeyTests {
         #expect(try await store.user(tokenHash: "nobody") == nil)
         try await store.close()
     }
+
+    @Test("a turn made with a key is the key's usage: tokens, cost and last use per key, the user's own token apart",
+          arguments: TestDatabases.backends)
+    func usagePerKey(_ backend: StoreBackend) async throws {
+        let (store, _) = try await TestDatabases.makeStore(backend)
+        try await store.migrate()
+        let ann = try await store.createUser(name: "ann", plan: .pro, tokenHash: "ann-token")
+        let ci = try await store.addAPIKey(userID: ann.id, label: "ci", tokenHash: "ann-ci")
+        let laptop = try await store.addAPIKey(userID: ann.id, label: "laptop", tokenHash: "ann-laptop")
+        #expect(try await store.credential(tokenHash: "ann-ci") == Credential(user: ann, apiKeyID: ci.id, apiKeyLabel: "ci"))
+        #expect(try await store.credential(tokenHash: "ann-token") == Credential(user: ann))
+
+        let conversation = try await store.createConversation(userID: ann.id, title: "t", model: "m", systemPrompt: nil)
+        let start = Date(timeIntervalSince1970: 1_800_000_000)
+        // Two turns with "ci", one with the user's own token, one with "laptop" that is still running (held).
+        for (minute, key, tokens) in [(0, ci.id, (10, 5)), (1, nil, (3, 4)), (2, ci.id, (20, 1)), (3, laptop.id, nil)] as [(Int, String?, (Int, Int)?)] {
+            var request = BudgetStoreTests.request(ann, conversation.id, input: 10, output: 50)
+            request.apiKeyID = key
+            request.price = ModelPrice(inputPerMillion: "1", outputPerMillion: "2")!
+            let at = start.addingTimeInterval(Double(minute) * 60)
+            let hold = try #require(try await store.hold(request, now: at))
+            guard let tokens else { continue }
+            let cost = request.price.cost(inputTokens: tokens.0, outputTokens: tokens.1)
+            try await store.settle(holdID: hold.id, inputTokens: tokens.0, outputTokens: tokens.1, cost: cost, now: at)
+        }
+        let buckets = try await store.usageHistory(userID: ann.id, since: start, groupedBy: .apiKey)
+        #expect(buckets.map(\.key) == [ci.id, ""])
+        let byCI = try #require(buckets.first)
+        #expect(byCI.label == "ci" && byCI.turns == 2 && byCI.totalTokens == 36)
+        #expect(byCI.cost == USDAmount("0.000042")!, "30 input at $1/M and 6 output at $2/M")
+        #expect(byCI.lastTurnAt == start.addingTimeInterval(120))
+        #expect(buckets.last?.label == nil && buckets.last?.totalTokens == 7)
+        // A revoked key's usage stays its own.
+        #expect(try await store.revokeAPIKey(userID: ann.id, label: "ci"))
+        #expect(try await store.usageHistory(userID: ann.id, since: start, groupedBy: .apiKey).first?.label == "ci")
+        try await store.close()
+    }
 }

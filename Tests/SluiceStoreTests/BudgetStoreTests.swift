@@ -40,7 +40,11 @@ struct BudgetStoreTests {
         try await store.settle(holdID: hold.id, inputTokens: 100, outputTokens: 500, cost: .zero, now: now)
         #expect(try await store.budget(userID: user.id, now: now).used == 150)
         let byModel = try await store.usageHistory(userID: user.id, since: now.addingTimeInterval(-60), groupedBy: .model)
-        #expect(byModel == [UsageBucket(key: "m", label: nil, inputTokens: 100, outputTokens: 50, totalTokens: 150, cost: USDAmount(picodollars: 7), turns: 1)])
+        #expect(byModel == [UsageBucket(
+            key: "m", label: nil, inputTokens: 100, outputTokens: 50, totalTokens: 150, cost: USDAmount(picodollars: 7), turns: 1,
+            lastTurnAt: byModel.first?.lastTurnAt)])
+        // The bucket's last turn is the hold's moment (stored in milliseconds).
+        #expect(abs(try #require(byModel.first?.lastTurnAt).timeIntervalSince(now)) < 0.001)
         let byDay = try await store.usageHistory(userID: nil, since: now.addingTimeInterval(-60), groupedBy: .day)
         let today = ISO8601DateFormatter.string(from: now, timeZone: TimeZone(identifier: "UTC")!, formatOptions: [.withFullDate])
         #expect(byDay.map(\.key) == [today])

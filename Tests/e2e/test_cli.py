@@ -1,4 +1,5 @@
 """The `sluice` command as a user meets it: users, tokens, and settings that fail with one clear line."""
+import json
 import os
 import subprocess
 import tempfile
@@ -56,8 +57,21 @@ def test_labelled_keys_act_as_their_user_and_a_revoked_key_stops_working_on_a_ru
 
     assert status(key) == 200
     listed = run("user", "key", "list", "keys-cli", "--db", server.db)
-    assert listed.stdout.splitlines()[0] == "label\tcreated\tstatus"
-    assert listed.stdout.splitlines()[1].startswith("ci\t") and listed.stdout.splitlines()[1].endswith("\tworks")
+    assert listed.stdout.splitlines()[0] == "label\tcreated\tstatus\tlast_used\tturns\ttotal_tokens\tcost_usd"
+    label, _, state, last_used, turns, tokens, cost = listed.stdout.splitlines()[1].split("\t")
+    assert (label, state, last_used, turns, tokens, cost) == ("ci", "works", "never", "0", "0", "0")
+    # A chat made with the key is the key's usage: its turns, tokens and last use.
+    completion = urllib.request.Request(
+        server.base + "/v1/chat/completions", method="POST",
+        data=json.dumps({"model": "sim", "messages": [{"role": "user", "content": "hi"}]}).encode(),
+        headers={"Authorization": f"Bearer {key}", "Content-Type": "application/json"})
+    with urllib.request.urlopen(completion, timeout=30) as response:
+        used = json.loads(response.read())["usage"]["total_tokens"]
+    lines = run("user", "key", "list", "keys-cli", "--db", server.db).stdout.splitlines()
+    _, _, state, last_used, turns, tokens, _ = lines[1].split("\t")
+    assert (state, turns, tokens) == ("works", "1", str(used)) and last_used.startswith("20")
+    # The user's own token has made no turn: no line for it.
+    assert len(lines) == 2
     revoked = run("user", "key", "revoke", "keys-cli", "ci", "--db", server.db)
     assert revoked.returncode == 0
     # The server keeps a user it has seen for up to 5 s.

@@ -279,6 +279,32 @@ def test_the_usage_page_lists_usage_per_end_user_once_a_call_names_one(browser, 
     assert not section.find_element(By.CLASS_NAME, "end-user-limit").is_displayed()
 
 
+def test_the_usage_page_lists_usage_per_api_key_by_its_label_once_a_key_is_used(browser, server):
+    token = add_user(server, "gateway-key-page", 1_000_000)
+    client(server, token).chat.completions.create(model="sim", messages=[{"role": "user", "content": "Hi"}])
+    browser.get(f"{server.base}/#token={token}")
+    WebDriverWait(browser, 10).until(lambda d: d.find_element(By.ID, "input").is_displayed())
+    browser.find_element(By.ID, "usage-open").click()
+    WebDriverWait(browser, 10).until(lambda d: "1 answers" in d.find_element(By.CSS_SELECTOR, "#usage-page .usage-totals").text)
+    section = browser.find_element(By.CSS_SELECTOR, "#usage-page .usage-keys")
+    assert not section.is_displayed()
+
+    label = "<i>ci</i> bot"
+    added = subprocess.run([SLUICE, "user", "key", "add", "gateway-key-page", label, "--db", server.db],
+                           check=True, capture_output=True, text=True)
+    key = added.stdout.strip().splitlines()[-1]
+    for _ in range(2):
+        client(server, key).chat.completions.create(model="sim", messages=[{"role": "user", "content": "Hi"}])
+    Select(browser.find_element(By.CSS_SELECTOR, "#usage-page .usage-period")).select_by_value("today")
+    WebDriverWait(browser, 10).until(lambda d: section.is_displayed())
+    expected = {row.get("label", ""): row for row in server_usage(server, token, group="key")}
+    rows = [item.text for item in section.find_elements(By.TAG_NAME, "li")]
+    # Largest first, the label as text (its markup inert), each with its last turn.
+    assert rows[0].startswith(f"{label}: {expected[label]['total_tokens']:,} tokens, ${expected[label]['cost_usd']}, 2 turns, last ")
+    assert rows[1].startswith(f"(your own token and this app): {expected['']['total_tokens']:,} tokens, "), rows
+    assert len(rows) == 2 and not section.find_elements(By.TAG_NAME, "i")
+
+
 def test_the_usage_page_shows_the_limit_per_end_user_and_who_is_near_it(browser, server):
     token = add_user(server, "gateway-end-user-limit-page", 1_000_000)
     subprocess.run([SLUICE, "user", "set-plan", "gateway-end-user-limit-page", "unlimited", "--end-user-daily-usd", "0.13",
@@ -309,9 +335,9 @@ def test_the_usage_page_shows_the_limit_per_end_user_and_who_is_near_it(browser,
     WebDriverWait(browser, 10).until(lambda d: "% of the day" not in section.text)
 
 
-def server_usage(server, token):
-    """The user's usage today per end user, as the API returns it."""
-    request = urllib.request.Request(server.base + "/api/usage?period=today&group=end_user",
+def server_usage(server, token, group="end_user"):
+    """The user's usage today per end user (or another grouping), as the API returns it."""
+    request = urllib.request.Request(server.base + f"/api/usage?period=today&group={group}",
                                      headers={"Authorization": f"Bearer {token}"})
     with urllib.request.urlopen(request, timeout=10) as response:
         return json.loads(response.read())["series"]

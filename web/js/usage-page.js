@@ -37,8 +37,9 @@ export class UsagePage {
 
   async load() {
     const period = this.period.value;
-    const [byDay, byConversation, byEndUser, limits, Chart] = await Promise.all([
+    const [byDay, byConversation, byEndUser, byKey, limits, Chart] = await Promise.all([
       api.getUsage(period, "day"), api.getUsage(period, "conversation"), api.getUsage(period, "end_user"),
+      api.getUsage(period, "key"),
       // Only for the limits per end user and per minute: the page works without them.
       api.getLimits().catch(() => ({})),
       loadChartLibrary(),
@@ -46,6 +47,7 @@ export class UsagePage {
     this.showTotals(byDay.totals);
     this.showRateLimits(limits);
     this.showEndUsers(byEndUser.series, limits.end_user_daily_usd_limit, period);
+    this.showKeys(byKey.series);
     for (const chart of this.charts) chart.destroy();
     const styles = getComputedStyle(document.documentElement);
     const colour = styles.getPropertyValue("--accent").trim() || "#2f6feb";
@@ -111,6 +113,22 @@ export class UsagePage {
         item.textContent += ` — ${percent} % of the day's limit`;
         item.classList.toggle("near-limit", percent >= 90);
       }
+      return item;
+    }));
+  }
+
+  /**
+   * Usage per labelled API key, largest first, with each key's last turn; shown only when some turn was made with a
+   * key. Labels are set as text.
+   */
+  showKeys(series) {
+    const section = this.section.querySelector(".usage-keys");
+    section.hidden = !series.some((row) => row.key);
+    section.querySelector("ul").replaceChildren(...series.map((row) => {
+      const item = document.createElement("li");
+      const last = row.last_turn_at ? `, last ${new Date(row.last_turn_at).toLocaleString()}` : "";
+      item.textContent = `${row.key ? row.label ?? row.key : "(your own token and this app)"}: `
+        + `${numberFormat.format(row.total_tokens)} tokens, $${row.cost_usd}, ${row.turns} ${row.turns === 1 ? "turn" : "turns"}${last}`;
       return item;
     }));
   }

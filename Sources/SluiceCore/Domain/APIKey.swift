@@ -19,3 +19,18 @@ public struct APIKey: Sendable, Equatable {
         self.revokedAt = revokedAt
     }
 }
+
+/// What a bearer token stands for: its user, and the labelled key it is when it is not the user's own token.
+public struct Credential: Sendable, Equatable {
+    public var user: User
+    /// The key's `APIKey.id`; `nil` for the user's own token.
+    public var apiKeyID: String?
+    /// The key's label; `nil` for the user's own token.
+    public var apiKeyLabel: String?
+
+    public init(user: User, apiKeyID: String? = nil, apiKeyLabel: String? = nil) {
+        self.user = user
+        self.apiKeyID = apiKeyID
+        self.apiKeyLabel = apiKeyLabel
+    }
+}

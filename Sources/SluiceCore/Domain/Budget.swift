@@ -148,6 +148,9 @@ public struct HoldRequest: Sendable {
     public var answer: Message?
     /// Stored first, granted or not (`HoldPrelude`).
     public var prelude: HoldPrelude?
+    /// The labelled key (`APIKey.id`) the turn's request was made with; `nil` for the user's own token. Kept on the
+    /// ledger's row: usage per key (`UsageGrouping.apiKey`).
+    public var apiKeyID: String?
 
     public init(
         userID: String, conversationID: String, messageID: String, model: String, inputTokens: Int, wantedOutput: Int,
@@ -171,21 +174,31 @@ public enum UsageGrouping: String, Sendable, CaseIterable {
     /// The conversations' `endUser` (the gateway's `user` field); turns without one, or of a deleted
     /// conversation, are the bucket with the empty key.
     case endUser = "end_user"
+    /// The labelled API key each turn was made with (`APIKey`, LiteLLM's spend per virtual key): the key's id,
+    /// labelled with its label; turns made with the user's own token are the bucket with the empty key.
+    case apiKey = "key"
 }
 
 /// The settled usage of one bucket of history (a day, a conversation, a model or an end user).
 public struct UsageBucket: Sendable, Equatable {
-    /// `2026-11-25` (UTC day), a conversation id, a model name or an end user (`""`: none).
+    /// `2026-11-25` (UTC day), a conversation id, a model name, an end user or an API key's id (`""`: none).
     public var key: String
-    /// A conversation's title; `nil` for other groupings or a deleted conversation.
+    /// A conversation's title or an API key's label; `nil` for other groupings, a deleted conversation or the user's
+    /// own token.
     public var label: String?
     public var inputTokens: Int
     public var outputTokens: Int
     public var totalTokens: Int
     public var cost: USDAmount
     public var turns: Int
+    /// When the bucket's latest turn was made.
+    public var lastTurnAt: Date?
 
-    public init(key: String, label: String?, inputTokens: Int, outputTokens: Int, totalTokens: Int, cost: USDAmount, turns: Int) {
+    public init(
+        key: String, label: String?, inputTokens: Int, outputTokens: Int, totalTokens: Int, cost: USDAmount, turns: Int,
+        lastTurnAt: Date? = nil
+    ) {
+        self.lastTurnAt = lastTurnAt
         self.key = key
         self.label = label
         self.inputTokens = inputTokens

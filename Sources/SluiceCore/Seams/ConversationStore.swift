@@ -16,8 +16,8 @@ public protocol ConversationStore: Sendable {
     func ping() async throws
 
     func createUser(name: String, plan: Plan, tokenHash: String) async throws -> User
-    /// The user whose token, or one of whose working keys (`APIKey`), has this hash.
-    func user(tokenHash: String) async throws -> User?
+    /// Who a bearer token with this hash is: a user's own token, or one of the user's working keys (`APIKey`).
+    func credential(tokenHash: String) async throws -> Credential?
     func user(named name: String) async throws -> User?
     func users() async throws -> [User]
     /// Sets the models the user may chat with (`nil`: every model).
@@ -90,6 +90,11 @@ public protocol ConversationStore: Sendable {
 }
 
 extension ConversationStore {
+    /// The user whose token, or one of whose working keys (`APIKey`), has this hash.
+    public func user(tokenHash: String) async throws -> User? {
+        try await credential(tokenHash: tokenHash)?.user
+    }
+
     /// `addVersion(_:replacing:alsoSuperseding:)` with nothing else superseded: a regenerated answer.
     public func addVersion(_ message: Message, replacing previous: Message) async throws {
         try await addVersion(message, replacing: previous, alsoSuperseding: [])

@@ -33,7 +33,7 @@ struct TurnBudget: Sendable {
     @inline(never)
     func hold(
         _ request: ChatRequest, inputTokens known: Int?, user: User, conversationID: String, endUser: String? = nil,
-        messageID: String, answer: Message? = nil, prelude: HoldPrelude? = nil
+        messageID: String, answer: Message? = nil, prelude: HoldPrelude? = nil, apiKeyID: String? = nil
     ) async throws -> Held {
         guard let budgets, let counter else { return Held(request: request, hold: nil, inputTokens: known) }
         let input: Int
@@ -41,7 +41,7 @@ struct TurnBudget: Sendable {
         let now = Date()
         guard let hold = try await budgets.hold(
             holdRequest(request, inputTokens: input, userID: user.id, conversationID: conversationID, messageID: messageID,
-                        answer: answer, prelude: prelude),
+                        answer: answer, prelude: prelude, apiKeyID: apiKeyID),
             now: now)
         else {
             throw try await refusal(budgets, request: request, inputTokens: input, userID: user.id, endUser: endUser, now: now)
@@ -70,13 +70,14 @@ struct TurnBudget: Sendable {
     @inline(never)
     private func holdRequest(
         _ request: ChatRequest, inputTokens: Int, userID: String, conversationID: String, messageID: String,
-        answer: Message?, prelude: HoldPrelude?
+        answer: Message?, prelude: HoldPrelude?, apiKeyID: String?
     ) -> HoldRequest {
         var holdRequest = HoldRequest(
             userID: userID, conversationID: conversationID, messageID: messageID, model: request.model,
             inputTokens: inputTokens, wantedOutput: request.maxTokens ?? defaultOutputReserve,
             price: catalog.price(for: request.model) ?? .free, answer: answer)
         holdRequest.prelude = prelude
+        holdRequest.apiKeyID = apiKeyID
         return holdRequest
     }
 

@@ -28,26 +28,27 @@ struct AuthMiddleware: RouterMiddleware {
         guard !token.isEmpty else { throw APIError.unauthorized }
         let hash = AccessToken.hash(token)
         let now = ContinuousClock.now
-        var user = cache.user(tokenHash: hash, now: now)
-        if user == nil {
-            user = try await store.user(tokenHash: hash)
-            if let user { cache.remember(user, tokenHash: hash, now: now) }
+        var credential = cache.credential(tokenHash: hash, now: now)
+        if credential == nil {
+            credential = try await store.credential(tokenHash: hash)
+            if let credential { cache.remember(credential, tokenHash: hash, now: now) }
         }
-        guard let user else { throw APIError.unauthorized }
+        guard let credential else { throw APIError.unauthorized }
         var context = context
-        context.user = user
+        context.user = credential.user
+        context.apiKeyID = credential.apiKeyID
         return try await next(request, context)
     }
 }
 
-/// Users recently found by their token's hash, so that a busy client's requests do not each read the store
+/// Credentials recently found by their token's hash, so that a busy client's requests do not each read the store
 /// before anything else can happen (in a burst of turns that read queued behind the other turns' writes).
 /// An entry lives `lifetime` (5 s): a token replaced with `sluice user token` — by another process, possibly
 /// on another instance — stops working within that time, as a plan change shows within it. Unknown tokens are
 /// not remembered, so a new token works at once. LiteLLM keeps its keys for 60 s by default.
 final class TokenCache: Sendable {
     private struct Entry {
-        let user: User
+        let credential: Credential
         let expires: ContinuousClock.Instant
     }
     private let entries = Mutex<[String: Entry]>([:])
@@ -60,21 +61,21 @@ final class TokenCache: Sendable {
         self.capacity = capacity
     }
 
-    func user(tokenHash: String, now: ContinuousClock.Instant) -> User? {
+    func credential(tokenHash: String, now: ContinuousClock.Instant) -> Credential? {
         entries.withLock { entries in
             guard let entry = entries[tokenHash] else { return nil }
             guard entry.expires > now else {
                 entries[tokenHash] = nil
                 return nil
             }
-            return entry.user
+            return entry.credential
         }
     }
 
-    func remember(_ user: User, tokenHash: String, now: ContinuousClock.Instant) {
+    func remember(_ credential: Credential, tokenHash: String, now: ContinuousClock.Instant) {
         entries.withLock { entries in
             if entries.count >= capacity { entries.removeAll(keepingCapacity: true) }
-            entries[tokenHash] = Entry(user: user, expires: now + lifetime)
+            entries[tokenHash] = Entry(credential: credential, expires: now + lifetime)
         }
     }
 }

@@ -25,7 +25,8 @@ struct MessageRoutes {
             body, in: conversation, user: user, launcher: launcher, ifEmpty: "type a message before sending")
         let history = try await store.messages(conversationID: conversation.id)
         let started = try await launcher.start(
-            .init(content: content, model: model, temperature: temperature), in: conversation, history: history,
+            .init(content: content, model: model, temperature: temperature, apiKeyID: context.apiKeyID), in: conversation,
+            history: history,
             user: user, request: request, logger: context.logger, executor: context.executor, receivedAt: context.receivedAt)
         var response = Self.respond(
             meta: started.meta, generation: started.generation, events: started.events, settings: turn.settings,

@@ -3,8 +3,9 @@ import Hummingbird
 import SluiceCore
 
 /// The caller's token usage: `GET /api/usage/limits` (plan and budget now),
-/// `GET /api/usage?period=today|week|month&group=day|conversation|model|end_user[&format=csv]` (history for charts;
-/// `end_user`: the gateway's `user` field, `""` for turns without one) and `GET /api/usage/end-user?name=…` (one
+/// `GET /api/usage?period=today|week|month&group=day|conversation|model|end_user|key[&format=csv]` (history for charts;
+/// `end_user`: the gateway's `user` field, `""` for turns without one; `key`: the labelled API key, `""` for the user's
+/// own token) and `GET /api/usage/end-user?name=…` (one
 /// end user's day under the caller's limit per end user).
 struct UsageRoutes {
     let budgets: (any BudgetStore)?
@@ -44,7 +45,7 @@ struct UsageRoutes {
             throw APIError.invalid("'period' must be today, week or month.")
         }
         guard let grouping = UsageGrouping(rawValue: query.get("group") ?? "day") else {
-            throw APIError.invalid("'group' must be day, conversation, model or end_user.")
+            throw APIError.invalid("'group' must be day, conversation, model, end_user or key.")
         }
         let now = Date()
         let since = period.start(now: now)
@@ -89,7 +90,7 @@ enum UsagePeriod: String {
     }
 }
 
-/// `{"period","group","from","to","totals":{…},"series":[{"key","label"?,"input_tokens",…,"cost_usd","turns"}]}`.
+/// `{"period","group","from","to","totals":{…},"series":[{"key","label"?,"input_tokens",…,"cost_usd","turns","last_turn_at"}]}`.
 struct WireUsageHistory: Encodable {
     struct Row: Encodable {
         let key: String?
@@ -99,6 +100,8 @@ struct WireUsageHistory: Encodable {
         let totalTokens: Int
         let costUsd: String
         let turns: Int
+        /// ISO 8601: when the bucket's latest turn was made (a key's last use).
+        let lastTurnAt: String?
 
         init(_ bucket: UsageBucket) {
             key = bucket.key
@@ -108,6 +111,7 @@ struct WireUsageHistory: Encodable {
             totalTokens = bucket.totalTokens
             costUsd = bucket.cost.decimalString
             turns = bucket.turns
+            lastTurnAt = bucket.lastTurnAt.map { ISO8601DateFormatter().string(from: $0) }
         }
     }
 
@@ -155,15 +159,19 @@ extension WireUsageHistory.Row {
         totalTokens = row.totalTokens
         costUsd = row.costUsd
         turns = row.turns
+        lastTurnAt = nil
     }
 }
 
 /// Usage history as CSV (RFC 4180): one header line, one line per bucket.
 enum UsageCSV {
     static func render(_ buckets: [UsageBucket], grouping: UsageGrouping) -> String {
-        var lines = ["\(grouping.rawValue),\(grouping == .conversation ? "title," : "")input_tokens,output_tokens,total_tokens,cost_usd,turns"]
+        // A conversation's title, a key's label: the name a person knows it by.
+        let named = grouping == .conversation || grouping == .apiKey
+        let nameColumn = grouping == .apiKey ? "label," : "title,"
+        var lines = ["\(grouping.rawValue),\(named ? nameColumn : "")input_tokens,output_tokens,total_tokens,cost_usd,turns"]
         for bucket in buckets {
-            let title = grouping == .conversation ? field(bucket.label ?? "") + "," : ""
+            let title = named ? field(bucket.label ?? "") + "," : ""
             lines.append("\(field(bucket.key)),\(title)\(bucket.inputTokens),\(bucket.outputTokens),\(bucket.totalTokens),\(bucket.cost.decimalString),\(bucket.turns)")
         }
         return lines.joined(separator: "\r\n") + "\r\n"

@@ -23,6 +23,8 @@ struct TurnPreparation: Sendable {
         var reportsBudget = true
         /// `ChatTurn.Plan.threadKey`.
         var threadKey: (@Sendable (_ answer: ChatMessage) -> String)? = nil
+        /// The labelled key the request was made with (`SluiceRequestContext.apiKeyID`), kept with the hold.
+        var apiKeyID: String? = nil
     }
 
     /// The generation to start, and what the `meta` event says about its context.
@@ -59,7 +61,7 @@ struct TurnPreparation: Sendable {
                 extraHeaders: ask.extraHeaders),
             inputTokens: built.inputTokens, user: user, conversationID: conversation.id, endUser: conversation.endUser,
             messageID: answerID,
-            answer: answer, prelude: prelude)
+            answer: answer, prelude: prelude, apiKeyID: ask.apiKeyID)
         let plan = ChatTurn.Plan(
             assistantMessageID: answerID, request: held.request, prior: prior, logger: logger, hold: held.hold,
             countedInputTokens: held.inputTokens, conversationID: conversation.id,

@@ -27,7 +27,7 @@ extension PostgresStore {
             id: id, userID: userID, conversationID: request.conversationID, messageID: request.messageID,
             model: request.model, now: nowMs, expires: expires, dayStart: dayStart, wanted: wanted, input: input,
             inputCost: inputCost, outputPrice: outputPrice, globalLimit: globalDailyLimit.map { Int($0.picodollars) },
-            globalLock: Self.globalBudgetLock)
+            globalLock: Self.globalBudgetLock, apiKeyID: request.apiKeyID)
         // The user's message first, committed on its own: it needs no lock, and it is kept whether the hold is
         // granted or not (and when the hold fails, which the launcher then finds stored).
         if let prelude = request.prelude { try await store(prelude) }
@@ -172,13 +172,14 @@ extension PostgresStore {
         case .conversation: key = "u.conversation_id"
         case .model: key = "u.model"
         case .endUser: key = "COALESCE(u.end_user, '')"
+        case .apiKey: key = "COALESCE(u.api_key_id, '')"
         }
         return try await rows(
             """
-            SELECT \(unescaped: key) AS bucket, MAX(c.title) AS label, SUM(u.input_tokens)::bigint AS input,
+            SELECT \(unescaped: key) AS bucket, \(unescaped: StoredValues.usageLabel(grouping)) AS label, SUM(u.input_tokens)::bigint AS input,
                 SUM(u.output_tokens)::bigint AS output, SUM(u.total_tokens)::bigint AS total,
-                SUM(u.cost_picousd)::bigint AS cost, COUNT(*) AS turns
-            FROM token_usage u LEFT JOIN conversations c ON c.id = u.conversation_id
+                SUM(u.cost_picousd)::bigint AS cost, COUNT(*) AS turns, MAX(u.created_at) AS last_at
+            FROM token_usage u LEFT JOIN conversations c ON c.id = u.conversation_id LEFT JOIN api_keys k ON k.id = u.api_key_id
             WHERE u.state = 'settled' AND u.created_at >= \(StoredValues.milliseconds(since))
                 AND (\(userID)::text IS NULL OR u.user_id = \(userID))
             GROUP BY bucket ORDER BY \(unescaped: grouping == .day ? "bucket" : "total DESC, bucket")

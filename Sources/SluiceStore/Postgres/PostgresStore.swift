@@ -222,15 +222,15 @@ public final class PostgresStore: SluiceDatabase {
             "UPDATE users SET allowed_models = \(models.map(StoredValues.encodeModels)) WHERE id = \(userID)", logger: logger)
     }
 
-    public func user(tokenHash: String) async throws -> User? {
+    public func credential(tokenHash: String) async throws -> Credential? {
         try await rows(
             """
-            SELECT * FROM users WHERE token_hash = \(tokenHash)
+            SELECT *, NULL AS key_id, NULL AS key_label FROM users WHERE token_hash = \(tokenHash)
             UNION ALL
-            SELECT u.* FROM api_keys k JOIN users u ON u.id = k.user_id WHERE k.token_hash = \(tokenHash) AND k.revoked_at IS NULL
+            SELECT u.*, k.id AS key_id, k.label AS key_label FROM api_keys k JOIN users u ON u.id = k.user_id WHERE k.token_hash = \(tokenHash) AND k.revoked_at IS NULL
             LIMIT 1
             """
-        ).first.map(StoredValues.user)
+        ).first.map(StoredValues.credential)
     }
 
     public func user(named name: String) async throws -> User? {

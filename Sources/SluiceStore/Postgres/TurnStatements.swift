@@ -104,11 +104,11 @@ struct ProgressStatement: TurnStatement {
     }
 }
 
-/// A budget hold: `sluice_hold` (schema steps 12, 14 and 15) locks the user's limits and inserts the hold.
+/// A budget hold: `sluice_hold` (schema steps 12, 14, 15, 19 and 23) locks the user's limits and inserts the hold.
 struct HoldStatement: TurnStatement {
-    static let sql = "SELECT * FROM sluice_hold(\(placeholders(1...14)))"
+    static let sql = "SELECT * FROM sluice_hold(\(placeholders(1...15)))"
     static let bindingDataTypes: [PostgresDataType] = holdTypes
-    static let holdTypes: [PostgresDataType] = Array(repeating: .text, count: 5) + Array(repeating: .int8, count: 9)
+    static let holdTypes: [PostgresDataType] = Array(repeating: .text, count: 5) + Array(repeating: .int8, count: 9) + [.text]
     let values: StatementValues
 
     /// The function's arguments in its order.
@@ -117,12 +117,14 @@ struct HoldStatement: TurnStatement {
         var now, expires, dayStart, wanted, input, inputCost, outputPrice: Int
         var globalLimit: Int?
         var globalLock: Int
+        var apiKeyID: String?
 
         func append(to values: inout StatementValues) {
             for text in [id, userID, conversationID, messageID, model] { values.text(text) }
             for number in [now, expires, dayStart, wanted, input, inputCost, outputPrice] { values.bigint(number) }
             values.bigint(globalLimit)
             values.bigint(globalLock)
+            values.text(apiKeyID)
         }
     }
 
@@ -139,7 +141,7 @@ struct HoldWithAnswerStatement: TurnStatement {
     static let sql = """
         WITH held AS (\(HoldStatement.sql)), inserted AS (
             INSERT INTO messages (\(PostgresStore.insertedColumns))
-            SELECT \(placeholders(15...34)) FROM held
+            SELECT \(placeholders(16...35)) FROM held
             RETURNING conversation_id, created_at
         ), touched AS (
             UPDATE conversations c SET updated_at = i.created_at FROM inserted i WHERE c.id = i.conversation_id

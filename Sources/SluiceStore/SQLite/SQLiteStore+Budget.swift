@@ -41,8 +41,9 @@ extension SQLiteStore {
                 FROM budget
             )
             INSERT INTO token_usage (id, user_id, conversation_id, message_id, model, state, reserved_tokens, created_at,
-                expires_at, reserved_cost_picousd, end_user)
-            SELECT ?4, ?3, ?5, ?6, ?7, 'held', tokens, ?1, ?8, ?12 + (tokens - ?9) * ?13, (SELECT name FROM turn_end_user) FROM allowed
+                expires_at, reserved_cost_picousd, end_user, api_key_id)
+            SELECT ?4, ?3, ?5, ?6, ?7, 'held', tokens, ?1, ?8, ?12 + (tokens - ?9) * ?13, (SELECT name FROM turn_end_user), ?14
+            FROM allowed
             WHERE tokens >= ?9 + 1 AND dollars_left >= ?12 + ?13 AND within_rate = 1
             RETURNING reserved_tokens,
                 (SELECT token_limit IS NULL FROM user_token_limits WHERE user_id = ?3) AS unlimited,
@@ -54,6 +55,7 @@ extension SQLiteStore {
             .text(request.messageID), .text(request.model), .integer(nowMs + Int(request.expiresAfter * 1000)),
             .integer(request.inputTokens), .integer(Self.milliseconds(StoredValues.dayStart(now))),
             globalDailyLimit.map { .integer(Int($0.picodollars)) } ?? .null, .integer(inputCost), .integer(outputPrice),
+            Self.optional(request.apiKeyID),
         ]
         let rows: [SQLiteRow]
         if request.answer != nil || request.prelude != nil {
@@ -203,12 +205,14 @@ extension SQLiteStore {
         case .conversation: key = "u.conversation_id"
         case .model: key = "u.model"
         case .endUser: key = "COALESCE(u.end_user, '')"
+        case .apiKey: key = "COALESCE(u.api_key_id, '')"
         }
         let rows = try await connection.query(
             """
-            SELECT \(key) AS bucket, MAX(c.title) AS label, SUM(u.input_tokens) AS input, SUM(u.output_tokens) AS output,
-                SUM(u.total_tokens) AS total, SUM(u.cost_picousd) AS cost, COUNT(*) AS turns
-            FROM token_usage u LEFT JOIN conversations c ON c.id = u.conversation_id
+            SELECT \(key) AS bucket, \(StoredValues.usageLabel(grouping)) AS label, SUM(u.input_tokens) AS input,
+                SUM(u.output_tokens) AS output, SUM(u.total_tokens) AS total, SUM(u.cost_picousd) AS cost, COUNT(*) AS turns,
+                MAX(u.created_at) AS last_at
+            FROM token_usage u LEFT JOIN conversations c ON c.id = u.conversation_id LEFT JOIN api_keys k ON k.id = u.api_key_id
             WHERE u.state = 'settled' AND u.created_at >= ?1 AND (?2 IS NULL OR u.user_id = ?2)
             GROUP BY bucket ORDER BY \(grouping == .day ? "bucket" : "total DESC, bucket")
             """,

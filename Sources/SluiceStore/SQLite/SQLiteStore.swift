@@ -92,15 +92,15 @@ public final class SQLiteStore: SluiceDatabase {
             "UPDATE users SET allowed_models = ? WHERE id = ?", [Self.optional(models.map(StoredValues.encodeModels)), .text(userID)])
     }
 
-    public func user(tokenHash: String) async throws -> User? {
+    public func credential(tokenHash: String) async throws -> Credential? {
         try await connection.query(
             """
-            SELECT * FROM users WHERE token_hash = ?
+            SELECT *, NULL AS key_id, NULL AS key_label FROM users WHERE token_hash = ?
             UNION ALL
-            SELECT u.* FROM api_keys k JOIN users u ON u.id = k.user_id WHERE k.token_hash = ? AND k.revoked_at IS NULL
+            SELECT u.*, k.id AS key_id, k.label AS key_label FROM api_keys k JOIN users u ON u.id = k.user_id WHERE k.token_hash = ? AND k.revoked_at IS NULL
             LIMIT 1
             """, [.text(tokenHash), .text(tokenHash)]
-        ).first.map(StoredValues.user)
+        ).first.map(StoredValues.credential)
     }
 
     public func user(named name: String) async throws -> User? {

@@ -20,3 +20,18 @@ extension Migrations {
             """,
         ])
 }
+
+extension Migrations {
+    /// Step 23: each ledger row keeps the labelled key its turn was made with (`HoldRequest.apiKeyID`; `NULL` for the
+    /// user's own token), so that usage, cost and last use show per key (`UsageGrouping.apiKey`), as LiteLLM shows
+    /// spend per virtual key. No index: a report reaches a user's rows through `token_usage_by_user`, and every index
+    /// is one more page each hold writes before the first token. On PostgreSQL `sluice_hold` takes the key as its
+    /// last argument: a new argument list is a new function, so the old one is dropped.
+    static let apiKeyLedgerStep = Step(
+        version: 23,
+        statements: ["ALTER TABLE token_usage ADD COLUMN api_key_id TEXT"],
+        postgresOnly: [
+            "DROP FUNCTION sluice_hold(\(holdArgumentTypes))",
+            holdFunction(limitingEndUsers: true, limitingRates: true, recordingKeys: true),
+        ])
+}

@@ -95,8 +95,9 @@ extension Migrations {
 
     /// `sluice_hold` (steps 12 and 14) with the day's dollars read from `daily_spending`; from step 18 also under the
     /// user's limit per end user (`EndUserSpendingSQL`), for a conversation that names one; from step 19 also under the
-    /// user's limits per minute (`RateWindowSQL`).
-    static func holdFunction(limitingEndUsers: Bool, limitingRates: Bool) -> String {
+    /// user's limits per minute (`RateWindowSQL`); from step 23 it takes the turn's API key (`p_api_key`) and keeps it
+    /// on the ledger's row.
+    static func holdFunction(limitingEndUsers: Bool, limitingRates: Bool, recordingKeys: Bool = false) -> String {
         let declarations = limitingEndUsers ? "DECLARE v_end_user TEXT;\n" : ""
         let endUserLookup = limitingEndUsers
             ? "SELECT c.end_user INTO v_end_user FROM conversations c WHERE c.id = p_conversation;\n" : ""
@@ -109,11 +110,15 @@ extension Migrations {
         let rateCondition = limitingRates ? " AND a.within_rate = 1" : ""
         let rateReturned = limitingRates ? ", rate_state TEXT" : ""
         let rateSelected = limitingRates ? ", (SELECT \(RateWindowSQL.packedState) FROM budget)" : ""
+        // Empty before step 23, as above.
+        let keyArgument = recordingKeys ? ", p_api_key TEXT" : ""
+        let keyColumn = recordingKeys ? ", api_key_id" : ""
+        let keyValue = recordingKeys ? ", p_api_key" : ""
         return """
         CREATE OR REPLACE FUNCTION sluice_hold(
             p_id TEXT, p_user TEXT, p_conversation TEXT, p_message TEXT, p_model TEXT, p_now BIGINT,
             p_expires BIGINT, p_day_start BIGINT, p_wanted BIGINT, p_input BIGINT, p_input_cost BIGINT,
-            p_output_price BIGINT, p_global BIGINT, p_global_lock BIGINT)
+            p_output_price BIGINT, p_global BIGINT, p_global_lock BIGINT\(keyArgument))
         RETURNS TABLE (held_tokens BIGINT, unlimited INT, reset_at_ms BIGINT\(rateReturned))
         LANGUAGE plpgsql VOLATILE AS $$
         \(declarations)BEGIN
@@ -140,9 +145,9 @@ extension Migrations {
                 FROM budget b
             ), inserted AS (
                 INSERT INTO token_usage (id, user_id, conversation_id, message_id, model, state, reserved_tokens,
-                    created_at, expires_at, reserved_cost_picousd)
+                    created_at, expires_at, reserved_cost_picousd\(keyColumn))
                 SELECT p_id, p_user, p_conversation, p_message, p_model, 'held', a.tokens, p_now, p_expires,
-                    p_input_cost + (a.tokens - p_input) * p_output_price
+                    p_input_cost + (a.tokens - p_input) * p_output_price\(keyValue)
                 FROM allowed a
                 WHERE a.tokens >= p_input + 1 AND a.dollars_left >= p_input_cost + p_output_price\(rateCondition)
                 RETURNING token_usage.reserved_tokens

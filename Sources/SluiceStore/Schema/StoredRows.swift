@@ -62,6 +62,11 @@ enum StoredValues {
             createdAt: row.date("created_at"), allowedModels: row.string("allowed_models").map(decodeModels))
     }
 
+    /// A user's row with `key_id` and `key_label` (`NULL` for the user's own token).
+    static func credential(_ row: some StoredRow) -> Credential {
+        Credential(user: user(row), apiKeyID: row.string("key_id"), apiKeyLabel: row.string("key_label"))
+    }
+
     static func apiKey(_ row: some StoredRow) -> APIKey {
         APIKey(
             id: row.text("id"), userID: row.text("user_id"), label: row.text("label"), createdAt: row.date("created_at"),
@@ -121,9 +126,20 @@ enum StoredValues {
 
     static func usageBucket(_ row: some StoredRow, grouping: UsageGrouping) -> UsageBucket {
         UsageBucket(
-            key: row.text("bucket"), label: grouping == .conversation ? row.string("label") : nil,
+            key: row.text("bucket"), label: row.string("label"),
             inputTokens: row.int("input") ?? 0, outputTokens: row.int("output") ?? 0, totalTokens: row.int("total") ?? 0,
-            cost: USDAmount(picodollars: Int64(row.int("cost") ?? 0)), turns: row.int("turns") ?? 0)
+            cost: USDAmount(picodollars: Int64(row.int("cost") ?? 0)), turns: row.int("turns") ?? 0,
+            lastTurnAt: row.int("last_at").map { date(milliseconds: $0) })
+    }
+
+    /// The SQL of a usage bucket's label (`UsageBucket.label`) over `token_usage u` joined with its conversation `c`
+    /// and its API key `k`: a conversation's title, a key's label, else `NULL`.
+    static func usageLabel(_ grouping: UsageGrouping) -> String {
+        switch grouping {
+        case .conversation: "MAX(c.title)"
+        case .apiKey: "MAX(k.label)"
+        case .day, .model, .endUser: "NULL"
+        }
     }
 
     /// A user's budget from a row with the limits' columns and `used`, `user_spent`, `all_spent`.
