@@ -19,10 +19,7 @@ extension UserCommand {
             @OptionGroup var database: DatabaseOption
 
             func validate() throws {
-                let trimmed = label.trimmingCharacters(in: .whitespacesAndNewlines)
-                if trimmed.isEmpty || trimmed.count > 100 || trimmed.contains(where: \.isNewline) {
-                    throw ValidationError("the label must be one line of 1 to 100 characters, e.g. ci or alice-laptop")
-                }
+                if APIKey.label(label) == nil { throw ValidationError("the label must be \(APIKey.labelRule)") }
             }
 
             func run() async throws {
@@ -31,7 +28,7 @@ extension UserCommand {
                 let token = AccessToken.generate()
                 do {
                     let key = try await store.addAPIKey(
-                        userID: user.id, label: label.trimmingCharacters(in: .whitespacesAndNewlines), tokenHash: AccessToken.hash(token))
+                        userID: user.id, label: APIKey.label(label) ?? label, tokenHash: AccessToken.hash(token))
                     print("Added the key '\(key.label)' for \(user.name); it acts as \(user.name). Shown only now:")
                     print(token)
                 } catch StoreError.conflict(let message) {

@@ -118,6 +118,11 @@ export async function editMessage(messageId, content, { signal, model } = {}) {
 }
 
 export const getLimits = () => json("GET", "/api/usage/limits");
+/** `[{label, created_at, revoked_at?, last_turn_at?, turns, total_tokens, cost_usd}]`: the user's keys, never their secrets. */
+export const listKeys = () => json("GET", "/api/keys").then((r) => r.keys);
+/** `{label, key, created_at}`: the new key, whose secret is shown only now. */
+export const createKey = (label) => json("POST", "/api/keys", { label });
+export const revokeKey = (label) => json("DELETE", `/api/keys/${encodeURIComponent(label)}`);
 export const getUsage = (period, group) =>
   json("GET", `/api/usage?period=${encodeURIComponent(period)}&group=${encodeURIComponent(group)}`);
 /** The usage as CSV (a Blob): fetched with the token, since a plain link cannot send it. */

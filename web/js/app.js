@@ -7,6 +7,7 @@ import { UsageView } from "./usage.js";
 import { ContextPanel } from "./context.js";
 import { markdownView } from "./markdown.js";
 import { UsagePage } from "./usage-page.js";
+import { KeysPage } from "./keys-page.js";
 import { ModelPicker } from "./models.js";
 import { ConversationList } from "./conversations.js";
 import { InstructionsPanel } from "./instructions.js";
@@ -69,6 +70,7 @@ sidebar.addEventListener("click", (event) => {
 document.addEventListener("keydown", (event) => { if (event.key === "Escape" && sidebar.classList.contains("open")) setSidebar(false); });
 
 const usagePage = new UsagePage({ section: $("usage-page"), button: $("usage-open"), showBanner });
+new KeysPage({ section: $("keys-page"), button: $("keys-open"), showBanner });
 
 const contextPanel = new ContextPanel({ panel: $("context-panel"), toggle: $("context-toggle"), showBanner });
 

@@ -11,6 +11,16 @@ public struct APIKey: Sendable, Equatable {
     /// When it stopped working; `nil` while it works.
     public var revokedAt: Date?
 
+    /// `label` as a key is labelled with: trimmed, one line of 1 to 100 characters; `nil` when it is not one.
+    public static func label(_ label: String) -> String? {
+        let trimmed = label.trimmingCharacters(in: .whitespacesAndNewlines)
+        guard !trimmed.isEmpty, trimmed.count <= 100, !trimmed.contains(where: \.isNewline) else { return nil }
+        return trimmed
+    }
+
+    /// What `label(_:)` asks for, in words.
+    public static let labelRule = "one line of 1 to 100 characters, e.g. ci or alice-laptop"
+
     public init(id: String, userID: String, label: String, createdAt: Date, revokedAt: Date? = nil) {
         self.id = id
         self.userID = userID

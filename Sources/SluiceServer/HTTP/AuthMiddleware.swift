@@ -72,6 +72,12 @@ final class TokenCache: Sendable {
         }
     }
 
+    /// Forgets every token of the user: a key revoked here stops working at once on this instance (on others, within
+    /// `lifetime`).
+    func forget(userID: String) {
+        entries.withLock { entries in entries = entries.filter { $0.value.credential.user.id != userID } }
+    }
+
     func remember(_ credential: Credential, tokenHash: String, now: ContinuousClock.Instant) {
         entries.withLock { entries in
             if entries.count >= capacity { entries.removeAll(keepingCapacity: true) }

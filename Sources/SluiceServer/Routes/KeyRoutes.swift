@@ -1,0 +1,108 @@
+import Foundation
+import Hummingbird
+import SluiceCore
+import SluiceStore
+
+/// A user's own labelled API keys (`APIKey`), as OpenAI's and Open WebUI's account pages manage them:
+/// `GET /api/keys` lists them with what each has spent, `POST /api/keys {"label"}` makes one and shows it once,
+/// `DELETE /api/keys/{label}` revokes one. Only the user's own token (the web app's sign-in) may manage keys: a
+/// key that leaked must not be able to mint more keys or revoke the owner's others.
+struct KeyRoutes {
+    let store: any ConversationStore
+    let budgets: (any BudgetStore)?
+    let tokens: TokenCache
+
+    func register(on api: RouterGroup<SluiceRequestContext>) {
+        api.get("keys", use: list)
+        api.post("keys", use: add)
+        api.delete("keys/:label", use: revoke)
+    }
+
+    @Sendable func list(_ request: Request, context: SluiceRequestContext) async throws -> Response {
+        let user = try context.requireUser()
+        let keys = try await store.apiKeys(userID: user.id)
+        let usage = try await budgets?.usageHistory(userID: user.id, since: .distantPast, groupedBy: .apiKey) ?? []
+        let spent = Dictionary(usage.map { ($0.key, $0) }, uniquingKeysWith: { first, _ in first })
+        let listed = WireKeyList(keys: keys.map { WireKeyList.Key($0, usage: spent[$0.id]) })
+        return UsageRoutes.json(String(decoding: try WireJSON.encoder.encode(listed), as: UTF8.self))
+    }
+
+    @Sendable func add(_ request: Request, context: SluiceRequestContext) async throws -> Response {
+        let user = try ownTokenUser(context)
+        let body = try await JSONObjectBody(request: request, context: context, allowEmpty: false)
+        guard let label = try body.optionalString("label", maxLength: 1_000).flatMap(APIKey.label) else {
+            throw APIError.invalid("'label' must be \(APIKey.labelRule): what or who the key is for.")
+        }
+        let token = AccessToken.generate()
+        let key: APIKey
+        do {
+            key = try await store.addAPIKey(userID: user.id, label: label, tokenHash: AccessToken.hash(token))
+        } catch StoreError.conflict {
+            throw APIError(
+                .conflict, code: "label_taken",
+                message: "You already have a key labelled '\(label)' (a revoked key keeps its label). Pick another label.")
+        }
+        let created = WireNewKey(label: key.label, key: token, createdAt: key.createdAt)
+        var response = UsageRoutes.json(String(decoding: try WireJSON.encoder.encode(created), as: UTF8.self))
+        response.status = .created
+        // The key is in this body only: nothing may keep it.
+        response.headers[.cacheControl] = "no-store"
+        return response
+    }
+
+    @Sendable func revoke(_ request: Request, context: SluiceRequestContext) async throws -> Response {
+        let user = try ownTokenUser(context)
+        let raw = try context.parameters.require("label")
+        let label = raw.removingPercentEncoding ?? raw
+        guard try await store.revokeAPIKey(userID: user.id, label: label) else {
+            throw APIError(.notFound, code: "not_found", message: "You have no working key labelled '\(label)'.")
+        }
+        // Stops working at once here; another instance forgets it within the cache's lifetime.
+        tokens.forget(userID: user.id)
+        return Response(status: .noContent)
+    }
+
+    /// The user, when the request was made with the user's own token; a key gets 403.
+    private func ownTokenUser(_ context: SluiceRequestContext) throws -> User {
+        let user = try context.requireUser()
+        guard context.apiKeyID == nil else {
+            throw APIError(
+                .forbidden, code: "forbidden",
+                message: "An API key cannot add or revoke keys. Sign in with your own token (the web app's) to manage keys.")
+        }
+        return user
+    }
+}
+
+/// `{"keys": [{"label", "created_at", "revoked_at"?, "last_turn_at"?, "turns", "total_tokens", "cost_usd"}]}`:
+/// never a key's secret, which is shown once, when it is made.
+struct WireKeyList: Encodable {
+    struct Key: Encodable {
+        let label: String
+        let createdAt: Date
+        let revokedAt: Date?
+        let lastTurnAt: Date?
+        let turns: Int
+        let totalTokens: Int
+        let costUsd: String
+
+        init(_ key: APIKey, usage: UsageBucket?) {
+            label = key.label
+            createdAt = key.createdAt
+            revokedAt = key.revokedAt
+            lastTurnAt = usage?.lastTurnAt
+            turns = usage?.turns ?? 0
+            totalTokens = usage?.totalTokens ?? 0
+            costUsd = (usage?.cost ?? .zero).decimalString
+        }
+    }
+
+    let keys: [Key]
+}
+
+/// `{"label", "key", "created_at"}`: the new key, shown only in this response.
+struct WireNewKey: Encodable {
+    let label: String
+    let key: String
+    let createdAt: Date
+}

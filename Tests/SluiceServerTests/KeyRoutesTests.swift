@@ -1,0 +1,70 @@
+import Foundation
+import SluiceCore
+import Testing
+
+@testable import SluiceServer
+
+/// `/api/keys`: a user makes, lists and revokes their own labelled keys; a key cannot manage keys.
+@Suite("API keys managed by their user")
+struct KeyRoutesTests {
+    @Test("a key made on the API is shown once, acts as its user, counts its usage, and stops at once when revoked")
+    func lifecycle() async throws {
+        try await Harness.run(budgets: true) { h in
+            let made = try await h.request(.POST, "/api/keys", token: h.alice, body: #"{"label":"  alice laptop  "}"#)
+            #expect(made.status == 201)
+            #expect(made.headers.first(name: "Cache-Control") == "no-store")
+            let key = try #require(made.json?["key"] as? String)
+            #expect(key.hasPrefix("sluice_") && made.json?["label"] as? String == "alice laptop")
+
+            // The key acts as Alice: what it makes is hers, and its turns are its own usage.
+            let body = #"{"model":"sim","messages":[{"role":"user","content":"hi"}]}"#
+            let call = try await h.request(.POST, "/v1/chat/completions", token: key, body: body)
+            #expect(call.status == 200)
+            let conversation = try #require(call.headers.first(name: "X-Sluice-Conversation-Id"))
+            #expect(try await h.request(.GET, "/api/conversations/\(conversation)", token: h.alice).status == 200)
+            let listed = try await h.request(.GET, "/api/keys", token: h.alice)
+            let keys = try #require(listed.json?["keys"] as? [[String: Any]])
+            #expect(keys.count == 1 && keys.first?["label"] as? String == "alice laptop")
+            #expect(keys.first?["turns"] as? Int == 1 && (keys.first?["total_tokens"] as? Int ?? 0) > 0)
+            #expect(keys.first?["last_turn_at"] is String && keys.first?["revoked_at"] == nil)
+            // The secret is never listed again.
+            let listedText = String(decoding: try JSONSerialization.data(withJSONObject: try #require(listed.json)), as: UTF8.self)
+            #expect(!listedText.contains(String(key.dropFirst("sluice_".count))))
+            #expect((try await h.request(.GET, "/api/keys", token: h.bob).json?["keys"] as? [Any])?.isEmpty == true)
+
+            // A key may list keys but not add or revoke them.
+            #expect(try await h.request(.GET, "/api/keys", token: key).status == 200)
+            let minted = try await h.request(.POST, "/api/keys", token: key, body: #"{"label":"more"}"#)
+            #expect(minted.status == 403 && minted.errorMessage?.contains("own token") == true)
+            #expect(try await h.request(.DELETE, "/api/keys/alice%20laptop", token: key).status == 403)
+            // Bob has no key with that label; Alice's stays.
+            #expect(try await h.request(.DELETE, "/api/keys/alice%20laptop", token: h.bob).status == 404)
+
+            // Revoked here, it stops working at once although the server had just seen it.
+            #expect(try await h.request(.DELETE, "/api/keys/alice%20laptop", token: h.alice).status == 204)
+            #expect(try await h.request(.GET, "/v1/models", token: key).status == 401)
+            #expect(try await h.request(.DELETE, "/api/keys/alice%20laptop", token: h.alice).status == 404)
+            let afterwards = try #require(try await h.request(.GET, "/api/keys", token: h.alice).json?["keys"] as? [[String: Any]])
+            #expect(afterwards.first?["revoked_at"] is String && afterwards.first?["turns"] as? Int == 1)
+            #expect(try await h.request(.GET, "/v1/models", token: h.alice).status == 200)
+        }
+    }
+
+    @Test("a label is one line of 1 to 100 characters, unique among the user's keys; a bad one is a 400 that says so")
+    func labels() async throws {
+        try await Harness.run { h in
+            #expect(try await h.request(.POST, "/api/keys", token: h.alice, body: #"{"label":"ci"}"#).status == 201)
+            let taken = try await h.request(.POST, "/api/keys", token: h.alice, body: #"{"label":" ci"}"#)
+            #expect(taken.status == 409 && taken.errorCode == "label_taken")
+            // Another user may use the same label.
+            #expect(try await h.request(.POST, "/api/keys", token: h.bob, body: #"{"label":"ci"}"#).status == 201)
+            let long = String(repeating: "k", count: 101)
+            for bad in [#"{"label":"   "}"#, #"{"label":"a\nb"}"#, #"{"label":"\#(long)"}"#, #"{"label":7}"#, "{}", "[]"] {
+                let reply = try await h.request(.POST, "/api/keys", token: h.alice, body: bad)
+                #expect(reply.status == 400, "\(bad)")
+                #expect(reply.errorMessage?.contains("label") == true || reply.errorMessage?.contains("JSON object") == true, "\(bad)")
+            }
+            #expect((try await h.request(.GET, "/api/keys", token: h.alice).json?["keys"] as? [Any])?.count == 1)
+        }
+    }
+}

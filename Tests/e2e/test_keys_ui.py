@@ -1,0 +1,80 @@
+"""The API keys page: a user makes a key, uses it with the OpenAI SDK, sees its usage, and revokes it."""
+import json
+import urllib.request
+
+import openai
+import pytest
+from selenium.webdriver.common.by import By
+
+from test_chat_ui import WebDriverWait
+from test_gateway import client
+from test_usage_ui import add_user
+
+
+def open_keys(browser, server, token):
+    browser.get(f"{server.base}/#token={token}")
+    WebDriverWait(browser, 10).until(lambda d: d.find_element(By.ID, "input").is_displayed())
+    browser.find_element(By.ID, "keys-open").click()
+    page = browser.find_element(By.ID, "keys-page")
+    WebDriverWait(browser, 10).until(lambda d: page.is_displayed())
+    return page
+
+
+def rows(page):
+    return [[cell.text for cell in row.find_elements(By.TAG_NAME, "td")]
+            for row in page.find_elements(By.CSS_SELECTOR, ".keys-table tbody tr")]
+
+
+def test_a_key_made_on_the_page_is_shown_once_works_counts_its_usage_and_stops_when_revoked(browser, server):
+    token = add_user(server, "keys-page", 1_000_000)
+    page = open_keys(browser, server, token)
+    WebDriverWait(browser, 10).until(lambda d: page.find_element(By.CLASS_NAME, "keys-empty").is_displayed())
+    assert page.find_element(By.CLASS_NAME, "keys-base-url").text == f"{server.base}/v1"
+
+    label = "<b>ci</b> bot"
+    page.find_element(By.CLASS_NAME, "keys-label").send_keys(label)
+    page.find_element(By.CSS_SELECTOR, ".keys-form button[type=submit]").click()
+    shown = page.find_element(By.CLASS_NAME, "keys-new")
+    WebDriverWait(browser, 10).until(lambda d: shown.is_displayed())
+    key = page.find_element(By.CLASS_NAME, "keys-new-value").get_attribute("value")
+    assert key.startswith("sluice_")
+    # The label is text: its markup stays inert, in the list too.
+    assert page.find_element(By.CLASS_NAME, "keys-new-label").text == label
+    WebDriverWait(browser, 10).until(lambda d: rows(page) and rows(page)[0][0] == label)
+    assert not page.find_elements(By.CSS_SELECTOR, ".keys-table b")
+    assert rows(page)[0][2:6] == ["never", "0", "0", "$0"]
+
+    # The key works with the OpenAI SDK as the user, and its turns are its own.
+    answer = client(server, key).chat.completions.create(model="sim", messages=[{"role": "user", "content": "Hi"}])
+    page.find_element(By.CLASS_NAME, "keys-close").click()
+    browser.find_element(By.ID, "keys-open").click()
+    WebDriverWait(browser, 10).until(lambda d: rows(page) and rows(page)[0][3] == "1")
+    assert rows(page)[0][4] == f"{answer.usage.total_tokens:,}" and rows(page)[0][2] != "never"
+    # Reopened, the page no longer shows the secret.
+    assert not shown.is_displayed() and page.find_element(By.CLASS_NAME, "keys-new-value").get_attribute("value") == ""
+
+    page.find_element(By.CSS_SELECTOR, ".keys-table tbody button").click()
+    alert = WebDriverWait(browser, 10).until(lambda d: d.switch_to.alert)
+    assert "cannot be undone" in alert.text
+    alert.accept()
+    WebDriverWait(browser, 10).until(lambda d: rows(page)[0][6].startswith("revoked "))
+    assert not page.find_elements(By.CSS_SELECTOR, ".keys-table tbody button")
+    with pytest.raises(openai.AuthenticationError):
+        client(server, key).chat.completions.create(model="sim", messages=[{"role": "user", "content": "Hi"}])
+
+
+def test_a_taken_label_is_refused_with_the_servers_message_and_nothing_is_made(browser, server):
+    token = add_user(server, "keys-page-taken", 1_000_000)
+    page = open_keys(browser, server, token)
+    for _ in range(2):
+        field = page.find_element(By.CLASS_NAME, "keys-label")
+        field.clear()
+        field.send_keys("laptop")
+        page.find_element(By.CSS_SELECTOR, ".keys-form button[type=submit]").click()
+    banner = WebDriverWait(browser, 10).until(
+        lambda d: next((b for b in d.find_elements(By.CSS_SELECTOR, ".banner") if "already have a key" in b.text), None))
+    assert "Pick another label" in banner.text
+    request = urllib.request.Request(server.base + "/api/keys", headers={"Authorization": f"Bearer {token}"})
+    with urllib.request.urlopen(request, timeout=10) as response:
+        assert [key["label"] for key in json.loads(response.read())["keys"]] == ["laptop"]
+    WebDriverWait(browser, 10).until(lambda d: [row[0] for row in rows(page)] == ["laptop"])

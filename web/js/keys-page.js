@@ -1,0 +1,86 @@
+// The API keys page: the user's labelled keys with what each has spent and when it was last used, a form that
+// makes one (its secret shown once, with a copy button) and a revoke button per key. The server refuses key
+// management to a request made with a key, so this page works for the user's own sign-in.
+
+import * as api from "./api.js";
+
+const numberFormat = new Intl.NumberFormat();
+const when = (iso) => (iso ? new Date(iso).toLocaleString() : "never");
+
+export class KeysPage {
+  constructor({ section, button, showBanner }) {
+    Object.assign(this, { section, button, showBanner });
+    this.form = section.querySelector(".keys-form");
+    this.label = section.querySelector(".keys-label");
+    this.created = section.querySelector(".keys-new");
+    section.querySelector(".keys-base-url").textContent = `${location.origin}/v1`;
+    button.addEventListener("click", () => this.setOpen(section.hidden));
+    section.querySelector(".keys-close").addEventListener("click", () => this.setOpen(false));
+    this.form.addEventListener("submit", (event) => {
+      event.preventDefault();
+      this.create().catch((error) => showBanner(error.message));
+    });
+    section.querySelector(".keys-copy").addEventListener("click", () => this.copy());
+  }
+
+  setOpen(open) {
+    this.section.hidden = !open;
+    this.button.setAttribute("aria-expanded", String(open));
+    // A secret shown once is not shown again when the page is reopened.
+    if (!open) this.forgetSecret();
+    if (open) this.load().catch((error) => this.showBanner(error.message));
+  }
+
+  async load() {
+    const keys = await api.listKeys();
+    this.section.querySelector(".keys-empty").hidden = keys.length > 0;
+    this.section.querySelector(".keys-table").hidden = keys.length === 0;
+    this.section.querySelector(".keys-table tbody").replaceChildren(...keys.map((key) => this.row(key)));
+  }
+
+  /** One key as a table row; labels are set as text. */
+  row(key) {
+    const row = document.createElement("tr");
+    row.classList.toggle("revoked", Boolean(key.revoked_at));
+    const cells = [key.label, when(key.created_at), when(key.last_turn_at), numberFormat.format(key.turns),
+      numberFormat.format(key.total_tokens), `$${key.cost_usd}`];
+    for (const text of cells) row.append(Object.assign(document.createElement("td"), { textContent: text }));
+    const action = document.createElement("td");
+    if (key.revoked_at) {
+      action.textContent = `revoked ${when(key.revoked_at)}`;
+    } else {
+      const revoke = Object.assign(document.createElement("button"), { type: "button", textContent: "Revoke" });
+      revoke.setAttribute("aria-label", `Revoke the key ${key.label}`);
+      revoke.addEventListener("click", () => this.revoke(key.label).catch((error) => this.showBanner(error.message)));
+      action.append(revoke);
+    }
+    row.append(action);
+    return row;
+  }
+
+  async create() {
+    const created = await api.createKey(this.label.value);
+    this.label.value = "";
+    this.created.querySelector(".keys-new-label").textContent = created.label;
+    this.created.querySelector(".keys-new-value").value = created.key;
+    this.created.hidden = false;
+    await this.load();
+  }
+
+  async revoke(label) {
+    if (!confirm(`Revoke the key “${label}”? Applications using it stop working at once. This cannot be undone.`)) return;
+    await api.revokeKey(label);
+    await this.load();
+  }
+
+  copy() {
+    const field = this.created.querySelector(".keys-new-value");
+    field.select();
+    navigator.clipboard?.writeText(field.value).catch(() => { /* selected: the user can copy it by hand */ });
+  }
+
+  forgetSecret() {
+    this.created.hidden = true;
+    this.created.querySelector(".keys-new-value").value = "";
+  }
+}
