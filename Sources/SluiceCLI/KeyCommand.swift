@@ -16,10 +16,14 @@ extension UserCommand {
                 abstract: "Add a key and print it alone on the last line (it is shown only now).")
             @Argument(help: "The user's name.") var name: String
             @Argument(help: "What the key is for, unique per user, e.g. ci or alice-laptop.") var label: String
+            @Option(help: "Days until the key stops working by itself (default: never).") var expiresInDays: Int?
             @OptionGroup var database: DatabaseOption
 
             func validate() throws {
                 if APIKey.label(label) == nil { throw ValidationError("the label must be \(APIKey.labelRule)") }
+                if let days = expiresInDays, !(1...APIKey.longestLifetimeDays).contains(days) {
+                    throw ValidationError("--expires-in-days must be from 1 to \(APIKey.longestLifetimeDays)")
+                }
             }
 
             func run() async throws {
@@ -28,8 +32,10 @@ extension UserCommand {
                 let token = AccessToken.generate()
                 do {
                     let key = try await store.addAPIKey(
-                        userID: user.id, label: APIKey.label(label) ?? label, tokenHash: AccessToken.hash(token))
-                    print("Added the key '\(key.label)' for \(user.name); it acts as \(user.name). Shown only now:")
+                        userID: user.id, label: APIKey.label(label) ?? label, tokenHash: AccessToken.hash(token),
+                        expiresAt: expiresInDays.map { Date().addingTimeInterval(Double($0) * 86_400) })
+                    let expiry = key.expiresAt.map { " until \($0.formatted(.iso8601))" } ?? ""
+                    print("Added the key '\(key.label)' for \(user.name); it acts as \(user.name)\(expiry). Shown only now:")
                     print(token)
                 } catch StoreError.conflict(let message) {
                     try await store.close()
@@ -51,20 +57,22 @@ extension UserCommand {
                 let keys = try await store.apiKeys(userID: user.id)
                 let usage = try await store.usageHistory(userID: user.id, since: .distantPast, groupedBy: .apiKey)
                 try await store.close()
-                print(["label", "created", "status", "last_used", "turns", "total_tokens", "cost_usd"].joined(separator: "\t"))
+                print(["label", "created", "status", "expires", "last_used", "turns", "total_tokens", "cost_usd"].joined(separator: "\t"))
                 let spent = Dictionary(usage.map { ($0.key, $0) }, uniquingKeysWith: { first, _ in first })
                 for key in keys {
-                    let status = key.revokedAt.map { "revoked \($0.formatted(.iso8601))" } ?? "works"
+                    let expired = key.expiresAt.map { $0 <= Date() } ?? false
+                    let status = key.revokedAt.map { "revoked \($0.formatted(.iso8601))" } ?? (expired ? "expired" : "works")
                     let used = spent[key.id]
                     print([
-                        key.label, key.createdAt.formatted(.iso8601), status, used?.lastTurnAt?.formatted(.iso8601) ?? "never",
+                        key.label, key.createdAt.formatted(.iso8601), status, key.expiresAt?.formatted(.iso8601) ?? "never",
+                        used?.lastTurnAt?.formatted(.iso8601) ?? "never",
                         "\(used?.turns ?? 0)", "\(used?.totalTokens ?? 0)", (used?.cost ?? .zero).decimalString,
                     ].joined(separator: "\t"))
                 }
                 // What the user's own token (and the web app) spent, for comparison.
                 if let own = spent[""] {
                     print([
-                        "(own token)", "", "", own.lastTurnAt?.formatted(.iso8601) ?? "never", "\(own.turns)", "\(own.totalTokens)",
+                        "(own token)", "", "", "", own.lastTurnAt?.formatted(.iso8601) ?? "never", "\(own.turns)", "\(own.totalTokens)",
                         own.cost.decimalString,
                     ].joined(separator: "\t"))
                 }

@@ -1,5 +1,6 @@
 import Foundation
 import SluiceCore
+import SluiceStore
 import Testing
 
 @testable import SluiceServer
@@ -65,6 +66,33 @@ struct KeyRoutesTests {
                 #expect(reply.errorMessage?.contains("label") == true || reply.errorMessage?.contains("JSON object") == true, "\(bad)")
             }
             #expect((try await h.request(.GET, "/api/keys", token: h.alice).json?["keys"] as? [Any])?.count == 1)
+        }
+    }
+
+    @Test("a key may be made to expire; past its time it is a 401 that names it and says when, on every route")
+    func expiry() async throws {
+        try await Harness.run { h in
+            let made = try await h.request(.POST, "/api/keys", token: h.alice, body: #"{"label":"job","expires_in_days":30}"#)
+            #expect(made.status == 201)
+            let expires = try #require((made.json?["expires_at"] as? String).flatMap { try? Date($0, strategy: .iso8601) })
+            #expect(abs(expires.timeIntervalSinceNow - 30 * 86_400) < 60)
+            for bad in [#"{"label":"a","expires_in_days":0}"#, #"{"label":"b","expires_in_days":1.5}"#,
+                        #"{"label":"c","expires_in_days":4000}"#, #"{"label":"d","expires_in_days":"30"}"#] {
+                let reply = try await h.request(.POST, "/api/keys", token: h.alice, body: bad)
+                #expect(reply.status == 400 && reply.errorMessage?.contains("expires_in_days") == true, "\(bad)")
+            }
+
+            let alice = try #require(try await h.store.user(named: "alice"))
+            let key = AccessToken.generate()
+            _ = try await h.store.addAPIKey(
+                userID: alice.id, label: "old job", tokenHash: AccessToken.hash(key), expiresAt: Date().addingTimeInterval(-60))
+            for path in ["/api/conversations", "/v1/models"] {
+                let refused = try await h.request(.GET, path, token: key)
+                #expect(refused.status == 401 && refused.errorCode == "key_expired", "\(path)")
+                #expect(refused.errorMessage?.contains("'old job' expired at") == true, "\(path)")
+            }
+            let listed = try #require(try await h.request(.GET, "/api/keys", token: h.alice).json?["keys"] as? [[String: Any]])
+            #expect(listed.map { $0["expires_at"] != nil } == [true, true])
         }
     }
 }

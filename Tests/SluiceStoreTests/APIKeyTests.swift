@@ -79,4 +79,25 @@ struct APIKeyTests {
         #expect(try await store.usageHistory(userID: ann.id, since: start, groupedBy: .apiKey).first?.label == "ci")
         try await store.close()
     }
+
+    @Test("a key past its expiry finds no user, and says when it expired", arguments: TestDatabases.backends)
+    func expiry(_ backend: StoreBackend) async throws {
+        let (store, _) = try await TestDatabases.makeStore(backend)
+        try await store.migrate()
+        let ann = try await store.createUser(name: "ann", plan: .pro, tokenHash: "ann-token")
+        let past = Date(timeIntervalSince1970: 1_700_000_000)
+        let future = Date().addingTimeInterval(86_400)
+        _ = try await store.addAPIKey(userID: ann.id, label: "old job", tokenHash: "ann-old", expiresAt: past)
+        _ = try await store.addAPIKey(userID: ann.id, label: "contractor", tokenHash: "ann-contractor", expiresAt: future)
+        #expect(try await store.user(tokenHash: "ann-old") == nil)
+        #expect(try await store.credential(tokenHash: "ann-old")?.expiresAt == past)
+        #expect(try await store.credential(tokenHash: "ann-old")?.apiKeyLabel == "old job")
+        #expect(try await store.user(tokenHash: "ann-contractor")?.id == ann.id)
+        let stored = try await store.apiKeys(userID: ann.id)
+        #expect(stored.first?.expiresAt == past)
+        // Stored in milliseconds.
+        #expect(abs(try #require(stored.last?.expiresAt).timeIntervalSince(future)) < 0.001)
+        #expect(try await store.credential(tokenHash: "ann-token")?.expiresAt == nil)
+        try await store.close()
+    }
 }

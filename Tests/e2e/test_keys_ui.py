@@ -1,10 +1,12 @@
 """The API keys page: a user makes a key, uses it with the OpenAI SDK, sees its usage, and revokes it."""
+import datetime
 import json
 import urllib.request
 
 import openai
 import pytest
 from selenium.webdriver.common.by import By
+from selenium.webdriver.support.ui import Select
 
 from test_chat_ui import WebDriverWait
 from test_gateway import client
@@ -42,14 +44,14 @@ def test_a_key_made_on_the_page_is_shown_once_works_counts_its_usage_and_stops_w
     assert page.find_element(By.CLASS_NAME, "keys-new-label").text == label
     WebDriverWait(browser, 10).until(lambda d: rows(page) and rows(page)[0][0] == label)
     assert not page.find_elements(By.CSS_SELECTOR, ".keys-table b")
-    assert rows(page)[0][2:6] == ["never", "0", "0", "$0"]
+    assert rows(page)[0][2:7] == ["never", "never", "0", "0", "$0"]
 
     # The key works with the OpenAI SDK as the user, and its turns are its own.
     answer = client(server, key).chat.completions.create(model="sim", messages=[{"role": "user", "content": "Hi"}])
     page.find_element(By.CLASS_NAME, "keys-close").click()
     browser.find_element(By.ID, "keys-open").click()
-    WebDriverWait(browser, 10).until(lambda d: rows(page) and rows(page)[0][3] == "1")
-    assert rows(page)[0][4] == f"{answer.usage.total_tokens:,}" and rows(page)[0][2] != "never"
+    WebDriverWait(browser, 10).until(lambda d: rows(page) and rows(page)[0][4] == "1")
+    assert rows(page)[0][5] == f"{answer.usage.total_tokens:,}" and rows(page)[0][3] != "never"
     # Reopened, the page no longer shows the secret.
     assert not shown.is_displayed() and page.find_element(By.CLASS_NAME, "keys-new-value").get_attribute("value") == ""
 
@@ -57,7 +59,7 @@ def test_a_key_made_on_the_page_is_shown_once_works_counts_its_usage_and_stops_w
     alert = WebDriverWait(browser, 10).until(lambda d: d.switch_to.alert)
     assert "cannot be undone" in alert.text
     alert.accept()
-    WebDriverWait(browser, 10).until(lambda d: rows(page)[0][6].startswith("revoked "))
+    WebDriverWait(browser, 10).until(lambda d: rows(page)[0][7].startswith("revoked "))
     assert not page.find_elements(By.CSS_SELECTOR, ".keys-table tbody button")
     with pytest.raises(openai.AuthenticationError):
         client(server, key).chat.completions.create(model="sim", messages=[{"role": "user", "content": "Hi"}])
@@ -78,3 +80,22 @@ def test_a_taken_label_is_refused_with_the_servers_message_and_nothing_is_made(b
     with urllib.request.urlopen(request, timeout=10) as response:
         assert [key["label"] for key in json.loads(response.read())["keys"]] == ["laptop"]
     WebDriverWait(browser, 10).until(lambda d: [row[0] for row in rows(page)] == ["laptop"])
+
+
+def test_a_key_made_to_expire_shows_its_date_and_works_until_then(browser, server):
+    token = add_user(server, "keys-page-expiry", 1_000_000)
+    page = open_keys(browser, server, token)
+    page.find_element(By.CLASS_NAME, "keys-label").send_keys("contractor")
+    Select(page.find_element(By.CLASS_NAME, "keys-expiry")).select_by_value("30")
+    page.find_element(By.CSS_SELECTOR, ".keys-form button[type=submit]").click()
+    WebDriverWait(browser, 10).until(lambda d: rows(page) and rows(page)[0][0] == "contractor")
+    assert "(until " in page.find_element(By.CLASS_NAME, "keys-new-label").text
+    request = urllib.request.Request(server.base + "/api/keys", headers={"Authorization": f"Bearer {token}"})
+    with urllib.request.urlopen(request, timeout=10) as response:
+        listed = json.loads(response.read())["keys"]
+    expires = datetime.datetime.fromisoformat(listed[0]["expires_at"].replace("Z", "+00:00"))
+    days = (expires - datetime.datetime.now(datetime.timezone.utc)).total_seconds() / 86_400
+    assert 29.9 < days <= 30
+    assert rows(page)[0][2] not in ("never", "") and not rows(page)[0][2].startswith("expired")
+    key = page.find_element(By.CLASS_NAME, "keys-new-value").get_attribute("value")
+    assert client(server, key).models.list().data

@@ -120,8 +120,9 @@ export async function editMessage(messageId, content, { signal, model } = {}) {
 export const getLimits = () => json("GET", "/api/usage/limits");
 /** `[{label, created_at, revoked_at?, last_turn_at?, turns, total_tokens, cost_usd}]`: the user's keys, never their secrets. */
 export const listKeys = () => json("GET", "/api/keys").then((r) => r.keys);
-/** `{label, key, created_at}`: the new key, whose secret is shown only now. */
-export const createKey = (label) => json("POST", "/api/keys", { label });
+/** `{label, key, created_at, expires_at?}`: the new key, whose secret is shown only now. */
+export const createKey = (label, expiresInDays) =>
+  json("POST", "/api/keys", { label, expires_in_days: expiresInDays ?? undefined });
 export const revokeKey = (label) => json("DELETE", `/api/keys/${encodeURIComponent(label)}`);
 export const getUsage = (period, group) =>
   json("GET", `/api/usage?period=${encodeURIComponent(period)}&group=${encodeURIComponent(group)}`);

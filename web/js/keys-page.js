@@ -1,5 +1,5 @@
 // The API keys page: the user's labelled keys with what each has spent and when it was last used, a form that
-// makes one (its secret shown once, with a copy button) and a revoke button per key. The server refuses key
+// makes one, optionally expiring (its secret shown once, with a copy button), and a revoke button per key. The server refuses key
 // management to a request made with a key, so this page works for the user's own sign-in.
 
 import * as api from "./api.js";
@@ -12,6 +12,7 @@ export class KeysPage {
     Object.assign(this, { section, button, showBanner });
     this.form = section.querySelector(".keys-form");
     this.label = section.querySelector(".keys-label");
+    this.expiry = section.querySelector(".keys-expiry");
     this.created = section.querySelector(".keys-new");
     section.querySelector(".keys-base-url").textContent = `${location.origin}/v1`;
     button.addEventListener("click", () => this.setOpen(section.hidden));
@@ -41,13 +42,17 @@ export class KeysPage {
   /** One key as a table row; labels are set as text. */
   row(key) {
     const row = document.createElement("tr");
-    row.classList.toggle("revoked", Boolean(key.revoked_at));
-    const cells = [key.label, when(key.created_at), when(key.last_turn_at), numberFormat.format(key.turns),
+    const expired = key.expires_at && new Date(key.expires_at) <= new Date();
+    row.classList.toggle("revoked", Boolean(key.revoked_at || expired));
+    const expires = key.expires_at ? (expired ? `expired ${when(key.expires_at)}` : when(key.expires_at)) : "never";
+    const cells = [key.label, when(key.created_at), expires, when(key.last_turn_at), numberFormat.format(key.turns),
       numberFormat.format(key.total_tokens), `$${key.cost_usd}`];
     for (const text of cells) row.append(Object.assign(document.createElement("td"), { textContent: text }));
     const action = document.createElement("td");
     if (key.revoked_at) {
       action.textContent = `revoked ${when(key.revoked_at)}`;
+    } else if (expired) {
+      action.textContent = "expired";
     } else {
       const revoke = Object.assign(document.createElement("button"), { type: "button", textContent: "Revoke" });
       revoke.setAttribute("aria-label", `Revoke the key ${key.label}`);
@@ -59,9 +64,10 @@ export class KeysPage {
   }
 
   async create() {
-    const created = await api.createKey(this.label.value);
+    const created = await api.createKey(this.label.value, this.expiry.value ? Number(this.expiry.value) : null);
     this.label.value = "";
-    this.created.querySelector(".keys-new-label").textContent = created.label;
+    this.created.querySelector(".keys-new-label").textContent =
+      created.label + (created.expires_at ? ` (until ${when(created.expires_at)})` : "");
     this.created.querySelector(".keys-new-value").value = created.key;
     this.created.hidden = false;
     await this.load();

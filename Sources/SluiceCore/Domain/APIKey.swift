@@ -10,6 +10,8 @@ public struct APIKey: Sendable, Equatable {
     public var createdAt: Date
     /// When it stopped working; `nil` while it works.
     public var revokedAt: Date?
+    /// When it stops working by itself; `nil`: never (LiteLLM's `duration`, GitHub's token expiry).
+    public var expiresAt: Date?
 
     /// `label` as a key is labelled with: trimmed, one line of 1 to 100 characters; `nil` when it is not one.
     public static func label(_ label: String) -> String? {
@@ -21,7 +23,11 @@ public struct APIKey: Sendable, Equatable {
     /// What `label(_:)` asks for, in words.
     public static let labelRule = "one line of 1 to 100 characters, e.g. ci or alice-laptop"
 
-    public init(id: String, userID: String, label: String, createdAt: Date, revokedAt: Date? = nil) {
+    /// The longest a key may be made to last, in days.
+    public static let longestLifetimeDays = 3650
+
+    public init(id: String, userID: String, label: String, createdAt: Date, revokedAt: Date? = nil, expiresAt: Date? = nil) {
+        self.expiresAt = expiresAt
         self.id = id
         self.userID = userID
         self.label = label
@@ -37,8 +43,11 @@ public struct Credential: Sendable, Equatable {
     public var apiKeyID: String?
     /// The key's label; `nil` for the user's own token.
     public var apiKeyLabel: String?
+    /// When the key stops working (`APIKey.expiresAt`); a credential past it is refused with a message saying so.
+    public var expiresAt: Date?
 
-    public init(user: User, apiKeyID: String? = nil, apiKeyLabel: String? = nil) {
+    public init(user: User, apiKeyID: String? = nil, apiKeyLabel: String? = nil, expiresAt: Date? = nil) {
+        self.expiresAt = expiresAt
         self.user = user
         self.apiKeyID = apiKeyID
         self.apiKeyLabel = apiKeyLabel

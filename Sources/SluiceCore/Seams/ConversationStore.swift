@@ -16,7 +16,8 @@ public protocol ConversationStore: Sendable {
     func ping() async throws
 
     func createUser(name: String, plan: Plan, tokenHash: String) async throws -> User
-    /// Who a bearer token with this hash is: a user's own token, or one of the user's working keys (`APIKey`).
+    /// Who a bearer token with this hash is: a user's own token, or one of the user's keys that is not revoked
+    /// (an expired one too, with its `expiresAt`: the caller refuses it with a message that says so).
     func credential(tokenHash: String) async throws -> Credential?
     func user(named name: String) async throws -> User?
     func users() async throws -> [User]
@@ -25,7 +26,8 @@ public protocol ConversationStore: Sendable {
     /// Replaces a user's token hash (issuing a new token).
     func setTokenHash(userID: String, tokenHash: String) async throws
     /// Adds a labelled key (`APIKey`); `StoreError.conflict` when the user already has a key with that label.
-    func addAPIKey(userID: String, label: String, tokenHash: String) async throws -> APIKey
+    /// `expiresAt`: when it stops working by itself (`nil`: never).
+    func addAPIKey(userID: String, label: String, tokenHash: String, expiresAt: Date?) async throws -> APIKey
     /// The user's keys, revoked ones too, oldest first.
     func apiKeys(userID: String) async throws -> [APIKey]
     /// Stops the user's key with that label from working; `false` when there is no such working key.
@@ -90,9 +92,16 @@ public protocol ConversationStore: Sendable {
 }
 
 extension ConversationStore {
-    /// The user whose token, or one of whose working keys (`APIKey`), has this hash.
+    /// The user whose token, or one of whose working keys (`APIKey`: not revoked, not expired), has this hash.
     public func user(tokenHash: String) async throws -> User? {
-        try await credential(tokenHash: tokenHash)?.user
+        guard let credential = try await credential(tokenHash: tokenHash) else { return nil }
+        if let expiresAt = credential.expiresAt, expiresAt <= Date() { return nil }
+        return credential.user
+    }
+
+    /// A key that never expires.
+    public func addAPIKey(userID: String, label: String, tokenHash: String) async throws -> APIKey {
+        try await addAPIKey(userID: userID, label: label, tokenHash: tokenHash, expiresAt: nil)
     }
 
     /// `addVersion(_:replacing:alsoSuperseding:)` with nothing else superseded: a regenerated answer.

@@ -34,6 +34,13 @@ struct AuthMiddleware: RouterMiddleware {
             if let credential { cache.remember(credential, tokenHash: hash, now: now) }
         }
         guard let credential else { throw APIError.unauthorized }
+        // Checked on every request, cached or not: a key stops at its time, not up to the cache's lifetime later.
+        if let expiresAt = credential.expiresAt, expiresAt <= Date() {
+            throw APIError(
+                .unauthorized, code: "key_expired",
+                message: "The API key '\(credential.apiKeyLabel ?? "")' expired at \(expiresAt.formatted(.iso8601)). "
+                    + "Make a new one on the web app's API keys page (or ask for one: 'sluice user key add').")
+        }
         var context = context
         context.user = credential.user
         context.apiKeyID = credential.apiKeyID

@@ -4,7 +4,8 @@ import SluiceCore
 import SluiceStore
 
 /// A user's own labelled API keys (`APIKey`), as OpenAI's and Open WebUI's account pages manage them:
-/// `GET /api/keys` lists them with what each has spent, `POST /api/keys {"label"}` makes one and shows it once,
+/// `GET /api/keys` lists them with what each has spent, `POST /api/keys {"label", "expires_in_days"?}` makes one and
+/// shows it once,
 /// `DELETE /api/keys/{label}` revokes one. Only the user's own token (the web app's sign-in) may manage keys: a
 /// key that leaked must not be able to mint more keys or revoke the owner's others.
 struct KeyRoutes {
@@ -33,16 +34,22 @@ struct KeyRoutes {
         guard let label = try body.optionalString("label", maxLength: 1_000).flatMap(APIKey.label) else {
             throw APIError.invalid("'label' must be \(APIKey.labelRule): what or who the key is for.")
         }
+        let days = try body.optionalNumber("expires_in_days", in: 1...Double(APIKey.longestLifetimeDays))
+        guard days.map({ $0 == $0.rounded() }) ?? true else {
+            throw APIError.invalid("'expires_in_days' must be a whole number of days, from 1 to \(APIKey.longestLifetimeDays).")
+        }
         let token = AccessToken.generate()
         let key: APIKey
         do {
-            key = try await store.addAPIKey(userID: user.id, label: label, tokenHash: AccessToken.hash(token))
+            key = try await store.addAPIKey(
+                userID: user.id, label: label, tokenHash: AccessToken.hash(token),
+                expiresAt: days.map { Date().addingTimeInterval($0 * 86_400) })
         } catch StoreError.conflict {
             throw APIError(
                 .conflict, code: "label_taken",
                 message: "You already have a key labelled '\(label)' (a revoked key keeps its label). Pick another label.")
         }
-        let created = WireNewKey(label: key.label, key: token, createdAt: key.createdAt)
+        let created = WireNewKey(label: key.label, key: token, createdAt: key.createdAt, expiresAt: key.expiresAt)
         var response = UsageRoutes.json(String(decoding: try WireJSON.encoder.encode(created), as: UTF8.self))
         response.status = .created
         // The key is in this body only: nothing may keep it.
@@ -74,13 +81,14 @@ struct KeyRoutes {
     }
 }
 
-/// `{"keys": [{"label", "created_at", "revoked_at"?, "last_turn_at"?, "turns", "total_tokens", "cost_usd"}]}`:
+/// `{"keys": [{"label", "created_at", "revoked_at"?, "expires_at"?, "last_turn_at"?, "turns", "total_tokens", "cost_usd"}]}`:
 /// never a key's secret, which is shown once, when it is made.
 struct WireKeyList: Encodable {
     struct Key: Encodable {
         let label: String
         let createdAt: Date
         let revokedAt: Date?
+        let expiresAt: Date?
         let lastTurnAt: Date?
         let turns: Int
         let totalTokens: Int
@@ -90,6 +98,7 @@ struct WireKeyList: Encodable {
             label = key.label
             createdAt = key.createdAt
             revokedAt = key.revokedAt
+            expiresAt = key.expiresAt
             lastTurnAt = usage?.lastTurnAt
             turns = usage?.turns ?? 0
             totalTokens = usage?.totalTokens ?? 0
@@ -100,9 +109,10 @@ struct WireKeyList: Encodable {
     let keys: [Key]
 }
 
-/// `{"label", "key", "created_at"}`: the new key, shown only in this response.
+/// `{"label", "key", "created_at", "expires_at"?}`: the new key, shown only in this response.
 struct WireNewKey: Encodable {
     let label: String
     let key: String
     let createdAt: Date
+    let expiresAt: Date?
 }

@@ -4,13 +4,16 @@ import SluiceCore
 
 /// Labelled keys besides a user's token (`APIKey`, schema step 21).
 extension PostgresStore {
-    public func addAPIKey(userID: String, label: String, tokenHash: String) async throws -> APIKey {
-        let key = APIKey(id: Identifier.make(), userID: userID, label: label, createdAt: StoredValues.now())
+    public func addAPIKey(userID: String, label: String, tokenHash: String, expiresAt: Date?) async throws -> APIKey {
+        let key = APIKey(
+            id: Identifier.make(), userID: userID, label: label, createdAt: StoredValues.now(),
+            expiresAt: expiresAt.map { StoredValues.date(milliseconds: StoredValues.milliseconds($0)) })
+        let expires = expiresAt.map(StoredValues.milliseconds)
         do {
             try await execute(
                 """
-                INSERT INTO api_keys (id, user_id, label, token_hash, created_at)
-                VALUES (\(key.id), \(userID), \(label), \(tokenHash), \(StoredValues.milliseconds(key.createdAt)))
+                INSERT INTO api_keys (id, user_id, label, token_hash, created_at, expires_at)
+                VALUES (\(key.id), \(userID), \(label), \(tokenHash), \(StoredValues.milliseconds(key.createdAt)), \(expires))
                 """, logger: logger)
         } catch let error as PSQLError where error.serverInfo?[.sqlState] == "23505" {
             throw StoreError.conflict("this user already has a key labelled '\(label)'")

@@ -35,3 +35,10 @@ extension Migrations {
             holdFunction(limitingEndUsers: true, limitingRates: true, recordingKeys: true),
         ])
 }
+
+extension Migrations {
+    /// Step 24: a key may stop working by itself at a set time (`APIKey.expiresAt`; `NULL`: never), as LiteLLM's keys
+    /// with a `duration` and GitHub's tokens do: a key handed to a contractor or a short-lived job need not be
+    /// remembered to be revoked.
+    static let apiKeyExpiryStep = Step(version: 24, statements: ["ALTER TABLE api_keys ADD COLUMN expires_at INTEGER"])
+}
