@@ -17,10 +17,15 @@ extension UserCommand {
             @Argument(help: "The user's name.") var name: String
             @Argument(help: "What the key is for, unique per user, e.g. ci or alice-laptop.") var label: String
             @Option(help: "Days until the key stops working by itself (default: never).") var expiresInDays: Int?
+            @Option(name: .customLong("model"), help: "Limit the key to this model (repeat for more; default: all of the user's).")
+            var models: [String] = []
             @OptionGroup var database: DatabaseOption
 
             func validate() throws {
                 if APIKey.label(label) == nil { throw ValidationError("the label must be \(APIKey.labelRule)") }
+                if let bad = models.first(where: { $0.isEmpty || $0.contains("\n") || $0.count > 200 }) {
+                    throw ValidationError("'\(bad)' is not a model name (one line, 1 to 200 characters)")
+                }
                 if let days = expiresInDays, !(1...APIKey.longestLifetimeDays).contains(days) {
                     throw ValidationError("--expires-in-days must be from 1 to \(APIKey.longestLifetimeDays)")
                 }
@@ -33,9 +38,11 @@ extension UserCommand {
                 do {
                     let key = try await store.addAPIKey(
                         userID: user.id, label: APIKey.label(label) ?? label, tokenHash: AccessToken.hash(token),
-                        expiresAt: expiresInDays.map { Date().addingTimeInterval(Double($0) * 86_400) })
+                        expiresAt: expiresInDays.map { Date().addingTimeInterval(Double($0) * 86_400) },
+                        allowedModels: models.isEmpty ? nil : models)
                     let expiry = key.expiresAt.map { " until \($0.formatted(.iso8601))" } ?? ""
-                    print("Added the key '\(key.label)' for \(user.name); it acts as \(user.name)\(expiry). Shown only now:")
+                    let only = key.allowedModels.map { ", only with \($0.joined(separator: ", "))" } ?? ""
+                    print("Added the key '\(key.label)' for \(user.name); it acts as \(user.name)\(only)\(expiry). Shown only now:")
                     print(token)
                 } catch StoreError.conflict(let message) {
                     try await store.close()
@@ -57,7 +64,8 @@ extension UserCommand {
                 let keys = try await store.apiKeys(userID: user.id)
                 let usage = try await store.usageHistory(userID: user.id, since: .distantPast, groupedBy: .apiKey)
                 try await store.close()
-                print(["label", "created", "status", "expires", "last_used", "turns", "total_tokens", "cost_usd"].joined(separator: "\t"))
+                print(["label", "created", "status", "expires", "models", "last_used", "turns", "total_tokens", "cost_usd"]
+                    .joined(separator: "\t"))
                 let spent = Dictionary(usage.map { ($0.key, $0) }, uniquingKeysWith: { first, _ in first })
                 for key in keys {
                     let expired = key.expiresAt.map { $0 <= Date() } ?? false
@@ -65,6 +73,7 @@ extension UserCommand {
                     let used = spent[key.id]
                     print([
                         key.label, key.createdAt.formatted(.iso8601), status, key.expiresAt?.formatted(.iso8601) ?? "never",
+                        key.allowedModels?.joined(separator: ",") ?? "all",
                         used?.lastTurnAt?.formatted(.iso8601) ?? "never",
                         "\(used?.turns ?? 0)", "\(used?.totalTokens ?? 0)", (used?.cost ?? .zero).decimalString,
                     ].joined(separator: "\t"))
@@ -72,7 +81,7 @@ extension UserCommand {
                 // What the user's own token (and the web app) spent, for comparison.
                 if let own = spent[""] {
                     print([
-                        "(own token)", "", "", "", own.lastTurnAt?.formatted(.iso8601) ?? "never", "\(own.turns)", "\(own.totalTokens)",
+                        "(own token)", "", "", "", "", own.lastTurnAt?.formatted(.iso8601) ?? "never", "\(own.turns)", "\(own.totalTokens)",
                         own.cost.decimalString,
                     ].joined(separator: "\t"))
                 }

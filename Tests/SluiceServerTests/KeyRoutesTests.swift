@@ -95,4 +95,39 @@ struct KeyRoutesTests {
             #expect(listed.map { $0["expires_at"] != nil } == [true, true])
         }
     }
+
+    @Test("a key limited to some models lists, defaults to and answers only those, within its user's own models")
+    func models() async throws {
+        try await Harness.run(listedModels: ["sim", "sim-echo", "sim-markdown"]) { h in
+            let made = try await h.request(
+                .POST, "/api/keys", token: h.alice, body: #"{"label":"cheap","models":["sim-echo","sim-markdown","sim-echo"]}"#)
+            #expect(made.status == 201 && made.json?["models"] as? [String] == ["sim-echo", "sim-markdown"])
+            let key = try #require(made.json?["key"] as? String)
+            let listed = try await h.request(.GET, "/v1/models", token: key)
+            #expect((listed.json?["data"] as? [[String: Any]])?.compactMap { $0["id"] as? String } == ["sim-echo", "sim-markdown"])
+            let refused = try await h.request(
+                .POST, "/v1/chat/completions", token: key, body: #"{"model":"sim","messages":[{"role":"user","content":"hi"}]}"#)
+            #expect(refused.status == 403 && refused.errorCode == "model_not_allowed")
+            // A call naming no model goes to the key's first.
+            let unnamed = try await h.request(.POST, "/v1/chat/completions", token: key, body: #"{"messages":[{"role":"user","content":"hi"}]}"#)
+            #expect(unnamed.status == 200 && unnamed.json?["model"] as? String == "sim-echo")
+            // Alice's own token keeps every model.
+            #expect((try await h.request(.GET, "/v1/models", token: h.alice).json?["data"] as? [Any])?.count == 3)
+            #expect((try await h.request(.GET, "/api/keys", token: h.alice).json?["keys"] as? [[String: Any]])?.first?["models"]
+                as? [String] == ["sim-echo", "sim-markdown"])
+
+            // Only models the user may use; a list of names, not empty. (Bob's limit is set before his first request: the
+            // server keeps a user it has seen for a few seconds.)
+            let bob = try #require(try await h.store.user(named: "bob"))
+            try await h.store.setAllowedModels(userID: bob.id, models: ["sim", "sim-echo"])
+            for (body, says) in [(#"{"label":"a","models":["sim-markdown"]}"#, "'sim-markdown' is not one of your models"),
+                                 (#"{"label":"b","models":["nope"]}"#, "'nope' is not one of your models"),
+                                 (#"{"label":"c","models":[]}"#, "list of model names"),
+                                 (#"{"label":"d","models":"sim"}"#, "list of model names"),
+                                 (#"{"label":"e","models":[7]}"#, "list of model names")] {
+                let reply = try await h.request(.POST, "/api/keys", token: h.bob, body: body)
+                #expect(reply.status == 400 && reply.errorMessage?.contains(says) == true, "\(body): \(reply.errorMessage ?? "-")")
+            }
+        }
+    }
 }

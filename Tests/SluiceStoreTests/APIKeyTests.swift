@@ -80,7 +80,7 @@ struct APIKeyTests {
         try await store.close()
     }
 
-    @Test("a key past its expiry finds no user, and says when it expired", arguments: TestDatabases.backends)
+    @Test("a key past its expiry finds no user, and says when it expired; a key may be limited to some models", arguments: TestDatabases.backends)
     func expiry(_ backend: StoreBackend) async throws {
         let (store, _) = try await TestDatabases.makeStore(backend)
         try await store.migrate()
@@ -98,6 +98,14 @@ struct APIKeyTests {
         // Stored in milliseconds.
         #expect(abs(try #require(stored.last?.expiresAt).timeIntervalSince(future)) < 0.001)
         #expect(try await store.credential(tokenHash: "ann-token")?.expiresAt == nil)
+
+        // A key limited to some models: stored, and what its user may act with.
+        try await store.setAllowedModels(userID: ann.id, models: ["m1", "m2"])
+        _ = try await store.addAPIKey(userID: ann.id, label: "cheap", tokenHash: "ann-cheap", expiresAt: nil, allowedModels: ["m3", "m2"])
+        let cheap = try #require(try await store.credential(tokenHash: "ann-cheap"))
+        #expect(cheap.keyModels == ["m3", "m2"] && cheap.actingUser.allowedModels == ["m2"])
+        #expect(try await store.credential(tokenHash: "ann-token")?.actingUser.allowedModels == ["m1", "m2"])
+        #expect(try await store.apiKeys(userID: ann.id).last?.allowedModels == ["m3", "m2"])
         try await store.close()
     }
 }

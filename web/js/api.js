@@ -120,9 +120,9 @@ export async function editMessage(messageId, content, { signal, model } = {}) {
 export const getLimits = () => json("GET", "/api/usage/limits");
 /** `[{label, created_at, revoked_at?, last_turn_at?, turns, total_tokens, cost_usd}]`: the user's keys, never their secrets. */
 export const listKeys = () => json("GET", "/api/keys").then((r) => r.keys);
-/** `{label, key, created_at, expires_at?}`: the new key, whose secret is shown only now. */
-export const createKey = (label, expiresInDays) =>
-  json("POST", "/api/keys", { label, expires_in_days: expiresInDays ?? undefined });
+/** `{label, key, created_at, expires_at?, models?}`: the new key, whose secret is shown only now. */
+export const createKey = (label, expiresInDays, models) =>
+  json("POST", "/api/keys", { label, expires_in_days: expiresInDays ?? undefined, models: models ?? undefined });
 export const revokeKey = (label) => json("DELETE", `/api/keys/${encodeURIComponent(label)}`);
 export const getUsage = (period, group) =>
   json("GET", `/api/usage?period=${encodeURIComponent(period)}&group=${encodeURIComponent(group)}`);

@@ -13,6 +13,7 @@ export class KeysPage {
     this.form = section.querySelector(".keys-form");
     this.label = section.querySelector(".keys-label");
     this.expiry = section.querySelector(".keys-expiry");
+    this.models = section.querySelector(".keys-models");
     this.created = section.querySelector(".keys-new");
     section.querySelector(".keys-base-url").textContent = `${location.origin}/v1`;
     button.addEventListener("click", () => this.setOpen(section.hidden));
@@ -33,7 +34,10 @@ export class KeysPage {
   }
 
   async load() {
-    const keys = await api.listKeys();
+    const [keys, models] = await Promise.all([api.listKeys(), api.listModels()]);
+    const chosen = new Set([...this.models.selectedOptions].map((option) => option.value));
+    this.models.replaceChildren(...models.models.map(({ id }) =>
+      Object.assign(document.createElement("option"), { value: id, textContent: id, selected: chosen.has(id) })));
     this.section.querySelector(".keys-empty").hidden = keys.length > 0;
     this.section.querySelector(".keys-table").hidden = keys.length === 0;
     this.section.querySelector(".keys-table tbody").replaceChildren(...keys.map((key) => this.row(key)));
@@ -45,7 +49,8 @@ export class KeysPage {
     const expired = key.expires_at && new Date(key.expires_at) <= new Date();
     row.classList.toggle("revoked", Boolean(key.revoked_at || expired));
     const expires = key.expires_at ? (expired ? `expired ${when(key.expires_at)}` : when(key.expires_at)) : "never";
-    const cells = [key.label, when(key.created_at), expires, when(key.last_turn_at), numberFormat.format(key.turns),
+    const cells = [key.label, when(key.created_at), expires, key.models ? key.models.join(", ") : "all",
+      when(key.last_turn_at), numberFormat.format(key.turns),
       numberFormat.format(key.total_tokens), `$${key.cost_usd}`];
     for (const text of cells) row.append(Object.assign(document.createElement("td"), { textContent: text }));
     const action = document.createElement("td");
@@ -64,8 +69,11 @@ export class KeysPage {
   }
 
   async create() {
-    const created = await api.createKey(this.label.value, this.expiry.value ? Number(this.expiry.value) : null);
+    const models = [...this.models.selectedOptions].map((option) => option.value);
+    const created = await api.createKey(this.label.value, this.expiry.value ? Number(this.expiry.value) : null,
+      models.length ? models : null);
     this.label.value = "";
+    for (const option of this.models.options) option.selected = false;
     this.created.querySelector(".keys-new-label").textContent =
       created.label + (created.expires_at ? ` (until ${when(created.expires_at)})` : "");
     this.created.querySelector(".keys-new-value").value = created.key;

@@ -12,6 +12,8 @@ public struct APIKey: Sendable, Equatable {
     public var revokedAt: Date?
     /// When it stops working by itself; `nil`: never (LiteLLM's `duration`, GitHub's token expiry).
     public var expiresAt: Date?
+    /// The only models it may use, among its user's (LiteLLM's key `models`); `nil`: all of the user's.
+    public var allowedModels: [String]?
 
     /// `label` as a key is labelled with: trimmed, one line of 1 to 100 characters; `nil` when it is not one.
     public static func label(_ label: String) -> String? {
@@ -26,7 +28,11 @@ public struct APIKey: Sendable, Equatable {
     /// The longest a key may be made to last, in days.
     public static let longestLifetimeDays = 3650
 
-    public init(id: String, userID: String, label: String, createdAt: Date, revokedAt: Date? = nil, expiresAt: Date? = nil) {
+    public init(
+        id: String, userID: String, label: String, createdAt: Date, revokedAt: Date? = nil, expiresAt: Date? = nil,
+        allowedModels: [String]? = nil
+    ) {
+        self.allowedModels = allowedModels
         self.expiresAt = expiresAt
         self.id = id
         self.userID = userID
@@ -45,11 +51,25 @@ public struct Credential: Sendable, Equatable {
     public var apiKeyLabel: String?
     /// When the key stops working (`APIKey.expiresAt`); a credential past it is refused with a message saying so.
     public var expiresAt: Date?
+    /// The key's own limit on models (`APIKey.allowedModels`).
+    public var keyModels: [String]?
 
-    public init(user: User, apiKeyID: String? = nil, apiKeyLabel: String? = nil, expiresAt: Date? = nil) {
+    public init(
+        user: User, apiKeyID: String? = nil, apiKeyLabel: String? = nil, expiresAt: Date? = nil, keyModels: [String]? = nil
+    ) {
+        self.keyModels = keyModels
         self.expiresAt = expiresAt
         self.user = user
         self.apiKeyID = apiKeyID
         self.apiKeyLabel = apiKeyLabel
+    }
+
+    /// The user as this credential may act: with a key limited to some models, only those of them the user may use
+    /// too (in the key's order, so the first is its default), so that every check of a user's models applies.
+    public var actingUser: User {
+        guard let keyModels else { return user }
+        var acting = user
+        acting.allowedModels = keyModels.filter(user.mayUse)
+        return acting
     }
 }

@@ -26,8 +26,10 @@ public protocol ConversationStore: Sendable {
     /// Replaces a user's token hash (issuing a new token).
     func setTokenHash(userID: String, tokenHash: String) async throws
     /// Adds a labelled key (`APIKey`); `StoreError.conflict` when the user already has a key with that label.
-    /// `expiresAt`: when it stops working by itself (`nil`: never).
-    func addAPIKey(userID: String, label: String, tokenHash: String, expiresAt: Date?) async throws -> APIKey
+    /// `expiresAt`: when it stops working by itself (`nil`: never); `allowedModels`: the only models it may use.
+    func addAPIKey(
+        userID: String, label: String, tokenHash: String, expiresAt: Date?, allowedModels: [String]?
+    ) async throws -> APIKey
     /// The user's keys, revoked ones too, oldest first.
     func apiKeys(userID: String) async throws -> [APIKey]
     /// Stops the user's key with that label from working; `false` when there is no such working key.
@@ -99,9 +101,9 @@ extension ConversationStore {
         return credential.user
     }
 
-    /// A key that never expires.
-    public func addAPIKey(userID: String, label: String, tokenHash: String) async throws -> APIKey {
-        try await addAPIKey(userID: userID, label: label, tokenHash: tokenHash, expiresAt: nil)
+    /// A key for all of the user's models that expires at `expiresAt` (`nil`: never).
+    public func addAPIKey(userID: String, label: String, tokenHash: String, expiresAt: Date? = nil) async throws -> APIKey {
+        try await addAPIKey(userID: userID, label: label, tokenHash: tokenHash, expiresAt: expiresAt, allowedModels: nil)
     }
 
     /// `addVersion(_:replacing:alsoSuperseding:)` with nothing else superseded: a regenerated answer.

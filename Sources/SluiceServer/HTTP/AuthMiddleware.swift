@@ -42,7 +42,8 @@ struct AuthMiddleware: RouterMiddleware {
                     + "Make a new one on the web app's API keys page (or ask for one: 'sluice user key add').")
         }
         var context = context
-        context.user = credential.user
+        // A key limited to some models acts as its user with only those.
+        context.user = credential.actingUser
         context.apiKeyID = credential.apiKeyID
         return try await next(request, context)
     }

@@ -4,14 +4,16 @@ import SluiceCore
 import SluiceStore
 
 /// A user's own labelled API keys (`APIKey`), as OpenAI's and Open WebUI's account pages manage them:
-/// `GET /api/keys` lists them with what each has spent, `POST /api/keys {"label", "expires_in_days"?}` makes one and
-/// shows it once,
+/// `GET /api/keys` lists them with what each has spent, `POST /api/keys {"label", "expires_in_days"?, "models"?}`
+/// makes one and shows it once,
 /// `DELETE /api/keys/{label}` revokes one. Only the user's own token (the web app's sign-in) may manage keys: a
 /// key that leaked must not be able to mint more keys or revoke the owner's others.
 struct KeyRoutes {
     let store: any ConversationStore
     let budgets: (any BudgetStore)?
     let tokens: TokenCache
+    /// The served models, which a key may be limited to.
+    let models: [String]
 
     func register(on api: RouterGroup<SluiceRequestContext>) {
         api.get("keys", use: list)
@@ -38,18 +40,20 @@ struct KeyRoutes {
         guard days.map({ $0 == $0.rounded() }) ?? true else {
             throw APIError.invalid("'expires_in_days' must be a whole number of days, from 1 to \(APIKey.longestLifetimeDays).")
         }
+        let keyModels = try allowedModels(body, user: user)
         let token = AccessToken.generate()
         let key: APIKey
         do {
             key = try await store.addAPIKey(
                 userID: user.id, label: label, tokenHash: AccessToken.hash(token),
-                expiresAt: days.map { Date().addingTimeInterval($0 * 86_400) })
+                expiresAt: days.map { Date().addingTimeInterval($0 * 86_400) }, allowedModels: keyModels)
         } catch StoreError.conflict {
             throw APIError(
                 .conflict, code: "label_taken",
                 message: "You already have a key labelled '\(label)' (a revoked key keeps its label). Pick another label.")
         }
-        let created = WireNewKey(label: key.label, key: token, createdAt: key.createdAt, expiresAt: key.expiresAt)
+        let created = WireNewKey(
+            label: key.label, key: token, createdAt: key.createdAt, expiresAt: key.expiresAt, models: key.allowedModels)
         var response = UsageRoutes.json(String(decoding: try WireJSON.encoder.encode(created), as: UTF8.self))
         response.status = .created
         // The key is in this body only: nothing may keep it.
@@ -69,6 +73,26 @@ struct KeyRoutes {
         return Response(status: .noContent)
     }
 
+    /// `models`: the served models, among the user's, that the key is limited to; `nil` (absent or `null`) for all.
+    private func allowedModels(_ body: JSONObjectBody, user: User) throws -> [String]? {
+        let rule = "'models' must be a list of model names from GET /v1/models, or left out for all of your models."
+        switch body.fields["models"] {
+        case nil, .null?: return nil
+        case .array(let items)?:
+            var names: [String] = []
+            for item in items {
+                guard case .string(let name) = item else { throw APIError.invalid(rule) }
+                guard models.contains(name), user.mayUse(name) else {
+                    throw APIError.invalid("'\(name)' is not one of your models: GET /v1/models lists them.")
+                }
+                if !names.contains(name) { names.append(name) }
+            }
+            guard !names.isEmpty else { throw APIError.invalid(rule) }
+            return names
+        default: throw APIError.invalid(rule)
+        }
+    }
+
     /// The user, when the request was made with the user's own token; a key gets 403.
     private func ownTokenUser(_ context: SluiceRequestContext) throws -> User {
         let user = try context.requireUser()
@@ -81,7 +105,8 @@ struct KeyRoutes {
     }
 }
 
-/// `{"keys": [{"label", "created_at", "revoked_at"?, "expires_at"?, "last_turn_at"?, "turns", "total_tokens", "cost_usd"}]}`:
+/// `{"keys": [{"label", "created_at", "revoked_at"?, "expires_at"?, "models"?, "last_turn_at"?, "turns", "total_tokens",
+/// "cost_usd"}]}`:
 /// never a key's secret, which is shown once, when it is made.
 struct WireKeyList: Encodable {
     struct Key: Encodable {
@@ -89,6 +114,7 @@ struct WireKeyList: Encodable {
         let createdAt: Date
         let revokedAt: Date?
         let expiresAt: Date?
+        let models: [String]?
         let lastTurnAt: Date?
         let turns: Int
         let totalTokens: Int
@@ -99,6 +125,7 @@ struct WireKeyList: Encodable {
             createdAt = key.createdAt
             revokedAt = key.revokedAt
             expiresAt = key.expiresAt
+            models = key.allowedModels
             lastTurnAt = usage?.lastTurnAt
             turns = usage?.turns ?? 0
             totalTokens = usage?.totalTokens ?? 0
@@ -109,10 +136,11 @@ struct WireKeyList: Encodable {
     let keys: [Key]
 }
 
-/// `{"label", "key", "created_at", "expires_at"?}`: the new key, shown only in this response.
+/// `{"label", "key", "created_at", "expires_at"?, "models"?}`: the new key, shown only in this response.
 struct WireNewKey: Encodable {
     let label: String
     let key: String
     let createdAt: Date
     let expiresAt: Date?
+    let models: [String]?
 }

@@ -42,3 +42,10 @@ extension Migrations {
     /// remembered to be revoked.
     static let apiKeyExpiryStep = Step(version: 24, statements: ["ALTER TABLE api_keys ADD COLUMN expires_at INTEGER"])
 }
+
+extension Migrations {
+    /// Step 25: a key may be limited to some of its user's models (`APIKey.allowedModels`, one name per line as
+    /// `users.allowed_models`; `NULL`: all of them), as LiteLLM's keys name their `models`: a CI job's key kept to a
+    /// cheap model.
+    static let apiKeyModelsStep = Step(version: 25, statements: ["ALTER TABLE api_keys ADD COLUMN allowed_models TEXT"])
+}

@@ -66,13 +66,15 @@ enum StoredValues {
     static func credential(_ row: some StoredRow) -> Credential {
         Credential(
             user: user(row), apiKeyID: row.string("key_id"), apiKeyLabel: row.string("key_label"),
-            expiresAt: row.int("key_expires_at").map { date(milliseconds: $0) })
+            expiresAt: row.int("key_expires_at").map { date(milliseconds: $0) },
+            keyModels: row.string("key_models").map(decodeModels))
     }
 
     static func apiKey(_ row: some StoredRow) -> APIKey {
         APIKey(
             id: row.text("id"), userID: row.text("user_id"), label: row.text("label"), createdAt: row.date("created_at"),
-            revokedAt: row.int("revoked_at").map { date(milliseconds: $0) }, expiresAt: row.int("expires_at").map { date(milliseconds: $0) })
+            revokedAt: row.int("revoked_at").map { date(milliseconds: $0) }, expiresAt: row.int("expires_at").map { date(milliseconds: $0) },
+            allowedModels: row.string("allowed_models").map(decodeModels))
     }
 
     /// `users.allowed_models` (schema step 20): one model name per line.
