@@ -66,6 +66,16 @@ struct KeyRoutesTests {
                 #expect(reply.errorMessage?.contains("label") == true || reply.errorMessage?.contains("JSON object") == true, "\(bad)")
             }
             #expect((try await h.request(.GET, "/api/keys", token: h.alice).json?["keys"] as? [Any])?.count == 1)
+
+            // At most 100 working keys: revoking one makes room.
+            let alice = try #require(try await h.store.user(named: "alice"))
+            for index in 1..<KeyRoutes.mostWorkingKeys {
+                _ = try await h.store.addAPIKey(userID: alice.id, label: "bulk \(index)", tokenHash: "hash \(index)")
+            }
+            let tooMany = try await h.request(.POST, "/api/keys", token: h.alice, body: #"{"label":"one more"}"#)
+            #expect(tooMany.status == 409 && tooMany.errorCode == "too_many_keys" && tooMany.errorMessage?.contains("Revoke one") == true)
+            #expect(try await h.request(.DELETE, "/api/keys/bulk%201", token: h.alice).status == 204)
+            #expect(try await h.request(.POST, "/api/keys", token: h.alice, body: #"{"label":"one more"}"#).status == 201)
         }
     }
 

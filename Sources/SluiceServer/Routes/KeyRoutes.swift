@@ -14,6 +14,8 @@ struct KeyRoutes {
     let tokens: TokenCache
     /// The served models, which a key may be limited to.
     let models: [String]
+    /// How many working keys a user may have: enough for every application and teammate, not a flood.
+    static let mostWorkingKeys = 100
 
     func register(on api: RouterGroup<SluiceRequestContext>) {
         api.get("keys", use: list)
@@ -41,6 +43,12 @@ struct KeyRoutes {
             throw APIError.invalid("'expires_in_days' must be a whole number of days, from 1 to \(APIKey.longestLifetimeDays).")
         }
         let keyModels = try allowedModels(body, user: user)
+        let working = try await store.apiKeys(userID: user.id).filter { $0.revokedAt == nil && !($0.expiresAt.map { $0 <= Date() } ?? false) }
+        guard working.count < Self.mostWorkingKeys else {
+            throw APIError(
+                .conflict, code: "too_many_keys",
+                message: "You have \(working.count) working keys, the most a user may have. Revoke one you no longer use first.")
+        }
         let token = AccessToken.generate()
         let key: APIKey
         do {
@@ -58,6 +66,10 @@ struct KeyRoutes {
         response.status = .created
         // The key is in this body only: nothing may keep it.
         response.headers[.cacheControl] = "no-store"
+        // Who made which key, for an audit; never the key itself.
+        context.logger.notice("API key added", metadata: [
+            "user": "\(user.name)", "label": "\(key.label)", "expires_at": "\(key.expiresAt.map { $0.formatted(.iso8601) } ?? "never")",
+        ])
         return response
     }
 
@@ -70,6 +82,7 @@ struct KeyRoutes {
         }
         // Stops working at once here; another instance forgets it within the cache's lifetime.
         tokens.forget(userID: user.id)
+        context.logger.notice("API key revoked", metadata: ["user": "\(user.name)", "label": "\(label)"])
         return Response(status: .noContent)
     }
 
