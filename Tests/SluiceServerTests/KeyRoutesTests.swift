@@ -138,6 +138,14 @@ struct KeyRoutesTests {
                 let reply = try await h.request(.POST, "/api/keys", token: h.bob, body: body)
                 #expect(reply.status == 400 && reply.errorMessage?.contains(says) == true, "\(body): \(reply.errorMessage ?? "-")")
             }
+            // A key whose models its user may no longer use may use none, and is told so.
+            let stranded = AccessToken.generate()
+            _ = try await h.store.addAPIKey(
+                userID: bob.id, label: "old", tokenHash: AccessToken.hash(stranded), expiresAt: nil, allowedModels: ["sim-markdown"])
+            #expect((try await h.request(.GET, "/v1/models", token: stranded).json?["data"] as? [Any])?.isEmpty == true)
+            let none = try await h.request(
+                .POST, "/v1/chat/completions", token: stranded, body: #"{"messages":[{"role":"user","content":"hi"}]}"#)
+            #expect(none.status == 403 && none.errorMessage?.contains("It may use no model now") == true, "\(none.errorMessage ?? "-")")
         }
     }
 }
