@@ -101,6 +101,13 @@ struct KeyRoutesTests {
                 #expect(refused.status == 401 && refused.errorCode == "key_expired", "\(path)")
                 #expect(refused.errorMessage?.contains("'old job' expired at") == true, "\(path)")
             }
+            // Anthropic's SDKs get their error shape, with the same message.
+            let messages = try await h.request(
+                .POST, "/v1/messages", token: key,
+                body: #"{"model":"sim","max_tokens":10,"messages":[{"role":"user","content":"hi"}]}"#)
+            #expect(messages.status == 401)
+            #expect((messages.json?["error"] as? [String: Any])?["type"] as? String == "authentication_error")
+            #expect(messages.errorMessage?.contains("'old job' expired at") == true, "\(messages.json ?? [:])")
             let listed = try #require(try await h.request(.GET, "/api/keys", token: h.alice).json?["keys"] as? [[String: Any]])
             #expect(listed.map { $0["expires_at"] != nil } == [true, true])
         }
