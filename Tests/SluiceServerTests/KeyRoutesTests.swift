@@ -34,7 +34,9 @@ struct KeyRoutesTests {
             #expect((try await h.request(.GET, "/api/keys", token: h.bob).json?["keys"] as? [Any])?.isEmpty == true)
 
             // A key may list keys but not add or revoke them.
-            #expect(try await h.request(.GET, "/api/keys", token: key).status == 200)
+            let seenByKey = try await h.request(.GET, "/api/keys", token: key)
+            #expect(seenByKey.status == 200 && seenByKey.json?["current_key"] as? String == "alice laptop")
+            #expect(listed.json?["current_key"] == nil)
             let minted = try await h.request(.POST, "/api/keys", token: key, body: #"{"label":"more"}"#)
             #expect(minted.status == 403 && minted.errorMessage?.contains("own token") == true)
             #expect(try await h.request(.DELETE, "/api/keys/alice%20laptop", token: key).status == 403)

@@ -1,6 +1,7 @@
 """The API keys page: a user makes a key, uses it with the OpenAI SDK, sees its usage, and revokes it."""
 import datetime
 import json
+import subprocess
 import urllib.request
 
 import openai
@@ -8,6 +9,7 @@ import pytest
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support.ui import Select
 
+from conftest import SLUICE
 from test_chat_ui import WebDriverWait
 from test_gateway import client
 from test_usage_ui import add_user
@@ -40,6 +42,11 @@ def test_a_key_made_on_the_page_is_shown_once_works_counts_its_usage_and_stops_w
     WebDriverWait(browser, 10).until(lambda d: shown.is_displayed())
     key = page.find_element(By.CLASS_NAME, "keys-new-value").get_attribute("value")
     assert key.startswith("sluice_")
+    # Copy says what it did: copied, or (without clipboard access) left selected for the user to copy.
+    copy = page.find_element(By.CLASS_NAME, "keys-copy")
+    copy.click()
+    WebDriverWait(browser, 10).until(lambda d: copy.text in ("Copied", "Selected: press Ctrl+C"))
+    assert browser.execute_script("return getSelection().toString() || document.activeElement.value") == key
     # The label is text: its markup stays inert, in the list too.
     assert page.find_element(By.CLASS_NAME, "keys-new-label").text == label
     WebDriverWait(browser, 10).until(lambda d: rows(page) and rows(page)[0][0] == label)
@@ -103,3 +110,17 @@ def test_a_key_made_to_expire_and_for_one_model_shows_both_and_works(browser, se
     assert rows(page)[0][3] == "sim" and listed[0]["models"] == ["sim"]
     key = page.find_element(By.CLASS_NAME, "keys-new-value").get_attribute("value")
     assert [model.id for model in client(server, key).models.list().data] == ["sim"]
+
+
+def test_signed_in_with_a_key_the_page_lists_keys_and_says_why_it_cannot_make_or_revoke_them(browser, server):
+    token = add_user(server, "keys-page-with-key", 1_000_000)
+    added = subprocess.run([SLUICE, "user", "key", "add", "keys-page-with-key", "laptop", "--db", server.db],
+                           check=True, capture_output=True, text=True)
+    key = added.stdout.strip().splitlines()[-1]
+    page = open_keys(browser, server, key)
+    note = page.find_element(By.CLASS_NAME, "keys-signed-in-with-key")
+    WebDriverWait(browser, 10).until(lambda d: note.is_displayed())
+    assert note.text == "You are signed in with the key “laptop”. Sign in with your own token to make or revoke keys."
+    assert not page.find_element(By.CLASS_NAME, "keys-form").is_displayed()
+    assert [row[0] for row in rows(page)] == ["laptop"]
+    assert not page.find_elements(By.CSS_SELECTOR, ".keys-table tbody button")

@@ -118,8 +118,9 @@ export async function editMessage(messageId, content, { signal, model } = {}) {
 }
 
 export const getLimits = () => json("GET", "/api/usage/limits");
-/** `[{label, created_at, revoked_at?, last_turn_at?, turns, total_tokens, cost_usd}]`: the user's keys, never their secrets. */
-export const listKeys = () => json("GET", "/api/keys").then((r) => r.keys);
+/** `{keys: [{label, created_at, revoked_at?, expires_at?, models?, last_turn_at?, turns, total_tokens, cost_usd}],
+ * current_key?}`: the user's keys, never their secrets, and the label of the key this page signed in with, if any. */
+export const listKeys = () => json("GET", "/api/keys");
 /** `{label, key, created_at, expires_at?, models?}`: the new key, whose secret is shown only now. */
 export const createKey = (label, expiresInDays, models) =>
   json("POST", "/api/keys", { label, expires_in_days: expiresInDays ?? undefined, models: models ?? undefined });

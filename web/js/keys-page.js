@@ -34,7 +34,14 @@ export class KeysPage {
   }
 
   async load() {
-    const [keys, models] = await Promise.all([api.listKeys(), api.listModels()]);
+    const [{ keys, current_key: currentKey }, models] = await Promise.all([api.listKeys(), api.listModels()]);
+    // Signed in with a key, the page may list keys but not make or revoke them (the server refuses): it says why.
+    const note = this.section.querySelector(".keys-signed-in-with-key");
+    note.hidden = currentKey == null;
+    note.textContent = currentKey == null ? ""
+      : `You are signed in with the key “${currentKey}”. Sign in with your own token to make or revoke keys.`;
+    this.form.hidden = currentKey != null;
+    this.readOnly = currentKey != null;
     const chosen = new Set([...this.models.selectedOptions].map((option) => option.value));
     this.models.replaceChildren(...models.models.map(({ id }) =>
       Object.assign(document.createElement("option"), { value: id, textContent: id, selected: chosen.has(id) })));
@@ -58,7 +65,7 @@ export class KeysPage {
       action.textContent = `revoked ${when(key.revoked_at)}`;
     } else if (expired) {
       action.textContent = "expired";
-    } else {
+    } else if (!this.readOnly) {
       const revoke = Object.assign(document.createElement("button"), { type: "button", textContent: "Revoke" });
       revoke.setAttribute("aria-label", `Revoke the key ${key.label}`);
       revoke.addEventListener("click", () => this.revoke(key.label).catch((error) => this.showBanner(error.message)));
@@ -77,6 +84,7 @@ export class KeysPage {
     this.created.querySelector(".keys-new-label").textContent =
       created.label + (created.expires_at ? ` (until ${when(created.expires_at)})` : "");
     this.created.querySelector(".keys-new-value").value = created.key;
+    this.section.querySelector(".keys-copy").textContent = "Copy";
     this.created.hidden = false;
     await this.load();
   }
@@ -89,11 +97,16 @@ export class KeysPage {
 
   copy() {
     const field = this.created.querySelector(".keys-new-value");
+    const button = this.section.querySelector(".keys-copy");
     field.select();
-    navigator.clipboard?.writeText(field.value).catch(() => { /* selected: the user can copy it by hand */ });
+    // Without clipboard access (a page not on https or localhost) the key stays selected for the user to copy.
+    (navigator.clipboard?.writeText(field.value) ?? Promise.reject(new Error("no clipboard")))
+      .then(() => { button.textContent = "Copied"; })
+      .catch(() => { button.textContent = "Selected: press Ctrl+C"; });
   }
 
   forgetSecret() {
+    this.section.querySelector(".keys-copy").textContent = "Copy";
     this.created.hidden = true;
     this.created.querySelector(".keys-new-value").value = "";
   }

@@ -28,7 +28,8 @@ struct KeyRoutes {
         let keys = try await store.apiKeys(userID: user.id)
         let usage = try await budgets?.usageHistory(userID: user.id, since: .distantPast, groupedBy: .apiKey) ?? []
         let spent = Dictionary(usage.map { ($0.key, $0) }, uniquingKeysWith: { first, _ in first })
-        let listed = WireKeyList(keys: keys.map { WireKeyList.Key($0, usage: spent[$0.id]) })
+        let current = context.apiKeyID.flatMap { id in keys.first { $0.id == id }?.label }
+        let listed = WireKeyList(keys: keys.map { WireKeyList.Key($0, usage: spent[$0.id]) }, currentKey: current)
         return UsageRoutes.json(String(decoding: try WireJSON.encoder.encode(listed), as: UTF8.self))
     }
 
@@ -119,7 +120,7 @@ struct KeyRoutes {
 }
 
 /// `{"keys": [{"label", "created_at", "revoked_at"?, "expires_at"?, "models"?, "last_turn_at"?, "turns", "total_tokens",
-/// "cost_usd"}]}`:
+/// "cost_usd"}], "current_key"?}` (`current_key`: the label of the key the request was made with, if it was):
 /// never a key's secret, which is shown once, when it is made.
 struct WireKeyList: Encodable {
     struct Key: Encodable {
@@ -147,6 +148,7 @@ struct WireKeyList: Encodable {
     }
 
     let keys: [Key]
+    let currentKey: String?
 }
 
 /// `{"label", "key", "created_at", "expires_at"?, "models"?}`: the new key, shown only in this response.
