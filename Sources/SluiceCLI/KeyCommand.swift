@@ -19,12 +19,17 @@ extension UserCommand {
             @Option(help: "Days until the key stops working by itself (default: never).") var expiresInDays: Int?
             @Option(name: .customLong("model"), help: "Limit the key to this model (repeat for more; default: all of the user's).")
             var models: [String] = []
+            @Option(help: "What the key's turns may spend a day (UTC), in dollars, e.g. 5 or 0.25 (default: no limit of its own).")
+            var dailyUsd: String?
             @OptionGroup var database: DatabaseOption
 
             func validate() throws {
                 if APIKey.label(label) == nil { throw ValidationError("the label must be \(APIKey.labelRule)") }
                 if let bad = models.first(where: { $0.isEmpty || $0.contains("\n") || $0.count > 200 }) {
                     throw ValidationError("'\(bad)' is not a model name (one line, 1 to 200 characters)")
+                }
+                if let dailyUsd, (USDAmount(dailyUsd)?.picodollars ?? 0) <= 0 {
+                    throw ValidationError("--daily-usd must be an amount of dollars above 0, e.g. 5 or 0.25")
                 }
                 if let days = expiresInDays, !(1...APIKey.longestLifetimeDays).contains(days) {
                     throw ValidationError("--expires-in-days must be from 1 to \(APIKey.longestLifetimeDays)")
@@ -38,10 +43,12 @@ extension UserCommand {
                 do {
                     let key = try await store.addAPIKey(
                         userID: user.id, label: APIKey.label(label) ?? label, tokenHash: AccessToken.hash(token),
-                        expiresAt: expiresInDays.map { Date().addingTimeInterval(Double($0) * 86_400) },
-                        allowedModels: models.isEmpty ? nil : models)
+                        terms: .init(
+                            expiresAt: expiresInDays.map { Date().addingTimeInterval(Double($0) * 86_400) },
+                            allowedModels: models.isEmpty ? nil : models, dailyDollarLimit: dailyUsd.flatMap { USDAmount($0) }))
                     let expiry = key.expiresAt.map { " until \($0.formatted(.iso8601))" } ?? ""
-                    let only = key.allowedModels.map { ", only with \($0.joined(separator: ", "))" } ?? ""
+                    let only = (key.allowedModels.map { ", only with \($0.joined(separator: ", "))" } ?? "")
+                        + (key.dailyDollarLimit.map { ", up to $\($0.decimalString) a day" } ?? "")
                     print("Added the key '\(key.label)' for \(user.name); it acts as \(user.name)\(only)\(expiry). Shown only now:")
                     print(token)
                 } catch StoreError.conflict(let message) {
@@ -64,7 +71,7 @@ extension UserCommand {
                 let keys = try await store.apiKeys(userID: user.id)
                 let usage = try await store.usageHistory(userID: user.id, since: .distantPast, groupedBy: .apiKey)
                 try await store.close()
-                print(["label", "created", "status", "expires", "models", "last_used", "turns", "total_tokens", "cost_usd"]
+                print(["label", "created", "status", "expires", "models", "daily_usd", "last_used", "turns", "total_tokens", "cost_usd"]
                     .joined(separator: "\t"))
                 let spent = Dictionary(usage.map { ($0.key, $0) }, uniquingKeysWith: { first, _ in first })
                 for key in keys {
@@ -73,7 +80,7 @@ extension UserCommand {
                     let used = spent[key.id]
                     print([
                         key.label, key.createdAt.formatted(.iso8601), status, key.expiresAt?.formatted(.iso8601) ?? "never",
-                        key.allowedModels?.joined(separator: ",") ?? "all",
+                        key.allowedModels?.joined(separator: ",") ?? "all", key.dailyDollarLimit?.decimalString ?? "none",
                         used?.lastTurnAt?.formatted(.iso8601) ?? "never",
                         "\(used?.turns ?? 0)", "\(used?.totalTokens ?? 0)", (used?.cost ?? .zero).decimalString,
                     ].joined(separator: "\t"))
@@ -81,7 +88,7 @@ extension UserCommand {
                 // What the user's own token (and the web app) spent, for comparison.
                 if let own = spent[""] {
                     print([
-                        "(own token)", "", "", "", "", own.lastTurnAt?.formatted(.iso8601) ?? "never", "\(own.turns)", "\(own.totalTokens)",
+                        "(own token)", "", "", "", "", "", own.lastTurnAt?.formatted(.iso8601) ?? "never", "\(own.turns)", "\(own.totalTokens)",
                         own.cost.decimalString,
                     ].joined(separator: "\t"))
                 }

@@ -1,6 +1,7 @@
 import Foundation
 import SluiceCore
 import SluiceStore
+import SluiceTestSupport
 import Testing
 
 @testable import SluiceServer
@@ -155,6 +156,46 @@ struct KeyRoutesTests {
             let none = try await h.request(
                 .POST, "/v1/chat/completions", token: stranded, body: #"{"messages":[{"role":"user","content":"hi"}]}"#)
             #expect(none.status == 403 && none.errorMessage?.contains("It may use no model now") == true, "\(none.errorMessage ?? "-")")
+        }
+    }
+
+    @Test("a key's own daily limit: its calls end in a 429 that names it, while the user's token and other keys go on",
+          arguments: TestDatabases.backends)
+    func dailyLimit(database: StoreBackend) async throws {
+        try await Harness.run(turn: BudgetTests.exactTurn, budgets: true, database: database, catalog: BudgetTests.pricedCatalog) { h in
+            // About two calls' worth: each answers 24 tokens, $0.00024 of output at $10 per million.
+            let made = try await h.request(.POST, "/api/keys", token: h.alice, body: #"{"label":"ci","daily_usd":"0.0006"}"#)
+            #expect(made.status == 201 && made.json?["daily_usd_limit"] as? String == "0.0006")
+            let key = try #require(made.json?["key"] as? String)
+            let other = try #require(
+                try await h.request(.POST, "/api/keys", token: h.alice, body: #"{"label":"laptop"}"#).json?["key"] as? String)
+            let body = #"{"model":"sim","messages":[{"role":"user","content":"hello"}]}"#
+            var statuses: [Int] = []
+            var refusal: Harness.Reply?
+            while refusal == nil, statuses.count < 6 {
+                let reply = try await h.request(.POST, "/v1/chat/completions", token: key, body: body)
+                statuses.append(reply.status)
+                if reply.status != 200 { refusal = reply }
+            }
+            // Two whole answers, a third cut to what the money allows, then the refusal.
+            #expect(statuses == [200, 200, 200, 429])
+            let refused = try #require(refusal)
+            #expect(refused.errorCode == "budget_exceeded")
+            #expect(refused.errorMessage?.contains("The API key 'ci' has spent $0.0006 of the $0.0006 it may spend a day") == true,
+                    "\(refused.errorMessage ?? "-")")
+            #expect(refused.headers.first(name: "x-should-retry") == "false")
+            let details = try #require((refused.json?["error"] as? [String: Any])?["key_daily_usd"] as? [String: Any])
+            #expect(details["name"] as? String == "ci" && details["level"] as? String == "exceeded")
+            // The user's own token and another key are not held to this key's day.
+            #expect(try await h.request(.POST, "/v1/chat/completions", token: h.alice, body: body).status == 200)
+            #expect(try await h.request(.POST, "/v1/chat/completions", token: other, body: body).status == 200)
+            let listed = try #require(try await h.request(.GET, "/api/keys", token: h.alice).json?["keys"] as? [[String: Any]])
+            #expect(listed.first?["daily_usd_limit"] as? String == "0.0006" && listed.first?["spent_today_usd"] as? String == "0.0006")
+            #expect(listed.last?["daily_usd_limit"] == nil && listed.last?["spent_today_usd"] == nil)
+            for bad in [#"{"label":"x","daily_usd":"0"}"#, #"{"label":"y","daily_usd":"-1"}"#, #"{"label":"z","daily_usd":"lots"}"#] {
+                let reply = try await h.request(.POST, "/api/keys", token: h.alice, body: bad)
+                #expect(reply.status == 400 && reply.errorMessage?.contains("daily_usd") == true, "\(bad)")
+            }
         }
     }
 }

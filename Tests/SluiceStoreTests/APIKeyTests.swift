@@ -108,4 +108,42 @@ struct APIKeyTests {
         #expect(try await store.apiKeys(userID: ann.id).last?.allowedModels == ["m3", "m2"])
         try await store.close()
     }
+
+    @Test("a key's daily limit caps its holds and no one else's; what it spent today counts live holds",
+          arguments: TestDatabases.backends)
+    func dailyLimit(_ backend: StoreBackend) async throws {
+        let (store, _) = try await TestDatabases.makeStore(backend)
+        try await store.migrate()
+        let ann = try await store.createUser(name: "ann", plan: .unlimited, tokenHash: "ann-token")
+        let ci = try await store.addAPIKey(
+            userID: ann.id, label: "ci", tokenHash: "ann-ci", terms: .init(dailyDollarLimit: USDAmount("0.00005")!))
+        #expect(try await store.credential(tokenHash: "ann-ci")?.keyDailyDollarLimit == USDAmount("0.00005"))
+        #expect(try await store.apiKeys(userID: ann.id).first?.dailyDollarLimit == USDAmount("0.00005"))
+        let conversation = try await store.createConversation(userID: ann.id, title: "t", model: "m", systemPrompt: nil)
+        let now = Date()
+        func request(key: String?, limit: USDAmount?) -> HoldRequest {
+            // 10 input tokens at $1/M and up to 20 output at $1/M: at most $0.00003 a turn.
+            var request = BudgetStoreTests.request(ann, conversation.id, input: 10, output: 20,
+                                                   price: ModelPrice(inputPerMillion: "1", outputPerMillion: "1")!)
+            request.apiKeyID = key
+            request.apiKeyDailyLimit = limit
+            return request
+        }
+        let limit = USDAmount("0.00005")!
+        let first = try #require(try await store.hold(request(key: ci.id, limit: limit), now: now))
+        #expect(first.reservedTokens == 30)
+        #expect(try await store.apiKeySpentToday(userID: ann.id, apiKeyID: ci.id, now: now) == USDAmount("0.00003"))
+        // The second turn gets what the day has left: $0.00002, 10 input tokens and 10 output.
+        let second = try #require(try await store.hold(request(key: ci.id, limit: limit), now: now))
+        #expect(second.reservedTokens == 20)
+        #expect(try await store.hold(request(key: ci.id, limit: limit), now: now) == nil)
+        // The user's own token and the key without a limit are not held to it.
+        #expect(try await store.hold(request(key: nil, limit: nil), now: now) != nil)
+        #expect(try await store.hold(request(key: "other", limit: nil), now: now) != nil)
+        // Settled for less, the key has room again.
+        try await store.settle(holdID: first.id, inputTokens: 10, outputTokens: 0, cost: USDAmount("0.00001")!, now: now)
+        #expect(try await store.apiKeySpentToday(userID: ann.id, apiKeyID: ci.id, now: now) == USDAmount("0.00003"))
+        #expect(try await store.hold(request(key: ci.id, limit: limit), now: now) != nil)
+        try await store.close()
+    }
 }

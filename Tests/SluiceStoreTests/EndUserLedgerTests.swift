@@ -28,10 +28,11 @@ struct EndUserLedgerTests {
     /// What undoes schema steps 17 and later, newest first (for tests that migrate an older schema): each new step
     /// adds its undoing here. PostgreSQL's `sluice_hold` stays the newest step's: migrating again replaces it.
     static func undoStepsFrom17(_ backend: StoreBackend) -> [String] {
+        let step26 = ["ALTER TABLE api_keys DROP COLUMN daily_usd_limit_picousd"]
         let step25 = ["ALTER TABLE api_keys DROP COLUMN allowed_models"]
         let step24 = ["ALTER TABLE api_keys DROP COLUMN expires_at"]
         // Step 23's function takes one argument more; without it step 19's (which names the old one) cannot drop it.
-        let step23 = (backend == .sqlite ? [] : ["DROP FUNCTION sluice_hold(\(Migrations.holdArgumentTypes), TEXT)",
+        let step23 = (backend == .sqlite ? [] : ["DROP FUNCTION sluice_hold(\(Migrations.holdArgumentTypes), TEXT, BIGINT)",
                                                  Migrations.holdFunction(limitingEndUsers: true, limitingRates: true)])
             + ["ALTER TABLE token_usage DROP COLUMN api_key_id"]
         let step22 = ["ALTER TABLE messages DROP COLUMN tool_calls", "ALTER TABLE messages DROP COLUMN tool_call_id"]
@@ -47,7 +48,7 @@ struct EndUserLedgerTests {
             ? ["ALTER TABLE token_usage DROP COLUMN end_user"]
             : ["DROP TRIGGER token_usage_end_user ON token_usage", "DROP FUNCTION sluice_usage_end_user()",
                "ALTER TABLE token_usage DROP COLUMN end_user"]
-        return step25 + step24 + step23 + step22 + step21 + step20 + step19Function + step19 + step18 + step17
+        return step26 + step25 + step24 + step23 + step22 + step21 + step20 + step19Function + step19 + step18 + step17
     }
 
     static func totals(_ store: any SluiceDatabase, _ user: User) async throws -> [String: Int] {

@@ -47,8 +47,10 @@ def test_labelled_keys_act_as_their_user_and_a_revoked_key_stops_working_on_a_ru
     assert again.returncode != 0 and "already has a key labelled 'ci'" in again.stderr
     assert run("user", "key", "add", "keys-cli", "  ", "--db", server.db).returncode != 0
     assert "--expires-in-days" in run("user", "key", "add", "keys-cli", "tmp", "--expires-in-days", "0", "--db", server.db).stderr
-    expiring = run("user", "key", "add", "keys-cli", "contractor", "--expires-in-days", "30", "--model", "sim", "--db", server.db)
-    assert expiring.returncode == 0 and " until 20" in expiring.stdout and "only with sim" in expiring.stdout
+    expiring = run("user", "key", "add", "keys-cli", "contractor", "--expires-in-days", "30", "--model", "sim", "--daily-usd", "1.5",
+                   "--db", server.db)
+    assert expiring.returncode == 0 and " until 20" in expiring.stdout and "only with sim, up to $1.5 a day" in expiring.stdout
+    assert "--daily-usd" in run("user", "key", "add", "keys-cli", "tmp", "--daily-usd", "free", "--db", server.db).stderr
 
     def status(token):
         request = urllib.request.Request(server.base + "/api/conversations", headers={"Authorization": f"Bearer {token}"})
@@ -60,9 +62,11 @@ def test_labelled_keys_act_as_their_user_and_a_revoked_key_stops_working_on_a_ru
 
     assert status(key) == 200
     listed = run("user", "key", "list", "keys-cli", "--db", server.db)
-    assert listed.stdout.splitlines()[0] == "label\tcreated\tstatus\texpires\tmodels\tlast_used\tturns\ttotal_tokens\tcost_usd"
-    label, _, state, expires, models, last_used, turns, tokens, cost = listed.stdout.splitlines()[1].split("\t")
-    assert (label, state, expires, models, last_used, turns, tokens, cost) == ("ci", "works", "never", "all", "never", "0", "0", "0")
+    assert listed.stdout.splitlines()[0] == \
+        "label\tcreated\tstatus\texpires\tmodels\tdaily_usd\tlast_used\tturns\ttotal_tokens\tcost_usd"
+    label, _, state, expires, models, daily, last_used, turns, tokens, cost = listed.stdout.splitlines()[1].split("\t")
+    assert (label, state, expires, models, daily, last_used, turns, tokens, cost) == \
+        ("ci", "works", "never", "all", "none", "never", "0", "0", "0")
     # A chat made with the key is the key's usage: its turns, tokens and last use.
     completion = urllib.request.Request(
         server.base + "/v1/chat/completions", method="POST",
@@ -71,11 +75,11 @@ def test_labelled_keys_act_as_their_user_and_a_revoked_key_stops_working_on_a_ru
     with urllib.request.urlopen(completion, timeout=30) as response:
         used = json.loads(response.read())["usage"]["total_tokens"]
     lines = run("user", "key", "list", "keys-cli", "--db", server.db).stdout.splitlines()
-    _, _, state, _, _, last_used, turns, tokens, _ = lines[1].split("\t")
+    _, _, state, _, _, _, last_used, turns, tokens, _ = lines[1].split("\t")
     assert (state, turns, tokens) == ("works", "1", str(used)) and last_used.startswith("20")
     # The key made to expire says when; the user's own token has made no turn: no line for it.
     assert [line.split("\t")[0] for line in lines[1:]] == ["ci", "contractor"]
-    assert lines[2].split("\t")[2] == "works" and lines[2].split("\t")[3].startswith("20") and lines[2].split("\t")[4] == "sim"
+    assert lines[2].split("\t")[2] == "works" and lines[2].split("\t")[3].startswith("20") and lines[2].split("\t")[4:6] == ["sim", "1.5"]
     revoked = run("user", "key", "revoke", "keys-cli", "ci", "--db", server.db)
     assert revoked.returncode == 0
     # The server keeps a user it has seen for up to 5 s.

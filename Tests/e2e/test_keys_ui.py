@@ -51,14 +51,14 @@ def test_a_key_made_on_the_page_is_shown_once_works_counts_its_usage_and_stops_w
     assert page.find_element(By.CLASS_NAME, "keys-new-label").text == label
     WebDriverWait(browser, 10).until(lambda d: rows(page) and rows(page)[0][0] == label)
     assert not page.find_elements(By.CSS_SELECTOR, ".keys-table b")
-    assert rows(page)[0][2:8] == ["never", "all", "never", "0", "0", "$0"]
+    assert rows(page)[0][2:9] == ["never", "all", "none", "never", "0", "0", "$0"]
 
     # The key works with the OpenAI SDK as the user, and its turns are its own.
     answer = client(server, key).chat.completions.create(model="sim", messages=[{"role": "user", "content": "Hi"}])
     page.find_element(By.CLASS_NAME, "keys-close").click()
     browser.find_element(By.ID, "keys-open").click()
-    WebDriverWait(browser, 10).until(lambda d: rows(page) and rows(page)[0][5] == "1")
-    assert rows(page)[0][6] == f"{answer.usage.total_tokens:,}" and rows(page)[0][4] != "never"
+    WebDriverWait(browser, 10).until(lambda d: rows(page) and rows(page)[0][6] == "1")
+    assert rows(page)[0][7] == f"{answer.usage.total_tokens:,}" and rows(page)[0][5] != "never"
     # Reopened, the page no longer shows the secret.
     assert not shown.is_displayed() and page.find_element(By.CLASS_NAME, "keys-new-value").get_attribute("value") == ""
 
@@ -66,7 +66,7 @@ def test_a_key_made_on_the_page_is_shown_once_works_counts_its_usage_and_stops_w
     alert = WebDriverWait(browser, 10).until(lambda d: d.switch_to.alert)
     assert "cannot be undone" in alert.text
     alert.accept()
-    WebDriverWait(browser, 10).until(lambda d: rows(page)[0][8].startswith("revoked "))
+    WebDriverWait(browser, 10).until(lambda d: rows(page)[0][9].startswith("revoked "))
     assert not page.find_elements(By.CSS_SELECTOR, ".keys-table tbody button")
     with pytest.raises(openai.AuthenticationError):
         client(server, key).chat.completions.create(model="sim", messages=[{"role": "user", "content": "Hi"}])
@@ -89,7 +89,7 @@ def test_a_taken_label_is_refused_with_the_servers_message_and_nothing_is_made(b
     WebDriverWait(browser, 10).until(lambda d: [row[0] for row in rows(page)] == ["laptop"])
 
 
-def test_a_key_made_to_expire_and_for_one_model_shows_both_and_works(browser, server):
+def test_a_key_made_to_expire_for_one_model_with_a_daily_limit_shows_all_three_and_works(browser, server):
     token = add_user(server, "keys-page-expiry", 1_000_000)
     page = open_keys(browser, server, token)
     page.find_element(By.CLASS_NAME, "keys-label").send_keys("contractor")
@@ -97,6 +97,7 @@ def test_a_key_made_to_expire_and_for_one_model_shows_both_and_works(browser, se
     # Limited to a model: the list offers the user's models.
     WebDriverWait(browser, 10).until(lambda d: page.find_elements(By.CSS_SELECTOR, ".keys-models option"))
     Select(page.find_element(By.CLASS_NAME, "keys-models")).select_by_value("sim")
+    page.find_element(By.CLASS_NAME, "keys-daily").send_keys("2.5")
     page.find_element(By.CSS_SELECTOR, ".keys-form button[type=submit]").click()
     WebDriverWait(browser, 10).until(lambda d: rows(page) and rows(page)[0][0] == "contractor")
     assert "(until " in page.find_element(By.CLASS_NAME, "keys-new-label").text
@@ -108,6 +109,7 @@ def test_a_key_made_to_expire_and_for_one_model_shows_both_and_works(browser, se
     assert 29.9 < days <= 30
     assert rows(page)[0][2] not in ("never", "") and not rows(page)[0][2].startswith("expired")
     assert rows(page)[0][3] == "sim" and listed[0]["models"] == ["sim"]
+    assert rows(page)[0][4] == "$2.5 ($0 today)" and listed[0]["daily_usd_limit"] == "2.5"
     key = page.find_element(By.CLASS_NAME, "keys-new-value").get_attribute("value")
     assert [model.id for model in client(server, key).models.list().data] == ["sim"]
 

@@ -122,8 +122,10 @@ export const getLimits = () => json("GET", "/api/usage/limits");
  * current_key?}`: the user's keys, never their secrets, and the label of the key this page signed in with, if any. */
 export const listKeys = () => json("GET", "/api/keys");
 /** `{label, key, created_at, expires_at?, models?}`: the new key, whose secret is shown only now. */
-export const createKey = (label, expiresInDays, models) =>
-  json("POST", "/api/keys", { label, expires_in_days: expiresInDays ?? undefined, models: models ?? undefined });
+export const createKey = (label, expiresInDays, models, dailyUsd) =>
+  json("POST", "/api/keys", {
+    label, expires_in_days: expiresInDays ?? undefined, models: models ?? undefined, daily_usd: dailyUsd ?? undefined,
+  });
 export const revokeKey = (label) => json("DELETE", `/api/keys/${encodeURIComponent(label)}`);
 export const getUsage = (period, group) =>
   json("GET", `/api/usage?period=${encodeURIComponent(period)}&group=${encodeURIComponent(group)}`);

@@ -14,6 +14,7 @@ export class KeysPage {
     this.label = section.querySelector(".keys-label");
     this.expiry = section.querySelector(".keys-expiry");
     this.models = section.querySelector(".keys-models");
+    this.daily = section.querySelector(".keys-daily");
     this.created = section.querySelector(".keys-new");
     section.querySelector(".keys-base-url").textContent = `${location.origin}/v1`;
     button.addEventListener("click", () => this.setOpen(section.hidden));
@@ -56,7 +57,10 @@ export class KeysPage {
     const expired = key.expires_at && new Date(key.expires_at) <= new Date();
     row.classList.toggle("revoked", Boolean(key.revoked_at || expired));
     const expires = key.expires_at ? (expired ? `expired ${when(key.expires_at)}` : when(key.expires_at)) : "never";
-    const cells = [key.label, when(key.created_at), expires, key.models ? key.models.join(", ") : "all",
+    const limit = key.daily_usd_limit
+      ? `$${key.daily_usd_limit}` + (key.spent_today_usd != null ? ` ($${key.spent_today_usd} today)` : "")
+      : "none";
+    const cells = [key.label, when(key.created_at), expires, key.models ? key.models.join(", ") : "all", limit,
       when(key.last_turn_at), numberFormat.format(key.turns),
       numberFormat.format(key.total_tokens), `$${key.cost_usd}`];
     for (const text of cells) row.append(Object.assign(document.createElement("td"), { textContent: text }));
@@ -77,9 +81,11 @@ export class KeysPage {
 
   async create() {
     const models = [...this.models.selectedOptions].map((option) => option.value);
+    // The amount as typed (exact decimal), not as a float.
     const created = await api.createKey(this.label.value, this.expiry.value ? Number(this.expiry.value) : null,
-      models.length ? models : null);
+      models.length ? models : null, this.daily.value.trim() || null);
     this.label.value = "";
+    this.daily.value = "";
     for (const option of this.models.options) option.selected = false;
     this.created.querySelector(".keys-new-label").textContent =
       created.label + (created.expires_at ? ` (until ${when(created.expires_at)})` : "");

@@ -14,6 +14,9 @@ public struct APIKey: Sendable, Equatable {
     public var expiresAt: Date?
     /// The only models it may use, among its user's (LiteLLM's key `models`); `nil`: all of the user's.
     public var allowedModels: [String]?
+    /// What its turns may spend a day (UTC), within its user's budgets (LiteLLM's key `max_budget` with a
+    /// `budget_duration` of a day); `nil`: no limit of its own.
+    public var dailyDollarLimit: USDAmount?
 
     /// `label` as a key is labelled with: trimmed, one line of 1 to 100 characters; `nil` when it is not one.
     public static func label(_ label: String) -> String? {
@@ -25,13 +28,27 @@ public struct APIKey: Sendable, Equatable {
     /// What `label(_:)` asks for, in words.
     public static let labelRule = "one line of 1 to 100 characters, e.g. ci or alice-laptop"
 
+    /// What a new key may be held to besides its label: all optional.
+    public struct Terms: Sendable, Equatable {
+        public var expiresAt: Date?
+        public var allowedModels: [String]?
+        public var dailyDollarLimit: USDAmount?
+
+        public init(expiresAt: Date? = nil, allowedModels: [String]? = nil, dailyDollarLimit: USDAmount? = nil) {
+            self.expiresAt = expiresAt
+            self.allowedModels = allowedModels
+            self.dailyDollarLimit = dailyDollarLimit
+        }
+    }
+
     /// The longest a key may be made to last, in days.
     public static let longestLifetimeDays = 3650
 
     public init(
         id: String, userID: String, label: String, createdAt: Date, revokedAt: Date? = nil, expiresAt: Date? = nil,
-        allowedModels: [String]? = nil
+        allowedModels: [String]? = nil, dailyDollarLimit: USDAmount? = nil
     ) {
+        self.dailyDollarLimit = dailyDollarLimit
         self.allowedModels = allowedModels
         self.expiresAt = expiresAt
         self.id = id
@@ -53,15 +70,24 @@ public struct Credential: Sendable, Equatable {
     public var expiresAt: Date?
     /// The key's own limit on models (`APIKey.allowedModels`).
     public var keyModels: [String]?
+    /// The key's own daily spending limit (`APIKey.dailyDollarLimit`).
+    public var keyDailyDollarLimit: USDAmount?
 
     public init(
-        user: User, apiKeyID: String? = nil, apiKeyLabel: String? = nil, expiresAt: Date? = nil, keyModels: [String]? = nil
+        user: User, apiKeyID: String? = nil, apiKeyLabel: String? = nil, expiresAt: Date? = nil, keyModels: [String]? = nil,
+        keyDailyDollarLimit: USDAmount? = nil
     ) {
+        self.keyDailyDollarLimit = keyDailyDollarLimit
         self.keyModels = keyModels
         self.expiresAt = expiresAt
         self.user = user
         self.apiKeyID = apiKeyID
         self.apiKeyLabel = apiKeyLabel
+    }
+
+    /// The key a request was made with, as a turn needs it; `nil` for the user's own token.
+    public var keyUse: KeyUse? {
+        apiKeyID.map { KeyUse(id: $0, label: apiKeyLabel ?? "", dailyDollarLimit: keyDailyDollarLimit) }
     }
 
     /// The user as this credential may act: with a key limited to some models, only those of them the user may use
@@ -71,5 +97,19 @@ public struct Credential: Sendable, Equatable {
         var acting = user
         acting.allowedModels = keyModels.filter(user.mayUse)
         return acting
+    }
+}
+
+/// The labelled key a turn is made with: kept on its ledger row (`HoldRequest.apiKeyID`) and held to its own daily
+/// limit (`HoldRequest.apiKeyDailyLimit`).
+public struct KeyUse: Sendable, Equatable {
+    public var id: String
+    public var label: String
+    public var dailyDollarLimit: USDAmount?
+
+    public init(id: String, label: String, dailyDollarLimit: USDAmount? = nil) {
+        self.id = id
+        self.label = label
+        self.dailyDollarLimit = dailyDollarLimit
     }
 }

@@ -151,6 +151,8 @@ public struct HoldRequest: Sendable {
     /// The labelled key (`APIKey.id`) the turn's request was made with; `nil` for the user's own token. Kept on the
     /// ledger's row: usage per key (`UsageGrouping.apiKey`).
     public var apiKeyID: String?
+    /// The key's own daily spending limit (`APIKey.dailyDollarLimit`): what its turns today, held ones too, may spend.
+    public var apiKeyDailyLimit: USDAmount?
 
     public init(
         userID: String, conversationID: String, messageID: String, model: String, inputTokens: Int, wantedOutput: Int,

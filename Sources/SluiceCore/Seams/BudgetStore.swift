@@ -24,6 +24,8 @@ public protocol BudgetStore: Sendable {
     func setRateLimit(_ kind: RateLimits.Kind, userID: String, limit: Int?) async throws
     /// One end user's spending today under the user's limit per end user; `nil` when the user has none.
     func endUserBudget(userID: String, endUser: String, now: Date) async throws -> DollarBudget?
+    /// What the user's key has spent today (UTC): settled turns and live holds.
+    func apiKeySpentToday(userID: String, apiKeyID: String, now: Date) async throws -> USDAmount
     /// Starts a fresh period for the user now.
     func resetBudget(userID: String, now: Date) async throws
     /// Tokens settled for one conversation, ever.

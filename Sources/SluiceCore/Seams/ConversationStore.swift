@@ -26,10 +26,8 @@ public protocol ConversationStore: Sendable {
     /// Replaces a user's token hash (issuing a new token).
     func setTokenHash(userID: String, tokenHash: String) async throws
     /// Adds a labelled key (`APIKey`); `StoreError.conflict` when the user already has a key with that label.
-    /// `expiresAt`: when it stops working by itself (`nil`: never); `allowedModels`: the only models it may use.
-    func addAPIKey(
-        userID: String, label: String, tokenHash: String, expiresAt: Date?, allowedModels: [String]?
-    ) async throws -> APIKey
+    /// `terms`: when it stops working by itself, the only models it may use, what it may spend a day.
+    func addAPIKey(userID: String, label: String, tokenHash: String, terms: APIKey.Terms) async throws -> APIKey
     /// The user's keys, revoked ones too, oldest first.
     func apiKeys(userID: String) async throws -> [APIKey]
     /// Stops the user's key with that label from working; `false` when there is no such working key.
@@ -101,9 +99,12 @@ extension ConversationStore {
         return credential.user
     }
 
-    /// A key for all of the user's models that expires at `expiresAt` (`nil`: never).
-    public func addAPIKey(userID: String, label: String, tokenHash: String, expiresAt: Date? = nil) async throws -> APIKey {
-        try await addAPIKey(userID: userID, label: label, tokenHash: tokenHash, expiresAt: expiresAt, allowedModels: nil)
+    /// A key that expires at `expiresAt` (`nil`: never), limited to `allowedModels` (`nil`: all of the user's).
+    public func addAPIKey(
+        userID: String, label: String, tokenHash: String, expiresAt: Date? = nil, allowedModels: [String]? = nil
+    ) async throws -> APIKey {
+        try await addAPIKey(
+            userID: userID, label: label, tokenHash: tokenHash, terms: .init(expiresAt: expiresAt, allowedModels: allowedModels))
     }
 
     /// `addVersion(_:replacing:alsoSuperseding:)` with nothing else superseded: a regenerated answer.

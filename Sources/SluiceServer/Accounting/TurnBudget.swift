@@ -33,7 +33,7 @@ struct TurnBudget: Sendable {
     @inline(never)
     func hold(
         _ request: ChatRequest, inputTokens known: Int?, user: User, conversationID: String, endUser: String? = nil,
-        messageID: String, answer: Message? = nil, prelude: HoldPrelude? = nil, apiKeyID: String? = nil
+        messageID: String, answer: Message? = nil, prelude: HoldPrelude? = nil, apiKey: KeyUse? = nil
     ) async throws -> Held {
         guard let budgets, let counter else { return Held(request: request, hold: nil, inputTokens: known) }
         let input: Int
@@ -41,10 +41,11 @@ struct TurnBudget: Sendable {
         let now = Date()
         guard let hold = try await budgets.hold(
             holdRequest(request, inputTokens: input, userID: user.id, conversationID: conversationID, messageID: messageID,
-                        answer: answer, prelude: prelude, apiKeyID: apiKeyID),
+                        answer: answer, prelude: prelude, apiKey: apiKey),
             now: now)
         else {
-            throw try await refusal(budgets, request: request, inputTokens: input, userID: user.id, endUser: endUser, now: now)
+            throw try await refusal(
+                budgets, request: request, inputTokens: input, userID: user.id, endUser: endUser, apiKey: apiKey, now: now)
         }
         var capped = request
         if let allowance = hold.outputAllowance { capped.maxTokens = min(request.maxTokens ?? allowance, allowance) }
@@ -70,21 +71,23 @@ struct TurnBudget: Sendable {
     @inline(never)
     private func holdRequest(
         _ request: ChatRequest, inputTokens: Int, userID: String, conversationID: String, messageID: String,
-        answer: Message?, prelude: HoldPrelude?, apiKeyID: String?
+        answer: Message?, prelude: HoldPrelude?, apiKey: KeyUse?
     ) -> HoldRequest {
         var holdRequest = HoldRequest(
             userID: userID, conversationID: conversationID, messageID: messageID, model: request.model,
             inputTokens: inputTokens, wantedOutput: request.maxTokens ?? defaultOutputReserve,
             price: catalog.price(for: request.model) ?? .free, answer: answer)
         holdRequest.prelude = prelude
-        holdRequest.apiKeyID = apiKeyID
+        holdRequest.apiKeyID = apiKey?.id
+        holdRequest.apiKeyDailyLimit = apiKey?.dailyDollarLimit
         return holdRequest
     }
 
     /// The 429 for a refused hold, with the budget as it stands (and the end user's, for a conversation with one).
     @inline(never)
     private func refusal(
-        _ budgets: any BudgetStore, request: ChatRequest, inputTokens: Int, userID: String, endUser: String?, now: Date
+        _ budgets: any BudgetStore, request: ChatRequest, inputTokens: Int, userID: String, endUser: String?, apiKey: KeyUse?,
+        now: Date
     ) async throws -> APIError {
         let price = catalog.price(for: request.model) ?? .free
         let budget = try await budgets.budget(userID: userID, now: now)
@@ -94,14 +97,22 @@ struct TurnBudget: Sendable {
         {
             endUserBudget = (endUser, dollars)
         }
+        var keyBudget: (label: String, dollars: DollarBudget)?
+        if let apiKey, let limit = apiKey.dailyDollarLimit {
+            let spent = try await budgets.apiKeySpentToday(userID: userID, apiKeyID: apiKey.id, now: now)
+            // The next UTC midnight, as the ledger's days run.
+            let tomorrow = Date(timeIntervalSince1970: ((now.timeIntervalSince1970 / 86_400).rounded(.down) + 1) * 86_400)
+            keyBudget = (apiKey.label, DollarBudget(limit: limit, spent: spent, resetAt: tomorrow))
+        }
         return Self.exceeded(
-            budget, endUser: endUserBudget, needed: inputTokens + 1, cost: price.cost(inputTokens: inputTokens, outputTokens: 1),
-            now: now)
+            budget, endUser: endUserBudget, key: keyBudget, needed: inputTokens + 1,
+            cost: price.cost(inputTokens: inputTokens, outputTokens: 1), now: now)
     }
 
     /// The refusal: which budget is spent, what is left, what the message needs, when it resets, what to do.
     static func exceeded(
-        _ budget: BudgetState, endUser: (name: String, dollars: DollarBudget)? = nil, needed: Int, cost: USDAmount, now: Date
+        _ budget: BudgetState, endUser: (name: String, dollars: DollarBudget)? = nil,
+        key: (label: String, dollars: DollarBudget)? = nil, needed: Int, cost: USDAmount, now: Date
     ) -> APIError {
         let message: String
         // When the budget that refused the turn resets: the answer's `Retry-After`.
@@ -125,6 +136,12 @@ struct TurnBudget: Sendable {
                 + "cost at least $\(cost.decimalString)). The limit resets at \(Self.resetText(endUser.dollars.resetAt, now: now)). "
                 + "Send a shorter conversation, raise the limit per end user (sluice user set-plan … --end-user-daily-usd), "
                 + "or wait until the reset."
+        } else if let key, key.dollars.remaining < cost {
+            resetAt = key.dollars.resetAt
+            message = "The API key '\(key.label)' has spent $\(key.dollars.spent.decimalString) of the $\(key.dollars.limit.decimalString) "
+                + "it may spend a day (this message would cost at least $\(cost.decimalString)). The limit resets at "
+                + "\(Self.resetText(key.dollars.resetAt, now: now)). Send a shorter conversation, use a key with a higher "
+                + "limit, or wait until the reset."
         } else if let rates = budget.rateLimits, let kind = rates.exceeded(needing: needed) {
             return rateLimited(rates, kind: kind, needed: needed, now: now)
         } else {
@@ -144,6 +161,8 @@ struct TurnBudget: Sendable {
         error.details = "\"budget\":" + WireBudget(budget).json
         // The end user's day, when a conversation names one under a limit per end user: `{"name", …WireDollars}`.
         if let endUser { error.details! += ",\"end_user_daily_usd\":" + WireDollars(endUser.dollars).json(named: endUser.name) }
+        // The key's day, for a key with a daily limit: `{"name": label, …WireDollars}`.
+        if let key { error.details! += ",\"key_daily_usd\":" + WireDollars(key.dollars).json(named: key.label) }
         return error
     }
 

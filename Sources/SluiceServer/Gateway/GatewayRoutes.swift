@@ -139,7 +139,7 @@ struct GatewayRoutes {
         let started = try await launcher.start(
             .init(content: call.content, model: model, temperature: call.temperature, maxTokens: call.maxTokens,
                   sampling: call.sampling, tools: call.tools, toolResults: call.toolResults, reportsBudget: false,
-                  threadKey: threadKey, apiKeyID: context.apiKeyID),
+                  threadKey: threadKey, apiKey: context.apiKey),
             in: conversation, history: history, unsaved: unsaved, user: user, request: request, logger: context.logger,
             executor: context.executor, receivedAt: context.receivedAt)
 

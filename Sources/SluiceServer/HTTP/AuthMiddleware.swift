@@ -44,7 +44,7 @@ struct AuthMiddleware: RouterMiddleware {
         var context = context
         // A key limited to some models acts as its user with only those.
         context.user = credential.actingUser
-        context.apiKeyID = credential.apiKeyID
+        context.apiKey = credential.keyUse
         return try await next(request, context)
     }
 }

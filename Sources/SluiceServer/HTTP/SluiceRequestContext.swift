@@ -7,8 +7,8 @@ public struct SluiceRequestContext: RequestContext {
     public var coreContext: CoreRequestContextStorage
     /// Set by `AuthMiddleware` on every `/api` route.
     public var user: User?
-    /// The labelled key (`APIKey.id`) the request authenticated with; `nil` for the user's own token. Set with `user`.
-    public var apiKeyID: String?
+    /// The labelled key the request authenticated with; `nil` for the user's own token. Set with `user`.
+    public var apiKey: KeyUse?
     /// Runs a streamed answer's tasks on the event loop of this request's connection.
     let executor: EventLoopExecutor
     /// When Hummingbird made this context: the request's head has been read. `TurnTimings` counts from here.
@@ -17,7 +17,7 @@ public struct SluiceRequestContext: RequestContext {
     public init(source: ApplicationRequestContextSource) {
         coreContext = .init(source: source)
         user = nil
-        apiKeyID = nil
+        apiKey = nil
         executor = .of(source.channel.eventLoop)
         receivedAt = .now
     }

@@ -59,7 +59,7 @@ struct AnswerVersionRoutes {
         let versionID = Identifier.make()
         let prepared = try await preparation.prepare(
             .init(model: model, temperature: temperature,
-                  extraHeaders: TurnLauncher.scenarioHeaders(request, forward: forwardScenarioHeader), apiKeyID: context.apiKeyID),
+                  extraHeaders: TurnLauncher.scenarioHeaders(request, forward: forwardScenarioHeader), apiKey: context.apiKey),
             conversation: conversation, history: Array(earlier.dropLast()),
             tail: [ChatMessage(role: .user, content: question.content)], user: user, answerID: versionID,
             logger: context.logger)

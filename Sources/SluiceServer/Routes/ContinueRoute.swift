@@ -58,7 +58,7 @@ struct ContinueRoute {
         }
         let prepared = try await preparation.prepare(
             .init(model: model, temperature: temperature,
-                  extraHeaders: TurnLauncher.scenarioHeaders(request, forward: forwardScenarioHeader), apiKeyID: context.apiKeyID),
+                  extraHeaders: TurnLauncher.scenarioHeaders(request, forward: forwardScenarioHeader), apiKey: context.apiKey),
             conversation: conversation, history: Array(earlier.dropLast()), tail: tail, user: user, answerID: message.id,
             prior: .init(content: message.content, tokenEnds: message.tokenEnds, usage: message.usage),
             logger: context.logger)

@@ -51,7 +51,7 @@ struct EditRoute {
             model: model, createdAt: now.addingTimeInterval(0.001))
         let prepared = try await launcher.preparation.prepare(
             .init(model: model, temperature: temperature,
-                  extraHeaders: TurnLauncher.scenarioHeaders(request, forward: launcher.forwardScenarioHeader), apiKeyID: context.apiKeyID),
+                  extraHeaders: TurnLauncher.scenarioHeaders(request, forward: launcher.forwardScenarioHeader), apiKey: context.apiKey),
             conversation: conversation, history: Array(thread[..<index]), tail: [ChatMessage(role: .user, content: content)],
             user: user, answerID: answer.id, answer: answer, logger: context.logger)
         if !prepared.answerStored { try await store.insert(answer) }

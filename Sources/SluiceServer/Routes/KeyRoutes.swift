@@ -4,8 +4,8 @@ import SluiceCore
 import SluiceStore
 
 /// A user's own labelled API keys (`APIKey`), as OpenAI's and Open WebUI's account pages manage them:
-/// `GET /api/keys` lists them with what each has spent, `POST /api/keys {"label", "expires_in_days"?, "models"?}`
-/// makes one and shows it once,
+/// `GET /api/keys` lists them with what each has spent, `POST /api/keys {"label", "expires_in_days"?, "models"?,
+/// "daily_usd"?}` makes one and shows it once,
 /// `DELETE /api/keys/{label}` revokes one. Only the user's own token (the web app's sign-in) may manage keys: a
 /// key that leaked must not be able to mint more keys or revoke the owner's others.
 struct KeyRoutes {
@@ -28,8 +28,16 @@ struct KeyRoutes {
         let keys = try await store.apiKeys(userID: user.id)
         let usage = try await budgets?.usageHistory(userID: user.id, since: .distantPast, groupedBy: .apiKey) ?? []
         let spent = Dictionary(usage.map { ($0.key, $0) }, uniquingKeysWith: { first, _ in first })
-        let current = context.apiKeyID.flatMap { id in keys.first { $0.id == id }?.label }
-        let listed = WireKeyList(keys: keys.map { WireKeyList.Key($0, usage: spent[$0.id]) }, currentKey: current)
+        let current = context.apiKey.flatMap { use in keys.first { $0.id == use.id }?.label }
+        // Today's spending against a key's own daily limit: settled and held, as the hold counts it.
+        var today: [String: USDAmount] = [:]
+        if let budgets {
+            for key in keys where key.dailyDollarLimit != nil && key.revokedAt == nil {
+                today[key.id] = try await budgets.apiKeySpentToday(userID: user.id, apiKeyID: key.id, now: Date())
+            }
+        }
+        let listed = WireKeyList(
+            keys: keys.map { WireKeyList.Key($0, usage: spent[$0.id], spentToday: today[$0.id]) }, currentKey: current)
         return UsageRoutes.json(String(decoding: try WireJSON.encoder.encode(listed), as: UTF8.self))
     }
 
@@ -44,6 +52,7 @@ struct KeyRoutes {
             throw APIError.invalid("'expires_in_days' must be a whole number of days, from 1 to \(APIKey.longestLifetimeDays).")
         }
         let keyModels = try allowedModels(body, user: user)
+        let daily = try dailyLimit(body)
         let working = try await store.apiKeys(userID: user.id).filter { $0.revokedAt == nil && !($0.expiresAt.map { $0 <= Date() } ?? false) }
         guard working.count < Self.mostWorkingKeys else {
             throw APIError(
@@ -55,14 +64,16 @@ struct KeyRoutes {
         do {
             key = try await store.addAPIKey(
                 userID: user.id, label: label, tokenHash: AccessToken.hash(token),
-                expiresAt: days.map { Date().addingTimeInterval($0 * 86_400) }, allowedModels: keyModels)
+                terms: .init(
+                    expiresAt: days.map { Date().addingTimeInterval($0 * 86_400) }, allowedModels: keyModels, dailyDollarLimit: daily))
         } catch StoreError.conflict {
             throw APIError(
                 .conflict, code: "label_taken",
                 message: "You already have a key labelled '\(label)' (a revoked key keeps its label). Pick another label.")
         }
         let created = WireNewKey(
-            label: key.label, key: token, createdAt: key.createdAt, expiresAt: key.expiresAt, models: key.allowedModels)
+            label: key.label, key: token, createdAt: key.createdAt, expiresAt: key.expiresAt, models: key.allowedModels,
+            dailyUsdLimit: key.dailyDollarLimit?.decimalString)
         var response = UsageRoutes.json(String(decoding: try WireJSON.encoder.encode(created), as: UTF8.self))
         response.status = .created
         // The key is in this body only: nothing may keep it.
@@ -107,10 +118,25 @@ struct KeyRoutes {
         }
     }
 
+    /// `daily_usd`: what the key's turns may spend a day, in dollars (text or a number, e.g. "5" or 0.25); `nil` for none.
+    private func dailyLimit(_ body: JSONObjectBody) throws -> USDAmount? {
+        let text: String
+        switch body.fields["daily_usd"] {
+        case nil, .null?: return nil
+        case .string(let value)?: text = value
+        case .number(let value)?: text = value
+        default: text = ""
+        }
+        guard let amount = USDAmount(text), amount.picodollars > 0 else {
+            throw APIError.invalid("'daily_usd' must be an amount of dollars above 0, such as \"5\" or \"0.25\", or left out for no limit.")
+        }
+        return amount
+    }
+
     /// The user, when the request was made with the user's own token; a key gets 403.
     private func ownTokenUser(_ context: SluiceRequestContext) throws -> User {
         let user = try context.requireUser()
-        guard context.apiKeyID == nil else {
+        guard context.apiKey == nil else {
             throw APIError(
                 .forbidden, code: "forbidden",
                 message: "An API key cannot add or revoke keys. Sign in with your own token (the web app's) to manage keys.")
@@ -119,8 +145,8 @@ struct KeyRoutes {
     }
 }
 
-/// `{"keys": [{"label", "created_at", "revoked_at"?, "expires_at"?, "models"?, "last_turn_at"?, "turns", "total_tokens",
-/// "cost_usd"}], "current_key"?}` (`current_key`: the label of the key the request was made with, if it was):
+/// `{"keys": [{"label", "created_at", "revoked_at"?, "expires_at"?, "models"?, "daily_usd_limit"?, "spent_today_usd"?,
+/// "last_turn_at"?, "turns", "total_tokens", "cost_usd"}], "current_key"?}` (`current_key`: the label of the key the request was made with, if it was):
 /// never a key's secret, which is shown once, when it is made.
 struct WireKeyList: Encodable {
     struct Key: Encodable {
@@ -129,12 +155,17 @@ struct WireKeyList: Encodable {
         let revokedAt: Date?
         let expiresAt: Date?
         let models: [String]?
+        let dailyUsdLimit: String?
+        /// With a daily limit: what the key's turns spent today (UTC), held ones included.
+        let spentTodayUsd: String?
         let lastTurnAt: Date?
         let turns: Int
         let totalTokens: Int
         let costUsd: String
 
-        init(_ key: APIKey, usage: UsageBucket?) {
+        init(_ key: APIKey, usage: UsageBucket?, spentToday: USDAmount?) {
+            dailyUsdLimit = key.dailyDollarLimit?.decimalString
+            spentTodayUsd = spentToday?.decimalString
             label = key.label
             createdAt = key.createdAt
             revokedAt = key.revokedAt
@@ -151,11 +182,13 @@ struct WireKeyList: Encodable {
     let currentKey: String?
 }
 
-/// `{"label", "key", "created_at", "expires_at"?, "models"?}`: the new key, shown only in this response.
+/// `{"label", "key", "created_at", "expires_at"?, "models"?, "daily_usd_limit"?}`: the new key, shown only in this
+/// response.
 struct WireNewKey: Encodable {
     let label: String
     let key: String
     let createdAt: Date
     let expiresAt: Date?
     let models: [String]?
+    let dailyUsdLimit: String?
 }

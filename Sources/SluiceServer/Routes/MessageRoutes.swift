@@ -25,7 +25,7 @@ struct MessageRoutes {
             body, in: conversation, user: user, launcher: launcher, ifEmpty: "type a message before sending")
         let history = try await store.messages(conversationID: conversation.id)
         let started = try await launcher.start(
-            .init(content: content, model: model, temperature: temperature, apiKeyID: context.apiKeyID), in: conversation,
+            .init(content: content, model: model, temperature: temperature, apiKey: context.apiKey), in: conversation,
             history: history,
             user: user, request: request, logger: context.logger, executor: context.executor, receivedAt: context.receivedAt)
         var response = Self.respond(

@@ -52,8 +52,8 @@ struct TurnLauncher: Sendable {
         var reportsBudget = true
         /// `ChatTurn.Plan.threadKey`.
         var threadKey: (@Sendable (_ answer: ChatMessage) -> String)? = nil
-        /// `TurnPreparation.Ask.apiKeyID`.
-        var apiKeyID: String? = nil
+        /// `TurnPreparation.Ask.apiKey`.
+        var apiKey: KeyUse? = nil
     }
 
     /// Throws `busy` when the model's queue is full, before anything is stored.
@@ -117,7 +117,7 @@ struct TurnLauncher: Sendable {
             prepared = try await preparation.prepare(
                 .init(model: input.model, temperature: input.temperature, maxTokens: input.maxTokens, sampling: input.sampling,
                       tools: input.tools, extraHeaders: Self.scenarioHeaders(request, forward: forwardScenarioHeader),
-                      reportsBudget: input.reportsBudget, threadKey: input.threadKey, apiKeyID: input.apiKeyID),
+                      reportsBudget: input.reportsBudget, threadKey: input.threadKey, apiKey: input.apiKey),
                 conversation: conversation, history: history, tail: added.map(\.chatMessage),
                 user: user, answerID: assistant.id, answer: assistant,
                 prelude: HoldPrelude(conversation: unsaved ? conversation : nil, messages: (unsaved ? history : []) + added),

@@ -23,8 +23,9 @@ struct TurnPreparation: Sendable {
         var reportsBudget = true
         /// `ChatTurn.Plan.threadKey`.
         var threadKey: (@Sendable (_ answer: ChatMessage) -> String)? = nil
-        /// The labelled key the request was made with (`SluiceRequestContext.apiKeyID`), kept with the hold.
-        var apiKeyID: String? = nil
+        /// The labelled key the request was made with (`SluiceRequestContext.apiKey`): kept with the hold, and its
+        /// daily limit held to.
+        var apiKey: KeyUse? = nil
     }
 
     /// The generation to start, and what the `meta` event says about its context.
@@ -61,7 +62,7 @@ struct TurnPreparation: Sendable {
                 extraHeaders: ask.extraHeaders),
             inputTokens: built.inputTokens, user: user, conversationID: conversation.id, endUser: conversation.endUser,
             messageID: answerID,
-            answer: answer, prelude: prelude, apiKeyID: ask.apiKeyID)
+            answer: answer, prelude: prelude, apiKey: ask.apiKey)
         let plan = ChatTurn.Plan(
             assistantMessageID: answerID, request: held.request, prior: prior, logger: logger, hold: held.hold,
             countedInputTokens: held.inputTokens, conversationID: conversation.id,

@@ -4,19 +4,17 @@ import SluiceCore
 
 /// Labelled keys besides a user's token (`APIKey`, schema step 21).
 extension PostgresStore {
-    public func addAPIKey(
-        userID: String, label: String, tokenHash: String, expiresAt: Date?, allowedModels: [String]?
-    ) async throws -> APIKey {
-        let key = APIKey(
-            id: Identifier.make(), userID: userID, label: label, createdAt: StoredValues.now(),
-            expiresAt: expiresAt.map { StoredValues.date(milliseconds: StoredValues.milliseconds($0)) }, allowedModels: allowedModels)
-        let expires = expiresAt.map(StoredValues.milliseconds)
-        let models = allowedModels.map(StoredValues.encodeModels)
+    public func addAPIKey(userID: String, label: String, tokenHash: String, terms: APIKey.Terms) async throws -> APIKey {
+        let key = StoredValues.newKey(userID: userID, label: label, terms: terms)
+        let expires = terms.expiresAt.map(StoredValues.milliseconds)
+        let models = terms.allowedModels.map(StoredValues.encodeModels)
+        let daily = terms.dailyDollarLimit.map { Int($0.picodollars) }
         do {
             try await execute(
                 """
-                INSERT INTO api_keys (id, user_id, label, token_hash, created_at, expires_at, allowed_models)
-                VALUES (\(key.id), \(userID), \(label), \(tokenHash), \(StoredValues.milliseconds(key.createdAt)), \(expires), \(models))
+                INSERT INTO api_keys (id, user_id, label, token_hash, created_at, expires_at, allowed_models, daily_usd_limit_picousd)
+                VALUES (\(key.id), \(userID), \(label), \(tokenHash), \(StoredValues.milliseconds(key.createdAt)), \(expires), \(models),
+                    \(daily))
                 """, logger: logger)
         } catch let error as PSQLError where error.serverInfo?[.sqlState] == "23505" {
             throw StoreError.conflict("this user already has a key labelled '\(label)'")

@@ -27,7 +27,8 @@ extension PostgresStore {
             id: id, userID: userID, conversationID: request.conversationID, messageID: request.messageID,
             model: request.model, now: nowMs, expires: expires, dayStart: dayStart, wanted: wanted, input: input,
             inputCost: inputCost, outputPrice: outputPrice, globalLimit: globalDailyLimit.map { Int($0.picodollars) },
-            globalLock: Self.globalBudgetLock, apiKeyID: request.apiKeyID)
+            globalLock: Self.globalBudgetLock, apiKeyID: request.apiKeyID,
+            apiKeyDailyLimit: request.apiKeyDailyLimit.map { Int($0.picodollars) })
         // The user's message first, committed on its own: it needs no lock, and it is kept whether the hold is
         // granted or not (and when the hold fails, which the launcher then finds stored).
         if let prelude = request.prelude { try await store(prelude) }
@@ -135,6 +136,18 @@ extension PostgresStore {
             unsafeSQL: "SELECT l.end_user_daily_usd_limit_picousd AS lim, \(spent) AS spent FROM user_token_limits l WHERE l.user_id = $1",
             binds: bindings))
         return StoredValues.endUserBudget(rows.first, now: now)
+    }
+
+    public func apiKeySpentToday(userID: String, apiKeyID: String, now: Date) async throws -> USDAmount {
+        // The moments are integers of ours, written into the SQL text; the ids are bound.
+        let spent = KeySpendingSQL.spent(
+            user: "$1", key: "$2", now: "\(StoredValues.milliseconds(now))",
+            dayStart: "\(StoredValues.milliseconds(StoredValues.dayStart(now)))")
+        var bindings = PostgresBindings()
+        bindings.append(userID)
+        bindings.append(apiKeyID)
+        let rows = try await rows(PostgresQuery(unsafeSQL: "SELECT \(spent) AS spent", binds: bindings))
+        return USDAmount(picodollars: Int64(rows.first?.int("spent") ?? 0))
     }
 
     public func setPlan(userID: String, plan: Plan, tokenLimit: Int?) async throws {

@@ -106,9 +106,9 @@ struct ProgressStatement: TurnStatement {
 
 /// A budget hold: `sluice_hold` (schema steps 12, 14, 15, 19 and 23) locks the user's limits and inserts the hold.
 struct HoldStatement: TurnStatement {
-    static let sql = "SELECT * FROM sluice_hold(\(placeholders(1...15)))"
+    static let sql = "SELECT * FROM sluice_hold(\(placeholders(1...16)))"
     static let bindingDataTypes: [PostgresDataType] = holdTypes
-    static let holdTypes: [PostgresDataType] = Array(repeating: .text, count: 5) + Array(repeating: .int8, count: 9) + [.text]
+    static let holdTypes: [PostgresDataType] = Array(repeating: .text, count: 5) + Array(repeating: .int8, count: 9) + [.text, .int8]
     let values: StatementValues
 
     /// The function's arguments in its order.
@@ -118,6 +118,7 @@ struct HoldStatement: TurnStatement {
         var globalLimit: Int?
         var globalLock: Int
         var apiKeyID: String?
+        var apiKeyDailyLimit: Int?
 
         func append(to values: inout StatementValues) {
             for text in [id, userID, conversationID, messageID, model] { values.text(text) }
@@ -125,6 +126,7 @@ struct HoldStatement: TurnStatement {
             values.bigint(globalLimit)
             values.bigint(globalLock)
             values.text(apiKeyID)
+            values.bigint(apiKeyDailyLimit)
         }
     }
 
@@ -141,7 +143,7 @@ struct HoldWithAnswerStatement: TurnStatement {
     static let sql = """
         WITH held AS (\(HoldStatement.sql)), inserted AS (
             INSERT INTO messages (\(PostgresStore.insertedColumns))
-            SELECT \(placeholders(16...35)) FROM held
+            SELECT \(placeholders(17...36)) FROM held
             RETURNING conversation_id, created_at
         ), touched AS (
             UPDATE conversations c SET updated_at = i.created_at FROM inserted i WHERE c.id = i.conversation_id

@@ -4,17 +4,17 @@ import SluiceCore
 
 /// Labelled keys besides a user's token (`APIKey`, schema step 21).
 extension SQLiteStore {
-    public func addAPIKey(
-        userID: String, label: String, tokenHash: String, expiresAt: Date?, allowedModels: [String]?
-    ) async throws -> APIKey {
-        let key = APIKey(
-            id: Identifier.make(), userID: userID, label: label, createdAt: StoredValues.now(),
-            expiresAt: expiresAt.map { StoredValues.date(milliseconds: Self.milliseconds($0)) }, allowedModels: allowedModels)
+    public func addAPIKey(userID: String, label: String, tokenHash: String, terms: APIKey.Terms) async throws -> APIKey {
+        let key = StoredValues.newKey(userID: userID, label: label, terms: terms)
         do {
             _ = try await connection.query(
-                "INSERT INTO api_keys (id, user_id, label, token_hash, created_at, expires_at, allowed_models) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                """
+                INSERT INTO api_keys (id, user_id, label, token_hash, created_at, expires_at, allowed_models, daily_usd_limit_picousd)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+                """,
                 [.text(key.id), .text(userID), .text(label), .text(tokenHash), .integer(Self.milliseconds(key.createdAt)),
-                 Self.optional(expiresAt.map(Self.milliseconds)), Self.optional(allowedModels.map(StoredValues.encodeModels))])
+                 Self.optional(terms.expiresAt.map(Self.milliseconds)), Self.optional(terms.allowedModels.map(StoredValues.encodeModels)),
+                 Self.optional(terms.dailyDollarLimit.map { Int($0.picodollars) })])
         } catch let error as DatabaseError where error.isConstraintViolation {
             throw StoreError.conflict("this user already has a key labelled '\(label)'")
         }

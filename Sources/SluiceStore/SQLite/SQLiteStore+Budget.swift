@@ -32,7 +32,8 @@ extension SQLiteStore {
                     MIN(
                         COALESCE(l.daily_usd_limit_picousd - (CASE WHEN l.daily_usd_limit_picousd IS NULL THEN 0 ELSE \(Self.userSpentToday) END), 9000000000000000000),
                         COALESCE(?11 - (CASE WHEN ?11 IS NULL THEN 0 ELSE \(Self.allSpentToday) END), 9000000000000000000),
-                        \(Self.endUserLeftToday)) AS dollars_left,
+                        \(Self.endUserLeftToday),
+                        \(Self.keyLeftToday)) AS dollars_left,
                     \(Self.rateState)
                 FROM user_token_limits l WHERE l.user_id = ?3
             ), allowed AS (
@@ -55,7 +56,7 @@ extension SQLiteStore {
             .text(request.messageID), .text(request.model), .integer(nowMs + Int(request.expiresAfter * 1000)),
             .integer(request.inputTokens), .integer(Self.milliseconds(StoredValues.dayStart(now))),
             globalDailyLimit.map { .integer(Int($0.picodollars)) } ?? .null, .integer(inputCost), .integer(outputPrice),
-            Self.optional(request.apiKeyID),
+            Self.optional(request.apiKeyID), Self.optional(request.apiKeyDailyLimit.map { Int($0.picodollars) }),
         ]
         let rows: [SQLiteRow]
         if request.answer != nil || request.prelude != nil {
@@ -191,6 +192,14 @@ extension SQLiteStore {
             [.integer(Self.milliseconds(nextReset(after: now))), .text(userID)])
     }
 
+    public func apiKeySpentToday(userID: String, apiKeyID: String, now: Date) async throws -> USDAmount {
+        let spent = KeySpendingSQL.spent(user: "?1", key: "?2", now: "?3", dayStart: "?4")
+        let rows = try await connection.query(
+            "SELECT \(spent) AS spent",
+            [.text(userID), .text(apiKeyID), .integer(Self.milliseconds(now)), .integer(Self.milliseconds(StoredValues.dayStart(now)))])
+        return USDAmount(picodollars: Int64(rows.first?.int("spent") ?? 0))
+    }
+
     public func conversationTokens(conversationID: String) async throws -> Int {
         let rows = try await connection.query(
             "SELECT COALESCE(SUM(total_tokens), 0) AS total FROM token_usage WHERE conversation_id = ? AND state = 'settled'",
@@ -251,6 +260,9 @@ extension SQLiteStore {
     private static let userSpentToday = DailySpendingSQL.userSpent(user: "l.user_id", now: "?1", dayStart: "?10")
     private static let allSpentToday = DailySpendingSQL.allSpent(now: "?1", dayStart: "?10")
     private static let userSpentTodayInBudget = DailySpendingSQL.userSpent(user: "l.user_id", now: "?1", dayStart: "?3")
+    /// The turn's API key's dollars left today under its own limit in `hold`'s statement (?14 the key, ?15 its limit;
+    /// schema step 26).
+    private static let keyLeftToday = KeySpendingSQL.left(limit: "?15", user: "l.user_id", key: "?14", now: "?1", dayStart: "?10")
     /// The conversation's end user's dollars left today in `hold`'s statement (schema step 18).
     private static let endUserLeftToday = EndUserSpendingSQL.left(
         limit: "l.end_user_daily_usd_limit_picousd", user: "l.user_id", endUser: "(SELECT name FROM turn_end_user)", now: "?1",

@@ -95,8 +95,8 @@ extension Migrations {
 
     /// `sluice_hold` (steps 12 and 14) with the day's dollars read from `daily_spending`; from step 18 also under the
     /// user's limit per end user (`EndUserSpendingSQL`), for a conversation that names one; from step 19 also under the
-    /// user's limits per minute (`RateWindowSQL`); from step 23 it takes the turn's API key (`p_api_key`) and keeps it
-    /// on the ledger's row.
+    /// user's limits per minute (`RateWindowSQL`); from step 23 it takes the turn's API key (`p_api_key`), keeps it
+    /// on the ledger's row and holds the key to its own daily limit (`p_key_daily`, `KeySpendingSQL`).
     static func holdFunction(limitingEndUsers: Bool, limitingRates: Bool, recordingKeys: Bool = false) -> String {
         let declarations = limitingEndUsers ? "DECLARE v_end_user TEXT;\n" : ""
         let endUserLookup = limitingEndUsers
@@ -111,7 +111,10 @@ extension Migrations {
         let rateReturned = limitingRates ? ", rate_state TEXT" : ""
         let rateSelected = limitingRates ? ", (SELECT \(RateWindowSQL.packedState) FROM budget)" : ""
         // Empty before step 23, as above.
-        let keyArgument = recordingKeys ? ", p_api_key TEXT" : ""
+        let keyArgument = recordingKeys ? ", p_api_key TEXT, p_key_daily BIGINT" : ""
+        let keyLeft = recordingKeys
+            ? ",\n" + KeySpendingSQL.left(limit: "p_key_daily", user: "l.user_id", key: "p_api_key", now: "p_now", dayStart: "p_day_start")
+            : ""
         let keyColumn = recordingKeys ? ", api_key_id" : ""
         let keyValue = recordingKeys ? ", p_api_key" : ""
         return """
@@ -136,7 +139,7 @@ extension Migrations {
                         COALESCE(l.daily_usd_limit_picousd - (CASE WHEN l.daily_usd_limit_picousd IS NULL THEN 0 ELSE \(
                             DailySpendingSQL.userSpent(user: "l.user_id", now: "p_now", dayStart: "p_day_start")) END), 9000000000000000000),
                         COALESCE(p_global - (CASE WHEN p_global IS NULL THEN 0 ELSE \(
-                            DailySpendingSQL.allSpent(now: "p_now", dayStart: "p_day_start")) END), 9000000000000000000)\(endUserLeft)) AS dollars_left\(rateColumn)
+                            DailySpendingSQL.allSpent(now: "p_now", dayStart: "p_day_start")) END), 9000000000000000000)\(endUserLeft)\(keyLeft)) AS dollars_left\(rateColumn)
                 FROM user_token_limits l WHERE l.user_id = p_user
             ), allowed AS (
                 SELECT LEAST(p_wanted, b.tokens_left,

@@ -67,14 +67,24 @@ enum StoredValues {
         Credential(
             user: user(row), apiKeyID: row.string("key_id"), apiKeyLabel: row.string("key_label"),
             expiresAt: row.int("key_expires_at").map { date(milliseconds: $0) },
-            keyModels: row.string("key_models").map(decodeModels))
+            keyModels: row.string("key_models").map(decodeModels),
+            keyDailyDollarLimit: row.int("key_daily").map { USDAmount(picodollars: Int64($0)) })
     }
 
     static func apiKey(_ row: some StoredRow) -> APIKey {
         APIKey(
             id: row.text("id"), userID: row.text("user_id"), label: row.text("label"), createdAt: row.date("created_at"),
             revokedAt: row.int("revoked_at").map { date(milliseconds: $0) }, expiresAt: row.int("expires_at").map { date(milliseconds: $0) },
-            allowedModels: row.string("allowed_models").map(decodeModels))
+            allowedModels: row.string("allowed_models").map(decodeModels),
+            dailyDollarLimit: row.int("daily_usd_limit_picousd").map { USDAmount(picodollars: Int64($0)) })
+    }
+
+    /// A new key as stored: its times in whole milliseconds, as they read back.
+    static func newKey(userID: String, label: String, terms: APIKey.Terms) -> APIKey {
+        APIKey(
+            id: Identifier.make(), userID: userID, label: label, createdAt: now(),
+            expiresAt: terms.expiresAt.map { date(milliseconds: milliseconds($0)) }, allowedModels: terms.allowedModels,
+            dailyDollarLimit: terms.dailyDollarLimit)
     }
 
     /// `users.allowed_models` (schema step 20): one model name per line.
