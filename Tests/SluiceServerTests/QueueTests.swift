@@ -96,7 +96,9 @@ struct QueueTests {
     @Test("a turn that waits in the queue longer than the first-token timeout is not timed out: the clock starts when it goes upstream")
     func theFirstTokenClockStartsWhenTheWaitEnds() async throws {
         let limiter = ConcurrencyLimiter(name: "sim", maxConcurrent: 1, queueCapacity: 1)
-        let timeout = Duration.seconds(1)
+        // Long enough that a loaded machine (the whole suite runs in parallel on two cores) gets the first token out
+        // of the simulator in time once the turn goes upstream; CI once took over a second.
+        let timeout = Duration.seconds(4)
         let breaker = CircuitBreaker(name: "sim", policy: CircuitBreakerPolicy(consecutiveFailures: 1, cooldown: .seconds(60)))
         var settings = TurnSettings(firstTokenTimeout: timeout, idleTimeout: .seconds(60), retryPolicy: RetryPolicy(jitter: 0))
         // The turn that holds the slot has all the time it needs for its own first token, however busy the machine.
@@ -113,8 +115,8 @@ struct QueueTests {
             let queued = Signal()
             async let second = queued.send(h, try await h.newConversation(h.alice), body: #"{"content":"second"}"#, on: "status")
             #expect(await queued.next())
-            // The scenario itself, not a wait for something: the second turn stays in line for three timeouts.
-            try await Task.sleep(for: timeout * 3)
+            // The scenario itself, not a wait for something: the second turn stays in line for one and a half timeouts.
+            try await Task.sleep(for: timeout * 3 / 2)
             #expect(limiter.load == (running: 1, waiting: 1))
             for _ in 0..<2 { try await h.releaseGate("slow") }
             let (one, two) = try await (first, second)
