@@ -258,13 +258,19 @@ def test_the_web_app_lists_a_gateway_conversation_with_its_end_user_as_text(brow
     assert not item.find_elements(By.TAG_NAME, "b")
 
 
-def test_the_usage_page_lists_usage_per_end_user_once_a_call_names_one(browser, server):
-    token = add_user(server, "gateway-end-user-page", 1_000_000)
+def open_usage_after_one_answer(browser, server, name):
+    """A new user with one gateway answer, and the usage page open on it; returns the user's token."""
+    token = add_user(server, name, 1_000_000)
     client(server, token).chat.completions.create(model="sim", messages=[{"role": "user", "content": "Hi"}])
     browser.get(f"{server.base}/#token={token}")
     WebDriverWait(browser, 10).until(lambda d: d.find_element(By.ID, "input").is_displayed())
     browser.find_element(By.ID, "usage-open").click()
     WebDriverWait(browser, 10).until(lambda d: "1 answers" in d.find_element(By.CSS_SELECTOR, "#usage-page .usage-totals").text)
+    return token
+
+
+def test_the_usage_page_lists_usage_per_end_user_once_a_call_names_one(browser, server):
+    token = open_usage_after_one_answer(browser, server, "gateway-end-user-page")
     section = browser.find_element(By.CSS_SELECTOR, "#usage-page .usage-end-users")
     assert not section.is_displayed()
 
@@ -280,12 +286,7 @@ def test_the_usage_page_lists_usage_per_end_user_once_a_call_names_one(browser, 
 
 
 def test_the_usage_page_lists_usage_per_api_key_by_its_label_once_a_key_is_used(browser, server):
-    token = add_user(server, "gateway-key-page", 1_000_000)
-    client(server, token).chat.completions.create(model="sim", messages=[{"role": "user", "content": "Hi"}])
-    browser.get(f"{server.base}/#token={token}")
-    WebDriverWait(browser, 10).until(lambda d: d.find_element(By.ID, "input").is_displayed())
-    browser.find_element(By.ID, "usage-open").click()
-    WebDriverWait(browser, 10).until(lambda d: "1 answers" in d.find_element(By.CSS_SELECTOR, "#usage-page .usage-totals").text)
+    token = open_usage_after_one_answer(browser, server, "gateway-key-page")
     section = browser.find_element(By.CSS_SELECTOR, "#usage-page .usage-keys")
     assert not section.is_displayed()
 

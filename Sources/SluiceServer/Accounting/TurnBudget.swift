@@ -131,17 +131,14 @@ struct TurnBudget: Sendable {
                 + "tokens, ask for a higher limit, or wait until the reset."
         } else if let endUser, endUser.dollars.remaining < cost {
             resetAt = endUser.dollars.resetAt
-            message = "The end user '\(endUser.name)' has spent $\(endUser.dollars.spent.decimalString) of the "
-                + "$\(endUser.dollars.limit.decimalString) a day each end user of this account may spend (this message would "
-                + "cost at least $\(cost.decimalString)). The limit resets at \(Self.resetText(endUser.dollars.resetAt, now: now)). "
-                + "Send a shorter conversation, raise the limit per end user (sluice user set-plan … --end-user-daily-usd), "
-                + "or wait until the reset."
+            message = Self.daySpent(
+                "The end user '\(endUser.name)'", endUser.dollars, allowance: "a day each end user of this account may spend",
+                cost: cost, remedy: "raise the limit per end user (sluice user set-plan … --end-user-daily-usd)", now: now)
         } else if let key, key.dollars.remaining < cost {
             resetAt = key.dollars.resetAt
-            message = "The API key '\(key.label)' has spent $\(key.dollars.spent.decimalString) of the $\(key.dollars.limit.decimalString) "
-                + "it may spend a day (this message would cost at least $\(cost.decimalString)). The limit resets at "
-                + "\(Self.resetText(key.dollars.resetAt, now: now)). Send a shorter conversation, use a key with a higher "
-                + "limit, or wait until the reset."
+            message = Self.daySpent(
+                "The API key '\(key.label)'", key.dollars, allowance: "it may spend a day", cost: cost,
+                remedy: "use a key with a higher limit", now: now)
         } else if let rates = budget.rateLimits, let kind = rates.exceeded(needing: needed) {
             return rateLimited(rates, kind: kind, needed: needed, now: now)
         } else {
@@ -164,6 +161,16 @@ struct TurnBudget: Sendable {
         // The key's day, for a key with a daily limit: `{"name": label, …WireDollars}`.
         if let key { error.details! += ",\"key_daily_usd\":" + WireDollars(key.dollars).json(named: key.label) }
         return error
+    }
+
+    /// "<who> has spent $S of the $L <allowance> (this message would cost at least $C). The limit resets at …": a
+    /// daily dollar limit of one part of the account (an end user, a key) that the turn does not fit.
+    private static func daySpent(
+        _ who: String, _ dollars: DollarBudget, allowance: String, cost: USDAmount, remedy: String, now: Date
+    ) -> String {
+        "\(who) has spent $\(dollars.spent.decimalString) of the $\(dollars.limit.decimalString) \(allowance) (this message "
+            + "would cost at least $\(cost.decimalString)). The limit resets at \(Self.resetText(dollars.resetAt, now: now)). "
+            + "Send a shorter conversation, \(remedy), or wait until the reset."
     }
 
     /// The refusal of a turn over a rate limit: `429 rate_limit_exceeded`, as OpenAI words it, with OpenAI's
