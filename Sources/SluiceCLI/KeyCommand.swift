@@ -75,8 +75,7 @@ extension UserCommand {
                     .joined(separator: "\t"))
                 let spent = Dictionary(usage.map { ($0.key, $0) }, uniquingKeysWith: { first, _ in first })
                 for key in keys {
-                    let expired = key.expiresAt.map { $0 <= Date() } ?? false
-                    let status = key.revokedAt.map { "revoked \($0.formatted(.iso8601))" } ?? (expired ? "expired" : "works")
+                    let status = key.revokedAt.map { "revoked \($0.formatted(.iso8601))" } ?? (key.hasExpired(at: Date()) ? "expired" : "works")
                     let used = spent[key.id]
                     print([
                         key.label, key.createdAt.formatted(.iso8601), status, key.expiresAt?.formatted(.iso8601) ?? "never",

@@ -18,6 +18,12 @@ public struct APIKey: Sendable, Equatable {
     /// `budget_duration` of a day); `nil`: no limit of its own.
     public var dailyDollarLimit: USDAmount?
 
+    /// Whether it has stopped working by itself at `now`.
+    public func hasExpired(at now: Date) -> Bool { expiresAt.map { $0 <= now } ?? false }
+
+    /// Neither revoked nor expired at `now`.
+    public func works(at now: Date) -> Bool { revokedAt == nil && !hasExpired(at: now) }
+
     /// `label` as a key is labelled with: trimmed, one line of 1 to 100 characters; `nil` when it is not one.
     public static func label(_ label: String) -> String? {
         let trimmed = label.trimmingCharacters(in: .whitespacesAndNewlines)
@@ -84,6 +90,9 @@ public struct Credential: Sendable, Equatable {
         self.apiKeyID = apiKeyID
         self.apiKeyLabel = apiKeyLabel
     }
+
+    /// Whether the key has stopped working by itself at `now` (the user's own token never does).
+    public func hasExpired(at now: Date) -> Bool { expiresAt.map { $0 <= now } ?? false }
 
     /// The key a request was made with, as a turn needs it; `nil` for the user's own token.
     public var keyUse: KeyUse? {

@@ -94,8 +94,7 @@ public protocol ConversationStore: Sendable {
 extension ConversationStore {
     /// The user whose token, or one of whose working keys (`APIKey`: not revoked, not expired), has this hash.
     public func user(tokenHash: String) async throws -> User? {
-        guard let credential = try await credential(tokenHash: tokenHash) else { return nil }
-        if let expiresAt = credential.expiresAt, expiresAt <= Date() { return nil }
+        guard let credential = try await credential(tokenHash: tokenHash), !credential.hasExpired(at: Date()) else { return nil }
         return credential.user
     }
 

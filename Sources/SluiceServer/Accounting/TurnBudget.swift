@@ -101,7 +101,7 @@ struct TurnBudget: Sendable {
         if let apiKey, let limit = apiKey.dailyDollarLimit {
             let spent = try await budgets.apiKeySpentToday(userID: userID, apiKeyID: apiKey.id, now: now)
             // The next UTC midnight, as the ledger's days run.
-            let tomorrow = Date(timeIntervalSince1970: ((now.timeIntervalSince1970 / 86_400).rounded(.down) + 1) * 86_400)
+            let tomorrow = UsagePeriod.today.start(now: now).addingTimeInterval(86_400)
             keyBudget = (apiKey.label, DollarBudget(limit: limit, spent: spent, resetAt: tomorrow))
         }
         return Self.exceeded(

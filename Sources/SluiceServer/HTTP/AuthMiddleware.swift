@@ -35,10 +35,10 @@ struct AuthMiddleware: RouterMiddleware {
         }
         guard let credential else { throw APIError.unauthorized }
         // Checked on every request, cached or not: a key stops at its time, not up to the cache's lifetime later.
-        if let expiresAt = credential.expiresAt, expiresAt <= Date() {
+        if credential.hasExpired(at: Date()) {
             throw APIError(
                 .unauthorized, code: "key_expired",
-                message: "The API key '\(credential.apiKeyLabel ?? "")' expired at \(expiresAt.formatted(.iso8601)). "
+                message: "The API key '\(credential.apiKeyLabel ?? "")' expired at \(credential.expiresAt?.formatted(.iso8601) ?? ""). "
                     + "Make a new one on the web app's API keys page (or ask for one: 'sluice user key add').")
         }
         var context = context

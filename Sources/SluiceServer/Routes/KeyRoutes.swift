@@ -53,7 +53,8 @@ struct KeyRoutes {
         }
         let keyModels = try allowedModels(body, user: user)
         let daily = try dailyLimit(body)
-        let working = try await store.apiKeys(userID: user.id).filter { $0.revokedAt == nil && !($0.expiresAt.map { $0 <= Date() } ?? false) }
+        let now = Date()
+        let working = try await store.apiKeys(userID: user.id).filter { $0.works(at: now) }
         guard working.count < Self.mostWorkingKeys else {
             throw APIError(
                 .conflict, code: "too_many_keys",
