@@ -21,7 +21,17 @@ extension UserCommand {
             var models: [String] = []
             @Option(help: "What the key's turns may spend a day (UTC), in dollars, e.g. 5 or 0.25 (default: no limit of its own).")
             var dailyUsd: String?
+            @Option(help: "Requests the key may make a minute, within the user's own limit (default: no limit of its own).")
+            var requestsPerMinute: Int?
+            @Option(help: "Tokens the key's turns may use a minute, within the user's own limit (default: no limit of its own).")
+            var tokensPerMinute: Int?
+            @Option(help: "Answers the key may have running at once, within the user's own limit (default: no limit of its own).")
+            var maxParallelRequests: Int?
             @OptionGroup var database: DatabaseOption
+
+            var rateCaps: RateCaps {
+                RateCaps(requestsPerMinute: requestsPerMinute, tokensPerMinute: tokensPerMinute, maxParallel: maxParallelRequests)
+            }
 
             func validate() throws {
                 if APIKey.label(label) == nil { throw ValidationError("the label must be \(APIKey.labelRule)") }
@@ -34,6 +44,14 @@ extension UserCommand {
                 if let days = expiresInDays, !(1...APIKey.longestLifetimeDays).contains(days) {
                     throw ValidationError("--expires-in-days must be from 1 to \(APIKey.longestLifetimeDays)")
                 }
+                for (option, value) in [
+                    ("--requests-per-minute", requestsPerMinute), ("--tokens-per-minute", tokensPerMinute),
+                    ("--max-parallel-requests", maxParallelRequests),
+                ] {
+                    if let value, !(1...RateCaps.highest).contains(value) {
+                        throw ValidationError("\(option) must be from 1 to \(RateCaps.highest)")
+                    }
+                }
             }
 
             func run() async throws {
@@ -45,10 +63,12 @@ extension UserCommand {
                         userID: user.id, label: APIKey.label(label) ?? label, tokenHash: AccessToken.hash(token),
                         terms: .init(
                             expiresAt: expiresInDays.map { Date().addingTimeInterval(Double($0) * 86_400) },
-                            allowedModels: models.isEmpty ? nil : models, dailyDollarLimit: dailyUsd.flatMap { USDAmount($0) }))
+                            allowedModels: models.isEmpty ? nil : models, dailyDollarLimit: dailyUsd.flatMap { USDAmount($0) },
+                            rateCaps: rateCaps))
                     let expiry = key.expiresAt.map { " until \($0.formatted(.iso8601))" } ?? ""
                     let only = (key.allowedModels.map { ", only with \($0.joined(separator: ", "))" } ?? "")
                         + (key.dailyDollarLimit.map { ", up to $\($0.decimalString) a day" } ?? "")
+                        + (key.rateCaps.isEmpty ? "" : ", at most \(key.rateCaps.summary)")
                     print("Added the key '\(key.label)' for \(user.name); it acts as \(user.name)\(only)\(expiry). Shown only now:")
                     print(token)
                 } catch StoreError.conflict(let message) {
@@ -71,7 +91,7 @@ extension UserCommand {
                 let keys = try await store.apiKeys(userID: user.id)
                 let usage = try await store.usageHistory(userID: user.id, since: .distantPast, groupedBy: .apiKey)
                 try await store.close()
-                print(["label", "created", "status", "expires", "models", "daily_usd", "last_used", "turns", "total_tokens", "cost_usd"]
+                print(["label", "created", "status", "expires", "models", "daily_usd", "rate_limits", "last_used", "turns", "total_tokens", "cost_usd"]
                     .joined(separator: "\t"))
                 let spent = Dictionary(usage.map { ($0.key, $0) }, uniquingKeysWith: { first, _ in first })
                 for key in keys {
@@ -80,14 +100,14 @@ extension UserCommand {
                     print([
                         key.label, key.createdAt.formatted(.iso8601), status, key.expiresAt?.formatted(.iso8601) ?? "never",
                         key.allowedModels?.joined(separator: ",") ?? "all", key.dailyDollarLimit?.decimalString ?? "none",
-                        used?.lastTurnAt?.formatted(.iso8601) ?? "never",
+                        key.rateCaps.isEmpty ? "none" : key.rateCaps.summary, used?.lastTurnAt?.formatted(.iso8601) ?? "never",
                         "\(used?.turns ?? 0)", "\(used?.totalTokens ?? 0)", (used?.cost ?? .zero).decimalString,
                     ].joined(separator: "\t"))
                 }
                 // What the user's own token (and the web app) spent, for comparison.
                 if let own = spent[""] {
                     print([
-                        "(own token)", "", "", "", "", "", own.lastTurnAt?.formatted(.iso8601) ?? "never", "\(own.turns)", "\(own.totalTokens)",
+                        "(own token)", "", "", "", "", "", "", own.lastTurnAt?.formatted(.iso8601) ?? "never", "\(own.turns)", "\(own.totalTokens)",
                         own.cost.decimalString,
                     ].joined(separator: "\t"))
                 }
@@ -112,5 +132,15 @@ extension UserCommand {
                 print("Revoked the key '\(label)' of \(user.name).")
             }
         }
+    }
+}
+
+extension RateCaps {
+    /// "60 requests/min, 10000 tokens/min, 2 at once": the limits that are set.
+    var summary: String {
+        [
+            requestsPerMinute.map { "\($0) requests/min" }, tokensPerMinute.map { "\($0) tokens/min" },
+            maxParallel.map { "\($0) at once" },
+        ].compactMap { $0 }.joined(separator: ", ")
     }
 }

@@ -198,4 +198,44 @@ struct KeyRoutesTests {
             }
         }
     }
+
+    @Test("a key's own rate limits: within its user's, the tighter paces the headers; over the key's it is a 429 that names it",
+          arguments: TestDatabases.backends)
+    func rateLimits(database: StoreBackend) async throws {
+        try await Harness.run(budgets: true, database: database) { h in
+            let alice = try #require(try await h.store.user(named: "alice"))
+            try await h.store.setRateLimit(.requests, userID: alice.id, limit: 10)
+            let made = try await h.request(
+                .POST, "/api/keys", token: h.alice, body: #"{"label":"ci","requests_per_minute":2,"max_parallel_requests":4}"#)
+            #expect(made.status == 201 && made.json?["requests_per_minute"] as? Int == 2 && made.json?["max_parallel_requests"] as? Int == 4)
+            #expect(made.json?["tokens_per_minute"] == nil)
+            let key = try #require(made.json?["key"] as? String)
+            let body = #"{"model":"sim","messages":[{"role":"user","content":"hello"}],"stream":false}"#
+            let first = try await h.request(.POST, "/v1/chat/completions", token: key, body: body)
+            #expect(first.status == 200)
+            // The key's 2 a minute is tighter than the user's 10: the client paces itself by it.
+            #expect(first.headers.first(name: "x-ratelimit-limit-requests") == "2")
+            #expect(first.headers.first(name: "x-ratelimit-remaining-requests") == "1")
+            #expect(try await h.request(.POST, "/v1/chat/completions", token: key, body: body).status == 200)
+            let refused = try await h.request(.POST, "/v1/chat/completions", token: key, body: body)
+            #expect(refused.status == 429 && refused.errorCode == "rate_limit_exceeded")
+            #expect(refused.errorMessage?.contains("The API key 'ci' has sent 2 requests in the last minute, the most it may send (2 a minute)") == true,
+                    "\(refused.errorMessage ?? "-")")
+            #expect(refused.headers.first(name: "x-ratelimit-remaining-requests") == "0")
+            #expect(Int(refused.headers.first(name: "Retry-After") ?? "").map { (1...60).contains($0) } == true)
+            let details = try #require((refused.json?["error"] as? [String: Any])?["rate_limit"] as? [String: Any])
+            #expect(details["key"] as? String == "ci" && details["limit"] as? String == "requests")
+            // The user's own token has 7 of its 10 left: the key's refusal made no request.
+            let own = try await h.request(.POST, "/v1/chat/completions", token: h.alice, body: body)
+            #expect(own.status == 200 && own.headers.first(name: "x-ratelimit-remaining-requests") == "7")
+            let listed = try #require(try await h.request(.GET, "/api/keys", token: h.alice).json?["keys"] as? [[String: Any]])
+            #expect(listed.first?["requests_per_minute"] as? Int == 2 && listed.first?["max_parallel_requests"] as? Int == 4)
+            for bad in [#""requests_per_minute":0"#, #""tokens_per_minute":1.5"#, #""max_parallel_requests":"2""#,
+                        #""requests_per_minute":-3"#, #""tokens_per_minute":1000000000"#] {
+                let reply = try await h.request(.POST, "/api/keys", token: h.alice, body: #"{"label":"bad","# + bad + "}")
+                #expect(reply.status == 400 && reply.errorMessage?.contains("whole number from 1") == true, "\(bad)")
+            }
+        }
+    }
 }
+

@@ -146,4 +146,63 @@ struct APIKeyTests {
         #expect(try await store.hold(request(key: ci.id, limit: limit), now: now) != nil)
         try await store.close()
     }
+
+    @Test("a key's rate limits refuse its own turns only, count its last minute and running answers, and come back with each hold",
+          arguments: TestDatabases.backends)
+    func rateLimits(_ backend: StoreBackend) async throws {
+        let (store, _) = try await TestDatabases.makeStore(backend)
+        try await store.migrate()
+        let ann = try await store.createUser(name: "ann", plan: .unlimited, tokenHash: "ann-token")
+        let caps = RateCaps(requestsPerMinute: 3, tokensPerMinute: 100, maxParallel: 2)
+        let ci = try await store.addAPIKey(userID: ann.id, label: "ci", tokenHash: "ann-ci", terms: .init(rateCaps: caps))
+        let other = try await store.addAPIKey(userID: ann.id, label: "other", tokenHash: "ann-other")
+        #expect(try await store.credential(tokenHash: "ann-ci")?.keyRateCaps == caps)
+        #expect(try await store.credential(tokenHash: "ann-ci")?.keyUse?.rateCaps == caps)
+        #expect(try await store.credential(tokenHash: "ann-other")?.keyRateCaps == RateCaps.none)
+        #expect(try await store.apiKeys(userID: ann.id).first?.rateCaps == caps)
+        let conversation = try await store.createConversation(userID: ann.id, title: "t", model: "m", systemPrompt: nil)
+        let now = Date()
+        func request(key: String?, caps: RateCaps, input: Int = 10) -> HoldRequest {
+            var request = BudgetStoreTests.request(ann, conversation.id, input: input, output: 20)
+            request.apiKeyID = key
+            request.apiKeyRateCaps = caps
+            return request
+        }
+
+        // Two answers at once, the most the key may have; the hold says the key's use with itself counted.
+        let first = try #require(try await store.hold(request(key: ci.id, caps: caps), now: now))
+        #expect(first.rateLimits == nil, "the user has no limits of its own")
+        let held = try #require(first.keyRateLimits)
+        #expect(held.running == 1 && held.requests == 1 && held.tokens == 30 && held.maxParallel == 2)
+        let second = try #require(try await store.hold(request(key: ci.id, caps: caps), now: now))
+        #expect(second.keyRateLimits?.running == 2 && second.keyRateLimits?.requests == 2)
+        #expect(try await store.hold(request(key: ci.id, caps: caps), now: now) == nil)
+        let atOnce = try #require(try await store.apiKeyRateLimits(userID: ann.id, apiKeyID: ci.id, caps: caps, now: now))
+        #expect(atOnce.exceeded(needing: 11) == .parallel)
+        // The user's own token and another key of the user's are not held to the key's limits.
+        #expect(try await store.hold(request(key: nil, caps: .none), now: now)?.keyRateLimits == nil)
+        #expect(try await store.hold(request(key: other.id, caps: .none), now: now) != nil)
+
+        // One finishes: a third request fits, then the key has made its three this minute.
+        try await store.settle(holdID: first.id, inputTokens: 10, outputTokens: 5, cost: .zero, now: now)
+        let third = try #require(try await store.hold(request(key: ci.id, caps: caps), now: now))
+        #expect(third.keyRateLimits?.requests == 3)
+        try await store.settle(holdID: second.id, inputTokens: 10, outputTokens: 5, cost: .zero, now: now)
+        try await store.settle(holdID: third.id, inputTokens: 10, outputTokens: 5, cost: .zero, now: now)
+        #expect(try await store.hold(request(key: ci.id, caps: caps), now: now) == nil)
+        let perMinute = try #require(try await store.apiKeyRateLimits(userID: ann.id, apiKeyID: ci.id, caps: caps, now: now))
+        #expect(perMinute.exceeded(needing: 11) == .requests && perMinute.running == 0 && perMinute.tokens == 45)
+        #expect(perMinute.oldestLeavesAt.map { abs($0.timeIntervalSince(now.addingTimeInterval(60))) < 0.01 } == true)
+
+        // A minute on, the window is empty again; a turn that would take the key past its tokens a minute is refused.
+        let later = now.addingTimeInterval(61)
+        let tokensOnly = RateCaps(tokensPerMinute: 100)
+        #expect(try await store.hold(request(key: ci.id, caps: tokensOnly, input: 100), now: later) == nil)
+        let fits = try #require(try await store.hold(request(key: ci.id, caps: tokensOnly, input: 60), now: later))
+        #expect(fits.keyRateLimits?.tokens == 80 && fits.keyRateLimits?.requestsPerMinute == nil)
+        let full = try #require(try await store.apiKeyRateLimits(userID: ann.id, apiKeyID: ci.id, caps: tokensOnly, now: later))
+        #expect(full.exceeded(needing: 21) == .tokens && full.exceeded(needing: 20) == nil)
+        #expect(try await store.apiKeyRateLimits(userID: ann.id, apiKeyID: ci.id, caps: .none, now: later) == nil)
+        try await store.close()
+    }
 }

@@ -3,7 +3,7 @@ import Foundation
 import SluiceTestSupport
 import Testing
 
-/// The partial indexes (schema steps 11 and 18) still serve the queries that read them: SQLite uses a partial index only
+/// The partial indexes (schema steps 11, 18 and 27) still serve the queries that read them: SQLite uses a partial index only
 /// when the query's terms imply its condition.
 struct PartialIndexTests {
     func plan(_ sql: String, _ binds: [SQLiteData], on store: SQLiteStore) async throws -> String {
@@ -34,10 +34,18 @@ struct PartialIndexTests {
             [.text("u"), .text("shop-1"), .integer(0), .integer(0)], on: store)
         #expect(endUserDay.contains("token_usage_by_end_user"), "\(endUserDay)")
 
-        // A complete message, a settled hold and a ledger row without an end user are in none of them.
+        // A key's last minute and its running answers (schema step 27), in the hold's statement.
+        let keyRates = try await plan(
+            "SELECT " + KeyRateSQL.stateColumns(
+                requestsPerMinute: "?3", tokensPerMinute: "?4", maxParallel: "?5", user: "?1", key: "?2", now: "?6"),
+            [.text("u"), .text("k"), .integer(10), .integer(1000), .integer(2), .integer(0)], on: store)
+        #expect(keyRates.contains("token_usage_by_key") && keyRates.contains("token_usage_held"), "\(keyRates)")
+        #expect(!keyRates.contains("SCAN u"), "\(keyRates)")
+
+        // A complete message, a settled hold and a ledger row without an end user or a key are in none of them.
         let indexed = try await store.connection.query(
             "SELECT name FROM sqlite_master WHERE type = 'index' AND sql LIKE '%WHERE%'").compactMap { $0.string("name") }
-        #expect(Set(indexed) == ["messages_streaming", "token_usage_held", "messages_by_version_group", "token_usage_by_end_user"])
+        #expect(Set(indexed) == ["messages_streaming", "token_usage_held", "messages_by_version_group", "token_usage_by_end_user", "token_usage_by_key"])
         try await store.close()
     }
 }

@@ -51,6 +51,11 @@ def test_labelled_keys_act_as_their_user_and_a_revoked_key_stops_working_on_a_ru
                    "--db", server.db)
     assert expiring.returncode == 0 and " until 20" in expiring.stdout and "only with sim, up to $1.5 a day" in expiring.stdout
     assert "--daily-usd" in run("user", "key", "add", "keys-cli", "tmp", "--daily-usd", "free", "--db", server.db).stderr
+    assert "--tokens-per-minute must be from 1" in run("user", "key", "add", "keys-cli", "tmp", "--tokens-per-minute", "0",
+                                                        "--db", server.db).stderr
+    paced = run("user", "key", "add", "keys-cli", "batch", "--requests-per-minute", "60", "--max-parallel-requests", "2",
+                "--db", server.db)
+    assert paced.returncode == 0 and "at most 60 requests/min, 2 at once" in paced.stdout
 
     def status(token):
         request = urllib.request.Request(server.base + "/api/conversations", headers={"Authorization": f"Bearer {token}"})
@@ -63,10 +68,10 @@ def test_labelled_keys_act_as_their_user_and_a_revoked_key_stops_working_on_a_ru
     assert status(key) == 200
     listed = run("user", "key", "list", "keys-cli", "--db", server.db)
     assert listed.stdout.splitlines()[0] == \
-        "label\tcreated\tstatus\texpires\tmodels\tdaily_usd\tlast_used\tturns\ttotal_tokens\tcost_usd"
-    label, _, state, expires, models, daily, last_used, turns, tokens, cost = listed.stdout.splitlines()[1].split("\t")
-    assert (label, state, expires, models, daily, last_used, turns, tokens, cost) == \
-        ("ci", "works", "never", "all", "none", "never", "0", "0", "0")
+        "label\tcreated\tstatus\texpires\tmodels\tdaily_usd\trate_limits\tlast_used\tturns\ttotal_tokens\tcost_usd"
+    label, _, state, expires, models, daily, rates, last_used, turns, tokens, cost = listed.stdout.splitlines()[1].split("\t")
+    assert (label, state, expires, models, daily, rates, last_used, turns, tokens, cost) == \
+        ("ci", "works", "never", "all", "none", "none", "never", "0", "0", "0")
     # A chat made with the key is the key's usage: its turns, tokens and last use.
     completion = urllib.request.Request(
         server.base + "/v1/chat/completions", method="POST",
@@ -75,10 +80,11 @@ def test_labelled_keys_act_as_their_user_and_a_revoked_key_stops_working_on_a_ru
     with urllib.request.urlopen(completion, timeout=30) as response:
         used = json.loads(response.read())["usage"]["total_tokens"]
     lines = run("user", "key", "list", "keys-cli", "--db", server.db).stdout.splitlines()
-    _, _, state, _, _, _, last_used, turns, tokens, _ = lines[1].split("\t")
+    _, _, state, _, _, _, _, last_used, turns, tokens, _ = lines[1].split("\t")
     assert (state, turns, tokens) == ("works", "1", str(used)) and last_used.startswith("20")
     # The key made to expire says when; the user's own token has made no turn: no line for it.
-    assert [line.split("\t")[0] for line in lines[1:]] == ["ci", "contractor"]
+    assert [line.split("\t")[0] for line in lines[1:]] == ["ci", "contractor", "batch"]
+    assert lines[3].split("\t")[6] == "60 requests/min, 2 at once"
     assert lines[2].split("\t")[2] == "works" and lines[2].split("\t")[3].startswith("20") and lines[2].split("\t")[4:6] == ["sim", "1.5"]
     revoked = run("user", "key", "revoke", "keys-cli", "ci", "--db", server.db)
     assert revoked.returncode == 0

@@ -51,14 +51,14 @@ def test_a_key_made_on_the_page_is_shown_once_works_counts_its_usage_and_stops_w
     assert page.find_element(By.CLASS_NAME, "keys-new-label").text == label
     WebDriverWait(browser, 10).until(lambda d: rows(page) and rows(page)[0][0] == label)
     assert not page.find_elements(By.CSS_SELECTOR, ".keys-table b")
-    assert rows(page)[0][2:9] == ["never", "all", "none", "never", "0", "0", "$0"]
+    assert rows(page)[0][2:10] == ["never", "all", "none", "none", "never", "0", "0", "$0"]
 
     # The key works with the OpenAI SDK as the user, and its turns are its own.
     answer = client(server, key).chat.completions.create(model="sim", messages=[{"role": "user", "content": "Hi"}])
     page.find_element(By.CLASS_NAME, "keys-close").click()
     browser.find_element(By.ID, "keys-open").click()
-    WebDriverWait(browser, 10).until(lambda d: rows(page) and rows(page)[0][6] == "1")
-    assert rows(page)[0][7] == f"{answer.usage.total_tokens:,}" and rows(page)[0][5] != "never"
+    WebDriverWait(browser, 10).until(lambda d: rows(page) and rows(page)[0][7] == "1")
+    assert rows(page)[0][8] == f"{answer.usage.total_tokens:,}" and rows(page)[0][6] != "never"
     # Reopened, the page no longer shows the secret.
     assert not shown.is_displayed() and page.find_element(By.CLASS_NAME, "keys-new-value").get_attribute("value") == ""
 
@@ -66,7 +66,7 @@ def test_a_key_made_on_the_page_is_shown_once_works_counts_its_usage_and_stops_w
     alert = WebDriverWait(browser, 10).until(lambda d: d.switch_to.alert)
     assert "cannot be undone" in alert.text
     alert.accept()
-    WebDriverWait(browser, 10).until(lambda d: rows(page)[0][9].startswith("revoked "))
+    WebDriverWait(browser, 10).until(lambda d: rows(page)[0][10].startswith("revoked "))
     assert not page.find_elements(By.CSS_SELECTOR, ".keys-table tbody button")
     with pytest.raises(openai.AuthenticationError):
         client(server, key).chat.completions.create(model="sim", messages=[{"role": "user", "content": "Hi"}])
@@ -89,7 +89,7 @@ def test_a_taken_label_is_refused_with_the_servers_message_and_nothing_is_made(b
     WebDriverWait(browser, 10).until(lambda d: [row[0] for row in rows(page)] == ["laptop"])
 
 
-def test_a_key_made_to_expire_for_one_model_with_a_daily_limit_shows_all_three_and_works(browser, server):
+def test_a_key_made_to_expire_for_one_model_with_daily_and_rate_limits_shows_them_all_and_works(browser, server):
     token = add_user(server, "keys-page-expiry", 1_000_000)
     page = open_keys(browser, server, token)
     page.find_element(By.CLASS_NAME, "keys-label").send_keys("contractor")
@@ -98,6 +98,8 @@ def test_a_key_made_to_expire_for_one_model_with_a_daily_limit_shows_all_three_a
     WebDriverWait(browser, 10).until(lambda d: page.find_elements(By.CSS_SELECTOR, ".keys-models option"))
     Select(page.find_element(By.CLASS_NAME, "keys-models")).select_by_value("sim")
     page.find_element(By.CLASS_NAME, "keys-daily").send_keys("2.5")
+    page.find_element(By.CLASS_NAME, "keys-rpm").send_keys("1")
+    page.find_element(By.CLASS_NAME, "keys-parallel").send_keys("3")
     page.find_element(By.CSS_SELECTOR, ".keys-form button[type=submit]").click()
     WebDriverWait(browser, 10).until(lambda d: rows(page) and rows(page)[0][0] == "contractor")
     assert "(until " in page.find_element(By.CLASS_NAME, "keys-new-label").text
@@ -110,8 +112,18 @@ def test_a_key_made_to_expire_for_one_model_with_a_daily_limit_shows_all_three_a
     assert rows(page)[0][2] not in ("never", "") and not rows(page)[0][2].startswith("expired")
     assert rows(page)[0][3] == "sim" and listed[0]["models"] == ["sim"]
     assert rows(page)[0][4] == "$2.5 ($0 today)" and listed[0]["daily_usd_limit"] == "2.5"
+    assert rows(page)[0][5] == "1 requests/min, 3 at once"
+    assert (listed[0]["requests_per_minute"], listed[0].get("tokens_per_minute"), listed[0]["max_parallel_requests"]) == (1, None, 3)
+    # The form is cleared for the next key.
+    assert page.find_element(By.CLASS_NAME, "keys-rpm").get_attribute("value") == ""
     key = page.find_element(By.CLASS_NAME, "keys-new-value").get_attribute("value")
     assert [model.id for model in client(server, key).models.list().data] == ["sim"]
+    # Its one request a minute: the second call is refused with a message that names the key (no SDK retries).
+    keyed = client(server, key).with_options(max_retries=0)
+    keyed.chat.completions.create(model="sim", messages=[{"role": "user", "content": "Hi"}])
+    with pytest.raises(openai.RateLimitError) as refused:
+        keyed.chat.completions.create(model="sim", messages=[{"role": "user", "content": "Hi"}])
+    assert "The API key 'contractor' has sent 1 request in the last minute" in str(refused.value)
 
 
 def test_signed_in_with_a_key_the_page_lists_keys_and_says_why_it_cannot_make_or_revoke_them(browser, server):

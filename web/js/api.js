@@ -122,9 +122,13 @@ export const getLimits = () => json("GET", "/api/usage/limits");
  * current_key?}`: the user's keys, never their secrets, and the label of the key this page signed in with, if any. */
 export const listKeys = () => json("GET", "/api/keys");
 /** `{label, key, created_at, expires_at?, models?}`: the new key, whose secret is shown only now. */
-export const createKey = (label, expiresInDays, models, dailyUsd) =>
+/** Makes a key; every term but the label is optional (`null`: none): `{expiresInDays, models, dailyUsd,
+ * requestsPerMinute, tokensPerMinute, maxParallelRequests}`. */
+export const createKey = (label, terms = {}) =>
   json("POST", "/api/keys", {
-    label, expires_in_days: expiresInDays ?? undefined, models: models ?? undefined, daily_usd: dailyUsd ?? undefined,
+    label, expires_in_days: terms.expiresInDays ?? undefined, models: terms.models ?? undefined,
+    daily_usd: terms.dailyUsd ?? undefined, requests_per_minute: terms.requestsPerMinute ?? undefined,
+    tokens_per_minute: terms.tokensPerMinute ?? undefined, max_parallel_requests: terms.maxParallelRequests ?? undefined,
   });
 export const revokeKey = (label) => json("DELETE", `/api/keys/${encodeURIComponent(label)}`);
 export const getUsage = (period, group) =>

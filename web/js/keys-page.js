@@ -1,5 +1,6 @@
 // The API keys page: the user's labelled keys with what each has spent and when it was last used, a form that
-// makes one, optionally expiring (its secret shown once, with a copy button), and a revoke button per key. The server refuses key
+// makes one, optionally expiring, limited to some models, a daily amount and rates of its own (its secret shown
+// once, with a copy button), and a revoke button per key. The server refuses key
 // management to a request made with a key, so this page works for the user's own sign-in.
 
 import * as api from "./api.js";
@@ -15,6 +16,7 @@ export class KeysPage {
     this.expiry = section.querySelector(".keys-expiry");
     this.models = section.querySelector(".keys-models");
     this.daily = section.querySelector(".keys-daily");
+    this.rates = ["rpm", "tpm", "parallel"].map((name) => section.querySelector(`.keys-${name}`));
     this.created = section.querySelector(".keys-new");
     section.querySelector(".keys-base-url").textContent = `${location.origin}/v1`;
     button.addEventListener("click", () => this.setOpen(section.hidden));
@@ -60,7 +62,12 @@ export class KeysPage {
     const limit = key.daily_usd_limit
       ? `$${key.daily_usd_limit}` + (key.spent_today_usd != null ? ` ($${key.spent_today_usd} today)` : "")
       : "none";
-    const cells = [key.label, when(key.created_at), expires, key.models ? key.models.join(", ") : "all", limit,
+    const rates = [
+      key.requests_per_minute != null && `${numberFormat.format(key.requests_per_minute)} requests/min`,
+      key.tokens_per_minute != null && `${numberFormat.format(key.tokens_per_minute)} tokens/min`,
+      key.max_parallel_requests != null && `${numberFormat.format(key.max_parallel_requests)} at once`,
+    ].filter(Boolean).join(", ") || "none";
+    const cells = [key.label, when(key.created_at), expires, key.models ? key.models.join(", ") : "all", limit, rates,
       when(key.last_turn_at), numberFormat.format(key.turns),
       numberFormat.format(key.total_tokens), `$${key.cost_usd}`];
     for (const text of cells) row.append(Object.assign(document.createElement("td"), { textContent: text }));
@@ -82,10 +89,15 @@ export class KeysPage {
   async create() {
     const models = [...this.models.selectedOptions].map((option) => option.value);
     // The amount as typed (exact decimal), not as a float.
-    const created = await api.createKey(this.label.value, this.expiry.value ? Number(this.expiry.value) : null,
-      models.length ? models : null, this.daily.value.trim() || null);
+    const [requestsPerMinute, tokensPerMinute, maxParallelRequests] =
+      this.rates.map((field) => (field.value.trim() ? Number(field.value) : null));
+    const created = await api.createKey(this.label.value, {
+      expiresInDays: this.expiry.value ? Number(this.expiry.value) : null, models: models.length ? models : null,
+      dailyUsd: this.daily.value.trim() || null, requestsPerMinute, tokensPerMinute, maxParallelRequests,
+    });
     this.label.value = "";
     this.daily.value = "";
+    for (const field of this.rates) field.value = "";
     for (const option of this.models.options) option.selected = false;
     this.created.querySelector(".keys-new-label").textContent =
       created.label + (created.expires_at ? ` (until ${when(created.expires_at)})` : "");

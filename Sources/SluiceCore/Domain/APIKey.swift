@@ -17,6 +17,9 @@ public struct APIKey: Sendable, Equatable {
     /// What its turns may spend a day (UTC), within its user's budgets (LiteLLM's key `max_budget` with a
     /// `budget_duration` of a day); `nil`: no limit of its own.
     public var dailyDollarLimit: USDAmount?
+    /// Its own limits per minute and of answers at once, within its user's (LiteLLM's key `rpm_limit`, `tpm_limit`,
+    /// `max_parallel_requests`); `RateCaps.none`: only its user's.
+    public var rateCaps: RateCaps
 
     /// Whether it has stopped working by itself at `now`.
     public func hasExpired(at now: Date) -> Bool { expiresAt.map { $0 <= now } ?? false }
@@ -39,8 +42,13 @@ public struct APIKey: Sendable, Equatable {
         public var expiresAt: Date?
         public var allowedModels: [String]?
         public var dailyDollarLimit: USDAmount?
+        public var rateCaps: RateCaps
 
-        public init(expiresAt: Date? = nil, allowedModels: [String]? = nil, dailyDollarLimit: USDAmount? = nil) {
+        public init(
+            expiresAt: Date? = nil, allowedModels: [String]? = nil, dailyDollarLimit: USDAmount? = nil,
+            rateCaps: RateCaps = .none
+        ) {
+            self.rateCaps = rateCaps
             self.expiresAt = expiresAt
             self.allowedModels = allowedModels
             self.dailyDollarLimit = dailyDollarLimit
@@ -52,8 +60,9 @@ public struct APIKey: Sendable, Equatable {
 
     public init(
         id: String, userID: String, label: String, createdAt: Date, revokedAt: Date? = nil, expiresAt: Date? = nil,
-        allowedModels: [String]? = nil, dailyDollarLimit: USDAmount? = nil
+        allowedModels: [String]? = nil, dailyDollarLimit: USDAmount? = nil, rateCaps: RateCaps = .none
     ) {
+        self.rateCaps = rateCaps
         self.dailyDollarLimit = dailyDollarLimit
         self.allowedModels = allowedModels
         self.expiresAt = expiresAt
@@ -78,11 +87,14 @@ public struct Credential: Sendable, Equatable {
     public var keyModels: [String]?
     /// The key's own daily spending limit (`APIKey.dailyDollarLimit`).
     public var keyDailyDollarLimit: USDAmount?
+    /// The key's own rate limits (`APIKey.rateCaps`).
+    public var keyRateCaps: RateCaps
 
     public init(
         user: User, apiKeyID: String? = nil, apiKeyLabel: String? = nil, expiresAt: Date? = nil, keyModels: [String]? = nil,
-        keyDailyDollarLimit: USDAmount? = nil
+        keyDailyDollarLimit: USDAmount? = nil, keyRateCaps: RateCaps = .none
     ) {
+        self.keyRateCaps = keyRateCaps
         self.keyDailyDollarLimit = keyDailyDollarLimit
         self.keyModels = keyModels
         self.expiresAt = expiresAt
@@ -96,7 +108,7 @@ public struct Credential: Sendable, Equatable {
 
     /// The key a request was made with, as a turn needs it; `nil` for the user's own token.
     public var keyUse: KeyUse? {
-        apiKeyID.map { KeyUse(id: $0, label: apiKeyLabel ?? "", dailyDollarLimit: keyDailyDollarLimit) }
+        apiKeyID.map { KeyUse(id: $0, label: apiKeyLabel ?? "", dailyDollarLimit: keyDailyDollarLimit, rateCaps: keyRateCaps) }
     }
 
     /// The user as this credential may act: with a key limited to some models, only those of them the user may use
@@ -110,13 +122,15 @@ public struct Credential: Sendable, Equatable {
 }
 
 /// The labelled key a turn is made with: kept on its ledger row (`HoldRequest.apiKeyID`) and held to its own daily
-/// limit (`HoldRequest.apiKeyDailyLimit`).
+/// limit (`HoldRequest.apiKeyDailyLimit`) and rate limits (`HoldRequest.apiKeyRateCaps`).
 public struct KeyUse: Sendable, Equatable {
     public var id: String
     public var label: String
     public var dailyDollarLimit: USDAmount?
+    public var rateCaps: RateCaps
 
-    public init(id: String, label: String, dailyDollarLimit: USDAmount? = nil) {
+    public init(id: String, label: String, dailyDollarLimit: USDAmount? = nil, rateCaps: RateCaps = .none) {
+        self.rateCaps = rateCaps
         self.id = id
         self.label = label
         self.dailyDollarLimit = dailyDollarLimit

@@ -103,9 +103,15 @@ public struct BudgetHold: Sendable, Equatable {
     public var outputAllowance: Int?
     /// The user's rate limits and their use with this hold counted, if the user has any (OpenAI's x-ratelimit-*).
     public var rateLimits: RateLimits?
+    /// The same for the turn's labelled key, if it has rate limits of its own (`HoldRequest.apiKeyRateCaps`).
+    public var keyRateLimits: RateLimits?
 
-    public init(id: String, userID: String, reservedTokens: Int, outputAllowance: Int?, rateLimits: RateLimits? = nil) {
+    public init(
+        id: String, userID: String, reservedTokens: Int, outputAllowance: Int?, rateLimits: RateLimits? = nil,
+        keyRateLimits: RateLimits? = nil
+    ) {
         self.rateLimits = rateLimits
+        self.keyRateLimits = keyRateLimits
         self.id = id
         self.userID = userID
         self.reservedTokens = reservedTokens
@@ -153,6 +159,9 @@ public struct HoldRequest: Sendable {
     public var apiKeyID: String?
     /// The key's own daily spending limit (`APIKey.dailyDollarLimit`): what its turns today, held ones too, may spend.
     public var apiKeyDailyLimit: USDAmount?
+    /// The key's own rate limits (`APIKey.rateCaps`): its turns in the last minute and running now, counted apart
+    /// from its user's other turns.
+    public var apiKeyRateCaps = RateCaps.none
 
     public init(
         userID: String, conversationID: String, messageID: String, model: String, inputTokens: Int, wantedOutput: Int,
@@ -269,4 +278,35 @@ public struct RateLimits: Sendable, Equatable {
         if let limit = tokensPerMinute, self.tokens + tokens > limit { return .tokens }
         return nil
     }
+}
+
+/// Rate limits without their use: what a labelled key is held to besides its user's own limits (LiteLLM's key
+/// `rpm_limit`, `tpm_limit` and `max_parallel_requests`), so that one application's burst cannot take the whole
+/// account's allowance. `nil`: no limit of that kind.
+public struct RateCaps: Sendable, Equatable {
+    public var requestsPerMinute: Int?
+    public var tokensPerMinute: Int?
+    public var maxParallel: Int?
+
+    public static let none = RateCaps()
+
+    public init(requestsPerMinute: Int? = nil, tokensPerMinute: Int? = nil, maxParallel: Int? = nil) {
+        self.requestsPerMinute = requestsPerMinute
+        self.tokensPerMinute = tokensPerMinute
+        self.maxParallel = maxParallel
+    }
+
+    /// No limit of any kind.
+    public var isEmpty: Bool { requestsPerMinute == nil && tokensPerMinute == nil && maxParallel == nil }
+
+    public func limit(_ kind: RateLimits.Kind) -> Int? {
+        switch kind {
+        case .parallel: maxParallel
+        case .requests: requestsPerMinute
+        case .tokens: tokensPerMinute
+        }
+    }
+
+    /// The highest limit of each kind that may be set: a larger one is a typo, not a limit.
+    public static let highest = 100_000_000
 }

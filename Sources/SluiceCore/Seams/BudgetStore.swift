@@ -26,6 +26,9 @@ public protocol BudgetStore: Sendable {
     func endUserBudget(userID: String, endUser: String, now: Date) async throws -> DollarBudget?
     /// What the user's key has spent today (UTC): settled turns and live holds.
     func apiKeySpentToday(userID: String, apiKeyID: String, now: Date) async throws -> USDAmount
+    /// The key's rate limits `caps` and its use now (its turns in the last minute, its answers running); `nil` when
+    /// `caps` is empty.
+    func apiKeyRateLimits(userID: String, apiKeyID: String, caps: RateCaps, now: Date) async throws -> RateLimits?
     /// Starts a fresh period for the user now.
     func resetBudget(userID: String, now: Date) async throws
     /// Tokens settled for one conversation, ever.

@@ -12,12 +12,18 @@ extension RateLimits {
     /// limits per minute the user has: on a refusal, and on every granted gateway call, so that a client can pace
     /// itself. The reset is when the window's oldest request leaves it, in OpenAI's form (`"12s"`).
     func addHeaders(to headers: inout HTTPFields, now: Date) {
-        let reset = secondsUntilWindowFrees(now: now)
+        Self.addHeaders(of: [self], to: &headers, now: now)
+    }
+
+    /// The headers for several limits at once (the user's and its key's): for each kind, the one with the fewest
+    /// left, which is the one a client must pace itself by.
+    static func addHeaders(of sources: [RateLimits], to headers: inout HTTPFields, now: Date) {
         for kind in [Kind.requests, .tokens] {
-            guard let limit = limit(kind) else { continue }
+            let tightest = sources.filter { $0.limit(kind) != nil }.min { ($0.remaining(kind) ?? 0) < ($1.remaining(kind) ?? 0) }
+            guard let rates = tightest, let limit = rates.limit(kind) else { continue }
             headers[HTTPField.Name("x-ratelimit-limit-\(kind.rawValue)")!] = String(limit)
-            headers[HTTPField.Name("x-ratelimit-remaining-\(kind.rawValue)")!] = String(remaining(kind) ?? 0)
-            headers[HTTPField.Name("x-ratelimit-reset-\(kind.rawValue)")!] = "\(reset)s"
+            headers[HTTPField.Name("x-ratelimit-remaining-\(kind.rawValue)")!] = String(rates.remaining(kind) ?? 0)
+            headers[HTTPField.Name("x-ratelimit-reset-\(kind.rawValue)")!] = "\(rates.secondsUntilWindowFrees(now: now))s"
         }
     }
 }

@@ -80,6 +80,7 @@ struct TurnBudget: Sendable {
         holdRequest.prelude = prelude
         holdRequest.apiKeyID = apiKey?.id
         holdRequest.apiKeyDailyLimit = apiKey?.dailyDollarLimit
+        holdRequest.apiKeyRateCaps = apiKey?.rateCaps ?? .none
         return holdRequest
     }
 
@@ -104,15 +105,22 @@ struct TurnBudget: Sendable {
             let tomorrow = UsagePeriod.today.start(now: now).addingTimeInterval(86_400)
             keyBudget = (apiKey.label, DollarBudget(limit: limit, spent: spent, resetAt: tomorrow))
         }
+        var keyRates: (label: String, limits: RateLimits)?
+        if let apiKey,
+            let limits = try await budgets.apiKeyRateLimits(userID: userID, apiKeyID: apiKey.id, caps: apiKey.rateCaps, now: now)
+        {
+            keyRates = (apiKey.label, limits)
+        }
         return Self.exceeded(
-            budget, endUser: endUserBudget, key: keyBudget, needed: inputTokens + 1,
+            budget, endUser: endUserBudget, key: keyBudget, keyRates: keyRates, needed: inputTokens + 1,
             cost: price.cost(inputTokens: inputTokens, outputTokens: 1), now: now)
     }
 
     /// The refusal: which budget is spent, what is left, what the message needs, when it resets, what to do.
     static func exceeded(
         _ budget: BudgetState, endUser: (name: String, dollars: DollarBudget)? = nil,
-        key: (label: String, dollars: DollarBudget)? = nil, needed: Int, cost: USDAmount, now: Date
+        key: (label: String, dollars: DollarBudget)? = nil, keyRates: (label: String, limits: RateLimits)? = nil, needed: Int,
+        cost: USDAmount, now: Date
     ) -> APIError {
         let message: String
         // When the budget that refused the turn resets: the answer's `Retry-After`.
@@ -141,6 +149,8 @@ struct TurnBudget: Sendable {
                 remedy: "use a key with a higher limit", now: now)
         } else if let rates = budget.rateLimits, let kind = rates.exceeded(needing: needed) {
             return rateLimited(rates, kind: kind, needed: needed, now: now)
+        } else if let keyRates, let kind = keyRates.limits.exceeded(needing: needed) {
+            return rateLimited(keyRates.limits, kind: kind, needed: needed, now: now, key: keyRates.label)
         } else {
             let dollars = budget.globalDailyDollars
             resetAt = dollars?.resetAt ?? budget.resetAt
@@ -177,10 +187,16 @@ struct TurnBudget: Sendable {
     /// `x-ratelimit-*` headers and a `Retry-After` for when the window's oldest request leaves it (a second, for
     /// answers at once: turns end at any moment). Unlike a spent budget this comes back soon, so the SDKs' own
     /// retries (which honour `Retry-After`) are welcome.
-    static func rateLimited(_ rates: RateLimits, kind: RateLimits.Kind, needed: Int, now: Date) -> APIError {
+    /// With `key`, the limit is that labelled key's own (`APIKey.rateCaps`), and the message says so.
+    static func rateLimited(
+        _ rates: RateLimits, kind: RateLimits.Kind, needed: Int, now: Date, key: String? = nil
+    ) -> APIError {
         let wait = kind == .parallel ? 1 : rates.secondsUntilWindowFrees(now: now)
         let limit = rates.limit(kind) ?? 0
-        let message = switch kind {
+        let message = if let key {
+            keyRateLimited(rates, kind: kind, label: key, limit: limit, needed: needed, wait: wait)
+        } else {
+            switch kind {
         case .parallel:
             "You have \(Self.count(rates.running, "answer")) running at once, the most your account may have (\(limit)). Try again when "
                 + "one has finished, or ask the operator for a higher limit (sluice user set-plan … --max-parallel-requests)."
@@ -193,6 +209,7 @@ struct TurnBudget: Sendable {
             "Your account has used \(rates.tokens) of its \(limit) tokens a minute, and this message needs at least "
                 + "\(needed) with its conversation. Try again in \(wait) s, send a shorter conversation, or ask the operator "
                 + "for a higher limit (sluice user set-plan … --tokens-per-minute)."
+            }
         }
         var error = APIError(.tooManyRequests, code: "rate_limit_exceeded", message: message)
         error.headers[HTTPField.Name("Retry-After")!] = String(wait)
@@ -200,8 +217,29 @@ struct TurnBudget: Sendable {
         let number = { (value: Int?) in value.map(String.init) ?? "null" }
         error.details = "\"rate_limit\":{\"limit\":\"\(kind.rawValue)\",\"max_parallel_requests\":\(number(rates.maxParallel)),"
             + "\"running\":\(rates.running),\"requests_per_minute\":\(number(rates.requestsPerMinute)),\"requests\":\(rates.requests),"
-            + "\"tokens_per_minute\":\(number(rates.tokensPerMinute)),\"tokens\":\(rates.tokens),\"retry_after_seconds\":\(wait)}"
+            + "\"tokens_per_minute\":\(number(rates.tokensPerMinute)),\"tokens\":\(rates.tokens),\"retry_after_seconds\":\(wait)"
+            + (key.map { ",\"key\":" + JSONText.quote($0) } ?? "") + "}"
         return error
+    }
+
+    /// The message of a refusal over a key's own rate limit: the key is named, and the remedy is another key or a
+    /// higher limit for this one (a new key: limits are set when a key is made).
+    private static func keyRateLimited(
+        _ rates: RateLimits, kind: RateLimits.Kind, label: String, limit: Int, needed: Int, wait: Int
+    ) -> String {
+        let key = "The API key '\(label)'"
+        let remedy = "or use a key with a higher limit (sluice user key add … or the API keys page)."
+        return switch kind {
+        case .parallel:
+            "\(key) has \(Self.count(rates.running, "answer")) running at once, the most it may have (\(limit)). Try again when "
+                + "one has finished, \(remedy)"
+        case .requests:
+            "\(key) has sent \(Self.count(rates.requests, "request")) in the last minute, the most it may send (\(limit) a "
+                + "minute). Try again in \(wait) s, \(remedy)"
+        case .tokens:
+            "\(key) has used \(rates.tokens) of its \(limit) tokens a minute, and this message needs at least \(needed) with "
+                + "its conversation. Try again in \(wait) s, send a shorter conversation, \(remedy)"
+        }
     }
 
     /// "1 request", "2 requests".

@@ -156,7 +156,7 @@ struct GatewayRoutes {
             HTTPField.Name("X-Sluice-Conversation-Id")!: conversation.id,
         ]
         if let timing = started.timings.serverTiming { headers[.serverTiming] = timing }
-        started.rateLimits?.addHeaders(to: &headers, now: now)
+        RateLimits.addHeaders(of: [started.rateLimits, started.keyRateLimits].compactMap { $0 }, to: &headers, now: now)
         return Turn(started: started, model: model, now: now, headers: headers, first: first, rest: iterator)
     }
 

@@ -5,7 +5,7 @@ import SluiceStore
 
 /// A user's own labelled API keys (`APIKey`), as OpenAI's and Open WebUI's account pages manage them:
 /// `GET /api/keys` lists them with what each has spent, `POST /api/keys {"label", "expires_in_days"?, "models"?,
-/// "daily_usd"?}` makes one and shows it once,
+/// "daily_usd"?, "requests_per_minute"?, "tokens_per_minute"?, "max_parallel_requests"?}` makes one and shows it once,
 /// `DELETE /api/keys/{label}` revokes one. Only the user's own token (the web app's sign-in) may manage keys: a
 /// key that leaked must not be able to mint more keys or revoke the owner's others.
 struct KeyRoutes {
@@ -53,6 +53,7 @@ struct KeyRoutes {
         }
         let keyModels = try allowedModels(body, user: user)
         let daily = try dailyLimit(body)
+        let caps = try rateCaps(body)
         let now = Date()
         let working = try await store.apiKeys(userID: user.id).filter { $0.works(at: now) }
         guard working.count < Self.mostWorkingKeys else {
@@ -66,7 +67,8 @@ struct KeyRoutes {
             key = try await store.addAPIKey(
                 userID: user.id, label: label, tokenHash: AccessToken.hash(token),
                 terms: .init(
-                    expiresAt: days.map { Date().addingTimeInterval($0 * 86_400) }, allowedModels: keyModels, dailyDollarLimit: daily))
+                    expiresAt: days.map { Date().addingTimeInterval($0 * 86_400) }, allowedModels: keyModels, dailyDollarLimit: daily,
+                    rateCaps: caps))
         } catch StoreError.conflict {
             throw APIError(
                 .conflict, code: "label_taken",
@@ -74,7 +76,8 @@ struct KeyRoutes {
         }
         let created = WireNewKey(
             label: key.label, key: token, createdAt: key.createdAt, expiresAt: key.expiresAt, models: key.allowedModels,
-            dailyUsdLimit: key.dailyDollarLimit?.decimalString)
+            dailyUsdLimit: key.dailyDollarLimit?.decimalString, requestsPerMinute: key.rateCaps.requestsPerMinute,
+            tokensPerMinute: key.rateCaps.tokensPerMinute, maxParallelRequests: key.rateCaps.maxParallel)
         var response = UsageRoutes.json(String(decoding: try WireJSON.encoder.encode(created), as: UTF8.self))
         response.status = .created
         // The key is in this body only: nothing may keep it.
@@ -134,6 +137,24 @@ struct KeyRoutes {
         return amount
     }
 
+    /// `requests_per_minute`, `tokens_per_minute`, `max_parallel_requests`: the key's own rate limits, each a whole
+    /// number from 1, or left out (or `null`) for only the user's.
+    private func rateCaps(_ body: JSONObjectBody) throws -> RateCaps {
+        func limit(_ name: String) throws -> Int? {
+            let rule = "'\(name)' must be a whole number from 1 to \(RateCaps.highest), or left out for no limit of the key's own."
+            switch body.fields[name] {
+            case nil, .null?: return nil
+            case .number(let text)?:
+                guard let value = Int(text), (1...RateCaps.highest).contains(value) else { throw APIError.invalid(rule) }
+                return value
+            default: throw APIError.invalid(rule)
+            }
+        }
+        return RateCaps(
+            requestsPerMinute: try limit("requests_per_minute"), tokensPerMinute: try limit("tokens_per_minute"),
+            maxParallel: try limit("max_parallel_requests"))
+    }
+
     /// The user, when the request was made with the user's own token; a key gets 403.
     private func ownTokenUser(_ context: SluiceRequestContext) throws -> User {
         let user = try context.requireUser()
@@ -147,7 +168,7 @@ struct KeyRoutes {
 }
 
 /// `{"keys": [{"label", "created_at", "revoked_at"?, "expires_at"?, "models"?, "daily_usd_limit"?, "spent_today_usd"?,
-/// "last_turn_at"?, "turns", "total_tokens", "cost_usd"}], "current_key"?}` (`current_key`: the label of the key the request was made with, if it was):
+/// "requests_per_minute"?, "tokens_per_minute"?, "max_parallel_requests"?, "last_turn_at"?, "turns", "total_tokens", "cost_usd"}], "current_key"?}` (`current_key`: the label of the key the request was made with, if it was):
 /// never a key's secret, which is shown once, when it is made.
 struct WireKeyList: Encodable {
     struct Key: Encodable {
@@ -159,6 +180,9 @@ struct WireKeyList: Encodable {
         let dailyUsdLimit: String?
         /// With a daily limit: what the key's turns spent today (UTC), held ones included.
         let spentTodayUsd: String?
+        let requestsPerMinute: Int?
+        let tokensPerMinute: Int?
+        let maxParallelRequests: Int?
         let lastTurnAt: Date?
         let turns: Int
         let totalTokens: Int
@@ -167,6 +191,9 @@ struct WireKeyList: Encodable {
         init(_ key: APIKey, usage: UsageBucket?, spentToday: USDAmount?) {
             dailyUsdLimit = key.dailyDollarLimit?.decimalString
             spentTodayUsd = spentToday?.decimalString
+            requestsPerMinute = key.rateCaps.requestsPerMinute
+            tokensPerMinute = key.rateCaps.tokensPerMinute
+            maxParallelRequests = key.rateCaps.maxParallel
             label = key.label
             createdAt = key.createdAt
             revokedAt = key.revokedAt
@@ -183,8 +210,8 @@ struct WireKeyList: Encodable {
     let currentKey: String?
 }
 
-/// `{"label", "key", "created_at", "expires_at"?, "models"?, "daily_usd_limit"?}`: the new key, shown only in this
-/// response.
+/// `{"label", "key", "created_at", "expires_at"?, "models"?, "daily_usd_limit"?, "requests_per_minute"?,
+/// "tokens_per_minute"?, "max_parallel_requests"?}`: the new key, shown only in this response.
 struct WireNewKey: Encodable {
     let label: String
     let key: String
@@ -192,4 +219,7 @@ struct WireNewKey: Encodable {
     let expiresAt: Date?
     let models: [String]?
     let dailyUsdLimit: String?
+    let requestsPerMinute: Int?
+    let tokensPerMinute: Int?
+    let maxParallelRequests: Int?
 }

@@ -30,6 +30,8 @@ struct TurnLauncher: Sendable {
         let timings: TurnTimings
         /// The user's rate limits with this turn counted, if the user has any.
         var rateLimits: RateLimits? = nil
+        /// The same for the labelled key the turn was made with, if it has rate limits of its own.
+        var keyRateLimits: RateLimits? = nil
         /// The request's input tokens as Sluice counted them for the hold, when it could (Anthropic's
         /// `message_start` says them before the answer).
         var inputTokens: Int? = nil
@@ -138,7 +140,8 @@ struct TurnLauncher: Sendable {
         let (generation, events) = hub.start(turn, plan: plan, on: executor)
         return Started(
             meta: meta, assistantMessageID: assistant.id, generation: generation, events: events, timings: timings,
-            rateLimits: prepared.plan.hold?.rateLimits, inputTokens: prepared.plan.countedInputTokens)
+            rateLimits: prepared.plan.hold?.rateLimits, keyRateLimits: prepared.plan.hold?.keyRateLimits,
+            inputTokens: prepared.plan.countedInputTokens)
     }
 
     /// Stores the user's message (with its conversation and history when the route did not store them).

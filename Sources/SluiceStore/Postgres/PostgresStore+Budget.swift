@@ -28,7 +28,7 @@ extension PostgresStore {
             model: request.model, now: nowMs, expires: expires, dayStart: dayStart, wanted: wanted, input: input,
             inputCost: inputCost, outputPrice: outputPrice, globalLimit: globalDailyLimit.map { Int($0.picodollars) },
             globalLock: Self.globalBudgetLock, apiKeyID: request.apiKeyID,
-            apiKeyDailyLimit: request.apiKeyDailyLimit.map { Int($0.picodollars) })
+            apiKeyDailyLimit: request.apiKeyDailyLimit.map { Int($0.picodollars) }, apiKeyRateCaps: request.apiKeyRateCaps)
         // The user's message first, committed on its own: it needs no lock, and it is kept whether the hold is
         // granted or not (and when the hold fails, which the launcher then finds stored).
         if let prelude = request.prelude { try await store(prelude) }
@@ -40,16 +40,17 @@ extension PostgresStore {
         } else {
             try await run(HoldStatement(arguments))
         }
-        let held = rows.first.flatMap { row -> (reserved: Int, unlimited: Bool, resetAt: Int?, rates: String?)? in
+        let held = rows.first.flatMap { row -> (reserved: Int, unlimited: Bool, resetAt: Int?, rates: String?, keyRates: String?)? in
             guard let reserved = row.int("held_tokens") else { return nil }
-            return (reserved, (row.int("unlimited") ?? 0) != 0, row.int("reset_at_ms"), row.string("rate_state"))
+            return (reserved, (row.int("unlimited") ?? 0) != 0, row.int("reset_at_ms"), row.string("rate_state"), row.string("key_rate_state"))
         }
         guard let held else { return nil }
         resetCache.remember(userID: userID, resetAtMs: held.resetAt)
         return BudgetHold(
             id: id, userID: request.userID, reservedTokens: held.reserved,
             outputAllowance: held.unlimited && held.reserved >= wanted ? nil : held.reserved - request.inputTokens,
-            rateLimits: StoredValues.rateLimits(packed: held.rates, reservedTokens: held.reserved, nowMs: nowMs))
+            rateLimits: StoredValues.rateLimits(packed: held.rates, reservedTokens: held.reserved, nowMs: nowMs),
+            keyRateLimits: StoredValues.rateLimits(packed: held.keyRates, reservedTokens: held.reserved, nowMs: nowMs))
     }
 
     /// A hold's prelude: one message (with its new conversation, when it starts one) as a prepared statement, which
@@ -148,6 +149,20 @@ extension PostgresStore {
         bindings.append(apiKeyID)
         let rows = try await rows(PostgresQuery(unsafeSQL: "SELECT \(spent) AS spent", binds: bindings))
         return USDAmount(picodollars: Int64(rows.first?.int("spent") ?? 0))
+    }
+
+    public func apiKeyRateLimits(userID: String, apiKeyID: String, caps: RateCaps, now: Date) async throws -> RateLimits? {
+        guard !caps.isEmpty else { return nil }
+        // The limits and the moment are integers of ours, written into the SQL text; the ids are bound.
+        let limit = { (value: Int?) in value.map { "\($0)::bigint" } ?? "NULL::bigint" }
+        let columns = KeyRateSQL.stateColumns(
+            requestsPerMinute: limit(caps.requestsPerMinute), tokensPerMinute: limit(caps.tokensPerMinute),
+            maxParallel: limit(caps.maxParallel), user: "$1", key: "$2", now: "\(StoredValues.milliseconds(now))")
+        var bindings = PostgresBindings()
+        bindings.append(userID)
+        bindings.append(apiKeyID)
+        let rows = try await rows(PostgresQuery(unsafeSQL: "SELECT \(columns)", binds: bindings))
+        return rows.first.flatMap { StoredValues.rateLimits($0, prefix: "key_") }
     }
 
     public func setPlan(userID: String, plan: Plan, tokenLimit: Int?) async throws {

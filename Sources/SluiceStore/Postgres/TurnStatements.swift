@@ -104,11 +104,12 @@ struct ProgressStatement: TurnStatement {
     }
 }
 
-/// A budget hold: `sluice_hold` (schema steps 12, 14, 15, 19 and 23) locks the user's limits and inserts the hold.
+/// A budget hold: `sluice_hold` (schema steps 12, 14, 15, 19, 23 and 27) locks the user's limits and inserts the hold.
 struct HoldStatement: TurnStatement {
-    static let sql = "SELECT * FROM sluice_hold(\(placeholders(1...16)))"
+    static let sql = "SELECT * FROM sluice_hold(\(placeholders(1...19)))"
     static let bindingDataTypes: [PostgresDataType] = holdTypes
-    static let holdTypes: [PostgresDataType] = Array(repeating: .text, count: 5) + Array(repeating: .int8, count: 9) + [.text, .int8]
+    static let holdTypes: [PostgresDataType] = Array(repeating: .text, count: 5) + Array(repeating: .int8, count: 9)
+        + [.text, .int8, .int8, .int8, .int8]
     let values: StatementValues
 
     /// The function's arguments in its order.
@@ -119,6 +120,7 @@ struct HoldStatement: TurnStatement {
         var globalLock: Int
         var apiKeyID: String?
         var apiKeyDailyLimit: Int?
+        var apiKeyRateCaps: RateCaps
 
         func append(to values: inout StatementValues) {
             for text in [id, userID, conversationID, messageID, model] { values.text(text) }
@@ -127,6 +129,9 @@ struct HoldStatement: TurnStatement {
             values.bigint(globalLock)
             values.text(apiKeyID)
             values.bigint(apiKeyDailyLimit)
+            values.bigint(apiKeyRateCaps.requestsPerMinute)
+            values.bigint(apiKeyRateCaps.tokensPerMinute)
+            values.bigint(apiKeyRateCaps.maxParallel)
         }
     }
 
@@ -143,7 +148,7 @@ struct HoldWithAnswerStatement: TurnStatement {
     static let sql = """
         WITH held AS (\(HoldStatement.sql)), inserted AS (
             INSERT INTO messages (\(PostgresStore.insertedColumns))
-            SELECT \(placeholders(17...36)) FROM held
+            SELECT \(placeholders(20...39)) FROM held
             RETURNING conversation_id, created_at
         ), touched AS (
             UPDATE conversations c SET updated_at = i.created_at FROM inserted i WHERE c.id = i.conversation_id

@@ -34,22 +34,24 @@ extension SQLiteStore {
                         COALESCE(?11 - (CASE WHEN ?11 IS NULL THEN 0 ELSE \(Self.allSpentToday) END), 9000000000000000000),
                         \(Self.endUserLeftToday),
                         \(Self.keyLeftToday)) AS dollars_left,
-                    \(Self.rateState)
+                    \(Self.rateState),
+                    \(Self.keyRateState)
                 FROM user_token_limits l WHERE l.user_id = ?3
             ), allowed AS (
                 SELECT MIN(?2, tokens_left, CASE WHEN ?13 > 0 THEN ?9 + (dollars_left - ?12) / ?13 ELSE ?2 END) AS tokens,
-                    dollars_left, tokens_left, \(Self.withinRate) AS within_rate
+                    dollars_left, tokens_left, \(Self.withinRate) AS within_rate, \(Self.keyWithinRate) AS key_within_rate
                 FROM budget
             )
             INSERT INTO token_usage (id, user_id, conversation_id, message_id, model, state, reserved_tokens, created_at,
                 expires_at, reserved_cost_picousd, end_user, api_key_id)
             SELECT ?4, ?3, ?5, ?6, ?7, 'held', tokens, ?1, ?8, ?12 + (tokens - ?9) * ?13, (SELECT name FROM turn_end_user), ?14
             FROM allowed
-            WHERE tokens >= ?9 + 1 AND dollars_left >= ?12 + ?13 AND within_rate = 1
+            WHERE tokens >= ?9 + 1 AND dollars_left >= ?12 + ?13 AND within_rate = 1 AND key_within_rate = 1
             RETURNING reserved_tokens,
                 (SELECT token_limit IS NULL FROM user_token_limits WHERE user_id = ?3) AS unlimited,
                 (SELECT reset_at FROM user_token_limits WHERE user_id = ?3) AS reset_at,
-                (SELECT \(RateWindowSQL.packedState) FROM budget) AS rate_state
+                (SELECT \(RateWindowSQL.packedState) FROM budget) AS rate_state,
+                (SELECT \(KeyRateSQL.packedState) FROM budget) AS key_rate_state
             """
         let binds: [SQLiteData] = [
             .integer(nowMs), .integer(wanted), .text(request.userID), .text(id), .text(request.conversationID),
@@ -57,6 +59,8 @@ extension SQLiteStore {
             .integer(request.inputTokens), .integer(Self.milliseconds(StoredValues.dayStart(now))),
             globalDailyLimit.map { .integer(Int($0.picodollars)) } ?? .null, .integer(inputCost), .integer(outputPrice),
             Self.optional(request.apiKeyID), Self.optional(request.apiKeyDailyLimit.map { Int($0.picodollars) }),
+            Self.optional(request.apiKeyRateCaps.requestsPerMinute), Self.optional(request.apiKeyRateCaps.tokensPerMinute),
+            Self.optional(request.apiKeyRateCaps.maxParallel),
         ]
         let rows: [SQLiteRow]
         if request.answer != nil || request.prelude != nil {
@@ -70,7 +74,8 @@ extension SQLiteStore {
         return BudgetHold(
             id: id, userID: request.userID, reservedTokens: reserved,
             outputAllowance: unlimited && reserved >= wanted ? nil : reserved - request.inputTokens,
-            rateLimits: StoredValues.rateLimits(packed: row.string("rate_state"), reservedTokens: reserved, nowMs: nowMs))
+            rateLimits: StoredValues.rateLimits(packed: row.string("rate_state"), reservedTokens: reserved, nowMs: nowMs),
+            keyRateLimits: StoredValues.rateLimits(packed: row.string("key_rate_state"), reservedTokens: reserved, nowMs: nowMs))
     }
 
     /// The hold's statement in one transaction with the prelude (the user's message), stored granted or not, and
@@ -200,6 +205,17 @@ extension SQLiteStore {
         return USDAmount(picodollars: Int64(rows.first?.int("spent") ?? 0))
     }
 
+    public func apiKeyRateLimits(userID: String, apiKeyID: String, caps: RateCaps, now: Date) async throws -> RateLimits? {
+        guard !caps.isEmpty else { return nil }
+        let columns = KeyRateSQL.stateColumns(
+            requestsPerMinute: "?3", tokensPerMinute: "?4", maxParallel: "?5", user: "?1", key: "?2", now: "?6")
+        let rows = try await connection.query(
+            "SELECT \(columns)",
+            [.text(userID), .text(apiKeyID), Self.optional(caps.requestsPerMinute), Self.optional(caps.tokensPerMinute),
+             Self.optional(caps.maxParallel), .integer(Self.milliseconds(now))])
+        return rows.first.flatMap { StoredValues.rateLimits($0, prefix: "key_") }
+    }
+
     public func conversationTokens(conversationID: String) async throws -> Int {
         let rows = try await connection.query(
             "SELECT COALESCE(SUM(total_tokens), 0) AS total FROM token_usage WHERE conversation_id = ? AND state = 'settled'",
@@ -271,5 +287,8 @@ extension SQLiteStore {
     /// Whether the turn fits in the user's limits per minute, in `hold`'s statement (schema step 19).
     private static let rateState = RateWindowSQL.stateColumns(limits: "l", now: "?1")
     private static let withinRate = RateWindowSQL.admits(input: "?9")
+    private static let keyRateState = KeyRateSQL.stateColumns(
+        requestsPerMinute: "?16", tokensPerMinute: "?17", maxParallel: "?18", user: "l.user_id", key: "?14", now: "?1")
+    private static let keyWithinRate = KeyRateSQL.admits(input: "?9")
     private static let rateColumnsInBudget = RateWindowSQL.stateColumns(limits: "l", now: "?1")
 }

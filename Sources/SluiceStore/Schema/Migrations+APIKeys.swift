@@ -58,6 +58,56 @@ extension Migrations {
         version: 26, statements: ["ALTER TABLE api_keys ADD COLUMN daily_usd_limit_picousd INTEGER"])
 }
 
+extension Migrations {
+    /// Step 27: a key may have rate limits of its own within its user's (`APIKey.rateCaps`: requests and tokens per
+    /// minute, answers at once — LiteLLM's key `rpm_limit`, `tpm_limit`, `max_parallel_requests`), so that one
+    /// application's burst cannot take its whole account's allowance. The hold enforces them as it does the user's
+    /// (`KeyRateSQL`), the limits coming with the request's credential. The key's last minute is read through a
+    /// partial index of keyed rows: a turn made with the user's own token writes no page more for it. On PostgreSQL
+    /// `sluice_hold` takes the three limits as its last arguments and returns the key's use (`key_rate_state`).
+    static let apiKeyRateLimitsStep = Step(
+        version: 27,
+        statements: [
+            "ALTER TABLE api_keys ADD COLUMN requests_per_minute INTEGER",
+            "ALTER TABLE api_keys ADD COLUMN tokens_per_minute INTEGER",
+            "ALTER TABLE api_keys ADD COLUMN max_parallel_requests INTEGER",
+            "CREATE INDEX token_usage_by_key ON token_usage(api_key_id, created_at) WHERE api_key_id IS NOT NULL",
+        ],
+        postgresOnly: [
+            "DROP FUNCTION sluice_hold(\(holdArgumentTypes), TEXT, BIGINT)",
+            holdFunction(limitingEndUsers: true, limitingRates: true, recordingKeys: true, limitingKeyRates: true),
+        ])
+}
+
+/// A key's rate limits and their use, as SQL over the ledger (schema step 27): `RateWindowSQL`'s window and running
+/// turns, counted over the key's rows only. The limits are SQL expressions (the request's parameters); a key
+/// without a limit of a kind reads nothing for it. Both databases run these as written.
+enum KeyRateSQL {
+    /// The limits and their use as columns named as `RateWindowSQL.stateNames` with `key_` before each.
+    static func stateColumns(
+        requestsPerMinute rpm: String, tokensPerMinute tpm: String, maxParallel parallel: String, user: String, key: String,
+        now: String
+    ) -> String {
+        // Running turns through the user's partial index of held rows (a key's are among its user's); the window
+        // through `token_usage_by_key`.
+        let running = RateWindowSQL.running(of: "u.user_id = \(user) AND u.api_key_id = \(key)", now: now)
+        let window = "u.api_key_id = \(key)"
+        return """
+            \(rpm) AS key_requests_per_minute, \(tpm) AS key_tokens_per_minute, \(parallel) AS key_max_parallel_requests,
+                (CASE WHEN \(parallel) IS NULL THEN 0 ELSE \(running) END) AS key_running_requests,
+                (CASE WHEN \(rpm) IS NULL AND \(tpm) IS NULL THEN 0 ELSE \(RateWindowSQL.requests(of: window, now: now)) END) AS key_minute_requests,
+                (CASE WHEN \(tpm) IS NULL THEN 0 ELSE \(RateWindowSQL.tokens(of: window, now: now)) END) AS key_minute_tokens,
+                (CASE WHEN \(rpm) IS NULL AND \(tpm) IS NULL THEN NULL ELSE \(RateWindowSQL.oldest(of: window, now: now)) END) AS key_minute_oldest
+            """
+    }
+
+    /// 1 when a turn with `input` tokens fits in the key's limits (or it has none): over a row of `stateColumns`.
+    static func admits(input: String) -> String { RateWindowSQL.admits(input: input, prefix: "key_") }
+
+    /// The key's limits and use as one text, as `RateWindowSQL.packedState` (`NULL` without limits).
+    static let packedState = RateWindowSQL.packedState(prefix: "key_")
+}
+
 /// A key's spending today, as SQL over the ledger: settled costs plus what its live holds reserve, of the user's rows
 /// made today with the key. No index of its own: a hold reads the user's rows of the day through
 /// `token_usage_by_user (user_id, created_at)`, and only for a key with a limit. Both databases run these as written.

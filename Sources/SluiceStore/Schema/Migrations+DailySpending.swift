@@ -96,8 +96,11 @@ extension Migrations {
     /// `sluice_hold` (steps 12 and 14) with the day's dollars read from `daily_spending`; from step 18 also under the
     /// user's limit per end user (`EndUserSpendingSQL`), for a conversation that names one; from step 19 also under the
     /// user's limits per minute (`RateWindowSQL`); from step 23 it takes the turn's API key (`p_api_key`), keeps it
-    /// on the ledger's row and holds the key to its own daily limit (`p_key_daily`, `KeySpendingSQL`).
-    static func holdFunction(limitingEndUsers: Bool, limitingRates: Bool, recordingKeys: Bool = false) -> String {
+    /// on the ledger's row and holds the key to its own daily limit (`p_key_daily`, `KeySpendingSQL`); from step 27
+    /// also to its own rate limits (`p_key_rpm`, `p_key_tpm`, `p_key_parallel`; `KeyRateSQL`).
+    static func holdFunction(
+        limitingEndUsers: Bool, limitingRates: Bool, recordingKeys: Bool = false, limitingKeyRates: Bool = false
+    ) -> String {
         let declarations = limitingEndUsers ? "DECLARE v_end_user TEXT;\n" : ""
         let endUserLookup = limitingEndUsers
             ? "SELECT c.end_user INTO v_end_user FROM conversations c WHERE c.id = p_conversation;\n" : ""
@@ -117,12 +120,23 @@ extension Migrations {
             : ""
         let keyColumn = recordingKeys ? ", api_key_id" : ""
         let keyValue = recordingKeys ? ", p_api_key" : ""
+        // Empty before step 27, as above.
+        let keyRateArguments = limitingKeyRates ? ", p_key_rpm BIGINT, p_key_tpm BIGINT, p_key_parallel BIGINT" : ""
+        let keyRateColumn = limitingKeyRates
+            ? ",\n" + KeyRateSQL.stateColumns(
+                requestsPerMinute: "p_key_rpm", tokensPerMinute: "p_key_tpm", maxParallel: "p_key_parallel", user: "l.user_id",
+                key: "p_api_key", now: "p_now")
+            : ""
+        let keyRateAllowed = limitingKeyRates ? ", " + KeyRateSQL.admits(input: "p_input") + " AS key_within_rate" : ""
+        let keyRateCondition = limitingKeyRates ? " AND a.key_within_rate = 1" : ""
+        let keyRateReturned = limitingKeyRates ? ", key_rate_state TEXT" : ""
+        let keyRateSelected = limitingKeyRates ? ", (SELECT \(KeyRateSQL.packedState) FROM budget)" : ""
         return """
         CREATE OR REPLACE FUNCTION sluice_hold(
             p_id TEXT, p_user TEXT, p_conversation TEXT, p_message TEXT, p_model TEXT, p_now BIGINT,
             p_expires BIGINT, p_day_start BIGINT, p_wanted BIGINT, p_input BIGINT, p_input_cost BIGINT,
-            p_output_price BIGINT, p_global BIGINT, p_global_lock BIGINT\(keyArgument))
-        RETURNS TABLE (held_tokens BIGINT, unlimited INT, reset_at_ms BIGINT\(rateReturned))
+            p_output_price BIGINT, p_global BIGINT, p_global_lock BIGINT\(keyArgument)\(keyRateArguments))
+        RETURNS TABLE (held_tokens BIGINT, unlimited INT, reset_at_ms BIGINT\(rateReturned)\(keyRateReturned))
         LANGUAGE plpgsql VOLATILE AS $$
         \(declarations)BEGIN
             IF p_global IS NOT NULL THEN
@@ -139,12 +153,12 @@ extension Migrations {
                         COALESCE(l.daily_usd_limit_picousd - (CASE WHEN l.daily_usd_limit_picousd IS NULL THEN 0 ELSE \(
                             DailySpendingSQL.userSpent(user: "l.user_id", now: "p_now", dayStart: "p_day_start")) END), 9000000000000000000),
                         COALESCE(p_global - (CASE WHEN p_global IS NULL THEN 0 ELSE \(
-                            DailySpendingSQL.allSpent(now: "p_now", dayStart: "p_day_start")) END), 9000000000000000000)\(endUserLeft)\(keyLeft)) AS dollars_left\(rateColumn)
+                            DailySpendingSQL.allSpent(now: "p_now", dayStart: "p_day_start")) END), 9000000000000000000)\(endUserLeft)\(keyLeft)) AS dollars_left\(rateColumn)\(keyRateColumn)
                 FROM user_token_limits l WHERE l.user_id = p_user
             ), allowed AS (
                 SELECT LEAST(p_wanted, b.tokens_left,
                         CASE WHEN p_output_price > 0 THEN p_input + (b.dollars_left - p_input_cost) / p_output_price ELSE p_wanted END
-                    ) AS tokens, b.dollars_left\(rateAllowed)
+                    ) AS tokens, b.dollars_left\(rateAllowed)\(keyRateAllowed)
                 FROM budget b
             ), inserted AS (
                 INSERT INTO token_usage (id, user_id, conversation_id, message_id, model, state, reserved_tokens,
@@ -152,13 +166,13 @@ extension Migrations {
                 SELECT p_id, p_user, p_conversation, p_message, p_model, 'held', a.tokens, p_now, p_expires,
                     p_input_cost + (a.tokens - p_input) * p_output_price\(keyValue)
                 FROM allowed a
-                WHERE a.tokens >= p_input + 1 AND a.dollars_left >= p_input_cost + p_output_price\(rateCondition)
+                WHERE a.tokens >= p_input + 1 AND a.dollars_left >= p_input_cost + p_output_price\(rateCondition)\(keyRateCondition)
                 RETURNING token_usage.reserved_tokens
             ), counted AS (
                 UPDATE user_token_limits c SET tokens_held = c.tokens_held + i.reserved_tokens
                 FROM inserted i WHERE c.user_id = p_user
             )
-            SELECT i.reserved_tokens, (l.token_limit IS NULL)::int, l.reset_at\(rateSelected)
+            SELECT i.reserved_tokens, (l.token_limit IS NULL)::int, l.reset_at\(rateSelected)\(keyRateSelected)
             FROM inserted i, user_token_limits l WHERE l.user_id = p_user;
         END
         $$

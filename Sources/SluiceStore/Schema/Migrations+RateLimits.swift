@@ -33,22 +33,28 @@ enum RateWindowSQL {
     static let windowMs = 60_000
 
     /// 1 when a turn with `input` tokens (and one output token) fits in the user's rate limits, or the user has none,
-    /// else 0: an expression over a row of `stateColumns` (unqualified), `input` an SQL expression.
-    static func admits(input: String) -> String {
+    /// else 0: an expression over a row of `stateColumns` (unqualified), `input` an SQL expression. With `prefix`
+    /// `key_`, the same over a key's columns (`KeyRateSQL.stateColumns`).
+    static func admits(input: String, prefix p: String = "") -> String {
         """
-        (CASE WHEN max_parallel_requests IS NOT NULL AND running_requests >= max_parallel_requests THEN 0
-            WHEN requests_per_minute IS NOT NULL AND minute_requests >= requests_per_minute THEN 0
-            WHEN tokens_per_minute IS NOT NULL AND minute_tokens + \(input) + 1 > tokens_per_minute THEN 0
+        (CASE WHEN \(p)max_parallel_requests IS NOT NULL AND \(p)running_requests >= \(p)max_parallel_requests THEN 0
+            WHEN \(p)requests_per_minute IS NOT NULL AND \(p)minute_requests >= \(p)requests_per_minute THEN 0
+            WHEN \(p)tokens_per_minute IS NOT NULL AND \(p)minute_tokens + \(input) + 1 > \(p)tokens_per_minute THEN 0
             ELSE 1 END)
         """
     }
 
     /// A row of `stateColumns` as one text (`NULL` without rate limits), for a hold to return: the seven values in
     /// their order, comma-separated, empty for `NULL` (`StoredValues.rateLimits(packed:…)` reads it).
-    static let packedState = """
-        CASE WHEN requests_per_minute IS NULL AND tokens_per_minute IS NULL AND max_parallel_requests IS NULL THEN NULL
-            ELSE \(stateNames.map { "COALESCE(CAST(\($0) AS TEXT), '')" }.joined(separator: " || ',' || ")) END
+    static let packedState = packedState(prefix: "")
+
+    /// `packedState` over columns whose names begin with `prefix` (`key_`: `KeyRateSQL.stateColumns`).
+    static func packedState(prefix p: String) -> String {
         """
+        CASE WHEN \(p)requests_per_minute IS NULL AND \(p)tokens_per_minute IS NULL AND \(p)max_parallel_requests IS NULL THEN NULL
+            ELSE \(stateNames.map { "COALESCE(CAST(\(p)\($0) AS TEXT), '')" }.joined(separator: " || ',' || ")) END
+        """
+    }
 
     /// `stateColumns`' names, in their order.
     static let stateNames = [
@@ -57,27 +63,39 @@ enum RateWindowSQL {
     ]
 
     /// The user's requests in the window.
-    static func requests(user: String, now: String) -> String {
-        "(SELECT COUNT(*) FROM token_usage u WHERE u.user_id = \(user) AND u.created_at > \(now) - \(windowMs))"
+    static func requests(user: String, now: String) -> String { requests(of: "u.user_id = \(user)", now: now) }
+
+    /// The requests in the window of the ledger's rows that `rows` (a condition on `u`) picks.
+    static func requests(of rows: String, now: String) -> String {
+        "(SELECT COUNT(*) FROM token_usage u WHERE \(rows) AND u.created_at > \(now) - \(windowMs))"
     }
 
     /// The user's turns running now: live holds, through the partial index of held rows.
-    static func running(user: String, now: String) -> String {
-        "(SELECT COUNT(*) FROM token_usage u WHERE u.user_id = \(user) AND u.state = 'held' AND u.expires_at > \(now))"
+    static func running(user: String, now: String) -> String { running(of: "u.user_id = \(user)", now: now) }
+
+    /// The turns running now among the rows that `rows` picks.
+    static func running(of rows: String, now: String) -> String {
+        "(SELECT COUNT(*) FROM token_usage u WHERE \(rows) AND u.state = 'held' AND u.expires_at > \(now))"
     }
 
     /// The user's tokens in the window.
-    static func tokens(user: String, now: String) -> String {
+    static func tokens(user: String, now: String) -> String { tokens(of: "u.user_id = \(user)", now: now) }
+
+    /// The tokens in the window of the rows that `rows` picks.
+    static func tokens(of rows: String, now: String) -> String {
         """
         COALESCE((SELECT CAST(SUM(CASE WHEN u.state = 'settled' THEN u.total_tokens
                     WHEN u.state = 'held' AND u.expires_at > \(now) THEN u.reserved_tokens ELSE 0 END) AS BIGINT)
-                FROM token_usage u WHERE u.user_id = \(user) AND u.created_at > \(now) - \(windowMs)), 0)
+                FROM token_usage u WHERE \(rows) AND u.created_at > \(now) - \(windowMs)), 0)
         """
     }
 
     /// When the window's oldest request leaves it (milliseconds; NULL for an empty window).
-    static func oldest(user: String, now: String) -> String {
-        "(SELECT MIN(u.created_at) FROM token_usage u WHERE u.user_id = \(user) AND u.created_at > \(now) - \(windowMs))"
+    static func oldest(user: String, now: String) -> String { oldest(of: "u.user_id = \(user)", now: now) }
+
+    /// When the window's oldest request of the rows that `rows` picks leaves it.
+    static func oldest(of rows: String, now: String) -> String {
+        "(SELECT MIN(u.created_at) FROM token_usage u WHERE \(rows) AND u.created_at > \(now) - \(windowMs))"
     }
 
     /// A user's rate limits and their use now, as columns (`stateNames`) of a query over the user's limits row

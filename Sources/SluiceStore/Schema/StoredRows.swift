@@ -68,7 +68,9 @@ enum StoredValues {
             user: user(row), apiKeyID: row.string("key_id"), apiKeyLabel: row.string("key_label"),
             expiresAt: row.int("key_expires_at").map { date(milliseconds: $0) },
             keyModels: row.string("key_models").map(decodeModels),
-            keyDailyDollarLimit: row.int("key_daily").map { USDAmount(picodollars: Int64($0)) })
+            keyDailyDollarLimit: row.int("key_daily").map { USDAmount(picodollars: Int64($0)) },
+            keyRateCaps: RateCaps(
+                requestsPerMinute: row.int("key_rpm"), tokensPerMinute: row.int("key_tpm"), maxParallel: row.int("key_parallel")))
     }
 
     static func apiKey(_ row: some StoredRow) -> APIKey {
@@ -76,7 +78,10 @@ enum StoredValues {
             id: row.text("id"), userID: row.text("user_id"), label: row.text("label"), createdAt: row.date("created_at"),
             revokedAt: row.int("revoked_at").map { date(milliseconds: $0) }, expiresAt: row.int("expires_at").map { date(milliseconds: $0) },
             allowedModels: row.string("allowed_models").map(decodeModels),
-            dailyDollarLimit: row.int("daily_usd_limit_picousd").map { USDAmount(picodollars: Int64($0)) })
+            dailyDollarLimit: row.int("daily_usd_limit_picousd").map { USDAmount(picodollars: Int64($0)) },
+            rateCaps: RateCaps(
+                requestsPerMinute: row.int("requests_per_minute"), tokensPerMinute: row.int("tokens_per_minute"),
+                maxParallel: row.int("max_parallel_requests")))
     }
 
     /// A new key as stored: its times in whole milliseconds, as they read back.
@@ -84,7 +89,7 @@ enum StoredValues {
         APIKey(
             id: Identifier.make(), userID: userID, label: label, createdAt: now(),
             expiresAt: terms.expiresAt.map { date(milliseconds: milliseconds($0)) }, allowedModels: terms.allowedModels,
-            dailyDollarLimit: terms.dailyDollarLimit)
+            dailyDollarLimit: terms.dailyDollarLimit, rateCaps: terms.rateCaps)
     }
 
     /// `users.allowed_models` (schema step 20): one model name per line.
@@ -190,9 +195,9 @@ enum StoredValues {
         return rateLimits(values, counting: (reservedTokens, nowMs))
     }
 
-    /// `RateWindowSQL.stateColumns` of `budget`'s row.
-    private static func rateLimits(_ row: some StoredRow) -> RateLimits? {
-        rateLimits(RateWindowSQL.stateNames.map { row.int($0) })
+    /// `RateWindowSQL.stateColumns` of `budget`'s row, or with `prefix` `key_` `KeyRateSQL.stateColumns`.
+    static func rateLimits(_ row: some StoredRow, prefix: String = "") -> RateLimits? {
+        rateLimits(RateWindowSQL.stateNames.map { row.int(prefix + $0) })
     }
 
     /// The values of `RateWindowSQL.stateNames`, in order; with `hold`, one more request and running turn and its
