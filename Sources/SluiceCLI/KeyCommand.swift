@@ -9,7 +9,7 @@ extension UserCommand {
     struct Key: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "Manage a user's labelled API keys (one per application or teammate; each acts as the user).",
-            subcommands: [Add.self, List.self, Revoke.self])
+            subcommands: [Add.self, List.self, Change.self, Revoke.self])
 
         struct Add: AsyncParsableCommand {
             static let configuration = CommandConfiguration(

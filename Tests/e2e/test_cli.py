@@ -85,6 +85,11 @@ def test_labelled_keys_act_as_their_user_and_a_revoked_key_stops_working_on_a_ru
     # The key made to expire says when; the user's own token has made no turn: no line for it.
     assert [line.split("\t")[0] for line in lines[1:]] == ["ci", "contractor", "batch"]
     assert lines[3].split("\t")[6] == "60 requests/min, 2 at once"
+    # Changed in place: a limit removed, another raised; asking for no change says what may be changed.
+    changed = run("user", "key", "set", "keys-cli", "batch", "--requests-per-minute", "none", "--max-parallel-requests", "4",
+                  "--db", server.db)
+    assert changed.returncode == 0 and "at most 4 at once" in changed.stdout and "requests/min" not in changed.stdout
+    assert "name what to change" in run("user", "key", "set", "keys-cli", "batch", "--db", server.db).stderr
     assert lines[2].split("\t")[2] == "works" and lines[2].split("\t")[3].startswith("20") and lines[2].split("\t")[4:6] == ["sim", "1.5"]
     revoked = run("user", "key", "revoke", "keys-cli", "ci", "--db", server.db)
     assert revoked.returncode == 0

@@ -62,7 +62,7 @@ def test_a_key_made_on_the_page_is_shown_once_works_counts_its_usage_and_stops_w
     # Reopened, the page no longer shows the secret.
     assert not shown.is_displayed() and page.find_element(By.CLASS_NAME, "keys-new-value").get_attribute("value") == ""
 
-    page.find_element(By.CSS_SELECTOR, ".keys-table tbody button").click()
+    page.find_element(By.CSS_SELECTOR, ".keys-table tbody button[aria-label^='Revoke']").click()
     alert = WebDriverWait(browser, 10).until(lambda d: d.switch_to.alert)
     assert "cannot be undone" in alert.text
     alert.accept()
@@ -124,6 +124,25 @@ def test_a_key_made_to_expire_for_one_model_with_daily_and_rate_limits_shows_the
     with pytest.raises(openai.RateLimitError) as refused:
         keyed.chat.completions.create(model="sim", messages=[{"role": "user", "content": "Hi"}])
     assert "The API key 'contractor' has sent 1 request in the last minute" in str(refused.value)
+
+    # Edited in place: the form takes the key's terms, the limit is raised and one removed; the secret stays.
+    page.find_element(By.CSS_SELECTOR, ".keys-table tbody button[aria-label='Edit the key contractor']").click()
+    assert page.find_element(By.CLASS_NAME, "keys-label").get_attribute("value") == "contractor"
+    assert page.find_element(By.CLASS_NAME, "keys-rpm").get_attribute("value") == "1"
+    assert page.find_element(By.CLASS_NAME, "keys-daily").get_attribute("value") == "2.5"
+    assert Select(page.find_element(By.CLASS_NAME, "keys-expiry")).first_selected_option.text == "unchanged"
+    rpm = page.find_element(By.CLASS_NAME, "keys-rpm")
+    rpm.clear()
+    rpm.send_keys("5")
+    page.find_element(By.CLASS_NAME, "keys-parallel").clear()
+    save = page.find_element(By.CLASS_NAME, "keys-submit")
+    assert save.text == "Save changes"
+    save.click()
+    WebDriverWait(browser, 10).until(lambda d: rows(page)[0][5] == "5 requests/min")
+    assert rows(page)[0][2] not in ("never", "") and rows(page)[0][4].startswith("$2.5 ")
+    assert page.find_element(By.CLASS_NAME, "keys-submit").text == "Create key"
+    assert page.find_element(By.CLASS_NAME, "keys-label").get_attribute("value") == ""
+    keyed.chat.completions.create(model="sim", messages=[{"role": "user", "content": "Hi"}])
 
 
 def test_signed_in_with_a_key_the_page_lists_keys_and_says_why_it_cannot_make_or_revoke_them(browser, server):

@@ -122,14 +122,12 @@ export const getLimits = () => json("GET", "/api/usage/limits");
  * current_key?}`: the user's keys, never their secrets, and the label of the key this page signed in with, if any. */
 export const listKeys = () => json("GET", "/api/keys");
 /** `{label, key, created_at, expires_at?, models?}`: the new key, whose secret is shown only now. */
-/** Makes a key; every term but the label is optional (`null`: none): `{expiresInDays, models, dailyUsd,
- * requestsPerMinute, tokensPerMinute, maxParallelRequests}`. */
-export const createKey = (label, terms = {}) =>
-  json("POST", "/api/keys", {
-    label, expires_in_days: terms.expiresInDays ?? undefined, models: terms.models ?? undefined,
-    daily_usd: terms.dailyUsd ?? undefined, requests_per_minute: terms.requestsPerMinute ?? undefined,
-    tokens_per_minute: terms.tokensPerMinute ?? undefined, max_parallel_requests: terms.maxParallelRequests ?? undefined,
-  });
+/** Makes a key; `terms` has the API's field names (`expires_in_days`, `models`, `daily_usd`, `requests_per_minute`,
+ * `tokens_per_minute`, `max_parallel_requests`), each optional (`null`: none). */
+export const createKey = (label, terms = {}) => json("POST", "/api/keys", { label, ...terms });
+/** Changes a key's terms in place: `changes` has the API's field names; `null` removes a limit, a field left out
+ * stays as it is. */
+export const updateKey = (label, changes) => json("PATCH", `/api/keys/${encodeURIComponent(label)}`, changes);
 export const revokeKey = (label) => json("DELETE", `/api/keys/${encodeURIComponent(label)}`);
 export const getUsage = (period, group) =>
   json("GET", `/api/usage?period=${encodeURIComponent(period)}&group=${encodeURIComponent(group)}`);

@@ -1,6 +1,7 @@
 // The API keys page: the user's labelled keys with what each has spent and when it was last used, a form that
 // makes one, optionally expiring, limited to some models, a daily amount and rates of its own (its secret shown
-// once, with a copy button), and a revoke button per key. The server refuses key
+// once, with a copy button), and per key an edit button (the same form changes its terms in place: its secret stays)
+// and a revoke button. The server refuses key
 // management to a request made with a key, so this page works for the user's own sign-in.
 
 import * as api from "./api.js";
@@ -21,10 +22,15 @@ export class KeysPage {
     section.querySelector(".keys-base-url").textContent = `${location.origin}/v1`;
     button.addEventListener("click", () => this.setOpen(section.hidden));
     section.querySelector(".keys-close").addEventListener("click", () => this.setOpen(false));
+    this.submit = section.querySelector(".keys-submit");
+    this.cancel = section.querySelector(".keys-cancel");
+    // While a key is edited, its expiry may stay as it is: the first choice then.
+    this.keepExpiry = Object.assign(document.createElement("option"), { value: "keep", textContent: "unchanged" });
     this.form.addEventListener("submit", (event) => {
       event.preventDefault();
-      this.create().catch((error) => showBanner(error.message));
+      (this.editing ? this.save() : this.create()).catch((error) => showBanner(error.message));
     });
+    this.cancel.addEventListener("click", () => this.stopEditing());
     section.querySelector(".keys-copy").addEventListener("click", () => this.copy());
   }
 
@@ -33,6 +39,7 @@ export class KeysPage {
     this.button.setAttribute("aria-expanded", String(open));
     // A secret shown once is not shown again when the page is reopened.
     if (!open) this.forgetSecret();
+    if (!open) this.stopEditing();
     if (open) this.load().catch((error) => this.showBanner(error.message));
   }
 
@@ -76,7 +83,15 @@ export class KeysPage {
       action.textContent = `revoked ${when(key.revoked_at)}`;
     } else if (expired) {
       action.textContent = "expired";
-    } else if (!this.readOnly) {
+    }
+    if (!key.revoked_at && !this.readOnly) {
+      // An expired key may be edited: given more time, it works again.
+      const edit = Object.assign(document.createElement("button"), { type: "button", textContent: "Edit" });
+      edit.setAttribute("aria-label", `Edit the key ${key.label}`);
+      edit.addEventListener("click", () => this.edit(key));
+      action.append(edit);
+    }
+    if (!key.revoked_at && !expired && !this.readOnly) {
       const revoke = Object.assign(document.createElement("button"), { type: "button", textContent: "Revoke" });
       revoke.setAttribute("aria-label", `Revoke the key ${key.label}`);
       revoke.addEventListener("click", () => this.revoke(key.label).catch((error) => this.showBanner(error.message)));
@@ -87,14 +102,8 @@ export class KeysPage {
   }
 
   async create() {
-    const models = [...this.models.selectedOptions].map((option) => option.value);
-    // The amount as typed (exact decimal), not as a float.
-    const [requestsPerMinute, tokensPerMinute, maxParallelRequests] =
-      this.rates.map((field) => (field.value.trim() ? Number(field.value) : null));
-    const created = await api.createKey(this.label.value, {
-      expiresInDays: this.expiry.value ? Number(this.expiry.value) : null, models: models.length ? models : null,
-      dailyUsd: this.daily.value.trim() || null, requestsPerMinute, tokensPerMinute, maxParallelRequests,
-    });
+    // Amounts as typed (exact decimal), not as floats.
+    const created = await api.createKey(this.label.value, this.terms());
     this.label.value = "";
     this.daily.value = "";
     for (const field of this.rates) field.value = "";
@@ -105,6 +114,53 @@ export class KeysPage {
     this.section.querySelector(".keys-copy").textContent = "Copy";
     this.created.hidden = false;
     await this.load();
+  }
+
+  /** The form's terms as the API takes them: a cleared field is `null` (no limit), the expiry left out if unchanged. */
+  terms() {
+    const models = [...this.models.selectedOptions].map((option) => option.value);
+    const [rpm, tpm, parallel] = this.rates.map((field) => (field.value.trim() ? Number(field.value) : null));
+    const terms = {
+      models: models.length ? models : null, daily_usd: this.daily.value.trim() || null,
+      requests_per_minute: rpm, tokens_per_minute: tpm, max_parallel_requests: parallel,
+    };
+    if (this.expiry.value !== "keep") terms.expires_in_days = this.expiry.value ? Number(this.expiry.value) : null;
+    return terms;
+  }
+
+  /** Fills the form with `key`'s terms, to change them in place. */
+  edit(key) {
+    this.forgetSecret();
+    this.editing = key.label;
+    this.label.value = key.label;
+    this.label.readOnly = true;
+    this.expiry.prepend(this.keepExpiry);
+    this.expiry.value = "keep";
+    const chosen = new Set(key.models ?? []);
+    for (const option of this.models.options) option.selected = chosen.has(option.value);
+    this.daily.value = key.daily_usd_limit ?? "";
+    [key.requests_per_minute, key.tokens_per_minute, key.max_parallel_requests]
+      .forEach((value, index) => { this.rates[index].value = value ?? ""; });
+    this.submit.textContent = "Save changes";
+    this.cancel.hidden = false;
+    this.label.focus();
+  }
+
+  async save() {
+    await api.updateKey(this.editing, this.terms());
+    this.stopEditing();
+    await this.load();
+  }
+
+  /** Back to making a new key, with an empty form. */
+  stopEditing() {
+    if (!this.editing) return;
+    this.editing = null;
+    this.label.readOnly = false;
+    this.keepExpiry.remove();
+    this.form.reset();
+    this.submit.textContent = "Create key";
+    this.cancel.hidden = true;
   }
 
   async revoke(label) {

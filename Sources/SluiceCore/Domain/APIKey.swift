@@ -55,6 +55,35 @@ public struct APIKey: Sendable, Equatable {
         }
     }
 
+    /// Changes to a working key's terms (LiteLLM's `/key/update`): `nil` leaves a term as it is; a value inside, `nil`
+    /// for none (`.some(nil)`), replaces it. The label and the secret stay.
+    public struct Changes: Sendable, Equatable {
+        public var expiresAt: Date??
+        public var allowedModels: [String]??
+        public var dailyDollarLimit: USDAmount??
+        public var requestsPerMinute: Int??
+        public var tokensPerMinute: Int??
+        public var maxParallel: Int??
+
+        public init(
+            expiresAt: Date?? = nil, allowedModels: [String]?? = nil, dailyDollarLimit: USDAmount?? = nil,
+            requestsPerMinute: Int?? = nil, tokensPerMinute: Int?? = nil, maxParallel: Int?? = nil
+        ) {
+            self.expiresAt = expiresAt
+            self.allowedModels = allowedModels
+            self.dailyDollarLimit = dailyDollarLimit
+            self.requestsPerMinute = requestsPerMinute
+            self.tokensPerMinute = tokensPerMinute
+            self.maxParallel = maxParallel
+        }
+
+        /// Nothing to change.
+        public var isEmpty: Bool {
+            expiresAt == nil && allowedModels == nil && dailyDollarLimit == nil && requestsPerMinute == nil
+                && tokensPerMinute == nil && maxParallel == nil
+        }
+    }
+
     /// The longest a key may be made to last, in days.
     public static let longestLifetimeDays = 3650
 

@@ -32,6 +32,9 @@ public protocol ConversationStore: Sendable {
     func apiKeys(userID: String) async throws -> [APIKey]
     /// Stops the user's key with that label from working; `false` when there is no such working key.
     func revokeAPIKey(userID: String, label: String) async throws -> Bool
+    /// Changes a working key's terms (`APIKey.Changes`); the key as it now is, or `nil` when the user has no working
+    /// key with that label.
+    func updateAPIKey(userID: String, label: String, changes: APIKey.Changes) async throws -> APIKey?
 
     func createConversation(
         userID: String, title: String, model: String, systemPrompt: String?

@@ -146,7 +146,7 @@ struct TurnBudget: Sendable {
             resetAt = key.dollars.resetAt
             message = Self.daySpent(
                 "The API key '\(key.label)'", key.dollars, allowance: "it may spend a day", cost: cost,
-                remedy: "use a key with a higher limit", now: now)
+                remedy: "raise the key's limit (Edit on the API keys page)", now: now)
         } else if let rates = budget.rateLimits, let kind = rates.exceeded(needing: needed) {
             return rateLimited(rates, kind: kind, needed: needed, now: now)
         } else if let keyRates, let kind = keyRates.limits.exceeded(needing: needed) {
@@ -222,13 +222,13 @@ struct TurnBudget: Sendable {
         return error
     }
 
-    /// The message of a refusal over a key's own rate limit: the key is named, and the remedy is another key or a
-    /// higher limit for this one (a new key: limits are set when a key is made).
+    /// The message of a refusal over a key's own rate limit: the key is named, and the remedy is a higher limit for it,
+    /// which its user may set in place.
     private static func keyRateLimited(
         _ rates: RateLimits, kind: RateLimits.Kind, label: String, limit: Int, needed: Int, wait: Int
     ) -> String {
         let key = "The API key '\(label)'"
-        let remedy = "or use a key with a higher limit (sluice user key add … or the API keys page)."
+        let remedy = "or raise the key's limit (Edit on the API keys page, or sluice user key set …)."
         return switch kind {
         case .parallel:
             "\(key) has \(Self.count(rates.running, "answer")) running at once, the most it may have (\(limit)). Try again when "

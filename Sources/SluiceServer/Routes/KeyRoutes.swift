@@ -6,6 +6,7 @@ import SluiceStore
 /// A user's own labelled API keys (`APIKey`), as OpenAI's and Open WebUI's account pages manage them:
 /// `GET /api/keys` lists them with what each has spent, `POST /api/keys {"label", "expires_in_days"?, "models"?,
 /// "daily_usd"?, "requests_per_minute"?, "tokens_per_minute"?, "max_parallel_requests"?}` makes one and shows it once,
+/// `PATCH /api/keys/{label}` with any of those but the label changes them (`null` removes one),
 /// `DELETE /api/keys/{label}` revokes one. Only the user's own token (the web app's sign-in) may manage keys: a
 /// key that leaked must not be able to mint more keys or revoke the owner's others.
 struct KeyRoutes {
@@ -20,6 +21,7 @@ struct KeyRoutes {
     func register(on api: RouterGroup<SluiceRequestContext>) {
         api.get("keys", use: list)
         api.post("keys", use: add)
+        api.patch("keys/:label", use: update)
         api.delete("keys/:label", use: revoke)
     }
 
@@ -47,14 +49,8 @@ struct KeyRoutes {
         guard let label = try body.optionalString("label", maxLength: 1_000).flatMap(APIKey.label) else {
             throw APIError.invalid("'label' must be \(APIKey.labelRule): what or who the key is for.")
         }
-        let days = try body.optionalNumber("expires_in_days", in: 1...Double(APIKey.longestLifetimeDays))
-        guard days.map({ $0 == $0.rounded() }) ?? true else {
-            throw APIError.invalid("'expires_in_days' must be a whole number of days, from 1 to \(APIKey.longestLifetimeDays).")
-        }
-        let keyModels = try allowedModels(body, user: user)
-        let daily = try dailyLimit(body)
-        let caps = try rateCaps(body)
         let now = Date()
+        let terms = APIKey.Terms(try KeyTermsBody(body: body, served: models, user: user).changes(now: now))
         let working = try await store.apiKeys(userID: user.id).filter { $0.works(at: now) }
         guard working.count < Self.mostWorkingKeys else {
             throw APIError(
@@ -66,9 +62,7 @@ struct KeyRoutes {
         do {
             key = try await store.addAPIKey(
                 userID: user.id, label: label, tokenHash: AccessToken.hash(token),
-                terms: .init(
-                    expiresAt: days.map { Date().addingTimeInterval($0 * 86_400) }, allowedModels: keyModels, dailyDollarLimit: daily,
-                    rateCaps: caps))
+                terms: terms)
         } catch StoreError.conflict {
             throw APIError(
                 .conflict, code: "label_taken",
@@ -89,6 +83,34 @@ struct KeyRoutes {
         return response
     }
 
+    /// Changes a working key's terms, keeping its label and secret: raise a limit without handing out a new key.
+    @Sendable func update(_ request: Request, context: SluiceRequestContext) async throws -> Response {
+        let user = try ownTokenUser(context)
+        let raw = try context.parameters.require("label")
+        let label = raw.removingPercentEncoding ?? raw
+        let body = try await JSONObjectBody(request: request, context: context, allowEmpty: false)
+        let changes = try KeyTermsBody(body: body, served: models, user: user).changes(now: Date())
+        guard !changes.isEmpty else {
+            throw APIError.invalid(
+                "Name what to change: expires_in_days, models, daily_usd, requests_per_minute, tokens_per_minute or "
+                    + "max_parallel_requests (null removes one).")
+        }
+        guard let key = try await store.updateAPIKey(userID: user.id, label: label, changes: changes) else {
+            throw APIError(.notFound, code: "not_found", message: "You have no working key labelled '\(label)'.")
+        }
+        // The new terms apply at once here; another instance picks them up within the cache's lifetime.
+        tokens.forget(userID: user.id)
+        context.logger.notice("API key changed", metadata: [
+            "user": "\(user.name)", "label": "\(key.label)", "fields": "\(body.fields.keys.sorted().joined(separator: ","))",
+        ])
+        let spentToday = try await key.dailyDollarLimit == nil ? nil
+            : budgets?.apiKeySpentToday(userID: user.id, apiKeyID: key.id, now: Date())
+        let usage = try await budgets?.usageHistory(userID: user.id, since: .distantPast, groupedBy: .apiKey)
+            .first { $0.key == key.id }
+        let listed = WireKeyList.Key(key, usage: usage, spentToday: spentToday)
+        return UsageRoutes.json(String(decoding: try WireJSON.encoder.encode(listed), as: UTF8.self))
+    }
+
     @Sendable func revoke(_ request: Request, context: SluiceRequestContext) async throws -> Response {
         let user = try ownTokenUser(context)
         let raw = try context.parameters.require("label")
@@ -100,59 +122,6 @@ struct KeyRoutes {
         tokens.forget(userID: user.id)
         context.logger.notice("API key revoked", metadata: ["user": "\(user.name)", "label": "\(label)"])
         return Response(status: .noContent)
-    }
-
-    /// `models`: the served models, among the user's, that the key is limited to; `nil` (absent or `null`) for all.
-    private func allowedModels(_ body: JSONObjectBody, user: User) throws -> [String]? {
-        let rule = "'models' must be a list of model names from GET /v1/models, or left out for all of your models."
-        switch body.fields["models"] {
-        case nil, .null?: return nil
-        case .array(let items)?:
-            var names: [String] = []
-            for item in items {
-                guard case .string(let name) = item else { throw APIError.invalid(rule) }
-                guard models.contains(name), user.mayUse(name) else {
-                    throw APIError.invalid("'\(name)' is not one of your models: GET /v1/models lists them.")
-                }
-                if !names.contains(name) { names.append(name) }
-            }
-            guard !names.isEmpty else { throw APIError.invalid(rule) }
-            return names
-        default: throw APIError.invalid(rule)
-        }
-    }
-
-    /// `daily_usd`: what the key's turns may spend a day, in dollars (text or a number, e.g. "5" or 0.25); `nil` for none.
-    private func dailyLimit(_ body: JSONObjectBody) throws -> USDAmount? {
-        let text: String
-        switch body.fields["daily_usd"] {
-        case nil, .null?: return nil
-        case .string(let value)?: text = value
-        case .number(let value)?: text = value
-        default: text = ""
-        }
-        guard let amount = USDAmount(text), amount.picodollars > 0 else {
-            throw APIError.invalid("'daily_usd' must be an amount of dollars above 0, such as \"5\" or \"0.25\", or left out for no limit.")
-        }
-        return amount
-    }
-
-    /// `requests_per_minute`, `tokens_per_minute`, `max_parallel_requests`: the key's own rate limits, each a whole
-    /// number from 1, or left out (or `null`) for only the user's.
-    private func rateCaps(_ body: JSONObjectBody) throws -> RateCaps {
-        func limit(_ name: String) throws -> Int? {
-            let rule = "'\(name)' must be a whole number from 1 to \(RateCaps.highest), or left out for no limit of the key's own."
-            switch body.fields[name] {
-            case nil, .null?: return nil
-            case .number(let text)?:
-                guard let value = Int(text), (1...RateCaps.highest).contains(value) else { throw APIError.invalid(rule) }
-                return value
-            default: throw APIError.invalid(rule)
-            }
-        }
-        return RateCaps(
-            requestsPerMinute: try limit("requests_per_minute"), tokensPerMinute: try limit("tokens_per_minute"),
-            maxParallel: try limit("max_parallel_requests"))
     }
 
     /// The user, when the request was made with the user's own token; a key gets 403.

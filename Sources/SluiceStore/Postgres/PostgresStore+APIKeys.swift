@@ -36,4 +36,30 @@ extension PostgresStore {
             """
         ).isEmpty)
     }
+
+    public func updateAPIKey(userID: String, label: String, changes: APIKey.Changes) async throws -> APIKey? {
+        let columns = KeyChangeColumns.columns(changes)
+        guard !columns.isEmpty else {
+            return try await apiKeys(userID: userID).first { $0.label == label && $0.revokedAt == nil }
+        }
+        var bindings = PostgresBindings()
+        var set: [String] = []
+        for (index, column) in columns.enumerated() {
+            switch column.value {
+            case .integer(let value):
+                bindings.append(value)
+                set.append("\(column.name) = $\(index + 1)::bigint")
+            case .text(let value):
+                bindings.append(value)
+                set.append("\(column.name) = $\(index + 1)::text")
+            }
+        }
+        bindings.append(userID)
+        bindings.append(label)
+        let sql = """
+            UPDATE api_keys SET \(set.joined(separator: ", "))
+            WHERE user_id = $\(columns.count + 1) AND label = $\(columns.count + 2) AND revoked_at IS NULL RETURNING *
+            """
+        return try await rows(PostgresQuery(unsafeSQL: sql, binds: bindings)).first.map(StoredValues.apiKey)
+    }
 }

@@ -35,4 +35,22 @@ extension SQLiteStore {
             [.integer(Self.milliseconds(StoredValues.now())), .text(userID), .text(label)]
         ).isEmpty)
     }
+
+    public func updateAPIKey(userID: String, label: String, changes: APIKey.Changes) async throws -> APIKey? {
+        let columns = KeyChangeColumns.columns(changes)
+        guard !columns.isEmpty else {
+            return try await apiKeys(userID: userID).first { $0.label == label && $0.revokedAt == nil }
+        }
+        let set = columns.map { "\($0.name) = ?" }.joined(separator: ", ")
+        let values: [SQLiteData] = columns.map {
+            switch $0.value {
+            case .integer(let value): Self.optional(value)
+            case .text(let value): Self.optional(value)
+            }
+        }
+        return try await connection.query(
+            "UPDATE api_keys SET \(set) WHERE user_id = ? AND label = ? AND revoked_at IS NULL RETURNING *",
+            values + [.text(userID), .text(label)], cached: false
+        ).first.map(StoredValues.apiKey)
+    }
 }

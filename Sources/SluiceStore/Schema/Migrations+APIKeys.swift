@@ -1,4 +1,5 @@
 import Foundation
+import SluiceCore
 
 extension Migrations {
     /// Step 21: labelled keys besides a user's token (`APIKey`), so that each application or teammate has its own
@@ -126,5 +127,27 @@ enum KeySpendingSQL {
                     WHEN u.state = 'held' AND u.expires_at > \(now) THEN u.reserved_cost_picousd ELSE 0 END) AS BIGINT)
                 FROM token_usage u WHERE u.user_id = \(user) AND u.api_key_id = \(key) AND u.created_at >= \(dayStart)), 0)
         """
+    }
+}
+
+/// A key's changed terms (`APIKey.Changes`) as the `api_keys` columns they set, in a fixed order: both stores build
+/// `UPDATE api_keys SET <column> = <value>, …` from these (the names are ours, the values bound).
+enum KeyChangeColumns {
+    enum Value {
+        case integer(Int?)
+        case text(String?)
+    }
+
+    static func columns(_ changes: APIKey.Changes) -> [(name: String, value: Value)] {
+        var columns: [(String, Value)] = []
+        if let expiresAt = changes.expiresAt { columns.append(("expires_at", .integer(expiresAt.map(StoredValues.milliseconds)))) }
+        if let models = changes.allowedModels { columns.append(("allowed_models", .text(models.map(StoredValues.encodeModels)))) }
+        if let daily = changes.dailyDollarLimit {
+            columns.append(("daily_usd_limit_picousd", .integer(daily.map { Int($0.picodollars) })))
+        }
+        if let rpm = changes.requestsPerMinute { columns.append(("requests_per_minute", .integer(rpm))) }
+        if let tpm = changes.tokensPerMinute { columns.append(("tokens_per_minute", .integer(tpm))) }
+        if let parallel = changes.maxParallel { columns.append(("max_parallel_requests", .integer(parallel))) }
+        return columns
     }
 }
