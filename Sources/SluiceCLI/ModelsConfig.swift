@@ -25,6 +25,12 @@ import Yams
 ///     connect_timeout_ms: 10000
 ///     total_timeout_ms: 600000
 ///     fallbacks: [local]           # tried in order when this model fails before its first token
+///   - name: llama-3-8b
+///     kind: openai
+///     deployments:                 # replicas of one model: each call goes to the least busy one that is up
+///       - base_url: http://gpu-1:8000/v1   # (instead of base_url; each may have its own api_key_env,
+///       - base_url: http://gpu-2:8000/v1   #  concurrency and queue, else the model's)
+///         concurrency: 16
 ///   - name: local
 ///     kind: local
 /// ```
@@ -44,9 +50,11 @@ struct ModelsConfig {
         let idleTimeoutMs: Int?
         let connectTimeoutMs: Int?
         let totalTimeoutMs: Int?
+        /// Several servers of this model (`BalancedProvider`), instead of one `base_url`.
+        let deployments: [Deployment]?
 
         enum CodingKeys: String, CodingKey {
-            case name, kind, concurrency, queue, fallbacks
+            case name, kind, concurrency, queue, fallbacks, deployments
             case firstTokenTimeoutMs = "first_token_timeout_ms"
             case idleTimeoutMs = "idle_timeout_ms"
             case connectTimeoutMs = "connect_timeout_ms"
@@ -56,6 +64,19 @@ struct ModelsConfig {
             case contextWindow = "context_window"
             case inputPerMillion = "input_per_million"
             case outputPerMillion = "output_per_million"
+        }
+    }
+    /// One server of a model with `deployments`; what it leaves out, it takes from its model.
+    struct Deployment: Decodable {
+        let baseUrl: String
+        let apiKeyEnv: String?
+        let concurrency: Int?
+        let queue: Int?
+
+        enum CodingKeys: String, CodingKey {
+            case concurrency, queue
+            case baseUrl = "base_url"
+            case apiKeyEnv = "api_key_env"
         }
     }
     private struct File: Decodable { let models: [Entry] }
@@ -87,8 +108,10 @@ struct ModelsConfig {
             guard ["openai", "anthropic", "local"].contains(entry.kind) else {
                 throw SettingError("\(where_): kind '\(entry.kind)' is not openai, anthropic or local")
             }
-            if entry.kind == "openai" {
-                guard let url = entry.baseUrl.flatMap(URL.init(string:)), ["http", "https"].contains(url.scheme ?? "") else {
+            if let deployments = entry.deployments {
+                try checkDeployments(deployments, of: entry, where: where_, environment: environment, keys: &keys)
+            } else if entry.kind == "openai" {
+                guard Self.isHTTPURL(entry.baseUrl) else {
                     throw SettingError("\(where_): base_url must be an http(s) URL such as https://api.openai.com/v1")
                 }
             }
@@ -114,6 +137,43 @@ struct ModelsConfig {
         return ModelsConfig(entries: entries, keys: keys)
     }
 
+    static func isHTTPURL(_ text: String?) -> Bool {
+        guard let url = text.flatMap(URL.init(string:)) else { return false }
+        return ["http", "https"].contains(url.scheme ?? "") && url.host != nil
+    }
+
+    /// `deployments`' rules: an openai or anthropic model, no `base_url` of its own, each an http(s) URL listed once
+    /// whose key (its own `api_key_env`) is set; the keys go into `keys` as `name#index`.
+    private static func checkDeployments(
+        _ deployments: [Deployment], of entry: Entry, where where_: String, environment: [String: String],
+        keys: inout [String: String]
+    ) throws {
+        guard entry.kind == "openai" || entry.kind == "anthropic" else {
+            throw SettingError("\(where_): deployments are for openai and anthropic models, not \(entry.kind)")
+        }
+        guard entry.baseUrl == nil else {
+            throw SettingError("\(where_): give base_url or deployments, not both (list every server under deployments)")
+        }
+        guard !deployments.isEmpty else { throw SettingError("\(where_): deployments lists no server") }
+        for (index, deployment) in deployments.enumerated() {
+            guard isHTTPURL(deployment.baseUrl) else {
+                throw SettingError("\(where_), deployment \(index + 1): base_url must be an http(s) URL such as http://gpu-1:8000/v1")
+            }
+            guard deployments.filter({ $0.baseUrl == deployment.baseUrl }).count == 1 else {
+                throw SettingError("\(where_): deployment \(deployment.baseUrl) is listed twice")
+            }
+            if let variable = deployment.apiKeyEnv {
+                guard let key = environment[variable], !key.isEmpty else {
+                    throw SettingError("\(where_), deployment \(index + 1): the environment variable \(variable) (api_key_env) is not set")
+                }
+                keys["\(entry.name)#\(index)"] = key
+            }
+            for limit in [deployment.concurrency, deployment.queue].compactMap({ $0 }) where limit < 0 {
+                throw SettingError("\(where_), deployment \(index + 1): concurrency and queue cannot be negative")
+            }
+        }
+    }
+
     /// Each model's provider behind its own breaker and queue, and the HTTP clients made for models with a
     /// connect timeout of their own (the caller shuts them down with the shared one).
     func routes(
@@ -126,6 +186,21 @@ struct ModelsConfig {
             // The connect timeout is a setting of the client, not of a request: such a model gets its own.
             let httpClient = entry.connectTimeoutMs.map { UpstreamHTTPClient.make(connectTimeout: .milliseconds(Int64($0))) } ?? shared
             if httpClient !== shared { ownClients.append(httpClient) }
+            if let deployments = entry.deployments {
+                let members = deployments.enumerated().map { index, deployment in
+                    let key = keys["\(entry.name)#\(index)"] ?? keys[entry.name]
+                    let upstream: any ChatProvider = entry.kind == "anthropic"
+                        ? AnthropicProvider(baseURL: deployment.baseUrl, apiKey: key, httpClient: httpClient, logger: logger)
+                        : OpenAICompatibleProvider(baseURL: deployment.baseUrl, apiKey: key, httpClient: httpClient, logger: logger)
+                    let host = URL(string: deployment.baseUrl).map { "\($0.host ?? "")\($0.port.map { ":\($0)" } ?? "")" } ?? deployment.baseUrl
+                    return resilience.deployment(
+                        upstream, name: "\(entry.name)@\(host)", concurrency: deployment.concurrency ?? entry.concurrency ?? 64,
+                        queue: deployment.queue ?? entry.queue ?? 256)
+                }
+                // No queue of its own to refuse from before a turn starts: each deployment's queue refuses when full.
+                routes[entry.name] = ModelRouter.Route(provider: BalancedProvider(members), fallbacks: entry.fallbacks ?? [])
+                continue
+            }
             let base: any ChatProvider
             let url: String
             switch entry.kind {
@@ -172,35 +247,5 @@ struct ModelsConfig {
                 catalog.setPrice(entry.name, price)
             }
         }
-    }
-}
-
-/// Puts a provider behind a circuit breaker (reported as `sluice_circuit_state`) and a bounded queue
-/// (`sluice_queue_waiting`).
-struct Resilience {
-    let breakerFailures: Int
-    let breakerCooldown: Duration
-    let metrics: SluiceMetrics
-    let logger: Logger
-
-    func wrap(_ base: any ChatProvider, name: String, concurrency: Int, queue: Int) -> (any ChatProvider, ConcurrencyLimiter) {
-        let metrics = self.metrics
-        let logger = self.logger
-        let guarded: any ChatProvider = breakerFailures == 0
-            ? base
-            : CircuitBreakingProvider(
-                base,
-                breaker: CircuitBreaker(
-                    name: name, policy: CircuitBreakerPolicy(consecutiveFailures: breakerFailures, cooldown: breakerCooldown),
-                    onChange: { state in
-                        metrics.setCircuitState(upstream: name, state: state.rawValue)
-                        logger.log(level: state == .open ? .error : .notice, "an upstream's circuit breaker changed", metadata: [
-                            "upstream": "\(name)", "state": "\(state)",
-                        ])
-                    }))
-        let limiter = ConcurrencyLimiter(
-            name: name, maxConcurrent: concurrency, queueCapacity: queue,
-            onDepth: { metrics.setQueueWaiting(upstream: name, count: $0) })
-        return (QueuedProvider(guarded, limiter: limiter), limiter)
     }
 }

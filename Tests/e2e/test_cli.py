@@ -369,6 +369,45 @@ models:
         assert serve.wait(timeout=20) == 0
 
 
+def test_a_model_with_deployments_answers_every_call_while_one_of_its_servers_is_down(server):
+    import json
+    import urllib.request
+    from conftest import wait_for
+
+    dead = free_port()  # nothing listens there
+    models = write_models(f"""
+models:
+  - name: replicated
+    kind: openai
+    deployments:
+      - base_url: http://127.0.0.1:{dead}/v1
+      - base_url: http://127.0.0.1:{server.simulator_port}/v1
+        concurrency: 8
+""")
+    db = os.path.join(tempfile.mkdtemp(), "db.sqlite")
+    token = run("user", "add", "balanced", "--plan", "unlimited", "--db", db).stdout.strip().splitlines()[-1]
+    port = free_port()
+    serve = subprocess.Popen(
+        [SLUICE, "serve", "--port", str(port), "--db", db, "--models", models, "--max-retries", "0", "--breaker-failures", "2"],
+        stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True, env=clean_environment())
+    try:
+        wait_for(f"http://127.0.0.1:{port}/readyz")
+        headers = {"Authorization": f"Bearer {token}", "Content-Type": "application/json"}
+        body = json.dumps({"model": "replicated", "messages": [{"role": "user", "content": "hi"}]}).encode()
+        # No retries and no fallback: each call is answered because the balancer hands it to the server that is up.
+        for _ in range(6):
+            with urllib.request.urlopen(urllib.request.Request(
+                    f"http://127.0.0.1:{port}/v1/chat/completions", data=body, headers=headers), timeout=30) as response:
+                answer = json.load(response)
+            assert answer["model"] == "replicated" and answer["choices"][0]["message"]["content"]
+        # Each deployment has its own breaker and queue in the metrics; the dead one's opened after two failures.
+        metrics = urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=10).read().decode()
+        assert f'sluice_circuit_state{{upstream="replicated@127.0.0.1:{dead}"}} 1' in metrics, metrics
+    finally:
+        serve.terminate()
+        assert serve.wait(timeout=20) == 0
+
+
 def test_a_bad_models_file_stops_start_up_with_one_line():
     db = os.path.join(tempfile.mkdtemp(), "db.sqlite")
     cases = [
@@ -377,6 +416,12 @@ def test_a_bad_models_file_stops_start_up_with_one_line():
         ("models:\n  - {name: a, kind: gemini}\n", "kind 'gemini'"),
         ("models:\n  - {name: a, kind: local}\n", "--local-model"),
         ("models: []\n", "lists no models"),
+        ("models:\n  - {name: a, kind: openai, base_url: 'http://x/v1', deployments: [{base_url: 'http://y/v1'}]}\n",
+         "give base_url or deployments, not both"),
+        ("models:\n  - {name: a, kind: openai, deployments: [{base_url: 'http://y/v1'}, {base_url: 'http://y/v1'}]}\n",
+         "listed twice"),
+        ("models:\n  - {name: a, kind: openai, deployments: [{base_url: 'gpu-1:8000'}]}\n", "deployment 1: base_url"),
+        ("models:\n  - {name: a, kind: local, deployments: [{base_url: 'http://y/v1'}]}\n", "not local"),
     ]
     for text, needle in cases:
         result = run("serve", "--db", db, "--models", write_models(text))

@@ -1,0 +1,112 @@
+import SluiceCore
+import Synchronization
+
+/// One model served by several deployments — replicas of the same weights behind different URLs, each behind its own
+/// circuit breaker and queue — as LiteLLM's router serves a `model_name` listed more than once. Each call goes to
+/// the least busy deployment (answers running and waiting for its slots, against its concurrency) whose breaker is
+/// closed, taking turns among equally busy ones; a deployment that fails before the call has passed on any of the
+/// answer (unreachable, 5xx, 429, its queue full, its breaker open) hands the call to the next, so a replica that
+/// goes down costs no turn. A mistake in the request (another 4xx) would fail on every deployment: it is not retried.
+public struct BalancedProvider: ChatProvider {
+    /// One deployment: its provider already behind its breaker and queue.
+    public struct Deployment: Sendable {
+        public let name: String
+        public let provider: any ChatProvider
+        public let limiter: ConcurrencyLimiter
+        public let breaker: CircuitBreaker?
+
+        public init(name: String, provider: any ChatProvider, limiter: ConcurrencyLimiter, breaker: CircuitBreaker?) {
+            self.name = name
+            self.provider = provider
+            self.limiter = limiter
+            self.breaker = breaker
+        }
+
+        /// Answers running and waiting per slot: 0 idle, 1 every slot taken, more with a queue.
+        var busy: Double {
+            let load = limiter.load
+            return Double(load.running + load.waiting) / Double(limiter.maxConcurrent)
+        }
+
+        var isOpen: Bool { breaker?.current == .open }
+    }
+
+    public let deployments: [Deployment]
+    /// Where the next call starts looking, so that equally busy deployments take turns.
+    private let rotation: Rotation
+
+    public init(_ deployments: [Deployment]) {
+        precondition(!deployments.isEmpty, "a balanced model needs a deployment")
+        self.deployments = deployments
+        rotation = Rotation()
+    }
+
+    /// The deployments in the order a call tries them: closed breakers first, then the least busy, then turn by turn.
+    public func order() -> [Deployment] {
+        let start = rotation.next()
+        let rotated = deployments.indices.map { deployments[(start % deployments.count + $0) % deployments.count] }
+        let ranked = rotated.enumerated().map { (index: $0.offset, open: $0.element.isOpen, busy: $0.element.busy, deployment: $0.element) }
+        return ranked.sorted { a, b in
+            if a.open != b.open { return !a.open }
+            if a.busy != b.busy { return a.busy < b.busy }
+            return a.index < b.index
+        }.map(\.deployment)
+    }
+
+    public func streamChat(_ request: ChatRequest) -> ProviderStream {
+        let candidates = order()
+        return ProviderStream {
+            var untried = candidates[...]
+            var current: ProviderStream.Iterator?
+            /// Whether any of the answer (not only queue news) went to the caller: from then on the call stays.
+            var answered = false
+            return .init {
+                while true {
+                    if current == nil {
+                        guard let next = untried.popFirst() else { return nil }
+                        current = next.provider.streamChat(request).makeAsyncIterator()
+                    }
+                    do {
+                        let event = try await current?.next()
+                        switch event {
+                        case .queued?, .leftQueue?, nil: break
+                        default: answered = true
+                        }
+                        return event
+                    } catch {
+                        guard !answered, !untried.isEmpty, !Task.isCancelled, Self.anotherMayAnswer(after: error) else { throw error }
+                        current = nil
+                    }
+                }
+            }
+        }
+    }
+
+    /// Whether a failure says something about the deployment rather than the request: then another may answer.
+    static func anotherMayAnswer(after error: any Error) -> Bool {
+        if error is CancellationError { return false }
+        if case .circuitOpen? = error as? ProviderError { return true }
+        return CircuitBreaker.countsAsFailure(error) == true
+    }
+
+    /// Ready when any deployment is: the others are tried around.
+    public func checkReady() async throws {
+        var lastError: (any Error)?
+        for deployment in deployments {
+            do {
+                try await deployment.provider.checkReady()
+                return
+            } catch {
+                lastError = error
+            }
+        }
+        if let lastError { throw lastError }
+    }
+
+    /// A counter shared by copies of the provider.
+    private final class Rotation: Sendable {
+        private let counter = Atomic<Int>(0)
+
+        func next() -> Int { counter.wrappingAdd(1, ordering: .relaxed).oldValue & Int.max }
+    }
+}
