@@ -28,19 +28,23 @@ struct KeyRoutes {
     @Sendable func list(_ request: Request, context: SluiceRequestContext) async throws -> Response {
         let user = try context.requireUser()
         let keys = try await store.apiKeys(userID: user.id)
-        let usage = try await budgets?.usageHistory(userID: user.id, since: .distantPast, groupedBy: .apiKey) ?? []
-        let spent = Dictionary(usage.map { ($0.key, $0) }, uniquingKeysWith: { first, _ in first })
         let current = context.apiKey.flatMap { use in keys.first { $0.id == use.id }?.label }
+        let listed = WireKeyList(keys: try await listing(keys, userID: user.id), currentKey: current)
+        return UsageRoutes.json(String(decoding: try WireJSON.encoder.encode(listed), as: UTF8.self))
+    }
+
+    /// `keys` as listed: each with what its settled turns used, ever, and under a daily limit what it spent today.
+    private func listing(_ keys: [APIKey], userID: String) async throws -> [WireKeyList.Key] {
+        let usage = try await budgets?.usageHistory(userID: userID, since: .distantPast, groupedBy: .apiKey) ?? []
+        let spent = Dictionary(usage.map { ($0.key, $0) }, uniquingKeysWith: { first, _ in first })
         // Today's spending against a key's own daily limit: settled and held, as the hold counts it.
         var today: [String: USDAmount] = [:]
         if let budgets {
             for key in keys where key.dailyDollarLimit != nil && key.revokedAt == nil {
-                today[key.id] = try await budgets.apiKeySpentToday(userID: user.id, apiKeyID: key.id, now: Date())
+                today[key.id] = try await budgets.apiKeySpentToday(userID: userID, apiKeyID: key.id, now: Date())
             }
         }
-        let listed = WireKeyList(
-            keys: keys.map { WireKeyList.Key($0, usage: spent[$0.id], spentToday: today[$0.id]) }, currentKey: current)
-        return UsageRoutes.json(String(decoding: try WireJSON.encoder.encode(listed), as: UTF8.self))
+        return keys.map { WireKeyList.Key($0, usage: spent[$0.id], spentToday: today[$0.id]) }
     }
 
     @Sendable func add(_ request: Request, context: SluiceRequestContext) async throws -> Response {
@@ -103,12 +107,8 @@ struct KeyRoutes {
         context.logger.notice("API key changed", metadata: [
             "user": "\(user.name)", "label": "\(key.label)", "fields": "\(body.fields.keys.sorted().joined(separator: ","))",
         ])
-        let spentToday = try await key.dailyDollarLimit == nil ? nil
-            : budgets?.apiKeySpentToday(userID: user.id, apiKeyID: key.id, now: Date())
-        let usage = try await budgets?.usageHistory(userID: user.id, since: .distantPast, groupedBy: .apiKey)
-            .first { $0.key == key.id }
-        let listed = WireKeyList.Key(key, usage: usage, spentToday: spentToday)
-        return UsageRoutes.json(String(decoding: try WireJSON.encoder.encode(listed), as: UTF8.self))
+        let listed = try await listing([key], userID: user.id)
+        return UsageRoutes.json(String(decoding: try WireJSON.encoder.encode(listed[0]), as: UTF8.self))
     }
 
     @Sendable func revoke(_ request: Request, context: SluiceRequestContext) async throws -> Response {
