@@ -112,3 +112,20 @@ def test_server_tools_and_unknown_tool_results_are_400s(server):
         sdk.messages.create(model="sim", max_tokens=50, messages=[
             {"role": "user", "content": [{"type": "tool_result", "tool_use_id": "toolu_nowhere", "content": "x"}]}])
     assert "toolu_nowhere" in raised.value.message
+
+
+def test_count_tokens_with_the_sdk_is_the_count_the_message_is_held_by(server):
+    token = add_user(server, "anthropic-count", 1_000_000)
+    sdk = client(server, token)
+    request = dict(model="sim", system="You are terse.",
+                   messages=[{"role": "user", "content": "Name three rivers in Portugal, please."}],
+                   tools=[{"name": "get_map", "description": "A map of a region",
+                           "input_schema": {"type": "object", "properties": {"region": {"type": "string"}}}}])
+    counted = sdk.messages.count_tokens(**request).input_tokens
+    without_tools = sdk.messages.count_tokens(**{**request, "tools": []}).input_tokens
+    assert counted > without_tools > 0
+    # Counting stored nothing: the user has no conversation yet.
+    assert get(server, token, "/api/conversations")["conversations"] == []
+    with sdk.messages.stream(max_tokens=50, **request) as stream:
+        start = next(event for event in stream if event.type == "message_start")
+        assert start.message.usage.input_tokens == counted

@@ -152,6 +152,7 @@ public func buildRouter(
     let v1 = router.group("v1").add(middleware: AuthMiddleware(store: dependencies.store, cache: tokens))
     gateway.register(on: v1)
     AnthropicRoutes(gateway: gateway).register(on: v1)
+    AnthropicTokenCount(gateway: gateway, counter: dependencies.promptCounter).register(on: v1)
     ContextRoutes(store: dependencies.store, builder: contextBuilder).register(on: api)
     return router
 }

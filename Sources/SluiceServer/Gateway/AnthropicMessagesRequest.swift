@@ -108,7 +108,8 @@ struct AnthropicMessagesRequest: Sendable {
     }
 
     /// Parses and checks a body; every problem is a 400 that names the field, as Anthropic's API answers.
-    init(json: Data) throws {
+    /// `requiringMaxTokens`: false for `count_tokens`, whose body is a message's without `max_tokens`.
+    init(json: Data, requiringMaxTokens: Bool = true) throws {
         let wire: Wire
         do {
             wire = try JSONDecoder().decode(Wire.self, from: json)
@@ -121,7 +122,8 @@ struct AnthropicMessagesRequest: Sendable {
             throw APIError.invalid(
                 "The body must be a JSON object like {\"model\": \"…\", \"max_tokens\": 1024, \"messages\": [{\"role\": \"user\", \"content\": \"Hello\"}]}.")
         }
-        guard let maxTokens = wire.maxTokens, maxTokens >= 1 else {
+        let maxTokens = wire.maxTokens ?? (requiringMaxTokens ? nil : 1)
+        guard let maxTokens, maxTokens >= 1 else {
             throw APIError.invalid("'max_tokens' is required, as Anthropic's API has it: the most tokens the answer may have (1 or more).")
         }
         if let temperature = wire.temperature, !(0...1).contains(temperature) {

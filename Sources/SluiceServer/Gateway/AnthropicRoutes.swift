@@ -22,6 +22,7 @@ struct AnthropicRoutes {
         } catch let error as APIError {
             var shaped = error
             shaped.anthropicShape = true
+            AnthropicWire.addRateLimitHeaders(to: &shaped.headers, now: Date())
             throw shaped
         }
     }
@@ -32,6 +33,7 @@ struct AnthropicRoutes {
         var turn = try await gateway.start(parsed.call, request: request, context: context)
         let id = "msg_" + turn.started.assistantMessageID.replacingOccurrences(of: "-", with: "")
         var headers = turn.headers
+        AnthropicWire.addRateLimitHeaders(to: &headers, now: turn.now)
         switch turn.first {
         case .error(let failure)?: throw OpenAIWire.apiError(failure)
         case nil: throw OpenAIWire.endedWithoutResult(partial: false)

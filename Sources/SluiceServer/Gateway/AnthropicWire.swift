@@ -1,4 +1,5 @@
 import Foundation
+import HTTPTypes
 import NIOCore
 import SluiceCore
 
@@ -142,5 +143,22 @@ struct AnthropicStream {
         guard let index = open?.index else { return "" }
         open = nil
         return AnthropicWire.blockStop(index)
+    }
+}
+
+extension AnthropicWire {
+    /// Anthropic's `anthropic-ratelimit-requests-` and `-tokens-` `limit`, `remaining` and `reset` (an RFC 3339 time)
+    /// beside the OpenAI-style `x-ratelimit-*` headers a turn or a refusal carries, which stay: a client built on
+    /// either API finds its own. The reset is `now` plus the OpenAI header's seconds, which Sluice wrote (`"12s"`).
+    static func addRateLimitHeaders(to headers: inout HTTPFields, now: Date) {
+        for kind in RateLimits.Kind.allCases {
+            guard let limit = headers[HTTPField.Name("x-ratelimit-limit-\(kind.rawValue)")!] else { continue }
+            let prefix = "anthropic-ratelimit-\(kind.rawValue)-"
+            headers[HTTPField.Name(prefix + "limit")!] = limit
+            headers[HTTPField.Name(prefix + "remaining")!] = headers[HTTPField.Name("x-ratelimit-remaining-\(kind.rawValue)")!]
+            if let reset = headers[HTTPField.Name("x-ratelimit-reset-\(kind.rawValue)")!], let seconds = Int(reset.dropLast()) {
+                headers[HTTPField.Name(prefix + "reset")!] = now.addingTimeInterval(TimeInterval(seconds)).ISO8601Format()
+            }
+        }
     }
 }
