@@ -189,6 +189,8 @@ struct AccessTests {
             let ready = try await h.request(.GET, "/readyz", token: nil)
             #expect(ready.status == 200)
             #expect(ready.json?["status"] as? String == "ready")
+            let upstreams = try #require(ready.json?["upstreams"] as? [[String: Any]])
+            #expect(upstreams.count == 1 && upstreams[0]["ready"] as? Bool == true && upstreams[0]["problem"] == nil)
         }
     }
 }

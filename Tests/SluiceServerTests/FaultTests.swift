@@ -176,7 +176,10 @@ struct FaultTests {
             #expect(turn.final?["code"] as? String == "upstream_unreachable")
             #expect((turn.final?["message"] as? String)?.contains("tried 6 times") == true)
             let ready = try await h.request(.GET, "/readyz", token: nil)
-            #expect(ready.status == 503)
+            #expect(ready.status == 503 && ready.json?["status"] as? String == "not_ready")
+            let upstream = try #require((ready.json?["upstreams"] as? [[String: Any]])?.first)
+            #expect(upstream["ready"] as? Bool == false && upstream["problem"] is String)
+            #expect((ready.json?["problems"] as? [String])?.first?.hasPrefix("upstream ") == true)
         }
         withExtendedLifetime(closedPort) {}
     }

@@ -403,6 +403,14 @@ models:
         # Each deployment has its own breaker and queue in the metrics; the dead one's opened after two failures.
         metrics = urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=10).read().decode()
         assert f'sluice_circuit_state{{upstream="replicated@127.0.0.1:{dead}"}} 1' in metrics, metrics
+        # The instance stays ready with one server of the model down; /readyz names which, with its breaker.
+        ready = json.load(urllib.request.urlopen(f"http://127.0.0.1:{port}/readyz", timeout=10))
+        upstreams = {upstream["name"]: upstream for upstream in ready["upstreams"]}
+        assert ready["status"] == "ready" and "problems" not in ready, ready
+        assert upstreams[f"replicated@127.0.0.1:{dead}"]["ready"] is False, ready
+        assert upstreams[f"replicated@127.0.0.1:{dead}"]["circuit"] == "open", ready
+        assert upstreams[f"replicated@127.0.0.1:{server.simulator_port}"] == {
+            "name": f"replicated@127.0.0.1:{server.simulator_port}", "ready": True, "circuit": "closed"}, ready
     finally:
         serve.terminate()
         assert serve.wait(timeout=20) == 0

@@ -110,6 +110,39 @@ public protocol ChatProvider: Sendable {
     /// closes cleanly) and throws a `ProviderError` on failure. Cancelling the consuming task cancels the request.
     func streamChat(_ request: ChatRequest) -> ProviderStream
 
-    /// Throws unless the upstream answers (used by `/readyz`).
+    /// Throws unless the upstream answers.
     func checkReady() async throws
+
+    /// Each upstream behind this provider as `/readyz` reports it, the one upstream of a plain provider named `name`.
+    /// Routers and balancers list their models' and deployments' upstreams, checked at once.
+    func readiness(named name: String) async -> [UpstreamReadiness]
+}
+
+extension ChatProvider {
+    public func readiness(named name: String) async -> [UpstreamReadiness] {
+        do {
+            try await checkReady()
+            return [UpstreamReadiness(name: name)]
+        } catch {
+            return [UpstreamReadiness(name: name, problem: "\(error)")]
+        }
+    }
+}
+
+/// One upstream as `/readyz` reports it: whether it answered a check just now, and its circuit breaker's state.
+public struct UpstreamReadiness: Sendable, Equatable {
+    /// The model's name, or `model@host:port` for one of a model's deployments.
+    public var name: String
+    /// Why it did not answer; `nil` when it did.
+    public var problem: String?
+    /// Its circuit breaker's state (`closed`, `open`, `half_open`), when it has one.
+    public var circuit: String?
+
+    public var isReady: Bool { problem == nil }
+
+    public init(name: String, problem: String? = nil, circuit: String? = nil) {
+        self.name = name
+        self.problem = problem
+        self.circuit = circuit
+    }
 }

@@ -91,16 +91,20 @@ public struct BalancedProvider: ChatProvider {
 
     /// Ready when any deployment is: the others are tried around.
     public func checkReady() async throws {
-        var lastError: (any Error)?
-        for deployment in deployments {
-            do {
-                try await deployment.provider.checkReady()
-                return
-            } catch {
-                lastError = error
-            }
+        let upstreams = await readiness(named: "")
+        if !upstreams.contains(where: \.isReady), let problem = upstreams.first?.problem {
+            throw ProviderError.connection(problem)
         }
-        if let lastError { throw lastError }
+    }
+
+    /// Every deployment under its own name (`model@host:port`), checked at once.
+    public func readiness(named name: String) async -> [UpstreamReadiness] {
+        await withTaskGroup(of: [UpstreamReadiness].self) { group in
+            for deployment in deployments {
+                group.addTask { await deployment.provider.readiness(named: deployment.name) }
+            }
+            return await group.reduce(into: []) { $0 += $1 }.sorted { $0.name < $1.name }
+        }
     }
 
     /// A counter shared by copies of the provider.

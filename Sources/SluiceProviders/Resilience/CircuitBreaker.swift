@@ -30,6 +30,15 @@ public enum CircuitState: Int, Sendable, Equatable {
     case closed = 0
     case open = 1
     case halfOpen = 2
+
+    /// `closed`, `open` or `half_open`.
+    public var name: String {
+        switch self {
+        case .closed: "closed"
+        case .open: "open"
+        case .halfOpen: "half_open"
+        }
+    }
 }
 
 /// A circuit breaker for one upstream: counts outcomes, opens on a run of failures or a high failure rate,
@@ -195,4 +204,13 @@ public struct CircuitBreakingProvider: ChatProvider {
     }
 
     public func checkReady() async throws { try await base.checkReady() }
+
+    public func readiness(named name: String) async -> [UpstreamReadiness] {
+        let circuit = breaker.current.name
+        return await base.readiness(named: name).map { upstream in
+            var upstream = upstream
+            upstream.circuit = circuit
+            return upstream
+        }
+    }
 }

@@ -209,4 +209,6 @@ public struct QueuedProvider: ChatProvider {
     }
 
     public func checkReady() async throws { try await base.checkReady() }
+
+    public func readiness(named name: String) async -> [UpstreamReadiness] { await base.readiness(named: name) }
 }

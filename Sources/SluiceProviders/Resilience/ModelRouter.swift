@@ -50,9 +50,27 @@ public struct ModelRouter: ChatProvider {
         return provider.streamChat(request)
     }
 
-    /// Ready when every configured model's upstream is (the default one included).
+    /// Ready when any model's upstream is: a model whose upstream is down fails alone (its turns say so, or fall
+    /// back), so an instance is not taken out of service for it.
     public func checkReady() async throws {
-        for route in routes.values { try await route.provider.checkReady() }
-        try await defaultProvider?.checkReady()
+        let upstreams = await readiness(named: "default")
+        if !upstreams.contains(where: \.isReady), let problem = upstreams.first?.problem {
+            throw ProviderError.connection(problem)
+        }
+    }
+
+    /// Every configured model's upstreams (each deployment of a balanced one), and the default upstream as `name`
+    /// (`(other models)` when a route has that name), checked at once.
+    public func readiness(named name: String) async -> [UpstreamReadiness] {
+        await withTaskGroup(of: [UpstreamReadiness].self) { group in
+            for (model, route) in routes {
+                group.addTask { await route.provider.readiness(named: model) }
+            }
+            if let defaultProvider {
+                let label = routes[name] == nil ? name : "(other models)"
+                group.addTask { await defaultProvider.readiness(named: label) }
+            }
+            return await group.reduce(into: []) { $0 += $1 }.sorted { $0.name < $1.name }
+        }
     }
 }

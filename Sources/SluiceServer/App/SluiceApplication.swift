@@ -94,7 +94,8 @@ public func buildRouter(
     if let webRoot = dependencies.webRoot {
         router.add(middleware: FileMiddleware(webRoot, searchForIndexHtml: true, logger: logger))
     }
-    HealthRoutes(store: dependencies.store, provider: dependencies.provider, hub: hub).register(on: router)
+    HealthRoutes(store: dependencies.store, provider: dependencies.provider, hub: hub, defaultModel: dependencies.defaultModel)
+        .register(on: router)
     router.get("metrics") { _, _ in
         dependencies.metrics.setActiveGenerations(hub.runningCount)
         return Response(
