@@ -153,7 +153,9 @@ public func buildRouter(
     let v1 = router.group("v1").add(middleware: AuthMiddleware(store: dependencies.store, cache: tokens))
     gateway.register(on: v1)
     AnthropicRoutes(gateway: gateway).register(on: v1)
-    AnthropicTokenCount(gateway: gateway, counter: dependencies.promptCounter).register(on: v1)
+    let counting = InputTokenCounter(gateway: gateway, counter: dependencies.promptCounter)
+    AnthropicTokenCount(counting: counting).register(on: v1)
+    ResponsesRoutes(gateway: gateway, counting: counting).register(on: v1)
     ContextRoutes(store: dependencies.store, builder: contextBuilder).register(on: api)
     return router
 }

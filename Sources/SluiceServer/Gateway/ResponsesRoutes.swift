@@ -1,0 +1,160 @@
+import Foundation
+import HTTPTypes
+import Hummingbird
+import NIOCore
+import SluiceCore
+
+/// OpenAI's Responses API, the one its SDKs and agent tools now start from: `POST /v1/responses` (streamed or
+/// whole) and `GET /v1/responses/{id}`, in front of any model Sluice serves. Each call is the same turn as a Chat
+/// Completions call — guard, context, budget, rate limits, retries, fallbacks, accounting, conversations — only the
+/// wire differs. A response's id is its answer's (`resp_<message id>`), so `previous_response_id` continues that
+/// answer's conversation from Sluice's store: the caller sends only what is new. `POST /v1/responses/input_tokens`
+/// counts a body's input as the budget hold would.
+struct ResponsesRoutes {
+    let gateway: GatewayRoutes
+    let counting: InputTokenCounter
+
+    func register(on v1: RouterGroup<SluiceRequestContext>) {
+        v1.post("responses", use: create)
+        v1.post("responses/input_tokens", use: countInputTokens)
+        v1.get("responses/:id", use: retrieve)
+    }
+
+    /// `{"object": "response.input_tokens", "input_tokens": N}` (the SDKs' `responses.input_tokens.count`).
+    @Sendable func countInputTokens(_ request: Request, context: SluiceRequestContext) async throws -> Response {
+        let body = try await GatewayRoutes.body(of: request)
+        let parsed = try ResponsesRequest(json: Data(body.readableBytesView))
+        let user = try context.requireUser()
+        let previous = try await parsed.previousResponseID.asyncMap { try await history(upTo: $0, user: user) } ?? []
+        let tokens = try await counting.count(try parsed.call(after: previous), user: user)
+        return GatewayRoutes.json(.ok, "{\"object\":\"response.input_tokens\",\"input_tokens\":\(tokens)}")
+    }
+
+    @Sendable func create(_ request: Request, context: SluiceRequestContext) async throws -> Response {
+        let body = try await GatewayRoutes.body(of: request)
+        let parsed = try ResponsesRequest(json: Data(body.readableBytesView))
+        let user = try context.requireUser()
+        let previous = try await parsed.previousResponseID.asyncMap { try await history(upTo: $0, user: user) } ?? []
+        var turn = try await gateway.start(try parsed.call(after: previous), request: request, context: context)
+        let messageID = turn.started.assistantMessageID
+        let responseID = ResponsesWire.responseID(messageID)
+        var echo = ResponsesWire.Echo(parsed, model: turn.model, createdAt: Int(turn.now.timeIntervalSince1970))
+        var headers = turn.headers
+        switch turn.first {
+        case .error(let failure)?: throw OpenAIWire.apiError(failure)
+        case nil: throw OpenAIWire.endedWithoutResult(partial: false)
+        default: break
+        }
+        guard parsed.stream else {
+            var text = ""
+            var toolCalls: [ToolCall] = []
+            var next = turn.first
+            while let event = next {
+                switch event {
+                case .token(_, _, let piece): text += piece
+                case .toolCall(let piece): toolCalls.apply(piece)
+                case .done(let done):
+                    echo.model = done.model
+                    let ending = ResponsesWire.ending(finishReason: done.finishReason, usage: done.usage)
+                    let status = if case .completed = ending { "completed" } else { "incomplete" }
+                    let output = ResponsesWire.output(messageID: messageID, text: text, toolCalls: toolCalls, status: status)
+                    return GatewayRoutes.json(
+                        .ok, ResponsesWire.response(id: responseID, echo: echo, ending: ending, output: output), headers: headers)
+                case .error(let failure): throw OpenAIWire.apiError(failure)
+                case .meta, .status: break
+                }
+                next = await turn.rest.next()
+            }
+            throw OpenAIWire.endedWithoutResult(partial: !text.isEmpty)
+        }
+        headers[.contentType] = "text/event-stream"
+        headers[.cacheControl] = "no-cache"
+        let events = turn.started.events
+        let generation = turn.started.generation
+        let stopOnDisconnect = gateway.launcher.turn.settings.stopOnDisconnect
+        let first = turn.first
+        let stream = ResponsesStream(responseID: responseID, messageID: messageID, echo: echo)
+        let executor = context.executor
+        return Response(status: .ok, headers: headers, body: ResponseBody { writer in
+            try await withTaskExecutorPreference(executor) {
+                do {
+                    try await Self.write(first: first, rest: events, stream: stream, to: &writer)
+                } catch {
+                    events.stopReading()
+                    if stopOnDisconnect { generation.control.stop(.clientDisconnected) }
+                    throw error
+                }
+            }
+        })
+    }
+
+    /// `GET /v1/responses/{id}`: a response as stored — its answer's text and calls, status and usage.
+    @Sendable func retrieve(_ request: Request, context: SluiceRequestContext) async throws -> Response {
+        let user = try context.requireUser()
+        let id = context.parameters.get("id") ?? ""
+        let (message, conversation) = try await answer(id, user: user)
+        let usage = WireUsage(message.usage)
+        let ending: ResponsesWire.Ending =
+            switch message.status {
+            case .complete: ResponsesWire.ending(finishReason: message.finishReason, usage: usage)
+            case .streaming: .inProgress
+            case .partial, .cancelled: .incomplete(reason: message.status == .cancelled ? "cancelled" : "interrupted", usage: usage)
+            case .error, .rejected:
+                .failed(code: message.errorCode ?? "upstream_error", message: message.error ?? "The answer failed.")
+            }
+        let status = if case .completed = ending { "completed" } else if case .inProgress = ending { "in_progress" } else { "incomplete" }
+        var echo = ResponsesWire.Echo(model: message.model ?? conversation.model, createdAt: Int(message.createdAt.timeIntervalSince1970))
+        echo.instructions = conversation.systemPrompt
+        let output = ResponsesWire.output(messageID: message.id, text: message.content, toolCalls: message.toolCalls, status: status)
+        return GatewayRoutes.json(.ok, ResponsesWire.response(id: id, echo: echo, ending: ending, output: output))
+    }
+
+    /// The conversation up to and including the answer `responseID` names, as the chat messages sent upstream.
+    private func history(upTo responseID: String, user: User) async throws -> [ChatMessage] {
+        let (message, conversation) = try await answer(responseID, user: user, param: "previous_response_id")
+        guard message.status != .streaming else {
+            throw APIError(
+                .conflict, code: "response_in_progress",
+                message: "The response '\(responseID)' is still being written; continue from it once it has ended.")
+        }
+        let stored = try await gateway.store.messages(conversationID: conversation.id).filter(ContextBuilder.isSendable)
+        guard let end = stored.firstIndex(where: { $0.id == message.id }) else {
+            throw ChatCompletionRequest.invalid(
+                "The response '\(responseID)' has no answer to continue from (it failed, was replaced, or was left out); "
+                    + "send the conversation in 'input' without 'previous_response_id'.", param: "previous_response_id")
+        }
+        return stored[...end].map(\.chatMessage)
+    }
+
+    /// The stored answer a `resp_…` id names, and its conversation: 404 when there is none, 403 when it is another user's.
+    private func answer(_ responseID: String, user: User, param: String? = nil) async throws -> (Message, Conversation) {
+        guard let messageID = ResponsesWire.messageID(responseID), let message = try await gateway.store.message(id: messageID),
+            message.role == .assistant, let conversation = try await gateway.store.conversation(id: message.conversationID)
+        else {
+            var error = APIError(
+                .notFound, code: "response_not_found",
+                message: "No response with id '\(responseID)' exists on this Sluice. It may have been deleted with its conversation.")
+            error.details = "\"param\":\(param.map(JSONText.quote) ?? "null")"
+            throw error
+        }
+        guard conversation.userID == user.id else { throw APIError.forbidden }
+        return (message, conversation)
+    }
+
+    /// Writes the answer as the Responses API's events, from its first event to its end.
+    private static func write(
+        first: TurnEvent?, rest events: EventFeed, stream: ResponsesStream, to writer: inout any ResponseBodyWriter
+    ) async throws {
+        var stream = stream
+        var opening: String? = stream.opening()
+        var next = first
+        try await events.reading {
+            while let event = next {
+                if let text = stream.text(for: event) { try await writer.write(ByteBuffer(string: (opening.take() ?? "") + text)) }
+                if stream.ended { break }
+                next = await events.nextWhileReading()
+            }
+        }
+        try await writer.finish(nil)
+    }
+}

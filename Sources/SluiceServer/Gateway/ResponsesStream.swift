@@ -1,0 +1,129 @@
+import Foundation
+import SluiceCore
+
+/// A turn's events as the Responses API streams them: `response.created` and `response.in_progress`; for the text an
+/// assistant `message` item (`output_item.added`, `content_part.added`, `output_text.delta` per token, then the
+/// `.done` events); for each function call a `function_call` item with its `function_call_arguments.delta`s; and
+/// `response.completed`, `response.incomplete` or `response.failed` with the whole response. Every event carries its
+/// `sequence_number`.
+struct ResponsesStream {
+    let responseID: String
+    /// The assistant message's id: the items' ids are made from it.
+    let messageID: String
+    var echo: ResponsesWire.Echo
+    private var sequence = 0
+    /// The finished items, in output order.
+    private var output: [String] = []
+    private var open: Open?
+    /// Whether the stream has ended (after this, no event is written).
+    private(set) var ended = false
+
+    private enum Open {
+        case text(index: Int, id: String, text: String)
+        case call(index: Int, id: String, piece: Int, call: ToolCall)
+    }
+
+    init(responseID: String, messageID: String, echo: ResponsesWire.Echo) {
+        self.responseID = responseID
+        self.messageID = messageID
+        self.echo = echo
+    }
+
+    /// `response.created` and `response.in_progress`.
+    mutating func opening() -> String {
+        let response = ResponsesWire.response(id: responseID, echo: echo, ending: .inProgress, output: [])
+        return event("response.created", "\"response\":\(response)") + event("response.in_progress", "\"response\":\(response)")
+    }
+
+    /// The events for one turn event; `nil` when it has none (progress that is not text).
+    mutating func text(for event: TurnEvent) -> String? {
+        guard !ended else { return nil }
+        switch event {
+        case .token(_, _, let piece):
+            var out = ""
+            if case .text = open {} else { out += close() + openText() }
+            guard case .text(let index, let id, let text)? = open else { return out }
+            open = .text(index: index, id: id, text: text + piece)
+            return out + self.event(
+                "response.output_text.delta",
+                "\"item_id\":\(JSONText.quote(id)),\"output_index\":\(index),\"content_index\":0,\"delta\":\(JSONText.quote(piece)),\"logprobs\":[]")
+        case .toolCall(let delta):
+            var out = ""
+            if case .call(_, _, let piece, _)? = open, piece == delta.index {} else { out += close() + openCall(delta) }
+            guard case .call(let index, let id, let piece, var call)? = open else { return out }
+            if let name = delta.name, !name.isEmpty, call.name.isEmpty { call.name = name }
+            call.arguments += delta.arguments
+            open = .call(index: index, id: id, piece: piece, call: call)
+            guard !delta.arguments.isEmpty else { return out }
+            return out + self.event(
+                "response.function_call_arguments.delta",
+                "\"item_id\":\(JSONText.quote(id)),\"output_index\":\(index),\"delta\":\(JSONText.quote(delta.arguments))")
+        case .done(let done):
+            ended = true
+            echo.model = done.model
+            let ending = ResponsesWire.ending(finishReason: done.finishReason, usage: done.usage)
+            let name = if case .incomplete = ending { "response.incomplete" } else { "response.completed" }
+            let closing = close(status: name == "response.completed" ? "completed" : "incomplete")
+            return closing + self.event(name, "\"response\":" + ResponsesWire.response(id: responseID, echo: echo, ending: ending, output: output))
+        case .error(let failure):
+            ended = true
+            let closing = close(status: "incomplete")
+            let response = ResponsesWire.response(
+                id: responseID, echo: echo, ending: .failed(code: failure.code, message: failure.message), output: output)
+            return closing + self.event("response.failed", "\"response\":" + response)
+        case .meta, .status:
+            return nil
+        }
+    }
+
+    private mutating func openText() -> String {
+        let index = output.count
+        let id = "msg_" + messageID + (index == 0 ? "" : "_\(index)")
+        open = .text(index: index, id: id, text: "")
+        let item = "{\"id\":\(JSONText.quote(id)),\"type\":\"message\",\"status\":\"in_progress\",\"role\":\"assistant\",\"content\":[]}"
+        return event("response.output_item.added", "\"output_index\":\(index),\"item\":\(item)")
+            + event(
+                "response.content_part.added",
+                "\"item_id\":\(JSONText.quote(id)),\"output_index\":\(index),\"content_index\":0,\"part\":\(ResponsesWire.outputText(""))")
+    }
+
+    private mutating func openCall(_ delta: ToolCallDelta) -> String {
+        let index = output.count
+        let id = "fc_\(messageID)_\(delta.index)"
+        let call = ToolCall(id: delta.id ?? "", name: delta.name ?? "", arguments: "")
+        open = .call(index: index, id: id, piece: delta.index, call: call)
+        return event(
+            "response.output_item.added",
+            "\"output_index\":\(index),\"item\":\(ResponsesWire.functionCall(id: id, call: call, status: "in_progress"))")
+    }
+
+    /// The `.done` events of the open item, which joins the output.
+    private mutating func close(status: String = "completed") -> String {
+        defer { open = nil }
+        switch open {
+        case nil:
+            return ""
+        case .text(let index, let id, let text)?:
+            let item = ResponsesWire.message(id: id, text: text, status: status)
+            output.append(item)
+            let at = "\"item_id\":\(JSONText.quote(id)),\"output_index\":\(index),\"content_index\":0"
+            return event("response.output_text.done", at + ",\"text\":\(JSONText.quote(text)),\"logprobs\":[]")
+                + event("response.content_part.done", at + ",\"part\":\(ResponsesWire.outputText(text))")
+                + event("response.output_item.done", "\"output_index\":\(index),\"item\":\(item)")
+        case .call(let index, let id, _, let call)?:
+            let item = ResponsesWire.functionCall(id: id, call: call, status: status)
+            output.append(item)
+            return event(
+                "response.function_call_arguments.done",
+                "\"item_id\":\(JSONText.quote(id)),\"output_index\":\(index),\"name\":\(JSONText.quote(call.name)),"
+                    + "\"arguments\":\(JSONText.quote(call.arguments))")
+                + event("response.output_item.done", "\"output_index\":\(index),\"item\":\(item)")
+        }
+    }
+
+    /// One event: its name, and its data with `type` and `sequence_number` first.
+    private mutating func event(_ type: String, _ fields: String) -> String {
+        defer { sequence += 1 }
+        return "event: \(type)\ndata: {\"type\":\"\(type)\",\"sequence_number\":\(sequence),\(fields)}\n\n"
+    }
+}

@@ -1,0 +1,60 @@
+import SluiceCore
+
+extension ResponsesRequest {
+    /// The body's `tools` and `tool_choice` in the Responses API's flat form — `{"type": "function", "name",
+    /// "description"?, "parameters"?, "strict"?}` and `{"type": "function", "name"}` — as the same `ToolOptions` a
+    /// Chat Completions call makes. OpenAI's built-in tools (web search, file search, …) are refused: Sluice's
+    /// upstreams have none.
+    static func tools(in body: JSONValue) throws -> ToolOptions? {
+        let choice = try toolChoice(body["tool_choice"])
+        guard let tools = body["tools"], tools != .null else { return nil }
+        guard case .array(let items) = tools else {
+            throw invalid("'tools' must be a list of {\"type\": \"function\", \"name\": …}.", param: "tools")
+        }
+        if items.isEmpty { return nil }
+        let functions = try items.enumerated().map { index, item in try function(item, field: "tools.\(index)") }
+        var names = Set<String>()
+        for (index, function) in functions.enumerated() where !names.insert(function.name).inserted {
+            throw invalid("'tools' has two functions named '\(function.name)'; give each its own name.", param: "tools.\(index)")
+        }
+        return ToolOptions(functions: functions, choice: choice)
+    }
+
+    private static func function(_ item: JSONValue, field: String) throws -> ToolOptions.Function {
+        guard case .string(let type)? = item["type"], type == "function" else {
+            let named = (try? string(item, "type")).flatMap { $0 }.map { " ('\($0)')" } ?? ""
+            throw invalid(
+                "'\(field).type' must be \"function\": Sluice passes function tools, not OpenAI's built-in ones\(named).",
+                param: "\(field).type")
+        }
+        guard case .string(let name)? = item["name"], ChatCompletionRequest.isToolName(name) else {
+            throw invalid("'\(field).name' must be 1 to 64 letters, digits, '_' or '-'.", param: "\(field).name")
+        }
+        var function = ToolOptions.Function(name: name, description: try string(item, "description", field: field))
+        switch item["parameters"] {
+        case nil, .null?: break
+        case .object?: function.parameters = item["parameters"]
+        default: throw invalid("'\(field).parameters' must be a JSON Schema object.", param: "\(field).parameters")
+        }
+        switch item["strict"] {
+        case nil, .null?: break
+        case .bool(let strict)?: function.strict = strict
+        default: throw invalid("'\(field).strict' must be true or false.", param: "\(field).strict")
+        }
+        return function
+    }
+
+    private static func toolChoice(_ value: JSONValue?) throws -> ToolOptions.Choice? {
+        switch value {
+        case nil, .null?: return nil
+        case .string("auto")?: return .auto
+        case .string("none")?: return ToolOptions.Choice.none
+        case .string("required")?: return .required
+        case .object?:
+            if case .string("function")? = value?["type"], case .string(let name)? = value?["name"] { return .function(name) }
+        default: break
+        }
+        throw invalid(
+            "'tool_choice' must be \"auto\", \"none\", \"required\" or {\"type\": \"function\", \"name\": …}.", param: "tool_choice")
+    }
+}

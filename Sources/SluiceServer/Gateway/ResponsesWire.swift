@@ -1,0 +1,151 @@
+import Foundation
+import SluiceCore
+
+/// The JSON of OpenAI's Responses API: the `response` object, its output items (an assistant `message` with
+/// `output_text`, `function_call`s), and the events of a streamed response.
+enum ResponsesWire {
+    /// What a response says of the request, echoed in every `response` object.
+    struct Echo: Sendable {
+        var model: String
+        var createdAt: Int
+        var instructions: String?
+        var maxOutputTokens: Int?
+        var temperature: Double?
+        var topP: Double?
+        var tools: ToolOptions?
+        var previousResponseID: String?
+        var metadata: JSONValue?
+        var textFormat: ResponseFormat?
+
+        init(_ request: ResponsesRequest, model: String, createdAt: Int) {
+            self.model = model
+            self.createdAt = createdAt
+            instructions = request.system.isEmpty ? nil : request.system.joined(separator: "\n\n")
+            maxOutputTokens = request.maxOutputTokens
+            temperature = request.temperature
+            topP = request.sampling.topP
+            tools = request.tools
+            previousResponseID = request.previousResponseID
+            metadata = request.metadata
+            textFormat = request.sampling.responseFormat
+        }
+
+        init(model: String, createdAt: Int) {
+            self.model = model
+            self.createdAt = createdAt
+        }
+    }
+
+    /// How a response ended: `completed`, `incomplete` (with its reason) or `failed` (with its error).
+    enum Ending {
+        case inProgress
+        case completed(usage: WireUsage)
+        case incomplete(reason: String, usage: WireUsage)
+        case failed(code: String, message: String)
+    }
+
+    static func responseID(_ messageID: String) -> String { "resp_" + messageID }
+
+    /// The assistant message's id in a `resp_…` id, or `nil` when it is not one of Sluice's.
+    static func messageID(_ responseID: String) -> String? {
+        guard responseID.hasPrefix("resp_") else { return nil }
+        let id = String(responseID.dropFirst(5))
+        return id.count == 36 && id.allSatisfy({ $0.isHexDigit || $0 == "-" }) ? id : nil
+    }
+
+    /// A finish reason's ending: `length` and `content_filter` leave the response incomplete, as OpenAI's do.
+    static func ending(finishReason: String?, usage: WireUsage) -> Ending {
+        switch finishReason {
+        case "length": .incomplete(reason: "max_output_tokens", usage: usage)
+        case "content_filter": .incomplete(reason: "content_filter", usage: usage)
+        default: .completed(usage: usage)
+        }
+    }
+
+    /// The `response` object.
+    static func response(id: String, echo: Echo, ending: Ending, output: [String]) -> String {
+        let status: String
+        var error = "null"
+        var incomplete = "null"
+        var usage = "null"
+        switch ending {
+        case .inProgress: status = "in_progress"
+        case .completed(let used):
+            status = "completed"
+            usage = Self.usage(used)
+        case .incomplete(let reason, let used):
+            status = "incomplete"
+            incomplete = "{\"reason\":\(JSONText.quote(reason))}"
+            usage = Self.usage(used)
+        case .failed(let code, let message):
+            status = "failed"
+            error = "{\"code\":\(JSONText.quote(code)),\"message\":\(JSONText.quote(message))}"
+        }
+        let number = { (value: Double?) in value.map { String($0) } ?? "null" }
+        let tools = (echo.tools?.functions ?? []).map(function).joined(separator: ",")
+        return "{\"id\":\(JSONText.quote(id)),\"object\":\"response\",\"created_at\":\(echo.createdAt),\"status\":\"\(status)\","
+            + "\"background\":false,\"error\":\(error),\"incomplete_details\":\(incomplete),"
+            + "\"instructions\":\(echo.instructions.map(JSONText.quote) ?? "null"),"
+            + "\"max_output_tokens\":\(echo.maxOutputTokens.map(String.init) ?? "null"),\"model\":\(JSONText.quote(echo.model)),"
+            + "\"output\":[\(output.joined(separator: ","))],\"parallel_tool_calls\":\(echo.tools?.parallelCalls ?? true),"
+            + "\"previous_response_id\":\(echo.previousResponseID.map(JSONText.quote) ?? "null"),\"store\":true,"
+            + "\"temperature\":\(number(echo.temperature)),\"top_p\":\(number(echo.topP)),"
+            + "\"text\":{\"format\":\(format(echo.textFormat))},\"tool_choice\":\(toolChoice(echo.tools?.choice)),\"tools\":[\(tools)],"
+            + "\"usage\":\(usage),\"metadata\":\(echo.metadata?.text ?? "{}")}"
+    }
+
+    static func usage(_ usage: WireUsage) -> String {
+        let input = usage.inputTokens ?? 0
+        let output = usage.outputTokens ?? 0
+        return "{\"input_tokens\":\(input),\"input_tokens_details\":{\"cached_tokens\":0},\"output_tokens\":\(output),"
+            + "\"output_tokens_details\":{\"reasoning_tokens\":0},\"total_tokens\":\(usage.totalTokens ?? input + output)}"
+    }
+
+    /// An assistant `message` item with one `output_text` part.
+    static func message(id: String, text: String, status: String) -> String {
+        "{\"id\":\(JSONText.quote(id)),\"type\":\"message\",\"status\":\"\(status)\",\"role\":\"assistant\",\"content\":[\(outputText(text))]}"
+    }
+
+    static func outputText(_ text: String) -> String {
+        "{\"type\":\"output_text\",\"text\":\(JSONText.quote(text)),\"annotations\":[],\"logprobs\":[]}"
+    }
+
+    /// A `function_call` item.
+    static func functionCall(id: String, call: ToolCall, status: String) -> String {
+        "{\"id\":\(JSONText.quote(id)),\"type\":\"function_call\",\"status\":\"\(status)\",\"call_id\":\(JSONText.quote(call.id)),"
+            + "\"name\":\(JSONText.quote(call.name)),\"arguments\":\(JSONText.quote(call.arguments))}"
+    }
+
+    /// The output items of a whole answer: its text (if any, or if there are no calls) and its function calls.
+    static func output(messageID: String, text: String, toolCalls: [ToolCall], status: String) -> [String] {
+        (text.isEmpty && !toolCalls.isEmpty ? [] : [message(id: "msg_" + messageID, text: text, status: status)])
+            + toolCalls.enumerated().map { index, call in
+                functionCall(id: "fc_\(messageID)_\(index)", call: call, status: status)
+            }
+    }
+
+    private static func function(_ function: ToolOptions.Function) -> String {
+        "{\"type\":\"function\",\"name\":\(JSONText.quote(function.name)),"
+            + "\"description\":\(function.description.map(JSONText.quote) ?? "null"),"
+            + "\"parameters\":\(function.parameters?.text ?? "null"),\"strict\":\(function.strict.map { "\($0)" } ?? "null")}"
+    }
+
+    private static func toolChoice(_ choice: ToolOptions.Choice?) -> String {
+        switch choice {
+        case nil, .auto?: "\"auto\""
+        case .none?: "\"none\""
+        case .required?: "\"required\""
+        case .function(let name)?: "{\"type\":\"function\",\"name\":\(JSONText.quote(name))}"
+        }
+    }
+
+    private static func format(_ format: ResponseFormat?) -> String {
+        switch format {
+        case nil: "{\"type\":\"text\"}"
+        case .jsonObject?: "{\"type\":\"json_object\"}"
+        case .jsonSchema(let schema)?:
+            "{\"type\":\"json_schema\",\"name\":\(JSONText.quote(schema.name)),\"schema\":\(schema.schema?.text ?? "{}"),"
+                + "\"strict\":\(schema.strict.map { "\($0)" } ?? "null")}"
+        }
+    }
+}

@@ -1,0 +1,87 @@
+"""OpenAI's Responses API on the gateway (`/v1/responses`), driven by the official `openai` SDK: its own stream
+accumulator checks the events' order and identities, so a malformed stream fails here."""
+import json
+import urllib.request
+
+import openai
+import pytest
+
+from test_gateway import client
+from test_usage_ui import add_user
+
+TOOLS = [{"type": "function", "name": "get_weather", "description": "The weather in a city.",
+          "parameters": {"type": "object", "properties": {"query": {"type": "string"}}, "required": ["query"]}}]
+
+
+def test_responses_create_answers_and_previous_response_id_continues_the_conversation(server):
+    token = add_user(server, "responses-sdk", 1_000_000)
+    sdk = client(server, token)
+    first = sdk.responses.with_raw_response.create(model="sim", instructions="Be brief.", input="Name a colour.")
+    response = first.parse()
+    assert response.status == "completed" and response.output_text and response.id.startswith("resp_")
+    assert response.usage.input_tokens > 0 and response.usage.output_tokens == 120
+    second = sdk.responses.with_raw_response.create(
+        model="sim", instructions="Be brief.", input="Another one?", previous_response_id=response.id)
+    following = second.parse()
+    assert following.previous_response_id == response.id and following.usage.input_tokens > response.usage.input_tokens
+    conversation_id = first.headers["x-sluice-conversation-id"]
+    assert second.headers["x-sluice-conversation-id"] == conversation_id
+    request = urllib.request.Request(f"{server.base}/api/conversations/{conversation_id}",
+                                     headers={"Authorization": f"Bearer {token}"})
+    with urllib.request.urlopen(request, timeout=10) as reply:
+        conversation = json.loads(reply.read())
+    assert [m["content"] for m in conversation["messages"]] == [
+        "Name a colour.", response.output_text, "Another one?", following.output_text]
+    assert conversation["system_prompt"] == "Be brief."
+    counted = sdk.responses.input_tokens.count(model="sim", instructions="Be brief.", input="Name a colour.")
+    assert counted.object == "response.input_tokens" and counted.input_tokens > 0
+    longer = sdk.responses.input_tokens.count(
+        model="sim", instructions="Be brief.", input="Another one?", previous_response_id=response.id)
+    assert longer.input_tokens > counted.input_tokens
+    retrieved = sdk.responses.retrieve(response.id)
+    assert retrieved.id == response.id and retrieved.output_text == response.output_text and retrieved.status == "completed"
+
+
+def test_responses_stream_through_the_sdks_accumulator_gives_the_final_response(server):
+    token = add_user(server, "responses-stream", 1_000_000)
+    with client(server, token).responses.stream(model="sim", input="Hi") as stream:
+        deltas = [event.delta for event in stream if event.type == "response.output_text.delta"]
+        final = stream.get_final_response()
+    assert len(deltas) > 1 and "".join(deltas) == final.output_text
+    assert final.status == "completed" and final.usage.output_tokens == 120
+
+
+def test_an_agent_loop_with_function_calls_streamed_and_continued_by_previous_response_id(server):
+    token = add_user(server, "responses-tools", 1_000_000)
+    sdk = client(server, token)
+    with sdk.responses.stream(model="sim", input="Lisbon", tools=TOOLS) as stream:
+        asked = stream.get_final_response()
+    calls = [item for item in asked.output if item.type == "function_call"]
+    assert [call.name for call in calls] == ["get_weather"] and json.loads(calls[0].arguments) == {"query": "Lisbon"}
+    answered = sdk.responses.create(
+        model="sim", tools=TOOLS, previous_response_id=asked.id,
+        input=[{"type": "function_call_output", "call_id": calls[0].call_id, "output": "22 degrees and sunny"}])
+    assert "22 degrees and sunny" in answered.output_text
+
+
+def test_a_budget_refusal_and_bad_input_are_errors_the_sdk_raises(server):
+    token = add_user(server, "responses-budget", 20)
+    with pytest.raises(openai.RateLimitError) as raised:
+        client(server, token).responses.create(model="sim", input="Tell me everything about the history of tea. " * 4)
+    assert raised.value.code == "budget_exceeded"
+    with pytest.raises(openai.BadRequestError) as bad:
+        client(server, token).responses.create(model="sim", input="hi", tools=[{"type": "web_search"}])
+    assert bad.value.param == "tools.0.type" and "built-in" in bad.value.message
+    with pytest.raises(openai.NotFoundError) as missing:
+        client(server, token).responses.retrieve("resp_00000000-0000-7000-8000-000000000000")
+    assert missing.value.code == "response_not_found"
+
+
+def test_an_answer_cut_by_max_output_tokens_is_an_incomplete_response(server):
+    token = add_user(server, "responses-incomplete", 1_000_000)
+    response = client(server, token).responses.create(model="sim", input="Tell me a long story.", max_output_tokens=5)
+    assert response.status == "incomplete" and response.incomplete_details.reason == "max_output_tokens"
+    assert response.output_text and response.usage.output_tokens == 5
+    stream = client(server, token).responses.create(model="sim", input="Again.", max_output_tokens=5, stream=True)
+    events = [event.type for event in stream]
+    assert events[-1] == "response.incomplete" and "response.output_text.delta" in events
