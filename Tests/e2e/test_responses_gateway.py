@@ -85,3 +85,18 @@ def test_an_answer_cut_by_max_output_tokens_is_an_incomplete_response(server):
     stream = client(server, token).responses.create(model="sim", input="Again.", max_output_tokens=5, stream=True)
     events = [event.type for event in stream]
     assert events[-1] == "response.incomplete" and "response.output_text.delta" in events
+
+
+def test_a_failure_after_text_is_a_failed_response_and_the_partial_answer_is_kept(server):
+    token = add_user(server, "responses-failed", 1_000_000)
+    sdk = client(server, token)
+    stream = sdk.responses.create(model="sim-reset-mid", input="Tell me a story", stream=True)
+    events = list(stream)
+    deltas = "".join(event.delta for event in events if event.type == "response.output_text.delta")
+    failed = events[-1]
+    assert failed.type == "response.failed" and failed.response.status == "failed"
+    assert failed.response.error.code == "upstream_disconnected" and deltas
+    # The items that were open are closed as incomplete, with the text that came.
+    assert failed.response.output[0].status == "incomplete" and failed.response.output[0].content[0].text == deltas
+    retrieved = sdk.responses.retrieve(failed.response.id)
+    assert retrieved.status == "failed" and retrieved.error.code == "upstream_disconnected" and retrieved.output_text == deltas

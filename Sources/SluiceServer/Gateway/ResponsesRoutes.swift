@@ -98,10 +98,12 @@ struct ResponsesRoutes {
             switch message.status {
             case .complete: ResponsesWire.ending(finishReason: message.finishReason, usage: usage)
             case .streaming: .inProgress
-            case .partial, .cancelled: .incomplete(reason: message.status == .cancelled ? "cancelled" : "interrupted", usage: usage)
-            case .error, .rejected:
+            case .partial where message.errorCode == nil, .cancelled:
+                .incomplete(reason: message.status == .cancelled ? "cancelled" : "interrupted", usage: usage)
+            case .partial, .error, .rejected:
                 .failed(code: message.errorCode ?? "upstream_error", message: message.error ?? "The answer failed.")
             }
+        // The items' own status: a failed answer's text is as far as it got.
         let status = if case .completed = ending { "completed" } else if case .inProgress = ending { "in_progress" } else { "incomplete" }
         var echo = ResponsesWire.Echo(model: message.model ?? conversation.model, createdAt: Int(message.createdAt.timeIntervalSince1970))
         echo.instructions = conversation.systemPrompt
