@@ -129,3 +129,15 @@ def test_count_tokens_with_the_sdk_is_the_count_the_message_is_held_by(server):
     with sdk.messages.stream(max_tokens=50, **request) as stream:
         start = next(event for event in stream if event.type == "message_start")
         assert start.message.usage.input_tokens == counted
+
+
+def test_the_anthropic_sdk_lists_and_retrieves_the_models_the_user_may_use(server):
+    token = add_user(server, "anthropic-models", 1_000_000)
+    sdk = client(server, token)
+    listed = sdk.models.list()
+    assert [model.id for model in listed.data] == ["sim"] and listed.has_more is False and listed.first_id == "sim"
+    assert listed.data[0].type == "model" and listed.data[0].display_name == "sim"
+    assert sdk.models.retrieve("sim").id == "sim"
+    with pytest.raises(anthropic.NotFoundError) as missing:
+        sdk.models.retrieve("claude-none")
+    assert missing.value.body["type"] == "error" and missing.value.body["error"]["type"] == "not_found_error"

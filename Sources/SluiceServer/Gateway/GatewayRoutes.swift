@@ -27,11 +27,16 @@ struct GatewayRoutes {
         v1.get("models/**", use: retrieveModel)
     }
 
-    /// The served models the user may use.
+    /// The served models the user may use, in a list both OpenAI's and Anthropic's SDKs read (`has_more`,
+    /// `first_id` and `last_id` are Anthropic's page).
     @Sendable func listModels(_ request: Request, context: SluiceRequestContext) async throws -> Response {
         let user = try context.requireUser()
-        let data = models.filter(user.mayUse).map(Self.modelObject).joined(separator: ",")
-        return Self.json(.ok, "{\"object\":\"list\",\"data\":[\(data)]}")
+        let names = models.filter(user.mayUse)
+        let data = names.map(Self.modelObject).joined(separator: ",")
+        let quoted = { (name: String?) in name.map(JSONText.quote) ?? "null" }
+        return Self.json(
+            .ok,
+            "{\"object\":\"list\",\"data\":[\(data)],\"has_more\":false,\"first_id\":\(quoted(names.first)),\"last_id\":\(quoted(names.last))}")
     }
 
     /// `GET /v1/models/{model}` (the SDKs' `models.retrieve`): one of the listed models, else OpenAI's 404.
@@ -42,17 +47,21 @@ struct GatewayRoutes {
         let name = path.removingPercentEncoding ?? path
         // As OpenAI answers for a model the key may not use: not found, and the message says both.
         guard models.contains(name), user.mayUse(name) else {
-            throw APIError(
+            var error = APIError(
                 .notFound, code: "model_not_found",
                 message: "The model '\(name)' does not exist on this Sluice, or your account may not use it. "
                     + "GET /v1/models lists the ones you can use.")
+            error.anthropicShape = request.headers[HTTPField.Name("anthropic-version")!] != nil
+            throw error
         }
         return Self.json(.ok, Self.modelObject(name))
     }
 
-    /// OpenAI's model object.
+    /// A model object with OpenAI's fields (`object`, `created`, `owned_by`) and Anthropic's (`type`,
+    /// `display_name`, `created_at`), so that either SDK's `models.list` and `models.retrieve` read it.
     static func modelObject(_ name: String) -> String {
-        "{\"id\":\(JSONText.quote(name)),\"object\":\"model\",\"created\":0,\"owned_by\":\"sluice\"}"
+        "{\"id\":\(JSONText.quote(name)),\"object\":\"model\",\"created\":0,\"owned_by\":\"sluice\",\"type\":\"model\","
+            + "\"display_name\":\(JSONText.quote(name)),\"created_at\":\"1970-01-01T00:00:00Z\"}"
     }
 
     @Sendable func complete(_ request: Request, context: SluiceRequestContext) async throws -> Response {
