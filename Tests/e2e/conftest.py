@@ -2,6 +2,7 @@
 import contextlib
 import json
 import os
+import shutil
 import socket
 import subprocess
 import tempfile
@@ -76,6 +77,19 @@ def running_sluice(serve_args, simulator_args=("--tokens", "120", "--delay-ms", 
             process.terminate()
         for process in processes:
             process.wait(timeout=10)
+
+
+@pytest.fixture(scope="session", autouse=True)
+def own_temporary_folder():
+    """Every `tempfile` folder and file the tests make (databases, models files, logs) goes into one folder that is
+    removed at the end, so that a run leaves nothing in /tmp."""
+    folder = tempfile.mkdtemp(prefix="sluice-e2e-")
+    previous, tempfile.tempdir = tempfile.tempdir, folder
+    try:
+        yield folder
+    finally:
+        tempfile.tempdir = previous
+        shutil.rmtree(folder, ignore_errors=True)
 
 
 @pytest.fixture(scope="session")
