@@ -230,6 +230,16 @@ struct KeyRoutesTests {
             #expect(own.status == 200 && own.headers.first(name: "x-ratelimit-remaining-requests") == "7")
             let listed = try #require(try await h.request(.GET, "/api/keys", token: h.alice).json?["keys"] as? [[String: Any]])
             #expect(listed.first?["requests_per_minute"] as? Int == 2 && listed.first?["max_parallel_requests"] as? Int == 4)
+            // Its use of them now, as its next hold counts it: the two granted calls, nothing running.
+            #expect(listed.first?["requests_last_minute"] as? Int == 2 && listed.first?["running_requests"] as? Int == 0)
+            #expect(listed.first?["tokens_last_minute"] == nil)
+            // A limit of tokens set now counts the minute's turns made before it.
+            let paced = try await h.request(.PATCH, "/api/keys/ci", token: h.alice, body: #"{"tokens_per_minute":100000}"#)
+            #expect(paced.status == 200 && (paced.json?["tokens_last_minute"] as? Int ?? 0) > 0, "\(String(describing: paced.json))")
+            _ = try await h.request(.POST, "/api/keys", token: h.alice, body: #"{"label":"free"}"#)
+            let free = try #require(try await h.request(.GET, "/api/keys", token: h.alice).json?["keys"] as? [[String: Any]])
+                .first { $0["label"] as? String == "free" }
+            #expect(free?["requests_last_minute"] == nil && free?["running_requests"] == nil)
             for bad in [#""requests_per_minute":0"#, #""tokens_per_minute":1.5"#, #""max_parallel_requests":"2""#,
                         #""requests_per_minute":-3"#, #""tokens_per_minute":1000000000"#] {
                 let reply = try await h.request(.POST, "/api/keys", token: h.alice, body: #"{"label":"bad","# + bad + "}")

@@ -112,7 +112,7 @@ def test_a_key_made_to_expire_for_one_model_with_daily_and_rate_limits_shows_the
     assert rows(page)[0][2] not in ("never", "") and not rows(page)[0][2].startswith("expired")
     assert rows(page)[0][3] == "sim" and listed[0]["models"] == ["sim"]
     assert rows(page)[0][4] == "$2.5 ($0 today)" and listed[0]["daily_usd_limit"] == "2.5"
-    assert rows(page)[0][5] == "1 requests/min, 3 at once"
+    assert rows(page)[0][5] == "1 requests/min (0 in the last minute), 3 at once (0 running)"
     assert (listed[0]["requests_per_minute"], listed[0].get("tokens_per_minute"), listed[0]["max_parallel_requests"]) == (1, None, 3)
     # The form is cleared for the next key.
     assert page.find_element(By.CLASS_NAME, "keys-rpm").get_attribute("value") == ""
@@ -138,7 +138,8 @@ def test_a_key_made_to_expire_for_one_model_with_daily_and_rate_limits_shows_the
     save = page.find_element(By.CLASS_NAME, "keys-submit")
     assert save.text == "Save changes"
     save.click()
-    WebDriverWait(browser, 10).until(lambda d: rows(page)[0][5] == "5 requests/min")
+    # The refused call made no request: the one granted is the key's use of its new limit.
+    WebDriverWait(browser, 10).until(lambda d: rows(page)[0][5] == "5 requests/min (1 in the last minute)")
     assert rows(page)[0][2] not in ("never", "") and rows(page)[0][4].startswith("$2.5 ")
     assert page.find_element(By.CLASS_NAME, "keys-submit").text == "Create key"
     assert page.find_element(By.CLASS_NAME, "keys-label").get_attribute("value") == ""

@@ -69,10 +69,15 @@ export class KeysPage {
     const limit = key.daily_usd_limit
       ? `$${key.daily_usd_limit}` + (key.spent_today_usd != null ? ` ($${key.spent_today_usd} today)` : "")
       : "none";
+    // Each limit with the key's use of it now, as its next request is counted.
+    const use = (value, words) => (value != null ? ` (${numberFormat.format(value)} ${words})` : "");
     const rates = [
-      key.requests_per_minute != null && `${numberFormat.format(key.requests_per_minute)} requests/min`,
-      key.tokens_per_minute != null && `${numberFormat.format(key.tokens_per_minute)} tokens/min`,
-      key.max_parallel_requests != null && `${numberFormat.format(key.max_parallel_requests)} at once`,
+      key.requests_per_minute != null && `${numberFormat.format(key.requests_per_minute)} requests/min`
+        + use(key.requests_last_minute, "in the last minute"),
+      key.tokens_per_minute != null && `${numberFormat.format(key.tokens_per_minute)} tokens/min`
+        + use(key.tokens_last_minute, "in the last minute"),
+      key.max_parallel_requests != null && `${numberFormat.format(key.max_parallel_requests)} at once`
+        + use(key.running_requests, "running"),
     ].filter(Boolean).join(", ") || "none";
     const cells = [key.label, when(key.created_at), expires, key.models ? key.models.join(", ") : "all", limit, rates,
       when(key.last_turn_at), numberFormat.format(key.turns),

@@ -33,18 +33,27 @@ struct KeyRoutes {
         return UsageRoutes.json(String(decoding: try WireJSON.encoder.encode(listed), as: UTF8.self))
     }
 
-    /// `keys` as listed: each with what its settled turns used, ever, and under a daily limit what it spent today.
+    /// `keys` as listed: each with what its settled turns used, ever, under a daily limit what it spent today, and
+    /// under rate limits its use of them now.
     private func listing(_ keys: [APIKey], userID: String) async throws -> [WireKeyList.Key] {
         let usage = try await budgets?.usageHistory(userID: userID, since: .distantPast, groupedBy: .apiKey) ?? []
         let spent = Dictionary(usage.map { ($0.key, $0) }, uniquingKeysWith: { first, _ in first })
         // Today's spending against a key's own daily limit: settled and held, as the hold counts it.
         var today: [String: USDAmount] = [:]
+        // Under rate limits of its own: the key's last minute and running answers, as its next hold counts them.
+        var rates: [String: RateLimits] = [:]
         if let budgets {
-            for key in keys where key.dailyDollarLimit != nil && key.revokedAt == nil {
-                today[key.id] = try await budgets.apiKeySpentToday(userID: userID, apiKeyID: key.id, now: Date())
+            let now = Date()
+            for key in keys where key.revokedAt == nil {
+                if key.dailyDollarLimit != nil {
+                    today[key.id] = try await budgets.apiKeySpentToday(userID: userID, apiKeyID: key.id, now: now)
+                }
+                if !key.rateCaps.isEmpty {
+                    rates[key.id] = try await budgets.apiKeyRateLimits(userID: userID, apiKeyID: key.id, caps: key.rateCaps, now: now)
+                }
             }
         }
-        return keys.map { WireKeyList.Key($0, usage: spent[$0.id], spentToday: today[$0.id]) }
+        return keys.map { WireKeyList.Key($0, usage: spent[$0.id], spentToday: today[$0.id], rates: rates[$0.id]) }
     }
 
     @Sendable func add(_ request: Request, context: SluiceRequestContext) async throws -> Response {
@@ -152,12 +161,20 @@ struct WireKeyList: Encodable {
         let requestsPerMinute: Int?
         let tokensPerMinute: Int?
         let maxParallelRequests: Int?
+        /// Beside each of its own rate limits, its use now: requests and tokens in the last minute, answers running.
+        let requestsLastMinute: Int?
+        let tokensLastMinute: Int?
+        let runningRequests: Int?
         let lastTurnAt: Date?
         let turns: Int
         let totalTokens: Int
         let costUsd: String
 
-        init(_ key: APIKey, usage: UsageBucket?, spentToday: USDAmount?) {
+        init(_ key: APIKey, usage: UsageBucket?, spentToday: USDAmount?, rates: RateLimits? = nil) {
+            // Each figure beside its own limit: the hold counts only what a limit needs.
+            requestsLastMinute = key.rateCaps.requestsPerMinute == nil ? nil : rates?.requests
+            tokensLastMinute = key.rateCaps.tokensPerMinute == nil ? nil : rates?.tokens
+            runningRequests = key.rateCaps.maxParallel == nil ? nil : rates?.running
             dailyUsdLimit = key.dailyDollarLimit?.decimalString
             spentTodayUsd = spentToday?.decimalString
             requestsPerMinute = key.rateCaps.requestsPerMinute
