@@ -33,6 +33,9 @@ import Yams
 ///         concurrency: 16
 ///   - name: local
 ///     kind: local
+/// aliases:                         # optional: names clients ask for, and the model each gets
+///   gpt-4o: gpt-4o-mini
+///   "claude-*": local              # '*' at the end: every name that begins so
 /// ```
 struct ModelsConfig {
     struct Entry: Decodable {
@@ -79,9 +82,14 @@ struct ModelsConfig {
             case apiKeyEnv = "api_key_env"
         }
     }
-    private struct File: Decodable { let models: [Entry] }
+    private struct File: Decodable {
+        let models: [Entry]
+        let aliases: [String: String]?
+    }
 
     let entries: [Entry]
+    /// `aliases:` — other names for the models (`ModelAliases`), checked once the served models are known.
+    var aliases: [String: String] = [:]
     /// The key of each entry that names one, read from the environment.
     let keys: [String: String]
 
@@ -134,7 +142,7 @@ struct ModelsConfig {
                 }
             }
         }
-        return ModelsConfig(entries: entries, keys: keys)
+        return ModelsConfig(entries: entries, aliases: file.aliases ?? [:], keys: keys)
     }
 
     static func isHTTPURL(_ text: String?) -> Bool {

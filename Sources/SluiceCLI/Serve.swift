@@ -25,6 +25,7 @@ struct Serve: AsyncParsableCommand {
     @Option(help: "A YAML file of models: kind (openai, anthropic, local), base_url, api_key_env, context window, prices, concurrency, queue and fallbacks (SLUICE_MODELS). See docs/reliability.md.") var models: String?
     @Option(help: "What the upstream speaks: openai (Chat Completions: OpenAI, llama-server, vLLM, Ollama) or anthropic (the Messages API; --upstream defaults to https://api.anthropic.com/v1) (SLUICE_UPSTREAM_KIND, default openai).") var upstreamKind: String?
     @Option(help: "Default model name (SLUICE_MODEL).") var model: String?
+    @Option(help: "Another name for a served model, for clients built to ask for one, e.g. 'claude-*=SmolLM2-135M-Instruct' or gpt-4o=local ('*' at the end takes every name so beginning; repeatable; SLUICE_MODEL_ALIASES, comma-separated; also 'aliases:' in the models file).") var alias: [String] = []
     @Option(help: "A GGUF model to serve with a supervised llama-server child (SLUICE_LOCAL_MODEL).") var localModel: String?
     @Option(help: "Path of the llama-server binary for --local-model (SLUICE_LLAMA_SERVER).") var llamaServer: String?
     @Option(help: "Folder of the web app (SLUICE_WEB_ROOT, default ./web).") var webRoot: String?
@@ -132,6 +133,14 @@ struct Serve: AsyncParsableCommand {
                 ? (settings.string(nil, env: "SLUICE_CONTEXT_MODELS", default: nil)?.split(separator: ",").map(String.init) ?? [])
                 : contextModel)
 
+        let defaultModel = settings.string(
+            model, env: "SLUICE_MODEL",
+            default: modelsConfig?.entries.first?.name ?? (localModelPath == nil ? "default" : "SmolLM2-135M-Instruct"))!
+        let served = [defaultModel] + (modelsConfig?.entries.map(\.name) ?? []).filter { $0 != defaultModel }
+        let modelAliases = try Self.modelAliases(
+            flags: alias.isEmpty ? (settings.string(nil, env: "SLUICE_MODEL_ALIASES", default: nil)?.split(separator: ",").map(String.init) ?? []) : alias,
+            file: modelsConfig?.aliases ?? [:], served: served)
+
         // The local model starts only once every setting has been checked, so a bad flag leaves no child behind.
         var services: [any Service] = []
         /// Set when Sluice runs the local model itself: the tokens one llama-server slot holds.
@@ -162,9 +171,6 @@ struct Serve: AsyncParsableCommand {
         guard upstreamURL != nil || modelsConfig != nil else {
             throw SettingError("no upstream: set --upstream (SLUICE_UPSTREAM) to an OpenAI-compatible base URL, or --local-model with --llama-server")
         }
-        let defaultModel = settings.string(
-            model, env: "SLUICE_MODEL",
-            default: modelsConfig?.entries.first?.name ?? (localModelPath == nil ? "default" : "SmolLM2-135M-Instruct"))!
         // Which model runs on the local llama-server: the default one without a models file, else those of kind local.
         let localModels: Set<String> = modelsConfig.map { Set($0.entries.filter { $0.kind == "local" }.map(\.name)) }
             ?? (upstreamURL == localURL && localURL != nil ? [defaultModel] : [])
@@ -222,6 +228,7 @@ struct Serve: AsyncParsableCommand {
             contextSettings: contextSettings, upstreamLimiter: fallbackUpstream?.1,
             modelLimiter: { routes[$0]?.limiter }, fallbacks: { router.fallbackChain(for: $0) })
         dependencies.listedModels = modelsConfig?.entries.map(\.name) ?? []
+        dependencies.modelAliases = modelAliases
         let shownUpstream = upstreamURL ?? "per model (\(routes.keys.sorted().joined(separator: ", ")))"
         let app = buildApplication(dependencies, host: host, port: port, logger: logger) { boundPort in
             let base = "http://\(host == "0.0.0.0" ? "127.0.0.1" : host):\(boundPort)/"

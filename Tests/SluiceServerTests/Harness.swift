@@ -54,7 +54,7 @@ struct Harness: Sendable {
         maxMessageCharacters: Int = 2000, summarizer: (any ConversationSummarizer)? = nil,
         contextSettings: ContextSettings = ContextSettings(), anthropic: Bool = false, breaker: CircuitBreaker? = nil,
         metrics: SluiceMetrics = SluiceMetrics(), limiter: ConcurrencyLimiter? = nil, fallbacks: [String: [String]] = [:],
-        listedModels: [String] = [],
+        listedModels: [String] = [], aliases: [String: String] = [:],
         _ body: @escaping @Sendable (Harness) async throws -> Void
     ) async throws {
         try await Simulator.application(port: 0, settings: simulator).test(.live) { simulatorClient in
@@ -91,6 +91,7 @@ struct Harness: Sendable {
                     summarizer: summarizer, contextSettings: contextSettings, upstreamLimiter: limiter,
                     fallbacks: { fallbacks[$0] ?? [] })
                 dependencies.listedModels = listedModels
+                dependencies.modelAliases = try ModelAliases(aliases, served: ["sim"] + listedModels)
                 let app = buildApplication(dependencies, host: "127.0.0.1", port: 0, logger: logger)
                 try await app.test(.live) { client in
                     let harness = Harness(

@@ -436,6 +436,44 @@ def test_a_bad_models_file_stops_start_up_with_one_line():
         assert result.returncode != 0, text
         message = [line for line in result.stderr.splitlines() if line.strip() and "sluice:" in line]
         assert len(message) == 1 and needle in message[0], (text, result.stderr)
+    # Aliases, from the file or --alias: each mistake named before anything starts.
+    model_a = "models:\n  - {name: a, kind: openai, base_url: 'http://x/v1'}\n"
+    for text, flags, needle in [
+        (model_a + "aliases: {a: a}\n", [], "the alias 'a' is a served model's own name"),
+        (model_a, ["--alias", "gpt-4o=gpt-5"], "'gpt-5', which is not a served model"),
+        (model_a, ["--alias", "gpt-4o"], "'gpt-4o' is not NAME=MODEL"),
+    ]:
+        result = run("serve", "--db", db, "--models", write_models(text), *flags)
+        assert result.returncode != 0, (text, flags)
+        message = [line for line in result.stderr.splitlines() if line.strip() and "sluice:" in line]
+        assert len(message) == 1 and needle in message[0], (text, flags, result.stderr)
+
+
+def test_claude_code_style_model_names_reach_the_model_an_alias_names(server):
+    import json
+    import urllib.request
+    import anthropic
+    from conftest import wait_for
+
+    db = os.path.join(tempfile.mkdtemp(), "db.sqlite")
+    token = run("user", "add", "aliased", "--plan", "unlimited", "--db", db).stdout.strip().splitlines()[-1]
+    port = free_port()
+    serve = subprocess.Popen(
+        [SLUICE, "serve", "--port", str(port), "--db", db, "--model", "sim", "--alias", "claude-*=sim",
+         "--upstream", f"http://127.0.0.1:{server.simulator_port}/v1"],
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, text=True, env=clean_environment())
+    try:
+        wait_for(f"http://127.0.0.1:{port}/readyz")
+        sdk = anthropic.Anthropic(base_url=f"http://127.0.0.1:{port}", api_key=token, max_retries=0, timeout=30)
+        # What Claude Code does before it sends: count, then ask by its own model names.
+        assert sdk.messages.count_tokens(model="claude-sonnet-4-5-20250929", messages=[{"role": "user", "content": "Hi"}]).input_tokens > 0
+        message = sdk.messages.create(model="claude-haiku-4-5", max_tokens=50, messages=[{"role": "user", "content": "Hi"}])
+        assert message.model == "sim" and message.content[0].text
+        request = urllib.request.Request(f"http://127.0.0.1:{port}/v1/models", headers={"Authorization": f"Bearer {token}"})
+        assert [model["id"] for model in json.load(urllib.request.urlopen(request, timeout=10))["data"]] == ["sim"]
+    finally:
+        serve.terminate()
+        assert serve.wait(timeout=20) == 0
 
 
 def test_the_daily_budget_is_exported_for_the_alert(server):

@@ -48,6 +48,8 @@ public struct SluiceDependencies: Sendable {
     public var answerCache: AnswerCache?
     /// The models `GET /v1/models` lists besides the default one (those of `--models`).
     public var listedModels: [String] = []
+    /// Other names gateway clients may ask for the served models by (`--alias`).
+    public var modelAliases = ModelAliases()
 
     public init(
         store: any ConversationStore, provider: any ChatProvider, defaultModel: String,
@@ -149,7 +151,8 @@ public func buildRouter(
     KeyRoutes(store: dependencies.store, budgets: dependencies.budgets, tokens: tokens, models: servedModels).register(on: api)
     ModelRoutes(models: servedModels, defaultModel: dependencies.defaultModel, catalog: dependencies.catalog).register(on: api)
     let gateway = GatewayRoutes(
-        store: dependencies.store, launcher: launcher, defaultModel: dependencies.defaultModel, models: servedModels)
+        store: dependencies.store, launcher: launcher, defaultModel: dependencies.defaultModel, models: servedModels,
+        aliases: dependencies.modelAliases)
     let v1 = router.group("v1").add(middleware: AuthMiddleware(store: dependencies.store, cache: tokens))
     gateway.register(on: v1)
     AnthropicRoutes(gateway: gateway).register(on: v1)

@@ -16,6 +16,13 @@ struct GatewayRoutes {
     let defaultModel: String
     /// The model names `GET /v1/models` lists.
     let models: [String]
+    /// Other names a call may ask for them by; `GET /v1/models` lists only the models' own names.
+    var aliases = ModelAliases()
+
+    /// The served model a call asking for `name` gets (`name` itself unless it is an alias), or the user's default.
+    func model(named name: String?, for user: User) -> String {
+        name.map(aliases.resolve) ?? user.defaultModel(defaultModel)
+    }
 
     /// The largest request body: unlike the web API, which receives one message, an OpenAI client sends the whole
     /// conversation every time. 8 MiB holds about two million tokens of text, more than any context window.
@@ -45,8 +52,10 @@ struct GatewayRoutes {
         // The rest of the path: names such as `openai/gpt-4o` have slashes (sent as they are, or percent-encoded).
         let path = context.parameters.getCatchAll().joined(separator: "/")
         let name = path.removingPercentEncoding ?? path
+        // An alias is found under the name asked for, as a client that checks its model before using it expects.
+        let model = aliases.resolve(name)
         // As OpenAI answers for a model the key may not use: not found, and the message says both.
-        guard models.contains(name), user.mayUse(name) else {
+        guard models.contains(model), user.mayUse(model) else {
             var error = APIError(
                 .notFound, code: "model_not_found",
                 message: "The model '\(name)' does not exist on this Sluice, or your account may not use it. "
@@ -135,7 +144,7 @@ struct GatewayRoutes {
     /// stream.
     func start(_ call: GatewayCall, request: Request, context: SluiceRequestContext) async throws -> Turn {
         let user = try context.requireUser()
-        let model = call.model ?? user.defaultModel(defaultModel)
+        let model = model(named: call.model, for: user)
         try ModelAccess.check(user, model: model)
         try launcher.checkCapacity(model: model)
 

@@ -11,7 +11,7 @@ struct InputTokenCounter: Sendable {
     let counter: (any PromptCounter)?
 
     func count(_ call: GatewayCall, user: User) async throws -> Int {
-        let model = call.model ?? user.defaultModel(gateway.defaultModel)
+        let model = gateway.model(named: call.model, for: user)
         guard gateway.models.contains(model) else {
             throw APIError(
                 .notFound, code: "model_not_found",
