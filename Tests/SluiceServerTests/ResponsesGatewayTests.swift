@@ -154,6 +154,23 @@ struct ResponsesGatewayTests {
             #expect(Self.outputText(try #require(answered.json)).contains("sunny"))
             #expect(answered.headers.first(name: "X-Sluice-Conversation-Id") == asked.headers.first(name: "X-Sluice-Conversation-Id"))
 
+            // What the answer was given, as items, in pages.
+            let answeredID = try #require(answered.json?["id"] as? String)
+            let all = try await h.request(.GET, "/v1/responses/\(answeredID)/input_items?order=asc", token: h.alice)
+            let items = try #require(all.json?["data"] as? [[String: Any]])
+            #expect(items.map { $0["type"] as? String } == ["message", "function_call", "function_call", "function_call_output", "function_call_output"])
+            #expect(items.compactMap { $0["call_id"] as? String } == (calls + calls).compactMap { $0["call_id"] as? String })
+            #expect(all.json?["has_more"] as? Bool == false)
+            let newest = try await h.request(.GET, "/v1/responses/\(answeredID)/input_items?limit=2", token: h.alice)
+            let page = try #require(newest.json?["data"] as? [[String: Any]])
+            #expect(page.map { $0["type"] as? String } == ["function_call_output", "function_call_output"])
+            #expect(newest.json?["has_more"] as? Bool == true)
+            let lastID = try #require(newest.json?["last_id"] as? String)
+            let rest = try await h.request(.GET, "/v1/responses/\(answeredID)/input_items?after=\(lastID)", token: h.alice)
+            #expect((rest.json?["data"] as? [[String: Any]])?.map { $0["type"] as? String } == ["function_call", "function_call", "message"])
+            #expect(try await h.request(.GET, "/v1/responses/\(answeredID)/input_items", token: h.bob).status == 403)
+            #expect(try await h.request(.GET, "/v1/responses/\(answeredID)/input_items?limit=0", token: h.alice).status == 400)
+
             // The same conversation sent whole, as a stateless client does: its items are the chat's messages.
             let whole: [[String: Any]] = [["role": "user", "content": "Lisbon"]]
                 + calls.map { ["type": "function_call", "call_id": $0["call_id"]!, "name": $0["name"]!, "arguments": $0["arguments"]!] }

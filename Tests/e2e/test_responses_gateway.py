@@ -38,6 +38,10 @@ def test_responses_create_answers_and_previous_response_id_continues_the_convers
     longer = sdk.responses.input_tokens.count(
         model="sim", instructions="Be brief.", input="Another one?", previous_response_id=response.id)
     assert longer.input_tokens > counted.input_tokens
+    items = sdk.responses.input_items.list(following.id, order="asc")
+    assert [(item.type, item.role) for item in items.data] == [("message", "user"), ("message", "assistant"), ("message", "user")]
+    assert [item.content[0].text for item in items.data] == ["Name a colour.", response.output_text, "Another one?"]
+    assert items.has_more is False and items.first_id == items.data[0].id
     retrieved = sdk.responses.retrieve(response.id)
     assert retrieved.id == response.id and retrieved.output_text == response.output_text and retrieved.status == "completed"
 

@@ -158,7 +158,9 @@ public func buildRouter(
     AnthropicRoutes(gateway: gateway).register(on: v1)
     let counting = InputTokenCounter(gateway: gateway, counter: dependencies.promptCounter)
     AnthropicTokenCount(counting: counting).register(on: v1)
-    ResponsesRoutes(gateway: gateway, counting: counting).register(on: v1)
+    let responses = ResponsesRoutes(gateway: gateway, counting: counting)
+    responses.register(on: v1)
+    ResponsesInputItems(routes: responses).register(on: v1)
     ContextRoutes(store: dependencies.store, builder: contextBuilder).register(on: api)
     return router
 }

@@ -129,7 +129,7 @@ struct ResponsesRoutes {
     }
 
     /// The stored answer a `resp_…` id names, and its conversation: 404 when there is none, 403 when it is another user's.
-    private func answer(_ responseID: String, user: User, param: String? = nil) async throws -> (Message, Conversation) {
+    func answer(_ responseID: String, user: User, param: String? = nil) async throws -> (Message, Conversation) {
         guard let messageID = ResponsesWire.messageID(responseID), let message = try await gateway.store.message(id: messageID),
             message.role == .assistant, let conversation = try await gateway.store.conversation(id: message.conversationID)
         else {
