@@ -85,6 +85,28 @@ struct AnthropicGatewayTests {
         }
     }
 
+    @Test("an earlier answer's thinking blocks, sent back by the client, are passed over; its text is the history")
+    func thinkingBlocksInHistory() async throws {
+        try await Harness.run(budgets: true) { h in
+            let reply = try await Self.call(h, token: h.alice, body: [
+                "model": "sim", "max_tokens": 50, "thinking": ["type": "enabled", "budget_tokens": 1024],
+                "messages": [
+                    ["role": "user", "content": "Name a colour."],
+                    ["role": "assistant", "content": [
+                        ["type": "thinking", "thinking": "The user wants one colour.", "signature": "abc"],
+                        ["type": "redacted_thinking", "data": "xyz"],
+                        ["type": "text", "text": "Blue."],
+                    ]],
+                    ["role": "user", "content": "Another?"],
+                ],
+            ])
+            #expect(reply.status == 200, "\(reply.text)")
+            let conversationID = try #require(reply.headers.first(name: "X-Sluice-Conversation-Id"))
+            let stored = try await h.store.messages(conversationID: conversationID).map(\.content)
+            #expect(Array(stored.prefix(3)) == ["Name a colour.", "Blue.", "Another?"])
+        }
+    }
+
     @Test("refusals and bad input are Anthropic's error objects with the status its SDKs map")
     func errors() async throws {
         try await Harness.run { h in

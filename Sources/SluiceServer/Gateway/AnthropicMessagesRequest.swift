@@ -46,6 +46,9 @@ struct AnthropicMessagesRequest: Sendable {
             }
         }
 
+        /// Block types passed over without a word.
+        static let skipped: Set<String> = ["thinking", "redacted_thinking"]
+
         init(from decoder: any Decoder) throws {
             let container = try decoder.singleValueContainer()
             if let text = try? container.decode(String.self) {
@@ -63,9 +66,11 @@ struct AnthropicMessagesRequest: Sendable {
                 block.type == "tool_result"
                     ? (block.toolUseID ?? "", (block.isError == true ? "Error: " : "") + (block.content?.text ?? "")) : nil
             }
+            // An earlier answer's `thinking` / `redacted_thinking` blocks, which clients send back with it, are left out:
+            // only Anthropic's own models read them, and the answer's text and calls are what the next turn needs.
             other = blocks.enumerated().first { _, block in
                 !((block.type == "text" && block.text != nil) || (block.type == "tool_use" && block.id != nil && block.name != nil)
-                    || (block.type == "tool_result" && block.toolUseID != nil))
+                    || (block.type == "tool_result" && block.toolUseID != nil) || Self.skipped.contains(block.type))
             }.map { ($0.offset, $0.element.type) }
         }
     }
