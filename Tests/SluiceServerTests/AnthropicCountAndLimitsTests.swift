@@ -9,14 +9,7 @@ import Testing
 @Suite("Anthropic's token counting and rate-limit headers: POST /v1/messages/count_tokens, anthropic-ratelimit-*")
 struct AnthropicCountAndLimitsTests {
     static func countTokens(_ h: Harness, token: String, body: [String: Any]) async throws -> (status: Int, headers: HTTPHeaders, text: String) {
-        var request = HTTPClientRequest(url: "http://127.0.0.1:\(h.port)/v1/messages/count_tokens")
-        request.method = .POST
-        request.headers.add(name: "x-api-key", value: token)
-        request.headers.add(name: "anthropic-version", value: "2023-06-01")
-        request.headers.add(name: "Content-Type", value: "application/json")
-        request.body = .bytes(try JSONSerialization.data(withJSONObject: body))
-        let response = try await Harness.client.execute(request, timeout: .seconds(30))
-        return (Int(response.status.code), response.headers, String(buffer: try await response.body.collect(upTo: 1 << 20)))
+        try await AnthropicGatewayTests.call(h, token: token, path: "/v1/messages/count_tokens", body: body)
     }
 
     static var tools: [[String: Any]] { [[

@@ -9,15 +9,10 @@ import Testing
 @Suite("Anthropic's Messages API on the gateway: POST /v1/messages")
 struct AnthropicGatewayTests {
     /// One call with `x-api-key`, as Anthropic's SDKs send it.
-    static func call(_ h: Harness, token: String, body: [String: Any]) async throws -> (status: Int, headers: HTTPHeaders, text: String) {
-        var request = HTTPClientRequest(url: "http://127.0.0.1:\(h.port)/v1/messages")
-        request.method = .POST
-        request.headers.add(name: "x-api-key", value: token)
-        request.headers.add(name: "anthropic-version", value: "2023-06-01")
-        request.headers.add(name: "Content-Type", value: "application/json")
-        request.body = .bytes(ByteBuffer(bytes: try JSONSerialization.data(withJSONObject: body)))
-        let response = try await Harness.client.execute(request, timeout: .seconds(30))
-        return (Int(response.status.code), response.headers, String(buffer: try await response.body.collect(upTo: 1 << 20)))
+    static func call(
+        _ h: Harness, token: String, path: String = "/v1/messages", body: [String: Any]
+    ) async throws -> (status: Int, headers: HTTPHeaders, text: String) {
+        try await h.post(path, token: token, asAPIKey: true, headers: ["anthropic-version": "2023-06-01"], json: body)
     }
 
     static func object(_ text: String) -> [String: Any]? {

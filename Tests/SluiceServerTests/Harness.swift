@@ -147,6 +147,21 @@ struct Harness: Sendable {
         return Reply(status: Int(response.status.code), json: json, headers: response.headers)
     }
 
+    /// A POST of `body` as JSON, the token as a bearer token or (`asAPIKey`, as Anthropic's SDKs send it) as
+    /// `x-api-key`: the status, headers and body as text, for streamed answers and other APIs' shapes.
+    func post(
+        _ path: String, token: String, asAPIKey: Bool = false, headers: [String: String] = [:], json body: [String: Any]
+    ) async throws -> (status: Int, headers: HTTPHeaders, text: String) {
+        var request = HTTPClientRequest(url: "http://127.0.0.1:\(port)\(path)")
+        request.method = .POST
+        request.headers.add(name: asAPIKey ? "x-api-key" : "Authorization", value: asAPIKey ? token : "Bearer \(token)")
+        for (name, value) in headers { request.headers.add(name: name, value: value) }
+        request.headers.add(name: "Content-Type", value: "application/json")
+        request.body = .bytes(ByteBuffer(bytes: try JSONSerialization.data(withJSONObject: body)))
+        let response = try await Harness.client.execute(request, timeout: .seconds(30))
+        return (Int(response.status.code), response.headers, String(buffer: try await response.body.collect(upTo: 10 << 20)))
+    }
+
     /// The body of a GET as text (for non-JSON endpoints such as /metrics).
     func text(_ path: String, token: String? = nil) async throws -> String {
         var request = HTTPClientRequest(url: "http://127.0.0.1:\(port)\(path)")

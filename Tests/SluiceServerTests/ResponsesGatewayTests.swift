@@ -17,13 +17,8 @@ struct ResponsesGatewayTests {
     }
 
     static func create(_ h: Harness, token: String? = nil, _ body: [String: Any]) async throws -> Reply {
-        var request = HTTPClientRequest(url: "http://127.0.0.1:\(h.port)/v1/responses")
-        request.method = .POST
-        request.headers.add(name: "Authorization", value: "Bearer \(token ?? h.alice)")
-        request.headers.add(name: "Content-Type", value: "application/json")
-        request.body = .bytes(ByteBuffer(bytes: try JSONSerialization.data(withJSONObject: body)))
-        let response = try await Harness.client.execute(request, timeout: .seconds(30))
-        return Reply(status: Int(response.status.code), headers: response.headers, text: String(buffer: try await response.body.collect(upTo: 1 << 20)))
+        let reply = try await h.post("/v1/responses", token: token ?? h.alice, json: body)
+        return Reply(status: reply.status, headers: reply.headers, text: reply.text)
     }
 
     /// The text of a response's `message` items.

@@ -84,6 +84,8 @@ def own_temporary_folder():
     """Every `tempfile` folder and file the tests make (databases, models files, logs) goes into one folder that is
     removed at the end, so that a run leaves nothing in /tmp."""
     folder = tempfile.mkdtemp(prefix="sluice-e2e-")
+    # Others may pass through (not list it): a test's own PostgreSQL runs as the postgres user, in a folder here.
+    os.chmod(folder, 0o711)
     previous, tempfile.tempdir = tempfile.tempdir, folder
     try:
         yield folder

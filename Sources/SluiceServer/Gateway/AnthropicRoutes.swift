@@ -40,23 +40,10 @@ struct AnthropicRoutes {
         default: break
         }
         guard parsed.stream else {
-            var text = ""
-            var toolCalls: [ToolCall] = []
-            var next = turn.first
-            while let event = next {
-                switch event {
-                case .token(_, _, let piece): text += piece
-                case .toolCall(let piece): toolCalls.apply(piece)
-                case .done(let done):
-                    headers[.contentType] = "application/json"
-                    let message = AnthropicWire.message(id: id, model: turn.model, text: text, toolCalls: toolCalls, done: done)
-                    return Response(status: .ok, headers: headers, body: .init(byteBuffer: ByteBuffer(string: message)))
-                case .error(let failure): throw OpenAIWire.apiError(failure)
-                case .meta, .status: break
-                }
-                next = await turn.rest.next()
-            }
-            throw OpenAIWire.endedWithoutResult(partial: !text.isEmpty)
+            let answer = try await WholeAnswer.collect(first: turn.first, rest: &turn.rest)
+            headers[.contentType] = "application/json"
+            let message = AnthropicWire.message(id: id, model: turn.model, text: answer.text, toolCalls: answer.toolCalls, done: answer.done)
+            return Response(status: .ok, headers: headers, body: .init(byteBuffer: ByteBuffer(string: message)))
         }
         headers[.contentType] = "text/event-stream"
         headers[.cacheControl] = "no-cache"

@@ -210,28 +210,16 @@ struct GatewayRoutes {
     private static func whole(
         first: TurnEvent, rest: inout EventFeed.Iterator, envelope: OpenAIWire.Envelope, headers: HTTPFields
     ) async throws -> Response {
-        var content = ""
-        var toolCalls: [ToolCall] = []
-        var next: TurnEvent? = first
-        while let event = next {
-            switch event {
-            case .token(_, _, let text): content += text
-            case .toolCall(let piece): toolCalls.apply(piece)
-            case .done(let done):
-                let answered = OpenAIWire.Envelope(id: envelope.id, created: envelope.created, model: done.model)
-                var fields = headers
-                fields[.contentType] = "application/json"
-                return json(
-                    .ok,
-                    OpenAIWire.completion(
-                        answered, content: content, toolCalls: toolCalls, finishReason: done.finishReason, usage: done.usage),
-                    headers: fields)
-            case .error(let failure): throw OpenAIWire.apiError(failure)
-            case .meta, .status: break
-            }
-            next = await rest.next()
-        }
-        throw OpenAIWire.endedWithoutResult(partial: !content.isEmpty)
+        let answer = try await WholeAnswer.collect(first: first, rest: &rest)
+        let answered = OpenAIWire.Envelope(id: envelope.id, created: envelope.created, model: answer.done.model)
+        var fields = headers
+        fields[.contentType] = "application/json"
+        return json(
+            .ok,
+            OpenAIWire.completion(
+                answered, content: answer.text, toolCalls: answer.toolCalls, finishReason: answer.done.finishReason,
+                usage: answer.done.usage),
+            headers: fields)
     }
 
     /// The conversation a call belongs to. When its history is exactly how one of the user's gateway conversations

@@ -46,26 +46,13 @@ struct ResponsesRoutes {
         default: break
         }
         guard parsed.stream else {
-            var text = ""
-            var toolCalls: [ToolCall] = []
-            var next = turn.first
-            while let event = next {
-                switch event {
-                case .token(_, _, let piece): text += piece
-                case .toolCall(let piece): toolCalls.apply(piece)
-                case .done(let done):
-                    echo.model = done.model
-                    let ending = ResponsesWire.ending(finishReason: done.finishReason, usage: done.usage)
-                    let status = if case .completed = ending { "completed" } else { "incomplete" }
-                    let output = ResponsesWire.output(messageID: messageID, text: text, toolCalls: toolCalls, status: status)
-                    return GatewayRoutes.json(
-                        .ok, ResponsesWire.response(id: responseID, echo: echo, ending: ending, output: output), headers: headers)
-                case .error(let failure): throw OpenAIWire.apiError(failure)
-                case .meta, .status: break
-                }
-                next = await turn.rest.next()
-            }
-            throw OpenAIWire.endedWithoutResult(partial: !text.isEmpty)
+            let answer = try await WholeAnswer.collect(first: turn.first, rest: &turn.rest)
+            echo.model = answer.done.model
+            let ending = ResponsesWire.ending(finishReason: answer.done.finishReason, usage: answer.done.usage)
+            let status = if case .completed = ending { "completed" } else { "incomplete" }
+            let output = ResponsesWire.output(messageID: messageID, text: answer.text, toolCalls: answer.toolCalls, status: status)
+            return GatewayRoutes.json(
+                .ok, ResponsesWire.response(id: responseID, echo: echo, ending: ending, output: output), headers: headers)
         }
         headers[.contentType] = "text/event-stream"
         headers[.cacheControl] = "no-cache"

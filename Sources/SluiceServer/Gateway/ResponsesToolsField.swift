@@ -27,21 +27,7 @@ extension ResponsesRequest {
                 "'\(field).type' must be \"function\": Sluice passes function tools, not OpenAI's built-in ones\(named).",
                 param: "\(field).type")
         }
-        guard case .string(let name)? = item["name"], ChatCompletionRequest.isToolName(name) else {
-            throw invalid("'\(field).name' must be 1 to 64 letters, digits, '_' or '-'.", param: "\(field).name")
-        }
-        var function = ToolOptions.Function(name: name, description: try string(item, "description", field: field))
-        switch item["parameters"] {
-        case nil, .null?: break
-        case .object?: function.parameters = item["parameters"]
-        default: throw invalid("'\(field).parameters' must be a JSON Schema object.", param: "\(field).parameters")
-        }
-        switch item["strict"] {
-        case nil, .null?: break
-        case .bool(let strict)?: function.strict = strict
-        default: throw invalid("'\(field).strict' must be true or false.", param: "\(field).strict")
-        }
-        return function
+        return try ChatCompletionRequest.functionDefinition(item, field: field)
     }
 
     private static func toolChoice(_ value: JSONValue?) throws -> ToolOptions.Choice? {

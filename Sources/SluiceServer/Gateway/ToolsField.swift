@@ -33,24 +33,30 @@ extension ChatCompletionRequest {
         guard case .object? = item["function"], let body = item["function"] else {
             throw invalid("'\(field).function' must be an object with a 'name'.", param: "\(field).function")
         }
+        return try functionDefinition(body, field: "\(field).function")
+    }
+
+    /// A function's `name`, `description`, `parameters` and `strict`, checked, from the object `field` names: Chat
+    /// Completions' `tools.N.function`, or the Responses API's flat `tools.N`.
+    static func functionDefinition(_ body: JSONValue, field: String) throws -> ToolOptions.Function {
         guard case .string(let name)? = body["name"], isToolName(name) else {
-            throw invalid("'\(field).function.name' must be 1 to 64 letters, digits, '_' or '-'.", param: "\(field).function.name")
+            throw invalid("'\(field).name' must be 1 to 64 letters, digits, '_' or '-'.", param: "\(field).name")
         }
         var function = ToolOptions.Function(name: name)
         switch body["description"] {
         case nil, .null?: break
         case .string(let description)?: function.description = description
-        default: throw invalid("'\(field).function.description' must be a string.", param: "\(field).function.description")
+        default: throw invalid("'\(field).description' must be a string.", param: "\(field).description")
         }
         switch body["parameters"] {
         case nil, .null?: break
         case .object?: function.parameters = body["parameters"]
-        default: throw invalid("'\(field).function.parameters' must be a JSON Schema object.", param: "\(field).function.parameters")
+        default: throw invalid("'\(field).parameters' must be a JSON Schema object.", param: "\(field).parameters")
         }
         switch body["strict"] {
         case nil, .null?: break
         case .bool(let strict)?: function.strict = strict
-        default: throw invalid("'\(field).function.strict' must be true or false.", param: "\(field).function.strict")
+        default: throw invalid("'\(field).strict' must be true or false.", param: "\(field).strict")
         }
         return function
     }

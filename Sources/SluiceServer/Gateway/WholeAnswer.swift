@@ -1,0 +1,27 @@
+import SluiceCore
+
+/// A non-streamed gateway answer, read whole from the turn's events: its text, its function calls and its end.
+struct WholeAnswer {
+    var text = ""
+    var toolCalls: [ToolCall] = []
+    var done: TurnEvent.Done
+
+    /// Reads the events from `first` to the end. A failure, even after some text (kept in Sluice's store), is the
+    /// HTTP error a gateway call gets.
+    static func collect(first: TurnEvent?, rest: inout EventFeed.Iterator) async throws -> WholeAnswer {
+        var text = ""
+        var toolCalls: [ToolCall] = []
+        var next = first
+        while let event = next {
+            switch event {
+            case .token(_, _, let piece): text += piece
+            case .toolCall(let piece): toolCalls.apply(piece)
+            case .done(let done): return WholeAnswer(text: text, toolCalls: toolCalls, done: done)
+            case .error(let failure): throw OpenAIWire.apiError(failure)
+            case .meta, .status: break
+            }
+            next = await rest.next()
+        }
+        throw OpenAIWire.endedWithoutResult(partial: !text.isEmpty)
+    }
+}
