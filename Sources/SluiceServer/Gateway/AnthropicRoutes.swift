@@ -34,54 +34,13 @@ struct AnthropicRoutes {
         let id = "msg_" + turn.started.assistantMessageID.replacingOccurrences(of: "-", with: "")
         var headers = turn.headers
         AnthropicWire.addRateLimitHeaders(to: &headers, now: turn.now)
-        switch turn.first {
-        case .error(let failure)?: throw OpenAIWire.apiError(failure)
-        case nil: throw OpenAIWire.endedWithoutResult(partial: false)
-        default: break
-        }
         guard parsed.stream else {
             let answer = try await WholeAnswer.collect(first: turn.first, rest: &turn.rest)
             headers[.contentType] = "application/json"
             let message = AnthropicWire.message(id: id, model: turn.model, text: answer.text, toolCalls: answer.toolCalls, done: answer.done)
             return Response(status: .ok, headers: headers, body: .init(byteBuffer: ByteBuffer(string: message)))
         }
-        headers[.contentType] = "text/event-stream"
-        headers[.cacheControl] = "no-cache"
-        let events = turn.started.events
-        let generation = turn.started.generation
-        let stopOnDisconnect = gateway.launcher.turn.settings.stopOnDisconnect
-        let first = turn.first
-        let model = turn.model
-        let inputTokens = turn.started.inputTokens
-        let executor = context.executor
-        return Response(status: .ok, headers: headers, body: ResponseBody { writer in
-            try await withTaskExecutorPreference(executor) {
-                do {
-                    try await Self.write(first: first, rest: events, id: id, model: model, inputTokens: inputTokens, to: &writer)
-                } catch {
-                    events.stopReading()
-                    if stopOnDisconnect { generation.control.stop(.clientDisconnected) }
-                    throw error
-                }
-            }
-        })
-    }
-
-    /// Writes the answer as Anthropic's events, from its first event to its end.
-    private static func write(
-        first: TurnEvent?, rest events: EventFeed, id: String, model: String, inputTokens: Int?,
-        to writer: inout any ResponseBodyWriter
-    ) async throws {
-        var opening: String? = AnthropicWire.opening(id: id, model: model, inputTokens: inputTokens)
-        var stream = AnthropicStream()
-        var next = first
-        try await events.reading {
-            while let event = next {
-                if let text = stream.text(for: event) { try await writer.write(ByteBuffer(string: (opening.take() ?? "") + text)) }
-                if stream.ended { break }
-                next = await events.nextWhileReading()
-            }
-        }
-        try await writer.finish(nil)
+        let opening = AnthropicWire.opening(id: id, model: turn.model, inputTokens: turn.started.inputTokens)
+        return gateway.streamed(turn, as: AnthropicStream(opening: opening), headers: headers, context: context)
     }
 }

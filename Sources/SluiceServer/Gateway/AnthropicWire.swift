@@ -98,11 +98,17 @@ enum AnthropicWire {
 
 /// Turns a turn's events into Anthropic's stream, block by block: text opens a text block, a call's first piece a
 /// `tool_use` block whose input follows as `input_json_delta`; each block is stopped before the next starts.
-struct AnthropicStream {
+struct AnthropicStream: WireEventStream {
+    /// `message_start`, made before the stream from the answer's id, model and counted input.
+    let openingText: String
     /// The open block's index and whether it is text.
     private var open: (index: Int, text: Bool)?
     private var nextIndex = 0
     private(set) var ended = false
+
+    init(opening: String) { openingText = opening }
+
+    func opening() -> String { openingText }
 
     mutating func text(for event: TurnEvent) -> String? {
         switch event {

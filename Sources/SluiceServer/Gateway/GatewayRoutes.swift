@@ -81,12 +81,6 @@ struct GatewayRoutes {
         let envelope = OpenAIWire.Envelope(
             id: "chatcmpl-" + started.assistantMessageID, created: Int(turn.now.timeIntervalSince1970), model: turn.model)
         var headers = turn.headers
-        switch turn.first {
-        case .error(let failure)?: throw OpenAIWire.apiError(failure)
-        case nil:
-            throw OpenAIWire.endedWithoutResult(partial: false)
-        default: break
-        }
         let first = turn.first
         guard call.stream else {
             return try await Self.whole(first: first!, rest: &turn.rest, envelope: envelope, headers: headers)
@@ -123,7 +117,7 @@ struct GatewayRoutes {
         let now: Date
         /// The answer's ids, `Server-Timing` and the rate limits' headers.
         let headers: HTTPFields
-        /// The first token, `done` or `error` (`nil` when the events ended without one).
+        /// The first token, call or `done` (a turn that failed first, or ended without an event, was thrown).
         let first: TurnEvent?
         var rest: EventFeed.Iterator
     }
@@ -168,6 +162,12 @@ struct GatewayRoutes {
             case .token, .toolCall, .done, .error: first = event
             case .meta, .status: continue
             }
+        }
+        // A failure before any text gets its own status; the routes go on only with an answer under way.
+        switch first {
+        case .error(let failure)?: throw OpenAIWire.apiError(failure)
+        case nil: throw OpenAIWire.endedWithoutResult(partial: false)
+        default: break
         }
         var headers: HTTPFields = [
             HTTPField.Name("X-Sluice-Message-Id")!: started.assistantMessageID,

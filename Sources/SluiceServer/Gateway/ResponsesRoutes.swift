@@ -39,12 +39,7 @@ struct ResponsesRoutes {
         let messageID = turn.started.assistantMessageID
         let responseID = ResponsesWire.responseID(messageID)
         var echo = ResponsesWire.Echo(parsed, model: turn.model, createdAt: Int(turn.now.timeIntervalSince1970))
-        var headers = turn.headers
-        switch turn.first {
-        case .error(let failure)?: throw OpenAIWire.apiError(failure)
-        case nil: throw OpenAIWire.endedWithoutResult(partial: false)
-        default: break
-        }
+        let headers = turn.headers
         guard parsed.stream else {
             let answer = try await WholeAnswer.collect(first: turn.first, rest: &turn.rest)
             echo.model = answer.done.model
@@ -54,25 +49,8 @@ struct ResponsesRoutes {
             return GatewayRoutes.json(
                 .ok, ResponsesWire.response(id: responseID, echo: echo, ending: ending, output: output), headers: headers)
         }
-        headers[.contentType] = "text/event-stream"
-        headers[.cacheControl] = "no-cache"
-        let events = turn.started.events
-        let generation = turn.started.generation
-        let stopOnDisconnect = gateway.launcher.turn.settings.stopOnDisconnect
-        let first = turn.first
-        let stream = ResponsesStream(responseID: responseID, messageID: messageID, echo: echo)
-        let executor = context.executor
-        return Response(status: .ok, headers: headers, body: ResponseBody { writer in
-            try await withTaskExecutorPreference(executor) {
-                do {
-                    try await Self.write(first: first, rest: events, stream: stream, to: &writer)
-                } catch {
-                    events.stopReading()
-                    if stopOnDisconnect { generation.control.stop(.clientDisconnected) }
-                    throw error
-                }
-            }
-        })
+        return gateway.streamed(
+            turn, as: ResponsesStream(responseID: responseID, messageID: messageID, echo: echo), headers: headers, context: context)
     }
 
     /// `GET /v1/responses/{id}`: a response as stored — its answer's text and calls, status and usage.
@@ -128,22 +106,5 @@ struct ResponsesRoutes {
         }
         guard conversation.userID == user.id else { throw APIError.forbidden }
         return (message, conversation)
-    }
-
-    /// Writes the answer as the Responses API's events, from its first event to its end.
-    private static func write(
-        first: TurnEvent?, rest events: EventFeed, stream: ResponsesStream, to writer: inout any ResponseBodyWriter
-    ) async throws {
-        var stream = stream
-        var opening: String? = stream.opening()
-        var next = first
-        try await events.reading {
-            while let event = next {
-                if let text = stream.text(for: event) { try await writer.write(ByteBuffer(string: (opening.take() ?? "") + text)) }
-                if stream.ended { break }
-                next = await events.nextWhileReading()
-            }
-        }
-        try await writer.finish(nil)
     }
 }

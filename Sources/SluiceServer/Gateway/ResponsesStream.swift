@@ -6,7 +6,7 @@ import SluiceCore
 /// `.done` events); for each function call a `function_call` item with its `function_call_arguments.delta`s; and
 /// `response.completed`, `response.incomplete` or `response.failed` with the whole response. Every event carries its
 /// `sequence_number`.
-struct ResponsesStream {
+struct ResponsesStream: WireEventStream {
     let responseID: String
     /// The assistant message's id: the items' ids are made from it.
     let messageID: String

@@ -8,16 +8,8 @@ extension ResponsesRequest {
     static func tools(in body: JSONValue) throws -> ToolOptions? {
         let choice = try toolChoice(body["tool_choice"])
         guard let tools = body["tools"], tools != .null else { return nil }
-        guard case .array(let items) = tools else {
-            throw invalid("'tools' must be a list of {\"type\": \"function\", \"name\": …}.", param: "tools")
-        }
-        if items.isEmpty { return nil }
-        let functions = try items.enumerated().map { index, item in try function(item, field: "tools.\(index)") }
-        var names = Set<String>()
-        for (index, function) in functions.enumerated() where !names.insert(function.name).inserted {
-            throw invalid("'tools' has two functions named '\(function.name)'; give each its own name.", param: "tools.\(index)")
-        }
-        return ToolOptions(functions: functions, choice: choice)
+        return try ChatCompletionRequest.functions(tools, shape: "{\"type\": \"function\", \"name\": …}", read: function)
+            .map { ToolOptions(functions: $0, choice: choice) }
     }
 
     private static func function(_ item: JSONValue, field: String) throws -> ToolOptions.Function {

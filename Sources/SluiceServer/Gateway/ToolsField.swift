@@ -12,16 +12,25 @@ extension ChatCompletionRequest {
             }
             return nil
         }
+        return try functions(tools, shape: "{\"type\": \"function\", \"function\": {\"name\": …}}", read: function)
+            .map { ToolOptions(functions: $0, choice: choice) }
+    }
+
+    /// `tools`' items as functions, each read by `read` with its field (`tools.N`), no two of one name; `nil` for an
+    /// empty list. `shape` is an item's form, for the error when `tools` is no list.
+    static func functions(
+        _ tools: JSONValue, shape: String, read: (JSONValue, String) throws -> ToolOptions.Function
+    ) throws -> [ToolOptions.Function]? {
         guard case .array(let items) = tools else {
-            throw invalid("'tools' must be a list of {\"type\": \"function\", \"function\": {\"name\": …}}.", param: "tools")
+            throw invalid("'tools' must be a list of \(shape).", param: "tools")
         }
         if items.isEmpty { return nil }
-        let functions = try items.enumerated().map { index, item in try function(item, field: "tools.\(index)") }
+        let functions = try items.enumerated().map { index, item in try read(item, "tools.\(index)") }
         var names = Set<String>()
         for (index, function) in functions.enumerated() where !names.insert(function.name).inserted {
             throw invalid("'tools' has two functions named '\(function.name)'; give each its own name.", param: "tools.\(index)")
         }
-        return ToolOptions(functions: functions, choice: choice)
+        return functions
     }
 
     private static func function(_ item: JSONValue, field: String) throws -> ToolOptions.Function {
