@@ -6,7 +6,7 @@ extension ResponsesRequest {
     /// Chat Completions call makes. OpenAI's built-in tools (web search, file search, …) are refused: Sluice's
     /// upstreams have none.
     static func tools(in body: JSONValue) throws -> ToolOptions? {
-        let choice = try toolChoice(body["tool_choice"])
+        let choice = try ChatCompletionRequest.toolChoice(body["tool_choice"], flat: true)
         guard let tools = body["tools"], tools != .null else { return nil }
         return try ChatCompletionRequest.functions(tools, shape: "{\"type\": \"function\", \"name\": …}", read: function)
             .map { ToolOptions(functions: $0, choice: choice) }
@@ -20,19 +20,5 @@ extension ResponsesRequest {
                 param: "\(field).type")
         }
         return try ChatCompletionRequest.functionDefinition(item, field: field)
-    }
-
-    private static func toolChoice(_ value: JSONValue?) throws -> ToolOptions.Choice? {
-        switch value {
-        case nil, .null?: return nil
-        case .string("auto")?: return .auto
-        case .string("none")?: return ToolOptions.Choice.none
-        case .string("required")?: return .required
-        case .object?:
-            if case .string("function")? = value?["type"], case .string(let name)? = value?["name"] { return .function(name) }
-        default: break
-        }
-        throw invalid(
-            "'tool_choice' must be \"auto\", \"none\", \"required\" or {\"type\": \"function\", \"name\": …}.", param: "tool_choice")
     }
 }

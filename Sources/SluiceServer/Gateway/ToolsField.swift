@@ -70,20 +70,21 @@ extension ChatCompletionRequest {
         return function
     }
 
-    private static func toolChoice(_ value: JSONValue?) throws -> ToolOptions.Choice? {
+    /// `tool_choice`: `auto`, `none`, `required`, or one function — `{"type": "function", "function": {"name"}}`, or
+    /// in the Responses API's `flat` form `{"type": "function", "name"}`.
+    static func toolChoice(_ value: JSONValue?, flat: Bool = false) throws -> ToolOptions.Choice? {
         switch value {
         case nil, .null?: return nil
         case .string("auto")?: return .auto
         case .string("none")?: return ToolOptions.Choice.none
         case .string("required")?: return .required
         case .object?:
-            if case .string("function")? = value?["type"], case .string(let name)? = value?["function"]?["name"] {
+            if case .string("function")? = value?["type"], case .string(let name)? = flat ? value?["name"] : value?["function"]?["name"] {
                 return .function(name)
             }
         default: break
         }
-        throw invalid(
-            "'tool_choice' must be \"auto\", \"none\", \"required\" or {\"type\": \"function\", \"function\": {\"name\": …}}.",
-            param: "tool_choice")
+        let function = flat ? "{\"type\": \"function\", \"name\": …}" : "{\"type\": \"function\", \"function\": {\"name\": …}}"
+        throw invalid("'tool_choice' must be \"auto\", \"none\", \"required\" or \(function).", param: "tool_choice")
     }
 }
