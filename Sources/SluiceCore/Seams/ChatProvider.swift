@@ -129,6 +129,13 @@ extension ChatProvider {
     }
 }
 
+extension [UpstreamReadiness] {
+    /// Throws the first problem when none of these upstreams answered: a router or balancer is ready while any is.
+    public func requireAnyReady() throws {
+        if !contains(where: \.isReady), let problem = first?.problem { throw ProviderError.connection(problem) }
+    }
+}
+
 /// One upstream as `/readyz` reports it: whether it answered a check just now, and its circuit breaker's state.
 public struct UpstreamReadiness: Sendable, Equatable {
     /// The model's name, or `model@host:port` for one of a model's deployments.

@@ -91,10 +91,7 @@ public struct BalancedProvider: ChatProvider {
 
     /// Ready when any deployment is: the others are tried around.
     public func checkReady() async throws {
-        let upstreams = await readiness(named: "")
-        if !upstreams.contains(where: \.isReady), let problem = upstreams.first?.problem {
-            throw ProviderError.connection(problem)
-        }
+        try await readiness(named: "").requireAnyReady()
     }
 
     /// Every deployment under its own name (`model@host:port`), checked at once.

@@ -53,10 +53,7 @@ public struct ModelRouter: ChatProvider {
     /// Ready when any model's upstream is: a model whose upstream is down fails alone (its turns say so, or fall
     /// back), so an instance is not taken out of service for it.
     public func checkReady() async throws {
-        let upstreams = await readiness(named: "default")
-        if !upstreams.contains(where: \.isReady), let problem = upstreams.first?.problem {
-            throw ProviderError.connection(problem)
-        }
+        try await readiness(named: "default").requireAnyReady()
     }
 
     /// Every configured model's upstreams (each deployment of a balanced one), and the default upstream as `name`
