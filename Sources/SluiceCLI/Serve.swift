@@ -40,6 +40,8 @@ struct Serve: AsyncParsableCommand {
     @Option(help: "Hours in a token budget period; periods end on multiples of it since 1970, so 24 resets at UTC midnight (SLUICE_BUDGET_PERIOD_HOURS, default 24).") var budgetPeriodHours: Int?
     @Option(help: "A daily spending limit for the whole service in USD, e.g. 25.00; turns that would pass it are refused (SLUICE_GLOBAL_DAILY_USD, default none).") var globalDailyUsd: String?
     @Option(help: "A model's price in USD per million input/output tokens, overriding the public list, e.g. gpt-4o=2.50/10.00 (repeatable; SLUICE_PRICES, comma-separated).") var price: [String] = []
+    @Option(help: "Keep gateway answers this many seconds and answer an identical call (same model, messages, tools and options) from them at once, charged nothing; a call with 'Cache-Control: no-cache' gets a fresh answer (SLUICE_RESPONSE_CACHE_SECONDS, default 0: off).") var responseCacheSeconds: Int?
+    @Flag(help: "One response cache for all users instead of one per user (SLUICE_RESPONSE_CACHE_SHARED=1).") var responseCacheShared = false
     @Flag(help: "Forward a client's X-Sluice-Scenario header upstream (for the simulator).") var forwardScenarioHeader = false
     @Flag(help: "Stop generating when the browser that started an answer disconnects, storing the text so far as partial (SLUICE_STOP_ON_DISCONNECT=1). By default the answer is finished and stored, and the page resumes it.") var stopOnDisconnect = false
     @Option(help: "Open the upstream's circuit breaker after this many failures in a row (or half of the last 20 calls failing); 0 turns it off (SLUICE_BREAKER_FAILURES, default 5).") var breakerFailures: Int?
@@ -122,6 +124,10 @@ struct Serve: AsyncParsableCommand {
         // Without the guard only the length limit is applied: a rule set with no rule can never reach its threshold.
         let promptGuard = PromptGuard(rules: noPromptGuard ? try GuardRules(yaml: Self.lengthOnlyRules) : rules, maxCharacters: maxCharacters)
 
+        let cacheSeconds = try settings.count(
+            responseCacheSeconds, env: "SLUICE_RESPONSE_CACHE_SECONDS", default: 0, name: "--response-cache-seconds")
+        let cacheShared = responseCacheShared
+            || ["1", "true", "yes"].contains(settings.string(nil, env: "SLUICE_RESPONSE_CACHE_SHARED", default: "")!.lowercased())
         let breakerFailures = try settings.count(breakerFailures, env: "SLUICE_BREAKER_FAILURES", default: 5, name: "--breaker-failures")
         let breakerCooldown = try settings.positiveInt(
             breakerCooldownSeconds, env: "SLUICE_BREAKER_COOLDOWN_SECONDS", name: "--breaker-cooldown-seconds") ?? 30
@@ -229,6 +235,9 @@ struct Serve: AsyncParsableCommand {
             modelLimiter: { routes[$0]?.limiter }, fallbacks: { router.fallbackChain(for: $0) })
         dependencies.listedModels = modelsConfig?.entries.map(\.name) ?? []
         dependencies.modelAliases = modelAliases
+        if cacheSeconds > 0 {
+            dependencies.responseCache = ResponseCacheSettings(store: store, ttl: .seconds(cacheSeconds), shared: cacheShared)
+        }
         let shownUpstream = upstreamURL ?? "per model (\(routes.keys.sorted().joined(separator: ", ")))"
         let app = buildApplication(dependencies, host: host, port: port, logger: logger) { boundPort in
             let base = "http://\(host == "0.0.0.0" ? "127.0.0.1" : host):\(boundPort)/"

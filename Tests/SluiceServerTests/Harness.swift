@@ -54,7 +54,7 @@ struct Harness: Sendable {
         maxMessageCharacters: Int = 2000, summarizer: (any ConversationSummarizer)? = nil,
         contextSettings: ContextSettings = ContextSettings(), anthropic: Bool = false, breaker: CircuitBreaker? = nil,
         metrics: SluiceMetrics = SluiceMetrics(), limiter: ConcurrencyLimiter? = nil, fallbacks: [String: [String]] = [:],
-        listedModels: [String] = [], aliases: [String: String] = [:],
+        listedModels: [String] = [], aliases: [String: String] = [:], responseCache: (ttl: Duration, shared: Bool)? = nil,
         _ body: @escaping @Sendable (Harness) async throws -> Void
     ) async throws {
         try await Simulator.application(port: 0, settings: simulator).test(.live) { simulatorClient in
@@ -92,6 +92,8 @@ struct Harness: Sendable {
                     fallbacks: { fallbacks[$0] ?? [] })
                 dependencies.listedModels = listedModels
                 dependencies.modelAliases = try ModelAliases(aliases, served: ["sim"] + listedModels)
+                // Each instance reads and writes the cache through its own store, as separate processes would.
+                dependencies.responseCache = responseCache.map { ResponseCacheSettings(store: store, ttl: $0.ttl, shared: $0.shared) }
                 let app = buildApplication(dependencies, host: "127.0.0.1", port: 0, logger: logger)
                 try await app.test(.live) { client in
                     let harness = Harness(

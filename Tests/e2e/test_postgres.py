@@ -135,3 +135,58 @@ def test_a_database_that_goes_away_gives_503_database_unavailable_not_a_hang(ser
             process.wait(timeout=15)
         subprocess.run([script, "stop", pg_dir])
         subprocess.run(["rm", "-rf", pg_dir])
+
+
+def test_two_instances_share_the_response_cache_through_the_openai_sdk(server):
+    """`--response-cache-seconds`: an answer one instance wrote is served by the other to the identical call, with
+    no upstream call and nothing charged; `Cache-Control: no-cache` asks the model again."""
+    import openai
+
+    db = fresh_database()
+    token = subprocess.run([SLUICE, "user", "add", "cache-user", "--plan", "pro", "--db", db],
+                           check=True, capture_output=True, text=True).stdout.strip().splitlines()[-1]
+    ports = [free_port(), free_port()]
+    processes = [subprocess.Popen(
+        [SLUICE, "serve", "--port", str(port), "--db", db, "--model", "sim", "--response-cache-seconds", "600",
+         "--upstream", f"http://127.0.0.1:{server.simulator_port}/v1"],
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        env={key: value for key, value in os.environ.items() if not key.startswith("SLUICE_")})
+        for port in ports]
+
+    def started():
+        with urllib.request.urlopen(f"http://127.0.0.1:{server.simulator_port}/stats", timeout=10) as response:
+            return json.loads(response.read())["streams_started"]
+
+    try:
+        for port in ports:
+            wait_for(f"http://127.0.0.1:{port}/healthz")
+        clients = [openai.OpenAI(base_url=f"http://127.0.0.1:{port}/v1", api_key=token, max_retries=0, timeout=60)
+                   for port in ports]
+        question = [{"role": "user", "content": "What does a response cache save? " + uuid.uuid4().hex}]
+        before = started()
+        first = clients[0].chat.completions.with_raw_response.create(model="sim", messages=question, temperature=0.7)
+        assert first.headers["x-sluice-cache"] == "miss"
+        used = json.loads(call(f"http://127.0.0.1:{ports[0]}", token, "GET", "/api/usage/limits")[1])["used"]
+        assert used > 0
+
+        second = clients[1].chat.completions.with_raw_response.create(model="sim", messages=question, temperature=0.7)
+        assert second.headers["x-sluice-cache"] == "hit"
+        assert second.parse().choices[0].message.content == first.parse().choices[0].message.content
+        assert second.parse().usage.total_tokens == first.parse().usage.total_tokens
+        assert started() == before + 1
+        assert json.loads(call(f"http://127.0.0.1:{ports[1]}", token, "GET", "/api/usage/limits")[1])["used"] == used
+
+        # Streamed through the SDK: the same text, and a fresh answer when the caller asks for one.
+        pieces = [chunk.choices[0].delta.content or "" for chunk in clients[1].chat.completions.create(
+            model="sim", messages=question, temperature=0.7, stream=True) if chunk.choices]
+        assert "".join(pieces) == first.parse().choices[0].message.content and len(pieces) > 3
+        assert started() == before + 1
+        fresh = clients[1].chat.completions.with_raw_response.create(
+            model="sim", messages=question, temperature=0.7, extra_headers={"Cache-Control": "no-cache"})
+        assert "x-sluice-cache" not in fresh.headers
+        assert started() == before + 2
+    finally:
+        for process in processes:
+            process.terminate()
+        for process in processes:
+            process.wait(timeout=15)

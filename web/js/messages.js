@@ -65,6 +65,8 @@ export function describeCompletion(meta, data) {
   meta.textContent = completionLine(data);
   // Every model failed; this is the earlier answer to the identical question, served from Sluice's cache.
   if (data.cached) meta.prepend("Saved answer (the models are not responding right now) · ");
+  // A gateway call identical to an earlier one, answered from the response cache (--response-cache-seconds).
+  if (data.cache_hit) meta.prepend("From the response cache, charged nothing · ");
   offerCopy(meta);
   const usage = data.usage;
   if (!usage) return;

@@ -224,6 +224,8 @@ export function statusText(data) {
       return `${data.from} is not answering; answering with ${data.to} instead`;
     case "queued":
       return `Waiting for a free slot (position ${data.position})`;
+    case "cached":
+      return "Answering from the response cache";
     case "summarising":
       return "Summarising older messages…";
     default:

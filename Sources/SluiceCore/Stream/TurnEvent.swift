@@ -138,12 +138,16 @@ public enum TurnEvent: Sendable, Equatable {
         public var conversationTokens: Int?
         /// True when every model failed and this is the earlier answer to the identical temperature-0 request.
         public var cached: Bool?
+        /// True when the answer came from the response cache (`--response-cache-ttl`): the stored answer to an
+        /// identical gateway call, charged nothing.
+        public var cacheHit: Bool?
 
         public init(
             usage: WireUsage, ttftMs: Int?, durationMs: Int, finishReason: String?, model: String, costUSD: String? = nil,
-            budget: WireBudget? = nil, conversationTokens: Int? = nil, cached: Bool? = nil
+            budget: WireBudget? = nil, conversationTokens: Int? = nil, cached: Bool? = nil, cacheHit: Bool? = nil
         ) {
             self.cached = cached
+            self.cacheHit = cacheHit
             self.costUSD = costUSD
             self.budget = budget
             self.conversationTokens = conversationTokens
@@ -156,6 +160,7 @@ public enum TurnEvent: Sendable, Equatable {
 
         enum CodingKeys: String, CodingKey {
             case usage, model, budget, cached
+            case cacheHit = "cache_hit"
             case costUSD = "cost_usd"
             case conversationTokens = "conversation_tokens"
             case ttftMs = "ttft_ms"

@@ -46,6 +46,8 @@ public struct SluiceDependencies: Sendable {
     public var fallbacks: @Sendable (String) -> [String]
     /// Answers to temperature-0 requests, served marked `cached` when every model fails; `nil` turns it off.
     public var answerCache: AnswerCache?
+    /// The response cache gateway calls use (`--response-cache-ttl`); `nil` turns it off.
+    public var responseCache: ResponseCacheSettings? = nil
     /// The models `GET /v1/models` lists besides the default one (those of `--models`).
     public var listedModels: [String] = []
     /// Other names gateway clients may ask for the served models by (`--alias`).
@@ -126,7 +128,8 @@ public func buildRouter(
         sleeper: dependencies.sleeper, metrics: dependencies.metrics, logger: logger, counter: dependencies.promptCounter,
         budgets: dependencies.budgets, catalog: dependencies.catalog,
         redaction: .init(credentials: dependencies.outputCredentials, secrets: dependencies.secrets),
-        fallbacks: dependencies.fallbacks, answerCache: dependencies.answerCache)
+        fallbacks: dependencies.fallbacks, answerCache: dependencies.answerCache,
+        responseCache: dependencies.responseCache)
     let budget = TurnBudget(
         budgets: dependencies.budgets, counter: dependencies.promptCounter, catalog: dependencies.catalog,
         defaultOutputReserve: dependencies.defaultOutputReserve)

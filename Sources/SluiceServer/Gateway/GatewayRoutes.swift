@@ -148,19 +148,24 @@ struct GatewayRoutes {
         // before its end reaches the client (whose next call may follow at once).
         let threadKey = ThreadKey.afterAnswer(
             system: call.system, history: call.history, added: call.added, endUser: call.endUser)
+        let cache = launcher.turn.responseCache.map { _ in
+            ResponseCacheUse(cacheControl: request.headers[.cacheControl], userID: user.id)
+        }
         let started = try await launcher.start(
             .init(content: call.content, model: model, temperature: call.temperature, maxTokens: call.maxTokens,
                   sampling: call.sampling, tools: call.tools, toolResults: call.toolResults, reportsBudget: false,
-                  threadKey: threadKey, apiKey: context.apiKey),
+                  threadKey: threadKey, apiKey: context.apiKey, cache: cache),
             in: conversation, history: history, unsaved: unsaved, user: user, request: request, logger: context.logger,
             executor: context.executor, receivedAt: context.receivedAt)
 
         var iterator = started.events.makeAsyncIterator()
         var first: TurnEvent?
+        var cacheHit = false
         while first == nil, let event = await iterator.next() {
             switch event {
             case .token, .toolCall, .done, .error: first = event
-            case .meta, .status: continue
+            case .status(let status): cacheHit = cacheHit || status.state == "cached"
+            case .meta: continue
             }
         }
         // A failure before any text gets its own status; the routes go on only with an answer under way.
@@ -174,6 +179,7 @@ struct GatewayRoutes {
             HTTPField.Name("X-Sluice-Conversation-Id")!: conversation.id,
         ]
         if let timing = started.timings.serverTiming { headers[.serverTiming] = timing }
+        if cache?.read == true { headers[ResponseCacheUse.header] = cacheHit ? "hit" : "miss" }
         RateLimits.addHeaders(of: [started.rateLimits, started.keyRateLimits].compactMap { $0 }, to: &headers, now: now)
         return Turn(started: started, model: model, now: now, headers: headers, first: first, rest: iterator)
     }

@@ -161,6 +161,14 @@ public final class SluiceMetrics: Sendable {
         ).increment()
     }
 
+    /// A gateway call looked in the response cache (`--response-cache-ttl`).
+    func responseCacheLookup(model: String, hit: Bool) {
+        counter(
+            name: "sluice_response_cache_lookups_total", labels: [("model", modelLabel(model)), ("result", hit ? "hit" : "miss")],
+            help: "Gateway calls that looked in the response cache, by whether an identical call's answer was there."
+        ).increment()
+    }
+
     /// The service-wide daily spending limit (`--global-daily-usd`), for the alert on spending over it.
     public func setDailyBudget(usd: USDAmount) {
         gauge(name: "sluice_daily_budget_usd", help: "The service-wide daily spending limit in USD.")

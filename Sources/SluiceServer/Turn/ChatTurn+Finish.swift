@@ -50,7 +50,8 @@ extension ChatTurn {
 
         // Every model failed before any text: an earlier answer to the identical temperature-0 request beats an
         // error. It is marked cached and costs nothing.
-        var servedFromCache = false
+        let fromResponseCache = progress.withLock { $0.fromResponseCache }
+        var servedFromCache = fromResponseCache
         if let answerCache, plan.prior == nil, plan.request.tools == nil, control.stopReason != .userCancelled,
             progress.withLock({ !$0.completed && $0.content.isEmpty }), let cached = answerCache.answer(for: plan.request)
         {
@@ -138,6 +139,8 @@ extension ChatTurn {
             plan, charged: charged, cost: cost, finishing: outcome, logger: logger)
         if let cost, charged != nil { metrics.charged(model: model, cost: cost) }
 
+        await keepInCache(plan, answer: final, charged: charged, logger: logger)
+
         let finalEvent: TurnEvent
         if let failure {
             finalEvent = .error(failure)
@@ -145,7 +148,8 @@ extension ChatTurn {
             finalEvent = .done(.init(usage: WireUsage(usage), ttftMs: ttftMs, durationMs: durationMs,
                                      finishReason: completed ? finishReason : "cancelled", model: model,
                                      costUSD: cost?.decimalString, budget: budget, conversationTokens: conversationTokens,
-                                     cached: servedFromCache ? true : nil))
+                                     cached: servedFromCache && !fromResponseCache ? true : nil,
+                                     cacheHit: fromResponseCache ? true : nil))
         }
         var metadata: Logger.Metadata = [
             "model": "\(model)", "status": "\(status.rawValue)",

@@ -27,6 +27,8 @@ struct ChatTurn: Sendable {
     var fallbacks: @Sendable (String) -> [String] = { _ in [] }
     /// Answers to temperature-0 requests, served when every model failed; `nil` turns that off.
     var answerCache: AnswerCache? = nil
+    /// The response cache gateway calls may use (`ResponseCaching.swift`); `nil` when it is off.
+    var responseCache: ResponseCacheSettings? = nil
 
     /// Credential shapes and exact secrets that must not reach a client in an answer.
     struct Redaction: Sendable {
@@ -60,6 +62,8 @@ struct ChatTurn: Sendable {
         var threadKey: (@Sendable (_ answer: ChatMessage) -> String)? = nil
         /// Where the upstream call and the first token are marked, for the response's `Server-Timing`.
         var timings: TurnTimings? = nil
+        /// What the turn may do with the response cache; `nil` (the web app's turns) leaves it alone.
+        var cache: ResponseCacheUse? = nil
     }
 
     /// What a continued answer starts from; new tokens are appended and numbered after it.
@@ -83,6 +87,8 @@ struct ChatTurn: Sendable {
         var failure: TurnEvent.Failure?
         var retries = 0
         var completed = false
+        /// Whether the answer is a response-cache hit (no upstream was asked).
+        var fromResponseCache = false
         /// The current attempt's start; the first-token timeout counts from here (pushed past retry waits, and
         /// to the moment a call that waited in the model's queue goes upstream).
         var attemptStartedAt: ContinuousClock.Instant
@@ -131,16 +137,19 @@ struct ChatTurn: Sendable {
         }
         let progress = ProgressBox(initial)
         var countedInput = plan.countedInputTokens
-        if countedInput == nil { countedInput = await count(logger: logger) { try await $0.requestTokens(plan.request) } }
-
-        await withTaskGroup(of: Void.self) { group in
-            group.addTask { await watchdog(progress: progress, control: control, start: start) }
-            group.addTask { await control.waitForStop() }
-            // Started in place, up to its first wait (the upstream's answer): the way to the upstream call takes no
-            // trip through the event loop's queue, behind whatever the other turns on it have queued.
-            group.addImmediateTask { await consume(plan, progress: progress, logger: logger, emit: emit) }
-            _ = await group.next()
-            group.cancelAll()
+        if plan.cache != nil, let hit = await cachedAnswer(plan, logger: logger) {
+            replay(hit, plan: plan, progress: progress, emit: emit)
+        } else {
+            if countedInput == nil { countedInput = await count(logger: logger) { try await $0.requestTokens(plan.request) } }
+            await withTaskGroup(of: Void.self) { group in
+                group.addTask { await watchdog(progress: progress, control: control, start: start) }
+                group.addTask { await control.waitForStop() }
+                // Started in place, up to its first wait (the upstream's answer): the way to the upstream call takes no
+                // trip through the event loop's queue, behind whatever the other turns on it have queued.
+                group.addImmediateTask { await consume(plan, progress: progress, logger: logger, emit: emit) }
+                _ = await group.next()
+                group.cancelAll()
+            }
         }
         await finish(plan, progress: progress, control: control, start: start, countedInput: countedInput, logger: logger, emit: emit)
     }

@@ -56,6 +56,8 @@ struct TurnLauncher: Sendable {
         var threadKey: (@Sendable (_ answer: ChatMessage) -> String)? = nil
         /// `TurnPreparation.Ask.apiKey`.
         var apiKey: KeyUse? = nil
+        /// `ChatTurn.Plan.cache`.
+        var cache: ResponseCacheUse? = nil
     }
 
     /// Throws `busy` when the model's queue is full, before anything is stored.
@@ -119,7 +121,7 @@ struct TurnLauncher: Sendable {
             prepared = try await preparation.prepare(
                 .init(model: input.model, temperature: input.temperature, maxTokens: input.maxTokens, sampling: input.sampling,
                       tools: input.tools, extraHeaders: Self.scenarioHeaders(request, forward: forwardScenarioHeader),
-                      reportsBudget: input.reportsBudget, threadKey: input.threadKey, apiKey: input.apiKey),
+                      reportsBudget: input.reportsBudget, threadKey: input.threadKey, apiKey: input.apiKey, cache: input.cache),
                 conversation: conversation, history: history, tail: added.map(\.chatMessage),
                 user: user, answerID: assistant.id, answer: assistant,
                 prelude: HoldPrelude(conversation: unsaved ? conversation : nil, messages: (unsaved ? history : []) + added),

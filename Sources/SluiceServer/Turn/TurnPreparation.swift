@@ -26,6 +26,8 @@ struct TurnPreparation: Sendable {
         /// The labelled key the request was made with (`SluiceRequestContext.apiKey`): kept with the hold, and its
         /// daily limit held to.
         var apiKey: KeyUse? = nil
+        /// `ChatTurn.Plan.cache`.
+        var cache: ResponseCacheUse? = nil
     }
 
     /// The generation to start, and what the `meta` event says about its context.
@@ -69,7 +71,7 @@ struct TurnPreparation: Sendable {
             systemPrompt: conversation.systemPrompt,
             rebuild: context.fallbackRequests(
                 conversation: conversation, history: history, tail: tail, base: held.request, logger: logger),
-            reportsBudget: ask.reportsBudget, threadKey: ask.threadKey)
+            reportsBudget: ask.reportsBudget, threadKey: ask.threadKey, cache: ask.cache)
         return Prepared(plan: plan, context: built.meta, answerStored: held.answerStored, preludeStored: held.preludeStored)
     }
 

@@ -1,0 +1,26 @@
+import Foundation
+import PostgresNIO
+import SluiceCore
+
+/// The response cache in PostgreSQL (schema step 28), shared by every instance on the database.
+extension PostgresStore {
+    public func cachedResponse(key: String, now: Date) async throws -> CachedResponse? {
+        let nowMs = StoredValues.milliseconds(now)
+        let rows = try await rows("SELECT response FROM response_cache WHERE cache_key = \(key) AND expires_at > \(nowMs)")
+        return StoredValues.decodeCachedResponse(rows.first?.string("response"))
+    }
+
+    public func cacheResponse(_ response: CachedResponse, key: String, now: Date, expiresAt: Date) async throws {
+        let text = try StoredValues.encodeCachedResponse(response)
+        let (nowMs, expiresMs) = (StoredValues.milliseconds(now), StoredValues.milliseconds(expiresAt))
+        try await transaction { connection in
+            _ = try await connection.query("DELETE FROM response_cache WHERE expires_at <= \(nowMs)", logger: logger)
+            _ = try await connection.query(
+                """
+                INSERT INTO response_cache (cache_key, response, created_at, expires_at) VALUES (\(key), \(text), \(nowMs), \(expiresMs))
+                ON CONFLICT (cache_key) DO UPDATE SET
+                    response = excluded.response, created_at = excluded.created_at, expires_at = excluded.expires_at
+                """, logger: logger)
+        }
+    }
+}

@@ -1,0 +1,27 @@
+import Foundation
+import SluiceCore
+
+/// The response cache in SQLite (schema step 28).
+extension SQLiteStore {
+    public func cachedResponse(key: String, now: Date) async throws -> CachedResponse? {
+        let rows = try await connection.query(
+            "SELECT response FROM response_cache WHERE cache_key = ? AND expires_at > ?",
+            [.text(key), .integer(Self.milliseconds(now))])
+        return StoredValues.decodeCachedResponse(rows.first?.string("response"))
+    }
+
+    public func cacheResponse(_ response: CachedResponse, key: String, now: Date, expiresAt: Date) async throws {
+        let text = try StoredValues.encodeCachedResponse(response)
+        let (nowMs, expiresMs) = (Self.milliseconds(now), Self.milliseconds(expiresAt))
+        try await connection.transaction { db in
+            try SQLiteConnection.run("DELETE FROM response_cache WHERE expires_at <= ?", [.integer(nowMs)], in: db)
+            try SQLiteConnection.run(
+                """
+                INSERT INTO response_cache (cache_key, response, created_at, expires_at) VALUES (?, ?, ?, ?)
+                ON CONFLICT (cache_key) DO UPDATE SET
+                    response = excluded.response, created_at = excluded.created_at, expires_at = excluded.expires_at
+                """,
+                [.text(key), .text(text), .integer(nowMs), .integer(expiresMs)], in: db)
+        }
+    }
+}

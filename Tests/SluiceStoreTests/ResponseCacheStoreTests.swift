@@ -1,0 +1,38 @@
+import Foundation
+import SluiceCore
+import SluiceTestSupport
+import Testing
+@testable import SluiceStore
+
+/// `response_cache` (schema step 28): what is kept is read back whole until it expires, a later write replaces it, and
+/// each write drops what has expired.
+@Suite("Response cache store")
+struct ResponseCacheStoreTests {
+    @Test("kept until it expires, replaced by a later write, expired rows dropped on write", arguments: TestDatabases.backends)
+    func keepsAndExpires(_ backend: StoreBackend) async throws {
+        let (store, _) = try await TestDatabases.makeStore(backend)
+        let now = Date(timeIntervalSince1970: 1_800_000_000)
+        let answer = CachedResponse(
+            model: "m", content: "Héllo, wörld 😀", tokenEnds: [6, 14, 19],
+            toolCalls: [ToolCall(id: "call_1", name: "get_time", arguments: #"{"tz":"UTC"}"#)], finishReason: "tool_calls",
+            inputTokens: 12, outputTokens: 3)
+        try await store.cacheResponse(answer, key: "a", now: now, expiresAt: now.addingTimeInterval(60))
+        #expect(try await store.cachedResponse(key: "a", now: now) == answer)
+        #expect(try await store.cachedResponse(key: "a", now: now.addingTimeInterval(59.999)) == answer)
+        #expect(try await store.cachedResponse(key: "a", now: now.addingTimeInterval(60)) == nil)
+        #expect(try await store.cachedResponse(key: "b", now: now) == nil)
+
+        var newer = answer
+        newer.content = "Hi"
+        newer.tokenEnds = [2]
+        newer.toolCalls = []
+        newer.outputTokens = nil
+        try await store.cacheResponse(newer, key: "a", now: now.addingTimeInterval(30), expiresAt: now.addingTimeInterval(90))
+        #expect(try await store.cachedResponse(key: "a", now: now.addingTimeInterval(80)) == newer)
+
+        // A write after "a" expired drops its row.
+        try await store.cacheResponse(answer, key: "b", now: now.addingTimeInterval(100), expiresAt: now.addingTimeInterval(200))
+        #expect(try await StoreTests.column("cache_key", of: "SELECT cache_key FROM response_cache", in: store) == ["b"])
+        try await store.close()
+    }
+}
