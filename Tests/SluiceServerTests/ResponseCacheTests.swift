@@ -49,6 +49,10 @@ struct ResponseCacheTests {
             let second = try await Self.chat(h)
             #expect(second.status == 200, "\(second.text)")
             #expect(second.headers.first(name: "X-Sluice-Cache") == "hit")
+            // Server-Timing tells the cache's read from a model's time.
+            let timing = try #require(second.headers.first(name: "Server-Timing"))
+            #expect(timing.contains("cache;dur=") && !timing.contains("upstream;dur="), "\(timing)")
+            #expect(first.headers.first(name: "Server-Timing")?.contains("cache;dur=") == false)
             #expect(Self.content(second.json) == Self.content(first.json))
             #expect(Self.content(second.json)?.isEmpty == false)
             #expect(second.json?["usage"] as? NSDictionary == first.json?["usage"] as? NSDictionary)

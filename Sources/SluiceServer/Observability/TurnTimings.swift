@@ -12,6 +12,8 @@ final class TurnTimings: Sendable {
     /// does not move the upstream call's time.
     enum Mark: Int, CaseIterable {
         case guardStarted, guardEnded, held, upstreamCalled, firstToken
+        /// The answer was read from the response cache (instead of an upstream call).
+        case cacheRead
     }
 
     let received: ContinuousClock.Instant
@@ -39,6 +41,7 @@ final class TurnTimings: Sendable {
             ("start", at(.held), at(.upstreamCalled), "generation started"),
             ("overhead", received, at(.upstreamCalled), "Sluice before the upstream call"),
             ("upstream", at(.upstreamCalled), at(.firstToken), "the model to its first token (queue and retries included)"),
+            ("cache", at(.held), at(.cacheRead), "the answer read from the response cache"),
         ]
         let fields = phases.compactMap { name, start, end, description -> String? in
             guard let start, let end else { return nil }

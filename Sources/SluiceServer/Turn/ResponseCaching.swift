@@ -132,6 +132,7 @@ extension ChatTurn {
     /// turn's complete answer.
     func replay(_ hit: CachedResponse, plan: Plan, progress: ProgressBox, emit: @Sendable (TurnEvent) -> Void) {
         let now = ContinuousClock.now
+        plan.timings?.mark(.cacheRead, at: now)
         plan.timings?.mark(.firstToken, at: now)
         emit(.status(.init(state: "cached")))
         var start = hit.content.utf8.startIndex
