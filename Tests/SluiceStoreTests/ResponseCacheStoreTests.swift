@@ -8,7 +8,7 @@ import Testing
 /// each write drops what has expired.
 @Suite("Response cache store")
 struct ResponseCacheStoreTests {
-    @Test("kept until it expires, replaced by a later write, expired rows dropped on write", arguments: TestDatabases.backends)
+    @Test("kept until it expires, replaced by a later write, expired rows dropped on write, cleared by model or all", arguments: TestDatabases.backends)
     func keepsAndExpires(_ backend: StoreBackend) async throws {
         let (store, _) = try await TestDatabases.makeStore(backend)
         let now = Date(timeIntervalSince1970: 1_800_000_000)
@@ -33,6 +33,17 @@ struct ResponseCacheStoreTests {
         // A write after "a" expired drops its row.
         try await store.cacheResponse(answer, key: "b", now: now.addingTimeInterval(100), expiresAt: now.addingTimeInterval(200))
         #expect(try await StoreTests.column("cache_key", of: "SELECT cache_key FROM response_cache", in: store) == ["b"])
+
+        // Cleared by model, or all at once.
+        var other = answer
+        other.model = "n"
+        try await store.cacheResponse(other, key: "c", now: now.addingTimeInterval(100), expiresAt: now.addingTimeInterval(200))
+        #expect(try await store.clearCachedResponses(model: "m") == 1)
+        #expect(try await store.cachedResponse(key: "b", now: now.addingTimeInterval(100)) == nil)
+        #expect(try await store.cachedResponse(key: "c", now: now.addingTimeInterval(100)) == other)
+        try await store.cacheResponse(answer, key: "b", now: now.addingTimeInterval(100), expiresAt: now.addingTimeInterval(200))
+        #expect(try await store.clearCachedResponses(model: nil) == 2)
+        #expect(try await store.clearCachedResponses(model: nil) == 0)
         try await store.close()
     }
 }

@@ -185,6 +185,13 @@ def test_two_instances_share_the_response_cache_through_the_openai_sdk(server):
             model="sim", messages=question, temperature=0.7, extra_headers={"Cache-Control": "no-cache"})
         assert "x-sluice-cache" not in fresh.headers
         assert started() == before + 2
+
+        # `sluice cache clear` empties it for every instance: the next identical call asks the model.
+        cleared = subprocess.run([SLUICE, "cache", "clear", "--model", "sim", "--db", db],
+                                 check=True, capture_output=True, text=True).stdout
+        assert "Removed 1 cached answer of sim." in cleared
+        again = clients[0].chat.completions.with_raw_response.create(model="sim", messages=question, temperature=0.7)
+        assert again.headers["x-sluice-cache"] == "miss" and started() == before + 3
     finally:
         for process in processes:
             process.terminate()

@@ -35,4 +35,6 @@ public protocol ResponseCacheStore: Sendable {
     func cachedResponse(key: String, now: Date) async throws -> CachedResponse?
     /// Keeps `response` under `key` until `expiresAt` (replacing what was there), and drops entries expired by `now`.
     func cacheResponse(_ response: CachedResponse, key: String, now: Date, expiresAt: Date) async throws
+    /// Drops every kept response, or only those of `model` (after its weights or its prompt changed); returns how many.
+    func clearCachedResponses(model: String?) async throws -> Int
 }

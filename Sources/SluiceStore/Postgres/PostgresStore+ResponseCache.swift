@@ -17,10 +17,15 @@ extension PostgresStore {
             _ = try await connection.query("DELETE FROM response_cache WHERE expires_at <= \(nowMs)", logger: logger)
             _ = try await connection.query(
                 """
-                INSERT INTO response_cache (cache_key, response, created_at, expires_at) VALUES (\(key), \(text), \(nowMs), \(expiresMs))
-                ON CONFLICT (cache_key) DO UPDATE SET
+                INSERT INTO response_cache (cache_key, model, response, created_at, expires_at)
+                VALUES (\(key), \(response.model), \(text), \(nowMs), \(expiresMs))
+                ON CONFLICT (cache_key) DO UPDATE SET model = excluded.model,
                     response = excluded.response, created_at = excluded.created_at, expires_at = excluded.expires_at
                 """, logger: logger)
         }
+    }
+
+    public func clearCachedResponses(model: String?) async throws -> Int {
+        try await rows("DELETE FROM response_cache WHERE \(model)::text IS NULL OR model = \(model) RETURNING 1 AS removed").count
     }
 }

@@ -17,11 +17,17 @@ extension SQLiteStore {
             try SQLiteConnection.run("DELETE FROM response_cache WHERE expires_at <= ?", [.integer(nowMs)], in: db)
             try SQLiteConnection.run(
                 """
-                INSERT INTO response_cache (cache_key, response, created_at, expires_at) VALUES (?, ?, ?, ?)
-                ON CONFLICT (cache_key) DO UPDATE SET
+                INSERT INTO response_cache (cache_key, model, response, created_at, expires_at) VALUES (?, ?, ?, ?, ?)
+                ON CONFLICT (cache_key) DO UPDATE SET model = excluded.model,
                     response = excluded.response, created_at = excluded.created_at, expires_at = excluded.expires_at
                 """,
-                [.text(key), .text(text), .integer(nowMs), .integer(expiresMs)], in: db)
+                [.text(key), .text(response.model), .text(text), .integer(nowMs), .integer(expiresMs)], in: db)
         }
+    }
+
+    public func clearCachedResponses(model: String?) async throws -> Int {
+        try await connection.query(
+            "DELETE FROM response_cache WHERE ?1 IS NULL OR model = ?1 RETURNING 1 AS removed", [Self.optional(model)]
+        ).count
     }
 }

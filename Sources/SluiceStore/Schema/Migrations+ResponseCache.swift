@@ -4,13 +4,15 @@ import SluiceCore
 extension Migrations {
     /// Step 28: the response cache (`ResponseCacheStore`), LiteLLM's exact-match cache kept in the database so that
     /// every instance on one PostgreSQL serves what any of them stored. A row is one `CachedResponse` as JSON under the
-    /// hash of the request (`ResponseCacheKey`); the expiry index lets each write drop what has expired.
+    /// hash of the request (`ResponseCacheKey`), with its model for `sluice cache clear --model`; the expiry index lets
+    /// each write drop what has expired.
     static let responseCacheStep = Step(
         version: 28,
         statements: [
             """
             CREATE TABLE response_cache (
                 cache_key TEXT PRIMARY KEY,
+                model TEXT NOT NULL,
                 response TEXT NOT NULL,
                 created_at INTEGER NOT NULL,
                 expires_at INTEGER NOT NULL
