@@ -19,6 +19,7 @@ struct LoadBench: AsyncParsableCommand {
     @Option(help: "Words of earlier conversation sent with every request (user/assistant turns of 100 words): what counting and guarding a long chat costs. 0: one short message.") var historyWords = 0
     @Option(help: "The litellm executable; by default `litellm` on the PATH. Pass 'none' to skip it.") var litellm: String?
     @Option(help: "Also measure a Sluice on this PostgreSQL database (postgres://…; ./sluice.sh bench load starts a throwaway one).") var postgres: String?
+    @Flag(help: "Every stream asks the same question, and Sluice (--response-cache-seconds) and LiteLLM (its in-memory cache) answer it from their response caches after the warm-up: what a cache hit costs. The simulator and the relay have no cache.") var cache = false
 
     func run() async throws {
         let levels = streams.split(separator: ",").compactMap { Int($0.trimmingCharacters(in: .whitespaces)) }
@@ -75,7 +76,7 @@ struct LoadBench: AsyncParsableCommand {
                 [
                     "serve", "--port", "\(port)", "--db", db, "--upstream", "http://127.0.0.1:\(simulatorPort)/v1",
                     "--model", "sim", "--log-level", "error", "--upstream-concurrency", "4096", "--upstream-queue", "4096",
-                ],
+                ] + (cache ? ["--response-cache-seconds", "3600"] : []),
                 environment: environment, health: "http://127.0.0.1:\(port)/healthz", seconds: 60)
             return Target(name: name, port: port, headers: [("Authorization", "Bearer \(token)")], pid: server.pid)
         }
@@ -105,7 +106,8 @@ struct LoadBench: AsyncParsableCommand {
         // One request each first: connection pools, JIT-free but lazy paths, the database file.
         for target in targets { _ = try await wave(target, size: 1, label: "warm-up", group: group) }
         LoadReport.line("sluice bench load: \(tokens) tokens \(delayMs) ms apart per answer, \(rounds) wave(s) per level, one connection per stream"
-            + (historyWords > 0 ? ", \(historyWords) words of history per request" : ""))
+            + (historyWords > 0 ? ", \(historyWords) words of history per request" : "")
+            + (cache ? "; one question for all, answered by Sluice and LiteLLM from their response caches" : ""))
         if let litellmVersion { LoadReport.line("LiteLLM \(litellmVersion) (1 worker) through the same simulator") } else { LoadReport.line("LiteLLM: skipped (--litellm none, or not found: ./sluice.sh bench load installs it, or pass --litellm <path>)") }
         LoadReport.line("sluice idles at \(String(format: "%.0f", gateway.residentMiB())) MiB")
         for size in levels {
@@ -188,8 +190,10 @@ struct LoadBench: AsyncParsableCommand {
             }
             for index in 0..<size {
                 tasks.addTask {
+                    // Each question its own, unless the wave measures the response caches.
+                    let question = cache ? "Load test message" : "Load test message \(index) \(UUID().uuidString)"
                     let body = #"{"model":"sim","stream":true,"stream_options":{"include_usage":true},"messages":["# + history
-                        + #"{"role":"user","content":"Load test message \#(index) \#(UUID().uuidString)"}]}"#
+                        + #"{"role":"user","content":"\#(question)"}]}"#
                     let sample = await StreamingLoadClient.stream(
                         host: "127.0.0.1", port: target.port, path: "/v1/chat/completions", body: body,
                         headers: target.headers, group: group)
@@ -228,7 +232,8 @@ struct LoadBench: AsyncParsableCommand {
                   api_key: sk-simulator
             general_settings:
               master_key: sk-sluice-bench
-            """.write(to: config, atomically: true, encoding: .utf8)
+            """.appending(cache ? "\nlitellm_settings:\n  cache: true\n  cache_params:\n    type: local\n" : "")
+            .write(to: config, atomically: true, encoding: .utf8)
         var env = environment
         env["LITELLM_LOG"] = "ERROR"
         env["LITELLM_LOCAL_MODEL_COST_MAP"] = "True"
