@@ -8,15 +8,17 @@ import Testing
 /// each write drops what has expired.
 @Suite("Response cache store")
 struct ResponseCacheStoreTests {
-    @Test("kept until it expires, replaced by a later write, expired rows dropped on write, cleared by model or all", arguments: TestDatabases.backends)
+    @Test("kept until it expires, replaced by a later write, expired rows dropped on write, cleared by model or all, gone with its user", arguments: TestDatabases.backends)
     func keepsAndExpires(_ backend: StoreBackend) async throws {
         let (store, _) = try await TestDatabases.makeStore(backend)
+        let alice = try await store.createUser(name: "alice", plan: .free, tokenHash: UUID().uuidString)
+        let bob = try await store.createUser(name: "bob", plan: .free, tokenHash: UUID().uuidString)
         let now = Date(timeIntervalSince1970: 1_800_000_000)
         let answer = CachedResponse(
             model: "m", content: "Héllo, wörld 😀", tokenEnds: [6, 14, 19],
             toolCalls: [ToolCall(id: "call_1", name: "get_time", arguments: #"{"tz":"UTC"}"#)], finishReason: "tool_calls",
             inputTokens: 12, outputTokens: 3)
-        try await store.cacheResponse(answer, key: "a", now: now, expiresAt: now.addingTimeInterval(60))
+        try await store.cacheResponse(answer, key: "a", userID: alice.id, now: now, expiresAt: now.addingTimeInterval(60))
         #expect(try await store.cachedResponse(key: "a", now: now) == answer)
         #expect(try await store.cachedResponse(key: "a", now: now.addingTimeInterval(59.999)) == answer)
         #expect(try await store.cachedResponse(key: "a", now: now.addingTimeInterval(60)) == nil)
@@ -27,23 +29,30 @@ struct ResponseCacheStoreTests {
         newer.tokenEnds = [2]
         newer.toolCalls = []
         newer.outputTokens = nil
-        try await store.cacheResponse(newer, key: "a", now: now.addingTimeInterval(30), expiresAt: now.addingTimeInterval(90))
+        try await store.cacheResponse(newer, key: "a", userID: alice.id, now: now.addingTimeInterval(30), expiresAt: now.addingTimeInterval(90))
         #expect(try await store.cachedResponse(key: "a", now: now.addingTimeInterval(80)) == newer)
 
         // A write after "a" expired drops its row.
-        try await store.cacheResponse(answer, key: "b", now: now.addingTimeInterval(100), expiresAt: now.addingTimeInterval(200))
+        try await store.cacheResponse(answer, key: "b", userID: alice.id, now: now.addingTimeInterval(100), expiresAt: now.addingTimeInterval(200))
         #expect(try await StoreTests.column("cache_key", of: "SELECT cache_key FROM response_cache", in: store) == ["b"])
 
         // Cleared by model, or all at once.
         var other = answer
         other.model = "n"
-        try await store.cacheResponse(other, key: "c", now: now.addingTimeInterval(100), expiresAt: now.addingTimeInterval(200))
+        try await store.cacheResponse(other, key: "c", userID: bob.id, now: now.addingTimeInterval(100), expiresAt: now.addingTimeInterval(200))
         #expect(try await store.clearCachedResponses(model: "m") == 1)
         #expect(try await store.cachedResponse(key: "b", now: now.addingTimeInterval(100)) == nil)
         #expect(try await store.cachedResponse(key: "c", now: now.addingTimeInterval(100)) == other)
-        try await store.cacheResponse(answer, key: "b", now: now.addingTimeInterval(100), expiresAt: now.addingTimeInterval(200))
+        try await store.cacheResponse(answer, key: "b", userID: alice.id, now: now.addingTimeInterval(100), expiresAt: now.addingTimeInterval(200))
         #expect(try await store.clearCachedResponses(model: nil) == 2)
         #expect(try await store.clearCachedResponses(model: nil) == 0)
+
+        // An entry goes with the user whose call it answered.
+        try await store.cacheResponse(answer, key: "d", userID: bob.id, now: now, expiresAt: now.addingTimeInterval(60))
+        try await store.cacheResponse(answer, key: "e", userID: alice.id, now: now, expiresAt: now.addingTimeInterval(60))
+        _ = try await StoreTests.column("x", of: "DELETE FROM users WHERE name = 'bob'", in: store)
+        #expect(try await store.cachedResponse(key: "d", now: now) == nil)
+        #expect(try await store.cachedResponse(key: "e", now: now) == answer)
         try await store.close()
     }
 }

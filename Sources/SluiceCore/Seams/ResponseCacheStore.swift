@@ -34,7 +34,8 @@ public protocol ResponseCacheStore: Sendable {
     /// The response kept under `key`, unless it expired by `now`.
     func cachedResponse(key: String, now: Date) async throws -> CachedResponse?
     /// Keeps `response` under `key` until `expiresAt` (replacing what was there), and drops entries expired by `now`.
-    func cacheResponse(_ response: CachedResponse, key: String, now: Date, expiresAt: Date) async throws
+    /// `userID` is the user whose call it answered: the entry goes when that user does, as their conversations do.
+    func cacheResponse(_ response: CachedResponse, key: String, userID: String, now: Date, expiresAt: Date) async throws
     /// Drops every kept response, or only those of `model` (after its weights or its prompt changed); returns how many.
     func clearCachedResponses(model: String?) async throws -> Int
 }

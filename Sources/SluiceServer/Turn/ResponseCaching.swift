@@ -176,7 +176,7 @@ extension ChatTurn {
         let seconds = Double(cache.ttl.components.seconds) + Double(cache.ttl.components.attoseconds) / 1e18
         do {
             try await cache.store.cacheResponse(
-                entry, key: cacheKey(plan, use: use, in: cache), now: now, expiresAt: now.addingTimeInterval(seconds))
+                entry, key: cacheKey(plan, use: use, in: cache), userID: use.userID, now: now, expiresAt: now.addingTimeInterval(seconds))
         } catch {
             logger.warning("could not write the response cache", metadata: ["error": "\(error)"])
         }

@@ -10,16 +10,16 @@ extension PostgresStore {
         return StoredValues.decodeCachedResponse(rows.first?.string("response"))
     }
 
-    public func cacheResponse(_ response: CachedResponse, key: String, now: Date, expiresAt: Date) async throws {
+    public func cacheResponse(_ response: CachedResponse, key: String, userID: String, now: Date, expiresAt: Date) async throws {
         let text = try StoredValues.encodeCachedResponse(response)
         let (nowMs, expiresMs) = (StoredValues.milliseconds(now), StoredValues.milliseconds(expiresAt))
         try await transaction { connection in
             _ = try await connection.query("DELETE FROM response_cache WHERE expires_at <= \(nowMs)", logger: logger)
             _ = try await connection.query(
                 """
-                INSERT INTO response_cache (cache_key, model, response, created_at, expires_at)
-                VALUES (\(key), \(response.model), \(text), \(nowMs), \(expiresMs))
-                ON CONFLICT (cache_key) DO UPDATE SET model = excluded.model,
+                INSERT INTO response_cache (cache_key, user_id, model, response, created_at, expires_at)
+                VALUES (\(key), \(userID), \(response.model), \(text), \(nowMs), \(expiresMs))
+                ON CONFLICT (cache_key) DO UPDATE SET user_id = excluded.user_id, model = excluded.model,
                     response = excluded.response, created_at = excluded.created_at, expires_at = excluded.expires_at
                 """, logger: logger)
         }

@@ -10,18 +10,18 @@ extension SQLiteStore {
         return StoredValues.decodeCachedResponse(rows.first?.string("response"))
     }
 
-    public func cacheResponse(_ response: CachedResponse, key: String, now: Date, expiresAt: Date) async throws {
+    public func cacheResponse(_ response: CachedResponse, key: String, userID: String, now: Date, expiresAt: Date) async throws {
         let text = try StoredValues.encodeCachedResponse(response)
         let (nowMs, expiresMs) = (Self.milliseconds(now), Self.milliseconds(expiresAt))
         try await connection.transaction { db in
             try SQLiteConnection.run("DELETE FROM response_cache WHERE expires_at <= ?", [.integer(nowMs)], in: db)
             try SQLiteConnection.run(
                 """
-                INSERT INTO response_cache (cache_key, model, response, created_at, expires_at) VALUES (?, ?, ?, ?, ?)
-                ON CONFLICT (cache_key) DO UPDATE SET model = excluded.model,
+                INSERT INTO response_cache (cache_key, user_id, model, response, created_at, expires_at) VALUES (?, ?, ?, ?, ?, ?)
+                ON CONFLICT (cache_key) DO UPDATE SET user_id = excluded.user_id, model = excluded.model,
                     response = excluded.response, created_at = excluded.created_at, expires_at = excluded.expires_at
                 """,
-                [.text(key), .text(response.model), .text(text), .integer(nowMs), .integer(expiresMs)], in: db)
+                [.text(key), .text(userID), .text(response.model), .text(text), .integer(nowMs), .integer(expiresMs)], in: db)
         }
     }
 

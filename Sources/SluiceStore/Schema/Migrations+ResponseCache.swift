@@ -4,7 +4,7 @@ import SluiceCore
 extension Migrations {
     /// Step 28: the response cache (`ResponseCacheStore`), LiteLLM's exact-match cache kept in the database so that
     /// every instance on one PostgreSQL serves what any of them stored. A row is one `CachedResponse` as JSON under the
-    /// hash of the request (`ResponseCacheKey`), with its model for `sluice cache clear --model`; the expiry index lets
+    /// hash of the request (`ResponseCacheKey`), with its model for `sluice cache clear --model` and the user whose call it answered (it goes with them); the expiry index lets
     /// each write drop what has expired.
     static let responseCacheStep = Step(
         version: 28,
@@ -12,6 +12,7 @@ extension Migrations {
             """
             CREATE TABLE response_cache (
                 cache_key TEXT PRIMARY KEY,
+                user_id TEXT NOT NULL REFERENCES users(id) ON DELETE CASCADE,
                 model TEXT NOT NULL,
                 response TEXT NOT NULL,
                 created_at INTEGER NOT NULL,
