@@ -1,6 +1,6 @@
 import Foundation
 
-/// An answer kept for requests identical to the one it answered (the response cache, `--response-cache-ttl`): what a
+/// An answer kept for requests identical to the one it answered (the response cache, `--response-cache-seconds`): what a
 /// later gateway call with the same key gets instead of a call upstream.
 public struct CachedResponse: Sendable, Equatable, Codable {
     /// The model that wrote it: the one the request asked for (answers of a fallback model are not kept).

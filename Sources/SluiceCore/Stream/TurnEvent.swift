@@ -138,7 +138,7 @@ public enum TurnEvent: Sendable, Equatable {
         public var conversationTokens: Int?
         /// True when every model failed and this is the earlier answer to the identical temperature-0 request.
         public var cached: Bool?
-        /// True when the answer came from the response cache (`--response-cache-ttl`): the stored answer to an
+        /// True when the answer came from the response cache (`--response-cache-seconds`): the stored answer to an
         /// identical gateway call, charged nothing.
         public var cacheHit: Bool?
 

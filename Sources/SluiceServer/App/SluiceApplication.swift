@@ -46,7 +46,7 @@ public struct SluiceDependencies: Sendable {
     public var fallbacks: @Sendable (String) -> [String]
     /// Answers to temperature-0 requests, served marked `cached` when every model fails; `nil` turns it off.
     public var answerCache: AnswerCache?
-    /// The response cache gateway calls use (`--response-cache-ttl`); `nil` turns it off.
+    /// The response cache gateway calls use (`--response-cache-seconds`); `nil` turns it off.
     public var responseCache: ResponseCacheSettings? = nil
     /// The models `GET /v1/models` lists besides the default one (those of `--models`).
     public var listedModels: [String] = []

@@ -161,7 +161,7 @@ public final class SluiceMetrics: Sendable {
         ).increment()
     }
 
-    /// A gateway call looked in the response cache (`--response-cache-ttl`).
+    /// A gateway call looked in the response cache (`--response-cache-seconds`).
     func responseCacheLookup(model: String, hit: Bool) {
         counter(
             name: "sluice_response_cache_lookups_total", labels: [("model", modelLabel(model)), ("result", hit ? "hit" : "miss")],

@@ -4,7 +4,7 @@ import HTTPTypes
 import Logging
 import SluiceCore
 
-/// The response cache as the server runs it (`--response-cache-ttl`; off without it), LiteLLM's exact-match cache:
+/// The response cache as the server runs it (`--response-cache-seconds`; off without it), LiteLLM's exact-match cache:
 /// a gateway call identical to an earlier one — same model, messages, tools and options — gets the earlier answer at
 /// once, without a call upstream, charged nothing. Kept in the database (`ResponseCacheStore`), so instances on one
 /// PostgreSQL share it. The web app's turns never use it: regenerating there asks for a new answer.
@@ -144,12 +144,19 @@ extension ChatTurn {
             emit(.token(messageID: plan.assistantMessageID, seq: seq, text: String(decoding: hit.content.utf8[start..<stop], as: UTF8.self)))
             start = stop
         }
+        // Text after the last recorded end (none in an entry Sluice wrote) is not dropped: it is one more piece.
+        var tokenEnds = hit.tokenEnds.filter { $0 <= hit.content.utf8.count }
+        if start < hit.content.utf8.endIndex {
+            seq += 1
+            emit(.token(messageID: plan.assistantMessageID, seq: seq, text: String(decoding: hit.content.utf8[start...], as: UTF8.self)))
+            tokenEnds.append(hit.content.utf8.count)
+        }
         for (index, call) in hit.toolCalls.enumerated() {
             emit(.toolCall(ToolCallDelta(index: index, id: call.id, name: call.name, arguments: call.arguments)))
         }
         progress.withLock { state in
             state.content = hit.content
-            state.tokenEnds = hit.tokenEnds
+            state.tokenEnds = tokenEnds
             state.seq = seq
             state.toolCalls = hit.toolCalls
             state.finishReason = hit.finishReason
