@@ -245,7 +245,8 @@ struct Serve: AsyncParsableCommand {
             case .newToken(let token): Console.line("Sluice is ready: open \(base)#token=\(token)")
             case .existing: Console.line("Sluice is ready: open \(base)  (the browser keeps its token; 'sluice user token local' issues a new one)")
             }
-            Console.line("Upstream: \(shownUpstream)  model: \(defaultModel)  database: \(SluiceDatabases.redacted(dbPath))")
+            Console.line("Upstream: \(shownUpstream)  model: \(defaultModel)  database: \(SluiceDatabases.redacted(dbPath))"
+                + (cacheSeconds > 0 ? "  response cache: \(cacheSeconds) s, \(cacheShared ? "shared by all users" : "per user")" : ""))
         }
         services.append(app)
         let group = ServiceGroup(

@@ -146,10 +146,11 @@ def test_two_instances_share_the_response_cache_through_the_openai_sdk(server):
     token = subprocess.run([SLUICE, "user", "add", "cache-user", "--plan", "pro", "--db", db],
                            check=True, capture_output=True, text=True).stdout.strip().splitlines()[-1]
     ports = [free_port(), free_port()]
+    banner = tempfile.TemporaryFile(mode="w+")
     processes = [subprocess.Popen(
         [SLUICE, "serve", "--port", str(port), "--db", db, "--model", "sim", "--response-cache-seconds", "600",
          "--upstream", f"http://127.0.0.1:{server.simulator_port}/v1"],
-        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        stdout=banner if port == ports[0] else subprocess.DEVNULL, stderr=subprocess.DEVNULL,
         env={key: value for key, value in os.environ.items() if not key.startswith("SLUICE_")})
         for port in ports]
 
@@ -160,6 +161,8 @@ def test_two_instances_share_the_response_cache_through_the_openai_sdk(server):
     try:
         for port in ports:
             wait_for(f"http://127.0.0.1:{port}/healthz")
+        banner.seek(0)
+        assert "response cache: 600 s, per user" in banner.read()
         clients = [openai.OpenAI(base_url=f"http://127.0.0.1:{port}/v1", api_key=token, max_retries=0, timeout=60)
                    for port in ports]
         question = [{"role": "user", "content": "What does a response cache save? " + uuid.uuid4().hex}]
