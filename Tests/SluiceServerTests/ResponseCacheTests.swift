@@ -87,6 +87,10 @@ struct ResponseCacheTests {
             #expect(try await Self.chat(h).headers.first(name: "X-Sluice-Cache") == "hit")
             #expect(try await Self.chat(h, token: h.bob).headers.first(name: "X-Sluice-Cache") == "hit")
             #expect(try await Self.started(h) == 6)
+            // `max-age`: only an answer that young; an older one is asked for again (and the new one kept).
+            #expect(try await Self.chat(h, headers: ["Cache-Control": "max-age=600"]).headers.first(name: "X-Sluice-Cache") == "hit")
+            #expect(try await Self.chat(h, headers: ["Cache-Control": "max-age=0"]).headers.first(name: "X-Sluice-Cache") == "miss")
+            #expect(try await Self.started(h) == 7)
         }
     }
 
@@ -178,8 +182,11 @@ struct ResponseCacheKeyTests {
     func cacheControl() {
         #expect(ResponseCacheUse(cacheControl: nil, userID: "u") == .init(read: true, write: true, userID: "u"))
         #expect(ResponseCacheUse(cacheControl: "No-Cache", userID: "u") == .init(read: false, write: true, userID: "u"))
-        #expect(ResponseCacheUse(cacheControl: "max-age=0, no-store", userID: "u") == .init(read: true, write: false, userID: "u"))
+        #expect(ResponseCacheUse(cacheControl: "private, no-store", userID: "u") == .init(read: true, write: false, userID: "u"))
         #expect(ResponseCacheUse(cacheControl: "no-cache,no-store", userID: "u") == .init(read: false, write: false, userID: "u"))
+        #expect(ResponseCacheUse(cacheControl: "max-age=60", userID: "u") == .init(maxAge: 60, userID: "u"))
+        #expect(ResponseCacheUse(cacheControl: "s-maxage=\"5\", no-store", userID: "u") == .init(write: false, maxAge: 5, userID: "u"))
+        #expect(ResponseCacheUse(cacheControl: "max-age=soon", userID: "u") == .init(userID: "u"))
     }
 
     @Test("the key changes with everything that shapes the answer, and with the scope, but not with the end user")

@@ -23,6 +23,9 @@ struct ResponseCacheStoreTests {
         #expect(try await store.cachedResponse(key: "a", now: now.addingTimeInterval(59.999)) == answer)
         #expect(try await store.cachedResponse(key: "a", now: now.addingTimeInterval(60)) == nil)
         #expect(try await store.cachedResponse(key: "b", now: now) == nil)
+        // A caller's max-age: only what was written since.
+        #expect(try await store.cachedResponse(key: "a", now: now.addingTimeInterval(10), writtenSince: now) == answer)
+        #expect(try await store.cachedResponse(key: "a", now: now.addingTimeInterval(10), writtenSince: now.addingTimeInterval(0.001)) == nil)
 
         var newer = answer
         newer.content = "Hi"

@@ -31,11 +31,19 @@ public struct CachedResponse: Sendable, Equatable, Codable {
 /// Where cached responses are kept: in the database, so that every instance on one PostgreSQL shares them (as
 /// LiteLLM's Redis cache is shared).
 public protocol ResponseCacheStore: Sendable {
-    /// The response kept under `key`, unless it expired by `now`.
-    func cachedResponse(key: String, now: Date) async throws -> CachedResponse?
+    /// The response kept under `key`, unless it expired by `now` or was written before `writtenSince` (a caller's
+    /// `Cache-Control: max-age`).
+    func cachedResponse(key: String, now: Date, writtenSince: Date?) async throws -> CachedResponse?
     /// Keeps `response` under `key` until `expiresAt` (replacing what was there), and drops entries expired by `now`.
     /// `userID` is the user whose call it answered: the entry goes when that user does, as their conversations do.
     func cacheResponse(_ response: CachedResponse, key: String, userID: String, now: Date, expiresAt: Date) async throws
     /// Drops every kept response, or only those of `model` (after its weights or its prompt changed); returns how many.
     func clearCachedResponses(model: String?) async throws -> Int
+}
+
+extension ResponseCacheStore {
+    /// The response kept under `key`, unless it expired by `now`, however old.
+    public func cachedResponse(key: String, now: Date) async throws -> CachedResponse? {
+        try await cachedResponse(key: key, now: now, writtenSince: nil)
+    }
 }

@@ -24,24 +24,33 @@ public struct ResponseCacheSettings: Sendable {
 }
 
 /// What one gateway call lets the cache do, from its `Cache-Control` header: `no-cache` asks for a fresh answer (which
-/// is still kept for later calls), `no-store` keeps this answer out of the cache; both together bypass it.
+/// is still kept for later calls), `no-store` keeps this answer out of the cache, both together bypass it, and
+/// `max-age=N` (or LiteLLM's `s-maxage=N`) takes only an answer written in the last N seconds.
 struct ResponseCacheUse: Sendable, Equatable {
     var read = true
     var write = true
+    /// The oldest answer the caller takes, in seconds; `nil`: any that has not expired.
+    var maxAge: Int? = nil
     /// Whose cache: the caller's user id (unless the cache is shared).
     var userID: String
 
-    init(read: Bool = true, write: Bool = true, userID: String) {
+    init(read: Bool = true, write: Bool = true, maxAge: Int? = nil, userID: String) {
         self.read = read
         self.write = write
+        self.maxAge = maxAge
         self.userID = userID
     }
 
     init(cacheControl: String?, userID: String) {
-        let directives = Set((cacheControl ?? "").lowercased().split(separator: ",").map {
-            $0.split(separator: "=").first.map { $0.trimmingCharacters(in: .whitespaces) } ?? ""
-        })
-        self.init(read: !directives.contains("no-cache"), write: !directives.contains("no-store"), userID: userID)
+        var directives: [String: String] = [:]
+        for directive in (cacheControl ?? "").lowercased().split(separator: ",") {
+            let parts = directive.split(separator: "=", maxSplits: 1).map { $0.trimmingCharacters(in: .whitespaces) }
+            if let name = parts.first { directives[name] = parts.count > 1 ? parts[1].trimmingCharacters(in: ["\""]) : "" }
+        }
+        // A malformed age is ignored, as HTTP caches ignore a directive they cannot read.
+        let maxAge = (directives["max-age"] ?? directives["s-maxage"]).flatMap { Int($0) }.map { max(0, $0) }
+        self.init(
+            read: directives["no-cache"] == nil, write: directives["no-store"] == nil, maxAge: maxAge, userID: userID)
     }
 
     /// The header that says whether a call was answered from the cache (`hit`) or upstream (`miss`); none when the
@@ -119,7 +128,10 @@ extension ChatTurn {
     func cachedAnswer(_ plan: Plan, logger: Logger) async -> CachedResponse? {
         guard let cache = responseCache, let use = plan.cache, use.read, plan.prior == nil else { return nil }
         do {
-            let hit = try await cache.store.cachedResponse(key: cacheKey(plan, use: use, in: cache), now: Date())
+            let now = Date()
+            let hit = try await cache.store.cachedResponse(
+                key: cacheKey(plan, use: use, in: cache), now: now,
+                writtenSince: use.maxAge.map { now.addingTimeInterval(-Double($0)) })
             metrics.responseCacheLookup(model: plan.request.model, hit: hit != nil)
             return hit
         } catch {

@@ -4,9 +4,14 @@ import SluiceCore
 
 /// The response cache in PostgreSQL (schema step 28), shared by every instance on the database.
 extension PostgresStore {
-    public func cachedResponse(key: String, now: Date) async throws -> CachedResponse? {
+    public func cachedResponse(key: String, now: Date, writtenSince: Date?) async throws -> CachedResponse? {
         let nowMs = StoredValues.milliseconds(now)
-        let rows = try await rows("SELECT response FROM response_cache WHERE cache_key = \(key) AND expires_at > \(nowMs)")
+        let sinceMs = writtenSince.map(StoredValues.milliseconds)
+        let rows = try await rows(
+            """
+            SELECT response FROM response_cache
+            WHERE cache_key = \(key) AND expires_at > \(nowMs) AND (\(sinceMs)::bigint IS NULL OR created_at >= \(sinceMs))
+            """)
         return StoredValues.decodeCachedResponse(rows.first?.string("response"))
     }
 

@@ -3,10 +3,10 @@ import SluiceCore
 
 /// The response cache in SQLite (schema step 28).
 extension SQLiteStore {
-    public func cachedResponse(key: String, now: Date) async throws -> CachedResponse? {
+    public func cachedResponse(key: String, now: Date, writtenSince: Date?) async throws -> CachedResponse? {
         let rows = try await connection.query(
-            "SELECT response FROM response_cache WHERE cache_key = ? AND expires_at > ?",
-            [.text(key), .integer(Self.milliseconds(now))])
+            "SELECT response FROM response_cache WHERE cache_key = ?1 AND expires_at > ?2 AND (?3 IS NULL OR created_at >= ?3)",
+            [.text(key), .integer(Self.milliseconds(now)), Self.optional(writtenSince.map(Self.milliseconds))])
         return StoredValues.decodeCachedResponse(rows.first?.string("response"))
     }
 
