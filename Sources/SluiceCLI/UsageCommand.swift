@@ -34,7 +34,7 @@ struct UsageCommand: AsyncParsableCommand {
             let userID = try await user.asyncMap { try await UserCommand.user(named: $0, in: store).id }
             let buckets = try await store.usageHistory(userID: userID, since: start, groupedBy: grouping)
             try await store.close()
-            print([grouping.rawValue, "turns", "input", "output", "total", "cost_usd"].joined(separator: "\t"))
+            print([grouping.rawValue, "turns", "input", "output", "total", "cost_usd", "cache_hits", "saved_usd"].joined(separator: "\t"))
             for bucket in buckets {
                 let key: String
                 switch grouping {
@@ -45,11 +45,13 @@ struct UsageCommand: AsyncParsableCommand {
                 case .apiKey: key = userID == nil ? "\(bucket.key) \(bucket.label ?? "")" : bucket.label ?? bucket.key
                 default: key = bucket.key
                 }
-                print([key, "\(bucket.turns)", "\(bucket.inputTokens)", "\(bucket.outputTokens)", "\(bucket.totalTokens)", bucket.cost.decimalString]
+                print([key, "\(bucket.turns)", "\(bucket.inputTokens)", "\(bucket.outputTokens)", "\(bucket.totalTokens)", bucket.cost.decimalString,
+                       "\(bucket.cacheHits)", bucket.savedCost.decimalString]
                     .joined(separator: "\t"))
             }
-            let total = buckets.reduce(into: (0, 0, USDAmount.zero)) { $0.0 += $1.turns; $0.1 += $1.totalTokens; $0.2 = $0.2 + $1.cost }
-            print(["total", "\(total.0)", "", "", "\(total.1)", total.2.decimalString].joined(separator: "\t"))
+            let total = UsageBucket.total(of: buckets)
+            print(["total", "\(total.turns)", "", "", "\(total.totalTokens)", total.cost.decimalString, "\(total.cacheHits)",
+                   total.savedCost.decimalString].joined(separator: "\t"))
         }
     }
 }

@@ -70,6 +70,35 @@ struct ResponseCacheTests {
         }
     }
 
+    @Test("the usage history counts a hit as an answer that cost nothing and saved what the call it repeated cost",
+          arguments: TestDatabases.backends)
+    func usageCountsSavings(database: StoreBackend) async throws {
+        var catalog = ModelCatalog()
+        catalog.setPrice("sim", try #require(ModelPrice(inputPerMillion: "2.50", outputPerMillion: "10.00")))
+        try await Harness.run(budgets: true, database: database, catalog: catalog, responseCache: Self.tenMinutes) { h in
+            let first = try await Self.chat(h)
+            #expect(try await Self.chat(h).headers.first(name: "X-Sluice-Cache") == "hit")
+            #expect(try await Self.chat(h).headers.first(name: "X-Sluice-Cache") == "hit")
+            let usage = try #require(first.json?["usage"] as? [String: Any])
+            let (input, output) = try (#require(usage["prompt_tokens"] as? Int), #require(usage["completion_tokens"] as? Int))
+            let paid = try #require(ModelPrice(inputPerMillion: "2.50", outputPerMillion: "10.00")).cost(inputTokens: input, outputTokens: output)
+            #expect(paid > .zero)
+
+            let reply = try await h.text("/api/usage?period=today&group=model", token: h.alice)
+            let history = try #require(try JSONSerialization.jsonObject(with: Data(reply.utf8)) as? [String: Any])
+            let totals = try #require(history["totals"] as? [String: Any])
+            #expect(totals["turns"] as? Int == 3)
+            #expect(totals["total_tokens"] as? Int == input + output, "only the first call is charged")
+            #expect(totals["cost_usd"] as? String == paid.decimalString)
+            #expect(totals["cache_hits"] as? Int == 2)
+            #expect(totals["saved_tokens"] as? Int == 2 * (input + output))
+            #expect(totals["saved_cost_usd"] as? String == (paid + paid).decimalString)
+            let csv = try await h.text("/api/usage?period=today&group=model&format=csv", token: h.alice)
+            #expect(csv.split(separator: "\r\n").map(String.init).last == "sim,\(input),\(output),\(input + output),\(paid.decimalString),3,2,"
+                + "\(2 * (input + output)),\((paid + paid).decimalString)")
+        }
+    }
+
     @Test("a call that differs in what shapes the answer, another user's call and Cache-Control: no-cache go upstream")
     func differencesMiss() async throws {
         try await Harness.run(budgets: true, responseCache: Self.tenMinutes) { h in

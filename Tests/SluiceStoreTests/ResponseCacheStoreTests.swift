@@ -58,4 +58,33 @@ struct ResponseCacheStoreTests {
         #expect(try await store.cachedResponse(key: "e", now: now) == answer)
         try await store.close()
     }
+
+    @Test("an answer from the cache settles as charged nothing, and the history counts it with what it saved", arguments: TestDatabases.backends)
+    func savings(_ backend: StoreBackend) async throws {
+        let (store, _, user, conversationID) = try await BudgetStoreTests.setUp(backend, limit: 10_000)
+        let now = Date()
+        let price = try #require(ModelPrice(inputPerMillion: "1", outputPerMillion: "2"))
+        let paid = try #require(try await store.hold(BudgetStoreTests.request(user, conversationID, input: 100, output: 500, price: price), now: now))
+        try await store.settle(holdID: paid.id, inputTokens: 100, outputTokens: 20, cost: price.cost(inputTokens: 100, outputTokens: 20), now: now)
+        // The same call again, answered from the cache: nothing charged, the paid call's tokens and cost saved.
+        let hit = try #require(try await store.hold(BudgetStoreTests.request(user, conversationID, input: 100, output: 500, price: price), now: now))
+        let saved = CacheSavings(tokens: 120, cost: price.cost(inputTokens: 100, outputTokens: 20))
+        try await store.settle(holdID: hit.id, inputTokens: 0, outputTokens: 0, cost: .zero, now: now, finishing: nil, saved: saved)
+        // A turn that produced nothing is still released, not counted.
+        let nothing = try #require(try await store.hold(BudgetStoreTests.request(user, conversationID, input: 5, output: 5), now: now))
+        try await store.settle(holdID: nothing.id, inputTokens: 0, outputTokens: 0, cost: .zero, now: now)
+
+        let budget = try await store.budget(userID: user.id, now: now)
+        #expect(budget.used == 120)
+        #expect(try await store.conversationTokens(conversationID: conversationID) == 120)
+        let byModel = try await store.usageHistory(userID: user.id, since: now.addingTimeInterval(-60), groupedBy: .model)
+        #expect(byModel == [UsageBucket(
+            key: "m", label: nil, inputTokens: 100, outputTokens: 20, totalTokens: 120, cost: USDAmount(picodollars: 140_000_000),
+            turns: 2, lastTurnAt: byModel.first?.lastTurnAt, cacheHits: 1, savedTokens: 120,
+            savedCost: USDAmount(picodollars: 140_000_000))])
+        // Settling the hit again changes nothing.
+        try await store.settle(holdID: hit.id, inputTokens: 0, outputTokens: 0, cost: .zero, now: now, finishing: nil, saved: saved)
+        #expect(try await store.usageHistory(userID: user.id, since: now.addingTimeInterval(-60), groupedBy: .day).first?.cacheHits == 1)
+        try await store.close()
+    }
 }

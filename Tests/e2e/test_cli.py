@@ -238,8 +238,8 @@ def test_usage_report_prints_a_table_and_rejects_bad_options():
     report = run("usage", "report", "--db", db, "--group", "model", "--since", "2026-01-01")
     assert report.returncode == 0, report.stderr
     lines = report.stdout.strip().splitlines()
-    assert lines[0] == "model\tturns\tinput\toutput\ttotal\tcost_usd"
-    assert lines[-1] == "total\t0\t\t\t0\t0"
+    assert lines[0] == "model\tturns\tinput\toutput\ttotal\tcost_usd\tcache_hits\tsaved_usd"
+    assert lines[-1] == "total\t0\t\t\t0\t0\t0\t0"
     assert "--group must be" in run("usage", "report", "--db", db, "--group", "week").stderr
     assert "--since must be a date" in run("usage", "report", "--db", db, "--since", "yesterday").stderr
     assert "no user named nobody" in run("usage", "report", "--db", db, "--user", "nobody").stderr

@@ -90,8 +90,31 @@ def test_the_usage_page_draws_three_charts_and_downloads_the_csv(browser, server
     WebDriverWait(browser, 10).until(lambda d: d.execute_script("return window.__downloads.length"))
     name, text = browser.execute_script("return window.__downloads[0]")
     assert name == "sluice-usage-week.csv"
-    assert text.splitlines()[0] == "day,input_tokens,output_tokens,total_tokens,cost_usd,turns" and len(text.splitlines()) >= 2
+    assert text.splitlines()[0] == "day,input_tokens,output_tokens,total_tokens,cost_usd,turns,cache_hits,saved_tokens,saved_cost_usd" and len(text.splitlines()) >= 2
     # Another period reloads the figures.
     Select(browser.find_element(By.CSS_SELECTOR, "#usage-page .usage-period")).select_by_value("today")
     WebDriverWait(browser, 10).until(
         lambda d: len(d.execute_script("return Chart.getChart(document.querySelector('canvas[data-chart=daily]')).data.labels")) == 1)
+
+
+def test_the_usage_page_says_what_the_response_cache_saved(browser):
+    """Two identical gateway calls with the response cache on: the second is charged nothing, and the usage page
+    says how many answers came from the cache and the tokens and dollars they saved."""
+    from conftest import running_sluice
+    with running_sluice(lambda simulator_port, _: [
+            "--model", "sim", "--price", "sim=2.5/10", "--response-cache-seconds", "600",
+            "--upstream", f"http://127.0.0.1:{simulator_port}/v1"], simulator_args=("--tokens", "20")) as server:
+        call = {"model": "sim", "temperature": 0, "messages": [{"role": "user", "content": "What is a sluice gate?"}]}
+        first = server.api("POST", "/v1/chat/completions", call)
+        second = server.api("POST", "/v1/chat/completions", call)
+        assert second["choices"][0]["message"]["content"] == first["choices"][0]["message"]["content"]
+        totals = server.api("GET", "/api/usage?period=week&group=day")["totals"]
+        used = first["usage"]["total_tokens"]
+        assert (totals["turns"], totals["total_tokens"], totals["cache_hits"], totals["saved_tokens"]) == (2, used, 1, used)
+        assert totals["saved_cost_usd"] == totals["cost_usd"] != "0"
+
+        open_signed_in(browser, server)
+        browser.find_element(By.ID, "usage-open").click()
+        line = browser.find_element(By.CSS_SELECTOR, "#usage-page .usage-totals")
+        WebDriverWait(browser, 10).until(lambda d: "tokens" in line.text)
+        assert f"2 answers · 1 answer from the response cache saved {used:,} tokens, ${totals['saved_cost_usd']}" in line.text

@@ -157,7 +157,16 @@ export class UsagePage {
   showTotals(totals) {
     this.section.querySelector(".usage-totals").textContent =
       `${numberFormat.format(totals.total_tokens)} tokens (${numberFormat.format(totals.input_tokens)} in, `
-      + `${numberFormat.format(totals.output_tokens)} out) · $${totals.cost_usd} · ${numberFormat.format(totals.turns)} answers`;
+      + `${numberFormat.format(totals.output_tokens)} out) · $${totals.cost_usd} · ${numberFormat.format(totals.turns)} answers`
+      + UsagePage.cacheSentence(totals);
+  }
+
+  /** What the response cache saved, LiteLLM's "saved cost": its answers cost nothing, the calls they repeated would. */
+  static cacheSentence(row) {
+    if (!row.cache_hits) return "";
+    const answers = row.cache_hits === 1 ? "answer" : "answers";
+    return ` · ${numberFormat.format(row.cache_hits)} ${answers} from the response cache saved `
+      + `${numberFormat.format(row.saved_tokens)} tokens, $${row.saved_cost_usd}`;
   }
 
   async downloadCSV() {

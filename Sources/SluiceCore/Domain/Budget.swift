@@ -190,7 +190,7 @@ public enum UsageGrouping: String, Sendable, CaseIterable {
     case apiKey = "key"
 }
 
-/// The settled usage of one bucket of history (a day, a conversation, a model or an end user).
+/// The settled usage of one bucket of history (a day, a conversation, a model, an end user or an API key).
 public struct UsageBucket: Sendable, Equatable {
     /// `2026-11-25` (UTC day), a conversation id, a model name, an end user or an API key's id (`""`: none).
     public var key: String
@@ -201,15 +201,23 @@ public struct UsageBucket: Sendable, Equatable {
     public var outputTokens: Int
     public var totalTokens: Int
     public var cost: USDAmount
+    /// Every answer, those from the response cache included.
     public var turns: Int
     /// When the bucket's latest turn was made.
     public var lastTurnAt: Date?
+    /// The answers that came from the response cache (charged nothing), and the tokens and cost they saved.
+    public var cacheHits: Int
+    public var savedTokens: Int
+    public var savedCost: USDAmount
 
     public init(
         key: String, label: String?, inputTokens: Int, outputTokens: Int, totalTokens: Int, cost: USDAmount, turns: Int,
-        lastTurnAt: Date? = nil
+        lastTurnAt: Date? = nil, cacheHits: Int = 0, savedTokens: Int = 0, savedCost: USDAmount = .zero
     ) {
         self.lastTurnAt = lastTurnAt
+        self.cacheHits = cacheHits
+        self.savedTokens = savedTokens
+        self.savedCost = savedCost
         self.key = key
         self.label = label
         self.inputTokens = inputTokens
@@ -217,6 +225,22 @@ public struct UsageBucket: Sendable, Equatable {
         self.totalTokens = totalTokens
         self.cost = cost
         self.turns = turns
+    }
+}
+
+extension UsageBucket {
+    /// The buckets' sums under `key` (the totals of a history): no label, no last turn.
+    public static func total(of buckets: [UsageBucket], key: String = "") -> UsageBucket {
+        buckets.reduce(into: UsageBucket(key: key, label: nil, inputTokens: 0, outputTokens: 0, totalTokens: 0, cost: .zero, turns: 0)) {
+            $0.inputTokens += $1.inputTokens
+            $0.outputTokens += $1.outputTokens
+            $0.totalTokens += $1.totalTokens
+            $0.cost = $0.cost + $1.cost
+            $0.turns += $1.turns
+            $0.cacheHits += $1.cacheHits
+            $0.savedTokens += $1.savedTokens
+            $0.savedCost = $0.savedCost + $1.savedCost
+        }
     }
 }
 

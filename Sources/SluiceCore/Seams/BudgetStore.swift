@@ -8,9 +8,11 @@ public protocol BudgetStore: Sendable {
     func hold(_ request: HoldRequest, now: Date) async throws -> BudgetHold?
     /// Replaces a hold by what the turn really used (a partial or cancelled answer is charged for what it
     /// generated); a hold for a turn that generated nothing is released with `usage` zero. With `answer`, how the
-    /// answer ended is stored in the same commit (`ConversationStore.finish`).
+    /// answer ended is stored in the same commit (`ConversationStore.finish`). With `saved`, the turn was answered from
+    /// the response cache: it is charged nothing and its row counts what the cache saved (`UsageBucket.cacheHits`).
     func settle(
-        holdID: String, inputTokens: Int, outputTokens: Int, cost: USDAmount, now: Date, finishing answer: AnswerFinish?
+        holdID: String, inputTokens: Int, outputTokens: Int, cost: USDAmount, now: Date, finishing answer: AnswerFinish?,
+        saved: CacheSavings?
     ) async throws
     /// The user's budget now (held tokens count as used).
     func budget(userID: String, now: Date) async throws -> BudgetState
@@ -38,10 +40,31 @@ public protocol BudgetStore: Sendable {
 }
 
 extension BudgetStore {
+    /// `settle` of a turn that was not answered from the response cache.
+    public func settle(
+        holdID: String, inputTokens: Int, outputTokens: Int, cost: USDAmount, now: Date, finishing answer: AnswerFinish?
+    ) async throws {
+        try await settle(
+            holdID: holdID, inputTokens: inputTokens, outputTokens: outputTokens, cost: cost, now: now, finishing: answer,
+            saved: nil)
+    }
+
     /// `settle` without storing an answer's end.
     public func settle(holdID: String, inputTokens: Int, outputTokens: Int, cost: USDAmount, now: Date) async throws {
         try await settle(
             holdID: holdID, inputTokens: inputTokens, outputTokens: outputTokens, cost: cost, now: now, finishing: nil)
+    }
+}
+
+/// What an answer from the response cache saved: the tokens and the cost of the call it repeated, priced as the
+/// model is priced now (LiteLLM's "saved cost").
+public struct CacheSavings: Sendable, Equatable {
+    public let tokens: Int
+    public let cost: USDAmount
+
+    public init(tokens: Int, cost: USDAmount) {
+        self.tokens = tokens
+        self.cost = cost
     }
 }
 

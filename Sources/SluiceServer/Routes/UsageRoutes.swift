@@ -93,7 +93,8 @@ enum UsagePeriod: String {
 /// `{"period","group","from","to","totals":{…},"series":[{"key","label"?,"input_tokens",…,"cost_usd","turns","last_turn_at"}]}`.
 struct WireUsageHistory: Encodable {
     struct Row: Encodable {
-        let key: String?
+        /// `nil` in the totals row.
+        var key: String?
         let label: String?
         let inputTokens: Int
         let outputTokens: Int
@@ -102,6 +103,10 @@ struct WireUsageHistory: Encodable {
         let turns: Int
         /// ISO 8601: when the bucket's latest turn was made (a key's last use).
         let lastTurnAt: String?
+        /// Answers from the response cache among `turns`, and the tokens and dollars they saved.
+        let cacheHits: Int
+        let savedTokens: Int
+        let savedCostUsd: String
 
         init(_ bucket: UsageBucket) {
             key = bucket.key
@@ -112,6 +117,9 @@ struct WireUsageHistory: Encodable {
             costUsd = bucket.cost.decimalString
             turns = bucket.turns
             lastTurnAt = bucket.lastTurnAt.map { ISO8601DateFormatter().string(from: $0) }
+            cacheHits = bucket.cacheHits
+            savedTokens = bucket.savedTokens
+            savedCostUsd = bucket.savedCost.decimalString
         }
     }
 
@@ -129,15 +137,8 @@ struct WireUsageHistory: Encodable {
         self.from = formatter.string(from: from)
         self.to = formatter.string(from: to)
         series = buckets.map(Row.init)
-        let sum = buckets.reduce(into: UsageBucket(key: "", label: nil, inputTokens: 0, outputTokens: 0, totalTokens: 0, cost: .zero, turns: 0)) {
-            $0.inputTokens += $1.inputTokens
-            $0.outputTokens += $1.outputTokens
-            $0.totalTokens += $1.totalTokens
-            $0.cost = $0.cost + $1.cost
-            $0.turns += $1.turns
-        }
-        var totals = Row(sum)
-        totals = Row(key: nil, from: totals)
+        var totals = Row(UsageBucket.total(of: buckets))
+        totals.key = nil
         self.totals = totals
     }
 
@@ -149,30 +150,21 @@ struct WireUsageHistory: Encodable {
     }
 }
 
-extension WireUsageHistory.Row {
-    /// The same figures without a key (the totals row).
-    init(key: String?, from row: WireUsageHistory.Row) {
-        self.key = key
-        label = nil
-        inputTokens = row.inputTokens
-        outputTokens = row.outputTokens
-        totalTokens = row.totalTokens
-        costUsd = row.costUsd
-        turns = row.turns
-        lastTurnAt = nil
-    }
-}
-
 /// Usage history as CSV (RFC 4180): one header line, one line per bucket.
 enum UsageCSV {
     static func render(_ buckets: [UsageBucket], grouping: UsageGrouping) -> String {
         // A conversation's title, a key's label: the name a person knows it by.
         let named = grouping == .conversation || grouping == .apiKey
         let nameColumn = grouping == .apiKey ? "label," : "title,"
-        var lines = ["\(grouping.rawValue),\(named ? nameColumn : "")input_tokens,output_tokens,total_tokens,cost_usd,turns"]
+        var lines = [
+            "\(grouping.rawValue),\(named ? nameColumn : "")input_tokens,output_tokens,total_tokens,cost_usd,turns,"
+                + "cache_hits,saved_tokens,saved_cost_usd",
+        ]
         for bucket in buckets {
             let title = named ? field(bucket.label ?? "") + "," : ""
-            lines.append("\(field(bucket.key)),\(title)\(bucket.inputTokens),\(bucket.outputTokens),\(bucket.totalTokens),\(bucket.cost.decimalString),\(bucket.turns)")
+            lines.append(
+                "\(field(bucket.key)),\(title)\(bucket.inputTokens),\(bucket.outputTokens),\(bucket.totalTokens),\(bucket.cost.decimalString),"
+                    + "\(bucket.turns),\(bucket.cacheHits),\(bucket.savedTokens),\(bucket.savedCost.decimalString)")
         }
         return lines.joined(separator: "\r\n") + "\r\n"
     }

@@ -6,10 +6,12 @@ import SluiceCore
 /// a continued answer.
 extension ChatTurn {
     /// Settles the turn's hold to what it used (releases it when nothing was generated) and stores how the answer
-    /// ended, in one commit; without a hold, only stores the answer. When the plan reports them, reads the budget
+    /// ended, in one commit (an answer from the response cache is charged nothing and its row records what it
+    /// `saved`); without a hold, only stores the answer. When the plan reports them, reads the budget
     /// and the conversation's total afterwards, for `done`.
     func settle(
-        _ plan: Plan, charged: Usage?, cost: USDAmount?, finishing outcome: AssistantOutcome, logger: Logger
+        _ plan: Plan, charged: Usage?, cost: USDAmount?, saved: CacheSavings?, finishing outcome: AssistantOutcome,
+        logger: Logger
     ) async -> (WireBudget?, Int?) {
         // A gateway conversation that ends with a complete answer is marked, so the caller's next call continues it.
         var thread: (conversationID: String, key: String)?
@@ -26,7 +28,7 @@ extension ChatTurn {
             do {
                 try await budgets.settle(
                     holdID: hold.id, inputTokens: charged?.inputTokens ?? 0, outputTokens: charged?.outputTokens ?? 0,
-                    cost: cost ?? .zero, now: Date(), finishing: answer)
+                    cost: cost ?? .zero, now: Date(), finishing: answer, saved: saved)
             } catch {
                 logger.error("could not settle the token budget of a turn", metadata: ["error": "\(error)"])
                 // The answer's end is stored whatever became of the budget.

@@ -85,9 +85,13 @@ extension ChatTurn {
         if mismatch.output { metrics.usageCountMismatch(model: model, kind: "output") }
         let usage = Self.combine(plan.prior?.usage, thisTurn)
         let charged = generated ? thisTurn : nil
-        let cost = catalog.price(for: model).map {
-            $0.cost(inputTokens: charged?.inputTokens ?? 0, outputTokens: charged?.outputTokens ?? 0)
-        }
+        let price = catalog.price(for: model)
+        let cost = price.map { $0.cost(inputTokens: charged?.inputTokens ?? 0, outputTokens: charged?.outputTokens ?? 0) }
+        // An answer from the response cache repeats a call's usage: what that call would cost now is what it saved.
+        let saved = fromResponseCache ? thisTurn.map {
+            let (input, output) = ($0.inputTokens ?? 0, $0.outputTokens ?? 0)
+            return CacheSavings(tokens: input + output, cost: price?.cost(inputTokens: input, outputTokens: output) ?? .zero)
+        } : nil
         let ttft = final.firstTokenAt.map { $0 - start }
         let duration = clock.now - start
         let ttftMs = ttft.map(Self.milliseconds)
@@ -136,7 +140,7 @@ extension ChatTurn {
         progressWriter.forget(messageID: plan.assistantMessageID)
         // The hold is settled and the answer stored in one commit.
         let (budget, conversationTokens) = await settle(
-            plan, charged: charged, cost: cost, finishing: outcome, logger: logger)
+            plan, charged: charged, cost: cost, saved: saved, finishing: outcome, logger: logger)
         if let cost, charged != nil { metrics.charged(model: model, cost: cost) }
 
         await keepInCache(plan, answer: final, charged: charged, logger: logger)

@@ -67,9 +67,11 @@ extension PostgresStore {
     }
 
     public func settle(
-        holdID: String, inputTokens: Int, outputTokens: Int, cost: USDAmount, now: Date, finishing answer: AnswerFinish?
+        holdID: String, inputTokens: Int, outputTokens: Int, cost: USDAmount, now: Date, finishing answer: AnswerFinish?,
+        saved: CacheSavings?
     ) async throws {
-        try await run(SettleStatement(hold: (holdID, inputTokens: inputTokens, outputTokens: outputTokens, cost: cost), answer: answer))
+        try await run(SettleStatement(
+            hold: (holdID, inputTokens: inputTokens, outputTokens: outputTokens, cost: cost), answer: answer, saved: saved))
     }
 
     public func budget(userID: String, now: Date) async throws -> BudgetState {
@@ -204,11 +206,10 @@ extension PostgresStore {
         }
         return try await rows(
             """
-            SELECT \(unescaped: key) AS bucket, \(unescaped: StoredValues.usageLabel(grouping)) AS label, SUM(u.input_tokens)::bigint AS input,
-                SUM(u.output_tokens)::bigint AS output, SUM(u.total_tokens)::bigint AS total,
-                SUM(u.cost_picousd)::bigint AS cost, COUNT(*) AS turns, MAX(u.created_at) AS last_at
+            SELECT \(unescaped: key) AS bucket, \(unescaped: StoredValues.usageLabel(grouping)) AS label,
+                \(unescaped: StoredValues.usageSums(cast: "::bigint"))
             FROM token_usage u LEFT JOIN conversations c ON c.id = u.conversation_id LEFT JOIN api_keys k ON k.id = u.api_key_id
-            WHERE u.state = 'settled' AND u.created_at >= \(StoredValues.milliseconds(since))
+            WHERE \(unescaped: StoredValues.usageRows) AND u.created_at >= \(StoredValues.milliseconds(since))
                 AND (\(userID)::text IS NULL OR u.user_id = \(userID))
             GROUP BY bucket ORDER BY \(unescaped: grouping == .day ? "bucket" : "total DESC, bucket")
             """

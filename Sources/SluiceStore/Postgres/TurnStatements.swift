@@ -172,8 +172,9 @@ struct HoldWithAnswerStatement: TurnStatement {
 struct SettleStatement: TurnStatement {
     static let sql = """
         WITH settled AS (
-            UPDATE token_usage SET state = CASE WHEN $1::bigint > 0 THEN 'settled' ELSE 'released' END,
-                input_tokens = $2, output_tokens = $3, total_tokens = $1, cost_picousd = $4
+            UPDATE token_usage SET state = CASE WHEN $1::bigint > 0 THEN 'settled' WHEN $25::bigint > 0 THEN 'cached' ELSE 'released' END,
+                input_tokens = $2, output_tokens = $3, total_tokens = $1, cost_picousd = $4,
+                saved_tokens = COALESCE($25, 0), saved_cost_picousd = COALESCE($26, 0)
             WHERE id = $5 AND state = 'held'
             RETURNING user_id, state, total_tokens, reserved_tokens
         ), finished AS (
@@ -195,10 +196,13 @@ struct SettleStatement: TurnStatement {
         """
     static let bindingDataTypes: [PostgresDataType] = [.int8, .int8, .int8, .int8, .text]
         + [.text, .text, .int8, .int8, .int8, .text, .int8, .int8, .int8, .int8, .text, .text, .text, .text, .text, .text]
-        + [.text, .text, .text]
+        + [.text, .text, .text] + [.int8, .int8]
     let values: StatementValues
 
-    init(hold: (id: String, inputTokens: Int, outputTokens: Int, cost: USDAmount)?, answer: AnswerFinish?) {
+    init(
+        hold: (id: String, inputTokens: Int, outputTokens: Int, cost: USDAmount)?, answer: AnswerFinish?,
+        saved: CacheSavings? = nil
+    ) {
         var values = StatementValues()
         values.bigint(hold.map { $0.inputTokens + $0.outputTokens })
         values.bigint(hold?.inputTokens)
@@ -226,6 +230,8 @@ struct SettleStatement: TurnStatement {
         values.text(answer?.thread?.key)
         values.text(answer?.thread?.conversationID)
         values.text(outcome.flatMap { StoredValues.encode($0.toolCalls) })
+        values.bigint(saved?.tokens)
+        values.bigint(saved.map { Int($0.cost.picodollars) })
         self.values = values
     }
 }

@@ -96,16 +96,19 @@ extension SQLiteStore {
     }
 
     public func settle(
-        holdID: String, inputTokens: Int, outputTokens: Int, cost: USDAmount, now: Date, finishing answer: AnswerFinish?
+        holdID: String, inputTokens: Int, outputTokens: Int, cost: USDAmount, now: Date, finishing answer: AnswerFinish?,
+        saved: CacheSavings?
     ) async throws {
         let total = inputTokens + outputTokens
         let sql = """
-            UPDATE token_usage SET state = CASE WHEN ?1 > 0 THEN 'settled' ELSE 'released' END,
-                input_tokens = ?2, output_tokens = ?3, total_tokens = ?1, cost_picousd = ?4
+            UPDATE token_usage SET state = CASE WHEN ?1 > 0 THEN 'settled' WHEN ?6 > 0 THEN 'cached' ELSE 'released' END,
+                input_tokens = ?2, output_tokens = ?3, total_tokens = ?1, cost_picousd = ?4,
+                saved_tokens = ?6, saved_cost_picousd = ?7
             WHERE id = ?5 AND state = 'held'
             """
         let binds: [SQLiteData] = [
             .integer(total), .integer(inputTokens), .integer(outputTokens), .integer(Int(cost.picodollars)), .text(holdID),
+            .integer(saved?.tokens ?? 0), .integer(Int(saved?.cost.picodollars ?? 0)),
         ]
         guard let answer else {
             _ = try await connection.query(sql, binds)
@@ -234,11 +237,9 @@ extension SQLiteStore {
         }
         let rows = try await connection.query(
             """
-            SELECT \(key) AS bucket, \(StoredValues.usageLabel(grouping)) AS label, SUM(u.input_tokens) AS input,
-                SUM(u.output_tokens) AS output, SUM(u.total_tokens) AS total, SUM(u.cost_picousd) AS cost, COUNT(*) AS turns,
-                MAX(u.created_at) AS last_at
+            SELECT \(key) AS bucket, \(StoredValues.usageLabel(grouping)) AS label, \(StoredValues.usageSums(cast: ""))
             FROM token_usage u LEFT JOIN conversations c ON c.id = u.conversation_id LEFT JOIN api_keys k ON k.id = u.api_key_id
-            WHERE u.state = 'settled' AND u.created_at >= ?1 AND (?2 IS NULL OR u.user_id = ?2)
+            WHERE \(StoredValues.usageRows) AND u.created_at >= ?1 AND (?2 IS NULL OR u.user_id = ?2)
             GROUP BY bucket ORDER BY \(grouping == .day ? "bucket" : "total DESC, bucket")
             """,
             [.integer(Self.milliseconds(since)), Self.optional(userID)])

@@ -23,7 +23,33 @@ extension Migrations {
         ])
 }
 
+extension Migrations {
+    /// Step 29: what the response cache saved. A turn answered from it settles as `cached` — charged nothing, counted
+    /// nowhere a `settled` row is — with the tokens and the cost of the call it repeated, for the usage pages.
+    static let cacheSavingsStep = Step(
+        version: 29,
+        statements: [
+            "ALTER TABLE token_usage ADD COLUMN saved_tokens INTEGER NOT NULL DEFAULT 0",
+            "ALTER TABLE token_usage ADD COLUMN saved_cost_picousd INTEGER NOT NULL DEFAULT 0",
+        ])
+}
+
 extension StoredValues {
+    /// A usage bucket's columns over `token_usage u` (`usageBucket` reads them), in both stores' SQL; `usageRows`
+    /// picks the rows. `cast` widens a sum (PostgreSQL's `SUM` of `BIGINT` is `numeric`).
+    static func usageSums(cast: String) -> String {
+        """
+        SUM(u.input_tokens)\(cast) AS input, SUM(u.output_tokens)\(cast) AS output, SUM(u.total_tokens)\(cast) AS total,
+            SUM(u.cost_picousd)\(cast) AS cost, COUNT(*) AS turns, MAX(u.created_at) AS last_at,
+            SUM(CASE WHEN u.state = 'cached' THEN 1 ELSE 0 END)\(cast) AS cache_hits,
+            SUM(u.saved_tokens)\(cast) AS saved_tokens, SUM(u.saved_cost_picousd)\(cast) AS saved_cost
+        """
+    }
+
+    /// The ledger rows usage history counts: settled turns and answers from the response cache.
+    static let usageRows = "u.state IN ('settled', 'cached')"
+
+
     /// `response_cache.response`: the cached response as JSON.
     static func encodeCachedResponse(_ response: CachedResponse) throws -> String {
         String(decoding: try JSONEncoder().encode(response), as: UTF8.self)
