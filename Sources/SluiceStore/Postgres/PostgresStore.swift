@@ -46,8 +46,11 @@ public final class PostgresStore: SluiceDatabase {
             globalDailyLimit: globalDailyLimit, staleAfter: staleAfter, heartbeatInterval: heartbeatInterval, logger: logger)
         do {
             // postgres-nio's pool retries a failing connect without end (vapor/postgres-nio#489): bound the
-            // first query, so that a wrong host, port or database is an error at start and not a hang.
-            try await Self.within(.seconds(10), or: PostgresURL.ConnectError("no answer within 10 s")) { try await store.ping() }
+            // first query, so that a wrong host, port or database is an error at start and not a hang. Not `ping()`'s
+            // 5 s: a new connection to a busy server (a fork, authentication) may take longer than a query on one.
+            try await Self.within(.seconds(10), or: PostgresURL.ConnectError("no answer within 10 s")) {
+                try await store.execute("SELECT 1")
+            }
         } catch {
             try? await store.close()
             throw PostgresURL.ConnectError(
