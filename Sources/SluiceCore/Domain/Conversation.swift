@@ -13,11 +13,17 @@ public struct Conversation: Sendable, Equatable {
     public var endUser: String?
     public var createdAt: Date
     public var updatedAt: Date
+    /// When the user pinned it to the top of their list; `nil` when it is not pinned.
+    public var pinnedAt: Date?
+    /// When the user archived it: out of their list (and read-only) until they unarchive it; `nil` when it is not.
+    public var archivedAt: Date?
 
     public init(
         id: String, userID: String, title: String, model: String, systemPrompt: String?, endUser: String? = nil,
-        createdAt: Date, updatedAt: Date
+        createdAt: Date, updatedAt: Date, pinnedAt: Date? = nil, archivedAt: Date? = nil
     ) {
+        self.pinnedAt = pinnedAt
+        self.archivedAt = archivedAt
         self.id = id
         self.userID = userID
         self.title = title

@@ -42,14 +42,20 @@ public protocol ConversationStore: Sendable {
     /// Stores a conversation the caller made (`Conversation.starting`) together with its first messages, in one
     /// commit: a gateway call's new conversation, its history and the user's message before the first token.
     func createConversation(_ conversation: Conversation, messages: [Message]) async throws
-    /// The user's conversations, most recently updated first.
-    func conversations(userID: String) async throws -> [Conversation]
+    /// The user's conversations that are not archived, pinned ones first, each part most recently updated first; with
+    /// `archived`, the archived ones instead, most recently archived first.
+    func conversations(userID: String, archived: Bool) async throws -> [Conversation]
     func conversation(id: String) async throws -> Conversation?
     /// The user's conversations whose title or any message has `text` (ignoring case: ASCII letters only on SQLite),
     /// most recently updated first, at most `limit`.
     func searchConversations(userID: String, text: String, limit: Int) async throws -> [ConversationMatch]
     func deleteConversation(id: String) async throws
     func renameConversation(id: String, title: String) async throws
+    /// Pins the conversation at `at`, or (with `nil`) unpins it.
+    func pinConversation(id: String, at: Date?) async throws
+    /// Archives the conversation at `at` — which unpins it, and ends it as a gateway thread (a call with its history
+    /// starts a new conversation) — or (with `nil`) brings it back to the list.
+    func archiveConversation(id: String, at: Date?) async throws
     /// The model the conversation goes on with: a message that picks another model (the web app's model picker, a
     /// gateway call continuing a thread with another model) makes it the conversation's.
     func setConversationModel(id: String, model: String) async throws
@@ -95,6 +101,11 @@ public protocol ConversationStore: Sendable {
 }
 
 extension ConversationStore {
+    /// The user's conversations that are not archived (`conversations(userID:archived:)`).
+    public func conversations(userID: String) async throws -> [Conversation] {
+        try await conversations(userID: userID, archived: false)
+    }
+
     /// The user whose token, or one of whose working keys (`APIKey`: not revoked, not expired), has this hash.
     public func user(tokenHash: String) async throws -> User? {
         guard let credential = try await credential(tokenHash: tokenHash), !credential.hasExpired(at: Date()) else { return nil }

@@ -38,6 +38,7 @@ struct AnswerVersionRoutes {
     @Sendable func regenerate(_ request: Request, context: SluiceRequestContext) async throws -> Response {
         let user = try context.requireUser()
         let (message, conversation) = try await Ownership(store: store).message(try context.parameters.require("id"), for: user)
+        try Ownership.requireActive(conversation)
         guard message.role == .assistant else {
             throw APIError.invalid("Only an answer can be regenerated; this message was written by the user.")
         }

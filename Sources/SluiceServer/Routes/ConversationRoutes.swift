@@ -1,3 +1,4 @@
+import Foundation
 import Hummingbird
 import SluiceCore
 
@@ -35,13 +36,21 @@ struct ConversationRoutes {
         return EditedResponse(status: .created, response: ConversationResource(conversation))
     }
 
-    /// The caller's conversations; with `?q=words`, those whose title or messages have the words (at most 50), each
-    /// with a `snippet` of the first message that has them.
+    /// The caller's conversations, pinned ones first, archived ones left out (`?archived=true`: only those); with
+    /// `?q=words`, those whose title or messages have the words (archived ones too, at most 50), each with a `snippet`
+    /// of the first message that has them.
     @Sendable func list(_ request: Request, context: SluiceRequestContext) async throws -> ConversationList {
         let user = try context.requireUser()
         let query = request.uri.queryParameters.get("q")?.trimmingCharacters(in: .whitespacesAndNewlines) ?? ""
         guard !query.isEmpty else {
-            return ConversationList(conversations: try await store.conversations(userID: user.id).map { ConversationResource($0) })
+            let archived: Bool
+            switch request.uri.queryParameters.get("archived") {
+            case nil, "false": archived = false
+            case "true": archived = true
+            default: throw APIError.invalid("'archived' must be true or false.")
+            }
+            return ConversationList(
+                conversations: try await store.conversations(userID: user.id, archived: archived).map { ConversationResource($0) })
         }
         guard query.count <= 200 else { throw APIError.invalid("'q' is longer than 200 characters: search for fewer words.") }
         let matches = try await store.searchConversations(userID: user.id, text: query, limit: 50)
@@ -89,13 +98,20 @@ struct ConversationRoutes {
             logger: context.logger)
     }
 
-    /// Renames the conversation (`title`) and sets or removes (`""` or `null`) its system prompt (`system_prompt`);
-    /// a field left out is left as it is. The next turn uses the new system prompt.
+    /// Renames the conversation (`title`), sets or removes (`""` or `null`) its system prompt (`system_prompt`), pins
+    /// or unpins it (`pinned`) and archives or unarchives it (`archived`; archiving unpins); a field left out is left
+    /// as it is. The next turn uses the new system prompt.
     @Sendable func update(_ request: Request, context: SluiceRequestContext) async throws -> ConversationResource {
         let conversation = try await ownedConversation(context)
         let body = try await JSONObjectBody(request: request, context: context, allowEmpty: false)
-        guard body.fields["title"] != nil || body.fields["system_prompt"] != nil else {
-            throw APIError.invalid("Send 'title' to rename the conversation or 'system_prompt' to change its instructions.")
+        guard ["title", "system_prompt", "pinned", "archived"].contains(where: { body.fields[$0] != nil }) else {
+            throw APIError.invalid(
+                "Send 'title' to rename the conversation, 'system_prompt' to change its instructions, or 'pinned' or "
+                    + "'archived' (true or false).")
+        }
+        let (pinned, archived) = (try body.optionalBool("pinned"), try body.optionalBool("archived"))
+        if pinned == true, archived == true || (archived == nil && conversation.archivedAt != nil) {
+            throw APIError.invalid("An archived conversation cannot be pinned: unarchive it first ('archived': false).")
         }
         if body.fields["title"] != nil {
             let title = try body.optionalString("title", maxLength: 200)?.trimmingCharacters(in: .whitespacesAndNewlines) ?? ""
@@ -106,6 +122,13 @@ struct ConversationRoutes {
             let systemPrompt = try body.optionalString("system_prompt", maxLength: 32_000)
             let trimmed = systemPrompt?.trimmingCharacters(in: .whitespacesAndNewlines) ?? ""
             try await store.setSystemPrompt(id: conversation.id, systemPrompt: trimmed.isEmpty ? nil : systemPrompt)
+        }
+        // Pinning or archiving again keeps the first moment (the list's order), as unpinning an unpinned one is nothing.
+        if let archived, archived != (conversation.archivedAt != nil) {
+            try await store.archiveConversation(id: conversation.id, at: archived ? Date() : nil)
+        }
+        if let pinned, pinned != (conversation.pinnedAt != nil) {
+            try await store.pinConversation(id: conversation.id, at: pinned ? Date() : nil)
         }
         guard let updated = try await store.conversation(id: conversation.id) else { throw APIError.notFound("conversation") }
         return ConversationResource(updated)
@@ -130,6 +153,15 @@ struct Ownership {
         guard let conversation = try await store.conversation(id: id) else { throw APIError.notFound("conversation") }
         guard conversation.userID == user.id else { throw APIError.forbidden }
         return conversation
+    }
+
+    /// An archived conversation is read-only until it is unarchived, as ChatGPT's: 409, saying how to go on.
+    static func requireActive(_ conversation: Conversation) throws {
+        guard conversation.archivedAt == nil else {
+            throw APIError(
+                .conflict, code: "conversation_archived",
+                message: "This conversation is archived. Unarchive it to go on with it (PATCH it with {\"archived\": false}).")
+        }
     }
 
     func message(_ id: String, for user: User) async throws -> (Message, Conversation) {

@@ -17,6 +17,7 @@ struct EditRoute {
     @Sendable func edit(_ request: Request, context: SluiceRequestContext) async throws -> Response {
         let user = try context.requireUser()
         let (question, conversation) = try await Ownership(store: store).message(try context.parameters.require("id"), for: user)
+        try Ownership.requireActive(conversation)
         let thread = try await store.messages(conversationID: conversation.id).filter { !$0.superseded }
         guard question.role == .user, !question.superseded,
             let index = thread.firstIndex(where: { $0.id == question.id }),

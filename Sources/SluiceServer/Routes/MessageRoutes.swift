@@ -20,6 +20,7 @@ struct MessageRoutes {
     @Sendable func send(_ request: Request, context: SluiceRequestContext) async throws -> Response {
         let user = try context.requireUser()
         let conversation = try await Ownership(store: store).conversation(try context.parameters.require("id"), for: user)
+        try Ownership.requireActive(conversation)
         let body = try await JSONObjectBody(request: request, context: context, allowEmpty: false)
         let (content, temperature, model) = try Self.ask(
             body, in: conversation, user: user, launcher: launcher, ifEmpty: "type a message before sending")

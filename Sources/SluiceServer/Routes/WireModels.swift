@@ -12,6 +12,9 @@ struct ConversationResource: ResponseEncodable {
     let endUser: String?
     let createdAt: Date
     let updatedAt: Date
+    /// Present while the conversation is pinned or archived.
+    let pinnedAt: Date?
+    let archivedAt: Date?
     let messages: [MessageResource]?
     /// How full the conversation is (only when it is read alone): see `ContextFigures`.
     let tokensUsed: Int?
@@ -34,6 +37,8 @@ struct ConversationResource: ResponseEncodable {
         endUser = conversation.endUser
         createdAt = conversation.createdAt
         updatedAt = conversation.updatedAt
+        pinnedAt = conversation.pinnedAt
+        archivedAt = conversation.archivedAt
         self.messages = messages.map(MessageResource.thread)
     }
 }
@@ -135,6 +140,14 @@ struct JSONObjectBody {
             }
             return string
         default: throw APIError.invalid("'\(key)' must be text.")
+        }
+    }
+
+    func optionalBool(_ key: String) throws -> Bool? {
+        switch fields[key] {
+        case nil, .null?: return nil
+        case .bool(let value)?: return value
+        default: throw APIError.invalid("'\(key)' must be true or false.")
         }
     }
 

@@ -291,9 +291,11 @@ public final class PostgresStore: SluiceDatabase {
         return [insert] + chunks
     }
 
-    public func conversations(userID: String) async throws -> [Conversation] {
-        try await rows("SELECT * FROM conversations WHERE user_id = \(userID) ORDER BY updated_at DESC, seq DESC")
-            .map(StoredValues.conversation)
+    public func conversations(userID: String, archived: Bool) async throws -> [Conversation] {
+        let list = StoredValues.conversationList(archived: archived, last: "seq")
+        return try await rows(
+            "SELECT * FROM conversations WHERE user_id = \(userID) AND \(unescaped: list.condition) ORDER BY \(unescaped: list.order)"
+        ).map(StoredValues.conversation)
     }
 
     public func conversation(id: String) async throws -> Conversation? {
@@ -337,6 +339,21 @@ public final class PostgresStore: SluiceDatabase {
 
     public func renameConversation(id: String, title: String) async throws {
         try await execute("UPDATE conversations SET title = \(title) WHERE id = \(id)", logger: logger)
+    }
+
+    public func pinConversation(id: String, at: Date?) async throws {
+        try await execute("UPDATE conversations SET pinned_at = \(at.map(StoredValues.milliseconds)) WHERE id = \(id)", logger: logger)
+    }
+
+    public func archiveConversation(id: String, at: Date?) async throws {
+        let moment = at.map(StoredValues.milliseconds)
+        try await execute(
+            """
+            UPDATE conversations SET archived_at = \(moment),
+                pinned_at = CASE WHEN \(moment)::bigint IS NULL THEN pinned_at END,
+                thread_key = CASE WHEN \(moment)::bigint IS NULL THEN thread_key END
+            WHERE id = \(id)
+            """, logger: logger)
     }
 
     public func setConversationModel(id: String, model: String) async throws {

@@ -156,9 +156,10 @@ public final class SQLiteStore: SluiceDatabase {
         }
     }
 
-    public func conversations(userID: String) async throws -> [Conversation] {
-        try await connection.query(
-            "SELECT * FROM conversations WHERE user_id = ? ORDER BY updated_at DESC, rowid DESC", [.text(userID)]
+    public func conversations(userID: String, archived: Bool) async throws -> [Conversation] {
+        let list = StoredValues.conversationList(archived: archived, last: "rowid")
+        return try await connection.query(
+            "SELECT * FROM conversations WHERE user_id = ? AND \(list.condition) ORDER BY \(list.order)", [.text(userID)]
         ).map(StoredValues.conversation)
     }
 
@@ -187,6 +188,21 @@ public final class SQLiteStore: SluiceDatabase {
 
     public func renameConversation(id: String, title: String) async throws {
         _ = try await connection.query("UPDATE conversations SET title = ? WHERE id = ?", [.text(title), .text(id)])
+    }
+
+    public func pinConversation(id: String, at: Date?) async throws {
+        _ = try await connection.query(
+            "UPDATE conversations SET pinned_at = ? WHERE id = ?", [at.map { .integer(Self.milliseconds($0)) } ?? .null, .text(id)])
+    }
+
+    public func archiveConversation(id: String, at: Date?) async throws {
+        _ = try await connection.query(
+            """
+            UPDATE conversations SET archived_at = ?1, pinned_at = CASE WHEN ?1 IS NULL THEN pinned_at END,
+                thread_key = CASE WHEN ?1 IS NULL THEN thread_key END
+            WHERE id = ?2
+            """,
+            [at.map { .integer(Self.milliseconds($0)) } ?? .null, .text(id)])
     }
 
     public func setConversationModel(id: String, model: String) async throws {

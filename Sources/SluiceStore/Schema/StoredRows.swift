@@ -100,7 +100,8 @@ enum StoredValues {
         Conversation(
             id: row.text("id"), userID: row.text("user_id"), title: row.text("title"), model: row.text("model"),
             systemPrompt: row.string("system_prompt"), endUser: row.string("end_user"), createdAt: row.date("created_at"),
-            updatedAt: row.date("updated_at"))
+            updatedAt: row.date("updated_at"), pinnedAt: row.int("pinned_at").map { date(milliseconds: $0) },
+            archivedAt: row.int("archived_at").map { date(milliseconds: $0) })
     }
 
     /// A message row, with its cost from the usage ledger in `cost_picousd` when the query adds it.
