@@ -239,3 +239,52 @@ def test_chatgpts_shortcuts_search_and_start_a_conversation(browser, server):
     browser.switch_to.active_element.send_keys(Keys.CONTROL, Keys.SHIFT, "o")
     WebDriverWait(browser, 10).until(lambda d: len(api(server, token, "GET", "/api/conversations")["conversations"]) == 2)
     WebDriverWait(browser, 10).until(lambda d: titles(d) == ["New conversation", "Old one"])
+
+
+def act_on(browser, conversation_id, action):
+    """Clicks one of a listed conversation's actions, shown while the pointer is over it."""
+    from selenium.webdriver.common.action_chains import ActionChains
+    item = browser.find_element(By.CSS_SELECTOR, f'#conversation-list li[data-id="{conversation_id}"]')
+    ActionChains(browser).move_to_element(item).perform()
+    item.find_element(By.CSS_SELECTOR, f".conversation-{action}").click()
+
+
+def test_pin_leads_the_list_and_archive_moves_a_conversation_apart_read_only_until_unarchived(browser, server):
+    token = new_user(server, "pin-archive-ui")
+    first, second, third = (api(server, token, "POST", "/api/conversations", {"title": title})
+                            for title in ["First", "Second", "Third"])
+    open_as(browser, server, token)
+    WebDriverWait(browser, 10).until(lambda d: titles(d) == ["Third", "Second", "First"])
+
+    act_on(browser, first["id"], "pin")
+    WebDriverWait(browser, 10).until(lambda d: titles(d) == ["First", "Third", "Second"])
+    headings = [h.text for h in browser.find_elements(By.CSS_SELECTOR, "#conversation-list .list-heading")]
+    assert [h.upper() for h in headings] == ["PINNED", "RECENT"]
+    assert "pinned_at" in api(server, token, "GET", f"/api/conversations/{first['id']}")
+    act_on(browser, first["id"], "pin")
+    WebDriverWait(browser, 10).until(lambda d: titles(d) == ["Third", "Second", "First"])
+    assert not browser.find_elements(By.CSS_SELECTOR, "#conversation-list .list-heading")
+
+    # The open conversation archived: out of the list, its page read-only with a way back.
+    assert browser.find_element(By.CSS_SELECTOR, '#conversation-list .conversation-open[aria-current="true"]').text == "Third"
+    act_on(browser, third["id"], "archive")
+    WebDriverWait(browser, 10).until(lambda d: titles(d) == ["Second", "First"])
+    notice = browser.find_element(By.ID, "archived-notice")
+    WebDriverWait(browser, 10).until(lambda d: notice.is_displayed())
+    assert not browser.find_element(By.ID, "input").is_enabled()
+    assert "archived_at" in api(server, token, "GET", f"/api/conversations/{third['id']}")
+
+    toggle = browser.find_element(By.ID, "archived-toggle")
+    toggle.click()
+    WebDriverWait(browser, 10).until(lambda d: titles(d) == ["Third"])
+    assert toggle.get_attribute("aria-pressed") == "true"
+    toggle.click()
+    WebDriverWait(browser, 10).until(lambda d: titles(d) == ["Second", "First"])
+
+    browser.find_element(By.ID, "unarchive").click()
+    WebDriverWait(browser, 10).until(lambda d: not notice.is_displayed() and d.find_element(By.ID, "input").is_enabled())
+    WebDriverWait(browser, 10).until(lambda d: titles(d) == ["Third", "Second", "First"])
+    browser.find_element(By.ID, "input").send_keys("back again", Keys.ENTER)
+    wait_for_answer_end(browser)
+    messages = api(server, token, "GET", f"/api/conversations/{third['id']}")["messages"]
+    assert [m["role"] for m in messages] == ["user", "assistant"] and messages[0]["content"] == "back again"

@@ -49,14 +49,19 @@ async function json(method, path, body) {
   return response.status === 204 ? null : response.json();
 }
 
-export const listConversations = () => json("GET", "/api/conversations").then((r) => r.conversations);
+/** The conversations that are not archived, pinned ones first; with `archived`, the archived ones instead. */
+export const listConversations = ({ archived = false } = {}) =>
+  json("GET", `/api/conversations${archived ? "?archived=true" : ""}`).then((r) => r.conversations);
 /** The conversations whose title or messages have `text`, each with a `snippet` of the first message that has it. */
 export const searchConversations = (text) =>
   json("GET", `/api/conversations?q=${encodeURIComponent(text)}`).then((r) => r.conversations);
 export const getConversation = (id) => json("GET", `/api/conversations/${encodeURIComponent(id)}`);
 export const createConversation = (fields = {}) => json("POST", "/api/conversations", fields);
 export const deleteConversation = (id) => json("DELETE", `/api/conversations/${encodeURIComponent(id)}`);
-/** Renames (`title`) or sets the system prompt (`system_prompt`, "" removes it); resolves to the conversation. */
+/**
+ * Renames (`title`), sets the system prompt (`system_prompt`, "" removes it), pins or archives (`pinned`, `archived`:
+ * true or false); resolves to the conversation.
+ */
 export const updateConversation = (id, fields) => json("PATCH", `/api/conversations/${encodeURIComponent(id)}`, fields);
 export const cancelMessage = (id) => json("POST", `/api/messages/${encodeURIComponent(id)}/cancel`);
 

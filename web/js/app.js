@@ -42,6 +42,8 @@ const picker = new ModelPicker({
 });
 
 let blocked = { send: false, input: false };
+/** Whether the open conversation is archived: it can be read, not continued, until it is unarchived. */
+let archived = false;
 const usage = new UsageView({
   model: () => picker.value,
   bar: $("usage"),
@@ -50,8 +52,8 @@ const usage = new UsageView({
   showBanner,
   setBlocked: (state) => {
     blocked = state;
-    sendButton.disabled = blocked.send || Boolean(stopCurrent);
-    input.disabled = blocked.input;
+    sendButton.disabled = blocked.send || archived || Boolean(stopCurrent);
+    input.disabled = blocked.input || archived;
     if (blocked.input) announce("You have reached your token limit; sending is disabled until it resets.");
   },
 });
@@ -63,9 +65,10 @@ const setSidebar = (open) => {
   menu.setAttribute("aria-expanded", String(open));
 };
 menu.addEventListener("click", () => setSidebar(!sidebar.classList.contains("open")));
-// Choosing a conversation (or starting one) closes the overlay on narrow screens; renaming or deleting does not.
+// Choosing a conversation (or starting one) closes the overlay on narrow screens; acting on one in the list does not.
 sidebar.addEventListener("click", (event) => {
-  if (event.target.closest("button:not(.conversation-rename):not(.conversation-delete)")) setSidebar(false);
+  const keepsOpen = ".conversation-rename, .conversation-delete, .conversation-pin, .conversation-archive, .archived-toggle";
+  if (event.target.closest("button") && !event.target.closest(keepsOpen)) setSidebar(false);
 });
 document.addEventListener("keydown", (event) => { if (event.key === "Escape" && sidebar.classList.contains("open")) setSidebar(false); });
 
@@ -94,12 +97,16 @@ async function loadModels() {
 
 const conversationList = new ConversationList({
   list: $("conversation-list"),
+  archivedToggle: $("archived-toggle"),
   onOpen: (id) => open(id).catch((error) => showBanner(error.message)),
+  // The open conversation archived or brought back from the list: its page says so at once.
+  onArchived: async (id) => { if (id === current) await open(id); },
   onDeleted: async (id) => {
     const remaining = await refreshList();
     if (id !== current) return;
     // The open conversation is gone: show the next one, or an empty page for a new one.
     current = null;
+    showArchived(false);
     log.replaceChildren();
     instructions.show(null);
     $("export-menu").hidden = true;
@@ -141,9 +148,28 @@ const instructions = new InstructionsPanel({
   },
 });
 
+/** Shows or hides that the open conversation is archived, and locks or frees the message box with it. */
+function showArchived(isArchived) {
+  archived = isArchived;
+  $("archived-notice").hidden = !isArchived;
+  input.disabled = blocked.input || archived;
+  sendButton.disabled = blocked.send || archived || Boolean(stopCurrent);
+}
+
+$("unarchive").addEventListener("click", async () => {
+  if (!current) return;
+  try {
+    await api.updateConversation(current, { archived: false });
+    await open(current);
+  } catch (error) {
+    showBanner(error.message);
+  }
+});
+
 async function open(id) {
   current = id;
   const conversation = await api.getConversation(id);
+  showArchived(Boolean(conversation.archived_at));
   picker.show(conversation.model);
   instructions.show(conversation);
   $("export-menu").hidden = false;
@@ -153,10 +179,11 @@ async function open(id) {
     if (message.versions?.length > 1) offerVersions(view, message.versions, message.id);
   }
   const [latest, latestView] = views.at(-1) ?? [];
-  if (latest?.role === "assistant" && latest.status !== "streaming") offerRegenerate(latestView);
+  // An archived conversation is read, not changed: no new answer, no edited question.
+  if (!archived && latest?.role === "assistant" && latest.status !== "streaming") offerRegenerate(latestView);
   // The latest question can be asked again in other words, once its answer is written.
   const question = views.findLast(([message]) => message.role === "user");
-  if (question && latest?.status !== "streaming") offerEdit(question[1]);
+  if (!archived && question && latest?.status !== "streaming") offerEdit(question[1]);
   log.scrollTop = log.scrollHeight;
   await refreshList();
   usage.refresh();
@@ -174,7 +201,7 @@ async function open(id) {
 function setStreaming({ streaming, stop }) {
   stopCurrent = streaming ? stop : null;
   stopButton.hidden = !streaming;
-  sendButton.disabled = streaming || blocked.send;
+  sendButton.disabled = streaming || blocked.send || archived;
   if (!streaming) input.focus();
 }
 
@@ -186,7 +213,7 @@ async function newConversation() {
 
 async function send() {
   const content = input.value;
-  if (!content.trim() || stopCurrent || blocked.send) return;
+  if (!content.trim() || stopCurrent || blocked.send || archived) return;
   if (!current) {
     try {
       await newConversation();

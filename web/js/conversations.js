@@ -1,27 +1,50 @@
-// The conversation list in the sidebar: search it, open one, rename it in place, delete it (after asking).
+// The conversation list in the sidebar: search it, open one, rename it in place, pin it to the top, archive it out of
+// the list (and see the archived ones, and bring one back), delete it (after asking).
 
 import * as api from "./api.js";
 
 export class ConversationList {
   /**
-   * `onOpen(id)` opens a conversation; `onDeleted(id)` runs after one is deleted; `showBanner(text)` shows what went
-   * wrong.
+   * `onOpen(id)` opens a conversation; `onDeleted(id)` runs after one is deleted; `onArchived(id, archived)` after
+   * one is archived or brought back; `showBanner(text)` shows what went wrong. `archivedToggle` switches the list
+   * between the conversations and the archived ones.
    */
-  constructor({ list, onOpen, onDeleted, showBanner }) {
-    Object.assign(this, { list, onOpen, onDeleted, showBanner });
+  constructor({ list, archivedToggle, onOpen, onDeleted, onArchived, showBanner }) {
+    Object.assign(this, { list, archivedToggle, onOpen, onDeleted, onArchived, showBanner });
     this.current = null;
     this.renaming = false;
     this.query = "";
     this.sequence = 0;
+    this.showingArchived = false;
+    archivedToggle?.addEventListener("click", () => {
+      this.showingArchived = !this.showingArchived;
+      archivedToggle.setAttribute("aria-pressed", String(this.showingArchived));
+      archivedToggle.textContent = this.showingArchived ? "← Back to conversations" : "Archived conversations";
+      this.refresh().catch((error) => this.showBanner(error.message));
+    });
   }
 
-  /** Lists the user's conversations, most recently active first; resolves to them (all, even while searching). */
+  /**
+   * Lists the user's conversations, pinned first, then most recently active (the archived ones while they are
+   * shown); resolves to the conversations that are not archived (all of them, even while searching).
+   */
   async refresh(current = this.current) {
     this.current = current;
     const conversations = await api.listConversations();
-    if (!this.query) this.draw(conversations);
-    else await this.search(this.query);
+    if (this.query) await this.search(this.query);
+    else if (this.showingArchived) this.drawArchived(await api.listConversations({ archived: true }));
+    else this.draw(conversations);
     return conversations;
+  }
+
+  drawArchived(conversations) {
+    if (this.renaming) return;
+    if (conversations.length === 0) {
+      this.list.replaceChildren(Object.assign(document.createElement("li"), {
+        className: "no-matches", textContent: "No archived conversations." }));
+      return;
+    }
+    this.list.replaceChildren(...conversations.map((conversation) => this.item(conversation)));
   }
 
   /** Shows only the conversations with `text` in their title or messages (all again when it is empty). */
@@ -40,12 +63,31 @@ export class ConversationList {
 
   draw(conversations) {
     // Not under a name being typed: the rename draws the list again when it ends.
-    if (!this.renaming) this.list.replaceChildren(...conversations.map((conversation) => this.item(conversation)));
+    if (this.renaming) return;
+    const items = [];
+    const pinned = conversations.filter((conversation) => conversation.pinned_at);
+    // Headings only when there is something to tell apart: pinned ones above the rest, as ChatGPT lists them.
+    if (pinned.length > 0 && !this.query) {
+      items.push(this.heading("Pinned"), ...pinned.map((conversation) => this.item(conversation)));
+      if (pinned.length < conversations.length) items.push(this.heading("Recent"));
+      items.push(...conversations.filter((conversation) => !conversation.pinned_at).map((conversation) => this.item(conversation)));
+    } else {
+      items.push(...conversations.map((conversation) => this.item(conversation)));
+    }
+    this.list.replaceChildren(...items);
+  }
+
+  heading(text) {
+    const item = Object.assign(document.createElement("li"), { className: "list-heading", textContent: text });
+    item.setAttribute("role", "presentation");
+    return item;
   }
 
   item(conversation) {
     const item = document.createElement("li");
     item.dataset.id = conversation.id;
+    if (conversation.pinned_at) item.classList.add("pinned");
+    if (conversation.archived_at) item.classList.add("archived");
     const open = document.createElement("button");
     open.type = "button";
     open.className = "conversation-open";
@@ -68,8 +110,32 @@ export class ConversationList {
     open.addEventListener("click", () => this.onOpen(conversation.id));
     const rename = this.action("conversation-rename", "✎", `Rename “${conversation.title}”`, () => this.rename(item, conversation));
     const remove = this.action("conversation-delete", "×", `Delete “${conversation.title}”`, () => this.remove(conversation));
-    item.append(open, rename, remove);
+    const archived = Boolean(conversation.archived_at);
+    const archive = this.action(
+      "conversation-archive", archived ? "↩" : "⇩", `${archived ? "Unarchive" : "Archive"} “${conversation.title}”`,
+      () => this.change(conversation, { archived: !archived }));
+    if (archived) {
+      item.append(open, archive, remove);
+    } else {
+      const pinned = Boolean(conversation.pinned_at);
+      const pin = this.action(
+        "conversation-pin", "📌", `${pinned ? "Unpin" : "Pin"} “${conversation.title}”`, () => this.change(conversation, { pinned: !pinned }));
+      pin.setAttribute("aria-pressed", String(pinned));
+      item.append(open, pin, rename, archive, remove);
+    }
     return item;
+  }
+
+  /** Pins, unpins, archives or unarchives (`fields`), then lists again. */
+  async change(conversation, fields) {
+    try {
+      await api.updateConversation(conversation.id, fields);
+    } catch (error) {
+      this.showBanner(error.message);
+      return;
+    }
+    await this.refresh().catch((error) => this.showBanner(error.message));
+    if ("archived" in fields) await this.onArchived?.(conversation.id, fields.archived);
   }
 
   action(className, symbol, label, run) {
