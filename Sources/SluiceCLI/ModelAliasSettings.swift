@@ -2,9 +2,11 @@ import Foundation
 import SluiceCore
 
 extension Serve {
-    /// `--alias NAME=MODEL` (or `SLUICE_MODEL_ALIASES`) over the models file's `aliases:`, checked against the served
-    /// models: a mistake stops start-up with one line.
-    static func modelAliases(flags: [String], file: [String: String], served: [String]) throws -> ModelAliases {
+    /// `--alias NAME=MODEL` (or `SLUICE_MODEL_ALIASES`) over the models file's `aliases:` (`hidden`: those marked so
+    /// there), checked against the served models: a mistake stops start-up with one line.
+    static func modelAliases(
+        flags: [String], file: [String: String], hidden: Set<String> = [], served: [String]
+    ) throws -> ModelAliases {
         var aliases = file
         for flag in flags {
             let parts = flag.split(separator: "=", maxSplits: 1).map { $0.trimmingCharacters(in: .whitespaces) }
@@ -14,7 +16,9 @@ extension Serve {
             aliases[parts[0]] = parts[1]
         }
         do {
-            return try ModelAliases(aliases, served: served)
+            // A flag that names an alias again makes it listed: it is the operator's latest word.
+            let flagged = Set(flags.compactMap { $0.split(separator: "=", maxSplits: 1).first.map { $0.trimmingCharacters(in: .whitespaces) } })
+            return try ModelAliases(aliases, served: served, hidden: hidden.subtracting(flagged))
         } catch {
             throw SettingError("model aliases (--alias, SLUICE_MODEL_ALIASES or the models file): \(error.description)")
         }

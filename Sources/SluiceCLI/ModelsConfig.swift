@@ -34,8 +34,9 @@ import Yams
 ///   - name: local
 ///     kind: local
 /// aliases:                         # optional: names clients ask for, and the model each gets
-///   gpt-4o: gpt-4o-mini
-///   "claude-*": local              # '*' at the end: every name that begins so
+///   gpt-4o: gpt-4o-mini            # listed by GET /v1/models beside the models
+///   "claude-*": local              # '*' at the end: every name that begins so (never listed)
+///   gpt-4: {model: local, hidden: true}   # works, but is not listed (LiteLLM's hidden alias)
 /// ```
 struct ModelsConfig {
     struct Entry: Decodable {
@@ -84,12 +85,31 @@ struct ModelsConfig {
     }
     private struct File: Decodable {
         let models: [Entry]
-        let aliases: [String: String]?
+        let aliases: [String: Alias]?
+    }
+    /// An alias's model: its name, or `{model: NAME, hidden: true}` for one left out of the models' list.
+    private struct Alias: Decodable {
+        let model: String
+        let hidden: Bool
+
+        enum CodingKeys: String, CodingKey { case model, hidden }
+
+        init(from decoder: any Decoder) throws {
+            if let model = try? decoder.singleValueContainer().decode(String.self) {
+                (self.model, hidden) = (model, false)
+                return
+            }
+            let fields = try decoder.container(keyedBy: CodingKeys.self)
+            model = try fields.decode(String.self, forKey: .model)
+            hidden = try fields.decodeIfPresent(Bool.self, forKey: .hidden) ?? false
+        }
     }
 
     let entries: [Entry]
     /// `aliases:` — other names for the models (`ModelAliases`), checked once the served models are known.
     var aliases: [String: String] = [:]
+    /// The aliases marked `hidden: true`.
+    var hiddenAliases: Set<String> = []
     /// The key of each entry that names one, read from the environment.
     let keys: [String: String]
 
@@ -142,7 +162,10 @@ struct ModelsConfig {
                 }
             }
         }
-        return ModelsConfig(entries: entries, aliases: file.aliases ?? [:], keys: keys)
+        let aliases = file.aliases ?? [:]
+        return ModelsConfig(
+            entries: entries, aliases: aliases.mapValues(\.model), hiddenAliases: Set(aliases.filter(\.value.hidden).keys),
+            keys: keys)
     }
 
     static func isHTTPURL(_ text: String?) -> Bool {

@@ -145,7 +145,7 @@ struct Serve: AsyncParsableCommand {
         let served = [defaultModel] + (modelsConfig?.entries.map(\.name) ?? []).filter { $0 != defaultModel }
         let modelAliases = try Self.modelAliases(
             flags: alias.isEmpty ? (settings.string(nil, env: "SLUICE_MODEL_ALIASES", default: nil)?.split(separator: ",").map(String.init) ?? []) : alias,
-            file: modelsConfig?.aliases ?? [:], served: served)
+            file: modelsConfig?.aliases ?? [:], hidden: modelsConfig?.hiddenAliases ?? [], served: served)
 
         // The local model starts only once every setting has been checked, so a bad flag leaves no child behind.
         var services: [any Service] = []

@@ -35,4 +35,21 @@ struct ModelAliasesTests {
             }
         }
     }
+
+    @Test func exactNamesAreListedByNameUnlessHiddenAndOnlyAnExactNameCanBeHidden() throws {
+        let aliases = try ModelAliases(
+            ["gpt-4o": "gpt-4o-mini", "gpt-4": "gpt-4o-mini", "claude-*": "claude-local", "o3": "SmolLM2-135M-Instruct"],
+            served: served, hidden: ["gpt-4"])
+        #expect(aliases.listed.map(\.name) == ["gpt-4o", "o3"])
+        #expect(aliases.listed.map(\.model) == ["gpt-4o-mini", "SmolLM2-135M-Instruct"])
+        // Hidden is only left out of the list: the name still works.
+        #expect(aliases.resolve("gpt-4") == "gpt-4o-mini")
+        for hidden in ["claude-*", "mistral"] {
+            #expect {
+                _ = try ModelAliases(["claude-*": "claude-local"], served: served, hidden: [hidden])
+            } throws: { error in
+                (error as? AliasError)?.description.contains("'\(hidden)' is hidden but is no alias's exact name") == true
+            }
+        }
+    }
 }

@@ -5,7 +5,7 @@ import Testing
 
 @Suite("Model aliases on the gateway: a client's model name gets the model the operator chose")
 struct ModelAliasTests {
-    @Test("every API answers an alias with its model, stored under the model's own name; only models are listed")
+    @Test("every API answers an alias with its model, stored under the model's own name; exact aliases are listed after the models")
     func aliasesResolve() async throws {
         try await Harness.run(budgets: true, listedModels: ["sim-echo"], aliases: ["gpt-4o": "sim", "claude-*": "sim-echo"]) { h in
             let chat = try await h.request(
@@ -25,11 +25,12 @@ struct ModelAliasTests {
             let response = try await ResponsesGatewayTests.create(h, ["model": "gpt-4o", "input": "hi"])
             #expect(response.status == 200 && response.json?["model"] as? String == "sim")
 
-            // Found under the name asked for; listed only under the models' own names.
+            // Found under the name asked for; listed after the models when it is a name (a prefix is not).
             let retrieved = try await h.request(.GET, "/v1/models/claude-opus-4-1", token: h.alice)
             #expect(retrieved.status == 200 && retrieved.json?["id"] as? String == "claude-opus-4-1")
             let listed = try await h.request(.GET, "/v1/models", token: h.alice)
-            #expect((listed.json?["data"] as? [[String: Any]])?.compactMap { $0["id"] as? String } == ["sim", "sim-echo"])
+            #expect((listed.json?["data"] as? [[String: Any]])?.compactMap { $0["id"] as? String } == ["sim", "sim-echo", "gpt-4o"])
+            #expect(listed.json?["last_id"] as? String == "gpt-4o")
             #expect(try await h.request(.GET, "/v1/models/mistral", token: h.alice).status == 404)
         }
     }
@@ -44,6 +45,9 @@ struct ModelAliasTests {
             #expect(refused.status == 403 && refused.errorCode == "model_not_allowed")
             #expect(refused.errorMessage?.contains("'sim'") == true, "\(refused.errorMessage ?? "-")")
             #expect(try await h.request(.GET, "/v1/models/gpt-4o", token: h.bob).status == 404)
+            // Nor is it listed for them.
+            let listed = try await h.request(.GET, "/v1/models", token: h.bob)
+            #expect((listed.json?["data"] as? [[String: Any]])?.compactMap { $0["id"] as? String } == ["sim-echo"])
         }
     }
 }

@@ -442,6 +442,8 @@ def test_a_bad_models_file_stops_start_up_with_one_line():
         (model_a + "aliases: {a: a}\n", [], "the alias 'a' is a served model's own name"),
         (model_a, ["--alias", "gpt-4o=gpt-5"], "'gpt-5', which is not a served model"),
         (model_a, ["--alias", "gpt-4o"], "'gpt-4o' is not NAME=MODEL"),
+        (model_a + "aliases: {'c-*': {model: a, hidden: true}}\n", [], "'c-*' is hidden but is no alias's exact name"),
+        (model_a + "aliases: {c: {hidden: true}}\n", [], "is not valid"),
     ]:
         result = run("serve", "--db", db, "--models", write_models(text), *flags)
         assert result.returncode != 0, (text, flags)
@@ -471,6 +473,45 @@ def test_claude_code_style_model_names_reach_the_model_an_alias_names(server):
         assert message.model == "sim" and message.content[0].text
         request = urllib.request.Request(f"http://127.0.0.1:{port}/v1/models", headers={"Authorization": f"Bearer {token}"})
         assert [model["id"] for model in json.load(urllib.request.urlopen(request, timeout=10))["data"]] == ["sim"]
+    finally:
+        serve.terminate()
+        assert serve.wait(timeout=20) == 0
+
+
+def test_aliases_are_listed_with_the_models_unless_hidden_and_a_hidden_one_still_answers(server):
+    import json
+    import urllib.request
+    from conftest import wait_for
+
+    import openai
+
+    upstream = f"http://127.0.0.1:{server.simulator_port}/v1"
+    models = write_models(f"""
+models:
+  - {{name: sim, kind: openai, base_url: {upstream}}}
+aliases:
+  gpt-4o: sim
+  gpt-4: {{model: sim, hidden: true}}
+  "claude-*": sim
+""")
+    db = os.path.join(tempfile.mkdtemp(), "db.sqlite")
+    token = run("user", "add", "lister", "--plan", "unlimited", "--db", db).stdout.strip().splitlines()[-1]
+    port = free_port()
+    serve = subprocess.Popen(
+        [SLUICE, "serve", "--port", str(port), "--db", db, "--models", models, "--alias", "o3=sim"],
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=clean_environment())
+    try:
+        wait_for(f"http://127.0.0.1:{port}/readyz")
+        sdk = openai.OpenAI(base_url=f"http://127.0.0.1:{port}/v1", api_key=token, max_retries=0, timeout=30)
+        assert [model.id for model in sdk.models.list()] == ["sim", "gpt-4o", "o3"]
+        assert sdk.models.retrieve("gpt-4").id == "gpt-4"
+        answer = sdk.chat.completions.create(model="gpt-4", messages=[{"role": "user", "content": "Hi"}])
+        assert answer.model == "sim" and answer.choices[0].message.content
+        # A key limited to an alias is limited to the alias's model.
+        request = urllib.request.Request(
+            f"http://127.0.0.1:{port}/api/keys", method="POST", data=json.dumps({"label": "ci", "models": ["gpt-4o"]}).encode(),
+            headers={"Authorization": f"Bearer {token}", "Content-Type": "application/json"})
+        assert json.load(urllib.request.urlopen(request, timeout=10))["models"] == ["sim"]
     finally:
         serve.terminate()
         assert serve.wait(timeout=20) == 0

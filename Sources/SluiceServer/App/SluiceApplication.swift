@@ -151,7 +151,10 @@ public func buildRouter(
         forwardScenarioHeader: dependencies.forwardScenarioHeader
     ).register(on: api)
     UsageRoutes(budgets: dependencies.budgets).register(on: api)
-    KeyRoutes(store: dependencies.store, budgets: dependencies.budgets, tokens: tokens, models: servedModels).register(on: api)
+    KeyRoutes(
+        store: dependencies.store, budgets: dependencies.budgets, tokens: tokens, models: servedModels,
+        aliases: dependencies.modelAliases
+    ).register(on: api)
     ModelRoutes(models: servedModels, defaultModel: dependencies.defaultModel, catalog: dependencies.catalog).register(on: api)
     let gateway = GatewayRoutes(
         store: dependencies.store, launcher: launcher, defaultModel: dependencies.defaultModel, models: servedModels,

@@ -16,7 +16,7 @@ struct GatewayRoutes {
     let defaultModel: String
     /// The model names `GET /v1/models` lists.
     let models: [String]
-    /// Other names a call may ask for them by; `GET /v1/models` lists only the models' own names.
+    /// Other names a call may ask for them by; `GET /v1/models` lists the exact ones that are not hidden.
     var aliases = ModelAliases()
 
     /// The served model a call asking for `name` gets (`name` itself unless it is an alias), or the user's default.
@@ -34,11 +34,12 @@ struct GatewayRoutes {
         v1.get("models/**", use: retrieveModel)
     }
 
-    /// The served models the user may use, in a list both OpenAI's and Anthropic's SDKs read (`has_more`,
-    /// `first_id` and `last_id` are Anthropic's page).
+    /// The served models the user may use, then the aliases of those models (as LiteLLM lists its aliases: a client
+    /// with a model picker offers the names it knows), in a list both OpenAI's and Anthropic's SDKs read
+    /// (`has_more`, `first_id` and `last_id` are Anthropic's page).
     @Sendable func listModels(_ request: Request, context: SluiceRequestContext) async throws -> Response {
         let user = try context.requireUser()
-        let names = models.filter(user.mayUse)
+        let names = models.filter(user.mayUse) + aliases.listed.filter { models.contains($0.model) && user.mayUse($0.model) }.map(\.name)
         let data = names.map(Self.modelObject).joined(separator: ",")
         let quoted = { (name: String?) in name.map(JSONText.quote) ?? "null" }
         return Self.json(

@@ -15,6 +15,8 @@ struct KeyRoutes {
     let tokens: TokenCache
     /// The served models, which a key may be limited to.
     let models: [String]
+    /// Other names of the models (`GET /v1/models` lists them): a key limited to one is limited to its model.
+    var aliases = ModelAliases()
     /// How many working keys a user may have: enough for every application and teammate, not a flood.
     static let mostWorkingKeys = 100
 
@@ -63,7 +65,7 @@ struct KeyRoutes {
             throw APIError.invalid("'label' must be \(APIKey.labelRule): what or who the key is for.")
         }
         let now = Date()
-        let terms = APIKey.Terms(try KeyTermsBody(body: body, served: models, user: user).changes(now: now))
+        let terms = APIKey.Terms(try KeyTermsBody(body: body, served: models, aliases: aliases, user: user).changes(now: now))
         let working = try await store.apiKeys(userID: user.id).filter { $0.works(at: now) }
         guard working.count < Self.mostWorkingKeys else {
             throw APIError(
@@ -102,7 +104,7 @@ struct KeyRoutes {
         let raw = try context.parameters.require("label")
         let label = raw.removingPercentEncoding ?? raw
         let body = try await JSONObjectBody(request: request, context: context, allowEmpty: false)
-        let changes = try KeyTermsBody(body: body, served: models, user: user).changes(now: Date())
+        let changes = try KeyTermsBody(body: body, served: models, aliases: aliases, user: user).changes(now: Date())
         guard !changes.isEmpty else {
             throw APIError.invalid(
                 "Name what to change: expires_in_days, models, daily_usd, requests_per_minute, tokens_per_minute or "

@@ -8,6 +8,8 @@ struct KeyTermsBody {
     let body: JSONObjectBody
     /// The served models, which a key may be limited to, among its user's.
     let served: [String]
+    /// Other names of the served models: a key limited to an alias is limited to the alias's model.
+    let aliases: ModelAliases
     let user: User
 
     /// The changes the body asks for.
@@ -45,9 +47,10 @@ struct KeyTermsBody {
             guard case .array(let items) = value else { throw APIError.invalid(rule) }
             var names: [String] = []
             for item in items {
-                guard case .string(let name) = item else { throw APIError.invalid(rule) }
+                guard case .string(let listed) = item else { throw APIError.invalid(rule) }
+                let name = aliases.resolve(listed)
                 guard served.contains(name), user.mayUse(name) else {
-                    throw APIError.invalid("'\(name)' is not one of your models: GET /v1/models lists them.")
+                    throw APIError.invalid("'\(listed)' is not one of your models: GET /v1/models lists them.")
                 }
                 if !names.contains(name) { names.append(name) }
             }
