@@ -4,13 +4,14 @@ import SluiceCore
 import SluiceProviders
 import SluiceServer
 
-/// Puts a provider behind a circuit breaker (reported as `sluice_circuit_state`) and a bounded queue
-/// (`sluice_queue_waiting`).
+/// Puts a provider behind a circuit breaker (reported as `sluice_circuit_state`, and shared with the other instances
+/// on the database through `sharing`) and a bounded queue (`sluice_queue_waiting`).
 struct Resilience {
     let breakerFailures: Int
     let breakerCooldown: Duration
     let metrics: SluiceMetrics
     let logger: Logger
+    var sharing: CircuitSharing? = nil
 
     func wrap(_ base: any ChatProvider, name: String, concurrency: Int, queue: Int) -> (any ChatProvider, ConcurrencyLimiter) {
         let wrapped = deployment(base, name: name, concurrency: concurrency, queue: queue)
@@ -22,6 +23,9 @@ struct Resilience {
     func deployment(_ base: any ChatProvider, name: String, concurrency: Int, queue: Int) -> BalancedProvider.Deployment {
         let metrics = self.metrics
         let logger = self.logger
+        let sharing = self.sharing
+        var onTrip: @Sendable (Duration) -> Void = { _ in }
+        if let sharing { onTrip = sharing.onTrip(of: name) }
         let breaker = breakerFailures == 0
             ? nil
             : CircuitBreaker(
@@ -31,7 +35,9 @@ struct Resilience {
                     logger.log(level: state == .open ? .error : .notice, "an upstream's circuit breaker changed", metadata: [
                         "upstream": "\(name)", "state": "\(state)",
                     ])
-                })
+                },
+                onTrip: onTrip)
+        if let breaker { sharing?.watch(breaker) }
         let guarded: any ChatProvider = breaker.map { CircuitBreakingProvider(base, breaker: $0) } ?? base
         let limiter = ConcurrencyLimiter(
             name: name, maxConcurrent: concurrency, queueCapacity: queue,

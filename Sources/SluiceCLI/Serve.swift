@@ -199,8 +199,12 @@ struct Serve: AsyncParsableCommand {
         let httpClient = UpstreamHTTPClient.make()
         let metrics = SluiceMetrics(knownModels: { namedModels.contains($0) || knownCatalog.price(for: $0) != nil })
         if let globalDailyLimit { metrics.setDailyBudget(usd: globalDailyLimit) }
+        // Breakers shared through the database: instances on one PostgreSQL stop calling a dead upstream together.
+        let sharing = breakerFailures > 0 ? CircuitSharing(store: store, logger: logger) : nil
+        if let sharing { services.append(sharing) }
         let resilience = Resilience(
-            breakerFailures: breakerFailures, breakerCooldown: .seconds(breakerCooldown), metrics: metrics, logger: logger)
+            breakerFailures: breakerFailures, breakerCooldown: .seconds(breakerCooldown), metrics: metrics, logger: logger,
+            sharing: sharing)
         // The upstream of --upstream (or the local model): every model without a route of its own goes there.
         let fallbackUpstream = upstreamURL.map { url -> (any ChatProvider, ConcurrencyLimiter) in
             let base: any ChatProvider = kind == "anthropic"

@@ -3,7 +3,7 @@ import Logging
 import SluiceCore
 
 /// One database holding everything Sluice keeps: users, conversations, messages and the usage ledger.
-public protocol SluiceDatabase: ConversationStore, BudgetStore, ResponseCacheStore {
+public protocol SluiceDatabase: ConversationStore, BudgetStore, ResponseCacheStore, CircuitStore {
     /// Releases the database's connections; the store is unusable afterwards.
     func close() async throws
 }

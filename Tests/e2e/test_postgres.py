@@ -200,3 +200,49 @@ def test_two_instances_share_the_response_cache_through_the_openai_sdk(server):
             process.terminate()
         for process in processes:
             process.wait(timeout=15)
+
+
+def test_a_breaker_that_opens_on_one_instance_opens_on_the_other_without_a_call(server):
+    """Two instances in front of an upstream that is down: the calls to the first open its breaker, and the second,
+    which made no call at all, opens its own within about a second (`circuit_cooldowns`)."""
+    db = fresh_database()
+    token = subprocess.run([SLUICE, "user", "add", "breaker-user", "--plan", "pro", "--db", db],
+                           check=True, capture_output=True, text=True).stdout.strip().splitlines()[-1]
+    dead = free_port()  # nothing listens there
+    ports = [free_port(), free_port()]
+    logs = [tempfile.TemporaryFile(mode="w+") for _ in ports]
+    processes = [subprocess.Popen(
+        [SLUICE, "serve", "--port", str(port), "--db", db, "--model", "sim", "--breaker-failures", "2",
+         "--max-retries", "0", "--upstream", f"http://127.0.0.1:{dead}/v1"],
+        stdout=log, stderr=subprocess.STDOUT,
+        env={key: value for key, value in os.environ.items() if not key.startswith("SLUICE_")})
+        for port, log in zip(ports, logs)]
+
+    def circuit(port):
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=10) as response:
+            lines = [line for line in response.read().decode().splitlines()
+                     if line.startswith('sluice_circuit_state{upstream="127.0.0.1"}')]
+        return float(lines[0].split()[-1]) if lines else None
+
+    try:
+        for port in ports:
+            wait_for(f"http://127.0.0.1:{port}/healthz")
+        first = f"http://127.0.0.1:{ports[0]}"
+        for _ in range(2):
+            with pytest.raises(urllib.error.HTTPError) as failed:
+                call(first, token, "POST", "/v1/chat/completions", {"model": "sim", "messages": [{"role": "user", "content": "hi"}]})
+            assert failed.value.code >= 500
+        assert circuit(ports[0]) == 1
+        deadline = time.monotonic() + 10
+        while circuit(ports[1]) != 1 and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert circuit(ports[1]) == 1
+        for process in processes:
+            process.terminate()
+            process.wait(timeout=15)
+        logs[1].seek(0)
+        assert "another instance found an upstream down" in logs[1].read()
+    finally:
+        for process in processes:
+            if process.poll() is None:
+                process.kill()

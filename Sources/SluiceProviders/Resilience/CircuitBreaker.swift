@@ -42,12 +42,14 @@ public enum CircuitState: Int, Sendable, Equatable {
 }
 
 /// A circuit breaker for one upstream: counts outcomes, opens on a run of failures or a high failure rate,
-/// lets one probe through after the cooldown, and closes when the probe succeeds.
+/// lets one probe through after the cooldown, and closes when the probe succeeds. It can also take another
+/// instance's word that the upstream is down (`adopt`, from `CircuitSharing`).
 public final class CircuitBreaker: Sendable {
     public let name: String
     public let policy: CircuitBreakerPolicy
     private let now: @Sendable () -> ContinuousClock.Instant
     private let onChange: @Sendable (CircuitState) -> Void
+    private let onTrip: @Sendable (Duration) -> Void
 
     private struct State {
         var circuit = CircuitState.closed
@@ -61,15 +63,37 @@ public final class CircuitBreaker: Sendable {
     /// - Parameters:
     ///   - now: the clock (tests pass one they move by hand).
     ///   - onChange: told every new state (for the metric and the log).
+    ///   - onTrip: told when the breaker opens on its own calls' failures, with how long it stays open (for the other
+    ///     instances: `CircuitSharing`); not when it adopts another's.
     public init(
         name: String, policy: CircuitBreakerPolicy = CircuitBreakerPolicy(),
         now: @escaping @Sendable () -> ContinuousClock.Instant = { ContinuousClock.now },
-        onChange: @escaping @Sendable (CircuitState) -> Void = { _ in }
+        onChange: @escaping @Sendable (CircuitState) -> Void = { _ in },
+        onTrip: @escaping @Sendable (Duration) -> Void = { _ in }
     ) {
         self.name = name
         self.policy = policy
         self.now = now
         self.onChange = onChange
+        self.onTrip = onTrip
+    }
+
+    /// Another instance found the upstream down: a closed breaker opens for `remaining` (then lets its own probe
+    /// through, as after its own cooldown). An open or half-open one keeps its own course. Returns whether it opened.
+    @discardableResult
+    public func adopt(openFor remaining: Duration) -> Bool {
+        guard remaining > .zero else { return false }
+        let opened = state.withLock { state -> Bool in
+            guard state.circuit == .closed else { return false }
+            state.circuit = .open
+            // The probe comes when the other instance's would: `remaining` from now, whatever this one's cooldown.
+            state.openedAt = now() + remaining - policy.cooldown
+            state.recent = []
+            state.consecutiveFailures = 0
+            return true
+        }
+        if opened { onChange(.open) }
+        return opened
     }
 
     public var current: CircuitState { state.withLock { $0.circuit } }
@@ -129,7 +153,10 @@ public final class CircuitBreaker: Sendable {
             state.openedAt = now()
             return .open
         }
-        if let changed { onChange(changed) }
+        if let changed {
+            onChange(changed)
+            if changed == .open { onTrip(policy.cooldown) }
+        }
     }
 
     /// Which failures count against an upstream's health: it could not be reached, it failed (5xx, 529), or
