@@ -109,4 +109,29 @@ struct EventFeedTests {
         if case .done? = seen.last {} else { Issue.record("the last event is not done: \(String(describing: seen.last))") }
         #expect(generation.followerCount == 0)
     }
+
+    @Test("a follower that joins while a function call streams gets the calls so far whole, then the pieces after")
+    func lateFollowerGetsCalls() async {
+        let generation = LiveGeneration(messageID: "m")
+        generation.publish(Self.token(1))
+        generation.publish(.toolCall(ToolCallDelta(index: 0, id: "call_1", name: "get_weather", arguments: #"{"ci"#)))
+        generation.publish(.toolCall(ToolCallDelta(index: 0, arguments: #"ty":"Oslo"}"#)))
+        generation.publish(.toolCall(ToolCallDelta(index: 1, id: "call_2", name: "get_time", arguments: "{")))
+        let late = generation.follow(after: 0)
+        generation.publish(.toolCall(ToolCallDelta(index: 1, arguments: "}")))
+        generation.publish(.done(.init(usage: WireUsage(nil), ttftMs: nil, durationMs: 1, finishReason: "tool_calls", model: "sim")))
+        var calls: [ToolCall] = []
+        var seen: [TurnEvent] = []
+        for await event in late {
+            seen.append(event)
+            if case .toolCall(let piece) = event { calls.apply(piece) }
+        }
+        #expect(Self.seqs(seen) == [1])
+        #expect(calls == [
+            ToolCall(id: "call_1", name: "get_weather", arguments: #"{"city":"Oslo"}"#),
+            ToolCall(id: "call_2", name: "get_time", arguments: "{}"),
+        ])
+        // The first two calls come whole, in one piece each, before the later piece.
+        #expect(seen.filter { if case .toolCall = $0 { true } else { false } }.count == 3)
+    }
 }

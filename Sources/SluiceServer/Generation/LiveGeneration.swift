@@ -10,6 +10,8 @@ final class LiveGeneration: Sendable {
 
     private struct State {
         var tokens: [String] = []
+        /// The function calls so far, each merged from its pieces: a late follower gets them whole.
+        var toolCalls: [ToolCall] = []
         var terminal: TurnEvent?
         var subscribers: [Int: EventFeed] = [:]
         var nextSubscriber = 0
@@ -27,9 +29,10 @@ final class LiveGeneration: Sendable {
         let (only, others) = state.withLock { state -> (EventFeed?, [EventFeed]) in
             switch event {
             case .token(_, _, let text): state.tokens.append(text)
+            case .toolCall(let piece): state.toolCalls.apply(piece)
             case .done, .error: state.terminal = event
-            // Not kept for a late follower: only the gateway, which follows from the start, asks for calls.
-            case .meta, .status, .toolCall: break
+            // Not kept for a late follower: it asks for where the answer is, not how it got there.
+            case .meta, .status: break
             }
             let followers: (EventFeed?, [EventFeed]) =
                 state.subscribers.count == 1 ? (state.subscribers.first?.value, []) : (nil, Array(state.subscribers.values))
@@ -45,13 +48,17 @@ final class LiveGeneration: Sendable {
         for follower in others { deliver(follower) }
     }
 
-    /// Atomically: the tokens after `seq` (and the end, if the generation has ended) plus a stream of what
-    /// comes next. No event is missed or repeated between the two.
+    /// Atomically: the tokens after `seq`, the function calls so far (each whole, in one piece, as `StoredReplay`
+    /// gives them) and the end, if the generation has ended, plus a stream of what comes next. No event is missed
+    /// or repeated between the two.
     func follow(after seq: Int) -> EventFeed {
         let feed = EventFeed()
         state.withLock { state in
             for index in max(seq, 0)..<state.tokens.count {
                 feed.yield(.token(messageID: messageID, seq: index + 1, text: state.tokens[index]))
+            }
+            for (index, call) in state.toolCalls.enumerated() {
+                feed.yield(.toolCall(ToolCallDelta(index: index, id: call.id, name: call.name, arguments: call.arguments)))
             }
             if let terminal = state.terminal {
                 feed.yield(terminal)
