@@ -85,6 +85,8 @@ struct AccessTests {
                 (.PATCH, "/api/conversations/\(conversation)", "{\"title\":\"mine now\"}"),
                 (.POST, "/api/conversations/\(conversation)/messages", "{\"content\":\"mine now\"}"),
                 (.POST, "/api/messages/\(messageID)/cancel", nil),
+                (.PUT, "/api/messages/\(messageID)/feedback", #"{"rating":"bad"}"#),
+                (.DELETE, "/api/messages/\(messageID)/feedback", nil),
             ]
             for (method, path, body) in attempts {
                 let reply = try await h.request(method.value, path, token: h.bob, body: body)
@@ -92,6 +94,7 @@ struct AccessTests {
                 #expect(reply.errorCode == "forbidden")
             }
             #expect(try await h.store.messages(conversationID: conversation).count == 2)
+            #expect(try await h.store.message(id: messageID)?.feedback == nil)
             let bobsList = try await h.request(.GET, "/api/conversations", token: h.bob)
             #expect((bobsList.json?["conversations"] as? [Any])?.isEmpty == true)
         }
@@ -197,7 +200,7 @@ struct AccessTests {
 
 /// Method names for table-driven tests (AsyncHTTPClient's `HTTPMethod` is not `Sendable`-friendly in arguments).
 enum HTTPMethodName: String, CustomStringConvertible {
-    case GET, POST, DELETE, PATCH
+    case GET, POST, DELETE, PATCH, PUT
     var description: String { rawValue }
     var value: HTTPMethod {
         switch self {
@@ -205,6 +208,7 @@ enum HTTPMethodName: String, CustomStringConvertible {
         case .POST: .POST
         case .DELETE: .DELETE
         case .PATCH: .PATCH
+        case .PUT: .PUT
         }
     }
 }

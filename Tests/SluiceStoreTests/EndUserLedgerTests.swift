@@ -28,6 +28,7 @@ struct EndUserLedgerTests {
     /// What undoes schema steps 17 and later, newest first (for tests that migrate an older schema): each new step
     /// adds its undoing here. PostgreSQL's `sluice_hold` stays the newest step's: migrating again replaces it.
     static func undoStepsFrom17(_ backend: StoreBackend) -> [String] {
+        let step32 = ["feedback", "feedback_comment", "feedback_at"].map { "ALTER TABLE messages DROP COLUMN \($0)" }
         let step31 = ["DROP TABLE circuit_cooldowns"]
         let step30 = ["ALTER TABLE conversations DROP COLUMN pinned_at", "ALTER TABLE conversations DROP COLUMN archived_at"]
         let step29 = ["ALTER TABLE token_usage DROP COLUMN saved_tokens", "ALTER TABLE token_usage DROP COLUMN saved_cost_picousd"]
@@ -60,7 +61,7 @@ struct EndUserLedgerTests {
             ? ["ALTER TABLE token_usage DROP COLUMN end_user"]
             : ["DROP TRIGGER token_usage_end_user ON token_usage", "DROP FUNCTION sluice_usage_end_user()",
                "ALTER TABLE token_usage DROP COLUMN end_user"]
-        return step31 + step30 + step29 + step28 + step27 + step26 + step25 + step24 + step23 + step22 + step21 + step20 + step19Function + step19 + step18 + step17
+        return step32 + step31 + step30 + step29 + step28 + step27 + step26 + step25 + step24 + step23 + step22 + step21 + step20 + step19Function + step19 + step18 + step17
     }
 
     static func totals(_ store: any SluiceDatabase, _ user: User) async throws -> [String: Int] {

@@ -426,3 +426,41 @@ def test_a_selection_survives_while_the_answer_keeps_streaming(browser, server):
     state = browser.execute_script(
         "return [getSelection().toString(), window.__selected.isConnected, getSelection().anchorNode && window.__selected.contains(getSelection().anchorNode)]")
     assert state == ["Trip plan", True, True]
+
+
+def test_an_answer_is_rated_with_a_comment_and_the_rating_survives_a_reload(browser, server):
+    import json
+    import urllib.request
+    # The plain simulator: an earlier test may have left another model picked.
+    open_conversation_with_model(browser, server, "sim")
+    browser.find_element(By.ID, "input").send_keys("rate me", Keys.ENTER)
+    WebDriverWait(browser, 30).until(lambda d: d.find_elements(By.CSS_SELECTOR, ".message.assistant .feedback"))
+    answer = browser.find_elements(By.CSS_SELECTOR, ".message.assistant")[-1]
+    answer_id = answer.get_attribute("data-id")
+
+    def stored():
+        request = urllib.request.Request(f"{server.base}/api/messages/{answer_id}", headers={"Authorization": f"Bearer {server.token}"})
+        return json.load(urllib.request.urlopen(request, timeout=10)).get("feedback")
+
+    bad = answer.find_element(By.CSS_SELECTOR, ".rate-bad")
+    bad.click()
+    WebDriverWait(browser, 10).until(lambda d: bad.get_attribute("aria-pressed") == "true")
+    field = answer.find_element(By.CSS_SELECTOR, ".feedback-comment input")
+    WebDriverWait(browser, 10).until(lambda d: field.is_displayed() and d.switch_to.active_element == field)
+    field.send_keys("It ignored my question.", Keys.ENTER)
+    WebDriverWait(browser, 10).until(lambda d: not field.is_displayed())
+    feedback = stored()
+    assert (feedback["rating"], feedback["comment"]) == ("bad", "It ignored my question.")
+
+    browser.refresh()
+    WebDriverWait(browser, 10).until(lambda d: d.find_elements(By.CSS_SELECTOR, f'.message[data-id="{answer_id}"] .feedback'))
+    answer = browser.find_element(By.CSS_SELECTOR, f'.message[data-id="{answer_id}"]')
+    assert answer.find_element(By.CSS_SELECTOR, ".rate-bad").get_attribute("aria-pressed") == "true"
+    good = answer.find_element(By.CSS_SELECTOR, ".rate-good")
+    good.click()
+    WebDriverWait(browser, 10).until(lambda d: good.get_attribute("aria-pressed") == "true")
+    assert answer.find_element(By.CSS_SELECTOR, ".rate-bad").get_attribute("aria-pressed") == "false"
+    assert stored()["rating"] == "good"
+    good.click()
+    WebDriverWait(browser, 10).until(lambda d: good.get_attribute("aria-pressed") == "false")
+    assert stored() is None

@@ -64,6 +64,10 @@ export const deleteConversation = (id) => json("DELETE", `/api/conversations/${e
  */
 export const updateConversation = (id, fields) => json("PATCH", `/api/conversations/${encodeURIComponent(id)}`, fields);
 export const cancelMessage = (id) => json("POST", `/api/messages/${encodeURIComponent(id)}/cancel`);
+/** Rates an answer `good` or `bad`, with an optional comment; resolves to the feedback as stored. */
+export const rateAnswer = (id, rating, comment) =>
+  json("PUT", `/api/messages/${encodeURIComponent(id)}/feedback`, comment ? { rating, comment } : { rating });
+export const clearRating = (id) => json("DELETE", `/api/messages/${encodeURIComponent(id)}/feedback`);
 
 /** Starts a turn; resolves to the streaming Response, or throws ApiError for a JSON 4xx/5xx. */
 export async function sendMessage(conversationId, content, { signal, temperature, model } = {}) {

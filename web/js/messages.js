@@ -1,6 +1,7 @@
 // Renders messages into the log. A user's words are shown as text; model output as sanitised Markdown
 // (markdown.js).
 
+import * as api from "./api.js";
 import { markdownView, copyText } from "./markdown.js";
 
 const numberFormat = new Intl.NumberFormat();
@@ -202,9 +203,11 @@ function describeStored(view, message) {
   switch (message.status) {
     case "complete":
       describeCompletion(view.meta, message);
+      offerFeedback(view, message);
       break;
     case "cancelled":
       describeCompletion(view.meta, { ...message, finish_reason: "cancelled" });
+      offerFeedback(view, message);
       offerContinue(view);
       break;
     case "partial":
@@ -217,6 +220,65 @@ function describeStored(view, message) {
       view.meta.textContent = "Still being written…";
       break;
   }
+}
+
+/**
+ * 👍 / 👎 on a stored answer, as ChatGPT and Open WebUI ask: a click rates it (again: takes the rating back), and
+ * 👎 asks what was wrong, which the operator reads beside the answer.
+ */
+function offerFeedback(view, message) {
+  const group = document.createElement("span");
+  group.className = "feedback";
+  let rating = message.feedback?.rating ?? null;
+  const buttons = {};
+  const show = () => {
+    for (const [value, button] of Object.entries(buttons)) button.setAttribute("aria-pressed", String(rating === value));
+  };
+  const form = document.createElement("form");
+  form.className = "feedback-comment";
+  form.hidden = true;
+  const field = Object.assign(document.createElement("input"), {
+    type: "text", maxLength: 2000, placeholder: "What was wrong with this answer? (optional)",
+    value: message.feedback?.comment ?? "" });
+  field.setAttribute("aria-label", "What was wrong with this answer");
+  const send = Object.assign(document.createElement("button"), { type: "submit", textContent: "Send" });
+  const thanks = Object.assign(document.createElement("span"), { className: "feedback-thanks", textContent: "" });
+  thanks.setAttribute("role", "status");
+  form.append(field, send);
+  for (const [value, symbol, label] of [["good", "👍", "Good answer"], ["bad", "👎", "Bad answer"]]) {
+    const button = Object.assign(document.createElement("button"), { type: "button", className: `rate-${value}`, textContent: symbol, title: label });
+    button.setAttribute("aria-label", label);
+    button.addEventListener("click", async () => {
+      const next = rating === value ? null : value;
+      try {
+        if (next) await api.rateAnswer(message.id, next);
+        else await api.clearRating(message.id);
+      } catch (error) {
+        thanks.textContent = error.message;
+        return;
+      }
+      rating = next;
+      show();
+      form.hidden = rating !== "bad";
+      thanks.textContent = rating ? "Thanks for the feedback." : "";
+      if (rating === "bad") field.focus();
+    });
+    buttons[value] = button;
+    group.append(button);
+  }
+  form.addEventListener("submit", async (event) => {
+    event.preventDefault();
+    try {
+      await api.rateAnswer(message.id, "bad", field.value.trim());
+      form.hidden = true;
+      thanks.textContent = "Thanks: the operator can read what went wrong.";
+    } catch (error) {
+      thanks.textContent = error.message;
+    }
+  });
+  show();
+  group.append(form, thanks);
+  view.meta.append(" ", group);
 }
 
 /** A folded block: its summary, and the text (never HTML) it opens to. */

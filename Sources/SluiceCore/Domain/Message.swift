@@ -92,6 +92,8 @@ public struct Message: Sendable, Equatable {
     public var toolCalls: [ToolCall]
     /// A `tool` message's call.
     public var toolCallID: String?
+    /// What the user thought of this answer, when they said.
+    public var feedback: AnswerFeedback?
 
     public init(
         id: String, conversationID: String, role: MessageRole, content: String, status: MessageStatus,
@@ -120,6 +122,24 @@ public struct Message: Sendable, Equatable {
         self.durationMs = durationMs
         self.finishReason = finishReason
         self.error = error
+    }
+}
+
+/// What a user thought of an answer — 👍 or 👎, with an optional comment — as ChatGPT and Open WebUI ask, so that
+/// operators can find the answers that went wrong and compare models.
+public struct AnswerFeedback: Sendable, Equatable {
+    public enum Rating: String, Sendable, CaseIterable {
+        case good, bad
+    }
+
+    public var rating: Rating
+    public var comment: String?
+    public var at: Date
+
+    public init(rating: Rating, comment: String?, at: Date) {
+        self.rating = rating
+        self.comment = comment
+        self.at = at
     }
 }
 

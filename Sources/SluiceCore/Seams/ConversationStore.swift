@@ -94,6 +94,8 @@ public protocol ConversationStore: Sendable {
 
     /// Sets how a message is treated when the context is built (auto, pinned, excluded).
     func setContextMode(messageID: String, mode: ContextMode) async throws
+    /// Sets (or, with `nil`, removes) what the user thought of an answer; throws `notFound` for an unknown message.
+    func setFeedback(messageID: String, feedback: AnswerFeedback?) async throws
     /// The conversation's running summary of older messages, if it has one.
     func summary(conversationID: String) async throws -> ConversationSummary?
     /// Replaces the conversation's running summary.

@@ -142,6 +142,7 @@ public func buildRouter(
         forwardScenarioHeader: dependencies.forwardScenarioHeader)
     MessageRoutes(store: dependencies.store, launcher: launcher).register(on: api)
     EditRoute(store: dependencies.store, launcher: launcher).register(on: api)
+    FeedbackRoute(store: dependencies.store, metrics: dependencies.metrics).register(on: api)
     ContinueRoute(
         store: dependencies.store, turn: turn, preparation: preparation, hub: hub,
         forwardScenarioHeader: dependencies.forwardScenarioHeader

@@ -154,6 +154,13 @@ public final class SluiceMetrics: Sendable {
     }
 
     /// Every model failed and a cached answer was served instead.
+    func answerRated(model: String, rating: AnswerFeedback.Rating) {
+        counter(
+            name: "sluice_answer_feedback_total", labels: [("model", modelLabel(model)), ("rating", rating.rawValue)],
+            help: "Answers users rated (good or bad), by the model that wrote them."
+        ).increment()
+    }
+
     func servedFromCache(model: String) {
         counter(
             name: "sluice_cached_answers_total", labels: [("model", modelLabel(model))],

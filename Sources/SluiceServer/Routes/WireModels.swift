@@ -72,8 +72,11 @@ struct MessageResource: ResponseEncodable {
     let toolCalls: [ToolCall]?
     /// A `tool` message's call.
     let toolCallID: String?
+    /// What the user thought of the answer; absent until they say.
+    let feedback: WireFeedback?
 
     init(_ message: Message, versions: [String]? = nil) {
+        feedback = message.feedback.map(WireFeedback.init)
         toolCalls = message.toolCalls.isEmpty ? nil : message.toolCalls
         toolCallID = message.toolCallID
         self.versions = versions
@@ -91,6 +94,19 @@ struct MessageResource: ResponseEncodable {
         finishReason = message.finishReason
         error = message.error
         errorCode = message.errorCode
+    }
+}
+
+/// `{"rating": "good"|"bad", "comment"?, "at"}`: an answer's `AnswerFeedback`.
+struct WireFeedback: ResponseEncodable {
+    let rating: String
+    let comment: String?
+    let at: Date
+
+    init(_ feedback: AnswerFeedback) {
+        rating = feedback.rating.rawValue
+        comment = feedback.comment
+        at = feedback.at
     }
 }
 

@@ -170,6 +170,16 @@ extension PostgresStore {
         if updated.isEmpty { throw StoreError.notFound }
     }
 
+    public func setFeedback(messageID: String, feedback: AnswerFeedback?) async throws {
+        let (rating, comment, at) = (feedback?.rating.rawValue, feedback?.comment, feedback.map { StoredValues.milliseconds($0.at) })
+        let updated = try await rows(
+            """
+            UPDATE messages SET feedback = \(rating), feedback_comment = \(comment), feedback_at = \(at)
+            WHERE id = \(messageID) RETURNING id
+            """)
+        if updated.isEmpty { throw StoreError.notFound }
+    }
+
     public func summary(conversationID: String) async throws -> ConversationSummary? {
         try await rows(
             "SELECT text, covered_ids, model, updated_at FROM conversation_summaries WHERE conversation_id = \(conversationID)"

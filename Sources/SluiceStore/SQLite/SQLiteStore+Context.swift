@@ -9,6 +9,14 @@ extension SQLiteStore {
         if rows.isEmpty { throw StoreError.notFound }
     }
 
+    public func setFeedback(messageID: String, feedback: AnswerFeedback?) async throws {
+        let rows = try await connection.query(
+            "UPDATE messages SET feedback = ?, feedback_comment = ?, feedback_at = ? WHERE id = ? RETURNING id",
+            [Self.optional(feedback?.rating.rawValue), Self.optional(feedback?.comment),
+             Self.optional(feedback.map { Self.milliseconds($0.at) }), .text(messageID)])
+        if rows.isEmpty { throw StoreError.notFound }
+    }
+
     public func summary(conversationID: String) async throws -> ConversationSummary? {
         try await connection.query(
             "SELECT text, covered_ids, model, updated_at FROM conversation_summaries WHERE conversation_id = ?",

@@ -107,7 +107,7 @@ enum StoredValues {
     /// A message row, with its cost from the usage ledger in `cost_picousd` when the query adds it.
     static func message(_ row: some StoredRow) -> Message {
         let role = MessageRole(rawValue: row.text("role")) ?? .user
-        return Message(
+        var message = Message(
             id: row.text("id"), conversationID: row.text("conversation_id"), role: role,
             content: row.text("content"), status: MessageStatus(rawValue: row.text("status")) ?? .partial,
             model: row.string("model"), createdAt: row.date("created_at"),
@@ -126,6 +126,8 @@ enum StoredValues {
             cost: row.int("cost_picousd").map { USDAmount(picodollars: Int64($0)) },
             contextMode: row.string("context_mode").flatMap(ContextMode.init(rawValue:)) ?? .auto,
             toolCalls: decodeToolCalls(row.string("tool_calls")), toolCallID: row.string("tool_call_id"))
+        message.feedback = feedback(row)
+        return message
     }
 
     /// `messages.tool_calls` (schema step 22): a JSON list, `NULL` without calls.

@@ -1,0 +1,50 @@
+import Foundation
+import SluiceCore
+import SluiceTestSupport
+import Testing
+
+/// `PUT` / `DELETE /api/messages/{id}/feedback`: 👍 / 👎 on an answer, with a comment, kept on the message.
+@Suite("Rating answers")
+struct FeedbackTests {
+    @Test("a rating and its comment are stored and shown with the message, counted once per model, and removable",
+          arguments: TestDatabases.backends)
+    func rateAndClear(database: StoreBackend) async throws {
+        try await Harness.run(database: database) { h in
+            let conversation = try await h.newConversation(h.alice)
+            let turn = try await h.send(conversation, token: h.alice)
+            let answerID = try #require(turn.assistantID)
+            let questionID = try #require(turn.meta?["user_message_id"] as? String)
+            let path = "/api/messages/\(answerID)/feedback"
+
+            let good = try await h.request(.PUT, path, token: h.alice, body: #"{"rating":"good"}"#)
+            #expect(good.status == 200 && good.json?["rating"] as? String == "good" && good.json?["comment"] == nil)
+            let bad = try await h.request(.PUT, path, token: h.alice, body: #"{"rating":"bad","comment":"  It made up a date.  "}"#)
+            #expect(bad.status == 200 && bad.json?["comment"] as? String == "It made up a date.")
+            // The same rating with a new comment is not a new vote.
+            _ = try await h.request(.PUT, path, token: h.alice, body: #"{"rating":"bad","comment":"It made up two dates."}"#)
+            let stored = try #require(try await h.store.message(id: answerID)?.feedback)
+            #expect(stored.rating == .bad && stored.comment == "It made up two dates.")
+            let shown = try await h.request(.GET, "/api/conversations/\(conversation)", token: h.alice)
+            let answer = (shown.json?["messages"] as? [[String: Any]])?.last
+            #expect((answer?["feedback"] as? [String: Any])?["rating"] as? String == "bad")
+            #expect((answer?["feedback"] as? [String: Any])?["at"] is String)
+            let metrics = try await h.text("/metrics")
+            #expect(MetricsTests.sample(metrics, #"sluice_answer_feedback_total{model="sim",rating="good"}"#) == 1)
+            #expect(MetricsTests.sample(metrics, #"sluice_answer_feedback_total{model="sim",rating="bad"}"#) == 1)
+
+            #expect(try await h.request(.DELETE, path, token: h.alice).status == 204)
+            #expect(try await h.store.message(id: answerID)?.feedback == nil)
+            let cleared = try await h.request(.GET, "/api/conversations/\(conversation)", token: h.alice)
+            #expect((cleared.json?["messages"] as? [[String: Any]])?.last?["feedback"] == nil)
+
+            // A question is not rated; a rating must be one of the two; a comment is a few paragraphs at most.
+            let onQuestion = try await h.request(.PUT, "/api/messages/\(questionID)/feedback", token: h.alice, body: #"{"rating":"good"}"#)
+            #expect(onQuestion.status == 400)
+            for body in [#"{"rating":"meh"}"#, "{}", #"{"rating":"bad","comment":"\#(String(repeating: "x", count: 2001))"}"#] {
+                #expect(try await h.request(.PUT, path, token: h.alice, body: body).status == 400)
+            }
+            #expect(try await h.request(.PUT, "/api/messages/nope/feedback", token: h.alice, body: #"{"rating":"good"}"#).status == 404)
+            #expect(try await h.store.message(id: answerID)?.feedback == nil)
+        }
+    }
+}
