@@ -32,6 +32,16 @@ struct FeedbackTests {
             #expect(MetricsTests.sample(metrics, #"sluice_answer_feedback_total{model="sim",rating="good"}"#) == 1)
             #expect(MetricsTests.sample(metrics, #"sluice_answer_feedback_total{model="sim",rating="bad"}"#) == 1)
 
+            // What an operator reviews: the rated answer with its user, model, comment and question.
+            let since = Date().addingTimeInterval(-3600)
+            let reviewed = try await h.store.ratedAnswers(since: since, rating: .bad, limit: 10)
+            #expect(reviewed.count == 1)
+            #expect(reviewed.first?.messageID == answerID && reviewed.first?.userName == "alice" && reviewed.first?.model == "sim")
+            #expect(reviewed.first?.question == "Hello there" && reviewed.first?.feedback.comment == "It made up two dates.")
+            #expect(reviewed.first?.answer == (try await h.store.message(id: answerID))?.content)
+            #expect(try await h.store.ratedAnswers(since: since, rating: .good, limit: 10).isEmpty)
+            #expect(try await h.store.ratedAnswers(since: Date().addingTimeInterval(60), rating: nil, limit: 10).isEmpty)
+
             #expect(try await h.request(.DELETE, path, token: h.alice).status == 204)
             #expect(try await h.store.message(id: answerID)?.feedback == nil)
             let cleared = try await h.request(.GET, "/api/conversations/\(conversation)", token: h.alice)

@@ -451,6 +451,13 @@ def test_an_answer_is_rated_with_a_comment_and_the_rating_survives_a_reload(brow
     WebDriverWait(browser, 10).until(lambda d: not field.is_displayed())
     feedback = stored()
     assert (feedback["rating"], feedback["comment"]) == ("bad", "It ignored my question.")
+    # The operator's review lists it with its user, model, comment and question.
+    import subprocess
+    from conftest import SLUICE
+    listed = subprocess.run([SLUICE, "feedback", "list", "--rating", "bad", "--db", server.db],
+                            check=True, capture_output=True, text=True).stdout.splitlines()
+    assert listed[0].split("\t") == ["rated_at", "user", "model", "rating", "comment", "question", "message"]
+    assert any(line.split("\t")[1:] == ["tester", "sim", "bad", "It ignored my question.", "rate me", answer_id] for line in listed[1:])
 
     browser.refresh()
     WebDriverWait(browser, 10).until(lambda d: d.find_elements(By.CSS_SELECTOR, f'.message[data-id="{answer_id}"] .feedback'))

@@ -143,6 +143,32 @@ public struct AnswerFeedback: Sendable, Equatable {
     }
 }
 
+/// A rated answer as an operator reviews it (`sluice feedback list`): whose, which model, the rating, and the
+/// question it answered.
+public struct RatedAnswer: Sendable, Equatable {
+    public var messageID: String
+    public var conversationID: String
+    public var userName: String
+    public var model: String?
+    public var feedback: AnswerFeedback
+    /// The user's message before the answer; `nil` when there is none.
+    public var question: String?
+    public var answer: String
+
+    public init(
+        messageID: String, conversationID: String, userName: String, model: String?, feedback: AnswerFeedback,
+        question: String?, answer: String
+    ) {
+        self.messageID = messageID
+        self.conversationID = conversationID
+        self.userName = userName
+        self.model = model
+        self.feedback = feedback
+        self.question = question
+        self.answer = answer
+    }
+}
+
 /// The outcome of an assistant message, written when its stream ends.
 public struct AssistantOutcome: Sendable, Equatable {
     public var content: String

@@ -96,6 +96,9 @@ public protocol ConversationStore: Sendable {
     func setContextMode(messageID: String, mode: ContextMode) async throws
     /// Sets (or, with `nil`, removes) what the user thought of an answer; throws `notFound` for an unknown message.
     func setFeedback(messageID: String, feedback: AnswerFeedback?) async throws
+    /// Every user's answers rated since `since` (only `rating` ones, when given), most recently rated first, at most
+    /// `limit`: what operators review.
+    func ratedAnswers(since: Date, rating: AnswerFeedback.Rating?, limit: Int) async throws -> [RatedAnswer]
     /// The conversation's running summary of older messages, if it has one.
     func summary(conversationID: String) async throws -> ConversationSummary?
     /// Replaces the conversation's running summary.

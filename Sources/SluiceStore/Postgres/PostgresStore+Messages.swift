@@ -180,6 +180,14 @@ extension PostgresStore {
         if updated.isEmpty { throw StoreError.notFound }
     }
 
+    public func ratedAnswers(since: Date, rating: AnswerFeedback.Rating?, limit: Int) async throws -> [RatedAnswer] {
+        var query = PostgresQuery(unsafeSQL: StoredValues.ratedAnswersSQL(since: "$1", rating: "$2::text", limit: "$3"))
+        query.binds.append(StoredValues.milliseconds(since))
+        query.binds.append(rating?.rawValue)
+        query.binds.append(limit)
+        return try await rows(query).compactMap(StoredValues.ratedAnswer)
+    }
+
     public func summary(conversationID: String) async throws -> ConversationSummary? {
         try await rows(
             "SELECT text, covered_ids, model, updated_at FROM conversation_summaries WHERE conversation_id = \(conversationID)"

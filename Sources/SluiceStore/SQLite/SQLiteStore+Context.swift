@@ -17,6 +17,13 @@ extension SQLiteStore {
         if rows.isEmpty { throw StoreError.notFound }
     }
 
+    public func ratedAnswers(since: Date, rating: AnswerFeedback.Rating?, limit: Int) async throws -> [RatedAnswer] {
+        try await connection.query(
+            StoredValues.ratedAnswersSQL(since: "?1", rating: "?2", limit: "?3"),
+            [.integer(Self.milliseconds(since)), Self.optional(rating?.rawValue), .integer(limit)]
+        ).compactMap(StoredValues.ratedAnswer)
+    }
+
     public func summary(conversationID: String) async throws -> ConversationSummary? {
         try await connection.query(
             "SELECT text, covered_ids, model, updated_at FROM conversation_summaries WHERE conversation_id = ?",
