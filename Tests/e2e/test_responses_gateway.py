@@ -44,6 +44,13 @@ def test_responses_create_answers_and_previous_response_id_continues_the_convers
     assert items.has_more is False and items.first_id == items.data[0].id
     retrieved = sdk.responses.retrieve(response.id)
     assert retrieved.id == response.id and retrieved.output_text == response.output_text and retrieved.status == "completed"
+    # Deleting the second response takes its answer and its question; the first stays, and so does what it cost.
+    sdk.responses.delete(following.id)
+    with pytest.raises(openai.NotFoundError):
+        sdk.responses.retrieve(following.id)
+    with urllib.request.urlopen(request, timeout=10) as reply:
+        assert [m["content"] for m in json.loads(reply.read())["messages"]] == ["Name a colour.", response.output_text]
+    assert sdk.responses.retrieve(response.id).output_text == response.output_text
 
 
 def test_responses_stream_through_the_sdks_accumulator_gives_the_final_response(server):

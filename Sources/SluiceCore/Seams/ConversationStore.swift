@@ -50,6 +50,9 @@ public protocol ConversationStore: Sendable {
     /// most recently updated first, at most `limit`.
     func searchConversations(userID: String, text: String, limit: Int) async throws -> [ConversationMatch]
     func deleteConversation(id: String) async throws
+    /// Deletes these messages of the conversation in one commit; the conversation no longer ends as a gateway thread,
+    /// and goes too when nothing is left of it. Their usage stays in the ledger.
+    func deleteMessages(ids: [String], conversationID: String) async throws
     func renameConversation(id: String, title: String) async throws
     /// Pins the conversation at `at`, or (with `nil`) unpins it.
     func pinConversation(id: String, at: Date?) async throws

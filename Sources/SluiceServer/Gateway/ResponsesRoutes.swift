@@ -9,7 +9,8 @@ import SluiceCore
 /// Completions call — guard, context, budget, rate limits, retries, fallbacks, accounting, conversations — only the
 /// wire differs. A response's id is its answer's (`resp_<message id>`), so `previous_response_id` continues that
 /// answer's conversation from Sluice's store: the caller sends only what is new. `POST /v1/responses/input_tokens`
-/// counts a body's input as the budget hold would.
+/// counts a body's input as the budget hold would. `DELETE /v1/responses/{id}` deletes a response: its answer and
+/// the input that came with it.
 struct ResponsesRoutes {
     let gateway: GatewayRoutes
     let counting: InputTokenCounter
@@ -18,6 +19,7 @@ struct ResponsesRoutes {
         v1.post("responses", use: create)
         v1.post("responses/input_tokens", use: countInputTokens)
         v1.get("responses/:id", use: retrieve)
+        v1.delete("responses/:id", use: delete)
     }
 
     /// `{"object": "response.input_tokens", "input_tokens": N}` (the SDKs' `responses.input_tokens.count`).
@@ -74,6 +76,30 @@ struct ResponsesRoutes {
         echo.instructions = conversation.systemPrompt
         let output = ResponsesWire.output(messageID: message.id, text: message.content, toolCalls: message.toolCalls, status: status)
         return GatewayRoutes.json(.ok, ResponsesWire.response(id: id, echo: echo, ending: ending, output: output))
+    }
+
+    /// `DELETE /v1/responses/{id}` (the SDKs' `responses.delete`): the answer and the input sent with it — the
+    /// messages since the answer before it — are deleted, as OpenAI deletes a response with its input items; the
+    /// conversation goes when nothing is left of it. Afterwards the id is 404, for `GET` and for
+    /// `previous_response_id`. What the turn cost stays in the usage ledger.
+    @Sendable func delete(_ request: Request, context: SluiceRequestContext) async throws -> Response {
+        let user = try context.requireUser()
+        let id = context.parameters.get("id") ?? ""
+        let (message, conversation) = try await answer(id, user: user)
+        guard message.status != .streaming, gateway.launcher.hub.generation(message.id) == nil else {
+            throw APIError(
+                .conflict, code: "response_in_progress",
+                message: "The response '\(id)' is still being written; delete it once it has ended.")
+        }
+        let stored = try await gateway.store.messages(conversationID: conversation.id)
+        guard let end = stored.firstIndex(where: { $0.id == message.id }) else { throw APIError.notFound("response") }
+        // The turn's input: what came after the answer before it (an earlier version of this one, superseded, is
+        // not that answer: it goes too, as does any other version of this answer).
+        let start = stored[..<end].lastIndex { $0.role == .assistant && !$0.superseded }.map { $0 + 1 } ?? 0
+        let versions = message.versionGroup.map { group in stored.filter { $0.versionGroup == group }.map(\.id) } ?? []
+        let doomed = stored[start...end].map(\.id) + versions
+        try await gateway.store.deleteMessages(ids: Array(Set(doomed)), conversationID: conversation.id)
+        return GatewayRoutes.json(.ok, "{\"id\":\(JSONText.quote(id)),\"object\":\"response\",\"deleted\":true}")
     }
 
     /// The conversation up to and including the answer `responseID` names, as the chat messages sent upstream.

@@ -337,6 +337,20 @@ public final class PostgresStore: SluiceDatabase {
         try await execute("DELETE FROM conversations WHERE id = \(id)", logger: logger)
     }
 
+    public func deleteMessages(ids: [String], conversationID: String) async throws {
+        guard !ids.isEmpty else { return }
+        try await transaction { connection in
+            _ = try await connection.query(
+                "DELETE FROM messages WHERE conversation_id = \(conversationID) AND id = ANY(\(ids))", logger: logger)
+            _ = try await connection.query("UPDATE conversations SET thread_key = NULL WHERE id = \(conversationID)", logger: logger)
+            _ = try await connection.query(
+                """
+                DELETE FROM conversations
+                WHERE id = \(conversationID) AND NOT EXISTS (SELECT 1 FROM messages WHERE conversation_id = \(conversationID))
+                """, logger: logger)
+        }
+    }
+
     public func renameConversation(id: String, title: String) async throws {
         try await execute("UPDATE conversations SET title = \(title) WHERE id = \(id)", logger: logger)
     }

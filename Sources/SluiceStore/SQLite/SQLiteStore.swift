@@ -186,6 +186,20 @@ public final class SQLiteStore: SluiceDatabase {
         _ = try await connection.query("DELETE FROM conversations WHERE id = ?", [.text(id)])
     }
 
+    public func deleteMessages(ids: [String], conversationID: String) async throws {
+        guard !ids.isEmpty else { return }
+        let placeholders = Array(repeating: "?", count: ids.count).joined(separator: ", ")
+        try await connection.transaction { db in
+            try SQLiteConnection.run(
+                "DELETE FROM messages WHERE conversation_id = ? AND id IN (\(placeholders))",
+                [.text(conversationID)] + ids.map { .text($0) }, in: db)
+            try SQLiteConnection.run("UPDATE conversations SET thread_key = NULL WHERE id = ?", [.text(conversationID)], in: db)
+            try SQLiteConnection.run(
+                "DELETE FROM conversations WHERE id = ?1 AND NOT EXISTS (SELECT 1 FROM messages WHERE conversation_id = ?1)",
+                [.text(conversationID)], in: db)
+        }
+    }
+
     public func renameConversation(id: String, title: String) async throws {
         _ = try await connection.query("UPDATE conversations SET title = ? WHERE id = ?", [.text(title), .text(id)])
     }
