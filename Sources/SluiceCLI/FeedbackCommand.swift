@@ -22,15 +22,7 @@ struct FeedbackCommand: AsyncParsableCommand {
                 return kind
             }
             guard limit > 0 else { throw ValidationError("--limit must be a positive number of answers") }
-            let start: Date
-            if let since {
-                let formatter = ISO8601DateFormatter()
-                formatter.formatOptions = [.withFullDate]
-                guard let parsed = formatter.date(from: since) else { throw ValidationError("--since must be a date like 2026-11-01") }
-                start = parsed
-            } else {
-                start = Date().addingTimeInterval(-30 * 86_400)
-            }
+            let start = try UsageCommand.start(since: since)
             let store = try await database.open()
             let answers: [RatedAnswer]
             do {

@@ -8,6 +8,15 @@ struct UsageCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "usage", abstract: "Token usage reports.", subcommands: [Report.self])
 
+    /// A report's `--since YYYY-MM-DD`: the start of that UTC day, or 30 days ago without one.
+    static func start(since: String?) throws -> Date {
+        guard let since else { return Date().addingTimeInterval(-30 * 86_400) }
+        let formatter = ISO8601DateFormatter()
+        formatter.formatOptions = [.withFullDate]
+        guard let parsed = formatter.date(from: since) else { throw ValidationError("--since must be a date like 2026-11-01") }
+        return parsed
+    }
+
     struct Report: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "Print settled tokens and exact cost per day (or conversation, model, end user or API key) as a table.")
@@ -21,15 +30,7 @@ struct UsageCommand: AsyncParsableCommand {
             guard let grouping = UsageGrouping(rawValue: group) else {
                 throw ValidationError("--group must be day, conversation, model, end_user or key")
             }
-            let start: Date
-            if let since {
-                let formatter = ISO8601DateFormatter()
-                formatter.formatOptions = [.withFullDate]
-                guard let parsed = formatter.date(from: since) else { throw ValidationError("--since must be a date like 2026-11-01") }
-                start = parsed
-            } else {
-                start = Date().addingTimeInterval(-30 * 86_400)
-            }
+            let start = try UsageCommand.start(since: since)
             let store = try await database.open()
             let userID = try await user.asyncMap { try await UserCommand.user(named: $0, in: store).id }
             let buckets = try await store.usageHistory(userID: userID, since: start, groupedBy: grouping)
