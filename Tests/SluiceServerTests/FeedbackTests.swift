@@ -9,7 +9,7 @@ struct FeedbackTests {
     @Test("a rating and its comment are stored and shown with the message, counted once per model, and removable",
           arguments: TestDatabases.backends)
     func rateAndClear(database: StoreBackend) async throws {
-        try await Harness.run(database: database) { h in
+        try await Harness.run(budgets: true, database: database) { h in
             let conversation = try await h.newConversation(h.alice)
             let turn = try await h.send(conversation, token: h.alice)
             let answerID = try #require(turn.assistantID)
@@ -32,6 +32,12 @@ struct FeedbackTests {
             #expect(MetricsTests.sample(metrics, #"sluice_answer_feedback_total{model="sim",rating="good"}"#) == 1)
             #expect(MetricsTests.sample(metrics, #"sluice_answer_feedback_total{model="sim",rating="bad"}"#) == 1)
 
+            // The usage history counts the ratings with the model that was rated.
+            let byModel = try await h.text("/api/usage?period=today&group=model", token: h.alice)
+            let rows = (try JSONSerialization.jsonObject(with: Data(byModel.utf8)) as? [String: Any])?["series"] as? [[String: Any]]
+            let sim = try #require(rows?.first { $0["key"] as? String == "sim" })
+            #expect(sim["rated_bad"] as? Int == 1 && sim["rated_good"] as? Int == 0)
+
             // What an operator reviews: the rated answer with its user, model, comment and question.
             let since = Date().addingTimeInterval(-3600)
             let reviewed = try await h.store.ratedAnswers(since: since, rating: .bad, limit: 10)
@@ -44,6 +50,8 @@ struct FeedbackTests {
 
             #expect(try await h.request(.DELETE, path, token: h.alice).status == 204)
             #expect(try await h.store.message(id: answerID)?.feedback == nil)
+            let unrated = try await h.text("/api/usage?period=today&group=model", token: h.alice)
+            #expect(unrated.contains("\"rated_bad\":0"))
             let cleared = try await h.request(.GET, "/api/conversations/\(conversation)", token: h.alice)
             #expect((cleared.json?["messages"] as? [[String: Any]])?.last?["feedback"] == nil)
 

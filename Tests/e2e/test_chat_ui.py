@@ -471,3 +471,10 @@ def test_an_answer_is_rated_with_a_comment_and_the_rating_survives_a_reload(brow
     good.click()
     WebDriverWait(browser, 10).until(lambda d: good.get_attribute("aria-pressed") == "false")
     assert stored() is None
+    # Rated again, it counts for its model on the usage page.
+    good.click()
+    WebDriverWait(browser, 10).until(lambda d: good.get_attribute("aria-pressed") == "true")
+    browser.find_element(By.ID, "usage-open").click()
+    WebDriverWait(browser, 10).until(lambda d: any(
+        item.text.startswith("sim:") and item.text.endswith("· 👍 1 · 👎 0")
+        for item in d.find_elements(By.CSS_SELECTOR, "#usage-page .usage-models li")))

@@ -209,11 +209,17 @@ public struct UsageBucket: Sendable, Equatable {
     public var cacheHits: Int
     public var savedTokens: Int
     public var savedCost: USDAmount
+    /// The answers users rated 👍 and 👎 (`AnswerFeedback`): per model, how the models compare.
+    public var ratedGood: Int
+    public var ratedBad: Int
 
     public init(
         key: String, label: String?, inputTokens: Int, outputTokens: Int, totalTokens: Int, cost: USDAmount, turns: Int,
-        lastTurnAt: Date? = nil, cacheHits: Int = 0, savedTokens: Int = 0, savedCost: USDAmount = .zero
+        lastTurnAt: Date? = nil, cacheHits: Int = 0, savedTokens: Int = 0, savedCost: USDAmount = .zero, ratedGood: Int = 0,
+        ratedBad: Int = 0
     ) {
+        self.ratedGood = ratedGood
+        self.ratedBad = ratedBad
         self.lastTurnAt = lastTurnAt
         self.cacheHits = cacheHits
         self.savedTokens = savedTokens
@@ -240,6 +246,8 @@ extension UsageBucket {
             $0.cacheHits += $1.cacheHits
             $0.savedTokens += $1.savedTokens
             $0.savedCost = $0.savedCost + $1.savedCost
+            $0.ratedGood += $1.ratedGood
+            $0.ratedBad += $1.ratedBad
         }
     }
 }

@@ -107,6 +107,9 @@ struct WireUsageHistory: Encodable {
         let cacheHits: Int
         let savedTokens: Int
         let savedCostUsd: String
+        /// Answers rated 👍 and 👎 among `turns`.
+        let ratedGood: Int
+        let ratedBad: Int
 
         init(_ bucket: UsageBucket) {
             key = bucket.key
@@ -120,6 +123,8 @@ struct WireUsageHistory: Encodable {
             cacheHits = bucket.cacheHits
             savedTokens = bucket.savedTokens
             savedCostUsd = bucket.savedCost.decimalString
+            ratedGood = bucket.ratedGood
+            ratedBad = bucket.ratedBad
         }
     }
 
@@ -158,13 +163,14 @@ enum UsageCSV {
         let nameColumn = grouping == .apiKey ? "label," : "title,"
         var lines = [
             "\(grouping.rawValue),\(named ? nameColumn : "")input_tokens,output_tokens,total_tokens,cost_usd,turns,"
-                + "cache_hits,saved_tokens,saved_cost_usd",
+                + "cache_hits,saved_tokens,saved_cost_usd,rated_good,rated_bad",
         ]
         for bucket in buckets {
             let title = named ? field(bucket.label ?? "") + "," : ""
             lines.append(
                 "\(field(bucket.key)),\(title)\(bucket.inputTokens),\(bucket.outputTokens),\(bucket.totalTokens),\(bucket.cost.decimalString),"
-                    + "\(bucket.turns),\(bucket.cacheHits),\(bucket.savedTokens),\(bucket.savedCost.decimalString)")
+                    + "\(bucket.turns),\(bucket.cacheHits),\(bucket.savedTokens),\(bucket.savedCost.decimalString),"
+                    + "\(bucket.ratedGood),\(bucket.ratedBad)")
         }
         return lines.joined(separator: "\r\n") + "\r\n"
     }

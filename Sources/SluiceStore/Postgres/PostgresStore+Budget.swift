@@ -208,7 +208,7 @@ extension PostgresStore {
             """
             SELECT \(unescaped: key) AS bucket, \(unescaped: StoredValues.usageLabel(grouping)) AS label,
                 \(unescaped: StoredValues.usageSums(cast: "::bigint"))
-            FROM token_usage u LEFT JOIN conversations c ON c.id = u.conversation_id LEFT JOIN api_keys k ON k.id = u.api_key_id
+            \(unescaped: StoredValues.usageJoins)
             WHERE \(unescaped: StoredValues.usageRows) AND u.created_at >= \(StoredValues.milliseconds(since))
                 AND (\(userID)::text IS NULL OR u.user_id = \(userID))
             GROUP BY bucket ORDER BY \(unescaped: grouping == .day ? "bucket" : "total DESC, bucket")

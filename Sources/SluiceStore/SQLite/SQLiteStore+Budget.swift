@@ -238,7 +238,7 @@ extension SQLiteStore {
         let rows = try await connection.query(
             """
             SELECT \(key) AS bucket, \(StoredValues.usageLabel(grouping)) AS label, \(StoredValues.usageSums(cast: ""))
-            FROM token_usage u LEFT JOIN conversations c ON c.id = u.conversation_id LEFT JOIN api_keys k ON k.id = u.api_key_id
+            \(StoredValues.usageJoins)
             WHERE \(StoredValues.usageRows) AND u.created_at >= ?1 AND (?2 IS NULL OR u.user_id = ?2)
             GROUP BY bucket ORDER BY \(grouping == .day ? "bucket" : "total DESC, bucket")
             """,

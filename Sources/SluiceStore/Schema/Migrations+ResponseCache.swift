@@ -35,16 +35,25 @@ extension Migrations {
 }
 
 extension StoredValues {
-    /// A usage bucket's columns over `token_usage u` (`usageBucket` reads them), in both stores' SQL; `usageRows`
-    /// picks the rows. `cast` widens a sum (PostgreSQL's `SUM` of `BIGINT` is `numeric`).
+    /// A usage bucket's columns over `token_usage u` joined with its answer `m` (`usageJoins`; `usageBucket` reads
+    /// them), in both stores' SQL; `usageRows` picks the rows. `cast` widens a sum (PostgreSQL's `SUM` of `BIGINT` is `numeric`).
     static func usageSums(cast: String) -> String {
         """
         SUM(u.input_tokens)\(cast) AS input, SUM(u.output_tokens)\(cast) AS output, SUM(u.total_tokens)\(cast) AS total,
             SUM(u.cost_picousd)\(cast) AS cost, COUNT(*) AS turns, MAX(u.created_at) AS last_at,
             SUM(CASE WHEN u.state = 'cached' THEN 1 ELSE 0 END)\(cast) AS cache_hits,
-            SUM(u.saved_tokens)\(cast) AS saved_tokens, SUM(u.saved_cost_picousd)\(cast) AS saved_cost
+            SUM(u.saved_tokens)\(cast) AS saved_tokens, SUM(u.saved_cost_picousd)\(cast) AS saved_cost,
+            SUM(CASE WHEN m.feedback = 'good' THEN 1 ELSE 0 END)\(cast) AS rated_good,
+            SUM(CASE WHEN m.feedback = 'bad' THEN 1 ELSE 0 END)\(cast) AS rated_bad
         """
     }
+
+    /// What a usage bucket's rows are joined with: the conversation `c` (a label), the API key `k` (a label) and the
+    /// answer `m` (its rating, schema step 32).
+    static let usageJoins = """
+        FROM token_usage u LEFT JOIN conversations c ON c.id = u.conversation_id LEFT JOIN api_keys k ON k.id = u.api_key_id
+            LEFT JOIN messages m ON m.id = u.message_id
+        """
 
     /// The ledger rows usage history counts: settled turns and answers from the response cache.
     static let usageRows = "u.state IN ('settled', 'cached')"

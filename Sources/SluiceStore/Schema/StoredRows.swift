@@ -152,7 +152,8 @@ enum StoredValues {
             inputTokens: row.int("input") ?? 0, outputTokens: row.int("output") ?? 0, totalTokens: row.int("total") ?? 0,
             cost: USDAmount(picodollars: Int64(row.int("cost") ?? 0)), turns: row.int("turns") ?? 0,
             lastTurnAt: row.int("last_at").map { date(milliseconds: $0) }, cacheHits: row.int("cache_hits") ?? 0,
-            savedTokens: row.int("saved_tokens") ?? 0, savedCost: USDAmount(picodollars: Int64(row.int("saved_cost") ?? 0)))
+            savedTokens: row.int("saved_tokens") ?? 0, savedCost: USDAmount(picodollars: Int64(row.int("saved_cost") ?? 0)),
+            ratedGood: row.int("rated_good") ?? 0, ratedBad: row.int("rated_bad") ?? 0)
     }
 
     /// The SQL of a usage bucket's label (`UsageBucket.label`) over `token_usage u` joined with its conversation `c`
