@@ -8,16 +8,17 @@ extension Serve {
         flags: [String], file: [String: String], hidden: Set<String> = [], served: [String]
     ) throws -> ModelAliases {
         var aliases = file
+        // A flag that names an alias again makes it listed: it is the operator's latest word.
+        var flagged: Set<String> = []
         for flag in flags {
             let parts = flag.split(separator: "=", maxSplits: 1).map { $0.trimmingCharacters(in: .whitespaces) }
             guard parts.count == 2, !parts[0].isEmpty, !parts[1].isEmpty else {
                 throw SettingError("--alias (SLUICE_MODEL_ALIASES): '\(flag)' is not NAME=MODEL, e.g. 'claude-*=\(served[0])'")
             }
             aliases[parts[0]] = parts[1]
+            flagged.insert(parts[0])
         }
         do {
-            // A flag that names an alias again makes it listed: it is the operator's latest word.
-            let flagged = Set(flags.compactMap { $0.split(separator: "=", maxSplits: 1).first.map { $0.trimmingCharacters(in: .whitespaces) } })
             return try ModelAliases(aliases, served: served, hidden: hidden.subtracting(flagged))
         } catch {
             throw SettingError("model aliases (--alias, SLUICE_MODEL_ALIASES or the models file): \(error.description)")

@@ -134,7 +134,3 @@ struct BenchFigures {
             percentile(0.50), percentile(0.95), percentile(0.99), passes, tokens)
     }
 }
-
-extension Duration {
-    var seconds: Double { Double(components.seconds) + Double(components.attoseconds) / 1e18 }
-}

@@ -212,7 +212,7 @@ struct LoadBench: AsyncParsableCommand {
         let rss = target.residentMiB()
         progress.peakMiB.withLock { $0 = max($0, rss) }
         return WaveResult(
-            samples: samples, seconds: Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18,
+            samples: samples, seconds: elapsed.seconds,
             cpuSeconds: target.cpuSeconds() - cpuBefore, peakMiB: progress.peakMiB.withLock { $0 })
     }
 

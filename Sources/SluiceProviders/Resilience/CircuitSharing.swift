@@ -26,7 +26,7 @@ public final class CircuitSharing: Service, Sendable {
 
     /// A breaker's `onTrip` for the breaker named `name`: its opening is written by `run()`.
     public func onTrip(of name: String) -> @Sendable (Duration) -> Void {
-        { [tripped] cooldown in tripped.yield((name, Date().addingTimeInterval(Self.seconds(cooldown)))) }
+        { [tripped] cooldown in tripped.yield((name, Date().addingTimeInterval(cooldown.seconds))) }
     }
 
     /// Makes the breaker take the circuits other instances open; one breaker per name.
@@ -84,9 +84,5 @@ public final class CircuitSharing: Service, Sendable {
             ])
         }
         return adopted
-    }
-
-    static func seconds(_ duration: Duration) -> Double {
-        Double(duration.components.seconds) + Double(duration.components.attoseconds) / 1e18
     }
 }

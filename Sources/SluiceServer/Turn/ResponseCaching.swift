@@ -192,7 +192,7 @@ extension ChatTurn {
             model: answer.model, content: answer.content, tokenEnds: answer.tokenEnds, toolCalls: answer.toolCalls,
             finishReason: answer.finishReason, inputTokens: charged?.inputTokens, outputTokens: charged?.outputTokens)
         let now = Date()
-        let seconds = Double(cache.ttl.components.seconds) + Double(cache.ttl.components.attoseconds) / 1e18
+        let seconds = cache.ttl.seconds
         do {
             try await cache.store.cacheResponse(
                 entry, key: cacheKey(plan, use: use, in: cache), userID: use.userID, now: now, expiresAt: now.addingTimeInterval(seconds))
