@@ -18,6 +18,8 @@ import Yams
 ///     context_window: 128000       # optional: overrides the public price list
 ///     input_per_million: "0.15"    # optional, USD
 ///     output_per_million: "0.60"
+///     cached_input_per_million: "0.075"  # optional: prompt tokens read from the provider's prompt cache
+///     cache_write_per_million: "0.1875"  #   and written to it (Anthropic); else priced as input
 ///     concurrency: 64              # optional: answers at once; more wait in a queue of `queue`
 ///     queue: 256
 ///     first_token_timeout_ms: 30000 # optional: this model's own timeouts
@@ -47,6 +49,9 @@ struct ModelsConfig {
         let contextWindow: Int?
         let inputPerMillion: String?
         let outputPerMillion: String?
+        /// Prompt tokens read from the provider's prompt cache, and written to it (else priced as input).
+        let cachedInputPerMillion: String?
+        let cacheWritePerMillion: String?
         let concurrency: Int?
         let queue: Int?
         let fallbacks: [String]?
@@ -68,6 +73,19 @@ struct ModelsConfig {
             case contextWindow = "context_window"
             case inputPerMillion = "input_per_million"
             case outputPerMillion = "output_per_million"
+            case cachedInputPerMillion = "cached_input_per_million"
+            case cacheWritePerMillion = "cache_write_per_million"
+        }
+
+        /// The file's price for this model, when it names one; `.failure` for an amount that is not one.
+        var price: Result<ModelPrice, SettingError>? {
+            let named = [inputPerMillion, outputPerMillion, cachedInputPerMillion, cacheWritePerMillion]
+            guard named.contains(where: { $0 != nil }) else { return nil }
+            guard let price = ModelPrice(
+                inputPerMillion: inputPerMillion ?? "0", outputPerMillion: outputPerMillion ?? "0",
+                cachedInputPerMillion: cachedInputPerMillion, cacheWritePerMillion: cacheWritePerMillion)
+            else { return .failure(SettingError("prices must be decimal USD per million tokens, e.g. \"2.50\"")) }
+            return .success(price)
         }
     }
     /// One server of a model with `deployments`; what it leaves out, it takes from its model.
@@ -156,11 +174,7 @@ struct ModelsConfig {
             for fallback in entry.fallbacks ?? [] where !names.contains(fallback) {
                 throw SettingError("\(where_): fallback '\(fallback)' is not a configured model")
             }
-            if entry.inputPerMillion != nil || entry.outputPerMillion != nil {
-                guard ModelPrice(inputPerMillion: entry.inputPerMillion ?? "0", outputPerMillion: entry.outputPerMillion ?? "0") != nil else {
-                    throw SettingError("\(where_): prices must be decimal USD per million tokens, e.g. \"2.50\"")
-                }
-            }
+            if case .failure(let problem) = entry.price { throw SettingError("\(where_): \(problem.description)") }
         }
         let aliases = file.aliases ?? [:]
         return ModelsConfig(
@@ -272,11 +286,7 @@ struct ModelsConfig {
                 if let localContextWindow { catalog.setContextWindow(entry.name, localContextWindow) }
             }
             if let window = entry.contextWindow { catalog.setContextWindow(entry.name, window) }
-            if entry.inputPerMillion != nil || entry.outputPerMillion != nil,
-                let price = ModelPrice(inputPerMillion: entry.inputPerMillion ?? "0", outputPerMillion: entry.outputPerMillion ?? "0")
-            {
-                catalog.setPrice(entry.name, price)
-            }
+            if case .success(let price) = entry.price { catalog.setPrice(entry.name, price) }
         }
     }
 }

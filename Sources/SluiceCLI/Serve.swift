@@ -39,7 +39,7 @@ struct Serve: AsyncParsableCommand {
     @Option(help: "trace, debug, info, notice, warning, error or critical (SLUICE_LOG_LEVEL, default info).") var logLevel: String?
     @Option(help: "Hours in a token budget period; periods end on multiples of it since 1970, so 24 resets at UTC midnight (SLUICE_BUDGET_PERIOD_HOURS, default 24).") var budgetPeriodHours: Int?
     @Option(help: "A daily spending limit for the whole service in USD, e.g. 25.00; turns that would pass it are refused (SLUICE_GLOBAL_DAILY_USD, default none).") var globalDailyUsd: String?
-    @Option(help: "A model's price in USD per million input/output tokens, overriding the public list, e.g. gpt-4o=2.50/10.00 (repeatable; SLUICE_PRICES, comma-separated).") var price: [String] = []
+    @Option(help: "A model's price in USD per million input/output tokens, overriding the public list, e.g. gpt-4o=2.50/10.00, with a third figure for cached input: gpt-4o=2.50/10.00/1.25 (repeatable; SLUICE_PRICES, comma-separated).") var price: [String] = []
     @Option(help: "Keep gateway answers this many seconds and answer an identical call (same model, messages, tools and options) from them at once, charged nothing; a call with 'Cache-Control: no-cache' gets a fresh answer (SLUICE_RESPONSE_CACHE_SECONDS, default 0: off).") var responseCacheSeconds: Int?
     @Flag(help: "One response cache for all users instead of one per user (SLUICE_RESPONSE_CACHE_SHARED=1).") var responseCacheShared = false
     @Flag(help: "Forward a client's X-Sluice-Scenario header upstream (for the simulator).") var forwardScenarioHeader = false
@@ -361,16 +361,19 @@ extension Serve {
 }
 
 extension Serve {
-    /// `MODEL=IN/OUT` in USD per million tokens, e.g. `gpt-4o=2.50/10.00`.
+    /// `MODEL=IN/OUT[/CACHED]` in USD per million tokens, e.g. `gpt-4o=2.50/10.00/1.25`.
     static func priceOverrides(_ specs: [String]) throws -> [String: ModelPrice] {
         var prices: [String: ModelPrice] = [:]
         for spec in specs.map({ $0.trimmingCharacters(in: .whitespaces) }) where !spec.isEmpty {
             let parts = spec.split(separator: "=", maxSplits: 1)
             let amounts = parts.count == 2 ? parts[1].split(separator: "/") : []
-            guard parts.count == 2, !parts[0].isEmpty, amounts.count == 2,
-                  let price = ModelPrice(inputPerMillion: String(amounts[0]), outputPerMillion: String(amounts[1]))
+            guard parts.count == 2, !parts[0].isEmpty, (2...3).contains(amounts.count),
+                  let price = ModelPrice(
+                      inputPerMillion: String(amounts[0]), outputPerMillion: String(amounts[1]),
+                      cachedInputPerMillion: amounts.count == 3 ? String(amounts[2]) : nil)
             else {
-                throw SettingError("the price '\(spec)' is not MODEL=INPUT/OUTPUT in USD per million tokens, like gpt-4o=2.50/10.00")
+                throw SettingError(
+                    "the price '\(spec)' is not MODEL=INPUT/OUTPUT[/CACHED_INPUT] in USD per million tokens, like gpt-4o=2.50/10.00/1.25")
             }
             prices[String(parts[0])] = price
         }

@@ -15,9 +15,12 @@ struct Simulate: AsyncParsableCommand {
     @Option(help: "Tokens per answer.") var tokens = 24
     @Option(help: "Milliseconds before each token.") var delayMs = 20
     @Option(help: "Milliseconds the stall scenarios stay silent.") var stallMs = 30_000
+    @Flag(help: "Report prompt caching: the part of a prompt that repeats an earlier request's whole prompt is reported cached (OpenAI's cached_tokens, Anthropic's cache_read_input_tokens).")
+    var promptCache = false
 
     func run() async throws {
-        let settings = SimulatorSettings(tokens: tokens, delay: .milliseconds(delayMs), stall: .milliseconds(stallMs))
+        let settings = SimulatorSettings(
+            tokens: tokens, delay: .milliseconds(delayMs), stall: .milliseconds(stallMs), promptCache: promptCache)
         let host = self.host
         let app = Simulator.application(host: host, port: port, settings: settings) { port in
             Console.line("Simulator listening on http://\(host):\(port)/v1")

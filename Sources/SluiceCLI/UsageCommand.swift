@@ -35,7 +35,8 @@ struct UsageCommand: AsyncParsableCommand {
             let userID = try await user.asyncMap { try await UserCommand.user(named: $0, in: store).id }
             let buckets = try await store.usageHistory(userID: userID, since: start, groupedBy: grouping)
             try await store.close()
-            print([grouping.rawValue, "turns", "input", "output", "total", "cost_usd", "cache_hits", "saved_usd"].joined(separator: "\t"))
+            print([grouping.rawValue, "turns", "input", "output", "total", "cost_usd", "cache_hits", "saved_usd", "cached_input"]
+                .joined(separator: "\t"))
             for bucket in buckets {
                 let key: String
                 switch grouping {
@@ -47,12 +48,12 @@ struct UsageCommand: AsyncParsableCommand {
                 default: key = bucket.key
                 }
                 print([key, "\(bucket.turns)", "\(bucket.inputTokens)", "\(bucket.outputTokens)", "\(bucket.totalTokens)", bucket.cost.decimalString,
-                       "\(bucket.cacheHits)", bucket.savedCost.decimalString]
+                       "\(bucket.cacheHits)", bucket.savedCost.decimalString, "\(bucket.cachedInputTokens)"]
                     .joined(separator: "\t"))
             }
             let total = UsageBucket.total(of: buckets)
             print(["total", "\(total.turns)", "", "", "\(total.totalTokens)", total.cost.decimalString, "\(total.cacheHits)",
-                   total.savedCost.decimalString].joined(separator: "\t"))
+                   total.savedCost.decimalString, "\(total.cachedInputTokens)"].joined(separator: "\t"))
         }
     }
 }

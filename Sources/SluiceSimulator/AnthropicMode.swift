@@ -56,7 +56,8 @@ enum AnthropicMode {
     }
 
     static func messages(
-        _ request: Request, settings: SimulatorSettings, counter: AttemptCounter, gates: Gates
+        _ request: Request, settings: SimulatorSettings, counter: AttemptCounter, gates: Gates,
+        promptCache: PromptCacheMemory? = nil
     ) async throws -> Response {
         let buffer = try await request.body.collect(upTo: 16 << 20)
         let decoder = JSONDecoder()
@@ -114,7 +115,11 @@ enum AnthropicMode {
             text = text.map { String(JSONText.quote($0).dropFirst().dropLast()) }
             text = [#"{"text": ""#] + text + [#""}"#]
         }
-        let inputTokens = SimulatedText.promptTokens((body.system.map { [$0] } ?? []) + body.messages.map(\.content))
+        let prompt = (body.system.map { [("system", $0)] } ?? []) + body.messages.map { ($0.role, $0.content) }
+        // Anthropic counts the part read from its cache apart from `input_tokens`.
+        let cacheRead = promptCache.map { SimulatedText.cachedTokens($0.cachedMessages(prompt), of: prompt.map(\.1)) }
+        let inputTokens = SimulatedText.promptTokens(prompt.map(\.1)) - (cacheRead ?? 0)
+        let cacheUsage = cacheRead.map { ",\"cache_read_input_tokens\":\($0),\"cache_creation_input_tokens\":0" } ?? ""
         let model = body.model ?? "sim"
         let delay = header("X-Sluice-Delay-Ms").flatMap(Int.init).map { Duration.milliseconds($0) } ?? settings.delay
         let stall = header("X-Sluice-Stall-Ms").flatMap(Int.init).map { Duration.milliseconds($0) } ?? settings.stall
@@ -128,7 +133,7 @@ enum AnthropicMode {
                     try await writer.write(ByteBuffer(string: "event: \(name)\ndata: \(data)\n\n"))
                 }
                 try await send("message_start", """
-                    {"type":"message_start","message":{"id":"msg_sim","type":"message","role":"assistant","content":[],"model":\(JSONText.quote(model)),"stop_reason":null,"usage":{"input_tokens":\(inputTokens),"output_tokens":1}}}
+                    {"type":"message_start","message":{"id":"msg_sim","type":"message","role":"assistant","content":[],"model":\(JSONText.quote(model)),"stop_reason":null,"usage":{"input_tokens":\(inputTokens)\(cacheUsage),"output_tokens":1}}}
                     """)
                 if let tool {
                     try await send("content_block_start", """

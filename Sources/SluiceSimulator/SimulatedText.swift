@@ -50,4 +50,9 @@ public enum SimulatedText {
     static func promptTokens(_ messages: [String]) -> Int {
         messages.reduce(3) { $0 + 4 + $1.split(whereSeparator: \.isWhitespace).count }
     }
+
+    /// The tokens of the first `count` messages, as read from a prompt cache (the reply's 3 are never cached).
+    static func cachedTokens(_ count: Int, of messages: [String]) -> Int {
+        count == 0 ? 0 : promptTokens(Array(messages.prefix(count))) - 3
+    }
 }

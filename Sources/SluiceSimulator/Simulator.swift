@@ -14,6 +14,7 @@ public enum Simulator {
         let counter = AttemptCounter()
         let gates = Gates()
         let tally = StreamTally()
+        let promptCache = settings.promptCache ? PromptCacheMemory() : nil
         router.get("stats") { _, _ in Response.json(.ok, tally.json()) }
         router.post("v1/gates/:key") { request, context in
             let count = request.uri.queryParameters.get("count").flatMap { Int($0) } ?? 1
@@ -27,10 +28,12 @@ public enum Simulator {
             return Response.json(.ok, "{\"object\":\"list\",\"data\":[\(data.joined(separator: ","))]}")
         }
         router.post("v1/chat/completions") { request, context in
-            try await completion(request, context: context, settings: settings, counter: counter, gates: gates, tally: tally)
+            try await completion(
+                request, context: context, settings: settings, counter: counter, gates: gates, tally: tally,
+                promptCache: promptCache)
         }
         router.post("v1/messages") { request, _ in
-            try await AnthropicMode.messages(request, settings: settings, counter: counter, gates: gates)
+            try await AnthropicMode.messages(request, settings: settings, counter: counter, gates: gates, promptCache: promptCache)
         }
         return router
     }
@@ -102,7 +105,7 @@ public enum Simulator {
 
     static func completion(
         _ request: Request, context: BasicRequestContext, settings: SimulatorSettings, counter: AttemptCounter,
-        gates: Gates, tally: StreamTally
+        gates: Gates, tally: StreamTally, promptCache: PromptCacheMemory?
     ) async throws -> Response {
         let buffer = try await request.body.collect(upTo: 16 << 20)
         let decoder = JSONDecoder()
@@ -123,6 +126,9 @@ public enum Simulator {
             delay: header("X-Sluice-Delay-Ms").flatMap(Int.init).map { Duration.milliseconds($0) } ?? settings.delay,
             stall: header("X-Sluice-Stall-Ms").flatMap(Int.init).map { Duration.milliseconds($0) } ?? settings.stall,
             promptTokens: SimulatedText.promptTokens(body.messages.map(\.text)),
+            cachedPromptTokens: promptCache.map {
+                SimulatedText.cachedTokens($0.cachedMessages(body.messages.map { ($0.role, $0.text) }), of: body.messages.map(\.text))
+            },
             includeUsage: body.streamOptions?.includeUsage ?? false,
             gate: header("X-Sluice-Gate").map { (gates, $0) })
         plan.finishReason = (body.maxTokens.map { $0 < (header("X-Sluice-Tokens").flatMap(Int.init) ?? settings.tokens) } ?? false) ? "length" : "stop"

@@ -14,6 +14,8 @@ struct StreamPlan: Sendable {
     let delay: Duration
     let stall: Duration
     let promptTokens: Int
+    /// The part of the prompt read from the prompt cache; `nil` without one (no `prompt_tokens_details`).
+    var cachedPromptTokens: Int? = nil
     let includeUsage: Bool
     /// When set, each token waits for a release of this gate (see `Gates`).
     let gate: (Gates, String)?
@@ -79,7 +81,7 @@ struct StreamPlan: Sendable {
         try await send(chunk(delta: "{}", finish: finishReason), to: &writer)
         if includeUsage && scenario != .noUsage {
             try await send(
-                "{\"id\":\"\(id)\",\"object\":\"chat.completion.chunk\",\"created\":\(created),\"model\":\(JSONText.quote(model)),\"choices\":[],\"usage\":{\"prompt_tokens\":\(promptTokens),\"completion_tokens\":\(tokenCount),\"total_tokens\":\(promptTokens + tokenCount)}}",
+                "{\"id\":\"\(id)\",\"object\":\"chat.completion.chunk\",\"created\":\(created),\"model\":\(JSONText.quote(model)),\"choices\":[],\"usage\":\(usageJSON)}",
                 to: &writer)
         }
         try await send("[DONE]", to: &writer)
@@ -119,6 +121,11 @@ struct StreamPlan: Sendable {
                 "{\"id\":\(JSONText.quote($0.id)),\"type\":\"function\",\"function\":{\"name\":\(JSONText.quote($0.name)),\"arguments\":\(JSONText.quote($0.arguments))}}"
             }.joined(separator: ",") + "]"
         } ?? ""
-        return "{\"id\":\"\(id)\",\"object\":\"chat.completion\",\"created\":\(created),\"model\":\(JSONText.quote(model)),\"choices\":[{\"index\":0,\"message\":{\"role\":\"assistant\",\"content\":\(text)\(toolCalls)},\"finish_reason\":\"\(finishReason)\"}],\"usage\":{\"prompt_tokens\":\(promptTokens),\"completion_tokens\":\(tokenCount),\"total_tokens\":\(promptTokens + tokenCount)}}"
+        return "{\"id\":\"\(id)\",\"object\":\"chat.completion\",\"created\":\(created),\"model\":\(JSONText.quote(model)),\"choices\":[{\"index\":0,\"message\":{\"role\":\"assistant\",\"content\":\(text)\(toolCalls)},\"finish_reason\":\"\(finishReason)\"}],\"usage\":\(usageJSON)}"
+    }
+
+    private var usageJSON: String {
+        let details = cachedPromptTokens.map { ",\"prompt_tokens_details\":{\"cached_tokens\":\($0)}" } ?? ""
+        return "{\"prompt_tokens\":\(promptTokens),\"completion_tokens\":\(tokenCount),\"total_tokens\":\(promptTokens + tokenCount)\(details)}"
     }
 }

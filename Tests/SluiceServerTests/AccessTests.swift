@@ -68,7 +68,7 @@ struct AccessTests {
             let bobs = try await h.request(.GET, "/api/usage?period=today&group=key", token: h.bob)
             #expect((bobs.json?["series"] as? [Any])?.isEmpty == true)
             let csv = try await h.text("/api/usage?period=today&group=key&format=csv", token: h.alice)
-            #expect(csv.hasPrefix("key,label,input_tokens,output_tokens,total_tokens,cost_usd,turns,cache_hits,saved_tokens,saved_cost_usd,rated_good,rated_bad\r\n"))
+            #expect(csv.hasPrefix("key,label,input_tokens,output_tokens,total_tokens,cost_usd,turns,cache_hits,saved_tokens,saved_cost_usd,rated_good,rated_bad,cached_input_tokens\r\n"))
             #expect(csv.contains("\r\n\(ci.id),\"ci, nightly\","))
         }
     }

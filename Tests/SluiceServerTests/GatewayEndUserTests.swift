@@ -57,7 +57,7 @@ struct GatewayEndUserTests {
             let dayTotal = (byDay.json?["totals"] as? [String: Any])?["total_tokens"] as? Int
             #expect(dayTotal != nil && rows.reduce(0) { $0 + ($1["total_tokens"] as? Int ?? 0) } == dayTotal)
             let csv = try await h.text("/api/usage?period=today&group=end_user&format=csv", token: h.alice)
-            #expect(csv.hasPrefix("end_user,input_tokens,output_tokens,total_tokens,cost_usd,turns,cache_hits,saved_tokens,saved_cost_usd,rated_good,rated_bad\r\n"))
+            #expect(csv.hasPrefix("end_user,input_tokens,output_tokens,total_tokens,cost_usd,turns,cache_hits,saved_tokens,saved_cost_usd,rated_good,rated_bad,cached_input_tokens\r\n"))
             #expect(csv.contains("\r\ncustomer-1,"))
         }
     }

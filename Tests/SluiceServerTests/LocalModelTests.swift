@@ -46,6 +46,15 @@ struct LocalModelTests {
                 #expect(stored.content == turn.text)
                 let ready = try await h.request(.GET, "/readyz", token: nil)
                 #expect(ready.status == 200)
+
+                // The conversation's next prompt begins with this one: llama-server reads that part from its slot's
+                // cache and says so (`prompt_tokens_details.cached_tokens`), and Sluice keeps the figure.
+                let next = try await h.send(conversation, token: h.alice, body: "{\"content\":\"And of Italy?\",\"temperature\":0}")
+                #expect(next.last?.event == "done")
+                let nextUsage = try #require(next.final?["usage"] as? [String: Any])
+                let cached = try #require(nextUsage["cached_input_tokens"] as? Int)
+                #expect(cached >= input - 1 && cached < (nextUsage["input_tokens"] as? Int ?? 0))
+                #expect(try await h.answer(next).usage?.cachedInputTokens == cached)
             }
         } catch {
             llama.terminate()

@@ -13,7 +13,7 @@ struct ModelPickerTests {
         catalog.setContextWindow("sim", 8192)
         catalog.setPrice("sim", .free)
         catalog.setContextWindow("large-sim", 128_000)
-        catalog.setPrice("large-sim", try! #require(ModelPrice(inputPerMillion: "0.15", outputPerMillion: "0.6")))
+        catalog.setPrice("large-sim", try! #require(ModelPrice(inputPerMillion: "0.15", outputPerMillion: "0.6", cachedInputPerMillion: "0.075")))
         return catalog
     }
 
@@ -30,6 +30,7 @@ struct ModelPickerTests {
             #expect(models[0]["input_usd_per_million"] as? String == "0" && models[0]["output_usd_per_million"] as? String == "0")
             #expect(models[1]["context_window"] as? Int == 128_000)
             #expect(models[1]["input_usd_per_million"] as? String == "0.15" && models[1]["output_usd_per_million"] as? String == "0.6")
+            #expect(models[1]["cached_input_usd_per_million"] as? String == "0.075" && models[0]["cached_input_usd_per_million"] == nil)
             // What the catalog does not know is left out, not made up.
             #expect(models[2]["context_window"] == nil && models[2]["input_usd_per_million"] == nil)
 

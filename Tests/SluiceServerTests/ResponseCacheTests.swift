@@ -95,7 +95,7 @@ struct ResponseCacheTests {
             #expect(totals["saved_cost_usd"] as? String == (paid + paid).decimalString)
             let csv = try await h.text("/api/usage?period=today&group=model&format=csv", token: h.alice)
             #expect(csv.split(separator: "\r\n").map(String.init).last == "sim,\(input),\(output),\(input + output),\(paid.decimalString),3,2,"
-                + "\(2 * (input + output)),\((paid + paid).decimalString),0,0")
+                + "\(2 * (input + output)),\((paid + paid).decimalString),0,0,0")
         }
     }
 

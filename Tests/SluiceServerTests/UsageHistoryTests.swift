@@ -50,10 +50,10 @@ struct UsageHistoryTests {
 
             let csv = try await h.text("/api/usage?period=week&group=conversation&format=csv", token: h.alice)
             let lines = csv.split(separator: "\r\n").map(String.init)
-            #expect(lines.first == "conversation,title,input_tokens,output_tokens,total_tokens,cost_usd,turns,cache_hits,saved_tokens,saved_cost_usd,rated_good,rated_bad")
+            #expect(lines.first == "conversation,title,input_tokens,output_tokens,total_tokens,cost_usd,turns,cache_hits,saved_tokens,saved_cost_usd,rated_good,rated_bad,cached_input_tokens")
             #expect(lines.count == 3)
             // A title is quoted and can never run as a spreadsheet formula.
-            #expect(lines[1] == "\(first),\"'=SUM(A1), \"\"quoted\"\"\",52,48,100,0.00061,2,0,0,0,0,0")
+            #expect(lines[1] == "\(first),\"'=SUM(A1), \"\"quoted\"\"\",52,48,100,0.00061,2,0,0,0,0,0,0")
 
             let bad = try await h.request(.GET, "/api/usage?period=year", token: h.alice)
             #expect(bad.status == 400)

@@ -113,6 +113,7 @@ def test_bad_settings_stop_start_up_with_one_line_naming_the_setting():
         (["serve", "--db", db, "--local-model", "/nonexistent.gguf"], {}, "--llama-server"),
         (["serve", "--db", db, "--upstream", "http://127.0.0.1:1/v1", "--first-token-timeout-ms", "0"], {}, "--first-token-timeout-ms"),
         (["serve", "--db", db, "--upstream", "http://127.0.0.1:1/v1", "--price", "gpt-4o=cheap"], {}, "MODEL=INPUT/OUTPUT"),
+        (["serve", "--db", db, "--upstream", "http://127.0.0.1:1/v1", "--price", "gpt-4o=2.50/10/1.25/9"], {}, "MODEL=INPUT/OUTPUT[/CACHED_INPUT]"),
         (["serve", "--db", db, "--upstream", "http://127.0.0.1:1/v1"], {"SLUICE_GLOBAL_DAILY_USD": "-3"}, "global daily budget"),
         (["serve", "--db", db, "--upstream", "http://127.0.0.1:1/v1", "--upstream-kind", "gemini"], {}, "upstream kind"),
         (["serve", "--db", db, "--upstream", "http://127.0.0.1:1/v1", "--upstream-concurrency", "0"], {}, "--upstream-concurrency"),
@@ -238,8 +239,8 @@ def test_usage_report_prints_a_table_and_rejects_bad_options():
     report = run("usage", "report", "--db", db, "--group", "model", "--since", "2026-01-01")
     assert report.returncode == 0, report.stderr
     lines = report.stdout.strip().splitlines()
-    assert lines[0] == "model\tturns\tinput\toutput\ttotal\tcost_usd\tcache_hits\tsaved_usd"
-    assert lines[-1] == "total\t0\t\t\t0\t0\t0\t0"
+    assert lines[0] == "model\tturns\tinput\toutput\ttotal\tcost_usd\tcache_hits\tsaved_usd\tcached_input"
+    assert lines[-1] == "total\t0\t\t\t0\t0\t0\t0\t0"
     assert "--group must be" in run("usage", "report", "--db", db, "--group", "week").stderr
     assert "--since must be a date" in run("usage", "report", "--db", db, "--since", "yesterday").stderr
     assert "no user named nobody" in run("usage", "report", "--db", db, "--user", "nobody").stderr
@@ -430,6 +431,8 @@ def test_a_bad_models_file_stops_start_up_with_one_line():
          "listed twice"),
         ("models:\n  - {name: a, kind: openai, deployments: [{base_url: 'gpu-1:8000'}]}\n", "deployment 1: base_url"),
         ("models:\n  - {name: a, kind: local, deployments: [{base_url: 'http://y/v1'}]}\n", "not local"),
+        ("models:\n  - {name: a, kind: openai, base_url: 'http://x/v1', cached_input_per_million: 'half'}\n",
+         "prices must be decimal USD per million tokens"),
     ]
     for text, needle in cases:
         result = run("serve", "--db", db, "--models", write_models(text))

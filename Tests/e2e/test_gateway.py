@@ -9,7 +9,7 @@ from selenium.webdriver.common.by import By
 from selenium.webdriver.common.keys import Keys
 from selenium.webdriver.support.ui import Select
 
-from conftest import SLUICE
+from conftest import SLUICE, running_sluice
 from test_chat_ui import WebDriverWait, open_signed_in
 from test_usage_ui import add_user
 
@@ -342,3 +342,45 @@ def server_usage(server, token, group="end_user"):
                                      headers={"Authorization": f"Bearer {token}"})
     with urllib.request.urlopen(request, timeout=10) as response:
         return json.loads(response.read())["series"]
+
+
+def test_prompt_caching_is_reported_to_the_sdk_priced_at_the_cached_rate_shown_and_reported(browser):
+    """An upstream that caches prompts (the simulator with --prompt-cache, as OpenAI and llama-server do): the SDK
+    reads `usage.prompt_tokens_details.cached_tokens`, the answer costs the cached rate for that part, the web app
+    shows it, and `sluice usage report` sums it."""
+    with running_sluice(
+            lambda simulator_port, _: ["--model", "sim", "--price", "sim=2.50/10.00/1.25",
+                                       "--upstream", f"http://127.0.0.1:{simulator_port}/v1"],
+            simulator_args=("--tokens", "12", "--delay-ms", "0", "--prompt-cache"), user="caching") as server:
+        sdk = client(server)
+        opening = [{"role": "user", "content": "Name a colour."}]
+        first = sdk.chat.completions.create(model="sim", messages=opening)
+        assert first.usage.prompt_tokens_details.cached_tokens == 0
+        raw = sdk.chat.completions.with_raw_response.create(
+            model="sim", messages=opening + [{"role": "assistant", "content": first.choices[0].message.content},
+                                             {"role": "user", "content": "Another one?"}])
+        second = raw.parse()
+        cached = second.usage.prompt_tokens_details.cached_tokens
+        assert cached == first.usage.prompt_tokens - 3
+        message = stored(server, f"/api/messages/{raw.headers['x-sluice-message-id']}")
+        assert message["usage"]["cached_input_tokens"] == cached
+        # $2.50 per million for the new input, $1.25 for the cached part, $10 per million out: exact decimals.
+        uncached = second.usage.prompt_tokens - cached
+        expected = (uncached * 2_500_000 + cached * 1_250_000 + second.usage.completion_tokens * 10_000_000)
+        assert message["cost_usd"] == f"{expected / 10**12:.12f}".rstrip("0")
+
+        # The web app shows the cached part on the answer's completion line and in its usage details.
+        open_signed_in(browser, server)
+        WebDriverWait(browser, 10).until(lambda d: next(
+            (b for b in d.find_elements(By.CSS_SELECTOR, "#conversation-list button") if "Name a colour" in b.text), None)).click()
+        WebDriverWait(browser, 10).until(
+            lambda d: f"({cached} cached)" in d.find_elements(By.CSS_SELECTOR, ".message.assistant .meta")[-1].text)
+        # The usage page says how much of the input came from the prompt cache.
+        browser.find_element(By.ID, "usage-open").click()
+        WebDriverWait(browser, 10).until(
+            lambda d: f"{cached} of them from the prompt cache" in d.find_element(By.CSS_SELECTOR, "#usage-page .usage-totals").text)
+
+        report = subprocess.run([SLUICE, "usage", "report", "--db", server.db, "--group", "model"],
+                                capture_output=True, text=True, check=True).stdout.splitlines()
+        header, row = report[0].split("\t"), report[1].split("\t")
+        assert row[0] == "sim" and int(row[header.index("cached_input")]) == cached

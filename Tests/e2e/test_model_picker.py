@@ -24,6 +24,7 @@ MODELS_FILE = """models:
     context_window: 128000
     input_per_million: "0.15"
     output_per_million: "0.60"
+    cached_input_per_million: "0.075"
 """
 
 
@@ -72,7 +73,7 @@ def test_the_picker_lists_the_models_with_their_facts_and_a_new_conversation_use
     assert facts(browser) == "8,192-token window · free"
 
     picker(browser).select_by_visible_text("large-sim")
-    assert facts(browser) == "128,000-token window · $0.15 in / $0.6 out per million tokens"
+    assert facts(browser) == "128,000-token window · $0.15 in ($0.075 cached) / $0.6 out per million tokens"
     browser.find_element(By.ID, "new-conversation").click()
     WebDriverWait(browser, 10).until(lambda d: not d.find_elements(By.CSS_SELECTOR, ".message"))
     send(browser, "hello")

@@ -90,7 +90,7 @@ def test_the_usage_page_draws_three_charts_and_downloads_the_csv(browser, server
     WebDriverWait(browser, 10).until(lambda d: d.execute_script("return window.__downloads.length"))
     name, text = browser.execute_script("return window.__downloads[0]")
     assert name == "sluice-usage-week.csv"
-    assert text.splitlines()[0] == "day,input_tokens,output_tokens,total_tokens,cost_usd,turns,cache_hits,saved_tokens,saved_cost_usd,rated_good,rated_bad" and len(text.splitlines()) >= 2
+    assert text.splitlines()[0] == "day,input_tokens,output_tokens,total_tokens,cost_usd,turns,cache_hits,saved_tokens,saved_cost_usd,rated_good,rated_bad,cached_input_tokens" and len(text.splitlines()) >= 2
     # Another period reloads the figures.
     Select(browser.find_element(By.CSS_SELECTOR, "#usage-page .usage-period")).select_by_value("today")
     WebDriverWait(browser, 10).until(

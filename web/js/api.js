@@ -149,7 +149,7 @@ export async function getUsageCSV(period, group) {
 }
 export const estimate = (conversationId, content, model) =>
   json("POST", `/api/conversations/${encodeURIComponent(conversationId)}/estimate`, { content, model: model ?? undefined });
-/** `{default, models: [{id, context_window?, input_usd_per_million?, output_usd_per_million?}]}`: the user's models. */
+/** `{default, models: [{id, context_window?, input_usd_per_million?, output_usd_per_million?, cached_input_usd_per_million?}]}`: the user's models. */
 export const listModels = () => json("GET", "/api/models");
 export const getContext = (conversationId) => json("GET", `/api/conversations/${encodeURIComponent(conversationId)}/context`);
 export const setContextMode = (messageId, action) => json("POST", `/api/messages/${encodeURIComponent(messageId)}/${action}`);

@@ -48,7 +48,11 @@ export function completionLine({ model, usage, duration_ms: duration, ttft_ms: t
   // "counted": the upstream reported no usage, so these are Sluice's own counts with the model's tokenizer.
   const counted = usage?.source === "counted" ? " (counted by Sluice)" : "";
   parts.push(output == null ? "tokens not reported" : `${numberFormat.format(output)} tokens${counted}`);
-  if (usage?.input_tokens != null) parts.push(`${numberFormat.format(usage.input_tokens)} in`);
+  if (usage?.input_tokens != null) {
+    // The provider read part of the prompt from its prompt cache: billed at the cheaper cached-input rate.
+    const cached = usage.cached_input_tokens ? ` (${numberFormat.format(usage.cached_input_tokens)} cached)` : "";
+    parts.push(`${numberFormat.format(usage.input_tokens)} in${cached}`);
+  }
   if (duration != null) parts.push(`${(duration / 1000).toFixed(1)} s`);
   if (ttft != null) parts.push(`TTFT ${ttft} ms`);
   // An exact decimal string from the server; shown as is, never through floating point.
@@ -78,6 +82,8 @@ export function describeCompletion(meta, data) {
   const list = document.createElement("dl");
   const rows = [
     ["Input", usage.input_tokens],
+    ...(usage.cached_input_tokens != null ? [["From the prompt cache", usage.cached_input_tokens]] : []),
+    ...(usage.cache_write_tokens ? [["Written to the prompt cache", usage.cache_write_tokens]] : []),
     ["Output", usage.output_tokens],
     ["Total", usage.total_tokens],
   ];

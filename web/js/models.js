@@ -7,7 +7,7 @@ import * as api from "./api.js";
 const CHOICE_KEY = "sluice.model";
 const numberFormat = new Intl.NumberFormat();
 
-/** "128,000-token window · $0.15 in / $0.6 out per million tokens", or what is known of it. */
+/** "128,000-token window · $0.15 in ($0.075 cached) / $0.6 out per million tokens", or what is known of it. */
 export function modelFacts(model) {
   if (!model) return "";
   const parts = [];
@@ -16,7 +16,10 @@ export function modelFacts(model) {
   const output = model.output_usd_per_million;
   if (input === "0" && output === "0") parts.push("free");
   // Exact decimal strings from the server, shown as they are.
-  else if (input != null && output != null) parts.push(`$${input} in / $${output} out per million tokens`);
+  else if (input != null && output != null) {
+    const cached = model.cached_input_usd_per_million != null ? ` ($${model.cached_input_usd_per_million} cached)` : "";
+    parts.push(`$${input} in${cached} / $${output} out per million tokens`);
+  }
   else parts.push("no price known");
   return parts.join(" · ");
 }

@@ -170,7 +170,8 @@ export class UsagePage {
 
   showTotals(totals) {
     this.section.querySelector(".usage-totals").textContent =
-      `${numberFormat.format(totals.total_tokens)} tokens (${numberFormat.format(totals.input_tokens)} in, `
+      `${numberFormat.format(totals.total_tokens)} tokens (${numberFormat.format(totals.input_tokens)} in`
+      + (totals.cached_input_tokens ? `, ${numberFormat.format(totals.cached_input_tokens)} of them from the prompt cache, ` : ", ")
       + `${numberFormat.format(totals.output_tokens)} out) · $${totals.cost_usd} · ${numberFormat.format(totals.turns)} answers`
       + UsagePage.cacheSentence(totals);
   }

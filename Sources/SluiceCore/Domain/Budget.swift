@@ -212,12 +212,15 @@ public struct UsageBucket: Sendable, Equatable {
     /// The answers users rated 👍 and 👎 (`AnswerFeedback`): per model, how the models compare.
     public var ratedGood: Int
     public var ratedBad: Int
+    /// The part of `inputTokens` the providers read from their prompt caches (billed at the cached-input rate).
+    public var cachedInputTokens: Int
 
     public init(
         key: String, label: String?, inputTokens: Int, outputTokens: Int, totalTokens: Int, cost: USDAmount, turns: Int,
         lastTurnAt: Date? = nil, cacheHits: Int = 0, savedTokens: Int = 0, savedCost: USDAmount = .zero, ratedGood: Int = 0,
-        ratedBad: Int = 0
+        ratedBad: Int = 0, cachedInputTokens: Int = 0
     ) {
+        self.cachedInputTokens = cachedInputTokens
         self.ratedGood = ratedGood
         self.ratedBad = ratedBad
         self.lastTurnAt = lastTurnAt
@@ -248,6 +251,7 @@ extension UsageBucket {
             $0.savedCost = $0.savedCost + $1.savedCost
             $0.ratedGood += $1.ratedGood
             $0.ratedBad += $1.ratedBad
+            $0.cachedInputTokens += $1.cachedInputTokens
         }
     }
 }

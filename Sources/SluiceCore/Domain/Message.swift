@@ -33,6 +33,10 @@ public enum UsageSource: String, Sendable, Codable {
 }
 
 /// Token counts of one assistant answer. `nil` means unknown: neither the provider nor Sluice could say.
+///
+/// `inputTokens` is the whole prompt, as OpenAI counts it: the part the provider read from its prompt cache
+/// (`cachedInputTokens`) and the part it wrote there (`cacheWriteTokens`, Anthropic's cache creation) are
+/// included in it, not added to it.
 public struct Usage: Sendable, Equatable, Codable {
     public var inputTokens: Int?
     public var outputTokens: Int?
@@ -42,11 +46,20 @@ public struct Usage: Sendable, Equatable, Codable {
     /// Sluice's own counts, kept beside the provider's so that a disagreement stays visible.
     public var countedInputTokens: Int?
     public var countedOutputTokens: Int?
+    /// Prompt tokens the provider served from its prompt cache (OpenAI's `cached_tokens`, Anthropic's
+    /// `cache_read_input_tokens`); priced at the model's cached-input rate.
+    public var cachedInputTokens: Int?
+    /// Prompt tokens the provider wrote to its prompt cache (Anthropic's `cache_creation_input_tokens`); priced
+    /// at the model's cache-write rate.
+    public var cacheWriteTokens: Int?
 
     public init(
         inputTokens: Int?, outputTokens: Int?, totalTokens: Int?, source: UsageSource? = nil,
-        countedInputTokens: Int? = nil, countedOutputTokens: Int? = nil
+        countedInputTokens: Int? = nil, countedOutputTokens: Int? = nil, cachedInputTokens: Int? = nil,
+        cacheWriteTokens: Int? = nil
     ) {
+        self.cachedInputTokens = cachedInputTokens
+        self.cacheWriteTokens = cacheWriteTokens
         self.inputTokens = inputTokens
         self.outputTokens = outputTokens
         self.totalTokens = totalTokens

@@ -55,29 +55,69 @@ public struct USDAmount: Sendable, Equatable, Hashable, Comparable, Codable {
     }
 }
 
-/// What a model costs, in exact per-token amounts.
+/// What a model costs, in exact per-token amounts. Prompt tokens read from or written to a provider's prompt
+/// cache have their own rates when the provider prices them differently (OpenAI bills cached input at a
+/// fraction, Anthropic bills cache reads at a tenth and cache writes at 1.25×); without one they cost as input.
 public struct ModelPrice: Sendable, Equatable {
     public var inputPerToken: USDAmount
     public var outputPerToken: USDAmount
+    public var cachedInputPerToken: USDAmount?
+    public var cacheWritePerToken: USDAmount?
 
     /// From prices in USD per million tokens, as decimal strings (`"2.50"`, `"10.00"`).
-    public init?(inputPerMillion: String, outputPerMillion: String) {
-        // A price per million with up to 6 decimals is a whole number of pico-dollars per token.
-        guard let input = USDAmount(inputPerMillion), let output = USDAmount(outputPerMillion),
-              input.picodollars % 1_000_000 == 0, output.picodollars % 1_000_000 == 0
-        else { return nil }
-        inputPerToken = USDAmount(picodollars: input.picodollars / 1_000_000)
-        outputPerToken = USDAmount(picodollars: output.picodollars / 1_000_000)
+    public init?(
+        inputPerMillion: String, outputPerMillion: String, cachedInputPerMillion: String? = nil,
+        cacheWritePerMillion: String? = nil
+    ) {
+        guard let input = Self.perToken(inputPerMillion), let output = Self.perToken(outputPerMillion) else { return nil }
+        inputPerToken = input
+        outputPerToken = output
+        if let cachedInputPerMillion {
+            guard let cached = Self.perToken(cachedInputPerMillion) else { return nil }
+            cachedInputPerToken = cached
+        }
+        if let cacheWritePerMillion {
+            guard let write = Self.perToken(cacheWritePerMillion) else { return nil }
+            cacheWritePerToken = write
+        }
     }
 
-    public init(inputPerToken: USDAmount, outputPerToken: USDAmount) {
+    public init(
+        inputPerToken: USDAmount, outputPerToken: USDAmount, cachedInputPerToken: USDAmount? = nil,
+        cacheWritePerToken: USDAmount? = nil
+    ) {
         self.inputPerToken = inputPerToken
         self.outputPerToken = outputPerToken
+        self.cachedInputPerToken = cachedInputPerToken
+        self.cacheWritePerToken = cacheWritePerToken
     }
 
     public static let free = ModelPrice(inputPerToken: .zero, outputPerToken: .zero)
 
-    public func cost(inputTokens: Int, outputTokens: Int) -> USDAmount {
-        USDAmount(picodollars: Int64(inputTokens) * inputPerToken.picodollars + Int64(outputTokens) * outputPerToken.picodollars)
+    /// A price per million with up to 6 decimals is a whole number of pico-dollars per token; `nil` otherwise.
+    private static func perToken(_ perMillion: String) -> USDAmount? {
+        guard let amount = USDAmount(perMillion), amount.picodollars >= 0, amount.picodollars % 1_000_000 == 0 else { return nil }
+        return USDAmount(picodollars: amount.picodollars / 1_000_000)
+    }
+
+    /// `inputTokens` is the whole prompt; `cachedInputTokens` and `cacheWriteTokens` are parts of it priced at
+    /// their own rates (each clamped to what is left of the prompt, so a provider's odd report never charges
+    /// more tokens than it counted).
+    public func cost(inputTokens: Int, outputTokens: Int, cachedInputTokens: Int = 0, cacheWriteTokens: Int = 0) -> USDAmount {
+        let cached = min(max(cachedInputTokens, 0), max(inputTokens, 0))
+        let written = min(max(cacheWriteTokens, 0), max(inputTokens - cached, 0))
+        let plain = inputTokens - cached - written
+        let picodollars = Int64(plain) * inputPerToken.picodollars
+            + Int64(cached) * (cachedInputPerToken ?? inputPerToken).picodollars
+            + Int64(written) * (cacheWritePerToken ?? inputPerToken).picodollars
+            + Int64(outputTokens) * outputPerToken.picodollars
+        return USDAmount(picodollars: picodollars)
+    }
+
+    /// What `usage` costs at this price (unknown counts cost nothing).
+    public func cost(of usage: Usage) -> USDAmount {
+        cost(
+            inputTokens: usage.inputTokens ?? 0, outputTokens: usage.outputTokens ?? 0,
+            cachedInputTokens: usage.cachedInputTokens ?? 0, cacheWriteTokens: usage.cacheWriteTokens ?? 0)
     }
 }

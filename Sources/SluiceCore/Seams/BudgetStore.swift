@@ -10,9 +10,10 @@ public protocol BudgetStore: Sendable {
     /// generated); a hold for a turn that generated nothing is released with `usage` zero. With `answer`, how the
     /// answer ended is stored in the same commit (`ConversationStore.finish`). With `saved`, the turn was answered from
     /// the response cache: it is charged nothing and its row counts what the cache saved (`UsageBucket.cacheHits`).
+    /// `cachedInputTokens` is the part of `inputTokens` the provider read from its prompt cache.
     func settle(
-        holdID: String, inputTokens: Int, outputTokens: Int, cost: USDAmount, now: Date, finishing answer: AnswerFinish?,
-        saved: CacheSavings?
+        holdID: String, inputTokens: Int, outputTokens: Int, cachedInputTokens: Int, cost: USDAmount, now: Date,
+        finishing answer: AnswerFinish?, saved: CacheSavings?
     ) async throws
     /// The user's budget now (held tokens count as used).
     func budget(userID: String, now: Date) async throws -> BudgetState
@@ -40,6 +41,16 @@ public protocol BudgetStore: Sendable {
 }
 
 extension BudgetStore {
+    /// `settle` of a call whose prompt the provider did not read from its prompt cache.
+    public func settle(
+        holdID: String, inputTokens: Int, outputTokens: Int, cost: USDAmount, now: Date, finishing answer: AnswerFinish?,
+        saved: CacheSavings?
+    ) async throws {
+        try await settle(
+            holdID: holdID, inputTokens: inputTokens, outputTokens: outputTokens, cachedInputTokens: 0, cost: cost, now: now,
+            finishing: answer, saved: saved)
+    }
+
     /// `settle` of a turn that was not answered from the response cache.
     public func settle(
         holdID: String, inputTokens: Int, outputTokens: Int, cost: USDAmount, now: Date, finishing answer: AnswerFinish?

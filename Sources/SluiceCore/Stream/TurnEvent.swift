@@ -208,12 +208,17 @@ public struct WireUsage: Sendable, Equatable, Codable {
     public var outputTokens: Int?
     public var totalTokens: Int?
     public var source: UsageSource?
+    /// Parts of `inputTokens` read from, and written to, the provider's prompt cache; sent only when known.
+    public var cachedInputTokens: Int?
+    public var cacheWriteTokens: Int?
 
     public init(_ usage: Usage?) {
         inputTokens = usage?.inputTokens
         outputTokens = usage?.outputTokens
         totalTokens = usage?.totalTokens
         source = usage?.source
+        cachedInputTokens = usage?.cachedInputTokens
+        cacheWriteTokens = usage?.cacheWriteTokens
     }
 
     enum CodingKeys: String, CodingKey {
@@ -221,6 +226,8 @@ public struct WireUsage: Sendable, Equatable, Codable {
         case outputTokens = "output_tokens"
         case totalTokens = "total_tokens"
         case source
+        case cachedInputTokens = "cached_input_tokens"
+        case cacheWriteTokens = "cache_write_tokens"
     }
 
     public func encode(to encoder: any Encoder) throws {
@@ -229,5 +236,7 @@ public struct WireUsage: Sendable, Equatable, Codable {
         try container.encode(outputTokens, forKey: .outputTokens)
         try container.encode(totalTokens, forKey: .totalTokens)
         try container.encode(source, forKey: .source)
+        try container.encodeIfPresent(cachedInputTokens, forKey: .cachedInputTokens)
+        try container.encodeIfPresent(cacheWriteTokens, forKey: .cacheWriteTokens)
     }
 }

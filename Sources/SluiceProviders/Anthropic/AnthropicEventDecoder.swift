@@ -20,18 +20,25 @@ struct AnthropicEventDecoder: StreamEventDecoder, Sendable {
     private(set) var sawStop = false
     private var inputTokens: Int?
     private var outputTokens: Int?
+    private var cacheReadTokens: Int?
+    private var cacheWriteTokens: Int?
     /// The call index of each `tool_use` content block, by the block's index (calls are numbered from 0).
     private var callIndexOfBlock: [Int: Int] = [:]
     private let decoder = JSONDecoder()
 
     private struct Event: Decodable {
         struct Message: Decodable { let usage: TokenUsage? }
+        /// Anthropic's `input_tokens` leaves out the prompt's cached parts: they come as their own counts.
         struct TokenUsage: Decodable {
             let inputTokens: Int?
             let outputTokens: Int?
+            let cacheReadInputTokens: Int?
+            let cacheCreationInputTokens: Int?
             enum CodingKeys: String, CodingKey {
                 case inputTokens = "input_tokens"
                 case outputTokens = "output_tokens"
+                case cacheReadInputTokens = "cache_read_input_tokens"
+                case cacheCreationInputTokens = "cache_creation_input_tokens"
             }
         }
         struct Delta: Decodable {
@@ -78,8 +85,11 @@ struct AnthropicEventDecoder: StreamEventDecoder, Sendable {
         }
         switch event.type {
         case "message_start":
-            inputTokens = event.message?.usage?.inputTokens
-            outputTokens = event.message?.usage?.outputTokens
+            let usage = event.message?.usage
+            inputTokens = usage?.inputTokens
+            outputTokens = usage?.outputTokens
+            cacheReadTokens = usage?.cacheReadInputTokens
+            cacheWriteTokens = usage?.cacheCreationInputTokens
             return .events([])
         case "content_block_start":
             // A function call begins: its id and name; its input follows as `input_json_delta` pieces.
@@ -105,6 +115,10 @@ struct AnthropicEventDecoder: StreamEventDecoder, Sendable {
         case "message_delta":
             var events: [ProviderEvent] = []
             if let output = event.usage?.outputTokens { outputTokens = output }
+            // Newer API versions repeat the prompt's counts here, cumulatively.
+            if let input = event.usage?.inputTokens { inputTokens = input }
+            if let read = event.usage?.cacheReadInputTokens { cacheReadTokens = read }
+            if let written = event.usage?.cacheCreationInputTokens { cacheWriteTokens = written }
             if let reason = event.delta?.stopReason {
                 sawStop = true
                 // The JSON tool's call is the whole answer, ended as the model chose to end it.
@@ -114,8 +128,12 @@ struct AnthropicEventDecoder: StreamEventDecoder, Sendable {
             return .events(events)
         case "message_stop":
             sawStop = true
-            let total = inputTokens.flatMap { input in outputTokens.map { input + $0 } }
-            return .events([.usage(Usage(inputTokens: inputTokens, outputTokens: outputTokens, totalTokens: total))])
+            // Sluice counts the whole prompt as input (as OpenAI does), its cached parts included.
+            let prompt = inputTokens.map { $0 + (cacheReadTokens ?? 0) + (cacheWriteTokens ?? 0) }
+            let total = prompt.flatMap { input in outputTokens.map { input + $0 } }
+            return .events([.usage(Usage(
+                inputTokens: prompt, outputTokens: outputTokens, totalTokens: total, cachedInputTokens: cacheReadTokens,
+                cacheWriteTokens: cacheWriteTokens))])
         case "error":
             let message = event.error?.message ?? event.error?.type ?? "unknown upstream error"
             if event.error?.type == "overloaded_error" {

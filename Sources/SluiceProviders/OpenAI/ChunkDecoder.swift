@@ -44,7 +44,8 @@ struct ChunkDecoder: StreamEventDecoder, Sendable {
                     Usage(
                         inputTokens: usage.promptTokens, outputTokens: usage.completionTokens,
                         totalTokens: usage.totalTokens
-                            ?? usage.promptTokens.flatMap { p in usage.completionTokens.map { p + $0 } })))
+                            ?? usage.promptTokens.flatMap { p in usage.completionTokens.map { p + $0 } },
+                        cachedInputTokens: usage.promptTokensDetails?.cachedTokens)))
         }
         return .events(events)
     }
@@ -94,13 +95,21 @@ struct Chunk: Decodable {
         }
     }
     struct ChunkUsage: Decodable {
+        /// `cached_tokens`: the part of the prompt the server read from its prompt cache (OpenAI, llama-server,
+        /// vLLM with prefix caching).
+        struct PromptDetails: Decodable {
+            let cachedTokens: Int?
+            enum CodingKeys: String, CodingKey { case cachedTokens = "cached_tokens" }
+        }
         let promptTokens: Int?
         let completionTokens: Int?
         let totalTokens: Int?
+        let promptTokensDetails: PromptDetails?
         enum CodingKeys: String, CodingKey {
             case promptTokens = "prompt_tokens"
             case completionTokens = "completion_tokens"
             case totalTokens = "total_tokens"
+            case promptTokensDetails = "prompt_tokens_details"
         }
     }
     let choices: [Choice]?

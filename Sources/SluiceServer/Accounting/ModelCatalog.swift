@@ -22,8 +22,9 @@ public struct ModelCatalog: Sendable {
         self.entries = entries
     }
 
-    /// Reads litellm's list: `input_cost_per_token` / `output_cost_per_token` in USD and `max_input_tokens`
-    /// (else `max_tokens`). Prices are stored there as floating-point numbers; each is rounded once to whole
+    /// Reads litellm's list: `input_cost_per_token` / `output_cost_per_token` in USD (with
+    /// `cache_read_input_token_cost` / `cache_creation_input_token_cost` for prompt-cache reads and writes, where
+    /// listed) and `max_input_tokens` (else `max_tokens`). Prices are stored there as floating-point numbers; each is rounded once to whole
     /// pico-dollars per token (exact for every price with at most six decimals per million tokens), and all
     /// arithmetic after that is integer.
     public static func litellm(contentsOf url: URL) throws -> ModelCatalog {
@@ -37,13 +38,23 @@ public struct ModelCatalog: Sendable {
                let output = (fields["output_cost_per_token"] as? NSNumber)?.doubleValue,
                (0 ..< 1).contains(input), (0 ..< 1).contains(output) {
                 entry.price = ModelPrice(
-                    inputPerToken: USDAmount(picodollars: Int64((input * 1e12).rounded())),
-                    outputPerToken: USDAmount(picodollars: Int64((output * 1e12).rounded())))
+                    inputPerToken: picodollars(input), outputPerToken: picodollars(output),
+                    cachedInputPerToken: rate(fields["cache_read_input_token_cost"]).map(picodollars),
+                    cacheWritePerToken: rate(fields["cache_creation_input_token_cost"]).map(picodollars))
             }
             entry.contextWindow = (fields["max_input_tokens"] as? NSNumber)?.intValue ?? (fields["max_tokens"] as? NSNumber)?.intValue
             if entry.price != nil || entry.contextWindow != nil { entries[model] = entry }
         }
         return ModelCatalog(entries)
+    }
+
+    private static func rate(_ value: Any?) -> Double? {
+        guard let rate = (value as? NSNumber)?.doubleValue, (0 ..< 1).contains(rate) else { return nil }
+        return rate
+    }
+
+    private static func picodollars(_ usdPerToken: Double) -> USDAmount {
+        USDAmount(picodollars: Int64((usdPerToken * 1e12).rounded()))
     }
 
     /// Sets (or overrides) one model's price.

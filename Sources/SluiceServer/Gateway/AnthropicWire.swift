@@ -19,8 +19,12 @@ enum AnthropicWire {
         }
     }
 
+    /// Anthropic counts the prompt's cached parts apart from `input_tokens`; Sluice counts them inside it.
     static func usage(_ usage: WireUsage) -> String {
-        "{\"input_tokens\":\(usage.inputTokens ?? 0),\"output_tokens\":\(usage.outputTokens ?? 0)}"
+        let (read, written) = (usage.cachedInputTokens ?? 0, usage.cacheWriteTokens ?? 0)
+        let uncached = max((usage.inputTokens ?? 0) - read - written, 0)
+        return "{\"input_tokens\":\(uncached),\"cache_creation_input_tokens\":\(written),\"cache_read_input_tokens\":\(read),"
+            + "\"output_tokens\":\(usage.outputTokens ?? 0)}"
     }
 
     /// `message_start`, with the input as Sluice counted it (the provider's figure follows in `message_delta`).

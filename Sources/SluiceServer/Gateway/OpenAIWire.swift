@@ -73,7 +73,9 @@ enum OpenAIWire {
     static func usageJSON(_ usage: WireUsage) -> String {
         let input = usage.inputTokens ?? 0
         let output = usage.outputTokens ?? 0
-        return "{\"prompt_tokens\":\(input),\"completion_tokens\":\(output),\"total_tokens\":\(usage.totalTokens ?? input + output)}"
+        // `prompt_tokens_details.cached_tokens`: the part of the prompt the provider read from its prompt cache.
+        return "{\"prompt_tokens\":\(input),\"completion_tokens\":\(output),\"total_tokens\":\(usage.totalTokens ?? input + output),"
+            + "\"prompt_tokens_details\":{\"cached_tokens\":\(usage.cachedInputTokens ?? 0)}}"
     }
 
     /// An error object inside the stream, once text has been sent (OpenAI SDKs raise it as an API error).

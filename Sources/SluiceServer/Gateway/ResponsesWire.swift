@@ -97,7 +97,7 @@ enum ResponsesWire {
     static func usage(_ usage: WireUsage) -> String {
         let input = usage.inputTokens ?? 0
         let output = usage.outputTokens ?? 0
-        return "{\"input_tokens\":\(input),\"input_tokens_details\":{\"cached_tokens\":0},\"output_tokens\":\(output),"
+        return "{\"input_tokens\":\(input),\"input_tokens_details\":{\"cached_tokens\":\(usage.cachedInputTokens ?? 0)},\"output_tokens\":\(output),"
             + "\"output_tokens_details\":{\"reasoning_tokens\":0},\"total_tokens\":\(usage.totalTokens ?? input + output)}"
     }
 

@@ -35,6 +35,8 @@ struct ModelResource: ResponseEncodable {
     /// USD per million input and output tokens, exact (`"0.15"`); `"0"` for the local model.
     let inputUsdPerMillion: String?
     let outputUsdPerMillion: String?
+    /// USD per million prompt tokens read from the provider's prompt cache, when the model prices them apart.
+    let cachedInputUsdPerMillion: String?
 
     init(id: String, catalog: ModelCatalog) {
         self.id = id
@@ -42,5 +44,6 @@ struct ModelResource: ResponseEncodable {
         let price = catalog.price(for: id)
         inputUsdPerMillion = price?.cost(inputTokens: 1_000_000, outputTokens: 0).decimalString
         outputUsdPerMillion = price?.cost(inputTokens: 0, outputTokens: 1_000_000).decimalString
+        cachedInputUsdPerMillion = price?.cachedInputPerToken.map { USDAmount(picodollars: $0.picodollars * 1_000_000).decimalString }
     }
 }

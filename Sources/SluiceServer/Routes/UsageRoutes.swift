@@ -110,8 +110,11 @@ struct WireUsageHistory: Encodable {
         /// Answers rated 👍 and 👎 among `turns`.
         let ratedGood: Int
         let ratedBad: Int
+        /// The part of `inputTokens` read from the providers' prompt caches.
+        let cachedInputTokens: Int
 
         init(_ bucket: UsageBucket) {
+            cachedInputTokens = bucket.cachedInputTokens
             key = bucket.key
             label = bucket.label
             inputTokens = bucket.inputTokens
@@ -163,14 +166,14 @@ enum UsageCSV {
         let nameColumn = grouping == .apiKey ? "label," : "title,"
         var lines = [
             "\(grouping.rawValue),\(named ? nameColumn : "")input_tokens,output_tokens,total_tokens,cost_usd,turns,"
-                + "cache_hits,saved_tokens,saved_cost_usd,rated_good,rated_bad",
+                + "cache_hits,saved_tokens,saved_cost_usd,rated_good,rated_bad,cached_input_tokens",
         ]
         for bucket in buckets {
             let title = named ? field(bucket.label ?? "") + "," : ""
             lines.append(
                 "\(field(bucket.key)),\(title)\(bucket.inputTokens),\(bucket.outputTokens),\(bucket.totalTokens),\(bucket.cost.decimalString),"
                     + "\(bucket.turns),\(bucket.cacheHits),\(bucket.savedTokens),\(bucket.savedCost.decimalString),"
-                    + "\(bucket.ratedGood),\(bucket.ratedBad)")
+                    + "\(bucket.ratedGood),\(bucket.ratedBad),\(bucket.cachedInputTokens)")
         }
         return lines.joined(separator: "\r\n") + "\r\n"
     }

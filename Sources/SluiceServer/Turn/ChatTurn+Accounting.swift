@@ -28,7 +28,8 @@ extension ChatTurn {
             do {
                 try await budgets.settle(
                     holdID: hold.id, inputTokens: charged?.inputTokens ?? 0, outputTokens: charged?.outputTokens ?? 0,
-                    cost: cost ?? .zero, now: Date(), finishing: answer, saved: saved)
+                    cachedInputTokens: charged?.cachedInputTokens ?? 0, cost: cost ?? .zero, now: Date(), finishing: answer,
+                    saved: saved)
             } catch {
                 logger.error("could not settle the token budget of a turn", metadata: ["error": "\(error)"])
                 // The answer's end is stored whatever became of the budget.
@@ -82,7 +83,14 @@ extension ChatTurn {
             inputTokens: add(earlier.inputTokens, new.inputTokens), outputTokens: add(earlier.outputTokens, new.outputTokens),
             totalTokens: add(earlier.totalTokens, new.totalTokens), source: source,
             countedInputTokens: add(earlier.countedInputTokens, new.countedInputTokens),
-            countedOutputTokens: add(earlier.countedOutputTokens, new.countedOutputTokens))
+            countedOutputTokens: add(earlier.countedOutputTokens, new.countedOutputTokens),
+            cachedInputTokens: addReported(earlier.cachedInputTokens, new.cachedInputTokens),
+            cacheWriteTokens: addReported(earlier.cacheWriteTokens, new.cacheWriteTokens))
+    }
+
+    /// A prompt-cache figure left out by one call means none of its prompt came from (or went to) the cache.
+    private static func addReported(_ a: Int?, _ b: Int?) -> Int? {
+        a == nil && b == nil ? nil : (a ?? 0) + (b ?? 0)
     }
 
     static func milliseconds(_ duration: Duration) -> Int {

@@ -86,11 +86,10 @@ extension ChatTurn {
         let usage = Self.combine(plan.prior?.usage, thisTurn)
         let charged = generated ? thisTurn : nil
         let price = catalog.price(for: model)
-        let cost = price.map { $0.cost(inputTokens: charged?.inputTokens ?? 0, outputTokens: charged?.outputTokens ?? 0) }
+        let cost = price.map { $0.cost(of: charged ?? .unknown) }
         // An answer from the response cache repeats a call's usage: what that call would cost now is what it saved.
         let saved = fromResponseCache ? thisTurn.map {
-            let (input, output) = ($0.inputTokens ?? 0, $0.outputTokens ?? 0)
-            return CacheSavings(tokens: input + output, cost: price?.cost(inputTokens: input, outputTokens: output) ?? .zero)
+            CacheSavings(tokens: ($0.inputTokens ?? 0) + ($0.outputTokens ?? 0), cost: price?.cost(of: $0) ?? .zero)
         } : nil
         let ttft = final.firstTokenAt.map { $0 - start }
         let duration = clock.now - start

@@ -25,6 +25,7 @@ enum UsageAccounting {
         let total = filledIn ? input + output : (reported?.totalTokens ?? input + output)
         return (Usage(
             inputTokens: input, outputTokens: output, totalTokens: total, source: filledIn ? .counted : .provider,
-            countedInputTokens: countedInput, countedOutputTokens: countedOutput), mismatch)
+            countedInputTokens: countedInput, countedOutputTokens: countedOutput,
+            cachedInputTokens: reported?.cachedInputTokens, cacheWriteTokens: reported?.cacheWriteTokens), mismatch)
     }
 }

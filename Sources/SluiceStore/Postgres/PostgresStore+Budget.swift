@@ -67,11 +67,12 @@ extension PostgresStore {
     }
 
     public func settle(
-        holdID: String, inputTokens: Int, outputTokens: Int, cost: USDAmount, now: Date, finishing answer: AnswerFinish?,
-        saved: CacheSavings?
+        holdID: String, inputTokens: Int, outputTokens: Int, cachedInputTokens: Int, cost: USDAmount, now: Date,
+        finishing answer: AnswerFinish?, saved: CacheSavings?
     ) async throws {
         try await run(SettleStatement(
-            hold: (holdID, inputTokens: inputTokens, outputTokens: outputTokens, cost: cost), answer: answer, saved: saved))
+            hold: (holdID, inputTokens: inputTokens, outputTokens: outputTokens, cachedInputTokens: cachedInputTokens, cost: cost),
+            answer: answer, saved: saved))
     }
 
     public func budget(userID: String, now: Date) async throws -> BudgetState {

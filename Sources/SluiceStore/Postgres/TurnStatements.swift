@@ -174,7 +174,8 @@ struct SettleStatement: TurnStatement {
         WITH settled AS (
             UPDATE token_usage SET state = CASE WHEN $1::bigint > 0 THEN 'settled' WHEN $25::bigint > 0 THEN 'cached' ELSE 'released' END,
                 input_tokens = $2, output_tokens = $3, total_tokens = $1, cost_picousd = $4,
-                saved_tokens = COALESCE($25, 0), saved_cost_picousd = COALESCE($26, 0)
+                saved_tokens = COALESCE($25, 0), saved_cost_picousd = COALESCE($26, 0),
+                cached_input_tokens = COALESCE($27, 0)
             WHERE id = $5 AND state = 'held'
             RETURNING user_id, state, total_tokens, reserved_tokens
         ), finished AS (
@@ -182,7 +183,8 @@ struct SettleStatement: TurnStatement {
                 input_tokens = $8, output_tokens = $9, total_tokens = $10, usage_source = $11,
                 counted_input_tokens = $12, counted_output_tokens = $13,
                 ttft_ms = $14, duration_ms = $15, finish_reason = $16, error = $17, error_code = $18,
-                token_ends = $19, model = COALESCE($20, model), tool_calls = $24
+                token_ends = $19, model = COALESCE($20, model), tool_calls = $24,
+                cached_input_tokens = $28, cache_write_tokens = $29
             WHERE id = $21
             RETURNING id
         ), marked AS (
@@ -196,12 +198,12 @@ struct SettleStatement: TurnStatement {
         """
     static let bindingDataTypes: [PostgresDataType] = [.int8, .int8, .int8, .int8, .text]
         + [.text, .text, .int8, .int8, .int8, .text, .int8, .int8, .int8, .int8, .text, .text, .text, .text, .text, .text]
-        + [.text, .text, .text] + [.int8, .int8]
+        + [.text, .text, .text] + [.int8, .int8] + [.int8, .int8, .int8]
     let values: StatementValues
 
     init(
-        hold: (id: String, inputTokens: Int, outputTokens: Int, cost: USDAmount)?, answer: AnswerFinish?,
-        saved: CacheSavings? = nil
+        hold: (id: String, inputTokens: Int, outputTokens: Int, cachedInputTokens: Int, cost: USDAmount)?,
+        answer: AnswerFinish?, saved: CacheSavings? = nil
     ) {
         var values = StatementValues()
         values.bigint(hold.map { $0.inputTokens + $0.outputTokens })
@@ -232,6 +234,9 @@ struct SettleStatement: TurnStatement {
         values.text(outcome.flatMap { StoredValues.encode($0.toolCalls) })
         values.bigint(saved?.tokens)
         values.bigint(saved.map { Int($0.cost.picodollars) })
+        values.bigint(hold?.cachedInputTokens)
+        values.bigint(usage?.cachedInputTokens)
+        values.bigint(usage?.cacheWriteTokens)
         self.values = values
     }
 }

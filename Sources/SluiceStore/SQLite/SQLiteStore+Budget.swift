@@ -96,19 +96,19 @@ extension SQLiteStore {
     }
 
     public func settle(
-        holdID: String, inputTokens: Int, outputTokens: Int, cost: USDAmount, now: Date, finishing answer: AnswerFinish?,
-        saved: CacheSavings?
+        holdID: String, inputTokens: Int, outputTokens: Int, cachedInputTokens: Int, cost: USDAmount, now: Date,
+        finishing answer: AnswerFinish?, saved: CacheSavings?
     ) async throws {
         let total = inputTokens + outputTokens
         let sql = """
             UPDATE token_usage SET state = CASE WHEN ?1 > 0 THEN 'settled' WHEN ?6 > 0 THEN 'cached' ELSE 'released' END,
                 input_tokens = ?2, output_tokens = ?3, total_tokens = ?1, cost_picousd = ?4,
-                saved_tokens = ?6, saved_cost_picousd = ?7
+                saved_tokens = ?6, saved_cost_picousd = ?7, cached_input_tokens = ?8
             WHERE id = ?5 AND state = 'held'
             """
         let binds: [SQLiteData] = [
             .integer(total), .integer(inputTokens), .integer(outputTokens), .integer(Int(cost.picodollars)), .text(holdID),
-            .integer(saved?.tokens ?? 0), .integer(Int(saved?.cost.picodollars ?? 0)),
+            .integer(saved?.tokens ?? 0), .integer(Int(saved?.cost.picodollars ?? 0)), .integer(cachedInputTokens),
         ]
         guard let answer else {
             _ = try await connection.query(sql, binds)

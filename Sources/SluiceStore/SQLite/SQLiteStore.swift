@@ -359,7 +359,7 @@ public final class SQLiteStore: SluiceDatabase {
             UPDATE messages SET content = ?, status = ?, input_tokens = ?, output_tokens = ?, total_tokens = ?,
                 usage_source = ?, counted_input_tokens = ?, counted_output_tokens = ?,
                 ttft_ms = ?, duration_ms = ?, finish_reason = ?, error = ?, error_code = ?, token_ends = ?,
-                model = COALESCE(?, model), tool_calls = ?
+                model = COALESCE(?, model), tool_calls = ?, cached_input_tokens = ?, cache_write_tokens = ?
             WHERE id = ?
             """,
             [
@@ -369,7 +369,8 @@ public final class SQLiteStore: SluiceDatabase {
                 Self.optional(outcome.usage?.countedOutputTokens),
                 Self.optional(outcome.ttftMs), Self.optional(outcome.durationMs), Self.optional(outcome.finishReason),
                 Self.optional(outcome.error), Self.optional(outcome.errorCode), .text(StoredValues.encode(outcome.tokenEnds)),
-                Self.optional(outcome.model), Self.optional(StoredValues.encode(outcome.toolCalls)), .text(messageID),
+                Self.optional(outcome.model), Self.optional(StoredValues.encode(outcome.toolCalls)),
+                Self.optional(outcome.usage?.cachedInputTokens), Self.optional(outcome.usage?.cacheWriteTokens), .text(messageID),
             ]
         )
     }

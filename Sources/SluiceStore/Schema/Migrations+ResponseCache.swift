@@ -44,7 +44,8 @@ extension StoredValues {
             SUM(CASE WHEN u.state = 'cached' THEN 1 ELSE 0 END)\(cast) AS cache_hits,
             SUM(u.saved_tokens)\(cast) AS saved_tokens, SUM(u.saved_cost_picousd)\(cast) AS saved_cost,
             SUM(CASE WHEN m.feedback = 'good' THEN 1 ELSE 0 END)\(cast) AS rated_good,
-            SUM(CASE WHEN m.feedback = 'bad' THEN 1 ELSE 0 END)\(cast) AS rated_bad
+            SUM(CASE WHEN m.feedback = 'bad' THEN 1 ELSE 0 END)\(cast) AS rated_bad,
+            SUM(u.cached_input_tokens)\(cast) AS cached_input
         """
     }
 

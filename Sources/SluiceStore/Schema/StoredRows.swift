@@ -117,7 +117,8 @@ enum StoredValues {
                     totalTokens: row.int("total_tokens"),
                     source: row.string("usage_source").flatMap(UsageSource.init(rawValue:)),
                     countedInputTokens: row.int("counted_input_tokens"),
-                    countedOutputTokens: row.int("counted_output_tokens"))
+                    countedOutputTokens: row.int("counted_output_tokens"),
+                    cachedInputTokens: row.int("cached_input_tokens"), cacheWriteTokens: row.int("cache_write_tokens"))
                 : nil,
             ttftMs: row.int("ttft_ms"), durationMs: row.int("duration_ms"),
             finishReason: row.string("finish_reason"), error: row.string("error"),
@@ -153,7 +154,8 @@ enum StoredValues {
             cost: USDAmount(picodollars: Int64(row.int("cost") ?? 0)), turns: row.int("turns") ?? 0,
             lastTurnAt: row.int("last_at").map { date(milliseconds: $0) }, cacheHits: row.int("cache_hits") ?? 0,
             savedTokens: row.int("saved_tokens") ?? 0, savedCost: USDAmount(picodollars: Int64(row.int("saved_cost") ?? 0)),
-            ratedGood: row.int("rated_good") ?? 0, ratedBad: row.int("rated_bad") ?? 0)
+            ratedGood: row.int("rated_good") ?? 0, ratedBad: row.int("rated_bad") ?? 0,
+            cachedInputTokens: row.int("cached_input") ?? 0)
     }
 
     /// The SQL of a usage bucket's label (`UsageBucket.label`) over `token_usage u` joined with its conversation `c`
