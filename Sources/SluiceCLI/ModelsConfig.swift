@@ -20,6 +20,7 @@ import Yams
 ///     output_per_million: "0.60"
 ///     cached_input_per_million: "0.075"  # optional: prompt tokens read from the provider's prompt cache
 ///     cache_write_per_million: "0.1875"  #   and written to it (Anthropic); else priced as input
+///     prompt_caching: false        # anthropic only: don't mark prompts for its prompt cache (on by default)
 ///     concurrency: 64              # optional: answers at once; more wait in a queue of `queue`
 ///     queue: 256
 ///     first_token_timeout_ms: 30000 # optional: this model's own timeouts
@@ -52,6 +53,8 @@ struct ModelsConfig {
         /// Prompt tokens read from the provider's prompt cache, and written to it (else priced as input).
         let cachedInputPerMillion: String?
         let cacheWritePerMillion: String?
+        /// `anthropic` only: mark prompts for Anthropic's prompt cache (on unless `false`).
+        let promptCaching: Bool?
         let concurrency: Int?
         let queue: Int?
         let fallbacks: [String]?
@@ -75,6 +78,7 @@ struct ModelsConfig {
             case outputPerMillion = "output_per_million"
             case cachedInputPerMillion = "cached_input_per_million"
             case cacheWritePerMillion = "cache_write_per_million"
+            case promptCaching = "prompt_caching"
         }
 
         /// The file's price for this model, when it names one; `.failure` for an amount that is not one.
@@ -175,6 +179,9 @@ struct ModelsConfig {
                 throw SettingError("\(where_): fallback '\(fallback)' is not a configured model")
             }
             if case .failure(let problem) = entry.price { throw SettingError("\(where_): \(problem.description)") }
+            if entry.promptCaching != nil && entry.kind != "anthropic" {
+                throw SettingError("\(where_): prompt_caching is for kind anthropic; OpenAI-compatible servers cache prompts by themselves")
+            }
         }
         let aliases = file.aliases ?? [:]
         return ModelsConfig(
@@ -235,7 +242,9 @@ struct ModelsConfig {
                 let members = deployments.enumerated().map { index, deployment in
                     let key = keys["\(entry.name)#\(index)"] ?? keys[entry.name]
                     let upstream: any ChatProvider = entry.kind == "anthropic"
-                        ? AnthropicProvider(baseURL: deployment.baseUrl, apiKey: key, httpClient: httpClient, logger: logger)
+                        ? AnthropicProvider(
+                            baseURL: deployment.baseUrl, apiKey: key, httpClient: httpClient,
+                            promptCaching: entry.promptCaching ?? true, logger: logger)
                         : OpenAICompatibleProvider(baseURL: deployment.baseUrl, apiKey: key, httpClient: httpClient, logger: logger)
                     let host = URL(string: deployment.baseUrl).map { "\($0.host ?? "")\($0.port.map { ":\($0)" } ?? "")" } ?? deployment.baseUrl
                     return resilience.deployment(
@@ -251,7 +260,8 @@ struct ModelsConfig {
             switch entry.kind {
             case "anthropic":
                 url = entry.baseUrl ?? "https://api.anthropic.com/v1"
-                base = AnthropicProvider(baseURL: url, apiKey: key, httpClient: httpClient, logger: logger)
+                base = AnthropicProvider(
+                    baseURL: url, apiKey: key, httpClient: httpClient, promptCaching: entry.promptCaching ?? true, logger: logger)
             case "local":
                 url = localURL ?? ""
                 base = OpenAICompatibleProvider(baseURL: url, apiKey: nil, httpClient: httpClient, logger: logger)

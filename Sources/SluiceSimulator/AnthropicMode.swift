@@ -17,6 +17,8 @@ enum AnthropicMode {
             let content: String
             /// `tool_result` blocks: the call's id and the result's text.
             let results: [(id: String, text: String)]
+            /// A block carries `cache_control`: the prompt through this message may be cached.
+            let marked: Bool
 
             enum CodingKeys: String, CodingKey { case role, content }
             struct Block: Decodable {
@@ -24,23 +26,42 @@ enum AnthropicMode {
                 let text: String?
                 let toolUseId: String?
                 let content: String?
+                let cacheControl: CacheControl?
             }
 
             init(from decoder: any Decoder) throws {
                 let container = try decoder.container(keyedBy: CodingKeys.self)
                 role = try container.decode(String.self, forKey: .role)
                 if let text = try? container.decode(String.self, forKey: .content) {
-                    (content, results) = (text, [])
+                    (content, results, marked) = (text, [], false)
                 } else {
                     let blocks = try container.decode([Block].self, forKey: .content)
                     content = blocks.compactMap { $0.type == "text" ? $0.text : nil }.joined(separator: "\n")
                     results = blocks.compactMap { $0.type == "tool_result" ? ($0.toolUseId ?? "?", $0.content ?? "") : nil }
+                    marked = blocks.contains { $0.cacheControl != nil }
                 }
             }
         }
         struct Tool: Decodable { let name: String }
+        struct CacheControl: Decodable { let type: String }
+        /// `system` as a string, or as text blocks (which may be marked for caching).
+        struct System: Decodable {
+            let text: String
+            let marked: Bool
+
+            init(from decoder: any Decoder) throws {
+                let container = try decoder.singleValueContainer()
+                if let text = try? container.decode(String.self) {
+                    (self.text, marked) = (text, false)
+                } else {
+                    let blocks = try container.decode([Message.Block].self)
+                    text = blocks.compactMap(\.text).joined(separator: "\n")
+                    marked = blocks.contains { $0.cacheControl != nil }
+                }
+            }
+        }
         let model: String?
-        let system: String?
+        let system: System?
         let messages: [Message]
         let maxTokens: Int?
         let stream: Bool?
@@ -99,7 +120,7 @@ enum AnthropicMode {
         } else if calledFunction != nil {
             text = StreamPlan.pieces("{\"query\":\(JSONText.quote(body.messages.last?.content ?? ""))}", size: 4)
         } else if scenario == .echo {
-            text = (body.system.map { ["system: \($0)\n"] } ?? []) + body.messages.map { "\($0.role): \($0.content)\n" }
+            text = (body.system.map { ["system: \($0.text)\n"] } ?? []) + body.messages.map { "\($0.role): \($0.content)\n" }
                 + (body.metadata?["user_id"].map { ["end user: \($0)\n"] } ?? [])
         } else {
             let count = min(header("X-Sluice-Tokens").flatMap(Int.init) ?? settings.tokens, body.maxTokens ?? .max)
@@ -115,11 +136,20 @@ enum AnthropicMode {
             text = text.map { String(JSONText.quote($0).dropFirst().dropLast()) }
             text = [#"{"text": ""#] + text + [#""}"#]
         }
-        let prompt = (body.system.map { [("system", $0)] } ?? []) + body.messages.map { ($0.role, $0.content) }
-        // Anthropic counts the part read from its cache apart from `input_tokens`.
-        let cacheRead = promptCache.map { SimulatedText.cachedTokens($0.cachedMessages(prompt), of: prompt.map(\.1)) }
-        let inputTokens = SimulatedText.promptTokens(prompt.map(\.1)) - (cacheRead ?? 0)
-        let cacheUsage = cacheRead.map { ",\"cache_read_input_tokens\":\($0),\"cache_creation_input_tokens\":0" } ?? ""
+        let prompt = (body.system.map { [("system", $0.text)] } ?? []) + body.messages.map { ($0.role, $0.content) }
+        let texts = prompt.map(\.1)
+        // Anthropic caches the prompt up to each block marked with `cache_control`: it reads the longest marked
+        // prefix it holds and writes the rest up to the last mark. Both are counted apart from `input_tokens`.
+        let marks = ((body.system?.marked ?? false) ? [1] : []) + body.messages.indices.filter { body.messages[$0].marked }
+            .map { $0 + 1 + (body.system == nil ? 0 : 1) }
+        var (read, written) = (0, 0)
+        if let promptCache {
+            let lastMark = marks.last ?? 0
+            read = SimulatedText.cachedTokens(promptCache.lookUp(prompt, readableUpTo: lastMark, remembering: marks), of: texts)
+            written = SimulatedText.cachedTokens(lastMark, of: texts) - read
+        }
+        let inputTokens = SimulatedText.promptTokens(texts) - read - written
+        let cacheUsage = promptCache == nil ? "" : ",\"cache_read_input_tokens\":\(read),\"cache_creation_input_tokens\":\(written)"
         let model = body.model ?? "sim"
         let delay = header("X-Sluice-Delay-Ms").flatMap(Int.init).map { Duration.milliseconds($0) } ?? settings.delay
         let stall = header("X-Sluice-Stall-Ms").flatMap(Int.init).map { Duration.milliseconds($0) } ?? settings.stall

@@ -1,9 +1,10 @@
 import Synchronization
 
-/// The simulator's prompt cache (`SimulatorSettings.promptCache`): like OpenAI's automatic caching or
-/// llama-server's slot cache, a prompt that begins with an earlier request's whole prompt has that part read
-/// from the cache. Prompts are remembered message by message, as hashes; the memory forgets everything once it
-/// holds `capacity` prompts, so a long load run cannot grow it without bound.
+/// The simulator's prompt cache (`SimulatorSettings.promptCache`). OpenAI and llama-server cache every prompt: a
+/// prompt that begins with an earlier request's whole prompt has that part read from the cache. Anthropic caches
+/// only up to the blocks a request marks with `cache_control`, and reads the longest marked prefix it has seen.
+/// Prompts are remembered message by message, as hashes of their prefixes; the memory forgets everything once it
+/// holds `capacity` of them, so that a long load run cannot grow it without bound.
 final class PromptCacheMemory: Sendable {
     private let seen = Mutex<Set<Int>>([])
     private let capacity: Int
@@ -12,9 +13,9 @@ final class PromptCacheMemory: Sendable {
         self.capacity = capacity
     }
 
-    /// How many of the messages (in order) the cache already held, counting the longest earlier prompt this one
-    /// begins with; remembers this prompt.
-    func cachedMessages(_ messages: [(role: String, text: String)]) -> Int {
+    /// How many of the first messages (at most `readableUpTo`) the cache holds, as the longest remembered prefix;
+    /// then remembers the prefixes of each length in `remembering`.
+    func lookUp(_ messages: [(role: String, text: String)], readableUpTo limit: Int, remembering lengths: [Int]) -> Int {
         var hasher = Hasher()
         var prefixes: [Int] = []
         prefixes.reserveCapacity(messages.count)
@@ -24,14 +25,17 @@ final class PromptCacheMemory: Sendable {
             var copy = hasher
             prefixes.append(copy.finalize())
         }
-        guard let whole = prefixes.last else { return 0 }
         return seen.withLock { seen in
-            // The prompt itself, when it was sent before, counts as read up to its last message: the reply's
-            // start is computed anew, as every server does.
-            let hit = prefixes.dropLast().lastIndex(where: seen.contains).map { $0 + 1 } ?? 0
-            if seen.count >= capacity { seen.removeAll(keepingCapacity: true) }
-            seen.insert(whole)
+            let hit = prefixes.prefix(max(limit, 0)).lastIndex(where: seen.contains).map { $0 + 1 } ?? 0
+            if seen.count + lengths.count > capacity { seen.removeAll(keepingCapacity: true) }
+            for length in lengths where (1...prefixes.count).contains(length) { seen.insert(prefixes[length - 1]) }
             return hit
         }
+    }
+
+    /// OpenAI's and llama-server's rule: the longest earlier whole prompt this one begins with (the prompt itself,
+    /// sent again, counts as read but for its last message: the reply's start is computed anew); remembers it.
+    func cachedMessages(_ messages: [(role: String, text: String)]) -> Int {
+        lookUp(messages, readableUpTo: messages.count - 1, remembering: [messages.count])
     }
 }

@@ -22,4 +22,30 @@ struct AnthropicRequestBodyTests {
         let plain = try #require(try JSONSerialization.jsonObject(with: JSONEncoderForTests.encode(bare)) as? [String: Any])
         #expect(plain["top_p"] == nil && plain["stop_sequences"] == nil && plain["metadata"] == nil)
     }
+
+    @Test("prompt caching marks the system prompt and the last turn with cache_control, and nothing else")
+    func promptCachingMarksSystemAndLastTurn() throws {
+        let conversation = [
+            ChatMessage(role: .system, content: "Be brief."), ChatMessage(role: .user, content: "Hello"),
+            ChatMessage(role: .assistant, content: "Hi!"), ChatMessage(role: .user, content: "More"),
+        ]
+        let request = ChatRequest(model: "claude", messages: conversation)
+        let cached = try #require(try JSONSerialization.jsonObject(
+            with: Data(MessagesRequestBody(request, defaultMaxTokens: 64, promptCaching: true).json())) as? [String: Any])
+        let system = try #require(cached["system"] as? [[String: Any]])
+        #expect(system.count == 1 && system[0]["text"] as? String == "Be brief.")
+        #expect((system[0]["cache_control"] as? [String: Any])?["type"] as? String == "ephemeral")
+        let messages = try #require(cached["messages"] as? [[String: Any]])
+        #expect(messages.count == 3 && messages[0]["content"] as? String == "Hello" && messages[1]["content"] as? String == "Hi!")
+        let last = try #require(messages[2]["content"] as? [[String: Any]])
+        #expect(last.count == 1 && last[0]["type"] as? String == "text" && last[0]["text"] as? String == "More")
+        #expect((last[0]["cache_control"] as? [String: Any])?["type"] as? String == "ephemeral")
+
+        // Off: the plain shapes, no mark anywhere.
+        let plainBytes = try MessagesRequestBody(request, defaultMaxTokens: 64).json()
+        let plain = try #require(try JSONSerialization.jsonObject(with: Data(plainBytes)) as? [String: Any])
+        #expect(plain["system"] as? String == "Be brief.")
+        #expect((plain["messages"] as? [[String: Any]])?.last?["content"] as? String == "More")
+        #expect(!String(decoding: plainBytes, as: UTF8.self).contains("cache_control"))
+    }
 }

@@ -90,7 +90,7 @@ struct PromptCacheTests {
         }
     }
 
-    @Test("an Anthropic upstream's cache reads count inside the input and are priced as reads; the Messages gateway splits them out again")
+    @Test("Sluice marks prompts for Anthropic's cache; its writes and reads count inside the input, priced at their rates; the Messages gateway splits them out again")
     func anthropicCacheReads() async throws {
         let price = try #require(ModelPrice(
             inputPerMillion: "3", outputPerMillion: "15", cachedInputPerMillion: "0.30", cacheWritePerMillion: "3.75"))
@@ -99,11 +99,16 @@ struct PromptCacheTests {
         try await Harness.run(simulator: Self.caching, budgets: true, catalog: catalog, anthropic: true) { h in
             let conversation = try await h.newConversation(h.alice)
             let first = try await h.send(conversation, token: h.alice)
-            let firstInput = try #require((first.final?["usage"] as? [String: Any])?["input_tokens"] as? Int)
+            let firstUsage = try #require(first.final?["usage"] as? [String: Any])
+            let firstInput = try #require(firstUsage["input_tokens"] as? Int)
+            // The whole first prompt was marked, so written to the cache (the 3 tokens that prime the reply aside).
+            #expect(firstUsage["cache_write_tokens"] as? Int == firstInput - 3)
+            #expect(try await h.answer(first).usage?.cacheWriteTokens == firstInput - 3)
             let second = try await h.send(conversation, token: h.alice, body: #"{"content":"Once more please"}"#)
             let stored = try await h.answer(second)
             let usage = try #require(stored.usage)
             #expect(usage.cachedInputTokens == firstInput - 3)
+            #expect((usage.cacheWriteTokens ?? 0) > 0, "the new part of the prompt is written for the next turn")
             // The whole prompt, as Sluice counts it (Anthropic's input_tokens leaves the cached part out).
             #expect(usage.inputTokens == usage.countedInputTokens)
             #expect(stored.cost == price.cost(of: usage))
@@ -119,10 +124,11 @@ struct PromptCacheTests {
             ])
             let split = try #require(Self.object(next.text)?["usage"] as? [String: Any])
             let read = try #require(split["cache_read_input_tokens"] as? Int)
-            #expect(read > 0 && split["cache_creation_input_tokens"] as? Int == 0)
+            let written = try #require(split["cache_creation_input_tokens"] as? Int)
+            #expect(read > 0 && written > 0)
             let nextConversation = try #require(next.headers.first(name: "X-Sluice-Conversation-Id"))
             let nextAnswer = try #require(try await h.store.messages(conversationID: nextConversation).last)
-            #expect(split["input_tokens"] as? Int == (nextAnswer.usage?.inputTokens ?? 0) - read)
+            #expect(split["input_tokens"] as? Int == (nextAnswer.usage?.inputTokens ?? 0) - read - written)
         }
     }
 

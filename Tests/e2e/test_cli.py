@@ -433,6 +433,7 @@ def test_a_bad_models_file_stops_start_up_with_one_line():
         ("models:\n  - {name: a, kind: local, deployments: [{base_url: 'http://y/v1'}]}\n", "not local"),
         ("models:\n  - {name: a, kind: openai, base_url: 'http://x/v1', cached_input_per_million: 'half'}\n",
          "prices must be decimal USD per million tokens"),
+        ("models:\n  - {name: a, kind: openai, base_url: 'http://x/v1', prompt_caching: true}\n", "prompt_caching is for kind anthropic"),
     ]
     for text, needle in cases:
         result = run("serve", "--db", db, "--models", write_models(text))

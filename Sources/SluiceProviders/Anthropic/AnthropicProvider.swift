@@ -16,13 +16,16 @@ public struct AnthropicProvider: ChatProvider {
     private let logger: Logger
     /// `max_tokens` is required by the API; this is sent when Sluice has no limit of its own.
     private let defaultMaxTokens: Int
+    /// Marks each request's system prompt and last turn for Anthropic's prompt cache (`MessagesRequestBody`).
+    private let promptCaching: Bool
 
     public static let apiVersion = "2023-06-01"
 
     public init(
         baseURL: String, apiKey: String?, httpClient: HTTPClient, totalTimeout: TimeAmount = .minutes(10),
-        defaultMaxTokens: Int = 4096, logger: Logger = Logger(label: "sluice.provider.anthropic")
+        defaultMaxTokens: Int = 4096, promptCaching: Bool = true, logger: Logger = Logger(label: "sluice.provider.anthropic")
     ) {
+        self.promptCaching = promptCaching
         self.baseURL = baseURL.hasSuffix("/") ? String(baseURL.dropLast()) : baseURL
         self.apiKey = apiKey
         self.httpClient = httpClient
@@ -60,7 +63,7 @@ public struct AnthropicProvider: ChatProvider {
         request.headers.add(name: "Accept", value: "text/event-stream")
         addHeaders(to: &request)
         for (name, value) in chat.extraHeaders { request.headers.add(name: name, value: value) }
-        request.body = .bytes(ByteBuffer(bytes: try MessagesRequestBody(chat, defaultMaxTokens: defaultMaxTokens).json()))
+        request.body = .bytes(ByteBuffer(bytes: try MessagesRequestBody(chat, defaultMaxTokens: defaultMaxTokens, promptCaching: promptCaching).json()))
 
         return try await httpClient.execute(request, timeout: totalTimeout, logger: logger)
     }
