@@ -39,4 +39,23 @@ struct PromptCacheStoreTests {
         #expect(buckets.map(\.inputTokens) == [3000])
         try await store.close()
     }
+
+    @Test("a dollar hold reserves the prompt at the cache-write rate when that is dearer, so a turn that writes its prompt to the cache cannot overspend",
+          arguments: TestDatabases.backends)
+    func holdReservesTheDearerRate(_ backend: StoreBackend) async throws {
+        let (store, _, user, conversationID) = try await BudgetStoreTests.setUp(backend, plan: .unlimited)
+        let now = Date()
+        // $1 per million in, $2 per million out, $2 per million to write the prompt to the cache.
+        let price = try #require(ModelPrice(inputPerMillion: "1", outputPerMillion: "2", cacheWritePerMillion: "2"))
+        #expect(price.mostPerInputToken == USDAmount(picodollars: 2_000_000))
+        try await store.setDailyDollarLimit(userID: user.id, limit: USDAmount(picodollars: 2_000_000 * 100 + 2_000_000 * 50))
+        let hold = try #require(try await store.hold(
+            BudgetStoreTests.request(user, conversationID, input: 100, output: 1000, price: price), now: now))
+        // 100 prompt tokens at $2 per million leave room for 50 output tokens (at $1 it would have been 100).
+        #expect(hold.reservedTokens == 150)
+        // The most that turn may cost is within the day's limit.
+        #expect(price.mostCost(inputTokens: 100, outputTokens: 50) <= USDAmount(picodollars: 2_000_000 * 150))
+        #expect(price.cost(inputTokens: 100, outputTokens: 50, cacheWriteTokens: 100) == price.mostCost(inputTokens: 100, outputTokens: 50))
+        try await store.close()
+    }
 }

@@ -114,6 +114,18 @@ public struct ModelPrice: Sendable, Equatable {
         return USDAmount(picodollars: picodollars)
     }
 
+    /// The most one prompt token can cost: the input rate, or the cache-write rate when that is higher (Anthropic
+    /// writes at 1.25×). A budget hold reserves the prompt at this rate, so a turn that writes its prompt to the
+    /// cache can never cost more than was held for it.
+    public var mostPerInputToken: USDAmount {
+        Swift.max(inputPerToken, cacheWritePerToken ?? inputPerToken)
+    }
+
+    /// The most a call of this many tokens can cost (its prompt at `mostPerInputToken`): what a hold reserves.
+    public func mostCost(inputTokens: Int, outputTokens: Int) -> USDAmount {
+        USDAmount(picodollars: Int64(inputTokens) * mostPerInputToken.picodollars + Int64(outputTokens) * outputPerToken.picodollars)
+    }
+
     /// What `usage` costs at this price (unknown counts cost nothing).
     public func cost(of usage: Usage) -> USDAmount {
         cost(

@@ -113,7 +113,7 @@ struct TurnBudget: Sendable {
         }
         return Self.exceeded(
             budget, endUser: endUserBudget, key: keyBudget, keyRates: keyRates, needed: inputTokens + 1,
-            cost: price.cost(inputTokens: inputTokens, outputTokens: 1), now: now)
+            cost: price.mostCost(inputTokens: inputTokens, outputTokens: 1), now: now)
     }
 
     /// The refusal: which budget is spent, what is left, what the message needs, when it resets, what to do.

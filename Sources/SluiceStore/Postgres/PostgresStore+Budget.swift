@@ -17,7 +17,8 @@ extension PostgresStore {
         let dayStart = StoredValues.milliseconds(StoredValues.dayStart(now))
         let wanted = request.inputTokens + request.wantedOutput
         let input = request.inputTokens
-        let inputCost = Int(request.price.inputPerToken.picodollars) * request.inputTokens
+        // At the highest rate a prompt token may cost (a cache write may cost more than plain input).
+        let inputCost = Int(request.price.mostPerInputToken.picodollars) * request.inputTokens
         let outputPrice = Int(request.price.outputPerToken.picodollars)
         let expires = nowMs + Int(request.expiresAfter * 1000)
         let userID = request.userID

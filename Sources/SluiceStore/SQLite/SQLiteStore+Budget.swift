@@ -10,7 +10,8 @@ extension SQLiteStore {
         let id = Identifier.make()
         let nowMs = Self.milliseconds(now)
         let wanted = request.inputTokens + request.wantedOutput
-        let inputCost = Int(request.price.inputPerToken.picodollars) * request.inputTokens
+        // At the highest rate a prompt token may cost (a cache write may cost more than plain input).
+        let inputCost = Int(request.price.mostPerInputToken.picodollars) * request.inputTokens
         let outputPrice = Int(request.price.outputPerToken.picodollars)
         // tokens_left = limit − settled − live holds (NULL limit: the whole wish); live holds are the user's count of
         // held tokens less its expired holds (schema step 14), which are almost always none. dollars_left = the tighter of
