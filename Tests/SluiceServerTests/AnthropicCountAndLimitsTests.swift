@@ -95,6 +95,7 @@ struct AnthropicCountAndLimitsTests {
             let before = Date()
             let granted = try await AnthropicGatewayTests.call(h, token: h.alice, body: body)
             let refused = try await AnthropicGatewayTests.call(h, token: h.alice, body: body)
+            let refusedAt = Date()
             #expect(granted.status == 200 && refused.status == 429)
             for reply in [granted, refused] {
                 #expect(reply.headers.first(name: "anthropic-ratelimit-requests-limit") == "1")
@@ -108,7 +109,10 @@ struct AnthropicCountAndLimitsTests {
             }
             let retryAfter = try #require(refused.headers.first(name: "retry-after").flatMap { Int($0) })
             let reset = try #require(refused.headers.first(name: "anthropic-ratelimit-requests-reset").flatMap { try? Date($0, strategy: .iso8601) })
-            #expect(abs(reset.timeIntervalSinceNow - Double(retryAfter)) <= 2)
+            // Both say the same moment: it lies Retry-After seconds (rounded up; the date to the second) after the refusal, which came between
+            // `before` and `refusedAt` (however slow a loaded machine made the calls).
+            #expect(reset.timeIntervalSince(before) >= Double(retryAfter) - 2, "\(reset) \(retryAfter)")
+            #expect(reset.timeIntervalSince(refusedAt) <= Double(retryAfter), "\(reset) \(retryAfter)")
         }
     }
 }
