@@ -46,6 +46,12 @@ public struct PromptGuard: Sendable {
         check(message, skippingByLeadWords: true)
     }
 
+    /// The rules, without the length limit: a file attached to a message is as long as the context allows, but
+    /// an instruction hidden in it reaches the model as surely as one typed.
+    public func checkAttachment(_ text: String) -> GuardVerdict {
+        PromptGuard(rules: rules, maxCharacters: .max).check(text, skippingByLeadWords: true)
+    }
+
     /// `skippingByLeadWords: false` runs every pattern (`LeadWords`), for tests that check the shortcut changes
     /// no verdict.
     func check(_ message: String, skippingByLeadWords: Bool) -> GuardVerdict {

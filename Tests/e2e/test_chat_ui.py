@@ -478,3 +478,46 @@ def test_an_answer_is_rated_with_a_comment_and_the_rating_survives_a_reload(brow
     WebDriverWait(browser, 10).until(lambda d: any(
         item.text.startswith("sim:") and item.text.endswith("· 👍 1 · 👎 0")
         for item in d.find_elements(By.CSS_SELECTOR, "#usage-page .usage-models li")))
+
+
+def test_a_text_file_attached_with_the_clip_goes_with_the_message_and_stays_with_it(browser, server, tmp_path):
+    """📎: a log longer than a typed message may be is read in the browser, shown as a chip that can be taken back,
+    sent with the question, and shown on it (its text folded away) after a reload."""
+    log_lines = [f"line {n}: request served in {n % 17} ms" for n in range(1, 301)]
+    log = tmp_path / "server.log"
+    log.write_text("\n".join(log_lines))
+    spare = tmp_path / "spare.txt"
+    spare.write_text("not this one")
+    binary = tmp_path / "image.bin"
+    binary.write_bytes(b"\x89PNG\x00\x00\x01")
+    open_new_conversation(browser, server)
+    picker = browser.find_element(By.ID, "attach-input")
+    picker.send_keys(str(log))
+    picker.send_keys(str(spare))
+    chips = WebDriverWait(browser, 10).until(lambda d: len(d.find_elements(By.CSS_SELECTOR, "#attachments li")) == 2
+                                             and d.find_elements(By.CSS_SELECTOR, "#attachments li"))
+    assert chips[0].text.startswith("📎 server.log · 10 KB")
+    # Taken back before sending.
+    chips[1].find_element(By.TAG_NAME, "button").click()
+    WebDriverWait(browser, 5).until(lambda d: len(d.find_elements(By.CSS_SELECTOR, "#attachments li")) == 1)
+    # A file that is not text is refused in the browser, with the reason.
+    picker.send_keys(str(binary))
+    WebDriverWait(browser, 5).until(lambda d: "image.bin is not a text file" in d.find_element(By.ID, "banner").text)
+    assert len(browser.find_elements(By.CSS_SELECTOR, "#attachments li")) == 1
+
+    browser.find_element(By.ID, "input").send_keys("Which request was slowest?", Keys.ENTER)
+    WebDriverWait(browser, 30).until(
+        lambda d: d.find_elements(By.CSS_SELECTOR, ".message.assistant")
+        and not d.find_elements(By.CSS_SELECTOR, ".message.streaming"))
+    assert browser.find_element(By.ID, "attachments").get_attribute("hidden") is not None, "the tray is empty after sending"
+    question = stored_thread(server)[0]
+    assert question["content"] == "Which request was slowest?"
+    assert question["attachments"] == [{"name": "server.log", "text": "\n".join(log_lines)}]
+
+    browser.refresh()
+    chip = WebDriverWait(browser, 10).until(lambda d: d.find_element(By.CSS_SELECTOR, ".message.user .files summary"))
+    assert chip.text == "📎 server.log · 10 KB"
+    assert last_text(browser, ".message.user .text") == "Which request was slowest?"
+    chip.click()
+    shown = WebDriverWait(browser, 5).until(lambda d: d.find_element(By.CSS_SELECTOR, ".message.user .files pre"))
+    assert shown.text.startswith("line 1: request served in 1 ms") and shown.text.endswith("line 300: request served in 11 ms")

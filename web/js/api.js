@@ -70,11 +70,11 @@ export const rateAnswer = (id, rating, comment) =>
 export const clearRating = (id) => json("DELETE", `/api/messages/${encodeURIComponent(id)}/feedback`);
 
 /** Starts a turn; resolves to the streaming Response, or throws ApiError for a JSON 4xx/5xx. */
-export async function sendMessage(conversationId, content, { signal, temperature, model } = {}) {
+export async function sendMessage(conversationId, content, { signal, temperature, model, attachments } = {}) {
   const response = await fetch(`/api/conversations/${encodeURIComponent(conversationId)}/messages`, {
     method: "POST",
     headers: headers({ "Content-Type": "application/json", Accept: "text/event-stream" }),
-    body: JSON.stringify({ content, temperature, model: model ?? undefined }),
+    body: JSON.stringify({ content, temperature, model: model ?? undefined, attachments: attachments?.length ? attachments : undefined }),
     signal,
   });
   if (!response.ok) throw await failure(response);

@@ -12,6 +12,7 @@ import { ModelPicker } from "./models.js";
 import { ConversationList } from "./conversations.js";
 import { InstructionsPanel } from "./instructions.js";
 import { exportConversation } from "./export.js";
+import { AttachmentTray } from "./attachments.js";
 
 const $ = (id) => document.getElementById(id);
 const log = $("messages");
@@ -42,6 +43,10 @@ const picker = new ModelPicker({
 });
 
 let blocked = { send: false, input: false };
+const tray = new AttachmentTray({
+  list: $("attachments"), button: $("attach"), fileInput: $("attach-input"), dropTarget: $("composer"),
+  showBanner: (text) => showBanner(text),
+});
 /** Whether the open conversation is archived: it can be read, not continued, until it is unarchived. */
 let archived = false;
 const usage = new UsageView({
@@ -213,7 +218,11 @@ async function newConversation() {
 
 async function send() {
   const content = input.value;
-  if (!content.trim() || stopCurrent || blocked.send || archived) return;
+  if (stopCurrent || blocked.send || archived) return;
+  if (!content.trim()) {
+    if (tray.files.length) showBanner("Type what you want to know about the attached files, then send.");
+    return;
+  }
   if (!current) {
     try {
       await newConversation();
@@ -224,12 +233,14 @@ async function send() {
     }
   }
   input.value = "";
+  const attachments = tray.take();
   usage.estimate(null, "");
   showBanner("");
   try {
     await runTurn({
       conversationId: current,
       content,
+      attachments,
       model: picker.value,
       log,
       announce,
@@ -246,13 +257,16 @@ async function send() {
       // Stored, like a budget refusal, but back within a minute: the thread shows it, the banner says when.
       await open(current).catch(() => {});
       showBanner(error.message);
-    } else if (["prompt_rejected", "message_too_long", "context_overflow", "busy", "model_not_allowed"].includes(error.code)) {
+    } else if (["prompt_rejected", "message_too_long", "context_overflow", "busy", "model_not_allowed", "attachments_too_large",
+      "too_large", "invalid_request"].includes(error.code)) {
       // The user's models changed since the page loaded: list them again.
       if (error.code === "model_not_allowed") await loadModels().catch(() => {});
       // Stored as rejected (or, when busy or the model is not the user's, not stored): the thread shows what was
       // kept; the text comes back to the input to rephrase or send again.
       await open(current).catch(() => {});
       input.value = content;
+      // The files come back too, to send again (or take out the one the guard refused).
+      tray.restore(attachments);
       usage.estimate(current, content);
       showBanner(error.message);
     } else {

@@ -25,6 +25,8 @@ export function renderMessage(container, message) {
   const meta = document.createElement("div");
   meta.className = "meta";
   element.append(text);
+  // A question's text files: each folded away under its name and size, shown as text (never as HTML).
+  if (message.attachments?.length) element.insertBefore(attachedFiles(message.attachments), text);
   // The functions an answer called (a gateway caller offered tools): name, then the arguments as the model wrote them.
   for (const call of message.tool_calls ?? []) {
     const block = disclosure(`Called ${call.name}`, prettyJSON(call.arguments));
@@ -288,6 +290,31 @@ function offerFeedback(view, message) {
 }
 
 /** A folded block: its summary, and the text (never HTML) it opens to. */
+/** "📎 server.log · 12 KB" chips that open to the file's text. */
+function attachedFiles(files) {
+  const list = document.createElement("div");
+  list.className = "files";
+  for (const file of files) {
+    const details = document.createElement("details");
+    const summary = document.createElement("summary");
+    summary.className = "file-chip";
+    summary.textContent = `📎 ${file.name} · ${fileSize(file.text)}`;
+    const pre = document.createElement("pre");
+    pre.textContent = file.text;
+    details.append(summary, pre);
+    list.append(details);
+  }
+  return list;
+}
+
+/** A text's size in UTF-8, as a person reads it: "812 B", "12 KB", "1.4 MB". */
+export function fileSize(text) {
+  const bytes = new TextEncoder().encode(text).length;
+  if (bytes < 1000) return `${bytes} B`;
+  if (bytes < 1_000_000) return `${Math.round(bytes / 1000)} KB`;
+  return `${(bytes / 1_000_000).toFixed(1)} MB`;
+}
+
 function disclosure(title, body) {
   const details = document.createElement("details");
   details.className = "tool";

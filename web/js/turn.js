@@ -11,16 +11,17 @@ const RESUME_ATTEMPTS = 5;
 /** Refusals before any answer exists: the page shows them its own way, not as a failed answer. */
 const REFUSALS = new Set([
   "budget_exceeded", "rate_limit_exceeded", "prompt_rejected", "message_too_long", "context_overflow", "busy", "model_not_allowed",
+  "attachments_too_large", "too_large", "invalid_request",
 ]);
 
-/** Sends `content` and streams the answer into `log`. */
-export async function runTurn({ conversationId, content, model, log, announce, onStateChange }) {
-  renderMessage(log, { role: "user", content });
+/** Sends `content` (with its `attachments`, text files `{name, text}`) and streams the answer into `log`. */
+export async function runTurn({ conversationId, content, attachments, model, log, announce, onStateChange }) {
+  renderMessage(log, { role: "user", content, attachments });
   const view = renderMessage(log, { role: "assistant", content: "" });
   const controller = new AbortController();
   await streamInto(view, {
     log, announce, onStateChange, controller,
-    open: () => sendMessage(conversationId, content, { signal: controller.signal, model }),
+    open: () => sendMessage(conversationId, content, { signal: controller.signal, model, attachments }),
   });
 }
 

@@ -107,6 +107,8 @@ public struct Message: Sendable, Equatable {
     public var toolCallID: String?
     /// What the user thought of this answer, when they said.
     public var feedback: AnswerFeedback?
+    /// A user's message's text files, sent upstream in front of `content`.
+    public var attachments: [Attachment] = []
 
     public init(
         id: String, conversationID: String, role: MessageRole, content: String, status: MessageStatus,
@@ -218,9 +220,9 @@ public struct AssistantOutcome: Sendable, Equatable {
 }
 
 extension Message {
-    /// The message as it goes upstream.
+    /// The message as it goes upstream: a user's files in front of their words.
     public var chatMessage: ChatMessage {
-        ChatMessage(role: role, content: content, toolCalls: toolCalls, toolCallID: toolCallID)
+        ChatMessage(role: role, content: Attachment.prompt(attachments, then: content), toolCalls: toolCalls, toolCallID: toolCallID)
     }
 
     /// The text of tokens after `seq` (1-based), one string per token, from `content` and `tokenEnds`.

@@ -14,17 +14,25 @@ struct PromptScreen: Sendable {
     /// Returns normally when the message may be sent; otherwise stores it as rejected and throws the error the
     /// client sees (413 for the length limit, 422 for a suspected injection). `save` stores the rejected message
     /// (by default `store.insert`; the launcher's stores a new conversation with it).
+    /// `attachments` are screened too, by the rules but not the length limit; a refusal names the file.
     func screen(
-        _ content: String, conversationID: String, userID: String, at now: Date, logger: Logger,
-        save: ((Message) async throws -> Void)? = nil
+        _ content: String, attachments: [Attachment] = [], conversationID: String, userID: String, at now: Date,
+        logger: Logger, save: ((Message) async throws -> Void)? = nil
     ) async throws {
         guard let promptGuard else { return }
-        let verdict = promptGuard.check(content)
+        var verdict = promptGuard.check(content)
+        var file: Attachment?
+        if verdict.rejection == nil, let hidden = attachments.lazy.map({ ($0, promptGuard.checkAttachment($0.text)) })
+            .first(where: { $0.1.rejection != nil })
+        {
+            (file, verdict) = hidden
+        }
         guard let rejection = verdict.rejection, let rule = verdict.ruleID else { return }
-        let error = Self.apiError(for: rejection)
-        let message = Message(
+        let error = Self.apiError(for: rejection, in: file)
+        var message = Message(
             id: Identifier.make(), conversationID: conversationID, role: .user, content: content, status: .rejected,
             model: nil, createdAt: now, error: error.message, errorCode: rule)
+        message.attachments = attachments
         if let save { try await save(message) } else { try await store.insert(message) }
         let category: String
         switch rejection {
@@ -34,7 +42,8 @@ struct PromptScreen: Sendable {
         metrics.promptRejected(rule: rule, category: category)
         logger.notice("the prompt guard rejected a message", metadata: [
             "user_id": "\(userID)", "rule": "\(rule)", "category": "\(category)",
-            "message_sha256": "\(PromptGuard.fingerprint(content))", "score": "\(verdict.score)",
+            "message_sha256": "\(PromptGuard.fingerprint(file?.text ?? content))", "score": "\(verdict.score)",
+            "attachment": "\(file != nil)",
         ])
         logger.debug("rejected message text", metadata: ["text": "\(content)"])
         var withDetails = error
@@ -42,7 +51,12 @@ struct PromptScreen: Sendable {
         throw withDetails
     }
 
-    static func apiError(for rejection: GuardVerdict.Rejection) -> APIError {
+    static func apiError(for rejection: GuardVerdict.Rejection, in file: Attachment? = nil) -> APIError {
+        if let file, case .injection(_, _, let description, _) = rejection {
+            return APIError(
+                .unprocessableContent, code: "prompt_rejected",
+                message: "This message was not sent to the model: its attached file \(JSONText.quote(file.name)) \(description), which Sluice blocks to keep the assistant safe. It was kept in the conversation. If the file is what you meant to send, remove that passage from it or ask about it in your own words.")
+        }
         switch rejection {
         case .tooLong(let length, let limit):
             return APIError(

@@ -62,7 +62,7 @@ struct AnswerVersionRoutes {
             .init(model: model, temperature: temperature,
                   extraHeaders: TurnLauncher.scenarioHeaders(request, forward: forwardScenarioHeader), apiKey: context.apiKey),
             conversation: conversation, history: Array(earlier.dropLast()),
-            tail: [ChatMessage(role: .user, content: question.content)], user: user, answerID: versionID,
+            tail: [question.chatMessage], user: user, answerID: versionID,
             logger: context.logger)
         let version = Message(
             id: versionID, conversationID: conversation.id, role: .assistant, content: "", status: .streaming,

@@ -41,7 +41,7 @@ struct ContextRoutes {
             let text: String
             do {
                 text = try await summarizer.summarize(
-                    previous: summary?.text, messages: fold.map { ChatMessage(role: $0.role, content: $0.content) })
+                    previous: summary?.text, messages: fold.map { ChatMessage(role: $0.role, content: $0.chatMessage.content) })
             } catch {
                 context.logger.warning("could not summarise on request", metadata: ["error": "\(error)"])
                 throw APIError(

@@ -52,7 +52,7 @@ struct ContinueRoute {
         guard let question = earlier.last(where: { $0.role == .user }) else {
             throw APIError.invalid("This answer has no question before it to continue from.")
         }
-        var tail = [ChatMessage(role: .user, content: question.content)]
+        var tail = [question.chatMessage]
         if !message.content.isEmpty {
             tail.append(ChatMessage(role: .assistant, content: message.content))
             tail.append(ChatMessage(role: .user, content: Self.instruction))

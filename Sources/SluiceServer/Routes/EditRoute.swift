@@ -41,9 +41,11 @@ struct EditRoute {
         let now = Date()
         try await launcher.screen.screen(
             content, conversationID: conversation.id, userID: user.id, at: now, logger: context.logger, save: replace)
-        let edited = Message(
+        var edited = Message(
             id: Identifier.make(), conversationID: conversation.id, role: .user, content: content, status: .complete,
             model: nil, createdAt: now)
+        // The question's files stay with it: an edit rewords the question.
+        edited.attachments = question.attachments
         try await replace(edited)
         if model != conversation.model { try await store.setConversationModel(id: conversation.id, model: model) }
 
@@ -53,7 +55,7 @@ struct EditRoute {
         let prepared = try await launcher.preparation.prepare(
             .init(model: model, temperature: temperature,
                   extraHeaders: TurnLauncher.scenarioHeaders(request, forward: launcher.forwardScenarioHeader), apiKey: context.apiKey),
-            conversation: conversation, history: Array(thread[..<index]), tail: [ChatMessage(role: .user, content: content)],
+            conversation: conversation, history: Array(thread[..<index]), tail: [edited.chatMessage],
             user: user, answerID: answer.id, answer: answer, logger: context.logger)
         if !prepared.answerStored { try await store.insert(answer) }
         let meta = TurnEvent.meta(.init(

@@ -74,8 +74,11 @@ struct MessageResource: ResponseEncodable {
     let toolCallID: String?
     /// What the user thought of the answer; absent until they say.
     let feedback: WireFeedback?
+    /// A user's message's text files (`{name, text}`); absent without any.
+    let attachments: [Attachment]?
 
     init(_ message: Message, versions: [String]? = nil) {
+        attachments = message.attachments.isEmpty ? nil : message.attachments
         feedback = message.feedback.map(WireFeedback.init)
         toolCalls = message.toolCalls.isEmpty ? nil : message.toolCalls
         toolCallID = message.toolCallID
@@ -134,8 +137,17 @@ struct ConversationList: ResponseEncodable {
 struct JSONObjectBody {
     let fields: [String: JSONValue]
 
-    init(request: Request, context: SluiceRequestContext, allowEmpty: Bool) async throws {
-        let buffer = try await request.body.collect(upTo: context.maxUploadSize)
+    /// `maxBytes`: a larger limit than the context's, for a body that may carry files.
+    init(request: Request, context: SluiceRequestContext, allowEmpty: Bool, maxBytes: Int? = nil) async throws {
+        let limit = maxBytes ?? context.maxUploadSize
+        let buffer: ByteBuffer
+        do {
+            buffer = try await request.body.collect(upTo: limit)
+        } catch let error as HTTPError where error.status == .contentTooLarge {
+            throw APIError(
+                .contentTooLarge, code: "too_large",
+                message: "The request is larger than \(limit / 1024) KiB, the most Sluice reads here. Send less (shorter files, fewer of them).")
+        }
         if buffer.readableBytes == 0, allowEmpty {
             fields = [:]
             return

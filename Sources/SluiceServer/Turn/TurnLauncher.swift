@@ -58,6 +58,8 @@ struct TurnLauncher: Sendable {
         var apiKey: KeyUse? = nil
         /// `ChatTurn.Plan.cache`.
         var cache: ResponseCacheUse? = nil
+        /// Text files the user attached to `content` (the web app's 📎), screened and stored with it.
+        var attachments: [Attachment] = []
     }
 
     /// Throws `busy` when the model's queue is full, before anything is stored.
@@ -90,11 +92,14 @@ struct TurnLauncher: Sendable {
         if input.toolResults.isEmpty {
             timings.mark(.guardStarted)
             try await screen.screen(
-                input.content, conversationID: conversation.id, userID: user.id, at: now, logger: logger, save: save)
+                input.content, attachments: input.attachments, conversationID: conversation.id, userID: user.id, at: now,
+                logger: logger, save: save)
             timings.mark(.guardEnded)
-            added = [Message(
+            var message = Message(
                 id: Identifier.make(), conversationID: conversation.id, role: .user, content: input.content,
-                status: .complete, model: nil, createdAt: now)]
+                status: .complete, model: nil, createdAt: now)
+            message.attachments = input.attachments
+            added = [message]
         } else {
             // A program's output, not a person's words: not screened (docs/api.md, "Function calling").
             // One time for all: they are inserted in order in one statement, which keeps their order.

@@ -48,7 +48,8 @@ extension PostgresStore {
     /// The columns a new message is inserted with, in the order of `appendValues(of:to:)`.
     static let insertedColumns = """
         id, conversation_id, role, content, status, model, created_at, input_tokens, output_tokens, total_tokens,
-        ttft_ms, duration_ms, finish_reason, error, error_code, version_group, superseded, writer, tool_calls, tool_call_id
+        ttft_ms, duration_ms, finish_reason, error, error_code, version_group, superseded, writer, tool_calls, tool_call_id,
+        attachments
         """
 
     /// Appends a new message's values (`insertedColumns`, as `StatementValues.message` writes them) to `values`;

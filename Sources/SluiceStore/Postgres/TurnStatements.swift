@@ -67,6 +67,7 @@ struct StatementValues {
         text(message.role == .assistant ? writer : nil)
         text(StoredValues.encode(message.toolCalls))
         text(message.toolCallID)
+        text(StoredValues.encode(message.attachments))
     }
 
     /// A new conversation's values, in the order of `StoredValues.conversationColumns`.
@@ -82,7 +83,7 @@ struct StatementValues {
     }
 
     static let messageTypes: [PostgresDataType] = Array(repeating: .text, count: 6) + Array(repeating: .int8, count: 6)
-        + Array(repeating: .text, count: 4) + [.int8, .text, .text, .text]
+        + Array(repeating: .text, count: 4) + [.int8, .text, .text, .text, .text]
 }
 
 /// The answers' text so far, one row per answer (`ProgressWriter` gathers them).
@@ -148,7 +149,7 @@ struct HoldWithAnswerStatement: TurnStatement {
     static let sql = """
         WITH held AS (\(HoldStatement.sql)), inserted AS (
             INSERT INTO messages (\(PostgresStore.insertedColumns))
-            SELECT \(placeholders(20...39)) FROM held
+            SELECT \(placeholders(20...40)) FROM held
             RETURNING conversation_id, created_at
         ), touched AS (
             UPDATE conversations c SET updated_at = i.created_at FROM inserted i WHERE c.id = i.conversation_id
@@ -246,7 +247,7 @@ struct SettleStatement: TurnStatement {
 struct MessageInsertStatement: TurnStatement {
     static let sql = """
         WITH inserted AS (
-            INSERT INTO messages (\(PostgresStore.insertedColumns)) VALUES (\(placeholders(1...20)))
+            INSERT INTO messages (\(PostgresStore.insertedColumns)) VALUES (\(placeholders(1...21)))
             RETURNING conversation_id, created_at
         )
         UPDATE conversations c SET updated_at = i.created_at FROM inserted i WHERE c.id = i.conversation_id
@@ -267,9 +268,9 @@ struct ConversationStartStatement: TurnStatement {
     static let sql = """
         WITH created AS (
             INSERT INTO conversations (\(StoredValues.conversationColumns))
-            VALUES (\(placeholders(21...28)))
+            VALUES (\(placeholders(22...29)))
         )
-        INSERT INTO messages (\(PostgresStore.insertedColumns)) VALUES (\(placeholders(1...20)))
+        INSERT INTO messages (\(PostgresStore.insertedColumns)) VALUES (\(placeholders(1...21)))
         """
     static let bindingDataTypes = StatementValues.messageTypes + [.text, .text, .text, .text, .text, .int8, .int8, .text]
     let values: StatementValues

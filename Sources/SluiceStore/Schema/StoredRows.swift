@@ -128,6 +128,7 @@ enum StoredValues {
             contextMode: row.string("context_mode").flatMap(ContextMode.init(rawValue:)) ?? .auto,
             toolCalls: decodeToolCalls(row.string("tool_calls")), toolCallID: row.string("tool_call_id"))
         message.feedback = feedback(row)
+        message.attachments = decodeAttachments(row.string("attachments"))
         return message
     }
 
