@@ -16,6 +16,11 @@ export function conversationMarkdown(conversation, exportedAt = new Date()) {
     if (message.status === "partial" || message.status === "error") notes.push("ended early");
     if (message.status === "cancelled") notes.push("stopped");
     lines.push(`**${author}** · ${message.created_at}${notes.length ? ` (${notes.join("; ")})` : ""}`, "", message.content ?? "", "");
+    // A question's files: each under its name, in a fence long enough that no line of the file can close it.
+    for (const file of message.attachments ?? []) {
+      const fence = "`".repeat(Math.max(3, ...[...file.text.matchAll(/`+/g)].map((run) => run[0].length + 1)));
+      lines.push(`Attached \`${file.name}\`:`, "", fence, file.text, fence, "");
+    }
     // An agent's function calls: each name, and its arguments as a JSON block.
     for (const call of message.tool_calls ?? []) {
       lines.push(`Called \`${call.name}\` (${call.id}):`, "", "```json", call.arguments, "```", "");
