@@ -48,6 +48,23 @@ struct AttachmentTests {
         }
     }
 
+    @Test("the estimate of the message being typed counts its files as part of it")
+    func estimated() async throws {
+        try await Harness.run { h in
+            let conversation = try await h.newConversation(h.alice)
+            let bare = try await h.request(.POST, "/api/conversations/\(conversation)/estimate", token: h.alice, body: #"{"content":"Which line?"}"#)
+            let withFile = try await h.request(
+                .POST, "/api/conversations/\(conversation)/estimate", token: h.alice,
+                body: try Self.body("Which line?", files: [["name": "server.log", "text": Self.log]]))
+            let words = Self.log.split(whereSeparator: \.isWhitespace).count
+            let bareMessage = try #require((bare.json?["breakdown"] as? [String: Any])?["message"] as? Int)
+            let fileMessage = try #require((withFile.json?["breakdown"] as? [String: Any])?["message"] as? Int)
+            // The word counter counts the file's words, and the two words of its `<file name="…">` block around them.
+            #expect(fileMessage == bareMessage + words + 3)
+            #expect(withFile.json?["input_tokens"] as? Int == (bare.json?["input_tokens"] as? Int ?? 0) + words + 3)
+        }
+    }
+
     @Test("a file with an instruction hidden in it is refused by the guard, naming the file, and kept with its message")
     func screened() async throws {
         try await Harness.run { h in

@@ -147,8 +147,9 @@ export async function getUsageCSV(period, group) {
   if (!response.ok) throw await failure(response);
   return response.blob();
 }
-export const estimate = (conversationId, content, model) =>
-  json("POST", `/api/conversations/${encodeURIComponent(conversationId)}/estimate`, { content, model: model ?? undefined });
+export const estimate = (conversationId, content, model, attachments) =>
+  json("POST", `/api/conversations/${encodeURIComponent(conversationId)}/estimate`,
+    { content, model: model ?? undefined, attachments: attachments?.length ? attachments : undefined });
 /** `{default, models: [{id, context_window?, input_usd_per_million?, output_usd_per_million?, cached_input_usd_per_million?}]}`: the user's models. */
 export const listModels = () => json("GET", "/api/models");
 export const getContext = (conversationId) => json("GET", `/api/conversations/${encodeURIComponent(conversationId)}/context`);

@@ -39,13 +39,15 @@ function showBanner(text) {
 const picker = new ModelPicker({
   select: $("model-picker"),
   facts: $("model-facts"),
-  onChange: () => usage.estimate(current, input.value),
+  onChange: () => usage.estimate(current, input.value, tray.files),
 });
 
 let blocked = { send: false, input: false };
 const tray = new AttachmentTray({
   list: $("attachments"), button: $("attach"), fileInput: $("attach-input"), dropTarget: $("composer"),
   showBanner: (text) => showBanner(text),
+  // The estimate counts the files with the words.
+  onChange: () => usage.estimate(current, input.value, tray.files),
 });
 /** Whether the open conversation is archived: it can be read, not continued, until it is unarchived. */
 let archived = false;
@@ -267,7 +269,7 @@ async function send() {
       input.value = content;
       // The files come back too, to send again (or take out the one the guard refused).
       tray.restore(attachments);
-      usage.estimate(current, content);
+      usage.estimate(current, content, attachments);
       showBanner(error.message);
     } else {
       showBanner(error.message);
@@ -276,14 +278,14 @@ async function send() {
   refreshList().catch(() => {});
 }
 
-input.addEventListener("input", () => usage.estimate(current, input.value));
+input.addEventListener("input", () => usage.estimate(current, input.value, tray.files));
 $("limit-summarize").addEventListener("click", async () => {
   if (!current) return;
   showBanner("Summarising the older messages…");
   try {
     await api.summarizeContext(current, 2);
     showBanner("");
-    usage.estimate(current, input.value);
+    usage.estimate(current, input.value, tray.files);
     await contextPanel.show(current);
   } catch (error) {
     showBanner(error.message);
@@ -291,7 +293,7 @@ $("limit-summarize").addEventListener("click", async () => {
 });
 $("limit-context").addEventListener("click", () => contextPanel.setOpen(true));
 $("limit-new-conversation").addEventListener("click", () =>
-  newConversation().then(() => usage.estimate(current, input.value)).catch((e) => showBanner(e.message)));
+  newConversation().then(() => usage.estimate(current, input.value, tray.files)).catch((e) => showBanner(e.message)));
 
 input.addEventListener("keydown", (event) => {
   if (event.key === "Enter" && !event.shiftKey && !event.isComposing) {

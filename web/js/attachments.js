@@ -8,7 +8,9 @@ const MAX_FILES = 10;
 const MAX_CHARACTERS = 400_000;
 
 export class AttachmentTray {
-  constructor({ list, button, fileInput, dropTarget, showBanner }) {
+  /** `onChange()` runs whenever the files change (to estimate the message again). */
+  constructor({ list, button, fileInput, dropTarget, showBanner, onChange }) {
+    this.onChange = onChange;
     this.list = list;
     this.showBanner = showBanner;
     this.files = [];
@@ -75,5 +77,6 @@ export class AttachmentTray {
       return item;
     }));
     this.list.hidden = this.files.length === 0;
+    this.onChange?.();
   }
 }

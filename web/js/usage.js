@@ -84,8 +84,8 @@ export class UsageView {
     this.refresh();
   }
 
-  /** Estimates the message being typed, debounced; stale answers are dropped. */
-  estimate(conversationId, content) {
+  /** Estimates the message being typed (with the files attached to it), debounced; stale answers are dropped. */
+  estimate(conversationId, content, attachments = []) {
     clearTimeout(this.timer);
     if (!conversationId || !content.trim()) {
       this.estimateBox.replaceChildren();
@@ -96,7 +96,7 @@ export class UsageView {
     this.timer = setTimeout(async () => {
       let estimate;
       try {
-        estimate = await api.estimate(conversationId, content, this.model());
+        estimate = await api.estimate(conversationId, content, this.model(), attachments);
       } catch { return; }
       if (sequence !== this.sequence) return;
       const { system, context, message } = estimate.breakdown;

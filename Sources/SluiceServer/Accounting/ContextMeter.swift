@@ -31,14 +31,17 @@ struct ContextMeter: Sendable {
         return ContextFigures(tokensUsed: used, contextWindow: catalog.contextWindow(for: conversation.model), tokensSpent: spent)
     }
 
-    /// What sending `content` next would cost, part by part, and whether it fits.
+    /// What sending `content` (with its `attachments`, which count as part of the message) next would cost, part by
+    /// part, and whether it fits.
     func estimate(
-        _ content: String, conversation: Conversation, history: [Message], user: User, outputReserve: Int, logger: Logger
+        _ content: String, attachments: [Attachment] = [], conversation: Conversation, history: [Message], user: User,
+        outputReserve: Int, logger: Logger
     ) async throws -> Estimate {
         guard let counter else {
             throw APIError(.notFound, code: "not_found", message: "This server cannot count tokens for this model, so it cannot estimate.")
         }
-        let tail = [ChatMessage(role: .user, content: content)]
+        let prompt = Attachment.prompt(attachments, then: content)
+        let tail = [ChatMessage(role: .user, content: prompt)]
         let messages: [ChatMessage]
         do {
             messages = try await builder.build(
@@ -50,7 +53,7 @@ struct ContextMeter: Sendable {
             messages = (conversation.systemPrompt.map { [ChatMessage(role: .system, content: $0)] } ?? []) + tail
         }
         let total = try await counter.promptTokens(messages)
-        let message = try await counter.textTokens(content)
+        let message = try await counter.textTokens(prompt)
         let system = try await conversation.systemPrompt.asyncMap { try await counter.textTokens($0) } ?? 0
         let contextMessages = messages.count - 1 - (conversation.systemPrompt == nil ? 0 : 1)
         let budget = try await budgets?.budget(userID: user.id, now: Date())

@@ -85,8 +85,9 @@ struct ConversationRoutes {
     @Sendable func estimate(_ request: Request, context: SluiceRequestContext) async throws -> Estimate {
         let user = try context.requireUser()
         var conversation = try await ownedConversation(context)
-        let body = try await JSONObjectBody(request: request, context: context, allowEmpty: false)
+        let body = try await JSONObjectBody(request: request, context: context, allowEmpty: false, maxBytes: MessageRoutes.maxBodyBytes)
         let content = try body.optionalString("content", maxLength: 60_000) ?? ""
+        let attachments = try MessageRoutes.attachments(in: body)
         // The model picked for the next message, when it is not the conversation's: its window and tokenizer.
         if let model = try body.optionalString("model", maxLength: 200), !model.isEmpty {
             try ModelAccess.check(user, model: model)
@@ -94,7 +95,7 @@ struct ConversationRoutes {
         }
         let history = try await store.messages(conversationID: conversation.id)
         return try await meter.estimate(
-            content, conversation: conversation, history: history, user: user, outputReserve: outputReserve,
+            content, attachments: attachments, conversation: conversation, history: history, user: user, outputReserve: outputReserve,
             logger: context.logger)
     }
 
