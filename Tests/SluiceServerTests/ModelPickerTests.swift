@@ -24,6 +24,8 @@ struct ModelPickerTests {
             let reply = try await h.request(.GET, "/api/models", token: h.bob)
             #expect(reply.status == 200)
             #expect(reply.json?["default"] as? String == "sim")
+            // The guard's length limit, for the composer: longer text goes as a file.
+            #expect(reply.json?["max_message_characters"] as? Int == 2000)
             let models = try #require(reply.json?["models"] as? [[String: Any]])
             #expect(models.compactMap { $0["id"] as? String } == ["sim", "large-sim", "unpriced-sim"])
             #expect(models[0]["context_window"] as? Int == 8192)

@@ -521,3 +521,36 @@ def test_a_text_file_attached_with_the_clip_goes_with_the_message_and_stays_with
     chip.click()
     shown = WebDriverWait(browser, 5).until(lambda d: d.find_element(By.CSS_SELECTOR, ".message.user .files pre"))
     assert shown.text.startswith("line 1: request served in 1 ms") and shown.text.endswith("line 300: request served in 11 ms")
+
+
+def test_a_paste_longer_than_a_message_may_be_becomes_a_file_of_the_message(browser, server):
+    """As ChatGPT does with a long paste: the words keep their 2 000-character limit, the pasted text goes as
+    pasted-1.txt; a short paste stays in the box."""
+    open_new_conversation(browser, server)
+    box = browser.find_element(By.ID, "input")
+    pasted = "\n".join(f"row {n}, value {n * n}" for n in range(1, 201))
+    assert len(pasted) > 2000
+
+    def paste(text):
+        browser.execute_script("""
+            const data = new DataTransfer();
+            data.setData("text/plain", arguments[1]);
+            const event = new ClipboardEvent("paste", { clipboardData: data, bubbles: true, cancelable: true });
+            if (arguments[0].dispatchEvent(event)) document.execCommand("insertText", false, arguments[1]);
+        """, box, text)
+
+    WebDriverWait(browser, 10).until(lambda d: d.execute_script("return document.querySelector('#model-label').hidden === false"))
+    paste(pasted)
+    chip = WebDriverWait(browser, 5).until(lambda d: d.find_element(By.CSS_SELECTOR, "#attachments li"))
+    assert chip.text.startswith("📎 pasted-1.txt")
+    assert box.get_attribute("value") == ""
+    assert "it is attached as pasted-1.txt" in browser.find_element(By.ID, "banner").text
+    paste("Sum the values")
+    assert box.get_attribute("value") == "Sum the values"
+    box.send_keys(Keys.ENTER)
+    WebDriverWait(browser, 30).until(
+        lambda d: d.find_elements(By.CSS_SELECTOR, ".message.assistant")
+        and not d.find_elements(By.CSS_SELECTOR, ".message.streaming"))
+    question = stored_thread(server)[0]
+    assert question["content"] == "Sum the values"
+    assert question["attachments"] == [{"name": "pasted-1.txt", "text": pasted}]

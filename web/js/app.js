@@ -279,6 +279,18 @@ async function send() {
 }
 
 input.addEventListener("input", () => usage.estimate(current, input.value, tray.files));
+// A paste longer than a message may be becomes a file of the message, as ChatGPT does with a long paste: the words
+// keep their limit, and the text still goes to the model.
+input.addEventListener("paste", (event) => {
+  const text = event.clipboardData?.getData("text/plain") ?? "";
+  const limit = picker.maxMessageCharacters;
+  if (!limit || text.length <= limit) return;
+  event.preventDefault();
+  const name = tray.nextPasteName();
+  if (tray.addText(name, text)) {
+    showBanner(`The pasted text has ${text.length.toLocaleString()} characters, more than a message may (${limit.toLocaleString()}): it is attached as ${name}.`);
+  }
+});
 $("limit-summarize").addEventListener("click", async () => {
   if (!current) return;
   showBanner("Summarising the older messages…");

@@ -31,23 +31,42 @@ export class AttachmentTray {
   /** Reads `files` as text; a file that is not text, or one too many, is refused with a sentence saying why. */
   async add(files) {
     for (const file of files) {
-      if (this.files.length >= MAX_FILES) {
-        this.showBanner(`A message can carry ${MAX_FILES} files at most; ${file.name} was not added.`);
-        break;
-      }
-      const text = await file.text();
-      if (text.includes("\u0000")) {
-        this.showBanner(`${file.name} is not a text file. Attach text files only: notes, code, logs, CSV, JSON.`);
-        continue;
-      }
-      const total = this.files.reduce((sum, each) => sum + each.text.length, 0) + text.length;
-      if (total > MAX_CHARACTERS) {
-        this.showBanner(`${file.name} would bring the files to ${total.toLocaleString()} characters; the most is ${MAX_CHARACTERS.toLocaleString()}.`);
-        continue;
-      }
-      this.files.push({ name: file.name, text });
+      if (this.accept(file.name, await file.text()) === "full") break;
     }
     this.render();
+  }
+
+  /** Adds text as a file named `name` (a long paste); false when it cannot be added (the banner says why). */
+  addText(name, text) {
+    const outcome = this.accept(name, text);
+    this.render();
+    return outcome === "added";
+  }
+
+  /** A paste's file name not yet taken: pasted-1.txt, pasted-2.txt, … */
+  nextPasteName() {
+    let number = 1;
+    while (this.files.some((file) => file.name === `pasted-${number}.txt`)) number += 1;
+    return `pasted-${number}.txt`;
+  }
+
+  /** "added", "refused" (not text, or too much text: the banner says which) or "full" (no room for another file). */
+  accept(name, text) {
+    if (this.files.length >= MAX_FILES) {
+      this.showBanner(`A message can carry ${MAX_FILES} files at most; ${name} was not added.`);
+      return "full";
+    }
+    if (text.includes("\u0000")) {
+      this.showBanner(`${name} is not a text file. Attach text files only: notes, code, logs, CSV, JSON.`);
+      return "refused";
+    }
+    const total = this.files.reduce((sum, each) => sum + each.text.length, 0) + text.length;
+    if (total > MAX_CHARACTERS) {
+      this.showBanner(`${name} would bring the files to ${total.toLocaleString()} characters; the most is ${MAX_CHARACTERS.toLocaleString()}.`);
+      return "refused";
+    }
+    this.files.push({ name, text });
+    return "added";
   }
 
   /** The files for the message being sent; the tray is emptied (`restore` puts them back after a refusal). */

@@ -46,6 +46,8 @@ export class ModelPicker {
     const list = await api.listModels();
     this.models = list.models;
     this.defaultModel = list.default;
+    /** The longest message that may be typed (the prompt guard's limit); `null` when there is none. */
+    this.maxMessageCharacters = list.max_message_characters ?? null;
     this.render();
     this.show(this.preferred());
   }

@@ -156,7 +156,10 @@ public func buildRouter(
         store: dependencies.store, budgets: dependencies.budgets, tokens: tokens, models: servedModels,
         aliases: dependencies.modelAliases
     ).register(on: api)
-    ModelRoutes(models: servedModels, defaultModel: dependencies.defaultModel, catalog: dependencies.catalog).register(on: api)
+    ModelRoutes(
+        models: servedModels, defaultModel: dependencies.defaultModel, catalog: dependencies.catalog,
+        maxMessageCharacters: dependencies.promptGuard?.maxCharacters
+    ).register(on: api)
     let gateway = GatewayRoutes(
         store: dependencies.store, launcher: launcher, defaultModel: dependencies.defaultModel, models: servedModels,
         aliases: dependencies.modelAliases)

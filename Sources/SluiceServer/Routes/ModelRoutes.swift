@@ -3,12 +3,15 @@ import SluiceCore
 
 /// `GET /api/models`: the models the caller may chat with, and what the web app's model picker says about each —
 /// its context window and its price per million tokens (exact decimal strings) — with the one a new conversation
-/// gets when it names none.
+/// gets when it names none — and the longest message the composer may send as typed words (longer text goes as a
+/// file: the web app turns a long paste into one).
 struct ModelRoutes {
     /// The served models, the server's default first (what `GET /v1/models` lists).
     let models: [String]
     let defaultModel: String
     let catalog: ModelCatalog
+    /// The prompt guard's length limit; `nil` without a guard.
+    let maxMessageCharacters: Int?
 
     func register(on api: RouterGroup<SluiceRequestContext>) {
         api.get("models", use: list)
@@ -18,7 +21,8 @@ struct ModelRoutes {
         let user = try context.requireUser()
         return ModelList(
             default: user.defaultModel(defaultModel),
-            models: models.filter(user.mayUse).map { ModelResource(id: $0, catalog: catalog) })
+            models: models.filter(user.mayUse).map { ModelResource(id: $0, catalog: catalog) },
+            maxMessageCharacters: maxMessageCharacters)
     }
 }
 
@@ -26,6 +30,7 @@ struct ModelList: ResponseEncodable {
     /// The model a new conversation gets when it names none (`User.defaultModel`).
     let `default`: String
     let models: [ModelResource]
+    let maxMessageCharacters: Int?
 }
 
 /// One model as the picker shows it; a figure the catalog does not know is left out.
