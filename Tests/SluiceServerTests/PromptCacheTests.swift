@@ -54,6 +54,10 @@ struct PromptCacheTests {
             let totals = try #require(history.json?["totals"] as? [String: Any])
             #expect(totals["cached_input_tokens"] as? Int == cached)
             #expect(totals["input_tokens"] as? Int == firstInput + input)
+            // Operators see the hit rate beside the input tokens.
+            let metrics = try await h.text("/metrics")
+            #expect(metrics.contains("sluice_cached_input_tokens_total{model=\"sim\"} \(cached)"))
+            #expect(metrics.contains("sluice_input_tokens_total{model=\"sim\"} \(firstInput + input)"))
         }
     }
 

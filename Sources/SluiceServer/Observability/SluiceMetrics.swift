@@ -47,6 +47,15 @@ public final class SluiceMetrics: Sendable {
             counter(name: "sluice_output_tokens_total", labels: [("model", modelLabel(model))], help: "Output tokens (the provider's, or Sluice's count when it reports none).")
                 .increment(by: Int64(output))
         }
+        // How much of the input the providers read from (or wrote to) their prompt caches: a hit rate for dashboards.
+        if let cached = usage?.cachedInputTokens, cached > 0 {
+            counter(name: "sluice_cached_input_tokens_total", labels: [("model", modelLabel(model))], help: "Input tokens the provider read from its prompt cache (part of sluice_input_tokens_total).")
+                .increment(by: Int64(cached))
+        }
+        if let written = usage?.cacheWriteTokens, written > 0 {
+            counter(name: "sluice_cache_write_tokens_total", labels: [("model", modelLabel(model))], help: "Input tokens the provider wrote to its prompt cache (part of sluice_input_tokens_total).")
+                .increment(by: Int64(written))
+        }
         if usage?.source == .counted {
             counter(name: "sluice_usage_counted_total", labels: [("model", modelLabel(model))], help: "Turns whose usage Sluice counted because the provider reported none.")
                 .increment()
