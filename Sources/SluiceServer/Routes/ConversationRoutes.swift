@@ -85,9 +85,9 @@ struct ConversationRoutes {
     @Sendable func estimate(_ request: Request, context: SluiceRequestContext) async throws -> Estimate {
         let user = try context.requireUser()
         var conversation = try await ownedConversation(context)
-        let body = try await JSONObjectBody(request: request, context: context, allowEmpty: false, maxBytes: MessageRoutes.maxBodyBytes)
+        let body = try await JSONObjectBody(request: request, context: context, allowEmpty: false, maxBytes: AttachmentsField.maxBodyBytes)
         let content = try body.optionalString("content", maxLength: 60_000) ?? ""
-        let attachments = try MessageRoutes.attachments(in: body)
+        let attachments = try AttachmentsField.parse(body)
         // The model picked for the next message, when it is not the conversation's: its window and tokenizer.
         if let model = try body.optionalString("model", maxLength: 200), !model.isEmpty {
             try ModelAccess.check(user, model: model)
