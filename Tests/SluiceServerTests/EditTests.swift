@@ -3,7 +3,7 @@ import SluiceCore
 import SluiceTestSupport
 import Testing
 
-@Suite("Editing the latest question")
+@Suite("Editing a question")
 struct EditTests {
     @Test("the new words go upstream, the earlier question and its answer stay as its earlier version",
           arguments: TestDatabases.backends)
@@ -38,10 +38,9 @@ struct EditTests {
             // Both answers were charged once each; the earlier one is kept, not refunded.
             #expect(try await h.store.message(id: oldAnswer)?.status == .complete)
 
-            // Only the latest question can be edited, by its owner, with words.
-            let firstQuestion = try #require(first.meta?["user_message_id"] as? String)
+            // A question of the thread as it stands can be edited, by its owner, with words; not an earlier version.
             for (id, token, body, status) in [
-                (firstQuestion, h.alice, #"{"content":"x"}"#, 409), (oldQuestion, h.alice, #"{"content":"x"}"#, 409),
+                (oldQuestion, h.alice, #"{"content":"x"}"#, 409),
                 (try #require(edited.assistantID), h.alice, #"{"content":"x"}"#, 409), (newQuestion, h.bob, #"{"content":"x"}"#, 403),
                 (newQuestion, h.alice, #"{"content":"  "}"#, 400),
             ] {
@@ -65,6 +64,38 @@ struct EditTests {
             #expect(thread.first?.versionGroup == question)
             // The earlier question and its answer are kept.
             #expect(try await h.store.message(id: try #require(turn.assistantID))?.content == turn.text)
+        }
+    }
+
+    @Test("editing an earlier question starts the thread again from it: the turns after it go with its earlier version, kept, and no longer go upstream",
+          arguments: TestDatabases.backends)
+    func editEarlier(database: StoreBackend) async throws {
+        try await Harness.run(database: database) { h in
+            let conversation = try await h.newConversation(h.alice, body: #"{"model":"sim-echo"}"#)
+            let first = try await h.send(conversation, token: h.alice, body: #"{"content":"Where is Prto?"}"#)
+            let second = try await h.send(conversation, token: h.alice, body: #"{"content":"What to see there?"}"#)
+            let firstQuestion = try #require(first.meta?["user_message_id"] as? String)
+            let edited = try await h.stream(
+                "/api/messages/\(firstQuestion)/edit", token: h.alice, method: .POST, body: #"{"content":"Where is Porto?"}"#)
+            #expect(edited.last?.event == "done", "\(edited.body)")
+            // Upstream saw only the new question: the turns after the old one are not its history.
+            #expect(edited.text == "user: Where is Porto?\n")
+
+            let shown = try await h.request(.GET, "/api/conversations/\(conversation)", token: h.alice)
+            let messages = try #require(shown.json?["messages"] as? [[String: Any]])
+            #expect(messages.compactMap { $0["content"] as? String } == ["Where is Porto?", edited.text])
+            let newQuestion = try #require(edited.meta?["user_message_id"] as? String)
+            #expect(messages[0]["versions"] as? [String] == [firstQuestion, newQuestion])
+            // Kept, with the answer it got; the later turn is kept too, out of the thread.
+            let earlier = try await h.request(.GET, "/api/messages/\(firstQuestion)", token: h.alice)
+            #expect((earlier.json?["answer"] as? [String: Any])?["id"] as? String == first.assistantID)
+            let laterID = try #require(second.assistantID)
+            let later = try #require(try await h.store.message(id: laterID))
+            #expect(later.superseded && later.status == .complete && later.content == second.text)
+
+            // The next message continues the new thread only.
+            let next = try await h.send(conversation, token: h.alice, body: #"{"content":"And its river?"}"#)
+            #expect(next.text == "user: Where is Porto?\nassistant: user: Where is Porto?\n\nuser: And its river?\n")
         }
     }
 }

@@ -205,8 +205,8 @@ def test_edit_asks_the_latest_question_again_and_keeps_the_earlier_version_with_
     send_message(server, token, conversation["id"], "What to eat tehre?")
     open_as(browser, server, token)
     WebDriverWait(browser, 10).until(lambda d: len(d.find_elements(By.CSS_SELECTOR, ".message.user")) == 2)
-    # Only the latest question offers Edit.
-    assert len(browser.find_elements(By.CSS_SELECTOR, ".message.user .edit")) == 1
+    # Every question offers Edit, as in ChatGPT.
+    assert len(browser.find_elements(By.CSS_SELECTOR, ".message.user .edit")) == 2
     browser.find_elements(By.CSS_SELECTOR, ".message.user")[-1].find_element(By.CSS_SELECTOR, ".edit").click()
     field = browser.find_element(By.CSS_SELECTOR, ".edit-form textarea")
     assert field.get_attribute("value") == "What to eat tehre?"
@@ -232,6 +232,47 @@ def test_edit_asks_the_latest_question_again_and_keeps_the_earlier_version_with_
     browser.find_elements(By.CSS_SELECTOR, ".message.user")[-1].find_element(By.CSS_SELECTOR, ".version-next").click()
     WebDriverWait(browser, 10).until(lambda d: shown(d)[0] == "What to eat there?" and "tehre" not in shown(d)[1])
 
+
+
+def test_editing_an_earlier_question_starts_the_thread_again_from_it_and_keeps_the_turns_that_followed(browser, server):
+    token = new_user(server, "edit-earlier-ui")
+    conversation = api(server, token, "POST", "/api/conversations", {"title": "Porto", "model": "sim-echo"})
+    send_message(server, token, conversation["id"], "Where is Prto?")
+    send_message(server, token, conversation["id"], "What to see there?")
+    before = api(server, token, "GET", f"/api/conversations/{conversation['id']}")["messages"]
+    open_as(browser, server, token)
+    WebDriverWait(browser, 10).until(lambda d: len(d.find_elements(By.CSS_SELECTOR, ".message.user")) == 2)
+    browser.find_elements(By.CSS_SELECTOR, ".message.user")[0].find_element(By.CSS_SELECTOR, ".edit").click()
+    field = browser.find_element(By.CSS_SELECTOR, ".edit-form textarea")
+    field.clear()
+    field.send_keys("Where is Porto?")
+    browser.find_element(By.CSS_SELECTOR, ".edit-form button[type=submit]").click()
+    WebDriverWait(browser, 30).until(lambda d: d.find_elements(By.CSS_SELECTOR, ".message.user .versions"))
+    wait_for_answer_end(browser)
+
+    # The thread starts again from the edited question; the later turn went with the earlier version.
+    thread = api(server, token, "GET", f"/api/conversations/{conversation['id']}")["messages"]
+    assert [m["content"] for m in thread if m["role"] == "user"] == ["Where is Porto?"]
+    assert thread[-1]["content"] == "user: Where is Porto?\n"
+    WebDriverWait(browser, 10).until(lambda d: len(d.find_elements(By.CSS_SELECTOR, ".message.user")) == 1)
+    # Nothing is lost: the earlier question, its answer and the turn after it are all kept.
+    for message in before:
+        assert api(server, token, "GET", f"/api/messages/{message['id']}")["content"] == message["content"]
+
+    # The thread goes on from the new question; the earlier version is shown with its own answer, without the turns
+    # that followed the newer one, and the newest again with them.
+    send_message(server, token, conversation["id"], "What to see there?")
+    browser.refresh()
+    WebDriverWait(browser, 10).until(lambda d: len(d.find_elements(By.CSS_SELECTOR, ".message.user")) == 2)
+    browser.find_elements(By.CSS_SELECTOR, ".message.user")[0].find_element(By.CSS_SELECTOR, ".version-previous").click()
+    WebDriverWait(browser, 10).until(lambda d: d.find_element(By.CSS_SELECTOR, ".message.user .text").text == "Where is Prto?")
+    assert "user: Where is Prto?" in browser.find_element(By.CSS_SELECTOR, ".message.assistant .text").text
+    assert "the turns that followed it are kept, not shown" in browser.find_element(By.CSS_SELECTOR, ".message.user .meta").text
+    visible = [m for m in browser.find_elements(By.CSS_SELECTOR, "article.message") if m.is_displayed()]
+    assert len(visible) == 2
+    browser.find_element(By.CSS_SELECTOR, ".message.user .version-next").click()
+    WebDriverWait(browser, 10).until(
+        lambda d: len([m for m in d.find_elements(By.CSS_SELECTOR, "article.message") if m.is_displayed()]) == 4)
 
 def test_chatgpts_shortcuts_search_and_start_a_conversation(browser, server):
     token = new_user(server, "shortcuts-ui")

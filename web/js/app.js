@@ -188,9 +188,11 @@ async function open(id) {
   const [latest, latestView] = views.at(-1) ?? [];
   // An archived conversation is read, not changed: no new answer, no edited question.
   if (!archived && latest?.role === "assistant" && latest.status !== "streaming") offerRegenerate(latestView);
-  // The latest question can be asked again in other words, once its answer is written.
-  const question = views.findLast(([message]) => message.role === "user");
-  if (!archived && question && latest?.status !== "streaming") offerEdit(question[1]);
+  // Any question can be asked again in other words, once the answers are written (as in ChatGPT): the turns after
+  // it stay with its earlier version.
+  if (!archived && latest?.status !== "streaming") {
+    for (const [message, view] of views) if (message.role === "user") offerEdit(view);
+  }
   log.scrollTop = log.scrollHeight;
   await refreshList();
   usage.refresh();
@@ -369,7 +371,11 @@ async function showVersion(element, step) {
     return;
   }
   element.querySelector(".text").textContent = message.content;
-  element.querySelector(".meta").textContent = message.status === "rejected" ? `Not sent to the model: ${message.error}` : "Earlier version";
+  const later = element.parentElement.querySelectorAll(":scope > article.message");
+  const followed = [...later].indexOf(element) < later.length - 2;
+  element.querySelector(".meta").textContent = message.status === "rejected" ? `Not sent to the model: ${message.error}`
+    // The thread went on from the newer version: what followed this one is kept, but is not the thread shown below.
+    : followed ? "Earlier version · the turns that followed it are kept, not shown" : "Earlier version";
   let answer = element.nextElementSibling?.matches("article.assistant") ? element.nextElementSibling : null;
   if (!answer && message.answer) {
     // The newest version (refused by the guard, say) has no answer: make room for the earlier one's.
@@ -382,6 +388,10 @@ async function showVersion(element, step) {
     if (message.answer) describeCompletion(meta, message.answer);
     else meta.textContent = "This version was not answered.";
     answer.querySelector(".versions")?.remove();
+  }
+  // The newer version's later turns are not this version's: out of sight until the newest is shown again.
+  if (followed) {
+    for (let next = (answer ?? element).nextElementSibling; next; next = next.nextElementSibling) next.hidden = true;
   }
 }
 $("composer").addEventListener("submit", (event) => { event.preventDefault(); send(); });

@@ -2,10 +2,11 @@ import Foundation
 import Hummingbird
 import SluiceCore
 
-/// `POST /api/messages/{id}/edit` `{"content", "model"?, "temperature"?}`: the latest question asked again in other
-/// words, as ChatGPT's edit does. The earlier question and its answer stay as the question's earlier version (its
-/// `versions`; `GET /api/messages/{id}` shows an earlier one with its answer); the new words are screened and
-/// stored before anything goes upstream, and a new answer streams as after a send.
+/// `POST /api/messages/{id}/edit` `{"content", "model"?, "temperature"?}`: a question asked again in other words, as
+/// ChatGPT's edit does — the latest or an earlier one. The earlier question, its answer and every later turn of the
+/// thread stay as the question's earlier version (its `versions`; `GET /api/messages/{id}` shows an earlier one with
+/// its answer), out of the thread and of what goes upstream; the new words are screened and stored before anything
+/// goes upstream, and a new answer streams as after a send.
 struct EditRoute {
     let store: any ConversationStore
     let launcher: TurnLauncher
@@ -19,24 +20,24 @@ struct EditRoute {
         let (question, conversation) = try await Ownership(store: store).message(try context.parameters.require("id"), for: user)
         try Ownership.requireActive(conversation)
         let thread = try await store.messages(conversationID: conversation.id).filter { !$0.superseded }
-        guard question.role == .user, !question.superseded,
-            let index = thread.firstIndex(where: { $0.id == question.id }),
-            thread[(index + 1)...].allSatisfy({ $0.role == .assistant })
-        else {
-            throw APIError(.conflict, code: "not_editable", message: "Only the latest question of a conversation can be edited.")
+        guard question.role == .user, !question.superseded, let index = thread.firstIndex(where: { $0.id == question.id }) else {
+            throw APIError(
+                .conflict, code: "not_editable",
+                message: "Only a question of the conversation as it stands can be edited; this one is an earlier version.")
         }
-        let answers = Array(thread[(index + 1)...])
-        guard answers.allSatisfy({ $0.status != .streaming && launcher.hub.generation($0.id) == nil }) else {
-            throw APIError(.conflict, code: "not_editable", message: "The answer to this question is still being written; stop it first.")
+        // Its answer and everything after it: they go with the earlier version.
+        let later = Array(thread[(index + 1)...])
+        guard later.allSatisfy({ $0.status != .streaming && launcher.hub.generation($0.id) == nil }) else {
+            throw APIError(.conflict, code: "not_editable", message: "An answer in this conversation is still being written; stop it first.")
         }
         let body = try await JSONObjectBody(request: request, context: context, allowEmpty: false)
         let (content, temperature, model) = try MessageRoutes.ask(
             body, in: conversation, user: user, launcher: launcher, ifEmpty: "type the question as you want to ask it")
 
-        // The new words replace the question in one commit that keeps the earlier question and its answer as its
-        // earlier version — a question the guard refuses too, stored as rejected.
+        // The new words replace the question in one commit that keeps the earlier question, its answer and the turns
+        // after it as its earlier version — a question the guard refuses too, stored as rejected.
         let replace = { @Sendable (version: Message) async throws in
-            try await store.addVersion(version, replacing: question, alsoSuperseding: answers.map(\.id))
+            try await store.addVersion(version, replacing: question, alsoSuperseding: later.map(\.id))
         }
         let now = Date()
         try await launcher.screen.screen(
