@@ -37,6 +37,29 @@ struct ContextTests {
 
     static func meta(_ turn: Harness.Turn) -> [String: Any]? { turn.meta?["context"] as? [String: Any] }
 
+    @Test("after an earlier question is edited, the summary that folded the turns now out of the thread is not sent; the thread's own messages are")
+    func staleSummaryAfterEdit() async throws {
+        let summarizer = RecordingSummarizer()
+        try await Harness.run(catalog: Self.smallWindow, summarizer: summarizer) { h in
+            let conversation = try await h.newConversation(h.alice)
+            var questions: [String] = []
+            for index in 1...7 {
+                let turn = try await h.send(conversation, token: h.alice, body: "{\"content\":\"question number \(index)\"}")
+                questions.append(try #require(turn.meta?["user_message_id"] as? String))
+            }
+            #expect(summarizer.calls.count == 1, "the seventh turn folded the first eight messages")
+            // The third question asked again: it and everything after it leave the thread, among them messages the
+            // summary folded.
+            let edited = try await h.stream(
+                "/api/messages/\(questions[2])/edit", token: h.alice, method: .POST, body: #"{"content":"question three again"}"#,
+                headers: ["X-Sluice-Scenario": "echo"])
+            #expect(edited.last?.event == "done", "\(edited.body)")
+            #expect(!edited.text.contains("summary 1"), "the stale summary is not sent: \(edited.text)")
+            #expect(edited.text.contains("user: question number 1") && edited.text.hasSuffix("user: question three again\n"))
+            #expect(!edited.text.contains("question number 3") && !edited.text.contains("question number 6"))
+        }
+    }
+
     @Test("older messages are folded into a running summary that is extended, not recomputed; meta says what went in")
     func foldsIncrementally() async throws {
         let summarizer = RecordingSummarizer()

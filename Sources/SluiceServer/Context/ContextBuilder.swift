@@ -91,6 +91,13 @@ struct ContextBuilder: Sendable {
         let eligible = history.filter(Self.isSendable)
         // A summary folds earlier messages: a conversation without history has none (one read saved per new one).
         var summary = history.isEmpty ? nil : try await store.summary(conversationID: conversation.id)
+        // A summary that folded a message no longer in the thread (an earlier question was edited, so the turns from it
+        // on left the thread) tells of a conversation that is no longer this one: it is not sent, and what needs
+        // folding is folded anew.
+        if let covered = summary?.coveredMessageIDs, !covered.isEmpty {
+            let thread = Set(history.lazy.filter { !$0.superseded }.map(\.id))
+            if !covered.allSatisfy(thread.contains) { summary = nil }
+        }
         guard let counter, let window = catalog.contextWindow(for: model) else {
             // Without a window or a tokenizer nothing can be measured: everything is sent, except what the user
             // excluded (and the summary stands for what it covers, if there is one).
