@@ -197,6 +197,20 @@ def test_export_downloads_the_conversation_as_markdown_and_as_json(browser, serv
     assert exported["system_prompt"] == "Be brief."
 
 
+def edit_question(browser, index, words):
+    """Edits the question at `index` of the thread to `words` in the page and waits for the new answer to end; returns
+    the words the edit form offered first."""
+    browser.find_elements(By.CSS_SELECTOR, ".message.user")[index].find_element(By.CSS_SELECTOR, ".edit").click()
+    field = browser.find_element(By.CSS_SELECTOR, ".edit-form textarea")
+    offered = field.get_attribute("value")
+    field.clear()
+    field.send_keys(words)
+    browser.find_element(By.CSS_SELECTOR, ".edit-form button[type=submit]").click()
+    WebDriverWait(browser, 30).until(lambda d: d.find_elements(By.CSS_SELECTOR, ".message.user .versions"))
+    wait_for_answer_end(browser)
+    return offered
+
+
 def test_edit_asks_the_latest_question_again_and_keeps_the_earlier_version_with_its_answer(browser, server):
     token = new_user(server, "edit-ui")
     # The echo model answers with the messages it was sent: the answers show which question went upstream.
@@ -207,14 +221,7 @@ def test_edit_asks_the_latest_question_again_and_keeps_the_earlier_version_with_
     WebDriverWait(browser, 10).until(lambda d: len(d.find_elements(By.CSS_SELECTOR, ".message.user")) == 2)
     # Every question offers Edit, as in ChatGPT.
     assert len(browser.find_elements(By.CSS_SELECTOR, ".message.user .edit")) == 2
-    browser.find_elements(By.CSS_SELECTOR, ".message.user")[-1].find_element(By.CSS_SELECTOR, ".edit").click()
-    field = browser.find_element(By.CSS_SELECTOR, ".edit-form textarea")
-    assert field.get_attribute("value") == "What to eat tehre?"
-    field.clear()
-    field.send_keys("What to eat there?")
-    browser.find_element(By.CSS_SELECTOR, ".edit-form button[type=submit]").click()
-    WebDriverWait(browser, 30).until(lambda d: d.find_elements(By.CSS_SELECTOR, ".message.user .versions"))
-    wait_for_answer_end(browser)
+    assert edit_question(browser, -1, "What to eat there?") == "What to eat tehre?"
 
     thread = api(server, token, "GET", f"/api/conversations/{conversation['id']}")["messages"]
     assert [m["content"] for m in thread if m["role"] == "user"] == ["Where is Lisbon?", "What to eat there?"]
@@ -242,13 +249,7 @@ def test_editing_an_earlier_question_starts_the_thread_again_from_it_and_keeps_t
     before = api(server, token, "GET", f"/api/conversations/{conversation['id']}")["messages"]
     open_as(browser, server, token)
     WebDriverWait(browser, 10).until(lambda d: len(d.find_elements(By.CSS_SELECTOR, ".message.user")) == 2)
-    browser.find_elements(By.CSS_SELECTOR, ".message.user")[0].find_element(By.CSS_SELECTOR, ".edit").click()
-    field = browser.find_element(By.CSS_SELECTOR, ".edit-form textarea")
-    field.clear()
-    field.send_keys("Where is Porto?")
-    browser.find_element(By.CSS_SELECTOR, ".edit-form button[type=submit]").click()
-    WebDriverWait(browser, 30).until(lambda d: d.find_elements(By.CSS_SELECTOR, ".message.user .versions"))
-    wait_for_answer_end(browser)
+    edit_question(browser, 0, "Where is Porto?")
 
     # The thread starts again from the edited question; the later turn went with the earlier version.
     thread = api(server, token, "GET", f"/api/conversations/{conversation['id']}")["messages"]
