@@ -1,11 +1,10 @@
 // Wires the page: sign-in, the conversation list, the open conversation and the composer.
 
 import * as api from "./api.js";
-import { renderMessage, offerRegenerate, offerVersions, offerEdit, editInPlace, describeCompletion } from "./messages.js";
+import { renderMessage, offerRegenerate, offerVersions, offerEdit, editInPlace } from "./messages.js";
 import { runTurn, followAnswer, continueAnswer, regenerateAnswer, editQuestion } from "./turn.js";
 import { UsageView } from "./usage.js";
 import { ContextPanel } from "./context.js";
-import { markdownView } from "./markdown.js";
 import { UsagePage } from "./usage-page.js";
 import { KeysPage } from "./keys-page.js";
 import { ModelPicker } from "./models.js";
@@ -13,6 +12,7 @@ import { ConversationList } from "./conversations.js";
 import { InstructionsPanel } from "./instructions.js";
 import { exportConversation } from "./export.js";
 import { AttachmentTray } from "./attachments.js";
+import { showVersion } from "./versions.js";
 
 const $ = (id) => document.getElementById(id);
 const log = $("messages");
@@ -349,51 +349,11 @@ log.addEventListener("click", (event) => {
         .catch((error) => showBanner(error.message)).finally(reopen);
     });
   } else if (button.matches(".version-previous, .version-next")) {
-    showVersion(element, button.matches(".version-next") ? 1 : -1).catch((error) => showBanner(error.message));
+    showVersion(element, button.matches(".version-next") ? 1 : -1, { showNewest: () => open(current) })
+      .catch((error) => showBanner(error.message));
   }
 });
 
-/**
- * Shows another version of an answer, or of an edited question with the answer it got, in place (the thread and the
- * context keep the newest; back at the newest, the conversation is shown again as it is).
- */
-async function showVersion(element, step) {
-  const nav = element.querySelector(".versions");
-  const versions = JSON.parse(nav.dataset.versions);
-  const index = Number(nav.dataset.index) + step;
-  if (index < 0 || index >= versions.length) return;
-  if (element.matches(".user") && index === versions.length - 1) { await open(current); return; }
-  const message = await api.getMessage(versions[index]);
-  nav.dataset.index = String(index);
-  nav.querySelector(".version-label").textContent = ` ${index + 1} / ${versions.length} `;
-  if (!element.matches(".user")) {
-    markdownView(element.querySelector(".text")).reset(message.content);
-    return;
-  }
-  element.querySelector(".text").textContent = message.content;
-  const later = element.parentElement.querySelectorAll(":scope > article.message");
-  const followed = [...later].indexOf(element) < later.length - 2;
-  element.querySelector(".meta").textContent = message.status === "rejected" ? `Not sent to the model: ${message.error}`
-    // The thread went on from the newer version: what followed this one is kept, but is not the thread shown below.
-    : followed ? "Earlier version · the turns that followed it are kept, not shown" : "Earlier version";
-  let answer = element.nextElementSibling?.matches("article.assistant") ? element.nextElementSibling : null;
-  if (!answer && message.answer) {
-    // The newest version (refused by the guard, say) has no answer: make room for the earlier one's.
-    answer = renderMessage(document.createElement("div"), { role: "assistant", content: "" }).element;
-    element.after(answer);
-  }
-  if (answer) {
-    markdownView(answer.querySelector(".text")).reset(message.answer?.content ?? "");
-    const meta = answer.querySelector(".meta");
-    if (message.answer) describeCompletion(meta, message.answer);
-    else meta.textContent = "This version was not answered.";
-    answer.querySelector(".versions")?.remove();
-  }
-  // The newer version's later turns are not this version's: out of sight until the newest is shown again.
-  if (followed) {
-    for (let next = (answer ?? element).nextElementSibling; next; next = next.nextElementSibling) next.hidden = true;
-  }
-}
 $("composer").addEventListener("submit", (event) => { event.preventDefault(); send(); });
 stopButton.addEventListener("click", () => stopCurrent?.());
 $("new-conversation").addEventListener("click", () => newConversation().catch((e) => showBanner(e.message)));
