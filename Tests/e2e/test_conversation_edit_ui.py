@@ -260,20 +260,40 @@ def test_editing_an_earlier_question_starts_the_thread_again_from_it_and_keeps_t
     for message in before:
         assert api(server, token, "GET", f"/api/messages/{message['id']}")["content"] == message["content"]
 
-    # The thread goes on from the new question; the earlier version is shown with its own answer, without the turns
-    # that followed the newer one, and the newest again with them.
-    send_message(server, token, conversation["id"], "What to see there?")
+    # The thread goes on from the new question. ‹ puts the earlier version back into the thread with the turns that
+    # followed it (as ChatGPT switches branches); the newer branch is kept and › brings it back.
+    send_message(server, token, conversation["id"], "What to eat there?")
     browser.refresh()
+
+    def thread_shown(d):
+        return [m.find_element(By.CSS_SELECTOR, ".text").text for m in d.find_elements(By.CSS_SELECTOR, "article.message")]
+
     WebDriverWait(browser, 10).until(lambda d: len(d.find_elements(By.CSS_SELECTOR, ".message.user")) == 2)
     browser.find_elements(By.CSS_SELECTOR, ".message.user")[0].find_element(By.CSS_SELECTOR, ".version-previous").click()
-    WebDriverWait(browser, 10).until(lambda d: d.find_element(By.CSS_SELECTOR, ".message.user .text").text == "Where is Prto?")
-    assert "user: Where is Prto?" in browser.find_element(By.CSS_SELECTOR, ".message.assistant .text").text
-    assert "the turns that followed it are kept, not shown" in browser.find_element(By.CSS_SELECTOR, ".message.user .meta").text
-    visible = [m for m in browser.find_elements(By.CSS_SELECTOR, "article.message") if m.is_displayed()]
-    assert len(visible) == 2
+    WebDriverWait(browser, 10).until(lambda d: thread_shown(d)[0::2] == ["Where is Prto?", "What to see there?"])
+    # The answers the earlier version got, as they were written (the echo model's answer lists what it was sent).
+    answers = thread_shown(browser)[1::2]
+    assert answers[0] == "user: Where is Prto?" and "user: What to see there?" in answers[1]
+    question = browser.find_element(By.CSS_SELECTOR, ".message.user")
+    assert question.find_element(By.CSS_SELECTOR, ".version-label").text.strip() == "1 / 2"
+    assert question.find_element(By.CSS_SELECTOR, ".version-previous").get_attribute("disabled") is not None
+
+    # The choice is the conversation's, not the page's: a reload shows the same branch, and a message sent now goes on
+    # from it.
+    browser.refresh()
+    WebDriverWait(browser, 10).until(lambda d: len(d.find_elements(By.CSS_SELECTOR, ".message.user")) == 2
+                                     and thread_shown(d)[0] == "Where is Prto?")
+    browser.find_element(By.ID, "input").send_keys("And the wine?", Keys.ENTER)
+    wait_for_answer_end(browser)
+    WebDriverWait(browser, 10).until(lambda d: len(d.find_elements(By.CSS_SELECTOR, ".message.assistant")) == 3)
+    latest = thread_shown(browser)[-1]
+    assert latest.startswith("user: Where is Prto?") and "What to see there?" in latest and "Porto" not in latest
+
     browser.find_element(By.CSS_SELECTOR, ".message.user .version-next").click()
-    WebDriverWait(browser, 10).until(
-        lambda d: len([m for m in d.find_elements(By.CSS_SELECTOR, "article.message") if m.is_displayed()]) == 4)
+    WebDriverWait(browser, 10).until(lambda d: thread_shown(d)[0::2] == ["Where is Porto?", "What to eat there?"])
+    stored = api(server, token, "GET", f"/api/conversations/{conversation['id']}")["messages"]
+    assert [m["content"] for m in stored if m["role"] == "user"] == thread_shown(browser)[0::2]
+    assert len(stored) == len(thread_shown(browser)) == 4
 
 def test_chatgpts_shortcuts_search_and_start_a_conversation(browser, server):
     token = new_user(server, "shortcuts-ui")

@@ -157,3 +157,5 @@ export const setContextMode = (messageId, action) => json("POST", `/api/messages
 export const summarizeContext = (conversationId, keepLast = 4) =>
   json("POST", `/api/conversations/${encodeURIComponent(conversationId)}/summarize`, { keep_last: keepLast });
 export const getMessage = (id) => json("GET", `/api/messages/${encodeURIComponent(id)}`);
+/** Puts this version of an answer or question into the thread with the turns that followed it; the conversation as it now is. */
+export const selectVersion = (id) => json("POST", `/api/messages/${encodeURIComponent(id)}/select`);

@@ -173,9 +173,13 @@ $("unarchive").addEventListener("click", async () => {
   }
 });
 
-async function open(id) {
+/**
+ * Shows conversation `id` (`loaded`: as already fetched). `keep`: `{id, top}`, a message to leave where it was on screen
+ * (after another version was selected) instead of scrolling to the end.
+ */
+async function open(id, { loaded, keep } = {}) {
   current = id;
-  const conversation = await api.getConversation(id);
+  const conversation = loaded ?? await api.getConversation(id);
   showArchived(Boolean(conversation.archived_at));
   picker.show(conversation.model);
   instructions.show(conversation);
@@ -193,7 +197,9 @@ async function open(id) {
   if (!archived && latest?.status !== "streaming") {
     for (const [message, view] of views) if (message.role === "user") offerEdit(view);
   }
-  log.scrollTop = log.scrollHeight;
+  const kept = keep && views.find(([message]) => message.id === keep.id)?.[1].element;
+  if (kept) log.scrollTop += kept.getBoundingClientRect().top - keep.top;
+  else log.scrollTop = log.scrollHeight;
   await refreshList();
   usage.refresh();
   contextPanel.show(id).catch((error) => showBanner(error.message));
@@ -349,7 +355,7 @@ log.addEventListener("click", (event) => {
         .catch((error) => showBanner(error.message)).finally(reopen);
     });
   } else if (button.matches(".version-previous, .version-next")) {
-    showVersion(element, button.matches(".version-next") ? 1 : -1, { showNewest: () => open(current) })
+    showVersion(element, button.matches(".version-next") ? 1 : -1, { show: (loaded, keep) => open(current, { loaded, keep }) })
       .catch((error) => showBanner(error.message));
   }
 });

@@ -176,7 +176,7 @@ export function editInPlace(element, onSend, onCancel) {
   field.focus();
 }
 
-/** Shows "‹ 2 / 3 ›" on an answer or question with several versions; app.js swaps the text shown. */
+/** Shows "‹ 2 / 3 ›" on an answer or question with several versions; versions.js switches the thread to another. */
 export function offerVersions(view, versions, currentId) {
   const index = versions.indexOf(currentId);
   const nav = document.createElement("span");
@@ -187,6 +187,8 @@ export function offerVersions(view, versions, currentId) {
   previous.setAttribute("aria-label", "Previous version");
   const next = Object.assign(document.createElement("button"), { type: "button", className: "version-next", textContent: "›" });
   next.setAttribute("aria-label", "Next version");
+  previous.disabled = index <= 0;
+  next.disabled = index >= versions.length - 1;
   const label = Object.assign(document.createElement("span"), { className: "version-label", textContent: ` ${index + 1} / ${versions.length} ` });
   nav.append(previous, label, next);
   view.element.insertBefore(nav, view.meta);

@@ -93,8 +93,9 @@ public struct Message: Sendable, Equatable {
     public var tokenEnds: [Int]
     /// Regenerated answers share a group: the id of the first version. `nil` for a message with one version.
     public var versionGroup: String?
-    /// True for earlier versions of a regenerated answer: kept and listed, but not shown in the thread or
-    /// sent upstream.
+    /// True for a message out of the thread: a version of an answer or question other than the one shown, and the
+    /// turns that followed such a version (another branch). Kept and listed, but not shown in the thread or sent
+    /// upstream.
     public var superseded: Bool
     /// What the answer cost, summed over its upstream calls (a continued answer has several); `nil` when no
     /// call of it was charged.

@@ -84,8 +84,14 @@ public protocol ConversationStore: Sendable {
     func saveProgress(_ updates: [ProgressUpdate]) async throws
     /// Stores `message` as the newest version of `previous` — an answer regenerated, or a question edited — in one
     /// transaction: earlier versions are kept but marked superseded, and so are `others` (an edited question's
-    /// answer, which belongs to the earlier version).
+    /// answer and the turns after it), marked as hidden with `previous` so that choosing it again
+    /// (`selectVersion`) brings them back.
     func addVersion(_ message: Message, replacing previous: Message, alsoSuperseding others: [String]) async throws
+    /// Makes `version` — another version of the same question or answer — the one in the thread instead of
+    /// `current`, in one transaction, as ChatGPT's ‹ › does: `current` and `later` (the thread's turns after it) are
+    /// kept, hidden with `current`; the turns that were hidden with `version` come back. The conversation no longer
+    /// ends as a gateway thread.
+    func selectVersion(_ version: Message, replacing current: Message, hiding later: [String]) async throws
     /// All versions of a regenerated answer, oldest first.
     func versions(group: String) async throws -> [Message]
     /// Puts an ended assistant message back to `streaming` (for continue), clearing its error; the model may change.

@@ -116,11 +116,11 @@ public func buildRouter(
         summarizer: dependencies.summarizer, settings: dependencies.contextSettings,
         outputReserve: dependencies.turnSettings.maxOutputTokens ?? dependencies.defaultOutputReserve,
         metrics: dependencies.metrics)
+    let meter = ContextMeter(
+        counter: dependencies.promptCounter, catalog: dependencies.catalog, budgets: dependencies.budgets,
+        builder: contextBuilder)
     ConversationRoutes(
-        store: dependencies.store, defaultModel: dependencies.defaultModel,
-        meter: ContextMeter(
-            counter: dependencies.promptCounter, catalog: dependencies.catalog, budgets: dependencies.budgets,
-            builder: contextBuilder),
+        store: dependencies.store, defaultModel: dependencies.defaultModel, meter: meter,
         outputReserve: dependencies.turnSettings.maxOutputTokens ?? dependencies.defaultOutputReserve
     ).register(on: api)
     let turn = ChatTurn(
@@ -142,6 +142,7 @@ public func buildRouter(
         forwardScenarioHeader: dependencies.forwardScenarioHeader)
     MessageRoutes(store: dependencies.store, launcher: launcher).register(on: api)
     EditRoute(store: dependencies.store, launcher: launcher).register(on: api)
+    VersionSelectRoute(store: dependencies.store, meter: meter, hub: hub).register(on: api)
     FeedbackRoute(store: dependencies.store, metrics: dependencies.metrics).register(on: api)
     ContinueRoute(
         store: dependencies.store, turn: turn, preparation: preparation, hub: hub,

@@ -23,7 +23,7 @@ struct EditRoute {
         guard question.role == .user, !question.superseded, let index = thread.firstIndex(where: { $0.id == question.id }) else {
             throw APIError(
                 .conflict, code: "not_editable",
-                message: "Only a question of the conversation as it stands can be edited; this one is an earlier version.")
+                message: "Only a question of the conversation as it stands can be edited; this one is an earlier version: select it first (‹ ›).")
         }
         // Its answer and everything after it: they go with the earlier version.
         let later = Array(thread[(index + 1)...])

@@ -110,9 +110,27 @@ extension PostgresStore {
                 "UPDATE messages SET version_group = \(group), superseded = 1 WHERE id = \(previous.id) OR version_group = \(group)",
                 logger: logger)
             if !others.isEmpty {
-                try await connection.query("UPDATE messages SET superseded = 1 WHERE id = ANY(\(others))", logger: logger)
+                try await connection.query(
+                    "UPDATE messages SET superseded = 1, hidden_with = \(previous.id) WHERE id = ANY(\(others))", logger: logger)
             }
             try await connection.query(insertion, logger: logger)
+        }
+    }
+
+    public func selectVersion(_ version: Message, replacing current: Message, hiding later: [String]) async throws {
+        try await transaction { connection in
+            try await connection.query("UPDATE messages SET superseded = 1 WHERE id = \(current.id)", logger: logger)
+            if !later.isEmpty {
+                try await connection.query(
+                    "UPDATE messages SET superseded = 1, hidden_with = \(current.id) WHERE id = ANY(\(later))", logger: logger)
+            }
+            try await connection.query(
+                """
+                UPDATE messages SET superseded = 0, hidden_with = NULL
+                WHERE id = \(version.id) OR (conversation_id = \(version.conversationID) AND hidden_with = \(version.id))
+                """, logger: logger)
+            try await connection.query(
+                "UPDATE conversations SET thread_key = NULL WHERE id = \(version.conversationID)", logger: logger)
         }
     }
 

@@ -331,8 +331,27 @@ public final class SQLiteStore: SluiceDatabase {
             try SQLiteConnection.run(
                 "UPDATE messages SET version_group = ?, superseded = 1 WHERE id = ? OR version_group = ?",
                 [.text(group), .text(previous.id), .text(group)], in: db)
-            for id in others { try SQLiteConnection.run("UPDATE messages SET superseded = 1 WHERE id = ?", [.text(id)], in: db) }
+            for id in others {
+                try SQLiteConnection.run(
+                    "UPDATE messages SET superseded = 1, hidden_with = ? WHERE id = ?", [.text(previous.id), .text(id)], in: db)
+            }
             for (sql, binds) in insertions { try SQLiteConnection.run(sql, binds, in: db) }
+        }
+    }
+
+    public func selectVersion(_ version: Message, replacing current: Message, hiding later: [String]) async throws {
+        try await connection.transaction { db in
+            try SQLiteConnection.run("UPDATE messages SET superseded = 1 WHERE id = ?", [.text(current.id)], in: db)
+            for id in later {
+                try SQLiteConnection.run(
+                    "UPDATE messages SET superseded = 1, hidden_with = ? WHERE id = ?", [.text(current.id), .text(id)], in: db)
+            }
+            try SQLiteConnection.run("UPDATE messages SET superseded = 0 WHERE id = ?", [.text(version.id)], in: db)
+            try SQLiteConnection.run(
+                "UPDATE messages SET superseded = 0, hidden_with = NULL WHERE conversation_id = ? AND hidden_with = ?",
+                [.text(version.conversationID), .text(version.id)], in: db)
+            try SQLiteConnection.run(
+                "UPDATE conversations SET thread_key = NULL WHERE id = ?", [.text(version.conversationID)], in: db)
         }
     }
 
