@@ -164,9 +164,21 @@ def test_search_shows_the_conversations_with_the_words_and_a_snippet_and_escape_
     assert set(items) == {"Trip", "Belem photos"}
     assert items["Trip"].find_element(By.CSS_SELECTOR, ".snippet").text == "Which pastry shop is near the Belem tower?"
     assert not items["Belem photos"].find_elements(By.CSS_SELECTOR, ".snippet")
+    # The words are marked where they were found, in the title and the snippet.
+    assert [m.text for m in items["Belem photos"].find_elements(By.CSS_SELECTOR, "mark")] == ["Belem"]
+
+    # Every word, in any order, each anywhere in the conversation (the title says "Trip", a message the rest).
+    box.send_keys(Keys.CONTROL, "a")
+    box.send_keys("tower trip pastry")
+    WebDriverWait(browser, 10).until(lambda d: [title.split("\n")[0] for title in titles(d)] == ["Trip"])
+    snippet = browser.find_element(By.CSS_SELECTOR, "#conversation-list li .snippet")
+    # (textContent: the snippet is clamped to two lines, which may hide the end of it from .text)
+    assert [m.get_attribute("textContent") for m in snippet.find_elements(By.CSS_SELECTOR, "mark")] == ["pastry", "tower"]
+    assert [m.text for m in browser.find_elements(By.CSS_SELECTOR, "#conversation-list li .conversation-open > mark")] == ["Trip"]
 
     box.send_keys(" kyoto")
-    WebDriverWait(browser, 10).until(lambda d: "No conversation has “belem kyoto”." in d.find_element(By.ID, "conversation-list").text)
+    WebDriverWait(browser, 10).until(lambda d: "No conversation has “tower” and “trip” and “pastry” and “kyoto”."
+                                     in d.find_element(By.ID, "conversation-list").text)
     box.send_keys(Keys.ESCAPE)
     WebDriverWait(browser, 10).until(lambda d: len(titles(d)) == 3)
     assert box.get_attribute("value") == ""

@@ -57,7 +57,7 @@ export class ConversationList {
     this.draw(conversations);
     if (this.query && conversations.length === 0) {
       this.list.replaceChildren(Object.assign(document.createElement("li"), {
-        className: "no-matches", textContent: `No conversation has “${this.query}”.` }));
+        className: "no-matches", textContent: `No conversation has ${searchTerms(this.query).map((term) => `“${term}”`).join(" and ")}.` }));
     }
   }
 
@@ -91,7 +91,8 @@ export class ConversationList {
     const open = document.createElement("button");
     open.type = "button";
     open.className = "conversation-open";
-    open.textContent = conversation.title;
+    const terms = this.query ? searchTerms(this.query) : [];
+    highlight(open, conversation.title, terms);
     // A gateway call that named its end user (OpenAI's `user`): whom the conversation is for.
     if (conversation.end_user) {
       const endUser = document.createElement("span");
@@ -99,11 +100,11 @@ export class ConversationList {
       endUser.textContent = `for ${conversation.end_user}`;
       open.append(endUser);
     }
-    // A search's hit: the words in the message that has them.
+    // A search's hit: the words in the message that has the most of them, each marked (as in ChatGPT's search).
     if (conversation.snippet) {
       const snippet = document.createElement("span");
       snippet.className = "snippet";
-      snippet.textContent = conversation.snippet;
+      highlight(snippet, conversation.snippet, terms);
       open.append(snippet);
     }
     open.setAttribute("aria-current", String(conversation.id === this.current));
@@ -188,4 +189,22 @@ export class ConversationList {
     }
     await this.onDeleted(conversation.id);
   }
+}
+
+/** The words and "quoted phrases" of a search, as the server reads them (`SearchTerms`). */
+export function searchTerms(query) {
+  return [...query.matchAll(/"([^"]*)"?|([^\s"]+)/g)].map((match) => (match[1] ?? match[2]).trim()).filter(Boolean);
+}
+
+/** Appends `text` to `element` with each place of a term (ignoring case) in a <mark>; text nodes only, never HTML. */
+function highlight(element, text, terms) {
+  if (terms.length === 0) { element.append(text); return; }
+  // Longer terms first, so that a phrase is marked whole rather than by a word inside it.
+  const pattern = new RegExp([...terms].sort((a, b) => b.length - a.length).map((term) => term.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")).join("|"), "gi");
+  let end = 0;
+  for (const match of text.matchAll(pattern)) {
+    element.append(text.slice(end, match.index), Object.assign(document.createElement("mark"), { textContent: match[0] }));
+    end = match.index + match[0].length;
+  }
+  element.append(text.slice(end));
 }

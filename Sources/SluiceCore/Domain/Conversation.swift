@@ -45,8 +45,8 @@ public struct Conversation: Sendable, Equatable {
     }
 }
 
-/// A conversation found by a search (`ConversationStore.searchConversations`), with the first of its messages
-/// that has the words, when one does (not only the title).
+/// A conversation found by a search (`ConversationStore.searchConversations`), with the message that has the most of
+/// the terms (the first of those), when one has any (not only the title).
 public struct ConversationMatch: Sendable, Equatable {
     public var conversation: Conversation
     public var message: String?
@@ -54,15 +54,5 @@ public struct ConversationMatch: Sendable, Equatable {
     public init(conversation: Conversation, message: String?) {
         self.conversation = conversation
         self.message = message
-    }
-
-    /// The text `pattern` of a SQL `LIKE … ESCAPE '\'` that finds `text` anywhere: its `%`, `_` and `\` taken literally.
-    public static func likePattern(_ text: String) -> String {
-        var escaped = ""
-        for character in text {
-            if character == "%" || character == "_" || character == "\\" { escaped.append("\\") }
-            escaped.append(character)
-        }
-        return "%" + escaped + "%"
     }
 }

@@ -46,9 +46,9 @@ public protocol ConversationStore: Sendable {
     /// `archived`, the archived ones instead, most recently archived first.
     func conversations(userID: String, archived: Bool) async throws -> [Conversation]
     func conversation(id: String) async throws -> Conversation?
-    /// The user's conversations whose title or any message has `text` (ignoring case: ASCII letters only on SQLite),
-    /// most recently updated first, at most `limit`.
-    func searchConversations(userID: String, text: String, limit: Int) async throws -> [ConversationMatch]
+    /// The user's conversations that have every one of the `terms` in their title or any message (ignoring case:
+    /// ASCII letters only on SQLite), most recently updated first, at most `limit`.
+    func searchConversations(userID: String, terms: SearchTerms, limit: Int) async throws -> [ConversationMatch]
     func deleteConversation(id: String) async throws
     /// Deletes these messages of the conversation in one commit; the conversation no longer ends as a gateway thread,
     /// and goes too when nothing is left of it. Their usage stays in the ledger.

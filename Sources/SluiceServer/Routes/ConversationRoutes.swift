@@ -37,8 +37,8 @@ struct ConversationRoutes {
     }
 
     /// The caller's conversations, pinned ones first, archived ones left out (`?archived=true`: only those); with
-    /// `?q=words`, those whose title or messages have the words (archived ones too, at most 50), each with a `snippet`
-    /// of the first message that has them.
+    /// `?q=words`, those that have every word (or "quoted phrase") in their title or messages, in any order (archived
+    /// ones too, at most 50), each with a `snippet` of the message that has the most of them.
     @Sendable func list(_ request: Request, context: SluiceRequestContext) async throws -> ConversationList {
         let user = try context.requireUser()
         let query = request.uri.queryParameters.get("q")?.trimmingCharacters(in: .whitespacesAndNewlines) ?? ""
@@ -53,19 +53,26 @@ struct ConversationRoutes {
                 conversations: try await store.conversations(userID: user.id, archived: archived).map { ConversationResource($0) })
         }
         guard query.count <= 200 else { throw APIError.invalid("'q' is longer than 200 characters: search for fewer words.") }
-        let matches = try await store.searchConversations(userID: user.id, text: query, limit: 50)
+        guard let terms = SearchTerms(query) else {
+            return ConversationList(
+                conversations: try await store.conversations(userID: user.id, archived: false).map { ConversationResource($0) })
+        }
+        guard terms.terms.count <= SearchTerms.maxCount else {
+            throw APIError.invalid("'q' has \(terms.terms.count) words: search for at most \(SearchTerms.maxCount) (a \"quoted phrase\" counts as one).")
+        }
+        let matches = try await store.searchConversations(userID: user.id, terms: terms, limit: 50)
         return ConversationList(conversations: matches.map { match in
             var resource = ConversationResource(match.conversation)
-            resource.snippet = match.message.map { Self.snippet(of: $0, around: query) }
+            resource.snippet = match.message.map { Self.snippet(of: $0, around: terms) }
             return resource
         })
     }
 
-    /// About 160 characters of `text` around the first place it has `words` (ignoring case), on one line, with
-    /// "…" where it was cut.
-    static func snippet(of text: String, around words: String, before: Int = 50, after: Int = 110) -> String {
+    /// About 160 characters of `text` around the first place it has one of the `terms` (ignoring case and accents), on
+    /// one line, with "…" where it was cut.
+    static func snippet(of text: String, around terms: SearchTerms, before: Int = 50, after: Int = 110) -> String {
         let line = text.split(whereSeparator: \.isNewline).joined(separator: " ")
-        guard let hit = line.range(of: words, options: [.caseInsensitive, .diacriticInsensitive]) else {
+        guard let hit = terms.firstHit(in: line) else {
             return line.count > before + after ? String(line.prefix(before + after)) + "…" : line
         }
         let start = line.index(hit.lowerBound, offsetBy: -before, limitedBy: line.startIndex) ?? line.startIndex

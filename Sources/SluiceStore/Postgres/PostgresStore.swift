@@ -302,17 +302,13 @@ public final class PostgresStore: SluiceDatabase {
         try await rows("SELECT * FROM conversations WHERE id = \(id)").first.map(StoredValues.conversation)
     }
 
-    public func searchConversations(userID: String, text: String, limit: Int) async throws -> [ConversationMatch] {
-        let pattern = ConversationMatch.likePattern(text)
-        return try await rows(
-            """
-            SELECT c.*, (SELECT m.content FROM messages m WHERE m.conversation_id = c.id AND m.content ILIKE \(pattern)
-                         ORDER BY m.created_at LIMIT 1) AS hit
-            FROM conversations c
-            WHERE c.user_id = \(userID) AND (c.title ILIKE \(pattern)
-                OR EXISTS (SELECT 1 FROM messages m WHERE m.conversation_id = c.id AND m.content ILIKE \(pattern)))
-            ORDER BY c.updated_at DESC, c.seq DESC LIMIT \(limit)
-            """
+    public func searchConversations(userID: String, terms: SearchTerms, limit: Int) async throws -> [ConversationMatch] {
+        var bindings = PostgresBindings()
+        for term in terms.terms { bindings.append(SearchTerms.likePattern(term)) }
+        bindings.append(userID)
+        bindings.append(limit)
+        return try await rows(PostgresQuery(
+            unsafeSQL: ConversationSearchSQL.statement(termCount: terms.terms.count, dialect: .postgres), binds: bindings)
         ).map { ConversationMatch(conversation: StoredValues.conversation($0), message: $0.string("hit")) }
     }
 

@@ -167,18 +167,11 @@ public final class SQLiteStore: SluiceDatabase {
         try await connection.query("SELECT * FROM conversations WHERE id = ?", [.text(id)]).first.map(StoredValues.conversation)
     }
 
-    public func searchConversations(userID: String, text: String, limit: Int) async throws -> [ConversationMatch] {
-        let pattern = SQLiteData.text(ConversationMatch.likePattern(text))
-        // A full scan of the user's messages: fine for one person's history; FTS5 would be the next step.
+    public func searchConversations(userID: String, terms: SearchTerms, limit: Int) async throws -> [ConversationMatch] {
+        let patterns = terms.terms.map { SQLiteData.text(SearchTerms.likePattern($0)) }
         return try await connection.query(
-            """
-            SELECT c.*, (SELECT m.content FROM messages m WHERE m.conversation_id = c.id AND m.content LIKE ? ESCAPE '\\'
-                         ORDER BY m.created_at LIMIT 1) AS hit
-            FROM conversations c
-            WHERE c.user_id = ? AND (c.title LIKE ? ESCAPE '\\'
-                OR EXISTS (SELECT 1 FROM messages m WHERE m.conversation_id = c.id AND m.content LIKE ? ESCAPE '\\'))
-            ORDER BY c.updated_at DESC, c.rowid DESC LIMIT ?
-            """, [pattern, .text(userID), pattern, pattern, .integer(limit)], cached: false
+            ConversationSearchSQL.statement(termCount: patterns.count, dialect: .sqlite),
+            patterns + [.text(userID), .integer(limit)], cached: false
         ).map { ConversationMatch(conversation: StoredValues.conversation($0), message: $0.string("hit")) }
     }
 
