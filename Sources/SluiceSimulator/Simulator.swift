@@ -5,7 +5,7 @@ import Logging
 import NIOCore
 import SluiceCore
 
-/// A fault-injecting upstream: OpenAI's `/v1/chat/completions` (streaming and not) and Anthropic's
+/// A fault-injecting upstream: OpenAI's `/v1/chat/completions` (streaming and not) and `/v1/embeddings`, Anthropic's
 /// `/v1/messages` (streaming), `/v1/models` and `/health`. A real HTTP server, used by tests, chaos tests and benchmarks.
 public enum Simulator {
     /// The router of the simulator, for embedding in an `Application`.
@@ -31,6 +31,9 @@ public enum Simulator {
             try await completion(
                 request, context: context, settings: settings, counter: counter, gates: gates, tally: tally,
                 promptCache: promptCache)
+        }
+        router.post("v1/embeddings") { request, _ in
+            try await EmbeddingsMode.embeddings(request, counter: counter, tally: tally)
         }
         router.post("v1/messages") { request, _ in
             try await AnthropicMode.messages(request, settings: settings, counter: counter, gates: gates, promptCache: promptCache)
@@ -158,6 +161,36 @@ public enum Simulator {
             let sample = StreamPlan.pieces(SimulatedText.markdown + "\n\n", size: 4)
             let wanted = header("X-Sluice-Tokens").flatMap(Int.init) ?? settings.tokens
             plan.script = wanted <= sample.count ? sample : (0..<wanted).map { sample[$0 % sample.count] }
+        default:
+            if let failure = failure(for: scenario, header: header) { return failure }
+        }
+        let finalPlan = plan
+        if body.stream != true {
+            return .json(.ok, finalPlan.completionJSON())
+        }
+        return Response(
+            status: .ok,
+            headers: [.contentType: "text/event-stream", .cacheControl: "no-cache"],
+            body: ResponseBody { writer in
+                tally.record(.started)
+                do {
+                    try await finalPlan.stream(to: &writer)
+                    tally.record(.completed)
+                } catch let error as SimulatedConnectionReset {
+                    throw error
+                } catch {
+                    // A write failed or the task was cancelled: the client (Sluice) closed the connection.
+                    tally.record(.abandoned)
+                    throw error
+                }
+            })
+    }
+}
+
+extension Simulator {
+    /// The error answer of a failing scenario (the same for chat and embeddings); `nil` for one that answers.
+    static func failure(for scenario: Scenario, header: (String) -> String?) -> Response? {
+        switch scenario {
         case .rateLimited:
             var response = Response.openAIError(.tooManyRequests, "Rate limit reached for requests. Please try again in 1s.", type: "rate_limit_error")
             response.headers[.retryAfter] = "1"
@@ -195,28 +228,8 @@ public enum Simulator {
         case .unauthorized:
             return .openAIError(.unauthorized, "Incorrect API key provided.", type: "invalid_request_error")
         default:
-            break
+            return nil
         }
-        let finalPlan = plan
-        if body.stream != true {
-            return .json(.ok, finalPlan.completionJSON())
-        }
-        return Response(
-            status: .ok,
-            headers: [.contentType: "text/event-stream", .cacheControl: "no-cache"],
-            body: ResponseBody { writer in
-                tally.record(.started)
-                do {
-                    try await finalPlan.stream(to: &writer)
-                    tally.record(.completed)
-                } catch let error as SimulatedConnectionReset {
-                    throw error
-                } catch {
-                    // A write failed or the task was cancelled: the client (Sluice) closed the connection.
-                    tally.record(.abandoned)
-                    throw error
-                }
-            })
     }
 }
 

@@ -172,6 +172,14 @@ struct Harness: Sendable {
         return String(buffer: try await response.body.collect(upTo: 10 << 20))
     }
 
+    /// The simulator's counts (`GET /stats`): streams started, completed, abandoned; embeddings calls answered.
+    func simulatorStats() async throws -> [String: Any] {
+        let response = try await Harness.client.execute(
+            HTTPClientRequest(url: "http://127.0.0.1:\(simulatorPort)/stats"), timeout: .seconds(5))
+        let buffer = try await response.body.collect(upTo: 1 << 20)
+        return (try JSONSerialization.jsonObject(with: Data(buffer.readableBytesView)) as? [String: Any]) ?? [:]
+    }
+
     /// Creates a conversation for `token` and returns its id.
     func newConversation(_ token: String, body: String = "{}") async throws -> String {
         let reply = try await request(.POST, "/api/conversations", token: token, body: body)

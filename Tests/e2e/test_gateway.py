@@ -384,3 +384,26 @@ def test_prompt_caching_is_reported_to_the_sdk_priced_at_the_cached_rate_shown_a
                                 capture_output=True, text=True, check=True).stdout.splitlines()
         header, row = report[0].split("\t"), report[1].split("\t")
         assert row[0] == "sim" and int(row[header.index("cached_input")]) == cached
+
+
+def test_embeddings_through_the_sdk_as_base64_and_floats_charged_to_the_user_and_refused_over_budget(server):
+    token = add_user(server, "embeddings-sdk", 1000)
+    sdk = client(server, token)
+    # The SDK asks for base64 unless told otherwise and decodes it: Sluice passes the upstream's bytes on as they are.
+    packed = sdk.embeddings.create(model="sim", input=["the quick brown fox", "jumps over the lazy dog"])
+    assert [len(item.embedding) for item in packed.data] == [16, 16] and [item.index for item in packed.data] == [0, 1]
+    assert packed.usage.prompt_tokens == 9
+    floats = sdk.embeddings.create(model="sim", input="the quick brown fox", encoding_format="float", dimensions=16)
+    assert floats.data[0].embedding == pytest.approx(packed.data[0].embedding, abs=1e-6)
+    assert abs(sum(value * value for value in floats.data[0].embedding) - 1) < 1e-4
+    [today] = server_usage(server, token, group="model")
+    assert today["key"] == "sim" and today["input_tokens"] == 13 and today["output_tokens"] == 0
+
+    # More input than the budget holds: the SDK raises the refusal, and nothing was charged for it.
+    with pytest.raises(openai.RateLimitError) as raised:
+        sdk.embeddings.create(model="sim", input="tea " * 1500)
+    assert raised.value.code == "budget_exceeded"
+    assert server_usage(server, token, group="model")[0]["input_tokens"] == 13
+    with pytest.raises(openai.BadRequestError) as raised:
+        sdk.embeddings.create(model="sim", input=[])
+    assert "'input' is empty" in raised.value.message

@@ -116,9 +116,19 @@ public protocol ChatProvider: Sendable {
     /// Each upstream behind this provider as `/readyz` reports it, the one upstream of a plain provider named `name`.
     /// Routers and balancers list their models' and deployments' upstreams, checked at once.
     func readiness(named name: String) async -> [UpstreamReadiness]
+    /// Vectors for `request`'s inputs (`POST /v1/embeddings`); throws a `ProviderError` as a chat call does. An
+    /// upstream without an embeddings API (Anthropic's) refuses with 400.
+    func embed(_ request: EmbeddingRequest) async throws -> EmbeddingResponse
 }
 
 extension ChatProvider {
+    /// No embeddings API: a 400 that says so (wrappers pass the call on to the provider they wrap instead).
+    public func embed(_ request: EmbeddingRequest) async throws -> EmbeddingResponse {
+        throw ProviderError.http(
+            status: 400, message: "The upstream of \(request.model) does not make embeddings: use an embedding model.",
+            retryAfter: nil)
+    }
+
     public func readiness(named name: String) async -> [UpstreamReadiness] {
         do {
             try await checkReady()

@@ -10,10 +10,10 @@ import SluiceCore
 public struct OpenAICompatibleProvider: ChatProvider {
     /// Base URL such as `http://127.0.0.1:8081/v1`; requests go to `<base>/chat/completions`.
     public let baseURL: String
-    private let apiKey: String?
-    private let httpClient: HTTPClient
-    private let totalTimeout: TimeAmount
-    private let logger: Logger
+    let apiKey: String?
+    let httpClient: HTTPClient
+    let totalTimeout: TimeAmount
+    let logger: Logger
 
     public init(
         baseURL: String, apiKey: String?, httpClient: HTTPClient, totalTimeout: TimeAmount = .minutes(10),

@@ -82,6 +82,19 @@ public struct BalancedProvider: ChatProvider {
         }
     }
 
+    /// Embeddings from the least busy deployment, the next one trying when it fails for a reason of its own.
+    public func embed(_ request: EmbeddingRequest) async throws -> EmbeddingResponse {
+        var untried = order()[...]
+        while let next = untried.popFirst() {
+            do {
+                return try await next.provider.embed(request)
+            } catch {
+                guard !untried.isEmpty, !Task.isCancelled, Self.anotherMayAnswer(after: error) else { throw error }
+            }
+        }
+        throw CancellationError()
+    }
+
     /// Whether a failure says something about the deployment rather than the request: then another may answer.
     static func anotherMayAnswer(after error: any Error) -> Bool {
         if error is CancellationError { return false }

@@ -188,8 +188,7 @@ public struct CircuitBreakingProvider: ChatProvider {
         let base = self.base
         return ProviderStream {
             if case .rejected(let wait) = breaker.admit() {
-                let seconds = max(1, Int(wait.components.seconds) + (wait.components.attoseconds > 0 ? 1 : 0))
-                let error = ProviderError.circuitOpen(upstream: breaker.name, retryAfterSeconds: seconds)
+                let error = Self.open(breaker, wait: wait)
                 return .init { throw error }
             }
             let verdict = Verdict(breaker)
@@ -211,6 +210,26 @@ public struct CircuitBreakingProvider: ChatProvider {
                 }
             }
         }
+    }
+
+    /// Embeddings through the breaker: refused at once while it is open; a failure of the upstream counts as one.
+    public func embed(_ request: EmbeddingRequest) async throws -> EmbeddingResponse {
+        if case .rejected(let wait) = breaker.admit() { throw Self.open(breaker, wait: wait) }
+        let verdict = Verdict(breaker)
+        do {
+            let response = try await base.embed(request)
+            verdict.record(failure: false)
+            return response
+        } catch {
+            verdict.record(failure: error is CancellationError ? nil : CircuitBreaker.countsAsFailure(error))
+            throw error
+        }
+    }
+
+    /// The failure of a call the open breaker refused: when to try again, in whole seconds.
+    private static func open(_ breaker: CircuitBreaker, wait: Duration) -> ProviderError {
+        let seconds = max(1, Int(wait.components.seconds) + (wait.components.attoseconds > 0 ? 1 : 0))
+        return ProviderError.circuitOpen(upstream: breaker.name, retryAfterSeconds: seconds)
     }
 
     /// Tells the breaker how one admitted call went, once; a call abandoned before its end counts as neither

@@ -163,6 +163,19 @@ public struct QueuedProvider: ChatProvider {
         }
     }
 
+    /// Embeddings in the same line as the chat calls: a free slot at once, else a wait for one (a full queue is 503).
+    public func embed(_ request: EmbeddingRequest) async throws -> EmbeddingResponse {
+        let slot = Slot(limiter)
+        if limiter.tryAcquire() {
+            slot.take()
+        } else {
+            for try await _ in slot.waitInLine() {}
+        }
+        guard slot.isHeld else { throw CancellationError() }
+        defer { slot.release() }
+        return try await base.embed(request)
+    }
+
     /// One call's slot of the limiter: released once, when the call ends or is abandoned.
     private final class Slot: Sendable {
         private let limiter: ConcurrencyLimiter

@@ -50,6 +50,15 @@ public struct ModelRouter: ChatProvider {
         return provider.streamChat(request)
     }
 
+    /// The embeddings of the request's model, from its provider (with its breaker and queue).
+    public func embed(_ request: EmbeddingRequest) async throws -> EmbeddingResponse {
+        guard let provider = routes[request.model]?.provider ?? defaultProvider else {
+            let known = routes.keys.sorted().joined(separator: ", ")
+            throw ProviderError.http(status: 404, message: "Sluice has no model named \(request.model); configured: \(known)", retryAfter: nil)
+        }
+        return try await provider.embed(request)
+    }
+
     /// Ready when any model's upstream is: a model whose upstream is down fails alone (its turns say so, or fall
     /// back), so an instance is not taken out of service for it.
     public func checkReady() async throws {

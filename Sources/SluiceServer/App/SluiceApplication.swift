@@ -167,6 +167,11 @@ public func buildRouter(
     let v1 = router.group("v1").add(middleware: AuthMiddleware(store: dependencies.store, cache: tokens))
     gateway.register(on: v1)
     AnthropicRoutes(gateway: gateway).register(on: v1)
+    EmbeddingsRoute(
+        gateway: gateway, provider: dependencies.provider, budget: budget, budgets: dependencies.budgets,
+        counter: dependencies.promptCounter, catalog: dependencies.catalog, retryPolicy: dependencies.turnSettings.retryPolicy,
+        sleeper: dependencies.sleeper, metrics: dependencies.metrics, forwardScenarioHeader: dependencies.forwardScenarioHeader
+    ).register(on: v1)
     let counting = InputTokenCounter(gateway: gateway, counter: dependencies.promptCounter)
     AnthropicTokenCount(counting: counting).register(on: v1)
     let responses = ResponsesRoutes(gateway: gateway, counting: counting)

@@ -62,6 +62,22 @@ public final class SluiceMetrics: Sendable {
         }
     }
 
+    /// One `POST /v1/embeddings` call ended: whether it answered, how long it took, the input tokens it was charged.
+    func embeddingsFinished(model: String, ok: Bool, duration: Duration, inputTokens: Int?) {
+        counter(
+            name: "sluice_embedding_requests_total", labels: [("model", modelLabel(model)), ("outcome", ok ? "complete" : "error")],
+            help: "Embeddings calls by model and outcome (complete, error)."
+        ).increment()
+        durationHistogram(
+            name: "sluice_embedding_duration_seconds", labels: [("model", modelLabel(model))], buckets: Self.latencyBuckets,
+            help: "Total time of an embeddings call, retries included."
+        ).record(duration)
+        if let inputTokens {
+            counter(name: "sluice_embedding_input_tokens_total", labels: [("model", modelLabel(model))], help: "Input tokens of embeddings calls (the provider's count, or Sluice's when it reports none).")
+                .increment(by: Int64(inputTokens))
+        }
+    }
+
     /// What a turn was charged. The ledger keeps exact amounts; the metric is for dashboards and alerts.
     func charged(model: String, cost: USDAmount) {
         counter(name: "sluice_cost_usd_total", labels: [("model", modelLabel(model))], help: "USD charged for turns, by model.")

@@ -1,0 +1,184 @@
+import Foundation
+import HTTPTypes
+import Hummingbird
+import NIOCore
+import SluiceCore
+
+/// `POST /v1/embeddings`: OpenAI's embeddings API, as LiteLLM proxies it, for retrieval and search (a RAG pipeline's
+/// document vectors, Open WebUI's document search) — with the user's (and key's) model access, the budget hold
+/// before anything goes upstream, rate limits, retries with `Retry-After` honoured, the model's circuit breaker and
+/// queue, and the usage and cost in the ledger. The upstream's vectors are passed on as they came.
+///
+/// A call is not a conversation: nothing of its input is stored, and its ledger row has no conversation (the bucket
+/// with the empty key when usage is grouped by conversation).
+struct EmbeddingsRoute {
+    let gateway: GatewayRoutes
+    let provider: any ChatProvider
+    let budget: TurnBudget
+    let budgets: (any BudgetStore)?
+    let counter: (any PromptCounter)?
+    let catalog: ModelCatalog
+    let retryPolicy: RetryPolicy
+    let sleeper: any Sleeper
+    let metrics: SluiceMetrics
+    let forwardScenarioHeader: Bool
+
+    /// OpenAI's most inputs in one call.
+    static let maxInputs = 2048
+
+    func register(on v1: RouterGroup<SluiceRequestContext>) {
+        v1.post("embeddings", use: embed)
+    }
+
+    @Sendable func embed(_ request: Request, context: SluiceRequestContext) async throws -> Response {
+        let user = try context.requireUser()
+        let body = try await GatewayRoutes.body(of: request)
+        var call = try Self.parse(body.readableBytesView)
+        call.model = gateway.model(named: call.model, for: user)
+        try ModelAccess.check(user, model: call.model)
+        call.extraHeaders = TurnLauncher.scenarioHeaders(request, forward: forwardScenarioHeader)
+
+        let started = ContinuousClock.now
+        let counted = try await count(call.input)
+        // Held before the call, like a chat turn's input: a call that does not fit the budget never goes upstream.
+        // (A hold is for input and at least one output token; the one is released when the call settles.)
+        let held = try await budget.hold(
+            ChatRequest(model: call.model, messages: [], maxTokens: 1), inputTokens: counted ?? 0, user: user,
+            conversationID: "", endUser: call.endUser, messageID: Identifier.make(), apiKey: context.apiKey)
+        let response: EmbeddingResponse
+        do {
+            response = try await withRetries { try await provider.embed(call) }
+        } catch {
+            if let hold = held.hold {
+                try await budgets?.settle(
+                    holdID: hold.id, inputTokens: 0, outputTokens: 0, cachedInputTokens: 0, cost: .zero, now: Date(),
+                    finishing: nil, saved: nil)
+            }
+            metrics.embeddingsFinished(model: call.model, ok: false, duration: .now - started, inputTokens: nil)
+            throw error
+        }
+        let tokens = response.promptTokens ?? counted ?? 0
+        let cost = (catalog.price(for: call.model) ?? .free).cost(inputTokens: tokens, outputTokens: 0)
+        if let hold = held.hold {
+            try await budgets?.settle(
+                holdID: hold.id, inputTokens: tokens, outputTokens: 0, cachedInputTokens: 0, cost: cost, now: Date(),
+                finishing: nil, saved: nil)
+        }
+        metrics.embeddingsFinished(model: call.model, ok: true, duration: .now - started, inputTokens: tokens)
+        if cost > .zero { metrics.charged(model: call.model, cost: cost) }
+
+        var headers: HTTPFields = [.contentType: "application/json"]
+        RateLimits.addHeaders(of: [held.hold?.rateLimits, held.hold?.keyRateLimits].compactMap { $0 }, to: &headers, now: Date())
+        return Response(status: .ok, headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: response.body)))
+    }
+
+    /// The input tokens, counted with the model family's tokenizer (token ids are their own count); `nil` without a
+    /// tokenizer, when only the upstream's count is known.
+    private func count(_ input: EmbeddingRequest.Input) async throws -> Int? {
+        switch input {
+        case .tokens(let inputs): return inputs.reduce(0) { $0 + $1.count }
+        case .texts(let texts):
+            guard let counter else { return nil }
+            do {
+                var total = 0
+                for text in texts { total += try await counter.textTokens(text) }
+                return total
+            } catch {
+                throw APIError(
+                    .badGateway, code: "upstream_unreachable",
+                    message: "Sluice could not count the input's tokens because the model's tokenizer did not answer, so it did not send it. Try again in a moment.")
+            }
+        }
+    }
+
+    /// The call, retried as a chat turn's upstream call is (429 and 5xx with back-off, `Retry-After` honoured); the
+    /// last failure as the HTTP error an OpenAI client expects.
+    private func withRetries(_ attempt: () async throws -> EmbeddingResponse) async throws -> EmbeddingResponse {
+        var retries = 0
+        var waited = Duration.zero
+        while true {
+            do {
+                return try await attempt()
+            } catch {
+                if Task.isCancelled { throw CancellationError() }
+                if let failure = error as? ProviderError { metrics.upstreamFailed(failure) }
+                switch retryPolicy.decide(after: error, retriesSoFar: retries, waitedSoFar: waited) {
+                case .retry(let wait, let reason):
+                    metrics.retried(reason: reason)
+                    try await sleeper.sleep(for: wait)
+                    waited += wait
+                    retries += 1
+                case .giveUp(let failure):
+                    throw OpenAIWire.apiError(failure ?? ErrorMapping.failure(for: error, partial: false, retries: retries))
+                }
+            }
+        }
+    }
+
+    /// The request's fields as OpenAI defines them; a clear 400 for anything else.
+    static func parse(_ data: some Collection<UInt8>) throws -> EmbeddingRequest {
+        guard case .object(let members)? = try? JSONValue(parsing: data) else {
+            throw APIError.invalid("The body must be a JSON object with 'model' and 'input'.")
+        }
+        var fields: [String: JSONValue] = [:]
+        for member in members { fields[member.key] = member.value }
+        guard case .string(let model)? = fields["model"], !model.isEmpty else {
+            throw APIError.invalid("'model' is required: the name of an embedding model (GET /v1/models lists this Sluice's).")
+        }
+        let input: EmbeddingRequest.Input
+        switch fields["input"] {
+        case .string(let text)?:
+            input = .texts([text])
+        case .array(let items)? where !items.isEmpty && items.allSatisfy({ if case .string = $0 { true } else { false } }):
+            input = .texts(items.compactMap { if case .string(let text) = $0 { text } else { nil } })
+        case .array(let items)? where !items.isEmpty && items.allSatisfy({ tokenID($0) != nil }):
+            input = .tokens([items.compactMap(tokenID)])
+        case .array(let lists)? where !lists.isEmpty && lists.allSatisfy({ tokenIDs($0) != nil }):
+            input = .tokens(lists.compactMap(tokenIDs))
+        case .array(let items)? where items.isEmpty:
+            throw APIError.invalid("'input' is empty: send at least one text.")
+        default:
+            throw APIError.invalid("'input' must be a text, a list of texts, a list of token ids or a list of such lists.")
+        }
+        guard input.count <= maxInputs else {
+            throw APIError.invalid("'input' has \(input.count) items; send at most \(maxInputs) in one call.")
+        }
+        switch input {
+        case .texts(let texts) where texts.contains(where: \.isEmpty):
+            throw APIError.invalid("'input' has an empty text: every text must have something to embed.")
+        case .tokens(let tokens) where tokens.contains(where: \.isEmpty):
+            throw APIError.invalid("'input' has an empty list of token ids.")
+        default: break
+        }
+        var request = EmbeddingRequest(model: model, input: input)
+        switch fields["dimensions"] {
+        case nil, .null?: break
+        case .number(let text)? where Int(text).map({ $0 > 0 }) == true: request.dimensions = Int(text)
+        default: throw APIError.invalid("'dimensions' must be a positive whole number.")
+        }
+        switch fields["encoding_format"] {
+        case nil, .null?: break
+        case .string(let format)? where format == "float" || format == "base64": request.encodingFormat = format
+        default: throw APIError.invalid("'encoding_format' must be \"float\" or \"base64\".")
+        }
+        switch fields["user"] {
+        case nil, .null?: break
+        case .string(let user)?: request.endUser = user
+        default: throw APIError.invalid("'user' must be a text.")
+        }
+        return request
+    }
+
+    /// A token id: a whole number, not negative.
+    private static func tokenID(_ value: JSONValue) -> Int? {
+        guard case .number(let text) = value, let id = Int(text), id >= 0 else { return nil }
+        return id
+    }
+
+    /// A non-empty list of token ids.
+    private static func tokenIDs(_ value: JSONValue) -> [Int]? {
+        guard case .array(let items) = value, !items.isEmpty else { return nil }
+        let ids = items.compactMap(tokenID)
+        return ids.count == items.count ? ids : nil
+    }
+}
