@@ -101,6 +101,8 @@ struct EmbeddingsTests {
             let broken = try await h.post(
                 "/v1/embeddings", token: h.alice, headers: ["X-Sluice-Scenario": "400"], json: ["model": "sim", "input": "hello"])
             #expect(broken.status == 400, "a mistake in the request is not retried")
+            let reason = (Self.object(broken.text)?["error"] as? [String: Any])?["message"] as? String
+            #expect(reason?.hasPrefix("The model service could not make these embeddings (This model's maximum context length") == true, "\(reason ?? "")")
             #expect(h.sleeper.waits.count == 1)
         }
     }
@@ -133,7 +135,7 @@ struct EmbeddingsTests {
         try await Harness.run(anthropic: true) { h in
             let reply = try await h.post("/v1/embeddings", token: h.alice, json: ["model": "sim", "input": "x"])
             #expect(reply.status == 400)
-            #expect(reply.text.contains("does not make embeddings"))
+            #expect(reply.text.contains("does not make embeddings") && reply.text.contains("Use an embedding model"))
         }
     }
 }

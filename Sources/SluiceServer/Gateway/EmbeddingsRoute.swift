@@ -109,10 +109,24 @@ struct EmbeddingsRoute {
                     waited += wait
                     retries += 1
                 case .giveUp(let failure):
+                    if failure == nil, case .http(let status, let message, _)? = error as? ProviderError,
+                        [400, 404, 422, 501].contains(status)
+                    {
+                        throw Self.refused(status: status, upstreamMessage: message)
+                    }
                     throw OpenAIWire.apiError(failure ?? ErrorMapping.failure(for: error, partial: false, retries: retries))
                 }
             }
         }
+    }
+
+    /// The upstream would not make these embeddings (a chat model, an unknown name, a server without an embeddings
+    /// API such as a `llama-server` started without `--embeddings`): a 400 with its reason and what to do.
+    static func refused(status: Int, upstreamMessage: String) -> APIError {
+        let detail = upstreamMessage.isEmpty ? " (HTTP \(status))" : " (\(upstreamMessage.prefix(300)))"
+        return APIError(
+            .badRequest, code: "upstream_rejected",
+            message: "The model service could not make these embeddings\(detail). Use an embedding model its upstream serves (for example text-embedding-3-small on OpenAI, or a llama-server started with --embeddings).")
     }
 
     /// The request's fields as OpenAI defines them; a clear 400 for anything else.
