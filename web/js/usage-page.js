@@ -66,7 +66,8 @@ export class UsagePage {
       new Chart(this.canvas("share"), {
         type: "pie",
         data: {
-          labels: byConversation.series.map((row) => row.label ?? row.key),
+          // The empty key holds what no conversation made: embeddings calls (`POST /v1/embeddings`).
+          labels: byConversation.series.map((row) => row.label ?? (row.key === "" ? "Embeddings (no conversation)" : row.key)),
           datasets: [{ data: byConversation.series.map((row) => row.total_tokens) }],
         },
         options: { animation },
