@@ -70,6 +70,35 @@ struct EmbeddingsTests {
         }
     }
 
+    @Test("with the response cache on, an identical call gets the first call's vectors at once, charged nothing and counted as a hit; Cache-Control: no-cache asks upstream again",
+          arguments: TestDatabases.backends)
+    func cached(_ backend: StoreBackend) async throws {
+        let (catalog, price) = try Self.pricedCatalog()
+        try await Harness.run(budgets: true, database: backend, catalog: catalog, responseCache: (ttl: .seconds(600), shared: false)) { h in
+            let body: [String: Any] = ["model": "sim", "input": ["the quick brown fox", "jumps over the lazy dog"]]
+            let first = try await h.post("/v1/embeddings", token: h.alice, json: body)
+            #expect(first.headers["X-Sluice-Cache"].first == "miss")
+            let second = try await h.post("/v1/embeddings", token: h.alice, json: body)
+            #expect(second.status == 200 && second.headers["X-Sluice-Cache"].first == "hit")
+            #expect(second.text == first.text, "the first answer, byte for byte")
+            #expect(try await h.simulatorStats()["embeddings"] as? Int == 1)
+            // Other dimensions, another user's cache, or no-cache: upstream again.
+            var other = body
+            other["dimensions"] = 8
+            #expect(try await h.post("/v1/embeddings", token: h.alice, json: other).headers["X-Sluice-Cache"].first == "miss")
+            #expect(try await h.post("/v1/embeddings", token: h.bob, json: body).headers["X-Sluice-Cache"].first == "miss")
+            let fresh = try await h.post("/v1/embeddings", token: h.alice, headers: ["Cache-Control": "no-cache"], json: body)
+            #expect(fresh.headers["X-Sluice-Cache"].first == nil && fresh.status == 200)
+            #expect(try await h.simulatorStats()["embeddings"] as? Int == 4)
+
+            let history = try await h.request(.GET, "/api/usage?period=today&group=model", token: h.alice)
+            let totals = try #require(history.json?["totals"] as? [String: Any])
+            #expect(totals["input_tokens"] as? Int == 27, "three calls charged (9 each), the hit not")
+            #expect(totals["cache_hits"] as? Int == 1 && totals["saved_tokens"] as? Int == 9)
+            #expect(totals["saved_cost_usd"] as? String == price.cost(inputTokens: 9, outputTokens: 0).decimalString)
+        }
+    }
+
     @Test("a call that does not fit the budget is refused before it goes upstream")
     func budgetRefusal() async throws {
         try await Harness.run(budgets: true) { h in

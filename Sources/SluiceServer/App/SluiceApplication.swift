@@ -170,7 +170,8 @@ public func buildRouter(
     EmbeddingsRoute(
         gateway: gateway, provider: dependencies.provider, budget: budget, budgets: dependencies.budgets,
         counter: dependencies.promptCounter, catalog: dependencies.catalog, retryPolicy: dependencies.turnSettings.retryPolicy,
-        sleeper: dependencies.sleeper, metrics: dependencies.metrics, forwardScenarioHeader: dependencies.forwardScenarioHeader
+        sleeper: dependencies.sleeper, metrics: dependencies.metrics, forwardScenarioHeader: dependencies.forwardScenarioHeader,
+        responseCache: dependencies.responseCache
     ).register(on: v1)
     let counting = InputTokenCounter(gateway: gateway, counter: dependencies.promptCounter)
     AnthropicTokenCount(counting: counting).register(on: v1)

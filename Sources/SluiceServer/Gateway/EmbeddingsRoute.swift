@@ -1,6 +1,7 @@
 import Foundation
 import HTTPTypes
 import Hummingbird
+import Logging
 import NIOCore
 import SluiceCore
 
@@ -22,6 +23,10 @@ struct EmbeddingsRoute {
     let sleeper: any Sleeper
     let metrics: SluiceMetrics
     let forwardScenarioHeader: Bool
+    /// The response cache (`--response-cache-seconds`): an identical call — model, inputs, dimensions, format — is
+    /// answered with the vectors kept from the first, charged nothing, as LiteLLM caches embeddings. `Cache-Control`
+    /// works as for chat calls.
+    var responseCache: ResponseCacheSettings? = nil
 
     /// OpenAI's most inputs in one call.
     static let maxInputs = 2048
@@ -45,6 +50,24 @@ struct EmbeddingsRoute {
         let held = try await budget.hold(
             ChatRequest(model: call.model, messages: [], maxTokens: 1), inputTokens: counted ?? 0, user: user,
             conversationID: "", endUser: call.endUser, messageID: Identifier.make(), apiKey: context.apiKey)
+        let price = catalog.price(for: call.model) ?? .free
+        let use = responseCache.map { _ in ResponseCacheUse(cacheControl: request.headers[.cacheControl], userID: user.id) }
+        let cacheKey = responseCache.map { EmbeddingsCacheKey.of(call, scope: $0.shared ? nil : user.id) }
+        var headers: HTTPFields = [.contentType: "application/json"]
+        RateLimits.addHeaders(of: [held.hold?.rateLimits, held.hold?.keyRateLimits].compactMap { $0 }, to: &headers, now: Date())
+        if let use, use.read { headers[ResponseCacheUse.header] = "miss" }
+        if let hit = await cached(call, key: cacheKey, use: use, logger: context.logger) {
+            // What the first call used is what this one saved: charged nothing, counted as a hit.
+            let tokens = hit.inputTokens ?? 0
+            if let hold = held.hold {
+                try await budgets?.settle(
+                    holdID: hold.id, inputTokens: 0, outputTokens: 0, cachedInputTokens: 0, cost: .zero, now: Date(),
+                    finishing: nil, saved: CacheSavings(tokens: tokens, cost: price.cost(inputTokens: tokens, outputTokens: 0)))
+            }
+            metrics.embeddingsFinished(model: call.model, ok: true, duration: .now - started, inputTokens: nil)
+            headers[ResponseCacheUse.header] = "hit"
+            return Response(status: .ok, headers: headers, body: .init(byteBuffer: ByteBuffer(string: hit.content)))
+        }
         let response: EmbeddingResponse
         do {
             response = try await withRetries { try await provider.embed(call) }
@@ -58,7 +81,7 @@ struct EmbeddingsRoute {
             throw error
         }
         let tokens = response.promptTokens ?? counted ?? 0
-        let cost = (catalog.price(for: call.model) ?? .free).cost(inputTokens: tokens, outputTokens: 0)
+        let cost = price.cost(inputTokens: tokens, outputTokens: 0)
         if let hold = held.hold {
             try await budgets?.settle(
                 holdID: hold.id, inputTokens: tokens, outputTokens: 0, cachedInputTokens: 0, cost: cost, now: Date(),
@@ -66,10 +89,36 @@ struct EmbeddingsRoute {
         }
         metrics.embeddingsFinished(model: call.model, ok: true, duration: .now - started, inputTokens: tokens)
         if cost > .zero { metrics.charged(model: call.model, cost: cost) }
-
-        var headers: HTTPFields = [.contentType: "application/json"]
-        RateLimits.addHeaders(of: [held.hold?.rateLimits, held.hold?.keyRateLimits].compactMap { $0 }, to: &headers, now: Date())
+        if let cache = responseCache, let use, use.write, let cacheKey {
+            let entry = CachedResponse(
+                model: call.model, content: String(decoding: response.body, as: UTF8.self), tokenEnds: [], finishReason: nil,
+                inputTokens: tokens, outputTokens: 0)
+            let now = Date()
+            do {
+                try await cache.store.cacheResponse(
+                    entry, key: cacheKey, userID: use.userID, now: now, expiresAt: now.addingTimeInterval(cache.ttl.seconds))
+            } catch {
+                context.logger.warning("could not write the response cache", metadata: ["error": "\(error)"])
+            }
+        }
         return Response(status: .ok, headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: response.body)))
+    }
+
+    /// The vectors kept for an identical call, when the call may read the cache; a lookup that fails is a miss.
+    private func cached(
+        _ call: EmbeddingRequest, key: String?, use: ResponseCacheUse?, logger: Logger
+    ) async -> CachedResponse? {
+        guard let cache = responseCache, let key, let use, use.read else { return nil }
+        let now = Date()
+        do {
+            let hit = try await cache.store.cachedResponse(
+                key: key, now: now, writtenSince: use.maxAge.map { now.addingTimeInterval(-Double($0)) })
+            metrics.responseCacheLookup(model: call.model, hit: hit != nil)
+            return hit
+        } catch {
+            logger.warning("could not read the response cache", metadata: ["error": "\(error)"])
+            return nil
+        }
     }
 
     /// The input tokens, counted with the model family's tokenizer (token ids are their own count); `nil` without a

@@ -122,6 +122,33 @@ enum ResponseCacheKey {
     }
 }
 
+/// The cache key of an embeddings call (`EmbeddingsRoute`): a SHA-256 over the model, the inputs, the dimensions and
+/// the encoding, the simulator's controls, and whose cache it is; kept apart from chat keys by its own prefix.
+enum EmbeddingsCacheKey {
+    static func of(_ request: EmbeddingRequest, scope: String?) -> String {
+        var hasher = SHA256()
+        func add(_ text: String) {
+            hasher.update(data: Data(text.utf8))
+            hasher.update(data: Data([0]))
+        }
+        add("embeddings-v1")
+        add(scope ?? "*")
+        add(request.model)
+        switch request.input {
+        case .texts(let texts):
+            add("texts \(texts.count)")
+            for text in texts { add(text) }
+        case .tokens(let inputs):
+            add("tokens \(inputs.count)")
+            for tokens in inputs { add(tokens.map(String.init).joined(separator: ",")) }
+        }
+        add(request.dimensions.map(String.init) ?? "-")
+        add(request.encodingFormat ?? "float")
+        for (name, value) in request.extraHeaders.sorted(by: { $0.key < $1.key }) { add(name + ":" + value) }
+        return HexDigits.lowercase(hasher.finalize())
+    }
+}
+
 extension ChatTurn {
     /// The cached answer to the plan's request, when the plan may read the cache and there is one; a lookup that fails
     /// is logged and counts as a miss (the upstream answers).
