@@ -18,6 +18,8 @@
 #                                saw, retry waits announced vs observed, the cost of a retry decision
 #   ./sluice.sh bench setup      bursts of 10 streamed turns: server CPU per turn up to its upstream call, Sluice
 #                                vs the bare relay
+#   ./sluice.sh bench embeddings /v1/embeddings straight to the simulator, through Sluice and through LiteLLM:
+#                                latency added, CPU per call, RSS
 set -euo pipefail
 cd "$(dirname "$0")"
 command="${1:-run}"
@@ -77,6 +79,15 @@ case "$command" in
         shift
         swift build -c release --product sluice >&2
         exec python3 bench/chaos.py .build/release/sluice "$@" ;;
+      embeddings)
+        shift
+        litellm_args=()
+        if [ "${SLUICE_BENCH_LITELLM:-1}" = 1 ]; then
+          eval "$(scripts/setup-litellm.sh | grep -E '^LITELLM=')"
+          [ -n "${LITELLM:-}" ] && litellm_args=(--litellm "$LITELLM")
+        fi
+        swift build -c release --product sluice >&2
+        exec python3 bench/embeddings.py --sluice .build/release/sluice "${litellm_args[@]}" "$@" ;;
       setup)
         shift
         swift build -c release --product sluice >&2
@@ -86,7 +97,7 @@ case "$command" in
         sluice_setup_local_model
         swift build -c release --product sluice >&2
         exec python3 bench/ttft.py --sluice .build/release/sluice "$@" ;;
-      *) echo "usage: ./sluice.sh bench [ttft|tokenizer|guard|context|ui|chaos|load|setup]" >&2; exit 2 ;;
+      *) echo "usage: ./sluice.sh bench [ttft|tokenizer|guard|context|ui|chaos|load|setup|embeddings]" >&2; exit 2 ;;
     esac ;;
   simulate) source scripts/env.sh && swift build --product sluice >&2 && exec .build/debug/sluice simulate "$@" ;;
   *) echo "usage: ./sluice.sh run|test|coverage|simulate|bench" >&2; exit 2 ;;
