@@ -366,3 +366,55 @@ def test_pin_leads_the_list_and_archive_moves_a_conversation_apart_read_only_unt
     wait_for_answer_end(browser)
     messages = api(server, token, "GET", f"/api/conversations/{third['id']}")["messages"]
     assert [m["role"] for m in messages] == ["user", "assistant"] and messages[0]["content"] == "back again"
+
+
+CHATGPT_EXPORT = [{
+    "title": "Trip to Porto", "create_time": 1732000000.5, "current_node": "a2",
+    "mapping": {
+        "root": {"id": "root", "message": None, "parent": None, "children": ["q1"]},
+        "q1": {"id": "q1", "parent": "root", "children": ["a1"], "message": {
+            "id": "q1", "author": {"role": "user"}, "create_time": 1732000001.0,
+            "content": {"content_type": "text", "parts": ["Where is Porto?"]}, "metadata": {}}},
+        "a1": {"id": "a1", "parent": "q1", "children": ["q2"], "message": {
+            "id": "a1", "author": {"role": "assistant"}, "create_time": 1732000002.0,
+            "content": {"content_type": "text", "parts": ["In the **north** of Portugal."]}, "metadata": {"model_slug": "gpt-4o"}}},
+        "q2": {"id": "q2", "parent": "a1", "children": ["a2"], "message": {
+            "id": "q2", "author": {"role": "user"}, "create_time": 1732000003.0,
+            "content": {"content_type": "text", "parts": ["<img src=x onerror=\"window.__xss=1\"> What to eat?"]}, "metadata": {}}},
+        "a2": {"id": "a2", "parent": "q2", "children": [], "message": {
+            "id": "a2", "author": {"role": "assistant"}, "create_time": 1732000004.0,
+            "content": {"content_type": "text", "parts": ["Francesinha <img src=x onerror=\"window.__xss=2\">"]},
+            "metadata": {"model_slug": "gpt-4o"}}},
+    },
+}]
+
+
+def test_import_reads_chatgpts_export_into_the_list_opens_it_and_the_thread_goes_on(browser, server, tmp_path):
+    token = new_user(server, "import-ui")
+    export = tmp_path / "conversations.json"
+    export.write_text(json.dumps(CHATGPT_EXPORT * 3))
+    open_as(browser, server, token)
+    browser.find_element(By.ID, "import-input").send_keys(str(export))
+    WebDriverWait(browser, 15).until(
+        lambda d: "Imported 3 conversations (12 messages) from conversations.json." in d.find_element(By.ID, "banner").text)
+    # The first imported opens: its questions as text, its answers as sanitised Markdown, nothing run.
+    WebDriverWait(browser, 10).until(lambda d: len(d.find_elements(By.CSS_SELECTOR, "article.message")) == 4
+                                     and d.find_elements(By.CSS_SELECTOR, '#conversation-list .conversation-open[aria-current="true"]'))
+    WebDriverWait(browser, 10).until(lambda d: [title.split("\n")[0] for title in titles(d)] == ["Trip to Porto"] * 3)
+    questions = [m.text for m in browser.find_elements(By.CSS_SELECTOR, ".message.user .text")]
+    assert questions == ["Where is Porto?", "<img src=x onerror=\"window.__xss=1\"> What to eat?"]
+    assert browser.find_element(By.CSS_SELECTOR, ".message.assistant .text strong").text == "north"
+    assert browser.execute_script("return window.__xss") is None
+    # The conversation goes on from its imported history, with a model this Sluice serves.
+    browser.find_element(By.ID, "input").send_keys("And the wine?", Keys.ENTER)
+    wait_for_answer_end(browser)
+    WebDriverWait(browser, 10).until(lambda d: len(d.find_elements(By.CSS_SELECTOR, ".message.assistant")) == 3)
+    stored = api(server, token, "GET", "/api/conversations")["conversations"]
+    assert len(stored) == 3
+
+    # A file that is not an export says so, and changes nothing.
+    wrong = tmp_path / "notes.json"
+    wrong.write_text(json.dumps({"title": "x"}))
+    browser.find_element(By.ID, "import-input").send_keys(str(wrong))
+    WebDriverWait(browser, 10).until(lambda d: "Sluice cannot import this file" in d.find_element(By.ID, "banner").text)
+    assert len(api(server, token, "GET", "/api/conversations")["conversations"]) == 3

@@ -57,6 +57,8 @@ export const searchConversations = (text) =>
   json("GET", `/api/conversations?q=${encodeURIComponent(text)}`).then((r) => r.conversations);
 export const getConversation = (id) => json("GET", `/api/conversations/${encodeURIComponent(id)}`);
 export const createConversation = (fields = {}) => json("POST", "/api/conversations", fields);
+/** Imports exported conversations (ChatGPT's or Sluice's JSON); resolves to `{conversations, messages, not_sent}`. */
+export const importConversations = (conversations) => json("POST", "/api/conversations/import", conversations);
 export const deleteConversation = (id) => json("DELETE", `/api/conversations/${encodeURIComponent(id)}`);
 /**
  * Renames (`title`), sets the system prompt (`system_prompt`, "" removes it), pins or archives (`pinned`, `archived`:

@@ -13,6 +13,7 @@ import { InstructionsPanel } from "./instructions.js";
 import { exportConversation } from "./export.js";
 import { AttachmentTray } from "./attachments.js";
 import { showVersion } from "./versions.js";
+import { offerImport } from "./import.js";
 
 const $ = (id) => document.getElementById(id);
 const log = $("messages");
@@ -123,6 +124,11 @@ const conversationList = new ConversationList({
   showBanner,
 });
 const refreshList = () => conversationList.refresh(current);
+// Import: ChatGPT's history or Sluice's JSON export becomes the user's conversations; the first one imported opens.
+offerImport({
+  button: $("import-open"), input: $("import-input"), showBanner,
+  onImported: async (first) => { await refreshList(); if (first) await open(first); },
+});
 
 $("export-menu").addEventListener("click", (event) => {
   const format = event.target.closest("button[data-format]")?.dataset.format;

@@ -142,6 +142,8 @@ public func buildRouter(
         forwardScenarioHeader: dependencies.forwardScenarioHeader)
     MessageRoutes(store: dependencies.store, launcher: launcher).register(on: api)
     EditRoute(store: dependencies.store, launcher: launcher).register(on: api)
+    ImportRoute(store: dependencies.store, defaultModel: dependencies.defaultModel, promptGuard: dependencies.promptGuard)
+        .register(on: api)
     VersionSelectRoute(store: dependencies.store, meter: meter, hub: hub).register(on: api)
     FeedbackRoute(store: dependencies.store, metrics: dependencies.metrics).register(on: api)
     ContinueRoute(
