@@ -30,6 +30,16 @@ case "$command" in
   coverage) exec scripts/coverage.sh "$@" ;;
   bench)
     source scripts/env.sh
+    # LiteLLM, the peer of the load and embeddings benches, in a virtualenv of its own (skip with
+    # SLUICE_BENCH_LITELLM=0 or --litellm none): sets litellm_args.
+    litellm_args=()
+    bench_with_litellm() {
+      if [ "${SLUICE_BENCH_LITELLM:-1}" = 1 ]; then
+        eval "$(scripts/setup-litellm.sh | grep -E '^LITELLM=')"
+        [ -n "${LITELLM:-}" ] && litellm_args=(--litellm "$LITELLM")
+      fi
+      return 0
+    }
     case "${1:-ttft}" in
       tokenizer)
         shift
@@ -59,12 +69,7 @@ case "$command" in
       load)
         shift
         sluice_setup_tokenizer_data
-        # LiteLLM in a virtualenv of its own (skip with SLUICE_BENCH_LITELLM=0 or --litellm none).
-        litellm_args=()
-        if [ "${SLUICE_BENCH_LITELLM:-1}" = 1 ]; then
-          eval "$(scripts/setup-litellm.sh | grep -E '^LITELLM=')"
-          [ -n "${LITELLM:-}" ] && litellm_args=(--litellm "$LITELLM")
-        fi
+        bench_with_litellm
         swift build -c release --product sluice >&2
         # A throwaway PostgreSQL for the "sluice-pg" row (skip with SLUICE_BENCH_POSTGRES=0).
         postgres_args=()
@@ -81,11 +86,7 @@ case "$command" in
         exec python3 bench/chaos.py .build/release/sluice "$@" ;;
       embeddings)
         shift
-        litellm_args=()
-        if [ "${SLUICE_BENCH_LITELLM:-1}" = 1 ]; then
-          eval "$(scripts/setup-litellm.sh | grep -E '^LITELLM=')"
-          [ -n "${LITELLM:-}" ] && litellm_args=(--litellm "$LITELLM")
-        fi
+        bench_with_litellm
         swift build -c release --product sluice >&2
         exec python3 bench/embeddings.py --sluice .build/release/sluice "${litellm_args[@]}" "$@" ;;
       setup)

@@ -58,24 +58,35 @@ struct ResponseCacheUse: Sendable, Equatable {
     static let header = HTTPField.Name("X-Sluice-Cache")!
 }
 
+/// A SHA-256 over parts, each ended by a NUL byte (so that "ab" + "c" and "a" + "bc" differ): the response cache's keys.
+struct CacheKeyHasher {
+    private var hasher = SHA256()
+
+    mutating func add(_ text: String) { add(Data(text.utf8)) }
+
+    mutating func add(_ data: Data) {
+        hasher.update(data: data)
+        hasher.update(data: Data([0]))
+    }
+
+    /// The digest in lowercase hex.
+    var hex: String { HexDigits.lowercase(hasher.finalize()) }
+}
+
 /// The cache key of a request: a SHA-256 over everything that shapes its answer — the model, every message (tool
 /// calls and results included), the tools, temperature, output limit and sampling options, the simulator's controls —
 /// and whose cache it is. The end user a service names (`user`) is not part of it, as in LiteLLM: it says who asked,
 /// not what.
 enum ResponseCacheKey {
     static func of(_ request: ChatRequest, scope: String?) -> String {
-        var hasher = SHA256()
-        func add(_ text: String) {
-            hasher.update(data: Data(text.utf8))
-            hasher.update(data: Data([0]))
-        }
+        var key = CacheKeyHasher()
+        func add(_ text: String) { key.add(text) }
         add("v1")
         add(scope ?? "*")
         add(request.model)
         let encoder = JSONEncoder()
         encoder.outputFormatting = .sortedKeys
-        hasher.update(data: (try? encoder.encode(request.messages)) ?? Data(String(reflecting: request.messages).utf8))
-        hasher.update(data: Data([0]))
+        key.add((try? encoder.encode(request.messages)) ?? Data(String(reflecting: request.messages).utf8))
         add(request.temperature.map { "\($0)" } ?? "-")
         add(request.maxTokens.map(String.init) ?? "-")
         let sampling = request.sampling
@@ -104,7 +115,7 @@ enum ResponseCacheKey {
             add("no tools")
         }
         for (name, value) in request.extraHeaders.sorted(by: { $0.key < $1.key }) { add(name + ":" + value) }
-        return HexDigits.lowercase(hasher.finalize())
+        return key.hex
     }
 
     /// JSON text with every object's members sorted by key: the same schema written with its members in another order
@@ -126,11 +137,8 @@ enum ResponseCacheKey {
 /// the encoding, the simulator's controls, and whose cache it is; kept apart from chat keys by its own prefix.
 enum EmbeddingsCacheKey {
     static func of(_ request: EmbeddingRequest, scope: String?) -> String {
-        var hasher = SHA256()
-        func add(_ text: String) {
-            hasher.update(data: Data(text.utf8))
-            hasher.update(data: Data([0]))
-        }
+        var key = CacheKeyHasher()
+        func add(_ text: String) { key.add(text) }
         add("embeddings-v1")
         add(scope ?? "*")
         add(request.model)
@@ -145,7 +153,7 @@ enum EmbeddingsCacheKey {
         add(request.dimensions.map(String.init) ?? "-")
         add(request.encodingFormat ?? "float")
         for (name, value) in request.extraHeaders.sorted(by: { $0.key < $1.key }) { add(name + ":" + value) }
-        return HexDigits.lowercase(hasher.finalize())
+        return key.hex
     }
 }
 
