@@ -16,7 +16,7 @@ struct ConversationImportTests {
         let trip = try #require(conversations.first)
         #expect(trip.title == "Trip to Porto" && trip.systemPrompt == nil)
         #expect(trip.turns.map(\.content) == [
-            "Where is Porto?", "In the north of Portugal,\n\non the Douro.", "What to eat there?", "Francesinha, and pastel de nata.",
+            "Where is Porto?", "In the north of Portugal,\n\non the Douro.", "Spoken:\n\nWhat to eat there?", "Francesinha, and pastel de nata.",
         ])
         #expect(trip.turns.map(\.role) == [.user, .assistant, .user, .assistant])
         #expect(trip.turns.map(\.model) == [nil, "gpt-4o", nil, "gpt-4o-mini"])

@@ -19,7 +19,7 @@ struct ImportTests {
             let shown = try await h.request(.GET, "/api/conversations/\(id)", token: h.alice)
             let messages = try #require(shown.json?["messages"] as? [[String: Any]])
             #expect(messages.compactMap { $0["content"] as? String } == [
-                "Where is Porto?", "In the north of Portugal,\n\non the Douro.", "What to eat there?", "Francesinha, and pastel de nata.",
+                "Where is Porto?", "In the north of Portugal,\n\non the Douro.", "Spoken:\n\nWhat to eat there?", "Francesinha, and pastel de nata.",
             ])
             #expect(messages.compactMap { $0["model"] as? String } == ["gpt-4o", "gpt-4o-mini"])
             #expect(messages.first?["created_at"] as? String == "2024-11-19T07:06:41.000Z")

@@ -1,6 +1,6 @@
 /// A ChatGPT `conversations.json` (the shape of its "Export data"), small but with what real exports have: a
 /// hidden system message, custom instructions as hidden context, an edited question (two branches, the second one
-/// shown: `current_node`), an answer in two parts, a tool's output, an image part beside text, and a conversation
+/// shown: `current_node`), an answer in two parts, a tool's output, an image part and a voice transcription beside text, and a conversation
 /// with nothing to keep.
 public enum ChatGPTExport {
     public static let sample = #"""
@@ -36,7 +36,7 @@ public enum ChatGPTExport {
             "content": {"content_type": "text", "parts": ["(the answer to the typo)"]}, "metadata": {"model_slug": "gpt-4o"}}},
           "q2b": {"id": "q2b", "parent": "a1", "children": ["tool"], "message": {
             "id": "q2b", "author": {"role": "user"}, "create_time": 1732000020.0,
-            "content": {"content_type": "multimodal_text", "parts": [{"content_type": "image_asset_pointer", "asset_pointer": "file-service://x"}, "What to eat there?"]},
+            "content": {"content_type": "multimodal_text", "parts": [{"content_type": "image_asset_pointer", "asset_pointer": "file-service://x"}, {"content_type": "audio_transcription", "text": "Spoken:"}, "What to eat there?"]},
             "metadata": {}}},
           "tool": {"id": "tool", "parent": "q2b", "children": ["a2b"], "message": {
             "id": "tool", "author": {"role": "tool", "name": "web"}, "create_time": 1732000021.0,

@@ -74,7 +74,10 @@ public struct ImportedConversation: Sendable, Equatable {
             guard let role = message["author"]?["role"]?.string, let content = message["content"] else { continue }
             let type = content["content_type"]?.string
             guard type == "text" || type == "multimodal_text" else { continue }
-            let text = (content["parts"]?.array ?? []).compactMap(\.string).joined(separator: "\n\n")
+            // Text parts, and what was said in a voice conversation (its transcription); images and files are left out.
+            let text = (content["parts"]?.array ?? []).compactMap { part in
+                part.string ?? (part["content_type"]?.string == "audio_transcription" ? part["text"]?.string : nil)
+            }.joined(separator: "\n\n")
                 .trimmingCharacters(in: .whitespacesAndNewlines)
             guard !text.isEmpty else { continue }
             let created = message["create_time"]?.double.map(Date.init(timeIntervalSince1970:))
