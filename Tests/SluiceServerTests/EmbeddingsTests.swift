@@ -108,6 +108,14 @@ struct EmbeddingsTests {
             let refused = try await h.post("/v1/embeddings", token: h.alice, json: ["model": "sim", "input": words])
             #expect(refused.status == 429)
             #expect((Self.object(refused.text)?["error"] as? [String: Any])?["code"] as? String == "budget_exceeded")
+            // Many short texts are counted together (eight at a time): 30 × 2 words do not fit either.
+            let many = try await h.post("/v1/embeddings", token: h.alice, json: ["model": "sim", "input": Array(repeating: "two words", count: 30)])
+            #expect(many.status == 429, "\(many.text)")
+            // Said in an embeddings call's words, not a chat's.
+            let message = try #require((Self.object(many.text)?["error"] as? [String: Any])?["message"] as? String)
+            #expect(message.hasPrefix("You have 20 of your 20 tokens left until "))
+            #expect(message.contains("this embeddings call needs at least 61. Send fewer or shorter texts, upgrade your plan"), "\(message)")
+            #expect(!message.contains("conversation"))
             let stats = try await h.simulatorStats()
             #expect(stats["embeddings"] as? Int == 0, "nothing went upstream")
             // A call that fits goes through, and what it used counts against the budget.

@@ -47,9 +47,15 @@ struct EmbeddingsRoute {
         let counted = try await count(call.input)
         // Held before the call, like a chat turn's input: a call that does not fit the budget never goes upstream.
         // (A hold is for input and at least one output token; the one is released when the call settles.)
-        let held = try await budget.hold(
-            ChatRequest(model: call.model, messages: [], maxTokens: 1), inputTokens: counted ?? 0, user: user,
-            conversationID: "", endUser: call.endUser, messageID: Identifier.make(), apiKey: context.apiKey)
+        let held: TurnBudget.Held
+        do {
+            held = try await budget.hold(
+                ChatRequest(model: call.model, messages: [], maxTokens: 1), inputTokens: counted ?? 0, user: user,
+                conversationID: "", endUser: call.endUser, messageID: Identifier.make(), apiKey: context.apiKey)
+        } catch var refusal as APIError {
+            refusal.message = Self.forEmbeddings(refusal.message)
+            throw refusal
+        }
         let price = catalog.price(for: call.model) ?? .free
         let use = responseCache.map { _ in ResponseCacheUse(cacheControl: request.headers[.cacheControl], userID: user.id) }
         let cacheKey = responseCache.map { EmbeddingsCacheKey.of(call, scope: $0.shared ? nil : user.id) }
@@ -129,9 +135,17 @@ struct EmbeddingsRoute {
         case .texts(let texts):
             guard let counter else { return nil }
             do {
-                var total = 0
-                for text in texts { total += try await counter.textTokens(text) }
-                return total
+                // Eight at a time: the local model's counter asks llama-server over HTTP for each text.
+                return try await withThrowingTaskGroup(of: Int.self) { group in
+                    var total = 0
+                    var pending = texts[...]
+                    while let text = pending.popFirst() {
+                        group.addTask { try await counter.textTokens(text) }
+                        if texts.count - pending.count >= 8, let counted = try await group.next() { total += counted }
+                    }
+                    while let counted = try await group.next() { total += counted }
+                    return total
+                }
             } catch {
                 throw APIError(
                     .badGateway, code: "upstream_unreachable",
@@ -167,6 +181,22 @@ struct EmbeddingsRoute {
                 }
             }
         }
+    }
+
+    /// A budget or rate-limit refusal in an embeddings call's words: its texts, not a chat's message and conversation
+    /// (`TurnBudget` words them for chat turns; `EmbeddingsTests` checks the token budget's refusal).
+    static func forEmbeddings(_ message: String) -> String {
+        var text = message
+        for (chat, embeddings) in [
+            (" with its conversation. Start a new conversation, clear or summarise the context, shorten the message,", ". Send fewer or shorter texts,"),
+            ("Start a new conversation or clear the context to send fewer tokens,", "Send fewer or shorter texts,"),
+            (" with its conversation. Try again in", ". Try again in"),
+            ("send a shorter conversation,", "send fewer texts,"),
+            ("this message", "this embeddings call"),
+        ] {
+            text = text.replacingOccurrences(of: chat, with: embeddings)
+        }
+        return text
     }
 
     /// The upstream would not make these embeddings (a chat model, an unknown name, a server without an embeddings
