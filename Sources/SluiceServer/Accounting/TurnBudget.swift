@@ -33,7 +33,8 @@ struct TurnBudget: Sendable {
     @inline(never)
     func hold(
         _ request: ChatRequest, inputTokens known: Int?, user: User, conversationID: String, endUser: String? = nil,
-        messageID: String, answer: Message? = nil, prelude: HoldPrelude? = nil, apiKey: KeyUse? = nil
+        messageID: String, answer: Message? = nil, prelude: HoldPrelude? = nil, apiKey: KeyUse? = nil,
+        wording: RefusalWording = .message
     ) async throws -> Held {
         guard let budgets, let counter else { return Held(request: request, hold: nil, inputTokens: known) }
         let input: Int
@@ -45,7 +46,8 @@ struct TurnBudget: Sendable {
             now: now)
         else {
             throw try await refusal(
-                budgets, request: request, inputTokens: input, userID: user.id, endUser: endUser, apiKey: apiKey, now: now)
+                budgets, request: request, inputTokens: input, userID: user.id, endUser: endUser, apiKey: apiKey, now: now,
+                wording: wording)
         }
         var capped = request
         if let allowance = hold.outputAllowance { capped.maxTokens = min(request.maxTokens ?? allowance, allowance) }
@@ -88,7 +90,7 @@ struct TurnBudget: Sendable {
     @inline(never)
     private func refusal(
         _ budgets: any BudgetStore, request: ChatRequest, inputTokens: Int, userID: String, endUser: String?, apiKey: KeyUse?,
-        now: Date
+        now: Date, wording: RefusalWording
     ) async throws -> APIError {
         let price = catalog.price(for: request.model) ?? .free
         let budget = try await budgets.budget(userID: userID, now: now)
@@ -113,14 +115,14 @@ struct TurnBudget: Sendable {
         }
         return Self.exceeded(
             budget, endUser: endUserBudget, key: keyBudget, keyRates: keyRates, needed: inputTokens + 1,
-            cost: price.mostCost(inputTokens: inputTokens, outputTokens: 1), now: now)
+            cost: price.mostCost(inputTokens: inputTokens, outputTokens: 1), now: now, wording: wording)
     }
 
     /// The refusal: which budget is spent, what is left, what the message needs, when it resets, what to do.
     static func exceeded(
         _ budget: BudgetState, endUser: (name: String, dollars: DollarBudget)? = nil,
         key: (label: String, dollars: DollarBudget)? = nil, keyRates: (label: String, limits: RateLimits)? = nil, needed: Int,
-        cost: USDAmount, now: Date
+        cost: USDAmount, now: Date, wording: RefusalWording = .message
     ) -> APIError {
         let message: String
         // When the budget that refused the turn resets: the answer's `Retry-After`.
@@ -128,29 +130,28 @@ struct TurnBudget: Sendable {
         if let remaining = budget.remaining, remaining < needed {
             resetAt = budget.resetAt
             message = "You have \(remaining) of your \(budget.limit ?? 0) tokens left until \(Self.resetText(budget.resetAt, now: now)), "
-                + "and this message needs at least \(needed) with its conversation. Start a new conversation, "
-                + "clear or summarise the context, shorten the message, upgrade your plan (\(budget.plan.rawValue) now), "
-                + "or wait until the reset."
+                + "and \(wording.subject) needs at least \(needed)\(wording.context). \(wording.needFewer), "
+                + "upgrade your plan (\(budget.plan.rawValue) now), or wait until the reset."
         } else if let dollars = budget.dailyDollars, dollars.remaining < cost {
             resetAt = dollars.resetAt
             message = "You have spent $\(dollars.spent.decimalString) of your daily $\(dollars.limit.decimalString) "
-                + "(this message would cost at least $\(cost.decimalString)). The limit resets at "
-                + "\(Self.resetText(dollars.resetAt, now: now)). Start a new conversation or clear the context to send fewer "
-                + "tokens, ask for a higher limit, or wait until the reset."
+                + "(\(wording.subject) would cost at least $\(cost.decimalString)). The limit resets at "
+                + "\(Self.resetText(dollars.resetAt, now: now)). \(wording.fewerTokens), ask for a higher limit, or wait until the reset."
         } else if let endUser, endUser.dollars.remaining < cost {
             resetAt = endUser.dollars.resetAt
             message = Self.daySpent(
                 "The end user '\(endUser.name)'", endUser.dollars, allowance: "a day each end user of this account may spend",
-                cost: cost, remedy: "raise the limit per end user (sluice user set-plan … --end-user-daily-usd)", now: now)
+                cost: cost, remedy: "raise the limit per end user (sluice user set-plan … --end-user-daily-usd)", now: now,
+                wording: wording)
         } else if let key, key.dollars.remaining < cost {
             resetAt = key.dollars.resetAt
             message = Self.daySpent(
                 "The API key '\(key.label)'", key.dollars, allowance: "it may spend a day", cost: cost,
-                remedy: "raise the key's limit (Edit on the API keys page)", now: now)
+                remedy: "raise the key's limit (Edit on the API keys page)", now: now, wording: wording)
         } else if let rates = budget.rateLimits, let kind = rates.exceeded(needing: needed) {
-            return rateLimited(rates, kind: kind, needed: needed, now: now)
+            return rateLimited(rates, kind: kind, needed: needed, now: now, wording: wording)
         } else if let keyRates, let kind = keyRates.limits.exceeded(needing: needed) {
-            return rateLimited(keyRates.limits, kind: kind, needed: needed, now: now, key: keyRates.label)
+            return rateLimited(keyRates.limits, kind: kind, needed: needed, now: now, key: keyRates.label, wording: wording)
         } else {
             let dollars = budget.globalDailyDollars
             resetAt = dollars?.resetAt ?? budget.resetAt
@@ -176,11 +177,12 @@ struct TurnBudget: Sendable {
     /// "<who> has spent $S of the $L <allowance> (this message would cost at least $C). The limit resets at …": a
     /// daily dollar limit of one part of the account (an end user, a key) that the turn does not fit.
     private static func daySpent(
-        _ who: String, _ dollars: DollarBudget, allowance: String, cost: USDAmount, remedy: String, now: Date
+        _ who: String, _ dollars: DollarBudget, allowance: String, cost: USDAmount, remedy: String, now: Date,
+        wording: RefusalWording
     ) -> String {
-        "\(who) has spent $\(dollars.spent.decimalString) of the $\(dollars.limit.decimalString) \(allowance) (this message "
+        "\(who) has spent $\(dollars.spent.decimalString) of the $\(dollars.limit.decimalString) \(allowance) (\(wording.subject) "
             + "would cost at least $\(cost.decimalString)). The limit resets at \(Self.resetText(dollars.resetAt, now: now)). "
-            + "Send a shorter conversation, \(remedy), or wait until the reset."
+            + "\(wording.sendLessSentence), \(remedy), or wait until the reset."
     }
 
     /// The refusal of a turn over a rate limit: `429 rate_limit_exceeded`, as OpenAI words it, with OpenAI's
@@ -189,12 +191,13 @@ struct TurnBudget: Sendable {
     /// retries (which honour `Retry-After`) are welcome.
     /// With `key`, the limit is that labelled key's own (`APIKey.rateCaps`), and the message says so.
     static func rateLimited(
-        _ rates: RateLimits, kind: RateLimits.Kind, needed: Int, now: Date, key: String? = nil
+        _ rates: RateLimits, kind: RateLimits.Kind, needed: Int, now: Date, key: String? = nil,
+        wording: RefusalWording = .message
     ) -> APIError {
         let wait = kind == .parallel ? 1 : rates.secondsUntilWindowFrees(now: now)
         let limit = rates.limit(kind) ?? 0
         let message = if let key {
-            keyRateLimited(rates, kind: kind, label: key, limit: limit, needed: needed, wait: wait)
+            keyRateLimited(rates, kind: kind, label: key, limit: limit, needed: needed, wait: wait, wording: wording)
         } else {
             switch kind {
         case .parallel:
@@ -206,8 +209,8 @@ struct TurnBudget: Sendable {
                 + "(\(limit) a minute). Try again in \(wait) s, or ask the operator for a higher limit "
                 + "(sluice user set-plan … --requests-per-minute)."
         case .tokens:
-            "Your account has used \(rates.tokens) of its \(limit) tokens a minute, and this message needs at least "
-                + "\(needed) with its conversation. Try again in \(wait) s, send a shorter conversation, or ask the operator "
+            "Your account has used \(rates.tokens) of its \(limit) tokens a minute, and \(wording.subject) needs at least "
+                + "\(needed)\(wording.context). Try again in \(wait) s, \(wording.sendLess), or ask the operator "
                 + "for a higher limit (sluice user set-plan … --tokens-per-minute)."
             }
         }
@@ -225,7 +228,7 @@ struct TurnBudget: Sendable {
     /// The message of a refusal over a key's own rate limit: the key is named, and the remedy is a higher limit for it,
     /// which its user may set in place.
     private static func keyRateLimited(
-        _ rates: RateLimits, kind: RateLimits.Kind, label: String, limit: Int, needed: Int, wait: Int
+        _ rates: RateLimits, kind: RateLimits.Kind, label: String, limit: Int, needed: Int, wait: Int, wording: RefusalWording
     ) -> String {
         let key = "The API key '\(label)'"
         let remedy = "or raise the key's limit (Edit on the API keys page, or sluice user key set …)."
@@ -237,8 +240,8 @@ struct TurnBudget: Sendable {
             "\(key) has sent \(Self.count(rates.requests, "request")) in the last minute, the most it may send (\(limit) a "
                 + "minute). Try again in \(wait) s, \(remedy)"
         case .tokens:
-            "\(key) has used \(rates.tokens) of its \(limit) tokens a minute, and this message needs at least \(needed) with "
-                + "its conversation. Try again in \(wait) s, send a shorter conversation, \(remedy)"
+            "\(key) has used \(rates.tokens) of its \(limit) tokens a minute, and \(wording.subject) needs at least \(needed)"
+                + "\(wording.context). Try again in \(wait) s, \(wording.sendLess), \(remedy)"
         }
     }
 
@@ -253,3 +256,28 @@ struct TurnBudget: Sendable {
     }
 }
 
+/// How a budget or rate-limit refusal names what was to be held and what to do about it: a chat turn's message with
+/// its conversation (`message`), or an embeddings call's texts (`texts`).
+struct RefusalWording: Sendable {
+    /// What needs the tokens or would cost the money: "this message".
+    let subject: String
+    /// After the tokens it needs: " with its conversation" (nothing for texts).
+    let context: String
+    /// What to do to need fewer tokens, opening a sentence.
+    let needFewer: String
+    /// The same, before a dollar limit's other remedies.
+    let fewerTokens: String
+    /// Sending less, inside a sentence: "send a shorter conversation".
+    let sendLess: String
+
+    /// `sendLess` opening a sentence.
+    var sendLessSentence: String { sendLess.prefix(1).uppercased() + sendLess.dropFirst() }
+
+    static let message = RefusalWording(
+        subject: "this message", context: " with its conversation",
+        needFewer: "Start a new conversation, clear or summarise the context, shorten the message",
+        fewerTokens: "Start a new conversation or clear the context to send fewer tokens", sendLess: "send a shorter conversation")
+    static let texts = RefusalWording(
+        subject: "this embeddings call", context: "", needFewer: "Send fewer or shorter texts",
+        fewerTokens: "Send fewer or shorter texts", sendLess: "send fewer or shorter texts")
+}

@@ -47,15 +47,9 @@ struct EmbeddingsRoute {
         let counted = try await count(call.input)
         // Held before the call, like a chat turn's input: a call that does not fit the budget never goes upstream.
         // (A hold is for input and at least one output token; the one is released when the call settles.)
-        let held: TurnBudget.Held
-        do {
-            held = try await budget.hold(
-                ChatRequest(model: call.model, messages: [], maxTokens: 1), inputTokens: counted ?? 0, user: user,
-                conversationID: "", endUser: call.endUser, messageID: Identifier.make(), apiKey: context.apiKey)
-        } catch var refusal as APIError {
-            refusal.message = Self.forEmbeddings(refusal.message)
-            throw refusal
-        }
+        let held = try await budget.hold(
+            ChatRequest(model: call.model, messages: [], maxTokens: 1), inputTokens: counted ?? 0, user: user,
+            conversationID: "", endUser: call.endUser, messageID: Identifier.make(), apiKey: context.apiKey, wording: .texts)
         let price = catalog.price(for: call.model) ?? .free
         let use = responseCache.map { _ in ResponseCacheUse(cacheControl: request.headers[.cacheControl], userID: user.id) }
         let cacheKey = responseCache.map { EmbeddingsCacheKey.of(call, scope: $0.shared ? nil : user.id) }
@@ -181,22 +175,6 @@ struct EmbeddingsRoute {
                 }
             }
         }
-    }
-
-    /// A budget or rate-limit refusal in an embeddings call's words: its texts, not a chat's message and conversation
-    /// (`TurnBudget` words them for chat turns; `EmbeddingsTests` checks the token budget's refusal).
-    static func forEmbeddings(_ message: String) -> String {
-        var text = message
-        for (chat, embeddings) in [
-            (" with its conversation. Start a new conversation, clear or summarise the context, shorten the message,", ". Send fewer or shorter texts,"),
-            ("Start a new conversation or clear the context to send fewer tokens,", "Send fewer or shorter texts,"),
-            (" with its conversation. Try again in", ". Try again in"),
-            ("send a shorter conversation,", "send fewer texts,"),
-            ("this message", "this embeddings call"),
-        ] {
-            text = text.replacingOccurrences(of: chat, with: embeddings)
-        }
-        return text
     }
 
     /// The upstream would not make these embeddings (a chat model, an unknown name, a server without an embeddings
