@@ -19,6 +19,10 @@ struct EmbeddingsTests {
         try? JSONSerialization.jsonObject(with: Data(text.utf8)) as? [String: Any]
     }
 
+    static func errorMessage(_ text: String) -> String? {
+        (object(text)?["error"] as? [String: Any])?["message"] as? String
+    }
+
     static func vectors(_ text: String) -> [[Double]] {
         ((object(text)?["data"] as? [[String: Any]]) ?? []).compactMap { $0["embedding"] as? [Double] }
     }
@@ -121,6 +125,43 @@ struct EmbeddingsTests {
             // A call that fits goes through, and what it used counts against the budget.
             #expect(try await h.post("/v1/embeddings", token: h.alice, json: ["model": "sim", "input": "five words fit in budget"]).status == 200)
             #expect(try await h.store.budget(userID: alice.id, now: Date()).used == 5)
+        }
+    }
+
+    @Test("a call's end user (`user`) is held to the daily limit per end user, and its cost counts in that end user's day",
+          arguments: TestDatabases.backends)
+    func endUserLimit(_ backend: StoreBackend) async throws {
+        let (catalog, price) = try Self.pricedCatalog()
+        try await Harness.run(budgets: true, database: backend, catalog: catalog) { h in
+            let alice = try #require(try await h.store.user(named: "alice"))
+            // One call of 9 tokens costs $0.00000117: a second would pass the limit.
+            let oneCall = price.cost(inputTokens: 9, outputTokens: 0)
+            try await h.store.setEndUserDailyDollarLimit(userID: alice.id, limit: try #require(USDAmount("0.000002")))
+            let body: [String: Any] = ["model": "sim", "input": ["the quick brown fox", "jumps over the lazy dog"], "user": "shop-1"]
+            #expect(try await h.post("/v1/embeddings", token: h.alice, json: body).status == 200)
+            let refused = try await h.post("/v1/embeddings", token: h.alice, json: body)
+            #expect(refused.status == 429, "\(refused.text)")
+            let message = Self.errorMessage(refused.text)
+            #expect(message?.contains("The end user 'shop-1' has spent $\(oneCall.decimalString) of the $0.000002 a day") == true,
+                    "\(message ?? "-")")
+            #expect(refused.headers.first(name: "x-should-retry") == "false")
+            #expect(try await h.simulatorStats()["embeddings"] as? Int == 1, "the refused call never went upstream")
+            // Another end user, and a call without one, are not held to shop-1's day.
+            var other = body
+            other["user"] = "shop-2"
+            #expect(try await h.post("/v1/embeddings", token: h.alice, json: other).status == 200)
+            other["user"] = nil
+            #expect(try await h.post("/v1/embeddings", token: h.alice, json: other).status == 200)
+            let rows = try #require(
+                try await h.request(.GET, "/api/usage?period=today&group=end_user", token: h.alice).json?["series"] as? [[String: Any]])
+            let cost = Dictionary(uniqueKeysWithValues: rows.map { ($0["key"] as? String ?? "?", $0["cost_usd"] as? String ?? "?") })
+            #expect(cost == ["shop-1": oneCall.decimalString, "shop-2": oneCall.decimalString, "": oneCall.decimalString])
+            let shop1 = try await h.request(.GET, "/api/usage/end-user?name=shop-1", token: h.alice)
+            #expect(shop1.json?["spent"] as? String == oneCall.decimalString)
+            // An end user's name is an id, not a document.
+            let long = try await h.post(
+                "/v1/embeddings", token: h.alice, json: ["model": "sim", "input": "x", "user": String(repeating: "a", count: 300)])
+            #expect(long.status == 400 && Self.errorMessage(long.text)?.contains("'user' is 300 characters long") == true)
         }
     }
 

@@ -71,6 +71,32 @@ struct EndUserLimitTests {
         try await store.close()
     }
 
+    @Test("a call without a conversation names its end user: held to that end user's day, its row counted in it (step 36)",
+          arguments: TestDatabases.backends)
+    func callNamesEndUser(_ backend: StoreBackend) async throws {
+        let (store, user) = try await Self.service(backend)
+        try await store.setEndUserDailyDollarLimit(userID: user.id, limit: Self.micro(50))
+        let a = try await Self.conversation(store, user, endUser: "a")
+        let now = Date()
+        func call(_ endUser: String?) async throws -> BudgetHold? {
+            var request = BudgetStoreTests.request(user, "", input: 10, output: 10, price: Self.price)
+            request.endUser = endUser
+            return try await store.hold(request, now: now)
+        }
+        // A call for "a" and a turn in a's conversation share a's 50 µ$: 30 + 20.
+        #expect(try await call("a")?.reservedTokens == 20)
+        #expect(try await Self.hold(store, user, a, now: now)?.reservedTokens == 15)
+        #expect(try await call("a") == nil)
+        #expect(try await store.endUserBudget(userID: user.id, endUser: "a", now: now)?.spent == Self.micro(50))
+        // Other end users and calls without one go on.
+        #expect(try await call("b")?.reservedTokens == 20)
+        #expect(try await call(nil)?.reservedTokens == 20)
+        #expect(try await StoreTests.column(
+            "end_user", of: "SELECT COALESCE(end_user, '-') AS end_user FROM token_usage WHERE conversation_id = '' ORDER BY end_user",
+            in: store) == ["-", "a", "b"])
+        try await store.close()
+    }
+
     @Test("100 concurrent holds for one end user never reserve more than its day allows", arguments: TestDatabases.backends)
     func concurrentHolds(_ backend: StoreBackend) async throws {
         let (store, user) = try await Self.service(backend)

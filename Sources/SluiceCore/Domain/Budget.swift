@@ -162,6 +162,10 @@ public struct HoldRequest: Sendable {
     /// The key's own rate limits (`APIKey.rateCaps`): its turns in the last minute and running now, counted apart
     /// from its user's other turns.
     public var apiKeyRateCaps = RateCaps.none
+    /// The end user a call names when it has no conversation to read one from (an embeddings call's `user`): the
+    /// hold keeps the call within that end user's daily limit and its ledger row counts in the end user's day.
+    /// `nil`: the conversation's end user, if it has one.
+    public var endUser: String?
 
     public init(
         userID: String, conversationID: String, messageID: String, model: String, inputTokens: Int, wantedOutput: Int,

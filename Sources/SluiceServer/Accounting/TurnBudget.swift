@@ -41,8 +41,8 @@ struct TurnBudget: Sendable {
         if let known { input = known } else { input = try await count(request, with: counter) }
         let now = Date()
         guard let hold = try await budgets.hold(
-            holdRequest(request, inputTokens: input, userID: user.id, conversationID: conversationID, messageID: messageID,
-                        answer: answer, prelude: prelude, apiKey: apiKey),
+            holdRequest(request, inputTokens: input, userID: user.id, conversationID: conversationID, endUser: endUser,
+                        messageID: messageID, answer: answer, prelude: prelude, apiKey: apiKey),
             now: now)
         else {
             throw try await refusal(
@@ -72,7 +72,7 @@ struct TurnBudget: Sendable {
     /// the connection lives (`docs/benchmarks.md`, "Memory per stream").
     @inline(never)
     private func holdRequest(
-        _ request: ChatRequest, inputTokens: Int, userID: String, conversationID: String, messageID: String,
+        _ request: ChatRequest, inputTokens: Int, userID: String, conversationID: String, endUser: String?, messageID: String,
         answer: Message?, prelude: HoldPrelude?, apiKey: KeyUse?
     ) -> HoldRequest {
         var holdRequest = HoldRequest(
@@ -83,6 +83,8 @@ struct TurnBudget: Sendable {
         holdRequest.apiKeyID = apiKey?.id
         holdRequest.apiKeyDailyLimit = apiKey?.dailyDollarLimit
         holdRequest.apiKeyRateCaps = apiKey?.rateCaps ?? .none
+        // A conversation's end user is read from it, in the hold's own statement; only a call without one names it.
+        if conversationID.isEmpty { holdRequest.endUser = endUser }
         return holdRequest
     }
 

@@ -234,7 +234,10 @@ struct EmbeddingsRoute {
         }
         switch fields["user"] {
         case nil, .null?: break
-        case .string(let user)?: request.endUser = user
+        case .string(let user)? where user.count > GatewayCall.maxEndUserCharacters:
+            throw APIError.invalid(
+                "'user' is \(user.count) characters long; send an id of your end user of at most \(GatewayCall.maxEndUserCharacters) characters (a hash of it will do).")
+        case .string(let user)?: request.endUser = user.isEmpty ? nil : user
         default: throw APIError.invalid("'user' must be a text.")
         }
         return request

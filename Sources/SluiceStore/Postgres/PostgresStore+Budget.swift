@@ -29,7 +29,8 @@ extension PostgresStore {
             model: request.model, now: nowMs, expires: expires, dayStart: dayStart, wanted: wanted, input: input,
             inputCost: inputCost, outputPrice: outputPrice, globalLimit: globalDailyLimit.map { Int($0.picodollars) },
             globalLock: Self.globalBudgetLock, apiKeyID: request.apiKeyID,
-            apiKeyDailyLimit: request.apiKeyDailyLimit.map { Int($0.picodollars) }, apiKeyRateCaps: request.apiKeyRateCaps)
+            apiKeyDailyLimit: request.apiKeyDailyLimit.map { Int($0.picodollars) }, apiKeyRateCaps: request.apiKeyRateCaps,
+            endUser: request.endUser)
         // The user's message first, committed on its own: it needs no lock, and it is kept whether the hold is
         // granted or not (and when the hold fails, which the launcher then finds stored).
         if let prelude = request.prelude { try await store(prelude) }

@@ -16,15 +16,15 @@ extension SQLiteStore {
         // tokens_left = limit − settled − live holds (NULL limit: the whole wish); live holds are the user's count of
         // held tokens less its expired holds (schema step 14), which are almost always none. dollars_left = the tighter of
         // the user's and the service's daily limits minus today's spending, counted in daily_spending (schema step 15).
-        // With a limit per end user (schema step 18) and a conversation that names one, that end user's dollars left
-        // today cap it too. The hold takes the wish, capped by all; it needs the input and one output token to fit, and
+        // With a limit per end user (schema step 18) and a conversation (or, schema step 36, a call) that names one,
+        // that end user's dollars left today cap it too. The hold takes the wish, capped by all; it needs the input and one output token to fit, and
         // to fit in the user's rate limits (schema step 19), which refuse rather than cap; the limits' use before this
         // hold comes back with it (`rate_state`, the gateway's x-ratelimit-* headers).
         // `budget` is MATERIALIZED: inlined, SQLite ran its subqueries once for every use of tokens_left and
         // dollars_left below (when they still summed every live hold, a hold among 1 000 took 1.0 ms instead of 0.2;
         // docs/benchmarks.md, "Budget holds under a thousand streams").
         let sql = """
-            WITH turn_end_user AS MATERIALIZED (SELECT c.end_user AS name FROM conversations c WHERE c.id = ?5),
+            WITH turn_end_user AS MATERIALIZED (SELECT COALESCE(?19, (SELECT c.end_user FROM conversations c WHERE c.id = ?5)) AS name),
             budget AS MATERIALIZED (
                 SELECT
                     COALESCE(l.token_limit - l.tokens_used - (l.tokens_held - COALESCE((
@@ -61,7 +61,7 @@ extension SQLiteStore {
             globalDailyLimit.map { .integer(Int($0.picodollars)) } ?? .null, .integer(inputCost), .integer(outputPrice),
             Self.optional(request.apiKeyID), Self.optional(request.apiKeyDailyLimit.map { Int($0.picodollars) }),
             Self.optional(request.apiKeyRateCaps.requestsPerMinute), Self.optional(request.apiKeyRateCaps.tokensPerMinute),
-            Self.optional(request.apiKeyRateCaps.maxParallel),
+            Self.optional(request.apiKeyRateCaps.maxParallel), Self.optional(request.endUser),
         ]
         let rows: [SQLiteRow]
         if request.answer != nil || request.prelude != nil {

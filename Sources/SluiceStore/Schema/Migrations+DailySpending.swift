@@ -97,13 +97,21 @@ extension Migrations {
     /// user's limit per end user (`EndUserSpendingSQL`), for a conversation that names one; from step 19 also under the
     /// user's limits per minute (`RateWindowSQL`); from step 23 it takes the turn's API key (`p_api_key`), keeps it
     /// on the ledger's row and holds the key to its own daily limit (`p_key_daily`, `KeySpendingSQL`); from step 27
-    /// also to its own rate limits (`p_key_rpm`, `p_key_tpm`, `p_key_parallel`; `KeyRateSQL`).
+    /// also to its own rate limits (`p_key_rpm`, `p_key_tpm`, `p_key_parallel`; `KeyRateSQL`); from step 36 it takes
+    /// the end user of a call without a conversation (`p_end_user`).
     static func holdFunction(
-        limitingEndUsers: Bool, limitingRates: Bool, recordingKeys: Bool = false, limitingKeyRates: Bool = false
+        limitingEndUsers: Bool, limitingRates: Bool, recordingKeys: Bool = false, limitingKeyRates: Bool = false,
+        namingEndUsers: Bool = false
     ) -> String {
         let declarations = limitingEndUsers ? "DECLARE v_end_user TEXT;\n" : ""
-        let endUserLookup = limitingEndUsers
-            ? "SELECT c.end_user INTO v_end_user FROM conversations c WHERE c.id = p_conversation;\n" : ""
+        // From step 36 a call without a conversation names its end user (`p_end_user`), which its row keeps too.
+        let conversationsEndUser = "SELECT c.end_user INTO v_end_user FROM conversations c WHERE c.id = p_conversation;\n"
+        let endUserLookup = namingEndUsers
+            ? "v_end_user := p_end_user;\n    IF v_end_user IS NULL THEN\n        \(conversationsEndUser)    END IF;\n"
+            : limitingEndUsers ? conversationsEndUser : ""
+        let endUserArgument = namingEndUsers ? ", p_end_user TEXT" : ""
+        let endUserColumn = namingEndUsers ? ", end_user" : ""
+        let endUserValue = namingEndUsers ? ", v_end_user" : ""
         let endUserLeft = limitingEndUsers
             ? ",\n" + EndUserSpendingSQL.left(limit: "l.end_user_daily_usd_limit_picousd", user: "l.user_id", endUser: "v_end_user", now: "p_now", dayStart: "p_day_start")
             : ""
@@ -135,7 +143,7 @@ extension Migrations {
         CREATE OR REPLACE FUNCTION sluice_hold(
             p_id TEXT, p_user TEXT, p_conversation TEXT, p_message TEXT, p_model TEXT, p_now BIGINT,
             p_expires BIGINT, p_day_start BIGINT, p_wanted BIGINT, p_input BIGINT, p_input_cost BIGINT,
-            p_output_price BIGINT, p_global BIGINT, p_global_lock BIGINT\(keyArgument)\(keyRateArguments))
+            p_output_price BIGINT, p_global BIGINT, p_global_lock BIGINT\(keyArgument)\(keyRateArguments)\(endUserArgument))
         RETURNS TABLE (held_tokens BIGINT, unlimited INT, reset_at_ms BIGINT\(rateReturned)\(keyRateReturned))
         LANGUAGE plpgsql VOLATILE AS $$
         \(declarations)BEGIN
@@ -162,9 +170,9 @@ extension Migrations {
                 FROM budget b
             ), inserted AS (
                 INSERT INTO token_usage (id, user_id, conversation_id, message_id, model, state, reserved_tokens,
-                    created_at, expires_at, reserved_cost_picousd\(keyColumn))
+                    created_at, expires_at, reserved_cost_picousd\(keyColumn)\(endUserColumn))
                 SELECT p_id, p_user, p_conversation, p_message, p_model, 'held', a.tokens, p_now, p_expires,
-                    p_input_cost + (a.tokens - p_input) * p_output_price\(keyValue)
+                    p_input_cost + (a.tokens - p_input) * p_output_price\(keyValue)\(endUserValue)
                 FROM allowed a
                 WHERE a.tokens >= p_input + 1 AND a.dollars_left >= p_input_cost + p_output_price\(rateCondition)\(keyRateCondition)
                 RETURNING token_usage.reserved_tokens
