@@ -5,7 +5,7 @@ import Logging
 import NIOCore
 import SluiceCore
 
-/// A fault-injecting upstream: OpenAI's `/v1/chat/completions` (streaming and not) and `/v1/embeddings`, Anthropic's
+/// A fault-injecting upstream: OpenAI's `/v1/chat/completions` and `/v1/completions` (streaming and not) and `/v1/embeddings`, Anthropic's
 /// `/v1/messages` (streaming), `/v1/models` and `/health`. A real HTTP server, used by tests, chaos tests and benchmarks.
 public enum Simulator {
     /// The router of the simulator, for embedding in an `Application`.
@@ -31,6 +31,9 @@ public enum Simulator {
             try await completion(
                 request, context: context, settings: settings, counter: counter, gates: gates, tally: tally,
                 promptCache: promptCache)
+        }
+        router.post("v1/completions") { request, _ in
+            try await TextCompletionMode.completions(request, settings: settings, counter: counter, gates: gates, tally: tally)
         }
         router.post("v1/embeddings") { request, _ in
             try await EmbeddingsMode.embeddings(request, counter: counter, tally: tally)

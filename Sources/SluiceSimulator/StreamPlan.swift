@@ -24,6 +24,8 @@ struct StreamPlan: Sendable {
     var script: [String]? = nil
     /// Function calls the answer makes instead of text (each call's arguments in 4-character pieces).
     var calls: [ToolCall]? = nil
+    /// A text completion's (`/v1/completions`) number of choices, each written the same; `nil` for a chat completion.
+    var textChoices: Int? = nil
     let id = "chatcmpl-sim-" + UUID().uuidString.prefix(8).lowercased()
     let created = Int(Date().timeIntervalSince1970)
 
@@ -44,7 +46,7 @@ struct StreamPlan: Sendable {
     }
 
     func stream(to writer: inout any ResponseBodyWriter) async throws {
-        try await send(chunk(delta: "{\"role\":\"assistant\",\"content\":\"\"}", finish: nil), to: &writer)
+        if textChoices == nil { try await send(chunk(delta: "{\"role\":\"assistant\",\"content\":\"\"}", finish: nil), to: &writer) }
         if scenario == .stallBeforeFirstToken { try await writer.stall(for: stall) }
         if let calls {
             for (index, call) in calls.enumerated() {
@@ -76,12 +78,21 @@ struct StreamPlan: Sendable {
             }
             if delay > .zero { try await Task.sleep(for: delay) }
             if let (gates, key) = gate { await gates.pass(key) }
-            try await send(chunk(delta: "{\"content\":\(JSONText.quote(token(index)))}", finish: nil), to: &writer)
+            if let textChoices {
+                for choice in 0..<textChoices { try await send(textChunk(choice, token(index), finish: nil), to: &writer) }
+            } else {
+                try await send(chunk(delta: "{\"content\":\(JSONText.quote(token(index)))}", finish: nil), to: &writer)
+            }
         }
-        try await send(chunk(delta: "{}", finish: finishReason), to: &writer)
+        if let textChoices {
+            for choice in 0..<textChoices { try await send(textChunk(choice, "", finish: finishReason), to: &writer) }
+        } else {
+            try await send(chunk(delta: "{}", finish: finishReason), to: &writer)
+        }
         if includeUsage && scenario != .noUsage {
+            let object = textChoices == nil ? "chat.completion.chunk" : "text_completion"
             try await send(
-                "{\"id\":\"\(id)\",\"object\":\"chat.completion.chunk\",\"created\":\(created),\"model\":\(JSONText.quote(model)),\"choices\":[],\"usage\":\(usageJSON)}",
+                "{\"id\":\"\(id)\",\"object\":\"\(object)\",\"created\":\(created),\"model\":\(JSONText.quote(model)),\"choices\":[],\"usage\":\(usageJSON)}",
                 to: &writer)
         }
         try await send("[DONE]", to: &writer)
@@ -93,6 +104,11 @@ struct StreamPlan: Sendable {
         let start = head.map { ",\"id\":\(JSONText.quote($0.id)),\"type\":\"function\"" } ?? ""
         let name = head.map { "\"name\":\(JSONText.quote($0.name))," } ?? ""
         return "{\"tool_calls\":[{\"index\":\(index)\(start),\"function\":{\(name)\"arguments\":\(JSONText.quote(arguments))}}]}"
+    }
+
+    /// A text completion's chunk: one choice's next piece of text.
+    private func textChunk(_ choice: Int, _ text: String, finish: String?) -> String {
+        "{\"id\":\"\(id)\",\"object\":\"text_completion\",\"created\":\(created),\"model\":\(JSONText.quote(model)),\"choices\":[{\"text\":\(JSONText.quote(text)),\"index\":\(choice),\"logprobs\":null,\"finish_reason\":\(finish.map { "\"\($0)\"" } ?? "null")}]}"
     }
 
     private func chunk(delta: String, finish: String?) -> String {
@@ -113,6 +129,15 @@ struct StreamPlan: Sendable {
         }
     }
 
+    /// The non-streaming answer of a text completion.
+    func textCompletionJSON() -> String {
+        let text = JSONText.quote(script?.joined() ?? SimulatedText.answer(tokens: tokens))
+        let choices = (0..<(textChoices ?? 1)).map {
+            "{\"text\":\(text),\"index\":\($0),\"logprobs\":null,\"finish_reason\":\"\(finishReason)\"}"
+        }
+        return "{\"id\":\"\(id)\",\"object\":\"text_completion\",\"created\":\(created),\"model\":\(JSONText.quote(model)),\"choices\":[\(choices.joined(separator: ","))],\"usage\":\(usageJSON)}"
+    }
+
     /// The non-streaming answer.
     func completionJSON() -> String {
         let text = calls == nil ? JSONText.quote(script?.joined() ?? SimulatedText.answer(tokens: tokens)) : "null"
@@ -126,6 +151,7 @@ struct StreamPlan: Sendable {
 
     private var usageJSON: String {
         let details = cachedPromptTokens.map { ",\"prompt_tokens_details\":{\"cached_tokens\":\($0)}" } ?? ""
-        return "{\"prompt_tokens\":\(promptTokens),\"completion_tokens\":\(tokenCount),\"total_tokens\":\(promptTokens + tokenCount)\(details)}"
+        let output = tokenCount * (textChoices ?? 1)
+        return "{\"prompt_tokens\":\(promptTokens),\"completion_tokens\":\(output),\"total_tokens\":\(promptTokens + output)\(details)}"
     }
 }

@@ -214,14 +214,15 @@ struct Harness: Sendable {
 
     /// Reads any event-stream endpoint to its end.
     func stream(
-        _ path: String, token: String, method: HTTPMethod = .GET, body: String? = nil, headers: [String: String] = [:]
+        _ path: String, token: String, method: HTTPMethod = .GET, body: String? = nil, headers: [String: String] = [:],
+        onEvent: @Sendable (ServerSentEvent, Int) async throws -> Bool = { _, _ in true }
     ) async throws -> Turn {
         var request = HTTPClientRequest(url: "http://127.0.0.1:\(port)\(path)")
         request.method = method
         if let body { request.body = .bytes(ByteBuffer(string: body)) }
         request.headers.add(name: "Authorization", value: "Bearer \(token)")
         for (name, value) in headers { request.headers.add(name: name, value: value) }
-        return try await read(try await Harness.client.execute(request, timeout: .seconds(60)), onEvent: { _, _ in true })
+        return try await read(try await Harness.client.execute(request, timeout: .seconds(60)), onEvent: onEvent)
     }
 
     /// Sends a message and reads the event stream to its end. `onEvent` may return false to hang up early.

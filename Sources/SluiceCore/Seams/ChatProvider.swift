@@ -86,6 +86,8 @@ public enum ProviderEvent: Sendable, Equatable {
     case queued(position: Int)
     /// The call that waited (`queued`) has its slot and goes upstream now: its first-token clock starts here.
     case leftQueue
+    /// A piece of a text completion (`ChatProvider.streamText`), passed on as the upstream wrote it.
+    case textCompletion(TextCompletionChunk)
 }
 
 /// Why an upstream call failed, in terms the turn orchestration can map to a user-facing error.
@@ -119,6 +121,10 @@ public protocol ChatProvider: Sendable {
     /// Vectors for `request`'s inputs (`POST /v1/embeddings`); throws a `ProviderError` as a chat call does. An
     /// upstream without an embeddings API (Anthropic's) refuses with 400.
     func embed(_ request: EmbeddingRequest) async throws -> EmbeddingResponse
+    /// A text completion (`POST /v1/completions`) as `.textCompletion` events — one per streamed event, or one with
+    /// the whole answer when `request.stream` is false — failing as a chat call does. An upstream without the API
+    /// (Anthropic's) refuses with 400.
+    func streamText(_ request: TextCompletionRequest) -> ProviderStream
 }
 
 extension ChatProvider {
@@ -127,6 +133,14 @@ extension ChatProvider {
         throw ProviderError.http(
             status: 400, message: "The upstream of \(request.model) does not make embeddings: use an embedding model.",
             retryAfter: nil)
+    }
+
+    /// No text completions API: a 400 that says so (wrappers pass the call on instead).
+    public func streamText(_ request: TextCompletionRequest) -> ProviderStream {
+        .failing(ProviderError.http(
+            status: 400,
+            message: "The upstream of \(request.model) has no text completions API: use /v1/chat/completions for this model.",
+            retryAfter: nil))
     }
 
     public func readiness(named name: String) async -> [UpstreamReadiness] {

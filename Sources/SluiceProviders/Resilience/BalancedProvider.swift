@@ -54,6 +54,16 @@ public struct BalancedProvider: ChatProvider {
     }
 
     public func streamChat(_ request: ChatRequest) -> ProviderStream {
+        balanced { $0.streamChat(request) }
+    }
+
+    /// A text completion from the least busy deployment, handed on as a chat call is.
+    public func streamText(_ request: TextCompletionRequest) -> ProviderStream {
+        balanced { $0.streamText(request) }
+    }
+
+    /// The call `open` makes of a deployment's provider, tried on each deployment in `order()` until one answers.
+    private func balanced(_ open: @escaping @Sendable (any ChatProvider) -> ProviderStream) -> ProviderStream {
         let candidates = order()
         return ProviderStream {
             var untried = candidates[...]
@@ -64,7 +74,7 @@ public struct BalancedProvider: ChatProvider {
                 while true {
                     if current == nil {
                         guard let next = untried.popFirst() else { return nil }
-                        current = next.provider.streamChat(request).makeAsyncIterator()
+                        current = open(next.provider).makeAsyncIterator()
                     }
                     do {
                         let event = try await current?.next()

@@ -184,6 +184,16 @@ public struct CircuitBreakingProvider: ChatProvider {
     }
 
     public func streamChat(_ request: ChatRequest) -> ProviderStream {
+        guarded { $0.streamChat(request) }
+    }
+
+    /// A text completion through the breaker, counted as a chat call is.
+    public func streamText(_ request: TextCompletionRequest) -> ProviderStream {
+        guarded { $0.streamText(request) }
+    }
+
+    /// The call `open` makes of the base provider, refused at once while the breaker is open; its outcome recorded.
+    private func guarded(_ open: @escaping @Sendable (any ChatProvider) -> ProviderStream) -> ProviderStream {
         let breaker = self.breaker
         let base = self.base
         return ProviderStream {
@@ -196,7 +206,7 @@ public struct CircuitBreakingProvider: ChatProvider {
             // any other cancellation (a client that left) is no verdict.
             let watch = FirstTokenWatch.current
             let cancelled = { () -> Bool? in watch?.hasExpired == true ? true : nil }
-            var events = base.streamChat(request).makeAsyncIterator()
+            var events = open(base).makeAsyncIterator()
             return .init {
                 do {
                     guard let event = try await events.next() else {

@@ -125,6 +125,16 @@ public struct QueuedProvider: ChatProvider {
     }
 
     public func streamChat(_ request: ChatRequest) -> ProviderStream {
+        queued { $0.streamChat(request) }
+    }
+
+    /// A text completion in the same line as the chat calls, its slot held until its stream ends.
+    public func streamText(_ request: TextCompletionRequest) -> ProviderStream {
+        queued { $0.streamText(request) }
+    }
+
+    /// The call `open` makes of the base provider once it has a slot.
+    private func queued(_ open: @escaping @Sendable (any ChatProvider) -> ProviderStream) -> ProviderStream {
         let base = self.base
         let limiter = self.limiter
         return ProviderStream {
@@ -146,7 +156,7 @@ public struct QueuedProvider: ChatProvider {
                     queue = nil
                     // The line ends with this call's slot, or (its task cancelled) without one.
                     guard slot.isHeld else { throw CancellationError() }
-                    upstream = base.streamChat(request).makeAsyncIterator()
+                    upstream = open(base).makeAsyncIterator()
                     if placed { return .leftQueue }
                 }
                 do {

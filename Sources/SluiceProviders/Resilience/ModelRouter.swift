@@ -41,21 +41,24 @@ public struct ModelRouter: ChatProvider {
     }
 
     public func streamChat(_ request: ChatRequest) -> ProviderStream {
-        guard let provider = routes[request.model]?.provider ?? defaultProvider else {
-            let known = routes.keys.sorted().joined(separator: ", ")
-            let error = ProviderError.http(
-                status: 404, message: "Sluice has no model named \(request.model); configured: \(known)", retryAfter: nil)
-            return .failing(error)
-        }
+        guard let provider = routes[request.model]?.provider ?? defaultProvider else { return .failing(unknown(request.model)) }
         return provider.streamChat(request)
+    }
+
+    /// The text completion of the request's model, from its provider (with its breaker and queue).
+    public func streamText(_ request: TextCompletionRequest) -> ProviderStream {
+        guard let provider = routes[request.model]?.provider ?? defaultProvider else { return .failing(unknown(request.model)) }
+        return provider.streamText(request)
+    }
+
+    private func unknown(_ model: String) -> ProviderError {
+        let known = routes.keys.sorted().joined(separator: ", ")
+        return ProviderError.http(status: 404, message: "Sluice has no model named \(model); configured: \(known)", retryAfter: nil)
     }
 
     /// The embeddings of the request's model, from its provider (with its breaker and queue).
     public func embed(_ request: EmbeddingRequest) async throws -> EmbeddingResponse {
-        guard let provider = routes[request.model]?.provider ?? defaultProvider else {
-            let known = routes.keys.sorted().joined(separator: ", ")
-            throw ProviderError.http(status: 404, message: "Sluice has no model named \(request.model); configured: \(known)", retryAfter: nil)
-        }
+        guard let provider = routes[request.model]?.provider ?? defaultProvider else { throw unknown(request.model) }
         return try await provider.embed(request)
     }
 

@@ -279,6 +279,9 @@ struct RefusalWording: Sendable {
         subject: "this message", context: " with its conversation",
         needFewer: "Start a new conversation, clear or summarise the context, shorten the message",
         fewerTokens: "Start a new conversation or clear the context to send fewer tokens", sendLess: "send a shorter conversation")
+    static let prompt = RefusalWording(
+        subject: "this completion", context: "", needFewer: "Send a shorter prompt or ask for fewer tokens (max_tokens)",
+        fewerTokens: "Send a shorter prompt or lower max_tokens", sendLess: "send a shorter prompt or lower max_tokens")
     static let texts = RefusalWording(
         subject: "this embeddings call", context: "", needFewer: "Send fewer or shorter texts",
         fewerTokens: "Send fewer or shorter texts", sendLess: "send fewer or shorter texts")

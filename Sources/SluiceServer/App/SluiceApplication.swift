@@ -175,6 +175,12 @@ public func buildRouter(
         sleeper: dependencies.sleeper, metrics: dependencies.metrics, forwardScenarioHeader: dependencies.forwardScenarioHeader,
         responseCache: dependencies.responseCache
     ).register(on: v1)
+    TextCompletionsRoute(
+        gateway: gateway, provider: dependencies.provider, budget: budget, budgets: dependencies.budgets,
+        counter: dependencies.promptCounter, catalog: dependencies.catalog, settings: dependencies.turnSettings,
+        sleeper: dependencies.sleeper, metrics: dependencies.metrics, promptGuard: dependencies.promptGuard,
+        forwardScenarioHeader: dependencies.forwardScenarioHeader
+    ).register(on: v1)
     let counting = InputTokenCounter(gateway: gateway, counter: dependencies.promptCounter)
     AnthropicTokenCount(counting: counting).register(on: v1)
     let responses = ResponsesRoutes(gateway: gateway, counting: counting)

@@ -128,23 +128,7 @@ struct EmbeddingsRoute {
         case .tokens(let inputs): return inputs.reduce(0) { $0 + $1.count }
         case .texts(let texts):
             guard let counter else { return nil }
-            do {
-                // Eight at a time: the local model's counter asks llama-server over HTTP for each text.
-                return try await withThrowingTaskGroup(of: Int.self) { group in
-                    var total = 0
-                    var pending = texts[...]
-                    while let text = pending.popFirst() {
-                        group.addTask { try await counter.textTokens(text) }
-                        if texts.count - pending.count >= 8, let counted = try await group.next() { total += counted }
-                    }
-                    while let counted = try await group.next() { total += counted }
-                    return total
-                }
-            } catch {
-                throw APIError(
-                    .badGateway, code: "upstream_unreachable",
-                    message: "Sluice could not count the input's tokens because the model's tokenizer did not answer, so it did not send it. Try again in a moment.")
-            }
+            return try await TextTokenCount.each(texts, with: counter).reduce(0, +)
         }
     }
 

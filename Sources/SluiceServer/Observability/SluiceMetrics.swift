@@ -78,6 +78,29 @@ public final class SluiceMetrics: Sendable {
         }
     }
 
+    /// One `POST /v1/completions` call ended (`outcome`: complete, error, cancelled), how long it took, and the
+    /// tokens it was charged.
+    func textCompletionFinished(model: String, outcome: String, duration: Duration, usage: (input: Int, output: Int)?) {
+        counter(
+            name: "sluice_text_completion_requests_total", labels: [("model", modelLabel(model)), ("outcome", outcome)],
+            help: "Text completion calls (/v1/completions) by model and outcome (complete, error, cancelled)."
+        ).increment()
+        durationHistogram(
+            name: "sluice_text_completion_duration_seconds", labels: [("model", modelLabel(model))], buckets: Self.latencyBuckets,
+            help: "Total time of a text completion call, retries included."
+        ).record(duration)
+        if let usage {
+            counter(
+                name: "sluice_text_completion_tokens_total", labels: [("model", modelLabel(model)), ("kind", "input")],
+                help: "Tokens of text completion calls by kind (input, output): the provider's count, or Sluice's."
+            ).increment(by: Int64(usage.input))
+            counter(
+                name: "sluice_text_completion_tokens_total", labels: [("model", modelLabel(model)), ("kind", "output")],
+                help: "Tokens of text completion calls by kind (input, output): the provider's count, or Sluice's."
+            ).increment(by: Int64(usage.output))
+        }
+    }
+
     /// What a turn was charged. The ledger keeps exact amounts; the metric is for dashboards and alerts.
     func charged(model: String, cost: USDAmount) {
         counter(name: "sluice_cost_usd_total", labels: [("model", modelLabel(model))], help: "USD charged for turns, by model.")

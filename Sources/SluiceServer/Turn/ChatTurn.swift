@@ -337,6 +337,9 @@ struct ChatTurn: Sendable {
                     $0.waitingForSlot = false
                     $0.attemptStartedAt = now
                 }
+            case .textCompletion:
+                // Only `streamText` makes these; a chat call never asks for one.
+                break
             }
         }
     }

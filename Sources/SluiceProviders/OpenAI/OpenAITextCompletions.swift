@@ -1,0 +1,110 @@
+import AsyncHTTPClient
+import Foundation
+import NIOCore
+import SluiceCore
+
+extension OpenAICompatibleProvider {
+    /// `POST <base>/completions`, as OpenAI, vLLM, Ollama and llama-server serve it: streamed (each event one
+    /// `.textCompletion`) or, for `request.stream == false`, one `.textCompletion` with the whole answer.
+    public func streamText(_ completion: TextCompletionRequest) -> ProviderStream {
+        let send: @Sendable () async throws -> HTTPClientResponse = { [self] in
+            var request = HTTPClientRequest(url: "\(baseURL)/completions")
+            request.method = .POST
+            request.headers.add(name: "Content-Type", value: "application/json")
+            if completion.stream { request.headers.add(name: "Accept", value: "text/event-stream") }
+            if let apiKey { request.headers.add(name: "Authorization", value: "Bearer \(apiKey)") }
+            for (name, value) in completion.extraHeaders { request.headers.add(name: name, value: value) }
+            request.body = .bytes(ByteBuffer(bytes: completion.body))
+            return try await httpClient.execute(request, timeout: totalTimeout, logger: logger)
+        }
+        if completion.stream { return .serverSentEvents(decoder: TextChunkDecoder(), send: send) }
+        return ProviderStream {
+            var done = false
+            return .init {
+                guard !done else { return nil }
+                done = true
+                do {
+                    let response = try await send()
+                    let body = try await response.body.collect(upTo: 64 << 20)
+                    guard (200..<300).contains(response.status.code) else {
+                        throw ProviderError.http(
+                            status: Int(response.status.code), message: UpstreamFailure.message(from: body),
+                            retryAfter: response.headers.first(name: "Retry-After"))
+                    }
+                    var decoder = TextChunkDecoder()
+                    guard case .event(let event) = try decoder.decode(String(decoding: body.readableBytesView, as: UTF8.self)) else {
+                        throw ProviderError.malformed("the text completion was not a JSON object")
+                    }
+                    return event
+                } catch {
+                    throw UpstreamFailure.transport(error)
+                }
+            }
+        }
+    }
+}
+
+/// Reads one text completion event (or whole answer): its choices' text, why they stopped, the usage; an `error`
+/// object is the upstream's failure.
+struct TextChunkDecoder: StreamEventDecoder, Sendable {
+    private(set) var sawStop = false
+
+    mutating func decode(_ data: String) throws -> StreamStep {
+        if data == "[DONE]" { return .endOfStream }
+        let chunk: Chunk
+        do {
+            chunk = try JSONDecoder().decode(Chunk.self, from: Data(data.utf8))
+        } catch {
+            throw ProviderError.malformed("a text completion chunk was not valid JSON")
+        }
+        if let error = chunk.error {
+            throw ProviderError.upstreamError(message: error.message ?? error.type ?? "unknown upstream error")
+        }
+        let choices = chunk.choices ?? []
+        let finish = choices.lazy.compactMap(\.finishReason).first
+        if finish != nil { sawStop = true }
+        let usage = chunk.usage.map { usage in
+            Usage(
+                inputTokens: usage.promptTokens, outputTokens: usage.completionTokens,
+                totalTokens: usage.totalTokens ?? usage.promptTokens.flatMap { p in usage.completionTokens.map { p + $0 } },
+                cachedInputTokens: usage.promptTokensDetails?.cachedTokens)
+        }
+        return .event(.textCompletion(TextCompletionChunk(
+            data: Array(data.utf8), text: choices.compactMap(\.text).joined(), usage: usage,
+            usageOnly: choices.isEmpty && usage != nil, finishReason: finish)))
+    }
+
+    private struct Chunk: Decodable {
+        struct Choice: Decodable {
+            let text: String?
+            let finishReason: String?
+            enum CodingKeys: String, CodingKey {
+                case text
+                case finishReason = "finish_reason"
+            }
+        }
+        struct Failure: Decodable {
+            let message: String?
+            let type: String?
+        }
+        struct Counts: Decodable {
+            struct Details: Decodable {
+                let cachedTokens: Int?
+                enum CodingKeys: String, CodingKey { case cachedTokens = "cached_tokens" }
+            }
+            let promptTokens: Int?
+            let completionTokens: Int?
+            let totalTokens: Int?
+            let promptTokensDetails: Details?
+            enum CodingKeys: String, CodingKey {
+                case promptTokens = "prompt_tokens"
+                case completionTokens = "completion_tokens"
+                case totalTokens = "total_tokens"
+                case promptTokensDetails = "prompt_tokens_details"
+            }
+        }
+        let choices: [Choice]?
+        let usage: Counts?
+        let error: Failure?
+    }
+}
