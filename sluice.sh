@@ -13,7 +13,7 @@
 #                                latency, long tasks, frame rate, JS heap
 #   ./sluice.sh bench load       1, 10, 100, 1000 concurrent streams straight to the simulator, through a bare
 #                                relay, through Sluice's /v1 gateway (on SQLite, and on a throwaway PostgreSQL) and through a LiteLLM proxy
-#                                (installed from PyPI): TTFT, ITL, CPU, RSS
+#                                (installed from PyPI): TTFT, ITL, CPU, RSS; --api completions drives /v1/completions
 #   ./sluice.sh bench chaos      every fault scenario once through Sluice and the simulator: what the client
 #                                saw, retry waits announced vs observed, the cost of a retry decision
 #   ./sluice.sh bench setup      bursts of 10 streamed turns: server CPU per turn up to its upstream call, Sluice

@@ -143,6 +143,47 @@ struct LocalModelTests {
         }
     }
 
+    @Test("a text completion (/v1/completions) against SmolLM2: streamed and whole give the same greedy text, logprobs come through, llama-server's usage is charged")
+    func textCompletion() async throws {
+        let logPath = FileManager.default.temporaryDirectory.appendingPathComponent("llama-\(UUID().uuidString).log").path
+        let llama = LlamaServerProcess(binary: try #require(LocalModel.binary), modelPath: try #require(LocalModel.model), logPath: logPath)
+        let baseURL = try await llama.start()
+        defer { llama.terminate() }
+        try await Harness.run(
+            turn: TurnSettings(firstTokenTimeout: .seconds(60), idleTimeout: .seconds(30)), upstreamOverride: baseURL, budgets: true
+        ) { h in
+            let request: [String: Any] = ["model": "sim", "prompt": "The capital of France is", "max_tokens": 8, "temperature": 0, "seed": 1]
+            let whole = try await h.post("/v1/completions", token: h.alice, json: request)
+            #expect(whole.status == 200, "\(whole.text)")
+            let answer = try #require(TextCompletionsTests.object(whole.text))
+            let choice = try #require((answer["choices"] as? [[String: Any]])?.first)
+            let text = try #require(choice["text"] as? String)
+            #expect(!text.isEmpty && choice["finish_reason"] as? String == "length")
+            let usage = try #require(answer["usage"] as? [String: Any])
+            let promptTokens = try #require(usage["prompt_tokens"] as? Int)
+            #expect(usage["completion_tokens"] as? Int == 8 && promptTokens > 0)
+
+            var streamed = request
+            streamed["stream"] = true
+            streamed["stream_options"] = ["include_usage": true]
+            let turn = try await h.stream("/v1/completions", token: h.alice, method: .POST, body: try TextCompletionsTests.json(streamed))
+            let (chunks, done) = TextCompletionsTests.chunks(turn)
+            #expect(done && TextCompletionsTests.text(of: chunks) == text, "greedy: the same text either way")
+            #expect((chunks.last?["usage"] as? [String: Any])?["completion_tokens"] as? Int == 8)
+
+            // An option Sluice does not read reaches the model: the tokens' log probabilities come back.
+            var scored = request
+            scored["logprobs"] = 2
+            let withLogprobs = try #require(TextCompletionsTests.object(try await h.post("/v1/completions", token: h.alice, json: scored).text))
+            let logprobs = (withLogprobs["choices"] as? [[String: Any]])?.first?["logprobs"]
+            #expect(logprobs is [String: Any], "\(withLogprobs)")
+
+            let totals = try #require(
+                try await h.request(.GET, "/api/usage?period=today&group=model", token: h.alice).json?["totals"] as? [String: Any])
+            #expect(totals["output_tokens"] as? Int == 24 && totals["input_tokens"] as? Int == 3 * promptTokens)
+        }
+    }
+
     @Test("when another server holds the port llama-server was given, llama-server starts on another port instead of that server being taken for it")
     func portTakenByAnotherServer() async throws {
         // The simulator answers /health with 200, as llama-server does: the port it holds is handed to the child first.

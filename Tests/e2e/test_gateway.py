@@ -113,6 +113,41 @@ def test_the_sdk_does_not_retry_a_budget_refusal(server):
         assert len(json.loads(response.read())["conversations"]) == 1
 
 
+def test_text_completions_stream_and_not_and_count_in_the_users_usage(server):
+    """`client.completions.create`, as code editors' autocompletion and evaluation harnesses call it."""
+    token = add_user(server, "gateway-completions", 10_000)
+    sdk = client(server, token)
+    whole = sdk.completions.create(model="sim", prompt="def add(a, b):", suffix="\n\nprint(add(1, 2))", max_tokens=6)
+    assert whole.object == "text_completion" and whole.choices[0].finish_reason == "length"
+    assert whole.choices[0].text and whole.usage.completion_tokens == 6
+    chunks = list(sdk.completions.create(
+        model="sim", prompt="def add(a, b):", max_tokens=6, stream=True, stream_options={"include_usage": True}))
+    assert "".join(chunk.choices[0].text for chunk in chunks if chunk.choices) == whole.choices[0].text
+    assert chunks[-1].choices == [] and chunks[-1].usage.completion_tokens == 6
+    usage = urllib.request.Request(server.base + "/api/usage?period=today&group=model", headers={"Authorization": f"Bearer {token}"})
+    with urllib.request.urlopen(usage, timeout=10) as response:
+        totals = json.loads(response.read())["totals"]
+    assert totals["output_tokens"] == 12 and totals["turns"] == 2
+    # Nothing was stored as a conversation.
+    conversations = urllib.request.Request(server.base + "/api/conversations", headers={"Authorization": f"Bearer {token}"})
+    with urllib.request.urlopen(conversations, timeout=10) as response:
+        assert json.loads(response.read())["conversations"] == []
+
+
+def test_a_text_completion_over_budget_and_a_failing_upstream_are_errors_the_sdk_raises(server):
+    token = add_user(server, "gateway-completions-budget", 20)
+    with pytest.raises(openai.RateLimitError) as raised:
+        client(server, token).completions.create(model="sim", prompt="Tell me everything about the history of tea. " * 4)
+    assert raised.value.code == "budget_exceeded" and "this completion needs at least" in raised.value.message
+    with pytest.raises(openai.RateLimitError) as limited:
+        client(server).completions.create(model="sim-429-long", prompt="Are you there?")
+    assert limited.value.code == "rate_limited" and "120" in limited.value.message
+    # Mid-stream, the SDK raises the error event Sluice ends the stream with.
+    with pytest.raises(openai.APIError) as broken:
+        list(client(server).completions.create(model="sim-error-mid", prompt="Once upon a time", stream=True))
+    assert "The model crashed while generating" in broken.value.message
+
+
 def test_a_limit_of_requests_a_minute_is_a_rate_limit_error_with_openais_headers(server):
     token = add_user(server, "gateway-rpm", 10_000)
     subprocess.run([SLUICE, "user", "set-plan", "gateway-rpm", "pro", "--requests-per-minute", "1", "--db", server.db],

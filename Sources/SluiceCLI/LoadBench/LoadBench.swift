@@ -19,11 +19,13 @@ struct LoadBench: AsyncParsableCommand {
     @Option(help: "Words of earlier conversation sent with every request (user/assistant turns of 100 words): what counting and guarding a long chat costs. 0: one short message.") var historyWords = 0
     @Option(help: "The litellm executable; by default `litellm` on the PATH. Pass 'none' to skip it.") var litellm: String?
     @Option(help: "Also measure a Sluice on this PostgreSQL database (postgres://…; ./sluice.sh bench load starts a throwaway one).") var postgres: String?
+    @Option(help: "What each stream calls: chat (/v1/chat/completions) or completions (/v1/completions, OpenAI's text completions, as code editors' autocompletion calls them).") var api: BenchAPI = .chat
     @Flag(help: "Every stream asks the same question, and Sluice (--response-cache-seconds) and LiteLLM (its in-memory cache) answer it from their response caches after the warm-up: what a cache hit costs. The simulator and the relay have no cache.") var cache = false
 
     func run() async throws {
         let levels = streams.split(separator: ",").compactMap { Int($0.trimmingCharacters(in: .whitespaces)) }
         guard !levels.isEmpty, levels.allSatisfy({ $0 > 0 }) else { throw ValidationError("--streams takes positive numbers, e.g. 1,10,100") }
+        if cache, api == .completions { throw ValidationError("--cache measures chat calls: Sluice's response cache does not keep text completions") }
         let sluice = CommandLine.arguments[0].hasPrefix("/")
             ? CommandLine.arguments[0] : FileManager.default.currentDirectoryPath + "/" + CommandLine.arguments[0]
         var environment = ProcessInfo.processInfo.environment
@@ -105,7 +107,7 @@ struct LoadBench: AsyncParsableCommand {
         let group = MultiThreadedEventLoopGroup.singleton
         // One request each first: connection pools, JIT-free but lazy paths, the database file.
         for target in targets { _ = try await wave(target, size: 1, label: "warm-up", group: group) }
-        LoadReport.line("sluice bench load: \(tokens) tokens \(delayMs) ms apart per answer, \(rounds) wave(s) per level, one connection per stream"
+        LoadReport.line("sluice bench load (\(api == .chat ? "/v1/chat/completions" : "/v1/completions")): \(tokens) tokens \(delayMs) ms apart per answer, \(rounds) wave(s) per level, one connection per stream"
             + (historyWords > 0 ? ", \(historyWords) words of history per request" : "")
             + (cache ? "; one question for all, answered by Sluice and LiteLLM from their response caches" : ""))
         if let litellmVersion { LoadReport.line("LiteLLM \(litellmVersion) (1 worker) through the same simulator") } else { LoadReport.line("LiteLLM: skipped (--litellm none, or not found: ./sluice.sh bench load installs it, or pass --litellm <path>)") }
@@ -192,10 +194,12 @@ struct LoadBench: AsyncParsableCommand {
                 tasks.addTask {
                     // Each question its own, unless the wave measures the response caches.
                     let question = cache ? "Load test message" : "Load test message \(index) \(UUID().uuidString)"
-                    let body = #"{"model":"sim","stream":true,"stream_options":{"include_usage":true},"messages":["# + history
-                        + #"{"role":"user","content":"\#(question)"}]}"#
+                    let body = api == .chat
+                        ? #"{"model":"sim","stream":true,"stream_options":{"include_usage":true},"messages":["# + history
+                            + #"{"role":"user","content":"\#(question)"}]}"#
+                        : #"{"model":"sim","stream":true,"stream_options":{"include_usage":true},"max_tokens":\#(tokens),"prompt":"\#(question)"}"#
                     let sample = await StreamingLoadClient.stream(
-                        host: "127.0.0.1", port: target.port, path: "/v1/chat/completions", body: body,
+                        host: "127.0.0.1", port: target.port, path: api == .chat ? "/v1/chat/completions" : "/v1/completions", body: body,
                         headers: target.headers, group: group)
                     progress.done.withLock { $0 += 1 }
                     return sample
@@ -227,7 +231,7 @@ struct LoadBench: AsyncParsableCommand {
             model_list:
               - model_name: sim
                 litellm_params:
-                  model: openai/sim
+                  model: \(api == .chat ? "openai" : "text-completion-openai")/sim
                   api_base: http://127.0.0.1:\(simulatorPort)/v1
                   api_key: sk-simulator
             general_settings:
@@ -264,4 +268,10 @@ struct LoadBench: AsyncParsableCommand {
         try? await socket.close()
         return port
     }
+}
+
+/// The API `sluice bench load` drives.
+enum BenchAPI: String, ExpressibleByArgument, Sendable {
+    case chat
+    case completions
 }

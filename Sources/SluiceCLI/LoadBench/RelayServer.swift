@@ -19,8 +19,9 @@ struct RelayServer: AsyncParsableCommand {
         let target = upstream.hasSuffix("/") ? String(upstream.dropLast()) : upstream
         let router = Router()
         router.get("/health") { _, _ in HTTPResponse.Status.ok }
-        router.post("/v1/chat/completions") { request, _ -> Response in
-            var outgoing = HTTPClientRequest(url: "\(target)/chat/completions")
+        for path in ["chat/completions", "completions"] {
+        router.post("/v1/\(path)") { request, _ -> Response in
+            var outgoing = HTTPClientRequest(url: "\(target)/\(path)")
             outgoing.method = .POST
             outgoing.headers.add(name: "Content-Type", value: "application/json")
             outgoing.body = .bytes(try await request.body.collect(upTo: 1 << 20))
@@ -32,6 +33,7 @@ struct RelayServer: AsyncParsableCommand {
                     for try await part in body { try await writer.write(part) }
                     try await writer.finish(nil)
                 })
+        }
         }
         let app = Application(router: router, configuration: .init(address: .hostname("127.0.0.1", port: port)))
         do {

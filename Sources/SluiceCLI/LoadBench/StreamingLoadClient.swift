@@ -137,6 +137,8 @@ private final class SSEStreamHandler: ChannelInboundHandler {
     }
 
     private static let contentKey = Array(#""content":""#.utf8)
+    /// A text completion's piece (`/v1/completions`).
+    private static let textKey = Array(#""text":""#.utf8)
     private static let doneMarker = Array("data: [DONE]".utf8)
     private static let errorKey = Array(#"{"error""#.utf8)
 
@@ -149,8 +151,10 @@ private final class SSEStreamHandler: ChannelInboundHandler {
             sample.failure = "an error event in the stream"
             return
         }
-        // A piece of text: "content":" followed by something other than the closing quote.
-        guard let at = Self.find(Self.contentKey, in: event), at < event.endIndex, event[at] != UInt8(ascii: "\"") else { return }
+        // A piece of text: "content":" (or a text completion's "text":") followed by something other than the closing quote.
+        guard let at = Self.find(Self.contentKey, in: event) ?? Self.find(Self.textKey, in: event), at < event.endIndex,
+            event[at] != UInt8(ascii: "\"")
+        else { return }
         let now = NIODeadline.now()
         if let last = lastTextAt {
             sample.gapsNanos.append(UInt64((now - last).nanoseconds))

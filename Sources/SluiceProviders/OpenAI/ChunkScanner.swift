@@ -5,7 +5,7 @@ import SluiceCore
 /// `JSONDecoder` at about 10 % of the gateway's CPU, one decode per token.
 ///
 /// It understands all of JSON well enough to skip any value; it reads `choices[].index`, `choices[].delta.content`
-/// and `choices[].finish_reason`. A chunk with `usage`, `error` or function calls (one per stream at most), or anything it does
+/// (or a text completion's `choices[].text`) and `choices[].finish_reason`. A chunk with `usage`, `error` or function calls (one per stream at most), or anything it does
 /// not expect, returns `nil` and goes to `JSONDecoder`, which stays the reference.
 struct ChunkScanner {
     struct Choice: Equatable {
@@ -67,6 +67,9 @@ struct ChunkScanner {
                     return true
                 case "finish_reason":
                     return scanner.optionalString(into: &choice.finishReason)
+                // A text completion's choice (`/v1/completions`) has its piece here instead of in a delta.
+                case "text":
+                    return scanner.optionalString(into: &choice.content)
                 case "delta":
                     if scanner.literal("null") { return true }
                     return scanner.object { scanner, key in

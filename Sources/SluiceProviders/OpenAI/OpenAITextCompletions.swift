@@ -51,6 +51,13 @@ struct TextChunkDecoder: StreamEventDecoder, Sendable {
 
     mutating func decode(_ data: String) throws -> StreamStep {
         if data == "[DONE]" { return .endOfStream }
+        // Almost every event is one piece of text: read without JSONDecoder, as chat chunks are.
+        if let choices = ChunkScanner.choices(data) {
+            let finish = choices.lazy.compactMap(\.finishReason).first
+            if finish != nil { sawStop = true }
+            return .event(.textCompletion(TextCompletionChunk(
+                data: Array(data.utf8), text: choices.compactMap(\.content).joined(), finishReason: finish)))
+        }
         let chunk: Chunk
         do {
             chunk = try JSONDecoder().decode(Chunk.self, from: Data(data.utf8))
