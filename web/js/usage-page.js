@@ -66,8 +66,9 @@ export class UsagePage {
       new Chart(this.canvas("share"), {
         type: "pie",
         data: {
-          // The empty key holds what no conversation made: embeddings calls (`POST /v1/embeddings`).
-          labels: byConversation.series.map((row) => row.label ?? (row.key === "" ? "Embeddings (no conversation)" : row.key)),
+          // The empty key holds what no conversation made: embeddings calls and text completions (`/v1/embeddings`,
+          // `/v1/completions`).
+          labels: byConversation.series.map((row) => row.label ?? (row.key === "" ? "Embeddings and completions (no conversation)" : row.key)),
           datasets: [{ data: byConversation.series.map((row) => row.total_tokens) }],
         },
         options: { animation },
