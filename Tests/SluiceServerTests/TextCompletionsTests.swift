@@ -272,6 +272,24 @@ struct TextCompletionsTests {
         }
     }
 
+    @Test("a model that fails before its first piece hands the call to its fallback, which is charged at its own price")
+    func fallback() async throws {
+        let (catalog, price) = try Self.pricedCatalog()
+        try await Harness.run(turn: TurnSettings(retryPolicy: RetryPolicy(maxRetries: 1, jitter: 0)), budgets: true, catalog: catalog,
+                              fallbacks: ["sim-503": ["sim"]]) { h in
+            let body = try Self.json(["model": "sim-503", "prompt": "Once upon a time", "max_tokens": 5, "stream": true])
+            let answered = try await h.stream("/v1/completions", token: h.alice, method: .POST, body: body)
+            let (chunks, done) = Self.chunks(answered)
+            #expect(done && Self.text(of: chunks) == SimulatedText.answer(tokens: 5))
+            #expect(chunks.first?["model"] as? String == "sim", "the fallback's own answer")
+            #expect(h.sleeper.waits.count == 1, "the requested model retried once first")
+            let totals = try #require(
+                try await h.request(.GET, "/api/usage?period=today&group=model", token: h.alice).json?["totals"] as? [String: Any])
+            #expect(totals["cost_usd"] as? String == price.cost(inputTokens: 4, outputTokens: 5).decimalString)
+            #expect(try await h.text("/metrics").contains("sluice_fallbacks_total{from=\"sim-503\",to=\"sim\"} 1"))
+        }
+    }
+
     @Test("an upstream without a text completions API (Anthropic's) is a 400 that says what to use")
     func anthropicHasNone() async throws {
         try await Harness.run(anthropic: true) { h in

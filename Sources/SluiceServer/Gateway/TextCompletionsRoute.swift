@@ -26,6 +26,8 @@ struct TextCompletionsRoute {
     let metrics: SluiceMetrics
     let promptGuard: PromptGuard?
     let forwardScenarioHeader: Bool
+    /// The models to try, in order, when a model fails before its first piece (`ModelRouter.fallbackChain`).
+    var fallbacks: @Sendable (String) -> [String] = { _ in [] }
 
     func register(on v1: RouterGroup<SluiceRequestContext>) {
         v1.post("completions", use: complete)
@@ -50,34 +52,41 @@ struct TextCompletionsRoute {
             apiKey: context.apiKey, wording: .prompt)
         // The hold may grant less output than asked for: each answer gets its share.
         let granted = perChoice == 0 ? 0 : min(perChoice, max(1, (held.request.maxTokens ?? perChoice * call.choices) / call.choices))
-        let charge = Charge(
-            budgets: budgets, hold: held.hold, counter: counter, price: catalog.price(for: call.model) ?? .free,
-            counted: counted, model: call.model, started: started, metrics: metrics, logger: context.logger)
-        let upstream = TextCompletionRequest(
-            model: call.model, body: call.body(model: call.model, maxTokens: granted), stream: call.stream,
-            extraHeaders: TurnLauncher.scenarioHeaders(request, forward: forwardScenarioHeader))
+        // Charged at the price of the model that answers (a fallback's, when the requested one failed).
+        let charge = { (model: String) in
+            Charge(
+                budgets: budgets, hold: held.hold, counter: counter, price: catalog.price(for: model) ?? .free,
+                counted: counted, model: model, started: started, metrics: metrics, logger: context.logger)
+        }
+        let scenario = TurnLauncher.scenarioHeaders(request, forward: forwardScenarioHeader)
+        let upstream = { (model: String) in
+            TextCompletionRequest(
+                model: model, body: call.body(model: model, maxTokens: granted), stream: call.stream, extraHeaders: scenario)
+        }
         var headers: HTTPFields = [:]
         RateLimits.addHeaders(of: [held.hold?.rateLimits, held.hold?.keyRateLimits].compactMap { $0 }, to: &headers, now: Date())
 
         let relay: UpstreamRelay
         let first: TextCompletionChunk
+        let model: String
         do {
-            (relay, first) = try await open(upstream)
+            (relay, first, model) = try await open(upstream, model: call.model, logger: context.logger)
         } catch {
-            await charge.settle(usage: nil, text: "", outcome: error is CancellationError ? "cancelled" : "error")
+            await charge(call.model).settle(usage: nil, text: "", outcome: error is CancellationError ? "cancelled" : "error")
             throw error
         }
         guard call.stream else {
             relay.cancel()
-            await charge.settle(usage: first.usage, text: first.text, outcome: "complete")
+            await charge(model).settle(usage: first.usage, text: first.text, outcome: "complete")
             headers[.contentType] = "application/json"
             return Response(status: .ok, headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: first.data)))
         }
         headers[.contentType] = "text/event-stream"
         headers[.cacheControl] = "no-cache"
         let includeUsage = call.includeUsage
+        let answering = charge(model)
         return Response(status: .ok, headers: headers, body: ResponseBody { writer in
-            try await Self.pass(first: first, rest: relay, includeUsage: includeUsage, charge: charge, to: &writer)
+            try await Self.pass(first: first, rest: relay, includeUsage: includeUsage, charge: answering, to: &writer)
         })
     }
 
@@ -151,18 +160,22 @@ struct TextCompletionsRoute {
     }
 
     /// Opens the call and waits for its first piece; failures before it are retried as a chat turn's upstream call
-    /// is (429 and 5xx with back-off, `Retry-After` honoured), the last one answered as the HTTP error an OpenAI
-    /// client expects.
-    private func open(_ request: TextCompletionRequest) async throws -> (UpstreamRelay, TextCompletionChunk) {
-        // A whole answer comes at once: its wait is the call's total time, not a first token's.
-        let firstEvent = request.stream ? settings.firstTokenTimeout(for: request.model) : settings.totalTimeout(for: request.model)
+    /// is (429 and 5xx with back-off, `Retry-After` honoured), then handed to the model's fallbacks in turn, the last
+    /// failure answered as the HTTP error an OpenAI client expects. Returns the model that answered.
+    private func open(
+        _ upstream: (String) -> TextCompletionRequest, model requested: String, logger: Logger
+    ) async throws -> (UpstreamRelay, TextCompletionChunk, String) {
+        var request = upstream(requested)
+        var untried = fallbacks(requested)
         var retries = 0
         var waited = Duration.zero
         while true {
+            // A whole answer comes at once: its wait is the call's total time, not a first token's.
+            let firstEvent = request.stream ? settings.firstTokenTimeout(for: request.model) : settings.totalTimeout(for: request.model)
             let relay = UpstreamRelay(provider.streamText(request), firstEvent: firstEvent, idle: settings.idleTimeout(for: request.model))
             do {
                 for try await event in relay.events {
-                    if case .textCompletion(let chunk) = event { return (relay, chunk) }
+                    if case .textCompletion(let chunk) = event { return (relay, chunk, request.model) }
                 }
                 throw ProviderError.connection("the upstream ended the call without an answer")
             } catch {
@@ -176,6 +189,17 @@ struct TextCompletionsRoute {
                     waited += wait
                     retries += 1
                 case .giveUp(let failure):
+                    // Nothing was passed on yet: another model may answer instead, as for a chat turn.
+                    if !untried.isEmpty {
+                        let next = untried.removeFirst()
+                        metrics.fellBack(from: request.model, to: next)
+                        logger.warning("falling back to another model", metadata: [
+                            "from": "\(request.model)", "to": "\(next)", "error": "\(error)",
+                        ])
+                        request = upstream(next)
+                        (retries, waited) = (0, .zero)
+                        continue
+                    }
                     if failure == nil, case .http(let status, let message, _)? = error as? ProviderError,
                         [400, 404, 413, 422, 501].contains(status)
                     {
