@@ -120,7 +120,8 @@ struct TextCompletionsRoute {
             await charge.settle(usage: usage, text: text, outcome: "cancelled")
             throw error
         }
-        await charge.settle(usage: usage, text: text, outcome: failure == nil ? "complete" : "error")
+        // A cancelled body task (the client gone) ends the events early without an error.
+        await charge.settle(usage: usage, text: text, outcome: failure != nil ? "error" : Task.isCancelled ? "cancelled" : "complete")
         if let failure {
             try await writer.write(event(Array(streamError(failure, after: text).utf8)))
         } else {
