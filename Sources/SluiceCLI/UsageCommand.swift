@@ -40,6 +40,8 @@ struct UsageCommand: AsyncParsableCommand {
             for bucket in buckets {
                 let key: String
                 switch grouping {
+                // The empty key: calls that are not conversations (embeddings, text completions).
+                case .conversation where bucket.key.isEmpty: key = "(no conversation: embeddings, text completions)"
                 case .conversation: key = "\(bucket.key) \(bucket.label ?? "(deleted)")"
                 case .endUser where bucket.key.isEmpty: key = "(none)"
                 // A key by its label (unique per user); with everyone's usage, by its id too.

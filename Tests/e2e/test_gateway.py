@@ -132,6 +132,9 @@ def test_text_completions_stream_and_not_and_count_in_the_users_usage(server):
     conversations = urllib.request.Request(server.base + "/api/conversations", headers={"Authorization": f"Bearer {token}"})
     with urllib.request.urlopen(conversations, timeout=10) as response:
         assert json.loads(response.read())["conversations"] == []
+    report = subprocess.run([SLUICE, "usage", "report", "--db", server.db, "--user", "gateway-completions", "--group", "conversation"],
+                            check=True, capture_output=True, text=True).stdout.splitlines()
+    assert report[1].startswith("(no conversation: embeddings, text completions)\t2\t"), report
 
 
 def test_a_text_completion_over_budget_and_a_failing_upstream_are_errors_the_sdk_raises(server):
