@@ -21,21 +21,50 @@ extension OpenAICompatibleProvider {
                     status: Int(response.status.code), message: UpstreamFailure.message(from: body),
                     retryAfter: response.headers.first(name: "Retry-After"))
             }
-            let usage = try? JSONDecoder().decode(EmbeddingUsageEnvelope.self, from: Data(body.readableBytesView))
-            return EmbeddingResponse(body: Array(body.readableBytesView), promptTokens: usage?.usage?.promptTokens)
+            let bytes = Array(body.readableBytesView)
+            return EmbeddingResponse(body: bytes, promptTokens: EmbeddingUsage.promptTokens(in: bytes))
         } catch {
             throw UpstreamFailure.transport(error)
         }
     }
 }
 
-/// The part of an embeddings answer Sluice reads: `usage.prompt_tokens`.
-private struct EmbeddingUsageEnvelope: Decodable {
-    struct Usage: Decodable {
-        let promptTokens: Int?
-        enum CodingKeys: String, CodingKey { case promptTokens = "prompt_tokens" }
+/// The part of an embeddings answer Sluice reads: `usage.prompt_tokens`. The answer is mostly floats (a thousand texts
+/// of 3 072 numbers is 40 MB), which `JSONDecoder` read in full to find it (about 5 % of Sluice's CPU per call): the
+/// usage comes last, so it is looked for from the end, and read from there with `JSONValue`.
+enum EmbeddingUsage {
+    static func promptTokens(in body: [UInt8]) -> Int? {
+        let key = Array(#""usage""#.utf8)
+        // The last `"usage"` followed by a colon: the key, not a value such as a model's name (the vectors hold no
+        // quotes).
+        var start = body.count - key.count
+        var colon: Int?
+        while start >= 0, colon == nil {
+            if body[start..<(start + key.count)].elementsEqual(key) {
+                let after = body[(start + key.count)...].firstIndex { ![UInt8(ascii: " "), 10, 13, 9].contains($0) }
+                if let after, body[after] == UInt8(ascii: ":") { colon = after }
+            }
+            start -= 1
+        }
+        guard let colon else { return nil }
+        // The usage object: from its `{` to the matching `}` (it holds only numbers and nested objects).
+        guard let open = body[(colon + 1)...].firstIndex(where: { ![UInt8(ascii: " "), 10, 13, 9].contains($0) }),
+            body[open] == UInt8(ascii: "{")
+        else { return nil }
+        var depth = 0
+        var end = open
+        while end < body.count {
+            if body[end] == UInt8(ascii: "{") { depth += 1 }
+            if body[end] == UInt8(ascii: "}") {
+                depth -= 1
+                if depth == 0 { break }
+            }
+            end += 1
+        }
+        guard end < body.count, case .object(let members)? = try? JSONValue(parsing: body[open...end]) else { return nil }
+        guard case .number(let text)? = members.first(where: { $0.key == "prompt_tokens" })?.value else { return nil }
+        return Int(text)
     }
-    let usage: Usage?
 }
 
 /// The JSON body of an embeddings request, as OpenAI defines it.
