@@ -290,6 +290,48 @@ struct TextCompletionsTests {
         }
     }
 
+    @Test("with the response cache on, an identical call gets the first one's answer at once, charged nothing; a failed one is not kept",
+          arguments: TestDatabases.backends)
+    func cached(_ backend: StoreBackend) async throws {
+        let (catalog, price) = try Self.pricedCatalog()
+        try await Harness.run(budgets: true, database: backend, catalog: catalog, responseCache: (ttl: .seconds(600), shared: false)) { h in
+            var body: [String: Any] = ["model": "sim", "prompt": "def add(a, b):", "suffix": "\n", "max_tokens": 6, "stream": true,
+                                       "stream_options": ["include_usage": true]]
+            let first = try await h.stream("/v1/completions", token: h.alice, method: .POST, body: try Self.json(body))
+            #expect(first.headers.first(name: "X-Sluice-Cache") == "miss")
+            let second = try await h.stream("/v1/completions", token: h.alice, method: .POST, body: try Self.json(body))
+            #expect(second.headers.first(name: "X-Sluice-Cache") == "hit")
+            #expect(second.events.map(\.data) == first.events.map(\.data), "the first answer's events, usage chunk and [DONE] too")
+            // Without include_usage the same answer, without its usage chunk; the end user does not change the key.
+            body["stream_options"] = nil
+            body["user"] = "editor-7"
+            let third = try await h.stream("/v1/completions", token: h.alice, method: .POST, body: try Self.json(body))
+            #expect(third.headers.first(name: "X-Sluice-Cache") == "hit")
+            #expect(Self.chunks(third).chunks.allSatisfy { $0["usage"] == nil } && Self.text(of: Self.chunks(third).chunks) == SimulatedText.answer(tokens: 6))
+            #expect(try await h.simulatorStats()["streams_started"] as? Int == 1)
+            // Whole answers are kept apart from streamed ones; no-cache asks upstream again.
+            body["stream"] = false
+            let whole = try await h.post("/v1/completions", token: h.alice, json: body)
+            #expect(whole.headers.first(name: "X-Sluice-Cache") == "miss")
+            #expect(try await h.post("/v1/completions", token: h.alice, json: body).text == whole.text)
+            let fresh = try await h.post("/v1/completions", token: h.alice, headers: ["Cache-Control": "no-cache"], json: body)
+            #expect(fresh.headers.first(name: "X-Sluice-Cache") == nil && fresh.status == 200)
+            // A call that failed mid-stream is not kept.
+            let broken: [String: Any] = ["model": "sim", "prompt": "Once upon a time", "stream": true]
+            for _ in 0..<2 {
+                let failed = try await h.stream(
+                    "/v1/completions", token: h.alice, method: .POST, body: try Self.json(broken), headers: ["X-Sluice-Scenario": "error-mid"])
+                #expect(failed.headers.first(name: "X-Sluice-Cache") == "miss")
+            }
+
+            let totals = try #require(
+                try await h.request(.GET, "/api/usage?period=today&group=model", token: h.alice).json?["totals"] as? [String: Any])
+            // Each hit saved what the first call used: the upstream's 3 prompt tokens (it counts words, not the suffix) and 6.
+            #expect(totals["cache_hits"] as? Int == 3 && totals["saved_tokens"] as? Int == 3 * (3 + 6))
+            #expect(totals["saved_cost_usd"] as? String == price.cost(inputTokens: 3 * 3, outputTokens: 3 * 6).decimalString)
+        }
+    }
+
     @Test("an upstream without a text completions API (Anthropic's) is a 400 that says what to use")
     func anthropicHasNone() async throws {
         try await Harness.run(anthropic: true) { h in

@@ -179,7 +179,8 @@ public func buildRouter(
         gateway: gateway, provider: dependencies.provider, budget: budget, budgets: dependencies.budgets,
         counter: dependencies.promptCounter, catalog: dependencies.catalog, settings: dependencies.turnSettings,
         sleeper: dependencies.sleeper, metrics: dependencies.metrics, promptGuard: dependencies.promptGuard,
-        forwardScenarioHeader: dependencies.forwardScenarioHeader, fallbacks: dependencies.fallbacks
+        forwardScenarioHeader: dependencies.forwardScenarioHeader, fallbacks: dependencies.fallbacks,
+        responseCache: dependencies.responseCache
     ).register(on: v1)
     let counting = InputTokenCounter(gateway: gateway, counter: dependencies.promptCounter)
     AnthropicTokenCount(counting: counting).register(on: v1)
