@@ -118,9 +118,9 @@ public protocol ChatProvider: Sendable {
     /// Each upstream behind this provider as `/readyz` reports it, the one upstream of a plain provider named `name`.
     /// Routers and balancers list their models' and deployments' upstreams, checked at once.
     func readiness(named name: String) async -> [UpstreamReadiness]
-    /// Vectors for `request`'s inputs (`POST /v1/embeddings`); throws a `ProviderError` as a chat call does. An
-    /// upstream without an embeddings API (Anthropic's) refuses with 400.
-    func embed(_ request: EmbeddingRequest) async throws -> EmbeddingResponse
+    /// One call to the upstream's JSON API beside chat (`/embeddings`, `/rerank`), answered whole: the answer's body;
+    /// throws a `ProviderError` as a chat call does. An upstream without the API (Anthropic's) refuses with 400.
+    func send(_ call: UpstreamJSONCall) async throws -> [UInt8]
     /// A text completion (`POST /v1/completions`) as `.textCompletion` events — one per streamed event, or one with
     /// the whole answer when `request.stream` is false — failing as a chat call does. An upstream without the API
     /// (Anthropic's) refuses with 400.
@@ -128,11 +128,17 @@ public protocol ChatProvider: Sendable {
 }
 
 extension ChatProvider {
-    /// No embeddings API: a 400 that says so (wrappers pass the call on to the provider they wrap instead).
+    /// No such API: a 400 that says so (wrappers pass the call on to the provider they wrap instead).
+    public func send(_ call: UpstreamJSONCall) async throws -> [UInt8] {
+        throw ProviderError.http(status: 400, message: "The upstream of \(call.model) \(call.missing).", retryAfter: nil)
+    }
+
+    /// Vectors for `request`'s inputs (`POST /v1/embeddings`), through `send`.
     public func embed(_ request: EmbeddingRequest) async throws -> EmbeddingResponse {
-        throw ProviderError.http(
-            status: 400, message: "The upstream of \(request.model) does not make embeddings: use an embedding model.",
-            retryAfter: nil)
+        let body = try await send(UpstreamJSONCall(
+            path: "embeddings", model: request.model, body: EmbeddingRequestBody.json(request),
+            extraHeaders: request.extraHeaders, missing: "does not make embeddings: use an embedding model"))
+        return EmbeddingResponse(body: body, promptTokens: AnswerUsage.inputTokens(in: body))
     }
 
     /// No text completions API: a 400 that says so (wrappers pass the call on instead).

@@ -50,3 +50,36 @@ public struct EmbeddingResponse: Sendable, Equatable {
         self.promptTokens = promptTokens
     }
 }
+
+/// The JSON body of an embeddings request, as OpenAI defines it.
+public enum EmbeddingRequestBody {
+    public static func json(_ request: EmbeddingRequest) -> [UInt8] {
+        var out: [UInt8] = Array(#"{"model":"#.utf8)
+        JSONText.appendQuoted(request.model, to: &out)
+        out += Array(#","input":["#.utf8)
+        switch request.input {
+        case .texts(let texts):
+            for (index, text) in texts.enumerated() {
+                if index > 0 { out.append(UInt8(ascii: ",")) }
+                JSONText.appendQuoted(text, to: &out)
+            }
+        case .tokens(let inputs):
+            for (index, tokens) in inputs.enumerated() {
+                if index > 0 { out.append(UInt8(ascii: ",")) }
+                out += Array(("[" + tokens.map(String.init).joined(separator: ",") + "]").utf8)
+            }
+        }
+        out.append(UInt8(ascii: "]"))
+        if let dimensions = request.dimensions { out += Array(#","dimensions":\#(dimensions)"#.utf8) }
+        if let format = request.encodingFormat {
+            out += Array(#","encoding_format":"#.utf8)
+            JSONText.appendQuoted(format, to: &out)
+        }
+        if let endUser = request.endUser {
+            out += Array(#","user":"#.utf8)
+            JSONText.appendQuoted(endUser, to: &out)
+        }
+        out.append(UInt8(ascii: "}"))
+        return out
+    }
+}

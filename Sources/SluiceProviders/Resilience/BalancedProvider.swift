@@ -92,12 +92,13 @@ public struct BalancedProvider: ChatProvider {
         }
     }
 
-    /// Embeddings from the least busy deployment, the next one trying when it fails for a reason of its own.
-    public func embed(_ request: EmbeddingRequest) async throws -> EmbeddingResponse {
+    /// A JSON call (embeddings, rerank) to the least busy deployment, the next one trying when it fails for a reason
+    /// of its own.
+    public func send(_ call: UpstreamJSONCall) async throws -> [UInt8] {
         var untried = order()[...]
         while let next = untried.popFirst() {
             do {
-                return try await next.provider.embed(request)
+                return try await next.provider.send(call)
             } catch {
                 guard !untried.isEmpty, !Task.isCancelled, Self.anotherMayAnswer(after: error) else { throw error }
             }

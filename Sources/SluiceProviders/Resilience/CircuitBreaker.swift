@@ -222,12 +222,13 @@ public struct CircuitBreakingProvider: ChatProvider {
         }
     }
 
-    /// Embeddings through the breaker: refused at once while it is open; a failure of the upstream counts as one.
-    public func embed(_ request: EmbeddingRequest) async throws -> EmbeddingResponse {
+    /// A JSON call (embeddings, rerank) through the breaker: refused at once while it is open; a failure of the
+    /// upstream counts as one.
+    public func send(_ call: UpstreamJSONCall) async throws -> [UInt8] {
         if case .rejected(let wait) = breaker.admit() { throw Self.open(breaker, wait: wait) }
         let verdict = Verdict(breaker)
         do {
-            let response = try await base.embed(request)
+            let response = try await base.send(call)
             verdict.record(failure: false)
             return response
         } catch {

@@ -173,8 +173,9 @@ public struct QueuedProvider: ChatProvider {
         }
     }
 
-    /// Embeddings in the same line as the chat calls: a free slot at once, else a wait for one (a full queue is 503).
-    public func embed(_ request: EmbeddingRequest) async throws -> EmbeddingResponse {
+    /// A JSON call (embeddings, rerank) in the same line as the chat calls: a free slot at once, else a wait for one
+    /// (a full queue is 503).
+    public func send(_ call: UpstreamJSONCall) async throws -> [UInt8] {
         let slot = Slot(limiter)
         if limiter.tryAcquire() {
             slot.take()
@@ -183,7 +184,7 @@ public struct QueuedProvider: ChatProvider {
         }
         guard slot.isHeld else { throw CancellationError() }
         defer { slot.release() }
-        return try await base.embed(request)
+        return try await base.send(call)
     }
 
     /// One call's slot of the limiter: released once, when the call ends or is abandoned.

@@ -56,10 +56,10 @@ public struct ModelRouter: ChatProvider {
         return ProviderError.http(status: 404, message: "Sluice has no model named \(model); configured: \(known)", retryAfter: nil)
     }
 
-    /// The embeddings of the request's model, from its provider (with its breaker and queue).
-    public func embed(_ request: EmbeddingRequest) async throws -> EmbeddingResponse {
-        guard let provider = routes[request.model]?.provider ?? defaultProvider else { throw unknown(request.model) }
-        return try await provider.embed(request)
+    /// A JSON call (embeddings, rerank) to the call's model's provider (with its breaker and queue).
+    public func send(_ call: UpstreamJSONCall) async throws -> [UInt8] {
+        guard let provider = routes[call.model]?.provider ?? defaultProvider else { throw unknown(call.model) }
+        return try await provider.send(call)
     }
 
     /// Ready when any model's upstream is: a model whose upstream is down fails alone (its turns say so, or fall

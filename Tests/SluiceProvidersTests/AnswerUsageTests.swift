@@ -1,11 +1,11 @@
 import Testing
 
-@testable import SluiceProviders
+import SluiceCore
 
-/// `EmbeddingUsage`: an embeddings answer's `usage.prompt_tokens`, found from the end without decoding the vectors.
-@Suite("Embedding usage")
-struct EmbeddingUsageTests {
-    static func tokens(_ body: String) -> Int? { EmbeddingUsage.promptTokens(in: Array(body.utf8)) }
+/// `AnswerUsage`: an upstream answer's `usage.prompt_tokens`, found from the end without decoding the vectors.
+@Suite("Usage in an upstream's answer")
+struct AnswerUsageTests {
+    static func tokens(_ body: String) -> Int? { AnswerUsage.inputTokens(in: Array(body.utf8)) }
 
     @Test("found in OpenAI's, base64 and llama-server's shapes; nil when there is none; a model named usage is not it")
     func shapes() {
@@ -16,5 +16,7 @@ struct EmbeddingUsageTests {
         #expect(Self.tokens(#"{"data":[],"usage":null}"#) == nil)
         #expect(Self.tokens(#"{"usage":null,"extra":{"prompt_tokens":5}}"#) == nil)
         #expect(Self.tokens("") == nil)
+        // A rerank answer (llama-server's, vLLM's) may report only its total.
+        #expect(Self.tokens(#"{"results":[{"index":0,"relevance_score":0.9}],"usage":{"total_tokens":21}}"#) == 21)
     }
 }
