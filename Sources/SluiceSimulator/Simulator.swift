@@ -5,7 +5,8 @@ import Logging
 import NIOCore
 import SluiceCore
 
-/// A fault-injecting upstream: OpenAI's `/v1/chat/completions` and `/v1/completions` (streaming and not) and `/v1/embeddings`, Anthropic's
+/// A fault-injecting upstream: OpenAI's `/v1/chat/completions` and `/v1/completions` (streaming and not), `/v1/embeddings`,
+/// `/v1/rerank` (Cohere's and Jina's shape), Anthropic's
 /// `/v1/messages` (streaming), `/v1/models` and `/health`. A real HTTP server, used by tests, chaos tests and benchmarks.
 public enum Simulator {
     /// The router of the simulator, for embedding in an `Application`.
@@ -34,6 +35,9 @@ public enum Simulator {
         }
         router.post("v1/completions") { request, _ in
             try await TextCompletionMode.completions(request, settings: settings, counter: counter, gates: gates, tally: tally)
+        }
+        router.post("v1/rerank") { request, _ in
+            try await RerankMode.rerank(request, counter: counter, tally: tally)
         }
         router.post("v1/embeddings") { request, _ in
             try await EmbeddingsMode.embeddings(request, counter: counter, tally: tally)

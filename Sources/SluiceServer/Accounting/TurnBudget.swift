@@ -282,6 +282,9 @@ struct RefusalWording: Sendable {
     static let prompt = RefusalWording(
         subject: "this completion", context: "", needFewer: "Send a shorter prompt or ask for fewer tokens (max_tokens)",
         fewerTokens: "Send a shorter prompt or lower max_tokens", sendLess: "send a shorter prompt or lower max_tokens")
+    static let documents = RefusalWording(
+        subject: "this rerank call", context: "", needFewer: "Send fewer or shorter documents",
+        fewerTokens: "Send fewer or shorter documents", sendLess: "send fewer or shorter documents")
     static let texts = RefusalWording(
         subject: "this embeddings call", context: "", needFewer: "Send fewer or shorter texts",
         fewerTokens: "Send fewer or shorter texts", sendLess: "send fewer or shorter texts")

@@ -175,6 +175,11 @@ public func buildRouter(
         sleeper: dependencies.sleeper, metrics: dependencies.metrics, forwardScenarioHeader: dependencies.forwardScenarioHeader,
         responseCache: dependencies.responseCache
     ).register(on: v1)
+    RerankRoute(
+        gateway: gateway, provider: dependencies.provider, budget: budget, budgets: dependencies.budgets,
+        counter: dependencies.promptCounter, catalog: dependencies.catalog, retryPolicy: dependencies.turnSettings.retryPolicy,
+        sleeper: dependencies.sleeper, metrics: dependencies.metrics, forwardScenarioHeader: dependencies.forwardScenarioHeader
+    ).register(on: v1)
     TextCompletionsRoute(
         gateway: gateway, provider: dependencies.provider, budget: budget, budgets: dependencies.budgets,
         counter: dependencies.promptCounter, catalog: dependencies.catalog, settings: dependencies.turnSettings,

@@ -64,20 +64,21 @@ struct EmbeddingsRoute {
                     holdID: hold.id, inputTokens: 0, outputTokens: 0, cachedInputTokens: 0, cost: .zero, now: Date(),
                     finishing: nil, saved: CacheSavings(tokens: tokens, cost: price.cost(inputTokens: tokens, outputTokens: 0)))
             }
-            metrics.embeddingsFinished(model: call.model, ok: true, duration: .now - started, inputTokens: nil)
+            metrics.passThroughFinished(api: .embeddings, model: call.model, ok: true, duration: .now - started, inputTokens: nil)
             headers[ResponseCacheUse.header] = "hit"
             return Response(status: .ok, headers: headers, body: .init(byteBuffer: ByteBuffer(string: hit.content)))
         }
         let response: EmbeddingResponse
         do {
-            response = try await withRetries { try await provider.embed(call) }
+            response = try await GatewayRetries(policy: retryPolicy, sleeper: sleeper, metrics: metrics)
+                .run(refused: Self.refused) { try await provider.embed(call) }
         } catch {
             if let hold = held.hold {
                 try await budgets?.settle(
                     holdID: hold.id, inputTokens: 0, outputTokens: 0, cachedInputTokens: 0, cost: .zero, now: Date(),
                     finishing: nil, saved: nil)
             }
-            metrics.embeddingsFinished(model: call.model, ok: false, duration: .now - started, inputTokens: nil)
+            metrics.passThroughFinished(api: .embeddings, model: call.model, ok: false, duration: .now - started, inputTokens: nil)
             throw error
         }
         let tokens = response.promptTokens ?? counted ?? 0
@@ -87,7 +88,7 @@ struct EmbeddingsRoute {
                 holdID: hold.id, inputTokens: tokens, outputTokens: 0, cachedInputTokens: 0, cost: cost, now: Date(),
                 finishing: nil, saved: nil)
         }
-        metrics.embeddingsFinished(model: call.model, ok: true, duration: .now - started, inputTokens: tokens)
+        metrics.passThroughFinished(api: .embeddings, model: call.model, ok: true, duration: .now - started, inputTokens: tokens)
         if cost > .zero { metrics.charged(model: call.model, cost: cost) }
         if let cache = responseCache, let use, use.write, let cacheKey {
             let entry = CachedResponse(
@@ -129,35 +130,6 @@ struct EmbeddingsRoute {
         case .texts(let texts):
             guard let counter else { return nil }
             return try await TextTokenCount.each(texts, with: counter).reduce(0, +)
-        }
-    }
-
-    /// The call, retried as a chat turn's upstream call is (429 and 5xx with back-off, `Retry-After` honoured); the
-    /// last failure as the HTTP error an OpenAI client expects.
-    private func withRetries(_ attempt: () async throws -> EmbeddingResponse) async throws -> EmbeddingResponse {
-        var retries = 0
-        var waited = Duration.zero
-        while true {
-            do {
-                return try await attempt()
-            } catch {
-                if Task.isCancelled { throw CancellationError() }
-                if let failure = error as? ProviderError { metrics.upstreamFailed(failure) }
-                switch retryPolicy.decide(after: error, retriesSoFar: retries, waitedSoFar: waited) {
-                case .retry(let wait, let reason):
-                    metrics.retried(reason: reason)
-                    try await sleeper.sleep(for: wait)
-                    waited += wait
-                    retries += 1
-                case .giveUp(let failure):
-                    if failure == nil, case .http(let status, let message, _)? = error as? ProviderError,
-                        [400, 404, 422, 501].contains(status)
-                    {
-                        throw Self.refused(status: status, upstreamMessage: message)
-                    }
-                    throw OpenAIWire.apiError(failure ?? ErrorMapping.failure(for: error, partial: false, retries: retries))
-                }
-            }
         }
     }
 

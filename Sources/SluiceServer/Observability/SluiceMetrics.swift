@@ -62,19 +62,32 @@ public final class SluiceMetrics: Sendable {
         }
     }
 
-    /// One `POST /v1/embeddings` call ended: whether it answered, how long it took, the input tokens it was charged.
-    func embeddingsFinished(model: String, ok: Bool, duration: Duration, inputTokens: Int?) {
+    /// A gateway API passed on to the upstream and answered whole: its metrics' name (`sluice_<name>_…`) and what
+    /// their help calls its calls.
+    enum PassThroughAPI: String {
+        case embeddings = "embedding"
+        case rerank
+
+        var calls: String { self == .embeddings ? "Embeddings calls" : "Rerank calls" }
+    }
+
+    /// One `POST /v1/embeddings` or `/v1/rerank` call ended: whether it answered, how long it took, the input tokens it
+    /// was charged.
+    func passThroughFinished(api: PassThroughAPI, model: String, ok: Bool, duration: Duration, inputTokens: Int?) {
+        let name = api.rawValue
         counter(
-            name: "sluice_embedding_requests_total", labels: [("model", modelLabel(model)), ("outcome", ok ? "complete" : "error")],
-            help: "Embeddings calls by model and outcome (complete, error)."
+            name: "sluice_\(name)_requests_total", labels: [("model", modelLabel(model)), ("outcome", ok ? "complete" : "error")],
+            help: "\(api.calls) by model and outcome (complete, error)."
         ).increment()
         durationHistogram(
-            name: "sluice_embedding_duration_seconds", labels: [("model", modelLabel(model))], buckets: Self.latencyBuckets,
-            help: "Total time of an embeddings call, retries included."
+            name: "sluice_\(name)_duration_seconds", labels: [("model", modelLabel(model))], buckets: Self.latencyBuckets,
+            help: "Total time of one of the \(api.calls.lowercased()), retries included."
         ).record(duration)
         if let inputTokens {
-            counter(name: "sluice_embedding_input_tokens_total", labels: [("model", modelLabel(model))], help: "Input tokens of embeddings calls (the provider's count, or Sluice's when it reports none).")
-                .increment(by: Int64(inputTokens))
+            counter(
+                name: "sluice_\(name)_input_tokens_total", labels: [("model", modelLabel(model))],
+                help: "Input tokens of \(api.calls.lowercased()) (the provider's count, or Sluice's when it reports none)."
+            ).increment(by: Int64(inputTokens))
         }
     }
 
