@@ -175,22 +175,7 @@ public enum Simulator {
         if body.stream != true {
             return .json(.ok, finalPlan.completionJSON())
         }
-        return Response(
-            status: .ok,
-            headers: [.contentType: "text/event-stream", .cacheControl: "no-cache"],
-            body: ResponseBody { writer in
-                tally.record(.started)
-                do {
-                    try await finalPlan.stream(to: &writer)
-                    tally.record(.completed)
-                } catch let error as SimulatedConnectionReset {
-                    throw error
-                } catch {
-                    // A write failed or the task was cancelled: the client (Sluice) closed the connection.
-                    tally.record(.abandoned)
-                    throw error
-                }
-            })
+        return finalPlan.eventStream(tally: tally)
     }
 }
 

@@ -129,6 +129,27 @@ struct StreamPlan: Sendable {
         }
     }
 
+    /// The answer as an event stream, its outcome counted in `tally`: started, then completed or abandoned (the
+    /// client — Sluice — closed the connection).
+    func eventStream(tally: StreamTally) -> Response {
+        Response(
+            status: .ok,
+            headers: [.contentType: "text/event-stream", .cacheControl: "no-cache"],
+            body: ResponseBody { writer in
+                tally.record(.started)
+                do {
+                    try await stream(to: &writer)
+                    tally.record(.completed)
+                } catch let error as SimulatedConnectionReset {
+                    throw error
+                } catch {
+                    // A write failed or the task was cancelled: the client (Sluice) closed the connection.
+                    tally.record(.abandoned)
+                    throw error
+                }
+            })
+    }
+
     /// The non-streaming answer of a text completion.
     func textCompletionJSON() -> String {
         let text = JSONText.quote(script?.joined() ?? SimulatedText.answer(tokens: tokens))

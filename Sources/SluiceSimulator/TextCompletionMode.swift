@@ -11,39 +11,14 @@ enum TextCompletionMode {
     struct Body: Decodable {
         struct StreamOptions: Decodable { let includeUsage: Bool? }
         let model: String?
-        let prompt: Prompt
+        /// Each of its items is one prompt (a text, or token ids read as their numbers).
+        let prompt: EmbeddingsMode.Input
         let suffix: String?
         let maxTokens: Int?
         let n: Int?
         let stream: Bool?
         let streamOptions: StreamOptions?
         let user: String?
-    }
-
-    /// A text, texts, token ids, or lists of token ids: each is one prompt.
-    enum Prompt: Decodable {
-        case texts([String])
-        case tokens([[Int]])
-
-        init(from decoder: any Decoder) throws {
-            let container = try decoder.singleValueContainer()
-            if let text = try? container.decode(String.self) {
-                self = .texts([text])
-            } else if let texts = try? container.decode([String].self) {
-                self = .texts(texts)
-            } else if let tokens = try? container.decode([Int].self) {
-                self = .tokens([tokens])
-            } else {
-                self = .tokens(try container.decode([[Int]].self))
-            }
-        }
-
-        var texts: [String] {
-            switch self {
-            case .texts(let texts): texts
-            case .tokens(let inputs): inputs.map { $0.map(String.init).joined(separator: " ") }
-            }
-        }
     }
 
     static func completions(
@@ -56,7 +31,7 @@ enum TextCompletionMode {
             return .openAIError(.badRequest, "The request body is not a valid completions request.", type: "invalid_request_error")
         }
         let header = { (name: String) in request.headers[HTTPField.Name(name)!] }
-        let prompts = body.prompt.texts
+        let prompts = body.prompt.items.map(\.text)
         guard let scenario = await Scenario.resolve(
             header: header("X-Sluice-Scenario"), model: body.model, messages: prompts.map { ("user", $0) }, counter: counter)
         else {
@@ -82,20 +57,6 @@ enum TextCompletionMode {
         }
         let finalPlan = plan
         if body.stream != true { return .json(.ok, finalPlan.textCompletionJSON()) }
-        return Response(
-            status: .ok,
-            headers: [.contentType: "text/event-stream", .cacheControl: "no-cache"],
-            body: ResponseBody { writer in
-                tally.record(.started)
-                do {
-                    try await finalPlan.stream(to: &writer)
-                    tally.record(.completed)
-                } catch let error as SimulatedConnectionReset {
-                    throw error
-                } catch {
-                    tally.record(.abandoned)
-                    throw error
-                }
-            })
+        return finalPlan.eventStream(tally: tally)
     }
 }

@@ -38,15 +38,7 @@ struct ChunkDecoder: StreamEventDecoder, Sendable {
                         arguments: call.function?.arguments ?? "")
                 })
         })
-        if let usage = chunk.usage {
-            events.append(
-                .usage(
-                    Usage(
-                        inputTokens: usage.promptTokens, outputTokens: usage.completionTokens,
-                        totalTokens: usage.totalTokens
-                            ?? usage.promptTokens.flatMap { p in usage.completionTokens.map { p + $0 } },
-                        cachedInputTokens: usage.promptTokensDetails?.cachedTokens)))
-        }
+        if let usage = chunk.usage { events.append(.usage(usage.counts)) }
         return .events(events)
     }
 
@@ -110,6 +102,14 @@ struct Chunk: Decodable {
             case completionTokens = "completion_tokens"
             case totalTokens = "total_tokens"
             case promptTokensDetails = "prompt_tokens_details"
+        }
+
+        /// Sluice's usage: the total, when the upstream leaves it out, is input plus output.
+        var counts: Usage {
+            Usage(
+                inputTokens: promptTokens, outputTokens: completionTokens,
+                totalTokens: totalTokens ?? promptTokens.flatMap { p in completionTokens.map { p + $0 } },
+                cachedInputTokens: promptTokensDetails?.cachedTokens)
         }
     }
     let choices: [Choice]?

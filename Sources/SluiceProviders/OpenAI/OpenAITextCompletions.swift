@@ -58,9 +58,9 @@ struct TextChunkDecoder: StreamEventDecoder, Sendable {
             return .event(.textCompletion(TextCompletionChunk(
                 data: Array(data.utf8), text: choices.compactMap(\.content).joined(), finishReason: finish)))
         }
-        let chunk: Chunk
+        let chunk: TextChunk
         do {
-            chunk = try JSONDecoder().decode(Chunk.self, from: Data(data.utf8))
+            chunk = try JSONDecoder().decode(TextChunk.self, from: Data(data.utf8))
         } catch {
             throw ProviderError.malformed("a text completion chunk was not valid JSON")
         }
@@ -70,18 +70,14 @@ struct TextChunkDecoder: StreamEventDecoder, Sendable {
         let choices = chunk.choices ?? []
         let finish = choices.lazy.compactMap(\.finishReason).first
         if finish != nil { sawStop = true }
-        let usage = chunk.usage.map { usage in
-            Usage(
-                inputTokens: usage.promptTokens, outputTokens: usage.completionTokens,
-                totalTokens: usage.totalTokens ?? usage.promptTokens.flatMap { p in usage.completionTokens.map { p + $0 } },
-                cachedInputTokens: usage.promptTokensDetails?.cachedTokens)
-        }
+        let usage = chunk.usage?.counts
         return .event(.textCompletion(TextCompletionChunk(
             data: Array(data.utf8), text: choices.compactMap(\.text).joined(), usage: usage,
             usageOnly: choices.isEmpty && usage != nil, finishReason: finish)))
     }
 
-    private struct Chunk: Decodable {
+    /// A text completion's event: its choices' text where a chat chunk has a delta; the usage and error as there.
+    private struct TextChunk: Decodable {
         struct Choice: Decodable {
             let text: String?
             let finishReason: String?
@@ -90,28 +86,8 @@ struct TextChunkDecoder: StreamEventDecoder, Sendable {
                 case finishReason = "finish_reason"
             }
         }
-        struct Failure: Decodable {
-            let message: String?
-            let type: String?
-        }
-        struct Counts: Decodable {
-            struct Details: Decodable {
-                let cachedTokens: Int?
-                enum CodingKeys: String, CodingKey { case cachedTokens = "cached_tokens" }
-            }
-            let promptTokens: Int?
-            let completionTokens: Int?
-            let totalTokens: Int?
-            let promptTokensDetails: Details?
-            enum CodingKeys: String, CodingKey {
-                case promptTokens = "prompt_tokens"
-                case completionTokens = "completion_tokens"
-                case totalTokens = "total_tokens"
-                case promptTokensDetails = "prompt_tokens_details"
-            }
-        }
         let choices: [Choice]?
-        let usage: Counts?
-        let error: Failure?
+        let usage: Chunk.ChunkUsage?
+        let error: ErrorEnvelope.Body?
     }
 }

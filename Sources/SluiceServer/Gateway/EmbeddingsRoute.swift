@@ -152,19 +152,10 @@ struct EmbeddingsRoute {
         guard case .string(let model)? = fields["model"], !model.isEmpty else {
             throw APIError.invalid("'model' is required: the name of an embedding model (GET /v1/models lists this Sluice's).")
         }
-        let input: EmbeddingRequest.Input
-        switch fields["input"] {
-        case .string(let text)?:
-            input = .texts([text])
-        case .array(let items)? where !items.isEmpty && items.allSatisfy({ if case .string = $0 { true } else { false } }):
-            input = .texts(items.compactMap { if case .string(let text) = $0 { text } else { nil } })
-        case .array(let items)? where !items.isEmpty && items.allSatisfy({ tokenID($0) != nil }):
-            input = .tokens([items.compactMap(tokenID)])
-        case .array(let lists)? where !lists.isEmpty && lists.allSatisfy({ tokenIDs($0) != nil }):
-            input = .tokens(lists.compactMap(tokenIDs))
-        case .array(let items)? where items.isEmpty:
-            throw APIError.invalid("'input' is empty: send at least one text.")
-        default:
+        guard let input = EmbeddingRequest.Input.parse(fields["input"]) else {
+            if case .array(let items)? = fields["input"], items.isEmpty {
+                throw APIError.invalid("'input' is empty: send at least one text.")
+            }
             throw APIError.invalid("'input' must be a text, a list of texts, a list of token ids or a list of such lists.")
         }
         guard input.count <= maxInputs else {
@@ -197,18 +188,5 @@ struct EmbeddingsRoute {
         default: throw APIError.invalid("'user' must be a text.")
         }
         return request
-    }
-
-    /// A token id: a whole number, not negative.
-    private static func tokenID(_ value: JSONValue) -> Int? {
-        guard case .number(let text) = value, let id = Int(text), id >= 0 else { return nil }
-        return id
-    }
-
-    /// A non-empty list of token ids.
-    private static func tokenIDs(_ value: JSONValue) -> [Int]? {
-        guard case .array(let items) = value, !items.isEmpty else { return nil }
-        let ids = items.compactMap(tokenID)
-        return ids.count == items.count ? ids : nil
     }
 }

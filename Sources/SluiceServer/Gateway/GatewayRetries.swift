@@ -2,7 +2,7 @@ import SluiceCore
 
 /// The upstream call of a gateway API answered whole (embeddings, rerank), retried as a chat turn's upstream call is
 /// (429 and 5xx with back-off, `Retry-After` honoured); the last failure as the HTTP error an OpenAI client expects,
-/// and a request the upstream refuses (400, 404, 422, 501) as `refused` words it for the API.
+/// and a request the upstream refuses (400, 404, 413, 422, 501) as `refused` words it for the API.
 struct GatewayRetries {
     let policy: RetryPolicy
     let sleeper: any Sleeper
@@ -27,7 +27,7 @@ struct GatewayRetries {
                     retries += 1
                 case .giveUp(let failure):
                     if failure == nil, case .http(let status, let message, _)? = error as? ProviderError,
-                        [400, 404, 422, 501].contains(status)
+                        [400, 404, 413, 422, 501].contains(status)
                     {
                         throw refused(status, message)
                     }

@@ -16,16 +16,7 @@ struct RerankCall: Sendable {
 
     /// The body sent upstream: the caller's fields with Sluice's model.
     func body(model: String) -> [UInt8] {
-        var out: [UInt8] = Array(#"{"model":"#.utf8)
-        JSONText.appendQuoted(model, to: &out)
-        for member in passedOn {
-            out.append(UInt8(ascii: ","))
-            JSONText.appendQuoted(member.key, to: &out)
-            out.append(UInt8(ascii: ":"))
-            member.value.append(to: &out)
-        }
-        out.append(UInt8(ascii: "}"))
-        return out
+        PassedOnBody.json(model: model, members: passedOn)
     }
 
     /// The request's fields; a clear 400 for anything else.

@@ -3,18 +3,8 @@ import SluiceCore
 /// A `POST /v1/completions` request as OpenAI defines it: what Sluice reads from it (model, prompts, output limit,
 /// streaming, end user) and the caller's other fields, passed on as they came.
 struct TextCompletionCall: Sendable {
-    /// The prompts: each is continued on its own (OpenAI's `prompt` may be a list).
-    enum Prompts: Sendable, Equatable {
-        case texts([String])
-        case tokens([[Int]])
-
-        var count: Int {
-            switch self {
-            case .texts(let texts): texts.count
-            case .tokens(let tokens): tokens.count
-            }
-        }
-    }
+    /// The prompts (texts or token ids, as the embeddings' inputs): each is continued on its own.
+    typealias Prompts = EmbeddingRequest.Input
 
     var model: String
     var prompts: Prompts
@@ -40,18 +30,8 @@ struct TextCompletionCall: Sendable {
     /// The body sent upstream: the caller's fields, with Sluice's model, output limit and streaming (always with
     /// the usage chunk, so that the call is charged what the upstream counted).
     func body(model: String, maxTokens: Int) -> [UInt8] {
-        var out: [UInt8] = Array(#"{"model":"#.utf8)
-        JSONText.appendQuoted(model, to: &out)
-        out += Array(#","max_tokens":\#(maxTokens)"#.utf8)
-        out += Array((stream ? #","stream":true,"stream_options":{"include_usage":true}"# : #","stream":false"#).utf8)
-        for member in passedOn {
-            out.append(UInt8(ascii: ","))
-            JSONText.appendQuoted(member.key, to: &out)
-            out.append(UInt8(ascii: ":"))
-            member.value.append(to: &out)
-        }
-        out.append(UInt8(ascii: "}"))
-        return out
+        let streaming = stream ? #","stream":true,"stream_options":{"include_usage":true}"# : #","stream":false"#
+        return PassedOnBody.json(model: model, decided: #","max_tokens":\#(maxTokens)"# + streaming, members: passedOn)
     }
 
     /// The request's fields; a clear 400 for anything OpenAI would refuse.
@@ -64,19 +44,10 @@ struct TextCompletionCall: Sendable {
         guard case .string(let model)? = fields["model"], !model.isEmpty else {
             throw APIError.invalid("'model' is required: the name of a model (GET /v1/models lists this Sluice's).")
         }
-        let prompts: Prompts
-        switch fields["prompt"] {
-        case .string(let text)?:
-            prompts = .texts([text])
-        case .array(let items)? where !items.isEmpty && items.allSatisfy({ if case .string = $0 { true } else { false } }):
-            prompts = .texts(items.compactMap { if case .string(let text) = $0 { text } else { nil } })
-        case .array(let items)? where !items.isEmpty && items.allSatisfy({ tokenID($0) != nil }):
-            prompts = .tokens([items.compactMap(tokenID)])
-        case .array(let lists)? where !lists.isEmpty && lists.allSatisfy({ tokenIDs($0) != nil }):
-            prompts = .tokens(lists.compactMap(tokenIDs))
-        case nil, .null?:
-            throw APIError.invalid("'prompt' is required: the text to continue.")
-        default:
+        guard let prompts = Prompts.parse(fields["prompt"]) else {
+            if fields["prompt"] == nil || fields["prompt"] == .null {
+                throw APIError.invalid("'prompt' is required: the text to continue.")
+            }
             throw APIError.invalid("'prompt' must be a text, a list of texts, a list of token ids or a list of such lists.")
         }
         let echo = fields["echo"].map { $0 == .bool(true) } ?? false
@@ -136,16 +107,5 @@ struct TextCompletionCall: Sendable {
         case .number(let text)? where Int(text).map({ $0 >= 1 }) == true: return Int(text)
         default: throw APIError.invalid("'\(name)' must be a whole number from 1.")
         }
-    }
-
-    private static func tokenID(_ value: JSONValue) -> Int? {
-        guard case .number(let text) = value, let id = Int(text), id >= 0 else { return nil }
-        return id
-    }
-
-    private static func tokenIDs(_ value: JSONValue) -> [Int]? {
-        guard case .array(let items) = value, !items.isEmpty else { return nil }
-        let ids = items.compactMap(tokenID)
-        return ids.count == items.count ? ids : nil
     }
 }

@@ -209,47 +209,36 @@ struct TextCompletionsRoute {
     ) async throws -> (UpstreamRelay, TextCompletionChunk, String) {
         var request = upstream(requested)
         var untried = fallbacks(requested)
-        var retries = 0
-        var waited = Duration.zero
+        let retries = GatewayRetries(policy: settings.retryPolicy, sleeper: sleeper, metrics: metrics)
         while true {
-            // A whole answer comes at once: its wait is the call's total time, not a first token's.
-            let firstEvent = request.stream ? settings.firstTokenTimeout(for: request.model) : settings.totalTimeout(for: request.model)
-            let relay = UpstreamRelay(provider.streamText(request), firstEvent: firstEvent, idle: settings.idleTimeout(for: request.model))
             do {
-                for try await event in relay.events {
-                    if case .textCompletion(let chunk) = event { return (relay, chunk, request.model) }
-                }
-                throw ProviderError.connection("the upstream ended the call without an answer")
+                return try await retries.run(refused: Self.refused) { try await first(of: request) }
             } catch {
-                relay.cancel()
-                if Task.isCancelled { throw CancellationError() }
-                if let failure = error as? ProviderError { metrics.upstreamFailed(failure) }
-                switch settings.retryPolicy.decide(after: error, retriesSoFar: retries, waitedSoFar: waited) {
-                case .retry(let wait, let reason):
-                    metrics.retried(reason: reason)
-                    try await sleeper.sleep(for: wait)
-                    waited += wait
-                    retries += 1
-                case .giveUp(let failure):
-                    // Nothing was passed on yet: another model may answer instead, as for a chat turn.
-                    if !untried.isEmpty {
-                        let next = untried.removeFirst()
-                        metrics.fellBack(from: request.model, to: next)
-                        logger.warning("falling back to another model", metadata: [
-                            "from": "\(request.model)", "to": "\(next)", "error": "\(error)",
-                        ])
-                        request = upstream(next)
-                        (retries, waited) = (0, .zero)
-                        continue
-                    }
-                    if failure == nil, case .http(let status, let message, _)? = error as? ProviderError,
-                        [400, 404, 413, 422, 501].contains(status)
-                    {
-                        throw Self.refused(status: status, upstreamMessage: message)
-                    }
-                    throw OpenAIWire.apiError(failure ?? ErrorMapping.failure(for: error, partial: false, retries: retries))
-                }
+                // Nothing was passed on yet: another model may answer instead, as for a chat turn.
+                guard !untried.isEmpty, !(error is CancellationError), !Task.isCancelled else { throw error }
+                let next = untried.removeFirst()
+                metrics.fellBack(from: request.model, to: next)
+                logger.warning("falling back to another model", metadata: [
+                    "from": "\(request.model)", "to": "\(next)", "error": "\(error)",
+                ])
+                request = upstream(next)
             }
+        }
+    }
+
+    /// One attempt: the call opened and its first piece read (queue news skipped); a failure gives it up.
+    private func first(of request: TextCompletionRequest) async throws -> (UpstreamRelay, TextCompletionChunk, String) {
+        // A whole answer comes at once: its wait is the call's total time, not a first token's.
+        let firstEvent = request.stream ? settings.firstTokenTimeout(for: request.model) : settings.totalTimeout(for: request.model)
+        let relay = UpstreamRelay(provider.streamText(request), firstEvent: firstEvent, idle: settings.idleTimeout(for: request.model))
+        do {
+            for try await event in relay.events {
+                if case .textCompletion(let chunk) = event { return (relay, chunk, request.model) }
+            }
+            throw ProviderError.connection("the upstream ended the call without an answer")
+        } catch {
+            relay.cancel()
+            throw error
         }
     }
 

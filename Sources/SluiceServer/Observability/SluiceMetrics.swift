@@ -102,15 +102,11 @@ public final class SluiceMetrics: Sendable {
             name: "sluice_text_completion_duration_seconds", labels: [("model", modelLabel(model))], buckets: Self.latencyBuckets,
             help: "Total time of a text completion call, retries included."
         ).record(duration)
-        if let usage {
+        for (kind, tokens) in usage.map({ [("input", $0.input), ("output", $0.output)] }) ?? [] {
             counter(
-                name: "sluice_text_completion_tokens_total", labels: [("model", modelLabel(model)), ("kind", "input")],
+                name: "sluice_text_completion_tokens_total", labels: [("model", modelLabel(model)), ("kind", kind)],
                 help: "Tokens of text completion calls by kind (input, output): the provider's count, or Sluice's."
-            ).increment(by: Int64(usage.input))
-            counter(
-                name: "sluice_text_completion_tokens_total", labels: [("model", modelLabel(model)), ("kind", "output")],
-                help: "Tokens of text completion calls by kind (input, output): the provider's count, or Sluice's."
-            ).increment(by: Int64(usage.output))
+            ).increment(by: Int64(tokens))
         }
     }
 
