@@ -50,21 +50,17 @@ struct EmbeddingsRoute {
         let held = try await budget.hold(
             ChatRequest(model: call.model, messages: [], maxTokens: 1), inputTokens: counted ?? 0, user: user,
             conversationID: "", endUser: call.endUser, messageID: Identifier.make(), apiKey: context.apiKey, wording: .texts)
-        let price = catalog.price(for: call.model) ?? .free
+        let settlement = PassThroughSettlement(
+            budgets: budgets, hold: held.hold, metrics: metrics, api: .embeddings, model: call.model,
+            price: catalog.price(for: call.model) ?? .free, started: started)
         let use = responseCache.map { _ in ResponseCacheUse(cacheControl: request.headers[.cacheControl], userID: user.id) }
         let cacheKey = responseCache.map { EmbeddingsCacheKey.of(call, scope: $0.shared ? nil : user.id) }
         var headers: HTTPFields = [.contentType: "application/json"]
         RateLimits.addHeaders(of: [held.hold?.rateLimits, held.hold?.keyRateLimits].compactMap { $0 }, to: &headers, now: Date())
         if let use, use.read { headers[ResponseCacheUse.header] = "miss" }
         if let hit = await cached(call, key: cacheKey, use: use, logger: context.logger) {
-            // What the first call used is what this one saved: charged nothing, counted as a hit.
-            let tokens = hit.inputTokens ?? 0
-            if let hold = held.hold {
-                try await budgets?.settle(
-                    holdID: hold.id, inputTokens: 0, outputTokens: 0, cachedInputTokens: 0, cost: .zero, now: Date(),
-                    finishing: nil, saved: CacheSavings(tokens: tokens, cost: price.cost(inputTokens: tokens, outputTokens: 0)))
-            }
-            metrics.passThroughFinished(api: .embeddings, model: call.model, ok: true, duration: .now - started, inputTokens: nil)
+            // Charged nothing, counted as a hit.
+            try await settlement.cacheAnswered(savedTokens: hit.inputTokens ?? 0)
             headers[ResponseCacheUse.header] = "hit"
             return Response(status: .ok, headers: headers, body: .init(byteBuffer: ByteBuffer(string: hit.content)))
         }
@@ -73,23 +69,11 @@ struct EmbeddingsRoute {
             response = try await GatewayRetries(policy: retryPolicy, sleeper: sleeper, metrics: metrics)
                 .run(refused: Self.refused) { try await provider.embed(call) }
         } catch {
-            if let hold = held.hold {
-                try await budgets?.settle(
-                    holdID: hold.id, inputTokens: 0, outputTokens: 0, cachedInputTokens: 0, cost: .zero, now: Date(),
-                    finishing: nil, saved: nil)
-            }
-            metrics.passThroughFinished(api: .embeddings, model: call.model, ok: false, duration: .now - started, inputTokens: nil)
+            try await settlement.failed()
             throw error
         }
         let tokens = response.promptTokens ?? counted ?? 0
-        let cost = price.cost(inputTokens: tokens, outputTokens: 0)
-        if let hold = held.hold {
-            try await budgets?.settle(
-                holdID: hold.id, inputTokens: tokens, outputTokens: 0, cachedInputTokens: 0, cost: cost, now: Date(),
-                finishing: nil, saved: nil)
-        }
-        metrics.passThroughFinished(api: .embeddings, model: call.model, ok: true, duration: .now - started, inputTokens: tokens)
-        if cost > .zero { metrics.charged(model: call.model, cost: cost) }
+        try await settlement.answered(inputTokens: tokens)
         if let cache = responseCache, let use, use.write, let cacheKey {
             let entry = CachedResponse(
                 model: call.model, content: String(decoding: response.body, as: UTF8.self), tokenEnds: [], finishReason: nil,

@@ -45,28 +45,18 @@ struct RerankRoute {
             path: "rerank", model: call.model, body: call.body(model: call.model),
             extraHeaders: TurnLauncher.scenarioHeaders(request, forward: forwardScenarioHeader),
             missing: "does not rank documents: use a reranking model")
+        let settlement = PassThroughSettlement(
+            budgets: budgets, hold: held.hold, metrics: metrics, api: .rerank, model: call.model,
+            price: catalog.price(for: call.model) ?? .free, started: started)
         let answer: [UInt8]
         do {
             answer = try await GatewayRetries(policy: retryPolicy, sleeper: sleeper, metrics: metrics)
                 .run(refused: Self.refused) { try await provider.send(upstream) }
         } catch {
-            if let hold = held.hold {
-                try await budgets?.settle(
-                    holdID: hold.id, inputTokens: 0, outputTokens: 0, cachedInputTokens: 0, cost: .zero, now: Date(),
-                    finishing: nil, saved: nil)
-            }
-            metrics.passThroughFinished(api: .rerank, model: call.model, ok: false, duration: .now - started, inputTokens: nil)
+            try await settlement.failed()
             throw error
         }
-        let tokens = AnswerUsage.inputTokens(in: answer) ?? counted ?? 0
-        let cost = (catalog.price(for: call.model) ?? .free).cost(inputTokens: tokens, outputTokens: 0)
-        if let hold = held.hold {
-            try await budgets?.settle(
-                holdID: hold.id, inputTokens: tokens, outputTokens: 0, cachedInputTokens: 0, cost: cost, now: Date(),
-                finishing: nil, saved: nil)
-        }
-        metrics.passThroughFinished(api: .rerank, model: call.model, ok: true, duration: .now - started, inputTokens: tokens)
-        if cost > .zero { metrics.charged(model: call.model, cost: cost) }
+        try await settlement.answered(inputTokens: AnswerUsage.inputTokens(in: answer) ?? counted ?? 0)
         return Response(status: .ok, headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: answer)))
     }
 
