@@ -201,7 +201,9 @@ struct TextCompletionsTests {
         // machine's slow first token is not taken for the silence under test.
         var turn = TurnSettings(firstTokenTimeout: .seconds(60), idleTimeout: .seconds(60), retryPolicy: RetryPolicy(jitter: 0))
         turn.perModel["sim-stall-first"] = .init(firstToken: .milliseconds(300))
-        turn.perModel["sim-stall-mid"] = .init(idle: .milliseconds(300))
+        // The idle deadline is longer than the first-token one: the full suite's load can hold a stream between two of
+        // the simulator's tokens (5 ms apart) for a few hundred milliseconds, and the silence under test lasts 30 s.
+        turn.perModel["sim-stall-mid"] = .init(idle: .milliseconds(1500))
         try await Harness.run(turn: turn) { h in
             let silent = try await h.post(
                 "/v1/completions", token: h.alice, json: ["model": "sim-stall-first", "prompt": "hello", "stream": true])
@@ -213,7 +215,7 @@ struct TextCompletionsTests {
             #expect(!done)
             let error = try #require(chunks.last?["error"] as? [String: Any])
             #expect(error["code"] as? String == "upstream_timeout")
-            #expect((error["message"] as? String)?.hasPrefix("The model sent nothing for 0.3 s mid-completion") == true, "\(error)")
+            #expect((error["message"] as? String)?.hasPrefix("The model sent nothing for 1.5 s mid-completion") == true, "\(error)")
             #expect(Self.text(of: chunks) == SimulatedText.answer(tokens: 8), "the tokens before the stall")
             // Given up upstream too: every stream the simulator started was abandoned (on a loaded machine the first
             // call may be given up before its request reached the simulator at all).
