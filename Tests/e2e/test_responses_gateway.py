@@ -53,6 +53,31 @@ def test_responses_create_answers_and_previous_response_id_continues_the_convers
     assert sdk.responses.retrieve(response.id).output_text == response.output_text
 
 
+def test_responses_store_false_keeps_nothing_but_the_cost(server):
+    """As OpenAI's Codex CLI calls: `store=False`, the whole input each time, nothing to retrieve afterwards."""
+    token = add_user(server, "responses-unstored", 1_000_000)
+    sdk = client(server, token)
+    response = sdk.responses.create(model="sim", input="Name a colour.", store=False)
+    assert response.store is False and response.status == "completed" and response.output_text
+    with pytest.raises(openai.NotFoundError):
+        sdk.responses.retrieve(response.id)
+    with pytest.raises(openai.NotFoundError):
+        sdk.responses.create(model="sim", input="Another one?", previous_response_id=response.id, store=False)
+    with sdk.responses.stream(model="sim", store=False, input=[
+            {"role": "user", "content": "Name a colour."},
+            {"role": "assistant", "content": response.output_text},
+            {"role": "user", "content": "Another one?"}]) as stream:
+        final = stream.get_final_response()
+    assert final.store is False and final.output_text
+    request = urllib.request.Request(f"{server.base}/api/conversations", headers={"Authorization": f"Bearer {token}"})
+    with urllib.request.urlopen(request, timeout=10) as reply:
+        listed = json.loads(reply.read())
+    assert listed["conversations"] == []
+    limits = urllib.request.Request(f"{server.base}/api/usage/limits", headers={"Authorization": f"Bearer {token}"})
+    with urllib.request.urlopen(limits, timeout=10) as reply:
+        assert json.loads(reply.read())["used"] == response.usage.total_tokens + final.usage.total_tokens
+
+
 def test_responses_stream_through_the_sdks_accumulator_gives_the_final_response(server):
     token = add_user(server, "responses-stream", 1_000_000)
     with client(server, token).responses.stream(model="sim", input="Hi") as stream:

@@ -17,6 +17,10 @@ struct GatewayCall: Sendable {
     /// The results of the functions the last answer called, when the call ends with them rather than with a user's
     /// message: what this call answers.
     var toolResults: [ChatMessage] = []
+    /// Whether the turn is kept once it ends (false: the Responses API's `store: false`). A turn not kept runs in a
+    /// conversation of its own — never one the caller's history continues — which is deleted with everything in it
+    /// once the turn is settled, before its end reaches the caller; what it cost stays in the usage ledger.
+    var keep = true
     var endUser: String? { sampling.endUser }
 
     /// What this call adds to the conversation: the user's message or the function results.

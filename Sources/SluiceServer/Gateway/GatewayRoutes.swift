@@ -146,16 +146,17 @@ struct GatewayRoutes {
         let now = Date()
         let (conversation, history, unsaved) = try await conversation(for: call, model: model, user: user, now: now)
         // Where this conversation ends once answered, for the caller's next call: stored with a complete answer,
-        // before its end reaches the client (whose next call may follow at once).
-        let threadKey = ThreadKey.afterAnswer(
-            system: call.system, history: call.history, added: call.added, endUser: call.endUser)
-        let cache = launcher.turn.responseCache.map { _ in
-            ResponseCacheUse(cacheControl: request.headers[.cacheControl], userID: user.id)
+        // before its end reaches the client (whose next call may follow at once). A turn not kept is no thread, and
+        // leaves nothing in the response cache.
+        let threadKey = call.keep ? ThreadKey.afterAnswer(
+            system: call.system, history: call.history, added: call.added, endUser: call.endUser) : nil
+        let cache = launcher.turn.responseCache.flatMap { _ in
+            call.keep ? ResponseCacheUse(cacheControl: request.headers[.cacheControl], userID: user.id) : nil
         }
         let started = try await launcher.start(
             .init(content: call.content, model: model, temperature: call.temperature, maxTokens: call.maxTokens,
                   sampling: call.sampling, tools: call.tools, toolResults: call.toolResults, reportsBudget: false,
-                  threadKey: threadKey, apiKey: context.apiKey, cache: cache),
+                  threadKey: threadKey, apiKey: context.apiKey, cache: cache, keep: call.keep),
             in: conversation, history: history, unsaved: unsaved, user: user, request: request, logger: context.logger,
             executor: context.executor, receivedAt: context.receivedAt)
 
@@ -232,11 +233,11 @@ struct GatewayRoutes {
     /// The conversation a call belongs to. When its history is exactly how one of the user's gateway conversations
     /// ended, that conversation goes on (nothing stored again, and the web app shows one thread); otherwise a new
     /// conversation is made with the history before the new message — `unsaved`: the launcher stores them with
-    /// the user's message, in one commit.
+    /// the user's message, in one commit. A call not kept always gets a new conversation.
     private func conversation(
         for call: GatewayCall, model: String, user: User, now: Date
     ) async throws -> (Conversation, [Message], unsaved: Bool) {
-        if !call.history.isEmpty,
+        if call.keep, !call.history.isEmpty,
             let continued = try await store.claimThread(
                 userID: user.id, threadKey: ThreadKey.of(system: call.system, messages: call.history, endUser: call.endUser))
         {

@@ -19,6 +19,8 @@ struct ResponsesRequest: Sendable {
     var previousResponseID: String?
     /// Echoed in the response, as OpenAI does.
     var metadata: JSONValue?
+    /// `store` (true unless the caller says false): whether the response is kept once it ends (`GatewayCall.keep`).
+    var store = true
 
     init(json: Data) throws {
         let body: JSONValue
@@ -64,6 +66,7 @@ struct ResponsesRequest: Sendable {
         tools = try Self.tools(in: body)
         if let parallel = try Self.bool(body, "parallel_tool_calls"), tools != nil { tools?.parallelCalls = parallel }
         previousResponseID = try Self.string(body, "previous_response_id").flatMap { $0.isEmpty ? nil : $0 }
+        store = try Self.bool(body, "store") ?? true
         if let metadata = body["metadata"], metadata != .null {
             guard case .object = metadata else { throw Self.invalid("'metadata' must be an object of strings.", param: "metadata") }
             self.metadata = metadata
@@ -95,9 +98,11 @@ struct ResponsesRequest: Sendable {
         if let choice = tools?.choice, case .function(let name) = choice, !(tools?.functions.contains { $0.name == name } ?? false) {
             throw Self.invalid("'tool_choice' names the function '\(name)', which is not in 'tools'.", param: "tool_choice")
         }
-        return GatewayCall(
+        var call = GatewayCall(
             model: model, temperature: temperature, maxTokens: maxOutputTokens, sampling: sampling,
             system: system.isEmpty ? nil : system.joined(separator: "\n\n"), turns: all, tools: tools)
+        call.keep = store
+        return call
     }
 
     // MARK: - Input

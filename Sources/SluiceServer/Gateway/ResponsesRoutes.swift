@@ -126,7 +126,8 @@ struct ResponsesRoutes {
         else {
             var error = APIError(
                 .notFound, code: "response_not_found",
-                message: "No response with id '\(responseID)' exists on this Sluice. It may have been deleted with its conversation.")
+                message: "No response with id '\(responseID)' exists on this Sluice. It may have been deleted, or made with "
+                    + "'store': false, which keeps nothing once it has been answered.")
             error.details = "\"param\":\(param.map(JSONText.quote) ?? "null")"
             throw error
         }

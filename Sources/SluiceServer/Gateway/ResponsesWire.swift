@@ -16,6 +16,8 @@ enum ResponsesWire {
         var previousResponseID: String?
         var metadata: JSONValue?
         var textFormat: ResponseFormat?
+        /// False for a response made with `store: false`, which is not kept.
+        var store = true
 
         init(_ request: ResponsesRequest, model: String, createdAt: Int) {
             self.model = model
@@ -28,6 +30,7 @@ enum ResponsesWire {
             previousResponseID = request.previousResponseID
             metadata = request.metadata
             textFormat = request.sampling.responseFormat
+            store = request.store
         }
 
         init(model: String, createdAt: Int) {
@@ -88,7 +91,7 @@ enum ResponsesWire {
             + "\"instructions\":\(echo.instructions.map(JSONText.quote) ?? "null"),"
             + "\"max_output_tokens\":\(echo.maxOutputTokens.map(String.init) ?? "null"),\"model\":\(JSONText.quote(echo.model)),"
             + "\"output\":[\(output.joined(separator: ","))],\"parallel_tool_calls\":\(echo.tools?.parallelCalls ?? true),"
-            + "\"previous_response_id\":\(echo.previousResponseID.map(JSONText.quote) ?? "null"),\"store\":true,"
+            + "\"previous_response_id\":\(echo.previousResponseID.map(JSONText.quote) ?? "null"),\"store\":\(echo.store),"
             + "\"temperature\":\(number(echo.temperature)),\"top_p\":\(number(echo.topP)),"
             + "\"text\":{\"format\":\(format(echo.textFormat))},\"tool_choice\":\(toolChoice(echo.tools?.choice)),\"tools\":[\(tools)],"
             + "\"usage\":\(usage),\"metadata\":\(echo.metadata?.text ?? "{}")}"

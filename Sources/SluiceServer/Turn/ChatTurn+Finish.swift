@@ -127,7 +127,7 @@ extension ChatTurn {
             status = hasText ? .partial : .error
         }
         // An answer with function calls is not only text: the cache keeps text answers.
-        if completed, !servedFromCache, plan.prior == nil, final.toolCalls.isEmpty, plan.request.tools == nil {
+        if completed, !servedFromCache, plan.prior == nil, final.toolCalls.isEmpty, plan.request.tools == nil, plan.discard == nil {
             answerCache?.store(content, for: plan.request)
         }
 
@@ -143,6 +143,7 @@ extension ChatTurn {
         if let cost, charged != nil { metrics.charged(model: model, cost: cost) }
 
         await keepInCache(plan, answer: final, charged: charged, logger: logger)
+        await plan.discard?()
 
         let finalEvent: TurnEvent
         if let failure {

@@ -64,6 +64,9 @@ struct ChatTurn: Sendable {
         var timings: TurnTimings? = nil
         /// What the turn may do with the response cache; `nil` (the web app's turns) leaves it alone.
         var cache: ResponseCacheUse? = nil
+        /// Set for a turn that is not kept (`GatewayCall.keep`): deletes what it stored, once it is settled and
+        /// before its end is told; the answer is then kept nowhere, not even in the fallback's `AnswerCache`.
+        var discard: (@Sendable () async -> Void)? = nil
     }
 
     /// What a continued answer starts from; new tokens are appended and numbered after it.

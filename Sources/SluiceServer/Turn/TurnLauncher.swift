@@ -60,6 +60,9 @@ struct TurnLauncher: Sendable {
         var cache: ResponseCacheUse? = nil
         /// Text files the user attached to `content` (the web app's 📎), screened and stored with it.
         var attachments: [Attachment] = []
+        /// False: the conversation (which the route made for this turn alone, `unsaved`) is deleted once the turn
+        /// is settled, or at once when it is refused (`GatewayCall.keep`).
+        var keep = true
     }
 
     /// Throws `busy` when the model's queue is full, before anything is stored.
@@ -78,6 +81,36 @@ struct TurnLauncher: Sendable {
     func start(
         _ input: Input, in conversation: Conversation, history: [Message], unsaved: Bool = false, user: User,
         request: Request, logger: Logger, executor: (any TaskExecutor)? = nil, receivedAt: ContinuousClock.Instant = .now
+    ) async throws -> Started {
+        guard !input.keep else {
+            return try await run(
+                input, in: conversation, history: history, unsaved: unsaved, user: user, request: request, logger: logger,
+                executor: executor, receivedAt: receivedAt)
+        }
+        precondition(unsaved, "a turn that is not kept has a conversation of its own")
+        let discard = { @Sendable [store] in
+            do {
+                try await store.deleteConversation(id: conversation.id)
+            } catch {
+                logger.error("could not delete a turn made with store: false", metadata: ["error": "\(error)"])
+            }
+        }
+        do {
+            return try await run(
+                input, in: conversation, history: history, unsaved: unsaved, user: user, request: request, logger: logger,
+                executor: executor, receivedAt: receivedAt, discard: discard)
+        } catch {
+            // Refused (guard, budget, limits) after its message was stored, or failed before the generation began.
+            await discard()
+            throw error
+        }
+    }
+
+    @inline(never)
+    private func run(
+        _ input: Input, in conversation: Conversation, history: [Message], unsaved: Bool, user: User, request: Request,
+        logger: Logger, executor: (any TaskExecutor)?, receivedAt: ContinuousClock.Instant,
+        discard: (@Sendable () async -> Void)? = nil
     ) async throws -> Started {
         let timings = TurnTimings(received: receivedAt)
         try checkCapacity(model: input.model)
@@ -144,6 +177,7 @@ struct TurnLauncher: Sendable {
             model: input.model, context: prepared.context))
         var plan = prepared.plan
         plan.timings = timings
+        plan.discard = discard
         let (generation, events) = hub.start(turn, plan: plan, on: executor)
         return Started(
             meta: meta, assistantMessageID: assistant.id, generation: generation, events: events, timings: timings,
