@@ -169,22 +169,14 @@ public func buildRouter(
     let v1 = router.group("v1").add(middleware: AuthMiddleware(store: dependencies.store, cache: tokens))
     gateway.register(on: v1)
     AnthropicRoutes(gateway: gateway).register(on: v1)
-    EmbeddingsRoute(
-        gateway: gateway, provider: dependencies.provider, budget: budget, budgets: dependencies.budgets,
-        counter: dependencies.promptCounter, catalog: dependencies.catalog, retryPolicy: dependencies.turnSettings.retryPolicy,
-        sleeper: dependencies.sleeper, metrics: dependencies.metrics, forwardScenarioHeader: dependencies.forwardScenarioHeader,
-        responseCache: dependencies.responseCache
-    ).register(on: v1)
-    RerankRoute(
-        gateway: gateway, provider: dependencies.provider, budget: budget, budgets: dependencies.budgets,
-        counter: dependencies.promptCounter, catalog: dependencies.catalog, retryPolicy: dependencies.turnSettings.retryPolicy,
-        sleeper: dependencies.sleeper, metrics: dependencies.metrics, forwardScenarioHeader: dependencies.forwardScenarioHeader
-    ).register(on: v1)
-    TextCompletionsRoute(
+    let passThrough = PassThroughServices(
         gateway: gateway, provider: dependencies.provider, budget: budget, budgets: dependencies.budgets,
         counter: dependencies.promptCounter, catalog: dependencies.catalog, settings: dependencies.turnSettings,
-        sleeper: dependencies.sleeper, metrics: dependencies.metrics, promptGuard: dependencies.promptGuard,
-        forwardScenarioHeader: dependencies.forwardScenarioHeader, fallbacks: dependencies.fallbacks,
+        sleeper: dependencies.sleeper, metrics: dependencies.metrics, forwardScenarioHeader: dependencies.forwardScenarioHeader)
+    EmbeddingsRoute(services: passThrough, responseCache: dependencies.responseCache).register(on: v1)
+    RerankRoute(services: passThrough).register(on: v1)
+    TextCompletionsRoute(
+        services: passThrough, promptGuard: dependencies.promptGuard, fallbacks: dependencies.fallbacks,
         responseCache: dependencies.responseCache
     ).register(on: v1)
     let counting = InputTokenCounter(gateway: gateway, counter: dependencies.promptCounter)

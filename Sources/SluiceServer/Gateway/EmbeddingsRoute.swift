@@ -13,16 +13,7 @@ import SluiceCore
 /// A call is not a conversation: nothing of its input is stored, and its ledger row has no conversation (the bucket
 /// with the empty key when usage is grouped by conversation).
 struct EmbeddingsRoute {
-    let gateway: GatewayRoutes
-    let provider: any ChatProvider
-    let budget: TurnBudget
-    let budgets: (any BudgetStore)?
-    let counter: (any PromptCounter)?
-    let catalog: ModelCatalog
-    let retryPolicy: RetryPolicy
-    let sleeper: any Sleeper
-    let metrics: SluiceMetrics
-    let forwardScenarioHeader: Bool
+    let services: PassThroughServices
     /// The response cache (`--response-cache-seconds`): an identical call — model, inputs, dimensions, format — is
     /// answered with the vectors kept from the first, charged nothing, as LiteLLM caches embeddings. `Cache-Control`
     /// works as for chat calls.
@@ -39,24 +30,20 @@ struct EmbeddingsRoute {
         let user = try context.requireUser()
         let body = try await GatewayRoutes.body(of: request)
         var call = try Self.parse(body.readableBytesView)
-        call.model = gateway.model(named: call.model, for: user)
+        call.model = services.gateway.model(named: call.model, for: user)
         try ModelAccess.check(user, model: call.model)
-        call.extraHeaders = TurnLauncher.scenarioHeaders(request, forward: forwardScenarioHeader)
+        call.extraHeaders = services.scenarioHeaders(request)
 
         let started = ContinuousClock.now
         let counted = try await count(call.input)
-        // Held before the call, like a chat turn's input: a call that does not fit the budget never goes upstream.
         // (A hold is for input and at least one output token; the one is released when the call settles.)
-        let held = try await budget.hold(
-            ChatRequest(model: call.model, messages: [], maxTokens: 1), inputTokens: counted ?? 0, user: user,
-            conversationID: "", endUser: call.endUser, messageID: Identifier.make(), apiKey: context.apiKey, wording: .texts)
-        let settlement = PassThroughSettlement(
-            budgets: budgets, hold: held.hold, metrics: metrics, api: .embeddings, model: call.model,
-            price: catalog.price(for: call.model) ?? .free, started: started)
+        let held = try await services.hold(
+            inputTokens: counted, model: call.model, user: user, endUser: call.endUser, apiKey: context.apiKey, wording: .texts)
+        let settlement = services.settlement(of: held, api: .embeddings, model: call.model, started: started)
         let use = responseCache.map { _ in ResponseCacheUse(cacheControl: request.headers[.cacheControl], userID: user.id) }
         let cacheKey = responseCache.map { EmbeddingsCacheKey.of(call, scope: $0.shared ? nil : user.id) }
-        var headers: HTTPFields = [.contentType: "application/json"]
-        RateLimits.addHeaders(of: [held.hold?.rateLimits, held.hold?.keyRateLimits].compactMap { $0 }, to: &headers, now: Date())
+        var headers = held.headers
+        headers[.contentType] = "application/json"
         if let use, use.read { headers[ResponseCacheUse.header] = "miss" }
         if let hit = await cached(call, key: cacheKey, use: use, logger: context.logger) {
             // Charged nothing, counted as a hit.
@@ -64,14 +51,7 @@ struct EmbeddingsRoute {
             headers[ResponseCacheUse.header] = "hit"
             return Response(status: .ok, headers: headers, body: .init(byteBuffer: ByteBuffer(string: hit.content)))
         }
-        let response: EmbeddingResponse
-        do {
-            response = try await GatewayRetries(policy: retryPolicy, sleeper: sleeper, metrics: metrics)
-                .run(refused: Self.refused) { try await provider.embed(call) }
-        } catch {
-            try await settlement.failed()
-            throw error
-        }
+        let response = try await services.call(settling: settlement, refused: Self.refused) { try await services.provider.embed(call) }
         let tokens = response.promptTokens ?? counted ?? 0
         try await settlement.answered(inputTokens: tokens)
         if let cache = responseCache, let use, use.write, let cacheKey {
@@ -98,7 +78,7 @@ struct EmbeddingsRoute {
         do {
             let hit = try await cache.store.cachedResponse(
                 key: key, now: now, writtenSince: use.maxAge.map { now.addingTimeInterval(-Double($0)) })
-            metrics.responseCacheLookup(model: call.model, hit: hit != nil)
+            services.metrics.responseCacheLookup(model: call.model, hit: hit != nil)
             return hit
         } catch {
             logger.warning("could not read the response cache", metadata: ["error": "\(error)"])
@@ -112,7 +92,7 @@ struct EmbeddingsRoute {
         switch input {
         case .tokens(let inputs): return inputs.reduce(0) { $0 + $1.count }
         case .texts(let texts):
-            guard let counter else { return nil }
+            guard let counter = services.counter else { return nil }
             return try await TextTokenCount.each(texts, with: counter).reduce(0, +)
         }
     }

@@ -11,16 +11,7 @@ import SluiceCore
 /// cost in the ledger. The upstream's answer is passed on as it came; like an embeddings call, nothing of it is stored
 /// but its ledger row.
 struct RerankRoute {
-    let gateway: GatewayRoutes
-    let provider: any ChatProvider
-    let budget: TurnBudget
-    let budgets: (any BudgetStore)?
-    let counter: (any PromptCounter)?
-    let catalog: ModelCatalog
-    let retryPolicy: RetryPolicy
-    let sleeper: any Sleeper
-    let metrics: SluiceMetrics
-    let forwardScenarioHeader: Bool
+    let services: PassThroughServices
 
     func register(on v1: RouterGroup<SluiceRequestContext>) {
         v1.post("rerank", use: rerank)
@@ -30,32 +21,20 @@ struct RerankRoute {
         let user = try context.requireUser()
         let body = try await GatewayRoutes.body(of: request)
         var call = try RerankCall.parse(body.readableBytesView)
-        call.model = gateway.model(named: call.model, for: user)
+        call.model = services.gateway.model(named: call.model, for: user)
         try ModelAccess.check(user, model: call.model)
-        try gateway.launcher.checkCapacity(model: call.model)
+        try services.gateway.launcher.checkCapacity(model: call.model)
         let started = ContinuousClock.now
         let counted = try await count(call)
-        // Held before the call, as a chat turn's input: a call that does not fit the budget never goes upstream.
-        let held = try await budget.hold(
-            ChatRequest(model: call.model, messages: [], maxTokens: 1), inputTokens: counted ?? 0, user: user,
-            conversationID: "", messageID: Identifier.make(), apiKey: context.apiKey, wording: .documents)
-        var headers: HTTPFields = [.contentType: "application/json"]
-        RateLimits.addHeaders(of: [held.hold?.rateLimits, held.hold?.keyRateLimits].compactMap { $0 }, to: &headers, now: Date())
+        let held = try await services.hold(
+            inputTokens: counted, model: call.model, user: user, endUser: nil, apiKey: context.apiKey, wording: .documents)
+        var headers = held.headers
+        headers[.contentType] = "application/json"
         let upstream = UpstreamJSONCall(
-            path: "rerank", model: call.model, body: call.body(model: call.model),
-            extraHeaders: TurnLauncher.scenarioHeaders(request, forward: forwardScenarioHeader),
+            path: "rerank", model: call.model, body: call.body(model: call.model), extraHeaders: services.scenarioHeaders(request),
             missing: "does not rank documents: use a reranking model")
-        let settlement = PassThroughSettlement(
-            budgets: budgets, hold: held.hold, metrics: metrics, api: .rerank, model: call.model,
-            price: catalog.price(for: call.model) ?? .free, started: started)
-        let answer: [UInt8]
-        do {
-            answer = try await GatewayRetries(policy: retryPolicy, sleeper: sleeper, metrics: metrics)
-                .run(refused: Self.refused) { try await provider.send(upstream) }
-        } catch {
-            try await settlement.failed()
-            throw error
-        }
+        let settlement = services.settlement(of: held, api: .rerank, model: call.model, started: started)
+        let answer = try await services.call(settling: settlement, refused: Self.refused) { try await services.provider.send(upstream) }
         try await settlement.answered(inputTokens: AnswerUsage.inputTokens(in: answer) ?? counted ?? 0)
         return Response(status: .ok, headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: answer)))
     }
@@ -63,7 +42,7 @@ struct RerankRoute {
     /// The input tokens: the query is read with each document, as a cross-encoder scores each pair; `nil` without a
     /// tokenizer, when only the upstream's count is known.
     private func count(_ call: RerankCall) async throws -> Int? {
-        guard let counter else { return nil }
+        guard let counter = services.counter else { return nil }
         let counts = try await TextTokenCount.each([call.query] + call.documents, with: counter)
         return counts.dropFirst().reduce(0, +) + counts[0] * call.documents.count
     }

@@ -15,17 +15,8 @@ import SluiceGuard
 /// Like an embeddings call it is not a conversation: nothing of it is stored but its ledger row (an editor's
 /// autocompletion makes hundreds of calls an hour; as conversations they would bury the user's chats).
 struct TextCompletionsRoute {
-    let gateway: GatewayRoutes
-    let provider: any ChatProvider
-    let budget: TurnBudget
-    let budgets: (any BudgetStore)?
-    let counter: (any PromptCounter)?
-    let catalog: ModelCatalog
-    let settings: TurnSettings
-    let sleeper: any Sleeper
-    let metrics: SluiceMetrics
+    let services: PassThroughServices
     let promptGuard: PromptGuard?
-    let forwardScenarioHeader: Bool
     /// The models to try, in order, when a model fails before its first piece (`ModelRouter.fallbackChain`).
     var fallbacks: @Sendable (String) -> [String] = { _ in [] }
     /// The response cache (`--response-cache-seconds`): an identical call gets the first one's answer.
@@ -39,34 +30,33 @@ struct TextCompletionsRoute {
         let user = try context.requireUser()
         let body = try await GatewayRoutes.body(of: request)
         var call = try TextCompletionCall.parse(body.readableBytesView)
-        call.model = gateway.model(named: call.model, for: user)
+        call.model = services.gateway.model(named: call.model, for: user)
         try ModelAccess.check(user, model: call.model)
         try screen(call, userID: user.id, logger: context.logger)
         // A full queue for the model is a 503 before anything is held, as for a chat call.
-        try gateway.launcher.checkCapacity(model: call.model)
+        try services.gateway.launcher.checkCapacity(model: call.model)
         let started = ContinuousClock.now
         let (counted, longest) = try await count(call)
         let perChoice = try fit(call, longestPrompt: longest)
-        // Held before the call, as a chat turn's input: a call that does not fit the budget never goes upstream.
-        let held = try await budget.hold(
-            ChatRequest(model: call.model, messages: [], maxTokens: max(1, perChoice) * call.choices),
-            inputTokens: counted ?? 0, user: user, conversationID: "", endUser: call.endUser, messageID: Identifier.make(),
-            apiKey: context.apiKey, wording: .prompt)
+        let held = try await services.hold(
+            inputTokens: counted, outputTokens: max(1, perChoice) * call.choices, model: call.model, user: user,
+            endUser: call.endUser, apiKey: context.apiKey, wording: .prompt)
         // The hold may grant less output than asked for: each answer gets its share.
-        let granted = perChoice == 0 ? 0 : min(perChoice, max(1, (held.request.maxTokens ?? perChoice * call.choices) / call.choices))
+        let granted = perChoice == 0 ? 0 : min(perChoice, max(1, (held.grantedOutput ?? perChoice * call.choices) / call.choices))
         // Charged at the price of the model that answers (a fallback's, when the requested one failed).
-        let charge = { (model: String) in
+        let charge = { [services] (model: String) in
             Charge(
-                budgets: budgets, hold: held.hold, counter: counter, price: catalog.price(for: model) ?? .free,
-                counted: counted, model: model, started: started, metrics: metrics, logger: context.logger)
+                budgets: services.budgets, hold: held.hold, counter: services.counter,
+                price: services.catalog.price(for: model) ?? .free, counted: counted, model: model, started: started,
+                metrics: services.metrics, logger: context.logger)
         }
-        let scenario = TurnLauncher.scenarioHeaders(request, forward: forwardScenarioHeader)
+        let scenario = services.scenarioHeaders(request)
         let upstream = { (model: String) in
             TextCompletionRequest(
                 model: model, body: call.body(model: model, maxTokens: granted), stream: call.stream, extraHeaders: scenario)
         }
-        var headers: HTTPFields = [:]
-        RateLimits.addHeaders(of: [held.hold?.rateLimits, held.hold?.keyRateLimits].compactMap { $0 }, to: &headers, now: Date())
+        var headers = held.headers
+        let metrics = services.metrics
         let cache = responseCache.map { TextCompletionCache(settings: $0, metrics: metrics) }
         let lookup = cache?.lookup(call, request: request, userID: user.id, extraHeaders: scenario)
         if let lookup, lookup.use.read { headers[ResponseCacheUse.header] = "miss" }
@@ -74,8 +64,8 @@ struct TextCompletionsRoute {
             // What the first call used is what this one saved: charged nothing, counted as a hit.
             let (input, output) = (hit.inputTokens ?? 0, hit.outputTokens ?? 0)
             if let hold = held.hold {
-                let price = catalog.price(for: call.model) ?? .free
-                try await budgets?.settle(
+                let price = services.catalog.price(for: call.model) ?? .free
+                try await services.budgets?.settle(
                     holdID: hold.id, inputTokens: 0, outputTokens: 0, cachedInputTokens: 0, cost: .zero, now: Date(), finishing: nil,
                     saved: CacheSavings(tokens: input + output, cost: price.cost(inputTokens: input, outputTokens: output)))
             }
@@ -209,7 +199,7 @@ struct TextCompletionsRoute {
     ) async throws -> (UpstreamRelay, TextCompletionChunk, String) {
         var request = upstream(requested)
         var untried = fallbacks(requested)
-        let retries = GatewayRetries(policy: settings.retryPolicy, sleeper: sleeper, metrics: metrics)
+        let retries = services.retries
         while true {
             do {
                 return try await retries.run(refused: Self.refused) { try await first(of: request) }
@@ -217,7 +207,7 @@ struct TextCompletionsRoute {
                 // Nothing was passed on yet: another model may answer instead, as for a chat turn.
                 guard !untried.isEmpty, !(error is CancellationError), !Task.isCancelled else { throw error }
                 let next = untried.removeFirst()
-                metrics.fellBack(from: request.model, to: next)
+                services.metrics.fellBack(from: request.model, to: next)
                 logger.warning("falling back to another model", metadata: [
                     "from": "\(request.model)", "to": "\(next)", "error": "\(error)",
                 ])
@@ -229,8 +219,10 @@ struct TextCompletionsRoute {
     /// One attempt: the call opened and its first piece read (queue news skipped); a failure gives it up.
     private func first(of request: TextCompletionRequest) async throws -> (UpstreamRelay, TextCompletionChunk, String) {
         // A whole answer comes at once: its wait is the call's total time, not a first token's.
+        let settings = services.settings
         let firstEvent = request.stream ? settings.firstTokenTimeout(for: request.model) : settings.totalTimeout(for: request.model)
-        let relay = UpstreamRelay(provider.streamText(request), firstEvent: firstEvent, idle: settings.idleTimeout(for: request.model))
+        let relay = UpstreamRelay(
+            services.provider.streamText(request), firstEvent: firstEvent, idle: settings.idleTimeout(for: request.model))
         do {
             for try await event in relay.events {
                 if case .textCompletion(let chunk) = event { return (relay, chunk, request.model) }
@@ -260,7 +252,7 @@ struct TextCompletionsRoute {
             guard case .injection(_, let category, let description, _)? = verdict.rejection, let rule = verdict.ruleID else {
                 continue
             }
-            metrics.promptRejected(rule: rule, category: category)
+            services.metrics.promptRejected(rule: rule, category: category)
             logger.notice("the prompt guard rejected a text completion", metadata: [
                 "user_id": "\(userID)", "rule": "\(rule)", "category": "\(category)",
                 "prompt_sha256": "\(PromptGuard.fingerprint(text))", "score": "\(verdict.score)",
@@ -280,7 +272,7 @@ struct TextCompletionsRoute {
         if case .texts(let prompts) = call.prompts { texts = prompts }
         let suffix = call.suffix.flatMap { $0.isEmpty ? nil : $0 }
         if let suffix { texts.append(suffix) }
-        let counts: [Int]? = if let counter, !texts.isEmpty { try await TextTokenCount.each(texts, with: counter) } else { nil }
+        let counts: [Int]? = if let counter = services.counter, !texts.isEmpty { try await TextTokenCount.each(texts, with: counter) } else { nil }
         let suffixTokens = suffix == nil ? 0 : counts?.last
         let promptTokens: [Int]? =
             switch call.prompts {
@@ -295,7 +287,7 @@ struct TextCompletionsRoute {
     /// The output each answer may have: what was asked for, within the model's context window (from the price list)
     /// beside the longest prompt; a prompt that fills the window is a 400.
     private func fit(_ call: TextCompletionCall, longestPrompt: Int?) throws -> Int {
-        guard let window = catalog.contextWindow(for: call.model), let longest = longestPrompt else { return call.maxTokens }
+        guard let window = services.catalog.contextWindow(for: call.model), let longest = longestPrompt else { return call.maxTokens }
         guard longest < window else {
             throw APIError.invalid(
                 "The prompt has \(longest) tokens, and \(call.model)'s context window holds \(window) with the completion: shorten the prompt.")
