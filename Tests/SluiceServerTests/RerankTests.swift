@@ -39,6 +39,44 @@ struct RerankTests {
         }
     }
 
+    @Test("with the response cache on, an identical call gets the first ranking at once, charged nothing and counted as a hit; another query, top_n, user or no-cache asks upstream",
+          arguments: TestDatabases.backends)
+    func cached(_ backend: StoreBackend) async throws {
+        let price = try #require(ModelPrice(inputPerMillion: "0.02", outputPerMillion: "0"))
+        var catalog = ModelCatalog()
+        catalog.setPrice("sim", price)
+        try await Harness.run(budgets: true, database: backend, catalog: catalog, responseCache: (ttl: .seconds(600), shared: false)) { h in
+            let body: [String: Any] = ["model": "sim", "query": "What is the capital of France?", "documents": Self.documents]
+            let first = try await h.post("/v1/rerank", token: h.alice, json: body)
+            #expect(first.status == 200 && first.headers["X-Sluice-Cache"].first == "miss", "\(first.text)")
+            let tokens = try #require((EmbeddingsTests.object(first.text)?["usage"] as? [String: Any])?["total_tokens"] as? Int)
+            // The same fields in another order are the same call.
+            let reordered = try await h.post("/v1/rerank", token: h.alice, json: [
+                "documents": Self.documents, "query": "What is the capital of France?", "model": "sim",
+            ])
+            #expect(reordered.status == 200 && reordered.headers["X-Sluice-Cache"].first == "hit")
+            #expect(reordered.text == first.text, "the first answer, byte for byte")
+            #expect(try await h.simulatorStats()["rerank"] as? Int == 1)
+
+            var other = body
+            other["top_n"] = 1
+            #expect(try await h.post("/v1/rerank", token: h.alice, json: other).headers["X-Sluice-Cache"].first == "miss")
+            other = body
+            other["query"] = "What is the capital of Japan?"
+            #expect(try await h.post("/v1/rerank", token: h.alice, json: other).headers["X-Sluice-Cache"].first == "miss")
+            #expect(try await h.post("/v1/rerank", token: h.bob, json: body).headers["X-Sluice-Cache"].first == "miss")
+            let fresh = try await h.post("/v1/rerank", token: h.alice, headers: ["Cache-Control": "no-cache"], json: body)
+            #expect(fresh.status == 200 && fresh.headers["X-Sluice-Cache"].first == nil)
+            #expect(try await h.simulatorStats()["rerank"] as? Int == 5)
+
+            let history = try await h.request(.GET, "/api/usage?period=today&group=model", token: h.alice)
+            let totals = try #require(history.json?["totals"] as? [String: Any])
+            #expect(totals["cache_hits"] as? Int == 1 && totals["saved_tokens"] as? Int == tokens)
+            #expect(totals["saved_cost_usd"] as? String == price.cost(inputTokens: tokens, outputTokens: 0).decimalString)
+            #expect(try await h.text("/metrics").contains("sluice_response_cache_lookups_total{model=\"sim\",result=\"hit\"} 1"))
+        }
+    }
+
     @Test("a call that does not fit the budget is refused before it goes upstream, in a rerank call's words")
     func budgetRefusal() async throws {
         try await Harness.run(budgets: true) { h in

@@ -174,7 +174,7 @@ public func buildRouter(
         counter: dependencies.promptCounter, catalog: dependencies.catalog, settings: dependencies.turnSettings,
         sleeper: dependencies.sleeper, metrics: dependencies.metrics, forwardScenarioHeader: dependencies.forwardScenarioHeader)
     EmbeddingsRoute(services: passThrough, responseCache: dependencies.responseCache).register(on: v1)
-    RerankRoute(services: passThrough).register(on: v1)
+    RerankRoute(services: passThrough, responseCache: dependencies.responseCache).register(on: v1)
     TextCompletionsRoute(
         services: passThrough, promptGuard: dependencies.promptGuard, fallbacks: dependencies.fallbacks,
         responseCache: dependencies.responseCache

@@ -40,50 +40,20 @@ struct EmbeddingsRoute {
         let held = try await services.hold(
             inputTokens: counted, model: call.model, user: user, endUser: call.endUser, apiKey: context.apiKey, wording: .texts)
         let settlement = services.settlement(of: held, api: .embeddings, model: call.model, started: started)
-        let use = responseCache.map { _ in ResponseCacheUse(cacheControl: request.headers[.cacheControl], userID: user.id) }
-        let cacheKey = responseCache.map { EmbeddingsCacheKey.of(call, scope: $0.shared ? nil : user.id) }
+        let cache = PassThroughCache(responseCache, metrics: services.metrics, request: request, userID: user.id) {
+            EmbeddingsCacheKey.of(call, scope: $0)
+        }
         var headers = held.headers
         headers[.contentType] = "application/json"
-        if let use, use.read { headers[ResponseCacheUse.header] = "miss" }
-        if let hit = await cached(call, key: cacheKey, use: use, logger: context.logger) {
-            // Charged nothing, counted as a hit.
-            try await settlement.cacheAnswered(savedTokens: hit.inputTokens ?? 0)
-            headers[ResponseCacheUse.header] = "hit"
-            return Response(status: .ok, headers: headers, body: .init(byteBuffer: ByteBuffer(string: hit.content)))
+        cache?.markMiss(&headers)
+        if let cache, let hit = await cache.answer(model: call.model, logger: context.logger) {
+            return try await cache.response(to: hit, settling: settlement, headers: headers)
         }
         let response = try await services.call(settling: settlement, refused: Self.refused) { try await services.provider.embed(call) }
         let tokens = response.promptTokens ?? counted ?? 0
         try await settlement.answered(inputTokens: tokens)
-        if let cache = responseCache, let use, use.write, let cacheKey {
-            let entry = CachedResponse(
-                model: call.model, content: String(decoding: response.body, as: UTF8.self), tokenEnds: [], finishReason: nil,
-                inputTokens: tokens, outputTokens: 0)
-            let now = Date()
-            do {
-                try await cache.store.cacheResponse(
-                    entry, key: cacheKey, userID: use.userID, now: now, expiresAt: now.addingTimeInterval(cache.ttl.seconds))
-            } catch {
-                context.logger.warning("could not write the response cache", metadata: ["error": "\(error)"])
-            }
-        }
+        await cache?.keep(response.body, model: call.model, inputTokens: tokens, logger: context.logger)
         return Response(status: .ok, headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: response.body)))
-    }
-
-    /// The vectors kept for an identical call, when the call may read the cache; a lookup that fails is a miss.
-    private func cached(
-        _ call: EmbeddingRequest, key: String?, use: ResponseCacheUse?, logger: Logger
-    ) async -> CachedResponse? {
-        guard let cache = responseCache, let key, let use, use.read else { return nil }
-        let now = Date()
-        do {
-            let hit = try await cache.store.cachedResponse(
-                key: key, now: now, writtenSince: use.maxAge.map { now.addingTimeInterval(-Double($0)) })
-            services.metrics.responseCacheLookup(model: call.model, hit: hit != nil)
-            return hit
-        } catch {
-            logger.warning("could not read the response cache", metadata: ["error": "\(error)"])
-            return nil
-        }
     }
 
     /// The input tokens, counted with the model family's tokenizer (token ids are their own count); `nil` without a

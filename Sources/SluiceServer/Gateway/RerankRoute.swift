@@ -12,6 +12,9 @@ import SluiceCore
 /// but its ledger row.
 struct RerankRoute {
     let services: PassThroughServices
+    /// The response cache (`--response-cache-seconds`): an identical call — model, query, documents and the other
+    /// fields — is answered with the ranking kept from the first, charged nothing.
+    var responseCache: ResponseCacheSettings? = nil
 
     func register(on v1: RouterGroup<SluiceRequestContext>) {
         v1.post("rerank", use: rerank)
@@ -34,8 +37,17 @@ struct RerankRoute {
             path: "rerank", model: call.model, body: call.body(model: call.model), extraHeaders: services.scenarioHeaders(request),
             missing: "does not rank documents: use a reranking model")
         let settlement = services.settlement(of: held, api: .rerank, model: call.model, started: started)
+        let cache = PassThroughCache(responseCache, metrics: services.metrics, request: request, userID: user.id) {
+            RerankCacheKey.of(call, extraHeaders: upstream.extraHeaders, scope: $0)
+        }
+        cache?.markMiss(&headers)
+        if let cache, let hit = await cache.answer(model: call.model, logger: context.logger) {
+            return try await cache.response(to: hit, settling: settlement, headers: headers)
+        }
         let answer = try await services.call(settling: settlement, refused: Self.refused) { try await services.provider.send(upstream) }
-        try await settlement.answered(inputTokens: AnswerUsage.inputTokens(in: answer) ?? counted ?? 0)
+        let tokens = AnswerUsage.inputTokens(in: answer) ?? counted ?? 0
+        try await settlement.answered(inputTokens: tokens)
+        await cache?.keep(answer, model: call.model, inputTokens: tokens, logger: context.logger)
         return Response(status: .ok, headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: answer)))
     }
 

@@ -157,6 +157,20 @@ enum EmbeddingsCacheKey {
     }
 }
 
+/// The cache key of a rerank call (`RerankRoute`): a SHA-256 over the model, the caller's other fields (query,
+/// documents, `top_n`, …, their objects' members in sorted order), the simulator's controls, and whose cache it is.
+enum RerankCacheKey {
+    static func of(_ call: RerankCall, extraHeaders: [String: String], scope: String?) -> String {
+        var key = CacheKeyHasher()
+        key.add("rerank-v1")
+        key.add(scope ?? "*")
+        key.add(call.model)
+        key.add(ResponseCacheKey.canonical(.object(call.passedOn)))
+        for (name, value) in extraHeaders.sorted(by: { $0.key < $1.key }) { key.add(name + ":" + value) }
+        return key.hex
+    }
+}
+
 extension ChatTurn {
     /// The cached answer to the plan's request, when the plan may read the cache and there is one; a lookup that fails
     /// is logged and counts as a miss (the upstream answers).
