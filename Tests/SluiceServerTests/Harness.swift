@@ -143,7 +143,7 @@ struct Harness: Sendable {
             request.headers.add(name: "Content-Type", value: "application/json")
             request.body = .bytes(ByteBuffer(string: body))
         }
-        let response = try await Harness.client.execute(request, timeout: .seconds(30))
+        let response = try await Harness.client.execute(request, timeout: Self.deadline)
         let buffer = try await response.body.collect(upTo: 10 << 20)
         let json = try? JSONSerialization.jsonObject(with: Data(buffer.readableBytesView)) as? [String: Any]
         return Reply(status: Int(response.status.code), json: json, headers: response.headers)
@@ -160,22 +160,26 @@ struct Harness: Sendable {
         for (name, value) in headers { request.headers.add(name: name, value: value) }
         request.headers.add(name: "Content-Type", value: "application/json")
         request.body = .bytes(ByteBuffer(bytes: try JSONSerialization.data(withJSONObject: body)))
-        let response = try await Harness.client.execute(request, timeout: .seconds(30))
+        let response = try await Harness.client.execute(request, timeout: Self.deadline)
         return (Int(response.status.code), response.headers, String(buffer: try await response.body.collect(upTo: 10 << 20)))
     }
+
+    /// How long a request may take before the test fails: only a hung server reaches it. The whole suite starts its
+    /// tests at once on two cores, where a quick request has been seen to miss the old 5–30 s deadlines.
+    static let deadline = TimeAmount.seconds(60)
 
     /// The body of a GET as text (for non-JSON endpoints such as /metrics).
     func text(_ path: String, token: String? = nil) async throws -> String {
         var request = HTTPClientRequest(url: "http://127.0.0.1:\(port)\(path)")
         if let token { request.headers.add(name: "Authorization", value: "Bearer \(token)") }
-        let response = try await Harness.client.execute(request, timeout: .seconds(10))
+        let response = try await Harness.client.execute(request, timeout: Self.deadline)
         return String(buffer: try await response.body.collect(upTo: 10 << 20))
     }
 
     /// The simulator's counts (`GET /stats`): streams started, completed, abandoned; embeddings calls answered.
     func simulatorStats() async throws -> [String: Any] {
         let response = try await Harness.client.execute(
-            HTTPClientRequest(url: "http://127.0.0.1:\(simulatorPort)/stats"), timeout: .seconds(5))
+            HTTPClientRequest(url: "http://127.0.0.1:\(simulatorPort)/stats"), timeout: Self.deadline)
         let buffer = try await response.body.collect(upTo: 1 << 20)
         return (try JSONSerialization.jsonObject(with: Data(buffer.readableBytesView)) as? [String: Any]) ?? [:]
     }
