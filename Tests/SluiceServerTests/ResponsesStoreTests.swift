@@ -2,15 +2,24 @@ import Foundation
 import SluiceCore
 import SluiceTestSupport
 import Testing
+@testable import SluiceStore
 
 /// `store: false` on `POST /v1/responses`: the call is answered, guarded and charged as any other, and nothing of it
 /// is kept once it has been answered — not its conversation, its input or its answer — however it ended.
 @Suite("Responses made with store: false")
 struct ResponsesStoreTests {
-    /// The user's conversations, archived or not.
-    static func conversations(_ h: Harness, user: String = "alice") async throws -> [Conversation] {
+    /// The ids of the user's conversations as the database holds them (the store's lists leave out unkept ones).
+    static func conversations(_ h: Harness, user: String = "alice") async throws -> [String] {
         let id = try #require(try await h.store.user(named: user)).id
-        return try await h.store.conversations(userID: id, archived: false) + h.store.conversations(userID: id, archived: true)
+        switch h.store {
+        case let sqlite as SQLiteStore:
+            return try await sqlite.connection.query("SELECT id FROM conversations WHERE user_id = ?", [.text(id)]).map { $0.text("id") }
+        case let postgres as PostgresStore:
+            return try await postgres.rows("SELECT id FROM conversations WHERE user_id = \(id)").map { $0.text("id") }
+        default:
+            Issue.record("unknown store \(type(of: h.store))")
+            return []
+        }
     }
 
     @Test("answered and charged, then kept nowhere: its id is 404 for GET and as previous_response_id",
@@ -77,13 +86,32 @@ struct ResponsesStoreTests {
             // The kept response still continues in its own conversation (the aside did not claim it as a thread).
             let next = try await ResponsesGatewayTests.create(h, ["model": "sim", "input": "Another river?", "previous_response_id": firstID])
             #expect(next.status == 200 && next.headers.first(name: "X-Sluice-Conversation-Id") == kept)
-            #expect(try await Self.conversations(h).map(\.id) == [kept])
+            #expect(try await Self.conversations(h) == [kept])
         }
     }
 
     @Test("streamed: the events say store false, and nothing is left once response.completed has arrived")
     func streamed() async throws {
         try await Harness.run { h in
+            // While it is written it is stored, out of the user's list.
+            let body = String(decoding: try JSONSerialization.data(withJSONObject: [
+                "model": "sim", "input": "Hi", "stream": true, "store": false,
+            ]), as: UTF8.self)
+            let running = try await h.stream("/v1/responses", token: h.alice, method: .POST, body: body) { event, _ in
+                guard event.event == "response.created" else { return true }
+                let created = try JSONSerialization.jsonObject(with: Data(event.data.utf8)) as? [String: Any]
+                let id = try #require((created?["response"] as? [String: Any])?["id"] as? String)
+                let answer = try #require(try await h.store.message(id: String(id.dropFirst("resp_".count))))
+                #expect(try await Self.conversations(h) == [answer.conversationID])
+                let alice = try #require(try await h.store.user(named: "alice"))
+                #expect(try await h.store.conversations(userID: alice.id).isEmpty)
+                let listed = try await h.request(.GET, "/api/conversations", token: h.alice)
+                #expect((listed.json?["conversations"] as? [Any])?.isEmpty == true)
+                return true
+            }
+            #expect(running.names.last == "response.completed" && running.names.contains("response.created"))
+            #expect(try await Self.conversations(h).isEmpty)
+
             let reply = try await ResponsesGatewayTests.create(h, ["model": "sim", "input": "Hi", "stream": true, "store": false])
             var parser = SSEParser()
             let data = parser.feed(Array(reply.text.utf8)[...]).compactMap {

@@ -49,7 +49,12 @@ public protocol ConversationStore: Sendable {
     /// The user's conversations that have every one of the `terms` in their title or any message (ignoring case:
     /// ASCII letters only on SQLite), most recently updated first, at most `limit`.
     func searchConversations(userID: String, terms: SearchTerms, limit: Int) async throws -> [ConversationMatch]
+    /// Deletes the conversation with its messages (and its `markUnkept` mark); their usage stays in the ledger.
     func deleteConversation(id: String) async throws
+    /// Marks a conversation — which need not exist yet — as not to be kept (a `store: false` turn's): it is left out
+    /// of the user's list and search, and `recoverInterruptedMessages` deletes it when its turn was interrupted or
+    /// its mark is an hour old, in case no turn's end deleted it.
+    func markUnkept(conversationID: String, at: Date) async throws
     /// Deletes these messages of the conversation in one commit; the conversation no longer ends as a gateway thread,
     /// and goes too when nothing is left of it. Their usage stays in the ledger.
     func deleteMessages(ids: [String], conversationID: String) async throws
@@ -98,7 +103,8 @@ public protocol ConversationStore: Sendable {
     func reopen(messageID: String, model: String) async throws
     /// Writes the final state of an assistant message.
     func finish(messageID: String, outcome: AssistantOutcome) async throws
-    /// Marks rows left `streaming` by a crash as `partial`; returns how many.
+    /// Marks rows left `streaming` by a crash as `partial`, and deletes the unkept conversations such a crash left
+    /// (`markUnkept`); returns how many answers it marked.
     func recoverInterruptedMessages() async throws -> Int
 
     /// Sets how a message is treated when the context is built (auto, pinned, excluded).

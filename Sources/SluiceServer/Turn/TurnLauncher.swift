@@ -96,6 +96,8 @@ struct TurnLauncher: Sendable {
             }
         }
         do {
+            // Marked before it exists: should this instance die mid-turn, recovery deletes it (and lists leave it out).
+            try await store.markUnkept(conversationID: conversation.id, at: Date())
             return try await run(
                 input, in: conversation, history: history, unsaved: unsaved, user: user, request: request, logger: logger,
                 executor: executor, receivedAt: receivedAt, discard: discard)

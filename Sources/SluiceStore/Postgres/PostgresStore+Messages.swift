@@ -179,6 +179,18 @@ extension PostgresStore {
             """
         ).collect()
         try await client.query("DELETE FROM sluice_instances WHERE seen_at <= \(cutoff)")
+        // The unkept conversations (`markUnkept`) of those answers, and any whose mark outlived every turn.
+        let lapsed = StoredValues.milliseconds(Date().addingTimeInterval(-StoredValues.unkeptLifetime))
+        try await client.query(
+            """
+            WITH doomed AS (
+                DELETE FROM unkept_conversations u
+                WHERE u.created_at < \(lapsed) OR EXISTS (
+                    SELECT 1 FROM messages m WHERE m.conversation_id = u.conversation_id AND m.error_code = 'interrupted')
+                RETURNING conversation_id
+            )
+            DELETE FROM conversations WHERE id IN (SELECT conversation_id FROM doomed)
+            """)
         return recovered.count
     }
 

@@ -330,7 +330,17 @@ public final class PostgresStore: SluiceDatabase {
     }
 
     public func deleteConversation(id: String) async throws {
-        try await execute("DELETE FROM conversations WHERE id = \(id)", logger: logger)
+        try await execute(
+            """
+            WITH unmarked AS (DELETE FROM unkept_conversations WHERE conversation_id = \(id))
+            DELETE FROM conversations WHERE id = \(id)
+            """, logger: logger)
+    }
+
+    public func markUnkept(conversationID: String, at: Date) async throws {
+        try await execute(
+            "INSERT INTO unkept_conversations (conversation_id, created_at) VALUES (\(conversationID), \(StoredValues.milliseconds(at)))",
+            logger: logger)
     }
 
     public func deleteMessages(ids: [String], conversationID: String) async throws {

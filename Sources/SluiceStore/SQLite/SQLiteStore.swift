@@ -176,7 +176,16 @@ public final class SQLiteStore: SluiceDatabase {
     }
 
     public func deleteConversation(id: String) async throws {
-        _ = try await connection.query("DELETE FROM conversations WHERE id = ?", [.text(id)])
+        try await connection.transaction { db in
+            try SQLiteConnection.run("DELETE FROM conversations WHERE id = ?", [.text(id)], in: db)
+            try SQLiteConnection.run("DELETE FROM unkept_conversations WHERE conversation_id = ?", [.text(id)], in: db)
+        }
+    }
+
+    public func markUnkept(conversationID: String, at: Date) async throws {
+        _ = try await connection.query(
+            "INSERT INTO unkept_conversations (conversation_id, created_at) VALUES (?, ?)",
+            [.text(conversationID), .integer(StoredValues.milliseconds(at))])
     }
 
     public func deleteMessages(ids: [String], conversationID: String) async throws {
@@ -396,6 +405,21 @@ public final class SQLiteStore: SluiceDatabase {
             WHERE status = 'streaming' RETURNING id
             """)
         try await releaseInterruptedHolds()
+        let lapsed = StoredValues.milliseconds(Date().addingTimeInterval(-StoredValues.unkeptLifetime))
+        // The unkept conversations (`markUnkept`) of those answers, and any whose mark outlived every turn.
+        try await connection.transaction { db in
+            let doomed = try SQLiteConnection.run(
+                """
+                DELETE FROM unkept_conversations
+                WHERE created_at < ? OR EXISTS (
+                    SELECT 1 FROM messages m WHERE m.conversation_id = unkept_conversations.conversation_id
+                    AND m.error_code = 'interrupted')
+                RETURNING conversation_id
+                """, [.integer(lapsed)], cached: false, in: db)
+            for row in doomed {
+                try SQLiteConnection.run("DELETE FROM conversations WHERE id = ?", [.text(row.text("conversation_id"))], in: db)
+            }
+        }
         return rows.count
     }
 }

@@ -26,7 +26,7 @@ enum ConversationSearchSQL {
             SELECT c.*, (SELECT m.content FROM messages m WHERE m.conversation_id = c.id AND (\(anyTerm))
                          ORDER BY \(termsFound) DESC, m.created_at LIMIT 1) AS hit
             FROM conversations c
-            WHERE c.user_id = \(placeholder(terms.count + 1))
+            WHERE c.user_id = \(placeholder(terms.count + 1)) AND \(StoredValues.keptOnly("c"))
               AND \(everyTerm)
             ORDER BY c.updated_at DESC, \(dialect == .sqlite ? "c.rowid" : "c.seq") DESC LIMIT \(placeholder(terms.count + 2))
             """
