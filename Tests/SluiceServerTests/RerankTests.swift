@@ -13,9 +13,7 @@ struct RerankTests {
     @Test("documents come back ranked as the upstream ranked them, and the call is charged its tokens at the model's price",
           arguments: TestDatabases.backends)
     func rankAndCharge(_ backend: StoreBackend) async throws {
-        let price = try #require(ModelPrice(inputPerMillion: "0.02", outputPerMillion: "0"))
-        var catalog = ModelCatalog()
-        catalog.setPrice("sim", price)
+        let (catalog, price) = try EmbeddingsTests.pricedCatalog()
         try await Harness.run(budgets: true, database: backend, catalog: catalog) { h in
             let reply = try await h.post("/v1/rerank", token: h.alice, json: [
                 "model": "sim", "query": "What is the capital of France?", "top_n": 2, "return_documents": true,
@@ -42,9 +40,7 @@ struct RerankTests {
     @Test("with the response cache on, an identical call gets the first ranking at once, charged nothing and counted as a hit; another query, top_n, user or no-cache asks upstream",
           arguments: TestDatabases.backends)
     func cached(_ backend: StoreBackend) async throws {
-        let price = try #require(ModelPrice(inputPerMillion: "0.02", outputPerMillion: "0"))
-        var catalog = ModelCatalog()
-        catalog.setPrice("sim", price)
+        let (catalog, price) = try EmbeddingsTests.pricedCatalog()
         try await Harness.run(budgets: true, database: backend, catalog: catalog, responseCache: (ttl: .seconds(600), shared: false)) { h in
             let body: [String: Any] = ["model": "sim", "query": "What is the capital of France?", "documents": Self.documents]
             let first = try await h.post("/v1/rerank", token: h.alice, json: body)
