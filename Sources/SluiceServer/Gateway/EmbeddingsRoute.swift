@@ -78,14 +78,8 @@ struct EmbeddingsRoute {
 
     /// The request's fields as OpenAI defines them; a clear 400 for anything else.
     static func parse(_ data: some Collection<UInt8>) throws -> EmbeddingRequest {
-        guard case .object(let members)? = try? JSONValue(parsing: data) else {
-            throw APIError.invalid("The body must be a JSON object with 'model' and 'input'.")
-        }
-        var fields: [String: JSONValue] = [:]
-        for member in members { fields[member.key] = member.value }
-        guard case .string(let model)? = fields["model"], !model.isEmpty else {
-            throw APIError.invalid("'model' is required: the name of an embedding model (GET /v1/models lists this Sluice's).")
-        }
+        let body = try PassThroughBody(data, holding: "'model' and 'input'", model: "an embedding model")
+        let (fields, model) = (body.fields, body.model)
         guard let input = EmbeddingRequest.Input.parse(fields["input"]) else {
             if case .array(let items)? = fields["input"], items.isEmpty {
                 throw APIError.invalid("'input' is empty: send at least one text.")

@@ -21,14 +21,8 @@ struct RerankCall: Sendable {
 
     /// The request's fields; a clear 400 for anything else.
     static func parse(_ data: some Collection<UInt8>) throws -> RerankCall {
-        guard case .object(let members)? = try? JSONValue(parsing: data) else {
-            throw APIError.invalid("The body must be a JSON object with 'model', 'query' and 'documents'.")
-        }
-        var fields: [String: JSONValue] = [:]
-        for member in members { fields[member.key] = member.value }
-        guard case .string(let model)? = fields["model"], !model.isEmpty else {
-            throw APIError.invalid("'model' is required: the name of a reranking model (GET /v1/models lists this Sluice's).")
-        }
+        let body = try PassThroughBody(data, holding: "'model', 'query' and 'documents'", model: "a reranking model")
+        let (members, fields, model) = (body.members, body.fields, body.model)
         guard case .string(let query)? = fields["query"], !query.isEmpty else {
             throw APIError.invalid("'query' is required: the text the documents are ranked against.")
         }

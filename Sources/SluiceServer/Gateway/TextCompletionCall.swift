@@ -36,14 +36,8 @@ struct TextCompletionCall: Sendable {
 
     /// The request's fields; a clear 400 for anything OpenAI would refuse.
     static func parse(_ data: some Collection<UInt8>) throws -> TextCompletionCall {
-        guard case .object(let members)? = try? JSONValue(parsing: data) else {
-            throw APIError.invalid("The body must be a JSON object with 'model' and 'prompt'.")
-        }
-        var fields: [String: JSONValue] = [:]
-        for member in members { fields[member.key] = member.value }
-        guard case .string(let model)? = fields["model"], !model.isEmpty else {
-            throw APIError.invalid("'model' is required: the name of a model (GET /v1/models lists this Sluice's).")
-        }
+        let body = try PassThroughBody(data, holding: "'model' and 'prompt'", model: "a model")
+        let (members, fields, model) = (body.members, body.fields, body.model)
         guard let prompts = Prompts.parse(fields["prompt"]) else {
             if fields["prompt"] == nil || fields["prompt"] == .null {
                 throw APIError.invalid("'prompt' is required: the text to continue.")

@@ -49,3 +49,24 @@ enum PassedOnBody {
         return out
     }
 }
+
+/// The body of a pass-through call (embeddings, rerank, text completions): a JSON object's members in order, by name,
+/// and its `model`; a clear 400 when it is not an object or names no model.
+struct PassThroughBody {
+    let members: [JSONValue.Member]
+    let fields: [String: JSONValue]
+    let model: String
+
+    /// `shape`: the fields the body must have, for the error (`'model' and 'input'`); `kind`: what `model` names.
+    init(_ data: some Collection<UInt8>, holding shape: String, model kind: String) throws {
+        guard case .object(let members)? = try? JSONValue(parsing: data) else {
+            throw APIError.invalid("The body must be a JSON object with \(shape).")
+        }
+        var fields: [String: JSONValue] = [:]
+        for member in members { fields[member.key] = member.value }
+        guard case .string(let model)? = fields["model"], !model.isEmpty else {
+            throw APIError.invalid("'model' is required: the name of \(kind) (GET /v1/models lists this Sluice's).")
+        }
+        (self.members, self.fields, self.model) = (members, fields, model)
+    }
+}
