@@ -87,6 +87,9 @@ public struct OutputRedactor: Sendable {
         return released
     }
 
+    /// How many bytes of text `feed` has held back so far (none once `finish` has run).
+    public var heldBackByteCount: Int { pending.utf8.count }
+
     /// The answer ended: returns whatever was held back, redacted.
     public mutating func finish() -> String {
         redactComplete(final: true)

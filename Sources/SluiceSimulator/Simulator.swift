@@ -87,6 +87,9 @@ public enum Simulator {
         let maxTokens: Int?
         /// The end user the caller named (`user`), shown by the `echo` scenario.
         let user: String?
+        /// Log probabilities of each token, with `topLogprobs` alternatives (see `StreamPlan.logprob`).
+        let logprobs: Bool?
+        let topLogprobs: Int?
 
         struct ToolChoice: Decodable {
             let mode: String?
@@ -141,6 +144,7 @@ public enum Simulator {
             },
             includeUsage: body.streamOptions?.includeUsage ?? false,
             gate: header("X-Sluice-Gate").map { (gates, $0) })
+        if body.logprobs == true { plan.topLogprobs = body.topLogprobs ?? 0 }
         plan.finishReason = (body.maxTokens.map { $0 < (header("X-Sluice-Tokens").flatMap(Int.init) ?? settings.tokens) } ?? false) ? "length" : "stop"
 
         if scenario == .ok {

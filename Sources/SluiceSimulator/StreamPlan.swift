@@ -26,6 +26,8 @@ struct StreamPlan: Sendable {
     var calls: [ToolCall]? = nil
     /// A text completion's (`/v1/completions`) number of choices, each written the same; `nil` for a chat completion.
     var textChoices: Int? = nil
+    /// When set (`logprobs: true`), each token's chunk has its log probability and this many alternatives.
+    var topLogprobs: Int? = nil
     let id = "chatcmpl-sim-" + UUID().uuidString.prefix(8).lowercased()
     let created = Int(Date().timeIntervalSince1970)
 
@@ -81,7 +83,9 @@ struct StreamPlan: Sendable {
             if let textChoices {
                 for choice in 0..<textChoices { try await send(textChunk(choice, token(index), finish: nil), to: &writer) }
             } else {
-                try await send(chunk(delta: "{\"content\":\(JSONText.quote(token(index)))}", finish: nil), to: &writer)
+                try await send(
+                    chunk(delta: "{\"content\":\(JSONText.quote(token(index)))}", finish: nil, logprobs: topLogprobs.map { [logprob(index, alternatives: $0)] }),
+                    to: &writer)
             }
         }
         if let textChoices {
@@ -111,8 +115,22 @@ struct StreamPlan: Sendable {
         "{\"id\":\"\(id)\",\"object\":\"text_completion\",\"created\":\(created),\"model\":\(JSONText.quote(model)),\"choices\":[{\"text\":\(JSONText.quote(text)),\"index\":\(choice),\"logprobs\":null,\"finish_reason\":\(finish.map { "\"\($0)\"" } ?? "null")}]}"
     }
 
-    private func chunk(delta: String, finish: String?) -> String {
-        "{\"id\":\"\(id)\",\"object\":\"chat.completion.chunk\",\"created\":\(created),\"model\":\(JSONText.quote(model)),\"choices\":[{\"index\":0,\"delta\":\(delta),\"finish_reason\":\(finish.map { "\"\($0)\"" } ?? "null")}]}"
+    private func chunk(delta: String, finish: String?, logprobs: [String]? = nil) -> String {
+        let entries = logprobs.map { ",\"logprobs\":{\"content\":[\($0.joined(separator: ","))],\"refusal\":null}" } ?? ""
+        return "{\"id\":\"\(id)\",\"object\":\"chat.completion.chunk\",\"created\":\(created),\"model\":\(JSONText.quote(model)),\"choices\":[{\"index\":0,\"delta\":\(delta)\(entries),\"finish_reason\":\(finish.map { "\"\($0)\"" } ?? "null")}]}"
+    }
+
+    /// Token `index`'s log probability, as llama-server writes it (with the token's `id` too): `-(index % 4 + 1) / 8`,
+    /// so a test can tell which token an entry belongs to; its alternatives are the token itself and `alt1`, `alt2`…,
+    /// each less likely.
+    func logprob(_ index: Int, alternatives: Int) -> String {
+        let text = token(index)
+        let value = -Double(index % 4 + 1) / 8
+        let entry = { (token: String, logprob: Double) in
+            "\"id\":\(index),\"token\":\(JSONText.quote(token)),\"logprob\":\(logprob),\"bytes\":[\(token.utf8.map(String.init).joined(separator: ","))]"
+        }
+        let top = (0..<alternatives).map { "{" + entry($0 == 0 ? text : "alt\($0)", value - Double($0)) + "}" }
+        return "{" + entry(text, value) + ",\"top_logprobs\":[\(top.joined(separator: ","))]}"
     }
 
     private func send(_ data: String, to writer: inout any ResponseBodyWriter) async throws {
@@ -167,7 +185,10 @@ struct StreamPlan: Sendable {
                 "{\"id\":\(JSONText.quote($0.id)),\"type\":\"function\",\"function\":{\"name\":\(JSONText.quote($0.name)),\"arguments\":\(JSONText.quote($0.arguments))}}"
             }.joined(separator: ",") + "]"
         } ?? ""
-        return "{\"id\":\"\(id)\",\"object\":\"chat.completion\",\"created\":\(created),\"model\":\(JSONText.quote(model)),\"choices\":[{\"index\":0,\"message\":{\"role\":\"assistant\",\"content\":\(text)\(toolCalls)},\"finish_reason\":\"\(finishReason)\"}],\"usage\":\(usageJSON)}"
+        let logprobs = topLogprobs.map { top in
+            ",\"logprobs\":{\"content\":[" + (0..<(calls == nil ? tokenCount : 0)).map { logprob($0, alternatives: top) }.joined(separator: ",") + "],\"refusal\":null}"
+        } ?? ""
+        return "{\"id\":\"\(id)\",\"object\":\"chat.completion\",\"created\":\(created),\"model\":\(JSONText.quote(model)),\"choices\":[{\"index\":0,\"message\":{\"role\":\"assistant\",\"content\":\(text)\(toolCalls)}\(logprobs),\"finish_reason\":\"\(finishReason)\"}],\"usage\":\(usageJSON)}"
     }
 
     private var usageJSON: String {

@@ -18,6 +18,23 @@ struct ChunkDecoderTests {
         #expect(try decoder.decode("[DONE]") == .endOfStream)
     }
 
+    @Test("log probabilities (OpenAI's, llama-server's with token ids) come just before the text they describe")
+    func logprobs() throws {
+        var decoder = ChunkDecoder()
+        let chunk = #"{"choices":[{"index":0,"delta":{"content":" world"},"logprobs":{"content":[{"id":1917,"token":" wor","logprob":-0.25,"bytes":[32,119,111,114],"top_logprobs":[{"id":1917,"token":" wor","logprob":-0.25,"bytes":[32,119,111,114]},{"id":7,"token":" W","logprob":-2.5e-1}]},{"token":"ld","logprob":-1e-05,"bytes":null,"top_logprobs":[]}]},"finish_reason":null}]}"#
+        #expect(try decoder.decode(chunk) == .events([
+            .logprobs([
+                TokenLogprob(
+                    token: " wor", logprob: -0.25, bytes: Array(" wor".utf8),
+                    topLogprobs: [.init(token: " wor", logprob: -0.25, bytes: Array(" wor".utf8)), .init(token: " W", logprob: -0.25)]),
+                TokenLogprob(token: "ld", logprob: -1e-05),
+            ]),
+            .delta(" world"),
+        ]))
+        // `"logprobs": null` (every chunk of OpenAI's when none were asked for) stays on the fast path.
+        #expect(try decoder.decode(#"{"choices":[{"index":0,"delta":{"content":"Hi"},"logprobs":null}]}"#) == .event(.delta("Hi")))
+    }
+
     @Test("only the first choice is followed")
     func otherChoicesIgnored() throws {
         var decoder = ChunkDecoder()

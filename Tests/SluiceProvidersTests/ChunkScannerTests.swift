@@ -16,7 +16,6 @@ struct ChunkScannerTests {
     static let realChunks = [
         // OpenAI
         #"{"id":"chatcmpl-1","object":"chat.completion.chunk","created":1,"model":"gpt-4o","system_fingerprint":"fp_1","choices":[{"index":0,"delta":{"role":"assistant","content":"","refusal":null},"logprobs":null,"finish_reason":null}]}"#,
-        #"{"id":"chatcmpl-1","object":"chat.completion.chunk","created":1,"model":"gpt-4o","choices":[{"index":0,"delta":{"content":" world"},"logprobs":{"content":[{"token":" world","logprob":-0.25,"bytes":[32,119],"top_logprobs":[]}]},"finish_reason":null}]}"#,
         #"{"id":"c","object":"chat.completion.chunk","created":1,"model":"m","choices":[{"index":0,"delta":{},"logprobs":null,"finish_reason":"stop"}]}"#,
         // llama-server
         #"{"choices":[{"finish_reason":null,"index":0,"delta":{"content":"Hello"}}],"created":1,"id":"chatcmpl-x","model":"SmolLM2","system_fingerprint":"b1-abc","object":"chat.completion.chunk","timings":{"prompt_n":5,"predicted_ms":1.5e1}}"#,
@@ -53,9 +52,11 @@ struct ChunkScannerTests {
         }
     }
 
-    @Test("usage, error and anything invalid go to the full decoder")
+    @Test("usage, error, log probabilities and anything invalid go to the full decoder")
     func declines() {
         for data in [
+            #"{"id":"chatcmpl-1","object":"chat.completion.chunk","created":1,"model":"gpt-4o","choices":[{"index":0,"delta":{"content":" world"},"logprobs":{"content":[{"token":" world","logprob":-0.25,"bytes":[32,119],"top_logprobs":[]}]},"finish_reason":null}]}"#,
+
             #"{"choices":[],"usage":{"prompt_tokens":7,"completion_tokens":3}}"#,
             #"{"error":{"message":"overloaded"}}"#,
             #"{"choices": ["#, "[1,2]", "", "null", #"{"choices":[{"index":0,"delta":{"content":"a"}}]} trailing"#,

@@ -1,3 +1,4 @@
+import Foundation
 import NIOCore
 import SluiceCore
 import Testing
@@ -25,5 +26,37 @@ struct GatewayStreamTests {
             #expect(JSONText.needsEscaping(text), "\(text)")
         }
         #expect(!JSONText.needsEscaping("plain text, é and 😀"))
+    }
+
+    @Test("with logprobs, each text chunk carries the entries that came before it; entries after the last text get a chunk of their own")
+    func logprobsRideWithTheirText() throws {
+        let envelope = OpenAIWire.Envelope(id: "chatcmpl-1", created: 1, model: "m")
+        var stream = GatewayStream(envelope: envelope, includeUsage: false, withLogprobs: true)
+        let entry = TokenLogprob(token: "Hi", logprob: -0.5, bytes: Array("Hi".utf8), topLogprobs: [.init(token: "Hi", logprob: -0.5)])
+        #expect(stream.bytes(for: .logprobs([entry])) == nil)
+        let chunks = [
+            stream.bytes(for: .token(messageID: "m", seq: 1, text: "Hi")),
+            // Text whose entries have not come yet (the redactor holds them back) still has an (empty) list.
+            stream.bytes(for: .token(messageID: "m", seq: 2, text: " th")),
+        ].compactMap { $0.map { buffer in String(buffer: buffer) } }
+        _ = stream.bytes(for: .logprobs([TokenLogprob(token: " there", logprob: -Double.infinity)]))
+        let done = stream.bytes(for: .done(.init(usage: WireUsage(nil), ttftMs: 1, durationMs: 2, finishReason: "stop", model: "m")))
+        let end = try #require(done.map { buffer in String(buffer: buffer) })
+        func choice(_ line: Substring) throws -> [String: Any] {
+            let chunk = try #require(try JSONSerialization.jsonObject(with: Data(line.dropFirst(6).utf8)) as? [String: Any])
+            return try #require((chunk["choices"] as? [[String: Any]])?.first)
+        }
+        let first = try choice(Substring(chunks[0].trimmingCharacters(in: .whitespacesAndNewlines)))
+        let content = (first["logprobs"] as? [String: Any])?["content"] as? [[String: Any]]
+        #expect(content?.count == 1 && content?.first?["token"] as? String == "Hi" && content?.first?["logprob"] as? Double == -0.5)
+        #expect((content?.first?["top_logprobs"] as? [[String: Any]])?.first?["token"] as? String == "Hi")
+        let second = try choice(Substring(chunks[1].trimmingCharacters(in: .whitespacesAndNewlines)))
+        #expect(((second["logprobs"] as? [String: Any])?["content"] as? [Any])?.isEmpty == true)
+        let lines = end.split(separator: "\n").filter { $0.hasPrefix("data: {") }
+        #expect(lines.count == 2)
+        let flushed = try choice(lines[0])
+        // JSON has no -Infinity: OpenAI's -9999.0 stands for it.
+        #expect(((flushed["logprobs"] as? [String: Any])?["content"] as? [[String: Any]])?.first?["logprob"] as? Double == -9999)
+        #expect(try choice(lines[1])["finish_reason"] as? String == "stop")
     }
 }

@@ -104,6 +104,31 @@ struct LocalModelTests {
         }
     }
 
+    @Test("chat log probabilities from SmolLM2: one entry per token, spelling the answer, the greedy choice the likeliest, streamed as whole")
+    func chatLogprobs() async throws {
+        try await Self.withGatewayOnLocalModel { h in
+            let options: [String: Any] = ["logprobs": true, "top_logprobs": 2, "temperature": 0, "seed": 1, "max_tokens": 12]
+            let whole = try await GatewayLogprobsTests.call(h, stream: false, extra: options)
+            let streamed = try await GatewayLogprobsTests.call(h, stream: true, extra: options)
+            for answer in [whole, streamed] {
+                #expect(!answer.text.isEmpty)
+                #expect(answer.tokens.joined() == answer.text, "\(answer.tokens)")
+                // The model's own output tokens: as many as llama-server counted (12, or fewer if it stopped).
+                #expect((1...12).contains(answer.entries.count))
+                for entry in answer.entries {
+                    let logprob = try #require(entry["logprob"] as? Double)
+                    let top = entry["top_logprobs"] as? [[String: Any]] ?? []
+                    #expect(logprob <= 0 && top.count == 2)
+                    // Greedy: the token chosen is the likeliest one.
+                    #expect(top.first?["token"] as? String == entry["token"] as? String, "\(entry)")
+                    #expect((top.first?["logprob"] as? Double ?? -.infinity) >= (top.last?["logprob"] as? Double ?? 0))
+                }
+            }
+            #expect(streamed.everyTextChunkHasLogprobs)
+            #expect(streamed.text == whole.text && streamed.tokens == whole.tokens)
+        }
+    }
+
     @Test("the gateway passes a caller's JSON schema to the model: SmolLM2, which answers this in prose, answers with JSON that fits it")
     func jsonSchemaReachesTheModel() async throws {
         try await Self.withGatewayOnLocalModel { h in

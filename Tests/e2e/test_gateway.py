@@ -76,6 +76,24 @@ def test_non_streaming_returns_one_completion_with_usage(server):
     assert message["usage"]["output_tokens"] == 120
 
 
+def test_log_probabilities_reach_the_sdk_streamed_and_whole_and_spell_the_answer(server):
+    sdk = client(server)
+    messages = [{"role": "user", "content": "Say something."}]
+    completion = sdk.chat.completions.create(model="sim", messages=messages, logprobs=True, top_logprobs=3)
+    entries = completion.choices[0].logprobs.content
+    assert len(entries) == 120 and "".join(entry.token for entry in entries) == completion.choices[0].message.content
+    assert all(entry.logprob < 0 and len(entry.top_logprobs) == 3 and entry.top_logprobs[0].token == entry.token
+               and bytes(entry.bytes).decode() == entry.token for entry in entries)
+    chunks = [chunk for chunk in sdk.chat.completions.create(
+        model="sim", messages=messages, logprobs=True, stream=True) if chunk.choices and chunk.choices[0].delta.content]
+    assert all(chunk.choices[0].logprobs is not None for chunk in chunks)
+    streamed = [entry for chunk in chunks for entry in chunk.choices[0].logprobs.content]
+    assert len(streamed) == 120 and all(entry.top_logprobs == [] for entry in streamed)
+    assert [entry.logprob for entry in streamed] == [entry.logprob for entry in entries]
+    # Without them: none, as OpenAI answers.
+    assert sdk.chat.completions.create(model="sim", messages=messages).choices[0].logprobs is None
+
+
 def test_an_upstream_rate_limit_is_a_429_the_sdk_raises_and_the_message_is_kept(server):
     # The simulator answers 429 with Retry-After: 120, longer than Sluice waits: it fails at once.
     with pytest.raises(openai.RateLimitError) as raised:
@@ -244,7 +262,7 @@ def test_bad_requests_are_400s_that_name_the_field_and_a_wrong_token_is_401(serv
     for options, param in [({"top_p": 1.5}, "top_p"), ({"stop": ["a", "b", "c", "d", "e"]}, "stop"),
                             ({"presence_penalty": -3}, "presence_penalty"),
                             ({"response_format": {"type": "xml"}}, "response_format.type"),
-                            ({"logprobs": True}, "logprobs"), ({"top_logprobs": 2}, "top_logprobs"),
+                            ({"top_logprobs": 2}, "top_logprobs"), ({"logprobs": True, "top_logprobs": 21}, "top_logprobs"),
                             ({"response_format": {"type": "json_schema", "json_schema": {"schema": {}}}},
                              "response_format.json_schema.name")]:
         with pytest.raises(openai.BadRequestError) as raised:

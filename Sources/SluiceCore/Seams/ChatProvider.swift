@@ -57,11 +57,15 @@ public struct SamplingOptions: Sendable, Equatable {
     /// The gateway caller's end user (`user`), sent on as OpenAI's `user` so that the upstream's abuse monitoring
     /// can tell a service's end users apart instead of blaming its one key (LiteLLM passes it on too).
     public var endUser: String?
+    /// Log probabilities of the answer's tokens, with this many alternatives each (0…20); `nil` asks for none.
+    /// Only OpenAI-compatible upstreams return them; Anthropic's provider refuses such a request.
+    public var logprobs: Int?
 
     public init(
         topP: Double? = nil, stop: [String] = [], seed: Int? = nil, presencePenalty: Double? = nil, frequencyPenalty: Double? = nil,
-        responseFormat: ResponseFormat? = nil, endUser: String? = nil
+        responseFormat: ResponseFormat? = nil, endUser: String? = nil, logprobs: Int? = nil
     ) {
+        self.logprobs = logprobs
         self.endUser = endUser
         self.responseFormat = responseFormat
         self.topP = topP
@@ -76,6 +80,8 @@ public struct SamplingOptions: Sendable, Equatable {
 public enum ProviderEvent: Sendable, Equatable {
     /// A piece of the answer's text, exactly as the upstream sent it.
     case delta(String)
+    /// The log probabilities of the tokens of the `delta` that follows (only when the request asked for them).
+    case logprobs([TokenLogprob])
     /// The upstream's own token counts.
     case usage(Usage)
     /// A piece of a function call the model makes (OpenAI's `delta.tool_calls[]`, Anthropic's `tool_use` block).

@@ -12,6 +12,9 @@ public enum TurnEvent: Sendable, Equatable {
     case token(messageID: String, seq: Int, text: String)
     /// A piece of a function call the answer makes (only when a gateway caller offered tools).
     indirect case toolCall(ToolCallDelta)
+    /// The log probabilities of the text of the next `token` (only when a gateway caller asked for `logprobs`;
+    /// see `LogprobAligner` for what they cover where the answer was redacted).
+    indirect case logprobs([TokenLogprob])
     /// Progress that is not text (retries, fallbacks, queueing).
     indirect case status(Status)
     /// The answer is complete; the stream ends.
@@ -194,6 +197,7 @@ public enum TurnEvent: Sendable, Equatable {
                 event: "tool_call",
                 data: "{\"index\":\(call.index),\"id\":\(call.id.map(JSONText.quote) ?? "null"),"
                     + "\"name\":\(call.name.map(JSONText.quote) ?? "null"),\"arguments\":\(JSONText.quote(call.arguments))}")
+        case .logprobs(let entries): ServerSentEvent(event: "logprobs", data: TokenLogprob.choiceJSON(entries))
         case .status(let status): ServerSentEvent(event: "status", data: JSONText.encode(status))
         case .done(let done): ServerSentEvent(event: "done", data: JSONText.encode(done))
         case .error(let failure): ServerSentEvent(event: "error", data: JSONText.encode(failure))

@@ -35,7 +35,14 @@ public struct AnthropicProvider: ChatProvider {
     }
 
     public func streamChat(_ request: ChatRequest) -> ProviderStream {
-        .serverSentEvents(decoder: AnthropicEventDecoder(answersThroughTool: MessagesRequestBody.answersThroughTool(request))) {
+        // Answered without them, a caller that reads `choices[0].logprobs.content` would break on null.
+        if request.sampling.logprobs != nil {
+            return .failing(ProviderError.http(
+                status: 400,
+                message: "\(request.model) is served by Anthropic's Messages API, which returns no log probabilities: send the request without 'logprobs' and 'top_logprobs', or ask an OpenAI-compatible model.",
+                retryAfter: nil))
+        }
+        return .serverSentEvents(decoder: AnthropicEventDecoder(answersThroughTool: MessagesRequestBody.answersThroughTool(request))) {
             try await send(request)
         }
     }

@@ -36,7 +36,8 @@ struct ChunkDecoder: StreamEventDecoder, Sendable {
                     ToolCallDelta(
                         index: call.index ?? position, id: call.id, name: call.function?.name,
                         arguments: call.function?.arguments ?? "")
-                })
+                },
+                logprobs: $0.logprobs?.content?.map(\.entry) ?? [])
         })
         if let usage = chunk.usage { events.append(.usage(usage.counts)) }
         return .events(events)
@@ -46,6 +47,8 @@ struct ChunkDecoder: StreamEventDecoder, Sendable {
     private mutating func events(of choices: [ChunkScanner.Choice]) -> [ProviderEvent] {
         var events: [ProviderEvent] = []
         for choice in choices where choice.index == 0 {
+            // Before the text they describe, so that the turn can line them up with what it shows of it.
+            if !choice.logprobs.isEmpty { events.append(.logprobs(choice.logprobs)) }
             if let content = choice.content, !content.isEmpty { events.append(.delta(content)) }
             events += choice.toolCalls.map(ProviderEvent.toolCall)
             if let reason = choice.finishReason {
@@ -78,11 +81,32 @@ struct Chunk: Decodable {
             let id: String?
             let function: Function?
         }
+        /// `logprobs.content`: one entry per token of the delta.
+        struct Logprobs: Decodable {
+            struct Entry: Decodable {
+                let token: String
+                let logprob: Double
+                let bytes: [UInt8]?
+                let topLogprobs: [Entry]?
+                enum CodingKeys: String, CodingKey {
+                    case token, logprob, bytes
+                    case topLogprobs = "top_logprobs"
+                }
+
+                var entry: TokenLogprob {
+                    TokenLogprob(
+                        token: token, logprob: logprob, bytes: bytes,
+                        topLogprobs: (topLogprobs ?? []).map { .init(token: $0.token, logprob: $0.logprob, bytes: $0.bytes) })
+                }
+            }
+            let content: [Entry]?
+        }
         let index: Int?
         let delta: Delta?
         let finishReason: String?
+        let logprobs: Logprobs?
         enum CodingKeys: String, CodingKey {
-            case index, delta
+            case index, delta, logprobs
             case finishReason = "finish_reason"
         }
     }

@@ -14,6 +14,7 @@ struct ChunkScanner {
         var finishReason: String?
         /// Only from the full decoder.
         var toolCalls: [ToolCallDelta] = []
+        var logprobs: [TokenLogprob] = []
     }
 
     /// The chunk's UTF-8 bytes, read in place: valid only inside `choices(_:)`.
@@ -70,6 +71,9 @@ struct ChunkScanner {
                 // A text completion's choice (`/v1/completions`) has its piece here instead of in a delta.
                 case "text":
                     return scanner.optionalString(into: &choice.content)
+                // Log probabilities (only when asked for) go to the full decoder.
+                case "logprobs":
+                    return scanner.literal("null")
                 case "delta":
                     if scanner.literal("null") { return true }
                     return scanner.object { scanner, key in

@@ -116,6 +116,10 @@ enum CompletionRequestBody {
             out += Array(#","user":"#.utf8)
             JSONText.appendQuoted(endUser, to: &out)
         }
+        if let alternatives = sampling.logprobs {
+            out += Array(#","logprobs":true"#.utf8)
+            if alternatives > 0 { out += Array(#","top_logprobs":\#(alternatives)"#.utf8) }
+        }
         if let tools = request.tools { append(tools, to: &out) }
         out.append(UInt8(ascii: "}"))
         return out

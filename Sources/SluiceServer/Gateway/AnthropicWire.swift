@@ -135,7 +135,7 @@ struct AnthropicStream: WireEventStream {
         case .error(let failure):
             ended = true
             return AnthropicWire.streamError(failure)
-        case .meta, .status:
+        case .meta, .status, .logprobs:
             return nil
         }
     }

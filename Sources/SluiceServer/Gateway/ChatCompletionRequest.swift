@@ -135,12 +135,16 @@ struct ChatCompletionRequest: Sendable {
                 "'functions' is OpenAI's deprecated form of tools; send them as 'tools': [{\"type\": \"function\", \"function\": {…}}].",
                 param: "functions")
         }
-        // Refused rather than answered without them: a client that asks reads `choices[0].logprobs`.
-        if wire.logprobs == true || wire.topLogprobs != nil {
-            throw Self.invalid(
-                "Sluice does not return log probabilities yet; send the request without 'logprobs' and 'top_logprobs'.",
-                param: wire.logprobs == true ? "logprobs" : "top_logprobs")
+        // As OpenAI checks them: alternatives only with `logprobs`, and at most 20 of them.
+        if let top = wire.topLogprobs {
+            guard wire.logprobs == true else {
+                throw Self.invalid("'top_logprobs' needs 'logprobs': true.", param: "top_logprobs")
+            }
+            guard (0...20).contains(top) else {
+                throw Self.invalid("'top_logprobs' must be between 0 and 20.", param: "top_logprobs")
+            }
         }
+        let logprobs = wire.logprobs == true ? wire.topLogprobs ?? 0 : nil
         if let n = wire.n, n != 1 {
             throw Self.invalid("Sluice writes one answer per request; send 'n': 1 or leave it out.", param: "n")
         }
@@ -222,7 +226,7 @@ struct ChatCompletionRequest: Sendable {
             sampling: SamplingOptions(
                 topP: wire.topP, stop: stop, seed: wire.seed, presencePenalty: wire.presencePenalty,
                 frequencyPenalty: wire.frequencyPenalty,
-                responseFormat: try parsed.flatMap(Self.responseFormat), endUser: endUser),
+                responseFormat: try parsed.flatMap(Self.responseFormat), endUser: endUser, logprobs: logprobs),
             system: system.isEmpty ? nil : system.joined(separator: "\n\n"), turns: turns, tools: try parsed.flatMap(Self.tools))
         if let choice = call.tools?.choice, case .function(let name) = choice, !(call.tools?.functions.contains { $0.name == name } ?? false) {
             throw Self.invalid("'tool_choice' names the function '\(name)', which is not in 'tools'.", param: "tool_choice")

@@ -84,7 +84,8 @@ struct GatewayRoutes {
         var headers = turn.headers
         let first = turn.first
         guard call.stream else {
-            return try await Self.whole(first: first!, rest: &turn.rest, envelope: envelope, headers: headers)
+            return try await Self.whole(
+                first: first!, rest: &turn.rest, envelope: envelope, withLogprobs: call.call.sampling.logprobs != nil, headers: headers)
         }
         headers[.contentType] = "text/event-stream"
         headers[.cacheControl] = "no-cache"
@@ -92,6 +93,7 @@ struct GatewayRoutes {
         let generation = started.generation
         let stopOnDisconnect = launcher.turn.settings.stopOnDisconnect
         let includeUsage = call.includeUsage
+        let withLogprobs = call.call.sampling.logprobs != nil
         let firstEvent = first
         let executor = context.executor
         return Response(status: .ok, headers: headers, body: ResponseBody { writer in
@@ -100,7 +102,7 @@ struct GatewayRoutes {
             try await withTaskExecutorPreference(executor) {
                 do {
                     try await Self.write(
-                        first: firstEvent, rest: events, stream: GatewayStream(envelope: envelope, includeUsage: includeUsage),
+                        first: firstEvent, rest: events, stream: GatewayStream(envelope: envelope, includeUsage: includeUsage, withLogprobs: withLogprobs),
                         to: &writer)
                 } catch {
                     events.stopReading()
@@ -150,8 +152,10 @@ struct GatewayRoutes {
         // leaves nothing in the response cache.
         let threadKey = call.keep ? ThreadKey.afterAnswer(
             system: call.system, history: call.history, added: call.added, endUser: call.endUser) : nil
+        // Nor does a call that asks for log probabilities use it: a cached answer has none.
         let cache = launcher.turn.responseCache.flatMap { _ in
-            call.keep ? ResponseCacheUse(cacheControl: request.headers[.cacheControl], userID: user.id) : nil
+            call.keep && call.sampling.logprobs == nil
+                ? ResponseCacheUse(cacheControl: request.headers[.cacheControl], userID: user.id) : nil
         }
         let started = try await launcher.start(
             .init(content: call.content, model: model, temperature: call.temperature, maxTokens: call.maxTokens,
@@ -165,7 +169,7 @@ struct GatewayRoutes {
         var cacheHit = false
         while first == nil, let event = await iterator.next() {
             switch event {
-            case .token, .toolCall, .done, .error: first = event
+            case .token, .toolCall, .logprobs, .done, .error: first = event
             case .status(let status): cacheHit = cacheHit || status.state == "cached"
             case .meta: continue
             }
@@ -216,7 +220,7 @@ struct GatewayRoutes {
     /// A non-streamed answer: everything collected, then one `chat.completion`; a failure after some text is an
     /// error too (the partial text is kept in Sluice's store).
     private static func whole(
-        first: TurnEvent, rest: inout EventFeed.Iterator, envelope: OpenAIWire.Envelope, headers: HTTPFields
+        first: TurnEvent, rest: inout EventFeed.Iterator, envelope: OpenAIWire.Envelope, withLogprobs: Bool, headers: HTTPFields
     ) async throws -> Response {
         let answer = try await WholeAnswer.collect(first: first, rest: &rest)
         let answered = OpenAIWire.Envelope(id: envelope.id, created: envelope.created, model: answer.done.model)
@@ -225,8 +229,8 @@ struct GatewayRoutes {
         return json(
             .ok,
             OpenAIWire.completion(
-                answered, content: answer.text, toolCalls: answer.toolCalls, finishReason: answer.done.finishReason,
-                usage: answer.done.usage),
+                answered, content: answer.text, toolCalls: answer.toolCalls, logprobs: withLogprobs ? answer.logprobs : nil,
+                finishReason: answer.done.finishReason, usage: answer.done.usage),
             headers: fields)
     }
 

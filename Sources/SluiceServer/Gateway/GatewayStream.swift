@@ -5,14 +5,19 @@ import SluiceCore
 struct GatewayStream {
     let envelope: OpenAIWire.Envelope
     let includeUsage: Bool
+    /// Whether the caller asked for `logprobs`: every chunk with text then has its tokens' entries.
+    let withLogprobs: Bool
     private(set) var ended = false
+    /// Entries for the next token's chunk (they arrive just before it).
+    private var logprobs: [TokenLogprob] = []
     /// The bytes around each token's text, built once per stream rather than once per token.
     private let tokenHead: [UInt8]
     private let tokenTail: [UInt8]
 
-    init(envelope: OpenAIWire.Envelope, includeUsage: Bool) {
+    init(envelope: OpenAIWire.Envelope, includeUsage: Bool, withLogprobs: Bool = false) {
         self.envelope = envelope
         self.includeUsage = includeUsage
+        self.withLogprobs = withLogprobs
         tokenHead = Array(("data: " + envelope.prefix("chat.completion.chunk") + "\"choices\":[{\"index\":0,\"delta\":{\"content\":").utf8)
         tokenTail = Array(("},\"finish_reason\":null}]" + (includeUsage ? ",\"usage\":null}" : "}") + "\n\n").utf8)
     }
@@ -39,15 +44,31 @@ struct GatewayStream {
                 buffer.writeString(text)
                 buffer.writeInteger(UInt8(ascii: "\""))
             }
-            buffer.writeBytes(tokenTail)
+            if withLogprobs {
+                // `"delta":{…},"logprobs":{…},"finish_reason":null`, as OpenAI orders a choice's fields.
+                buffer.writeString("},\"logprobs\":" + TokenLogprob.choiceJSON(logprobs))
+                buffer.writeBytes(tokenTail.dropFirst())
+                logprobs = []
+            } else {
+                buffer.writeBytes(tokenTail)
+            }
             return buffer
+        case .logprobs(let entries):
+            logprobs += entries
+            return nil
         case .toolCall(let call):
             return ByteBuffer(string: OpenAIWire.event(OpenAIWire.toolCallChunk(envelope, call, usageNull: includeUsage)))
         case .done(let done):
             ended = true
             let answered = OpenAIWire.Envelope(id: envelope.id, created: envelope.created, model: done.model)
             // A cancelled answer ends like one cut by a limit would: the caller sees why in finish_reason.
-            var text = OpenAIWire.event(OpenAIWire.chunk(answered, finishReason: done.finishReason ?? "stop", usageNull: includeUsage))
+            // Entries that came after the last text (its end, redacted) go out in a chunk of their own.
+            var text = ""
+            if !logprobs.isEmpty {
+                text = OpenAIWire.event(OpenAIWire.chunk(answered, content: "", logprobs: logprobs, usageNull: includeUsage))
+                logprobs = []
+            }
+            text += OpenAIWire.event(OpenAIWire.chunk(answered, finishReason: done.finishReason ?? "stop", usageNull: includeUsage))
             if includeUsage { text += OpenAIWire.event(OpenAIWire.usageChunk(answered, usage: done.usage)) }
             return ByteBuffer(string: text + OpenAIWire.done)
         case .error(let failure):

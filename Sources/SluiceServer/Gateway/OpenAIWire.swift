@@ -22,13 +22,17 @@ enum OpenAIWire {
     static let done = "data: [DONE]\n\n"
 
     /// A stream chunk with a piece of the answer (or the role, first), or the finish reason (last).
-    static func chunk(_ envelope: Envelope, content: String? = nil, role: Bool = false, finishReason: String? = nil, usageNull: Bool) -> String {
+    static func chunk(
+        _ envelope: Envelope, content: String? = nil, role: Bool = false, logprobs: [TokenLogprob]? = nil, finishReason: String? = nil,
+        usageNull: Bool
+    ) -> String {
         var delta: [String] = []
         if role { delta.append("\"role\":\"assistant\"") }
         if let content { delta.append("\"content\":\(JSONText.quote(content))") }
         let finish = finishReason.map(JSONText.quote) ?? "null"
         return envelope.prefix("chat.completion.chunk")
-            + "\"choices\":[{\"index\":0,\"delta\":{\(delta.joined(separator: ","))},\"finish_reason\":\(finish)}]"
+            + "\"choices\":[{\"index\":0,\"delta\":{\(delta.joined(separator: ","))},"
+            + (logprobs.map { "\"logprobs\":" + TokenLogprob.choiceJSON($0) + "," } ?? "") + "\"finish_reason\":\(finish)}]"
             + (usageNull ? ",\"usage\":null}" : "}")
     }
 
@@ -60,13 +64,15 @@ enum OpenAIWire {
 
     /// A whole (non-streamed) completion.
     static func completion(
-        _ envelope: Envelope, content: String, toolCalls: [ToolCall] = [], finishReason: String?, usage: WireUsage
+        _ envelope: Envelope, content: String, toolCalls: [ToolCall] = [], logprobs: [TokenLogprob]? = nil, finishReason: String?,
+        usage: WireUsage
     ) -> String {
         // With calls and no text, `content` is null, as OpenAI writes it.
         let text = content.isEmpty && !toolCalls.isEmpty ? "null" : JSONText.quote(content)
         let calls = toolCalls.isEmpty ? "" : ",\"tool_calls\":" + toolCallsJSON(toolCalls)
         return envelope.prefix("chat.completion")
             + "\"choices\":[{\"index\":0,\"message\":{\"role\":\"assistant\",\"content\":\(text)\(calls)},"
+            + (logprobs.map { "\"logprobs\":" + TokenLogprob.choiceJSON($0) + "," } ?? "")
             + "\"finish_reason\":\(JSONText.quote(finishReason ?? "stop"))}],\"usage\":\(usageJSON(usage))}"
     }
 

@@ -71,7 +71,7 @@ struct ResponsesStream: WireEventStream {
             let response = ResponsesWire.response(
                 id: responseID, echo: echo, ending: .failed(code: failure.code, message: failure.message), output: output)
             return closing + self.event("response.failed", "\"response\":" + response)
-        case .meta, .status:
+        case .meta, .status, .logprobs:
             return nil
         }
     }

@@ -4,6 +4,8 @@ import SluiceCore
 struct WholeAnswer {
     var text = ""
     var toolCalls: [ToolCall] = []
+    /// The log probabilities of the text's tokens (when the caller asked for them).
+    var logprobs: [TokenLogprob] = []
     var done: TurnEvent.Done
 
     /// Reads the events from `first` to the end. A failure, even after some text (kept in Sluice's store), is the
@@ -11,12 +13,14 @@ struct WholeAnswer {
     static func collect(first: TurnEvent?, rest: inout EventFeed.Iterator) async throws -> WholeAnswer {
         var text = ""
         var toolCalls: [ToolCall] = []
+        var logprobs: [TokenLogprob] = []
         var next = first
         while let event = next {
             switch event {
             case .token(_, _, let piece): text += piece
             case .toolCall(let piece): toolCalls.apply(piece)
-            case .done(let done): return WholeAnswer(text: text, toolCalls: toolCalls, done: done)
+            case .logprobs(let entries): logprobs += entries
+            case .done(let done): return WholeAnswer(text: text, toolCalls: toolCalls, logprobs: logprobs, done: done)
             case .error(let failure): throw OpenAIWire.apiError(failure)
             case .meta, .status: break
             }

@@ -32,7 +32,7 @@ final class LiveGeneration: Sendable {
             case .toolCall(let piece): state.toolCalls.apply(piece)
             case .done, .error: state.terminal = event
             // Not kept for a late follower: it asks for where the answer is, not how it got there.
-            case .meta, .status: break
+            case .meta, .status, .logprobs: break
             }
             let followers: (EventFeed?, [EventFeed]) =
                 state.subscribers.count == 1 ? (state.subscribers.first?.value, []) : (nil, Array(state.subscribers.values))

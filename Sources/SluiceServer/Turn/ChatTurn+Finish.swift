@@ -15,8 +15,11 @@ extension ChatTurn {
     ) async {
         let clock = ContinuousClock()
         // Text the redactor still held back is part of the answer: it is shown (redacted) before the end event.
-        let (tail, callTails, redactions) = progress.withLock { state -> ((Int, String)?, [ToolCallDelta], [String]) in
-            guard var redactor = state.redactor else { return (nil, [], []) }
+        let (tail, callTails, redactions, tailLogprobs) = progress.withLock {
+            state -> ((Int, String)?, [ToolCallDelta], [String], [TokenLogprob]) in
+            guard var redactor = state.redactor else {
+                return (nil, [], [], state.logprobs?.release(shown: "", fedBytes: 0, heldBackBytes: 0, redacted: false) ?? [])
+            }
             // What each call's redactor held back ends its arguments.
             var callTails: [ToolCallDelta] = []
             var redactions: [String] = []
@@ -30,15 +33,19 @@ extension ChatTurn {
                 callTails.append(delta)
             }
             state.toolRedactors = [:]
+            let redactedBefore = redactor.redactions.count
             let rest = redactor.finish()
+            let logprobs = state.logprobs?.release(
+                shown: rest, fedBytes: 0, heldBackBytes: 0, redacted: redactor.redactions.count > redactedBefore) ?? []
             state.redactor = redactor
             redactions = redactor.redactions + redactions
-            guard !rest.isEmpty else { return (nil, callTails, redactions) }
+            guard !rest.isEmpty else { return (nil, callTails, redactions, logprobs) }
             state.content += rest
             state.tokenEnds.append(state.content.utf8.count)
             state.seq += 1
-            return ((state.seq, rest), callTails, redactions)
+            return ((state.seq, rest), callTails, redactions, logprobs)
         }
+        if !tailLogprobs.isEmpty { emit(.logprobs(tailLogprobs)) }
         if let (seq, text) = tail { emit(.token(messageID: plan.assistantMessageID, seq: seq, text: text)) }
         for piece in callTails { emit(.toolCall(piece)) }
         if !redactions.isEmpty {
@@ -52,7 +59,9 @@ extension ChatTurn {
         // error. It is marked cached and costs nothing.
         let fromResponseCache = progress.withLock { $0.fromResponseCache }
         var servedFromCache = fromResponseCache
-        if let answerCache, plan.prior == nil, plan.request.tools == nil, control.stopReason != .userCancelled,
+        // Not for a caller that asked for log probabilities: the cached answer has none.
+        if let answerCache, plan.prior == nil, plan.request.tools == nil, plan.request.sampling.logprobs == nil,
+            control.stopReason != .userCancelled,
             progress.withLock({ !$0.completed && $0.content.isEmpty }), let cached = answerCache.answer(for: plan.request)
         {
             progress.withLock {

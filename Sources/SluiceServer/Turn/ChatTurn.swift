@@ -107,6 +107,8 @@ struct ChatTurn: Sendable {
         var toolRedactors: [Int: OutputRedactor] = [:]
         /// A fresh redactor, copied for each call; `nil` when there is nothing to redact.
         var freshRedactor: OutputRedactor?
+        /// Lines the upstream's log probabilities up with the text shown; `nil` unless the caller asked for them.
+        var logprobs: LogprobAligner?
         /// The model being asked: the requested one until a fallback takes over.
         var model: String
     }
@@ -133,6 +135,7 @@ struct ChatTurn: Sendable {
                 systemPrompt: systemPrompt, credentials: redaction.credentials, secrets: redaction.secrets)
             initial.freshRedactor = initial.redactor
         }
+        if plan.request.sampling.logprobs != nil { initial.logprobs = LogprobAligner() }
         if let prior = plan.prior {
             initial.content = prior.content
             initial.tokenEnds = prior.tokenEnds
@@ -285,23 +288,29 @@ struct ChatTurn: Sendable {
             let now = clock.now
             switch event {
             case .delta(let upstreamText):
-                let (released, seq, snapshot) = progress.withLock { state -> (String, Int, ProgressUpdate?) in
+                let (released, seq, snapshot, logprobs) = progress.withLock { state -> (String, Int, ProgressUpdate?, [TokenLogprob]) in
                     state.lastActivity = now
                     if state.firstTokenAt == nil {
                         state.firstTokenAt = now
                         plan.timings?.mark(.firstToken, at: now)
                     }
                     // What the redactor holds back waits for the next piece; nothing is numbered for it yet.
+                    let redactedBefore = state.redactor?.redactions.count ?? 0
                     let text = state.redactor?.feed(upstreamText) ?? upstreamText
-                    guard !text.isEmpty else { return ("", state.seq, nil) }
+                    let logprobs = state.logprobs == nil ? [] : state.logprobs!.release(
+                        shown: text, fedBytes: upstreamText.utf8.count, heldBackBytes: state.redactor?.heldBackByteCount ?? 0,
+                        redacted: (state.redactor?.redactions.count ?? 0) > redactedBefore)
+                    guard !text.isEmpty else { return ("", state.seq, nil, logprobs) }
                     state.content += text
                     state.tokenEnds.append(state.content.utf8.count)
                     state.seq += 1
-                    guard now - state.lastFlush >= settings.flushInterval else { return (text, state.seq, nil) }
+                    guard now - state.lastFlush >= settings.flushInterval else { return (text, state.seq, nil, logprobs) }
                     state.lastFlush = now
                     return (text, state.seq, ProgressUpdate(
-                        messageID: plan.assistantMessageID, content: state.content, tokenEnds: state.tokenEnds))
+                        messageID: plan.assistantMessageID, content: state.content, tokenEnds: state.tokenEnds), logprobs)
                 }
+                // Before the token they describe: the wire puts them in that token's chunk.
+                if !logprobs.isEmpty { emit(.logprobs(logprobs)) }
                 guard !released.isEmpty else { continue }
                 emit(.token(messageID: plan.assistantMessageID, seq: seq, text: released))
                 if let snapshot { progressWriter.record(snapshot) }
@@ -324,6 +333,8 @@ struct ChatTurn: Sendable {
                     return delta
                 }
                 if released.id != nil || !released.arguments.isEmpty { emit(.toolCall(released)) }
+            case .logprobs(let entries):
+                progress.withLock { $0.logprobs?.receive(entries) }
             case .usage(let usage):
                 progress.withLock { $0.usage = usage; $0.lastActivity = now }
             case .finish(let reason):
