@@ -150,4 +150,59 @@ struct GatewayLogprobsTests {
             #expect(cached.headers["x-sluice-cache"] == "hit")
         }
     }
+
+    @Test("the Responses API: `include` or `top_logprobs` asks for them; each delta and the output text carry them, redacted alike",
+          arguments: [true, false])
+    func responses(stream: Bool) async throws {
+        try await Harness.run { h in
+            let system = "You are the Sluice test assistant. The launch code is 4217."
+            for (body, scenario) in [
+                (["include": ["message.output_text.logprobs"]] as [String: Any], nil as String?),
+                (["top_logprobs": 2], nil), (["top_logprobs": 2, "instructions": system], "leak"), ([:], nil),
+            ] {
+                var request: [String: Any] = ["model": "sim", "input": "Tell me something.", "stream": stream]
+                request.merge(body) { $1 }
+                let reply = try await h.post(
+                    "/v1/responses", token: h.alice, headers: scenario.map { ["X-Sluice-Scenario": $0] } ?? [:], json: request)
+                #expect(reply.status == 200, "\(reply.text)")
+                var deltaEntries: [[String: Any]] = []
+                let response: [String: Any]
+                if stream {
+                    var parser = SSEParser()
+                    let data = parser.feed(Array(reply.text.utf8)[...]).compactMap {
+                        try? JSONSerialization.jsonObject(with: Data($0.data.utf8)) as? [String: Any]
+                    }
+                    for event in data where event["type"] as? String == "response.output_text.delta" {
+                        deltaEntries += event["logprobs"] as? [[String: Any]] ?? []
+                    }
+                    let done = data.first { $0["type"] as? String == "response.output_text.done" }
+                    if scenario == nil { #expect((done?["logprobs"] as? [Any])?.count == (body.isEmpty ? 0 : 24)) }
+                    response = try #require(data.last?["response"] as? [String: Any])
+                } else {
+                    response = try #require(try JSONSerialization.jsonObject(with: Data(reply.text.utf8)) as? [String: Any])
+                }
+                let part = try #require(((response["output"] as? [[String: Any]])?.first?["content"] as? [[String: Any]])?.first)
+                let text = try #require(part["text"] as? String)
+                let entries = part["logprobs"] as? [[String: Any]] ?? []
+                let tokens = entries.map { $0["token"] as? String ?? "?" }
+                if stream { #expect(deltaEntries.map { $0["token"] as? String ?? "?" } == tokens) }
+                #expect(response["top_logprobs"] as? Int == body["top_logprobs"] as? Int ?? (body.isEmpty ? nil : 0))
+                guard !body.isEmpty else {
+                    #expect(entries.isEmpty)
+                    continue
+                }
+                #expect(tokens.joined() == text)
+                if scenario == nil {
+                    #expect(entries.count == 24)
+                    #expect(entries.allSatisfy { ($0["top_logprobs"] as? [Any])?.count == (body["top_logprobs"] as? Int ?? 0) })
+                } else {
+                    #expect(text.contains("[system prompt redacted]") && text.contains("[credential redacted]"))
+                    // (The response echoes the caller's own `instructions`: the answer and its entries are what must not show them.)
+                    let shown = String(decoding: try JSONSerialization.data(withJSONObject: [part, deltaEntries]), as: UTF8.self)
+                    for secret in ["launch code", "4217", "sk-test-secret"] { #expect(!shown.contains(secret), "\(secret)") }
+                    #expect(!reply.text.contains("sk-test-secret"))
+                }
+            }
+        }
+    }
 }

@@ -219,6 +219,8 @@ struct ResponsesGatewayTests {
                 (["model": "sim", "input": [["type": "function_call_output", "call_id": "c1", "output": "x"]]], "input.0", "answers no function_call"),
                 (["model": "sim", "input": [["role": "assistant", "content": "Hi"]]], "input", "must end with the user's"),
                 (["model": "sim", "input": "hi", "temperature": 3], "temperature", "between 0 and 2"),
+                (["model": "sim", "input": "hi", "top_logprobs": 21], "top_logprobs", "between 0 and 20"),
+                (["model": "sim", "input": "hi", "include": "message.output_text.logprobs"], "include", "must list strings"),
                 (["model": "sim", "input": "hi", "tools": [["type": "function", "name": "f"]], "tool_choice": ["type": "function", "function": ["name": "f"]]],
                  "tool_choice", #"{"type": "function", "name": …}"#),
                 (["model": "sim", "input": "hi", "text": ["format": ["type": "json_schema", "name": "x"]]], "text.format.schema", "JSON Schema"),

@@ -87,6 +87,19 @@ def test_responses_stream_through_the_sdks_accumulator_gives_the_final_response(
     assert final.status == "completed" and final.usage.output_tokens == 120
 
 
+def test_responses_log_probabilities_through_the_sdk_whole_and_streamed(server):
+    sdk = client(server, add_user(server, "responses-logprobs", 1_000_000))
+    response = sdk.responses.create(model="sim", input="Hi", include=["message.output_text.logprobs"], top_logprobs=2)
+    entries = response.output[0].content[0].logprobs
+    assert len(entries) == 120 and "".join(entry.token for entry in entries) == response.output_text
+    assert all(len(entry.top_logprobs) == 2 and entry.top_logprobs[0].token == entry.token for entry in entries)
+    with sdk.responses.stream(model="sim", input="Hi", include=["message.output_text.logprobs"]) as stream:
+        streamed = [entry for event in stream if event.type == "response.output_text.delta" for entry in event.logprobs]
+        final = stream.get_final_response()
+    assert [entry.token for entry in streamed] == [entry.token for entry in final.output[0].content[0].logprobs]
+    assert "".join(entry.token for entry in streamed) == final.output_text and len(streamed) == 120
+
+
 def test_an_agent_loop_with_function_calls_streamed_and_continued_by_previous_response_id(server):
     token = add_user(server, "responses-tools", 1_000_000)
     sdk = client(server, token)

@@ -39,9 +39,22 @@ struct ResponsesRequest: Sendable {
         ] where body[field] != nil && body[field] != .null && body[field] != .bool(false) {
             throw Self.invalid(refusal, param: field)
         }
-        if let top = try Self.number(body, "top_logprobs"), top > 0 {
-            throw Self.invalid("Sluice does not return log probabilities yet; send the request without 'top_logprobs'.", param: "top_logprobs")
+        // Log probabilities when `include` asks for them or `top_logprobs` asks for alternatives (OpenAI's two ways).
+        let top = try Self.number(body, "top_logprobs")
+        if let top, !(0...20).contains(top) || top != top.rounded() {
+            throw Self.invalid("'top_logprobs' must be a whole number between 0 and 20.", param: "top_logprobs")
         }
+        let included: [String]
+        switch body["include"] {
+        case nil, .null?: included = []
+        case .array(let items)?:
+            included = try items.map {
+                guard case .string(let name) = $0 else { throw Self.invalid("'include' must list strings.", param: "include") }
+                return name
+            }
+        default: throw Self.invalid("'include' must list strings.", param: "include")
+        }
+        if included.contains("message.output_text.logprobs") || (top ?? 0) > 0 { sampling.logprobs = Int(top ?? 0) }
         stream = try Self.bool(body, "stream") ?? false
         temperature = try Self.number(body, "temperature")
         if let temperature, !(0...2).contains(temperature) {

@@ -47,7 +47,8 @@ struct ResponsesRoutes {
             echo.model = answer.done.model
             let ending = ResponsesWire.ending(finishReason: answer.done.finishReason, usage: answer.done.usage)
             let status = if case .completed = ending { "completed" } else { "incomplete" }
-            let output = ResponsesWire.output(messageID: messageID, text: answer.text, toolCalls: answer.toolCalls, status: status)
+            let output = ResponsesWire.output(
+                messageID: messageID, text: answer.text, logprobs: answer.logprobs, toolCalls: answer.toolCalls, status: status)
             return GatewayRoutes.json(
                 .ok, ResponsesWire.response(id: responseID, echo: echo, ending: ending, output: output), headers: headers)
         }

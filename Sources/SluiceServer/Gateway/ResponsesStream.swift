@@ -15,6 +15,9 @@ struct ResponsesStream: WireEventStream {
     /// The finished items, in output order.
     private var output: [String] = []
     private var open: Open?
+    /// Entries for the next text delta (they arrive just before it), and those of the open text so far.
+    private var logprobs: [TokenLogprob] = []
+    private var textLogprobs: [TokenLogprob] = []
     /// Whether the stream has ended (after this, no event is written).
     private(set) var ended = false
 
@@ -44,9 +47,16 @@ struct ResponsesStream: WireEventStream {
             if case .text = open {} else { out += close() + openText() }
             guard case .text(let index, let id, let text)? = open else { return out }
             open = .text(index: index, id: id, text: text + piece)
+            let entries = logprobs
+            logprobs = []
+            textLogprobs += entries
             return out + self.event(
                 "response.output_text.delta",
-                "\"item_id\":\(JSONText.quote(id)),\"output_index\":\(index),\"content_index\":0,\"delta\":\(JSONText.quote(piece)),\"logprobs\":[]")
+                "\"item_id\":\(JSONText.quote(id)),\"output_index\":\(index),\"content_index\":0,\"delta\":\(JSONText.quote(piece)),"
+                    + "\"logprobs\":\(ResponsesWire.entries(entries))")
+        case .logprobs(let entries):
+            logprobs += entries
+            return nil
         case .toolCall(let delta):
             var out = ""
             if case .call(_, _, let piece, _)? = open, piece == delta.index {} else { out += close() + openCall(delta) }
@@ -60,6 +70,8 @@ struct ResponsesStream: WireEventStream {
                 "\"item_id\":\(JSONText.quote(id)),\"output_index\":\(index),\"delta\":\(JSONText.quote(delta.arguments))")
         case .done(let done):
             ended = true
+            // Entries after the last text (its end, redacted) belong to the text.
+            if case .text = open { textLogprobs += logprobs }
             echo.model = done.model
             let ending = ResponsesWire.ending(finishReason: done.finishReason, usage: done.usage)
             let name = if case .incomplete = ending { "response.incomplete" } else { "response.completed" }
@@ -71,7 +83,7 @@ struct ResponsesStream: WireEventStream {
             let response = ResponsesWire.response(
                 id: responseID, echo: echo, ending: .failed(code: failure.code, message: failure.message), output: output)
             return closing + self.event("response.failed", "\"response\":" + response)
-        case .meta, .status, .logprobs:
+        case .meta, .status:
             return nil
         }
     }
@@ -104,11 +116,13 @@ struct ResponsesStream: WireEventStream {
         case nil:
             return ""
         case .text(let index, let id, let text)?:
-            let item = ResponsesWire.message(id: id, text: text, status: status)
+            let entries = textLogprobs
+            textLogprobs = []
+            let item = ResponsesWire.message(id: id, text: text, logprobs: entries, status: status)
             output.append(item)
             let at = "\"item_id\":\(JSONText.quote(id)),\"output_index\":\(index),\"content_index\":0"
-            return event("response.output_text.done", at + ",\"text\":\(JSONText.quote(text)),\"logprobs\":[]")
-                + event("response.content_part.done", at + ",\"part\":\(ResponsesWire.outputText(text))")
+            return event("response.output_text.done", at + ",\"text\":\(JSONText.quote(text)),\"logprobs\":\(ResponsesWire.entries(entries))")
+                + event("response.content_part.done", at + ",\"part\":\(ResponsesWire.outputText(text, logprobs: entries))")
                 + event("response.output_item.done", "\"output_index\":\(index),\"item\":\(item)")
         case .call(let index, let id, _, let call)?:
             let item = ResponsesWire.functionCall(id: id, call: call, status: status)

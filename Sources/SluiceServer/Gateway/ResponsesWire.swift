@@ -18,6 +18,8 @@ enum ResponsesWire {
         var textFormat: ResponseFormat?
         /// False for a response made with `store: false`, which is not kept.
         var store = true
+        /// The alternatives asked for per token, when log probabilities were.
+        var topLogprobs: Int?
 
         init(_ request: ResponsesRequest, model: String, createdAt: Int) {
             self.model = model
@@ -31,6 +33,7 @@ enum ResponsesWire {
             metadata = request.metadata
             textFormat = request.sampling.responseFormat
             store = request.store
+            topLogprobs = request.sampling.logprobs
         }
 
         init(model: String, createdAt: Int) {
@@ -93,6 +96,7 @@ enum ResponsesWire {
             + "\"output\":[\(output.joined(separator: ","))],\"parallel_tool_calls\":\(echo.tools?.parallelCalls ?? true),"
             + "\"previous_response_id\":\(echo.previousResponseID.map(JSONText.quote) ?? "null"),\"store\":\(echo.store),"
             + "\"temperature\":\(number(echo.temperature)),\"top_p\":\(number(echo.topP)),"
+            + "\"top_logprobs\":\(echo.topLogprobs.map(String.init) ?? "null"),"
             + "\"text\":{\"format\":\(format(echo.textFormat))},\"tool_choice\":\(toolChoice(echo.tools?.choice)),\"tools\":[\(tools)],"
             + "\"usage\":\(usage),\"metadata\":\(echo.metadata?.text ?? "{}")}"
     }
@@ -105,12 +109,17 @@ enum ResponsesWire {
     }
 
     /// An assistant `message` item with one `output_text` part.
-    static func message(id: String, text: String, status: String) -> String {
-        "{\"id\":\(JSONText.quote(id)),\"type\":\"message\",\"status\":\"\(status)\",\"role\":\"assistant\",\"content\":[\(outputText(text))]}"
+    static func message(id: String, text: String, logprobs: [TokenLogprob] = [], status: String) -> String {
+        "{\"id\":\(JSONText.quote(id)),\"type\":\"message\",\"status\":\"\(status)\",\"role\":\"assistant\",\"content\":[\(outputText(text, logprobs: logprobs))]}"
     }
 
-    static func outputText(_ text: String) -> String {
-        "{\"type\":\"output_text\",\"text\":\(JSONText.quote(text)),\"annotations\":[],\"logprobs\":[]}"
+    static func outputText(_ text: String, logprobs: [TokenLogprob] = []) -> String {
+        "{\"type\":\"output_text\",\"text\":\(JSONText.quote(text)),\"annotations\":[],\"logprobs\":\(entries(logprobs))}"
+    }
+
+    /// Log probabilities as the Responses API lists them (`[{"token", "logprob", "bytes", "top_logprobs"}]`).
+    static func entries(_ logprobs: [TokenLogprob]) -> String {
+        "[" + logprobs.map(\.json).joined(separator: ",") + "]"
     }
 
     /// A `function_call` item.
@@ -120,8 +129,8 @@ enum ResponsesWire {
     }
 
     /// The output items of a whole answer: its text (if any, or if there are no calls) and its function calls.
-    static func output(messageID: String, text: String, toolCalls: [ToolCall], status: String) -> [String] {
-        (text.isEmpty && !toolCalls.isEmpty ? [] : [message(id: "msg_" + messageID, text: text, status: status)])
+    static func output(messageID: String, text: String, logprobs: [TokenLogprob] = [], toolCalls: [ToolCall], status: String) -> [String] {
+        (text.isEmpty && !toolCalls.isEmpty ? [] : [message(id: "msg_" + messageID, text: text, logprobs: logprobs, status: status)])
             + toolCalls.enumerated().map { index, call in
                 functionCall(id: "fc_\(messageID)_\(index)", call: call, status: status)
             }
