@@ -54,6 +54,10 @@ public enum Scenario: String, CaseIterable, Sendable {
     /// A Markdown answer (heading, emphasis, list, table, highlighted code, links) with HTML and link tricks
     /// that must stay inert in a browser, in 4-character pieces.
     case markdown
+    /// A reasoning model: first its thinking (`reasoning_content`, in 4-character pieces, one per token delay; it
+    /// recalls the system message, as a model thinking aloud does), then a normal answer. The thinking counts in
+    /// `completion_tokens` (and `completion_tokens_details.reasoning_tokens`), as OpenAI counts reasoning.
+    case reasoning
 
     /// The scenario a request asks for: header first, then a `sim-` model name, else `ok`.
     public static func select(header: String?, model: String?) -> Scenario? {

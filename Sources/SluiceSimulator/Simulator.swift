@@ -164,6 +164,10 @@ public enum Simulator {
             let system = body.messages.first { $0.role == "system" }?.text ?? "(none)"
             let key = header("Authorization").map { String($0.dropFirst("Bearer ".count)) } ?? "(none)"
             plan.script = StreamPlan.pieces("Sure. My instructions say: \(system) And my key is \(key), keep it safe.", size: 4)
+        case .reasoning:
+            let system = body.messages.first { $0.role == "system" }?.text ?? "(none)"
+            plan.thinking = StreamPlan.pieces(
+                "Let me think. The user wrote: \(body.messages.last?.text ?? ""). My instructions: \(system) I will answer briefly.", size: 4)
         case .echo:
             plan.script = body.messages.map { "\($0.role): \($0.text)\n" } + (body.user.map { ["end user: \($0)\n"] } ?? [])
         case .markdown:

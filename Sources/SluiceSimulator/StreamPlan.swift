@@ -28,6 +28,8 @@ struct StreamPlan: Sendable {
     var textChoices: Int? = nil
     /// When set (`logprobs: true`), each token's chunk has its log probability and this many alternatives.
     var topLogprobs: Int? = nil
+    /// A reasoning model's thinking, streamed as `reasoning_content` before the answer (the `reasoning` scenario).
+    var thinking: [String] = []
     let id = "chatcmpl-sim-" + UUID().uuidString.prefix(8).lowercased()
     let created = Int(Date().timeIntervalSince1970)
 
@@ -50,6 +52,11 @@ struct StreamPlan: Sendable {
     func stream(to writer: inout any ResponseBodyWriter) async throws {
         if textChoices == nil { try await send(chunk(delta: "{\"role\":\"assistant\",\"content\":\"\"}", finish: nil), to: &writer) }
         if scenario == .stallBeforeFirstToken { try await writer.stall(for: stall) }
+        // The first piece at once (a reasoning model starts thinking without delay), each next one a delay later.
+        for (index, piece) in thinking.enumerated() {
+            if delay > .zero, index > 0 { try await Task.sleep(for: delay) }
+            try await send(chunk(delta: "{\"reasoning_content\":\(JSONText.quote(piece))}", finish: nil), to: &writer)
+        }
         if let calls {
             for (index, call) in calls.enumerated() {
                 try await send(chunk(delta: Self.toolCallDelta(index: index, head: call, arguments: ""), finish: nil), to: &writer)
@@ -188,12 +195,14 @@ struct StreamPlan: Sendable {
         let logprobs = topLogprobs.map { top in
             ",\"logprobs\":{\"content\":[" + (0..<(calls == nil ? tokenCount : 0)).map { logprob($0, alternatives: top) }.joined(separator: ",") + "],\"refusal\":null}"
         } ?? ""
-        return "{\"id\":\"\(id)\",\"object\":\"chat.completion\",\"created\":\(created),\"model\":\(JSONText.quote(model)),\"choices\":[{\"index\":0,\"message\":{\"role\":\"assistant\",\"content\":\(text)\(toolCalls)}\(logprobs),\"finish_reason\":\"\(finishReason)\"}],\"usage\":\(usageJSON)}"
+        let reasoning = thinking.isEmpty ? "" : ",\"reasoning_content\":" + JSONText.quote(thinking.joined())
+        return "{\"id\":\"\(id)\",\"object\":\"chat.completion\",\"created\":\(created),\"model\":\(JSONText.quote(model)),\"choices\":[{\"index\":0,\"message\":{\"role\":\"assistant\",\"content\":\(text)\(toolCalls)\(reasoning)}\(logprobs),\"finish_reason\":\"\(finishReason)\"}],\"usage\":\(usageJSON)}"
     }
 
     private var usageJSON: String {
         let details = cachedPromptTokens.map { ",\"prompt_tokens_details\":{\"cached_tokens\":\($0)}" } ?? ""
-        let output = tokenCount * (textChoices ?? 1)
-        return "{\"prompt_tokens\":\(promptTokens),\"completion_tokens\":\(output),\"total_tokens\":\(promptTokens + output)\(details)}"
+        let output = tokenCount * (textChoices ?? 1) + thinking.count
+        let reasoning = thinking.isEmpty ? "" : ",\"completion_tokens_details\":{\"reasoning_tokens\":\(thinking.count)}"
+        return "{\"prompt_tokens\":\(promptTokens),\"completion_tokens\":\(output),\"total_tokens\":\(promptTokens + output)\(details)\(reasoning)}"
     }
 }

@@ -110,6 +110,8 @@ public struct Message: Sendable, Equatable {
     public var feedback: AnswerFeedback?
     /// A user's message's text files, sent upstream in front of `content`.
     public var attachments: [Attachment] = []
+    /// An answer's thinking (a reasoning model's `reasoning_content`), shown apart; never sent upstream again.
+    public var reasoning: String?
 
     public init(
         id: String, conversationID: String, role: MessageRole, content: String, status: MessageStatus,
@@ -200,12 +202,15 @@ public struct AssistantOutcome: Sendable, Equatable {
     public var model: String?
     /// The function calls the answer made.
     public var toolCalls: [ToolCall]
+    /// The thinking of this call (appended to a continued answer's); `nil` without any.
+    public var reasoning: String?
 
     public init(
         content: String, status: MessageStatus, usage: Usage?, ttftMs: Int?, durationMs: Int?,
         finishReason: String?, error: String?, errorCode: String? = nil, tokenEnds: [Int] = [], model: String? = nil,
-        toolCalls: [ToolCall] = []
+        toolCalls: [ToolCall] = [], reasoning: String? = nil
     ) {
+        self.reasoning = reasoning
         self.toolCalls = toolCalls
         self.model = model
         self.errorCode = errorCode

@@ -82,6 +82,9 @@ public enum ProviderEvent: Sendable, Equatable {
     case delta(String)
     /// The log probabilities of the tokens of the `delta` that follows (only when the request asked for them).
     case logprobs([TokenLogprob])
+    /// A piece of a reasoning model's thinking before (or between) its answer's text: `reasoning_content` (vLLM,
+    /// llama-server, DeepSeek) or `reasoning` (OpenRouter, Ollama) in OpenAI's chunks.
+    case reasoning(String)
     /// The upstream's own token counts.
     case usage(Usage)
     /// A piece of a function call the model makes (OpenAI's `delta.tool_calls[]`, Anthropic's `tool_use` block).

@@ -15,6 +15,8 @@ public enum TurnEvent: Sendable, Equatable {
     /// The log probabilities of the text of the next `token` (only when a gateway caller asked for `logprobs`;
     /// see `LogprobAligner` for what they cover where the answer was redacted).
     indirect case logprobs([TokenLogprob])
+    /// A piece of a reasoning model's thinking, shown apart from the answer (redacted as the answer is).
+    indirect case reasoning(String)
     /// Progress that is not text (retries, fallbacks, queueing).
     indirect case status(Status)
     /// The answer is complete; the stream ends.
@@ -198,6 +200,7 @@ public enum TurnEvent: Sendable, Equatable {
                 data: "{\"index\":\(call.index),\"id\":\(call.id.map(JSONText.quote) ?? "null"),"
                     + "\"name\":\(call.name.map(JSONText.quote) ?? "null"),\"arguments\":\(JSONText.quote(call.arguments))}")
         case .logprobs(let entries): ServerSentEvent(event: "logprobs", data: TokenLogprob.choiceJSON(entries))
+        case .reasoning(let text): ServerSentEvent(event: "reasoning", data: "{\"text\":\(JSONText.quote(text))}")
         case .status(let status): ServerSentEvent(event: "status", data: JSONText.encode(status))
         case .done(let done): ServerSentEvent(event: "done", data: JSONText.encode(done))
         case .error(let failure): ServerSentEvent(event: "error", data: JSONText.encode(failure))

@@ -13,7 +13,7 @@ struct ChunkDecoder: StreamEventDecoder, Sendable {
         if data == "[DONE]" { return .endOfStream }
         // Almost every chunk is one piece of text: the scanner reads it without JSONDecoder.
         if let choices = ChunkScanner.choices(data) {
-            if choices.count == 1, let only = choices.first, only.index == 0, only.finishReason == nil,
+            if choices.count == 1, let only = choices.first, only.index == 0, only.finishReason == nil, only.reasoning == nil,
                 let content = only.content, !content.isEmpty
             {
                 return .event(.delta(content))
@@ -37,7 +37,7 @@ struct ChunkDecoder: StreamEventDecoder, Sendable {
                         index: call.index ?? position, id: call.id, name: call.function?.name,
                         arguments: call.function?.arguments ?? "")
                 },
-                logprobs: $0.logprobs?.content?.map(\.entry) ?? [])
+                logprobs: $0.logprobs?.content?.map(\.entry) ?? [], reasoning: $0.delta?.reasoningContent ?? $0.delta?.reasoning)
         })
         if let usage = chunk.usage { events.append(.usage(usage.counts)) }
         return .events(events)
@@ -47,6 +47,8 @@ struct ChunkDecoder: StreamEventDecoder, Sendable {
     private mutating func events(of choices: [ChunkScanner.Choice]) -> [ProviderEvent] {
         var events: [ProviderEvent] = []
         for choice in choices where choice.index == 0 {
+            // Thinking comes before the text of the same chunk (a model thinks, then answers).
+            if let reasoning = choice.reasoning, !reasoning.isEmpty { events.append(.reasoning(reasoning)) }
             // Before the text they describe, so that the turn can line them up with what it shows of it.
             if !choice.logprobs.isEmpty { events.append(.logprobs(choice.logprobs)) }
             if let content = choice.content, !content.isEmpty { events.append(.delta(content)) }
@@ -66,9 +68,21 @@ struct Chunk: Decodable {
         struct Delta: Decodable {
             let content: String?
             let toolCalls: [ToolCallChunk]?
+            let reasoningContent: String?
+            let reasoning: String?
             enum CodingKeys: String, CodingKey {
-                case content
+                case content, reasoning
                 case toolCalls = "tool_calls"
+                case reasoningContent = "reasoning_content"
+            }
+
+            init(from decoder: any Decoder) throws {
+                let container = try decoder.container(keyedBy: CodingKeys.self)
+                content = try container.decodeIfPresent(String.self, forKey: .content)
+                toolCalls = try container.decodeIfPresent([ToolCallChunk].self, forKey: .toolCalls)
+                // Thinking is read where it is text; a server whose `reasoning` is something else is not broken by it.
+                reasoningContent = try? container.decodeIfPresent(String.self, forKey: .reasoningContent)
+                reasoning = try? container.decodeIfPresent(String.self, forKey: .reasoning)
             }
         }
         /// A piece of a function call: the first of a call has its id and name.

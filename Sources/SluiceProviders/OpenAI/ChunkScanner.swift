@@ -15,6 +15,8 @@ struct ChunkScanner {
         /// Only from the full decoder.
         var toolCalls: [ToolCallDelta] = []
         var logprobs: [TokenLogprob] = []
+        /// The delta's `reasoning_content` (or `reasoning`): a reasoning model's thinking.
+        var reasoning: String?
     }
 
     /// The chunk's UTF-8 bytes, read in place: valid only inside `choices(_:)`.
@@ -79,6 +81,7 @@ struct ChunkScanner {
                     return scanner.object { scanner, key in
                         switch key {
                         case "content": return scanner.optionalString(into: &choice.content)
+                        case "reasoning_content", "reasoning": return scanner.optionalString(into: &choice.reasoning)
                         // Function calls go to the full decoder; an empty or null list (some servers send one in
                         // every chunk) is nothing.
                         case "tool_calls": return scanner.literal("null") || scanner.literal("[]")

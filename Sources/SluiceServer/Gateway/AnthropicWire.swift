@@ -135,7 +135,8 @@ struct AnthropicStream: WireEventStream {
         case .error(let failure):
             ended = true
             return AnthropicWire.streamError(failure)
-        case .meta, .status, .logprobs:
+        // Thinking is not passed on as Anthropic's `thinking` blocks yet (their signatures are Anthropic's own).
+        case .meta, .status, .logprobs, .reasoning:
             return nil
         }
     }

@@ -169,7 +169,7 @@ struct GatewayRoutes {
         var cacheHit = false
         while first == nil, let event = await iterator.next() {
             switch event {
-            case .token, .toolCall, .logprobs, .done, .error: first = event
+            case .token, .toolCall, .logprobs, .reasoning, .done, .error: first = event
             case .status(let status): cacheHit = cacheHit || status.state == "cached"
             case .meta: continue
             }
@@ -229,7 +229,8 @@ struct GatewayRoutes {
         return json(
             .ok,
             OpenAIWire.completion(
-                answered, content: answer.text, toolCalls: answer.toolCalls, logprobs: withLogprobs ? answer.logprobs : nil,
+                answered, content: answer.text, toolCalls: answer.toolCalls, reasoning: answer.reasoning,
+                logprobs: withLogprobs ? answer.logprobs : nil,
                 finishReason: answer.done.finishReason, usage: answer.done.usage),
             headers: fields)
     }

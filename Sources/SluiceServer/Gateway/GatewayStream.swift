@@ -56,6 +56,9 @@ struct GatewayStream {
         case .logprobs(let entries):
             logprobs += entries
             return nil
+        case .reasoning(let text):
+            // As vLLM, DeepSeek and LiteLLM stream a reasoning model's thinking.
+            return ByteBuffer(string: OpenAIWire.event(OpenAIWire.chunk(envelope, reasoning: text, usageNull: includeUsage)))
         case .toolCall(let call):
             return ByteBuffer(string: OpenAIWire.event(OpenAIWire.toolCallChunk(envelope, call, usageNull: includeUsage)))
         case .done(let done):

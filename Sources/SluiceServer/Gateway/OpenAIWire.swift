@@ -23,12 +23,13 @@ enum OpenAIWire {
 
     /// A stream chunk with a piece of the answer (or the role, first), or the finish reason (last).
     static func chunk(
-        _ envelope: Envelope, content: String? = nil, role: Bool = false, logprobs: [TokenLogprob]? = nil, finishReason: String? = nil,
-        usageNull: Bool
+        _ envelope: Envelope, content: String? = nil, role: Bool = false, reasoning: String? = nil, logprobs: [TokenLogprob]? = nil,
+        finishReason: String? = nil, usageNull: Bool
     ) -> String {
         var delta: [String] = []
         if role { delta.append("\"role\":\"assistant\"") }
         if let content { delta.append("\"content\":\(JSONText.quote(content))") }
+        if let reasoning { delta.append("\"reasoning_content\":\(JSONText.quote(reasoning))") }
         let finish = finishReason.map(JSONText.quote) ?? "null"
         return envelope.prefix("chat.completion.chunk")
             + "\"choices\":[{\"index\":0,\"delta\":{\(delta.joined(separator: ","))},"
@@ -64,12 +65,13 @@ enum OpenAIWire {
 
     /// A whole (non-streamed) completion.
     static func completion(
-        _ envelope: Envelope, content: String, toolCalls: [ToolCall] = [], logprobs: [TokenLogprob]? = nil, finishReason: String?,
-        usage: WireUsage
+        _ envelope: Envelope, content: String, toolCalls: [ToolCall] = [], reasoning: String = "", logprobs: [TokenLogprob]? = nil,
+        finishReason: String?, usage: WireUsage
     ) -> String {
         // With calls and no text, `content` is null, as OpenAI writes it.
         let text = content.isEmpty && !toolCalls.isEmpty ? "null" : JSONText.quote(content)
-        let calls = toolCalls.isEmpty ? "" : ",\"tool_calls\":" + toolCallsJSON(toolCalls)
+        var calls = toolCalls.isEmpty ? "" : ",\"tool_calls\":" + toolCallsJSON(toolCalls)
+        if !reasoning.isEmpty { calls += ",\"reasoning_content\":" + JSONText.quote(reasoning) }
         return envelope.prefix("chat.completion")
             + "\"choices\":[{\"index\":0,\"message\":{\"role\":\"assistant\",\"content\":\(text)\(calls)},"
             + (logprobs.map { "\"logprobs\":" + TokenLogprob.choiceJSON($0) + "," } ?? "")

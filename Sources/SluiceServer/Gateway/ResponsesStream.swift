@@ -83,7 +83,8 @@ struct ResponsesStream: WireEventStream {
             let response = ResponsesWire.response(
                 id: responseID, echo: echo, ending: .failed(code: failure.code, message: failure.message), output: output)
             return closing + self.event("response.failed", "\"response\":" + response)
-        case .meta, .status:
+        // Thinking is not passed on as Responses `reasoning` items yet.
+        case .meta, .status, .reasoning:
             return nil
         }
     }

@@ -6,6 +6,8 @@ struct WholeAnswer {
     var toolCalls: [ToolCall] = []
     /// The log probabilities of the text's tokens (when the caller asked for them).
     var logprobs: [TokenLogprob] = []
+    /// A reasoning model's thinking.
+    var reasoning = ""
     var done: TurnEvent.Done
 
     /// Reads the events from `first` to the end. A failure, even after some text (kept in Sluice's store), is the
@@ -14,13 +16,15 @@ struct WholeAnswer {
         var text = ""
         var toolCalls: [ToolCall] = []
         var logprobs: [TokenLogprob] = []
+        var reasoning = ""
         var next = first
         while let event = next {
             switch event {
             case .token(_, _, let piece): text += piece
             case .toolCall(let piece): toolCalls.apply(piece)
             case .logprobs(let entries): logprobs += entries
-            case .done(let done): return WholeAnswer(text: text, toolCalls: toolCalls, logprobs: logprobs, done: done)
+            case .reasoning(let piece): reasoning += piece
+            case .done(let done): return WholeAnswer(text: text, toolCalls: toolCalls, logprobs: logprobs, reasoning: reasoning, done: done)
             case .error(let failure): throw OpenAIWire.apiError(failure)
             case .meta, .status: break
             }

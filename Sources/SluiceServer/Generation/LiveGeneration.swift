@@ -10,6 +10,8 @@ final class LiveGeneration: Sendable {
 
     private struct State {
         var tokens: [String] = []
+        /// The thinking so far: a follower that has seen no token yet gets it in one piece.
+        var reasoning = ""
         /// The function calls so far, each merged from its pieces: a late follower gets them whole.
         var toolCalls: [ToolCall] = []
         var terminal: TurnEvent?
@@ -32,6 +34,7 @@ final class LiveGeneration: Sendable {
             case .toolCall(let piece): state.toolCalls.apply(piece)
             case .done, .error: state.terminal = event
             // Not kept for a late follower: it asks for where the answer is, not how it got there.
+            case .reasoning(let text): state.reasoning += text
             case .meta, .status, .logprobs: break
             }
             let followers: (EventFeed?, [EventFeed]) =
@@ -48,12 +51,14 @@ final class LiveGeneration: Sendable {
         for follower in others { deliver(follower) }
     }
 
-    /// Atomically: the tokens after `seq`, the function calls so far (each whole, in one piece, as `StoredReplay`
+    /// Atomically: the thinking (from the start only), the tokens after `seq`, the function calls so far (each whole, in one piece, as `StoredReplay`
     /// gives them) and the end, if the generation has ended, plus a stream of what comes next. No event is missed
     /// or repeated between the two.
     func follow(after seq: Int) -> EventFeed {
         let feed = EventFeed()
         state.withLock { state in
+            // Thinking comes before the answer's text: a follower past the first token has seen it.
+            if seq <= 0, !state.reasoning.isEmpty { feed.yield(.reasoning(state.reasoning)) }
             for index in max(seq, 0)..<state.tokens.count {
                 feed.yield(.token(messageID: messageID, seq: index + 1, text: state.tokens[index]))
             }

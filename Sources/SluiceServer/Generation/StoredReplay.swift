@@ -1,6 +1,6 @@
 import SluiceCore
 
-/// Replays an answer from the store for a client resuming from `after`: the tokens it missed, the function calls it
+/// Replays an answer from the store for a client resuming from `after`: its thinking (from the start only), the tokens it missed, the function calls it
 /// made (each whole, once the answer has ended: calls are stored with the answer's end), then the end.
 /// If the answer is still `streaming` but not running in this process (another instance writes it), the
 /// store is polled until it ends.
@@ -13,7 +13,13 @@ enum StoredReplay {
             let task = Task {
                 var sent = max(seq, 0)
                 var polls = 0
+                // Thinking is stored with the answer's end: a client that has seen no token gets it then.
+                var thoughtShown = seq > 0
                 while !Task.isCancelled, let message = try? await store.message(id: messageID) {
+                    if !thoughtShown, let reasoning = message.reasoning, !reasoning.isEmpty {
+                        thoughtShown = true
+                        continuation.yield(.reasoning(reasoning))
+                    }
                     let tokens = message.tokens(after: sent)
                     for text in tokens {
                         sent += 1

@@ -76,9 +76,12 @@ struct MessageResource: ResponseEncodable {
     let feedback: WireFeedback?
     /// A user's message's text files (`{name, text}`); absent without any.
     let attachments: [Attachment]?
+    /// An answer's thinking (a reasoning model's); absent without any.
+    let reasoning: String?
 
     init(_ message: Message, versions: [String]? = nil) {
         attachments = message.attachments.isEmpty ? nil : message.attachments
+        reasoning = message.reasoning
         feedback = message.feedback.map(WireFeedback.init)
         toolCalls = message.toolCalls.isEmpty ? nil : message.toolCalls
         toolCallID = message.toolCallID

@@ -15,11 +15,13 @@ extension ChatTurn {
     ) async {
         let clock = ContinuousClock()
         // Text the redactor still held back is part of the answer: it is shown (redacted) before the end event.
-        let (tail, callTails, redactions, tailLogprobs) = progress.withLock {
-            state -> ((Int, String)?, [ToolCallDelta], [String], [TokenLogprob]) in
+        let (tail, callTails, redactions, tailLogprobs, thought) = progress.withLock {
+            state -> ((Int, String)?, [ToolCallDelta], [String], [TokenLogprob], String) in
             guard var redactor = state.redactor else {
-                return (nil, [], [], state.logprobs?.release(shown: "", fedBytes: 0, heldBackBytes: 0, redacted: false) ?? [])
+                return (nil, [], [], state.logprobs?.release(shown: "", fedBytes: 0, heldBackBytes: 0, redacted: false) ?? [], "")
             }
+            // Thinking that never reached an answer (cut off, or the answer is function calls only).
+            let thought = state.finishThinking()
             // What each call's redactor held back ends its arguments.
             var callTails: [ToolCallDelta] = []
             var redactions: [String] = []
@@ -38,13 +40,14 @@ extension ChatTurn {
             let logprobs = state.logprobs?.release(
                 shown: rest, fedBytes: 0, heldBackBytes: 0, redacted: redactor.redactions.count > redactedBefore) ?? []
             state.redactor = redactor
-            redactions = redactor.redactions + redactions
-            guard !rest.isEmpty else { return (nil, callTails, redactions, logprobs) }
+            redactions = state.reasoningRedactions + redactor.redactions + redactions
+            guard !rest.isEmpty else { return (nil, callTails, redactions, logprobs, thought) }
             state.content += rest
             state.tokenEnds.append(state.content.utf8.count)
             state.seq += 1
-            return ((state.seq, rest), callTails, redactions, logprobs)
+            return ((state.seq, rest), callTails, redactions, logprobs, thought)
         }
+        if !thought.isEmpty { emit(.reasoning(thought)) }
         if !tailLogprobs.isEmpty { emit(.logprobs(tailLogprobs)) }
         if let (seq, text) = tail { emit(.token(messageID: plan.assistantMessageID, seq: seq, text: text)) }
         for piece in callTails { emit(.toolCall(piece)) }
@@ -86,8 +89,12 @@ extension ChatTurn {
             (final.content, final.finishReason, final.error, final.completed, final.retries)
         let newText = String(decoding: content.utf8.dropFirst(plan.prior?.content.utf8.count ?? 0), as: UTF8.self)
         // A turn that produced nothing and reported nothing cost nothing: nothing is counted for it.
-        let generated = !servedFromCache && (completed || !newText.isEmpty)
-        let countedOutput = generated ? await count(logger: logger) { try await $0.textTokens(newText) } : nil
+        let generated = !servedFromCache && (completed || !newText.isEmpty || !final.reasoning.isEmpty)
+        // A reasoning model's thinking is output it is paid for, as OpenAI counts it in `completion_tokens`.
+        let thinking = final.reasoning
+        let countedOutput = generated ? await count(logger: logger) {
+            try await $0.textTokens(newText) + (thinking.isEmpty ? 0 : try await $0.textTokens(thinking))
+        } : nil
         let (thisTurn, mismatch) = UsageAccounting.resolve(
             reported: final.usage, countedInput: generated ? countedInput : nil, countedOutput: countedOutput)
         if mismatch.input { metrics.usageCountMismatch(model: model, kind: "input") }
@@ -105,7 +112,7 @@ extension ChatTurn {
         let ttftMs = ttft.map(Self.milliseconds)
         let durationMs = Self.milliseconds(duration)
         // Function calls are output as text is: an answer cut off after some counts as partial.
-        let hasText = !content.isEmpty || !final.toolCalls.isEmpty
+        let hasText = !content.isEmpty || !final.toolCalls.isEmpty || !final.reasoning.isEmpty
 
         // How the answer ended: `done` with this finish reason, or an error.
         let status: MessageStatus
@@ -144,7 +151,8 @@ extension ChatTurn {
             content: content, status: status, usage: usage, ttftMs: ttftMs, durationMs: durationMs,
             finishReason: completed ? finishReason : (status == .cancelled ? "cancelled" : nil),
             error: failure?.message, errorCode: failure?.code, tokenEnds: final.tokenEnds,
-            model: model == plan.request.model ? nil : model, toolCalls: final.toolCalls)
+            model: model == plan.request.model ? nil : model, toolCalls: final.toolCalls,
+            reasoning: final.reasoning.isEmpty ? nil : final.reasoning)
         progressWriter.forget(messageID: plan.assistantMessageID)
         // The hold is settled and the answer stored in one commit.
         let (budget, conversationTokens) = await settle(

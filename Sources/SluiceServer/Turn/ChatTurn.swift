@@ -79,6 +79,11 @@ struct ChatTurn: Sendable {
     /// What the generation has produced so far, shared by its child tasks.
     struct Progress {
         var content = ""
+        /// A reasoning model's thinking shown so far (redacted as the answer is).
+        var reasoning = ""
+        var reasoningRedactor: OutputRedactor?
+        /// What was redacted from the thinking, for the turn's log line.
+        var reasoningRedactions: [String] = []
         /// The function calls the answer makes, assembled from their pieces.
         var toolCalls: [ToolCall] = []
         var tokenEnds: [Int] = []
@@ -288,27 +293,27 @@ struct ChatTurn: Sendable {
             let now = clock.now
             switch event {
             case .delta(let upstreamText):
-                let (released, seq, snapshot, logprobs) = progress.withLock { state -> (String, Int, ProgressUpdate?, [TokenLogprob]) in
-                    state.lastActivity = now
-                    if state.firstTokenAt == nil {
-                        state.firstTokenAt = now
-                        plan.timings?.mark(.firstToken, at: now)
-                    }
+                let (released, seq, snapshot, logprobs, thought) = progress.withLock {
+                    state -> (String, Int, ProgressUpdate?, [TokenLogprob], String?) in
+                    state.markOutput(at: now, timings: plan.timings)
+                    // The answer begins: the thinking is over, and what its redactor held back is shown before it.
+                    let thought = state.reasoningRedactor == nil ? nil : state.finishThinking()
                     // What the redactor holds back waits for the next piece; nothing is numbered for it yet.
                     let redactedBefore = state.redactor?.redactions.count ?? 0
                     let text = state.redactor?.feed(upstreamText) ?? upstreamText
                     let logprobs = state.logprobs == nil ? [] : state.logprobs!.release(
                         shown: text, fedBytes: upstreamText.utf8.count, heldBackBytes: state.redactor?.heldBackByteCount ?? 0,
                         redacted: (state.redactor?.redactions.count ?? 0) > redactedBefore)
-                    guard !text.isEmpty else { return ("", state.seq, nil, logprobs) }
+                    guard !text.isEmpty else { return ("", state.seq, nil, logprobs, thought) }
                     state.content += text
                     state.tokenEnds.append(state.content.utf8.count)
                     state.seq += 1
-                    guard now - state.lastFlush >= settings.flushInterval else { return (text, state.seq, nil, logprobs) }
+                    guard now - state.lastFlush >= settings.flushInterval else { return (text, state.seq, nil, logprobs, thought) }
                     state.lastFlush = now
                     return (text, state.seq, ProgressUpdate(
-                        messageID: plan.assistantMessageID, content: state.content, tokenEnds: state.tokenEnds), logprobs)
+                        messageID: plan.assistantMessageID, content: state.content, tokenEnds: state.tokenEnds), logprobs, thought)
                 }
+                if let thought, !thought.isEmpty { emit(.reasoning(thought)) }
                 // Before the token they describe: the wire puts them in that token's chunk.
                 if !logprobs.isEmpty { emit(.logprobs(logprobs)) }
                 guard !released.isEmpty else { continue }
@@ -318,11 +323,7 @@ struct ChatTurn: Sendable {
                 // A call is the answer's first output as text is: the first-token deadline and the idle timeout
                 // see it.
                 let released = progress.withLock { state -> ToolCallDelta in
-                    state.lastActivity = now
-                    if state.firstTokenAt == nil {
-                        state.firstTokenAt = now
-                        plan.timings?.mark(.firstToken, at: now)
-                    }
+                    state.markOutput(at: now, timings: plan.timings)
                     var delta = piece
                     if let fresh = state.freshRedactor {
                         var redactor = state.toolRedactors[delta.index] ?? fresh
@@ -333,6 +334,9 @@ struct ChatTurn: Sendable {
                     return delta
                 }
                 if released.id != nil || !released.arguments.isEmpty { emit(.toolCall(released)) }
+            case .reasoning(let thinking):
+                let released = progress.withLock { $0.think(thinking, at: now, timings: plan.timings) }
+                if !released.isEmpty { emit(.reasoning(released)) }
             case .logprobs(let entries):
                 progress.withLock { $0.logprobs?.receive(entries) }
             case .usage(let usage):

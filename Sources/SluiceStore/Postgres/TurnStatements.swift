@@ -187,7 +187,8 @@ struct SettleStatement: TurnStatement {
                 counted_input_tokens = $12, counted_output_tokens = $13,
                 ttft_ms = $14, duration_ms = $15, finish_reason = $16, error = $17, error_code = $18,
                 token_ends = $19, model = COALESCE($20, model), tool_calls = $24,
-                cached_input_tokens = $28, cache_write_tokens = $29
+                cached_input_tokens = $28, cache_write_tokens = $29,
+                reasoning = COALESCE(reasoning || E'\\n\\n' || $30, $30, reasoning)
             WHERE id = $21
             RETURNING id
         ), marked AS (
@@ -201,7 +202,7 @@ struct SettleStatement: TurnStatement {
         """
     static let bindingDataTypes: [PostgresDataType] = [.int8, .int8, .int8, .int8, .text]
         + [.text, .text, .int8, .int8, .int8, .text, .int8, .int8, .int8, .int8, .text, .text, .text, .text, .text, .text]
-        + [.text, .text, .text] + [.int8, .int8] + [.int8, .int8, .int8]
+        + [.text, .text, .text] + [.int8, .int8] + [.int8, .int8, .int8] + [.text]
     let values: StatementValues
 
     init(
@@ -240,6 +241,7 @@ struct SettleStatement: TurnStatement {
         values.bigint(hold?.cachedInputTokens)
         values.bigint(usage?.cachedInputTokens)
         values.bigint(usage?.cacheWriteTokens)
+        values.text(outcome?.reasoning)
         self.values = values
     }
 }

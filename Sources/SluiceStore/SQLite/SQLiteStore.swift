@@ -381,7 +381,8 @@ public final class SQLiteStore: SluiceDatabase {
             UPDATE messages SET content = ?, status = ?, input_tokens = ?, output_tokens = ?, total_tokens = ?,
                 usage_source = ?, counted_input_tokens = ?, counted_output_tokens = ?,
                 ttft_ms = ?, duration_ms = ?, finish_reason = ?, error = ?, error_code = ?, token_ends = ?,
-                model = COALESCE(?, model), tool_calls = ?, cached_input_tokens = ?, cache_write_tokens = ?
+                model = COALESCE(?, model), tool_calls = ?, cached_input_tokens = ?, cache_write_tokens = ?,
+                reasoning = COALESCE(reasoning || char(10) || char(10) || ?, ?, reasoning)
             WHERE id = ?
             """,
             [
@@ -392,7 +393,8 @@ public final class SQLiteStore: SluiceDatabase {
                 Self.optional(outcome.ttftMs), Self.optional(outcome.durationMs), Self.optional(outcome.finishReason),
                 Self.optional(outcome.error), Self.optional(outcome.errorCode), .text(StoredValues.encode(outcome.tokenEnds)),
                 Self.optional(outcome.model), Self.optional(StoredValues.encode(outcome.toolCalls)),
-                Self.optional(outcome.usage?.cachedInputTokens), Self.optional(outcome.usage?.cacheWriteTokens), .text(messageID),
+                Self.optional(outcome.usage?.cachedInputTokens), Self.optional(outcome.usage?.cacheWriteTokens),
+                Self.optional(outcome.reasoning), Self.optional(outcome.reasoning), .text(messageID),
             ]
         )
     }

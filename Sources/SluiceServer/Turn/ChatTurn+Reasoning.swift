@@ -1,0 +1,40 @@
+import SluiceCore
+import SluiceGuard
+
+/// A reasoning model's thinking (`ProviderEvent.reasoning`), and what every kind of output does to a turn's clocks.
+extension ChatTurn.Progress {
+    /// Output arrived — text, a function call or thinking: the upstream is alive (the idle timeout restarts), and
+    /// the first of it ends the wait for the first token (its deadline, `ttft_ms`, `Server-Timing`). A model that
+    /// thinks for a minute before its first word is answering, not silent.
+    mutating func markOutput(at now: ContinuousClock.Instant, timings: TurnTimings?) {
+        lastActivity = now
+        if firstTokenAt == nil {
+            firstTokenAt = now
+            timings?.mark(.firstToken, at: now)
+        }
+    }
+
+    /// Takes a piece of thinking and returns what can be shown of it now: it is redacted as the answer is (a model
+    /// thinks aloud about its system prompt as readily as it quotes it), by a redactor of its own.
+    mutating func think(_ piece: String, at now: ContinuousClock.Instant, timings: TurnTimings?) -> String {
+        markOutput(at: now, timings: timings)
+        var shown = piece
+        if let fresh = freshRedactor {
+            var redactor = reasoningRedactor ?? fresh
+            shown = redactor.feed(piece)
+            reasoningRedactor = redactor
+        }
+        reasoning += shown
+        return shown
+    }
+
+    /// Ends a stretch of thinking: returns (and appends) what its redactor still held back, and notes what it redacted.
+    mutating func finishThinking() -> String {
+        guard var redactor = reasoningRedactor else { return "" }
+        let rest = redactor.finish()
+        reasoningRedactor = nil
+        reasoning += rest
+        reasoningRedactions += redactor.redactions
+        return rest
+    }
+}

@@ -1,0 +1,124 @@
+import Foundation
+import SluiceCore
+@testable import SluiceServer
+import SluiceSimulator
+import SluiceTestSupport
+import Testing
+
+/// A reasoning model's thinking (`reasoning_content` in its chunks, as vLLM, llama-server and DeepSeek send it): shown
+/// apart from the answer — in the web app's `reasoning` events and on the gateway as `reasoning_content` — redacted as
+/// the answer is, counted as output, and taken as a sign of life by the first-token deadline.
+@Suite("Reasoning models")
+struct ReasoningTests {
+    static let system = "You are the Sluice test assistant. The launch code is 4217."
+
+    /// How many pieces (4 characters each) the simulator's `reasoning` scenario thinks in, before Sluice redacts them.
+    static func thinkingPieces(question: String, system: String?) -> Int {
+        ("Let me think. The user wrote: \(question). My instructions: \(system ?? "(none)") I will answer briefly.".count + 3) / 4
+    }
+
+    @Test("the web app's stream: thinking first, redacted, apart from the answer's text; charged; stored and replayed",
+          arguments: TestDatabases.backends)
+    func webStream(database: StoreBackend) async throws {
+        try await Harness.run(database: database) { h in
+            let conversation = try await h.newConversation(h.alice, body: "{\"system_prompt\":\(JSONText.quote(Self.system))}")
+            let turn = try await h.send(conversation, token: h.alice, scenario: "reasoning")
+            #expect(turn.status == 200 && turn.names.last == "done", "\(turn.body)")
+            let thoughts = turn.events.filter { $0.event == "reasoning" }.compactMap { Harness.Turn.field($0, "text") as? String }
+            let thought = thoughts.joined()
+            #expect(thoughts.count > 1, "streamed piece by piece")
+            #expect(thought == "Let me think. The user wrote: Hello there. My instructions: [system prompt redacted] I will answer briefly.")
+            #expect(!turn.body.contains("launch code") && !turn.body.contains("4217"))
+            // All of it before the first token; the answer's text has none of it.
+            let firstToken = try #require(turn.names.firstIndex(of: "token"))
+            #expect(turn.names.lastIndex(of: "reasoning").map { $0 < firstToken } == true)
+            #expect(!turn.text.contains("Let me think") && !turn.text.isEmpty)
+            let usage = try #require(turn.final?["usage"] as? [String: Any])
+            let thinkingTokens = Self.thinkingPieces(question: "Hello there", system: Self.system)
+            #expect(usage["output_tokens"] as? Int == 24 + thinkingTokens)
+
+            // Kept with the answer (never in its text), in the API, and replayed to a client that starts over.
+            let stored = try await h.answer(turn)
+            #expect(stored.reasoning == thought && stored.content == turn.text)
+            let resource = try await h.request(.GET, "/api/messages/\(stored.id)", token: h.alice)
+            #expect(resource.json?["reasoning"] as? String == thought)
+            let replay = try await h.stream("/api/messages/\(stored.id)/events", token: h.alice)
+            #expect(replay.events.filter { $0.event == "reasoning" }.compactMap { Harness.Turn.field($0, "text") as? String } == [thought])
+            #expect(replay.text == turn.text)
+            let resumed = try await h.stream("/api/messages/\(stored.id)/events", token: h.alice, headers: ["Last-Event-ID": "\(stored.id):3"])
+            #expect(!resumed.names.contains("reasoning"), "a client past the first token has seen the thinking")
+            // A continued answer's thinking is appended to what it had; an end without thinking keeps it.
+            var more = AssistantOutcome(
+                content: stored.content, status: .complete, usage: stored.usage, ttftMs: 1, durationMs: 2, finishReason: "stop",
+                error: nil, tokenEnds: stored.tokenEnds, reasoning: "Then more.")
+            try await h.store.finish(messageID: stored.id, outcome: more)
+            #expect(try await h.store.message(id: stored.id)?.reasoning == thought + "\n\nThen more.")
+            more.reasoning = nil
+            try await h.store.finish(messageID: stored.id, outcome: more)
+            #expect(try await h.store.message(id: stored.id)?.reasoning == thought + "\n\nThen more.")
+            // An answer without thinking has none.
+            let plain = try await h.answer(try await h.send(conversation, token: h.alice, body: "{\"content\":\"Hi\"}"))
+            #expect(plain.reasoning == nil)
+            #expect(try await h.request(.GET, "/api/messages/\(plain.id)", token: h.alice).json?["reasoning"] == nil)
+        }
+    }
+
+    @Test("the gateway passes thinking on as reasoning_content, streamed and whole", arguments: [true, false])
+    func gateway(stream: Bool) async throws {
+        try await Harness.run { h in
+            let reply = try await h.post(
+                "/v1/chat/completions", token: h.alice, headers: ["X-Sluice-Scenario": "reasoning"],
+                json: ["model": "sim", "stream": stream, "messages": [
+                    ["role": "system", "content": Self.system], ["role": "user", "content": "Why?"],
+                ]])
+            #expect(reply.status == 200, "\(reply.text)")
+            var reasoning = ""
+            var content = ""
+            if stream {
+                var sawContent = false
+                for line in reply.text.split(separator: "\n") where line.hasPrefix("data: {") {
+                    let chunk = try #require(try JSONSerialization.jsonObject(with: Data(line.dropFirst(6).utf8)) as? [String: Any])
+                    let delta = ((chunk["choices"] as? [[String: Any]])?.first?["delta"] as? [String: Any]) ?? [:]
+                    if let piece = delta["reasoning_content"] as? String {
+                        #expect(!sawContent, "thinking comes before the answer")
+                        reasoning += piece
+                    }
+                    if let piece = delta["content"] as? String, !piece.isEmpty {
+                        sawContent = true
+                        content += piece
+                    }
+                }
+            } else {
+                let json = try #require(try JSONSerialization.jsonObject(with: Data(reply.text.utf8)) as? [String: Any])
+                let message = try #require((json["choices"] as? [[String: Any]])?.first?["message"] as? [String: Any])
+                reasoning = message["reasoning_content"] as? String ?? ""
+                content = message["content"] as? String ?? ""
+            }
+            #expect(reasoning == "Let me think. The user wrote: Why?. My instructions: [system prompt redacted] I will answer briefly.")
+            #expect(!content.isEmpty && !content.contains("Let me think"))
+            #expect(!reply.text.contains("4217"))
+            // Without thinking, no such field.
+            let plain = try await h.post("/v1/chat/completions", token: h.alice, json: ["model": "sim", "stream": stream, "messages": [["role": "user", "content": "Hi"]]])
+            #expect(plain.status == 200 && !plain.text.contains("reasoning_content"))
+        }
+    }
+
+    @Test("a model that thinks longer than the first-token timeout is answering, not silent")
+    func thinkingIsNotSilence() async throws {
+        // The first piece of thinking at once, then one every 150 ms: the first answer token comes after about 3.6 s of
+        // thinking, the deadline is 1.5 s (room for a loaded machine to deliver the first piece).
+        try await Harness.run(
+            simulator: SimulatorSettings(tokens: 4, delay: .milliseconds(150), stall: .seconds(30)),
+            turn: TurnSettings(firstTokenTimeout: .milliseconds(1500), idleTimeout: .seconds(20), retryPolicy: RetryPolicy(maxRetries: 0, jitter: 0))
+        ) { h in
+            let conversation = try await h.newConversation(h.alice)
+            let turn = try await h.send(conversation, token: h.alice, scenario: "reasoning")
+            #expect(turn.names.last == "done", "\(turn.body)")
+            #expect(turn.tokens.count == 4)
+            // And a model that sends nothing at all still times out.
+            let silent = try await h.send(conversation, token: h.alice, body: "{\"content\":\"Again\"}", scenario: "stall-first")
+            #expect(silent.names.last == "error")
+            #expect((silent.final?["code"] as? String) == "upstream_timeout")
+        }
+    }
+}
