@@ -40,8 +40,11 @@ struct ReasoningTests {
             // Kept with the answer (never in its text), in the API, and replayed to a client that starts over.
             let stored = try await h.answer(turn)
             #expect(stored.reasoning == thought && stored.content == turn.text)
+            // The simulator waits 5 ms between pieces of thinking: the turn measured at least that much.
+            let thoughtFor = try #require(stored.reasoningMs)
+            #expect(thoughtFor >= 5 * (Self.thinkingPieces(question: "Hello there", system: Self.system) - 1))
             let resource = try await h.request(.GET, "/api/messages/\(stored.id)", token: h.alice)
-            #expect(resource.json?["reasoning"] as? String == thought)
+            #expect(resource.json?["reasoning"] as? String == thought && resource.json?["reasoning_ms"] as? Int == thoughtFor)
             let replay = try await h.stream("/api/messages/\(stored.id)/events", token: h.alice)
             #expect(replay.events.filter { $0.event == "reasoning" }.compactMap { Harness.Turn.field($0, "text") as? String } == [thought])
             #expect(replay.text == turn.text)
@@ -50,15 +53,18 @@ struct ReasoningTests {
             // A continued answer's thinking is appended to what it had; an end without thinking keeps it.
             var more = AssistantOutcome(
                 content: stored.content, status: .complete, usage: stored.usage, ttftMs: 1, durationMs: 2, finishReason: "stop",
-                error: nil, tokenEnds: stored.tokenEnds, reasoning: "Then more.")
+                error: nil, tokenEnds: stored.tokenEnds, reasoning: "Then more.", reasoningMs: 7)
             try await h.store.finish(messageID: stored.id, outcome: more)
             #expect(try await h.store.message(id: stored.id)?.reasoning == thought + "\n\nThen more.")
+            #expect(try await h.store.message(id: stored.id)?.reasoningMs == thoughtFor + 7)
             more.reasoning = nil
+            more.reasoningMs = nil
             try await h.store.finish(messageID: stored.id, outcome: more)
             #expect(try await h.store.message(id: stored.id)?.reasoning == thought + "\n\nThen more.")
+            #expect(try await h.store.message(id: stored.id)?.reasoningMs == thoughtFor + 7)
             // An answer without thinking has none.
             let plain = try await h.answer(try await h.send(conversation, token: h.alice, body: "{\"content\":\"Hi\"}"))
-            #expect(plain.reasoning == nil)
+            #expect(plain.reasoning == nil && plain.reasoningMs == nil)
             #expect(try await h.request(.GET, "/api/messages/\(plain.id)", token: h.alice).json?["reasoning"] == nil)
         }
     }
@@ -115,6 +121,8 @@ struct ReasoningTests {
             let turn = try await h.send(conversation, token: h.alice, scenario: "reasoning")
             #expect(turn.names.last == "done", "\(turn.body)")
             #expect(turn.tokens.count == 4)
+            // A wait of 150 ms between each two of its pieces.
+            #expect(try await h.answer(turn).reasoningMs ?? 0 >= (Self.thinkingPieces(question: "Hello there", system: nil) - 1) * 150)
             // And a model that sends nothing at all still times out.
             let silent = try await h.send(conversation, token: h.alice, body: "{\"content\":\"Again\"}", scenario: "stall-first")
             #expect(silent.names.last == "error")

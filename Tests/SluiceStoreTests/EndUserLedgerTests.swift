@@ -28,7 +28,7 @@ struct EndUserLedgerTests {
     /// What undoes schema steps 17 and later, newest first (for tests that migrate an older schema): each new step
     /// adds its undoing here. PostgreSQL's `sluice_hold` stays the newest step's: migrating again replaces it.
     static func undoStepsFrom17(_ backend: StoreBackend) -> [String] {
-        let step38 = ["ALTER TABLE messages DROP COLUMN reasoning"]
+        let step38 = ["ALTER TABLE messages DROP COLUMN reasoning", "ALTER TABLE messages DROP COLUMN reasoning_ms"]
         let step37 = ["DROP TABLE unkept_conversations"]
         // Step 36's function takes the call's end user too; step 27's comes back for its undoing below.
         let step36 = backend == .sqlite ? [] : [

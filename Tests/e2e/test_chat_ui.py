@@ -554,3 +554,41 @@ def test_a_paste_longer_than_a_message_may_be_becomes_a_file_of_the_message(brow
     question = stored_thread(server)[0]
     assert question["content"] == "Sum the values"
     assert question["attachments"] == [{"name": "pasted-1.txt", "text": pasted}]
+
+
+def test_a_reasoning_models_thinking_streams_open_then_folds_away_and_comes_back_after_a_reload(browser, server):
+    open_conversation_with_model(browser, server, "sim-reasoning")
+    # Whether the thinking was ever on screen, open and growing, before the answer's first word.
+    browser.execute_script("""
+        window.__thinkingSeen = [];
+        new MutationObserver(() => {
+          const details = [...document.querySelectorAll('.message.assistant details.reasoning')].pop();
+          const answer = [...document.querySelectorAll('.message.assistant .text')].pop();
+          if (details && details.open && !answer.textContent) window.__thinkingSeen.push(details.textContent.length);
+        }).observe(document.getElementById('log') ?? document.body, {subtree: true, childList: true, characterData: true});
+    """)
+    question = 'why <img src=x onerror="window.__pwned=1"> ?'
+    browser.find_element(By.ID, "input").send_keys(question, Keys.ENTER)
+    WebDriverWait(browser, 30).until(lambda d: not d.find_elements(By.CSS_SELECTOR, ".message.streaming"))
+    seen = browser.execute_script("return window.__thinkingSeen")
+    assert len(set(seen)) > 3 and seen == sorted(seen), "the thinking grew on screen, open, before the answer began"
+    stored = stored_thread(server)[-1]
+    assert stored["reasoning"].startswith("Let me think. The user wrote: why <img") and stored["content"]
+    # The simulator waits 25 ms between pieces of thinking: the server measured at least that much.
+    assert stored["reasoning_ms"] >= 25 * (len(stored["reasoning"]) // 4 - 1)
+    details = browser.find_elements(By.CSS_SELECTOR, ".message.assistant details.reasoning")[-1]
+    # Once the answer began the thinking folded away under how long it took; the model's text stayed text.
+    assert details.get_attribute("open") is None
+    summary = details.find_element(By.TAG_NAME, "summary").text
+    assert summary == f"Thought for {stored['reasoning_ms'] / 1000:.1f} s" 
+    assert browser.execute_script("return arguments[0].querySelector('.reasoning-text').textContent", details) == stored["reasoning"]
+    assert not browser.find_elements(By.CSS_SELECTOR, ".message.assistant details.reasoning img")
+    assert browser.execute_script("return window.__pwned") is None
+    assert "Let me think" not in answer_text(browser)
+    browser.refresh()
+    WebDriverWait(browser, 10).until(lambda d: d.find_elements(By.CSS_SELECTOR, ".message.assistant details.reasoning"))
+    details = browser.find_elements(By.CSS_SELECTOR, ".message.assistant details.reasoning")[-1]
+    details.find_element(By.TAG_NAME, "summary").click()
+    WebDriverWait(browser, 5).until(lambda d: details.find_element(By.CSS_SELECTOR, ".reasoning-text").text)
+    assert details.find_element(By.CSS_SELECTOR, ".reasoning-text").text.startswith("Let me think.")
+    assert details.find_element(By.TAG_NAME, "summary").text == f"Thought for {stored['reasoning_ms'] / 1000:.1f} s" 

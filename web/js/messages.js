@@ -36,6 +36,12 @@ export function renderMessage(container, message) {
   element.append(meta);
   container.append(element);
   const view = { element, text, meta };
+  // A reasoning model's thinking, folded away above the answer.
+  if (message.reasoning) {
+    const thoughts = thoughtsOf(view, { open: false });
+    thoughts.body.textContent = message.reasoning;
+    if (message.reasoning_ms != null) thoughts.summary.textContent = thoughtForText(message.reasoning_ms);
+  }
   if (message.role === "assistant") describeStored(view, message);
   if (message.status === "rejected") describeRejected(view, message);
   return view;
@@ -315,6 +321,30 @@ export function fileSize(text) {
   if (bytes < 1000) return `${bytes} B`;
   if (bytes < 1_000_000) return `${Math.round(bytes / 1000)} KB`;
   return `${(bytes / 1_000_000).toFixed(1)} MB`;
+}
+
+/**
+ * The fold that holds an answer's thinking (made the first time it is needed): `summary` says how long it thought,
+ * `body` is the thinking as plain text — model output, so never HTML.
+ */
+export function thoughtsOf(view, { open }) {
+  if (view.thoughts) return view.thoughts;
+  const details = document.createElement("details");
+  details.className = "reasoning";
+  details.open = open;
+  const summary = document.createElement("summary");
+  summary.textContent = "Thoughts";
+  const body = document.createElement("div");
+  body.className = "reasoning-text";
+  details.append(summary, body);
+  view.element.insertBefore(details, view.text);
+  view.thoughts = { details, summary, body };
+  return view.thoughts;
+}
+
+/** "Thought for 3.1 s". */
+export function thoughtForText(ms) {
+  return `Thought for ${(ms / 1000).toFixed(1)} s`;
 }
 
 function disclosure(title, body) {

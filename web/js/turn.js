@@ -4,7 +4,7 @@
 
 import { sendMessage, cancelMessage, followMessage, continueMessage, regenerateMessage, editMessage } from "./api.js";
 import { readEvents } from "./sse.js";
-import { renderMessage, describeCompletion, offerContinue } from "./messages.js";
+import { renderMessage, describeCompletion, offerContinue, thoughtsOf, thoughtForText } from "./messages.js";
 import { markdownView } from "./markdown.js";
 
 const RESUME_ATTEMPTS = 5;
@@ -88,6 +88,9 @@ async function streamInto(view, { log, announce, onStateChange, controller, open
   let pending = "";
   let frame = 0;
   let firstToken = true;
+  // A reasoning model's thinking, shown as it comes; a stream opened again before any token sends all of it again.
+  let thoughtsReplaced = true;
+  let thinkingStarted = null;
   // Screen readers hear progress at a calm pace: at most every 10 s, never per token.
   let tokensSoFar = 0;
   let lastProgress = performance.now();
@@ -139,12 +142,31 @@ async function streamInto(view, { log, announce, onStateChange, controller, open
         state.assistantId = data.assistant_message_id;
         view.element.dataset.id = state.assistantId;
         return false;
+      case "reasoning": {
+        const thoughts = thoughtsOf(view, { open: true });
+        if (thoughtsReplaced) {
+          thoughts.body.textContent = "";
+          thoughtsReplaced = false;
+        }
+        if (thinkingStarted == null) {
+          thinkingStarted = performance.now();
+          announce("Thinking");
+        }
+        thoughts.body.append(data.text);
+        if (nearBottom) log.scrollTop = log.scrollHeight;
+        return false;
+      }
       case "token":
         state.lastEventId = event.id;
         if (firstToken) {
           firstToken = false;
           clearInterval(tick);
           view.meta.textContent = "";
+          // The thinking is over: folded away under how long it took, as ChatGPT and Open WebUI do.
+          if (view.thoughts && thinkingStarted != null) {
+            view.thoughts.summary.textContent = thoughtForText(performance.now() - thinkingStarted);
+            view.thoughts.details.open = false;
+          }
           announce("Answer started");
           lastProgress = performance.now();
         }
@@ -211,6 +233,7 @@ async function streamInto(view, { log, announce, onStateChange, controller, open
     view.meta.textContent = "Connection lost, reconnecting…";
     await new Promise((resolve) => setTimeout(resolve, Math.min(500 * 2 ** attempt, 4000)));
     opener = () => followMessage(state.assistantId, state.lastEventId ?? `${state.assistantId}:0`, { signal: controller.signal });
+    thoughtsReplaced = state.lastEventId == null;
   }
   finish();
   view.meta.textContent = "The connection to Sluice was lost. Reload the page to see what was saved.";

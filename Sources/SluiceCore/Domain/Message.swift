@@ -112,6 +112,8 @@ public struct Message: Sendable, Equatable {
     public var attachments: [Attachment] = []
     /// An answer's thinking (a reasoning model's `reasoning_content`), shown apart; never sent upstream again.
     public var reasoning: String?
+    /// How long the model thought, from its first piece of thinking to its answer's first text.
+    public var reasoningMs: Int?
 
     public init(
         id: String, conversationID: String, role: MessageRole, content: String, status: MessageStatus,
@@ -204,13 +206,16 @@ public struct AssistantOutcome: Sendable, Equatable {
     public var toolCalls: [ToolCall]
     /// The thinking of this call (appended to a continued answer's); `nil` without any.
     public var reasoning: String?
+    /// How long this call thought (added to a continued answer's).
+    public var reasoningMs: Int?
 
     public init(
         content: String, status: MessageStatus, usage: Usage?, ttftMs: Int?, durationMs: Int?,
         finishReason: String?, error: String?, errorCode: String? = nil, tokenEnds: [Int] = [], model: String? = nil,
-        toolCalls: [ToolCall] = [], reasoning: String? = nil
+        toolCalls: [ToolCall] = [], reasoning: String? = nil, reasoningMs: Int? = nil
     ) {
         self.reasoning = reasoning
+        self.reasoningMs = reasoningMs
         self.toolCalls = toolCalls
         self.model = model
         self.errorCode = errorCode

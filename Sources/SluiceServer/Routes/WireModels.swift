@@ -76,12 +76,14 @@ struct MessageResource: ResponseEncodable {
     let feedback: WireFeedback?
     /// A user's message's text files (`{name, text}`); absent without any.
     let attachments: [Attachment]?
-    /// An answer's thinking (a reasoning model's); absent without any.
+    /// An answer's thinking (a reasoning model's) and how long it took; absent without any.
     let reasoning: String?
+    let reasoningMs: Int?
 
     init(_ message: Message, versions: [String]? = nil) {
         attachments = message.attachments.isEmpty ? nil : message.attachments
         reasoning = message.reasoning
+        reasoningMs = message.reasoningMs
         feedback = message.feedback.map(WireFeedback.init)
         toolCalls = message.toolCalls.isEmpty ? nil : message.toolCalls
         toolCallID = message.toolCallID

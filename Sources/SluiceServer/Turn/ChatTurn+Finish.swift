@@ -17,11 +17,11 @@ extension ChatTurn {
         // Text the redactor still held back is part of the answer: it is shown (redacted) before the end event.
         let (tail, callTails, redactions, tailLogprobs, thought) = progress.withLock {
             state -> ((Int, String)?, [ToolCallDelta], [String], [TokenLogprob], String) in
-            guard var redactor = state.redactor else {
-                return (nil, [], [], state.logprobs?.release(shown: "", fedBytes: 0, heldBackBytes: 0, redacted: false) ?? [], "")
-            }
             // Thinking that never reached an answer (cut off, or the answer is function calls only).
-            let thought = state.finishThinking()
+            let thought = state.finishThinking(at: clock.now)
+            guard var redactor = state.redactor else {
+                return (nil, [], [], state.logprobs?.release(shown: "", fedBytes: 0, heldBackBytes: 0, redacted: false) ?? [], thought)
+            }
             // What each call's redactor held back ends its arguments.
             var callTails: [ToolCallDelta] = []
             var redactions: [String] = []
@@ -152,7 +152,8 @@ extension ChatTurn {
             finishReason: completed ? finishReason : (status == .cancelled ? "cancelled" : nil),
             error: failure?.message, errorCode: failure?.code, tokenEnds: final.tokenEnds,
             model: model == plan.request.model ? nil : model, toolCalls: final.toolCalls,
-            reasoning: final.reasoning.isEmpty ? nil : final.reasoning)
+            reasoning: final.reasoning.isEmpty ? nil : final.reasoning,
+            reasoningMs: final.reasoning.isEmpty ? nil : Self.milliseconds(final.thoughtFor))
         progressWriter.forget(messageID: plan.assistantMessageID)
         // The hold is settled and the answer stored in one commit.
         let (budget, conversationTokens) = await settle(

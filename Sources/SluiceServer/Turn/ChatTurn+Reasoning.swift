@@ -18,6 +18,7 @@ extension ChatTurn.Progress {
     /// thinks aloud about its system prompt as readily as it quotes it), by a redactor of its own.
     mutating func think(_ piece: String, at now: ContinuousClock.Instant, timings: TurnTimings?) -> String {
         markOutput(at: now, timings: timings)
+        if thinkingSince == nil { thinkingSince = now }
         var shown = piece
         if let fresh = freshRedactor {
             var redactor = reasoningRedactor ?? fresh
@@ -28,8 +29,13 @@ extension ChatTurn.Progress {
         return shown
     }
 
-    /// Ends a stretch of thinking: returns (and appends) what its redactor still held back, and notes what it redacted.
-    mutating func finishThinking() -> String {
+    /// Ends a stretch of thinking at `now`: returns (and appends) what its redactor still held back, and notes how long
+    /// it took and what it redacted.
+    mutating func finishThinking(at now: ContinuousClock.Instant) -> String {
+        if let since = thinkingSince {
+            thoughtFor += now - since
+            thinkingSince = nil
+        }
         guard var redactor = reasoningRedactor else { return "" }
         let rest = redactor.finish()
         reasoningRedactor = nil

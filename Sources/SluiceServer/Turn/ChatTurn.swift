@@ -84,6 +84,9 @@ struct ChatTurn: Sendable {
         var reasoningRedactor: OutputRedactor?
         /// What was redacted from the thinking, for the turn's log line.
         var reasoningRedactions: [String] = []
+        /// When the current stretch of thinking began, and how long the finished ones took.
+        var thinkingSince: ContinuousClock.Instant?
+        var thoughtFor = Duration.zero
         /// The function calls the answer makes, assembled from their pieces.
         var toolCalls: [ToolCall] = []
         var tokenEnds: [Int] = []
@@ -297,7 +300,7 @@ struct ChatTurn: Sendable {
                     state -> (String, Int, ProgressUpdate?, [TokenLogprob], String?) in
                     state.markOutput(at: now, timings: plan.timings)
                     // The answer begins: the thinking is over, and what its redactor held back is shown before it.
-                    let thought = state.reasoningRedactor == nil ? nil : state.finishThinking()
+                    let thought = state.thinkingSince == nil ? nil : state.finishThinking(at: now)
                     // What the redactor holds back waits for the next piece; nothing is numbered for it yet.
                     let redactedBefore = state.redactor?.redactions.count ?? 0
                     let text = state.redactor?.feed(upstreamText) ?? upstreamText

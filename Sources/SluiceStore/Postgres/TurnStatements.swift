@@ -188,7 +188,8 @@ struct SettleStatement: TurnStatement {
                 ttft_ms = $14, duration_ms = $15, finish_reason = $16, error = $17, error_code = $18,
                 token_ends = $19, model = COALESCE($20, model), tool_calls = $24,
                 cached_input_tokens = $28, cache_write_tokens = $29,
-                reasoning = COALESCE(reasoning || E'\\n\\n' || $30, $30, reasoning)
+                reasoning = COALESCE(reasoning || E'\\n\\n' || $30, $30, reasoning),
+                reasoning_ms = COALESCE(reasoning_ms + $31, $31, reasoning_ms)
             WHERE id = $21
             RETURNING id
         ), marked AS (
@@ -202,7 +203,7 @@ struct SettleStatement: TurnStatement {
         """
     static let bindingDataTypes: [PostgresDataType] = [.int8, .int8, .int8, .int8, .text]
         + [.text, .text, .int8, .int8, .int8, .text, .int8, .int8, .int8, .int8, .text, .text, .text, .text, .text, .text]
-        + [.text, .text, .text] + [.int8, .int8] + [.int8, .int8, .int8] + [.text]
+        + [.text, .text, .text] + [.int8, .int8] + [.int8, .int8, .int8] + [.text, .int8]
     let values: StatementValues
 
     init(
@@ -242,6 +243,7 @@ struct SettleStatement: TurnStatement {
         values.bigint(usage?.cachedInputTokens)
         values.bigint(usage?.cacheWriteTokens)
         values.text(outcome?.reasoning)
+        values.bigint(outcome?.reasoningMs)
         self.values = values
     }
 }

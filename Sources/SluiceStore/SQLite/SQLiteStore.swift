@@ -382,7 +382,8 @@ public final class SQLiteStore: SluiceDatabase {
                 usage_source = ?, counted_input_tokens = ?, counted_output_tokens = ?,
                 ttft_ms = ?, duration_ms = ?, finish_reason = ?, error = ?, error_code = ?, token_ends = ?,
                 model = COALESCE(?, model), tool_calls = ?, cached_input_tokens = ?, cache_write_tokens = ?,
-                reasoning = COALESCE(reasoning || char(10) || char(10) || ?, ?, reasoning)
+                reasoning = COALESCE(reasoning || char(10) || char(10) || ?, ?, reasoning),
+                reasoning_ms = COALESCE(reasoning_ms + ?, ?, reasoning_ms)
             WHERE id = ?
             """,
             [
@@ -394,7 +395,8 @@ public final class SQLiteStore: SluiceDatabase {
                 Self.optional(outcome.error), Self.optional(outcome.errorCode), .text(StoredValues.encode(outcome.tokenEnds)),
                 Self.optional(outcome.model), Self.optional(StoredValues.encode(outcome.toolCalls)),
                 Self.optional(outcome.usage?.cachedInputTokens), Self.optional(outcome.usage?.cacheWriteTokens),
-                Self.optional(outcome.reasoning), Self.optional(outcome.reasoning), .text(messageID),
+                Self.optional(outcome.reasoning), Self.optional(outcome.reasoning),
+                Self.optional(outcome.reasoningMs), Self.optional(outcome.reasoningMs), .text(messageID),
             ]
         )
     }

@@ -130,6 +130,7 @@ enum StoredValues {
         message.feedback = feedback(row)
         message.attachments = decodeAttachments(row.string("attachments"))
         message.reasoning = row.string("reasoning")
+        message.reasoningMs = row.int("reasoning_ms")
         return message
     }
 
