@@ -129,4 +129,51 @@ struct ReasoningTests {
             #expect((silent.final?["code"] as? String) == "upstream_timeout")
         }
     }
+
+    @Test("Anthropic's wire: with thinking enabled, a thinking block before the text, streamed and whole; without, none",
+          arguments: [true, false])
+    func anthropicThinkingBlocks(stream: Bool) async throws {
+        try await Harness.run { h in
+            for enabled in [true, false] {
+                var body: [String: Any] = [
+                    "model": "sim", "max_tokens": 200, "stream": stream, "system": Self.system,
+                    "messages": [["role": "user", "content": "Why?"]],
+                ]
+                if enabled { body["thinking"] = ["type": "enabled", "budget_tokens": 1024] }
+                let reply = try await h.post(
+                    "/v1/messages", token: h.alice, asAPIKey: true, headers: ["X-Sluice-Scenario": "reasoning"], json: body)
+                #expect(reply.status == 200, "\(reply.text)")
+                var blocks: [(type: String, text: String)] = []
+                if stream {
+                    var parser = SSEParser()
+                    for event in parser.feed(Array(reply.text.utf8)[...]) {
+                        let data = try #require(try JSONSerialization.jsonObject(with: Data(event.data.utf8)) as? [String: Any])
+                        if event.event == "content_block_start", let block = data["content_block"] as? [String: Any] {
+                            #expect(data["index"] as? Int == blocks.count)
+                            blocks.append((block["type"] as? String ?? "?", ""))
+                        }
+                        if event.event == "content_block_delta", let delta = data["delta"] as? [String: Any] {
+                            #expect(data["index"] as? Int == blocks.count - 1)
+                            blocks[blocks.count - 1].text += (delta["thinking"] as? String) ?? (delta["text"] as? String) ?? ""
+                        }
+                    }
+                } else {
+                    let message = try #require(try JSONSerialization.jsonObject(with: Data(reply.text.utf8)) as? [String: Any])
+                    for block in message["content"] as? [[String: Any]] ?? [] {
+                        let type = block["type"] as? String ?? "?"
+                        blocks.append((type, (type == "thinking" ? block["thinking"] : block["text"]) as? String ?? ""))
+                    }
+                }
+                let expected = "Let me think. The user wrote: Why?. My instructions: [system prompt redacted] I will answer briefly."
+                if enabled {
+                    #expect(blocks.map(\.type) == ["thinking", "text"])
+                    #expect(blocks.first?.text == expected)
+                } else {
+                    #expect(blocks.map(\.type) == ["text"])
+                }
+                #expect(blocks.last.map { !$0.text.isEmpty && !$0.text.contains("Let me think") } == true)
+                #expect(!reply.text.contains("4217"))
+            }
+        }
+    }
 }

@@ -141,3 +141,24 @@ def test_the_anthropic_sdk_lists_and_retrieves_the_models_the_user_may_use(serve
     with pytest.raises(anthropic.NotFoundError) as missing:
         sdk.models.retrieve("claude-none")
     assert missing.value.body["type"] == "error" and missing.value.body["error"]["type"] == "not_found_error"
+
+
+def test_a_reasoning_models_thinking_reaches_the_sdk_as_thinking_blocks_when_enabled(server):
+    sdk = client(server, add_user(server, "anthropic-thinking", 1_000_000))
+    messages = [{"role": "user", "content": "Why?"}]
+    with sdk.messages.stream(model="sim-reasoning", max_tokens=2000, messages=messages,
+                             thinking={"type": "enabled", "budget_tokens": 1024}) as stream:
+        thoughts = "".join(event.delta.thinking for event in stream
+                           if event.type == "content_block_delta" and event.delta.type == "thinking_delta")
+        final = stream.get_final_message()
+    assert [block.type for block in final.content] == ["thinking", "text"]
+    assert final.content[0].thinking == thoughts and thoughts.startswith("Let me think. The user wrote: Why?")
+    # Sent back with the answer, as Claude Code does, the thinking block is accepted and not sent upstream again.
+    following = sdk.messages.create(
+        model="sim-reasoning", max_tokens=2000, thinking={"type": "enabled", "budget_tokens": 1024},
+        messages=messages + [{"role": "assistant", "content": [block.model_dump() for block in final.content]},
+                             {"role": "user", "content": "And then?"}])
+    assert [block.type for block in following.content] == ["thinking", "text"]
+    # Not asked for: no thinking block.
+    plain = sdk.messages.create(model="sim-reasoning", max_tokens=2000, messages=messages)
+    assert [block.type for block in plain.content] == ["text"]

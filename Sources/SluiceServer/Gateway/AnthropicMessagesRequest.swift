@@ -6,6 +6,9 @@ import SluiceCore
 struct AnthropicMessagesRequest: Sendable {
     var call: GatewayCall
     var stream: Bool
+    /// Whether the caller enabled extended thinking (`thinking.type` other than `disabled`): a reasoning model's
+    /// thinking then comes back as `thinking` blocks, as Anthropic's API returns it only when asked.
+    var showsThinking = false
 
     /// A message's content: text blocks `{"type":"text","text":…}` (or a plain string), an assistant's `tool_use`
     /// blocks and a user's `tool_result` blocks.
@@ -88,6 +91,12 @@ struct AnthropicMessagesRequest: Sendable {
         /// Only whether they are there: `tools(in:)` reads them from the body, keeping the schemas' order.
         let tools: Ignored?
         let toolChoice: Ignored?
+        /// `{"type": "enabled", "budget_tokens": …}`: only whether the caller wants thinking blocks back.
+        let thinking: Thinking?
+
+        struct Thinking: Decodable {
+            let type: String?
+        }
 
         struct WireMessage: Decodable {
             let role: String
@@ -104,7 +113,7 @@ struct AnthropicMessagesRequest: Sendable {
         }
 
         enum CodingKeys: String, CodingKey {
-            case model, messages, system, stream, temperature, metadata, tools
+            case model, messages, system, stream, temperature, metadata, tools, thinking
             case toolChoice = "tool_choice"
             case maxTokens = "max_tokens"
             case topP = "top_p"
@@ -193,6 +202,7 @@ struct AnthropicMessagesRequest: Sendable {
         }
         let system = wire.system.map(\.text).flatMap { $0.isEmpty ? nil : $0 }
         stream = wire.stream ?? false
+        showsThinking = wire.thinking.map { $0.type != "disabled" } ?? false
         call = GatewayCall(
             model: wire.model.flatMap { $0.isEmpty ? nil : $0 }, temperature: wire.temperature, maxTokens: maxTokens,
             sampling: SamplingOptions(topP: wire.topP, stop: stop, endUser: endUser), system: system, turns: turns,

@@ -37,10 +37,13 @@ struct AnthropicRoutes {
         guard parsed.stream else {
             let answer = try await WholeAnswer.collect(first: turn.first, rest: &turn.rest)
             headers[.contentType] = "application/json"
-            let message = AnthropicWire.message(id: id, model: turn.model, text: answer.text, toolCalls: answer.toolCalls, done: answer.done)
+            let message = AnthropicWire.message(
+                id: id, model: turn.model, thinking: parsed.showsThinking ? answer.reasoning : "", text: answer.text,
+                toolCalls: answer.toolCalls, done: answer.done)
             return Response(status: .ok, headers: headers, body: .init(byteBuffer: ByteBuffer(string: message)))
         }
         let opening = AnthropicWire.opening(id: id, model: turn.model, inputTokens: turn.started.inputTokens)
-        return gateway.streamed(turn, as: AnthropicStream(opening: opening), headers: headers, context: context)
+        return gateway.streamed(
+            turn, as: AnthropicStream(opening: opening, showsThinking: parsed.showsThinking), headers: headers, context: context)
     }
 }

@@ -44,6 +44,16 @@ enum AnthropicWire {
 
     static let emptyTextBlock = "{\"type\":\"text\",\"text\":\"\"}"
 
+    /// A `thinking` block. Its `signature` is empty: Anthropic signs its own models' thinking, which no other model's
+    /// can carry (a client sends the block back with the answer; Sluice leaves such blocks out of what goes upstream).
+    static func thinkingBlock(_ thinking: String) -> String {
+        "{\"type\":\"thinking\",\"thinking\":\(JSONText.quote(thinking)),\"signature\":\"\"}"
+    }
+
+    static func thinkingDelta(_ thinking: String, index: Int) -> String {
+        event("content_block_delta", "{\"type\":\"content_block_delta\",\"index\":\(index),\"delta\":{\"type\":\"thinking_delta\",\"thinking\":\(JSONText.quote(thinking))}}")
+    }
+
     static func textDelta(_ text: String, index: Int) -> String {
         event("content_block_delta", "{\"type\":\"content_block_delta\",\"index\":\(index),\"delta\":{\"type\":\"text_delta\",\"text\":\(JSONText.quote(text))}}")
     }
@@ -90,9 +100,13 @@ enum AnthropicWire {
         }
     }
 
-    /// A whole (non-streamed) message: its text block (unless it only called functions), then its `tool_use` blocks.
-    static func message(id: String, model: String, text: String, toolCalls: [ToolCall] = [], done: TurnEvent.Done) -> String {
-        let blocks = (text.isEmpty && !toolCalls.isEmpty ? [] : ["{\"type\":\"text\",\"text\":\(JSONText.quote(text))}"])
+    /// A whole (non-streamed) message: its thinking block (when asked for and there is thinking), its text block (unless
+    /// it only called functions), then its `tool_use` blocks.
+    static func message(
+        id: String, model: String, thinking: String = "", text: String, toolCalls: [ToolCall] = [], done: TurnEvent.Done
+    ) -> String {
+        let blocks = (thinking.isEmpty ? [] : [thinkingBlock(thinking)])
+            + (text.isEmpty && !toolCalls.isEmpty ? [] : ["{\"type\":\"text\",\"text\":\(JSONText.quote(text))}"])
             + toolCalls.map { toolUse(id: $0.id, name: $0.name, input: input($0.arguments)) }
         return "{\"id\":\(JSONText.quote(id)),\"type\":\"message\",\"role\":\"assistant\",\"model\":\(JSONText.quote(done.model)),"
             + "\"content\":[\(blocks.joined(separator: ","))],\"stop_reason\":\"\(stopReason(done.finishReason))\","
@@ -101,16 +115,23 @@ enum AnthropicWire {
 }
 
 /// Turns a turn's events into Anthropic's stream, block by block: text opens a text block, a call's first piece a
-/// `tool_use` block whose input follows as `input_json_delta`; each block is stopped before the next starts.
+/// `tool_use` block whose input follows as `input_json_delta`, thinking (when asked for) a `thinking` block with
+/// `thinking_delta`s; each block is stopped before the next starts.
 struct AnthropicStream: WireEventStream {
     /// `message_start`, made before the stream from the answer's id, model and counted input.
     let openingText: String
-    /// The open block's index and whether it is text.
-    private var open: (index: Int, text: Bool)?
+    /// Whether the caller enabled thinking.
+    let showsThinking: Bool
+    private enum Kind { case text, thinking, toolUse }
+    /// The open block's index and kind.
+    private var open: (index: Int, kind: Kind)?
     private var nextIndex = 0
     private(set) var ended = false
 
-    init(opening: String) { openingText = opening }
+    init(opening: String, showsThinking: Bool = false) {
+        openingText = opening
+        self.showsThinking = showsThinking
+    }
 
     func opening() -> String { openingText }
 
@@ -118,34 +139,38 @@ struct AnthropicStream: WireEventStream {
         switch event {
         case .token(_, _, let piece):
             var out = ""
-            if open?.text != true { out += start(AnthropicWire.emptyTextBlock, text: true) }
+            if open?.kind != .text { out += start(AnthropicWire.emptyTextBlock, kind: .text) }
             return out + AnthropicWire.textDelta(piece, index: open!.index)
         case .toolCall(let call):
             var out = ""
             if let id = call.id {
-                out += start(AnthropicWire.toolUse(id: id, name: call.name ?? ""), text: false)
+                out += start(AnthropicWire.toolUse(id: id, name: call.name ?? ""), kind: .toolUse)
             }
             guard let index = open?.index, !call.arguments.isEmpty else { return out.isEmpty ? nil : out }
             return out + AnthropicWire.inputDelta(call.arguments, index: index)
         case .done(let done):
             ended = true
             // An answer with no block at all still has its (empty) text block, as Anthropic sends one.
-            let first = nextIndex == 0 ? start(AnthropicWire.emptyTextBlock, text: true) : ""
+            let first = nextIndex == 0 || open?.kind == .thinking && nextIndex == 1 ? start(AnthropicWire.emptyTextBlock, kind: .text) : ""
             return first + stop() + AnthropicWire.closing(done)
         case .error(let failure):
             ended = true
             return AnthropicWire.streamError(failure)
-        // Thinking is not passed on as Anthropic's `thinking` blocks yet (their signatures are Anthropic's own).
-        case .meta, .status, .logprobs, .reasoning:
+        case .reasoning(let piece):
+            guard showsThinking else { return nil }
+            var out = ""
+            if open?.kind != .thinking { out += start(AnthropicWire.thinkingBlock(""), kind: .thinking) }
+            return out + AnthropicWire.thinkingDelta(piece, index: open!.index)
+        case .meta, .status, .logprobs:
             return nil
         }
     }
 
     /// Stops the open block and starts the next; the first is followed by a ping, in Anthropic's order.
-    private mutating func start(_ block: String, text: Bool) -> String {
+    private mutating func start(_ block: String, kind: Kind) -> String {
         let out = stop() + AnthropicWire.blockStart(nextIndex, block)
             + (nextIndex == 0 ? AnthropicWire.event("ping", "{\"type\":\"ping\"}") : "")
-        open = (nextIndex, text)
+        open = (nextIndex, kind)
         nextIndex += 1
         return out
     }
