@@ -176,4 +176,42 @@ struct ReasoningTests {
             }
         }
     }
+
+    @Test("the Responses API: a reasoning item with the thinking before the message, streamed, whole and retrieved",
+          arguments: [true, false])
+    func responsesReasoningItem(stream: Bool) async throws {
+        try await Harness.run { h in
+            let reply = try await h.post(
+                "/v1/responses", token: h.alice, headers: ["X-Sluice-Scenario": "reasoning"],
+                json: ["model": "sim", "stream": stream, "instructions": Self.system, "input": "Why?"])
+            #expect(reply.status == 200, "\(reply.text)")
+            let expected = "Let me think. The user wrote: Why?. My instructions: [system prompt redacted] I will answer briefly."
+            let response: [String: Any]
+            if stream {
+                var parser = SSEParser()
+                let data = parser.feed(Array(reply.text.utf8)[...]).compactMap {
+                    try? JSONSerialization.jsonObject(with: Data($0.data.utf8)) as? [String: Any]
+                }
+                #expect(data.map { $0["sequence_number"] as? Int ?? -1 } == Array(0..<data.count))
+                let types = data.compactMap { $0["type"] as? String }
+                #expect(Array(types.dropFirst(2).prefix(3)) == ["response.output_item.added", "response.content_part.added", "response.reasoning_text.delta"])
+                let deltas = data.filter { $0["type"] as? String == "response.reasoning_text.delta" }.compactMap { $0["delta"] as? String }
+                #expect(deltas.joined() == expected)
+                #expect(data.first { $0["type"] as? String == "response.reasoning_text.done" }?["text"] as? String == expected)
+                // The reasoning item is done before the message's starts.
+                let reasoningDone = try #require(types.firstIndex(of: "response.reasoning_text.done"))
+                #expect(types.firstIndex(of: "response.output_text.delta").map { $0 > reasoningDone } == true)
+                response = try #require(data.last?["response"] as? [String: Any])
+            } else {
+                response = try #require(try JSONSerialization.jsonObject(with: Data(reply.text.utf8)) as? [String: Any])
+            }
+            for object in [response, try #require(try await h.request(.GET, "/v1/responses/\(response["id"] as? String ?? "")", token: h.alice).json)] {
+                let output = try #require(object["output"] as? [[String: Any]])
+                #expect(output.map { $0["type"] as? String ?? "?" } == ["reasoning", "message"])
+                #expect(((output[0]["content"] as? [[String: Any]])?.first?["text"] as? String) == expected)
+                #expect((output[0]["id"] as? String)?.hasPrefix("rs_") == true)
+                #expect(!ResponsesGatewayTests.outputText(object).contains("Let me think"))
+            }
+        }
+    }
 }

@@ -149,3 +149,18 @@ def test_a_failure_after_text_is_a_failed_response_and_the_partial_answer_is_kep
     assert failed.response.output[0].status == "incomplete" and failed.response.output[0].content[0].text == deltas
     retrieved = sdk.responses.retrieve(failed.response.id)
     assert retrieved.status == "failed" and retrieved.error.code == "upstream_disconnected" and retrieved.output_text == deltas
+
+
+def test_a_reasoning_models_thinking_is_a_reasoning_item_the_sdks_accumulator_reads(server):
+    sdk = client(server, add_user(server, "responses-reasoning", 1_000_000))
+    with sdk.responses.stream(model="sim-reasoning", input="Why?") as stream:
+        thoughts = "".join(event.delta for event in stream if event.type == "response.reasoning_text.delta")
+        final = stream.get_final_response()
+    assert [item.type for item in final.output] == ["reasoning", "message"]
+    assert final.output[0].content[0].text == thoughts and thoughts.startswith("Let me think. The user wrote: Why?")
+    assert "Let me think" not in final.output_text and final.output_text
+    # Sent back as input (as Codex CLI does), the reasoning item is passed over.
+    following = sdk.responses.create(model="sim-reasoning", input=[
+        {"role": "user", "content": "Why?"}, final.output[0].model_dump(exclude_none=True),
+        {"role": "assistant", "content": final.output_text}, {"role": "user", "content": "And then?"}])
+    assert following.status == "completed" and following.output[0].type == "reasoning"

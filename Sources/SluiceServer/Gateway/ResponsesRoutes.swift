@@ -48,7 +48,8 @@ struct ResponsesRoutes {
             let ending = ResponsesWire.ending(finishReason: answer.done.finishReason, usage: answer.done.usage)
             let status = if case .completed = ending { "completed" } else { "incomplete" }
             let output = ResponsesWire.output(
-                messageID: messageID, text: answer.text, logprobs: answer.logprobs, toolCalls: answer.toolCalls, status: status)
+                messageID: messageID, reasoning: answer.reasoning, text: answer.text, logprobs: answer.logprobs,
+                toolCalls: answer.toolCalls, status: status)
             return GatewayRoutes.json(
                 .ok, ResponsesWire.response(id: responseID, echo: echo, ending: ending, output: output), headers: headers)
         }
@@ -75,7 +76,8 @@ struct ResponsesRoutes {
         let status = if case .completed = ending { "completed" } else if case .inProgress = ending { "in_progress" } else { "incomplete" }
         var echo = ResponsesWire.Echo(model: message.model ?? conversation.model, createdAt: Int(message.createdAt.timeIntervalSince1970))
         echo.instructions = conversation.systemPrompt
-        let output = ResponsesWire.output(messageID: message.id, text: message.content, toolCalls: message.toolCalls, status: status)
+        let output = ResponsesWire.output(
+            messageID: message.id, reasoning: message.reasoning, text: message.content, toolCalls: message.toolCalls, status: status)
         return GatewayRoutes.json(.ok, ResponsesWire.response(id: id, echo: echo, ending: ending, output: output))
     }
 

@@ -22,6 +22,7 @@ struct ResponsesStream: WireEventStream {
     private(set) var ended = false
 
     private enum Open {
+        case reasoning(index: Int, id: String, text: String)
         case text(index: Int, id: String, text: String)
         case call(index: Int, id: String, piece: Int, call: ToolCall)
     }
@@ -83,8 +84,15 @@ struct ResponsesStream: WireEventStream {
             let response = ResponsesWire.response(
                 id: responseID, echo: echo, ending: .failed(code: failure.code, message: failure.message), output: output)
             return closing + self.event("response.failed", "\"response\":" + response)
-        // Thinking is not passed on as Responses `reasoning` items yet.
-        case .meta, .status, .reasoning:
+        case .reasoning(let piece):
+            var out = ""
+            if case .reasoning = open {} else { out += close() + openReasoning() }
+            guard case .reasoning(let index, let id, let text)? = open else { return out }
+            open = .reasoning(index: index, id: id, text: text + piece)
+            return out + self.event(
+                "response.reasoning_text.delta",
+                "\"item_id\":\(JSONText.quote(id)),\"output_index\":\(index),\"content_index\":0,\"delta\":\(JSONText.quote(piece))")
+        case .meta, .status:
             return nil
         }
     }
@@ -98,6 +106,17 @@ struct ResponsesStream: WireEventStream {
             + event(
                 "response.content_part.added",
                 "\"item_id\":\(JSONText.quote(id)),\"output_index\":\(index),\"content_index\":0,\"part\":\(ResponsesWire.outputText(""))")
+    }
+
+    private mutating func openReasoning() -> String {
+        let index = output.count
+        let id = "rs_" + messageID + (index == 0 ? "" : "_\(index)")
+        open = .reasoning(index: index, id: id, text: "")
+        let item = "{\"id\":\(JSONText.quote(id)),\"type\":\"reasoning\",\"status\":\"in_progress\",\"summary\":[],\"content\":[]}"
+        return event("response.output_item.added", "\"output_index\":\(index),\"item\":\(item)")
+            + event(
+                "response.content_part.added",
+                "\"item_id\":\(JSONText.quote(id)),\"output_index\":\(index),\"content_index\":0,\"part\":\(ResponsesWire.reasoningText(""))")
     }
 
     private mutating func openCall(_ delta: ToolCallDelta) -> String {
@@ -116,6 +135,13 @@ struct ResponsesStream: WireEventStream {
         switch open {
         case nil:
             return ""
+        case .reasoning(let index, let id, let text)?:
+            let item = ResponsesWire.reasoningItem(id: id, text: text, status: status)
+            output.append(item)
+            let at = "\"item_id\":\(JSONText.quote(id)),\"output_index\":\(index),\"content_index\":0"
+            return event("response.reasoning_text.done", at + ",\"text\":\(JSONText.quote(text))")
+                + event("response.content_part.done", at + ",\"part\":\(ResponsesWire.reasoningText(text))")
+                + event("response.output_item.done", "\"output_index\":\(index),\"item\":\(item)")
         case .text(let index, let id, let text)?:
             let entries = textLogprobs
             textLogprobs = []

@@ -122,6 +122,16 @@ enum ResponsesWire {
         "[" + logprobs.map(\.json).joined(separator: ",") + "]"
     }
 
+    /// A `reasoning` item with the model's thinking as `reasoning_text` (as vLLM and OpenAI's open-weight models write
+    /// it; no `encrypted_content`, which only OpenAI can make).
+    static func reasoningItem(id: String, text: String, status: String) -> String {
+        "{\"id\":\(JSONText.quote(id)),\"type\":\"reasoning\",\"status\":\"\(status)\",\"summary\":[],\"content\":[\(reasoningText(text))]}"
+    }
+
+    static func reasoningText(_ text: String) -> String {
+        "{\"type\":\"reasoning_text\",\"text\":\(JSONText.quote(text))}"
+    }
+
     /// A `function_call` item.
     static func functionCall(id: String, call: ToolCall, status: String) -> String {
         "{\"id\":\(JSONText.quote(id)),\"type\":\"function_call\",\"status\":\"\(status)\",\"call_id\":\(JSONText.quote(call.id)),"
@@ -129,8 +139,11 @@ enum ResponsesWire {
     }
 
     /// The output items of a whole answer: its text (if any, or if there are no calls) and its function calls.
-    static func output(messageID: String, text: String, logprobs: [TokenLogprob] = [], toolCalls: [ToolCall], status: String) -> [String] {
-        (text.isEmpty && !toolCalls.isEmpty ? [] : [message(id: "msg_" + messageID, text: text, logprobs: logprobs, status: status)])
+    static func output(
+        messageID: String, reasoning: String? = nil, text: String, logprobs: [TokenLogprob] = [], toolCalls: [ToolCall], status: String
+    ) -> [String] {
+        (reasoning.map { $0.isEmpty ? [] : [reasoningItem(id: "rs_" + messageID, text: $0, status: status)] } ?? [])
+            + (text.isEmpty && !toolCalls.isEmpty ? [] : [message(id: "msg_" + messageID, text: text, logprobs: logprobs, status: status)])
             + toolCalls.enumerated().map { index, call in
                 functionCall(id: "fc_\(messageID)_\(index)", call: call, status: status)
             }
