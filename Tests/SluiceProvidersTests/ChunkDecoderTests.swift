@@ -31,8 +31,20 @@ struct ChunkDecoderTests {
             ]),
             .delta(" world"),
         ]))
+        // A chunk of thinking's entries describe no text of the answer.
+        #expect(try decoder.decode(#"{"choices":[{"index":0,"delta":{"reasoning_content":"Hmm"},"logprobs":{"content":[{"token":"Hmm","logprob":-1}]}}]}"#)
+            == .events([.reasoning("Hmm")]))
         // `"logprobs": null` (every chunk of OpenAI's when none were asked for) stays on the fast path.
         #expect(try decoder.decode(#"{"choices":[{"index":0,"delta":{"content":"Hi"},"logprobs":null}]}"#) == .event(.delta("Hi")))
+    }
+
+    @Test("thinking (`reasoning_content`, or `reasoning`) comes before the text of its chunk; a `reasoning` that is no text is not read")
+    func reasoning() throws {
+        var decoder = ChunkDecoder()
+        #expect(try decoder.decode(#"{"choices":[{"index":0,"delta":{"reasoning_content":"Let me see"}}]}"#) == .events([.reasoning("Let me see")]))
+        #expect(try decoder.decode(#"{"choices":[{"index":0,"delta":{"reasoning":"Hm","content":"Hi"}}]}"#) == .events([.reasoning("Hm"), .delta("Hi")]))
+        #expect(try decoder.decode(#"{"choices":[{"index":0,"delta":{"reasoning_content":null,"content":"Hi"}}]}"#) == .event(.delta("Hi")))
+        #expect(try decoder.decode(#"{"choices":[{"index":0,"delta":{"reasoning":{"effort":"low"},"content":"Hi"}}]}"#) == .events([.delta("Hi")]))
     }
 
     @Test("only the first choice is followed")

@@ -49,8 +49,10 @@ struct ChunkDecoder: StreamEventDecoder, Sendable {
         for choice in choices where choice.index == 0 {
             // Thinking comes before the text of the same chunk (a model thinks, then answers).
             if let reasoning = choice.reasoning, !reasoning.isEmpty { events.append(.reasoning(reasoning)) }
-            // Before the text they describe, so that the turn can line them up with what it shows of it.
-            if !choice.logprobs.isEmpty { events.append(.logprobs(choice.logprobs)) }
+            // Before the text they describe, so that the turn can line them up with what it shows of it. Those of a
+            // chunk of thinking alone (vLLM sends them) describe no text of the answer: left out.
+            let thinkingOnly = choice.reasoning?.isEmpty == false && (choice.content ?? "").isEmpty
+            if !choice.logprobs.isEmpty, !thinkingOnly { events.append(.logprobs(choice.logprobs)) }
             if let content = choice.content, !content.isEmpty { events.append(.delta(content)) }
             events += choice.toolCalls.map(ProviderEvent.toolCall)
             if let reason = choice.finishReason {
