@@ -98,25 +98,30 @@ struct ResponsesStream: WireEventStream {
     }
 
     private mutating func openText() -> String {
-        let index = output.count
-        let id = "msg_" + messageID + (index == 0 ? "" : "_\(index)")
-        open = .text(index: index, id: id, text: "")
-        let item = "{\"id\":\(JSONText.quote(id)),\"type\":\"message\",\"status\":\"in_progress\",\"role\":\"assistant\",\"content\":[]}"
-        return event("response.output_item.added", "\"output_index\":\(index),\"item\":\(item)")
-            + event(
-                "response.content_part.added",
-                "\"item_id\":\(JSONText.quote(id)),\"output_index\":\(index),\"content_index\":0,\"part\":\(ResponsesWire.outputText(""))")
+        openItem(
+            prefix: "msg_", part: ResponsesWire.outputText(""),
+            item: { "{\"id\":\(JSONText.quote($0)),\"type\":\"message\",\"status\":\"in_progress\",\"role\":\"assistant\",\"content\":[]}" },
+            opening: { .text(index: $0, id: $1, text: "") })
     }
 
     private mutating func openReasoning() -> String {
+        openItem(
+            prefix: "rs_", part: ResponsesWire.reasoningText(""),
+            item: { "{\"id\":\(JSONText.quote($0)),\"type\":\"reasoning\",\"status\":\"in_progress\",\"summary\":[],\"content\":[]}" },
+            opening: { .reasoning(index: $0, id: $1, text: "") })
+    }
+
+    /// Opens the next output item with one (empty) content part: `output_item.added`, then `content_part.added`.
+    private mutating func openItem(
+        prefix: String, part: String, item: (_ id: String) -> String, opening: (_ index: Int, _ id: String) -> Open
+    ) -> String {
         let index = output.count
-        let id = "rs_" + messageID + (index == 0 ? "" : "_\(index)")
-        open = .reasoning(index: index, id: id, text: "")
-        let item = "{\"id\":\(JSONText.quote(id)),\"type\":\"reasoning\",\"status\":\"in_progress\",\"summary\":[],\"content\":[]}"
-        return event("response.output_item.added", "\"output_index\":\(index),\"item\":\(item)")
+        let id = prefix + messageID + (index == 0 ? "" : "_\(index)")
+        open = opening(index, id)
+        return event("response.output_item.added", "\"output_index\":\(index),\"item\":\(item(id))")
             + event(
                 "response.content_part.added",
-                "\"item_id\":\(JSONText.quote(id)),\"output_index\":\(index),\"content_index\":0,\"part\":\(ResponsesWire.reasoningText(""))")
+                "\"item_id\":\(JSONText.quote(id)),\"output_index\":\(index),\"content_index\":0,\"part\":\(part)")
     }
 
     private mutating func openCall(_ delta: ToolCallDelta) -> String {

@@ -51,9 +51,9 @@ final class LiveGeneration: Sendable {
         for follower in others { deliver(follower) }
     }
 
-    /// Atomically: the thinking (from the start only), the tokens after `seq`, the function calls so far (each whole, in one piece, as `StoredReplay`
-    /// gives them) and the end, if the generation has ended, plus a stream of what comes next. No event is missed
-    /// or repeated between the two.
+    /// Atomically: the thinking (from the start only), the tokens after `seq`, the function calls so far (each whole,
+    /// in one piece, as `StoredReplay` gives them) and the end, if the generation has ended, plus a stream of what comes
+    /// next. No event is missed or repeated between the two.
     func follow(after seq: Int) -> EventFeed {
         let feed = EventFeed()
         state.withLock { state in

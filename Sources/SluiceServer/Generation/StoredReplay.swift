@@ -1,7 +1,8 @@
 import SluiceCore
 
-/// Replays an answer from the store for a client resuming from `after`: its thinking (from the start only), the tokens it missed, the function calls it
-/// made (each whole, once the answer has ended: calls are stored with the answer's end), then the end.
+/// Replays an answer from the store for a client resuming from `after`: its thinking (from the start only), the
+/// tokens it missed, the function calls it made (each whole, once the answer has ended: calls are stored with the
+/// answer's end), then the end.
 /// If the answer is still `streaming` but not running in this process (another instance writes it), the
 /// store is polled until it ends.
 enum StoredReplay {

@@ -304,9 +304,9 @@ struct ChatTurn: Sendable {
                     // What the redactor holds back waits for the next piece; nothing is numbered for it yet.
                     let redactedBefore = state.redactor?.redactions.count ?? 0
                     let text = state.redactor?.feed(upstreamText) ?? upstreamText
-                    let logprobs = state.logprobs == nil ? [] : state.logprobs!.release(
+                    let logprobs = state.logprobs?.release(
                         shown: text, fedBytes: upstreamText.utf8.count, heldBackBytes: state.redactor?.heldBackByteCount ?? 0,
-                        redacted: (state.redactor?.redactions.count ?? 0) > redactedBefore)
+                        redacted: (state.redactor?.redactions.count ?? 0) > redactedBefore) ?? []
                     guard !text.isEmpty else { return ("", state.seq, nil, logprobs, thought) }
                     state.content += text
                     state.tokenEnds.append(state.content.utf8.count)
