@@ -70,10 +70,11 @@ enum OpenAIWire {
     ) -> String {
         // With calls and no text, `content` is null, as OpenAI writes it.
         let text = content.isEmpty && !toolCalls.isEmpty ? "null" : JSONText.quote(content)
-        var calls = toolCalls.isEmpty ? "" : ",\"tool_calls\":" + toolCallsJSON(toolCalls)
-        if !reasoning.isEmpty { calls += ",\"reasoning_content\":" + JSONText.quote(reasoning) }
+        // The message's fields after `content`: its calls, then its thinking.
+        var after = toolCalls.isEmpty ? "" : ",\"tool_calls\":" + toolCallsJSON(toolCalls)
+        if !reasoning.isEmpty { after += ",\"reasoning_content\":" + JSONText.quote(reasoning) }
         return envelope.prefix("chat.completion")
-            + "\"choices\":[{\"index\":0,\"message\":{\"role\":\"assistant\",\"content\":\(text)\(calls)},"
+            + "\"choices\":[{\"index\":0,\"message\":{\"role\":\"assistant\",\"content\":\(text)\(after)},"
             + (logprobs.map { "\"logprobs\":" + TokenLogprob.choiceJSON($0) + "," } ?? "")
             + "\"finish_reason\":\(JSONText.quote(finishReason ?? "stop"))}],\"usage\":\(usageJSON(usage))}"
     }

@@ -302,7 +302,8 @@ struct ChatTurn: Sendable {
                     // The answer begins: the thinking is over, and what its redactor held back is shown before it.
                     let thought = state.thinkingSince == nil ? nil : state.finishThinking(at: now)
                     // What the redactor holds back waits for the next piece; nothing is numbered for it yet.
-                    let redactedBefore = state.redactor?.redactions.count ?? 0
+                    // (What the redactor replaced matters only to the log probabilities' alignment.)
+                    let redactedBefore = state.logprobs == nil ? 0 : state.redactor?.redactions.count ?? 0
                     let text = state.redactor?.feed(upstreamText) ?? upstreamText
                     let logprobs = state.logprobs?.release(
                         shown: text, fedBytes: upstreamText.utf8.count, heldBackBytes: state.redactor?.heldBackByteCount ?? 0,
