@@ -3,6 +3,7 @@ import SluiceCore
 @testable import SluiceServer
 import SluiceSimulator
 import SluiceTestSupport
+import Synchronization
 import Testing
 
 /// A reasoning model's thinking (`reasoning_content` in its chunks, as vLLM, llama-server and DeepSeek send it): shown
@@ -50,22 +51,90 @@ struct ReasoningTests {
             #expect(replay.text == turn.text)
             let resumed = try await h.stream("/api/messages/\(stored.id)/events", token: h.alice, headers: ["Last-Event-ID": "\(stored.id):3"])
             #expect(!resumed.names.contains("reasoning"), "a client past the first token has seen the thinking")
-            // A continued answer's thinking is appended to what it had; an end without thinking keeps it.
-            var more = AssistantOutcome(
+            // An end without thinking keeps what is stored.
+            try await h.store.finish(messageID: stored.id, outcome: AssistantOutcome(
                 content: stored.content, status: .complete, usage: stored.usage, ttftMs: 1, durationMs: 2, finishReason: "stop",
-                error: nil, tokenEnds: stored.tokenEnds, reasoning: "Then more.", reasoningMs: 7)
-            try await h.store.finish(messageID: stored.id, outcome: more)
-            #expect(try await h.store.message(id: stored.id)?.reasoning == thought + "\n\nThen more.")
-            #expect(try await h.store.message(id: stored.id)?.reasoningMs == thoughtFor + 7)
-            more.reasoning = nil
-            more.reasoningMs = nil
-            try await h.store.finish(messageID: stored.id, outcome: more)
-            #expect(try await h.store.message(id: stored.id)?.reasoning == thought + "\n\nThen more.")
-            #expect(try await h.store.message(id: stored.id)?.reasoningMs == thoughtFor + 7)
+                error: nil, tokenEnds: stored.tokenEnds))
+            #expect(try await h.store.message(id: stored.id)?.reasoning == thought)
+            #expect(try await h.store.message(id: stored.id)?.reasoningMs == thoughtFor)
             // An answer without thinking has none.
             let plain = try await h.answer(try await h.send(conversation, token: h.alice, body: "{\"content\":\"Hi\"}"))
             #expect(plain.reasoning == nil && plain.reasoningMs == nil)
             #expect(try await h.request(.GET, "/api/messages/\(plain.id)", token: h.alice).json?["reasoning"] == nil)
+        }
+    }
+
+    @Test("thinking is saved while it streams (a crash mid-thought keeps it); a stopped answer's continuation adds to it",
+          arguments: TestDatabases.backends)
+    func savedWhileThinking(database: StoreBackend) async throws {
+        try await Harness.run(database: database) { h in
+            let conversation = try await h.newConversation(h.alice)
+            let seen = Mutex<(id: String?, shown: String, stored: Message?)>((nil, "", nil))
+            // A piece of thinking every 200 ms: about 5 s of it, against progress saved every 250 ms.
+            let first = try await h.send(conversation, token: h.alice, scenario: "reasoning", headers: ["X-Sluice-Delay-Ms": "200"]) {
+                (event: ServerSentEvent, _: Int) async throws -> Bool in
+                if event.event == "meta", let id = Harness.Turn.field(event, "assistant_message_id") as? String {
+                    seen.withLock { $0.id = id }
+                }
+                if event.event == "reasoning", let piece = Harness.Turn.field(event, "text") as? String {
+                    seen.withLock { $0.shown += piece }
+                }
+                guard event.event == "reasoning", let id = seen.withLock({ $0.stored == nil ? $0.id : nil }) else { return true }
+                // The answer is still being written: its thinking so far is in the store.
+                for _ in 0..<200 {  // up to 20 s: bounded, generous for a loaded machine
+                    if let message = try await h.store.message(id: id), message.status == .streaming, message.reasoning?.isEmpty == false {
+                        seen.withLock { $0.stored = message }
+                        break
+                    }
+                    try await Task.sleep(for: .milliseconds(100))
+                }
+                _ = try await h.request(.POST, "/api/messages/\(id)/cancel", token: h.alice)
+                return true
+            }
+            let (shown, midway) = seen.withLock { ($0.shown, $0.stored) }
+            let saved = try #require(midway, "no thinking was saved while the answer streamed")
+            #expect(saved.status == .streaming && saved.content.isEmpty)
+            #expect(shown.hasPrefix(try #require(saved.reasoning)), "what was saved is what the client was shown")
+            #expect((saved.reasoningMs ?? -1) >= 0)
+            // Stopped mid-thought: the thinking shown is kept with the answer.
+            let stopped = try await h.answer(first)
+            #expect(stopped.status == .cancelled && stopped.reasoning == first.events.filter { $0.event == "reasoning" }
+                .compactMap { Harness.Turn.field($0, "text") as? String }.joined())
+
+            // Continued: this call's thinking follows the earlier one's, and its time is added.
+            let continued = try await h.stream(
+                "/api/messages/\(stopped.id)/continue", token: h.alice, method: .POST,
+                headers: ["X-Sluice-Scenario": "reasoning", "X-Sluice-Tokens": "3"])
+            #expect(continued.names.last == "done", "\(continued.body)")
+            let more = continued.events.filter { $0.event == "reasoning" }.compactMap { Harness.Turn.field($0, "text") as? String }.joined()
+            let ended = try await h.answer(first)
+            #expect(!more.isEmpty && ended.reasoning == (stopped.reasoning ?? "") + "\n\n" + more)
+            #expect((ended.reasoningMs ?? 0) >= (stopped.reasoningMs ?? .max))
+            #expect(ended.status == .complete && !ended.content.isEmpty)
+        }
+    }
+
+    @Test("a replay from another instance's store sends the thinking as it grows, then the answer", arguments: TestDatabases.backends)
+    func replayFollowsSavedThinking(database: StoreBackend) async throws {
+        try await Harness.run(database: database) { h in
+            let conversation = try await h.newConversation(h.alice)
+            try await h.store.insert(Message(
+                id: "thinking-elsewhere", conversationID: conversation, role: .assistant, content: "", status: .streaming,
+                model: "sim", createdAt: Date()))
+            try await h.store.saveProgress([ProgressUpdate(messageID: "thinking-elsewhere", content: "", tokenEnds: [], reasoning: "Let me", reasoningMs: 5)])
+            var events = StoredReplay.events(messageID: "thinking-elsewhere", after: 0, store: h.store, pollInterval: .milliseconds(10))
+                .makeAsyncIterator()
+            #expect(await events.next() == .reasoning("Let me"))
+            try await h.store.saveProgress([ProgressUpdate(
+                messageID: "thinking-elsewhere", content: "Hi", tokenEnds: [2], reasoning: "Let me think.", reasoningMs: 9)])
+            #expect(await events.next() == .reasoning(" think."))
+            #expect(await events.next() == .token(messageID: "thinking-elsewhere", seq: 1, text: "Hi"))
+            try await h.store.finish(messageID: "thinking-elsewhere", outcome: AssistantOutcome(
+                content: "Hi", status: .complete, usage: nil, ttftMs: 1, durationMs: 2, finishReason: "stop", error: nil,
+                tokenEnds: [2]))
+            guard case .done = await events.next() else { Issue.record("the replay did not end with done"); return }
+            // The answer's end kept the thinking the progress saved.
+            #expect(try await h.store.message(id: "thinking-elsewhere")?.reasoning == "Let me think.")
         }
     }
 

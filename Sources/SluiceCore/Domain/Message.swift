@@ -204,9 +204,9 @@ public struct AssistantOutcome: Sendable, Equatable {
     public var model: String?
     /// The function calls the answer made.
     public var toolCalls: [ToolCall]
-    /// The thinking of this call (appended to a continued answer's); `nil` without any.
+    /// The answer's whole thinking (a continued answer's earlier thinking included); `nil` leaves what is stored.
     public var reasoning: String?
-    /// How long this call thought (added to a continued answer's).
+    /// How long the answer thought, all of it; `nil` leaves what is stored.
     public var reasoningMs: Int?
 
     public init(

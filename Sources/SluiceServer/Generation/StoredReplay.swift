@@ -1,6 +1,7 @@
 import SluiceCore
 
-/// Replays an answer from the store for a client resuming from `after`: its thinking (from the start only), the
+/// Replays an answer from the store for a client resuming from `after`: its thinking (from the start only; as it
+/// grows, while another instance writes it), the
 /// tokens it missed, the function calls it made (each whole, once the answer has ended: calls are stored with the
 /// answer's end), then the end.
 /// If the answer is still `streaming` but not running in this process (another instance writes it), the
@@ -14,12 +15,13 @@ enum StoredReplay {
             let task = Task {
                 var sent = max(seq, 0)
                 var polls = 0
-                // Thinking is stored with the answer's end: a client that has seen no token gets it then.
-                var thoughtShown = seq > 0
+                // The thinking's bytes sent so far; a client past the first token has seen it all.
+                var thoughtSent = seq > 0 ? nil : 0
                 while !Task.isCancelled, let message = try? await store.message(id: messageID) {
-                    if !thoughtShown, let reasoning = message.reasoning, !reasoning.isEmpty {
-                        thoughtShown = true
-                        continuation.yield(.reasoning(reasoning))
+                    // Thinking is saved with the answer's text as it streams, and only ever grows.
+                    if let sent = thoughtSent, let reasoning = message.reasoning, reasoning.utf8.count > sent {
+                        thoughtSent = reasoning.utf8.count
+                        continuation.yield(.reasoning(String(decoding: reasoning.utf8.dropFirst(sent), as: UTF8.self)))
                     }
                     let tokens = message.tokens(after: sent)
                     for text in tokens {

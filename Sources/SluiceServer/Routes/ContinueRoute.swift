@@ -61,7 +61,9 @@ struct ContinueRoute {
             .init(model: model, temperature: temperature,
                   extraHeaders: TurnLauncher.scenarioHeaders(request, forward: forwardScenarioHeader), apiKey: context.apiKey),
             conversation: conversation, history: Array(earlier.dropLast()), tail: tail, user: user, answerID: message.id,
-            prior: .init(content: message.content, tokenEnds: message.tokenEnds, usage: message.usage),
+            prior: .init(
+                content: message.content, tokenEnds: message.tokenEnds, usage: message.usage,
+                reasoning: message.reasoning, reasoningMs: message.reasoningMs),
             logger: context.logger)
         try await store.reopen(messageID: message.id, model: model)
         let meta = TurnEvent.meta(.init(

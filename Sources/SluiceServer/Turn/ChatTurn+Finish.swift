@@ -147,13 +147,13 @@ extension ChatTurn {
             answerCache?.store(content, for: plan.request)
         }
 
+        let storedThinking = final.storedThinking(at: clock.now)
         let outcome = AssistantOutcome(
             content: content, status: status, usage: usage, ttftMs: ttftMs, durationMs: durationMs,
             finishReason: completed ? finishReason : (status == .cancelled ? "cancelled" : nil),
             error: failure?.message, errorCode: failure?.code, tokenEnds: final.tokenEnds,
             model: model == plan.request.model ? nil : model, toolCalls: final.toolCalls,
-            reasoning: final.reasoning.isEmpty ? nil : final.reasoning,
-            reasoningMs: final.reasoning.isEmpty ? nil : Self.milliseconds(final.thoughtFor))
+            reasoning: storedThinking.reasoning, reasoningMs: storedThinking.milliseconds)
         progressWriter.forget(messageID: plan.assistantMessageID)
         // The hold is settled and the answer stored in one commit.
         let (budget, conversationTokens) = await settle(

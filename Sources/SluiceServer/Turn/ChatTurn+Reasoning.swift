@@ -29,6 +29,23 @@ extension ChatTurn.Progress {
         return shown
     }
 
+    /// The whole thinking to store at `now` — a continued answer's earlier thinking, then this call's — and how long
+    /// it has taken; `nil`s (which leave what is stored) while this call has not thought.
+    func storedThinking(at now: ContinuousClock.Instant) -> (reasoning: String?, milliseconds: Int?) {
+        guard !reasoning.isEmpty else { return (nil, nil) }
+        let whole = priorReasoning.map { $0.isEmpty ? reasoning : $0 + "\n\n" + reasoning } ?? reasoning
+        let thinking = thoughtFor + (thinkingSince.map { now - $0 } ?? .zero)
+        return (whole, priorReasoningMs + ChatTurn.milliseconds(thinking))
+    }
+
+    /// The answer so far, for the progress writer.
+    func snapshot(of messageID: String, at now: ContinuousClock.Instant) -> ProgressUpdate {
+        let thinking = storedThinking(at: now)
+        return ProgressUpdate(
+            messageID: messageID, content: content, tokenEnds: tokenEnds,
+            reasoning: thinking.reasoning, reasoningMs: thinking.milliseconds)
+    }
+
     /// Ends a stretch of thinking at `now`: returns (and appends) what its redactor still held back, and notes how long
     /// it took and what it redacted.
     mutating func finishThinking(at now: ContinuousClock.Instant) -> String {

@@ -74,6 +74,9 @@ struct ChatTurn: Sendable {
         let content: String
         let tokenEnds: [Int]
         let usage: Usage?
+        /// Its thinking, and how long that took: this call's thinking is stored after it.
+        var reasoning: String? = nil
+        var reasoningMs: Int? = nil
     }
 
     /// What the generation has produced so far, shared by its child tasks.
@@ -87,6 +90,9 @@ struct ChatTurn: Sendable {
         /// When the current stretch of thinking began, and how long the finished ones took.
         var thinkingSince: ContinuousClock.Instant?
         var thoughtFor = Duration.zero
+        /// A continued answer's earlier thinking and its duration, stored before this call's.
+        var priorReasoning: String?
+        var priorReasoningMs = 0
         /// The function calls the answer makes, assembled from their pieces.
         var toolCalls: [ToolCall] = []
         var tokenEnds: [Int] = []
@@ -148,6 +154,8 @@ struct ChatTurn: Sendable {
             initial.content = prior.content
             initial.tokenEnds = prior.tokenEnds
             initial.seq = prior.tokenEnds.count
+            initial.priorReasoning = prior.reasoning
+            initial.priorReasoningMs = prior.reasoningMs ?? 0
         }
         let progress = ProgressBox(initial)
         var countedInput = plan.countedInputTokens
@@ -314,8 +322,7 @@ struct ChatTurn: Sendable {
                     state.seq += 1
                     guard now - state.lastFlush >= settings.flushInterval else { return (text, state.seq, nil, logprobs, thought) }
                     state.lastFlush = now
-                    return (text, state.seq, ProgressUpdate(
-                        messageID: plan.assistantMessageID, content: state.content, tokenEnds: state.tokenEnds), logprobs, thought)
+                    return (text, state.seq, state.snapshot(of: plan.assistantMessageID, at: now), logprobs, thought)
                 }
                 if let thought, !thought.isEmpty { emit(.reasoning(thought)) }
                 // Before the token they describe: the wire puts them in that token's chunk.
@@ -339,8 +346,15 @@ struct ChatTurn: Sendable {
                 }
                 if released.id != nil || !released.arguments.isEmpty { emit(.toolCall(released)) }
             case .reasoning(let thinking):
-                let released = progress.withLock { $0.think(thinking, at: now, timings: plan.timings) }
+                let (released, snapshot) = progress.withLock { state -> (String, ProgressUpdate?) in
+                    let released = state.think(thinking, at: now, timings: plan.timings)
+                    // Saved as the answer's text is: a crash mid-thought loses only its last moments.
+                    guard !released.isEmpty, now - state.lastFlush >= settings.flushInterval else { return (released, nil) }
+                    state.lastFlush = now
+                    return (released, state.snapshot(of: plan.assistantMessageID, at: now))
+                }
                 if !released.isEmpty { emit(.reasoning(released)) }
+                if let snapshot { progressWriter.record(snapshot) }
             case .logprobs(let entries):
                 progress.withLock { $0.logprobs?.receive(entries) }
             case .usage(let usage):

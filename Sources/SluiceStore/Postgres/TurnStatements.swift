@@ -44,6 +44,11 @@ struct StatementValues {
         types.append(.textArray)
     }
 
+    mutating func bigints(_ value: [Int]) {
+        bindings.append(value)
+        types.append(.int8Array)
+    }
+
     /// A new message's values in the order of `PostgresStore.insertedColumns`; an answer carries `writer`.
     mutating func message(_ message: Message, writer: String) {
         let usage = message.usage
@@ -86,14 +91,18 @@ struct StatementValues {
         + Array(repeating: .text, count: 4) + [.int8, .text, .text, .text, .text]
 }
 
-/// The answers' text so far, one row per answer (`ProgressWriter` gathers them).
+/// The answers' text so far, one row per answer (`ProgressWriter` gathers them). An answer without thinking sends
+/// an empty `reasoning` and a `reasoning_ms` of -1 (the arrays hold no `NULL`s): both leave what is stored.
 struct ProgressStatement: TurnStatement {
     static let sql = """
-        UPDATE messages m SET content = v.content, token_ends = v.token_ends
-        FROM unnest($1::text[], $2::text[], $3::text[]) AS v(id, content, token_ends)
+        UPDATE messages m SET content = v.content, token_ends = v.token_ends,
+            reasoning = COALESCE(NULLIF(v.reasoning, ''), m.reasoning),
+            reasoning_ms = COALESCE(NULLIF(v.reasoning_ms, -1), m.reasoning_ms)
+        FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::int8[])
+            AS v(id, content, token_ends, reasoning, reasoning_ms)
         WHERE m.id = v.id AND m.status = 'streaming'
         """
-    static let bindingDataTypes: [PostgresDataType] = [.textArray, .textArray, .textArray]
+    static let bindingDataTypes: [PostgresDataType] = [.textArray, .textArray, .textArray, .textArray, .int8Array]
     let values: StatementValues
 
     init(_ updates: [ProgressUpdate]) {
@@ -101,6 +110,8 @@ struct ProgressStatement: TurnStatement {
         values.texts(updates.map(\.messageID))
         values.texts(updates.map(\.content))
         values.texts(updates.map { StoredValues.encode($0.tokenEnds) })
+        values.texts(updates.map { $0.reasoning ?? "" })
+        values.bigints(updates.map { $0.reasoningMs ?? -1 })
         self.values = values
     }
 }
@@ -188,8 +199,7 @@ struct SettleStatement: TurnStatement {
                 ttft_ms = $14, duration_ms = $15, finish_reason = $16, error = $17, error_code = $18,
                 token_ends = $19, model = COALESCE($20, model), tool_calls = $24,
                 cached_input_tokens = $28, cache_write_tokens = $29,
-                reasoning = COALESCE(reasoning || E'\\n\\n' || $30, $30, reasoning),
-                reasoning_ms = COALESCE(reasoning_ms + $31, $31, reasoning_ms)
+                reasoning = COALESCE($30, reasoning), reasoning_ms = COALESCE($31, reasoning_ms)
             WHERE id = $21
             RETURNING id
         ), marked AS (

@@ -314,11 +314,18 @@ public final class SQLiteStore: SluiceDatabase {
     /// instead of one per running answer.
     public func saveProgress(_ updates: [ProgressUpdate]) async throws {
         guard !updates.isEmpty else { return }
-        let rows = updates.map { [SQLiteData.text($0.content), .text(StoredValues.encode($0.tokenEnds)), .text($0.messageID)] }
+        let rows = updates.map {
+            [SQLiteData.text($0.content), .text(StoredValues.encode($0.tokenEnds)), Self.optional($0.reasoning),
+             Self.optional($0.reasoningMs), .text($0.messageID)]
+        }
         try await connection.transaction { db in
             for binds in rows {
                 try SQLiteConnection.run(
-                    "UPDATE messages SET content = ?, token_ends = ? WHERE id = ? AND status = 'streaming'", binds, in: db)
+                    """
+                    UPDATE messages SET content = ?, token_ends = ?, reasoning = COALESCE(?, reasoning),
+                        reasoning_ms = COALESCE(?, reasoning_ms)
+                    WHERE id = ? AND status = 'streaming'
+                    """, binds, in: db)
             }
         }
     }
@@ -382,8 +389,7 @@ public final class SQLiteStore: SluiceDatabase {
                 usage_source = ?, counted_input_tokens = ?, counted_output_tokens = ?,
                 ttft_ms = ?, duration_ms = ?, finish_reason = ?, error = ?, error_code = ?, token_ends = ?,
                 model = COALESCE(?, model), tool_calls = ?, cached_input_tokens = ?, cache_write_tokens = ?,
-                reasoning = COALESCE(reasoning || char(10) || char(10) || ?, ?, reasoning),
-                reasoning_ms = COALESCE(reasoning_ms + ?, ?, reasoning_ms)
+                reasoning = COALESCE(?, reasoning), reasoning_ms = COALESCE(?, reasoning_ms)
             WHERE id = ?
             """,
             [
@@ -395,8 +401,7 @@ public final class SQLiteStore: SluiceDatabase {
                 Self.optional(outcome.error), Self.optional(outcome.errorCode), .text(StoredValues.encode(outcome.tokenEnds)),
                 Self.optional(outcome.model), Self.optional(StoredValues.encode(outcome.toolCalls)),
                 Self.optional(outcome.usage?.cachedInputTokens), Self.optional(outcome.usage?.cacheWriteTokens),
-                Self.optional(outcome.reasoning), Self.optional(outcome.reasoning),
-                Self.optional(outcome.reasoningMs), Self.optional(outcome.reasoningMs), .text(messageID),
+                Self.optional(outcome.reasoning), Self.optional(outcome.reasoningMs), .text(messageID),
             ]
         )
     }
