@@ -16,6 +16,7 @@ import Yams
 ///     base_url: https://api.openai.com/v1   #   Sluice runs with --local-model)
 ///     api_key_env: OPENAI_API_KEY  # the key is read from this environment variable, never from the file
 ///     context_window: 128000       # optional: overrides the public price list
+///     vision: true                 # optional: whether it sees images (else the public list says; local: no)
 ///     input_per_million: "0.15"    # optional, USD
 ///     output_per_million: "0.60"
 ///     cached_input_per_million: "0.075"  # optional: prompt tokens read from the provider's prompt cache
@@ -48,6 +49,8 @@ struct ModelsConfig {
         let baseUrl: String?
         let apiKeyEnv: String?
         let contextWindow: Int?
+        /// Whether the model sees images (overrides the public list; a local model does not).
+        let vision: Bool?
         let inputPerMillion: String?
         let outputPerMillion: String?
         /// Prompt tokens read from the provider's prompt cache, and written to it (else priced as input).
@@ -66,7 +69,7 @@ struct ModelsConfig {
         let deployments: [Deployment]?
 
         enum CodingKeys: String, CodingKey {
-            case name, kind, concurrency, queue, fallbacks, deployments
+            case name, kind, concurrency, queue, fallbacks, deployments, vision
             case firstTokenTimeoutMs = "first_token_timeout_ms"
             case idleTimeoutMs = "idle_timeout_ms"
             case connectTimeoutMs = "connect_timeout_ms"
@@ -294,7 +297,10 @@ struct ModelsConfig {
             if entry.kind == "local" {
                 catalog.setPrice(entry.name, ModelPrice(inputPerMillion: "0", outputPerMillion: "0")!)
                 if let localContextWindow { catalog.setContextWindow(entry.name, localContextWindow) }
+                // SmolLM2 on llama-server without a vision projector: text only.
+                catalog.setAcceptsImages(entry.name, false)
             }
+            if let vision = entry.vision { catalog.setAcceptsImages(entry.name, vision) }
             if let window = entry.contextWindow { catalog.setContextWindow(entry.name, window) }
             if case .success(let price) = entry.price { catalog.setPrice(entry.name, price) }
         }

@@ -354,6 +354,7 @@ extension Serve {
         if let localModel {
             table.setPrice(localModel.name, .free)
             table.setContextWindow(localModel.name, localModel.contextWindow)
+            table.setAcceptsImages(localModel.name, false)
         }
         for (model, price) in overrides { table.setPrice(model, price) }
         return table

@@ -19,6 +19,8 @@ enum AnthropicMode {
             let results: [(id: String, text: String)]
             /// A block carries `cache_control`: the prompt through this message may be cached.
             let marked: Bool
+            /// `image` blocks, described (`SeenImages`).
+            let images: [String]
 
             enum CodingKeys: String, CodingKey { case role, content }
             struct Block: Decodable {
@@ -27,18 +29,31 @@ enum AnthropicMode {
                 let toolUseId: String?
                 let content: String?
                 let cacheControl: CacheControl?
+                let source: Source?
+                struct Source: Decodable {
+                    let type: String
+                    let mediaType: String?
+                    let data: String?
+                    let url: String?
+                }
             }
 
             init(from decoder: any Decoder) throws {
                 let container = try decoder.container(keyedBy: CodingKeys.self)
                 role = try container.decode(String.self, forKey: .role)
                 if let text = try? container.decode(String.self, forKey: .content) {
-                    (content, results, marked) = (text, [], false)
+                    (content, results, marked, images) = (text, [], false, [])
                 } else {
                     let blocks = try container.decode([Block].self, forKey: .content)
                     content = blocks.compactMap { $0.type == "text" ? $0.text : nil }.joined(separator: "\n")
                     results = blocks.compactMap { $0.type == "tool_result" ? ($0.toolUseId ?? "?", $0.content ?? "") : nil }
                     marked = blocks.contains { $0.cacheControl != nil }
+                    images = blocks.compactMap { block in
+                        guard block.type == "image", let source = block.source else { return nil }
+                        return SeenImages.describe(
+                            mediaType: source.mediaType, base64: source.type == "base64" ? source.data?[...] : nil,
+                            url: source.url, detail: nil)
+                    }
                 }
             }
         }
@@ -80,7 +95,7 @@ enum AnthropicMode {
         _ request: Request, settings: SimulatorSettings, counter: AttemptCounter, gates: Gates,
         promptCache: PromptCacheMemory? = nil
     ) async throws -> Response {
-        let buffer = try await request.body.collect(upTo: 16 << 20)
+        let buffer = try await request.body.collect(upTo: 48 << 20)
         let decoder = JSONDecoder()
         decoder.keyDecodingStrategy = .convertFromSnakeCase
         guard let body = try? decoder.decode(MessagesRequest.self, from: Data(buffer.readableBytesView)),
@@ -120,7 +135,8 @@ enum AnthropicMode {
         } else if calledFunction != nil {
             text = StreamPlan.pieces("{\"query\":\(JSONText.quote(body.messages.last?.content ?? ""))}", size: 4)
         } else if scenario == .echo {
-            text = (body.system.map { ["system: \($0.text)\n"] } ?? []) + body.messages.map { "\($0.role): \($0.content)\n" }
+            text = (body.system.map { ["system: \($0.text)\n"] } ?? [])
+                + body.messages.map { "\($0.role): \($0.content)\n" + $0.images.map { $0 + "\n" }.joined() }
                 + (body.metadata?["user_id"].map { ["end user: \($0)\n"] } ?? [])
         } else {
             let count = min(header("X-Sluice-Tokens").flatMap(Int.init) ?? settings.tokens, body.maxTokens ?? .max)
@@ -149,6 +165,7 @@ enum AnthropicMode {
             written = SimulatedText.cachedTokens(lastMark, of: texts) - read
         }
         let inputTokens = SimulatedText.promptTokens(texts) - read - written
+            + body.messages.reduce(0) { $0 + $1.images.count * SeenImages.tokensPerImage }
         let cacheUsage = promptCache == nil ? "" : ",\"cache_read_input_tokens\":\(read),\"cache_creation_input_tokens\":\(written)"
         let model = body.model ?? "sim"
         let delay = header("X-Sluice-Delay-Ms").flatMap(Int.init).map { Duration.milliseconds($0) } ?? settings.delay

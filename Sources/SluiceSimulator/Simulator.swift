@@ -66,10 +66,36 @@ public enum Simulator {
         struct StreamOptions: Decodable { let includeUsage: Bool? }
         struct Message: Decodable {
             let role: String
-            /// `null` for an assistant message with function calls.
+            /// `null` for an assistant message with function calls; text parts joined by newlines.
             let content: String?
             let toolCallId: String?
+            /// `image_url` parts, described (`SeenImages`).
+            let images: [String]
             var text: String { content ?? "" }
+
+            enum CodingKeys: String, CodingKey { case role, content, toolCallId }
+            struct Part: Decodable {
+                let type: String
+                let text: String?
+                let imageUrl: ImageURL?
+                struct ImageURL: Decodable {
+                    let url: String
+                    let detail: String?
+                }
+            }
+
+            init(from decoder: any Decoder) throws {
+                let container = try decoder.container(keyedBy: CodingKeys.self)
+                role = try container.decode(String.self, forKey: .role)
+                toolCallId = try container.decodeIfPresent(String.self, forKey: .toolCallId)
+                if let parts = try? container.decode([Part].self, forKey: .content) {
+                    content = parts.compactMap { $0.type == "text" ? $0.text : nil }.joined(separator: "\n")
+                    images = parts.compactMap { part in part.imageUrl.map { SeenImages.describe(url: $0.url, detail: $0.detail) } }
+                } else {
+                    content = try container.decodeIfPresent(String.self, forKey: .content)
+                    images = []
+                }
+            }
         }
         /// Offered functions: only their names matter here.
         struct Tool: Decodable {
@@ -120,7 +146,7 @@ public enum Simulator {
         _ request: Request, context: BasicRequestContext, settings: SimulatorSettings, counter: AttemptCounter,
         gates: Gates, tally: StreamTally, promptCache: PromptCacheMemory?
     ) async throws -> Response {
-        let buffer = try await request.body.collect(upTo: 16 << 20)
+        let buffer = try await request.body.collect(upTo: 48 << 20)
         let decoder = JSONDecoder()
         decoder.keyDecodingStrategy = .convertFromSnakeCase
         guard let body = try? decoder.decode(CompletionRequest.self, from: Data(buffer.readableBytesView)) else {
@@ -138,7 +164,8 @@ public enum Simulator {
             tokens: min(header("X-Sluice-Tokens").flatMap(Int.init) ?? settings.tokens, body.maxTokens ?? .max),
             delay: header("X-Sluice-Delay-Ms").flatMap(Int.init).map { Duration.milliseconds($0) } ?? settings.delay,
             stall: header("X-Sluice-Stall-Ms").flatMap(Int.init).map { Duration.milliseconds($0) } ?? settings.stall,
-            promptTokens: SimulatedText.promptTokens(body.messages.map(\.text)),
+            promptTokens: SimulatedText.promptTokens(body.messages.map(\.text))
+                + body.messages.reduce(0) { $0 + $1.images.count * SeenImages.tokensPerImage },
             cachedPromptTokens: promptCache.map {
                 SimulatedText.cachedTokens($0.cachedMessages(body.messages.map { ($0.role, $0.text) }), of: body.messages.map(\.text))
             },
@@ -169,7 +196,8 @@ public enum Simulator {
             plan.thinking = StreamPlan.pieces(
                 "Let me think. The user wrote: \(body.messages.last?.text ?? ""). My instructions: \(system) I will answer briefly.", size: 4)
         case .echo:
-            plan.script = body.messages.map { "\($0.role): \($0.text)\n" } + (body.user.map { ["end user: \($0)\n"] } ?? [])
+            plan.script = body.messages.map { "\($0.role): \($0.text)\n" + $0.images.map { $0 + "\n" }.joined() }
+                + (body.user.map { ["end user: \($0)\n"] } ?? [])
         case .markdown:
             // The sample, repeated when more tokens are asked for (`--tokens`, `X-Sluice-Tokens`): a long
             // Markdown-rich answer for `sluice bench ui`.

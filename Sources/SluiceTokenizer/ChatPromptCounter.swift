@@ -19,8 +19,9 @@ public struct ChatPromptCounter: PromptCounter {
         self.replyPriming = replyPriming
     }
 
+    /// Images add OpenAI's estimate for each (`ImageInput.estimatedTokens`).
     public func promptTokens(_ messages: [ChatMessage]) async throws -> Int {
-        messages.reduce(replyPriming) { total, message in
+        messages.reduce(replyPriming + messages.imageTokens) { total, message in
             // A function call: its name and arguments, with about as much framing as a message (OpenAI publishes
             // no rule for calls; the provider's own count settles the turn).
             let calls = message.toolCalls.reduce(0) { $0 + perMessage + tokenizer.count($1.name) + tokenizer.count($1.arguments) }

@@ -143,7 +143,7 @@ struct AccessTests {
         }
     }
 
-    @Test("the gateway takes a whole long conversation (1 MiB of history) and refuses a body over 8 MiB with 413")
+    @Test("the gateway takes a whole long conversation (1 MiB of history) and refuses a body over 32 MiB with 413")
     func gatewayTakesLongConversations() async throws {
         try await Harness.run { h in
             let turn = String(repeating: "word ", count: 2000)
@@ -153,7 +153,7 @@ struct AccessTests {
             let answered = try await h.request(.POST, "/v1/chat/completions", token: h.alice, body: long)
             #expect(answered.status == 200)
             #expect((answered.json?["object"] as? String) == "chat.completion")
-            let huge = #"{"model":"sim","messages":[{"role":"user","content":""# + String(repeating: "a", count: 9 << 20) + #""}]}"#
+            let huge = #"{"model":"sim","messages":[{"role":"user","content":""# + String(repeating: "a", count: 33 << 20) + #""}]}"#
             let refused = try await h.request(.POST, "/v1/chat/completions", token: h.alice, body: huge)
             #expect(refused.status == 413)
             #expect(refused.errorCode == "too_large")

@@ -117,7 +117,12 @@ struct AnthropicGatewayTests {
                 "model": "sim", "max_tokens": 10,
                 "messages": [["role": "user", "content": [["type": "image", "source": ["type": "base64"]]]]],
             ])
-            #expect(image.status == 400 && image.text.contains("of type 'image'"))
+            #expect(image.status == 400 && image.text.contains("messages.0.content.0.source must be"))
+            let document = try await Self.call(h, token: h.alice, body: [
+                "model": "sim", "max_tokens": 10,
+                "messages": [["role": "user", "content": [["type": "document", "source": ["type": "base64"]]]]],
+            ])
+            #expect(document.status == 400 && document.text.contains("of type 'document'"))
             #expect(try await Self.call(h, token: "sluice_wrong", body: [:]).status == 401)
             // The upstream's own 429 after Sluice's retries: Anthropic's rate_limit_error.
             let limited = try await Self.call(h, token: h.alice, body: [

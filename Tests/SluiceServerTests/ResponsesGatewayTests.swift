@@ -212,7 +212,8 @@ struct ResponsesGatewayTests {
         try await Harness.run(budgets: true) { h in
             let cases: [(body: [String: Any], param: String?, says: String)] = [
                 (["model": "sim"], "input", "'input' must be"),
-                (["model": "sim", "input": [["role": "user", "content": [["type": "input_image", "image_url": "x"]]]]], "input.0.content.0", "text only"),
+                (["model": "sim", "input": [["role": "user", "content": [["type": "input_image", "image_url": "x"]]]]], "input.0.content.0", "neither a data URL"),
+                (["model": "sim", "input": [["role": "user", "content": [["type": "input_file", "file_id": "x"]]]]], "input.0.content.0", "text and input_image parts only"),
                 (["model": "sim", "input": [["type": "web_search_call", "id": "x"]]], "input.0.type", "web_search_call"),
                 (["model": "sim", "input": "hi", "tools": [["type": "web_search"]]], "tools.0.type", "built-in"),
                 (["model": "sim", "input": "hi", "background": true], "background", "'background'"),

@@ -110,6 +110,8 @@ public struct Message: Sendable, Equatable {
     public var feedback: AnswerFeedback?
     /// A user's message's text files, sent upstream in front of `content`.
     public var attachments: [Attachment] = []
+    /// A user's message's images, sent upstream after its text to a model that sees images.
+    public var images: [ImageInput] = []
     /// An answer's thinking (a reasoning model's `reasoning_content`), shown apart; never sent upstream again.
     public var reasoning: String?
     /// How long the model thought, from its first piece of thinking to its answer's first text.
@@ -233,7 +235,9 @@ public struct AssistantOutcome: Sendable, Equatable {
 extension Message {
     /// The message as it goes upstream: a user's files in front of their words.
     public var chatMessage: ChatMessage {
-        ChatMessage(role: role, content: Attachment.prompt(attachments, then: content), toolCalls: toolCalls, toolCallID: toolCallID)
+        ChatMessage(
+            role: role, content: Attachment.prompt(attachments, then: content), toolCalls: toolCalls, toolCallID: toolCallID,
+            images: images)
     }
 
     /// The text of tokens after `seq` (1-based), one string per token, from `content` and `tokenEnds`.

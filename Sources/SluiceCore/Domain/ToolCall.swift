@@ -102,6 +102,8 @@ extension ChatMessage: Codable {
         self.role = known
         content = try container.decodeIfPresent(String.self, forKey: .content) ?? ""
         toolCallID = try container.decodeIfPresent(String.self, forKey: .toolCallID)
+        // Images are not part of this text-only shape (llama-server's template reads text).
+        images = []
         var calls: [ToolCall] = []
         if var list = try? container.nestedUnkeyedContainer(forKey: .toolCalls) {
             while !list.isAtEnd {

@@ -6,12 +6,17 @@ public struct ChatMessage: Sendable, Equatable {
     public var toolCalls: [ToolCall]
     /// For a `tool` message: the call whose result `content` is.
     public var toolCallID: String?
+    /// For a user's message: the images it shows the model, after its text.
+    public var images: [ImageInput]
 
-    public init(role: MessageRole, content: String, toolCalls: [ToolCall] = [], toolCallID: String? = nil) {
+    public init(
+        role: MessageRole, content: String, toolCalls: [ToolCall] = [], toolCallID: String? = nil, images: [ImageInput] = []
+    ) {
         self.role = role
         self.content = content
         self.toolCalls = toolCalls
         self.toolCallID = toolCallID
+        self.images = images
     }
 }
 

@@ -26,6 +26,7 @@ struct MessagesRequestBody: Encodable {
         case text(String)
         case toolUse(ToolCall)
         case toolResult(id: String, content: String)
+        case image(ImageInput)
     }
 
     let model: String
@@ -124,7 +125,9 @@ struct MessagesRequestBody: Encodable {
             case .assistant:
                 blocks = (message.content.isEmpty && !message.toolCalls.isEmpty ? [] : [.text(message.content)])
                     + message.toolCalls.map(Block.toolUse)
-            default: blocks = [.text(message.content)]
+            default:
+                // Images before the words about them, as Anthropic advises.
+                blocks = message.images.map(Block.image) + (message.content.isEmpty && !message.images.isEmpty ? [] : [.text(message.content)])
             }
             if let last = result.last, last.role == role {
                 if case .text(let earlier)? = last.blocks.last, case .text(let next)? = blocks.first {
@@ -191,6 +194,17 @@ struct MessagesRequestBody: Encodable {
             JSONText.appendQuoted(id, to: &out)
             out += Array(#","content":"#.utf8)
             JSONText.appendQuoted(content, to: &out)
+        case .image(let image):
+            if let data = image.base64Payload {
+                out += Array(#"{"type":"image","source":{"type":"base64","media_type":"#.utf8)
+                JSONText.appendQuoted(image.mediaType ?? "image/png", to: &out)
+                out += Array(#","data":"#.utf8)
+                JSONText.appendQuoted(String(data), to: &out)
+            } else {
+                out += Array(#"{"type":"image","source":{"type":"url","url":"#.utf8)
+                JSONText.appendQuoted(image.url, to: &out)
+            }
+            out.append(UInt8(ascii: "}"))
         }
         out.append(UInt8(ascii: "}"))
     }

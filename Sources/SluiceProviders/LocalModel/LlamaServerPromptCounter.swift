@@ -21,7 +21,8 @@ public struct LlamaServerPromptCounter: PromptCounter {
     public func promptTokens(_ messages: [ChatMessage]) async throws -> Int {
         struct Template: Decodable { let prompt: String }
         let rendered: Template = try await post("/apply-template", ["messages": messages])
-        return try await tokens(rendered.prompt, addSpecial: true)
+        // The template renders text only: images add their estimate (`ImageInput.estimatedTokens`).
+        return try await tokens(rendered.prompt, addSpecial: true) + messages.imageTokens
     }
 
     public func textTokens(_ text: String) async throws -> Int {

@@ -57,6 +57,23 @@ public struct OpenAICompatibleProvider: ChatProvider {
 /// The JSON body of a streamed chat completion request, asking for the usage chunk. Written directly: the whole
 /// conversation goes upstream on every turn, and `JSONEncoder` cost more than the rest of the request.
 enum CompletionRequestBody {
+    /// A message with images as a list of parts: its text, then each image as an `image_url` part.
+    static func appendParts(of message: ChatMessage, to out: inout [UInt8]) {
+        out.append(UInt8(ascii: "["))
+        if !message.content.isEmpty {
+            out += Array(#"{"type":"text","text":"#.utf8)
+            JSONText.appendQuoted(message.content, to: &out)
+            out += Array("},".utf8)
+        }
+        for (index, image) in message.images.enumerated() {
+            out += Array((index == 0 ? #"{"type":"image_url","image_url":{"url":"# : #",{"type":"image_url","image_url":{"url":"#).utf8)
+            JSONText.appendQuoted(image.url, to: &out)
+            if let detail = image.detail { out += Array(#","detail":"\#(detail.rawValue)""#.utf8) }
+            out += Array("}}".utf8)
+        }
+        out.append(UInt8(ascii: "]"))
+    }
+
     static func json(_ request: ChatRequest) -> [UInt8] {
         var out: [UInt8] = []
         out.reserveCapacity(request.messages.reduce(160) { $0 + $1.content.utf8.count + 32 })
@@ -70,6 +87,8 @@ enum CompletionRequestBody {
             // An assistant message with calls and no text has `null` content, as OpenAI writes it.
             if message.content.isEmpty, !message.toolCalls.isEmpty {
                 out += Array("null".utf8)
+            } else if !message.images.isEmpty {
+                appendParts(of: message, to: &out)
             } else {
                 JSONText.appendQuoted(message.content, to: &out)
             }

@@ -9,10 +9,13 @@ public struct ModelCatalog: Sendable {
     public struct Entry: Sendable, Equatable {
         public var price: ModelPrice?
         public var contextWindow: Int?
+        /// Whether the model sees images (litellm's `supports_vision`, or the operator's `vision:`).
+        public var acceptsImages: Bool?
 
-        public init(price: ModelPrice? = nil, contextWindow: Int? = nil) {
+        public init(price: ModelPrice? = nil, contextWindow: Int? = nil, acceptsImages: Bool? = nil) {
             self.price = price
             self.contextWindow = contextWindow
+            self.acceptsImages = acceptsImages
         }
     }
 
@@ -22,7 +25,7 @@ public struct ModelCatalog: Sendable {
         self.entries = entries
     }
 
-    /// Reads litellm's list: `input_cost_per_token` / `output_cost_per_token` in USD (with
+    /// Reads litellm's list: `supports_vision`; `input_cost_per_token` / `output_cost_per_token` in USD (with
     /// `cache_read_input_token_cost` / `cache_creation_input_token_cost` for prompt-cache reads and writes, where
     /// listed) and `max_input_tokens` (else `max_tokens`). Prices are stored there as floating-point numbers; each is rounded once to whole
     /// pico-dollars per token (exact for every price with at most six decimals per million tokens), and all
@@ -43,7 +46,8 @@ public struct ModelCatalog: Sendable {
                     cacheWritePerToken: rate(fields["cache_creation_input_token_cost"]).map(picodollars))
             }
             entry.contextWindow = (fields["max_input_tokens"] as? NSNumber)?.intValue ?? (fields["max_tokens"] as? NSNumber)?.intValue
-            if entry.price != nil || entry.contextWindow != nil { entries[model] = entry }
+            entry.acceptsImages = fields["supports_vision"] as? Bool
+            if entry.price != nil || entry.contextWindow != nil || entry.acceptsImages != nil { entries[model] = entry }
         }
         return ModelCatalog(entries)
     }
@@ -67,7 +71,15 @@ public struct ModelCatalog: Sendable {
         entries[model, default: Entry()].contextWindow = tokens
     }
 
+    /// Sets whether one model sees images.
+    public mutating func setAcceptsImages(_ model: String, _ accepts: Bool) {
+        entries[model, default: Entry()].acceptsImages = accepts
+    }
+
     public func price(for model: String) -> ModelPrice? { entry(for: model)?.price }
+
+    /// Whether the model sees images; `nil` when nobody said (the call goes on, and the upstream decides).
+    public func acceptsImages(_ model: String) -> Bool? { entry(for: model)?.acceptsImages }
 
     public func contextWindow(for model: String) -> Int? { entry(for: model)?.contextWindow }
 

@@ -11,7 +11,7 @@ struct AnthropicMessagesRequest: Sendable {
     var showsThinking = false
 
     /// A message's content: text blocks `{"type":"text","text":…}` (or a plain string), an assistant's `tool_use`
-    /// blocks and a user's `tool_result` blocks.
+    /// blocks, a user's `tool_result` and `image` blocks.
     private struct Blocks: Decodable {
         let text: String
         /// The first block that is none of those, for the error that names it.
@@ -20,6 +20,43 @@ struct AnthropicMessagesRequest: Sendable {
         let toolUses: [(index: Int, id: String, name: String)]
         /// `tool_result` blocks: the call's id and the result's text.
         let toolResults: [(id: String, text: String)]
+        /// `image` blocks with their position in the list, checked by `ImageSource.image`.
+        let images: [(index: Int, source: ImageSource)]
+
+        /// `{"type": "base64", "media_type": …, "data": …}` or `{"type": "url", "url": …}`.
+        struct ImageSource: Decodable {
+            let type: String
+            let mediaType: String?
+            let data: String?
+            let url: String?
+            enum CodingKeys: String, CodingKey {
+                case type, data, url
+                case mediaType = "media_type"
+            }
+
+            /// The image, or a 400 that names the block and says what is wrong.
+            func image(field: String) throws -> ImageInput {
+                let url: String
+                switch type {
+                case "base64":
+                    guard let mediaType, ImageInput.mediaTypes.contains(mediaType), let data else {
+                        throw APIError.invalid(
+                            "\(field).source must be {\"type\": \"base64\", \"media_type\": \"image/png\", \"data\": \"…\"} with a media_type of image/png, image/jpeg, image/gif or image/webp.")
+                    }
+                    url = "data:\(mediaType);base64,\(data)"
+                case "url":
+                    guard let link = self.url else { throw APIError.invalid("\(field).source of type 'url' needs 'url'.") }
+                    url = link
+                default:
+                    throw APIError.invalid("\(field).source is of type '\(type)'; Sluice passes base64 and url images.")
+                }
+                do {
+                    return try ImageInput.parse(url: url, detail: nil)
+                } catch {
+                    throw APIError.invalid("\(field) \(error)")
+                }
+            }
+        }
 
         private struct Block: Decodable {
             let type: String
@@ -29,8 +66,9 @@ struct AnthropicMessagesRequest: Sendable {
             let toolUseID: String?
             let content: ResultContent?
             let isError: Bool?
+            let source: ImageSource?
             enum CodingKeys: String, CodingKey {
-                case type, text, id, name, content
+                case type, text, id, name, content, source
                 case toolUseID = "tool_use_id"
                 case isError = "is_error"
             }
@@ -56,7 +94,7 @@ struct AnthropicMessagesRequest: Sendable {
             let container = try decoder.singleValueContainer()
             if let text = try? container.decode(String.self) {
                 self.text = text
-                (other, toolUses, toolResults) = (nil, [], [])
+                (other, toolUses, toolResults, images) = (nil, [], [], [])
                 return
             }
             let blocks = try container.decode([Block].self)
@@ -69,11 +107,15 @@ struct AnthropicMessagesRequest: Sendable {
                 block.type == "tool_result"
                     ? (block.toolUseID ?? "", (block.isError == true ? "Error: " : "") + (block.content?.text ?? "")) : nil
             }
+            images = blocks.enumerated().compactMap { index, block in
+                block.type == "image" ? block.source.map { (index, $0) } : nil
+            }
             // An earlier answer's `thinking` / `redacted_thinking` blocks, which clients send back with it, are left out:
             // only Anthropic's own models read them, and the answer's text and calls are what the next turn needs.
             other = blocks.enumerated().first { _, block in
                 !((block.type == "text" && block.text != nil) || (block.type == "tool_use" && block.id != nil && block.name != nil)
-                    || (block.type == "tool_result" && block.toolUseID != nil) || Self.skipped.contains(block.type))
+                    || (block.type == "tool_result" && block.toolUseID != nil) || (block.type == "image" && block.source != nil)
+                    || Self.skipped.contains(block.type))
             }.map { ($0.offset, $0.element.type) }
         }
     }
@@ -158,6 +200,9 @@ struct AnthropicMessagesRequest: Sendable {
         if let other = wire.system?.other {
             throw APIError.invalid("system.\(other.index) is of type '\(other.type)'; Sluice passes text blocks only.")
         }
+        if let image = wire.system?.images.first {
+            throw APIError.invalid("system.\(image.index) is an image; only the user's messages may show images.")
+        }
         guard let wireMessages = wire.messages, !wireMessages.isEmpty else {
             throw APIError.invalid("'messages' must list at least one message, the last one from the user.")
         }
@@ -166,12 +211,21 @@ struct AnthropicMessagesRequest: Sendable {
         let parsed = usesTools ? try ChatCompletionRequest.parsed(json) : nil
         var turns: [ChatMessage] = []
         var calls = Set<String>()
+        var imageCount = 0
         for (index, message) in wireMessages.enumerated() {
             let content = message.content
             if let other = content.other {
                 throw APIError.invalid(
-                    "messages.\(index).content.\(other.index) is of type '\(other.type)'; Sluice passes text, tool_use and tool_result blocks only.")
+                    "messages.\(index).content.\(other.index) is of type '\(other.type)'; Sluice passes text, image, tool_use and tool_result blocks only.")
             }
+            imageCount += content.images.count
+            if let image = content.images.first, message.role != "user" {
+                throw APIError.invalid("messages.\(index).content.\(image.index) is an image in an assistant message; only the user's messages may show images.")
+            }
+            guard imageCount <= ImageInput.maxPerCall else {
+                throw APIError.invalid("The messages show more than \(ImageInput.maxPerCall) images; send fewer.")
+            }
+            let images = try content.images.map { try $0.source.image(field: "messages.\(index).content.\($0.index)") }
             switch message.role {
             case "user":
                 // Results come first in a user turn, as Anthropic requires; then the user's words, if any.
@@ -182,7 +236,9 @@ struct AnthropicMessagesRequest: Sendable {
                     }
                     turns.append(ChatMessage(role: .tool, content: result.text, toolCallID: result.id))
                 }
-                if content.toolResults.isEmpty || !content.text.isEmpty { turns.append(ChatMessage(role: .user, content: content.text)) }
+                if content.toolResults.isEmpty || !content.text.isEmpty || !images.isEmpty {
+                    turns.append(ChatMessage(role: .user, content: content.text, images: images))
+                }
             case "assistant":
                 let toolCalls = content.toolUses.map { use in
                     ToolCall(id: use.id, name: use.name, arguments: Self.input(in: parsed, message: index, block: use.index))
@@ -197,8 +253,8 @@ struct AnthropicMessagesRequest: Sendable {
             throw APIError.invalid(
                 "The last message must be the user's: Sluice answers it (a prefilled assistant turn is not supported yet).")
         }
-        if last.role == .user, last.content.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty {
-            throw APIError.invalid("The last user message is empty: send some text.")
+        if last.role == .user, last.images.isEmpty, last.content.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty {
+            throw APIError.invalid("The last user message is empty: send some text or an image.")
         }
         let system = wire.system.map(\.text).flatMap { $0.isEmpty ? nil : $0 }
         stream = wire.stream ?? false

@@ -44,6 +44,31 @@ struct ChatCompletionRequest: Sendable {
             struct Part: Decodable {
                 let type: String
                 let text: String?
+                let imageURL: ImageURL?
+
+                enum CodingKeys: String, CodingKey {
+                    case type, text
+                    case imageURL = "image_url"
+                }
+
+                /// `{"url": …, "detail": …}`, or (as some clients send it, and LiteLLM takes) the URL alone.
+                struct ImageURL: Decodable {
+                    let url: String
+                    let detail: String?
+
+                    enum CodingKeys: String, CodingKey { case url, detail }
+
+                    init(from decoder: any Decoder) throws {
+                        if let url = try? decoder.singleValueContainer().decode(String.self) {
+                            self.url = url
+                            detail = nil
+                        } else {
+                            let container = try decoder.container(keyedBy: CodingKeys.self)
+                            url = try container.decode(String.self, forKey: .url)
+                            detail = try container.decodeIfPresent(String.self, forKey: .detail)
+                        }
+                    }
+                }
             }
 
             init(from decoder: any Decoder) throws {
@@ -181,11 +206,22 @@ struct ChatCompletionRequest: Sendable {
         var turns: [ChatMessage] = []
         // The calls made so far, for the results that answer them.
         var calls = Set<String>()
+        var imageCount = 0
         for (index, message) in wireMessages.enumerated() {
-            let text = try Self.text(of: message, index: index)
+            let (text, images) = try Self.content(of: message, index: index)
+            imageCount += images.count
+            guard images.isEmpty || message.role == "user" else {
+                throw Self.invalid(
+                    "messages.\(index) is a '\(message.role)' message with an image; only the user's messages may show images.",
+                    param: "messages.\(index).content")
+            }
+            guard imageCount <= ImageInput.maxPerCall else {
+                throw Self.invalid(
+                    "The messages show more than \(ImageInput.maxPerCall) images; send fewer.", param: "messages.\(index).content")
+            }
             switch message.role {
             case "system", "developer": system.append(text)
-            case "user": turns.append(ChatMessage(role: .user, content: text))
+            case "user": turns.append(ChatMessage(role: .user, content: text, images: images))
             case "assistant":
                 let toolCalls = try (message.toolCalls ?? []).enumerated().map { callIndex, call in
                     guard call.type == nil || call.type == "function" else {
@@ -216,8 +252,8 @@ struct ChatCompletionRequest: Sendable {
                 "The last message (apart from system messages) must be the user's, or the results of the functions the model called: it is what Sluice answers.",
                 param: "messages")
         }
-        if last.role == .user, last.content.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty {
-            throw Self.invalid("The last user message is empty: send some text.", param: "messages")
+        if last.role == .user, last.images.isEmpty, last.content.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty {
+            throw Self.invalid("The last user message is empty: send some text or an image.", param: "messages")
         }
         stream = wire.stream ?? false
         includeUsage = wire.streamOptions?.includeUsage ?? false
@@ -234,19 +270,35 @@ struct ChatCompletionRequest: Sendable {
         if let parallel = wire.parallelToolCalls, call.tools != nil { call.tools?.parallelCalls = parallel }
     }
 
-    private static func text(of message: WireMessage, index: Int) throws -> String {
+    /// A message's text (its text parts joined by newlines) and its images, in their order.
+    private static func content(of message: WireMessage, index: Int) throws -> (String, [ImageInput]) {
         switch message.content {
-        case nil: return ""
-        case .text(let text)?: return text
+        case nil: return ("", [])
+        case .text(let text)?: return (text, [])
         case .parts(let parts)?:
-            return try parts.enumerated().map { partIndex, part in
-                guard part.type == "text", let text = part.text else {
+            var texts: [String] = []
+            var images: [ImageInput] = []
+            for (partIndex, part) in parts.enumerated() {
+                let field = "messages.\(index).content.\(partIndex)"
+                switch part.type {
+                case "text":
+                    guard let text = part.text else { throw invalid("\(field) is a text part without 'text'.", param: field) }
+                    texts.append(text)
+                case "image_url":
+                    guard let image = part.imageURL else {
+                        throw invalid("\(field) is an image part without 'image_url': {\"url\": \"data:image/png;base64,…\"}.", param: field)
+                    }
+                    do {
+                        images.append(try ImageInput.parse(url: image.url, detail: image.detail))
+                    } catch {
+                        throw invalid("\(field).image_url \(error)", param: field + ".image_url")
+                    }
+                default:
                     throw invalid(
-                        "messages.\(index).content.\(partIndex) is of type '\(part.type)'; Sluice passes text parts only.",
-                        param: "messages.\(index).content")
+                        "\(field) is of type '\(part.type)'; Sluice passes text and image_url parts only.", param: field)
                 }
-                return text
-            }.joined(separator: "\n")
+            }
+            return (texts.joined(separator: "\n"), images)
         }
     }
 

@@ -12,6 +12,8 @@ struct GatewayCall: Sendable {
     var history: [ChatMessage]
     /// The new user message: the one this call answers (empty when it answers `toolResults`).
     var content: String
+    /// The new user message's images.
+    var images: [ImageInput] = []
     /// The functions the caller offers the model.
     var tools: ToolOptions? = nil
     /// The results of the functions the last answer called, when the call ends with them rather than with a user's
@@ -24,7 +26,10 @@ struct GatewayCall: Sendable {
     var endUser: String? { sampling.endUser }
 
     /// What this call adds to the conversation: the user's message or the function results.
-    var added: [ChatMessage] { toolResults.isEmpty ? [ChatMessage(role: .user, content: content)] : toolResults }
+    var added: [ChatMessage] { toolResults.isEmpty ? [ChatMessage(role: .user, content: content, images: images)] : toolResults }
+
+    /// Whether any message of the call shows an image.
+    var hasImages: Bool { !images.isEmpty || history.contains { !$0.images.isEmpty } }
 
     /// The longest end user name kept (`user`, `metadata.user_id`): an id or a hash of one, not a document.
     static let maxEndUserCharacters = 256
@@ -42,6 +47,6 @@ extension GatewayCall {
         self.init(
             model: model, temperature: temperature, maxTokens: maxTokens, sampling: sampling, system: system,
             history: Array(turns.dropLast(max(results.count, 1))), content: results.isEmpty ? turns.last?.content ?? "" : "",
-            tools: tools, toolResults: results)
+            images: results.isEmpty ? turns.last?.images ?? [] : [], tools: tools, toolResults: results)
     }
 }

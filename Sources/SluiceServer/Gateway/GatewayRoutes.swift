@@ -25,8 +25,9 @@ struct GatewayRoutes {
     }
 
     /// The largest request body: unlike the web API, which receives one message, an OpenAI client sends the whole
-    /// conversation every time. 8 MiB holds about two million tokens of text, more than any context window.
-    static let maxRequestBytes = 8 << 20
+    /// conversation every time, images included (base64 in data URLs). 32 MiB holds a 20 MB image, OpenAI's largest,
+    /// or about eight million tokens of text, more than any context window.
+    static let maxRequestBytes = 32 << 20
 
     func register(on v1: RouterGroup<SluiceRequestContext>) {
         v1.post("chat/completions", use: complete)
@@ -132,7 +133,7 @@ struct GatewayRoutes {
         } catch is NIOTooManyBytesError {
             throw APIError(
                 .contentTooLarge, code: "too_large",
-                message: "The request body is over 8 MiB, more than any model's context window holds. Send fewer or shorter messages.")
+                message: "The request body is over 32 MiB, more than any model's context window holds. Send fewer or shorter messages, or smaller images.")
         }
     }
 
@@ -160,7 +161,7 @@ struct GatewayRoutes {
         let started = try await launcher.start(
             .init(content: call.content, model: model, temperature: call.temperature, maxTokens: call.maxTokens,
                   sampling: call.sampling, tools: call.tools, toolResults: call.toolResults, reportsBudget: false,
-                  threadKey: threadKey, apiKey: context.apiKey, cache: cache, keep: call.keep),
+                  threadKey: threadKey, apiKey: context.apiKey, cache: cache, images: call.images, keep: call.keep),
             in: conversation, history: history, unsaved: unsaved, user: user, request: request, logger: context.logger,
             executor: context.executor, receivedAt: context.receivedAt)
 
@@ -257,11 +258,13 @@ struct GatewayRoutes {
             endUser: call.endUser)
         // The caller's earlier turns are stored as the conversation's history, just before the new message.
         let history = call.history.enumerated().map { index, turn in
-            Message(
+            var message = Message(
                 id: Identifier.make(), conversationID: conversation.id, role: turn.role, content: turn.content,
                 status: .complete, model: turn.role == .assistant ? model : nil,
                 createdAt: now.addingTimeInterval(Double(index - call.history.count) * 0.001),
                 toolCalls: turn.toolCalls, toolCallID: turn.toolCallID)
+            message.images = turn.images
+            return message
         }
         return (conversation, history, true)
     }

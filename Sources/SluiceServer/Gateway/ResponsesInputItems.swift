@@ -49,8 +49,13 @@ struct ResponsesInputItems {
         switch message.role {
         case .user, .system:
             let id = "msg_" + message.id
-            let part = "{\"type\":\"input_text\",\"text\":\(JSONText.quote(message.content))}"
-            return [(id, "{\"id\":\(JSONText.quote(id)),\"type\":\"message\",\"status\":\"completed\",\"role\":\"\(message.role.rawValue)\",\"content\":[\(part)]}")]
+            let text = message.content.isEmpty && !message.images.isEmpty
+                ? [] : ["{\"type\":\"input_text\",\"text\":\(JSONText.quote(message.content))}"]
+            let images = message.images.map {
+                "{\"type\":\"input_image\",\"image_url\":\(JSONText.quote($0.url)),\"detail\":\"\(($0.detail ?? .auto).rawValue)\"}"
+            }
+            let parts = (text + images).joined(separator: ",")
+            return [(id, "{\"id\":\(JSONText.quote(id)),\"type\":\"message\",\"status\":\"completed\",\"role\":\"\(message.role.rawValue)\",\"content\":[\(parts)]}")]
         case .assistant:
             let items = ResponsesWire.output(messageID: message.id, text: message.content, toolCalls: message.toolCalls, status: "completed")
             let ids = (message.content.isEmpty && !message.toolCalls.isEmpty ? [] : ["msg_" + message.id])

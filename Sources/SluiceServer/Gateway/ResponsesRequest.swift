@@ -10,6 +10,8 @@ struct ResponsesRequest: Sendable {
     var system: [String] = []
     /// The input's other items as chat messages (a `function_call` joins the assistant message before it).
     var turns: [ChatMessage] = []
+    /// Images in the input so far (at most `ImageInput.maxPerCall`).
+    private var imageCount = 0
     var stream = false
     var temperature: Double?
     var maxOutputTokens: Int?
@@ -105,8 +107,8 @@ struct ResponsesRequest: Sendable {
             throw Self.invalid(
                 "The input must end with the user's message or function_call_output items: it is what Sluice answers.", param: "input")
         }
-        if last.role == .user, last.content.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty {
-            throw Self.invalid("The last user message is empty: send some text.", param: "input")
+        if last.role == .user, last.images.isEmpty, last.content.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty {
+            throw Self.invalid("The last user message is empty: send some text or an image.", param: "input")
         }
         if let choice = tools?.choice, case .function(let name) = choice, !(tools?.functions.contains { $0.name == name } ?? false) {
             throw Self.invalid("'tool_choice' names the function '\(name)', which is not in 'tools'.", param: "tool_choice")
@@ -136,10 +138,17 @@ struct ResponsesRequest: Sendable {
         switch try Self.string(item, "type", field: field) ?? "message" {
         case "message":
             let role = try Self.string(item, "role", field: field) ?? ""
-            let text = try Self.text(of: item["content"], field: "\(field).content")
+            let (text, images) = try Self.content(of: item["content"], field: "\(field).content")
+            if !images.isEmpty, role != "user" {
+                throw Self.invalid("'\(field)' is a '\(role)' message with an image; only the user's messages may show images.", param: field)
+            }
+            imageCount += images.count
+            guard imageCount <= ImageInput.maxPerCall else {
+                throw Self.invalid("The input shows more than \(ImageInput.maxPerCall) images; send fewer.", param: field)
+            }
             switch role {
             case "system", "developer": system.append(text)
-            case "user": turns.append(ChatMessage(role: .user, content: text))
+            case "user": turns.append(ChatMessage(role: .user, content: text, images: images))
             case "assistant": turns.append(ChatMessage(role: .assistant, content: text))
             default:
                 throw Self.invalid("'\(field).role' must be user, assistant, system or developer.", param: "\(field).role")
@@ -172,26 +181,57 @@ struct ResponsesRequest: Sendable {
         }
     }
 
+    /// A message's text and images: `input_image` parts (`image_url` a data URL or a link, `detail`) among the text.
+    private static func content(of content: JSONValue?, field: String) throws -> (String, [ImageInput]) {
+        guard case .array(let parts)? = content, parts.contains(where: { $0["type"] == .string("input_image") }) else {
+            return (try text(of: content, field: field), [])
+        }
+        var texts: [String] = []
+        var images: [ImageInput] = []
+        for (index, part) in parts.enumerated() {
+            guard part["type"] == .string("input_image") else {
+                texts.append(try text(ofPart: part, field: "\(field).\(index)"))
+                continue
+            }
+            guard case .string(let url)? = part["image_url"] else {
+                throw invalid(
+                    "'\(field).\(index)' must carry its image as 'image_url' (a data URL or a link); Sluice keeps no files for 'file_id'.",
+                    param: "\(field).\(index)")
+            }
+            var detail: String?
+            if case .string(let level)? = part["detail"] { detail = level }
+            do {
+                images.append(try ImageInput.parse(url: url, detail: detail))
+            } catch {
+                throw invalid("'\(field).\(index)' \(error)", param: "\(field).\(index)")
+            }
+        }
+        return (texts.joined(separator: "\n"), images)
+    }
+
     /// A message's or an output's text: a string, or `input_text` / `output_text` parts (a `refusal`'s words).
     private static func text(of content: JSONValue?, field: String) throws -> String {
         switch content {
         case .string(let text)?: return text
         case .array(let parts)?:
-            return try parts.enumerated().map { index, part in
-                switch part["type"] {
-                case .string("input_text")?, .string("output_text")?, .string("text")?:
-                    if case .string(let text)? = part["text"] { return text }
-                case .string("refusal")?:
-                    if case .string(let text)? = part["refusal"] { return text }
-                case .string(let type)?:
-                    throw invalid("'\(field).\(index)' is of type '\(type)'; Sluice passes text only.", param: "\(field).\(index)")
-                default: break
-                }
-                throw invalid("'\(field).\(index)' must be {\"type\": \"input_text\", \"text\": …}.", param: "\(field).\(index)")
-            }.joined(separator: "\n")
+            return try parts.enumerated().map { index, part in try text(ofPart: part, field: "\(field).\(index)") }.joined(separator: "\n")
         default:
             throw invalid("'\(field)' must be text or a list of input_text parts.", param: field)
         }
+    }
+
+    /// One `input_text` / `output_text` part's text (a `refusal`'s words).
+    private static func text(ofPart part: JSONValue, field: String) throws -> String {
+        switch part["type"] {
+        case .string("input_text")?, .string("output_text")?, .string("text")?:
+            if case .string(let text)? = part["text"] { return text }
+        case .string("refusal")?:
+            if case .string(let text)? = part["refusal"] { return text }
+        case .string(let type)?:
+            throw invalid("'\(field)' is of type '\(type)'; Sluice passes text and input_image parts only.", param: field)
+        default: break
+        }
+        throw invalid("'\(field)' must be {\"type\": \"input_text\", \"text\": …}.", param: field)
     }
 
     static func invalid(_ message: String, param: String?) -> APIError { ChatCompletionRequest.invalid(message, param: param) }

@@ -32,6 +32,12 @@ enum ThreadKey {
                 add("result")
                 add(id)
             }
+            // The same for images: a history without them keeps its key.
+            for image in message.images {
+                add("image")
+                add(image.url)
+                add(image.detail?.rawValue ?? "")
+            }
         }
         return HexDigits.lowercase(hasher.finalize())
     }

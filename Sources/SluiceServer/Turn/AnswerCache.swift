@@ -28,6 +28,10 @@ public final class AnswerCache: Sendable {
             hasher.update(data: Data(message.role.rawValue.utf8))
             hasher.update(data: Data([0]))
             hasher.update(data: Data(message.content.utf8))
+            for image in message.images {
+                hasher.update(data: Data([2]))
+                hasher.update(data: Data(image.url.utf8))
+            }
         }
         // The same messages with other stop sequences or another seed are another request.
         if request.sampling != SamplingOptions() {

@@ -182,7 +182,9 @@ struct ChatTurn: Sendable {
         let clock = ContinuousClock()
         var waited = Duration.zero
         var request = plan.request
-        var untried = fallbacks(plan.request.model)
+        // A model that does not see images is no fallback for a call that shows some.
+        let showsImages = plan.request.messages.contains { !$0.images.isEmpty }
+        var untried = fallbacks(plan.request.model).filter { !showsImages || catalog.acceptsImages($0) != false }
         while true {
             do {
                 try await attempt(request, plan: plan, progress: progress, emit: emit)

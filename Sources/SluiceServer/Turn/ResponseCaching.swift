@@ -87,6 +87,10 @@ enum ResponseCacheKey {
         let encoder = JSONEncoder()
         encoder.outputFormatting = .sortedKeys
         key.add((try? encoder.encode(request.messages)) ?? Data(String(reflecting: request.messages).utf8))
+        // Images are not in the messages' JSON (their text-only shape): each is part of the key, in its message.
+        for (index, message) in request.messages.enumerated() {
+            for image in message.images { add("image \(index) \(image.detail?.rawValue ?? "-") " + image.url) }
+        }
         add(request.temperature.map { "\($0)" } ?? "-")
         add(request.maxTokens.map(String.init) ?? "-")
         let sampling = request.sampling

@@ -60,6 +60,8 @@ struct TurnLauncher: Sendable {
         var cache: ResponseCacheUse? = nil
         /// Text files the user attached to `content` (the web app's 📎), screened and stored with it.
         var attachments: [Attachment] = []
+        /// Images the user's message shows the model (a gateway caller's `image_url` parts).
+        var images: [ImageInput] = []
         /// False: the conversation (which the route made for this turn alone, `unsaved`) is deleted once the turn
         /// is settled, or at once when it is refused (`GatewayCall.keep`).
         var keep = true
@@ -73,6 +75,17 @@ struct TurnLauncher: Sendable {
             message: "The model is busy: \(limiter.maxConcurrent) answers are being written and \(limiter.queueCapacity) more are waiting. Your message was not sent; send it again in a moment.")
         busy.headers[.retryAfter] = "1"
         throw busy
+    }
+
+    /// Throws `images_unsupported` (400) when the model is known not to see images: refused before anything is stored
+    /// or sent, as a bad request is. A model nobody said anything about is asked; its upstream decides.
+    func checkSeesImages(_ model: String) throws {
+        guard turn.catalog.acceptsImages(model) == false else { return }
+        var error = APIError(
+            .badRequest, code: "images_unsupported",
+            message: "The model '\(model)' does not see images, and this conversation shows one. Ask a model that does (one with vision), or send text only.")
+        error.details = "\"param\":\"messages\""
+        throw error
     }
 
     /// `unsaved`: the route made `conversation` and `history` but did not store them; they are stored with the
@@ -116,6 +129,7 @@ struct TurnLauncher: Sendable {
     ) async throws -> Started {
         let timings = TurnTimings(received: receivedAt)
         try checkCapacity(model: input.model)
+        if !input.images.isEmpty || history.contains(where: { !$0.images.isEmpty }) { try checkSeesImages(input.model) }
         let save = { @Sendable [self] (message: Message) async throws in
             try await store([message], in: conversation, after: history, unsaved: unsaved)
         }
@@ -134,6 +148,7 @@ struct TurnLauncher: Sendable {
                 id: Identifier.make(), conversationID: conversation.id, role: .user, content: input.content,
                 status: .complete, model: nil, createdAt: now)
             message.attachments = input.attachments
+            message.images = input.images
             added = [message]
         } else {
             // A program's output, not a person's words: not screened (docs/api.md, "Function calling").

@@ -73,6 +73,7 @@ struct StatementValues {
         text(StoredValues.encode(message.toolCalls))
         text(message.toolCallID)
         text(StoredValues.encode(message.attachments))
+        text(StoredValues.encode(message.images))
     }
 
     /// A new conversation's values, in the order of `StoredValues.conversationColumns`.
@@ -88,7 +89,7 @@ struct StatementValues {
     }
 
     static let messageTypes: [PostgresDataType] = Array(repeating: .text, count: 6) + Array(repeating: .int8, count: 6)
-        + Array(repeating: .text, count: 4) + [.int8, .text, .text, .text, .text]
+        + Array(repeating: .text, count: 4) + [.int8, .text, .text, .text, .text, .text]
 }
 
 /// The answers' text so far, one row per answer (`ProgressWriter` gathers them). An answer without thinking sends
@@ -162,7 +163,7 @@ struct HoldWithAnswerStatement: TurnStatement {
     static let sql = """
         WITH held AS (\(HoldStatement.sql)), inserted AS (
             INSERT INTO messages (\(PostgresStore.insertedColumns))
-            SELECT \(placeholders(21...41)) FROM held
+            SELECT \(placeholders(21...42)) FROM held
             RETURNING conversation_id, created_at
         ), touched AS (
             UPDATE conversations c SET updated_at = i.created_at FROM inserted i WHERE c.id = i.conversation_id
@@ -263,7 +264,7 @@ struct SettleStatement: TurnStatement {
 struct MessageInsertStatement: TurnStatement {
     static let sql = """
         WITH inserted AS (
-            INSERT INTO messages (\(PostgresStore.insertedColumns)) VALUES (\(placeholders(1...21)))
+            INSERT INTO messages (\(PostgresStore.insertedColumns)) VALUES (\(placeholders(1...22)))
             RETURNING conversation_id, created_at
         )
         UPDATE conversations c SET updated_at = i.created_at FROM inserted i WHERE c.id = i.conversation_id
@@ -284,9 +285,9 @@ struct ConversationStartStatement: TurnStatement {
     static let sql = """
         WITH created AS (
             INSERT INTO conversations (\(StoredValues.conversationColumns))
-            VALUES (\(placeholders(22...29)))
+            VALUES (\(placeholders(23...30)))
         )
-        INSERT INTO messages (\(PostgresStore.insertedColumns)) VALUES (\(placeholders(1...21)))
+        INSERT INTO messages (\(PostgresStore.insertedColumns)) VALUES (\(placeholders(1...22)))
         """
     static let bindingDataTypes = StatementValues.messageTypes + [.text, .text, .text, .text, .text, .int8, .int8, .text]
     let values: StatementValues

@@ -277,9 +277,9 @@ public final class SQLiteStore: SluiceDatabase {
         // The conversation's updated_at follows by trigger (migration 9).
     }
 
-    static let messageColumnCount = 20
+    static let messageColumnCount = 21
 
-    /// The multi-row `INSERT` statements that store `messages`, 500 rows each (17 values a row, well under
+    /// The multi-row `INSERT` statements that store `messages`, 500 rows each (21 values a row, well under
     /// SQLite's 32 766 bound parameters).
     static func insertions(of messages: [Message]) -> [(String, [SQLiteData])] {
         let rowsPerStatement = 500
@@ -289,7 +289,7 @@ public final class SQLiteStore: SluiceDatabase {
             let sql = """
                 INSERT INTO messages (id, conversation_id, role, content, status, model, created_at, input_tokens,
                     output_tokens, total_tokens, ttft_ms, duration_ms, finish_reason, error, error_code, version_group, superseded,
-                    tool_calls, tool_call_id, attachments)
+                    tool_calls, tool_call_id, attachments, images)
                 VALUES \(Array(repeating: row, count: chunk.count).joined(separator: ", "))
                 """
             return (sql, chunk.flatMap(columnValues))
@@ -306,7 +306,7 @@ public final class SQLiteStore: SluiceDatabase {
             optional(message.ttftMs), optional(message.durationMs), optional(message.finishReason),
             optional(message.error), optional(message.errorCode), optional(message.versionGroup),
             .integer(message.superseded ? 1 : 0), optional(StoredValues.encode(message.toolCalls)), optional(message.toolCallID),
-            optional(StoredValues.encode(message.attachments)),
+            optional(StoredValues.encode(message.attachments)), optional(StoredValues.encode(message.images)),
         ]
     }
 

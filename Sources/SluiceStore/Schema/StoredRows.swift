@@ -129,6 +129,7 @@ enum StoredValues {
             toolCalls: decodeToolCalls(row.string("tool_calls")), toolCallID: row.string("tool_call_id"))
         message.feedback = feedback(row)
         message.attachments = decodeAttachments(row.string("attachments"))
+        message.images = decodeImages(row.string("images"))
         message.reasoning = row.string("reasoning")
         message.reasoningMs = row.int("reasoning_ms")
         return message

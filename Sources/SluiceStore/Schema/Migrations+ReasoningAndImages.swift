@@ -1,0 +1,32 @@
+import SluiceCore
+import Foundation
+
+extension Migrations {
+    /// Step 38: a reasoning model's thinking (`reasoning_content`), kept with its answer (redacted as the answer is)
+    /// so that the web app shows it again, and how long the model thought (`reasoning_ms`); `NULL` for an answer
+    /// without thinking. It is never sent upstream again.
+    static let reasoningStep = Step(
+        version: 38,
+        statements: [
+            "ALTER TABLE messages ADD COLUMN reasoning TEXT",
+            "ALTER TABLE messages ADD COLUMN reasoning_ms INTEGER",
+        ])
+}
+
+extension Migrations {
+    /// Step 39: a user's message's images (`Message.images`: each a data URL or a link, with its detail, type and size),
+    /// as a JSON list; `NULL` without images. Kept in the row, as OpenAI's and Anthropic's APIs take them inline.
+    static let imagesStep = Step(version: 39, statements: ["ALTER TABLE messages ADD COLUMN images TEXT"])
+}
+
+extension StoredValues {
+    /// `messages.images` (schema step 39): a JSON list, `NULL` without images.
+    static func encode(_ images: [ImageInput]) -> String? {
+        images.isEmpty ? nil : (try? JSONEncoder().encode(images)).map { String(decoding: $0, as: UTF8.self) }
+    }
+
+    static func decodeImages(_ text: String?) -> [ImageInput] {
+        guard let text, !text.isEmpty else { return [] }
+        return (try? JSONDecoder().decode([ImageInput].self, from: Data(text.utf8))) ?? []
+    }
+}
