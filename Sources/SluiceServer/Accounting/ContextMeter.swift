@@ -34,14 +34,15 @@ struct ContextMeter: Sendable {
     /// What sending `content` (with its `attachments`, which count as part of the message) next would cost, part by
     /// part, and whether it fits.
     func estimate(
-        _ content: String, attachments: [Attachment] = [], conversation: Conversation, history: [Message], user: User,
+        _ content: String, attachments: [Attachment] = [], images: [ImageInput] = [], conversation: Conversation,
+        history: [Message], user: User,
         outputReserve: Int, logger: Logger
     ) async throws -> Estimate {
         guard let counter else {
             throw APIError(.notFound, code: "not_found", message: "This server cannot count tokens for this model, so it cannot estimate.")
         }
         let prompt = Attachment.prompt(attachments, then: content)
-        let tail = [ChatMessage(role: .user, content: prompt)]
+        let tail = [ChatMessage(role: .user, content: prompt, images: images)]
         let messages: [ChatMessage]
         do {
             messages = try await builder.build(
@@ -53,7 +54,7 @@ struct ContextMeter: Sendable {
             messages = (conversation.systemPrompt.map { [ChatMessage(role: .system, content: $0)] } ?? []) + tail
         }
         let total = try await counter.promptTokens(messages)
-        let message = try await counter.textTokens(prompt)
+        let message = try await counter.textTokens(prompt) + tail.imageTokens
         let system = try await conversation.systemPrompt.asyncMap { try await counter.textTokens($0) } ?? 0
         let contextMessages = messages.count - 1 - (conversation.systemPrompt == nil ? 0 : 1)
         let budget = try await budgets?.budget(userID: user.id, now: Date())

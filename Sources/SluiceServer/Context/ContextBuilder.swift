@@ -225,7 +225,7 @@ struct ContextBuilder: Sendable {
     /// Messages that are ever sent upstream: with text or function calls, finished, not rejected, not an earlier
     /// version.
     static func isSendable(_ message: Message) -> Bool {
-        (!message.content.isEmpty || !message.toolCalls.isEmpty) && message.status != .streaming && message.status != .rejected && !message.superseded
+        (!message.content.isEmpty || !message.toolCalls.isEmpty || !message.images.isEmpty) && message.status != .streaming && message.status != .rejected && !message.superseded
     }
 
     /// A message's tokens in a prompt (framing included), counted once per stored message.

@@ -92,9 +92,10 @@ struct ConversationRoutes {
     @Sendable func estimate(_ request: Request, context: SluiceRequestContext) async throws -> Estimate {
         let user = try context.requireUser()
         var conversation = try await ownedConversation(context)
-        let body = try await JSONObjectBody(request: request, context: context, allowEmpty: false, maxBytes: AttachmentsField.maxBodyBytes)
+        let body = try await JSONObjectBody(request: request, context: context, allowEmpty: false, maxBytes: ImagesField.maxBodyBytes)
         let content = try body.optionalString("content", maxLength: 60_000) ?? ""
         let attachments = try AttachmentsField.parse(body)
+        let images = try ImagesField.parse(body)
         // The model picked for the next message, when it is not the conversation's: its window and tokenizer.
         if let model = try body.optionalString("model", maxLength: 200), !model.isEmpty {
             try ModelAccess.check(user, model: model)
@@ -102,7 +103,8 @@ struct ConversationRoutes {
         }
         let history = try await store.messages(conversationID: conversation.id)
         return try await meter.estimate(
-            content, attachments: attachments, conversation: conversation, history: history, user: user, outputReserve: outputReserve,
+            content, attachments: attachments, images: images, conversation: conversation, history: history, user: user,
+            outputReserve: outputReserve,
             logger: context.logger)
     }
 

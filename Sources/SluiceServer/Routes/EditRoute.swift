@@ -47,6 +47,7 @@ struct EditRoute {
             model: nil, createdAt: now)
         // The question's files stay with it: an edit rewords the question.
         edited.attachments = question.attachments
+        edited.images = question.images
         try await replace(edited)
         if model != conversation.model { try await store.setConversationModel(id: conversation.id, model: model) }
 

@@ -21,13 +21,16 @@ struct MessageRoutes {
         let user = try context.requireUser()
         let conversation = try await Ownership(store: store).conversation(try context.parameters.require("id"), for: user)
         try Ownership.requireActive(conversation)
-        let body = try await JSONObjectBody(request: request, context: context, allowEmpty: false, maxBytes: AttachmentsField.maxBodyBytes)
+        let body = try await JSONObjectBody(request: request, context: context, allowEmpty: false, maxBytes: ImagesField.maxBodyBytes)
         let attachments = try AttachmentsField.parse(body)
+        let images = try ImagesField.parse(body)
         let (content, temperature, model) = try Self.ask(
-            body, in: conversation, user: user, launcher: launcher, ifEmpty: "type a message before sending")
+            body, in: conversation, user: user, launcher: launcher, ifEmpty: "type a message before sending", withImages: !images.isEmpty)
         let history = try await store.messages(conversationID: conversation.id)
         let started = try await launcher.start(
-            .init(content: content, model: model, temperature: temperature, apiKey: context.apiKey, attachments: attachments),
+            .init(
+                content: content, model: model, temperature: temperature, apiKey: context.apiKey, attachments: attachments,
+                images: images),
             in: conversation,
             history: history,
             user: user, request: request, logger: context.logger, executor: context.executor, receivedAt: context.receivedAt)
@@ -41,13 +44,14 @@ struct MessageRoutes {
 
     /// A new message's words and options from a web API body — `content` (non-empty), `temperature` (0–1), `model`
     /// (the conversation's when left out) — checked against the user's models and the model's queue before anything
-    /// is stored. `ifEmpty` ends the message for missing words.
+    /// is stored. `ifEmpty` ends the message for missing words; `withImages`, the words may be left out (the images
+    /// are the question, as in ChatGPT).
     static func ask(
-        _ body: JSONObjectBody, in conversation: Conversation, user: User, launcher: TurnLauncher, ifEmpty: String
+        _ body: JSONObjectBody, in conversation: Conversation, user: User, launcher: TurnLauncher, ifEmpty: String,
+        withImages: Bool = false
     ) throws -> (content: String, temperature: Double?, model: String) {
-        guard let content = try body.optionalString("content", maxLength: .max),
-            !content.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty
-        else {
+        let content = try body.optionalString("content", maxLength: .max) ?? ""
+        guard withImages || !content.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty else {
             throw APIError.invalid("'content' must be non-empty text: \(ifEmpty).")
         }
         // Far over any message limit: not even stored (the guard stores a message over its limit, refused, up to this).
