@@ -72,11 +72,14 @@ export const rateAnswer = (id, rating, comment) =>
 export const clearRating = (id) => json("DELETE", `/api/messages/${encodeURIComponent(id)}/feedback`);
 
 /** Starts a turn; resolves to the streaming Response, or throws ApiError for a JSON 4xx/5xx. */
-export async function sendMessage(conversationId, content, { signal, temperature, model, attachments } = {}) {
+export async function sendMessage(conversationId, content, { signal, temperature, model, attachments, images } = {}) {
   const response = await fetch(`/api/conversations/${encodeURIComponent(conversationId)}/messages`, {
     method: "POST",
     headers: headers({ "Content-Type": "application/json", Accept: "text/event-stream" }),
-    body: JSON.stringify({ content, temperature, model: model ?? undefined, attachments: attachments?.length ? attachments : undefined }),
+    body: JSON.stringify({
+      content, temperature, model: model ?? undefined, attachments: attachments?.length ? attachments : undefined,
+      images: images?.length ? images.map(({ url }) => ({ url })) : undefined,
+    }),
     signal,
   });
   if (!response.ok) throw await failure(response);

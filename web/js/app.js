@@ -235,7 +235,8 @@ async function newConversation() {
 async function send() {
   const content = input.value;
   if (stopCurrent || blocked.send || archived) return;
-  if (!content.trim()) {
+  // Images alone are a question ("what is this?"); files alone are not.
+  if (!content.trim() && !tray.images.length) {
     if (tray.files.length) showBanner("Type what you want to know about the attached files, then send.");
     return;
   }
@@ -250,6 +251,7 @@ async function send() {
   }
   input.value = "";
   const attachments = tray.take();
+  const images = tray.takeImages();
   usage.estimate(null, "");
   showBanner("");
   try {
@@ -257,6 +259,7 @@ async function send() {
       conversationId: current,
       content,
       attachments,
+      images,
       model: picker.value,
       log,
       announce,
@@ -274,7 +277,7 @@ async function send() {
       await open(current).catch(() => {});
       showBanner(error.message);
     } else if (["prompt_rejected", "message_too_long", "context_overflow", "busy", "model_not_allowed", "attachments_too_large",
-      "too_large", "invalid_request"].includes(error.code)) {
+      "too_large", "invalid_request", "images_unsupported"].includes(error.code)) {
       // The user's models changed since the page loaded: list them again.
       if (error.code === "model_not_allowed") await loadModels().catch(() => {});
       // Stored as rejected (or, when busy or the model is not the user's, not stored): the thread shows what was
@@ -282,7 +285,7 @@ async function send() {
       await open(current).catch(() => {});
       input.value = content;
       // The files come back too, to send again (or take out the one the guard refused).
-      tray.restore(attachments);
+      tray.restore(attachments, images);
       usage.estimate(current, content, attachments);
       showBanner(error.message);
     } else {
@@ -296,6 +299,14 @@ input.addEventListener("input", () => usage.estimate(current, input.value, tray.
 // A paste longer than a message may be becomes a file of the message, as ChatGPT does with a long paste: the words
 // keep their limit, and the text still goes to the model.
 input.addEventListener("paste", (event) => {
+  // A pasted picture (a screenshot) goes with the message as an image.
+  // (The files are taken now: the clipboard's data is gone once the event is over.)
+  const pictures = [...(event.clipboardData?.files ?? [])].filter((file) => file.type.startsWith("image/"));
+  if (pictures.length) {
+    event.preventDefault();
+    tray.addPasted(pictures);
+    return;
+  }
   const text = event.clipboardData?.getData("text/plain") ?? "";
   const limit = picker.maxMessageCharacters;
   if (!limit || text.length <= limit) return;

@@ -1,11 +1,16 @@
-// The files waiting to go with the next message: the 📎 button (or a drop on the composer) reads text files in
-// the browser, shows each as a chip with its size and a × to take it back, and hands them to the send.
+// The files waiting to go with the next message: the 📎 button (or a drop on the composer, or a paste of a picture)
+// reads text files and images in the browser, shows each as a chip with its size (an image with its thumbnail) and a
+// × to take it back, and hands them to the send. Images go to the model as data URLs, for a model that sees images.
 
-import { fileSize } from "./messages.js";
+import { fileSize, byteSize, isImageDataURL } from "./messages.js";
 
 /** As the server allows: ten files, 400 000 characters together (docs/api.md, "Text files"). */
 const MAX_FILES = 10;
 const MAX_CHARACTERS = 400_000;
+/** As the server allows: ten images, each PNG, JPEG, GIF or WebP of at most 20 MB (docs/api.md, "Images"). */
+const MAX_IMAGES = 10;
+const MAX_IMAGE_BYTES = 20 * 1024 * 1024;
+const IMAGE_TYPES = new Set(["image/png", "image/jpeg", "image/gif", "image/webp"]);
 
 export class AttachmentTray {
   /** `onChange()` runs whenever the files change (to estimate the message again). */
@@ -14,6 +19,8 @@ export class AttachmentTray {
     this.list = list;
     this.showBanner = showBanner;
     this.files = [];
+    /** `{name, url, size}`: `url` a data URL the browser read from the user's own file. */
+    this.images = [];
     button.addEventListener("click", () => fileInput.click());
     fileInput.addEventListener("change", () => {
       this.add([...fileInput.files]).finally(() => { fileInput.value = ""; });
@@ -28,12 +35,44 @@ export class AttachmentTray {
     });
   }
 
-  /** Reads `files` as text; a file that is not text, or one too many, is refused with a sentence saying why. */
+  /** Reads `files` — images as data URLs, the rest as text; a file that is neither, or one too many, is refused with a
+   * sentence saying why. */
   async add(files) {
     for (const file of files) {
+      if (file.type.startsWith("image/")) {
+        this.acceptImage(file.name, file.type, file.size, () => readAsDataURL(file));
+        continue;
+      }
       if (this.accept(file.name, await file.text()) === "full") break;
     }
+    await Promise.all(this.images.map((image) => image.ready));
     this.render();
+  }
+
+  /** An image, unless it is not one a model takes or there is no room (the banner says why); its data URL is read
+   * by `read()`. */
+  acceptImage(name, type, size, read) {
+    if (!IMAGE_TYPES.has(type)) {
+      this.showBanner(`${name} is a ${type.replace("image/", "").toUpperCase()} image; attach PNG, JPEG, GIF or WebP images.`);
+      return false;
+    }
+    if (size > MAX_IMAGE_BYTES) {
+      this.showBanner(`${name} is over 20 MB; attach a smaller image.`);
+      return false;
+    }
+    if (this.images.length >= MAX_IMAGES) {
+      this.showBanner(`A message can show ${MAX_IMAGES} images at most; ${name} was not added.`);
+      return false;
+    }
+    const image = { name, size, url: "" };
+    image.ready = read().then((url) => { image.url = url; });
+    this.images.push(image);
+    return true;
+  }
+
+  /** Images pasted into the composer (a screenshot), named when the clipboard gave them no name. */
+  addPasted(pictures) {
+    return this.add(pictures.map((file, index) => new File([file], file.name || `pasted-image-${index + 1}`, { type: file.type })));
   }
 
   /** Adds text as a file named `name` (a long paste); false when it cannot be added (the banner says why). */
@@ -77,25 +116,52 @@ export class AttachmentTray {
     return files;
   }
 
-  restore(files) {
+  /** The images for the message being sent, as the server takes them (`{url}`); the tray lets them go. */
+  takeImages() {
+    const images = this.images;
+    this.images = [];
+    this.render();
+    return images;
+  }
+
+  restore(files, images = []) {
     this.files = files;
+    this.images = images;
     this.render();
   }
 
   render() {
-    this.list.replaceChildren(...this.files.map((file, index) => {
+    const chip = (label, list, index, thumbnail) => {
       const item = document.createElement("li");
-      item.textContent = `📎 ${file.name} · ${fileSize(file.text)}`;
+      if (thumbnail) item.append(thumbnail);
+      item.append(label);
       const remove = Object.assign(document.createElement("button"), { type: "button", textContent: "×" });
-      remove.setAttribute("aria-label", `Remove ${file.name}`);
+      remove.setAttribute("aria-label", `Remove ${list[index].name}`);
       remove.addEventListener("click", () => {
-        this.files.splice(index, 1);
+        list.splice(index, 1);
         this.render();
       });
       item.append(remove);
       return item;
-    }));
-    this.list.hidden = this.files.length === 0;
+    };
+    this.list.replaceChildren(
+      ...this.files.map((file, index) => chip(`📎 ${file.name} · ${fileSize(file.text)}`, this.files, index)),
+      ...this.images.map((image, index) => {
+        const thumbnail = Object.assign(document.createElement("img"), { className: "thumb", alt: "" });
+        if (isImageDataURL(image.url)) thumbnail.src = image.url;
+        return chip(`${image.name} · ${byteSize(image.size)}`, this.images, index, thumbnail);
+      }),
+    );
+    this.list.hidden = this.files.length === 0 && this.images.length === 0;
     this.onChange?.();
   }
+}
+
+function readAsDataURL(file) {
+  return new Promise((resolve, reject) => {
+    const reader = new FileReader();
+    reader.onload = () => resolve(reader.result);
+    reader.onerror = () => reject(reader.error);
+    reader.readAsDataURL(file);
+  });
 }

@@ -27,6 +27,8 @@ export function renderMessage(container, message) {
   element.append(text);
   // A question's text files: each folded away under its name and size, shown as text (never as HTML).
   if (message.attachments?.length) element.insertBefore(attachedFiles(message.attachments), text);
+  // Its images, above its words, as ChatGPT shows them.
+  if (message.images?.length) element.insertBefore(attachedImages(message.images), text);
   // The functions an answer called (a gateway caller offered tools): name, then the arguments as the model wrote them.
   for (const call of message.tool_calls ?? []) {
     const block = disclosure(`Called ${call.name}`, prettyJSON(call.arguments));
@@ -297,7 +299,28 @@ function offerFeedback(view, message) {
   view.meta.append(" ", group);
 }
 
-/** A folded block: its summary, and the text (never HTML) it opens to. */
+/** A data URL of an image type a model takes: the only image sources the page shows (a link is shown as a link, never
+ * loaded, which would tell its owner the page was opened). */
+export function isImageDataURL(url) {
+  return typeof url === "string" && /^data:image\/(png|jpeg|gif|webp);base64,[A-Za-z0-9+/=\s]+$/.test(url);
+}
+
+/** A question's images: thumbnails of its data URLs (with their size in pixels), links as links. */
+function attachedImages(images) {
+  const list = document.createElement("div");
+  list.className = "images";
+  images.forEach((image, index) => {
+    const label = `Image ${index + 1}` + (image.width && image.height ? ` (${image.width} × ${image.height})` : "");
+    if (isImageDataURL(image.url)) {
+      list.append(Object.assign(document.createElement("img"), { src: image.url, alt: label, title: label, loading: "lazy" }));
+    } else if (/^https?:\/\//.test(image.url ?? "")) {
+      const link = Object.assign(document.createElement("a"), { href: image.url, textContent: `🖼 ${image.url}`, target: "_blank", rel: "noopener noreferrer" });
+      list.append(link);
+    }
+  });
+  return list;
+}
+
 /** "📎 server.log · 12 KB" chips that open to the file's text. */
 function attachedFiles(files) {
   const list = document.createElement("div");
@@ -317,7 +340,11 @@ function attachedFiles(files) {
 
 /** A text's size in UTF-8, as a person reads it: "812 B", "12 KB", "1.4 MB". */
 export function fileSize(text) {
-  const bytes = new TextEncoder().encode(text).length;
+  return byteSize(new TextEncoder().encode(text).length);
+}
+
+/** A size in bytes as a person reads it. */
+export function byteSize(bytes) {
   if (bytes < 1000) return `${bytes} B`;
   if (bytes < 1_000_000) return `${Math.round(bytes / 1000)} KB`;
   return `${(bytes / 1_000_000).toFixed(1)} MB`;

@@ -11,17 +11,18 @@ const RESUME_ATTEMPTS = 5;
 /** Refusals before any answer exists: the page shows them its own way, not as a failed answer. */
 const REFUSALS = new Set([
   "budget_exceeded", "rate_limit_exceeded", "prompt_rejected", "message_too_long", "context_overflow", "busy", "model_not_allowed",
-  "attachments_too_large", "too_large", "invalid_request",
+  "attachments_too_large", "too_large", "invalid_request", "images_unsupported",
 ]);
 
-/** Sends `content` (with its `attachments`, text files `{name, text}`) and streams the answer into `log`. */
-export async function runTurn({ conversationId, content, attachments, model, log, announce, onStateChange }) {
-  renderMessage(log, { role: "user", content, attachments });
+/** Sends `content` (with its `attachments`, text files `{name, text}`, and `images`, `{url}`) and streams the answer
+ * into `log`. */
+export async function runTurn({ conversationId, content, attachments, images = [], model, log, announce, onStateChange }) {
+  renderMessage(log, { role: "user", content, attachments, images });
   const view = renderMessage(log, { role: "assistant", content: "" });
   const controller = new AbortController();
   await streamInto(view, {
     log, announce, onStateChange, controller,
-    open: () => sendMessage(conversationId, content, { signal: controller.signal, model, attachments }),
+    open: () => sendMessage(conversationId, content, { signal: controller.signal, model, attachments, images }),
   });
 }
 
