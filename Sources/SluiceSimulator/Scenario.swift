@@ -58,6 +58,9 @@ public enum Scenario: String, CaseIterable, Sendable {
     /// recalls the system message, as a model thinking aloud does), then a normal answer. The thinking counts in
     /// `completion_tokens` (and `completion_tokens_details.reasoning_tokens`), as OpenAI counts reasoning.
     case reasoning
+    /// A model that does not see images, as llama-server without a vision projector answers a request with one:
+    /// 500 and its words ("image input is not supported …"); a request without images is answered normally.
+    case blind
 
     /// The scenario a request asks for: header first, then a `sim-` model name, else `ok`.
     public static func select(header: String?, model: String?) -> Scenario? {

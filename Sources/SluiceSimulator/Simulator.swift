@@ -191,6 +191,12 @@ public enum Simulator {
             let system = body.messages.first { $0.role == "system" }?.text ?? "(none)"
             let key = header("Authorization").map { String($0.dropFirst("Bearer ".count)) } ?? "(none)"
             plan.script = StreamPlan.pieces("Sure. My instructions say: \(system) And my key is \(key), keep it safe.", size: 4)
+        case .blind:
+            if body.messages.contains(where: { !$0.images.isEmpty }) {
+                return .openAIError(
+                    .internalServerError, "image input is not supported - hint: if this is unexpected, you may need to provide the mmproj",
+                    type: "server_error")
+            }
         case .reasoning:
             let system = body.messages.first { $0.role == "system" }?.text ?? "(none)"
             plan.thinking = StreamPlan.pieces(

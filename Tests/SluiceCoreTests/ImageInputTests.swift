@@ -22,7 +22,7 @@ struct ImageInputTests {
     }
 
     @Test("what is not an image, or not one Sluice can pass on, is refused with a reason")
-    func refusals() {
+    func badImages() {
         let text = Data("just some text, no image at all".utf8).base64EncodedString()
         let cases: [(String, String?, ImageInputError)] = [
             (TestImages.dataURL(text), nil, .unknownFormat),
@@ -67,5 +67,16 @@ struct ImageInputTests {
             ChatMessage(role: .assistant, content: "none"),
         ]
         #expect(messages.imageTokens == 765 + 85)
+    }
+
+    @Test("an upstream's refusal of images is told from its other failures")
+    func refusals() {
+        // llama-server without a vision projector; OpenAI's text models; vLLM serving a text model.
+        #expect(ProviderError.http(status: 500, message: "image input is not supported - hint: if this is unexpected, you may need to provide the mmproj", retryAfter: nil).refusesImages)
+        #expect(ProviderError.http(status: 400, message: "Invalid content type. image_url is only supported by certain models.", retryAfter: nil).refusesImages)
+        #expect(ProviderError.http(status: 400, message: "Qwen2-7B is not a multimodal model", retryAfter: nil).refusesImages)
+        #expect(!ProviderError.http(status: 500, message: "The server had an error while processing your request.", retryAfter: nil).refusesImages)
+        #expect(!ProviderError.http(status: 429, message: "image input is not supported", retryAfter: nil).refusesImages)
+        #expect(!ProviderError.upstreamError(message: "image input is not supported").refusesImages)
     }
 }

@@ -1,6 +1,7 @@
 import Foundation
 import NIOHTTP1
 import SluiceCore
+import SluiceProviders
 @testable import SluiceServer
 import SluiceSimulator
 import SluiceTestSupport
@@ -242,6 +243,28 @@ struct GatewayImageTests {
                 ]]]])
             #expect(reply.status == 200, "\(reply.text.prefix(300))")
             #expect(try Self.answerText(reply) == "user: A photo\nimage: image/png \(bytes.count) bytes fnv1a \(TestImages.fnv1a(base64))\n")
+        }
+    }
+
+    @Test("a service that refuses images (llama-server without a vision projector) is a 400 that says so: not retried, not held against its circuit, handed to a fallback")
+    func serviceRefusesImages() async throws {
+        let breaker = CircuitBreaker(name: "sim", policy: CircuitBreakerPolicy(consecutiveFailures: 1, cooldown: .seconds(30)))
+        let content: @Sendable () -> [[String: Any]] = { [["type": "text", "text": "See?"], ["type": "image_url", "image_url": ["url": Self.png]]] }
+        try await Harness.run(breaker: breaker, listedModels: ["sim-blind"]) { h in
+            let refused = try await h.post("/v1/chat/completions", token: h.alice, json: ["model": "sim-blind", "messages": [["role": "user", "content": content()]]])
+            #expect(refused.status == 400, "\(refused.text)")
+            #expect(refused.text.contains("images_unsupported") && refused.text.contains("image input is not supported"))
+            #expect(h.sleeper.waits.isEmpty, "no retry")
+            #expect(breaker.current == .closed)
+            // The same model answers text.
+            let text = try await h.post("/v1/chat/completions", token: h.alice, json: ["model": "sim-blind", "messages": [["role": "user", "content": "See?"]]])
+            #expect(text.status == 200)
+        }
+        try await Harness.run(fallbacks: ["sim-blind": ["sim"]], listedModels: ["sim-blind"]) { h in
+            let reply = try await h.post("/v1/chat/completions", token: h.alice, json: ["model": "sim-blind", "messages": [["role": "user", "content": content()]]])
+            #expect(reply.status == 200, "\(reply.text)")
+            let json = try #require(try JSONSerialization.jsonObject(with: Data(reply.text.utf8)) as? [String: Any])
+            #expect(json["model"] as? String == "sim")
         }
     }
 }

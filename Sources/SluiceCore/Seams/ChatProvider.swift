@@ -118,6 +118,21 @@ public enum ProviderError: Error, Sendable, Equatable {
     case circuitOpen(upstream: String, retryAfterSeconds: Int)
     /// The upstream sent no text within Sluice's first-token timeout for the model; the attempt was abandoned.
     case firstTokenTimeout(after: Duration)
+
+    /// Whether the upstream refused the call because its model does not see images — llama-server without a vision
+    /// projector (500, "image input is not supported"), OpenAI's text models (400, "… does not support image …"),
+    /// vLLM and Ollama serving a text model. A mistake in the request for this model, not a failing upstream: not
+    /// retried, not counted against its circuit, and said as such.
+    public var refusesImages: Bool {
+        guard case .http(let status, let message, _) = self, status >= 400, status != 429 else { return false }
+        let words = message.lowercased()
+        return Self.imageRefusals.contains { words.contains($0) }
+    }
+
+    static let imageRefusals = [
+        "image input is not supported", "does not support image", "image_url is only supported", "not a multimodal model",
+        "does not support vision", "images are not supported", "vision is not supported", "model does not support images",
+    ]
 }
 
 /// An upstream that streams chat completions. The OpenAI-compatible provider and the test doubles conform.

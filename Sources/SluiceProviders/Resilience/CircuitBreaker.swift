@@ -164,6 +164,7 @@ public final class CircuitBreaker: Sendable {
     public static func countsAsFailure(_ error: any Error) -> Bool? {
         if error is CancellationError { return nil }
         guard let error = error as? ProviderError else { return true }
+        if error.refusesImages { return false }
         switch error {
         case .http(let status, _, _): return status == 429 || status >= 500
         case .connection, .upstreamError, .malformed, .firstTokenTimeout: return true

@@ -106,7 +106,7 @@ enum OpenAIWire {
             case "rate_limited": .tooManyRequests
             case "upstream_unavailable", "client_disconnected", "interrupted": .serviceUnavailable
             case "upstream_timeout": .gatewayTimeout
-            case "upstream_rejected": .badRequest
+            case "upstream_rejected", "images_unsupported": .badRequest
             default: .badGateway
             }
         // No Retry-After: Sluice has already waited what the upstream asked within its budget; the message says more.

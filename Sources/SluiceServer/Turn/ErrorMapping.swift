@@ -19,6 +19,11 @@ enum ErrorMapping {
                 retryable: true, partial: partial)
         }
         switch error {
+        case .http(_, let message, _) where error.refusesImages:
+            return .init(
+                code: "images_unsupported",
+                message: "The model does not see images, its service says (\(message.prefix(200))). Ask a model that does (one with vision), or send text only.",
+                retryable: false, partial: partial)
         case .http(let status, let message, _):
             return httpFailure(status: status, upstreamMessage: message, partial: partial)
         case .connection:

@@ -44,7 +44,7 @@ public struct RetryPolicy: Sendable {
         after error: any Error, retriesSoFar: Int, waitedSoFar: Duration, now: Date = Date(),
         random: () -> Double = { Double.random(in: 0...1) }
     ) -> Decision {
-        guard let error = error as? ProviderError else { return .giveUp(nil) }
+        guard let error = error as? ProviderError, !error.refusesImages else { return .giveUp(nil) }
         let reason: String
         let base: Duration
         var requested: Duration?
