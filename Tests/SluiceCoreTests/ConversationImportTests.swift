@@ -51,6 +51,21 @@ struct ConversationImportTests {
         #expect(try Self.read("[\(one), \(one)]").count == 2)
     }
 
+    @Test("Sluice's export keeps a question's images: checked as a sent one's, one that is not an image left out, an image alone a question")
+    func sluiceImages() throws {
+        let png = TestImages.dataURL(TestImages.png3x2)
+        let text = #"""
+        {"title": "Photos", "messages": [
+           {"role": "user", "content": "", "images": [{"url": "\#(png)", "detail": "low"}, {"url": "data:image/png;base64,bm90"}]},
+           {"role": "assistant", "content": "A red square.", "images": [{"url": "\#(png)"}]}
+         ]}
+        """#
+        let read = try #require(try Self.read(text).first)
+        #expect(read.turns.map(\.content) == ["", "A red square."])
+        #expect(read.turns.first?.images == [ImageInput(url: png, detail: .low, mediaType: "image/png", width: 3, height: 2)])
+        #expect(read.turns.last?.images == [], "only a question shows images")
+    }
+
     @Test("anything else is refused with the reason")
     func unreadable() {
         for text in ["42", #"[{"title": "x"}]"#, "[3]"] {

@@ -137,11 +137,12 @@ def test_instructions_are_saved_shown_and_sent_with_the_next_message(browser, se
     assert api(server, token, "GET", "/api/conversations")["conversations"][0].get("system_prompt") is None
 
 
-def send_message(server, token, conversation, content, attachments=None):
+def send_message(server, token, conversation, content, attachments=None, images=None):
     """One turn through the API, read to its end."""
     request = urllib.request.Request(
         f"{server.base}/api/conversations/{conversation}/messages", method="POST",
-        data=json.dumps({"content": content, **({"attachments": attachments} if attachments else {})}).encode(),
+        data=json.dumps({"content": content, **({"attachments": attachments} if attachments else {}),
+                         **({"images": images} if images else {})}).encode(),
         headers={"Authorization": f"Bearer {token}", "Content-Type": "application/json"})
     with urllib.request.urlopen(request, timeout=30) as response:
         assert b"event: done" in response.read()
@@ -188,7 +189,9 @@ def test_export_downloads_the_conversation_as_markdown_and_as_json(browser, serv
     token = new_user(server, "export-ui")
     conversation = api(server, token, "POST", "/api/conversations", {"title": "Trip: Lisbon / Porto", "system_prompt": "Be brief."})
     menu = "Pastel de nata\n```\nnot a fence end\n```"
-    send_message(server, token, conversation["id"], "Which pastry should I try?", [{"name": "menu.md", "text": menu}])
+    photo = "data:image/png;base64,iVBORw0KGgoAAAANSUhEUgAAAAMAAAACCAIAAAASFvFNAAAAFUlEQVR4nGM8IWfDwMDAwMDAxAADABUsASY0+3CFAAAAAElFTkSuQmCC"
+    send_message(server, token, conversation["id"], "Which pastry should I try?", [{"name": "menu.md", "text": menu}],
+                 [{"url": photo}])
     stored = api(server, token, "GET", f"/api/conversations/{conversation['id']}")
     open_as(browser, server, token)
     name, text = export(browser, "markdown")
@@ -199,6 +202,8 @@ def test_export_downloads_the_conversation_as_markdown_and_as_json(browser, serv
     assert f"**You** · {stored['messages'][0]['created_at']}\n\nWhich pastry should I try?\n" in text
     # The question's file, in a fence longer than any run of backticks in it.
     assert f"Attached `menu.md`:\n\n````\n{menu}\n````\n" in text
+    # The question's image, as a Markdown image that shows it.
+    assert f"![Image 1 (3 × 2)]({photo})\n" in text
     assert f"**sim** · {answer['created_at']}\n\n{answer['content']}\n" in text
 
     name, text = export(browser, "json")
@@ -206,6 +211,7 @@ def test_export_downloads_the_conversation_as_markdown_and_as_json(browser, serv
     exported = json.loads(text)
     assert [m["content"] for m in exported["messages"]] == [m["content"] for m in stored["messages"]]
     assert exported["messages"][0]["attachments"] == [{"name": "menu.md", "text": menu}]
+    assert [image["url"] for image in exported["messages"][0]["images"]] == [photo]
     assert exported["system_prompt"] == "Be brief."
 
 

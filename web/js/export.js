@@ -21,6 +21,11 @@ export function conversationMarkdown(conversation, exportedAt = new Date()) {
       const fence = "`".repeat(Math.max(3, ...[...file.text.matchAll(/`+/g)].map((run) => run[0].length + 1)));
       lines.push(`Attached \`${file.name}\`:`, "", fence, file.text, fence, "");
     }
+    // A question's images, as Markdown images: the picture itself (a data URL), or the link it was sent as.
+    (message.images ?? []).forEach((image, index) => {
+      const size = image.width && image.height ? ` (${image.width} × ${image.height})` : "";
+      lines.push(`![Image ${index + 1}${size}](${image.url.replace(/[()\s]/g, encodeURIComponent)})`, "");
+    });
     // An agent's function calls: each name, and its arguments as a JSON block.
     for (const call of message.tool_calls ?? []) {
       lines.push(`Called \`${call.name}\` (${call.id}):`, "", "```json", call.arguments, "```", "");

@@ -11,6 +11,8 @@ public struct ImportedConversation: Sendable, Equatable {
         public var model: String?
         public var createdAt: Date?
         public var attachments: [Attachment]
+        /// A question's images (Sluice's export keeps them; ChatGPT's names files it does not include).
+        public var images: [ImageInput] = []
     }
 
     public var title: String
@@ -108,8 +110,13 @@ public struct ImportedConversation: Sendable, Equatable {
             title: item["title"]?.string ?? "", systemPrompt: item["system_prompt"]?.string.flatMap { $0.isEmpty ? nil : $0 },
             createdAt: date(item["created_at"]), turns: [])
         for message in item["messages"]?.array ?? [] {
+            // Images are checked as a sent message's are; one that is not an image is left out.
+            let images = message["role"]?.string == "user" ? (message["images"]?.array ?? []).compactMap { image -> ImageInput? in
+                guard let url = image["url"]?.string else { return nil }
+                return try? ImageInput.parse(url: url, detail: image["detail"]?.string)
+            } : []
             guard let role = message["role"]?.string, role == "user" || role == "assistant",
-                let content = message["content"]?.string, !content.isEmpty
+                let content = message["content"]?.string, !content.isEmpty || !images.isEmpty
             else { continue }
             var attachments: [Attachment] = []
             for file in message["attachments"]?.array ?? [] {
@@ -119,7 +126,7 @@ public struct ImportedConversation: Sendable, Equatable {
             }
             conversation.turns.append(Turn(
                 role: role == "user" ? .user : .assistant, content: content, model: message["model"]?.string,
-                createdAt: date(message["created_at"]), attachments: attachments))
+                createdAt: date(message["created_at"]), attachments: attachments, images: images))
         }
         return conversation.turns.isEmpty ? nil : conversation
     }

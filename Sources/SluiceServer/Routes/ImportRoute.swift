@@ -87,6 +87,7 @@ struct ImportRoute {
                 id: Identifier.make(), conversationID: conversation.id, role: turn.role, content: turn.content,
                 status: .complete, model: turn.role == .assistant ? turn.model : nil, createdAt: at)
             message.attachments = turn.attachments
+            message.images = turn.images
             if turn.role == .user, let promptGuard {
                 let verdict = ([turn.content] + turn.attachments.map(\.text)).lazy.map(promptGuard.checkAttachment)
                     .first { $0.rejection != nil }
