@@ -8,12 +8,6 @@ extension Migrations {
 
 extension StoredValues {
     /// `messages.attachments` (schema step 34): a JSON list, `NULL` without files.
-    static func encode(_ attachments: [Attachment]) -> String? {
-        attachments.isEmpty ? nil : (try? JSONEncoder().encode(attachments)).map { String(decoding: $0, as: UTF8.self) }
-    }
-
-    static func decodeAttachments(_ text: String?) -> [Attachment] {
-        guard let text, !text.isEmpty else { return [] }
-        return (try? JSONDecoder().decode([Attachment].self, from: Data(text.utf8))) ?? []
-    }
+    static func encode(_ attachments: [Attachment]) -> String? { encodeList(attachments) }
+    static func decodeAttachments(_ text: String?) -> [Attachment] { decodeList(text) }
 }

@@ -21,12 +21,6 @@ extension Migrations {
 
 extension StoredValues {
     /// `messages.images` (schema step 39): a JSON list, `NULL` without images.
-    static func encode(_ images: [ImageInput]) -> String? {
-        images.isEmpty ? nil : (try? JSONEncoder().encode(images)).map { String(decoding: $0, as: UTF8.self) }
-    }
-
-    static func decodeImages(_ text: String?) -> [ImageInput] {
-        guard let text, !text.isEmpty else { return [] }
-        return (try? JSONDecoder().decode([ImageInput].self, from: Data(text.utf8))) ?? []
-    }
+    static func encode(_ images: [ImageInput]) -> String? { encodeList(images) }
+    static func decodeImages(_ text: String?) -> [ImageInput] { decodeList(text) }
 }

@@ -135,14 +135,20 @@ enum StoredValues {
         return message
     }
 
-    /// `messages.tool_calls` (schema step 22): a JSON list, `NULL` without calls.
-    static func encode(_ toolCalls: [ToolCall]) -> String? {
-        toolCalls.isEmpty ? nil : (try? JSONEncoder().encode(toolCalls)).map { String(decoding: $0, as: UTF8.self) }
+    /// A message's list column — `tool_calls` (schema step 22), `attachments` (34), `images` (39) — as JSON, `NULL`
+    /// when empty.
+    static func encodeList<Item: Encodable>(_ items: [Item]) -> String? {
+        items.isEmpty ? nil : (try? JSONEncoder().encode(items)).map { String(decoding: $0, as: UTF8.self) }
     }
-    static func decodeToolCalls(_ text: String?) -> [ToolCall] {
+
+    /// A list column read back; empty for `NULL` (or for JSON this build cannot read).
+    static func decodeList<Item: Decodable>(_ text: String?, of type: Item.Type = Item.self) -> [Item] {
         guard let text, !text.isEmpty else { return [] }
-        return (try? JSONDecoder().decode([ToolCall].self, from: Data(text.utf8))) ?? []
+        return (try? JSONDecoder().decode([Item].self, from: Data(text.utf8))) ?? []
     }
+
+    static func encode(_ toolCalls: [ToolCall]) -> String? { encodeList(toolCalls) }
+    static func decodeToolCalls(_ text: String?) -> [ToolCall] { decodeList(text) }
 
     static func summary(_ row: some StoredRow) -> ConversationSummary {
         let covered = row.text("covered_ids")
