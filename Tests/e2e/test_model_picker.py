@@ -9,6 +9,7 @@ from selenium.webdriver.support.ui import Select
 
 from conftest import SLUICE, running_sluice
 from test_chat_ui import WebDriverWait, click, last_text
+from test_images_ui import PNG_3X2
 from test_usage_ui import wait_for_answer_end
 
 MODELS_FILE = """models:
@@ -16,12 +17,14 @@ MODELS_FILE = """models:
     kind: openai
     base_url: http://127.0.0.1:{port}/v1
     context_window: 8192
+    vision: false
     input_per_million: "0"
     output_per_million: "0"
   - name: large-sim
     kind: openai
     base_url: http://127.0.0.1:{port}/v1
     context_window: 128000
+    vision: true
     input_per_million: "0.15"
     output_per_million: "0.60"
     cached_input_per_million: "0.075"
@@ -70,10 +73,10 @@ def test_the_picker_lists_the_models_with_their_facts_and_a_new_conversation_use
     open_page(browser, two_models)
     assert [option.text for option in picker(browser).options] == ["sim", "large-sim"]
     assert picker(browser).first_selected_option.text == "sim"
-    assert facts(browser) == "8,192-token window · free"
+    assert facts(browser) == "8,192-token window · free · text only"
 
     picker(browser).select_by_visible_text("large-sim")
-    assert facts(browser) == "128,000-token window · $0.15 in ($0.075 cached) / $0.6 out per million tokens"
+    assert facts(browser) == "128,000-token window · $0.15 in ($0.075 cached) / $0.6 out per million tokens · sees images"
     browser.find_element(By.ID, "new-conversation").click()
     WebDriverWait(browser, 10).until(lambda d: not d.find_elements(By.CSS_SELECTOR, ".message"))
     send(browser, "hello")
@@ -129,3 +132,29 @@ def test_a_user_limited_to_some_models_sees_only_those(browser, two_models):
     WebDriverWait(browser, 10).until(lambda d: not d.find_elements(By.CSS_SELECTOR, ".message"))
     send(browser, "hello")
     WebDriverWait(browser, 10).until(lambda d: last_text(d, ".message.assistant .meta").startswith("large-sim · "))
+
+
+def test_an_image_for_a_text_only_model_is_flagged_refused_with_the_reason_and_kept_for_one_that_sees(browser, two_models, tmp_path):
+    """`vision:` in the models file: the picker says which model sees images; an image added for one that does not is
+    flagged at once, the send is refused with the reason and the image comes back, and the model that sees answers."""
+    photo = tmp_path / "photo.png"
+    photo.write_bytes(PNG_3X2)
+    open_page(browser, two_models)
+    picker(browser).select_by_visible_text("sim")
+    browser.find_element(By.ID, "new-conversation").click()
+    WebDriverWait(browser, 10).until(lambda d: not d.find_elements(By.CSS_SELECTOR, ".message"))
+    browser.find_element(By.ID, "attach-input").send_keys(str(photo))
+    WebDriverWait(browser, 5).until(lambda d: "does not see images" in d.find_element(By.ID, "banner").text)
+    box = browser.find_element(By.ID, "input")
+    box.send_keys("What is it?", Keys.ENTER)
+    WebDriverWait(browser, 10).until(lambda d: "'sim' does not see images" in d.find_element(By.ID, "banner").text)
+    # The words and the image are back in the composer; nothing was kept.
+    WebDriverWait(browser, 5).until(lambda d: d.find_elements(By.CSS_SELECTOR, "#attachments li img.thumb"))
+    assert browser.find_element(By.ID, "input").get_attribute("value") == "What is it?"
+    picker(browser).select_by_visible_text("large-sim")
+    browser.find_element(By.ID, "input").send_keys(Keys.ENTER)
+    wait_for_answer_end(browser)
+    conversation = latest_conversation(two_models)
+    assert [m["role"] for m in conversation["messages"]] == ["user", "assistant"]
+    assert conversation["messages"][0]["images"][0]["width"] == 3
+

@@ -49,6 +49,7 @@ const tray = new AttachmentTray({
   showBanner: (text) => showBanner(text),
   // The estimate counts the files with the words.
   onChange: () => usage.estimate(current, input.value, tray.files),
+  seesImages: () => picker.seesImages,
 });
 /** Whether the open conversation is archived: it can be read, not continued, until it is unarchived. */
 let archived = false;

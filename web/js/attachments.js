@@ -14,8 +14,10 @@ const IMAGE_TYPES = new Set(["image/png", "image/jpeg", "image/gif", "image/webp
 
 export class AttachmentTray {
   /** `onChange()` runs whenever the files change (to estimate the message again). */
-  constructor({ list, button, fileInput, dropTarget, showBanner, onChange }) {
+  /** `seesImages()`: whether the picked model sees images (false: an added image comes with a warning). */
+  constructor({ list, button, fileInput, dropTarget, showBanner, onChange, seesImages = () => null }) {
     this.onChange = onChange;
+    this.seesImages = seesImages;
     this.list = list;
     this.showBanner = showBanner;
     this.files = [];
@@ -63,6 +65,9 @@ export class AttachmentTray {
     if (this.images.length >= MAX_IMAGES) {
       this.showBanner(`A message can show ${MAX_IMAGES} images at most; ${name} was not added.`);
       return false;
+    }
+    if (this.seesImages() === false) {
+      this.showBanner(`The model picked does not see images: pick one that does before sending ${name}.`);
     }
     const image = { name, size, url: "" };
     image.ready = read().then((url) => { image.url = url; });

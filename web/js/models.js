@@ -21,6 +21,8 @@ export function modelFacts(model) {
     parts.push(`$${input} in${cached} / $${output} out per million tokens`);
   }
   else parts.push("no price known");
+  if (model.sees_images === true) parts.push("sees images");
+  if (model.sees_images === false) parts.push("text only");
   return parts.join(" · ");
 }
 
@@ -40,6 +42,9 @@ export class ModelPicker {
 
   /** The model the next message goes to. */
   get value() { return this.select.value || null; }
+
+  /** Whether the picked model sees images: true, false, or null when the server does not know. */
+  get seesImages() { return this.models.find((model) => model.id === this.select.value)?.sees_images ?? null; }
 
   /** Loads the user's models; shows the remembered choice (or the default) until a conversation is opened. */
   async load() {

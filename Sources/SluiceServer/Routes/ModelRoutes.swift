@@ -42,10 +42,13 @@ struct ModelResource: ResponseEncodable {
     let outputUsdPerMillion: String?
     /// USD per million prompt tokens read from the provider's prompt cache, when the model prices them apart.
     let cachedInputUsdPerMillion: String?
+    /// Whether the model sees images (`ModelCatalog.acceptsImages`); absent when nobody said.
+    let seesImages: Bool?
 
     init(id: String, catalog: ModelCatalog) {
         self.id = id
         contextWindow = catalog.contextWindow(for: id)
+        seesImages = catalog.acceptsImages(id)
         let price = catalog.price(for: id)
         inputUsdPerMillion = price?.cost(inputTokens: 1_000_000, outputTokens: 0).decimalString
         outputUsdPerMillion = price?.cost(inputTokens: 0, outputTokens: 1_000_000).decimalString
