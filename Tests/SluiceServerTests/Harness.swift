@@ -176,6 +176,15 @@ struct Harness: Sendable {
         return String(buffer: try await response.body.collect(upTo: 10 << 20))
     }
 
+    /// A GET's status, `Content-Type` and body bytes (an image, a download).
+    func bytes(_ path: String, token: String) async throws -> (status: Int, contentType: String?, body: [UInt8]) {
+        var request = HTTPClientRequest(url: "http://127.0.0.1:\(port)\(path)")
+        request.headers.add(name: "Authorization", value: "Bearer \(token)")
+        let response = try await Harness.client.execute(request, timeout: Self.deadline)
+        let body = try await response.body.collect(upTo: 32 << 20)
+        return (Int(response.status.code), response.headers.first(name: "Content-Type"), Array(body.readableBytesView))
+    }
+
     /// The simulator's counts (`GET /stats`): streams started, completed, abandoned; embeddings calls answered.
     func simulatorStats() async throws -> [String: Any] {
         let response = try await Harness.client.execute(

@@ -29,8 +29,15 @@ struct WebImageTests {
             #expect(thread.json?["title"] as? String == "An image")
             let question = try #require((thread.json?["messages"] as? [[String: Any]])?.first)
             let images = try #require(question["images"] as? [[String: Any]])
-            #expect(images.count == 1 && images[0]["url"] as? String == Self.png && images[0]["detail"] as? String == "low")
+            let id = try #require(question["id"] as? String)
+            // Named by address, not carried in the conversation's JSON; the bytes are the owner's to fetch.
+            #expect(images.count == 1 && images[0]["url"] as? String == "/api/messages/\(id)/images/0" && images[0]["detail"] as? String == "low")
             #expect(images[0]["media_type"] as? String == "image/png" && images[0]["width"] as? Int == 3 && images[0]["height"] as? Int == 2)
+            let fetched = try await h.bytes("/api/messages/\(id)/images/0", token: h.alice)
+            #expect(fetched.status == 200 && fetched.contentType == "image/png")
+            #expect(fetched.body == Array(Data(base64Encoded: TestImages.png3x2)!))
+            #expect(try await h.bytes("/api/messages/\(id)/images/0", token: h.bob).status == 403)
+            #expect(try await h.bytes("/api/messages/\(id)/images/1", token: h.alice).status == 404)
 
             // The next turn sends the earlier image again (it is part of the conversation).
             let next = try await h.send(conversation, token: h.alice, body: #"{"content":"And the colour?"}"#, scenario: "echo")

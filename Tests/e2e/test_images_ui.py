@@ -55,6 +55,8 @@ def test_an_attached_or_pasted_image_goes_with_the_message_and_stays_with_it(bro
     question = stored_thread(server)[0]
     assert question["content"] == "" and len(question["images"]) == 1
     assert (question["images"][0]["media_type"], question["images"][0]["width"], question["images"][0]["height"]) == ("image/png", 3, 2)
+    # The conversation names its images by address; the page fetches each with the token.
+    assert question["images"][0]["url"] == f"/api/messages/{question['id']}/images/0"
 
     # A pasted screenshot joins the next message.
     browser.execute_script("""
@@ -77,6 +79,7 @@ def test_an_attached_or_pasted_image_goes_with_the_message_and_stays_with_it(bro
     shown = browser.find_elements(By.CSS_SELECTOR, ".message.user .images img")
     WebDriverWait(browser, 5).until(lambda d: [d.execute_script("return arguments[0].naturalWidth", image) for image in shown] == [3, 5])
     assert shown[0].get_attribute("alt") == "Image 1 (3 × 2)"
+    assert all(image.get_attribute("src").startswith("blob:") for image in shown)
 
 
 def test_a_linked_image_is_shown_as_a_link_and_never_loaded(browser, server):

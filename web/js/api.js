@@ -152,6 +152,21 @@ export async function getUsageCSV(period, group) {
   if (!response.ok) throw await failure(response);
   return response.blob();
 }
+/** A message's image (`/api/messages/{id}/images/{n}`) as an object URL the page can show: fetched with the token, since
+ * an `<img src>` cannot send it; each is fetched once (a message's images never change). */
+const imageURLs = new Map();
+export function imageObjectURL(path) {
+  if (!imageURLs.has(path)) {
+    imageURLs.set(path, fetch(path, { headers: headers() }).then(async (response) => {
+      if (!response.ok) throw await failure(response);
+      return URL.createObjectURL(await response.blob());
+    }).catch((error) => {
+      imageURLs.delete(path);
+      throw error;
+    }));
+  }
+  return imageURLs.get(path);
+}
 export const estimate = (conversationId, content, model, attachments) =>
   json("POST", `/api/conversations/${encodeURIComponent(conversationId)}/estimate`,
     { content, model: model ?? undefined, attachments: attachments?.length ? attachments : undefined });

@@ -40,8 +40,26 @@ export function fileName(title, extension) {
   return `${slug || "conversation"}.${extension}`;
 }
 
+/** The conversation with each stored image's bytes in it, as a data URL (the API names them by address): an export
+ * shows its pictures, and Sluice's import reads them back. */
+async function withImageData(conversation) {
+  for (const message of conversation.messages ?? []) {
+    for (const image of message.images ?? []) {
+      if (!image.url.startsWith("/api/")) continue;
+      const blob = await (await fetch(await api.imageObjectURL(image.url))).blob();
+      image.url = await new Promise((resolve, reject) => {
+        const reader = new FileReader();
+        reader.onload = () => resolve(reader.result);
+        reader.onerror = () => reject(reader.error);
+        reader.readAsDataURL(blob);
+      });
+    }
+  }
+  return conversation;
+}
+
 export async function exportConversation(id, format) {
-  const conversation = await api.getConversation(id);
+  const conversation = await withImageData(await api.getConversation(id));
   if (format === "json") {
     download(fileName(conversation.title, "json"), "application/json", JSON.stringify(conversation, null, 2));
   } else {

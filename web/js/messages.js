@@ -305,14 +305,20 @@ export function isImageDataURL(url) {
   return typeof url === "string" && /^data:image\/(png|jpeg|gif|webp);base64,[A-Za-z0-9+/=\s]+$/.test(url);
 }
 
-/** A question's images: thumbnails of its data URLs (with their size in pixels), links as links. */
+/** A question's images (with their size in pixels): stored ones fetched from the server, the one just sent from its
+ * data URL, links as links. */
 function attachedImages(images) {
   const list = document.createElement("div");
   list.className = "images";
   images.forEach((image, index) => {
     const label = `Image ${index + 1}` + (image.width && image.height ? ` (${image.width} × ${image.height})` : "");
+    const picture = () => Object.assign(document.createElement("img"), { alt: label, title: label });
     if (isImageDataURL(image.url)) {
-      list.append(Object.assign(document.createElement("img"), { src: image.url, alt: label, title: label, loading: "lazy" }));
+      list.append(Object.assign(picture(), { src: image.url }));
+    } else if (/^\/api\/messages\/[^/?#]+\/images\/\d+$/.test(image.url ?? "")) {
+      const shown = picture();
+      list.append(shown);
+      api.imageObjectURL(image.url).then((url) => { shown.src = url; }, () => { shown.alt = `${label}: could not be loaded`; });
     } else if (/^https?:\/\//.test(image.url ?? "")) {
       const link = Object.assign(document.createElement("a"), { href: image.url, textContent: `🖼 ${image.url}`, target: "_blank", rel: "noopener noreferrer" });
       list.append(link);

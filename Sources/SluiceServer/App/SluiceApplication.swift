@@ -141,6 +141,7 @@ public func buildRouter(
         limiter: { [dependencies] model in dependencies.modelLimiter(model) ?? dependencies.upstreamLimiter },
         forwardScenarioHeader: dependencies.forwardScenarioHeader)
     MessageRoutes(store: dependencies.store, launcher: launcher).register(on: api)
+    MessageImageRoute(store: dependencies.store).register(on: api)
     EditRoute(store: dependencies.store, launcher: launcher).register(on: api)
     ImportRoute(store: dependencies.store, defaultModel: dependencies.defaultModel, promptGuard: dependencies.promptGuard)
         .register(on: api)

@@ -76,15 +76,15 @@ struct MessageResource: ResponseEncodable {
     let feedback: WireFeedback?
     /// A user's message's text files (`{name, text}`); absent without any.
     let attachments: [Attachment]?
-    /// A user's message's images (`{url, detail, media_type, width, height}`); absent without any.
-    let images: [ImageInput]?
+    /// A user's message's images (`{url, detail, media_type, width, height}`, `url` where to get each); absent without any.
+    let images: [WireImage]?
     /// An answer's thinking (a reasoning model's) and how long it took; absent without any.
     let reasoning: String?
     let reasoningMs: Int?
 
     init(_ message: Message, versions: [String]? = nil) {
         attachments = message.attachments.isEmpty ? nil : message.attachments
-        images = message.images.isEmpty ? nil : message.images
+        images = message.images.isEmpty ? nil : message.images.enumerated().map { WireImage($1, messageID: message.id, index: $0) }
         reasoning = message.reasoning
         reasoningMs = message.reasoningMs
         feedback = message.feedback.map(WireFeedback.init)
