@@ -66,6 +66,12 @@ struct WebImageTests {
             #expect(blind.status == 400 && blind.errorCode == "images_unsupported")
             #expect(blind.errorMessage?.contains("'text-only' does not see images") == true)
             #expect(try await h.store.messages(conversationID: conversation).isEmpty)
+            // A conversation that showed an image cannot go on, regenerated, with a model that does not see images.
+            let seen = try await h.send(conversation, token: h.alice, body: #"{"content":"What is it?","images":[{"url":"\#(Self.png)"}]}"#)
+            let answer = try #require(seen.assistantID)
+            let regenerated = try await h.request(.POST, "/api/messages/\(answer)/regenerate", token: h.alice, body: #"{"model":"text-only"}"#)
+            #expect(regenerated.status == 400 && regenerated.errorCode == "images_unsupported")
+            #expect(try await h.store.messages(conversationID: conversation).count == 2, "no new version")
             // Without words or images there is nothing to ask.
             let empty = try await h.request(.POST, "/api/conversations/\(conversation)/messages", token: h.alice, body: #"{"content":" "}"#)
             #expect(empty.status == 400)

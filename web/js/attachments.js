@@ -47,7 +47,13 @@ export class AttachmentTray {
       }
       if (this.accept(file.name, await file.text()) === "full") break;
     }
-    await Promise.all(this.images.map((image) => image.ready));
+    // An image the browser could not read is dropped, with a sentence.
+    const unread = (await Promise.allSettled(this.images.map((image) => image.ready)))
+      .map((outcome, index) => (outcome.status === "rejected" ? this.images[index] : null)).filter(Boolean);
+    if (unread.length) {
+      this.images = this.images.filter((image) => !unread.includes(image));
+      this.showBanner(`${unread.map((image) => image.name).join(", ")} could not be read; attach ${unread.length > 1 ? "them" : "it"} again.`);
+    }
     this.render();
   }
 
@@ -121,10 +127,10 @@ export class AttachmentTray {
     return files;
   }
 
-  /** The images for the message being sent, as the server takes them (`{url}`); the tray lets them go. */
+  /** The images for the message being sent (those read by now: one still being read stays); the tray lets them go. */
   takeImages() {
-    const images = this.images;
-    this.images = [];
+    const images = this.images.filter((image) => image.url);
+    this.images = this.images.filter((image) => !image.url);
     this.render();
     return images;
   }

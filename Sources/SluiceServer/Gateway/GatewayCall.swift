@@ -28,9 +28,6 @@ struct GatewayCall: Sendable {
     /// What this call adds to the conversation: the user's message or the function results.
     var added: [ChatMessage] { toolResults.isEmpty ? [ChatMessage(role: .user, content: content, images: images)] : toolResults }
 
-    /// Whether any message of the call shows an image.
-    var hasImages: Bool { !images.isEmpty || history.contains { !$0.images.isEmpty } }
-
     /// The longest end user name kept (`user`, `metadata.user_id`): an id or a hash of one, not a document.
     static let maxEndUserCharacters = 256
 }

@@ -13,4 +13,19 @@ enum ModelAccess {
         throw APIError(
             .forbidden, code: "model_not_allowed", message: "Your account may not use the model '\(model)'. " + choice)
     }
+
+    /// Throws `images_unsupported` (400) when `messages` show an image and the model is known not to see images: refused
+    /// before anything is sent, as a bad request is. A model nobody said anything about is asked; its upstream decides.
+    static func checkSeesImages(_ model: String, catalog: ModelCatalog, sending messages: [ChatMessage]) throws {
+        guard catalog.acceptsImages(model) == false, messages.contains(where: { !$0.images.isEmpty }) else { return }
+        throw imagesUnsupported(model)
+    }
+
+    static func imagesUnsupported(_ model: String) -> APIError {
+        var error = APIError(
+            .badRequest, code: "images_unsupported",
+            message: "The model '\(model)' does not see images, and this conversation shows one. Ask a model that does (one with vision), or send text only.")
+        error.details = "\"param\":\"messages\""
+        return error
+    }
 }

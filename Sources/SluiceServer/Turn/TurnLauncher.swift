@@ -77,17 +77,6 @@ struct TurnLauncher: Sendable {
         throw busy
     }
 
-    /// Throws `images_unsupported` (400) when the model is known not to see images: refused before anything is stored
-    /// or sent, as a bad request is. A model nobody said anything about is asked; its upstream decides.
-    func checkSeesImages(_ model: String) throws {
-        guard turn.catalog.acceptsImages(model) == false else { return }
-        var error = APIError(
-            .badRequest, code: "images_unsupported",
-            message: "The model '\(model)' does not see images, and this conversation shows one. Ask a model that does (one with vision), or send text only.")
-        error.details = "\"param\":\"messages\""
-        throw error
-    }
-
     /// `unsaved`: the route made `conversation` and `history` but did not store them; they are stored with the
     /// user's message, in one commit. `executor`: where the generation prefers to run (the client's event loop).
     /// `receivedAt`: when the request arrived, where `Started.timings` count from.
@@ -129,7 +118,12 @@ struct TurnLauncher: Sendable {
     ) async throws -> Started {
         let timings = TurnTimings(received: receivedAt)
         try checkCapacity(model: input.model)
-        if !input.images.isEmpty || history.contains(where: { !$0.images.isEmpty }) { try checkSeesImages(input.model) }
+        // Before anything is stored: the new message's images, and those of the history that will be sent.
+        if turn.catalog.acceptsImages(input.model) == false,
+            !input.images.isEmpty || history.contains(where: { !$0.images.isEmpty && ContextBuilder.isSendable($0) })
+        {
+            throw ModelAccess.imagesUnsupported(input.model)
+        }
         let save = { @Sendable [self] (message: Message) async throws in
             try await store([message], in: conversation, after: history, unsaved: unsaved)
         }

@@ -57,6 +57,8 @@ struct TurnPreparation: Sendable {
         // What fits the model's window: recent messages in full, older ones as the running summary.
         let built = try await context.turn(
             conversation: conversation, history: history, tail: tail, model: ask.model, tools: ask.tools, logger: logger)
+        // A continued or regenerated answer of a conversation with images, on a model that does not see them.
+        try ModelAccess.checkSeesImages(ask.model, catalog: context.catalog, sending: built.messages)
         let held = try await budget.hold(
             ChatRequest(
                 model: ask.model, messages: built.messages, temperature: ask.temperature,
