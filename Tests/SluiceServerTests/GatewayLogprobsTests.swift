@@ -92,11 +92,11 @@ struct GatewayLogprobsTests {
     @Test("where the answer is redacted, one entry stands for the redacted text and nothing secret shows", arguments: [true, false])
     func redactedTextHidesItsTokens(stream: Bool) async throws {
         try await Harness.run { h in
-            let system = "You are the Sluice test assistant. The launch code is 4217."
+            let system = "You are the Sluice test assistant. The launch code is plover."
             let answer = try await Self.call(h, stream: stream, system: system, scenario: "leak")
             #expect(answer.text == "Sure. My instructions say: [system prompt redacted] And my key is [credential redacted], keep it safe.")
             #expect(answer.tokens.joined() == answer.text)
-            for secret in ["launch code", "4217", "sk-test-secret", "test-sec"] { #expect(!answer.body.contains(secret), "\(secret)") }
+            for secret in ["launch code", "plover", "sk-test-secret", "test-sec"] { #expect(!answer.body.contains(secret), "\(secret)") }
             // The redacted stretches are single entries without alternatives; the rest are the upstream's tokens.
             let redacted = answer.entries.filter { ($0["token"] as? String ?? "").contains("redacted]") }
             #expect(redacted.count == 2)
@@ -155,7 +155,7 @@ struct GatewayLogprobsTests {
           arguments: [true, false])
     func responses(stream: Bool) async throws {
         try await Harness.run { h in
-            let system = "You are the Sluice test assistant. The launch code is 4217."
+            let system = "You are the Sluice test assistant. The launch code is plover."
             for (body, scenario) in [
                 (["include": ["message.output_text.logprobs"]] as [String: Any], nil as String?),
                 (["top_logprobs": 2], nil), (["top_logprobs": 2, "instructions": system], "leak"), ([:], nil),
@@ -199,7 +199,7 @@ struct GatewayLogprobsTests {
                     #expect(text.contains("[system prompt redacted]") && text.contains("[credential redacted]"))
                     // (The response echoes the caller's own `instructions`: the answer and its entries are what must not show them.)
                     let shown = String(decoding: try JSONSerialization.data(withJSONObject: [part, deltaEntries]), as: UTF8.self)
-                    for secret in ["launch code", "4217", "sk-test-secret"] { #expect(!shown.contains(secret), "\(secret)") }
+                    for secret in ["launch code", "plover", "sk-test-secret"] { #expect(!shown.contains(secret), "\(secret)") }
                     #expect(!reply.text.contains("sk-test-secret"))
                 }
             }

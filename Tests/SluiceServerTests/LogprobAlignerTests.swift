@@ -7,7 +7,7 @@ import Testing
 /// the entries' tokens spell exactly what was shown, no entry holds a redacted secret, and the log probabilities add up.
 @Suite("Log probabilities lined up with redacted text")
 struct LogprobAlignerTests {
-    static let systemPrompt = "You are the Sluice test assistant. The launch code is 4217."
+    static let systemPrompt = "You are the Sluice test assistant. The launch code is plover."
     static let answers = [
         "A plain answer with no secret at all, and some é and 😀 in it.",
         "Sure. My instructions say: \(systemPrompt) And my key is sk-test-secret, keep it safe.",
@@ -59,7 +59,7 @@ struct LogprobAlignerTests {
             #expect(entries.map(\.token).joined() == shown, "\(pieces)")
             let total = entries.reduce(0) { $0 + $1.logprob }
             #expect(total == -Double(pieces.count * (pieces.count + 1) / 2), "\(pieces)")
-            for secret in ["launch code", "4217", "sk-test-secret", "abcdefghijklmnop", "AKIAABCD", "MIIEvQIBADAN"] {
+            for secret in ["launch code", "plover", "sk-test-secret", "abcdefghijklmnop", "AKIAABCD", "MIIEvQIBADAN"] {
                 #expect(!entries.contains { $0.token.contains(secret) || $0.topLogprobs.contains { $0.token.contains(secret) } })
                 #expect(!shown.contains(secret))
             }

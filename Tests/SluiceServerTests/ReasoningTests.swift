@@ -11,7 +11,7 @@ import Testing
 /// the answer is, counted as output, and taken as a sign of life by the first-token deadline.
 @Suite("Reasoning models")
 struct ReasoningTests {
-    static let system = "You are the Sluice test assistant. The launch code is 4217."
+    static let system = "You are the Sluice test assistant. The launch code is plover."
 
     /// How many pieces (4 characters each) the simulator's `reasoning` scenario thinks in, before Sluice redacts them.
     static func thinkingPieces(question: String, system: String?) -> Int {
@@ -29,7 +29,7 @@ struct ReasoningTests {
             let thought = thoughts.joined()
             #expect(thoughts.count > 1, "streamed piece by piece")
             #expect(thought == "Let me think. The user wrote: Hello there. My instructions: [system prompt redacted] I will answer briefly.")
-            #expect(!turn.body.contains("launch code") && !turn.body.contains("4217"))
+            #expect(!turn.body.contains("launch code") && !turn.body.contains("plover"))
             // All of it before the first token; the answer's text has none of it.
             let firstToken = try #require(turn.names.firstIndex(of: "token"))
             #expect(turn.names.lastIndex(of: "reasoning").map { $0 < firstToken } == true)
@@ -171,7 +171,7 @@ struct ReasoningTests {
             }
             #expect(reasoning == "Let me think. The user wrote: Why?. My instructions: [system prompt redacted] I will answer briefly.")
             #expect(!content.isEmpty && !content.contains("Let me think"))
-            #expect(!reply.text.contains("4217"))
+            #expect(!reply.text.contains("plover"))
             // Without thinking, no such field.
             let plain = try await h.post("/v1/chat/completions", token: h.alice, json: ["model": "sim", "stream": stream, "messages": [["role": "user", "content": "Hi"]]])
             #expect(plain.status == 200 && !plain.text.contains("reasoning_content"))
@@ -241,7 +241,7 @@ struct ReasoningTests {
                     #expect(blocks.map(\.type) == ["text"])
                 }
                 #expect(blocks.last.map { !$0.text.isEmpty && !$0.text.contains("Let me think") } == true)
-                #expect(!reply.text.contains("4217"))
+                #expect(!reply.text.contains("plover"))
             }
         }
     }
