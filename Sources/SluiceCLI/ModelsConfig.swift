@@ -17,6 +17,7 @@ import Yams
 ///     api_key_env: OPENAI_API_KEY  # the key is read from this environment variable, never from the file
 ///     context_window: 128000       # optional: overrides the public price list
 ///     vision: true                 # optional: whether it sees images (else the public list says; local: no)
+///     reasoning: false             # optional: whether it takes a reasoning effort (else the public list says)
 ///     input_per_million: "0.15"    # optional, USD
 ///     output_per_million: "0.60"
 ///     cached_input_per_million: "0.075"  # optional: prompt tokens read from the provider's prompt cache
@@ -51,6 +52,8 @@ struct ModelsConfig {
         let contextWindow: Int?
         /// Whether the model sees images (overrides the public list; a local model does not).
         let vision: Bool?
+        /// Whether the model takes a reasoning effort (overrides the public list; the local SmolLM2 does not).
+        let reasoning: Bool?
         let inputPerMillion: String?
         let outputPerMillion: String?
         /// Prompt tokens read from the provider's prompt cache, and written to it (else priced as input).
@@ -69,7 +72,7 @@ struct ModelsConfig {
         let deployments: [Deployment]?
 
         enum CodingKeys: String, CodingKey {
-            case name, kind, concurrency, queue, fallbacks, deployments, vision
+            case name, kind, concurrency, queue, fallbacks, deployments, vision, reasoning
             case firstTokenTimeoutMs = "first_token_timeout_ms"
             case idleTimeoutMs = "idle_timeout_ms"
             case connectTimeoutMs = "connect_timeout_ms"
@@ -297,10 +300,12 @@ struct ModelsConfig {
             if entry.kind == "local" {
                 catalog.setPrice(entry.name, ModelPrice(inputPerMillion: "0", outputPerMillion: "0")!)
                 if let localContextWindow { catalog.setContextWindow(entry.name, localContextWindow) }
-                // SmolLM2 on llama-server without a vision projector: text only.
+                // SmolLM2 on llama-server without a vision projector: text only, and no reasoning model.
                 catalog.setAcceptsImages(entry.name, false)
+                catalog.setReasons(entry.name, false)
             }
             if let vision = entry.vision { catalog.setAcceptsImages(entry.name, vision) }
+            if let reasoning = entry.reasoning { catalog.setReasons(entry.name, reasoning) }
             if let window = entry.contextWindow { catalog.setContextWindow(entry.name, window) }
             if case .success(let price) = entry.price { catalog.setPrice(entry.name, price) }
         }

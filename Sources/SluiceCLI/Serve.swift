@@ -355,6 +355,7 @@ extension Serve {
             table.setPrice(localModel.name, .free)
             table.setContextWindow(localModel.name, localModel.contextWindow)
             table.setAcceptsImages(localModel.name, false)
+            table.setReasons(localModel.name, false)
         }
         for (model, price) in overrides { table.setPrice(model, price) }
         return table

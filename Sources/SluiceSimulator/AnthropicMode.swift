@@ -8,7 +8,8 @@ import SluiceCore
 /// side, with Anthropic's error envelope and stream events (`message_start`, `content_block_delta`,
 /// `message_delta` with usage, `message_stop`, `error` with `overloaded_error` mid-stream). A request that forces
 /// a tool (`tool_choice` of type `tool`) is answered by calling it: the answer's words as `{"text": …}`, in
-/// `input_json_delta` pieces, ending with `tool_use`.
+/// `input_json_delta` pieces, ending with `tool_use`. A request with `thinking` enabled is checked by the API's rules
+/// for it (`ThinkingCheck`) and answered with a thinking block first.
 enum AnthropicMode {
     struct MessagesRequest: Decodable {
         struct Message: Decodable {
@@ -21,6 +22,10 @@ enum AnthropicMode {
             let marked: Bool
             /// `image` blocks, described (`SeenImages`).
             let images: [String]
+            /// The first block's type (`text` for a string).
+            let firstBlock: String?
+            /// Whether the message calls a function (`tool_use` blocks).
+            let usesTools: Bool
 
             enum CodingKeys: String, CodingKey { case role, content }
             struct Block: Decodable {
@@ -42,12 +47,14 @@ enum AnthropicMode {
                 let container = try decoder.container(keyedBy: CodingKeys.self)
                 role = try container.decode(String.self, forKey: .role)
                 if let text = try? container.decode(String.self, forKey: .content) {
-                    (content, results, marked, images) = (text, [], false, [])
+                    (content, results, marked, images, firstBlock, usesTools) = (text, [], false, [], "text", false)
                 } else {
                     let blocks = try container.decode([Block].self, forKey: .content)
                     content = blocks.compactMap { $0.type == "text" ? $0.text : nil }.joined(separator: "\n")
                     results = blocks.compactMap { $0.type == "tool_result" ? ($0.toolUseId ?? "?", $0.content ?? "") : nil }
                     marked = blocks.contains { $0.cacheControl != nil }
+                    firstBlock = blocks.first?.type
+                    usesTools = blocks.contains { $0.type == "tool_use" }
                     images = blocks.compactMap { block in
                         guard block.type == "image", let source = block.source else { return nil }
                         return SeenImages.describe(
@@ -84,6 +91,15 @@ enum AnthropicMode {
         let toolChoice: ToolChoice?
         /// `{"user_id": …}`: the end user, shown by the `echo` scenario.
         let metadata: [String: String]?
+        let thinking: Thinking?
+        let temperature: Double?
+        let topP: Double?
+
+        struct Thinking: Decodable {
+            let type: String
+            let budgetTokens: Int?
+        }
+        var thinks: Bool { thinking?.type == "enabled" }
 
         struct ToolChoice: Decodable {
             let type: String
@@ -123,6 +139,9 @@ enum AnthropicMode {
         case .badRequest: return error(.badRequest, "invalid_request_error", "prompt is too long: 210000 tokens > 200000 maximum")
         default: break
         }
+        if let refusal = ThinkingCheck.refusal(of: body) {
+            return error(.badRequest, "invalid_request_error", refusal)
+        }
         var text: [String]
         // A model that uses functions: results are answered with what they said; otherwise an offered function is
         // called (unless `tool_choice` is `none`) with the user's words as `{"query": …}`.
@@ -138,6 +157,7 @@ enum AnthropicMode {
             text = (body.system.map { ["system: \($0.text)\n"] } ?? [])
                 + body.messages.map { "\($0.role): \($0.content)\n" + $0.images.map { $0 + "\n" }.joined() }
                 + (body.metadata?["user_id"].map { ["end user: \($0)\n"] } ?? [])
+                + (body.thinks ? ["thinking: budget \(body.thinking?.budgetTokens ?? 0) of max_tokens \(body.maxTokens ?? 0)\n"] : [])
         } else {
             let count = min(header("X-Sluice-Tokens").flatMap(Int.init) ?? settings.tokens, body.maxTokens ?? .max)
             text = (0..<count).map(SimulatedText.token)
@@ -173,6 +193,8 @@ enum AnthropicMode {
         let finalScenario = scenario
         let tokens = text
         let gate = header("X-Sluice-Gate")
+        let thought = body.thinks ? StreamPlan.pieces("Let me think about: \(body.messages.last?.content ?? "")", size: 4) : []
+        let block = thought.isEmpty ? 0 : 1
         return Response(
             status: .ok, headers: [.contentType: "text/event-stream", .cacheControl: "no-cache"],
             body: ResponseBody { writer in
@@ -182,12 +204,21 @@ enum AnthropicMode {
                 try await send("message_start", """
                     {"type":"message_start","message":{"id":"msg_sim","type":"message","role":"assistant","content":[],"model":\(JSONText.quote(model)),"stop_reason":null,"usage":{"input_tokens":\(inputTokens)\(cacheUsage),"output_tokens":1}}}
                     """)
+                if !thought.isEmpty {
+                    try await send("content_block_start", #"{"type":"content_block_start","index":0,"content_block":{"type":"thinking","thinking":""}}"#)
+                    for piece in thought {
+                        if delay > .zero { try await Task.sleep(for: delay) }
+                        try await send("content_block_delta", #"{"type":"content_block_delta","index":0,"delta":{"type":"thinking_delta","thinking":\#(JSONText.quote(piece))}}"#)
+                    }
+                    try await send("content_block_delta", #"{"type":"content_block_delta","index":0,"delta":{"type":"signature_delta","signature":"c2ltdWxhdGVk"}}"#)
+                    try await send("content_block_stop", #"{"type":"content_block_stop","index":0}"#)
+                }
                 if let tool {
                     try await send("content_block_start", """
-                        {"type":"content_block_start","index":0,"content_block":{"type":"tool_use","id":"toolu_sim_\(UUID().uuidString.prefix(8).lowercased())","name":\(JSONText.quote(tool)),"input":{}}}
+                        {"type":"content_block_start","index":\(block),"content_block":{"type":"tool_use","id":"toolu_sim_\(UUID().uuidString.prefix(8).lowercased())","name":\(JSONText.quote(tool)),"input":{}}}
                         """)
                 } else {
-                    try await send("content_block_start", #"{"type":"content_block_start","index":0,"content_block":{"type":"text","text":""}}"#)
+                    try await send("content_block_start", #"{"type":"content_block_start","index":\#(block),"content_block":{"type":"text","text":""}}"#)
                 }
                 try await send("ping", #"{"type":"ping"}"#)
                 if finalScenario == .stallBeforeFirstToken { try await Task.sleep(for: stall) }
@@ -210,11 +241,11 @@ enum AnthropicMode {
                     let delta = tool == nil
                         ? #"{"type":"text_delta","text":\#(JSONText.quote(token))}"#
                         : #"{"type":"input_json_delta","partial_json":\#(JSONText.quote(token))}"#
-                    try await send("content_block_delta", #"{"type":"content_block_delta","index":0,"delta":\#(delta)}"#)
+                    try await send("content_block_delta", #"{"type":"content_block_delta","index":\#(block),"delta":\#(delta)}"#)
                 }
-                try await send("content_block_stop", #"{"type":"content_block_stop","index":0}"#)
+                try await send("content_block_stop", #"{"type":"content_block_stop","index":\#(block)}"#)
                 try await send("message_delta", """
-                    {"type":"message_delta","delta":{"stop_reason":"\(stop)","stop_sequence":null},"usage":{"output_tokens":\(tokens.count)}}
+                    {"type":"message_delta","delta":{"stop_reason":"\(stop)","stop_sequence":null},"usage":{"output_tokens":\(tokens.count + thought.count)}}
                     """)
                 try await send("message_stop", #"{"type":"message_stop"}"#)
                 try await writer.finish(nil)

@@ -116,6 +116,8 @@ public enum Simulator {
         /// Log probabilities of each token, with `topLogprobs` alternatives (see `StreamPlan.logprob`).
         let logprobs: Bool?
         let topLogprobs: Int?
+        /// Shown by `echo`; `none` keeps the `reasoning` scenario from thinking, as a reasoning model told so.
+        let reasoningEffort: String?
 
         struct ToolChoice: Decodable {
             let mode: String?
@@ -197,13 +199,14 @@ public enum Simulator {
                     .internalServerError, "image input is not supported - hint: if this is unexpected, you may need to provide the mmproj",
                     type: "server_error")
             }
-        case .reasoning:
+        case .reasoning where body.reasoningEffort != "none":
             let system = body.messages.first { $0.role == "system" }?.text ?? "(none)"
             plan.thinking = StreamPlan.pieces(
                 "Let me think. The user wrote: \(body.messages.last?.text ?? ""). My instructions: \(system) I will answer briefly.", size: 4)
         case .echo:
             plan.script = body.messages.map { "\($0.role): \($0.text)\n" + $0.images.map { $0 + "\n" }.joined() }
                 + (body.user.map { ["end user: \($0)\n"] } ?? [])
+                + (body.reasoningEffort.map { ["reasoning effort: \($0)\n"] } ?? [])
         case .markdown:
             // The sample, repeated when more tokens are asked for (`--tokens`, `X-Sluice-Tokens`): a long
             // Markdown-rich answer for `sluice bench ui`.

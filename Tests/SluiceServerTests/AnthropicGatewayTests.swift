@@ -84,7 +84,7 @@ struct AnthropicGatewayTests {
     func thinkingBlocksInHistory() async throws {
         try await Harness.run(budgets: true) { h in
             let reply = try await Self.call(h, token: h.alice, body: [
-                "model": "sim", "max_tokens": 50, "thinking": ["type": "enabled", "budget_tokens": 1024],
+                "model": "sim", "max_tokens": 1100, "thinking": ["type": "enabled", "budget_tokens": 1024],
                 "messages": [
                     ["role": "user", "content": "Name a colour."],
                     ["role": "assistant", "content": [

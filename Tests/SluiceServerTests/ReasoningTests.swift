@@ -205,7 +205,7 @@ struct ReasoningTests {
         try await Harness.run { h in
             for enabled in [true, false] {
                 var body: [String: Any] = [
-                    "model": "sim", "max_tokens": 200, "stream": stream, "system": Self.system,
+                    "model": "sim", "max_tokens": 2000, "stream": stream, "system": Self.system,
                     "messages": [["role": "user", "content": "Why?"]],
                 ]
                 if enabled { body["thinking"] = ["type": "enabled", "budget_tokens": 1024] }

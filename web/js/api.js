@@ -72,13 +72,13 @@ export const rateAnswer = (id, rating, comment) =>
 export const clearRating = (id) => json("DELETE", `/api/messages/${encodeURIComponent(id)}/feedback`);
 
 /** Starts a turn; resolves to the streaming Response, or throws ApiError for a JSON 4xx/5xx. */
-export async function sendMessage(conversationId, content, { signal, temperature, model, attachments, images } = {}) {
+export async function sendMessage(conversationId, content, { signal, temperature, model, effort, attachments, images } = {}) {
   const response = await fetch(`/api/conversations/${encodeURIComponent(conversationId)}/messages`, {
     method: "POST",
     headers: headers({ "Content-Type": "application/json", Accept: "text/event-stream" }),
     body: JSON.stringify({
       content, temperature, model: model ?? undefined, attachments: attachments?.length ? attachments : undefined,
-      images: images?.length ? images.map(({ url }) => ({ url })) : undefined,
+      images: images?.length ? images.map(({ url }) => ({ url })) : undefined, reasoning_effort: effort ?? undefined,
     }),
     signal,
   });
@@ -97,10 +97,11 @@ export async function followMessage(messageId, lastEventId, { signal } = {}) {
 }
 
 /** Continues an answer that ended early; resolves to the streaming Response. */
-export async function continueMessage(messageId, { signal } = {}) {
+export async function continueMessage(messageId, { signal, effort } = {}) {
   const response = await fetch(`/api/messages/${encodeURIComponent(messageId)}/continue`, {
     method: "POST",
-    headers: headers({ Accept: "text/event-stream" }),
+    headers: headers(effort ? { "Content-Type": "application/json", Accept: "text/event-stream" } : { Accept: "text/event-stream" }),
+    body: effort ? JSON.stringify({ reasoning_effort: effort }) : undefined,
     signal,
   });
   if (!response.ok) throw await failure(response);
@@ -108,11 +109,11 @@ export async function continueMessage(messageId, { signal } = {}) {
 }
 
 /** Asks for a new version of the latest answer; resolves to the streaming Response. */
-export async function regenerateMessage(messageId, temperature, { signal, model } = {}) {
+export async function regenerateMessage(messageId, temperature, { signal, model, effort } = {}) {
   const response = await fetch(`/api/messages/${encodeURIComponent(messageId)}/regenerate`, {
     method: "POST",
     headers: headers({ "Content-Type": "application/json", Accept: "text/event-stream" }),
-    body: JSON.stringify({ temperature, model: model ?? undefined }),
+    body: JSON.stringify({ temperature, model: model ?? undefined, reasoning_effort: effort ?? undefined }),
     signal,
   });
   if (!response.ok) throw await failure(response);
@@ -120,11 +121,11 @@ export async function regenerateMessage(messageId, temperature, { signal, model 
 }
 
 /** Asks the latest question again in other words (`content`); resolves to the streaming Response of its new answer. */
-export async function editMessage(messageId, content, { signal, model } = {}) {
+export async function editMessage(messageId, content, { signal, model, effort } = {}) {
   const response = await fetch(`/api/messages/${encodeURIComponent(messageId)}/edit`, {
     method: "POST",
     headers: headers({ "Content-Type": "application/json", Accept: "text/event-stream" }),
-    body: JSON.stringify({ content, model: model ?? undefined }),
+    body: JSON.stringify({ content, model: model ?? undefined, reasoning_effort: effort ?? undefined }),
     signal,
   });
   if (!response.ok) throw await failure(response);

@@ -40,6 +40,8 @@ function showBanner(text) {
 const picker = new ModelPicker({
   select: $("model-picker"),
   facts: $("model-facts"),
+  effort: $("effort-picker"),
+  effortLabel: $("effort-label"),
   onChange: () => usage.estimate(current, input.value, tray.files),
 });
 
@@ -89,7 +91,10 @@ const contextPanel = new ContextPanel({ panel: $("context-panel"), toggle: $("co
 function showSignIn(show) {
   $("sign-in").hidden = !show;
   $("composer").hidden = show;
-  if (show) $("model-label").hidden = $("export-menu").hidden = true;
+  if (show) {
+    $("model-label").hidden = $("export-menu").hidden = true;
+    picker.hide();
+  }
   $("instructions-toggle").hidden = show;
 }
 
@@ -262,6 +267,7 @@ async function send() {
       attachments,
       images,
       model: picker.value,
+      effort: picker.effort,
       log,
       announce,
       onStateChange: setStreaming,
@@ -360,16 +366,16 @@ log.addEventListener("click", (event) => {
   const view = { element, text: element.querySelector(".text"), meta: element.querySelector(".meta") };
   const reopen = () => (current ? open(current) : Promise.resolve()).catch((error) => showBanner(error.message));
   if (button.matches(".continue")) {
-    continueAnswer({ view, messageId: element.dataset.id, log, announce, onStateChange: setStreaming })
+    continueAnswer({ view, messageId: element.dataset.id, effort: picker.effort, log, announce, onStateChange: setStreaming })
       .catch((error) => showBanner(error.message)).finally(reopen);
   } else if (button.matches(".regenerate")) {
     const temperature = Number(element.querySelector("input.temperature")?.value ?? 0.7);
-    regenerateAnswer({ element, messageId: element.dataset.id, temperature, model: picker.value, log, announce, onStateChange: setStreaming })
+    regenerateAnswer({ element, messageId: element.dataset.id, temperature, model: picker.value, effort: picker.effort, log, announce, onStateChange: setStreaming })
       .catch((error) => showBanner(error.message)).finally(reopen);
   } else if (button.matches(".edit")) {
     editInPlace(element, (content) => {
       showBanner("");
-      editQuestion({ element, messageId: element.dataset.id, content, model: picker.value, log, announce, onStateChange: setStreaming })
+      editQuestion({ element, messageId: element.dataset.id, content, model: picker.value, effort: picker.effort, log, announce, onStateChange: setStreaming })
         .catch((error) => showBanner(error.message)).finally(reopen);
     });
   } else if (button.matches(".version-previous, .version-next")) {

@@ -5,6 +5,7 @@
 import * as api from "./api.js";
 
 const CHOICE_KEY = "sluice.model";
+const EFFORT_KEY = "sluice.effort";
 const numberFormat = new Intl.NumberFormat();
 
 /** "128,000-token window · $0.15 in ($0.075 cached) / $0.6 out per million tokens", or what is known of it. */
@@ -23,14 +24,18 @@ export function modelFacts(model) {
   else parts.push("no price known");
   if (model.sees_images === true) parts.push("sees images");
   if (model.sees_images === false) parts.push("text only");
+  if (model.reasons === true) parts.push("reasons");
   return parts.join(" · ");
 }
 
 export class ModelPicker {
-  /** `onChange(model)` runs when the user picks another model. */
-  constructor({ select, facts, onChange }) {
+  /** `onChange(model)` runs when the user picks another model. `effort` (a select of reasoning efforts, in its
+   * `label`) is offered for a model that may reason: one the server says reasons, or says nothing of. */
+  constructor({ select, facts, effort, effortLabel, onChange }) {
     this.select = select;
     this.facts = facts;
+    this.effortSelect = effort;
+    this.effortLabel = effortLabel;
     this.models = [];
     this.defaultModel = null;
     select.addEventListener("change", () => {
@@ -38,10 +43,26 @@ export class ModelPicker {
       this.describe();
       onChange?.(select.value);
     });
+    if (effort) {
+      effort.value = localStorage.getItem(EFFORT_KEY) ?? "";
+      if (effort.selectedIndex < 0) effort.value = "";
+      effort.addEventListener("change", () => localStorage.setItem(EFFORT_KEY, effort.value));
+    }
   }
 
   /** The model the next message goes to. */
   get value() { return this.select.value || null; }
+
+  /** The reasoning effort asked of the next answer (`low`, `medium`, `high`), or null for the model's default. */
+  get effort() {
+    if (!this.effortSelect || this.effortLabel?.hidden) return null;
+    return this.effortSelect.value || null;
+  }
+
+  /** Hides the effort with the picker (signed out). */
+  hide() {
+    if (this.effortLabel) this.effortLabel.hidden = true;
+  }
 
   /** Whether the picked model sees images: true, false, or null when the server does not know. */
   get seesImages() { return this.models.find((model) => model.id === this.select.value)?.sees_images ?? null; }
@@ -85,5 +106,7 @@ export class ModelPicker {
     const text = model ? modelFacts(model) : "not offered by this server now: pick another to send";
     this.facts.textContent = text;
     this.select.title = text;
+    // SmolLM2 and other models known not to reason get no effort to pick.
+    if (this.effortLabel) this.effortLabel.hidden = !model || model.reasons === false;
   }
 }

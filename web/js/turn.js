@@ -16,13 +16,13 @@ const REFUSALS = new Set([
 
 /** Sends `content` (with its `attachments`, text files `{name, text}`, and `images`, `{url}`) and streams the answer
  * into `log`. */
-export async function runTurn({ conversationId, content, attachments, images = [], model, log, announce, onStateChange }) {
+export async function runTurn({ conversationId, content, attachments, images = [], model, effort, log, announce, onStateChange }) {
   renderMessage(log, { role: "user", content, attachments, images });
   const view = renderMessage(log, { role: "assistant", content: "" });
   const controller = new AbortController();
   await streamInto(view, {
     log, announce, onStateChange, controller,
-    open: () => sendMessage(conversationId, content, { signal: controller.signal, model, attachments, images }),
+    open: () => sendMessage(conversationId, content, { signal: controller.signal, model, effort, attachments, images }),
   });
 }
 
@@ -37,29 +37,29 @@ export async function followAnswer({ view, messageId, log, announce, onStateChan
 }
 
 /** Continues an answer that ended early, appending to the text it shows. */
-export async function continueAnswer({ view, messageId, log, announce, onStateChange }) {
+export async function continueAnswer({ view, messageId, effort, log, announce, onStateChange }) {
   view.element.classList.remove("error");
   const controller = new AbortController();
   await streamInto(view, {
     log, announce, onStateChange, controller, messageId,
-    open: () => continueMessage(messageId, { signal: controller.signal }),
+    open: () => continueMessage(messageId, { signal: controller.signal, effort }),
   });
 }
 
 /** Replaces the latest answer's view with a new version generated at `temperature` (by `model`, when given). */
-export async function regenerateAnswer({ element, messageId, temperature, model, log, announce, onStateChange }) {
+export async function regenerateAnswer({ element, messageId, temperature, model, effort, log, announce, onStateChange }) {
   const view = renderMessage(log, { role: "assistant", content: "" });
   element.replaceWith(view.element);
   const controller = new AbortController();
   await streamInto(view, {
     log, announce, onStateChange, controller,
-    open: () => regenerateMessage(messageId, temperature, { signal: controller.signal, model }),
+    open: () => regenerateMessage(messageId, temperature, { signal: controller.signal, model, effort }),
   });
 }
 
 /** Asks the latest question (`element`) again as `content`: its text changes, and a new answer streams in place of its
  * answer (the earlier pair stays as the question's earlier version). */
-export async function editQuestion({ element, messageId, content, model, log, announce, onStateChange }) {
+export async function editQuestion({ element, messageId, content, model, effort, log, announce, onStateChange }) {
   element.classList.remove("rejected");
   element.querySelector(".text").textContent = content;
   element.querySelector(".meta").textContent = "";
@@ -70,7 +70,7 @@ export async function editQuestion({ element, messageId, content, model, log, an
   const controller = new AbortController();
   await streamInto(view, {
     log, announce, onStateChange, controller,
-    open: () => editMessage(messageId, content, { signal: controller.signal, model }),
+    open: () => editMessage(messageId, content, { signal: controller.signal, model, effort }),
   });
 }
 

@@ -49,7 +49,8 @@ public struct ChatRequest: Sendable, Equatable {
 
 /// OpenAI's sampling options beyond temperature and the output limit, and the end user the caller named.
 /// OpenAI-compatible upstreams get them all; Anthropic's Messages API gets `top_p`, the stop sequences, the response
-/// format (as a tool the model must call; it has no seed or penalties) and the end user as `metadata.user_id`.
+/// format (as a tool the model must call; it has no seed or penalties), the end user as `metadata.user_id` and the
+/// reasoning effort as a thinking budget.
 public struct SamplingOptions: Sendable, Equatable {
     public var topP: Double?
     /// Text that ends the answer where the model would write it (not included); at most 4.
@@ -65,11 +66,15 @@ public struct SamplingOptions: Sendable, Equatable {
     /// Log probabilities of the answer's tokens, with this many alternatives each (0…20); `nil` asks for none.
     /// Only OpenAI-compatible upstreams return them; Anthropic's provider refuses such a request.
     public var logprobs: Int?
+    /// How hard a reasoning model should think (`reasoning_effort`, Anthropic's `thinking`); `nil` leaves it to the
+    /// model. Both kinds of upstream get it, each in its own words (`ReasoningRequest`).
+    public var reasoning: ReasoningRequest?
 
     public init(
         topP: Double? = nil, stop: [String] = [], seed: Int? = nil, presencePenalty: Double? = nil, frequencyPenalty: Double? = nil,
-        responseFormat: ResponseFormat? = nil, endUser: String? = nil, logprobs: Int? = nil
+        responseFormat: ResponseFormat? = nil, endUser: String? = nil, logprobs: Int? = nil, reasoning: ReasoningRequest? = nil
     ) {
+        self.reasoning = reasoning
         self.logprobs = logprobs
         self.endUser = endUser
         self.responseFormat = responseFormat

@@ -2,7 +2,7 @@ import Foundation
 import SluiceCore
 
 /// Turns the events of an Anthropic Messages stream into provider events: `message_start` (input tokens),
-/// `content_block_delta` (text), `message_delta` (stop reason, output tokens), `message_stop`, `ping`, and
+/// `content_block_delta` (text, or extended thinking as `.reasoning`), `message_delta` (stop reason, output tokens), `message_stop`, `ping`, and
 /// `error` (`overloaded_error` becomes a 529 so it is retried like one before the first token).
 ///
 /// A turn that asked for JSON is answered through a tool (see `MessagesRequestBody`): the tool's input arrives as
@@ -44,10 +44,11 @@ struct AnthropicEventDecoder: StreamEventDecoder, Sendable {
         struct Delta: Decodable {
             let type: String?
             let text: String?
+            let thinking: String?
             let partialJSON: String?
             let stopReason: String?
             enum CodingKeys: String, CodingKey {
-                case type, text
+                case type, text, thinking
                 case partialJSON = "partial_json"
                 case stopReason = "stop_reason"
             }
@@ -106,6 +107,11 @@ struct AnthropicEventDecoder: StreamEventDecoder, Sendable {
             }
             let text: String?
             switch event.delta?.type {
+            case "thinking_delta":
+                // Extended thinking, before the answer's text. Its `signature_delta` and `redacted_thinking` blocks
+                // (encrypted) are not kept: nothing Sluice sends back needs them (`ExtendedThinking`).
+                let thinking = event.delta?.thinking ?? ""
+                return .events(thinking.isEmpty ? [] : [.reasoning(thinking)])
             case "text_delta": text = event.delta?.text
             case "input_json_delta" where answersThroughTool: text = event.delta?.partialJSON
             default: text = nil

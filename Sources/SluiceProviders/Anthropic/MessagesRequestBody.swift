@@ -15,6 +15,8 @@ import SluiceCore
 /// works only where a request marks it): the next turn of the conversation, which repeats this prompt, reads it
 /// from the cache at a tenth of the input price instead of paying for it again. Writing costs 1.25× once; a prompt
 /// under the model's minimum (1 024 tokens for most) is not cached and costs nothing more.
+///
+/// A reasoning effort becomes extended thinking (`thinking`, see `ExtendedThinking`).
 struct MessagesRequestBody: Encodable {
     /// One turn of the Messages API: text, or blocks when it carries calls or results.
     struct Message: Equatable {
@@ -45,6 +47,8 @@ struct MessagesRequestBody: Encodable {
     let tools: ToolOptions?
     /// Marks the system prompt and the last turn for Anthropic's prompt cache (written by `json()`).
     let promptCaching: Bool
+    /// Extended thinking, when asked for and possible.
+    let thinking: ExtendedThinking?
 
     /// Whether the answer is the JSON tool's input: a response format without function tools.
     static func answersThroughTool(_ request: ChatRequest) -> Bool {
@@ -60,9 +64,18 @@ struct MessagesRequestBody: Encodable {
         let systemParts = request.messages.filter { $0.role == .system }.map(\.content)
         system = systemParts.isEmpty ? nil : systemParts.joined(separator: "\n\n")
         messages = Self.alternating(request.messages.filter { $0.role != .system })
-        maxTokens = request.maxTokens ?? defaultMaxTokens
-        temperature = request.temperature
-        topP = request.sampling.topP
+        thinking = ExtendedThinking(for: request, defaultMaxTokens: defaultMaxTokens)
+        if let thinking {
+            // With thinking the API takes no temperature but 1, and `top_p` only from 0.95: other values are left
+            // out rather than refused, as LiteLLM drops them.
+            maxTokens = thinking.maxTokens
+            temperature = nil
+            topP = request.sampling.topP.flatMap { $0 >= 0.95 ? $0 : nil }
+        } else {
+            maxTokens = request.maxTokens ?? defaultMaxTokens
+            temperature = request.temperature
+            topP = request.sampling.topP
+        }
         stopSequences = request.sampling.stop.isEmpty ? nil : request.sampling.stop
         metadata = request.sampling.endUser.map { ["user_id": $0] }
         tools = request.tools
@@ -239,7 +252,7 @@ struct MessagesRequestBody: Encodable {
     }
 
     enum CodingKeys: String, CodingKey {
-        case model, temperature, stream, metadata
+        case model, temperature, stream, metadata, thinking
         case maxTokens = "max_tokens"
         case topP = "top_p"
         case stopSequences = "stop_sequences"

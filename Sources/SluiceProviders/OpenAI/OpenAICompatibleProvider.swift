@@ -139,6 +139,7 @@ enum CompletionRequestBody {
             out += Array(#","logprobs":true"#.utf8)
             if alternatives > 0 { out += Array(#","top_logprobs":\#(alternatives)"#.utf8) }
         }
+        if let effort = sampling.reasoning?.openAIEffort { out += Array(#","reasoning_effort":"\#(effort)""#.utf8) }
         if let tools = request.tools { append(tools, to: &out) }
         out.append(UInt8(ascii: "}"))
         return out

@@ -11,8 +11,12 @@ public struct ModelCatalog: Sendable {
         public var contextWindow: Int?
         /// Whether the model sees images (litellm's `supports_vision`, or the operator's `vision:`).
         public var acceptsImages: Bool?
+        /// Whether the model thinks before it answers and takes a reasoning effort (litellm's `supports_reasoning`,
+        /// or the operator's `reasoning:`).
+        public var reasons: Bool?
 
-        public init(price: ModelPrice? = nil, contextWindow: Int? = nil, acceptsImages: Bool? = nil) {
+        public init(price: ModelPrice? = nil, contextWindow: Int? = nil, acceptsImages: Bool? = nil, reasons: Bool? = nil) {
+            self.reasons = reasons
             self.price = price
             self.contextWindow = contextWindow
             self.acceptsImages = acceptsImages
@@ -25,7 +29,7 @@ public struct ModelCatalog: Sendable {
         self.entries = entries
     }
 
-    /// Reads litellm's list: `supports_vision`; `input_cost_per_token` / `output_cost_per_token` in USD (with
+    /// Reads litellm's list: `supports_vision`, `supports_reasoning`; `input_cost_per_token` / `output_cost_per_token` in USD (with
     /// `cache_read_input_token_cost` / `cache_creation_input_token_cost` for prompt-cache reads and writes, where
     /// listed) and `max_input_tokens` (else `max_tokens`). Prices are stored there as floating-point numbers; each is rounded once to whole
     /// pico-dollars per token (exact for every price with at most six decimals per million tokens), and all
@@ -47,7 +51,8 @@ public struct ModelCatalog: Sendable {
             }
             entry.contextWindow = (fields["max_input_tokens"] as? NSNumber)?.intValue ?? (fields["max_tokens"] as? NSNumber)?.intValue
             entry.acceptsImages = fields["supports_vision"] as? Bool
-            if entry.price != nil || entry.contextWindow != nil || entry.acceptsImages != nil { entries[model] = entry }
+            entry.reasons = fields["supports_reasoning"] as? Bool
+            if entry != Entry() { entries[model] = entry }
         }
         return ModelCatalog(entries)
     }
@@ -76,7 +81,15 @@ public struct ModelCatalog: Sendable {
         entries[model, default: Entry()].acceptsImages = accepts
     }
 
+    /// Sets whether one model takes a reasoning effort.
+    public mutating func setReasons(_ model: String, _ reasons: Bool) {
+        entries[model, default: Entry()].reasons = reasons
+    }
+
     public func price(for model: String) -> ModelPrice? { entry(for: model)?.price }
+
+    /// Whether the model takes a reasoning effort; `nil` when nobody said (the web app offers it, the model decides).
+    public func reasons(_ model: String) -> Bool? { entry(for: model)?.reasons }
 
     /// Whether the model sees images; `nil` when nobody said (the call goes on, and the upstream decides).
     public func acceptsImages(_ model: String) -> Bool? { entry(for: model)?.acceptsImages }

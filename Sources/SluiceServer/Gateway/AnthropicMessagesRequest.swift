@@ -133,12 +133,9 @@ struct AnthropicMessagesRequest: Sendable {
         /// Only whether they are there: `tools(in:)` reads them from the body, keeping the schemas' order.
         let tools: Ignored?
         let toolChoice: Ignored?
-        /// `{"type": "enabled", "budget_tokens": …}`: only whether the caller wants thinking blocks back.
-        let thinking: Thinking?
-
-        struct Thinking: Decodable {
-            let type: String?
-        }
+        /// `{"type": "enabled", "budget_tokens": …}` or `{"type": "disabled"}`: what the model is asked to think, and
+        /// whether the caller gets thinking blocks back.
+        let thinking: ReasoningField.Thinking?
 
         struct WireMessage: Decodable {
             let role: String
@@ -191,6 +188,12 @@ struct AnthropicMessagesRequest: Sendable {
         let stop = wire.stopSequences ?? []
         if stop.count > 4 || stop.contains(where: \.isEmpty) {
             throw APIError.invalid("'stop_sequences' takes up to 4 non-empty strings here (OpenAI-compatible models take no more).")
+        }
+        let reasoning: ReasoningRequest?
+        do {
+            reasoning = try wire.thinking?.request(maxTokens: wire.maxTokens)
+        } catch let problem as ReasoningField.Problem {
+            throw APIError.invalid(problem.message)
         }
         let endUser = wire.metadata?.userID.flatMap { $0.isEmpty ? nil : $0 }
         if let endUser, endUser.count > GatewayCall.maxEndUserCharacters {
@@ -261,7 +264,7 @@ struct AnthropicMessagesRequest: Sendable {
         showsThinking = wire.thinking.map { $0.type != "disabled" } ?? false
         call = GatewayCall(
             model: wire.model.flatMap { $0.isEmpty ? nil : $0 }, temperature: wire.temperature, maxTokens: maxTokens,
-            sampling: SamplingOptions(topP: wire.topP, stop: stop, endUser: endUser), system: system, turns: turns,
+            sampling: SamplingOptions(topP: wire.topP, stop: stop, endUser: endUser, reasoning: reasoning), system: system, turns: turns,
             tools: try parsed.flatMap(Self.tools))
     }
 

@@ -7,7 +7,7 @@ struct ChatCompletionRequest: Sendable {
     /// `system` and `developer` messages, joined, as the system prompt; the last message, which must be the user's,
     /// as the one this call answers; `top_p`, `stop`, `seed`, the penalties and `response_format` as the sampling
     /// options; `user` (or, from newer OpenAI SDKs, `safety_identifier`) as the end user, kept with the conversation
-    /// for usage per end user and sent upstream.
+    /// for usage per end user and sent upstream; `reasoning_effort` (or Anthropic's `thinking`) as the reasoning asked.
     var call: GatewayCall
     var stream: Bool
     var includeUsage: Bool
@@ -107,6 +107,9 @@ struct ChatCompletionRequest: Sendable {
         let responseFormat: IgnoredValue?
         let user: String?
         let safetyIdentifier: String?
+        let reasoningEffort: String?
+        /// Anthropic's thinking object, which LiteLLM takes on this wire too.
+        let thinking: ReasoningField.Thinking?
 
         struct StreamOptions: Decodable {
             let includeUsage: Bool?
@@ -123,7 +126,8 @@ struct ChatCompletionRequest: Sendable {
         }
 
         enum CodingKeys: String, CodingKey {
-            case model, messages, stream, temperature, n, tools, functions, stop, seed, user
+            case model, messages, stream, temperature, n, tools, functions, stop, seed, user, thinking
+            case reasoningEffort = "reasoning_effort"
             case safetyIdentifier = "safety_identifier"
             case toolChoice = "tool_choice"
             case parallelToolCalls = "parallel_tool_calls"
@@ -192,6 +196,15 @@ struct ChatCompletionRequest: Sendable {
             throw Self.invalid(
                 "'\(field)' is \(endUser.count) characters long; send an id of your end user of at most \(GatewayCall.maxEndUserCharacters) characters (a hash of it will do).",
                 param: field)
+        }
+        let reasoning: ReasoningRequest?
+        do {
+            if wire.reasoningEffort != nil, wire.thinking != nil {
+                throw ReasoningField.Problem(message: "Send 'reasoning_effort' or 'thinking', not both.", param: "thinking")
+            }
+            reasoning = try wire.thinking?.request(maxTokens: nil) ?? ReasoningField.effort(wire.reasoningEffort, field: "reasoning_effort")
+        } catch let problem as ReasoningField.Problem {
+            throw Self.invalid(problem.message, param: problem.param)
         }
         // The body as `JSONValue`, for the fields whose JSON Schemas go on in the caller's order.
         let parsed = wire.responseFormat == nil && wire.tools == nil && wire.toolChoice == nil ? nil : try Self.parsed(json)
@@ -262,7 +275,8 @@ struct ChatCompletionRequest: Sendable {
             sampling: SamplingOptions(
                 topP: wire.topP, stop: stop, seed: wire.seed, presencePenalty: wire.presencePenalty,
                 frequencyPenalty: wire.frequencyPenalty,
-                responseFormat: try parsed.flatMap(Self.responseFormat), endUser: endUser, logprobs: logprobs),
+                responseFormat: try parsed.flatMap(Self.responseFormat), endUser: endUser, logprobs: logprobs,
+                reasoning: reasoning),
             system: system.isEmpty ? nil : system.joined(separator: "\n\n"), turns: turns, tools: try parsed.flatMap(Self.tools))
         if let choice = call.tools?.choice, case .function(let name) = choice, !(call.tools?.functions.contains { $0.name == name } ?? false) {
             throw Self.invalid("'tool_choice' names the function '\(name)', which is not in 'tools'.", param: "tool_choice")

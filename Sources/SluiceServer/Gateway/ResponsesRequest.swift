@@ -77,6 +77,7 @@ struct ResponsesRequest: Sendable {
                     + "\(GatewayCall.maxEndUserCharacters) characters (a hash of it will do).", param: "safety_identifier")
         }
         sampling.endUser = endUser
+        sampling.reasoning = try Self.reasoning(body["reasoning"])
         sampling.responseFormat = try Self.textFormat(body["text"])
         tools = try Self.tools(in: body)
         if let parallel = try Self.bool(body, "parallel_tool_calls"), tools != nil { tools?.parallelCalls = parallel }
@@ -232,6 +233,21 @@ struct ResponsesRequest: Sendable {
         default: break
         }
         throw invalid("'\(field)' must be {\"type\": \"input_text\", \"text\": …}.", param: field)
+    }
+
+    /// `reasoning: {"effort": …}` (its `summary` is not asked of the upstream: Sluice relays the thinking it gets).
+    private static func reasoning(_ value: JSONValue?) throws -> ReasoningRequest? {
+        switch value {
+        case nil, .null?: return nil
+        case .object?:
+            let effort = try string(value!, "effort", field: "reasoning.effort")
+            do {
+                return try ReasoningField.effort(effort, field: "reasoning.effort")
+            } catch let problem as ReasoningField.Problem {
+                throw invalid(problem.message, param: problem.param)
+            }
+        default: throw invalid("'reasoning' must be an object like {\"effort\": \"low\"}.", param: "reasoning")
+        }
     }
 
     static func invalid(_ message: String, param: String?) -> APIError { ChatCompletionRequest.invalid(message, param: param) }

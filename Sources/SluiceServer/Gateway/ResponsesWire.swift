@@ -20,6 +20,8 @@ enum ResponsesWire {
         var store = true
         /// The alternatives asked for per token, when log probabilities were.
         var topLogprobs: Int?
+        /// `reasoning.effort` as asked.
+        var reasoningEffort: String?
 
         init(_ request: ResponsesRequest, model: String, createdAt: Int) {
             self.model = model
@@ -34,6 +36,7 @@ enum ResponsesWire {
             textFormat = request.sampling.responseFormat
             store = request.store
             topLogprobs = request.sampling.logprobs
+            reasoningEffort = request.sampling.reasoning?.openAIEffort
         }
 
         init(model: String, createdAt: Int) {
@@ -94,7 +97,8 @@ enum ResponsesWire {
             + "\"instructions\":\(echo.instructions.map(JSONText.quote) ?? "null"),"
             + "\"max_output_tokens\":\(echo.maxOutputTokens.map(String.init) ?? "null"),\"model\":\(JSONText.quote(echo.model)),"
             + "\"output\":[\(output.joined(separator: ","))],\"parallel_tool_calls\":\(echo.tools?.parallelCalls ?? true),"
-            + "\"previous_response_id\":\(echo.previousResponseID.map(JSONText.quote) ?? "null"),\"store\":\(echo.store),"
+            + "\"previous_response_id\":\(echo.previousResponseID.map(JSONText.quote) ?? "null"),"
+            + "\"reasoning\":{\"effort\":\(echo.reasoningEffort.map(JSONText.quote) ?? "null"),\"summary\":null},\"store\":\(echo.store),"
             + "\"temperature\":\(number(echo.temperature)),\"top_p\":\(number(echo.topP)),"
             + "\"top_logprobs\":\(echo.topLogprobs.map(String.init) ?? "null"),"
             + "\"text\":{\"format\":\(format(echo.textFormat))},\"tool_choice\":\(toolChoice(echo.tools?.choice)),\"tools\":[\(tools)],"

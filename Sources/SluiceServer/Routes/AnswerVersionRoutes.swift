@@ -59,7 +59,7 @@ struct AnswerVersionRoutes {
         }
         let versionID = Identifier.make()
         let prepared = try await preparation.prepare(
-            .init(model: model, temperature: temperature,
+            .init(model: model, temperature: temperature, sampling: try body.reasoningSampling(),
                   extraHeaders: TurnLauncher.scenarioHeaders(request, forward: forwardScenarioHeader), apiKey: context.apiKey),
             conversation: conversation, history: Array(earlier.dropLast()),
             tail: [question.chatMessage], user: user, answerID: versionID,

@@ -58,7 +58,7 @@ struct ContinueRoute {
             tail.append(ChatMessage(role: .user, content: Self.instruction))
         }
         let prepared = try await preparation.prepare(
-            .init(model: model, temperature: temperature,
+            .init(model: model, temperature: temperature, sampling: try body.reasoningSampling(),
                   extraHeaders: TurnLauncher.scenarioHeaders(request, forward: forwardScenarioHeader), apiKey: context.apiKey),
             conversation: conversation, history: Array(earlier.dropLast()), tail: tail, user: user, answerID: message.id,
             prior: .init(

@@ -33,6 +33,7 @@ struct EditRoute {
         let body = try await JSONObjectBody(request: request, context: context, allowEmpty: false)
         let (content, temperature, model) = try MessageRoutes.ask(
             body, in: conversation, user: user, launcher: launcher, ifEmpty: "type the question as you want to ask it")
+        let sampling = try body.reasoningSampling()
 
         // The new words replace the question in one commit that keeps the earlier question, its answer and the turns
         // after it as its earlier version — a question the guard refuses too, stored as rejected.
@@ -55,7 +56,7 @@ struct EditRoute {
             id: Identifier.make(), conversationID: conversation.id, role: .assistant, content: "", status: .streaming,
             model: model, createdAt: now.addingTimeInterval(0.001))
         let prepared = try await launcher.preparation.prepare(
-            .init(model: model, temperature: temperature,
+            .init(model: model, temperature: temperature, sampling: sampling,
                   extraHeaders: TurnLauncher.scenarioHeaders(request, forward: launcher.forwardScenarioHeader), apiKey: context.apiKey),
             conversation: conversation, history: Array(thread[..<index]), tail: [edited.chatMessage],
             user: user, answerID: answer.id, answer: answer, logger: context.logger)

@@ -29,7 +29,8 @@ struct MessageRoutes {
         let history = try await store.messages(conversationID: conversation.id)
         let started = try await launcher.start(
             .init(
-                content: content, model: model, temperature: temperature, apiKey: context.apiKey, attachments: attachments,
+                content: content, model: model, temperature: temperature, sampling: try body.reasoningSampling(),
+                apiKey: context.apiKey, attachments: attachments,
                 images: images),
             in: conversation,
             history: history,

@@ -44,11 +44,14 @@ struct ModelResource: ResponseEncodable {
     let cachedInputUsdPerMillion: String?
     /// Whether the model sees images (`ModelCatalog.acceptsImages`); absent when nobody said.
     let seesImages: Bool?
+    /// Whether the model takes a reasoning effort (`ModelCatalog.reasons`); absent when nobody said.
+    let reasons: Bool?
 
     init(id: String, catalog: ModelCatalog) {
         self.id = id
         contextWindow = catalog.contextWindow(for: id)
         seesImages = catalog.acceptsImages(id)
+        reasons = catalog.reasons(id)
         let price = catalog.price(for: id)
         inputUsdPerMillion = price?.cost(inputTokens: 1_000_000, outputTokens: 0).decimalString
         outputUsdPerMillion = price?.cost(inputTokens: 0, outputTokens: 1_000_000).decimalString

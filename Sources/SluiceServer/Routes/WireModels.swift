@@ -167,6 +167,15 @@ struct JSONObjectBody {
         fields = Dictionary(members.map { ($0.key, $0.value) }, uniquingKeysWith: { $1 })
     }
 
+    /// The web app's `reasoning_effort` (OpenAI's levels) as sampling options; none when it is left out.
+    func reasoningSampling() throws -> SamplingOptions {
+        do {
+            return SamplingOptions(reasoning: try ReasoningField.effort(optionalString("reasoning_effort", maxLength: 20), field: "reasoning_effort"))
+        } catch let problem as ReasoningField.Problem {
+            throw APIError.invalid(problem.message)
+        }
+    }
+
     func optionalString(_ key: String, maxLength: Int = 10_000) throws -> String? {
         switch fields[key] {
         case nil, .null?: return nil

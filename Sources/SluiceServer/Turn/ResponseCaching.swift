@@ -97,6 +97,8 @@ enum ResponseCacheKey {
         add([sampling.topP.map { "\($0)" }, sampling.seed.map(String.init), sampling.presencePenalty.map { "\($0)" },
              sampling.frequencyPenalty.map { "\($0)" }].map { $0 ?? "-" }.joined(separator: ","))
         for stop in sampling.stop { add(stop) }
+        // A different effort is a different answer (and a different thinking).
+        add("reasoning " + (sampling.reasoning?.label ?? "-"))
         switch sampling.responseFormat {
         case nil: add("text")
         case .jsonObject: add("json_object")

@@ -1,0 +1,45 @@
+import SluiceCore
+
+/// Anthropic's extended thinking for a request that asked for a reasoning effort or a thinking budget:
+/// `"thinking": {"type": "enabled", "budget_tokens": …}`, with the `max_tokens` the API then needs.
+///
+/// The API's rules, which a request breaking gets a 400 for, are kept here rather than passed on:
+/// - the budget is 1 024 tokens or more and below `max_tokens`. A caller's own output limit (or the budget's
+///   allowance) is the whole answer's, thinking included, as on OpenAI's reasoning models: the budget is cut to
+///   fit below it, and a limit of 1 024 or less leaves no room for thinking, so none is asked for (LiteLLM does
+///   the same). Without a limit the answer keeps its usual room and the budget comes on top.
+/// - thinking cannot be combined with a forced tool (a response format answered through its tool, `tool_choice`
+///   `required` or a named function): such a request goes without thinking.
+/// - when the last answer called functions, the API wants that answer's thinking back, signed, before its
+///   `tool_use` blocks; Sluice does not keep the signature (and callers of OpenAI's wire cannot send it), so those
+///   requests go without thinking too. Once an answer in words follows the calls, the model thinks again.
+struct ExtendedThinking: Encodable, Equatable {
+    let type = "enabled"
+    let budgetTokens: Int
+    /// The `max_tokens` to send with it (not encoded here: the body writes it).
+    let maxTokens: Int
+
+    init?(for request: ChatRequest, defaultMaxTokens: Int) {
+        guard var budget = request.sampling.reasoning?.anthropicBudget else { return nil }
+        if MessagesRequestBody.answersThroughTool(request) { return nil }
+        switch request.tools?.choice {
+        case .required?, .function?: return nil
+        default: break
+        }
+        if request.messages.last(where: { $0.role == .assistant })?.toolCalls.isEmpty == false { return nil }
+        budget = max(budget, ReasoningRequest.leastAnthropicBudget)
+        if let limit = request.maxTokens {
+            guard limit > ReasoningRequest.leastAnthropicBudget else { return nil }
+            budgetTokens = min(budget, limit - 1)
+            maxTokens = limit
+        } else {
+            budgetTokens = budget
+            maxTokens = defaultMaxTokens + budget
+        }
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case type
+        case budgetTokens = "budget_tokens"
+    }
+}

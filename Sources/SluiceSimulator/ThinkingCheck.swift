@@ -1,0 +1,34 @@
+/// The rules Anthropic's Messages API checks a request with extended thinking by, in its words: a request breaking
+/// one gets a 400 from the simulator as it would from the API, so tests show Sluice never sends one.
+enum ThinkingCheck {
+    private static let docs = " Please consult our documentation at https://docs.claude.com/en/docs/build-with-claude/extended-thinking"
+
+    /// Why the API would refuse the request; `nil` when it would not (or thinking is not enabled).
+    static func refusal(of body: AnthropicMode.MessagesRequest) -> String? {
+        guard let thinking = body.thinking else { return nil }
+        guard ["enabled", "disabled"].contains(thinking.type) else { return "thinking.type: Input tag '\(thinking.type)' found using 'type' does not match any of the expected tags: 'disabled', 'enabled'" }
+        guard body.thinks else { return nil }
+        guard let budget = thinking.budgetTokens, budget >= 1024 else {
+            return "thinking.enabled.budget_tokens: Input should be greater than or equal to 1024"
+        }
+        if let maxTokens = body.maxTokens, maxTokens <= budget {
+            return "`max_tokens` must be greater than `thinking.budget_tokens`." + docs
+        }
+        if let temperature = body.temperature, temperature != 1 {
+            return "`temperature` may only be set to 1 when thinking is enabled." + docs
+        }
+        if let topP = body.topP, topP < 0.95 {
+            return "`top_p` must be greater than or equal to 0.95 or unset when thinking is enabled." + docs
+        }
+        if let choice = body.toolChoice?.type, choice == "any" || choice == "tool" {
+            return "Thinking may not be enabled when tool_choice forces tool use."
+        }
+        // In a function-calling loop the last answer's thinking must come back, before its calls.
+        if let index = body.messages.lastIndex(where: { $0.role == "assistant" }), body.messages[index].usesTools,
+            !["thinking", "redacted_thinking"].contains(body.messages[index].firstBlock ?? "")
+        {
+            return "messages.\(index).content.0.type: Expected `thinking` or `redacted_thinking`, but found `\(body.messages[index].firstBlock ?? "text")`. When `thinking` is enabled, a final `assistant` message must start with a thinking block (preceeding the lastmost set of `tool_use` and `tool_result` blocks)." + docs
+        }
+        return nil
+    }
+}

@@ -1,0 +1,118 @@
+"""The "Thinking" picker in a real headless Chromium: offered only for models that may reason, sent with the message
+and with a regeneration, remembered, and an Anthropic model's extended thinking shown as its thinking."""
+import os
+
+import pytest
+from selenium.webdriver.common.by import By
+from selenium.webdriver.common.keys import Keys
+from selenium.webdriver.support.ui import Select
+
+from conftest import running_sluice
+from test_chat_ui import WebDriverWait, click, last_text
+from test_usage_ui import wait_for_answer_end
+
+# `sim-echo` answers with what it was sent; `claude-sim` is the simulator speaking Anthropic's Messages API, which
+# thinks when asked (and refuses, as Anthropic does, a thinking request that breaks the API's rules).
+MODELS_FILE = """models:
+  - name: sim-echo
+    kind: openai
+    base_url: http://127.0.0.1:{port}/v1
+    reasoning: true
+  - name: claude-sim
+    kind: anthropic
+    base_url: http://127.0.0.1:{port}/v1
+  - name: text-sim
+    kind: openai
+    base_url: http://127.0.0.1:{port}/v1
+    reasoning: false
+"""
+
+
+@pytest.fixture(scope="module")
+def thinking_models():
+    def serve_args(simulator_port, workdir):
+        models = os.path.join(workdir, "models.yaml")
+        with open(models, "w") as file:
+            file.write(MODELS_FILE.format(port=simulator_port))
+        return ["--models", models, "--model", "sim-echo"]
+
+    with running_sluice(serve_args, simulator_args=("--tokens", "12", "--delay-ms", "5"), user="thinker") as running:
+        yield running
+
+
+def effort(browser):
+    return Select(browser.find_element(By.ID, "effort-picker"))
+
+
+def effort_shown(browser):
+    return browser.find_element(By.ID, "effort-label").is_displayed()
+
+
+def pick_model(browser, name):
+    Select(browser.find_element(By.ID, "model-picker")).select_by_value(name)
+
+
+def new_conversation(browser):
+    browser.find_element(By.ID, "new-conversation").click()
+    WebDriverWait(browser, 10).until(lambda d: not d.find_elements(By.CSS_SELECTOR, ".message"))
+
+
+def send(browser, text, answers):
+    box = browser.find_element(By.ID, "input")
+    box.send_keys(text, Keys.ENTER)
+    WebDriverWait(browser, 30).until(lambda d: len(d.find_elements(By.CSS_SELECTOR, ".message.assistant")) >= answers)
+    wait_for_answer_end(browser)
+
+
+def latest_answer(server):
+    conversations = server.api("GET", "/api/conversations")["conversations"]
+    return server.api("GET", f"/api/conversations/{conversations[0]['id']}")["messages"][-1]
+
+
+def test_the_effort_is_offered_where_a_model_may_reason_and_goes_with_the_message_and_the_regeneration(browser, thinking_models):
+    browser.get(f"{thinking_models.base}/#token={thinking_models.token}")
+    WebDriverWait(browser, 10).until(lambda d: d.find_element(By.ID, "model-picker").is_displayed())
+    pick_model(browser, "text-sim")
+    assert not effort_shown(browser)
+    pick_model(browser, "sim-echo")
+    assert effort_shown(browser)
+    assert "reasons" in browser.find_element(By.ID, "model-facts").text
+    assert effort(browser).first_selected_option.text == "model's default"
+
+    new_conversation(browser)
+    effort(browser).select_by_value("high")
+    send(browser, "Think hard", 1)
+    WebDriverWait(browser, 10).until(lambda d: "reasoning effort: high" in last_text(d, ".message.assistant .text"))
+    assert latest_answer(thinking_models)["content"] == "user: Think hard\nreasoning effort: high\n"
+
+    # A regeneration goes with the effort picked now; the model's default sends none.
+    effort(browser).select_by_value("")
+    click(browser, ".message.assistant .regenerate")
+    WebDriverWait(browser, 30).until(
+        lambda d: latest_answer(thinking_models)["status"] == "complete"
+        and latest_answer(thinking_models)["content"] == "user: Think hard\n")
+    wait_for_answer_end(browser)
+
+    # Remembered across a reload.
+    effort(browser).select_by_value("low")
+    browser.refresh()
+    WebDriverWait(browser, 10).until(lambda d: d.find_element(By.ID, "model-picker").is_displayed())
+    WebDriverWait(browser, 10).until(lambda d: effort_shown(d))
+    assert effort(browser).first_selected_option.get_attribute("value") == "low"
+
+
+def test_an_anthropic_models_extended_thinking_is_shown_as_its_thinking(browser, thinking_models):
+    browser.get(f"{thinking_models.base}/#token={thinking_models.token}")
+    WebDriverWait(browser, 10).until(lambda d: d.find_element(By.ID, "model-picker").is_displayed())
+    pick_model(browser, "claude-sim")
+    # Nobody said whether it reasons: the effort is offered, and the model decides.
+    assert effort_shown(browser)
+    new_conversation(browser)
+    effort(browser).select_by_value("medium")
+    send(browser, "Why is the sky blue?", 1)
+    answer = latest_answer(thinking_models)
+    assert answer["status"] == "complete", answer
+    assert answer["reasoning"] == "Let me think about: Why is the sky blue?"
+    details = WebDriverWait(browser, 10).until(lambda d: d.find_elements(By.CSS_SELECTOR, ".message.assistant details.reasoning"))[-1]
+    assert browser.execute_script("return arguments[0].querySelector('.reasoning-text').textContent", details) == answer["reasoning"]
+    assert "Let me think" not in last_text(browser, ".message.assistant .text")
