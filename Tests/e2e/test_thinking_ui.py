@@ -1,5 +1,7 @@
-"""The "Thinking" picker in a real headless Chromium: offered only for models that may reason, sent with the message
-and with a regeneration, remembered, and an Anthropic model's extended thinking shown as its thinking."""
+"""Reasoning effort end to end. The "Thinking" picker in a real headless Chromium: offered only for models that may
+reason, sent with the message and with a regeneration, remembered, and an Anthropic model's extended thinking shown
+as its thinking. The official `openai` and `anthropic` SDKs: `reasoning_effort`, `reasoning.effort` and `thinking`
+reach the model, and an Anthropic model's thinking comes back in each wire's form."""
 import os
 
 import pytest
@@ -116,3 +118,39 @@ def test_an_anthropic_models_extended_thinking_is_shown_as_its_thinking(browser,
     details = WebDriverWait(browser, 10).until(lambda d: d.find_elements(By.CSS_SELECTOR, ".message.assistant details.reasoning"))[-1]
     assert browser.execute_script("return arguments[0].querySelector('.reasoning-text').textContent", details) == answer["reasoning"]
     assert "Let me think" not in last_text(browser, ".message.assistant .text")
+
+
+def test_the_openai_sdk_sends_reasoning_effort_on_chat_completions_and_responses(thinking_models):
+    import openai
+    sdk = openai.OpenAI(base_url=thinking_models.base + "/v1", api_key=thinking_models.token, max_retries=0, timeout=60)
+    chat = sdk.chat.completions.create(
+        model="sim-echo", messages=[{"role": "user", "content": "Hi"}], reasoning_effort="high")
+    assert chat.choices[0].message.content == "user: Hi\nreasoning effort: high\n"
+    response = sdk.responses.create(model="sim-echo", input="Hi", reasoning={"effort": "low"})
+    assert response.output_text == "user: Hi\nreasoning effort: low\n"
+    assert response.reasoning.effort == "low"
+    with pytest.raises(openai.BadRequestError) as refused:
+        sdk.chat.completions.create(model="sim-echo", messages=[{"role": "user", "content": "Hi"}], reasoning_effort="extreme")
+    assert refused.value.body["param"] == "reasoning_effort"
+
+    # To an Anthropic model: its extended thinking comes back as reasoning_content, as LiteLLM gives it.
+    thought = sdk.chat.completions.create(
+        model="claude-sim", messages=[{"role": "user", "content": "Why?"}], reasoning_effort="low", temperature=0.2)
+    assert thought.choices[0].message.model_extra["reasoning_content"] == "Let me think about: Why?"
+    assert thought.choices[0].message.content and "Let me think" not in thought.choices[0].message.content
+
+
+def test_the_anthropic_sdk_asks_an_anthropic_model_to_think_and_gets_its_thinking_blocks(thinking_models):
+    import anthropic
+    sdk = anthropic.Anthropic(base_url=thinking_models.base, api_key=thinking_models.token, max_retries=0, timeout=60)
+    with sdk.messages.stream(model="claude-sim", max_tokens=3000, thinking={"type": "enabled", "budget_tokens": 2048},
+                             messages=[{"role": "user", "content": "Why?"}]) as stream:
+        thoughts = "".join(event.delta.thinking for event in stream
+                           if event.type == "content_block_delta" and event.delta.type == "thinking_delta")
+        final = stream.get_final_message()
+    assert thoughts == "Let me think about: Why?"
+    assert [block.type for block in final.content] == ["thinking", "text"] and final.content[0].thinking == thoughts
+    with pytest.raises(anthropic.BadRequestError) as refused:
+        sdk.messages.create(model="claude-sim", max_tokens=1000, thinking={"type": "enabled", "budget_tokens": 1024},
+                            messages=[{"role": "user", "content": "Why?"}])
+    assert "must be greater than 'thinking.budget_tokens'" in refused.value.body["error"]["message"]
