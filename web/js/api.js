@@ -64,6 +64,10 @@ export const deleteConversation = (id) => json("DELETE", `/api/conversations/${e
  * Renames (`title`), sets the system prompt (`system_prompt`, "" removes it), pins or archives (`pinned`, `archived`:
  * true or false); resolves to the conversation.
  */
+/** `{instructions}`: the user's instructions for all their conversations, or null. */
+export const getMyInstructions = () => json("GET", "/api/me/instructions");
+/** Saves them ("" removes them); resolves to `{instructions}` as stored. */
+export const setMyInstructions = (instructions) => json("PUT", "/api/me/instructions", { instructions });
 export const updateConversation = (id, fields) => json("PATCH", `/api/conversations/${encodeURIComponent(id)}`, fields);
 export const cancelMessage = (id) => json("POST", `/api/messages/${encodeURIComponent(id)}/cancel`);
 /** Rates an answer `good` or `bad`, with an optional comment; resolves to the feedback as stored. */

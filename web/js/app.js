@@ -10,6 +10,7 @@ import { KeysPage } from "./keys-page.js";
 import { ModelPicker } from "./models.js";
 import { ConversationList } from "./conversations.js";
 import { InstructionsPanel } from "./instructions.js";
+import { PersonalInstructions } from "./personalize.js";
 import { exportConversation } from "./export.js";
 import { AttachmentTray } from "./attachments.js";
 import { showVersion } from "./versions.js";
@@ -85,6 +86,7 @@ document.addEventListener("keydown", (event) => { if (event.key === "Escape" && 
 
 const usagePage = new UsagePage({ section: $("usage-page"), button: $("usage-open"), showBanner });
 new KeysPage({ section: $("keys-page"), button: $("keys-open"), showBanner });
+new PersonalInstructions({ button: $("personalize-open"), form: $("personal-instructions"), showBanner });
 
 const contextPanel = new ContextPanel({ panel: $("context-panel"), toggle: $("context-toggle"), showBanner });
 
@@ -92,7 +94,7 @@ function showSignIn(show) {
   $("sign-in").hidden = !show;
   $("composer").hidden = show;
   if (show) {
-    $("model-label").hidden = $("export-menu").hidden = true;
+    $("model-label").hidden = $("export-menu").hidden = $("personal-instructions").hidden = true;
     picker.hide();
   }
   $("instructions-toggle").hidden = show;

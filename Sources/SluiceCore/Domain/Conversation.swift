@@ -56,3 +56,15 @@ public struct ConversationMatch: Sendable, Equatable {
         self.message = message
     }
 }
+
+extension Conversation {
+    /// The conversation as the web app's turns send it: the user's instructions for all their conversations first
+    /// (ChatGPT's custom instructions), then the conversation's own, a blank line between — the general before the
+    /// particular, so the conversation's words have the last say. Unchanged without instructions.
+    public func personalized(by instructions: String?) -> Conversation {
+        guard let instructions, !instructions.isEmpty else { return self }
+        var copy = self
+        copy.systemPrompt = systemPrompt.map { instructions + "\n\n" + $0 } ?? instructions
+        return copy
+    }
+}

@@ -25,6 +25,10 @@ public protocol ConversationStore: Sendable {
     func setAllowedModels(userID: String, models: [String]?) async throws
     /// Replaces a user's token hash (issuing a new token).
     func setTokenHash(userID: String, tokenHash: String) async throws
+    /// The user's instructions for all their conversations (ChatGPT's custom instructions); `nil` when none.
+    func userInstructions(userID: String) async throws -> String?
+    /// Sets (or, with `nil`, removes) the user's instructions for all their conversations.
+    func setUserInstructions(userID: String, instructions: String?) async throws
     /// Adds a labelled key (`APIKey`); `StoreError.conflict` when the user already has a key with that label.
     /// `terms`: when it stops working by itself, the only models it may use, what it may spend a day.
     func addAPIKey(userID: String, label: String, tokenHash: String, terms: APIKey.Terms) async throws -> APIKey

@@ -147,6 +147,7 @@ public func buildRouter(
         .register(on: api)
     VersionSelectRoute(store: dependencies.store, meter: meter, hub: hub).register(on: api)
     FeedbackRoute(store: dependencies.store, metrics: dependencies.metrics).register(on: api)
+    InstructionsRoute(store: dependencies.store).register(on: api)
     ContinueRoute(
         store: dependencies.store, turn: turn, preparation: preparation, hub: hub,
         forwardScenarioHeader: dependencies.forwardScenarioHeader

@@ -61,7 +61,8 @@ struct AnswerVersionRoutes {
         let prepared = try await preparation.prepare(
             .init(model: model, temperature: temperature, sampling: try body.reasoningSampling(),
                   extraHeaders: TurnLauncher.scenarioHeaders(request, forward: forwardScenarioHeader), apiKey: context.apiKey),
-            conversation: conversation, history: Array(earlier.dropLast()),
+            conversation: try await InstructionsRoute.personalized(conversation, for: user, store: store),
+            history: Array(earlier.dropLast()),
             tail: [question.chatMessage], user: user, answerID: versionID,
             logger: context.logger)
         let version = Message(

@@ -69,8 +69,9 @@ struct ContextRoutes {
         let built: ContextBuilder.Built?
         var overflow: ContextOverflow?
         do {
+            let personal = try await InstructionsRoute.personalized(conversation, for: try context.requireUser(), store: store)
             built = try await builder.build(
-                conversation: conversation, history: history, tail: [], model: conversation.model, fold: false, logger: context.logger)
+                conversation: personal, history: history, tail: [], model: conversation.model, fold: false, logger: context.logger)
         } catch let error as ContextOverflow {
             built = nil
             overflow = error

@@ -60,7 +60,8 @@ struct ContinueRoute {
         let prepared = try await preparation.prepare(
             .init(model: model, temperature: temperature, sampling: try body.reasoningSampling(),
                   extraHeaders: TurnLauncher.scenarioHeaders(request, forward: forwardScenarioHeader), apiKey: context.apiKey),
-            conversation: conversation, history: Array(earlier.dropLast()), tail: tail, user: user, answerID: message.id,
+            conversation: try await InstructionsRoute.personalized(conversation, for: user, store: store),
+            history: Array(earlier.dropLast()), tail: tail, user: user, answerID: message.id,
             prior: .init(
                 content: message.content, tokenEnds: message.tokenEnds, usage: message.usage,
                 reasoning: message.reasoning, reasoningMs: message.reasoningMs),

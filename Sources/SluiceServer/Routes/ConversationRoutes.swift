@@ -83,7 +83,9 @@ struct ConversationRoutes {
     @Sendable func show(_ request: Request, context: SluiceRequestContext) async throws -> ConversationResource {
         let conversation = try await ownedConversation(context)
         let messages = try await store.messages(conversationID: conversation.id)
-        return ConversationResource(conversation, messages: messages, context: await meter.figures(conversation, history: messages, logger: context.logger))
+        // The resource shows the conversation's own system prompt; the figures count what a turn sends.
+        let personal = try await InstructionsRoute.personalized(conversation, for: try context.requireUser(), store: store)
+        return ConversationResource(conversation, messages: messages, context: await meter.figures(personal, history: messages, logger: context.logger))
     }
 
     /// The exact input tokens the next turn would send (with `model`, when given, instead of the conversation's),
@@ -103,7 +105,8 @@ struct ConversationRoutes {
         }
         let history = try await store.messages(conversationID: conversation.id)
         return try await meter.estimate(
-            content, attachments: attachments, images: images, conversation: conversation, history: history, user: user,
+            content, attachments: attachments, images: images,
+            conversation: try await InstructionsRoute.personalized(conversation, for: user, store: store), history: history, user: user,
             outputReserve: outputReserve,
             logger: context.logger)
     }

@@ -32,7 +32,7 @@ struct MessageRoutes {
                 content: content, model: model, temperature: temperature, sampling: try body.reasoningSampling(),
                 apiKey: context.apiKey, attachments: attachments,
                 images: images),
-            in: conversation,
+            in: try await InstructionsRoute.personalized(conversation, for: user, store: store),
             history: history,
             user: user, request: request, logger: context.logger, executor: context.executor, receivedAt: context.receivedAt)
         var response = Self.respond(

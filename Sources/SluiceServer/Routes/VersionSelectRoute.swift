@@ -43,6 +43,8 @@ struct VersionSelectRoute {
         }
         // Already in the thread: nothing to change (selecting twice is harmless).
         return ConversationResource(
-            conversation, messages: messages, context: await meter.figures(conversation, history: messages, logger: context.logger))
+            conversation, messages: messages,
+            context: await meter.figures(
+                try await InstructionsRoute.personalized(conversation, for: user, store: store), history: messages, logger: context.logger))
     }
 }

@@ -248,6 +248,14 @@ public final class PostgresStore: SluiceDatabase {
         try await execute("UPDATE users SET token_hash = \(tokenHash) WHERE id = \(userID)", logger: logger)
     }
 
+    public func userInstructions(userID: String) async throws -> String? {
+        try await rows("SELECT instructions FROM users WHERE id = \(userID)").first?.string("instructions")
+    }
+
+    public func setUserInstructions(userID: String, instructions: String?) async throws {
+        try await execute("UPDATE users SET instructions = \(instructions) WHERE id = \(userID)", logger: logger)
+    }
+
     // MARK: Conversations
 
     public func createConversation(

@@ -115,6 +115,14 @@ public final class SQLiteStore: SluiceDatabase {
         _ = try await connection.query("UPDATE users SET token_hash = ? WHERE id = ?", [.text(tokenHash), .text(userID)])
     }
 
+    public func userInstructions(userID: String) async throws -> String? {
+        try await connection.query("SELECT instructions FROM users WHERE id = ?", [.text(userID)]).first?.string("instructions")
+    }
+
+    public func setUserInstructions(userID: String, instructions: String?) async throws {
+        _ = try await connection.query("UPDATE users SET instructions = ? WHERE id = ?", [Self.optional(instructions), .text(userID)])
+    }
+
     // MARK: Conversations
 
     public func createConversation(

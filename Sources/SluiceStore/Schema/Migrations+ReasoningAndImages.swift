@@ -19,6 +19,12 @@ extension Migrations {
     static let imagesStep = Step(version: 39, statements: ["ALTER TABLE messages ADD COLUMN images TEXT"])
 }
 
+extension Migrations {
+    /// Step 40: a user's instructions for all their conversations (`userInstructions`, ChatGPT's custom
+    /// instructions), put before each web conversation's own system prompt; `NULL` without any.
+    static let userInstructionsStep = Step(version: 40, statements: ["ALTER TABLE users ADD COLUMN instructions TEXT"])
+}
+
 extension StoredValues {
     /// `messages.images` (schema step 39): a JSON list, `NULL` without images.
     static func encode(_ images: [ImageInput]) -> String? { encodeList(images) }

@@ -1,0 +1,52 @@
+import Hummingbird
+import SluiceCore
+
+/// `GET /api/me/instructions` → `{"instructions": "…" | null}` and `PUT /api/me/instructions` `{"instructions": "…"}`
+/// (`""` or `null` removes them): the user's instructions for all their conversations — ChatGPT's custom
+/// instructions, Open WebUI's system prompt in its settings. Every turn of the web app sends them before the
+/// conversation's own system prompt (`Conversation.personalized(by:)`), counted in the window, the estimate and the
+/// budget hold like the rest of the prompt; the gateway's calls, which bring their own system prompt, are left as
+/// the caller sent them.
+struct InstructionsRoute {
+    let store: any ConversationStore
+    /// As long as a conversation's own system prompt may be.
+    static let maxCharacters = 32_000
+
+    func register(on api: RouterGroup<SluiceRequestContext>) {
+        api.get("me/instructions", use: show)
+        api.put("me/instructions", use: update)
+    }
+
+    @Sendable func show(_ request: Request, context: SluiceRequestContext) async throws -> UserInstructions {
+        UserInstructions(instructions: try await store.userInstructions(userID: try context.requireUser().id))
+    }
+
+    @Sendable func update(_ request: Request, context: SluiceRequestContext) async throws -> UserInstructions {
+        let user = try context.requireUser()
+        let body = try await JSONObjectBody(request: request, context: context, allowEmpty: false)
+        guard body.fields.keys.contains("instructions") else {
+            throw APIError.invalid("Send {\"instructions\": \"…\"}: the instructions for all your conversations (\"\" removes them).")
+        }
+        let text = try body.optionalString("instructions", maxLength: Self.maxCharacters)
+        let kept = text?.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty == false ? text : nil
+        try await store.setUserInstructions(userID: user.id, instructions: kept)
+        return UserInstructions(instructions: kept)
+    }
+
+    /// `conversation` as the user's web turns send it: with the user's instructions before its own system prompt.
+    static func personalized(_ conversation: Conversation, for user: User, store: any ConversationStore) async throws -> Conversation {
+        conversation.personalized(by: try await store.userInstructions(userID: user.id))
+    }
+}
+
+struct UserInstructions: ResponseEncodable {
+    /// Encoded as `null` when there are none, so that the web app can tell "none" from a missing field.
+    let instructions: String?
+
+    func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: CodingKeys.self)
+        try container.encode(instructions, forKey: .instructions)
+    }
+
+    enum CodingKeys: String, CodingKey { case instructions }
+}
