@@ -134,6 +134,41 @@ struct GatewayImageTests {
         }
     }
 
+    @Test("on every wire: images only in the user's messages, and at most 100 a call, each a 400 naming the place")
+    func sameRulesOnEveryWire() async throws {
+        try await Harness.run { h in
+            let link = { @Sendable (n: Int) in "https://example.com/\(n).png" }
+            func refusal(_ path: String, _ json: [String: Any]) async throws -> String {
+                let reply = try await h.post(path, token: h.alice, asAPIKey: path == "/v1/messages", json: json)
+                #expect(reply.status == 400, "\(path): \(reply.text.prefix(200))")
+                let body = try #require(try JSONSerialization.jsonObject(with: Data(reply.text.utf8)) as? [String: Any])
+                return (body["error"] as? [String: Any])?["message"] as? String ?? ""
+            }
+            let manyParts: [[String: Any]] = (0...ImageInput.maxPerCall).map { ["type": "image_url", "image_url": ["url": link($0)]] }
+            let said1 = try await refusal("/v1/chat/completions", ["model": "sim", "messages": [["role": "user", "content": manyParts]]])
+            #expect(said1 == "The call shows more than 100 images (up to 'messages.0.content'); send fewer.")
+            let said2 = try await refusal("/v1/chat/completions", ["model": "sim", "messages": [
+                ["role": "assistant", "content": [["type": "image_url", "image_url": ["url": link(0)]]]], ["role": "user", "content": "Hi"]]])
+            #expect(said2 == "'messages.0.content' is an image in a message whose role is 'assistant'; only the user's messages may show images.")
+
+            let manyBlocks: [[String: Any]] = (0...ImageInput.maxPerCall).map { ["type": "image", "source": ["type": "url", "url": link($0)]] }
+            let said3 = try await refusal("/v1/messages", ["model": "sim", "max_tokens": 10, "messages": [["role": "user", "content": manyBlocks]]])
+            #expect(said3 == "The call shows more than 100 images (up to 'messages.0.content.0'); send fewer.")
+            let said4 = try await refusal("/v1/messages", ["model": "sim", "max_tokens": 10, "messages": [
+                ["role": "user", "content": "Hi"], ["role": "assistant", "content": [["type": "text", "text": "Look"], manyBlocks[0]]],
+                ["role": "user", "content": "And?"]]])
+            #expect(said4 == "'messages.1.content.1' is an image in a message whose role is 'assistant'; only the user's messages may show images.")
+
+            let manyInputs: [[String: Any]] = (0...ImageInput.maxPerCall).map { ["type": "input_image", "image_url": link($0)] }
+            let said5 = try await refusal("/v1/responses", ["model": "sim", "input": [["role": "user", "content": manyInputs]]])
+            #expect(said5 == "The call shows more than 100 images (up to 'input.0'); send fewer.")
+            // Within the limit, spread over messages, the same images are passed on.
+            let spread = [["role": "user", "content": Array(manyParts.prefix(50))], ["role": "assistant", "content": "Seen."],
+                          ["role": "user", "content": Array(manyParts.prefix(50))]]
+            #expect(try await h.post("/v1/chat/completions", token: h.alice, json: ["model": "sim", "messages": spread]).status == 200)
+        }
+    }
+
     @Test("a model known not to see images is refused before anything is stored or sent; a model that does is asked")
     func modelsWithoutVision() async throws {
         var catalog = ModelCatalog()

@@ -214,19 +214,17 @@ struct AnthropicMessagesRequest: Sendable {
         let parsed = usesTools ? try ChatCompletionRequest.parsed(json) : nil
         var turns: [ChatMessage] = []
         var calls = Set<String>()
-        var imageCount = 0
+        var callImages = CallImages()
         for (index, message) in wireMessages.enumerated() {
             let content = message.content
             if let other = content.other {
                 throw APIError.invalid(
                     "messages.\(index).content.\(other.index) is of type '\(other.type)'; Sluice passes text, image, tool_use and tool_result blocks only.")
             }
-            imageCount += content.images.count
-            if let image = content.images.first, message.role != "user" {
-                throw APIError.invalid("messages.\(index).content.\(image.index) is an image in an assistant message; only the user's messages may show images.")
-            }
-            guard imageCount <= ImageInput.maxPerCall else {
-                throw APIError.invalid("The messages show more than \(ImageInput.maxPerCall) images; send fewer.")
+            if let first = content.images.first,
+                let refusal = callImages.admit(content.images.count, role: message.role, field: "messages.\(index).content.\(first.index)")
+            {
+                throw APIError.invalid(refusal)
             }
             let images = try content.images.map { try $0.source.image(field: "messages.\(index).content.\($0.index)") }
             switch message.role {

@@ -219,18 +219,11 @@ struct ChatCompletionRequest: Sendable {
         var turns: [ChatMessage] = []
         // The calls made so far, for the results that answer them.
         var calls = Set<String>()
-        var imageCount = 0
+        var callImages = CallImages()
         for (index, message) in wireMessages.enumerated() {
             let (text, images) = try Self.content(of: message, index: index)
-            imageCount += images.count
-            guard images.isEmpty || message.role == "user" else {
-                throw Self.invalid(
-                    "messages.\(index) is a '\(message.role)' message with an image; only the user's messages may show images.",
-                    param: "messages.\(index).content")
-            }
-            guard imageCount <= ImageInput.maxPerCall else {
-                throw Self.invalid(
-                    "The messages show more than \(ImageInput.maxPerCall) images; send fewer.", param: "messages.\(index).content")
+            if let refusal = callImages.admit(images.count, role: message.role, field: "messages.\(index).content") {
+                throw Self.invalid(refusal, param: "messages.\(index).content")
             }
             switch message.role {
             case "system", "developer": system.append(text)

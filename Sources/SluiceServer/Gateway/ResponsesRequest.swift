@@ -11,7 +11,7 @@ struct ResponsesRequest: Sendable {
     /// The input's other items as chat messages (a `function_call` joins the assistant message before it).
     var turns: [ChatMessage] = []
     /// Images in the input so far (at most `ImageInput.maxPerCall`).
-    private var imageCount = 0
+    private var callImages = CallImages()
     var stream = false
     var temperature: Double?
     var maxOutputTokens: Int?
@@ -140,12 +140,8 @@ struct ResponsesRequest: Sendable {
         case "message":
             let role = try Self.string(item, "role", field: field) ?? ""
             let (text, images) = try Self.content(of: item["content"], field: "\(field).content")
-            if !images.isEmpty, role != "user" {
-                throw Self.invalid("'\(field)' is a '\(role)' message with an image; only the user's messages may show images.", param: field)
-            }
-            imageCount += images.count
-            guard imageCount <= ImageInput.maxPerCall else {
-                throw Self.invalid("The input shows more than \(ImageInput.maxPerCall) images; send fewer.", param: field)
+            if let refusal = callImages.admit(images.count, role: role, field: field) {
+                throw Self.invalid(refusal, param: field)
             }
             switch role {
             case "system", "developer": system.append(text)
