@@ -107,7 +107,10 @@ def test_instructions_are_saved_shown_and_sent_with_the_next_message(browser, se
     open_as(browser, server, token)
     toggle = browser.find_element(By.ID, "instructions-toggle")
     assert toggle.text == "Instructions"
+    # Folded away until asked for (the form's own `display` once kept it open for good).
+    assert not browser.find_element(By.ID, "instructions").is_displayed()
     toggle.click()
+    assert browser.find_element(By.ID, "instructions").is_displayed()
     text = browser.find_element(By.ID, "instructions-text")
     text.send_keys("Answer in Portuguese, in one short sentence.")
     browser.find_element(By.CSS_SELECTOR, "#instructions button[type=submit]").click()

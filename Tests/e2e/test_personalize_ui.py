@@ -50,6 +50,7 @@ def test_instructions_for_all_conversations_are_set_sent_kept_and_removed(browse
     open_page(browser, personal_server)
     button = browser.find_element(By.ID, "personalize-open")
     assert button.text == "Personalize"
+    assert not browser.find_element(By.ID, "personal-instructions").is_displayed()
     button.click()
     form = browser.find_element(By.ID, "personal-instructions")
     WebDriverWait(browser, 5).until(lambda d: form.is_displayed())
@@ -71,6 +72,19 @@ def test_instructions_for_all_conversations_are_set_sent_kept_and_removed(browse
     browser.find_element(By.ID, "personalize-open").click()
     WebDriverWait(browser, 5).until(
         lambda d: d.find_element(By.ID, "personal-instructions-text").get_attribute("value") == INSTRUCTIONS)
+    # Cancel puts back what is saved and closes; Escape closes.
+    box = browser.find_element(By.ID, "personal-instructions-text")
+    box.send_keys(" And always in French.")
+    browser.find_element(By.CSS_SELECTOR, "#personal-instructions .instructions-cancel").click()
+    assert not browser.find_element(By.ID, "personal-instructions").is_displayed()
+    assert box.get_attribute("value") == INSTRUCTIONS
+    browser.find_element(By.ID, "personalize-open").click()
+    WebDriverWait(browser, 5).until(lambda d: d.find_element(By.ID, "personal-instructions").is_displayed())
+    box.send_keys(Keys.ESCAPE)
+    WebDriverWait(browser, 5).until(lambda d: not d.find_element(By.ID, "personal-instructions").is_displayed())
+    assert personal_server.api("GET", "/api/me/instructions") == {"instructions": INSTRUCTIONS}
+    browser.find_element(By.ID, "personalize-open").click()
+    WebDriverWait(browser, 5).until(lambda d: d.find_element(By.ID, "personal-instructions").is_displayed())
     save(browser, "")
     WebDriverWait(browser, 5).until(lambda d: d.find_element(By.CSS_SELECTOR, "#personal-instructions .instructions-status").text.startswith("Removed"))
     assert personal_server.api("GET", "/api/me/instructions") == {"instructions": None}

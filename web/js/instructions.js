@@ -2,6 +2,22 @@
 
 import * as api from "./api.js";
 
+/** Wires an instructions form: Save submits (`save()`), Cancel puts back what was saved (`revert()`) and closes,
+ * Escape closes (`close()`). Shared by the conversation's instructions and the user's for all conversations. */
+export function bindInstructionsForm(form, { save, revert, close }) {
+  form.querySelector(".instructions-cancel").addEventListener("click", () => {
+    revert();
+    close();
+  });
+  form.addEventListener("submit", (event) => {
+    event.preventDefault();
+    save();
+  });
+  form.addEventListener("keydown", (event) => {
+    if (event.key === "Escape") { event.stopPropagation(); close(); }
+  });
+}
+
 export class InstructionsPanel {
   /** `conversationId()` gives the open conversation's id, making one first when none is open. */
   constructor({ toggle, form, showBanner, conversationId }) {
@@ -10,16 +26,8 @@ export class InstructionsPanel {
     this.status = form.querySelector(".instructions-status");
     this.saved = "";
     toggle.addEventListener("click", () => this.setOpen(form.hidden));
-    form.querySelector(".instructions-cancel").addEventListener("click", () => {
-      this.text.value = this.saved;
-      this.setOpen(false);
-    });
-    form.addEventListener("submit", (event) => {
-      event.preventDefault();
-      this.save();
-    });
-    form.addEventListener("keydown", (event) => {
-      if (event.key === "Escape") { event.stopPropagation(); this.setOpen(false); }
+    bindInstructionsForm(form, {
+      save: () => this.save(), revert: () => { this.text.value = this.saved; }, close: () => this.setOpen(false),
     });
   }
 

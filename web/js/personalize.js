@@ -2,6 +2,7 @@
 // answers, sent before each conversation's own instructions. Read when the panel opens, saved with PUT.
 
 import * as api from "./api.js";
+import { bindInstructionsForm } from "./instructions.js";
 
 export class PersonalInstructions {
   constructor({ button, form, showBanner }) {
@@ -10,16 +11,8 @@ export class PersonalInstructions {
     this.status = form.querySelector(".instructions-status");
     this.saved = "";
     button.addEventListener("click", () => this.setOpen(form.hidden));
-    form.querySelector(".instructions-cancel").addEventListener("click", () => {
-      this.text.value = this.saved;
-      this.setOpen(false);
-    });
-    form.addEventListener("submit", (event) => {
-      event.preventDefault();
-      this.save();
-    });
-    form.addEventListener("keydown", (event) => {
-      if (event.key === "Escape") { event.stopPropagation(); this.setOpen(false); }
+    bindInstructionsForm(form, {
+      save: () => this.save(), revert: () => { this.text.value = this.saved; }, close: () => this.setOpen(false),
     });
   }
 
