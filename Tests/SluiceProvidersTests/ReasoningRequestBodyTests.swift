@@ -58,11 +58,21 @@ struct ReasoningRequestBodyTests {
         }
     }
 
-    @Test("a caller's output limit is the whole answer's: the budget is cut below it, and under 1 025 tokens none is asked")
+    @Test("a limit is the whole answer's: an effort's thinking leaves the answer 1 024 (half a smaller limit), a named budget one under; under 1 025 none")
     func limitHoldsTheThinking() throws {
-        let cut = try Self.anthropic(Self.request(.effort(.high), maxTokens: 2000))
-        #expect((cut["thinking"] as? [String: Any])?["budget_tokens"] as? Int == 1999 && cut["max_tokens"] as? Int == 2000)
+        func budget(_ reasoning: ReasoningRequest, _ limit: Int) throws -> Int? {
+            let body = try Self.anthropic(Self.request(reasoning, maxTokens: limit))
+            #expect(body["max_tokens"] as? Int == limit)
+            return (body["thinking"] as? [String: Any])?["budget_tokens"] as? Int
+        }
+        #expect(try budget(.effort(.high), 6000) == 4096)
+        #expect(try budget(.effort(.high), 5120) == 4096)
+        #expect(try budget(.effort(.high), 3992) == 2968)
+        #expect(try budget(.effort(.high), 1500) == 1024)
+        #expect(try budget(.budget(tokens: 4096), 3000) == 2999)
+        #expect(try budget(.budget(tokens: 2048), 4000) == 2048)
         let roomy = try Self.anthropic(Self.request(.effort(.low), maxTokens: 8000))
+        #expect(roomy["temperature"] == nil)
         #expect((roomy["thinking"] as? [String: Any])?["budget_tokens"] as? Int == 1024 && roomy["max_tokens"] as? Int == 8000)
         let small = try Self.anthropic(Self.request(.effort(.high), maxTokens: 1024))
         #expect(small["thinking"] == nil && small["max_tokens"] as? Int == 1024 && small["temperature"] as? Double == 0.3)

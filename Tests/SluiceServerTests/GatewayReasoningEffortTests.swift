@@ -112,12 +112,40 @@ struct GatewayReasoningEffortTests {
             let answer = try #require(try await h.store.messages(conversationID: conversation).last)
             #expect(answer.reasoning == thinking && answer.content == text)
 
-            // What the upstream was asked: the budget cut below the limit.
+            // What the upstream was asked: the budget cut so that the answer keeps half the limit, not under 1 024.
             let echoed = try await h.post(
                 "/v1/chat/completions", token: h.alice, headers: ["X-Sluice-Scenario": "echo"],
                 json: ["model": "sim", "messages": [["role": "user", "content": "Hi"]], "reasoning_effort": "high", "max_tokens": 1500])
-            #expect(try Self.message(echoed)["content"] as? String == "user: Hi\nthinking: budget 1499 of max_tokens 1500\n")
+            #expect(try Self.message(echoed)["content"] as? String == "user: Hi\nthinking: budget 1024 of max_tokens 1500\n")
             #expect(try Self.message(echoed)["reasoning_content"] as? String == "Let me think about: Hi")
+        }
+    }
+
+    @Test("a user with a budget is held for the thinking too: the answer keeps its room beside the thinking")
+    func heldForTheThinking() async throws {
+        try await Harness.run(budgets: true, anthropic: true) { h in
+            let alice = try #require(try await h.store.user(named: "alice"))
+            try await h.store.setPlan(userID: alice.id, plan: .pro, tokenLimit: 100_000)
+            let reply = try await h.post(
+                "/v1/chat/completions", token: h.alice, headers: ["X-Sluice-Scenario": "echo"],
+                json: ["model": "sim", "messages": [["role": "user", "content": "Hi"]], "reasoning_effort": "high"])
+            #expect(reply.status == 200, "\(reply.text)")
+            // The default reserve (1 024) and high's 4 096: before, the budget's allowance of 1 024 left no room to think.
+            #expect(try Self.message(reply)["content"] as? String == "user: Hi\nthinking: budget 4096 of max_tokens 5120\n", "\(reply.text)")
+            let plain = try await h.post(
+                "/v1/chat/completions", token: h.alice, headers: ["X-Sluice-Scenario": "echo"],
+                json: ["model": "sim", "messages": [["role": "user", "content": "Hi"]]])
+            #expect(try Self.message(plain)["content"] as? String == "user: Hi\n")
+            // Near the end of the budget, what is left is the limit: the answer keeps 1 024 of it.
+            try await h.store.setPlan(userID: alice.id, plan: .pro, tokenLimit: 3000)
+            let late = try await h.post(
+                "/v1/chat/completions", token: h.alice, headers: ["X-Sluice-Scenario": "echo"],
+                json: ["model": "sim", "messages": [["role": "user", "content": "Hi"]], "reasoning_effort": "high"])
+            let left = try #require((try await h.request(.GET, "/api/usage/limits", token: h.alice)).json)
+            #expect(late.status == 200, "\(late.text) \(left)")
+            let said = try Self.message(late)["content"] as? String ?? ""
+            let limit = try #require(said.split(separator: " ").last.flatMap { Int($0.dropLast()) }, "\(said)")
+            #expect(limit < 3000 && said == "user: Hi\nthinking: budget \(max(1024, limit - 1024)) of max_tokens \(limit)\n")
         }
     }
 

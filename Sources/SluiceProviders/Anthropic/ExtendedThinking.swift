@@ -5,9 +5,12 @@ import SluiceCore
 ///
 /// The API's rules, which a request breaking gets a 400 for, are kept here rather than passed on:
 /// - the budget is 1 024 tokens or more and below `max_tokens`. A caller's own output limit (or the budget's
-///   allowance) is the whole answer's, thinking included, as on OpenAI's reasoning models: the budget is cut to
-///   fit below it, and a limit of 1 024 or less leaves no room for thinking, so none is asked for (LiteLLM does
-///   the same). Without a limit the answer keeps its usual room and the budget comes on top.
+///   allowance) is the whole answer's, thinking included, as on OpenAI's reasoning models. An effort's budget is cut
+///   so that the answer keeps 1 024 tokens (half of a smaller limit) however long the model thinks, never under the
+///   API's 1 024 — LiteLLM cuts it to one token under the limit, which can leave the answer a single token. A
+///   budget the caller named is theirs: cut only to one under the limit. A limit of 1 024 or less leaves no room for
+///   thinking, so none is asked for (as LiteLLM). Without a limit the answer keeps its usual room and the budget
+///   comes on top.
 /// - thinking cannot be combined with a forced tool (a response format answered through its tool, `tool_choice`
 ///   `required` or a named function): such a request goes without thinking.
 /// - when the last answer called functions, the API wants that answer's thinking back, signed, before its
@@ -30,13 +33,21 @@ struct ExtendedThinking: Encodable, Equatable {
         budget = max(budget, ReasoningRequest.leastAnthropicBudget)
         if let limit = request.maxTokens {
             guard limit > ReasoningRequest.leastAnthropicBudget else { return nil }
-            budgetTokens = min(budget, limit - 1)
+            if case .budget? = request.sampling.reasoning {
+                budgetTokens = min(budget, limit - 1)
+            } else {
+                let answerRoom = min(Self.answerRoom, limit / 2)
+                budgetTokens = min(budget, max(ReasoningRequest.leastAnthropicBudget, limit - answerRoom))
+            }
             maxTokens = limit
         } else {
             budgetTokens = budget
             maxTokens = defaultMaxTokens + budget
         }
     }
+
+    /// What an answer keeps beside an effort's thinking under a limit: Sluice's default output reserve.
+    static let answerRoom = 1024
 
     enum CodingKeys: String, CodingKey {
         case type

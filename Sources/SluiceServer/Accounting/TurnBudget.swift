@@ -77,7 +77,7 @@ struct TurnBudget: Sendable {
     ) -> HoldRequest {
         var holdRequest = HoldRequest(
             userID: userID, conversationID: conversationID, messageID: messageID, model: request.model,
-            inputTokens: inputTokens, wantedOutput: request.maxTokens ?? defaultOutputReserve,
+            inputTokens: inputTokens, wantedOutput: request.maxTokens ?? Self.defaultOutput(request, reserve: defaultOutputReserve),
             price: catalog.price(for: request.model) ?? .free, answer: answer)
         holdRequest.prelude = prelude
         holdRequest.apiKeyID = apiKey?.id
@@ -86,6 +86,14 @@ struct TurnBudget: Sendable {
         // A conversation's end user is read from it, in the hold's own statement; only a call without one names it.
         if conversationID.isEmpty { holdRequest.endUser = endUser }
         return holdRequest
+    }
+
+    /// What a turn without an output limit is held for: the default reserve, and when it asks a reasoning model to
+    /// think, the thinking too (the budget Anthropic is asked for; an OpenAI-compatible model's reasoning tokens
+    /// count as output as well). A user with a budget gets that as the answer's limit (`outputAllowance`), so the
+    /// thinking has room beside the answer instead of eating it.
+    static func defaultOutput(_ request: ChatRequest, reserve: Int) -> Int {
+        reserve + (request.sampling.reasoning?.anthropicBudget ?? 0)
     }
 
     /// The 429 for a refused hold, with the budget as it stands (and the end user's, for a conversation with one).
