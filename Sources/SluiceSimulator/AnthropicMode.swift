@@ -32,7 +32,8 @@ enum AnthropicMode {
                 let type: String
                 let text: String?
                 let toolUseId: String?
-                let content: String?
+                /// A `tool_result`'s content: its text, with its images described after it.
+                let content: ResultContent?
                 let cacheControl: CacheControl?
                 let source: Source?
                 struct Source: Decodable {
@@ -40,6 +41,29 @@ enum AnthropicMode {
                     let mediaType: String?
                     let data: String?
                     let url: String?
+                }
+
+                /// An image block, described (`SeenImages`); `nil` for another block.
+                var seenImage: String? {
+                    guard type == "image", let source else { return nil }
+                    return SeenImages.describe(
+                        mediaType: source.mediaType, base64: source.type == "base64" ? source.data?[...] : nil, url: source.url,
+                        detail: nil)
+                }
+            }
+
+            /// A string, or text and image blocks (a screenshot tool's result).
+            struct ResultContent: Decodable {
+                let text: String
+                init(from decoder: any Decoder) throws {
+                    let container = try decoder.singleValueContainer()
+                    if let text = try? container.decode(String.self) {
+                        self.text = text
+                    } else {
+                        let blocks = try container.decode([Block].self)
+                        text = (blocks.compactMap { $0.type == "text" ? $0.text : nil } + blocks.compactMap(\.seenImage))
+                            .joined(separator: " ")
+                    }
                 }
             }
 
@@ -51,16 +75,11 @@ enum AnthropicMode {
                 } else {
                     let blocks = try container.decode([Block].self, forKey: .content)
                     content = blocks.compactMap { $0.type == "text" ? $0.text : nil }.joined(separator: "\n")
-                    results = blocks.compactMap { $0.type == "tool_result" ? ($0.toolUseId ?? "?", $0.content ?? "") : nil }
+                    results = blocks.compactMap { $0.type == "tool_result" ? ($0.toolUseId ?? "?", $0.content?.text ?? "") : nil }
                     marked = blocks.contains { $0.cacheControl != nil }
                     firstBlock = blocks.first?.type
                     usesTools = blocks.contains { $0.type == "tool_use" }
-                    images = blocks.compactMap { block in
-                        guard block.type == "image", let source = block.source else { return nil }
-                        return SeenImages.describe(
-                            mediaType: source.mediaType, base64: source.type == "base64" ? source.data?[...] : nil,
-                            url: source.url, detail: nil)
-                    }
+                    images = blocks.compactMap(\.seenImage)
                 }
             }
         }

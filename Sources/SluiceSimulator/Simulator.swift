@@ -132,11 +132,19 @@ public enum Simulator {
             }
         }
 
+        /// The function results after the last answer (which called them): what this request answers. Images they
+        /// returned may follow them as a user's message (a `tool` message takes text only).
+        var pendingResults: [Message] {
+            guard let answer = messages.lastIndex(where: { $0.role == "assistant" }) else { return [] }
+            return messages[(answer + 1)...].filter { $0.role == "tool" }
+        }
+
         /// What a model that uses functions does with this request: when it offers functions and ends with the
         /// user's message, it calls the function `tool_choice` names, or the first offered (and the second too when
         /// two or more are offered and parallel calls are allowed), with `{"query": <the user's message>}`.
         var toolCalls: [ToolCall]? {
-            guard let tools, !tools.isEmpty, messages.last?.role == "user", toolChoice?.mode != "none" else { return nil }
+            guard let tools, !tools.isEmpty, messages.last?.role == "user", pendingResults.isEmpty, toolChoice?.mode != "none"
+            else { return nil }
             let query = "{\"query\":\(JSONText.quote(messages.last?.text ?? ""))}"
             let names = toolChoice?.name.map { [$0] }
                 ?? Array(tools.prefix(parallelToolCalls == false ? 1 : 2).map(\.function.name))
@@ -180,11 +188,13 @@ public enum Simulator {
             if let calls = body.toolCalls {
                 plan.calls = calls
                 plan.finishReason = "tool_calls"
-            } else if body.messages.last?.role == "tool" {
-                // The answer after the calls: what the functions returned, as the model read it.
-                let results = body.messages.reversed().prefix { $0.role == "tool" }.reversed()
+            } else if case let results = body.pendingResults, !results.isEmpty {
+                // The answer after the calls: what the functions returned, as the model read it, and the images
+                // that came with them.
+                let shown = body.messages.reversed().prefix { $0.role != "tool" }.flatMap(\.images)
                 plan.script = StreamPlan.pieces(
-                    "The functions returned: " + results.map { "\($0.toolCallId ?? "?") said \($0.text)" }.joined(separator: "; ") + ".",
+                    "The functions returned: " + results.map { "\($0.toolCallId ?? "?") said \($0.text)" }.joined(separator: "; ") + "."
+                        + (shown.isEmpty ? "" : " They showed: " + shown.joined(separator: "; ") + "."),
                     size: 4)
             }
         }

@@ -97,7 +97,11 @@ struct ResponsesStoreTests {
             let body = String(decoding: try JSONSerialization.data(withJSONObject: [
                 "model": "sim", "input": "Hi", "stream": true, "store": false,
             ]), as: UTF8.self)
-            let running = try await h.stream("/v1/responses", token: h.alice, method: .POST, body: body) { event, _ in
+            // The rest of the answer waits at a gate until the checks are done: on a loaded machine the whole answer
+            // could otherwise end (and be deleted) before the client has read its first event.
+            let gate = "store-false-\(UUID().uuidString)"
+            try await h.releaseGate(gate, count: 1)
+            let running = try await h.stream("/v1/responses", token: h.alice, method: .POST, body: body, headers: ["X-Sluice-Gate": gate]) { event, _ in
                 guard event.event == "response.created" else { return true }
                 let created = try JSONSerialization.jsonObject(with: Data(event.data.utf8)) as? [String: Any]
                 let id = try #require((created?["response"] as? [String: Any])?["id"] as? String)
@@ -107,6 +111,7 @@ struct ResponsesStoreTests {
                 #expect(try await h.store.conversations(userID: alice.id).isEmpty)
                 let listed = try await h.request(.GET, "/api/conversations", token: h.alice)
                 #expect((listed.json?["conversations"] as? [Any])?.isEmpty == true)
+                try await h.releaseGate(gate, count: 1000)
                 return true
             }
             #expect(running.names.last == "response.completed" && running.names.contains("response.created"))

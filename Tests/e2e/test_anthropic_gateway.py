@@ -88,6 +88,33 @@ def test_tool_use_with_the_sdk_calls_a_function_and_answers_its_result_in_one_co
     assert [m["role"] for m in thread] == ["user", "assistant", "tool", "assistant"]
 
 
+def test_a_screenshot_a_function_returned_reaches_the_model_and_is_kept_with_the_result(server):
+    """A tool_result with an image block, as a screenshot tool (Playwright's MCP server) returns it through the SDK."""
+    import base64
+    from test_images_ui import PNG_3X2
+    token = add_user(server, "anthropic-tool-image", 1_000_000)
+    sdk = client(server, token)
+    question = {"role": "user", "content": "What is on the screen?"}
+    first = sdk.messages.create(model="sim", max_tokens=500, messages=[question], tools=[WEATHER])
+    use = next(block for block in first.content if block.type == "tool_use")
+    result = {"type": "tool_result", "tool_use_id": use.id, "content": [
+        {"type": "text", "text": "Screenshot taken"},
+        {"type": "image", "source": {"type": "base64", "media_type": "image/png", "data": base64.b64encode(PNG_3X2).decode()}}]}
+    raw = sdk.messages.with_raw_response.create(
+        model="sim", max_tokens=500, tools=[WEATHER],
+        messages=[question, {"role": "assistant", "content": first.content}, {"role": "user", "content": [result]}])
+    answer = raw.parse()
+    # The simulator says what it was shown: the image's type, size and a hash of its bytes (FNV-1a, 64 bits).
+    digest = 0xcbf29ce484222325
+    for byte in PNG_3X2:
+        digest = ((digest ^ byte) * 0x100000001b3) % (1 << 64)
+    assert answer.content[0].text == (
+        f"The functions returned: {use.id} said Screenshot taken. They showed: image: image/png {len(PNG_3X2)} bytes fnv1a {digest:016x}.")
+    thread = get(server, token, f"/api/conversations/{raw.headers['x-sluice-conversation-id']}")["messages"]
+    tool = next(message for message in thread if message["role"] == "tool")
+    assert tool["content"] == "Screenshot taken" and [image["media_type"] for image in tool["images"]] == ["image/png"]
+
+
 def test_a_streamed_tool_use_block_gives_the_sdk_its_input_in_pieces(server):
     token = add_user(server, "anthropic-tools-stream", 1_000_000)
     with client(server, token).messages.stream(

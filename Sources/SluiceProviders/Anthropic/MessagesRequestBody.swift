@@ -27,7 +27,8 @@ struct MessagesRequestBody: Encodable {
     enum Block: Equatable {
         case text(String)
         case toolUse(ToolCall)
-        case toolResult(id: String, content: String)
+        /// A function's result: its text, and the images it returned (a screenshot tool's).
+        case toolResult(id: String, content: String, images: [ImageInput])
         case image(ImageInput)
     }
 
@@ -134,7 +135,7 @@ struct MessagesRequestBody: Encodable {
             let role = message.role == .assistant ? "assistant" : "user"
             var blocks: [Block]
             switch message.role {
-            case .tool: blocks = [.toolResult(id: message.toolCallID ?? "", content: message.content)]
+            case .tool: blocks = [.toolResult(id: message.toolCallID ?? "", content: message.content, images: message.images)]
             case .assistant:
                 blocks = (message.content.isEmpty && !message.toolCalls.isEmpty ? [] : [.text(message.content)])
                     + message.toolCalls.map(Block.toolUse)
@@ -202,11 +203,22 @@ struct MessagesRequestBody: Encodable {
             } else {
                 out += Array("{}".utf8)
             }
-        case .toolResult(let id, let content):
+        case .toolResult(let id, let content, let images):
             out += Array(#"{"type":"tool_result","tool_use_id":"#.utf8)
             JSONText.appendQuoted(id, to: &out)
             out += Array(#","content":"#.utf8)
-            JSONText.appendQuoted(content, to: &out)
+            if images.isEmpty {
+                JSONText.appendQuoted(content, to: &out)
+            } else {
+                // Text and image blocks, as the API takes a result that shows something.
+                let parts = (content.isEmpty ? [] : [Block.text(content)]) + images.map(Block.image)
+                out.append(UInt8(ascii: "["))
+                for (index, part) in parts.enumerated() {
+                    if index > 0 { out.append(UInt8(ascii: ",")) }
+                    append(part, to: &out)
+                }
+                out.append(UInt8(ascii: "]"))
+            }
         case .image(let image):
             if let data = image.base64Payload {
                 out += Array(#"{"type":"image","source":{"type":"base64","media_type":"#.utf8)

@@ -74,20 +74,35 @@ enum CompletionRequestBody {
         out.append(UInt8(ascii: "]"))
     }
 
+    /// The images of the function results just written, as a user's message after them; empties the list.
+    static func appendResultImages(_ images: inout [ImageInput], to out: inout [UInt8]) {
+        out += Array(#",{"role":"user","content":"#.utf8)
+        appendParts(of: ChatMessage(role: .user, content: resultImagesText, images: images), to: &out)
+        out.append(UInt8(ascii: "}"))
+        images = []
+    }
+
+    /// What introduces the images of function results to a model that reads them as the user's.
+    static let resultImagesText = "The images the functions returned:"
+
     static func json(_ request: ChatRequest) -> [UInt8] {
         var out: [UInt8] = []
         out.reserveCapacity(request.messages.reduce(160) { $0 + $1.content.utf8.count + 32 })
         out += Array(#"{"model":"#.utf8)
         JSONText.appendQuoted(request.model, to: &out)
         out += Array(#","messages":["#.utf8)
+        // Images function results returned: a `tool` message takes text only, so they follow the results as a user's
+        // message (the results of one answer's calls must come right after it, together).
+        var resultImages: [ImageInput] = []
         for (index, message) in request.messages.enumerated() {
+            if message.role != .tool, !resultImages.isEmpty { appendResultImages(&resultImages, to: &out) }
             out += Array((index == 0 ? #"{"role":""# : #",{"role":""#).utf8)
             out += Array(message.role.rawValue.utf8)
             out += Array(#"","content":"#.utf8)
             // An assistant message with calls and no text has `null` content, as OpenAI writes it.
             if message.content.isEmpty, !message.toolCalls.isEmpty {
                 out += Array("null".utf8)
-            } else if !message.images.isEmpty {
+            } else if !message.images.isEmpty, message.role != .tool {
                 appendParts(of: message, to: &out)
             } else {
                 JSONText.appendQuoted(message.content, to: &out)
@@ -110,7 +125,9 @@ enum CompletionRequestBody {
                 JSONText.appendQuoted(id, to: &out)
             }
             out.append(UInt8(ascii: "}"))
+            if message.role == .tool { resultImages += message.images }
         }
+        if !resultImages.isEmpty { appendResultImages(&resultImages, to: &out) }
         out += Array(#"],"stream":true,"stream_options":{"include_usage":true}"#.utf8)
         if let temperature = request.temperature, temperature.isFinite { out += Array(#","temperature":\#(temperature)"#.utf8) }
         if let maxTokens = request.maxTokens { out += Array(#","max_tokens":\#(maxTokens)"#.utf8) }

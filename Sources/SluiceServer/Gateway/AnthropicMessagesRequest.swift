@@ -16,10 +16,13 @@ struct AnthropicMessagesRequest: Sendable {
         let text: String
         /// The first block that is none of those, for the error that names it.
         let other: (index: Int, type: String)?
+        /// The first block inside a `tool_result` that is neither text nor an image: the result's position, its own.
+        let resultOther: (result: Int, index: Int, type: String)?
         /// `tool_use` blocks with their position in the list (their `input` is read from the body in order).
         let toolUses: [(index: Int, id: String, name: String)]
-        /// `tool_result` blocks: the call's id and the result's text.
-        let toolResults: [(id: String, text: String)]
+        /// `tool_result` blocks: the block's position, the call's id, the result's text and its image blocks (with
+        /// their position in the result's content).
+        let toolResults: [(index: Int, id: String, text: String, images: [(index: Int, source: ImageSource)])]
         /// `image` blocks with their position in the list, checked by `ImageSource.image`.
         let images: [(index: Int, source: ImageSource)]
 
@@ -74,15 +77,26 @@ struct AnthropicMessagesRequest: Sendable {
             }
         }
 
-        /// A `tool_result`'s content: a string or text blocks.
+        /// A `tool_result`'s content: a string, or text and image blocks (a screenshot tool's result).
         private struct ResultContent: Decodable {
             let text: String
+            let images: [(index: Int, source: ImageSource)]
+            /// The first block that is neither, for the error that names it.
+            let other: (index: Int, type: String)?
+
             init(from decoder: any Decoder) throws {
                 let container = try decoder.singleValueContainer()
                 if let text = try? container.decode(String.self) {
-                    self.text = text
+                    (self.text, images, other) = (text, [], nil)
                 } else {
-                    text = try container.decode([Block].self).compactMap { $0.type == "text" ? $0.text : nil }.joined(separator: "\n")
+                    let blocks = try container.decode([Block].self)
+                    text = blocks.compactMap { $0.type == "text" ? $0.text : nil }.joined(separator: "\n")
+                    images = blocks.enumerated().compactMap { index, block in
+                        block.type == "image" ? block.source.map { (index, $0) } : nil
+                    }
+                    other = blocks.enumerated().first { _, block in
+                        !((block.type == "text" && block.text != nil) || (block.type == "image" && block.source != nil))
+                    }.map { ($0.offset, $0.element.type) }
                 }
             }
         }
@@ -94,7 +108,7 @@ struct AnthropicMessagesRequest: Sendable {
             let container = try decoder.singleValueContainer()
             if let text = try? container.decode(String.self) {
                 self.text = text
-                (other, toolUses, toolResults, images) = (nil, [], [], [])
+                (other, toolUses, toolResults, images, resultOther) = (nil, [], [], [], nil)
                 return
             }
             let blocks = try container.decode([Block].self)
@@ -103,15 +117,20 @@ struct AnthropicMessagesRequest: Sendable {
                 block.type == "tool_use" ? (index, block.id ?? "", block.name ?? "") : nil
             }
             // An error the function reported is said in the result, so the model reads it as one.
-            toolResults = blocks.compactMap { block in
+            toolResults = blocks.enumerated().compactMap { index, block in
                 block.type == "tool_result"
-                    ? (block.toolUseID ?? "", (block.isError == true ? "Error: " : "") + (block.content?.text ?? "")) : nil
+                    ? (index, block.toolUseID ?? "", (block.isError == true ? "Error: " : "") + (block.content?.text ?? ""),
+                       block.content?.images ?? [])
+                    : nil
             }
             images = blocks.enumerated().compactMap { index, block in
                 block.type == "image" ? block.source.map { (index, $0) } : nil
             }
             // An earlier answer's `thinking` / `redacted_thinking` blocks, which clients send back with it, are left out:
             // only Anthropic's own models read them, and the answer's text and calls are what the next turn needs.
+            resultOther = blocks.enumerated().lazy.compactMap { index, block in
+                block.type == "tool_result" ? block.content?.other.map { (index, $0.index, $0.type) } : nil
+            }.first
             other = blocks.enumerated().first { _, block in
                 !((block.type == "text" && block.text != nil) || (block.type == "tool_use" && block.id != nil && block.name != nil)
                     || (block.type == "tool_result" && block.toolUseID != nil) || (block.type == "image" && block.source != nil)
@@ -221,6 +240,17 @@ struct AnthropicMessagesRequest: Sendable {
                 throw APIError.invalid(
                     "messages.\(index).content.\(other.index) is of type '\(other.type)'; Sluice passes text, image, tool_use and tool_result blocks only.")
             }
+            if let other = content.resultOther {
+                throw APIError.invalid(
+                    "messages.\(index).content.\(other.result).content.\(other.index) is of type '\(other.type)'; a tool_result passes text and image blocks only.")
+            }
+            for result in content.toolResults {
+                if let first = result.images.first, let refusal = callImages.admit(
+                    result.images.count, role: message.role, field: "messages.\(index).content.\(result.index).content.\(first.index)")
+                {
+                    throw APIError.invalid(refusal)
+                }
+            }
             if let first = content.images.first,
                 let refusal = callImages.admit(content.images.count, role: message.role, field: "messages.\(index).content.\(first.index)")
             {
@@ -235,7 +265,10 @@ struct AnthropicMessagesRequest: Sendable {
                         throw APIError.invalid(
                             "messages.\(index) has a tool_result for '\(result.id)', which no earlier assistant message's tool_use made.")
                     }
-                    turns.append(ChatMessage(role: .tool, content: result.text, toolCallID: result.id))
+                    let images = try result.images.map {
+                        try $0.source.image(field: "messages.\(index).content.\(result.index).content.\($0.index)")
+                    }
+                    turns.append(ChatMessage(role: .tool, content: result.text, toolCallID: result.id, images: images))
                 }
                 if content.toolResults.isEmpty || !content.text.isEmpty || !images.isEmpty {
                     turns.append(ChatMessage(role: .user, content: content.text, images: images))

@@ -120,7 +120,8 @@ struct TurnLauncher: Sendable {
         try checkCapacity(model: input.model)
         // Before anything is stored: the new message's images, and those of the history that will be sent.
         if turn.catalog.acceptsImages(input.model) == false,
-            !input.images.isEmpty || history.contains(where: { !$0.images.isEmpty && ContextBuilder.isSendable($0) })
+            !input.images.isEmpty || input.toolResults.contains(where: { !$0.images.isEmpty })
+                || history.contains(where: { !$0.images.isEmpty && ContextBuilder.isSendable($0) })
         {
             throw ModelAccess.imagesUnsupported(input.model)
         }
@@ -148,9 +149,12 @@ struct TurnLauncher: Sendable {
             // A program's output, not a person's words: not screened (docs/api.md, "Function calling").
             // One time for all: they are inserted in order in one statement, which keeps their order.
             added = input.toolResults.map { result in
-                Message(
+                var message = Message(
                     id: Identifier.make(), conversationID: conversation.id, role: .tool, content: result.content,
                     status: .complete, model: nil, createdAt: now, toolCallID: result.toolCallID)
+                // A screenshot tool's images, with its text.
+                message.images = result.images
+                return message
             }
         }
         if history.isEmpty, conversation.title == ConversationRoutes.defaultTitle {
