@@ -149,6 +149,30 @@ struct GatewayReasoningEffortTests {
         }
     }
 
+    @Test("the context window keeps the thinking's room free: with an effort, fewer earlier turns are sent")
+    func windowKeepsRoomToThink() async throws {
+        var catalog = ModelCatalog()
+        catalog.setContextWindow("sim", 8000)
+        // The input may take 6 000 tokens (three quarters of the window) beside the default 1 024 of output; beside
+        // high's 4 096 more, 4 000 (the output's room is capped at half the window). Ten turns of 500 words: 5 040.
+        try await Harness.run(catalog: catalog) { h in
+            let words = Array(repeating: "word", count: 500).joined(separator: " ")
+            var messages: [[String: Any]] = []
+            for index in 0..<50 { messages.append(["role": index % 2 == 0 ? "user" : "assistant", "content": "turn \(index) " + words]) }
+            messages.append(["role": "user", "content": "Last"])
+            func sentTurns(_ options: [String: Any]) async throws -> Int {
+                let reply = try await h.post(
+                    "/v1/chat/completions", token: h.alice, headers: ["X-Sluice-Scenario": "echo"],
+                    json: ["model": "sim", "messages": messages].merging(options) { $1 })
+                #expect(reply.status == 200, "\(reply.text.prefix(300))")
+                return (try Self.message(reply)["content"] as? String ?? "").components(separatedBy: "\n").filter { $0.contains(": turn ") }.count
+            }
+            let plain = try await sentTurns([:])
+            let thinking = try await sentTurns(["reasoning_effort": "high"])
+            #expect(plain > thinking && thinking > 0, "\(plain) → \(thinking)")
+        }
+    }
+
     @Test("Anthropic's wire: thinking asked in its words reaches an Anthropic upstream, and its blocks come back")
     func anthropicWire() async throws {
         try await Harness.run(anthropic: true) { h in

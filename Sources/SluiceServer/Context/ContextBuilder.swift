@@ -84,9 +84,10 @@ struct ContextBuilder: Sendable {
     ///   - tail: what the turn adds and always sends (the new message; for continue also the partial answer).
     ///   - fold: summarise what falls out of the window now (a turn); `false` only describes (`GET /context`).
     ///   - tools: the functions a gateway caller offers: their definitions take room in the window too.
+    ///   - thinking: output the model may spend thinking (a reasoning effort's budget), kept free beside the answer's.
     func build(
         conversation: Conversation, history: [Message], tail: [ChatMessage], model: String, fold: Bool,
-        tools: ToolOptions? = nil, logger: Logger
+        tools: ToolOptions? = nil, thinking: Int = 0, logger: Logger
     ) async throws -> Built {
         let eligible = history.filter(Self.isSendable)
         // A summary folds earlier messages: a conversation without history has none (one read saved per new one).
@@ -114,7 +115,7 @@ struct ContextBuilder: Sendable {
         }
         let rule = settings.rule(for: model)
         let policy = ContextPolicy(
-            contextWindow: window, outputReserve: min(outputReserve, window / 2), inputShare: rule.inputShare,
+            contextWindow: window, outputReserve: min(outputReserve + thinking, window / 2), inputShare: rule.inputShare,
             maxRecentMessages: rule.maxRecentMessages)
         let planner = ContextPlanner(policy: policy)
         let system = try await conversation.systemPrompt.asyncMap { text -> (ChatMessage, Int) in
@@ -188,11 +189,12 @@ struct ContextBuilder: Sendable {
     @inline(never)
     func turn(
         conversation: Conversation, history: [Message], tail: [ChatMessage], model: String, tools: ToolOptions? = nil,
-        logger: Logger
+        thinking: Int = 0, logger: Logger
     ) async throws -> Built {
         do {
             return try await build(
-                conversation: conversation, history: history, tail: tail, model: model, fold: true, tools: tools, logger: logger)
+                conversation: conversation, history: history, tail: tail, model: model, fold: true, tools: tools,
+                thinking: thinking, logger: logger)
         } catch let overflow as ContextOverflow {
             throw Self.overflowError(overflow, window: catalog.contextWindow(for: model))
         }
@@ -206,7 +208,7 @@ struct ContextBuilder: Sendable {
         { model in
             guard let built = try? await build(
                 conversation: conversation, history: history, tail: tail, model: model, fold: false, tools: base.tools,
-                logger: logger)
+                thinking: base.sampling.reasoning?.anthropicBudget ?? 0, logger: logger)
             else { return nil }
             var request = base
             request.model = model

@@ -56,7 +56,8 @@ struct TurnPreparation: Sendable {
         try ModelAccess.check(user, model: ask.model)
         // What fits the model's window: recent messages in full, older ones as the running summary.
         let built = try await context.turn(
-            conversation: conversation, history: history, tail: tail, model: ask.model, tools: ask.tools, logger: logger)
+            conversation: conversation, history: history, tail: tail, model: ask.model, tools: ask.tools,
+            thinking: ask.sampling.reasoning?.anthropicBudget ?? 0, logger: logger)
         // A continued or regenerated answer of a conversation with images, on a model that does not see them.
         try ModelAccess.checkSeesImages(ask.model, catalog: context.catalog, sending: built.messages)
         let held = try await budget.hold(
