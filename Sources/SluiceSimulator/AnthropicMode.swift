@@ -26,6 +26,8 @@ enum AnthropicMode {
             let firstBlock: String?
             /// Whether the message calls a function (`tool_use` blocks).
             let usesTools: Bool
+            /// `thinking` and `redacted_thinking` blocks sent back, with their position, for `ThinkingCheck`.
+            let thinkingBlocks: [(index: Int, block: Block)]
 
             enum CodingKeys: String, CodingKey { case role, content }
             struct Block: Decodable {
@@ -36,6 +38,9 @@ enum AnthropicMode {
                 let content: ResultContent?
                 let cacheControl: CacheControl?
                 let source: Source?
+                let thinking: String?
+                let signature: String?
+                let data: String?
                 struct Source: Decodable {
                     let type: String
                     let mediaType: String?
@@ -71,7 +76,7 @@ enum AnthropicMode {
                 let container = try decoder.container(keyedBy: CodingKeys.self)
                 role = try container.decode(String.self, forKey: .role)
                 if let text = try? container.decode(String.self, forKey: .content) {
-                    (content, results, marked, images, firstBlock, usesTools) = (text, [], false, [], "text", false)
+                    (content, results, marked, images, firstBlock, usesTools, thinkingBlocks) = (text, [], false, [], "text", false, [])
                 } else {
                     let blocks = try container.decode([Block].self, forKey: .content)
                     content = blocks.compactMap { $0.type == "text" ? $0.text : nil }.joined(separator: "\n")
@@ -80,6 +85,8 @@ enum AnthropicMode {
                     firstBlock = blocks.first?.type
                     usesTools = blocks.contains { $0.type == "tool_use" }
                     images = blocks.compactMap(\.seenImage)
+                    thinkingBlocks = blocks.enumerated().filter { ["thinking", "redacted_thinking"].contains($0.element.type) }
+                        .map { ($0.offset, $0.element) }
                 }
             }
         }
@@ -174,7 +181,10 @@ enum AnthropicMode {
             text = StreamPlan.pieces("{\"query\":\(JSONText.quote(body.messages.last?.content ?? ""))}", size: 4)
         } else if scenario == .echo {
             text = (body.system.map { ["system: \($0.text)\n"] } ?? [])
-                + body.messages.map { "\($0.role): \($0.content)\n" + $0.images.map { $0 + "\n" }.joined() }
+                + body.messages.map {
+                    "\($0.role): \($0.content)\n" + $0.images.map { $0 + "\n" }.joined()
+                        + ($0.thinkingBlocks.isEmpty ? "" : "(with \($0.thinkingBlocks.count) thinking blocks)\n")
+                }
                 + (body.metadata?["user_id"].map { ["end user: \($0)\n"] } ?? [])
                 + (body.thinks ? ["thinking: budget \(body.thinking?.budgetTokens ?? 0) of max_tokens \(body.maxTokens ?? 0)\n"] : [])
         } else {
@@ -212,8 +222,12 @@ enum AnthropicMode {
         let finalScenario = scenario
         let tokens = text
         let gate = header("X-Sluice-Gate")
-        let thought = body.thinks ? StreamPlan.pieces("Let me think about: \(body.messages.last?.content ?? "")", size: 4) : []
-        let block = thought.isEmpty ? 0 : 1
+        let question = body.messages.last?.content ?? ""
+        // Anthropic's test string asks for an encrypted (redacted) thinking block instead.
+        let redacted = body.thinks && question.contains(ThinkingCheck.redactedTrigger)
+        let thinkingText = "Let me think about: \(question)"
+        let thought = body.thinks && !redacted ? StreamPlan.pieces(thinkingText, size: 4) : []
+        let block = body.thinks ? 1 : 0
         return Response(
             status: .ok, headers: [.contentType: "text/event-stream", .cacheControl: "no-cache"],
             body: ResponseBody { writer in
@@ -229,7 +243,10 @@ enum AnthropicMode {
                         if delay > .zero { try await Task.sleep(for: delay) }
                         try await send("content_block_delta", #"{"type":"content_block_delta","index":0,"delta":{"type":"thinking_delta","thinking":\#(JSONText.quote(piece))}}"#)
                     }
-                    try await send("content_block_delta", #"{"type":"content_block_delta","index":0,"delta":{"type":"signature_delta","signature":"c2ltdWxhdGVk"}}"#)
+                    try await send("content_block_delta", #"{"type":"content_block_delta","index":0,"delta":{"type":"signature_delta","signature":\#(JSONText.quote(ThinkingCheck.signature(of: thinkingText)))}}"#)
+                    try await send("content_block_stop", #"{"type":"content_block_stop","index":0}"#)
+                } else if redacted {
+                    try await send("content_block_start", #"{"type":"content_block_start","index":0,"content_block":{"type":"redacted_thinking","data":\#(JSONText.quote(ThinkingCheck.redactedData))}}"#)
                     try await send("content_block_stop", #"{"type":"content_block_stop","index":0}"#)
                 }
                 if let tool {

@@ -100,7 +100,55 @@ struct ReasoningRequestBodyTests {
         #expect(try Self.anthropic(Self.request(.effort(.high), messages: answered, tools: ToolOptions(functions: [function])))["thinking"] != nil)
     }
 
-    @Test("Anthropic's thinking blocks come back as the model's thinking; signatures are not text")
+    @Test("an answer's signed thinking goes back first in its turn when the request thinks, and lets it think in the loop")
+    func signedThinkingSentBack() throws {
+        let function = ToolOptions.Function(name: "lookup")
+        let call = ToolCall(id: "call_1", name: "lookup", arguments: "{}")
+        let signed: [SignedThinking] = [.thinking(text: "Look it up.", signature: "c2ln"), .redacted(data: "ZW5j")]
+        let loop = [
+            ChatMessage(role: .user, content: "find it"),
+            ChatMessage(role: .assistant, content: "", toolCalls: [call], thinking: signed),
+            ChatMessage(role: .tool, content: "42", toolCallID: "call_1"),
+        ]
+        let body = try Self.anthropic(Self.request(.effort(.low), messages: loop, tools: ToolOptions(functions: [function])))
+        #expect(body["thinking"] != nil)
+        let messages = try #require(body["messages"] as? [[String: Any]])
+        let answer = try #require(messages[1]["content"] as? [[String: Any]])
+        try #require(answer.map { $0["type"] as? String } == ["thinking", "redacted_thinking", "tool_use"])
+        #expect(answer[0]["thinking"] as? String == "Look it up." && answer[0]["signature"] as? String == "c2ln")
+        #expect(answer[1]["data"] as? String == "ZW5j" && answer[0].count == 3 && answer[1].count == 2)
+        // A request that does not think sends none of it (only a thinking request may carry it).
+        for quiet in [Self.request(nil, messages: loop), Self.request(.disabled, messages: loop)] {
+            let sent = try #require(try Self.anthropic(quiet)["messages"] as? [[String: Any]])
+            #expect((sent[1]["content"] as? [[String: Any]])?.map { $0["type"] as? String } == ["tool_use"])
+        }
+        // Only the loop under way: an answer before the user's last words goes without its thinking.
+        let later = [ChatMessage(role: .user, content: "earlier"), ChatMessage(role: .assistant, content: "Yes.", thinking: signed)] + loop
+        let laterSent = try #require(
+            try Self.anthropic(Self.request(.effort(.low), messages: later, tools: ToolOptions(functions: [function])))["messages"] as? [[String: Any]])
+        #expect(laterSent[1]["content"] as? String == "Yes.")
+        #expect((laterSent[3]["content"] as? [[String: Any]])?.map { $0["type"] as? String } == ["thinking", "redacted_thinking", "tool_use"])
+        // Thinking another model did is not Anthropic's to check: a loop whose last answer has none goes without.
+        var unsigned = loop
+        unsigned[1].thinking = []
+        #expect(try Self.anthropic(Self.request(.effort(.low), messages: unsigned, tools: ToolOptions(functions: [function])))["thinking"] == nil)
+    }
+
+    @Test("a thinking block sent back is Anthropic's JSON; a caller's block counts only when Anthropic signed it")
+    func signedThinkingShape() throws {
+        let block = SignedThinking.thinking(text: "a \"quote\"\n", signature: "c2ln")
+        let decoded = try JSONDecoder().decode(SignedThinking.self, from: Data(block.json.utf8))
+        #expect(decoded == block)
+        let redacted = SignedThinking.redacted(data: "ZW5j")
+        #expect(try JSONDecoder().decode(SignedThinking.self, from: JSONEncoder().encode(redacted)) == redacted)
+        #expect(SignedThinking(type: "thinking", thinking: "x", signature: "", data: nil) == nil)
+        #expect(SignedThinking(type: "thinking", thinking: "x", signature: nil, data: nil) == nil)
+        #expect(SignedThinking(type: "redacted_thinking", thinking: nil, signature: nil, data: nil) == nil)
+        #expect(SignedThinking(type: "text", thinking: "x", signature: "s", data: nil) == nil)
+        #expect(SignedThinking(type: "thinking", thinking: "x", signature: "s", data: nil) == .thinking(text: "x", signature: "s"))
+    }
+
+    @Test("Anthropic's thinking blocks come back as the model's thinking, each ended by its signed block")
     func thinkingStreamDecoded() throws {
         let events = [
             #"{"type":"content_block_start","index":0,"content_block":{"type":"thinking","thinking":""}}"#,
@@ -122,6 +170,10 @@ struct ReasoningRequestBodyTests {
             case .endOfStream: return []
             }
         }
-        #expect(decoded == [.reasoning("Let me see. "), .reasoning("Two."), .delta("2"), .finish(reason: "stop")])
+        #expect(decoded == [
+            .reasoning("Let me see. "), .reasoning("Two."),
+            .signedThinking(.thinking(text: "Let me see. Two.", signature: "EqQBCgIYAhIM")),
+            .signedThinking(.redacted(data: "EmwKAhgBEgy")), .delta("2"), .finish(reason: "stop"),
+        ])
     }
 }

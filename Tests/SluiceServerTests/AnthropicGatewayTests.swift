@@ -80,7 +80,7 @@ struct AnthropicGatewayTests {
         }
     }
 
-    @Test("an earlier answer's thinking blocks, sent back by the client, are passed over; its text is the history")
+    @Test("an earlier answer's thinking blocks, sent back by the client, are kept with it when Anthropic signed them; its text is the history")
     func thinkingBlocksInHistory() async throws {
         try await Harness.run(budgets: true) { h in
             let reply = try await Self.call(h, token: h.alice, body: [
@@ -90,6 +90,8 @@ struct AnthropicGatewayTests {
                     ["role": "assistant", "content": [
                         ["type": "thinking", "thinking": "The user wants one colour.", "signature": "abc"],
                         ["type": "redacted_thinking", "data": "xyz"],
+                        // Another model's thinking, as Sluice writes it: unsigned, so not Anthropic's to check.
+                        ["type": "thinking", "thinking": "Blue is common.", "signature": ""],
                         ["type": "text", "text": "Blue."],
                     ]],
                     ["role": "user", "content": "Another?"],
@@ -97,8 +99,9 @@ struct AnthropicGatewayTests {
             ])
             #expect(reply.status == 200, "\(reply.text)")
             let conversationID = try #require(reply.headers.first(name: "X-Sluice-Conversation-Id"))
-            let stored = try await h.store.messages(conversationID: conversationID).map(\.content)
-            #expect(Array(stored.prefix(3)) == ["Name a colour.", "Blue.", "Another?"])
+            let stored = try await h.store.messages(conversationID: conversationID)
+            #expect(Array(stored.prefix(3).map(\.content)) == ["Name a colour.", "Blue.", "Another?"])
+            #expect(stored[1].signedThinking == [.thinking(text: "The user wants one colour.", signature: "abc"), .redacted(data: "xyz")])
         }
     }
 

@@ -189,25 +189,27 @@ struct GatewayReasoningEffortTests {
         }
     }
 
-    @Test("a function-calling loop with an Anthropic upstream goes without thinking, as the API requires, and thinks again after")
+    @Test("a function-calling loop with an Anthropic upstream goes without thinking when the last answer's signed thinking is not there, and thinks again after")
     func anthropicToolLoop() async throws {
         try await Harness.run(anthropic: true) { h in
             let tools: [[String: Any]] = [["type": "function", "function": ["name": "lookup", "parameters": ["type": "object"]]]]
             let first = try await h.post(
                 "/v1/chat/completions", token: h.alice,
-                json: ["model": "sim", "messages": [["role": "user", "content": "Find it"]], "tools": tools, "reasoning_effort": "low"])
+                json: ["model": "sim", "messages": [["role": "user", "content": "Find it"]], "tools": tools, "reasoning_effort": "low",
+                       "user": "first"])
             #expect(first.status == 200, "\(first.text)")
             let calls = try #require(try Self.message(first)["tool_calls"] as? [[String: Any]])
             let id = try #require(calls.first?["id"] as? String)
-            // The results: the simulator, as the API, refuses thinking here unless the last answer's signed thinking
-            // comes back before its calls — Sluice asks for none.
+            // The results, in a conversation of its own (another end user) and without the answer's `thinking_blocks`:
+            // the simulator, as the API, refuses thinking here unless the last answer's signed thinking comes back
+            // before its calls — Sluice asks for none.
             let history: [[String: Any]] = [
                 ["role": "user", "content": "Find it"], ["role": "assistant", "content": NSNull(), "tool_calls": calls],
                 ["role": "tool", "tool_call_id": id, "content": "42"],
             ]
             let second = try await h.post(
                 "/v1/chat/completions", token: h.alice,
-                json: ["model": "sim", "messages": history, "tools": tools, "reasoning_effort": "low"])
+                json: ["model": "sim", "messages": history, "tools": tools, "reasoning_effort": "low", "user": "second"])
             #expect(second.status == 200, "\(second.text)")
             let answer = try Self.message(second)
             #expect((answer["content"] as? String)?.contains("42") == true && answer["reasoning_content"] == nil)

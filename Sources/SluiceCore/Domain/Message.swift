@@ -112,10 +112,13 @@ public struct Message: Sendable, Equatable {
     public var attachments: [Attachment] = []
     /// A user's message's images, sent upstream after its text to a model that sees images.
     public var images: [ImageInput] = []
-    /// An answer's thinking (a reasoning model's `reasoning_content`), shown apart; never sent upstream again.
+    /// An answer's thinking (a reasoning model's `reasoning_content`), shown apart; never sent upstream again as
+    /// such (only Anthropic's signed blocks of it go back, as `signedThinking`).
     public var reasoning: String?
     /// How long the model thought, from its first piece of thinking to its answer's first text.
     public var reasoningMs: Int?
+    /// An Anthropic model's thinking as signed blocks, sent back in a function-calling loop (`SignedThinking`).
+    public var signedThinking: [SignedThinking] = []
 
     public init(
         id: String, conversationID: String, role: MessageRole, content: String, status: MessageStatus,
@@ -210,6 +213,8 @@ public struct AssistantOutcome: Sendable, Equatable {
     public var reasoning: String?
     /// How long the answer thought, all of it; `nil` leaves what is stored.
     public var reasoningMs: Int?
+    /// This call's thinking as Anthropic signed it; empty when there is none to keep.
+    public var signedThinking: [SignedThinking] = []
 
     public init(
         content: String, status: MessageStatus, usage: Usage?, ttftMs: Int?, durationMs: Int?,
@@ -237,7 +242,7 @@ extension Message {
     public var chatMessage: ChatMessage {
         ChatMessage(
             role: role, content: Attachment.prompt(attachments, then: content), toolCalls: toolCalls, toolCallID: toolCallID,
-            images: images)
+            images: images, thinking: signedThinking)
     }
 
     /// The text of tokens after `seq` (1-based), one string per token, from `content` and `tokenEnds`.

@@ -104,6 +104,7 @@ extension ChatMessage: Codable {
         toolCallID = try container.decodeIfPresent(String.self, forKey: .toolCallID)
         // Images are not part of this text-only shape (llama-server's template reads text).
         images = []
+        thinking = []
         var calls: [ToolCall] = []
         if var list = try? container.nestedUnkeyedContainer(forKey: .toolCalls) {
             while !list.isAtEnd {

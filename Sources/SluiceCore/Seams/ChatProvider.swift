@@ -8,15 +8,29 @@ public struct ChatMessage: Sendable, Equatable {
     public var toolCallID: String?
     /// For a user's message: the images it shows the model, after its text.
     public var images: [ImageInput]
+    /// For an assistant message: an Anthropic model's signed thinking, sent back before its text and calls when the
+    /// request has thinking enabled (other upstreams never see it).
+    public var thinking: [SignedThinking]
 
     public init(
-        role: MessageRole, content: String, toolCalls: [ToolCall] = [], toolCallID: String? = nil, images: [ImageInput] = []
+        role: MessageRole, content: String, toolCalls: [ToolCall] = [], toolCallID: String? = nil, images: [ImageInput] = [],
+        thinking: [SignedThinking] = []
     ) {
+        self.thinking = thinking
         self.role = role
         self.content = content
         self.toolCalls = toolCalls
         self.toolCallID = toolCallID
         self.images = images
+    }
+}
+
+extension ChatMessage {
+    /// The message without its signed thinking: what a caller's history is compared by.
+    public var unthought: ChatMessage {
+        var message = self
+        message.thinking = []
+        return message
     }
 }
 
@@ -95,6 +109,9 @@ public enum ProviderEvent: Sendable, Equatable {
     /// A piece of a reasoning model's thinking before (or between) its answer's text: `reasoning_content` (vLLM,
     /// llama-server, DeepSeek) or `reasoning` (OpenRouter, Ollama) in OpenAI's chunks.
     case reasoning(String)
+    /// A block of thinking has ended, signed (Anthropic's `signature_delta`, its text being the `reasoning` pieces
+    /// since the last block), or an encrypted block arrived (`redacted_thinking`).
+    case signedThinking(SignedThinking)
     /// The upstream's own token counts.
     case usage(Usage)
     /// A piece of a function call the model makes (OpenAI's `delta.tool_calls[]`, Anthropic's `tool_use` block).

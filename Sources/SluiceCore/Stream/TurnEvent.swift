@@ -17,6 +17,9 @@ public enum TurnEvent: Sendable, Equatable {
     indirect case logprobs([TokenLogprob])
     /// A piece of a reasoning model's thinking, shown apart from the answer (redacted as the answer is).
     indirect case reasoning(String)
+    /// The thinking since the last such event, signed by Anthropic (or a block it encrypted): what a gateway
+    /// caller sends back in a function-calling loop. Only when the thinking was shown unredacted.
+    indirect case signedThinking(SignedThinking)
     /// Progress that is not text (retries, fallbacks, queueing).
     indirect case status(Status)
     /// The answer is complete; the stream ends.
@@ -201,6 +204,7 @@ public enum TurnEvent: Sendable, Equatable {
                     + "\"name\":\(call.name.map(JSONText.quote) ?? "null"),\"arguments\":\(JSONText.quote(call.arguments))}")
         case .logprobs(let entries): ServerSentEvent(event: "logprobs", data: TokenLogprob.choiceJSON(entries))
         case .reasoning(let text): ServerSentEvent(event: "reasoning", data: "{\"text\":\(JSONText.quote(text))}")
+        case .signedThinking(let block): ServerSentEvent(event: "thinking_signed", data: block.json)
         case .status(let status): ServerSentEvent(event: "status", data: JSONText.encode(status))
         case .done(let done): ServerSentEvent(event: "done", data: JSONText.encode(done))
         case .error(let failure): ServerSentEvent(event: "error", data: JSONText.encode(failure))

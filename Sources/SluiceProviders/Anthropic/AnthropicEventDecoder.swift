@@ -2,8 +2,9 @@ import Foundation
 import SluiceCore
 
 /// Turns the events of an Anthropic Messages stream into provider events: `message_start` (input tokens),
-/// `content_block_delta` (text, or extended thinking as `.reasoning`), `message_delta` (stop reason, output tokens), `message_stop`, `ping`, and
-/// `error` (`overloaded_error` becomes a 529 so it is retried like one before the first token).
+/// `content_block_delta` (text, or extended thinking as `.reasoning`), `message_delta` (stop reason, output tokens),
+/// `message_stop`, `ping`, and `error` (`overloaded_error` becomes a 529 so it is retried like one before the first
+/// token). A thinking block's end, with its `signature_delta`, and a `redacted_thinking` block are `.signedThinking`.
 ///
 /// A turn that asked for JSON is answered through a tool (see `MessagesRequestBody`): the tool's input arrives as
 /// `input_json_delta` pieces, which are the answer's text, and the model's `tool_use` stop is the answer's end.
@@ -24,6 +25,8 @@ struct AnthropicEventDecoder: StreamEventDecoder, Sendable {
     private var cacheWriteTokens: Int?
     /// The call index of each `tool_use` content block, by the block's index (calls are numbered from 0).
     private var callIndexOfBlock: [Int: Int] = [:]
+    /// The thinking block being read: its index, its text so far and its signature.
+    private var thinkingBlock: (index: Int, text: String, signature: String)?
     private let decoder = JSONDecoder()
 
     private struct Event: Decodable {
@@ -45,10 +48,11 @@ struct AnthropicEventDecoder: StreamEventDecoder, Sendable {
             let type: String?
             let text: String?
             let thinking: String?
+            let signature: String?
             let partialJSON: String?
             let stopReason: String?
             enum CodingKeys: String, CodingKey {
-                case type, text, thinking
+                case type, text, thinking, signature
                 case partialJSON = "partial_json"
                 case stopReason = "stop_reason"
             }
@@ -57,11 +61,13 @@ struct AnthropicEventDecoder: StreamEventDecoder, Sendable {
             let type: String?
             let message: String?
         }
-        /// `content_block_start`'s block: a `tool_use` has its id and name.
+        /// `content_block_start`'s block: a `tool_use` has its id and name, a `redacted_thinking` its `data`.
         struct ContentBlock: Decodable {
             let type: String
             let id: String?
             let name: String?
+            let thinking: String?
+            let data: String?
         }
         let type: String
         let index: Int?
@@ -93,10 +99,18 @@ struct AnthropicEventDecoder: StreamEventDecoder, Sendable {
             cacheWriteTokens = usage?.cacheCreationInputTokens
             return .events([])
         case "content_block_start":
-            // A function call begins: its id and name; its input follows as `input_json_delta` pieces.
-            guard !answersThroughTool, let block = event.contentBlock, block.type == "tool_use", let index = event.index else {
-                return .events([])
+            guard let block = event.contentBlock, let index = event.index else { return .events([]) }
+            switch block.type {
+            case "thinking":
+                let text = block.thinking ?? ""
+                thinkingBlock = (index, text, "")
+                return .events(text.isEmpty ? [] : [.reasoning(text)])
+            case "redacted_thinking":
+                return .events(block.data.map { [.signedThinking(.redacted(data: $0))] } ?? [])
+            default: break
             }
+            // A function call begins: its id and name; its input follows as `input_json_delta` pieces.
+            guard !answersThroughTool, block.type == "tool_use" else { return .events([]) }
             let call = callIndexOfBlock.count
             callIndexOfBlock[index] = call
             return .events([.toolCall(ToolCallDelta(index: call, id: block.id ?? "", name: block.name ?? "", arguments: ""))])
@@ -108,10 +122,13 @@ struct AnthropicEventDecoder: StreamEventDecoder, Sendable {
             let text: String?
             switch event.delta?.type {
             case "thinking_delta":
-                // Extended thinking, before the answer's text. Its `signature_delta` and `redacted_thinking` blocks
-                // (encrypted) are not kept: nothing Sluice sends back needs them (`ExtendedThinking`).
+                // Extended thinking, before the answer's text (and between its calls, when interleaved).
                 let thinking = event.delta?.thinking ?? ""
+                if let index = event.index, thinkingBlock?.index == index { thinkingBlock?.text += thinking }
                 return .events(thinking.isEmpty ? [] : [.reasoning(thinking)])
+            case "signature_delta":
+                if let index = event.index, thinkingBlock?.index == index { thinkingBlock?.signature += event.delta?.signature ?? "" }
+                return .events([])
             case "text_delta": text = event.delta?.text
             case "input_json_delta" where answersThroughTool: text = event.delta?.partialJSON
             default: text = nil
@@ -146,7 +163,12 @@ struct AnthropicEventDecoder: StreamEventDecoder, Sendable {
                 throw ProviderError.http(status: 529, message: message, retryAfter: nil)
             }
             throw ProviderError.upstreamError(message: message)
-        default:  // ping, content_block_stop, and types added later
+        case "content_block_stop":
+            // A thinking block ends: kept, signed, to be sent back in a function-calling loop.
+            guard let block = thinkingBlock, block.index == event.index else { return .events([]) }
+            thinkingBlock = nil
+            return .events(block.signature.isEmpty ? [] : [.signedThinking(.thinking(text: block.text, signature: block.signature))])
+        default:  // ping, and types added later
             return .events([])
         }
     }

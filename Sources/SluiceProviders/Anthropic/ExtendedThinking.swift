@@ -14,8 +14,9 @@ import SluiceCore
 /// - thinking cannot be combined with a forced tool (a response format answered through its tool, `tool_choice`
 ///   `required` or a named function): such a request goes without thinking.
 /// - when the last answer called functions, the API wants that answer's thinking back, signed, before its
-///   `tool_use` blocks; Sluice does not keep the signature (and callers of OpenAI's wire cannot send it), so those
-///   requests go without thinking too. Once an answer in words follows the calls, the model thinks again.
+///   `tool_use` blocks (`ChatMessage.thinking`, which Sluice keeps from Anthropic's stream and a caller sends back).
+///   Without it — the answer came from another model, or its thinking was redacted before it was shown — the
+///   request goes without thinking; once an answer in words follows the calls, the model thinks again.
 struct ExtendedThinking: Encodable, Equatable {
     let type = "enabled"
     let budgetTokens: Int
@@ -29,7 +30,9 @@ struct ExtendedThinking: Encodable, Equatable {
         case .required?, .function?: return nil
         default: break
         }
-        if request.messages.last(where: { $0.role == .assistant })?.toolCalls.isEmpty == false { return nil }
+        if let answer = request.messages.last(where: { $0.role == .assistant }), !answer.toolCalls.isEmpty, answer.thinking.isEmpty {
+            return nil
+        }
         budget = max(budget, ReasoningRequest.leastAnthropicBudget)
         if let limit = request.maxTokens {
             guard limit > ReasoningRequest.leastAnthropicBudget else { return nil }

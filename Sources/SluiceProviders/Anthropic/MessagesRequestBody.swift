@@ -16,7 +16,8 @@ import SluiceCore
 /// from the cache at a tenth of the input price instead of paying for it again. Writing costs 1.25× once; a prompt
 /// under the model's minimum (1 024 tokens for most) is not cached and costs nothing more.
 ///
-/// A reasoning effort becomes extended thinking (`thinking`, see `ExtendedThinking`).
+/// A reasoning effort becomes extended thinking (`thinking`, see `ExtendedThinking`); the earlier answers' signed
+/// thinking then goes back in front of their text and calls, as the API wants in a function-calling loop.
 struct MessagesRequestBody: Encodable {
     /// One turn of the Messages API: text, or blocks when it carries calls or results.
     struct Message: Equatable {
@@ -30,6 +31,8 @@ struct MessagesRequestBody: Encodable {
         /// A function's result: its text, and the images it returned (a screenshot tool's).
         case toolResult(id: String, content: String, images: [ImageInput])
         case image(ImageInput)
+        /// An earlier answer's thinking, as Anthropic signed it.
+        case thinking(SignedThinking)
     }
 
     let model: String
@@ -64,8 +67,8 @@ struct MessagesRequestBody: Encodable {
         model = request.model
         let systemParts = request.messages.filter { $0.role == .system }.map(\.content)
         system = systemParts.isEmpty ? nil : systemParts.joined(separator: "\n\n")
-        messages = Self.alternating(request.messages.filter { $0.role != .system })
         thinking = ExtendedThinking(for: request, defaultMaxTokens: defaultMaxTokens)
+        messages = Self.alternating(request.messages.filter { $0.role != .system }, keepingThinking: thinking != nil)
         if let thinking {
             // With thinking the API takes no temperature but 1, and `top_p` only from 0.95: other values are left
             // out rather than refused, as LiteLLM drops them.
@@ -128,16 +131,20 @@ struct MessagesRequestBody: Encodable {
 
     /// The API wants user and assistant turns to alternate, starting with the user: neighbours with the same
     /// role are joined (texts with a blank line between them), and a conversation whose kept part starts with an
-    /// answer gets a short user turn first. Function results are user turns.
-    static func alternating(_ messages: [ChatMessage]) -> [Message] {
+    /// answer gets a short user turn first. Function results are user turns. `keepingThinking`: the answers of the
+    /// function-calling loop under way (those after the user's last words) start with their signed thinking, as the
+    /// API wants; only a request that thinks may carry it. Earlier turns' thinking the API would drop unread.
+    static func alternating(_ messages: [ChatMessage], keepingThinking: Bool = false) -> [Message] {
         var result: [Message] = []
-        for message in messages {
+        let loopStart = keepingThinking ? (messages.lastIndex { $0.role == .user } ?? -1) + 1 : messages.count
+        for (index, message) in messages.enumerated() {
             let role = message.role == .assistant ? "assistant" : "user"
             var blocks: [Block]
             switch message.role {
             case .tool: blocks = [.toolResult(id: message.toolCallID ?? "", content: message.content, images: message.images)]
             case .assistant:
-                blocks = (message.content.isEmpty && !message.toolCalls.isEmpty ? [] : [.text(message.content)])
+                blocks = (index >= loopStart ? message.thinking.map(Block.thinking) : [])
+                    + (message.content.isEmpty && !message.toolCalls.isEmpty ? [] : [.text(message.content)])
                     + message.toolCalls.map(Block.toolUse)
             default:
                 // Images before the words about them, as Anthropic advises.
@@ -170,18 +177,23 @@ struct MessagesRequestBody: Encodable {
             if !marked, message.blocks.count == 1, case .text(let text) = message.blocks[0] {
                 JSONText.appendQuoted(text, to: &out)
             } else {
-                out.append(UInt8(ascii: "["))
-                for (blockIndex, block) in message.blocks.enumerated() {
-                    if blockIndex > 0 { out.append(UInt8(ascii: ",")) }
-                    append(block, to: &out)
-                    if marked && blockIndex == message.blocks.count - 1 {
-                        out.removeLast()  // the block's closing brace
-                        out += Array(#","cache_control":{"type":"ephemeral"}}"#.utf8)
-                    }
-                }
-                out.append(UInt8(ascii: "]"))
+                append(message.blocks, markingLast: marked, to: &out)
             }
             out.append(UInt8(ascii: "}"))
+        }
+        out.append(UInt8(ascii: "]"))
+    }
+
+    /// A list of blocks (a turn's, or a `tool_result`'s content); with `markingLast`, the last carries `cache_control`.
+    private static func append(_ blocks: [Block], markingLast: Bool = false, to out: inout [UInt8]) {
+        out.append(UInt8(ascii: "["))
+        for (index, block) in blocks.enumerated() {
+            if index > 0 { out.append(UInt8(ascii: ",")) }
+            append(block, to: &out)
+            if markingLast && index == blocks.count - 1 {
+                out.removeLast()  // the block's closing brace
+                out += Array(#","cache_control":{"type":"ephemeral"}}"#.utf8)
+            }
         }
         out.append(UInt8(ascii: "]"))
     }
@@ -211,13 +223,7 @@ struct MessagesRequestBody: Encodable {
                 JSONText.appendQuoted(content, to: &out)
             } else {
                 // Text and image blocks, as the API takes a result that shows something.
-                let parts = (content.isEmpty ? [] : [Block.text(content)]) + images.map(Block.image)
-                out.append(UInt8(ascii: "["))
-                for (index, part) in parts.enumerated() {
-                    if index > 0 { out.append(UInt8(ascii: ",")) }
-                    append(part, to: &out)
-                }
-                out.append(UInt8(ascii: "]"))
+                append((content.isEmpty ? [] : [Block.text(content)]) + images.map(Block.image), to: &out)
             }
         case .image(let image):
             if let data = image.base64Payload {
@@ -230,6 +236,8 @@ struct MessagesRequestBody: Encodable {
                 JSONText.appendQuoted(image.url, to: &out)
             }
             out.append(UInt8(ascii: "}"))
+        case .thinking(let block):
+            out += Array(block.json.utf8.dropLast())  // its closing brace is written below
         }
         out.append(UInt8(ascii: "}"))
     }

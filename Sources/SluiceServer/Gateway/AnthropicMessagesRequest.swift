@@ -25,6 +25,8 @@ struct AnthropicMessagesRequest: Sendable {
         let toolResults: [(index: Int, id: String, text: String, images: [(index: Int, source: ImageSource)])]
         /// `image` blocks with their position in the list, checked by `ImageSource.image`.
         let images: [(index: Int, source: ImageSource)]
+        /// An answer's `thinking` blocks that carry Anthropic's signature, and its `redacted_thinking` blocks.
+        let thinking: [SignedThinking]
 
         /// `{"type": "base64", "media_type": …, "data": …}` or `{"type": "url", "url": …}`.
         struct ImageSource: Decodable {
@@ -70,8 +72,11 @@ struct AnthropicMessagesRequest: Sendable {
             let content: ResultContent?
             let isError: Bool?
             let source: ImageSource?
+            let thinking: String?
+            let signature: String?
+            let data: String?
             enum CodingKeys: String, CodingKey {
-                case type, text, id, name, content, source
+                case type, text, id, name, content, source, thinking, signature, data
                 case toolUseID = "tool_use_id"
                 case isError = "is_error"
             }
@@ -108,7 +113,7 @@ struct AnthropicMessagesRequest: Sendable {
             let container = try decoder.singleValueContainer()
             if let text = try? container.decode(String.self) {
                 self.text = text
-                (other, toolUses, toolResults, images, resultOther) = (nil, [], [], [], nil)
+                (other, toolUses, toolResults, images, resultOther, thinking) = (nil, [], [], [], nil, [])
                 return
             }
             let blocks = try container.decode([Block].self)
@@ -126,8 +131,11 @@ struct AnthropicMessagesRequest: Sendable {
             images = blocks.enumerated().compactMap { index, block in
                 block.type == "image" ? block.source.map { (index, $0) } : nil
             }
-            // An earlier answer's `thinking` / `redacted_thinking` blocks, which clients send back with it, are left out:
-            // only Anthropic's own models read them, and the answer's text and calls are what the next turn needs.
+            // An earlier answer's thinking, which clients send back with it: kept when Anthropic signed it, for an
+            // Anthropic model that thinks through a function-calling loop. Another model's (unsigned) is left out.
+            thinking = blocks.compactMap {
+                SignedThinking(type: $0.type, thinking: $0.thinking, signature: $0.signature, data: $0.data)
+            }
             resultOther = blocks.enumerated().lazy.compactMap { index, block in
                 block.type == "tool_result" ? block.content?.other.map { (index, $0.index, $0.type) } : nil
             }.first
@@ -278,7 +286,7 @@ struct AnthropicMessagesRequest: Sendable {
                     ToolCall(id: use.id, name: use.name, arguments: Self.input(in: parsed, message: index, block: use.index))
                 }
                 calls.formUnion(toolCalls.map(\.id))
-                turns.append(ChatMessage(role: .assistant, content: content.text, toolCalls: toolCalls))
+                turns.append(ChatMessage(role: .assistant, content: content.text, toolCalls: toolCalls, thinking: content.thinking))
             default:
                 throw APIError.invalid("messages.\(index).role '\(message.role)' is not supported; use user or assistant (and the top-level 'system').")
             }

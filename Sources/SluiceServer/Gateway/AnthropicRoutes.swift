@@ -38,7 +38,8 @@ struct AnthropicRoutes {
             let answer = try await WholeAnswer.collect(first: turn.first, rest: &turn.rest)
             headers[.contentType] = "application/json"
             let message = AnthropicWire.message(
-                id: id, model: turn.model, thinking: parsed.showsThinking ? answer.reasoning : "", text: answer.text,
+                id: id, model: turn.model, thinking: parsed.showsThinking ? answer.reasoning : "",
+                signedThinking: parsed.showsThinking ? answer.signedThinking : [], text: answer.text,
                 toolCalls: answer.toolCalls, done: answer.done)
             return Response(status: .ok, headers: headers, body: .init(byteBuffer: ByteBuffer(string: message)))
         }

@@ -44,10 +44,14 @@ enum AnthropicWire {
 
     static let emptyTextBlock = "{\"type\":\"text\",\"text\":\"\"}"
 
-    /// A `thinking` block. Its `signature` is empty: Anthropic signs its own models' thinking, which no other model's
-    /// can carry (a client sends the block back with the answer; Sluice leaves such blocks out of what goes upstream).
+    /// A `thinking` block as it starts, or another model's thinking whole: its `signature` is empty. Anthropic's own
+    /// signature follows as a `signature_delta` (`SignedThinking`); a block sent back unsigned is left out upstream.
     static func thinkingBlock(_ thinking: String) -> String {
         "{\"type\":\"thinking\",\"thinking\":\(JSONText.quote(thinking)),\"signature\":\"\"}"
+    }
+
+    static func signatureDelta(_ signature: String, index: Int) -> String {
+        event("content_block_delta", "{\"type\":\"content_block_delta\",\"index\":\(index),\"delta\":{\"type\":\"signature_delta\",\"signature\":\(JSONText.quote(signature))}}")
     }
 
     static func thinkingDelta(_ thinking: String, index: Int) -> String {
@@ -100,12 +104,15 @@ enum AnthropicWire {
         }
     }
 
-    /// A whole (non-streamed) message: its thinking block (when asked for and there is thinking), its text block (unless
-    /// it only called functions), then its `tool_use` blocks.
+    /// A whole (non-streamed) message: its thinking (when asked for and there is thinking: Anthropic's signed blocks,
+    /// or one unsigned block of another model's), its text block (unless it only called functions), then its
+    /// `tool_use` blocks.
     static func message(
-        id: String, model: String, thinking: String = "", text: String, toolCalls: [ToolCall] = [], done: TurnEvent.Done
+        id: String, model: String, thinking: String = "", signedThinking: [SignedThinking] = [], text: String,
+        toolCalls: [ToolCall] = [], done: TurnEvent.Done
     ) -> String {
-        let blocks = (thinking.isEmpty ? [] : [thinkingBlock(thinking)])
+        let thought = signedThinking.isEmpty ? (thinking.isEmpty ? [] : [thinkingBlock(thinking)]) : signedThinking.map(\.json)
+        let blocks = thought
             + (text.isEmpty && !toolCalls.isEmpty ? [] : ["{\"type\":\"text\",\"text\":\(JSONText.quote(text))}"])
             + toolCalls.map { toolUse(id: $0.id, name: $0.name, input: input($0.arguments)) }
         return "{\"id\":\(JSONText.quote(id)),\"type\":\"message\",\"role\":\"assistant\",\"model\":\(JSONText.quote(done.model)),"
@@ -116,7 +123,8 @@ enum AnthropicWire {
 
 /// Turns a turn's events into Anthropic's stream, block by block: text opens a text block, a call's first piece a
 /// `tool_use` block whose input follows as `input_json_delta`, thinking (when asked for) a `thinking` block with
-/// `thinking_delta`s; each block is stopped before the next starts.
+/// `thinking_delta`s, ended by its `signature_delta` when Anthropic signed it; each block is stopped before the next
+/// starts.
 struct AnthropicStream: WireEventStream {
     /// `message_start`, made before the stream from the answer's id, model and counted input.
     let openingText: String
@@ -126,6 +134,8 @@ struct AnthropicStream: WireEventStream {
     /// The open block's index and kind.
     private var open: (index: Int, kind: Kind)?
     private var nextIndex = 0
+    /// Whether a text or `tool_use` block has started (an answer of thinking alone still gets an empty text block).
+    private var answered = false
     private(set) var ended = false
 
     init(opening: String, showsThinking: Bool = false) {
@@ -151,7 +161,7 @@ struct AnthropicStream: WireEventStream {
         case .done(let done):
             ended = true
             // An answer with no block at all still has its (empty) text block, as Anthropic sends one.
-            let first = nextIndex == 0 || open?.kind == .thinking && nextIndex == 1 ? start(AnthropicWire.emptyTextBlock, kind: .text) : ""
+            let first = answered ? "" : start(AnthropicWire.emptyTextBlock, kind: .text)
             return first + stop() + AnthropicWire.closing(done)
         case .error(let failure):
             ended = true
@@ -161,6 +171,14 @@ struct AnthropicStream: WireEventStream {
             var out = ""
             if open?.kind != .thinking { out += start(AnthropicWire.thinkingBlock(""), kind: .thinking) }
             return out + AnthropicWire.thinkingDelta(piece, index: open!.index)
+        case .signedThinking(.thinking(_, let signature)):
+            guard showsThinking else { return nil }
+            var out = ""
+            if open?.kind != .thinking { out += start(AnthropicWire.thinkingBlock(""), kind: .thinking) }
+            return out + AnthropicWire.signatureDelta(signature, index: open!.index) + stop()
+        case .signedThinking(let block):
+            guard showsThinking else { return nil }
+            return start(block.json, kind: .thinking) + stop()
         case .meta, .status, .logprobs:
             return nil
         }
@@ -172,6 +190,7 @@ struct AnthropicStream: WireEventStream {
             + (nextIndex == 0 ? AnthropicWire.event("ping", "{\"type\":\"ping\"}") : "")
         open = (nextIndex, kind)
         nextIndex += 1
+        if kind != .thinking { answered = true }
         return out
     }
 

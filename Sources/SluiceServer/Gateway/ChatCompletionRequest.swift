@@ -20,11 +20,26 @@ struct ChatCompletionRequest: Sendable {
         let toolCalls: [WireToolCall]?
         /// A `tool` message's call.
         let toolCallID: String?
+        /// An assistant message's thinking as Anthropic signed it (LiteLLM's `thinking_blocks`), sent back with its
+        /// calls so that an Anthropic model thinks through a function-calling loop.
+        let thinkingBlocks: [WireThinking]?
 
         enum CodingKeys: String, CodingKey {
             case role, content
             case toolCalls = "tool_calls"
             case toolCallID = "tool_call_id"
+            case thinkingBlocks = "thinking_blocks"
+        }
+
+        /// `{"type": "thinking", "thinking": …, "signature": …}` or `{"type": "redacted_thinking", "data": …}`.
+        struct WireThinking: Decodable {
+            let type: String
+            let thinking: String?
+            let signature: String?
+            let data: String?
+
+            /// The block, when it is one Anthropic signed or encrypted; another model's thinking is left out.
+            var signed: SignedThinking? { SignedThinking(type: type, thinking: thinking, signature: signature, data: data) }
         }
 
         struct WireToolCall: Decodable {
@@ -238,7 +253,8 @@ struct ChatCompletionRequest: Sendable {
                     return ToolCall(id: call.id, name: call.function.name, arguments: call.function.arguments)
                 }
                 calls.formUnion(toolCalls.map(\.id))
-                turns.append(ChatMessage(role: .assistant, content: text, toolCalls: toolCalls))
+                let thinking = (message.thinkingBlocks ?? []).compactMap(\.signed)
+                turns.append(ChatMessage(role: .assistant, content: text, toolCalls: toolCalls, thinking: thinking))
             case "tool":
                 guard let id = message.toolCallID, calls.contains(id) else {
                     throw Self.invalid(

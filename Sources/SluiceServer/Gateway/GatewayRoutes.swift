@@ -170,7 +170,7 @@ struct GatewayRoutes {
         var cacheHit = false
         while first == nil, let event = await iterator.next() {
             switch event {
-            case .token, .toolCall, .logprobs, .reasoning, .done, .error: first = event
+            case .token, .toolCall, .logprobs, .reasoning, .signedThinking, .done, .error: first = event
             case .status(let status): cacheHit = cacheHit || status.state == "cached"
             case .meta: continue
             }
@@ -231,6 +231,7 @@ struct GatewayRoutes {
             .ok,
             OpenAIWire.completion(
                 answered, content: answer.text, toolCalls: answer.toolCalls, reasoning: answer.reasoning,
+                signedThinking: answer.signedThinking,
                 logprobs: withLogprobs ? answer.logprobs : nil,
                 finishReason: answer.done.finishReason, usage: answer.done.usage),
             headers: fields)
@@ -250,7 +251,8 @@ struct GatewayRoutes {
             let stored = try await store.messages(conversationID: continued.id).filter { !$0.superseded }
             // Changed since it was marked (e.g. in the web app)? Then the caller's history is not this thread.
             let sent = stored.filter(ContextBuilder.isSendable).map(\.chatMessage)
-            if sent == call.history { return (continued, stored, false) }
+            // Signed thinking aside: a caller may leave it out, and what Sluice kept of it goes back either way.
+            if sent.map(\.unthought) == call.history.map(\.unthought) { return (continued, stored, false) }
         }
         let firstQuestion = call.toolResults.isEmpty ? call.content : call.history.first { $0.role == .user }?.content ?? "function results"
         let conversation = Conversation.starting(
@@ -264,6 +266,7 @@ struct GatewayRoutes {
                 createdAt: now.addingTimeInterval(Double(index - call.history.count) * 0.001),
                 toolCalls: turn.toolCalls, toolCallID: turn.toolCallID)
             message.images = turn.images
+            message.signedThinking = turn.thinking
             return message
         }
         return (conversation, history, true)

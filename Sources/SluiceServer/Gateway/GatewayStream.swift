@@ -59,6 +59,8 @@ struct GatewayStream {
         case .reasoning(let text):
             // As vLLM, DeepSeek and LiteLLM stream a reasoning model's thinking.
             return ByteBuffer(string: OpenAIWire.event(OpenAIWire.chunk(envelope, reasoning: text, usageNull: includeUsage)))
+        case .signedThinking(let block):
+            return ByteBuffer(string: OpenAIWire.event(OpenAIWire.thinkingChunk(envelope, block, usageNull: includeUsage)))
         case .toolCall(let call):
             return ByteBuffer(string: OpenAIWire.event(OpenAIWire.toolCallChunk(envelope, call, usageNull: includeUsage)))
         case .done(let done):

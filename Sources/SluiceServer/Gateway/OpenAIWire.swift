@@ -37,6 +37,14 @@ enum OpenAIWire {
             + (usageNull ? ",\"usage\":null}" : "}")
     }
 
+    /// A stream chunk with one whole block of an Anthropic model's thinking, signed, as LiteLLM's `thinking_blocks`
+    /// (after the block's `reasoning_content` pieces): what the caller sends back with the answer's calls.
+    static func thinkingChunk(_ envelope: Envelope, _ block: SignedThinking, usageNull: Bool) -> String {
+        envelope.prefix("chat.completion.chunk")
+            + "\"choices\":[{\"index\":0,\"delta\":{\"thinking_blocks\":[\(block.json)]},\"finish_reason\":null}]"
+            + (usageNull ? ",\"usage\":null}" : "}")
+    }
+
     /// A stream chunk with a piece of a function call: the first piece of a call has its id, type and name.
     static func toolCallChunk(_ envelope: Envelope, _ call: ToolCallDelta, usageNull: Bool) -> String {
         var fields = ["\"index\":\(call.index)"]
@@ -65,14 +73,16 @@ enum OpenAIWire {
 
     /// A whole (non-streamed) completion.
     static func completion(
-        _ envelope: Envelope, content: String, toolCalls: [ToolCall] = [], reasoning: String = "", logprobs: [TokenLogprob]? = nil,
-        finishReason: String?, usage: WireUsage
+        _ envelope: Envelope, content: String, toolCalls: [ToolCall] = [], reasoning: String = "",
+        signedThinking: [SignedThinking] = [], logprobs: [TokenLogprob]? = nil, finishReason: String?, usage: WireUsage
     ) -> String {
         // With calls and no text, `content` is null, as OpenAI writes it.
         let text = content.isEmpty && !toolCalls.isEmpty ? "null" : JSONText.quote(content)
         // The message's fields after `content`: its calls, then its thinking.
         var after = toolCalls.isEmpty ? "" : ",\"tool_calls\":" + toolCallsJSON(toolCalls)
         if !reasoning.isEmpty { after += ",\"reasoning_content\":" + JSONText.quote(reasoning) }
+        // LiteLLM's `thinking_blocks`: the thinking as Anthropic signed it, to send back with the calls.
+        if !signedThinking.isEmpty { after += ",\"thinking_blocks\":[" + signedThinking.map(\.json).joined(separator: ",") + "]" }
         return envelope.prefix("chat.completion")
             + "\"choices\":[{\"index\":0,\"message\":{\"role\":\"assistant\",\"content\":\(text)\(after)},"
             + (logprobs.map { "\"logprobs\":" + TokenLogprob.choiceJSON($0) + "," } ?? "")

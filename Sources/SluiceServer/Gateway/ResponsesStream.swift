@@ -92,7 +92,8 @@ struct ResponsesStream: WireEventStream {
             return out + self.event(
                 "response.reasoning_text.delta",
                 "\"item_id\":\(JSONText.quote(id)),\"output_index\":\(index),\"content_index\":0,\"delta\":\(JSONText.quote(piece))")
-        case .meta, .status:
+        case .meta, .status, .signedThinking:
+            // A signature goes back from the store, with `previous_response_id`.
             return nil
         }
     }

@@ -8,6 +8,8 @@ struct WholeAnswer {
     var logprobs: [TokenLogprob] = []
     /// A reasoning model's thinking.
     var reasoning = ""
+    /// That thinking as Anthropic signed it, block by block (empty for other models, or when it was redacted).
+    var signedThinking: [SignedThinking] = []
     var done: TurnEvent.Done
 
     /// Reads the events from `first` to the end. A failure, even after some text (kept in Sluice's store), is the
@@ -17,6 +19,7 @@ struct WholeAnswer {
         var toolCalls: [ToolCall] = []
         var logprobs: [TokenLogprob] = []
         var reasoning = ""
+        var signed: [SignedThinking] = []
         var next = first
         while let event = next {
             switch event {
@@ -24,7 +27,10 @@ struct WholeAnswer {
             case .toolCall(let piece): toolCalls.apply(piece)
             case .logprobs(let entries): logprobs += entries
             case .reasoning(let piece): reasoning += piece
-            case .done(let done): return WholeAnswer(text: text, toolCalls: toolCalls, logprobs: logprobs, reasoning: reasoning, done: done)
+            case .signedThinking(let block): signed.append(block)
+            case .done(let done):
+                return WholeAnswer(
+                    text: text, toolCalls: toolCalls, logprobs: logprobs, reasoning: reasoning, signedThinking: signed, done: done)
             case .error(let failure): throw OpenAIWire.apiError(failure)
             case .meta, .status: break
             }

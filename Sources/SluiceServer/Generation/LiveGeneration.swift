@@ -35,7 +35,7 @@ final class LiveGeneration: Sendable {
             case .done, .error: state.terminal = event
             // Not kept for a late follower: it asks for where the answer is, not how it got there.
             case .reasoning(let text): state.reasoning += text
-            case .meta, .status, .logprobs: break
+            case .meta, .status, .logprobs, .signedThinking: break
             }
             let followers: (EventFeed?, [EventFeed]) =
                 state.subscribers.count == 1 ? (state.subscribers.first?.value, []) : (nil, Array(state.subscribers.values))

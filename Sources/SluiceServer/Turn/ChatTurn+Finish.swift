@@ -148,12 +148,13 @@ extension ChatTurn {
         }
 
         let storedThinking = final.storedThinking(at: clock.now)
-        let outcome = AssistantOutcome(
+        var outcome = AssistantOutcome(
             content: content, status: status, usage: usage, ttftMs: ttftMs, durationMs: durationMs,
             finishReason: completed ? finishReason : (status == .cancelled ? "cancelled" : nil),
             error: failure?.message, errorCode: failure?.code, tokenEnds: final.tokenEnds,
             model: model == plan.request.model ? nil : model, toolCalls: final.toolCalls,
             reasoning: storedThinking.reasoning, reasoningMs: storedThinking.milliseconds)
+        outcome.signedThinking = final.signedThinking
         progressWriter.forget(messageID: plan.assistantMessageID)
         // The hold is settled and the answer stored in one commit.
         let (budget, conversationTokens) = await settle(

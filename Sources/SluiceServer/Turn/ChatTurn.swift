@@ -93,6 +93,8 @@ struct ChatTurn: Sendable {
         /// A continued answer's earlier thinking and its duration, stored before this call's.
         var priorReasoning: String?
         var priorReasoningMs = 0
+        /// This call's thinking as Anthropic signed it, block by block, while none of it was shown redacted.
+        var signedThinking: [SignedThinking] = []
         /// The function calls the answer makes, assembled from their pieces.
         var toolCalls: [ToolCall] = []
         var tokenEnds: [Int] = []
@@ -357,6 +359,21 @@ struct ChatTurn: Sendable {
                 }
                 if !released.isEmpty { emit(.reasoning(released)) }
                 if let snapshot { progressWriter.record(snapshot) }
+            case .signedThinking(let block):
+                let (rest, kept) = progress.withLock { state -> (String, Bool) in
+                    state.markOutput(at: now, timings: plan.timings)
+                    // The block's text is all shown before its signature: what its redactor held back goes now.
+                    let rest = state.finishThinking(at: now)
+                    // The signature covers the text as the model wrote it: thinking shown redacted cannot go back.
+                    guard state.reasoningRedactions.isEmpty else {
+                        state.signedThinking = []
+                        return (rest, false)
+                    }
+                    state.signedThinking.append(block)
+                    return (rest, true)
+                }
+                if !rest.isEmpty { emit(.reasoning(rest)) }
+                if kept { emit(.signedThinking(block)) }
             case .logprobs(let entries):
                 progress.withLock { $0.logprobs?.receive(entries) }
             case .usage(let usage):

@@ -42,14 +42,14 @@ extension PostgresStore {
         }
     }
 
-    /// Rows per multi-row `INSERT`: 22 values each, under PostgreSQL's 65 535 bound parameters.
+    /// Rows per multi-row `INSERT`: 23 values each, under PostgreSQL's 65 535 bound parameters.
     static let messagesPerStatement = 1000
 
     /// The columns a new message is inserted with, in the order of `appendValues(of:to:)`.
     static let insertedColumns = """
         id, conversation_id, role, content, status, model, created_at, input_tokens, output_tokens, total_tokens,
         ttft_ms, duration_ms, finish_reason, error, error_code, version_group, superseded, writer, tool_calls, tool_call_id,
-        attachments, images
+        attachments, images, thinking_blocks
         """
 
     /// Appends a new message's values (`insertedColumns`, as `StatementValues.message` writes them) to `values`;

@@ -74,6 +74,7 @@ struct StatementValues {
         text(message.toolCallID)
         text(StoredValues.encode(message.attachments))
         text(StoredValues.encode(message.images))
+        text(StoredValues.encode(message.signedThinking))
     }
 
     /// A new conversation's values, in the order of `StoredValues.conversationColumns`.
@@ -89,7 +90,7 @@ struct StatementValues {
     }
 
     static let messageTypes: [PostgresDataType] = Array(repeating: .text, count: 6) + Array(repeating: .int8, count: 6)
-        + Array(repeating: .text, count: 4) + [.int8, .text, .text, .text, .text, .text]
+        + Array(repeating: .text, count: 4) + [.int8, .text, .text, .text, .text, .text, .text]
 }
 
 /// The answers' text so far, one row per answer (`ProgressWriter` gathers them). An answer without thinking sends
@@ -163,7 +164,7 @@ struct HoldWithAnswerStatement: TurnStatement {
     static let sql = """
         WITH held AS (\(HoldStatement.sql)), inserted AS (
             INSERT INTO messages (\(PostgresStore.insertedColumns))
-            SELECT \(placeholders(21...42)) FROM held
+            SELECT \(placeholders(21...43)) FROM held
             RETURNING conversation_id, created_at
         ), touched AS (
             UPDATE conversations c SET updated_at = i.created_at FROM inserted i WHERE c.id = i.conversation_id
@@ -200,7 +201,8 @@ struct SettleStatement: TurnStatement {
                 ttft_ms = $14, duration_ms = $15, finish_reason = $16, error = $17, error_code = $18,
                 token_ends = $19, model = COALESCE($20, model), tool_calls = $24,
                 cached_input_tokens = $28, cache_write_tokens = $29,
-                reasoning = COALESCE($30, reasoning), reasoning_ms = COALESCE($31, reasoning_ms)
+                reasoning = COALESCE($30, reasoning), reasoning_ms = COALESCE($31, reasoning_ms),
+                thinking_blocks = COALESCE($32, thinking_blocks)
             WHERE id = $21
             RETURNING id
         ), marked AS (
@@ -214,7 +216,7 @@ struct SettleStatement: TurnStatement {
         """
     static let bindingDataTypes: [PostgresDataType] = [.int8, .int8, .int8, .int8, .text]
         + [.text, .text, .int8, .int8, .int8, .text, .int8, .int8, .int8, .int8, .text, .text, .text, .text, .text, .text]
-        + [.text, .text, .text] + [.int8, .int8] + [.int8, .int8, .int8] + [.text, .int8]
+        + [.text, .text, .text] + [.int8, .int8] + [.int8, .int8, .int8] + [.text, .int8, .text]
     let values: StatementValues
 
     init(
@@ -255,6 +257,7 @@ struct SettleStatement: TurnStatement {
         values.bigint(usage?.cacheWriteTokens)
         values.text(outcome?.reasoning)
         values.bigint(outcome?.reasoningMs)
+        values.text(outcome.flatMap { StoredValues.encode($0.signedThinking) })
         self.values = values
     }
 }
@@ -264,7 +267,7 @@ struct SettleStatement: TurnStatement {
 struct MessageInsertStatement: TurnStatement {
     static let sql = """
         WITH inserted AS (
-            INSERT INTO messages (\(PostgresStore.insertedColumns)) VALUES (\(placeholders(1...22)))
+            INSERT INTO messages (\(PostgresStore.insertedColumns)) VALUES (\(placeholders(1...23)))
             RETURNING conversation_id, created_at
         )
         UPDATE conversations c SET updated_at = i.created_at FROM inserted i WHERE c.id = i.conversation_id
@@ -285,9 +288,9 @@ struct ConversationStartStatement: TurnStatement {
     static let sql = """
         WITH created AS (
             INSERT INTO conversations (\(StoredValues.conversationColumns))
-            VALUES (\(placeholders(23...30)))
+            VALUES (\(placeholders(24...31)))
         )
-        INSERT INTO messages (\(PostgresStore.insertedColumns)) VALUES (\(placeholders(1...22)))
+        INSERT INTO messages (\(PostgresStore.insertedColumns)) VALUES (\(placeholders(1...23)))
         """
     static let bindingDataTypes = StatementValues.messageTypes + [.text, .text, .text, .text, .text, .int8, .int8, .text]
     let values: StatementValues

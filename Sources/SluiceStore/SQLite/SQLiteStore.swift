@@ -285,9 +285,9 @@ public final class SQLiteStore: SluiceDatabase {
         // The conversation's updated_at follows by trigger (migration 9).
     }
 
-    static let messageColumnCount = 21
+    static let messageColumnCount = 22
 
-    /// The multi-row `INSERT` statements that store `messages`, 500 rows each (21 values a row, well under
+    /// The multi-row `INSERT` statements that store `messages`, 500 rows each (22 values a row, well under
     /// SQLite's 32 766 bound parameters).
     static func insertions(of messages: [Message]) -> [(String, [SQLiteData])] {
         let rowsPerStatement = 500
@@ -297,7 +297,7 @@ public final class SQLiteStore: SluiceDatabase {
             let sql = """
                 INSERT INTO messages (id, conversation_id, role, content, status, model, created_at, input_tokens,
                     output_tokens, total_tokens, ttft_ms, duration_ms, finish_reason, error, error_code, version_group, superseded,
-                    tool_calls, tool_call_id, attachments, images)
+                    tool_calls, tool_call_id, attachments, images, thinking_blocks)
                 VALUES \(Array(repeating: row, count: chunk.count).joined(separator: ", "))
                 """
             return (sql, chunk.flatMap(columnValues))
@@ -315,6 +315,7 @@ public final class SQLiteStore: SluiceDatabase {
             optional(message.error), optional(message.errorCode), optional(message.versionGroup),
             .integer(message.superseded ? 1 : 0), optional(StoredValues.encode(message.toolCalls)), optional(message.toolCallID),
             optional(StoredValues.encode(message.attachments)), optional(StoredValues.encode(message.images)),
+            optional(StoredValues.encode(message.signedThinking)),
         ]
     }
 
@@ -397,7 +398,8 @@ public final class SQLiteStore: SluiceDatabase {
                 usage_source = ?, counted_input_tokens = ?, counted_output_tokens = ?,
                 ttft_ms = ?, duration_ms = ?, finish_reason = ?, error = ?, error_code = ?, token_ends = ?,
                 model = COALESCE(?, model), tool_calls = ?, cached_input_tokens = ?, cache_write_tokens = ?,
-                reasoning = COALESCE(?, reasoning), reasoning_ms = COALESCE(?, reasoning_ms)
+                reasoning = COALESCE(?, reasoning), reasoning_ms = COALESCE(?, reasoning_ms),
+                thinking_blocks = COALESCE(?, thinking_blocks)
             WHERE id = ?
             """,
             [
@@ -409,7 +411,8 @@ public final class SQLiteStore: SluiceDatabase {
                 Self.optional(outcome.error), Self.optional(outcome.errorCode), .text(StoredValues.encode(outcome.tokenEnds)),
                 Self.optional(outcome.model), Self.optional(StoredValues.encode(outcome.toolCalls)),
                 Self.optional(outcome.usage?.cachedInputTokens), Self.optional(outcome.usage?.cacheWriteTokens),
-                Self.optional(outcome.reasoning), Self.optional(outcome.reasoningMs), .text(messageID),
+                Self.optional(outcome.reasoning), Self.optional(outcome.reasoningMs),
+                Self.optional(StoredValues.encode(outcome.signedThinking)), .text(messageID),
             ]
         )
     }

@@ -25,8 +25,19 @@ extension Migrations {
     static let userInstructionsStep = Step(version: 40, statements: ["ALTER TABLE users ADD COLUMN instructions TEXT"])
 }
 
+extension Migrations {
+    /// Step 41: an answer's thinking as Anthropic signed it (`Message.signedThinking`: Anthropic's `thinking` and
+    /// `redacted_thinking` blocks), as a JSON list; `NULL` without any. Sent back to Anthropic in a function-calling
+    /// loop with extended thinking, which the API then requires.
+    static let signedThinkingStep = Step(version: 41, statements: ["ALTER TABLE messages ADD COLUMN thinking_blocks TEXT"])
+}
+
 extension StoredValues {
     /// `messages.images` (schema step 39): a JSON list, `NULL` without images.
     static func encode(_ images: [ImageInput]) -> String? { encodeList(images) }
     static func decodeImages(_ text: String?) -> [ImageInput] { decodeList(text) }
+
+    /// `messages.thinking_blocks` (schema step 41): a JSON list, `NULL` without signed thinking.
+    static func encode(_ thinking: [SignedThinking]) -> String? { encodeList(thinking) }
+    static func decodeSignedThinking(_ text: String?) -> [SignedThinking] { decodeList(text) }
 }

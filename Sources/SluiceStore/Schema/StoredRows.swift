@@ -132,10 +132,12 @@ enum StoredValues {
         message.images = decodeImages(row.string("images"))
         message.reasoning = row.string("reasoning")
         message.reasoningMs = row.int("reasoning_ms")
+        message.signedThinking = decodeSignedThinking(row.string("thinking_blocks"))
         return message
     }
 
-    /// A message's list column — `tool_calls` (schema step 22), `attachments` (34), `images` (39) — as JSON, `NULL`
+    /// A message's list column — `tool_calls` (schema step 22), `attachments` (34), `images` (39), `thinking_blocks`
+    /// (41) — as JSON, `NULL`
     /// when empty.
     static func encodeList<Item: Encodable>(_ items: [Item]) -> String? {
         items.isEmpty ? nil : (try? JSONEncoder().encode(items)).map { String(decoding: $0, as: UTF8.self) }
