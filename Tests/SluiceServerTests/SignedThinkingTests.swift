@@ -208,4 +208,24 @@ struct SignedThinkingTests {
             #expect(try await h.store.message(id: messageID)?.signedThinking == [])
         }
     }
+
+    @Test("the Responses API: previous_response_id sends the stored answer's signed thinking back with its calls")
+    func responsesLoop() async throws {
+        try await Harness.run(anthropic: true) { h in
+            let tools: [[String: Any]] = [["type": "function", "name": "lookup", "parameters": ["type": "object"]]]
+            let asked = try await ResponsesGatewayTests.create(
+                h, ["model": "sim", "input": "Find it", "tools": tools, "reasoning": ["effort": "low"]])
+            let output = try #require(asked.json?["output"] as? [[String: Any]], "\(asked.text)")
+            #expect(output.map { $0["type"] as? String } == ["reasoning", "function_call"])
+            let id = try #require(asked.json?["id"] as? String)
+            let callID = try #require(output.last?["call_id"] as? String)
+            let answered = try await ResponsesGatewayTests.create(h, [
+                "model": "sim", "tools": tools, "reasoning": ["effort": "low"], "previous_response_id": id,
+                "input": [["type": "function_call_output", "call_id": callID, "output": "42"]],
+            ])
+            #expect(answered.status == 200, "\(answered.text)")
+            let items = try #require(answered.json?["output"] as? [[String: Any]])
+            #expect(items.map { $0["type"] as? String } == ["reasoning", "message"])
+        }
+    }
 }

@@ -154,3 +154,51 @@ def test_the_anthropic_sdk_asks_an_anthropic_model_to_think_and_gets_its_thinkin
         sdk.messages.create(model="claude-sim", max_tokens=1000, thinking={"type": "enabled", "budget_tokens": 1024},
                             messages=[{"role": "user", "content": "Why?"}])
     assert "must be greater than 'thinking.budget_tokens'" in refused.value.body["error"]["message"]
+
+
+def test_the_anthropic_sdk_keeps_an_anthropic_model_thinking_through_a_function_calling_loop(thinking_models):
+    # As Claude Code works: streamed, with tools and thinking, the answer's blocks sent back as the SDK returned them.
+    import anthropic
+    sdk = anthropic.Anthropic(base_url=thinking_models.base, api_key=thinking_models.token, max_retries=0, timeout=60)
+    tools = [{"name": "lookup", "description": "Looks it up.", "input_schema": {"type": "object"}}]
+    ask = dict(model="claude-sim", max_tokens=3000, tools=tools, thinking={"type": "enabled", "budget_tokens": 1024})
+    with sdk.messages.stream(messages=[{"role": "user", "content": "Find it"}], **ask) as stream:
+        first = stream.get_final_message()
+    assert [block.type for block in first.content] == ["thinking", "tool_use"]
+    assert first.content[0].thinking == "Let me think about: Find it" and first.content[0].signature
+    call = first.content[1]
+    result = {"role": "user", "content": [{"type": "tool_result", "tool_use_id": call.id, "content": "42"}]}
+    with sdk.messages.stream(
+            messages=[{"role": "user", "content": "Find it"}, {"role": "assistant", "content": first.content}, result],
+            **ask) as stream:
+        second = stream.get_final_message()
+    assert [block.type for block in second.content] == ["thinking", "text"]
+    assert "42" in second.content[1].text
+    # A block changed on the way is refused, as Anthropic refuses it.
+    changed = [{"type": "thinking", "thinking": "Something else", "signature": first.content[0].signature},
+               {"type": "tool_use", "id": call.id, "name": "lookup", "input": {}}]
+    with pytest.raises(anthropic.BadRequestError) as refused:
+        sdk.messages.create(
+            messages=[{"role": "user", "content": "Find it"}, {"role": "assistant", "content": changed}, result],
+            metadata={"user_id": "another"}, **ask)
+    assert "signature" in refused.value.body["error"]["message"]
+
+
+def test_the_openai_sdk_gets_and_sends_back_thinking_blocks_as_litellm_has_them(thinking_models):
+    import openai
+    sdk = openai.OpenAI(base_url=thinking_models.base + "/v1", api_key=thinking_models.token, max_retries=0, timeout=60)
+    tools = [{"type": "function", "function": {"name": "lookup", "parameters": {"type": "object"}}}]
+    first = sdk.chat.completions.create(
+        model="claude-sim", messages=[{"role": "user", "content": "Find it"}], tools=tools, reasoning_effort="low",
+        user="sdk-first").choices[0].message
+    blocks = first.model_extra["thinking_blocks"]
+    assert [block["type"] for block in blocks] == ["thinking"] and blocks[0]["signature"]
+    assert blocks[0]["thinking"] == first.model_extra["reasoning_content"]
+    call = first.tool_calls[0]
+    answer = {"role": "assistant", "content": None, "thinking_blocks": blocks,
+              "tool_calls": [{"id": call.id, "type": "function", "function": {"name": "lookup", "arguments": call.function.arguments}}]}
+    second = sdk.chat.completions.create(
+        model="claude-sim", tools=tools, reasoning_effort="low", user="sdk-second",
+        messages=[{"role": "user", "content": "Find it"}, answer, {"role": "tool", "tool_call_id": call.id, "content": "42"}])
+    assert second.choices[0].message.model_extra["reasoning_content"] == "Let me think about: "
+    assert "42" in second.choices[0].message.content
