@@ -228,4 +228,46 @@ struct SignedThinkingTests {
             #expect(items.map { $0["type"] as? String } == ["reasoning", "message"])
         }
     }
+
+    @Test("the Responses API without state (store: false, as Codex CLI works): reasoning items carry the signed thinking as encrypted_content, streamed and whole, and bring it back")
+    func responsesStateless() async throws {
+        try await Harness.run(anthropic: true) { h in
+            let tools: [[String: Any]] = [["type": "function", "name": "lookup", "parameters": ["type": "object"]]]
+            let ask: [String: Any] = [
+                "model": "sim", "tools": tools, "reasoning": ["effort": "low"], "store": false,
+                "include": ["reasoning.encrypted_content"],
+            ]
+            let asked = try await ResponsesGatewayTests.create(h, ask.merging(["input": "Find it"]) { $1 })
+            let output = try #require(asked.json?["output"] as? [[String: Any]], "\(asked.text)")
+            try #require(output.map { $0["type"] as? String } == ["reasoning", "function_call"])
+            let encrypted = try #require(output[0]["encrypted_content"] as? String)
+            #expect(ResponsesWire.signedThinking(fromEncrypted: encrypted) == [
+                .thinking(text: "Let me think about: Find it", signature: ThinkingCheck.signature(of: "Let me think about: Find it")),
+            ])
+            // Not asked for, not given.
+            let plain = try await ResponsesGatewayTests.create(h, ["model": "sim", "tools": tools, "reasoning": ["effort": "low"], "input": "Find it"])
+            #expect((plain.json?["output"] as? [[String: Any]])?.first?.keys.contains("encrypted_content") == false)
+
+            // Streamed: the reasoning item's done event carries it.
+            let streamed = try await ResponsesGatewayTests.create(h, ask.merging(["input": "Find it", "stream": true]) { $1 })
+            var parser = SSEParser()
+            let done = parser.feed(Array(streamed.text.utf8)[...]).compactMap { try? Self.object($0.data) }
+                .filter { $0["type"] as? String == "response.output_item.done" }.compactMap { $0["item"] as? [String: Any] }
+            #expect(done.first { $0["type"] as? String == "reasoning" }?["encrypted_content"] as? String == encrypted)
+
+            // The items sent back as the caller got them, with the call's output: the model thinks on the result.
+            let callID = try #require(output[1]["call_id"] as? String)
+            let input: [[String: Any]] = [["role": "user", "content": "Find it"]] + output
+                + [["type": "function_call_output", "call_id": callID, "output": "42"]]
+            let answered = try await ResponsesGatewayTests.create(h, ask.merging(["input": input]) { $1 })
+            #expect(answered.status == 200, "\(answered.text)")
+            #expect((answered.json?["output"] as? [[String: Any]])?.map { $0["type"] as? String } == ["reasoning", "message"])
+            // Without the encrypted content, the loop goes on without thinking.
+            var bare = output
+            bare[0].removeValue(forKey: "encrypted_content")
+            let unthought = try await ResponsesGatewayTests.create(
+                h, ask.merging(["input": [["role": "user", "content": "Find it"]] + bare + [input.last!]]) { $1 })
+            #expect((unthought.json?["output"] as? [[String: Any]])?.map { $0["type"] as? String } == ["message"], "\(unthought.text)")
+        }
+    }
 }

@@ -202,3 +202,22 @@ def test_the_openai_sdk_gets_and_sends_back_thinking_blocks_as_litellm_has_them(
         messages=[{"role": "user", "content": "Find it"}, answer, {"role": "tool", "tool_call_id": call.id, "content": "42"}])
     assert second.choices[0].message.model_extra["reasoning_content"] == "Let me think about: "
     assert "42" in second.choices[0].message.content
+
+
+def test_the_openai_sdk_keeps_thinking_through_a_stateless_responses_loop(thinking_models):
+    # As Codex CLI works: store=False, the reasoning items' encrypted_content included and sent back.
+    import openai
+    sdk = openai.OpenAI(base_url=thinking_models.base + "/v1", api_key=thinking_models.token, max_retries=0, timeout=60)
+    tools = [{"type": "function", "name": "lookup", "parameters": {"type": "object"}}]
+    ask = dict(model="claude-sim", tools=tools, reasoning={"effort": "low"}, store=False,
+               include=["reasoning.encrypted_content"])
+    question = [{"role": "user", "content": "Find it"}]
+    first = sdk.responses.create(input=question, **ask)
+    assert [item.type for item in first.output] == ["reasoning", "function_call"]
+    assert first.output[0].encrypted_content
+    call = first.output[1]
+    sent_back = [item.model_dump(exclude_none=True) for item in first.output]
+    second = sdk.responses.create(
+        input=question + sent_back + [{"type": "function_call_output", "call_id": call.call_id, "output": "42"}], **ask)
+    assert [item.type for item in second.output] == ["reasoning", "message"]
+    assert "42" in second.output_text

@@ -23,6 +23,11 @@ struct ResponsesRequest: Sendable {
     var metadata: JSONValue?
     /// `store` (true unless the caller says false): whether the response is kept once it ends (`GatewayCall.keep`).
     var store = true
+    /// `include` asks for `reasoning.encrypted_content`: the reasoning items carry an Anthropic model's signed
+    /// thinking, for a caller that keeps no state on the server (`store: false`, as Codex CLI works) to send back.
+    var includesEncryptedReasoning = false
+    /// Signed thinking from `reasoning` items sent back, for the answer whose calls or text follow them.
+    private var pendingThinking: [SignedThinking] = []
 
     init(json: Data) throws {
         let body: JSONValue
@@ -57,6 +62,7 @@ struct ResponsesRequest: Sendable {
         default: throw Self.invalid("'include' must list strings.", param: "include")
         }
         if included.contains("message.output_text.logprobs") || (top ?? 0) > 0 { sampling.logprobs = Int(top ?? 0) }
+        includesEncryptedReasoning = included.contains("reasoning.encrypted_content")
         stream = try Self.bool(body, "stream") ?? false
         temperature = try Self.number(body, "temperature")
         if let temperature, !(0...2).contains(temperature) {
@@ -146,7 +152,9 @@ struct ResponsesRequest: Sendable {
             switch role {
             case "system", "developer": system.append(text)
             case "user": turns.append(ChatMessage(role: .user, content: text, images: images))
-            case "assistant": turns.append(ChatMessage(role: .assistant, content: text))
+            case "assistant":
+                turns.append(ChatMessage(role: .assistant, content: text, thinking: pendingThinking))
+                pendingThinking = []
             default:
                 throw Self.invalid("'\(field).role' must be user, assistant, system or developer.", param: "\(field).role")
             }
@@ -160,17 +168,22 @@ struct ResponsesRequest: Sendable {
             // The calls an answer made follow its text as items of their own; in a chat they are one message.
             if let last = turns.last, last.role == .assistant {
                 turns[turns.count - 1].toolCalls.append(call)
+                turns[turns.count - 1].thinking += pendingThinking
             } else {
-                turns.append(ChatMessage(role: .assistant, content: "", toolCalls: [call]))
+                turns.append(ChatMessage(role: .assistant, content: "", toolCalls: [call], thinking: pendingThinking))
             }
+            pendingThinking = []
         case "function_call_output":
             guard let id = try Self.string(item, "call_id", field: field), !id.isEmpty else {
                 throw Self.invalid("'\(field)' is a function_call_output without the 'call_id' it answers.", param: "\(field).call_id")
             }
             turns.append(ChatMessage(role: .tool, content: try Self.text(of: item["output"], field: "\(field).output"), toolCallID: id))
         case "reasoning":
-            // A model's reasoning that a client sends back: Sluice's upstreams take no such item, and nothing is lost.
-            break
+            // A model's reasoning that a client sends back: an Anthropic model's signed thinking, when the item's
+            // `encrypted_content` is Sluice's, goes with the answer that follows; otherwise nothing reads it.
+            if case .string(let encrypted)? = item["encrypted_content"] {
+                pendingThinking += ResponsesWire.signedThinking(fromEncrypted: encrypted)
+            }
         case let other:
             throw Self.invalid(
                 "'\(field).type' is \(JSONText.quote(other)); Sluice passes message, function_call and function_call_output items.",

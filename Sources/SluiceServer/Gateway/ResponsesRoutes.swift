@@ -48,7 +48,8 @@ struct ResponsesRoutes {
             let ending = ResponsesWire.ending(finishReason: answer.done.finishReason, usage: answer.done.usage)
             let status = if case .completed = ending { "completed" } else { "incomplete" }
             let output = ResponsesWire.output(
-                messageID: messageID, reasoning: answer.reasoning, text: answer.text, logprobs: answer.logprobs,
+                messageID: messageID, reasoning: answer.reasoning, encrypted: echo.encryptedReasoning ? answer.signedThinking : nil,
+                text: answer.text, logprobs: answer.logprobs,
                 toolCalls: answer.toolCalls, status: status)
             return GatewayRoutes.json(
                 .ok, ResponsesWire.response(id: responseID, echo: echo, ending: ending, output: output), headers: headers)

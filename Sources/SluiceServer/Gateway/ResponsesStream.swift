@@ -22,7 +22,7 @@ struct ResponsesStream: WireEventStream {
     private(set) var ended = false
 
     private enum Open {
-        case reasoning(index: Int, id: String, text: String)
+        case reasoning(index: Int, id: String, text: String, signed: [SignedThinking])
         case text(index: Int, id: String, text: String)
         case call(index: Int, id: String, piece: Int, call: ToolCall)
     }
@@ -87,13 +87,21 @@ struct ResponsesStream: WireEventStream {
         case .reasoning(let piece):
             var out = ""
             if case .reasoning = open {} else { out += close() + openReasoning() }
-            guard case .reasoning(let index, let id, let text)? = open else { return out }
-            open = .reasoning(index: index, id: id, text: text + piece)
+            guard case .reasoning(let index, let id, let text, let signed)? = open else { return out }
+            open = .reasoning(index: index, id: id, text: text + piece, signed: signed)
             return out + self.event(
                 "response.reasoning_text.delta",
                 "\"item_id\":\(JSONText.quote(id)),\"output_index\":\(index),\"content_index\":0,\"delta\":\(JSONText.quote(piece))")
-        case .meta, .status, .signedThinking:
-            // A signature goes back from the store, with `previous_response_id`.
+        case .signedThinking(let block):
+            // The block has ended: its reasoning item ends with it, carrying it when the caller included
+            // `reasoning.encrypted_content` (a redacted block, which has no text, gets an item of its own).
+            guard echo.encryptedReasoning else { return nil }
+            var out = ""
+            if case .reasoning = open {} else { out += close() + openReasoning() }
+            guard case .reasoning(let index, let id, let text, let signed)? = open else { return out }
+            open = .reasoning(index: index, id: id, text: text, signed: signed + [block])
+            return out + close()
+        case .meta, .status:
             return nil
         }
     }
@@ -109,7 +117,7 @@ struct ResponsesStream: WireEventStream {
         openItem(
             prefix: "rs_", part: ResponsesWire.reasoningText(""),
             item: { "{\"id\":\(JSONText.quote($0)),\"type\":\"reasoning\",\"status\":\"in_progress\",\"summary\":[],\"content\":[]}" },
-            opening: { .reasoning(index: $0, id: $1, text: "") })
+            opening: { .reasoning(index: $0, id: $1, text: "", signed: []) })
     }
 
     /// Opens the next output item with one (empty) content part: `output_item.added`, then `content_part.added`.
@@ -141,8 +149,8 @@ struct ResponsesStream: WireEventStream {
         switch open {
         case nil:
             return ""
-        case .reasoning(let index, let id, let text)?:
-            let item = ResponsesWire.reasoningItem(id: id, text: text, status: status)
+        case .reasoning(let index, let id, let text, let signed)?:
+            let item = ResponsesWire.reasoningItem(id: id, text: text, status: status, encrypted: echo.encryptedReasoning ? signed : nil)
             output.append(item)
             let at = "\"item_id\":\(JSONText.quote(id)),\"output_index\":\(index),\"content_index\":0"
             return event("response.reasoning_text.done", at + ",\"text\":\(JSONText.quote(text))")

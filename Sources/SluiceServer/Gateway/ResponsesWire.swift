@@ -22,6 +22,8 @@ enum ResponsesWire {
         var topLogprobs: Int?
         /// `reasoning.effort` as asked.
         var reasoningEffort: String?
+        /// Whether reasoning items carry `encrypted_content` (`include: ["reasoning.encrypted_content"]`).
+        var encryptedReasoning = false
 
         init(_ request: ResponsesRequest, model: String, createdAt: Int) {
             self.model = model
@@ -37,6 +39,7 @@ enum ResponsesWire {
             store = request.store
             topLogprobs = request.sampling.logprobs
             reasoningEffort = request.sampling.reasoning?.openAIEffort
+            encryptedReasoning = request.includesEncryptedReasoning
         }
 
         init(model: String, createdAt: Int) {
@@ -127,9 +130,30 @@ enum ResponsesWire {
     }
 
     /// A `reasoning` item with the model's thinking as `reasoning_text` (as vLLM and OpenAI's open-weight models write
-    /// it; no `encrypted_content`, which only OpenAI can make).
-    static func reasoningItem(id: String, text: String, status: String) -> String {
-        "{\"id\":\(JSONText.quote(id)),\"type\":\"reasoning\",\"status\":\"\(status)\",\"summary\":[],\"content\":[\(reasoningText(text))]}"
+    /// it), and, when the caller included it, `encrypted_content`: an Anthropic model's signed thinking, which the
+    /// caller sends back with the item in a function-calling loop (`null` when there is none to send back).
+    static func reasoningItem(id: String, text: String, status: String, encrypted: [SignedThinking]? = nil) -> String {
+        "{\"id\":\(JSONText.quote(id)),\"type\":\"reasoning\",\"status\":\"\(status)\",\"summary\":[],"
+            + (encrypted.map { "\"encrypted_content\":\(encryptedContent($0).map(JSONText.quote) ?? "null")," } ?? "")
+            + "\"content\":[\(reasoningText(text))]}"
+    }
+
+    /// What Sluice's `encrypted_content` starts with: its own, not OpenAI's (which no other upstream could read).
+    static let encryptedPrefix = "sluice.thinking.v1:"
+
+    /// Signed thinking as `encrypted_content`: Anthropic's blocks as JSON, base64-encoded (the signatures are
+    /// Anthropic's to check; Sluice adds nothing secret). `nil` for none.
+    static func encryptedContent(_ blocks: [SignedThinking]) -> String? {
+        guard !blocks.isEmpty else { return nil }
+        return encryptedPrefix + Data(("[" + blocks.map(\.json).joined(separator: ",") + "]").utf8).base64EncodedString()
+    }
+
+    /// The signed thinking in an `encrypted_content` Sluice wrote; none for another's (OpenAI's own).
+    static func signedThinking(fromEncrypted text: String) -> [SignedThinking] {
+        guard text.hasPrefix(encryptedPrefix), let json = Data(base64Encoded: String(text.dropFirst(encryptedPrefix.count))) else {
+            return []
+        }
+        return (try? JSONDecoder().decode([SignedThinking].self, from: json)) ?? []
     }
 
     static func reasoningText(_ text: String) -> String {
@@ -144,9 +168,10 @@ enum ResponsesWire {
 
     /// The output items of a whole answer: its text (if any, or if there are no calls) and its function calls.
     static func output(
-        messageID: String, reasoning: String? = nil, text: String, logprobs: [TokenLogprob] = [], toolCalls: [ToolCall], status: String
+        messageID: String, reasoning: String? = nil, encrypted: [SignedThinking]? = nil, text: String, logprobs: [TokenLogprob] = [],
+        toolCalls: [ToolCall], status: String
     ) -> [String] {
-        (reasoning.map { $0.isEmpty ? [] : [reasoningItem(id: "rs_" + messageID, text: $0, status: status)] } ?? [])
+        (reasoning.map { $0.isEmpty && (encrypted ?? []).isEmpty ? [] : [reasoningItem(id: "rs_" + messageID, text: $0, status: status, encrypted: encrypted)] } ?? [])
             + (text.isEmpty && !toolCalls.isEmpty ? [] : [message(id: "msg_" + messageID, text: text, logprobs: logprobs, status: status)])
             + toolCalls.enumerated().map { index, call in
                 functionCall(id: "fc_\(messageID)_\(index)", call: call, status: status)
