@@ -15,6 +15,9 @@ import Yams
 ///     kind: openai                 # openai (any Chat Completions server), anthropic, or local (the SmolLM2
 ///     base_url: https://api.openai.com/v1   #   Sluice runs with --local-model)
 ///     api_key_env: OPENAI_API_KEY  # the key is read from this environment variable, never from the file
+///     api_key_header: api-key      # optional: the header the key goes in (Azure OpenAI); else Authorization: Bearer
+///     headers: {X-Title: Chat}     # optional: sent on every request to it; "${NAME}" reads the environment
+///                                  #   (see UpstreamHeaders)
 ///     context_window: 128000       # optional: overrides the public price list
 ///     vision: true                 # optional: whether it sees images (else the public list says; local: no)
 ///     reasoning: false             # optional: whether it takes a reasoning effort (else the public list says)
@@ -70,9 +73,13 @@ struct ModelsConfig {
         let totalTimeoutMs: Int?
         /// Several servers of this model (`BalancedProvider`), instead of one `base_url`.
         let deployments: [Deployment]?
+        /// The header the key goes in, and headers sent on every request (`UpstreamHeaders`).
+        let apiKeyHeader: String?
+        let headers: [String: String]?
 
         enum CodingKeys: String, CodingKey {
-            case name, kind, concurrency, queue, fallbacks, deployments, vision, reasoning
+            case name, kind, concurrency, queue, fallbacks, deployments, vision, reasoning, headers
+            case apiKeyHeader = "api_key_header"
             case firstTokenTimeoutMs = "first_token_timeout_ms"
             case idleTimeoutMs = "idle_timeout_ms"
             case connectTimeoutMs = "connect_timeout_ms"
@@ -104,11 +111,14 @@ struct ModelsConfig {
         let apiKeyEnv: String?
         let concurrency: Int?
         let queue: Int?
+        let apiKeyHeader: String?
+        let headers: [String: String]?
 
         enum CodingKeys: String, CodingKey {
-            case concurrency, queue
+            case concurrency, queue, headers
             case baseUrl = "base_url"
             case apiKeyEnv = "api_key_env"
+            case apiKeyHeader = "api_key_header"
         }
     }
     private struct File: Decodable {
@@ -140,6 +150,11 @@ struct ModelsConfig {
     var hiddenAliases: Set<String> = []
     /// The key of each entry that names one, read from the environment.
     let keys: [String: String]
+    /// Each upstream's key header and headers, by model name (and `name#index` for a deployment of its own).
+    var headers: [String: UpstreamHeaders] = [:]
+
+    /// What answers must never show: the keys, and header values read from the environment.
+    var secrets: [String] { Array(keys.values) + headers.values.flatMap(\.secrets) }
 
     var needsLocalModel: Bool { entries.contains { $0.kind == "local" } }
 
@@ -158,8 +173,20 @@ struct ModelsConfig {
         guard !entries.isEmpty else { throw SettingError("models file \(path) lists no models") }
         let names = entries.map(\.name)
         var keys: [String: String] = [:]
+        var headers: [String: UpstreamHeaders] = [:]
         for entry in entries {
             let where_ = "models file \(path), model '\(entry.name)'"
+            if entry.kind == "local", entry.apiKeyHeader != nil || entry.headers != nil {
+                throw SettingError("\(where_): api_key_header and headers are for openai and anthropic models; Sluice runs the local one")
+            }
+            let own = try UpstreamHeaders(keyHeader: entry.apiKeyHeader, headers: entry.headers, where: where_, environment: environment)
+            if own != UpstreamHeaders() { headers[entry.name] = own }
+            for (index, deployment) in (entry.deployments ?? []).enumerated()
+            where deployment.apiKeyHeader != nil || deployment.headers != nil {
+                headers["\(entry.name)#\(index)"] = own.overridden(by: try UpstreamHeaders(
+                    keyHeader: deployment.apiKeyHeader, headers: deployment.headers, where: "\(where_), deployment \(index + 1)",
+                    environment: environment))
+            }
             guard names.filter({ $0 == entry.name }).count == 1 else { throw SettingError("\(where_): the name is used twice") }
             guard ["openai", "anthropic", "local"].contains(entry.kind) else {
                 throw SettingError("\(where_): kind '\(entry.kind)' is not openai, anthropic or local")
@@ -192,7 +219,7 @@ struct ModelsConfig {
         let aliases = file.aliases ?? [:]
         return ModelsConfig(
             entries: entries, aliases: aliases.mapValues(\.model), hiddenAliases: Set(aliases.filter(\.value.hidden).keys),
-            keys: keys)
+            keys: keys, headers: headers)
     }
 
     static func isHTTPURL(_ text: String?) -> Bool {
@@ -247,11 +274,14 @@ struct ModelsConfig {
             if let deployments = entry.deployments {
                 let members = deployments.enumerated().map { index, deployment in
                     let key = keys["\(entry.name)#\(index)"] ?? keys[entry.name]
+                    let sent = headers["\(entry.name)#\(index)"] ?? headers[entry.name] ?? UpstreamHeaders()
                     let upstream: any ChatProvider = entry.kind == "anthropic"
                         ? AnthropicProvider(
                             baseURL: deployment.baseUrl, apiKey: key, httpClient: httpClient,
-                            promptCaching: entry.promptCaching ?? true, logger: logger)
-                        : OpenAICompatibleProvider(baseURL: deployment.baseUrl, apiKey: key, httpClient: httpClient, logger: logger)
+                            promptCaching: entry.promptCaching ?? true, keyHeader: sent.keyHeader, headers: sent.headers, logger: logger)
+                        : OpenAICompatibleProvider(
+                            baseURL: deployment.baseUrl, apiKey: key, httpClient: httpClient, keyHeader: sent.keyHeader,
+                            headers: sent.headers, logger: logger)
                     let host = URL(string: deployment.baseUrl).map { "\($0.host ?? "")\($0.port.map { ":\($0)" } ?? "")" } ?? deployment.baseUrl
                     return resilience.deployment(
                         upstream, name: "\(entry.name)@\(host)", concurrency: deployment.concurrency ?? entry.concurrency ?? 64,
@@ -263,17 +293,20 @@ struct ModelsConfig {
             }
             let base: any ChatProvider
             let url: String
+            let sent = headers[entry.name] ?? UpstreamHeaders()
             switch entry.kind {
             case "anthropic":
                 url = entry.baseUrl ?? "https://api.anthropic.com/v1"
                 base = AnthropicProvider(
-                    baseURL: url, apiKey: key, httpClient: httpClient, promptCaching: entry.promptCaching ?? true, logger: logger)
+                    baseURL: url, apiKey: key, httpClient: httpClient, promptCaching: entry.promptCaching ?? true,
+                    keyHeader: sent.keyHeader, headers: sent.headers, logger: logger)
             case "local":
                 url = localURL ?? ""
                 base = OpenAICompatibleProvider(baseURL: url, apiKey: nil, httpClient: httpClient, logger: logger)
             default:
                 url = entry.baseUrl ?? ""
-                base = OpenAICompatibleProvider(baseURL: url, apiKey: key, httpClient: httpClient, logger: logger)
+                base = OpenAICompatibleProvider(
+                    baseURL: url, apiKey: key, httpClient: httpClient, keyHeader: sent.keyHeader, headers: sent.headers, logger: logger)
             }
             let local = entry.kind == "local"
             let (provider, limiter) = resilience.wrap(

@@ -219,7 +219,7 @@ struct Serve: AsyncParsableCommand {
         let (routes, ownClients) = modelsConfig?.routes(httpClient: httpClient, localURL: localURL, resilience: resilience, logger: logger) ?? ([:], [])
         let router = ModelRouter(routes: routes, defaultProvider: fallbackUpstream?.0)
         let provider: any ChatProvider = routes.isEmpty ? fallbackUpstream!.0 : router
-        let secrets = (upstreamKey.map { [$0] } ?? []) + (modelsConfig.map { Array($0.keys.values) } ?? [])
+        let secrets = (upstreamKey.map { [$0] } ?? []) + (modelsConfig?.secrets ?? [])
 
         turnSettings.perModel = modelsConfig?.timeouts ?? [:]
         var dependencies = SluiceDependencies(

@@ -187,6 +187,7 @@ enum AnthropicMode {
                 }
                 + (body.metadata?["user_id"].map { ["end user: \($0)\n"] } ?? [])
                 + (body.thinks ? ["thinking: budget \(body.thinking?.budgetTokens ?? 0) of max_tokens \(body.maxTokens ?? 0)\n"] : [])
+                + Scenario.echoedHeaders(header)
         } else {
             let count = min(header("X-Sluice-Tokens").flatMap(Int.init) ?? settings.tokens, body.maxTokens ?? .max)
             text = (0..<count).map(SimulatedText.token)

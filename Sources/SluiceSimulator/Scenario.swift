@@ -115,3 +115,13 @@ actor AttemptCounter {
         return counts[key]!
     }
 }
+
+extension Scenario {
+    /// Headers a gateway's operator adds for some upstreams — OpenRouter's `HTTP-Referer` and `X-Title`, Anthropic's
+    /// `anthropic-beta` — which the `echo` scenario shows, one line each, when a request carries them.
+    static let headersShownByEcho = ["HTTP-Referer", "X-Title", "anthropic-beta"]
+
+    static func echoedHeaders(_ header: (String) -> String?) -> [String] {
+        headersShownByEcho.compactMap { name in header(name).map { "header \(name): \($0)\n" } }
+    }
+}

@@ -7,7 +7,8 @@ import SluiceCore
 
 /// A fault-injecting upstream: OpenAI's `/v1/chat/completions` and `/v1/completions` (streaming and not), `/v1/embeddings`,
 /// `/v1/rerank` (Cohere's and Jina's shape), Anthropic's
-/// `/v1/messages` (streaming), `/v1/models` and `/health`. A real HTTP server, used by tests, chaos tests and benchmarks.
+/// `/v1/messages` (streaming), `/v1/models` and `/health`, and Azure OpenAI's deployment URLs for chat (`AzureMode`). A
+/// real HTTP server, used by tests, chaos tests and benchmarks.
 public enum Simulator {
     /// The router of the simulator, for embedding in an `Application`.
     public static func router(settings: SimulatorSettings) -> Router<BasicRequestContext> {
@@ -30,6 +31,16 @@ public enum Simulator {
         }
         router.post("v1/chat/completions") { request, context in
             try await completion(
+                request, context: context, settings: settings, counter: counter, gates: gates, tally: tally,
+                promptCache: promptCache)
+        }
+        router.get("openai/models") { request, _ in
+            if let refusal = AzureMode.refusal(of: request) { return refusal }
+            return Response.json(.ok, "{\"object\":\"list\",\"data\":[{\"id\":\"gpt-4o\",\"object\":\"model\"}]}")
+        }
+        router.post("openai/deployments/:deployment/chat/completions") { request, context in
+            if let refusal = AzureMode.refusal(of: request) { return refusal }
+            return try await completion(
                 request, context: context, settings: settings, counter: counter, gates: gates, tally: tally,
                 promptCache: promptCache)
         }
@@ -217,6 +228,7 @@ public enum Simulator {
             plan.script = body.messages.map { "\($0.role): \($0.text)\n" + $0.images.map { $0 + "\n" }.joined() }
                 + (body.user.map { ["end user: \($0)\n"] } ?? [])
                 + (body.reasoningEffort.map { ["reasoning effort: \($0)\n"] } ?? [])
+                + Scenario.echoedHeaders(header)
         case .markdown:
             // The sample, repeated when more tokens are asked for (`--tokens`, `X-Sluice-Tokens`): a long
             // Markdown-rich answer for `sluice bench ui`.

@@ -417,6 +417,46 @@ models:
         assert serve.wait(timeout=20) == 0
 
 
+def test_an_azure_deployment_and_an_operators_headers_from_the_models_file(server):
+    # Azure OpenAI's deployment URL (api-version in the query, the key in api-key), and headers sent on every call:
+    # one literal, one read from the environment (a secret, kept out of answers as the key is).
+    models = write_models(f"""
+models:
+  - name: sim-echo
+    kind: openai
+    base_url: http://127.0.0.1:{server.simulator_port}/openai/deployments/gpt-4o?api-version=2024-10-21
+    api_key_env: AZURE_KEY_FOR_TEST
+    api_key_header: api-key
+    headers:
+      HTTP-Referer: https://chat.example.com
+      X-Title: ${{TITLE_FOR_TEST}}
+""")
+    db = os.path.join(tempfile.mkdtemp(), "db.sqlite")
+    token = run("user", "add", "azure", "--plan", "unlimited", "--db", db).stdout.strip().splitlines()[-1]
+    port = free_port()
+    secret_title = "team-title-0f3a9c1e77"
+    serve = subprocess.Popen(
+        [SLUICE, "serve", "--port", str(port), "--db", db, "--models", models],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        env=clean_environment({"AZURE_KEY_FOR_TEST": "azure-key-5b1d", "TITLE_FOR_TEST": secret_title}))
+    try:
+        from conftest import wait_for
+        # Ready: Azure's model list, asked with the key and the api-version, answers for the deployment.
+        wait_for(f"http://127.0.0.1:{port}/readyz")
+        request = urllib.request.Request(
+            f"http://127.0.0.1:{port}/v1/chat/completions",
+            data=json.dumps({"model": "sim-echo", "messages": [{"role": "user", "content": "hi"}]}).encode(),
+            headers={"Authorization": f"Bearer {token}", "Content-Type": "application/json"})
+        with urllib.request.urlopen(request, timeout=30) as response:
+            answer = json.load(response)["choices"][0]["message"]["content"]
+        assert answer.startswith("user: hi\nheader HTTP-Referer: https://chat.example.com\nheader X-Title: "), answer
+        assert secret_title not in answer and "redacted" in answer, answer
+    finally:
+        serve.terminate()
+        _, errors = serve.communicate(timeout=20)
+    assert "azure-key-5b1d" not in errors and secret_title not in errors
+
+
 def test_a_bad_models_file_stops_start_up_with_one_line():
     db = os.path.join(tempfile.mkdtemp(), "db.sqlite")
     cases = [
@@ -434,6 +474,14 @@ def test_a_bad_models_file_stops_start_up_with_one_line():
         ("models:\n  - {name: a, kind: openai, base_url: 'http://x/v1', cached_input_per_million: 'half'}\n",
          "prices must be decimal USD per million tokens"),
         ("models:\n  - {name: a, kind: openai, base_url: 'http://x/v1', prompt_caching: true}\n", "prompt_caching is for kind anthropic"),
+        ("models:\n  - {name: a, kind: openai, base_url: 'http://x/v1', api_key_header: 'api key'}\n", "api_key_header 'api key'"),
+        ("models:\n  - {name: a, kind: openai, base_url: 'http://x/v1', headers: {Content-Type: text/plain}}\n",
+         "'Content-Type' is not a header Sluice can send"),
+        ("models:\n  - {name: a, kind: openai, base_url: 'http://x/v1', headers: {X-A: '${SLUICE_TEST_MISSING_HEADER}'}}\n",
+         "SLUICE_TEST_MISSING_HEADER, which is not set"),
+        ("models:\n  - {name: a, kind: local, headers: {X-A: b}}\n", "Sluice runs the local one"),
+        ("models:\n  - {name: a, kind: openai, deployments: [{base_url: 'http://y/v1', headers: {Host: z}}]}\n",
+         "deployment 1: headers: 'Host'"),
     ]
     for text, needle in cases:
         result = run("serve", "--db", db, "--models", write_models(text))

@@ -8,9 +8,10 @@ import SluiceCore
 /// System messages (the system prompt and Sluice's running summary) go into the top-level `system`; roles are
 /// made to alternate as the API requires.
 public struct AnthropicProvider: ChatProvider {
+    /// Where the API is and what each request carries (the key in `x-api-key` unless the operator names another).
+    public let endpoint: UpstreamEndpoint
     /// Base URL such as `https://api.anthropic.com/v1`.
-    public let baseURL: String
-    private let apiKey: String?
+    public var baseURL: String { endpoint.base }
     private let httpClient: HTTPClient
     private let totalTimeout: TimeAmount
     private let logger: Logger
@@ -23,11 +24,11 @@ public struct AnthropicProvider: ChatProvider {
 
     public init(
         baseURL: String, apiKey: String?, httpClient: HTTPClient, totalTimeout: TimeAmount = .minutes(10),
-        defaultMaxTokens: Int = 4096, promptCaching: Bool = true, logger: Logger = Logger(label: "sluice.provider.anthropic")
+        defaultMaxTokens: Int = 4096, promptCaching: Bool = true, keyHeader: String? = nil, headers: [UpstreamEndpoint.Header] = [],
+        logger: Logger = Logger(label: "sluice.provider.anthropic")
     ) {
         self.promptCaching = promptCaching
-        self.baseURL = baseURL.hasSuffix("/") ? String(baseURL.dropLast()) : baseURL
-        self.apiKey = apiKey
+        endpoint = UpstreamEndpoint(baseURL: baseURL, apiKey: apiKey, keyHeader: keyHeader ?? "x-api-key", headers: headers)
         self.httpClient = httpClient
         self.totalTimeout = totalTimeout
         self.defaultMaxTokens = defaultMaxTokens
@@ -48,7 +49,7 @@ public struct AnthropicProvider: ChatProvider {
     }
 
     public func checkReady() async throws {
-        var request = HTTPClientRequest(url: "\(baseURL)/models")
+        var request = HTTPClientRequest(url: endpoint.url("models"))
         addHeaders(to: &request)
         let response = try await httpClient.execute(request, timeout: .seconds(5))
         _ = try await response.body.collect(upTo: 1 << 20)
@@ -58,13 +59,13 @@ public struct AnthropicProvider: ChatProvider {
     }
 
     private func addHeaders(to request: inout HTTPClientRequest) {
-        if let apiKey { request.headers.add(name: "x-api-key", value: apiKey) }
         request.headers.add(name: "anthropic-version", value: Self.apiVersion)
+        endpoint.authorize(&request)
     }
 
     /// Sends the streaming request (the reader turns a status other than 200 into `ProviderError.http`).
     private func send(_ chat: ChatRequest) async throws -> HTTPClientResponse {
-        var request = HTTPClientRequest(url: "\(baseURL)/messages")
+        var request = HTTPClientRequest(url: endpoint.url("messages"))
         request.method = .POST
         request.headers.add(name: "Content-Type", value: "application/json")
         request.headers.add(name: "Accept", value: "text/event-stream")

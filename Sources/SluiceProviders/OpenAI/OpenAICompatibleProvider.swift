@@ -8,19 +8,19 @@ import SluiceCore
 /// Streams Chat Completions from any OpenAI-compatible upstream (OpenAI, llama-server, vLLM, Ollama, the
 /// simulator) over AsyncHTTPClient, parsing its SSE incrementally.
 public struct OpenAICompatibleProvider: ChatProvider {
-    /// Base URL such as `http://127.0.0.1:8081/v1`; requests go to `<base>/chat/completions`.
-    public let baseURL: String
-    let apiKey: String?
+    /// Where the upstream is and what each request carries; requests go to `<base>/chat/completions`.
+    public let endpoint: UpstreamEndpoint
+    /// Base URL such as `http://127.0.0.1:8081/v1` (without the query a base URL may have).
+    public var baseURL: String { endpoint.base }
     let httpClient: HTTPClient
     let totalTimeout: TimeAmount
     let logger: Logger
 
     public init(
         baseURL: String, apiKey: String?, httpClient: HTTPClient, totalTimeout: TimeAmount = .minutes(10),
-        logger: Logger = Logger(label: "sluice.provider")
+        keyHeader: String? = nil, headers: [UpstreamEndpoint.Header] = [], logger: Logger = Logger(label: "sluice.provider")
     ) {
-        self.baseURL = baseURL.hasSuffix("/") ? String(baseURL.dropLast()) : baseURL
-        self.apiKey = apiKey
+        endpoint = UpstreamEndpoint(baseURL: baseURL, apiKey: apiKey, keyHeader: keyHeader, headers: headers)
         self.httpClient = httpClient
         self.totalTimeout = totalTimeout
         self.logger = logger
@@ -31,8 +31,8 @@ public struct OpenAICompatibleProvider: ChatProvider {
     }
 
     public func checkReady() async throws {
-        var request = HTTPClientRequest(url: "\(baseURL)/models")
-        if let apiKey { request.headers.add(name: "Authorization", value: "Bearer \(apiKey)") }
+        var request = HTTPClientRequest(url: endpoint.modelsURL)
+        endpoint.authorize(&request)
         let response = try await httpClient.execute(request, timeout: .seconds(5))
         _ = try await response.body.collect(upTo: 1 << 20)
         guard (200..<300).contains(response.status.code) else {
@@ -42,11 +42,11 @@ public struct OpenAICompatibleProvider: ChatProvider {
 
     /// Sends the streaming request (the reader turns a status other than 200 into `ProviderError.http`).
     private func send(_ chat: ChatRequest) async throws -> HTTPClientResponse {
-        var request = HTTPClientRequest(url: "\(baseURL)/chat/completions")
+        var request = HTTPClientRequest(url: endpoint.url("chat/completions"))
         request.method = .POST
         request.headers.add(name: "Content-Type", value: "application/json")
         request.headers.add(name: "Accept", value: "text/event-stream")
-        if let apiKey { request.headers.add(name: "Authorization", value: "Bearer \(apiKey)") }
+        endpoint.authorize(&request)
         for (name, value) in chat.extraHeaders { request.headers.add(name: name, value: value) }
         request.body = .bytes(ByteBuffer(bytes: CompletionRequestBody.json(chat)))
 

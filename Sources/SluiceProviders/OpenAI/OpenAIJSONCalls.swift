@@ -7,10 +7,10 @@ extension OpenAICompatibleProvider {
     /// `POST <base>/<path>` (`/embeddings`, `/rerank`), as OpenAI, vLLM, Ollama and llama-server (started with
     /// `--embeddings` or `--reranking`) serve them: the answer's body as it came.
     public func send(_ call: UpstreamJSONCall) async throws -> [UInt8] {
-        var request = HTTPClientRequest(url: "\(baseURL)/\(call.path)")
+        var request = HTTPClientRequest(url: endpoint.url(call.path))
         request.method = .POST
         request.headers.add(name: "Content-Type", value: "application/json")
-        if let apiKey { request.headers.add(name: "Authorization", value: "Bearer \(apiKey)") }
+        endpoint.authorize(&request)
         for (name, value) in call.extraHeaders { request.headers.add(name: name, value: value) }
         request.body = .bytes(ByteBuffer(bytes: call.body))
         do {

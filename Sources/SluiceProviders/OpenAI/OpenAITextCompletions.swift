@@ -8,11 +8,11 @@ extension OpenAICompatibleProvider {
     /// `.textCompletion`) or, for `request.stream == false`, one `.textCompletion` with the whole answer.
     public func streamText(_ completion: TextCompletionRequest) -> ProviderStream {
         let send: @Sendable () async throws -> HTTPClientResponse = { [self] in
-            var request = HTTPClientRequest(url: "\(baseURL)/completions")
+            var request = HTTPClientRequest(url: endpoint.url("completions"))
             request.method = .POST
             request.headers.add(name: "Content-Type", value: "application/json")
             if completion.stream { request.headers.add(name: "Accept", value: "text/event-stream") }
-            if let apiKey { request.headers.add(name: "Authorization", value: "Bearer \(apiKey)") }
+            endpoint.authorize(&request)
             for (name, value) in completion.extraHeaders { request.headers.add(name: name, value: value) }
             request.body = .bytes(ByteBuffer(bytes: completion.body))
             return try await httpClient.execute(request, timeout: totalTimeout, logger: logger)
