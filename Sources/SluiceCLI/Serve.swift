@@ -22,6 +22,7 @@ struct Serve: AsyncParsableCommand {
     @Option(help: "Where Sluice keeps its data: an SQLite file path, or postgres://user:password@host:port/database to share one PostgreSQL between several instances (SLUICE_DB, default ./data/sluice.sqlite).") var db: String?
     @Option(help: "Base URL of an OpenAI-compatible API, e.g. http://127.0.0.1:8081/v1 (SLUICE_UPSTREAM).") var upstream: String?
     @Option(help: "API key for the upstream (SLUICE_UPSTREAM_KEY). Never logged.") var upstreamKey: String?
+    @Option(help: "The header the upstream reads its key from, such as api-key for Azure OpenAI (SLUICE_UPSTREAM_KEY_HEADER; default Authorization: Bearer, x-api-key for anthropic).") var upstreamKeyHeader: String?
     @Option(help: "A YAML file of models: kind (openai, anthropic, local), base_url, api_key_env, context window, prices, concurrency, queue and fallbacks (SLUICE_MODELS). See docs/reliability.md.") var models: String?
     @Option(help: "What the upstream speaks: openai (Chat Completions: OpenAI, llama-server, vLLM, Ollama) or anthropic (the Messages API; --upstream defaults to https://api.anthropic.com/v1) (SLUICE_UPSTREAM_KIND, default openai).") var upstreamKind: String?
     @Option(help: "Default model name (SLUICE_MODEL).") var model: String?
@@ -84,6 +85,9 @@ struct Serve: AsyncParsableCommand {
         let port = try settings.port(port, env: "SLUICE_PORT", default: 8080)
         let dbPath = settings.string(db, env: "SLUICE_DB", default: "./data/sluice.sqlite")!
         let upstreamKey = settings.string(upstreamKey, env: "SLUICE_UPSTREAM_KEY", default: nil)
+        let upstreamKeyHeader = try UpstreamHeaders(
+            keyHeader: settings.string(upstreamKeyHeader, env: "SLUICE_UPSTREAM_KEY_HEADER", default: nil), headers: nil,
+            where: "--upstream-key-header / SLUICE_UPSTREAM_KEY_HEADER", environment: [:]).keyHeader
         let webRoot = settings.string(webRoot, env: "SLUICE_WEB_ROOT", default: "./web")!
         var turnSettings = TurnSettings(
             firstTokenTimeout: try settings.milliseconds(firstTokenTimeoutMs, env: "SLUICE_FIRST_TOKEN_TIMEOUT_MS", default: 30_000, name: "--first-token-timeout-ms"),
@@ -208,8 +212,8 @@ struct Serve: AsyncParsableCommand {
         // The upstream of --upstream (or the local model): every model without a route of its own goes there.
         let fallbackUpstream = upstreamURL.map { url -> (any ChatProvider, ConcurrencyLimiter) in
             let base: any ChatProvider = kind == "anthropic"
-                ? AnthropicProvider(baseURL: url, apiKey: upstreamKey, httpClient: httpClient, logger: logger)
-                : OpenAICompatibleProvider(baseURL: url, apiKey: upstreamKey, httpClient: httpClient, logger: logger)
+                ? AnthropicProvider(baseURL: url, apiKey: upstreamKey, httpClient: httpClient, keyHeader: upstreamKeyHeader, logger: logger)
+                : OpenAICompatibleProvider(baseURL: url, apiKey: upstreamKey, httpClient: httpClient, keyHeader: upstreamKeyHeader, logger: logger)
             // The local model has 4 slots (llama-server -np 4): more at once would only queue inside it, unseen.
             let local = url == localURL
             return resilience.wrap(

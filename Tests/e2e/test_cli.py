@@ -116,6 +116,7 @@ def test_bad_settings_stop_start_up_with_one_line_naming_the_setting():
         (["serve", "--db", db, "--upstream", "http://127.0.0.1:1/v1", "--price", "gpt-4o=2.50/10/1.25/9"], {}, "MODEL=INPUT/OUTPUT[/CACHED_INPUT]"),
         (["serve", "--db", db, "--upstream", "http://127.0.0.1:1/v1"], {"SLUICE_GLOBAL_DAILY_USD": "-3"}, "global daily budget"),
         (["serve", "--db", db, "--upstream", "http://127.0.0.1:1/v1", "--upstream-kind", "gemini"], {}, "upstream kind"),
+        (["serve", "--db", db, "--upstream", "http://127.0.0.1:1/v1", "--upstream-key-header", "api key"], {}, "--upstream-key-header"),
         (["serve", "--db", db, "--upstream", "http://127.0.0.1:1/v1", "--upstream-concurrency", "0"], {}, "--upstream-concurrency"),
         (["serve", "--db", db, "--upstream", "http://127.0.0.1:1/v1"], {"SLUICE_BREAKER_FAILURES": "-1"}, "SLUICE_BREAKER_FAILURES"),
         (["serve", "--db", db, "--upstream", "http://127.0.0.1:1/v1", "--context-model", "gpt-4o=lots"], {}, "MODEL=RECENT/PERCENT"),
@@ -455,6 +456,24 @@ models:
         serve.terminate()
         _, errors = serve.communicate(timeout=20)
     assert "azure-key-5b1d" not in errors and secret_title not in errors
+
+    # One upstream from the command line: the same deployment URL, and the key's header named by a flag.
+    port = free_port()
+    serve = subprocess.Popen(
+        [SLUICE, "serve", "--port", str(port), "--db", db, "--model", "gpt-4o", "--upstream-key", "azure-key-5b1d",
+         "--upstream", f"http://127.0.0.1:{server.simulator_port}/openai/deployments/gpt-4o?api-version=2024-10-21",
+         "--upstream-key-header", "api-key"],
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, text=True, env=clean_environment())
+    try:
+        from conftest import wait_for
+        wait_for(f"http://127.0.0.1:{port}/readyz")
+        with urllib.request.urlopen(request.__class__(
+                f"http://127.0.0.1:{port}/v1/chat/completions", data=request.data, headers=dict(request.header_items())),
+                timeout=30) as response:
+            assert json.load(response)["choices"][0]["message"]["content"]
+    finally:
+        serve.terminate()
+        serve.wait(timeout=20)
 
 
 def test_a_bad_models_file_stops_start_up_with_one_line():
