@@ -86,4 +86,27 @@ struct ToolResultImageTests {
             #expect(blind.status == 400 && blind.text.contains("does not see images"), "\(blind.text)")
         }
     }
+
+    @Test("the Responses API: a function_call_output of input_text and input_image parts reaches the model with its images")
+    func responsesOutput() async throws {
+        try await Harness.run(anthropic: true) { h in
+            let tools: [[String: Any]] = [["type": "function", "name": "screenshot", "parameters": ["type": "object"]]]
+            let png = "data:image/png;base64,\(TestImages.png3x2)"
+            let input: [[String: Any]] = [
+                ["role": "user", "content": "What is on the screen?"],
+                ["type": "function_call", "call_id": "call_1", "name": "screenshot", "arguments": "{}"],
+                ["type": "function_call_output", "call_id": "call_1", "output": [
+                    ["type": "input_text", "text": "Here it is"], ["type": "input_image", "image_url": png],
+                ]],
+            ]
+            let answered = try await ResponsesGatewayTests.create(h, ["model": "sim", "tools": tools, "input": input])
+            #expect(answered.status == 200, "\(answered.text)")
+            #expect(ResponsesGatewayTests.outputText(try #require(answered.json)) == "The functions returned: call_1 said Here it is \(GatewayImageTests.seenPNG).")
+            // Another kind of part is a 400 naming it.
+            var file = input
+            file[2]["output"] = [["type": "input_file", "file_id": "file-1"]]
+            let refused = try await ResponsesGatewayTests.create(h, ["model": "sim", "tools": tools, "input": file])
+            #expect(refused.status == 400 && refused.text.contains("input.2.output.0"), "\(refused.text)")
+        }
+    }
 }

@@ -177,7 +177,13 @@ struct ResponsesRequest: Sendable {
             guard let id = try Self.string(item, "call_id", field: field), !id.isEmpty else {
                 throw Self.invalid("'\(field)' is a function_call_output without the 'call_id' it answers.", param: "\(field).call_id")
             }
-            turns.append(ChatMessage(role: .tool, content: try Self.text(of: item["output"], field: "\(field).output"), toolCallID: id))
+            // Text, or input_text and input_image parts (a screenshot tool's output), as OpenAI takes them.
+            let (text, images) = try Self.content(of: item["output"], field: "\(field).output")
+            // A function's images are shown to the model in the user's turn, as a user's are (and counted with them).
+            if let refusal = callImages.admit(images.count, role: "user", field: "\(field).output") {
+                throw Self.invalid(refusal, param: "\(field).output")
+            }
+            turns.append(ChatMessage(role: .tool, content: text, toolCallID: id, images: images))
         case "reasoning":
             // A model's reasoning that a client sends back: an Anthropic model's signed thinking, when the item's
             // `encrypted_content` is Sluice's, goes with the answer that follows; otherwise nothing reads it.
