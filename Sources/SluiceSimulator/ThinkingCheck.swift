@@ -47,8 +47,10 @@ enum ThinkingCheck {
         if let choice = body.toolChoice?.type, choice == "any" || choice == "tool" {
             return "Thinking may not be enabled when tool_choice forces tool use."
         }
-        // In a function-calling loop the last answer's thinking must come back, before its calls.
-        if let index = body.messages.lastIndex(where: { $0.role == "assistant" }), body.messages[index].usesTools,
+        // In a function-calling loop the last answer's thinking must come back, before its calls; a prefilled answer
+        // (the last message the assistant's) must start with thinking too.
+        if let index = body.messages.lastIndex(where: { $0.role == "assistant" }),
+            body.messages[index].usesTools || index == body.messages.count - 1,
             !["thinking", "redacted_thinking"].contains(body.messages[index].firstBlock ?? "")
         {
             return "messages.\(index).content.0.type: Expected `thinking` or `redacted_thinking`, but found `\(body.messages[index].firstBlock ?? "text")`. When `thinking` is enabled, a final `assistant` message must start with a thinking block (preceeding the lastmost set of `tool_use` and `tool_result` blocks)." + docs

@@ -95,6 +95,9 @@ struct ReasoningRequestBodyTests {
         // The user speaks again in the same turn as the results: the last answer is still the one that called.
         let spoken = loop + [ChatMessage(role: .user, content: "and then?")]
         #expect(try Self.anthropic(Self.request(.effort(.high), messages: spoken, tools: ToolOptions(functions: [function])))["thinking"] == nil)
+        // A prefilled answer (the last turn the assistant's) goes without thinking: the API takes no prefill with it.
+        let prefilled = [ChatMessage(role: .user, content: "Tell me"), ChatMessage(role: .assistant, content: "Once upon")]
+        #expect(try Self.anthropic(Self.request(.effort(.high), messages: prefilled))["thinking"] == nil)
         // Once an answer in words follows the calls, the model thinks again.
         let answered = loop + [ChatMessage(role: .assistant, content: "It is 42."), ChatMessage(role: .user, content: "Why?")]
         #expect(try Self.anthropic(Self.request(.effort(.high), messages: answered, tools: ToolOptions(functions: [function])))["thinking"] != nil)

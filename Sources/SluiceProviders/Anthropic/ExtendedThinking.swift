@@ -17,6 +17,9 @@ import SluiceCore
 ///   `tool_use` blocks (`ChatMessage.thinking`, which Sluice keeps from Anthropic's stream and a caller sends back).
 ///   Without it — the answer came from another model, or its thinking was redacted before it was shown — the
 ///   request goes without thinking; once an answer in words follows the calls, the model thinks again.
+/// - a request ending with an assistant turn (a prefilled answer) goes without thinking: the API wants a final
+///   assistant turn to start with thinking, and takes no prefill with it. (Sluice's own turns end with the user's
+///   words — Continue adds an instruction after the partial answer — so this guards requests built otherwise.)
 struct ExtendedThinking: Encodable, Equatable {
     let type = "enabled"
     let budgetTokens: Int
@@ -33,6 +36,7 @@ struct ExtendedThinking: Encodable, Equatable {
         if let answer = request.messages.last(where: { $0.role == .assistant }), !answer.toolCalls.isEmpty, answer.thinking.isEmpty {
             return nil
         }
+        if request.messages.last?.role == .assistant { return nil }
         budget = max(budget, ReasoningRequest.leastAnthropicBudget)
         if let limit = request.maxTokens {
             guard limit > ReasoningRequest.leastAnthropicBudget else { return nil }
