@@ -44,8 +44,16 @@ struct LocalModelTests {
                 let stored = try await h.answer(turn)
                 #expect(stored.status == .complete)
                 #expect(stored.content == turn.text)
-                let ready = try await h.request(.GET, "/readyz", token: nil)
-                #expect(ready.status == 200)
+                // Ready: the store and llama-server's /v1/models answer. With the whole suite on two cores (several
+                // llama-servers loading at once) one check can miss its 5 s timeout, so readiness is asked again, up
+                // to a deadline; a server that never answers still fails.
+                let deadline = ContinuousClock.now + .seconds(60)
+                var ready = try await h.request(.GET, "/readyz", token: nil)
+                while ready.status != 200, ContinuousClock.now < deadline {
+                    try await Task.sleep(for: .milliseconds(200))
+                    ready = try await h.request(.GET, "/readyz", token: nil)
+                }
+                #expect(ready.status == 200, "\(ready.json ?? [:])")
 
                 // The conversation's next prompt begins with this one: llama-server reads that part from its slot's
                 // cache and says so (`prompt_tokens_details.cached_tokens`), and Sluice keeps the figure.
