@@ -122,6 +122,8 @@ struct ChatCompletionRequest: Sendable {
         let responseFormat: IgnoredValue?
         let user: String?
         let safetyIdentifier: String?
+        /// `false`: the call is answered and charged but not kept (`GatewayCall.keep`), as on the Responses API.
+        let store: Bool?
         let reasoningEffort: String?
         /// Anthropic's thinking object, which LiteLLM takes on this wire too.
         let thinking: ReasoningField.Thinking?
@@ -141,7 +143,7 @@ struct ChatCompletionRequest: Sendable {
         }
 
         enum CodingKeys: String, CodingKey {
-            case model, messages, stream, temperature, n, tools, functions, stop, seed, user, thinking
+            case model, messages, stream, temperature, n, tools, functions, stop, seed, user, thinking, store
             case reasoningEffort = "reasoning_effort"
             case safetyIdentifier = "safety_identifier"
             case toolChoice = "tool_choice"
@@ -287,6 +289,9 @@ struct ChatCompletionRequest: Sendable {
                 responseFormat: try parsed.flatMap(Self.responseFormat), endUser: endUser, logprobs: logprobs,
                 reasoning: reasoning),
             system: system.isEmpty ? nil : system.joined(separator: "\n\n"), turns: turns, tools: try parsed.flatMap(Self.tools))
+        // OpenAI keeps a completion made with `store: true` for its evals; a caller who says `false` asks that it be
+        // kept nowhere, which Sluice honours as the Responses API's `store: false` (its default stays keeping it).
+        call.keep = wire.store ?? true
         if let choice = call.tools?.choice, case .function(let name) = choice, !(call.tools?.functions.contains { $0.name == name } ?? false) {
             throw Self.invalid("'tool_choice' names the function '\(name)', which is not in 'tools'.", param: "tool_choice")
         }
