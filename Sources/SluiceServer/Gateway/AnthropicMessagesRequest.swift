@@ -106,7 +106,8 @@ struct AnthropicMessagesRequest: Sendable {
             }
         }
 
-        /// Block types passed over without a word.
+        /// Block types that are no mistake though neither text nor a call: an earlier answer's thinking, kept (in
+        /// `thinking`) when Anthropic signed it and passed over otherwise.
         static let skipped: Set<String> = ["thinking", "redacted_thinking"]
 
         init(from decoder: any Decoder) throws {
