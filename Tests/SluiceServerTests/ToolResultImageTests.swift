@@ -21,6 +21,15 @@ struct ToolResultImageTests {
         ]
     }
 
+    /// The Messages API call that answers the screenshot tool's `result` (as `messages(result:)` sends it).
+    static func call(
+        _ h: Harness, result: [[String: Any]], model: String = "sim"
+    ) async throws -> (status: Int, headers: HTTPHeaders, text: String) {
+        try await h.post(
+            "/v1/messages", token: h.alice, asAPIKey: true,
+            json: ["model": model, "max_tokens": 300, "tools": tools, "messages": messages(result: result)])
+    }
+
     static var screenshot: [[String: Any]] {
         [
             ["type": "text", "text": "Here it is"],
@@ -37,9 +46,7 @@ struct ToolResultImageTests {
           arguments: TestDatabases.backends)
     func openAIUpstream(database: StoreBackend) async throws {
         try await Harness.run(database: database) { h in
-            let reply = try await h.post(
-                "/v1/messages", token: h.alice, asAPIKey: true,
-                json: ["model": "sim", "max_tokens": 300, "tools": Self.tools, "messages": Self.messages(result: Self.screenshot)])
+            let reply = try await Self.call(h, result: Self.screenshot)
             #expect(reply.status == 200, "\(reply.text)")
             #expect(try Self.answer(reply) == "The functions returned: toolu_1 said Here it is. They showed: \(GatewayImageTests.seenPNG).")
             let conversation = try #require(reply.headers.first(name: "X-Sluice-Conversation-Id"))
@@ -51,15 +58,11 @@ struct ToolResultImageTests {
     @Test("to an Anthropic upstream: the images stay in the tool_result, after its text")
     func anthropicUpstream() async throws {
         try await Harness.run(anthropic: true) { h in
-            let reply = try await h.post(
-                "/v1/messages", token: h.alice, asAPIKey: true,
-                json: ["model": "sim", "max_tokens": 300, "tools": Self.tools, "messages": Self.messages(result: Self.screenshot)])
+            let reply = try await Self.call(h, result: Self.screenshot)
             #expect(reply.status == 200, "\(reply.text)")
             #expect(try Self.answer(reply) == "The functions returned: toolu_1 said Here it is \(GatewayImageTests.seenPNG).")
             // An image alone is a result too.
-            let alone = try await h.post(
-                "/v1/messages", token: h.alice, asAPIKey: true,
-                json: ["model": "sim", "max_tokens": 300, "tools": Self.tools, "messages": Self.messages(result: [Self.screenshot[1]])])
+            let alone = try await Self.call(h, result: [Self.screenshot[1]])
             #expect(try Self.answer(alone) == "The functions returned: toolu_1 said \(GatewayImageTests.seenPNG).")
         }
     }
@@ -70,19 +73,13 @@ struct ToolResultImageTests {
         catalog.setAcceptsImages("text-only", false)
         try await Harness.run(catalog: catalog, listedModels: ["text-only"]) { h in
             let document: [[String: Any]] = [["type": "text", "text": "See"], ["type": "document", "source": ["type": "text", "data": "x"]]]
-            let refused = try await h.post(
-                "/v1/messages", token: h.alice, asAPIKey: true,
-                json: ["model": "sim", "max_tokens": 300, "tools": Self.tools, "messages": Self.messages(result: document)])
+            let refused = try await Self.call(h, result: document)
             #expect(refused.status == 400)
             #expect(refused.text.contains("messages.2.content.0.content.1 is of type 'document'"), "\(refused.text)")
             let badImage: [[String: Any]] = [["type": "image", "source": ["type": "base64", "media_type": "image/png", "data": "bm90IGFuIGltYWdl"]]]
-            let notImage = try await h.post(
-                "/v1/messages", token: h.alice, asAPIKey: true,
-                json: ["model": "sim", "max_tokens": 300, "tools": Self.tools, "messages": Self.messages(result: badImage)])
+            let notImage = try await Self.call(h, result: badImage)
             #expect(notImage.status == 400 && notImage.text.contains("messages.2.content.0.content.0"), "\(notImage.text)")
-            let blind = try await h.post(
-                "/v1/messages", token: h.alice, asAPIKey: true,
-                json: ["model": "text-only", "max_tokens": 300, "tools": Self.tools, "messages": Self.messages(result: Self.screenshot)])
+            let blind = try await Self.call(h, result: Self.screenshot, model: "text-only")
             #expect(blind.status == 400 && blind.text.contains("does not see images"), "\(blind.text)")
         }
     }
