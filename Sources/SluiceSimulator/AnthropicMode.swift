@@ -168,6 +168,10 @@ enum AnthropicMode {
         if let refusal = ThinkingCheck.refusal(of: body) {
             return error(.badRequest, "invalid_request_error", refusal)
         }
+        // A prefill (a final assistant turn) is continued, not repeated; the API refuses one that ends with a space.
+        if let last = body.messages.last, last.role == "assistant", last.content.last?.isWhitespace == true {
+            return error(.badRequest, "invalid_request_error", "messages: final assistant content cannot end with trailing whitespace")
+        }
         var text: [String]
         // A model that uses functions: results are answered with what they said; otherwise an offered function is
         // called (unless `tool_choice` is `none`) with the user's words as `{"query": …}`.

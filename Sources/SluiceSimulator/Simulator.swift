@@ -238,6 +238,13 @@ public enum Simulator {
         default:
             if let failure = failure(for: scenario, header: header) { return failure }
         }
+        // llama-server answers a request that ends with an assistant message (a prefill) with that message's text
+        // first and the continuation after it, in the first chunk together; so does the simulator.
+        if let last = body.messages.last, last.role == "assistant", let start = last.content, !start.isEmpty, plan.calls == nil {
+            var script = plan.script ?? (0..<plan.tokens).map(SimulatedText.token)
+            if script.isEmpty { script = [start] } else { script[0] = start + script[0] }
+            plan.script = script
+        }
         let finalPlan = plan
         if body.stream != true {
             return .json(.ok, finalPlan.completionJSON())

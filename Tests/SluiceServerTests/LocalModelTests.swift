@@ -176,6 +176,33 @@ struct LocalModelTests {
         }
     }
 
+    @Test("a prefilled answer on SmolLM2: llama-server continues the final assistant message; the caller gets the continuation alone, whole and streamed")
+    func prefilledAnswer() async throws {
+        try await Self.withGatewayOnLocalModel { h in
+            let start = "1, 2, 3, 4,"
+            let body = #""model":"sim","temperature":0,"seed":1,"max_tokens":12,"messages":[{"role":"user","content":"Count from 1 to 10, separated by commas."},{"role":"assistant","content":\#(JSONText.quote(start))}]"#
+            let whole = try await h.request(.POST, "/v1/chat/completions", token: h.alice, body: "{\(body)}")
+            #expect(whole.status == 200, "\(whole.errorMessage ?? "")")
+            let choice = try #require((whole.json?["choices"] as? [[String: Any]])?.first)
+            let text = try #require((choice["message"] as? [String: Any])?["content"] as? String)
+            // The model counts on from where the start stopped; llama-server's repeat of the start is not passed on.
+            #expect(text.trimmingCharacters(in: .whitespaces).hasPrefix("5"), "\(text)")
+            #expect(!text.contains("1, 2, 3, 4"), "\(text)")
+            let conversation = try #require(whole.headers.first(name: "X-Sluice-Conversation-Id"))
+            let stored = try #require(try await h.store.messages(conversationID: conversation).last)
+            #expect(stored.content == start + text)
+
+            let streamed = try await h.stream(
+                "/v1/chat/completions", token: h.alice, method: .POST, body: "{\(body),\"stream\":true}",
+                headers: ["Content-Type": "application/json"])
+            let pieces = streamed.events.compactMap { event -> String? in
+                guard let chunk = Harness.Turn.object(event), let choice = (chunk["choices"] as? [[String: Any]])?.first else { return nil }
+                return (choice["delta"] as? [String: Any])?["content"] as? String
+            }
+            #expect(pieces.joined() == text)
+        }
+    }
+
     @Test("a text completion (/v1/completions) against SmolLM2: streamed and whole give the same greedy text, logprobs come through, llama-server's usage is charged")
     func textCompletion() async throws {
         let logPath = FileManager.default.temporaryDirectory.appendingPathComponent("llama-\(UUID().uuidString).log").path

@@ -46,6 +46,22 @@ def test_messages_stream_gives_the_sdk_its_events_and_the_final_message(server):
     assert final.stop_reason == "end_turn" and final.usage.output_tokens == 120 and final.usage.input_tokens > 0
 
 
+def test_a_prefilled_answer_gives_the_sdk_the_continuation_and_stores_the_whole(server):
+    # Anthropic's prefill: the final assistant turn starts the answer. The upstream here (the simulator, answering as
+    # llama-server does) says the start again before its continuation; the SDK gets the continuation alone.
+    token = add_user(server, "anthropic-prefill", 1_000_000)
+    prefill = "Here is my answer:"
+    messages = [{"role": "user", "content": "Answer briefly."}, {"role": "assistant", "content": prefill + " "}]
+    with client(server, token).messages.stream(model="sim", max_tokens=500, messages=messages) as stream:
+        pieces = list(stream.text_stream)
+        final = stream.get_final_message()
+        message_id = stream.response.headers["x-sluice-message-id"]
+    text = "".join(pieces)
+    assert text and text == final.content[0].text and not text.startswith(prefill)
+    stored = get(server, token, f"/api/messages/{message_id}")
+    assert stored["content"] == prefill + text and stored["status"] == "complete"
+
+
 def test_a_spent_budget_is_a_rate_limit_error_and_a_wrong_key_an_authentication_error(server):
     token = add_user(server, "anthropic-budget", 20)
     with pytest.raises(anthropic.RateLimitError) as raised:

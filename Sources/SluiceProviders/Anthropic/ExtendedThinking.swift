@@ -18,8 +18,8 @@ import SluiceCore
 ///   Without it — the answer came from another model, or its thinking was redacted before it was shown — the
 ///   request goes without thinking; once an answer in words follows the calls, the model thinks again.
 /// - a request ending with an assistant turn (a prefilled answer) goes without thinking: the API wants a final
-///   assistant turn to start with thinking, and takes no prefill with it. (Sluice's own turns end with the user's
-///   words — Continue adds an instruction after the partial answer — so this guards requests built otherwise.)
+///   assistant turn to start with thinking, and takes no prefill with it. (A gateway caller's prefill; the web app's
+///   Continue adds an instruction after the partial answer instead.)
 struct ExtendedThinking: Encodable, Equatable {
     let type = "enabled"
     let budgetTokens: Int

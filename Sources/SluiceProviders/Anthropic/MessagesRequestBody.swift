@@ -167,13 +167,15 @@ struct MessagesRequestBody: Encodable {
     }
 
     /// The turns as JSON: a turn of one text as a string, others as a list of blocks. With `markingLast`, the last
-    /// turn's last block carries `cache_control`.
+    /// turn's last block carries `cache_control` — the last before a prefilled answer's start (a final assistant
+    /// turn), which the next call will not send as it is.
     static func append(_ messages: [Message], markingLast: Bool = false, to out: inout [UInt8]) {
         out.append(UInt8(ascii: "["))
+        let markedIndex = !markingLast ? -1 : messages.last?.role == "assistant" ? messages.count - 2 : messages.count - 1
         for (index, message) in messages.enumerated() {
             if index > 0 { out.append(UInt8(ascii: ",")) }
             out += Array(#"{"role":""#.utf8) + Array(message.role.utf8) + Array(#"","content":"#.utf8)
-            let marked = markingLast && index == messages.count - 1
+            let marked = index == markedIndex
             if !marked, message.blocks.count == 1, case .text(let text) = message.blocks[0] {
                 JSONText.appendQuoted(text, to: &out)
             } else {

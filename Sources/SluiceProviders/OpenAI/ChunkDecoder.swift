@@ -8,8 +8,44 @@ struct ChunkDecoder: StreamEventDecoder, Sendable {
     private(set) var sawFinish = false
     var sawStop: Bool { sawFinish }
     private let decoder = JSONDecoder()
+    /// Set when the request prefills the answer: the start an upstream repeats is taken off its text.
+    private var echo: EchoedPrefill?
+
+    /// `prefill`: the text of the request's final assistant message, which the answer continues.
+    init(prefill: String? = nil) {
+        echo = prefill.map(EchoedPrefill.init)
+    }
 
     mutating func decode(_ data: String) throws -> Result {
+        let step = try decodeChunk(data)
+        guard echo?.settled == false else { return step }
+        switch step {
+        case .event(let event): return .events(strippingEcho([event]))
+        case .events(let events): return .events(strippingEcho(events))
+        // llama-server ends with a finish reason before `[DONE]`, which passes on any text still held.
+        case .endOfStream: return .endOfStream
+        }
+    }
+
+    /// The events with the repeated start taken off their text; text still held goes out before anything that ends
+    /// the text (a finish, a function call, the usage).
+    private mutating func strippingEcho(_ events: [ProviderEvent]) -> [ProviderEvent] {
+        var out: [ProviderEvent] = []
+        for event in events {
+            switch event {
+            case .delta(let text):
+                if let passed = echo?.take(text), !passed.isEmpty { out.append(.delta(passed)) }
+            case .reasoning, .logprobs:
+                out.append(event)
+            default:
+                if let rest = echo?.finish(), !rest.isEmpty { out.append(.delta(rest)) }
+                out.append(event)
+            }
+        }
+        return out
+    }
+
+    private mutating func decodeChunk(_ data: String) throws -> Result {
         if data == "[DONE]" { return .endOfStream }
         // Almost every chunk is one piece of text: the scanner reads it without JSONDecoder.
         if let choices = ChunkScanner.choices(data) {

@@ -27,7 +27,9 @@ public struct OpenAICompatibleProvider: ChatProvider {
     }
 
     public func streamChat(_ request: ChatRequest) -> ProviderStream {
-        .serverSentEvents(decoder: ChunkDecoder()) { try await send(request) }
+        // A request that ends with an assistant message asks the model to continue it (a prefill).
+        let prefill = request.messages.last.flatMap { $0.role == .assistant && $0.toolCalls.isEmpty ? $0.content : nil }
+        return .serverSentEvents(decoder: ChunkDecoder(prefill: prefill)) { try await send(request) }
     }
 
     public func checkReady() async throws {

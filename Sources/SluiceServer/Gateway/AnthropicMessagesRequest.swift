@@ -292,9 +292,19 @@ struct AnthropicMessagesRequest: Sendable {
                 throw APIError.invalid("messages.\(index).role '\(message.role)' is not supported; use user or assistant (and the top-level 'system').")
             }
         }
+        // A final assistant turn prefills the answer: the model continues it (its thinking, if any, is not sent back:
+        // a prefilled answer goes without thinking, as Anthropic requires).
+        var prefill: String?
+        switch GatewayCall.takePrefill(from: &turns) {
+        case .none: prefill = nil
+        case .prefill(let text): prefill = text
+        case .pendingCalls:
+            throw APIError.invalid(
+                "The last message has tool_use blocks: send their tool_result blocks in a user message after it.")
+        }
         guard let last = turns.last, last.role == .user || last.role == .tool else {
             throw APIError.invalid(
-                "The last message must be the user's: Sluice answers it (a prefilled assistant turn is not supported yet).")
+                "The last message must be the user's (or tool results): Sluice answers it. An assistant message after it prefills the answer.")
         }
         if last.role == .user, last.images.isEmpty, last.content.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty {
             throw APIError.invalid("The last user message is empty: send some text or an image.")
@@ -305,7 +315,7 @@ struct AnthropicMessagesRequest: Sendable {
         call = GatewayCall(
             model: wire.model.flatMap { $0.isEmpty ? nil : $0 }, temperature: wire.temperature, maxTokens: maxTokens,
             sampling: SamplingOptions(topP: wire.topP, stop: stop, endUser: endUser, reasoning: reasoning), system: system, turns: turns,
-            tools: try parsed.flatMap(Self.tools))
+            tools: try parsed.flatMap(Self.tools), prefill: prefill)
     }
 
     /// A `tool_use` block's `input`, as the caller wrote it.

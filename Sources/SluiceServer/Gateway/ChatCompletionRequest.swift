@@ -271,9 +271,19 @@ struct ChatCompletionRequest: Sendable {
                     param: "messages.\(index).role")
             }
         }
+        // A final assistant message is the answer's start, which the model continues.
+        var prefill: String?
+        switch GatewayCall.takePrefill(from: &turns) {
+        case .none: prefill = nil
+        case .prefill(let text): prefill = text
+        case .pendingCalls:
+            throw Self.invalid(
+                "The last message calls functions: send their results (a tool message for each of its 'tool_calls') after it.",
+                param: "messages")
+        }
         guard let last = turns.last, last.role == .user || last.role == .tool else {
             throw Self.invalid(
-                "The last message (apart from system messages) must be the user's, or the results of the functions the model called: it is what Sluice answers.",
+                "The last message (apart from system messages) must be the user's, or the results of the functions the model called: it is what Sluice answers. (An assistant message after it is taken as the start of the answer.)",
                 param: "messages")
         }
         if last.role == .user, last.images.isEmpty, last.content.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty {
@@ -288,7 +298,8 @@ struct ChatCompletionRequest: Sendable {
                 frequencyPenalty: wire.frequencyPenalty,
                 responseFormat: try parsed.flatMap(Self.responseFormat), endUser: endUser, logprobs: logprobs,
                 reasoning: reasoning),
-            system: system.isEmpty ? nil : system.joined(separator: "\n\n"), turns: turns, tools: try parsed.flatMap(Self.tools))
+            system: system.isEmpty ? nil : system.joined(separator: "\n\n"), turns: turns, tools: try parsed.flatMap(Self.tools),
+            prefill: prefill)
         // OpenAI keeps a completion made with `store: true` for its evals; a caller who says `false` asks that it be
         // kept nowhere, which Sluice honours as the Responses API's `store: false` (its default stays keeping it).
         call.keep = wire.store ?? true

@@ -19,6 +19,10 @@ struct GatewayCall: Sendable {
     /// The results of the functions the last answer called, when the call ends with them rather than with a user's
     /// message: what this call answers.
     var toolResults: [ChatMessage] = []
+    /// The start of the answer, which the caller wrote (a final assistant message: Anthropic's prefill, Mistral's and
+    /// DeepSeek's `prefix`): sent upstream as the answer's beginning for the model to continue. The caller gets the
+    /// continuation, as Anthropic answers; the stored answer is both.
+    var prefill: String? = nil
     /// Whether the turn is kept once it ends (false: the Responses API's `store: false`). A turn not kept runs in a
     /// conversation of its own — never one the caller's history continues — which is deleted with everything in it
     /// once the turn is settled, before its end reaches the caller; what it cost stays in the usage ledger.
@@ -27,6 +31,9 @@ struct GatewayCall: Sendable {
 
     /// What this call adds to the conversation: the user's message or the function results.
     var added: [ChatMessage] { toolResults.isEmpty ? [ChatMessage(role: .user, content: content, images: images)] : toolResults }
+
+    /// The messages sent upstream after the history: what the call adds, then the answer's start if it has one.
+    var tail: [ChatMessage] { added + (prefill.map { [ChatMessage(role: .assistant, content: $0)] } ?? []) }
 
     /// The longest end user name kept (`user`, `metadata.user_id`): an id or a hash of one, not a document.
     static let maxEndUserCharacters = 256
@@ -37,13 +44,35 @@ extension GatewayCall {
     /// function results (the parsers check that) — split into the history and what the call adds.
     init(
         model: String?, temperature: Double?, maxTokens: Int?, sampling: SamplingOptions, system: String?,
-        turns: [ChatMessage], tools: ToolOptions?
+        turns: [ChatMessage], tools: ToolOptions?, prefill: String? = nil
     ) {
         // A call ending with function results answers them all: the trailing run of tool messages.
         let results = turns.last?.role == .tool ? Array(turns.reversed().prefix { $0.role == .tool }.reversed()) : []
         self.init(
             model: model, temperature: temperature, maxTokens: maxTokens, sampling: sampling, system: system,
             history: Array(turns.dropLast(max(results.count, 1))), content: results.isEmpty ? turns.last?.content ?? "" : "",
-            images: results.isEmpty ? turns.last?.images ?? [] : [], tools: tools, toolResults: results)
+            images: results.isEmpty ? turns.last?.images ?? [] : [], tools: tools, toolResults: results, prefill: prefill)
+    }
+
+    /// What a caller's final assistant message is to the call.
+    enum Ending: Equatable {
+        /// The last message is not the assistant's.
+        case none
+        /// The answer's start (`nil`: an empty final assistant message, which asks nothing of the answer).
+        case prefill(String?)
+        /// The last assistant message calls functions: their results must come after it.
+        case pendingCalls
+    }
+
+    /// Takes a final assistant message off `turns`: the start of the answer, when it calls no functions. Trailing
+    /// whitespace is dropped from it — Anthropic refuses a prefill that ends with some, and a model continues a word
+    /// better than a space (it writes the space itself).
+    static func takePrefill(from turns: inout [ChatMessage]) -> Ending {
+        guard let last = turns.last, last.role == .assistant else { return .none }
+        guard last.toolCalls.isEmpty else { return .pendingCalls }
+        turns.removeLast()
+        var text = Substring(last.content)
+        while let character = text.last, character.isWhitespace { text.removeLast() }
+        return .prefill(text.isEmpty ? nil : String(text))
     }
 }

@@ -24,7 +24,7 @@ struct InputTokenCounter: Sendable {
                 message: "This Sluice cannot count tokens for its models (its tokenizer data is missing: run ./sluice.sh setup), "
                     + "so it cannot answer a count. Requests still work; their usage comes from the model.")
         }
-        let messages = (call.system.map { [ChatMessage(role: .system, content: $0)] } ?? []) + call.history + call.added
+        let messages = (call.system.map { [ChatMessage(role: .system, content: $0)] } ?? []) + call.history + call.tail
         do {
             return try await counter.requestTokens(ChatRequest(model: model, messages: messages, tools: call.tools))
         } catch {

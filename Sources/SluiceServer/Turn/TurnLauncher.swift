@@ -50,6 +50,8 @@ struct TurnLauncher: Sendable {
         /// A gateway caller's results of the functions the last answer called (`tool` messages): when there are
         /// any, they are what this turn adds and answers, instead of a user's message.
         var toolResults: [ChatMessage] = []
+        /// `GatewayCall.prefill`: sent after what the turn adds; the answer starts with it, and the model continues it.
+        var prefill: String? = nil
         /// Whether the end event carries the budget and the conversation's total (`ChatTurn.Plan.reportsBudget`).
         var reportsBudget = true
         /// `ChatTurn.Plan.threadKey`.
@@ -166,9 +168,19 @@ struct TurnLauncher: Sendable {
         if !unsaved, input.model != conversation.model {
             try await store.setConversationModel(id: conversation.id, model: input.model)
         }
-        let assistant = Message(
+        var assistant = Message(
             id: Identifier.make(), conversationID: conversation.id, role: .assistant, content: "", status: .streaming,
             model: input.model, createdAt: now.addingTimeInterval(0.001))
+        // A prefilled answer is stored from its start, which counts as its first token (events number the model's
+        // after it); the model is sent that start as the last message, to continue.
+        var tail = added.map(\.chatMessage)
+        var prior: ChatTurn.Prior?
+        if let prefill = input.prefill {
+            assistant.content = prefill
+            assistant.tokenEnds = [prefill.utf8.count]
+            tail.append(ChatMessage(role: .assistant, content: prefill))
+            prior = ChatTurn.Prior(content: prefill, tokenEnds: assistant.tokenEnds, usage: nil)
+        }
         // Fit the window, then hold the tokens before anything is spent: a turn that does not fit is refused
         // here with 429, its question stored. The answer's row is stored with a granted hold.
         let prepared: TurnPreparation.Prepared
@@ -177,10 +189,10 @@ struct TurnLauncher: Sendable {
                 .init(model: input.model, temperature: input.temperature, maxTokens: input.maxTokens, sampling: input.sampling,
                       tools: input.tools, extraHeaders: Self.scenarioHeaders(request, forward: forwardScenarioHeader),
                       reportsBudget: input.reportsBudget, threadKey: input.threadKey, apiKey: input.apiKey, cache: input.cache),
-                conversation: conversation, history: history, tail: added.map(\.chatMessage),
+                conversation: conversation, history: history, tail: tail,
                 user: user, answerID: assistant.id, answer: assistant,
                 prelude: HoldPrelude(conversation: unsaved ? conversation : nil, messages: (unsaved ? history : []) + added),
-                logger: logger)
+                prior: prior, logger: logger)
         } catch {
             try await storeIfMissing(added, in: conversation, after: history, unsaved: unsaved)
             throw error
