@@ -283,4 +283,50 @@ struct ReasoningTests {
             }
         }
     }
+
+    @Test("the Responses API with reasoning.summary (as Codex CLI asks): the thinking is the reasoning item's summary, streamed as summary events",
+          arguments: [true, false])
+    func responsesReasoningSummary(stream: Bool) async throws {
+        try await Harness.run { h in
+            let reply = try await h.post(
+                "/v1/responses", token: h.alice, headers: ["X-Sluice-Scenario": "reasoning"],
+                json: ["model": "sim", "stream": stream, "instructions": Self.system, "input": "Why?", "reasoning": ["summary": "detailed"]])
+            #expect(reply.status == 200, "\(reply.text)")
+            let expected = "Let me think. The user wrote: Why?. My instructions: [system prompt redacted] I will answer briefly."
+            let response: [String: Any]
+            if stream {
+                var parser = SSEParser()
+                let data = parser.feed(Array(reply.text.utf8)[...]).compactMap {
+                    try? JSONSerialization.jsonObject(with: Data($0.data.utf8)) as? [String: Any]
+                }
+                let types = data.compactMap { $0["type"] as? String }
+                #expect(Array(types.dropFirst(2).prefix(3))
+                    == ["response.output_item.added", "response.reasoning_summary_part.added", "response.reasoning_summary_text.delta"])
+                let deltas = data.filter { $0["type"] as? String == "response.reasoning_summary_text.delta" }
+                #expect(deltas.compactMap { $0["delta"] as? String }.joined() == expected)
+                #expect(deltas.allSatisfy { $0["summary_index"] as? Int == 0 && $0["content_index"] == nil })
+                #expect(!types.contains("response.reasoning_text.delta"))
+                #expect(data.first { $0["type"] as? String == "response.reasoning_summary_text.done" }?["text"] as? String == expected)
+                let partDone = data.first { $0["type"] as? String == "response.reasoning_summary_part.done" }
+                #expect((partDone?["part"] as? [String: Any])?["text"] as? String == expected)
+                let textStart = try #require(types.firstIndex(of: "response.output_text.delta"))
+                #expect(types.firstIndex(of: "response.reasoning_summary_part.done").map { $0 < textStart } == true)
+                response = try #require(data.last?["response"] as? [String: Any])
+            } else {
+                response = try #require(try JSONSerialization.jsonObject(with: Data(reply.text.utf8)) as? [String: Any])
+            }
+            #expect((response["reasoning"] as? [String: Any])?["summary"] as? String == "detailed")
+            let output = try #require(response["output"] as? [[String: Any]])
+            #expect(output.map { $0["type"] as? String ?? "?" } == ["reasoning", "message"])
+            let item = try #require(output.first)
+            #expect(((item["summary"] as? [[String: Any]])?.first?["text"] as? String) == expected)
+            #expect(((item["summary"] as? [[String: Any]])?.first?["type"] as? String) == "summary_text")
+            #expect(item["content"] == nil)
+
+            let bad = try await h.post(
+                "/v1/responses", token: h.alice, json: ["model": "sim", "input": "Why?", "reasoning": ["summary": "short"]])
+            #expect(bad.status == 400)
+            #expect(bad.text.contains("reasoning.summary"))
+        }
+    }
 }

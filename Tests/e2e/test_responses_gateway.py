@@ -164,3 +164,19 @@ def test_a_reasoning_models_thinking_is_a_reasoning_item_the_sdks_accumulator_re
         {"role": "user", "content": "Why?"}, final.output[0].model_dump(exclude_none=True),
         {"role": "assistant", "content": final.output_text}, {"role": "user", "content": "And then?"}])
     assert following.status == "completed" and following.output[0].type == "reasoning"
+
+
+def test_reasoning_summaries_asked_as_codex_does_reach_the_sdk_as_summary_events_and_items(server):
+    # Codex CLI asks `reasoning: {"summary": "auto"}` and shows only summary events: the thinking comes as the summary.
+    sdk = client(server, add_user(server, "responses-summary", 1_000_000))
+    with sdk.responses.stream(model="sim-reasoning", input="Why?", reasoning={"effort": "low", "summary": "auto"}) as stream:
+        events = list(stream)
+        final = stream.get_final_response()
+    summary = "".join(event.delta for event in events if event.type == "response.reasoning_summary_text.delta")
+    assert summary.startswith("Let me think. The user wrote: Why?")
+    assert not [event for event in events if event.type == "response.reasoning_text.delta"]
+    assert [event.type for event in events if "reasoning_summary_part" in event.type] == [
+        "response.reasoning_summary_part.added", "response.reasoning_summary_part.done"]
+    assert final.output[0].type == "reasoning" and final.output[0].summary[0].text == summary
+    assert not final.output[0].content and final.reasoning.summary == "auto"
+    assert "Let me think" not in final.output_text and final.output_text

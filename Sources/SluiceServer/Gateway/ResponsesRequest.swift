@@ -26,6 +26,9 @@ struct ResponsesRequest: Sendable {
     /// `include` asks for `reasoning.encrypted_content`: the reasoning items carry an Anthropic model's signed
     /// thinking, for a caller that keeps no state on the server (`store: false`, as Codex CLI works) to send back.
     var includesEncryptedReasoning = false
+    /// `reasoning.summary` (`auto`, `concise`, `detailed`): the caller shows reasoning summaries (Codex CLI asks for
+    /// them, and shows nothing else by default), so the model's thinking is given as the reasoning item's summary.
+    var reasoningSummary: String?
     /// Signed thinking from `reasoning` items sent back, for the answer whose calls or text follow them.
     private var pendingThinking: [SignedThinking] = []
 
@@ -84,6 +87,7 @@ struct ResponsesRequest: Sendable {
         }
         sampling.endUser = endUser
         sampling.reasoning = try Self.reasoning(body["reasoning"])
+        reasoningSummary = try Self.reasoningSummary(body["reasoning"])
         sampling.responseFormat = try Self.textFormat(body["text"])
         tools = try Self.tools(in: body)
         if let parallel = try Self.bool(body, "parallel_tool_calls"), tools != nil { tools?.parallelCalls = parallel }
@@ -255,7 +259,7 @@ struct ResponsesRequest: Sendable {
         switch value {
         case nil, .null?: return nil
         case .object?:
-            let effort = try string(value!, "effort", field: "reasoning.effort")
+            let effort = try string(value!, "effort", field: "reasoning")
             do {
                 return try ReasoningField.effort(effort, field: "reasoning.effort")
             } catch let problem as ReasoningField.Problem {
@@ -263,6 +267,18 @@ struct ResponsesRequest: Sendable {
             }
         default: throw invalid("'reasoning' must be an object like {\"effort\": \"low\"}.", param: "reasoning")
         }
+    }
+
+    /// `reasoning.summary` (or its older name `generate_summary`), checked: Sluice has no summary of its own to make,
+    /// so any level gives the thinking as the model wrote it — what LiteLLM gives for a model that thinks in words.
+    private static func reasoningSummary(_ value: JSONValue?) throws -> String? {
+        guard case .object? = value else { return nil }
+        let field = value?["summary"] != nil ? "summary" : "generate_summary"
+        guard let summary = try string(value!, field, field: "reasoning") else { return nil }
+        guard ["auto", "concise", "detailed"].contains(summary) else {
+            throw invalid("'reasoning.\(field)' must be auto, concise or detailed.", param: "reasoning.\(field)")
+        }
+        return summary
     }
 
     static func invalid(_ message: String, param: String?) -> APIError { ChatCompletionRequest.invalid(message, param: param) }

@@ -49,7 +49,7 @@ struct ResponsesRoutes {
             let status = if case .completed = ending { "completed" } else { "incomplete" }
             let output = ResponsesWire.output(
                 messageID: messageID, reasoning: answer.reasoning, encrypted: echo.encryptedReasoning ? answer.signedThinking : nil,
-                text: answer.text, logprobs: answer.logprobs,
+                summarized: echo.summarizesReasoning, text: answer.text, logprobs: answer.logprobs,
                 toolCalls: answer.toolCalls, status: status)
             return GatewayRoutes.json(
                 .ok, ResponsesWire.response(id: responseID, echo: echo, ending: ending, output: output), headers: headers)

@@ -89,9 +89,12 @@ struct ResponsesStream: WireEventStream {
             if case .reasoning = open {} else { out += close() + openReasoning() }
             guard case .reasoning(let index, let id, let text, let signed)? = open else { return out }
             open = .reasoning(index: index, id: id, text: text + piece, signed: signed)
+            // As a summary's text when the caller asked for summaries (what Codex CLI shows), else as the reasoning's.
+            let (name, part) = echo.summarizesReasoning
+                ? ("response.reasoning_summary_text.delta", "\"summary_index\":0")
+                : ("response.reasoning_text.delta", "\"content_index\":0")
             return out + self.event(
-                "response.reasoning_text.delta",
-                "\"item_id\":\(JSONText.quote(id)),\"output_index\":\(index),\"content_index\":0,\"delta\":\(JSONText.quote(piece))")
+                name, "\"item_id\":\(JSONText.quote(id)),\"output_index\":\(index),\(part),\"delta\":\(JSONText.quote(piece))")
         case .signedThinking(let block):
             // The block has ended: its reasoning item ends with it, carrying it when the caller included
             // `reasoning.encrypted_content` (a redacted block, which has no text, gets an item of its own).
@@ -114,23 +117,29 @@ struct ResponsesStream: WireEventStream {
     }
 
     private mutating func openReasoning() -> String {
-        openItem(
-            prefix: "rs_", part: ResponsesWire.reasoningText(""),
-            item: { "{\"id\":\(JSONText.quote($0)),\"type\":\"reasoning\",\"status\":\"in_progress\",\"summary\":[],\"content\":[]}" },
+        let summarized = echo.summarizesReasoning
+        return openItem(
+            prefix: "rs_", part: summarized ? ResponsesWire.summaryText("") : ResponsesWire.reasoningText(""),
+            partEvent: summarized ? ("response.reasoning_summary_part.added", "summary_index") : nil,
+            item: {
+                "{\"id\":\(JSONText.quote($0)),\"type\":\"reasoning\",\"status\":\"in_progress\",\"summary\":[]"
+                    + (summarized ? "}" : ",\"content\":[]}")
+            },
             opening: { .reasoning(index: $0, id: $1, text: "", signed: []) })
     }
 
-    /// Opens the next output item with one (empty) content part: `output_item.added`, then `content_part.added`.
+    /// Opens the next output item with one (empty) part: `output_item.added`, then `content_part.added` (or the
+    /// event `partEvent` names, with its index field: a reasoning summary's part).
     private mutating func openItem(
-        prefix: String, part: String, item: (_ id: String) -> String, opening: (_ index: Int, _ id: String) -> Open
+        prefix: String, part: String, partEvent: (name: String, index: String)? = nil, item: (_ id: String) -> String,
+        opening: (_ index: Int, _ id: String) -> Open
     ) -> String {
         let index = output.count
         let id = prefix + messageID + (index == 0 ? "" : "_\(index)")
         open = opening(index, id)
+        let (name, indexField) = partEvent ?? ("response.content_part.added", "content_index")
         return event("response.output_item.added", "\"output_index\":\(index),\"item\":\(item(id))")
-            + event(
-                "response.content_part.added",
-                "\"item_id\":\(JSONText.quote(id)),\"output_index\":\(index),\"content_index\":0,\"part\":\(part)")
+            + event(name, "\"item_id\":\(JSONText.quote(id)),\"output_index\":\(index),\"\(indexField)\":0,\"part\":\(part)")
     }
 
     private mutating func openCall(_ delta: ToolCallDelta) -> String {
@@ -150,12 +159,17 @@ struct ResponsesStream: WireEventStream {
         case nil:
             return ""
         case .reasoning(let index, let id, let text, let signed)?:
-            let item = ResponsesWire.reasoningItem(id: id, text: text, status: status, encrypted: echo.encryptedReasoning ? signed : nil)
+            let summarized = echo.summarizesReasoning
+            let item = ResponsesWire.reasoningItem(
+                id: id, text: text, status: status, encrypted: echo.encryptedReasoning ? signed : nil, summarized: summarized)
             output.append(item)
-            let at = "\"item_id\":\(JSONText.quote(id)),\"output_index\":\(index),\"content_index\":0"
-            return event("response.reasoning_text.done", at + ",\"text\":\(JSONText.quote(text))")
-                + event("response.content_part.done", at + ",\"part\":\(ResponsesWire.reasoningText(text))")
-                + event("response.output_item.done", "\"output_index\":\(index),\"item\":\(item)")
+            let at = "\"item_id\":\(JSONText.quote(id)),\"output_index\":\(index)," + (summarized ? "\"summary_index\":0" : "\"content_index\":0")
+            let done = summarized
+                ? event("response.reasoning_summary_text.done", at + ",\"text\":\(JSONText.quote(text))")
+                    + event("response.reasoning_summary_part.done", at + ",\"part\":\(ResponsesWire.summaryText(text))")
+                : event("response.reasoning_text.done", at + ",\"text\":\(JSONText.quote(text))")
+                    + event("response.content_part.done", at + ",\"part\":\(ResponsesWire.reasoningText(text))")
+            return done + event("response.output_item.done", "\"output_index\":\(index),\"item\":\(item)")
         case .text(let index, let id, let text)?:
             let entries = textLogprobs
             textLogprobs = []

@@ -24,6 +24,9 @@ enum ResponsesWire {
         var reasoningEffort: String?
         /// Whether reasoning items carry `encrypted_content` (`include: ["reasoning.encrypted_content"]`).
         var encryptedReasoning = false
+        /// `reasoning.summary` as asked: reasoning items then give the thinking as their summary.
+        var reasoningSummary: String?
+        var summarizesReasoning: Bool { reasoningSummary != nil }
 
         init(_ request: ResponsesRequest, model: String, createdAt: Int) {
             self.model = model
@@ -40,6 +43,7 @@ enum ResponsesWire {
             topLogprobs = request.sampling.logprobs
             reasoningEffort = request.sampling.reasoning?.openAIEffort
             encryptedReasoning = request.includesEncryptedReasoning
+            reasoningSummary = request.reasoningSummary
         }
 
         init(model: String, createdAt: Int) {
@@ -101,7 +105,7 @@ enum ResponsesWire {
             + "\"max_output_tokens\":\(echo.maxOutputTokens.map(String.init) ?? "null"),\"model\":\(JSONText.quote(echo.model)),"
             + "\"output\":[\(output.joined(separator: ","))],\"parallel_tool_calls\":\(echo.tools?.parallelCalls ?? true),"
             + "\"previous_response_id\":\(echo.previousResponseID.map(JSONText.quote) ?? "null"),"
-            + "\"reasoning\":{\"effort\":\(echo.reasoningEffort.map(JSONText.quote) ?? "null"),\"summary\":null},\"store\":\(echo.store),"
+            + "\"reasoning\":{\"effort\":\(echo.reasoningEffort.map(JSONText.quote) ?? "null"),\"summary\":\(echo.reasoningSummary.map(JSONText.quote) ?? "null")},\"store\":\(echo.store),"
             + "\"temperature\":\(number(echo.temperature)),\"top_p\":\(number(echo.topP)),"
             + "\"top_logprobs\":\(echo.topLogprobs.map(String.init) ?? "null"),"
             + "\"text\":{\"format\":\(format(echo.textFormat))},\"tool_choice\":\(toolChoice(echo.tools?.choice)),\"tools\":[\(tools)],"
@@ -130,12 +134,21 @@ enum ResponsesWire {
     }
 
     /// A `reasoning` item with the model's thinking as `reasoning_text` (as vLLM and OpenAI's open-weight models write
-    /// it), and, when the caller included it, `encrypted_content`: an Anthropic model's signed thinking, which the
-    /// caller sends back with the item in a function-calling loop (`null` when there is none to send back).
-    static func reasoningItem(id: String, text: String, status: String, encrypted: [SignedThinking]? = nil) -> String {
-        "{\"id\":\(JSONText.quote(id)),\"type\":\"reasoning\",\"status\":\"\(status)\",\"summary\":[],"
-            + (encrypted.map { "\"encrypted_content\":\(encryptedContent($0).map(JSONText.quote) ?? "null")," } ?? "")
-            + "\"content\":[\(reasoningText(text))]}"
+    /// it) — or, when the caller asked for a summary (`summarized`), as its one `summary_text`, with no `content` (as
+    /// OpenAI's reasoning models and LiteLLM give it) — and, when the caller included it, `encrypted_content`: an
+    /// Anthropic model's signed thinking, which the caller sends back with the item in a function-calling loop (`null`
+    /// when there is none to send back).
+    static func reasoningItem(
+        id: String, text: String, status: String, encrypted: [SignedThinking]? = nil, summarized: Bool = false
+    ) -> String {
+        "{\"id\":\(JSONText.quote(id)),\"type\":\"reasoning\",\"status\":\"\(status)\","
+            + "\"summary\":[\(summarized && !text.isEmpty ? summaryText(text) : "")]"
+            + (encrypted.map { ",\"encrypted_content\":\(encryptedContent($0).map(JSONText.quote) ?? "null")" } ?? "")
+            + (summarized ? "}" : ",\"content\":[\(reasoningText(text))]}")
+    }
+
+    static func summaryText(_ text: String) -> String {
+        "{\"type\":\"summary_text\",\"text\":\(JSONText.quote(text))}"
     }
 
     /// What Sluice's `encrypted_content` starts with: its own, not OpenAI's (which no other upstream could read).
@@ -168,10 +181,13 @@ enum ResponsesWire {
 
     /// The output items of a whole answer: its text (if any, or if there are no calls) and its function calls.
     static func output(
-        messageID: String, reasoning: String? = nil, encrypted: [SignedThinking]? = nil, text: String, logprobs: [TokenLogprob] = [],
-        toolCalls: [ToolCall], status: String
+        messageID: String, reasoning: String? = nil, encrypted: [SignedThinking]? = nil, summarized: Bool = false, text: String,
+        logprobs: [TokenLogprob] = [], toolCalls: [ToolCall], status: String
     ) -> [String] {
-        (reasoning.map { $0.isEmpty && (encrypted ?? []).isEmpty ? [] : [reasoningItem(id: "rs_" + messageID, text: $0, status: status, encrypted: encrypted)] } ?? [])
+        (reasoning.map {
+            $0.isEmpty && (encrypted ?? []).isEmpty
+                ? [] : [reasoningItem(id: "rs_" + messageID, text: $0, status: status, encrypted: encrypted, summarized: summarized)]
+        } ?? [])
             + (text.isEmpty && !toolCalls.isEmpty ? [] : [message(id: "msg_" + messageID, text: text, logprobs: logprobs, status: status)])
             + toolCalls.enumerated().map { index, call in
                 functionCall(id: "fc_\(messageID)_\(index)", call: call, status: status)
