@@ -219,6 +219,14 @@ struct SignedThinkingTests {
             #expect(output.map { $0["type"] as? String } == ["reasoning", "function_call"])
             let id = try #require(asked.json?["id"] as? String)
             let callID = try #require(output.last?["call_id"] as? String)
+            // Retrieved with `include` (as the SDKs send it), the stored item carries the signed thinking; without, none.
+            let retrieved = try await h.request(.GET, "/v1/responses/\(id)?include%5B%5D=reasoning.encrypted_content", token: h.alice)
+            let stored = try #require((retrieved.json?["output"] as? [[String: Any]])?.first)
+            let encrypted = try #require(stored["encrypted_content"] as? String, "\(retrieved.json ?? [:])")
+            #expect(encrypted.hasPrefix(ResponsesWire.encryptedPrefix))
+            #expect(ResponsesWire.signedThinking(fromEncrypted: encrypted).isEmpty == false)
+            let plain = try await h.request(.GET, "/v1/responses/\(id)", token: h.alice)
+            #expect((plain.json?["output"] as? [[String: Any]])?.first?.keys.contains("encrypted_content") == false)
             let answered = try await ResponsesGatewayTests.create(h, [
                 "model": "sim", "tools": tools, "reasoning": ["effort": "low"], "previous_response_id": id,
                 "input": [["type": "function_call_output", "call_id": callID, "output": "42"]],

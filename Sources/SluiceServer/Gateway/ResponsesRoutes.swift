@@ -77,8 +77,14 @@ struct ResponsesRoutes {
         let status = if case .completed = ending { "completed" } else if case .inProgress = ending { "in_progress" } else { "incomplete" }
         var echo = ResponsesWire.Echo(model: message.model ?? conversation.model, createdAt: Int(message.createdAt.timeIntervalSince1970))
         echo.instructions = conversation.systemPrompt
+        // `include=reasoning.encrypted_content` (the SDKs send `include%5B%5D=…`, Hummingbird leaves keys encoded), as on
+        // create: the stored signed thinking.
+        echo.encryptedReasoning = request.uri.queryParameters.contains { key, value in
+            ["include", "include[]"].contains(String(key).removingPercentEncoding ?? "") && value == "reasoning.encrypted_content"
+        }
         let output = ResponsesWire.output(
-            messageID: message.id, reasoning: message.reasoning, text: message.content, toolCalls: message.toolCalls, status: status)
+            messageID: message.id, reasoning: message.reasoning, encrypted: echo.encryptedReasoning ? message.signedThinking : nil,
+            text: message.content, toolCalls: message.toolCalls, status: status)
         return GatewayRoutes.json(.ok, ResponsesWire.response(id: id, echo: echo, ending: ending, output: output))
     }
 
