@@ -60,6 +60,10 @@ export const createConversation = (fields = {}) => json("POST", "/api/conversati
 /** Imports exported conversations (ChatGPT's or Sluice's JSON); resolves to `{conversations, messages, not_sent}`. */
 export const importConversations = (conversations) => json("POST", "/api/conversations/import", conversations);
 export const deleteConversation = (id) => json("DELETE", `/api/conversations/${encodeURIComponent(id)}`);
+/** Deletes conversation `id` without waiting, in a request that outlives the page (a temporary chat being left). */
+export function deleteOnLeaving(id) {
+  fetch(`/api/conversations/${encodeURIComponent(id)}`, { method: "DELETE", headers: headers(), keepalive: true }).catch(() => {});
+}
 /**
  * Renames (`title`), sets the system prompt (`system_prompt`, "" removes it), pins or archives (`pinned`, `archived`:
  * true or false); resolves to the conversation.

@@ -15,6 +15,7 @@ import { exportConversation } from "./export.js";
 import { AttachmentTray } from "./attachments.js";
 import { showVersion } from "./versions.js";
 import { offerImport } from "./import.js";
+import { TemporaryChat } from "./temporary.js";
 
 const $ = (id) => document.getElementById(id);
 const log = $("messages");
@@ -193,6 +194,7 @@ $("unarchive").addEventListener("click", async () => {
  */
 async function open(id, { loaded, keep } = {}) {
   current = id;
+  temporaryChat.show(id);
   const conversation = loaded ?? await api.getConversation(id);
   showArchived(Boolean(conversation.archived_at));
   picker.show(conversation.model);
@@ -234,9 +236,16 @@ function setStreaming({ streaming, stop }) {
   if (!streaming) input.focus();
 }
 
-async function newConversation() {
+const temporaryChat = new TemporaryChat({ toggle: $("temporary-toggle"), notice: $("temporary-notice") });
+// On in a temporary chat: back to a conversation that is kept. Off: a new temporary chat.
+$("temporary-toggle").addEventListener("click", () =>
+  newConversation({ temporary: !temporaryChat.is(current) }).catch((error) => showBanner(error.message)));
+
+/** `temporary`: a temporary chat (out of the list, deleted when left). */
+async function newConversation({ temporary = false } = {}) {
   // With the model last picked (the open conversation's may differ), as ChatGPT starts a new chat.
-  const conversation = await api.createConversation({ model: picker.preferred() ?? undefined });
+  const conversation = await api.createConversation({ model: picker.preferred() ?? undefined, temporary: temporary || undefined });
+  if (temporary) temporaryChat.started(conversation.id);
   await open(conversation.id);
 }
 

@@ -55,10 +55,14 @@ public protocol ConversationStore: Sendable {
     func searchConversations(userID: String, terms: SearchTerms, limit: Int) async throws -> [ConversationMatch]
     /// Deletes the conversation with its messages (and its `markUnkept` mark); their usage stays in the ledger.
     func deleteConversation(id: String) async throws
-    /// Marks a conversation — which need not exist yet — as not to be kept (a `store: false` turn's): it is left out
-    /// of the user's list and search, and `recoverInterruptedMessages` deletes it when its turn was interrupted or
-    /// its mark is an hour old, in case no turn's end deleted it.
+    /// Marks a conversation — which need not exist yet — as not to be kept (a `store: false` turn's, a temporary
+    /// chat): it is left out of the user's list and search, and `recoverInterruptedMessages` deletes it when its turn
+    /// was interrupted, or `deleteLapsedUnkept` once it lapsed, in case nothing else deleted it.
     func markUnkept(conversationID: String, at: Date) async throws
+    /// Deletes the unkept conversations that lapsed: marked over an hour before `now`, with no message since and
+    /// none being written (a temporary chat its user left open, a `store: false` turn whose end was lost). Returns
+    /// how many it deleted.
+    func deleteLapsedUnkept(now: Date) async throws -> Int
     /// Deletes these messages of the conversation in one commit; the conversation no longer ends as a gateway thread,
     /// and goes too when nothing is left of it. Their usage stays in the ledger.
     func deleteMessages(ids: [String], conversationID: String) async throws

@@ -27,13 +27,26 @@ struct ConversationRoutes {
         let title = try body.optionalString("title", maxLength: 200)?.trimmingCharacters(in: .whitespacesAndNewlines)
         let model = try body.optionalString("model", maxLength: 200)?.trimmingCharacters(in: .whitespacesAndNewlines)
         let systemPrompt = try body.optionalString("system_prompt", maxLength: 32_000)
+        let temporary = try body.optionalBool("temporary") ?? false
         let chosenModel = model.flatMap { $0.isEmpty ? nil : $0 } ?? user.defaultModel(defaultModel)
         try ModelAccess.check(user, model: chosenModel)
         let conversation = try await store.createConversation(
             userID: user.id, title: title.flatMap { $0.isEmpty ? nil : $0 } ?? Self.defaultTitle,
             model: chosenModel,
             systemPrompt: systemPrompt.flatMap { $0.isEmpty ? nil : $0 })
-        return EditedResponse(status: .created, response: ConversationResource(conversation))
+        var resource = ConversationResource(conversation)
+        if temporary {
+            // A temporary chat (ChatGPT's, Open WebUI's): out of the list and search from the start, deleted when the
+            // web app leaves it, or once it lapses (an hour without a message: `UnkeptConversationSweeper`).
+            do {
+                try await store.markUnkept(conversationID: conversation.id, at: conversation.createdAt)
+            } catch {
+                try? await store.deleteConversation(id: conversation.id)
+                throw error
+            }
+            resource.temporary = true
+        }
+        return EditedResponse(status: .created, response: resource)
     }
 
     /// The caller's conversations, pinned ones first, archived ones left out (`?archived=true`: only those); with

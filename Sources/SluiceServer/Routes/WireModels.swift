@@ -24,6 +24,8 @@ struct ConversationResource: ResponseEncodable {
     /// A search's hit (`GET /api/conversations?q=`): the words in the first message that has them, with some text
     /// around them.
     var snippet: String? = nil
+    /// A temporary chat (`POST /api/conversations` with `temporary: true`): said when it is made.
+    var temporary: Bool? = nil
 
     init(_ conversation: Conversation, messages: [Message]? = nil, context: ContextFigures? = nil) {
         tokensUsed = context?.tokensUsed

@@ -179,19 +179,39 @@ extension PostgresStore {
             """
         ).collect()
         try await client.query("DELETE FROM sluice_instances WHERE seen_at <= \(cutoff)")
-        // The unkept conversations (`markUnkept`) of those answers, and any whose mark outlived every turn.
-        let lapsed = StoredValues.milliseconds(Date().addingTimeInterval(-StoredValues.unkeptLifetime))
+        // The unkept conversations (`markUnkept`) of those answers, and any that lapsed.
         try await client.query(
             """
             WITH doomed AS (
                 DELETE FROM unkept_conversations u
-                WHERE u.created_at < \(lapsed) OR EXISTS (
+                WHERE EXISTS (
                     SELECT 1 FROM messages m WHERE m.conversation_id = u.conversation_id AND m.error_code = 'interrupted')
                 RETURNING conversation_id
             )
             DELETE FROM conversations WHERE id IN (SELECT conversation_id FROM doomed)
             """)
+        _ = try await deleteLapsedUnkept(client: client, now: Date())
         return recovered.count
+    }
+
+    public func deleteLapsedUnkept(now: Date) async throws -> Int {
+        try await Self.deleteLapsedUnkept(client: client, now: now)
+    }
+
+    static func deleteLapsedUnkept(client: PostgresClient, now: Date) async throws -> Int {
+        let lapsed = StoredValues.milliseconds(now.addingTimeInterval(-StoredValues.unkeptLifetime))
+        return try await client.query(
+            """
+            WITH doomed AS (
+                DELETE FROM unkept_conversations u
+                WHERE u.created_at < \(lapsed) AND NOT EXISTS (
+                    SELECT 1 FROM messages m WHERE m.conversation_id = u.conversation_id
+                    AND (m.created_at >= \(lapsed) OR m.status = 'streaming'))
+                RETURNING conversation_id
+            )
+            DELETE FROM conversations WHERE id IN (SELECT conversation_id FROM doomed) RETURNING id
+            """
+        ).collect().count
     }
 
     // MARK: Context

@@ -425,21 +425,40 @@ public final class SQLiteStore: SluiceDatabase {
             WHERE status = 'streaming' RETURNING id
             """)
         try await releaseInterruptedHolds()
-        let lapsed = StoredValues.milliseconds(Date().addingTimeInterval(-StoredValues.unkeptLifetime))
-        // The unkept conversations (`markUnkept`) of those answers, and any whose mark outlived every turn.
+        // The unkept conversations (`markUnkept`) of those answers, and any that lapsed.
         try await connection.transaction { db in
             let doomed = try SQLiteConnection.run(
                 """
                 DELETE FROM unkept_conversations
-                WHERE created_at < ? OR EXISTS (
+                WHERE EXISTS (
                     SELECT 1 FROM messages m WHERE m.conversation_id = unkept_conversations.conversation_id
                     AND m.error_code = 'interrupted')
                 RETURNING conversation_id
-                """, [.integer(lapsed)], cached: false, in: db)
+                """, cached: false, in: db)
             for row in doomed {
                 try SQLiteConnection.run("DELETE FROM conversations WHERE id = ?", [.text(row.text("conversation_id"))], in: db)
             }
         }
+        _ = try await deleteLapsedUnkept(now: Date())
         return rows.count
+    }
+
+    public func deleteLapsedUnkept(now: Date) async throws -> Int {
+        let lapsed = StoredValues.milliseconds(now.addingTimeInterval(-StoredValues.unkeptLifetime))
+        let doomed = try await connection.transactionReturning { db in
+            let doomed = try SQLiteConnection.run(
+                """
+                DELETE FROM unkept_conversations
+                WHERE created_at < ? AND NOT EXISTS (
+                    SELECT 1 FROM messages m WHERE m.conversation_id = unkept_conversations.conversation_id
+                    AND (m.created_at >= ? OR m.status = 'streaming'))
+                RETURNING conversation_id
+                """, [.integer(lapsed), .integer(lapsed)], cached: false, in: db)
+            for row in doomed {
+                try SQLiteConnection.run("DELETE FROM conversations WHERE id = ?", [.text(row.text("conversation_id"))], in: db)
+            }
+            return doomed
+        }
+        return doomed.count
     }
 }

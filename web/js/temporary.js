@@ -1,0 +1,45 @@
+// A temporary chat (ChatGPT's "Temporary chat"): a conversation that never shows in the list or in search, and is
+// deleted when the user leaves it — another conversation, a new one, a reload or closing the tab — or, if the page
+// could not say so, by the server after an hour without a message.
+
+import * as api from "./api.js";
+
+export class TemporaryChat {
+  /** `toggle`: the header's button; `notice`: what the open temporary chat says about itself. */
+  constructor({ toggle, notice }) {
+    this.toggle = toggle;
+    this.notice = notice;
+    /** The open temporary chat's id, or null. */
+    this.id = null;
+    // Closing the tab or reloading is leaving too: the request outlives the page (`keepalive`).
+    addEventListener("pagehide", () => this.leave());
+  }
+
+  /** Whether conversation `id` is the temporary chat. */
+  is(id) { return this.id !== null && id === this.id; }
+
+  /** Conversation `id` was just made temporary and is about to open. */
+  started(id) {
+    this.leave();
+    this.id = id;
+  }
+
+  /** Shows whether the conversation being opened is the temporary chat; leaves the temporary chat for another one. */
+  show(id) {
+    if (this.id !== null && id !== this.id) this.leave();
+    const on = this.is(id);
+    this.toggle.setAttribute("aria-pressed", String(on));
+    this.notice.hidden = !on;
+    document.body.classList.toggle("temporary", on);
+  }
+
+  /** Deletes the temporary chat, if one is open. */
+  leave() {
+    if (this.id === null) return;
+    api.deleteOnLeaving(this.id);
+    this.id = null;
+    this.toggle.setAttribute("aria-pressed", "false");
+    this.notice.hidden = true;
+    document.body.classList.remove("temporary");
+  }
+}
