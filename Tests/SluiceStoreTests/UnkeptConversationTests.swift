@@ -13,15 +13,17 @@ struct UnkeptConversationTests {
             "conversation_id", of: "SELECT conversation_id FROM unkept_conversations ORDER BY conversation_id", in: store)
     }
 
-    /// A conversation of `user` with one message; marked unkept first (at `markedAt`) unless that is `nil`.
+    /// A conversation of `user` with one message (written at `writtenAt`, by default when it was marked); marked
+    /// unkept first (at `markedAt`) unless that is `nil`.
     static func conversation(
-        _ store: any SluiceDatabase, user: User, title: String, markedAt: Date?, message status: MessageStatus = .complete
+        _ store: any SluiceDatabase, user: User, title: String, markedAt: Date?, message status: MessageStatus = .complete,
+        writtenAt: Date? = nil
     ) async throws -> Conversation {
         let conversation = Conversation.starting(userID: user.id, title: title, model: "m", systemPrompt: nil)
         if let markedAt { try await store.markUnkept(conversationID: conversation.id, at: markedAt) }
         let message = Message(
             id: Identifier.make(), conversationID: conversation.id, role: status == .streaming ? .assistant : .user,
-            content: "the river Douro", status: status, model: "m", createdAt: Date())
+            content: "the river Douro", status: status, model: "m", createdAt: writtenAt ?? markedAt ?? Date())
         try await store.createConversation(conversation, messages: [message])
         return conversation
     }
@@ -45,7 +47,7 @@ struct UnkeptConversationTests {
         try await store.close()
     }
 
-    @Test("recovery deletes the unkept conversations of interrupted answers and those whose mark lapsed; others stay",
+    @Test("recovery deletes the unkept conversations of interrupted answers and those that lapsed (no message for an hour); others stay",
           arguments: TestDatabases.backends)
     func recovered(_ backend: StoreBackend) async throws {
         let (store, path) = try await StoreTests.makeStore(backend)
@@ -53,6 +55,9 @@ struct UnkeptConversationTests {
         let crashed = try await Self.conversation(store, user: user, title: "crashed", markedAt: Date(), message: .streaming)
         let lapsed = try await Self.conversation(store, user: user, title: "lapsed", markedAt: Date().addingTimeInterval(-7200))
         let running = try await Self.conversation(store, user: user, title: "running", markedAt: Date())
+        // A temporary chat made two hours ago, still in use.
+        let inUse = try await Self.conversation(
+            store, user: user, title: "in use", markedAt: Date().addingTimeInterval(-7200), writtenAt: Date().addingTimeInterval(-60))
         let kept = try await Self.conversation(store, user: user, title: "kept", markedAt: nil, message: .streaming)
         try await store.close()
 
@@ -62,9 +67,10 @@ struct UnkeptConversationTests {
         #expect(try await reopened.conversation(id: crashed.id) == nil)
         #expect(try await reopened.conversation(id: lapsed.id) == nil)
         #expect(try await reopened.conversation(id: running.id) != nil)
+        #expect(try await reopened.conversation(id: inUse.id) != nil)
         let keptMessages = try await reopened.messages(conversationID: kept.id)
         #expect(keptMessages.map(\.status) == [.partial])
-        #expect(try await Self.marks(reopened) == [running.id])
+        #expect(try await Self.marks(reopened) == [running.id, inUse.id].sorted())
         try await reopened.close()
     }
 }
