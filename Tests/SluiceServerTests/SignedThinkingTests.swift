@@ -1,6 +1,7 @@
 import Foundation
 import NIOHTTP1
 import SluiceCore
+import SluiceTokenizer
 @testable import SluiceServer
 @testable import SluiceSimulator
 import SluiceTestSupport
@@ -87,6 +88,13 @@ struct SignedThinkingTests {
                 h, Self.loop("Find it", answer: answer.filter { $0["type"] as? String == "tool_use" }, endUser: "bare"))
             #expect(bare.status == 200, "\(bare.text)")
             #expect(try Self.content(bare).map { $0["type"] as? String } == ["text"])
+            // The thinking sent back is input Anthropic reads: Sluice's count (the hold's) has it too.
+            func counted(_ reply: (status: Int, headers: HTTPHeaders, text: String)) async throws -> Int {
+                let id = try #require(reply.headers.first(name: "X-Sluice-Message-Id"))
+                return try #require(try await h.store.message(id: id)?.usage?.countedInputTokens)
+            }
+            let thoughtTokens = try await ChatPromptCounter(tokenizer: WordTokenizer()).textTokens(thought)
+            #expect(try await counted(fresh) - counted(bare) == thoughtTokens)
 
             // A block changed on the way is Anthropic's to refuse, in its words.
             var changed = answer

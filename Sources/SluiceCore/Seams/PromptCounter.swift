@@ -9,8 +9,27 @@ public protocol PromptCounter: Sendable {
 
 extension PromptCounter {
     /// The input tokens of a whole request: its messages and, when it offers functions, their definitions.
+    /// The signed thinking of a request that thinks, which goes back to Anthropic with the loop's calls, counts too.
     public func requestTokens(_ request: ChatRequest) async throws -> Int {
         let tools = try await request.tools.asyncMap { try await textTokens($0.countedText) } ?? 0
-        return try await promptTokens(request.messages) + tools
+        let thinking = (request.sampling.reasoning?.anthropicBudget ?? 0) > 0 ? try await loopThinkingTokens(request.messages) : 0
+        return try await promptTokens(request.messages) + tools + thinking
+    }
+
+    /// The tokens of the signed thinking a thinking request sends back to Anthropic, which reads it as input: that of
+    /// the answers after the user's last words (the function-calling loop under way; `MessagesRequestBody` sends no
+    /// other). A redacted block is encrypted: about four of its characters to a token.
+    public func loopThinkingTokens(_ messages: [ChatMessage]) async throws -> Int {
+        let start = (messages.lastIndex { $0.role == .user } ?? -1) + 1
+        var total = 0
+        for message in messages[start...] where message.role == .assistant {
+            for block in message.thinking {
+                switch block {
+                case .thinking(let text, _): total += try await textTokens(text)
+                case .redacted(let data): total += data.utf8.count / 4
+                }
+            }
+        }
+        return total
     }
 }

@@ -129,8 +129,10 @@ struct ContextBuilder: Sendable {
                 id: message.id, message: chat, mode: message.contextMode,
                 tokens: try await tokens(of: chat, id: message.id, counter: counter)))
         }
-        // The tool definitions go with every request: counted with what the turn always sends.
-        let toolTokens = try await tools.asyncMap { try await counter.textTokens($0.countedText) } ?? 0
+        // The tool definitions go with every request: counted with what the turn always sends — and so does the signed
+        // thinking a thinking request sends back with the calls of the loop under way (Anthropic reads it as input).
+        var toolTokens = try await tools.asyncMap { try await counter.textTokens($0.countedText) } ?? 0
+        if thinking > 0 { toolTokens += try await counter.loopThinkingTokens(eligible.map(\.chatMessage) + tail) }
         var tailTokens = toolTokens
         for message in tail { tailTokens += try await tokens(of: message, id: nil, counter: counter) }
 
