@@ -3,6 +3,7 @@
 
 import * as api from "./api.js";
 import { markdownView, copyText } from "./markdown.js";
+import { offerReadAloud } from "./read-aloud.js";
 
 const numberFormat = new Intl.NumberFormat();
 
@@ -83,6 +84,7 @@ export function describeCompletion(meta, data) {
   // A gateway call identical to an earlier one, answered from the response cache (--response-cache-seconds).
   if (data.cache_hit) meta.prepend("From the response cache, charged nothing · ");
   offerCopy(meta);
+  offerReadAloud(meta);
   const usage = data.usage;
   if (!usage) return;
   const details = document.createElement("details");
