@@ -21,6 +21,8 @@ import Yams
 ///     context_window: 128000       # optional: overrides the public price list
 ///     vision: true                 # optional: whether it sees images (else the public list says; local: no)
 ///     reasoning: false             # optional: whether it takes a reasoning effort (else the public list says)
+///     prefill: true                # optional: whether it continues a final assistant message (llama-server, Ollama;
+///                                  #   anthropic and local: yes) — Continue then sends the partial answer as its start
 ///     input_per_million: "0.15"    # optional, USD
 ///     output_per_million: "0.60"
 ///     cached_input_per_million: "0.075"  # optional: prompt tokens read from the provider's prompt cache
@@ -57,6 +59,8 @@ struct ModelsConfig {
         let vision: Bool?
         /// Whether the model takes a reasoning effort (overrides the public list; the local SmolLM2 does not).
         let reasoning: Bool?
+        /// Whether the upstream continues a final assistant message (anthropic and local: yes unless `false`).
+        let prefill: Bool?
         let inputPerMillion: String?
         let outputPerMillion: String?
         /// Prompt tokens read from the provider's prompt cache, and written to it (else priced as input).
@@ -78,7 +82,7 @@ struct ModelsConfig {
         let headers: [String: String]?
 
         enum CodingKeys: String, CodingKey {
-            case name, kind, concurrency, queue, fallbacks, deployments, vision, reasoning, headers
+            case name, kind, concurrency, queue, fallbacks, deployments, vision, reasoning, headers, prefill
             case apiKeyHeader = "api_key_header"
             case firstTokenTimeoutMs = "first_token_timeout_ms"
             case idleTimeoutMs = "idle_timeout_ms"
@@ -339,6 +343,9 @@ struct ModelsConfig {
             }
             if let vision = entry.vision { catalog.setAcceptsImages(entry.name, vision) }
             if let reasoning = entry.reasoning { catalog.setReasons(entry.name, reasoning) }
+            if let prefill = entry.prefill ?? (entry.kind == "anthropic" || entry.kind == "local" ? true : nil) {
+                catalog.setContinuesPrefill(entry.name, prefill)
+            }
             if let window = entry.contextWindow { catalog.setContextWindow(entry.name, window) }
             if case .success(let price) = entry.price { catalog.setPrice(entry.name, price) }
         }

@@ -196,6 +196,8 @@ struct Serve: AsyncParsableCommand {
             localModel: localContextWindow.flatMap { window in localModels.isEmpty ? nil : (defaultModel, window) },
             overrides: priceOverrides, logger: logger)
         modelsConfig?.apply(to: &catalog, localContextWindow: localContextWindow)
+        // Anthropic's API continues a prefilled answer.
+        if modelsConfig == nil, kind == "anthropic" { catalog.setContinuesPrefill(defaultModel, true) }
         let summaryModelName = settings.string(summaryModel, env: "SLUICE_SUMMARY_MODEL", default: defaultModel)!
         // Metric series per model only for names the operator knows: configured, default, summariser, or priced.
         let namedModels = Set((modelsConfig?.entries.map(\.name) ?? []) + [defaultModel, summaryModelName])
@@ -360,6 +362,8 @@ extension Serve {
             table.setContextWindow(localModel.name, localModel.contextWindow)
             table.setAcceptsImages(localModel.name, false)
             table.setReasons(localModel.name, false)
+            // llama-server continues a final assistant message (and says it again first, which the provider takes off).
+            table.setContinuesPrefill(localModel.name, true)
         }
         for (model, price) in overrides { table.setPrice(model, price) }
         return table

@@ -48,4 +48,23 @@ struct AnthropicRequestBodyTests {
         #expect((plain["messages"] as? [[String: Any]])?.last?["content"] as? String == "More")
         #expect(!String(decoding: plainBytes, as: UTF8.self).contains("cache_control"))
     }
+    @Test("a prefilled answer (a final assistant turn) goes without trailing whitespace, which the API refuses; the cache mark stays on the user's turn")
+    func prefillWithoutTrailingWhitespace() throws {
+        func messages(_ prefill: String) throws -> [[String: Any]] {
+            let request = ChatRequest(model: "claude", messages: [
+                ChatMessage(role: .user, content: "List them"), ChatMessage(role: .assistant, content: prefill),
+            ])
+            let json = try MessagesRequestBody(request, defaultMaxTokens: 64, promptCaching: true).json()
+            return try #require((try JSONSerialization.jsonObject(with: Data(json)) as? [String: Any])?["messages"] as? [[String: Any]])
+        }
+        let sent = try messages("Here they are:\n\n ")
+        #expect(sent.count == 2)
+        #expect(sent.last?["role"] as? String == "assistant" && sent.last?["content"] as? String == "Here they are:")
+        // The mark goes on the user's turn, which the next call sends as it is (the prefill it will not).
+        let user = try #require(sent.first?["content"] as? [[String: Any]])
+        #expect((user.first?["cache_control"] as? [String: Any])?["type"] as? String == "ephemeral")
+        // A start of whitespace only is no start: the request ends with the user's turn.
+        let bare = try messages("  \n")
+        #expect(bare.count == 1 && bare.first?["role"] as? String == "user")
+    }
 }

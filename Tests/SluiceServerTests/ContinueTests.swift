@@ -44,6 +44,35 @@ struct ContinueTests {
         }
     }
 
+    @Test("a model whose upstream continues a prefill gets the partial answer as its answer's start, no instruction; llama-server's repeat of it is taken off",
+          arguments: [false, true])
+    func continueByPrefill(anthropic: Bool) async throws {
+        var catalog = ModelCatalog()
+        catalog.setContinuesPrefill("sim", true)
+        try await Harness.run(catalog: catalog, anthropic: anthropic) { h in
+            let conversation = try await h.newConversation(h.alice)
+            let broken = try await h.send(conversation, token: h.alice, scenario: "reset-mid")
+            let id = try #require(broken.assistantID)
+            let partial = try await h.answer(broken)
+            #expect(partial.status == .partial)
+            let k = broken.tokens.count
+
+            // The simulator, as llama-server, says the partial answer again before going on; Anthropic's goes on (and,
+            // as the API, refuses a start that ends with a space: Sluice sends it without).
+            let continued = try await h.stream("/api/messages/\(id)/continue", token: h.alice, method: .POST)
+            #expect(continued.names.last == "done", "\(continued.body)")
+            #expect(continued.events.first { $0.event == "token" }?.id == "\(id):\(k + 1)")
+            let stored = try await h.answer(broken)
+            #expect(stored.status == .complete)
+            #expect(stored.content == partial.content + SimulatedText.answer(tokens: 24))
+            if !anthropic {
+                // Question and partial answer, no instruction: 3 + (4 + words) per message.
+                let usage = continued.final?["usage"] as? [String: Any]
+                #expect(usage?["input_tokens"] as? Int == 3 + (4 + 2) + 3 + (4 + 2) + (4 + Self.words(partial.content)))
+            }
+        }
+    }
+
     @Test("continue after a stop picks up the cancelled answer")
     func continueAfterCancel() async throws {
         // Long enough (about 10 s) that the stop always lands before the answer ends, even on a loaded machine.

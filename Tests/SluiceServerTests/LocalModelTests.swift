@@ -74,14 +74,16 @@ struct LocalModelTests {
     }
 
     /// Sluice's gateway in front of a llama-server with SmolLM2 (40 output tokens at most), stopped afterwards.
-    static func withGatewayOnLocalModel(_ body: @escaping @Sendable (Harness) async throws -> Void) async throws {
+    static func withGatewayOnLocalModel(
+        catalog: ModelCatalog = ModelCatalog(), _ body: @escaping @Sendable (Harness) async throws -> Void
+    ) async throws {
         let logPath = FileManager.default.temporaryDirectory.appendingPathComponent("llama-\(UUID().uuidString).log").path
         let llama = LlamaServerProcess(binary: try #require(LocalModel.binary), modelPath: try #require(LocalModel.model), logPath: logPath)
         let baseURL = try await llama.start()
         defer { llama.terminate() }
         try await Harness.run(
             turn: TurnSettings(firstTokenTimeout: .seconds(60), idleTimeout: .seconds(30), maxOutputTokens: 40),
-            upstreamOverride: baseURL, body)
+            upstreamOverride: baseURL, catalog: catalog, body)
     }
 
     /// A greedy, non-streamed answer to `question` through the gateway, with more request fields in `options`
@@ -200,6 +202,37 @@ struct LocalModelTests {
                 return (choice["delta"] as? [String: Any])?["content"] as? String
             }
             #expect(pieces.joined() == text)
+        }
+    }
+
+    @Test("Continue on SmolLM2, which llama-server continues as a prefill: the cancelled answer goes on where it stopped, stored once, not said again")
+    func continueOnLocalModel() async throws {
+        var catalog = ModelCatalog()
+        catalog.setContinuesPrefill("sim", true)
+        try await Self.withGatewayOnLocalModel(catalog: catalog) { h in
+            let conversation = try await h.newConversation(h.alice)
+            // Stopped after a few tokens, as the Stop button does.
+            let first = try await h.send(
+                conversation, token: h.alice, body: #"{"content":"Count from 1 to 30, separated by commas.","temperature":0}"#
+            ) { event, count in
+                if event.event == "token", count == 6, let id = event.id?.split(separator: ":").first {
+                    _ = try await h.request(.POST, "/api/messages/\(id)/cancel", token: h.alice)
+                }
+                return true
+            }
+            let partial = try await h.answer(first)
+            try #require(partial.status == .cancelled, "\(partial.status) \(partial.content)")
+            try #require(!partial.content.isEmpty)
+
+            let id = try #require(first.assistantID)
+            let continued = try await h.stream("/api/messages/\(id)/continue", token: h.alice, method: .POST, body: #"{"temperature":0}"#)
+            #expect(continued.names.last == "done", "\(continued.body)")
+            let stored = try await h.answer(first)
+            #expect(stored.content.hasPrefix(partial.content))
+            let added = String(stored.content.dropFirst(partial.content.count))
+            // llama-server said the partial answer again before going on: that repeat is not stored (nor streamed).
+            #expect(!added.isEmpty && !added.hasPrefix(partial.content), "partial: \(partial.content) | added: \(added)")
+            #expect(continued.text == added)
         }
     }
 

@@ -14,6 +14,10 @@ public struct ModelCatalog: Sendable {
         /// Whether the model thinks before it answers and takes a reasoning effort (litellm's `supports_reasoning`,
         /// or the operator's `reasoning:`).
         public var reasons: Bool?
+        /// Whether the model's upstream continues a final assistant message (a prefill) instead of answering after it:
+        /// Anthropic, llama-server (the local model), or the operator's `prefill:`. Continue then sends the partial
+        /// answer as the start of the answer, rather than asking in words to go on.
+        public var continuesPrefill: Bool?
 
         public init(price: ModelPrice? = nil, contextWindow: Int? = nil, acceptsImages: Bool? = nil, reasons: Bool? = nil) {
             self.reasons = reasons
@@ -85,6 +89,14 @@ public struct ModelCatalog: Sendable {
     public mutating func setReasons(_ model: String, _ reasons: Bool) {
         entries[model, default: Entry()].reasons = reasons
     }
+
+    /// Sets whether one model's upstream continues a prefilled answer.
+    public mutating func setContinuesPrefill(_ model: String, _ continues: Bool) {
+        entries[model, default: Entry()].continuesPrefill = continues
+    }
+
+    /// Whether the model's upstream continues a prefilled answer; `nil`: not known (treated as no).
+    public func continuesPrefill(_ model: String) -> Bool? { entry(for: model)?.continuesPrefill }
 
     public func price(for model: String) -> ModelPrice? { entry(for: model)?.price }
 

@@ -11,8 +11,9 @@ struct ContinueRoute {
     let hub: GenerationHub
     let forwardScenarioHeader: Bool
 
-    /// Sent after the partial answer so that any chat model, not only those that accept an assistant prefill,
-    /// picks up where it stopped.
+    /// Sent after the partial answer so that any chat model, not only those that continue an assistant prefill, picks
+    /// up where it stopped. A model whose upstream continues one (`ModelCatalog.continuesPrefill`: Anthropic,
+    /// llama-server) gets the partial answer as the start of its answer instead, and goes on mid-sentence.
     static let instruction =
         "Continue your previous answer exactly where it stopped. Do not repeat any of it and do not comment on the interruption."
 
@@ -52,13 +53,17 @@ struct ContinueRoute {
         guard let question = earlier.last(where: { $0.role == .user }) else {
             throw APIError.invalid("This answer has no question before it to continue from.")
         }
+        let sampling = try body.reasoningSampling()
         var tail = [question.chatMessage]
         if !message.content.isEmpty {
             tail.append(ChatMessage(role: .assistant, content: message.content))
-            tail.append(ChatMessage(role: .user, content: Self.instruction))
+            // A prefill takes no thinking on Anthropic: a call that asks for thinking is asked in words instead.
+            if turn.catalog.continuesPrefill(model) != true || sampling.reasoning != nil {
+                tail.append(ChatMessage(role: .user, content: Self.instruction))
+            }
         }
         let prepared = try await preparation.prepare(
-            .init(model: model, temperature: temperature, sampling: try body.reasoningSampling(),
+            .init(model: model, temperature: temperature, sampling: sampling,
                   extraHeaders: TurnLauncher.scenarioHeaders(request, forward: forwardScenarioHeader), apiKey: context.apiKey),
             conversation: try await InstructionsRoute.personalized(conversation, for: user, store: store),
             history: Array(earlier.dropLast()), tail: tail, user: user, answerID: message.id,
