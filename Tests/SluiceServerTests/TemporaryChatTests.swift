@@ -21,6 +21,7 @@ struct TemporaryChatTests {
 
             let shown = try await h.request(.GET, "/api/conversations/\(id)", token: h.alice)
             #expect((shown.json?["messages"] as? [[String: Any]])?.count == 2)
+            #expect(shown.json?["temporary"] as? Bool == true)
             // Another user may not read it.
             #expect(try await h.request(.GET, "/api/conversations/\(id)", token: h.bob).status == 403)
             // Not in the list, not found by search.
@@ -33,6 +34,8 @@ struct TemporaryChatTests {
             // A conversation made without it says nothing of it.
             let plain = try await h.request(.POST, "/api/conversations", token: h.alice, body: "{}")
             #expect(plain.json?.keys.contains("temporary") == false)
+            let plainID = try #require(plain.json?["id"] as? String)
+            #expect(try await h.request(.GET, "/api/conversations/\(plainID)", token: h.alice).json?.keys.contains("temporary") == false)
 
             #expect(try await h.request(.DELETE, "/api/conversations/\(id)", token: h.alice).status == 204)
             #expect(try await h.store.conversation(id: id) == nil)

@@ -59,6 +59,8 @@ public protocol ConversationStore: Sendable {
     /// chat): it is left out of the user's list and search, and `recoverInterruptedMessages` deletes it when its turn
     /// was interrupted, or `deleteLapsedUnkept` once it lapsed, in case nothing else deleted it.
     func markUnkept(conversationID: String, at: Date) async throws
+    /// Whether the conversation is marked not to be kept (`markUnkept`): a temporary chat, or a `store: false` turn's.
+    func isUnkept(conversationID: String) async throws -> Bool
     /// Deletes the unkept conversations that lapsed: marked over an hour before `now`, with no message since and
     /// none being written (a temporary chat its user left open, a `store: false` turn whose end was lost). Returns
     /// how many it deleted.

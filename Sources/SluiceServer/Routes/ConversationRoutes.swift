@@ -98,7 +98,10 @@ struct ConversationRoutes {
         let messages = try await store.messages(conversationID: conversation.id)
         // The resource shows the conversation's own system prompt; the figures count what a turn sends.
         let personal = try await InstructionsRoute.personalized(conversation, for: try context.requireUser(), store: store)
-        return ConversationResource(conversation, messages: messages, context: await meter.figures(personal, history: messages, logger: context.logger))
+        var resource = ConversationResource(
+            conversation, messages: messages, context: await meter.figures(personal, history: messages, logger: context.logger))
+        if try await store.isUnkept(conversationID: conversation.id) { resource.temporary = true }
+        return resource
     }
 
     /// The exact input tokens the next turn would send (with `model`, when given, instead of the conversation's),

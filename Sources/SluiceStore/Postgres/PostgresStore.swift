@@ -351,6 +351,10 @@ public final class PostgresStore: SluiceDatabase {
             logger: logger)
     }
 
+    public func isUnkept(conversationID: String) async throws -> Bool {
+        try await !rows("SELECT 1 AS marked FROM unkept_conversations WHERE conversation_id = \(conversationID)").isEmpty
+    }
+
     public func deleteMessages(ids: [String], conversationID: String) async throws {
         guard !ids.isEmpty else { return }
         try await transaction { connection in

@@ -196,6 +196,11 @@ public final class SQLiteStore: SluiceDatabase {
             [.text(conversationID), .integer(StoredValues.milliseconds(at))])
     }
 
+    public func isUnkept(conversationID: String) async throws -> Bool {
+        try await !connection.query(
+            "SELECT 1 AS marked FROM unkept_conversations WHERE conversation_id = ?", [.text(conversationID)]).isEmpty
+    }
+
     public func deleteMessages(ids: [String], conversationID: String) async throws {
         guard !ids.isEmpty else { return }
         let placeholders = Array(repeating: "?", count: ids.count).joined(separator: ", ")
