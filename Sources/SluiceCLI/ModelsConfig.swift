@@ -23,6 +23,7 @@ import Yams
 ///     reasoning: false             # optional: whether it takes a reasoning effort (else the public list says)
 ///     prefill: true                # optional: whether it continues a final assistant message (llama-server, Ollama;
 ///                                  #   anthropic and local: yes) — Continue then sends the partial answer as its start
+///     continue_final_message: true # optional, vLLM: ask it to continue a final assistant message (implies prefill)
 ///     input_per_million: "0.15"    # optional, USD
 ///     output_per_million: "0.60"
 ///     cached_input_per_million: "0.075"  # optional: prompt tokens read from the provider's prompt cache
@@ -61,6 +62,8 @@ struct ModelsConfig {
         let reasoning: Bool?
         /// Whether the upstream continues a final assistant message (anthropic and local: yes unless `false`).
         let prefill: Bool?
+        /// vLLM's flag for continuing a final assistant message, sent with such a request.
+        let continueFinalMessage: Bool?
         let inputPerMillion: String?
         let outputPerMillion: String?
         /// Prompt tokens read from the provider's prompt cache, and written to it (else priced as input).
@@ -84,6 +87,7 @@ struct ModelsConfig {
         enum CodingKeys: String, CodingKey {
             case name, kind, concurrency, queue, fallbacks, deployments, vision, reasoning, headers, prefill
             case apiKeyHeader = "api_key_header"
+            case continueFinalMessage = "continue_final_message"
             case firstTokenTimeoutMs = "first_token_timeout_ms"
             case idleTimeoutMs = "idle_timeout_ms"
             case connectTimeoutMs = "connect_timeout_ms"
@@ -285,7 +289,7 @@ struct ModelsConfig {
                             promptCaching: entry.promptCaching ?? true, keyHeader: sent.keyHeader, headers: sent.headers, logger: logger)
                         : OpenAICompatibleProvider(
                             baseURL: deployment.baseUrl, apiKey: key, httpClient: httpClient, keyHeader: sent.keyHeader,
-                            headers: sent.headers, logger: logger)
+                            headers: sent.headers, continueFinalMessage: entry.continueFinalMessage ?? false, logger: logger)
                     let host = URL(string: deployment.baseUrl).map { "\($0.host ?? "")\($0.port.map { ":\($0)" } ?? "")" } ?? deployment.baseUrl
                     return resilience.deployment(
                         upstream, name: "\(entry.name)@\(host)", concurrency: deployment.concurrency ?? entry.concurrency ?? 64,
@@ -310,7 +314,8 @@ struct ModelsConfig {
             default:
                 url = entry.baseUrl ?? ""
                 base = OpenAICompatibleProvider(
-                    baseURL: url, apiKey: key, httpClient: httpClient, keyHeader: sent.keyHeader, headers: sent.headers, logger: logger)
+                    baseURL: url, apiKey: key, httpClient: httpClient, keyHeader: sent.keyHeader, headers: sent.headers,
+                    continueFinalMessage: entry.continueFinalMessage ?? false, logger: logger)
             }
             let local = entry.kind == "local"
             let (provider, limiter) = resilience.wrap(
@@ -343,7 +348,7 @@ struct ModelsConfig {
             }
             if let vision = entry.vision { catalog.setAcceptsImages(entry.name, vision) }
             if let reasoning = entry.reasoning { catalog.setReasons(entry.name, reasoning) }
-            if let prefill = entry.prefill ?? (entry.kind == "anthropic" || entry.kind == "local" ? true : nil) {
+            if let prefill = entry.prefill ?? (entry.kind == "anthropic" || entry.kind == "local" || entry.continueFinalMessage == true ? true : nil) {
                 catalog.setContinuesPrefill(entry.name, prefill)
             }
             if let window = entry.contextWindow { catalog.setContextWindow(entry.name, window) }

@@ -129,6 +129,8 @@ public enum Simulator {
         let topLogprobs: Int?
         /// Shown by `echo`; `none` keeps the `reasoning` scenario from thinking, as a reasoning model told so.
         let reasoningEffort: String?
+        /// vLLM's flag: the final assistant message is continued without being said again (`echo` shows it).
+        let continueFinalMessage: Bool?
 
         struct ToolChoice: Decodable {
             let mode: String?
@@ -228,6 +230,7 @@ public enum Simulator {
             plan.script = body.messages.map { "\($0.role): \($0.text)\n" + $0.images.map { $0 + "\n" }.joined() }
                 + (body.user.map { ["end user: \($0)\n"] } ?? [])
                 + (body.reasoningEffort.map { ["reasoning effort: \($0)\n"] } ?? [])
+                + (body.continueFinalMessage == true ? ["continue final message\n"] : [])
                 + Scenario.echoedHeaders(header)
         case .markdown:
             // The sample, repeated when more tokens are asked for (`--tokens`, `X-Sluice-Tokens`): a long
@@ -239,8 +242,11 @@ public enum Simulator {
             if let failure = failure(for: scenario, header: header) { return failure }
         }
         // llama-server answers a request that ends with an assistant message (a prefill) with that message's text
-        // first and the continuation after it, in the first chunk together; so does the simulator.
-        if let last = body.messages.last, last.role == "assistant", let start = last.content, !start.isEmpty, plan.calls == nil {
+        // first and the continuation after it, in the first chunk together; so does the simulator (unless asked as
+        // vLLM is, with `continue_final_message`, which gives the continuation alone).
+        if let last = body.messages.last, last.role == "assistant", let start = last.content, !start.isEmpty, plan.calls == nil,
+            body.continueFinalMessage != true
+        {
             var script = plan.script ?? (0..<plan.tokens).map(SimulatedText.token)
             if script.isEmpty { script = [start] } else { script[0] = start + script[0] }
             plan.script = script

@@ -70,4 +70,24 @@ struct UpstreamEndpointTests {
             try await provider.checkReady()
         }
     }
+    @Test("vLLM's continue_final_message goes with a request that ends with an assistant message, only when the model is set to send it")
+    func continueFinalMessage() async throws {
+        try await Simulator.application(port: 0, settings: SimulatorSettings(tokens: 6, delay: .zero)).test(.live) { client in
+            let base = "http://127.0.0.1:\(try #require(client.port))/v1"
+            let prefilled = ChatRequest(
+                model: "m", messages: [ChatMessage(role: .user, content: "Hi"), ChatMessage(role: .assistant, content: "Well,")],
+                extraHeaders: ["X-Sluice-Scenario": "echo"])
+            let asked = OpenAICompatibleProvider(baseURL: base, apiKey: nil, httpClient: Harness.client, continueFinalMessage: true)
+            let (events, error) = await AnthropicTests.collect(asked.streamChat(prefilled))
+            #expect(error == nil)
+            // Continued without being said again (the simulator, as vLLM so asked).
+            #expect(Self.text(events) == "user: Hi\nassistant: Well,\ncontinue final message\n")
+            // Not with a request that ends with the user's words, nor from a model not set to send it (the
+            // simulator then says the start again, as llama-server does, and the provider takes it off).
+            let plain = ChatRequest(model: "m", messages: [ChatMessage(role: .user, content: "Hi")], extraHeaders: ["X-Sluice-Scenario": "echo"])
+            #expect(Self.text(await AnthropicTests.collect(asked.streamChat(plain)).0) == "user: Hi\n")
+            let unset = OpenAICompatibleProvider(baseURL: base, apiKey: nil, httpClient: Harness.client)
+            #expect(Self.text(await AnthropicTests.collect(unset.streamChat(prefilled)).0) == "user: Hi\nassistant: Well,\n")
+        }
+    }
 }

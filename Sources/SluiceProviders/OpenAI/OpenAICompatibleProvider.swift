@@ -14,22 +14,28 @@ public struct OpenAICompatibleProvider: ChatProvider {
     public var baseURL: String { endpoint.base }
     let httpClient: HTTPClient
     let totalTimeout: TimeAmount
+    /// vLLM's (and transformers') `continue_final_message`: sent, with `add_generation_prompt: false`, on a request
+    /// that ends with an assistant message (a prefill), which such a server otherwise answers with a new message.
+    let continueFinalMessage: Bool
     let logger: Logger
 
     public init(
         baseURL: String, apiKey: String?, httpClient: HTTPClient, totalTimeout: TimeAmount = .minutes(10),
-        keyHeader: String? = nil, headers: [UpstreamEndpoint.Header] = [], logger: Logger = Logger(label: "sluice.provider")
+        keyHeader: String? = nil, headers: [UpstreamEndpoint.Header] = [], continueFinalMessage: Bool = false,
+        logger: Logger = Logger(label: "sluice.provider")
     ) {
         endpoint = UpstreamEndpoint(baseURL: baseURL, apiKey: apiKey, keyHeader: keyHeader, headers: headers)
         self.httpClient = httpClient
         self.totalTimeout = totalTimeout
+        self.continueFinalMessage = continueFinalMessage
         self.logger = logger
     }
 
     public func streamChat(_ request: ChatRequest) -> ProviderStream {
         // A request that ends with an assistant message asks the model to continue it (a prefill).
         let prefill = request.messages.last.flatMap { $0.role == .assistant && $0.toolCalls.isEmpty ? $0.content : nil }
-        return .serverSentEvents(decoder: ChunkDecoder(prefill: prefill)) { try await send(request) }
+        let continuing = continueFinalMessage && prefill != nil
+        return .serverSentEvents(decoder: ChunkDecoder(prefill: prefill)) { try await send(request, continuingFinalMessage: continuing) }
     }
 
     public func checkReady() async throws {
@@ -43,14 +49,14 @@ public struct OpenAICompatibleProvider: ChatProvider {
     }
 
     /// Sends the streaming request (the reader turns a status other than 200 into `ProviderError.http`).
-    private func send(_ chat: ChatRequest) async throws -> HTTPClientResponse {
+    private func send(_ chat: ChatRequest, continuingFinalMessage: Bool) async throws -> HTTPClientResponse {
         var request = HTTPClientRequest(url: endpoint.url("chat/completions"))
         request.method = .POST
         request.headers.add(name: "Content-Type", value: "application/json")
         request.headers.add(name: "Accept", value: "text/event-stream")
         endpoint.authorize(&request)
         for (name, value) in chat.extraHeaders { request.headers.add(name: name, value: value) }
-        request.body = .bytes(ByteBuffer(bytes: CompletionRequestBody.json(chat)))
+        request.body = .bytes(ByteBuffer(bytes: CompletionRequestBody.json(chat, continuingFinalMessage: continuingFinalMessage)))
 
         return try await httpClient.execute(request, timeout: totalTimeout, logger: logger)
     }
@@ -87,7 +93,7 @@ enum CompletionRequestBody {
     /// What introduces the images of function results to a model that reads them as the user's.
     static let resultImagesText = "The images the functions returned:"
 
-    static func json(_ request: ChatRequest) -> [UInt8] {
+    static func json(_ request: ChatRequest, continuingFinalMessage: Bool = false) -> [UInt8] {
         var out: [UInt8] = []
         out.reserveCapacity(request.messages.reduce(160) { $0 + $1.content.utf8.count + 32 })
         out += Array(#"{"model":"#.utf8)
@@ -160,6 +166,7 @@ enum CompletionRequestBody {
         }
         if let effort = sampling.reasoning?.openAIEffort { out += Array(#","reasoning_effort":"\#(effort)""#.utf8) }
         if let tools = request.tools { append(tools, to: &out) }
+        if continuingFinalMessage { out += Array(#","continue_final_message":true,"add_generation_prompt":false"#.utf8) }
         out.append(UInt8(ascii: "}"))
         return out
     }
