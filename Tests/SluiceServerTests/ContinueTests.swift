@@ -8,15 +8,19 @@ import Testing
 struct ContinueTests {
     static func words(_ text: String) -> Int { text.split(whereSeparator: \.isWhitespace).count }
 
+    /// An answer the upstream broke off mid-stream: the turn, its id, the partial answer and its token count.
+    static func brokenAnswer(_ h: Harness) async throws -> (turn: Harness.Turn, id: String, partial: Message, tokens: Int) {
+        let conversation = try await h.newConversation(h.alice)
+        let broken = try await h.send(conversation, token: h.alice, scenario: "reset-mid")
+        let partial = try await h.answer(broken)
+        #expect(partial.status == .partial)
+        return (broken, try #require(broken.assistantID), partial, broken.tokens.count)
+    }
+
     @Test("continue after a broken stream: new tokens are appended and numbered after the old ones; the upstream saw the partial text")
     func continueAfterReset() async throws {
         try await Harness.run { h in
-            let conversation = try await h.newConversation(h.alice)
-            let broken = try await h.send(conversation, token: h.alice, scenario: "reset-mid")
-            let id = try #require(broken.assistantID)
-            let partial = try await h.answer(broken)
-            #expect(partial.status == .partial)
-            let k = broken.tokens.count
+            let (broken, id, partial, k) = try await Self.brokenAnswer(h)
             // The broken stream sent no usage, so Sluice counted what it cost: the question and k tokens.
             #expect(partial.usage?.source == .counted)
             #expect(partial.usage?.inputTokens == 3 + (4 + 2))
@@ -50,12 +54,7 @@ struct ContinueTests {
         var catalog = ModelCatalog()
         catalog.setContinuesPrefill("sim", true)
         try await Harness.run(catalog: catalog, anthropic: anthropic) { h in
-            let conversation = try await h.newConversation(h.alice)
-            let broken = try await h.send(conversation, token: h.alice, scenario: "reset-mid")
-            let id = try #require(broken.assistantID)
-            let partial = try await h.answer(broken)
-            #expect(partial.status == .partial)
-            let k = broken.tokens.count
+            let (broken, id, partial, k) = try await Self.brokenAnswer(h)
 
             // The simulator, as llama-server, says the partial answer again before going on; Anthropic's goes on (and,
             // as the API, refuses a start that ends with a space: Sluice sends it without).

@@ -246,21 +246,35 @@ struct ReasoningTests {
         }
     }
 
+    /// What the `reasoning` scenario thinks of "Why?" under `system` (its words redacted).
+    static let responsesThought = "Let me think. The user wrote: Why?. My instructions: [system prompt redacted] I will answer briefly."
+
+    /// A Responses call ("Why?") in the `reasoning` scenario, with more `fields`: its events when streamed (`nil` when
+    /// whole) and the response.
+    static func reasoningResponse(
+        _ h: Harness, stream: Bool, _ fields: [String: Any] = [:]
+    ) async throws -> (events: [[String: Any]]?, response: [String: Any]) {
+        let reply = try await h.post(
+            "/v1/responses", token: h.alice, headers: ["X-Sluice-Scenario": "reasoning"],
+            json: ["model": "sim", "stream": stream, "instructions": system, "input": "Why?"].merging(fields) { $1 })
+        #expect(reply.status == 200, "\(reply.text)")
+        guard stream else {
+            return (nil, try #require(try JSONSerialization.jsonObject(with: Data(reply.text.utf8)) as? [String: Any]))
+        }
+        var parser = SSEParser()
+        let data = parser.feed(Array(reply.text.utf8)[...]).compactMap {
+            try? JSONSerialization.jsonObject(with: Data($0.data.utf8)) as? [String: Any]
+        }
+        return (data, try #require(data.last?["response"] as? [String: Any]))
+    }
+
     @Test("the Responses API: a reasoning item with the thinking before the message, streamed, whole and retrieved",
           arguments: [true, false])
     func responsesReasoningItem(stream: Bool) async throws {
         try await Harness.run { h in
-            let reply = try await h.post(
-                "/v1/responses", token: h.alice, headers: ["X-Sluice-Scenario": "reasoning"],
-                json: ["model": "sim", "stream": stream, "instructions": Self.system, "input": "Why?"])
-            #expect(reply.status == 200, "\(reply.text)")
-            let expected = "Let me think. The user wrote: Why?. My instructions: [system prompt redacted] I will answer briefly."
-            let response: [String: Any]
-            if stream {
-                var parser = SSEParser()
-                let data = parser.feed(Array(reply.text.utf8)[...]).compactMap {
-                    try? JSONSerialization.jsonObject(with: Data($0.data.utf8)) as? [String: Any]
-                }
+            let (events, response) = try await Self.reasoningResponse(h, stream: stream)
+            let expected = Self.responsesThought
+            if let data = events {
                 #expect(data.map { $0["sequence_number"] as? Int ?? -1 } == Array(0..<data.count))
                 let types = data.compactMap { $0["type"] as? String }
                 #expect(Array(types.dropFirst(2).prefix(3)) == ["response.output_item.added", "response.content_part.added", "response.reasoning_text.delta"])
@@ -270,9 +284,6 @@ struct ReasoningTests {
                 // The reasoning item is done before the message's starts.
                 let reasoningDone = try #require(types.firstIndex(of: "response.reasoning_text.done"))
                 #expect(types.firstIndex(of: "response.output_text.delta").map { $0 > reasoningDone } == true)
-                response = try #require(data.last?["response"] as? [String: Any])
-            } else {
-                response = try #require(try JSONSerialization.jsonObject(with: Data(reply.text.utf8)) as? [String: Any])
             }
             for object in [response, try #require(try await h.request(.GET, "/v1/responses/\(response["id"] as? String ?? "")", token: h.alice).json)] {
                 let output = try #require(object["output"] as? [[String: Any]])
@@ -288,17 +299,9 @@ struct ReasoningTests {
           arguments: [true, false])
     func responsesReasoningSummary(stream: Bool) async throws {
         try await Harness.run { h in
-            let reply = try await h.post(
-                "/v1/responses", token: h.alice, headers: ["X-Sluice-Scenario": "reasoning"],
-                json: ["model": "sim", "stream": stream, "instructions": Self.system, "input": "Why?", "reasoning": ["summary": "detailed"]])
-            #expect(reply.status == 200, "\(reply.text)")
-            let expected = "Let me think. The user wrote: Why?. My instructions: [system prompt redacted] I will answer briefly."
-            let response: [String: Any]
-            if stream {
-                var parser = SSEParser()
-                let data = parser.feed(Array(reply.text.utf8)[...]).compactMap {
-                    try? JSONSerialization.jsonObject(with: Data($0.data.utf8)) as? [String: Any]
-                }
+            let (events, response) = try await Self.reasoningResponse(h, stream: stream, ["reasoning": ["summary": "detailed"]])
+            let expected = Self.responsesThought
+            if let data = events {
                 let types = data.compactMap { $0["type"] as? String }
                 #expect(Array(types.dropFirst(2).prefix(3))
                     == ["response.output_item.added", "response.reasoning_summary_part.added", "response.reasoning_summary_text.delta"])
@@ -311,9 +314,6 @@ struct ReasoningTests {
                 #expect((partDone?["part"] as? [String: Any])?["text"] as? String == expected)
                 let textStart = try #require(types.firstIndex(of: "response.output_text.delta"))
                 #expect(types.firstIndex(of: "response.reasoning_summary_part.done").map { $0 < textStart } == true)
-                response = try #require(data.last?["response"] as? [String: Any])
-            } else {
-                response = try #require(try JSONSerialization.jsonObject(with: Data(reply.text.utf8)) as? [String: Any])
             }
             #expect((response["reasoning"] as? [String: Any])?["summary"] as? String == "detailed")
             let output = try #require(response["output"] as? [[String: Any]])

@@ -294,14 +294,9 @@ struct AnthropicMessagesRequest: Sendable {
         }
         // A final assistant turn prefills the answer: the model continues it (its thinking, if any, is not sent back:
         // a prefilled answer goes without thinking, as Anthropic requires).
-        var prefill: String?
-        switch GatewayCall.takePrefill(from: &turns) {
-        case .none: prefill = nil
-        case .prefill(let text): prefill = text
-        case .pendingCalls:
-            throw APIError.invalid(
-                "The last message has tool_use blocks: send their tool_result blocks in a user message after it.")
-        }
+        let prefill = try GatewayCall.takePrefill(
+            from: &turns,
+            pendingCalls: APIError.invalid("The last message has tool_use blocks: send their tool_result blocks in a user message after it."))
         guard let last = turns.last, last.role == .user || last.role == .tool else {
             throw APIError.invalid(
                 "The last message must be the user's (or tool results): Sluice answers it. An assistant message after it prefills the answer.")

@@ -272,15 +272,11 @@ struct ChatCompletionRequest: Sendable {
             }
         }
         // A final assistant message is the answer's start, which the model continues.
-        var prefill: String?
-        switch GatewayCall.takePrefill(from: &turns) {
-        case .none: prefill = nil
-        case .prefill(let text): prefill = text
-        case .pendingCalls:
-            throw Self.invalid(
+        let prefill = try GatewayCall.takePrefill(
+            from: &turns,
+            pendingCalls: Self.invalid(
                 "The last message calls functions: send their results (a tool message for each of its 'tool_calls') after it.",
-                param: "messages")
-        }
+                param: "messages"))
         guard let last = turns.last, last.role == .user || last.role == .tool else {
             throw Self.invalid(
                 "The last message (apart from system messages) must be the user's, or the results of the functions the model called: it is what Sluice answers. (An assistant message after it is taken as the start of the answer.)",

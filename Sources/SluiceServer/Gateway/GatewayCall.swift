@@ -54,25 +54,17 @@ extension GatewayCall {
             images: results.isEmpty ? turns.last?.images ?? [] : [], tools: tools, toolResults: results, prefill: prefill)
     }
 
-    /// What a caller's final assistant message is to the call.
-    enum Ending: Equatable {
-        /// The last message is not the assistant's.
-        case none
-        /// The answer's start (`nil`: an empty final assistant message, which asks nothing of the answer).
-        case prefill(String?)
-        /// The last assistant message calls functions: their results must come after it.
-        case pendingCalls
-    }
-
-    /// Takes a final assistant message off `turns`: the start of the answer, when it calls no functions. Trailing
-    /// whitespace is dropped from it — Anthropic refuses a prefill that ends with some, and a model continues a word
-    /// better than a space (it writes the space itself).
-    static func takePrefill(from turns: inout [ChatMessage]) -> Ending {
-        guard let last = turns.last, last.role == .assistant else { return .none }
-        guard last.toolCalls.isEmpty else { return .pendingCalls }
+    /// Takes a final assistant message off `turns`: the start of the answer (`nil` without one, or for an empty
+    /// one, which asks nothing of the answer). Trailing whitespace is dropped from it — Anthropic refuses a prefill
+    /// that ends with some, and a model continues a word better than a space (it writes the space itself). A final
+    /// assistant message that calls functions is no start: `pendingCalls` (the wire's words asking for their results)
+    /// is thrown.
+    static func takePrefill(from turns: inout [ChatMessage], pendingCalls: @autoclosure () -> any Error) throws -> String? {
+        guard let last = turns.last, last.role == .assistant else { return nil }
+        guard last.toolCalls.isEmpty else { throw pendingCalls() }
         turns.removeLast()
         var text = Substring(last.content)
         while let character = text.last, character.isWhitespace { text.removeLast() }
-        return .prefill(text.isEmpty ? nil : String(text))
+        return text.isEmpty ? nil : String(text)
     }
 }
