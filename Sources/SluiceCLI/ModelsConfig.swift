@@ -24,6 +24,7 @@ import Yams
 ///     prefill: true                # optional: whether it continues a final assistant message (llama-server, Ollama;
 ///                                  #   anthropic and local: yes) — Continue then sends the partial answer as its start
 ///     continue_final_message: true # optional, vLLM: ask it to continue a final assistant message (implies prefill)
+///     thinking_blocks: true        # optional, LiteLLM in front of Anthropic: send the loop's signed thinking back
 ///     input_per_million: "0.15"    # optional, USD
 ///     output_per_million: "0.60"
 ///     cached_input_per_million: "0.075"  # optional: prompt tokens read from the provider's prompt cache
@@ -64,6 +65,8 @@ struct ModelsConfig {
         let prefill: Bool?
         /// vLLM's flag for continuing a final assistant message, sent with such a request.
         let continueFinalMessage: Bool?
+        /// LiteLLM's `thinking_blocks` sent back in a function-calling loop (an upstream that is LiteLLM before Anthropic).
+        let thinkingBlocks: Bool?
         let inputPerMillion: String?
         let outputPerMillion: String?
         /// Prompt tokens read from the provider's prompt cache, and written to it (else priced as input).
@@ -88,6 +91,7 @@ struct ModelsConfig {
             case name, kind, concurrency, queue, fallbacks, deployments, vision, reasoning, headers, prefill
             case apiKeyHeader = "api_key_header"
             case continueFinalMessage = "continue_final_message"
+            case thinkingBlocks = "thinking_blocks"
             case firstTokenTimeoutMs = "first_token_timeout_ms"
             case idleTimeoutMs = "idle_timeout_ms"
             case connectTimeoutMs = "connect_timeout_ms"
@@ -289,7 +293,8 @@ struct ModelsConfig {
                             promptCaching: entry.promptCaching ?? true, keyHeader: sent.keyHeader, headers: sent.headers, logger: logger)
                         : OpenAICompatibleProvider(
                             baseURL: deployment.baseUrl, apiKey: key, httpClient: httpClient, keyHeader: sent.keyHeader,
-                            headers: sent.headers, continueFinalMessage: entry.continueFinalMessage ?? false, logger: logger)
+                            headers: sent.headers, continueFinalMessage: entry.continueFinalMessage ?? false,
+                            sendsThinkingBlocks: entry.thinkingBlocks ?? false, logger: logger)
                     let host = URL(string: deployment.baseUrl).map { "\($0.host ?? "")\($0.port.map { ":\($0)" } ?? "")" } ?? deployment.baseUrl
                     return resilience.deployment(
                         upstream, name: "\(entry.name)@\(host)", concurrency: deployment.concurrency ?? entry.concurrency ?? 64,
@@ -315,7 +320,8 @@ struct ModelsConfig {
                 url = entry.baseUrl ?? ""
                 base = OpenAICompatibleProvider(
                     baseURL: url, apiKey: key, httpClient: httpClient, keyHeader: sent.keyHeader, headers: sent.headers,
-                    continueFinalMessage: entry.continueFinalMessage ?? false, logger: logger)
+                    continueFinalMessage: entry.continueFinalMessage ?? false, sendsThinkingBlocks: entry.thinkingBlocks ?? false,
+                    logger: logger)
             }
             let local = entry.kind == "local"
             let (provider, limiter) = resilience.wrap(

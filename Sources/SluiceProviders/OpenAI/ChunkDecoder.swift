@@ -10,6 +10,8 @@ struct ChunkDecoder: StreamEventDecoder, Sendable {
     private let decoder = JSONDecoder()
     /// Set when the request prefills the answer: the start an upstream repeats is taken off its text.
     private var echo: EchoedPrefill?
+    /// The text of the thinking block under way in LiteLLM's `thinking_blocks`, until its signature ends it.
+    private var thinkingText = ""
 
     /// `prefill`: the text of the request's final assistant message, which the answer continues.
     init(prefill: String? = nil) {
@@ -75,8 +77,32 @@ struct ChunkDecoder: StreamEventDecoder, Sendable {
                 },
                 logprobs: $0.logprobs?.content?.map(\.entry) ?? [], reasoning: $0.delta?.reasoningContent ?? $0.delta?.reasoning)
         })
+        if let blocks = chunk.choices?.first(where: { ($0.index ?? 0) == 0 })?.delta?.thinkingBlocks {
+            events += signedThinking(blocks)
+        }
         if let usage = chunk.usage { events.append(.usage(usage.counts)) }
         return .events(events)
+    }
+
+    /// LiteLLM's `thinking_blocks` pieces, gathered into Anthropic's signed blocks: a thinking block ends with the
+    /// piece that carries its signature (its text came as `reasoning_content` too, and is shown from there).
+    private mutating func signedThinking(_ pieces: [Chunk.Choice.ThinkingBlockChunk]) -> [ProviderEvent] {
+        var events: [ProviderEvent] = []
+        for piece in pieces {
+            switch piece.type {
+            case "thinking":
+                thinkingText += piece.thinking ?? ""
+                if let signature = piece.signature, !signature.isEmpty {
+                    events.append(.signedThinking(.thinking(text: thinkingText, signature: signature)))
+                    thinkingText = ""
+                }
+            case "redacted_thinking":
+                if let data = piece.data, !data.isEmpty { events.append(.signedThinking(.redacted(data: data))) }
+            default:
+                break
+            }
+        }
+        return events
     }
 
     /// The text and finish of the first choice (Sluice asks for one).
@@ -108,10 +134,14 @@ struct Chunk: Decodable {
             let toolCalls: [ToolCallChunk]?
             let reasoningContent: String?
             let reasoning: String?
+            /// LiteLLM's `thinking_blocks` (an Anthropic model behind it): pieces of a thinking block's text, then its
+            /// `signature`; or a whole `redacted_thinking` block.
+            let thinkingBlocks: [ThinkingBlockChunk]?
             enum CodingKeys: String, CodingKey {
                 case content, reasoning
                 case toolCalls = "tool_calls"
                 case reasoningContent = "reasoning_content"
+                case thinkingBlocks = "thinking_blocks"
             }
 
             init(from decoder: any Decoder) throws {
@@ -121,7 +151,14 @@ struct Chunk: Decodable {
                 // Thinking is read where it is text; a server whose `reasoning` is something else is not broken by it.
                 reasoningContent = try? container.decodeIfPresent(String.self, forKey: .reasoningContent)
                 reasoning = try? container.decodeIfPresent(String.self, forKey: .reasoning)
+                thinkingBlocks = try? container.decodeIfPresent([ThinkingBlockChunk].self, forKey: .thinkingBlocks)
             }
+        }
+        struct ThinkingBlockChunk: Decodable {
+            let type: String?
+            let thinking: String?
+            let signature: String?
+            let data: String?
         }
         /// A piece of a function call: the first of a call has its id and name.
         struct ToolCallChunk: Decodable {

@@ -85,6 +85,8 @@ struct ChunkScanner {
                         // Function calls go to the full decoder; an empty or null list (some servers send one in
                         // every chunk) is nothing.
                         case "tool_calls": return scanner.literal("null") || scanner.literal("[]")
+                        // LiteLLM's signed thinking (Anthropic's blocks, piece by piece) goes to the full decoder too.
+                        case "thinking_blocks": return scanner.literal("null") || scanner.literal("[]")
                         default: return scanner.skipValue()
                         }
                     }

@@ -17,17 +17,22 @@ public struct OpenAICompatibleProvider: ChatProvider {
     /// vLLM's (and transformers') `continue_final_message`: sent, with `add_generation_prompt: false`, on a request
     /// that ends with an assistant message (a prefill), which such a server otherwise answers with a new message.
     let continueFinalMessage: Bool
+    /// LiteLLM's `thinking_blocks`, sent back on the answers of a function-calling loop when the request thinks: for
+    /// an upstream that is LiteLLM in front of Anthropic, whose API wants that signed thinking back (OpenAI's own API
+    /// refuses fields it does not know, so this is the operator's to switch on).
+    let sendsThinkingBlocks: Bool
     let logger: Logger
 
     public init(
         baseURL: String, apiKey: String?, httpClient: HTTPClient, totalTimeout: TimeAmount = .minutes(10),
         keyHeader: String? = nil, headers: [UpstreamEndpoint.Header] = [], continueFinalMessage: Bool = false,
-        logger: Logger = Logger(label: "sluice.provider")
+        sendsThinkingBlocks: Bool = false, logger: Logger = Logger(label: "sluice.provider")
     ) {
         endpoint = UpstreamEndpoint(baseURL: baseURL, apiKey: apiKey, keyHeader: keyHeader, headers: headers)
         self.httpClient = httpClient
         self.totalTimeout = totalTimeout
         self.continueFinalMessage = continueFinalMessage
+        self.sendsThinkingBlocks = sendsThinkingBlocks
         self.logger = logger
     }
 
@@ -56,7 +61,8 @@ public struct OpenAICompatibleProvider: ChatProvider {
         request.headers.add(name: "Accept", value: "text/event-stream")
         endpoint.authorize(&request)
         for (name, value) in chat.extraHeaders { request.headers.add(name: name, value: value) }
-        request.body = .bytes(ByteBuffer(bytes: CompletionRequestBody.json(chat, continuingFinalMessage: continuingFinalMessage)))
+        request.body = .bytes(ByteBuffer(bytes: CompletionRequestBody.json(
+            chat, continuingFinalMessage: continuingFinalMessage, thinkingBlocks: sendsThinkingBlocks)))
 
         return try await httpClient.execute(request, timeout: totalTimeout, logger: logger)
     }
@@ -93,7 +99,9 @@ enum CompletionRequestBody {
     /// What introduces the images of function results to a model that reads them as the user's.
     static let resultImagesText = "The images the functions returned:"
 
-    static func json(_ request: ChatRequest, continuingFinalMessage: Bool = false) -> [UInt8] {
+    /// `thinkingBlocks`: the signed thinking of the loop's answers goes back as LiteLLM's `thinking_blocks` when the
+    /// request thinks (the answers after the user's last words, as Anthropic wants them).
+    static func json(_ request: ChatRequest, continuingFinalMessage: Bool = false, thinkingBlocks: Bool = false) -> [UInt8] {
         var out: [UInt8] = []
         out.reserveCapacity(request.messages.reduce(160) { $0 + $1.content.utf8.count + 32 })
         out += Array(#"{"model":"#.utf8)
@@ -102,6 +110,8 @@ enum CompletionRequestBody {
         // Images function results returned: a `tool` message takes text only, so they follow the results as a user's
         // message (the results of one answer's calls must come right after it, together).
         var resultImages: [ImageInput] = []
+        let loopStart = thinkingBlocks && request.sampling.reasoning != nil
+            ? (request.messages.lastIndex { $0.role == .user } ?? -1) + 1 : request.messages.count
         for (index, message) in request.messages.enumerated() {
             if message.role != .tool, !resultImages.isEmpty { appendResultImages(&resultImages, to: &out) }
             out += Array((index == 0 ? #"{"role":""# : #",{"role":""#).utf8)
@@ -131,6 +141,10 @@ enum CompletionRequestBody {
             if let id = message.toolCallID {
                 out += Array(#","tool_call_id":"#.utf8)
                 JSONText.appendQuoted(id, to: &out)
+            }
+            if index >= loopStart, message.role == .assistant, !message.thinking.isEmpty {
+                out += Array(#","thinking_blocks":["#.utf8) + Array(message.thinking.map(\.json).joined(separator: ",").utf8)
+                out.append(UInt8(ascii: "]"))
             }
             out.append(UInt8(ascii: "}"))
             if message.role == .tool { resultImages += message.images }
