@@ -34,6 +34,12 @@ extension ChatMessage {
     }
 }
 
+extension Array where Element == ChatMessage {
+    /// Where the function-calling loop under way starts: the messages after the user's last words (the answers and
+    /// function results since). Anthropic wants the signed thinking of these answers back, and only of these.
+    public var loopStart: Int { (lastIndex { $0.role == .user } ?? -1) + 1 }
+}
+
 /// What Sluice asks an upstream model for.
 public struct ChatRequest: Sendable, Equatable {
     public var model: String

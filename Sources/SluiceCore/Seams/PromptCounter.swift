@@ -20,9 +20,8 @@ extension PromptCounter {
     /// the answers after the user's last words (the function-calling loop under way; `MessagesRequestBody` sends no
     /// other). A redacted block is encrypted: about four of its characters to a token.
     public func loopThinkingTokens(_ messages: [ChatMessage]) async throws -> Int {
-        let start = (messages.lastIndex { $0.role == .user } ?? -1) + 1
         var total = 0
-        for message in messages[start...] where message.role == .assistant {
+        for message in messages[messages.loopStart...] where message.role == .assistant {
             for block in message.thinking {
                 switch block {
                 case .thinking(let text, _): total += try await textTokens(text)

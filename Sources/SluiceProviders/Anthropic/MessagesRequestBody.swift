@@ -136,7 +136,7 @@ struct MessagesRequestBody: Encodable {
     /// API wants; only a request that thinks may carry it. Earlier turns' thinking the API would drop unread.
     static func alternating(_ messages: [ChatMessage], keepingThinking: Bool = false) -> [Message] {
         var result: [Message] = []
-        let loopStart = keepingThinking ? (messages.lastIndex { $0.role == .user } ?? -1) + 1 : messages.count
+        let loopStart = keepingThinking ? messages.loopStart : messages.count
         for (index, message) in messages.enumerated() {
             let role = message.role == .assistant ? "assistant" : "user"
             var blocks: [Block]

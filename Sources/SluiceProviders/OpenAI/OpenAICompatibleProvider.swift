@@ -110,8 +110,7 @@ enum CompletionRequestBody {
         // Images function results returned: a `tool` message takes text only, so they follow the results as a user's
         // message (the results of one answer's calls must come right after it, together).
         var resultImages: [ImageInput] = []
-        let loopStart = thinkingBlocks && request.sampling.reasoning != nil
-            ? (request.messages.lastIndex { $0.role == .user } ?? -1) + 1 : request.messages.count
+        let loopStart = thinkingBlocks && request.sampling.reasoning != nil ? request.messages.loopStart : request.messages.count
         for (index, message) in request.messages.enumerated() {
             if message.role != .tool, !resultImages.isEmpty { appendResultImages(&resultImages, to: &out) }
             out += Array((index == 0 ? #"{"role":""# : #",{"role":""#).utf8)
