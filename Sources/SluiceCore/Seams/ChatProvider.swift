@@ -40,6 +40,16 @@ extension Array where Element == ChatMessage {
     public var loopStart: Int { (lastIndex { $0.role == .user } ?? -1) + 1 }
 }
 
+extension StringProtocol {
+    /// The text without the whitespace at its end: a prefilled answer's start as it is sent (Anthropic refuses one
+    /// that ends with whitespace, and a model writes its own space).
+    public var withoutTrailingWhitespace: String {
+        var text = self[...]
+        while let character = text.last, character.isWhitespace { text.removeLast() }
+        return String(text)
+    }
+}
+
 /// What Sluice asks an upstream model for.
 public struct ChatRequest: Sendable, Equatable {
     public var model: String

@@ -166,9 +166,8 @@ struct MessagesRequestBody: Encodable {
         // A final assistant turn (a prefill: a partial answer to continue) may not end with whitespace, Anthropic's
         // API says; the model writes the space itself.
         if let last = result.indices.last, result[last].role == "assistant", case .text(let text)? = result[last].blocks.last {
-            var trimmed = Substring(text)
-            while let character = trimmed.last, character.isWhitespace { trimmed.removeLast() }
-            if trimmed.isEmpty { result[last].blocks.removeLast() } else { result[last].blocks[result[last].blocks.count - 1] = .text(String(trimmed)) }
+            let trimmed = text.withoutTrailingWhitespace
+            if trimmed.isEmpty { result[last].blocks.removeLast() } else { result[last].blocks[result[last].blocks.count - 1] = .text(trimmed) }
             if result[last].blocks.isEmpty { result.removeLast() }
         }
         return result

@@ -63,8 +63,7 @@ extension GatewayCall {
         guard let last = turns.last, last.role == .assistant else { return nil }
         guard last.toolCalls.isEmpty else { throw pendingCalls() }
         turns.removeLast()
-        var text = Substring(last.content)
-        while let character = text.last, character.isWhitespace { text.removeLast() }
-        return text.isEmpty ? nil : String(text)
+        let text = last.content.withoutTrailingWhitespace
+        return text.isEmpty ? nil : text
     }
 }
