@@ -74,7 +74,14 @@ public final class GenerationHub: Service {
         // other turns on it have queued (measured at 10 concurrent turns: the `start` step of `Server-Timing`,
         // docs/benchmarks.md). Outside the lock, because the task takes it when it ends. During shutdown it is
         // only enqueued, and cancelled before its first step (so it calls no upstream).
-        let task = stopping ? Task(executorPreference: executor, operation: body) : Task.immediate(executorPreference: executor, operation: body)
+        // Enqueued during shutdown, it cancels itself as its first step: cancelling it from here after `Task` returned
+        // raced a free thread that had already started it (seen in CI: such a turn read its first token).
+        let task = stopping
+            ? Task(executorPreference: executor) {
+                withUnsafeCurrentTask { $0?.cancel() }
+                await body()
+            }
+            : Task.immediate(executorPreference: executor, operation: body)
         running.withLock { state in
             state.starting -= 1
             if state.stopping { task.cancel() }
