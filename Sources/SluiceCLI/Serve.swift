@@ -52,6 +52,7 @@ struct Serve: AsyncParsableCommand {
     @Option(help: "The longest user message sent upstream, in characters (SLUICE_MAX_MESSAGE_CHARS, default 2000).") var maxMessageChars: Int?
     @Option(help: "A YAML file of prompt-guard rules instead of the built-in ones (SLUICE_GUARD_RULES).") var guardRules: String?
     @Flag(help: "Send messages upstream without the prompt-injection guard (the length limit still applies).") var noPromptGuard = false
+    @Option(help: "The model that names conversations after their first answer (SLUICE_TITLE_MODEL, default: each conversation's own model; 'off': conversations keep their first line as the title).") var titleModel: String?
     @Option(help: "The model that folds older messages into a conversation's running summary (SLUICE_SUMMARY_MODEL, default: the default model, i.e. the local SmolLM2 out of the box).") var summaryModel: String?
     @Option(help: "At most this many recent messages are sent in full (SLUICE_CONTEXT_RECENT, default 10).") var contextRecent: Int?
     @Option(help: "The percentage of the context window the input may fill (SLUICE_CONTEXT_PERCENT, default 75).") var contextPercent: Int?
@@ -200,7 +201,9 @@ struct Serve: AsyncParsableCommand {
         if modelsConfig == nil, kind == "anthropic" { catalog.setContinuesPrefill(defaultModel, true) }
         let summaryModelName = settings.string(summaryModel, env: "SLUICE_SUMMARY_MODEL", default: defaultModel)!
         // Metric series per model only for names the operator knows: configured, default, summariser, or priced.
-        let namedModels = Set((modelsConfig?.entries.map(\.name) ?? []) + [defaultModel, summaryModelName])
+        let titles = TitleModel(setting: settings.string(titleModel, env: "SLUICE_TITLE_MODEL", default: nil))
+        let titleModelName: [String] = if case .named(let name) = titles { [name] } else { [] }
+        let namedModels = Set((modelsConfig?.entries.map(\.name) ?? []) + [defaultModel, summaryModelName] + titleModelName)
         let knownCatalog = catalog
         let httpClient = UpstreamHTTPClient.make()
         let metrics = SluiceMetrics(knownModels: { namedModels.contains($0) || knownCatalog.price(for: $0) != nil })
@@ -245,6 +248,7 @@ struct Serve: AsyncParsableCommand {
             modelLimiter: { routes[$0]?.limiter }, fallbacks: { router.fallbackChain(for: $0) })
         dependencies.listedModels = modelsConfig?.entries.map(\.name) ?? []
         dependencies.modelAliases = modelAliases
+        dependencies.titleModel = titles
         if cacheSeconds > 0 {
             dependencies.responseCache = ResponseCacheSettings(store: store, ttl: .seconds(cacheSeconds), shared: cacheShared)
         }

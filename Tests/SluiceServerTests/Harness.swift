@@ -55,6 +55,7 @@ struct Harness: Sendable {
         contextSettings: ContextSettings = ContextSettings(), anthropic: Bool = false, breaker: CircuitBreaker? = nil,
         metrics: SluiceMetrics = SluiceMetrics(), limiter: ConcurrencyLimiter? = nil, fallbacks: [String: [String]] = [:],
         listedModels: [String] = [], aliases: [String: String] = [:], responseCache: (ttl: Duration, shared: Bool)? = nil,
+        titleModel: TitleModel = .conversationModel,
         _ body: @escaping @Sendable (Harness) async throws -> Void
     ) async throws {
         try await Simulator.application(port: 0, settings: simulator).test(.live) { simulatorClient in
@@ -91,6 +92,7 @@ struct Harness: Sendable {
                     summarizer: summarizer, contextSettings: contextSettings, upstreamLimiter: limiter,
                     fallbacks: { fallbacks[$0] ?? [] })
                 dependencies.listedModels = listedModels
+                dependencies.titleModel = titleModel
                 dependencies.modelAliases = try ModelAliases(aliases, served: ["sim"] + listedModels)
                 // Each instance reads and writes the cache through its own store, as separate processes would.
                 dependencies.responseCache = responseCache.map { ResponseCacheSettings(store: store, ttl: $0.ttl, shared: $0.shared) }

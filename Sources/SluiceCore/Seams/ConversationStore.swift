@@ -69,6 +69,9 @@ public protocol ConversationStore: Sendable {
     /// and goes too when nothing is left of it. Their usage stays in the ledger.
     func deleteMessages(ids: [String], conversationID: String) async throws
     func renameConversation(id: String, title: String) async throws
+    /// Renames the conversation to `title` only while it is still called `expected` — a title written for it must
+    /// not replace a name its user gave meanwhile — and says whether it did.
+    func retitleConversation(id: String, from expected: String, to title: String) async throws -> Bool
     /// Pins the conversation at `at`, or (with `nil`) unpins it.
     func pinConversation(id: String, at: Date?) async throws
     /// Archives the conversation at `at` — which unpins it, and ends it as a gateway thread (a call with its history

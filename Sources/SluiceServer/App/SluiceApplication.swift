@@ -52,6 +52,8 @@ public struct SluiceDependencies: Sendable {
     public var listedModels: [String] = []
     /// Other names gateway clients may ask for the served models by (`--alias`).
     public var modelAliases = ModelAliases()
+    /// The model that names conversations after their first answer (`--title-model`; `TitleRoute`).
+    public var titleModel = TitleModel.conversationModel
 
     public init(
         store: any ConversationStore, provider: any ChatProvider, defaultModel: String,
@@ -163,7 +165,7 @@ public func buildRouter(
     ).register(on: api)
     ModelRoutes(
         models: servedModels, defaultModel: dependencies.defaultModel, catalog: dependencies.catalog,
-        maxMessageCharacters: dependencies.promptGuard?.maxCharacters
+        maxMessageCharacters: dependencies.promptGuard?.maxCharacters, writesTitles: dependencies.titleModel != .off
     ).register(on: api)
     let gateway = GatewayRoutes(
         store: dependencies.store, launcher: launcher, defaultModel: dependencies.defaultModel, models: servedModels,
@@ -175,6 +177,7 @@ public func buildRouter(
         gateway: gateway, provider: dependencies.provider, budget: budget, budgets: dependencies.budgets,
         counter: dependencies.promptCounter, catalog: dependencies.catalog, settings: dependencies.turnSettings,
         sleeper: dependencies.sleeper, metrics: dependencies.metrics, forwardScenarioHeader: dependencies.forwardScenarioHeader)
+    TitleRoute(services: passThrough, store: dependencies.store, titleModel: dependencies.titleModel).register(on: api)
     EmbeddingsRoute(services: passThrough, responseCache: dependencies.responseCache).register(on: v1)
     RerankRoute(services: passThrough, responseCache: dependencies.responseCache).register(on: v1)
     TextCompletionsRoute(

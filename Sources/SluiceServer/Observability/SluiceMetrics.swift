@@ -110,6 +110,14 @@ public final class SluiceMetrics: Sendable {
         }
     }
 
+    /// A conversation's title was asked of a model (`outcome`: titled, no_title, renamed, error) — see `TitleRoute`.
+    func titleWritten(model: String, outcome: String) {
+        counter(
+            name: "sluice_titles_total", labels: [("model", modelLabel(model)), ("outcome", outcome)],
+            help: "Conversation titles asked of a model, by outcome (titled, no_title, renamed, error)."
+        ).increment()
+    }
+
     /// What a turn was charged. The ledger keeps exact amounts; the metric is for dashboards and alerts.
     func charged(model: String, cost: USDAmount) {
         counter(name: "sluice_cost_usd_total", labels: [("model", modelLabel(model))], help: "USD charged for turns, by model.")

@@ -12,6 +12,9 @@ struct ModelRoutes {
     let catalog: ModelCatalog
     /// The prompt guard's length limit; `nil` without a guard.
     let maxMessageCharacters: Int?
+    /// Whether a model names conversations (`--title-model` is not `off`): the web app asks for a title after a
+    /// conversation's first answer.
+    var writesTitles = true
 
     func register(on api: RouterGroup<SluiceRequestContext>) {
         api.get("models", use: list)
@@ -22,7 +25,7 @@ struct ModelRoutes {
         return ModelList(
             default: user.defaultModel(defaultModel),
             models: models.filter(user.mayUse).map { ModelResource(id: $0, catalog: catalog) },
-            maxMessageCharacters: maxMessageCharacters)
+            maxMessageCharacters: maxMessageCharacters, titles: writesTitles)
     }
 }
 
@@ -31,6 +34,8 @@ struct ModelList: ResponseEncodable {
     let `default`: String
     let models: [ModelResource]
     let maxMessageCharacters: Int?
+    /// Whether `POST /api/conversations/{id}/title` names conversations on this server.
+    let titles: Bool
 }
 
 /// One model as the picker shows it; a figure the catalog does not know is left out.

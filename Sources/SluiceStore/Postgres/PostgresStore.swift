@@ -373,6 +373,10 @@ public final class PostgresStore: SluiceDatabase {
         try await execute("UPDATE conversations SET title = \(title) WHERE id = \(id)", logger: logger)
     }
 
+    public func retitleConversation(id: String, from expected: String, to title: String) async throws -> Bool {
+        !(try await rows("UPDATE conversations SET title = \(title) WHERE id = \(id) AND title = \(expected) RETURNING id").isEmpty)
+    }
+
     public func pinConversation(id: String, at: Date?) async throws {
         try await execute("UPDATE conversations SET pinned_at = \(at.map(StoredValues.milliseconds)) WHERE id = \(id)", logger: logger)
     }

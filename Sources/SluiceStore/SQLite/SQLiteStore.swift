@@ -219,6 +219,12 @@ public final class SQLiteStore: SluiceDatabase {
         _ = try await connection.query("UPDATE conversations SET title = ? WHERE id = ?", [.text(title), .text(id)])
     }
 
+    public func retitleConversation(id: String, from expected: String, to title: String) async throws -> Bool {
+        !(try await connection.query(
+            "UPDATE conversations SET title = ? WHERE id = ? AND title = ? RETURNING id", [.text(title), .text(id), .text(expected)]
+        ).isEmpty)
+    }
+
     public func pinConversation(id: String, at: Date?) async throws {
         _ = try await connection.query(
             "UPDATE conversations SET pinned_at = ? WHERE id = ?", [at.map { .integer(Self.milliseconds($0)) } ?? .null, .text(id)])
