@@ -236,6 +236,31 @@ struct LocalModelTests {
         }
     }
 
+    @Test("SmolLM2 names a conversation after its first answer: the start 'Title:' makes it write a title, not answer again; one line, on topic")
+    func titleFromLocalModel() async throws {
+        var catalog = ModelCatalog()
+        catalog.setContinuesPrefill("sim", true)
+        try await Self.withGatewayOnLocalModel(catalog: catalog) { h in
+            let conversation = try await h.newConversation(h.alice)
+            let turn = try await h.send(conversation, token: h.alice, body: #"{"content":"How do I reverse a list in Python?","temperature":0}"#)
+            #expect(turn.names.last == "done", "\(turn.body)")
+            let reply = try await h.post("/api/conversations/\(conversation)/title", token: h.alice, json: [:])
+            #expect(reply.status == 200, "\(reply.text)")
+            let json = try #require(try JSONSerialization.jsonObject(with: Data(reply.text.utf8)) as? [String: Any])
+            let title = try #require(json["title"] as? String)
+            #expect(!title.isEmpty && title.count <= 61 && !title.contains("\n"), "\(title)")
+            #expect(!title.lowercased().hasPrefix("title"), "\(title)")
+            // A few words, not an answer (without the start SmolLM2 answers again: "You can use `my_list[::-1]` to …").
+            #expect(title.split(separator: " ").count <= 8 && !title.contains("`"), "\(title)")
+            #expect(title.lowercased().contains("python") || title.lowercased().contains("list"), "\(title)")
+            #expect(try await h.store.conversation(id: conversation)?.title == title)
+            // llama-server's own count, at most the title's 32 tokens.
+            let usage = try #require(json["usage"] as? [String: Any])
+            #expect((usage["output_tokens"] as? Int).map { (1...32).contains($0) } == true, "\(usage)")
+            #expect(usage["source"] as? String == "provider")
+        }
+    }
+
     @Test("a text completion (/v1/completions) against SmolLM2: streamed and whole give the same greedy text, logprobs come through, llama-server's usage is charged")
     func textCompletion() async throws {
         let logPath = FileManager.default.temporaryDirectory.appendingPathComponent("llama-\(UUID().uuidString).log").path

@@ -72,6 +72,8 @@ export function deleteOnLeaving(id) {
 export const getMyInstructions = () => json("GET", "/api/me/instructions");
 /** Saves them ("" removes them); resolves to `{instructions}` as stored. */
 export const setMyInstructions = (instructions) => json("PUT", "/api/me/instructions", { instructions });
+/** Has the server's title model name the conversation from its first question and answer; resolves to `{title, …}`. */
+export const writeTitle = (id) => json("POST", `/api/conversations/${encodeURIComponent(id)}/title`);
 export const updateConversation = (id, fields) => json("PATCH", `/api/conversations/${encodeURIComponent(id)}`, fields);
 export const cancelMessage = (id) => json("POST", `/api/messages/${encodeURIComponent(id)}/cancel`);
 /** Rates an answer `good` or `bad`, with an optional comment; resolves to the feedback as stored. */

@@ -24,6 +24,8 @@ const sendButton = $("send");
 const stopButton = $("stop");
 const banner = $("banner");
 let current = null;
+/** How many messages the open conversation showed when it was opened: none means the next answer is its first. */
+let shownMessages = 0;
 let stopCurrent = null;
 
 const live = document.createElement("div");
@@ -80,7 +82,7 @@ const setSidebar = (open) => {
 menu.addEventListener("click", () => setSidebar(!sidebar.classList.contains("open")));
 // Choosing a conversation (or starting one) closes the overlay on narrow screens; acting on one in the list does not.
 sidebar.addEventListener("click", (event) => {
-  const keepsOpen = ".conversation-rename, .conversation-delete, .conversation-pin, .conversation-archive, .archived-toggle";
+  const keepsOpen = ".conversation-rename, .conversation-name, .conversation-delete, .conversation-pin, .conversation-archive, .archived-toggle";
   if (event.target.closest("button") && !event.target.closest(keepsOpen)) setSidebar(false);
 });
 document.addEventListener("keydown", (event) => { if (event.key === "Escape" && sidebar.classList.contains("open")) setSidebar(false); });
@@ -105,6 +107,7 @@ function showSignIn(show) {
 async function loadModels() {
   try {
     await picker.load();
+    conversationList.writesTitles = picker.writesTitles;
     $("model-label").hidden = false;
   } catch (error) {
     if (error.status === 401) throw error;
@@ -196,6 +199,7 @@ async function open(id, { loaded, keep } = {}) {
   current = id;
   temporaryChat.show(id);
   const conversation = loaded ?? await api.getConversation(id);
+  shownMessages = conversation.messages.length;
   showArchived(Boolean(conversation.archived_at));
   picker.show(conversation.model);
   instructions.show(conversation);
@@ -227,6 +231,18 @@ async function open(id, { loaded, keep } = {}) {
   if (last?.role === "assistant" && last.status === "streaming" && !stopCurrent) {
     await followAnswer({ view: lastView, messageId: last.id, log, announce, onStateChange: setStreaming });
   }
+  return conversation;
+}
+
+/**
+ * Once a conversation's first answer is written, the server's title model names it from the question and the answer,
+ * as ChatGPT and Open WebUI do; until then (and when it cannot: titles off, out of budget, a failure) the first line
+ * of the question is its name. A temporary chat is not named: it is listed nowhere.
+ */
+function nameAfterFirstAnswer(conversation) {
+  const answer = conversation?.messages.at(-1);
+  if (!picker.writesTitles || temporaryChat.is(conversation.id) || answer?.role !== "assistant" || answer.status !== "complete") return;
+  api.writeTitle(conversation.id).then(() => refreshList()).catch(() => {});
 }
 
 function setStreaming({ streaming, stop }) {
@@ -266,6 +282,7 @@ async function send() {
       return;
     }
   }
+  const firstAnswer = shownMessages === 0;
   input.value = "";
   const attachments = tray.take();
   const images = tray.takeImages();
@@ -283,7 +300,8 @@ async function send() {
       announce,
       onStateChange: setStreaming,
     });
-    await open(current);
+    const shown = await open(current);
+    if (firstAnswer) nameAfterFirstAnswer(shown);
   } catch (error) {
     if (error.status === 401) { api.clearToken(); showSignIn(true); }
     if (error.code === "budget_exceeded") {

@@ -13,6 +13,8 @@ export class ConversationList {
     Object.assign(this, { list, archivedToggle, onOpen, onDeleted, onArchived, showBanner });
     this.current = null;
     this.renaming = false;
+    /** Whether the server's model writes titles (`GET /api/models`' `titles`). */
+    this.writesTitles = false;
     this.query = "";
     this.sequence = 0;
     this.showingArchived = false;
@@ -149,11 +151,32 @@ export class ConversationList {
     return button;
   }
 
-  /** Turns the title into a text field: Enter or leaving it saves, Escape keeps the old name. */
+  /**
+   * Turns the title into a text field: Enter or leaving it saves, Escape keeps the old name. Where the server's model
+   * writes titles (`writesTitles`), a ✨ beside it has the model name the conversation from its first question and
+   * answer instead (Open WebUI's "generate" in its rename field).
+   */
   rename(item, conversation) {
     const field = Object.assign(document.createElement("input"), { type: "text", value: conversation.title, className: "rename-field", maxLength: 200 });
     field.setAttribute("aria-label", "New name of the conversation");
     item.replaceChildren(field);
+    if (this.writesTitles) {
+      const generate = this.action("conversation-name", "✨", "Let the model name it from the first answer", async () => {
+        done = true;
+        this.renaming = false;
+        field.disabled = generate.disabled = true;
+        generate.textContent = "…";
+        try {
+          await api.writeTitle(conversation.id);
+        } catch (error) {
+          this.showBanner(error.message);
+        }
+        await this.refresh().catch((error) => this.showBanner(error.message));
+      });
+      // Pressing it does not take the focus from the field first (whose blur would save the typed name).
+      generate.addEventListener("mousedown", (event) => event.preventDefault());
+      item.append(generate);
+    }
     field.focus();
     field.select();
     this.renaming = true;

@@ -74,6 +74,8 @@ export class ModelPicker {
     this.defaultModel = list.default;
     /** The longest message that may be typed (the prompt guard's limit); `null` when there is none. */
     this.maxMessageCharacters = list.max_message_characters ?? null;
+    /** Whether the server names conversations with a model (`POST /api/conversations/{id}/title`). */
+    this.writesTitles = list.titles === true;
     this.render();
     this.show(this.preferred());
   }

@@ -1,0 +1,59 @@
+"""Titles written by a model: after a conversation's first answer the web app has the server's title model name it
+(as ChatGPT and Open WebUI do), and the rename field's ✨ asks for one at any time."""
+import pytest
+from selenium.webdriver.common.by import By
+from selenium.webdriver.common.keys import Keys
+
+from conftest import running_sluice
+from test_chat_ui import WebDriverWait
+from test_conversation_edit_ui import api, new_user, open_as, send_message, titles
+from test_usage_ui import wait_for_answer_end
+
+# The simulator answers a title call (32 tokens at most) with its usual words, all on one line.
+MODEL_TITLE_START = "Sluice streams every token as it arrives"
+
+
+@pytest.fixture(scope="module")
+def titled_server():
+    with running_sluice(lambda simulator_port, _: ["--model", "sim", "--upstream", f"http://127.0.0.1:{simulator_port}/v1"],
+                        simulator_args=("--tokens", "40", "--delay-ms", "5"), titles=True) as running:
+        yield running
+
+
+def test_a_first_answer_names_the_conversation_and_the_call_is_charged(browser, titled_server):
+    server = titled_server
+    token = new_user(server, "titles-first")
+    open_as(browser, server, token)
+    browser.find_element(By.ID, "input").send_keys("Plan a weekend in Lisbon", Keys.ENTER)
+    wait_for_answer_end(browser)
+    # First the question's first line, then the model's title, in the sidebar and in the API.
+    WebDriverWait(browser, 15).until(lambda d: titles(d) and titles(d)[0].startswith(MODEL_TITLE_START))
+    [conversation] = api(server, token, "GET", "/api/conversations")["conversations"]
+    assert conversation["title"] == titles(browser)[0] and len(conversation["title"]) <= 61
+    # The title's call is in the ledger beside the answer.
+    totals = api(server, token, "GET", "/api/usage?period=today&group=day")["totals"]
+    assert totals["turns"] == 2
+
+
+def test_the_rename_fields_sparkle_has_the_model_name_it(browser, titled_server):
+    server = titled_server
+    token = new_user(server, "titles-rename")
+    conversation = api(server, token, "POST", "/api/conversations", {"title": "Old name"})
+    send_message(server, token, conversation["id"], "What is a sluice gate?")
+    open_as(browser, server, token)
+    WebDriverWait(browser, 10).until(lambda d: titles(d) == ["Old name"])
+    browser.find_element(By.CSS_SELECTOR, "#conversation-list .conversation-rename").click()
+    browser.find_element(By.CSS_SELECTOR, "#conversation-list .conversation-name").click()
+    WebDriverWait(browser, 15).until(lambda d: titles(d) and titles(d)[0].startswith(MODEL_TITLE_START))
+    assert api(server, token, "GET", f"/api/conversations/{conversation['id']}")["title"] == titles(browser)[0]
+
+
+def test_without_a_title_model_there_is_no_sparkle_and_the_first_line_stays(browser, server):
+    token = new_user(server, "titles-off")
+    open_as(browser, server, token)
+    browser.find_element(By.ID, "input").send_keys("Plan a weekend in Lisbon", Keys.ENTER)
+    wait_for_answer_end(browser)
+    WebDriverWait(browser, 10).until(lambda d: titles(d) == ["Plan a weekend in Lisbon"])
+    browser.find_element(By.CSS_SELECTOR, "#conversation-list .conversation-rename").click()
+    assert browser.find_elements(By.CSS_SELECTOR, "#conversation-list .rename-field")
+    assert not browser.find_elements(By.CSS_SELECTOR, "#conversation-list .conversation-name")
