@@ -83,6 +83,15 @@ public protocol ConversationStore: Sendable {
     /// Sets or (with `nil`) removes the conversation's system prompt. The conversation no longer ends as a gateway
     /// client's chat did, so its thread key is cleared with it (in the same statement).
     func setSystemPrompt(id: String, systemPrompt: String?) async throws
+    /// Shares the conversation as `snapshot` (a copy of its thread) at `at` and returns its link: a conversation shared
+    /// before keeps its token and gets the new copy; otherwise `token` becomes its link.
+    func share(conversationID: String, token: String, snapshot: String, at: Date) async throws -> SharedLink
+    /// The conversation's link, if it is shared.
+    func sharedLink(conversationID: String) async throws -> SharedLink?
+    /// The link with this token, if any conversation is shared by it.
+    func sharedLink(token: String) async throws -> SharedLink?
+    /// Stops sharing the conversation (its link reads nothing any more); whether it was shared.
+    func unshare(conversationID: String) async throws -> Bool
     /// Messages of a conversation, oldest first.
     func messages(conversationID: String) async throws -> [Message]
     func message(id: String) async throws -> Message?

@@ -101,6 +101,9 @@ struct ConversationRoutes {
         var resource = ConversationResource(
             conversation, messages: messages, context: await meter.figures(personal, history: messages, logger: context.logger))
         if try await store.isUnkept(conversationID: conversation.id) { resource.temporary = true }
+        if let link = try await store.sharedLink(conversationID: conversation.id) {
+            resource.shared = .init(url: "/share/\(link.token)", sharedAt: link.sharedAt)
+        }
         return resource
     }
 

@@ -26,6 +26,13 @@ struct ConversationResource: ResponseEncodable {
     var snippet: String? = nil
     /// A temporary chat (`POST /api/conversations` with `temporary: true`): said when it is made.
     var temporary: Bool? = nil
+    /// Its shared link, while it is shared (`POST /api/conversations/{id}/share`): read alone only.
+    var shared: SharedAt? = nil
+
+    struct SharedAt: Encodable {
+        let url: String
+        let sharedAt: Date
+    }
 
     init(_ conversation: Conversation, messages: [Message]? = nil, context: ContextFigures? = nil) {
         tokensUsed = context?.tokensUsed

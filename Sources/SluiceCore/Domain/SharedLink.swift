@@ -1,0 +1,21 @@
+import Foundation
+
+/// A conversation shared by link (ChatGPT's and Open WebUI's "Share"): a copy of its thread as it was when shared,
+/// which anyone with the link's token may read, until its owner stops sharing it or deletes the conversation.
+/// Messages sent after the copy was made are not in it; sharing again replaces the copy and keeps the link.
+public struct SharedLink: Sendable, Equatable {
+    /// The link's secret: `/share/{token}`.
+    public let token: String
+    public let conversationID: String
+    /// The copy, as JSON the server wrote; the store keeps it as it is.
+    public let snapshot: String
+    /// When the copy was made.
+    public let sharedAt: Date
+
+    public init(token: String, conversationID: String, snapshot: String, sharedAt: Date) {
+        self.token = token
+        self.conversationID = conversationID
+        self.snapshot = snapshot
+        self.sharedAt = sharedAt
+    }
+}

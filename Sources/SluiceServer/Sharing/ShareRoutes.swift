@@ -1,0 +1,112 @@
+import Foundation
+import HTTPTypes
+import Hummingbird
+import SluiceCore
+
+/// Sharing a conversation by link, as ChatGPT and Open WebUI share a chat: its owner makes (or updates, or deletes)
+/// the link; anyone with it reads a copy of the thread as it was when shared (`SharedConversation`), without signing in.
+///
+/// - `POST /api/conversations/{id}/share` → the link (`201` when new, `200` with the same link and a new copy).
+/// - `DELETE /api/conversations/{id}/share` → `204`; the link reads nothing any more.
+/// - `GET /share/{token}` → the web app's read-only page (`share.html`); `GET /share/{token}/data` → the copy as JSON.
+///
+/// The token is 256 random bits: the link is the only way to it. The public answers say not to index them, not to
+/// send the link on as a referrer from a link in the copy, and not to keep them cached (a deleted link is gone).
+struct ShareRoutes {
+    let store: any ConversationStore
+    /// The web app's folder (for `share.html`); `nil` serves only the JSON.
+    let webRoot: String?
+
+    func register(owner api: RouterGroup<SluiceRequestContext>, public router: Router<SluiceRequestContext>) {
+        api.post("conversations/:id/share", use: share)
+        api.delete("conversations/:id/share", use: unshare)
+        router.get("share/:token/data", use: data)
+        router.get("share/:token", use: page)
+    }
+
+    /// The link as its owner sees it.
+    struct Link: ResponseEncodable {
+        let url: String
+        let token: String
+        let sharedAt: Date
+        /// The messages the copy holds.
+        let messages: Int
+    }
+
+    @Sendable func share(_ request: Request, context: SluiceRequestContext) async throws -> EditedResponse<Link> {
+        let user = try context.requireUser()
+        let conversation = try await Ownership(store: store).conversation(try context.parameters.require("id"), for: user)
+        if try await store.isUnkept(conversationID: conversation.id) {
+            throw APIError(
+                .conflict, code: "temporary_chat",
+                message: "A temporary chat cannot be shared: it is deleted when you leave it. Start a normal conversation to share one.")
+        }
+        // Whole milliseconds, as the store keeps the time.
+        let now = Date(timeIntervalSince1970: (Date().timeIntervalSince1970 * 1000).rounded(.down) / 1000)
+        let copy = SharedConversation(title: conversation.title, sharedAt: now, thread: try await store.messages(conversationID: conversation.id))
+        guard !copy.messages.isEmpty else {
+            throw APIError(.conflict, code: "nothing_to_share", message: "This conversation has no messages to share yet. Send one first.")
+        }
+        let before = try await store.sharedLink(conversationID: conversation.id)
+        let link = try await store.share(
+            conversationID: conversation.id, token: Self.newToken(), snapshot: try copy.json(), at: now)
+        return EditedResponse(
+            status: before == nil ? .created : .ok,
+            response: Link(url: "/share/\(link.token)", token: link.token, sharedAt: link.sharedAt, messages: copy.messages.count))
+    }
+
+    @Sendable func unshare(_ request: Request, context: SluiceRequestContext) async throws -> Response {
+        let user = try context.requireUser()
+        let conversation = try await Ownership(store: store).conversation(try context.parameters.require("id"), for: user)
+        guard try await store.unshare(conversationID: conversation.id) else {
+            throw APIError(.notFound, code: "not_shared", message: "This conversation is not shared.")
+        }
+        return Response(status: .noContent)
+    }
+
+    @Sendable func data(_ request: Request, context: SluiceRequestContext) async throws -> Response {
+        let link = try await sharedLink(context)
+        var headers = Self.publicHeaders
+        headers[.contentType] = "application/json"
+        return Response(status: .ok, headers: headers, body: .init(byteBuffer: ByteBuffer(string: link.snapshot)))
+    }
+
+    @Sendable func page(_ request: Request, context: SluiceRequestContext) async throws -> Response {
+        // The page reads the copy itself (`/share/{token}/data`); an unknown link is a 404 here already.
+        _ = try await sharedLink(context)
+        guard let webRoot, let html = FileManager.default.contents(atPath: webRoot + "/share.html") else {
+            throw APIError(.notFound, code: "not_found", message: "This server has no web app; the shared conversation is at this address + /data.")
+        }
+        var headers = Self.publicHeaders
+        headers[.contentType] = "text/html; charset=utf-8"
+        return Response(status: .ok, headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: html)))
+    }
+
+    private func sharedLink(_ context: SluiceRequestContext) async throws -> SharedLink {
+        let token = try context.parameters.require("token")
+        // Tokens are 43 characters of base64url; anything else is not asked of the store.
+        guard token.count <= 64, token.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber || $0 == "-" || $0 == "_") }),
+              let link = try await store.sharedLink(token: token)
+        else {
+            throw APIError(
+                .notFound, code: "share_not_found",
+                message: "This shared conversation does not exist: the link is wrong, or its owner stopped sharing it.")
+        }
+        return link
+    }
+
+    /// 256 random bits as base64url (43 characters): nothing like a user's token, which starts `sluice_`.
+    static func newToken() -> String {
+        var generator = SystemRandomNumberGenerator()
+        let bytes = (0..<32).map { _ in UInt8.random(in: .min ... .max, using: &generator) }
+        return Data(bytes).base64EncodedString()
+            .replacingOccurrences(of: "+", with: "-").replacingOccurrences(of: "/", with: "_").replacingOccurrences(of: "=", with: "")
+    }
+
+    /// Not indexed, not sent on as a referrer, not kept: a link that is deleted is gone at once.
+    static let publicHeaders: HTTPFields = [
+        HTTPField.Name("X-Robots-Tag")!: "noindex, nofollow",
+        HTTPField.Name("Referrer-Policy")!: "no-referrer",
+        .cacheControl: "no-store",
+    ]
+}

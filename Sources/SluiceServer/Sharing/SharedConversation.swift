@@ -1,0 +1,45 @@
+import Foundation
+import SluiceCore
+
+/// The copy of a conversation a shared link shows (`SharedLink.snapshot`): its title and the thread's questions and
+/// answers as they were when it was shared — what ChatGPT's shared links show. Left out: the instructions (the
+/// conversation's and the user's own), thinking, usage and cost, earlier versions of an answer or a question,
+/// questions the guard refused, function calls and results, an answer still being written, and the contents of
+/// files and images (their names and counts stay, so a reader knows something was there).
+struct SharedConversation: Codable, Equatable {
+    struct Message: Codable, Equatable {
+        let role: String
+        let content: String
+        /// The model that answered (answers only).
+        let model: String?
+        let createdAt: Date
+        /// The names of a question's files.
+        let attachments: [String]?
+        /// How many images a question showed.
+        let images: Int?
+    }
+
+    let title: String
+    let sharedAt: Date
+    let messages: [Message]
+
+    init(title: String, sharedAt: Date, thread: [SluiceCore.Message]) {
+        self.title = title
+        self.sharedAt = sharedAt
+        messages = thread.compactMap { message in
+            guard !message.superseded, message.role == .user || message.role == .assistant else { return nil }
+            guard message.status != .rejected, message.status != .streaming else { return nil }
+            guard !message.content.isEmpty || !message.attachments.isEmpty || !message.images.isEmpty else { return nil }
+            return Message(
+                role: message.role.rawValue, content: message.content,
+                model: message.role == .assistant ? message.model : nil, createdAt: message.createdAt,
+                attachments: message.attachments.isEmpty ? nil : message.attachments.map(\.name),
+                images: message.images.isEmpty ? nil : message.images.count)
+        }
+    }
+
+    /// As stored and served: the HTTP API's JSON (snake_case, ISO 8601 dates).
+    func json() throws -> String {
+        String(decoding: try WireJSON.encoder.encode(self), as: UTF8.self)
+    }
+}
