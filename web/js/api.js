@@ -72,6 +72,9 @@ export function deleteOnLeaving(id) {
 export const getMyInstructions = () => json("GET", "/api/me/instructions");
 /** Saves them ("" removes them); resolves to `{instructions}` as stored. */
 export const setMyInstructions = (instructions) => json("PUT", "/api/me/instructions", { instructions });
+/** Makes (or updates the copy of) the conversation's shared link: `{url, token, shared_at, messages}`. */
+export const shareConversation = (id) => json("POST", `/api/conversations/${encodeURIComponent(id)}/share`);
+export const unshareConversation = (id) => json("DELETE", `/api/conversations/${encodeURIComponent(id)}/share`);
 /** Has the server's title model name the conversation from its first question and answer; resolves to `{title, …}`. */
 export const writeTitle = (id) => json("POST", `/api/conversations/${encodeURIComponent(id)}/title`);
 export const updateConversation = (id, fields) => json("PATCH", `/api/conversations/${encodeURIComponent(id)}`, fields);

@@ -9,6 +9,7 @@ import { UsagePage } from "./usage-page.js";
 import { KeysPage } from "./keys-page.js";
 import { ModelPicker } from "./models.js";
 import { ConversationList } from "./conversations.js";
+import { ShareMenu } from "./share-menu.js";
 import { InstructionsPanel } from "./instructions.js";
 import { PersonalInstructions } from "./personalize.js";
 import { exportConversation } from "./export.js";
@@ -98,6 +99,7 @@ function showSignIn(show) {
   $("composer").hidden = show;
   if (show) {
     $("model-label").hidden = $("export-menu").hidden = $("personal-instructions").hidden = true;
+    shareMenu.show(null);
     picker.hide();
   }
   $("instructions-toggle").hidden = show;
@@ -130,6 +132,7 @@ const conversationList = new ConversationList({
     log.replaceChildren();
     instructions.show(null);
     $("export-menu").hidden = true;
+    shareMenu.show(null);
     if (remaining.length > 0) await open(remaining[0].id);
     else picker.show(picker.preferred());
   },
@@ -148,6 +151,8 @@ $("export-menu").addEventListener("click", (event) => {
   $("export-menu").open = false;
   exportConversation(current, format).catch((error) => showBanner(error.message));
 });
+
+const shareMenu = new ShareMenu({ menu: $("share-menu"), showBanner });
 
 const searchBox = $("conversation-search");
 let searchTimer = null;
@@ -204,6 +209,7 @@ async function open(id, { loaded, keep } = {}) {
   picker.show(conversation.model);
   instructions.show(conversation);
   $("export-menu").hidden = false;
+  shareMenu.show(conversation);
   log.replaceChildren();
   const views = conversation.messages.map((message) => [message, renderMessage(log, message)]);
   for (const [message, view] of views) {

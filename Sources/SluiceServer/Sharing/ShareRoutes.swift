@@ -72,14 +72,20 @@ struct ShareRoutes {
     }
 
     @Sendable func page(_ request: Request, context: SluiceRequestContext) async throws -> Response {
-        // The page reads the copy itself (`/share/{token}/data`); an unknown link is a 404 here already.
-        _ = try await sharedLink(context)
+        // The page reads the copy itself (`/share/{token}/data`) and says so when there is none; the status says it too.
+        let found: Bool
+        do {
+            _ = try await sharedLink(context)
+            found = true
+        } catch let error as APIError where error.status == .notFound {
+            found = false
+        }
         guard let webRoot, let html = FileManager.default.contents(atPath: webRoot + "/share.html") else {
             throw APIError(.notFound, code: "not_found", message: "This server has no web app; the shared conversation is at this address + /data.")
         }
         var headers = Self.publicHeaders
         headers[.contentType] = "text/html; charset=utf-8"
-        return Response(status: .ok, headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: html)))
+        return Response(status: found ? .ok : .notFound, headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: html)))
     }
 
     private func sharedLink(_ context: SluiceRequestContext) async throws -> SharedLink {
