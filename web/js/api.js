@@ -78,6 +78,8 @@ export const unshareConversation = (id) => json("DELETE", `/api/conversations/${
 /** Has the server's title model name the conversation from its first question and answer; resolves to `{title, …}`. */
 export const writeTitle = (id) => json("POST", `/api/conversations/${encodeURIComponent(id)}/title`);
 export const updateConversation = (id, fields) => json("PATCH", `/api/conversations/${encodeURIComponent(id)}`, fields);
+/** Rewrites an answer's text (`PATCH /api/messages/{id}`); resolves to the message. */
+export const editAnswer = (id, content) => json("PATCH", `/api/messages/${encodeURIComponent(id)}`, { content });
 export const cancelMessage = (id) => json("POST", `/api/messages/${encodeURIComponent(id)}/cancel`);
 /** Rates an answer `good` or `bad`, with an optional comment; resolves to the feedback as stored. */
 export const rateAnswer = (id, rating, comment) =>

@@ -1,7 +1,7 @@
 // Wires the page: sign-in, the conversation list, the open conversation and the composer.
 
 import * as api from "./api.js";
-import { renderMessage, offerRegenerate, offerVersions, offerEdit, editInPlace } from "./messages.js";
+import { renderMessage, offerRegenerate, offerVersions, offerEdit, offerEditAnswer, editInPlace } from "./messages.js";
 import { runTurn, followAnswer, continueAnswer, regenerateAnswer, editQuestion } from "./turn.js";
 import { UsageView } from "./usage.js";
 import { ContextPanel } from "./context.js";
@@ -221,7 +221,11 @@ async function open(id, { loaded, keep } = {}) {
   // Any question can be asked again in other words, once the answers are written (as in ChatGPT): the turns after
   // it stay with its earlier version.
   if (!archived && latest?.status !== "streaming") {
-    for (const [message, view] of views) if (message.role === "user") offerEdit(view);
+    for (const [message, view] of views) {
+      if (message.role === "user") offerEdit(view);
+      // A written answer may be rewritten in place (Open WebUI's edit): the model reads the new text next.
+      else if (message.role === "assistant" && message.content && message.status !== "streaming") offerEditAnswer(view);
+    }
   }
   const kept = keep && views.find(([message]) => message.id === keep.id)?.[1].element;
   if (kept) log.scrollTop += kept.getBoundingClientRect().top - keep.top;
@@ -413,6 +417,11 @@ log.addEventListener("click", (event) => {
       editQuestion({ element, messageId: element.dataset.id, content, model: picker.value, effort: picker.effort, log, announce, onStateChange: setStreaming })
         .catch((error) => showBanner(error.message)).finally(reopen);
     });
+  } else if (button.matches(".edit-answer")) {
+    editInPlace(element, (content) => {
+      showBanner("");
+      api.editAnswer(element.dataset.id, content).catch((error) => showBanner(error.message)).finally(reopen);
+    }, undefined, { answer: true });
   } else if (button.matches(".version-previous, .version-next")) {
     showVersion(element, button.matches(".version-next") ? 1 : -1, { show: (loaded, keep) => open(current, { loaded, keep }) })
       .catch((error) => showBanner(error.message));

@@ -156,14 +156,24 @@ export function offerEdit(view) {
   view.meta.append(" ", button);
 }
 
-/** The question's text as a field with Send and Cancel; `onSend(text)` runs with the new words. */
-export function editInPlace(element, onSend, onCancel) {
+/** Adds "Edit" to a written answer: its Markdown in a field, saved as the user rewrites it (Open WebUI's edit). */
+export function offerEditAnswer(view) {
+  const button = Object.assign(document.createElement("button"), { type: "button", className: "edit-answer", textContent: "Edit" });
+  button.setAttribute("aria-label", "Rewrite this answer (the model reads your text from the next message on)");
+  view.meta.append(" ", button);
+}
+
+/**
+ * The question's text as a field with Send and Cancel; `onSend(text)` runs with the new words. For an answer,
+ * `answer: true`: its Markdown as the model wrote it, and Save.
+ */
+export function editInPlace(element, onSend, onCancel, { answer = false } = {}) {
   const text = element.querySelector(".text");
-  const original = text.textContent;
+  const original = answer ? markdownView(text).source : text.textContent;
   const form = Object.assign(document.createElement("form"), { className: "edit-form" });
-  const field = Object.assign(document.createElement("textarea"), { value: original, rows: 3 });
-  field.setAttribute("aria-label", "Your question, edited");
-  const send = Object.assign(document.createElement("button"), { type: "submit", textContent: "Send" });
+  const field = Object.assign(document.createElement("textarea"), { value: original, rows: answer ? 8 : 3 });
+  field.setAttribute("aria-label", answer ? "The answer, rewritten" : "Your question, edited");
+  const send = Object.assign(document.createElement("button"), { type: "submit", textContent: answer ? "Save" : "Send" });
   const cancel = Object.assign(document.createElement("button"), { type: "button", textContent: "Cancel" });
   form.append(field, send, " ", cancel);
   text.hidden = true;
@@ -240,6 +250,7 @@ function describeStored(view, message) {
       view.meta.textContent = "Still being written…";
       break;
   }
+  if (message.edited_at) view.meta.prepend("Edited by you · ");
 }
 
 /**

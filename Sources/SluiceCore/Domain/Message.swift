@@ -97,6 +97,8 @@ public struct Message: Sendable, Equatable {
     /// turns that followed such a version (another branch). Kept and listed, but not shown in the thread or sent
     /// upstream.
     public var superseded: Bool
+    /// When the user last rewrote this answer's text (`ConversationStore.editAnswer`); `nil` as the model wrote it.
+    public var editedAt: Date? = nil
     /// What the answer cost, summed over its upstream calls (a continued answer has several); `nil` when no
     /// call of it was charged.
     public var cost: USDAmount?

@@ -92,6 +92,11 @@ public protocol ConversationStore: Sendable {
     func sharedLink(token: String) async throws -> SharedLink?
     /// Stops sharing the conversation (its link reads nothing any more); whether it was shared.
     func unshare(conversationID: String) async throws -> Bool
+    /// Replaces a finished answer's text with the user's, as Open WebUI's edit of a response does: it is sent as
+    /// written from the next turn on, its token ends become one piece, and `editedAt` is `at`; its usage and cost stay
+    /// what the model's answer was charged. Returns `false`, changing nothing, when the message is not an answer or
+    /// is being written.
+    func editAnswer(messageID: String, content: String, at: Date) async throws -> Bool
     /// Messages of a conversation, oldest first.
     func messages(conversationID: String) async throws -> [Message]
     func message(id: String) async throws -> Message?

@@ -145,6 +145,8 @@ public func buildRouter(
     MessageRoutes(store: dependencies.store, launcher: launcher).register(on: api)
     MessageImageRoute(store: dependencies.store).register(on: api)
     EditRoute(store: dependencies.store, launcher: launcher).register(on: api)
+    AnswerEditRoute(store: dependencies.store, hub: hub, promptGuard: dependencies.promptGuard, metrics: dependencies.metrics)
+        .register(on: api)
     ImportRoute(store: dependencies.store, defaultModel: dependencies.defaultModel, promptGuard: dependencies.promptGuard)
         .register(on: api)
     VersionSelectRoute(store: dependencies.store, meter: meter, hub: hub).register(on: api)

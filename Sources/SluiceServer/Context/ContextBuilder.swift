@@ -127,7 +127,9 @@ struct ContextBuilder: Sendable {
             let chat = message.chatMessage
             candidates.append(ContextCandidate(
                 id: message.id, message: chat, mode: message.contextMode,
-                tokens: try await tokens(of: chat, id: message.id, counter: counter)))
+                // A rewritten answer is counted anew (a rewrite may keep the text's length, which the key has).
+                tokens: try await tokens(
+                    of: chat, id: message.editedAt.map { "\(message.id)@\($0.timeIntervalSince1970)" } ?? message.id, counter: counter)))
         }
         // The tool definitions go with every request: counted with what the turn always sends — and so does the signed
         // thinking a thinking request sends back with the calls of the loop under way (Anthropic reads it as input).

@@ -90,8 +90,11 @@ struct MessageResource: ResponseEncodable {
     /// An answer's thinking (a reasoning model's) and how long it took; absent without any.
     let reasoning: String?
     let reasoningMs: Int?
+    /// When the user rewrote this answer (`PATCH /api/messages/{id}`); absent as the model wrote it.
+    let editedAt: Date?
 
     init(_ message: Message, versions: [String]? = nil) {
+        editedAt = message.editedAt
         attachments = message.attachments.isEmpty ? nil : message.attachments
         images = message.images.isEmpty ? nil : message.images.enumerated().map { WireImage($1, messageID: message.id, index: $0) }
         reasoning = message.reasoning
