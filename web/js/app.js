@@ -10,6 +10,7 @@ import { KeysPage } from "./keys-page.js";
 import { ModelPicker } from "./models.js";
 import { ConversationList } from "./conversations.js";
 import { ShareMenu } from "./share-menu.js";
+import { offerJumpToLatest } from "./jump-latest.js";
 import { InstructionsPanel } from "./instructions.js";
 import { PersonalInstructions } from "./personalize.js";
 import { exportConversation } from "./export.js";
@@ -153,6 +154,7 @@ $("export-menu").addEventListener("click", (event) => {
 });
 
 const shareMenu = new ShareMenu({ menu: $("share-menu"), showBanner });
+offerJumpToLatest(log, $("jump-latest"));
 
 const searchBox = $("conversation-search");
 let searchTimer = null;
@@ -385,7 +387,7 @@ input.addEventListener("keydown", (event) => {
   }
 });
 document.addEventListener("keydown", (event) => {
-  if (event.key === "Escape" && stopCurrent) stopCurrent();
+  if (event.key === "Escape" && !event.shiftKey && stopCurrent) stopCurrent();
   // ChatGPT's shortcuts: Ctrl+Shift+O (⌘⇧O) starts a conversation, Ctrl+K (⌘K) searches them.
   const command = event.ctrlKey || event.metaKey;
   if (command && event.shiftKey && event.key.toLowerCase() === "o") {
@@ -396,6 +398,25 @@ document.addEventListener("keydown", (event) => {
     setSidebar(true);
     searchBox.focus();
     searchBox.select();
+  } else if (command && event.shiftKey && event.code === "KeyC") {
+    // The rest of ChatGPT's: copy the last answer (Ctrl+Shift+C), its last code block (Ctrl+Shift+;), back to the
+    // message box (Shift+Esc), delete the conversation (Ctrl+Shift+⌫, after asking), and this list (Ctrl+/).
+    event.preventDefault();
+    [...log.querySelectorAll(".message.assistant .copy-answer")].at(-1)?.click();
+  } else if (command && event.shiftKey && event.code === "Semicolon") {
+    event.preventDefault();
+    [...log.querySelectorAll(".message.assistant .copy-code")].at(-1)?.click();
+  } else if (event.shiftKey && !command && event.key === "Escape") {
+    event.preventDefault();
+    input.focus();
+  } else if (command && event.shiftKey && event.code === "Backspace") {
+    event.preventDefault();
+    document.querySelector('#conversation-list .conversation-open[aria-current="true"]')
+      ?.parentElement.querySelector(".conversation-delete")?.click();
+  } else if (command && !event.shiftKey && event.code === "Slash") {
+    event.preventDefault();
+    const shortcuts = $("shortcuts");
+    if (shortcuts.open) shortcuts.close(); else shortcuts.showModal();
   }
 });
 log.addEventListener("click", (event) => {

@@ -1,0 +1,21 @@
+// "↓ Latest" over the messages while they are scrolled away from their end, as ChatGPT offers: a click goes to the
+// newest text (and, mid-answer, the page follows the answer again). Checked at most once a frame.
+
+/** Shows `button` while `log` is more than a screenful's corner away from its end; a click scrolls to the end. */
+export function offerJumpToLatest(log, button) {
+  let scheduled = 0;
+  const update = () => {
+    scheduled = 0;
+    button.hidden = log.scrollHeight - log.scrollTop - log.clientHeight < 120;
+  };
+  const schedule = () => { if (!scheduled) scheduled = requestAnimationFrame(update); };
+  log.addEventListener("scroll", schedule, { passive: true });
+  new ResizeObserver(schedule).observe(log);
+  // New messages and a growing answer lengthen the log without a scroll.
+  new MutationObserver(schedule).observe(log, { childList: true, subtree: true, characterData: true });
+  button.addEventListener("click", () => {
+    log.scrollTop = log.scrollHeight;
+    button.hidden = true;
+  });
+  update();
+}
