@@ -86,6 +86,34 @@ struct ShareTests {
         }
     }
 
+    @Test("the owner's list of links: newest first, under the conversations' names now; another user's is their own",
+          arguments: TestDatabases.backends)
+    func listing(database: StoreBackend) async throws {
+        try await Harness.run(database: database) { h in
+            var urls: [String: String] = [:]
+            for question in ["Lisbon", "Porto"] {
+                let conversation = try await h.newConversation(h.alice)
+                _ = try await h.send(conversation, token: h.alice, body: "{\"content\":\"\(question)\"}")
+                urls[conversation] = try #require(
+                    try await h.request(.POST, "/api/conversations/\(conversation)/share", token: h.alice).json?["url"] as? String)
+            }
+            let listed = try await h.request(.GET, "/api/shares", token: h.alice)
+            let shares = try #require(listed.json?["shares"] as? [[String: Any]])
+            #expect(shares.compactMap { $0["title"] as? String } == ["Porto", "Lisbon"])
+            #expect(shares.allSatisfy { share in urls[share["conversation_id"] as? String ?? ""] == share["url"] as? String })
+            #expect(shares.allSatisfy { $0["shared_at"] is String })
+            // Renamed since: listed under its name now (the copy keeps the name it had).
+            let lisbon = try #require(shares.last?["conversation_id"] as? String)
+            #expect(try await h.request(.PATCH, "/api/conversations/\(lisbon)", token: h.alice, body: #"{"title":"Weekend"}"#).status == 200)
+            let renamed = try await h.request(.GET, "/api/shares", token: h.alice).json?["shares"] as? [[String: Any]]
+            #expect(renamed?.last?["title"] as? String == "Weekend")
+            #expect(try await Self.read(h, try #require(urls[lisbon])).json?["title"] as? String == "Lisbon")
+            #expect((try await h.request(.GET, "/api/shares", token: h.bob).json?["shares"] as? [[String: Any]])?.isEmpty == true)
+            #expect(try await h.request(.DELETE, "/api/conversations/\(lisbon)/share", token: h.alice).status == 204)
+            #expect((try await h.request(.GET, "/api/shares", token: h.alice).json?["shares"] as? [[String: Any]])?.count == 1)
+        }
+    }
+
     @Test("not shared: an empty conversation, a temporary chat; the copy leaves out refused questions and earlier versions")
     func whatIsShared() async throws {
         try await Harness.run { h in

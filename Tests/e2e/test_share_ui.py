@@ -82,3 +82,26 @@ def test_a_temporary_chat_offers_no_share(browser, server):
     browser.find_element(By.ID, "temporary-toggle").click()
     WebDriverWait(browser, 10).until(lambda d: d.find_element(By.ID, "temporary-notice").is_displayed())
     assert not browser.find_element(By.ID, "share-menu").is_displayed()
+
+
+def test_the_shared_links_page_lists_them_and_stops_one(browser, server):
+    token = new_user(server, "share-list")
+    ids = []
+    for question in ["Lisbon", "Porto"]:
+        conversation = api(server, token, "POST", "/api/conversations", {})
+        send_message(server, token, conversation["id"], question)
+        api(server, token, "POST", f"/api/conversations/{conversation['id']}/share")
+        ids.append(conversation["id"])
+    open_as(browser, server, token)
+    browser.find_element(By.ID, "shares-open").click()
+    page = browser.find_element(By.ID, "shares-page")
+    WebDriverWait(browser, 10).until(lambda d: len(page.find_elements(By.CSS_SELECTOR, ".shares-list li")) == 2)
+    assert [a.text for a in page.find_elements(By.CSS_SELECTOR, ".shares-title")] == ["Porto", "Lisbon"]
+    first = page.find_element(By.CSS_SELECTOR, ".shares-title")
+    assert first.get_attribute("href") == server.base + api(server, token, "GET", f"/api/conversations/{ids[1]}")["shared"]["url"]
+    assert not page.find_element(By.CSS_SELECTOR, ".shares-empty").is_displayed()
+    # Stopped from the list: gone from it, and the open conversation's Share menu says Share again.
+    page.find_element(By.CSS_SELECTOR, f'li[data-conversation-id="{ids[1]}"] .shares-stop').click()
+    WebDriverWait(browser, 10).until(lambda d: [a.text for a in page.find_elements(By.CSS_SELECTOR, ".shares-title")] == ["Lisbon"])
+    assert "shared" not in api(server, token, "GET", f"/api/conversations/{ids[1]}")
+    WebDriverWait(browser, 10).until(lambda d: d.find_element(By.CSS_SELECTOR, "#share-menu summary").text == "Share")

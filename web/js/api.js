@@ -74,6 +74,8 @@ export const getMyInstructions = () => json("GET", "/api/me/instructions");
 export const setMyInstructions = (instructions) => json("PUT", "/api/me/instructions", { instructions });
 /** Makes (or updates the copy of) the conversation's shared link: `{url, token, shared_at, messages}`. */
 export const shareConversation = (id) => json("POST", `/api/conversations/${encodeURIComponent(id)}/share`);
+/** The user's shared links: `{shares: [{conversation_id, title, url, shared_at}]}`, newest first. */
+export const listShares = () => json("GET", "/api/shares");
 export const unshareConversation = (id) => json("DELETE", `/api/conversations/${encodeURIComponent(id)}/share`);
 /** Has the server's title model name the conversation from its first question and answer; resolves to `{title, …}`. */
 export const writeTitle = (id) => json("POST", `/api/conversations/${encodeURIComponent(id)}/title`);

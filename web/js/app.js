@@ -10,6 +10,7 @@ import { KeysPage } from "./keys-page.js";
 import { ModelPicker } from "./models.js";
 import { ConversationList } from "./conversations.js";
 import { ShareMenu } from "./share-menu.js";
+import { SharesPage } from "./shares-page.js";
 import { offerJumpToLatest } from "./jump-latest.js";
 import { InstructionsPanel } from "./instructions.js";
 import { PersonalInstructions } from "./personalize.js";
@@ -155,6 +156,11 @@ $("export-menu").addEventListener("click", (event) => {
 
 const shareMenu = new ShareMenu({ menu: $("share-menu"), showBanner });
 offerJumpToLatest(log, $("jump-latest"));
+// A link stopped from the list: the open conversation's Share menu learns it.
+new SharesPage({
+  section: $("shares-page"), button: $("shares-open"), showBanner,
+  onChanged: (id) => { if (id === current) open(current).catch((error) => showBanner(error.message)); },
+});
 
 const searchBox = $("conversation-search");
 let searchTimer = null;

@@ -19,3 +19,20 @@ public struct SharedLink: Sendable, Equatable {
         self.sharedAt = sharedAt
     }
 }
+
+/// One of a user's shared links as their list shows it (ChatGPT's "Shared links"): which conversation, under what
+/// name now, and when its copy was made.
+public struct SharedLinkSummary: Sendable, Equatable {
+    public let token: String
+    public let conversationID: String
+    /// The conversation's title now.
+    public let title: String
+    public let sharedAt: Date
+
+    public init(token: String, conversationID: String, title: String, sharedAt: Date) {
+        self.token = token
+        self.conversationID = conversationID
+        self.title = title
+        self.sharedAt = sharedAt
+    }
+}

@@ -90,6 +90,8 @@ public protocol ConversationStore: Sendable {
     func sharedLink(conversationID: String) async throws -> SharedLink?
     /// The link with this token, if any conversation is shared by it.
     func sharedLink(token: String) async throws -> SharedLink?
+    /// The user's shared links, the most recently shared first.
+    func sharedLinks(userID: String) async throws -> [SharedLinkSummary]
     /// Stops sharing the conversation (its link reads nothing any more); whether it was shared.
     func unshare(conversationID: String) async throws -> Bool
     /// Replaces a finished answer's text with the user's, as Open WebUI's edit of a response does: it is sent as

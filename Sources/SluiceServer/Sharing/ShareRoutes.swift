@@ -7,7 +7,7 @@ import SluiceCore
 /// the link; anyone with it reads a copy of the thread as it was when shared (`SharedConversation`), without signing in.
 ///
 /// - `POST /api/conversations/{id}/share` → the link (`201` when new, `200` with the same link and a new copy).
-/// - `DELETE /api/conversations/{id}/share` → `204`; the link reads nothing any more.
+/// - `DELETE /api/conversations/{id}/share` → `204`; the link reads nothing any more. `GET /api/shares`: the owner's links.
 /// - `GET /share/{token}` → the web app's read-only page (`share.html`); `GET /share/{token}/data` → the copy as JSON.
 ///
 /// The token is 256 random bits: the link is the only way to it. The public answers say not to index them, not to
@@ -20,6 +20,7 @@ struct ShareRoutes {
     func register(owner api: RouterGroup<SluiceRequestContext>, public router: Router<SluiceRequestContext>) {
         api.post("conversations/:id/share", use: share)
         api.delete("conversations/:id/share", use: unshare)
+        api.get("shares", use: list)
         router.get("share/:token/data", use: data)
         router.get("share/:token", use: page)
     }
@@ -53,6 +54,25 @@ struct ShareRoutes {
         return EditedResponse(
             status: before == nil ? .created : .ok,
             response: Link(url: "/share/\(link.token)", token: link.token, sharedAt: link.sharedAt, messages: copy.messages.count))
+    }
+
+    /// The caller's links (ChatGPT's "Shared links"), the most recently shared first.
+    struct Listing: ResponseEncodable {
+        struct Share: Encodable {
+            let conversationId: String
+            let title: String
+            let url: String
+            let sharedAt: Date
+        }
+
+        let shares: [Share]
+    }
+
+    @Sendable func list(_ request: Request, context: SluiceRequestContext) async throws -> Listing {
+        let links = try await store.sharedLinks(userID: try context.requireUser().id)
+        return Listing(shares: links.map {
+            .init(conversationId: $0.conversationID, title: $0.title, url: "/share/\($0.token)", sharedAt: $0.sharedAt)
+        })
     }
 
     @Sendable func unshare(_ request: Request, context: SluiceRequestContext) async throws -> Response {

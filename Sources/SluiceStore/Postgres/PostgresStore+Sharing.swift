@@ -25,6 +25,14 @@ extension PostgresStore {
         try await rows("SELECT * FROM shared_links WHERE token = \(token)").first.map(StoredValues.sharedLink)
     }
 
+    public func sharedLinks(userID: String) async throws -> [SharedLinkSummary] {
+        try await rows(PostgresQuery(unsafeSQL: StoredValues.sharedLinksQuery, binds: {
+            var binds = PostgresBindings()
+            binds.append(userID)
+            return binds
+        }())).map(StoredValues.sharedLinkSummary)
+    }
+
     public func unshare(conversationID: String) async throws -> Bool {
         !(try await rows("DELETE FROM shared_links WHERE conversation_id = \(conversationID) RETURNING token").isEmpty)
     }

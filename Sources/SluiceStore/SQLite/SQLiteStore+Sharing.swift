@@ -25,6 +25,11 @@ extension SQLiteStore {
         try await connection.query("SELECT * FROM shared_links WHERE token = ?", [.text(token)]).first.map(StoredValues.sharedLink)
     }
 
+    public func sharedLinks(userID: String) async throws -> [SharedLinkSummary] {
+        try await connection.query(StoredValues.sharedLinksQuery.replacingOccurrences(of: "$1", with: "?"), [.text(userID)])
+            .map(StoredValues.sharedLinkSummary)
+    }
+
     public func unshare(conversationID: String) async throws -> Bool {
         !(try await connection.query(
             "DELETE FROM shared_links WHERE conversation_id = ? RETURNING token", [.text(conversationID)]).isEmpty)

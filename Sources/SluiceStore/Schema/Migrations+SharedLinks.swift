@@ -19,6 +19,19 @@ extension Migrations {
 }
 
 extension StoredValues {
+    /// The user's links with their conversations' titles now, the most recently shared first (`$1` the user).
+    static let sharedLinksQuery = """
+        SELECT s.token, s.conversation_id, s.created_at, c.title FROM shared_links s
+        JOIN conversations c ON c.id = s.conversation_id
+        WHERE c.user_id = $1 ORDER BY s.created_at DESC, s.token
+        """
+
+    static func sharedLinkSummary(_ row: some StoredRow) -> SharedLinkSummary {
+        SharedLinkSummary(
+            token: row.text("token"), conversationID: row.text("conversation_id"), title: row.text("title"),
+            sharedAt: row.date("created_at"))
+    }
+
     static func sharedLink(_ row: some StoredRow) -> SharedLink {
         SharedLink(
             token: row.text("token"), conversationID: row.text("conversation_id"), snapshot: row.text("snapshot"),
