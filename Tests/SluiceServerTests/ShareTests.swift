@@ -114,6 +114,38 @@ struct ShareTests {
         }
     }
 
+    @Test("a reader continues the copy as a conversation of their own; the owner's is untouched", arguments: TestDatabases.backends)
+    func continueAsOwn(database: StoreBackend) async throws {
+        try await Harness.run(database: database) { h in
+            let original = try await h.newConversation(h.alice)
+            let answer = try await h.answer(try await h.send(original, token: h.alice, body: #"{"content":"Plan a trip to Lisbon"}"#))
+            let url = try #require(try await h.request(.POST, "/api/conversations/\(original)/share", token: h.alice).json?["url"] as? String)
+            let token = String(url.dropFirst("/share/".count))
+            #expect(try await h.request(.POST, "/api/shares/\(token)/continue", token: nil).status == 401)
+            #expect(try await h.request(.POST, "/api/shares/\(String(repeating: "b", count: 43))/continue", token: h.bob).status == 404)
+
+            let own = try await h.newConversation(h.bob)
+            _ = try await h.send(own, token: h.bob)
+            let made = try await h.request(.POST, "/api/shares/\(token)/continue", token: h.bob)
+            #expect(made.status == 201)
+            let copy = try #require(made.json?["id"] as? String)
+            #expect(copy != original && made.json?["title"] as? String == "Plan a trip to Lisbon")
+            let bob = try #require(try await h.store.user(named: "bob"))
+            #expect(try await h.store.conversation(id: copy)?.userID == bob.id)
+            let stored = try await h.store.messages(conversationID: copy)
+            #expect(stored.map(\.content) == ["Plan a trip to Lisbon", answer.content])
+            #expect(stored.map(\.role) == [.user, .assistant] && stored[1].model == "sim")
+            // First in the reader's list, and it goes on: the next turn sends the copied thread.
+            let listed = try await h.request(.GET, "/api/conversations", token: h.bob)
+            #expect((listed.json?["conversations"] as? [[String: Any]])?.compactMap { $0["id"] as? String } == [copy, own])
+            let next = try await h.send(copy, token: h.bob, body: #"{"content":"And Porto?"}"#, scenario: "echo")
+            #expect(next.text.contains("user: Plan a trip to Lisbon") && next.text.contains("assistant: \(answer.content)"), "\(next.text)")
+            // The owner's conversation is as it was.
+            #expect(try await h.store.messages(conversationID: original).count == 2)
+            #expect(try await h.request(.GET, "/api/conversations/\(copy)", token: h.alice).status == 403)
+        }
+    }
+
     @Test("not shared: an empty conversation, a temporary chat; the copy leaves out refused questions and earlier versions")
     func whatIsShared() async throws {
         try await Harness.run { h in

@@ -105,3 +105,29 @@ def test_the_shared_links_page_lists_them_and_stops_one(browser, server):
     WebDriverWait(browser, 10).until(lambda d: [a.text for a in page.find_elements(By.CSS_SELECTOR, ".shares-title")] == ["Lisbon"])
     assert "shared" not in api(server, token, "GET", f"/api/conversations/{ids[1]}")
     WebDriverWait(browser, 10).until(lambda d: d.find_element(By.CSS_SELECTOR, "#share-menu summary").text == "Share")
+
+
+def test_a_signed_in_reader_continues_a_shared_conversation_as_their_own(browser, server):
+    owner = new_user(server, "share-owner")
+    conversation = api(server, owner, "POST", "/api/conversations", {})
+    send_message(server, owner, conversation["id"], "Plan a trip to Lisbon")
+    link = server.base + api(server, owner, "POST", f"/api/conversations/{conversation['id']}/share")["url"]
+    # Signed out, the page offers no Continue.
+    browser.get(link)
+    WebDriverWait(browser, 10).until(lambda d: len(shared_messages(d)) == 2)
+    assert not browser.find_element(By.ID, "shared-continue").is_displayed()
+
+    reader = new_user(server, "share-reader")
+    api(server, reader, "POST", "/api/conversations", {"title": "Reader's own"})
+    open_as(browser, server, reader)
+    browser.get(link)
+    WebDriverWait(browser, 10).until(lambda d: d.find_element(By.ID, "shared-continue").is_displayed())
+    browser.find_element(By.ID, "shared-continue").click()
+    # The web app opens the reader's copy, with the thread.
+    WebDriverWait(browser, 10).until(lambda d: len(d.find_elements(By.CSS_SELECTOR, "#messages .message")) == 2)
+    mine = api(server, reader, "GET", "/api/conversations")["conversations"]
+    assert [c["title"] for c in mine] == ["Plan a trip to Lisbon", "Reader's own"]
+    current = browser.find_element(By.CSS_SELECTOR, '#conversation-list .conversation-open[aria-current="true"]')
+    assert current.text == "Plan a trip to Lisbon"
+    assert browser.find_element(By.CSS_SELECTOR, ".message.user .text").text == "Plan a trip to Lisbon"
+    assert len(api(server, owner, "GET", f"/api/conversations/{conversation['id']}")["messages"]) == 2

@@ -470,7 +470,11 @@ async function start() {
     const conversations = await refreshList();
     showSignIn(false);
     await loadModels();
-    if (conversations.length > 0) await open(conversations[0].id);
+    // A shared conversation just continued here (share.js) opens first; otherwise the newest.
+    const continued = sessionStorage.getItem("sluice.open");
+    sessionStorage.removeItem("sluice.open");
+    if (continued) await open(continued);
+    else if (conversations.length > 0) await open(conversations[0].id);
     input.focus();
   } catch (error) {
     if (error.status === 401) { api.clearToken(); showSignIn(true); }

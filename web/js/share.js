@@ -36,6 +36,33 @@ async function show() {
     if (about.length) element.append(Object.assign(document.createElement("div"), { className: "meta", textContent: about.join(" · ") }));
     log.append(element);
   }
+  offerContinue();
+}
+
+/**
+ * Signed in on this browser (the web app's token): "Continue this conversation" makes the copy a conversation of the
+ * reader's own and opens it in the web app, as ChatGPT's shared links offer.
+ */
+function offerContinue() {
+  const token = localStorage.getItem("sluice.token");
+  const button = $("shared-continue");
+  if (!token) return;
+  button.hidden = false;
+  button.addEventListener("click", async () => {
+    button.disabled = true;
+    const response = await fetch(`/api/shares/${encodeURIComponent(location.pathname.split("/").filter(Boolean).at(-1))}/continue`, {
+      method: "POST", headers: { Authorization: `Bearer ${token}` },
+    });
+    const body = await response.json().catch(() => null);
+    if (!response.ok) {
+      button.disabled = false;
+      $("shared-note").textContent = body?.error?.message ?? `The conversation could not be copied (${response.status}).`;
+      return;
+    }
+    // The web app opens it (app.js reads this once).
+    sessionStorage.setItem("sluice.open", body.id);
+    location.href = "/";
+  });
 }
 
 show().catch((error) => { $("shared-note").textContent = `This shared conversation could not be loaded (${error.message}).`; });

@@ -13,12 +13,30 @@ public struct ImportedConversation: Sendable, Equatable {
         public var attachments: [Attachment]
         /// A question's images (Sluice's export keeps them; ChatGPT's names files it does not include).
         public var images: [ImageInput] = []
+
+        public init(
+            role: MessageRole, content: String, model: String?, createdAt: Date?, attachments: [Attachment], images: [ImageInput] = []
+        ) {
+            self.role = role
+            self.content = content
+            self.model = model
+            self.createdAt = createdAt
+            self.attachments = attachments
+            self.images = images
+        }
     }
 
     public var title: String
     public var systemPrompt: String?
     public var createdAt: Date?
     public var turns: [Turn]
+
+    public init(title: String, systemPrompt: String?, createdAt: Date?, turns: [Turn]) {
+        self.title = title
+        self.systemPrompt = systemPrompt
+        self.createdAt = createdAt
+        self.turns = turns
+    }
 
     /// Why a file is not an export Sluice reads.
     public struct Unreadable: Error, Equatable {

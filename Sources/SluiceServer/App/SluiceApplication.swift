@@ -179,7 +179,11 @@ public func buildRouter(
         gateway: gateway, provider: dependencies.provider, budget: budget, budgets: dependencies.budgets,
         counter: dependencies.promptCounter, catalog: dependencies.catalog, settings: dependencies.turnSettings,
         sleeper: dependencies.sleeper, metrics: dependencies.metrics, forwardScenarioHeader: dependencies.forwardScenarioHeader)
-    ShareRoutes(store: dependencies.store, webRoot: dependencies.webRoot).register(owner: api, public: router)
+    ShareRoutes(
+        store: dependencies.store,
+        importer: ImportRoute(store: dependencies.store, defaultModel: dependencies.defaultModel, promptGuard: dependencies.promptGuard),
+        webRoot: dependencies.webRoot
+    ).register(owner: api, public: router)
     TitleRoute(services: passThrough, store: dependencies.store, titleModel: dependencies.titleModel).register(on: api)
     EmbeddingsRoute(services: passThrough, responseCache: dependencies.responseCache).register(on: v1)
     RerankRoute(services: passThrough, responseCache: dependencies.responseCache).register(on: v1)

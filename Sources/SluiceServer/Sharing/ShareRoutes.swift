@@ -14,6 +14,8 @@ import SluiceCore
 /// send the link on as a referrer from a link in the copy, and not to keep them cached (a deleted link is gone).
 struct ShareRoutes {
     let store: any ConversationStore
+    /// Stores a copy as the reader's own conversation (`continueAsOwn`), as an import is stored.
+    let importer: ImportRoute
     /// The web app's folder (for `share.html`); `nil` serves only the JSON.
     let webRoot: String?
 
@@ -21,6 +23,7 @@ struct ShareRoutes {
         api.post("conversations/:id/share", use: share)
         api.delete("conversations/:id/share", use: unshare)
         api.get("shares", use: list)
+        api.post("shares/:token/continue", use: continueAsOwn)
         router.get("share/:token/data", use: data)
         router.get("share/:token", use: page)
     }
@@ -73,6 +76,18 @@ struct ShareRoutes {
         return Listing(shares: links.map {
             .init(conversationId: $0.conversationID, title: $0.title, url: "/share/\($0.token)", sharedAt: $0.sharedAt)
         })
+    }
+
+    /// `POST /api/shares/{token}/continue`: ChatGPT's "Continue this conversation" — the copy becomes a conversation of
+    /// the signed-in reader's own, on their default model, at the top of their list; its questions are read by the
+    /// prompt guard's rules as an import's are (one it would refuse is kept, never sent). The owner's conversation and
+    /// link are not touched.
+    @Sendable func continueAsOwn(_ request: Request, context: SluiceRequestContext) async throws -> EditedResponse<ConversationResource> {
+        let user = try context.requireUser()
+        let copy = try SharedConversation(json: try await sharedLink(context).snapshot)
+        let (conversation, messages) = importer.stored(copy.asImport, for: user)
+        try await store.createConversation(conversation, messages: messages)
+        return EditedResponse(status: .created, response: ConversationResource(conversation))
     }
 
     @Sendable func unshare(_ request: Request, context: SluiceRequestContext) async throws -> Response {

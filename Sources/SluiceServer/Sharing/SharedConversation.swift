@@ -42,4 +42,26 @@ struct SharedConversation: Codable, Equatable {
     func json() throws -> String {
         String(decoding: try WireJSON.encoder.encode(self), as: UTF8.self)
     }
+
+    /// A stored copy read back.
+    init(json: String) throws {
+        let decoder = JSONDecoder()
+        decoder.keyDecodingStrategy = .convertFromSnakeCase
+        decoder.dateDecodingStrategy = .custom { decoder in
+            let text = try decoder.singleValueContainer().decode(String.self)
+            return try Date(text, strategy: Date.ISO8601FormatStyle(includingFractionalSeconds: true))
+        }
+        self = try decoder.decode(Self.self, from: Data(json.utf8))
+    }
+
+    /// The copy as an import (`ImportRoute.stored`): its questions and answers, each answer with its model's name,
+    /// written now (so the conversation is the reader's newest); a question's files are not in the copy, so they do
+    /// not come along.
+    var asImport: ImportedConversation {
+        ImportedConversation(
+            title: title, systemPrompt: nil, createdAt: nil,
+            turns: messages.map {
+                .init(role: MessageRole(rawValue: $0.role) ?? .user, content: $0.content, model: $0.model, createdAt: nil, attachments: [])
+            })
+    }
 }
