@@ -40,7 +40,7 @@ def test_latest_shows_when_scrolled_up_and_goes_back_to_the_end(browser, server)
 
 
 def test_chatgpts_shortcuts_copy_focus_list_and_delete(browser, server):
-    token = new_user(server, "shortcuts-ui")
+    token = new_user(server, "shortcuts-keys")
     kept = api(server, token, "POST", "/api/conversations", {"title": "Keep me"})
     conversation = api(server, token, "POST", "/api/conversations", {"model": "sim-markdown", "title": "Doomed"})
     send_message(server, token, conversation["id"], "Plan a trip")
