@@ -6,13 +6,18 @@ import SluiceCore
 public enum AccessToken {
     /// A new token: `sluice_` and 32 random bytes in URL-safe base64.
     public static func generate() -> String {
+        "sluice_" + randomSecret()
+    }
+
+    /// 32 random bytes (256 bits) in URL-safe base64 without padding: 43 characters. A token's secret part, and a
+    /// shared link's whole token.
+    public static func randomSecret() -> String {
         var generator = SystemRandomNumberGenerator()
         let bytes = (0..<32).map { _ in UInt8.random(in: .min ... .max, using: &generator) }
-        let encoded = Data(bytes).base64EncodedString()
+        return Data(bytes).base64EncodedString()
             .replacingOccurrences(of: "+", with: "-")
             .replacingOccurrences(of: "/", with: "_")
             .replacingOccurrences(of: "=", with: "")
-        return "sluice_" + encoded
     }
 
     /// The hex SHA-256 of a token, which is what the store keeps.

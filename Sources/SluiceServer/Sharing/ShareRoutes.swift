@@ -2,6 +2,7 @@ import Foundation
 import HTTPTypes
 import Hummingbird
 import SluiceCore
+import SluiceStore
 
 /// Sharing a conversation by link, as ChatGPT and Open WebUI share a chat: its owner makes (or updates, or deletes)
 /// the link; anyone with it reads a copy of the thread as it was when shared (`SharedConversation`), without signing in.
@@ -53,7 +54,7 @@ struct ShareRoutes {
         }
         let before = try await store.sharedLink(conversationID: conversation.id)
         let link = try await store.share(
-            conversationID: conversation.id, token: Self.newToken(), snapshot: try copy.json(), at: now)
+            conversationID: conversation.id, token: AccessToken.randomSecret(), snapshot: try copy.json(), at: now)
         return EditedResponse(
             status: before == nil ? .created : .ok,
             response: Link(url: "/share/\(link.token)", token: link.token, sharedAt: link.sharedAt, messages: copy.messages.count))
@@ -134,14 +135,6 @@ struct ShareRoutes {
                 message: "This shared conversation does not exist: the link is wrong, or its owner stopped sharing it.")
         }
         return link
-    }
-
-    /// 256 random bits as base64url (43 characters): nothing like a user's token, which starts `sluice_`.
-    static func newToken() -> String {
-        var generator = SystemRandomNumberGenerator()
-        let bytes = (0..<32).map { _ in UInt8.random(in: .min ... .max, using: &generator) }
-        return Data(bytes).base64EncodedString()
-            .replacingOccurrences(of: "+", with: "-").replacingOccurrences(of: "/", with: "_").replacingOccurrences(of: "=", with: "")
     }
 
     /// Not indexed, not sent on as a referrer, not kept: a link that is deleted is gone at once.
