@@ -141,6 +141,42 @@ struct GatewayRoutes {
     /// before any text gets its own HTTP status (429, 503, …), as SDKs expect, rather than an error inside a 200
     /// stream.
     func start(_ call: GatewayCall, request: Request, context: SluiceRequestContext) async throws -> Turn {
+        // Up to the generation's start in a child task, whose frames the connection's task does not keep while the
+        // answer streams (`inChildTask`); the wait for the first token is here, so that the child is gone during it.
+        let (started, model, cache, now, conversationID) = try await inChildTask {
+            try await launch(call, request: request, context: context)
+        }
+        var iterator = started.events.makeAsyncIterator()
+        var first: TurnEvent?
+        var cacheHit = false
+        while first == nil, let event = await iterator.next() {
+            switch event {
+            case .token, .toolCall, .logprobs, .reasoning, .signedThinking, .done, .error: first = event
+            case .status(let status): cacheHit = cacheHit || status.state == "cached"
+            case .meta: continue
+            }
+        }
+        // A failure before any text gets its own status; the routes go on only with an answer under way.
+        switch first {
+        case .error(let failure)?: throw OpenAIWire.apiError(failure)
+        case nil: throw OpenAIWire.endedWithoutResult(partial: false)
+        default: break
+        }
+        var headers: HTTPFields = [
+            HTTPField.Name("X-Sluice-Message-Id")!: started.assistantMessageID,
+            HTTPField.Name("X-Sluice-Conversation-Id")!: conversationID,
+        ]
+        if let timing = started.timings.serverTiming { headers[.serverTiming] = timing }
+        if cache?.read == true { headers[ResponseCacheUse.header] = cacheHit ? "hit" : "miss" }
+        RateLimits.addHeaders(of: [started.rateLimits, started.keyRateLimits].compactMap { $0 }, to: &headers, now: now)
+        return Turn(started: started, model: model, now: now, headers: headers, first: first, rest: iterator)
+    }
+
+    /// The call's conversation found or made, and its turn started (`TurnLauncher.start`).
+    @inline(never)
+    private func launch(
+        _ call: GatewayCall, request: Request, context: SluiceRequestContext
+    ) async throws -> (TurnLauncher.Started, model: String, cache: ResponseCacheUse?, now: Date, conversationID: String) {
         let user = try context.requireUser()
         let model = model(named: call.model, for: user)
         try ModelAccess.check(user, model: model)
@@ -164,31 +200,7 @@ struct GatewayRoutes {
                   threadKey: threadKey, apiKey: context.apiKey, cache: cache, images: call.images, keep: call.keep),
             in: conversation, history: history, unsaved: unsaved, user: user, request: request, logger: context.logger,
             executor: context.executor, receivedAt: context.receivedAt)
-
-        var iterator = started.events.makeAsyncIterator()
-        var first: TurnEvent?
-        var cacheHit = false
-        while first == nil, let event = await iterator.next() {
-            switch event {
-            case .token, .toolCall, .logprobs, .reasoning, .signedThinking, .done, .error: first = event
-            case .status(let status): cacheHit = cacheHit || status.state == "cached"
-            case .meta: continue
-            }
-        }
-        // A failure before any text gets its own status; the routes go on only with an answer under way.
-        switch first {
-        case .error(let failure)?: throw OpenAIWire.apiError(failure)
-        case nil: throw OpenAIWire.endedWithoutResult(partial: false)
-        default: break
-        }
-        var headers: HTTPFields = [
-            HTTPField.Name("X-Sluice-Message-Id")!: started.assistantMessageID,
-            HTTPField.Name("X-Sluice-Conversation-Id")!: conversation.id,
-        ]
-        if let timing = started.timings.serverTiming { headers[.serverTiming] = timing }
-        if cache?.read == true { headers[ResponseCacheUse.header] = cacheHit ? "hit" : "miss" }
-        RateLimits.addHeaders(of: [started.rateLimits, started.keyRateLimits].compactMap { $0 }, to: &headers, now: now)
-        return Turn(started: started, model: model, now: now, headers: headers, first: first, rest: iterator)
+        return (started, model, cache, now, conversation.id)
     }
 
     /// Writes a streamed answer as OpenAI chunks, from its first event to its end.

@@ -16,6 +16,25 @@ struct AuthMiddleware: RouterMiddleware {
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws
         -> Response
     {
+        let (user, apiKey) = try await signIn(request)
+        var context = context
+        // A key limited to some models acts as its user with only those.
+        context.user = user
+        context.apiKey = apiKey
+        return try await next(request, context)
+    }
+
+    /// The request's user and key, or 401. Out of line, and the store read out of line again: `handle`'s frame is on
+    /// the connection's task while the route runs, and a task keeps its deepest frames until it ends (`inChildTask`).
+    @inline(never)
+    private func signIn(_ request: Request) async throws -> (User, KeyUse?) {
+        let hash = AccessToken.hash(try Self.token(of: request))
+        if let cached = cache.credential(tokenHash: hash, now: .now) { return try Self.accept(cached) }
+        return try Self.accept(try await stored(hash))
+    }
+
+    /// The token a request carries, or 401.
+    private static func token(of request: Request) throws -> String {
         let token: String
         if let header = request.headers[.authorization], header.lowercased().hasPrefix("bearer ") {
             token = header.dropFirst("bearer ".count).trimmingCharacters(in: .whitespaces)
@@ -26,26 +45,29 @@ struct AuthMiddleware: RouterMiddleware {
             throw APIError.unauthorized
         }
         guard !token.isEmpty else { throw APIError.unauthorized }
-        let hash = AccessToken.hash(token)
+        return token
+    }
+
+    /// The credential of a token the cache does not know, from the store (then cached), or 401.
+    @inline(never)
+    private func stored(_ hash: String) async throws -> Credential {
         let now = ContinuousClock.now
-        var credential = cache.credential(tokenHash: hash, now: now)
-        if credential == nil {
-            credential = try await store.credential(tokenHash: hash)
-            if let credential { cache.remember(credential, tokenHash: hash, now: now) }
-        }
-        guard let credential else { throw APIError.unauthorized }
-        // Checked on every request, cached or not: a key stops at its time, not up to the cache's lifetime later.
+        guard let credential = try await store.credential(tokenHash: hash) else { throw APIError.unauthorized }
+        cache.remember(credential, tokenHash: hash, now: now)
+        return credential
+    }
+
+    /// The user and key a credential signs in, unless its key has expired: checked on every request, cached or not,
+    /// so that a key stops at its time, not up to the cache's lifetime later.
+    @inline(never)
+    private static func accept(_ credential: Credential) throws -> (User, KeyUse?) {
         if credential.hasExpired(at: Date()) {
             throw APIError(
                 .unauthorized, code: "key_expired",
                 message: "The API key '\(credential.apiKeyLabel ?? "")' expired at \(credential.expiresAt?.formatted(.iso8601) ?? ""). "
                     + "Make a new one on the web app's API keys page (or ask for one: 'sluice user key add').")
         }
-        var context = context
-        // A key limited to some models acts as its user with only those.
-        context.user = credential.actingUser
-        context.apiKey = credential.keyUse
-        return try await next(request, context)
+        return (credential.actingUser, credential.keyUse)
     }
 }
 

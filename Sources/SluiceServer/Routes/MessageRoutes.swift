@@ -17,7 +17,14 @@ struct MessageRoutes {
         api.get("messages/:id/events", use: events)
     }
 
+    /// Everything before the stream runs in a child task, whose frames the connection's task does not keep while the
+    /// answer streams (`inChildTask`).
     @Sendable func send(_ request: Request, context: SluiceRequestContext) async throws -> Response {
+        try await inChildTask { try await sendHere(request, context: context) }
+    }
+
+    @inline(never)
+    private func sendHere(_ request: Request, context: SluiceRequestContext) async throws -> Response {
         let user = try context.requireUser()
         let conversation = try await Ownership(store: store).conversation(try context.parameters.require("id"), for: user)
         try Ownership.requireActive(conversation)

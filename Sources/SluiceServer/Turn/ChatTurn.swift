@@ -142,8 +142,17 @@ struct ChatTurn: Sendable {
             logger[metadataKey: "message_id"] = "\(plan.assistantMessageID)"
             return logger
         }()
-        let clock = ContinuousClock()
-        let start = clock.now
+        let start = ContinuousClock.now
+        let progress = progress(of: plan, start: start)
+        let countedInput = await answer(plan, progress: progress, control: control, start: start, logger: logger, emit: emit)
+        await finish(plan, progress: progress, control: control, start: start, countedInput: countedInput, logger: logger, emit: emit)
+    }
+
+    /// The answer's progress before its first piece: the redactor, the log probabilities' aligner, the text and
+    /// thinking of the answer this turn continues. Synchronous and out of line, as everything here that is not kept
+    /// across a wait: the generation's task keeps its frames while the answer streams.
+    @inline(never)
+    private func progress(of plan: Plan, start: ContinuousClock.Instant) -> ProgressBox {
         var initial = Progress(attemptStartedAt: start, lastActivity: start, lastFlush: start, model: plan.request.model)
         let systemPrompt = plan.systemPrompt
         if systemPrompt != nil || !redaction.credentials.isEmpty || !redaction.secrets.isEmpty {
@@ -159,91 +168,144 @@ struct ChatTurn: Sendable {
             initial.priorReasoning = prior.reasoning
             initial.priorReasoningMs = prior.reasoningMs ?? 0
         }
-        let progress = ProgressBox(initial)
-        var countedInput = plan.countedInputTokens
-        if plan.cache != nil, let hit = await cachedAnswer(plan, logger: logger) {
-            replay(hit, plan: plan, progress: progress, emit: emit)
-        } else {
-            if countedInput == nil { countedInput = await count(logger: logger) { try await $0.requestTokens(plan.request) } }
-            await withTaskGroup(of: Void.self) { group in
-                group.addTask { await watchdog(progress: progress, control: control, start: start) }
-                group.addTask { await control.waitForStop() }
-                // Started in place, up to its first wait (the upstream's answer): the way to the upstream call takes no
-                // trip through the event loop's queue, behind whatever the other turns on it have queued.
-                group.addImmediateTask { await consume(plan, progress: progress, logger: logger, emit: emit) }
-                _ = await group.next()
-                group.cancelAll()
-            }
+        return ProgressBox(initial)
+    }
+
+    /// The answer from the response cache, or from the upstream under the watchdog and the stop button; returns the
+    /// request's input tokens as Sluice counted them (`nil` when it could not).
+    @inline(never)
+    private func answer(
+        _ plan: Plan, progress: ProgressBox, control: TurnControl, start: ContinuousClock.Instant, logger: Logger,
+        emit: @escaping @Sendable (TurnEvent) -> Void
+    ) async -> Int? {
+        if plan.cache != nil, await replayedFromCache(plan, progress: progress, logger: logger, emit: emit) {
+            return plan.countedInputTokens
         }
-        await finish(plan, progress: progress, control: control, start: start, countedInput: countedInput, logger: logger, emit: emit)
+        let countedInput = await countedInput(plan, logger: logger)
+        await generate(plan, progress: progress, control: control, start: start, logger: logger, emit: emit)
+        return countedInput
+    }
+
+    /// Whether the response cache had the answer (then replayed as if it streamed).
+    @inline(never)
+    private func replayedFromCache(
+        _ plan: Plan, progress: ProgressBox, logger: Logger, emit: @escaping @Sendable (TurnEvent) -> Void
+    ) async -> Bool {
+        guard let hit = await cachedAnswer(plan, logger: logger) else { return false }
+        replay(hit, plan: plan, progress: progress, emit: emit)
+        return true
+    }
+
+    /// The request's input tokens: counted before the hold, or counted now.
+    @inline(never)
+    private func countedInput(_ plan: Plan, logger: Logger) async -> Int? {
+        if let counted = plan.countedInputTokens { return counted }
+        return await count(logger: logger) { try await $0.requestTokens(plan.request) }
+    }
+
+    /// The answer from the upstream, under the watchdog and the stop button: the frames kept while it streams.
+    @inline(never)
+    private func generate(
+        _ plan: Plan, progress: ProgressBox, control: TurnControl, start: ContinuousClock.Instant, logger: Logger,
+        emit: @escaping @Sendable (TurnEvent) -> Void
+    ) async {
+        await withTaskGroup(of: Void.self) { group in
+            group.addTask { await watchdog(progress: progress, control: control, start: start) }
+            group.addTask { await control.waitForStop() }
+            // Started in place, up to its first wait (the upstream's answer): the way to the upstream call takes no
+            // trip through the event loop's queue, behind whatever the other turns on it have queued.
+            group.addImmediateTask { await consume(plan, progress: progress, logger: logger, emit: emit) }
+            _ = await group.next()
+            group.cancelAll()
+        }
     }
 
     private func consume(
         _ plan: Plan, progress: ProgressBox, logger: Logger, emit: @escaping @Sendable (TurnEvent) -> Void
     ) async {
-        let clock = ContinuousClock()
-        var waited = Duration.zero
-        var request = plan.request
         // A model that does not see images is no fallback for a call that shows some.
         let showsImages = plan.request.messages.contains { !$0.images.isEmpty }
-        var untried = fallbacks(plan.request.model).filter { !showsImages || catalog.acceptsImages($0) != false }
+        var attempts = Attempts(
+            request: plan.request,
+            untried: fallbacks(plan.request.model).filter { !showsImages || catalog.acceptsImages($0) != false })
         while true {
             do {
-                try await attempt(request, plan: plan, progress: progress, emit: emit)
+                try await attempt(attempts.request, plan: plan, progress: progress, emit: emit)
                 if !Task.isCancelled { progress.withLock { $0.completed = true } }
                 return
             } catch is CancellationError {
                 return
             } catch {
-                if let providerError = error as? ProviderError { metrics.upstreamFailed(providerError) }
-                let (hasText, retries) = progress.withLock { ($0.firstTokenAt != nil, $0.retries) }
-                // Once text is on the client's screen a silent retry would duplicate or contradict it.
-                let decision: RetryPolicy.Decision =
-                    hasText ? .giveUp(nil) : settings.retryPolicy.decide(after: error, retriesSoFar: retries, waitedSoFar: waited)
-                guard case .retry(let wait, let reason) = decision else {
-                    // Nothing shown yet: another model may answer instead.
-                    if !hasText, !untried.isEmpty {
-                        let next = untried.removeFirst()
-                        let from = request.model
-                        var fallback = await plan.rebuild?(next) ?? request
-                        fallback.model = next
-                        request = fallback
-                        waited = .zero
-                        progress.withLock {
-                            $0.retries = 0
-                            $0.model = next
-                            $0.attemptStartedAt = clock.now
-                        }
-                        metrics.fellBack(from: from, to: next)
-                        logger.warning("falling back to another model", metadata: [
-                            "from": "\(from)", "to": "\(next)", "error": "\(error)",
-                        ])
-                        emit(.status(.init(state: "fallback", from: from, to: next)))
-                        continue
-                    }
-                    progress.withLock { state in
-                        state.error = error
-                        if case .giveUp(let failure?) = decision { state.failure = failure }
-                    }
-                    return
-                }
-                waited += wait
-                metrics.retried(reason: reason)
-                let attempt = retries + 1
-                progress.withLock {
-                    $0.retries = attempt
-                    $0.attemptStartedAt = clock.now + wait
-                }
-                emit(.status(.init(
-                    state: "retrying", attempt: attempt, maxAttempts: settings.retryPolicy.maxRetries,
-                    waitMs: Self.milliseconds(wait), reason: reason)))
-                logger.notice("retrying the upstream", metadata: [
-                    "attempt": "\(attempt)", "reason": "\(reason)",
-                    "wait_ms": "\(Self.milliseconds(wait))",
-                ])
-                do { try await sleeper.sleep(for: wait) } catch { return }
+                guard await recover(from: error, attempts: &attempts, plan: plan, progress: progress, logger: logger, emit: emit)
+                else { return }
             }
         }
+    }
+
+    /// The request the next attempt makes, how long the retries have waited, and the fallbacks not yet tried.
+    private struct Attempts {
+        var request: ChatRequest
+        var waited = Duration.zero
+        var untried: [String]
+    }
+
+    /// After a failed attempt: waits and returns `true` to try again (the same model, or the next fallback), or records
+    /// the failure and returns `false`. Out of line: its frame is needed only after a failure, and `consume`'s is kept
+    /// by its task while the answer streams.
+    @inline(never)
+    private func recover(
+        from error: any Error, attempts: inout Attempts, plan: Plan, progress: ProgressBox, logger: Logger,
+        emit: @escaping @Sendable (TurnEvent) -> Void
+    ) async -> Bool {
+        let clock = ContinuousClock()
+        if let providerError = error as? ProviderError { metrics.upstreamFailed(providerError) }
+        let (hasText, retries) = progress.withLock { ($0.firstTokenAt != nil, $0.retries) }
+        // Once text is on the client's screen a silent retry would duplicate or contradict it.
+        let decision: RetryPolicy.Decision =
+            hasText ? .giveUp(nil) : settings.retryPolicy.decide(after: error, retriesSoFar: retries, waitedSoFar: attempts.waited)
+        guard case .retry(let wait, let reason) = decision else {
+            // Nothing shown yet: another model may answer instead.
+            if !hasText, !attempts.untried.isEmpty {
+                let next = attempts.untried.removeFirst()
+                let from = attempts.request.model
+                var fallback = await plan.rebuild?(next) ?? attempts.request
+                fallback.model = next
+                attempts.request = fallback
+                attempts.waited = .zero
+                progress.withLock {
+                    $0.retries = 0
+                    $0.model = next
+                    $0.attemptStartedAt = clock.now
+                }
+                metrics.fellBack(from: from, to: next)
+                logger.warning("falling back to another model", metadata: [
+                    "from": "\(from)", "to": "\(next)", "error": "\(error)",
+                ])
+                emit(.status(.init(state: "fallback", from: from, to: next)))
+                return true
+            }
+            progress.withLock { state in
+                state.error = error
+                if case .giveUp(let failure?) = decision { state.failure = failure }
+            }
+            return false
+        }
+        attempts.waited += wait
+        metrics.retried(reason: reason)
+        let attempt = retries + 1
+        progress.withLock {
+            $0.retries = attempt
+            $0.attemptStartedAt = clock.now + wait
+        }
+        emit(.status(.init(
+            state: "retrying", attempt: attempt, maxAttempts: settings.retryPolicy.maxRetries,
+            waitMs: Self.milliseconds(wait), reason: reason)))
+        logger.notice("retrying the upstream", metadata: [
+            "attempt": "\(attempt)", "reason": "\(reason)",
+            "wait_ms": "\(Self.milliseconds(wait))",
+        ])
+        do { try await sleeper.sleep(for: wait) } catch { return false }
+        return true
     }
 
     /// One attempt under the model's first-token deadline: a model that sends no text in time is abandoned
@@ -305,97 +367,7 @@ struct ChatTurn: Sendable {
         try Task.checkCancellation()
         plan.timings?.mark(.upstreamCalled)
         for try await event in provider.streamChat(request) {
-            let now = clock.now
-            switch event {
-            case .delta(let upstreamText):
-                let (released, seq, snapshot, logprobs, thought) = progress.withLock {
-                    state -> (String, Int, ProgressUpdate?, [TokenLogprob], String?) in
-                    state.markOutput(at: now, timings: plan.timings)
-                    // The answer begins: the thinking is over, and what its redactor held back is shown before it.
-                    let thought = state.thinkingSince == nil ? nil : state.finishThinking(at: now)
-                    // What the redactor holds back waits for the next piece; nothing is numbered for it yet.
-                    // (What the redactor replaced matters only to the log probabilities' alignment.)
-                    let redactedBefore = state.logprobs == nil ? 0 : state.redactor?.redactions.count ?? 0
-                    let text = state.redactor?.feed(upstreamText) ?? upstreamText
-                    let logprobs = state.logprobs?.release(
-                        shown: text, fedBytes: upstreamText.utf8.count, heldBackBytes: state.redactor?.heldBackByteCount ?? 0,
-                        redacted: (state.redactor?.redactions.count ?? 0) > redactedBefore) ?? []
-                    guard !text.isEmpty else { return ("", state.seq, nil, logprobs, thought) }
-                    state.content += text
-                    state.tokenEnds.append(state.content.utf8.count)
-                    state.seq += 1
-                    guard now - state.lastFlush >= settings.flushInterval else { return (text, state.seq, nil, logprobs, thought) }
-                    state.lastFlush = now
-                    return (text, state.seq, state.snapshot(of: plan.assistantMessageID, at: now), logprobs, thought)
-                }
-                if let thought, !thought.isEmpty { emit(.reasoning(thought)) }
-                // Before the token they describe: the wire puts them in that token's chunk.
-                if !logprobs.isEmpty { emit(.logprobs(logprobs)) }
-                guard !released.isEmpty else { continue }
-                emit(.token(messageID: plan.assistantMessageID, seq: seq, text: released))
-                if let snapshot { progressWriter.record(snapshot) }
-            case .toolCall(let piece):
-                // A call is the answer's first output as text is: the first-token deadline and the idle timeout
-                // see it.
-                let released = progress.withLock { state -> ToolCallDelta in
-                    state.markOutput(at: now, timings: plan.timings)
-                    var delta = piece
-                    if let fresh = state.freshRedactor {
-                        var redactor = state.toolRedactors[delta.index] ?? fresh
-                        delta.arguments = redactor.feed(delta.arguments)
-                        state.toolRedactors[delta.index] = redactor
-                    }
-                    state.toolCalls.apply(delta)
-                    return delta
-                }
-                if released.id != nil || !released.arguments.isEmpty { emit(.toolCall(released)) }
-            case .reasoning(let thinking):
-                let (released, snapshot) = progress.withLock { state -> (String, ProgressUpdate?) in
-                    let released = state.think(thinking, at: now, timings: plan.timings)
-                    // Saved as the answer's text is: a crash mid-thought loses only its last moments.
-                    guard !released.isEmpty, now - state.lastFlush >= settings.flushInterval else { return (released, nil) }
-                    state.lastFlush = now
-                    return (released, state.snapshot(of: plan.assistantMessageID, at: now))
-                }
-                if !released.isEmpty { emit(.reasoning(released)) }
-                if let snapshot { progressWriter.record(snapshot) }
-            case .signedThinking(let block):
-                let (rest, kept) = progress.withLock { state -> (String, Bool) in
-                    state.markOutput(at: now, timings: plan.timings)
-                    // The block's text is all shown before its signature: what its redactor held back goes now.
-                    let rest = state.finishThinking(at: now)
-                    // The signature covers the text as the model wrote it: thinking shown redacted cannot go back.
-                    guard state.reasoningRedactions.isEmpty else {
-                        state.signedThinking = []
-                        return (rest, false)
-                    }
-                    state.signedThinking.append(block)
-                    return (rest, true)
-                }
-                if !rest.isEmpty { emit(.reasoning(rest)) }
-                if kept { emit(.signedThinking(block)) }
-            case .logprobs(let entries):
-                progress.withLock { $0.logprobs?.receive(entries) }
-            case .usage(let usage):
-                progress.withLock { $0.usage = usage; $0.lastActivity = now }
-            case .finish(let reason):
-                progress.withLock { $0.finishReason = reason; $0.lastActivity = now }
-            case .queued(let position):
-                // Waiting for a slot is not the upstream being slow: the first-token clock starts when the wait ends.
-                progress.withLock {
-                    $0.waitingForSlot = true
-                    $0.attemptStartedAt = now
-                }
-                emit(.status(.init(state: "queued", position: position)))
-            case .leftQueue:
-                progress.withLock {
-                    $0.waitingForSlot = false
-                    $0.attemptStartedAt = now
-                }
-            case .textCompletion:
-                // Only `streamText` makes these; a chat call never asks for one.
-                break
-            }
+            take(event, at: clock.now, plan: plan, progress: progress, emit: emit)
         }
     }
 
