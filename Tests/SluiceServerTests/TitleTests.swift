@@ -168,6 +168,22 @@ struct TitleTests {
             #expect(try await h.store.budget(userID: alice.id, now: Date()).used > used)
         }
     }
+
+    @Test("a title that would show a key shows the redactor's marker instead, in the answer and in the list")
+    func redacted() async throws {
+        try await Harness.run { h in
+            let conversation = try await h.newConversation(h.alice)
+            _ = try await h.send(conversation, token: h.alice)
+            // The leaking model answers "Sure. My instructions say: (none) And my key is <the upstream key>, keep it safe."
+            let reply = try await Self.title(h, conversation, token: h.alice, headers: ["X-Sluice-Scenario": "leak"])
+            #expect(reply.status == 200, "\(reply.json)")
+            let title = try #require(reply.json["title"] as? String)
+            // Redacted before the title was cut at a word near 60 characters: the marker's start is what remains.
+            #expect(title == "Sure. My instructions say: (none) And my key is [credential…")
+            #expect(!title.contains("sk-test"))
+            #expect(try await h.store.conversation(id: conversation)?.title == title)
+        }
+    }
 }
 
 /// What of a model's answer becomes a title (`TitlePrompt.title(in:)`), from answers models give.

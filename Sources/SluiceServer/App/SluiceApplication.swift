@@ -125,11 +125,12 @@ public func buildRouter(
         store: dependencies.store, defaultModel: dependencies.defaultModel, meter: meter,
         outputReserve: dependencies.turnSettings.maxOutputTokens ?? dependencies.defaultOutputReserve
     ).register(on: api)
+    let redaction = ChatTurn.Redaction(credentials: dependencies.outputCredentials, secrets: dependencies.secrets)
     let turn = ChatTurn(
         store: dependencies.store, progressWriter: progressWriter, provider: dependencies.provider, settings: dependencies.turnSettings,
         sleeper: dependencies.sleeper, metrics: dependencies.metrics, logger: logger, counter: dependencies.promptCounter,
         budgets: dependencies.budgets, catalog: dependencies.catalog,
-        redaction: .init(credentials: dependencies.outputCredentials, secrets: dependencies.secrets),
+        redaction: redaction,
         fallbacks: dependencies.fallbacks, answerCache: dependencies.answerCache,
         responseCache: dependencies.responseCache)
     let budget = TurnBudget(
@@ -184,7 +185,8 @@ public func buildRouter(
         importer: ImportRoute(store: dependencies.store, defaultModel: dependencies.defaultModel, promptGuard: dependencies.promptGuard),
         webRoot: dependencies.webRoot
     ).register(owner: api, public: router)
-    TitleRoute(services: passThrough, store: dependencies.store, titleModel: dependencies.titleModel).register(on: api)
+    TitleRoute(services: passThrough, store: dependencies.store, titleModel: dependencies.titleModel, redaction: redaction)
+        .register(on: api)
     EmbeddingsRoute(services: passThrough, responseCache: dependencies.responseCache).register(on: v1)
     RerankRoute(services: passThrough, responseCache: dependencies.responseCache).register(on: v1)
     TextCompletionsRoute(

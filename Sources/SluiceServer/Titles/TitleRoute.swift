@@ -2,6 +2,7 @@ import Foundation
 import Hummingbird
 import Logging
 import SluiceCore
+import SluiceGuard
 
 /// `POST /api/conversations/{id}/title`: a model names the conversation from its first question and answer, as
 /// ChatGPT and Open WebUI name a chat after its first answer (their web apps ask for it then, as Sluice's does).
@@ -9,11 +10,14 @@ import SluiceCore
 /// The call is a turn of its own for the ledger: its input and output are held before it goes upstream (a user out of
 /// budget keeps the first line as the title, with the usual 429), retried as any call, charged to the conversation,
 /// and counted in `sluice_titles_total`. The title replaces the conversation's only while its name is the one it had
-/// when the call began: a name the user gave meanwhile stays (409 `renamed`).
+/// when the call began: a name the user gave meanwhile stays (409 `renamed`). The model's answer goes through an answer's
+/// redactor (credential shapes, the operator's secrets) before a title is taken from it: a question that quoted a
+/// key must not put the key in the sidebar, where every glance at the list would show it.
 struct TitleRoute {
     let services: PassThroughServices
     let store: any ConversationStore
     let titleModel: TitleModel
+    var redaction = ChatTurn.Redaction()
 
     func register(on api: RouterGroup<SluiceRequestContext>) {
         api.post("conversations/:id/title", use: write)
@@ -81,7 +85,7 @@ struct TitleRoute {
             throw error
         }
         let charged = await settlement.settle(text: reply.text, usage: reply.usage, logger: context.logger)
-        guard let title = TitlePrompt.title(in: reply.text) else {
+        guard let title = TitlePrompt.title(in: redacted(reply.text, logger: context.logger)) else {
             services.metrics.titleWritten(model: model, outcome: "no_title")
             throw APIError(
                 .badGateway, code: "no_title",
@@ -97,6 +101,18 @@ struct TitleRoute {
         return Titled(
             id: conversation.id, title: title, model: model,
             usage: WireUsage(charged.usage), costUsd: charged.cost.map(\.decimalString))
+    }
+
+    /// The model's whole answer with credentials and secrets replaced by the redactor's marker — before the title is
+    /// cut from it, so that a cut cannot leave a key's start too short for its pattern to recognise.
+    private func redacted(_ text: String, logger: Logger) -> String {
+        guard !redaction.credentials.isEmpty || !redaction.secrets.isEmpty else { return text }
+        var redactor = OutputRedactor(systemPrompt: nil, credentials: redaction.credentials, secrets: redaction.secrets)
+        let shown = redactor.feed(text) + redactor.finish()
+        if !redactor.redactions.isEmpty {
+            logger.warning("redacted a title's answer", metadata: ["redactions": "\(redactor.redactions.joined(separator: ","))"])
+        }
+        return shown
     }
 }
 
