@@ -1,6 +1,8 @@
 import Foundation
+import NIOPosix
 import ServiceLifecycle
 import SluiceCore
+import SluiceProviders
 import SluiceStore
 import SluiceTestSupport
 import Testing
@@ -78,6 +80,52 @@ struct GenerationHubTests {
         #expect(tokens == 0)
         let late2 = try #require(try await store.message(id: "a2"))
         #expect(late2.content == "" && late2.status != .complete)
+        try await store.close()
+    }
+
+    /// Answers with the event loop an upstream call made now would prefer, by its index in NIO's shared group.
+    struct SaysItsLoop: ChatProvider {
+        func streamChat(_ request: ChatRequest) -> ProviderStream {
+            let preferred = UpstreamHTTPClient.preferredEventLoop
+            let index = Array(MultiThreadedEventLoopGroup.singleton.makeIterator()).firstIndex { $0 === preferred }
+            let text = index.map { "loop \($0)" } ?? "no loop"
+            return ProviderStream {
+                var sent = false
+                return ProviderStream.Iterator {
+                    defer { sent = true }
+                    return sent ? nil : .delta(text)
+                }
+            }
+        }
+
+        func checkReady() async throws {}
+    }
+
+    @Test("a generation's upstream call prefers the event loop of the client it streams to", .timeLimit(.minutes(1)))
+    func upstreamOnTheClientsLoop() async throws {
+        let (store, _) = try await TestDatabases.makeStore(.sqlite)
+        let logger = TestDatabases.quietLogger
+        let user = try await store.createUser(name: "u", plan: .free, tokenHash: "h")
+        let conversation = try await store.createConversation(userID: user.id, title: "t", model: "m", systemPrompt: nil)
+        let turn = ChatTurn(
+            store: store, progressWriter: ProgressWriter(store: store, interval: .seconds(60), logger: logger),
+            provider: SaysItsLoop(), settings: TurnSettings(firstTokenTimeout: .seconds(60), idleTimeout: .seconds(60)),
+            sleeper: ContinuousSleeper(), metrics: SluiceMetrics(), logger: logger)
+        let hub = GenerationHub(logger: logger)
+        let loops = Array(MultiThreadedEventLoopGroup.singleton.makeIterator())
+        // Each loop's executor in turn, and none: the answer names the loop the call preferred.
+        for (index, executor) in loops.indices.map({ ($0, Optional(EventLoopExecutor.of(loops[$0]))) }) + [(-1, nil)] {
+            let id = "a\(index + 1)"
+            try await store.insert([Message(
+                id: id, conversationID: conversation.id, role: .assistant, content: "", status: .streaming, model: "m",
+                createdAt: Date())])
+            let (_, events) = hub.start(turn, plan: ChatTurn.Plan(
+                assistantMessageID: id, request: ChatRequest(model: "m", messages: [ChatMessage(role: .user, content: "Hi")])),
+                on: executor)
+            var text = ""
+            for await event in events { if case .token(_, _, let piece) = event { text += piece } }
+            #expect(text == (index < 0 ? "no loop" : "loop \(index)"))
+        }
         try await store.close()
     }
 }

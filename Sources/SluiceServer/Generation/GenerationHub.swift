@@ -1,6 +1,7 @@
 import Logging
 import ServiceLifecycle
 import SluiceCore
+import SluiceProviders
 import Synchronization
 
 /// Runs generations independently of the HTTP requests that started them, so an answer keeps being
@@ -62,8 +63,12 @@ public final class GenerationHub: Service {
             state.starting += 1
             return state.stopping
         }
+        // The upstream connection on the client's loop too (`UpstreamHTTPClient.preferredEventLoop`).
+        let clientLoop = (executor as? EventLoopExecutor)?.eventLoop
         let body = { @Sendable [self] in
-            await turn.run(plan, control: generation.control) { generation.publish($0) }
+            await UpstreamHTTPClient.$preferredEventLoop.withValue(clientLoop) {
+                await turn.run(plan, control: generation.control) { generation.publish($0) }
+            }
             running.withLock { state in
                 state.generations[id] = nil
                 state.tasks[id] = nil
