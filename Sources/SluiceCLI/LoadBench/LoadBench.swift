@@ -124,6 +124,12 @@ struct LoadBench: AsyncParsableCommand {
             FileHandle.standardError.write(Data("\r\u{1B}[K".utf8))
             LoadReport.print(size: size, targets: targets.map(\.name), results: results)
         }
+        // What Sluice keeps once the load is over: it gives a burst's free heap back when no answer streams
+        // (`IdleMemoryReturner`, which looks every 5 s).
+        try await Task.sleep(for: .seconds(12))
+        for target in targets where target.name.hasPrefix("sluice") {
+            LoadReport.line("\(target.name) 12 s after the last wave: \(String(format: "%.0f", target.residentMiB())) MiB")
+        }
     }
 
     /// `words` words of earlier conversation as JSON messages, each followed by a comma (`""` for none): turns

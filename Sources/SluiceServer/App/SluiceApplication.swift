@@ -216,7 +216,10 @@ public func buildApplication(
         configuration: .init(address: .hostname(host, port: port), serverName: "Sluice"),
         // The hub comes first so that it shuts down last, after the server stopped taking requests; the progress
         // writer outlasts the generations it saves.
-        services: [progressWriter, hub, UnkeptConversationSweeper(store: dependencies.store, interval: .seconds(600), logger: logger)]
+        services: [
+            progressWriter, hub, UnkeptConversationSweeper(store: dependencies.store, interval: .seconds(600), logger: logger),
+            IdleMemoryReturner(hub: hub, logger: logger),
+        ]
             + services,
         onServerRunning: { channel in await onServerRunning(channel.localAddress?.port ?? port) },
         logger: logger)

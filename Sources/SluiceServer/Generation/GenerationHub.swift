@@ -20,6 +20,8 @@ public final class GenerationHub: Service {
         var stopping = false
         /// Generations registered whose task is not stored yet (`start` runs it in place first, outside the lock).
         var starting = 0
+        /// The most generations that ran at once since `takeActivity()` last looked.
+        var peak = 0
     }
 
     private let running = Mutex(Running())
@@ -61,6 +63,7 @@ public final class GenerationHub: Service {
         let stopping = running.withLock { state in
             state.generations[id] = generation
             state.starting += 1
+            state.peak = max(state.peak, state.generations.count)
             return state.stopping
         }
         // The upstream connection on the client's loop too (`UpstreamHTTPClient.preferredEventLoop`).
@@ -110,4 +113,12 @@ public final class GenerationHub: Service {
     }
 
     var runningCount: Int { running.withLock { $0.generations.count } }
+
+    /// How many generations run now, and the most that ran at once since the last call (`IdleMemoryReturner`).
+    func takeActivity() -> (running: Int, peak: Int) {
+        running.withLock { state in
+            defer { state.peak = state.generations.count }
+            return (state.generations.count, state.peak)
+        }
+    }
 }
