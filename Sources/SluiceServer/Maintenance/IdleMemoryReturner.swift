@@ -21,14 +21,7 @@ struct IdleMemoryReturner: Service {
     let logger: Logger
 
     func run() async {
-        while !Task.isCancelled {
-            do {
-                try await cancelWhenGracefulShutdown { try await Task.sleep(for: interval) }
-            } catch {
-                return
-            }
-            look()
-        }
+        await periodically(every: interval) { look() }
     }
 
     /// One look: returns memory when the generations are over and a burst ran since the last look; `true` if it did.

@@ -13,12 +13,7 @@ struct UnkeptConversationSweeper: Service {
     let logger: Logger
 
     func run() async {
-        while !Task.isCancelled {
-            do {
-                try await cancelWhenGracefulShutdown { try await Task.sleep(for: interval) }
-            } catch {
-                return
-            }
+        await periodically(every: interval) {
             do {
                 let deleted = try await store.deleteLapsedUnkept(now: Date())
                 if deleted > 0 { logger.info("deleted lapsed temporary conversations", metadata: ["count": "\(deleted)"]) }
