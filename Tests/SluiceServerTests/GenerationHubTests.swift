@@ -33,24 +33,15 @@ struct GenerationHubTests {
 
     @Test("shutdown cancels a running generation and returns once it has stored its text as partial", .timeLimit(.minutes(1)))
     func shutdownStoresPartial() async throws {
-        let (store, _) = try await TestDatabases.makeStore(.sqlite)
-        let logger = TestDatabases.quietLogger
-        let user = try await store.createUser(name: "u", plan: .free, tokenHash: "h")
-        let conversation = try await store.createConversation(userID: user.id, title: "t", model: "m", systemPrompt: nil)
-        try await store.insert([Message(
-            id: "a1", conversationID: conversation.id, role: .assistant, content: "", status: .streaming, model: "m",
-            createdAt: Date())])
-        let turn = ChatTurn(
-            store: store, progressWriter: ProgressWriter(store: store, interval: .seconds(60), logger: logger),
-            provider: OneTokenThenSilence(), settings: TurnSettings(firstTokenTimeout: .seconds(60), idleTimeout: .seconds(60)),
-            sleeper: ContinuousSleeper(), metrics: SluiceMetrics(), logger: logger)
+        let fixture = try await HubFixture.make()
+        let (store, logger) = (fixture.store, fixture.logger)
+        let turn = fixture.turn(OneTokenThenSilence())
         let hub = GenerationHub(logger: logger)
         let services = ServiceGroup(services: [hub], gracefulShutdownSignals: [], cancellationSignals: [], logger: logger)
 
         try await withThrowingTaskGroup(of: Void.self) { group in
             group.addTask { try await services.run() }
-            let (_, events) = hub.start(turn, plan: ChatTurn.Plan(
-                assistantMessageID: "a1", request: ChatRequest(model: "m", messages: [ChatMessage(role: .user, content: "Hi")])))
+            let events = try await fixture.start(turn, answer: "a1", in: hub)
             var iterator = events.makeAsyncIterator()
             var first: TurnEvent?
             while first == nil, let event = await iterator.next() {
@@ -70,11 +61,7 @@ struct GenerationHubTests {
 
         // Once shutdown has begun a new generation is not run in place: it is cancelled before its first step, and
         // ends without text (a generation started in place would have read the provider's token).
-        try await store.insert([Message(
-            id: "a2", conversationID: conversation.id, role: .assistant, content: "", status: .streaming, model: "m",
-            createdAt: Date())])
-        let (_, late) = hub.start(turn, plan: ChatTurn.Plan(
-            assistantMessageID: "a2", request: ChatRequest(model: "m", messages: [ChatMessage(role: .user, content: "Hi")])))
+        let late = try await fixture.start(turn, answer: "a2", in: hub)
         var tokens = 0
         for await event in late { if case .token = event { tokens += 1 } }
         #expect(tokens == 0)
@@ -103,29 +90,17 @@ struct GenerationHubTests {
 
     @Test("a generation's upstream call prefers the event loop of the client it streams to", .timeLimit(.minutes(1)))
     func upstreamOnTheClientsLoop() async throws {
-        let (store, _) = try await TestDatabases.makeStore(.sqlite)
-        let logger = TestDatabases.quietLogger
-        let user = try await store.createUser(name: "u", plan: .free, tokenHash: "h")
-        let conversation = try await store.createConversation(userID: user.id, title: "t", model: "m", systemPrompt: nil)
-        let turn = ChatTurn(
-            store: store, progressWriter: ProgressWriter(store: store, interval: .seconds(60), logger: logger),
-            provider: SaysItsLoop(), settings: TurnSettings(firstTokenTimeout: .seconds(60), idleTimeout: .seconds(60)),
-            sleeper: ContinuousSleeper(), metrics: SluiceMetrics(), logger: logger)
-        let hub = GenerationHub(logger: logger)
+        let fixture = try await HubFixture.make()
+        let turn = fixture.turn(SaysItsLoop())
+        let hub = GenerationHub(logger: fixture.logger)
         let loops = Array(MultiThreadedEventLoopGroup.singleton.makeIterator())
         // Each loop's executor in turn, and none: the answer names the loop the call preferred.
         for (index, executor) in loops.indices.map({ ($0, Optional(EventLoopExecutor.of(loops[$0]))) }) + [(-1, nil)] {
-            let id = "a\(index + 1)"
-            try await store.insert([Message(
-                id: id, conversationID: conversation.id, role: .assistant, content: "", status: .streaming, model: "m",
-                createdAt: Date())])
-            let (_, events) = hub.start(turn, plan: ChatTurn.Plan(
-                assistantMessageID: id, request: ChatRequest(model: "m", messages: [ChatMessage(role: .user, content: "Hi")])),
-                on: executor)
+            let events = try await fixture.start(turn, in: hub, on: executor)
             var text = ""
             for await event in events { if case .token(_, _, let piece) = event { text += piece } }
             #expect(text == (index < 0 ? "no loop" : "loop \(index)"))
         }
-        try await store.close()
+        try await fixture.store.close()
     }
 }

@@ -50,10 +50,8 @@ struct IdleMemoryReturnerTests {
 
     @Test("memory is returned once after a burst ends, not while it runs, and not after fewer turns than a burst")
     func afterABurst() async throws {
-        let (store, _) = try await TestDatabases.makeStore(.sqlite)
-        let logger = TestDatabases.quietLogger
-        let user = try await store.createUser(name: "u", plan: .free, tokenHash: "h")
-        let conversation = try await store.createConversation(userID: user.id, title: "t", model: "m", systemPrompt: nil)
+        let fixture = try await HubFixture.make()
+        let logger = fixture.logger
         let hub = GenerationHub(logger: logger)
         let releases = Atomic<Int>(0)
         let returner = IdleMemoryReturner(hub: hub, burst: 3, release: {
@@ -63,19 +61,9 @@ struct IdleMemoryReturnerTests {
 
         /// Starts `count` generations that stream until `gate` opens; returns their event feeds.
         func start(_ count: Int, gate: Gate) async throws -> [EventFeed] {
-            let turn = ChatTurn(
-                store: store, progressWriter: ProgressWriter(store: store, interval: .seconds(60), logger: logger),
-                provider: Gated(gate: gate), settings: TurnSettings(firstTokenTimeout: .seconds(60), idleTimeout: .seconds(60)),
-                sleeper: ContinuousSleeper(), metrics: SluiceMetrics(), logger: logger)
+            let turn = fixture.turn(Gated(gate: gate))
             var feeds: [EventFeed] = []
-            for _ in 0..<count {
-                let id = Identifier.make()
-                try await store.insert([Message(
-                    id: id, conversationID: conversation.id, role: .assistant, content: "", status: .streaming, model: "m",
-                    createdAt: Date())])
-                feeds.append(hub.start(turn, plan: ChatTurn.Plan(
-                    assistantMessageID: id, request: ChatRequest(model: "m", messages: [ChatMessage(role: .user, content: "Hi")]))).1)
-            }
+            for _ in 0..<count { feeds.append(try await fixture.start(turn, in: hub)) }
             return feeds
         }
 
@@ -105,7 +93,7 @@ struct IdleMemoryReturnerTests {
         }
         #expect(!returner.look())
         #expect(releases.load(ordering: .relaxed) == 1)
-        try await store.close()
+        try await fixture.store.close()
     }
 
     @Test("on glibc the trim runs and says whether it released memory")
