@@ -82,6 +82,8 @@ export const writeTitle = (id) => json("POST", `/api/conversations/${encodeURICo
 export const updateConversation = (id, fields) => json("PATCH", `/api/conversations/${encodeURIComponent(id)}`, fields);
 /** Rewrites an answer's text (`PATCH /api/messages/{id}`); resolves to the message. */
 export const editAnswer = (id, content) => json("PATCH", `/api/messages/${encodeURIComponent(id)}`, { content });
+/** Branch in new chat: a new conversation with the thread up to answer `id`; resolves to the conversation. */
+export const branchFrom = (id) => json("POST", `/api/messages/${encodeURIComponent(id)}/branch`);
 export const cancelMessage = (id) => json("POST", `/api/messages/${encodeURIComponent(id)}/cancel`);
 /** Rates an answer `good` or `bad`, with an optional comment; resolves to the feedback as stored. */
 export const rateAnswer = (id, rating, comment) =>

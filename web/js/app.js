@@ -1,7 +1,7 @@
 // Wires the page: sign-in, the conversation list, the open conversation and the composer.
 
 import * as api from "./api.js";
-import { renderMessage, offerRegenerate, offerVersions, offerEdit, offerEditAnswer, editInPlace } from "./messages.js";
+import { renderMessage, offerRegenerate, offerVersions, offerEdit, offerEditAnswer, offerBranch, editInPlace } from "./messages.js";
 import { runTurn, followAnswer, continueAnswer, regenerateAnswer, editQuestion } from "./turn.js";
 import { UsageView } from "./usage.js";
 import { ContextPanel } from "./context.js";
@@ -235,6 +235,12 @@ async function open(id, { loaded, keep } = {}) {
       else if (message.role === "assistant" && message.content && message.status !== "streaming") offerEditAnswer(view);
     }
   }
+  // Any written answer can start a new conversation of its own (archived ones too); a temporary chat is not kept.
+  if (!temporaryChat.is(id)) {
+    for (const [message, view] of views) {
+      if (message.role === "assistant" && message.status !== "streaming") offerBranch(view);
+    }
+  }
   const kept = keep && views.find(([message]) => message.id === keep.id)?.[1].element;
   if (kept) log.scrollTop += kept.getBoundingClientRect().top - keep.top;
   else log.scrollTop = log.scrollHeight;
@@ -449,6 +455,8 @@ log.addEventListener("click", (event) => {
       showBanner("");
       api.editAnswer(element.dataset.id, content).catch((error) => showBanner(error.message)).finally(reopen);
     }, undefined, { answer: true });
+  } else if (button.matches(".branch")) {
+    api.branchFrom(element.dataset.id).then((branch) => open(branch.id)).catch((error) => showBanner(error.message));
   } else if (button.matches(".version-previous, .version-next")) {
     showVersion(element, button.matches(".version-next") ? 1 : -1, { show: (loaded, keep) => open(current, { loaded, keep }) })
       .catch((error) => showBanner(error.message));

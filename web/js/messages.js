@@ -163,6 +163,13 @@ export function offerEditAnswer(view) {
   view.meta.append(" ", button);
 }
 
+/** Adds "Branch" to a written answer: ChatGPT's "Branch in new chat" — a new conversation with the thread up to it. */
+export function offerBranch(view) {
+  const button = Object.assign(document.createElement("button"), { type: "button", className: "branch", textContent: "Branch" });
+  button.setAttribute("aria-label", "Branch in new chat: a new conversation with the messages up to this answer");
+  view.meta.append(" ", button);
+}
+
 /**
  * The question's text as a field with Send and Cancel; `onSend(text)` runs with the new words. For an answer,
  * `answer: true`: its Markdown as the model wrote it, and Save.
