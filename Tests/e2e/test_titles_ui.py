@@ -57,3 +57,36 @@ def test_without_a_title_model_there_is_no_sparkle_and_the_first_line_stays(brow
     browser.find_element(By.CSS_SELECTOR, "#conversation-list .conversation-rename").click()
     assert browser.find_elements(By.CSS_SELECTOR, "#conversation-list .rename-field")
     assert not browser.find_elements(By.CSS_SELECTOR, "#conversation-list .conversation-name")
+
+
+def auto_titles_box(browser):
+    return browser.find_element(By.CSS_SELECTOR, "#personal-instructions .auto-titles input")
+
+
+def test_automatic_titles_turned_off_in_personalize_leave_the_first_line_and_the_sparkle_still_names(browser, titled_server):
+    server = titled_server
+    token = new_user(server, "titles-personal")
+    open_as(browser, server, token)
+    browser.find_element(By.ID, "personalize-open").click()
+    WebDriverWait(browser, 10).until(lambda d: auto_titles_box(d).is_displayed())
+    assert auto_titles_box(browser).is_selected()
+    auto_titles_box(browser).click()
+    WebDriverWait(browser, 10).until(lambda d: api(server, token, "GET", "/api/me/settings")["auto_titles"] is False)
+    assert "keep their first line" in browser.find_element(By.CSS_SELECTOR, "#personal-instructions .instructions-status").text
+
+    # Kept with the user: after a reload the box reads the stored setting (the page's default is ticked).
+    browser.refresh()
+    WebDriverWait(browser, 10).until(lambda d: d.find_element(By.ID, "input").is_displayed())
+    browser.find_element(By.ID, "personalize-open").click()
+    WebDriverWait(browser, 10).until(lambda d: auto_titles_box(d).is_displayed() and not auto_titles_box(d).is_selected())
+    browser.find_element(By.ID, "personalize-open").click()
+
+    browser.find_element(By.ID, "input").send_keys("Plan a weekend in Lisbon", Keys.ENTER)
+    wait_for_answer_end(browser)
+    WebDriverWait(browser, 10).until(lambda d: titles(d) == ["Plan a weekend in Lisbon"])
+    # ✨ still asks the model by hand.
+    browser.find_element(By.CSS_SELECTOR, "#conversation-list .conversation-rename").click()
+    browser.find_element(By.CSS_SELECTOR, "#conversation-list .conversation-name").click()
+    WebDriverWait(browser, 15).until(lambda d: titles(d) and titles(d)[0].startswith(MODEL_TITLE_START))
+    # The answer and the title asked by hand: the page's automatic call was refused before it went upstream.
+    assert api(server, token, "GET", "/api/usage?period=today&group=day")["totals"]["turns"] == 2

@@ -78,7 +78,12 @@ export const shareConversation = (id) => json("POST", `/api/conversations/${enco
 export const listShares = () => json("GET", "/api/shares");
 export const unshareConversation = (id) => json("DELETE", `/api/conversations/${encodeURIComponent(id)}/share`);
 /** Has the server's title model name the conversation from its first question and answer; resolves to `{title, …}`. */
-export const writeTitle = (id) => json("POST", `/api/conversations/${encodeURIComponent(id)}/title`);
+export const writeTitle = (id, { automatic = false } = {}) =>
+  json("POST", `/api/conversations/${encodeURIComponent(id)}/title${automatic ? "?automatic=true" : ""}`);
+/** `{auto_titles}`: the user's settings, kept with the user. */
+export const getMySettings = () => json("GET", "/api/me/settings");
+/** Changes the settings given (`{auto_titles: false}`); resolves to all of them as stored. */
+export const updateMySettings = (changes) => json("PATCH", "/api/me/settings", changes);
 export const updateConversation = (id, fields) => json("PATCH", `/api/conversations/${encodeURIComponent(id)}`, fields);
 /** Rewrites an answer's text (`PATCH /api/messages/{id}`); resolves to the message. */
 export const editAnswer = (id, content) => json("PATCH", `/api/messages/${encodeURIComponent(id)}`, { content });

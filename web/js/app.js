@@ -92,7 +92,7 @@ document.addEventListener("keydown", (event) => { if (event.key === "Escape" && 
 
 const usagePage = new UsagePage({ section: $("usage-page"), button: $("usage-open"), showBanner });
 new KeysPage({ section: $("keys-page"), button: $("keys-open"), showBanner });
-new PersonalInstructions({ button: $("personalize-open"), form: $("personal-instructions"), showBanner });
+const personal = new PersonalInstructions({ button: $("personalize-open"), form: $("personal-instructions"), showBanner });
 
 const contextPanel = new ContextPanel({ panel: $("context-panel"), toggle: $("context-toggle"), showBanner });
 
@@ -112,6 +112,7 @@ async function loadModels() {
   try {
     await picker.load();
     conversationList.writesTitles = picker.writesTitles;
+    personal.titlesAvailable = picker.writesTitles;
     $("model-label").hidden = false;
   } catch (error) {
     if (error.status === 401) throw error;
@@ -266,7 +267,8 @@ async function open(id, { loaded, keep } = {}) {
 function nameAfterFirstAnswer(conversation) {
   const answer = conversation?.messages.at(-1);
   if (!picker.writesTitles || temporaryChat.is(conversation.id) || answer?.role !== "assistant" || answer.status !== "complete") return;
-  api.writeTitle(conversation.id).then(() => refreshList()).catch(() => {});
+  // `automatic`: refused while the user has turned automatic titles off (Personalize), and the first line stays.
+  api.writeTitle(conversation.id, { automatic: true }).then(() => refreshList()).catch(() => {});
 }
 
 function setStreaming({ streaming, stop }) {

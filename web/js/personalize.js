@@ -1,5 +1,7 @@
 // The user's instructions for all their conversations (ChatGPT's custom instructions): who they are and how they like
-// answers, sent before each conversation's own instructions. Read when the panel opens, saved with PUT.
+// answers, sent before each conversation's own instructions. Read when the panel opens, saved with PUT. Beside them,
+// the user's settings (`/api/me/settings`): whether the model names conversations by itself after their first answer,
+// saved as soon as the box is ticked or cleared.
 
 import * as api from "./api.js";
 import { bindInstructionsForm } from "./instructions.js";
@@ -10,6 +12,8 @@ export class PersonalInstructions {
     this.text = form.querySelector("textarea");
     this.status = form.querySelector(".instructions-status");
     this.saved = "";
+    this.autoTitles = form.querySelector(".auto-titles input");
+    this.autoTitles.addEventListener("change", () => this.saveAutoTitles());
     button.addEventListener("click", () => this.setOpen(form.hidden));
     bindInstructionsForm(form, {
       save: () => this.save(), revert: () => { this.text.value = this.saved; }, close: () => this.setOpen(false),
@@ -22,7 +26,9 @@ export class PersonalInstructions {
     if (!open) return;
     this.status.textContent = "";
     try {
-      this.show((await api.getMyInstructions()).instructions);
+      const [mine, settings] = await Promise.all([api.getMyInstructions(), api.getMySettings()]);
+      this.show(mine.instructions);
+      this.autoTitles.checked = settings.auto_titles;
     } catch (error) {
       this.showBanner(`Your instructions could not be loaded (${error.message}).`);
     }
@@ -33,6 +39,25 @@ export class PersonalInstructions {
     this.saved = instructions ?? "";
     this.text.value = this.saved;
     this.button.textContent = this.saved ? "Personalize (set)" : "Personalize";
+  }
+
+  /** Offers the automatic-titles box only when the server has a model that writes titles. */
+  set titlesAvailable(available) {
+    this.form.querySelector(".auto-titles").hidden = !available;
+  }
+
+  async saveAutoTitles() {
+    const wanted = this.autoTitles.checked;
+    try {
+      const { auto_titles: on } = await api.updateMySettings({ auto_titles: wanted });
+      this.autoTitles.checked = on;
+      this.status.textContent = on
+        ? "Saved: new conversations are named by the model after their first answer."
+        : "Saved: conversations keep their first line as their name; ✨ beside a name still asks the model.";
+    } catch (error) {
+      this.autoTitles.checked = !wanted;
+      this.showBanner(error.message);
+    }
   }
 
   async save() {

@@ -29,6 +29,10 @@ public protocol ConversationStore: Sendable {
     func userInstructions(userID: String) async throws -> String?
     /// Sets (or, with `nil`, removes) the user's instructions for all their conversations.
     func setUserInstructions(userID: String, instructions: String?) async throws
+    /// Whether the web app names the user's conversations by itself after their first answer (on unless they turned
+    /// it off; an unknown user reads as on).
+    func autoTitles(userID: String) async throws -> Bool
+    func setAutoTitles(userID: String, enabled: Bool) async throws
     /// Adds a labelled key (`APIKey`); `StoreError.conflict` when the user already has a key with that label.
     /// `terms`: when it stops working by itself, the only models it may use, what it may spend a day.
     func addAPIKey(userID: String, label: String, tokenHash: String, terms: APIKey.Terms) async throws -> APIKey

@@ -12,7 +12,8 @@ import SluiceGuard
 /// and counted in `sluice_titles_total`. The title replaces the conversation's only while its name is the one it had
 /// when the call began: a name the user gave meanwhile stays (409 `renamed`). The model's answer goes through an answer's
 /// redactor (credential shapes, the operator's secrets) before a title is taken from it: a question that quoted a
-/// key must not put the key in the sidebar, where every glance at the list would show it.
+/// key must not put the key in the sidebar, where every glance at the list would show it. The web app's own call after
+/// a first answer carries `?automatic=true` and is refused (409 `auto_titles_off`) when the user turned that off.
 struct TitleRoute {
     let services: PassThroughServices
     let store: any ConversationStore
@@ -36,6 +37,12 @@ struct TitleRoute {
         let user = try context.requireUser()
         let conversation = try await Ownership(store: store).conversation(try context.parameters.require("id"), for: user)
         try Ownership.requireActive(conversation)
+        // The web app's own call after a first answer says so: the user may have turned that off (their settings).
+        if request.uri.queryParameters.get("automatic") == "true", try await !store.autoTitles(userID: user.id) {
+            throw APIError(
+                .conflict, code: "auto_titles_off",
+                message: "You turned automatic titles off (Personalize). Rename the conversation yourself, or ask for a title with ✨.")
+        }
         guard let model = titleModel.model(for: conversation.model) else {
             throw APIError(
                 .conflict, code: "titles_off",

@@ -1,0 +1,36 @@
+import Hummingbird
+import SluiceCore
+
+/// `GET /api/me/settings` → `{"auto_titles": true}` and `PATCH /api/me/settings` `{"auto_titles": false}`: the user's
+/// own settings, kept with the user so that every browser they sign in from follows them (Open WebUI keeps its
+/// settings per user too). `auto_titles`: whether the web app has the title model name a conversation by itself after
+/// its first answer (on by default; a call the web app makes with `?automatic=true` is refused while it is off, and
+/// ✨ still asks for a title by hand).
+struct SettingsRoute {
+    let store: any ConversationStore
+
+    func register(on api: RouterGroup<SluiceRequestContext>) {
+        api.get("me/settings", use: show)
+        api.patch("me/settings", use: update)
+    }
+
+    struct Settings: ResponseEncodable {
+        let autoTitles: Bool
+    }
+
+    @Sendable func show(_ request: Request, context: SluiceRequestContext) async throws -> Settings {
+        Settings(autoTitles: try await store.autoTitles(userID: try context.requireUser().id))
+    }
+
+    @Sendable func update(_ request: Request, context: SluiceRequestContext) async throws -> Settings {
+        let user = try context.requireUser()
+        let body = try await JSONObjectBody(request: request, context: context, allowEmpty: false)
+        if let unknown = body.fields.keys.sorted().first(where: { $0 != "auto_titles" }) {
+            throw APIError.invalid("'\(unknown)' is not a setting. Send {\"auto_titles\": true or false}.")
+        }
+        if let autoTitles = try body.optionalBool("auto_titles") {
+            try await store.setAutoTitles(userID: user.id, enabled: autoTitles)
+        }
+        return Settings(autoTitles: try await store.autoTitles(userID: user.id))
+    }
+}
