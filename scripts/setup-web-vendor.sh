@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Puts the browser libraries into web/vendor/ (git-ignored; served at /vendor/): markdown-it, highlight.js,
-# DOMPurify and Chart.js, from Debian's packages. Installed packages under /usr/share are used as they are;
+# DOMPurify, Chart.js and KaTeX (with its fonts), from Debian's packages. Installed packages under /usr/share are used as they are;
 # otherwise the .deb files are downloaded once (apt-get download, no root needed) into the Sluice cache and
 # unpacked with dpkg-deb. No third-party code is kept in git.
 set -euo pipefail
@@ -16,7 +16,12 @@ wanted=(
   "libjs-highlight.js|usr/share/javascript/highlight.js/styles/atom-one-dark.css|highlight-dark.css"
   "node-dompurify|usr/share/nodejs/dompurify/dist/purify.min.js|purify.min.js"
   "libjs-chart.js|usr/share/javascript/chart.js/chart.min.js|chart.min.js"
+  "libjs-katex|usr/share/javascript/katex/katex.min.js|katex/katex.min.js"
+  "libjs-katex|usr/share/javascript/katex/katex.min.css|katex/katex.min.css"
+  "fonts-katex|usr/share/fonts/truetype/katex/KaTeX_Main-Regular.woff2|katex/fonts/KaTeX_Main-Regular.woff2"
 )
+# KaTeX's stylesheet finds its fonts in fonts/ beside it; browsers take the first format it lists, WOFF2.
+katex_fonts=usr/share/fonts/truetype/katex
 
 missing=0
 for entry in "${wanted[@]}"; do
@@ -28,6 +33,7 @@ done
 mkdir -p "$vendor" "$cache"
 for entry in "${wanted[@]}"; do
   IFS='|' read -r package path name <<< "$entry"
+  mkdir -p "$(dirname "$vendor/$name")"
   if [ -s "/$path" ]; then
     cp "/$path" "$vendor/$name"
     continue
@@ -45,4 +51,6 @@ for entry in "${wanted[@]}"; do
   fi
   cp "$cache/root/$path" "$vendor/$name"
 done
+if [ -s "/$katex_fonts/KaTeX_Main-Regular.woff2" ]; then fonts="/$katex_fonts"; else fonts="$cache/root/$katex_fonts"; fi
+cp "$fonts"/*.woff2 "$vendor/katex/fonts/"
 echo "[setup] browser libraries in $vendor: $(ls "$vendor" | tr '\n' ' ')" >&2

@@ -1,15 +1,18 @@
 // Model output as Markdown, rendered progressively and safely.
 //
-// markdown-it (raw HTML off) renders, highlight.js colours fenced code, and DOMPurify sanitises every piece of
-// HTML before it reaches the DOM: model output is untrusted. While an answer streams, the blocks that are
+// markdown-it (raw HTML off) renders, highlight.js colours fenced code, KaTeX typesets math (math.js), and
+// DOMPurify sanitises every piece of HTML before it reaches the DOM: model output is untrusted. While an answer streams, the blocks that are
 // complete (ended by a blank line outside a code fence) are rendered once and frozen — never replaced, so a
 // selection in them survives and the cost per frame does not grow with the answer — and only the open last
 // block is rendered again. The libraries come from Debian packages under /vendor/ (scripts/setup-web-vendor.sh);
 // without them the text is shown as plain text.
 
+import { mathPlugin } from "./math.js";
+
 const md = globalThis.markdownit
   ? globalThis.markdownit({ html: false, linkify: true, typographer: false, highlight })
   : null;
+if (md && globalThis.katex) md.use(mathPlugin, globalThis.katex);
 const purify = globalThis.DOMPurify ?? null;
 export const markdownAvailable = Boolean(md && purify);
 

@@ -1,0 +1,55 @@
+"""Math in answers, in a real Chromium: KaTeX typesets `$…$`, `\\(…\\)` and `$$…$$` (a display block), as ChatGPT and
+Open WebUI do; dollar amounts, code and escaped dollars stay text, and TeX cannot make a link."""
+from selenium.webdriver.common.by import By
+from selenium.webdriver.common.keys import Keys
+
+from test_chat_ui import WebDriverWait
+from test_conversation_edit_ui import api, new_user, open_as, send_message
+from test_usage_ui import wait_for_answer_end
+
+# The echo model answers with the messages it was sent ("user: …"), so the answer holds exactly this Markdown.
+QUESTION = "\n\n".join([
+    r"Energy is $E = mc^2$ and the sum is \(a_1 + b_2\).",
+    r"$$\int_0^1 x^2\,dx = \frac{1}{3}$$",
+    r"It costs $5 and $10, `$x$` is code, \$y\$ is escaped, and $\href{javascript:alert(1)}{click}$ is not a link.",
+])
+
+
+def answer(browser):
+    return browser.find_elements(By.CSS_SELECTOR, "#messages .message.assistant")[-1]
+
+
+def test_math_is_typeset_and_what_is_not_math_stays_text(browser, server):
+    token = new_user(server, "math-ui")
+    conversation = api(server, token, "POST", "/api/conversations", {"model": "sim-echo"})
+    send_message(server, token, conversation["id"], QUESTION)
+    open_as(browser, server, token)
+    WebDriverWait(browser, 10).until(lambda d: answer(d).find_elements(By.CSS_SELECTOR, ".katex"))
+    shown = answer(browser)
+    formulas = shown.find_elements(By.CSS_SELECTOR, ".katex")
+    # E = mc², a₁ + b₂, the integral, and the \href — refused (KaTeX runs without trust): its name in the error colour.
+    assert len(formulas) == 4
+    assert "\\href" in formulas[3].text
+    blocks = shown.find_elements(By.CSS_SELECTOR, ".math-block .katex-display")
+    assert len(blocks) == 1 and "∫" in blocks[0].text and blocks[0].size["height"] > 30
+    # Readable to assistive technology (KaTeX's MathML survives the sanitiser), drawn in KaTeX's own fonts.
+    assert len(shown.find_elements(By.CSS_SELECTOR, ".katex-mathml math")) == 4
+    assert shown.find_element(By.CSS_SELECTOR, ".katex-mathml").get_attribute("textContent") == "E=mc2"
+    loaded = browser.execute_async_script(
+        "const done = arguments[arguments.length - 1];"
+        "document.fonts.load('16px KaTeX_Main').then((faces) => done(faces.filter((f) => f.status === 'loaded').length), () => done(-1));")
+    assert loaded > 0
+    text = shown.find_element(By.CSS_SELECTOR, ".text").text
+    assert "$5 and $10" in text and "$y$" in text
+    assert shown.find_element(By.CSS_SELECTOR, "code").text == "$x$"
+    assert not shown.find_elements(By.CSS_SELECTOR, "a")
+
+
+def test_math_typed_in_the_page_is_typeset_as_the_answer_streams_in(browser, server):
+    token = new_user(server, "math-ui-typed")
+    api(server, token, "POST", "/api/conversations", {"model": "sim-echo"})
+    open_as(browser, server, token)
+    browser.find_element(By.ID, "input").send_keys(r"The area is $\pi r^2$.", Keys.ENTER)
+    wait_for_answer_end(browser)
+    WebDriverWait(browser, 10).until(lambda d: answer(d).find_elements(By.CSS_SELECTOR, ".katex"))
+    assert "π" in answer(browser).find_element(By.CSS_SELECTOR, ".katex").text
