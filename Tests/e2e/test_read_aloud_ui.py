@@ -42,3 +42,22 @@ def test_read_aloud_speaks_the_shown_answer_and_stops(browser, server):
     assert browser.execute_script("return window.__cancelled") == cancelled + 1
     assert label(browser) == "Read aloud"
     assert len(browser.execute_script("return window.__spoken")) == 2
+
+
+def test_a_formula_is_read_once_and_a_code_blocks_copy_button_not_at_all(browser, server):
+    from test_chat_ui import open_conversation_with_model
+    open_conversation_with_model(browser, server, "sim-echo")
+    # The echo model answers with the messages it was sent: a formula and a code block.
+    box = browser.find_element(By.ID, "input")
+    for line in ["Energy is $E = mc^2$.", "", "```", "print(1)"]:
+        box.send_keys(line)
+        box.send_keys(Keys.SHIFT, Keys.ENTER)  # a new line; Enter alone sends
+    box.send_keys("```", Keys.ENTER)
+    wait_for_answer_end(browser)
+    WebDriverWait(browser, 10).until(lambda d: d.find_elements(By.CSS_SELECTOR, ".message.assistant .katex"))
+    WebDriverWait(browser, 10).until(lambda d: d.find_elements(By.CSS_SELECTOR, ".message.assistant pre .copy-code"))
+    browser.execute_script(WATCH)
+    on_last(browser, ".message.assistant .read-aloud", lambda button: button.click())
+    [spoken] = browser.execute_script("return window.__spoken.map((u) => u.text)")
+    assert spoken.count("E=mc2") == 1 and "mc^2" not in spoken
+    assert "print(1)" in spoken and "Copy" not in spoken

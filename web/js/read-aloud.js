@@ -11,6 +11,26 @@ function idle(button) {
   if (reading === button) reading = null;
 }
 
+/**
+ * What is read of answer text `element`: its words as shown (`innerText`: a list's items and paragraphs apart), each
+ * formula once — KaTeX draws it and keeps a MathML copy for screen readers, and both are text — and no button
+ * (a code block's Copy).
+ */
+function spokenText(element) {
+  const copy = element.cloneNode(true);
+  for (const formula of copy.querySelectorAll(".katex")) {
+    formula.replaceWith(formula.querySelector(".katex-mathml")?.textContent ?? "");
+  }
+  for (const button of copy.querySelectorAll("button")) button.remove();
+  // innerText needs a laid-out element: the copy is put out of sight for as long as it is read.
+  copy.style.cssText = "position: fixed; left: -10000px; top: 0; width: 40em;";
+  copy.setAttribute("aria-hidden", "true");
+  document.body.append(copy);
+  const text = copy.innerText.trim();
+  copy.remove();
+  return text;
+}
+
 /** Adds "Read aloud" to an answer's completion line `meta`. */
 export function offerReadAloud(meta) {
   if (!("speechSynthesis" in window) || typeof SpeechSynthesisUtterance !== "function") return;
@@ -26,7 +46,8 @@ export function offerReadAloud(meta) {
       idle(other);
     }
     if (wasReading) return;
-    const text = meta.closest("article")?.querySelector(".text")?.innerText.trim();
+    const shown = meta.closest("article")?.querySelector(".text");
+    const text = shown ? spokenText(shown) : "";
     if (!text) return;
     const utterance = new SpeechSynthesisUtterance(text);
     utterance.lang = document.documentElement.lang || "en";
