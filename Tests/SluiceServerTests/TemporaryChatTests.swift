@@ -85,4 +85,34 @@ struct TemporaryChatTests {
             #expect(try await h.store.conversation(id: kept) != nil)
         }
     }
+
+    @Test("a temporary chat that its page keeps alive does not lapse an hour after its last message; the others do",
+          arguments: TestDatabases.backends)
+    func keptAlive(database: StoreBackend) async throws {
+        try await Harness.run(database: database) { h in
+            let alice = try #require(try await h.store.user(named: "alice"))
+            let twoHoursAgo = Date().addingTimeInterval(-7200)
+            var chats: [String] = []
+            for _ in 0..<2 {
+                let made = try await h.store.createConversation(userID: alice.id, title: "t", model: "sim", systemPrompt: nil)
+                try await h.store.markUnkept(conversationID: made.id, at: twoHoursAgo)
+                chats.append(made.id)
+            }
+            let (open, left) = (chats[0], chats[1])
+            #expect(try await h.request(.POST, "/api/conversations/\(open)/keep-alive", token: h.bob).status == 403)
+            #expect(try await h.request(.POST, "/api/conversations/\(open)/keep-alive", token: h.alice).status == 204)
+
+            #expect(try await h.store.deleteLapsedUnkept(now: Date()) == 1)
+            #expect(try await h.store.conversation(id: open) != nil)
+            #expect(try await h.store.conversation(id: left) == nil)
+            // An hour after the page last said so, it lapses too.
+            #expect(try await h.store.deleteLapsedUnkept(now: Date().addingTimeInterval(3700)) == 1)
+            #expect(try await h.store.conversation(id: open) == nil)
+
+            let kept = try await h.newConversation(h.alice)
+            let refused = try await h.request(.POST, "/api/conversations/\(kept)/keep-alive", token: h.alice)
+            #expect(refused.status == 409 && refused.errorCode == "not_temporary")
+            #expect(try await h.request(.POST, "/api/conversations/\(left)/keep-alive", token: h.alice).status == 404)
+        }
+    }
 }

@@ -82,3 +82,27 @@ def test_a_temporary_chat_answers_stays_out_of_the_list_and_is_deleted_when_left
     WebDriverWait(browser, 10).until(lambda d: not d.find_element(By.ID, "temporary-notice").is_displayed())
     wait_until_gone(server, token, third)
     assert set(unkept_ids(server)) <= marked_before
+
+
+def marked_at(server, conversation_id):
+    with sqlite3.connect(server.db) as db:
+        row = db.execute("SELECT created_at FROM unkept_conversations WHERE conversation_id = ?", (conversation_id,)).fetchone()
+        return row[0] if row else None
+
+
+def test_an_open_temporary_chat_tells_the_server_it_is_still_open(browser, server):
+    token = add_user(server, "temporary-alive-ui", 1_000_000)
+    browser.get(f"{server.base}/#token={token}")
+    WebDriverWait(browser, 10).until(lambda d: d.find_element(By.ID, "input").is_displayed())
+    start_temporary_chat(browser, "Keep this open")
+    [conversation_id] = [i for i in unkept_ids(server) if status(server, token, f"/api/conversations/{i}") == 200]
+    # As if the page had been open for two hours: the server's sweep would delete it an hour after its mark.
+    with sqlite3.connect(server.db) as db:
+        db.execute("UPDATE unkept_conversations SET created_at = created_at - 7200000 WHERE conversation_id = ?", (conversation_id,))
+    old = marked_at(server, conversation_id)
+    # The tab shown again (as after a while in the background): the page says the chat is still open.
+    browser.execute_script("document.dispatchEvent(new Event('visibilitychange'))")
+    WebDriverWait(browser, 10).until(lambda d: marked_at(server, conversation_id) > old + 7_000_000)
+    # Leaving it still deletes it.
+    browser.find_element(By.ID, "temporary-toggle").click()
+    wait_until_gone(server, token, conversation_id)

@@ -59,6 +59,8 @@ export const getConversation = (id) => json("GET", `/api/conversations/${encodeU
 export const createConversation = (fields = {}) => json("POST", "/api/conversations", fields);
 /** Imports exported conversations (ChatGPT's or Sluice's JSON); resolves to `{conversations, messages, not_sent}`. */
 export const importConversations = (conversations) => json("POST", "/api/conversations/import", conversations);
+/** Says that temporary chat `id` is still open, so that the server does not let it lapse. */
+export const keepTemporaryChat = (id) => json("POST", `/api/conversations/${encodeURIComponent(id)}/keep-alive`);
 export const deleteConversation = (id) => json("DELETE", `/api/conversations/${encodeURIComponent(id)}`);
 /** Deletes conversation `id` without waiting, in a request that outlives the page (a temporary chat being left). */
 export function deleteOnLeaving(id) {

@@ -65,6 +65,9 @@ public protocol ConversationStore: Sendable {
     func markUnkept(conversationID: String, at: Date) async throws
     /// Whether the conversation is marked not to be kept (`markUnkept`): a temporary chat, or a `store: false` turn's.
     func isUnkept(conversationID: String) async throws -> Bool
+    /// Moves an unkept conversation's mark to `at`, so that it lapses an hour after that instead (a temporary chat
+    /// still open in a page); false when the conversation is not marked.
+    func touchUnkept(conversationID: String, at: Date) async throws -> Bool
     /// Deletes the unkept conversations that lapsed: marked over an hour before `now`, with no message since and
     /// none being written (a temporary chat its user left open, a `store: false` turn whose end was lost). Returns
     /// how many it deleted.
