@@ -8,8 +8,6 @@ import Testing
 /// to an answer, which goes on by itself while the original stays as it was.
 @Suite("Branching a conversation")
 struct BranchTests {
-    static func thread(_ reply: Harness.Reply) -> [[String: Any]] { reply.json?["messages"] as? [[String: Any]] ?? [] }
-
     @Test("the branch holds the shown thread up to the answer (files, images, the answer's model; no earlier versions), keeps the instructions and model, is listed first, and goes on without the original's later turns",
           arguments: TestDatabases.backends)
     func branchGoesItsOwnWay(database: StoreBackend) async throws {
@@ -35,7 +33,7 @@ struct BranchTests {
             #expect(made.json?["title"] as? String == "Branch · Lisbon")
             #expect(made.json?["model"] as? String == "sim-echo" && made.json?["system_prompt"] as? String == "Answer briefly.")
 
-            let copied = Self.thread(try await h.request(.GET, "/api/conversations/\(branch)", token: h.alice))
+            let copied = (try await h.request(.GET, "/api/conversations/\(branch)", token: h.alice)).messages
             #expect(copied.map { $0["role"] as? String } == ["user", "assistant"])
             try #require(copied.count == 2)
             #expect(copied[0]["content"] as? String == "Plan a day in Lisbon")
@@ -52,7 +50,7 @@ struct BranchTests {
             // The newest conversation in the list; the original is as it was, and nothing was charged for the copy.
             let listed = try await h.request(.GET, "/api/conversations", token: h.alice).json?["conversations"] as? [[String: Any]]
             #expect(listed?.first?["id"] as? String == branch)
-            #expect(Self.thread(try await h.request(.GET, "/api/conversations/\(original)", token: h.alice)).count == 4)
+            #expect((try await h.request(.GET, "/api/conversations/\(original)", token: h.alice)).messages.count == 4)
             #expect(try await h.store.conversationTokens(conversationID: original) == tokensBefore)
             #expect(try await h.store.conversationTokens(conversationID: branch) == 0)
 
@@ -63,7 +61,7 @@ struct BranchTests {
             #expect(next.text.contains("Plan a day in Lisbon\nimage: image/png"))
             #expect(next.text.hasSuffix("user: Where to eat?\n"))
             #expect(!next.text.contains("Sintra"))
-            #expect(Self.thread(try await h.request(.GET, "/api/conversations/\(original)", token: h.alice)).count == 4)
+            #expect((try await h.request(.GET, "/api/conversations/\(original)", token: h.alice)).messages.count == 4)
         }
     }
 

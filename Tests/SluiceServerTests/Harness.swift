@@ -135,6 +135,8 @@ struct Harness: Sendable {
 
         var errorCode: String? { (json?["error"] as? [String: Any])?["code"] as? String }
         var errorMessage: String? { (json?["error"] as? [String: Any])?["message"] as? String }
+        /// The `messages` of a conversation (or a shared copy) the reply holds; none when it holds none.
+        var messages: [[String: Any]] { json?["messages"] as? [[String: Any]] ?? [] }
     }
 
     func request(_ method: HTTPMethod, _ path: String, token: String?, body: String? = nil) async throws -> Reply {

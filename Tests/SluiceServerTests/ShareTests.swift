@@ -12,8 +12,6 @@ struct ShareTests {
         try await h.request(.GET, url + "/data", token: nil)
     }
 
-    static func messages(_ reply: Harness.Reply) -> [[String: Any]] { reply.json?["messages"] as? [[String: Any]] ?? [] }
-
     @Test("shared: anyone with the link reads the thread as it was, without its instructions; sharing again updates the copy, same link",
           arguments: TestDatabases.backends)
     func shareAndUpdate(database: StoreBackend) async throws {
@@ -32,7 +30,7 @@ struct ShareTests {
             let copy = try await Self.read(h, url)
             #expect(copy.status == 200)
             #expect(copy.json?["title"] as? String == "Plan a trip to Lisbon")
-            let shown = Self.messages(copy)
+            let shown = copy.messages
             #expect(shown.map { $0["role"] as? String } == ["user", "assistant"])
             #expect(shown[0]["content"] as? String == "Plan a trip to Lisbon" && shown[0]["attachments"] as? [String] == ["notes.txt"])
             #expect(shown[1]["model"] as? String == "sim" && (shown[1]["content"] as? String)?.isEmpty == false)
@@ -48,11 +46,11 @@ struct ShareTests {
 
             // A message sent later is not in the copy until the owner shares again; the link stays the same.
             _ = try await h.send(conversation, token: h.alice, body: #"{"content":"And Porto?"}"#)
-            #expect(Self.messages(try await Self.read(h, url)).count == 2)
+            #expect((try await Self.read(h, url)).messages.count == 2)
             let updated = try await h.request(.POST, "/api/conversations/\(conversation)/share", token: h.alice)
             #expect(updated.status == 200 && updated.json?["url"] as? String == url && updated.json?["messages"] as? Int == 4)
-            #expect(Self.messages(try await Self.read(h, url)).last.flatMap { $0["role"] as? String } == "assistant")
-            #expect(Self.messages(try await Self.read(h, url)).count == 4)
+            #expect((try await Self.read(h, url)).messages.last.flatMap { $0["role"] as? String } == "assistant")
+            #expect((try await Self.read(h, url)).messages.count == 4)
         }
     }
 
@@ -171,7 +169,7 @@ struct ShareTests {
             #expect(attempt.status == 422)
             #expect(try await h.store.messages(conversationID: conversation).contains { $0.status == .rejected })
             let url = try #require(try await h.request(.POST, "/api/conversations/\(conversation)/share", token: h.alice).json?["url"] as? String)
-            let shown = Self.messages(try await Self.read(h, url))
+            let shown = (try await Self.read(h, url)).messages
             #expect(shown.map { $0["content"] as? String } == ["Plan a trip to Lisbon", regenerated.text], "\(shown)")
         }
     }
