@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Puts the browser libraries into web/vendor/ (git-ignored; served at /vendor/): markdown-it, highlight.js,
-# DOMPurify, Chart.js and KaTeX (with its fonts), from Debian's packages. Installed packages under /usr/share are used as they are;
-# otherwise the .deb files are downloaded once (apt-get download, no root needed) into the Sluice cache and
-# unpacked with dpkg-deb. No third-party code is kept in git.
+# DOMPurify, Chart.js and KaTeX (with its fonts), from Debian's packages. Installed packages under /usr/share are
+# used as they are; otherwise the .deb files are downloaded once (apt-get download, no root needed) into the
+# Sluice cache and unpacked with dpkg-deb. No third-party code is kept in git.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 vendor=web/vendor

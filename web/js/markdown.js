@@ -1,11 +1,11 @@
 // Model output as Markdown, rendered progressively and safely.
 //
 // markdown-it (raw HTML off) renders, highlight.js colours fenced code, KaTeX typesets math (math.js), and
-// DOMPurify sanitises every piece of HTML before it reaches the DOM: model output is untrusted. While an answer streams, the blocks that are
-// complete (ended by a blank line outside a code fence) are rendered once and frozen — never replaced, so a
-// selection in them survives and the cost per frame does not grow with the answer — and only the open last
-// block is rendered again. The libraries come from Debian packages under /vendor/ (scripts/setup-web-vendor.sh);
-// without them the text is shown as plain text.
+// DOMPurify sanitises every piece of HTML before it reaches the DOM: model output is untrusted. While an answer
+// streams, the blocks that are complete (ended by a blank line outside a code fence) are rendered once and frozen
+// — never replaced, so a selection in them survives and the cost per frame does not grow with the answer — and only
+// the open last block is rendered again. The libraries come from Debian packages under /vendor/
+// (scripts/setup-web-vendor.sh); without them the text is shown as plain text.
 
 import { mathPlugin } from "./math.js";
 
