@@ -17,11 +17,14 @@ public struct Conversation: Sendable, Equatable {
     public var pinnedAt: Date?
     /// When the user archived it: out of their list (and read-only) until they unarchive it; `nil` when it is not.
     public var archivedAt: Date?
+    /// The user's project it belongs to (`Project`); `nil` when it is in none.
+    public var projectID: String?
 
     public init(
         id: String, userID: String, title: String, model: String, systemPrompt: String?, endUser: String? = nil,
-        createdAt: Date, updatedAt: Date, pinnedAt: Date? = nil, archivedAt: Date? = nil
+        createdAt: Date, updatedAt: Date, pinnedAt: Date? = nil, archivedAt: Date? = nil, projectID: String? = nil
     ) {
+        self.projectID = projectID
         self.pinnedAt = pinnedAt
         self.archivedAt = archivedAt
         self.id = id
@@ -59,10 +62,13 @@ public struct ConversationMatch: Sendable, Equatable {
 
 extension Conversation {
     /// The conversation as the web app's turns send it: the user's instructions for all their conversations first
-    /// (ChatGPT's custom instructions), then the conversation's own, a blank line between — the general before the
-    /// particular, so the conversation's words have the last say. Unchanged without instructions.
-    public func personalized(by instructions: String?) -> Conversation {
-        guard let instructions, !instructions.isEmpty else { return self }
+    /// (ChatGPT's custom instructions), then its project's (`Project.instructions`), then the conversation's own, a
+    /// blank line between each — the general before the particular, so the conversation's words have the last say.
+    /// Unchanged without instructions.
+    public func personalized(by instructions: String?, project: String? = nil) -> Conversation {
+        let layers = [instructions, project].compactMap { $0 }.filter { !$0.isEmpty }
+        guard !layers.isEmpty else { return self }
+        let instructions = layers.joined(separator: "\n\n")
         var copy = self
         copy.systemPrompt = systemPrompt.map { instructions + "\n\n" + $0 } ?? instructions
         return copy

@@ -47,6 +47,17 @@ public protocol ConversationStore: Sendable {
     func createConversation(
         userID: String, title: String, model: String, systemPrompt: String?
     ) async throws -> Conversation
+    /// Stores a new project (`Project.starting`).
+    func createProject(_ project: Project) async throws
+    /// The user's projects, most recently changed first.
+    func projects(userID: String) async throws -> [Project]
+    func project(id: String) async throws -> Project?
+    /// Writes the project's name and instructions, and its `updatedAt`.
+    func updateProject(_ project: Project) async throws
+    /// Deletes the project; its conversations stay, in no project.
+    func deleteProject(id: String) async throws
+    /// Puts the conversation in the project (`nil`: in none).
+    func moveConversation(id: String, toProject projectID: String?) async throws
     /// Stores a conversation the caller made (`Conversation.starting`) together with its first messages, in one
     /// commit: a gateway call's new conversation, its history and the user's message before the first token.
     func createConversation(_ conversation: Conversation, messages: [Message]) async throws

@@ -44,8 +44,13 @@ struct BranchRoute {
                 .conflict, code: "not_in_thread",
                 message: "This answer is an earlier version that the conversation no longer shows. Show it (its ‹ › arrows), then branch from it.")
         }
-        let (branch, messages) = Self.copy(of: conversation, thread: thread[...end].filter { $0.status != .streaming })
+        var (branch, messages) = Self.copy(of: conversation, thread: thread[...end].filter { $0.status != .streaming })
         try await store.createConversation(branch, messages: messages)
+        // The branch stays in the original's project, with its instructions.
+        if let projectID = conversation.projectID {
+            try await store.moveConversation(id: branch.id, toProject: projectID)
+            branch.projectID = projectID
+        }
         return EditedResponse(status: .created, response: ConversationResource(branch))
     }
 

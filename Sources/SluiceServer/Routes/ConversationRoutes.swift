@@ -28,6 +28,9 @@ struct ConversationRoutes {
         let model = try body.optionalString("model", maxLength: 200)?.trimmingCharacters(in: .whitespacesAndNewlines)
         let systemPrompt = try body.optionalString("system_prompt", maxLength: 32_000)
         let temporary = try body.optionalBool("temporary") ?? false
+        let project = try await body.optionalString("project_id", maxLength: 100).asyncMap {
+            try await Ownership(store: store).project($0, for: user)
+        }
         let chosenModel = model.flatMap { $0.isEmpty ? nil : $0 } ?? user.defaultModel(defaultModel)
         try ModelAccess.check(user, model: chosenModel)
         let conversation = try await store.createConversation(
@@ -35,6 +38,10 @@ struct ConversationRoutes {
             model: chosenModel,
             systemPrompt: systemPrompt.flatMap { $0.isEmpty ? nil : $0 })
         var resource = ConversationResource(conversation)
+        if let project {
+            try await store.moveConversation(id: conversation.id, toProject: project.id)
+            resource.projectID = project.id
+        }
         if temporary {
             // A temporary chat (ChatGPT's, Open WebUI's): out of the list and search from the start, deleted when the
             // web app leaves it, or once it lapses (an hour without a message: `UnkeptConversationSweeper`).
@@ -131,15 +138,21 @@ struct ConversationRoutes {
     }
 
     /// Renames the conversation (`title`), sets or removes (`""` or `null`) its system prompt (`system_prompt`), pins
-    /// or unpins it (`pinned`) and archives or unarchives it (`archived`; archiving unpins); a field left out is left
-    /// as it is. The next turn uses the new system prompt.
+    /// or unpins it (`pinned`), archives or unarchives it (`archived`; archiving unpins) and moves it into one of the
+    /// user's projects or out of any (`project_id`: an id or `null`); a field left out is left as it is. The next turn
+    /// uses the new system prompt and the project's instructions.
     @Sendable func update(_ request: Request, context: SluiceRequestContext) async throws -> ConversationResource {
         let conversation = try await ownedConversation(context)
         let body = try await JSONObjectBody(request: request, context: context, allowEmpty: false)
-        guard ["title", "system_prompt", "pinned", "archived"].contains(where: { body.fields[$0] != nil }) else {
+        guard ["title", "system_prompt", "pinned", "archived", "project_id"].contains(where: { body.fields[$0] != nil }) else {
             throw APIError.invalid(
-                "Send 'title' to rename the conversation, 'system_prompt' to change its instructions, or 'pinned' or "
-                    + "'archived' (true or false).")
+                "Send 'title' to rename the conversation, 'system_prompt' to change its instructions, 'pinned' or "
+                    + "'archived' (true or false), or 'project_id' (a project's id, or null for none).")
+        }
+        // Checked before anything changes, so that a project that is not the caller's changes nothing.
+        let user = try context.requireUser()
+        let project = try await body.optionalString("project_id", maxLength: 100).asyncMap {
+            try await Ownership(store: store).project($0, for: user)
         }
         let (pinned, archived) = (try body.optionalBool("pinned"), try body.optionalBool("archived"))
         if pinned == true, archived == true || (archived == nil && conversation.archivedAt != nil) {
@@ -161,6 +174,9 @@ struct ConversationRoutes {
         }
         if let pinned, pinned != (conversation.pinnedAt != nil) {
             try await store.pinConversation(id: conversation.id, at: pinned ? Date() : nil)
+        }
+        if body.fields["project_id"] != nil, project?.id != conversation.projectID {
+            try await store.moveConversation(id: conversation.id, toProject: project?.id)
         }
         guard let updated = try await store.conversation(id: conversation.id) else { throw APIError.notFound("conversation") }
         return ConversationResource(updated)
@@ -194,6 +210,12 @@ struct Ownership {
                 .conflict, code: "conversation_archived",
                 message: "This conversation is archived. Unarchive it to go on with it (PATCH it with {\"archived\": false}).")
         }
+    }
+
+    func project(_ id: String, for user: User) async throws -> Project {
+        guard let project = try await store.project(id: id) else { throw APIError.notFound("project") }
+        guard project.userID == user.id else { throw APIError.forbidden }
+        return project
     }
 
     func message(_ id: String, for user: User) async throws -> (Message, Conversation) {

@@ -33,9 +33,12 @@ struct InstructionsRoute {
         return UserInstructions(instructions: kept)
     }
 
-    /// `conversation` as the user's web turns send it: with the user's instructions before its own system prompt.
+    /// `conversation` as the user's web turns send it: with the user's instructions, then its project's, before its
+    /// own system prompt.
     static func personalized(_ conversation: Conversation, for user: User, store: any ConversationStore) async throws -> Conversation {
-        conversation.personalized(by: try await store.userInstructions(userID: user.id))
+        var project: Project?
+        if let projectID = conversation.projectID { project = try await store.project(id: projectID) }
+        return conversation.personalized(by: try await store.userInstructions(userID: user.id), project: project?.instructions)
     }
 }
 

@@ -15,6 +15,8 @@ struct ConversationResource: ResponseEncodable {
     /// Present while the conversation is pinned or archived.
     let pinnedAt: Date?
     let archivedAt: Date?
+    /// The project it is in (`Project`); left out when it is in none.
+    var projectID: String?
     let messages: [MessageResource]?
     /// How full the conversation is (only when it is read alone): see `ContextFigures`.
     let tokensUsed: Int?
@@ -48,6 +50,7 @@ struct ConversationResource: ResponseEncodable {
         updatedAt = conversation.updatedAt
         pinnedAt = conversation.pinnedAt
         archivedAt = conversation.archivedAt
+        projectID = conversation.projectID
         self.messages = messages.map(MessageResource.thread)
     }
 }

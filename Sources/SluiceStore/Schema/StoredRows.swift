@@ -101,7 +101,13 @@ enum StoredValues {
             id: row.text("id"), userID: row.text("user_id"), title: row.text("title"), model: row.text("model"),
             systemPrompt: row.string("system_prompt"), endUser: row.string("end_user"), createdAt: row.date("created_at"),
             updatedAt: row.date("updated_at"), pinnedAt: row.int("pinned_at").map { date(milliseconds: $0) },
-            archivedAt: row.int("archived_at").map { date(milliseconds: $0) })
+            archivedAt: row.int("archived_at").map { date(milliseconds: $0) }, projectID: row.string("project_id"))
+    }
+
+    static func project(_ row: some StoredRow) -> Project {
+        Project(
+            id: row.text("id"), userID: row.text("user_id"), name: row.text("name"), instructions: row.string("instructions"),
+            createdAt: row.date("created_at"), updatedAt: row.date("updated_at"))
     }
 
     /// A message row, with its cost from the usage ledger in `cost_picousd` when the query adds it.

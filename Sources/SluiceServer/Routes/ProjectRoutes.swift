@@ -1,0 +1,115 @@
+import Foundation
+import Hummingbird
+import SluiceCore
+
+/// `/api/projects`: the caller's projects (ChatGPT's Projects, Open WebUI's folders) — a name and instructions sent
+/// with every turn of each conversation in the project (`InstructionsRoute.personalized`). `GET` lists them (most
+/// recently changed first), `POST` `{"name", "instructions"?}` makes one (201), `PATCH /{id}` changes either field,
+/// `DELETE /{id}` removes it and keeps its conversations (204). A conversation joins one with `project_id` on
+/// `POST /api/conversations` or `PATCH /api/conversations/{id}`. Another user's project is 403, an unknown one 404.
+struct ProjectRoutes {
+    let store: any ConversationStore
+    static let maxNameLength = 100
+
+    func register(on api: RouterGroup<SluiceRequestContext>) {
+        api.get("projects", use: list)
+        api.post("projects", use: create)
+        api.get("projects/:id", use: show)
+        api.patch("projects/:id", use: update)
+        api.delete("projects/:id", use: delete)
+    }
+
+    @Sendable func list(_ request: Request, context: SluiceRequestContext) async throws -> ProjectList {
+        ProjectList(projects: try await store.projects(userID: try context.requireUser().id).map(ProjectResource.init))
+    }
+
+    @Sendable func create(_ request: Request, context: SluiceRequestContext) async throws -> EditedResponse<ProjectResource> {
+        let user = try context.requireUser()
+        let fields = try await Self.fields(request, context: context)
+        guard let name = fields.name else {
+            throw APIError.invalid("Send {\"name\": \"…\"} (and \"instructions\" if the project has any): a project needs a name.")
+        }
+        let project = Project.starting(userID: user.id, name: name, instructions: fields.instructions ?? nil)
+        try await store.createProject(project)
+        return EditedResponse(status: .created, response: ProjectResource(project))
+    }
+
+    @Sendable func show(_ request: Request, context: SluiceRequestContext) async throws -> ProjectResource {
+        ProjectResource(try await owned(context))
+    }
+
+    @Sendable func update(_ request: Request, context: SluiceRequestContext) async throws -> ProjectResource {
+        var project = try await owned(context)
+        let fields = try await Self.fields(request, context: context)
+        guard fields.name != nil || fields.instructions != nil else {
+            throw APIError.invalid("Send 'name' to rename the project or 'instructions' to change what it tells the model (\"\" removes them).")
+        }
+        if let name = fields.name { project.name = name }
+        if let instructions = fields.instructions { project.instructions = instructions }
+        project.updatedAt = Date(timeIntervalSince1970: (Date().timeIntervalSince1970 * 1000).rounded(.down) / 1000)
+        try await store.updateProject(project)
+        return ProjectResource(project)
+    }
+
+    @Sendable func delete(_ request: Request, context: SluiceRequestContext) async throws -> HTTPResponse.Status {
+        try await store.deleteProject(id: try await owned(context).id)
+        return .noContent
+    }
+
+    private func owned(_ context: SluiceRequestContext) async throws -> Project {
+        try await Ownership(store: store).project(try context.parameters.require("id"), for: try context.requireUser())
+    }
+
+    /// A body's `name` (trimmed, not empty) and `instructions` (`.some(nil)` when sent as `""`, blank or `null`: none);
+    /// any other field is a 400, so that a misspelt one is not silently dropped.
+    static func fields(_ request: Request, context: SluiceRequestContext) async throws -> (name: String?, instructions: String??) {
+        let body = try await JSONObjectBody(request: request, context: context, allowEmpty: false)
+        if let unknown = body.fields.keys.sorted().first(where: { !["name", "instructions"].contains($0) }) {
+            throw APIError.invalid("'\(unknown)' is not a field of a project: send 'name' and 'instructions'.")
+        }
+        var name: String?
+        if body.fields["name"] != nil {
+            let trimmed = try body.optionalString("name", maxLength: maxNameLength)?.trimmingCharacters(in: .whitespacesAndNewlines) ?? ""
+            guard !trimmed.isEmpty else { throw APIError.invalid("'name' must not be empty: type a name for the project.") }
+            name = trimmed
+        }
+        var instructions: String??
+        if body.fields["instructions"] != nil {
+            let text = try body.optionalString("instructions", maxLength: InstructionsRoute.maxCharacters)
+            instructions = .some(text?.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty == false ? text : nil)
+        }
+        return (name, instructions)
+    }
+}
+
+/// A project as the API returns it; `instructions` is `null` when it has none.
+struct ProjectResource: ResponseEncodable {
+    let id: String
+    let name: String
+    let instructions: String?
+    let createdAt: Date
+    let updatedAt: Date
+
+    init(_ project: Project) {
+        id = project.id
+        name = project.name
+        instructions = project.instructions
+        createdAt = project.createdAt
+        updatedAt = project.updatedAt
+    }
+
+    func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: CodingKeys.self)
+        try container.encode(id, forKey: .id)
+        try container.encode(name, forKey: .name)
+        try container.encode(instructions, forKey: .instructions)
+        try container.encode(createdAt, forKey: .createdAt)
+        try container.encode(updatedAt, forKey: .updatedAt)
+    }
+
+    enum CodingKeys: String, CodingKey { case id, name, instructions, createdAt, updatedAt }
+}
+
+struct ProjectList: ResponseEncodable {
+    let projects: [ProjectResource]
+}
