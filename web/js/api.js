@@ -66,10 +66,6 @@ export const deleteConversation = (id) => json("DELETE", `/api/conversations/${e
 export function deleteOnLeaving(id) {
   fetch(`/api/conversations/${encodeURIComponent(id)}`, { method: "DELETE", headers: headers(), keepalive: true }).catch(() => {});
 }
-/**
- * Renames (`title`), sets the system prompt (`system_prompt`, "" removes it), pins or archives (`pinned`, `archived`:
- * true or false); resolves to the conversation.
- */
 /** `{instructions}`: the user's instructions for all their conversations, or null. */
 export const getMyInstructions = () => json("GET", "/api/me/instructions");
 /** Saves them ("" removes them); resolves to `{instructions}` as stored. */
@@ -86,6 +82,18 @@ export const writeTitle = (id, { automatic = false } = {}) =>
 export const getMySettings = () => json("GET", "/api/me/settings");
 /** Changes the settings given (`{auto_titles: false}`); resolves to all of them as stored. */
 export const updateMySettings = (changes) => json("PATCH", "/api/me/settings", changes);
+/** `{projects: [{id, name, instructions, created_at, updated_at}]}`: the user's projects, latest change first. */
+export const listProjects = () => json("GET", "/api/projects");
+/** Makes a project from `{name, instructions}`; resolves to it. */
+export const createProject = (fields) => json("POST", "/api/projects", fields);
+/** Changes a project's `name` and/or `instructions` ("" removes them); resolves to it. */
+export const updateProject = (id, fields) => json("PATCH", `/api/projects/${encodeURIComponent(id)}`, fields);
+/** Deletes a project; its conversations stay, in no project. */
+export const deleteProject = (id) => json("DELETE", `/api/projects/${encodeURIComponent(id)}`);
+/**
+ * Renames (`title`), sets the system prompt (`system_prompt`, "" removes it), pins or archives (`pinned`, `archived`:
+ * true or false), moves it into a project or out (`project_id`: an id or null); resolves to the conversation.
+ */
 export const updateConversation = (id, fields) => json("PATCH", `/api/conversations/${encodeURIComponent(id)}`, fields);
 /** Rewrites an answer's text (`PATCH /api/messages/{id}`); resolves to the message. */
 export const editAnswer = (id, content) => json("PATCH", `/api/messages/${encodeURIComponent(id)}`, { content });

@@ -9,6 +9,7 @@ import { UsagePage } from "./usage-page.js";
 import { KeysPage } from "./keys-page.js";
 import { ModelPicker } from "./models.js";
 import { ConversationList } from "./conversations.js";
+import { ProjectShelf } from "./projects.js";
 import { ShareMenu } from "./share-menu.js";
 import { SharesPage } from "./shares-page.js";
 import { offerJumpToLatest } from "./jump-latest.js";
@@ -120,9 +121,15 @@ async function loadModels() {
   }
 }
 
+const projects = new ProjectShelf({
+  section: $("projects"), list: $("project-list"), newButton: $("project-create"), form: $("project-form"), showBanner,
+  onStart: (projectId) => newConversation({ projectId }).catch((error) => showBanner(error.message)),
+  onChanged: () => refreshList().catch((error) => showBanner(error.message)),
+});
 const conversationList = new ConversationList({
   list: $("conversation-list"),
   archivedToggle: $("archived-toggle"),
+  projects,
   onOpen: (id) => open(id).catch((error) => showBanner(error.message)),
   // The open conversation archived or brought back from the list: its page says so at once.
   onArchived: async (id) => { if (id === current) await open(id); },
@@ -141,7 +148,14 @@ const conversationList = new ConversationList({
   },
   showBanner,
 });
-const refreshList = () => conversationList.refresh(current);
+/** Lists the conversations and projects again; the header names the open conversation's project. */
+async function refreshList() {
+  const conversations = await conversationList.refresh(current);
+  const project = projects.name(conversations.find((conversation) => conversation.id === current)?.project_id);
+  $("project-crumb").hidden = !project;
+  $("project-crumb").textContent = project ? `📁 ${project}` : "";
+  return conversations;
+}
 // Import: ChatGPT's history or Sluice's JSON export becomes the user's conversations; the first one imported opens.
 offerImport({
   button: $("import-open"), input: $("import-input"), showBanner,
@@ -283,10 +297,11 @@ const temporaryChat = new TemporaryChat({ toggle: $("temporary-toggle"), notice:
 $("temporary-toggle").addEventListener("click", () =>
   newConversation({ temporary: !temporaryChat.is(current) }).catch((error) => showBanner(error.message)));
 
-/** `temporary`: a temporary chat (out of the list, deleted when left). */
-async function newConversation({ temporary = false } = {}) {
+/** `temporary`: a temporary chat (out of the list, deleted when left); `projectId`: in that project. */
+async function newConversation({ temporary = false, projectId } = {}) {
   // With the model last picked (the open conversation's may differ), as ChatGPT starts a new chat.
-  const conversation = await api.createConversation({ model: picker.preferred() ?? undefined, temporary: temporary || undefined });
+  const conversation = await api.createConversation({
+    model: picker.preferred() ?? undefined, temporary: temporary || undefined, project_id: projectId ?? undefined });
   if (temporary) temporaryChat.started(conversation.id);
   await open(conversation.id);
 }

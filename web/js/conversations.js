@@ -1,5 +1,6 @@
-// The conversation list in the sidebar: search it, open one, rename it in place, pin it to the top, archive it out of
-// the list (and see the archived ones, and bring one back), delete it (after asking).
+// The conversation list in the sidebar: search it, open one, rename it in place, pin it to the top, move it into one of
+// the user's projects (drawn by `ProjectShelf`, each holding its conversations) or out, archive it out of the list
+// (and see the archived ones, and bring one back), delete it (after asking).
 
 import * as api from "./api.js";
 
@@ -7,10 +8,10 @@ export class ConversationList {
   /**
    * `onOpen(id)` opens a conversation; `onDeleted(id)` runs after one is deleted; `onArchived(id, archived)` after
    * one is archived or brought back; `showBanner(text)` shows what went wrong. `archivedToggle` switches the list
-   * between the conversations and the archived ones.
+   * between the conversations and the archived ones. `projects`: the `ProjectShelf` that draws the projects.
    */
-  constructor({ list, archivedToggle, onOpen, onDeleted, onArchived, showBanner }) {
-    Object.assign(this, { list, archivedToggle, onOpen, onDeleted, onArchived, showBanner });
+  constructor({ list, archivedToggle, projects, onOpen, onDeleted, onArchived, showBanner }) {
+    Object.assign(this, { list, archivedToggle, projects, onOpen, onDeleted, onArchived, showBanner });
     this.current = null;
     this.renaming = false;
     /** Whether the server's model writes titles (`GET /api/models`' `titles`). */
@@ -32,7 +33,7 @@ export class ConversationList {
    */
   async refresh(current = this.current) {
     this.current = current;
-    const conversations = await api.listConversations();
+    const [conversations] = await Promise.all([api.listConversations(), this.projects?.load()]);
     if (this.query) await this.search(this.query);
     else if (this.showingArchived) this.drawArchived(await api.listConversations({ archived: true }));
     else this.draw(conversations);
@@ -41,6 +42,7 @@ export class ConversationList {
 
   drawArchived(conversations) {
     if (this.renaming) return;
+    this.projects?.draw([], null, { shown: false });
     if (conversations.length === 0) {
       this.list.replaceChildren(Object.assign(document.createElement("li"), {
         className: "no-matches", textContent: "No archived conversations." }));
@@ -67,6 +69,11 @@ export class ConversationList {
     // Not under a name being typed: the rename draws the list again when it ends.
     if (this.renaming) return;
     const items = [];
+    // Outside a search, a project's conversations are listed under the project, not here (as ChatGPT lists them).
+    if (this.projects) {
+      this.projects.draw(conversations, (conversation) => this.item(conversation), { current: this.current, shown: !this.query });
+      if (!this.query) conversations = conversations.filter((conversation) => !this.projects.name(conversation.project_id));
+    }
     const pinned = conversations.filter((conversation) => conversation.pinned_at);
     // Headings only when there is something to tell apart: pinned ones above the rest, as ChatGPT lists them.
     if (pinned.length > 0 && !this.query) {
@@ -74,6 +81,8 @@ export class ConversationList {
       if (pinned.length < conversations.length) items.push(this.heading("Recent"));
       items.push(...conversations.filter((conversation) => !conversation.pinned_at).map((conversation) => this.item(conversation)));
     } else {
+      // Below the projects, the others under a heading of their own.
+      if (!this.query && this.projects?.projects.length && conversations.length) items.push(this.heading("Recent"));
       items.push(...conversations.map((conversation) => this.item(conversation)));
     }
     this.list.replaceChildren(...items);
@@ -102,6 +111,11 @@ export class ConversationList {
       endUser.textContent = `for ${conversation.end_user}`;
       open.append(endUser);
     }
+    // A search's hit in a project: which one.
+    const project = this.query && this.projects?.name(conversation.project_id);
+    if (project) {
+      open.append(Object.assign(document.createElement("span"), { className: "end-user in-project", textContent: `in 📁 ${project}` }));
+    }
     // A search's hit: the words in the message that has the most of them, each marked (as in ChatGPT's search).
     if (conversation.snippet) {
       const snippet = document.createElement("span");
@@ -124,7 +138,11 @@ export class ConversationList {
       const pin = this.action(
         "conversation-pin", "📌", `${pinned ? "Unpin" : "Pin"} “${conversation.title}”`, () => this.change(conversation, { pinned: !pinned }));
       pin.setAttribute("aria-pressed", String(pinned));
-      item.append(open, pin, rename, archive, remove);
+      item.append(open, pin, rename);
+      if (this.projects?.projects.length) {
+        item.append(this.action("conversation-move", "📁", `Move “${conversation.title}” to a project`, () => this.move(item, conversation)));
+      }
+      item.append(archive, remove);
     }
     return item;
   }
@@ -200,6 +218,50 @@ export class ConversationList {
       if (event.key === "Escape") { event.preventDefault(); event.stopPropagation(); finish(false); }
     });
     field.addEventListener("blur", () => finish(true));
+  }
+
+  /**
+   * Turns the item into the user's projects (and "No project") as buttons: pressing one moves the conversation there;
+   * Escape, or leaving them, changes nothing.
+   */
+  move(item, conversation) {
+    const choices = document.createElement("div");
+    choices.className = "move-choices";
+    choices.setAttribute("role", "group");
+    choices.setAttribute("aria-label", `Move “${conversation.title}” to`);
+    const options = [{ id: null, name: "No project" }, ...this.projects.projects];
+    this.renaming = true;
+    let done = false;
+    const finish = async (projectId) => {
+      if (done) return;
+      done = true;
+      this.renaming = false;
+      if (projectId !== undefined && projectId !== (conversation.project_id ?? null)) {
+        try {
+          await api.updateConversation(conversation.id, { project_id: projectId });
+        } catch (error) {
+          this.showBanner(error.message);
+        }
+      }
+      await this.refresh().catch((error) => this.showBanner(error.message));
+    };
+    choices.append(...options.map((project) => {
+      const button = Object.assign(document.createElement("button"), {
+        type: "button", className: "move-choice", textContent: project.id ? `📁 ${project.name}` : project.name });
+      button.setAttribute("aria-pressed", String(project.id === (conversation.project_id ?? null)));
+      button.addEventListener("click", (event) => { event.stopPropagation(); finish(project.id); });
+      // A press keeps the focus where it is, so that leaving the choices does not end them before the click.
+      button.addEventListener("mousedown", (event) => event.preventDefault());
+      return button;
+    }));
+    choices.addEventListener("keydown", (event) => {
+      if (event.key === "Escape") { event.preventDefault(); event.stopPropagation(); finish(undefined); }
+    });
+    choices.addEventListener("focusout", (event) => {
+      if (!choices.contains(event.relatedTarget)) finish(undefined);
+    });
+    item.replaceChildren(choices);
+    (choices.querySelector('[aria-pressed="true"]') ?? choices.firstChild).focus();
   }
 
   async remove(conversation) {

@@ -1,0 +1,113 @@
+"""Projects (ChatGPT's) in a real headless Chromium: made in the sidebar with instructions that reach the model, a
+conversation started in one or moved into it, the project renamed, folded, and deleted with its conversations kept."""
+from selenium.webdriver.common.action_chains import ActionChains
+from selenium.webdriver.common.by import By
+from selenium.webdriver.common.keys import Keys
+
+from test_chat_ui import WebDriverWait
+from test_conversation_edit_ui import api, new_user, open_as, send_message
+from test_usage_ui import wait_for_answer_end
+
+
+def listed(browser, where):
+    return [e.text.split("\n")[0] for e in browser.find_elements(By.CSS_SELECTOR, f"{where} .conversation-open")]
+
+
+def press(browser, container, selector):
+    """Hovers `container` (its buttons show on hover) and presses the button `selector` in it."""
+    ActionChains(browser).move_to_element(container).perform()
+    container.find_element(By.CSS_SELECTOR, selector).click()
+
+
+def fill_project_form(browser, name=None, instructions=None):
+    form = browser.find_element(By.ID, "project-form")
+    WebDriverWait(browser, 5).until(lambda d: form.is_displayed())
+    if name is not None:
+        field = form.find_element(By.CSS_SELECTOR, ".project-name")
+        field.clear()
+        field.send_keys(name)
+    if instructions is not None:
+        box = form.find_element(By.CSS_SELECTOR, ".project-instructions")
+        box.clear()
+        box.send_keys(instructions)
+    form.find_element(By.CSS_SELECTOR, "button[type='submit']").click()
+    WebDriverWait(browser, 5).until(lambda d: not form.is_displayed())
+
+
+def test_a_project_groups_conversations_and_sends_its_instructions(browser, server):
+    token = new_user(server, "projects-ui")
+    loose = api(server, token, "POST", "/api/conversations", {"title": "Loose ends"})
+    send_message(server, token, loose["id"], "Hi")
+    plain_input = api(server, token, "GET", f"/api/conversations/{loose['id']}")["messages"][-1]["usage"]["input_tokens"]
+    open_as(browser, server, token)
+    assert browser.find_elements(By.CSS_SELECTOR, "#project-list .project") == []
+
+    browser.find_element(By.ID, "project-create").click()
+    fill_project_form(browser, name="Thesis", instructions="Cite every source you use.")
+    head = WebDriverWait(browser, 5).until(lambda d: d.find_element(By.CSS_SELECTOR, "#project-list .project-head"))
+    assert head.find_element(By.CSS_SELECTOR, ".project-open").text == "📁 Thesis 0"
+    projects = api(server, token, "GET", "/api/projects")["projects"]
+    assert [(p["name"], p["instructions"]) for p in projects] == [("Thesis", "Cite every source you use.")]
+    # Unfolded, saying how to fill it.
+    assert "No conversations yet" in browser.find_element(By.CSS_SELECTOR, "#project-list .project-conversations").text
+
+    # A conversation started in the project: its messages go with the project's instructions (5 more words).
+    press(browser, head, ".project-new")
+    WebDriverWait(browser, 5).until(
+        lambda d: d.find_elements(By.CSS_SELECTOR, '#project-list .project-conversations .conversation-open[aria-current="true"]'))
+    assert browser.find_element(By.ID, "project-crumb").text == "📁 Thesis"
+    browser.find_element(By.ID, "input").send_keys("Hi", Keys.ENTER)
+    WebDriverWait(browser, 30).until(lambda d: d.find_elements(By.CSS_SELECTOR, "#messages .message.assistant"))
+    wait_for_answer_end(browser)
+    inside = [c for c in api(server, token, "GET", "/api/conversations")["conversations"] if c.get("project_id")]
+    assert len(inside) == 1 and inside[0]["project_id"] == projects[0]["id"]
+    answer = api(server, token, "GET", f"/api/conversations/{inside[0]['id']}")["messages"][-1]
+    assert answer["usage"]["input_tokens"] == plain_input + 4 + 5
+    # Listed under the project, not among the other conversations.
+    assert listed(browser, "#conversation-list") == ["Loose ends"]
+    assert listed(browser, "#project-list") == ["Hi"]
+
+    # 📁 beside a conversation moves it in; Escape leaves it where it is.
+    item = browser.find_element(By.CSS_SELECTOR, "#conversation-list li[data-id]")
+    press(browser, item, ".conversation-move")
+    choices = WebDriverWait(browser, 5).until(lambda d: d.find_element(By.CSS_SELECTOR, "#conversation-list .move-choices"))
+    assert [b.text for b in choices.find_elements(By.CSS_SELECTOR, "button")] == ["No project", "📁 Thesis"]
+    # The focus is on the choice the conversation has now ("No project"): Escape there.
+    assert browser.switch_to.active_element.text == "No project"
+    browser.switch_to.active_element.send_keys(Keys.ESCAPE)
+    WebDriverWait(browser, 5).until(lambda d: listed(d, "#conversation-list") == ["Loose ends"])
+    item = browser.find_element(By.CSS_SELECTOR, "#conversation-list li[data-id]")
+    press(browser, item, ".conversation-move")
+    WebDriverWait(browser, 5).until(lambda d: d.find_element(By.CSS_SELECTOR, "#conversation-list .move-choices"))
+    browser.find_element(By.XPATH, "//div[@class='move-choices']/button[text()='📁 Thesis']").click()
+    WebDriverWait(browser, 5).until(lambda d: sorted(listed(d, "#project-list")) == ["Hi", "Loose ends"])
+    assert listed(browser, "#conversation-list") == []
+    assert api(server, token, "GET", f"/api/conversations/{loose['id']}")["project_id"] == projects[0]["id"]
+    assert browser.find_element(By.CSS_SELECTOR, "#project-list .project-open").text == "📁 Thesis 2"
+
+    # Renamed in its form: the list and the open conversation's header follow.
+    press(browser, browser.find_element(By.CSS_SELECTOR, "#project-list .project-head"), ".project-edit")
+    assert browser.find_element(By.CSS_SELECTOR, "#project-form .project-name").get_attribute("value") == "Thesis"
+    fill_project_form(browser, name="PhD thesis")
+    WebDriverWait(browser, 5).until(lambda d: d.find_element(By.ID, "project-crumb").text == "📁 PhD thesis")
+    assert browser.find_element(By.CSS_SELECTOR, "#project-list .project-open").text == "📁 PhD thesis 2"
+
+    # Folded, its conversations are out of sight; unfolded again, back.
+    browser.find_element(By.CSS_SELECTOR, "#project-list .project-open").click()
+    WebDriverWait(browser, 5).until(lambda d: not d.find_elements(By.CSS_SELECTOR, "#project-list .project-conversations"))
+    assert browser.find_element(By.CSS_SELECTOR, "#project-list .project-open").get_attribute("aria-expanded") == "false"
+    browser.find_element(By.CSS_SELECTOR, "#project-list .project-open").click()
+    WebDriverWait(browser, 5).until(lambda d: len(listed(d, "#project-list")) == 2)
+
+    # Deleted (after asking): its conversations stay, with their messages, among the others.
+    press(browser, browser.find_element(By.CSS_SELECTOR, "#project-list .project-head"), ".project-edit")
+    browser.find_element(By.CSS_SELECTOR, "#project-form .project-delete").click()
+    alert = WebDriverWait(browser, 5).until(lambda d: d.switch_to.alert)
+    assert "conversations are kept" in alert.text
+    alert.accept()
+    WebDriverWait(browser, 5).until(lambda d: not d.find_elements(By.CSS_SELECTOR, "#project-list .project"))
+    WebDriverWait(browser, 5).until(lambda d: sorted(listed(d, "#conversation-list")) == ["Hi", "Loose ends"])
+    assert not browser.find_element(By.ID, "project-crumb").is_displayed()
+    assert api(server, token, "GET", "/api/projects")["projects"] == []
+    kept = api(server, token, "GET", f"/api/conversations/{loose['id']}")
+    assert "project_id" not in kept and len(kept["messages"]) == 2
