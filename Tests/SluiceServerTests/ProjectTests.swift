@@ -1,5 +1,6 @@
 import Foundation
 import SluiceCore
+@testable import SluiceServer
 import SluiceTestSupport
 import Testing
 
@@ -151,6 +152,79 @@ struct ProjectTests {
             #expect(outside < inProject, "the project's instructions were counted: \(inProject) → \(outside)")
             let alone = try await h.send(conversation, token: h.alice, body: #"{"content":"Hi"}"#, scenario: "echo")
             #expect(alone.text.hasPrefix("system: Hi A.\n\nHi C.\n"), "\(alone.body)")
+        }
+    }
+
+    @Test("a project's files: added, listed, read back, sent with every turn of its conversations after its instructions, removed; deleted with the project",
+          arguments: TestDatabases.backends)
+    func files(database: StoreBackend) async throws {
+        try await Harness.run(database: database) { h in
+            let project = try await Self.project(h, h.alice, #"{"name":"Thesis","instructions":"Cite sources."}"#)
+            let conversation = try await h.newConversation(h.alice, body: #"{"project_id":"\#(project)"}"#)
+            let inputTokens = { (turn: Harness.Turn) in (turn.final?["usage"] as? [String: Any])?["input_tokens"] as? Int }
+            let without = try #require(inputTokens(try await h.send(conversation, token: h.alice, body: #"{"content":"Hi"}"#)))
+
+            let added = try await h.request(
+                .POST, "/api/projects/\(project)/files", token: h.alice, body: #"{"name":"notes.txt","text":"alpha beta gamma"}"#)
+            #expect(added.status == 201 && added.json?["name"] as? String == "notes.txt" && added.json?["characters"] as? Int == 16)
+            #expect(added.json?["text"] == nil, "the text is not echoed back")
+            let file = try #require(added.json?["id"] as? String)
+            let shown = try await h.request(.GET, "/api/projects/\(project)", token: h.alice)
+            #expect((shown.json?["files"] as? [[String: Any]])?.compactMap { $0["name"] as? String } == ["notes.txt"])
+            #expect(try await h.request(.GET, "/api/projects/\(project)/files/\(file)", token: h.alice).json?["text"] as? String == "alpha beta gamma")
+
+            // Sent in the system prompt, after the instructions: the simulator counts its block's six words
+            // (`<file`, `name="notes.txt">`, three words, `</file>`).
+            // (A second conversation in the project, so that no history differs.)
+            let second = try await h.newConversation(h.alice, body: #"{"project_id":"\#(project)"}"#)
+            let with = try #require(inputTokens(try await h.send(second, token: h.alice, body: #"{"content":"Hi"}"#)))
+            #expect(with == without + 6)
+            let system = try await InstructionsRoute.personalized(
+                try #require(try await h.store.conversation(id: conversation)), for: try #require(try await h.store.user(named: "alice")),
+                store: h.store).systemPrompt
+            #expect(system == "Cite sources.\n\n<file name=\"notes.txt\">\nalpha beta gamma\n</file>")
+
+            // Another user cannot read, add or remove it.
+            #expect(try await h.request(.GET, "/api/projects/\(project)/files/\(file)", token: h.bob).status == 403)
+            #expect(try await h.request(.POST, "/api/projects/\(project)/files", token: h.bob, body: #"{"name":"x","text":"y"}"#).status == 403)
+            #expect(try await h.request(.DELETE, "/api/projects/\(project)/files/\(file)", token: h.bob).status == 403)
+
+            #expect(try await h.request(.DELETE, "/api/projects/\(project)/files/\(file)", token: h.alice).status == 204)
+            #expect(try await h.request(.DELETE, "/api/projects/\(project)/files/\(file)", token: h.alice).status == 404)
+            #expect(try await h.store.projectFiles(projectID: project).isEmpty)
+
+            // Deleting the project deletes its files.
+            _ = try await h.request(.POST, "/api/projects/\(project)/files", token: h.alice, body: #"{"name":"a.txt","text":"a"}"#)
+            #expect(try await h.store.projectFiles(projectID: project).count == 1)
+            #expect(try await h.request(.DELETE, "/api/projects/\(project)", token: h.alice).status == 204)
+            #expect(try await h.store.projectFiles(projectID: project).isEmpty)
+        }
+    }
+
+    @Test("a file that is not text, nameless, or beyond the project's room is refused with a reason, and nothing is added")
+    func filesRefused() async throws {
+        try await Harness.run { h in
+            let project = try await Self.project(h, h.alice, #"{"name":"Full"}"#)
+            let path = "/api/projects/\(project)/files"
+            for body in [#"{"name":"","text":"x"}"#, #"{"text":"x"}"#, #"{"name":"a.txt"}"#, #"{"name":"a.bin","text":"a\u0000b"}"#] {
+                let reply = try await h.request(.POST, path, token: h.alice, body: body)
+                #expect(reply.status == 400 && reply.errorMessage?.isEmpty == false, "\(body)")
+            }
+            let half = String(repeating: "word ", count: ProjectFile.maxCharacters / 10)
+            #expect(try await h.request(.POST, path, token: h.alice, body: #"{"name":"one.txt","text":"\#(half)"}"#).status == 201)
+            #expect(try await h.request(.POST, path, token: h.alice, body: #"{"name":"two.txt","text":"\#(half)"}"#).status == 201)
+            let over = try await h.request(.POST, path, token: h.alice, body: #"{"name":"three.txt","text":"x"}"#)
+            #expect(over.status == 413 && over.errorCode == "project_files_too_large")
+            #expect(over.errorMessage?.contains("three.txt") == true)
+            _ = try await h.request(.DELETE, "/api/projects/\(project)", token: h.alice)
+
+            let many = try await Self.project(h, h.alice, #"{"name":"Many"}"#)
+            for index in 0..<ProjectFile.maxCount {
+                #expect(try await h.request(.POST, "/api/projects/\(many)/files", token: h.alice, body: #"{"name":"\#(index).txt","text":"x"}"#).status == 201)
+            }
+            let full = try await h.request(.POST, "/api/projects/\(many)/files", token: h.alice, body: #"{"name":"last.txt","text":"x"}"#)
+            #expect(full.status == 409 && full.errorCode == "project_files_full")
+            #expect(try await h.store.projectFiles(projectID: many).count == ProjectFile.maxCount)
         }
     }
 

@@ -28,7 +28,7 @@ struct EndUserLedgerTests {
     /// What undoes schema steps 17 and later, newest first (for tests that migrate an older schema): each new step
     /// adds its undoing here. PostgreSQL's `sluice_hold` stays the newest step's: migrating again replaces it.
     static func undoStepsFrom17(_ backend: StoreBackend) -> [String] {
-        let step45 = ["DROP INDEX conversations_by_project", "ALTER TABLE conversations DROP COLUMN project_id", "DROP TABLE projects"]
+        let step45 = ["DROP INDEX conversations_by_project", "ALTER TABLE conversations DROP COLUMN project_id", "DROP TABLE project_files", "DROP TABLE projects"]
         let step44 = ["ALTER TABLE users DROP COLUMN auto_titles"]
         let step43 = ["ALTER TABLE messages DROP COLUMN edited_at"]
         let step42 = ["DROP TABLE shared_links"]

@@ -22,11 +22,15 @@ public struct Attachment: Sendable, Equatable, Codable {
     /// quoted with `"` and `<`/`>` escaped, so that a name cannot close the block or open another.
     public static func prompt(_ attachments: [Attachment], then content: String) -> String {
         guard !attachments.isEmpty else { return content }
-        let files = attachments.map { file in
+        return blocks(attachments) + "\n\n" + content
+    }
+
+    /// Each file in a `<file name="…">` block, a blank line between.
+    public static func blocks(_ attachments: [Attachment]) -> String {
+        attachments.map { file in
             let name = file.name.replacingOccurrences(of: "&", with: "&amp;").replacingOccurrences(of: "\"", with: "&quot;")
                 .replacingOccurrences(of: "<", with: "&lt;").replacingOccurrences(of: ">", with: "&gt;")
             return "<file name=\"\(name)\">\n\(file.text)\n</file>"
-        }
-        return files.joined(separator: "\n\n") + "\n\n" + content
+        }.joined(separator: "\n\n")
     }
 }

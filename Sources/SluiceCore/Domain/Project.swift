@@ -26,3 +26,35 @@ public struct Project: Sendable, Equatable {
         return Project(id: Identifier.make(), userID: userID, name: name, instructions: instructions, createdAt: now, updatedAt: now)
     }
 }
+
+/// A text file kept with a project (ChatGPT's project files): sent with every turn of each conversation in the project,
+/// after the project's instructions, as a message's attachments are sent (`Attachment.blocks`).
+public struct ProjectFile: Sendable, Equatable {
+    public var id: String
+    public var projectID: String
+    public var name: String
+    public var text: String
+    public var createdAt: Date
+
+    public init(id: String, projectID: String, name: String, text: String, createdAt: Date) {
+        self.id = id
+        self.projectID = projectID
+        self.name = name
+        self.text = text
+        self.createdAt = createdAt
+    }
+
+    /// At most this many files in one project, and this many characters in them together (a message's files' limit).
+    public static let maxCount = 20
+    public static let maxCharacters = Attachment.maxCharacters
+}
+
+extension Project {
+    /// What a turn of a conversation in the project sends of it, in its system prompt: the instructions, then each file
+    /// in a `<file name="…">` block; `nil` when it has neither.
+    public static func prompt(instructions: String?, files: [ProjectFile]) -> String? {
+        let blocks = files.isEmpty ? nil : Attachment.blocks(files.map { Attachment(name: $0.name, text: $0.text) })
+        let parts = [instructions, blocks].compactMap { $0 }.filter { !$0.isEmpty }
+        return parts.isEmpty ? nil : parts.joined(separator: "\n\n")
+    }
+}

@@ -54,8 +54,13 @@ public protocol ConversationStore: Sendable {
     func project(id: String) async throws -> Project?
     /// Writes the project's name and instructions, and its `updatedAt`.
     func updateProject(_ project: Project) async throws
-    /// Deletes the project; its conversations stay, in no project.
+    /// Deletes the project with its files; its conversations stay, in no project.
     func deleteProject(id: String) async throws
+    /// The project's files, oldest first.
+    func projectFiles(projectID: String) async throws -> [ProjectFile]
+    func addProjectFile(_ file: ProjectFile) async throws
+    /// Deletes the project's file; `false` when the project has no such file.
+    func deleteProjectFile(id: String, projectID: String) async throws -> Bool
     /// Puts the conversation in the project (`nil`: in none).
     func moveConversation(id: String, toProject projectID: String?) async throws
     /// Stores a conversation the caller made (`Conversation.starting`) together with its first messages, in one

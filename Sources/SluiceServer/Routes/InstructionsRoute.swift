@@ -33,12 +33,14 @@ struct InstructionsRoute {
         return UserInstructions(instructions: kept)
     }
 
-    /// `conversation` as the user's web turns send it: with the user's instructions, then its project's, before its
-    /// own system prompt.
+    /// `conversation` as the user's web turns send it: with the user's instructions, then its project's instructions
+    /// and files (`Project.prompt`), before its own system prompt.
     static func personalized(_ conversation: Conversation, for user: User, store: any ConversationStore) async throws -> Conversation {
-        var project: Project?
-        if let projectID = conversation.projectID { project = try await store.project(id: projectID) }
-        return conversation.personalized(by: try await store.userInstructions(userID: user.id), project: project?.instructions)
+        var project: String?
+        if let projectID = conversation.projectID, let found = try await store.project(id: projectID) {
+            project = Project.prompt(instructions: found.instructions, files: try await store.projectFiles(projectID: found.id))
+        }
+        return conversation.personalized(by: try await store.userInstructions(userID: user.id), project: project)
     }
 }
 

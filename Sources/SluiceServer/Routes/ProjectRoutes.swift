@@ -2,11 +2,13 @@ import Foundation
 import Hummingbird
 import SluiceCore
 
-/// `/api/projects`: the caller's projects (ChatGPT's Projects, Open WebUI's folders) — a name and instructions sent
-/// with every turn of each conversation in the project (`InstructionsRoute.personalized`). `GET` lists them (most
-/// recently changed first), `POST` `{"name", "instructions"?}` makes one (201), `PATCH /{id}` changes either field,
-/// `DELETE /{id}` removes it and keeps its conversations (204). A conversation joins one with `project_id` on
-/// `POST /api/conversations` or `PATCH /api/conversations/{id}`. Another user's project is 403, an unknown one 404.
+/// `/api/projects`: the caller's projects (ChatGPT's Projects, Open WebUI's folders) — a name, and instructions and
+/// files (`ProjectFileRoutes`) sent with every turn of each conversation in the project
+/// (`InstructionsRoute.personalized`). `GET` lists them (most recently changed first), `POST`
+/// `{"name", "instructions"?}` makes one (201), `GET /{id}` reads one with its files, `PATCH /{id}` changes either
+/// field, `DELETE /{id}` removes it with its files and keeps its conversations (204). A conversation joins one with
+/// `project_id` on `POST /api/conversations` or `PATCH /api/conversations/{id}`. Another user's project is 403, an
+/// unknown one 404.
 struct ProjectRoutes {
     let store: any ConversationStore
     static let maxNameLength = 100
@@ -34,8 +36,12 @@ struct ProjectRoutes {
         return EditedResponse(status: .created, response: ProjectResource(project))
     }
 
+    /// The project with its files (names and sizes; `GET …/files/{id}` reads one's text).
     @Sendable func show(_ request: Request, context: SluiceRequestContext) async throws -> ProjectResource {
-        ProjectResource(try await owned(context))
+        let project = try await owned(context)
+        var resource = ProjectResource(project)
+        resource.files = try await store.projectFiles(projectID: project.id).map { ProjectFileResource($0, withText: false) }
+        return resource
     }
 
     @Sendable func update(_ request: Request, context: SluiceRequestContext) async throws -> ProjectResource {
@@ -82,13 +88,14 @@ struct ProjectRoutes {
     }
 }
 
-/// A project as the API returns it; `instructions` is `null` when it has none.
+/// A project as the API returns it; `instructions` is `null` when it has none; `files` when it is read alone.
 struct ProjectResource: ResponseEncodable {
     let id: String
     let name: String
     let instructions: String?
     let createdAt: Date
     let updatedAt: Date
+    var files: [ProjectFileResource]?
 
     init(_ project: Project) {
         id = project.id
@@ -105,9 +112,10 @@ struct ProjectResource: ResponseEncodable {
         try container.encode(instructions, forKey: .instructions)
         try container.encode(createdAt, forKey: .createdAt)
         try container.encode(updatedAt, forKey: .updatedAt)
+        try container.encodeIfPresent(files, forKey: .files)
     }
 
-    enum CodingKeys: String, CodingKey { case id, name, instructions, createdAt, updatedAt }
+    enum CodingKeys: String, CodingKey { case id, name, instructions, createdAt, updatedAt, files }
 }
 
 struct ProjectList: ResponseEncodable {

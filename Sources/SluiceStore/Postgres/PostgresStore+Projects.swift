@@ -32,12 +32,29 @@ extension PostgresStore {
     }
 
     public func deleteProject(id: String) async throws {
-        // One statement, so one transaction: the conversations leave the project as it goes.
+        // One statement, so one transaction: the conversations leave the project as it goes, and its files go with it
+        // (`ON DELETE CASCADE`).
         try await execute(
             """
             WITH moved AS (UPDATE conversations SET project_id = NULL WHERE project_id = \(id))
             DELETE FROM projects WHERE id = \(id)
             """, logger: logger)
+    }
+
+    public func projectFiles(projectID: String) async throws -> [ProjectFile] {
+        try await rows("SELECT * FROM project_files WHERE project_id = \(projectID) ORDER BY created_at, id").map(StoredValues.projectFile)
+    }
+
+    public func addProjectFile(_ file: ProjectFile) async throws {
+        try await execute(
+            """
+            INSERT INTO project_files (id, project_id, name, text, created_at)
+            VALUES (\(file.id), \(file.projectID), \(file.name), \(file.text), \(StoredValues.milliseconds(file.createdAt)))
+            """, logger: logger)
+    }
+
+    public func deleteProjectFile(id: String, projectID: String) async throws -> Bool {
+        !(try await rows("DELETE FROM project_files WHERE id = \(id) AND project_id = \(projectID) RETURNING id").isEmpty)
     }
 
     public func moveConversation(id: String, toProject projectID: String?) async throws {

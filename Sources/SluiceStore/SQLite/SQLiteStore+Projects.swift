@@ -34,8 +34,26 @@ extension SQLiteStore {
     public func deleteProject(id: String) async throws {
         try await connection.transaction { db in
             try SQLiteConnection.run("UPDATE conversations SET project_id = NULL WHERE project_id = ?", [.text(id)], in: db)
+            try SQLiteConnection.run("DELETE FROM project_files WHERE project_id = ?", [.text(id)], in: db)
             try SQLiteConnection.run("DELETE FROM projects WHERE id = ?", [.text(id)], in: db)
         }
+    }
+
+    public func projectFiles(projectID: String) async throws -> [ProjectFile] {
+        try await connection.query(
+            "SELECT * FROM project_files WHERE project_id = ? ORDER BY created_at, rowid", [.text(projectID)]
+        ).map(StoredValues.projectFile)
+    }
+
+    public func addProjectFile(_ file: ProjectFile) async throws {
+        _ = try await connection.query(
+            "INSERT INTO project_files (id, project_id, name, text, created_at) VALUES (?, ?, ?, ?, ?)",
+            [.text(file.id), .text(file.projectID), .text(file.name), .text(file.text), .integer(Self.milliseconds(file.createdAt))])
+    }
+
+    public func deleteProjectFile(id: String, projectID: String) async throws -> Bool {
+        try await !connection.query(
+            "DELETE FROM project_files WHERE id = ? AND project_id = ? RETURNING id", [.text(id), .text(projectID)]).isEmpty
     }
 
     public func moveConversation(id: String, toProject projectID: String?) async throws {

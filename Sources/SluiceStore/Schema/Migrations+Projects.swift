@@ -1,6 +1,6 @@
 extension Migrations {
-    /// Step 45: a user's projects (`Project`: ChatGPT's Projects, Open WebUI's folders), each with instructions of its
-    /// own, and the project a conversation is in. Deleting a project keeps its conversations: the stores clear their
+    /// Step 45: a user's projects (`Project`: ChatGPT's Projects, Open WebUI's folders), each with instructions and
+    /// text files (`ProjectFile`) of its own, and the project a conversation is in. Deleting a project keeps its conversations: the stores clear their
     /// `project_id` in the same transaction (a plain column, no foreign key: SQLite cannot drop a column that has one,
     /// which the migration tests do to go back to older schemas).
     static let projectsStep = Step(
@@ -17,6 +17,16 @@ extension Migrations {
             )
             """,
             "CREATE INDEX projects_by_user ON projects(user_id, updated_at DESC)",
+            """
+            CREATE TABLE project_files (
+                id TEXT PRIMARY KEY,
+                project_id TEXT NOT NULL REFERENCES projects(id) ON DELETE CASCADE,
+                name TEXT NOT NULL,
+                text TEXT NOT NULL,
+                created_at INTEGER NOT NULL
+            )
+            """,
+            "CREATE INDEX project_files_by_project ON project_files(project_id, created_at)",
             "ALTER TABLE conversations ADD COLUMN project_id TEXT",
             "CREATE INDEX conversations_by_project ON conversations(project_id)",
         ])

@@ -104,6 +104,12 @@ enum StoredValues {
             archivedAt: row.int("archived_at").map { date(milliseconds: $0) }, projectID: row.string("project_id"))
     }
 
+    static func projectFile(_ row: some StoredRow) -> ProjectFile {
+        ProjectFile(
+            id: row.text("id"), projectID: row.text("project_id"), name: row.text("name"), text: row.text("text"),
+            createdAt: row.date("created_at"))
+    }
+
     static func project(_ row: some StoredRow) -> Project {
         Project(
             id: row.text("id"), userID: row.text("user_id"), name: row.text("name"), instructions: row.string("instructions"),
