@@ -19,7 +19,7 @@ def press(browser, container, selector):
     container.find_element(By.CSS_SELECTOR, selector).click()
 
 
-def fill_project_form(browser, name=None, instructions=None):
+def fill_project_form(browser, name=None, instructions=None, stays_open=False):
     form = browser.find_element(By.ID, "project-form")
     WebDriverWait(browser, 5).until(lambda d: form.is_displayed())
     if name is not None:
@@ -31,10 +31,11 @@ def fill_project_form(browser, name=None, instructions=None):
         box.clear()
         box.send_keys(instructions)
     form.find_element(By.CSS_SELECTOR, "button[type='submit']").click()
-    WebDriverWait(browser, 5).until(lambda d: not form.is_displayed())
+    if not stays_open:
+        WebDriverWait(browser, 5).until(lambda d: not form.is_displayed())
 
 
-def test_a_project_groups_conversations_and_sends_its_instructions(browser, server):
+def test_a_project_groups_conversations_and_sends_its_instructions_and_files(browser, server, tmp_path):
     token = new_user(server, "projects-ui")
     loose = api(server, token, "POST", "/api/conversations", {"title": "Loose ends"})
     send_message(server, token, loose["id"], "Hi")
@@ -43,7 +44,22 @@ def test_a_project_groups_conversations_and_sends_its_instructions(browser, serv
     assert browser.find_elements(By.CSS_SELECTOR, "#project-list .project") == []
 
     browser.find_element(By.ID, "project-create").click()
-    fill_project_form(browser, name="Thesis", instructions="Cite every source you use.")
+    assert not browser.find_element(By.CSS_SELECTOR, "#project-form .project-files-box").is_displayed()
+    fill_project_form(browser, name="Thesis", instructions="Cite every source you use.", stays_open=True)
+    # Made, its form stays open for its files: a text file is added, a binary one refused with a reason.
+    files = WebDriverWait(browser, 5).until(lambda d: d.find_element(By.CSS_SELECTOR, "#project-form .project-files-box"))
+    WebDriverWait(browser, 5).until(lambda d: files.is_displayed())
+    assert "Project made" in browser.find_element(By.CSS_SELECTOR, "#project-form .instructions-status").text
+    (tmp_path / "notes.txt").write_text("alpha beta gamma")
+    (tmp_path / "photo.bin").write_bytes(b"\x89PNG\x00\x00")
+    picker = files.find_element(By.CSS_SELECTOR, ".project-files-input")
+    picker.send_keys(str(tmp_path / "notes.txt"))
+    WebDriverWait(browser, 5).until(
+        lambda d: [li.text.split("\n")[0] for li in files.find_elements(By.CSS_SELECTOR, "li")] == ["notes.txt · 16 characters"])
+    picker.send_keys(str(tmp_path / "photo.bin"))
+    WebDriverWait(browser, 5).until(lambda d: "photo.bin is not a text file" in d.find_element(By.ID, "banner").text)
+    assert len(files.find_elements(By.CSS_SELECTOR, "li")) == 1
+    browser.find_element(By.CSS_SELECTOR, "#project-form .instructions-cancel").click()
     head = WebDriverWait(browser, 5).until(lambda d: d.find_element(By.CSS_SELECTOR, "#project-list .project-head"))
     assert head.find_element(By.CSS_SELECTOR, ".project-open").text == "📁 Thesis 0"
     projects = api(server, token, "GET", "/api/projects")["projects"]
@@ -51,7 +67,8 @@ def test_a_project_groups_conversations_and_sends_its_instructions(browser, serv
     # Unfolded, saying how to fill it.
     assert "No conversations yet" in browser.find_element(By.CSS_SELECTOR, "#project-list .project-conversations").text
 
-    # A conversation started in the project: its messages go with the project's instructions (5 more words).
+    # A conversation started in the project: its messages go with the project's instructions (5 more words) and its
+    # file (6: `<file`, `name="notes.txt">`, three words, `</file>`), as a system message (4).
     press(browser, head, ".project-new")
     WebDriverWait(browser, 5).until(
         lambda d: d.find_elements(By.CSS_SELECTOR, '#project-list .project-conversations .conversation-open[aria-current="true"]'))
@@ -62,7 +79,7 @@ def test_a_project_groups_conversations_and_sends_its_instructions(browser, serv
     inside = [c for c in api(server, token, "GET", "/api/conversations")["conversations"] if c.get("project_id")]
     assert len(inside) == 1 and inside[0]["project_id"] == projects[0]["id"]
     answer = api(server, token, "GET", f"/api/conversations/{inside[0]['id']}")["messages"][-1]
-    assert answer["usage"]["input_tokens"] == plain_input + 4 + 5
+    assert answer["usage"]["input_tokens"] == plain_input + 4 + 5 + 6
     # Listed under the project, not among the other conversations.
     assert listed(browser, "#conversation-list") == ["Loose ends"]
     assert listed(browser, "#project-list") == ["Hi"]
@@ -88,6 +105,7 @@ def test_a_project_groups_conversations_and_sends_its_instructions(browser, serv
     # Renamed in its form: the list and the open conversation's header follow.
     press(browser, browser.find_element(By.CSS_SELECTOR, "#project-list .project-head"), ".project-edit")
     assert browser.find_element(By.CSS_SELECTOR, "#project-form .project-name").get_attribute("value") == "Thesis"
+    WebDriverWait(browser, 5).until(lambda d: d.find_element(By.CSS_SELECTOR, "#project-form .project-files li").text.startswith("notes.txt"))
     fill_project_form(browser, name="PhD thesis")
     WebDriverWait(browser, 5).until(lambda d: d.find_element(By.ID, "project-crumb").text == "📁 PhD thesis")
     assert browser.find_element(By.CSS_SELECTOR, "#project-list .project-open").text == "📁 PhD thesis 2"
@@ -99,8 +117,14 @@ def test_a_project_groups_conversations_and_sends_its_instructions(browser, serv
     browser.find_element(By.CSS_SELECTOR, "#project-list .project-open").click()
     WebDriverWait(browser, 5).until(lambda d: len(listed(d, "#project-list")) == 2)
 
-    # Deleted (after asking): its conversations stay, with their messages, among the others.
+    # Its file removed with ×.
     press(browser, browser.find_element(By.CSS_SELECTOR, "#project-list .project-head"), ".project-edit")
+    WebDriverWait(browser, 5).until(lambda d: d.find_elements(By.CSS_SELECTOR, "#project-form .project-file-remove"))
+    browser.find_element(By.CSS_SELECTOR, "#project-form .project-file-remove").click()
+    WebDriverWait(browser, 5).until(lambda d: d.find_element(By.CSS_SELECTOR, "#project-form .project-files li").text == "No files yet.")
+    assert api(server, token, "GET", f"/api/projects/{projects[0]['id']}")["files"] == []
+
+    # Deleted (after asking): its conversations stay, with their messages, among the others.
     browser.find_element(By.CSS_SELECTOR, "#project-form .project-delete").click()
     alert = WebDriverWait(browser, 5).until(lambda d: d.switch_to.alert)
     assert "conversations are kept" in alert.text

@@ -88,6 +88,12 @@ export const listProjects = () => json("GET", "/api/projects");
 export const createProject = (fields) => json("POST", "/api/projects", fields);
 /** Changes a project's `name` and/or `instructions` ("" removes them); resolves to it. */
 export const updateProject = (id, fields) => json("PATCH", `/api/projects/${encodeURIComponent(id)}`, fields);
+/** `{id, name, instructions, files: [{id, name, characters, created_at}]}`: a project with its files. */
+export const getProject = (id) => json("GET", `/api/projects/${encodeURIComponent(id)}`);
+/** Adds a text file to a project; resolves to `{id, name, characters, created_at}`. */
+export const addProjectFile = (id, name, text) => json("POST", `/api/projects/${encodeURIComponent(id)}/files`, { name, text });
+export const deleteProjectFile = (id, fileId) =>
+  json("DELETE", `/api/projects/${encodeURIComponent(id)}/files/${encodeURIComponent(fileId)}`);
 /** Deletes a project; its conversations stay, in no project. */
 export const deleteProject = (id) => json("DELETE", `/api/projects/${encodeURIComponent(id)}`);
 /**

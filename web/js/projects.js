@@ -1,7 +1,7 @@
 // Projects in the sidebar (ChatGPT's Projects, Open WebUI's folders): each a fold holding its conversations, with + to
-// start a conversation in it and ✎ to open its form — its name, and instructions that go with every message of its
-// conversations (after the user's own, before each conversation's) — where it can be deleted too (its conversations
-// stay, out of the project). A fold opened or closed by hand stays so in this browser; one never touched is open while it
+// start a conversation in it and ✎ to open its form — its name, instructions and text files that go with every message
+// of its conversations (after the user's own instructions, before each conversation's) — where it can be deleted too
+// (its conversations stay, out of the project). A fold opened or closed by hand stays so in this browser; one never touched is open while it
 // holds the open conversation.
 
 import * as api from "./api.js";
@@ -23,6 +23,13 @@ export class ProjectShelf {
     this.instructionsField = form.querySelector(".project-instructions");
     this.status = form.querySelector(".instructions-status");
     this.deleteButton = form.querySelector(".project-delete");
+    this.filesBox = form.querySelector(".project-files-box");
+    this.fileList = form.querySelector(".project-files");
+    const fileInput = form.querySelector(".project-files-input");
+    form.querySelector(".project-files-add").addEventListener("click", () => fileInput.click());
+    fileInput.addEventListener("change", () => {
+      this.addFiles([...fileInput.files]).finally(() => { fileInput.value = ""; });
+    });
     newButton.addEventListener("click", () => this.edit(null));
     form.addEventListener("submit", (event) => { event.preventDefault(); this.save(); });
     form.querySelector(".instructions-cancel").addEventListener("click", () => this.close());
@@ -100,7 +107,7 @@ export class ProjectShelf {
     return button;
   }
 
-  /** Opens the form for `project`, or for a new one. */
+  /** Opens the form for `project` (with its files), or for a new one (files come once it is made). */
   edit(project) {
     this.editing = project;
     this.form.hidden = false;
@@ -108,8 +115,56 @@ export class ProjectShelf {
     this.nameField.value = project?.name ?? "";
     this.instructionsField.value = project?.instructions ?? "";
     this.deleteButton.hidden = !project;
+    this.filesBox.hidden = !project;
+    this.fileList.replaceChildren();
     this.status.textContent = "";
     this.nameField.focus();
+    if (project) this.showFiles().catch((error) => this.showBanner(`The project's files could not be loaded (${error.message}).`));
+  }
+
+  async showFiles() {
+    const project = this.editing;
+    const { files } = await api.getProject(project.id);
+    if (this.editing !== project) return;
+    this.fileList.replaceChildren(...files.map((file) => {
+      const row = document.createElement("li");
+      row.append(`${file.name} · ${file.characters.toLocaleString()} characters`);
+      const remove = Object.assign(document.createElement("button"), { type: "button", className: "project-file-remove", textContent: "×" });
+      remove.setAttribute("aria-label", `Remove ${file.name} from the project`);
+      remove.addEventListener("click", async () => {
+        try {
+          await api.deleteProjectFile(project.id, file.id);
+        } catch (error) {
+          this.showBanner(error.message);
+        }
+        await this.showFiles().catch((error) => this.showBanner(error.message));
+      });
+      row.append(remove);
+      return row;
+    }));
+    if (files.length === 0) {
+      this.fileList.append(Object.assign(document.createElement("li"), { className: "no-matches", textContent: "No files yet." }));
+    }
+  }
+
+  /** Adds text files to the project being edited, one by one: one the server refuses (too large, not text) says why. */
+  async addFiles(files) {
+    const project = this.editing;
+    if (!project) return;
+    for (const file of files) {
+      const text = await file.text();
+      if (file.type.startsWith("image/") || text.includes("\0")) {
+        this.showBanner(`${file.name} is not a text file; a project keeps text files: notes, code, CSV, JSON.`);
+        continue;
+      }
+      try {
+        await api.addProjectFile(project.id, file.name, text);
+      } catch (error) {
+        this.showBanner(error.message);
+        break;
+      }
+    }
+    await this.showFiles().catch((error) => this.showBanner(error.message));
   }
 
   close() {
@@ -126,10 +181,17 @@ export class ProjectShelf {
     }
     const fields = { name, instructions: this.instructionsField.value };
     try {
-      const saved = this.editing ? await api.updateProject(this.editing.id, fields) : await api.createProject(fields);
-      if (!this.editing) this.projects.push(saved);
+      const made = !this.editing;
+      const saved = made ? await api.createProject(fields) : await api.updateProject(this.editing.id, fields);
+      if (made) this.projects.push(saved);
       this.setFold(saved.id, true);
-      this.close();
+      // A new project's form stays open, now for adding its files.
+      if (made) {
+        this.edit(saved);
+        this.status.textContent = "Project made. Add files its conversations should read, or close the form.";
+      } else {
+        this.close();
+      }
       await this.onChanged();
     } catch (error) {
       this.showBanner(error.message);
