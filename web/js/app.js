@@ -86,7 +86,8 @@ const setSidebar = (open) => {
 menu.addEventListener("click", () => setSidebar(!sidebar.classList.contains("open")));
 // Choosing a conversation (or starting one) closes the overlay on narrow screens; acting on one in the list does not.
 sidebar.addEventListener("click", (event) => {
-  const keepsOpen = ".conversation-rename, .conversation-name, .conversation-delete, .conversation-pin, .conversation-archive, .archived-toggle";
+  const keepsOpen = ".conversation-rename, .conversation-name, .conversation-delete, .conversation-pin, .conversation-archive, "
+    + ".conversation-move, .move-choice, .project-open, .archived-toggle";
   if (event.target.closest("button") && !event.target.closest(keepsOpen)) setSidebar(false);
 });
 document.addEventListener("keydown", (event) => { if (event.key === "Escape" && sidebar.classList.contains("open")) setSidebar(false); });
