@@ -61,6 +61,14 @@ public protocol ConversationStore: Sendable {
     func addProjectFile(_ file: ProjectFile) async throws
     /// Deletes the project's file; `false` when the project has no such file.
     func deleteProjectFile(id: String, projectID: String) async throws -> Bool
+    /// The user's saved prompts, by command.
+    func savedPrompts(userID: String) async throws -> [SavedPrompt]
+    func savedPrompt(id: String) async throws -> SavedPrompt?
+    /// Stores a new saved prompt; `StoreError.conflict` when the user has one with that command.
+    func addSavedPrompt(_ prompt: SavedPrompt) async throws
+    /// Writes its command, title, text and `updatedAt`; `StoreError.conflict` when another of the user's has that command.
+    func updateSavedPrompt(_ prompt: SavedPrompt) async throws
+    func deleteSavedPrompt(id: String) async throws
     /// Puts the conversation in the project (`nil`: in none).
     func moveConversation(id: String, toProject projectID: String?) async throws
     /// Stores a conversation the caller made (`Conversation.starting`) together with its first messages, in one

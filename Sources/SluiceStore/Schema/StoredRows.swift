@@ -104,6 +104,12 @@ enum StoredValues {
             archivedAt: row.int("archived_at").map { date(milliseconds: $0) }, projectID: row.string("project_id"))
     }
 
+    static func savedPrompt(_ row: some StoredRow) -> SavedPrompt {
+        SavedPrompt(
+            id: row.text("id"), userID: row.text("user_id"), command: row.text("command"), title: row.text("title"),
+            content: row.text("content"), createdAt: row.date("created_at"), updatedAt: row.date("updated_at"))
+    }
+
     static func projectFile(_ row: some StoredRow) -> ProjectFile {
         ProjectFile(
             id: row.text("id"), projectID: row.text("project_id"), name: row.text("name"), text: row.text("text"),
