@@ -82,6 +82,12 @@ export const writeTitle = (id, { automatic = false } = {}) =>
 export const getMySettings = () => json("GET", "/api/me/settings");
 /** Changes the settings given (`{auto_titles: false}`); resolves to all of them as stored. */
 export const updateMySettings = (changes) => json("PATCH", "/api/me/settings", changes);
+/** `{prompts: [{id, command, title, content, created_at, updated_at}]}`: the user's saved prompts, by command. */
+export const listPrompts = () => json("GET", "/api/prompts");
+/** Keeps a prompt `{command, title, content}`; resolves to it (409 `command_taken` when the command is in use). */
+export const createPrompt = (fields) => json("POST", "/api/prompts", fields);
+export const updatePrompt = (id, fields) => json("PATCH", `/api/prompts/${encodeURIComponent(id)}`, fields);
+export const deletePrompt = (id) => json("DELETE", `/api/prompts/${encodeURIComponent(id)}`);
 /** `{projects: [{id, name, instructions, created_at, updated_at}]}`: the user's projects, latest change first. */
 export const listProjects = () => json("GET", "/api/projects");
 /** Makes a project from `{name, instructions}`; resolves to it. */

@@ -10,6 +10,8 @@ import { KeysPage } from "./keys-page.js";
 import { ModelPicker } from "./models.js";
 import { ConversationList } from "./conversations.js";
 import { ProjectShelf } from "./projects.js";
+import { PromptsPage } from "./prompts-page.js";
+import { SlashPrompts } from "./slash-prompts.js";
 import { ShareMenu } from "./share-menu.js";
 import { SharesPage } from "./shares-page.js";
 import { offerJumpToLatest } from "./jump-latest.js";
@@ -410,6 +412,9 @@ $("limit-context").addEventListener("click", () => contextPanel.setOpen(true));
 $("limit-new-conversation").addEventListener("click", () =>
   newConversation().then(() => usage.estimate(current, input.value, tray.files)).catch((e) => showBanner(e.message)));
 
+// `/` in the message box offers the saved prompts; the Prompts page keeps them.
+const slashPrompts = new SlashPrompts({ input, menu: $("slash-menu") });
+new PromptsPage({ section: $("prompts-page"), button: $("prompts-open"), showBanner, onChanged: () => slashPrompts.reload() });
 input.addEventListener("keydown", (event) => {
   if (event.key === "Enter" && !event.shiftKey && !event.isComposing) {
     event.preventDefault();

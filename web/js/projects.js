@@ -54,6 +54,8 @@ export class ProjectShelf {
   draw(conversations, item, { current, shown = true } = {}) {
     this.section.hidden = !shown;
     if (!shown) return;
+    // Without projects, only "+ New project": no heading that would seem to hold the conversations below it.
+    this.section.classList.toggle("empty", this.projects.length === 0);
     this.list.replaceChildren(...this.projects.map((project) => {
       const members = conversations.filter((conversation) => conversation.project_id === project.id);
       const unfolded = this.folds.get(project.id) ?? members.some((conversation) => conversation.id === current);

@@ -1,0 +1,107 @@
+"""Saved prompts (Open WebUI's prompt library) in a real headless Chromium: kept on the Prompts page, offered by / in
+the message box (↑ ↓, Enter, Tab, a click, Escape), their {{placeholder}} selected to type over, changed and deleted."""
+from selenium.webdriver.common.by import By
+from selenium.webdriver.common.keys import Keys
+
+from test_chat_ui import WebDriverWait
+from test_conversation_edit_ui import api, new_user, open_as
+
+
+def keep_prompt(browser, command, title, content):
+    page = browser.find_element(By.ID, "prompts-page")
+    for selector, value in [(".prompts-command", command), (".prompts-title", title), (".prompts-content", content)]:
+        field = page.find_element(By.CSS_SELECTOR, selector)
+        field.clear()
+        field.send_keys(value)
+    page.find_element(By.CSS_SELECTOR, ".prompts-submit").click()
+
+
+def listed(browser):
+    return [li.find_element(By.CSS_SELECTOR, ".prompts-name").text for li in browser.find_elements(By.CSS_SELECTOR, "#prompts-page .prompts-list li")]
+
+
+def options(browser):
+    menu = browser.find_element(By.ID, "slash-menu")
+    return [li.text for li in menu.find_elements(By.CSS_SELECTOR, "li")] if menu.is_displayed() else []
+
+
+def selection(browser):
+    return browser.execute_script("const i = document.getElementById('input'); return i.value.slice(i.selectionStart, i.selectionEnd);")
+
+
+def test_saved_prompts_are_kept_and_typed_with_a_slash(browser, server):
+    token = new_user(server, "prompts-ui")
+    conversation = api(server, token, "POST", "/api/conversations", {"title": "Notes"})
+    open_as(browser, server, token)
+    browser.find_element(By.ID, "prompts-open").click()
+    page = browser.find_element(By.ID, "prompts-page")
+    WebDriverWait(browser, 5).until(lambda d: page.is_displayed())
+    assert page.find_element(By.CSS_SELECTOR, ".prompts-empty").is_displayed()
+    keep_prompt(browser, "/Summarize", "Summarise", "Summarise this in three points:\n\n{{text}}")
+    WebDriverWait(browser, 5).until(lambda d: listed(d) == ["/summarize Summarise"])
+    keep_prompt(browser, "review", "Review code", "Review this code for bugs.")
+    WebDriverWait(browser, 5).until(lambda d: listed(d) == ["/review Review code", "/summarize Summarise"])
+    # The same command again: refused, with what to do.
+    keep_prompt(browser, "review", "Twice", "x")
+    WebDriverWait(browser, 5).until(lambda d: "already have a prompt /review" in d.find_element(By.ID, "banner").text)
+    assert len(listed(browser)) == 2
+    page.find_element(By.CSS_SELECTOR, ".prompts-close").click()
+
+    box = browser.find_element(By.ID, "input")
+    box.clear()
+    box.send_keys("/")
+    WebDriverWait(browser, 5).until(lambda d: options(d) == ["/review Review code", "/summarize Summarise"])
+    assert box.get_attribute("aria-expanded") == "true"
+    box.send_keys("su")
+    WebDriverWait(browser, 5).until(lambda d: options(d) == ["/summarize Summarise"])
+    box.send_keys(Keys.ENTER)
+    WebDriverWait(browser, 5).until(lambda d: box.get_attribute("value").startswith("Summarise this"))
+    assert not browser.find_element(By.ID, "slash-menu").is_displayed()
+    assert selection(browser) == "{{text}}"
+    box.send_keys("the quarterly report")
+    assert box.get_attribute("value") == "Summarise this in three points:\n\nthe quarterly report"
+    # Enter put the prompt in the box; nothing was sent.
+    assert api(server, token, "GET", f"/api/conversations/{conversation['id']}")["messages"] == []
+
+    # ↓ then Tab picks the second; Escape closes the list and leaves what was typed; a click picks too.
+    box.clear()
+    box.send_keys("/")
+    WebDriverWait(browser, 5).until(lambda d: len(options(d)) == 2)
+    box.send_keys(Keys.ARROW_DOWN, Keys.TAB)
+    WebDriverWait(browser, 5).until(lambda d: box.get_attribute("value") == "Summarise this in three points:\n\n{{text}}")
+    box.clear()
+    box.send_keys("/re")
+    WebDriverWait(browser, 5).until(lambda d: options(d) == ["/review Review code"])
+    box.send_keys(Keys.ESCAPE)
+    WebDriverWait(browser, 5).until(lambda d: not d.find_element(By.ID, "slash-menu").is_displayed())
+    assert box.get_attribute("value") == "/re"
+    # Typing on opens it again.
+    box.send_keys("v")
+    WebDriverWait(browser, 5).until(lambda d: options(d) == ["/review Review code"])
+    browser.find_element(By.CSS_SELECTOR, "#slash-menu li").click()
+    WebDriverWait(browser, 5).until(lambda d: box.get_attribute("value") == "Review this code for bugs.")
+    # Then Enter sends it as any message.
+    box.send_keys(Keys.ENTER)
+    WebDriverWait(browser, 30).until(
+        lambda d: [m["content"] for m in api(server, token, "GET", f"/api/conversations/{conversation['id']}")["messages"]][:1]
+        == ["Review this code for bugs."])
+
+    # Changed and deleted on the page: the message box offers what is kept now.
+    browser.find_element(By.ID, "prompts-open").click()
+    WebDriverWait(browser, 5).until(lambda d: len(listed(d)) == 2)
+    browser.find_element(By.CSS_SELECTOR, "#prompts-page .prompts-list li .prompts-edit").click()
+    title = page.find_element(By.CSS_SELECTOR, ".prompts-title")
+    assert title.get_attribute("value") == "Review code"
+    title.clear()
+    title.send_keys("Find bugs")
+    page.find_element(By.CSS_SELECTOR, ".prompts-submit").click()
+    WebDriverWait(browser, 5).until(lambda d: listed(d) == ["/review Find bugs", "/summarize Summarise"])
+    page.find_elements(By.CSS_SELECTOR, ".prompts-list li .prompts-delete")[1].click()
+    browser.switch_to.alert.accept()
+    WebDriverWait(browser, 5).until(lambda d: listed(d) == ["/review Find bugs"])
+    assert [p["command"] for p in api(server, token, "GET", "/api/prompts")["prompts"]] == ["review"]
+    page.find_element(By.CSS_SELECTOR, ".prompts-close").click()
+    WebDriverWait(browser, 30).until(lambda d: not d.find_element(By.ID, "input").get_attribute("disabled"))
+    box.clear()
+    box.send_keys("/")
+    WebDriverWait(browser, 5).until(lambda d: options(d) == ["/review Find bugs"])
