@@ -106,4 +106,38 @@ struct BranchTests {
             #expect((try await h.request(.GET, "/api/conversations", token: h.alice).json?["conversations"] as? [[String: Any]])?.count == 3)
         }
     }
+
+    @Test("a branch keeps its answers' thinking and links back to its original while the original is there",
+          arguments: TestDatabases.backends)
+    func thinkingAndOrigin(database: StoreBackend) async throws {
+        try await Harness.run(database: database) { h in
+            let original = try await h.newConversation(h.alice, body: #"{"title":"Why the sky is blue"}"#)
+            let turn = try await h.send(original, token: h.alice, body: #"{"content":"Why?"}"#, scenario: "reasoning")
+            let answer = try #require(turn.assistantID)
+            let thought = try #require(try await h.store.message(id: answer)?.reasoning)
+            let thoughtFor = try await h.store.message(id: answer)?.reasoningMs
+
+            let made = try await h.request(.POST, "/api/messages/\(answer)/branch", token: h.alice)
+            #expect(made.status == 201)
+            let origin = made.json?["branched_from"] as? [String: Any]
+            #expect(origin?["conversation_id"] as? String == original && origin?["title"] as? String == "Why the sky is blue")
+            let branch = try #require(made.json?["id"] as? String)
+            let shown = try await h.request(.GET, "/api/conversations/\(branch)", token: h.alice)
+            #expect((shown.json?["branched_from"] as? [String: Any])?["conversation_id"] as? String == original)
+            let copied = try #require(shown.messages.last)
+            #expect(copied["reasoning"] as? String == thought)
+            #expect(copied["reasoning_ms"] as? Int == thoughtFor)
+            #expect(try await h.store.conversation(id: branch)?.branchedFrom == original)
+            // The original is not a branch.
+            #expect(try await h.request(.GET, "/api/conversations/\(original)", token: h.alice).json?["branched_from"] == nil)
+
+            // Renamed, the link says the name it has now; deleted, the link goes and the branch stays.
+            _ = try await h.request(.PATCH, "/api/conversations/\(original)", token: h.alice, body: #"{"title":"Rayleigh"}"#)
+            let renamed = try await h.request(.GET, "/api/conversations/\(branch)", token: h.alice)
+            #expect((renamed.json?["branched_from"] as? [String: Any])?["title"] as? String == "Rayleigh")
+            #expect(try await h.request(.DELETE, "/api/conversations/\(original)", token: h.alice).status == 204)
+            let orphan = try await h.request(.GET, "/api/conversations/\(branch)", token: h.alice)
+            #expect(orphan.status == 200 && orphan.json?["branched_from"] == nil && orphan.messages.count == 2)
+        }
+    }
 }

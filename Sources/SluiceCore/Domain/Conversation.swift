@@ -19,12 +19,16 @@ public struct Conversation: Sendable, Equatable {
     public var archivedAt: Date?
     /// The user's project it belongs to (`Project`); `nil` when it is in none.
     public var projectID: String?
+    /// The conversation it was branched from ("Branch in new chat"); `nil` for one that is not a branch.
+    public var branchedFrom: String?
 
     public init(
         id: String, userID: String, title: String, model: String, systemPrompt: String?, endUser: String? = nil,
-        createdAt: Date, updatedAt: Date, pinnedAt: Date? = nil, archivedAt: Date? = nil, projectID: String? = nil
+        createdAt: Date, updatedAt: Date, pinnedAt: Date? = nil, archivedAt: Date? = nil, projectID: String? = nil,
+        branchedFrom: String? = nil
     ) {
         self.projectID = projectID
+        self.branchedFrom = branchedFrom
         self.pinnedAt = pinnedAt
         self.archivedAt = archivedAt
         self.id = id
@@ -41,7 +45,7 @@ public struct Conversation: Sendable, Equatable {
     public static func starting(
         userID: String, title: String, model: String, systemPrompt: String?, endUser: String? = nil
     ) -> Conversation {
-        let now = Date(timeIntervalSince1970: (Date().timeIntervalSince1970 * 1000).rounded(.down) / 1000)
+        let now = Date.nowToTheMillisecond
         return Conversation(
             id: Identifier.make(), userID: userID, title: title, model: model, systemPrompt: systemPrompt,
             endUser: endUser, createdAt: now, updatedAt: now)

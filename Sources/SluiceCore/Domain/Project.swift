@@ -22,7 +22,7 @@ public struct Project: Sendable, Equatable {
 
     /// A new project, not yet stored: a fresh id, made now (to the millisecond, as the stores keep it).
     public static func starting(userID: String, name: String, instructions: String?) -> Project {
-        let now = Date(timeIntervalSince1970: (Date().timeIntervalSince1970 * 1000).rounded(.down) / 1000)
+        let now = Date.nowToTheMillisecond
         return Project(id: Identifier.make(), userID: userID, name: name, instructions: instructions, createdAt: now, updatedAt: now)
     }
 }

@@ -69,6 +69,10 @@ public protocol ConversationStore: Sendable {
     /// Writes its command, title, text and `updatedAt`; `StoreError.conflict` when another of the user's has that command.
     func updateSavedPrompt(_ prompt: SavedPrompt) async throws
     func deleteSavedPrompt(id: String) async throws
+    /// Completes a branch stored by `createConversation(_:messages:)`: notes the conversation it was made from, and
+    /// gives its copied answers the thinking the shared insert leaves out (`copies`: the branch's messages, by their new
+    /// ids, with their `reasoning` and `reasoningMs`). One transaction.
+    func recordBranch(conversationID: String, from original: String, copies: [Message]) async throws
     /// Puts the conversation in the project (`nil`: in none).
     func moveConversation(id: String, toProject projectID: String?) async throws
     /// Stores a conversation the caller made (`Conversation.starting`) together with its first messages, in one

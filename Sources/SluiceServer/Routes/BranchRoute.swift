@@ -46,12 +46,17 @@ struct BranchRoute {
         }
         var (branch, messages) = Self.copy(of: conversation, thread: thread[...end].filter { $0.status != .streaming })
         try await store.createConversation(branch, messages: messages)
+        // The link back to the original, and the answers' thinking (which the shared insert does not write).
+        try await store.recordBranch(conversationID: branch.id, from: conversation.id, copies: messages)
+        branch.branchedFrom = conversation.id
         // The branch stays in the original's project, with its instructions.
         if let projectID = conversation.projectID {
             try await store.moveConversation(id: branch.id, toProject: projectID)
             branch.projectID = projectID
         }
-        return EditedResponse(status: .created, response: ConversationResource(branch))
+        var resource = ConversationResource(branch)
+        resource.branchedFrom = .init(conversationID: conversation.id, title: conversation.title)
+        return EditedResponse(status: .created, response: resource)
     }
 
     /// The new conversation and its messages, as they are stored.

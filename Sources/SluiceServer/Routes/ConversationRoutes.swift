@@ -108,6 +108,12 @@ struct ConversationRoutes {
         var resource = ConversationResource(
             conversation, messages: messages, context: await meter.figures(personal, history: messages, logger: context.logger))
         if try await store.isUnkept(conversationID: conversation.id) { resource.temporary = true }
+        // A branch links back to its original while the original is there (and still the same user's).
+        if let originalID = conversation.branchedFrom, let original = try await store.conversation(id: originalID),
+            original.userID == conversation.userID
+        {
+            resource.branchedFrom = .init(conversationID: original.id, title: original.title)
+        }
         if let link = try await store.sharedLink(conversationID: conversation.id) {
             resource.shared = .init(url: "/share/\(link.token)", sharedAt: link.sharedAt)
         }

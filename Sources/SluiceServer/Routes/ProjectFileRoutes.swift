@@ -38,7 +38,7 @@ struct ProjectFileRoutes {
                 .contentTooLarge, code: "project_files_too_large",
                 message: "With \(JSONText.quote(name)) the project's files would have \(characters) characters together; the most is \(ProjectFile.maxCharacters). Add a shorter file, or remove one.")
         }
-        let now = Date(timeIntervalSince1970: (Date().timeIntervalSince1970 * 1000).rounded(.down) / 1000)
+        let now = Date.nowToTheMillisecond
         let file = ProjectFile(id: Identifier.make(), projectID: project.id, name: name, text: text, createdAt: now)
         try await store.addProjectFile(file)
         project.updatedAt = now
@@ -60,7 +60,7 @@ struct ProjectFileRoutes {
         guard try await store.deleteProjectFile(id: try context.parameters.require("file"), projectID: project.id) else {
             throw APIError.notFound("file")
         }
-        project.updatedAt = Date(timeIntervalSince1970: (Date().timeIntervalSince1970 * 1000).rounded(.down) / 1000)
+        project.updatedAt = Date.nowToTheMillisecond
         try await store.updateProject(project)
         return .noContent
     }

@@ -52,7 +52,7 @@ struct ProjectRoutes {
         }
         if let name = fields.name { project.name = name }
         if let instructions = fields.instructions { project.instructions = instructions }
-        project.updatedAt = Date(timeIntervalSince1970: (Date().timeIntervalSince1970 * 1000).rounded(.down) / 1000)
+        project.updatedAt = Date.nowToTheMillisecond
         try await store.updateProject(project)
         return ProjectResource(project)
     }

@@ -27,7 +27,7 @@ struct SavedPromptRoutes {
             throw APIError.invalid(
                 "Send {\"command\": \"summarize\", \"title\": \"Summarise\", \"content\": \"Summarise this in three points: {{text}}\"}: all three are needed.")
         }
-        let now = Date(timeIntervalSince1970: (Date().timeIntervalSince1970 * 1000).rounded(.down) / 1000)
+        let now = Date.nowToTheMillisecond
         let prompt = SavedPrompt(
             id: Identifier.make(), userID: user.id, command: command, title: title, content: content, createdAt: now, updatedAt: now)
         try await Self.taken(command) { try await store.addSavedPrompt(prompt) }
@@ -45,7 +45,7 @@ struct SavedPromptRoutes {
         prompt.command = fields.command ?? prompt.command
         prompt.title = fields.title ?? prompt.title
         prompt.content = fields.content ?? prompt.content
-        prompt.updatedAt = Date(timeIntervalSince1970: (Date().timeIntervalSince1970 * 1000).rounded(.down) / 1000)
+        prompt.updatedAt = Date.nowToTheMillisecond
         try await Self.taken(prompt.command) { [prompt] in try await store.updateSavedPrompt(prompt) }
         return SavedPromptResource(prompt)
     }

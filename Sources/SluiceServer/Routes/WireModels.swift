@@ -30,6 +30,13 @@ struct ConversationResource: ResponseEncodable {
     var temporary: Bool? = nil
     /// Its shared link, while it is shared (`POST /api/conversations/{id}/share`): read alone only.
     var shared: SharedAt? = nil
+    /// The conversation a branch was made from, while it is there: read alone only.
+    var branchedFrom: BranchOrigin? = nil
+
+    struct BranchOrigin: Encodable {
+        let conversationID: String
+        let title: String
+    }
 
     struct SharedAt: Encodable {
         let url: String

@@ -47,7 +47,7 @@ struct ShareRoutes {
                 message: "A temporary chat cannot be shared: it is deleted when you leave it. Start a normal conversation to share one.")
         }
         // Whole milliseconds, as the store keeps the time.
-        let now = Date(timeIntervalSince1970: (Date().timeIntervalSince1970 * 1000).rounded(.down) / 1000)
+        let now = Date.nowToTheMillisecond
         let copy = SharedConversation(title: conversation.title, sharedAt: now, thread: try await store.messages(conversationID: conversation.id))
         guard !copy.messages.isEmpty else {
             throw APIError(.conflict, code: "nothing_to_share", message: "This conversation has no messages to share yet. Send one first.")

@@ -21,7 +21,7 @@ enum StoredValues {
 
     static func now() -> Date {
         // Millisecond precision, as stored, so a value read back equals the value written.
-        Date(timeIntervalSince1970: (Date().timeIntervalSince1970 * 1000).rounded(.down) / 1000)
+        Date.nowToTheMillisecond
     }
 
     static func milliseconds(_ date: Date) -> Int { Int((date.timeIntervalSince1970 * 1000).rounded()) }
@@ -101,7 +101,8 @@ enum StoredValues {
             id: row.text("id"), userID: row.text("user_id"), title: row.text("title"), model: row.text("model"),
             systemPrompt: row.string("system_prompt"), endUser: row.string("end_user"), createdAt: row.date("created_at"),
             updatedAt: row.date("updated_at"), pinnedAt: row.int("pinned_at").map { date(milliseconds: $0) },
-            archivedAt: row.int("archived_at").map { date(milliseconds: $0) }, projectID: row.string("project_id"))
+            archivedAt: row.int("archived_at").map { date(milliseconds: $0) }, projectID: row.string("project_id"),
+            branchedFrom: row.string("branched_from"))
     }
 
     static func savedPrompt(_ row: some StoredRow) -> SavedPrompt {
