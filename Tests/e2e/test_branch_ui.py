@@ -34,3 +34,11 @@ def test_branch_opens_a_new_conversation_up_to_the_answer(browser, server):
     copied = api(server, token, "GET", f"/api/conversations/{branches[0]['id']}")["messages"]
     assert [m["content"] for m in copied] == [m["content"] for m in original[:2]]
     assert len(api(server, token, "GET", f"/api/conversations/{conversation['id']}")["messages"]) == 4
+
+    # The branch says where it came from; the link opens the original, which says nothing of the kind.
+    origin = WebDriverWait(browser, 10).until(lambda d: d.find_element(By.CSS_SELECTOR, "#messages .branched-from"))
+    assert origin.text == "Branched from “Lisbon”"
+    origin.find_element(By.CSS_SELECTOR, "button").click()
+    WebDriverWait(browser, 10).until(lambda d: len(d.find_elements(By.CSS_SELECTOR, "#messages .message")) == 4)
+    assert browser.find_elements(By.CSS_SELECTOR, "#messages .branched-from") == []
+    assert browser.find_element(By.CSS_SELECTOR, '#conversation-list .conversation-open[aria-current="true"]').text == "Lisbon"

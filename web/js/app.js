@@ -237,6 +237,14 @@ async function open(id, { loaded, keep } = {}) {
   $("export-menu").hidden = false;
   shareMenu.show(conversation);
   log.replaceChildren();
+  // A branch says where it came from, as ChatGPT's does: a link that opens the original.
+  if (conversation.branched_from) {
+    const origin = Object.assign(document.createElement("p"), { className: "branched-from" });
+    const link = Object.assign(document.createElement("button"), { type: "button", textContent: `“${conversation.branched_from.title}”` });
+    link.addEventListener("click", () => open(conversation.branched_from.conversation_id).catch((error) => showBanner(error.message)));
+    origin.append("Branched from ", link);
+    log.append(origin);
+  }
   const views = conversation.messages.map((message) => [message, renderMessage(log, message)]);
   for (const [message, view] of views) {
     if (message.versions?.length > 1) offerVersions(view, message.versions, message.id);
