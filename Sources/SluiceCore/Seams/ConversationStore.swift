@@ -61,6 +61,12 @@ public protocol ConversationStore: Sendable {
     func addProjectFile(_ file: ProjectFile) async throws
     /// Deletes the project's file; `false` when the project has no such file.
     func deleteProjectFile(id: String, projectID: String) async throws -> Bool
+    /// Archives every conversation of the user's that is kept and not archived yet, unpinning them (ChatGPT's "Archive
+    /// all chats"); how many.
+    func archiveAllConversations(userID: String, at: Date) async throws -> Int
+    /// Deletes every conversation of the user's — archived and temporary ones too — with their messages (ChatGPT's
+    /// "Delete all chats"); their usage stays in the ledger, their projects stay. How many.
+    func deleteAllConversations(userID: String) async throws -> Int
     /// The user's saved prompts, by command.
     func savedPrompts(userID: String) async throws -> [SavedPrompt]
     func savedPrompt(id: String) async throws -> SavedPrompt?

@@ -150,6 +150,7 @@ public func buildRouter(
     ProjectRoutes(store: dependencies.store).register(on: api)
     ProjectFileRoutes(store: dependencies.store).register(on: api)
     SavedPromptRoutes(store: dependencies.store).register(on: api)
+    AllConversationsRoute(store: dependencies.store).register(on: api)
     TemporaryChatRoute(store: dependencies.store).register(on: api)
     EditRoute(store: dependencies.store, launcher: launcher).register(on: api)
     AnswerEditRoute(store: dependencies.store, hub: hub, promptGuard: dependencies.promptGuard, metrics: dependencies.metrics)
