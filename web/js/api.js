@@ -61,6 +61,10 @@ export const createConversation = (fields = {}) => json("POST", "/api/conversati
 export const importConversations = (conversations) => json("POST", "/api/conversations/import", conversations);
 /** Says that temporary chat `id` is still open, so that the server does not let it lapse. */
 export const keepTemporaryChat = (id) => json("POST", `/api/conversations/${encodeURIComponent(id)}/keep-alive`);
+/** Archives every conversation that is not archived; resolves to `{archived: n}`. */
+export const archiveAllConversations = () => json("POST", "/api/conversations/archive-all");
+/** Deletes every conversation, archived and temporary ones too; resolves to `{deleted: n}`. */
+export const deleteAllConversations = () => json("POST", "/api/conversations/delete-all");
 export const deleteConversation = (id) => json("DELETE", `/api/conversations/${encodeURIComponent(id)}`);
 /** Deletes conversation `id` without waiting, in a request that outlives the page (a temporary chat being left). */
 export function deleteOnLeaving(id) {

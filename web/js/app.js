@@ -22,6 +22,7 @@ import { AttachmentTray } from "./attachments.js";
 import { showVersion } from "./versions.js";
 import { offerImport } from "./import.js";
 import { TemporaryChat } from "./temporary.js";
+import { offerDataControls } from "./data-controls.js";
 
 const $ = (id) => document.getElementById(id);
 const log = $("messages");
@@ -136,21 +137,31 @@ const conversationList = new ConversationList({
   onOpen: (id) => open(id).catch((error) => showBanner(error.message)),
   // The open conversation archived or brought back from the list: its page says so at once.
   onArchived: async (id) => { if (id === current) await open(id); },
-  onDeleted: async (id) => {
-    const remaining = await refreshList();
-    if (id !== current) return;
-    // The open conversation is gone: show the next one, or an empty page for a new one.
-    current = null;
-    showArchived(false);
-    log.replaceChildren();
-    instructions.show(null);
-    $("export-menu").hidden = true;
-    shareMenu.show(null);
-    if (remaining.length > 0) await open(remaining[0].id);
-    else picker.show(picker.preferred());
-  },
+  onDeleted: (id) => afterDeleting(id),
   showBanner,
 });
+
+/** After conversation `id` (or, without one, every conversation) was deleted: lists again, and when the open one is
+ * gone shows the next one, or an empty page for a new one. */
+async function afterDeleting(id) {
+  const remaining = await refreshList();
+  if (id && id !== current) return;
+  current = null;
+  showArchived(false);
+  log.replaceChildren();
+  instructions.show(null);
+  $("export-menu").hidden = true;
+  shareMenu.show(null);
+  if (remaining.length > 0) await open(remaining[0].id);
+  else picker.show(picker.preferred());
+}
+
+offerDataControls({
+  archiveButton: $("archive-all"), deleteButton: $("delete-all"), showBanner,
+  onArchived: async () => { await refreshList(); if (current) await open(current); },
+  onDeleted: () => afterDeleting(null),
+});
+
 /** Lists the conversations and projects again; the header names the open conversation's project. */
 async function refreshList() {
   const conversations = await conversationList.refresh(current);
