@@ -23,6 +23,7 @@ import { showVersion } from "./versions.js";
 import { offerImport } from "./import.js";
 import { TemporaryChat } from "./temporary.js";
 import { offerDataControls } from "./data-controls.js";
+import { bindShortcuts } from "./shortcuts.js";
 
 const $ = (id) => document.getElementById(id);
 const log = $("messages");
@@ -442,36 +443,12 @@ input.addEventListener("keydown", (event) => {
 });
 document.addEventListener("keydown", (event) => {
   if (event.key === "Escape" && !event.shiftKey && stopCurrent) stopCurrent();
-  // ChatGPT's shortcuts: Ctrl+Shift+O (⌘⇧O) starts a conversation, Ctrl+K (⌘K) searches them.
-  const command = event.ctrlKey || event.metaKey;
-  if (command && event.shiftKey && event.key.toLowerCase() === "o") {
-    event.preventDefault();
-    newConversation().catch((error) => showBanner(error.message));
-  } else if (command && !event.shiftKey && event.key.toLowerCase() === "k") {
-    event.preventDefault();
-    setSidebar(true);
-    searchBox.focus();
-    searchBox.select();
-  } else if (command && event.shiftKey && event.code === "KeyC") {
-    // The rest of ChatGPT's: copy the last answer (Ctrl+Shift+C), its last code block (Ctrl+Shift+;), back to the
-    // message box (Shift+Esc), delete the conversation (Ctrl+Shift+⌫, after asking), and this list (Ctrl+/).
-    event.preventDefault();
-    [...log.querySelectorAll(".message.assistant .copy-answer")].at(-1)?.click();
-  } else if (command && event.shiftKey && event.code === "Semicolon") {
-    event.preventDefault();
-    [...log.querySelectorAll(".message.assistant .copy-code")].at(-1)?.click();
-  } else if (event.shiftKey && !command && event.key === "Escape") {
-    event.preventDefault();
-    input.focus();
-  } else if (command && event.shiftKey && event.code === "Backspace") {
-    event.preventDefault();
-    document.querySelector('#conversation-list .conversation-open[aria-current="true"]')
-      ?.parentElement.querySelector(".conversation-delete")?.click();
-  } else if (command && !event.shiftKey && event.code === "Slash") {
-    event.preventDefault();
-    const shortcuts = $("shortcuts");
-    if (shortcuts.open) shortcuts.close(); else shortcuts.showModal();
-  }
+});
+bindShortcuts({
+  log, input,
+  newConversation: () => newConversation().catch((error) => showBanner(error.message)),
+  search: () => { setSidebar(true); searchBox.focus(); searchBox.select(); },
+  toggleList: () => { const shortcuts = $("shortcuts"); if (shortcuts.open) shortcuts.close(); else shortcuts.showModal(); },
 });
 log.addEventListener("click", (event) => {
   const button = event.target.closest("button");
