@@ -251,7 +251,9 @@ struct ContextBuilder: Sendable {
             .contentTooLarge, code: "context_overflow",
             message: "Your message needs \(overflow.neededTokens) tokens with the system prompt, but this model takes at most "
                 + "\(overflow.inputBudget) input tokens\(window.map { " (of its \($0)-token window)" } ?? ""). Shorten the "
-                + "message or the system prompt, or split it into several messages. It was kept in the conversation but not sent.")
+                + "message or the system prompt (in the web app: the conversation's instructions, its project's instructions "
+                + "and files, and yours under Personalize), or split it into several messages. It was kept in the "
+                + "conversation but not sent.")
         error.details = "\"needed_tokens\":\(overflow.neededTokens),\"input_budget\":\(overflow.inputBudget)"
         return error
     }

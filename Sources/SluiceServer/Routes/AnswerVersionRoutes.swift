@@ -21,7 +21,7 @@ struct AnswerVersionRoutes {
         var versions: [String]?
         if let group = message.versionGroup { versions = try await store.versions(group: group).map(\.id) }
         var resource = MessageResource(message, versions: versions)
-        if message.role == .user, let answer = try await Self.answer(to: message, in: try await store.messages(conversationID: message.conversationID)) {
+        if message.role == .user, let answer = Self.answer(to: message, in: try await store.messages(conversationID: message.conversationID)) {
             resource.answer = AnswerBox(MessageResource(answer))
         }
         return resource
