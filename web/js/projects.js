@@ -1,8 +1,8 @@
 // Projects in the sidebar (ChatGPT's Projects, Open WebUI's folders): each a fold holding its conversations, with + to
 // start a conversation in it and ✎ to open its form — its name, instructions and text files that go with every message
 // of its conversations (after the user's own instructions, before each conversation's) — where it can be deleted too
-// (its conversations stay, out of the project). A fold opened or closed by hand stays so in this browser; one never touched is open while it
-// holds the open conversation.
+// (its conversations stay, out of the project). A fold opened or closed by hand stays so in this browser; one never
+// touched is open while it holds the open conversation.
 
 import * as api from "./api.js";
 

@@ -72,12 +72,13 @@ public protocol ConversationStore: Sendable {
     func savedPrompt(id: String) async throws -> SavedPrompt?
     /// Stores a new saved prompt; `StoreError.conflict` when the user has one with that command.
     func addSavedPrompt(_ prompt: SavedPrompt) async throws
-    /// Writes its command, title, text and `updatedAt`; `StoreError.conflict` when another of the user's has that command.
+    /// Writes its command, title, text and `updatedAt`; `StoreError.conflict` when another of the user's has that
+    /// command.
     func updateSavedPrompt(_ prompt: SavedPrompt) async throws
     func deleteSavedPrompt(id: String) async throws
     /// Completes a branch stored by `createConversation(_:messages:)`: notes the conversation it was made from, and
-    /// gives its copied answers the thinking the shared insert leaves out (`copies`: the branch's messages, by their new
-    /// ids, with their `reasoning` and `reasoningMs`). One transaction.
+    /// gives its copied answers the thinking the shared insert leaves out (`copies`: the branch's messages, by their
+    /// new ids, with their `reasoning` and `reasoningMs`). One transaction.
     func recordBranch(conversationID: String, from original: String, copies: [Message]) async throws
     /// Puts the conversation in the project (`nil`: in none).
     func moveConversation(id: String, toProject projectID: String?) async throws

@@ -70,9 +70,7 @@ struct ProjectRoutes {
     /// any other field is a 400, so that a misspelt one is not silently dropped.
     static func fields(_ request: Request, context: SluiceRequestContext) async throws -> (name: String?, instructions: String??) {
         let body = try await JSONObjectBody(request: request, context: context, allowEmpty: false)
-        if let unknown = body.fields.keys.sorted().first(where: { !["name", "instructions"].contains($0) }) {
-            throw APIError.invalid("'\(unknown)' is not a field of a project: send 'name' and 'instructions'.")
-        }
+        try body.rejectingUnknownFields(["name", "instructions"]) { "'\($0)' is not a field of a project: send 'name' and 'instructions'." }
         var name: String?
         if body.fields["name"] != nil {
             let trimmed = try body.optionalString("name", maxLength: maxNameLength)?.trimmingCharacters(in: .whitespacesAndNewlines) ?? ""

@@ -35,9 +35,7 @@ struct SavedPromptRoutes {
     }
 
     @Sendable func update(_ request: Request, context: SluiceRequestContext) async throws -> SavedPromptResource {
-        let user = try context.requireUser()
-        guard var prompt = try await store.savedPrompt(id: try context.parameters.require("id")) else { throw APIError.notFound("prompt") }
-        guard prompt.userID == user.id else { throw APIError.forbidden }
+        var prompt = try await owned(context)
         let fields = try await Self.fields(request, context: context)
         guard fields.command != nil || fields.title != nil || fields.content != nil else {
             throw APIError.invalid("Send 'command', 'title' or 'content': what to change.")
@@ -51,11 +49,16 @@ struct SavedPromptRoutes {
     }
 
     @Sendable func delete(_ request: Request, context: SluiceRequestContext) async throws -> HTTPResponse.Status {
+        try await store.deleteSavedPrompt(id: try await owned(context).id)
+        return .noContent
+    }
+
+    /// The prompt the path names: 404 when there is none, 403 when it is another user's.
+    private func owned(_ context: SluiceRequestContext) async throws -> SavedPrompt {
         let user = try context.requireUser()
         guard let prompt = try await store.savedPrompt(id: try context.parameters.require("id")) else { throw APIError.notFound("prompt") }
         guard prompt.userID == user.id else { throw APIError.forbidden }
-        try await store.deleteSavedPrompt(id: prompt.id)
-        return .noContent
+        return prompt
     }
 
     /// Runs `write`, turning the store's conflict into a `409 command_taken` that names the command.
@@ -73,8 +76,8 @@ struct SavedPromptRoutes {
     /// not blank. Any other field is a 400.
     static func fields(_ request: Request, context: SluiceRequestContext) async throws -> (command: String?, title: String?, content: String?) {
         let body = try await JSONObjectBody(request: request, context: context, allowEmpty: false)
-        if let unknown = body.fields.keys.sorted().first(where: { !["command", "title", "content"].contains($0) }) {
-            throw APIError.invalid("'\(unknown)' is not a field of a prompt: send 'command', 'title' and 'content'.")
+        try body.rejectingUnknownFields(["command", "title", "content"]) {
+            "'\($0)' is not a field of a prompt: send 'command', 'title' and 'content'."
         }
         var command: String?
         if let text = try body.optionalString("command", maxLength: SavedPrompt.maxCommandLength + 1) {

@@ -25,9 +25,7 @@ struct SettingsRoute {
     @Sendable func update(_ request: Request, context: SluiceRequestContext) async throws -> Settings {
         let user = try context.requireUser()
         let body = try await JSONObjectBody(request: request, context: context, allowEmpty: false)
-        if let unknown = body.fields.keys.sorted().first(where: { $0 != "auto_titles" }) {
-            throw APIError.invalid("'\(unknown)' is not a setting. Send {\"auto_titles\": true or false}.")
-        }
+        try body.rejectingUnknownFields(["auto_titles"]) { "'\($0)' is not a setting. Send {\"auto_titles\": true or false}." }
         if let autoTitles = try body.optionalBool("auto_titles") {
             try await store.setAutoTitles(userID: user.id, enabled: autoTitles)
         }

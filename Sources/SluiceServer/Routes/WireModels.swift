@@ -198,6 +198,12 @@ struct JSONObjectBody {
         }
     }
 
+    /// Refuses a body with a field not in `known` (the first, by name) with a 400 whose message `message` writes from
+    /// its name, so that a misspelt field is not dropped silently.
+    func rejectingUnknownFields(_ known: Set<String>, message: (String) -> String) throws {
+        if let unknown = fields.keys.sorted().first(where: { !known.contains($0) }) { throw APIError.invalid(message(unknown)) }
+    }
+
     func optionalString(_ key: String, maxLength: Int = 10_000) throws -> String? {
         switch fields[key] {
         case nil, .null?: return nil

@@ -1,8 +1,8 @@
 extension Migrations {
     /// Step 45: a user's projects (`Project`: ChatGPT's Projects, Open WebUI's folders), each with instructions and
-    /// text files (`ProjectFile`) of its own, and the project a conversation is in. Deleting a project keeps its conversations: the stores clear their
-    /// `project_id` in the same transaction (a plain column, no foreign key: SQLite cannot drop a column that has one,
-    /// which the migration tests do to go back to older schemas).
+    /// text files (`ProjectFile`) of its own, and the project a conversation is in. Deleting a project keeps its
+    /// conversations: the stores clear their `project_id` in the same transaction (a plain column, no foreign key:
+    /// SQLite cannot drop a column that has one, which the migration tests do to go back to older schemas).
     static let projectsStep = Step(
         version: 45,
         statements: [
