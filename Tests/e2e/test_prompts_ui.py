@@ -105,3 +105,22 @@ def test_saved_prompts_are_kept_and_typed_with_a_slash(browser, server):
     box.clear()
     box.send_keys("/")
     WebDriverWait(browser, 5).until(lambda d: options(d) == ["/review Find bugs"])
+
+
+def test_a_saved_prompt_fills_in_the_date_variables(browser, server):
+    """Open WebUI's {{CURRENT_DATE}} and {{CURRENT_WEEKDAY}}: filled in with the browser's date; the user's own
+    placeholder after them is still the one selected."""
+    token = new_user(server, "prompt-variables-ui")
+    api(server, token, "POST", "/api/prompts",
+        {"command": "standup", "title": "Stand-up", "content": "Stand-up for {{CURRENT_WEEKDAY}} {{CURRENT_DATE}}: {{done}}"})
+    api(server, token, "POST", "/api/conversations", {"title": "Notes"})
+    open_as(browser, server, token)
+    box = browser.find_element(By.ID, "input")
+    box.send_keys("/stand")
+    WebDriverWait(browser, 5).until(lambda d: options(d) == ["/standup Stand-up"])
+    box.send_keys(Keys.ENTER)
+    today = browser.execute_script(
+        "const now = new Date(); return `${now.toLocaleDateString(undefined, { weekday: 'long' })} ${now.toLocaleDateString()}`;")
+    WebDriverWait(browser, 5).until(lambda d: box.get_attribute("value").startswith("Stand-up for "))
+    assert box.get_attribute("value") == f"Stand-up for {today}: {{{{done}}}}"
+    assert selection(browser) == "{{done}}"

@@ -1,6 +1,7 @@
 // Saved prompts in the message box: typing / (and the start of a command) lists the user's prompts whose command or
 // title match; ↑ ↓ choose, Enter or Tab (or a click) puts the prompt's text in the box with its first {{placeholder}}
-// selected to type over, Escape closes the list. A listbox the box controls, as a combobox's.
+// selected to type over, Escape closes the list. A listbox the box controls, as a combobox's. As in Open WebUI,
+// {{CURRENT_DATE}}, {{CURRENT_TIME}} and {{CURRENT_WEEKDAY}} are filled in with this browser's date and time.
 
 import * as api from "./api.js";
 
@@ -78,11 +79,22 @@ export class SlashPrompts {
   /** Puts the prompt's text in the box, its first {{placeholder}} selected (else the caret at its end). */
   apply(prompt) {
     this.close();
-    this.input.value = prompt.content;
+    const text = fillVariables(prompt.content, new Date());
+    this.input.value = text;
     this.input.dispatchEvent(new Event("input", { bubbles: true }));
     this.input.focus();
-    const placeholder = /\{\{[^{}]*\}\}/.exec(prompt.content);
+    const placeholder = /\{\{[^{}]*\}\}/.exec(text);
     if (placeholder) this.input.setSelectionRange(placeholder.index, placeholder.index + placeholder[0].length);
-    else this.input.setSelectionRange(prompt.content.length, prompt.content.length);
+    else this.input.setSelectionRange(text.length, text.length);
   }
+}
+
+/** `text` with Open WebUI's date variables filled in for `now`, in this browser's language. */
+export function fillVariables(text, now) {
+  const values = {
+    CURRENT_DATE: now.toLocaleDateString(),
+    CURRENT_TIME: now.toLocaleTimeString(),
+    CURRENT_WEEKDAY: now.toLocaleDateString(undefined, { weekday: "long" }),
+  };
+  return text.replace(/\{\{(CURRENT_DATE|CURRENT_TIME|CURRENT_WEEKDAY)\}\}/g, (_, name) => values[name]);
 }
