@@ -135,3 +135,40 @@ def test_a_project_groups_conversations_and_sends_its_instructions_and_files(bro
     assert api(server, token, "GET", "/api/projects")["projects"] == []
     kept = api(server, token, "GET", f"/api/conversations/{loose['id']}")
     assert "project_id" not in kept and len(kept["messages"]) == 2
+
+
+DRAG = """
+const [source, target] = arguments;
+const data = new DataTransfer();
+source.dispatchEvent(new DragEvent("dragstart", { bubbles: true, dataTransfer: data }));
+const over = new DragEvent("dragover", { bubbles: true, cancelable: true, dataTransfer: data });
+target.dispatchEvent(over);
+target.dispatchEvent(new DragEvent("drop", { bubbles: true, cancelable: true, dataTransfer: data }));
+source.dispatchEvent(new DragEvent("dragend", { bubbles: true, dataTransfer: data }));
+return over.defaultPrevented;
+"""
+
+
+def test_a_conversation_dragged_onto_a_project_moves_into_it_and_back_out(browser, server):
+    token = new_user(server, "projects-drag-ui")
+    project = api(server, token, "POST", "/api/projects", {"name": "Garden"})
+    conversation = api(server, token, "POST", "/api/conversations", {"title": "Tomatoes"})
+    api(server, token, "POST", "/api/conversations", {"title": "Taxes"})
+    open_as(browser, server, token)
+    WebDriverWait(browser, 10).until(lambda d: sorted(listed(d, "#conversation-list")) == ["Taxes", "Tomatoes"])
+
+    source = browser.find_element(By.CSS_SELECTOR, f'#conversation-list li[data-id="{conversation["id"]}"]')
+    target = browser.find_element(By.CSS_SELECTOR, "#project-list li.project")
+    assert browser.execute_script(DRAG, source, target) is True, "the project takes the drop"
+    WebDriverWait(browser, 5).until(lambda d: listed(d, "#conversation-list") == ["Taxes"])
+    assert api(server, token, "GET", f"/api/conversations/{conversation['id']}")["project_id"] == project["id"]
+    # Unfolded or not, the project counts it.
+    assert browser.find_element(By.CSS_SELECTOR, "#project-list .project-open").text == "📁 Garden 1"
+
+    # Dragged back onto the list, it leaves the project.
+    browser.find_element(By.CSS_SELECTOR, "#project-list .project-open").click()
+    source = WebDriverWait(browser, 5).until(
+        lambda d: d.find_element(By.CSS_SELECTOR, f'#project-list li[data-id="{conversation["id"]}"]'))
+    assert browser.execute_script(DRAG, source, browser.find_element(By.ID, "conversation-list")) is True
+    WebDriverWait(browser, 5).until(lambda d: sorted(listed(d, "#conversation-list")) == ["Taxes", "Tomatoes"])
+    assert "project_id" not in api(server, token, "GET", f"/api/conversations/{conversation['id']}")

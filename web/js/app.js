@@ -130,6 +130,7 @@ const projects = new ProjectShelf({
   section: $("projects"), list: $("project-list"), newButton: $("project-create"), form: $("project-form"), showBanner,
   onStart: (projectId) => newConversation({ projectId }).catch((error) => showBanner(error.message)),
   onChanged: () => refreshList().catch((error) => showBanner(error.message)),
+  onDrop: (conversationId, projectId) => conversationList.moveTo(conversationId, projectId).then(() => refreshList()),
 });
 const conversationList = new ConversationList({
   list: $("conversation-list"),

@@ -4,6 +4,9 @@
 
 import * as api from "./api.js";
 
+/** The drag data type of a conversation dragged from the list onto a project (or back onto the list). */
+export const CONVERSATION_DRAG = "application/x-sluice-conversation";
+
 export class ConversationList {
   /**
    * `onOpen(id)` opens a conversation; `onDeleted(id)` runs after one is deleted; `onArchived(id, archived)` after
@@ -19,6 +22,16 @@ export class ConversationList {
     this.query = "";
     this.sequence = 0;
     this.showingArchived = false;
+    // A conversation dropped on the list leaves its project (one dragged onto a project joins it: `ProjectShelf`).
+    list.addEventListener("dragover", (event) => {
+      if (event.dataTransfer?.types.includes(CONVERSATION_DRAG) && !this.showingArchived) event.preventDefault();
+    });
+    list.addEventListener("drop", (event) => {
+      const id = event.dataTransfer?.getData(CONVERSATION_DRAG);
+      if (!id || this.showingArchived) return;
+      event.preventDefault();
+      this.moveTo(id, null);
+    });
     archivedToggle?.addEventListener("click", () => {
       this.showingArchived = !this.showingArchived;
       archivedToggle.setAttribute("aria-pressed", String(this.showingArchived));
@@ -97,6 +110,12 @@ export class ConversationList {
   item(conversation) {
     const item = document.createElement("li");
     item.dataset.id = conversation.id;
+    // Dragged onto a project (Open WebUI's folders), it moves there.
+    item.draggable = true;
+    item.addEventListener("dragstart", (event) => {
+      event.dataTransfer.setData(CONVERSATION_DRAG, conversation.id);
+      event.dataTransfer.effectAllowed = "move";
+    });
     if (conversation.pinned_at) item.classList.add("pinned");
     if (conversation.archived_at) item.classList.add("archived");
     const open = document.createElement("button");
@@ -220,6 +239,16 @@ export class ConversationList {
     field.addEventListener("blur", () => finish(true));
   }
 
+  /** Moves conversation `id` into project `projectId` (`null`: out of any), then lists again. */
+  async moveTo(id, projectId) {
+    try {
+      await api.updateConversation(id, { project_id: projectId });
+    } catch (error) {
+      this.showBanner(error.message);
+    }
+    await this.refresh().catch((error) => this.showBanner(error.message));
+  }
+
   /**
    * Turns the item into the user's projects (and "No project") as buttons: pressing one moves the conversation there;
    * Escape, or leaving them, changes nothing.
@@ -236,14 +265,8 @@ export class ConversationList {
       if (done) return;
       done = true;
       this.renaming = false;
-      if (projectId !== undefined && projectId !== (conversation.project_id ?? null)) {
-        try {
-          await api.updateConversation(conversation.id, { project_id: projectId });
-        } catch (error) {
-          this.showBanner(error.message);
-        }
-      }
-      await this.refresh().catch((error) => this.showBanner(error.message));
+      if (projectId !== undefined && projectId !== (conversation.project_id ?? null)) await this.moveTo(conversation.id, projectId);
+      else await this.refresh().catch((error) => this.showBanner(error.message));
     };
     choices.append(...options.map((project) => {
       const button = Object.assign(document.createElement("button"), {

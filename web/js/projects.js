@@ -5,16 +5,18 @@
 // touched is open while it holds the open conversation.
 
 import * as api from "./api.js";
+import { CONVERSATION_DRAG } from "./conversations.js";
 
 const OPEN_KEY = "sluice.projectFolds";
 
 export class ProjectShelf {
   /**
    * `section` holds the `list`; `form` is the project form; `onStart(projectId)` starts a conversation in a project;
-   * `onChanged()` runs after a project is made, changed or deleted (the list is drawn again).
+   * `onChanged()` runs after a project is made, changed or deleted (the list is drawn again); `onDrop(conversationId,
+   * projectId)` when a conversation is dragged onto a project.
    */
-  constructor({ section, list, newButton, form, onStart, onChanged, showBanner }) {
-    Object.assign(this, { section, list, form, onStart, onChanged, showBanner });
+  constructor({ section, list, newButton, form, onStart, onChanged, onDrop, showBanner }) {
+    Object.assign(this, { section, list, form, onStart, onChanged, onDrop, showBanner });
     this.projects = [];
     this.editing = null;
     /** Project id → unfolded (true) or folded (false), for the folds opened or closed by hand. */
@@ -79,6 +81,7 @@ export class ProjectShelf {
       const edit = this.action("project-edit", "✎", `Edit project “${project.name}”`, () => this.edit(project));
       head.append(toggle, start, edit);
       row.append(head);
+      this.acceptDrops(row, project.id);
       if (unfolded) {
         const inner = document.createElement("ul");
         inner.className = "project-conversations";
@@ -93,6 +96,25 @@ export class ProjectShelf {
       }
       return row;
     }));
+  }
+
+  /** A conversation dragged onto `row` joins project `projectId`; the row is marked while one is over it. */
+  acceptDrops(row, projectId) {
+    const carries = (event) => event.dataTransfer?.types.includes(CONVERSATION_DRAG);
+    row.addEventListener("dragover", (event) => {
+      if (!carries(event)) return;
+      event.preventDefault();
+      event.stopPropagation();
+      row.classList.add("drop-target");
+    });
+    row.addEventListener("dragleave", (event) => { if (!row.contains(event.relatedTarget)) row.classList.remove("drop-target"); });
+    row.addEventListener("drop", (event) => {
+      if (!carries(event)) return;
+      event.preventDefault();
+      event.stopPropagation();
+      row.classList.remove("drop-target");
+      this.onDrop(event.dataTransfer.getData(CONVERSATION_DRAG), projectId);
+    });
   }
 
   setFold(id, unfolded) {
