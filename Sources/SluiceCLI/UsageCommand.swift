@@ -19,16 +19,16 @@ struct UsageCommand: AsyncParsableCommand {
 
     struct Report: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "Print settled tokens and exact cost per day (or conversation, model, end user or API key) as a table.")
+            abstract: "Print settled tokens and exact cost per day (or conversation, model, end user, API key or project) as a table.")
         @Option(help: "Only this user (default: everyone).") var user: String?
         @Option(help: "First UTC day to include, YYYY-MM-DD (default: 30 days ago).") var since: String?
-        @Option(help: "day, conversation, model, end_user (the gateway's `user` field) or key (the labelled API key).")
+        @Option(help: "day, conversation, model, end_user (the gateway's `user` field), key (the labelled API key) or project.")
         var group: String = "day"
         @OptionGroup var database: UserCommand.DatabaseOption
 
         func run() async throws {
             guard let grouping = UsageGrouping(rawValue: group) else {
-                throw ValidationError("--group must be day, conversation, model, end_user or key")
+                throw ValidationError("--group must be day, conversation, model, end_user, key or project")
             }
             let start = try UsageCommand.start(since: since)
             let store = try await database.open()
@@ -47,6 +47,8 @@ struct UsageCommand: AsyncParsableCommand {
                 // A key by its label (unique per user); with everyone's usage, by its id too.
                 case .apiKey where bucket.key.isEmpty: key = "(own token)"
                 case .apiKey: key = userID == nil ? "\(bucket.key) \(bucket.label ?? "")" : bucket.label ?? bucket.key
+                case .project where bucket.key.isEmpty: key = "(no project)"
+                case .project: key = bucket.label ?? bucket.key
                 default: key = bucket.key
                 }
                 print([key, "\(bucket.turns)", "\(bucket.inputTokens)", "\(bucket.outputTokens)", "\(bucket.totalTokens)", bucket.cost.decimalString,

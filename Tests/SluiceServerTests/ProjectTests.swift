@@ -239,3 +239,41 @@ struct ProjectTests {
         #expect(bare.personalized(by: "User.", project: "Project.").systemPrompt == "User.\n\nProject.")
     }
 }
+
+@Suite("Usage per project")
+struct ProjectUsageTests {
+    @Test("usage grouped by the project each turn's conversation is in now, labelled with its name; the rest under the empty key; as CSV too",
+          arguments: TestDatabases.backends)
+    func perProject(database: StoreBackend) async throws {
+        // With budgets on, every turn is in the ledger.
+        try await Harness.run(budgets: true, database: database) { h in
+            let thesis = try await ProjectTests.project(h, h.alice, #"{"name":"Thesis"}"#)
+            let inProject = try await h.newConversation(h.alice, body: #"{"project_id":"\#(thesis)"}"#)
+            let loose = try await h.newConversation(h.alice)
+            _ = try await h.send(inProject, token: h.alice)
+            _ = try await h.send(loose, token: h.alice)
+            let spentInProject = try await h.store.conversationTokens(conversationID: inProject)
+            let spentLoose = try await h.store.conversationTokens(conversationID: loose)
+
+            let series = {
+                try await h.request(.GET, "/api/usage?period=today&group=project", token: h.alice).json?["series"] as? [[String: Any]] ?? []
+            }
+            let byKey = { (rows: [[String: Any]]) in
+                Dictionary(uniqueKeysWithValues: rows.compactMap { row in (row["key"] as? String).map { ($0, row) } })
+            }
+            var rows = byKey(try await series())
+            #expect(rows[thesis]?["label"] as? String == "Thesis" && rows[thesis]?["total_tokens"] as? Int == spentInProject)
+            #expect(rows[""]?["total_tokens"] as? Int == spentLoose && rows[""]?["label"] == nil)
+
+            // Moved into the project, the loose conversation's usage goes with it.
+            _ = try await h.request(.PATCH, "/api/conversations/\(loose)", token: h.alice, body: #"{"project_id":"\#(thesis)"}"#)
+            rows = byKey(try await series())
+            #expect(rows[thesis]?["total_tokens"] as? Int == spentInProject + spentLoose && rows[""] == nil)
+
+            let csv = try await h.text("/api/usage?period=today&group=project&format=csv", token: h.alice)
+            #expect(csv.hasPrefix("project,name,input_tokens"))
+            #expect(csv.contains("\(thesis),Thesis,"))
+            #expect(try await h.request(.GET, "/api/usage?period=today&group=projects", token: h.alice).errorMessage?.contains("project") == true)
+        }
+    }
+}

@@ -117,6 +117,14 @@ def test_a_project_groups_conversations_and_sends_its_instructions_and_files(bro
     browser.find_element(By.CSS_SELECTOR, "#project-list .project-open").click()
     WebDriverWait(browser, 5).until(lambda d: len(listed(d, "#project-list")) == 2)
 
+    # The usage page counts the project's answer under its name, the other conversation's under none.
+    browser.find_element(By.ID, "usage-open").click()
+    per_project = WebDriverWait(browser, 10).until(lambda d: d.find_element(By.CSS_SELECTOR, "#usage-page .usage-projects"))
+    WebDriverWait(browser, 10).until(lambda d: per_project.is_displayed())
+    lines = [li.text for li in per_project.find_elements(By.CSS_SELECTOR, "li")]
+    assert len(lines) == 1 and lines[0].startswith("📁 PhD thesis: ") and lines[0].endswith("2 answers"), lines
+    browser.find_element(By.ID, "usage-open").click()
+
     # Its file removed with ×.
     press(browser, browser.find_element(By.CSS_SELECTOR, "#project-list .project-head"), ".project-edit")
     WebDriverWait(browser, 5).until(lambda d: d.find_elements(By.CSS_SELECTOR, "#project-form .project-file-remove"))

@@ -37,9 +37,9 @@ export class UsagePage {
 
   async load() {
     const period = this.period.value;
-    const [byDay, byConversation, byEndUser, byKey, byModel, limits, Chart] = await Promise.all([
+    const [byDay, byConversation, byEndUser, byKey, byModel, byProject, limits, Chart] = await Promise.all([
       api.getUsage(period, "day"), api.getUsage(period, "conversation"), api.getUsage(period, "end_user"),
-      api.getUsage(period, "key"), api.getUsage(period, "model"),
+      api.getUsage(period, "key"), api.getUsage(period, "model"), api.getUsage(period, "project"),
       // Only for the limits per end user and per minute: the page works without them.
       api.getLimits().catch(() => ({})),
       loadChartLibrary(),
@@ -48,6 +48,7 @@ export class UsagePage {
     this.showRateLimits(limits);
     this.showEndUsers(byEndUser.series, limits.end_user_daily_usd_limit, period);
     this.showKeys(byKey.series);
+    this.showProjects(byProject.series);
     this.showModels(byModel.series);
     for (const chart of this.charts) chart.destroy();
     const styles = getComputedStyle(document.documentElement);
@@ -132,6 +133,18 @@ export class UsagePage {
       const last = row.last_turn_at ? `, last ${new Date(row.last_turn_at).toLocaleString()}` : "";
       item.textContent = `${row.key ? row.label ?? row.key : "(your own token and this app)"}: `
         + `${numberFormat.format(row.total_tokens)} tokens, $${row.cost_usd}, ${row.turns} ${row.turns === 1 ? "turn" : "turns"}${last}`;
+      return item;
+    }));
+  }
+
+  /** Usage per project (the one each conversation is in now), largest first; shown only when some turn was in one. */
+  showProjects(series) {
+    const section = this.section.querySelector(".usage-projects");
+    section.hidden = !series.some((row) => row.key);
+    section.querySelector("ul").replaceChildren(...series.map((row) => {
+      const item = document.createElement("li");
+      item.textContent = `${row.key ? `📁 ${row.label ?? row.key}` : "(no project)"}: ${numberFormat.format(row.total_tokens)} tokens, `
+        + `$${row.cost_usd}, ${row.turns} ${row.turns === 1 ? "answer" : "answers"}`;
       return item;
     }));
   }

@@ -192,6 +192,9 @@ public enum UsageGrouping: String, Sendable, CaseIterable {
     /// The labelled API key each turn was made with (`APIKey`, LiteLLM's spend per virtual key): the key's id,
     /// labelled with its label; turns made with the user's own token are the bucket with the empty key.
     case apiKey = "key"
+    /// The project each turn's conversation is in now (`Project`), labelled with its name; turns of conversations in
+    /// no project (or deleted ones, or no conversation) are the bucket with the empty key.
+    case project
 }
 
 /// The settled usage of one bucket of history (a day, a conversation, a model, an end user or an API key).

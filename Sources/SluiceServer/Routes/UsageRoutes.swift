@@ -3,9 +3,9 @@ import Hummingbird
 import SluiceCore
 
 /// The caller's token usage: `GET /api/usage/limits` (plan and budget now),
-/// `GET /api/usage?period=today|week|month&group=day|conversation|model|end_user|key[&format=csv]` (history for charts;
-/// `end_user`: the gateway's `user` field, `""` for turns without one; `key`: the labelled API key, `""` for the user's
-/// own token) and `GET /api/usage/end-user?name=…` (one
+/// `GET /api/usage?period=today|week|month&group=day|conversation|model|end_user|key|project[&format=csv]` (history for
+/// charts; `end_user`: the gateway's `user` field, `""` for turns without one; `key`: the labelled API key, `""` for the
+/// user's own token; `project`: the project a turn's conversation is in now, `""` for none) and `GET /api/usage/end-user?name=…` (one
 /// end user's day under the caller's limit per end user).
 struct UsageRoutes {
     let budgets: (any BudgetStore)?
@@ -45,7 +45,7 @@ struct UsageRoutes {
             throw APIError.invalid("'period' must be today, week or month.")
         }
         guard let grouping = UsageGrouping(rawValue: query.get("group") ?? "day") else {
-            throw APIError.invalid("'group' must be day, conversation, model, end_user or key.")
+            throw APIError.invalid("'group' must be day, conversation, model, end_user, key or project.")
         }
         let now = Date()
         let since = period.start(now: now)
@@ -161,9 +161,9 @@ struct WireUsageHistory: Encodable {
 /// Usage history as CSV (RFC 4180): one header line, one line per bucket.
 enum UsageCSV {
     static func render(_ buckets: [UsageBucket], grouping: UsageGrouping) -> String {
-        // A conversation's title, a key's label: the name a person knows it by.
-        let named = grouping == .conversation || grouping == .apiKey
-        let nameColumn = grouping == .apiKey ? "label," : "title,"
+        // A conversation's title, a key's label, a project's name: the name a person knows it by.
+        let named = grouping == .conversation || grouping == .apiKey || grouping == .project
+        let nameColumn = grouping == .apiKey ? "label," : grouping == .project ? "name," : "title,"
         var lines = [
             "\(grouping.rawValue),\(named ? nameColumn : "")input_tokens,output_tokens,total_tokens,cost_usd,turns,"
                 + "cache_hits,saved_tokens,saved_cost_usd,rated_good,rated_bad,cached_input_tokens",

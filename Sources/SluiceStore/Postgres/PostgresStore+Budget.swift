@@ -206,6 +206,7 @@ extension PostgresStore {
         case .model: key = "u.model"
         case .endUser: key = "COALESCE(u.end_user, '')"
         case .apiKey: key = "COALESCE(u.api_key_id, '')"
+        case .project: key = "COALESCE(c.project_id, '')"
         }
         return try await rows(
             """

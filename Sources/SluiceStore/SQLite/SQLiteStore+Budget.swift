@@ -235,6 +235,7 @@ extension SQLiteStore {
         case .model: key = "u.model"
         case .endUser: key = "COALESCE(u.end_user, '')"
         case .apiKey: key = "COALESCE(u.api_key_id, '')"
+        case .project: key = "COALESCE(c.project_id, '')"
         }
         let rows = try await connection.query(
             """

@@ -53,7 +53,7 @@ extension StoredValues {
     /// answer `m` (its rating, schema step 32).
     static let usageJoins = """
         FROM token_usage u LEFT JOIN conversations c ON c.id = u.conversation_id LEFT JOIN api_keys k ON k.id = u.api_key_id
-            LEFT JOIN messages m ON m.id = u.message_id
+            LEFT JOIN messages m ON m.id = u.message_id LEFT JOIN projects p ON p.id = c.project_id
         """
 
     /// The ledger rows usage history counts: settled turns and answers from the response cache.

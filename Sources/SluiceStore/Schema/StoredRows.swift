@@ -191,11 +191,13 @@ enum StoredValues {
     }
 
     /// The SQL of a usage bucket's label (`UsageBucket.label`) over `token_usage u` joined with its conversation `c`
-    /// and its API key `k`: a conversation's title, a key's label, else `NULL`.
+    /// and its API key `k` (and the conversation's project `p`): a conversation's title, a key's label, a project's name,
+    /// else `NULL`.
     static func usageLabel(_ grouping: UsageGrouping) -> String {
         switch grouping {
         case .conversation: "MAX(c.title)"
         case .apiKey: "MAX(k.label)"
+        case .project: "MAX(p.name)"
         case .day, .model, .endUser: "NULL"
         }
     }
