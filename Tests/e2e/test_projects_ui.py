@@ -165,6 +165,20 @@ def test_a_conversation_dragged_onto_a_project_moves_into_it_and_back_out(browse
     open_as(browser, server, token)
     WebDriverWait(browser, 10).until(lambda d: sorted(listed(d, "#conversation-list")) == ["Taxes", "Tomatoes"])
 
+    # The open conversation ("Taxes", the newest) dragged in: the header names its project at once.
+    taxes = browser.find_element(By.CSS_SELECTOR, '#conversation-list .conversation-open[aria-current="true"]')
+    assert taxes.text == "Taxes" and not browser.find_element(By.ID, "project-crumb").is_displayed()
+    taxes_id = taxes.find_element(By.XPATH, "..").get_attribute("data-id")
+    target = browser.find_element(By.CSS_SELECTOR, "#project-list li.project")
+    assert browser.execute_script(DRAG, taxes.find_element(By.XPATH, ".."), target) is True
+    WebDriverWait(browser, 5).until(lambda d: d.find_element(By.ID, "project-crumb").text == "📁 Garden")
+    WebDriverWait(browser, 5).until(lambda d: listed(d, "#conversation-list") == ["Tomatoes"])
+    # Unfolded by itself (it holds the open conversation); dragged back onto the list, the header's project goes.
+    source = WebDriverWait(browser, 5).until(lambda d: d.find_element(By.CSS_SELECTOR, f'#project-list li[data-id="{taxes_id}"]'))
+    assert browser.execute_script(DRAG, source, browser.find_element(By.ID, "conversation-list")) is True
+    WebDriverWait(browser, 5).until(lambda d: not d.find_element(By.ID, "project-crumb").is_displayed())
+    WebDriverWait(browser, 5).until(lambda d: sorted(listed(d, "#conversation-list")) == ["Taxes", "Tomatoes"])
+
     source = browser.find_element(By.CSS_SELECTOR, f'#conversation-list li[data-id="{conversation["id"]}"]')
     target = browser.find_element(By.CSS_SELECTOR, "#project-list li.project")
     assert browser.execute_script(DRAG, source, target) is True, "the project takes the drop"

@@ -130,12 +130,18 @@ const projects = new ProjectShelf({
   section: $("projects"), list: $("project-list"), newButton: $("project-create"), form: $("project-form"), showBanner,
   onStart: (projectId) => newConversation({ projectId }).catch((error) => showBanner(error.message)),
   onChanged: () => refreshList().catch((error) => showBanner(error.message)),
-  onDrop: (conversationId, projectId) => conversationList.moveTo(conversationId, projectId).then(() => refreshList()),
+  onDrop: (conversationId, projectId) => conversationList.moveTo(conversationId, projectId),
 });
 const conversationList = new ConversationList({
   list: $("conversation-list"),
   archivedToggle: $("archived-toggle"),
   projects,
+  // The header names the open conversation's project, after any refresh (a conversation moved with 📁 or dragged too).
+  onListed: (conversations) => {
+    const project = projects.name(conversations.find((conversation) => conversation.id === current)?.project_id);
+    $("project-crumb").hidden = !project;
+    $("project-crumb").textContent = project ? `📁 ${project}` : "";
+  },
   onOpen: (id) => open(id).catch((error) => showBanner(error.message)),
   // The open conversation archived or brought back from the list: its page says so at once.
   onArchived: async (id) => { if (id === current) await open(id); },
@@ -164,14 +170,8 @@ offerDataControls({
   onDeleted: () => afterDeleting(null),
 });
 
-/** Lists the conversations and projects again; the header names the open conversation's project. */
-async function refreshList() {
-  const conversations = await conversationList.refresh(current);
-  const project = projects.name(conversations.find((conversation) => conversation.id === current)?.project_id);
-  $("project-crumb").hidden = !project;
-  $("project-crumb").textContent = project ? `📁 ${project}` : "";
-  return conversations;
-}
+/** Lists the conversations and projects again (the header's project follows: `onListed`). */
+const refreshList = () => conversationList.refresh(current);
 // Import: ChatGPT's history or Sluice's JSON export becomes the user's conversations; the first one imported opens.
 offerImport({
   button: $("import-open"), input: $("import-input"), showBanner,

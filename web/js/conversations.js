@@ -12,9 +12,10 @@ export class ConversationList {
    * `onOpen(id)` opens a conversation; `onDeleted(id)` runs after one is deleted; `onArchived(id, archived)` after
    * one is archived or brought back; `showBanner(text)` shows what went wrong. `archivedToggle` switches the list
    * between the conversations and the archived ones. `projects`: the `ProjectShelf` that draws the projects.
+   * `onListed(conversations)` runs after every refresh, however it came about (a move, a drop, a rename).
    */
-  constructor({ list, archivedToggle, projects, onOpen, onDeleted, onArchived, showBanner }) {
-    Object.assign(this, { list, archivedToggle, projects, onOpen, onDeleted, onArchived, showBanner });
+  constructor({ list, archivedToggle, projects, onOpen, onDeleted, onArchived, onListed, showBanner }) {
+    Object.assign(this, { list, archivedToggle, projects, onOpen, onDeleted, onArchived, onListed, showBanner });
     this.current = null;
     this.renaming = false;
     /** Whether the server's model writes titles (`GET /api/models`' `titles`). */
@@ -50,6 +51,7 @@ export class ConversationList {
     if (this.query) await this.search(this.query);
     else if (this.showingArchived) this.drawArchived(await api.listConversations({ archived: true }));
     else this.draw(conversations);
+    this.onListed?.(conversations);
     return conversations;
   }
 
