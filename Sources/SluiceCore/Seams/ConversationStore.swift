@@ -51,6 +51,9 @@ public protocol ConversationStore: Sendable {
     func createProject(_ project: Project) async throws
     /// The user's projects, most recently changed first.
     func projects(userID: String) async throws -> [Project]
+    /// How many of the user's conversations each of their projects holds (the ones the list shows: not archived, not
+    /// temporary), by project id; a project with none is left out.
+    func projectConversationCounts(userID: String) async throws -> [String: Int]
     func project(id: String) async throws -> Project?
     /// Writes the project's name and instructions, and its `updatedAt`.
     func updateProject(_ project: Project) async throws
@@ -85,9 +88,10 @@ public protocol ConversationStore: Sendable {
     /// Stores a conversation the caller made (`Conversation.starting`) together with its first messages, in one
     /// commit: a gateway call's new conversation, its history and the user's message before the first token.
     func createConversation(_ conversation: Conversation, messages: [Message]) async throws
-    /// The user's conversations that are not archived, pinned ones first, each part most recently updated first; with
-    /// `archived`, the archived ones instead, most recently archived first.
-    func conversations(userID: String, archived: Bool) async throws -> [Conversation]
+    /// One page of the user's conversations (`ConversationListing`): those that are not archived, pinned ones first,
+    /// each part most recently updated first; or the archived ones, most recently archived first. Temporary chats
+    /// are left out.
+    func conversationPage(userID: String, listing: ConversationListing) async throws -> ConversationPage
     func conversation(id: String) async throws -> Conversation?
     /// The user's conversations that have every one of the `terms` in their title or any message (ignoring case:
     /// ASCII letters only on SQLite), most recently updated first, at most `limit`.
@@ -192,6 +196,12 @@ public protocol ConversationStore: Sendable {
 }
 
 extension ConversationStore {
+    /// All the user's conversations that are not archived, pinned ones first, each part most recently updated first;
+    /// with `archived`, the archived ones instead, most recently archived first (`conversationPage`).
+    public func conversations(userID: String, archived: Bool) async throws -> [Conversation] {
+        try await conversationPage(userID: userID, listing: ConversationListing(archived: archived)).conversations
+    }
+
     /// The user's conversations that are not archived (`conversations(userID:archived:)`).
     public func conversations(userID: String) async throws -> [Conversation] {
         try await conversations(userID: userID, archived: false)

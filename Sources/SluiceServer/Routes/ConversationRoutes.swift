@@ -56,21 +56,17 @@ struct ConversationRoutes {
         return EditedResponse(status: .created, response: resource)
     }
 
-    /// The caller's conversations, pinned ones first, archived ones left out (`?archived=true`: only those); with
-    /// `?q=words`, those that have every word (or "quoted phrase") in their title or messages, in any order (archived
-    /// ones too, at most 50), each with a `snippet` of the message that has the most of them.
+    /// The caller's conversations, pinned ones first, archived ones left out (`?archived=true`: only those), a page at
+    /// a time with `?limit=` (`ConversationListQuery`); with `?q=words`, those that have every word (or "quoted
+    /// phrase") in their title or messages, in any order (archived ones too, at most 50), each with a `snippet` of the
+    /// message that has the most of them.
     @Sendable func list(_ request: Request, context: SluiceRequestContext) async throws -> ConversationList {
         let user = try context.requireUser()
         let query = request.uri.queryParameters.get("q")?.trimmingCharacters(in: .whitespacesAndNewlines) ?? ""
         guard !query.isEmpty else {
-            let archived: Bool
-            switch request.uri.queryParameters.get("archived") {
-            case nil, "false": archived = false
-            case "true": archived = true
-            default: throw APIError.invalid("'archived' must be true or false.")
-            }
-            return ConversationList(
-                conversations: try await store.conversations(userID: user.id, archived: archived).map { ConversationResource($0) })
+            let listing = try await ConversationListQuery.listing(request.uri.queryParameters, for: user, store: store)
+            let page = try await store.conversationPage(userID: user.id, listing: listing)
+            return ConversationList(conversations: page.conversations.map { ConversationResource($0) }, nextCursor: page.next?.description)
         }
         guard query.count <= 200 else { throw APIError.invalid("'q' is longer than 200 characters: search for fewer words.") }
         guard let terms = SearchTerms(query) else {

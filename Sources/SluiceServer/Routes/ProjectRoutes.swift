@@ -22,7 +22,15 @@ struct ProjectRoutes {
     }
 
     @Sendable func list(_ request: Request, context: SluiceRequestContext) async throws -> ProjectList {
-        ProjectList(projects: try await store.projects(userID: try context.requireUser().id).map(ProjectResource.init))
+        let user = try context.requireUser()
+        async let counts = store.projectConversationCounts(userID: user.id)
+        let projects = try await store.projects(userID: user.id)
+        let held = try await counts
+        return ProjectList(projects: projects.map { project in
+            var resource = ProjectResource(project)
+            resource.conversationCount = held[project.id] ?? 0
+            return resource
+        })
     }
 
     @Sendable func create(_ request: Request, context: SluiceRequestContext) async throws -> EditedResponse<ProjectResource> {
@@ -94,6 +102,8 @@ struct ProjectResource: ResponseEncodable {
     let createdAt: Date
     let updatedAt: Date
     var files: [ProjectFileResource]?
+    /// How many conversations the list shows in it (not archived ones): in the list of projects only.
+    var conversationCount: Int?
 
     init(_ project: Project) {
         id = project.id
@@ -111,9 +121,10 @@ struct ProjectResource: ResponseEncodable {
         try container.encode(createdAt, forKey: .createdAt)
         try container.encode(updatedAt, forKey: .updatedAt)
         try container.encodeIfPresent(files, forKey: .files)
+        try container.encodeIfPresent(conversationCount, forKey: .conversationCount)
     }
 
-    enum CodingKeys: String, CodingKey { case id, name, instructions, createdAt, updatedAt, files }
+    enum CodingKeys: String, CodingKey { case id, name, instructions, createdAt, updatedAt, files, conversationCount }
 }
 
 struct ProjectList: ResponseEncodable {

@@ -161,6 +161,8 @@ extension MessageResource {
 
 struct ConversationList: ResponseEncodable {
     let conversations: [ConversationResource]
+    /// Where the next page starts (`?cursor=`), while more remain after a page asked for with `?limit=`.
+    var nextCursor: String? = nil
 }
 
 /// Reads a JSON object body and validates fields one by one, so each mistake gets its own clear message.

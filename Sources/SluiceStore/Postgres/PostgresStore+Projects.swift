@@ -18,6 +18,13 @@ extension PostgresStore {
             .map(StoredValues.project)
     }
 
+    public func projectConversationCounts(userID: String) async throws -> [String: Int] {
+        var bindings = PostgresBindings()
+        bindings.append(userID)
+        let rows = try await rows(PostgresQuery(unsafeSQL: StoredValues.projectConversationCounts(userID: "$1"), binds: bindings))
+        return Dictionary(uniqueKeysWithValues: rows.map { ($0.text("project_id"), $0.int("count") ?? 0) })
+    }
+
     public func project(id: String) async throws -> Project? {
         try await rows("SELECT * FROM projects WHERE id = \(id)").first.map(StoredValues.project)
     }

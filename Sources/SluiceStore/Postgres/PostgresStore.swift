@@ -299,11 +299,16 @@ public final class PostgresStore: SluiceDatabase {
         return [insert] + chunks
     }
 
-    public func conversations(userID: String, archived: Bool) async throws -> [Conversation] {
-        let list = StoredValues.conversationList(archived: archived, last: "seq")
-        return try await rows(
-            "SELECT * FROM conversations WHERE user_id = \(userID) AND \(unescaped: list.condition) ORDER BY \(unescaped: list.order)"
-        ).map(StoredValues.conversation)
+    public func conversationPage(userID: String, listing: ConversationListing) async throws -> ConversationPage {
+        let statement = ConversationPageSQL.statement(userID: userID, listing: listing, dialect: .postgres)
+        var bindings = PostgresBindings()
+        for bind in statement.binds {
+            switch bind {
+            case .text(let text): bindings.append(text)
+            case .integer(let value): bindings.append(value)
+            }
+        }
+        return ConversationPageSQL.page(try await rows(PostgresQuery(unsafeSQL: statement.sql, binds: bindings)), listing: listing)
     }
 
     public func conversation(id: String) async throws -> Conversation? {

@@ -18,6 +18,11 @@ extension SQLiteStore {
         ).map(StoredValues.project)
     }
 
+    public func projectConversationCounts(userID: String) async throws -> [String: Int] {
+        let rows = try await connection.query(StoredValues.projectConversationCounts(userID: "?"), [.text(userID)])
+        return Dictionary(uniqueKeysWithValues: rows.map { ($0.text("project_id"), $0.int("count") ?? 0) })
+    }
+
     public func project(id: String) async throws -> Project? {
         try await connection.query("SELECT * FROM projects WHERE id = ?", [.text(id)]).first.map(StoredValues.project)
     }

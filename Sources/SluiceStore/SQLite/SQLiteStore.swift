@@ -164,11 +164,15 @@ public final class SQLiteStore: SluiceDatabase {
         }
     }
 
-    public func conversations(userID: String, archived: Bool) async throws -> [Conversation] {
-        let list = StoredValues.conversationList(archived: archived, last: "rowid")
-        return try await connection.query(
-            "SELECT * FROM conversations WHERE user_id = ? AND \(list.condition) ORDER BY \(list.order)", [.text(userID)]
-        ).map(StoredValues.conversation)
+    public func conversationPage(userID: String, listing: ConversationListing) async throws -> ConversationPage {
+        let statement = ConversationPageSQL.statement(userID: userID, listing: listing, dialect: .sqlite)
+        let binds = statement.binds.map { bind -> SQLiteData in
+            switch bind {
+            case .text(let text): .text(text)
+            case .integer(let value): .integer(Int(value))
+            }
+        }
+        return ConversationPageSQL.page(try await connection.query(statement.sql, binds), listing: listing)
     }
 
     public func conversation(id: String) async throws -> Conversation? {

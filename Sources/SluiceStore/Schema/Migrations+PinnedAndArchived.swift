@@ -10,14 +10,3 @@ extension Migrations {
             "ALTER TABLE conversations ADD COLUMN archived_at INTEGER",
         ])
 }
-
-extension StoredValues {
-    /// The `WHERE` condition and `ORDER BY` of a user's conversation list (`conversations(userID:archived:)`), over
-    /// `conversations` with its tie-breaking column `last` (SQLite's `rowid`, PostgreSQL's `seq`).
-    static func conversationList(archived: Bool, last: String) -> (condition: String, order: String) {
-        // Since step 37 the conversations not to be kept (a `store: false` turn's, while it runs) are left out.
-        archived
-            ? ("archived_at IS NOT NULL AND \(keptOnly("conversations"))", "archived_at DESC, \(last) DESC")
-            : ("archived_at IS NULL AND \(keptOnly("conversations"))", "(pinned_at IS NULL), updated_at DESC, \(last) DESC")
-    }
-}

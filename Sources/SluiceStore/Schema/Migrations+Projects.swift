@@ -31,3 +31,15 @@ extension Migrations {
             "CREATE INDEX conversations_by_project ON conversations(project_id)",
         ])
 }
+
+extension StoredValues {
+    /// How many listed conversations (not archived, kept) each of a user's projects holds: columns `project_id`,
+    /// `count`; `placeholder` binds the user's id.
+    static func projectConversationCounts(userID placeholder: String) -> String {
+        """
+        SELECT project_id, COUNT(*) AS count FROM conversations
+        WHERE user_id = \(placeholder) AND project_id IS NOT NULL AND archived_at IS NULL AND \(keptOnly("conversations"))
+        GROUP BY project_id
+        """
+    }
+}
