@@ -49,9 +49,20 @@ async function json(method, path, body) {
   return response.status === 204 ? null : response.json();
 }
 
-/** The conversations that are not archived, pinned ones first; with `archived`, the archived ones instead. */
-export const listConversations = ({ archived = false } = {}) =>
-  json("GET", `/api/conversations${archived ? "?archived=true" : ""}`).then((r) => r.conversations);
+/**
+ * The conversations that are not archived, pinned ones first; with `archived`, the archived ones instead; with
+ * `projectId`, only one project's (`"none"`: those in none). At most `limit` after `cursor` (a page's `next_cursor`);
+ * resolves to `{conversations, next_cursor}` (`next_cursor` while more remain).
+ */
+export function listConversations({ archived = false, projectId, limit, cursor } = {}) {
+  const query = new URLSearchParams();
+  if (archived) query.set("archived", "true");
+  if (projectId) query.set("project_id", projectId);
+  if (limit) query.set("limit", String(limit));
+  if (cursor) query.set("cursor", cursor);
+  const text = query.toString();
+  return json("GET", `/api/conversations${text ? `?${text}` : ""}`);
+}
 /** The conversations whose title or messages have `text`, each with a `snippet` of the first message that has it. */
 export const searchConversations = (text) =>
   json("GET", `/api/conversations?q=${encodeURIComponent(text)}`).then((r) => r.conversations);

@@ -137,8 +137,8 @@ const conversationList = new ConversationList({
   archivedToggle: $("archived-toggle"),
   projects,
   // The header names the open conversation's project, after any refresh (a conversation moved with 📁 or dragged too).
-  onListed: (conversations) => {
-    const project = projects.name(conversations.find((conversation) => conversation.id === current)?.project_id);
+  onListed: () => {
+    const project = current && projects.name(conversationList.currentProject);
     $("project-crumb").hidden = !project;
     $("project-crumb").textContent = project ? `📁 ${project}` : "";
   },
@@ -152,15 +152,17 @@ const conversationList = new ConversationList({
 /** After conversation `id` (or, without one, every conversation) was deleted: lists again, and when the open one is
  * gone shows the next one, or an empty page for a new one. */
 async function afterDeleting(id) {
-  const remaining = await refreshList();
+  await refreshList();
   if (id && id !== current) return;
   current = null;
+  conversationList.currentProject = null;
   showArchived(false);
   log.replaceChildren();
   instructions.show(null);
   $("export-menu").hidden = true;
   shareMenu.show(null);
-  if (remaining.length > 0) await open(remaining[0].id);
+  const [newest] = (await api.listConversations({ limit: 1 })).conversations;
+  if (newest) await open(newest.id);
   else picker.show(picker.preferred());
 }
 
@@ -243,6 +245,7 @@ async function open(id, { loaded, keep } = {}) {
   current = id;
   temporaryChat.show(id);
   const conversation = loaded ?? await api.getConversation(id);
+  conversationList.currentProject = conversation.project_id ?? null;
   shownMessages = conversation.messages.length;
   showArchived(Boolean(conversation.archived_at));
   picker.show(conversation.model);
@@ -495,14 +498,15 @@ $("token-form").addEventListener("submit", (event) => {
 async function start() {
   if (!api.adoptTokenFromLocation()) { showSignIn(true); return; }
   try {
-    const conversations = await refreshList();
+    // The newest conversation, in a project or not (pinned ones first), opens unless another is asked for.
+    const [[newest]] = await Promise.all([api.listConversations({ limit: 1 }).then((page) => page.conversations), refreshList()]);
     showSignIn(false);
     await loadModels();
     // A shared conversation just continued here (share.js) opens first; otherwise the newest.
     const continued = sessionStorage.getItem("sluice.open");
     sessionStorage.removeItem("sluice.open");
     if (continued) await open(continued);
-    else if (conversations.length > 0) await open(conversations[0].id);
+    else if (newest) await open(newest.id);
     input.focus();
   } catch (error) {
     if (error.status === 401) { api.clearToken(); showSignIn(true); }

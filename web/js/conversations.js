@@ -3,6 +3,7 @@
 // (and see the archived ones, and bring one back), delete it (after asking).
 
 import * as api from "./api.js";
+import { PagedList } from "./paged-list.js";
 
 /** The drag data type of a conversation dragged from the list onto a project (or back onto the list). */
 export const CONVERSATION_DRAG = "application/x-sluice-conversation";
@@ -12,11 +13,16 @@ export class ConversationList {
    * `onOpen(id)` opens a conversation; `onDeleted(id)` runs after one is deleted; `onArchived(id, archived)` after
    * one is archived or brought back; `showBanner(text)` shows what went wrong. `archivedToggle` switches the list
    * between the conversations and the archived ones. `projects`: the `ProjectShelf` that draws the projects.
-   * `onListed(conversations)` runs after every refresh, however it came about (a move, a drop, a rename).
+   * `onListed()` runs after every refresh, however it came about (a move, a drop, a rename).
    */
   constructor({ list, archivedToggle, projects, onOpen, onDeleted, onArchived, onListed, showBanner }) {
     Object.assign(this, { list, archivedToggle, projects, onOpen, onDeleted, onArchived, onListed, showBanner });
     this.current = null;
+    /** The project the open conversation is in (`null`: none), which the header names and whose fold opens. */
+    this.currentProject = null;
+    // A page at a time: the conversations in no project (each project's are under it), and the archived ones.
+    this.main = new PagedList({ projectId: "none" });
+    this.archived = new PagedList({ archived: true });
     this.renaming = false;
     /** Whether the server's model writes titles (`GET /api/models`' `titles`). */
     this.writesTitles = false;
@@ -42,64 +48,75 @@ export class ConversationList {
   }
 
   /**
-   * Lists the user's conversations, pinned first, then most recently active (the archived ones while they are
-   * shown); resolves to the conversations that are not archived (all of them, even while searching).
+   * Lists the user's conversations again — the projects with the conversations of each one unfolded, then those in
+   * none, pinned first, then most recently active; or the archived ones while they are shown; or the search's hits —
+   * as far as they were shown (`PagedList`). Resolves to the first conversations in no project.
    */
   async refresh(current = this.current) {
     this.current = current;
-    const [conversations] = await Promise.all([api.listConversations(), this.projects?.load()]);
-    if (this.query) await this.search(this.query);
-    else if (this.showingArchived) this.drawArchived(await api.listConversations({ archived: true }));
-    else this.draw(conversations);
-    this.onListed?.(conversations);
-    return conversations;
+    if (this.query) await Promise.all([this.projects?.load(), this.search(this.query)]);
+    else if (this.showingArchived) await Promise.all([this.projects?.load(), this.archived.reload()]);
+    else await Promise.all([this.projects?.reload(this.currentProject), this.main.reload()]);
+    // A search draws itself; a refresh meanwhile must not draw the list over its hits.
+    if (!this.query) this.showingArchived ? this.drawArchived() : this.draw();
+    this.onListed?.();
+    return this.main.conversations;
   }
 
-  drawArchived(conversations) {
+  drawArchived() {
     if (this.renaming) return;
-    this.projects?.draw([], null, { shown: false });
+    this.projects?.draw(null, { shown: false });
+    const { conversations } = this.archived;
     if (conversations.length === 0) {
       this.list.replaceChildren(Object.assign(document.createElement("li"), {
         className: "no-matches", textContent: "No archived conversations." }));
       return;
     }
-    this.list.replaceChildren(...conversations.map((conversation) => this.item(conversation)));
+    const more = this.archived.moreItem(() => this.drawArchived(), this.showBanner);
+    this.list.replaceChildren(...conversations.map((conversation) => this.item(conversation)), ...(more ? [more] : []));
   }
 
-  /** Shows only the conversations with `text` in their title or messages (all again when it is empty). */
+  /** Shows only the conversations with `text` in their title or messages (the list again when it is empty). */
   async search(text) {
     this.query = text.trim();
     const sequence = ++this.sequence;
-    const conversations = this.query ? await api.searchConversations(this.query) : await api.listConversations();
+    if (!this.query) {
+      await this.refresh();
+      return;
+    }
+    const conversations = await api.searchConversations(this.query);
     // A later search (or a cleared box) has answered meanwhile: this one is stale.
-    if (sequence !== this.sequence) return;
-    this.draw(conversations);
-    if (this.query && conversations.length === 0) {
+    if (sequence !== this.sequence || this.renaming) return;
+    this.projects?.draw(null, { shown: false });
+    this.main.observer?.disconnect();
+    if (conversations.length === 0) {
       this.list.replaceChildren(Object.assign(document.createElement("li"), {
         className: "no-matches", textContent: `No conversation has ${searchTerms(this.query).map((term) => `“${term}”`).join(" and ")}.` }));
+      return;
     }
+    this.list.replaceChildren(...conversations.map((conversation) => this.item(conversation)));
   }
 
-  draw(conversations) {
+  /** Draws the projects (each with its conversations, when unfolded) and the conversations in none below them. */
+  draw() {
     // Not under a name being typed: the rename draws the list again when it ends.
     if (this.renaming) return;
+    this.projects?.draw((conversation) => this.item(conversation), { currentProject: this.currentProject, redraw: () => this.draw() });
+    const { conversations } = this.main;
     const items = [];
-    // Outside a search, a project's conversations are listed under the project, not here (as ChatGPT lists them).
-    if (this.projects) {
-      this.projects.draw(conversations, (conversation) => this.item(conversation), { current: this.current, shown: !this.query });
-      if (!this.query) conversations = conversations.filter((conversation) => !this.projects.name(conversation.project_id));
-    }
     const pinned = conversations.filter((conversation) => conversation.pinned_at);
     // Headings only when there is something to tell apart: pinned ones above the rest, as ChatGPT lists them.
-    if (pinned.length > 0 && !this.query) {
+    if (pinned.length > 0) {
       items.push(this.heading("Pinned"), ...pinned.map((conversation) => this.item(conversation)));
       if (pinned.length < conversations.length) items.push(this.heading("Recent"));
       items.push(...conversations.filter((conversation) => !conversation.pinned_at).map((conversation) => this.item(conversation)));
     } else {
       // Below the projects, the others under a heading of their own.
-      if (!this.query && this.projects?.projects.length && conversations.length) items.push(this.heading("Recent"));
+      if (this.projects?.projects.length && conversations.length) items.push(this.heading("Recent"));
       items.push(...conversations.map((conversation) => this.item(conversation)));
     }
+    const more = this.main.moreItem(() => this.draw(), this.showBanner);
+    if (more) items.push(more);
     this.list.replaceChildren(...items);
   }
 
@@ -245,6 +262,7 @@ export class ConversationList {
   async moveTo(id, projectId) {
     try {
       await api.updateConversation(id, { project_id: projectId });
+      if (id === this.current) this.currentProject = projectId;
     } catch (error) {
       this.showBanner(error.message);
     }

@@ -6,6 +6,7 @@
 
 import * as api from "./api.js";
 import { CONVERSATION_DRAG } from "./conversations.js";
+import { PagedList } from "./paged-list.js";
 
 const OPEN_KEY = "sluice.projectFolds";
 
@@ -18,6 +19,8 @@ export class ProjectShelf {
   constructor({ section, list, newButton, form, onStart, onChanged, onDrop, showBanner }) {
     Object.assign(this, { section, list, form, onStart, onChanged, onDrop, showBanner });
     this.projects = [];
+    /** Project id → its conversations (`PagedList`), read while it is unfolded. */
+    this.members = new Map();
     this.editing = null;
     /** Project id → unfolded (true) or folded (false), for the folds opened or closed by hand. */
     this.folds = new Map(Object.entries(JSON.parse(localStorage.getItem(OPEN_KEY) ?? "{}") ?? {}));
@@ -41,33 +44,51 @@ export class ProjectShelf {
     });
   }
 
-  /** Fetches the user's projects (most recently changed first). */
+  /** Fetches the user's projects (most recently changed first), each with how many conversations it holds. */
   async load() {
     this.projects = (await api.listProjects()).projects;
     return this.projects;
   }
 
+  /** Fetches the projects, then the conversations of each unfolded one (`currentProject`'s, unless folded by hand). */
+  async reload(currentProject) {
+    await this.load();
+    for (const id of this.members.keys()) {
+      if (!this.projects.some((project) => project.id === id)) this.members.delete(id);
+    }
+    await Promise.all(this.projects.filter((project) => this.unfolded(project.id, currentProject)).map((project) => {
+      if (!this.members.has(project.id)) this.members.set(project.id, new PagedList({ projectId: project.id }));
+      return this.members.get(project.id).reload();
+    }));
+  }
+
+  unfolded(id, currentProject) { return this.folds.get(id) ?? id === currentProject; }
+
   name(id) { return this.projects.find((project) => project.id === id)?.name; }
 
   /**
-   * Draws each project with its conversations (`item(conversation)` draws one) and hides the section while it
-   * is not to be shown (a search, the archived list); a project holding the open conversation (`current`) is unfolded.
+   * Draws each project with its conversations (`item(conversation)` draws one; `redraw()` draws the list again once
+   * more of them are read) and hides the section while it is not to be shown (a search, the archived list); the
+   * project holding the open conversation (`currentProject`) is unfolded unless it was folded by hand.
    */
-  draw(conversations, item, { current, shown = true } = {}) {
+  draw(item, { currentProject, redraw, shown = true } = {}) {
     this.section.hidden = !shown;
+    for (const members of this.members.values()) members.observer?.disconnect();
     if (!shown) return;
     // Without projects, only "+ New project": no heading that would seem to hold the conversations below it.
     this.section.classList.toggle("empty", this.projects.length === 0);
     this.list.replaceChildren(...this.projects.map((project) => {
-      const members = conversations.filter((conversation) => conversation.project_id === project.id);
-      const unfolded = this.folds.get(project.id) ?? members.some((conversation) => conversation.id === current);
+      const pages = this.members.get(project.id);
+      const members = pages?.conversations ?? [];
+      const unfolded = this.unfolded(project.id, currentProject) && Boolean(pages);
       const row = document.createElement("li");
       row.className = "project";
       row.dataset.id = project.id;
       const head = document.createElement("div");
       head.className = "project-head";
       const toggle = Object.assign(document.createElement("button"), { type: "button", className: "project-open" });
-      toggle.append(`📁 ${project.name}`, Object.assign(document.createElement("span"), { className: "project-count", textContent: ` ${members.length}` }));
+      toggle.append(`📁 ${project.name}`, Object.assign(document.createElement("span"), {
+        className: "project-count", textContent: ` ${project.conversation_count ?? members.length}` }));
       toggle.setAttribute("aria-expanded", String(unfolded));
       toggle.title = project.instructions ? `Instructions: ${project.instructions}` : "No instructions of its own";
       toggle.addEventListener("click", () => {
@@ -91,6 +112,8 @@ export class ProjectShelf {
             className: "no-matches", textContent: "No conversations yet: + starts one, 📁 beside a conversation moves it here." }));
         } else {
           inner.append(...members.map(item));
+          const more = pages.moreItem(redraw, this.showBanner);
+          if (more) inner.append(more);
         }
         row.append(inner);
       }

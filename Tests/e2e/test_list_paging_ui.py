@@ -1,0 +1,63 @@
+"""The sidebar's list a page at a time, in a real headless Chromium: 50 conversations first, the next ones as its end
+scrolls into view, what was shown kept after a turn (the one answered at the top, none twice), and a large project's
+fold paged the same way, its head counting them all."""
+from selenium.webdriver.common.by import By
+from selenium.webdriver.common.keys import Keys
+
+from test_chat_ui import WebDriverWait
+from test_conversation_edit_ui import api, new_user, open_as
+from test_projects_ui import listed
+from test_usage_ui import wait_for_answer_end
+
+
+def scroll_to_more(browser, where):
+    more = browser.find_element(By.CSS_SELECTOR, f"{where} > .list-more")
+    browser.execute_script("arguments[0].scrollIntoView()", more)
+
+
+def test_the_list_and_a_project_are_read_a_page_at_a_time(browser, server):
+    token = new_user(server, "paging-ui")
+    project = api(server, token, "POST", "/api/projects", {"name": "Big"})
+    for index in range(1, 56):
+        api(server, token, "POST", "/api/conversations", {"title": f"p{index:03}", "project_id": project["id"]})
+    for index in range(1, 121):
+        api(server, token, "POST", "/api/conversations", {"title": f"c{index:03}"})
+    newest_first = [f"c{index:03}" for index in range(120, 0, -1)]
+
+    open_as(browser, server, token)
+    # The first page only, the newest first, and a "Show more" at its end.
+    assert listed(browser, "#conversation-list") == newest_first[:50]
+    assert browser.find_elements(By.CSS_SELECTOR, "#conversation-list > .list-more .show-more")
+    head = browser.find_element(By.CSS_SELECTOR, "#project-list .project-open")
+    assert head.text == "📁 Big 55" and head.get_attribute("aria-expanded") == "false"
+
+    # Scrolled to its end, the list reads the next page, then the last one; then no "Show more".
+    scroll_to_more(browser, "#conversation-list")
+    WebDriverWait(browser, 10).until(lambda d: len(listed(d, "#conversation-list")) == 100)
+    scroll_to_more(browser, "#conversation-list")
+    WebDriverWait(browser, 10).until(lambda d: len(listed(d, "#conversation-list")) == 120)
+    assert listed(browser, "#conversation-list") == newest_first
+    assert not browser.find_elements(By.CSS_SELECTOR, "#conversation-list > .list-more")
+
+    # The oldest, answered: at the top after the turn, the whole list still shown, none twice.
+    oldest = browser.find_elements(By.CSS_SELECTOR, "#conversation-list .conversation-open")[-1]
+    browser.execute_script("arguments[0].scrollIntoView()", oldest)
+    oldest.click()
+    WebDriverWait(browser, 10).until(
+        lambda d: d.find_element(By.CSS_SELECTOR, '#conversation-list .conversation-open[aria-current="true"]').text == "c001")
+    browser.find_element(By.ID, "input").send_keys("Hello", Keys.ENTER)
+    WebDriverWait(browser, 30).until(lambda d: d.find_elements(By.CSS_SELECTOR, "#messages .message.assistant"))
+    wait_for_answer_end(browser)
+    WebDriverWait(browser, 10).until(lambda d: listed(d, "#conversation-list")[:1] == ["c001"])
+    assert listed(browser, "#conversation-list") == ["c001"] + newest_first[:-1]
+
+    # The project's fold reads its own conversations a page at a time too.
+    head = browser.find_element(By.CSS_SELECTOR, "#project-list .project-open")
+    head.click()
+    fold = "#project-list .project-conversations"
+    WebDriverWait(browser, 10).until(lambda d: len(listed(d, fold)) == 50)
+    assert listed(browser, fold) == [f"p{index:03}" for index in range(55, 5, -1)]
+    scroll_to_more(browser, fold)
+    WebDriverWait(browser, 10).until(lambda d: len(listed(d, fold)) == 55)
+    assert not browser.find_elements(By.CSS_SELECTOR, f"{fold} > .list-more")
+    assert len(listed(browser, "#conversation-list")) == 120, "the list keeps what it showed while the fold is read"
