@@ -1,4 +1,5 @@
 import Foundation
+import SluiceCore
 @testable import SluiceStore
 import SluiceTestSupport
 import Testing
@@ -42,10 +43,34 @@ struct PartialIndexTests {
         #expect(keyRates.contains("token_usage_by_key") && keyRates.contains("token_usage_held"), "\(keyRates)")
         #expect(!keyRates.contains("SCAN u"), "\(keyRates)")
 
+        // A page of the conversation list, and of the archived ones (schema step 48): read from the index in order,
+        // no sort of all the user's conversations — after a cursor too.
+        for listing in [
+            ConversationListing(project: .none, limit: 50),
+            ConversationListing(limit: 50, after: ConversationCursor(rank: 1, milliseconds: 5, sequence: 9)),
+            ConversationListing(limit: 50, after: ConversationCursor(rank: 0, milliseconds: 5, sequence: 9)),
+            ConversationListing(archived: true, limit: 50),
+            ConversationListing(archived: true, limit: 50, after: ConversationCursor(rank: 2, milliseconds: 5, sequence: 9)),
+        ] {
+            let statement = ConversationPageSQL.statement(userID: "u", listing: listing, dialect: .sqlite)
+            let binds = statement.binds.map { bind -> SQLiteData in
+                switch bind {
+                case .text(let text): .text(text)
+                case .integer(let value): .integer(Int(value))
+                }
+            }
+            let page = try await plan(statement.sql, binds, on: store)
+            #expect(page.contains(listing.archived ? "conversations_archived" : "conversations_listed"), "\(page)")
+            #expect(!page.contains("TEMP B-TREE"), "\(page)")
+        }
+
         // A complete message, a settled hold and a ledger row without an end user or a key are in none of them.
         let indexed = try await store.connection.query(
             "SELECT name FROM sqlite_master WHERE type = 'index' AND sql LIKE '%WHERE%'").compactMap { $0.string("name") }
-        #expect(Set(indexed) == ["messages_streaming", "token_usage_held", "messages_by_version_group", "token_usage_by_end_user", "token_usage_by_key"])
+        #expect(Set(indexed) == [
+            "messages_streaming", "token_usage_held", "messages_by_version_group", "token_usage_by_end_user", "token_usage_by_key",
+            "conversations_listed", "conversations_archived",
+        ])
         try await store.close()
     }
 }

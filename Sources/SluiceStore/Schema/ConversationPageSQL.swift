@@ -3,7 +3,7 @@ import SluiceCore
 
 /// The statement of one page of a user's conversation list (`ConversationStore.conversationPage`), written once for
 /// both databases. Keyset paging: the page after a cursor starts below the cursor's place in the list's order —
-/// pinned ones first (`pinned_at IS NULL` sorts them ahead), then by `updated_at`, then by the store's insertion order
+/// pinned ones first, then by `updated_at`, then by the store's insertion order
 /// (SQLite's `rowid`, PostgreSQL's `seq`); the archived by `archived_at` — so it reads through the user's index from
 /// there rather than counting an offset. One row more than the limit is asked for, to know whether another page
 /// follows.
@@ -34,19 +34,23 @@ enum ConversationPageSQL {
         case .none: conditions.append("project_id IS NULL")
         case .project(let id): conditions.append("project_id = \(bind(.text(id)))")
         }
+        // Written as the indexes of step 48 read backwards (`pinned_at IS NOT NULL` descending: the pinned first), with
+        // that expression as the index has it, so that SQLite reads a page from the index rather than sorting.
+        let pinned = "(pinned_at IS NOT NULL)"
+        var order = listing.archived ? "archived_at DESC, \(last) DESC" : "\(pinned) DESC, updated_at DESC, \(last) DESC"
         if let cursor = listing.after {
             let time = listing.archived ? "archived_at" : "updated_at"
-            let at = bind(.integer(cursor.milliseconds))
-            let sequence = bind(.integer(cursor.sequence))
-            let below = "(\(time) < \(at) OR (\(time) = \(at) AND \(last) < \(sequence)))"
+            let below = "(\(time), \(last)) < (\(bind(.integer(cursor.milliseconds))), \(bind(.integer(cursor.sequence))))"
             switch cursor.rank {
             // After a pinned one: the pinned below it, then every one not pinned.
-            case 0: conditions.append("(pinned_at IS NULL OR \(below))")
-            case 1: conditions.append("pinned_at IS NULL AND \(below)")
+            case 0: conditions.append("(\(pinned) = FALSE OR \(below))")
+            // After one not pinned: only those, so the order needs no pinned term (and the index is read from the cursor).
+            case 1:
+                conditions.append("\(pinned) = FALSE AND \(below)")
+                order = "updated_at DESC, \(last) DESC"
             default: conditions.append(below)
             }
         }
-        let order = listing.archived ? "archived_at DESC, \(last) DESC" : "(pinned_at IS NULL), updated_at DESC, \(last) DESC"
         let limit = listing.limit.map { " LIMIT \(bind(.integer(Int64($0) + 1)))" } ?? ""
         let sql = """
             SELECT conversations.*, \(last) AS \(sequenceColumn) FROM conversations

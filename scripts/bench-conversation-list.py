@@ -1,0 +1,121 @@
+#!/usr/bin/env python3
+"""How long the web app's conversation list takes for a user with many conversations: a real `sluice serve` (release
+build, SQLite, or PostgreSQL with --db) on loopback, one user given N conversations by import (a fifth of them moved into a project), then
+each request below sent R times over one keep-alive connection. Prints p50/p95 wall time, the server's CPU time per
+request (from /proc) and the bytes of each answer. Stops everything it started.
+
+    python3 scripts/bench-conversation-list.py [--conversations 5000] [--rounds 30] [--sluice .build/release/sluice]
+"""
+import argparse
+import http.client
+import json
+import os
+import shutil
+import socket
+import subprocess
+import tempfile
+import time
+import urllib.request
+from datetime import datetime, timedelta, timezone
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def wait_for(url, seconds=60):
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        try:
+            urllib.request.urlopen(url, timeout=1).read()
+            return
+        except Exception:
+            time.sleep(0.1)
+    raise SystemExit(f"{url} did not answer")
+
+
+def cpu_seconds(pid):
+    with open(f"/proc/{pid}/stat") as stat:
+        fields = stat.read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def percentile(samples, fraction):
+    ordered = sorted(samples)
+    return ordered[min(len(ordered) - 1, int(fraction * len(ordered)))]
+
+
+def main():
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--conversations", type=int, default=5000)
+    parser.add_argument("--rounds", type=int, default=30)
+    parser.add_argument("--sluice", default=".build/release/sluice")
+    parser.add_argument("--db", help="postgres://… to measure on PostgreSQL (an empty database); default: a new SQLite file")
+    args = parser.parse_args()
+    workdir = tempfile.mkdtemp(prefix="sluice-list-bench-")
+    db = args.db or os.path.join(workdir, "db.sqlite")
+    port = free_port()
+    token = subprocess.run([args.sluice, "user", "add", "bench", "--plan", "unlimited", "--db", db], check=True,
+                           capture_output=True, text=True).stdout.strip().splitlines()[-1]
+    server = subprocess.Popen(
+        [args.sluice, "serve", "--port", str(port), "--db", db, "--upstream", "http://127.0.0.1:9/v1", "--model", "m",
+         "--title-model", "off", "--web-root", "web"],
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        env={key: value for key, value in os.environ.items() if not key.startswith("SLUICE_")})
+    try:
+        wait_for(f"http://127.0.0.1:{port}/healthz")
+        connection = http.client.HTTPConnection("127.0.0.1", port)
+        headers = {"Authorization": f"Bearer {token}", "Content-Type": "application/json"}
+
+        def call(method, path, body=None):
+            connection.request(method, path, body=None if body is None else json.dumps(body), headers=headers)
+            response = connection.getresponse()
+            data = response.read()
+            if response.status >= 300:
+                raise SystemExit(f"{method} {path}: {response.status} {data[:200]!r}")
+            return data
+
+        start = datetime(2026, 1, 1, tzinfo=timezone.utc)
+        batch = []
+        for index in range(args.conversations):
+            at = (start + timedelta(minutes=index)).isoformat().replace("+00:00", "Z")
+            batch.append({"title": f"Conversation {index}", "created_at": at, "messages": [
+                {"role": "user", "content": f"Question {index}", "created_at": at},
+                {"role": "assistant", "content": f"Answer {index}", "created_at": at}]})
+            if len(batch) == 1000 or index == args.conversations - 1:
+                call("POST", "/api/conversations/import", batch)
+                batch = []
+        project = json.loads(call("POST", "/api/projects", {"name": "A fifth"}))["id"]
+        listed = json.loads(call("GET", "/api/conversations"))["conversations"]
+        for conversation in listed[::5]:
+            call("PATCH", f"/api/conversations/{conversation['id']}", {"project_id": project})
+
+        requests = [
+            ("the whole list (before paging)", "/api/conversations"),
+            ("first page in no project (limit 50)", "/api/conversations?project_id=none&limit=50"),
+            ("the project's first page (limit 50)", f"/api/conversations?project_id={project}&limit=50"),
+            ("the projects, with their counts", "/api/projects"),
+        ]
+        print(f"{args.conversations} conversations ({len(listed[::5])} in a project), {args.rounds} requests each, "
+              "one keep-alive connection")
+        print(f"{'request':40} {'p50 ms':>8} {'p95 ms':>8} {'CPU ms/req':>10} {'bytes':>9}")
+        for name, path in requests:
+            call("GET", path)  # warm
+            times = []
+            cpu_before = cpu_seconds(server.pid)
+            for _ in range(args.rounds):
+                began = time.perf_counter()
+                size = len(call("GET", path))
+                times.append((time.perf_counter() - began) * 1000)
+            cpu = (cpu_seconds(server.pid) - cpu_before) * 1000 / args.rounds
+            print(f"{name:40} {percentile(times, 0.5):8.2f} {percentile(times, 0.95):8.2f} {cpu:10.2f} {size:9}")
+    finally:
+        server.terminate()
+        server.wait(timeout=10)
+        shutil.rmtree(workdir, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()
