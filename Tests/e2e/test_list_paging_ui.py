@@ -61,3 +61,40 @@ def test_the_list_and_a_project_are_read_a_page_at_a_time(browser, server):
     WebDriverWait(browser, 10).until(lambda d: len(listed(d, fold)) == 55)
     assert not browser.find_elements(By.CSS_SELECTOR, f"{fold} > .list-more")
     assert len(listed(browser, "#conversation-list")) == 120, "the list keeps what it showed while the fold is read"
+
+
+def test_the_list_is_grouped_by_when_each_conversation_was_last_active(browser, server):
+    """ChatGPT's and Open WebUI's headings: Today, Yesterday, Previous 7 days, Previous 30 days, then by month (with
+    the year for an earlier one), in the browser's time zone; pinned ones above them all."""
+    from datetime import datetime, timedelta, timezone
+
+    token = new_user(server, "periods-ui")
+    browser.get("about:blank")
+    offset = timedelta(minutes=-browser.execute_script("return new Date().getTimezoneOffset()"))
+    local = timezone(offset)
+    now = datetime.now(local)
+    midnight = now.replace(hour=0, minute=0, second=0, microsecond=0)
+    moments = {
+        "today": max(now - timedelta(seconds=30), midnight + timedelta(seconds=1)),
+        "yesterday": midnight - timedelta(hours=12),
+        "four days ago": midnight - timedelta(days=4) + timedelta(hours=12),
+        "twenty days ago": midnight - timedelta(days=20) + timedelta(hours=12),
+        "a hundred days ago": midnight - timedelta(days=100),
+        "two years ago": midnight - timedelta(days=2 * 366),
+    }
+    exported = [{"title": title, "messages": [
+        {"role": "user", "content": f"Asked {title}", "created_at": at.astimezone(timezone.utc).isoformat().replace("+00:00", "Z")},
+        {"role": "assistant", "content": "Answered", "created_at": at.astimezone(timezone.utc).isoformat().replace("+00:00", "Z")}]}
+        for title, at in moments.items()]
+    imported = api(server, token, "POST", "/api/conversations/import", exported)["conversations"]
+    pinned = next(c for c in imported if c["title"] == "twenty days ago")
+    api(server, token, "PATCH", f"/api/conversations/{pinned['id']}", {"pinned": True})
+
+    open_as(browser, server, token)
+    old = moments["a hundred days ago"]
+    month = old.strftime("%B") if old.year == now.year else old.strftime("%B %Y")
+    oldest = moments["two years ago"].strftime("%B %Y")
+    rows = [(e.get_attribute("class"), e.text) for e in browser.find_elements(By.CSS_SELECTOR, "#conversation-list > li")]
+    shown = [text.upper() if "list-heading" in kind else text.split("\n")[0] for kind, text in rows]
+    assert shown == ["PINNED", "twenty days ago", "TODAY", "today", "YESTERDAY", "yesterday", "PREVIOUS 7 DAYS",
+                     "four days ago", month.upper(), "a hundred days ago", oldest.upper(), "two years ago"]

@@ -105,15 +105,15 @@ export class ConversationList {
     const { conversations } = this.main;
     const items = [];
     const pinned = conversations.filter((conversation) => conversation.pinned_at);
-    // Headings only when there is something to tell apart: pinned ones above the rest, as ChatGPT lists them.
-    if (pinned.length > 0) {
-      items.push(this.heading("Pinned"), ...pinned.map((conversation) => this.item(conversation)));
-      if (pinned.length < conversations.length) items.push(this.heading("Recent"));
-      items.push(...conversations.filter((conversation) => !conversation.pinned_at).map((conversation) => this.item(conversation)));
-    } else {
-      // Below the projects, the others under a heading of their own.
-      if (this.projects?.projects.length && conversations.length) items.push(this.heading("Recent"));
-      items.push(...conversations.map((conversation) => this.item(conversation)));
+    // Pinned ones above the rest, the rest under when they were last active, as ChatGPT and Open WebUI list them.
+    if (pinned.length > 0) items.push(this.heading("Pinned"), ...pinned.map((conversation) => this.item(conversation)));
+    const now = new Date();
+    let shown = null;
+    for (const conversation of conversations.filter((conversation) => !conversation.pinned_at)) {
+      const period = periodOf(conversation.updated_at, now);
+      if (period !== shown) items.push(this.heading(period));
+      shown = period;
+      items.push(this.item(conversation));
     }
     const more = this.main.moreItem(() => this.draw(), this.showBanner);
     if (more) items.push(more);
@@ -317,6 +317,24 @@ export class ConversationList {
     }
     await this.onDeleted(conversation.id);
   }
+}
+
+/**
+ * The heading a conversation last active at `iso` is listed under, in the browser's time zone: Today, Yesterday,
+ * Previous 7 days, Previous 30 days, then its month ("October"; "October 2024" in an earlier year), as ChatGPT's and
+ * Open WebUI's lists say.
+ */
+export function periodOf(iso, now = new Date()) {
+  const date = new Date(iso);
+  const day = (moment) => new Date(moment.getFullYear(), moment.getMonth(), moment.getDate());
+  // Whole days between the two calendar days (rounded: a day with a clock change is 23 or 25 hours long).
+  const days = Math.round((day(now) - day(date)) / 86_400_000);
+  if (days <= 0) return "Today";
+  if (days === 1) return "Yesterday";
+  if (days <= 7) return "Previous 7 days";
+  if (days <= 30) return "Previous 30 days";
+  const month = date.toLocaleString(undefined, { month: "long" });
+  return date.getFullYear() === now.getFullYear() ? month : `${month} ${date.getFullYear()}`;
 }
 
 /** The words and "quoted phrases" of a search, as the server reads them (`SearchTerms`). */
