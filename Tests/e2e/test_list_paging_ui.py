@@ -3,6 +3,7 @@ scrolls into view, what was shown kept after a turn (the one answered at the top
 fold paged the same way, its head counting them all."""
 from selenium.webdriver.common.by import By
 from selenium.webdriver.common.keys import Keys
+from selenium.webdriver.support import expected_conditions
 
 from test_chat_ui import WebDriverWait
 from test_conversation_edit_ui import api, new_user, open_as
@@ -98,3 +99,31 @@ def test_the_list_is_grouped_by_when_each_conversation_was_last_active(browser, 
     shown = [text.upper() if "list-heading" in kind else text.split("\n")[0] for kind, text in rows]
     assert shown == ["PINNED", "twenty days ago", "TODAY", "today", "YESTERDAY", "yesterday", "PREVIOUS 7 DAYS",
                      "four days ago", month.upper(), "a hundred days ago", oldest.upper(), "two years ago"]
+
+
+def test_the_open_conversation_is_deleted_by_its_shortcut_when_the_list_does_not_show_it(browser, server):
+    from test_shortcuts_ui import press
+
+    token = new_user(server, "paging-delete-ui")
+    oldest = api(server, token, "POST", "/api/conversations", {"title": "Oldest one"})
+    for index in range(1, 56):
+        api(server, token, "POST", "/api/conversations", {"title": f"c{index:03}"})
+    open_as(browser, server, token)
+    # Found by a search and opened; the search cleared, the first page does not reach it.
+    box = browser.find_element(By.ID, "conversation-search")
+    box.send_keys("Oldest")
+    WebDriverWait(browser, 10).until(lambda d: listed(d, "#conversation-list") == ["Oldest one"])
+    browser.find_element(By.CSS_SELECTOR, "#conversation-list .conversation-open").click()
+    WebDriverWait(browser, 10).until(
+        lambda d: d.find_elements(By.CSS_SELECTOR, '#conversation-list .conversation-open[aria-current="true"]'))
+    box.send_keys(Keys.ESCAPE)
+    WebDriverWait(browser, 10).until(lambda d: len(listed(d, "#conversation-list")) == 50)
+    assert "Oldest one" not in listed(browser, "#conversation-list")
+
+    press(browser, Keys.CONTROL, Keys.SHIFT, Keys.BACKSPACE)
+    alert = WebDriverWait(browser, 5).until(expected_conditions.alert_is_present())
+    assert "Oldest one" in alert.text
+    alert.accept()
+    WebDriverWait(browser, 10).until(
+        lambda d: oldest["id"] not in [c["id"] for c in api(server, token, "GET", "/api/conversations")["conversations"]])
+    assert len(api(server, token, "GET", "/api/conversations")["conversations"]) == 55

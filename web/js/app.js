@@ -453,6 +453,12 @@ bindShortcuts({
   newConversation: () => newConversation().catch((error) => showBanner(error.message)),
   search: () => { setSidebar(true); searchBox.focus(); searchBox.select(); },
   toggleList: () => { const shortcuts = $("shortcuts"); if (shortcuts.open) shortcuts.close(); else shortcuts.showModal(); },
+  // The open conversation, whether or not the sidebar shows it (its list is read a page at a time).
+  deleteCurrent: () => {
+    const listed = document.querySelector('#sidebar .conversation-open[aria-current="true"]')?.parentElement.querySelector(".conversation-delete");
+    if (listed) listed.click();
+    else if (current) api.getConversation(current).then((conversation) => conversationList.remove(conversation)).catch((error) => showBanner(error.message));
+  },
 });
 log.addEventListener("click", (event) => {
   const button = event.target.closest("button");

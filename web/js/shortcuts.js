@@ -2,7 +2,7 @@
 // copies the last answer and Ctrl+Shift+; its last code block, Shift+Esc goes back to the message box, Ctrl+Shift+⌫
 // deletes the open conversation (after asking), and Ctrl+/ shows or hides the list of them.
 
-export function bindShortcuts({ log, input, newConversation, search, toggleList }) {
+export function bindShortcuts({ log, input, newConversation, search, toggleList, deleteCurrent }) {
   document.addEventListener("keydown", (event) => {
     const command = event.ctrlKey || event.metaKey;
     if (command && event.shiftKey && event.key.toLowerCase() === "o") {
@@ -22,9 +22,7 @@ export function bindShortcuts({ log, input, newConversation, search, toggleList 
       input.focus();
     } else if (command && event.shiftKey && event.code === "Backspace") {
       event.preventDefault();
-      // The open conversation, wherever the sidebar lists it (among the others or in its project).
-      document.querySelector('#sidebar .conversation-open[aria-current="true"]')
-        ?.parentElement.querySelector(".conversation-delete")?.click();
+      deleteCurrent();
     } else if (command && !event.shiftKey && event.code === "Slash") {
       event.preventDefault();
       toggleList();
