@@ -51,6 +51,7 @@ def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--conversations", type=int, default=5000)
     parser.add_argument("--rounds", type=int, default=30)
+    parser.add_argument("--messages", type=int, default=2, help="messages in each conversation (half questions)")
     parser.add_argument("--sluice", default=".build/release/sluice")
     parser.add_argument("--db", help="postgres://… to measure on PostgreSQL (an empty database); default: a new SQLite file")
     args = parser.parse_args()
@@ -81,12 +82,19 @@ def main():
         batch = []
         for index in range(args.conversations):
             at = (start + timedelta(minutes=index)).isoformat().replace("+00:00", "Z")
+            # About 200 characters a message; one word in all, one in a single conversation only.
+            filler = "The quick brown fox jumps over the lazy dog while the gateway streams tokens to the browser. " * 2
             batch.append({"title": f"Conversation {index}", "created_at": at, "messages": [
-                {"role": "user", "content": f"Question {index}", "created_at": at},
-                {"role": "assistant", "content": f"Answer {index}", "created_at": at}]})
-            if len(batch) == 1000 or index == args.conversations - 1:
+                {"role": "user" if turn % 2 == 0 else "assistant", "content": f"{filler} marker{index} turn {turn}", "created_at": at}
+                for turn in range(args.messages)]})
+            if len(batch) == max(1, 2000 // args.messages) or index == args.conversations - 1:
                 call("POST", "/api/conversations/import", batch)
                 batch = []
+        # One long conversation too, opened as the web app opens one (its messages and how full its window is).
+        long_turns = [{"role": "user" if turn % 2 == 0 else "assistant", "content": f"{filler} long turn {turn}",
+                       "created_at": "2025-06-01T00:00:00Z"} for turn in range(1000)]
+        long_one = json.loads(call("POST", "/api/conversations/import", [{"title": "Long", "messages": long_turns}]))
+        long_id = long_one["conversations"][0]["id"]
         project = json.loads(call("POST", "/api/projects", {"name": "A fifth"}))["id"]
         listed = json.loads(call("GET", "/api/conversations"))["conversations"]
         for conversation in listed[::5]:
@@ -97,8 +105,11 @@ def main():
             ("first page in no project (limit 50)", "/api/conversations?project_id=none&limit=50"),
             ("the project's first page (limit 50)", f"/api/conversations?project_id={project}&limit=50"),
             ("the projects, with their counts", "/api/projects"),
+            ("a search for a word in one conversation", f"/api/conversations?q=marker{args.conversations // 2}"),
+            ("a search for a word in all (first 50)", "/api/conversations?q=gateway"),
+            ("a conversation of 1 000 messages", f"/api/conversations/{long_id}"),
         ]
-        print(f"{args.conversations} conversations ({len(listed[::5])} in a project), {args.rounds} requests each, "
+        print(f"{len(listed)} conversations of {args.messages} messages (one of 1 000; {len(listed[::5])} in a project), {args.rounds} requests each, "
               "one keep-alive connection")
         print(f"{'request':40} {'p50 ms':>8} {'p95 ms':>8} {'CPU ms/req':>10} {'bytes':>9}")
         for name, path in requests:
