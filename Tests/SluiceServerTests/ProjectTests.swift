@@ -188,6 +188,10 @@ struct ProjectTests {
             #expect(try await h.request(.GET, "/api/projects/\(project)/files/\(file)", token: h.bob).status == 403)
             #expect(try await h.request(.POST, "/api/projects/\(project)/files", token: h.bob, body: #"{"name":"x","text":"y"}"#).status == 403)
             #expect(try await h.request(.DELETE, "/api/projects/\(project)/files/\(file)", token: h.bob).status == 403)
+            // Nor is it read through another project of the same user's.
+            let other = try await Self.project(h, h.alice, #"{"name":"Other"}"#)
+            #expect(try await h.request(.GET, "/api/projects/\(other)/files/\(file)", token: h.alice).status == 404)
+            #expect(try await h.request(.GET, "/api/projects/\(project)/files/nope", token: h.alice).status == 404)
 
             #expect(try await h.request(.DELETE, "/api/projects/\(project)/files/\(file)", token: h.alice).status == 204)
             #expect(try await h.request(.DELETE, "/api/projects/\(project)/files/\(file)", token: h.alice).status == 404)

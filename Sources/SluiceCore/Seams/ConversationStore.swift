@@ -61,6 +61,8 @@ public protocol ConversationStore: Sendable {
     func deleteProject(id: String) async throws
     /// The project's files, oldest first.
     func projectFiles(projectID: String) async throws -> [ProjectFile]
+    /// One of the project's files; `nil` when the project has no such file.
+    func projectFile(id: String, projectID: String) async throws -> ProjectFile?
     func addProjectFile(_ file: ProjectFile) async throws
     /// Deletes the project's file; `false` when the project has no such file.
     func deleteProjectFile(id: String, projectID: String) async throws -> Bool

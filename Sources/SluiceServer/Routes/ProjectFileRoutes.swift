@@ -49,7 +49,7 @@ struct ProjectFileRoutes {
     @Sendable func show(_ request: Request, context: SluiceRequestContext) async throws -> ProjectFileResource {
         let project = try await owned(context)
         let id = try context.parameters.require("file")
-        guard let file = try await store.projectFiles(projectID: project.id).first(where: { $0.id == id }) else {
+        guard let file = try await store.projectFile(id: id, projectID: project.id) else {
             throw APIError.notFound("file")
         }
         return ProjectFileResource(file, withText: true)

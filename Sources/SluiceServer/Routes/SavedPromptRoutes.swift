@@ -55,10 +55,7 @@ struct SavedPromptRoutes {
 
     /// The prompt the path names: 404 when there is none, 403 when it is another user's.
     private func owned(_ context: SluiceRequestContext) async throws -> SavedPrompt {
-        let user = try context.requireUser()
-        guard let prompt = try await store.savedPrompt(id: try context.parameters.require("id")) else { throw APIError.notFound("prompt") }
-        guard prompt.userID == user.id else { throw APIError.forbidden }
-        return prompt
+        try await Ownership(store: store).savedPrompt(try context.parameters.require("id"), for: try context.requireUser())
     }
 
     /// Runs `write`, turning the store's conflict into a `409 command_taken` that names the command.

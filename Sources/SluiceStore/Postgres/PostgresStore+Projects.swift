@@ -60,6 +60,10 @@ extension PostgresStore {
             """, logger: logger)
     }
 
+    public func projectFile(id: String, projectID: String) async throws -> ProjectFile? {
+        try await rows("SELECT * FROM project_files WHERE id = \(id) AND project_id = \(projectID)").first.map(StoredValues.projectFile)
+    }
+
     public func deleteProjectFile(id: String, projectID: String) async throws -> Bool {
         !(try await rows("DELETE FROM project_files WHERE id = \(id) AND project_id = \(projectID) RETURNING id").isEmpty)
     }

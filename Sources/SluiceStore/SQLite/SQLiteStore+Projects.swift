@@ -56,6 +56,12 @@ extension SQLiteStore {
             [.text(file.id), .text(file.projectID), .text(file.name), .text(file.text), .integer(Self.milliseconds(file.createdAt))])
     }
 
+    public func projectFile(id: String, projectID: String) async throws -> ProjectFile? {
+        try await connection.query(
+            "SELECT * FROM project_files WHERE id = ? AND project_id = ?", [.text(id), .text(projectID)]
+        ).first.map(StoredValues.projectFile)
+    }
+
     public func deleteProjectFile(id: String, projectID: String) async throws -> Bool {
         try await !connection.query(
             "DELETE FROM project_files WHERE id = ? AND project_id = ? RETURNING id", [.text(id), .text(projectID)]).isEmpty
