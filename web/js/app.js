@@ -1,8 +1,9 @@
 // Wires the page: sign-in, the conversation list, the open conversation and the composer.
 
 import * as api from "./api.js";
-import { renderMessage, offerRegenerate, offerVersions, offerEdit, offerEditAnswer, offerBranch, editInPlace } from "./messages.js";
-import { runTurn, followAnswer, continueAnswer, regenerateAnswer, editQuestion } from "./turn.js";
+import { renderMessage, offerRegenerate, offerVersions, offerEdit, offerEditAnswer, offerBranch } from "./messages.js";
+import { runTurn, followAnswer } from "./turn.js";
+import { bindMessageActions } from "./message-actions.js";
 import { UsageView } from "./usage.js";
 import { ContextPanel } from "./context.js";
 import { UsagePage } from "./usage-page.js";
@@ -19,7 +20,6 @@ import { InstructionsPanel } from "./instructions.js";
 import { PersonalInstructions } from "./personalize.js";
 import { exportConversation } from "./export.js";
 import { AttachmentTray } from "./attachments.js";
-import { showVersion } from "./versions.js";
 import { offerImport } from "./import.js";
 import { TemporaryChat } from "./temporary.js";
 import { offerDataControls } from "./data-controls.js";
@@ -460,36 +460,13 @@ bindShortcuts({
     else if (current) api.getConversation(current).then((conversation) => conversationList.remove(conversation)).catch((error) => showBanner(error.message));
   },
 });
-log.addEventListener("click", (event) => {
-  const button = event.target.closest("button");
-  if (!button || stopCurrent) return;
-  const element = button.closest("article.message");
-  const view = { element, text: element.querySelector(".text"), meta: element.querySelector(".meta") };
-  const reopen = () => (current ? open(current) : Promise.resolve()).catch((error) => showBanner(error.message));
-  if (button.matches(".continue")) {
-    continueAnswer({ view, messageId: element.dataset.id, effort: picker.effort, log, announce, onStateChange: setStreaming })
-      .catch((error) => showBanner(error.message)).finally(reopen);
-  } else if (button.matches(".regenerate")) {
-    const temperature = Number(element.querySelector("input.temperature")?.value ?? 0.7);
-    regenerateAnswer({ element, messageId: element.dataset.id, temperature, model: picker.value, effort: picker.effort, log, announce, onStateChange: setStreaming })
-      .catch((error) => showBanner(error.message)).finally(reopen);
-  } else if (button.matches(".edit")) {
-    editInPlace(element, (content) => {
-      showBanner("");
-      editQuestion({ element, messageId: element.dataset.id, content, model: picker.value, effort: picker.effort, log, announce, onStateChange: setStreaming })
-        .catch((error) => showBanner(error.message)).finally(reopen);
-    });
-  } else if (button.matches(".edit-answer")) {
-    editInPlace(element, (content) => {
-      showBanner("");
-      api.editAnswer(element.dataset.id, content).catch((error) => showBanner(error.message)).finally(reopen);
-    }, undefined, { answer: true });
-  } else if (button.matches(".branch")) {
-    api.branchFrom(element.dataset.id).then((branch) => open(branch.id)).catch((error) => showBanner(error.message));
-  } else if (button.matches(".version-previous, .version-next")) {
-    showVersion(element, button.matches(".version-next") ? 1 : -1, { show: (loaded, keep) => open(current, { loaded, keep }) })
-      .catch((error) => showBanner(error.message));
-  }
+// The buttons on the messages: continue, regenerate, edit a question or an answer, branch, earlier/later versions.
+bindMessageActions({
+  log, announce, showBanner, onStateChange: setStreaming,
+  busy: () => Boolean(stopCurrent),
+  turnOptions: () => ({ model: picker.value, effort: picker.effort }),
+  open: (id, options) => open(id, options),
+  current: () => current,
 });
 
 $("composer").addEventListener("submit", (event) => { event.preventDefault(); send(); });
