@@ -53,13 +53,7 @@ struct PartialIndexTests {
             ConversationListing(archived: true, limit: 50, after: ConversationCursor(rank: 2, milliseconds: 5, sequence: 9)),
         ] {
             let statement = ConversationPageSQL.statement(userID: "u", listing: listing, dialect: .sqlite)
-            let binds = statement.binds.map { bind -> SQLiteData in
-                switch bind {
-                case .text(let text): .text(text)
-                case .integer(let value): .integer(Int(value))
-                }
-            }
-            let page = try await plan(statement.sql, binds, on: store)
+            let page = try await plan(statement.sql, statement.binds.map(\.sqlite), on: store)
             #expect(page.contains(listing.archived ? "conversations_archived" : "conversations_listed"), "\(page)")
             #expect(!page.contains("TEMP B-TREE"), "\(page)")
         }

@@ -50,7 +50,7 @@ export class ConversationList {
   /**
    * Lists the user's conversations again — the projects with the conversations of each one unfolded, then those in
    * none, pinned first, then most recently active; or the archived ones while they are shown; or the search's hits —
-   * as far as they were shown (`PagedList`). Resolves to the first conversations in no project.
+   * as far as they were shown (`PagedList`).
    */
   async refresh(current = this.current) {
     this.current = current;
@@ -60,7 +60,6 @@ export class ConversationList {
     // A search draws itself; a refresh meanwhile must not draw the list over its hits.
     if (!this.query) this.showingArchived ? this.drawArchived() : this.draw();
     this.onListed?.();
-    return this.main.conversations;
   }
 
   drawArchived() {

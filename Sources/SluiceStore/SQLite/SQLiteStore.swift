@@ -166,13 +166,7 @@ public final class SQLiteStore: SluiceDatabase {
 
     public func conversationPage(userID: String, listing: ConversationListing) async throws -> ConversationPage {
         let statement = ConversationPageSQL.statement(userID: userID, listing: listing, dialect: .sqlite)
-        let binds = statement.binds.map { bind -> SQLiteData in
-            switch bind {
-            case .text(let text): .text(text)
-            case .integer(let value): .integer(Int(value))
-            }
-        }
-        return ConversationPageSQL.page(try await connection.query(statement.sql, binds), listing: listing)
+        return ConversationPageSQL.page(try await connection.query(statement.sql, statement.binds.map(\.sqlite)), listing: listing)
     }
 
     public func conversation(id: String) async throws -> Conversation? {
@@ -475,5 +469,15 @@ public final class SQLiteStore: SluiceDatabase {
             return doomed
         }
         return doomed.count
+    }
+}
+
+extension ConversationPageSQL.Bind {
+    /// The value as SQLite binds it.
+    var sqlite: SQLiteData {
+        switch self {
+        case .text(let text): .text(text)
+        case .integer(let value): .integer(Int(value))
+        }
     }
 }
