@@ -22,7 +22,7 @@ final class PromptCacheMemory: Sendable {
         for message in messages {
             hasher.combine(message.role)
             hasher.combine(message.text)
-            var copy = hasher
+            let copy = hasher
             prefixes.append(copy.finalize())
         }
         return seen.withLock { seen in

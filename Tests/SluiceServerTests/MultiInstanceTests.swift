@@ -82,4 +82,55 @@ struct MultiInstanceTests {
             }
         }
     }
+
+    @Test("a stop sent to the instance that is not generating the answer stops it there", .timeLimit(.minutes(2)))
+    func stopOnTheOtherInstance() async throws {
+        try await Harness.run(
+            simulator: SimulatorSettings(tokens: 200, delay: .milliseconds(5)),
+            // Without the stop, nothing but this timeout would end the gated answer below: the test then fails.
+            turn: TurnSettings(firstTokenTimeout: .seconds(60), idleTimeout: .seconds(20), retryPolicy: RetryPolicy(jitter: 0)),
+            database: .postgres
+        ) { first in
+            let conversation = try await first.newConversation(first.alice)
+            try await first.peer { second in
+                let reply = CancelReply()
+                let gate = UUID().uuidString
+                // Instance one streams the answer a token at a time as this client releases them; at token 3 the
+                // stop goes to instance two, and no further token is released.
+                let turn = try await first.send(conversation, token: first.alice, headers: ["X-Sluice-Gate": gate]) { event, _ in
+                    if event.event == "meta", let id = Harness.Turn.object(event)?["assistant_message_id"] as? String {
+                        await reply.remember(id)
+                        try await first.releaseGate(gate)
+                    }
+                    guard event.event == "token", let number = event.id?.split(separator: ":").last.flatMap({ Int($0) }) else {
+                        return true
+                    }
+                    if number < 3 {
+                        try await first.releaseGate(gate)
+                    } else if number == 3, let id = await reply.id {
+                        await reply.set(try await second.request(.POST, "/api/messages/\(id)/cancel", token: second.alice).status)
+                    }
+                    return true
+                }
+                try await first.releaseGate(gate, count: 10_000)  // lets the simulator's stream see its closed connection
+                let id = try #require(await reply.id)
+                #expect(await reply.status == 202)
+                #expect(turn.last?.event == "done")
+                #expect(turn.final?["finish_reason"] as? String == "cancelled")
+                #expect(turn.tokens.count == 3)
+                let stored = try await second.settledMessage(id)
+                #expect(stored.status == .cancelled)
+                #expect(stored.content == turn.text)
+                // A browser following the answer on instance two sees the same end.
+                let followed = try await ResumeTests.resume(second, id, lastEventID: "\(id):3")
+                #expect(followed.tokens.isEmpty)
+                #expect(followed.last?.event == "done")
+                #expect(followed.final?["finish_reason"] as? String == "cancelled")
+                // Nothing runs any more, on either instance; and another user may not stop it.
+                #expect(try await second.request(.POST, "/api/messages/\(id)/cancel", token: second.alice).errorCode == "not_running")
+                #expect(try await first.request(.POST, "/api/messages/\(id)/cancel", token: first.alice).errorCode == "not_running")
+                #expect(try await second.request(.POST, "/api/messages/\(id)/cancel", token: second.bob).status == 403)
+            }
+        }
+    }
 }

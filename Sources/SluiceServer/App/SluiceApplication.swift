@@ -225,7 +225,7 @@ public func buildApplication(
         // writer outlasts the generations it saves.
         services: [
             progressWriter, hub, UnkeptConversationSweeper(store: dependencies.store, interval: .seconds(600), logger: logger),
-            IdleMemoryReturner(hub: hub, logger: logger),
+            IdleMemoryReturner(hub: hub, logger: logger), RemoteStopListener(store: dependencies.store, hub: hub, logger: logger),
         ]
             + services,
         onServerRunning: { channel in await onServerRunning(channel.localAddress?.port ?? port) },

@@ -122,7 +122,10 @@ struct MessageRoutes {
 
     @Sendable func cancel(_ request: Request, context: SluiceRequestContext) async throws -> Response {
         let (message, _) = try await Ownership(store: store).message(try context.parameters.require("id"), for: try context.requireUser())
-        guard hub.cancel(message.id) else {
+        // Running here, or — on several instances — being written by another, which hears of it within moments.
+        var stopping = hub.cancel(message.id)
+        if !stopping, message.status == .streaming { stopping = try await store.requestStop(messageID: message.id) }
+        guard stopping else {
             throw APIError(
                 .conflict, code: "not_running",
                 message: "This answer is not being generated any more (its status is \(message.status.rawValue)).")

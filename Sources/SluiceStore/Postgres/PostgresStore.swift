@@ -24,6 +24,8 @@ public final class PostgresStore: SluiceDatabase {
     /// After this long without a heartbeat an instance counts as gone and its streaming answers as interrupted.
     let staleAfter: Duration
     let heartbeatInterval: Duration
+    /// How often `watchStopRequests` looks for stop requests without being notified.
+    let stopPollInterval: Duration
     /// Run the pool and the heartbeat; cancelled by `close()`. Unstructured tasks so that the store has the
     /// same open/close life as `SQLiteStore`; both end before `close()` returns.
     private let pool: Task<Void, Never>
@@ -38,12 +40,13 @@ public final class PostgresStore: SluiceDatabase {
     public static func open(
         url: String, budgetPeriod: TimeInterval = 86_400, globalDailyLimit: USDAmount? = nil,
         staleAfter: Duration = .seconds(30), heartbeatInterval: Duration = .seconds(5),
-        logger: Logger = Logger(label: "sluice.store")
+        stopPollInterval: Duration = .seconds(1), logger: Logger = Logger(label: "sluice.store")
     ) async throws -> PostgresStore {
         let configuration = try PostgresURL.configuration(url)
         let store = PostgresStore(
             client: PostgresClient(configuration: configuration, backgroundLogger: logger), budgetPeriod: budgetPeriod,
-            globalDailyLimit: globalDailyLimit, staleAfter: staleAfter, heartbeatInterval: heartbeatInterval, logger: logger)
+            globalDailyLimit: globalDailyLimit, staleAfter: staleAfter, heartbeatInterval: heartbeatInterval,
+            stopPollInterval: stopPollInterval, logger: logger)
         do {
             // postgres-nio's pool retries a failing connect without end (vapor/postgres-nio#489): bound the
             // first query, so that a wrong host, port or database is an error at start and not a hang. Not `ping()`'s
@@ -61,13 +64,14 @@ public final class PostgresStore: SluiceDatabase {
 
     init(
         client: PostgresClient, budgetPeriod: TimeInterval, globalDailyLimit: USDAmount?, staleAfter: Duration,
-        heartbeatInterval: Duration, logger: Logger
+        heartbeatInterval: Duration, stopPollInterval: Duration, logger: Logger
     ) {
         self.client = client
         self.budgetPeriod = budgetPeriod
         self.globalDailyLimit = globalDailyLimit
         self.staleAfter = staleAfter
         self.heartbeatInterval = heartbeatInterval
+        self.stopPollInterval = stopPollInterval
         self.logger = logger
         let instanceID = instanceID
         let (migration, migrated) = AsyncStream<Void>.makeStream()

@@ -1,0 +1,17 @@
+extension Migrations {
+    /// Step 49: a user's stop for an answer that another instance on the same PostgreSQL is writing
+    /// (`StopRequestStore`). The instance that got the stop inserts a row and notifies; the writing instance takes its
+    /// rows (deleting them) and stops those generations. PostgreSQL only: one process owns an SQLite file, and its
+    /// generations are all in that process.
+    static let stopRequestsStep = Step(
+        version: 49,
+        statements: [],
+        postgresOnly: [
+            """
+            CREATE TABLE stop_requests (
+                message_id TEXT PRIMARY KEY REFERENCES messages(id) ON DELETE CASCADE,
+                requested_at BIGINT NOT NULL
+            )
+            """
+        ])
+}
