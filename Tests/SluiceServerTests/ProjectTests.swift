@@ -181,7 +181,7 @@ struct ProjectTests {
             #expect(with == without + 6)
             let system = try await InstructionsRoute.personalized(
                 try #require(try await h.store.conversation(id: conversation)), for: try #require(try await h.store.user(named: "alice")),
-                store: h.store).systemPrompt
+                store: h.store, catalog: ModelCatalog()).systemPrompt
             #expect(system == "Cite sources.\n\n<file name=\"notes.txt\">\nalpha beta gamma\n</file>")
 
             // Another user cannot read, add or remove it.

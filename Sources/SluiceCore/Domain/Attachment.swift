@@ -27,10 +27,12 @@ public struct Attachment: Sendable, Equatable, Codable {
 
     /// Each file in a `<file name="…">` block, a blank line between.
     public static func blocks(_ attachments: [Attachment]) -> String {
-        attachments.map { file in
-            let name = file.name.replacingOccurrences(of: "&", with: "&amp;").replacingOccurrences(of: "\"", with: "&quot;")
-                .replacingOccurrences(of: "<", with: "&lt;").replacingOccurrences(of: ">", with: "&gt;")
-            return "<file name=\"\(name)\">\n\(file.text)\n</file>"
-        }.joined(separator: "\n\n")
+        attachments.map { "<file name=\"\(escaped($0.name))\">\n\($0.text)\n</file>" }.joined(separator: "\n\n")
+    }
+
+    /// A file's name as a block's `name="…"` carries it: `&`, `"`, `<` and `>` escaped.
+    public static func escaped(_ name: String) -> String {
+        name.replacingOccurrences(of: "&", with: "&amp;").replacingOccurrences(of: "\"", with: "&quot;")
+            .replacingOccurrences(of: "<", with: "&lt;").replacingOccurrences(of: ">", with: "&gt;")
     }
 }

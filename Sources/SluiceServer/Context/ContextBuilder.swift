@@ -120,7 +120,8 @@ struct ContextBuilder: Sendable {
         let planner = ContextPlanner(policy: policy)
         let system = try await conversation.systemPrompt.asyncMap { text -> (ChatMessage, Int) in
             let message = ChatMessage(role: .system, content: text)
-            return (message, try await tokens(of: message, id: "system:\(conversation.id)", counter: counter))
+            // Keyed by the text itself too: a project's excerpts change with the question, at times not in length.
+            return (message, try await tokens(of: message, id: "system:\(conversation.id):\(text.hashValue)", counter: counter))
         }
         var candidates: [ContextCandidate] = []
         for message in eligible {

@@ -69,7 +69,8 @@ struct ContextRoutes {
         let built: ContextBuilder.Built?
         var overflow: ContextOverflow?
         do {
-            let personal = try await InstructionsRoute.personalized(conversation, for: try context.requireUser(), store: store)
+            let personal = try await InstructionsRoute.personalized(
+                conversation, for: try context.requireUser(), store: store, catalog: builder.catalog)
             built = try await builder.build(
                 conversation: personal, history: history, tail: [], model: conversation.model, fold: false, logger: context.logger)
         } catch let error as ContextOverflow {

@@ -100,7 +100,8 @@ struct ConversationRoutes {
         let conversation = try await ownedConversation(context)
         let messages = try await store.messages(conversationID: conversation.id)
         // The resource shows the conversation's own system prompt; the figures count what a turn sends.
-        let personal = try await InstructionsRoute.personalized(conversation, for: try context.requireUser(), store: store)
+        let personal = try await InstructionsRoute.personalized(
+            conversation, for: try context.requireUser(), store: store, catalog: meter.catalog)
         var resource = ConversationResource(
             conversation, messages: messages, context: await meter.figures(personal, history: messages, logger: context.logger))
         if try await store.isUnkept(conversationID: conversation.id) { resource.temporary = true }
@@ -134,7 +135,9 @@ struct ConversationRoutes {
         let history = try await store.messages(conversationID: conversation.id)
         return try await meter.estimate(
             content, attachments: attachments, images: images,
-            conversation: try await InstructionsRoute.personalized(conversation, for: user, store: store), history: history, user: user,
+            conversation: try await InstructionsRoute.personalized(
+                conversation, for: user, store: store, catalog: meter.catalog, question: content),
+            history: history, user: user,
             outputReserve: outputReserve,
             logger: context.logger)
     }

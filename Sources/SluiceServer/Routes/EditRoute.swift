@@ -58,7 +58,8 @@ struct EditRoute {
         let prepared = try await launcher.preparation.prepare(
             .init(model: model, temperature: temperature, sampling: sampling,
                   extraHeaders: TurnLauncher.scenarioHeaders(request, forward: launcher.forwardScenarioHeader), apiKey: context.apiKey),
-            conversation: try await InstructionsRoute.personalized(conversation, for: user, store: store),
+            conversation: try await InstructionsRoute.personalized(
+                conversation, for: user, store: store, catalog: launcher.turn.catalog, model: model, question: edited.content),
             history: Array(thread[..<index]), tail: [edited.chatMessage],
             user: user, answerID: answer.id, answer: answer, logger: context.logger)
         if !prepared.answerStored { try await store.insert(answer) }

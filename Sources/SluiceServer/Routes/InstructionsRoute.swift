@@ -34,13 +34,27 @@ struct InstructionsRoute {
     }
 
     /// `conversation` as the user's web turns send it: with the user's instructions, then its project's instructions
-    /// and files (`Project.prompt`), before its own system prompt.
-    static func personalized(_ conversation: Conversation, for user: User, store: any ConversationStore) async throws -> Conversation {
+    /// and files (`Project.prompt`), before its own system prompt. Files too long for a quarter of `model`'s window
+    /// (`projectFileBudget`) are sent as the excerpts that best match `question` — the files' beginnings without one.
+    static func personalized(
+        _ conversation: Conversation, for user: User, store: any ConversationStore, catalog: ModelCatalog,
+        model: String? = nil, question: String? = nil
+    ) async throws -> Conversation {
         var project: String?
         if let projectID = conversation.projectID, let found = try await store.project(id: projectID) {
-            project = Project.prompt(instructions: found.instructions, files: try await store.projectFiles(projectID: found.id))
+            project = Project.prompt(
+                instructions: found.instructions, files: try await store.projectFiles(projectID: found.id), question: question,
+                budget: Self.projectFileBudget(window: catalog.contextWindow(for: model ?? conversation.model)))
         }
         return conversation.personalized(by: try await store.userInstructions(userID: user.id), project: project)
+    }
+}
+
+extension InstructionsRoute {
+    /// The most characters of project files a turn sends whole: a quarter of the model's window, at 3 characters a
+    /// token (English runs near 4, code nearer 3); beyond it, excerpts of that size. No limit when the window is unknown.
+    static func projectFileBudget(window: Int?) -> Int? {
+        window.map { $0 / 4 * 3 }
     }
 }
 

@@ -39,7 +39,8 @@ struct MessageRoutes {
                 content: content, model: model, temperature: temperature, sampling: try body.reasoningSampling(),
                 apiKey: context.apiKey, attachments: attachments,
                 images: images),
-            in: try await InstructionsRoute.personalized(conversation, for: user, store: store),
+            in: try await InstructionsRoute.personalized(
+                conversation, for: user, store: store, catalog: turn.catalog, model: model, question: content),
             history: history,
             user: user, request: request, logger: context.logger, executor: context.executor, receivedAt: context.receivedAt)
         var response = Self.respond(

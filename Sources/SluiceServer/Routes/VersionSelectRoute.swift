@@ -45,6 +45,7 @@ struct VersionSelectRoute {
         return ConversationResource(
             conversation, messages: messages,
             context: await meter.figures(
-                try await InstructionsRoute.personalized(conversation, for: user, store: store), history: messages, logger: context.logger))
+                try await InstructionsRoute.personalized(conversation, for: user, store: store, catalog: meter.catalog),
+                history: messages, logger: context.logger))
     }
 }

@@ -1,0 +1,163 @@
+import Foundation
+
+/// The parts of a project's files that a turn sends when the files are too long to go whole — what ChatGPT's projects
+/// and Open WebUI's knowledge do by retrieval: each file cut into passages of whole lines, the passages ranked by
+/// BM25 against the question, and the best sent, up to a budget of characters, in the files' order with their line
+/// numbers. Without a question, or when none of its words is in the files, the files' beginnings go instead.
+public struct ProjectExcerpts: Sendable, Equatable {
+    /// Whole lines of one file.
+    public struct Passage: Sendable, Equatable {
+        /// The file's index in the project's files.
+        public var file: Int
+        /// The passage's first and last line, counted from 1.
+        public var lines: ClosedRange<Int>
+        public var text: String
+    }
+
+    /// The passages chosen, in the files' order and then the lines'.
+    public var passages: [Passage]
+    /// How many passages the files were cut into.
+    public var passageCount: Int
+    /// Whether the question's words chose them (`false`: the files' beginnings).
+    public var matched: Bool
+
+    /// About this many characters per passage (Open WebUI's default chunk is 1 000).
+    public static let passageCharacters = 1_000
+
+    /// Chooses at most `budget` characters of passages of `files` for `question`.
+    public static func select(files: [ProjectFile], question: String?, budget: Int) -> ProjectExcerpts {
+        let all = files.enumerated().flatMap { passages(of: $0.element.text, file: $0.offset) }
+        let scores = BM25(all.map { terms(in: $0.text) }).scores(for: terms(in: question ?? ""))
+        let ranked = all.indices.filter { scores[$0] > 0 }.sorted { scores[$0] > scores[$1] || (scores[$0] == scores[$1] && $0 < $1) }
+        // Nothing matched: each file's first passage, then each one's second, and so on.
+        var positions: [Int] = []
+        for index in all.indices {
+            positions.append(index > 0 && all[index - 1].file == all[index].file ? positions[index - 1] + 1 : 0)
+        }
+        let order = ranked.isEmpty
+            ? all.indices.sorted { (positions[$0], all[$0].file) < (positions[$1], all[$1].file) }
+            : ranked
+        var chosen: [Int] = []
+        var used = 0
+        for index in order where used + all[index].text.count <= budget {
+            chosen.append(index)
+            used += all[index].text.count
+        }
+        return ProjectExcerpts(passages: chosen.sorted().map { all[$0] }, passageCount: all.count, matched: !ranked.isEmpty)
+    }
+
+    /// The chosen passages as the system prompt carries them: a line that says they are excerpts, then one
+    /// `<file name="…" lines="a-b">` block per run of adjacent passages of one file.
+    public func blocks(of files: [ProjectFile]) -> String {
+        var runs: [Passage] = []
+        for passage in passages {
+            if let last = runs.last, last.file == passage.file, last.lines.upperBound + 1 >= passage.lines.lowerBound {
+                runs[runs.count - 1] = Passage(
+                    file: last.file, lines: last.lines.lowerBound...max(last.lines.upperBound, passage.lines.upperBound),
+                    text: last.text + "\n" + passage.text)
+            } else {
+                runs.append(passage)
+            }
+        }
+        let heading = matched
+            ? "Excerpts of this project's files: the parts that best match the question (the files are longer)."
+            : "The beginnings of this project's files (they are longer than what fits here)."
+        let blocks = runs.map { run in
+            let lines = run.lines.count == 1 ? "\(run.lines.lowerBound)" : "\(run.lines.lowerBound)-\(run.lines.upperBound)"
+            return "<file name=\"\(Attachment.escaped(files[run.file].name))\" lines=\"\(lines)\">\n\(run.text)\n</file>"
+        }
+        return ([heading] + blocks).joined(separator: "\n\n")
+    }
+
+    /// `text` cut into passages of whole lines of about `passageCharacters`, ending at a blank line where one comes
+    /// after the passage is half full; a line longer than a passage is cut into pieces of its own.
+    static func passages(of text: String, file: Int) -> [Passage] {
+        var passages: [Passage] = []
+        var current: [Substring] = []
+        var size = 0
+        var first = 1
+        func close(through line: Int) {
+            if current.contains(where: { !$0.allSatisfy(\.isWhitespace) }) {
+                passages.append(Passage(file: file, lines: first...max(first, line), text: current.joined(separator: "\n")))
+            }
+            current = []
+            size = 0
+            first = line + 1
+        }
+        for (offset, line) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
+            let number = offset + 1
+            if line.count > passageCharacters {
+                close(through: number - 1)
+                var rest = line[...]
+                while !rest.isEmpty {
+                    let piece = rest.prefix(passageCharacters)
+                    passages.append(Passage(file: file, lines: number...number, text: String(piece)))
+                    rest = rest.dropFirst(piece.count)
+                }
+                first = number + 1
+                continue
+            }
+            if size + line.count + 1 > passageCharacters, !current.isEmpty { close(through: number - 1) }
+            current.append(line)
+            size += line.count + 1
+            if line.allSatisfy(\.isWhitespace), size >= passageCharacters / 2 { close(through: number) }
+        }
+        close(through: first + current.count - 1)
+        return passages
+    }
+
+    /// The words of `text` that say what it is about: lower-cased, without accents, at least two letters or one digit,
+    /// without the commonest English words.
+    static func terms(in text: String) -> [String] {
+        text.folding(options: [.caseInsensitive, .diacriticInsensitive], locale: nil)
+            .split { !$0.isLetter && !$0.isNumber }
+            .filter { $0.count >= 2 || $0.first?.isNumber == true }
+            .map(String.init)
+            .filter { !stopWords.contains($0) }
+    }
+
+    static let stopWords: Set<String> = [
+        "a", "about", "all", "an", "and", "any", "are", "as", "at", "be", "but", "by", "can", "could", "did", "do",
+        "does", "for", "from", "had", "has", "have", "how", "if", "in", "into", "is", "it", "its", "me", "my", "no",
+        "not", "of", "on", "or", "our", "please", "say", "says", "should", "so", "tell", "that", "the", "their", "them",
+        "then", "there", "these", "they", "this", "to", "us", "was", "we", "were", "what", "when", "where", "which",
+        "who", "why", "will", "with", "would", "you", "your",
+    ]
+}
+
+/// Okapi BM25 over a fixed set of documents (k1 1.2, b 0.75): how well each document answers a query's terms, rarer
+/// terms counting more, long documents not winning by length alone.
+struct BM25 {
+    private let frequencies: [[String: Int]]
+    private let lengths: [Int]
+    private let documentCounts: [String: Int]
+    private let averageLength: Double
+
+    init(_ documents: [[String]]) {
+        frequencies = documents.map { $0.reduce(into: [:]) { $0[$1, default: 0] += 1 } }
+        lengths = documents.map(\.count)
+        documentCounts = frequencies.reduce(into: [:]) { counts, document in
+            for term in document.keys { counts[term, default: 0] += 1 }
+        }
+        averageLength = documents.isEmpty ? 1 : max(1, Double(lengths.reduce(0, +)) / Double(documents.count))
+    }
+
+    /// Each document's score for `query` (0 when it has none of its terms).
+    func scores(for query: [String]) -> [Double] {
+        let terms = Array(Set(query))
+        let count = Double(frequencies.count)
+        let weights = terms.map { term -> Double in
+            let found = Double(documentCounts[term] ?? 0)
+            return log(1 + (count - found + 0.5) / (found + 0.5))
+        }
+        return frequencies.indices.map { index in
+            var score = 0.0
+            for (term, weight) in zip(terms, weights) {
+                guard let tf = frequencies[index][term].map(Double.init) else { continue }
+                let norm = 1.2 * (0.25 + 0.75 * Double(lengths[index]) / averageLength)
+                score += weight * tf * 2.2 / (tf + norm)
+            }
+            return score
+        }
+    }
+}

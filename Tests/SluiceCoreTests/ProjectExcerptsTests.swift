@@ -1,0 +1,108 @@
+import Foundation
+import SluiceCore
+import SluiceTestSupport
+import Testing
+
+@Suite("Excerpts of a project's long files")
+struct ProjectExcerptsTests {
+    /// `count` paragraphs of filler about gardening, each of a few sentences, a blank line between.
+    static func filler(_ count: Int, seed: Int) -> String {
+        let words = ["soil", "compost", "seedlings", "water", "sunlight", "mulch", "pruning", "roots", "leaves", "garden",
+                     "tomatoes", "beans", "spring", "autumn", "harvest", "weeds", "trellis", "frost"]
+        var generator = SeededGenerator(seed: UInt64(seed))
+        return (0..<count).map { paragraph in
+            (0..<4).map { _ in
+                (0..<12).map { _ in words.randomElement(using: &generator)! }.joined(separator: " ") + "."
+            }.joined(separator: "\n")
+        }.joined(separator: "\n\n")
+    }
+
+    static func file(_ name: String, _ text: String) -> ProjectFile {
+        ProjectFile(id: name, projectID: "p", name: name, text: text, createdAt: Date(timeIntervalSince1970: 0))
+    }
+
+    @Test("passages are whole lines in order, each line in exactly one, none longer than a passage")
+    func passagesCoverTheFile() {
+        for seed in 0..<20 {
+            var generator = SeededGenerator(seed: UInt64(seed))
+            // Lines of 0…300 characters, now and then one longer than a passage, blank lines between some.
+            let lines = (0..<Int.random(in: 1...200, using: &generator)).map { _ -> String in
+                let length = Int.random(in: 0...10, using: &generator) == 0 ? Int.random(in: 1_001...2_600, using: &generator)
+                    : Int.random(in: 0...300, using: &generator)
+                return String(repeating: "x", count: length)
+            }
+            let text = lines.joined(separator: "\n")
+            let excerpts = ProjectExcerpts.select(files: [Self.file("f", text)], question: nil, budget: .max)
+            var next = 1
+            for passage in excerpts.passages {
+                #expect(passage.text.count <= ProjectExcerpts.passageCharacters)
+                #expect(passage.lines.lowerBound >= next, "in order, no line twice (seed \(seed))")
+                // Lines skipped between passages are blank ones only.
+                #expect(lines[(next - 1)..<(passage.lines.lowerBound - 1)].allSatisfy { $0.isEmpty }, "seed \(seed)")
+                let covered = lines[(passage.lines.lowerBound - 1)...(passage.lines.upperBound - 1)]
+                if covered.count == 1, covered.first!.count > ProjectExcerpts.passageCharacters {
+                    // A piece of a long line: the line's pieces follow one another.
+                    #expect(covered.first!.contains(passage.text))
+                    if passage.text.count == ProjectExcerpts.passageCharacters { continue }
+                } else {
+                    #expect(passage.text == covered.joined(separator: "\n"), "seed \(seed)")
+                }
+                next = passage.lines.upperBound + 1
+            }
+            #expect(lines[(next - 1)...].allSatisfy { $0.isEmpty }, "every line with text is in a passage (seed \(seed))")
+        }
+    }
+
+    @Test("the passage that answers the question is chosen from a long file, within the budget")
+    func questionFindsItsPassage() {
+        let answer = "The ferry to Zanzibar leaves from pier 3 at 07:40 every weekday."
+        let text = Self.filler(60, seed: 1) + "\n\n" + answer + "\n\n" + Self.filler(60, seed: 2)
+        let budget = 3_000
+        let excerpts = ProjectExcerpts.select(files: [Self.file("trip.md", text)], question: "When does the ferry to Zanzibar leave?", budget: budget)
+        #expect(excerpts.matched)
+        #expect(excerpts.passages.contains { $0.text.contains(answer) })
+        #expect(excerpts.passages.map(\.text.count).reduce(0, +) <= budget)
+        #expect(excerpts.passageCount > 20)
+        // In the files' order: passages sorted by line.
+        #expect(excerpts.passages.map(\.lines.lowerBound) == excerpts.passages.map(\.lines.lowerBound).sorted())
+    }
+
+    @Test("rarer words weigh more: the passage with the rare word wins over many with a common one")
+    func rareWordsWeighMore() {
+        let common = (0..<30).map { "garden garden notes \($0)" }.joined(separator: "\n\n")
+        let rare = "The quince tree stands at the garden's far end."
+        let text = common + "\n\n" + rare + "\n\n" + common
+        // Room for one passage: the one with "quince", though every other has "garden" three times as often.
+        let excerpts = ProjectExcerpts.select(files: [Self.file("a", text)], question: "garden quince", budget: ProjectExcerpts.passageCharacters)
+        #expect(excerpts.passages.contains { $0.text.contains("quince") })
+        #expect(excerpts.passageCount > 2)
+    }
+
+    @Test("without a matching word the files' beginnings go, each file's first passage before any second one")
+    func beginningsWithoutAMatch() {
+        let files = [Self.file("a", Self.filler(20, seed: 3)), Self.file("b", Self.filler(20, seed: 4))]
+        let excerpts = ProjectExcerpts.select(files: files, question: "Summarise this please", budget: 1_500)
+        #expect(!excerpts.matched)
+        #expect(Set(excerpts.passages.map(\.file)) == [0, 1])
+        #expect(excerpts.passages.allSatisfy { $0.lines.lowerBound == 1 })
+    }
+
+    @Test("the prompt sends files whole within the budget, and over it one block per run of adjacent passages with its lines")
+    func prompt() throws {
+        let small = [Self.file("notes.txt", "alpha beta gamma")]
+        #expect(Project.prompt(instructions: nil, files: small, question: "x", budget: 100) == "<file name=\"notes.txt\">\nalpha beta gamma\n</file>")
+
+        let answer = "Quokkas live on Rottnest Island."
+        let text = Self.filler(30, seed: 5) + "\n\n" + answer + "\n\n" + Self.filler(30, seed: 6)
+        let prompt = try #require(Project.prompt(
+            instructions: "Be brief.", files: [Self.file("a\"b.md", text)], question: "Where do quokkas live?", budget: 1_200))
+        #expect(prompt.hasPrefix("Be brief.\n\nExcerpts of this project's files"))
+        #expect(prompt.contains(answer))
+        #expect(prompt.contains("<file name=\"a&quot;b.md\" lines=\""))
+        #expect(prompt.count < 1_200 + 300, "the budget and the framing, not the file")
+        let lines = text.split(separator: "\n", omittingEmptySubsequences: false)
+        let answerLine = try #require(lines.firstIndex { $0 == answer }) + 1
+        let range = try #require(prompt.firstMatch(of: /lines="(\d+)-(\d+)"/))
+        #expect(Int(range.1)! <= answerLine && answerLine <= Int(range.2)!, "the block's lines are the file's")
+    }
+}

@@ -1,0 +1,68 @@
+import Foundation
+import SluiceCore
+@testable import SluiceServer
+import SluiceSimulator
+import Testing
+
+@Suite("Long project files on a small window")
+struct ProjectExcerptTurnTests {
+    /// A 4 000-token window: a quarter of it, 3 000 characters, of project files goes whole.
+    static let window: ModelCatalog = {
+        var catalog = ModelCatalog()
+        catalog.setContextWindow("sim", 4_000)
+        return catalog
+    }()
+
+    /// About 45 000 characters of notes (some 7 000 words: the window's size twice over), with one line that
+    /// answers the question the test asks.
+    static let answer = "The ferry to Zanzibar leaves from pier 3 at 07:40 every weekday."
+    static let notes: String = {
+        let topics = ["soil", "compost", "seedlings", "water", "sunlight", "mulch", "pruning", "roots", "leaves", "harvest"]
+        let paragraphs = (0..<220).map { index in
+            (0..<3).map { line in
+                (0..<10).map { topics[(index * 7 + line * 3 + $0) % topics.count] }.joined(separator: " ") + "."
+            }.joined(separator: "\n")
+        }
+        return (paragraphs[..<110] + [answer] + paragraphs[110...]).joined(separator: "\n\n")
+    }()
+
+    @Test("a turn sends the passages that match its question instead of files too long for the window, and is answered")
+    func excerptsFitTheWindow() async throws {
+        try await Harness.run(catalog: Self.window) { h in
+            let project = try await ProjectTests.project(h, h.alice, #"{"name":"Trip"}"#)
+            let file = try JSONSerialization.data(withJSONObject: ["name": "trip-notes.md", "text": Self.notes])
+            #expect(try await h.request(.POST, "/api/projects/\(project)/files", token: h.alice, body: String(decoding: file, as: UTF8.self)).status == 201)
+            let conversation = try await h.newConversation(h.alice, body: #"{"project_id":"\#(project)"}"#)
+            let question = "When does the ferry to Zanzibar leave?"
+
+            // Whole, the file alone would be twice the window: every turn would be refused (413 context_overflow).
+            let turn = try await h.send(conversation, token: h.alice, body: #"{"content":"\#(question)"}"#)
+            #expect(turn.last?.event == "done", "\(turn.body.prefix(400))")
+            let input = try #require((turn.final?["usage"] as? [String: Any])?["input_tokens"] as? Int)
+            #expect(input < 4_000)
+            // More than the same question outside the project: excerpts went with it.
+            let alone = try await h.send(try await h.newConversation(h.alice), token: h.alice, body: #"{"content":"\#(question)"}"#)
+            let aloneInput = try #require((alone.final?["usage"] as? [String: Any])?["input_tokens"] as? Int)
+            #expect(input > aloneInput + 50)
+
+            // What that turn sent of the project: the answering line among passages that fill no more than the budget.
+            let stored = try #require(try await h.store.conversation(id: conversation))
+            let alice = try #require(try await h.store.user(named: "alice"))
+            let system = try #require(try await InstructionsRoute.personalized(
+                stored, for: alice, store: h.store, catalog: Self.window, question: question).systemPrompt)
+            #expect(system.contains(Self.answer))
+            #expect(system.hasPrefix("Excerpts of this project's files"))
+            #expect(system.count < 3_000 + 400)
+            // Another question brings other passages (the files' beginnings, when no word of it is in them).
+            let other = try #require(try await InstructionsRoute.personalized(
+                stored, for: alice, store: h.store, catalog: Self.window, question: "Thanks!").systemPrompt)
+            #expect(!other.contains(Self.answer))
+            #expect(other.contains("lines=\"1-"))
+
+            // The context view counts what a turn sends: within the window, not an overflow.
+            let view = try await h.request(.GET, "/api/conversations/\(conversation)/context", token: h.alice)
+            #expect(view.status == 200)
+            #expect(view.json?["overflow"] == nil, "\(view.json ?? [:])")
+        }
+    }
+}
