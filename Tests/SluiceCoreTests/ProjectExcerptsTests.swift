@@ -1,5 +1,5 @@
 import Foundation
-import SluiceCore
+@testable import SluiceCore
 import SluiceTestSupport
 import Testing
 
@@ -19,6 +19,15 @@ struct ProjectExcerptsTests {
 
     static func file(_ name: String, _ text: String) -> ProjectFile {
         ProjectFile(id: name, projectID: "p", name: name, text: text, createdAt: Date(timeIntervalSince1970: 0))
+    }
+
+    @Test("a question's terms: lower-cased, accents gone, the commonest words and single letters left out, digits kept")
+    func terms() {
+        #expect(ProjectExcerpts.terms(in: "When does the Ferry to ZANZIBAR leave? Pier 3, 07:40.")
+            == ["ferry", "zanzibar", "leave", "pier", "3", "07", "40"])
+        #expect(ProjectExcerpts.terms(in: "Café Zürich — crème brûlée, naïve façade") == ["cafe", "zurich", "creme", "brulee", "naive", "facade"])
+        #expect(ProjectExcerpts.terms(in: "Cafe\u{301} x y z") == ["cafe"], "a combining accent stays in its word")
+        #expect(ProjectExcerpts.terms(in: "snake_case-and.dots") == ["snake", "case", "dots"])
     }
 
     @Test("passages are whole lines in order, each line in exactly one, none longer than a passage")

@@ -24,10 +24,27 @@ public struct ProjectExcerpts: Sendable, Equatable {
     /// About this many characters per passage (Open WebUI's default chunk is 1 000).
     public static let passageCharacters = 1_000
 
+    /// The files cut into passages, with their terms counted: what every question about the same files reads (the
+    /// costly part — about 400 000 characters a turn at most — done once per set of files, see `ProjectIndexCache`).
+    public struct Index: Sendable {
+        public let passages: [Passage]
+        let ranking: BM25
+
+        public init(files: [ProjectFile]) {
+            passages = files.enumerated().flatMap { ProjectExcerpts.passages(of: $0.element.text, file: $0.offset) }
+            ranking = BM25(passages.map { ProjectExcerpts.terms(in: $0.text) })
+        }
+    }
+
     /// Chooses at most `budget` characters of passages of `files` for `question`.
     public static func select(files: [ProjectFile], question: String?, budget: Int) -> ProjectExcerpts {
-        let all = files.enumerated().flatMap { passages(of: $0.element.text, file: $0.offset) }
-        let scores = BM25(all.map { terms(in: $0.text) }).scores(for: terms(in: question ?? ""))
+        select(from: Index(files: files), question: question, budget: budget)
+    }
+
+    /// Chooses at most `budget` characters of the indexed passages for `question`.
+    public static func select(from index: Index, question: String?, budget: Int) -> ProjectExcerpts {
+        let all = index.passages
+        let scores = index.ranking.scores(for: terms(in: question ?? ""))
         let ranked = all.indices.filter { scores[$0] > 0 }.sorted { scores[$0] > scores[$1] || (scores[$0] == scores[$1] && $0 < $1) }
         // Nothing matched: each file's first passage, then each one's second, and so on.
         var positions: [Int] = []
@@ -107,13 +124,39 @@ public struct ProjectExcerpts: Sendable, Equatable {
     }
 
     /// The words of `text` that say what it is about: lower-cased, without accents, at least two letters or one digit,
-    /// without the commonest English words.
+    /// without the commonest English words. ASCII words are read byte by byte; only a word with other letters is
+    /// folded by Foundation (which, on Linux, costs a bridge per call: folding whole files took most of a turn).
     static func terms(in text: String) -> [String] {
-        text.folding(options: [.caseInsensitive, .diacriticInsensitive], locale: nil)
-            .split { !$0.isLetter && !$0.isNumber }
-            .filter { $0.count >= 2 || $0.first?.isNumber == true }
-            .map(String.init)
-            .filter { !stopWords.contains($0) }
+        var terms: [String] = []
+        var word: [UInt8] = []
+        var folded = false
+        func end() {
+            defer { word.removeAll(keepingCapacity: true); folded = false }
+            guard !word.isEmpty else { return }
+            var term = String(decoding: word, as: UTF8.self)
+            if folded { term = term.folding(options: [.caseInsensitive, .diacriticInsensitive], locale: nil) }
+            guard term.count >= 2 || term.first?.isNumber == true, !stopWords.contains(term) else { return }
+            terms.append(term)
+        }
+        for scalar in text.unicodeScalars {
+            let value = scalar.value
+            if value < 0x80 {
+                switch value {
+                case 0x61...0x7A, 0x30...0x39: word.append(UInt8(value))
+                case 0x41...0x5A: word.append(UInt8(value + 0x20))
+                default: end()
+                }
+            } else if scalar.properties.isAlphabetic || scalar.properties.numericType != nil
+                || scalar.properties.generalCategory == .nonspacingMark
+            {
+                word.append(contentsOf: String(scalar).utf8)
+                folded = true
+            } else {
+                end()
+            }
+        }
+        end()
+        return terms
     }
 
     static let stopWords: Set<String> = [

@@ -44,7 +44,8 @@ struct InstructionsRoute {
         if let projectID = conversation.projectID, let found = try await store.project(id: projectID) {
             project = Project.prompt(
                 instructions: found.instructions, files: try await store.projectFiles(projectID: found.id), question: question,
-                budget: Self.projectFileBudget(window: catalog.contextWindow(for: model ?? conversation.model)))
+                budget: Self.projectFileBudget(window: catalog.contextWindow(for: model ?? conversation.model)),
+                index: ProjectIndexCache.shared.index(for:))
         }
         return conversation.personalized(by: try await store.userInstructions(userID: user.id), project: project)
     }
