@@ -1,6 +1,8 @@
 """The model picker in a real headless Chromium, against a server with two models (both the simulator) from a models file."""
+import json
 import os
 import subprocess
+import urllib.request
 
 import pytest
 from selenium.webdriver.common.by import By
@@ -10,6 +12,7 @@ from selenium.webdriver.support.ui import Select
 from conftest import SLUICE, running_sluice
 from test_chat_ui import WebDriverWait, click, last_text
 from test_images_ui import PNG_3X2
+from test_projects_ui import press
 from test_usage_ui import wait_for_answer_end
 
 MODELS_FILE = """models:
@@ -158,3 +161,49 @@ def test_an_image_for_a_text_only_model_is_flagged_refused_with_the_reason_and_k
     assert [m["role"] for m in conversation["messages"]] == ["user", "assistant"]
     assert conversation["messages"][0]["images"][0]["width"] == 3
 
+
+
+def test_a_projects_form_says_whether_its_files_go_whole_for_the_picked_model(browser, two_models):
+    """The picked model's window decides: for `sim` (8 192 tokens) 10 000 characters are more than a quarter, and go as
+    the passages that match each message; for `large-sim` (128 000) they go whole. A turn in the project is answered."""
+    server = two_models
+    project = server.api("POST", "/api/projects", {"name": "Handbook"})
+    lines = [f"Section {index}: the rules of the shed and the greenhouse, item {index}." for index in range(150)]
+    server.api("POST", f"/api/projects/{project['id']}/files", {"name": "handbook.md", "text": "\n".join(lines)})
+    characters = len("\n".join(lines))
+    assert 6144 < characters < 96000
+    open_page(browser, server)
+
+    def form_note(model):
+        picker(browser).select_by_value(model)
+        folder = WebDriverWait(browser, 10).until(
+            lambda d: next(e for e in d.find_elements(By.CSS_SELECTOR, "#project-list .project") if "Handbook" in e.text))
+        press(browser, folder.find_element(By.CSS_SELECTOR, ".project-head"), ".project-edit")
+        note = browser.find_element(By.CSS_SELECTOR, "#project-form .project-files-note")
+        WebDriverWait(browser, 5).until(lambda d: note.is_displayed() and note.text)
+        text = note.text
+        browser.find_element(By.CSS_SELECTOR, "#project-form .instructions-cancel").click()
+        return text
+
+    small = form_note("sim")
+    assert f"{characters:,} characters" in small
+    assert "best match" in small and "8,192-token window" in small and "6,144 characters" in small
+    large = form_note("large-sim")
+    assert "sent whole" in large and "96,000 characters" in large
+
+    # A message in the project on the small model is answered with excerpts: fewer words go up than the file has.
+    def input_tokens(body):
+        conversation = server.api("POST", "/api/conversations", body)
+        request = urllib.request.Request(
+            f"{server.base}/api/conversations/{conversation['id']}/messages", method="POST",
+            data=json.dumps({"content": "What are the rules of the shed?"}).encode(),
+            headers={"Authorization": f"Bearer {server.token}", "Content-Type": "application/json"})
+        with urllib.request.urlopen(request, timeout=30) as response:
+            assert b"event: done" in response.read()
+        answer = server.api("GET", f"/api/conversations/{conversation['id']}")["messages"][-1]
+        assert answer["status"] == "complete", answer
+        return answer["usage"]["input_tokens"]
+
+    alone = input_tokens({"model": "sim"})
+    with_excerpts = input_tokens({"model": "sim", "project_id": project["id"]})
+    assert 0 < with_excerpts - alone < len("\n".join(lines).split())

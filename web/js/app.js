@@ -131,6 +131,7 @@ const projects = new ProjectShelf({
   onStart: (projectId) => newConversation({ projectId }).catch((error) => showBanner(error.message)),
   onChanged: () => refreshList().catch((error) => showBanner(error.message)),
   onDrop: (conversationId, projectId) => conversationList.moveTo(conversationId, projectId),
+  currentModel: () => picker.models.find((model) => model.id === picker.value) ?? null,
 });
 const conversationList = new ConversationList({
   list: $("conversation-list"),

@@ -14,10 +14,11 @@ export class ProjectShelf {
   /**
    * `section` holds the `list`; `form` is the project form; `onStart(projectId)` starts a conversation in a project;
    * `onChanged()` runs after a project is made, changed or deleted (the list is drawn again); `onDrop(conversationId,
-   * projectId)` when a conversation is dragged onto a project.
+   * projectId)` when a conversation is dragged onto a project; `currentModel()` is the picked model (`GET /api/models`'
+   * entry), whose window decides whether the files go whole.
    */
-  constructor({ section, list, newButton, form, onStart, onChanged, onDrop, showBanner }) {
-    Object.assign(this, { section, list, form, onStart, onChanged, onDrop, showBanner });
+  constructor({ section, list, newButton, form, onStart, onChanged, onDrop, showBanner, currentModel = () => null }) {
+    Object.assign(this, { section, list, form, onStart, onChanged, onDrop, showBanner, currentModel });
     this.projects = [];
     /** Project id → its conversations (`PagedList`), read while it is unfolded. */
     this.members = new Map();
@@ -30,6 +31,7 @@ export class ProjectShelf {
     this.deleteButton = form.querySelector(".project-delete");
     this.filesBox = form.querySelector(".project-files-box");
     this.fileList = form.querySelector(".project-files");
+    this.filesNote = form.querySelector(".project-files-note");
     const fileInput = form.querySelector(".project-files-input");
     form.querySelector(".project-files-add").addEventListener("click", () => fileInput.click());
     fileInput.addEventListener("change", () => {
@@ -192,6 +194,22 @@ export class ProjectShelf {
     if (files.length === 0) {
       this.fileList.append(Object.assign(document.createElement("li"), { className: "no-matches", textContent: "No files yet." }));
     }
+    this.describeFiles(files.reduce((sum, file) => sum + file.characters, 0));
+  }
+
+  /** Says whether the files go whole with each message for the picked model: up to a quarter of its window (at 3
+   * characters a token, as the server reckons), beyond that the passages that best match each message. */
+  describeFiles(characters) {
+    const model = this.currentModel();
+    const window = model?.context_window;
+    this.filesNote.hidden = characters === 0 || window == null;
+    if (this.filesNote.hidden) return;
+    const budget = Math.floor(window / 4) * 3;
+    const size = `${characters.toLocaleString()} characters`;
+    const share = `a quarter of ${model.id}'s ${window.toLocaleString()}-token window`;
+    this.filesNote.textContent = characters > budget
+      ? `${size} together: more than ${share} (${budget.toLocaleString()} characters), so each message sends the passages of the files that best match it, not the whole files.`
+      : `${size} together: sent whole with each message (up to ${budget.toLocaleString()} characters, ${share}).`;
   }
 
   /** Adds text files to the project being edited, one by one: one the server refuses (too large, not text) says why. */
