@@ -87,6 +87,34 @@ struct ProjectExcerptsTests {
         #expect(excerpts.passageCount > 2)
     }
 
+    @Test("a follow-up is read with the question before it: its words count half, enough to pick the right passage")
+    func followUp() throws {
+        let ferry = "Ferry to Zanzibar: on Sundays it leaves at 09:15."
+        let garden = "Sundays: the garden centre opens late on Sundays."
+        let text = [Self.filler(6, seed: 7), ferry, Self.filler(6, seed: 8), garden, Self.filler(6, seed: 9)].joined(separator: "\n\n")
+        let file = [Self.file("notes.md", text)]
+        let all = ProjectExcerpts.select(files: file, question: nil, budget: .max).passages
+        let budget = try #require(all.filter { $0.text.contains(ferry) || $0.text.contains(garden) }.map(\.text.count).max())
+        #expect(all.filter { $0.text.contains(ferry) || $0.text.contains(garden) }.count == 2, "two passages")
+        let alone = ProjectExcerpts.select(files: file, question: "And on Sundays?", budget: budget)
+        #expect(alone.passages.contains { $0.text.contains(garden) }, "twice \"Sundays\" wins by itself")
+        let followUp = ProjectExcerpts.select(
+            files: file, question: "And on Sundays?", earlier: "When does the ferry to Zanzibar leave?", budget: budget)
+        #expect(followUp.passages.contains { $0.text.contains(ferry) })
+        #expect(!followUp.passages.contains { $0.text.contains(garden) })
+    }
+
+    @Test("room left after the matching passages goes to their neighbours in the same file, not to other passages")
+    func neighbours() {
+        let answer = "The quince tree is pruned in late winter."
+        let text = Self.filler(30, seed: 10) + "\n\n" + answer + "\n\n" + Self.filler(30, seed: 11)
+        let excerpts = ProjectExcerpts.select(files: [Self.file("a", text)], question: "quince", budget: 3 * ProjectExcerpts.passageCharacters)
+        let all = ProjectExcerpts.select(files: [Self.file("a", text)], question: nil, budget: .max).passages
+        let hit = try! #require(all.firstIndex { $0.text.contains(answer) })
+        #expect(excerpts.passages.count == 3)
+        #expect(excerpts.passages == Array(all[(hit - 1)...(hit + 1)]), "the passage with the word and the one on each side")
+    }
+
     @Test("without a matching word the files' beginnings go, each file's first passage before any second one")
     func beginningsWithoutAMatch() {
         let files = [Self.file("a", Self.filler(20, seed: 3)), Self.file("b", Self.filler(20, seed: 4))]

@@ -37,14 +37,19 @@ public struct ProjectExcerpts: Sendable, Equatable {
     }
 
     /// Chooses at most `budget` characters of passages of `files` for `question`.
-    public static func select(files: [ProjectFile], question: String?, budget: Int) -> ProjectExcerpts {
-        select(from: Index(files: files), question: question, budget: budget)
+    public static func select(files: [ProjectFile], question: String?, earlier: String? = nil, budget: Int) -> ProjectExcerpts {
+        select(from: Index(files: files), question: question, earlier: earlier, budget: budget)
     }
 
-    /// Chooses at most `budget` characters of the indexed passages for `question`.
-    public static func select(from index: Index, question: String?, budget: Int) -> ProjectExcerpts {
+    /// Chooses at most `budget` characters of the indexed passages for `question`; the words of the `earlier`
+    /// question of the conversation count half as much (a follow-up — "and on Sundays?" — says little by itself).
+    /// Room left after the matching passages goes to their neighbours, best first: an answer may run on past a
+    /// passage's end.
+    public static func select(from index: Index, question: String?, earlier: String? = nil, budget: Int) -> ProjectExcerpts {
         let all = index.passages
-        let scores = index.ranking.scores(for: terms(in: question ?? ""))
+        let now = index.ranking.scores(for: terms(in: question ?? ""))
+        let before = earlier.map { index.ranking.scores(for: terms(in: $0)) } ?? []
+        let scores = before.isEmpty ? now : zip(now, before).map { $0 + $1 / 2 }
         let ranked = all.indices.filter { scores[$0] > 0 }.sorted { scores[$0] > scores[$1] || (scores[$0] == scores[$1] && $0 < $1) }
         // Nothing matched: each file's first passage, then each one's second, and so on.
         var positions: [Int] = []
@@ -58,6 +63,16 @@ public struct ProjectExcerpts: Sendable, Equatable {
         var used = 0
         for index in order where used + all[index].text.count <= budget {
             chosen.append(index)
+            used += all[index].text.count
+        }
+        var taken = Set(chosen)
+        let neighbours = ranked.flatMap { [(next: $0 + 1, of: $0), (next: $0 - 1, of: $0)] }.filter { all.indices.contains($0.next) }
+        for (index, of) in neighbours
+        where all[index].file == all[of].file && taken.contains(of) && !taken.contains(index)
+            && used + all[index].text.count <= budget
+        {
+            chosen.append(index)
+            taken.insert(index)
             used += all[index].text.count
         }
         return ProjectExcerpts(passages: chosen.sorted().map { all[$0] }, passageCount: all.count, matched: !ranked.isEmpty)

@@ -62,7 +62,8 @@ struct AnswerVersionRoutes {
             .init(model: model, temperature: temperature, sampling: try body.reasoningSampling(),
                   extraHeaders: TurnLauncher.scenarioHeaders(request, forward: forwardScenarioHeader), apiKey: context.apiKey),
             conversation: try await InstructionsRoute.personalized(
-                conversation, for: user, store: store, catalog: turn.catalog, model: model, question: question.content),
+                conversation, for: user, store: store, catalog: turn.catalog, model: model, question: question.content,
+                history: earlier.dropLast()),
             history: Array(earlier.dropLast()),
             tail: [question.chatMessage], user: user, answerID: versionID,
             logger: context.logger)

@@ -66,7 +66,8 @@ struct ContinueRoute {
             .init(model: model, temperature: temperature, sampling: sampling,
                   extraHeaders: TurnLauncher.scenarioHeaders(request, forward: forwardScenarioHeader), apiKey: context.apiKey),
             conversation: try await InstructionsRoute.personalized(
-                conversation, for: user, store: store, catalog: turn.catalog, model: model, question: question.content),
+                conversation, for: user, store: store, catalog: turn.catalog, model: model, question: question.content,
+                history: earlier.prefix { $0.id != question.id }),
             history: Array(earlier.dropLast()), tail: tail, user: user, answerID: message.id,
             prior: .init(
                 content: message.content, tokenEnds: message.tokenEnds, usage: message.usage,

@@ -59,7 +59,8 @@ struct EditRoute {
             .init(model: model, temperature: temperature, sampling: sampling,
                   extraHeaders: TurnLauncher.scenarioHeaders(request, forward: launcher.forwardScenarioHeader), apiKey: context.apiKey),
             conversation: try await InstructionsRoute.personalized(
-                conversation, for: user, store: store, catalog: launcher.turn.catalog, model: model, question: edited.content),
+                conversation, for: user, store: store, catalog: launcher.turn.catalog, model: model, question: edited.content,
+                history: thread[..<index]),
             history: Array(thread[..<index]), tail: [edited.chatMessage],
             user: user, answerID: answer.id, answer: answer, logger: context.logger)
         if !prepared.answerStored { try await store.insert(answer) }

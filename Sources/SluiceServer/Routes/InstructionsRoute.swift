@@ -35,15 +35,17 @@ struct InstructionsRoute {
 
     /// `conversation` as the user's web turns send it: with the user's instructions, then its project's instructions
     /// and files (`Project.prompt`), before its own system prompt. Files too long for a quarter of `model`'s window
-    /// (`projectFileBudget`) are sent as the excerpts that best match `question` — the files' beginnings without one.
+    /// (`projectFileBudget`) are sent as the excerpts that best match `question` — the files' beginnings without one;
+    /// `history`'s last question before it counts half (a follow-up says little by itself).
     static func personalized(
         _ conversation: Conversation, for user: User, store: any ConversationStore, catalog: ModelCatalog,
-        model: String? = nil, question: String? = nil
+        model: String? = nil, question: String? = nil, history: some BidirectionalCollection<Message> = [Message]()
     ) async throws -> Conversation {
         var project: String?
         if let projectID = conversation.projectID, let found = try await store.project(id: projectID) {
             project = Project.prompt(
                 instructions: found.instructions, files: try await store.projectFiles(projectID: found.id), question: question,
+                earlier: history.last { $0.role == .user && !$0.superseded }?.content,
                 budget: Self.projectFileBudget(window: catalog.contextWindow(for: model ?? conversation.model)),
                 index: ProjectIndexCache.shared.index(for:))
         }

@@ -40,7 +40,7 @@ struct MessageRoutes {
                 apiKey: context.apiKey, attachments: attachments,
                 images: images),
             in: try await InstructionsRoute.personalized(
-                conversation, for: user, store: store, catalog: turn.catalog, model: model, question: content),
+                conversation, for: user, store: store, catalog: turn.catalog, model: model, question: content, history: history),
             history: history,
             user: user, request: request, logger: context.logger, executor: context.executor, receivedAt: context.receivedAt)
         var response = Self.respond(
