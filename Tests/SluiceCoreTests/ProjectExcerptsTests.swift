@@ -28,6 +28,9 @@ struct ProjectExcerptsTests {
         #expect(ProjectExcerpts.terms(in: "Café Zürich — crème brûlée, naïve façade") == ["cafe", "zurich", "creme", "brulee", "naive", "facade"])
         #expect(ProjectExcerpts.terms(in: "Cafe\u{301} x y z") == ["cafe"], "a combining accent stays in its word")
         #expect(ProjectExcerpts.terms(in: "snake_case-and.dots") == ["snake", "case", "dots"])
+        // Written without spaces: two characters in a row make a term.
+        #expect(ProjectExcerpts.terms(in: "東京の天気") == ["東京", "京の", "の天", "天気"])
+        #expect(ProjectExcerpts.terms(in: "Tokyo東京 2024年 한국어") == ["tokyo", "東京", "2024", "年", "한국", "국어"])
     }
 
     @Test("passages are whole lines in order, each line in exactly one, none longer than a passage")
@@ -60,6 +63,16 @@ struct ProjectExcerptsTests {
             }
             #expect(lines[(next - 1)...].allSatisfy { $0.isEmpty }, "every line with text is in a passage (seed \(seed))")
         }
+    }
+
+    @Test("a question in Japanese finds its passage: terms of two characters where words have no spaces")
+    func japanese() {
+        let answer = "東京から大阪までの新幹線は毎時十本あります。"
+        let text = (0..<40).map { "庭の土と水と日光についての覚え書き、その\($0)。植物の根と葉の世話。" }.joined(separator: "\n\n")
+            + "\n\n" + answer + "\n\n" + (0..<40).map { "秋の収穫と冬の霜の覚え書き\($0)。" }.joined(separator: "\n\n")
+        let excerpts = ProjectExcerpts.select(files: [Self.file("旅行.md", text)], question: "大阪への新幹線は？", budget: ProjectExcerpts.passageCharacters)
+        #expect(excerpts.matched)
+        #expect(excerpts.passages.contains { $0.text.contains(answer) })
     }
 
     @Test("the passage that answers the question is chosen from a long file, within the budget")

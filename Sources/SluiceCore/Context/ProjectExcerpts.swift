@@ -141,11 +141,24 @@ public struct ProjectExcerpts: Sendable, Equatable {
     /// The words of `text` that say what it is about: lower-cased, without accents, at least two letters or one digit,
     /// without the commonest English words. ASCII words are read byte by byte; only a word with other letters is
     /// folded by Foundation (which, on Linux, costs a bridge per call: folding whole files took most of a turn).
+    /// Chinese, Japanese and Korean, written without spaces, give each two characters in a row as a term (a single
+    /// one alone), as Lucene's CJK analyzer does.
     static func terms(in text: String) -> [String] {
         var terms: [String] = []
         var word: [UInt8] = []
         var folded = false
+        var run: [Unicode.Scalar] = []
+        func endRun() {
+            defer { run.removeAll(keepingCapacity: true) }
+            if run.count == 1 { terms.append(String(run[0])) }
+            for index in run.indices.dropLast() {
+                var pair = String(run[index])
+                pair.unicodeScalars.append(run[index + 1])
+                terms.append(pair)
+            }
+        }
         func end() {
+            endRun()
             defer { word.removeAll(keepingCapacity: true); folded = false }
             guard !word.isEmpty else { return }
             var term = String(decoding: word, as: UTF8.self)
@@ -157,13 +170,21 @@ public struct ProjectExcerpts: Sendable, Equatable {
             let value = scalar.value
             if value < 0x80 {
                 switch value {
-                case 0x61...0x7A, 0x30...0x39: word.append(UInt8(value))
-                case 0x41...0x5A: word.append(UInt8(value + 0x20))
+                case 0x61...0x7A, 0x30...0x39:
+                    if !run.isEmpty { endRun() }
+                    word.append(UInt8(value))
+                case 0x41...0x5A:
+                    if !run.isEmpty { endRun() }
+                    word.append(UInt8(value + 0x20))
                 default: end()
                 }
+            } else if isCJK(value) {
+                if !word.isEmpty { end() }  // a word and a run never pend together
+                run.append(scalar)
             } else if scalar.properties.isAlphabetic || scalar.properties.numericType != nil
                 || scalar.properties.generalCategory == .nonspacingMark
             {
+                if !run.isEmpty { endRun() }
                 word.append(contentsOf: String(scalar).utf8)
                 folded = true
             } else {
@@ -172,6 +193,12 @@ public struct ProjectExcerpts: Sendable, Equatable {
         }
         end()
         return terms
+    }
+
+    /// Han (with extension A), hiragana, katakana and Hangul syllables.
+    private static func isCJK(_ value: UInt32) -> Bool {
+        (0x4E00...0x9FFF).contains(value) || (0x3400...0x4DBF).contains(value) || (0x3040...0x30FF).contains(value)
+            || (0xAC00...0xD7AF).contains(value)
     }
 
     static let stopWords: Set<String> = [
