@@ -140,12 +140,15 @@ struct ProjectExcerptsTests {
     @Test("the prompt sends files whole within the budget, and over it one block per run of adjacent passages with its lines")
     func prompt() throws {
         let small = [Self.file("notes.txt", "alpha beta gamma")]
-        #expect(Project.prompt(instructions: nil, files: small, question: "x", budget: 100) == "<file name=\"notes.txt\">\nalpha beta gamma\n</file>")
+        let whole = Project.prompt(instructions: nil, files: small, question: "x", budget: 100)
+        #expect(whole.text == "<file name=\"notes.txt\">\nalpha beta gamma\n</file>")
+        #expect(whole.sources.isEmpty, "a file sent whole is no excerpt")
 
         let answer = "Quokkas live on Rottnest Island."
         let text = Self.filler(30, seed: 5) + "\n\n" + answer + "\n\n" + Self.filler(30, seed: 6)
-        let prompt = try #require(Project.prompt(
-            instructions: "Be brief.", files: [Self.file("a\"b.md", text)], question: "Where do quokkas live?", budget: 1_200))
+        let excerpted = Project.prompt(
+            instructions: "Be brief.", files: [Self.file("a\"b.md", text)], question: "Where do quokkas live?", budget: 1_200)
+        let prompt = try #require(excerpted.text)
         #expect(prompt.hasPrefix("Be brief.\n\nExcerpts of this project's files"))
         #expect(prompt.contains(answer))
         #expect(prompt.contains("<file name=\"a&quot;b.md\" lines=\""))
@@ -154,5 +157,8 @@ struct ProjectExcerptsTests {
         let answerLine = try #require(lines.firstIndex { $0 == answer }) + 1
         let range = try #require(prompt.firstMatch(of: /lines="(\d+)-(\d+)"/))
         #expect(Int(range.1)! <= answerLine && answerLine <= Int(range.2)!, "the block's lines are the file's")
+        // The sources name the same blocks: the file as it is called (not escaped) and their lines.
+        #expect(excerpted.sources.first == ExcerptSource(file: "a\"b.md", lines: "\(range.1)-\(range.2)"))
+        #expect(excerpted.sources.count == prompt.matches(of: /<file name=/).count)
     }
 }

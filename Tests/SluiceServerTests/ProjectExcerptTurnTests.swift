@@ -40,9 +40,22 @@ struct ProjectExcerptTurnTests {
             #expect(turn.last?.event == "done", "\(turn.body.prefix(400))")
             let input = try #require((turn.final?["usage"] as? [String: Any])?["input_tokens"] as? Int)
             #expect(input < 4_000)
+            // `done` names the excerpts as the answer's sources, and the stored answer keeps them.
+            let sources = try #require(turn.final?["sources"] as? [[String: String]], "\(turn.final ?? [:])")
+            #expect(sources.allSatisfy { $0["file"] == "trip-notes.md" })
+            let answerLine = try #require(Self.notes.split(separator: "\n", omittingEmptySubsequences: false).firstIndex { $0 == Self.answer }) + 1
+            #expect(sources.contains { source in
+                let bounds = (source["lines"] ?? "").split(separator: "-").compactMap { Int($0) }
+                return bounds.count == 2 && bounds[0] <= answerLine && answerLine <= bounds[1]
+            }, "\(sources)")
+            let shown = try await h.request(.GET, "/api/conversations/\(conversation)", token: h.alice)
+            #expect(shown.messages.last?["sources"] as? [[String: String]] == sources)
+            #expect(shown.messages.first?["sources"] == nil, "the question has none")
+
             // More than the same question outside the project: excerpts went with it.
             let alone = try await h.send(try await h.newConversation(h.alice), token: h.alice, body: #"{"content":"\#(question)"}"#)
             let aloneInput = try #require((alone.final?["usage"] as? [String: Any])?["input_tokens"] as? Int)
+            #expect(alone.final?["sources"] == nil, "no project, no sources")
             #expect(input > aloneInput + 50)
 
             // What that turn sent of the project: the answering line among passages that fill no more than the budget.

@@ -207,3 +207,22 @@ def test_a_projects_form_says_whether_its_files_go_whole_for_the_picked_model(br
     alone = input_tokens({"model": "sim"})
     with_excerpts = input_tokens({"model": "sim", "project_id": project["id"]})
     assert 0 < with_excerpts - alone < len("\n".join(lines).split())
+
+    # The answer names its sources: under the stored answer (the one above, the newest conversation opens first), and
+    # under a new one once it is done. (A page loaded anew: the same address again would only change its hash.)
+    browser.get("about:blank")
+    open_page(browser, server)
+    WebDriverWait(browser, 10).until(lambda d: d.find_elements(By.CSS_SELECTOR, ".message.assistant .answer-sources"))
+    box = browser.find_element(By.ID, "input")
+    box.send_keys("Which rules hold for the greenhouse?")
+    box.send_keys(Keys.ENTER)
+    WebDriverWait(browser, 30).until(
+        lambda d: len(d.find_elements(By.CSS_SELECTOR, ".message.assistant .answer-sources")) == 2)
+    latest = browser.find_elements(By.CSS_SELECTOR, ".message.assistant .answer-sources")[-1]
+    summary = latest.find_element(By.TAG_NAME, "summary")
+    assert summary.text.startswith("Sources (") and "of the project's files" in summary.text
+    summary.click()
+    items = WebDriverWait(browser, 5).until(lambda d: [li.text for li in latest.find_elements(By.TAG_NAME, "li") if li.text])
+    assert all(item.startswith("handbook.md, line") for item in items), items
+    stored = server.api("GET", f"/api/conversations/{server.api('GET', '/api/conversations')['conversations'][0]['id']}")
+    assert len(items) == len(stored["messages"][-1]["sources"])

@@ -85,6 +85,7 @@ export function describeCompletion(meta, data) {
   if (data.cache_hit) meta.prepend("From the response cache, charged nothing · ");
   offerCopy(meta);
   offerReadAloud(meta);
+  describeSources(meta, data.sources);
   const usage = data.usage;
   if (!usage) return;
   const details = document.createElement("details");
@@ -114,6 +115,22 @@ export function describeCompletion(meta, data) {
   }
   list.append(Object.assign(document.createElement("dt"), { textContent: "Cost" }),
     Object.assign(document.createElement("dd"), { textContent: data.cost_usd == null ? "no price known for this model" : `$${data.cost_usd}` }));
+  details.append(summary, list);
+  meta.append(" ", details);
+}
+
+/** The parts of the project's files the answer was sent as excerpts (files too long to go whole), as a "Sources"
+ * disclosure: each file with its lines. File names are the user's own words: text, never markup. */
+function describeSources(meta, sources) {
+  if (!sources?.length) return;
+  const details = Object.assign(document.createElement("details"), { className: "answer-sources" });
+  const summary = document.createElement("summary");
+  summary.textContent = `Sources (${sources.length} ${sources.length === 1 ? "excerpt" : "excerpts"} of the project's files)`;
+  const list = document.createElement("ul");
+  for (const source of sources) {
+    const lines = source.lines.includes("-") ? `lines ${source.lines.replace("-", "–")}` : `line ${source.lines}`;
+    list.append(Object.assign(document.createElement("li"), { textContent: `${source.file}, ${lines}` }));
+  }
   details.append(summary, list);
   meta.append(" ", details);
 }

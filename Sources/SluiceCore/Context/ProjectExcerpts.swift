@@ -81,6 +81,26 @@ public struct ProjectExcerpts: Sendable, Equatable {
     /// The chosen passages as the system prompt carries them: a line that says they are excerpts, then one
     /// `<file name="…" lines="a-b">` block per run of adjacent passages of one file.
     public func blocks(of files: [ProjectFile]) -> String {
+        let heading = matched
+            ? "Excerpts of this project's files: the parts that best match the question (the files are longer)."
+            : "The beginnings of this project's files (they are longer than what fits here)."
+        let blocks = runs.map { run in
+            "<file name=\"\(Attachment.escaped(files[run.file].name))\" lines=\"\(Self.lines(run))\">\n\(run.text)\n</file>"
+        }
+        return ([heading] + blocks).joined(separator: "\n\n")
+    }
+
+    /// Which parts of which files the blocks carry, for the answer to show as its sources.
+    public func sources(of files: [ProjectFile]) -> [ExcerptSource] {
+        runs.map { ExcerptSource(file: files[$0.file].name, lines: Self.lines($0)) }
+    }
+
+    private static func lines(_ run: Passage) -> String {
+        run.lines.count == 1 ? "\(run.lines.lowerBound)" : "\(run.lines.lowerBound)-\(run.lines.upperBound)"
+    }
+
+    /// The chosen passages, adjacent ones of one file joined.
+    private var runs: [Passage] {
         var runs: [Passage] = []
         for passage in passages {
             if let last = runs.last, last.file == passage.file, last.lines.upperBound + 1 >= passage.lines.lowerBound {
@@ -91,14 +111,7 @@ public struct ProjectExcerpts: Sendable, Equatable {
                 runs.append(passage)
             }
         }
-        let heading = matched
-            ? "Excerpts of this project's files: the parts that best match the question (the files are longer)."
-            : "The beginnings of this project's files (they are longer than what fits here)."
-        let blocks = runs.map { run in
-            let lines = run.lines.count == 1 ? "\(run.lines.lowerBound)" : "\(run.lines.lowerBound)-\(run.lines.upperBound)"
-            return "<file name=\"\(Attachment.escaped(files[run.file].name))\" lines=\"\(lines)\">\n\(run.text)\n</file>"
-        }
-        return ([heading] + blocks).joined(separator: "\n\n")
+        return runs
     }
 
     /// `text` cut into passages of whole lines of about `passageCharacters`, ending at a blank line where one comes
@@ -208,6 +221,18 @@ public struct ProjectExcerpts: Sendable, Equatable {
         "then", "there", "these", "they", "this", "to", "us", "was", "we", "were", "what", "when", "where", "which",
         "who", "why", "will", "with", "would", "you", "your",
     ]
+}
+
+/// A part of a project file that a turn sent as an excerpt: the file's name and its lines ("120-148"), shown with the
+/// answer as its sources.
+public struct ExcerptSource: Sendable, Equatable, Codable {
+    public var file: String
+    public var lines: String
+
+    public init(file: String, lines: String) {
+        self.file = file
+        self.lines = lines
+    }
 }
 
 /// Okapi BM25 over a fixed set of documents (k1 1.2, b 0.75): how well each document answers a query's terms, rarer

@@ -121,6 +121,8 @@ public struct Message: Sendable, Equatable {
     public var reasoningMs: Int?
     /// An Anthropic model's thinking as signed blocks, sent back in a function-calling loop (`SignedThinking`).
     public var signedThinking: [SignedThinking] = []
+    /// An answer's sources: the parts of its project's files it was sent as excerpts (schema step 50).
+    public var sources: [ExcerptSource] = []
 
     public init(
         id: String, conversationID: String, role: MessageRole, content: String, status: MessageStatus,

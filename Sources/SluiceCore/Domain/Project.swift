@@ -52,20 +52,24 @@ public struct ProjectFile: Sendable, Equatable {
 extension Project {
     /// What a turn of a conversation in the project sends of it, in its system prompt: the instructions, then each file
     /// in a `<file name="…">` block; `nil` when it has neither. Files longer together than `budget` characters are
-    /// sent as excerpts chosen for `question` (and, less, the `earlier` one: `ProjectExcerpts`) from the files' `index` (a cached one, in a server).
+    /// sent as excerpts chosen for `question` (and, less, the `earlier` one: `ProjectExcerpts`) from the files' `index`
+    /// (a cached one, in a server); `sources` then names them.
     public static func prompt(
         instructions: String?, files: [ProjectFile], question: String? = nil, earlier: String? = nil, budget: Int? = nil,
         index: ([ProjectFile]) -> ProjectExcerpts.Index = ProjectExcerpts.Index.init
-    ) -> String? {
-        let blocks: String?
+    ) -> (text: String?, sources: [ExcerptSource]) {
+        var blocks: String?
+        var sources: [ExcerptSource] = []
         if files.isEmpty {
             blocks = nil
         } else if let budget, files.reduce(0, { $0 + $1.text.count }) > budget {
-            blocks = ProjectExcerpts.select(from: index(files), question: question, earlier: earlier, budget: budget).blocks(of: files)
+            let excerpts = ProjectExcerpts.select(from: index(files), question: question, earlier: earlier, budget: budget)
+            blocks = excerpts.blocks(of: files)
+            sources = excerpts.sources(of: files)
         } else {
             blocks = Attachment.blocks(files.map { Attachment(name: $0.name, text: $0.text) })
         }
         let parts = [instructions, blocks].compactMap { $0 }.filter { !$0.isEmpty }
-        return parts.isEmpty ? nil : parts.joined(separator: "\n\n")
+        return (parts.isEmpty ? nil : parts.joined(separator: "\n\n"), sources)
     }
 }

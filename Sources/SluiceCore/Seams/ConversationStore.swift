@@ -180,6 +180,8 @@ public protocol ConversationStore: StopRequestStore {
     func reopen(messageID: String, model: String) async throws
     /// Writes the final state of an assistant message.
     func finish(messageID: String, outcome: AssistantOutcome) async throws
+    /// Records an answer's sources: the parts of its project's files it was sent as excerpts.
+    func setSources(messageID: String, sources: [ExcerptSource]) async throws
     /// Marks rows left `streaming` by a crash as `partial`, and deletes the unkept conversations such a crash left
     /// (`markUnkept`); returns how many answers it marked.
     func recoverInterruptedMessages() async throws -> Int

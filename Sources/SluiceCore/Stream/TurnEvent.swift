@@ -149,6 +149,8 @@ public enum TurnEvent: Sendable, Equatable {
         /// True when the answer came from the response cache (`--response-cache-seconds`): the stored answer to an
         /// identical gateway call, charged nothing.
         public var cacheHit: Bool?
+        /// The parts of the project's files the turn sent as excerpts (`ExcerptSource`); `nil` when none.
+        public var sources: [ExcerptSource]?
 
         public init(
             usage: WireUsage, ttftMs: Int?, durationMs: Int, finishReason: String?, model: String, costUSD: String? = nil,
@@ -169,6 +171,7 @@ public enum TurnEvent: Sendable, Equatable {
         enum CodingKeys: String, CodingKey {
             case usage, model, budget, cached
             case cacheHit = "cache_hit"
+            case sources
             case costUSD = "cost_usd"
             case conversationTokens = "conversation_tokens"
             case ttftMs = "ttft_ms"

@@ -41,7 +41,7 @@ struct InstructionsRoute {
         _ conversation: Conversation, for user: User, store: any ConversationStore, catalog: ModelCatalog,
         model: String? = nil, question: String? = nil, history: some BidirectionalCollection<Message> = [Message]()
     ) async throws -> Conversation {
-        var project: String?
+        var project: (text: String?, sources: [ExcerptSource]) = (nil, [])
         if let projectID = conversation.projectID, let found = try await store.project(id: projectID) {
             project = Project.prompt(
                 instructions: found.instructions, files: try await store.projectFiles(projectID: found.id), question: question,
@@ -49,7 +49,9 @@ struct InstructionsRoute {
                 budget: Self.projectFileBudget(window: catalog.contextWindow(for: model ?? conversation.model)),
                 index: ProjectIndexCache.shared.index(for:))
         }
-        return conversation.personalized(by: try await store.userInstructions(userID: user.id), project: project)
+        var personal = conversation.personalized(by: try await store.userInstructions(userID: user.id), project: project.text)
+        personal.excerptSources = project.sources
+        return personal
     }
 }
 

@@ -102,9 +102,12 @@ struct MessageResource: ResponseEncodable {
     let reasoningMs: Int?
     /// When the user rewrote this answer (`PATCH /api/messages/{id}`); absent as the model wrote it.
     let editedAt: Date?
+    /// An answer's sources (`{file, lines}`): the parts of its project's files it was sent as excerpts; absent without any.
+    let sources: [ExcerptSource]?
 
     init(_ message: Message, versions: [String]? = nil) {
         editedAt = message.editedAt
+        sources = message.sources.isEmpty ? nil : message.sources
         attachments = message.attachments.isEmpty ? nil : message.attachments
         images = message.images.isEmpty ? nil : message.images.enumerated().map { WireImage($1, messageID: message.id, index: $0) }
         reasoning = message.reasoning

@@ -160,6 +160,13 @@ extension ChatTurn {
         let (budget, conversationTokens) = await settle(
             plan, charged: charged, cost: cost, saved: saved, finishing: outcome, logger: logger)
         if let cost, charged != nil { metrics.charged(model: model, cost: cost) }
+        if !plan.sources.isEmpty {
+            do {
+                try await store.setSources(messageID: plan.assistantMessageID, sources: plan.sources)
+            } catch {
+                logger.warning("could not store the answer's sources", metadata: ["error": "\(error)"])
+            }
+        }
 
         await keepInCache(plan, answer: final, charged: charged, logger: logger)
         await plan.discard?()
@@ -168,11 +175,14 @@ extension ChatTurn {
         if let failure {
             finalEvent = .error(failure)
         } else {
-            finalEvent = .done(.init(usage: WireUsage(usage), ttftMs: ttftMs, durationMs: durationMs,
-                                     finishReason: completed ? finishReason : "cancelled", model: model,
-                                     costUSD: cost?.decimalString, budget: budget, conversationTokens: conversationTokens,
-                                     cached: servedFromCache && !fromResponseCache ? true : nil,
-                                     cacheHit: fromResponseCache ? true : nil))
+            var done = TurnEvent.Done(
+                usage: WireUsage(usage), ttftMs: ttftMs, durationMs: durationMs,
+                finishReason: completed ? finishReason : "cancelled", model: model,
+                costUSD: cost?.decimalString, budget: budget, conversationTokens: conversationTokens,
+                cached: servedFromCache && !fromResponseCache ? true : nil,
+                cacheHit: fromResponseCache ? true : nil)
+            done.sources = plan.sources.isEmpty ? nil : plan.sources
+            finalEvent = .done(done)
         }
         var metadata: Logger.Metadata = [
             "model": "\(model)", "status": "\(status.rawValue)",

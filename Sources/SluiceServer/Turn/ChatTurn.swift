@@ -67,6 +67,8 @@ struct ChatTurn: Sendable {
         /// Set for a turn that is not kept (`GatewayCall.keep`): deletes what it stored, once it is settled and
         /// before its end is told; the answer is then kept nowhere, not even in the fallback's `AnswerCache`.
         var discard: (@Sendable () async -> Void)? = nil
+        /// The parts of the project's files sent as excerpts: stored with the answer and named in `done`.
+        var sources: [ExcerptSource] = []
     }
 
     /// What a continued answer starts from; new tokens are appended and numbered after it.

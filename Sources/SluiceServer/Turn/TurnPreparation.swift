@@ -68,13 +68,14 @@ struct TurnPreparation: Sendable {
             inputTokens: built.inputTokens, user: user, conversationID: conversation.id, endUser: conversation.endUser,
             messageID: answerID,
             answer: answer, prelude: prelude, apiKey: ask.apiKey)
-        let plan = ChatTurn.Plan(
+        var plan = ChatTurn.Plan(
             assistantMessageID: answerID, request: held.request, prior: prior, logger: logger, hold: held.hold,
             countedInputTokens: held.inputTokens, conversationID: conversation.id,
             systemPrompt: conversation.systemPrompt,
             rebuild: context.fallbackRequests(
                 conversation: conversation, history: history, tail: tail, base: held.request, logger: logger),
             reportsBudget: ask.reportsBudget, threadKey: ask.threadKey, cache: ask.cache)
+        plan.sources = conversation.excerptSources
         return Prepared(plan: plan, context: built.meta, answerStored: held.answerStored, preludeStored: held.preludeStored)
     }
 

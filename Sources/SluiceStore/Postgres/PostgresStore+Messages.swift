@@ -147,6 +147,10 @@ extension PostgresStore {
             """, logger: logger)
     }
 
+    public func setSources(messageID: String, sources: [ExcerptSource]) async throws {
+        try await execute("UPDATE messages SET sources = \(StoredValues.encodeList(sources)) WHERE id = \(messageID)")
+    }
+
     public func finish(messageID: String, outcome: AssistantOutcome) async throws {
         try await run(SettleStatement(hold: nil, answer: AnswerFinish(messageID: messageID, outcome: outcome)))
     }

@@ -399,6 +399,11 @@ public final class SQLiteStore: SluiceDatabase {
         _ = try await connection.query(sql, binds)
     }
 
+    public func setSources(messageID: String, sources: [ExcerptSource]) async throws {
+        _ = try await connection.query(
+            "UPDATE messages SET sources = ? WHERE id = ?", [Self.optional(StoredValues.encodeList(sources)), .text(messageID)])
+    }
+
     /// The `UPDATE` that stores how an answer ended.
     static func finishStatement(messageID: String, outcome: AssistantOutcome) -> (String, [SQLiteData]) {
         (

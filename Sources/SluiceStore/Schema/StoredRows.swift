@@ -152,6 +152,7 @@ enum StoredValues {
         message.reasoning = row.string("reasoning")
         message.reasoningMs = row.int("reasoning_ms")
         message.signedThinking = decodeSignedThinking(row.string("thinking_blocks"))
+        message.sources = decodeList(row.string("sources"))
         message.editedAt = row.int("edited_at").map { date(milliseconds: $0) }
         return message
     }

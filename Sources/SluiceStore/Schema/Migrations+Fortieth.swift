@@ -15,3 +15,9 @@ extension Migrations {
             """
         ])
 }
+
+extension Migrations {
+    /// Step 50: an answer's sources — the parts of its project's files it was sent as excerpts (`ExcerptSource`, as
+    /// JSON; `NULL` when none).
+    static let answerSourcesStep = Step(version: 50, statements: ["ALTER TABLE messages ADD COLUMN sources TEXT"])
+}
