@@ -166,6 +166,7 @@ export class ProjectShelf {
     this.deleteButton.hidden = !project;
     this.filesBox.hidden = !project;
     this.fileList.replaceChildren();
+    this.filesNote.hidden = true;
     this.status.textContent = "";
     this.nameField.focus();
     if (project) this.showFiles().catch((error) => this.showBanner(`The project's files could not be loaded (${error.message}).`));
@@ -201,12 +202,12 @@ export class ProjectShelf {
    * characters a token, as the server reckons), beyond that the passages that best match each message. */
   describeFiles(characters) {
     const model = this.currentModel();
-    const window = model?.context_window;
-    this.filesNote.hidden = characters === 0 || window == null;
+    const tokens = model?.context_window;
+    this.filesNote.hidden = characters === 0 || tokens == null;
     if (this.filesNote.hidden) return;
-    const budget = Math.floor(window / 4) * 3;
+    const budget = Math.floor(tokens / 4) * 3;
     const size = `${characters.toLocaleString()} characters`;
-    const share = `a quarter of ${model.id}'s ${window.toLocaleString()}-token window`;
+    const share = `a quarter of ${model.id}'s ${tokens.toLocaleString()}-token window`;
     this.filesNote.textContent = characters > budget
       ? `${size} together: more than ${share} (${budget.toLocaleString()} characters), so each message sends the passages of the files that best match it, not the whole files.`
       : `${size} together: sent whole with each message (up to ${budget.toLocaleString()} characters, ${share}).`;
