@@ -7,7 +7,6 @@ request (from /proc) and the bytes of each answer. Stops everything it started.
     python3 scripts/bench-conversation-list.py [--conversations 5000] [--rounds 30] [--sluice .build/release/sluice]
 """
 import argparse
-import http.client
 import json
 import os
 import shutil
@@ -16,7 +15,7 @@ import tempfile
 import time
 from datetime import datetime, timedelta, timezone
 
-from benchlib import cpu_seconds, free_port, percentile, wait_for
+from benchlib import Client, cpu_seconds, free_port, percentile, wait_for
 
 
 def main():
@@ -39,16 +38,10 @@ def main():
         env={key: value for key, value in os.environ.items() if not key.startswith("SLUICE_")})
     try:
         wait_for(f"http://127.0.0.1:{port}/healthz")
-        connection = http.client.HTTPConnection("127.0.0.1", port)
-        headers = {"Authorization": f"Bearer {token}", "Content-Type": "application/json"}
+        client = Client(port, token)
 
         def call(method, path, body=None):
-            connection.request(method, path, body=None if body is None else json.dumps(body), headers=headers)
-            response = connection.getresponse()
-            data = response.read()
-            if response.status >= 300:
-                raise SystemExit(f"{method} {path}: {response.status} {data[:200]!r}")
-            return data
+            return client.call(method, path, body)[0]
 
         start = datetime(2026, 1, 1, tzinfo=timezone.utc)
         batch = []

@@ -8,7 +8,6 @@ turn of a new project (which cuts and indexes the files). Stops everything it st
     python3 scripts/bench-project-excerpts.py [--rounds 25] [--sluice .build/release/sluice]
 """
 import argparse
-import http.client
 import json
 import os
 import random
@@ -17,7 +16,7 @@ import subprocess
 import tempfile
 import time
 
-from benchlib import free_port, percentile, wait_for
+from benchlib import Client, free_port, percentile, wait_for
 
 
 def steps(server_timing):
@@ -57,16 +56,11 @@ def main():
     try:
         wait_for(f"http://127.0.0.1:{simulator_port}/health")
         wait_for(f"http://127.0.0.1:{port}/healthz")
-        connection = http.client.HTTPConnection("127.0.0.1", port)
-        headers = {"Authorization": f"Bearer {token}", "Content-Type": "application/json"}
+        client = Client(port, token)
 
         def call(method, path, body=None):
-            connection.request(method, path, body=None if body is None else json.dumps(body), headers=headers)
-            response = connection.getresponse()
-            data = response.read()
-            if response.status >= 300:
-                raise SystemExit(f"{method} {path}: {response.status} {data[:200]!r}")
-            return data, response.getheader("Server-Timing")
+            data, headers = client.call(method, path, body)
+            return data, headers.get("Server-Timing")
 
         random.seed(1)
         vocabulary = ["".join(random.choice("abcdefghijklmnopqrstuvwxyz") for _ in range(random.randint(3, 9)))

@@ -51,14 +51,7 @@ public struct ProjectExcerpts: Sendable, Equatable {
         let before = earlier.map { index.ranking.scores(for: terms(in: $0)) } ?? []
         let scores = before.isEmpty ? now : zip(now, before).map { $0 + $1 / 2 }
         let ranked = all.indices.filter { scores[$0] > 0 }.sorted { scores[$0] > scores[$1] || (scores[$0] == scores[$1] && $0 < $1) }
-        // Nothing matched: each file's first passage, then each one's second, and so on.
-        var positions: [Int] = []
-        for index in all.indices {
-            positions.append(index > 0 && all[index - 1].file == all[index].file ? positions[index - 1] + 1 : 0)
-        }
-        let order = ranked.isEmpty
-            ? all.indices.sorted { (positions[$0], all[$0].file) < (positions[$1], all[$1].file) }
-            : ranked
+        let order = ranked.isEmpty ? beginningsFirst(all) : ranked
         var chosen: [Int] = []
         var used = 0
         for index in order where used + all[index].text.count <= budget {
@@ -76,6 +69,15 @@ public struct ProjectExcerpts: Sendable, Equatable {
             used += all[index].text.count
         }
         return ProjectExcerpts(passages: chosen.sorted().map { all[$0] }, passageCount: all.count, matched: !ranked.isEmpty)
+    }
+
+    /// Each file's first passage, then each one's second, and so on: what goes when nothing matched.
+    private static func beginningsFirst(_ all: [Passage]) -> [Int] {
+        var positions: [Int] = []
+        for index in all.indices {
+            positions.append(index > 0 && all[index - 1].file == all[index].file ? positions[index - 1] + 1 : 0)
+        }
+        return all.indices.sorted { (positions[$0], all[$0].file) < (positions[$1], all[$1].file) }
     }
 
     /// The chosen passages as the system prompt carries them: a line that says they are excerpts, then one
