@@ -37,13 +37,20 @@ extension PostgresStore {
                     try? await Task.sleep(for: self.stopPollInterval)
                 }
             }
-            // Ends when this task is cancelled (an `AsyncStream`'s iteration does).
+            // Ends when this task is cancelled (an `AsyncStream`'s iteration does). A failure is logged once per run of
+            // them: with the database gone this loop fails every second, and the heartbeat already says so.
+            var failing = false
             for await _ in wakes {
                 do {
                     let taken = try await takeStopRequests()
+                    if failing { logger.notice("reading stop requests again") }
+                    failing = false
                     if !taken.isEmpty { await deliver(taken) }
                 } catch {
-                    logger.warning("reading stop requests failed", metadata: ["error": "\(String(reflecting: error))"])
+                    if !failing {
+                        logger.warning("reading stop requests failed", metadata: ["error": "\(String(reflecting: error))"])
+                    }
+                    failing = true
                 }
             }
             group.cancelAll()
