@@ -161,4 +161,33 @@ struct ProjectExcerptsTests {
         #expect(excerpted.sources.first == ExcerptSource(file: "a\"b.md", lines: "\(range.1)-\(range.2)"))
         #expect(excerpted.sources.count == prompt.matches(of: /<file name=/).count)
     }
+
+    @Test("a project's prompt is cut again for a smaller budget only, with the conversation's layers kept in their order")
+    func fittedToASmallerBudget() throws {
+        let answer = "Quokkas live on Rottnest Island."
+        let text = Self.filler(30, seed: 7) + "\n\n" + answer + "\n\n" + Self.filler(30, seed: 8)
+        let files = [Self.file("notes.md", text)]
+        let whole = ProjectPrompt(instructions: "Project.", files: files, question: "Where do quokkas live?", earlier: nil, budget: 100_000)
+        #expect(whole.sources.isEmpty && whole.text?.contains(text) == true)
+        #expect(whole.fitted(to: nil) == nil && whole.fitted(to: 100_000) == nil && whole.fitted(to: 200_000) == nil)
+        #expect(whole.fitted(to: text.count + 10) == nil, "still whole: nothing changes")
+        let cut = try #require(whole.fitted(to: 1_200))
+        #expect(cut.budget == 1_200)
+        #expect(cut.text?.hasPrefix("Project.\n\nExcerpts of this project's files") == true)
+        #expect(cut.text?.contains(answer) == true, "chosen for the same question")
+        #expect(!cut.sources.isEmpty && (cut.text?.count ?? .max) < 1_200 + 300)
+        #expect(cut.fitted(to: 1_200) == nil && cut.fitted(to: 5_000) == nil, "never larger than the turn's hold counted")
+        #expect(try #require(cut.fitted(to: 600)).text!.count < 600 + 300)
+        #expect(ProjectPrompt(instructions: "Project.", files: [], question: nil, earlier: nil, budget: 100).fitted(to: 10) == nil)
+
+        let conversation = Conversation(
+            id: "c", userID: "u", title: "t", model: "m", systemPrompt: "Own.", createdAt: Date(), updatedAt: Date())
+        let personal = conversation.personalized(by: "User.", projectPrompt: whole)
+        #expect(personal.systemPrompt == "User.\n\n" + whole.text! + "\n\nOwn.")
+        #expect(personal.fittingProject(to: 100_000) == nil)
+        let fitted = try #require(personal.fittingProject(to: 1_200))
+        #expect(fitted.systemPrompt == "User.\n\n" + cut.text! + "\n\nOwn.")
+        #expect(fitted.excerptSources == cut.sources && personal.excerptSources.isEmpty)
+        #expect(conversation.fittingProject(to: 1_200) == nil, "not personalized: nothing to cut")
+    }
 }

@@ -78,4 +78,36 @@ struct ProjectExcerptTurnTests {
             #expect(view.json?["overflow"] == nil, "\(view.json ?? [:])")
         }
     }
+
+    @Test("a fallback model with a smaller window gets the project's files cut for its own window, and names those sources")
+    func fallbackGetsItsOwnExcerpts() async throws {
+        // `sim-500` always fails; `sim` answers. The first sends the 45 000-character file whole in its 128 000-token
+        // window; whole, it would be about twice the fallback's 4 000.
+        var catalog = Self.window
+        catalog.setContextWindow("sim-500", 128_000)
+        let turn = TurnSettings(
+            firstTokenTimeout: .seconds(60), idleTimeout: .seconds(60), retryPolicy: RetryPolicy(maxRetries: 0, jitter: 0))
+        try await Harness.run(turn: turn, catalog: catalog, fallbacks: ["sim-500": ["sim"]]) { h in
+            let project = try await ProjectTests.project(h, h.alice, #"{"name":"Trip"}"#)
+            let file = try JSONSerialization.data(withJSONObject: ["name": "trip-notes.md", "text": Self.notes])
+            #expect(try await h.request(.POST, "/api/projects/\(project)/files", token: h.alice, body: String(decoding: file, as: UTF8.self)).status == 201)
+            let conversation = try await h.newConversation(h.alice, body: #"{"project_id":"\#(project)","model":"sim-500"}"#)
+
+            let answered = try await h.send(conversation, token: h.alice, body: #"{"content":"When does the ferry to Zanzibar leave?"}"#)
+            let statuses = answered.events.filter { $0.event == "status" }.compactMap(Harness.Turn.object)
+            #expect(statuses.contains { $0["state"] as? String == "fallback" && $0["to"] as? String == "sim" })
+            #expect(answered.final?["model"] as? String == "sim", "\(answered.body.prefix(400))")
+            // What the fallback was sent (the simulator counts a token per word): excerpts, not the whole file.
+            let input = try #require((answered.final?["usage"] as? [String: Any])?["input_tokens"] as? Int)
+            #expect(input < 4_000)
+            let sources = try #require(answered.final?["sources"] as? [[String: String]], "\(answered.final ?? [:])")
+            let answerLine = try #require(Self.notes.split(separator: "\n", omittingEmptySubsequences: false).firstIndex { $0 == Self.answer }) + 1
+            #expect(sources.contains { source in
+                let bounds = (source["lines"] ?? "").split(separator: "-").compactMap { Int($0) }
+                return bounds.count == 2 && bounds[0] <= answerLine && answerLine <= bounds[1]
+            }, "\(sources)")
+            let shown = try await h.request(.GET, "/api/conversations/\(conversation)", token: h.alice)
+            #expect(shown.messages.last?["sources"] as? [[String: String]] == sources)
+        }
+    }
 }

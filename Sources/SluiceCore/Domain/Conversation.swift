@@ -21,9 +21,9 @@ public struct Conversation: Sendable, Equatable {
     public var projectID: String?
     /// The conversation it was branched from ("Branch in new chat"); `nil` for one that is not a branch.
     public var branchedFrom: String?
-    /// Not stored: the parts of its project's files that its personalized system prompt carries as excerpts
-    /// (`Project.prompt`), for the turn's answer to name as its sources.
-    public var excerptSources: [ExcerptSource] = []
+    /// Not stored: what its personalized system prompt was made of, when it carries a project
+    /// (`personalized(by:projectPrompt:)`).
+    public var personalization: Personalization?
 
     public init(
         id: String, userID: String, title: String, model: String, systemPrompt: String?, endUser: String? = nil,

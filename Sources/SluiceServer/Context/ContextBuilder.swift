@@ -206,19 +206,23 @@ struct ContextBuilder: Sendable {
     }
 
     /// How to ask a fallback model: the same turn's context built again for that model's window (without a
-    /// fold: the summary as it is), with the request's other settings.
+    /// fold: the summary as it is), with the request's other settings — and its project's files cut again when that
+    /// window is smaller (a project's excerpts for a 128 000-token model do not fit the local model's 8 192), with the
+    /// excerpts' sources.
     func fallbackRequests(
         conversation: Conversation, history: [Message], tail: [ChatMessage], base: ChatRequest, logger: Logger
-    ) -> @Sendable (String) async -> ChatRequest? {
+    ) -> @Sendable (String) async -> ChatTurn.Fallback? {
         { model in
+            let fitted = conversation.fittingProject(
+                to: InstructionsRoute.projectFileBudget(window: catalog.contextWindow(for: model)))
             guard let built = try? await build(
-                conversation: conversation, history: history, tail: tail, model: model, fold: false, tools: base.tools,
-                thinking: base.sampling.reasoning?.anthropicBudget ?? 0, logger: logger)
+                conversation: fitted ?? conversation, history: history, tail: tail, model: model, fold: false,
+                tools: base.tools, thinking: base.sampling.reasoning?.anthropicBudget ?? 0, logger: logger)
             else { return nil }
             var request = base
             request.model = model
             request.messages = built.messages
-            return request
+            return ChatTurn.Fallback(request: request, sources: (fitted ?? conversation).excerptSources)
         }
     }
 

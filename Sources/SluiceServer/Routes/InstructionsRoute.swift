@@ -41,17 +41,15 @@ struct InstructionsRoute {
         _ conversation: Conversation, for user: User, store: any ConversationStore, catalog: ModelCatalog,
         model: String? = nil, question: String? = nil, history: some BidirectionalCollection<Message> = [Message]()
     ) async throws -> Conversation {
-        var project: (text: String?, sources: [ExcerptSource]) = (nil, [])
+        var project: ProjectPrompt?
         if let projectID = conversation.projectID, let found = try await store.project(id: projectID) {
-            project = Project.prompt(
+            project = ProjectPrompt(
                 instructions: found.instructions, files: try await store.projectFiles(projectID: found.id), question: question,
                 earlier: history.last { $0.role == .user && !$0.superseded }?.content,
                 budget: Self.projectFileBudget(window: catalog.contextWindow(for: model ?? conversation.model)),
                 index: ProjectIndexCache.shared.index(for:))
         }
-        var personal = conversation.personalized(by: try await store.userInstructions(userID: user.id), project: project.text)
-        personal.excerptSources = project.sources
-        return personal
+        return conversation.personalized(by: try await store.userInstructions(userID: user.id), projectPrompt: project)
     }
 }
 

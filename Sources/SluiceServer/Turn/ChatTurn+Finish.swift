@@ -160,9 +160,9 @@ extension ChatTurn {
         let (budget, conversationTokens) = await settle(
             plan, charged: charged, cost: cost, saved: saved, finishing: outcome, logger: logger)
         if let cost, charged != nil { metrics.charged(model: model, cost: cost) }
-        if !plan.sources.isEmpty {
+        if !final.sources.isEmpty {
             do {
-                try await store.setSources(messageID: plan.assistantMessageID, sources: plan.sources)
+                try await store.setSources(messageID: plan.assistantMessageID, sources: final.sources)
             } catch {
                 logger.warning("could not store the answer's sources", metadata: ["error": "\(error)"])
             }
@@ -181,7 +181,7 @@ extension ChatTurn {
                 costUSD: cost?.decimalString, budget: budget, conversationTokens: conversationTokens,
                 cached: servedFromCache && !fromResponseCache ? true : nil,
                 cacheHit: fromResponseCache ? true : nil)
-            done.sources = plan.sources.isEmpty ? nil : plan.sources
+            done.sources = final.sources.isEmpty ? nil : final.sources
             finalEvent = .done(done)
         }
         var metadata: Logger.Metadata = [
