@@ -107,7 +107,7 @@ struct BranchTests {
         }
     }
 
-    @Test("a branch keeps its answers' thinking and links back to its original while the original is there",
+    @Test("a branch keeps its answers' thinking and sources, and links back to its original while the original is there",
           arguments: TestDatabases.backends)
     func thinkingAndOrigin(database: StoreBackend) async throws {
         try await Harness.run(database: database) { h in
@@ -116,6 +116,9 @@ struct BranchTests {
             let answer = try #require(turn.assistantID)
             let thought = try #require(try await h.store.message(id: answer)?.reasoning)
             let thoughtFor = try await h.store.message(id: answer)?.reasoningMs
+            // As an answer in a project with long files stores the excerpts it was sent.
+            let sources = [ExcerptSource(file: "notes.md", lines: "12-30"), ExcerptSource(file: "a \"b\".txt", lines: "1-4")]
+            try await h.store.setSources(messageID: answer, sources: sources)
 
             let made = try await h.request(.POST, "/api/messages/\(answer)/branch", token: h.alice)
             #expect(made.status == 201)
@@ -127,6 +130,8 @@ struct BranchTests {
             let copied = try #require(shown.messages.last)
             #expect(copied["reasoning"] as? String == thought)
             #expect(copied["reasoning_ms"] as? Int == thoughtFor)
+            #expect(copied["sources"] as? [[String: String]] == sources.map { ["file": $0.file, "lines": $0.lines] })
+            #expect(try await h.store.message(id: try #require(copied["id"] as? String))?.sources == sources)
             #expect(try await h.store.conversation(id: branch)?.branchedFrom == original)
             // The original is not a branch.
             #expect(try await h.request(.GET, "/api/conversations/\(original)", token: h.alice).json?["branched_from"] == nil)

@@ -82,8 +82,8 @@ public protocol ConversationStore: StopRequestStore {
     func updateSavedPrompt(_ prompt: SavedPrompt) async throws
     func deleteSavedPrompt(id: String) async throws
     /// Completes a branch stored by `createConversation(_:messages:)`: notes the conversation it was made from, and
-    /// gives its copied answers the thinking the shared insert leaves out (`copies`: the branch's messages, by their
-    /// new ids, with their `reasoning` and `reasoningMs`). One transaction.
+    /// gives its copied answers the thinking and the sources the shared insert leaves out (`copies`: the branch's
+    /// messages, by their new ids, with their `reasoning`, `reasoningMs` and `sources`). One transaction.
     func recordBranch(conversationID: String, from original: String, copies: [Message]) async throws
     /// Puts the conversation in the project (`nil`: in none).
     func moveConversation(id: String, toProject projectID: String?) async throws
