@@ -190,4 +190,20 @@ struct ProjectExcerptsTests {
         #expect(fitted.excerptSources == cut.sources && personal.excerptSources.isEmpty)
         #expect(conversation.fittingProject(to: 1_200) == nil, "not personalized: nothing to cut")
     }
+
+    @Test("pieces of one long line are joined without a break when they follow one another, and stay apart with a piece between them")
+    func piecesOfALongLine() throws {
+        func piece(_ word: String) -> String { String(String(repeating: word + " ", count: 200).prefix(ProjectExcerpts.passageCharacters)) }
+        let (first, second, third) = (piece("quokka"), piece("filler"), piece("wombat"))
+        let file = Self.file("data.json", "An intro line.\n" + first + second + third + "\nA last line.")
+        let apart = ProjectExcerpts.select(files: [file], question: "quokka wombat", budget: 2 * ProjectExcerpts.passageCharacters)
+        let apartBlocks = apart.blocks(of: [file])
+        #expect(apartBlocks.contains("<file name=\"data.json\" lines=\"2\">\n\(first)\n</file>"), "\(apartBlocks.prefix(300))")
+        #expect(apartBlocks.contains("<file name=\"data.json\" lines=\"2\">\n\(third)\n</file>"))
+        #expect(!apartBlocks.contains(first + "\n" + third), "not joined as if they followed one another")
+        #expect(apart.sources(of: [file]) == [ExcerptSource(file: "data.json", lines: "2")], "the line once")
+
+        let together = ProjectExcerpts.select(files: [file], question: "quokka filler", budget: 2 * ProjectExcerpts.passageCharacters)
+        #expect(together.blocks(of: [file]).hasSuffix("<file name=\"data.json\" lines=\"2\">\n\(first + second)\n</file>"))
+    }
 }

@@ -9,9 +9,11 @@ public struct ProjectExcerpts: Sendable, Equatable {
     public struct Passage: Sendable, Equatable {
         /// The file's index in the project's files.
         public var file: Int
-        /// The passage's first and last line, counted from 1.
+        /// The passage's first and last line, counted from 1 (one line for each piece of a line longer than a passage).
         public var lines: ClosedRange<Int>
         public var text: String
+        /// Its place among all the files' passages.
+        public var position = 0
     }
 
     /// The passages chosen, in the files' order and then the lines'.
@@ -32,6 +34,11 @@ public struct ProjectExcerpts: Sendable, Equatable {
 
         public init(files: [ProjectFile]) {
             passages = files.enumerated().flatMap { ProjectExcerpts.passages(of: $0.element.text, file: $0.offset) }
+                .enumerated().map { position, passage in
+                    var placed = passage
+                    placed.position = position
+                    return placed
+                }
             ranking = BM25(passages.map { ProjectExcerpts.terms(in: $0.text) })
         }
     }
@@ -92,26 +99,36 @@ public struct ProjectExcerpts: Sendable, Equatable {
         return ([heading] + blocks).joined(separator: "\n\n")
     }
 
-    /// Which parts of which files the blocks carry, for the answer to show as its sources.
+    /// Which parts of which files the blocks carry, for the answer to show as its sources (once each: two pieces of
+    /// one long line are two blocks of the same line).
     public func sources(of files: [ProjectFile]) -> [ExcerptSource] {
-        runs.map { ExcerptSource(file: files[$0.file].name, lines: Self.lines($0)) }
+        var seen = Set<String>()
+        return runs.map { ExcerptSource(file: files[$0.file].name, lines: Self.lines($0)) }
+            .filter { seen.insert("\($0.file)\u{0}\($0.lines)").inserted }
     }
 
     private static func lines(_ run: Passage) -> String {
         run.lines.count == 1 ? "\(run.lines.lowerBound)" : "\(run.lines.lowerBound)-\(run.lines.upperBound)"
     }
 
-    /// The chosen passages, adjacent ones of one file joined.
+    /// The chosen passages, each run of passages that follow one another in a file joined: the next lines, or the
+    /// next piece of one long line (joined without a line break, as the line has none). Pieces of a line with a piece
+    /// between them that was not chosen stay apart.
     private var runs: [Passage] {
         var runs: [Passage] = []
         for passage in passages {
-            if let last = runs.last, last.file == passage.file, last.lines.upperBound + 1 >= passage.lines.lowerBound {
-                runs[runs.count - 1] = Passage(
-                    file: last.file, lines: last.lines.lowerBound...max(last.lines.upperBound, passage.lines.upperBound),
-                    text: last.text + "\n" + passage.text)
-            } else {
+            guard let last = runs.last, passage.position == last.position + 1, last.file == passage.file else {
                 runs.append(passage)
+                continue
             }
+            let pieceOfTheSameLine = last.lines.upperBound == passage.lines.lowerBound
+            guard pieceOfTheSameLine || last.lines.upperBound + 1 == passage.lines.lowerBound else {
+                runs.append(passage)
+                continue
+            }
+            runs[runs.count - 1] = Passage(
+                file: last.file, lines: last.lines.lowerBound...passage.lines.upperBound,
+                text: last.text + (pieceOfTheSameLine ? "" : "\n") + passage.text, position: passage.position)
         }
         return runs
     }
