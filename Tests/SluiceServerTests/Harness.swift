@@ -56,6 +56,7 @@ struct Harness: Sendable {
         metrics: SluiceMetrics = SluiceMetrics(), limiter: ConcurrencyLimiter? = nil, fallbacks: [String: [String]] = [:],
         listedModels: [String] = [], aliases: [String: String] = [:], responseCache: (ttl: Duration, shared: Bool)? = nil,
         titleModel: TitleModel = .conversationModel,
+        wrapBudgets: (@Sendable (any BudgetStore) -> any BudgetStore)? = nil,
         _ body: @escaping @Sendable (Harness) async throws -> Void
     ) async throws {
         try await Simulator.application(port: 0, settings: simulator).test(.live) { simulatorClient in
@@ -85,7 +86,7 @@ struct Harness: Sendable {
                 let provider: any ChatProvider = limiter.map { QueuedProvider(guarded, limiter: $0) } ?? guarded
                 var dependencies = SluiceDependencies(
                     store: store, provider: provider, defaultModel: "sim", turnSettings: turn, forwardScenarioHeader: true,
-                    sleeper: sleeper, metrics: metrics, promptCounter: counter, budgets: budgets ? store : nil, catalog: catalog,
+                    sleeper: sleeper, metrics: metrics, promptCounter: counter, budgets: budgets ? (wrapBudgets?(store) ?? store) : nil, catalog: catalog,
                     // The built-in guard, as `sluice serve` runs it, with the upstream key as the secret to redact.
                     promptGuard: PromptGuard(rules: try GuardRules.builtIn(), maxCharacters: maxMessageCharacters),
                     outputCredentials: try GuardRules.builtIn().credentials, secrets: ["sk-test-secret"],

@@ -23,7 +23,7 @@ struct HubFixture {
     func turn(_ provider: any ChatProvider) -> ChatTurn {
         ChatTurn(
             store: store, progressWriter: ProgressWriter(store: store, interval: .seconds(60), logger: logger),
-            provider: provider, settings: TurnSettings(firstTokenTimeout: .seconds(60), idleTimeout: .seconds(60)),
+            unsavedEnds: UnsavedAnswerEnds(store: store, budgets: nil, logger: logger), provider: provider, settings: TurnSettings(firstTokenTimeout: .seconds(60), idleTimeout: .seconds(60)),
             sleeper: ContinuousSleeper(), metrics: SluiceMetrics(), logger: logger)
     }
 

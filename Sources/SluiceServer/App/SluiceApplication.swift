@@ -90,10 +90,11 @@ public struct SluiceDependencies: Sendable {
     }
 }
 
-/// Builds the router of the Sluice HTTP API and web app. `hub` and `progressWriter` must run as services beside
-/// the server.
+/// Builds the router of the Sluice HTTP API and web app. `hub`, `progressWriter` and `unsavedEnds` must run as
+/// services beside the server.
 public func buildRouter(
-    _ dependencies: SluiceDependencies, hub: GenerationHub, progressWriter: ProgressWriter, logger: Logger
+    _ dependencies: SluiceDependencies, hub: GenerationHub, progressWriter: ProgressWriter, unsavedEnds: UnsavedAnswerEnds,
+    logger: Logger
 ) -> Router<SluiceRequestContext> {
     let router = Router(context: SluiceRequestContext.self)
     router.add(middleware: ErrorEnvelopeMiddleware(metrics: dependencies.metrics))
@@ -104,6 +105,7 @@ public func buildRouter(
         .register(on: router)
     router.get("metrics") { _, _ in
         dependencies.metrics.setActiveGenerations(hub.runningCount)
+        dependencies.metrics.setUnsavedAnswerEnds(unsavedEnds.count)
         return Response(
             status: .ok, headers: [.contentType: "text/plain; version=0.0.4; charset=utf-8"],
             body: .init(byteBuffer: ByteBuffer(string: dependencies.metrics.exposition())))
@@ -127,7 +129,8 @@ public func buildRouter(
     ).register(on: api)
     let redaction = ChatTurn.Redaction(credentials: dependencies.outputCredentials, secrets: dependencies.secrets)
     let turn = ChatTurn(
-        store: dependencies.store, progressWriter: progressWriter, provider: dependencies.provider, settings: dependencies.turnSettings,
+        store: dependencies.store, progressWriter: progressWriter, unsavedEnds: unsavedEnds, provider: dependencies.provider,
+        settings: dependencies.turnSettings,
         sleeper: dependencies.sleeper, metrics: dependencies.metrics, logger: logger, counter: dependencies.promptCounter,
         budgets: dependencies.budgets, catalog: dependencies.catalog,
         redaction: redaction,
@@ -218,13 +221,16 @@ public func buildApplication(
     let hub = GenerationHub(logger: logger)
     let progressWriter = ProgressWriter(
         store: dependencies.store, interval: dependencies.turnSettings.flushInterval, logger: logger)
+    let unsavedEnds = UnsavedAnswerEnds(
+        store: dependencies.store, budgets: dependencies.budgets, firstWait: dependencies.turnSettings.unsavedEndFirstWait,
+        logger: logger)
     return Application(
-        router: buildRouter(dependencies, hub: hub, progressWriter: progressWriter, logger: logger),
+        router: buildRouter(dependencies, hub: hub, progressWriter: progressWriter, unsavedEnds: unsavedEnds, logger: logger),
         configuration: .init(address: .hostname(host, port: port), serverName: "Sluice"),
         // The hub comes first so that it shuts down last, after the server stopped taking requests; the progress
-        // writer outlasts the generations it saves.
+        // writer and the ends kept to write again outlast the generations they save.
         services: [
-            progressWriter, hub, UnkeptConversationSweeper(store: dependencies.store, interval: .seconds(600), logger: logger),
+            unsavedEnds, progressWriter, hub, UnkeptConversationSweeper(store: dependencies.store, interval: .seconds(600), logger: logger),
             IdleMemoryReturner(hub: hub, logger: logger), RemoteStopListener(store: dependencies.store, hub: hub, logger: logger),
         ]
             + services,

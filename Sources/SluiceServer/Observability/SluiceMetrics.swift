@@ -258,6 +258,13 @@ public final class SluiceMetrics: Sendable {
         gauge(name: "sluice_active_generations", help: "Answers being generated now.").set(Double(count))
     }
 
+    /// How many answers' ends wait to be written again (`UnsavedAnswerEnds`): above 0, the database is not taking
+    /// writes.
+    func setUnsavedAnswerEnds(_ count: Int) {
+        gauge(name: "sluice_unsaved_answer_ends", help: "Ends of answers the database did not take, kept to write again.")
+            .set(Double(count))
+    }
+
     // swift-prometheus names a metric by a descriptor; Sluice's metrics keep the full names they always had.
     private func counter(name: String, labels: [(String, String)] = [], help: String) -> Counter {
         registry.makeCounter(descriptor: Self.descriptor(name, help), labels: labels)

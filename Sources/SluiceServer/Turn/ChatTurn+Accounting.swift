@@ -19,47 +19,25 @@ extension ChatTurn {
             thread = (conversationID, key(ChatMessage(role: .assistant, content: outcome.content, toolCalls: outcome.toolCalls)))
         }
         let answer = AnswerFinish(messageID: plan.assistantMessageID, outcome: outcome, thread: thread)
-        guard let budgets else {
-            await finishAlone(answer, logger: logger)
-            return (nil, nil)
+        let settlement = plan.hold.map { hold in
+            AnswerEnd.Settlement(
+                holdID: hold.id, inputTokens: charged?.inputTokens ?? 0, outputTokens: charged?.outputTokens ?? 0,
+                cachedInputTokens: charged?.cachedInputTokens ?? 0, cost: cost ?? .zero, saved: saved, at: Date())
         }
+        // Settled and stored in one commit; kept to write again when the database does not take it.
+        await unsavedEnds.store(AnswerEnd(settlement: settlement, answer: answer))
+        guard let budgets else { return (nil, nil) }
         var budget: WireBudget?
-        if let hold = plan.hold {
+        if let hold = plan.hold, plan.reportsBudget {
             do {
-                try await budgets.settle(
-                    holdID: hold.id, inputTokens: charged?.inputTokens ?? 0, outputTokens: charged?.outputTokens ?? 0,
-                    cachedInputTokens: charged?.cachedInputTokens ?? 0, cost: cost ?? .zero, now: Date(), finishing: answer,
-                    saved: saved)
+                budget = WireBudget(try await budgets.budget(userID: hold.userID, now: Date()))
             } catch {
-                logger.error("could not settle the token budget of a turn", metadata: ["error": "\(error)"])
-                // The answer's end is stored whatever became of the budget.
-                await finishAlone(answer, logger: logger)
+                logger.error("could not read the token budget after a turn", metadata: ["error": "\(error)"])
             }
-            if plan.reportsBudget {
-                do {
-                    budget = WireBudget(try await budgets.budget(userID: hold.userID, now: Date()))
-                } catch {
-                    logger.error("could not read the token budget after a turn", metadata: ["error": "\(error)"])
-                }
-            }
-        } else {
-            await finishAlone(answer, logger: logger)
         }
         guard plan.reportsBudget else { return (budget, nil) }
         let conversationTokens = try? await plan.conversationID.asyncMap { try await budgets.conversationTokens(conversationID: $0) }
         return (budget, conversationTokens ?? nil)
-    }
-
-    private func finishAlone(_ answer: AnswerFinish, logger: Logger) async {
-        do {
-            try await store.finish(messageID: answer.messageID, outcome: answer.outcome)
-        } catch {
-            logger.error("could not store the end of an answer", metadata: ["error": "\(error)"])
-        }
-        // Without the mark the caller's next call starts a new conversation: nothing is lost.
-        if let thread = answer.thread {
-            try? await store.setThreadKey(conversationID: thread.conversationID, threadKey: thread.key)
-        }
     }
 
     /// Runs one count with the model's counter; a failed count is logged and leaves the figure unknown.

@@ -10,6 +10,8 @@ struct ChatTurn: Sendable {
     let store: any ConversationStore
     /// Saves the text of running answers in batches while they stream (every `settings.flushInterval`).
     let progressWriter: ProgressWriter
+    /// Stores how each answer ended, and keeps an end the database did not take to write again.
+    let unsavedEnds: UnsavedAnswerEnds
     let provider: any ChatProvider
     let settings: TurnSettings
     let sleeper: any Sleeper

@@ -21,6 +21,9 @@ public struct TurnSettings: Sendable {
     public var stopOnDisconnect: Bool
     /// Models with timeouts of their own (`serve --models`); the others use the ones above.
     public var perModel: [String: ModelTimeouts] = [:]
+    /// How long after the database did not take an answer's end it is first written again (`UnsavedAnswerEnds`;
+    /// the wait then doubles).
+    public var unsavedEndFirstWait: Duration = .milliseconds(500)
 
     /// A model's own first-token and idle timeouts (`nil` keeps the default).
     public struct ModelTimeouts: Sendable, Equatable {

@@ -1,0 +1,150 @@
+import Foundation
+import Logging
+import ServiceLifecycle
+import SluiceCore
+import Synchronization
+
+/// How an answer ended, to be stored: its hold settled for what it used and its text, status and usage written,
+/// in one commit when it has a hold (`BudgetStore.settle(…finishing:)`).
+struct AnswerEnd: Sendable {
+    /// The hold and what it is settled for; `nil` for an answer without one.
+    struct Settlement: Sendable {
+        let holdID: String
+        let inputTokens: Int
+        let outputTokens: Int
+        let cachedInputTokens: Int
+        let cost: USDAmount
+        let saved: CacheSavings?
+        let at: Date
+    }
+
+    let settlement: Settlement?
+    let answer: AnswerFinish
+
+    /// Stores it: settled with its answer in one commit, or — without a hold or budgets — the answer alone, and the
+    /// thread key of a gateway conversation after it (without the key the caller's next call starts a new
+    /// conversation: nothing is lost).
+    func store(in store: any ConversationStore, budgets: (any BudgetStore)?) async throws {
+        if let settlement, let budgets {
+            try await budgets.settle(
+                holdID: settlement.holdID, inputTokens: settlement.inputTokens, outputTokens: settlement.outputTokens,
+                cachedInputTokens: settlement.cachedInputTokens, cost: settlement.cost, now: settlement.at, finishing: answer,
+                saved: settlement.saved)
+            return
+        }
+        try await store.finish(messageID: answer.messageID, outcome: answer.outcome)
+        if let thread = answer.thread {
+            try? await store.setThreadKey(conversationID: thread.conversationID, threadKey: thread.key)
+        }
+    }
+
+    /// Only the answer, for when its settle failed for a reason that writing again would not mend.
+    var answerAlone: AnswerEnd { AnswerEnd(settlement: nil, answer: answer) }
+}
+
+/// The ends of answers that the database did not take when they came — PostgreSQL restarting or failing over, a
+/// network cut, a full disk — kept in memory and written again until it takes them, so that an answer streamed
+/// whole during an outage is not left `streaming` with the text of its last progress write and its hold unsettled.
+///
+/// Written again at once, then after a wait that doubles up to `longestWait`; given up after `givingUpAfter` (a
+/// hold has expired by then, and an error that lasts so long is no outage). At shutdown, once more; what is still
+/// unsaved then is logged, and the next start's recovery keeps those answers as `partial` with the text they have.
+public final class UnsavedAnswerEnds: Service, Sendable {
+    private struct Kept: Sendable {
+        let end: AnswerEnd
+        let since: ContinuousClock.Instant
+    }
+
+    private let store: any ConversationStore
+    private let budgets: (any BudgetStore)?
+    private let firstWait: Duration
+    private let longestWait: Duration
+    private let givingUpAfter: Duration
+    private let logger: Logger
+    private let kept = Mutex<[Kept]>([])
+    private let wake: AsyncStream<Void>.Continuation
+    private let wakes: AsyncStream<Void>
+
+    public init(
+        store: any ConversationStore, budgets: (any BudgetStore)?, firstWait: Duration = .milliseconds(500),
+        longestWait: Duration = .seconds(30), givingUpAfter: Duration = .seconds(3600), logger: Logger
+    ) {
+        self.store = store
+        self.budgets = budgets
+        self.firstWait = firstWait
+        self.longestWait = longestWait
+        self.givingUpAfter = givingUpAfter
+        self.logger = logger
+        (wakes, wake) = AsyncStream.makeStream(bufferingPolicy: .bufferingNewest(1))
+    }
+
+    /// How many ends wait to be written.
+    public var count: Int { kept.withLock { $0.count } }
+
+    /// Stores `end`; when the database does not take it, keeps it to write again. A turn calls this once per answer.
+    func store(_ end: AnswerEnd) async {
+        do {
+            try await end.store(in: store, budgets: budgets)
+        } catch {
+            if !(error is StoreError), end.settlement != nil,
+                (try? await end.answerAlone.store(in: store, budgets: budgets)) != nil
+            {
+                // The database refused the settle but took the answer's end: the hold expires by itself.
+                logger.error("could not settle the token budget of a turn", metadata: ["error": "\(error)"])
+                return
+            }
+            logger.warning(
+                "the database did not take the end of an answer: kept to write again",
+                metadata: ["message": "\(end.answer.messageID)", "error": "\(error)"])
+            kept.withLock { $0.append(Kept(end: end, since: .now)) }
+            wake.yield()
+        }
+    }
+
+    public func run() async {
+        for await _ in wakes.cancelOnGracefulShutdown() {
+            var wait = firstWait
+            while await !writeAgain(), !Task.isShuttingDownGracefully {
+                try? await cancelWhenGracefulShutdown { [wait] in try await Task.sleep(for: wait) }
+                wait = min(wait * 2, longestWait)
+            }
+        }
+        guard await !writeAgain() else { return }
+        let left = kept.withLock { $0.map(\.end.answer.messageID) }
+        logger.error(
+            "stopping with answers whose end the database did not take: they are kept as partial, with the text of their last progress write",
+            metadata: ["count": "\(left.count)", "messages": "\(left.joined(separator: ","))"])
+    }
+
+    /// Writes every kept end once; true when none is left.
+    private func writeAgain() async -> Bool {
+        let due = kept.withLock { kept in
+            defer { kept.removeAll() }
+            return kept
+        }
+        guard !due.isEmpty else { return true }
+        var left: [Kept] = []
+        var written: [Duration] = []
+        for item in due {
+            do {
+                try await item.end.store(in: store, budgets: budgets)
+                written.append(.now - item.since)
+            } catch where ContinuousClock.now - item.since < givingUpAfter {
+                left.append(item)
+            } catch {
+                logger.error(
+                    "gave up writing the end of an answer",
+                    metadata: ["message": "\(item.end.answer.messageID)", "error": "\(error)"])
+            }
+        }
+        if let longest = written.max() {
+            logger.notice(
+                "wrote the ends of answers that had waited for the database",
+                metadata: ["count": "\(written.count)", "longest_wait_ms": "\(longest.components.seconds * 1000 + longest.components.attoseconds / 1_000_000_000_000_000)"])
+        }
+        return kept.withLock { kept in
+            kept.insert(contentsOf: left, at: 0)
+            return kept.isEmpty
+        }
+    }
+}

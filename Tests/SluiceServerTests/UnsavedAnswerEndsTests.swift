@@ -1,0 +1,148 @@
+import Foundation
+import SluiceCore
+@testable import SluiceServer
+import SluiceSimulator
+import SluiceTestSupport
+import Synchronization
+import Testing
+
+/// An answer that ends while the database takes no writes (PostgreSQL restarting, a network cut) is written again
+/// until it does (`UnsavedAnswerEnds`).
+@Suite("Answer ends kept through a database outage", .timeLimit(.minutes(1)))
+struct UnsavedAnswerEndsTests {
+    /// The real budget store, whose settles fail as PostgreSQL's do when it cannot be reached, `failures` times.
+    final class Outage: BudgetStore {
+        let base: any BudgetStore
+        private let left = Mutex(0)
+        private let failed = Mutex(0)
+
+        init(_ base: any BudgetStore) { self.base = base }
+
+        func failSettles(_ times: Int) { left.withLock { $0 = times } }
+        var failedSettles: Int { failed.withLock { $0 } }
+
+        func settle(
+            holdID: String, inputTokens: Int, outputTokens: Int, cachedInputTokens: Int, cost: USDAmount, now: Date,
+            finishing answer: AnswerFinish?, saved: CacheSavings?
+        ) async throws {
+            let fails = left.withLock { left in
+                guard left > 0 else { return false }
+                left -= 1
+                return true
+            }
+            if fails {
+                failed.withLock { $0 += 1 }
+                throw StoreError.unavailable("the connection to PostgreSQL failed")
+            }
+            try await base.settle(
+                holdID: holdID, inputTokens: inputTokens, outputTokens: outputTokens, cachedInputTokens: cachedInputTokens,
+                cost: cost, now: now, finishing: answer, saved: saved)
+        }
+
+        func hold(_ request: HoldRequest, now: Date) async throws -> BudgetHold? { try await base.hold(request, now: now) }
+        func budget(userID: String, now: Date) async throws -> BudgetState { try await base.budget(userID: userID, now: now) }
+        func setPlan(userID: String, plan: Plan, tokenLimit: Int?) async throws {
+            try await base.setPlan(userID: userID, plan: plan, tokenLimit: tokenLimit)
+        }
+        func setDailyDollarLimit(userID: String, limit: USDAmount?) async throws {
+            try await base.setDailyDollarLimit(userID: userID, limit: limit)
+        }
+        func setEndUserDailyDollarLimit(userID: String, limit: USDAmount?) async throws {
+            try await base.setEndUserDailyDollarLimit(userID: userID, limit: limit)
+        }
+        func setRateLimit(_ kind: RateLimits.Kind, userID: String, limit: Int?) async throws {
+            try await base.setRateLimit(kind, userID: userID, limit: limit)
+        }
+        func endUserBudget(userID: String, endUser: String, now: Date) async throws -> DollarBudget? {
+            try await base.endUserBudget(userID: userID, endUser: endUser, now: now)
+        }
+        func apiKeySpentToday(userID: String, apiKeyID: String, now: Date) async throws -> USDAmount {
+            try await base.apiKeySpentToday(userID: userID, apiKeyID: apiKeyID, now: now)
+        }
+        func apiKeyRateLimits(userID: String, apiKeyID: String, caps: RateCaps, now: Date) async throws -> RateLimits? {
+            try await base.apiKeyRateLimits(userID: userID, apiKeyID: apiKeyID, caps: caps, now: now)
+        }
+        func resetBudget(userID: String, now: Date) async throws { try await base.resetBudget(userID: userID, now: now) }
+        func conversationTokens(conversationID: String) async throws -> Int {
+            try await base.conversationTokens(conversationID: conversationID)
+        }
+        func usageHistory(userID: String?, since: Date, groupedBy grouping: UsageGrouping) async throws -> [UsageBucket] {
+            try await base.usageHistory(userID: userID, since: since, groupedBy: grouping)
+        }
+    }
+
+    /// Reads `value` every 20 ms until it is not `nil`, for up to `seconds`.
+    static func eventually<Value>(within seconds: Int = 20, _ value: () async throws -> Value?) async throws -> Value? {
+        let deadline = ContinuousClock.now + .seconds(seconds)
+        while ContinuousClock.now < deadline {
+            if let found = try await value() { return found }
+            try await Task.sleep(for: .milliseconds(20))
+        }
+        return nil
+    }
+
+    @Test("an answer streamed whole while the database takes no writes is stored whole once it does, its hold settled",
+          arguments: TestDatabases.backends)
+    func keptThroughAnOutage(database: StoreBackend) async throws {
+        var turn = TurnSettings(firstTokenTimeout: .seconds(60), idleTimeout: .seconds(60), retryPolicy: RetryPolicy(jitter: 0))
+        turn.unsavedEndFirstWait = .milliseconds(10)
+        let outage = Mutex<Outage?>(nil)
+        try await Harness.run(
+            turn: turn, budgets: true, database: database,
+            wrapBudgets: { base in
+                let wrapped = Outage(base)
+                outage.withLock { $0 = wrapped }
+                return wrapped
+            }
+        ) { h in
+            let budgets = try #require(outage.withLock { $0 })
+            let conversation = try await h.newConversation(h.alice)
+            // The database refuses the answer's end three times: when it comes, then on the first two writes again.
+            budgets.failSettles(3)
+            let answered = try await h.send(conversation, token: h.alice)
+            #expect(answered.names.last == "done", "the client is told as before: every token reached it")
+            let id = try #require(answered.assistantID)
+            let stored = try #require(try await Self.eventually {
+                try await h.store.message(id: id).flatMap { $0.status == .streaming ? nil : $0 }
+            }, "still streaming: the end was not written again")
+            #expect(budgets.failedSettles == 3)
+            #expect(stored.status == .complete)
+            #expect(stored.content == answered.text && stored.content == SimulatedText.answer(tokens: 24))
+            let charged = try #require(stored.usage?.totalTokens)
+            let alice = try #require(try await h.store.user(named: "alice"))
+            #expect(try await h.store.budget(userID: alice.id, now: Date()).used == charged, "the hold settled for what was used")
+            #expect(MetricsTests.sample(try await h.text("/metrics"), "sluice_unsaved_answer_ends") == 0)
+        }
+    }
+
+    @Test("an end the database never takes is written again until the set time, then given up")
+    func givesUp() async throws {
+        let (store, _) = try await TestDatabases.makeStore(.sqlite)
+        let budgets = Outage(store)
+        budgets.failSettles(.max)
+        let ends = UnsavedAnswerEnds(
+            store: store, budgets: budgets, firstWait: .milliseconds(1), longestWait: .milliseconds(5),
+            givingUpAfter: .milliseconds(200), logger: TestDatabases.quietLogger)
+        let user = try await store.createUser(name: "u", plan: .free, tokenHash: "h")
+        let conversation = try await store.createConversation(userID: user.id, title: "t", model: "m", systemPrompt: nil)
+        let answer = Message(
+            id: Identifier.make(), conversationID: conversation.id, role: .assistant, content: "", status: .streaming,
+            model: "m", createdAt: Date())
+        try await store.insert(answer)
+        let end = AnswerEnd(
+            settlement: .init(holdID: "h", inputTokens: 1, outputTokens: 1, cachedInputTokens: 0, cost: .zero, saved: nil, at: Date()),
+            answer: AnswerFinish(messageID: answer.id, outcome: AssistantOutcome(
+                content: "done", status: .complete, usage: nil, ttftMs: nil, durationMs: nil, finishReason: "stop", error: nil)))
+        await withTaskGroup(of: Void.self) { group in
+            group.addTask { await ends.run() }
+            await ends.store(end)
+            #expect(ends.count == 1)
+            _ = try? await Self.eventually { ends.count == 0 ? true : nil }
+            group.cancelAll()
+        }
+        #expect(ends.count == 0)
+        #expect(budgets.failedSettles > 3, "written again several times first")
+        #expect(try await store.message(id: answer.id)?.status == .streaming, "never taken")
+        try await store.close()
+    }
+}
