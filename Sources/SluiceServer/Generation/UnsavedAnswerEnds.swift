@@ -46,9 +46,11 @@ struct AnswerEnd: Sendable {
 /// network cut, a full disk — kept in memory and written again until it takes them, so that an answer streamed
 /// whole during an outage is not left `streaming` with the text of its last progress write and its hold unsettled.
 ///
-/// Written again at once, then after a wait that doubles up to `longestWait`; given up after `givingUpAfter` (a
-/// hold has expired by then, and an error that lasts so long is no outage). At shutdown, once more; what is still
-/// unsaved then is logged, and the next start's recovery keeps those answers as `partial` with the text they have.
+/// Each write may take `attemptLimit`: while PostgreSQL is down, postgres-nio's pool waits up to a minute for a
+/// connection (measured: 61 s), and the turn's `done` waits for the first write. Written again after `firstWait`,
+/// then after a wait that doubles up to `longestWait`; given up after `givingUpAfter` (a hold has expired by then,
+/// and an error that lasts so long is no outage). At shutdown, once more; what is still unsaved then is logged, and
+/// the next start's recovery keeps those answers as `partial` with the text they have.
 public final class UnsavedAnswerEnds: Service, Sendable {
     private struct Kept: Sendable {
         let end: AnswerEnd
@@ -57,6 +59,7 @@ public final class UnsavedAnswerEnds: Service, Sendable {
 
     private let store: any ConversationStore
     private let budgets: (any BudgetStore)?
+    private let attemptLimit: Duration
     private let firstWait: Duration
     private let longestWait: Duration
     private let givingUpAfter: Duration
@@ -66,11 +69,13 @@ public final class UnsavedAnswerEnds: Service, Sendable {
     private let wakes: AsyncStream<Void>
 
     public init(
-        store: any ConversationStore, budgets: (any BudgetStore)?, firstWait: Duration = .milliseconds(500),
-        longestWait: Duration = .seconds(30), givingUpAfter: Duration = .seconds(3600), logger: Logger
+        store: any ConversationStore, budgets: (any BudgetStore)?, attemptLimit: Duration = .seconds(5),
+        firstWait: Duration = .milliseconds(500), longestWait: Duration = .seconds(10), givingUpAfter: Duration = .seconds(3600),
+        logger: Logger
     ) {
         self.store = store
         self.budgets = budgets
+        self.attemptLimit = attemptLimit
         self.firstWait = firstWait
         self.longestWait = longestWait
         self.givingUpAfter = givingUpAfter
@@ -84,11 +89,9 @@ public final class UnsavedAnswerEnds: Service, Sendable {
     /// Stores `end`; when the database does not take it, keeps it to write again. A turn calls this once per answer.
     func store(_ end: AnswerEnd) async {
         do {
-            try await end.store(in: store, budgets: budgets)
+            try await attempt(end)
         } catch {
-            if !(error is StoreError), end.settlement != nil,
-                (try? await end.answerAlone.store(in: store, budgets: budgets)) != nil
-            {
+            if !(error is StoreError), end.settlement != nil, (try? await attempt(end.answerAlone)) != nil {
                 // The database refused the settle but took the answer's end: the hold expires by itself.
                 logger.error("could not settle the token budget of a turn", metadata: ["error": "\(error)"])
                 return
@@ -116,6 +119,21 @@ public final class UnsavedAnswerEnds: Service, Sendable {
             metadata: ["count": "\(left.count)", "messages": "\(left.joined(separator: ","))"])
     }
 
+    /// Writes `end`, or throws when the database has not answered within `attemptLimit` (the write is cancelled; should
+    /// it land all the same, writing it again changes nothing: a settled hold is not settled twice, and the answer's
+    /// end is the same).
+    private func attempt(_ end: AnswerEnd) async throws {
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            group.addTask { [store, budgets] in try await end.store(in: store, budgets: budgets) }
+            group.addTask { [attemptLimit] in
+                try await Task.sleep(for: attemptLimit)
+                throw StoreError.unavailable("the database did not answer within \(attemptLimit)")
+            }
+            try await group.next()
+            group.cancelAll()
+        }
+    }
+
     /// Writes every kept end once; true when none is left.
     private func writeAgain() async -> Bool {
         let due = kept.withLock { kept in
@@ -127,7 +145,7 @@ public final class UnsavedAnswerEnds: Service, Sendable {
         var written: [Duration] = []
         for item in due {
             do {
-                try await item.end.store(in: store, budgets: budgets)
+                try await attempt(item.end)
                 written.append(.now - item.since)
             } catch where ContinuousClock.now - item.since < givingUpAfter {
                 left.append(item)
