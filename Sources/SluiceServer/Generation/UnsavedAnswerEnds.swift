@@ -86,21 +86,25 @@ public final class UnsavedAnswerEnds: Service, Sendable {
     /// How many ends wait to be written.
     public var count: Int { kept.withLock { $0.count } }
 
-    /// Stores `end`; when the database does not take it, keeps it to write again. A turn calls this once per answer.
-    func store(_ end: AnswerEnd) async {
+    /// Stores `end`; when the database does not take it, keeps it to write again and returns false. A turn calls this
+    /// once per answer.
+    @discardableResult
+    func store(_ end: AnswerEnd) async -> Bool {
         do {
             try await attempt(end)
+            return true
         } catch {
             if !(error is StoreError), end.settlement != nil, (try? await attempt(end.answerAlone)) != nil {
                 // The database refused the settle but took the answer's end: the hold expires by itself.
                 logger.error("could not settle the token budget of a turn", metadata: ["error": "\(error)"])
-                return
+                return true
             }
             logger.warning(
                 "the database did not take the end of an answer: kept to write again",
                 metadata: ["message": "\(end.answer.messageID)", "error": "\(error)"])
             kept.withLock { $0.append(Kept(end: end, since: .now)) }
             wake.yield()
+            return false
         }
     }
 

@@ -24,9 +24,10 @@ extension ChatTurn {
                 holdID: hold.id, inputTokens: charged?.inputTokens ?? 0, outputTokens: charged?.outputTokens ?? 0,
                 cachedInputTokens: charged?.cachedInputTokens ?? 0, cost: cost ?? .zero, saved: saved, at: Date())
         }
-        // Settled and stored in one commit; kept to write again when the database does not take it.
-        await unsavedEnds.store(AnswerEnd(settlement: settlement, answer: answer))
-        guard let budgets else { return (nil, nil) }
+        // Settled and stored in one commit; kept to write again when the database does not take it — and then not
+        // read either (each read would wait as long for an answer).
+        let stored = await unsavedEnds.store(AnswerEnd(settlement: settlement, answer: answer))
+        guard let budgets, stored else { return (nil, nil) }
         var budget: WireBudget?
         if let hold = plan.hold, plan.reportsBudget {
             do {
