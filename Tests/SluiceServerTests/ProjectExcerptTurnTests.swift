@@ -26,6 +26,17 @@ struct ProjectExcerptTurnTests {
         return (paragraphs[..<110] + [answer] + paragraphs[110...]).joined(separator: "\n\n")
     }()
 
+    /// Whether one of `sources` (as `done` names them) spans the line of the notes that answers the question.
+    static func holdsTheAnswer(_ sources: [[String: String]]) -> Bool {
+        guard let index = notes.split(separator: "\n", omittingEmptySubsequences: false).firstIndex(where: { $0 == answer }) else {
+            return false
+        }
+        return sources.contains { source in
+            let bounds = (source["lines"] ?? "").split(separator: "-").compactMap { Int($0) }
+            return bounds.count == 2 && bounds[0] <= index + 1 && index + 1 <= bounds[1]
+        }
+    }
+
     @Test("a turn sends the passages that match its question instead of files too long for the window, and is answered")
     func excerptsFitTheWindow() async throws {
         try await Harness.run(catalog: Self.window) { h in
@@ -43,11 +54,7 @@ struct ProjectExcerptTurnTests {
             // `done` names the excerpts as the answer's sources, and the stored answer keeps them.
             let sources = try #require(turn.final?["sources"] as? [[String: String]], "\(turn.final ?? [:])")
             #expect(sources.allSatisfy { $0["file"] == "trip-notes.md" })
-            let answerLine = try #require(Self.notes.split(separator: "\n", omittingEmptySubsequences: false).firstIndex { $0 == Self.answer }) + 1
-            #expect(sources.contains { source in
-                let bounds = (source["lines"] ?? "").split(separator: "-").compactMap { Int($0) }
-                return bounds.count == 2 && bounds[0] <= answerLine && answerLine <= bounds[1]
-            }, "\(sources)")
+            #expect(Self.holdsTheAnswer(sources), "\(sources)")
             let shown = try await h.request(.GET, "/api/conversations/\(conversation)", token: h.alice)
             #expect(shown.messages.last?["sources"] as? [[String: String]] == sources)
             #expect(shown.messages.first?["sources"] == nil, "the question has none")
@@ -101,11 +108,7 @@ struct ProjectExcerptTurnTests {
             let input = try #require((answered.final?["usage"] as? [String: Any])?["input_tokens"] as? Int)
             #expect(input < 4_000)
             let sources = try #require(answered.final?["sources"] as? [[String: String]], "\(answered.final ?? [:])")
-            let answerLine = try #require(Self.notes.split(separator: "\n", omittingEmptySubsequences: false).firstIndex { $0 == Self.answer }) + 1
-            #expect(sources.contains { source in
-                let bounds = (source["lines"] ?? "").split(separator: "-").compactMap { Int($0) }
-                return bounds.count == 2 && bounds[0] <= answerLine && answerLine <= bounds[1]
-            }, "\(sources)")
+            #expect(Self.holdsTheAnswer(sources), "\(sources)")
             let shown = try await h.request(.GET, "/api/conversations/\(conversation)", token: h.alice)
             #expect(shown.messages.last?["sources"] as? [[String: String]] == sources)
         }
