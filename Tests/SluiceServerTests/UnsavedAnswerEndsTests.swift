@@ -15,11 +15,14 @@ struct UnsavedAnswerEndsTests {
         let base: any BudgetStore
         private let left = Mutex(0)
         private let failed = Mutex(0)
+        private let taken = Mutex<[String]>([])
 
         init(_ base: any BudgetStore) { self.base = base }
 
         func failSettles(_ times: Int) { left.withLock { $0 = times } }
         var failedSettles: Int { failed.withLock { $0 } }
+        /// The holds settled, in order.
+        var settled: [String] { taken.withLock { $0 } }
 
         func settle(
             holdID: String, inputTokens: Int, outputTokens: Int, cachedInputTokens: Int, cost: USDAmount, now: Date,
@@ -37,6 +40,7 @@ struct UnsavedAnswerEndsTests {
             try await base.settle(
                 holdID: holdID, inputTokens: inputTokens, outputTokens: outputTokens, cachedInputTokens: cachedInputTokens,
                 cost: cost, now: now, finishing: answer, saved: saved)
+            taken.withLock { $0.append(holdID) }
         }
 
         func hold(_ request: HoldRequest, now: Date) async throws -> BudgetHold? { try await base.hold(request, now: now) }
@@ -143,6 +147,44 @@ struct UnsavedAnswerEndsTests {
         #expect(ends.count == 0)
         #expect(budgets.failedSettles > 3, "written again several times first")
         #expect(try await store.message(id: answer.id)?.status == .streaming, "never taken")
+        try await store.close()
+    }
+
+    @Test("kept ends are written again in the order they ended, a round stopping at the first the database does not take")
+    func inOrder() async throws {
+        let (store, _) = try await TestDatabases.makeStore(.sqlite)
+        let budgets = Outage(store)
+        let ends = UnsavedAnswerEnds(
+            store: store, budgets: budgets, firstWait: .milliseconds(1), longestWait: .milliseconds(5), logger: TestDatabases.quietLogger)
+        let user = try await store.createUser(name: "u", plan: .free, tokenHash: "h")
+        let conversation = try await store.createConversation(userID: user.id, title: "t", model: "m", systemPrompt: nil)
+        var answers: [String] = []
+        for _ in 0..<3 {
+            let answer = Message(
+                id: Identifier.make(), conversationID: conversation.id, role: .assistant, content: "", status: .streaming,
+                model: "m", createdAt: Date())
+            try await store.insert(answer)
+            answers.append(answer.id)
+        }
+        // Each end fails when it comes (3), then the first one twice more when written again.
+        budgets.failSettles(5)
+        await withTaskGroup(of: Void.self) { group in
+            for (index, id) in answers.enumerated() {
+                await ends.store(AnswerEnd(
+                    settlement: .init(holdID: "hold \(index)", inputTokens: 1, outputTokens: 1, cachedInputTokens: 0, cost: .zero, saved: nil, at: Date()),
+                    answer: AnswerFinish(messageID: id, outcome: AssistantOutcome(
+                        content: "answer \(index)", status: .complete, usage: nil, ttftMs: nil, durationMs: nil, finishReason: "stop",
+                        error: nil))))
+            }
+            #expect(ends.count == 3)
+            group.addTask { await ends.run() }
+            _ = try? await Self.eventually { ends.count == 0 ? true : nil }
+            group.cancelAll()
+        }
+        #expect(budgets.settled == ["hold 0", "hold 1", "hold 2"], "the later ends were not tried while the first was refused")
+        for (index, id) in answers.enumerated() {
+            #expect(try await store.message(id: id)?.content == "answer \(index)")
+        }
         try await store.close()
     }
 }

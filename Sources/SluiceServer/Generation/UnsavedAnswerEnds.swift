@@ -138,7 +138,8 @@ public final class UnsavedAnswerEnds: Service, Sendable {
         }
     }
 
-    /// Writes every kept end once; true when none is left.
+    /// Writes the kept ends in order until one is not taken (the database that did not take it would most likely not
+    /// take the next either, and each try may wait `attemptLimit`); true when none is left.
     private func writeAgain() async -> Bool {
         let due = kept.withLock { kept in
             defer { kept.removeAll() }
@@ -147,12 +148,13 @@ public final class UnsavedAnswerEnds: Service, Sendable {
         guard !due.isEmpty else { return true }
         var left: [Kept] = []
         var written: [Duration] = []
-        for item in due {
+        for (index, item) in due.enumerated() {
             do {
                 try await attempt(item.end)
                 written.append(.now - item.since)
             } catch where ContinuousClock.now - item.since < givingUpAfter {
-                left.append(item)
+                left = Array(due[index...])
+                break
             } catch {
                 logger.error(
                     "gave up writing the end of an answer",
