@@ -13,6 +13,12 @@ def share_panel(browser):
     return menu.find_element(By.CSS_SELECTOR, ".share-panel")
 
 
+def until_shown_as_shared(browser):
+    """Waits until the page has shown the opened conversation's share state (`ShareMenu.show`, after the conversation is
+    read): the sidebar marks a conversation open before that, and a panel opened in between is drawn for no link."""
+    WebDriverWait(browser, 10).until(lambda d: d.find_element(By.CSS_SELECTOR, "#share-menu summary").text == "Shared")
+
+
 def shared_messages(browser):
     return browser.find_elements(By.CSS_SELECTOR, "#messages .message")
 
@@ -59,6 +65,7 @@ def test_share_a_conversation_read_the_copy_update_it_and_stop_sharing(browser, 
     browser.refresh()
     WebDriverWait(browser, 10).until(lambda d: len(shared_messages(d)) == 2)
     open_as(browser, server, token)
+    until_shown_as_shared(browser)
     share_panel(browser).find_element(By.CSS_SELECTOR, ".share-update").click()
     WebDriverWait(browser, 10).until(
         lambda d: api(server, token, "GET", f"/api/conversations/{conversation['id']}")["shared"]["shared_at"] != shared["shared_at"])
@@ -67,6 +74,7 @@ def test_share_a_conversation_read_the_copy_update_it_and_stop_sharing(browser, 
 
     # Stop sharing: the link's page says it is gone.
     open_as(browser, server, token)
+    until_shown_as_shared(browser)
     share_panel(browser).find_element(By.CSS_SELECTOR, ".share-stop").click()
     WebDriverWait(browser, 10).until(lambda d: d.find_elements(By.CSS_SELECTOR, "#share-menu .share-create"))
     assert "shared" not in api(server, token, "GET", f"/api/conversations/{conversation['id']}")
