@@ -20,26 +20,29 @@ struct AnswerEnd: Sendable {
 
     let settlement: Settlement?
     let answer: AnswerFinish
+    /// The excerpts of project files the answer was sent, written after its end (kept and written again with it).
+    var sources: [ExcerptSource] = []
 
     /// Stores it: settled with its answer in one commit, or — without a hold or budgets — the answer alone, and the
     /// thread key of a gateway conversation after it (without the key the caller's next call starts a new
-    /// conversation: nothing is lost).
+    /// conversation: nothing is lost); then its sources.
     func store(in store: any ConversationStore, budgets: (any BudgetStore)?) async throws {
         if let settlement, let budgets {
             try await budgets.settle(
                 holdID: settlement.holdID, inputTokens: settlement.inputTokens, outputTokens: settlement.outputTokens,
                 cachedInputTokens: settlement.cachedInputTokens, cost: settlement.cost, now: settlement.at, finishing: answer,
                 saved: settlement.saved)
-            return
+        } else {
+            try await store.finish(messageID: answer.messageID, outcome: answer.outcome)
+            if let thread = answer.thread {
+                try? await store.setThreadKey(conversationID: thread.conversationID, threadKey: thread.key)
+            }
         }
-        try await store.finish(messageID: answer.messageID, outcome: answer.outcome)
-        if let thread = answer.thread {
-            try? await store.setThreadKey(conversationID: thread.conversationID, threadKey: thread.key)
-        }
+        if !sources.isEmpty { try await store.setSources(messageID: answer.messageID, sources: sources) }
     }
 
     /// Only the answer, for when its settle failed for a reason that writing again would not mend.
-    var answerAlone: AnswerEnd { AnswerEnd(settlement: nil, answer: answer) }
+    var answerAlone: AnswerEnd { AnswerEnd(settlement: nil, answer: answer, sources: sources) }
 }
 
 /// The ends of answers that the database did not take when they came — PostgreSQL restarting or failing over, a

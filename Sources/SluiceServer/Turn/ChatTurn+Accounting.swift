@@ -11,7 +11,7 @@ extension ChatTurn {
     /// and the conversation's total afterwards, for `done`.
     func settle(
         _ plan: Plan, charged: Usage?, cost: USDAmount?, saved: CacheSavings?, finishing outcome: AssistantOutcome,
-        logger: Logger
+        sources: [ExcerptSource], logger: Logger
     ) async -> (WireBudget?, Int?) {
         // A gateway conversation that ends with a complete answer is marked, so the caller's next call continues it.
         var thread: (conversationID: String, key: String)?
@@ -26,7 +26,7 @@ extension ChatTurn {
         }
         // Settled and stored in one commit; kept to write again when the database does not take it — and then not
         // read either (each read would wait as long for an answer).
-        let stored = await unsavedEnds.store(AnswerEnd(settlement: settlement, answer: answer))
+        let stored = await unsavedEnds.store(AnswerEnd(settlement: settlement, answer: answer, sources: sources))
         guard let budgets, stored else { return (nil, nil) }
         var budget: WireBudget?
         if let hold = plan.hold, plan.reportsBudget {

@@ -158,15 +158,8 @@ extension ChatTurn {
         progressWriter.forget(messageID: plan.assistantMessageID)
         // The hold is settled and the answer stored in one commit.
         let (budget, conversationTokens) = await settle(
-            plan, charged: charged, cost: cost, saved: saved, finishing: outcome, logger: logger)
+            plan, charged: charged, cost: cost, saved: saved, finishing: outcome, sources: final.sources, logger: logger)
         if let cost, charged != nil { metrics.charged(model: model, cost: cost) }
-        if !final.sources.isEmpty {
-            do {
-                try await store.setSources(messageID: plan.assistantMessageID, sources: final.sources)
-            } catch {
-                logger.warning("could not store the answer's sources", metadata: ["error": "\(error)"])
-            }
-        }
 
         await keepInCache(plan, answer: final, charged: charged, logger: logger)
         await plan.discard?()
