@@ -14,12 +14,17 @@ struct UnsavedAnswerEndsTests {
     final class Outage: BudgetStore {
         let base: any BudgetStore
         private let left = Mutex(0)
+        private let failure = Mutex<any Error>(StoreError.unavailable("the connection to PostgreSQL failed"))
         private let failed = Mutex(0)
         private let taken = Mutex<[String]>([])
 
         init(_ base: any BudgetStore) { self.base = base }
 
-        func failSettles(_ times: Int) { left.withLock { $0 = times } }
+        /// The next `times` settles fail with `error` (by default as when PostgreSQL cannot be reached).
+        func failSettles(_ times: Int, with error: any Error = StoreError.unavailable("the connection to PostgreSQL failed")) {
+            failure.withLock { $0 = error }
+            left.withLock { $0 = times }
+        }
         var failedSettles: Int { failed.withLock { $0 } }
         /// The holds settled, in order.
         var settled: [String] { taken.withLock { $0 } }
@@ -35,7 +40,7 @@ struct UnsavedAnswerEndsTests {
             }
             if fails {
                 failed.withLock { $0 += 1 }
-                throw StoreError.unavailable("the connection to PostgreSQL failed")
+                throw failure.withLock { $0 }
             }
             try await base.settle(
                 holdID: holdID, inputTokens: inputTokens, outputTokens: outputTokens, cachedInputTokens: cachedInputTokens,
@@ -115,8 +120,107 @@ struct UnsavedAnswerEndsTests {
             let charged = try #require(stored.usage?.totalTokens)
             let alice = try #require(try await h.store.user(named: "alice"))
             #expect(try await h.store.budget(userID: alice.id, now: Date()).used == charged, "the hold settled for what was used")
-            #expect(MetricsTests.sample(try await h.text("/metrics"), "sluice_unsaved_answer_ends") == 0)
+            let noneLeft = try await Self.eventually {
+                MetricsTests.sample(try await h.text("/metrics"), "sluice_unsaved_answer_ends") == 0 ? true : nil
+            }
+            #expect(noneLeft == true, "an end still counted as waiting once written")
         }
+    }
+
+    @Test("a text completion and an embeddings call whose settle the database does not take are answered all the same, and charged once it takes it",
+          arguments: TestDatabases.backends)
+    func callsKeptThroughAnOutage(database: StoreBackend) async throws {
+        var turn = TurnSettings(firstTokenTimeout: .seconds(60), idleTimeout: .seconds(60), retryPolicy: RetryPolicy(jitter: 0))
+        turn.unsavedEndFirstWait = .milliseconds(10)
+        let outage = Mutex<Outage?>(nil)
+        try await Harness.run(
+            turn: turn, budgets: true, database: database,
+            wrapBudgets: { base in
+                let wrapped = Outage(base)
+                outage.withLock { $0 = wrapped }
+                return wrapped
+            }
+        ) { h in
+            let budgets = try #require(outage.withLock { $0 })
+            let alice = try #require(try await h.store.user(named: "alice"))
+            let used = { try await h.store.budget(userID: alice.id, now: Date()).used }
+
+            // A streamed text completion: its settle is refused when it ends and once more when written again.
+            budgets.failSettles(2)
+            let completion = try await h.stream(
+                "/v1/completions", token: h.alice, method: .POST, body: try TextCompletionsTests.json([
+                    "model": "sim", "prompt": "Once upon a time", "stream": true, "max_tokens": 5,
+                    "stream_options": ["include_usage": true],
+                ]))
+            let (chunks, done) = TextCompletionsTests.chunks(completion)
+            #expect(completion.status == 200 && done)
+            #expect(TextCompletionsTests.text(of: chunks) == SimulatedText.answer(tokens: 5))
+            let usage = try #require(chunks.last?["usage"] as? [String: Any])
+            let completionTokens = try #require(usage["total_tokens"] as? Int)
+            #expect(completionTokens > 5)
+            let charged = try await Self.eventually { try await used() == completionTokens ? true : nil }
+            let usedAfterCompletion = try await used()
+            #expect(charged == true, "the completion's hold was not settled: \(usedAfterCompletion) used")
+            #expect(budgets.failedSettles == 2)
+
+            // An embeddings call: the vectors reach the client although the settle was refused.
+            budgets.failSettles(1)
+            let embedded = try await h.post("/v1/embeddings", token: h.alice, json: ["model": "sim", "input": "the quick brown fox"])
+            #expect(embedded.status == 200, "\(embedded.text)")
+            #expect(EmbeddingsTests.vectors(embedded.text).count == 1)
+            let inputTokens = try #require((EmbeddingsTests.object(embedded.text)?["usage"] as? [String: Any])?["prompt_tokens"] as? Int)
+            let chargedToo = try await Self.eventually { try await used() == completionTokens + inputTokens ? true : nil }
+            let usedAfterEmbeddings = try await used()
+            #expect(chargedToo == true, "the embeddings call's hold was not settled: \(usedAfterEmbeddings) used")
+            #expect(budgets.failedSettles == 3)
+            let noneLeft = try await Self.eventually {
+                MetricsTests.sample(try await h.text("/metrics"), "sluice_unsaved_answer_ends") == 0 ? true : nil
+            }
+            #expect(noneLeft == true, "an end still counted as waiting once written")
+        }
+    }
+
+    /// A settle the database refuses for itself — it takes other writes — is not kept: writing it again would not mend
+    /// it, and kept it would hold up the ends behind it.
+    struct Refused: Error {}
+
+    @Test("a call's settle refused while the database takes writes is not kept; refused as by a database that cannot be reached, it is")
+    func refusedSettles() async throws {
+        let (store, _) = try await TestDatabases.makeStore(.sqlite)
+        let budgets = Outage(store)
+        let ends = UnsavedAnswerEnds(store: store, budgets: budgets, logger: TestDatabases.quietLogger)
+        let end = AnswerEnd(
+            settlement: .init(holdID: "h", inputTokens: 1, outputTokens: 1, cachedInputTokens: 0, cost: .zero, saved: nil, at: Date()),
+            answer: nil)
+        budgets.failSettles(1, with: Refused())
+        #expect(await ends.store(end), "taken as refused for good")
+        #expect(ends.count == 0)
+        budgets.failSettles(1)
+        #expect(await ends.store(end) == false)
+        #expect(ends.count == 1)
+        try await store.close()
+    }
+
+    @Test("cancelled, it stops writing again at once rather than trying without waits")
+    func stopsWhenCancelled() async throws {
+        let (store, _) = try await TestDatabases.makeStore(.sqlite)
+        let budgets = Outage(store)
+        budgets.failSettles(.max)
+        let ends = UnsavedAnswerEnds(
+            store: store, budgets: budgets, firstWait: .milliseconds(1), longestWait: .milliseconds(5), logger: TestDatabases.quietLogger)
+        await ends.store(AnswerEnd(
+            settlement: .init(holdID: "h", inputTokens: 1, outputTokens: 1, cachedInputTokens: 0, cost: .zero, saved: nil, at: Date()),
+            answer: nil))
+        // The group returns only once `run` has: spinning, it would not before the suite's time limit.
+        await withTaskGroup(of: Void.self) { group in
+            group.addTask { await ends.run() }
+            _ = try? await Self.eventually { budgets.failedSettles >= 3 ? true : nil }
+            group.cancelAll()
+        }
+        let tries = budgets.failedSettles
+        #expect(tries < 100, "\(tries) tries")
+        #expect(ends.count == 1, "kept, not given up")
+        try await store.close()
     }
 
     @Test("an end the database never takes is written again until the set time, then given up")

@@ -188,7 +188,7 @@ public func buildRouter(
     AnthropicRoutes(gateway: gateway).register(on: v1)
     let passThrough = PassThroughServices(
         gateway: gateway, provider: dependencies.provider, budget: budget, budgets: dependencies.budgets,
-        counter: dependencies.promptCounter, catalog: dependencies.catalog, settings: dependencies.turnSettings,
+        unsavedEnds: unsavedEnds, counter: dependencies.promptCounter, catalog: dependencies.catalog, settings: dependencies.turnSettings,
         sleeper: dependencies.sleeper, metrics: dependencies.metrics, forwardScenarioHeader: dependencies.forwardScenarioHeader)
     ShareRoutes(
         store: dependencies.store,

@@ -12,6 +12,8 @@ struct PassThroughServices: Sendable {
     let provider: any ChatProvider
     let budget: TurnBudget
     let budgets: (any BudgetStore)?
+    /// Where a call's hold is settled when it ends: written again until the database takes it.
+    let unsavedEnds: UnsavedAnswerEnds
     let counter: (any PromptCounter)?
     let catalog: ModelCatalog
     let settings: TurnSettings
@@ -48,7 +50,7 @@ struct PassThroughServices: Sendable {
         of held: Held, api: SluiceMetrics.PassThroughAPI, model: String, started: ContinuousClock.Instant
     ) -> PassThroughSettlement {
         PassThroughSettlement(
-            budgets: budgets, hold: held.hold, metrics: metrics, api: api, model: model,
+            services: self, hold: held.hold, metrics: metrics, api: api, model: model,
             price: catalog.price(for: model) ?? .free, started: started)
     }
 
@@ -61,9 +63,24 @@ struct PassThroughServices: Sendable {
         do {
             return try await retries.run(refused: refused, attempt)
         } catch {
-            try await settlement.failed()
+            await settlement.failed()
             throw error
         }
+    }
+
+    /// Settles a call's `hold` (nothing without one) for what the call used, or releases it for nothing used; when the
+    /// database does not take the settle, it is kept and written again (`UnsavedAnswerEnds`), and the call's answer
+    /// goes to its client all the same.
+    func settle(
+        _ hold: BudgetHold?, inputTokens: Int, outputTokens: Int, cachedInputTokens: Int = 0, cost: USDAmount,
+        saved: CacheSavings? = nil
+    ) async {
+        guard let hold else { return }
+        await unsavedEnds.store(AnswerEnd(
+            settlement: AnswerEnd.Settlement(
+                holdID: hold.id, inputTokens: inputTokens, outputTokens: outputTokens, cachedInputTokens: cachedInputTokens,
+                cost: cost, saved: saved, at: Date()),
+            answer: nil))
     }
 
     /// The retry loop of a call before its answer: 429 and 5xx with back-off, `Retry-After` honoured.

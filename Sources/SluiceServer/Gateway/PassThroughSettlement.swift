@@ -3,7 +3,7 @@ import SluiceCore
 /// How an embeddings or rerank call's hold ends, with its metrics: released when the call failed, settled at its input
 /// tokens (at the model's input price) when it answered, or at zero with what it saved when the cache answered it.
 struct PassThroughSettlement: Sendable {
-    let budgets: (any BudgetStore)?
+    let services: PassThroughServices
     let hold: BudgetHold?
     let metrics: SluiceMetrics
     let api: SluiceMetrics.PassThroughAPI
@@ -11,28 +11,25 @@ struct PassThroughSettlement: Sendable {
     let price: ModelPrice
     let started: ContinuousClock.Instant
 
-    func failed() async throws {
-        try await settle(tokens: 0, cost: .zero, saved: nil)
+    func failed() async {
+        await settle(tokens: 0, cost: .zero, saved: nil)
         metrics.passThroughFinished(api: api, model: model, ok: false, duration: .now - started, inputTokens: nil)
     }
 
-    func answered(inputTokens tokens: Int) async throws {
+    func answered(inputTokens tokens: Int) async {
         let cost = price.cost(inputTokens: tokens, outputTokens: 0)
-        try await settle(tokens: tokens, cost: cost, saved: nil)
+        await settle(tokens: tokens, cost: cost, saved: nil)
         metrics.passThroughFinished(api: api, model: model, ok: true, duration: .now - started, inputTokens: tokens)
         if cost > .zero { metrics.charged(model: model, cost: cost) }
     }
 
     /// Answered from the response cache: what the first call used is what this one saved.
-    func cacheAnswered(savedTokens tokens: Int) async throws {
-        try await settle(tokens: 0, cost: .zero, saved: CacheSavings(tokens: tokens, cost: price.cost(inputTokens: tokens, outputTokens: 0)))
+    func cacheAnswered(savedTokens tokens: Int) async {
+        await settle(tokens: 0, cost: .zero, saved: CacheSavings(tokens: tokens, cost: price.cost(inputTokens: tokens, outputTokens: 0)))
         metrics.passThroughFinished(api: api, model: model, ok: true, duration: .now - started, inputTokens: nil)
     }
 
-    private func settle(tokens: Int, cost: USDAmount, saved: CacheSavings?) async throws {
-        guard let hold, let budgets else { return }
-        try await budgets.settle(
-            holdID: hold.id, inputTokens: tokens, outputTokens: 0, cachedInputTokens: 0, cost: cost, now: .now,
-            finishing: nil, saved: saved)
+    private func settle(tokens: Int, cost: USDAmount, saved: CacheSavings?) async {
+        await services.settle(hold, inputTokens: tokens, outputTokens: 0, cost: cost, saved: saved)
     }
 }

@@ -46,9 +46,8 @@ struct TextCompletionsRoute {
         // Charged at the price of the model that answers (a fallback's, when the requested one failed).
         let charge = { [services] (model: String) in
             Charge(
-                budgets: services.budgets, hold: held.hold, counter: services.counter,
-                price: services.catalog.price(for: model) ?? .free, counted: counted, model: model, started: started,
-                metrics: services.metrics, logger: context.logger)
+                services: services, hold: held.hold, price: services.catalog.price(for: model) ?? .free, counted: counted,
+                model: model, started: started)
         }
         let scenario = services.scenarioHeaders(request)
         let upstream = { (model: String) in
@@ -63,12 +62,10 @@ struct TextCompletionsRoute {
         if let cache, let lookup, let hit = await cache.answer(for: lookup, model: call.model, logger: context.logger) {
             // What the first call used is what this one saved: charged nothing, counted as a hit.
             let (input, output) = (hit.inputTokens ?? 0, hit.outputTokens ?? 0)
-            if let hold = held.hold {
-                let price = services.catalog.price(for: call.model) ?? .free
-                try await services.budgets?.settle(
-                    holdID: hold.id, inputTokens: 0, outputTokens: 0, cachedInputTokens: 0, cost: .zero, now: Date(), finishing: nil,
-                    saved: CacheSavings(tokens: input + output, cost: price.cost(inputTokens: input, outputTokens: output)))
-            }
+            let price = services.catalog.price(for: call.model) ?? .free
+            await services.settle(
+                held.hold, inputTokens: 0, outputTokens: 0, cost: .zero,
+                saved: CacheSavings(tokens: input + output, cost: price.cost(inputTokens: input, outputTokens: output)))
             metrics.textCompletionFinished(model: call.model, outcome: "complete", duration: .now - started, usage: nil)
             headers[ResponseCacheUse.header] = "hit"
             headers[.contentType] = call.stream ? "text/event-stream" : "application/json"
@@ -300,15 +297,12 @@ struct TextCompletionsRoute {
 /// the text that came — and counts the call in the metrics. A call that produced nothing is released, charged
 /// nothing.
 private struct Charge: Sendable {
-    let budgets: (any BudgetStore)?
+    let services: PassThroughServices
     let hold: BudgetHold?
-    let counter: (any PromptCounter)?
     let price: ModelPrice
     let counted: Int?
     let model: String
     let started: ContinuousClock.Instant
-    let metrics: SluiceMetrics
-    let logger: Logger
 
     /// Returns the input and output tokens charged, `nil` for a call that produced nothing.
     @discardableResult
@@ -316,22 +310,13 @@ private struct Charge: Sendable {
         let produced = usage != nil || !text.isEmpty
         let input = produced ? usage?.inputTokens ?? counted ?? 0 : 0
         var output = produced ? usage?.outputTokens : 0
-        if output == nil, let counter { output = try? await counter.textTokens(text) }
+        if output == nil, let counter = services.counter { output = try? await counter.textTokens(text) }
         let cached = usage?.cachedInputTokens ?? 0
         let cost = price.cost(inputTokens: input, outputTokens: output ?? 0, cachedInputTokens: cached)
-        if let hold, let budgets {
-            do {
-                try await budgets.settle(
-                    holdID: hold.id, inputTokens: input, outputTokens: output ?? 0, cachedInputTokens: cached, cost: cost,
-                    now: Date(), finishing: nil, saved: nil)
-            } catch {
-                // The hold expires by itself; the next turn's hold no longer counts it.
-                logger.error("could not settle a text completion's hold", metadata: ["error": "\(error)", "hold_id": "\(hold.id)"])
-            }
-        }
-        metrics.textCompletionFinished(
+        await services.settle(hold, inputTokens: input, outputTokens: output ?? 0, cachedInputTokens: cached, cost: cost)
+        services.metrics.textCompletionFinished(
             model: model, outcome: outcome, duration: .now - started, usage: produced ? (input, output ?? 0) : nil)
-        if cost > .zero { metrics.charged(model: model, cost: cost) }
+        if cost > .zero { services.metrics.charged(model: model, cost: cost) }
         return produced ? (input, output ?? 0) : nil
     }
 }

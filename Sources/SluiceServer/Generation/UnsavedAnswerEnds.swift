@@ -5,7 +5,8 @@ import SluiceCore
 import Synchronization
 
 /// How an answer ended, to be stored: its hold settled for what it used and its text, status and usage written,
-/// in one commit when it has a hold (`BudgetStore.settle(…finishing:)`).
+/// in one commit when it has a hold (`BudgetStore.settle(…finishing:)`). A call that stores no answer — a text
+/// completion, an embeddings or rerank call, a title — ends with its hold's settle alone.
 struct AnswerEnd: Sendable {
     /// The hold and what it is settled for; `nil` for an answer without one.
     struct Settlement: Sendable {
@@ -19,7 +20,8 @@ struct AnswerEnd: Sendable {
     }
 
     let settlement: Settlement?
-    let answer: AnswerFinish
+    /// `nil` for a call that stores no answer.
+    let answer: AnswerFinish?
     /// The excerpts of project files the answer was sent, written after its end (kept and written again with it).
     var sources: [ExcerptSource] = []
 
@@ -32,22 +34,26 @@ struct AnswerEnd: Sendable {
                 holdID: settlement.holdID, inputTokens: settlement.inputTokens, outputTokens: settlement.outputTokens,
                 cachedInputTokens: settlement.cachedInputTokens, cost: settlement.cost, now: settlement.at, finishing: answer,
                 saved: settlement.saved)
-        } else {
+        } else if let answer {
             try await store.finish(messageID: answer.messageID, outcome: answer.outcome)
             if let thread = answer.thread {
                 try? await store.setThreadKey(conversationID: thread.conversationID, threadKey: thread.key)
             }
         }
-        if !sources.isEmpty { try await store.setSources(messageID: answer.messageID, sources: sources) }
+        if let answer, !sources.isEmpty { try await store.setSources(messageID: answer.messageID, sources: sources) }
     }
 
-    /// Only the answer, for when its settle failed for a reason that writing again would not mend.
-    var answerAlone: AnswerEnd { AnswerEnd(settlement: nil, answer: answer, sources: sources) }
+    /// Only the answer, for when its settle failed for a reason that writing again would not mend; `nil` without one.
+    var answerAlone: AnswerEnd? { answer.map { AnswerEnd(settlement: nil, answer: $0, sources: sources) } }
+
+    /// What the logs name it by: its answer, or its hold.
+    var name: String { answer.map { "message \($0.messageID)" } ?? settlement.map { "hold \($0.holdID)" } ?? "nothing" }
 }
 
 /// The ends of answers that the database did not take when they came — PostgreSQL restarting or failing over, a
 /// network cut, a full disk — kept in memory and written again until it takes them, so that an answer streamed
-/// whole during an outage is not left `streaming` with the text of its last progress write and its hold unsettled.
+/// whole during an outage is not left `streaming` with the text of its last progress write and its hold unsettled,
+/// and a call that stores no answer (a text completion, embeddings, a title) is charged what it used.
 ///
 /// Each write may take `attemptLimit`: while PostgreSQL is down, postgres-nio's pool waits up to a minute for a
 /// connection (measured: 61 s), and the turn's `done` waits for the first write. Written again after `firstWait`,
@@ -86,25 +92,28 @@ public final class UnsavedAnswerEnds: Service, Sendable {
         (wakes, wake) = AsyncStream.makeStream(bufferingPolicy: .bufferingNewest(1))
     }
 
-    /// How many ends wait to be written.
+    /// How many ends wait to be written (those being written again included).
     public var count: Int { kept.withLock { $0.count } }
 
-    /// Stores `end`; when the database does not take it, keeps it to write again and returns false. A turn calls this
-    /// once per answer.
+    /// Stores `end`; when the database does not take it, keeps it to write again and returns false. A turn or call
+    /// calls this once, when it ends.
     @discardableResult
     func store(_ end: AnswerEnd) async -> Bool {
         do {
             try await attempt(end)
             return true
         } catch {
-            if !(error is StoreError), end.settlement != nil, (try? await attempt(end.answerAlone)) != nil {
-                // The database refused the settle but took the answer's end: the hold expires by itself.
-                logger.error("could not settle the token budget of a turn", metadata: ["error": "\(error)"])
+            if !(error is StoreError), end.settlement != nil, await takesWrites(besides: end) {
+                // The database refused the settle itself, which writing again would not mend: the hold expires by
+                // itself (its answer, if any, was stored alone).
+                logger.error(
+                    "could not settle the token budget of a turn or call",
+                    metadata: ["error": "\(error)", "end": "\(end.name)"])
                 return true
             }
             logger.warning(
-                "the database did not take the end of an answer: kept to write again",
-                metadata: ["message": "\(end.answer.messageID)", "error": "\(error)"])
+                "the database did not take the end of an answer or call: kept to write again",
+                metadata: ["end": "\(end.name)", "error": "\(error)"])
             kept.withLock { $0.append(Kept(end: end, since: .now)) }
             wake.yield()
             return false
@@ -114,24 +123,37 @@ public final class UnsavedAnswerEnds: Service, Sendable {
     public func run() async {
         for await _ in wakes.cancelOnGracefulShutdown() {
             var wait = firstWait
-            while await !writeAgain(), !Task.isShuttingDownGracefully {
+            // Cancelled, every write would end at once (its time limit's sleep throws): stop rather than spin.
+            while await !writeAgain(), !Task.isShuttingDownGracefully, !Task.isCancelled {
                 try? await cancelWhenGracefulShutdown { [wait] in try await Task.sleep(for: wait) }
                 wait = min(wait * 2, longestWait)
             }
         }
-        guard await !writeAgain() else { return }
-        let left = kept.withLock { $0.map(\.end.answer.messageID) }
+        if !Task.isCancelled, await writeAgain() { return }
+        let left = kept.withLock { $0.map(\.end.name) }
         logger.error(
-            "stopping with answers whose end the database did not take: they are kept as partial, with the text of their last progress write",
-            metadata: ["count": "\(left.count)", "messages": "\(left.joined(separator: ","))"])
+            "stopping with answers or calls whose end the database did not take: answers are kept as partial, with the text of their last progress write; holds expire uncharged",
+            metadata: ["count": "\(left.count)", "ends": "\(left.joined(separator: ","))"])
+    }
+
+    /// Whether the database takes writes while it refused `end`'s settle: it stores the answer alone, or — for a call
+    /// without one — answers a trivial query.
+    private func takesWrites(besides end: AnswerEnd) async -> Bool {
+        if let alone = end.answerAlone { return (try? await attempt(alone)) != nil }
+        return (try? await within { [store] in try await store.ping() }) != nil
     }
 
     /// Writes `end`, or throws when the database has not answered within `attemptLimit` (the write is cancelled; should
     /// it land all the same, writing it again changes nothing: a settled hold is not settled twice, and the answer's
     /// end is the same).
     private func attempt(_ end: AnswerEnd) async throws {
+        try await within { [store, budgets] in try await end.store(in: store, budgets: budgets) }
+    }
+
+    /// Runs `write`, or throws when the database has not answered within `attemptLimit` (`write` is cancelled).
+    private func within(_ write: @escaping @Sendable () async throws -> Void) async throws {
         try await withThrowingTaskGroup(of: Void.self) { group in
-            group.addTask { [store, budgets] in try await end.store(in: store, budgets: budgets) }
+            group.addTask { try await write() }
             group.addTask { [attemptLimit] in
                 try await Task.sleep(for: attemptLimit)
                 throw StoreError.unavailable("the database did not answer within \(attemptLimit)")
@@ -142,35 +164,34 @@ public final class UnsavedAnswerEnds: Service, Sendable {
     }
 
     /// Writes the kept ends in order until one is not taken (the database that did not take it would most likely not
-    /// take the next either, and each try may wait `attemptLimit`); true when none is left.
+    /// take the next either, and each try may wait `attemptLimit`); true when none is left. Those written or given up
+    /// leave the list when the round ends (only `store` adds to it meanwhile, at its end).
     private func writeAgain() async -> Bool {
-        let due = kept.withLock { kept in
-            defer { kept.removeAll() }
-            return kept
-        }
+        let due = kept.withLock { $0 }
         guard !due.isEmpty else { return true }
-        var left: [Kept] = []
+        var done = 0
         var written: [Duration] = []
-        for (index, item) in due.enumerated() {
+        for item in due {
             do {
                 try await attempt(item.end)
                 written.append(.now - item.since)
+                done += 1
             } catch where ContinuousClock.now - item.since < givingUpAfter {
-                left = Array(due[index...])
                 break
             } catch {
+                done += 1
                 logger.error(
-                    "gave up writing the end of an answer",
-                    metadata: ["message": "\(item.end.answer.messageID)", "error": "\(error)"])
+                    "gave up writing the end of an answer or call",
+                    metadata: ["end": "\(item.end.name)", "error": "\(error)"])
             }
         }
         if let longest = written.max() {
             logger.notice(
-                "wrote the ends of answers that had waited for the database",
+                "wrote the ends of answers or calls that had waited for the database",
                 metadata: ["count": "\(written.count)", "longest_wait_ms": "\(longest.components.seconds * 1000 + longest.components.attoseconds / 1_000_000_000_000_000)"])
         }
         return kept.withLock { kept in
-            kept.insert(contentsOf: left, at: 0)
+            kept.removeFirst(done)
             return kept.isEmpty
         }
     }

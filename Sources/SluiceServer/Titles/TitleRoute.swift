@@ -66,8 +66,8 @@ struct TitleRoute {
             call, inputTokens: nil, user: user, conversationID: conversation.id, messageID: Identifier.make(),
             apiKey: context.apiKey)
         let settlement = TitleSettlement(
-            budgets: services.budgets, hold: held.hold, counter: services.counter, counted: held.inputTokens,
-            price: catalog.price(for: model) ?? .free, model: model, metrics: services.metrics)
+            services: services, hold: held.hold, counted: held.inputTokens, price: catalog.price(for: model) ?? .free,
+            model: model)
         let reply: (text: String, usage: Usage?)
         do {
             reply = try await services.retries.run(refused: { status, message in
@@ -87,11 +87,11 @@ struct TitleRoute {
                 return (text, usage)
             }
         } catch {
-            await settlement.settle(text: "", usage: nil, logger: context.logger)
+            await settlement.settle(text: "", usage: nil)
             services.metrics.titleWritten(model: model, outcome: "error")
             throw error
         }
-        let charged = await settlement.settle(text: reply.text, usage: reply.usage, logger: context.logger)
+        let charged = await settlement.settle(text: reply.text, usage: reply.usage)
         guard let title = TitlePrompt.title(in: redacted(reply.text, logger: context.logger)) else {
             services.metrics.titleWritten(model: model, outcome: "no_title")
             throw APIError(
@@ -126,34 +126,24 @@ struct TitleRoute {
 /// Settles a title call's hold for what it used: the provider's usage, or Sluice's count of the prompt and of the text
 /// that came; a call that produced nothing is released, charged nothing.
 struct TitleSettlement: Sendable {
-    let budgets: (any BudgetStore)?
+    let services: PassThroughServices
     let hold: BudgetHold?
-    let counter: (any PromptCounter)?
     let counted: Int?
     let price: ModelPrice
     let model: String
-    let metrics: SluiceMetrics
 
     @discardableResult
-    func settle(text: String, usage reported: Usage?, logger: Logger) async -> (usage: Usage?, cost: USDAmount?) {
+    func settle(text: String, usage reported: Usage?) async -> (usage: Usage?, cost: USDAmount?) {
         let produced = reported != nil || !text.isEmpty
-        let countedOutput: Int? = produced ? try? await counter?.textTokens(text) : 0
+        let countedOutput: Int? = produced ? try? await services.counter?.textTokens(text) : 0
         let usage = produced
             ? UsageAccounting.resolve(reported: reported, countedInput: counted, countedOutput: countedOutput).usage
             : nil
         let cost = usage.map { price.cost(of: $0) }
-        if let hold, let budgets {
-            do {
-                try await budgets.settle(
-                    holdID: hold.id, inputTokens: usage?.inputTokens ?? 0, outputTokens: usage?.outputTokens ?? 0,
-                    cachedInputTokens: usage?.cachedInputTokens ?? 0, cost: cost ?? .zero, now: Date(), finishing: nil,
-                    saved: nil)
-            } catch {
-                // The hold expires by itself; the next turn's hold no longer counts it.
-                logger.error("could not settle a title's hold", metadata: ["error": "\(error)", "hold_id": "\(hold.id)"])
-            }
-        }
-        if let cost, cost > .zero { metrics.charged(model: model, cost: cost) }
+        await services.settle(
+            hold, inputTokens: usage?.inputTokens ?? 0, outputTokens: usage?.outputTokens ?? 0,
+            cachedInputTokens: usage?.cachedInputTokens ?? 0, cost: cost ?? .zero)
+        if let cost, cost > .zero { services.metrics.charged(model: model, cost: cost) }
         return (usage, cost)
     }
 }
