@@ -12,6 +12,7 @@ QUESTION = "\n\n".join([
     r"Energy is $E = mc^2$ and the sum is \(a_1 + b_2\).",
     r"$$\int_0^1 x^2\,dx = \frac{1}{3}$$",
     r"It costs $5 and $10, `$x$` is code, \$y\$ is escaped, and $\href{javascript:alert(1)}{click}$ is not a link.",
+    r"A shell's $HOME/$USER/bin is no formula.",
 ])
 
 
@@ -40,7 +41,7 @@ def test_math_is_typeset_and_what_is_not_math_stays_text(browser, server):
         "document.fonts.load('16px KaTeX_Main').then((faces) => done(faces.filter((f) => f.status === 'loaded').length), () => done(-1));")
     assert loaded > 0
     text = shown.find_element(By.CSS_SELECTOR, ".text").text
-    assert "$5 and $10" in text and "$y$" in text
+    assert "$5 and $10" in text and "$y$" in text and "$HOME/$USER/bin" in text
     assert shown.find_element(By.CSS_SELECTOR, "code").text == "$x$"
     assert not shown.find_elements(By.CSS_SELECTOR, "a")
 
@@ -53,3 +54,47 @@ def test_math_typed_in_the_page_is_typeset_as_the_answer_streams_in(browser, ser
     wait_for_answer_end(browser)
     WebDriverWait(browser, 10).until(lambda d: answer(d).find_elements(By.CSS_SELECTOR, ".katex"))
     assert "π" in answer(browser).find_element(By.CSS_SELECTOR, ".katex").text
+
+
+# Selects from the start of `arguments[0]` (or from inside its first formula's drawing) to its end, and copies it as
+# the browser would (a `copy` event with the clipboard's data): what the clipboard would get as plain text.
+COPY = """
+const [element, fromInsideFormula] = arguments;
+const range = document.createRange();
+range.selectNodeContents(element);
+if (fromInsideFormula) {
+  const glyphs = document.createTreeWalker(element.querySelector('.katex-html'), NodeFilter.SHOW_TEXT);
+  glyphs.nextNode();
+  glyphs.nextNode();
+  range.setStart(glyphs.currentNode, 0);
+}
+const selection = getSelection();
+selection.removeAllRanges();
+selection.addRange(range);
+const clipboardData = new DataTransfer();
+const event = new ClipboardEvent('copy', { clipboardData, bubbles: true, cancelable: true });
+element.dispatchEvent(event);
+return [clipboardData.getData('text/plain'), event.defaultPrevented];
+"""
+
+
+def test_copying_a_selection_gives_the_formulas_tex(browser, server):
+    token = new_user(server, "math-ui-copy")
+    conversation = api(server, token, "POST", "/api/conversations", {"model": "sim-echo"})
+    send_message(server, token, conversation["id"], QUESTION)
+    open_as(browser, server, token)
+    WebDriverWait(browser, 10).until(lambda d: answer(d).find_elements(By.CSS_SELECTOR, ".katex"))
+    text = answer(browser).find_element(By.CSS_SELECTOR, ".text")
+    copied, taken = browser.execute_script(COPY, text, False)
+    assert taken
+    # Each formula as TeX between dollars, once — not KaTeX's glyphs followed by its MathML's text.
+    assert "Energy is $E = mc^2$ and the sum is $a_1 + b_2$." in copied
+    assert "$$\\int_0^1 x^2\\,dx = \\frac{1}{3}$$" in copied
+    assert "E=mc2" not in copied and "∫" not in copied
+    # Paragraphs stay on lines of their own; what is not math is copied as shown.
+    lines = [line for line in copied.splitlines() if line.strip()]
+    assert lines[0].startswith("user: Energy is") and lines[1] == "$$\\int_0^1 x^2\\,dx = \\frac{1}{3}$$"
+    assert "It costs $5 and $10, $x$ is code, $y$ is escaped" in copied and "$HOME/$USER/bin" in copied
+    # Begun inside the first formula's drawing, the copy takes the whole formula.
+    copied, _ = browser.execute_script(COPY, text, True)
+    assert copied.lstrip().startswith("$E = mc^2$ and the sum is")

@@ -7,12 +7,15 @@
 // the open last block is rendered again. The libraries come from Debian packages under /vendor/
 // (scripts/setup-web-vendor.sh); without them the text is shown as plain text.
 
-import { mathPlugin } from "./math.js";
+import { copyFormulasAsTeX, mathPlugin } from "./math.js";
 
 const md = globalThis.markdownit
   ? globalThis.markdownit({ html: false, linkify: true, typographer: false, highlight })
   : null;
-if (md && globalThis.katex) md.use(mathPlugin, globalThis.katex);
+if (md && globalThis.katex) {
+  md.use(mathPlugin, globalThis.katex);
+  document.addEventListener("copy", copyFormulasAsTeX);
+}
 const purify = globalThis.DOMPurify ?? null;
 export const markdownAvailable = Boolean(md && purify);
 

@@ -5,8 +5,10 @@
 // its HTML still goes through DOMPurify with everything else; a formula KaTeX cannot read is shown as its source.
 //
 // A single `$` opens inline math only as pandoc's does: not followed by a space, closed by a `$` with no space
-// before it and no digit after it — so "costs $5 and $10" stays text — and with no code span inside. `\$` is a
-// dollar sign.
+// before it and no digit after it — so "costs $5 and $10" stays text — and with no code span inside. Nor does a `$`
+// followed by a letter close it: that is a shell's variable, as in "$HOME/$USER". `\$` is a dollar sign.
+//
+// Copying a selection gives each formula's TeX (`copyFormulasAsTeX`), as ChatGPT does.
 
 /** Adds the math rules to markdown-it instance `md`, typesetting with `katex`. */
 export function mathPlugin(md, katex) {
@@ -24,8 +26,10 @@ export function mathPlugin(md, katex) {
  */
 function typeset(md, katex, tex, displayMode) {
   try {
+    // The TeX goes on the formula (`data-tex`, which DOMPurify keeps), for copying.
     return katex.renderToString(tex, { displayMode, throwOnError: false, trust: false, strict: "ignore" })
-      .replace(/<annotation encoding="application\/x-tex">[^<]*<\/annotation>/g, "");
+      .replace(/<annotation encoding="application\/x-tex">[^<]*<\/annotation>/g, "")
+      .replace('<span class="katex">', `<span class="katex" data-tex="${md.utils.escapeHtml(tex)}">`);
   } catch {
     return `<code>${md.utils.escapeHtml(tex)}</code>`;
   }
@@ -46,7 +50,7 @@ function inlineMath(state, silent) {
   let end = src.indexOf(delimiter.close, from);
   if (delimiter.open === "$") {
     if (/\s/.test(src[from] ?? " ")) return false;
-    while (end !== -1 && (/\s/.test(src[end - 1]) || src[end - 1] === "\\" || /\d/.test(src[end + 1] ?? ""))) {
+    while (end !== -1 && (/\s/.test(src[end - 1]) || src[end - 1] === "\\" || /[\dA-Za-z_]/.test(src[end + 1] ?? ""))) {
       end = src.indexOf("$", end + 1);
     }
   }
@@ -87,4 +91,39 @@ function blockMath(state, startLine, endLine, silent) {
   token.map = [startLine, last + 1];
   state.line = last + 1;
   return true;
+}
+
+/**
+ * A `copy` listener: when the selection holds formulas, the clipboard gets their TeX — `$…$` inline, `$$…$$` for a
+ * display block — in place of what KaTeX drew followed by its MathML's text ("E=mc2E = mc^2"). A selection that
+ * begins or ends inside a formula takes the whole formula. Other selections are left to the browser.
+ */
+export function copyFormulasAsTeX(event) {
+  const selection = document.getSelection();
+  if (!event.clipboardData || !selection || selection.isCollapsed || !selection.rangeCount) return;
+  const range = selection.getRangeAt(0).cloneRange();
+  const formulaAround = (node) =>
+    (node.nodeType === Node.ELEMENT_NODE ? node : node.parentElement)?.closest(".katex[data-tex]");
+  const whole = (formula) => formula.closest(".katex-display") ?? formula;
+  const first = formulaAround(range.startContainer);
+  const last = formulaAround(range.endContainer);
+  if (first) range.setStartBefore(whole(first));
+  if (last) range.setEndAfter(whole(last));
+  const fragment = range.cloneContents();
+  const formulas = fragment.querySelectorAll(".katex[data-tex]");
+  if (!formulas.length) return;
+  for (const formula of formulas) {
+    const display = formula.parentElement?.classList.contains("katex-display");
+    whole(formula).replaceWith(display ? `$$${formula.dataset.tex}$$` : `$${formula.dataset.tex}$`);
+  }
+  for (const button of fragment.querySelectorAll("button")) button.remove();
+  // Laid out off screen, so that the plain text breaks lines between paragraphs as the browser's own copy does.
+  const holder = Object.assign(document.createElement("div"), { className: "copy-holder" });
+  holder.style.cssText = "position:fixed;left:-10000px;top:0;white-space:normal";
+  holder.append(fragment);
+  document.body.append(holder);
+  event.clipboardData.setData("text/plain", holder.innerText);
+  event.clipboardData.setData("text/html", holder.innerHTML);
+  holder.remove();
+  event.preventDefault();
 }
