@@ -29,6 +29,9 @@ struct GatewayRoutes {
     /// or about eight million tokens of text, more than any context window.
     static let maxRequestBytes = 32 << 20
 
+    /// What a whole answer cost in USD, an exact decimal (when the model's price is known).
+    static let responseCost = HTTPField.Name("X-Sluice-Response-Cost")!
+
     func register(on v1: RouterGroup<SluiceRequestContext>) {
         v1.post("chat/completions", use: complete)
         v1.get("models", use: listModels)
@@ -239,13 +242,16 @@ struct GatewayRoutes {
         let answered = OpenAIWire.Envelope(id: envelope.id, created: envelope.created, model: answer.done.model)
         var fields = headers
         fields[.contentType] = "application/json"
+        // What the call cost, where a client reads it without parsing the body (LiteLLM's `x-litellm-response-cost`);
+        // a streamed answer's headers go before its cost is known: its usage chunk carries it.
+        if let cost = answer.done.costUSD { fields[GatewayRoutes.responseCost] = cost }
         return json(
             .ok,
             OpenAIWire.completion(
                 answered, content: answer.text, toolCalls: answer.toolCalls, reasoning: answer.reasoning,
                 signedThinking: answer.signedThinking,
                 logprobs: withLogprobs ? answer.logprobs : nil,
-                finishReason: answer.done.finishReason, usage: answer.done.usage),
+                finishReason: answer.done.finishReason, usage: answer.done.usage, cost: answer.done.costUSD),
             headers: fields)
     }
 

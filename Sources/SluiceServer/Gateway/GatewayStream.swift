@@ -74,7 +74,7 @@ struct GatewayStream {
                 logprobs = []
             }
             text += OpenAIWire.event(OpenAIWire.chunk(answered, finishReason: done.finishReason ?? "stop", usageNull: includeUsage))
-            if includeUsage { text += OpenAIWire.event(OpenAIWire.usageChunk(answered, usage: done.usage)) }
+            if includeUsage { text += OpenAIWire.event(OpenAIWire.usageChunk(answered, usage: done.usage, cost: done.costUSD)) }
             return ByteBuffer(string: text + OpenAIWire.done)
         case .error(let failure):
             ended = true

@@ -67,14 +67,15 @@ enum OpenAIWire {
     }
 
     /// The last chunk when the caller asked for `stream_options.include_usage`: no choices, the usage.
-    static func usageChunk(_ envelope: Envelope, usage: WireUsage) -> String {
-        envelope.prefix("chat.completion.chunk") + "\"choices\":[],\"usage\":\(usageJSON(usage))}"
+    static func usageChunk(_ envelope: Envelope, usage: WireUsage, cost: String?) -> String {
+        envelope.prefix("chat.completion.chunk") + "\"choices\":[],\"usage\":\(usageJSON(usage, cost: cost))}"
     }
 
     /// A whole (non-streamed) completion.
     static func completion(
         _ envelope: Envelope, content: String, toolCalls: [ToolCall] = [], reasoning: String = "",
-        signedThinking: [SignedThinking] = [], logprobs: [TokenLogprob]? = nil, finishReason: String?, usage: WireUsage
+        signedThinking: [SignedThinking] = [], logprobs: [TokenLogprob]? = nil, finishReason: String?, usage: WireUsage,
+        cost: String? = nil
     ) -> String {
         // With calls and no text, `content` is null, as OpenAI writes it.
         let text = content.isEmpty && !toolCalls.isEmpty ? "null" : JSONText.quote(content)
@@ -86,15 +87,19 @@ enum OpenAIWire {
         return envelope.prefix("chat.completion")
             + "\"choices\":[{\"index\":0,\"message\":{\"role\":\"assistant\",\"content\":\(text)\(after)},"
             + (logprobs.map { "\"logprobs\":" + TokenLogprob.choiceJSON($0) + "," } ?? "")
-            + "\"finish_reason\":\(JSONText.quote(finishReason ?? "stop"))}],\"usage\":\(usageJSON(usage))}"
+            + "\"finish_reason\":\(JSONText.quote(finishReason ?? "stop"))}],\"usage\":\(usageJSON(usage, cost: cost))}"
     }
 
-    static func usageJSON(_ usage: WireUsage) -> String {
+    /// OpenAI's `usage`, and what the call cost in USD as `cost` (OpenRouter's field; LiteLLM's
+    /// `x-litellm-response-cost`) when the model's price is known: `cost`, an exact decimal string, is written as the
+    /// JSON number it spells, so no digit is lost on the wire.
+    static func usageJSON(_ usage: WireUsage, cost: String? = nil) -> String {
         let input = usage.inputTokens ?? 0
         let output = usage.outputTokens ?? 0
         // `prompt_tokens_details.cached_tokens`: the part of the prompt the provider read from its prompt cache.
         return "{\"prompt_tokens\":\(input),\"completion_tokens\":\(output),\"total_tokens\":\(usage.totalTokens ?? input + output),"
-            + "\"prompt_tokens_details\":{\"cached_tokens\":\(usage.cachedInputTokens ?? 0)}}"
+            + "\"prompt_tokens_details\":{\"cached_tokens\":\(usage.cachedInputTokens ?? 0)}"
+            + (cost.map { ",\"cost\":" + $0 } ?? "") + "}"
     }
 
     /// An error object inside the stream, once text has been sent (OpenAI SDKs raise it as an API error).
