@@ -1,6 +1,7 @@
 """The OpenAI-compatible gateway (`/v1/chat/completions`, `/v1/models`), driven by the official `openai` SDK."""
 import json
 import subprocess
+from decimal import Decimal
 import urllib.request
 
 import openai
@@ -11,6 +12,7 @@ from selenium.webdriver.support.ui import Select
 
 from conftest import SLUICE, running_sluice
 from test_chat_ui import WebDriverWait, open_signed_in
+from test_conversation_edit_ui import api
 from test_usage_ui import add_user
 
 
@@ -74,6 +76,25 @@ def test_non_streaming_returns_one_completion_with_usage(server):
     message = stored(server, f"/api/messages/{raw.headers['x-sluice-message-id']}")
     assert message["content"] == completion.choices[0].message.content
     assert message["usage"]["output_tokens"] == 120
+
+
+def test_the_sdk_reads_what_a_call_cost_as_the_ledger_charged_it(server):
+    token = add_user(server, "gateway-cost", 100000)
+    sdk = client(server, token)
+    raw = sdk.chat.completions.with_raw_response.create(
+        model="priced-sim", messages=[{"role": "user", "content": "What does this cost?"}], max_tokens=5)
+    usage = raw.parse().usage
+    # $1 000 per million tokens either way: a thousandth of a dollar a token, exactly.
+    expected = Decimal(usage.prompt_tokens + usage.completion_tokens) / 1000
+    assert Decimal(raw.headers["x-sluice-response-cost"]) == expected
+    assert usage.cost == pytest.approx(float(expected))  # an extra field the SDK keeps
+    streamed = list(sdk.chat.completions.create(
+        model="priced-sim", messages=[{"role": "user", "content": "And streamed?"}], max_tokens=5, stream=True,
+        stream_options={"include_usage": True}))
+    last = streamed[-1].usage
+    assert last.cost == pytest.approx((last.prompt_tokens + last.completion_tokens) / 1000)
+    report = api(server, token, "GET", "/api/usage?period=today&group=model")
+    assert Decimal(report["totals"]["cost_usd"]) == expected + Decimal(last.prompt_tokens + last.completion_tokens) / 1000
 
 
 def test_log_probabilities_reach_the_sdk_streamed_and_whole_and_spell_the_answer(server):
