@@ -72,7 +72,9 @@ def running_sluice(serve_args, simulator_args=("--tokens", "120", "--delay-ms", 
             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
             env={key: value for key, value in os.environ.items() if not key.startswith("SLUICE_")}))
         wait_for(f"http://127.0.0.1:{port}/healthz")
-        yield Server(f"http://127.0.0.1:{port}", token, simulator_port, db)
+        running = Server(f"http://127.0.0.1:{port}", token, simulator_port, db)
+        running.process = processes[-1]  # for tests that stop the server under the page
+        yield running
     finally:
         for process in processes:
             process.terminate()

@@ -11,7 +11,12 @@ import uuid
 
 import pytest
 
-from conftest import SLUICE, free_port, wait_for
+from selenium.webdriver.common.by import By
+from selenium.webdriver.common.keys import Keys
+
+from conftest import SLUICE, Server, free_port, wait_for
+from test_conversation_edit_ui import open_as
+from test_unsent_ui import assert_given_back
 
 POSTGRES = os.environ.get("SLUICE_TEST_POSTGRES_URL")
 pytestmark = pytest.mark.skipif(not POSTGRES and os.environ.get("SLUICE_REQUIRE_POSTGRES") != "1",
@@ -85,8 +90,9 @@ def test_two_instances_share_one_postgres_database(server):
                 process.kill()
 
 
-def test_a_database_that_goes_away_gives_503_database_unavailable_not_a_hang(server):
-    """Its own PostgreSQL, stopped under a running Sluice: requests answer 503 with a message, /readyz says why."""
+def test_a_database_that_goes_away_gives_503_database_unavailable_not_a_hang(browser, server):
+    """Its own PostgreSQL, stopped under a running Sluice: requests answer 503 with a message, /readyz says why, and a
+    message sent from the page meanwhile comes back to the message box."""
     pg_dir = tempfile.mkdtemp(prefix="sluice-e2e-pg-")
     script = os.path.join(os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))), "scripts", "test-postgres.sh")
     url = subprocess.run([script, "start", pg_dir], check=True, capture_output=True, text=True).stdout.strip().split("=", 1)[1]
@@ -103,6 +109,8 @@ def test_a_database_that_goes_away_gives_503_database_unavailable_not_a_hang(ser
         base = f"http://127.0.0.1:{port}"
         wait_for(base + "/healthz")
         assert call(base, token, "GET", "/api/conversations")[0] == 200
+        call(base, token, "POST", "/api/conversations", {"title": "before"})
+        open_as(browser, Server(base, token, server.simulator_port, url), token)
         subprocess.run([script, "stop", pg_dir], check=True)
 
         # postgres-nio's pool retries connecting for a while (requests wait meanwhile), then gives up: from then
@@ -129,6 +137,9 @@ def test_a_database_that_goes_away_gives_503_database_unavailable_not_a_hang(ser
         with pytest.raises(urllib.error.HTTPError) as ready:
             urllib.request.urlopen(base + "/readyz", timeout=30)
         assert ready.value.code == 503 and time.monotonic() - started < 10
+        text = "Words typed while the database is down"
+        browser.find_element(By.ID, "input").send_keys(text, Keys.ENTER)
+        assert_given_back(browser, text, "cannot reach its database")
     finally:
         if process:
             process.terminate()

@@ -2,7 +2,7 @@
 
 import * as api from "./api.js";
 import { renderMessage, offerRegenerate, offerVersions, offerEdit, offerEditAnswer, offerBranch } from "./messages.js";
-import { runTurn, followAnswer } from "./turn.js";
+import { runTurn, followAnswer, UNSENT } from "./turn.js";
 import { bindMessageActions } from "./message-actions.js";
 import { UsageView } from "./usage.js";
 import { ContextPanel } from "./context.js";
@@ -382,11 +382,11 @@ async function send() {
       await open(current).catch(() => {});
       showBanner(error.message);
     } else if (["prompt_rejected", "message_too_long", "context_overflow", "busy", "model_not_allowed", "attachments_too_large",
-      "too_large", "invalid_request", "images_unsupported"].includes(error.code)) {
+      "too_large", "invalid_request", "images_unsupported", ...UNSENT].includes(error.code)) {
       // The user's models changed since the page loaded: list them again.
       if (error.code === "model_not_allowed") await loadModels().catch(() => {});
-      // Stored as rejected (or, when busy or the model is not the user's, not stored): the thread shows what was
-      // kept; the text comes back to the input to rephrase or send again.
+      // Stored as rejected (or, when busy, the model is not the user's, or Sluice or its database could not be reached,
+      // not stored): the thread shows what was kept; the text comes back to the input to rephrase or send again.
       await open(current).catch(() => {});
       input.value = content;
       // The files come back too, to send again (or take out the one the guard refused).

@@ -14,16 +14,25 @@ const REFUSALS = new Set([
   "attachments_too_large", "too_large", "invalid_request", "images_unsupported",
 ]);
 
+/** Errors of a message Sluice did not take — it could not be reached, or could not reach its database — so nothing
+ * of it was stored: the page gives the message back to send again. */
+export const UNSENT = new Set(["unreachable", "database_unavailable"]);
+
 /** Sends `content` (with its `attachments`, text files `{name, text}`, and `images`, `{url}`) and streams the answer
- * into `log`. */
+ * into `log`. Throws a refusal (`REFUSALS`) or an `UNSENT` error, its question taken off the page for the latter. */
 export async function runTurn({ conversationId, content, attachments, images = [], model, effort, log, announce, onStateChange }) {
-  renderMessage(log, { role: "user", content, attachments, images });
+  const question = renderMessage(log, { role: "user", content, attachments, images });
   const view = renderMessage(log, { role: "assistant", content: "" });
   const controller = new AbortController();
-  await streamInto(view, {
-    log, announce, onStateChange, controller,
-    open: () => sendMessage(conversationId, content, { signal: controller.signal, model, effort, attachments, images }),
-  });
+  try {
+    await streamInto(view, {
+      log, announce, onStateChange, controller, sending: true,
+      open: () => sendMessage(conversationId, content, { signal: controller.signal, model, effort, attachments, images }),
+    });
+  } catch (error) {
+    if (UNSENT.has(error.code)) question.element.remove();
+    throw error;
+  }
 }
 
 /** Follows an answer that is still being written (e.g. after a reload), replaying it from the start. */
@@ -74,7 +83,9 @@ export async function editQuestion({ element, messageId, content, model, effort,
   });
 }
 
-async function streamInto(view, { log, announce, onStateChange, controller, open, messageId = null }) {
+/** `sending`: `open` sends a new message — one that fails before Sluice answers at all (or because Sluice cannot reach
+ * its database) was not stored, and is thrown as such (`UNSENT`) rather than shown as a failed answer. */
+async function streamInto(view, { log, announce, onStateChange, controller, open, messageId = null, sending = false }) {
   const state = { assistantId: messageId, lastEventId: null, ended: false };
   view.element.classList.add("streaming");
   const started = performance.now();
@@ -204,9 +215,11 @@ async function streamInto(view, { log, announce, onStateChange, controller, open
   };
 
   let opener = open;
+  let answered = false;
   for (let attempt = 0; ; attempt++) {
     try {
       const response = await opener();
+      answered = true;
       for await (const event of readEvents(response)) {
         if (handle(event)) return;
       }
@@ -219,7 +232,7 @@ async function streamInto(view, { log, announce, onStateChange, controller, open
       }
       if (error.status) {  // the server answered with an error: no point resuming
         finish();
-        if (REFUSALS.has(error.code)) {
+        if (REFUSALS.has(error.code) || (sending && error.code === "database_unavailable")) {
           view.element.remove();
           throw error;
         }
@@ -227,6 +240,13 @@ async function streamInto(view, { log, announce, onStateChange, controller, open
         view.meta.textContent = error.message;
         if (error.status === 401) throw error;
         return;
+      }
+      if (sending && !answered) {  // Sluice could not be reached: the message never got there
+        finish();
+        view.element.remove();
+        throw Object.assign(
+          new Error("Sluice could not be reached, so your message was not sent. It is back in the message box: send it again once Sluice is back."),
+          { code: "unreachable" });
       }
     }
     // The connection dropped before the answer ended: resume after the last event we saw.
