@@ -90,9 +90,9 @@ struct UnsavedAnswerEndsTests {
         return nil
     }
 
-    @Test("an answer streamed whole while the database takes no writes is stored whole once it does, its hold settled",
-          arguments: TestDatabases.backends)
-    func keptThroughAnOutage(database: StoreBackend) async throws {
+    /// A Sluice on `database` whose budget store's settles fail when `body` says (`Outage.failSettles`), with ends
+    /// written again 10 ms after the first refusal.
+    static func withOutage(_ database: StoreBackend, _ body: @escaping @Sendable (Harness, Outage) async throws -> Void) async throws {
         var turn = TurnSettings(firstTokenTimeout: .seconds(60), idleTimeout: .seconds(60), retryPolicy: RetryPolicy(jitter: 0))
         turn.unsavedEndFirstWait = .milliseconds(10)
         let outage = Mutex<Outage?>(nil)
@@ -103,8 +103,21 @@ struct UnsavedAnswerEndsTests {
                 outage.withLock { $0 = wrapped }
                 return wrapped
             }
-        ) { h in
-            let budgets = try #require(outage.withLock { $0 })
+        ) { h in try await body(h, try #require(outage.withLock { $0 })) }
+    }
+
+    /// The metric of ends waiting reaches 0 (an end leaves the count when the round that wrote it ends).
+    static func expectNoneWaiting(_ h: Harness) async throws {
+        let noneLeft = try await eventually {
+            MetricsTests.sample(try await h.text("/metrics"), "sluice_unsaved_answer_ends") == 0 ? true : nil
+        }
+        #expect(noneLeft == true, "an end still counted as waiting once written")
+    }
+
+    @Test("an answer streamed whole while the database takes no writes is stored whole once it does, its hold settled",
+          arguments: TestDatabases.backends)
+    func keptThroughAnOutage(database: StoreBackend) async throws {
+        try await Self.withOutage(database) { h, budgets in
             let conversation = try await h.newConversation(h.alice)
             // The database refuses the answer's end three times: when it comes, then on the first two writes again.
             budgets.failSettles(3)
@@ -120,28 +133,14 @@ struct UnsavedAnswerEndsTests {
             let charged = try #require(stored.usage?.totalTokens)
             let alice = try #require(try await h.store.user(named: "alice"))
             #expect(try await h.store.budget(userID: alice.id, now: Date()).used == charged, "the hold settled for what was used")
-            let noneLeft = try await Self.eventually {
-                MetricsTests.sample(try await h.text("/metrics"), "sluice_unsaved_answer_ends") == 0 ? true : nil
-            }
-            #expect(noneLeft == true, "an end still counted as waiting once written")
+            try await Self.expectNoneWaiting(h)
         }
     }
 
     @Test("a text completion and an embeddings call whose settle the database does not take are answered all the same, and charged once it takes it",
           arguments: TestDatabases.backends)
     func callsKeptThroughAnOutage(database: StoreBackend) async throws {
-        var turn = TurnSettings(firstTokenTimeout: .seconds(60), idleTimeout: .seconds(60), retryPolicy: RetryPolicy(jitter: 0))
-        turn.unsavedEndFirstWait = .milliseconds(10)
-        let outage = Mutex<Outage?>(nil)
-        try await Harness.run(
-            turn: turn, budgets: true, database: database,
-            wrapBudgets: { base in
-                let wrapped = Outage(base)
-                outage.withLock { $0 = wrapped }
-                return wrapped
-            }
-        ) { h in
-            let budgets = try #require(outage.withLock { $0 })
+        try await Self.withOutage(database) { h, budgets in
             let alice = try #require(try await h.store.user(named: "alice"))
             let used = { try await h.store.budget(userID: alice.id, now: Date()).used }
 
@@ -173,10 +172,7 @@ struct UnsavedAnswerEndsTests {
             let usedAfterEmbeddings = try await used()
             #expect(chargedToo == true, "the embeddings call's hold was not settled: \(usedAfterEmbeddings) used")
             #expect(budgets.failedSettles == 3)
-            let noneLeft = try await Self.eventually {
-                MetricsTests.sample(try await h.text("/metrics"), "sluice_unsaved_answer_ends") == 0 ? true : nil
-            }
-            #expect(noneLeft == true, "an end still counted as waiting once written")
+            try await Self.expectNoneWaiting(h)
         }
     }
 

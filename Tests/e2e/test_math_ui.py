@@ -20,13 +20,18 @@ def answer(browser):
     return browser.find_elements(By.CSS_SELECTOR, "#messages .message.assistant")[-1]
 
 
-def test_math_is_typeset_and_what_is_not_math_stays_text(browser, server):
-    token = new_user(server, "math-ui")
+def open_answer_to_the_question(browser, server, name):
+    """A new user's conversation where the echo model answered QUESTION, opened once its formulas are typeset."""
+    token = new_user(server, name)
     conversation = api(server, token, "POST", "/api/conversations", {"model": "sim-echo"})
     send_message(server, token, conversation["id"], QUESTION)
     open_as(browser, server, token)
     WebDriverWait(browser, 10).until(lambda d: answer(d).find_elements(By.CSS_SELECTOR, ".katex"))
-    shown = answer(browser)
+    return answer(browser)
+
+
+def test_math_is_typeset_and_what_is_not_math_stays_text(browser, server):
+    shown = open_answer_to_the_question(browser, server, "math-ui")
     formulas = shown.find_elements(By.CSS_SELECTOR, ".katex")
     # E = mc², a₁ + b₂, the integral, and the \href — refused (KaTeX runs without trust): its name in the error colour.
     assert len(formulas) == 4
@@ -79,12 +84,7 @@ return [clipboardData.getData('text/plain'), event.defaultPrevented];
 
 
 def test_copying_a_selection_gives_the_formulas_tex(browser, server):
-    token = new_user(server, "math-ui-copy")
-    conversation = api(server, token, "POST", "/api/conversations", {"model": "sim-echo"})
-    send_message(server, token, conversation["id"], QUESTION)
-    open_as(browser, server, token)
-    WebDriverWait(browser, 10).until(lambda d: answer(d).find_elements(By.CSS_SELECTOR, ".katex"))
-    text = answer(browser).find_element(By.CSS_SELECTOR, ".text")
+    text = open_answer_to_the_question(browser, server, "math-ui-copy").find_element(By.CSS_SELECTOR, ".text")
     copied, taken = browser.execute_script(COPY, text, False)
     assert taken
     # Each formula as TeX between dollars, once — not KaTeX's glyphs followed by its MathML's text.
