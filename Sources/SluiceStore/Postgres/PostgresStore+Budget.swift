@@ -5,7 +5,7 @@ import SluiceCore
 /// Token budgets on PostgreSQL, shared by every instance. A hold is one transaction that first locks the user's
 /// limits row (and, with a service-wide dollar limit, a service-wide advisory lock), so holds for one budget run
 /// one at a time across all instances and each sees every hold committed before it: together they can never
-/// overspend. A user with no limit at all is not locked (schema step 51): nothing could be overspent. A settle updates the ledger row and the user's `tokens_used` and `tokens_held` in one statement.
+/// overspend. A settle updates the ledger row and the user's `tokens_used` and `tokens_held` in one statement.
 extension PostgresStore {
     /// The advisory lock that serialises holds when the whole service has a daily dollar limit.
     static let globalBudgetLock = 7_362_838
