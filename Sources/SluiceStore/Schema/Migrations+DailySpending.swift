@@ -101,7 +101,7 @@ extension Migrations {
     /// the end user of a call without a conversation (`p_end_user`).
     static func holdFunction(
         limitingEndUsers: Bool, limitingRates: Bool, recordingKeys: Bool = false, limitingKeyRates: Bool = false,
-        namingEndUsers: Bool = false, lockingOnlyLimits: Bool = false
+        namingEndUsers: Bool = false
     ) -> String {
         let declarations = limitingEndUsers ? "DECLARE v_end_user TEXT;\n" : ""
         // From step 36 a call without a conversation names its end user (`p_end_user`), which its row keeps too.
@@ -139,19 +139,6 @@ extension Migrations {
         let keyRateCondition = limitingKeyRates ? " AND a.key_within_rate = 1" : ""
         let keyRateReturned = limitingKeyRates ? ", key_rate_state TEXT" : ""
         let keyRateSelected = limitingKeyRates ? ", (SELECT \(KeyRateSQL.packedState) FROM budget)" : ""
-        // From step 51 the user's row is locked only when something limits the hold (see `unlockedHoldsStep`).
-        let userLock = "PERFORM 1 FROM user_token_limits l WHERE l.user_id = p_user FOR UPDATE;"
-        let lock = lockingOnlyLimits
-            ? """
-            IF p_global IS NOT NULL OR p_key_daily IS NOT NULL OR p_key_rpm IS NOT NULL OR p_key_tpm IS NOT NULL
-                    OR p_key_parallel IS NOT NULL OR NOT EXISTS (
-                        SELECT 1 FROM user_token_limits l WHERE l.user_id = p_user AND l.token_limit IS NULL
-                            AND l.daily_usd_limit_picousd IS NULL AND l.end_user_daily_usd_limit_picousd IS NULL
-                            AND l.requests_per_minute IS NULL AND l.tokens_per_minute IS NULL AND l.max_parallel_requests IS NULL) THEN
-                    \(userLock)
-                END IF;
-            """
-            : userLock
         return """
         CREATE OR REPLACE FUNCTION sluice_hold(
             p_id TEXT, p_user TEXT, p_conversation TEXT, p_message TEXT, p_model TEXT, p_now BIGINT,
@@ -163,7 +150,7 @@ extension Migrations {
             IF p_global IS NOT NULL THEN
                 PERFORM pg_advisory_xact_lock(p_global_lock);
             END IF;
-            \(lock)
+            PERFORM 1 FROM user_token_limits l WHERE l.user_id = p_user FOR UPDATE;
             \(endUserLookup)            RETURN QUERY
             WITH budget AS MATERIALIZED (
                 SELECT
