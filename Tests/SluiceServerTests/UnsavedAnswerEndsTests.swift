@@ -226,7 +226,7 @@ struct UnsavedAnswerEndsTests {
         budgets.failSettles(.max)
         let ends = UnsavedAnswerEnds(
             store: store, budgets: budgets, firstWait: .milliseconds(1), longestWait: .milliseconds(5),
-            givingUpAfter: .milliseconds(200), logger: TestDatabases.quietLogger)
+            givingUpAfter: .seconds(1), logger: TestDatabases.quietLogger)
         let user = try await store.createUser(name: "u", plan: .free, tokenHash: "h")
         let conversation = try await store.createConversation(userID: user.id, title: "t", model: "m", systemPrompt: nil)
         let answer = Message(

@@ -99,6 +99,12 @@ public final class UnsavedAnswerEnds: Service, Sendable {
     /// calls this once, when it ends.
     @discardableResult
     func store(_ end: AnswerEnd) async -> Bool {
+        // Not cancelled with its caller — a gateway call whose client hung up — whose cancellation would end the write
+        // at once (its time limit's sleep throws) and keep an end the database would have taken.
+        await Task { await self.storeNow(end) }.value
+    }
+
+    private func storeNow(_ end: AnswerEnd) async -> Bool {
         do {
             try await attempt(end)
             return true
