@@ -50,7 +50,7 @@ struct PassThroughServices: Sendable {
         of held: Held, api: SluiceMetrics.PassThroughAPI, model: String, started: ContinuousClock.Instant
     ) -> PassThroughSettlement {
         PassThroughSettlement(
-            services: self, hold: held.hold, metrics: metrics, api: api, model: model,
+            services: self, hold: held.hold, api: api, model: model,
             price: catalog.price(for: model) ?? .free, started: started)
     }
 

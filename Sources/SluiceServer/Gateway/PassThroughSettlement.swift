@@ -5,7 +5,6 @@ import SluiceCore
 struct PassThroughSettlement: Sendable {
     let services: PassThroughServices
     let hold: BudgetHold?
-    let metrics: SluiceMetrics
     let api: SluiceMetrics.PassThroughAPI
     let model: String
     let price: ModelPrice
@@ -13,20 +12,20 @@ struct PassThroughSettlement: Sendable {
 
     func failed() async {
         await settle(tokens: 0, cost: .zero, saved: nil)
-        metrics.passThroughFinished(api: api, model: model, ok: false, duration: .now - started, inputTokens: nil)
+        services.metrics.passThroughFinished(api: api, model: model, ok: false, duration: .now - started, inputTokens: nil)
     }
 
     func answered(inputTokens tokens: Int) async {
         let cost = price.cost(inputTokens: tokens, outputTokens: 0)
         await settle(tokens: tokens, cost: cost, saved: nil)
-        metrics.passThroughFinished(api: api, model: model, ok: true, duration: .now - started, inputTokens: tokens)
-        if cost > .zero { metrics.charged(model: model, cost: cost) }
+        services.metrics.passThroughFinished(api: api, model: model, ok: true, duration: .now - started, inputTokens: tokens)
+        if cost > .zero { services.metrics.charged(model: model, cost: cost) }
     }
 
     /// Answered from the response cache: what the first call used is what this one saved.
     func cacheAnswered(savedTokens tokens: Int) async {
         await settle(tokens: 0, cost: .zero, saved: CacheSavings(tokens: tokens, cost: price.cost(inputTokens: tokens, outputTokens: 0)))
-        metrics.passThroughFinished(api: api, model: model, ok: true, duration: .now - started, inputTokens: nil)
+        services.metrics.passThroughFinished(api: api, model: model, ok: true, duration: .now - started, inputTokens: nil)
     }
 
     private func settle(tokens: Int, cost: USDAmount, saved: CacheSavings?) async {
