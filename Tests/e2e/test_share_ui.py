@@ -13,6 +13,13 @@ def share_panel(browser):
     return menu.find_element(By.CSS_SELECTOR, ".share-panel")
 
 
+def panel_button(browser, selector):
+    """The Share panel's button `selector`, once the panel is drawn: <details> fires `toggle`, which draws it, in a task
+    after the click, so right after the click the panel may still be empty (seen once in CI under load)."""
+    WebDriverWait(browser, 10).until(lambda d: share_panel(d).find_elements(By.CSS_SELECTOR, selector))
+    return share_panel(browser).find_element(By.CSS_SELECTOR, selector)
+
+
 def until_shown_as_shared(browser):
     """Waits until the page has shown the opened conversation's share state (`ShareMenu.show`, after the conversation is
     read): the sidebar marks a conversation open before that, and a panel opened in between is drawn for no link."""
@@ -32,7 +39,7 @@ def test_share_a_conversation_read_the_copy_update_it_and_stop_sharing(browser, 
     WebDriverWait(browser, 10).until(lambda d: d.find_element(By.ID, "share-menu").is_displayed())
     assert browser.find_element(By.CSS_SELECTOR, "#share-menu summary").text == "Share"
 
-    share_panel(browser).find_element(By.CSS_SELECTOR, ".share-create").click()
+    panel_button(browser, ".share-create").click()
     WebDriverWait(browser, 10).until(lambda d: d.find_elements(By.CSS_SELECTOR, "#share-menu .share-link"))
     link = browser.find_element(By.CSS_SELECTOR, "#share-menu .share-link").get_attribute("value")
     shared = api(server, token, "GET", f"/api/conversations/{conversation['id']}")["shared"]
@@ -66,7 +73,7 @@ def test_share_a_conversation_read_the_copy_update_it_and_stop_sharing(browser, 
     WebDriverWait(browser, 10).until(lambda d: len(shared_messages(d)) == 2)
     open_as(browser, server, token)
     until_shown_as_shared(browser)
-    share_panel(browser).find_element(By.CSS_SELECTOR, ".share-update").click()
+    panel_button(browser, ".share-update").click()
     WebDriverWait(browser, 10).until(
         lambda d: api(server, token, "GET", f"/api/conversations/{conversation['id']}")["shared"]["shared_at"] != shared["shared_at"])
     browser.get(link)
@@ -75,7 +82,7 @@ def test_share_a_conversation_read_the_copy_update_it_and_stop_sharing(browser, 
     # Stop sharing: the link's page says it is gone.
     open_as(browser, server, token)
     until_shown_as_shared(browser)
-    share_panel(browser).find_element(By.CSS_SELECTOR, ".share-stop").click()
+    panel_button(browser, ".share-stop").click()
     WebDriverWait(browser, 10).until(lambda d: d.find_elements(By.CSS_SELECTOR, "#share-menu .share-create"))
     assert "shared" not in api(server, token, "GET", f"/api/conversations/{conversation['id']}")
     browser.get(link)
