@@ -187,7 +187,7 @@ public func buildRouter(
     gateway.register(on: v1)
     AnthropicRoutes(gateway: gateway).register(on: v1)
     let passThrough = PassThroughServices(
-        gateway: gateway, provider: dependencies.provider, budget: budget, budgets: dependencies.budgets,
+        gateway: gateway, provider: dependencies.provider, budget: budget,
         unsavedEnds: unsavedEnds, counter: dependencies.promptCounter, catalog: dependencies.catalog, settings: dependencies.turnSettings,
         sleeper: dependencies.sleeper, metrics: dependencies.metrics, forwardScenarioHeader: dependencies.forwardScenarioHeader)
     ShareRoutes(

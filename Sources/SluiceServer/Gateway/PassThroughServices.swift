@@ -11,7 +11,6 @@ struct PassThroughServices: Sendable {
     let gateway: GatewayRoutes
     let provider: any ChatProvider
     let budget: TurnBudget
-    let budgets: (any BudgetStore)?
     /// Where a call's hold is settled when it ends: written again until the database takes it.
     let unsavedEnds: UnsavedAnswerEnds
     let counter: (any PromptCounter)?
