@@ -16,7 +16,8 @@ from selenium.webdriver.common.keys import Keys
 
 from conftest import SLUICE, Server, free_port, wait_for
 from test_conversation_edit_ui import open_as
-from test_unsent_ui import assert_given_back
+from test_chat_ui import WebDriverWait
+from test_unsent_ui import assert_given_back, thread
 
 POSTGRES = os.environ.get("SLUICE_TEST_POSTGRES_URL")
 pytestmark = pytest.mark.skipif(not POSTGRES and os.environ.get("SLUICE_REQUIRE_POSTGRES") != "1",
@@ -92,7 +93,7 @@ def test_two_instances_share_one_postgres_database(server):
 
 def test_a_database_that_goes_away_gives_503_database_unavailable_not_a_hang(browser, server):
     """Its own PostgreSQL, stopped under a running Sluice: requests answer 503 with a message, /readyz says why, and a
-    message sent from the page meanwhile comes back to the message box."""
+    message sent from the page meanwhile comes back to the message box, and a regenerate leaves the answer there."""
     pg_dir = tempfile.mkdtemp(prefix="sluice-e2e-pg-")
     script = os.path.join(os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))), "scripts", "test-postgres.sh")
     url = subprocess.run([script, "start", pg_dir], check=True, capture_output=True, text=True).stdout.strip().split("=", 1)[1]
@@ -111,6 +112,9 @@ def test_a_database_that_goes_away_gives_503_database_unavailable_not_a_hang(bro
         assert call(base, token, "GET", "/api/conversations")[0] == 200
         call(base, token, "POST", "/api/conversations", {"title": "before"})
         open_as(browser, Server(base, token, server.simulator_port, url), token)
+        browser.find_element(By.ID, "input").send_keys("Name three rivers", Keys.ENTER)
+        WebDriverWait(browser, 30).until(lambda d: d.find_elements(By.CSS_SELECTOR, ".message.assistant button.regenerate"))
+        before = thread(browser)
         subprocess.run([script, "stop", pg_dir], check=True)
 
         # postgres-nio's pool retries connecting for a while (requests wait meanwhile), then gives up: from then
@@ -140,6 +144,11 @@ def test_a_database_that_goes_away_gives_503_database_unavailable_not_a_hang(bro
         text = "Words typed while the database is down"
         browser.find_element(By.ID, "input").send_keys(text, Keys.ENTER)
         assert_given_back(browser, text, "cannot reach its database")
+        browser.execute_script("document.getElementById('banner').textContent = ''")
+        browser.find_element(By.CSS_SELECTOR, ".message.assistant button.regenerate").click()
+        WebDriverWait(browser, 15).until(lambda d: "cannot reach its database" in d.find_element(By.ID, "banner").text)
+        assert thread(browser) == before
+        assert not browser.find_elements(By.CSS_SELECTOR, ".message.error, .message.streaming")
     finally:
         if process:
             process.terminate()

@@ -4,7 +4,7 @@
 
 import * as api from "./api.js";
 import { editInPlace } from "./messages.js";
-import { continueAnswer, regenerateAnswer, editQuestion } from "./turn.js";
+import { continueAnswer, regenerateAnswer, editQuestion, UNSENT } from "./turn.js";
 import { showVersion } from "./versions.js";
 
 /**
@@ -21,19 +21,30 @@ export function bindMessageActions({ log, announce, showBanner, onStateChange, b
     const messageId = element.dataset.id;
     const reopen = () => (current() ? open(current()) : Promise.resolve()).catch((error) => showBanner(error.message));
     const streaming = { log, announce, onStateChange };
+    // A request Sluice did not take changed nothing: the page is already as it was (turn.js put it back), and loading
+    // the conversation again would only fail too, its error hiding the banner that says what happened.
+    const reopenUnlessUnsent = (error) => {
+      showBanner(error.message);
+      return UNSENT.has(error.code) ? Promise.resolve() : reopen();
+    };
     if (button.matches(".continue")) {
       continueAnswer({ view, messageId, effort: turnOptions().effort, ...streaming })
         .catch((error) => showBanner(error.message)).finally(reopen);
     } else if (button.matches(".regenerate")) {
       const temperature = Number(element.querySelector("input.temperature")?.value ?? 0.7);
       regenerateAnswer({ element, messageId, temperature, ...turnOptions(), ...streaming })
-        .catch((error) => showBanner(error.message)).finally(reopen);
+        .then(reopen, reopenUnlessUnsent);
     } else if (button.matches(".edit")) {
-      editInPlace(element, (content) => {
+      // An edit Sluice did not take opens again with the edited words, to send once Sluice is back.
+      const edit = (words) => editInPlace(element, (content) => {
         showBanner("");
         editQuestion({ element, messageId, content, ...turnOptions(), ...streaming })
-          .catch((error) => showBanner(error.message)).finally(reopen);
-      });
+          .then(reopen, (error) => {
+            reopenUnlessUnsent(error);
+            if (UNSENT.has(error.code)) edit(content);
+          });
+      }, undefined, { text: words });
+      edit();
     } else if (button.matches(".edit-answer")) {
       editInPlace(element, (content) => {
         showBanner("");

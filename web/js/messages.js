@@ -189,11 +189,11 @@ export function offerBranch(view) {
 
 /**
  * The question's text as a field with Send and Cancel; `onSend(text)` runs with the new words. For an answer,
- * `answer: true`: its Markdown as the model wrote it, and Save.
+ * `answer: true`: its Markdown as the model wrote it, and Save. `text`: other words to start with (an edit given back).
  */
-export function editInPlace(element, onSend, onCancel, { answer = false } = {}) {
+export function editInPlace(element, onSend, onCancel, { answer = false, text: words } = {}) {
   const text = element.querySelector(".text");
-  const original = answer ? markdownView(text).source : text.textContent;
+  const original = words ?? (answer ? markdownView(text).source : text.textContent);
   const form = Object.assign(document.createElement("form"), { className: "edit-form" });
   const field = Object.assign(document.createElement("textarea"), { value: original, rows: answer ? 8 : 3 });
   field.setAttribute("aria-label", answer ? "The answer, rewritten" : "Your question, edited");

@@ -14,8 +14,8 @@ const REFUSALS = new Set([
   "attachments_too_large", "too_large", "invalid_request", "images_unsupported",
 ]);
 
-/** Errors of a message Sluice did not take — it could not be reached, or could not reach its database — so nothing
- * of it was stored: the page gives the message back to send again. */
+/** Errors of a request Sluice did not take — it could not be reached, or could not reach its database — so nothing
+ * of it was stored: the page gives the message (or the edit) back to send again, and puts back what it had replaced. */
 export const UNSENT = new Set(["unreachable", "database_unavailable"]);
 
 /** Sends `content` (with its `attachments`, text files `{name, text}`, and `images`, `{url}`) and streams the answer
@@ -26,11 +26,12 @@ export async function runTurn({ conversationId, content, attachments, images = [
   const controller = new AbortController();
   try {
     await streamInto(view, {
-      log, announce, onStateChange, controller, sending: true,
+      log, announce, onStateChange, controller,
+      unsent: "so your message was not sent. It is back in the message box: send it again once Sluice is back.",
       open: () => sendMessage(conversationId, content, { signal: controller.signal, model, effort, attachments, images }),
     });
   } catch (error) {
-    if (UNSENT.has(error.code)) question.element.remove();
+    if (UNSENT.has(error.code)) { question.element.remove(); view.element.remove(); }
     throw error;
   }
 }
@@ -60,32 +61,57 @@ export async function regenerateAnswer({ element, messageId, temperature, model,
   const view = renderMessage(log, { role: "assistant", content: "" });
   element.replaceWith(view.element);
   const controller = new AbortController();
-  await streamInto(view, {
-    log, announce, onStateChange, controller,
-    open: () => regenerateMessage(messageId, temperature, { signal: controller.signal, model, effort }),
-  });
+  try {
+    await streamInto(view, {
+      log, announce, onStateChange, controller,
+      unsent: "so no new answer was asked for. Try again once Sluice is back.",
+      open: () => regenerateMessage(messageId, temperature, { signal: controller.signal, model, effort }),
+    });
+  } catch (error) {
+    // Nothing changed on the server: the answer that was there comes back.
+    if (UNSENT.has(error.code)) view.element.replaceWith(element);
+    throw error;
+  }
 }
 
 /** Asks the latest question (`element`) again as `content`: its text changes, and a new answer streams in place of its
- * answer (the earlier pair stays as the question's earlier version). */
+ * answer (the earlier pair stays as the question's earlier version). An edit Sluice did not take (`UNSENT`) leaves the
+ * question and its answer as they were. */
 export async function editQuestion({ element, messageId, content, model, effort, log, announce, onStateChange }) {
+  const text = element.querySelector(".text");
+  const meta = element.querySelector(".meta");
+  const before = { rejected: element.classList.contains("rejected"), text: text.textContent, meta: [...meta.childNodes] };
   element.classList.remove("rejected");
-  element.querySelector(".text").textContent = content;
-  element.querySelector(".meta").textContent = "";
+  text.textContent = content;
+  meta.textContent = "";
   const view = renderMessage(log, { role: "assistant", content: "" });
   const previous = element.nextElementSibling;
-  if (previous?.matches("article.assistant")) previous.replaceWith(view.element);
+  const replaced = previous?.matches("article.assistant") ? previous : null;
+  if (replaced) replaced.replaceWith(view.element);
   else element.after(view.element);
   const controller = new AbortController();
-  await streamInto(view, {
-    log, announce, onStateChange, controller,
-    open: () => editMessage(messageId, content, { signal: controller.signal, model, effort }),
-  });
+  try {
+    await streamInto(view, {
+      log, announce, onStateChange, controller,
+      unsent: "so your edit was not sent. It is back in the edit box: send it again once Sluice is back.",
+      open: () => editMessage(messageId, content, { signal: controller.signal, model, effort }),
+    });
+  } catch (error) {
+    if (UNSENT.has(error.code)) {
+      element.classList.toggle("rejected", before.rejected);
+      text.textContent = before.text;
+      meta.replaceChildren(...before.meta);
+      if (replaced) view.element.replaceWith(replaced);
+      else view.element.remove();
+    }
+    throw error;
+  }
 }
 
-/** `sending`: `open` sends a new message — one that fails before Sluice answers at all (or because Sluice cannot reach
- * its database) was not stored, and is thrown as such (`UNSENT`) rather than shown as a failed answer. */
-async function streamInto(view, { log, announce, onStateChange, controller, open, messageId = null, sending = false }) {
+/** `unsent`: `open` asks for a new answer (a message sent, regenerated or edited), and a request that fails before Sluice
+ * answers at all (or because Sluice cannot reach its database) was not taken: it is thrown as such (`UNSENT`, the
+ * unreachable case's words ending in `unsent`) rather than shown as a failed answer, and the caller puts the page back. */
+async function streamInto(view, { log, announce, onStateChange, controller, open, messageId = null, unsent = null }) {
   const state = { assistantId: messageId, lastEventId: null, ended: false };
   view.element.classList.add("streaming");
   const started = performance.now();
@@ -232,7 +258,8 @@ async function streamInto(view, { log, announce, onStateChange, controller, open
       }
       if (error.status) {  // the server answered with an error: no point resuming
         finish();
-        if (REFUSALS.has(error.code) || (sending && error.code === "database_unavailable")) {
+        if (unsent && error.code === "database_unavailable") throw error;
+        if (REFUSALS.has(error.code)) {
           view.element.remove();
           throw error;
         }
@@ -241,12 +268,9 @@ async function streamInto(view, { log, announce, onStateChange, controller, open
         if (error.status === 401) throw error;
         return;
       }
-      if (sending && !answered) {  // Sluice could not be reached: the message never got there
+      if (unsent && !answered) {  // Sluice could not be reached: the request never got there
         finish();
-        view.element.remove();
-        throw Object.assign(
-          new Error("Sluice could not be reached, so your message was not sent. It is back in the message box: send it again once Sluice is back."),
-          { code: "unreachable" });
+        throw Object.assign(new Error(`Sluice could not be reached, ${unsent}`), { code: "unreachable" });
       }
     }
     // The connection dropped before the answer ended: resume after the last event we saw.
