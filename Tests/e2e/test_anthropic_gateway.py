@@ -1,6 +1,7 @@
 """Anthropic's Messages API on the gateway (`/v1/messages`), driven by the official `anthropic` SDK."""
 import json
 import urllib.request
+from decimal import Decimal
 
 import anthropic
 import pytest
@@ -35,6 +36,24 @@ def test_messages_create_answers_with_a_message_and_stores_the_turn(server):
     conversation = get(server, token, f"/api/conversations/{raw.headers['x-sluice-conversation-id']}")
     assert conversation["system_prompt"] == "You are terse."
     assert [m["content"] for m in conversation["messages"]][:3] == ["Name a colour.", "Blue.", "Another one?"]
+
+
+def test_the_sdk_reads_what_a_message_cost_as_the_ledger_charged_it(server):
+    token = add_user(server, "anthropic-cost", 100000)
+    sdk = client(server, token)
+    raw = sdk.messages.with_raw_response.create(
+        model="priced-sim", max_tokens=5, messages=[{"role": "user", "content": "What does this cost?"}])
+    usage = raw.parse().usage
+    # $1 000 per million tokens either way: a thousandth of a dollar a token, exactly.
+    expected = Decimal(usage.input_tokens + usage.output_tokens) / 1000
+    assert Decimal(raw.headers["x-sluice-response-cost"]) == expected
+    assert usage.cost == pytest.approx(float(expected))  # an extra field the SDK keeps
+    # Streamed, `message_delta` carries it (the SDK's final message copies only the usage fields it knows).
+    with sdk.messages.stream(model="priced-sim", max_tokens=5, messages=[{"role": "user", "content": "And streamed?"}]) as stream:
+        final = [event.usage for event in stream if event.type == "message_delta"][-1]
+    assert final.cost == pytest.approx((final.input_tokens + final.output_tokens) / 1000)
+    report = get(server, token, "/api/usage?period=today&group=model")
+    assert Decimal(report["totals"]["cost_usd"]) == expected + Decimal(final.input_tokens + final.output_tokens) / 1000
 
 
 def test_messages_stream_gives_the_sdk_its_events_and_the_final_message(server):

@@ -93,8 +93,13 @@ def test_the_sdk_reads_what_a_call_cost_as_the_ledger_charged_it(server):
         stream_options={"include_usage": True}))
     last = streamed[-1].usage
     assert last.cost == pytest.approx((last.prompt_tokens + last.completion_tokens) / 1000)
+    # The Responses API says it the same way.
+    raw = sdk.responses.with_raw_response.create(model="priced-sim", input="And as a response?", max_output_tokens=16)
+    answered = raw.parse().usage
+    responded = Decimal(answered.input_tokens + answered.output_tokens) / 1000
+    assert Decimal(raw.headers["x-sluice-response-cost"]) == responded and answered.cost == pytest.approx(float(responded))
     report = api(server, token, "GET", "/api/usage?period=today&group=model")
-    assert Decimal(report["totals"]["cost_usd"]) == expected + Decimal(last.prompt_tokens + last.completion_tokens) / 1000
+    assert Decimal(report["totals"]["cost_usd"]) == expected + Decimal(last.prompt_tokens + last.completion_tokens) / 1000 + responded
 
 
 def test_log_probabilities_reach_the_sdk_streamed_and_whole_and_spell_the_answer(server):

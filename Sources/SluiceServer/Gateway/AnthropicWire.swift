@@ -19,12 +19,13 @@ enum AnthropicWire {
         }
     }
 
-    /// Anthropic counts the prompt's cached parts apart from `input_tokens`; Sluice counts them inside it.
-    static func usage(_ usage: WireUsage) -> String {
+    /// Anthropic counts the prompt's cached parts apart from `input_tokens`; Sluice counts them inside it. `cost`: what
+    /// the call cost in USD, as on the chat completions wire (`OpenAIWire.usageJSON`; the SDK keeps the extra field).
+    static func usage(_ usage: WireUsage, cost: String? = nil) -> String {
         let (read, written) = (usage.cachedInputTokens ?? 0, usage.cacheWriteTokens ?? 0)
         let uncached = max((usage.inputTokens ?? 0) - read - written, 0)
         return "{\"input_tokens\":\(uncached),\"cache_creation_input_tokens\":\(written),\"cache_read_input_tokens\":\(read),"
-            + "\"output_tokens\":\(usage.outputTokens ?? 0)}"
+            + "\"output_tokens\":\(usage.outputTokens ?? 0)" + (cost.map { ",\"cost\":" + $0 } ?? "") + "}"
     }
 
     /// `message_start`, with the input as Sluice counted it (the provider's figure follows in `message_delta`).
@@ -80,7 +81,7 @@ enum AnthropicWire {
     /// The stop reason with the usage (the input too: the provider's figure, known at the end), and `message_stop`.
     static func closing(_ done: TurnEvent.Done) -> String {
         event("message_delta", "{\"type\":\"message_delta\",\"delta\":{\"stop_reason\":\"\(stopReason(done.finishReason))\","
-            + "\"stop_sequence\":null},\"usage\":\(usage(done.usage))}")
+            + "\"stop_sequence\":null},\"usage\":\(usage(done.usage, cost: done.costUSD))}")
             + event("message_stop", "{\"type\":\"message_stop\"}")
     }
 
@@ -117,7 +118,7 @@ enum AnthropicWire {
             + toolCalls.map { toolUse(id: $0.id, name: $0.name, input: input($0.arguments)) }
         return "{\"id\":\(JSONText.quote(id)),\"type\":\"message\",\"role\":\"assistant\",\"model\":\(JSONText.quote(done.model)),"
             + "\"content\":[\(blocks.joined(separator: ","))],\"stop_reason\":\"\(stopReason(done.finishReason))\","
-            + "\"stop_sequence\":null,\"usage\":\(usage(done.usage))}"
+            + "\"stop_sequence\":null,\"usage\":\(usage(done.usage, cost: done.costUSD))}"
     }
 }
 

@@ -51,7 +51,7 @@ struct EmbeddingsRoute {
         }
         let response = try await services.call(settling: settlement, refused: Self.refused) { try await services.provider.embed(call) }
         let tokens = response.promptTokens ?? counted ?? 0
-        await settlement.answered(inputTokens: tokens)
+        GatewayRoutes.tell(await settlement.answered(inputTokens: tokens), in: &headers)
         await cache?.keep(response.body, model: call.model, inputTokens: tokens, logger: context.logger)
         return Response(status: .ok, headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: response.body)))
     }

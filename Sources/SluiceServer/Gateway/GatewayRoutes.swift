@@ -32,6 +32,11 @@ struct GatewayRoutes {
     /// What a whole answer cost in USD, an exact decimal (when the model's price is known).
     static let responseCost = HTTPField.Name("X-Sluice-Response-Cost")!
 
+    /// Sets `X-Sluice-Response-Cost` to what a call cost; nothing for a model without a price.
+    static func tell(_ cost: USDAmount?, in headers: inout HTTPFields) {
+        if let cost { headers[responseCost] = cost.decimalString }
+    }
+
     func register(on v1: RouterGroup<SluiceRequestContext>) {
         v1.post("chat/completions", use: complete)
         v1.get("models", use: listModels)
@@ -244,7 +249,7 @@ struct GatewayRoutes {
         fields[.contentType] = "application/json"
         // What the call cost, where a client reads it without parsing the body (LiteLLM's `x-litellm-response-cost`);
         // a streamed answer's headers go before its cost is known: its usage chunk carries it.
-        if let cost = answer.done.costUSD { fields[GatewayRoutes.responseCost] = cost }
+        if let cost = answer.done.costUSD { fields[responseCost] = cost }
         return json(
             .ok,
             OpenAIWire.completion(

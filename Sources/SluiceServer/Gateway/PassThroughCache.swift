@@ -48,9 +48,10 @@ struct PassThroughCache: Sendable {
 
     /// The answer to a call the cache answered: charged nothing, what the first call used counted as saved.
     func response(to hit: CachedResponse, settling settlement: PassThroughSettlement, headers: HTTPFields) async throws -> Response {
-        await settlement.cacheAnswered(savedTokens: hit.inputTokens ?? 0)
+        let cost = await settlement.cacheAnswered(savedTokens: hit.inputTokens ?? 0)
         var headers = headers
         headers[ResponseCacheUse.header] = "hit"
+        GatewayRoutes.tell(cost, in: &headers)
         return Response(status: .ok, headers: headers, body: .init(byteBuffer: ByteBuffer(string: hit.content)))
     }
 

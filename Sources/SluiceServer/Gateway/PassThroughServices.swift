@@ -50,7 +50,7 @@ struct PassThroughServices: Sendable {
     ) -> PassThroughSettlement {
         PassThroughSettlement(
             services: self, hold: held.hold, api: api, model: model,
-            price: catalog.price(for: model) ?? .free, started: started)
+            price: catalog.price(for: model), started: started)
     }
 
     /// A whole-answer call upstream with the gateway's retries (`GatewayRetries`); when it fails for good its hold is

@@ -46,7 +46,7 @@ struct RerankRoute {
         }
         let answer = try await services.call(settling: settlement, refused: Self.refused) { try await services.provider.send(upstream) }
         let tokens = AnswerUsage.inputTokens(in: answer) ?? counted ?? 0
-        await settlement.answered(inputTokens: tokens)
+        GatewayRoutes.tell(await settlement.answered(inputTokens: tokens), in: &headers)
         await cache?.keep(answer, model: call.model, inputTokens: tokens, logger: context.logger)
         return Response(status: .ok, headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: answer)))
     }

@@ -41,11 +41,12 @@ struct ResponsesRoutes {
         let messageID = turn.started.assistantMessageID
         let responseID = ResponsesWire.responseID(messageID)
         var echo = ResponsesWire.Echo(parsed, model: turn.model, createdAt: Int(turn.now.timeIntervalSince1970))
-        let headers = turn.headers
+        var headers = turn.headers
         guard parsed.stream else {
             let answer = try await WholeAnswer.collect(first: turn.first, rest: &turn.rest)
             echo.model = answer.done.model
-            let ending = ResponsesWire.ending(finishReason: answer.done.finishReason, usage: answer.done.usage)
+            let ending = ResponsesWire.ending(finishReason: answer.done.finishReason, usage: answer.done.usage, cost: answer.done.costUSD)
+            if let cost = answer.done.costUSD { headers[GatewayRoutes.responseCost] = cost }
             let status = if case .completed = ending { "completed" } else { "incomplete" }
             let output = ResponsesWire.output(
                 messageID: messageID, reasoning: answer.reasoning, encrypted: echo.encryptedReasoning ? answer.signedThinking : nil,
@@ -64,12 +65,13 @@ struct ResponsesRoutes {
         let id = context.parameters.get("id") ?? ""
         let (message, conversation) = try await answer(id, user: user)
         let usage = WireUsage(message.usage)
+        let cost = message.cost?.decimalString
         let ending: ResponsesWire.Ending =
             switch message.status {
-            case .complete: ResponsesWire.ending(finishReason: message.finishReason, usage: usage)
+            case .complete: ResponsesWire.ending(finishReason: message.finishReason, usage: usage, cost: cost)
             case .streaming: .inProgress
             case .partial where message.errorCode == nil, .cancelled:
-                .incomplete(reason: message.status == .cancelled ? "cancelled" : "interrupted", usage: usage)
+                .incomplete(reason: message.status == .cancelled ? "cancelled" : "interrupted", usage: usage, cost: cost)
             case .partial, .error, .rejected:
                 .failed(code: message.errorCode ?? "upstream_error", message: message.error ?? "The answer failed.")
             }

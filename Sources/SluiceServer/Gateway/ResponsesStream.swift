@@ -74,7 +74,7 @@ struct ResponsesStream: WireEventStream {
             // Entries after the last text (its end, redacted) belong to the text.
             if case .text = open { textLogprobs += logprobs }
             echo.model = done.model
-            let ending = ResponsesWire.ending(finishReason: done.finishReason, usage: done.usage)
+            let ending = ResponsesWire.ending(finishReason: done.finishReason, usage: done.usage, cost: done.costUSD)
             let name = if case .incomplete = ending { "response.incomplete" } else { "response.completed" }
             let closing = close(status: name == "response.completed" ? "completed" : "incomplete")
             return closing + self.event(name, "\"response\":" + ResponsesWire.response(id: responseID, echo: echo, ending: ending, output: output))

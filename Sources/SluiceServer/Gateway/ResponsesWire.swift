@@ -52,11 +52,12 @@ enum ResponsesWire {
         }
     }
 
-    /// How a response ended: `completed`, `incomplete` (with its reason) or `failed` (with its error).
+    /// How a response ended: `completed`, `incomplete` (with its reason) or `failed` (with its error). `cost`: what it
+    /// cost in USD, an exact decimal, `nil` for a model without a price.
     enum Ending {
         case inProgress
-        case completed(usage: WireUsage)
-        case incomplete(reason: String, usage: WireUsage)
+        case completed(usage: WireUsage, cost: String?)
+        case incomplete(reason: String, usage: WireUsage, cost: String?)
         case failed(code: String, message: String)
     }
 
@@ -70,11 +71,11 @@ enum ResponsesWire {
     }
 
     /// A finish reason's ending: `length` and `content_filter` leave the response incomplete, as OpenAI's do.
-    static func ending(finishReason: String?, usage: WireUsage) -> Ending {
+    static func ending(finishReason: String?, usage: WireUsage, cost: String?) -> Ending {
         switch finishReason {
-        case "length": .incomplete(reason: "max_output_tokens", usage: usage)
-        case "content_filter": .incomplete(reason: "content_filter", usage: usage)
-        default: .completed(usage: usage)
+        case "length": .incomplete(reason: "max_output_tokens", usage: usage, cost: cost)
+        case "content_filter": .incomplete(reason: "content_filter", usage: usage, cost: cost)
+        default: .completed(usage: usage, cost: cost)
         }
     }
 
@@ -86,13 +87,13 @@ enum ResponsesWire {
         var usage = "null"
         switch ending {
         case .inProgress: status = "in_progress"
-        case .completed(let used):
+        case .completed(let used, let cost):
             status = "completed"
-            usage = Self.usage(used)
-        case .incomplete(let reason, let used):
+            usage = Self.usage(used, cost: cost)
+        case .incomplete(let reason, let used, let cost):
             status = "incomplete"
             incomplete = "{\"reason\":\(JSONText.quote(reason))}"
-            usage = Self.usage(used)
+            usage = Self.usage(used, cost: cost)
         case .failed(let code, let message):
             status = "failed"
             error = "{\"code\":\(JSONText.quote(code)),\"message\":\(JSONText.quote(message))}"
@@ -112,11 +113,13 @@ enum ResponsesWire {
             + "\"usage\":\(usage),\"metadata\":\(echo.metadata?.text ?? "{}")}"
     }
 
-    static func usage(_ usage: WireUsage) -> String {
+    /// OpenAI's `usage`, with `cost` as on the chat completions wire (`OpenAIWire.usageJSON`).
+    static func usage(_ usage: WireUsage, cost: String? = nil) -> String {
         let input = usage.inputTokens ?? 0
         let output = usage.outputTokens ?? 0
         return "{\"input_tokens\":\(input),\"input_tokens_details\":{\"cached_tokens\":\(usage.cachedInputTokens ?? 0)},\"output_tokens\":\(output),"
-            + "\"output_tokens_details\":{\"reasoning_tokens\":0},\"total_tokens\":\(usage.totalTokens ?? input + output)}"
+            + "\"output_tokens_details\":{\"reasoning_tokens\":0},\"total_tokens\":\(usage.totalTokens ?? input + output)"
+            + (cost.map { ",\"cost\":" + $0 } ?? "") + "}"
     }
 
     /// An assistant `message` item with one `output_text` part.

@@ -46,7 +46,7 @@ struct TextCompletionsRoute {
         // Charged at the price of the model that answers (a fallback's, when the requested one failed).
         let charge = { [services] (model: String) in
             Charge(
-                services: services, hold: held.hold, price: services.catalog.price(for: model) ?? .free, counted: counted,
+                services: services, hold: held.hold, price: services.catalog.price(for: model), counted: counted,
                 model: model, started: started)
         }
         let scenario = services.scenarioHeaders(request)
@@ -62,12 +62,13 @@ struct TextCompletionsRoute {
         if let cache, let lookup, let hit = await cache.answer(for: lookup, model: call.model, logger: context.logger) {
             // What the first call used is what this one saved: charged nothing, counted as a hit.
             let (input, output) = (hit.inputTokens ?? 0, hit.outputTokens ?? 0)
-            let price = services.catalog.price(for: call.model) ?? .free
+            let price = services.catalog.price(for: call.model)
             await services.settle(
                 held.hold, inputTokens: 0, outputTokens: 0, cost: .zero,
-                saved: CacheSavings(tokens: input + output, cost: price.cost(inputTokens: input, outputTokens: output)))
+                saved: CacheSavings(tokens: input + output, cost: price?.cost(inputTokens: input, outputTokens: output) ?? .zero))
             metrics.textCompletionFinished(model: call.model, outcome: "complete", duration: .now - started, usage: nil)
             headers[ResponseCacheUse.header] = "hit"
+            GatewayRoutes.tell(price.map { _ in .zero }, in: &headers)
             headers[.contentType] = call.stream ? "text/event-stream" : "application/json"
             return Response(
                 status: .ok, headers: headers, body: TextCompletionCache.replay(hit, stream: call.stream, includeUsage: call.includeUsage))
@@ -93,7 +94,8 @@ struct TextCompletionsRoute {
         guard call.stream else {
             relay.cancel()
             if let used = await charge(model).settle(usage: first.usage, text: first.text, outcome: "complete") {
-                await keep?(String(decoding: first.data, as: UTF8.self), model, first.finishReason, used)
+                await keep?(String(decoding: first.data, as: UTF8.self), model, first.finishReason, (used.input, used.output))
+                GatewayRoutes.tell(used.cost, in: &headers)
             }
             headers[.contentType] = "application/json"
             return Response(status: .ok, headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: first.data)))
@@ -147,7 +149,8 @@ struct TextCompletionsRoute {
         }
         // A cancelled body task (the client gone) ends the events early without an error.
         let outcome = failure != nil ? "error" : Task.isCancelled ? "cancelled" : "complete"
-        if let used = await charge.settle(usage: usage, text: text, outcome: outcome), outcome == "complete", let keep {
+        if let used = await charge.settle(usage: usage, text: text, outcome: outcome).map({ ($0.input, $0.output) }),
+            outcome == "complete", let keep {
             await keep(kept.joined(separator: "\n"), finish, used)
         }
         if let failure {
@@ -299,24 +302,26 @@ struct TextCompletionsRoute {
 private struct Charge: Sendable {
     let services: PassThroughServices
     let hold: BudgetHold?
-    let price: ModelPrice
+    /// `nil`: the model has no price, and its calls are charged nothing.
+    let price: ModelPrice?
     let counted: Int?
     let model: String
     let started: ContinuousClock.Instant
 
-    /// Returns the input and output tokens charged, `nil` for a call that produced nothing.
+    /// Returns the input and output tokens charged and what they cost (`nil` without a price), `nil` for a call that
+    /// produced nothing.
     @discardableResult
-    func settle(usage: Usage?, text: String, outcome: String) async -> (input: Int, output: Int)? {
+    func settle(usage: Usage?, text: String, outcome: String) async -> (input: Int, output: Int, cost: USDAmount?)? {
         let produced = usage != nil || !text.isEmpty
         let input = produced ? usage?.inputTokens ?? counted ?? 0 : 0
         var output = produced ? usage?.outputTokens : 0
         if output == nil, let counter = services.counter { output = try? await counter.textTokens(text) }
         let cached = usage?.cachedInputTokens ?? 0
-        let cost = price.cost(inputTokens: input, outputTokens: output ?? 0, cachedInputTokens: cached)
-        await services.settle(hold, inputTokens: input, outputTokens: output ?? 0, cachedInputTokens: cached, cost: cost)
+        let cost = price?.cost(inputTokens: input, outputTokens: output ?? 0, cachedInputTokens: cached)
+        await services.settle(hold, inputTokens: input, outputTokens: output ?? 0, cachedInputTokens: cached, cost: cost ?? .zero)
         services.metrics.textCompletionFinished(
             model: model, outcome: outcome, duration: .now - started, usage: produced ? (input, output ?? 0) : nil)
-        if cost > .zero { services.metrics.charged(model: model, cost: cost) }
-        return produced ? (input, output ?? 0) : nil
+        if let cost, cost > .zero { services.metrics.charged(model: model, cost: cost) }
+        return produced ? (input, output ?? 0, cost) : nil
     }
 }
