@@ -85,6 +85,8 @@ struct EmbeddingsTests {
             let second = try await h.post("/v1/embeddings", token: h.alice, json: body)
             #expect(second.status == 200 && second.headers["X-Sluice-Cache"].first == "hit")
             #expect(second.text == first.text, "the first answer, byte for byte")
+            #expect(first.headers.first(name: "X-Sluice-Response-Cost") == price.cost(inputTokens: 9, outputTokens: 0).decimalString)
+            #expect(second.headers.first(name: "X-Sluice-Response-Cost") == "0", "a hit costs nothing")
             #expect(try await h.simulatorStats()["embeddings"] as? Int == 1)
             // Other dimensions, another user's cache, or no-cache: upstream again.
             var other = body
