@@ -52,4 +52,22 @@ struct UserSettingsTests {
             #expect(try await h.request(.GET, "/api/me/settings", token: nil).status == 401)
         }
     }
+
+    @Test("GET /api/me says whom the token belongs to: the user's name, plan and models, nobody else's; no token, 401")
+    func whoAmI() async throws {
+        try await Harness.run { h in
+            let bob = try #require(try await h.store.user(named: "bob"))
+            try await h.store.setAllowedModels(userID: bob.id, models: ["sim"])
+            let alice = try await h.request(.GET, "/api/me", token: h.alice)
+            #expect(alice.status == 200)
+            #expect(alice.json?["name"] as? String == "alice" && alice.json?["plan"] as? String == "free")
+            #expect(alice.json?["id"] as? String == (try await h.store.user(named: "alice"))?.id)
+            #expect(alice.json?["models"] is NSNull, "every model the server serves")
+            #expect((alice.json?["created_at"] as? String)?.isEmpty == false)
+            let asBob = try await h.request(.GET, "/api/me", token: h.bob)
+            #expect(asBob.json?["name"] as? String == "bob" && asBob.json?["id"] as? String == bob.id)
+            #expect(asBob.json?["models"] as? [String] == ["sim"])
+            #expect(try await h.request(.GET, "/api/me", token: nil).status == 401)
+        }
+    }
 }

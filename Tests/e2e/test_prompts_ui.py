@@ -124,3 +124,49 @@ def test_a_saved_prompt_fills_in_the_date_variables(browser, server):
     WebDriverWait(browser, 5).until(lambda d: box.get_attribute("value").startswith("Stand-up for "))
     assert box.get_attribute("value") == f"Stand-up for {today}: {{{{done}}}}"
     assert selection(browser) == "{{done}}"
+
+
+def test_a_saved_prompt_fills_in_the_user_and_the_clipboard_and_tab_steps_through_its_placeholders(browser, server):
+    """{{USER_NAME}} is the signed-in user's name, {{USER_LANGUAGE}} the browser's, {{CLIPBOARD}} the clipboard's text
+    (the page was allowed to read it); then Tab selects each placeholder of the user's own in turn."""
+    token = new_user(server, "prompt-clipboard-ui")
+    api(server, token, "POST", "/api/prompts", {
+        "command": "reply", "title": "Reply",
+        "content": "From {{USER_NAME}} ({{USER_LANGUAGE}}): answer {{CLIPBOARD}} in a {{tone}} tone, {{length}} words."})
+    api(server, token, "POST", "/api/conversations", {"title": "Notes"})
+    browser.execute_cdp_cmd("Browser.grantPermissions", {
+        "origin": server.base, "permissions": ["clipboardReadWrite", "clipboardSanitizedWrite"]})
+    open_as(browser, server, token)
+    browser.execute_async_script(
+        "const done = arguments[arguments.length - 1]; navigator.clipboard.writeText('the mail from Ana').then(done, done);")
+    box = browser.find_element(By.ID, "input")
+    box.send_keys("/reply")
+    WebDriverWait(browser, 5).until(lambda d: options(d) == ["/reply Reply"])
+    box.send_keys(Keys.ENTER)
+    language = browser.execute_script("return navigator.language")
+    WebDriverWait(browser, 5).until(lambda d: box.get_attribute("value").startswith("From "))
+    assert box.get_attribute("value") == (
+        f"From prompt-clipboard-ui ({language}): answer the mail from Ana in a {{{{tone}}}} tone, {{{{length}}}} words.")
+    assert selection(browser) == "{{tone}}"
+    box.send_keys("calm", Keys.TAB)
+    assert selection(browser) == "{{length}}"
+    box.send_keys("fifty", Keys.TAB)
+    assert box.get_attribute("value").endswith("in a calm tone, fifty words.")
+    # None left: Tab is the page's again, and moves on from the box.
+    WebDriverWait(browser, 5).until(lambda d: d.switch_to.active_element != box)
+
+
+def test_a_clipboard_the_page_may_not_read_is_left_to_type_over(browser, server):
+    token = new_user(server, "prompt-no-clipboard-ui")
+    api(server, token, "POST", "/api/prompts", {"command": "fix", "title": "Fix", "content": "Fix this: {{CLIPBOARD}}"})
+    api(server, token, "POST", "/api/conversations", {"title": "Notes"})
+    browser.execute_cdp_cmd("Browser.setPermission", {
+        "origin": server.base, "permission": {"name": "clipboard-read"}, "setting": "denied"})
+    open_as(browser, server, token)
+    box = browser.find_element(By.ID, "input")
+    box.send_keys("/fix")
+    WebDriverWait(browser, 5).until(lambda d: options(d) == ["/fix Fix"])
+    box.send_keys(Keys.ENTER)
+    WebDriverWait(browser, 5).until(lambda d: box.get_attribute("value") == "Fix this: {{CLIPBOARD}}")
+    assert selection(browser) == "{{CLIPBOARD}}"
+    assert "did not let Sluice read the clipboard" in browser.find_element(By.ID, "banner").text

@@ -24,6 +24,13 @@ export function adoptTokenFromLocation() {
 export function setToken(token) { localStorage.setItem(TOKEN_KEY, token); }
 export function clearToken() { localStorage.removeItem(TOKEN_KEY); }
 
+/** Signs this browser out: the token and everything else the page kept here (the model picked, the projects folded,
+ * a conversation to open) are forgotten, so the next person at this browser finds nothing of the user's. */
+export function signOut() {
+  for (const key of Object.keys(localStorage)) if (key.startsWith("sluice.")) localStorage.removeItem(key);
+  sessionStorage.clear();
+}
+
 function headers(extra = {}) {
   return { Authorization: `Bearer ${localStorage.getItem(TOKEN_KEY) ?? ""}`, ...extra };
 }
@@ -95,6 +102,8 @@ export const writeTitle = (id, { automatic = false } = {}) =>
   json("POST", `/api/conversations/${encodeURIComponent(id)}/title${automatic ? "?automatic=true" : ""}`);
 /** `{auto_titles}`: the user's settings, kept with the user. */
 export const getMySettings = () => json("GET", "/api/me/settings");
+/** `{id, name, plan, created_at, models}`: whom the token belongs to. */
+export const getMe = () => json("GET", "/api/me");
 /** Changes the settings given (`{auto_titles: false}`); resolves to all of them as stored. */
 export const updateMySettings = (changes) => json("PATCH", "/api/me/settings", changes);
 /** `{prompts: [{id, command, title, content, created_at, updated_at}]}`: the user's saved prompts, by command. */

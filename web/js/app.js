@@ -104,6 +104,7 @@ const contextPanel = new ContextPanel({ panel: $("context-panel"), toggle: $("co
 
 function showSignIn(show) {
   $("sign-in").hidden = !show;
+  if (show) $("account").hidden = true;
   $("composer").hidden = show;
   if (show) {
     $("model-label").hidden = $("export-menu").hidden = $("personal-instructions").hidden = true;
@@ -438,7 +439,10 @@ $("limit-new-conversation").addEventListener("click", () =>
   newConversation().then(() => usage.estimate(current, input.value, tray.files)).catch((e) => showBanner(e.message)));
 
 // `/` in the message box offers the saved prompts; the Prompts page keeps them.
-const slashPrompts = new SlashPrompts({ input, menu: $("slash-menu") });
+// Who is signed in (`GET /api/me`, when the page starts): named at the foot of the sidebar, and a saved prompt's
+// {{USER_NAME}}.
+let me = null;
+const slashPrompts = new SlashPrompts({ input, menu: $("slash-menu"), user: () => me, showBanner });
 new PromptsPage({ section: $("prompts-page"), button: $("prompts-open"), showBanner, onChanged: () => slashPrompts.reload() });
 input.addEventListener("keydown", (event) => {
   if (event.key === "Enter" && !event.shiftKey && !event.isComposing) {
@@ -479,11 +483,21 @@ $("token-form").addEventListener("submit", (event) => {
   start();
 });
 
+$("sign-out").addEventListener("click", () => {
+  // Nothing of the user's stays in this browser; the page starts again at the sign-in form.
+  api.signOut();
+  location.replace(location.pathname);
+});
+
 async function start() {
   if (!api.adoptTokenFromLocation()) { showSignIn(true); return; }
   try {
     // The newest conversation, in a project or not (pinned ones first), opens unless another is asked for.
-    const [[newest]] = await Promise.all([api.listConversations({ limit: 1 }).then((page) => page.conversations), refreshList()]);
+    const [[newest], user] = await Promise.all([
+      api.listConversations({ limit: 1 }).then((page) => page.conversations), api.getMe(), refreshList()]);
+    me = user;
+    $("account-name").textContent = me.name;
+    $("account").hidden = false;
     showSignIn(false);
     await loadModels();
     // A shared conversation just continued here (share.js) opens first; otherwise the newest.

@@ -1,13 +1,26 @@
 // Saved prompts in the message box: typing / (and the start of a command) lists the user's prompts whose command or
 // title match; ↑ ↓ choose, Enter or Tab (or a click) puts the prompt's text in the box with its first {{placeholder}}
-// selected to type over, Escape closes the list. A listbox the box controls, as a combobox's. As in Open WebUI,
-// {{CURRENT_DATE}}, {{CURRENT_TIME}} and {{CURRENT_WEEKDAY}} are filled in with this browser's date and time.
+// selected to type over — Tab then goes on to the next — and Escape closes the list. A listbox the box controls, as a
+// combobox's. As in Open WebUI, the variables (`VARIABLES`) are filled in: the date and time from this browser, the
+// user's name, the browser's language, and {{CLIPBOARD}} with the clipboard's text (left to type over when the
+// browser does not give it).
 
 import * as api from "./api.js";
 
+/** The variables a prompt may use, as Open WebUI names them ({{USER_LOCATION}} is not offered: it would ask the browser
+ * for the user's position). */
+export const VARIABLES = [
+  "CLIPBOARD", "CURRENT_DATE", "CURRENT_DATETIME", "CURRENT_TIME", "CURRENT_TIMEZONE", "CURRENT_WEEKDAY", "USER_LANGUAGE",
+  "USER_NAME",
+];
+
 export class SlashPrompts {
-  constructor({ input, menu }) {
-    Object.assign(this, { input, menu });
+  /** `user()`: the signed-in user (`GET /api/me`), or null before it is known; `showBanner(text)` says what could not
+   * be filled in. */
+  constructor({ input, menu, user = () => null, showBanner = () => {} }) {
+    Object.assign(this, { input, menu, user, showBanner });
+    // Whether the box holds a prompt just put there, whose placeholders Tab steps through.
+    this.filling = false;
     this.prompts = null;
     this.matches = [];
     this.active = 0;
@@ -60,7 +73,11 @@ export class SlashPrompts {
   }
 
   key(event) {
-    if (this.menu.hidden || event.isComposing) return;
+    if (event.isComposing) return;
+    if (this.menu.hidden) {
+      if (event.key === "Tab" && !event.shiftKey && this.filling && this.selectPlaceholder(this.input.selectionEnd)) event.preventDefault();
+      return;
+    }
     const moves = { ArrowDown: 1, ArrowUp: -1 };
     if (event.key in moves) {
       this.active = (this.active + moves[event.key] + this.matches.length) % this.matches.length;
@@ -77,24 +94,52 @@ export class SlashPrompts {
   }
 
   /** Puts the prompt's text in the box, its first {{placeholder}} selected (else the caret at its end). */
-  apply(prompt) {
+  async apply(prompt) {
     this.close();
-    const text = fillVariables(prompt.content, new Date());
+    const clipboard = prompt.content.includes("{{CLIPBOARD}}") ? await readClipboard() : null;
+    if (prompt.content.includes("{{CLIPBOARD}}") && clipboard == null) {
+      this.showBanner("The browser did not let Sluice read the clipboard: paste over {{CLIPBOARD}} in the message box.");
+    }
+    const text = fillVariables(prompt.content, new Date(), { userName: this.user()?.name, clipboard });
     this.input.value = text;
     this.input.dispatchEvent(new Event("input", { bubbles: true }));
     this.input.focus();
-    const placeholder = /\{\{[^{}]*\}\}/.exec(text);
-    if (placeholder) this.input.setSelectionRange(placeholder.index, placeholder.index + placeholder[0].length);
-    else this.input.setSelectionRange(text.length, text.length);
+    this.filling = true;
+    if (!this.selectPlaceholder(0)) this.input.setSelectionRange(text.length, text.length);
+  }
+
+  /** Selects the first {{placeholder}} from `start` on; false (and done filling) when there is none left. */
+  selectPlaceholder(start) {
+    const pattern = /\{\{[^{}]*\}\}/g;
+    pattern.lastIndex = start;
+    const placeholder = pattern.exec(this.input.value);
+    if (!placeholder) { this.filling = false; return false; }
+    this.input.setSelectionRange(placeholder.index, placeholder.index + placeholder[0].length);
+    return true;
   }
 }
 
-/** `text` with Open WebUI's date variables filled in for `now`, in this browser's language. */
-export function fillVariables(text, now) {
+/** The clipboard's text, or null when the browser does not give it (no permission, or no secure context). */
+async function readClipboard() {
+  try {
+    return await navigator.clipboard.readText();
+  } catch {
+    return null;
+  }
+}
+
+/** `text` with Open WebUI's variables filled in for `now`, in this browser's language and time zone; the user's name
+ * and the clipboard's text when known (a variable without a value stays, to type over). */
+export function fillVariables(text, now, { userName = null, clipboard = null } = {}) {
   const values = {
+    CLIPBOARD: clipboard,
     CURRENT_DATE: now.toLocaleDateString(),
+    CURRENT_DATETIME: now.toLocaleString(),
     CURRENT_TIME: now.toLocaleTimeString(),
+    CURRENT_TIMEZONE: Intl.DateTimeFormat().resolvedOptions().timeZone,
     CURRENT_WEEKDAY: now.toLocaleDateString(undefined, { weekday: "long" }),
+    USER_LANGUAGE: navigator.language,
+    USER_NAME: userName,
   };
-  return text.replace(/\{\{(CURRENT_DATE|CURRENT_TIME|CURRENT_WEEKDAY)\}\}/g, (_, name) => values[name]);
+  return text.replace(/\{\{([A-Z_]+)\}\}/g, (whole, name) => (Object.hasOwn(values, name) ? values[name] : null) ?? whole);
 }

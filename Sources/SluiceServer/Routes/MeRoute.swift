@@ -1,0 +1,37 @@
+import Foundation
+import Hummingbird
+import SluiceCore
+
+/// `GET /api/me` → `{"id", "name", "plan", "created_at", "models"}`: whom the token belongs to. The web app shows the
+/// name in its sidebar (as ChatGPT and Open WebUI show who is signed in) and fills a saved prompt's `{{USER_NAME}}`
+/// with it. `models`: the models the user may use, `null` for every model the server serves.
+struct MeRoute {
+    func register(on api: RouterGroup<SluiceRequestContext>) {
+        api.get("me", use: show)
+    }
+
+    struct Me: ResponseEncodable {
+        let id: String
+        let name: String
+        let plan: Plan
+        let createdAt: Date
+        let models: [String]?
+
+        private enum CodingKeys: String, CodingKey { case id, name, plan, createdAt, models }
+
+        /// `models` is written as `null` when the user may use every model, rather than left out.
+        func encode(to encoder: any Encoder) throws {
+            var container = encoder.container(keyedBy: CodingKeys.self)
+            try container.encode(id, forKey: .id)
+            try container.encode(name, forKey: .name)
+            try container.encode(plan, forKey: .plan)
+            try container.encode(createdAt, forKey: .createdAt)
+            try container.encode(models, forKey: .models)
+        }
+    }
+
+    @Sendable func show(_ request: Request, context: SluiceRequestContext) async throws -> Me {
+        let user = try context.requireUser()
+        return Me(id: user.id, name: user.name, plan: user.plan, createdAt: user.createdAt, models: user.allowedModels)
+    }
+}
