@@ -61,6 +61,10 @@ public enum Scenario: String, CaseIterable, Sendable {
     /// A model that does not see images, as llama-server without a vision projector answers a request with one:
     /// 500 and its words ("image input is not supported …"); a request without images is answered normally.
     case blind
+    /// The answer is the request's sampling settings, one line each (`temperature: 0.2`, `top_p: …`, `seed: …`,
+    /// `stop: ["…"]`, `frequency_penalty: …`, `presence_penalty: …`, `max_tokens: …`), those it sets only, so tests can
+    /// see what went upstream.
+    case sampling
 
     /// The scenario a request asks for: header first, then a `sim-` model name, else `ok`.
     public static func select(header: String?, model: String?) -> Scenario? {

@@ -131,6 +131,32 @@ public enum Simulator {
         let reasoningEffort: String?
         /// vLLM's flag: the final assistant message is continued without being said again (`echo` shows it).
         let continueFinalMessage: Bool?
+        /// Shown by `sampling`.
+        let temperature: Double?
+        let topP: Double?
+        let seed: Int?
+        let stop: Stop?
+        let frequencyPenalty: Double?
+        let presencePenalty: Double?
+
+        /// OpenAI's `stop`: one text or a list of them.
+        struct Stop: Decodable {
+            let texts: [String]
+            init(from decoder: any Decoder) throws {
+                let container = try decoder.singleValueContainer()
+                if let list = try? container.decode([String].self) { texts = list } else { texts = [try container.decode(String.self)] }
+            }
+        }
+
+        /// The sampling settings the request sets, one line each, as the `sampling` scenario answers.
+        var samplingLines: [String] {
+            let quoted = { (texts: [String]) in "[" + texts.map { "\"\($0)\"" }.joined(separator: ", ") + "]" }
+            return [
+                temperature.map { "temperature: \($0)\n" }, topP.map { "top_p: \($0)\n" }, seed.map { "seed: \($0)\n" },
+                stop.map { "stop: \(quoted($0.texts))\n" }, frequencyPenalty.map { "frequency_penalty: \($0)\n" },
+                presencePenalty.map { "presence_penalty: \($0)\n" }, maxTokens.map { "max_tokens: \($0)\n" },
+            ].compactMap { $0 }
+        }
 
         struct ToolChoice: Decodable {
             let mode: String?
@@ -232,6 +258,8 @@ public enum Simulator {
                 + (body.reasoningEffort.map { ["reasoning effort: \($0)\n"] } ?? [])
                 + (body.continueFinalMessage == true ? ["continue final message\n"] : [])
                 + Scenario.echoedHeaders(header)
+        case .sampling:
+            plan.script = body.samplingLines.isEmpty ? ["no sampling settings\n"] : body.samplingLines
         case .markdown:
             // The sample, repeated when more tokens are asked for (`--tokens`, `X-Sluice-Tokens`): a long
             // Markdown-rich answer for `sluice bench ui`.

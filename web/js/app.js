@@ -269,7 +269,9 @@ async function open(id, { loaded, keep } = {}) {
   }
   const [latest, latestView] = views.at(-1) ?? [];
   // An archived conversation is read, not changed: no new answer, no edited question.
-  if (!archived && latest?.role === "assistant" && latest.status !== "streaming") offerRegenerate(latestView);
+  if (!archived && latest?.role === "assistant" && latest.status !== "streaming") {
+    offerRegenerate(latestView, { temperature: conversation.parameters?.temperature });
+  }
   // Any question can be asked again in other words, once the answers are written (as in ChatGPT): the turns after
   // it stay with its earlier version.
   if (!archived && latest?.status !== "streaming") {

@@ -146,8 +146,9 @@ function offerCopy(meta) {
   meta.append(" ", button);
 }
 
-/** Adds "Regenerate" with a temperature slider to the latest answer. */
-export function offerRegenerate(view) {
+/** Adds "Regenerate" with a temperature slider to the latest answer, set to the conversation's own `temperature`
+ * when it has one (within the slider's 0–1), else 0.7. */
+export function offerRegenerate(view, { temperature } = {}) {
   const group = document.createElement("span");
   group.className = "regenerate-group";
   const button = document.createElement("button");
@@ -157,7 +158,8 @@ export function offerRegenerate(view) {
   const label = document.createElement("label");
   label.textContent = "temperature ";
   const slider = document.createElement("input");
-  Object.assign(slider, { type: "range", min: "0", max: "1", step: "0.1", value: "0.7", className: "temperature" });
+  Object.assign(slider, { type: "range", min: "0", max: "1", step: "0.1", className: "temperature" });
+  slider.value = String(temperature == null ? 0.7 : Math.min(1, temperature));
   const value = document.createElement("output");
   value.textContent = slider.value;
   slider.addEventListener("input", () => { value.textContent = slider.value; });

@@ -21,6 +21,8 @@ public struct Conversation: Sendable, Equatable {
     public var projectID: String?
     /// The conversation it was branched from ("Branch in new chat"); `nil` for one that is not a branch.
     public var branchedFrom: String?
+    /// Its own sampling settings, used by its web turns; `nil` when it has none.
+    public var parameters: ConversationParameters?
     /// Not stored: what its personalized system prompt was made of, when it carries a project
     /// (`personalized(by:projectPrompt:)`).
     public var personalization: Personalization?
@@ -28,8 +30,9 @@ public struct Conversation: Sendable, Equatable {
     public init(
         id: String, userID: String, title: String, model: String, systemPrompt: String?, endUser: String? = nil,
         createdAt: Date, updatedAt: Date, pinnedAt: Date? = nil, archivedAt: Date? = nil, projectID: String? = nil,
-        branchedFrom: String? = nil
+        branchedFrom: String? = nil, parameters: ConversationParameters? = nil
     ) {
+        self.parameters = parameters
         self.projectID = projectID
         self.branchedFrom = branchedFrom
         self.pinnedAt = pinnedAt

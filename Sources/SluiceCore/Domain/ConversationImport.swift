@@ -30,6 +30,8 @@ public struct ImportedConversation: Sendable, Equatable {
     public var systemPrompt: String?
     public var createdAt: Date?
     public var turns: [Turn]
+    /// A Sluice export's `parameters` (its sampling settings) as written; the importer checks them.
+    public var parameters: JSONValue?
 
     public init(title: String, systemPrompt: String?, createdAt: Date?, turns: [Turn]) {
         self.title = title
@@ -127,6 +129,7 @@ public struct ImportedConversation: Sendable, Equatable {
         var conversation = ImportedConversation(
             title: item["title"]?.string ?? "", systemPrompt: item["system_prompt"]?.string.flatMap { $0.isEmpty ? nil : $0 },
             createdAt: date(item["created_at"]), turns: [])
+        conversation.parameters = item["parameters"]
         for message in item["messages"]?.array ?? [] {
             // Images are checked as a sent message's are; one that is not an image is left out.
             let images = message["role"]?.string == "user" ? (message["images"]?.array ?? []).compactMap { image -> ImageInput? in

@@ -131,6 +131,8 @@ public protocol ConversationStore: StopRequestStore {
     /// Sets or (with `nil`) removes the conversation's system prompt. The conversation no longer ends as a gateway
     /// client's chat did, so its thread key is cleared with it (in the same statement).
     func setSystemPrompt(id: String, systemPrompt: String?) async throws
+    /// Sets a conversation's sampling settings; `nil` (or empty ones) removes them.
+    func setConversationParameters(id: String, parameters: ConversationParameters?) async throws
     /// Shares the conversation as `snapshot` (a copy of its thread) at `at` and returns its link: a conversation shared
     /// before keeps its token and gets the new copy; otherwise `token` becomes its link.
     func share(conversationID: String, token: String, snapshot: String, at: Date) async throws -> SharedLink

@@ -125,7 +125,7 @@ public func buildRouter(
         builder: contextBuilder)
     ConversationRoutes(
         store: dependencies.store, defaultModel: dependencies.defaultModel, meter: meter,
-        outputReserve: dependencies.turnSettings.maxOutputTokens ?? dependencies.defaultOutputReserve
+        maxOutputTokens: dependencies.turnSettings.maxOutputTokens, defaultOutputReserve: dependencies.defaultOutputReserve
     ).register(on: api)
     let redaction = ChatTurn.Redaction(credentials: dependencies.outputCredentials, secrets: dependencies.secrets)
     let turn = ChatTurn(

@@ -59,8 +59,10 @@ struct AnswerVersionRoutes {
         }
         let versionID = Identifier.make()
         let prepared = try await preparation.prepare(
-            .init(model: model, temperature: temperature, sampling: try body.reasoningSampling(),
-                  extraHeaders: TurnLauncher.scenarioHeaders(request, forward: forwardScenarioHeader), apiKey: context.apiKey),
+            TurnPreparation.Ask(
+                model: model, temperature: temperature, sampling: try body.reasoningSampling(),
+                extraHeaders: TurnLauncher.scenarioHeaders(request, forward: forwardScenarioHeader), apiKey: context.apiKey
+            ).withSettings(of: conversation),
             conversation: try await InstructionsRoute.personalized(
                 conversation, for: user, store: store, catalog: turn.catalog, model: model, question: question.content,
                 history: earlier.dropLast()),

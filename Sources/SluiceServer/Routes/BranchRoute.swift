@@ -49,7 +49,11 @@ struct BranchRoute {
         // The link back to the original, and the answers' thinking (which the shared insert does not write).
         try await store.recordBranch(conversationID: branch.id, from: conversation.id, copies: messages)
         branch.branchedFrom = conversation.id
-        // The branch stays in the original's project, with its instructions.
+        // The branch goes on with the original's sampling settings, and stays in its project, with its instructions.
+        if let parameters = conversation.parameters {
+            try await store.setConversationParameters(id: branch.id, parameters: parameters)
+            branch.parameters = parameters
+        }
         if let projectID = conversation.projectID {
             try await store.moveConversation(id: branch.id, toProject: projectID)
             branch.projectID = projectID

@@ -63,8 +63,10 @@ struct ContinueRoute {
             }
         }
         let prepared = try await preparation.prepare(
-            .init(model: model, temperature: temperature, sampling: sampling,
-                  extraHeaders: TurnLauncher.scenarioHeaders(request, forward: forwardScenarioHeader), apiKey: context.apiKey),
+            TurnPreparation.Ask(
+                model: model, temperature: temperature, sampling: sampling,
+                extraHeaders: TurnLauncher.scenarioHeaders(request, forward: forwardScenarioHeader), apiKey: context.apiKey
+            ).withSettings(of: conversation),
             conversation: try await InstructionsRoute.personalized(
                 conversation, for: user, store: store, catalog: turn.catalog, model: model, question: question.content,
                 history: earlier.prefix { $0.id != question.id }),

@@ -7,8 +7,9 @@ struct ConversationRoutes {
     let store: any ConversationStore
     let defaultModel: String
     let meter: ContextMeter
-    /// The output tokens a turn holds when no `max_tokens` is configured (shown by the estimate).
-    let outputReserve: Int
+    /// The server's output limit (`TurnSettings.maxOutputTokens`), and what a turn holds for its answer without one.
+    let maxOutputTokens: Int?
+    let defaultOutputReserve: Int
     /// The title of a conversation created without one; the first message replaces it.
     static let defaultTitle = "New conversation"
 
@@ -28,6 +29,7 @@ struct ConversationRoutes {
         let model = try body.optionalString("model", maxLength: 200)?.trimmingCharacters(in: .whitespacesAndNewlines)
         let systemPrompt = try body.optionalString("system_prompt", maxLength: 32_000)
         let temporary = try body.optionalBool("temporary") ?? false
+        let parameters = try ConversationParametersField.parse(body.fields["parameters"])
         let project = try await body.optionalString("project_id", maxLength: 100).asyncMap {
             try await Ownership(store: store).project($0, for: user)
         }
@@ -38,6 +40,12 @@ struct ConversationRoutes {
             model: chosenModel,
             systemPrompt: systemPrompt.flatMap { $0.isEmpty ? nil : $0 })
         var resource = ConversationResource(conversation)
+        if let parameters {
+            try await store.setConversationParameters(id: conversation.id, parameters: parameters)
+            var set = conversation
+            set.parameters = parameters
+            resource = ConversationResource(set)
+        }
         if let project {
             try await store.moveConversation(id: conversation.id, toProject: project.id)
             resource.projectID = project.id
@@ -138,22 +146,32 @@ struct ConversationRoutes {
             conversation: try await InstructionsRoute.personalized(
                 conversation, for: user, store: store, catalog: meter.catalog, question: content),
             history: history, user: user,
-            outputReserve: outputReserve,
+            outputReserve: outputReserve(for: conversation),
             logger: context.logger)
     }
 
+    /// What a turn of `conversation` holds for its answer, as `TurnBudget` holds it (shown by the estimate): the
+    /// conversation's own `max_tokens` within the server's limit, else the limit, else the default reserve.
+    func outputReserve(for conversation: Conversation) -> Int {
+        guard let wanted = conversation.parameters?.maxTokens else { return maxOutputTokens ?? defaultOutputReserve }
+        return maxOutputTokens.map { min(wanted, $0) } ?? wanted
+    }
+
     /// Renames the conversation (`title`), sets or removes (`""` or `null`) its system prompt (`system_prompt`), pins
-    /// or unpins it (`pinned`), archives or unarchives it (`archived`; archiving unpins) and moves it into one of the
-    /// user's projects or out of any (`project_id`: an id or `null`); a field left out is left as it is. The next turn
-    /// uses the new system prompt and the project's instructions.
+    /// or unpins it (`pinned`), archives or unarchives it (`archived`; archiving unpins), moves it into one of the
+    /// user's projects or out of any (`project_id`: an id or `null`) and replaces its sampling settings (`parameters`,
+    /// `ConversationParametersField`; `null` or `{}` removes them); a field left out is left as it is. The next turn
+    /// uses the new system prompt, the project's instructions and the new settings.
     @Sendable func update(_ request: Request, context: SluiceRequestContext) async throws -> ConversationResource {
         let conversation = try await ownedConversation(context)
         let body = try await JSONObjectBody(request: request, context: context, allowEmpty: false)
-        guard ["title", "system_prompt", "pinned", "archived", "project_id"].contains(where: { body.fields[$0] != nil }) else {
+        guard ["title", "system_prompt", "pinned", "archived", "project_id", "parameters"].contains(where: { body.fields[$0] != nil }) else {
             throw APIError.invalid(
                 "Send 'title' to rename the conversation, 'system_prompt' to change its instructions, 'pinned' or "
-                    + "'archived' (true or false), or 'project_id' (a project's id, or null for none).")
+                    + "'archived' (true or false), 'project_id' (a project's id, or null for none), or 'parameters' "
+                    + "(its sampling settings, such as {\"temperature\": 0.2}).")
         }
+        let parameters = try ConversationParametersField.parse(body.fields["parameters"])
         // Checked before anything changes, so that a project that is not the caller's changes nothing.
         let user = try context.requireUser()
         let project = try await body.optionalString("project_id", maxLength: 100).asyncMap {
@@ -182,6 +200,9 @@ struct ConversationRoutes {
         }
         if body.fields["project_id"] != nil, project?.id != conversation.projectID {
             try await store.moveConversation(id: conversation.id, toProject: project?.id)
+        }
+        if body.fields["parameters"] != nil, parameters != conversation.parameters {
+            try await store.setConversationParameters(id: conversation.id, parameters: parameters)
         }
         guard let updated = try await store.conversation(id: conversation.id) else { throw APIError.notFound("conversation") }
         return ConversationResource(updated)

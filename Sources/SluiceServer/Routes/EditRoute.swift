@@ -56,8 +56,10 @@ struct EditRoute {
             id: Identifier.make(), conversationID: conversation.id, role: .assistant, content: "", status: .streaming,
             model: model, createdAt: now.addingTimeInterval(0.001))
         let prepared = try await launcher.preparation.prepare(
-            .init(model: model, temperature: temperature, sampling: sampling,
-                  extraHeaders: TurnLauncher.scenarioHeaders(request, forward: launcher.forwardScenarioHeader), apiKey: context.apiKey),
+            TurnPreparation.Ask(
+                model: model, temperature: temperature, sampling: sampling,
+                extraHeaders: TurnLauncher.scenarioHeaders(request, forward: launcher.forwardScenarioHeader), apiKey: context.apiKey
+            ).withSettings(of: conversation),
             conversation: try await InstructionsRoute.personalized(
                 conversation, for: user, store: store, catalog: launcher.turn.catalog, model: model, question: edited.content,
                 history: thread[..<index]),

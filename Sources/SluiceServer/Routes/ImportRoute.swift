@@ -62,6 +62,9 @@ struct ImportRoute {
         for source in imported {
             let (conversation, messages) = stored(source, for: user)
             try await store.createConversation(conversation, messages: messages)
+            if conversation.parameters != nil {
+                try await store.setConversationParameters(id: conversation.id, parameters: conversation.parameters)
+            }
             resources.append(ConversationResource(conversation))
             messageCount += messages.count
             notSent += messages.filter { $0.status == .rejected }.count
@@ -76,6 +79,8 @@ struct ImportRoute {
         var conversation = Conversation.starting(
             userID: user.id, title: title.isEmpty ? "Imported conversation" : String(title.prefix(200)),
             model: user.defaultModel(defaultModel), systemPrompt: source.systemPrompt)
+        // The export's sampling settings, when they are ones Sluice keeps (a file edited by hand may have others).
+        conversation.parameters = try? ConversationParametersField.parse(source.parameters)
         // Times as exported, each message after the one before (the thread is read in that order).
         var clock = source.createdAt ?? source.turns.first?.createdAt ?? conversation.createdAt
         conversation.createdAt = clock

@@ -35,10 +35,11 @@ struct MessageRoutes {
             body, in: conversation, user: user, launcher: launcher, ifEmpty: "type a message before sending", withImages: !images.isEmpty)
         let history = try await store.messages(conversationID: conversation.id)
         let started = try await launcher.start(
-            .init(
+            TurnLauncher.Input(
                 content: content, model: model, temperature: temperature, sampling: try body.reasoningSampling(),
                 apiKey: context.apiKey, attachments: attachments,
-                images: images),
+                images: images
+            ).withSettings(of: conversation),
             in: try await InstructionsRoute.personalized(
                 conversation, for: user, store: store, catalog: turn.catalog, model: model, question: content, history: history),
             history: history,

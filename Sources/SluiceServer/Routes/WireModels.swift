@@ -32,6 +32,8 @@ struct ConversationResource: ResponseEncodable {
     var shared: SharedAt? = nil
     /// The conversation a branch was made from, while it is there: read alone only.
     var branchedFrom: BranchOrigin? = nil
+    /// Its own sampling settings (`ConversationParameters`); left out when it has none.
+    let parameters: ConversationParameters?
 
     struct BranchOrigin: Encodable {
         let conversationID: String
@@ -58,6 +60,7 @@ struct ConversationResource: ResponseEncodable {
         pinnedAt = conversation.pinnedAt
         archivedAt = conversation.archivedAt
         projectID = conversation.projectID
+        parameters = conversation.parameters
         self.messages = messages.map(MessageResource.thread)
     }
 }

@@ -248,3 +248,12 @@ struct TurnLauncher: Sendable {
         return headers
     }
 }
+
+extension TurnLauncher.Input {
+    /// `TurnPreparation.Ask.withSettings(of:)`, for a new message of the web app.
+    func withSettings(of conversation: Conversation) -> Self {
+        var input = self
+        conversation.parameters?.fill(temperature: &input.temperature, maxTokens: &input.maxTokens, sampling: &input.sampling)
+        return input
+    }
+}

@@ -85,3 +85,13 @@ struct TurnPreparation: Sendable {
         return b.map { min(a, $0) } ?? a
     }
 }
+
+extension TurnPreparation.Ask {
+    /// Takes `conversation`'s own sampling settings (`ConversationParameters`) where this turn left them unset: the
+    /// web app's turns do; a gateway call uses only its own.
+    func withSettings(of conversation: Conversation) -> Self {
+        var ask = self
+        conversation.parameters?.fill(temperature: &ask.temperature, maxTokens: &ask.maxTokens, sampling: &ask.sampling)
+        return ask
+    }
+}

@@ -409,4 +409,9 @@ public final class PostgresStore: SluiceDatabase {
         try await execute(
             "UPDATE conversations SET system_prompt = \(systemPrompt), thread_key = NULL WHERE id = \(id)", logger: logger)
     }
+
+    public func setConversationParameters(id: String, parameters: ConversationParameters?) async throws {
+        let json = parameters.flatMap { $0.isEmpty ? nil : $0.json }
+        try await execute("UPDATE conversations SET parameters = \(json) WHERE id = \(id)", logger: logger)
+    }
 }

@@ -247,6 +247,11 @@ public final class SQLiteStore: SluiceDatabase {
             "UPDATE conversations SET system_prompt = ?, thread_key = NULL WHERE id = ?", [Self.optional(systemPrompt), .text(id)])
     }
 
+    public func setConversationParameters(id: String, parameters: ConversationParameters?) async throws {
+        let json = parameters.flatMap { $0.isEmpty ? nil : $0.json }
+        _ = try await connection.query("UPDATE conversations SET parameters = ? WHERE id = ?", [Self.optional(json), .text(id)])
+    }
+
     // MARK: Messages
 
     public func messages(conversationID: String) async throws -> [Message] {

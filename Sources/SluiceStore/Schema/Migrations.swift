@@ -34,7 +34,7 @@ enum Migrations {
 
     /// Every step in order: steps 1–13 below, later ones each in a file of its own (`Migrations+HeldTokens.swift`,
     /// `Migrations+DailySpending.swift`, `Migrations+EndUser.swift`, `Migrations+EndUserLimits.swift`).
-    static let steps: [Step] = firstSteps + [heldTokensStep, dailySpendingStep, endUserStep, endUserLedgerStep, endUserLimitsStep, rateLimitsStep, modelAccessStep, apiKeysStep, toolCallsStep, apiKeyLedgerStep, apiKeyExpiryStep, apiKeyModelsStep, apiKeyDailyLimitStep, apiKeyRateLimitsStep, responseCacheStep, cacheSavingsStep, pinnedAndArchivedStep, circuitCooldownsStep, feedbackStep, promptCacheStep, attachmentsStep, branchesStep, callEndUsersStep, unkeptConversationsStep, reasoningStep, imagesStep, userInstructionsStep, signedThinkingStep, sharedLinksStep, editedAnswersStep, autoTitlesStep, projectsStep, savedPromptsStep, branchedFromStep, listIndexesStep, stopRequestsStep, answerSourcesStep]
+    static let steps: [Step] = firstSteps + [heldTokensStep, dailySpendingStep, endUserStep, endUserLedgerStep, endUserLimitsStep, rateLimitsStep, modelAccessStep, apiKeysStep, toolCallsStep, apiKeyLedgerStep, apiKeyExpiryStep, apiKeyModelsStep, apiKeyDailyLimitStep, apiKeyRateLimitsStep, responseCacheStep, cacheSavingsStep, pinnedAndArchivedStep, circuitCooldownsStep, feedbackStep, promptCacheStep, attachmentsStep, branchesStep, callEndUsersStep, unkeptConversationsStep, reasoningStep, imagesStep, userInstructionsStep, signedThinkingStep, sharedLinksStep, editedAnswersStep, autoTitlesStep, projectsStep, savedPromptsStep, branchedFromStep, listIndexesStep, stopRequestsStep, answerSourcesStep, conversationParametersStep]
 
     private static let firstSteps: [Step] = [
         Step(

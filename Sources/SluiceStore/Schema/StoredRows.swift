@@ -102,7 +102,7 @@ enum StoredValues {
             systemPrompt: row.string("system_prompt"), endUser: row.string("end_user"), createdAt: row.date("created_at"),
             updatedAt: row.date("updated_at"), pinnedAt: row.int("pinned_at").map { date(milliseconds: $0) },
             archivedAt: row.int("archived_at").map { date(milliseconds: $0) }, projectID: row.string("project_id"),
-            branchedFrom: row.string("branched_from"))
+            branchedFrom: row.string("branched_from"), parameters: ConversationParameters(json: row.string("parameters")))
     }
 
     static func savedPrompt(_ row: some StoredRow) -> SavedPrompt {
