@@ -141,6 +141,29 @@ def test_stop_really_stops_and_keeps_the_text(browser, server):
     assert browser.switch_to.active_element.get_attribute("id") == "input"
 
 
+def test_stop_before_the_answer_has_an_id_cancels_it_rather_than_hanging_up(browser, server):
+    """Stop pressed while the answer's first event is still on its way: the page waits for the answer's id and cancels
+    it (kept as cancelled, with Continue), rather than closing the stream, which Sluice takes for a lost browser."""
+    open_new_conversation(browser, server)
+    # The answer's stream reaches the page 1.5 s late: Sluice has started it, the page does not know its id yet.
+    browser.execute_script("""
+        const real = window.fetch;
+        window.fetch = async (url, options) => {
+          const response = await real(url, options);
+          if (options?.method === "POST" && String(url).endsWith("/messages")) await new Promise((r) => setTimeout(r, 1500));
+          return response;
+        };""")
+    browser.find_element(By.ID, "input").send_keys("stop me before you start", Keys.ENTER)
+    WebDriverWait(browser, 10).until(lambda d: d.find_element(By.ID, "stop").is_displayed())
+    browser.find_element(By.ID, "stop").click()
+    WebDriverWait(browser, 15).until(lambda d: not d.find_elements(By.CSS_SELECTOR, ".message.streaming"))
+    WebDriverWait(browser, 10).until(lambda d: stored_thread(server)[-1]["status"] != "streaming")
+    stored = stored_thread(server)[-1]
+    assert stored["status"] == "cancelled", stored
+    assert "stopped" in last_text(browser, ".message.assistant .meta")
+    WebDriverWait(browser, 10).until(lambda d: d.find_elements(By.CSS_SELECTOR, ".message.assistant button.continue"))
+
+
 def test_reload_shows_the_stored_conversation(browser, server):
     open_new_conversation(browser, server)
     browser.find_element(By.ID, "input").send_keys("remember me", Keys.ENTER)

@@ -8,6 +8,8 @@ import { renderMessage, describeCompletion, offerContinue, thoughtsOf, thoughtFo
 import { markdownView } from "./markdown.js";
 
 const RESUME_ATTEMPTS = 5;
+/** How long Stop pressed before the answer has an id waits for it before it closes the stream instead. */
+const STOP_WAIT_MS = 3000;
 /** Refusals before any answer exists: the page shows them its own way, not as a failed answer. */
 const REFUSALS = new Set([
   "budget_exceeded", "rate_limit_exceeded", "prompt_rejected", "message_too_long", "context_overflow", "busy", "model_not_allowed",
@@ -163,13 +165,18 @@ async function streamInto(view, { log, announce, onStateChange, controller, open
     onStateChange({ streaming: false });
   };
 
+  // Stop cancels the answer on the server (kept as cancelled, with Continue), not by hanging up — which Sluice takes
+  // for a lost browser. Before `meta` names the answer, the stop waits for it, but not longer than `STOP_WAIT_MS`.
+  const cancel = async () => {
+    try { await cancelMessage(state.assistantId); return; } catch { /* fall back to closing the stream */ }
+    controller.abort();
+  };
   onStateChange({
     streaming: true,
     stop: async () => {
-      if (state.assistantId) {
-        try { await cancelMessage(state.assistantId); return; } catch { /* fall back to closing the stream */ }
-      }
-      controller.abort();
+      if (state.assistantId) return cancel();
+      state.stopWanted = true;
+      setTimeout(() => { if (!state.ended && !state.assistantId) controller.abort(); }, STOP_WAIT_MS);
     },
   });
 
@@ -179,6 +186,7 @@ async function streamInto(view, { log, announce, onStateChange, controller, open
       case "meta":
         state.assistantId = data.assistant_message_id;
         view.element.dataset.id = state.assistantId;
+        if (state.stopWanted) cancel();
         return false;
       case "reasoning": {
         const thoughts = thoughtsOf(view, { open: true });
