@@ -45,6 +45,25 @@ export function toFragment(source) {
   const template = document.createElement("template");
   template.innerHTML = purify.sanitize(md.render(source));
   const fragment = template.content;
+  // A remote image in model output is not loaded (the page's policy would refuse it anyway): its address may carry
+  // the conversation away, written there by a prompt injection. It becomes a link the user may open. (A <template>'s
+  // content is inert: nothing is fetched before this.)
+  for (const image of fragment.querySelectorAll("img")) {
+    let address;
+    try {
+      address = new URL(image.getAttribute("src") ?? "", location.href);
+    } catch {
+      image.remove();
+      continue;
+    }
+    if (address.protocol === "data:" || address.protocol === "blob:" || address.origin === location.origin) continue;
+    const link = Object.assign(document.createElement("a"), {
+      href: address.href, target: "_blank", rel: "noopener noreferrer", className: "remote-image",
+      textContent: `🖼 ${image.getAttribute("alt") || "image"} (${address.host || address.protocol})`,
+    });
+    link.title = `An image at ${address.href}, not loaded: open it only if you trust it.`;
+    image.replaceWith(link);
+  }
   for (const pre of fragment.querySelectorAll("pre")) {
     const button = document.createElement("button");
     button.type = "button";

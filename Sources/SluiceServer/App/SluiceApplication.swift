@@ -97,6 +97,7 @@ public func buildRouter(
     logger: Logger
 ) -> Router<SluiceRequestContext> {
     let router = Router(context: SluiceRequestContext.self)
+    router.add(middleware: SecurityHeadersMiddleware())
     router.add(middleware: ErrorEnvelopeMiddleware(metrics: dependencies.metrics))
     if let webRoot = dependencies.webRoot {
         router.add(middleware: FileMiddleware(webRoot, searchForIndexHtml: true, logger: logger))
