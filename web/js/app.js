@@ -485,6 +485,11 @@ $("token-form").addEventListener("submit", (event) => {
   start();
 });
 
+// The theme (theme.js, applied before the page is drawn): chosen in Personalize, kept in this browser.
+const themeSelect = $("theme-select");
+themeSelect.value = globalThis.sluiceTheme?.get() ?? "system";
+themeSelect.addEventListener("change", () => globalThis.sluiceTheme?.set(themeSelect.value));
+
 $("sign-out").addEventListener("click", () => {
   // Nothing of the user's stays in this browser; the page starts again at the sign-in form.
   api.signOut();
