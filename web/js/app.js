@@ -24,6 +24,7 @@ import { offerImport } from "./import.js";
 import { TemporaryChat } from "./temporary.js";
 import { offerDataControls } from "./data-controls.js";
 import { bindShortcuts } from "./shortcuts.js";
+import { Account } from "./account.js";
 
 const $ = (id) => document.getElementById(id);
 const log = $("messages");
@@ -99,12 +100,14 @@ document.addEventListener("keydown", (event) => { if (event.key === "Escape" && 
 const usagePage = new UsagePage({ section: $("usage-page"), button: $("usage-open"), showBanner });
 new KeysPage({ section: $("keys-page"), button: $("keys-open"), showBanner });
 const personal = new PersonalInstructions({ button: $("personalize-open"), form: $("personal-instructions"), showBanner });
+// Who is signed in, Sign out, and this browser's theme and notifications.
+const account = new Account({ showBanner });
 
 const contextPanel = new ContextPanel({ panel: $("context-panel"), toggle: $("context-toggle"), showBanner });
 
 function showSignIn(show) {
   $("sign-in").hidden = !show;
-  if (show) $("account").hidden = true;
+  if (show) account.signedOut();
   $("composer").hidden = show;
   if (show) {
     $("model-label").hidden = $("export-menu").hidden = $("personal-instructions").hidden = true;
@@ -316,7 +319,8 @@ function nameAfterFirstAnswer(conversation) {
   api.writeTitle(conversation.id, { automatic: true }).then(() => refreshList()).catch(() => {});
 }
 
-function setStreaming({ streaming, stop }) {
+function setStreaming({ streaming, stop, answered }) {
+  if (answered != null) account.answered(answered);
   stopCurrent = streaming ? stop : null;
   stopButton.hidden = !streaming;
   sendButton.disabled = streaming || blocked.send || archived;
@@ -440,11 +444,9 @@ $("limit-context").addEventListener("click", () => contextPanel.setOpen(true));
 $("limit-new-conversation").addEventListener("click", () =>
   newConversation().then(() => usage.estimate(current, input.value, tray.files)).catch((e) => showBanner(e.message)));
 
-// `/` in the message box offers the saved prompts; the Prompts page keeps them.
-// Who is signed in (`GET /api/me`, when the page starts): named at the foot of the sidebar, and a saved prompt's
-// {{USER_NAME}}.
-let me = null;
-const slashPrompts = new SlashPrompts({ input, menu: $("slash-menu"), user: () => me, showBanner });
+// `/` in the message box offers the saved prompts (a prompt's {{USER_NAME}} is the signed-in user's); the Prompts page
+// keeps them.
+const slashPrompts = new SlashPrompts({ input, menu: $("slash-menu"), user: () => account.user, showBanner });
 new PromptsPage({ section: $("prompts-page"), button: $("prompts-open"), showBanner, onChanged: () => slashPrompts.reload() });
 input.addEventListener("keydown", (event) => {
   if (event.key === "Enter" && !event.shiftKey && !event.isComposing) {
@@ -485,26 +487,13 @@ $("token-form").addEventListener("submit", (event) => {
   start();
 });
 
-// The theme (theme.js, applied before the page is drawn): chosen in Personalize, kept in this browser.
-const themeSelect = $("theme-select");
-themeSelect.value = globalThis.sluiceTheme?.get() ?? "system";
-themeSelect.addEventListener("change", () => globalThis.sluiceTheme?.set(themeSelect.value));
-
-$("sign-out").addEventListener("click", () => {
-  // Nothing of the user's stays in this browser; the page starts again at the sign-in form.
-  api.signOut();
-  location.replace(location.pathname);
-});
-
 async function start() {
   if (!api.adoptTokenFromLocation()) { showSignIn(true); return; }
   try {
     // The newest conversation, in a project or not (pinned ones first), opens unless another is asked for.
     const [[newest], user] = await Promise.all([
       api.listConversations({ limit: 1 }).then((page) => page.conversations), api.getMe(), refreshList()]);
-    me = user;
-    $("account-name").textContent = me.name;
-    $("account").hidden = false;
+    account.signedIn(user);
     showSignIn(false);
     await loadModels();
     // A shared conversation just continued here (share.js) opens first; otherwise the newest.

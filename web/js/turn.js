@@ -155,14 +155,15 @@ async function streamInto(view, { log, announce, onStateChange, controller, open
   const onScroll = () => { nearBottom = log.scrollHeight - log.scrollTop - log.clientHeight < 40; };
   log.addEventListener("scroll", onScroll);
 
-  const finish = () => {
+  // `answered`: the answer's text, when it ended as it should (app.js may tell the user, `notifications.js`).
+  const finish = (answered = null) => {
     state.ended = true;
     clearInterval(tick);
     if (frame) { cancelAnimationFrame(frame); paint(); }
     markdownView(view.text).finish();
     view.element.classList.remove("streaming");
     log.removeEventListener("scroll", onScroll);
-    onStateChange({ streaming: false });
+    onStateChange({ streaming: false, answered });
   };
 
   // Stop cancels the answer on the server (kept as cancelled, with Continue), not by hanging up — which Sluice takes
@@ -230,7 +231,7 @@ async function streamInto(view, { log, announce, onStateChange, controller, open
         if (data.state === "fallback") state.fallbackTo = data.to;
         return false;
       case "done":
-        finish();
+        finish(data.finish_reason === "cancelled" ? null : markdownView(view.text).source);
         // After a fallback the line says so and names the model once.
         describeCompletion(view.meta, state.fallbackTo ? { ...data, model: null } : data);
         if (state.fallbackTo) view.meta.prepend(`Answered by ${data.model ?? state.fallbackTo} (fallback) · `);

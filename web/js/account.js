@@ -1,0 +1,37 @@
+// Who is signed in and this browser's own preferences: the user named at the foot of the sidebar with Sign out
+// (which forgets everything the page kept here), the theme (theme.js applies it before the page is drawn), and the
+// notification when an answer ends out of sight (notifications.js).
+
+import * as api from "./api.js";
+import { AnswerNotifications } from "./notifications.js";
+
+export class Account {
+  constructor({ showBanner }) {
+    /** The signed-in user (`GET /api/me`), once the page has started. */
+    this.user = null;
+    this.box = document.getElementById("account");
+    document.getElementById("sign-out").addEventListener("click", () => {
+      api.signOut();
+      location.replace(location.pathname);
+    });
+    const theme = document.getElementById("theme-select");
+    theme.value = globalThis.sluiceTheme?.get() ?? "system";
+    theme.addEventListener("change", () => globalThis.sluiceTheme?.set(theme.value));
+    this.notifications = new AnswerNotifications({ checkbox: document.getElementById("notify-answers"), showBanner });
+  }
+
+  /** Names `user` at the foot of the sidebar. */
+  signedIn(user) {
+    this.user = user;
+    document.getElementById("account-name").textContent = user.name;
+    this.box.hidden = false;
+  }
+
+  signedOut() { this.box.hidden = true; }
+
+  /** An answer of the open conversation ended as it should (`text`): a notification, when the page is out of sight. */
+  answered(text) {
+    const title = document.querySelector('#conversation-list .conversation-open[aria-current="true"]')?.textContent;
+    this.notifications.answered(text, title);
+  }
+}
