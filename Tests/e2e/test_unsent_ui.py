@@ -1,6 +1,8 @@
 """A message Sluice did not take — the server could not be reached — comes back to the message box with a banner that
 says so, instead of staying on the page as if sent and vanishing at the next reload. (The database-down case is in
 test_postgres.py, which stops a PostgreSQL under a running Sluice.)"""
+from contextlib import contextmanager
+
 from selenium.webdriver.common.by import By
 from selenium.webdriver.common.keys import Keys
 
@@ -39,18 +41,26 @@ def answered_thread(browser, own):
             browser.find_element(By.CSS_SELECTOR, ".message.assistant .text").text)
 
 
+@contextmanager
+def answered_then_gone(browser):
+    """A Sluice of its own, one question answered on the page, then the server killed: yields (question, answer) as
+    the page shows them."""
+    with running_sluice(lambda simulator_port, _: [
+            "--model", "sim", "--upstream", f"http://127.0.0.1:{simulator_port}/v1"],
+            simulator_args=("--tokens", "12", "--delay-ms", "5"), user="unsent") as own:
+        shown = answered_thread(browser, own)
+        own.process.kill()
+        own.process.wait(timeout=10)
+        yield shown
+
+
 def thread(browser):
     return [(element.get_attribute("class").split()[1], element.find_element(By.CSS_SELECTOR, ".text").text)
             for element in browser.find_elements(By.CSS_SELECTOR, "#messages .message")]
 
 
 def test_a_regenerate_sluice_could_not_be_reached_for_leaves_the_answer_that_was_there(browser):
-    with running_sluice(lambda simulator_port, _: [
-            "--model", "sim", "--upstream", f"http://127.0.0.1:{simulator_port}/v1"],
-            simulator_args=("--tokens", "12", "--delay-ms", "5"), user="unsent") as own:
-        question, answer = answered_thread(browser, own)
-        own.process.kill()
-        own.process.wait(timeout=10)
+    with answered_then_gone(browser) as (question, answer):
         browser.find_element(By.CSS_SELECTOR, ".message.assistant button.regenerate").click()
         WebDriverWait(browser, 15).until(
             lambda d: "so no new answer was asked for" in d.find_element(By.ID, "banner").text)
@@ -61,12 +71,7 @@ def test_a_regenerate_sluice_could_not_be_reached_for_leaves_the_answer_that_was
 
 
 def test_an_edit_sluice_could_not_be_reached_for_comes_back_to_the_edit_box(browser):
-    with running_sluice(lambda simulator_port, _: [
-            "--model", "sim", "--upstream", f"http://127.0.0.1:{simulator_port}/v1"],
-            simulator_args=("--tokens", "12", "--delay-ms", "5"), user="unsent") as own:
-        question, answer = answered_thread(browser, own)
-        own.process.kill()
-        own.process.wait(timeout=10)
+    with answered_then_gone(browser) as (question, answer):
         browser.find_element(By.CSS_SELECTOR, ".message.user .edit").click()
         field = browser.find_element(By.CSS_SELECTOR, ".edit-form textarea")
         field.clear()
