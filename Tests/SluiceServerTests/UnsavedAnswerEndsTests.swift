@@ -287,4 +287,74 @@ struct UnsavedAnswerEndsTests {
         }
         try await store.close()
     }
+
+    @Test("an end the database had not taken when the process stopped is in its file, and written at the next start before the recovery of interrupted answers: the answer whole, its hold settled",
+          arguments: TestDatabases.backends)
+    func outlivesTheProcess(database: StoreBackend) async throws {
+        let (store, _) = try await TestDatabases.makeStore(database)
+        let user = try await store.createUser(name: "u", plan: .free, tokenHash: UUID().uuidString)
+        let conversation = try await store.createConversation(userID: user.id, title: "t", model: "m", systemPrompt: nil)
+        let answer = Message(
+            id: Identifier.make(), conversationID: conversation.id, role: .assistant, content: "Half", status: .streaming,
+            model: "m", createdAt: Date())
+        try await store.insert(answer)
+        let hold = try #require(try await store.hold(
+            HoldRequest(userID: user.id, conversationID: conversation.id, messageID: answer.id, model: "m",
+                        inputTokens: 10, wantedOutput: 100, price: .free), now: Date()))
+        let file = FileManager.default.temporaryDirectory.appendingPathComponent("ends-\(UUID().uuidString).jsonl")
+        defer { try? FileManager.default.removeItem(at: file) }
+
+        // The database takes nothing while the answer ends; then the process is gone before it writes it again.
+        let budgets = Outage(store)
+        budgets.failSettles(.max)
+        let ends = UnsavedAnswerEnds(store: store, budgets: budgets, spool: file, logger: TestDatabases.quietLogger)
+        var outcome = AssistantOutcome(
+            content: "Half and the rest", status: .complete, usage: Usage(inputTokens: 10, outputTokens: 5, totalTokens: 15), ttftMs: 3,
+            durationMs: 40, finishReason: "stop", error: nil, tokenEnds: [4, 17])
+        outcome.toolCalls = [ToolCall(id: "call_1", name: "lookup", arguments: "{\"q\":1}")]
+        let end = AnswerEnd(
+            settlement: .init(holdID: hold.id, inputTokens: 10, outputTokens: 5, cachedInputTokens: 0, cost: .zero, saved: nil, at: Date()),
+            answer: AnswerFinish(messageID: answer.id, outcome: outcome))
+        #expect(await ends.store(end) == false)
+        let kept = try String(contentsOf: file, encoding: .utf8)
+        #expect(kept.split(separator: "\n").count == 1 && kept.contains(answer.id))
+
+        // The next start: written, then recovery finds nothing interrupted; the file is gone.
+        try await prepareStore(store, budgets: store, unsavedEndsFile: file, logger: TestDatabases.quietLogger)
+        let stored = try #require(try await store.message(id: answer.id))
+        #expect(stored.status == .complete && stored.content == "Half and the rest" && stored.errorCode == nil)
+        #expect(stored.toolCalls.map(\.name) == ["lookup"] && stored.tokenEnds == [4, 17])
+        #expect(try await store.budget(userID: user.id, now: Date()).used == 15, "settled for what it used, not released")
+        #expect(!FileManager.default.fileExists(atPath: file.path))
+        // Nothing left: a start after that has nothing to write.
+        try await prepareStore(store, budgets: store, unsavedEndsFile: file, logger: TestDatabases.quietLogger)
+        #expect(try await store.message(id: answer.id)?.status == .complete)
+        try await store.close()
+    }
+
+    @Test("written again, ends leave the file; when none is left, so does the file")
+    func fileFollowsTheList() async throws {
+        let (store, _) = try await TestDatabases.makeStore(.sqlite)
+        let budgets = Outage(store)
+        let file = FileManager.default.temporaryDirectory.appendingPathComponent("ends-\(UUID().uuidString).jsonl")
+        defer { try? FileManager.default.removeItem(at: file) }
+        let ends = UnsavedAnswerEnds(
+            store: store, budgets: budgets, firstWait: .milliseconds(1), longestWait: .milliseconds(5), spool: file,
+            logger: TestDatabases.quietLogger)
+        budgets.failSettles(2)
+        for index in 0..<2 {
+            await ends.store(AnswerEnd(
+                settlement: .init(holdID: "hold \(index)", inputTokens: 1, outputTokens: 1, cachedInputTokens: 0, cost: .zero, saved: nil, at: Date()),
+                answer: nil))
+        }
+        #expect(try String(contentsOf: file, encoding: .utf8).split(separator: "\n").count == 2)
+        await withTaskGroup(of: Void.self) { group in
+            group.addTask { await ends.run() }
+            _ = try? await Self.eventually { ends.count == 0 ? true : nil }
+            group.cancelAll()
+        }
+        #expect(ends.count == 0 && budgets.settled == ["hold 0", "hold 1"])
+        #expect(!FileManager.default.fileExists(atPath: file.path))
+        try await store.close()
+    }
 }

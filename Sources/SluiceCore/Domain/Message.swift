@@ -199,7 +199,7 @@ public struct RatedAnswer: Sendable, Equatable {
 }
 
 /// The outcome of an assistant message, written when its stream ends.
-public struct AssistantOutcome: Sendable, Equatable {
+public struct AssistantOutcome: Sendable, Equatable, Codable {
     public var content: String
     public var status: MessageStatus
     public var usage: Usage?

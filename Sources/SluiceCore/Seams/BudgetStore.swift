@@ -69,7 +69,7 @@ extension BudgetStore {
 
 /// What an answer from the response cache saved: the tokens and the cost of the call it repeated, priced as the
 /// model is priced now (LiteLLM's "saved cost").
-public struct CacheSavings: Sendable, Equatable {
+public struct CacheSavings: Sendable, Equatable, Codable {
     public let tokens: Int
     public let cost: USDAmount
 

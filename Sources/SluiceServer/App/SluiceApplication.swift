@@ -54,6 +54,9 @@ public struct SluiceDependencies: Sendable {
     public var modelAliases = ModelAliases()
     /// The model that names conversations after their first answer (`--title-model`; `TitleRoute`).
     public var titleModel = TitleModel.conversationModel
+    /// Where the ends of answers the database did not take are kept to outlive the process (`AnswerEndSpool`;
+    /// `Serve.unsavedEndsFile`); `nil` keeps them in memory only.
+    public var unsavedEndsFile: URL?
 
     public init(
         store: any ConversationStore, provider: any ChatProvider, defaultModel: String,
@@ -225,7 +228,7 @@ public func buildApplication(
         store: dependencies.store, interval: dependencies.turnSettings.flushInterval, logger: logger)
     let unsavedEnds = UnsavedAnswerEnds(
         store: dependencies.store, budgets: dependencies.budgets, firstWait: dependencies.turnSettings.unsavedEndFirstWait,
-        logger: logger)
+        spool: dependencies.unsavedEndsFile, logger: logger)
     return Application(
         router: buildRouter(dependencies, hub: hub, progressWriter: progressWriter, unsavedEnds: unsavedEnds, logger: logger),
         configuration: .init(address: .hostname(host, port: port), serverName: "Sluice"),
@@ -240,9 +243,21 @@ public func buildApplication(
         logger: logger)
 }
 
-/// Brings the schema up to date and marks answers that a crash left `streaming` as `partial`.
-public func prepareStore(_ store: any ConversationStore, logger: Logger) async throws {
+/// Brings the schema up to date, writes the ends of answers the database did not take before the last stop (from
+/// `unsavedEndsFile`, settling their holds with `budgets`), and marks answers that a crash left `streaming` as
+/// `partial`.
+public func prepareStore(
+    _ store: any ConversationStore, budgets: (any BudgetStore)? = nil, unsavedEndsFile: URL? = nil, logger: Logger
+) async throws {
     try await store.migrate()
+    if let unsavedEndsFile {
+        let written = try await AnswerEndSpool(file: unsavedEndsFile, logger: logger).writeLeftOver(store: store, budgets: budgets)
+        if written > 0 {
+            logger.notice(
+                "wrote the ends of answers or calls the database had not taken before the last stop",
+                metadata: ["count": "\(written)", "file": "\(unsavedEndsFile.path)"])
+        }
+    }
     let recovered = try await store.recoverInterruptedMessages()
     if recovered > 0 {
         logger.warning("marked answers interrupted by the last stop as partial", metadata: ["count": "\(recovered)"])

@@ -9,7 +9,7 @@ import Synchronization
 /// completion, an embeddings or rerank call, a title — ends with its hold's settle alone.
 struct AnswerEnd: Sendable {
     /// The hold and what it is settled for; `nil` for an answer without one.
-    struct Settlement: Sendable {
+    struct Settlement: Sendable, Codable {
         let holdID: String
         let inputTokens: Int
         let outputTokens: Int
@@ -58,8 +58,10 @@ struct AnswerEnd: Sendable {
 /// Each write may take `attemptLimit`: while PostgreSQL is down, postgres-nio's pool waits up to a minute for a
 /// connection (measured: 61 s), and the turn's `done` waits for the first write. Written again after `firstWait`,
 /// then after a wait that doubles up to `longestWait`; given up after `givingUpAfter` (a hold has expired by then,
-/// and an error that lasts so long is no outage). At shutdown, once more; what is still unsaved then is logged, and
-/// the next start's recovery keeps those answers as `partial` with the text they have.
+/// and an error that lasts so long is no outage). At shutdown, once more. With a `spool` the kept ends are in a file
+/// too, and what is still unsaved when the process ends — stopped, killed or crashed — is written at the next start
+/// (`prepareStore`); without one it is logged, and the next start's recovery keeps those answers as `partial` with
+/// the text they have.
 public final class UnsavedAnswerEnds: Service, Sendable {
     private struct Kept: Sendable {
         let end: AnswerEnd
@@ -72,6 +74,7 @@ public final class UnsavedAnswerEnds: Service, Sendable {
     private let firstWait: Duration
     private let longestWait: Duration
     private let givingUpAfter: Duration
+    private let spool: AnswerEndSpool?
     private let logger: Logger
     private let kept = Mutex<[Kept]>([])
     private let wake: AsyncStream<Void>.Continuation
@@ -80,8 +83,9 @@ public final class UnsavedAnswerEnds: Service, Sendable {
     public init(
         store: any ConversationStore, budgets: (any BudgetStore)?, attemptLimit: Duration = .seconds(5),
         firstWait: Duration = .milliseconds(500), longestWait: Duration = .seconds(10), givingUpAfter: Duration = .seconds(3600),
-        logger: Logger
+        spool: URL? = nil, logger: Logger
     ) {
+        self.spool = spool.map { AnswerEndSpool(file: $0, logger: logger) }
         self.store = store
         self.budgets = budgets
         self.attemptLimit = attemptLimit
@@ -121,6 +125,7 @@ public final class UnsavedAnswerEnds: Service, Sendable {
                 "the database did not take the end of an answer or call: kept to write again",
                 metadata: ["end": "\(end.name)", "error": "\(error)"])
             kept.withLock { $0.append(Kept(end: end, since: .now)) }
+            spool?.append(end)
             wake.yield()
             return false
         }
@@ -137,6 +142,12 @@ public final class UnsavedAnswerEnds: Service, Sendable {
         }
         if !Task.isCancelled, await writeAgain() { return }
         let left = kept.withLock { $0.map(\.end.name) }
+        if let spool {
+            logger.warning(
+                "stopping with answers or calls whose end the database did not take: kept in their file, written at the next start",
+                metadata: ["count": "\(left.count)", "file": "\(spool.file.path)", "ends": "\(left.joined(separator: ","))"])
+            return
+        }
         logger.error(
             "stopping with answers or calls whose end the database did not take: answers are kept as partial, with the text of their last progress write; holds expire uncharged",
             metadata: ["count": "\(left.count)", "ends": "\(left.joined(separator: ","))"])
@@ -196,9 +207,11 @@ public final class UnsavedAnswerEnds: Service, Sendable {
                 "wrote the ends of answers or calls that had waited for the database",
                 metadata: ["count": "\(written.count)", "longest_wait_ms": "\(longest.components.seconds * 1000 + longest.components.attoseconds / 1_000_000_000_000_000)"])
         }
-        return kept.withLock { kept in
+        let empty = kept.withLock { kept in
             kept.removeFirst(done)
             return kept.isEmpty
         }
+        if done > 0 { spool?.rewrite { self.kept.withLock { $0.map(\.end) } } }
+        return empty
     }
 }
