@@ -1,4 +1,5 @@
 """`sluice serve --db postgres://…`: two real server processes on one PostgreSQL share users and conversations."""
+import glob
 import json
 import os
 import subprocess
@@ -155,6 +156,77 @@ def test_a_database_that_goes_away_gives_503_database_unavailable_not_a_hang(bro
             process.wait(timeout=15)
         subprocess.run([script, "stop", pg_dir])
         subprocess.run(["rm", "-rf", pg_dir])
+
+
+def test_an_answer_whose_end_the_database_did_not_take_is_stored_when_sluice_starts_again(server):
+    """A streamed answer whose PostgreSQL stops under it reaches its client whole; its end, kept to write again, is in
+    a file when Sluice is killed; PostgreSQL back, the next start stores the answer whole and charges it."""
+    script = os.path.join(os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))), "scripts", "test-postgres.sh")
+    pg_dir = tempfile.mkdtemp(prefix="sluice-e2e-pg-")
+    workdir = tempfile.mkdtemp(prefix="sluice-e2e-ends-")
+    url = subprocess.run([script, "start", pg_dir], check=True, capture_output=True, text=True).stdout.strip().split("=", 1)[1]
+    port = free_port()
+    base = f"http://127.0.0.1:{port}"
+
+    def serve():
+        process = subprocess.Popen(
+            [SLUICE, "serve", "--port", str(port), "--db", url, "--model", "sim", "--title-model", "off",
+             "--upstream", f"http://127.0.0.1:{server.simulator_port}/v1"],
+            cwd=workdir, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+            env={key: value for key, value in os.environ.items() if not key.startswith("SLUICE_")})
+        wait_for(base + "/healthz")
+        return process
+
+    process = None
+    try:
+        token = subprocess.run([SLUICE, "user", "add", "pg-ends", "--plan", "pro", "--db", url], check=True,
+                               capture_output=True, text=True).stdout.strip().splitlines()[-1]
+        process = serve()
+        # The simulator's answer: 120 tokens 25 ms apart. PostgreSQL stops once the first has arrived.
+        request = urllib.request.Request(
+            base + "/v1/chat/completions", method="POST",
+            data=json.dumps({"model": "sim", "stream": True, "messages": [{"role": "user", "content": "Keep this"}]}).encode(),
+            headers={"Authorization": f"Bearer {token}", "Content-Type": "application/json"})
+        pieces = []
+        with urllib.request.urlopen(request, timeout=120) as response:
+            message_id = response.headers["X-Sluice-Message-Id"]
+            for line in response:
+                line = line.decode().strip()
+                if line == "data: [DONE]":
+                    pieces.append(None)
+                    break
+                if line.startswith("data: {"):
+                    delta = json.loads(line[6:])["choices"]
+                    if delta and delta[0]["delta"].get("content"):
+                        if not pieces:
+                            subprocess.run([script, "stop", pg_dir], check=True)
+                        pieces.append(delta[0]["delta"]["content"])
+        assert pieces[-1] is None, "the client got the whole answer and [DONE]"
+        streamed = "".join(pieces[:-1])
+        # Not taken by the database: kept in its file (in ./data of the server's folder), then the server is killed.
+        deadline = time.monotonic() + 30
+        while not glob.glob(os.path.join(workdir, "data", "unsaved-ends-*.jsonl")) and time.monotonic() < deadline:
+            time.sleep(0.1)
+        [kept] = glob.glob(os.path.join(workdir, "data", "unsaved-ends-*.jsonl"))
+        assert message_id in open(kept).read()
+        process.kill()
+        process.wait(timeout=10)
+
+        subprocess.run([script, "again", pg_dir], check=True)
+        process = serve()
+        status, body = call(base, token, "GET", f"/api/messages/{message_id}")
+        stored = json.loads(body)
+        assert stored["status"] == "complete" and stored["content"] == streamed, stored
+        assert stored["usage"]["output_tokens"] == 120
+        assert not os.path.exists(kept)
+        usage = json.loads(call(base, token, "GET", "/api/usage?period=today")[1])
+        assert usage["totals"]["output_tokens"] == 120, usage["totals"]
+    finally:
+        if process:
+            process.kill()
+            process.wait(timeout=10)
+        subprocess.run([script, "stop", pg_dir])
+        subprocess.run(["rm", "-rf", pg_dir, workdir])
 
 
 def test_two_instances_share_the_response_cache_through_the_openai_sdk(server):
