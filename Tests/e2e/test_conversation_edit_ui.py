@@ -140,6 +140,44 @@ def test_instructions_are_saved_shown_and_sent_with_the_next_message(browser, se
     assert api(server, token, "GET", "/api/conversations")["conversations"][0].get("system_prompt") is None
 
 
+def test_export_all_downloads_every_conversation_in_one_file_that_import_reads_back(browser, server):
+    """ChatGPT's "Export data": every conversation, archived ones too, each with its messages and images, in one file
+    that Sluice's import makes into the same conversations (here, another user's)."""
+    token = new_user(server, "export-all-ui")
+    photo = "data:image/png;base64,iVBORw0KGgoAAAANSUhEUgAAAAMAAAACCAIAAAASFvFNAAAAFUlEQVR4nGM8IWfDwMDAwMDAxAADABUsASY0+3CFAAAAAElFTkSuQmCC"
+    made = []
+    for title in ["Lisbon", "Porto", "Old plans"]:
+        conversation = api(server, token, "POST", "/api/conversations", {"title": title})
+        send_message(server, token, conversation["id"], f"About {title}?", images=[{"url": photo}] if title == "Porto" else None)
+        made.append(conversation["id"])
+    api(server, token, "PATCH", f"/api/conversations/{made[2]}", {"archived": True})
+    open_as(browser, server, token)
+    browser.execute_script("""
+        window.__downloads = [];
+        HTMLAnchorElement.prototype.click = function () {
+          if (this.download) fetch(this.href).then((r) => r.text()).then((text) => window.__downloads.push([this.download, text]));
+        };""")
+    browser.find_element(By.ID, "export-all").click()
+    WebDriverWait(browser, 20).until(lambda d: d.execute_script("return window.__downloads.length") == 1)
+    name, text = browser.execute_script("return window.__downloads[0]")
+    assert name.startswith("sluice-conversations-") and name.endswith(".json")
+    WebDriverWait(browser, 5).until(lambda d: "3 conversations exported" in d.find_element(By.ID, "banner").text)
+    exported = json.loads(text)
+    assert sorted(c["title"] for c in exported) == ["Lisbon", "Old plans", "Porto"]
+    assert all(len(c["messages"]) == 2 for c in exported)
+    porto = next(c for c in exported if c["title"] == "Porto")
+    assert porto["messages"][0]["images"][0]["url"] == photo, "the image's bytes, not this server's address"
+
+    other = new_user(server, "export-all-import")
+    request = urllib.request.Request(
+        f"{server.base}/api/conversations/import", method="POST", data=text.encode(),
+        headers={"Authorization": f"Bearer {other}", "Content-Type": "application/json"})
+    with urllib.request.urlopen(request, timeout=30) as response:
+        assert json.loads(response.read())["messages"] == 6
+    imported = api(server, other, "GET", "/api/conversations")["conversations"]
+    assert sorted(c["title"] for c in imported) == ["Lisbon", "Old plans", "Porto"]
+
+
 def send_message(server, token, conversation, content, attachments=None, images=None):
     """One turn through the API, read to its end."""
     request = urllib.request.Request(

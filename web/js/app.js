@@ -172,7 +172,7 @@ async function afterDeleting(id) {
 }
 
 offerDataControls({
-  archiveButton: $("archive-all"), deleteButton: $("delete-all"), showBanner,
+  exportButton: $("export-all"), archiveButton: $("archive-all"), deleteButton: $("delete-all"), showBanner,
   onArchived: async () => { await refreshList(); if (current) await open(current); },
   onDeleted: () => afterDeleting(null),
 });

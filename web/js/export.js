@@ -67,6 +67,29 @@ export async function exportConversation(id, format) {
   }
 }
 
+/** Every conversation of the user, archived ones too, in one JSON file: a list of Sluice's exports (each as
+ * `exportConversation` writes it, its images in it), which Sluice's import reads back — ChatGPT's "Export data", Open
+ * WebUI's "Export chats". `progress(done, total)` follows it; resolves to the file's name and how many it holds. */
+export async function exportAllConversations(progress = () => {}) {
+  const ids = [];
+  for (const archived of [false, true]) {
+    let cursor = null;
+    do {
+      const page = await api.listConversations({ archived, limit: 200, cursor });
+      ids.push(...page.conversations.map((conversation) => conversation.id));
+      cursor = page.next_cursor ?? null;
+    } while (cursor);
+  }
+  const all = [];
+  for (const [index, id] of ids.entries()) {
+    progress(index, ids.length);
+    all.push(await withImageData(await api.getConversation(id)));
+  }
+  const name = `sluice-conversations-${new Date().toISOString().slice(0, 10)}.json`;
+  download(name, "application/json", JSON.stringify(all, null, 2));
+  return { name, count: all.length };
+}
+
 function download(name, type, text) {
   const link = Object.assign(document.createElement("a"), {
     href: URL.createObjectURL(new Blob([text], { type: `${type};charset=utf-8` })), download: name,
