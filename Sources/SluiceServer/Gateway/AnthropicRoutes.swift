@@ -37,7 +37,7 @@ struct AnthropicRoutes {
         guard parsed.stream else {
             let answer = try await WholeAnswer.collect(first: turn.first, rest: &turn.rest)
             headers[.contentType] = "application/json"
-            if let cost = answer.done.costUSD { headers[GatewayRoutes.responseCost] = cost }
+            GatewayRoutes.tell(answer.done.costUSD, in: &headers)
             let message = AnthropicWire.message(
                 id: id, model: turn.model, thinking: parsed.showsThinking ? answer.reasoning : "",
                 signedThinking: parsed.showsThinking ? answer.signedThinking : [], text: answer.text,

@@ -34,7 +34,12 @@ struct GatewayRoutes {
 
     /// Sets `X-Sluice-Response-Cost` to what a call cost; nothing for a model without a price.
     static func tell(_ cost: USDAmount?, in headers: inout HTTPFields) {
-        if let cost { headers[responseCost] = cost.decimalString }
+        tell(cost?.decimalString, in: &headers)
+    }
+
+    /// The same for a whole answer's `done` (`TurnEvent.Done.costUSD`, already an exact decimal).
+    static func tell(_ cost: String?, in headers: inout HTTPFields) {
+        if let cost { headers[responseCost] = cost }
     }
 
     func register(on v1: RouterGroup<SluiceRequestContext>) {
@@ -249,7 +254,7 @@ struct GatewayRoutes {
         fields[.contentType] = "application/json"
         // What the call cost, where a client reads it without parsing the body (LiteLLM's `x-litellm-response-cost`);
         // a streamed answer's headers go before its cost is known: its usage chunk carries it.
-        if let cost = answer.done.costUSD { fields[responseCost] = cost }
+        tell(answer.done.costUSD, in: &fields)
         return json(
             .ok,
             OpenAIWire.completion(

@@ -46,7 +46,7 @@ struct ResponsesRoutes {
             let answer = try await WholeAnswer.collect(first: turn.first, rest: &turn.rest)
             echo.model = answer.done.model
             let ending = ResponsesWire.ending(finishReason: answer.done.finishReason, usage: answer.done.usage, cost: answer.done.costUSD)
-            if let cost = answer.done.costUSD { headers[GatewayRoutes.responseCost] = cost }
+            GatewayRoutes.tell(answer.done.costUSD, in: &headers)
             let status = if case .completed = ending { "completed" } else { "incomplete" }
             let output = ResponsesWire.output(
                 messageID: messageID, reasoning: answer.reasoning, encrypted: echo.encryptedReasoning ? answer.signedThinking : nil,
