@@ -122,7 +122,11 @@ final class AnswerEndSpool: Sendable {
                 throw StoreError.unavailable(reason)
             } catch {
                 do {
-                    if let alone = end.answerAlone { try await alone.store(in: store, budgets: budgets) }
+                    guard let alone = end.answerAlone else {
+                        logger.error("dropped a left-over settle the database refused", metadata: ["end": "\(end.name)", "error": "\(error)"])
+                        continue
+                    }
+                    try await alone.store(in: store, budgets: budgets)
                     logger.error("could not settle a left-over end: its answer was stored alone", metadata: ["end": "\(end.name)", "error": "\(error)"])
                 } catch StoreError.unavailable(let reason) {
                     throw StoreError.unavailable(reason)

@@ -35,17 +35,15 @@ struct ConversationRoutes {
         }
         let chosenModel = model.flatMap { $0.isEmpty ? nil : $0 } ?? user.defaultModel(defaultModel)
         try ModelAccess.check(user, model: chosenModel)
-        let conversation = try await store.createConversation(
+        var conversation = try await store.createConversation(
             userID: user.id, title: title.flatMap { $0.isEmpty ? nil : $0 } ?? Self.defaultTitle,
             model: chosenModel,
             systemPrompt: systemPrompt.flatMap { $0.isEmpty ? nil : $0 })
-        var resource = ConversationResource(conversation)
         if let parameters {
             try await store.setConversationParameters(id: conversation.id, parameters: parameters)
-            var set = conversation
-            set.parameters = parameters
-            resource = ConversationResource(set)
+            conversation.parameters = parameters
         }
+        var resource = ConversationResource(conversation)
         if let project {
             try await store.moveConversation(id: conversation.id, toProject: project.id)
             resource.projectID = project.id
