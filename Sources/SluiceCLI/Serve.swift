@@ -32,6 +32,7 @@ struct Serve: AsyncParsableCommand {
     @Option(help: "Folder of the web app (SLUICE_WEB_ROOT, default ./web).") var webRoot: String?
     @Option(help: "Milliseconds to wait for the first token (SLUICE_FIRST_TOKEN_TIMEOUT_MS, default 30000).") var firstTokenTimeoutMs: Int?
     @Option(help: "Milliseconds of silence allowed between tokens (SLUICE_IDLE_TIMEOUT_MS, default 30000).") var idleTimeoutMs: Int?
+    @Option(help: "Seconds the answers being written when Sluice is asked to stop (SIGTERM, Ctrl-C) get to finish; a second signal, or the end of this time, stops them with their text so far kept (SLUICE_SHUTDOWN_GRACE_SECONDS, default 20: within the 30 s docker stop and Kubernetes allow).") var shutdownGraceSeconds: Int?
     @Option(help: "Milliseconds one answer may take in all, retries included; then it is cut and the text so far kept (SLUICE_TOTAL_TIMEOUT_MS, default 600000).") var totalTimeoutMs: Int?
     @Option(help: "Most tokens per answer, sent upstream as max_tokens (SLUICE_MAX_OUTPUT_TOKENS, default: the model's limit).") var maxOutputTokens: Int?
     @Option(help: "Retries before the first token (SLUICE_MAX_RETRIES, default 5; 0 turns retries off).") var maxRetries: Int?
@@ -99,6 +100,8 @@ struct Serve: AsyncParsableCommand {
                 maxRetries: try settings.count(maxRetries, env: "SLUICE_MAX_RETRIES", default: 5, name: "--max-retries"),
                 maxTotalWait: .seconds(try settings.count(retryBudgetSeconds, env: "SLUICE_RETRY_BUDGET_SECONDS", default: 60, name: "--retry-budget-seconds"))),
             stopOnDisconnect: stopOnDisconnect || ["1", "true", "yes"].contains(settings.string(nil, env: "SLUICE_STOP_ON_DISCONNECT", default: "")!.lowercased()))
+        let drain = ShutdownDrain(grace: .seconds(
+            try settings.count(shutdownGraceSeconds, env: "SLUICE_SHUTDOWN_GRACE_SECONDS", default: 20, name: "--shutdown-grace-seconds")))
         let kind = settings.string(upstreamKind, env: "SLUICE_UPSTREAM_KIND", default: "openai")!
         guard ["openai", "anthropic"].contains(kind) else {
             throw SettingError("upstream kind (--upstream-kind / SLUICE_UPSTREAM_KIND) '\(kind)' is not openai or anthropic")
@@ -251,6 +254,7 @@ struct Serve: AsyncParsableCommand {
         dependencies.modelAliases = modelAliases
         dependencies.titleModel = titles
         dependencies.unsavedEndsFile = endsFile
+        dependencies.shutdownDrain = drain
         if cacheSeconds > 0 {
             dependencies.responseCache = ResponseCacheSettings(store: store, ttl: .seconds(cacheSeconds), shared: cacheShared)
         }
@@ -266,9 +270,9 @@ struct Serve: AsyncParsableCommand {
         }
         services.append(app)
         let group = ServiceGroup(
-            configuration: .init(services: services, gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
+            configuration: .init(services: services, gracefulShutdownSignals: Self.stopSignals, logger: logger))
         do {
-            try await group.run()
+            try await Self.run(group, drain: drain)
         } catch {
             for client in [httpClient] + ownClients { try? await client.shutdown() }
             try? await store.close()
@@ -277,19 +281,6 @@ struct Serve: AsyncParsableCommand {
         for client in ownClients { try await client.shutdown() }
         try await httpClient.shutdown()
         try await store.close()
-    }
-
-    enum SignIn {
-        case newToken(String)
-        case existing
-    }
-
-    /// On an empty database, creates the user `local` so that a newcomer can chat at once.
-    static func localSignIn(store: any SluiceDatabase) async throws -> SignIn {
-        guard try await store.users().isEmpty else { return .existing }
-        let token = AccessToken.generate()
-        _ = try await store.createUser(name: "local", plan: .unlimited, tokenHash: AccessToken.hash(token))
-        return .newToken(token)
     }
 }
 

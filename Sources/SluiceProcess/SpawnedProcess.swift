@@ -34,14 +34,22 @@ public final class SpawnedProcess: Sendable {
     private let exit = Mutex<Int32?>(nil)
 
     /// Starts `executable` (a path: no `PATH` search) with `arguments`. `environment`: the child's whole
-    /// environment, or `nil` for the parent's.
+    /// environment, or `nil` for the parent's. `ownProcessGroup`: the child leads a process group of its own, so
+    /// that what a terminal sends the parent's group (Ctrl-C) reaches only the parent, which stops the child when
+    /// it is done with it.
     public convenience init(
-        executable: String, arguments: [String], environment: [String: String]? = nil, output: Output = .discarded
+        executable: String, arguments: [String], environment: [String: String]? = nil, output: Output = .discarded,
+        ownProcessGroup: Bool = false
     ) throws {
-        try self.init(executable: executable, arguments: arguments, environment: environment, destination: .output(output))
+        try self.init(
+            executable: executable, arguments: arguments, environment: environment, destination: .output(output),
+            ownProcessGroup: ownProcessGroup)
     }
 
-    private init(executable: String, arguments: [String], environment: [String: String]?, destination: Destination) throws {
+    private init(
+        executable: String, arguments: [String], environment: [String: String]?, destination: Destination,
+        ownProcessGroup: Bool = false
+    ) throws {
         var actions = posix_spawn_file_actions_t()
         posix_spawn_file_actions_init(&actions)
         defer { posix_spawn_file_actions_destroy(&actions) }
@@ -72,7 +80,12 @@ public final class SpawnedProcess: Sendable {
         var all = sigset_t()
         sigfillset(&all)
         posix_spawnattr_setsigdefault(&attributes, &all)
-        posix_spawnattr_setflags(&attributes, Int16(POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF))
+        var flags = POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF
+        if ownProcessGroup {
+            posix_spawnattr_setpgroup(&attributes, 0)
+            flags |= POSIX_SPAWN_SETPGROUP
+        }
+        posix_spawnattr_setflags(&attributes, Int16(flags))
         var pid: pid_t = 0
         // The copies must outlive the call, not just the reads of their pointers.
         let result = withExtendedLifetime((argv, envp)) {

@@ -35,6 +35,14 @@ struct SpawnedProcessTests {
         #expect(!child.isRunning)
     }
 
+    @Test("a child of its own process group is out of the parent's; by default it is in it", arguments: [true, false])
+    func processGroup(own: Bool) throws {
+        let child = try SpawnedProcess(executable: "/bin/sleep", arguments: ["30"], ownProcessGroup: own)
+        defer { child.stop(grace: .milliseconds(100)) }
+        // posix_spawn returns once the child exists, its group set: no wait is needed.
+        #expect(getpgid(child.pid) == (own ? child.pid : getpgrp()))
+    }
+
     @Test("stop ends a child that ignores SIGTERM with SIGKILL after the grace period")
     func stopEscalates() throws {
         let output = Self.outputFile()

@@ -1,6 +1,7 @@
 import Foundation
 import SluiceCore
 import NIOHTTP1
+import SluiceServer
 import SluiceStore
 import Testing
 
@@ -194,6 +195,22 @@ struct AccessTests {
             #expect(ready.json?["status"] as? String == "ready")
             let upstreams = try #require(ready.json?["upstreams"] as? [[String: Any]])
             #expect(upstreams.count == 1 && upstreams[0]["ready"] as? Bool == true && upstreams[0]["problem"] == nil)
+        }
+    }
+
+    @Test("once Sluice is asked to stop, readiness says draining, so that a load balancer sends nothing new")
+    func readinessWhileDraining() async throws {
+        let drain = ShutdownDrain(grace: .seconds(3600))
+        try await Harness.run(drain: drain) { h in
+            #expect(try await h.request(.GET, "/readyz", token: nil).status == 200)
+            drain.begin()
+            let draining = try await h.request(.GET, "/readyz", token: nil)
+            #expect(draining.status == 503)
+            #expect(draining.json?["status"] as? String == "draining")
+            #expect(draining.json?["active_generations"] as? Int == 0)
+            // The process is still up, and what it serves still works while the running answers finish.
+            #expect(try await h.request(.GET, "/healthz", token: nil).status == 200)
+            #expect(try await h.request(.GET, "/api/conversations", token: h.alice).status == 200)
         }
     }
 }

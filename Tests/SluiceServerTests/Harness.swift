@@ -57,6 +57,7 @@ struct Harness: Sendable {
         listedModels: [String] = [], aliases: [String: String] = [:], responseCache: (ttl: Duration, shared: Bool)? = nil,
         titleModel: TitleModel = .conversationModel,
         wrapBudgets: (@Sendable (any BudgetStore) -> any BudgetStore)? = nil,
+        drain: ShutdownDrain? = nil,
         _ body: @escaping @Sendable (Harness) async throws -> Void
     ) async throws {
         try await Simulator.application(port: 0, settings: simulator).test(.live) { simulatorClient in
@@ -94,6 +95,7 @@ struct Harness: Sendable {
                     fallbacks: { fallbacks[$0] ?? [] })
                 dependencies.listedModels = listedModels
                 dependencies.titleModel = titleModel
+                dependencies.shutdownDrain = drain
                 dependencies.modelAliases = try ModelAliases(aliases, served: ["sim"] + listedModels)
                 // Each instance reads and writes the cache through its own store, as separate processes would.
                 dependencies.responseCache = responseCache.map { ResponseCacheSettings(store: store, ttl: $0.ttl, shared: $0.shared) }

@@ -1,5 +1,6 @@
 import Foundation
 import SluiceCore
+import SluiceServer
 import SluiceSimulator
 import Testing
 
@@ -52,6 +53,28 @@ struct ResumeTests {
             #expect(rest.last?.event == "done")
             #expect(first.text + rest.text == SimulatedText.answer(tokens: 80))
             #expect(try await h.settledMessage(id).status == .complete)
+        }
+    }
+
+    @Test("a follower of an answer another instance writes ends, without an end, when this one is asked to stop", .timeLimit(.minutes(1)))
+    func followerElsewhereEndsOnDrain() async throws {
+        let drain = ShutdownDrain(grace: .seconds(3600))
+        try await Harness.run(drain: drain) { h in
+            let conversation = try await h.newConversation(h.alice)
+            // Written by another instance: streaming in the store, running in no hub here.
+            try await h.store.insert(Message(
+                id: "written-elsewhere", conversationID: conversation, role: .assistant, content: "", status: .streaming,
+                model: "sim", createdAt: Date()))
+            try await h.store.saveProgress([ProgressUpdate(messageID: "written-elsewhere", content: "Hi", tokenEnds: [2])])
+            let followed = try await h.stream("/api/messages/written-elsewhere/events", token: h.alice) { event, _ in
+                if event.event == "token" { drain.begin() }
+                return true
+            }
+            #expect(followed.status == 200)
+            // The stream ended with the token it had, not with an end: the client reconnects, to another instance.
+            #expect(followed.events.map(\.event) == ["token"], "\(followed.body)")
+            #expect(followed.text == "Hi")
+            #expect(try await h.store.message(id: "written-elsewhere")?.status == .streaming)
         }
     }
 

@@ -77,7 +77,10 @@ public final class LlamaServerProcess: Service {
                 "-m", modelPath, "--host", host, "--port", String(chosenPort), "-c", String(contextSize),
                 "-np", String(parallelSlots),
             ],
-            output: logPath.map { .file($0) } ?? .discarded)
+            output: logPath.map { .file($0) } ?? .discarded,
+            // Ctrl-C in Sluice's terminal stops Sluice, which lets the local model's running answers finish (its
+            // shutdown grace) before it stops the child; a child in the terminal's group would die at once.
+            ownProcessGroup: true)
         let pid = child.pid
         record?.write(child: pid)
         process.withLock { $0 = child }

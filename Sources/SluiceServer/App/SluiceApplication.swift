@@ -57,6 +57,9 @@ public struct SluiceDependencies: Sendable {
     /// Where the ends of answers the database did not take are kept to outlive the process (`AnswerEndSpool`;
     /// `Serve.unsavedEndsFile`); `nil` keeps them in memory only.
     public var unsavedEndsFile: URL?
+    /// What happens to the running answers when Sluice is asked to stop (`sluice serve` begins it on SIGTERM or
+    /// SIGINT); `nil` stops them at once at shutdown.
+    public var shutdownDrain: ShutdownDrain?
 
     public init(
         store: any ConversationStore, provider: any ChatProvider, defaultModel: String,
@@ -223,7 +226,7 @@ public func buildApplication(
     _ dependencies: SluiceDependencies, host: String, port: Int, logger: Logger,
     services: [any Service] = [], onServerRunning: @escaping @Sendable (Int) async -> Void = { _ in }
 ) -> some ApplicationProtocol {
-    let hub = GenerationHub(logger: logger)
+    let hub = GenerationHub(drain: dependencies.shutdownDrain, logger: logger)
     let progressWriter = ProgressWriter(
         store: dependencies.store, interval: dependencies.turnSettings.flushInterval, logger: logger)
     let unsavedEnds = UnsavedAnswerEnds(

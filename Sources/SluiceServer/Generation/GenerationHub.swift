@@ -9,7 +9,9 @@ import Synchronization
 ///
 /// Each generation is a task of its own, started in place and continuing on the event loop of the client that
 /// asked, kept here until it ends; `run()` waits for shutdown, then cancels the generations still running and
-/// waits for each to store what it has as `partial` — what a task group in `run()` would do. A group would cost a
+/// waits for each to store what it has as `partial` — what a task group in `run()` would do. With a `drain`
+/// (`sluice serve`'s), the generations running when Sluice is asked to stop get its grace to finish first: the
+/// server has stopped taking connections by then, and its shutdown waits for the answers it streams. A group would cost a
 /// turn one more scheduling hop before its upstream call: `run()`'s task has to wake to add each child (measured at
 /// 10 concurrent turns: 276 µs p50, 2.5 ms p90 from start to the generation running, against 130–150 µs and 0.6–1 ms).
 public final class GenerationHub: Service {
@@ -26,14 +28,50 @@ public final class GenerationHub: Service {
 
     private let running = Mutex(Running())
     private let logger: Logger
+    let drain: ShutdownDrain?
 
-    public init(logger: Logger = Logger(label: "sluice.generations")) {
+    public init(drain: ShutdownDrain? = nil, logger: Logger = Logger(label: "sluice.generations")) {
+        self.drain = drain
         self.logger = logger
     }
 
     public func run() async {
-        // Until shutdown begins, or this service is cancelled: either way the generations stop.
-        try? await gracefulShutdown()
+        // Until shutdown begins, or this service is cancelled: either way the generations stop. The hub's turn to
+        // shut down comes after the server's, which waits for the answers it streams: the drain's grace, when it
+        // has begun, is what bounds that wait.
+        await withDiscardingTaskGroup { group in
+            if let drain { group.addTask { await self.stopAfterGrace(drain) } }
+            try? await gracefulShutdown()
+            group.cancelAll()
+        }
+        if drain?.hasBegun == true, runningCount == 0 {
+            logger.notice("the answers running when Sluice was asked to stop have finished")
+        }
+        await stopAll()
+    }
+
+    /// Once the drain begins, waits for its grace (or a hurry), then stops whatever still runs.
+    private func stopAfterGrace(_ drain: ShutdownDrain) async {
+        await drain.waitForBegin()
+        guard !Task.isCancelled else { return }
+        let count = runningCount
+        if count > 0 {
+            logger.notice("Sluice was asked to stop: letting the running answers finish (a second SIGTERM or Ctrl-C stops them now, their text so far kept)", metadata: [
+                "count": "\(count)", "grace_seconds": "\(drain.grace.components.seconds)",
+            ])
+        }
+        await withTaskGroup(of: Void.self) { group in
+            group.addTask { try? await Task.sleep(for: drain.grace) }
+            group.addTask { await drain.waitForHurry() }
+            await group.next()
+            group.cancelAll()
+        }
+        guard !Task.isCancelled else { return }
+        await stopAll()
+    }
+
+    /// Cancels every running generation (and any started from now on) and waits for each to store what it has.
+    private func stopAll() async {
         var logged = false
         while true {
             let (tasks, starting) = running.withLock { state in

@@ -5,11 +5,12 @@ import SluiceCore
 /// tokens it missed, the function calls it made (each whole, once the answer has ended: calls are stored with the
 /// answer's end), then the end.
 /// If the answer is still `streaming` but not running in this process (another instance writes it), the
-/// store is polled until it ends.
+/// store is polled until it ends — or until this instance is asked to stop (`drain`): the stream then ends without
+/// an end event, and the client, which reconnects to a stream cut short, follows the answer on another instance.
 enum StoredReplay {
     static func events(
-        messageID: String, after seq: Int, store: any ConversationStore, pollInterval: Duration = .milliseconds(250),
-        maxPolls: Int = 14_400
+        messageID: String, after seq: Int, store: any ConversationStore, drain: ShutdownDrain? = nil,
+        pollInterval: Duration = .milliseconds(250), maxPolls: Int = 14_400
     ) -> AsyncStream<TurnEvent> {
         AsyncStream { continuation in
             let task = Task {
@@ -36,7 +37,7 @@ enum StoredReplay {
                         break
                     }
                     polls += 1
-                    guard polls < maxPolls else { break }
+                    guard polls < maxPolls, drain?.hasBegun != true else { break }
                     try? await Task.sleep(for: pollInterval)
                 }
                 continuation.finish()

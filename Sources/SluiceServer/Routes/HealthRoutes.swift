@@ -1,7 +1,8 @@
 import Hummingbird
 import SluiceCore
 
-/// `/healthz` (the process is up) and `/readyz` (the store answers, and so does at least one model's upstream).
+/// `/healthz` (the process is up) and `/readyz` (the store answers, and so does at least one model's upstream, and
+/// Sluice has not been asked to stop).
 struct HealthRoutes {
     let store: any ConversationStore
     let provider: any ChatProvider
@@ -14,6 +15,10 @@ struct HealthRoutes {
             Self.json(.ok, "{\"status\":\"ok\",\"active_generations\":\(hub.runningCount)}")
         }
         router.get("readyz") { _, _ in
+            // Asked to stop: a load balancer should send nothing new here while the running answers finish.
+            if hub.drain?.hasBegun == true {
+                return Self.json(.serviceUnavailable, "{\"status\":\"draining\",\"active_generations\":\(hub.runningCount)}")
+            }
             // The store and every upstream are checked at once: the answer comes within one check's timeout.
             async let upstreams = provider.readiness(named: defaultModel)
             var problems: [String] = []

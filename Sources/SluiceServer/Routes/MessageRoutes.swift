@@ -117,7 +117,7 @@ struct MessageRoutes {
                 prefix: [], events: live.follow(after: after), pingInterval: turn.settings.pingInterval,
                 executor: context.executor)
         }
-        let replay = StoredReplay.events(messageID: message.id, after: after, store: store)
+        let replay = StoredReplay.events(messageID: message.id, after: after, store: store, drain: hub.drain)
         return TurnStreamResponse.make(
             prefix: [], events: replay, pingInterval: turn.settings.pingInterval, executor: context.executor)
     }

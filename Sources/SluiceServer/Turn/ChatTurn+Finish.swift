@@ -138,7 +138,10 @@ extension ChatTurn {
         } else {
             failure = final.failure
                 ?? error.map { ErrorMapping.failure(for: $0, partial: hasText, retries: retries) }
-                ?? .init(code: "interrupted", message: "The answer was interrupted because Sluice is shutting down.",
+                ?? .init(code: "interrupted",
+                         message: hasText
+                            ? "Sluice was stopped (or restarted) while writing this answer. The text so far is saved: continue it, or try again in a moment."
+                            : "Sluice was stopped (or restarted) before this answer began. Try again in a moment.",
                          retryable: true, partial: hasText)
             status = hasText ? .partial : .error
         }
