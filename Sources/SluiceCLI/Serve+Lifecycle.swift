@@ -41,4 +41,32 @@ extension Serve {
         _ = try await store.createUser(name: "local", plan: .unlimited, tokenHash: AccessToken.hash(token))
         return .newToken(token)
     }
+
+    /// Where a server keeps the ends of answers the database did not take (`SluiceDependencies.unsavedEndsFile`): beside
+    /// an SQLite file, its name and `.unsaved-ends.jsonl`; for PostgreSQL, in `./data`, named by the database (its
+    /// address without the password, hashed) and the port — or, for any free port (`--port 0`), the process id, as
+    /// two such instances could otherwise share a name.
+    static func unsavedEndsFile(database: String, port: Int) -> URL {
+        guard SluiceDatabases.isPostgres(database) else { return URL(fileURLWithPath: database + ".unsaved-ends.jsonl") }
+        let name = port == 0 ? "p\(getpid())" : "\(port)"
+        return URL(fileURLWithPath: "./data").appendingPathComponent("\(unsavedEndsPrefix(database))\(name).jsonl")
+    }
+
+    /// `unsaved-ends-<hash of the address without its password>-`.
+    static func unsavedEndsPrefix(_ database: String) -> String {
+        var hash: UInt64 = 0xcbf2_9ce4_8422_2325
+        for byte in SluiceDatabases.redacted(database).utf8 { hash = (hash ^ UInt64(byte)) &* 0x100_0000_01b3 }
+        return "unsaved-ends-\(String(hash, radix: 16))-"
+    }
+
+    /// The files in which Sluices on this machine kept ends for the same database as `file` (`file` among them): a
+    /// start writes those whose owner no longer runs, whatever port it had.
+    static func leftOverEnds(beside file: URL) -> [URL] {
+        let folder = file.deletingLastPathComponent()
+        let name = file.lastPathComponent
+        guard name.hasPrefix("unsaved-ends-"), let cut = name.lastIndex(of: "-") else { return [file] }
+        let prefix = name[...cut]
+        let names = (try? FileManager.default.contentsOfDirectory(atPath: folder.path)) ?? []
+        return names.filter { $0.hasPrefix(prefix) && $0.hasSuffix(".jsonl") }.sorted().map { folder.appendingPathComponent($0) }
+    }
 }

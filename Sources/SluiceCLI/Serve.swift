@@ -192,7 +192,7 @@ struct Serve: AsyncParsableCommand {
         let store = try await SluiceDatabases.open(
             dbPath, budgetPeriod: TimeInterval(budgetPeriod * 3600), globalDailyLimit: globalDailyLimit, logger: logger)
         let endsFile = Self.unsavedEndsFile(database: dbPath, port: port)
-        try await prepareStore(store, budgets: store, unsavedEndsFile: endsFile, logger: logger)
+        try await prepareStore(store, budgets: store, leftOverEnds: Self.leftOverEnds(beside: endsFile), logger: logger)
         let signIn = try await Self.localSignIn(store: store)
 
         // Every setting is checked by now: nothing may throw between here and the client's shutdown below.
@@ -385,16 +385,5 @@ extension Serve {
             prices[String(parts[0])] = price
         }
         return prices
-    }
-
-    /// Where a server keeps the ends of answers the database did not take (`SluiceDependencies.unsavedEndsFile`): beside
-    /// an SQLite file, its name and `.unsaved-ends.jsonl`; for PostgreSQL, in `./data`, named by the database (its
-    /// address without the password, hashed) and the port, so that a restart finds its own and never another
-    /// database's.
-    static func unsavedEndsFile(database: String, port: Int) -> URL {
-        guard SluiceDatabases.isPostgres(database) else { return URL(fileURLWithPath: database + ".unsaved-ends.jsonl") }
-        var hash: UInt64 = 0xcbf2_9ce4_8422_2325
-        for byte in SluiceDatabases.redacted(database).utf8 { hash = (hash ^ UInt64(byte)) &* 0x100_0000_01b3 }
-        return URL(fileURLWithPath: "./data").appendingPathComponent("unsaved-ends-\(String(hash, radix: 16))-\(port).jsonl")
     }
 }

@@ -304,31 +304,72 @@ struct UnsavedAnswerEndsTests {
         let file = FileManager.default.temporaryDirectory.appendingPathComponent("ends-\(UUID().uuidString).jsonl")
         defer { try? FileManager.default.removeItem(at: file) }
 
-        // The database takes nothing while the answer ends; then the process is gone before it writes it again.
-        let budgets = Outage(store)
-        budgets.failSettles(.max)
-        let ends = UnsavedAnswerEnds(store: store, budgets: budgets, spool: file, logger: TestDatabases.quietLogger)
-        var outcome = AssistantOutcome(
-            content: "Half and the rest", status: .complete, usage: Usage(inputTokens: 10, outputTokens: 5, totalTokens: 15), ttftMs: 3,
-            durationMs: 40, finishReason: "stop", error: nil, tokenEnds: [4, 17])
-        outcome.toolCalls = [ToolCall(id: "call_1", name: "lookup", arguments: "{\"q\":1}")]
-        let end = AnswerEnd(
-            settlement: .init(holdID: hold.id, inputTokens: 10, outputTokens: 5, cachedInputTokens: 0, cost: .zero, saved: nil, at: Date()),
-            answer: AnswerFinish(messageID: answer.id, outcome: outcome))
-        #expect(await ends.store(end) == false)
-        let kept = try String(contentsOf: file, encoding: .utf8)
-        #expect(kept.split(separator: "\n").count == 1 && kept.contains(answer.id))
+        // The database takes nothing while the answer ends; then the process is gone before it writes it again (here:
+        // its `UnsavedAnswerEnds`, and with it the lock on its file, at the end of this block).
+        do {
+            let budgets = Outage(store)
+            budgets.failSettles(.max)
+            let ends = UnsavedAnswerEnds(store: store, budgets: budgets, spool: file, logger: TestDatabases.quietLogger)
+            var outcome = AssistantOutcome(
+                content: "Half and the rest", status: .complete, usage: Usage(inputTokens: 10, outputTokens: 5, totalTokens: 15), ttftMs: 3,
+                durationMs: 40, finishReason: "stop", error: nil, tokenEnds: [4, 17])
+            outcome.toolCalls = [ToolCall(id: "call_1", name: "lookup", arguments: "{\"q\":1}")]
+            let end = AnswerEnd(
+                settlement: .init(holdID: hold.id, inputTokens: 10, outputTokens: 5, cachedInputTokens: 0, cost: .zero, saved: nil, at: Date()),
+                answer: AnswerFinish(messageID: answer.id, outcome: outcome))
+            #expect(await ends.store(end) == false)
+            let kept = try String(contentsOf: file, encoding: .utf8)
+            #expect(kept.split(separator: "\n").count == 1 && kept.contains(answer.id))
+        }
 
         // The next start: written, then recovery finds nothing interrupted; the file is gone.
-        try await prepareStore(store, budgets: store, unsavedEndsFile: file, logger: TestDatabases.quietLogger)
+        try await prepareStore(store, budgets: store, leftOverEnds: [file], logger: TestDatabases.quietLogger)
         let stored = try #require(try await store.message(id: answer.id))
         #expect(stored.status == .complete && stored.content == "Half and the rest" && stored.errorCode == nil)
         #expect(stored.toolCalls.map(\.name) == ["lookup"] && stored.tokenEnds == [4, 17])
         #expect(try await store.budget(userID: user.id, now: Date()).used == 15, "settled for what it used, not released")
         #expect(!FileManager.default.fileExists(atPath: file.path))
         // Nothing left: a start after that has nothing to write.
-        try await prepareStore(store, budgets: store, unsavedEndsFile: file, logger: TestDatabases.quietLogger)
+        try await prepareStore(store, budgets: store, leftOverEnds: [file], logger: TestDatabases.quietLogger)
         #expect(try await store.message(id: answer.id)?.status == .complete)
+        try await store.close()
+    }
+
+    @Test("a start leaves the file of a Sluice still running on the same database to it, and writes it once that one stopped")
+    func leftToItsRunningOwner() async throws {
+        let (store, _) = try await TestDatabases.makeStore(.sqlite)
+        let user = try await store.createUser(name: "u", plan: .free, tokenHash: UUID().uuidString)
+        let conversation = try await store.createConversation(userID: user.id, title: "t", model: "m", systemPrompt: nil)
+        let answer = Message(
+            id: Identifier.make(), conversationID: conversation.id, role: .assistant, content: "", status: .streaming,
+            model: "m", createdAt: Date())
+        try await store.insert(answer)
+        let file = FileManager.default.temporaryDirectory.appendingPathComponent("ends-\(UUID().uuidString).jsonl")
+        defer {
+            try? FileManager.default.removeItem(at: file)
+            try? FileManager.default.removeItem(atPath: file.path + ".lock")
+        }
+        // The running owner: its file holds an end the database did not take.
+        let owner = AnswerEndSpool(file: file, logger: TestDatabases.quietLogger)
+        #expect(owner.claim())
+        owner.append(AnswerEnd(settlement: nil, answer: AnswerFinish(messageID: answer.id, outcome: AssistantOutcome(
+            content: "Kept", status: .complete, usage: nil, ttftMs: 1, durationMs: 2, finishReason: "stop", error: nil,
+            tokenEnds: [4]))))
+        // Another process would be refused the file as this second owner is.
+        #expect(!AnswerEndSpool(file: file, logger: TestDatabases.quietLogger).claim())
+
+        // What a start does with each left-over file (`prepareStore`, which then recovers interrupted answers).
+        let start = AnswerEndSpool(file: file, logger: TestDatabases.quietLogger)
+        #expect(try await start.writeLeftOver(store: store, budgets: nil) == 0)
+        #expect(try await store.message(id: answer.id)?.status == .streaming, "left to its owner")
+        #expect(FileManager.default.fileExists(atPath: file.path))
+
+        owner.release()
+        #expect(try await start.writeLeftOver(store: store, budgets: nil) == 1)
+        let stored = try #require(try await store.message(id: answer.id))
+        #expect(stored.status == .complete && stored.content == "Kept")
+        #expect(!FileManager.default.fileExists(atPath: file.path))
+        #expect(!FileManager.default.fileExists(atPath: file.path + ".lock"))
         try await store.close()
     }
 

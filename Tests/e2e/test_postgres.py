@@ -160,7 +160,8 @@ def test_a_database_that_goes_away_gives_503_database_unavailable_not_a_hang(bro
 
 def test_an_answer_whose_end_the_database_did_not_take_is_stored_when_sluice_starts_again(server):
     """A streamed answer whose PostgreSQL stops under it reaches its client whole; its end, kept to write again, is in
-    a file when Sluice is killed; PostgreSQL back, the next start stores the answer whole and charges it."""
+    a file when Sluice is killed; PostgreSQL back, the next start — on another port: the ends belong to the database,
+    not to the port — stores the answer whole and charges it."""
     script = os.path.join(os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))), "scripts", "test-postgres.sh")
     pg_dir = tempfile.mkdtemp(prefix="sluice-e2e-pg-")
     workdir = tempfile.mkdtemp(prefix="sluice-e2e-ends-")
@@ -168,20 +169,20 @@ def test_an_answer_whose_end_the_database_did_not_take_is_stored_when_sluice_sta
     port = free_port()
     base = f"http://127.0.0.1:{port}"
 
-    def serve():
+    def serve(port):
         process = subprocess.Popen(
             [SLUICE, "serve", "--port", str(port), "--db", url, "--model", "sim", "--title-model", "off",
              "--upstream", f"http://127.0.0.1:{server.simulator_port}/v1"],
             cwd=workdir, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
             env={key: value for key, value in os.environ.items() if not key.startswith("SLUICE_")})
-        wait_for(base + "/healthz")
+        wait_for(f"http://127.0.0.1:{port}/healthz")
         return process
 
     process = None
     try:
         token = subprocess.run([SLUICE, "user", "add", "pg-ends", "--plan", "pro", "--db", url], check=True,
                                capture_output=True, text=True).stdout.strip().splitlines()[-1]
-        process = serve()
+        process = serve(port)
         # The simulator's answer: 120 tokens 25 ms apart. PostgreSQL stops once the first has arrived.
         request = urllib.request.Request(
             base + "/v1/chat/completions", method="POST",
@@ -213,7 +214,9 @@ def test_an_answer_whose_end_the_database_did_not_take_is_stored_when_sluice_sta
         process.wait(timeout=10)
 
         subprocess.run([script, "again", pg_dir], check=True)
-        process = serve()
+        port = free_port()
+        base = f"http://127.0.0.1:{port}"
+        process = serve(port)
         status, body = call(base, token, "GET", f"/api/messages/{message_id}")
         stored = json.loads(body)
         assert stored["status"] == "complete" and stored["content"] == streamed, stored

@@ -246,19 +246,19 @@ public func buildApplication(
         logger: logger)
 }
 
-/// Brings the schema up to date, writes the ends of answers the database did not take before the last stop (from
-/// `unsavedEndsFile`, settling their holds with `budgets`), and marks answers that a crash left `streaming` as
-/// `partial`.
+/// Brings the schema up to date, writes the ends of answers the database did not take before a Sluice stopped (from
+/// the files of `leftOverEnds` whose owner no longer runs, settling their holds with `budgets`), and marks answers
+/// that a crash left `streaming` as `partial`.
 public func prepareStore(
-    _ store: any ConversationStore, budgets: (any BudgetStore)? = nil, unsavedEndsFile: URL? = nil, logger: Logger
+    _ store: any ConversationStore, budgets: (any BudgetStore)? = nil, leftOverEnds: [URL] = [], logger: Logger
 ) async throws {
     try await store.migrate()
-    if let unsavedEndsFile {
-        let written = try await AnswerEndSpool(file: unsavedEndsFile, logger: logger).writeLeftOver(store: store, budgets: budgets)
+    for file in leftOverEnds {
+        let written = try await AnswerEndSpool(file: file, logger: logger).writeLeftOver(store: store, budgets: budgets)
         if written > 0 {
             logger.notice(
-                "wrote the ends of answers or calls the database had not taken before the last stop",
-                metadata: ["count": "\(written)", "file": "\(unsavedEndsFile.path)"])
+                "wrote the ends of answers or calls the database had not taken before a Sluice stopped",
+                metadata: ["count": "\(written)", "file": "\(file.path)"])
         }
     }
     let recovered = try await store.recoverInterruptedMessages()

@@ -3,21 +3,68 @@ import Logging
 import SluiceCore
 import Synchronization
 
+#if canImport(Glibc)
+import Glibc
+#endif
+
 /// A file beside the server where `UnsavedAnswerEnds` keeps the ends the database did not take, so that they outlive
 /// the process: a Sluice stopped, killed or crashed during a database outage writes them at its next start
 /// (`prepareStore`), before the recovery of interrupted answers would keep them as `partial` and release their holds
 /// uncharged. One JSON object per line, appended as an end is kept; rewritten with those still waiting when a round
 /// has written some; gone when none waits. A line written twice is harmless: a settled hold is not settled twice, and
 /// an answer's end is the same.
+///
+/// The process that keeps its ends in a file holds `<file>.lock` (`claim()`), and a start writes only the left-over
+/// files whose lock it can take: never those of another Sluice still running on the same database and machine.
 final class AnswerEndSpool: Sendable {
     let file: URL
     private let logger: Logger
     /// Serialises the file's appends and rewrites.
     private let lock = Mutex(())
+    /// The file's owner's lock, while this process owns it.
+    private let ownership = Mutex<FileLock?>(nil)
 
     init(file: URL, logger: Logger) {
         self.file = file
         self.logger = logger
+    }
+
+    /// Makes this process the file's owner for as long as it runs (or until `release()`); false when another
+    /// running process owns it.
+    func claim() -> Bool {
+        ownership.withLock { owned in
+            if owned == nil { owned = FileLock(file.path + ".lock") }
+            return owned != nil
+        }
+    }
+
+    /// Gives the file up, and removes its lock when no end is left in it.
+    func release() {
+        ownership.withLock { owned in
+            guard owned != nil else { return }
+            if !FileManager.default.fileExists(atPath: file.path) { try? FileManager.default.removeItem(atPath: file.path + ".lock") }
+            owned = nil
+        }
+    }
+
+    /// An exclusive `flock` on a file (made when missing), held until the value goes; the kernel lets it go when the
+    /// process ends, however it ends.
+    private final class FileLock: Sendable {
+        private let descriptor: Int32
+
+        init?(_ path: String) {
+            try? FileManager.default.createDirectory(
+                at: URL(fileURLWithPath: path).deletingLastPathComponent(), withIntermediateDirectories: true)
+            let descriptor = open(path, O_CREAT | O_RDWR | O_CLOEXEC, 0o644)
+            guard descriptor >= 0 else { return nil }
+            guard flock(descriptor, LOCK_EX | LOCK_NB) == 0 else {
+                close(descriptor)
+                return nil
+            }
+            self.descriptor = descriptor
+        }
+
+        deinit { close(descriptor) }
     }
 
     /// One end as stored: `AnswerEnd` with its answer's thread spelt out.
@@ -109,8 +156,14 @@ final class AnswerEndSpool: Sendable {
     /// Writes the ends a stopped Sluice left in the file, then removes it: each settled with its answer, or — when the
     /// database refuses the settle (its hold released meanwhile by another instance's recovery) — its answer alone.
     /// An end the database refuses for itself (its message deleted meanwhile) is logged and dropped. Returns how many
-    /// were written. Throws when the database cannot be reached: the start then fails, the file kept for the next.
+    /// were written; none when the file's owner still runs (it writes them itself). Throws when the database cannot
+    /// be reached: the start then fails, the file kept for the next.
     func writeLeftOver(store: any ConversationStore, budgets: (any BudgetStore)?) async throws -> Int {
+        guard claim() else {
+            logger.info("left the unsaved answer ends of a Sluice still running to it", metadata: ["file": "\(file.path)"])
+            return 0
+        }
+        defer { release() }
         let ends = read()
         guard !ends.isEmpty else { return 0 }
         var written = 0

@@ -24,6 +24,9 @@ public final class GenerationHub: Service {
         var starting = 0
         /// The most generations that ran at once since `takeActivity()` last looked.
         var peak = 0
+        /// How many ran when the drain began, and whether its grace ran out (or was cut short) with some still running.
+        var drained = 0
+        var stoppedAfterGrace = false
     }
 
     private let running = Mutex(Running())
@@ -44,9 +47,8 @@ public final class GenerationHub: Service {
             try? await gracefulShutdown()
             group.cancelAll()
         }
-        if drain?.hasBegun == true, runningCount == 0 {
-            logger.notice("the answers running when Sluice was asked to stop have finished")
-        }
+        let (drained, stoppedAfterGrace) = running.withLock { ($0.drained, $0.stoppedAfterGrace) }
+        if drained > 0, !stoppedAfterGrace { logger.notice("the answers running when Sluice was asked to stop have finished") }
         await stopAll()
     }
 
@@ -54,7 +56,10 @@ public final class GenerationHub: Service {
     private func stopAfterGrace(_ drain: ShutdownDrain) async {
         await drain.waitForBegin()
         guard !Task.isCancelled else { return }
-        let count = runningCount
+        let count = running.withLock { state in
+            state.drained = state.generations.count
+            return state.drained
+        }
         if count > 0 {
             logger.notice("Sluice was asked to stop: letting the running answers finish (a second SIGTERM or Ctrl-C stops them now, their text so far kept)", metadata: [
                 "count": "\(count)", "grace_seconds": "\(drain.grace.components.seconds)",
@@ -67,6 +72,7 @@ public final class GenerationHub: Service {
             group.cancelAll()
         }
         guard !Task.isCancelled else { return }
+        running.withLock { $0.stoppedAfterGrace = !$0.generations.isEmpty }
         await stopAll()
     }
 

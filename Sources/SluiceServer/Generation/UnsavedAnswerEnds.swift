@@ -85,7 +85,13 @@ public final class UnsavedAnswerEnds: Service, Sendable {
         firstWait: Duration = .milliseconds(500), longestWait: Duration = .seconds(10), givingUpAfter: Duration = .seconds(3600),
         spool: URL? = nil, logger: Logger
     ) {
-        self.spool = spool.map { AnswerEndSpool(file: $0, logger: logger) }
+        self.spool = spool.map { AnswerEndSpool(file: $0, logger: logger) }.flatMap { spool in
+            if spool.claim() { return spool }
+            logger.warning(
+                "another running Sluice keeps its unsaved answer ends in this file: this one keeps them in memory only",
+                metadata: ["file": "\(spool.file.path)"])
+            return nil
+        }
         self.store = store
         self.budgets = budgets
         self.attemptLimit = attemptLimit
@@ -140,6 +146,7 @@ public final class UnsavedAnswerEnds: Service, Sendable {
                 wait = min(wait * 2, longestWait)
             }
         }
+        defer { spool?.release() }
         if !Task.isCancelled, await writeAgain() { return }
         let left = kept.withLock { $0.map(\.end.name) }
         if let spool {
