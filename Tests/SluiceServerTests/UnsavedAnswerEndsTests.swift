@@ -2,6 +2,7 @@ import Foundation
 import SluiceCore
 @testable import SluiceServer
 import SluiceSimulator
+import SluiceStore
 import SluiceTestSupport
 import Synchronization
 import Testing
@@ -288,18 +289,24 @@ struct UnsavedAnswerEndsTests {
         try await store.close()
     }
 
-    @Test("an end the database had not taken when the process stopped is in its file, and written at the next start before the recovery of interrupted answers: the answer whole, its hold settled",
-          arguments: TestDatabases.backends)
-    func outlivesTheProcess(database: StoreBackend) async throws {
+    /// A fresh store with a user and an answer of theirs still `streaming` with `content`.
+    static func answerBeingWritten(_ database: StoreBackend, content: String) async throws -> (any SluiceDatabase, User, Message) {
         let (store, _) = try await TestDatabases.makeStore(database)
         let user = try await store.createUser(name: "u", plan: .free, tokenHash: UUID().uuidString)
         let conversation = try await store.createConversation(userID: user.id, title: "t", model: "m", systemPrompt: nil)
         let answer = Message(
-            id: Identifier.make(), conversationID: conversation.id, role: .assistant, content: "Half", status: .streaming,
+            id: Identifier.make(), conversationID: conversation.id, role: .assistant, content: content, status: .streaming,
             model: "m", createdAt: Date())
         try await store.insert(answer)
+        return (store, user, answer)
+    }
+
+    @Test("an end the database had not taken when the process stopped is in its file, and written at the next start before the recovery of interrupted answers: the answer whole, its hold settled",
+          arguments: TestDatabases.backends)
+    func outlivesTheProcess(database: StoreBackend) async throws {
+        let (store, user, answer) = try await Self.answerBeingWritten(database, content: "Half")
         let hold = try #require(try await store.hold(
-            HoldRequest(userID: user.id, conversationID: conversation.id, messageID: answer.id, model: "m",
+            HoldRequest(userID: user.id, conversationID: answer.conversationID, messageID: answer.id, model: "m",
                         inputTokens: 10, wantedOutput: 100, price: .free), now: Date()))
         let file = FileManager.default.temporaryDirectory.appendingPathComponent("ends-\(UUID().uuidString).jsonl")
         defer { try? FileManager.default.removeItem(at: file) }
@@ -337,13 +344,7 @@ struct UnsavedAnswerEndsTests {
 
     @Test("a start leaves the file of a Sluice still running on the same database to it, and writes it once that one stopped")
     func leftToItsRunningOwner() async throws {
-        let (store, _) = try await TestDatabases.makeStore(.sqlite)
-        let user = try await store.createUser(name: "u", plan: .free, tokenHash: UUID().uuidString)
-        let conversation = try await store.createConversation(userID: user.id, title: "t", model: "m", systemPrompt: nil)
-        let answer = Message(
-            id: Identifier.make(), conversationID: conversation.id, role: .assistant, content: "", status: .streaming,
-            model: "m", createdAt: Date())
-        try await store.insert(answer)
+        let (store, _, answer) = try await Self.answerBeingWritten(.sqlite, content: "")
         let file = FileManager.default.temporaryDirectory.appendingPathComponent("ends-\(UUID().uuidString).jsonl")
         defer {
             try? FileManager.default.removeItem(at: file)
