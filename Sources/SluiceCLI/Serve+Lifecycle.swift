@@ -59,13 +59,13 @@ extension Serve {
         return "unsaved-ends-\(String(hash, radix: 16))-"
     }
 
-    /// The files in which Sluices on this machine kept ends for the same database as `file` (`file` among them): a
-    /// start writes those whose owner no longer runs, whatever port it had.
-    static func leftOverEnds(beside file: URL) -> [URL] {
+    /// The files in which Sluices on this machine kept ends for `database` (`unsavedEndsFile`'s among them): a start
+    /// writes those whose owner no longer runs, whatever port it had. SQLite's file is the database's own.
+    static func leftOverEnds(database: String, port: Int) -> [URL] {
+        let file = unsavedEndsFile(database: database, port: port)
+        guard SluiceDatabases.isPostgres(database) else { return [file] }
         let folder = file.deletingLastPathComponent()
-        let name = file.lastPathComponent
-        guard name.hasPrefix("unsaved-ends-"), let cut = name.lastIndex(of: "-") else { return [file] }
-        let prefix = name[...cut]
+        let prefix = unsavedEndsPrefix(database)
         let names = (try? FileManager.default.contentsOfDirectory(atPath: folder.path)) ?? []
         return names.filter { $0.hasPrefix(prefix) && $0.hasSuffix(".jsonl") }.sorted().map { folder.appendingPathComponent($0) }
     }

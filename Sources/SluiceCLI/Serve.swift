@@ -192,7 +192,7 @@ struct Serve: AsyncParsableCommand {
         let store = try await SluiceDatabases.open(
             dbPath, budgetPeriod: TimeInterval(budgetPeriod * 3600), globalDailyLimit: globalDailyLimit, logger: logger)
         let endsFile = Self.unsavedEndsFile(database: dbPath, port: port)
-        try await prepareStore(store, budgets: store, leftOverEnds: Self.leftOverEnds(beside: endsFile), logger: logger)
+        try await prepareStore(store, budgets: store, leftOverEnds: Self.leftOverEnds(database: dbPath, port: port), logger: logger)
         let signIn = try await Self.localSignIn(store: store)
 
         // Every setting is checked by now: nothing may throw between here and the client's shutdown below.

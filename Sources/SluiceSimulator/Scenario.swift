@@ -30,7 +30,8 @@ public enum Scenario: String, CaseIterable, Sendable {
     case badRequest = "400"
     /// 401 Unauthorized.
     case unauthorized = "401"
-    /// Headers and the role chunk, then no tokens for the stall time (only keep-alive comments) before the first.
+    /// Headers and the role chunk, then no tokens for the stall time (only keep-alive comments) before the first; a
+    /// whole text completion comes after the stall time.
     case stallBeforeFirstToken = "stall-first"
     /// Half the tokens, then none for the stall time (only keep-alive comments), then the rest.
     case stallMidStream = "stall-mid"

@@ -56,7 +56,11 @@ enum TextCompletionMode {
             return failure
         }
         let finalPlan = plan
-        if body.stream != true { return .json(.ok, finalPlan.textCompletionJSON()) }
+        if body.stream != true {
+            // A whole answer that is slow to come: the stall before it, as a stream's before its first token.
+            if scenario == .stallBeforeFirstToken { try await Task.sleep(for: finalPlan.stall) }
+            return .json(.ok, finalPlan.textCompletionJSON())
+        }
         return finalPlan.eventStream(tally: tally)
     }
 }

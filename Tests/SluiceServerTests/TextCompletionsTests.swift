@@ -244,6 +244,52 @@ struct TextCompletionsTests {
         }
     }
 
+    @Test("a Sluice asked to stop lets a streamed completion go on; when its grace is over the stream ends with the interrupted error, charged what came",
+          .timeLimit(.minutes(1)))
+    func drainEndsStream() async throws {
+        let drain = ShutdownDrain(grace: .seconds(3600))
+        try await Harness.run(simulator: SimulatorSettings(tokens: 400, delay: .milliseconds(20)), budgets: true, drain: drain) { h in
+            let body = try Self.json(["model": "sim", "prompt": "Once upon a time", "max_tokens": 400, "stream": true])
+            let stopped = try await h.stream("/v1/completions", token: h.alice, method: .POST, body: body) { _, count in
+                if count == 2 { drain.begin() }  // the first SIGTERM: the stream goes on
+                if count == 6 { drain.hurry() }  // a second one: it ends now
+                return true
+            }
+            #expect(stopped.status == 200)
+            let (chunks, done) = Self.chunks(stopped)
+            #expect(!done)
+            let error = try #require(chunks.last?["error"] as? [String: Any])
+            #expect(error["code"] as? String == "interrupted")
+            #expect((error["message"] as? String)?.hasPrefix("Sluice was stopped (or restarted) before the model finished") == true, "\(error)")
+            let tokens = chunks.count - 1
+            #expect(tokens >= 6 && tokens < 400, "the chunks after the grace began came too (\(tokens))")
+            #expect(Self.text(of: chunks) == SimulatedText.answer(tokens: tokens))
+            // Given up upstream, and charged the prompt and the text that came (a word each here).
+            let stats = try await h.simulatorStats(until: { $0["streams_abandoned"] == 1 })
+            #expect(stats["streams_completed"] == 0)
+            let alice = try #require(try await h.store.user(named: "alice"))
+            #expect(try await h.store.budget(userID: alice.id, now: Date()).used == 4 + tokens)
+        }
+    }
+
+    @Test("a whole completion still unanswered when a stopping Sluice's grace runs out is a 503 that says so, charged nothing",
+          .timeLimit(.minutes(1)))
+    func drainEndsWholeCall() async throws {
+        let drain = ShutdownDrain(grace: .milliseconds(300))
+        // The model stalls for 3 s before it answers; its fallback would answer at once.
+        try await Harness.run(
+            simulator: SimulatorSettings(stall: .seconds(3)), budgets: true, fallbacks: ["sim-stall-first": ["sim"]], drain: drain
+        ) { h in
+            drain.begin()
+            let refused = try await h.post("/v1/completions", token: h.alice, json: ["model": "sim-stall-first", "prompt": "Once upon a time"])
+            // Not handed to the fallback either: the grace is over for every model.
+            #expect(refused.status == 503, "\(refused.text)")
+            #expect(Self.errorObject(refused.text)?["code"] as? String == "interrupted")
+            let alice = try #require(try await h.store.user(named: "alice"))
+            #expect(try await h.store.budget(userID: alice.id, now: Date()).used == 0)
+        }
+    }
+
     @Test("text completions go through the model's circuit breaker and queue, as chat calls do")
     func breakerAndQueue() async throws {
         let breaker = CircuitBreaker(name: "sim", policy: CircuitBreakerPolicy(consecutiveFailures: 2, cooldown: .seconds(30)))

@@ -197,7 +197,8 @@ public func buildRouter(
     let passThrough = PassThroughServices(
         gateway: gateway, provider: dependencies.provider, budget: budget,
         unsavedEnds: unsavedEnds, counter: dependencies.promptCounter, catalog: dependencies.catalog, settings: dependencies.turnSettings,
-        sleeper: dependencies.sleeper, metrics: dependencies.metrics, forwardScenarioHeader: dependencies.forwardScenarioHeader)
+        sleeper: dependencies.sleeper, metrics: dependencies.metrics, forwardScenarioHeader: dependencies.forwardScenarioHeader,
+        drain: dependencies.shutdownDrain)
     ShareRoutes(
         store: dependencies.store,
         importer: ImportRoute(store: dependencies.store, defaultModel: dependencies.defaultModel, promptGuard: dependencies.promptGuard),

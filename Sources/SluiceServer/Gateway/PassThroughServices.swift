@@ -20,6 +20,8 @@ struct PassThroughServices: Sendable {
     let metrics: SluiceMetrics
     /// `TurnLauncher.scenarioHeaders`: whether the simulator's controls are passed upstream.
     let forwardScenarioHeader: Bool
+    /// A stopping Sluice's grace (`sluice serve`'s): streams still relayed when it is over are ended.
+    var drain: ShutdownDrain? = nil
 
     /// A call's hold: `nil` without budgets; `grantedOutput` is what the hold left of the output asked for.
     struct Held: Sendable {

@@ -205,7 +205,10 @@ struct TextCompletionsRoute {
                 return try await retries.run(refused: Self.refused) { try await first(of: request) }
             } catch {
                 // Nothing was passed on yet: another model may answer instead, as for a chat turn.
-                guard !untried.isEmpty, !(error is CancellationError), !Task.isCancelled else { throw error }
+                // Nor when Sluice is stopping: its grace is over for every model.
+                guard !untried.isEmpty, !(error is CancellationError), !Task.isCancelled,
+                    (error as? APIError)?.code != ShutdownDrain.GraceOver.code
+                else { throw error }
                 let next = untried.removeFirst()
                 services.metrics.fellBack(from: request.model, to: next)
                 logger.warning("falling back to another model", metadata: [
@@ -222,7 +225,8 @@ struct TextCompletionsRoute {
         let settings = services.settings
         let firstEvent = request.stream ? settings.firstTokenTimeout(for: request.model) : settings.totalTimeout(for: request.model)
         let relay = UpstreamRelay(
-            services.provider.streamText(request), firstEvent: firstEvent, idle: settings.idleTimeout(for: request.model))
+            services.provider.streamText(request), firstEvent: firstEvent, idle: settings.idleTimeout(for: request.model),
+            drain: services.drain)
         do {
             for try await event in relay.events {
                 if case .textCompletion(let chunk) = event { return (relay, chunk, request.model) }

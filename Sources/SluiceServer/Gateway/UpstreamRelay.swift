@@ -5,8 +5,9 @@ import SluiceCore
 /// with the upstream's status when it fails) and its response body can read the rest after the route has returned.
 /// The call is given up when no event comes within `firstEvent` (a wait in the model's queue does not count; the
 /// circuit breaker counts it as the upstream's failure, as a chat turn's first-token timeout), or when the stream
-/// falls silent for `idle` after it started. The call is cancelled when the reader goes away (`events` released, a
-/// client that left) or `cancel()` is called.
+/// falls silent for `idle` after it started, and — with a `drain` — when the grace of a Sluice asked to stop is over
+/// (`ShutdownDrain.GraceOver`). The call is cancelled when the reader goes away (`events` released, a client that left)
+/// or `cancel()` is called.
 final class UpstreamRelay: Sendable {
     /// The call's events, queue news included; throws the call's failure or `UpstreamRelay.Silent`.
     let events: AsyncThrowingStream<ProviderEvent, any Error>
@@ -27,7 +28,7 @@ final class UpstreamRelay: Sendable {
         let state = Mutex(State())
     }
 
-    init(_ stream: ProviderStream, firstEvent: Duration, idle: Duration) {
+    init(_ stream: ProviderStream, firstEvent: Duration, idle: Duration, drain: ShutdownDrain? = nil) {
         let (events, continuation) = AsyncThrowingStream.makeStream(of: ProviderEvent.self)
         self.events = events
         // Unstructured because the call outlives the route that starts it: the response body reads it afterwards.
@@ -75,7 +76,17 @@ final class UpstreamRelay: Sendable {
                             try await Task.sleep(until: started ? deadline : min(deadline, .now + idle), clock: .continuous)
                         }
                     }
-                    // The first to end is the stream (or a deadline): the other is not needed any more.
+                    if let drain {
+                        group.addTask {
+                            await drain.waitForGraceEnd()
+                            // Returned because the call ended (the group cancelled it): nothing to say.
+                            try Task.checkCancellation()
+                            let error = ShutdownDrain.GraceOver()
+                            continuation.finish(throwing: error)
+                            throw error
+                        }
+                    }
+                    // The first to end is the stream (or a deadline, or the drain): the others are not needed any more.
                     try await group.next()
                     group.cancelAll()
                 }

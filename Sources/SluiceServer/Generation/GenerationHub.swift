@@ -65,12 +65,7 @@ public final class GenerationHub: Service {
                 "count": "\(count)", "grace_seconds": "\(drain.grace.components.seconds)",
             ])
         }
-        await withTaskGroup(of: Void.self) { group in
-            group.addTask { try? await Task.sleep(for: drain.grace) }
-            group.addTask { await drain.waitForHurry() }
-            await group.next()
-            group.cancelAll()
-        }
+        await drain.waitForGraceEnd()
         guard !Task.isCancelled else { return }
         running.withLock { $0.stoppedAfterGrace = !$0.generations.isEmpty }
         await stopAll()

@@ -12,30 +12,20 @@ public final class ShutdownDrain: Sendable {
     /// How long the answers running when the drain began (or starting during it) may take to finish.
     public let grace: Duration
 
-    private enum Phase: Int, Comparable {
-        case serving, draining, hurried
-        static func < (lhs: Phase, rhs: Phase) -> Bool { lhs.rawValue < rhs.rawValue }
-    }
-
-    private let phase = Mutex(Phase.serving)
-    private let began: Signal
-    private let hurried: Signal
+    private let began = Signal()
+    private let hurried = Signal()
 
     public init(grace: Duration) {
         self.grace = grace
-        began = Signal()
-        hurried = Signal()
     }
 
     /// Starts the grace; later calls do nothing.
     public func begin() {
-        guard advance(to: .draining) else { return }
         began.fire()
     }
 
     /// Ends the grace now (and begins the drain if it had not begun).
     public func hurry() {
-        guard advance(to: .hurried) else { return }
         began.fire()
         hurried.fire()
     }
@@ -43,32 +33,37 @@ public final class ShutdownDrain: Sendable {
     /// The next step for a shutdown signal: the first begins the drain, the next hurries it. Returns what it did.
     @discardableResult
     public func signalled() -> Step {
-        if hasBegun {
-            hurry()
-            return .hurried
-        }
-        begin()
-        return .began
+        if began.fire() { return .began }
+        hurried.fire()
+        return .hurried
     }
 
     public enum Step: Sendable, Equatable {
         case began, hurried
     }
 
+    /// What a call still running when the grace is over ends with (`UpstreamRelay`'s): the client is told that Sluice
+    /// stopped, as an answer of the generation hub is.
+    struct GraceOver: Error {
+        /// The code of the error the client gets (`ErrorMapping`), as for an answer of the hub stopped the same way.
+        static let code = "interrupted"
+    }
+
     /// Whether the drain has begun: `/readyz` says `draining`, and followers of answers written elsewhere end.
-    public var hasBegun: Bool { phase.withLock { $0 >= .draining } }
+    public var hasBegun: Bool { began.hasFired }
 
     /// Returns once the drain has begun, or when the calling task is cancelled.
     func waitForBegin() async { await began.wait() }
 
-    /// Returns once the drain was hurried, or when the calling task is cancelled.
-    func waitForHurry() async { await hurried.wait() }
-
-    private func advance(to next: Phase) -> Bool {
-        phase.withLock { current in
-            guard current < next else { return false }
-            current = next
-            return true
+    /// Returns once the answers still running must stop — the grace has passed since the drain began, or the drain
+    /// was hurried — or when the calling task is cancelled.
+    func waitForGraceEnd() async {
+        await began.wait()
+        await withTaskGroup(of: Void.self) { group in
+            group.addTask { try? await Task.sleep(for: self.grace) }
+            group.addTask { await self.hurried.wait() }
+            await group.next()
+            group.cancelAll()
         }
     }
 
@@ -81,14 +76,20 @@ public final class ShutdownDrain: Sendable {
         }
         private let state = Mutex(State())
 
-        func fire() {
-            let waiters = state.withLock { state -> [CheckedContinuation<Void, Never>] in
-                guard !state.fired else { return [] }
+        var hasFired: Bool { state.withLock { $0.fired } }
+
+        /// Fires the signal; returns whether this call did (false: it had fired before).
+        @discardableResult
+        func fire() -> Bool {
+            let waiters = state.withLock { state -> [CheckedContinuation<Void, Never>]? in
+                guard !state.fired else { return nil }
                 state.fired = true
                 defer { state.waiters = [:] }
                 return Array(state.waiters.values)
             }
+            guard let waiters else { return false }
             for waiter in waiters { waiter.resume() }
+            return true
         }
 
         func wait() async {

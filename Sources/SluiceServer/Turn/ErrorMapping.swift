@@ -12,6 +12,12 @@ enum ErrorMapping {
 
     static func failure(for error: any Error, partial: Bool) -> TurnEvent.Failure {
         let kept = partial ? " The partial answer is saved; you can continue or retry." : ""
+        if error is ShutdownDrain.GraceOver {
+            return .init(
+                code: ShutdownDrain.GraceOver.code,
+                message: "Sluice was stopped (or restarted) before the model finished, and its time to let calls finish ran out. Try again in a moment.\(kept)",
+                retryable: true, partial: partial)
+        }
         guard let error = error as? ProviderError else {
             return .init(
                 code: "internal_error",
