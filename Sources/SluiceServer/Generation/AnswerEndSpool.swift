@@ -55,13 +55,25 @@ final class AnswerEndSpool: Sendable {
         init?(_ path: String) {
             try? FileManager.default.createDirectory(
                 at: URL(fileURLWithPath: path).deletingLastPathComponent(), withIntermediateDirectories: true)
-            let descriptor = open(path, O_CREAT | O_RDWR | O_CLOEXEC, 0o644)
-            guard descriptor >= 0 else { return nil }
-            guard flock(descriptor, LOCK_EX | LOCK_NB) == 0 else {
+            // A start that adopted a stopped Sluice's file removes its lock file while holding the lock: a lock taken on
+            // the removed file (opened just before) locks nothing another process can see. So the path must still
+            // name the file locked; if it does not, try again with the one there now (a few times: removals are rare).
+            for _ in 0..<8 {
+                let descriptor = open(path, O_CREAT | O_RDWR | O_CLOEXEC, 0o644)
+                guard descriptor >= 0 else { return nil }
+                guard flock(descriptor, LOCK_EX | LOCK_NB) == 0 else {
+                    close(descriptor)
+                    return nil
+                }
+                var locked = stat()
+                var named = stat()
+                if fstat(descriptor, &locked) == 0, stat(path, &named) == 0, locked.st_ino == named.st_ino, locked.st_dev == named.st_dev {
+                    self.descriptor = descriptor
+                    return
+                }
                 close(descriptor)
-                return nil
             }
-            self.descriptor = descriptor
+            return nil
         }
 
         deinit { close(descriptor) }
