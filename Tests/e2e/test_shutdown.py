@@ -123,3 +123,26 @@ def test_a_closed_terminal_stops_sluice_as_a_signal_to_stop_does_unless_started_
         finally:
             process.terminate()
             process.wait(timeout=30)
+
+
+def test_a_text_completion_still_streaming_when_the_grace_ends_gets_the_interrupted_error():
+    """A streamed text completion (`/v1/completions`, an editor's or a harness's) is relayed outside the generation
+    hub; asked to stop, Sluice lets it go on for the grace (2 s here), then ends it: the SDK raises the stream's
+    error, the call is charged what came, and Sluice exits 0. The completion would take 50 s."""
+    with running_sluice(serving("--shutdown-grace-seconds", "2"), simulator_args=("--tokens", "2000", "--delay-ms", "25"),
+                        user="drain") as own:
+        chunks = iter(sdk(own).completions.create(model="sim", prompt="Once upon a time", max_tokens=2000, stream=True))
+        text = ""
+        for _ in range(3):
+            text += next(chunks).choices[0].text
+        own.process.send_signal(signal.SIGTERM)
+        for _ in range(5):
+            text += next(chunks).choices[0].text
+        with pytest.raises(openai.APIError) as raised:
+            for chunk in chunks:
+                if chunk.choices:
+                    text += chunk.choices[0].text
+        assert "Sluice was stopped" in str(raised.value) and "all that was charged" in str(raised.value)
+        assert own.process.wait(timeout=60) == 0
+        assert 8 <= len(text.split()) < 2000
+        assert charged_output_tokens(own.db) >= 8
