@@ -84,9 +84,13 @@ struct EmbeddingsTests {
             #expect(first.headers["X-Sluice-Cache"].first == "miss")
             let second = try await h.post("/v1/embeddings", token: h.alice, json: body)
             #expect(second.status == 200 && second.headers["X-Sluice-Cache"].first == "hit")
-            #expect(second.text == first.text, "the first answer, byte for byte")
-            #expect(first.headers.first(name: "X-Sluice-Response-Cost") == price.cost(inputTokens: 9, outputTokens: 0).decimalString)
-            #expect(second.headers.first(name: "X-Sluice-Response-Cost") == "0", "a hit costs nothing")
+            #expect(Self.vectors(second.text) == Self.vectors(first.text) && Self.vectors(first.text).count == 2, "the first answer's vectors")
+            // What each cost, in the header and added to the upstream's usage: a hit costs nothing.
+            let cost = price.cost(inputTokens: 9, outputTokens: 0).decimalString
+            #expect(first.headers.first(name: "X-Sluice-Response-Cost") == cost && GatewayCostTests.writtenCost(in: first.text[...]) == cost)
+            #expect(second.headers.first(name: "X-Sluice-Response-Cost") == "0" && GatewayCostTests.writtenCost(in: second.text[...]) == "0")
+            #expect(second.text.replacingOccurrences(of: "\"cost\":0", with: "") == first.text.replacingOccurrences(of: "\"cost\":" + cost, with: ""),
+                    "the rest byte for byte")
             #expect(try await h.simulatorStats()["embeddings"] as? Int == 1)
             // Other dimensions, another user's cache, or no-cache: upstream again.
             var other = body

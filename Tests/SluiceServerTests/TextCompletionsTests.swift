@@ -50,6 +50,10 @@ struct TextCompletionsTests {
             #expect(choice["text"] as? String == SimulatedText.answer(tokens: 5) && choice["finish_reason"] as? String == "length")
             let usage = try #require(answer["usage"] as? [String: Any])
             #expect(usage["prompt_tokens"] as? Int == 4 && usage["completion_tokens"] as? Int == 5)
+            // What it cost, added to the upstream's usage as a chat answer carries it, and in the header.
+            let wholeCost = price.cost(inputTokens: 4, outputTokens: 5).decimalString
+            #expect(GatewayCostTests.writtenCost(in: whole.text[...]) == wholeCost, "\(whole.text)")
+            #expect(whole.headers.first(name: "X-Sluice-Response-Cost") == wholeCost)
 
             // Streamed: the upstream's events as they came, without the usage chunk Sluice asked for for itself.
             let body: [String: Any] = ["model": "sim", "prompt": "Once upon a time", "stream": true]
@@ -66,6 +70,8 @@ struct TextCompletionsTests {
             let last = try #require(Self.chunks(counted).chunks.last)
             #expect((last["choices"] as? [Any])?.isEmpty == true)
             #expect((last["usage"] as? [String: Any])?["completion_tokens"] as? Int == 16)
+            let usageEvent = try #require(counted.events.last { $0.data.contains("\"usage\":{") })
+            #expect(GatewayCostTests.writtenCost(in: usageEvent.data[...]) == price.cost(inputTokens: 4, outputTokens: 16).decimalString)
 
             let history = try await h.request(.GET, "/api/usage?period=today&group=model", token: h.alice)
             let totals = try #require(history.json?["totals"] as? [String: Any])
@@ -349,7 +355,11 @@ struct TextCompletionsTests {
             #expect(first.headers.first(name: "X-Sluice-Cache") == "miss")
             let second = try await h.stream("/v1/completions", token: h.alice, method: .POST, body: try Self.json(body))
             #expect(second.headers.first(name: "X-Sluice-Cache") == "hit")
-            #expect(second.events.map(\.data) == first.events.map(\.data), "the first answer's events, usage chunk and [DONE] too")
+            #expect(second.events.dropLast(2).map(\.data) == first.events.dropLast(2).map(\.data), "the first answer's events")
+            // Its usage chunk and [DONE] too, the usage saying that the hit cost nothing.
+            #expect(GatewayCostTests.writtenCost(in: first.events.dropLast().last?.data[...] ?? "") == price.cost(inputTokens: 3, outputTokens: 6).decimalString)
+            #expect(GatewayCostTests.writtenCost(in: second.events.dropLast().last?.data[...] ?? "") == "0")
+            #expect(second.events.last?.data == "[DONE]" && second.events.count == first.events.count)
             // Without include_usage the same answer, without its usage chunk; the end user does not change the key.
             body["stream_options"] = nil
             body["user"] = "editor-7"
@@ -361,7 +371,9 @@ struct TextCompletionsTests {
             body["stream"] = false
             let whole = try await h.post("/v1/completions", token: h.alice, json: body)
             #expect(whole.headers.first(name: "X-Sluice-Cache") == "miss")
-            #expect(try await h.post("/v1/completions", token: h.alice, json: body).text == whole.text)
+            let wholeHit = try await h.post("/v1/completions", token: h.alice, json: body)
+            #expect(wholeHit.text.replacingOccurrences(of: "\"cost\":0", with: "") == whole.text.replacingOccurrences(
+                of: "\"cost\":" + price.cost(inputTokens: 3, outputTokens: 6).decimalString, with: ""))
             let fresh = try await h.post("/v1/completions", token: h.alice, headers: ["Cache-Control": "no-cache"], json: body)
             #expect(fresh.headers.first(name: "X-Sluice-Cache") == nil && fresh.status == 200)
             // A call that failed mid-stream is not kept.

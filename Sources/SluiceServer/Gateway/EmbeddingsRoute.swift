@@ -51,9 +51,10 @@ struct EmbeddingsRoute {
         }
         let response = try await services.call(settling: settlement, refused: Self.refused) { try await services.provider.embed(call) }
         let tokens = response.promptTokens ?? counted ?? 0
-        GatewayRoutes.tell(await settlement.answered(inputTokens: tokens), in: &headers)
+        let cost = await settlement.answered(inputTokens: tokens)
+        GatewayRoutes.tell(cost, in: &headers)
         await cache?.keep(response.body, model: call.model, inputTokens: tokens, logger: context.logger)
-        return Response(status: .ok, headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: response.body)))
+        return Response(status: .ok, headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: UsageCostField.adding(cost, to: response.body))))
     }
 
     /// The input tokens, counted with the model family's tokenizer (token ids are their own count); `nil` without a

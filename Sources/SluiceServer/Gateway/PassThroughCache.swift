@@ -52,7 +52,8 @@ struct PassThroughCache: Sendable {
         var headers = headers
         headers[ResponseCacheUse.header] = "hit"
         GatewayRoutes.tell(cost, in: &headers)
-        return Response(status: .ok, headers: headers, body: .init(byteBuffer: ByteBuffer(string: hit.content)))
+        return Response(
+            status: .ok, headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: UsageCostField.adding(cost, to: Array(hit.content.utf8)))))
     }
 
     /// Keeps the upstream's answer for later calls, unless this call said `no-store`.

@@ -46,9 +46,10 @@ struct RerankRoute {
         }
         let answer = try await services.call(settling: settlement, refused: Self.refused) { try await services.provider.send(upstream) }
         let tokens = AnswerUsage.inputTokens(in: answer) ?? counted ?? 0
-        GatewayRoutes.tell(await settlement.answered(inputTokens: tokens), in: &headers)
+        let cost = await settlement.answered(inputTokens: tokens)
+        GatewayRoutes.tell(cost, in: &headers)
         await cache?.keep(answer, model: call.model, inputTokens: tokens, logger: context.logger)
-        return Response(status: .ok, headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: answer)))
+        return Response(status: .ok, headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: UsageCostField.adding(cost, to: answer))))
     }
 
     /// The input tokens: the query is read with each document, as a cross-encoder scores each pair; `nil` without a

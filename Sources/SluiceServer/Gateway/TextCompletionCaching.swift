@@ -76,12 +76,18 @@ struct TextCompletionCache: Sendable {
     }
 
     /// A kept answer as the caller asked for it: the JSON body, or the stream's events — the usage chunk only when the
-    /// caller asked for it — and `[DONE]`.
-    static func replay(_ hit: CachedResponse, stream: Bool, includeUsage: Bool) -> ResponseBody {
-        guard stream else { return .init(byteBuffer: ByteBuffer(string: hit.content)) }
+    /// caller asked for it — and `[DONE]`; its usage says what it cost (`cost`: nothing, for a priced model).
+    static func replay(_ hit: CachedResponse, stream: Bool, includeUsage: Bool, cost: USDAmount?) -> ResponseBody {
+        guard stream else { return .init(byteBuffer: ByteBuffer(bytes: UsageCostField.adding(cost, to: Array(hit.content.utf8)))) }
         var buffer = ByteBuffer()
         for event in hit.content.split(separator: "\n", omittingEmptySubsequences: true) {
-            if !includeUsage, isUsageOnly(event) { continue }
+            if isUsageOnly(event) {
+                guard includeUsage else { continue }
+                buffer.writeString("data: ")
+                buffer.writeBytes(UsageCostField.adding(cost, to: Array(event.utf8)))
+                buffer.writeString("\n\n")
+                continue
+            }
             buffer.writeString("data: \(event)\n\n")
         }
         buffer.writeString("data: [DONE]\n\n")
