@@ -19,6 +19,10 @@ enum UsageCostField {
 
     /// Where the top-level `usage` object opens and closes, and whether it has a `cost` member.
     static func usageObject(in body: [UInt8]) -> (open: Int, close: Int, hasCost: Bool)? {
+        body.withUnsafeBufferPointer(usageObject(in:))
+    }
+
+    private static func usageObject(in body: UnsafeBufferPointer<UInt8>) -> (open: Int, close: Int, hasCost: Bool)? {
         var depth = 0
         var index = 0
         var usageOpen: Int?
