@@ -59,6 +59,7 @@ public final class ShutdownDrain: Sendable {
     /// was hurried — or when the calling task is cancelled.
     func waitForGraceEnd() async {
         await began.wait()
+        guard !Task.isCancelled else { return }
         await withTaskGroup(of: Void.self) { group in
             group.addTask { try? await Task.sleep(for: self.grace) }
             group.addTask { await self.hurried.wait() }
