@@ -96,11 +96,14 @@ struct StreamPlan: Sendable {
             }
         }
         if let textChoices {
-            for choice in 0..<textChoices { try await send(textChunk(choice, "", finish: finishReason), to: &writer) }
+            for choice in 0..<textChoices {
+                let last = scenario == .usageInLastChunk && choice == textChoices - 1
+                try await send(textChunk(choice, "", finish: finishReason, usage: last ? usageJSON : nil), to: &writer)
+            }
         } else {
             try await send(chunk(delta: "{}", finish: finishReason), to: &writer)
         }
-        if includeUsage && scenario != .noUsage {
+        if includeUsage && scenario != .noUsage && !(textChoices != nil && scenario == .usageInLastChunk) {
             let object = textChoices == nil ? "chat.completion.chunk" : "text_completion"
             try await send(
                 "{\"id\":\"\(id)\",\"object\":\"\(object)\",\"created\":\(created),\"model\":\(JSONText.quote(model)),\"choices\":[],\"usage\":\(usageJSON)}",
@@ -118,8 +121,8 @@ struct StreamPlan: Sendable {
     }
 
     /// A text completion's chunk: one choice's next piece of text.
-    private func textChunk(_ choice: Int, _ text: String, finish: String?) -> String {
-        "{\"id\":\"\(id)\",\"object\":\"text_completion\",\"created\":\(created),\"model\":\(JSONText.quote(model)),\"choices\":[{\"text\":\(JSONText.quote(text)),\"index\":\(choice),\"logprobs\":null,\"finish_reason\":\(finish.map { "\"\($0)\"" } ?? "null")}]}"
+    private func textChunk(_ choice: Int, _ text: String, finish: String?, usage: String? = nil) -> String {
+        "{\"id\":\"\(id)\",\"object\":\"text_completion\",\"created\":\(created),\"model\":\(JSONText.quote(model)),\"choices\":[{\"text\":\(JSONText.quote(text)),\"index\":\(choice),\"logprobs\":null,\"finish_reason\":\(finish.map { "\"\($0)\"" } ?? "null")}]\(usage.map { ",\"usage\":\($0)" } ?? "")}"
     }
 
     private func chunk(delta: String, finish: String?, logprobs: [String]? = nil) -> String {

@@ -392,6 +392,32 @@ struct TextCompletionsTests {
         }
     }
 
+    @Test("an upstream that streams its usage in the last chunk, as llama-server does, gets the cost added there, asked for or not; a replay of it from the cache says 0")
+    func usageInLastChunk() async throws {
+        let (catalog, price) = try Self.pricedCatalog()
+        try await Harness.run(budgets: true, catalog: catalog, responseCache: (ttl: .seconds(600), shared: false)) { h in
+            let llamaServer = ["X-Sluice-Scenario": "usage-last"]
+            for includeUsage in [false, true] {
+                var body: [String: Any] = ["model": "sim", "prompt": "Once upon a time", "max_tokens": 5 + (includeUsage ? 1 : 0), "stream": true]
+                if includeUsage { body["stream_options"] = ["include_usage": true] }
+                let streamed = try await h.stream("/v1/completions", token: h.alice, method: .POST, body: try Self.json(body), headers: llamaServer)
+                let (chunks, done) = Self.chunks(streamed)
+                #expect(done && Self.text(of: chunks) == SimulatedText.answer(tokens: 5 + (includeUsage ? 1 : 0)))
+                // The finish, with the usage beside it, still last before [DONE], and nothing after it.
+                let last = try #require(chunks.last)
+                #expect((last["choices"] as? [[String: Any]])?.first?["finish_reason"] as? String == "length", "\(last)")
+                #expect(chunks.dropLast().allSatisfy { $0["usage"] == nil })
+                let cost = price.cost(inputTokens: 4, outputTokens: 5 + (includeUsage ? 1 : 0)).decimalString
+                #expect(GatewayCostTests.writtenCost(in: streamed.events.dropLast().last?.data[...] ?? "") == cost, "\(streamed.events.suffix(2))")
+                #expect(streamed.events.filter { $0.data.contains("\"usage\":{") }.count == 1)
+            }
+            let replay: [String: Any] = ["model": "sim", "prompt": "Once upon a time", "max_tokens": 5, "stream": true]
+            let hit = try await h.stream("/v1/completions", token: h.alice, method: .POST, body: try Self.json(replay), headers: llamaServer)
+            #expect(hit.headers.first(name: "X-Sluice-Cache") == "hit")
+            #expect(GatewayCostTests.writtenCost(in: hit.events.dropLast().last?.data[...] ?? "") == "0", "\(hit.events.suffix(2))")
+        }
+    }
+
     @Test("an upstream without a text completions API (Anthropic's) is a 400 that says what to use")
     func anthropicHasNone() async throws {
         try await Harness.run(anthropic: true) { h in

@@ -88,7 +88,10 @@ struct TextCompletionCache: Sendable {
                 buffer.writeString("\n\n")
                 continue
             }
-            buffer.writeString("data: \(event)\n\n")
+            // llama-server's last chunk has its usage beside the choices.
+            buffer.writeString("data: ")
+            buffer.writeBytes(UsageCostField.adding(cost, to: Array(event.utf8)))
+            buffer.writeString("\n\n")
         }
         buffer.writeString("data: [DONE]\n\n")
         return .init(byteBuffer: buffer)

@@ -130,14 +130,25 @@ struct TextCompletionsRoute {
         // Every event as it came, for the response cache.
         var kept: [String] = keep == nil ? [] : [String(decoding: first.data, as: UTF8.self)]
         var failure: (any Error)?
-        // The usage chunk waits for the settle, which adds the cost to it.
+        // The chunk that says the usage waits for the settle, which adds the cost to it: OpenAI's usage-only chunk
+        // (for a caller that asked for it), or llama-server's last chunk, which has its usage beside the finish
+        // reason and no text, asked for or not. Should any chunk follow it, it goes on as it came.
         var usageChunk: [UInt8]?
-        do {
-            if !first.usageOnly {
-                try await writer.write(event(first.data))
-            } else if includeUsage {
-                usageChunk = first.data
+        func pass(_ chunk: TextCompletionChunk) async throws {
+            if let held = usageChunk {
+                usageChunk = nil
+                try await writer.write(event(held))
             }
+            if chunk.usageOnly {
+                if includeUsage { usageChunk = chunk.data }
+            } else if chunk.usage != nil, chunk.text.isEmpty {
+                usageChunk = chunk.data
+            } else {
+                try await writer.write(event(chunk.data))
+            }
+        }
+        do {
+            try await pass(first)
             var events = relay.events.makeAsyncIterator()
             while true {
                 let next: ProviderEvent?
@@ -151,11 +162,7 @@ struct TextCompletionsRoute {
                 text += chunk.text
                 finish = chunk.finishReason ?? finish
                 if keep != nil { kept.append(String(decoding: chunk.data, as: UTF8.self)) }
-                if !chunk.usageOnly {
-                    try await writer.write(event(chunk.data))
-                } else if includeUsage {
-                    usageChunk = chunk.data
-                }
+                try await pass(chunk)
             }
         } catch {
             relay.cancel()
