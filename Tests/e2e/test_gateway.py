@@ -102,6 +102,37 @@ def test_the_sdk_reads_what_a_call_cost_as_the_ledger_charged_it(server):
     assert Decimal(report["totals"]["cost_usd"]) == expected + Decimal(last.prompt_tokens + last.completion_tokens) / 1000 + responded
 
 
+def test_several_answers_to_one_call_reach_the_sdk_as_choices_whole_and_streamed_each_stored_and_charged(server):
+    token = add_user(server, "gateway-n", 100000)
+    sdk = client(server, token)
+    raw = sdk.chat.completions.with_raw_response.create(
+        model="priced-sim", messages=[{"role": "user", "content": "Name a colour."}], max_tokens=4, n=3)
+    completion = raw.parse()
+    assert [choice.index for choice in completion.choices] == [0, 1, 2]
+    ids = [part.strip() for part in raw.headers["x-sluice-message-id"].split(",")]
+    assert [api(server, token, "GET", f"/api/messages/{id}")["content"] for id in ids] == [c.message.content for c in completion.choices]
+    assert completion.usage.completion_tokens == 12
+    whole_cost = Decimal(completion.usage.prompt_tokens + completion.usage.completion_tokens) / 1000
+    assert Decimal(raw.headers["x-sluice-response-cost"]) == whole_cost
+    # Streamed: the SDK's chunks name their choice; each choice's text is its own stored answer's.
+    with sdk.chat.completions.with_streaming_response.create(
+            model="priced-sim", messages=[{"role": "user", "content": "Name a colour."}], max_tokens=5, n=2, stream=True,
+            stream_options={"include_usage": True}) as response:
+        ids = [part.strip() for part in response.headers["x-sluice-message-id"].split(",")]
+        chunks = list(response.parse())
+    texts = {0: "", 1: ""}
+    for chunk in chunks:
+        for choice in chunk.choices:
+            texts[choice.index] += choice.delta.content or ""
+    assert [texts[0], texts[1]] == [api(server, token, "GET", f"/api/messages/{id}")["content"] for id in ids] and texts[0]
+    usage = chunks[-1].usage
+    assert usage.completion_tokens == 10
+    streamed_cost = Decimal(usage.prompt_tokens + usage.completion_tokens) / 1000
+    assert usage.cost == pytest.approx(float(streamed_cost))
+    report = api(server, token, "GET", "/api/usage?period=today&group=model")
+    assert report["totals"]["turns"] == 5 and Decimal(report["totals"]["cost_usd"]) == whole_cost + streamed_cost
+
+
 def test_log_probabilities_reach_the_sdk_streamed_and_whole_and_spell_the_answer(server):
     sdk = client(server)
     messages = [{"role": "user", "content": "Say something."}]
@@ -283,7 +314,7 @@ def test_bad_requests_are_400s_that_name_the_field_and_a_wrong_token_is_401(serv
         client(server).chat.completions.create(model="sim", messages=[{"role": "assistant", "content": "Hi"}])
     assert raised.value.code == "invalid_request" and "last message" in raised.value.message
     with pytest.raises(openai.BadRequestError) as raised:
-        client(server).chat.completions.create(model="sim", messages=[{"role": "user", "content": "Hi"}], n=2)
+        client(server).chat.completions.create(model="sim", messages=[{"role": "user", "content": "Hi"}], n=17)
     assert raised.value.param == "n"
     for options, param in [({"top_p": 1.5}, "top_p"), ({"stop": ["a", "b", "c", "d", "e"]}, "stop"),
                             ({"presence_penalty": -3}, "presence_penalty"),

@@ -11,6 +11,8 @@ struct ChatCompletionRequest: Sendable {
     var call: GatewayCall
     var stream: Bool
     var includeUsage: Bool
+    /// The most answers one call may ask for (`n`): each is an upstream call of its own, held and charged.
+    static let maxAnswers = 16
 
     /// What a message of the body may look like: `content` is text or a list of parts (`{"type":"text","text":…}`).
     private struct WireMessage: Decodable {
@@ -191,8 +193,8 @@ struct ChatCompletionRequest: Sendable {
             }
         }
         let logprobs = wire.logprobs == true ? wire.topLogprobs ?? 0 : nil
-        if let n = wire.n, n != 1 {
-            throw Self.invalid("Sluice writes one answer per request; send 'n': 1 or leave it out.", param: "n")
+        if let n = wire.n, !(1...Self.maxAnswers).contains(n) {
+            throw Self.invalid("'n' (how many answers to write) must be between 1 and \(Self.maxAnswers).", param: "n")
         }
         if let temperature = wire.temperature, !(0...2).contains(temperature) {
             throw Self.invalid("'temperature' must be between 0 and 2.", param: "temperature")
@@ -296,6 +298,7 @@ struct ChatCompletionRequest: Sendable {
                 reasoning: reasoning),
             system: system.isEmpty ? nil : system.joined(separator: "\n\n"), turns: turns, tools: try parsed.flatMap(Self.tools),
             prefill: prefill)
+        call.answers = wire.n ?? 1
         // OpenAI keeps a completion made with `store: true` for its evals; a caller who says `false` asks that it be
         // kept nowhere, which Sluice honours as the Responses API's `store: false` (its default stays keeping it).
         call.keep = wire.store ?? true

@@ -27,6 +27,9 @@ struct GatewayCall: Sendable {
     /// conversation of its own — never one the caller's history continues — which is deleted with everything in it
     /// once the turn is settled, before its end reaches the caller; what it cost stays in the usage ledger.
     var keep = true
+    /// How many answers the caller asked for (OpenAI's `n`): each is a turn of its own (`GatewayRoutes.completeMany`).
+    /// The response cache serves only calls for one: it keeps one answer per question.
+    var answers = 1
     var endUser: String? { sampling.endUser }
 
     /// What this call adds to the conversation: the user's message or the function results.

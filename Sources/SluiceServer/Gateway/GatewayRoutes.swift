@@ -91,6 +91,7 @@ struct GatewayRoutes {
     @Sendable func complete(_ request: Request, context: SluiceRequestContext) async throws -> Response {
         let body = try await Self.body(of: request)
         let call = try ChatCompletionRequest(json: Data(body.readableBytesView))
+        if call.call.answers > 1 { return try await completeMany(call, request: request, context: context) }
         var turn = try await start(call.call, request: request, context: context)
         let started = turn.started
         let envelope = OpenAIWire.Envelope(
@@ -202,9 +203,9 @@ struct GatewayRoutes {
         // leaves nothing in the response cache.
         let threadKey = call.keep ? ThreadKey.afterAnswer(
             system: call.system, history: call.history, added: call.added, endUser: call.endUser) : nil
-        // Nor does a call that asks for log probabilities use it: a cached answer has none.
+        // Nor does a call that asks for log probabilities use it (a cached answer has none), or for several answers.
         let cache = launcher.turn.responseCache.flatMap { _ in
-            call.keep && call.sampling.logprobs == nil
+            call.keep && call.sampling.logprobs == nil && call.answers == 1
                 ? ResponseCacheUse(cacheControl: request.headers[.cacheControl], userID: user.id) : nil
         }
         let started = try await launcher.start(

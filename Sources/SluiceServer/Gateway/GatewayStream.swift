@@ -7,6 +7,11 @@ struct GatewayStream {
     let includeUsage: Bool
     /// Whether the caller asked for `logprobs`: every chunk with text then has its tokens' entries.
     let withLogprobs: Bool
+    /// The answer's index among the call's (`n`), in every chunk's choice.
+    let choice: Int
+    /// Whether the answer's end ends the stream too (the usage chunk, if asked for, and `[DONE]`); with several
+    /// answers the stream's end is written once all have ended (`GatewayRoutes.completeMany`).
+    let closes: Bool
     private(set) var ended = false
     /// Entries for the next token's chunk (they arrive just before it).
     private var logprobs: [TokenLogprob] = []
@@ -14,17 +19,19 @@ struct GatewayStream {
     private let tokenHead: [UInt8]
     private let tokenTail: [UInt8]
 
-    init(envelope: OpenAIWire.Envelope, includeUsage: Bool, withLogprobs: Bool = false) {
+    init(envelope: OpenAIWire.Envelope, includeUsage: Bool, withLogprobs: Bool = false, choice: Int = 0, closes: Bool = true) {
         self.envelope = envelope
         self.includeUsage = includeUsage
         self.withLogprobs = withLogprobs
-        tokenHead = Array(("data: " + envelope.prefix("chat.completion.chunk") + "\"choices\":[{\"index\":0,\"delta\":{\"content\":").utf8)
+        self.choice = choice
+        self.closes = closes
+        tokenHead = Array(("data: " + envelope.prefix("chat.completion.chunk") + "\"choices\":[{\"index\":\(choice),\"delta\":{\"content\":").utf8)
         tokenTail = Array(("},\"finish_reason\":null}]" + (includeUsage ? ",\"usage\":null}" : "}") + "\n\n").utf8)
     }
 
     /// The first chunk: the role, as OpenAI sends it.
     func opening() -> String {
-        OpenAIWire.event(OpenAIWire.chunk(envelope, content: "", role: true, usageNull: includeUsage))
+        OpenAIWire.event(OpenAIWire.chunk(envelope, choice: choice, content: "", role: true, usageNull: includeUsage))
     }
 
     /// What to write for one event, if anything; after `done` or `error` the stream has ended. A token's chunk is
@@ -58,11 +65,11 @@ struct GatewayStream {
             return nil
         case .reasoning(let text):
             // As vLLM, DeepSeek and LiteLLM stream a reasoning model's thinking.
-            return ByteBuffer(string: OpenAIWire.event(OpenAIWire.chunk(envelope, reasoning: text, usageNull: includeUsage)))
+            return ByteBuffer(string: OpenAIWire.event(OpenAIWire.chunk(envelope, choice: choice, reasoning: text, usageNull: includeUsage)))
         case .signedThinking(let block):
-            return ByteBuffer(string: OpenAIWire.event(OpenAIWire.thinkingChunk(envelope, block, usageNull: includeUsage)))
+            return ByteBuffer(string: OpenAIWire.event(OpenAIWire.thinkingChunk(envelope, choice: choice, block, usageNull: includeUsage)))
         case .toolCall(let call):
-            return ByteBuffer(string: OpenAIWire.event(OpenAIWire.toolCallChunk(envelope, call, usageNull: includeUsage)))
+            return ByteBuffer(string: OpenAIWire.event(OpenAIWire.toolCallChunk(envelope, choice: choice, call, usageNull: includeUsage)))
         case .done(let done):
             ended = true
             let answered = OpenAIWire.Envelope(id: envelope.id, created: envelope.created, model: done.model)
@@ -70,10 +77,12 @@ struct GatewayStream {
             // Entries that came after the last text (its end, redacted) go out in a chunk of their own.
             var text = ""
             if !logprobs.isEmpty {
-                text = OpenAIWire.event(OpenAIWire.chunk(answered, content: "", logprobs: logprobs, usageNull: includeUsage))
+                text = OpenAIWire.event(OpenAIWire.chunk(answered, choice: choice, content: "", logprobs: logprobs, usageNull: includeUsage))
                 logprobs = []
             }
-            text += OpenAIWire.event(OpenAIWire.chunk(answered, finishReason: done.finishReason ?? "stop", usageNull: includeUsage))
+            text += OpenAIWire.event(
+                OpenAIWire.chunk(answered, choice: choice, finishReason: done.finishReason ?? "stop", usageNull: includeUsage))
+            guard closes else { return ByteBuffer(string: text) }
             if includeUsage { text += OpenAIWire.event(OpenAIWire.usageChunk(answered, usage: done.usage, cost: done.costUSD)) }
             return ByteBuffer(string: text + OpenAIWire.done)
         case .error(let failure):

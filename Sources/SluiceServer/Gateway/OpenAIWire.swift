@@ -23,8 +23,8 @@ enum OpenAIWire {
 
     /// A stream chunk with a piece of the answer (or the role, first), or the finish reason (last).
     static func chunk(
-        _ envelope: Envelope, content: String? = nil, role: Bool = false, reasoning: String? = nil, logprobs: [TokenLogprob]? = nil,
-        finishReason: String? = nil, usageNull: Bool
+        _ envelope: Envelope, choice: Int = 0, content: String? = nil, role: Bool = false, reasoning: String? = nil,
+        logprobs: [TokenLogprob]? = nil, finishReason: String? = nil, usageNull: Bool
     ) -> String {
         var delta: [String] = []
         if role { delta.append("\"role\":\"assistant\"") }
@@ -32,21 +32,21 @@ enum OpenAIWire {
         if let reasoning { delta.append("\"reasoning_content\":\(JSONText.quote(reasoning))") }
         let finish = finishReason.map(JSONText.quote) ?? "null"
         return envelope.prefix("chat.completion.chunk")
-            + "\"choices\":[{\"index\":0,\"delta\":{\(delta.joined(separator: ","))},"
+            + "\"choices\":[{\"index\":\(choice),\"delta\":{\(delta.joined(separator: ","))},"
             + (logprobs.map { "\"logprobs\":" + TokenLogprob.choiceJSON($0) + "," } ?? "") + "\"finish_reason\":\(finish)}]"
             + (usageNull ? ",\"usage\":null}" : "}")
     }
 
     /// A stream chunk with one whole block of an Anthropic model's thinking, signed, as LiteLLM's `thinking_blocks`
     /// (after the block's `reasoning_content` pieces): what the caller sends back with the answer's calls.
-    static func thinkingChunk(_ envelope: Envelope, _ block: SignedThinking, usageNull: Bool) -> String {
+    static func thinkingChunk(_ envelope: Envelope, choice: Int = 0, _ block: SignedThinking, usageNull: Bool) -> String {
         envelope.prefix("chat.completion.chunk")
-            + "\"choices\":[{\"index\":0,\"delta\":{\"thinking_blocks\":[\(block.json)]},\"finish_reason\":null}]"
+            + "\"choices\":[{\"index\":\(choice),\"delta\":{\"thinking_blocks\":[\(block.json)]},\"finish_reason\":null}]"
             + (usageNull ? ",\"usage\":null}" : "}")
     }
 
     /// A stream chunk with a piece of a function call: the first piece of a call has its id, type and name.
-    static func toolCallChunk(_ envelope: Envelope, _ call: ToolCallDelta, usageNull: Bool) -> String {
+    static func toolCallChunk(_ envelope: Envelope, choice: Int = 0, _ call: ToolCallDelta, usageNull: Bool) -> String {
         var fields = ["\"index\":\(call.index)"]
         if let id = call.id { fields += ["\"id\":\(JSONText.quote(id))", "\"type\":\"function\""] }
         var function: [String] = []
@@ -54,7 +54,7 @@ enum OpenAIWire {
         function.append("\"arguments\":\(JSONText.quote(call.arguments))")
         fields.append("\"function\":{\(function.joined(separator: ","))}")
         return envelope.prefix("chat.completion.chunk")
-            + "\"choices\":[{\"index\":0,\"delta\":{\"tool_calls\":[{\(fields.joined(separator: ","))}]},\"finish_reason\":null}]"
+            + "\"choices\":[{\"index\":\(choice),\"delta\":{\"tool_calls\":[{\(fields.joined(separator: ","))}]},\"finish_reason\":null}]"
             + (usageNull ? ",\"usage\":null}" : "}")
     }
 
@@ -77,6 +77,22 @@ enum OpenAIWire {
         signedThinking: [SignedThinking] = [], logprobs: [TokenLogprob]? = nil, finishReason: String?, usage: WireUsage,
         cost: String? = nil
     ) -> String {
+        let only = choice(
+            0, content: content, toolCalls: toolCalls, reasoning: reasoning, signedThinking: signedThinking, logprobs: logprobs,
+            finishReason: finishReason)
+        return completion(envelope, choices: [only], usage: usage, cost: cost)
+    }
+
+    /// A whole completion of several answers (`n`): `choices`, each written by `choice(_:…)`.
+    static func completion(_ envelope: Envelope, choices: [String], usage: WireUsage, cost: String?) -> String {
+        envelope.prefix("chat.completion") + "\"choices\":[" + choices.joined(separator: ",") + "],\"usage\":\(usageJSON(usage, cost: cost))}"
+    }
+
+    /// One answer of a whole completion: its message, log probabilities and finish reason.
+    static func choice(
+        _ index: Int, content: String, toolCalls: [ToolCall], reasoning: String, signedThinking: [SignedThinking],
+        logprobs: [TokenLogprob]?, finishReason: String?
+    ) -> String {
         // With calls and no text, `content` is null, as OpenAI writes it.
         let text = content.isEmpty && !toolCalls.isEmpty ? "null" : JSONText.quote(content)
         // The message's fields after `content`: its calls, then its thinking.
@@ -84,10 +100,9 @@ enum OpenAIWire {
         if !reasoning.isEmpty { after += ",\"reasoning_content\":" + JSONText.quote(reasoning) }
         // LiteLLM's `thinking_blocks`: the thinking as Anthropic signed it, to send back with the calls.
         if !signedThinking.isEmpty { after += ",\"thinking_blocks\":[" + signedThinking.map(\.json).joined(separator: ",") + "]" }
-        return envelope.prefix("chat.completion")
-            + "\"choices\":[{\"index\":0,\"message\":{\"role\":\"assistant\",\"content\":\(text)\(after)},"
+        return "{\"index\":\(index),\"message\":{\"role\":\"assistant\",\"content\":\(text)\(after)},"
             + (logprobs.map { "\"logprobs\":" + TokenLogprob.choiceJSON($0) + "," } ?? "")
-            + "\"finish_reason\":\(JSONText.quote(finishReason ?? "stop"))}],\"usage\":\(usageJSON(usage, cost: cost))}"
+            + "\"finish_reason\":\(JSONText.quote(finishReason ?? "stop"))}"
     }
 
     /// OpenAI's `usage`, and what the call cost in USD as `cost` (OpenRouter's field; LiteLLM's
