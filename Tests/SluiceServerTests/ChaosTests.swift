@@ -54,4 +54,54 @@ struct ChaosTests {
             #expect(active == 0)
         }
     }
+
+    @Test("40 concurrent gateway calls for 2-4 answers each, streamed, with random faults: each stream ends properly, every choice's text is in its stored answer, nothing leaks")
+    func severalAnswersWithFaults() async throws {
+        try await Harness.run(simulator: SimulatorSettings(tokens: 30, delay: .milliseconds(10))) { h in
+            var generator = SystemRandomNumberGenerator()
+            let plan = (0..<40).map { _ in (Self.scenarios.randomElement(using: &generator)!, Int.random(in: 2...4, using: &generator)) }
+            let results = try await withThrowingTaskGroup(of: (String, Int, Harness.Turn).self) { group in
+                for (index, (scenario, answers)) in plan.enumerated() {
+                    group.addTask {
+                        let body = try TextCompletionsTests.json([
+                            "model": "sim", "n": answers, "stream": true, "messages": [["role": "user", "content": "question \(index)"]],
+                        ])
+                        let turn = try await h.stream(
+                            "/v1/chat/completions", token: h.alice, method: .POST, body: body, headers: ["X-Sluice-Scenario": scenario])
+                        return (scenario, answers, turn)
+                    }
+                }
+                return try await group.reduce(into: []) { $0.append($1) }
+            }
+            for (scenario, answers, turn) in results {
+                // Refused before any text: a JSON error with its status, as for one answer.
+                guard turn.status == 200 else {
+                    #expect(TextCompletionsTests.errorObject(turn.body) != nil, "\(scenario): \(turn.status) \(turn.body)")
+                    continue
+                }
+                let chunks = turn.events.compactMap(Harness.Turn.object)
+                let ended = turn.events.last?.data == "[DONE]" || chunks.last?["error"] != nil
+                #expect(ended, "\(scenario): \(turn.events.suffix(2).map(\.data))")
+                let ids = try #require(turn.headers.first(name: "X-Sluice-Message-Id")).split(separator: ",")
+                #expect(ids.count == answers)
+                for (index, id) in ids.enumerated() {
+                    let stored = try await h.settledMessage(id.trimmingCharacters(in: .whitespaces))
+                    let seen = chunks.compactMap { ($0["choices"] as? [[String: Any]])?.first }.filter { $0["index"] as? Int == index }
+                        .compactMap { ($0["delta"] as? [String: Any])?["content"] as? String }.joined()
+                    // An answer stopped when another failed may have stored a little more than was sent.
+                    #expect(stored.content.hasPrefix(seen), "\(scenario) choice \(index): stored text differs from what the client saw")
+                    if turn.events.last?.data == "[DONE]" {
+                        #expect(stored.status == .complete && stored.content == seen, "\(scenario) choice \(index)")
+                    }
+                }
+            }
+            var active = -1
+            for _ in 0..<500 {
+                active = try await h.request(.GET, "/healthz", token: nil).json?["active_generations"] as? Int ?? -1
+                if active == 0 { break }
+                try await Task.sleep(for: .milliseconds(20))
+            }
+            #expect(active == 0)
+        }
+    }
 }
