@@ -44,7 +44,8 @@ public enum Scenario: String, CaseIterable, Sendable {
     /// A normal answer without the usage chunk.
     case noUsage = "no-usage"
     /// A text completion streamed as llama-server streams one: the last chunk (the finish, with empty text) has the
-    /// usage beside its choices, asked for or not, and no usage-only chunk follows.
+    /// usage beside its choices, asked for or not, and no usage-only chunk follows; and, as llama-server's, that
+    /// usage counts the output of one answer however many were written (`n`).
     case usageInLastChunk = "usage-last"
     /// A normal answer written with CRLF line ends, comment lines, and every event split into 3-byte writes
     /// (so UTF-8 characters arrive split across reads).

@@ -204,7 +204,8 @@ struct StreamPlan: Sendable {
 
     private var usageJSON: String {
         let details = cachedPromptTokens.map { ",\"prompt_tokens_details\":{\"cached_tokens\":\($0)}" } ?? ""
-        let output = tokenCount * (textChoices ?? 1) + thinking.count
+        // llama-server counts one answer's output however many it wrote.
+        let output = tokenCount * (scenario == .usageInLastChunk ? 1 : textChoices ?? 1) + thinking.count
         let reasoning = thinking.isEmpty ? "" : ",\"completion_tokens_details\":{\"reasoning_tokens\":\(thinking.count)}"
         return "{\"prompt_tokens\":\(promptTokens),\"completion_tokens\":\(output),\"total_tokens\":\(promptTokens + output)\(details)\(reasoning)}"
     }

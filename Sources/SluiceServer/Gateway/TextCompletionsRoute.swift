@@ -47,7 +47,7 @@ struct TextCompletionsRoute {
         let charge = { [services] (model: String) in
             Charge(
                 services: services, hold: held.hold, price: services.catalog.price(for: model), counted: counted,
-                model: model, started: started)
+                choices: call.choices, model: model, started: started)
         }
         let scenario = services.scenarioHeaders(request)
         let upstream = { (model: String) in
@@ -332,6 +332,8 @@ private struct Charge: Sendable {
     /// `nil`: the model has no price, and its calls are charged nothing.
     let price: ModelPrice?
     let counted: Int?
+    /// Answers the call asked for (prompts × `n`).
+    let choices: Int
     let model: String
     let started: ContinuousClock.Instant
 
@@ -342,7 +344,15 @@ private struct Charge: Sendable {
         let produced = usage != nil || !text.isEmpty
         let input = produced ? usage?.inputTokens ?? counted ?? 0 : 0
         var output = produced ? usage?.outputTokens : 0
-        if output == nil, let counter = services.counter { output = try? await counter.textTokens(text) }
+        if let counter = services.counter {
+            if output == nil {
+                output = try? await counter.textTokens(text)
+            } else if choices > 1, let written = try? await counter.textTokens(text), written > output! {
+                // An upstream that writes several answers may count only one's output in its usage (llama-server
+                // does): the charge is at least Sluice's count of all the text that came.
+                output = written
+            }
+        }
         let cached = usage?.cachedInputTokens ?? 0
         let cost = price?.cost(inputTokens: input, outputTokens: output ?? 0, cachedInputTokens: cached)
         await services.settle(hold, inputTokens: input, outputTokens: output ?? 0, cachedInputTokens: cached, cost: cost ?? .zero)
