@@ -2,6 +2,7 @@ import Foundation
 import SluiceCore
 @testable import SluiceServer
 import SluiceSimulator
+import SluiceTestSupport
 import Testing
 
 /// OpenAI's `n` on the gateway: several answers to one call, each a turn of its own (stored, held and charged),
@@ -21,10 +22,11 @@ struct GatewayChoicesTests {
         return answers
     }
 
-    @Test("whole: a choice per answer, each its own stored answer, with the answers' usage and cost added up as the ledger charged them")
-    func whole() async throws {
+    @Test("whole: a choice per answer, each its own stored answer, with the answers' usage and cost added up as the ledger charged them",
+          arguments: TestDatabases.backends)
+    func whole(_ backend: StoreBackend) async throws {
         let (catalog, price) = try PromptCacheTests.pricedCatalog()
-        try await Harness.run(budgets: true, catalog: catalog) { h in
+        try await Harness.run(budgets: true, database: backend, catalog: catalog) { h in
             let reply = try await h.post("/v1/chat/completions", token: h.alice, json: [
                 "model": "sim", "messages": Self.question, "n": 3, "max_tokens": 5,
             ])

@@ -141,14 +141,19 @@ extension GatewayRoutes {
             try await writer.write(buffer)
             var ends: [TurnEvent.Done?] = Array(repeating: nil, count: turns.count)
             var open = turns.count
+            var failed = false
             for await (choice, event) in events {
                 guard let event else {
+                    failed = true
                     try await writer.write(ByteBuffer(string: OpenAIWire.event(OpenAIWire.streamError(
                         .init(code: "interrupted", message: "The answer ended without a result; try again.", retryable: true, partial: true)))))
                     break
                 }
                 if let bytes = streams[choice].bytes(for: event) { try await writer.write(bytes) }
-                if case .error = event { break }
+                if case .error = event {
+                    failed = true
+                    break
+                }
                 if case .done(let done) = event {
                     ends[choice] = done
                     open -= 1
@@ -161,8 +166,13 @@ extension GatewayRoutes {
                 let answered = OpenAIWire.Envelope(id: envelope.id, created: envelope.created, model: ends[0]!.model)
                 let end = (includeUsage ? OpenAIWire.event(OpenAIWire.usageChunk(answered, usage: usage, cost: cost)) : "") + OpenAIWire.done
                 try await writer.write(ByteBuffer(string: end))
-            } else {
+            } else if failed {
+                // The stream ended with one answer's error: the others are not wanted.
                 abandon(turns, stop: true)
+            } else {
+                // The events stopped coming because the response's task was cancelled: the client is gone, which
+                // the caller handles as for one answer.
+                throw CancellationError()
             }
             try await group.waitForAll()
         }
