@@ -6,6 +6,8 @@ import SluiceCore
 import SluiceProviders
 import SluiceServer
 import SluiceSimulator
+import SluiceTestSupport
+import SluiceTokenizer
 import Synchronization
 import Testing
 
@@ -261,7 +263,7 @@ struct LocalModelTests {
         }
     }
 
-    @Test("a text completion (/v1/completions) against SmolLM2: streamed and whole give the same greedy text, logprobs come through, llama-server's usage is charged")
+    @Test("a text completion (/v1/completions) against SmolLM2: streamed and whole give the same greedy text, logprobs come through, llama-server's usage is charged; two answers are charged at least Sluice's count of both")
     func textCompletion() async throws {
         let logPath = FileManager.default.temporaryDirectory.appendingPathComponent("llama-\(UUID().uuidString).log").path
         let llama = LlamaServerProcess(binary: try #require(LocalModel.binary), modelPath: try #require(LocalModel.model), logPath: logPath)
@@ -296,9 +298,25 @@ struct LocalModelTests {
             let logprobs = (withLogprobs["choices"] as? [[String: Any]])?.first?["logprobs"]
             #expect(logprobs is [String: Any], "\(withLogprobs)")
 
-            let totals = try #require(
+            var totals = try #require(
                 try await h.request(.GET, "/api/usage?period=today&group=model", token: h.alice).json?["totals"] as? [String: Any])
             #expect(totals["output_tokens"] as? Int == 24 && totals["input_tokens"] as? Int == 3 * promptTokens)
+
+            // Two answers, streamed: llama-server writes both (each ending with an empty chunk that has the usage of
+            // its own slot), and Sluice charges no less than its own count of all the text.
+            var two = request
+            two["n"] = 2
+            two["stream"] = true
+            let pair = try await h.stream("/v1/completions", token: h.alice, method: .POST, body: try TextCompletionsTests.json(two))
+            let (pairChunks, pairDone) = TextCompletionsTests.chunks(pair)
+            #expect(pairDone && TextCompletionsTests.text(of: pairChunks, choice: 0) == text && TextCompletionsTests.text(of: pairChunks, choice: 1) == text)
+            let counts = pairChunks.compactMap { ($0["usage"] as? [String: Any])?["completion_tokens"] as? Int }
+            let said = try #require(counts.last)
+            let written = pairChunks.flatMap { ($0["choices"] as? [[String: Any]]) ?? [] }.compactMap { $0["text"] as? String }.joined()
+            let counted = try await ChatPromptCounter(tokenizer: WordTokenizer()).textTokens(written)
+            totals = try #require(
+                try await h.request(.GET, "/api/usage?period=today&group=model", token: h.alice).json?["totals"] as? [String: Any])
+            #expect(totals["output_tokens"] as? Int == 24 + max(said, counted), "llama-server said \(said), Sluice counted \(counted)")
         }
     }
 
