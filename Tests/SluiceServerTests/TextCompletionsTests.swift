@@ -430,6 +430,16 @@ struct TextCompletionsTests {
         }
     }
 
+    @Test("an upstream's output count is taken for one answer's only when the answers times it is well below Sluice's count of them all")
+    func oneAnswersCount() {
+        #expect(TextCompletionsRoute.countsOneAnswer(reported: 8, choices: 2, written: 16), "llama-server's: one slot")
+        #expect(TextCompletionsRoute.countsOneAnswer(reported: 6, choices: 2, written: 10))
+        #expect(!TextCompletionsRoute.countsOneAnswer(reported: 16, choices: 2, written: 16), "all of them")
+        #expect(!TextCompletionsRoute.countsOneAnswer(reported: 14, choices: 2, written: 18), "all of them, another tokenizer")
+        #expect(!TextCompletionsRoute.countsOneAnswer(reported: 40, choices: 4, written: 36))
+        #expect(TextCompletionsRoute.countsOneAnswer(reported: 10, choices: 4, written: 40))
+    }
+
     @Test("an upstream without a text completions API (Anthropic's) is a 400 that says what to use")
     func anthropicHasNone() async throws {
         try await Harness.run(anthropic: true) { h in

@@ -323,6 +323,15 @@ struct TextCompletionsRoute {
     }
 }
 
+extension TextCompletionsRoute {
+    /// Whether an upstream's output count for `choices` answers is about one answer's: `choices` times it is well
+    /// below Sluice's count of all their text (a count of all of them is about that count, within what two
+    /// tokenizers differ by; one answer's, times `choices`, about equal to it).
+    static func countsOneAnswer(reported: Int, choices: Int, written: Int) -> Bool {
+        Double(reported * choices) < 1.4 * Double(written)
+    }
+}
+
 /// Settles one text completion's hold for what the upstream used — its usage, or Sluice's count of the prompt and of
 /// the text that came — and counts the call in the metrics. A call that produced nothing is released, charged
 /// nothing.
@@ -347,10 +356,12 @@ private struct Charge: Sendable {
         if let counter = services.counter {
             if output == nil {
                 output = try? await counter.textTokens(text)
-            } else if choices > 1, let written = try? await counter.textTokens(text), written > output! {
+            } else if choices > 1, let reported = output, let written = try? await counter.textTokens(text),
+                TextCompletionsRoute.countsOneAnswer(reported: reported, choices: choices, written: written)
+            {
                 // An upstream that writes several answers may count only one's output in its usage (llama-server
-                // does): the charge is at least Sluice's count of all the text that came.
-                output = written
+                // does): then the charge is Sluice's count of all the text that came.
+                output = max(reported, written)
             }
         }
         let cached = usage?.cachedInputTokens ?? 0
