@@ -5,6 +5,18 @@ import Testing
 
 @Suite("Chaos: many concurrent streams with random faults")
 struct ChaosTests {
+    /// The hub's running generations (`/healthz`), once they drain to none or after `checks` checks 20 ms apart: a
+    /// generation leaves the hub just after its last event is sent.
+    static func activeGenerations(_ h: Harness, drainingFor checks: Int) async throws -> Int {
+        var active = -1
+        for _ in 0..<checks {
+            active = try await h.request(.GET, "/healthz", token: nil).json?["active_generations"] as? Int ?? -1
+            if active == 0 { break }
+            try await Task.sleep(for: .milliseconds(20))
+        }
+        return active
+    }
+
     static let scenarios = ["ok", "ok", "ok", "split", "no-usage", "429x1", "503x1", "500x2", "reset-mid", "error-mid", "malformed", "400"]
 
     @Test("200 concurrent turns with random faults: every stream ends properly, nothing is lost, nothing leaks")
@@ -44,14 +56,7 @@ struct ChaosTests {
                 let question = try await h.store.message(id: try #require(turn.meta?["user_message_id"] as? String))
                 #expect(question?.content == content)
             }
-            // A generation leaves the hub just after its last event is sent: wait (bounded) for the count to drain.
-            var active = -1
-            for _ in 0..<200 {
-                active = try await h.request(.GET, "/healthz", token: nil).json?["active_generations"] as? Int ?? -1
-                if active == 0 { break }
-                try await Task.sleep(for: .milliseconds(20))
-            }
-            #expect(active == 0)
+            #expect(try await Self.activeGenerations(h, drainingFor: 200) == 0)
         }
     }
 
@@ -95,13 +100,7 @@ struct ChaosTests {
                     }
                 }
             }
-            var active = -1
-            for _ in 0..<500 {
-                active = try await h.request(.GET, "/healthz", token: nil).json?["active_generations"] as? Int ?? -1
-                if active == 0 { break }
-                try await Task.sleep(for: .milliseconds(20))
-            }
-            #expect(active == 0)
+            #expect(try await Self.activeGenerations(h, drainingFor: 500) == 0)
         }
     }
 }

@@ -81,14 +81,9 @@ struct TextCompletionCache: Sendable {
         guard stream else { return .init(byteBuffer: ByteBuffer(bytes: UsageCostField.adding(cost, to: Array(hit.content.utf8)))) }
         var buffer = ByteBuffer()
         for event in hit.content.split(separator: "\n", omittingEmptySubsequences: true) {
-            if isUsageOnly(event) {
-                guard includeUsage else { continue }
-                buffer.writeString("data: ")
-                buffer.writeBytes(UsageCostField.adding(cost, to: Array(event.utf8)))
-                buffer.writeString("\n\n")
-                continue
-            }
-            // llama-server's last chunk has its usage beside the choices.
+            if !includeUsage, isUsageOnly(event) { continue }
+            // The usage chunk says the cost, and so does llama-server's last chunk, which has its usage beside the
+            // choices.
             buffer.writeString("data: ")
             buffer.writeBytes(UsageCostField.adding(cost, to: Array(event.utf8)))
             buffer.writeString("\n\n")

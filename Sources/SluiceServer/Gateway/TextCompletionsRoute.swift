@@ -360,8 +360,8 @@ private struct Charge: Sendable {
                 TextCompletionsRoute.countsOneAnswer(reported: reported, choices: choices, written: written)
             {
                 // An upstream that writes several answers may count only one's output in its usage (llama-server
-                // does): then the charge is Sluice's count of all the text that came.
-                output = max(reported, written)
+                // does): then the charge is Sluice's count of all the text that came (which is the larger).
+                output = written
             }
         }
         let cached = usage?.cachedInputTokens ?? 0
