@@ -145,8 +145,7 @@ extension GatewayRoutes {
             for await (choice, event) in events {
                 guard let event else {
                     failed = true
-                    try await writer.write(ByteBuffer(string: OpenAIWire.event(OpenAIWire.streamError(
-                        .init(code: "interrupted", message: "The answer ended without a result; try again.", retryable: true, partial: true)))))
+                    try await writer.write(ByteBuffer(string: OpenAIWire.event(OpenAIWire.streamError(OpenAIWire.interrupted(partial: true)))))
                     break
                 }
                 if let bytes = streams[choice].bytes(for: event) { try await writer.write(bytes) }

@@ -126,7 +126,12 @@ enum OpenAIWire {
 
     /// The event stream ended with neither `done` nor `error` (Sluice is shutting down).
     static func endedWithoutResult(partial: Bool) -> APIError {
-        apiError(.init(code: "interrupted", message: "The answer ended without a result; try again.", retryable: true, partial: partial))
+        apiError(interrupted(partial: partial))
+    }
+
+    /// Why an answer whose events ended with neither `done` nor `error` has no result, as a turn's failure.
+    static func interrupted(partial: Bool) -> TurnEvent.Failure {
+        .init(code: "interrupted", message: "The answer ended without a result; try again.", retryable: true, partial: partial)
     }
 
     /// The HTTP answer for a turn that failed before any text: the status an OpenAI client expects for it.
