@@ -24,6 +24,10 @@ struct TextChunkDecoderTests {
         let two = #"{"choices":[{"text":"a","index":0,"finish_reason":null},{"text":"b","index":1,"finish_reason":"length"}]}"#
         let both = try #require(try Self.decode(two, with: &decoder))
         #expect(both.text == "ab" && both.finishReason == "length" && decoder.sawStop)
+        #expect(both.pieces == [.init(choice: 0, text: "a"), .init(choice: 1, text: "b")], "each answer's piece, named by its index")
+        // JSONDecoder's path (a choice with `logprobs: null` first) names them too.
+        let slow = #"{"choices":[{"logprobs":null,"index":1,"text":"b"}],"usage":null}"#
+        #expect(try Self.decode(slow, with: &decoder)?.pieces == [.init(choice: 1, text: "b")])
 
         // llama-server's last chunk has its usage beside the choices; OpenAI's has none.
         let last = #"{"choices":[{"text":"","index":0,"finish_reason":"stop"}],"usage":{"prompt_tokens":5,"completion_tokens":8,"total_tokens":13,"prompt_tokens_details":{"cached_tokens":4}}}"#

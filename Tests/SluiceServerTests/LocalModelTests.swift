@@ -261,7 +261,7 @@ struct LocalModelTests {
         }
     }
 
-    @Test("a text completion (/v1/completions) against SmolLM2: streamed and whole give the same greedy text, logprobs come through, llama-server's usage is charged; two answers are charged at least Sluice's count of both")
+    @Test("a text completion (/v1/completions) against SmolLM2: streamed and whole give the same greedy text, logprobs come through, llama-server's usage is charged; two answers are charged Sluice's count of each")
     func textCompletion() async throws {
         let logPath = FileManager.default.temporaryDirectory.appendingPathComponent("llama-\(UUID().uuidString).log").path
         let llama = LlamaServerProcess(binary: try #require(LocalModel.binary), modelPath: try #require(LocalModel.model), logPath: logPath)
@@ -304,7 +304,7 @@ struct LocalModelTests {
             #expect(totals["output_tokens"] as? Int == 24 && totals["input_tokens"] as? Int == 3 * promptTokens)
 
             // Two answers, streamed: llama-server writes both (each ending with an empty chunk that has the usage of
-            // its own slot), and Sluice charges no less than its own count of all the text.
+            // its own slot), and Sluice charges its own count of each answer's text.
             var two = request
             two["n"] = 2
             two["stream"] = true
@@ -313,14 +313,14 @@ struct LocalModelTests {
             #expect(pairDone && TextCompletionsTests.text(of: pairChunks, choice: 0) == text && TextCompletionsTests.text(of: pairChunks, choice: 1) == text)
             let counts = pairChunks.compactMap { ($0["usage"] as? [String: Any])?["completion_tokens"] as? Int }
             let said = try #require(counts.last)
-            let written = pairChunks.flatMap { ($0["choices"] as? [[String: Any]]) ?? [] }.compactMap { $0["text"] as? String }.joined()
-            let counted = try await counter.textTokens(written)
+            let eachAnswer = try await counter.textTokens(text)
             totals = try #require(
                 try await h.request(.GET, "/api/usage?period=today&group=model", token: h.alice).json?["totals"] as? [String: Any])
             // Each answer is the same 8 greedy tokens; llama-server's last usage says one slot's 8; Sluice charges its
-            // count of the text that came (the two answers' pieces as they arrived, interleaved: 13 tokens here).
-            #expect(said == 8 && counted > said, "llama-server said \(said), Sluice counted \(counted)")
-            #expect(totals["output_tokens"] as? Int == 24 + counted)
+            // count of each answer's text: the 16 tokens generated (not its count of the pieces as they arrived,
+            // interleaved, which ran words together: 13).
+            #expect(said == 8 && eachAnswer == said, "llama-server said \(said), Sluice counted \(eachAnswer)")
+            #expect(totals["output_tokens"] as? Int == 24 + 2 * eachAnswer)
         }
     }
 

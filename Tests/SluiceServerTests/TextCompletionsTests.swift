@@ -393,7 +393,7 @@ struct TextCompletionsTests {
         }
     }
 
-    @Test("an upstream that streams its usage in the last chunk, as llama-server does, gets the cost added there, asked for or not; a replay of it from the cache says 0; several answers are charged at least Sluice's count of all their text")
+    @Test("an upstream that streams its usage in the last chunk, as llama-server does, gets the cost added there, asked for or not; a replay of it from the cache says 0; several answers are charged Sluice's count of each answer's text")
     func usageInLastChunk() async throws {
         let (catalog, price) = try Self.pricedCatalog()
         try await Harness.run(budgets: true, catalog: catalog, responseCache: (ttl: .seconds(600), shared: false)) { h in
@@ -412,16 +412,19 @@ struct TextCompletionsTests {
                 #expect(GatewayCostTests.writtenCost(in: streamed.events.dropLast().last?.data[...] ?? "") == cost, "\(streamed.events.suffix(2))")
                 #expect(streamed.events.filter { $0.data.contains("\"usage\":{") }.count == 1)
             }
-            // Two answers: llama-server's usage counts one answer's output; Sluice charges its own count of both.
+            // Two answers: llama-server's usage counts one answer's output; Sluice charges its own count of each.
             let two: [String: Any] = ["model": "sim", "prompt": "Once upon a time", "max_tokens": 4, "n": 2, "stream": true]
             let both = try await h.stream("/v1/completions", token: h.alice, method: .POST, body: try Self.json(two), headers: llamaServer)
             let bothChunks = Self.chunks(both).chunks
             #expect(Self.text(of: bothChunks, choice: 1) == SimulatedText.answer(tokens: 4))
             let upstreamSaid = try #require((bothChunks.last?["usage"] as? [String: Any])?["completion_tokens"] as? Int)
             let written = bothChunks.flatMap { ($0["choices"] as? [[String: Any]]) ?? [] }.compactMap { $0["text"] as? String }.joined()
-            let counted = try await ChatPromptCounter(tokenizer: WordTokenizer()).textTokens(written)
-            #expect(upstreamSaid == 4 && counted > upstreamSaid, "\(upstreamSaid) \(counted)")
-            #expect(GatewayCostTests.writtenCost(in: both.events.dropLast().last?.data[...] ?? "") == price.cost(inputTokens: 4, outputTokens: counted).decimalString)
+            let counter = ChatPromptCounter(tokenizer: WordTokenizer())
+            let eachAnswer = try await counter.textTokens(SimulatedText.answer(tokens: 4))
+            // The answers' pieces as they came, interleaved, run words together: not what was generated.
+            let interleaved = try await counter.textTokens(written)
+            #expect(upstreamSaid == 4 && eachAnswer == 4 && interleaved != 2 * eachAnswer, "\(upstreamSaid) \(eachAnswer) \(interleaved)")
+            #expect(GatewayCostTests.writtenCost(in: both.events.dropLast().last?.data[...] ?? "") == price.cost(inputTokens: 4, outputTokens: 2 * eachAnswer).decimalString)
 
             let replay: [String: Any] = ["model": "sim", "prompt": "Once upon a time", "max_tokens": 5, "stream": true]
             let hit = try await h.stream("/v1/completions", token: h.alice, method: .POST, body: try Self.json(replay), headers: llamaServer)

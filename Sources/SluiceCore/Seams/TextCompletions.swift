@@ -27,8 +27,11 @@ public struct TextCompletionRequest: Sendable, Equatable {
 public struct TextCompletionChunk: Sendable, Equatable {
     /// The event's `data` (streamed) or the whole JSON body (not streamed).
     public var data: [UInt8]
-    /// The text it adds, every choice's together: counted when the upstream reports no usage.
-    public var text: String
+    /// The text it adds to each answer (choice), as the upstream wrote them: each answer's tokens are counted on
+    /// their own when the upstream reports no usage, or one answer's for several.
+    public var pieces: [Piece]
+    /// The text it adds, every choice's together.
+    public var text: String { pieces.count == 1 ? pieces[0].text : pieces.map(\.text).joined() }
     /// The upstream's token counts, when this piece carries them.
     public var usage: Usage?
     /// Whether it carries nothing but the usage (OpenAI's last chunk with `"choices": []`): left out for a caller that
@@ -37,9 +40,20 @@ public struct TextCompletionChunk: Sendable, Equatable {
     /// Why a choice stopped, when this piece says (`stop`, `length`).
     public var finishReason: String?
 
-    public init(data: [UInt8], text: String, usage: Usage? = nil, usageOnly: Bool = false, finishReason: String? = nil) {
+    /// The text one piece adds to one answer, named by its choice's `index`.
+    public struct Piece: Sendable, Equatable {
+        public var choice: Int
+        public var text: String
+
+        public init(choice: Int, text: String) {
+            self.choice = choice
+            self.text = text
+        }
+    }
+
+    public init(data: [UInt8], pieces: [Piece], usage: Usage? = nil, usageOnly: Bool = false, finishReason: String? = nil) {
         self.data = data
-        self.text = text
+        self.pieces = pieces
         self.usage = usage
         self.usageOnly = usageOnly
         self.finishReason = finishReason

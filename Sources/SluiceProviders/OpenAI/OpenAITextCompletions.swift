@@ -56,7 +56,8 @@ struct TextChunkDecoder: StreamEventDecoder, Sendable {
             let finish = choices.lazy.compactMap(\.finishReason).first
             if finish != nil { sawStop = true }
             return .event(.textCompletion(TextCompletionChunk(
-                data: Array(data.utf8), text: choices.compactMap(\.content).joined(), finishReason: finish)))
+                data: Array(data.utf8), pieces: choices.compactMap { choice in choice.content.map { .init(choice: choice.index, text: $0) } },
+                finishReason: finish)))
         }
         let chunk: TextChunk
         do {
@@ -72,17 +73,19 @@ struct TextChunkDecoder: StreamEventDecoder, Sendable {
         if finish != nil { sawStop = true }
         let usage = chunk.usage?.counts
         return .event(.textCompletion(TextCompletionChunk(
-            data: Array(data.utf8), text: choices.compactMap(\.text).joined(), usage: usage,
+            data: Array(data.utf8), pieces: choices.compactMap { choice in choice.text.map { .init(choice: choice.index ?? 0, text: $0) } },
+            usage: usage,
             usageOnly: choices.isEmpty && usage != nil, finishReason: finish)))
     }
 
     /// A text completion's event: its choices' text where a chat chunk has a delta; the usage and error as there.
     private struct TextChunk: Decodable {
         struct Choice: Decodable {
+            let index: Int?
             let text: String?
             let finishReason: String?
             enum CodingKeys: String, CodingKey {
-                case text
+                case index, text
                 case finishReason = "finish_reason"
             }
         }

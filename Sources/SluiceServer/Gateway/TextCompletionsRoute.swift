@@ -90,13 +90,13 @@ struct TextCompletionsRoute {
         do {
             (relay, first, model) = try await open(upstream, model: call.model, logger: context.logger)
         } catch {
-            await charge(call.model).settle(usage: nil, text: "", outcome: error is CancellationError ? "cancelled" : "error")
+            await charge(call.model).settle(usage: nil, answers: nil, outcome: error is CancellationError ? "cancelled" : "error")
             throw error
         }
         guard call.stream else {
             relay.cancel()
             var cost: USDAmount?
-            if let used = await charge(model).settle(usage: first.usage, text: first.text, outcome: "complete") {
+            if let used = await charge(model).settle(usage: first.usage, answers: AnswerTexts(first), outcome: "complete") {
                 await keep?(String(decoding: first.data, as: UTF8.self), model, first.finishReason, (used.input, used.output))
                 GatewayRoutes.tell(used.cost, in: &headers)
                 cost = used.cost
@@ -125,7 +125,7 @@ struct TextCompletionsRoute {
         keep: (@Sendable (String, String?, (input: Int, output: Int)) async -> Void)?, to writer: inout any ResponseBodyWriter
     ) async throws {
         var usage = first.usage
-        var text = first.text
+        var answers = AnswerTexts(first)
         var finish = first.finishReason
         // Every event as it came, for the response cache.
         var kept: [String] = keep == nil ? [] : [String(decoding: first.data, as: UTF8.self)]
@@ -159,25 +159,25 @@ struct TextCompletionsRoute {
                 guard let next else { break }
                 guard case .textCompletion(let chunk) = next else { continue }
                 usage = chunk.usage ?? usage
-                text += chunk.text
+                answers.add(chunk)
                 finish = chunk.finishReason ?? finish
                 if keep != nil { kept.append(String(decoding: chunk.data, as: UTF8.self)) }
                 try await pass(chunk)
             }
         } catch {
             relay.cancel()
-            await charge.settle(usage: usage, text: text, outcome: "cancelled")
+            await charge.settle(usage: usage, answers: answers, outcome: "cancelled")
             throw error
         }
         // A cancelled body task (the client gone) ends the events early without an error.
         let outcome = failure != nil ? "error" : Task.isCancelled ? "cancelled" : "complete"
-        let used = await charge.settle(usage: usage, text: text, outcome: outcome)
+        let used = await charge.settle(usage: usage, answers: answers, outcome: outcome)
         if let used, outcome == "complete", let keep {
             await keep(kept.joined(separator: "\n"), finish, (used.input, used.output))
         }
         if let usageChunk { try await writer.write(event(UsageCostField.adding(used?.cost, to: usageChunk))) }
         if let failure {
-            try await writer.write(event(Array(streamError(failure, after: text).utf8)))
+            try await writer.write(event(Array(streamError(failure, afterText: !answers.isEmpty).utf8)))
         } else {
             try await writer.write(event(Array("[DONE]".utf8)))
         }
@@ -194,7 +194,7 @@ struct TextCompletionsRoute {
     }
 
     /// OpenAI's error event for a failure after the stream began, saying what the caller has.
-    static func streamError(_ error: any Error, after text: String) -> String {
+    static func streamError(_ error: any Error, afterText: Bool) -> String {
         var failure: TurnEvent.Failure
         if let silent = error as? UpstreamRelay.Silent {
             failure = .init(
@@ -204,7 +204,7 @@ struct TextCompletionsRoute {
         } else {
             failure = ErrorMapping.failure(for: error, partial: false)
         }
-        if !text.isEmpty { failure.message += " The text before this error is all the model wrote, and all that was charged." }
+        if afterText { failure.message += " The text before this error is all the model wrote, and all that was charged." }
         return OpenAIWire.streamError(failure)
     }
 
@@ -349,18 +349,18 @@ private struct Charge: Sendable {
     /// Returns the input and output tokens charged and what they cost (`nil` without a price), `nil` for a call that
     /// produced nothing.
     @discardableResult
-    func settle(usage: Usage?, text: String, outcome: String) async -> (input: Int, output: Int, cost: USDAmount?)? {
-        let produced = usage != nil || !text.isEmpty
+    func settle(usage: Usage?, answers: AnswerTexts?, outcome: String) async -> (input: Int, output: Int, cost: USDAmount?)? {
+        let produced = usage != nil || answers?.isEmpty == false
         let input = produced ? usage?.inputTokens ?? counted ?? 0 : 0
         var output = produced ? usage?.outputTokens : 0
-        if let counter = services.counter {
+        if let counter = services.counter, let answers {
             if output == nil {
-                output = try? await counter.textTokens(text)
-            } else if choices > 1, let reported = output, let written = try? await counter.textTokens(text),
+                output = try? await answers.tokens(with: counter)
+            } else if choices > 1, let reported = output, let written = try? await answers.tokens(with: counter),
                 TextCompletionsRoute.countsOneAnswer(reported: reported, choices: choices, written: written)
             {
                 // An upstream that writes several answers may count only one's output in its usage (llama-server
-                // does): then the charge is Sluice's count of all the text that came (which is the larger).
+                // does): then the charge is Sluice's count of each answer's text (which is the larger).
                 output = written
             }
         }

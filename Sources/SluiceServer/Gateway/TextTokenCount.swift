@@ -28,3 +28,29 @@ enum TextTokenCount {
         }
     }
 }
+
+/// The text of each answer of a text completion (one per prompt and `n`), kept apart as the pieces come: each is
+/// counted on its own, since the answers' pieces run together, interleaved as they stream, tokenize otherwise.
+struct AnswerTexts: Sendable {
+    private var byChoice: [Int: String] = [:]
+
+    init(_ first: TextCompletionChunk) { add(first) }
+
+    mutating func add(_ chunk: TextCompletionChunk) {
+        for piece in chunk.pieces where !piece.text.isEmpty { byChoice[piece.choice, default: ""] += piece.text }
+    }
+
+    /// Whether no answer has any text yet.
+    var isEmpty: Bool { byChoice.isEmpty }
+    /// How many answers have text.
+    var count: Int { byChoice.count }
+
+    /// The tokens of all the answers, each counted on its own.
+    func tokens(with counter: any PromptCounter) async throws -> Int {
+        guard byChoice.count > 1 else {
+            guard let only = byChoice.first?.value else { return 0 }
+            return try await counter.textTokens(only)
+        }
+        return try await TextTokenCount.each(Array(byChoice.values), with: counter).reduce(0, +)
+    }
+}
