@@ -135,6 +135,36 @@ struct GatewayChoicesTests {
         }
     }
 
+    @Test("an answer refused while the others wait for their first token: the refusal does not wait for them, and they are stopped before they write anything")
+    func refusedBeforeOthersBegin() async throws {
+        // The others' first token never comes (a gate nobody opens) and they would wait for it longer than the
+        // harness waits for a reply: the 400 comes back only if the refusal stops them (and they end stopped, not
+        // timed out).
+        try await Harness.run(turn: TurnSettings(firstTokenTimeout: .seconds(90), idleTimeout: .seconds(90))) { h in
+            let gate = "never-\(UUID().uuidString)"
+            let reply = try await h.post(
+                "/v1/chat/completions", token: h.alice, headers: ["X-Sluice-Scenario": "400x1", "X-Sluice-Gate": gate],
+                json: ["model": "sim", "messages": Self.question, "n": 3, "stream": true])
+            #expect(reply.status == 400, "\(reply.text)")
+            #expect(TextCompletionsTests.errorObject(reply.text)?["code"] as? String == "upstream_rejected", "\(reply.text)")
+            let listed = try await h.request(.GET, "/api/conversations", token: h.alice)
+            let conversations = try #require(listed.json?["conversations"] as? [[String: Any]])
+            #expect(conversations.count == 3)
+            var statuses: [String] = []
+            for conversation in conversations {
+                let id = try #require(conversation["id"] as? String)
+                let messages = try await h.request(.GET, "/api/conversations/\(id)", token: h.alice).messages
+                let answer = try #require(messages.last { $0["role"] as? String == "assistant" })
+                let settled = try await h.settledMessage(try #require(answer["id"] as? String))
+                #expect(settled.content.isEmpty, "\(settled)")
+                statuses.append("\(settled.status.rawValue) \(settled.errorCode ?? "-")")
+            }
+            // The refused answer's error; the two others stopped for it (not timed out waiting for their first token).
+            #expect(statuses.sorted() == ["error other_answer_failed", "error other_answer_failed", "error upstream_rejected"], "\(statuses)")
+            try await h.releaseGate(gate, count: 100)
+        }
+    }
+
     @Test("a client that hangs up mid-stream: every answer is finished and stored, as one answer is; with stop-on-disconnect every upstream call is given up",
           arguments: [false, true])
     func clientLeaves(stopOnDisconnect: Bool) async throws {

@@ -3,6 +3,7 @@ import HTTPTypes
 import Hummingbird
 import NIOCore
 import SluiceCore
+import Synchronization
 
 /// OpenAI's `n`: several answers to one call. Each answer is a turn of its own, all started at once — its own
 /// conversation (a caller that goes on with one of them sends its text back, and that conversation continues), its
@@ -34,18 +35,20 @@ extension GatewayRoutes {
             do {
                 try await Self.writeAnswers(turns, envelope: envelope, includeUsage: includeUsage, withLogprobs: withLogprobs, to: &writer)
             } catch {
-                Self.abandon(turns, stop: stopOnDisconnect)
+                Self.abandon(turns, stopping: stopOnDisconnect ? .clientDisconnected : nil)
                 throw error
             }
         })
     }
 
     /// Every answer's turn, started at once and each waited for to its first token. When one fails before its first
-    /// token, the call gets that failure's status (as a call for one answer would) and the others are stopped.
+    /// token, the call gets that failure's status (as a call for one answer would) and the others are stopped at once,
+    /// whether or not their first token has come (the failure does not wait for them, nor do they write on).
     private func startAll(_ call: GatewayCall, request: Request, context: SluiceRequestContext) async throws -> [Turn] {
-        try await withThrowingTaskGroup(of: (Int, Turn).self) { group in
+        let running = RunningAnswers()
+        return try await withThrowingTaskGroup(of: (Int, Turn).self) { group in
             for index in 0..<call.answers {
-                group.addTask { (index, try await start(call, request: request, context: context)) }
+                group.addTask { (index, try await start(call, request: request, context: context, launched: running.add)) }
             }
             var turns: [Turn?] = Array(repeating: nil, count: call.answers)
             var failure: (any Error)?
@@ -53,11 +56,12 @@ extension GatewayRoutes {
                 switch result {
                 case .success(let (index, turn)):
                     turns[index] = turn
-                    if failure != nil { Self.abandon([turn], stop: true) }
+                    if failure != nil { Self.abandon([turn], stopping: .otherAnswerFailed) }
                 case .failure(let error):
                     if failure == nil {
                         failure = error
-                        Self.abandon(turns.compactMap { $0 }, stop: true)
+                        running.stopAll()
+                        Self.abandon(turns.compactMap { $0 }, stopping: .otherAnswerFailed)
                     }
                 }
             }
@@ -66,12 +70,12 @@ extension GatewayRoutes {
         }
     }
 
-    /// The answers are no longer read: each stops reading its events, and (`stop`) its generation stops, charged
-    /// what it generated.
-    private static func abandon(_ turns: [Turn], stop: Bool) {
+    /// The answers are no longer read: each stops reading its events, and (given a reason) its generation stops,
+    /// charged what it generated.
+    private static func abandon(_ turns: [Turn], stopping reason: StopReason?) {
         for turn in turns {
             turn.started.events.stopReading()
-            if stop { turn.started.generation.control.stop(.clientDisconnected) }
+            if let reason { turn.started.generation.control.stop(reason) }
         }
     }
 
@@ -91,7 +95,7 @@ extension GatewayRoutes {
             do {
                 for try await (index, answer) in group { answers[index] = answer }
             } catch {
-                abandon(turns, stop: true)
+                abandon(turns, stopping: .otherAnswerFailed)
                 throw error
             }
             return answers.map { $0! }
@@ -167,7 +171,7 @@ extension GatewayRoutes {
                 try await writer.write(ByteBuffer(string: end))
             } else if failed {
                 // The stream ended with one answer's error: the others are not wanted.
-                abandon(turns, stop: true)
+                abandon(turns, stopping: .otherAnswerFailed)
             } else {
                 // The events stopped coming because the response's task was cancelled: the client is gone, which
                 // the caller handles as for one answer.
@@ -192,5 +196,31 @@ extension GatewayRoutes {
         let costs = ends.map { $0.costUSD.flatMap(USDAmount.init) }
         let cost = costs.contains { $0 == nil } ? nil : costs.reduce(USDAmount(picodollars: 0)) { $0 + $1! }
         return (usage, cost?.decimalString)
+    }
+}
+
+/// The generations of a call's answers that have begun, so that a failure of one stops the others before their first
+/// token; one that begins after that is stopped as it begins.
+private final class RunningAnswers: Sendable {
+    private struct State {
+        var generations: [LiveGeneration] = []
+        var stopped = false
+    }
+    private let state = Mutex(State())
+
+    @Sendable func add(_ generation: LiveGeneration) {
+        let stopNow = state.withLock { state in
+            if !state.stopped { state.generations.append(generation) }
+            return state.stopped
+        }
+        if stopNow { generation.control.stop(.otherAnswerFailed) }
+    }
+
+    func stopAll() {
+        let generations = state.withLock { state in
+            state.stopped = true
+            return state.generations
+        }
+        for generation in generations { generation.control.stop(.otherAnswerFailed) }
     }
 }

@@ -154,12 +154,17 @@ struct GatewayRoutes {
     /// Starts the call's turn in its conversation and waits for its first token or its end, so that a failure
     /// before any text gets its own HTTP status (429, 503, …), as SDKs expect, rather than an error inside a 200
     /// stream.
-    func start(_ call: GatewayCall, request: Request, context: SluiceRequestContext) async throws -> Turn {
+    /// `launched` hears of the generation as soon as it runs, before its first token (several answers stop the others
+    /// when one fails).
+    func start(
+        _ call: GatewayCall, request: Request, context: SluiceRequestContext, launched: ((LiveGeneration) -> Void)? = nil
+    ) async throws -> Turn {
         // Up to the generation's start in a child task, whose frames the connection's task does not keep while the
         // answer streams (`inChildTask`); the wait for the first token is here, so that the child is gone during it.
         let (started, model, cache, now, conversationID) = try await inChildTask {
             try await launch(call, request: request, context: context)
         }
+        launched?(started.generation)
         var iterator = started.events.makeAsyncIterator()
         var first: TurnEvent?
         var cacheHit = false

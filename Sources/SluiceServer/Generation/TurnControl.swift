@@ -4,6 +4,8 @@ import Synchronization
 enum StopReason: Sendable, Equatable {
     case userCancelled
     case clientDisconnected
+    /// Another answer of the same gateway call (`n`) failed, and the call with it.
+    case otherAnswerFailed
     /// No upstream event for the idle timeout once text had started.
     case idleTimeout
     /// The answer ran longer than the total timeout.

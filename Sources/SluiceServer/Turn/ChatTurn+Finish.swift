@@ -128,6 +128,11 @@ extension ChatTurn {
                 failure = .init(code: "client_disconnected",
                                 message: "The browser disconnected before the answer was complete.",
                                 retryable: true, partial: hasText)
+            case .otherAnswerFailed:
+                status = hasText ? .partial : .error
+                failure = .init(code: "other_answer_failed",
+                                message: "Another answer to the same call failed, so Sluice stopped this one too. Send the call again.",
+                                retryable: true, partial: hasText)
             case .idleTimeout:
                 failure = ErrorMapping.timeout(firstToken: !hasText, partial: hasText)
                 status = hasText ? .partial : .error
