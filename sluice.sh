@@ -2,6 +2,8 @@
 # Sluice's entry point on a fresh Debian/Ubuntu machine with Swift:
 #   ./sluice.sh run        set up everything (llama-server, SmolLM2, build) and start Sluice on the local model
 #   ./sluice.sh test       set up everything and run the whole test suite (real SQLite, llama-server, loopback HTTP)
+#   ./sluice.sh setup      set up and build what `run` runs, without starting it; prints the settings that find it
+#                          (an environment file for deploy/systemd/sluice.service)
 #   ./sluice.sh coverage   run the tests with coverage and print line coverage per target
 #   ./sluice.sh simulate   run the fault-injecting upstream simulator on port 8081
 #   ./sluice.sh bench [ttft]     time to first token through Sluice vs straight to llama-server (release build)
@@ -26,6 +28,7 @@ command="${1:-run}"
 shift || true
 case "$command" in
   run) exec scripts/run.sh "$@" ;;
+  setup) exec scripts/setup.sh "$@" ;;
   test) exec scripts/test.sh "$@" ;;
   coverage) exec scripts/coverage.sh "$@" ;;
   bench)

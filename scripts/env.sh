@@ -21,14 +21,19 @@ if [ "${#sluice_need_packages[@]}" -gt 0 ]; then
   DEBIAN_FRONTEND=noninteractive $sluice_sudo apt-get install -y -qq "${sluice_need_packages[@]}" >&2
 fi
 
-# The browser and client tests: Debian's Chromium and its driver; Selenium, pytest and the official openai and
-# anthropic SDKs (the gateway's clients in the tests) from PyPI.
+# The browser and client tests: Debian's Chromium and its driver (and systemd's systemd-analyze, which checks the
+# service unit in deploy/systemd); Selenium, pytest and the official openai and anthropic SDKs (the gateway's
+# clients in the tests) from PyPI.
 sluice_setup_browser_tests() {
-  if ! command -v chromium >/dev/null 2>&1 || ! command -v chromedriver >/dev/null 2>&1; then
-    echo "[setup] installing chromium and chromium-driver (apt-get)" >&2
+  local missing=()
+  command -v chromium >/dev/null 2>&1 || missing+=(chromium)
+  command -v chromedriver >/dev/null 2>&1 || missing+=(chromium-driver)
+  command -v systemd-analyze >/dev/null 2>&1 || missing+=(systemd)
+  if [ "${#missing[@]}" -gt 0 ]; then
+    echo "[setup] installing ${missing[*]} (apt-get)" >&2
     if [ "$(id -u)" = 0 ]; then sluice_sudo=""; else sluice_sudo="sudo"; fi
     $sluice_sudo apt-get update -qq >&2
-    DEBIAN_FRONTEND=noninteractive $sluice_sudo apt-get install -y -qq chromium chromium-driver >&2
+    DEBIAN_FRONTEND=noninteractive $sluice_sudo apt-get install -y -qq "${missing[@]}" >&2
   fi
   if ! python3 -c "import selenium, pytest, openai, anthropic" >/dev/null 2>&1; then
     echo "[setup] installing selenium, pytest and the openai and anthropic SDKs (pip)" >&2
@@ -61,4 +66,13 @@ sluice_write_tokenizer_reference() { # output file
 # The browser libraries (markdown-it, highlight.js, DOMPurify, Chart.js) from Debian packages into web/vendor.
 sluice_setup_web_vendor() {
   scripts/setup-web-vendor.sh
+}
+
+# Builds the release binary (.build/release/sluice), showing progress on stderr.
+sluice_build_release() {
+  echo "[setup] building Sluice (release; the first build takes several minutes)" >&2
+  # The filter may find nothing to show (an up-to-date build prints neither "Compiling" nor "Build complete", only
+  # "Build of product … complete!"); with pipefail grep's "no match" would end the script silently, so it is not
+  # an error. A failed build still is: its own status carries the pipeline's.
+  swift build -c release --product sluice 2>&1 | { grep --line-buffered -E "error|warning: unre|Compiling|complete" || true; } | awk '{ if ($0 ~ /Compiling/) { n++; if (n % 50 == 0) printf "[setup] compiled %d files\n", n; fflush() } else { print; fflush() } }' >&2
 }

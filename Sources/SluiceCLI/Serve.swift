@@ -262,6 +262,9 @@ struct Serve: AsyncParsableCommand {
         let app = buildApplication(dependencies, host: host, port: port, logger: logger) { boundPort in
             let base = "http://\(host == "0.0.0.0" ? "127.0.0.1" : host):\(boundPort)/"
             switch signIn {
+            // A sign-in link is a secret: not written to the journal, where a service's output is kept as a log.
+            case .newToken where Console.outputIsJournal:
+                Console.line("Sluice is ready at \(base)  (to sign in, 'sluice user token local' issues a token: open \(base)#token=<token>)")
             case .newToken(let token): Console.line("Sluice is ready: open \(base)#token=\(token)")
             case .existing: Console.line("Sluice is ready: open \(base)  (the browser keeps its token; 'sluice user token local' issues a new one)")
             }

@@ -81,4 +81,14 @@ enum Console {
     static func line(_ text: String) {
         FileHandle.standardOutput.write(Data((text + "\n").utf8))
     }
+
+    /// Whether standard output goes to systemd's journal: systemd names the journal's stream in `JOURNAL_STREAM`
+    /// (`device:inode`), which is standard output's own when it was not redirected elsewhere (systemd.exec(5)).
+    /// What is written there is a log, kept and readable by more than the user who started Sluice.
+    static var outputIsJournal: Bool {
+        guard let named = ProcessInfo.processInfo.environment["JOURNAL_STREAM"] else { return false }
+        var status = stat()
+        guard fstat(STDOUT_FILENO, &status) == 0 else { return false }
+        return named == "\(status.st_dev):\(status.st_ino)"
+    }
 }
