@@ -1,0 +1,56 @@
+import Foundation
+import PostgresNIO
+import SluiceCore
+
+/// Users: created, found by a token (theirs or an API key's), and their models, token and custom instructions.
+extension PostgresStore {
+    public func createUser(name: String, plan: Plan, tokenHash: String) async throws -> User {
+        let user = User(id: Identifier.make(), name: name, plan: plan, createdAt: StoredValues.now())
+        do {
+            try await execute(
+                """
+                INSERT INTO users (id, name, plan, token_hash, created_at)
+                VALUES (\(user.id), \(name), \(plan.rawValue), \(tokenHash), \(StoredValues.milliseconds(user.createdAt)))
+                """, logger: logger)
+        } catch let error as PSQLError where error.serverInfo?[.sqlState] == "23505" {
+            throw StoreError.conflict("a user named \(name) already exists")
+        }
+        return user
+    }
+
+    public func setAllowedModels(userID: String, models: [String]?) async throws {
+        try await execute(
+            "UPDATE users SET allowed_models = \(models.map(StoredValues.encodeModels)) WHERE id = \(userID)", logger: logger)
+    }
+
+    public func credential(tokenHash: String) async throws -> Credential? {
+        try await rows(
+            """
+            SELECT *, NULL AS key_id, NULL AS key_label, NULL AS key_expires_at, NULL AS key_models, NULL AS key_daily, NULL AS key_rpm, NULL AS key_tpm, NULL AS key_parallel FROM users WHERE token_hash = \(tokenHash)
+            UNION ALL
+            SELECT u.*, k.id AS key_id, k.label AS key_label, k.expires_at AS key_expires_at, k.allowed_models AS key_models, k.daily_usd_limit_picousd AS key_daily, k.requests_per_minute AS key_rpm, k.tokens_per_minute AS key_tpm, k.max_parallel_requests AS key_parallel FROM api_keys k JOIN users u ON u.id = k.user_id WHERE k.token_hash = \(tokenHash) AND k.revoked_at IS NULL
+            LIMIT 1
+            """
+        ).first.map(StoredValues.credential)
+    }
+
+    public func user(named name: String) async throws -> User? {
+        try await rows("SELECT * FROM users WHERE name = \(name)").first.map(StoredValues.user)
+    }
+
+    public func users() async throws -> [User] {
+        try await rows("SELECT * FROM users ORDER BY created_at, name").map(StoredValues.user)
+    }
+
+    public func setTokenHash(userID: String, tokenHash: String) async throws {
+        try await execute("UPDATE users SET token_hash = \(tokenHash) WHERE id = \(userID)", logger: logger)
+    }
+
+    public func userInstructions(userID: String) async throws -> String? {
+        try await rows("SELECT instructions FROM users WHERE id = \(userID)").first?.string("instructions")
+    }
+
+    public func setUserInstructions(userID: String, instructions: String?) async throws {
+        try await execute("UPDATE users SET instructions = \(instructions) WHERE id = \(userID)", logger: logger)
+    }
+}
