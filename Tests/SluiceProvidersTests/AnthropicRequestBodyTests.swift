@@ -23,6 +23,17 @@ struct AnthropicRequestBodyTests {
         #expect(plain["top_p"] == nil && plain["stop_sequences"] == nil && plain["metadata"] == nil)
     }
 
+    @Test("a temperature above the Messages API's 1 (OpenAI's range goes to 2) is sent as 1; one within it as it is")
+    func temperatureWithinTheAPIsRange() throws {
+        func sent(_ temperature: Double?) throws -> Double? {
+            let body = MessagesRequestBody(ChatRequest(model: "claude", messages: Self.messages, temperature: temperature), defaultMaxTokens: 64)
+            return try #require(try JSONSerialization.jsonObject(with: Data(body.json())) as? [String: Any])["temperature"] as? Double
+        }
+        #expect(try sent(1.7) == 1 && sent(2) == 1)
+        #expect(try sent(0.4) == 0.4 && sent(1) == 1 && sent(0) == 0)
+        #expect(try sent(nil) == nil)
+    }
+
     @Test("prompt caching marks the system prompt and the last turn with cache_control, and nothing else")
     func promptCachingMarksSystemAndLastTurn() throws {
         let conversation = [

@@ -77,7 +77,9 @@ struct MessagesRequestBody: Encodable {
             topP = request.sampling.topP.flatMap { $0 >= 0.95 ? $0 : nil }
         } else {
             maxTokens = request.maxTokens ?? defaultMaxTokens
-            temperature = request.temperature
+            // The API takes 0 to 1 and refuses more, where OpenAI's range (the web app's, the gateway's) goes to 2:
+            // a higher one is sent as the highest it takes, as the Vercel AI SDK and other gateways send it.
+            temperature = request.temperature.map { min(max($0, 0), 1) }
             topP = request.sampling.topP
         }
         stopSequences = request.sampling.stop.isEmpty ? nil : request.sampling.stop
