@@ -218,7 +218,7 @@ def test_search_shows_the_conversations_with_the_words_and_a_snippet_and_escape_
     snippet = browser.find_element(By.CSS_SELECTOR, "#conversation-list li .snippet")
     # (textContent: the snippet is clamped to two lines, which may hide the end of it from .text)
     assert [m.get_attribute("textContent") for m in snippet.find_elements(By.CSS_SELECTOR, "mark")] == ["pastry", "tower"]
-    assert [m.text for m in browser.find_elements(By.CSS_SELECTOR, "#conversation-list li .conversation-open > mark")] == ["Trip"]
+    assert [m.text for m in browser.find_elements(By.CSS_SELECTOR, "#conversation-list li .conversation-title > mark")] == ["Trip"]
 
     box.send_keys(" kyoto")
     WebDriverWait(browser, 10).until(lambda d: "No conversation has “tower” and “trip” and “pastry” and “kyoto”."

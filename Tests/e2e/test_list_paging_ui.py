@@ -127,3 +127,21 @@ def test_the_open_conversation_is_deleted_by_its_shortcut_when_the_list_does_not
     WebDriverWait(browser, 10).until(
         lambda d: oldest["id"] not in [c["id"] for c in api(server, token, "GET", "/api/conversations")["conversations"]])
     assert len(api(server, token, "GET", "/api/conversations")["conversations"]) == 55
+
+
+def test_a_long_title_takes_one_line_cut_with_an_ellipsis_and_shows_whole_on_hover(browser, server):
+    token = new_user(server, "long-title-ui")
+    long_title = "Write a short Python function that reverses a string, and a table of two examples of it"
+    api(server, token, "POST", "/api/conversations", {"title": "Short"})
+    api(server, token, "POST", "/api/conversations", {"title": long_title})
+    open_as(browser, server, token)
+    WebDriverWait(browser, 10).until(lambda d: len(listed(d, "#conversation-list")) == 2)
+    titles = browser.find_elements(By.CSS_SELECTOR, "#conversation-list .conversation-title")
+    long_one, short_one = titles
+    assert long_one.get_attribute("textContent") == long_title
+    # As tall as a title that fits, and cut: the text is wider than what shows of it.
+    assert long_one.size["height"] == short_one.size["height"]
+    assert browser.execute_script("return arguments[0].scrollWidth > arguments[0].clientWidth", long_one)
+    assert browser.execute_script("return getComputedStyle(arguments[0]).textOverflow", long_one) == "ellipsis"
+    opener = browser.find_element(By.CSS_SELECTOR, "#conversation-list .conversation-open")
+    assert opener.get_attribute("title") == long_title

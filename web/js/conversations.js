@@ -140,7 +140,11 @@ export class ConversationList {
     open.type = "button";
     open.className = "conversation-open";
     const terms = this.query ? searchTerms(this.query) : [];
-    highlight(open, conversation.title, terms);
+    // One line, cut with an ellipsis as ChatGPT's list does; the whole title shows on hover.
+    const title = Object.assign(document.createElement("span"), { className: "conversation-title" });
+    highlight(title, conversation.title, terms);
+    open.append(title);
+    open.title = conversation.title;
     // A gateway call that named its end user (OpenAI's `user`): whom the conversation is for.
     if (conversation.end_user) {
       const endUser = document.createElement("span");
