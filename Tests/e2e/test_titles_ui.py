@@ -35,6 +35,23 @@ def test_a_first_answer_names_the_conversation_and_the_call_is_charged(browser, 
     assert totals["turns"] == 2
 
 
+def test_a_first_answer_followed_after_a_reload_names_the_conversation_at_its_end(browser):
+    # Slow enough to reload mid-answer: the page that sent the question is gone when the answer ends.
+    with running_sluice(lambda simulator_port, _: ["--model", "sim", "--upstream", f"http://127.0.0.1:{simulator_port}/v1"],
+                        simulator_args=("--tokens", "60", "--delay-ms", "50"), titles=True) as server:
+        token = new_user(server, "titles-reload")
+        open_as(browser, server, token)
+        browser.find_element(By.ID, "input").send_keys("Plan a weekend in Porto", Keys.ENTER)
+        WebDriverWait(browser, 10).until(lambda d: d.find_elements(By.CSS_SELECTOR, ".message.assistant.streaming .text")
+                                         and d.find_element(By.CSS_SELECTOR, ".message.assistant .text").text)
+        browser.refresh()
+        WebDriverWait(browser, 10).until(lambda d: d.find_elements(By.CSS_SELECTOR, ".message.assistant"))
+        wait_for_answer_end(browser)
+        WebDriverWait(browser, 15).until(lambda d: titles(d) and titles(d)[0].startswith(MODEL_TITLE_START))
+        [conversation] = api(server, token, "GET", "/api/conversations")["conversations"]
+        assert conversation["title"] == titles(browser)[0]
+
+
 def test_the_rename_fields_sparkle_has_the_model_name_it(browser, titled_server):
     server = titled_server
     token = new_user(server, "titles-rename")

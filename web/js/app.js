@@ -303,6 +303,9 @@ async function open(id, { loaded, keep } = {}) {
   const [last, lastView] = views.at(-1) ?? [];
   if (last?.role === "assistant" && last.status === "streaming" && !stopCurrent) {
     await followAnswer({ view: lastView, messageId: last.id, log, announce, onStateChange: setStreaming });
+    // The conversation's first answer: named at its end, as the page that sent the question would have named it.
+    const firstAnswer = conversation.messages.filter((message) => message.role === "assistant").length === 1;
+    if (firstAnswer && current === id) nameAfterFirstAnswer(await api.getConversation(id));
   }
   return conversation;
 }
