@@ -42,8 +42,6 @@ struct AnswerTexts: Sendable {
 
     /// Whether no answer has any text yet.
     var isEmpty: Bool { byChoice.isEmpty }
-    /// How many answers have text.
-    var count: Int { byChoice.count }
 
     /// The tokens of all the answers, each counted on its own.
     func tokens(with counter: any PromptCounter) async throws -> Int {
