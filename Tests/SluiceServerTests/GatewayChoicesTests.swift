@@ -120,16 +120,8 @@ struct GatewayChoicesTests {
             #expect(reply.status == 400, "\(reply.text)")
             #expect(TextCompletionsTests.errorObject(reply.text)?["code"] as? String == "upstream_rejected", "\(reply.text)")
             // Every answer's turn was stored, and none ran to its end: the two that had started were stopped.
-            let listed = try await h.request(.GET, "/api/conversations", token: h.alice)
-            let conversations = try #require(listed.json?["conversations"] as? [[String: Any]])
-            #expect(conversations.count == 3)
-            var statuses: [String] = []
-            for conversation in conversations {
-                let id = try #require(conversation["id"] as? String)
-                let messages = try await h.request(.GET, "/api/conversations/\(id)", token: h.alice).messages
-                statuses += messages.filter { $0["role"] as? String == "assistant" }.compactMap { $0["status"] as? String }
-            }
-            #expect(statuses.count == 3 && !statuses.contains("complete"), "\(statuses)")
+            let statuses = try await Self.storedAnswers(h).map(\.status)
+            #expect(statuses.count == 3 && !statuses.contains(.complete), "\(statuses)")
             let stats = try await h.simulatorStats()
             #expect(stats["streams_completed"] as? Int == 0, "\(stats)")
         }
@@ -147,22 +139,26 @@ struct GatewayChoicesTests {
                 json: ["model": "sim", "messages": Self.question, "n": 3, "stream": true])
             #expect(reply.status == 400, "\(reply.text)")
             #expect(TextCompletionsTests.errorObject(reply.text)?["code"] as? String == "upstream_rejected", "\(reply.text)")
-            let listed = try await h.request(.GET, "/api/conversations", token: h.alice)
-            let conversations = try #require(listed.json?["conversations"] as? [[String: Any]])
-            #expect(conversations.count == 3)
-            var statuses: [String] = []
-            for conversation in conversations {
-                let id = try #require(conversation["id"] as? String)
-                let messages = try await h.request(.GET, "/api/conversations/\(id)", token: h.alice).messages
-                let answer = try #require(messages.last { $0["role"] as? String == "assistant" })
-                let settled = try await h.settledMessage(try #require(answer["id"] as? String))
-                #expect(settled.content.isEmpty, "\(settled)")
-                statuses.append("\(settled.status.rawValue) \(settled.errorCode ?? "-")")
-            }
+            let answers = try await Self.storedAnswers(h)
+            #expect(answers.count == 3 && answers.allSatisfy(\.content.isEmpty), "\(answers)")
+            let statuses = answers.map { "\($0.status.rawValue) \($0.errorCode ?? "-")" }
             // The refused answer's error; the two others stopped for it (not timed out waiting for their first token).
             #expect(statuses.sorted() == ["error other_answer_failed", "error other_answer_failed", "error upstream_rejected"], "\(statuses)")
             try await h.releaseGate(gate, count: 100)
         }
+    }
+
+    /// Each of alice's conversations' answer, once it has settled.
+    static func storedAnswers(_ h: Harness) async throws -> [Message] {
+        let listed = try await h.request(.GET, "/api/conversations", token: h.alice)
+        var answers: [Message] = []
+        for conversation in try #require(listed.json?["conversations"] as? [[String: Any]]) {
+            let id = try #require(conversation["id"] as? String)
+            let messages = try await h.request(.GET, "/api/conversations/\(id)", token: h.alice).messages
+            let answer = try #require(messages.last { $0["role"] as? String == "assistant" })
+            answers.append(try await h.settledMessage(try #require(answer["id"] as? String)))
+        }
+        return answers
     }
 
     @Test("a client that hangs up mid-stream: every answer is finished and stored, as one answer is; with stop-on-disconnect every upstream call is given up",
