@@ -76,3 +76,12 @@ sluice_build_release() {
   # an error. A failed build still is: its own status carries the pipeline's.
   swift build -c release --product sluice 2>&1 | { grep --line-buffered -E "error|warning: unre|Compiling|complete" || true; } | awk '{ if ($0 ~ /Compiling/) { n++; if (n % 50 == 0) printf "[setup] compiled %d files\n", n; fflush() } else { print; fflush() } }' >&2
 }
+
+# Everything `sluice serve` needs on the local model, set up and built (run.sh starts it; setup.sh prints where it
+# is, for a service): one list, so that the two never differ. Progress goes to stderr.
+sluice_setup_for_serving() {
+  sluice_setup_local_model >&2
+  sluice_setup_tokenizer_data >&2
+  sluice_setup_web_vendor >&2
+  sluice_build_release
+}

@@ -4,8 +4,5 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/env.sh
-sluice_setup_local_model
-sluice_setup_tokenizer_data
-sluice_setup_web_vendor
-sluice_build_release
+sluice_setup_for_serving
 exec .build/release/sluice serve --local-model "$SLUICE_LOCAL_MODEL" --llama-server "$LLAMA_SERVER" "$@"

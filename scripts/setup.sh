@@ -6,10 +6,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/env.sh
-sluice_setup_local_model >&2
-sluice_setup_tokenizer_data >&2
-sluice_setup_web_vendor >&2
-sluice_build_release
+sluice_setup_for_serving
 echo "[setup] done: $PWD/.build/release/sluice" >&2
 cat <<SETTINGS
 SLUICE_LOCAL_MODEL=$SLUICE_LOCAL_MODEL
