@@ -29,6 +29,9 @@ struct TitleTests {
             _ = try await h.send(conversation, token: h.alice, body: #"{"content":"How do I reverse a list in Python?"}"#)
             let firstLine = try #require(try await h.store.conversation(id: conversation)).title
             #expect(firstLine == "How do I reverse a list in Python?")
+            // Read alone, it says it is still named by its question, which the web app takes as a cue to ask for a title.
+            let named = { try await h.request(.GET, "/api/conversations/\(conversation)", token: h.alice).json?["title_from_question"] as? Bool }
+            #expect(try await named() == true)
             let alice = try #require(try await h.store.user(named: "alice"))
             let spentBefore = try await h.store.conversationTokens(conversationID: conversation)
             let usedBefore = try await h.store.budget(userID: alice.id, now: Date()).used
@@ -43,6 +46,7 @@ struct TitleTests {
             let input = try #require(usage["input_tokens"] as? Int)
             #expect(usage["output_tokens"] as? Int == 6 && input > 20)
             #expect(try await h.store.conversation(id: conversation)?.title == expected)
+            #expect(try await named() == nil)
             let listed = try await h.request(.GET, "/api/conversations", token: h.alice)
             let row = (listed.json?["conversations"] as? [[String: Any]])?.first { $0["id"] as? String == conversation }
             #expect(row?["title"] as? String == expected)
@@ -126,6 +130,9 @@ struct TitleTests {
             let reply = try await titling
             #expect(reply.status == 409 && Self.errorCode(reply.json) == "renamed", "\(reply.json)")
             #expect(try await h.store.conversation(id: conversation)?.title == "My trip")
+            // The user's name is not the question's: the web app will not ask for a title over it.
+            let read = try await h.request(.GET, "/api/conversations/\(conversation)", token: h.alice)
+            #expect(read.status == 200 && read.json?["title_from_question"] == nil)
         }
     }
 

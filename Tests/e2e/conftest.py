@@ -11,6 +11,8 @@ import urllib.request
 
 import pytest
 from selenium import webdriver
+from selenium.webdriver.common.by import By
+from selenium.webdriver.support.ui import WebDriverWait
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 SLUICE = os.environ.get("SLUICE_BIN", os.path.join(ROOT, ".build", "debug", "sluice"))
@@ -115,3 +117,32 @@ def browser():
                               options=options)
     yield driver
     driver.quit()
+
+
+def menu_item(browser, element_id):
+    """An item of the account menu at the foot of the sidebar (Usage, API keys, Personalize, the data controls, Sign
+    out…), the menu opened with a click on the user's name when it is closed, as a user reaches it."""
+    item = browser.find_element(By.ID, element_id)
+    if not item.is_displayed():
+        browser.find_element(By.ID, "account-menu-button").click()
+        WebDriverWait(browser, 5).until(lambda _: item.is_displayed())
+    return item
+
+
+def conversation_action(browser, item, action):
+    """Chooses `action` (pin, rename, move, archive, delete) in the "⋯" menu of a listed conversation (`item`, its
+    `li`, or a CSS selector for it, found again when the list is redrawn meanwhile), which shows while the pointer is
+    over the conversation, as a user does."""
+    from selenium.common.exceptions import StaleElementReferenceException
+    from selenium.webdriver.common.action_chains import ActionChains
+    for attempt in range(5):
+        try:
+            found = browser.find_element(By.CSS_SELECTOR, item) if isinstance(item, str) else item
+            ActionChains(browser).move_to_element(found).perform()
+            found.find_element(By.CSS_SELECTOR, ".conversation-more").click()
+            break
+        except StaleElementReferenceException:
+            if not isinstance(item, str) or attempt == 4:
+                raise
+    choice = WebDriverWait(browser, 5).until(lambda d: d.find_element(By.CSS_SELECTOR, f".popup-menu .conversation-{action}"))
+    choice.click()

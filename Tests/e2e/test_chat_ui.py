@@ -2,6 +2,8 @@
 import os
 
 from selenium.webdriver.common.by import By
+
+from conftest import conversation_action, menu_item
 from selenium.webdriver.common.keys import Keys
 from selenium.common.exceptions import StaleElementReferenceException
 from selenium.webdriver.support.ui import WebDriverWait as _WebDriverWait
@@ -499,14 +501,45 @@ def test_an_answer_is_rated_with_a_comment_and_the_rating_survives_a_reload(brow
     # Rated again, it counts for its model on the usage page.
     good.click()
     WebDriverWait(browser, 10).until(lambda d: good.get_attribute("aria-pressed") == "true")
-    browser.find_element(By.ID, "usage-open").click()
+    menu_item(browser, "usage-open").click()
     WebDriverWait(browser, 10).until(lambda d: any(
-        item.text.startswith("sim:") and item.text.endswith("· 👍 1 · 👎 0")
+        item.text.startswith("sim:") and item.text.endswith("· 1 good · 0 bad")
         for item in d.find_elements(By.CSS_SELECTOR, "#usage-page .usage-models li")))
 
 
+def test_the_icons_are_drawn_in_svg_not_emoji(browser, server):
+    """The paperclip, the pin, the thumbs and the rest are outlines drawn by the page, so a browser without an emoji
+    font (this headless Chromium has none) shows them rather than empty boxes; no emoji is left in the page's own text."""
+    open_conversation_with_model(browser, server, "sim")
+    browser.find_element(By.ID, "input").send_keys("draw me", Keys.ENTER)
+    WebDriverWait(browser, 30).until(lambda d: d.find_elements(By.CSS_SELECTOR, ".message.assistant .feedback"))
+    conversation_action(browser, '#conversation-list li:has(.conversation-open[aria-current="true"])', "pin")
+    WebDriverWait(browser, 10).until(lambda d: d.find_elements(By.CSS_SELECTOR, "#conversation-list li.pinned .conversation-title svg.icon-pin"))
+    drawn = browser.execute_script("""
+        const answer = [...document.querySelectorAll(".message.assistant")].pop();
+        const size = (selector, within = document) => {
+          const box = within.querySelector(selector)?.getBoundingClientRect();
+          return box ? [Math.round(box.width), Math.round(box.height)] : null;
+        };
+        return {
+          attach: size("#attach svg.icon-paperclip"),
+          good: size(".rate-good svg.icon-thumbs-up", answer),
+          bad: size(".rate-bad svg.icon-thumbs-down", answer),
+          pin: size("#conversation-list li.pinned .conversation-title svg.icon-pin"),
+          // The page's own text: the sidebar, the header, the composer, the answers' lines under them (not the answers).
+          emoji: [...[document.getElementById("sidebar"), document.querySelector(".chat-header"), document.getElementById("composer"),
+            ...document.querySelectorAll(".message .meta")].map((e) => e.innerText).join(" ").matchAll(/\\p{Extended_Pictographic}/gu)].map((m) => m[0]).filter((c) => c.codePointAt(0) > 0x2BFF),
+        };""")
+    for name in ("attach", "good", "bad", "pin"):
+        assert drawn[name] and drawn[name][0] >= 12 and drawn[name][1] >= 12, (name, drawn)
+    assert drawn["emoji"] == [], drawn
+    # Unpinned again: the next tests take the newest conversation as the first listed.
+    conversation_action(browser, "#conversation-list li.pinned", "pin")
+    WebDriverWait(browser, 10).until(lambda d: not d.find_elements(By.CSS_SELECTOR, "#conversation-list li.pinned"))
+
+
 def test_a_text_file_attached_with_the_clip_goes_with_the_message_and_stays_with_it(browser, server, tmp_path):
-    """📎: a log longer than a typed message may be is read in the browser, shown as a chip that can be taken back,
+    """The paperclip: a log longer than a typed message may be is read in the browser, shown as a chip that can be taken back,
     sent with the question, and shown on it (its text folded away) after a reload."""
     log_lines = [f"line {n}: request served in {n % 17} ms" for n in range(1, 301)]
     log = tmp_path / "server.log"
@@ -521,7 +554,7 @@ def test_a_text_file_attached_with_the_clip_goes_with_the_message_and_stays_with
     picker.send_keys(str(spare))
     chips = WebDriverWait(browser, 10).until(lambda d: len(d.find_elements(By.CSS_SELECTOR, "#attachments li")) == 2
                                              and d.find_elements(By.CSS_SELECTOR, "#attachments li"))
-    assert chips[0].text.startswith("📎 server.log · 10 KB")
+    assert chips[0].text.startswith("server.log · 10 KB")
     # Taken back before sending.
     chips[1].find_element(By.TAG_NAME, "button").click()
     WebDriverWait(browser, 5).until(lambda d: len(d.find_elements(By.CSS_SELECTOR, "#attachments li")) == 1)
@@ -541,7 +574,7 @@ def test_a_text_file_attached_with_the_clip_goes_with_the_message_and_stays_with
 
     browser.refresh()
     chip = WebDriverWait(browser, 10).until(lambda d: d.find_element(By.CSS_SELECTOR, ".message.user .files summary"))
-    assert chip.text == "📎 server.log · 10 KB"
+    assert chip.text == "server.log · 10 KB"
     assert last_text(browser, ".message.user .text") == "Which request was slowest?"
     chip.click()
     shown = WebDriverWait(browser, 5).until(lambda d: d.find_element(By.CSS_SELECTOR, ".message.user .files pre"))
@@ -567,7 +600,7 @@ def test_a_paste_longer_than_a_message_may_be_becomes_a_file_of_the_message(brow
     WebDriverWait(browser, 10).until(lambda d: d.execute_script("return document.querySelector('#model-label').hidden === false"))
     paste(pasted)
     chip = WebDriverWait(browser, 5).until(lambda d: d.find_element(By.CSS_SELECTOR, "#attachments li"))
-    assert chip.text.startswith("📎 pasted-1.txt")
+    assert chip.text.startswith("pasted-1.txt")
     assert box.get_attribute("value") == ""
     assert "it is attached as pasted-1.txt" in browser.find_element(By.ID, "banner").text
     paste("Sum the values")

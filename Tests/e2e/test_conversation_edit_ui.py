@@ -6,7 +6,7 @@ import urllib.request
 from selenium.webdriver.common.by import By
 from selenium.webdriver.common.keys import Keys
 
-from conftest import SLUICE
+from conftest import SLUICE, conversation_action, menu_item
 from test_chat_ui import WebDriverWait
 from test_usage_ui import wait_for_answer_end
 
@@ -64,7 +64,7 @@ def test_rename_in_place_enter_saves_and_escape_keeps_the_old_name(browser, serv
     open_as(browser, server, token)
     WebDriverWait(browser, 10).until(lambda d: titles(d) == ["Old name"])
 
-    browser.find_element(By.CSS_SELECTOR, "#conversation-list .conversation-rename").click()
+    act_on(browser, conversation["id"], "rename")
     field = browser.find_element(By.CSS_SELECTOR, "#conversation-list .rename-field")
     assert field.get_attribute("value") == "Old name"
     field.send_keys(Keys.CONTROL, "a")
@@ -72,12 +72,53 @@ def test_rename_in_place_enter_saves_and_escape_keeps_the_old_name(browser, serv
     WebDriverWait(browser, 10).until(lambda d: titles(d) == ["Trip to Lisbon"])
     assert api(server, token, "GET", f"/api/conversations/{conversation['id']}")["title"] == "Trip to Lisbon"
 
-    browser.find_element(By.CSS_SELECTOR, "#conversation-list .conversation-rename").click()
+    act_on(browser, conversation["id"], "rename")
     field = browser.find_element(By.CSS_SELECTOR, "#conversation-list .rename-field")
     field.send_keys(Keys.CONTROL, "a")
     field.send_keys("Thrown away", Keys.ESCAPE)
     WebDriverWait(browser, 10).until(lambda d: titles(d) == ["Trip to Lisbon"])
     assert api(server, token, "GET", f"/api/conversations/{conversation['id']}")["title"] == "Trip to Lisbon"
+
+
+def test_a_conversations_actions_are_in_its_menu_which_leaves_the_title_the_width_of_the_list(browser, server):
+    """ChatGPT's "⋯" beside a conversation: one button where five stood, so a title reads across the sidebar; its
+    menu opens from the mouse or the keyboard, names what each choice does, and closes with Escape."""
+    token = new_user(server, "conversation-menu-ui")
+    conversation = api(server, token, "POST", "/api/conversations", {"title": "A rather long name for a conversation about trains"})
+    open_as(browser, server, token)
+    item = browser.find_element(By.CSS_SELECTOR, f'#conversation-list li[data-id="{conversation["id"]}"]')
+    widths = browser.execute_script(
+        "const li = arguments[0]; return [li.getBoundingClientRect().width, li.querySelector('.conversation-open').getBoundingClientRect().width]", item)
+    assert widths[1] >= 0.8 * widths[0], widths
+    more = item.find_element(By.CSS_SELECTOR, ".conversation-more")
+    assert more.get_attribute("aria-haspopup") == "menu" and "A rather long name" in more.get_attribute("aria-label")
+    browser.execute_script("arguments[0].focus()", more)
+    more.send_keys(Keys.ENTER)
+    menu = WebDriverWait(browser, 5).until(lambda d: d.find_element(By.CSS_SELECTOR, ".popup-menu"))
+    assert more.get_attribute("aria-expanded") == "true"
+    assert [e.text for e in menu.find_elements(By.CSS_SELECTOR, "[role=menuitem]")] == ["Pin", "Rename", "Archive", "Delete"]
+    assert browser.switch_to.active_element.text == "Pin"
+    browser.switch_to.active_element.send_keys(Keys.ARROW_DOWN)
+    assert browser.switch_to.active_element.text == "Rename"
+    browser.switch_to.active_element.send_keys(Keys.ESCAPE)
+    WebDriverWait(browser, 5).until(lambda d: not d.find_elements(By.CSS_SELECTOR, ".popup-menu"))
+    assert browser.switch_to.active_element == more and more.get_attribute("aria-expanded") == "false"
+    # A second click on the button closes what the first opened; a click elsewhere closes it too.
+    more.click()
+    WebDriverWait(browser, 5).until(lambda d: d.find_elements(By.CSS_SELECTOR, ".popup-menu"))
+    more.click()
+    WebDriverWait(browser, 5).until(lambda d: not d.find_elements(By.CSS_SELECTOR, ".popup-menu"))
+    more.click()
+    WebDriverWait(browser, 5).until(lambda d: d.find_elements(By.CSS_SELECTOR, ".popup-menu"))
+    browser.find_element(By.ID, "messages").click()
+    WebDriverWait(browser, 5).until(lambda d: not d.find_elements(By.CSS_SELECTOR, ".popup-menu"))
+    # Pinned from the menu, which then offers to unpin.
+    act_on(browser, conversation["id"], "pin")
+    WebDriverWait(browser, 10).until(lambda d: d.find_elements(By.CSS_SELECTOR, "#conversation-list li.pinned"))
+    assert api(server, token, "GET", f"/api/conversations/{conversation['id']}").get("pinned_at")
+    item = browser.find_element(By.CSS_SELECTOR, f'#conversation-list li[data-id="{conversation["id"]}"]')
+    item.find_element(By.CSS_SELECTOR, ".conversation-more").click()
+    assert WebDriverWait(browser, 5).until(lambda d: d.find_element(By.CSS_SELECTOR, ".popup-menu .conversation-pin")).text == "Unpin"
 
 
 def test_delete_asks_first_then_removes_the_conversation_and_opens_the_next(browser, server):
@@ -88,13 +129,13 @@ def test_delete_asks_first_then_removes_the_conversation_and_opens_the_next(brow
     # The newest is open, and its actions are shown.
     WebDriverWait(browser, 10).until(lambda d: titles(d) == ["Delete me", "Keep me"])
 
-    browser.find_element(By.CSS_SELECTOR, f'#conversation-list li[data-id="{doomed["id"]}"] .conversation-delete').click()
+    act_on(browser, doomed["id"], "delete")
     alert = WebDriverWait(browser, 5).until(lambda d: d.switch_to.alert)
     assert "Delete me" in alert.text and "cannot be undone" in alert.text
     alert.dismiss()
     assert titles(browser) == ["Delete me", "Keep me"]
 
-    browser.find_element(By.CSS_SELECTOR, f'#conversation-list li[data-id="{doomed["id"]}"] .conversation-delete').click()
+    act_on(browser, doomed["id"], "delete")
     WebDriverWait(browser, 5).until(lambda d: d.switch_to.alert).accept()
     WebDriverWait(browser, 10).until(lambda d: titles(d) == ["Keep me"])
     assert [c["id"] for c in api(server, token, "GET", "/api/conversations")["conversations"]] == [kept["id"]]
@@ -157,7 +198,7 @@ def test_export_all_downloads_every_conversation_in_one_file_that_import_reads_b
         HTMLAnchorElement.prototype.click = function () {
           if (this.download) fetch(this.href).then((r) => r.text()).then((text) => window.__downloads.push([this.download, text]));
         };""")
-    browser.find_element(By.ID, "export-all").click()
+    menu_item(browser, "export-all").click()
     WebDriverWait(browser, 20).until(lambda d: d.execute_script("return window.__downloads.length") == 1)
     name, text = browser.execute_script("return window.__downloads[0]")
     assert name.startswith("sluice-conversations-") and name.endswith(".json")
@@ -369,11 +410,8 @@ def test_chatgpts_shortcuts_search_and_start_a_conversation(browser, server):
 
 
 def act_on(browser, conversation_id, action):
-    """Clicks one of a listed conversation's actions, shown while the pointer is over it."""
-    from selenium.webdriver.common.action_chains import ActionChains
-    item = browser.find_element(By.CSS_SELECTOR, f'#conversation-list li[data-id="{conversation_id}"]')
-    ActionChains(browser).move_to_element(item).perform()
-    item.find_element(By.CSS_SELECTOR, f".conversation-{action}").click()
+    """Chooses one of a listed conversation's actions in its "⋯" menu."""
+    conversation_action(browser, browser.find_element(By.CSS_SELECTOR, f'#conversation-list li[data-id="{conversation_id}"]'), action)
 
 
 def test_pin_leads_the_list_and_archive_moves_a_conversation_apart_read_only_until_unarchived(browser, server):
@@ -401,12 +439,16 @@ def test_pin_leads_the_list_and_archive_moves_a_conversation_apart_read_only_unt
     assert not browser.find_element(By.ID, "input").is_enabled()
     assert "archived_at" in api(server, token, "GET", f"/api/conversations/{third['id']}")
 
-    toggle = browser.find_element(By.ID, "archived-toggle")
-    toggle.click()
+    # Archived conversations are in the account menu; over them the list says so and has a way back.
+    menu_item(browser, "archived-toggle").click()
     WebDriverWait(browser, 10).until(lambda d: titles(d) == ["Third"])
-    assert toggle.get_attribute("aria-pressed") == "true"
-    toggle.click()
+    assert browser.find_element(By.ID, "archived-toggle").get_attribute("aria-checked") == "true"
+    assert not browser.find_element(By.ID, "account-menu").is_displayed()
+    back = browser.find_element(By.ID, "archived-back")
+    assert back.is_displayed()
+    back.click()
     WebDriverWait(browser, 10).until(lambda d: titles(d) == ["Second", "First"])
+    assert not back.is_displayed() and browser.find_element(By.ID, "archived-toggle").get_attribute("aria-checked") == "false"
 
     browser.find_element(By.ID, "unarchive").click()
     WebDriverWait(browser, 10).until(lambda d: not notice.is_displayed() and d.find_element(By.ID, "input").is_enabled())

@@ -2,6 +2,8 @@
 and the page follows (the open conversation shown as archived, then gone)."""
 from selenium.webdriver.common.by import By
 
+from conftest import menu_item
+
 from test_chat_ui import WebDriverWait
 from test_conversation_edit_ui import api, new_user, open_as, send_message
 
@@ -19,11 +21,11 @@ def test_archive_all_then_delete_all(browser, server):
     WebDriverWait(browser, 10).until(lambda d: sorted(listed(d)) == ["Alpha", "Beta"])
 
     # Asked first: dismissed, nothing changes.
-    browser.find_element(By.ID, "archive-all").click()
+    menu_item(browser, "archive-all").click()
     WebDriverWait(browser, 5).until(lambda d: d.switch_to.alert).dismiss()
     assert len(api(server, token, "GET", "/api/conversations")["conversations"]) == 2
 
-    browser.find_element(By.ID, "archive-all").click()
+    menu_item(browser, "archive-all").click()
     WebDriverWait(browser, 5).until(lambda d: d.switch_to.alert).accept()
     WebDriverWait(browser, 5).until(lambda d: d.find_element(By.ID, "banner").text == "2 conversations archived.")
     WebDriverWait(browser, 5).until(lambda d: listed(d) == [])
@@ -32,7 +34,7 @@ def test_archive_all_then_delete_all(browser, server):
     assert api(server, token, "GET", "/api/conversations")["conversations"] == []
     assert len(api(server, token, "GET", "/api/conversations?archived=true")["conversations"]) == 2
 
-    browser.find_element(By.ID, "delete-all").click()
+    menu_item(browser, "delete-all").click()
     alert = WebDriverWait(browser, 5).until(lambda d: d.switch_to.alert)
     assert "cannot be undone" in alert.text
     alert.accept()

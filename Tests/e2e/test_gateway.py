@@ -10,7 +10,7 @@ from selenium.webdriver.common.by import By
 from selenium.webdriver.common.keys import Keys
 from selenium.webdriver.support.ui import Select
 
-from conftest import SLUICE, running_sluice
+from conftest import SLUICE, running_sluice, menu_item
 from test_chat_ui import WebDriverWait, open_signed_in
 from test_conversation_edit_ui import api
 from test_usage_ui import add_user
@@ -288,7 +288,7 @@ def test_the_usage_page_shows_the_limits_per_minute_and_the_last_minutes_use(bro
     completion = client(server, token).chat.completions.create(model="sim", messages=[{"role": "user", "content": "Hi"}])
     browser.get(f"{server.base}/#token={token}")
     WebDriverWait(browser, 10).until(lambda d: d.find_element(By.ID, "input").is_displayed())
-    browser.find_element(By.ID, "usage-open").click()
+    menu_item(browser, "usage-open").click()
     line = browser.find_element(By.CSS_SELECTOR, "#usage-page .usage-rate-limits")
     WebDriverWait(browser, 10).until(lambda d: line.is_displayed())
     tokens = f"{completion.usage.total_tokens:,}"
@@ -377,7 +377,7 @@ def open_usage_after_one_answer(browser, server, name):
     client(server, token).chat.completions.create(model="sim", messages=[{"role": "user", "content": "Hi"}])
     browser.get(f"{server.base}/#token={token}")
     WebDriverWait(browser, 10).until(lambda d: d.find_element(By.ID, "input").is_displayed())
-    browser.find_element(By.ID, "usage-open").click()
+    menu_item(browser, "usage-open").click()
     WebDriverWait(browser, 10).until(lambda d: "1 answers" in d.find_element(By.CSS_SELECTOR, "#usage-page .usage-totals").text)
     return token
 
@@ -431,7 +431,7 @@ def test_the_usage_page_shows_the_limit_per_end_user_and_who_is_near_it(browser,
     costs = {row["key"]: row["cost_usd"] for row in server_usage(server, token)}
     browser.get(f"{server.base}/#token={token}")
     WebDriverWait(browser, 10).until(lambda d: d.find_element(By.ID, "input").is_displayed())
-    browser.find_element(By.ID, "usage-open").click()
+    menu_item(browser, "usage-open").click()
     Select(browser.find_element(By.CSS_SELECTOR, "#usage-page .usage-period")).select_by_value("today")
     section = browser.find_element(By.CSS_SELECTOR, "#usage-page .usage-end-users")
     WebDriverWait(browser, 10).until(lambda d: section.is_displayed() and "% of the day" in section.text)
@@ -489,7 +489,7 @@ def test_prompt_caching_is_reported_to_the_sdk_priced_at_the_cached_rate_shown_a
         WebDriverWait(browser, 10).until(
             lambda d: f"({cached} cached)" in d.find_elements(By.CSS_SELECTOR, ".message.assistant .meta")[-1].text)
         # The usage page says how much of the input came from the prompt cache.
-        browser.find_element(By.ID, "usage-open").click()
+        menu_item(browser, "usage-open").click()
         WebDriverWait(browser, 10).until(
             lambda d: f"{cached} of them from the prompt cache" in d.find_element(By.CSS_SELECTOR, "#usage-page .usage-totals").text)
 

@@ -1,4 +1,4 @@
-"""Images in the web chat, in a real headless Chromium against a real server and the simulator: attached with 📎 or
+"""Images in the web chat, in a real headless Chromium against a real server and the simulator: attached with the paperclip or
 pasted, shown as thumbnails, sent as the question, shown with it after a reload; a link is never loaded."""
 import base64
 

@@ -9,7 +9,7 @@ import pytest
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support.ui import Select
 
-from conftest import SLUICE
+from conftest import SLUICE, menu_item
 from test_chat_ui import WebDriverWait
 from test_gateway import client
 from test_usage_ui import add_user
@@ -18,7 +18,7 @@ from test_usage_ui import add_user
 def open_keys(browser, server, token):
     browser.get(f"{server.base}/#token={token}")
     WebDriverWait(browser, 10).until(lambda d: d.find_element(By.ID, "input").is_displayed())
-    browser.find_element(By.ID, "keys-open").click()
+    menu_item(browser, "keys-open").click()
     page = browser.find_element(By.ID, "keys-page")
     WebDriverWait(browser, 10).until(lambda d: page.is_displayed())
     return page
@@ -56,7 +56,7 @@ def test_a_key_made_on_the_page_is_shown_once_works_counts_its_usage_and_stops_w
     # The key works with the OpenAI SDK as the user, and its turns are its own.
     answer = client(server, key).chat.completions.create(model="sim", messages=[{"role": "user", "content": "Hi"}])
     page.find_element(By.CLASS_NAME, "keys-close").click()
-    browser.find_element(By.ID, "keys-open").click()
+    menu_item(browser, "keys-open").click()
     WebDriverWait(browser, 10).until(lambda d: rows(page) and rows(page)[0][7] == "1")
     assert rows(page)[0][8] == f"{answer.usage.total_tokens:,}" and rows(page)[0][6] != "never"
     # Reopened, the page no longer shows the secret.

@@ -30,7 +30,7 @@ def test_the_list_and_a_project_are_read_a_page_at_a_time(browser, server):
     assert listed(browser, "#conversation-list") == newest_first[:50]
     assert browser.find_elements(By.CSS_SELECTOR, "#conversation-list > .list-more .show-more")
     head = browser.find_element(By.CSS_SELECTOR, "#project-list .project-open")
-    assert head.text == "📁 Big 55" and head.get_attribute("aria-expanded") == "false"
+    assert head.text == "Big 55" and head.get_attribute("aria-expanded") == "false"
 
     # Scrolled to its end, the list reads the next page, then the last one; then no "Show more".
     scroll_to_more(browser, "#conversation-list")

@@ -4,7 +4,7 @@ import pytest
 from selenium.webdriver.common.by import By
 from selenium.webdriver.common.keys import Keys
 
-from conftest import running_sluice
+from conftest import running_sluice, menu_item
 from test_chat_ui import WebDriverWait, last_text
 from test_usage_ui import wait_for_answer_end
 
@@ -48,7 +48,7 @@ def save(browser, text):
 
 def test_instructions_for_all_conversations_are_set_sent_kept_and_removed(browser, personal_server):
     open_page(browser, personal_server)
-    button = browser.find_element(By.ID, "personalize-open")
+    button = menu_item(browser, "personalize-open")
     assert button.text == "Personalize"
     assert not browser.find_element(By.ID, "personal-instructions").is_displayed()
     button.click()
@@ -58,7 +58,8 @@ def test_instructions_for_all_conversations_are_set_sent_kept_and_removed(browse
     save(browser, INSTRUCTIONS)
     WebDriverWait(browser, 5).until(lambda d: d.find_element(By.CSS_SELECTOR, "#personal-instructions .instructions-status").text.startswith("Saved"))
     assert personal_server.api("GET", "/api/me/instructions") == {"instructions": INSTRUCTIONS}
-    assert button.text == "Personalize (set)"
+    assert menu_item(browser, "personalize-open").text == "Personalize (set)"
+    browser.find_element(By.ID, "account-menu-button").click()  # closes the menu again
 
     # Sent before the conversation's messages: the simulator quotes the system prompt it got, which Sluice redacts
     # (a system prompt quoted whole), and counts its words (13) in the prompt's tokens.
@@ -69,7 +70,7 @@ def test_instructions_for_all_conversations_are_set_sent_kept_and_removed(browse
     # Kept across a reload; removed with an empty box, and the next conversation goes without them.
     browser.refresh()
     WebDriverWait(browser, 10).until(lambda d: d.find_element(By.ID, "input").is_displayed())
-    browser.find_element(By.ID, "personalize-open").click()
+    menu_item(browser, "personalize-open").click()
     WebDriverWait(browser, 5).until(
         lambda d: d.find_element(By.ID, "personal-instructions-text").get_attribute("value") == INSTRUCTIONS)
     # Cancel puts back what is saved and closes; Escape closes.
@@ -78,16 +79,17 @@ def test_instructions_for_all_conversations_are_set_sent_kept_and_removed(browse
     browser.find_element(By.CSS_SELECTOR, "#personal-instructions .instructions-cancel").click()
     assert not browser.find_element(By.ID, "personal-instructions").is_displayed()
     assert box.get_attribute("value") == INSTRUCTIONS
-    browser.find_element(By.ID, "personalize-open").click()
+    menu_item(browser, "personalize-open").click()
     WebDriverWait(browser, 5).until(lambda d: d.find_element(By.ID, "personal-instructions").is_displayed())
     box.send_keys(Keys.ESCAPE)
     WebDriverWait(browser, 5).until(lambda d: not d.find_element(By.ID, "personal-instructions").is_displayed())
     assert personal_server.api("GET", "/api/me/instructions") == {"instructions": INSTRUCTIONS}
-    browser.find_element(By.ID, "personalize-open").click()
+    menu_item(browser, "personalize-open").click()
     WebDriverWait(browser, 5).until(lambda d: d.find_element(By.ID, "personal-instructions").is_displayed())
     save(browser, "")
     WebDriverWait(browser, 5).until(lambda d: d.find_element(By.CSS_SELECTOR, "#personal-instructions .instructions-status").text.startswith("Removed"))
     assert personal_server.api("GET", "/api/me/instructions") == {"instructions": None}
     answer = ask_in_new_echo_conversation(browser, personal_server, "Hi")
     assert answer["content"] == "user: Hi\n"
-    assert "Personalize" == browser.find_element(By.ID, "personalize-open").text
+    assert "Personalize" == menu_item(browser, "personalize-open").text
+    browser.find_element(By.ID, "account-menu-button").click()

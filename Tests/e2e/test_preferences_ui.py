@@ -2,6 +2,8 @@
 changes), or light or dark chosen in Personalize, at once, kept across reloads, highlight.js's colours following it —
 and the notification of an answer that ended out of sight."""
 from selenium.webdriver.common.by import By
+
+from conftest import menu_item
 from selenium.webdriver.common.keys import Keys
 from selenium.webdriver.support.ui import Select
 
@@ -32,7 +34,7 @@ def test_the_theme_follows_the_system_until_one_is_chosen_and_the_choice_is_kept
     system(browser, "dark")
     WebDriverWait(browser, 5).until(lambda d: background(d) == DARK)
 
-    browser.find_element(By.ID, "personalize-open").click()
+    menu_item(browser, "personalize-open").click()
     choice = Select(browser.find_element(By.ID, "theme-select"))
     assert choice.first_selected_option.get_attribute("value") == "system"
     choice.select_by_value("light")
@@ -44,7 +46,7 @@ def test_the_theme_follows_the_system_until_one_is_chosen_and_the_choice_is_kept
     WebDriverWait(browser, 10).until(lambda d: d.find_element(By.ID, "input").is_displayed())
     assert background(browser) == LIGHT
     assert browser.execute_script("return localStorage.getItem('sluice.theme')") == "light"
-    browser.find_element(By.ID, "personalize-open").click()
+    menu_item(browser, "personalize-open").click()
     choice = Select(browser.find_element(By.ID, "theme-select"))
     assert choice.first_selected_option.get_attribute("value") == "light"
     choice.select_by_value("dark")
@@ -73,7 +75,7 @@ def test_an_answer_that_ends_out_of_sight_is_notified_once_asked_for(browser, se
         };
         window.__hidden = false;
         Object.defineProperty(document, "hidden", { configurable: true, get: () => window.__hidden });""")
-    browser.find_element(By.ID, "personalize-open").click()
+    menu_item(browser, "personalize-open").click()
     box = browser.find_element(By.ID, "notify-answers")
     assert box.is_displayed() and not box.is_selected()
     box.click()

@@ -1,6 +1,8 @@
 """Projects (ChatGPT's) in a real headless Chromium: made in the sidebar with instructions that reach the model, a
 conversation started in one or moved into it, the project renamed, folded, and deleted with its conversations kept."""
 from selenium.webdriver.common.action_chains import ActionChains
+
+from conftest import conversation_action, menu_item
 from selenium.webdriver.common.by import By
 from selenium.webdriver.common.keys import Keys
 
@@ -61,7 +63,7 @@ def test_a_project_groups_conversations_and_sends_its_instructions_and_files(bro
     assert len(files.find_elements(By.CSS_SELECTOR, "li")) == 1
     browser.find_element(By.CSS_SELECTOR, "#project-form .instructions-cancel").click()
     head = WebDriverWait(browser, 5).until(lambda d: d.find_element(By.CSS_SELECTOR, "#project-list .project-head"))
-    assert head.find_element(By.CSS_SELECTOR, ".project-open").text == "📁 Thesis 0"
+    assert head.find_element(By.CSS_SELECTOR, ".project-open").text == "Thesis 0"
     projects = api(server, token, "GET", "/api/projects")["projects"]
     assert [(p["name"], p["instructions"]) for p in projects] == [("Thesis", "Cite every source you use.")]
     # Unfolded, saying how to fill it.
@@ -72,7 +74,7 @@ def test_a_project_groups_conversations_and_sends_its_instructions_and_files(bro
     press(browser, head, ".project-new")
     WebDriverWait(browser, 5).until(
         lambda d: d.find_elements(By.CSS_SELECTOR, '#project-list .project-conversations .conversation-open[aria-current="true"]'))
-    assert browser.find_element(By.ID, "project-crumb").text == "📁 Thesis"
+    assert browser.find_element(By.ID, "project-crumb").text == "Thesis"
     browser.find_element(By.ID, "input").send_keys("Hi", Keys.ENTER)
     WebDriverWait(browser, 30).until(lambda d: d.find_elements(By.CSS_SELECTOR, "#messages .message.assistant"))
     wait_for_answer_end(browser)
@@ -84,31 +86,31 @@ def test_a_project_groups_conversations_and_sends_its_instructions_and_files(bro
     assert listed(browser, "#conversation-list") == ["Loose ends"]
     assert listed(browser, "#project-list") == ["Hi"]
 
-    # 📁 beside a conversation moves it in; Escape leaves it where it is.
+    # The folder beside a conversation moves it in; Escape leaves it where it is.
     item = browser.find_element(By.CSS_SELECTOR, "#conversation-list li[data-id]")
-    press(browser, item, ".conversation-move")
+    conversation_action(browser, item, "move")
     choices = WebDriverWait(browser, 5).until(lambda d: d.find_element(By.CSS_SELECTOR, "#conversation-list .move-choices"))
-    assert [b.text for b in choices.find_elements(By.CSS_SELECTOR, "button")] == ["No project", "📁 Thesis"]
+    assert [b.text for b in choices.find_elements(By.CSS_SELECTOR, "button")] == ["No project", "Thesis"]
     # The focus is on the choice the conversation has now ("No project"): Escape there.
     assert browser.switch_to.active_element.text == "No project"
     browser.switch_to.active_element.send_keys(Keys.ESCAPE)
     WebDriverWait(browser, 5).until(lambda d: listed(d, "#conversation-list") == ["Loose ends"])
     item = browser.find_element(By.CSS_SELECTOR, "#conversation-list li[data-id]")
-    press(browser, item, ".conversation-move")
+    conversation_action(browser, item, "move")
     WebDriverWait(browser, 5).until(lambda d: d.find_element(By.CSS_SELECTOR, "#conversation-list .move-choices"))
-    browser.find_element(By.XPATH, "//div[@class='move-choices']/button[text()='📁 Thesis']").click()
+    browser.find_element(By.XPATH, "//div[@class='move-choices']/button[text()='Thesis']").click()
     WebDriverWait(browser, 5).until(lambda d: sorted(listed(d, "#project-list")) == ["Hi", "Loose ends"])
     assert listed(browser, "#conversation-list") == []
     assert api(server, token, "GET", f"/api/conversations/{loose['id']}")["project_id"] == projects[0]["id"]
-    assert browser.find_element(By.CSS_SELECTOR, "#project-list .project-open").text == "📁 Thesis 2"
+    assert browser.find_element(By.CSS_SELECTOR, "#project-list .project-open").text == "Thesis 2"
 
     # Renamed in its form: the list and the open conversation's header follow.
     press(browser, browser.find_element(By.CSS_SELECTOR, "#project-list .project-head"), ".project-edit")
     assert browser.find_element(By.CSS_SELECTOR, "#project-form .project-name").get_attribute("value") == "Thesis"
     WebDriverWait(browser, 5).until(lambda d: d.find_element(By.CSS_SELECTOR, "#project-form .project-files li").text.startswith("notes.txt"))
     fill_project_form(browser, name="PhD thesis")
-    WebDriverWait(browser, 5).until(lambda d: d.find_element(By.ID, "project-crumb").text == "📁 PhD thesis")
-    assert browser.find_element(By.CSS_SELECTOR, "#project-list .project-open").text == "📁 PhD thesis 2"
+    WebDriverWait(browser, 5).until(lambda d: d.find_element(By.ID, "project-crumb").text == "PhD thesis")
+    assert browser.find_element(By.CSS_SELECTOR, "#project-list .project-open").text == "PhD thesis 2"
 
     # Folded, its conversations are out of sight; unfolded again, back.
     browser.find_element(By.CSS_SELECTOR, "#project-list .project-open").click()
@@ -118,12 +120,12 @@ def test_a_project_groups_conversations_and_sends_its_instructions_and_files(bro
     WebDriverWait(browser, 5).until(lambda d: len(listed(d, "#project-list")) == 2)
 
     # The usage page counts the project's answer under its name, the other conversation's under none.
-    browser.find_element(By.ID, "usage-open").click()
+    menu_item(browser, "usage-open").click()
     per_project = WebDriverWait(browser, 10).until(lambda d: d.find_element(By.CSS_SELECTOR, "#usage-page .usage-projects"))
     WebDriverWait(browser, 10).until(lambda d: per_project.is_displayed())
     lines = [li.text for li in per_project.find_elements(By.CSS_SELECTOR, "li")]
-    assert len(lines) == 1 and lines[0].startswith("📁 PhD thesis: ") and lines[0].endswith("2 answers"), lines
-    browser.find_element(By.ID, "usage-open").click()
+    assert len(lines) == 1 and lines[0].startswith("PhD thesis: ") and lines[0].endswith("2 answers"), lines
+    menu_item(browser, "usage-open").click()
 
     # Its file removed with ×.
     press(browser, browser.find_element(By.CSS_SELECTOR, "#project-list .project-head"), ".project-edit")
@@ -171,7 +173,7 @@ def test_a_conversation_dragged_onto_a_project_moves_into_it_and_back_out(browse
     taxes_id = taxes.find_element(By.XPATH, "..").get_attribute("data-id")
     target = browser.find_element(By.CSS_SELECTOR, "#project-list li.project")
     assert browser.execute_script(DRAG, taxes.find_element(By.XPATH, ".."), target) is True
-    WebDriverWait(browser, 5).until(lambda d: d.find_element(By.ID, "project-crumb").text == "📁 Garden")
+    WebDriverWait(browser, 5).until(lambda d: d.find_element(By.ID, "project-crumb").text == "Garden")
     WebDriverWait(browser, 5).until(lambda d: listed(d, "#conversation-list") == ["Tomatoes"])
     # Unfolded by itself (it holds the open conversation); dragged back onto the list, the header's project goes.
     source = WebDriverWait(browser, 5).until(lambda d: d.find_element(By.CSS_SELECTOR, f'#project-list li[data-id="{taxes_id}"]'))
@@ -185,7 +187,7 @@ def test_a_conversation_dragged_onto_a_project_moves_into_it_and_back_out(browse
     WebDriverWait(browser, 5).until(lambda d: listed(d, "#conversation-list") == ["Taxes"])
     assert api(server, token, "GET", f"/api/conversations/{conversation['id']}")["project_id"] == project["id"]
     # Unfolded or not, the project counts it.
-    assert browser.find_element(By.CSS_SELECTOR, "#project-list .project-open").text == "📁 Garden 1"
+    assert browser.find_element(By.CSS_SELECTOR, "#project-list .project-open").text == "Garden 1"
 
     # Dragged back onto the list, it leaves the project.
     browser.find_element(By.CSS_SELECTOR, "#project-list .project-open").click()

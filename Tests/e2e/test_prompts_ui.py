@@ -1,6 +1,8 @@
 """Saved prompts (Open WebUI's prompt library) in a real headless Chromium: kept on the Prompts page, offered by / in
 the message box (↑ ↓, Enter, Tab, a click, Escape), their {{placeholder}} selected to type over, changed and deleted."""
 from selenium.webdriver.common.by import By
+
+from conftest import menu_item
 from selenium.webdriver.common.keys import Keys
 
 from test_chat_ui import WebDriverWait
@@ -33,7 +35,7 @@ def test_saved_prompts_are_kept_and_typed_with_a_slash(browser, server):
     token = new_user(server, "prompts-ui")
     conversation = api(server, token, "POST", "/api/conversations", {"title": "Notes"})
     open_as(browser, server, token)
-    browser.find_element(By.ID, "prompts-open").click()
+    menu_item(browser, "prompts-open").click()
     page = browser.find_element(By.ID, "prompts-page")
     WebDriverWait(browser, 5).until(lambda d: page.is_displayed())
     assert page.find_element(By.CSS_SELECTOR, ".prompts-empty").is_displayed()
@@ -87,7 +89,7 @@ def test_saved_prompts_are_kept_and_typed_with_a_slash(browser, server):
         == ["Review this code for bugs."])
 
     # Changed and deleted on the page: the message box offers what is kept now.
-    browser.find_element(By.ID, "prompts-open").click()
+    menu_item(browser, "prompts-open").click()
     WebDriverWait(browser, 5).until(lambda d: len(listed(d)) == 2)
     browser.find_element(By.CSS_SELECTOR, "#prompts-page .prompts-list li .prompts-edit").click()
     title = page.find_element(By.CSS_SELECTOR, ".prompts-title")

@@ -2,6 +2,8 @@
 read-only to anyone, with the model's Markdown sanitised; Update link refreshes the copy; Stop sharing ends it."""
 from selenium.webdriver.common.by import By
 
+from conftest import menu_item
+
 from test_chat_ui import WebDriverWait
 from test_conversation_edit_ui import api, new_user, open_as, send_message
 
@@ -108,7 +110,7 @@ def test_the_shared_links_page_lists_them_and_stops_one(browser, server):
         api(server, token, "POST", f"/api/conversations/{conversation['id']}/share")
         ids.append(conversation["id"])
     open_as(browser, server, token)
-    browser.find_element(By.ID, "shares-open").click()
+    menu_item(browser, "shares-open").click()
     page = browser.find_element(By.ID, "shares-page")
     WebDriverWait(browser, 10).until(lambda d: len(page.find_elements(By.CSS_SELECTOR, ".shares-list li")) == 2)
     assert [a.text for a in page.find_elements(By.CSS_SELECTOR, ".shares-title")] == ["Porto", "Lisbon"]

@@ -1,10 +1,11 @@
 """Titles written by a model: after a conversation's first answer the web app has the server's title model name it
-(as ChatGPT and Open WebUI do), and the rename field's ✨ asks for one at any time."""
+(as ChatGPT and Open WebUI do; a page that opens a conversation whose first answer ended unwatched asks then), and
+the rename field's sparkles button asks for one at any time."""
 import pytest
 from selenium.webdriver.common.by import By
 from selenium.webdriver.common.keys import Keys
 
-from conftest import running_sluice
+from conftest import conversation_action, running_sluice, menu_item
 from test_chat_ui import WebDriverWait
 from test_conversation_edit_ui import api, new_user, open_as, send_message, titles
 from test_usage_ui import wait_for_answer_end
@@ -52,6 +53,30 @@ def test_a_first_answer_followed_after_a_reload_names_the_conversation_at_its_en
         assert conversation["title"] == titles(browser)[0]
 
 
+def test_a_first_answer_written_while_no_page_followed_it_names_the_conversation_when_it_is_opened(browser):
+    # The tab closed mid-answer: nothing asked for a title when the answer ended, so the page that opens the
+    # conversation next asks, once (the question's first line is still its name).
+    with running_sluice(lambda simulator_port, _: ["--model", "sim", "--upstream", f"http://127.0.0.1:{simulator_port}/v1"],
+                        simulator_args=("--tokens", "60", "--delay-ms", "50"), titles=True) as server:
+        token = new_user(server, "titles-closed")
+        open_as(browser, server, token)
+        browser.find_element(By.ID, "input").send_keys("Plan a weekend in Braga", Keys.ENTER)
+        WebDriverWait(browser, 10).until(lambda d: d.find_elements(By.CSS_SELECTOR, ".message.assistant.streaming .text")
+                                         and d.find_element(By.CSS_SELECTOR, ".message.assistant .text").text)
+        browser.get("about:blank")
+        [listed] = api(server, token, "GET", "/api/conversations")["conversations"]
+        WebDriverWait(browser, 30).until(lambda _: api(server, token, "GET", f"/api/conversations/{listed['id']}")["messages"][-1]["status"] == "complete")
+        assert api(server, token, "GET", f"/api/conversations/{listed['id']}")["title"] == "Plan a weekend in Braga"
+        assert api(server, token, "GET", "/api/usage?period=today&group=day")["totals"]["turns"] == 1
+        open_as(browser, server, token)
+        WebDriverWait(browser, 15).until(lambda d: titles(d) and titles(d)[0].startswith(MODEL_TITLE_START))
+        conversation = api(server, token, "GET", f"/api/conversations/{listed['id']}")
+        assert conversation["title"] == titles(browser)[0] and "title_from_question" not in conversation
+        # Named once: opening it again asks nothing more.
+        open_as(browser, server, token)
+        assert api(server, token, "GET", "/api/usage?period=today&group=day")["totals"]["turns"] == 2
+
+
 def test_the_rename_fields_sparkle_has_the_model_name_it(browser, titled_server):
     server = titled_server
     token = new_user(server, "titles-rename")
@@ -59,7 +84,7 @@ def test_the_rename_fields_sparkle_has_the_model_name_it(browser, titled_server)
     send_message(server, token, conversation["id"], "What is a sluice gate?")
     open_as(browser, server, token)
     WebDriverWait(browser, 10).until(lambda d: titles(d) == ["Old name"])
-    browser.find_element(By.CSS_SELECTOR, "#conversation-list .conversation-rename").click()
+    conversation_action(browser, browser.find_element(By.CSS_SELECTOR, "#conversation-list li[data-id]"), "rename")
     browser.find_element(By.CSS_SELECTOR, "#conversation-list .conversation-name").click()
     WebDriverWait(browser, 15).until(lambda d: titles(d) and titles(d)[0].startswith(MODEL_TITLE_START))
     assert api(server, token, "GET", f"/api/conversations/{conversation['id']}")["title"] == titles(browser)[0]
@@ -71,7 +96,7 @@ def test_without_a_title_model_there_is_no_sparkle_and_the_first_line_stays(brow
     browser.find_element(By.ID, "input").send_keys("Plan a weekend in Lisbon", Keys.ENTER)
     wait_for_answer_end(browser)
     WebDriverWait(browser, 10).until(lambda d: titles(d) == ["Plan a weekend in Lisbon"])
-    browser.find_element(By.CSS_SELECTOR, "#conversation-list .conversation-rename").click()
+    conversation_action(browser, browser.find_element(By.CSS_SELECTOR, "#conversation-list li[data-id]"), "rename")
     assert browser.find_elements(By.CSS_SELECTOR, "#conversation-list .rename-field")
     assert not browser.find_elements(By.CSS_SELECTOR, "#conversation-list .conversation-name")
 
@@ -84,7 +109,7 @@ def test_automatic_titles_turned_off_in_personalize_leave_the_first_line_and_the
     server = titled_server
     token = new_user(server, "titles-personal")
     open_as(browser, server, token)
-    browser.find_element(By.ID, "personalize-open").click()
+    menu_item(browser, "personalize-open").click()
     WebDriverWait(browser, 10).until(lambda d: auto_titles_box(d).is_displayed())
     assert auto_titles_box(browser).is_selected()
     auto_titles_box(browser).click()
@@ -94,15 +119,15 @@ def test_automatic_titles_turned_off_in_personalize_leave_the_first_line_and_the
     # Kept with the user: after a reload the box reads the stored setting (the page's default is ticked).
     browser.refresh()
     WebDriverWait(browser, 10).until(lambda d: d.find_element(By.ID, "input").is_displayed())
-    browser.find_element(By.ID, "personalize-open").click()
+    menu_item(browser, "personalize-open").click()
     WebDriverWait(browser, 10).until(lambda d: auto_titles_box(d).is_displayed() and not auto_titles_box(d).is_selected())
-    browser.find_element(By.ID, "personalize-open").click()
+    menu_item(browser, "personalize-open").click()
 
     browser.find_element(By.ID, "input").send_keys("Plan a weekend in Lisbon", Keys.ENTER)
     wait_for_answer_end(browser)
     WebDriverWait(browser, 10).until(lambda d: titles(d) == ["Plan a weekend in Lisbon"])
     # ✨ still asks the model by hand.
-    browser.find_element(By.CSS_SELECTOR, "#conversation-list .conversation-rename").click()
+    conversation_action(browser, browser.find_element(By.CSS_SELECTOR, "#conversation-list li[data-id]"), "rename")
     browser.find_element(By.CSS_SELECTOR, "#conversation-list .conversation-name").click()
     WebDriverWait(browser, 15).until(lambda d: titles(d) and titles(d)[0].startswith(MODEL_TITLE_START))
     # The answer and the title asked by hand: the page's automatic call was refused before it went upstream.

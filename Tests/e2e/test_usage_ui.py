@@ -4,7 +4,7 @@ import subprocess
 from selenium.webdriver.common.by import By
 from selenium.webdriver.common.keys import Keys
 
-from conftest import SLUICE
+from conftest import SLUICE, menu_item
 from selenium.webdriver.support.ui import Select
 from test_chat_ui import WebDriverWait, answer_text, open_signed_in
 
@@ -75,7 +75,7 @@ def test_the_usage_page_draws_three_charts_and_downloads_the_csv(browser, server
           if (this.download) fetch(this.href).then((r) => r.text()).then((text) => window.__downloads.push([this.download, text]));
         };
     """)
-    browser.find_element(By.ID, "usage-open").click()
+    menu_item(browser, "usage-open").click()
     WebDriverWait(browser, 10).until(lambda d: "tokens" in d.find_element(By.CSS_SELECTOR, "#usage-page .usage-totals").text)
     expected = server.api("GET", "/api/usage?period=week&group=day")["totals"]
     totals = browser.find_element(By.CSS_SELECTOR, "#usage-page .usage-totals").text
@@ -114,7 +114,7 @@ def test_the_usage_page_says_what_the_response_cache_saved(browser):
         assert totals["saved_cost_usd"] == totals["cost_usd"] != "0"
 
         open_signed_in(browser, server)
-        browser.find_element(By.ID, "usage-open").click()
+        menu_item(browser, "usage-open").click()
         line = browser.find_element(By.CSS_SELECTOR, "#usage-page .usage-totals")
         WebDriverWait(browser, 10).until(lambda d: "tokens" in line.text)
         assert f"2 answers · 1 answer from the response cache saved {used:,} tokens, ${totals['saved_cost_usd']}" in line.text

@@ -1,8 +1,10 @@
-// Who is signed in and this browser's own preferences: the user named at the foot of the sidebar with Sign out
-// (which forgets everything the page kept here), the theme (theme.js applies it before the page is drawn), and the
-// notification when an answer ends out of sight (notifications.js).
+// Who is signed in and this browser's own preferences: the user named at the foot of the sidebar, a button that opens
+// the account menu (its pages, the data controls, and Sign out, which forgets everything the page kept here), the
+// theme (theme.js applies it before the page is drawn), and the notification when an answer ends out of sight
+// (notifications.js).
 
 import * as api from "./api.js";
+import { offerMenu } from "./menu.js";
 import { AnswerNotifications } from "./notifications.js";
 
 export class Account {
@@ -18,16 +20,22 @@ export class Account {
     theme.value = globalThis.sluiceTheme?.get() ?? "system";
     theme.addEventListener("change", () => globalThis.sluiceTheme?.set(theme.value));
     this.notifications = new AnswerNotifications({ checkbox: document.getElementById("notify-answers"), showBanner });
+    offerMenu(document.getElementById("account-menu-button"), document.getElementById("account-menu"));
   }
 
   /** Names `user` at the foot of the sidebar. */
   signedIn(user) {
     this.user = user;
     document.getElementById("account-name").textContent = user.name;
+    document.getElementById("account-avatar").textContent = [...user.name.trim()][0] ?? "?";
     this.box.hidden = false;
   }
 
-  signedOut() { this.box.hidden = true; }
+  signedOut() {
+    this.box.hidden = true;
+    document.getElementById("account-menu").hidden = true;
+    document.getElementById("account-menu-button").setAttribute("aria-expanded", "false");
+  }
 
   /** An answer of the open conversation ended as it should (`text`): a notification, when the page is out of sight. */
   answered(text) {
@@ -35,3 +43,4 @@ export class Account {
     this.notifications.answered(text, title);
   }
 }
+

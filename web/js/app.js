@@ -25,6 +25,7 @@ import { TemporaryChat } from "./temporary.js";
 import { offerDataControls } from "./data-controls.js";
 import { bindShortcuts } from "./shortcuts.js";
 import { Account } from "./account.js";
+import { withIcon } from "./icons.js";
 
 const $ = (id) => document.getElementById(id);
 const log = $("messages");
@@ -91,8 +92,7 @@ const setSidebar = (open) => {
 menu.addEventListener("click", () => setSidebar(!sidebar.classList.contains("open")));
 // Choosing a conversation (or starting one) closes the overlay on narrow screens; acting on one in the list does not.
 sidebar.addEventListener("click", (event) => {
-  const keepsOpen = ".conversation-rename, .conversation-name, .conversation-delete, .conversation-pin, .conversation-archive, "
-    + ".conversation-move, .move-choice, .project-open, .archived-toggle";
+  const keepsOpen = ".conversation-name, .conversation-more, .move-choice, .project-open, .archived-toggle, .archived-back, .account-button";
   if (event.target.closest("button") && !event.target.closest(keepsOpen)) setSidebar(false);
 });
 document.addEventListener("keydown", (event) => { if (event.key === "Escape" && sidebar.classList.contains("open")) setSidebar(false); });
@@ -140,12 +140,13 @@ const projects = new ProjectShelf({
 const conversationList = new ConversationList({
   list: $("conversation-list"),
   archivedToggle: $("archived-toggle"),
+  archivedBar: $("archived-bar"),
   projects,
-  // The header names the open conversation's project, after any refresh (a conversation moved with 📁 or dragged too).
+  // The header names the open conversation's project, after any refresh (a conversation moved or dragged too).
   onListed: () => {
     const project = current && projects.name(conversationList.currentProject);
     $("project-crumb").hidden = !project;
-    $("project-crumb").textContent = project ? `📁 ${project}` : "";
+    $("project-crumb").replaceChildren(...(project ? withIcon("folder", project) : []));
   },
   onOpen: (id) => open(id).catch((error) => showBanner(error.message)),
   // The open conversation archived or brought back from the list: its page says so at once.
@@ -306,6 +307,9 @@ async function open(id, { loaded, keep } = {}) {
     // The conversation's first answer: named at its end, as the page that sent the question would have named it.
     const firstAnswer = conversation.messages.filter((message) => message.role === "assistant").length === 1;
     if (firstAnswer && current === id) nameAfterFirstAnswer(await api.getConversation(id));
+  } else if (conversation.title_from_question && conversation.messages.filter((message) => message.role === "assistant").length === 1) {
+    // Its first answer ended while no page followed it (the tab was closed): named now, as it would have been then.
+    nameAfterFirstAnswer(conversation);
   }
   return conversation;
 }
@@ -318,9 +322,13 @@ async function open(id, { loaded, keep } = {}) {
 function nameAfterFirstAnswer(conversation) {
   const answer = conversation?.messages.at(-1);
   if (!picker.writesTitles || temporaryChat.is(conversation.id) || answer?.role !== "assistant" || answer.status !== "complete") return;
+  if (naming.has(conversation.id)) return;  // asked already (the conversation opened again meanwhile)
+  naming.add(conversation.id);
   // `automatic`: refused while the user has turned automatic titles off (Personalize), and the first line stays.
-  api.writeTitle(conversation.id, { automatic: true }).then(() => refreshList()).catch(() => {});
+  api.writeTitle(conversation.id, { automatic: true }).then(() => refreshList()).catch(() => {}).finally(() => naming.delete(conversation.id));
 }
+/** The conversations whose title call is on its way. */
+const naming = new Set();
 
 function setStreaming({ streaming, stop, answered }) {
   if (answered != null) account.answered(answered);
@@ -467,8 +475,8 @@ bindShortcuts({
   toggleList: () => { const shortcuts = $("shortcuts"); if (shortcuts.open) shortcuts.close(); else shortcuts.showModal(); },
   // The open conversation, whether or not the sidebar shows it (its list is read a page at a time).
   deleteCurrent: () => {
-    const listed = document.querySelector('#sidebar .conversation-open[aria-current="true"]')?.parentElement.querySelector(".conversation-delete");
-    if (listed) listed.click();
+    const listed = conversationList.drawn.get(current);
+    if (listed) conversationList.remove(listed);
     else if (current) api.getConversation(current).then((conversation) => conversationList.remove(conversation)).catch((error) => showBanner(error.message));
   },
 });

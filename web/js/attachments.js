@@ -1,8 +1,9 @@
-// The files waiting to go with the next message: the 📎 button (or a drop on the composer, or a paste of a picture)
+// The files waiting to go with the next message: the paperclip button (or a drop on the composer, or a paste of a picture)
 // reads text files and images in the browser, shows each as a chip with its size (an image with its thumbnail) and a
 // × to take it back, and hands them to the send. Images go to the model as data URLs, for a model that sees images.
 
 import { fileSize, byteSize, isImageDataURL } from "./messages.js";
+import { icon, withIcon } from "./icons.js";
 
 /** As the server allows: ten files, 400 000 characters together (docs/api.md, "Text files"). */
 const MAX_FILES = 10;
@@ -23,6 +24,7 @@ export class AttachmentTray {
     this.files = [];
     /** `{name, url, size}`: `url` a data URL the browser read from the user's own file. */
     this.images = [];
+    button.replaceChildren(icon("paperclip"));
     button.addEventListener("click", () => fileInput.click());
     fileInput.addEventListener("change", () => {
       this.add([...fileInput.files]).finally(() => { fileInput.value = ""; });
@@ -145,7 +147,7 @@ export class AttachmentTray {
     const chip = (label, list, index, thumbnail) => {
       const item = document.createElement("li");
       if (thumbnail) item.append(thumbnail);
-      item.append(label);
+      item.append(...[label].flat());
       const remove = Object.assign(document.createElement("button"), { type: "button", textContent: "×" });
       remove.setAttribute("aria-label", `Remove ${list[index].name}`);
       remove.addEventListener("click", () => {
@@ -156,7 +158,7 @@ export class AttachmentTray {
       return item;
     };
     this.list.replaceChildren(
-      ...this.files.map((file, index) => chip(`📎 ${file.name} · ${fileSize(file.text)}`, this.files, index)),
+      ...this.files.map((file, index) => chip(withIcon("paperclip", `${file.name} · ${fileSize(file.text)}`), this.files, index)),
       ...this.images.map((image, index) => {
         const thumbnail = Object.assign(document.createElement("img"), { className: "thumb", alt: "" });
         if (isImageDataURL(image.url)) thumbnail.src = image.url;

@@ -4,6 +4,8 @@
 
 import * as api from "./api.js";
 import { PagedList } from "./paged-list.js";
+import { icon, withIcon } from "./icons.js";
+import { popUpMenu } from "./menu.js";
 
 /** The drag data type of a conversation dragged from the list onto a project (or back onto the list). */
 export const CONVERSATION_DRAG = "application/x-sluice-conversation";
@@ -11,11 +13,12 @@ export const CONVERSATION_DRAG = "application/x-sluice-conversation";
 export class ConversationList {
   /**
    * `onOpen(id)` opens a conversation; `onDeleted(id)` runs after one is deleted; `onArchived(id, archived)` after
-   * one is archived or brought back; `showBanner(text)` shows what went wrong. `archivedToggle` switches the list
-   * between the conversations and the archived ones. `projects`: the `ProjectShelf` that draws the projects.
+   * one is archived or brought back; `showBanner(text)` shows what went wrong. `archivedToggle` (an item of the
+   * account menu) switches the list between the conversations and the archived ones; `archivedBar`, shown over the
+   * archived ones, names them and has a button back. `projects`: the `ProjectShelf` that draws the projects.
    * `onListed()` runs after every refresh, however it came about (a move, a drop, a rename).
    */
-  constructor({ list, archivedToggle, projects, onOpen, onDeleted, onArchived, onListed, showBanner }) {
+  constructor({ list, archivedToggle, archivedBar, projects, onOpen, onDeleted, onArchived, onListed, showBanner }) {
     Object.assign(this, { list, archivedToggle, projects, onOpen, onDeleted, onArchived, onListed, showBanner });
     this.current = null;
     /** The project the open conversation is in (`null`: none), which the header names and whose fold opens. */
@@ -29,6 +32,8 @@ export class ConversationList {
     this.query = "";
     this.sequence = 0;
     this.showingArchived = false;
+    /** The conversations drawn in the list by id, as listed (for the shortcut that deletes the open one). */
+    this.drawn = new Map();
     // A conversation dropped on the list leaves its project (one dragged onto a project joins it: `ProjectShelf`).
     list.addEventListener("dragover", (event) => {
       if (event.dataTransfer?.types.includes(CONVERSATION_DRAG) && !this.showingArchived) event.preventDefault();
@@ -39,12 +44,14 @@ export class ConversationList {
       event.preventDefault();
       this.moveTo(id, null);
     });
-    archivedToggle?.addEventListener("click", () => {
+    const switchList = () => {
       this.showingArchived = !this.showingArchived;
-      archivedToggle.setAttribute("aria-pressed", String(this.showingArchived));
-      archivedToggle.textContent = this.showingArchived ? "← Back to conversations" : "Archived conversations";
+      archivedToggle?.setAttribute("aria-checked", String(this.showingArchived));
+      if (archivedBar) archivedBar.hidden = !this.showingArchived;
       this.refresh().catch((error) => this.showBanner(error.message));
-    });
+    };
+    archivedToggle?.addEventListener("click", switchList);
+    archivedBar?.querySelector("button")?.addEventListener("click", switchList);
   }
 
   /**
@@ -134,6 +141,7 @@ export class ConversationList {
       event.dataTransfer.setData(CONVERSATION_DRAG, conversation.id);
       event.dataTransfer.effectAllowed = "move";
     });
+    this.drawn.set(conversation.id, conversation);
     if (conversation.pinned_at) item.classList.add("pinned");
     if (conversation.archived_at) item.classList.add("archived");
     const open = document.createElement("button");
@@ -143,6 +151,7 @@ export class ConversationList {
     // One line, cut with an ellipsis as ChatGPT's list does; the whole title shows on hover.
     const title = Object.assign(document.createElement("span"), { className: "conversation-title" });
     highlight(title, conversation.title, terms);
+    if (conversation.pinned_at) title.prepend(icon("pin", { lead: true }));
     open.append(title);
     open.title = conversation.title;
     // A gateway call that named its end user (OpenAI's `user`): whom the conversation is for.
@@ -155,7 +164,9 @@ export class ConversationList {
     // A search's hit in a project: which one.
     const project = this.query && this.projects?.name(conversation.project_id);
     if (project) {
-      open.append(Object.assign(document.createElement("span"), { className: "end-user in-project", textContent: `in 📁 ${project}` }));
+      const where = Object.assign(document.createElement("span"), { className: "end-user in-project" });
+      where.append("in ", ...withIcon("folder", project));
+      open.append(where);
     }
     // A search's hit: the words in the message that has the most of them, each marked (as in ChatGPT's search).
     if (conversation.snippet) {
@@ -166,25 +177,27 @@ export class ConversationList {
     }
     open.setAttribute("aria-current", String(conversation.id === this.current));
     open.addEventListener("click", () => this.onOpen(conversation.id));
-    const rename = this.action("conversation-rename", "✎", `Rename “${conversation.title}”`, () => this.rename(item, conversation));
-    const remove = this.action("conversation-delete", "×", `Delete “${conversation.title}”`, () => this.remove(conversation));
+    // ChatGPT's "⋯": one button with the conversation's actions in a menu, so the title has the list's width.
     const archived = Boolean(conversation.archived_at);
-    const archive = this.action(
-      "conversation-archive", archived ? "↩" : "⇩", `${archived ? "Unarchive" : "Archive"} “${conversation.title}”`,
-      () => this.change(conversation, { archived: !archived }));
-    if (archived) {
-      item.append(open, archive, remove);
-    } else {
-      const pinned = Boolean(conversation.pinned_at);
-      const pin = this.action(
-        "conversation-pin", "📌", `${pinned ? "Unpin" : "Pin"} “${conversation.title}”`, () => this.change(conversation, { pinned: !pinned }));
-      pin.setAttribute("aria-pressed", String(pinned));
-      item.append(open, pin, rename);
-      if (this.projects?.projects.length) {
-        item.append(this.action("conversation-move", "📁", `Move “${conversation.title}” to a project`, () => this.move(item, conversation)));
-      }
-      item.append(archive, remove);
-    }
+    const pinned = Boolean(conversation.pinned_at);
+    const choices = [
+      ...(archived ? [] : [
+        { className: "conversation-pin", icon: icon("pin", { lead: true }), label: pinned ? "Unpin" : "Pin",
+          run: () => this.change(conversation, { pinned: !pinned }) },
+        { className: "conversation-rename", icon: icon("pencil", { lead: true }), label: "Rename", run: () => this.rename(item, conversation) },
+        ...(this.projects?.projects.length
+          ? [{ className: "conversation-move", icon: icon("folder", { lead: true }), label: "Move to project", run: () => this.move(item, conversation) }]
+          : []),
+      ]),
+      { className: "conversation-archive", icon: icon(archived ? "unarchive" : "archive", { lead: true }), label: archived ? "Unarchive" : "Archive",
+        run: () => this.change(conversation, { archived: !archived }) },
+      { className: "conversation-delete", icon: icon("trash", { lead: true }), label: "Delete", danger: true, run: () => this.remove(conversation) },
+    ];
+    const label = `Options for “${conversation.title}”`;
+    const more = this.action("conversation-more", "⋯", label, (event) => popUpMenu(more, choices, { label, focusFirst: event.detail === 0 }));
+    more.setAttribute("aria-haspopup", "menu");
+    more.setAttribute("aria-expanded", "false");
+    item.append(open, more);
     return item;
   }
 
@@ -200,19 +213,21 @@ export class ConversationList {
     if ("archived" in fields) await this.onArchived?.(conversation.id, fields.archived);
   }
 
+  /** A small button beside a conversation: `symbol` a text or an icon, `label` what it does (its tooltip and name). */
   action(className, symbol, label, run) {
-    const button = Object.assign(document.createElement("button"), { type: "button", className, textContent: symbol, title: label });
+    const button = Object.assign(document.createElement("button"), { type: "button", className, title: label });
+    button.append(symbol);
     button.setAttribute("aria-label", label);
     button.addEventListener("click", (event) => {
       event.stopPropagation();
-      run();
+      run(event);
     });
     return button;
   }
 
   /**
    * Turns the title into a text field: Enter or leaving it saves, Escape keeps the old name. Where the server's model
-   * writes titles (`writesTitles`), a ✨ beside it has the model name the conversation from its first question and
+   * writes titles (`writesTitles`), a sparkles button beside it has the model name the conversation from its first question and
    * answer instead (Open WebUI's "generate" in its rename field).
    */
   rename(item, conversation) {
@@ -220,7 +235,7 @@ export class ConversationList {
     field.setAttribute("aria-label", "New name of the conversation");
     item.replaceChildren(field);
     if (this.writesTitles) {
-      const generate = this.action("conversation-name", "✨", "Let the model name it from the first answer", async () => {
+      const generate = this.action("conversation-name", icon("sparkles"), "Let the model name it from the first answer", async () => {
         done = true;
         this.renaming = false;
         field.disabled = generate.disabled = true;
@@ -292,8 +307,8 @@ export class ConversationList {
       else await this.refresh().catch((error) => this.showBanner(error.message));
     };
     choices.append(...options.map((project) => {
-      const button = Object.assign(document.createElement("button"), {
-        type: "button", className: "move-choice", textContent: project.id ? `📁 ${project.name}` : project.name });
+      const button = Object.assign(document.createElement("button"), { type: "button", className: "move-choice" });
+      button.append(...(project.id ? withIcon("folder", project.name) : [project.name]));
       button.setAttribute("aria-pressed", String(project.id === (conversation.project_id ?? null)));
       button.addEventListener("click", (event) => { event.stopPropagation(); finish(project.id); });
       // A press keeps the focus where it is, so that leaving the choices does not end them before the click.

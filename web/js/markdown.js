@@ -8,6 +8,7 @@
 // (scripts/setup-web-vendor.sh); without them the text is shown as plain text.
 
 import { copyFormulasAsTeX, mathPlugin } from "./math.js";
+import { withIcon } from "./icons.js";
 
 const md = globalThis.markdownit
   ? globalThis.markdownit({ html: false, linkify: true, typographer: false, highlight })
@@ -59,8 +60,8 @@ export function toFragment(source) {
     if (address.protocol === "data:" || address.protocol === "blob:" || address.origin === location.origin) continue;
     const link = Object.assign(document.createElement("a"), {
       href: address.href, target: "_blank", rel: "noopener noreferrer", className: "remote-image",
-      textContent: `🖼 ${image.getAttribute("alt") || "image"} (${address.host || address.protocol})`,
     });
+    link.append(...withIcon("image", `${image.getAttribute("alt") || "image"} (${address.host || address.protocol})`));
     link.title = `An image at ${address.href}, not loaded: open it only if you trust it.`;
     image.replaceWith(link);
   }

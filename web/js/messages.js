@@ -4,6 +4,7 @@
 import * as api from "./api.js";
 import { markdownView, copyText } from "./markdown.js";
 import { offerReadAloud } from "./read-aloud.js";
+import { icon, withIcon } from "./icons.js";
 
 const numberFormat = new Intl.NumberFormat();
 
@@ -280,8 +281,8 @@ function describeStored(view, message) {
 }
 
 /**
- * 👍 / 👎 on a stored answer, as ChatGPT and Open WebUI ask: a click rates it (again: takes the rating back), and
- * 👎 asks what was wrong, which the operator reads beside the answer.
+ * Thumbs up / thumbs down on a stored answer, as ChatGPT and Open WebUI ask: a click rates it (again: takes the rating
+ * back), and thumbs down asks what was wrong, which the operator reads beside the answer.
  */
 function offerFeedback(view, message) {
   const group = document.createElement("span");
@@ -302,8 +303,9 @@ function offerFeedback(view, message) {
   const thanks = Object.assign(document.createElement("span"), { className: "feedback-thanks", textContent: "" });
   thanks.setAttribute("role", "status");
   form.append(field, send);
-  for (const [value, symbol, label] of [["good", "👍", "Good answer"], ["bad", "👎", "Bad answer"]]) {
-    const button = Object.assign(document.createElement("button"), { type: "button", className: `rate-${value}`, textContent: symbol, title: label });
+  for (const [value, symbol, label] of [["good", "thumbs-up", "Good answer"], ["bad", "thumbs-down", "Bad answer"]]) {
+    const button = Object.assign(document.createElement("button"), { type: "button", className: `rate-${value}`, title: label });
+    button.append(icon(symbol));
     button.setAttribute("aria-label", label);
     button.addEventListener("click", async () => {
       const next = rating === value ? null : value;
@@ -359,14 +361,15 @@ function attachedImages(images) {
       list.append(shown);
       api.imageObjectURL(image.url).then((url) => { shown.src = url; }, () => { shown.alt = `${label}: could not be loaded`; });
     } else if (/^https?:\/\//.test(image.url ?? "")) {
-      const link = Object.assign(document.createElement("a"), { href: image.url, textContent: `🖼 ${image.url}`, target: "_blank", rel: "noopener noreferrer" });
+      const link = Object.assign(document.createElement("a"), { href: image.url, target: "_blank", rel: "noopener noreferrer" });
+      link.append(...withIcon("image", image.url));
       list.append(link);
     }
   });
   return list;
 }
 
-/** "📎 server.log · 12 KB" chips that open to the file's text. */
+/** "server.log · 12 KB" chips, after a paperclip, that open to the file's text. */
 function attachedFiles(files) {
   const list = document.createElement("div");
   list.className = "files";
@@ -374,7 +377,7 @@ function attachedFiles(files) {
     const details = document.createElement("details");
     const summary = document.createElement("summary");
     summary.className = "file-chip";
-    summary.textContent = `📎 ${file.name} · ${fileSize(file.text)}`;
+    summary.append(...withIcon("paperclip", `${file.name} · ${fileSize(file.text)}`));
     const pre = document.createElement("pre");
     pre.textContent = file.text;
     details.append(summary, pre);

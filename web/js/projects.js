@@ -7,6 +7,7 @@
 import * as api from "./api.js";
 import { CONVERSATION_DRAG } from "./conversations.js";
 import { PagedList } from "./paged-list.js";
+import { withIcon } from "./icons.js";
 
 const OPEN_KEY = "sluice.projectFolds";
 
@@ -89,7 +90,7 @@ export class ProjectShelf {
       const head = document.createElement("div");
       head.className = "project-head";
       const toggle = Object.assign(document.createElement("button"), { type: "button", className: "project-open" });
-      toggle.append(`📁 ${project.name}`, Object.assign(document.createElement("span"), {
+      toggle.append(...withIcon("folder", project.name), Object.assign(document.createElement("span"), {
         className: "project-count", textContent: ` ${project.conversation_count ?? members.length}` }));
       toggle.setAttribute("aria-expanded", String(unfolded));
       toggle.title = project.instructions ? `Instructions: ${project.instructions}` : "No instructions of its own";
@@ -111,7 +112,7 @@ export class ProjectShelf {
         inner.setAttribute("aria-label", `Conversations in ${project.name}`);
         if (members.length === 0) {
           inner.append(Object.assign(document.createElement("li"), {
-            className: "no-matches", textContent: "No conversations yet: + starts one, 📁 beside a conversation moves it here." }));
+            className: "no-matches", textContent: "No conversations yet: + starts one, the folder beside a conversation moves it here." }));
         } else {
           inner.append(...members.map(item));
           const more = pages.moreItem(redraw, this.showBanner);

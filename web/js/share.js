@@ -30,7 +30,7 @@ async function show() {
     }
     element.append(text);
     const about = [];
-    if (message.attachments?.length) about.push(`📎 ${message.attachments.join(", ")} (not shared)`);
+    if (message.attachments?.length) about.push(`files ${message.attachments.join(", ")} (not shared)`);
     if (message.images) about.push(`${message.images} image${message.images === 1 ? "" : "s"} (not shared)`);
     if (message.model) about.push(message.model);
     if (about.length) element.append(Object.assign(document.createElement("div"), { className: "meta", textContent: about.join(" · ") }));

@@ -4,6 +4,7 @@
 // calls have named end users (OpenAI's `user`) — the usage per end user.
 
 import * as api from "./api.js";
+import { icon } from "./icons.js";
 
 const numberFormat = new Intl.NumberFormat();
 let chartLibrary = null;
@@ -143,21 +144,24 @@ export class UsagePage {
     section.hidden = !series.some((row) => row.key);
     section.querySelector("ul").replaceChildren(...series.map((row) => {
       const item = document.createElement("li");
-      item.textContent = `${row.key ? `📁 ${row.label ?? row.key}` : "(no project)"}: ${numberFormat.format(row.total_tokens)} tokens, `
-        + `$${row.cost_usd}, ${row.turns} ${row.turns === 1 ? "answer" : "answers"}`;
+      if (row.key) item.append(icon("folder", { lead: true }));
+      item.append(`${row.key ? row.label ?? row.key : "(no project)"}: ${numberFormat.format(row.total_tokens)} tokens, `
+        + `$${row.cost_usd}, ${row.turns} ${row.turns === 1 ? "answer" : "answers"}`);
       return item;
     }));
   }
 
-  /** Each model's tokens, cost and answers, with how the user rated them (👍 / 👎): how the models compare. */
+  /** Each model's tokens, cost and answers, with how the user rated them (thumbs up / down): how the models compare. */
   showModels(series) {
     const section = this.section.querySelector(".usage-models");
     section.hidden = series.length === 0;
     section.querySelector("ul").replaceChildren(...series.map((row) => {
       const item = document.createElement("li");
-      const ratings = row.rated_good || row.rated_bad ? ` · 👍 ${row.rated_good} · 👎 ${row.rated_bad}` : "";
       item.textContent = `${row.key}: ${numberFormat.format(row.total_tokens)} tokens, $${row.cost_usd}, `
-        + `${row.turns} ${row.turns === 1 ? "answer" : "answers"}${ratings}`;
+        + `${row.turns} ${row.turns === 1 ? "answer" : "answers"}`;
+      if (row.rated_good || row.rated_bad) {
+        item.append(" · ", icon("thumbs-up", { lead: true }), `${row.rated_good} good · `, icon("thumbs-down", { lead: true }), `${row.rated_bad} bad`);
+      }
       return item;
     }));
   }

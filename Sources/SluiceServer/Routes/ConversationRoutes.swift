@@ -111,6 +111,12 @@ struct ConversationRoutes {
         var resource = ConversationResource(
             conversation, messages: messages, context: await meter.figures(personal, history: messages, logger: context.logger))
         if try await store.isUnkept(conversationID: conversation.id) { resource.temporary = true }
+        // Still named by its first question: no model has named it, nor has the user (the web app then asks).
+        if let question = messages.first(where: { $0.role == .user }),
+            conversation.title == MessageRoutes.title(question: question.content, images: question.images.count)
+        {
+            resource.titleFromQuestion = true
+        }
         // A branch links back to its original while the original is there (and still the same user's).
         if let originalID = conversation.branchedFrom, let original = try await store.conversation(id: originalID),
             original.userID == conversation.userID

@@ -137,6 +137,13 @@ struct MessageRoutes {
             body: .init(byteBuffer: ByteBuffer(string: "{\"id\":\(JSONText.quote(message.id)),\"status\":\"cancelling\"}")))
     }
 
+    /// The title a conversation takes from its first question (`TurnLauncher`): `title(from:)`, or "An image" /
+    /// "Images" for a question of pictures alone.
+    static func title(question content: String, images: Int) -> String {
+        let title = title(from: content)
+        return title.isEmpty && images > 0 ? (images == 1 ? "An image" : "Images") : title
+    }
+
     /// A title from the first message, as chat apps show it: its first line, cut at a word near 60 characters.
     static func title(from content: String) -> String {
         let firstLine = content.split(whereSeparator: \.isNewline).first.map(String.init) ?? content

@@ -32,6 +32,9 @@ struct ConversationResource: ResponseEncodable {
     var shared: SharedAt? = nil
     /// The conversation a branch was made from, while it is there: read alone only.
     var branchedFrom: BranchOrigin? = nil
+    /// `true` while its title is the first line of its first question, as a conversation is named until its first
+    /// answer is written (read alone only): the web app then asks the title model for one, as after a first answer.
+    var titleFromQuestion: Bool? = nil
     /// Its own sampling settings (`ConversationParameters`); left out when it has none.
     let parameters: ConversationParameters?
 

@@ -160,9 +160,8 @@ struct TurnLauncher: Sendable {
             }
         }
         if history.isEmpty, conversation.title == ConversationRoutes.defaultTitle {
-            let title = MessageRoutes.title(from: input.content)
             try await store.renameConversation(
-                id: conversation.id, title: title.isEmpty && !input.images.isEmpty ? (input.images.count == 1 ? "An image" : "Images") : title)
+                id: conversation.id, title: MessageRoutes.title(question: input.content, images: input.images.count))
         }
         // A message with another model (the web app's picker): the conversation goes on with it.
         if !unsaved, input.model != conversation.model {
