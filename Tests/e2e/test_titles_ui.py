@@ -36,45 +36,53 @@ def test_a_first_answer_names_the_conversation_and_the_call_is_charged(browser, 
     assert totals["turns"] == 2
 
 
-def test_a_first_answer_followed_after_a_reload_names_the_conversation_at_its_end(browser):
-    # Slow enough to reload mid-answer: the page that sent the question is gone when the answer ends.
+@pytest.fixture(scope="module")
+def slow_titled_server():
+    """Answers slow enough (60 tokens, 50 ms apart) to leave the page while the first one is being written."""
     with running_sluice(lambda simulator_port, _: ["--model", "sim", "--upstream", f"http://127.0.0.1:{simulator_port}/v1"],
-                        simulator_args=("--tokens", "60", "--delay-ms", "50"), titles=True) as server:
-        token = new_user(server, "titles-reload")
-        open_as(browser, server, token)
-        browser.find_element(By.ID, "input").send_keys("Plan a weekend in Porto", Keys.ENTER)
-        WebDriverWait(browser, 10).until(lambda d: d.find_elements(By.CSS_SELECTOR, ".message.assistant.streaming .text")
-                                         and d.find_element(By.CSS_SELECTOR, ".message.assistant .text").text)
-        browser.refresh()
-        WebDriverWait(browser, 10).until(lambda d: d.find_elements(By.CSS_SELECTOR, ".message.assistant"))
-        wait_for_answer_end(browser)
-        WebDriverWait(browser, 15).until(lambda d: titles(d) and titles(d)[0].startswith(MODEL_TITLE_START))
-        [conversation] = api(server, token, "GET", "/api/conversations")["conversations"]
-        assert conversation["title"] == titles(browser)[0]
+                        simulator_args=("--tokens", "60", "--delay-ms", "50"), titles=True) as running:
+        yield running
 
 
-def test_a_first_answer_written_while_no_page_followed_it_names_the_conversation_when_it_is_opened(browser):
+def ask_first_question(browser, server, user, question):
+    """A new user's first question, sent from the page, which then shows the first words of its answer."""
+    token = new_user(server, user)
+    open_as(browser, server, token)
+    browser.find_element(By.ID, "input").send_keys(question, Keys.ENTER)
+    WebDriverWait(browser, 10).until(lambda d: d.find_elements(By.CSS_SELECTOR, ".message.assistant.streaming .text")
+                                     and d.find_element(By.CSS_SELECTOR, ".message.assistant .text").text)
+    return token
+
+
+def test_a_first_answer_followed_after_a_reload_names_the_conversation_at_its_end(browser, slow_titled_server):
+    # The page that sent the question is gone when the answer ends.
+    server = slow_titled_server
+    token = ask_first_question(browser, server, "titles-reload", "Plan a weekend in Porto")
+    browser.refresh()
+    WebDriverWait(browser, 10).until(lambda d: d.find_elements(By.CSS_SELECTOR, ".message.assistant"))
+    wait_for_answer_end(browser)
+    WebDriverWait(browser, 15).until(lambda d: titles(d) and titles(d)[0].startswith(MODEL_TITLE_START))
+    [conversation] = api(server, token, "GET", "/api/conversations")["conversations"]
+    assert conversation["title"] == titles(browser)[0]
+
+
+def test_a_first_answer_written_while_no_page_followed_it_names_the_conversation_when_it_is_opened(browser, slow_titled_server):
     # The tab closed mid-answer: nothing asked for a title when the answer ended, so the page that opens the
     # conversation next asks, once (the question's first line is still its name).
-    with running_sluice(lambda simulator_port, _: ["--model", "sim", "--upstream", f"http://127.0.0.1:{simulator_port}/v1"],
-                        simulator_args=("--tokens", "60", "--delay-ms", "50"), titles=True) as server:
-        token = new_user(server, "titles-closed")
-        open_as(browser, server, token)
-        browser.find_element(By.ID, "input").send_keys("Plan a weekend in Braga", Keys.ENTER)
-        WebDriverWait(browser, 10).until(lambda d: d.find_elements(By.CSS_SELECTOR, ".message.assistant.streaming .text")
-                                         and d.find_element(By.CSS_SELECTOR, ".message.assistant .text").text)
-        browser.get("about:blank")
-        [listed] = api(server, token, "GET", "/api/conversations")["conversations"]
-        WebDriverWait(browser, 30).until(lambda _: api(server, token, "GET", f"/api/conversations/{listed['id']}")["messages"][-1]["status"] == "complete")
-        assert api(server, token, "GET", f"/api/conversations/{listed['id']}")["title"] == "Plan a weekend in Braga"
-        assert api(server, token, "GET", "/api/usage?period=today&group=day")["totals"]["turns"] == 1
-        open_as(browser, server, token)
-        WebDriverWait(browser, 15).until(lambda d: titles(d) and titles(d)[0].startswith(MODEL_TITLE_START))
-        conversation = api(server, token, "GET", f"/api/conversations/{listed['id']}")
-        assert conversation["title"] == titles(browser)[0] and "title_from_question" not in conversation
-        # Named once: opening it again asks nothing more.
-        open_as(browser, server, token)
-        assert api(server, token, "GET", "/api/usage?period=today&group=day")["totals"]["turns"] == 2
+    server = slow_titled_server
+    token = ask_first_question(browser, server, "titles-closed", "Plan a weekend in Braga")
+    browser.get("about:blank")
+    [listed] = api(server, token, "GET", "/api/conversations")["conversations"]
+    WebDriverWait(browser, 30).until(lambda _: api(server, token, "GET", f"/api/conversations/{listed['id']}")["messages"][-1]["status"] == "complete")
+    assert api(server, token, "GET", f"/api/conversations/{listed['id']}")["title"] == "Plan a weekend in Braga"
+    assert api(server, token, "GET", "/api/usage?period=today&group=day")["totals"]["turns"] == 1
+    open_as(browser, server, token)
+    WebDriverWait(browser, 15).until(lambda d: titles(d) and titles(d)[0].startswith(MODEL_TITLE_START))
+    conversation = api(server, token, "GET", f"/api/conversations/{listed['id']}")
+    assert conversation["title"] == titles(browser)[0] and "title_from_question" not in conversation
+    # Named once: opening it again asks nothing more.
+    open_as(browser, server, token)
+    assert api(server, token, "GET", "/api/usage?period=today&group=day")["totals"]["turns"] == 2
 
 
 def test_the_rename_fields_sparkle_has_the_model_name_it(browser, titled_server):
