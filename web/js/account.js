@@ -43,4 +43,3 @@ export class Account {
     this.notifications.answered(text, title);
   }
 }
-

@@ -302,12 +302,12 @@ async function open(id, { loaded, keep } = {}) {
   if (!typing) input.focus();
   // An answer still being written (the page was reloaded mid-stream): follow it to its end.
   const [last, lastView] = views.at(-1) ?? [];
+  const firstAnswer = conversation.messages.filter((message) => message.role === "assistant").length === 1;
   if (last?.role === "assistant" && last.status === "streaming" && !stopCurrent) {
     await followAnswer({ view: lastView, messageId: last.id, log, announce, onStateChange: setStreaming });
     // The conversation's first answer: named at its end, as the page that sent the question would have named it.
-    const firstAnswer = conversation.messages.filter((message) => message.role === "assistant").length === 1;
     if (firstAnswer && current === id) nameAfterFirstAnswer(await api.getConversation(id));
-  } else if (conversation.title_from_question && conversation.messages.filter((message) => message.role === "assistant").length === 1) {
+  } else if (firstAnswer && conversation.title_from_question) {
     // Its first answer ended while no page followed it (the tab was closed): named now, as it would have been then.
     nameAfterFirstAnswer(conversation);
   }
