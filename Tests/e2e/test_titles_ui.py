@@ -109,6 +109,18 @@ def test_without_a_title_model_there_is_no_sparkle_and_the_first_line_stays(brow
     assert not browser.find_elements(By.CSS_SELECTOR, "#conversation-list .conversation-name")
 
 
+# Counts the page's automatic title calls: made, and ended (refused or not).
+COUNT_TITLE_CALLS = """
+window.titleCalls = { made: 0, ended: 0 };
+const fetchAsBefore = window.fetch;
+window.fetch = (url, ...rest) => {
+  if (!String(url).includes("/title?automatic")) return fetchAsBefore(url, ...rest);
+  window.titleCalls.made += 1;
+  return fetchAsBefore(url, ...rest).finally(() => { window.titleCalls.ended += 1; });
+};
+"""
+
+
 def auto_titles_box(browser):
     return browser.find_element(By.CSS_SELECTOR, "#personal-instructions .auto-titles input")
 
@@ -131,12 +143,22 @@ def test_automatic_titles_turned_off_in_personalize_leave_the_first_line_and_the
     WebDriverWait(browser, 10).until(lambda d: auto_titles_box(d).is_displayed() and not auto_titles_box(d).is_selected())
     menu_item(browser, "personalize-open").click()
 
+    browser.execute_script(COUNT_TITLE_CALLS)
     browser.find_element(By.ID, "input").send_keys("Plan a weekend in Lisbon", Keys.ENTER)
     wait_for_answer_end(browser)
     WebDriverWait(browser, 10).until(lambda d: titles(d) == ["Plan a weekend in Lisbon"])
+    # The page's automatic call, refused, is not made again each time the conversation opens (a reload may).
+    WebDriverWait(browser, 10).until(lambda d: d.execute_script("return window.titleCalls") == {"made": 1, "ended": 1})
+    browser.find_element(By.ID, "new-conversation").click()
+    lisbon = '#conversation-list .conversation-open[title="Plan a weekend in Lisbon"]'
+    WebDriverWait(browser, 10).until(lambda d: d.find_element(By.CSS_SELECTOR, lisbon).get_attribute("aria-current") == "false")
+    browser.find_element(By.CSS_SELECTOR, lisbon).click()
+    # The page puts the focus in the message box as it ends opening a conversation, just before it would ask.
+    WebDriverWait(browser, 10).until(lambda d: d.switch_to.active_element.get_attribute("id") == "input")
+    assert browser.execute_script("return window.titleCalls") == {"made": 1, "ended": 1}
     # ✨ still asks the model by hand.
-    conversation_action(browser, browser.find_element(By.CSS_SELECTOR, "#conversation-list li[data-id]"), "rename")
+    conversation_action(browser, browser.find_element(By.CSS_SELECTOR, lisbon).find_element(By.XPATH, ".."), "rename")
     browser.find_element(By.CSS_SELECTOR, "#conversation-list .conversation-name").click()
-    WebDriverWait(browser, 15).until(lambda d: titles(d) and titles(d)[0].startswith(MODEL_TITLE_START))
+    WebDriverWait(browser, 15).until(lambda d: any(title.startswith(MODEL_TITLE_START) for title in titles(d)))
     # The answer and the title asked by hand: the page's automatic call was refused before it went upstream.
     assert api(server, token, "GET", "/api/usage?period=today&group=day")["totals"]["turns"] == 2

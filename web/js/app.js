@@ -325,9 +325,13 @@ function nameAfterFirstAnswer(conversation) {
   if (naming.has(conversation.id)) return;  // asked already (the conversation opened again meanwhile)
   naming.add(conversation.id);
   // `automatic`: refused while the user has turned automatic titles off (Personalize), and the first line stays.
-  api.writeTitle(conversation.id, { automatic: true }).then(() => refreshList()).catch(() => {}).finally(() => naming.delete(conversation.id));
+  api.writeTitle(conversation.id, { automatic: true }).then(() => {
+    naming.delete(conversation.id);
+    return refreshList();
+  }).catch(() => {});
 }
-/** The conversations whose title call is on its way. */
+/** The conversations whose title call is on its way, or failed since the page was loaded: opening one of those again
+ * does not ask again (a failed call would only fail again, or spend an upstream call each time); a reload does. */
 const naming = new Set();
 
 function setStreaming({ streaming, stop, answered }) {
