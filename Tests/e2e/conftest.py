@@ -129,6 +129,18 @@ def menu_item(browser, element_id):
     return item
 
 
+def project_action(browser, name, action):
+    """Chooses `action` (start, edit, remove) in the "⋯" menu of the project named `name` in the sidebar, which shows
+    while the pointer is over the project, as a user does."""
+    from selenium.webdriver.common.action_chains import ActionChains
+    head = WebDriverWait(browser, 10).until(lambda d: next(
+        e for e in d.find_elements(By.CSS_SELECTOR, "#project-list .project-head")
+        if e.find_element(By.CSS_SELECTOR, ".project-open").text.rsplit(" ", 1)[0] == name))
+    ActionChains(browser).move_to_element(head).perform()
+    head.find_element(By.CSS_SELECTOR, ".project-more").click()
+    WebDriverWait(browser, 5).until(lambda d: d.find_element(By.CSS_SELECTOR, f".popup-menu .project-{action}")).click()
+
+
 def conversation_action(browser, item, action):
     """Chooses `action` (pin, rename, move, archive, delete) in the "⋯" menu of a listed conversation (`item`, its
     `li`, or a CSS selector for it, found again when the list is redrawn meanwhile), which shows while the pointer is

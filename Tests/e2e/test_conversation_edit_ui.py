@@ -119,6 +119,11 @@ def test_a_conversations_actions_are_in_its_menu_which_leaves_the_title_the_widt
     item = browser.find_element(By.CSS_SELECTOR, f'#conversation-list li[data-id="{conversation["id"]}"]')
     item.find_element(By.CSS_SELECTOR, ".conversation-more").click()
     assert WebDriverWait(browser, 5).until(lambda d: d.find_element(By.CSS_SELECTOR, ".popup-menu .conversation-pin")).text == "Unpin"
+    # The list drawn anew while the menu is open (as when an answer ends): the menu goes with the button it hung from.
+    browser.execute_script("const list = document.getElementById('conversation-list'); list.replaceChildren(...list.children)")
+    assert browser.find_elements(By.CSS_SELECTOR, ".popup-menu")
+    browser.execute_script("const list = document.getElementById('conversation-list'); list.replaceChildren()")
+    WebDriverWait(browser, 5).until(lambda d: not d.find_elements(By.CSS_SELECTOR, ".popup-menu"))
 
 
 def test_delete_asks_first_then_removes_the_conversation_and_opens_the_next(browser, server):

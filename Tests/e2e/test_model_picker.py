@@ -9,10 +9,9 @@ from selenium.webdriver.common.by import By
 from selenium.webdriver.common.keys import Keys
 from selenium.webdriver.support.ui import Select
 
-from conftest import SLUICE, running_sluice
+from conftest import SLUICE, project_action, running_sluice
 from test_chat_ui import WebDriverWait, click, last_text
 from test_images_ui import PNG_3X2
-from test_projects_ui import press
 from test_usage_ui import wait_for_answer_end
 
 MODELS_FILE = """models:
@@ -176,9 +175,7 @@ def test_a_projects_form_says_whether_its_files_go_whole_for_the_picked_model(br
 
     def form_note(model):
         picker(browser).select_by_value(model)
-        folder = WebDriverWait(browser, 10).until(
-            lambda d: next(e for e in d.find_elements(By.CSS_SELECTOR, "#project-list .project") if "Handbook" in e.text))
-        press(browser, folder.find_element(By.CSS_SELECTOR, ".project-head"), ".project-edit")
+        project_action(browser, "Handbook", "edit")
         note = browser.find_element(By.CSS_SELECTOR, "#project-form .project-files-note")
         WebDriverWait(browser, 5).until(lambda d: note.is_displayed() and note.text)
         text = note.text

@@ -2,7 +2,7 @@
 conversation started in one or moved into it, the project renamed, folded, and deleted with its conversations kept."""
 from selenium.webdriver.common.action_chains import ActionChains
 
-from conftest import conversation_action, menu_item
+from conftest import conversation_action, menu_item, project_action
 from selenium.webdriver.common.by import By
 from selenium.webdriver.common.keys import Keys
 
@@ -86,7 +86,7 @@ def test_a_project_groups_conversations_and_sends_its_instructions_and_files(bro
     assert listed(browser, "#conversation-list") == ["Loose ends"]
     assert listed(browser, "#project-list") == ["Hi"]
 
-    # The folder beside a conversation moves it in; Escape leaves it where it is.
+    # "Move to project" in a conversation's menu moves it in; Escape leaves it where it is.
     item = browser.find_element(By.CSS_SELECTOR, "#conversation-list li[data-id]")
     conversation_action(browser, item, "move")
     choices = WebDriverWait(browser, 5).until(lambda d: d.find_element(By.CSS_SELECTOR, "#conversation-list .move-choices"))
@@ -104,8 +104,8 @@ def test_a_project_groups_conversations_and_sends_its_instructions_and_files(bro
     assert api(server, token, "GET", f"/api/conversations/{loose['id']}")["project_id"] == projects[0]["id"]
     assert browser.find_element(By.CSS_SELECTOR, "#project-list .project-open").text == "Thesis 2"
 
-    # Renamed in its form: the list and the open conversation's header follow.
-    press(browser, browser.find_element(By.CSS_SELECTOR, "#project-list .project-head"), ".project-edit")
+    # Renamed in its form (from its menu): the list and the open conversation's header follow.
+    project_action(browser, "Thesis", "edit")
     assert browser.find_element(By.CSS_SELECTOR, "#project-form .project-name").get_attribute("value") == "Thesis"
     WebDriverWait(browser, 5).until(lambda d: d.find_element(By.CSS_SELECTOR, "#project-form .project-files li").text.startswith("notes.txt"))
     fill_project_form(browser, name="PhD thesis")
@@ -128,7 +128,7 @@ def test_a_project_groups_conversations_and_sends_its_instructions_and_files(bro
     menu_item(browser, "usage-open").click()
 
     # Its file removed with ×.
-    press(browser, browser.find_element(By.CSS_SELECTOR, "#project-list .project-head"), ".project-edit")
+    project_action(browser, "PhD thesis", "edit")
     WebDriverWait(browser, 5).until(lambda d: d.find_elements(By.CSS_SELECTOR, "#project-form .project-file-remove"))
     browser.find_element(By.CSS_SELECTOR, "#project-form .project-file-remove").click()
     WebDriverWait(browser, 5).until(lambda d: d.find_element(By.CSS_SELECTOR, "#project-form .project-files li").text == "No files yet.")
@@ -195,4 +195,49 @@ def test_a_conversation_dragged_onto_a_project_moves_into_it_and_back_out(browse
         lambda d: d.find_element(By.CSS_SELECTOR, f'#project-list li[data-id="{conversation["id"]}"]'))
     assert browser.execute_script(DRAG, source, browser.find_element(By.ID, "conversation-list")) is True
     WebDriverWait(browser, 5).until(lambda d: sorted(listed(d, "#conversation-list")) == ["Taxes", "Tomatoes"])
+    assert "project_id" not in api(server, token, "GET", f"/api/conversations/{conversation['id']}")
+
+
+def test_a_projects_menu_starts_a_conversation_in_it_opens_its_form_and_deletes_it(browser, server):
+    """The "⋯" beside a project, as beside a conversation: its choices named, reached by the keyboard too; a
+    conversation started from it lands in the project, and the project deleted from it (after asking) keeps its
+    conversations."""
+    token = new_user(server, "projects-menu-ui")
+    project = api(server, token, "POST", "/api/projects", {"name": "Garden"})
+    open_as(browser, server, token)
+    head = WebDriverWait(browser, 10).until(lambda d: d.find_element(By.CSS_SELECTOR, "#project-list .project-head"))
+    more = head.find_element(By.CSS_SELECTOR, ".project-more")
+    assert more.get_attribute("aria-haspopup") == "menu" and "Garden" in more.get_attribute("aria-label")
+    browser.execute_script("arguments[0].focus()", more)
+    more.send_keys(Keys.ENTER)
+    menu = WebDriverWait(browser, 5).until(lambda d: d.find_element(By.CSS_SELECTOR, ".popup-menu"))
+    assert [e.text for e in menu.find_elements(By.CSS_SELECTOR, "[role=menuitem]")] == [
+        "New conversation", "Instructions and files", "Delete project"]
+    assert browser.switch_to.active_element.text == "New conversation"
+    browser.switch_to.active_element.send_keys(Keys.ARROW_DOWN)
+    browser.switch_to.active_element.send_keys(Keys.ENTER)
+    form = browser.find_element(By.ID, "project-form")
+    WebDriverWait(browser, 5).until(lambda d: form.is_displayed())
+    assert form.find_element(By.CSS_SELECTOR, ".project-name").get_attribute("value") == "Garden"
+    form.find_element(By.CSS_SELECTOR, ".instructions-cancel").click()
+
+    project_action(browser, "Garden", "start")
+    WebDriverWait(browser, 5).until(lambda d: d.find_element(By.ID, "project-crumb").text == "Garden")
+    browser.find_element(By.ID, "input").send_keys("Tomatoes", Keys.ENTER)
+    wait_for_answer_end(browser)
+    WebDriverWait(browser, 10).until(lambda d: listed(d, "#project-list") == ["Tomatoes"])
+    [conversation] = api(server, token, "GET", "/api/conversations")["conversations"]
+    assert conversation["project_id"] == project["id"]
+
+    # Deleted from the menu, after asking; dismissed first, it stays.
+    project_action(browser, "Garden", "remove")
+    alert = WebDriverWait(browser, 5).until(lambda d: d.switch_to.alert)
+    assert "Delete the project “Garden”" in alert.text
+    alert.dismiss()
+    assert [p["name"] for p in api(server, token, "GET", "/api/projects")["projects"]] == ["Garden"]
+    project_action(browser, "Garden", "remove")
+    WebDriverWait(browser, 5).until(lambda d: d.switch_to.alert).accept()
+    WebDriverWait(browser, 5).until(lambda d: not d.find_elements(By.CSS_SELECTOR, "#project-list .project"))
+    WebDriverWait(browser, 5).until(lambda d: listed(d, "#conversation-list") == ["Tomatoes"])
+    assert api(server, token, "GET", "/api/projects")["projects"] == []
     assert "project_id" not in api(server, token, "GET", f"/api/conversations/{conversation['id']}")

@@ -48,8 +48,9 @@ let openNow = null;
 /**
  * Opens a menu of `items` (`{label, className, icon?, danger?, run}`) under `button` (or above it, where the window
  * ends), over everything else: fixed to the window, so a scrolled list does not cut it off, and made anew each
- * time, so a list drawn again leaves nothing behind. A second click on the button closes it; so does scrolling.
- * `label` names the menu for screen readers.
+ * time, so a list drawn again leaves nothing behind. A second click on the button closes it; so do scrolling and the
+ * button's leaving the page (its list drawn again: the menu would float beside nothing, its labels perhaps out of
+ * date). `label` names the menu for screen readers.
  */
 export function popUpMenu(button, items, { label, focusFirst = false }) {
   const wasOpen = openNow?.button === button;
@@ -60,7 +61,9 @@ export function popUpMenu(button, items, { label, focusFirst = false }) {
   menu.setAttribute("aria-label", label);
   const onOutside = (event) => { if (!menu.contains(event.target) && !button.contains(event.target)) close({ refocus: false }); };
   const onScroll = (event) => { if (!menu.contains(event.target)) close({ refocus: false }); };
+  const detached = new MutationObserver(() => { if (!button.isConnected) close({ refocus: false }); });
   function close({ refocus }) {
+    detached.disconnect();
     menu.remove();
     document.removeEventListener("click", onOutside, true);
     document.removeEventListener("scroll", onScroll, true);
@@ -91,6 +94,7 @@ export function popUpMenu(button, items, { label, focusFirst = false }) {
   document.addEventListener("click", onOutside, true);
   document.addEventListener("scroll", onScroll, true);
   window.addEventListener("resize", onScroll);
+  detached.observe(document.body, { childList: true, subtree: true });
   openNow = { button, menu, close };
   if (focusFirst) itemsOf(menu)[0]?.focus();
 }

@@ -53,7 +53,7 @@ export class PersonalInstructions {
       this.autoTitles.checked = on;
       this.status.textContent = on
         ? "Saved: new conversations are named by the model after their first answer."
-        : "Saved: conversations keep their first line as their name; renaming one (✎) still offers the model's title.";
+        : "Saved: conversations keep their first line as their name; Rename (in a conversation's ⋯ menu) still offers the model's title.";
     } catch (error) {
       this.autoTitles.checked = !wanted;
       this.showBanner(error.message);

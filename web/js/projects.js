@@ -1,13 +1,14 @@
 // Projects in the sidebar (ChatGPT's Projects, Open WebUI's folders): each a fold holding its conversations, with + to
-// start a conversation in it and ✎ to open its form — its name, instructions and text files that go with every message
-// of its conversations (after the user's own instructions, before each conversation's) — where it can be deleted too
-// (its conversations stay, out of the project). A fold opened or closed by hand stays so in this browser; one never
-// touched is open while it holds the open conversation.
+// start a conversation in it and a "⋯" menu (as each conversation's) that starts one too, opens its form — its name,
+// instructions and text files that go with every message of its conversations (after the user's own instructions,
+// before each conversation's) — or deletes it (its conversations stay, out of the project). A fold opened or closed by
+// hand stays so in this browser; one never touched is open while it holds the open conversation.
 
 import * as api from "./api.js";
 import { CONVERSATION_DRAG } from "./conversations.js";
 import { PagedList } from "./paged-list.js";
-import { withIcon } from "./icons.js";
+import { icon, withIcon } from "./icons.js";
+import { popUpMenu } from "./menu.js";
 
 const OPEN_KEY = "sluice.projectFolds";
 
@@ -41,7 +42,7 @@ export class ProjectShelf {
     newButton.addEventListener("click", () => this.edit(null));
     form.addEventListener("submit", (event) => { event.preventDefault(); this.save(); });
     form.querySelector(".instructions-cancel").addEventListener("click", () => this.close());
-    this.deleteButton.addEventListener("click", () => this.remove());
+    this.deleteButton.addEventListener("click", () => this.remove(this.editing));
     form.addEventListener("keydown", (event) => {
       if (event.key === "Escape") { event.stopPropagation(); this.close(); }
     });
@@ -98,12 +99,21 @@ export class ProjectShelf {
         this.setFold(project.id, !unfolded);
         this.onChanged();
       });
-      const start = this.action("project-new", "+", `New conversation in “${project.name}”`, () => {
+      const startHere = () => {
         this.setFold(project.id, true);
         this.onStart(project.id);
-      });
-      const edit = this.action("project-edit", "✎", `Edit project “${project.name}”`, () => this.edit(project));
-      head.append(toggle, start, edit);
+      };
+      const start = this.action("project-new", "+", `New conversation in “${project.name}”`, startHere);
+      const label = `Options for the project “${project.name}”`;
+      const choices = [
+        { className: "project-start", icon: icon("pencil", { lead: true }), label: "New conversation", run: startHere },
+        { className: "project-edit", icon: icon("folder", { lead: true }), label: "Instructions and files", run: () => this.edit(project) },
+        { className: "project-remove", icon: icon("trash", { lead: true }), label: "Delete project", danger: true, run: () => this.remove(project) },
+      ];
+      const more = this.action("project-more", "⋯", label, (event) => popUpMenu(more, choices, { label, focusFirst: event.detail === 0 }));
+      more.setAttribute("aria-haspopup", "menu");
+      more.setAttribute("aria-expanded", "false");
+      head.append(toggle, start, more);
       row.append(head);
       this.acceptDrops(row, project.id);
       if (unfolded) {
@@ -112,7 +122,7 @@ export class ProjectShelf {
         inner.setAttribute("aria-label", `Conversations in ${project.name}`);
         if (members.length === 0) {
           inner.append(Object.assign(document.createElement("li"), {
-            className: "no-matches", textContent: "No conversations yet: + starts one, the folder beside a conversation moves it here." }));
+            className: "no-matches", textContent: "No conversations yet: + starts one; a conversation's “Move to project” (in its ⋯ menu) or dragging it here moves it in." }));
         } else {
           inner.append(...members.map(item));
           const more = pages.moreItem(redraw, this.showBanner);
@@ -265,13 +275,13 @@ export class ProjectShelf {
     }
   }
 
-  async remove() {
-    const project = this.editing;
+  /** Deletes `project` after asking (from its form or its menu); its conversations stay, outside any project. */
+  async remove(project) {
     if (!project) return;
     if (!confirm(`Delete the project “${project.name}”? Its conversations are kept, outside any project.`)) return;
     try {
       await api.deleteProject(project.id);
-      this.close();
+      if (this.editing?.id === project.id) this.close();
       await this.onChanged();
     } catch (error) {
       this.showBanner(error.message);
