@@ -108,6 +108,37 @@ struct GatewayChoicesTests {
         }
     }
 
+    @Test("a call for several answers is one request under the rate limits (the user's and a key's), as OpenAI and LiteLLM count it",
+          arguments: TestDatabases.backends)
+    func oneRequest(_ backend: StoreBackend) async throws {
+        try await Harness.run(budgets: true, database: backend) { h in
+            let alice = try #require(try await h.store.user(named: "alice"))
+            try await h.store.setRateLimit(.parallel, userID: alice.id, limit: 1)
+            let made = try await h.request(
+                .POST, "/api/keys", token: h.alice, body: #"{"label":"ci","requests_per_minute":2,"max_parallel_requests":1}"#)
+            let key = try #require(made.json?["key"] as? String)
+            // One answer at once for both, yet three answers in one call: the call is the one request.
+            for token in [h.alice, key] {
+                let reply = try await h.post("/v1/chat/completions", token: token, json: ["model": "sim", "messages": Self.question, "n": 3])
+                #expect(reply.status == 200, "\(reply.text)")
+                let choices = (try JSONSerialization.jsonObject(with: Data(reply.text.utf8)) as? [String: Any])?["choices"] as? [Any]
+                #expect(choices?.count == 3)
+            }
+            // The key's two requests a minute: the first call took one, as its headers say; the second takes the other.
+            let second = try await h.post("/v1/chat/completions", token: key, json: ["model": "sim", "messages": Self.question, "n": 2, "stream": true])
+            #expect(second.status == 200 && second.headers.first(name: "x-ratelimit-remaining-requests") == "0", "\(second.headers)")
+            let refused = try await h.post("/v1/chat/completions", token: key, json: ["model": "sim", "messages": Self.question, "n": 2])
+            #expect(refused.status == 429, "\(refused.text)")
+            #expect(TextCompletionsTests.errorObject(refused.text)?["code"] as? String == "rate_limit_exceeded", "\(refused.text)")
+            let limits = try #require(try await h.request(.GET, "/api/usage/limits", token: h.alice).json)
+            #expect(limits["running_requests"] as? Int == 0)
+            // Each answer is still a turn of its own in the usage.
+            let totals = try #require(
+                try await h.request(.GET, "/api/usage?period=today&group=model", token: h.alice).json?["totals"] as? [String: Any])
+            #expect(totals["turns"] as? Int == 8, "\(totals)")
+        }
+    }
+
     @Test("an answer refused before its first token is the call's error status; the answers already streaming are stopped")
     func oneRefused() async throws {
         try await Harness.run { h in

@@ -101,6 +101,39 @@ struct RateLimitTests {
         try await store.close()
     }
 
+    @Test("an n call's answers after the first count in the tokens a minute, but neither as requests nor as running ones",
+          arguments: TestDatabases.backends)
+    func extraAnswers(_ backend: StoreBackend) async throws {
+        let (store, user, conversation) = try await Self.service(backend)
+        let now = Date()
+        try await store.setRateLimit(.parallel, userID: user.id, limit: 1)
+        try await store.setRateLimit(.requests, userID: user.id, limit: 2)
+        try await store.setRateLimit(.tokens, userID: user.id, limit: 100)
+        func answer(extra: Bool, input: Int = 10) -> HoldRequest {
+            var request = BudgetStoreTests.request(user, conversation, input: input, output: 10)
+            request.extraAnswer = extra
+            return request
+        }
+        // A call for three answers: its first is the request and the running one; the two others come on top of
+        // the one answer at once allowed, and say the use without themselves as a request.
+        let first = try #require(try await store.hold(answer(extra: false), now: now))
+        #expect(first.rateLimits?.running == 1 && first.rateLimits?.requests == 1 && first.rateLimits?.tokens == 20)
+        let second = try #require(try await store.hold(answer(extra: true), now: now))
+        #expect(second.rateLimits?.running == 1 && second.rateLimits?.requests == 1 && second.rateLimits?.tokens == 40)
+        _ = try #require(try await store.hold(answer(extra: true), now: now))
+        let state = try #require(try await store.budget(userID: user.id, now: now).rateLimits)
+        #expect(state.running == 1 && state.requests == 1 && state.tokens == 60, "\(state)")
+        // Another call's first answer is one answer too many at once; once the call has ended, one more request fits.
+        #expect(try await store.hold(answer(extra: false), now: now) == nil)
+        try await store.settle(holdID: first.id, inputTokens: 10, outputTokens: 10, cost: .zero, now: now)
+        // The tokens a minute still hold an answer after the first to them: 40 held and 20 used leave 40.
+        #expect(try await store.hold(answer(extra: true, input: 40), now: now) == nil)
+        #expect(try await store.hold(answer(extra: false), now: now) != nil)
+        let after = try #require(try await store.budget(userID: user.id, now: now).rateLimits)
+        #expect(after.running == 1 && after.requests == 2 && after.exceeded(needing: 1) == .parallel, "\(after)")
+        try await store.close()
+    }
+
     @Test("100 concurrent holds under 10 requests a minute: exactly 10 are granted", arguments: TestDatabases.backends)
     func concurrentHolds(_ backend: StoreBackend) async throws {
         let (store, user, conversation) = try await Self.service(backend)

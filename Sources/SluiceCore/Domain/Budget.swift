@@ -166,6 +166,10 @@ public struct HoldRequest: Sendable {
     /// hold keeps the call within that end user's daily limit and its ledger row counts in the end user's day.
     /// `nil`: the conversation's end user, if it has one.
     public var endUser: String?
+    /// An answer after the first of a call for several (OpenAI's `n`), each held on its own: its tokens count against
+    /// the budgets and the tokens per minute, but it is neither a request per minute nor a running request — the
+    /// call is one, counted by its first answer, as OpenAI and LiteLLM count it.
+    public var extraAnswer = false
 
     public init(
         userID: String, conversationID: String, messageID: String, model: String, inputTokens: Int, wantedOutput: Int,

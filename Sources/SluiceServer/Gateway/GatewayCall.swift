@@ -30,6 +30,9 @@ struct GatewayCall: Sendable {
     /// How many answers the caller asked for (OpenAI's `n`): each is a turn of its own (`GatewayRoutes.completeMany`).
     /// The response cache serves only calls for one: it keeps one answer per question.
     var answers = 1
+    /// This call is one of those answers after the first (`completeMany` starts each with its own copy): its hold is
+    /// no request of its own under the rate limits (`HoldRequest.extraAnswer`).
+    var extraAnswer = false
     var endUser: String? { sampling.endUser }
 
     /// What this call adds to the conversation: the user's message or the function results.

@@ -41,14 +41,34 @@ extension GatewayRoutes {
         })
     }
 
-    /// Every answer's turn, started at once and each waited for to its first token. When one fails before its first
-    /// token, the call gets that failure's status (as a call for one answer would) and the others are stopped at once,
-    /// whether or not their first token has come (the failure does not wait for them, nor do they write on).
+    /// Every answer's turn, each waited for to its first token: the first answer's alone, then, once it is under way
+    /// (held and its generation started), the others' at once. The first is the call's one request under the rate
+    /// limits, the others are held as its extras (`GatewayCall.extraAnswer`): a call the limits or the budget refuse
+    /// is refused whole, before any answer starts. When one fails before its first token, the call gets that
+    /// failure's status (as a call for one answer would) and the others are stopped at once, whether or not their
+    /// first token has come (the failure does not wait for them, nor do they write on).
     private func startAll(_ call: GatewayCall, request: Request, context: SluiceRequestContext) async throws -> [Turn] {
         let running = RunningAnswers()
         return try await withThrowingTaskGroup(of: (Int, Turn).self) { group in
-            for index in 0..<call.answers {
-                group.addTask { (index, try await start(call, request: request, context: context, launched: running.add)) }
+            let (firstUnderWay, underWay) = AsyncStream<Void>.makeStream()
+            group.addTask {
+                defer { underWay.finish() }
+                let launched: @Sendable (LiveGeneration) -> Void = { generation in
+                    running.add(generation)
+                    underWay.yield()
+                }
+                return (0, try await start(call, request: request, context: context, launched: launched))
+            }
+            // Nothing comes when the first answer fails before it is under way: its failure is the call's.
+            var firstStarted = false
+            for await _ in firstUnderWay {
+                firstStarted = true
+                break
+            }
+            for index in 1..<call.answers where firstStarted {
+                var extra = call
+                extra.extraAnswer = true
+                group.addTask { [extra] in (index, try await start(extra, request: request, context: context, launched: running.add)) }
             }
             var turns: [Turn?] = Array(repeating: nil, count: call.answers)
             var failure: (any Error)?

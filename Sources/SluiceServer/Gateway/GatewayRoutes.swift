@@ -216,7 +216,8 @@ struct GatewayRoutes {
         let started = try await launcher.start(
             .init(content: call.content, model: model, temperature: call.temperature, maxTokens: call.maxTokens,
                   sampling: call.sampling, tools: call.tools, toolResults: call.toolResults, prefill: call.prefill, reportsBudget: false,
-                  threadKey: threadKey, apiKey: context.apiKey, cache: cache, images: call.images, keep: call.keep),
+                  threadKey: threadKey, apiKey: context.apiKey, cache: cache, images: call.images, keep: call.keep,
+                  extraAnswer: call.extraAnswer),
             in: conversation, history: history, unsaved: unsaved, user: user, request: request, logger: context.logger,
             executor: context.executor, receivedAt: context.receivedAt)
         return (started, model, cache, now, conversation.id)

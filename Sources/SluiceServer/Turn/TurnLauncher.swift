@@ -67,6 +67,8 @@ struct TurnLauncher: Sendable {
         /// False: the conversation (which the route made for this turn alone, `unsaved`) is deleted once the turn
         /// is settled, or at once when it is refused (`GatewayCall.keep`).
         var keep = true
+        /// `TurnPreparation.Ask.extraAnswer`.
+        var extraAnswer = false
     }
 
     /// Throws `busy` when the model's queue is full, before anything is stored.
@@ -187,7 +189,8 @@ struct TurnLauncher: Sendable {
             prepared = try await preparation.prepare(
                 .init(model: input.model, temperature: input.temperature, maxTokens: input.maxTokens, sampling: input.sampling,
                       tools: input.tools, extraHeaders: Self.scenarioHeaders(request, forward: forwardScenarioHeader),
-                      reportsBudget: input.reportsBudget, threadKey: input.threadKey, apiKey: input.apiKey, cache: input.cache),
+                      reportsBudget: input.reportsBudget, threadKey: input.threadKey, apiKey: input.apiKey, cache: input.cache,
+                      extraAnswer: input.extraAnswer),
                 conversation: conversation, history: history, tail: tail,
                 user: user, answerID: assistant.id, answer: assistant,
                 prelude: HoldPrelude(conversation: unsaved ? conversation : nil, messages: (unsaved ? history : []) + added),

@@ -28,6 +28,9 @@ struct TurnPreparation: Sendable {
         var apiKey: KeyUse? = nil
         /// `ChatTurn.Plan.cache`.
         var cache: ResponseCacheUse? = nil
+        /// An answer after the first of a gateway call for several (`n`): not a request of its own under the rate
+        /// limits (`HoldRequest.extraAnswer`).
+        var extraAnswer = false
     }
 
     /// The generation to start, and what the `meta` event says about its context.
@@ -67,7 +70,7 @@ struct TurnPreparation: Sendable {
                 extraHeaders: ask.extraHeaders),
             inputTokens: built.inputTokens, user: user, conversationID: conversation.id, endUser: conversation.endUser,
             messageID: answerID,
-            answer: answer, prelude: prelude, apiKey: ask.apiKey)
+            answer: answer, prelude: prelude, apiKey: ask.apiKey, extraAnswer: ask.extraAnswer)
         var plan = ChatTurn.Plan(
             assistantMessageID: answerID, request: held.request, prior: prior, logger: logger, hold: held.hold,
             countedInputTokens: held.inputTokens, conversationID: conversation.id,

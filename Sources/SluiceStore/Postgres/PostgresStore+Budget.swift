@@ -30,7 +30,7 @@ extension PostgresStore {
             inputCost: inputCost, outputPrice: outputPrice, globalLimit: globalDailyLimit.map { Int($0.picodollars) },
             globalLock: Self.globalBudgetLock, apiKeyID: request.apiKeyID,
             apiKeyDailyLimit: request.apiKeyDailyLimit.map { Int($0.picodollars) }, apiKeyRateCaps: request.apiKeyRateCaps,
-            endUser: request.endUser)
+            endUser: request.endUser, extraAnswer: request.extraAnswer)
         // The user's message first, committed on its own: it needs no lock, and it is kept whether the hold is
         // granted or not (and when the hold fails, which the launcher then finds stored).
         if let prelude = request.prelude { try await store(prelude) }
@@ -51,8 +51,10 @@ extension PostgresStore {
         return BudgetHold(
             id: id, userID: request.userID, reservedTokens: held.reserved,
             outputAllowance: held.unlimited && held.reserved >= wanted ? nil : held.reserved - request.inputTokens,
-            rateLimits: StoredValues.rateLimits(packed: held.rates, reservedTokens: held.reserved, nowMs: nowMs),
-            keyRateLimits: StoredValues.rateLimits(packed: held.keyRates, reservedTokens: held.reserved, nowMs: nowMs))
+            rateLimits: StoredValues.rateLimits(
+                packed: held.rates, reservedTokens: held.reserved, nowMs: nowMs, request: !request.extraAnswer),
+            keyRateLimits: StoredValues.rateLimits(
+                packed: held.keyRates, reservedTokens: held.reserved, nowMs: nowMs, request: !request.extraAnswer))
     }
 
     /// A hold's prelude: one message (with its new conversation, when it starts one) as a prepared statement, which
@@ -88,7 +90,7 @@ extension PostgresStore {
         let rows = try await rows(
             """
             SELECT l.plan, l.token_limit, l.reset_at, l.daily_usd_limit_picousd, l.end_user_daily_usd_limit_picousd,
-                \(unescaped: RateWindowSQL.stateColumns(limits: "l", now: "\(nowMs)")),
+                \(unescaped: RateWindowSQL.stateColumns(limits: "l", now: "\(nowMs)", callsOnly: true)),
                 l.tokens_used + l.tokens_held - COALESCE((
                     SELECT SUM(u.reserved_tokens)::bigint FROM token_usage u
                     WHERE u.user_id = l.user_id AND u.state = 'held' AND u.expires_at <= \(nowMs)), 0) AS used,
@@ -162,7 +164,8 @@ extension PostgresStore {
         let limit = { (value: Int?) in value.map { "\($0)::bigint" } ?? "NULL::bigint" }
         let columns = KeyRateSQL.stateColumns(
             requestsPerMinute: limit(caps.requestsPerMinute), tokensPerMinute: limit(caps.tokensPerMinute),
-            maxParallel: limit(caps.maxParallel), user: "$1", key: "$2", now: "\(StoredValues.milliseconds(now))")
+            maxParallel: limit(caps.maxParallel), user: "$1", key: "$2", now: "\(StoredValues.milliseconds(now))",
+            callsOnly: true)
         var bindings = PostgresBindings()
         bindings.append(userID)
         bindings.append(apiKeyID)

@@ -19,7 +19,8 @@ extension SQLiteStore {
         // With a limit per end user (schema step 18) and a conversation (or, schema step 36, a call) that names one,
         // that end user's dollars left today cap it too. The hold takes the wish, capped by all; it needs the input and one output token to fit, and
         // to fit in the user's rate limits (schema step 19), which refuse rather than cap; the limits' use before this
-        // hold comes back with it (`rate_state`, the gateway's x-ratelimit-* headers).
+        // hold comes back with it (`rate_state`, the gateway's x-ratelimit-* headers). An `n` call's answer after the
+        // first (?20, schema step 52) is held to the tokens per minute only: the call is one request.
         // `budget` is MATERIALIZED: inlined, SQLite ran its subqueries once for every use of tokens_left and
         // dollars_left below (when they still summed every live hold, a hold among 1 000 took 1.0 ms instead of 0.2;
         // docs/benchmarks.md, "Budget holds under a thousand streams").
@@ -44,8 +45,8 @@ extension SQLiteStore {
                 FROM budget
             )
             INSERT INTO token_usage (id, user_id, conversation_id, message_id, model, state, reserved_tokens, created_at,
-                expires_at, reserved_cost_picousd, end_user, api_key_id)
-            SELECT ?4, ?3, ?5, ?6, ?7, 'held', tokens, ?1, ?8, ?12 + (tokens - ?9) * ?13, (SELECT name FROM turn_end_user), ?14
+                expires_at, reserved_cost_picousd, end_user, api_key_id, extra_answer)
+            SELECT ?4, ?3, ?5, ?6, ?7, 'held', tokens, ?1, ?8, ?12 + (tokens - ?9) * ?13, (SELECT name FROM turn_end_user), ?14, ?20
             FROM allowed
             WHERE tokens >= ?9 + 1 AND dollars_left >= ?12 + ?13 AND within_rate = 1 AND key_within_rate = 1
             RETURNING reserved_tokens,
@@ -61,7 +62,7 @@ extension SQLiteStore {
             globalDailyLimit.map { .integer(Int($0.picodollars)) } ?? .null, .integer(inputCost), .integer(outputPrice),
             Self.optional(request.apiKeyID), Self.optional(request.apiKeyDailyLimit.map { Int($0.picodollars) }),
             Self.optional(request.apiKeyRateCaps.requestsPerMinute), Self.optional(request.apiKeyRateCaps.tokensPerMinute),
-            Self.optional(request.apiKeyRateCaps.maxParallel), Self.optional(request.endUser),
+            Self.optional(request.apiKeyRateCaps.maxParallel), Self.optional(request.endUser), .integer(request.extraAnswer ? 1 : 0),
         ]
         let rows: [SQLiteRow]
         if request.answer != nil || request.prelude != nil {
@@ -75,8 +76,10 @@ extension SQLiteStore {
         return BudgetHold(
             id: id, userID: request.userID, reservedTokens: reserved,
             outputAllowance: unlimited && reserved >= wanted ? nil : reserved - request.inputTokens,
-            rateLimits: StoredValues.rateLimits(packed: row.string("rate_state"), reservedTokens: reserved, nowMs: nowMs),
-            keyRateLimits: StoredValues.rateLimits(packed: row.string("key_rate_state"), reservedTokens: reserved, nowMs: nowMs))
+            rateLimits: StoredValues.rateLimits(
+                packed: row.string("rate_state"), reservedTokens: reserved, nowMs: nowMs, request: !request.extraAnswer),
+            keyRateLimits: StoredValues.rateLimits(
+                packed: row.string("key_rate_state"), reservedTokens: reserved, nowMs: nowMs, request: !request.extraAnswer))
     }
 
     /// The hold's statement in one transaction with the prelude (the user's message), stored granted or not, and
@@ -212,7 +215,7 @@ extension SQLiteStore {
     public func apiKeyRateLimits(userID: String, apiKeyID: String, caps: RateCaps, now: Date) async throws -> RateLimits? {
         guard !caps.isEmpty else { return nil }
         let columns = KeyRateSQL.stateColumns(
-            requestsPerMinute: "?3", tokensPerMinute: "?4", maxParallel: "?5", user: "?1", key: "?2", now: "?6")
+            requestsPerMinute: "?3", tokensPerMinute: "?4", maxParallel: "?5", user: "?1", key: "?2", now: "?6", callsOnly: true)
         let rows = try await connection.query(
             "SELECT \(columns)",
             [.text(userID), .text(apiKeyID), Self.optional(caps.requestsPerMinute), Self.optional(caps.tokensPerMinute),
@@ -288,10 +291,11 @@ extension SQLiteStore {
         dayStart: "?10")
     private static let allSpentTodayInBudget = DailySpendingSQL.allSpent(now: "?1", dayStart: "?3")
     /// Whether the turn fits in the user's limits per minute, in `hold`'s statement (schema step 19).
-    private static let rateState = RateWindowSQL.stateColumns(limits: "l", now: "?1")
-    private static let withinRate = RateWindowSQL.admits(input: "?9")
+    private static let rateState = RateWindowSQL.stateColumns(limits: "l", now: "?1", callsOnly: true)
+    private static let withinRate = RateWindowSQL.admits(input: "?9", extraAnswer: "?20")
     private static let keyRateState = KeyRateSQL.stateColumns(
-        requestsPerMinute: "?16", tokensPerMinute: "?17", maxParallel: "?18", user: "l.user_id", key: "?14", now: "?1")
-    private static let keyWithinRate = KeyRateSQL.admits(input: "?9")
-    private static let rateColumnsInBudget = RateWindowSQL.stateColumns(limits: "l", now: "?1")
+        requestsPerMinute: "?16", tokensPerMinute: "?17", maxParallel: "?18", user: "l.user_id", key: "?14", now: "?1",
+        callsOnly: true)
+    private static let keyWithinRate = KeyRateSQL.admits(input: "?9", extraAnswer: "?20")
+    private static let rateColumnsInBudget = RateWindowSQL.stateColumns(limits: "l", now: "?1", callsOnly: true)
 }

@@ -84,26 +84,31 @@ extension Migrations {
 /// turns, counted over the key's rows only. The limits are SQL expressions (the request's parameters); a key
 /// without a limit of a kind reads nothing for it. Both databases run these as written.
 enum KeyRateSQL {
-    /// The limits and their use as columns named as `RateWindowSQL.stateNames` with `key_` before each.
+    /// The limits and their use as columns named as `RateWindowSQL.stateNames` with `key_` before each;
+    /// `callsOnly` as in `RateWindowSQL.stateColumns`.
     static func stateColumns(
         requestsPerMinute rpm: String, tokensPerMinute tpm: String, maxParallel parallel: String, user: String, key: String,
-        now: String
+        now: String, callsOnly: Bool = false
     ) -> String {
+        let calls = callsOnly ? RateWindowSQL.callsCondition : ""
         // Running turns through the user's partial index of held rows (a key's are among its user's); the window
         // through `token_usage_by_key`.
-        let running = RateWindowSQL.running(of: "u.user_id = \(user) AND u.api_key_id = \(key)", now: now)
+        let running = RateWindowSQL.running(of: "u.user_id = \(user) AND u.api_key_id = \(key)" + calls, now: now)
         let window = "u.api_key_id = \(key)"
         return """
             \(rpm) AS key_requests_per_minute, \(tpm) AS key_tokens_per_minute, \(parallel) AS key_max_parallel_requests,
                 (CASE WHEN \(parallel) IS NULL THEN 0 ELSE \(running) END) AS key_running_requests,
-                (CASE WHEN \(rpm) IS NULL AND \(tpm) IS NULL THEN 0 ELSE \(RateWindowSQL.requests(of: window, now: now)) END) AS key_minute_requests,
+                (CASE WHEN \(rpm) IS NULL AND \(tpm) IS NULL THEN 0 ELSE \(RateWindowSQL.requests(of: window + calls, now: now)) END) AS key_minute_requests,
                 (CASE WHEN \(tpm) IS NULL THEN 0 ELSE \(RateWindowSQL.tokens(of: window, now: now)) END) AS key_minute_tokens,
                 (CASE WHEN \(rpm) IS NULL AND \(tpm) IS NULL THEN NULL ELSE \(RateWindowSQL.oldest(of: window, now: now)) END) AS key_minute_oldest
             """
     }
 
-    /// 1 when a turn with `input` tokens fits in the key's limits (or it has none): over a row of `stateColumns`.
-    static func admits(input: String) -> String { RateWindowSQL.admits(input: input, prefix: "key_") }
+    /// 1 when a turn with `input` tokens fits in the key's limits (or it has none): over a row of `stateColumns`;
+    /// `extraAnswer` as in `RateWindowSQL.admits`.
+    static func admits(input: String, extraAnswer: String? = nil) -> String {
+        RateWindowSQL.admits(input: input, prefix: "key_", extraAnswer: extraAnswer)
+    }
 
     /// The key's limits and use as one text, as `RateWindowSQL.packedState` (`NULL` without limits).
     static let packedState = RateWindowSQL.packedState(prefix: "key_")

@@ -98,10 +98,11 @@ extension Migrations {
     /// user's limits per minute (`RateWindowSQL`); from step 23 it takes the turn's API key (`p_api_key`), keeps it
     /// on the ledger's row and holds the key to its own daily limit (`p_key_daily`, `KeySpendingSQL`); from step 27
     /// also to its own rate limits (`p_key_rpm`, `p_key_tpm`, `p_key_parallel`; `KeyRateSQL`); from step 36 it takes
-    /// the end user of a call without a conversation (`p_end_user`).
+    /// the end user of a call without a conversation (`p_end_user`); from step 52 whether the hold is an `n` call's
+    /// answer after the first (`p_extra_answer`), which is not a request (`RateWindowSQL`'s `callsOnly`).
     static func holdFunction(
         limitingEndUsers: Bool, limitingRates: Bool, recordingKeys: Bool = false, limitingKeyRates: Bool = false,
-        namingEndUsers: Bool = false
+        namingEndUsers: Bool = false, countingCalls: Bool = false
     ) -> String {
         let declarations = limitingEndUsers ? "DECLARE v_end_user TEXT;\n" : ""
         // From step 36 a call without a conversation names its end user (`p_end_user`), which its row keeps too.
@@ -116,8 +117,14 @@ extension Migrations {
             ? ",\n" + EndUserSpendingSQL.left(limit: "l.end_user_daily_usd_limit_picousd", user: "l.user_id", endUser: "v_end_user", now: "p_now", dayStart: "p_day_start")
             : ""
         // Empty without rate limits, so that the shipped steps' functions stay as they were written.
-        let rateColumn = limitingRates ? ",\n" + RateWindowSQL.stateColumns(limits: "l", now: "p_now") : ""
-        let rateAllowed = limitingRates ? ", " + RateWindowSQL.admits(input: "p_input") + " AS within_rate" : ""
+        // Empty before step 52, as above.
+        let extraAnswer = countingCalls ? "p_extra_answer" : nil
+        let extraArgument = countingCalls ? ", p_extra_answer BIGINT" : ""
+        let extraColumn = countingCalls ? ", extra_answer" : ""
+        let extraValue = countingCalls ? ", p_extra_answer" : ""
+        let rateColumn = limitingRates ? ",\n" + RateWindowSQL.stateColumns(limits: "l", now: "p_now", callsOnly: countingCalls) : ""
+        let rateAllowed = limitingRates
+            ? ", " + RateWindowSQL.admits(input: "p_input", extraAnswer: extraAnswer) + " AS within_rate" : ""
         let rateCondition = limitingRates ? " AND a.within_rate = 1" : ""
         let rateReturned = limitingRates ? ", rate_state TEXT" : ""
         let rateSelected = limitingRates ? ", (SELECT \(RateWindowSQL.packedState) FROM budget)" : ""
@@ -133,9 +140,10 @@ extension Migrations {
         let keyRateColumn = limitingKeyRates
             ? ",\n" + KeyRateSQL.stateColumns(
                 requestsPerMinute: "p_key_rpm", tokensPerMinute: "p_key_tpm", maxParallel: "p_key_parallel", user: "l.user_id",
-                key: "p_api_key", now: "p_now")
+                key: "p_api_key", now: "p_now", callsOnly: countingCalls)
             : ""
-        let keyRateAllowed = limitingKeyRates ? ", " + KeyRateSQL.admits(input: "p_input") + " AS key_within_rate" : ""
+        let keyRateAllowed = limitingKeyRates
+            ? ", " + KeyRateSQL.admits(input: "p_input", extraAnswer: extraAnswer) + " AS key_within_rate" : ""
         let keyRateCondition = limitingKeyRates ? " AND a.key_within_rate = 1" : ""
         let keyRateReturned = limitingKeyRates ? ", key_rate_state TEXT" : ""
         let keyRateSelected = limitingKeyRates ? ", (SELECT \(KeyRateSQL.packedState) FROM budget)" : ""
@@ -143,7 +151,7 @@ extension Migrations {
         CREATE OR REPLACE FUNCTION sluice_hold(
             p_id TEXT, p_user TEXT, p_conversation TEXT, p_message TEXT, p_model TEXT, p_now BIGINT,
             p_expires BIGINT, p_day_start BIGINT, p_wanted BIGINT, p_input BIGINT, p_input_cost BIGINT,
-            p_output_price BIGINT, p_global BIGINT, p_global_lock BIGINT\(keyArgument)\(keyRateArguments)\(endUserArgument))
+            p_output_price BIGINT, p_global BIGINT, p_global_lock BIGINT\(keyArgument)\(keyRateArguments)\(endUserArgument)\(extraArgument))
         RETURNS TABLE (held_tokens BIGINT, unlimited INT, reset_at_ms BIGINT\(rateReturned)\(keyRateReturned))
         LANGUAGE plpgsql VOLATILE AS $$
         \(declarations)BEGIN
@@ -170,9 +178,9 @@ extension Migrations {
                 FROM budget b
             ), inserted AS (
                 INSERT INTO token_usage (id, user_id, conversation_id, message_id, model, state, reserved_tokens,
-                    created_at, expires_at, reserved_cost_picousd\(keyColumn)\(endUserColumn))
+                    created_at, expires_at, reserved_cost_picousd\(keyColumn)\(endUserColumn)\(extraColumn))
                 SELECT p_id, p_user, p_conversation, p_message, p_model, 'held', a.tokens, p_now, p_expires,
-                    p_input_cost + (a.tokens - p_input) * p_output_price\(keyValue)\(endUserValue)
+                    p_input_cost + (a.tokens - p_input) * p_output_price\(keyValue)\(endUserValue)\(extraValue)
                 FROM allowed a
                 WHERE a.tokens >= p_input + 1 AND a.dollars_left >= p_input_cost + p_output_price\(rateCondition)\(keyRateCondition)
                 RETURNING token_usage.reserved_tokens

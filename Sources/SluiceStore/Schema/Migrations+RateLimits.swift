@@ -27,18 +27,26 @@ extension Migrations {
 
 /// A user's last minute and running turns, as SQL over the ledger (schema step 19): a request is a ledger row made in
 /// the window (a refused hold makes none), and its tokens are what it used once settled, what it holds while it
-/// runs, nothing once released or expired; a running turn is a live hold. Both databases run these as written.
+/// runs, nothing once released or expired; a running turn is a live hold. From schema step 52 (`callsOnly`) the
+/// answers after the first of a call for several (`n`; `extra_answer = 1`) count in the tokens only: a request and a
+/// running request are the call's, as OpenAI and LiteLLM count them. Both databases run these as written.
 enum RateWindowSQL {
+    /// The condition that leaves out an `n` call's answers after the first, to add to a condition on `u`.
+    static let callsCondition = " AND u.extra_answer = 0"
+
     /// The window's length in milliseconds.
     static let windowMs = 60_000
 
     /// 1 when a turn with `input` tokens (and one output token) fits in the user's rate limits, or the user has none,
     /// else 0: an expression over a row of `stateColumns` (unqualified), `input` an SQL expression. With `prefix`
-    /// `key_`, the same over a key's columns (`KeyRateSQL.stateColumns`).
-    static func admits(input: String, prefix p: String = "") -> String {
-        """
-        (CASE WHEN \(p)max_parallel_requests IS NOT NULL AND \(p)running_requests >= \(p)max_parallel_requests THEN 0
-            WHEN \(p)requests_per_minute IS NOT NULL AND \(p)minute_requests >= \(p)requests_per_minute THEN 0
+    /// `key_`, the same over a key's columns (`KeyRateSQL.stateColumns`). With `extraAnswer` (an SQL expression, 1
+    /// for an `n` call's answer after the first; schema step 52) such an answer is held to the tokens per minute
+    /// only: its call is one request, counted by its first answer.
+    static func admits(input: String, prefix p: String = "", extraAnswer: String? = nil) -> String {
+        let request = extraAnswer.map { "\($0) = 0 AND " } ?? ""
+        return """
+        (CASE WHEN \(request)\(p)max_parallel_requests IS NOT NULL AND \(p)running_requests >= \(p)max_parallel_requests THEN 0
+            WHEN \(request)\(p)requests_per_minute IS NOT NULL AND \(p)minute_requests >= \(p)requests_per_minute THEN 0
             WHEN \(p)tokens_per_minute IS NOT NULL AND \(p)minute_tokens + \(input) + 1 > \(p)tokens_per_minute THEN 0
             ELSE 1 END)
         """
@@ -62,24 +70,15 @@ enum RateWindowSQL {
         "minute_tokens", "minute_oldest",
     ]
 
-    /// The user's requests in the window.
-    static func requests(user: String, now: String) -> String { requests(of: "u.user_id = \(user)", now: now) }
-
     /// The requests in the window of the ledger's rows that `rows` (a condition on `u`) picks.
     static func requests(of rows: String, now: String) -> String {
         "(SELECT COUNT(*) FROM token_usage u WHERE \(rows) AND u.created_at > \(now) - \(windowMs))"
     }
 
-    /// The user's turns running now: live holds, through the partial index of held rows.
-    static func running(user: String, now: String) -> String { running(of: "u.user_id = \(user)", now: now) }
-
     /// The turns running now among the rows that `rows` picks.
     static func running(of rows: String, now: String) -> String {
         "(SELECT COUNT(*) FROM token_usage u WHERE \(rows) AND u.state = 'held' AND u.expires_at > \(now))"
     }
-
-    /// The user's tokens in the window.
-    static func tokens(user: String, now: String) -> String { tokens(of: "u.user_id = \(user)", now: now) }
 
     /// The tokens in the window of the rows that `rows` picks.
     static func tokens(of rows: String, now: String) -> String {
@@ -90,9 +89,6 @@ enum RateWindowSQL {
         """
     }
 
-    /// When the window's oldest request leaves it (milliseconds; NULL for an empty window).
-    static func oldest(user: String, now: String) -> String { oldest(of: "u.user_id = \(user)", now: now) }
-
     /// When the window's oldest request of the rows that `rows` picks leaves it.
     static func oldest(of rows: String, now: String) -> String {
         "(SELECT MIN(u.created_at) FROM token_usage u WHERE \(rows) AND u.created_at > \(now) - \(windowMs))"
@@ -101,14 +97,16 @@ enum RateWindowSQL {
     /// A user's rate limits and their use now, as columns (`stateNames`) of a query over the user's limits row
     /// `limits`: the limits, and only where one is set, the window's or the running turns' counts (0 or `NULL`
     /// otherwise). A user without limits reads nothing but the row (CASE is the one construct both databases
-    /// evaluate in order).
-    static func stateColumns(limits l: String, now: String) -> String {
-        """
+    /// evaluate in order). `callsOnly`: requests are calls (schema step 52; the steps before it kept as written).
+    static func stateColumns(limits l: String, now: String, callsOnly: Bool = false) -> String {
+        let user = "u.user_id = \(l).user_id"
+        let calls = user + (callsOnly ? callsCondition : "")
+        return """
         \(l).requests_per_minute, \(l).tokens_per_minute, \(l).max_parallel_requests,
-            (CASE WHEN \(l).max_parallel_requests IS NULL THEN 0 ELSE \(running(user: "\(l).user_id", now: now)) END) AS running_requests,
-            (CASE WHEN \(l).requests_per_minute IS NULL AND \(l).tokens_per_minute IS NULL THEN 0 ELSE \(requests(user: "\(l).user_id", now: now)) END) AS minute_requests,
-            (CASE WHEN \(l).tokens_per_minute IS NULL THEN 0 ELSE \(tokens(user: "\(l).user_id", now: now)) END) AS minute_tokens,
-            (CASE WHEN \(l).requests_per_minute IS NULL AND \(l).tokens_per_minute IS NULL THEN NULL ELSE \(oldest(user: "\(l).user_id", now: now)) END) AS minute_oldest
+            (CASE WHEN \(l).max_parallel_requests IS NULL THEN 0 ELSE \(running(of: calls, now: now)) END) AS running_requests,
+            (CASE WHEN \(l).requests_per_minute IS NULL AND \(l).tokens_per_minute IS NULL THEN 0 ELSE \(requests(of: calls, now: now)) END) AS minute_requests,
+            (CASE WHEN \(l).tokens_per_minute IS NULL THEN 0 ELSE \(tokens(of: user, now: now)) END) AS minute_tokens,
+            (CASE WHEN \(l).requests_per_minute IS NULL AND \(l).tokens_per_minute IS NULL THEN NULL ELSE \(oldest(of: user, now: now)) END) AS minute_oldest
         """
     }
 }

@@ -229,12 +229,13 @@ enum StoredValues {
             rateLimits: rateLimits(row))
     }
 
-    /// A granted hold's `rate_state` (`RateWindowSQL.packedState`, the use before it) with the hold counted.
-    static func rateLimits(packed: String?, reservedTokens: Int, nowMs: Int) -> RateLimits? {
+    /// A granted hold's `rate_state` (`RateWindowSQL.packedState`, the use before it) with the hold counted: its
+    /// tokens, and unless it is an `n` call's answer after the first (`request` false), one request and running turn.
+    static func rateLimits(packed: String?, reservedTokens: Int, nowMs: Int, request: Bool = true) -> RateLimits? {
         guard let packed else { return nil }
         let values = packed.split(separator: ",", omittingEmptySubsequences: false).map { Int($0) }
         guard values.count == RateWindowSQL.stateNames.count else { return nil }
-        return rateLimits(values, counting: (reservedTokens, nowMs))
+        return rateLimits(values, counting: (reservedTokens, nowMs, request))
     }
 
     /// `RateWindowSQL.stateColumns` of `budget`'s row, or with `prefix` `key_` `KeyRateSQL.stateColumns`.
@@ -242,13 +243,15 @@ enum StoredValues {
         rateLimits(RateWindowSQL.stateNames.map { row.int(prefix + $0) })
     }
 
-    /// The values of `RateWindowSQL.stateNames`, in order; with `hold`, one more request and running turn and its
-    /// reserved tokens — each counted, as `stateColumns` counts them, only under a limit it concerns. `nil` when the
+    /// The values of `RateWindowSQL.stateNames`, in order; with `hold`, its reserved tokens and (for a request, not an
+    /// `n` call's answer after the first) one more request and running turn — each counted, as `stateColumns` counts them, only under a limit it concerns. `nil` when the
     /// user has no rate limit.
-    private static func rateLimits(_ values: [Int?], counting hold: (reservedTokens: Int, nowMs: Int)? = nil) -> RateLimits? {
+    private static func rateLimits(
+        _ values: [Int?], counting hold: (reservedTokens: Int, nowMs: Int, request: Bool)? = nil
+    ) -> RateLimits? {
         let (requestsPerMinute, tokensPerMinute, maxParallel) = (values[0], values[1], values[2])
         guard requestsPerMinute != nil || tokensPerMinute != nil || maxParallel != nil else { return nil }
-        let (held, perMinute) = (hold == nil ? 0 : 1, requestsPerMinute != nil || tokensPerMinute != nil)
+        let (held, perMinute) = (hold?.request == true ? 1 : 0, requestsPerMinute != nil || tokensPerMinute != nil)
         // With a hold, the window has a request at least since the hold's moment.
         let oldest = hold.map { hold in min(values[6] ?? hold.nowMs, hold.nowMs) } ?? values[6]
         return RateLimits(
