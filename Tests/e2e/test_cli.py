@@ -605,3 +605,20 @@ def test_the_daily_budget_is_exported_for_the_alert(server):
     finally:
         serve.terminate()
         serve.wait(timeout=20)
+
+
+def test_the_load_bench_streams_through_every_target_and_says_how_many_were_open_at_once():
+    # A small run of `sluice bench load` (the README's bench): five streams of 8 tokens 50 ms apart, each open about
+    # 0.4 s and all asked for at once, so every target has all five open together; one stream alone is one.
+    kept = {key: os.environ[key] for key in ("SLUICE_TIKTOKEN_DIR", "SLUICE_PRICE_TABLE") if key in os.environ}
+    bench = subprocess.run(
+        [SLUICE, "bench", "load", "--streams", "1,5", "--rounds", "1", "--tokens", "8", "--delay-ms", "50", "--litellm", "none"],
+        capture_output=True, text=True, timeout=240, env=clean_environment(kept))
+    assert bench.returncode == 0, bench.stderr[-2000:]
+    lines = bench.stdout.splitlines()
+    five = lines[lines.index("5 concurrent streams"):]
+    rows = {line.split()[0]: line.split() for line in five[3:6]}
+    assert sorted(rows) == ["direct", "relay", "sluice"], five[:8]
+    assert all(row[1] == "5/0" for row in rows.values()), rows
+    assert "  streams open at once (the most in a wave): direct 5, relay 5, sluice 5" in five, five
+    assert not any(line.startswith("  streams open at once") for line in lines[:lines.index("5 concurrent streams")])

@@ -223,7 +223,8 @@ struct LoadBench: AsyncParsableCommand {
         progress.peakMiB.withLock { $0 = max($0, rss) }
         return WaveResult(
             samples: samples, seconds: elapsed.seconds,
-            cpuSeconds: target.cpuSeconds() - cpuBefore, peakMiB: progress.peakMiB.withLock { $0 })
+            cpuSeconds: target.cpuSeconds() - cpuBefore, peakMiB: progress.peakMiB.withLock { $0 },
+            peakOpen: WaveResult.mostOpen(samples))
     }
 
     /// Starts `litellm --config` with the simulator as its only model, if LiteLLM is installed.

@@ -6,12 +6,31 @@ struct WaveResult {
     var seconds = 0.0
     var cpuSeconds = 0.0
     var peakMiB = 0.0
+    /// The most streams of one wave open at once (asked for and not yet ended), as the client saw them: a wave's
+    /// streams overlap less when the first end before the last begin, and the server's peak memory follows that.
+    var peakOpen = 0
 
     mutating func merge(_ other: WaveResult) {
         samples += other.samples
         seconds += other.seconds
         cpuSeconds += other.cpuSeconds
         peakMiB = max(peakMiB, other.peakMiB)
+        peakOpen = max(peakOpen, other.peakOpen)
+    }
+
+    /// The most of `samples` open at once: a sweep over their openings (+1) and ends (−1), an end before an opening
+    /// at the same moment.
+    static func mostOpen(_ samples: [StreamSample]) -> Int {
+        let moments = samples.flatMap { sample -> [(UInt64, Int)] in
+            guard let opened = sample.openedAtNanos, let closed = sample.closedAtNanos else { return [] }
+            return [(opened, 1), (closed, -1)]
+        }.sorted { $0.0 != $1.0 ? $0.0 < $1.0 : $0.1 < $1.1 }
+        var open = 0, most = 0
+        for (_, change) in moments {
+            open += change
+            most = max(most, open)
+        }
+        return most
     }
 
     var succeeded: [StreamSample] { samples.filter(\.succeeded) }
@@ -114,6 +133,10 @@ enum LoadReport {
             guard let steps = results[sluice]?.serverTimingLine else { continue }
             line("  \(sluice) before the upstream call, by its Server-Timing (p50 / p99): " + steps)
             if let rest = results[sluice]?.outsideServerTimingLine { line("  \(sluice) from the upstream call (p50 / p99): " + rest) }
+        }
+        if size > 1 {
+            let open = targets.compactMap { name in results[name].map { "\(name) \($0.peakOpen)" } }
+            line("  streams open at once (the most in a wave): " + open.joined(separator: ", "))
         }
         for name in targets {
             if let failure = results[name]?.samples.first(where: { !$0.succeeded })?.failure {

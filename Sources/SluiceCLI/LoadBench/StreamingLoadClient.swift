@@ -12,6 +12,9 @@ struct StreamSample: Sendable {
     var failure: String?
     /// The server's own account of its steps (`Server-Timing`: name → ms), when it sends one (Sluice does).
     var serverTiming: [String: Double] = [:]
+    /// When the stream was asked for and when it ended (`NIODeadline`'s uptime, ns): how many were open at once.
+    var openedAtNanos: UInt64?
+    var closedAtNanos: UInt64?
 
     var succeeded: Bool { failure == nil && ttftNanos != nil }
 }
@@ -182,6 +185,8 @@ private final class SSEStreamHandler: ChannelInboundHandler {
         guard !finished else { return }
         finished = true
         if sample.failure == nil { sample.failure = failure }
+        sample.openedAtNanos = start.uptimeNanoseconds
+        sample.closedAtNanos = NIODeadline.now().uptimeNanoseconds
         promise.succeed(sample)
     }
 }
