@@ -172,3 +172,73 @@ def test_a_clipboard_the_page_may_not_read_is_left_to_type_over(browser, server)
     WebDriverWait(browser, 5).until(lambda d: box.get_attribute("value") == "Fix this: {{CLIPBOARD}}")
     assert selection(browser) == "{{CLIPBOARD}}"
     assert "did not let Sluice read the clipboard" in browser.find_element(By.ID, "banner").text
+
+
+CATCH_DOWNLOADS = """
+window.__downloads = [];
+HTMLAnchorElement.prototype.click = function () {
+  if (this.download) fetch(this.href).then((r) => r.text()).then((text) => window.__downloads.push([this.download, text]));
+};"""
+
+
+def test_prompts_exported_as_a_file_are_imported_by_another_account_and_open_webuis_prompts_too(browser, server, tmp_path):
+    """Export writes every prompt in Open WebUI's shape; Import reads such a file into another account (as /commands
+    it can type), keeps a prompt the account has already, names the ones the server refuses, and says what a file
+    without prompts is."""
+    import json
+    token = new_user(server, "prompts-export-ui")
+    api(server, token, "POST", "/api/prompts", {"command": "summarize", "title": "Summarise", "content": "Three points:\n\n{{text}}"})
+    api(server, token, "POST", "/api/prompts", {"command": "review", "title": "Review code", "content": "Review this code."})
+    open_as(browser, server, token)
+    menu_item(browser, "prompts-open").click()
+    page = browser.find_element(By.ID, "prompts-page")
+    WebDriverWait(browser, 5).until(lambda d: len(listed(d)) == 2)
+    browser.execute_script(CATCH_DOWNLOADS)
+    page.find_element(By.CSS_SELECTOR, ".prompts-export").click()
+    WebDriverWait(browser, 10).until(lambda d: d.execute_script("return window.__downloads.length") == 1)
+    name, text = browser.execute_script("return window.__downloads[0]")
+    assert name.startswith("sluice-prompts-") and name.endswith(".json")
+    assert json.loads(text) == [
+        {"command": "/review", "title": "Review code", "content": "Review this code."},
+        {"command": "/summarize", "title": "Summarise", "content": "Three points:\n\n{{text}}"},
+    ]
+    WebDriverWait(browser, 5).until(lambda d: "2 prompts exported" in d.find_element(By.ID, "banner").text)
+
+    # Another account, which has a /review of its own, imports the file and an Open WebUI export (extra fields).
+    other = new_user(server, "prompts-import-ui")
+    api(server, other, "POST", "/api/prompts", {"command": "review", "title": "My review", "content": "Mine."})
+    exported = tmp_path / name
+    exported.write_text(text)
+    open_webui = tmp_path / "prompts-export-1733500000.json"
+    open_webui.write_text(json.dumps([
+        {"command": "/translate", "user_id": "u1", "title": "Translate", "content": "Translate into {{language}}:", "timestamp": 1733500000},
+        {"command": "/bad command", "title": "Bad", "content": "x"},
+    ]))
+    browser.get("about:blank")
+    open_as(browser, server, other)
+    menu_item(browser, "prompts-open").click()
+    page = browser.find_element(By.ID, "prompts-page")
+    WebDriverWait(browser, 5).until(lambda d: listed(d) == ["/review My review"])
+    picker = page.find_element(By.CSS_SELECTOR, ".prompts-import-file")
+    picker.send_keys(str(exported))
+    WebDriverWait(browser, 10).until(lambda d: "1 prompt imported." in d.find_element(By.ID, "banner").text)
+    assert "/review (you have a prompt with that command already)" in browser.find_element(By.ID, "banner").text
+    assert listed(browser) == ["/review My review", "/summarize Summarise"]
+    picker.send_keys(str(open_webui))
+    WebDriverWait(browser, 10).until(lambda d: "1 prompt imported." in d.find_element(By.ID, "banner").text
+                                     and "Not imported: /bad command" in d.find_element(By.ID, "banner").text)
+    assert listed(browser) == ["/review My review", "/summarize Summarise", "/translate Translate"]
+    mine = {p["command"]: p["content"] for p in api(server, other, "GET", "/api/prompts")["prompts"]}
+    assert mine == {"review": "Mine.", "summarize": "Three points:\n\n{{text}}", "translate": "Translate into {{language}}:"}
+    # Imported, it is a /command of the message box at once.
+    page.find_element(By.CSS_SELECTOR, ".prompts-close").click()
+    box = browser.find_element(By.ID, "input")
+    box.send_keys("/tr")
+    WebDriverWait(browser, 5).until(lambda d: options(d) == ["/translate Translate"])
+    box.send_keys(Keys.ESCAPE)
+
+    notes = tmp_path / "notes.json"
+    notes.write_text('{"title": "not prompts"}')
+    menu_item(browser, "prompts-open").click()
+    page.find_element(By.CSS_SELECTOR, ".prompts-import-file").send_keys(str(notes))
+    WebDriverWait(browser, 10).until(lambda d: "notes.json holds no prompts" in d.find_element(By.ID, "banner").text)

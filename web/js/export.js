@@ -90,7 +90,8 @@ export async function exportAllConversations(progress = () => {}) {
   return { name, count: all.length };
 }
 
-function download(name, type, text) {
+/** Has the browser save `text` as a file named `name`. */
+export function download(name, type, text) {
   const link = Object.assign(document.createElement("a"), {
     href: URL.createObjectURL(new Blob([text], { type: `${type};charset=utf-8` })), download: name,
   });

@@ -1,8 +1,11 @@
 // The "Prompts" page (Open WebUI's and LibreChat's prompt library): the prompts the user keeps, each under a /command
 // of their own, with a form that keeps a new one or changes one, and per prompt Edit and Delete. Typing / in the
-// message box offers them (slash-prompts.js).
+// message box offers them (slash-prompts.js). Export saves them all as a JSON file and Import reads one back — the
+// same shape as Open WebUI's prompt export (`[{command: "/…", title, content}]`), so prompts move between the two, to
+// another account or another Sluice.
 
 import * as api from "./api.js";
+import { download } from "./export.js";
 
 export class PromptsPage {
   /** `onChanged()` runs after a prompt is kept, changed or deleted (the message box's list learns it). */
@@ -22,6 +25,61 @@ export class PromptsPage {
       this.save().catch((error) => this.showBanner(error.message));
     });
     this.cancel.addEventListener("click", () => this.edit(null));
+    section.querySelector(".prompts-export").addEventListener("click", () => this.exportAll().catch((error) => this.showBanner(error.message)));
+    const file = section.querySelector(".prompts-import-file");
+    section.querySelector(".prompts-import").addEventListener("click", () => file.click());
+    file.addEventListener("change", () => {
+      const [chosen] = file.files;
+      file.value = "";
+      if (chosen) this.importFile(chosen).catch((error) => this.showBanner(error.message));
+    });
+  }
+
+  /** Downloads every prompt as `sluice-prompts-<date>.json`. */
+  async exportAll() {
+    const { prompts } = await api.listPrompts();
+    const kept = prompts.map((prompt) => ({ command: `/${prompt.command}`, title: prompt.title, content: prompt.content }));
+    download(`sluice-prompts-${new Date().toISOString().slice(0, 10)}.json`, "application/json", JSON.stringify(kept, null, 2));
+    this.showBanner(`${kept.length} prompt${kept.length === 1 ? "" : "s"} exported.`);
+  }
+
+  /**
+   * Keeps each prompt of a JSON file (a list of `{command, title, content}`, as Export and Open WebUI write it, or
+   * `{prompts: [...]}` as the API lists them), one by one: a command the user has already is left as it is, and one
+   * the server refuses (a blank title, a command with other characters) is named with its reason.
+   */
+  async importFile(file) {
+    let items = null;
+    try {
+      const parsed = JSON.parse(await file.text());
+      items = Array.isArray(parsed) ? parsed : parsed?.prompts;
+    } catch {
+      items = null;
+    }
+    if (!Array.isArray(items) || items.length === 0) {
+      this.showBanner(`${file.name} holds no prompts: Import reads a JSON list of prompts, each with a command, a title and a text (as Export writes it, or Open WebUI's prompt export).`);
+      return;
+    }
+    let kept = 0;
+    const taken = [], refused = [];
+    for (const item of items) {
+      const fields = { command: String(item?.command ?? ""), title: String(item?.title ?? ""), content: String(item?.content ?? "") };
+      const name = `/${fields.command.trim().replace(/^\//, "")}`;
+      try {
+        await api.createPrompt(fields);
+        kept += 1;
+      } catch (error) {
+        if (error.code === "command_taken") taken.push(name);
+        else if (error.status === 400) refused.push(`${name} (${error.message})`);
+        else throw error;
+      }
+    }
+    await this.load();
+    if (kept) this.onChanged();
+    const parts = [`${kept} prompt${kept === 1 ? "" : "s"} imported.`];
+    if (taken.length) parts.push(`Kept as you had ${taken.length === 1 ? "it" : "them"}: ${taken.join(", ")} (you have a prompt with that command already).`);
+    if (refused.length) parts.push(`Not imported: ${refused.join("; ")}.`);
+    this.showBanner(parts.join(" "));
   }
 
   setOpen(open) {
