@@ -2,6 +2,7 @@
 import contextlib
 import json
 import os
+import signal
 import shutil
 import socket
 import subprocess
@@ -72,7 +73,9 @@ def running_sluice(serve_args, simulator_args=("--tokens", "120", "--delay-ms", 
             [SLUICE, "serve", "--port", str(port), "--db", db, *serve_args(simulator_port, workdir),
              "--web-root", os.path.join(ROOT, "web"), *([] if titles else ["--title-model", "off"])],
             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-            env={key: value for key, value in os.environ.items() if not key.startswith("SLUICE_")}))
+            env={key: value for key, value in os.environ.items() if not key.startswith("SLUICE_")},
+            # As from a terminal, whatever started the tests (`nohup` has SIGHUP ignored, and a child inherits that).
+            preexec_fn=lambda: signal.signal(signal.SIGHUP, signal.SIG_DFL)))
         wait_for(f"http://127.0.0.1:{port}/healthz")
         running = Server(f"http://127.0.0.1:{port}", token, simulator_port, db)
         running.process = processes[-1]  # for tests that stop the server under the page
