@@ -6,7 +6,7 @@ import SluiceStore
 /// `sluice user …`: manage users and their tokens.
 struct UserCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "user", abstract: "Manage users.", subcommands: [Add.self, List.self, Token.self, Key.self, SetPlan.self, SetModels.self, Reset.self])
+        commandName: "user", abstract: "Manage users.", subcommands: [Add.self, List.self, Token.self, Key.self, SetPlan.self, SetModels.self, Reset.self, Admin.self])
 
     struct DatabaseOption: ParsableArguments {
         @Option(help: "SQLite database path or postgres:// URL (SLUICE_DB, default ./data/sluice.sqlite).") var db: String?
@@ -26,14 +26,17 @@ struct UserCommand: AsyncParsableCommand {
             abstract: "Create a user and print its bearer token alone on the last line.")
         @Argument(help: "The user's name (unique).") var name: String
         @Option(help: "free, pro or unlimited.") var plan: Plan = .free
+        @Flag(help: "Make the user an administrator (the first user is one anyway).") var admin = false
         @OptionGroup var database: DatabaseOption
 
         func run() async throws {
             let store = try await database.open()
             let token = AccessToken.generate()
             do {
-                let user = try await store.createUser(name: name, plan: plan, tokenHash: AccessToken.hash(token))
-                print("Created user \(user.name) (plan \(user.plan.rawValue), id \(user.id)). Its token, shown only now:")
+                var user = try await store.createUser(name: name, plan: plan, tokenHash: AccessToken.hash(token))
+                if admin, !user.isAdmin { user.isAdmin = try await store.setAdmin(userID: user.id, isAdmin: true) }
+                let role = user.isAdmin ? ", administrator" : ""
+                print("Created user \(user.name) (plan \(user.plan.rawValue)\(role), id \(user.id)). Its token, shown only now:")
                 print(token)
             } catch StoreError.conflict(let message) {
                 try await store.close()
@@ -49,11 +52,11 @@ struct UserCommand: AsyncParsableCommand {
 
         func run() async throws {
             let store = try await database.open()
-            print("name\tplan\ttokens used/limit (this period)\tid\tcreated")
+            print("name\tplan\ttokens used/limit (this period)\tid\tcreated\tadministrator")
             for user in try await store.users() {
                 let budget = try await store.budget(userID: user.id, now: Date())
                 let usage = "\(budget.used)/\(budget.limit.map(String.init) ?? "unlimited")"
-                print("\(user.name)\t\(user.plan.rawValue)\t\(usage)\t\(user.id)\t\(user.createdAt.formatted(.iso8601))")
+                print("\(user.name)\t\(user.plan.rawValue)\t\(usage)\t\(user.id)\t\(user.createdAt.formatted(.iso8601))\t\(user.isAdmin ? "yes" : "no")")
             }
             try await store.close()
         }
@@ -196,6 +199,28 @@ extension UserCommand {
             try await store.resetBudget(userID: user.id, now: Date())
             let budget = try await store.budget(userID: user.id, now: Date())
             print("\(user.name): \(budget.used) of \(budget.limit.map(String.init) ?? "unlimited") tokens used, resets \(budget.resetAt.formatted(.iso8601))")
+            try await store.close()
+        }
+    }
+}
+
+/// `sluice user admin NAME [--off]`: who manages the other users from the web app's Users page.
+extension UserCommand {
+    struct Admin: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Make a user an administrator, who manages the other users from the web app (or, with --off, no longer).")
+        @Argument(help: "The user's name.") var name: String
+        @Flag(help: "No longer an administrator (refused for the last one).") var off = false
+        @OptionGroup var database: DatabaseOption
+
+        func run() async throws {
+            let store = try await database.open()
+            let user = try await UserCommand.user(named: name, in: store)
+            guard try await store.setAdmin(userID: user.id, isAdmin: !off) else {
+                try await store.close()
+                throw ValidationError("\(user.name) is the only administrator: make another user one first.")
+            }
+            print(off ? "\(user.name) is no longer an administrator." : "\(user.name) is an administrator (within 5 s on a running server).")
             try await store.close()
         }
     }

@@ -8,9 +8,13 @@ public struct User: Sendable, Equatable, Codable {
     public var createdAt: Date
     /// The models the user may chat with; `nil`: every model the server serves (`sluice user set-models`).
     public var allowedModels: [String]?
+    /// Whether the user manages the other users (the web app's Users page, `/api/admin/users`): the first user is one,
+    /// `sluice user admin NAME` names more.
+    public var isAdmin: Bool
 
-    public init(id: String, name: String, plan: Plan, createdAt: Date, allowedModels: [String]? = nil) {
+    public init(id: String, name: String, plan: Plan, createdAt: Date, allowedModels: [String]? = nil, isAdmin: Bool = false) {
         self.allowedModels = allowedModels
+        self.isAdmin = isAdmin
         self.id = id
         self.name = name
         self.plan = plan

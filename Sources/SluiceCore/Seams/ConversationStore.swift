@@ -15,7 +15,10 @@ public protocol ConversationStore: StopRequestStore {
     /// Throws unless the store answers a trivial query.
     func ping() async throws
 
+    /// Makes a user; the first user there is is an administrator (`User.isAdmin`).
     func createUser(name: String, plan: Plan, tokenHash: String) async throws -> User
+    /// Makes the user an administrator or not; `false` (and nothing changed) when that would leave no administrator.
+    func setAdmin(userID: String, isAdmin: Bool) async throws -> Bool
     /// Who a bearer token with this hash is: a user's own token, or one of the user's keys that is not revoked
     /// (an expired one too, with its `expiresAt`: the caller refuses it with a message that says so).
     func credential(tokenHash: String) async throws -> Credential?

@@ -184,6 +184,10 @@ public func buildRouter(
         store: dependencies.store, budgets: dependencies.budgets, tokens: tokens, models: servedModels,
         aliases: dependencies.modelAliases
     ).register(on: api)
+    AdminUserRoutes(
+        store: dependencies.store, budgets: dependencies.budgets, tokens: tokens, models: servedModels,
+        aliases: dependencies.modelAliases
+    ).register(on: api)
     ModelRoutes(
         models: servedModels, defaultModel: dependencies.defaultModel, catalog: dependencies.catalog,
         maxMessageCharacters: dependencies.promptGuard?.maxCharacters, writesTitles: dependencies.titleModel != .off

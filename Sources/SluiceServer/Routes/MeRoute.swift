@@ -2,9 +2,10 @@ import Foundation
 import Hummingbird
 import SluiceCore
 
-/// `GET /api/me` → `{"id", "name", "plan", "created_at", "models"}`: whom the token belongs to. The web app shows the
+/// `GET /api/me` → `{"id", "name", "plan", "created_at", "models", "admin"}`: whom the token belongs to. The web app shows the
 /// name in its sidebar (as ChatGPT and Open WebUI show who is signed in) and fills a saved prompt's `{{USER_NAME}}`
-/// with it. `models`: the models the user may use, `null` for every model the server serves.
+/// with it. `models`: the models the user may use, `null` for every model the server serves; `admin`: whether the user
+/// manages the others (the web app then offers its Users page).
 struct MeRoute {
     func register(on api: RouterGroup<SluiceRequestContext>) {
         api.get("me", use: show)
@@ -16,8 +17,9 @@ struct MeRoute {
         let plan: Plan
         let createdAt: Date
         let models: [String]?
+        let admin: Bool
 
-        private enum CodingKeys: String, CodingKey { case id, name, plan, createdAt, models }
+        private enum CodingKeys: String, CodingKey { case id, name, plan, createdAt, models, admin }
 
         /// `models` is written as `null` when the user may use every model, rather than left out.
         func encode(to encoder: any Encoder) throws {
@@ -27,11 +29,12 @@ struct MeRoute {
             try container.encode(plan, forKey: .plan)
             try container.encode(createdAt, forKey: .createdAt)
             try container.encode(models, forKey: .models)
+            try container.encode(admin, forKey: .admin)
         }
     }
 
     @Sendable func show(_ request: Request, context: SluiceRequestContext) async throws -> Me {
         let user = try context.requireUser()
-        return Me(id: user.id, name: user.name, plan: user.plan, createdAt: user.createdAt, models: user.allowedModels)
+        return Me(id: user.id, name: user.name, plan: user.plan, createdAt: user.createdAt, models: user.allowedModels, admin: user.isAdmin)
     }
 }

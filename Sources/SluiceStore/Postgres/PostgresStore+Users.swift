@@ -5,17 +5,31 @@ import SluiceCore
 /// Users: created, found by a token (theirs or an API key's), and their models, token and custom instructions.
 extension PostgresStore {
     public func createUser(name: String, plan: Plan, tokenHash: String) async throws -> User {
-        let user = User(id: Identifier.make(), name: name, plan: plan, createdAt: StoredValues.now())
+        var user = User(id: Identifier.make(), name: name, plan: plan, createdAt: StoredValues.now())
         do {
-            try await execute(
+            let inserted = try await rows(
                 """
-                INSERT INTO users (id, name, plan, token_hash, created_at)
-                VALUES (\(user.id), \(name), \(plan.rawValue), \(tokenHash), \(StoredValues.milliseconds(user.createdAt)))
-                """, logger: logger)
+                INSERT INTO users (id, name, plan, token_hash, created_at, is_admin)
+                VALUES (\(user.id), \(name), \(plan.rawValue), \(tokenHash), \(StoredValues.milliseconds(user.createdAt)),
+                        CASE WHEN EXISTS (SELECT 1 FROM users) THEN 0 ELSE 1 END)
+                RETURNING is_admin
+                """)
+            user.isAdmin = inserted.first?.int("is_admin") == 1
         } catch let error as PSQLError where error.serverInfo?[.sqlState] == "23505" {
             throw StoreError.conflict("a user named \(name) already exists")
         }
         return user
+    }
+
+    public func setAdmin(userID: String, isAdmin: Bool) async throws -> Bool {
+        let flag = isAdmin ? 1 : 0
+        return !(try await rows(
+            """
+            UPDATE users SET is_admin = \(flag)
+            WHERE id = \(userID) AND (\(flag) = 1 OR EXISTS (SELECT 1 FROM users o WHERE o.is_admin = 1 AND o.id <> users.id))
+            RETURNING id
+            """
+        ).isEmpty)
     }
 
     public func setAllowedModels(userID: String, models: [String]?) async throws {

@@ -76,15 +76,26 @@ public final class SQLiteStore: SluiceDatabase {
     // MARK: Users
 
     public func createUser(name: String, plan: Plan, tokenHash: String) async throws -> User {
-        let user = User(id: Identifier.make(), name: name, plan: plan, createdAt: StoredValues.now())
+        var user = User(id: Identifier.make(), name: name, plan: plan, createdAt: StoredValues.now())
         do {
-            _ = try await connection.query(
-                "INSERT INTO users (id, name, plan, token_hash, created_at) VALUES (?, ?, ?, ?, ?)",
+            let rows = try await connection.query(
+                """
+                INSERT INTO users (id, name, plan, token_hash, created_at, is_admin)
+                VALUES (?, ?, ?, ?, ?, CASE WHEN EXISTS (SELECT 1 FROM users) THEN 0 ELSE 1 END) RETURNING is_admin
+                """,
                 [.text(user.id), .text(name), .text(plan.rawValue), .text(tokenHash), .integer(Self.milliseconds(user.createdAt))])
+            user.isAdmin = rows.first?.int("is_admin") == 1
         } catch let error as DatabaseError where error.isConstraintViolation {
             throw StoreError.conflict("a user named \(name) already exists")
         }
         return user
+    }
+
+    public func setAdmin(userID: String, isAdmin: Bool) async throws -> Bool {
+        !(try await connection.query(
+            "UPDATE users SET is_admin = ?1 WHERE id = ?2 AND (?1 = 1 OR EXISTS (SELECT 1 FROM users o WHERE o.is_admin = 1 AND o.id <> ?2)) RETURNING id",
+            [.integer(isAdmin ? 1 : 0), .text(userID)]
+        ).isEmpty)
     }
 
     public func setAllowedModels(userID: String, models: [String]?) async throws {

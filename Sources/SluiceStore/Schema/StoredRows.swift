@@ -59,7 +59,8 @@ enum StoredValues {
     static func user(_ row: some StoredRow) -> User {
         User(
             id: row.text("id"), name: row.text("name"), plan: Plan(rawValue: row.text("plan")) ?? .free,
-            createdAt: row.date("created_at"), allowedModels: row.string("allowed_models").map(decodeModels))
+            createdAt: row.date("created_at"), allowedModels: row.string("allowed_models").map(decodeModels),
+            isAdmin: row.int("is_admin") == 1)
     }
 
     /// A user's row with `key_id` and `key_label` (`NULL` for the user's own token).

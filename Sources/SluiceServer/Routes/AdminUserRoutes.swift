@@ -1,0 +1,175 @@
+import Foundation
+import Hummingbird
+import SluiceCore
+import SluiceStore
+
+/// The users of the server, managed by an administrator from the web app (Open WebUI's admin panel, LiteLLM's admin
+/// UI) as `sluice user` manages them from a shell:
+/// `GET /api/admin/users` lists them with their plans, limits and what they used;
+/// `POST /api/admin/users {"name", "plan"?, "admin"?}` adds one and shows its token once;
+/// `PATCH /api/admin/users/{name}` with any of `plan`, `token_limit`, `daily_usd`, `end_user_daily_usd`,
+/// `requests_per_minute`, `tokens_per_minute`, `max_parallel_requests`, `models`, `admin` changes one (`null`
+/// removes a limit, gives the plan's own token limit, or every model);
+/// `POST /api/admin/users/{name}/token` issues a new token (the old one stops working);
+/// `POST /api/admin/users/{name}/reset` starts the user's token period again.
+/// Only an administrator's own token may: anyone else gets 403, an API key too (a key given to an application must
+/// not be able to make users). The server never leaves itself without an administrator.
+struct AdminUserRoutes {
+    let store: any ConversationStore
+    let budgets: (any BudgetStore)?
+    let tokens: TokenCache
+    /// The served models, which a user may be limited to.
+    let models: [String]
+    var aliases = ModelAliases()
+
+    func register(on api: RouterGroup<SluiceRequestContext>) {
+        api.get("admin/users", use: list)
+        api.post("admin/users", use: add)
+        api.patch("admin/users/:name", use: update)
+        api.post("admin/users/:name/token", use: issueToken)
+        api.post("admin/users/:name/reset", use: reset)
+    }
+
+    @Sendable func list(_ request: Request, context: SluiceRequestContext) async throws -> Response {
+        _ = try administrator(context)
+        var listed: [WireAdminUser] = []
+        for user in try await store.users() { listed.append(try await wire(user)) }
+        return try Self.json(["users": listed])
+    }
+
+    @Sendable func add(_ request: Request, context: SluiceRequestContext) async throws -> Response {
+        let admin = try administrator(context)
+        let body = try await JSONObjectBody(request: request, context: context, allowEmpty: false)
+        try body.rejectingUnknownFields(["name", "plan", "admin"]) { "'\($0)' is not a field of a new user: name, plan, admin." }
+        guard let raw = try body.optionalString("name", maxLength: 1_000), let name = Self.userName(raw) else {
+            throw APIError.invalid("'name' must be \(Self.nameRule).")
+        }
+        let plan = try AdminUserChanges.plan(body) ?? .free
+        let token = AccessToken.generate()
+        var user: User
+        do {
+            user = try await store.createUser(name: name, plan: plan, tokenHash: AccessToken.hash(token))
+        } catch StoreError.conflict {
+            throw APIError(.conflict, code: "name_taken", message: "There is already a user named '\(name)'. Pick another name.")
+        }
+        try await budgets?.setPlan(userID: user.id, plan: plan, tokenLimit: nil)
+        if try body.optionalBool("admin") == true, try await store.setAdmin(userID: user.id, isAdmin: true) { user.isAdmin = true }
+        context.logger.notice("user added", metadata: [
+            "by": "\(admin.name)", "user": "\(user.name)", "plan": "\(plan.rawValue)", "admin": "\(user.isAdmin)",
+        ])
+        var response = try Self.json(WireNewUser(user: try await wire(user), token: token))
+        response.status = .created
+        // The token is in this body only: nothing may keep it.
+        response.headers[.cacheControl] = "no-store"
+        return response
+    }
+
+    @Sendable func update(_ request: Request, context: SluiceRequestContext) async throws -> Response {
+        let admin = try administrator(context)
+        let user = try await named(context)
+        let body = try await JSONObjectBody(request: request, context: context, allowEmpty: false)
+        let changes = try AdminUserChanges(body: body, served: models, aliases: aliases)
+        guard !body.fields.isEmpty else { throw APIError.invalid("Name what to change: \(AdminUserChanges.fieldList).") }
+        if let makeAdmin = changes.admin, makeAdmin != user.isAdmin {
+            guard try await store.setAdmin(userID: user.id, isAdmin: makeAdmin) else {
+                throw APIError(
+                    .conflict, code: "last_admin",
+                    message: "\(user.name) is the only administrator. Make another user an administrator first.")
+            }
+        }
+        if let models = changes.models { try await store.setAllowedModels(userID: user.id, models: models) }
+        if changes.changesBudget {
+            guard let budgets else {
+                throw APIError(.conflict, code: "no_budgets", message: "This server keeps no budgets: plans and limits cannot be set.")
+            }
+            if changes.plan != nil || changes.tokenLimit != nil {
+                let plan = changes.plan ?? user.plan
+                try await budgets.setPlan(userID: user.id, plan: plan, tokenLimit: changes.tokenLimit ?? nil)
+            }
+            if let daily = changes.dailyUSD { try await budgets.setDailyDollarLimit(userID: user.id, limit: daily) }
+            if let perEndUser = changes.endUserDailyUSD { try await budgets.setEndUserDailyDollarLimit(userID: user.id, limit: perEndUser) }
+            for (kind, limit) in changes.rates { try await budgets.setRateLimit(kind, userID: user.id, limit: limit) }
+        }
+        // The change applies at once here; another instance picks it up within the token cache's lifetime.
+        tokens.forget(userID: user.id)
+        context.logger.notice("user changed", metadata: [
+            "by": "\(admin.name)", "user": "\(user.name)", "fields": "\(body.fields.keys.sorted().joined(separator: ","))",
+        ])
+        return try Self.json(try await wire(try await store.user(named: user.name) ?? user))
+    }
+
+    @Sendable func issueToken(_ request: Request, context: SluiceRequestContext) async throws -> Response {
+        let admin = try administrator(context)
+        let user = try await named(context)
+        let token = AccessToken.generate()
+        try await store.setTokenHash(userID: user.id, tokenHash: AccessToken.hash(token))
+        tokens.forget(userID: user.id)
+        context.logger.notice("user token issued", metadata: ["by": "\(admin.name)", "user": "\(user.name)"])
+        var response = try Self.json(WireNewUser(user: try await wire(user), token: token))
+        response.headers[.cacheControl] = "no-store"
+        return response
+    }
+
+    @Sendable func reset(_ request: Request, context: SluiceRequestContext) async throws -> Response {
+        let admin = try administrator(context)
+        let user = try await named(context)
+        try await budgets?.resetBudget(userID: user.id, now: Date())
+        context.logger.notice("user budget reset", metadata: ["by": "\(admin.name)", "user": "\(user.name)"])
+        return try Self.json(try await wire(user))
+    }
+
+    /// The signed-in administrator; anyone else, or an API key, gets 403.
+    private func administrator(_ context: SluiceRequestContext) throws -> User {
+        let user = try context.requireUser()
+        guard user.isAdmin else {
+            throw APIError(
+                .forbidden, code: "admin_only",
+                message: "Only an administrator may manage users. Ask one to make you an administrator.")
+        }
+        guard context.apiKey == nil else {
+            throw APIError(
+                .forbidden, code: "admin_only",
+                message: "An API key cannot manage users. Sign in with your own token (the web app's) to manage them.")
+        }
+        return user
+    }
+
+    /// The user the path names; 404 when there is none.
+    private func named(_ context: SluiceRequestContext) async throws -> User {
+        let raw = try context.parameters.require("name")
+        let name = raw.removingPercentEncoding ?? raw
+        guard let user = try await store.user(named: name) else {
+            throw APIError(.notFound, code: "not_found", message: "There is no user named '\(name)'.")
+        }
+        return user
+    }
+
+    /// The user as listed: plan and limits, and what the user used this period, today and in the last 30 days.
+    private func wire(_ user: User) async throws -> WireAdminUser {
+        let now = Date()
+        let budget = try await budgets?.budget(userID: user.id, now: now)
+        let month = try await budgets?.usageHistory(userID: user.id, since: now.addingTimeInterval(-30 * 86_400), groupedBy: .model) ?? []
+        return WireAdminUser(user: user, budget: budget, lastThirtyDays: month)
+    }
+
+    static let nameRule = "1 to 64 characters, not only spaces, without '/' or control characters"
+
+    /// `raw` trimmed, when it is a name a user may have: it goes in paths (`/api/admin/users/{name}`) and on screens.
+    static func userName(_ raw: String) -> String? {
+        let name = raw.trimmingCharacters(in: .whitespacesAndNewlines)
+        guard (1...64).contains(name.count), !name.contains("/"),
+              !name.unicodeScalars.contains(where: { CharacterSet.controlCharacters.contains($0) })
+        else { return nil }
+        return name
+    }
+
+    static func json(_ value: some Encodable) throws -> Response {
+        UsageRoutes.json(String(decoding: try WireJSON.encoder.encode(value), as: UTF8.self))
+    }
+}
+
+/// `{"user": {…}, "token"}`: a new user, or a user's new token, shown once.
+struct WireNewUser: Encodable {
+    let user: WireAdminUser
+    let token: String
+}

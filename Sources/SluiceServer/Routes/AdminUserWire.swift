@@ -1,0 +1,176 @@
+import Foundation
+import SluiceCore
+
+/// What `PATCH /api/admin/users/{name}` asks to change. Each field is `nil` when left out; for the limits and the
+/// models, `.some(nil)` is `null` (no limit, the plan's own token limit, every model). A bad value is a 400 that
+/// names the field and its rule.
+struct AdminUserChanges {
+    var plan: Plan?
+    var tokenLimit: Int??
+    var dailyUSD: USDAmount??
+    var endUserDailyUSD: USDAmount??
+    var rates: [(RateLimits.Kind, Int?)] = []
+    var models: [String]??
+    var admin: Bool?
+
+    static let fieldList =
+        "plan, token_limit, daily_usd, end_user_daily_usd, requests_per_minute, tokens_per_minute, max_parallel_requests, models, admin"
+
+    /// Whether anything the budget store keeps changes.
+    var changesBudget: Bool {
+        plan != nil || tokenLimit != nil || dailyUSD != nil || endUserDailyUSD != nil || !rates.isEmpty
+    }
+
+    init(body: JSONObjectBody, served: [String], aliases: ModelAliases) throws {
+        try body.rejectingUnknownFields(Set(Self.fieldList.components(separatedBy: ", "))) {
+            "'\($0)' cannot be changed here. A user's \(Self.fieldList) can."
+        }
+        plan = try Self.plan(body)
+        tokenLimit = try Self.field(body, "token_limit") { value in
+            guard case .number(let text) = value, let limit = Int(text), limit >= 0 else {
+                throw APIError.invalid("'token_limit' must be a whole number of tokens from 0, or null for the plan's own.")
+            }
+            return limit
+        }
+        dailyUSD = try Self.amount(body, "daily_usd")
+        endUserDailyUSD = try Self.amount(body, "end_user_daily_usd")
+        let rateFields: [(String, RateLimits.Kind)] = [
+            ("requests_per_minute", .requests), ("tokens_per_minute", .tokens), ("max_parallel_requests", .parallel),
+        ]
+        for (name, kind) in rateFields {
+            let limit = try Self.field(body, name) { value in
+                guard case .number(let text) = value, let limit = Int(text), (1...RateCaps.highest).contains(limit) else {
+                    throw APIError.invalid("'\(name)' must be a whole number from 1 to \(RateCaps.highest), or null for no limit.")
+                }
+                return limit
+            }
+            if let limit { rates.append((kind, limit)) }
+        }
+        models = try Self.field(body, "models") { value in
+            let rule = "'models' must be a list of model names from GET /v1/models, or null for every model."
+            guard case .array(let items) = value else { throw APIError.invalid(rule) }
+            var names: [String] = []
+            for item in items {
+                guard case .string(let listed) = item else { throw APIError.invalid(rule) }
+                let name = aliases.resolve(listed)
+                guard served.contains(name) else { throw APIError.invalid("'\(listed)' is not a model this server serves: GET /v1/models lists them.") }
+                if !names.contains(name) { names.append(name) }
+            }
+            guard !names.isEmpty else { throw APIError.invalid(rule) }
+            return names
+        }
+        admin = try body.optionalBool("admin")
+    }
+
+    /// `plan`: free, pro or unlimited.
+    static func plan(_ body: JSONObjectBody) throws -> Plan? {
+        guard let text = try body.optionalString("plan", maxLength: 100) else { return nil }
+        guard let plan = Plan(rawValue: text) else {
+            throw APIError.invalid("'plan' must be one of \(Plan.allCases.map(\.rawValue).joined(separator: ", ")).")
+        }
+        return plan
+    }
+
+    /// A field's value: `nil` when left out, `.some(nil)` for `null`, else what `read` makes of it.
+    private static func field<Value>(_ body: JSONObjectBody, _ name: String, _ read: (JSONValue) throws -> Value) throws -> Value?? {
+        switch body.fields[name] {
+        case nil: return nil
+        case .null?: return .some(nil)
+        case let value?: return .some(try read(value))
+        }
+    }
+
+    /// An amount of dollars above 0, as text or a number ("5", 0.25).
+    private static func amount(_ body: JSONObjectBody, _ name: String) throws -> USDAmount?? {
+        try field(body, name) { value in
+            let text: String
+            switch value {
+            case .string(let string): text = string
+            case .number(let number): text = number
+            default: text = ""
+            }
+            guard let amount = USDAmount(text), amount.picodollars > 0 else {
+                throw APIError.invalid("'\(name)' must be an amount of dollars above 0, such as \"5\" or \"0.25\", or null for no limit.")
+            }
+            return amount
+        }
+    }
+}
+
+/// A user as the administrator's list shows it: who, plan and limits, and use of them (this token period, today, the
+/// last 30 days). Never a token.
+struct WireAdminUser: Encodable {
+    let id: String
+    let name: String
+    let plan: Plan
+    let admin: Bool
+    let createdAt: Date
+    /// `null`: every model the server serves.
+    let models: [String]?
+    let tokensUsed: Int?
+    /// `null`: unlimited.
+    let tokenLimit: Int?
+    let resetsAt: Date?
+    let dailyUsdLimit: String?
+    let spentTodayUsd: String?
+    let endUserDailyUsdLimit: String?
+    let requestsPerMinute: Int?
+    let tokensPerMinute: Int?
+    let maxParallelRequests: Int?
+    let turns30d: Int
+    let tokens30d: Int
+    let costUsd30d: String
+    let lastTurnAt: Date?
+
+    private enum CodingKeys: String, CodingKey {
+        case id, name, plan, admin, createdAt, models, tokensUsed, tokenLimit, resetsAt, dailyUsdLimit, spentTodayUsd
+        case endUserDailyUsdLimit, requestsPerMinute, tokensPerMinute, maxParallelRequests, lastTurnAt
+        case turns30d = "turns_30d", tokens30d = "tokens_30d", costUsd30d = "cost_usd_30d"
+    }
+
+    init(user: User, budget: BudgetState?, lastThirtyDays: [UsageBucket]) {
+        id = user.id
+        name = user.name
+        plan = user.plan
+        admin = user.isAdmin
+        createdAt = user.createdAt
+        models = user.allowedModels
+        tokensUsed = budget?.used
+        tokenLimit = budget?.limit
+        resetsAt = budget?.resetAt
+        dailyUsdLimit = budget?.dailyDollars?.limit.decimalString
+        spentTodayUsd = budget?.dailyDollars?.spent.decimalString
+        endUserDailyUsdLimit = budget?.endUserDailyLimit?.decimalString
+        requestsPerMinute = budget?.rateLimits?.requestsPerMinute
+        tokensPerMinute = budget?.rateLimits?.tokensPerMinute
+        maxParallelRequests = budget?.rateLimits?.maxParallel
+        turns30d = lastThirtyDays.reduce(0) { $0 + $1.turns }
+        tokens30d = lastThirtyDays.reduce(0) { $0 + $1.totalTokens }
+        costUsd30d = lastThirtyDays.reduce(USDAmount.zero) { $0 + $1.cost }.decimalString
+        lastTurnAt = lastThirtyDays.compactMap(\.lastTurnAt).max()
+    }
+
+    /// Limits and `models` are written as `null` when there are none, rather than left out.
+    func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: CodingKeys.self)
+        try container.encode(id, forKey: .id)
+        try container.encode(name, forKey: .name)
+        try container.encode(plan, forKey: .plan)
+        try container.encode(admin, forKey: .admin)
+        try container.encode(createdAt, forKey: .createdAt)
+        try container.encode(models, forKey: .models)
+        try container.encode(tokensUsed, forKey: .tokensUsed)
+        try container.encode(tokenLimit, forKey: .tokenLimit)
+        try container.encode(resetsAt, forKey: .resetsAt)
+        try container.encode(dailyUsdLimit, forKey: .dailyUsdLimit)
+        try container.encode(spentTodayUsd, forKey: .spentTodayUsd)
+        try container.encode(endUserDailyUsdLimit, forKey: .endUserDailyUsdLimit)
+        try container.encode(requestsPerMinute, forKey: .requestsPerMinute)
+        try container.encode(tokensPerMinute, forKey: .tokensPerMinute)
+        try container.encode(maxParallelRequests, forKey: .maxParallelRequests)
+        try container.encode(turns30d, forKey: .turns30d)
+        try container.encode(tokens30d, forKey: .tokens30d)
+        try container.encode(costUsd30d, forKey: .costUsd30d)
+        try container.encode(lastTurnAt, forKey: .lastTurnAt)
+    }
+}
