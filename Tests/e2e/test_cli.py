@@ -37,6 +37,21 @@ def test_user_add_prints_the_token_alone_on_the_last_line_and_list_shows_the_use
     assert run("user", "add", "erin", "--plan", "gold", "--db", db).returncode != 0
 
 
+def test_the_first_user_is_the_administrator_and_the_last_one_stays_one():
+    db = os.path.join(tempfile.mkdtemp(), "db.sqlite")
+    assert "administrator" in run("user", "add", "ada", "--db", db).stdout
+    assert "administrator" not in run("user", "add", "ben", "--db", db).stdout
+    listed = [line.split("\t") for line in run("user", "list", "--db", db).stdout.splitlines()]
+    assert listed[0][-1] == "administrator" and {row[0]: row[-1] for row in listed[1:]} == {"ada": "yes", "ben": "no"}
+    last = run("user", "admin", "ada", "--off", "--db", db)
+    assert last.returncode != 0 and "only administrator" in last.stderr
+    assert run("user", "admin", "ben", "--db", db).returncode == 0
+    assert run("user", "admin", "ada", "--off", "--db", db).returncode == 0
+    listed = [line.split("\t") for line in run("user", "list", "--db", db).stdout.splitlines()]
+    assert {row[0]: row[-1] for row in listed[1:]} == {"ada": "no", "ben": "yes"}
+    assert "administrator" in run("user", "add", "cy", "--admin", "--db", db).stdout
+
+
 def test_labelled_keys_act_as_their_user_and_a_revoked_key_stops_working_on_a_running_server(server):
     assert run("user", "add", "keys-cli", "--db", server.db).returncode == 0
     added = run("user", "key", "add", "keys-cli", "ci", "--db", server.db)

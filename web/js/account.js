@@ -28,6 +28,8 @@ export class Account {
     this.user = user;
     document.getElementById("account-name").textContent = user.name;
     document.getElementById("account-avatar").textContent = [...user.name.trim()][0] ?? "?";
+    // Administrators manage the other users; the server refuses that page's requests to anyone else.
+    document.getElementById("users-open").hidden = !user.admin;
     this.box.hidden = false;
   }
 

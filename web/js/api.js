@@ -214,6 +214,15 @@ export const createKey = (label, terms = {}) => json("POST", "/api/keys", { labe
  * stays as it is. */
 export const updateKey = (label, changes) => json("PATCH", `/api/keys/${encodeURIComponent(label)}`, changes);
 export const revokeKey = (label) => json("DELETE", `/api/keys/${encodeURIComponent(label)}`);
+/** The administrator's list of users: `{users: [{name, plan, admin, models, tokens_used, token_limit, …}]}`. */
+export const listUsers = () => json("GET", "/api/admin/users");
+/** `{user, token}`: a new user and the token shown only now. */
+export const addUser = (name, plan, admin) => json("POST", "/api/admin/users", { name, plan, admin });
+/** Changes a user: `changes` has the API's field names; `null` removes a limit (or gives every model). */
+export const updateUser = (name, changes) => json("PATCH", `/api/admin/users/${encodeURIComponent(name)}`, changes);
+/** `{user, token}`: the user's new token; the old one stops working. */
+export const issueUserToken = (name) => json("POST", `/api/admin/users/${encodeURIComponent(name)}/token`);
+export const resetUser = (name) => json("POST", `/api/admin/users/${encodeURIComponent(name)}/reset`);
 export const getUsage = (period, group) =>
   json("GET", `/api/usage?period=${encodeURIComponent(period)}&group=${encodeURIComponent(group)}`);
 /** The usage as CSV (a Blob): fetched with the token, since a plain link cannot send it. */

@@ -8,6 +8,7 @@ import { UsageView } from "./usage.js";
 import { ContextPanel } from "./context.js";
 import { UsagePage } from "./usage-page.js";
 import { KeysPage } from "./keys-page.js";
+import { UsersPage } from "./users-page.js";
 import { ModelPicker } from "./models.js";
 import { ConversationList } from "./conversations.js";
 import { ProjectShelf } from "./projects.js";
@@ -99,6 +100,7 @@ document.addEventListener("keydown", (event) => { if (event.key === "Escape" && 
 
 const usagePage = new UsagePage({ section: $("usage-page"), button: $("usage-open"), showBanner });
 new KeysPage({ section: $("keys-page"), button: $("keys-open"), showBanner });
+new UsersPage({ section: $("users-page"), button: $("users-open"), showBanner });
 const personal = new PersonalInstructions({ button: $("personalize-open"), form: $("personal-instructions"), showBanner });
 // Who is signed in, Sign out, and this browser's theme and notifications.
 const account = new Account({ showBanner });

@@ -7,6 +7,15 @@
 import * as api from "./api.js";
 
 const numberFormat = new Intl.NumberFormat();
+
+/** Copies a secret shown once from its read-only `field`, and says so on `button`. Without clipboard access (a page
+ * not on https or localhost) the secret stays selected for the user to copy. */
+export function copySecret(field, button) {
+  field.select();
+  (navigator.clipboard?.writeText(field.value) ?? Promise.reject(new Error("no clipboard")))
+    .then(() => { button.textContent = "Copied"; })
+    .catch(() => { button.textContent = "Selected: press Ctrl+C"; });
+}
 const when = (iso) => (iso ? new Date(iso).toLocaleString() : "never");
 
 export class KeysPage {
@@ -175,13 +184,7 @@ export class KeysPage {
   }
 
   copy() {
-    const field = this.created.querySelector(".keys-new-value");
-    const button = this.section.querySelector(".keys-copy");
-    field.select();
-    // Without clipboard access (a page not on https or localhost) the key stays selected for the user to copy.
-    (navigator.clipboard?.writeText(field.value) ?? Promise.reject(new Error("no clipboard")))
-      .then(() => { button.textContent = "Copied"; })
-      .catch(() => { button.textContent = "Selected: press Ctrl+C"; });
+    copySecret(this.created.querySelector(".keys-new-value"), this.section.querySelector(".keys-copy"));
   }
 
   forgetSecret() {

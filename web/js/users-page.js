@@ -1,0 +1,159 @@
+// The administrator's Users page (Open WebUI's admin panel, LiteLLM's admin UI): everyone who may sign in, with plan,
+// limits and use; a form that adds a user and shows their sign-in link once; and per user a plan picker, Limits (the
+// same limits `sluice user set-plan` sets, and the models they may use), New token, Reset usage and the administrator
+// role. The account menu offers the page to administrators only; the server refuses everyone else anyway.
+
+import * as api from "./api.js";
+import { copySecret } from "./keys-page.js";
+
+const numberFormat = new Intl.NumberFormat();
+const when = (iso) => (iso ? new Date(iso).toLocaleString() : "never");
+const PLANS = ["free", "pro", "unlimited"];
+
+export class UsersPage {
+  constructor({ section, button, showBanner }) {
+    Object.assign(this, { section, button, showBanner });
+    this.form = section.querySelector(".users-form");
+    this.created = section.querySelector(".users-new");
+    this.limits = section.querySelector(".users-limits");
+    this.models = section.querySelector(".users-models");
+    this.limitFields = ["token-limit", "daily", "rpm", "tpm", "parallel"].map((name) => section.querySelector(`.users-${name}`));
+    button.addEventListener("click", () => this.setOpen(section.hidden));
+    section.querySelector(".users-close").addEventListener("click", () => this.setOpen(false));
+    const report = (promise) => promise.catch((error) => showBanner(error.message));
+    this.form.addEventListener("submit", (event) => { event.preventDefault(); report(this.add()); });
+    this.limits.addEventListener("submit", (event) => { event.preventDefault(); report(this.saveLimits()); });
+    section.querySelector(".users-limits-cancel").addEventListener("click", () => this.closeLimits());
+    section.querySelector(".users-copy").addEventListener("click", () => this.copy());
+  }
+
+  setOpen(open) {
+    this.section.hidden = !open;
+    this.button.setAttribute("aria-expanded", String(open));
+    // A sign-in link shown once is not shown again when the page is reopened.
+    if (!open) this.forgetLink();
+    if (!open) this.closeLimits();
+    if (open) this.load().catch((error) => this.showBanner(error.message));
+  }
+
+  async load() {
+    const [{ users }, models] = await Promise.all([api.listUsers(), api.listModels()]);
+    this.served = models.models.map(({ id }) => id);
+    this.section.querySelector(".users-table tbody").replaceChildren(...users.map((user) => this.row(user)));
+  }
+
+  /** One user as a table row; names are set as text. */
+  row(user) {
+    const row = document.createElement("tr");
+    row.dataset.name = user.name;
+    const name = Object.assign(document.createElement("td"), { textContent: user.name });
+    if (user.admin) name.append(Object.assign(document.createElement("span"), { className: "admin-badge", textContent: "admin" }));
+    const plan = document.createElement("select");
+    plan.className = "users-row-plan";
+    plan.setAttribute("aria-label", `${user.name}'s plan`);
+    plan.append(...PLANS.map((value) => Object.assign(document.createElement("option"), { value, textContent: value })));
+    plan.value = user.plan;
+    plan.addEventListener("change", () => this.change(user.name, { plan: plan.value }));
+    const planCell = document.createElement("td");
+    planCell.append(plan);
+    const limit = user.token_limit == null ? "unlimited" : numberFormat.format(user.token_limit);
+    const tokens = user.tokens_used == null ? "" : `${numberFormat.format(user.tokens_used)} of ${limit}`;
+    const daily = user.daily_usd_limit ? `$${user.daily_usd_limit} ($${user.spent_today_usd} today)` : "none";
+    const rates = [
+      user.requests_per_minute != null && `${numberFormat.format(user.requests_per_minute)} requests/min`,
+      user.tokens_per_minute != null && `${numberFormat.format(user.tokens_per_minute)} tokens/min`,
+      user.max_parallel_requests != null && `${numberFormat.format(user.max_parallel_requests)} at once`,
+    ].filter(Boolean).join(", ") || "none";
+    const month = `${numberFormat.format(user.turns_30d)} turns, ${numberFormat.format(user.tokens_30d)} tokens, $${user.cost_usd_30d}`;
+    row.append(name, planCell);
+    for (const text of [tokens, daily, rates, user.models ? user.models.join(", ") : "all", month, when(user.last_turn_at)]) {
+      row.append(Object.assign(document.createElement("td"), { textContent: text }));
+    }
+    const actions = document.createElement("td");
+    const action = (label, title, run) => {
+      const button = Object.assign(document.createElement("button"), { type: "button", textContent: label });
+      button.setAttribute("aria-label", `${title} ${user.name}`);
+      button.addEventListener("click", () => run().catch((error) => this.showBanner(error.message)));
+      actions.append(button);
+    };
+    action("Limits", "Change the limits of", async () => this.openLimits(user));
+    action("New token", "Issue a new token for", () => this.renewToken(user.name));
+    action("Reset usage", "Reset the token usage of", () => this.change(user.name, null, "reset"));
+    action(user.admin ? "Remove admin" : "Make admin", user.admin ? "Remove the administrator role of" : "Make an administrator of",
+      () => this.change(user.name, { admin: !user.admin }));
+    row.append(actions);
+    return row;
+  }
+
+  async add() {
+    const name = this.section.querySelector(".users-name");
+    const admin = this.section.querySelector(".users-admin");
+    const { user, token } = await api.addUser(name.value, this.section.querySelector(".users-plan").value, admin.checked);
+    this.form.reset();
+    this.showLink(user.name, token);
+    await this.load();
+  }
+
+  /** Changes a user (`changes`), or resets their usage; then lists everyone again. */
+  async change(name, changes, reset) {
+    try {
+      await (reset ? api.resetUser(name) : api.updateUser(name, changes));
+    } finally {
+      // A refused change (the last administrator) leaves the row as the server has it.
+      await this.load();
+    }
+  }
+
+  async renewToken(name) {
+    if (!confirm(`Issue a new token for ${name}? Their current one stops working at once (their API keys go on).`)) return;
+    const { token } = await api.issueUserToken(name);
+    this.showLink(name, token);
+  }
+
+  /** The link that signs `name` in with `token` (the page takes it from the address and forgets it there). */
+  showLink(name, token) {
+    this.created.querySelector(".users-new-name").textContent = name;
+    this.created.querySelector(".users-new-value").value = `${location.origin}${location.pathname}#token=${token}`;
+    this.section.querySelector(".users-copy").textContent = "Copy";
+    this.created.hidden = false;
+  }
+
+  openLimits(user) {
+    this.editing = user.name;
+    this.limits.querySelector(".users-limits-name").textContent = `Limits of ${user.name} (${user.plan} plan)`;
+    [user.token_limit, user.daily_usd_limit, user.requests_per_minute, user.tokens_per_minute, user.max_parallel_requests]
+      .forEach((value, index) => { this.limitFields[index].value = value ?? ""; });
+    const chosen = new Set(user.models ?? []);
+    this.models.replaceChildren(...this.served.map((id) =>
+      Object.assign(document.createElement("option"), { value: id, textContent: id, selected: chosen.has(id) })));
+    this.limits.hidden = false;
+    this.limitFields[0].focus();
+  }
+
+  async saveLimits() {
+    const [tokens, daily, rpm, tpm, parallel] = this.limitFields.map((field) => field.value.trim());
+    const number = (text) => (text ? Number(text) : null);
+    const models = [...this.models.selectedOptions].map((option) => option.value);
+    await this.change(this.editing, {
+      // A cleared token limit is the plan's own; amounts as typed (exact decimal), not as floats.
+      token_limit: number(tokens), daily_usd: daily || null, requests_per_minute: number(rpm),
+      tokens_per_minute: number(tpm), max_parallel_requests: number(parallel), models: models.length ? models : null,
+    });
+    this.closeLimits();
+  }
+
+  closeLimits() {
+    this.editing = null;
+    this.limits.hidden = true;
+    this.limits.reset();
+  }
+
+  copy() {
+    copySecret(this.created.querySelector(".users-new-value"), this.section.querySelector(".users-copy"));
+  }
+
+  forgetLink() {
+    this.created.hidden = true;
+    this.created.querySelector(".users-new-value").value = "";
+  }
+}
