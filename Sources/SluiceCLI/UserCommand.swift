@@ -6,7 +6,7 @@ import SluiceStore
 /// `sluice user …`: manage users and their tokens.
 struct UserCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "user", abstract: "Manage users.", subcommands: [Add.self, List.self, Token.self, Key.self, SetPlan.self, SetModels.self, Reset.self, Admin.self])
+        commandName: "user", abstract: "Manage users.", subcommands: [Add.self, List.self, Token.self, Key.self, SetPlan.self, SetModels.self, Reset.self, Admin.self, Suspend.self])
 
     struct DatabaseOption: ParsableArguments {
         @Option(help: "SQLite database path or postgres:// URL (SLUICE_DB, default ./data/sluice.sqlite).") var db: String?
@@ -52,11 +52,11 @@ struct UserCommand: AsyncParsableCommand {
 
         func run() async throws {
             let store = try await database.open()
-            print("name\tplan\ttokens used/limit (this period)\tid\tcreated\tadministrator")
+            print("name\tplan\ttokens used/limit (this period)\tid\tcreated\tadministrator\tsuspended")
             for user in try await store.users() {
                 let budget = try await store.budget(userID: user.id, now: Date())
                 let usage = "\(budget.used)/\(budget.limit.map(String.init) ?? "unlimited")"
-                print("\(user.name)\t\(user.plan.rawValue)\t\(usage)\t\(user.id)\t\(user.createdAt.formatted(.iso8601))\t\(user.isAdmin ? "yes" : "no")")
+                print("\(user.name)\t\(user.plan.rawValue)\t\(usage)\t\(user.id)\t\(user.createdAt.formatted(.iso8601))\t\(user.isAdmin ? "yes" : "no")\t\(user.suspendedAt.map { $0.formatted(.iso8601) } ?? "no")")
             }
             try await store.close()
         }
@@ -221,6 +221,25 @@ extension UserCommand {
                 throw ValidationError("\(user.name) is the only administrator: make another user one first.")
             }
             print(off ? "\(user.name) is no longer an administrator." : "\(user.name) is an administrator (within 5 s on a running server).")
+            try await store.close()
+        }
+    }
+}
+
+/// `sluice user suspend NAME [--off]`: a user whose token and keys are refused until restored, all they made kept.
+extension UserCommand {
+    struct Suspend: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Suspend a user: their token and keys are refused (within 5 s on a running server) until --off restores them.")
+        @Argument(help: "The user's name.") var name: String
+        @Flag(help: "Restore the user.") var off = false
+        @OptionGroup var database: DatabaseOption
+
+        func run() async throws {
+            let store = try await database.open()
+            let user = try await UserCommand.user(named: name, in: store)
+            try await store.setSuspended(userID: user.id, suspended: !off)
+            print(off ? "\(user.name) is restored." : "\(user.name) is suspended, with all their keys; everything they made is kept.")
             try await store.close()
         }
     }

@@ -125,6 +125,34 @@ struct AdminUserRoutesTests {
         }
     }
 
+    @Test("a suspended user's token and keys are refused with a 403 that says so until restored; nothing of theirs is lost",
+          arguments: TestDatabases.backends)
+    func suspension(database: StoreBackend) async throws {
+        try await Harness.run(database: database) { h in
+            let key = try #require(try await h.request(.POST, "/api/keys", token: h.bob, body: #"{"label":"ci"}"#).json?["key"] as? String)
+            let made = try await h.request(.POST, "/v1/chat/completions", token: key, body: Self.chat)
+            let conversation = try #require(made.headers.first(name: "X-Sluice-Conversation-Id"))
+            // Seen by the server just now (cached), and refused at once all the same.
+            #expect(try await h.request(.GET, "/api/me", token: h.bob).status == 200)
+            let suspended = try await h.request(.PATCH, "/api/admin/users/bob", token: h.alice, body: #"{"suspended":true}"#)
+            #expect(suspended.status == 200 && suspended.json?["suspended_at"] is String)
+            for token in [h.bob, key] {
+                let refused = try await h.request(.GET, "/api/conversations/\(conversation)", token: token)
+                #expect(refused.status == 403 && refused.errorCode == "account_suspended")
+                #expect(refused.errorMessage?.contains("Ask an administrator to restore it") == true)
+                #expect(try await h.request(.POST, "/v1/chat/completions", token: token, body: Self.chat).status == 403)
+            }
+            let selfSuspended = try await h.request(.PATCH, "/api/admin/users/alice", token: h.alice, body: #"{"suspended":true}"#)
+            #expect(selfSuspended.status == 409 && selfSuspended.errorCode == "cannot_suspend_self")
+            #expect(try await h.request(.GET, "/api/me", token: h.alice).status == 200)
+
+            let restored = try await h.request(.PATCH, "/api/admin/users/bob", token: h.alice, body: #"{"suspended":false}"#)
+            #expect(restored.status == 200 && restored.json?["suspended_at"] is NSNull)
+            #expect(try await h.request(.GET, "/api/conversations/\(conversation)", token: h.bob).messages.count == 2)
+            #expect(try await h.request(.POST, "/v1/chat/completions", token: key, body: Self.chat).status == 200)
+        }
+    }
+
     @Test("the last administrator stays one; another made an administrator may then take the role away",
           arguments: TestDatabases.backends)
     func lastAdministrator(database: StoreBackend) async throws {

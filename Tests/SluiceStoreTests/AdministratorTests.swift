@@ -34,7 +34,12 @@ struct AdministratorTests {
         try await store.migrate()
         _ = try await store.createUser(name: "first", plan: .free, tokenHash: "h1")
         _ = try await store.createUser(name: "second", plan: .free, tokenHash: "h2")
-        for statement in ["ALTER TABLE users DROP COLUMN is_admin", "DELETE FROM schema_migrations WHERE version = 53"] {
+        for statement in [
+            // Made in the same millisecond, the two would be told apart by their ids alone.
+            "UPDATE users SET created_at = created_at + 1000 WHERE name = 'second'",
+            "ALTER TABLE users DROP COLUMN suspended_at", "ALTER TABLE users DROP COLUMN is_admin",
+            "DELETE FROM schema_migrations WHERE version >= 53",
+        ] {
             _ = try await StoreTests.column("x", of: statement, in: store)
         }
         try await store.close()

@@ -42,14 +42,20 @@ def test_the_first_user_is_the_administrator_and_the_last_one_stays_one():
     assert "administrator" in run("user", "add", "ada", "--db", db).stdout
     assert "administrator" not in run("user", "add", "ben", "--db", db).stdout
     listed = [line.split("\t") for line in run("user", "list", "--db", db).stdout.splitlines()]
-    assert listed[0][-1] == "administrator" and {row[0]: row[-1] for row in listed[1:]} == {"ada": "yes", "ben": "no"}
+    assert listed[0][-2:] == ["administrator", "suspended"]
+    assert {row[0]: row[-2:] for row in listed[1:]} == {"ada": ["yes", "no"], "ben": ["no", "no"]}
     last = run("user", "admin", "ada", "--off", "--db", db)
     assert last.returncode != 0 and "only administrator" in last.stderr
     assert run("user", "admin", "ben", "--db", db).returncode == 0
     assert run("user", "admin", "ada", "--off", "--db", db).returncode == 0
     listed = [line.split("\t") for line in run("user", "list", "--db", db).stdout.splitlines()]
-    assert {row[0]: row[-1] for row in listed[1:]} == {"ada": "no", "ben": "yes"}
+    assert {row[0]: row[-2] for row in listed[1:]} == {"ada": "no", "ben": "yes"}
     assert "administrator" in run("user", "add", "cy", "--admin", "--db", db).stdout
+    assert "suspended" in run("user", "suspend", "cy", "--db", db).stdout
+    suspended = {line.split("\t")[0]: line.split("\t")[-1] for line in run("user", "list", "--db", db).stdout.splitlines()[1:]}
+    assert suspended["cy"].startswith("20") and suspended["ben"] == "no"
+    assert "restored" in run("user", "suspend", "cy", "--off", "--db", db).stdout
+    assert run("user", "list", "--db", db).stdout.splitlines()[-1].endswith("\tno")
 
 
 def test_labelled_keys_act_as_their_user_and_a_revoked_key_stops_working_on_a_running_server(server):

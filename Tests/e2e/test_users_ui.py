@@ -118,6 +118,31 @@ def test_an_administrator_adds_a_user_whose_link_signs_them_in_and_changes_their
     server.api("PATCH", f"/api/admin/users/{urllib.request.quote(name)}", {"admin": False})
 
 
+def test_a_suspended_user_is_refused_with_a_message_that_says_so_until_restored(browser, server):
+    added = server.api("POST", "/api/admin/users", {"name": "suspend-ui"})
+    page = open_users(browser, server)
+    WebDriverWait(browser, 10).until(lambda d: row(page, "suspend-ui") is not None)
+    row(page, "suspend-ui").find_element(By.CSS_SELECTOR, "button[aria-label='Suspend suspend-ui']").click()
+    browser.switch_to.alert.accept()
+    WebDriverWait(browser, 10).until(lambda d: "suspended" in row(page, "suspend-ui").get_attribute("class"))
+    assert "suspended" in row(page, "suspend-ui").find_element(By.CLASS_NAME, "admin-badge").text
+    assert status_with(added["token"], f"{server.base}/api/me") == 403
+
+    # Her page says what happened and what to do, and offers another sign-in.
+    browser.get("about:blank")
+    browser.get(f"{server.base}/#token={added['token']}")
+    banner = browser.find_element(By.ID, "banner")
+    WebDriverWait(browser, 10).until(lambda d: "suspended by an administrator" in banner.text)
+    assert "Ask an administrator to restore it" in banner.text
+    assert browser.find_element(By.ID, "sign-in").is_displayed()
+
+    page = open_users(browser, server)
+    WebDriverWait(browser, 10).until(lambda d: row(page, "suspend-ui") is not None)
+    row(page, "suspend-ui").find_element(By.CSS_SELECTOR, "button[aria-label='Restore suspend-ui']").click()
+    WebDriverWait(browser, 10).until(lambda d: "suspended" not in row(page, "suspend-ui").get_attribute("class"))
+    assert status_with(added["token"], f"{server.base}/api/me") == 200
+
+
 def test_the_last_administrator_cannot_remove_their_own_role_from_the_page(browser, server):
     page = open_users(browser, server)
     WebDriverWait(browser, 10).until(lambda d: row(page, "tester") is not None)

@@ -521,6 +521,8 @@ async function start() {
     input.focus();
   } catch (error) {
     if (error.status === 401) { api.clearToken(); showSignIn(true); }
+    // A suspended account's token is kept (it works again once restored); the sign-in form offers another meanwhile.
+    if (error.code === "account_suspended") showSignIn(true);
     showBanner(error.message);
   }
 }

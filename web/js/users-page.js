@@ -1,7 +1,7 @@
 // The administrator's Users page (Open WebUI's admin panel, LiteLLM's admin UI): everyone who may sign in, with plan,
 // limits and use; a form that adds a user and shows their sign-in link once; and per user a plan picker, Limits (the
-// same limits `sluice user set-plan` sets, and the models they may use), New token, Reset usage and the administrator
-// role. The account menu offers the page to administrators only; the server refuses everyone else anyway.
+// same limits `sluice user set-plan` sets, and the models they may use), New token, Reset usage, the administrator
+// role, and Suspend (their token and keys refused until Restore; everything they made kept). The account menu offers the page to administrators only; the server refuses everyone else anyway.
 
 import * as api from "./api.js";
 import { copySecret } from "./keys-page.js";
@@ -47,7 +47,10 @@ export class UsersPage {
     const row = document.createElement("tr");
     row.dataset.name = user.name;
     const name = Object.assign(document.createElement("td"), { textContent: user.name });
-    if (user.admin) name.append(Object.assign(document.createElement("span"), { className: "admin-badge", textContent: "admin" }));
+    const badge = (text) => name.append(Object.assign(document.createElement("span"), { className: "admin-badge", textContent: text }));
+    if (user.admin) badge("admin");
+    if (user.suspended_at) badge(`suspended ${when(user.suspended_at)}`);
+    row.classList.toggle("suspended", Boolean(user.suspended_at));
     const plan = document.createElement("select");
     plan.className = "users-row-plan";
     plan.setAttribute("aria-label", `${user.name}'s plan`);
@@ -81,6 +84,11 @@ export class UsersPage {
     action("Reset usage", "Reset the token usage of", () => this.change(user.name, null, "reset"));
     action(user.admin ? "Remove admin" : "Make admin", user.admin ? "Remove the administrator role of" : "Make an administrator of",
       () => this.change(user.name, { admin: !user.admin }));
+    action(user.suspended_at ? "Restore" : "Suspend", user.suspended_at ? "Restore" : "Suspend", async () => {
+      const asks = `Suspend ${user.name}? Their token and API keys stop working at once; everything they made is kept, and Restore brings them back.`;
+      if (!user.suspended_at && !confirm(asks)) return;
+      await this.change(user.name, { suspended: !user.suspended_at });
+    });
     row.append(actions);
     return row;
   }

@@ -11,10 +11,16 @@ public struct User: Sendable, Equatable, Codable {
     /// Whether the user manages the other users (the web app's Users page, `/api/admin/users`): the first user is one,
     /// `sluice user admin NAME` names more.
     public var isAdmin: Bool
+    /// When an administrator suspended the user: their token and keys are refused until restored; `nil`, not suspended.
+    public var suspendedAt: Date?
 
-    public init(id: String, name: String, plan: Plan, createdAt: Date, allowedModels: [String]? = nil, isAdmin: Bool = false) {
+    public init(
+        id: String, name: String, plan: Plan, createdAt: Date, allowedModels: [String]? = nil, isAdmin: Bool = false,
+        suspendedAt: Date? = nil
+    ) {
         self.allowedModels = allowedModels
         self.isAdmin = isAdmin
+        self.suspendedAt = suspendedAt
         self.id = id
         self.name = name
         self.plan = plan

@@ -19,6 +19,8 @@ public protocol ConversationStore: StopRequestStore {
     func createUser(name: String, plan: Plan, tokenHash: String) async throws -> User
     /// Makes the user an administrator or not; `false` (and nothing changed) when that would leave no administrator.
     func setAdmin(userID: String, isAdmin: Bool) async throws -> Bool
+    /// Suspends the user now (their token and keys are refused), or with `false` restores them.
+    func setSuspended(userID: String, suspended: Bool) async throws
     /// Who a bearer token with this hash is: a user's own token, or one of the user's keys that is not revoked
     /// (an expired one too, with its `expiresAt`: the caller refuses it with a message that says so).
     func credential(tokenHash: String) async throws -> Credential?

@@ -57,8 +57,8 @@ struct AuthMiddleware: RouterMiddleware {
         return credential
     }
 
-    /// The user and key a credential signs in, unless its key has expired: checked on every request, cached or not,
-    /// so that a key stops at its time, not up to the cache's lifetime later.
+    /// The user and key a credential signs in, unless its key has expired (checked on every request, cached or not,
+    /// so that a key stops at its time, not up to the cache's lifetime later) or its user is suspended.
     @inline(never)
     private static func accept(_ credential: Credential) throws -> (User, KeyUse?) {
         if credential.hasExpired(at: Date()) {
@@ -66,6 +66,12 @@ struct AuthMiddleware: RouterMiddleware {
                 .unauthorized, code: "key_expired",
                 message: "The API key '\(credential.apiKeyLabel ?? "")' expired at \(credential.expiresAt?.formatted(.iso8601) ?? ""). "
                     + "Make a new one on the web app's API keys page (or ask for one: 'sluice user key add').")
+        }
+        if let suspendedAt = credential.user.suspendedAt {
+            throw APIError(
+                .forbidden, code: "account_suspended",
+                message: "This account was suspended by an administrator on \(suspendedAt.formatted(.iso8601)), with all its keys. "
+                    + "Ask an administrator to restore it; everything in it is kept.")
         }
         return (credential.actingUser, credential.keyUse)
     }

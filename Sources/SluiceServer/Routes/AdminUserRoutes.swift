@@ -8,8 +8,9 @@ import SluiceStore
 /// `GET /api/admin/users` lists them with their plans, limits and what they used;
 /// `POST /api/admin/users {"name", "plan"?, "admin"?}` adds one and shows its token once;
 /// `PATCH /api/admin/users/{name}` with any of `plan`, `token_limit`, `daily_usd`, `end_user_daily_usd`,
-/// `requests_per_minute`, `tokens_per_minute`, `max_parallel_requests`, `models`, `admin` changes one (`null`
-/// removes a limit, gives the plan's own token limit, or every model);
+/// `requests_per_minute`, `tokens_per_minute`, `max_parallel_requests`, `models`, `admin`, `suspended` changes one
+/// (`null` removes a limit, gives the plan's own token limit, or every model; a suspended user's token and keys are
+/// refused until restored, and all they made is kept);
 /// `POST /api/admin/users/{name}/token` issues a new token (the old one stops working);
 /// `POST /api/admin/users/{name}/reset` starts the user's token period again.
 /// Only an administrator's own token may: anyone else gets 403, an API key too (a key given to an application must
@@ -76,6 +77,12 @@ struct AdminUserRoutes {
                     .conflict, code: "last_admin",
                     message: "\(user.name) is the only administrator. Make another user an administrator first.")
             }
+        }
+        if let suspend = changes.suspended, suspend != (user.suspendedAt != nil) {
+            guard !suspend || user.id != admin.id else {
+                throw APIError(.conflict, code: "cannot_suspend_self", message: "You cannot suspend yourself. Another administrator may.")
+            }
+            try await store.setSuspended(userID: user.id, suspended: suspend)
         }
         if let models = changes.models { try await store.setAllowedModels(userID: user.id, models: models) }
         if changes.changesBudget {

@@ -12,9 +12,11 @@ struct AdminUserChanges {
     var rates: [(RateLimits.Kind, Int?)] = []
     var models: [String]??
     var admin: Bool?
+    /// `true` suspends the user (their token and keys refused), `false` restores them.
+    var suspended: Bool?
 
     static let fieldList =
-        "plan, token_limit, daily_usd, end_user_daily_usd, requests_per_minute, tokens_per_minute, max_parallel_requests, models, admin"
+        "plan, token_limit, daily_usd, end_user_daily_usd, requests_per_minute, tokens_per_minute, max_parallel_requests, models, admin, suspended"
 
     /// Whether anything the budget store keeps changes.
     var changesBudget: Bool {
@@ -60,6 +62,7 @@ struct AdminUserChanges {
             return names
         }
         admin = try body.optionalBool("admin")
+        suspended = try body.optionalBool("suspended")
     }
 
     /// `plan`: free, pro or unlimited.
@@ -104,6 +107,8 @@ struct WireAdminUser: Encodable {
     let name: String
     let plan: Plan
     let admin: Bool
+    /// When an administrator suspended the user; `null`, not suspended.
+    let suspendedAt: Date?
     let createdAt: Date
     /// `null`: every model the server serves.
     let models: [String]?
@@ -123,7 +128,7 @@ struct WireAdminUser: Encodable {
     let lastTurnAt: Date?
 
     private enum CodingKeys: String, CodingKey {
-        case id, name, plan, admin, createdAt, models, tokensUsed, tokenLimit, resetsAt, dailyUsdLimit, spentTodayUsd
+        case id, name, plan, admin, suspendedAt, createdAt, models, tokensUsed, tokenLimit, resetsAt, dailyUsdLimit, spentTodayUsd
         case endUserDailyUsdLimit, requestsPerMinute, tokensPerMinute, maxParallelRequests, lastTurnAt
         case turns30d = "turns_30d", tokens30d = "tokens_30d", costUsd30d = "cost_usd_30d"
     }
@@ -133,6 +138,7 @@ struct WireAdminUser: Encodable {
         name = user.name
         plan = user.plan
         admin = user.isAdmin
+        suspendedAt = user.suspendedAt
         createdAt = user.createdAt
         models = user.allowedModels
         tokensUsed = budget?.used
@@ -157,6 +163,7 @@ struct WireAdminUser: Encodable {
         try container.encode(name, forKey: .name)
         try container.encode(plan, forKey: .plan)
         try container.encode(admin, forKey: .admin)
+        try container.encode(suspendedAt, forKey: .suspendedAt)
         try container.encode(createdAt, forKey: .createdAt)
         try container.encode(models, forKey: .models)
         try container.encode(tokensUsed, forKey: .tokensUsed)

@@ -21,6 +21,11 @@ extension PostgresStore {
         return user
     }
 
+    public func setSuspended(userID: String, suspended: Bool) async throws {
+        let at: Int? = suspended ? StoredValues.milliseconds(StoredValues.now()) : nil
+        try await execute("UPDATE users SET suspended_at = \(at) WHERE id = \(userID)", logger: logger)
+    }
+
     public func setAdmin(userID: String, isAdmin: Bool) async throws -> Bool {
         let flag = isAdmin ? 1 : 0
         return !(try await rows(

@@ -91,6 +91,12 @@ public final class SQLiteStore: SluiceDatabase {
         return user
     }
 
+    public func setSuspended(userID: String, suspended: Bool) async throws {
+        _ = try await connection.query(
+            "UPDATE users SET suspended_at = ? WHERE id = ?",
+            [suspended ? .integer(Self.milliseconds(StoredValues.now())) : .null, .text(userID)])
+    }
+
     public func setAdmin(userID: String, isAdmin: Bool) async throws -> Bool {
         !(try await connection.query(
             "UPDATE users SET is_admin = ?1 WHERE id = ?2 AND (?1 = 1 OR EXISTS (SELECT 1 FROM users o WHERE o.is_admin = 1 AND o.id <> ?2)) RETURNING id",
