@@ -5,7 +5,7 @@
 import * as api from "./api.js";
 import { PagedList } from "./paged-list.js";
 import { icon, withIcon } from "./icons.js";
-import { popUpMenu } from "./menu.js";
+import { opensMenu } from "./menu.js";
 
 /** The drag data type of a conversation dragged from the list onto a project (or back onto the list). */
 export const CONVERSATION_DRAG = "application/x-sluice-conversation";
@@ -194,10 +194,8 @@ export class ConversationList {
       { className: "conversation-delete", icon: icon("trash", { lead: true }), label: "Delete", danger: true, run: () => this.remove(conversation) },
     ];
     const label = `Options for “${conversation.title}”`;
-    const more = this.action("conversation-more", "⋯", label, (event) => popUpMenu(more, choices, { label, focusFirst: event.detail === 0 }));
-    more.setAttribute("aria-haspopup", "menu");
-    more.setAttribute("aria-expanded", "false");
-    item.append(open, more);
+    // The row's own click (which opens the conversation) is stopped by `action`.
+    item.append(open, opensMenu(this.action("conversation-more", "⋯", label, () => {}), choices, label));
     return item;
   }
 

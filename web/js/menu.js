@@ -42,6 +42,14 @@ export function offerMenu(button, menu) {
   });
 }
 
+/** Makes `button` (a list row's "⋯") open a `popUpMenu` of `items`, named `label`, and say so to screen readers. */
+export function opensMenu(button, items, label) {
+  button.setAttribute("aria-haspopup", "menu");
+  button.setAttribute("aria-expanded", "false");
+  button.addEventListener("click", (event) => popUpMenu(button, items, { label, focusFirst: event.detail === 0 }));
+  return button;
+}
+
 /** The menu a `popUpMenu` button has open now, to close it when another opens or the button is clicked again. */
 let openNow = null;
 

@@ -8,7 +8,7 @@ import * as api from "./api.js";
 import { CONVERSATION_DRAG } from "./conversations.js";
 import { PagedList } from "./paged-list.js";
 import { icon, withIcon } from "./icons.js";
-import { popUpMenu } from "./menu.js";
+import { opensMenu } from "./menu.js";
 
 const OPEN_KEY = "sluice.projectFolds";
 
@@ -110,10 +110,7 @@ export class ProjectShelf {
         { className: "project-edit", icon: icon("folder", { lead: true }), label: "Instructions and files", run: () => this.edit(project) },
         { className: "project-remove", icon: icon("trash", { lead: true }), label: "Delete project", danger: true, run: () => this.remove(project) },
       ];
-      const more = this.action("project-more", "⋯", label, (event) => popUpMenu(more, choices, { label, focusFirst: event.detail === 0 }));
-      more.setAttribute("aria-haspopup", "menu");
-      more.setAttribute("aria-expanded", "false");
-      head.append(toggle, start, more);
+      head.append(toggle, start, opensMenu(this.action("project-more", "⋯", label, () => {}), choices, label));
       row.append(head);
       this.acceptDrops(row, project.id);
       if (unfolded) {
