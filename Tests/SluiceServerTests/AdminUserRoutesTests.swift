@@ -153,6 +153,34 @@ struct AdminUserRoutesTests {
         }
     }
 
+    @Test("an administrator sees everyone's usage per user (by day, model or user only); anyone else gets 403",
+          arguments: TestDatabases.backends)
+    func everyonesUsage(database: StoreBackend) async throws {
+        try await Harness.run(budgets: true, database: database) { h in
+            for token in [h.alice, h.bob, h.bob] {
+                #expect(try await h.request(.POST, "/v1/chat/completions", token: token, body: Self.chat).status == 200)
+            }
+            let everyone = try await h.request(.GET, "/api/usage?period=today&group=user&scope=all", token: h.alice)
+            #expect(everyone.status == 200)
+            let series = try #require(everyone.json?["series"] as? [[String: Any]])
+            // Largest first, each user by name.
+            #expect(series.map { $0["label"] as? String } == ["bob", "alice"])
+            #expect(series.map { $0["turns"] as? Int } == [2, 1])
+            let alice = try #require(try await h.store.user(named: "alice"))
+            #expect(series.last?["key"] as? String == alice.id)
+            let byDay = try await h.request(.GET, "/api/usage?period=today&group=day&scope=all", token: h.alice)
+            #expect((byDay.json?["totals"] as? [String: Any])?["turns"] as? Int == 3)
+            let own = try await h.request(.GET, "/api/usage?period=today&group=day", token: h.alice)
+            #expect((own.json?["totals"] as? [String: Any])?["turns"] as? Int == 1)
+
+            let conversations = try await h.request(.GET, "/api/usage?period=today&group=conversation&scope=all", token: h.alice)
+            #expect(conversations.status == 400 && conversations.errorMessage?.contains("stay theirs") == true)
+            let refused = try await h.request(.GET, "/api/usage?period=today&group=user&scope=all", token: h.bob)
+            #expect(refused.status == 403 && refused.errorCode == "admin_only")
+            #expect(try await h.request(.GET, "/api/usage?scope=everyone", token: h.alice).status == 400)
+        }
+    }
+
     @Test("the last administrator stays one; another made an administrator may then take the role away",
           arguments: TestDatabases.backends)
     func lastAdministrator(database: StoreBackend) async throws {

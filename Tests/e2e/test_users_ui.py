@@ -9,6 +9,7 @@ from selenium.webdriver.support.ui import Select
 
 from conftest import menu_item
 from test_chat_ui import WebDriverWait
+from test_gateway import client
 
 
 def open_users(browser, server):
@@ -157,3 +158,32 @@ def test_the_last_administrator_cannot_remove_their_own_role_from_the_page(brows
     WebDriverWait(browser, 10).until(lambda d: "only administrator" in banner.text)
     assert user_named(server, "tester")["admin"] is True
     WebDriverWait(browser, 10).until(lambda d: row(page, "tester").find_elements(By.CLASS_NAME, "admin-badge"))
+
+
+def test_an_administrator_sees_everyones_usage_per_user_and_others_are_not_offered_it(browser, server):
+    added = server.api("POST", "/api/admin/users", {"name": "usage-everyone-ui"})
+    client(server, added["token"]).chat.completions.create(model="sim", messages=[{"role": "user", "content": "Hi"}])
+    browser.get(f"{server.base}/#token={server.token}")
+    WebDriverWait(browser, 10).until(lambda d: d.find_element(By.ID, "input").is_displayed())
+    menu_item(browser, "usage-open").click()
+    page = browser.find_element(By.ID, "usage-page")
+    WebDriverWait(browser, 10).until(lambda d: page.find_element(By.CLASS_NAME, "usage-totals").text)
+    users = page.find_element(By.CLASS_NAME, "usage-users")
+    assert not users.is_displayed()
+    Select(page.find_element(By.CLASS_NAME, "usage-scope")).select_by_value("all")
+    WebDriverWait(browser, 10).until(lambda d: users.is_displayed())
+    lines = [item.text for item in users.find_elements(By.TAG_NAME, "li")]
+    assert any(line.startswith("usage-everyone-ui: ") and "1 answer" in line for line in lines), lines
+    assert page.find_element(By.CLASS_NAME, "usage-share-caption").text == "Share per user"
+    # Other users' conversations, keys and projects stay theirs.
+    for section in ("usage-keys", "usage-projects", "usage-end-users"):
+        assert not page.find_element(By.CLASS_NAME, section).is_displayed()
+
+    # Someone who is not an administrator is not offered it.
+    browser.get("about:blank")
+    browser.get(f"{server.base}/#token={added['token']}")
+    WebDriverWait(browser, 10).until(lambda d: d.find_element(By.ID, "account-name").text == "usage-everyone-ui")
+    menu_item(browser, "usage-open").click()
+    page = browser.find_element(By.ID, "usage-page")
+    WebDriverWait(browser, 10).until(lambda d: page.find_element(By.CLASS_NAME, "usage-totals").text)
+    assert not page.find_element(By.CLASS_NAME, "usage-scope-label").is_displayed()

@@ -30,6 +30,7 @@ export class Account {
     document.getElementById("account-avatar").textContent = [...user.name.trim()][0] ?? "?";
     // Administrators manage the other users; the server refuses that page's requests to anyone else.
     document.getElementById("users-open").hidden = !user.admin;
+    document.querySelector("#usage-page .usage-scope-label").hidden = !user.admin;
     this.box.hidden = false;
   }
 

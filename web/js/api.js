@@ -223,11 +223,13 @@ export const updateUser = (name, changes) => json("PATCH", `/api/admin/users/${e
 /** `{user, token}`: the user's new token; the old one stops working. */
 export const issueUserToken = (name) => json("POST", `/api/admin/users/${encodeURIComponent(name)}/token`);
 export const resetUser = (name) => json("POST", `/api/admin/users/${encodeURIComponent(name)}/reset`);
-export const getUsage = (period, group) =>
-  json("GET", `/api/usage?period=${encodeURIComponent(period)}&group=${encodeURIComponent(group)}`);
+/** Usage history; `scope` "all" is everyone's (an administrator's, by day, model or user). */
+export const getUsage = (period, group, scope = "mine") =>
+  json("GET", `/api/usage?period=${encodeURIComponent(period)}&group=${encodeURIComponent(group)}&scope=${scope}`);
 /** The usage as CSV (a Blob): fetched with the token, since a plain link cannot send it. */
-export async function getUsageCSV(period, group) {
-  const response = await fetch(`/api/usage?period=${encodeURIComponent(period)}&group=${encodeURIComponent(group)}&format=csv`,
+export async function getUsageCSV(period, group, scope = "mine") {
+  const response = await fetch(
+    `/api/usage?period=${encodeURIComponent(period)}&group=${encodeURIComponent(group)}&scope=${scope}&format=csv`,
     { headers: headers() });
   if (!response.ok) throw await failure(response);
   return response.blob();

@@ -1,7 +1,8 @@
 // The usage page: totals for today / the last 7 days / the last 30 days, daily tokens (bar), the share of each
 // conversation (pie) and the trend of input and output tokens (line), drawn with Chart.js (Debian's
 // libjs-chart.js, loaded the first time the page opens), the same figures as a CSV download, and — once gateway
-// calls have named end users (OpenAI's `user`) — the usage per end user.
+// calls have named end users (OpenAI's `user`) — the usage per end user. An administrator may see everyone's usage
+// instead (Whose: Everyone's): per day, model and user, never other users' conversations, keys or projects.
 
 import * as api from "./api.js";
 import { icon } from "./icons.js";
@@ -24,6 +25,8 @@ export class UsagePage {
   constructor({ section, button, showBanner }) {
     Object.assign(this, { section, button, showBanner, charts: [] });
     this.period = section.querySelector(".usage-period");
+    this.scope = section.querySelector(".usage-scope");
+    this.scope.addEventListener("change", () => this.load().catch((e) => showBanner(e.message)));
     button.addEventListener("click", () => this.setOpen(section.hidden));
     section.querySelector(".usage-close").addEventListener("click", () => this.setOpen(false));
     section.querySelector(".usage-csv").addEventListener("click", () => this.downloadCSV().catch((e) => showBanner(e.message)));
@@ -38,14 +41,22 @@ export class UsagePage {
 
   async load() {
     const period = this.period.value;
-    const [byDay, byConversation, byEndUser, byKey, byModel, byProject, limits, Chart] = await Promise.all([
-      api.getUsage(period, "day"), api.getUsage(period, "conversation"), api.getUsage(period, "end_user"),
-      api.getUsage(period, "key"), api.getUsage(period, "model"), api.getUsage(period, "project"),
+    const scope = this.scope.value;
+    const everyone = scope === "all";
+    // Everyone's usage is by day, model and user only; the rest is the signed-in user's own.
+    const own = (group) => (everyone ? Promise.resolve({ series: [] }) : api.getUsage(period, group));
+    const [byDay, byShare, byEndUser, byKey, byModel, byProject, limits, Chart] = await Promise.all([
+      api.getUsage(period, "day", scope), api.getUsage(period, everyone ? "user" : "conversation", scope), own("end_user"),
+      own("key"), api.getUsage(period, "model", scope), own("project"),
       // Only for the limits per end user and per minute: the page works without them.
-      api.getLimits().catch(() => ({})),
+      everyone ? {} : api.getLimits().catch(() => ({})),
       loadChartLibrary(),
     ]);
     this.showTotals(byDay.totals);
+    this.showUsers(everyone ? byShare.series : []);
+    const share = everyone ? "user" : "conversation";
+    this.section.querySelector(".usage-share-caption").textContent = `Share per ${share}`;
+    this.canvas("share").setAttribute("aria-label", `Share of tokens per ${share}, pie chart`);
     this.showRateLimits(limits);
     this.showEndUsers(byEndUser.series, limits.end_user_daily_usd_limit, period);
     this.showKeys(byKey.series);
@@ -70,8 +81,12 @@ export class UsagePage {
         data: {
           // The empty key holds what no conversation made: embeddings calls and text completions (`/v1/embeddings`,
           // `/v1/completions`).
-          labels: byConversation.series.map((row) => row.label ?? (row.key === "" ? "Embeddings and completions (no conversation)" : row.key)),
-          datasets: [{ data: byConversation.series.map((row) => row.total_tokens) }],
+          labels: byShare.series.map((row) => row.label ?? (row.key === "" ? "Embeddings and completions (no conversation)" : row.key)),
+          // A hue of its own for each slice, so that the slices and their legend tell apart.
+          datasets: [{
+            data: byShare.series.map((row) => row.total_tokens),
+            backgroundColor: byShare.series.map((_, index) => `hsl(${(215 + index * 137.5) % 360} 65% 55%)`),
+          }],
         },
         options: { animation },
       }),
@@ -134,6 +149,19 @@ export class UsagePage {
       const last = row.last_turn_at ? `, last ${new Date(row.last_turn_at).toLocaleString()}` : "";
       item.textContent = `${row.key ? row.label ?? row.key : "(your own token and this app)"}: `
         + `${numberFormat.format(row.total_tokens)} tokens, $${row.cost_usd}, ${row.turns} ${row.turns === 1 ? "turn" : "turns"}${last}`;
+      return item;
+    }));
+  }
+
+  /** Everyone's usage per user, largest first (an administrator's view); names are set as text. */
+  showUsers(series) {
+    const section = this.section.querySelector(".usage-users");
+    section.hidden = series.length === 0;
+    section.querySelector("ul").replaceChildren(...series.map((row) => {
+      const item = document.createElement("li");
+      const last = row.last_turn_at ? `, last ${new Date(row.last_turn_at).toLocaleString()}` : "";
+      item.textContent = `${row.label ?? row.key}: ${numberFormat.format(row.total_tokens)} tokens, $${row.cost_usd}, `
+        + `${row.turns} ${row.turns === 1 ? "answer" : "answers"}${last}`;
       return item;
     }));
   }
@@ -204,9 +232,10 @@ export class UsagePage {
   }
 
   async downloadCSV() {
-    const blob = await api.getUsageCSV(this.period.value, "day");
+    const everyone = this.scope.value === "all";
+    const blob = await api.getUsageCSV(this.period.value, "day", this.scope.value);
     const link = Object.assign(document.createElement("a"), {
-      href: URL.createObjectURL(blob), download: `sluice-usage-${this.period.value}.csv`,
+      href: URL.createObjectURL(blob), download: `sluice-usage-${everyone ? "everyone-" : ""}${this.period.value}.csv`,
     });
     document.body.append(link);
     link.click();

@@ -199,6 +199,9 @@ public enum UsageGrouping: String, Sendable, CaseIterable {
     /// The project each turn's conversation is in now (`Project`), labelled with its name; turns of conversations in
     /// no project (or deleted ones, or no conversation) are the bucket with the empty key.
     case project
+    /// The user each turn was made by, labelled with the user's name: everyone's usage, for an administrator (or
+    /// `sluice usage report`).
+    case user
 }
 
 /// The settled usage of one bucket of history (a day, a conversation, a model, an end user or an API key).

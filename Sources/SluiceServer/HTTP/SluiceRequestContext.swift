@@ -38,6 +38,21 @@ public struct SluiceRequestContext: RequestContext {
         guard let user else { throw APIError.unauthorized }
         return user
     }
+
+    /// The signed-in administrator (`User.isAdmin`) with their own token; anyone else, or an API key, gets 403 (a key
+    /// given to an application must not act for the whole server). `what`: what only an administrator may do.
+    func requireAdministrator(to what: String) throws -> User {
+        let user = try requireUser()
+        guard user.isAdmin else {
+            throw APIError(.forbidden, code: "admin_only", message: "Only an administrator may \(what). Ask one to make you an administrator.")
+        }
+        guard apiKey == nil else {
+            throw APIError(
+                .forbidden, code: "admin_only",
+                message: "An API key cannot \(what). Sign in with your own token (the web app's) to do that.")
+        }
+        return user
+    }
 }
 
 /// The JSON conventions of the HTTP API: snake_case keys, ISO 8601 dates with milliseconds.

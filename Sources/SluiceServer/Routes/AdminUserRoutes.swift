@@ -127,18 +127,7 @@ struct AdminUserRoutes {
 
     /// The signed-in administrator; anyone else, or an API key, gets 403.
     private func administrator(_ context: SluiceRequestContext) throws -> User {
-        let user = try context.requireUser()
-        guard user.isAdmin else {
-            throw APIError(
-                .forbidden, code: "admin_only",
-                message: "Only an administrator may manage users. Ask one to make you an administrator.")
-        }
-        guard context.apiKey == nil else {
-            throw APIError(
-                .forbidden, code: "admin_only",
-                message: "An API key cannot manage users. Sign in with your own token (the web app's) to manage them.")
-        }
-        return user
+        try context.requireAdministrator(to: "manage users")
     }
 
     /// The user the path names; 404 when there is none.

@@ -5,8 +5,10 @@ import SluiceCore
 /// The caller's token usage: `GET /api/usage/limits` (plan and budget now),
 /// `GET /api/usage?period=today|week|month&group=day|conversation|model|end_user|key|project[&format=csv]` (history for
 /// charts; `end_user`: the gateway's `user` field, `""` for turns without one; `key`: the labelled API key, `""` for the
-/// user's own token; `project`: the project a turn's conversation is in now, `""` for none) and `GET /api/usage/end-user?name=…` (one
-/// end user's day under the caller's limit per end user).
+/// user's own token; `project`: the project a turn's conversation is in now, `""` for none; `user`: the user, labelled
+/// with their name), with `scope=all` everyone's (an administrator's, grouped by day, model or user only: other users'
+/// conversations, keys and projects stay theirs), and `GET /api/usage/end-user?name=…` (one end user's day under the
+/// caller's limit per end user).
 struct UsageRoutes {
     let budgets: (any BudgetStore)?
 
@@ -45,16 +47,29 @@ struct UsageRoutes {
             throw APIError.invalid("'period' must be today, week or month.")
         }
         guard let grouping = UsageGrouping(rawValue: query.get("group") ?? "day") else {
-            throw APIError.invalid("'group' must be day, conversation, model, end_user, key or project.")
+            throw APIError.invalid("'group' must be day, conversation, model, end_user, key, project or user.")
+        }
+        let everyone: Bool
+        switch query.get("scope") ?? "mine" {
+        case "mine": everyone = false
+        case "all":
+            _ = try context.requireAdministrator(to: "see everyone's usage")
+            guard [.day, .model, .user].contains(grouping) else {
+                throw APIError.invalid(
+                    "With scope=all, 'group' must be day, model or user: other users' conversations, keys and projects stay theirs.")
+            }
+            everyone = true
+        default: throw APIError.invalid("'scope' must be mine or all.")
         }
         let now = Date()
         let since = period.start(now: now)
-        let buckets = try await requireBudgets().usageHistory(userID: user.id, since: since, groupedBy: grouping)
+        let buckets = try await requireBudgets().usageHistory(userID: everyone ? nil : user.id, since: since, groupedBy: grouping)
         switch query.get("format") ?? "json" {
         case "csv":
             var headers = HTTPFields()
             headers[.contentType] = "text/csv; charset=utf-8"
-            headers[.contentDisposition] = "attachment; filename=\"sluice-usage-\(periodName)-by-\(grouping.rawValue).csv\""
+            let whose = everyone ? "everyone-" : ""
+            headers[.contentDisposition] = "attachment; filename=\"sluice-usage-\(whose)\(periodName)-by-\(grouping.rawValue).csv\""
             return Response(status: .ok, headers: headers, body: .init(byteBuffer: ByteBuffer(string: UsageCSV.render(buckets, grouping: grouping))))
         case "json":
             return Self.json(WireUsageHistory(period: periodName, group: grouping.rawValue, from: since, to: now, buckets: buckets).json)
@@ -161,9 +176,9 @@ struct WireUsageHistory: Encodable {
 /// Usage history as CSV (RFC 4180): one header line, one line per bucket.
 enum UsageCSV {
     static func render(_ buckets: [UsageBucket], grouping: UsageGrouping) -> String {
-        // A conversation's title, a key's label, a project's name: the name a person knows it by.
-        let named = grouping == .conversation || grouping == .apiKey || grouping == .project
-        let nameColumn = grouping == .apiKey ? "label," : grouping == .project ? "name," : "title,"
+        // A conversation's title, a key's label, a project's or user's name: the name a person knows it by.
+        let named = [.conversation, .apiKey, .project, .user].contains(grouping)
+        let nameColumn = grouping == .apiKey ? "label," : grouping == .project || grouping == .user ? "name," : "title,"
         var lines = [
             "\(grouping.rawValue),\(named ? nameColumn : "")input_tokens,output_tokens,total_tokens,cost_usd,turns,"
                 + "cache_hits,saved_tokens,saved_cost_usd,rated_good,rated_bad,cached_input_tokens",

@@ -210,6 +210,7 @@ extension PostgresStore {
         case .endUser: key = "COALESCE(u.end_user, '')"
         case .apiKey: key = "COALESCE(u.api_key_id, '')"
         case .project: key = "COALESCE(c.project_id, '')"
+        case .user: key = "u.user_id"
         }
         return try await rows(
             """

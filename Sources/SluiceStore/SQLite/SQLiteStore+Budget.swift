@@ -239,6 +239,7 @@ extension SQLiteStore {
         case .endUser: key = "COALESCE(u.end_user, '')"
         case .apiKey: key = "COALESCE(u.api_key_id, '')"
         case .project: key = "COALESCE(c.project_id, '')"
+        case .user: key = "u.user_id"
         }
         let rows = try await connection.query(
             """

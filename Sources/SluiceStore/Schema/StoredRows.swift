@@ -200,6 +200,7 @@ enum StoredValues {
         case .conversation: "MAX(c.title)"
         case .apiKey: "MAX(k.label)"
         case .project: "MAX(p.name)"
+        case .user: "MAX((SELECT name FROM users us WHERE us.id = u.user_id))"
         case .day, .model, .endUser: "NULL"
         }
     }
