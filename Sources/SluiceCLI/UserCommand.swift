@@ -6,7 +6,7 @@ import SluiceStore
 /// `sluice user …`: manage users and their tokens.
 struct UserCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "user", abstract: "Manage users.", subcommands: [Add.self, List.self, Token.self, Key.self, SetPlan.self, SetModels.self, Reset.self, Admin.self, Suspend.self])
+        commandName: "user", abstract: "Manage users.", subcommands: [Add.self, List.self, Token.self, Key.self, SetPlan.self, SetModels.self, Reset.self, Admin.self, Suspend.self, Delete.self])
 
     struct DatabaseOption: ParsableArguments {
         @Option(help: "SQLite database path or postgres:// URL (SLUICE_DB, default ./data/sluice.sqlite).") var db: String?
@@ -240,6 +240,34 @@ extension UserCommand {
             let user = try await UserCommand.user(named: name, in: store)
             try await store.setSuspended(userID: user.id, suspended: !off)
             print(off ? "\(user.name) is restored." : "\(user.name) is suspended, with all their keys; everything they made is kept.")
+            try await store.close()
+        }
+    }
+}
+
+/// `sluice user delete NAME --yes`: what the user made goes, what they spent stays in the ledger.
+extension UserCommand {
+    struct Delete: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Delete a user's conversations, projects and prompts for good, revoke their keys and free the name; their usage stays.")
+        @Argument(help: "The user's name.") var name: String
+        @Flag(help: "Yes, delete it all (nothing is deleted without it).") var yes = false
+        @OptionGroup var database: DatabaseOption
+
+        func run() async throws {
+            let store = try await database.open()
+            let user = try await UserCommand.user(named: name, in: store)
+            guard yes else {
+                try await store.close()
+                throw ValidationError(
+                    "This deletes \(user.name)'s conversations, projects and prompts for good. Run it again with --yes, "
+                        + "or suspend the user instead (sluice user suspend \(user.name)), which keeps everything.")
+            }
+            guard try await store.deleteUser(userID: user.id) else {
+                try await store.close()
+                throw ValidationError("\(user.name) is the only administrator: make another user one first.")
+            }
+            print("\(user.name) is deleted (within 5 s on a running server); their usage stays in the ledger as deleted-\(user.id).")
             try await store.close()
         }
     }

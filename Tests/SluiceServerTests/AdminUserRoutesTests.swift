@@ -181,6 +181,27 @@ struct AdminUserRoutesTests {
         }
     }
 
+    @Test("an administrator deletes a user: their token and keys are refused at once, their name is free, their usage stays",
+          arguments: TestDatabases.backends)
+    func deletion(database: StoreBackend) async throws {
+        try await Harness.run(budgets: true, database: database) { h in
+            let key = try #require(try await h.request(.POST, "/api/keys", token: h.bob, body: #"{"label":"ci"}"#).json?["key"] as? String)
+            #expect(try await h.request(.POST, "/v1/chat/completions", token: key, body: Self.chat).status == 200)
+            #expect(try await h.request(.DELETE, "/api/admin/users/bob", token: h.bob).status == 403)
+            let own = try await h.request(.DELETE, "/api/admin/users/alice", token: h.alice)
+            #expect(own.status == 409 && own.errorCode == "cannot_delete_self")
+
+            #expect(try await h.request(.DELETE, "/api/admin/users/bob", token: h.alice).status == 204)
+            for token in [h.bob, key] { #expect(try await h.request(.GET, "/api/me", token: token).status == 401) }
+            #expect(Self.users(try await h.request(.GET, "/api/admin/users", token: h.alice)).keys.sorted() == ["alice"])
+            #expect(try await h.request(.DELETE, "/api/admin/users/bob", token: h.alice).status == 404)
+            let everyone = try await h.request(.GET, "/api/usage?period=today&group=user&scope=all", token: h.alice)
+            let labels = (everyone.json?["series"] as? [[String: Any]] ?? []).compactMap { $0["label"] as? String }
+            #expect(labels.count == 1 && labels.first?.hasPrefix("deleted-") == true)
+            #expect(try await h.request(.POST, "/api/admin/users", token: h.alice, body: #"{"name":"bob"}"#).status == 201)
+        }
+    }
+
     @Test("the last administrator stays one; another made an administrator may then take the role away",
           arguments: TestDatabases.backends)
     func lastAdministrator(database: StoreBackend) async throws {

@@ -28,6 +28,46 @@ struct AdministratorTests {
         try await store.close()
     }
 
+    @Test("deleting a user removes what they made, revokes their keys and frees the name; what they spent stays",
+          arguments: TestDatabases.backends)
+    func deletion(_ backend: StoreBackend) async throws {
+        let (store, _) = try await TestDatabases.makeStore(backend)
+        try await store.migrate()
+        let ann = try await store.createUser(name: "ann", plan: .free, tokenHash: "ann-hash")
+        let ben = try await store.createUser(name: "ben", plan: .unlimited, tokenHash: "ben-hash")
+        for user in [ann, ben] {
+            let conversation = Conversation.starting(userID: user.id, title: "mine", model: "m", systemPrompt: nil)
+            try await store.createConversation(conversation, messages: [])
+            let hold = try #require(try await store.hold(BudgetStoreTests.request(user, conversation.id, input: 20, output: 50), now: Date()))
+            try await store.settle(holdID: hold.id, inputTokens: 20, outputTokens: 10, cost: .zero, now: Date(), finishing: nil)
+            try await store.createProject(.starting(userID: user.id, name: "plans", instructions: nil))
+            try await store.addSavedPrompt(SavedPrompt(
+                id: Identifier.make(), userID: user.id, command: "hi", title: "Hi", content: "Hello", createdAt: Date(), updatedAt: Date()))
+            _ = try await store.addAPIKey(userID: user.id, label: "ci", tokenHash: "\(user.name)-key")
+        }
+        #expect(try await store.setAdmin(userID: ben.id, isAdmin: true))
+        #expect(try await store.deleteUser(userID: ben.id))
+
+        #expect(try await store.conversations(userID: ben.id).isEmpty)
+        #expect(try await store.projects(userID: ben.id).isEmpty)
+        #expect(try await store.savedPrompts(userID: ben.id).isEmpty)
+        #expect(try await store.credential(tokenHash: "ben-hash") == nil)
+        #expect(try await store.credential(tokenHash: "ben-key") == nil)
+        #expect(try await store.apiKeys(userID: ben.id).allSatisfy { $0.revokedAt != nil })
+        #expect(try await store.users().map(\.name) == ["ann"])
+        #expect(try await store.user(named: "ben") == nil)
+        // What he spent stays, under the name his row keeps now; the name is free again.
+        let spent = try await store.usageHistory(userID: nil, since: .distantPast, groupedBy: .user)
+        #expect(Set(spent.map { "\($0.label ?? "?") \($0.totalTokens)" }) == ["ann 30", "deleted-\(ben.id) 30"])
+        #expect(try await store.createUser(name: "ben", plan: .free, tokenHash: "new-ben").isAdmin == false)
+        // Ann's things are untouched; as the last administrator she cannot be deleted.
+        #expect(try await store.conversations(userID: ann.id).count == 1)
+        #expect(try await store.projects(userID: ann.id).count == 1)
+        #expect(try await store.deleteUser(userID: ann.id) == false)
+        #expect(try await store.user(named: "ann")?.isAdmin == true)
+        try await store.close()
+    }
+
     @Test("migrating to step 53 makes the earliest user the administrator", arguments: TestDatabases.backends)
     func migration(_ backend: StoreBackend) async throws {
         let (store, location) = try await TestDatabases.makeStore(backend)
@@ -37,7 +77,8 @@ struct AdministratorTests {
         for statement in [
             // Made in the same millisecond, the two would be told apart by their ids alone.
             "UPDATE users SET created_at = created_at + 1000 WHERE name = 'second'",
-            "ALTER TABLE users DROP COLUMN suspended_at", "ALTER TABLE users DROP COLUMN is_admin",
+            "ALTER TABLE users DROP COLUMN deleted_at", "ALTER TABLE users DROP COLUMN suspended_at",
+            "ALTER TABLE users DROP COLUMN is_admin",
             "DELETE FROM schema_migrations WHERE version >= 53",
         ] {
             _ = try await StoreTests.column("x", of: statement, in: store)

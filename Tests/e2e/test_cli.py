@@ -56,6 +56,13 @@ def test_the_first_user_is_the_administrator_and_the_last_one_stays_one():
     assert suspended["cy"].startswith("20") and suspended["ben"] == "no"
     assert "restored" in run("user", "suspend", "cy", "--off", "--db", db).stdout
     assert run("user", "list", "--db", db).stdout.splitlines()[-1].endswith("\tno")
+    unconfirmed = run("user", "delete", "cy", "--db", db)
+    assert unconfirmed.returncode != 0 and "--yes" in unconfirmed.stderr and "cy\t" in run("user", "list", "--db", db).stdout
+    deleted = run("user", "delete", "cy", "--yes", "--db", db)
+    assert deleted.returncode == 0 and "usage stays" in deleted.stdout
+    assert "cy\t" not in run("user", "list", "--db", db).stdout
+    last = run("user", "delete", "ben", "--yes", "--db", db)
+    assert last.returncode != 0 and "only administrator" in last.stderr
 
 
 def test_labelled_keys_act_as_their_user_and_a_revoked_key_stops_working_on_a_running_server(server):

@@ -143,6 +143,13 @@ def test_a_suspended_user_is_refused_with_a_message_that_says_so_until_restored(
     WebDriverWait(browser, 10).until(lambda d: "suspended" not in row(page, "suspend-ui").get_attribute("class"))
     assert status_with(added["token"], f"{server.base}/api/me") == 200
 
+    # Deleted after asking: gone from the list, the token refused, the name free again.
+    row(page, "suspend-ui").find_element(By.CSS_SELECTOR, "button[aria-label='Delete suspend-ui']").click()
+    browser.switch_to.alert.accept()
+    WebDriverWait(browser, 10).until(lambda d: row(page, "suspend-ui") is None)
+    assert status_with(added["token"], f"{server.base}/api/me") == 401
+    assert server.api("POST", "/api/admin/users", {"name": "suspend-ui"})["user"]["name"] == "suspend-ui"
+
 
 def test_the_last_administrator_cannot_remove_their_own_role_from_the_page(browser, server):
     page = open_users(browser, server)

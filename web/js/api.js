@@ -222,6 +222,8 @@ export const addUser = (name, plan, admin) => json("POST", "/api/admin/users", {
 export const updateUser = (name, changes) => json("PATCH", `/api/admin/users/${encodeURIComponent(name)}`, changes);
 /** `{user, token}`: the user's new token; the old one stops working. */
 export const issueUserToken = (name) => json("POST", `/api/admin/users/${encodeURIComponent(name)}/token`);
+/** Deletes what the user made, revokes their keys and frees the name; their usage stays. */
+export const deleteUser = (name) => json("DELETE", `/api/admin/users/${encodeURIComponent(name)}`);
 export const resetUser = (name) => json("POST", `/api/admin/users/${encodeURIComponent(name)}/reset`);
 /** Usage history; `scope` "all" is everyone's (an administrator's, by day, model or user). */
 export const getUsage = (period, group, scope = "mine") =>

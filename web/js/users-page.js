@@ -1,7 +1,8 @@
 // The administrator's Users page (Open WebUI's admin panel, LiteLLM's admin UI): everyone who may sign in, with plan,
 // limits and use; a form that adds a user and shows their sign-in link once; and per user a plan picker, Limits (the
 // same limits `sluice user set-plan` sets, and the models they may use), New token, Reset usage, the administrator
-// role, and Suspend (their token and keys refused until Restore; everything they made kept). The account menu offers the page to administrators only; the server refuses everyone else anyway.
+// role, Suspend (their token and keys refused until Restore; everything they made kept) and Delete (what they made
+// goes, what they spent stays in the usage). The account menu offers the page to administrators only; the server refuses everyone else anyway.
 
 import * as api from "./api.js";
 import { copySecret } from "./keys-page.js";
@@ -89,6 +90,14 @@ export class UsersPage {
       if (!user.suspended_at && !confirm(asks)) return;
       await this.change(user.name, { suspended: !user.suspended_at });
     });
+    action("Delete", "Delete", async () => {
+      const asks = `Delete ${user.name}? Their conversations, projects and prompts are deleted for good and their keys revoked; `
+        + "what they spent stays in the usage. To keep everything, Suspend them instead.";
+      if (!confirm(asks)) return;
+      await api.deleteUser(user.name);
+      await this.load();
+    });
+    actions.lastChild.classList.add("danger");
     row.append(actions);
     return row;
   }

@@ -21,6 +21,9 @@ public protocol ConversationStore: StopRequestStore {
     func setAdmin(userID: String, isAdmin: Bool) async throws -> Bool
     /// Suspends the user now (their token and keys are refused), or with `false` restores them.
     func setSuspended(userID: String, suspended: Bool) async throws
+    /// Deletes what the user made (conversations, projects, saved prompts, cached answers), revokes their keys and
+    /// frees their name, keeping their usage ledger; `false` (nothing changed) for the last administrator.
+    func deleteUser(userID: String) async throws -> Bool
     /// Who a bearer token with this hash is: a user's own token, or one of the user's keys that is not revoked
     /// (an expired one too, with its `expiresAt`: the caller refuses it with a message that says so).
     func credential(tokenHash: String) async throws -> Credential?

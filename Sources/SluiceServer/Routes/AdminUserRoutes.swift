@@ -12,7 +12,9 @@ import SluiceStore
 /// (`null` removes a limit, gives the plan's own token limit, or every model; a suspended user's token and keys are
 /// refused until restored, and all they made is kept);
 /// `POST /api/admin/users/{name}/token` issues a new token (the old one stops working);
-/// `POST /api/admin/users/{name}/reset` starts the user's token period again.
+/// `POST /api/admin/users/{name}/reset` starts the user's token period again;
+/// `DELETE /api/admin/users/{name}` deletes what the user made (conversations, projects, prompts), revokes their keys
+/// and frees the name, keeping what they spent in the ledger.
 /// Only an administrator's own token may: anyone else gets 403, an API key too (a key given to an application must
 /// not be able to make users). The server never leaves itself without an administrator.
 struct AdminUserRoutes {
@@ -29,6 +31,7 @@ struct AdminUserRoutes {
         api.patch("admin/users/:name", use: update)
         api.post("admin/users/:name/token", use: issueToken)
         api.post("admin/users/:name/reset", use: reset)
+        api.delete("admin/users/:name", use: remove)
     }
 
     @Sendable func list(_ request: Request, context: SluiceRequestContext) async throws -> Response {
@@ -123,6 +126,24 @@ struct AdminUserRoutes {
         try await budgets?.resetBudget(userID: user.id, now: Date())
         context.logger.notice("user budget reset", metadata: ["by": "\(admin.name)", "user": "\(user.name)"])
         return try Self.json(try await wire(user))
+    }
+
+    /// Deletes what the user made and frees their name; what they spent stays in the ledger (`deleteUser`).
+    @Sendable func remove(_ request: Request, context: SluiceRequestContext) async throws -> Response {
+        let admin = try administrator(context)
+        let user = try await named(context)
+        guard user.id != admin.id else {
+            throw APIError(.conflict, code: "cannot_delete_self", message: "You cannot delete yourself. Another administrator may.")
+        }
+        guard try await store.deleteUser(userID: user.id) else {
+            throw APIError(
+                .conflict, code: "last_admin",
+                message: "\(user.name) is the only administrator. Make another user an administrator first.")
+        }
+        // Refused at once here; another instance finds the token gone within the cache's lifetime.
+        tokens.forget(userID: user.id)
+        context.logger.notice("user deleted", metadata: ["by": "\(admin.name)", "user": "\(user.name)", "id": "\(user.id)"])
+        return Response(status: .noContent)
     }
 
     /// The signed-in administrator; anyone else, or an API key, gets 403.

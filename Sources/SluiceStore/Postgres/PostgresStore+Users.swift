@@ -26,6 +26,29 @@ extension PostgresStore {
         try await execute("UPDATE users SET suspended_at = \(at) WHERE id = \(userID)", logger: logger)
     }
 
+    public func deleteUser(userID: String) async throws -> Bool {
+        // No longer an administrator first: refused, in one statement, for the last one.
+        guard try await setAdmin(userID: userID, isAdmin: false) else { return false }
+        let now = StoredValues.milliseconds(StoredValues.now())
+        let name = Migrations.deletedNamePrefix + userID
+        let unusable = "deleted:" + Identifier.make()
+        // One statement: its parts see one snapshot and commit together.
+        try await execute(
+            """
+            WITH unmarked AS (
+                DELETE FROM unkept_conversations WHERE conversation_id IN (SELECT id FROM conversations WHERE user_id = \(userID))),
+            conversations_gone AS (DELETE FROM conversations WHERE user_id = \(userID)),
+            projects_gone AS (DELETE FROM projects WHERE user_id = \(userID)),
+            prompts_gone AS (DELETE FROM saved_prompts WHERE user_id = \(userID)),
+            cache_gone AS (DELETE FROM response_cache WHERE user_id = \(userID)),
+            keys_revoked AS (UPDATE api_keys SET revoked_at = COALESCE(revoked_at, \(now)) WHERE user_id = \(userID))
+            UPDATE users SET name = \(name), token_hash = \(unusable), deleted_at = \(now), suspended_at = COALESCE(suspended_at, \(now)),
+                instructions = NULL, allowed_models = NULL
+            WHERE id = \(userID)
+            """, logger: logger)
+        return true
+    }
+
     public func setAdmin(userID: String, isAdmin: Bool) async throws -> Bool {
         let flag = isAdmin ? 1 : 0
         return !(try await rows(
@@ -58,7 +81,7 @@ extension PostgresStore {
     }
 
     public func users() async throws -> [User] {
-        try await rows("SELECT * FROM users ORDER BY created_at, name").map(StoredValues.user)
+        try await rows("SELECT * FROM users WHERE deleted_at IS NULL ORDER BY created_at, name").map(StoredValues.user)
     }
 
     public func setTokenHash(userID: String, tokenHash: String) async throws {

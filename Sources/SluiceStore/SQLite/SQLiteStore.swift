@@ -97,6 +97,31 @@ public final class SQLiteStore: SluiceDatabase {
             [suspended ? .integer(Self.milliseconds(StoredValues.now())) : .null, .text(userID)])
     }
 
+    public func deleteUser(userID: String) async throws -> Bool {
+        // No longer an administrator first: refused, in one statement, for the last one.
+        guard try await setAdmin(userID: userID, isAdmin: false) else { return false }
+        let now = Self.milliseconds(StoredValues.now())
+        try await connection.transaction { db in
+            let user: [SQLiteData] = [.text(userID)]
+            try SQLiteConnection.run(
+                "DELETE FROM unkept_conversations WHERE conversation_id IN (SELECT id FROM conversations WHERE user_id = ?)", user, in: db)
+            for table in ["conversations", "projects", "saved_prompts", "response_cache"] {
+                try SQLiteConnection.run("DELETE FROM \(table) WHERE user_id = ?", user, in: db)
+            }
+            try SQLiteConnection.run(
+                "UPDATE api_keys SET revoked_at = COALESCE(revoked_at, ?) WHERE user_id = ?", [.integer(now), .text(userID)], in: db)
+            try SQLiteConnection.run(
+                """
+                UPDATE users SET name = ?, token_hash = ?, deleted_at = ?, suspended_at = COALESCE(suspended_at, ?),
+                    instructions = NULL, allowed_models = NULL WHERE id = ?
+                """,
+                [.text(Migrations.deletedNamePrefix + userID), .text("deleted:" + Identifier.make()), .integer(now),
+                 .integer(now), .text(userID)],
+                in: db)
+        }
+        return true
+    }
+
     public func setAdmin(userID: String, isAdmin: Bool) async throws -> Bool {
         !(try await connection.query(
             "UPDATE users SET is_admin = ?1 WHERE id = ?2 AND (?1 = 1 OR EXISTS (SELECT 1 FROM users o WHERE o.is_admin = 1 AND o.id <> ?2)) RETURNING id",
@@ -125,7 +150,7 @@ public final class SQLiteStore: SluiceDatabase {
     }
 
     public func users() async throws -> [User] {
-        try await connection.query("SELECT * FROM users ORDER BY created_at, name").map(StoredValues.user)
+        try await connection.query("SELECT * FROM users WHERE deleted_at IS NULL ORDER BY created_at, name").map(StoredValues.user)
     }
 
     public func setTokenHash(userID: String, tokenHash: String) async throws {
