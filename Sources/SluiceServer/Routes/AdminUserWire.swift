@@ -85,18 +85,7 @@ struct AdminUserChanges {
 
     /// An amount of dollars above 0, as text or a number ("5", 0.25).
     private static func amount(_ body: JSONObjectBody, _ name: String) throws -> USDAmount?? {
-        try field(body, name) { value in
-            let text: String
-            switch value {
-            case .string(let string): text = string
-            case .number(let number): text = number
-            default: text = ""
-            }
-            guard let amount = USDAmount(text), amount.picodollars > 0 else {
-                throw APIError.invalid("'\(name)' must be an amount of dollars above 0, such as \"5\" or \"0.25\", or null for no limit.")
-            }
-            return amount
-        }
+        try field(body, name) { try KeyTermsBody.dollars($0, field: name, otherwise: "null for no limit") }
     }
 }
 

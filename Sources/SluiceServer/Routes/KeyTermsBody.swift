@@ -61,18 +61,22 @@ struct KeyTermsBody {
 
     /// `daily_usd`: what the key's turns may spend a day, in dollars (text or a number, e.g. "5" or 0.25).
     private func dailyLimit() throws -> USDAmount?? {
-        try field("daily_usd") { value in
-            let text: String
-            switch value {
-            case .string(let string): text = string
-            case .number(let number): text = number
-            default: text = ""
-            }
-            guard let amount = USDAmount(text), amount.picodollars > 0 else {
-                throw APIError.invalid("'daily_usd' must be an amount of dollars above 0, such as \"5\" or \"0.25\", or left out for no limit.")
-            }
-            return amount
+        try field("daily_usd") { try Self.dollars($0, field: "daily_usd", otherwise: "left out for no limit") }
+    }
+
+    /// An amount of dollars above 0 (text or a number, e.g. "5" or 0.25), or a 400 that names `field` and, after
+    /// its rule, what `otherwise` the field may be.
+    static func dollars(_ value: JSONValue, field: String, otherwise: String) throws -> USDAmount {
+        let text: String
+        switch value {
+        case .string(let string): text = string
+        case .number(let number): text = number
+        default: text = ""
         }
+        guard let amount = USDAmount(text), amount.picodollars > 0 else {
+            throw APIError.invalid("'\(field)' must be an amount of dollars above 0, such as \"5\" or \"0.25\", or \(otherwise).")
+        }
+        return amount
     }
 
     /// One of the key's own rate limits: a whole number from 1.
