@@ -25,6 +25,18 @@ struct AdministratorTests {
         #expect(try await store.user(named: "ann")?.isAdmin == false)
         #expect(try await store.user(named: "ben")?.isAdmin == true)
         #expect(try await store.setAdmin(userID: ben.id, isAdmin: false) == false)
+        // A suspended administrator cannot sign in to manage anyone: Ben may not leave the role to her alone.
+        #expect(try await store.setAdmin(userID: ann.id, isAdmin: true))
+        try await store.setSuspended(userID: ann.id, suspended: true)
+        #expect(try await store.setAdmin(userID: ben.id, isAdmin: false) == false)
+        // Someone who is no administrator stays none, even with no administrator able to sign in.
+        let cy = try await store.createUser(name: "cy", plan: .free, tokenHash: "cy-hash")
+        try await store.setSuspended(userID: ben.id, suspended: true)
+        #expect(try await store.setAdmin(userID: cy.id, isAdmin: false))
+        #expect(try await store.user(named: "cy")?.isAdmin == false)
+        try await store.setSuspended(userID: ben.id, suspended: false)
+        try await store.setSuspended(userID: ann.id, suspended: false)
+        #expect(try await store.setAdmin(userID: ben.id, isAdmin: false))
         try await store.close()
     }
 

@@ -17,7 +17,8 @@ public protocol ConversationStore: StopRequestStore {
 
     /// Makes a user; the first user there is is an administrator (`User.isAdmin`).
     func createUser(name: String, plan: Plan, tokenHash: String) async throws -> User
-    /// Makes the user an administrator or not; `false` (and nothing changed) when that would leave no administrator.
+    /// Makes the user an administrator or not; `false` (and nothing changed) when that would leave no administrator
+    /// who can sign in (one not suspended).
     func setAdmin(userID: String, isAdmin: Bool) async throws -> Bool
     /// Suspends the user now (their token and keys are refused), or with `false` restores them.
     func setSuspended(userID: String, suspended: Bool) async throws

@@ -54,7 +54,7 @@ extension PostgresStore {
         return !(try await rows(
             """
             UPDATE users SET is_admin = \(flag)
-            WHERE id = \(userID) AND (\(flag) = 1 OR EXISTS (SELECT 1 FROM users o WHERE o.is_admin = 1 AND o.id <> users.id))
+            WHERE id = \(userID) AND (\(flag) = 1 OR is_admin = 0 OR EXISTS (\(unescaped: StoredValues.anotherActiveAdmin("users.id"))))
             RETURNING id
             """
         ).isEmpty)

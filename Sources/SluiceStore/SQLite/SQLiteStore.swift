@@ -124,7 +124,7 @@ public final class SQLiteStore: SluiceDatabase {
 
     public func setAdmin(userID: String, isAdmin: Bool) async throws -> Bool {
         !(try await connection.query(
-            "UPDATE users SET is_admin = ?1 WHERE id = ?2 AND (?1 = 1 OR EXISTS (SELECT 1 FROM users o WHERE o.is_admin = 1 AND o.id <> ?2)) RETURNING id",
+            "UPDATE users SET is_admin = ?1 WHERE id = ?2 AND (?1 = 1 OR is_admin = 0 OR EXISTS (\(StoredValues.anotherActiveAdmin("?2")))) RETURNING id",
             [.integer(isAdmin ? 1 : 0), .text(userID)]
         ).isEmpty)
     }

@@ -56,6 +56,12 @@ enum StoredValues {
         text.isEmpty ? [] : text.split(separator: ",").compactMap { Int($0) }
     }
 
+    /// SQL that finds an administrator besides the user `userID` names (SQL) who can sign in — not suspended, not
+    /// deleted: the one who would be left to manage the others.
+    static func anotherActiveAdmin(_ userID: String) -> String {
+        "SELECT 1 FROM users o WHERE o.is_admin = 1 AND o.suspended_at IS NULL AND o.deleted_at IS NULL AND o.id <> \(userID)"
+    }
+
     static func user(_ row: some StoredRow) -> User {
         User(
             id: row.text("id"), name: row.text("name"), plan: Plan(rawValue: row.text("plan")) ?? .free,
