@@ -37,7 +37,10 @@ struct AdminUserRoutes {
     @Sendable func list(_ request: Request, context: SluiceRequestContext) async throws -> Response {
         _ = try administrator(context)
         var listed: [WireAdminUser] = []
-        for user in try await store.users() { listed.append(try await wire(user)) }
+        // Everyone's last 30 days in one query, by user; each user's budget on its own.
+        let month = try await lastThirtyDays(of: nil)
+        let byUser = Dictionary(month.map { ($0.key, $0) }, uniquingKeysWith: { first, _ in first })
+        for user in try await store.users() { listed.append(try await wire(user, lastThirtyDays: byUser[user.id])) }
         return try Self.json(["users": listed])
     }
 
@@ -162,11 +165,17 @@ struct AdminUserRoutes {
     }
 
     /// The user as listed: plan and limits, and what the user used this period, today and in the last 30 days.
-    private func wire(_ user: User) async throws -> WireAdminUser {
-        let now = Date()
-        let budget = try await budgets?.budget(userID: user.id, now: now)
-        let month = try await budgets?.usageHistory(userID: user.id, since: now.addingTimeInterval(-30 * 86_400), groupedBy: .model) ?? []
+    /// `lastThirtyDays`: the user's bucket when the caller read everyone's; else it is read here.
+    private func wire(_ user: User, lastThirtyDays: UsageBucket?? = nil) async throws -> WireAdminUser {
+        let budget = try await budgets?.budget(userID: user.id, now: Date())
+        var month = lastThirtyDays ?? nil
+        if lastThirtyDays == nil { month = try await self.lastThirtyDays(of: user.id).first }
         return WireAdminUser(user: user, budget: budget, lastThirtyDays: month)
+    }
+
+    /// The settled usage of the last 30 days per user: one user's, or with `nil` everyone's.
+    private func lastThirtyDays(of userID: String?) async throws -> [UsageBucket] {
+        try await budgets?.usageHistory(userID: userID, since: Date().addingTimeInterval(-30 * 86_400), groupedBy: .user) ?? []
     }
 
     static let nameRule = "1 to 64 characters, not only spaces, without '/' or control characters"

@@ -122,7 +122,8 @@ struct WireAdminUser: Encodable {
         case turns30d = "turns_30d", tokens30d = "tokens_30d", costUsd30d = "cost_usd_30d"
     }
 
-    init(user: User, budget: BudgetState?, lastThirtyDays: [UsageBucket]) {
+    /// `lastThirtyDays`: the user's usage bucket of the last 30 days (`nil`: none).
+    init(user: User, budget: BudgetState?, lastThirtyDays: UsageBucket?) {
         id = user.id
         name = user.name
         plan = user.plan
@@ -139,10 +140,10 @@ struct WireAdminUser: Encodable {
         requestsPerMinute = budget?.rateLimits?.requestsPerMinute
         tokensPerMinute = budget?.rateLimits?.tokensPerMinute
         maxParallelRequests = budget?.rateLimits?.maxParallel
-        turns30d = lastThirtyDays.reduce(0) { $0 + $1.turns }
-        tokens30d = lastThirtyDays.reduce(0) { $0 + $1.totalTokens }
-        costUsd30d = lastThirtyDays.reduce(USDAmount.zero) { $0 + $1.cost }.decimalString
-        lastTurnAt = lastThirtyDays.compactMap(\.lastTurnAt).max()
+        turns30d = lastThirtyDays?.turns ?? 0
+        tokens30d = lastThirtyDays?.totalTokens ?? 0
+        costUsd30d = (lastThirtyDays?.cost ?? .zero).decimalString
+        lastTurnAt = lastThirtyDays?.lastTurnAt
     }
 
     /// Limits and `models` are written as `null` when there are none, rather than left out.
