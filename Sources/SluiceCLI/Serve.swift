@@ -54,6 +54,7 @@ struct Serve: AsyncParsableCommand {
     @Option(help: "A YAML file of prompt-guard rules instead of the built-in ones (SLUICE_GUARD_RULES).") var guardRules: String?
     @Flag(help: "Send messages upstream without the prompt-injection guard (the length limit still applies).") var noPromptGuard = false
     @Option(help: "The model that names conversations after their first answer (SLUICE_TITLE_MODEL, default: each conversation's own model; 'off': conversations keep their first line as the title).") var titleModel: String?
+    @Option(help: "Days a sign-in with a name and password lasts before the browser must sign in again (SLUICE_SESSION_DAYS, default 30).") var sessionDays: Int?
     @Option(help: "The model that folds older messages into a conversation's running summary (SLUICE_SUMMARY_MODEL, default: the default model, i.e. the local SmolLM2 out of the box).") var summaryModel: String?
     @Option(help: "At most this many recent messages are sent in full (SLUICE_CONTEXT_RECENT, default 10).") var contextRecent: Int?
     @Option(help: "The percentage of the context window the input may fill (SLUICE_CONTEXT_PERCENT, default 75).") var contextPercent: Int?
@@ -253,6 +254,8 @@ struct Serve: AsyncParsableCommand {
         dependencies.listedModels = modelsConfig?.entries.map(\.name) ?? []
         dependencies.modelAliases = modelAliases
         dependencies.titleModel = titles
+        let days = try settings.positiveInt(sessionDays, env: "SLUICE_SESSION_DAYS", name: "--session-days") ?? 30
+        dependencies.sessionLifetime = .seconds(days * 86_400)
         dependencies.unsavedEndsFile = endsFile
         dependencies.shutdownDrain = drain
         if cacheSeconds > 0 {

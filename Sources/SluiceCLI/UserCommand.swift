@@ -6,7 +6,7 @@ import SluiceStore
 /// `sluice user …`: manage users and their tokens.
 struct UserCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "user", abstract: "Manage users.", subcommands: [Add.self, List.self, Token.self, Key.self, SetPlan.self, SetModels.self, Reset.self, Admin.self, Suspend.self, Delete.self])
+        commandName: "user", abstract: "Manage users.", subcommands: [Add.self, List.self, Token.self, Key.self, SetPlan.self, SetModels.self, Reset.self, Admin.self, Suspend.self, Delete.self, Password.self])
 
     struct DatabaseOption: ParsableArguments {
         @Option(help: "SQLite database path or postgres:// URL (SLUICE_DB, default ./data/sluice.sqlite).") var db: String?
@@ -52,11 +52,11 @@ struct UserCommand: AsyncParsableCommand {
 
         func run() async throws {
             let store = try await database.open()
-            print("name\tplan\ttokens used/limit (this period)\tid\tcreated\tadministrator\tsuspended")
+            print("name\tplan\ttokens used/limit (this period)\tid\tcreated\tadministrator\tsuspended\tpassword")
             for user in try await store.users() {
                 let budget = try await store.budget(userID: user.id, now: Date())
                 let usage = "\(budget.used)/\(budget.limit.map(String.init) ?? "unlimited")"
-                print("\(user.name)\t\(user.plan.rawValue)\t\(usage)\t\(user.id)\t\(user.createdAt.formatted(.iso8601))\t\(user.isAdmin ? "yes" : "no")\t\(user.suspendedAt.map { $0.formatted(.iso8601) } ?? "no")")
+                print("\(user.name)\t\(user.plan.rawValue)\t\(usage)\t\(user.id)\t\(user.createdAt.formatted(.iso8601))\t\(user.isAdmin ? "yes" : "no")\t\(user.suspendedAt.map { $0.formatted(.iso8601) } ?? "no")\t\(user.hasPassword ? "yes" : "no")")
             }
             try await store.close()
         }
@@ -238,6 +238,11 @@ extension UserCommand {
         func run() async throws {
             let store = try await database.open()
             let user = try await UserCommand.user(named: name, in: store)
+            // As the server refuses it: someone must be left to manage the others.
+            if !off, user.isAdmin, !(try await store.users().contains { $0.isAdmin && $0.suspendedAt == nil && $0.id != user.id }) {
+                try await store.close()
+                throw ValidationError("\(user.name) is the only administrator who can sign in: make another user one first.")
+            }
             try await store.setSuspended(userID: user.id, suspended: !off)
             print(off ? "\(user.name) is restored." : "\(user.name) is suspended, with all their keys; everything they made is kept.")
             try await store.close()

@@ -112,7 +112,7 @@ struct AdminUserRoutesTests {
             for (bad, field) in [
                 (#"{"plan":"gold"}"#, "'plan'"), (#"{"token_limit":-1}"#, "'token_limit'"), (#"{"daily_usd":"0"}"#, "'daily_usd'"),
                 (#"{"models":[]}"#, "'models'"), (#"{"models":["nope"]}"#, "'nope'"), (#"{"tokens_per_minute":0}"#, "'tokens_per_minute'"),
-                (#"{"admin":"yes"}"#, "'admin'"), (#"{"password":"x"}"#, "'password'"),
+                (#"{"admin":"yes"}"#, "'admin'"), (#"{"email":"a@b.c"}"#, "'email'"), (#"{"password":"x"}"#, "8 characters"),
             ] {
                 let reply = try await h.request(.PATCH, "/api/admin/users/bob", token: h.alice, body: bad)
                 #expect(reply.status == 400 && reply.errorMessage?.contains(field) == true, "\(bad): \(reply.errorMessage ?? "")")

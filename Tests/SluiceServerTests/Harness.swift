@@ -41,6 +41,8 @@ struct Harness: Sendable {
     /// hub, as another process would have) and the same simulator.
     let peer: @Sendable (_ body: @escaping @Sendable (Harness) async throws -> Void) async throws -> Void
 
+    static let passwords = PasswordHasher(cost: 4)
+
     /// Runs `body` against a fresh server, simulator and database; tears everything down afterwards.
     static func run(
         simulator: SimulatorSettings = SimulatorSettings(tokens: 24, delay: .milliseconds(5), stall: .seconds(30)),
@@ -96,6 +98,8 @@ struct Harness: Sendable {
                 dependencies.listedModels = listedModels
                 dependencies.titleModel = titleModel
                 dependencies.shutdownDrain = drain
+                // bcrypt's least cost: the suite hashes many passwords on two cores.
+                dependencies.passwords = Harness.passwords
                 dependencies.modelAliases = try ModelAliases(aliases, served: ["sim"] + listedModels)
                 // Each instance reads and writes the cache through its own store, as separate processes would.
                 dependencies.responseCache = responseCache.map { ResponseCacheSettings(store: store, ttl: $0.ttl, shared: $0.shared) }

@@ -16,8 +16,8 @@ def clean_environment(extra=None):
     return {**base, **(extra or {})}
 
 
-def run(*args, env=None):
-    return subprocess.run([SLUICE, *args], capture_output=True, text=True, timeout=60, env=clean_environment(env))
+def run(*args, env=None, input=None):
+    return subprocess.run([SLUICE, *args], capture_output=True, text=True, timeout=60, env=clean_environment(env), input=input)
 
 
 def test_user_add_prints_the_token_alone_on_the_last_line_and_list_shows_the_user():
@@ -42,20 +42,23 @@ def test_the_first_user_is_the_administrator_and_the_last_one_stays_one():
     assert "administrator" in run("user", "add", "ada", "--db", db).stdout
     assert "administrator" not in run("user", "add", "ben", "--db", db).stdout
     listed = [line.split("\t") for line in run("user", "list", "--db", db).stdout.splitlines()]
-    assert listed[0][-2:] == ["administrator", "suspended"]
-    assert {row[0]: row[-2:] for row in listed[1:]} == {"ada": ["yes", "no"], "ben": ["no", "no"]}
+    assert listed[0][5:] == ["administrator", "suspended", "password"]
+    assert {row[0]: row[5:7] for row in listed[1:]} == {"ada": ["yes", "no"], "ben": ["no", "no"]}
     last = run("user", "admin", "ada", "--off", "--db", db)
     assert last.returncode != 0 and "only administrator" in last.stderr
     assert run("user", "admin", "ben", "--db", db).returncode == 0
     assert run("user", "admin", "ada", "--off", "--db", db).returncode == 0
     listed = [line.split("\t") for line in run("user", "list", "--db", db).stdout.splitlines()]
-    assert {row[0]: row[-2] for row in listed[1:]} == {"ada": "no", "ben": "yes"}
+    assert {row[0]: row[5] for row in listed[1:]} == {"ada": "no", "ben": "yes"}
+    # The only administrator who can sign in is not suspended: someone must be left to manage the others.
+    alone = run("user", "suspend", "ben", "--db", db)
+    assert alone.returncode != 0 and "only administrator" in alone.stderr
     assert "administrator" in run("user", "add", "cy", "--admin", "--db", db).stdout
     assert "suspended" in run("user", "suspend", "cy", "--db", db).stdout
-    suspended = {line.split("\t")[0]: line.split("\t")[-1] for line in run("user", "list", "--db", db).stdout.splitlines()[1:]}
+    suspended = {line.split("\t")[0]: line.split("\t")[6] for line in run("user", "list", "--db", db).stdout.splitlines()[1:]}
     assert suspended["cy"].startswith("20") and suspended["ben"] == "no"
     assert "restored" in run("user", "suspend", "cy", "--off", "--db", db).stdout
-    assert run("user", "list", "--db", db).stdout.splitlines()[-1].endswith("\tno")
+    assert run("user", "list", "--db", db).stdout.splitlines()[-1].split("\t")[6] == "no"
     unconfirmed = run("user", "delete", "cy", "--db", db)
     assert unconfirmed.returncode != 0 and "--yes" in unconfirmed.stderr and "cy\t" in run("user", "list", "--db", db).stdout
     deleted = run("user", "delete", "cy", "--yes", "--db", db)
@@ -63,6 +66,48 @@ def test_the_first_user_is_the_administrator_and_the_last_one_stays_one():
     assert "cy\t" not in run("user", "list", "--db", db).stdout
     last = run("user", "delete", "ben", "--yes", "--db", db)
     assert last.returncode != 0 and "only administrator" in last.stderr
+
+
+def me_status(server, token):
+    request = urllib.request.Request(server.base + "/api/me", headers={"Authorization": f"Bearer {token}"})
+    try:
+        with urllib.request.urlopen(request, timeout=10) as response:
+            return response.status
+    except urllib.error.HTTPError as error:
+        return error.code
+
+
+def sign_in(server, name, password):
+    request = urllib.request.Request(
+        f"{server.base}/api/sign-in", data=json.dumps({"name": name, "password": password}).encode(),
+        headers={"Content-Type": "application/json"}, method="POST")
+    try:
+        with urllib.request.urlopen(request, timeout=30) as response:
+            return response.status, json.load(response)
+    except urllib.error.HTTPError as error:
+        return error.code, json.load(error)
+
+
+def test_user_password_lets_the_user_sign_in_on_a_running_server_and_off_signs_them_out(server):
+    assert run("user", "add", "pat", "--db", server.db).returncode == 0
+    assert sign_in(server, "pat", "correct horse")[0] == 401
+    short = run("user", "password", "pat", "--db", server.db, input="short\n")
+    assert short.returncode != 0 and "at least 8 characters" in short.stderr
+    assert run("user", "password", "pat", "--db", server.db, input="").returncode != 0
+    set_ = run("user", "password", "pat", "--db", server.db, input="correct horse\n")
+    assert set_.returncode == 0 and "password is set" in set_.stdout
+    assert {line.split("\t")[0]: line.split("\t")[7] for line in run("user", "list", "--db", server.db).stdout.splitlines()[1:]}["pat"] == "yes"
+    status, session = sign_in(server, "pat", "correct horse")
+    assert status == 200 and session["user"]["name"] == "pat" and session["user"]["has_password"] is True
+    assert me_status(server, session["token"]) == 200
+    off = run("user", "password", "pat", "--off", "--db", server.db)
+    assert off.returncode == 0 and "1 signed-in browser was signed out" in off.stdout
+    assert sign_in(server, "pat", "correct horse")[0] == 401
+    # The session is refused once the server's credential cache (5 s) has let it go.
+    deadline = time.monotonic() + 15
+    while me_status(server, session["token"]) == 200 and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert me_status(server, session["token"]) == 401
 
 
 def test_labelled_keys_act_as_their_user_and_a_revoked_key_stops_working_on_a_running_server(server):

@@ -13,11 +13,15 @@ public struct User: Sendable, Equatable, Codable {
     public var isAdmin: Bool
     /// When an administrator suspended the user: their token and keys are refused until restored; `nil`, not suspended.
     public var suspendedAt: Date?
+    /// Whether the user has a password, and so may sign in with their name and it (`POST /api/sign-in`) as well as
+    /// with their token. The password's hash never leaves the store.
+    public var hasPassword: Bool
 
     public init(
         id: String, name: String, plan: Plan, createdAt: Date, allowedModels: [String]? = nil, isAdmin: Bool = false,
-        suspendedAt: Date? = nil
+        suspendedAt: Date? = nil, hasPassword: Bool = false
     ) {
+        self.hasPassword = hasPassword
         self.allowedModels = allowedModels
         self.isAdmin = isAdmin
         self.suspendedAt = suspendedAt

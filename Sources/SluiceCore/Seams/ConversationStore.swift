@@ -9,7 +9,7 @@ public enum StoreError: Error, Sendable, Equatable {
 }
 
 /// Persistence of users, conversations and messages. SQLite is the embedded implementation; PostgreSQL follows.
-public protocol ConversationStore: StopRequestStore {
+public protocol ConversationStore: StopRequestStore, SignInStore {
     /// Brings the schema to the newest version.
     func migrate() async throws
     /// Throws unless the store answers a trivial query.
@@ -25,8 +25,9 @@ public protocol ConversationStore: StopRequestStore {
     /// Deletes what the user made (conversations, projects, saved prompts, cached answers), revokes their keys and
     /// frees their name, keeping their usage ledger; `false` (nothing changed) for the last administrator.
     func deleteUser(userID: String) async throws -> Bool
-    /// Who a bearer token with this hash is: a user's own token, or one of the user's keys that is not revoked
-    /// (an expired one too, with its `expiresAt`: the caller refuses it with a message that says so).
+    /// Who a bearer token with this hash is: a user's own token, a session of theirs that has not expired
+    /// (`SignInStore`), or one of the user's keys that is not revoked (an expired one too, with its `expiresAt`: the
+    /// caller refuses it with a message that says so).
     func credential(tokenHash: String) async throws -> Credential?
     func user(named name: String) async throws -> User?
     func users() async throws -> [User]

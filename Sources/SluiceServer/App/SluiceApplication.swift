@@ -60,6 +60,10 @@ public struct SluiceDependencies: Sendable {
     /// What happens to the running answers when Sluice is asked to stop (`sluice serve` begins it on SIGTERM or
     /// SIGINT); `nil` stops them at once at shutdown.
     public var shutdownDrain: ShutdownDrain?
+    /// Hashes and checks passwords (`POST /api/sign-in`); tests give it bcrypt's least cost.
+    public var passwords = PasswordHasher()
+    /// How long a session from signing in with a password lasts (`--session-days`, 30 by default).
+    public var sessionLifetime: Duration = .seconds(30 * 86_400)
 
     public init(
         store: any ConversationStore, provider: any ChatProvider, defaultModel: String,
@@ -186,8 +190,12 @@ public func buildRouter(
     ).register(on: api)
     AdminUserRoutes(
         store: dependencies.store, budgets: dependencies.budgets, tokens: tokens, models: servedModels,
-        aliases: dependencies.modelAliases
+        aliases: dependencies.modelAliases, passwords: dependencies.passwords
     ).register(on: api)
+    SignInRoutes(
+        store: dependencies.store, tokens: tokens, passwords: dependencies.passwords, throttle: SignInThrottle(),
+        sessionLifetime: dependencies.sessionLifetime
+    ).register(public: router, signedIn: api)
     ModelRoutes(
         models: servedModels, defaultModel: dependencies.defaultModel, catalog: dependencies.catalog,
         maxMessageCharacters: dependencies.promptGuard?.maxCharacters, writesTitles: dependencies.titleModel != .off

@@ -5,8 +5,8 @@ import SluiceCore
 import SluiceStore
 import Synchronization
 
-/// Resolves `Authorization: Bearer <token>` (or `x-api-key: <token>`, as Anthropic's SDKs send it) to a user, or
-/// answers 401.
+/// Resolves `Authorization: Bearer <token>` (or `x-api-key: <token>`, as Anthropic's SDKs send it) — a user's own
+/// token, a session from signing in with a password, or an API key — to a user, or answers 401.
 struct AuthMiddleware: RouterMiddleware {
     typealias Context = SluiceRequestContext
     static let apiKeyHeader = HTTPField.Name("x-api-key")!
@@ -34,7 +34,7 @@ struct AuthMiddleware: RouterMiddleware {
     }
 
     /// The token a request carries, or 401.
-    private static func token(of request: Request) throws -> String {
+    static func token(of request: Request) throws -> String {
         let token: String
         if let header = request.headers[.authorization], header.lowercased().hasPrefix("bearer ") {
             token = header.dropFirst("bearer ".count).trimmingCharacters(in: .whitespaces)
@@ -67,13 +67,16 @@ struct AuthMiddleware: RouterMiddleware {
                 message: "The API key '\(credential.apiKeyLabel ?? "")' expired at \(credential.expiresAt?.formatted(.iso8601) ?? ""). "
                     + "Make a new one on the web app's API keys page (or ask for one: 'sluice user key add').")
         }
-        if let suspendedAt = credential.user.suspendedAt {
-            throw APIError(
-                .forbidden, code: "account_suspended",
-                message: "This account was suspended by an administrator on \(suspendedAt.formatted(.iso8601)), with all its keys. "
-                    + "Ask an administrator to restore it; everything in it is kept.")
-        }
+        if let suspendedAt = credential.user.suspendedAt { throw suspended(since: suspendedAt) }
         return (credential.actingUser, credential.keyUse)
+    }
+
+    /// The refusal of a suspended user's token, keys, sessions and sign-ins.
+    static func suspended(since suspendedAt: Date) -> APIError {
+        APIError(
+            .forbidden, code: "account_suspended",
+            message: "This account was suspended by an administrator on \(suspendedAt.formatted(.iso8601)), with all its keys. "
+                + "Ask an administrator to restore it; everything in it is kept.")
     }
 }
 

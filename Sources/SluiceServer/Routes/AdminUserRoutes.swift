@@ -6,11 +6,12 @@ import SluiceStore
 /// The users of the server, managed by an administrator from the web app (Open WebUI's admin panel, LiteLLM's admin
 /// UI) as `sluice user` manages them from a shell:
 /// `GET /api/admin/users` lists them with their plans, limits and what they used;
-/// `POST /api/admin/users {"name", "plan"?, "admin"?}` adds one and shows its token once;
+/// `POST /api/admin/users {"name", "plan"?, "admin"?, "password"?}` adds one and shows its token once;
 /// `PATCH /api/admin/users/{name}` with any of `plan`, `token_limit`, `daily_usd`, `end_user_daily_usd`,
-/// `requests_per_minute`, `tokens_per_minute`, `max_parallel_requests`, `models`, `admin`, `suspended` changes one
-/// (`null` removes a limit, gives the plan's own token limit, or every model; a suspended user's token and keys are
-/// refused until restored, and all they made is kept);
+/// `requests_per_minute`, `tokens_per_minute`, `max_parallel_requests`, `models`, `admin`, `suspended`, `password`
+/// changes one (`null` removes a limit, gives the plan's own token limit, or every model; a suspended user's token and
+/// keys are refused until restored, and all they made is kept; a new password — or `null`, none — signs the user out
+/// of every browser that signed in with the old one);
 /// `POST /api/admin/users/{name}/token` issues a new token (the old one stops working);
 /// `POST /api/admin/users/{name}/reset` starts the user's token period again;
 /// `DELETE /api/admin/users/{name}` deletes what the user made (conversations, projects, prompts), revokes their keys
@@ -24,6 +25,7 @@ struct AdminUserRoutes {
     /// The served models, which a user may be limited to.
     let models: [String]
     var aliases = ModelAliases()
+    let passwords: PasswordHasher
 
     func register(on api: RouterGroup<SluiceRequestContext>) {
         api.get("admin/users", use: list)
@@ -47,11 +49,14 @@ struct AdminUserRoutes {
     @Sendable func add(_ request: Request, context: SluiceRequestContext) async throws -> Response {
         let admin = try administrator(context)
         let body = try await JSONObjectBody(request: request, context: context, allowEmpty: false)
-        try body.rejectingUnknownFields(["name", "plan", "admin"]) { "'\($0)' is not a field of a new user: name, plan, admin." }
+        try body.rejectingUnknownFields(["name", "plan", "admin", "password"]) {
+            "'\($0)' is not a field of a new user: name, plan, admin, password."
+        }
         guard let raw = try body.optionalString("name", maxLength: 1_000), let name = Self.userName(raw) else {
             throw APIError.invalid("'name' must be \(Self.nameRule).")
         }
         let plan = try AdminUserChanges.plan(body) ?? .free
+        let password = try AdminUserChanges.password(body) ?? nil
         let token = AccessToken.generate()
         var user: User
         do {
@@ -61,6 +66,10 @@ struct AdminUserRoutes {
         }
         try await budgets?.setPlan(userID: user.id, plan: plan, tokenLimit: nil)
         if try body.optionalBool("admin") == true, try await store.setAdmin(userID: user.id, isAdmin: true) { user.isAdmin = true }
+        if let password {
+            try await store.setPasswordHash(userID: user.id, hash: try await passwords.hash(password))
+            user.hasPassword = true
+        }
         context.logger.notice("user added", metadata: [
             "by": "\(admin.name)", "user": "\(user.name)", "plan": "\(plan.rawValue)", "admin": "\(user.isAdmin)",
         ])
@@ -91,6 +100,12 @@ struct AdminUserRoutes {
             try await store.setSuspended(userID: user.id, suspended: suspend)
         }
         if let models = changes.models { try await store.setAllowedModels(userID: user.id, models: models) }
+        if let password = changes.password {
+            let hash = try await password.asyncMap { try await passwords.hash($0) }
+            try await store.setPasswordHash(userID: user.id, hash: hash)
+            // Whoever signed in with the old password is signed out.
+            _ = try await store.endSessions(userID: user.id, keeping: nil)
+        }
         if changes.changesBudget {
             guard let budgets else {
                 throw APIError(.conflict, code: "no_budgets", message: "This server keeps no budgets: plans and limits cannot be set.")

@@ -14,9 +14,11 @@ struct AdminUserChanges {
     var admin: Bool?
     /// `true` suspends the user (their token and keys refused), `false` restores them.
     var suspended: Bool?
+    /// A new password (its rule checked), or `nil` inside: none.
+    var password: String??
 
     static let fieldList =
-        "plan, token_limit, daily_usd, end_user_daily_usd, requests_per_minute, tokens_per_minute, max_parallel_requests, models, admin, suspended"
+        "plan, token_limit, daily_usd, end_user_daily_usd, requests_per_minute, tokens_per_minute, max_parallel_requests, models, admin, suspended, password"
 
     /// Whether anything the budget store keeps changes.
     var changesBudget: Bool {
@@ -63,6 +65,16 @@ struct AdminUserChanges {
         }
         admin = try body.optionalBool("admin")
         suspended = try body.optionalBool("suspended")
+        password = try Self.password(body)
+    }
+
+    /// `password`: a password that keeps `PasswordRule` (`nil` left out, `.some(nil)` for `null`: none).
+    static func password(_ body: JSONObjectBody) throws -> String?? {
+        try field(body, "password") { value in
+            guard case .string(let password) = value else { throw APIError.invalid("'password' must be text, or null for none.") }
+            if let problem = PasswordRule.problem(with: password) { throw APIError(.badRequest, code: "weak_password", message: problem) }
+            return password
+        }
     }
 
     /// `plan`: free, pro or unlimited.
@@ -96,6 +108,8 @@ struct WireAdminUser: Encodable {
     let name: String
     let plan: Plan
     let admin: Bool
+    /// Whether the user may sign in with a password.
+    let hasPassword: Bool
     /// When an administrator suspended the user; `null`, not suspended.
     let suspendedAt: Date?
     let createdAt: Date
@@ -117,7 +131,7 @@ struct WireAdminUser: Encodable {
     let lastTurnAt: Date?
 
     private enum CodingKeys: String, CodingKey {
-        case id, name, plan, admin, suspendedAt, createdAt, models, tokensUsed, tokenLimit, resetsAt, dailyUsdLimit, spentTodayUsd
+        case id, name, plan, admin, hasPassword, suspendedAt, createdAt, models, tokensUsed, tokenLimit, resetsAt, dailyUsdLimit, spentTodayUsd
         case endUserDailyUsdLimit, requestsPerMinute, tokensPerMinute, maxParallelRequests, lastTurnAt
         case turns30d = "turns_30d", tokens30d = "tokens_30d", costUsd30d = "cost_usd_30d"
     }
@@ -128,6 +142,7 @@ struct WireAdminUser: Encodable {
         name = user.name
         plan = user.plan
         admin = user.isAdmin
+        hasPassword = user.hasPassword
         suspendedAt = user.suspendedAt
         createdAt = user.createdAt
         models = user.allowedModels
@@ -153,6 +168,7 @@ struct WireAdminUser: Encodable {
         try container.encode(name, forKey: .name)
         try container.encode(plan, forKey: .plan)
         try container.encode(admin, forKey: .admin)
+        try container.encode(hasPassword, forKey: .hasPassword)
         try container.encode(suspendedAt, forKey: .suspendedAt)
         try container.encode(createdAt, forKey: .createdAt)
         try container.encode(models, forKey: .models)

@@ -2,10 +2,11 @@ import Foundation
 import Hummingbird
 import SluiceCore
 
-/// `GET /api/me` → `{"id", "name", "plan", "created_at", "models", "admin"}`: whom the token belongs to. The web app shows the
+/// `GET /api/me` → `{"id", "name", "plan", "created_at", "models", "admin", "has_password"}`: whom the token belongs to. The web app shows the
 /// name in its sidebar (as ChatGPT and Open WebUI show who is signed in) and fills a saved prompt's `{{USER_NAME}}`
 /// with it. `models`: the models the user may use, `null` for every model the server serves; `admin`: whether the user
-/// manages the others (the web app then offers its Users page).
+/// manages the others (the web app then offers its Users page); `has_password`: whether the user may sign in with a
+/// password (the web app then asks for the current one before changing it).
 struct MeRoute {
     func register(on api: RouterGroup<SluiceRequestContext>) {
         api.get("me", use: show)
@@ -18,8 +19,19 @@ struct MeRoute {
         let createdAt: Date
         let models: [String]?
         let admin: Bool
+        let hasPassword: Bool
 
-        private enum CodingKeys: String, CodingKey { case id, name, plan, createdAt, models, admin }
+        init(_ user: User) {
+            id = user.id
+            name = user.name
+            plan = user.plan
+            createdAt = user.createdAt
+            models = user.allowedModels
+            admin = user.isAdmin
+            hasPassword = user.hasPassword
+        }
+
+        private enum CodingKeys: String, CodingKey { case id, name, plan, createdAt, models, admin, hasPassword }
 
         /// `models` is written as `null` when the user may use every model, rather than left out.
         func encode(to encoder: any Encoder) throws {
@@ -30,11 +42,12 @@ struct MeRoute {
             try container.encode(createdAt, forKey: .createdAt)
             try container.encode(models, forKey: .models)
             try container.encode(admin, forKey: .admin)
+            try container.encode(hasPassword, forKey: .hasPassword)
         }
     }
 
     @Sendable func show(_ request: Request, context: SluiceRequestContext) async throws -> Me {
         let user = try context.requireUser()
-        return Me(id: user.id, name: user.name, plan: user.plan, createdAt: user.createdAt, models: user.allowedModels, admin: user.isAdmin)
+        return Me(user)
     }
 }

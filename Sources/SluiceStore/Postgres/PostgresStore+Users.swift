@@ -41,9 +41,10 @@ extension PostgresStore {
             projects_gone AS (DELETE FROM projects WHERE user_id = \(userID)),
             prompts_gone AS (DELETE FROM saved_prompts WHERE user_id = \(userID)),
             cache_gone AS (DELETE FROM response_cache WHERE user_id = \(userID)),
-            keys_revoked AS (UPDATE api_keys SET revoked_at = COALESCE(revoked_at, \(now)) WHERE user_id = \(userID))
+            keys_revoked AS (UPDATE api_keys SET revoked_at = COALESCE(revoked_at, \(now)) WHERE user_id = \(userID)),
+            sessions_gone AS (DELETE FROM sessions WHERE user_id = \(userID))
             UPDATE users SET name = \(name), token_hash = \(unusable), deleted_at = \(now), suspended_at = COALESCE(suspended_at, \(now)),
-                instructions = NULL, allowed_models = NULL
+                instructions = NULL, allowed_models = NULL, password_hash = NULL
             WHERE id = \(userID)
             """, logger: logger)
         return true
@@ -71,6 +72,8 @@ extension PostgresStore {
             SELECT *, NULL AS key_id, NULL AS key_label, NULL AS key_expires_at, NULL AS key_models, NULL AS key_daily, NULL AS key_rpm, NULL AS key_tpm, NULL AS key_parallel FROM users WHERE token_hash = \(tokenHash)
             UNION ALL
             SELECT u.*, k.id AS key_id, k.label AS key_label, k.expires_at AS key_expires_at, k.allowed_models AS key_models, k.daily_usd_limit_picousd AS key_daily, k.requests_per_minute AS key_rpm, k.tokens_per_minute AS key_tpm, k.max_parallel_requests AS key_parallel FROM api_keys k JOIN users u ON u.id = k.user_id WHERE k.token_hash = \(tokenHash) AND k.revoked_at IS NULL
+            UNION ALL
+            SELECT u.*, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL FROM sessions s JOIN users u ON u.id = s.user_id WHERE s.token_hash = \(tokenHash) AND s.expires_at > \(StoredValues.milliseconds(StoredValues.now()))
             LIMIT 1
             """
         ).first.map(StoredValues.credential)

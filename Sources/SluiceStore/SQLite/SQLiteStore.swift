@@ -105,7 +105,7 @@ public final class SQLiteStore: SluiceDatabase {
             let user: [SQLiteData] = [.text(userID)]
             try SQLiteConnection.run(
                 "DELETE FROM unkept_conversations WHERE conversation_id IN (SELECT id FROM conversations WHERE user_id = ?)", user, in: db)
-            for table in ["conversations", "projects", "saved_prompts", "response_cache"] {
+            for table in ["conversations", "projects", "saved_prompts", "response_cache", "sessions"] {
                 try SQLiteConnection.run("DELETE FROM \(table) WHERE user_id = ?", user, in: db)
             }
             try SQLiteConnection.run(
@@ -113,7 +113,7 @@ public final class SQLiteStore: SluiceDatabase {
             try SQLiteConnection.run(
                 """
                 UPDATE users SET name = ?, token_hash = ?, deleted_at = ?, suspended_at = COALESCE(suspended_at, ?),
-                    instructions = NULL, allowed_models = NULL WHERE id = ?
+                    instructions = NULL, allowed_models = NULL, password_hash = NULL WHERE id = ?
                 """,
                 [.text(Migrations.deletedNamePrefix + userID), .text("deleted:" + Identifier.make()), .integer(now),
                  .integer(now), .text(userID)],
@@ -140,8 +140,10 @@ public final class SQLiteStore: SluiceDatabase {
             SELECT *, NULL AS key_id, NULL AS key_label, NULL AS key_expires_at, NULL AS key_models, NULL AS key_daily, NULL AS key_rpm, NULL AS key_tpm, NULL AS key_parallel FROM users WHERE token_hash = ?
             UNION ALL
             SELECT u.*, k.id AS key_id, k.label AS key_label, k.expires_at AS key_expires_at, k.allowed_models AS key_models, k.daily_usd_limit_picousd AS key_daily, k.requests_per_minute AS key_rpm, k.tokens_per_minute AS key_tpm, k.max_parallel_requests AS key_parallel FROM api_keys k JOIN users u ON u.id = k.user_id WHERE k.token_hash = ? AND k.revoked_at IS NULL
+            UNION ALL
+            SELECT u.*, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL FROM sessions s JOIN users u ON u.id = s.user_id WHERE s.token_hash = ? AND s.expires_at > ?
             LIMIT 1
-            """, [.text(tokenHash), .text(tokenHash)]
+            """, [.text(tokenHash), .text(tokenHash), .text(tokenHash), .integer(Self.milliseconds(StoredValues.now()))]
         ).first.map(StoredValues.credential)
     }
 

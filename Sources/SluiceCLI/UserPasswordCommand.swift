@@ -1,0 +1,59 @@
+import ArgumentParser
+import Foundation
+import SluiceCore
+import SluiceServer
+import SluiceStore
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// `sluice user password NAME [--off]`: the password a user signs in to the web app with, besides their token link.
+extension UserCommand {
+    struct Password: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Set a user's password for the web app's sign-in form (asked for twice, or read from standard input).",
+            discussion: """
+                At a terminal the password is asked for twice without showing it; otherwise the first line of standard \
+                input is the password (printf '%s\\n' "$PASSWORD" | sluice user password NAME). A new password, or \
+                --off, signs the user out of every browser that signed in with the old one (within 5 s on a running server).
+                """)
+        @Argument(help: "The user's name.") var name: String
+        @Flag(help: "Remove the password: only the user's token signs them in.") var off = false
+        @OptionGroup var database: DatabaseOption
+
+        func run() async throws {
+            let store = try await database.open()
+            let user = try await UserCommand.user(named: name, in: store)
+            do {
+                let hash = off ? nil : try await PasswordHasher().hash(try Self.readPassword())
+                try await store.setPasswordHash(userID: user.id, hash: hash)
+                let ended = try await store.endSessions(userID: user.id, keeping: nil)
+                let signedOut = ended == 0 ? "" : " \(ended) signed-in \(ended == 1 ? "browser was" : "browsers were") signed out."
+                print((off ? "\(user.name) has no password: only their token signs them in." : "\(user.name)'s password is set.") + signedOut)
+            } catch {
+                try await store.close()
+                throw error
+            }
+            try await store.close()
+        }
+
+        /// The new password: typed twice at a terminal, else the first line of standard input.
+        static func readPassword() throws -> String {
+            let password: String
+            if isatty(STDIN_FILENO) == 1 {
+                let first = String(cString: getpass("New password: "))
+                let again = String(cString: getpass("The same again: "))
+                guard first == again else { throw ValidationError("The two passwords differ; nothing was changed.") }
+                password = first
+            } else {
+                guard let line = readLine(strippingNewline: true) else {
+                    throw ValidationError("Give the password on standard input (its first line); nothing was changed.")
+                }
+                password = line
+            }
+            if let problem = PasswordRule.problem(with: password) { throw ValidationError(problem + " Nothing was changed.") }
+            return password
+        }
+    }
+}

@@ -1,0 +1,17 @@
+import Foundation
+
+/// Signing in with a name and password: the password's hash, and the sessions a sign-in starts. A session is a
+/// bearer token like the user's own (`ConversationStore.credential(tokenHash:)` finds it until it expires), made per
+/// browser so that one can end without the others.
+public protocol SignInStore: Sendable {
+    /// The bcrypt hash of the user's password; `nil` when they have none (only their token signs them in).
+    func passwordHash(userID: String) async throws -> String?
+    /// Sets the user's password hash, or with `nil` removes it.
+    func setPasswordHash(userID: String, hash: String?) async throws
+    /// Starts a session for the user whose token has this hash, good until `expiresAt`; drops the user's expired ones.
+    func startSession(userID: String, tokenHash: String, expiresAt: Date) async throws
+    /// Ends the session whose token has this hash; `false` when there was none (a user's own token or a key).
+    func endSession(tokenHash: String) async throws -> Bool
+    /// Ends every session of the user but the one whose token has `keeping`'s hash; how many ended.
+    func endSessions(userID: String, keeping: String?) async throws -> Int
+}

@@ -1,0 +1,58 @@
+import HummingbirdBcrypt
+import NIOPosix
+import SluiceStore
+import Synchronization
+
+/// Hashes and checks passwords with bcrypt (hummingbird-auth's `Bcrypt`), on NIO's blocking thread pool: a hash at
+/// cost 12 takes a few hundred milliseconds of one core, which must not hold a cooperative thread of the tasks.
+public final class PasswordHasher: Sendable {
+    /// bcrypt's cost (log₂ of its rounds): 12 by default, as Open WebUI's passlib and Django use; tests use 4, the least.
+    public let cost: UInt8
+    /// A hash of nothing anyone types, checked against when the name is unknown so that the answer takes as long as
+    /// for a known name (a quick "wrong" would tell which names exist).
+    private let decoy = Mutex<String?>(nil)
+
+    public init(cost: UInt8 = 12) {
+        self.cost = cost
+    }
+
+    /// The password's bcrypt hash, with its salt and cost in it.
+    public func hash(_ password: String) async throws -> String {
+        let cost = cost
+        return try await NIOThreadPool.singleton.runIfActive { Bcrypt.hash(password, cost: cost) }
+    }
+
+    /// Whether `password` is the one `hash` was made from; with no hash (unknown user, or one without a password),
+    /// `false` after as long as a real check takes.
+    public func verify(_ password: String, against hash: String?) async throws -> Bool {
+        guard let hash else {
+            let decoy = try await decoyHash()
+            _ = try await NIOThreadPool.singleton.runIfActive { Bcrypt.verify(password, hash: decoy) }
+            return false
+        }
+        return try await NIOThreadPool.singleton.runIfActive { Bcrypt.verify(password, hash: hash) }
+    }
+
+    private func decoyHash() async throws -> String {
+        if let made = decoy.withLock({ $0 }) { return made }
+        let made = try await hash(AccessToken.randomSecret())
+        decoy.withLock { $0 = made }
+        return made
+    }
+}
+
+/// What a password must be.
+public enum PasswordRule {
+    /// bcrypt reads no more than 72 bytes: a longer password would match any other with the same first 72.
+    static let maxBytes = 72
+    static let minCharacters = 8
+    public static let description = "at least \(minCharacters) characters (and at most \(maxBytes) bytes)"
+
+    /// Why `password` cannot be one, in words for the person choosing it; `nil` when it can.
+    public static func problem(with password: String) -> String? {
+        if password.count < minCharacters { return "A password must be at least \(minCharacters) characters long." }
+        if password.utf8.count > maxBytes { return "A password may be at most \(maxBytes) bytes long (bcrypt reads no more)." }
+        if password.allSatisfy(\.isWhitespace) { return "A password cannot be only spaces." }
+        return nil
+    }
+}

@@ -1,0 +1,126 @@
+import Foundation
+import Hummingbird
+import SluiceCore
+import SluiceStore
+
+/// Signing in with a name and password, as Open WebUI's sign-in form does, besides the token link `sluice serve` prints:
+/// `POST /api/sign-in {"name", "password"}` → `{"token", "expires_at", "user"}` starts a session — a bearer token of
+/// its own, good for `SignInRoutes.sessionLifetime` — so that signing out here leaves the user's other browsers
+/// signed in; `POST /api/sign-out` ends the session the request was made with;
+/// `PUT /api/me/password {"current_password"?, "password"}` sets the user's own password (the current one is asked
+/// for when there is one) and ends their other sessions. An administrator sets anyone's (`AdminUserRoutes`).
+struct SignInRoutes {
+    let store: any ConversationStore
+    let tokens: TokenCache
+    let passwords: PasswordHasher
+    let throttle: SignInThrottle
+    /// How long a session lasts from its sign-in (`--session-days`).
+    let sessionLifetime: Duration
+
+    func register(public router: Router<SluiceRequestContext>, signedIn api: RouterGroup<SluiceRequestContext>) {
+        router.post("api/sign-in", use: signIn)
+        api.post("sign-out", use: signOut)
+        api.put("me/password", use: changePassword)
+    }
+
+    @Sendable func signIn(_ request: Request, context: SluiceRequestContext) async throws -> Response {
+        let body = try await JSONObjectBody(request: request, context: context, allowEmpty: false)
+        try body.rejectingUnknownFields(["name", "password"]) { "'\($0)' is not a field of a sign-in: name, password." }
+        guard let name = try body.optionalString("name", maxLength: 1_000)?.trimmingCharacters(in: .whitespacesAndNewlines),
+              !name.isEmpty, let password = try body.optionalString("password", maxLength: 1_000), !password.isEmpty
+        else { throw APIError.invalid("Send your name and your password: {\"name\": …, \"password\": …}.") }
+        if let wait = throttle.wait(for: name, now: .now) {
+            let seconds = Int(wait.components.seconds) + 1
+            var error = APIError(
+                .tooManyRequests, code: "too_many_attempts",
+                message: "Too many wrong passwords for '\(name)'. Try again in \(Self.minutes(seconds)), "
+                    + "or sign in with your token link; an administrator can set a new password.")
+            error.headers[.retryAfter] = String(seconds)
+            throw error
+        }
+        let user = try await store.user(named: name)
+        let hash = try await user.asyncMap { try await store.passwordHash(userID: $0.id) } ?? nil
+        guard try await passwords.verify(password, against: hash), let user else {
+            throttle.failed(name, now: .now)
+            context.logger.notice("sign-in refused", metadata: ["name": "\(name)"])
+            throw APIError(
+                .unauthorized, code: "invalid_credentials",
+                message: "That name and password do not match. Check both and try again; if you have forgotten the "
+                    + "password, an administrator can set a new one (or sign in with your token link).")
+        }
+        throttle.succeeded(name)
+        if let suspendedAt = user.suspendedAt { throw AuthMiddleware.suspended(since: suspendedAt) }
+        let token = AccessToken.generate()
+        let expiresAt = Date().addingTimeInterval(TimeInterval(sessionLifetime.components.seconds))
+        try await store.startSession(userID: user.id, tokenHash: AccessToken.hash(token), expiresAt: expiresAt)
+        context.logger.notice("signed in", metadata: ["user": "\(user.name)"])
+        var response = try AdminUserRoutes.json(SessionStarted(token: token, expiresAt: expiresAt, user: MeRoute.Me(user)))
+        // The token is in this body only: nothing may keep it.
+        response.headers[.cacheControl] = "no-store"
+        return response
+    }
+
+    /// Ends the session the request was made with; a user's own token or a key is left as it is (the web app forgets
+    /// it all the same).
+    @Sendable func signOut(_ request: Request, context: SluiceRequestContext) async throws -> Response {
+        let user = try context.requireUser()
+        if try await store.endSession(tokenHash: AccessToken.hash(try AuthMiddleware.token(of: request))) {
+            // Refused at once here; another instance finds the session gone within the token cache's lifetime.
+            tokens.forget(userID: user.id)
+            context.logger.notice("signed out", metadata: ["user": "\(user.name)"])
+        }
+        return Response(status: .noContent)
+    }
+
+    @Sendable func changePassword(_ request: Request, context: SluiceRequestContext) async throws -> Response {
+        let user = try context.requireUser()
+        guard context.apiKey == nil else {
+            throw APIError(
+                .forbidden, code: "key_cannot_change_password",
+                message: "An API key cannot change its user's password. Sign in to the web app to do that.")
+        }
+        let body = try await JSONObjectBody(request: request, context: context, allowEmpty: false)
+        try body.rejectingUnknownFields(["current_password", "password"]) {
+            "'\($0)' is not a field of a password change: current_password, password."
+        }
+        guard let password = try body.optionalString("password", maxLength: 1_000) else {
+            throw APIError.invalid("Send the new password as 'password'.")
+        }
+        if let problem = PasswordRule.problem(with: password) { throw APIError(.badRequest, code: "weak_password", message: problem) }
+        if let current = try await store.passwordHash(userID: user.id) {
+            if let wait = throttle.wait(for: user.name, now: .now) {
+                var error = APIError(
+                    .tooManyRequests, code: "too_many_attempts",
+                    message: "Too many wrong passwords. Try again in \(Self.minutes(Int(wait.components.seconds) + 1)).")
+                error.headers[.retryAfter] = String(Int(wait.components.seconds) + 1)
+                throw error
+            }
+            let given = try body.optionalString("current_password", maxLength: 1_000) ?? ""
+            guard try await passwords.verify(given, against: current) else {
+                throttle.failed(user.name, now: .now)
+                throw APIError(
+                    .forbidden, code: "wrong_password",
+                    message: "The current password is not right, so it was not changed. Type your current password "
+                        + "again (an administrator can set a new one if it is forgotten).")
+            }
+        }
+        try await store.setPasswordHash(userID: user.id, hash: try await passwords.hash(password))
+        // Whoever else was signed in with the old password is signed out; this browser stays.
+        let kept = AccessToken.hash(try AuthMiddleware.token(of: request))
+        let ended = try await store.endSessions(userID: user.id, keeping: kept)
+        tokens.forget(userID: user.id)
+        context.logger.notice("password changed", metadata: ["user": "\(user.name)", "sessions_ended": "\(ended)"])
+        return try AdminUserRoutes.json(["ended_sessions": ended])
+    }
+
+    static func minutes(_ seconds: Int) -> String {
+        seconds < 90 ? "\(seconds) seconds" : "\((seconds + 59) / 60) minutes"
+    }
+}
+
+/// `{"token", "expires_at", "user"}`: a session just started; the token is shown once.
+struct SessionStarted: Encodable {
+    let token: String
+    let expiresAt: Date
+    let user: MeRoute.Me
+}

@@ -1,0 +1,35 @@
+import Foundation
+import PostgresNIO
+import SluiceCore
+
+/// Passwords and sessions (`SignInStore`, schema step 56) on PostgreSQL.
+extension PostgresStore {
+    public func passwordHash(userID: String) async throws -> String? {
+        try await rows("SELECT password_hash FROM users WHERE id = \(userID)").first?.string("password_hash")
+    }
+
+    public func setPasswordHash(userID: String, hash: String?) async throws {
+        try await execute("UPDATE users SET password_hash = \(hash) WHERE id = \(userID)", logger: logger)
+    }
+
+    public func startSession(userID: String, tokenHash: String, expiresAt: Date) async throws {
+        let now = StoredValues.milliseconds(StoredValues.now())
+        // One statement: the expired sessions go as the new one comes.
+        try await execute(
+            """
+            WITH expired AS (DELETE FROM sessions WHERE user_id = \(userID) AND expires_at <= \(now))
+            INSERT INTO sessions (id, user_id, token_hash, created_at, expires_at)
+            VALUES (\(Identifier.make()), \(userID), \(tokenHash), \(now), \(StoredValues.milliseconds(expiresAt)))
+            """, logger: logger)
+    }
+
+    public func endSession(tokenHash: String) async throws -> Bool {
+        !(try await rows("DELETE FROM sessions WHERE token_hash = \(tokenHash) RETURNING id").isEmpty)
+    }
+
+    public func endSessions(userID: String, keeping: String?) async throws -> Int {
+        try await rows(
+            "DELETE FROM sessions WHERE user_id = \(userID) AND token_hash IS DISTINCT FROM \(keeping) RETURNING id"
+        ).count
+    }
+}

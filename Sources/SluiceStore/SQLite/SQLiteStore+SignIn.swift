@@ -1,0 +1,35 @@
+import Foundation
+import SluiceCore
+
+/// Passwords and sessions (`SignInStore`, schema step 56) on SQLite.
+extension SQLiteStore {
+    public func passwordHash(userID: String) async throws -> String? {
+        try await connection.query("SELECT password_hash FROM users WHERE id = ?", [.text(userID)]).first?.string("password_hash")
+    }
+
+    public func setPasswordHash(userID: String, hash: String?) async throws {
+        _ = try await connection.query("UPDATE users SET password_hash = ? WHERE id = ?", [Self.optional(hash), .text(userID)])
+    }
+
+    public func startSession(userID: String, tokenHash: String, expiresAt: Date) async throws {
+        let now = Self.milliseconds(StoredValues.now())
+        try await connection.transaction { db in
+            try SQLiteConnection.run(
+                "DELETE FROM sessions WHERE user_id = ? AND expires_at <= ?", [.text(userID), .integer(now)], in: db)
+            try SQLiteConnection.run(
+                "INSERT INTO sessions (id, user_id, token_hash, created_at, expires_at) VALUES (?, ?, ?, ?, ?)",
+                [.text(Identifier.make()), .text(userID), .text(tokenHash), .integer(now), .integer(Self.milliseconds(expiresAt))],
+                in: db)
+        }
+    }
+
+    public func endSession(tokenHash: String) async throws -> Bool {
+        !(try await connection.query("DELETE FROM sessions WHERE token_hash = ? RETURNING id", [.text(tokenHash)]).isEmpty)
+    }
+
+    public func endSessions(userID: String, keeping: String?) async throws -> Int {
+        try await connection.query(
+            "DELETE FROM sessions WHERE user_id = ? AND token_hash IS NOT ? RETURNING id", [.text(userID), Self.optional(keeping)]
+        ).count
+    }
+}

@@ -1,0 +1,23 @@
+extension Migrations {
+    /// Step 56: signing in with a name and password (Open WebUI's sign-in form), besides the token link.
+    /// `users.password_hash` is the password's bcrypt hash (`NULL`: none set, only the token signs in); each sign-in
+    /// makes a session, a bearer token of its own stored as its SHA-256 hash like every other, so that signing out
+    /// in one browser ends that browser's session only and a changed password ends the others. `expires_at` is
+    /// milliseconds since 1970; an expired session is refused by the credential query and removed by the next
+    /// sign-in of its user.
+    static let signInStep = Step(
+        version: 56,
+        statements: [
+            "ALTER TABLE users ADD COLUMN password_hash TEXT",
+            """
+            CREATE TABLE sessions (
+                id TEXT PRIMARY KEY,
+                user_id TEXT NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+                token_hash TEXT NOT NULL UNIQUE,
+                created_at INTEGER NOT NULL,
+                expires_at INTEGER NOT NULL
+            )
+            """,
+            "CREATE INDEX sessions_by_user ON sessions(user_id)",
+        ])
+}

@@ -1,0 +1,145 @@
+import Foundation
+import NIOHTTP1
+import SluiceCore
+import SluiceStore
+import SluiceTestSupport
+import Testing
+
+@testable import SluiceServer
+
+/// `POST /api/sign-in`, `POST /api/sign-out`, `PUT /api/me/password`: signing in with a name and password.
+@Suite("Signing in with a password")
+struct SignInRoutesTests {
+    static func signIn(_ h: Harness, _ name: String, _ password: String) async throws -> Harness.Reply {
+        let body = String(decoding: try JSONSerialization.data(withJSONObject: ["name": name, "password": password]), as: UTF8.self)
+        return try await h.request(.POST, "/api/sign-in", token: nil, body: body)
+    }
+
+    static func session(_ reply: Harness.Reply) throws -> String { try #require(reply.json?["token"] as? String) }
+
+    @Test("a user with a password signs in by name to a session of their own, which signing out ends; a wrong password and an unknown name get the same 401",
+          arguments: TestDatabases.backends)
+    func signInAndOut(database: StoreBackend) async throws {
+        try await Harness.run(database: database) { h in
+            // No password yet: only the token signs Alice in.
+            let none = try await Self.signIn(h, "alice", "correct horse")
+            #expect(none.status == 401 && none.errorCode == "invalid_credentials")
+            #expect(try await h.request(.GET, "/api/me", token: h.alice).json?["has_password"] as? Bool == false)
+            let set = try await h.request(.PUT, "/api/me/password", token: h.alice, body: #"{"password":"correct horse"}"#)
+            #expect(set.status == 200 && set.json?["ended_sessions"] as? Int == 0)
+            #expect(try await h.request(.GET, "/api/me", token: h.alice).json?["has_password"] as? Bool == true)
+
+            let signedIn = try await Self.signIn(h, "  alice ", "correct horse")
+            #expect(signedIn.status == 200 && signedIn.headers.first(name: "Cache-Control") == "no-store")
+            let user = try #require(signedIn.json?["user"] as? [String: Any])
+            #expect(user["name"] as? String == "alice" && user["admin"] as? Bool == true && user["has_password"] as? Bool == true)
+            #expect((signedIn.json?["expires_at"] as? String)?.hasPrefix("20") == true)
+            let session = try Self.session(signedIn)
+            #expect(session != h.alice && session.hasPrefix("sluice_"))
+            // The session is Alice herself: her conversations, and as the administrator, the users.
+            #expect(try await h.request(.GET, "/api/me", token: session).json?["name"] as? String == "alice")
+            #expect(try await h.request(.GET, "/api/admin/users", token: session).status == 200)
+
+            let wrong = try await Self.signIn(h, "alice", "Correct horse")
+            let unknown = try await Self.signIn(h, "nobody", "correct horse")
+            #expect(wrong.status == 401 && unknown.status == 401)
+            #expect(wrong.errorCode == unknown.errorCode && wrong.errorMessage == unknown.errorMessage)
+            #expect(wrong.errorMessage?.contains("administrator can set a new one") == true)
+            let empty = try await h.request(.POST, "/api/sign-in", token: nil, body: #"{"name":"alice"}"#)
+            #expect(empty.status == 400 && empty.errorMessage?.contains("password") == true)
+
+            // Signing out ends this session only; signing out with the token itself ends nothing.
+            let other = try Self.session(try await Self.signIn(h, "alice", "correct horse"))
+            #expect(try await h.request(.POST, "/api/sign-out", token: session).status == 204)
+            #expect(try await h.request(.GET, "/api/me", token: session).status == 401)
+            #expect(try await h.request(.GET, "/api/me", token: other).status == 200)
+            #expect(try await h.request(.POST, "/api/sign-out", token: h.alice).status == 204)
+            #expect(try await h.request(.GET, "/api/me", token: h.alice).status == 200)
+            #expect(try await h.request(.POST, "/api/sign-out", token: nil).status == 401)
+        }
+    }
+
+    @Test("five wrong passwords for a name hold back its sign-ins, the right one too, with Retry-After; other names sign in")
+    func throttled() async throws {
+        try await Harness.run { h in
+            for (token, password) in [(h.alice, "alice's password"), (h.bob, "bob's password")] {
+                let body = String(decoding: try JSONSerialization.data(withJSONObject: ["password": password]), as: UTF8.self)
+                #expect(try await h.request(.PUT, "/api/me/password", token: token, body: body).status == 200)
+            }
+            for attempt in 1...5 {
+                #expect(try await Self.signIn(h, "alice", "guess \(attempt)").status == 401)
+            }
+            let held = try await Self.signIn(h, "ALICE", "alice's password")
+            #expect(held.status == 429 && held.errorCode == "too_many_attempts")
+            let wait = try #require(held.headers.first(name: "Retry-After").flatMap { Int($0) })
+            #expect(wait > 60 && wait <= 15 * 60)
+            #expect(held.errorMessage?.contains("token link") == true)
+            #expect(try await Self.signIn(h, "bob", "bob's password").status == 200)
+        }
+    }
+
+    @Test("changing a password asks for the current one and signs the other browsers out; an API key cannot change it")
+    func change() async throws {
+        try await Harness.run { h in
+            #expect(try await h.request(.PUT, "/api/me/password", token: h.bob, body: #"{"password":"first password"}"#).status == 200)
+            let here = try Self.session(try await Self.signIn(h, "bob", "first password"))
+            let there = try Self.session(try await Self.signIn(h, "bob", "first password"))
+
+            let without = try await h.request(.PUT, "/api/me/password", token: here, body: #"{"password":"second password"}"#)
+            #expect(without.status == 403 && without.errorCode == "wrong_password")
+            let wrong = try await h.request(
+                .PUT, "/api/me/password", token: here, body: #"{"current_password":"guess","password":"second password"}"#)
+            #expect(wrong.status == 403 && wrong.errorCode == "wrong_password")
+            let short = try await h.request(
+                .PUT, "/api/me/password", token: here, body: #"{"current_password":"first password","password":"short"}"#)
+            #expect(short.status == 400 && short.errorCode == "weak_password" && short.errorMessage?.contains("8 characters") == true)
+            #expect(try await Self.signIn(h, "bob", "first password").status == 200)
+
+            let changed = try await h.request(
+                .PUT, "/api/me/password", token: here, body: #"{"current_password":"first password","password":"second password"}"#)
+            #expect(changed.status == 200 && changed.json?["ended_sessions"] as? Int == 2)
+            #expect(try await h.request(.GET, "/api/me", token: here).status == 200)
+            #expect(try await h.request(.GET, "/api/me", token: there).status == 401)
+            #expect(try await Self.signIn(h, "bob", "first password").status == 401)
+            #expect(try await Self.signIn(h, "bob", "second password").status == 200)
+
+            let key = try #require(try await h.request(.POST, "/api/keys", token: h.bob, body: #"{"label":"ci"}"#).json?["key"] as? String)
+            let byKey = try await h.request(
+                .PUT, "/api/me/password", token: key, body: #"{"current_password":"second password","password":"third password"}"#)
+            #expect(byKey.status == 403 && byKey.errorCode == "key_cannot_change_password")
+            #expect(try await Self.signIn(h, "bob", "second password").status == 200)
+        }
+    }
+
+    @Test("an administrator gives a new user a password, changes or removes it (signing the user out), and a suspended user's right password gets 403",
+          arguments: TestDatabases.backends)
+    func administered(database: StoreBackend) async throws {
+        try await Harness.run(database: database) { h in
+            let weak = try await h.request(.POST, "/api/admin/users", token: h.alice, body: #"{"name":"cy","password":"short"}"#)
+            #expect(weak.status == 400 && weak.errorCode == "weak_password")
+            #expect(try await h.store.user(named: "cy") == nil)
+            let added = try await h.request(.POST, "/api/admin/users", token: h.alice, body: #"{"name":"cy","password":"cy's first one"}"#)
+            #expect(added.status == 201 && (added.json?["user"] as? [String: Any])?["has_password"] as? Bool == true)
+            let session = try Self.session(try await Self.signIn(h, "cy", "cy's first one"))
+
+            let changed = try await h.request(.PATCH, "/api/admin/users/cy", token: h.alice, body: #"{"password":"cy's second one"}"#)
+            #expect(changed.status == 200 && changed.json?["has_password"] as? Bool == true)
+            #expect(try await h.request(.GET, "/api/me", token: session).status == 401)
+            #expect(try await Self.signIn(h, "cy", "cy's first one").status == 401)
+            #expect(try await Self.signIn(h, "cy", "cy's second one").status == 200)
+
+            #expect(try await h.request(.PATCH, "/api/admin/users/cy", token: h.alice, body: #"{"suspended":true}"#).status == 200)
+            let suspended = try await Self.signIn(h, "cy", "cy's second one")
+            #expect(suspended.status == 403 && suspended.errorCode == "account_suspended")
+            #expect(try await h.request(.PATCH, "/api/admin/users/cy", token: h.alice, body: #"{"suspended":false}"#).status == 200)
+
+            let removed = try await h.request(.PATCH, "/api/admin/users/cy", token: h.alice, body: #"{"password":null}"#)
+            #expect(removed.status == 200 && removed.json?["has_password"] as? Bool == false)
+            #expect(try await Self.signIn(h, "cy", "cy's second one").status == 401)
+
+            let notAdmin = try await h.request(.PATCH, "/api/admin/users/alice", token: h.bob, body: #"{"password":"taken over"}"#)
+            #expect(notAdmin.status == 403 && notAdmin.errorCode == "admin_only")
+            #expect(try await h.store.passwordHash(userID: try #require(try await h.store.user(named: "alice")).id) == nil)
+        }
+    }
+}
