@@ -137,9 +137,17 @@ struct SignInRoutesTests {
             #expect(removed.status == 200 && removed.json?["has_password"] as? Bool == false)
             #expect(try await Self.signIn(h, "cy", "cy's second one").status == 401)
 
+            // Her own, from a session of hers: that session stays, her others end.
+            #expect(try await h.request(.PATCH, "/api/admin/users/alice", token: h.alice, body: #"{"password":"alice's own"}"#).status == 200)
+            let hers = try Self.session(try await Self.signIn(h, "alice", "alice's own"))
+            let elsewhere = try Self.session(try await Self.signIn(h, "alice", "alice's own"))
+            #expect(try await h.request(.PATCH, "/api/admin/users/alice", token: hers, body: #"{"password":"alice's next"}"#).status == 200)
+            #expect(try await h.request(.GET, "/api/me", token: hers).status == 200)
+            #expect(try await h.request(.GET, "/api/me", token: elsewhere).status == 401)
+
             let notAdmin = try await h.request(.PATCH, "/api/admin/users/alice", token: h.bob, body: #"{"password":"taken over"}"#)
             #expect(notAdmin.status == 403 && notAdmin.errorCode == "admin_only")
-            #expect(try await h.store.passwordHash(userID: try #require(try await h.store.user(named: "alice")).id) == nil)
+            #expect(try await Self.signIn(h, "alice", "alice's next").status == 200)
         }
     }
 }

@@ -50,7 +50,7 @@ def test_the_account_menu_opens_from_the_users_name_by_mouse_and_keyboard(browse
     button.click()
     assert menu.is_displayed() and button.get_attribute("aria-expanded") == "true"
     items = [e.text for e in menu.find_elements(By.CSS_SELECTOR, "[role^='menuitem']") if e.is_displayed()]
-    assert items[:5] == ["Usage", "API keys", "Shared links", "Personalize", "Prompts"] and items[-1] == "Sign out"
+    assert items[:6] == ["Usage", "API keys", "Shared links", "Personalize", "Password", "Prompts"] and items[-1] == "Sign out"
     browser.find_element(By.ID, "messages").click()
     WebDriverWait(browser, 5).until(lambda d: not menu.is_displayed())
     assert button.get_attribute("aria-expanded") == "false"

@@ -12,7 +12,9 @@ export class Account {
     /** The signed-in user (`GET /api/me`), once the page has started. */
     this.user = null;
     this.box = document.getElementById("account");
-    document.getElementById("sign-out").addEventListener("click", () => {
+    document.getElementById("sign-out").addEventListener("click", async () => {
+      // A session from a password ends on the server too; a sign-in link's token stays good (the link signs in again).
+      try { await api.endSession(); } catch { /* signed out of this browser all the same */ }
       api.signOut();
       location.replace(location.pathname);
     });

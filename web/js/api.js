@@ -31,6 +31,25 @@ export function signOut() {
   sessionStorage.clear();
 }
 
+/**
+ * Signs in with a name and password (`POST /api/sign-in`, sent without a token); resolves to `{token, expires_at, user}`,
+ * a session of this browser's own, or throws ApiError (401 `invalid_credentials`, 429 `too_many_attempts`, …).
+ */
+export async function signInWithPassword(name, password) {
+  const response = await fetch("/api/sign-in", {
+    method: "POST", headers: { "Content-Type": "application/json" }, body: JSON.stringify({ name, password }),
+  });
+  if (!response.ok) throw await failure(response);
+  return response.json();
+}
+
+/** Ends this browser's session on the server (one from a password; a token link's token stays as it is). */
+export const endSession = () => json("POST", "/api/sign-out");
+
+/** Sets the user's password (`current`: the one there is, if any); resolves to `{ended_sessions}`. */
+export const changePassword = (password, current) =>
+  json("PUT", "/api/me/password", current ? { current_password: current, password } : { password });
+
 function headers(extra = {}) {
   return { Authorization: `Bearer ${localStorage.getItem(TOKEN_KEY) ?? ""}`, ...extra };
 }
@@ -102,7 +121,7 @@ export const writeTitle = (id, { automatic = false } = {}) =>
   json("POST", `/api/conversations/${encodeURIComponent(id)}/title${automatic ? "?automatic=true" : ""}`);
 /** `{auto_titles}`: the user's settings, kept with the user. */
 export const getMySettings = () => json("GET", "/api/me/settings");
-/** `{id, name, plan, created_at, models}`: whom the token belongs to. */
+/** `{id, name, plan, created_at, models, admin, has_password}`: whom the token belongs to. */
 export const getMe = () => json("GET", "/api/me");
 /** Changes the settings given (`{auto_titles: false}`); resolves to all of them as stored. */
 export const updateMySettings = (changes) => json("PATCH", "/api/me/settings", changes);
@@ -217,7 +236,8 @@ export const revokeKey = (label) => json("DELETE", `/api/keys/${encodeURICompone
 /** The administrator's list of users: `{users: [{name, plan, admin, models, tokens_used, token_limit, …}]}`. */
 export const listUsers = () => json("GET", "/api/admin/users");
 /** `{user, token}`: a new user and the token shown only now. */
-export const addUser = (name, plan, admin) => json("POST", "/api/admin/users", { name, plan, admin });
+export const addUser = (name, plan, admin, password) =>
+  json("POST", "/api/admin/users", password ? { name, plan, admin, password } : { name, plan, admin });
 /** Changes a user: `changes` has the API's field names; `null` removes a limit (or gives every model). */
 export const updateUser = (name, changes) => json("PATCH", `/api/admin/users/${encodeURIComponent(name)}`, changes);
 /** `{user, token}`: the user's new token; the old one stops working. */

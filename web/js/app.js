@@ -26,6 +26,8 @@ import { TemporaryChat } from "./temporary.js";
 import { offerDataControls } from "./data-controls.js";
 import { bindShortcuts } from "./shortcuts.js";
 import { Account } from "./account.js";
+import { SignIn } from "./sign-in.js";
+import { PasswordForm } from "./password.js";
 import { withIcon } from "./icons.js";
 
 const $ = (id) => document.getElementById(id);
@@ -104,12 +106,15 @@ new UsersPage({ section: $("users-page"), button: $("users-open"), showBanner })
 const personal = new PersonalInstructions({ button: $("personalize-open"), form: $("personal-instructions"), showBanner });
 // Who is signed in, Sign out, and this browser's theme and notifications.
 const account = new Account({ showBanner });
+new PasswordForm({ button: $("password-open"), form: $("password-form"), account });
+new SignIn({ onSignedIn: () => start() });
 
 const contextPanel = new ContextPanel({ panel: $("context-panel"), toggle: $("context-toggle"), showBanner });
 
 function showSignIn(show) {
   $("sign-in").hidden = !show;
   if (show) account.signedOut();
+  if (show) $("password-form").hidden = true;
   $("composer").hidden = show;
   if (show) {
     $("model-label").hidden = $("export-menu").hidden = $("personal-instructions").hidden = true;
@@ -498,14 +503,13 @@ bindMessageActions({
 $("composer").addEventListener("submit", (event) => { event.preventDefault(); send(); });
 stopButton.addEventListener("click", () => stopCurrent?.());
 $("new-conversation").addEventListener("click", () => newConversation().catch((e) => showBanner(e.message)));
-$("token-form").addEventListener("submit", (event) => {
-  event.preventDefault();
-  api.setToken($("token-input").value.trim());
-  start();
-});
 
 async function start() {
-  if (!api.adoptTokenFromLocation()) { showSignIn(true); return; }
+  if (!api.adoptTokenFromLocation()) {
+    showSignIn(true);
+    $("sign-in-name").focus();
+    return;
+  }
   try {
     // The newest conversation, in a project or not (pinned ones first), opens unless another is asked for.
     const [[newest], user] = await Promise.all([

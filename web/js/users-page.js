@@ -1,6 +1,7 @@
 // The administrator's Users page (Open WebUI's admin panel, LiteLLM's admin UI): everyone who may sign in, with plan,
 // limits and use; a form that adds a user and shows their sign-in link once; and per user a plan picker, Limits (the
-// same limits `sluice user set-plan` sets, and the models they may use), New token, Reset usage, the administrator
+// same limits `sluice user set-plan` sets, and the models they may use), Password (set, change or remove the one they
+// sign in with by name; they are signed out of the browsers that used the old one), New token, Reset usage, the administrator
 // role, Suspend (their token and keys refused until Restore; everything they made kept) and Delete (what they made
 // goes, what they spent stays in the usage). The account menu offers the page to administrators only; the server refuses everyone else anyway.
 
@@ -19,6 +20,7 @@ export class UsersPage {
     this.limits = section.querySelector(".users-limits");
     this.models = section.querySelector(".users-models");
     this.limitFields = ["token-limit", "daily", "rpm", "tpm", "parallel"].map((name) => section.querySelector(`.users-${name}`));
+    this.passwordForm = section.querySelector(".users-password-form");
     button.addEventListener("click", () => this.setOpen(section.hidden));
     section.querySelector(".users-close").addEventListener("click", () => this.setOpen(false));
     const report = (promise) => promise.catch((error) => showBanner(error.message));
@@ -26,6 +28,12 @@ export class UsersPage {
     this.limits.addEventListener("submit", (event) => { event.preventDefault(); report(this.saveLimits()); });
     section.querySelector(".users-limits-cancel").addEventListener("click", () => this.closeLimits());
     section.querySelector(".users-copy").addEventListener("click", () => this.copy());
+    this.passwordForm.addEventListener("submit", (event) => {
+      event.preventDefault();
+      report(this.savePassword(this.passwordForm.querySelector(".users-new-password").value));
+    });
+    section.querySelector(".users-password-remove").addEventListener("click", () => report(this.savePassword(null)));
+    section.querySelector(".users-password-cancel").addEventListener("click", () => this.closePassword());
   }
 
   setOpen(open) {
@@ -34,6 +42,8 @@ export class UsersPage {
     // A sign-in link shown once is not shown again when the page is reopened.
     if (!open) this.forgetLink();
     if (!open) this.closeLimits();
+    if (!open) this.closePassword();
+    this.section.querySelector(".users-status").textContent = "";
     if (open) this.load().catch((error) => this.showBanner(error.message));
   }
 
@@ -81,6 +91,8 @@ export class UsersPage {
       actions.append(button);
     };
     action("Limits", "Change the limits of", async () => this.openLimits(user));
+    action(user.has_password ? "Change password" : "Set password", user.has_password ? "Change the password of" : "Set a password for",
+      async () => this.openPassword(user));
     action("New token", "Issue a new token for", () => this.renewToken(user.name));
     action("Reset usage", "Reset the token usage of", () => this.change(user.name, null, "reset"));
     action(user.admin ? "Remove admin" : "Make admin", user.admin ? "Remove the administrator role of" : "Make an administrator of",
@@ -105,7 +117,8 @@ export class UsersPage {
   async add() {
     const name = this.section.querySelector(".users-name");
     const admin = this.section.querySelector(".users-admin");
-    const { user, token } = await api.addUser(name.value, this.section.querySelector(".users-plan").value, admin.checked);
+    const password = this.section.querySelector(".users-password").value;
+    const { user, token } = await api.addUser(name.value, this.section.querySelector(".users-plan").value, admin.checked, password);
     this.form.reset();
     this.showLink(user.name, token);
     await this.load();
@@ -163,6 +176,31 @@ export class UsersPage {
     this.editing = null;
     this.limits.hidden = true;
     this.limits.reset();
+  }
+
+  openPassword(user) {
+    this.passwordFor = user.name;
+    this.passwordForm.querySelector(".users-password-name").textContent = `New password for ${user.name}`;
+    this.passwordForm.querySelector(".users-password-remove").hidden = !user.has_password;
+    this.passwordForm.hidden = false;
+    this.passwordForm.querySelector(".users-new-password").focus();
+  }
+
+  /** Sets the password being edited, or with `null` removes it (only their token signs them in then). */
+  async savePassword(password) {
+    const name = this.passwordFor;
+    if (password === null && !confirm(`Remove ${name}'s password? They sign in with their link (or a new token) only.`)) return;
+    await this.change(name, { password });
+    this.closePassword();
+    this.section.querySelector(".users-status").textContent = password === null
+      ? `${name} has no password now: only their sign-in link works.`
+      : `${name}'s password is set: tell it to them. They were signed out of the browsers that used the old one.`;
+  }
+
+  closePassword() {
+    this.passwordFor = null;
+    this.passwordForm.hidden = true;
+    this.passwordForm.reset();
   }
 
   copy() {

@@ -103,8 +103,9 @@ struct AdminUserRoutes {
         if let password = changes.password {
             let hash = try await password.asyncMap { try await passwords.hash($0) }
             try await store.setPasswordHash(userID: user.id, hash: hash)
-            // Whoever signed in with the old password is signed out.
-            _ = try await store.endSessions(userID: user.id, keeping: nil)
+            // Whoever signed in with the old password is signed out (but the administrator changing their own, here).
+            let own = user.id == admin.id ? AccessToken.hash(try AuthMiddleware.token(of: request)) : nil
+            _ = try await store.endSessions(userID: user.id, keeping: own)
         }
         if changes.changesBudget {
             guard let budgets else {

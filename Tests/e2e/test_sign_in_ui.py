@@ -1,0 +1,138 @@
+"""Signing in with a name and password in a real headless Chromium: the sign-in form, a wrong password said in the
+form, Sign out ending the session on the server, the Password page (set, then change with the current one), and an
+administrator giving a user a password on the Users page."""
+import urllib.error
+import urllib.request
+
+from selenium.webdriver.common.by import By
+
+from conftest import menu_item
+from test_chat_ui import WebDriverWait
+from test_conversation_edit_ui import api, new_user, open_as, titles
+from test_users_ui import open_users, row
+
+
+def status(server, token):
+    request = urllib.request.Request(server.base + "/api/me", headers={"Authorization": f"Bearer {token}"})
+    try:
+        with urllib.request.urlopen(request, timeout=10) as response:
+            return response.status
+    except urllib.error.HTTPError as error:
+        return error.code
+
+
+def signed_out_page(browser, server):
+    """The page with nothing of anyone's kept: the sign-in view."""
+    browser.get("about:blank")
+    browser.get(server.base + "/")
+    browser.execute_script("localStorage.clear(); sessionStorage.clear()")
+    browser.get("about:blank")
+    browser.get(server.base + "/")
+    WebDriverWait(browser, 10).until(lambda d: d.find_element(By.ID, "sign-in").is_displayed())
+
+
+def sign_in(browser, name, password):
+    for field, text in [("sign-in-name", name), ("sign-in-password", password)]:
+        browser.find_element(By.ID, field).clear()
+        browser.find_element(By.ID, field).send_keys(text)
+    browser.find_element(By.CSS_SELECTOR, "#password-sign-in button[type=submit]").click()
+
+
+def kept_token(browser):
+    return browser.execute_script("return localStorage.getItem('sluice.token')")
+
+
+def test_a_user_signs_in_by_name_and_password_and_sign_out_ends_that_session_on_the_server(browser, server):
+    token = new_user(server, "pw-ui")
+    api(server, token, "POST", "/api/conversations", {"title": "Garden plans"})
+    api(server, token, "PUT", "/api/me/password", {"password": "green fingers"})
+    signed_out_page(browser, server)
+    # The name field is where typing goes first.
+    assert browser.switch_to.active_element == browser.find_element(By.ID, "sign-in-name")
+
+    sign_in(browser, "pw-ui", "green thumbs")
+    error = browser.find_element(By.CSS_SELECTOR, "#password-sign-in .sign-in-error")
+    WebDriverWait(browser, 15).until(lambda _: "do not match" in error.text)
+    assert error.get_attribute("role") == "alert" and kept_token(browser) is None
+    assert not browser.find_element(By.ID, "composer").is_displayed()
+
+    sign_in(browser, "pw-ui", "green fingers")
+    WebDriverWait(browser, 15).until(lambda d: titles(d) == ["Garden plans"])
+    assert browser.find_element(By.ID, "account-name").text == "pw-ui"
+    assert not browser.find_element(By.ID, "sign-in").is_displayed() and error.text == ""
+    # A session of this browser's own, not the user's token.
+    session = kept_token(browser)
+    assert session.startswith("sluice_") and session != token and status(server, session) == 200
+
+    menu_item(browser, "sign-out").click()
+    WebDriverWait(browser, 10).until(lambda d: d.find_element(By.ID, "sign-in").is_displayed())
+    assert kept_token(browser) is None
+    # Ended on the server at once: whoever copied it from this browser cannot use it. The token link still works.
+    assert status(server, session) == 401 and status(server, token) == 200
+
+
+def test_the_password_page_sets_a_password_then_asks_for_the_current_one_to_change_it(browser, server):
+    token = new_user(server, "pw-page-ui")
+    open_as(browser, server, token)
+    menu_item(browser, "password-open").click()
+    form = browser.find_element(By.ID, "password-form")
+    WebDriverWait(browser, 10).until(lambda _: form.is_displayed())
+    # No password yet: none is asked for.
+    assert not form.find_element(By.CLASS_NAME, "password-current").is_displayed()
+    form.find_element(By.NAME, "password").send_keys("first of many")
+    form.find_element(By.NAME, "again").send_keys("first of mary")
+    form.find_element(By.CSS_SELECTOR, "button[type=submit]").click()
+    said = form.find_element(By.CLASS_NAME, "password-status")
+    WebDriverWait(browser, 10).until(lambda _: "differ" in said.text)
+    assert said.get_attribute("role") == "alert"
+    assert api(server, token, "GET", "/api/me")["has_password"] is False
+    form.find_element(By.NAME, "again").clear()
+    form.find_element(By.NAME, "again").send_keys("first of many")
+    form.find_element(By.CSS_SELECTOR, "button[type=submit]").click()
+    WebDriverWait(browser, 10).until(lambda _: said.text.startswith("Saved"))
+    assert api(server, token, "GET", "/api/me")["has_password"] is True
+
+    # Now the current one is asked for, and a wrong one changes nothing.
+    current = form.find_element(By.NAME, "current")
+    assert current.is_displayed()
+    current.send_keys("first of mary")
+    form.find_element(By.NAME, "password").send_keys("second of many")
+    form.find_element(By.NAME, "again").send_keys("second of many")
+    form.find_element(By.CSS_SELECTOR, "button[type=submit]").click()
+    WebDriverWait(browser, 15).until(lambda _: "not right" in said.text)
+    current.clear()
+    current.send_keys("first of many")
+    form.find_element(By.CSS_SELECTOR, "button[type=submit]").click()
+    WebDriverWait(browser, 15).until(lambda _: said.text.startswith("Saved"))
+
+    signed_out_page(browser, server)
+    sign_in(browser, "pw-page-ui", "second of many")
+    WebDriverWait(browser, 15).until(lambda d: d.find_element(By.ID, "account-name").text == "pw-page-ui")
+
+
+def test_an_administrator_gives_a_new_user_and_an_existing_one_a_password_they_sign_in_with(browser, server):
+    page = open_users(browser, server)
+    page.find_element(By.CLASS_NAME, "users-name").send_keys("pw-new-ui")
+    page.find_element(By.CLASS_NAME, "users-password").send_keys("handed over")
+    page.find_element(By.CSS_SELECTOR, ".users-form button[type=submit]").click()
+    WebDriverWait(browser, 15).until(lambda _: row(page, "pw-new-ui") is not None)
+    assert page.find_element(By.CLASS_NAME, "users-password").get_attribute("value") == ""
+
+    new_user(server, "pw-old-ui")
+    page = open_users(browser, server)
+    WebDriverWait(browser, 10).until(lambda _: row(page, "pw-old-ui") is not None)
+    row(page, "pw-old-ui").find_element(By.XPATH, ".//button[text()='Set password']").click()
+    form = page.find_element(By.CLASS_NAME, "users-password-form")
+    WebDriverWait(browser, 10).until(lambda _: form.is_displayed())
+    assert "pw-old-ui" in form.text and not form.find_element(By.CLASS_NAME, "users-password-remove").is_displayed()
+    form.find_element(By.CLASS_NAME, "users-new-password").send_keys("set for you")
+    form.find_element(By.CSS_SELECTOR, "button[type=submit]").click()
+    WebDriverWait(browser, 15).until(lambda _: "password is set" in page.find_element(By.CLASS_NAME, "users-status").text)
+    assert not form.is_displayed()
+    WebDriverWait(browser, 10).until(
+        lambda _: row(page, "pw-old-ui").find_elements(By.XPATH, ".//button[text()='Change password']"))
+
+    for name, password in [("pw-new-ui", "handed over"), ("pw-old-ui", "set for you")]:
+        signed_out_page(browser, server)
+        sign_in(browser, name, password)
+        WebDriverWait(browser, 15).until(lambda d: d.find_element(By.ID, "account-name").text == name)

@@ -1,0 +1,60 @@
+// The user's password (account menu → Password): set one to sign in by name on any browser, or change it — the current
+// one is asked for when there is one, and the server signs every other browser out.
+
+import * as api from "./api.js";
+
+export class PasswordForm {
+  /** `account`: whose `user.has_password` says whether the current password is asked for. */
+  constructor({ button, form, account }) {
+    Object.assign(this, { button, form, account });
+    this.status = form.querySelector(".password-status");
+    button.addEventListener("click", () => this.setOpen(form.hidden));
+    form.querySelector(".password-cancel").addEventListener("click", () => this.setOpen(false));
+    form.addEventListener("keydown", (event) => { if (event.key === "Escape") this.setOpen(false); });
+    form.addEventListener("submit", (event) => { event.preventDefault(); this.save(); });
+    // Another page of the account menu takes its place.
+    document.getElementById("account-menu").addEventListener("click", (event) => {
+      const item = event.target.closest("button");
+      if (item && item !== button && !form.hidden) this.setOpen(false);
+    });
+  }
+
+  setOpen(open) {
+    this.form.hidden = !open;
+    this.button.setAttribute("aria-expanded", String(open));
+    this.form.reset();
+    if (!open) return;
+    this.say("", false);
+    const hasPassword = Boolean(this.account.user?.has_password);
+    this.form.querySelector(".password-current").hidden = !hasPassword;
+    this.form.elements.current.required = hasPassword;
+    (hasPassword ? this.form.elements.current : this.form.elements.password).focus();
+  }
+
+  async save() {
+    const { current, password, again } = this.form.elements;
+    if (password.value !== again.value) {
+      this.say("The two new passwords differ: type the same one twice.", true);
+      again.select();
+      return;
+    }
+    try {
+      const { ended_sessions: ended } = await api.changePassword(password.value, this.account.user?.has_password ? current.value : null);
+      if (this.account.user) this.account.user.has_password = true;
+      this.form.reset();
+      this.form.querySelector(".password-current").hidden = false;
+      this.form.elements.current.required = true;
+      const others = ended === 1 ? " 1 other browser was signed out." : ended > 1 ? ` ${ended} other browsers were signed out.` : "";
+      this.say(`Saved: sign in with your name and this password from now on.${others}`, false);
+    } catch (error) {
+      this.say(error.message, true);
+    }
+  }
+
+  /** Says how it went: an error as an alert, so that a screen reader reads it at once. */
+  say(text, failed) {
+    this.status.setAttribute("role", failed ? "alert" : "status");
+    this.status.classList.toggle("failed", failed);
+    this.status.textContent = text;
+  }
+}
