@@ -125,13 +125,16 @@ struct AdminUserRoutesTests {
         }
     }
 
-    @Test("a suspended user's token and keys are refused with a 403 that says so until restored; nothing of theirs is lost",
+    @Test("a suspended user's token, keys and shared links are refused until restored; nothing of theirs is lost",
           arguments: TestDatabases.backends)
     func suspension(database: StoreBackend) async throws {
         try await Harness.run(database: database) { h in
             let key = try #require(try await h.request(.POST, "/api/keys", token: h.bob, body: #"{"label":"ci"}"#).json?["key"] as? String)
             let made = try await h.request(.POST, "/v1/chat/completions", token: key, body: Self.chat)
             let conversation = try #require(made.headers.first(name: "X-Sluice-Conversation-Id"))
+            let shared = try #require(
+                try await h.request(.POST, "/api/conversations/\(conversation)/share", token: h.bob).json?["url"] as? String)
+            #expect(try await h.request(.GET, "\(shared)/data", token: nil).status == 200)
             // Seen by the server just now (cached), and refused at once all the same.
             #expect(try await h.request(.GET, "/api/me", token: h.bob).status == 200)
             let suspended = try await h.request(.PATCH, "/api/admin/users/bob", token: h.alice, body: #"{"suspended":true}"#)
@@ -142,6 +145,9 @@ struct AdminUserRoutesTests {
                 #expect(refused.errorMessage?.contains("Ask an administrator to restore it") == true)
                 #expect(try await h.request(.POST, "/v1/chat/completions", token: token, body: Self.chat).status == 403)
             }
+            // What the account shared reads nothing meanwhile, as a deactivated ChatGPT account's links.
+            let link = try await h.request(.GET, "\(shared)/data", token: nil)
+            #expect(link.status == 404 && link.errorCode == "share_not_found")
             let selfSuspended = try await h.request(.PATCH, "/api/admin/users/alice", token: h.alice, body: #"{"suspended":true}"#)
             #expect(selfSuspended.status == 409 && selfSuspended.errorCode == "cannot_suspend_self")
             #expect(try await h.request(.GET, "/api/me", token: h.alice).status == 200)
@@ -150,6 +156,7 @@ struct AdminUserRoutesTests {
             #expect(restored.status == 200 && restored.json?["suspended_at"] is NSNull)
             #expect(try await h.request(.GET, "/api/conversations/\(conversation)", token: h.bob).messages.count == 2)
             #expect(try await h.request(.POST, "/v1/chat/completions", token: key, body: Self.chat).status == 200)
+            #expect(try await h.request(.GET, "\(shared)/data", token: nil).status == 200)
         }
     }
 

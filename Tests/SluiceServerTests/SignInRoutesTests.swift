@@ -107,7 +107,15 @@ struct SignInRoutesTests {
             let byKey = try await h.request(
                 .PUT, "/api/me/password", token: key, body: #"{"current_password":"second password","password":"third password"}"#)
             #expect(byKey.status == 403 && byKey.errorCode == "key_cannot_change_password")
-            #expect(try await Self.signIn(h, "bob", "second password").status == 200)
+            let other = try Self.session(try await Self.signIn(h, "bob", "second password"))
+
+            // Signed out of every other browser, without a change of password; a key may not.
+            #expect(try await h.request(.DELETE, "/api/me/sessions", token: key).status == 403)
+            #expect(try await h.request(.GET, "/api/me", token: other).status == 200)
+            let elsewhere = try await h.request(.DELETE, "/api/me/sessions", token: here)
+            #expect(elsewhere.status == 200 && elsewhere.json?["ended_sessions"] as? Int == 2)
+            #expect(try await h.request(.GET, "/api/me", token: other).status == 401)
+            #expect(try await h.request(.GET, "/api/me", token: here).status == 200)
         }
     }
 

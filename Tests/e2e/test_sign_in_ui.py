@@ -1,6 +1,7 @@
 """Signing in with a name and password in a real headless Chromium: the sign-in form, a wrong password said in the
 form, Sign out ending the session on the server, the Password page (set, then change with the current one), and an
 administrator giving a user a password on the Users page."""
+import json
 import urllib.error
 import urllib.request
 
@@ -36,6 +37,14 @@ def sign_in(browser, name, password):
         browser.find_element(By.ID, field).clear()
         browser.find_element(By.ID, field).send_keys(text)
     browser.find_element(By.CSS_SELECTOR, "#password-sign-in button[type=submit]").click()
+
+
+def api_sign_in(server, name, password):
+    request = urllib.request.Request(
+        server.base + "/api/sign-in", data=json.dumps({"name": name, "password": password}).encode(),
+        headers={"Content-Type": "application/json"}, method="POST")
+    with urllib.request.urlopen(request, timeout=30) as response:
+        return json.load(response)["token"]
 
 
 def kept_token(browser):
@@ -104,6 +113,14 @@ def test_the_password_page_sets_a_password_then_asks_for_the_current_one_to_chan
     current.send_keys("first of many")
     form.find_element(By.CSS_SELECTOR, "button[type=submit]").click()
     WebDriverWait(browser, 15).until(lambda _: said.text.startswith("Saved"))
+
+    # Another browser signed in with it is signed out from here; this one stays.
+    elsewhere = api_sign_in(server, "pw-page-ui", "second of many")
+    assert status(server, elsewhere) == 200
+    form.find_element(By.CLASS_NAME, "password-sign-out-others").click()
+    WebDriverWait(browser, 15).until(lambda _: "1 other browser was signed out" in said.text)
+    assert status(server, elsewhere) == 401
+    assert api(server, token, "GET", "/api/me")["name"] == "pw-page-ui"
 
     signed_out_page(browser, server)
     sign_in(browser, "pw-page-ui", "second of many")

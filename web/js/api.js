@@ -46,6 +46,9 @@ export async function signInWithPassword(name, password) {
 /** Ends this browser's session on the server (one from a password; a token link's token stays as it is). */
 export const endSession = () => json("POST", "/api/sign-out");
 
+/** Signs the user out of every other browser (their sessions); resolves to `{ended_sessions}`. */
+export const endOtherSessions = () => json("DELETE", "/api/me/sessions");
+
 /** Sets the user's password (`current`: the one there is, if any); resolves to `{ended_sessions}`. */
 export const changePassword = (password, current) =>
   json("PUT", "/api/me/password", current ? { current_password: current, password } : { password });

@@ -1,5 +1,6 @@
 // The user's password (account menu → Password): set one to sign in by name on any browser, or change it — the current
-// one is asked for when there is one, and the server signs every other browser out.
+// one is asked for when there is one, and the server signs every other browser out — as does "Sign out of every other
+// browser" without a change (ChatGPT's "Log out of all devices", this one kept).
 
 import * as api from "./api.js";
 
@@ -10,6 +11,7 @@ export class PasswordForm {
     this.status = form.querySelector(".password-status");
     button.addEventListener("click", () => this.setOpen(form.hidden));
     form.querySelector(".password-cancel").addEventListener("click", () => this.setOpen(false));
+    form.querySelector(".password-sign-out-others").addEventListener("click", () => this.signOutOthers());
     form.addEventListener("keydown", (event) => { if (event.key === "Escape") this.setOpen(false); });
     form.addEventListener("submit", (event) => { event.preventDefault(); this.save(); });
     // Another page of the account menu takes its place.
@@ -46,6 +48,16 @@ export class PasswordForm {
       this.form.elements.current.required = true;
       const others = ended === 1 ? " 1 other browser was signed out." : ended > 1 ? ` ${ended} other browsers were signed out.` : "";
       this.say(`Saved: sign in with your name and this password from now on.${others}`, false);
+    } catch (error) {
+      this.say(error.message, true);
+    }
+  }
+
+  async signOutOthers() {
+    try {
+      const { ended_sessions: ended } = await api.endOtherSessions();
+      this.say(ended === 0 ? "No other browser was signed in with your password."
+        : `${ended === 1 ? "1 other browser was" : `${ended} other browsers were`} signed out; this one stays signed in.`, false);
     } catch (error) {
       this.say(error.message, true);
     }

@@ -148,7 +148,7 @@ public protocol ConversationStore: StopRequestStore, SignInStore {
     func share(conversationID: String, token: String, snapshot: String, at: Date) async throws -> SharedLink
     /// The conversation's link, if it is shared.
     func sharedLink(conversationID: String) async throws -> SharedLink?
-    /// The link with this token, if any conversation is shared by it.
+    /// The link with this token, if any conversation is shared by it and its owner is not suspended.
     func sharedLink(token: String) async throws -> SharedLink?
     /// The user's shared links, the most recently shared first.
     func sharedLinks(userID: String) async throws -> [SharedLinkSummary]

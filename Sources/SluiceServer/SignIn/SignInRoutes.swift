@@ -8,7 +8,8 @@ import SluiceStore
 /// its own, good for `SignInRoutes.sessionLifetime` — so that signing out here leaves the user's other browsers
 /// signed in; `POST /api/sign-out` ends the session the request was made with;
 /// `PUT /api/me/password {"current_password"?, "password"}` sets the user's own password (the current one is asked
-/// for when there is one) and ends their other sessions. An administrator sets anyone's (`AdminUserRoutes`).
+/// for when there is one) and ends their other sessions; `DELETE /api/me/sessions` ends them without a change (ChatGPT's
+/// "Log out of all devices", this one kept). An administrator sets anyone's password (`AdminUserRoutes`).
 struct SignInRoutes {
     let store: any ConversationStore
     let tokens: TokenCache
@@ -21,6 +22,7 @@ struct SignInRoutes {
         router.post("api/sign-in", use: signIn)
         api.post("sign-out", use: signOut)
         api.put("me/password", use: changePassword)
+        api.delete("me/sessions", use: endOtherSessions)
     }
 
     @Sendable func signIn(_ request: Request, context: SluiceRequestContext) async throws -> Response {
@@ -42,7 +44,8 @@ struct SignInRoutes {
         let hash = try await user.asyncMap { try await store.passwordHash(userID: $0.id) } ?? nil
         guard try await passwords.verify(password, against: hash), let user else {
             throttle.failed(name, now: .now)
-            context.logger.notice("sign-in refused", metadata: ["name": "\(name)"])
+            // A name no user has may be a password typed in the wrong field: it is not logged.
+            context.logger.notice("sign-in refused", metadata: ["user": "\(user?.name ?? "(no such user)")"])
             throw APIError(
                 .unauthorized, code: "invalid_credentials",
                 message: "That name and password do not match. Check both and try again; if you have forgotten the "
@@ -70,6 +73,21 @@ struct SignInRoutes {
             context.logger.notice("signed out", metadata: ["user": "\(user.name)"])
         }
         return Response(status: .noContent)
+    }
+
+    /// Ends every session of the user but the one (or the token) the request came with.
+    @Sendable func endOtherSessions(_ request: Request, context: SluiceRequestContext) async throws -> Response {
+        let user = try context.requireUser()
+        guard context.apiKey == nil else {
+            throw APIError(
+                .forbidden, code: "key_cannot_sign_out",
+                message: "An API key cannot sign its user out of their browsers. Do that from the web app.")
+        }
+        let kept = AccessToken.hash(try AuthMiddleware.token(of: request))
+        let ended = try await store.endSessions(userID: user.id, keeping: kept)
+        tokens.forget(userID: user.id)
+        context.logger.notice("signed out elsewhere", metadata: ["user": "\(user.name)", "sessions_ended": "\(ended)"])
+        return try AdminUserRoutes.json(["ended_sessions": ended])
     }
 
     @Sendable func changePassword(_ request: Request, context: SluiceRequestContext) async throws -> Response {

@@ -22,7 +22,11 @@ extension PostgresStore {
     }
 
     public func sharedLink(token: String) async throws -> SharedLink? {
-        try await rows("SELECT * FROM shared_links WHERE token = \(token)").first.map(StoredValues.sharedLink)
+        try await rows(PostgresQuery(unsafeSQL: StoredValues.sharedLinkQuery, binds: {
+            var binds = PostgresBindings()
+            binds.append(token)
+            return binds
+        }())).first.map(StoredValues.sharedLink)
     }
 
     public func sharedLinks(userID: String) async throws -> [SharedLinkSummary] {

@@ -22,7 +22,8 @@ extension SQLiteStore {
     }
 
     public func sharedLink(token: String) async throws -> SharedLink? {
-        try await connection.query("SELECT * FROM shared_links WHERE token = ?", [.text(token)]).first.map(StoredValues.sharedLink)
+        try await connection.query(StoredValues.sharedLinkQuery.replacingOccurrences(of: "$1", with: "?"), [.text(token)])
+            .first.map(StoredValues.sharedLink)
     }
 
     public func sharedLinks(userID: String) async throws -> [SharedLinkSummary] {

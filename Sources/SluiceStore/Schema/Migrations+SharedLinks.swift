@@ -19,6 +19,13 @@ extension Migrations {
 }
 
 extension StoredValues {
+    /// The link with the token `$1`, unless its owner is suspended: a suspended account's links read nothing until
+    /// it is restored, as a deactivated ChatGPT account's shared links stop.
+    static let sharedLinkQuery = """
+        SELECT s.* FROM shared_links s JOIN conversations c ON c.id = s.conversation_id JOIN users u ON u.id = c.user_id
+        WHERE s.token = $1 AND u.suspended_at IS NULL
+        """
+
     /// The user's links with their conversations' titles now, the most recently shared first (`$1` the user).
     static let sharedLinksQuery = """
         SELECT s.token, s.conversation_id, s.created_at, c.title FROM shared_links s
