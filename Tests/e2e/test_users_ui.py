@@ -9,6 +9,7 @@ from selenium.webdriver.support.ui import Select
 
 from conftest import menu_item
 from test_chat_ui import WebDriverWait
+from test_conversation_edit_ui import api
 from test_gateway import client
 
 
@@ -149,6 +150,22 @@ def test_a_suspended_user_is_refused_with_a_message_that_says_so_until_restored(
     WebDriverWait(browser, 10).until(lambda d: row(page, "suspend-ui") is None)
     assert status_with(added["token"], f"{server.base}/api/me") == 401
     assert server.api("POST", "/api/admin/users", {"name": "suspend-ui"})["user"]["name"] == "suspend-ui"
+
+
+def test_an_administrator_who_gives_up_the_role_loses_the_page_at_once(browser, server):
+    other = server.api("POST", "/api/admin/users", {"name": "second-admin-ui", "admin": True})["token"]
+    page = open_users(browser, server)
+    WebDriverWait(browser, 10).until(lambda _: row(page, "tester") is not None)
+    try:
+        row(page, "tester").find_element(By.CSS_SELECTOR, "button[aria-label^='Remove the administrator role of']").click()
+        WebDriverWait(browser, 10).until(lambda _: not page.is_displayed())
+        assert browser.find_element(By.ID, "users-open").get_attribute("hidden") is not None
+        assert "Only an administrator" in browser.find_element(By.ID, "banner").text
+    finally:
+        # The shared server's own user gets the role back from the other administrator, who then gives up theirs.
+        api(server, other, "PATCH", "/api/admin/users/tester", {"admin": True})
+        server.api("PATCH", "/api/admin/users/second-admin-ui", {"admin": False})
+    assert user_named(server, "tester")["admin"] is True
 
 
 def test_the_last_administrator_cannot_remove_their_own_role_from_the_page(browser, server):

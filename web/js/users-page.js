@@ -48,7 +48,18 @@ export class UsersPage {
   }
 
   async load() {
-    const [{ users }, models] = await Promise.all([api.listUsers(), api.listModels()]);
+    let listed;
+    try {
+      listed = await Promise.all([api.listUsers(), api.listModels()]);
+    } catch (error) {
+      // No longer an administrator (the role given up here, or taken by another): the page and its menu item go.
+      if (error.code === "admin_only") {
+        this.setOpen(false);
+        this.button.hidden = true;
+      }
+      throw error;
+    }
+    const [{ users }, models] = listed;
     this.served = models.models.map(({ id }) => id);
     this.section.querySelector(".users-table tbody").replaceChildren(...users.map((user) => this.row(user)));
   }
