@@ -1,19 +1,18 @@
 import HummingbirdBcrypt
 import NIOPosix
-import SluiceStore
-import Synchronization
 
 /// Hashes and checks passwords with bcrypt (hummingbird-auth's `Bcrypt`), on NIO's blocking thread pool: a hash at
 /// cost 12 takes a few hundred milliseconds of one core, which must not hold a cooperative thread of the tasks.
-public final class PasswordHasher: Sendable {
+public struct PasswordHasher: Sendable {
     /// bcrypt's cost (log₂ of its rounds): 12 by default, as Open WebUI's passlib and Django use; tests use 4, the least.
     public let cost: UInt8
-    /// A hash of nothing anyone types, checked against when the name is unknown so that the answer takes as long as
-    /// for a known name (a quick "wrong" would tell which names exist).
-    private let decoy = Mutex<String?>(nil)
+    /// Checked against when the name is unknown, so that the answer takes as long as for a known name (a quick
+    /// "wrong" would tell which names exist): a well-formed hash of this cost, whose result is thrown away.
+    private let decoy: String
 
     public init(cost: UInt8 = 12) {
         self.cost = cost
+        decoy = "$2b$" + (cost < 10 ? "0" : "") + "\(cost)$" + String(repeating: "A", count: 53)
     }
 
     /// The password's bcrypt hash, with its salt and cost in it.
@@ -26,18 +25,11 @@ public final class PasswordHasher: Sendable {
     /// `false` after as long as a real check takes.
     public func verify(_ password: String, against hash: String?) async throws -> Bool {
         guard let hash else {
-            let decoy = try await decoyHash()
+            let decoy = decoy
             _ = try await NIOThreadPool.singleton.runIfActive { Bcrypt.verify(password, hash: decoy) }
             return false
         }
         return try await NIOThreadPool.singleton.runIfActive { Bcrypt.verify(password, hash: hash) }
-    }
-
-    private func decoyHash() async throws -> String {
-        if let made = decoy.withLock({ $0 }) { return made }
-        let made = try await hash(AccessToken.randomSecret())
-        decoy.withLock { $0 = made }
-        return made
     }
 }
 
