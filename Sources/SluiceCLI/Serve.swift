@@ -55,6 +55,7 @@ struct Serve: AsyncParsableCommand {
     @Flag(help: "Send messages upstream without the prompt-injection guard (the length limit still applies).") var noPromptGuard = false
     @Option(help: "The model that names conversations after their first answer (SLUICE_TITLE_MODEL, default: each conversation's own model; 'off': conversations keep their first line as the title).") var titleModel: String?
     @Option(help: "Days a sign-in with a name and password lasts before the browser must sign in again (SLUICE_SESSION_DAYS, default 30).") var sessionDays: Int?
+    @Option(help: "Whether people may make their own accounts with a name and password on the sign-in page: off, approval (each waits until an administrator approves it on the Users page) or open (SLUICE_SIGN_UP, default off).") var signUp: String?
     @Option(help: "The model that folds older messages into a conversation's running summary (SLUICE_SUMMARY_MODEL, default: the default model, i.e. the local SmolLM2 out of the box).") var summaryModel: String?
     @Option(help: "At most this many recent messages are sent in full (SLUICE_CONTEXT_RECENT, default 10).") var contextRecent: Int?
     @Option(help: "The percentage of the context window the input may fill (SLUICE_CONTEXT_PERCENT, default 75).") var contextPercent: Int?
@@ -72,6 +73,12 @@ struct Serve: AsyncParsableCommand {
 
     private func serve() async throws {
         let settings = SettingResolver()
+        // Checked before anything starts: a bad setting stops start-up with one line.
+        let sessionDayCount = try settings.positiveInt(sessionDays, env: "SLUICE_SESSION_DAYS", name: "--session-days") ?? 30
+        let signUpSetting = settings.string(signUp, env: "SLUICE_SIGN_UP", default: "off")!
+        guard let signUpMode = SignUpMode(rawValue: signUpSetting) else {
+            throw SettingError("--sign-up / SLUICE_SIGN_UP must be off, approval or open, not '\(signUpSetting)'")
+        }
         let levelName = settings.string(logLevel, env: "SLUICE_LOG_LEVEL", default: "info")!
         guard let level = Logger.Level(rawValue: levelName) else {
             throw SettingError("log level (--log-level / SLUICE_LOG_LEVEL) '\(levelName)' is not one of trace, debug, info, notice, warning, error, critical")
@@ -254,8 +261,8 @@ struct Serve: AsyncParsableCommand {
         dependencies.listedModels = modelsConfig?.entries.map(\.name) ?? []
         dependencies.modelAliases = modelAliases
         dependencies.titleModel = titles
-        let days = try settings.positiveInt(sessionDays, env: "SLUICE_SESSION_DAYS", name: "--session-days") ?? 30
-        dependencies.sessionLifetime = .seconds(days * 86_400)
+        dependencies.sessionLifetime = .seconds(sessionDayCount * 86_400)
+        dependencies.signUp = signUpMode
         dependencies.unsavedEndsFile = endsFile
         dependencies.shutdownDrain = drain
         if cacheSeconds > 0 {

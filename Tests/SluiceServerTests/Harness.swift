@@ -59,7 +59,7 @@ struct Harness: Sendable {
         listedModels: [String] = [], aliases: [String: String] = [:], responseCache: (ttl: Duration, shared: Bool)? = nil,
         titleModel: TitleModel = .conversationModel,
         wrapBudgets: (@Sendable (any BudgetStore) -> any BudgetStore)? = nil,
-        drain: ShutdownDrain? = nil,
+        drain: ShutdownDrain? = nil, signUp: SignUpMode = .off,
         _ body: @escaping @Sendable (Harness) async throws -> Void
     ) async throws {
         try await Simulator.application(port: 0, settings: simulator).test(.live) { simulatorClient in
@@ -100,6 +100,7 @@ struct Harness: Sendable {
                 dependencies.shutdownDrain = drain
                 // bcrypt's least cost: the suite hashes many passwords on two cores.
                 dependencies.passwords = Harness.passwords
+                dependencies.signUp = signUp
                 dependencies.modelAliases = try ModelAliases(aliases, served: ["sim"] + listedModels)
                 // Each instance reads and writes the cache through its own store, as separate processes would.
                 dependencies.responseCache = responseCache.map { ResponseCacheSettings(store: store, ttl: $0.ttl, shared: $0.shared) }

@@ -159,3 +159,65 @@ struct SignInRoutesTests {
         }
     }
 }
+
+/// `POST /api/sign-up`: people make their own accounts when the server lets them (`serve --sign-up`).
+@Suite("Making one's own account")
+struct SignUpRouteTests {
+    static func signUp(_ h: Harness, _ name: String, _ password: String) async throws -> Harness.Reply {
+        let body = String(decoding: try JSONSerialization.data(withJSONObject: ["name": name, "password": password]), as: UTF8.self)
+        return try await h.request(.POST, "/api/sign-up", token: nil, body: body)
+    }
+
+    @Test("off by default: the form is not offered and a sign-up is refused, nothing made")
+    func closed() async throws {
+        try await Harness.run { h in
+            #expect(try await h.request(.GET, "/api/sign-up", token: nil).json?["mode"] as? String == "off")
+            let refused = try await Self.signUp(h, "dan", "dan's password")
+            #expect(refused.status == 403 && refused.errorCode == "sign_up_closed")
+            #expect(try await h.store.user(named: "dan") == nil)
+        }
+    }
+
+    @Test("with approval, a new account waits — refused with a 403 that says so — until an administrator restores it",
+          arguments: TestDatabases.backends)
+    func approval(database: StoreBackend) async throws {
+        try await Harness.run(budgets: true, database: database, signUp: .approval) { h in
+            #expect(try await h.request(.GET, "/api/sign-up", token: nil).json?["mode"] as? String == "approval")
+            let weak = try await Self.signUp(h, "dan", "short")
+            #expect(weak.status == 400 && weak.errorCode == "weak_password")
+            let made = try await Self.signUp(h, " dan ", "dan's password")
+            #expect(made.status == 202 && made.json?["pending"] as? Bool == true && made.json?["token"] == nil)
+            #expect(try await Self.signUp(h, "dan", "another password").status == 409)
+            let waiting = try await SignInRoutesTests.signIn(h, "dan", "dan's password")
+            #expect(waiting.status == 403 && waiting.errorCode == "account_pending")
+            #expect(waiting.errorMessage?.contains("approval") == true)
+
+            let listed = AdminUserRoutesTests.users(try await h.request(.GET, "/api/admin/users", token: h.alice))["dan"]
+            #expect(listed?["pending"] as? Bool == true && listed?["suspended_at"] is String && listed?["plan"] as? String == "free")
+            let approved = try await h.request(.PATCH, "/api/admin/users/dan", token: h.alice, body: #"{"suspended":false}"#)
+            #expect(approved.status == 200 && approved.json?["pending"] as? Bool == false && approved.json?["suspended_at"] is NSNull)
+            let session = try SignInRoutesTests.session(try await SignInRoutesTests.signIn(h, "dan", "dan's password"))
+            #expect(try await h.request(.GET, "/api/me", token: session).json?["admin"] as? Bool == false)
+            // Suspended later, the account is refused as any suspended one, not as one waiting.
+            #expect(try await h.request(.PATCH, "/api/admin/users/dan", token: h.alice, body: #"{"suspended":true}"#).status == 200)
+            #expect(try await SignInRoutesTests.signIn(h, "dan", "dan's password").errorCode == "account_suspended")
+        }
+    }
+
+    @Test("open: a new account chats at once on the free plan with the session it is given; many at once are held back")
+    func open() async throws {
+        try await Harness.run(budgets: true, signUp: .open) { h in
+            let made = try await Self.signUp(h, "eve", "eve's password")
+            #expect(made.status == 201 && made.headers.first(name: "Cache-Control") == "no-store")
+            let session = try SignInRoutesTests.session(made)
+            let me = try await h.request(.GET, "/api/me", token: session)
+            #expect(me.json?["name"] as? String == "eve" && me.json?["plan"] as? String == "free" && me.json?["has_password"] as? Bool == true)
+            #expect(try await h.request(.POST, "/v1/chat/completions", token: session, body: AdminUserRoutesTests.chat).status == 200)
+            // Ten accounts in ten minutes per instance: the eleventh waits.
+            for index in 1...9 { #expect(try await Self.signUp(h, "bulk-\(index)", "bulk password").status == 201) }
+            let held = try await Self.signUp(h, "bulk-10", "bulk password")
+            #expect(held.status == 429 && held.errorCode == "too_many_sign_ups" && held.headers.first(name: "Retry-After") != nil)
+            #expect(try await h.store.user(named: "bulk-10") == nil)
+        }
+    }
+}

@@ -195,6 +195,8 @@ def test_bad_settings_stop_start_up_with_one_line_naming_the_setting():
         (["serve", "--db", db, "--upstream", "http://127.0.0.1:1/v1", "--context-model", "gpt-4o=lots"], {}, "MODEL=RECENT/PERCENT"),
         (["serve", "--db", db, "--upstream", "http://127.0.0.1:1/v1", "--max-message-chars", "0"], {}, "message limit"),
         (["serve", "--db", db, "--upstream", "http://127.0.0.1:1/v1", "--guard-rules", "/nonexistent.yml"], {}, "prompt-guard rules"),
+        (["serve", "--db", db, "--upstream", "http://127.0.0.1:1/v1", "--sign-up", "anyone"], {}, "--sign-up"),
+        (["serve", "--db", db, "--upstream", "http://127.0.0.1:1/v1"], {"SLUICE_SESSION_DAYS": "0"}, "SLUICE_SESSION_DAYS"),
     ]
     for args, env, needle in cases:
         result = run(*args, env=env)

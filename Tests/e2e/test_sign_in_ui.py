@@ -7,7 +7,7 @@ import urllib.request
 
 from selenium.webdriver.common.by import By
 
-from conftest import menu_item
+from conftest import menu_item, running_sluice
 from test_chat_ui import WebDriverWait
 from test_conversation_edit_ui import api, new_user, open_as, titles
 from test_users_ui import open_users, row
@@ -153,3 +153,39 @@ def test_an_administrator_gives_a_new_user_and_an_existing_one_a_password_they_s
         signed_out_page(browser, server)
         sign_in(browser, name, password)
         WebDriverWait(browser, 15).until(lambda d: d.find_element(By.ID, "account-name").text == name)
+
+
+def test_with_approval_a_visitor_makes_an_account_that_waits_until_an_administrator_approves_it(browser):
+    with running_sluice(lambda simulator_port, _: [
+            "--model", "sim", "--upstream", f"http://127.0.0.1:{simulator_port}/v1", "--sign-up", "approval"]) as server:
+        signed_out_page(browser, server)
+        offer = browser.find_element(By.CSS_SELECTOR, "#sign-in .sign-up-offer")
+        WebDriverWait(browser, 10).until(lambda _: offer.is_displayed())
+        browser.find_element(By.ID, "sign-up-toggle").click()
+        assert browser.find_element(By.CSS_SELECTOR, "#sign-in .sign-in-title").text == "Create an account"
+        sign_in(browser, "visitor", "let me in please")
+        note = browser.find_element(By.CSS_SELECTOR, "#password-sign-in .sign-in-note")
+        WebDriverWait(browser, 15).until(lambda _: "waits for an administrator's approval" in note.text)
+        # Back to signing in; the account is refused until approved, with words that say so.
+        assert browser.find_element(By.CSS_SELECTOR, "#sign-in .sign-in-title").text == "Sign in"
+        sign_in(browser, "visitor", "let me in please")
+        error = browser.find_element(By.CSS_SELECTOR, "#password-sign-in .sign-in-error")
+        WebDriverWait(browser, 15).until(lambda _: "approval" in error.text)
+
+        page = open_users(browser, server)
+        WebDriverWait(browser, 10).until(lambda _: row(page, "visitor") is not None)
+        assert "waiting for approval" in row(page, "visitor").find_element(By.CLASS_NAME, "admin-badge").text
+        row(page, "visitor").find_element(By.XPATH, ".//button[text()='Approve']").click()
+        WebDriverWait(browser, 10).until(lambda _: not row(page, "visitor").find_elements(By.CLASS_NAME, "admin-badge"))
+
+        signed_out_page(browser, server)
+        sign_in(browser, "visitor", "let me in please")
+        WebDriverWait(browser, 15).until(lambda d: d.find_element(By.ID, "account-name").text == "visitor")
+
+
+def test_without_sign_up_the_sign_in_page_offers_no_account(browser, server):
+    signed_out_page(browser, server)
+    # Asked of the server when the view shows: wait for its answer before looking.
+    WebDriverWait(browser, 10).until(lambda d: d.execute_script(
+        "return performance.getEntriesByType('resource').some((entry) => entry.name.endsWith('/api/sign-up'))"))
+    assert not browser.find_element(By.CSS_SELECTOR, "#sign-in .sign-up-offer").is_displayed()

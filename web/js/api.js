@@ -43,6 +43,25 @@ export async function signInWithPassword(name, password) {
   return response.json();
 }
 
+/** `{mode}`: whether people may make their own accounts here (`off`, `approval`, `open`); asked without a token. */
+export async function signUpMode() {
+  const response = await fetch("/api/sign-up");
+  if (!response.ok) throw await failure(response);
+  return response.json();
+}
+
+/**
+ * Makes an account (`POST /api/sign-up`, without a token); resolves to `{token, expires_at, user}` when it may chat at
+ * once, or `{pending: true, message}` when it waits for an administrator's approval.
+ */
+export async function signUp(name, password) {
+  const response = await fetch("/api/sign-up", {
+    method: "POST", headers: { "Content-Type": "application/json" }, body: JSON.stringify({ name, password }),
+  });
+  if (!response.ok) throw await failure(response);
+  return response.json();
+}
+
 /** Ends this browser's session on the server (one from a password; a token link's token stays as it is). */
 export const endSession = () => json("POST", "/api/sign-out");
 

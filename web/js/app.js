@@ -107,7 +107,7 @@ const personal = new PersonalInstructions({ button: $("personalize-open"), form:
 // Who is signed in, Sign out, and this browser's theme and notifications.
 const account = new Account({ showBanner });
 new PasswordForm({ button: $("password-open"), form: $("password-form"), account });
-new SignIn({ onSignedIn: () => start() });
+const signIn = new SignIn({ onSignedIn: () => start() });
 
 const contextPanel = new ContextPanel({ panel: $("context-panel"), toggle: $("context-toggle"), showBanner });
 
@@ -115,6 +115,7 @@ function showSignIn(show) {
   $("sign-in").hidden = !show;
   if (show) account.signedOut();
   if (show) $("password-form").hidden = true;
+  if (show) signIn.offerSignUp();
   $("composer").hidden = show;
   if (show) {
     $("model-label").hidden = $("export-menu").hidden = $("personal-instructions").hidden = true;
@@ -526,7 +527,7 @@ async function start() {
   } catch (error) {
     if (error.status === 401) { api.clearToken(); showSignIn(true); }
     // A suspended account's token is kept (it works again once restored); the sign-in form offers another meanwhile.
-    if (error.code === "account_suspended") showSignIn(true);
+    if (error.code === "account_suspended" || error.code === "account_pending") showSignIn(true);
     showBanner(error.message);
   }
 }

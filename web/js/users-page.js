@@ -2,7 +2,8 @@
 // limits and use; a form that adds a user and shows their sign-in link once; and per user a plan picker, Limits (the
 // same limits `sluice user set-plan` sets, and the models they may use), Password (set, change or remove the one they
 // sign in with by name; they are signed out of the browsers that used the old one), New token, Reset usage, the administrator
-// role, Suspend (their token and keys refused until Restore; everything they made kept) and Delete (what they made
+// role, Suspend (their token and keys refused until Restore; everything they made kept; Approve for an account someone
+// made themselves that waits for approval) and Delete (what they made
 // goes, what they spent stays in the usage). The account menu offers the page to administrators only; the server refuses everyone else anyway.
 
 import * as api from "./api.js";
@@ -71,7 +72,8 @@ export class UsersPage {
     const name = Object.assign(document.createElement("td"), { textContent: user.name });
     const badge = (text) => name.append(Object.assign(document.createElement("span"), { className: "admin-badge", textContent: text }));
     if (user.admin) badge("admin");
-    if (user.suspended_at) badge(`suspended ${when(user.suspended_at)}`);
+    if (user.pending) badge(`waiting for approval since ${when(user.suspended_at)}`);
+    else if (user.suspended_at) badge(`suspended ${when(user.suspended_at)}`);
     row.classList.toggle("suspended", Boolean(user.suspended_at));
     const plan = document.createElement("select");
     plan.className = "users-row-plan";
@@ -108,7 +110,8 @@ export class UsersPage {
     action("Reset usage", "Reset the token usage of", () => this.change(user.name, null, "reset"));
     action(user.admin ? "Remove admin" : "Make admin", user.admin ? "Remove the administrator role of" : "Make an administrator of",
       () => this.change(user.name, { admin: !user.admin }));
-    action(user.suspended_at ? "Restore" : "Suspend", user.suspended_at ? "Restore" : "Suspend", async () => {
+    const restore = user.pending ? "Approve" : "Restore";
+    action(user.suspended_at ? restore : "Suspend", user.suspended_at ? restore : "Suspend", async () => {
       const asks = `Suspend ${user.name}? Their token and API keys stop working at once; everything they made is kept, and Restore brings them back.`;
       if (!user.suspended_at && !confirm(asks)) return;
       await this.change(user.name, { suspended: !user.suspended_at });

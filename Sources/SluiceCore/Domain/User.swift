@@ -16,12 +16,16 @@ public struct User: Sendable, Equatable, Codable {
     /// Whether the user has a password, and so may sign in with their name and it (`POST /api/sign-in`) as well as
     /// with their token. The password's hash never leaves the store.
     public var hasPassword: Bool
+    /// Whether the user made their own account and waits for an administrator's approval (`suspendedAt` is set
+    /// meanwhile); restoring the user approves them.
+    public var isPending: Bool
 
     public init(
         id: String, name: String, plan: Plan, createdAt: Date, allowedModels: [String]? = nil, isAdmin: Bool = false,
-        suspendedAt: Date? = nil, hasPassword: Bool = false
+        suspendedAt: Date? = nil, hasPassword: Bool = false, isPending: Bool = false
     ) {
         self.hasPassword = hasPassword
+        self.isPending = isPending
         self.allowedModels = allowedModels
         self.isAdmin = isAdmin
         self.suspendedAt = suspendedAt

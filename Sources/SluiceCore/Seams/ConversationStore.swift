@@ -20,7 +20,8 @@ public protocol ConversationStore: StopRequestStore, SignInStore {
     /// Makes the user an administrator or not; `false` (and nothing changed) when that would leave no administrator
     /// who can sign in (one not suspended).
     func setAdmin(userID: String, isAdmin: Bool) async throws -> Bool
-    /// Suspends the user now (their token and keys are refused), or with `false` restores them.
+    /// Suspends the user now (their token and keys are refused), or with `false` restores them (approving one who
+    /// waits for approval).
     func setSuspended(userID: String, suspended: Bool) async throws
     /// Deletes what the user made (conversations, projects, saved prompts, cached answers), revokes their keys and
     /// frees their name, keeping their usage ledger; `false` (nothing changed) for the last administrator.

@@ -12,6 +12,8 @@ public protocol SignInStore: Sendable {
     func startSession(userID: String, tokenHash: String, expiresAt: Date) async throws
     /// Ends the session whose token has this hash; `false` when there was none (a user's own token or a key).
     func endSession(tokenHash: String) async throws -> Bool
+    /// Marks a user who made their own account as waiting for approval: suspended until an administrator restores them.
+    func markPending(userID: String) async throws
     /// Ends every session of the user but the one whose token has `keeping`'s hash; how many ended.
     func endSessions(userID: String, keeping: String?) async throws -> Int
 }

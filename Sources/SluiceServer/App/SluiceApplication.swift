@@ -64,6 +64,8 @@ public struct SluiceDependencies: Sendable {
     public var passwords = PasswordHasher()
     /// How long a session from signing in with a password lasts (`--session-days`, 30 by default).
     public var sessionLifetime: Duration = .seconds(30 * 86_400)
+    /// Whether people may make their own accounts (`--sign-up`; off by default).
+    public var signUp = SignUpMode.off
 
     public init(
         store: any ConversationStore, provider: any ChatProvider, defaultModel: String,
@@ -196,6 +198,10 @@ public func buildRouter(
         store: dependencies.store, tokens: tokens, passwords: dependencies.passwords, throttle: SignInThrottle(),
         sessionLifetime: dependencies.sessionLifetime
     ).register(public: router, signedIn: api)
+    SignUpRoute(
+        store: dependencies.store, budgets: dependencies.budgets, passwords: dependencies.passwords, mode: dependencies.signUp,
+        sessionLifetime: dependencies.sessionLifetime
+    ).register(public: router)
     ModelRoutes(
         models: servedModels, defaultModel: dependencies.defaultModel, catalog: dependencies.catalog,
         maxMessageCharacters: dependencies.promptGuard?.maxCharacters, writesTitles: dependencies.titleModel != .off

@@ -67,13 +67,18 @@ struct AuthMiddleware: RouterMiddleware {
                 message: "The API key '\(credential.apiKeyLabel ?? "")' expired at \(credential.expiresAt?.formatted(.iso8601) ?? ""). "
                     + "Make a new one on the web app's API keys page (or ask for one: 'sluice user key add').")
         }
-        if let suspendedAt = credential.user.suspendedAt { throw suspended(since: suspendedAt) }
+        if let suspendedAt = credential.user.suspendedAt { throw suspended(credential.user, since: suspendedAt) }
         return (credential.actingUser, credential.keyUse)
     }
 
-    /// The refusal of a suspended user's token, keys, sessions and sign-ins.
-    static func suspended(since suspendedAt: Date) -> APIError {
-        APIError(
+    /// The refusal of a suspended user's token, keys, sessions and sign-ins — or of one who waits for approval.
+    static func suspended(_ user: User, since suspendedAt: Date) -> APIError {
+        if user.isPending {
+            return APIError(
+                .forbidden, code: "account_pending",
+                message: "Your account waits for an administrator's approval. Try again once they have approved it.")
+        }
+        return APIError(
             .forbidden, code: "account_suspended",
             message: "This account was suspended by an administrator on \(suspendedAt.formatted(.iso8601)), with all its keys. "
                 + "Ask an administrator to restore it; everything in it is kept.")

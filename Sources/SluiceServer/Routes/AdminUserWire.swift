@@ -110,6 +110,8 @@ struct WireAdminUser: Encodable {
     let admin: Bool
     /// Whether the user may sign in with a password.
     let hasPassword: Bool
+    /// Whether the user made their own account and waits for approval (`suspended_at` is set meanwhile).
+    let pending: Bool
     /// When an administrator suspended the user; `null`, not suspended.
     let suspendedAt: Date?
     let createdAt: Date
@@ -131,7 +133,7 @@ struct WireAdminUser: Encodable {
     let lastTurnAt: Date?
 
     private enum CodingKeys: String, CodingKey {
-        case id, name, plan, admin, hasPassword, suspendedAt, createdAt, models, tokensUsed, tokenLimit, resetsAt, dailyUsdLimit, spentTodayUsd
+        case id, name, plan, admin, hasPassword, pending, suspendedAt, createdAt, models, tokensUsed, tokenLimit, resetsAt, dailyUsdLimit, spentTodayUsd
         case endUserDailyUsdLimit, requestsPerMinute, tokensPerMinute, maxParallelRequests, lastTurnAt
         case turns30d = "turns_30d", tokens30d = "tokens_30d", costUsd30d = "cost_usd_30d"
     }
@@ -143,6 +145,7 @@ struct WireAdminUser: Encodable {
         plan = user.plan
         admin = user.isAdmin
         hasPassword = user.hasPassword
+        pending = user.isPending
         suspendedAt = user.suspendedAt
         createdAt = user.createdAt
         models = user.allowedModels
@@ -169,6 +172,7 @@ struct WireAdminUser: Encodable {
         try container.encode(plan, forKey: .plan)
         try container.encode(admin, forKey: .admin)
         try container.encode(hasPassword, forKey: .hasPassword)
+        try container.encode(pending, forKey: .pending)
         try container.encode(suspendedAt, forKey: .suspendedAt)
         try container.encode(createdAt, forKey: .createdAt)
         try container.encode(models, forKey: .models)

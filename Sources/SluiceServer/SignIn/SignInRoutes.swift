@@ -52,7 +52,7 @@ struct SignInRoutes {
                     + "password, an administrator can set a new one (or sign in with your token link).")
         }
         throttle.succeeded(name)
-        if let suspendedAt = user.suspendedAt { throw AuthMiddleware.suspended(since: suspendedAt) }
+        if let suspendedAt = user.suspendedAt { throw AuthMiddleware.suspended(user, since: suspendedAt) }
         let token = AccessToken.generate()
         let expiresAt = Date().addingTimeInterval(TimeInterval(sessionLifetime.components.seconds))
         try await store.startSession(userID: user.id, tokenHash: AccessToken.hash(token), expiresAt: expiresAt)

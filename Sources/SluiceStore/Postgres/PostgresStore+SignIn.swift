@@ -23,6 +23,11 @@ extension PostgresStore {
             """, logger: logger)
     }
 
+    public func markPending(userID: String) async throws {
+        let now = StoredValues.milliseconds(StoredValues.now())
+        try await execute("UPDATE users SET pending = 1, suspended_at = \(now) WHERE id = \(userID)", logger: logger)
+    }
+
     public func endSession(tokenHash: String) async throws -> Bool {
         !(try await rows("DELETE FROM sessions WHERE token_hash = \(tokenHash) RETURNING id").isEmpty)
     }

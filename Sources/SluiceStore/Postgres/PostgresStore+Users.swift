@@ -23,7 +23,9 @@ extension PostgresStore {
 
     public func setSuspended(userID: String, suspended: Bool) async throws {
         let at: Int? = suspended ? StoredValues.milliseconds(StoredValues.now()) : nil
-        try await execute("UPDATE users SET suspended_at = \(at) WHERE id = \(userID)", logger: logger)
+        // Restored is approved too (`pending`, step 57).
+        let pending: Int? = suspended ? nil : 0
+        try await execute("UPDATE users SET suspended_at = \(at), pending = COALESCE(\(pending), pending) WHERE id = \(userID)", logger: logger)
     }
 
     public func deleteUser(userID: String) async throws -> Bool {

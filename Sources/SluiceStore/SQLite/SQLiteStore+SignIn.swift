@@ -23,6 +23,11 @@ extension SQLiteStore {
         }
     }
 
+    public func markPending(userID: String) async throws {
+        _ = try await connection.query(
+            "UPDATE users SET pending = 1, suspended_at = ? WHERE id = ?", [.integer(Self.milliseconds(StoredValues.now())), .text(userID)])
+    }
+
     public func endSession(tokenHash: String) async throws -> Bool {
         !(try await connection.query("DELETE FROM sessions WHERE token_hash = ? RETURNING id", [.text(tokenHash)]).isEmpty)
     }

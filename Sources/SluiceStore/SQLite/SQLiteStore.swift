@@ -93,7 +93,8 @@ public final class SQLiteStore: SluiceDatabase {
 
     public func setSuspended(userID: String, suspended: Bool) async throws {
         _ = try await connection.query(
-            "UPDATE users SET suspended_at = ? WHERE id = ?",
+            // Restored is approved too (`pending`, step 57).
+            suspended ? "UPDATE users SET suspended_at = ? WHERE id = ?" : "UPDATE users SET suspended_at = ?, pending = 0 WHERE id = ?",
             [suspended ? .integer(Self.milliseconds(StoredValues.now())) : .null, .text(userID)])
     }
 

@@ -21,3 +21,12 @@ extension Migrations {
             "CREATE INDEX sessions_by_user ON sessions(user_id)",
         ])
 }
+
+extension Migrations {
+    /// Step 57: a user who made their own account (`POST /api/sign-up`, `serve --sign-up approval`) and waits for an
+    /// administrator to approve it, as Open WebUI's pending users do: 1 while waiting, with `suspended_at` set, so that
+    /// everything that refuses a suspended user refuses them; restoring the user approves them.
+    static let pendingUsersStep = Step(
+        version: 57,
+        statements: ["ALTER TABLE users ADD COLUMN pending INTEGER NOT NULL DEFAULT 0"])
+}

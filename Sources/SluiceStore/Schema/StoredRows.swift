@@ -67,7 +67,7 @@ enum StoredValues {
             id: row.text("id"), name: row.text("name"), plan: Plan(rawValue: row.text("plan")) ?? .free,
             createdAt: row.date("created_at"), allowedModels: row.string("allowed_models").map(decodeModels),
             isAdmin: row.int("is_admin") == 1, suspendedAt: row.int("suspended_at").map { date(milliseconds: $0) },
-            hasPassword: row.string("password_hash") != nil)
+            hasPassword: row.string("password_hash") != nil, isPending: row.int("pending") == 1)
     }
 
     /// A user's row with `key_id` and `key_label` (`NULL` for the user's own token).
