@@ -2,24 +2,15 @@
 form, Sign out ending the session on the server, the Password page (set, then change with the current one), and an
 administrator giving a user a password on the Users page."""
 import json
-import urllib.error
 import urllib.request
 
 from selenium.webdriver.common.by import By
 
 from conftest import menu_item, running_sluice
 from test_chat_ui import WebDriverWait
+from test_cli import me_status as status
 from test_conversation_edit_ui import api, new_user, open_as, titles
 from test_users_ui import open_users, row
-
-
-def status(server, token):
-    request = urllib.request.Request(server.base + "/api/me", headers={"Authorization": f"Bearer {token}"})
-    try:
-        with urllib.request.urlopen(request, timeout=10) as response:
-            return response.status
-    except urllib.error.HTTPError as error:
-        return error.code
 
 
 def signed_out_page(browser, server):

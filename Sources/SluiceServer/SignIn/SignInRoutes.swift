@@ -77,26 +77,14 @@ struct SignInRoutes {
 
     /// Ends every session of the user but the one (or the token) the request came with.
     @Sendable func endOtherSessions(_ request: Request, context: SluiceRequestContext) async throws -> Response {
-        let user = try context.requireUser()
-        guard context.apiKey == nil else {
-            throw APIError(
-                .forbidden, code: "key_cannot_sign_out",
-                message: "An API key cannot sign its user out of their browsers. Do that from the web app.")
-        }
-        let kept = AccessToken.hash(try AuthMiddleware.token(of: request))
-        let ended = try await store.endSessions(userID: user.id, keeping: kept)
-        tokens.forget(userID: user.id)
+        let user = try userWithoutKey(context, code: "key_cannot_sign_out", may: "sign its user out of their browsers")
+        let ended = try await endSessions(of: user, keepingThatOf: request)
         context.logger.notice("signed out elsewhere", metadata: ["user": "\(user.name)", "sessions_ended": "\(ended)"])
         return try AdminUserRoutes.json(["ended_sessions": ended])
     }
 
     @Sendable func changePassword(_ request: Request, context: SluiceRequestContext) async throws -> Response {
-        let user = try context.requireUser()
-        guard context.apiKey == nil else {
-            throw APIError(
-                .forbidden, code: "key_cannot_change_password",
-                message: "An API key cannot change its user's password. Sign in to the web app to do that.")
-        }
+        let user = try userWithoutKey(context, code: "key_cannot_change_password", may: "change its user's password")
         let body = try await JSONObjectBody(request: request, context: context, allowEmpty: false)
         try body.rejectingUnknownFields(["current_password", "password"]) {
             "'\($0)' is not a field of a password change: current_password, password."
@@ -124,11 +112,26 @@ struct SignInRoutes {
         }
         try await store.setPasswordHash(userID: user.id, hash: try await passwords.hash(password))
         // Whoever else was signed in with the old password is signed out; this browser stays.
-        let kept = AccessToken.hash(try AuthMiddleware.token(of: request))
-        let ended = try await store.endSessions(userID: user.id, keeping: kept)
-        tokens.forget(userID: user.id)
+        let ended = try await endSessions(of: user, keepingThatOf: request)
         context.logger.notice("password changed", metadata: ["user": "\(user.name)", "sessions_ended": "\(ended)"])
         return try AdminUserRoutes.json(["ended_sessions": ended])
+    }
+
+    /// The signed-in user, unless the request was made with an API key, which may not do `what` (403 `code`).
+    private func userWithoutKey(_ context: SluiceRequestContext, code: String, may what: String) throws -> User {
+        let user = try context.requireUser()
+        guard context.apiKey == nil else {
+            throw APIError(.forbidden, code: code, message: "An API key cannot \(what). Do that from the web app, signed in.")
+        }
+        return user
+    }
+
+    /// Ends every session of the user but the one (or the token) `request` was made with; how many ended.
+    private func endSessions(of user: User, keepingThatOf request: Request) async throws -> Int {
+        let ended = try await store.endSessions(userID: user.id, keeping: AccessToken.hash(try AuthMiddleware.token(of: request)))
+        // At once here; another instance lets the ended sessions go within the token cache's lifetime.
+        tokens.forget(userID: user.id)
+        return ended
     }
 
     static func minutes(_ seconds: Int) -> String {
