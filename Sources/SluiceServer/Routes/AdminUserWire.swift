@@ -72,8 +72,7 @@ struct AdminUserChanges {
     static func password(_ body: JSONObjectBody) throws -> String?? {
         try field(body, "password") { value in
             guard case .string(let password) = value else { throw APIError.invalid("'password' must be text, or null for none.") }
-            if let problem = PasswordRule.problem(with: password) { throw APIError(.badRequest, code: "weak_password", message: problem) }
-            return password
+            return try PasswordRule.checked(password)
         }
     }
 

@@ -38,7 +38,6 @@ public enum PasswordRule {
     /// bcrypt reads no more than 72 bytes: a longer password would match any other with the same first 72.
     static let maxBytes = 72
     static let minCharacters = 8
-    public static let description = "at least \(minCharacters) characters (and at most \(maxBytes) bytes)"
 
     /// Why `password` cannot be one, in words for the person choosing it; `nil` when it can.
     public static func problem(with password: String) -> String? {
@@ -46,5 +45,11 @@ public enum PasswordRule {
         if password.utf8.count > maxBytes { return "A password may be at most \(maxBytes) bytes long (bcrypt reads no more)." }
         if password.allSatisfy(\.isWhitespace) { return "A password cannot be only spaces." }
         return nil
+    }
+
+    /// `password`, or `400 weak_password` saying why it cannot be one.
+    static func checked(_ password: String) throws -> String {
+        if let problem = problem(with: password) { throw APIError(.badRequest, code: "weak_password", message: problem) }
+        return password
     }
 }

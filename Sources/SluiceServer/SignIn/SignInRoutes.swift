@@ -32,13 +32,10 @@ struct SignInRoutes {
               !name.isEmpty, let password = try body.optionalString("password", maxLength: 1_000), !password.isEmpty
         else { throw APIError.invalid("Send your name and your password: {\"name\": …, \"password\": …}.") }
         if let wait = throttle.wait(for: name, now: .now) {
-            let seconds = Int(wait.components.seconds) + 1
-            var error = APIError(
-                .tooManyRequests, code: "too_many_attempts",
-                message: "Too many wrong passwords for '\(name)'. Try again in \(Self.minutes(seconds)), "
-                    + "or sign in with your token link; an administrator can set a new password.")
-            error.headers[.retryAfter] = String(seconds)
-            throw error
+            throw SignInThrottle.heldBack(wait, code: "too_many_attempts") {
+                "Too many wrong passwords for '\(name)'. Try again in \($0), "
+                    + "or sign in with your token link; an administrator can set a new password."
+            }
         }
         let user = try await store.user(named: name)
         let hash = try await user.asyncMap { try await store.passwordHash(userID: $0.id) } ?? nil
@@ -53,12 +50,16 @@ struct SignInRoutes {
         }
         throttle.succeeded(name)
         if let suspendedAt = user.suspendedAt { throw AuthMiddleware.suspended(user, since: suspendedAt) }
-        let token = AccessToken.generate()
-        let expiresAt = Date().addingTimeInterval(TimeInterval(sessionLifetime.components.seconds))
-        try await store.startSession(userID: user.id, tokenHash: AccessToken.hash(token), expiresAt: expiresAt)
         context.logger.notice("signed in", metadata: ["user": "\(user.name)"])
+        return try await Self.startSession(for: user, in: store, lasting: sessionLifetime)
+    }
+
+    /// A new session of `user`, answered as `{"token", "expires_at", "user"}` (`no-store`: the token is shown only here).
+    static func startSession(for user: User, in store: any ConversationStore, lasting lifetime: Duration) async throws -> Response {
+        let token = AccessToken.generate()
+        let expiresAt = Date().addingTimeInterval(TimeInterval(lifetime.components.seconds))
+        try await store.startSession(userID: user.id, tokenHash: AccessToken.hash(token), expiresAt: expiresAt)
         var response = try AdminUserRoutes.json(SessionStarted(token: token, expiresAt: expiresAt, user: MeRoute.Me(user)))
-        // The token is in this body only: nothing may keep it.
         response.headers[.cacheControl] = "no-store"
         return response
     }
@@ -92,14 +93,10 @@ struct SignInRoutes {
         guard let password = try body.optionalString("password", maxLength: 1_000) else {
             throw APIError.invalid("Send the new password as 'password'.")
         }
-        if let problem = PasswordRule.problem(with: password) { throw APIError(.badRequest, code: "weak_password", message: problem) }
+        _ = try PasswordRule.checked(password)
         if let current = try await store.passwordHash(userID: user.id) {
             if let wait = throttle.wait(for: user.name, now: .now) {
-                var error = APIError(
-                    .tooManyRequests, code: "too_many_attempts",
-                    message: "Too many wrong passwords. Try again in \(Self.minutes(Int(wait.components.seconds) + 1)).")
-                error.headers[.retryAfter] = String(Int(wait.components.seconds) + 1)
-                throw error
+                throw SignInThrottle.heldBack(wait, code: "too_many_attempts") { "Too many wrong passwords. Try again in \($0)." }
             }
             let given = try body.optionalString("current_password", maxLength: 1_000) ?? ""
             guard try await passwords.verify(given, against: current) else {
@@ -132,10 +129,6 @@ struct SignInRoutes {
         // At once here; another instance lets the ended sessions go within the token cache's lifetime.
         tokens.forget(userID: user.id)
         return ended
-    }
-
-    static func minutes(_ seconds: Int) -> String {
-        seconds < 90 ? "\(seconds) seconds" : "\((seconds + 59) / 60) minutes"
     }
 }
 

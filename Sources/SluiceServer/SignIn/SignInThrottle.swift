@@ -1,3 +1,4 @@
+import Hummingbird
 import Synchronization
 
 /// Wrong passwords per name: after `limit` within `window`, that name's sign-ins are refused until the oldest of them
@@ -41,6 +42,14 @@ final class SignInThrottle: Sendable {
     /// The right password for `name`: its count starts again.
     func succeeded(_ name: String) {
         _ = failures.withLock { $0.removeValue(forKey: Self.key(name)) }
+    }
+
+    /// `429 code` with `Retry-After` for a wait of `wait`; `message` says what happened, given how long to wait in words.
+    static func heldBack(_ wait: Duration, code: String, message: (String) -> String) -> APIError {
+        let seconds = Int(wait.components.seconds) + 1
+        var error = APIError(.tooManyRequests, code: code, message: message(seconds < 90 ? "\(seconds) seconds" : "\((seconds + 59) / 60) minutes"))
+        error.headers[.retryAfter] = String(seconds)
+        return error
     }
 
     /// Names are counted as typed but without case, so that "Ann" and "ann" share their tries.

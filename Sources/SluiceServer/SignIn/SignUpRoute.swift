@@ -47,13 +47,9 @@ struct SignUpRoute {
         guard let password = try body.optionalString("password", maxLength: 1_000) else {
             throw APIError.invalid("Choose a password: 'password'.")
         }
-        if let problem = PasswordRule.problem(with: password) { throw APIError(.badRequest, code: "weak_password", message: problem) }
+        _ = try PasswordRule.checked(password)
         if let wait = made.wait(for: "", now: .now) {
-            var error = APIError(
-                .tooManyRequests, code: "too_many_sign_ups",
-                message: "Many accounts were made here just now. Try again in \(SignInRoutes.minutes(Int(wait.components.seconds) + 1)).")
-            error.headers[.retryAfter] = String(Int(wait.components.seconds) + 1)
-            throw error
+            throw SignInThrottle.heldBack(wait, code: "too_many_sign_ups") { "Many accounts were made here just now. Try again in \($0)." }
         }
         let hash = try await passwords.hash(password)
         var user: User
@@ -79,12 +75,8 @@ struct SignUpRoute {
             response.status = .accepted
             return response
         }
-        let token = AccessToken.generate()
-        let expiresAt = Date().addingTimeInterval(TimeInterval(sessionLifetime.components.seconds))
-        try await store.startSession(userID: user.id, tokenHash: AccessToken.hash(token), expiresAt: expiresAt)
-        var response = try AdminUserRoutes.json(SessionStarted(token: token, expiresAt: expiresAt, user: MeRoute.Me(user)))
+        var response = try await SignInRoutes.startSession(for: user, in: store, lasting: sessionLifetime)
         response.status = .created
-        response.headers[.cacheControl] = "no-store"
         return response
     }
 }
