@@ -60,6 +60,12 @@ struct SettingResolver {
         return value
     }
 
+    /// A repeatable flag's values, or else the comma-separated values of `env`.
+    func list(_ flags: [String], env: String) -> [String] {
+        guard flags.isEmpty else { return flags }
+        return (environment[env] ?? "").split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
+    }
+
     func upstreamURL(_ flag: String?, env: String) throws -> String? {
         guard let value = string(flag, env: env, default: nil) else { return nil }
         guard let url = URL(string: value), let scheme = url.scheme, ["http", "https"].contains(scheme), url.host != nil

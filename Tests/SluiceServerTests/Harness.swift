@@ -59,7 +59,7 @@ struct Harness: Sendable {
         listedModels: [String] = [], aliases: [String: String] = [:], responseCache: (ttl: Duration, shared: Bool)? = nil,
         titleModel: TitleModel = .conversationModel,
         wrapBudgets: (@Sendable (any BudgetStore) -> any BudgetStore)? = nil,
-        drain: ShutdownDrain? = nil, signUp: SignUpMode = .off,
+        drain: ShutdownDrain? = nil, signUp: SignUpMode = .off, trustedProxies: [String] = [],
         _ body: @escaping @Sendable (Harness) async throws -> Void
     ) async throws {
         try await Simulator.application(port: 0, settings: simulator).test(.live) { simulatorClient in
@@ -101,6 +101,7 @@ struct Harness: Sendable {
                 // bcrypt's least cost: the suite hashes many passwords on two cores.
                 dependencies.passwords = Harness.passwords
                 dependencies.signUp = signUp
+                dependencies.clientAddresses = ClientAddresses(trustedProxies: trustedProxies)
                 dependencies.modelAliases = try ModelAliases(aliases, served: ["sim"] + listedModels)
                 // Each instance reads and writes the cache through its own store, as separate processes would.
                 dependencies.responseCache = responseCache.map { ResponseCacheSettings(store: store, ttl: $0.ttl, shared: $0.shared) }
@@ -147,10 +148,13 @@ struct Harness: Sendable {
         var messages: [[String: Any]] { json?["messages"] as? [[String: Any]] ?? [] }
     }
 
-    func request(_ method: HTTPMethod, _ path: String, token: String?, body: String? = nil) async throws -> Reply {
+    func request(
+        _ method: HTTPMethod, _ path: String, token: String?, body: String? = nil, headers: [String: String] = [:]
+    ) async throws -> Reply {
         var request = HTTPClientRequest(url: "http://127.0.0.1:\(port)\(path)")
         request.method = method
         if let token { request.headers.add(name: "Authorization", value: "Bearer \(token)") }
+        for (name, value) in headers { request.headers.add(name: name, value: value) }
         if let body {
             request.headers.add(name: "Content-Type", value: "application/json")
             request.body = .bytes(ByteBuffer(string: body))

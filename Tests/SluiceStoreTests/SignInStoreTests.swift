@@ -15,9 +15,9 @@ struct SignInStoreTests {
         let ann = try await store.createUser(name: "ann", plan: .free, tokenHash: "ann-hash")
         let ben = try await store.createUser(name: "ben", plan: .free, tokenHash: "ben-hash")
         let later = Date().addingTimeInterval(3600)
-        try await store.startSession(userID: ann.id, tokenHash: "ann-laptop", expiresAt: later)
-        try await store.startSession(userID: ann.id, tokenHash: "ann-phone", expiresAt: later)
-        try await store.startSession(userID: ben.id, tokenHash: "ben-laptop", expiresAt: later)
+        try await store.startSession(userID: ann.id, tokenHash: "ann-laptop", expiresAt: later, origin: Self.nowhere)
+        try await store.startSession(userID: ann.id, tokenHash: "ann-phone", expiresAt: later, origin: Self.nowhere)
+        try await store.startSession(userID: ben.id, tokenHash: "ben-laptop", expiresAt: later, origin: Self.nowhere)
         let laptop = try #require(try await store.credential(tokenHash: "ann-laptop"))
         // As the user themselves: no key, so no key's limits, and an administrator may manage users with it.
         #expect(laptop.user.id == ann.id && laptop.user.isAdmin && laptop.apiKeyID == nil && laptop.keyUse == nil)
@@ -30,7 +30,7 @@ struct SignInStoreTests {
         #expect(try await store.credential(tokenHash: "ann-hash")?.user.id == ann.id)
 
         // Every other session of Ann's ends; Ben's is not hers.
-        try await store.startSession(userID: ann.id, tokenHash: "ann-desk", expiresAt: later)
+        try await store.startSession(userID: ann.id, tokenHash: "ann-desk", expiresAt: later, origin: Self.nowhere)
         #expect(try await store.endSessions(userID: ann.id, keeping: "ann-desk") == 1)
         #expect(try await store.credential(tokenHash: "ann-phone") == nil)
         #expect(try await store.credential(tokenHash: "ann-desk")?.user.id == ann.id)
@@ -39,9 +39,9 @@ struct SignInStoreTests {
         #expect(try await store.credential(tokenHash: "ann-desk") == nil)
 
         // An expired session signs no one in, and the user's next sign-in clears it away.
-        try await store.startSession(userID: ben.id, tokenHash: "ben-old", expiresAt: Date().addingTimeInterval(-1))
+        try await store.startSession(userID: ben.id, tokenHash: "ben-old", expiresAt: Date().addingTimeInterval(-1), origin: Self.nowhere)
         #expect(try await store.credential(tokenHash: "ben-old") == nil)
-        try await store.startSession(userID: ben.id, tokenHash: "ben-new", expiresAt: later)
+        try await store.startSession(userID: ben.id, tokenHash: "ben-new", expiresAt: later, origin: Self.nowhere)
         #expect(try await StoreTests.column(
             "token_hash", of: "SELECT token_hash FROM sessions WHERE user_id = '\(ben.id)' ORDER BY token_hash", in: store)
             == ["ben-laptop", "ben-new"])
@@ -67,10 +67,46 @@ struct SignInStoreTests {
         #expect(try await store.user(named: "ben")?.hasPassword == false)
 
         try await store.setPasswordHash(userID: ben.id, hash: "$2b$04$bens")
-        try await store.startSession(userID: ben.id, tokenHash: "ben-laptop", expiresAt: Date().addingTimeInterval(3600))
+        try await store.startSession(userID: ben.id, tokenHash: "ben-laptop", expiresAt: Date().addingTimeInterval(3600), origin: Self.nowhere)
         #expect(try await store.deleteUser(userID: ben.id))
         #expect(try await store.credential(tokenHash: "ben-laptop") == nil)
         #expect(try await store.passwordHash(userID: ben.id) == nil)
         try await store.close()
     }
+
+    @Test("a user's sessions list where each was signed in from, the newest first; one ends alone, and only its own user's",
+          arguments: TestDatabases.backends)
+    func sessionList(_ backend: StoreBackend) async throws {
+        let (store, _) = try await TestDatabases.makeStore(backend)
+        try await store.migrate()
+        let ann = try await store.createUser(name: "ann", plan: .free, tokenHash: "ann-hash")
+        let ben = try await store.createUser(name: "ben", plan: .free, tokenHash: "ben-hash")
+        let later = Date().addingTimeInterval(3600)
+        let laptop = SessionOrigin(userAgent: "Mozilla/5.0 (X11; Linux x86_64) Firefox/140.0", address: "192.0.2.7")
+        try await store.startSession(userID: ann.id, tokenHash: "ann-laptop", expiresAt: later, origin: laptop)
+        try await store.startSession(userID: ann.id, tokenHash: "ann-script", expiresAt: later, origin: Self.nowhere)
+        try await store.startSession(userID: ann.id, tokenHash: "ann-old", expiresAt: Date().addingTimeInterval(-1), origin: laptop)
+        try await store.startSession(userID: ben.id, tokenHash: "ben-laptop", expiresAt: later, origin: laptop)
+        _ = try await StoreTests.column(
+            "x", of: "UPDATE sessions SET created_at = created_at - 60000 WHERE token_hash = 'ann-laptop'", in: store)
+
+        let sessions = try await store.sessions(userID: ann.id)
+        // The expired one is not listed; the one made later comes first; what was not sent reads as nil.
+        #expect(sessions.map(\.tokenHash) == ["ann-script", "ann-laptop"])
+        #expect(sessions.map(\.origin) == [Self.nowhere, laptop])
+        #expect(sessions[1].expiresAt.timeIntervalSince(later).magnitude < 0.002)
+        #expect(sessions[0].createdAt.timeIntervalSince(sessions[1].createdAt) >= 59)
+
+        // Ben cannot end Ann's session by its id; Ann can, and her other one stays.
+        #expect(try await store.endSession(id: sessions[1].id, userID: ben.id) == false)
+        #expect(try await store.credential(tokenHash: "ann-laptop")?.user.id == ann.id)
+        #expect(try await store.endSession(id: sessions[1].id, userID: ann.id))
+        #expect(try await store.endSession(id: sessions[1].id, userID: ann.id) == false)
+        #expect(try await store.credential(tokenHash: "ann-laptop") == nil)
+        #expect(try await store.sessions(userID: ann.id).map(\.tokenHash) == ["ann-script"])
+        #expect(try await store.sessions(userID: ben.id).map(\.origin) == [laptop])
+        try await store.close()
+    }
+
+    static let nowhere = SessionOrigin(userAgent: nil, address: nil)
 }

@@ -8,8 +8,13 @@ public protocol SignInStore: Sendable {
     func passwordHash(userID: String) async throws -> String?
     /// Sets the user's password hash, or with `nil` removes it.
     func setPasswordHash(userID: String, hash: String?) async throws
-    /// Starts a session for the user whose token has this hash, good until `expiresAt`; drops the user's expired ones.
-    func startSession(userID: String, tokenHash: String, expiresAt: Date) async throws
+    /// Starts a session for the user whose token has this hash, good until `expiresAt`, signed in from `origin`;
+    /// drops the user's expired ones.
+    func startSession(userID: String, tokenHash: String, expiresAt: Date, origin: SessionOrigin) async throws
+    /// The user's sessions that have not expired, the newest first.
+    func sessions(userID: String) async throws -> [SignInSession]
+    /// Ends the user's session `id`; `false` when they have no such session (another user's is not theirs to end).
+    func endSession(id: String, userID: String) async throws -> Bool
     /// Ends the session whose token has this hash; `false` when there was none (a user's own token or a key).
     func endSession(tokenHash: String) async throws -> Bool
     /// Marks a user who made their own account as waiting for approval: suspended until an administrator restores them.

@@ -66,6 +66,8 @@ public struct SluiceDependencies: Sendable {
     public var sessionLifetime: Duration = .seconds(30 * 86_400)
     /// Whether people may make their own accounts (`--sign-up`; off by default).
     public var signUp = SignUpMode.off
+    /// Who a request came from, past the trusted reverse proxies (`--trusted-proxy`).
+    public var clientAddresses = ClientAddresses()
 
     public init(
         store: any ConversationStore, provider: any ChatProvider, defaultModel: String,
@@ -196,11 +198,11 @@ public func buildRouter(
     ).register(on: api)
     SignInRoutes(
         store: dependencies.store, tokens: tokens, passwords: dependencies.passwords, throttle: SignInThrottle(),
-        sessionLifetime: dependencies.sessionLifetime
+        sessionLifetime: dependencies.sessionLifetime, clients: dependencies.clientAddresses
     ).register(public: router, signedIn: api)
     SignUpRoute(
         store: dependencies.store, budgets: dependencies.budgets, passwords: dependencies.passwords, mode: dependencies.signUp,
-        sessionLifetime: dependencies.sessionLifetime
+        sessionLifetime: dependencies.sessionLifetime, clients: dependencies.clientAddresses
     ).register(public: router)
     ModelRoutes(
         models: servedModels, defaultModel: dependencies.defaultModel, catalog: dependencies.catalog,

@@ -1,5 +1,6 @@
 import Foundation
 import Hummingbird
+import NIOCore
 import SluiceCore
 
 /// Per-request state: Hummingbird's core context plus the authenticated user.
@@ -13,6 +14,8 @@ public struct SluiceRequestContext: RequestContext {
     let executor: EventLoopExecutor
     /// When Hummingbird made this context: the request's head has been read. `TurnTimings` counts from here.
     let receivedAt: ContinuousClock.Instant
+    /// The connection's other end (a proxy's, when one is in front: `ClientAddresses` reads past it).
+    let peer: SocketAddress?
 
     public init(source: ApplicationRequestContextSource) {
         coreContext = .init(source: source)
@@ -20,6 +23,7 @@ public struct SluiceRequestContext: RequestContext {
         apiKey = nil
         executor = .of(source.channel.eventLoop)
         receivedAt = .now
+        peer = source.channel.remoteAddress
     }
 
     /// Request bodies are chat messages and small JSON objects; anything larger is refused with 413.

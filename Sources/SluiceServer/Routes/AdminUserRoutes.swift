@@ -14,6 +14,8 @@ import SluiceStore
 /// of every browser that signed in with the old one);
 /// `POST /api/admin/users/{name}/token` issues a new token (the old one stops working);
 /// `POST /api/admin/users/{name}/reset` starts the user's token period again;
+/// `DELETE /api/admin/users/{name}/sessions` signs the user out of every browser that signed in with a password (a lost
+/// laptop; their token link and keys stay: `…/token` replaces the one, the user revokes the others);
 /// `DELETE /api/admin/users/{name}` deletes what the user made (conversations, projects, prompts), revokes their keys
 /// and frees the name, keeping what they spent in the ledger.
 /// Only an administrator's own token may: anyone else gets 403, an API key too (a key given to an application must
@@ -33,6 +35,7 @@ struct AdminUserRoutes {
         api.patch("admin/users/:name", use: update)
         api.post("admin/users/:name/token", use: issueToken)
         api.post("admin/users/:name/reset", use: reset)
+        api.delete("admin/users/:name/sessions", use: signOutEverywhere)
         api.delete("admin/users/:name", use: remove)
     }
 
@@ -145,6 +148,19 @@ struct AdminUserRoutes {
         try await budgets?.resetBudget(userID: user.id, now: Date())
         context.logger.notice("user budget reset", metadata: ["by": "\(admin.name)", "user": "\(user.name)"])
         return try Self.json(try await wire(user))
+    }
+
+    @Sendable func signOutEverywhere(_ request: Request, context: SluiceRequestContext) async throws -> Response {
+        let admin = try administrator(context)
+        let user = try await named(context)
+        // An administrator signing themselves out everywhere keeps the browser they do it from.
+        let own = user.id == admin.id ? AccessToken.hash(try AuthMiddleware.token(of: request)) : nil
+        let ended = try await store.endSessions(userID: user.id, keeping: own)
+        tokens.forget(userID: user.id)
+        context.logger.notice("user signed out everywhere", metadata: [
+            "by": "\(admin.name)", "user": "\(user.name)", "sessions_ended": "\(ended)",
+        ])
+        return try Self.json(["ended_sessions": ended])
     }
 
     /// Deletes what the user made and frees their name; what they spent stays in the ledger (`deleteUser`).

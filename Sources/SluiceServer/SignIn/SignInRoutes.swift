@@ -9,7 +9,9 @@ import SluiceStore
 /// signed in; `POST /api/sign-out` ends the session the request was made with;
 /// `PUT /api/me/password {"current_password"?, "password"}` sets the user's own password (the current one is asked
 /// for when there is one) and ends their other sessions; `DELETE /api/me/sessions` ends them without a change (ChatGPT's
-/// "Log out of all devices", this one kept). An administrator sets anyone's password (`AdminUserRoutes`).
+/// "Log out of all devices", this one kept); `GET /api/me/sessions` lists the browsers signed in (GitHub's "Sessions":
+/// where from, since when, which is this one) and `DELETE /api/me/sessions/{id}` signs one out. An administrator sets
+/// anyone's password and signs anyone out everywhere (`AdminUserRoutes`).
 struct SignInRoutes {
     let store: any ConversationStore
     let tokens: TokenCache
@@ -17,12 +19,18 @@ struct SignInRoutes {
     let throttle: SignInThrottle
     /// How long a session lasts from its sign-in (`--session-days`).
     let sessionLifetime: Duration
+    let clients: ClientAddresses
+    /// Wrong passwords per client address, whatever the names: one machine trying a password on many names
+    /// (spraying) is held back too, though more loosely, since many people may share an office's address.
+    var addressThrottle = SignInThrottle(limit: 30)
 
     func register(public router: Router<SluiceRequestContext>, signedIn api: RouterGroup<SluiceRequestContext>) {
         router.post("api/sign-in", use: signIn)
         api.post("sign-out", use: signOut)
         api.put("me/password", use: changePassword)
         api.delete("me/sessions", use: endOtherSessions)
+        api.get("me/sessions", use: listSessions)
+        api.delete("me/sessions/:id", use: endOneSession)
     }
 
     @Sendable func signIn(_ request: Request, context: SluiceRequestContext) async throws -> Response {
@@ -31,18 +39,27 @@ struct SignInRoutes {
         guard let name = try body.optionalString("name", maxLength: 1_000)?.trimmingCharacters(in: .whitespacesAndNewlines),
               !name.isEmpty, let password = try body.optionalString("password", maxLength: 1_000), !password.isEmpty
         else { throw APIError.invalid("Send your name and your password: {\"name\": …, \"password\": …}.") }
+        let origin = Self.origin(of: request, context: context, clients: clients)
         if let wait = throttle.wait(for: name, now: .now) {
             throw SignInThrottle.heldBack(wait, code: "too_many_attempts") {
                 "Too many wrong passwords for '\(name)'. Try again in \($0), "
                     + "or sign in with your token link; an administrator can set a new password."
             }
         }
+        if let address = origin.address, let wait = addressThrottle.wait(for: address, now: .now) {
+            throw SignInThrottle.heldBack(wait, code: "too_many_attempts") {
+                "Too many wrong passwords from this address. Try again in \($0), or sign in with your token link."
+            }
+        }
         let user = try await store.user(named: name)
         let hash = try await user.asyncMap { try await store.passwordHash(userID: $0.id) } ?? nil
         guard try await passwords.verify(password, against: hash), let user else {
             throttle.failed(name, now: .now)
+            if let address = origin.address { addressThrottle.failed(address, now: .now) }
             // A name no user has may be a password typed in the wrong field: it is not logged.
-            context.logger.notice("sign-in refused", metadata: ["user": "\(user?.name ?? "(no such user)")"])
+            context.logger.notice("sign-in refused", metadata: [
+                "user": "\(user?.name ?? "(no such user)")", "address": "\(origin.address ?? "-")",
+            ])
             throw APIError(
                 .unauthorized, code: "invalid_credentials",
                 message: "That name and password do not match. Check both and try again; if you have forgotten the "
@@ -51,14 +68,16 @@ struct SignInRoutes {
         throttle.succeeded(name)
         if let suspendedAt = user.suspendedAt { throw AuthMiddleware.suspended(user, since: suspendedAt) }
         context.logger.notice("signed in", metadata: ["user": "\(user.name)"])
-        return try await Self.startSession(for: user, in: store, lasting: sessionLifetime)
+        return try await Self.startSession(for: user, from: origin, in: store, lasting: sessionLifetime)
     }
 
     /// A new session of `user`, answered as `{"token", "expires_at", "user"}` (`no-store`: the token is shown only here).
-    static func startSession(for user: User, in store: any ConversationStore, lasting lifetime: Duration) async throws -> Response {
+    static func startSession(
+        for user: User, from origin: SessionOrigin, in store: any ConversationStore, lasting lifetime: Duration
+    ) async throws -> Response {
         let token = AccessToken.generate()
         let expiresAt = Date().addingTimeInterval(TimeInterval(lifetime.components.seconds))
-        try await store.startSession(userID: user.id, tokenHash: AccessToken.hash(token), expiresAt: expiresAt)
+        try await store.startSession(userID: user.id, tokenHash: AccessToken.hash(token), expiresAt: expiresAt, origin: origin)
         var response = try AdminUserRoutes.json(SessionStarted(token: token, expiresAt: expiresAt, user: MeRoute.Me(user)))
         response.headers[.cacheControl] = "no-store"
         return response
@@ -82,6 +101,36 @@ struct SignInRoutes {
         let ended = try await endSessions(of: user, keepingThatOf: request)
         context.logger.notice("signed out elsewhere", metadata: ["user": "\(user.name)", "sessions_ended": "\(ended)"])
         return try AdminUserRoutes.json(["ended_sessions": ended])
+    }
+
+    /// The user's signed-in browsers, the newest first, the one the request came with marked `current`.
+    @Sendable func listSessions(_ request: Request, context: SluiceRequestContext) async throws -> Response {
+        let user = try userWithoutKey(context, code: "key_cannot_list_sessions", may: "list its user's browsers")
+        let own = AccessToken.hash(try AuthMiddleware.token(of: request))
+        let sessions = try await store.sessions(userID: user.id).map { WireSession($0, current: $0.tokenHash == own) }
+        return try AdminUserRoutes.json(["sessions": sessions])
+    }
+
+    /// Signs one of the user's browsers out (this one too, when it is named: the web app signs out then).
+    @Sendable func endOneSession(_ request: Request, context: SluiceRequestContext) async throws -> Response {
+        let user = try userWithoutKey(context, code: "key_cannot_sign_out", may: "sign its user out of their browsers")
+        let id = try context.parameters.require("id")
+        guard try await store.endSession(id: id, userID: user.id) else {
+            throw APIError(
+                .notFound, code: "session_not_found",
+                message: "That browser is no longer signed in (it signed out, or its sign-in expired). Reload the list.")
+        }
+        // At once here; another instance lets the session go within the token cache's lifetime.
+        tokens.forget(userID: user.id)
+        context.logger.notice("signed out a browser", metadata: ["user": "\(user.name)"])
+        return Response(status: .noContent)
+    }
+
+    /// Where a sign-in came from: the browser's `User-Agent` (at most 512 characters) and the client's address.
+    static func origin(of request: Request, context: SluiceRequestContext, clients: ClientAddresses) -> SessionOrigin {
+        SessionOrigin(
+            userAgent: request.headers[.userAgent].map { String($0.prefix(512)) },
+            address: clients.address(peer: context.peer, headers: request.headers))
     }
 
     @Sendable func changePassword(_ request: Request, context: SluiceRequestContext) async throws -> Response {
@@ -129,6 +178,26 @@ struct SignInRoutes {
         // At once here; another instance lets the ended sessions go within the token cache's lifetime.
         tokens.forget(userID: user.id)
         return ended
+    }
+}
+
+/// A signed-in browser as `GET /api/me/sessions` lists it; the token's hash stays on the server.
+struct WireSession: Encodable {
+    let id: String
+    let userAgent: String?
+    let address: String?
+    let createdAt: Date
+    let expiresAt: Date
+    /// The session the request was made with.
+    let current: Bool
+
+    init(_ session: SignInSession, current: Bool) {
+        id = session.id
+        userAgent = session.origin.userAgent
+        address = session.origin.address
+        createdAt = session.createdAt
+        expiresAt = session.expiresAt
+        self.current = current
     }
 }
 

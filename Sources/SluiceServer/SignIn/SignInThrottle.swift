@@ -1,8 +1,8 @@
 import Hummingbird
 import Synchronization
 
-/// Wrong passwords per name: after `limit` within `window`, that name's sign-ins are refused until the oldest of them
-/// is `window` old, so that a password cannot be guessed at the speed of the network (bcrypt already makes each try
+/// Wrong passwords per name (or per client address): after `limit` within `window`, that name's sign-ins are refused
+/// until the oldest of them is `window` old, so that a password cannot be guessed at the speed of the network (bcrypt already makes each try
 /// cost a few hundred milliseconds of a core). Counted per instance, in memory: several instances behind a balancer
 /// allow that many tries each. A right password clears the count.
 final class SignInThrottle: Sendable {

@@ -25,6 +25,7 @@ struct SignUpRoute {
     let passwords: PasswordHasher
     let mode: SignUpMode
     let sessionLifetime: Duration
+    let clients: ClientAddresses
     /// Accounts made recently, counted as one name's tries are.
     let made = SignInThrottle(limit: 10, window: .seconds(600))
 
@@ -75,7 +76,9 @@ struct SignUpRoute {
             response.status = .accepted
             return response
         }
-        var response = try await SignInRoutes.startSession(for: user, in: store, lasting: sessionLifetime)
+        var response = try await SignInRoutes.startSession(
+            for: user, from: SignInRoutes.origin(of: request, context: context, clients: clients), in: store,
+            lasting: sessionLifetime)
         response.status = .created
         return response
     }

@@ -12,15 +12,27 @@ extension PostgresStore {
         try await execute("UPDATE users SET password_hash = \(hash) WHERE id = \(userID)", logger: logger)
     }
 
-    public func startSession(userID: String, tokenHash: String, expiresAt: Date) async throws {
+    public func startSession(userID: String, tokenHash: String, expiresAt: Date, origin: SessionOrigin) async throws {
         let now = StoredValues.milliseconds(StoredValues.now())
         // One statement: the expired sessions go as the new one comes.
         try await execute(
             """
             WITH expired AS (DELETE FROM sessions WHERE user_id = \(userID) AND expires_at <= \(now))
-            INSERT INTO sessions (id, user_id, token_hash, created_at, expires_at)
-            VALUES (\(Identifier.make()), \(userID), \(tokenHash), \(now), \(StoredValues.milliseconds(expiresAt)))
+            INSERT INTO sessions (id, user_id, token_hash, created_at, expires_at, user_agent, address)
+            VALUES (\(Identifier.make()), \(userID), \(tokenHash), \(now), \(StoredValues.milliseconds(expiresAt)),
+                    \(origin.userAgent), \(origin.address))
             """, logger: logger)
+    }
+
+    public func sessions(userID: String) async throws -> [SignInSession] {
+        let now = StoredValues.milliseconds(StoredValues.now())
+        return try await rows(
+            "SELECT * FROM sessions WHERE user_id = \(userID) AND expires_at > \(now) ORDER BY created_at DESC, id"
+        ).map(StoredValues.session)
+    }
+
+    public func endSession(id: String, userID: String) async throws -> Bool {
+        !(try await rows("DELETE FROM sessions WHERE id = \(id) AND user_id = \(userID) RETURNING id").isEmpty)
     }
 
     public func markPending(userID: String) async throws {

@@ -11,16 +11,32 @@ extension SQLiteStore {
         _ = try await connection.query("UPDATE users SET password_hash = ? WHERE id = ?", [Self.optional(hash), .text(userID)])
     }
 
-    public func startSession(userID: String, tokenHash: String, expiresAt: Date) async throws {
+    public func startSession(userID: String, tokenHash: String, expiresAt: Date, origin: SessionOrigin) async throws {
         let now = Self.milliseconds(StoredValues.now())
         try await connection.transaction { db in
             try SQLiteConnection.run(
                 "DELETE FROM sessions WHERE user_id = ? AND expires_at <= ?", [.text(userID), .integer(now)], in: db)
             try SQLiteConnection.run(
-                "INSERT INTO sessions (id, user_id, token_hash, created_at, expires_at) VALUES (?, ?, ?, ?, ?)",
-                [.text(Identifier.make()), .text(userID), .text(tokenHash), .integer(now), .integer(Self.milliseconds(expiresAt))],
+                """
+                INSERT INTO sessions (id, user_id, token_hash, created_at, expires_at, user_agent, address)
+                VALUES (?, ?, ?, ?, ?, ?, ?)
+                """,
+                [.text(Identifier.make()), .text(userID), .text(tokenHash), .integer(now), .integer(Self.milliseconds(expiresAt)),
+                 Self.optional(origin.userAgent), Self.optional(origin.address)],
                 in: db)
         }
+    }
+
+    public func sessions(userID: String) async throws -> [SignInSession] {
+        try await connection.query(
+            "SELECT * FROM sessions WHERE user_id = ? AND expires_at > ? ORDER BY created_at DESC, id",
+            [.text(userID), .integer(Self.milliseconds(StoredValues.now()))]
+        ).map(StoredValues.session)
+    }
+
+    public func endSession(id: String, userID: String) async throws -> Bool {
+        !(try await connection.query(
+            "DELETE FROM sessions WHERE id = ? AND user_id = ? RETURNING id", [.text(id), .text(userID)]).isEmpty)
     }
 
     public func markPending(userID: String) async throws {

@@ -1,3 +1,5 @@
+import SluiceCore
+
 extension Migrations {
     /// Step 56: signing in with a name and password (Open WebUI's sign-in form), besides the token link.
     /// `users.password_hash` is the password's bcrypt hash (`NULL`: none set, only the token signs in); each sign-in
@@ -29,4 +31,21 @@ extension Migrations {
     static let pendingUsersStep = Step(
         version: 57,
         statements: ["ALTER TABLE users ADD COLUMN pending INTEGER NOT NULL DEFAULT 0"])
+}
+
+extension Migrations {
+    /// Step 58: where each session was signed in from — the browser's `User-Agent` and the client's address — so that
+    /// the user's list of signed-in browsers tells them apart and shows a sign-in they do not know.
+    static let sessionOriginsStep = Step(
+        version: 58,
+        statements: ["ALTER TABLE sessions ADD COLUMN user_agent TEXT", "ALTER TABLE sessions ADD COLUMN address TEXT"])
+}
+
+extension StoredValues {
+    static func session(_ row: some StoredRow) -> SignInSession {
+        SignInSession(
+            id: row.text("id"), tokenHash: row.text("token_hash"),
+            origin: SessionOrigin(userAgent: row.string("user_agent"), address: row.string("address")),
+            createdAt: row.date("created_at"), expiresAt: row.date("expires_at"))
+    }
 }
