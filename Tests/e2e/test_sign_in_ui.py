@@ -30,10 +30,11 @@ def sign_in(browser, name, password):
     browser.find_element(By.CSS_SELECTOR, "#password-sign-in button[type=submit]").click()
 
 
-def api_sign_in(server, name, password):
+def api_sign_in(server, name, password, user_agent=None):
+    headers = {"Content-Type": "application/json"} | ({"User-Agent": user_agent} if user_agent else {})
     request = urllib.request.Request(
         server.base + "/api/sign-in", data=json.dumps({"name": name, "password": password}).encode(),
-        headers={"Content-Type": "application/json"}, method="POST")
+        headers=headers, method="POST")
     with urllib.request.urlopen(request, timeout=30) as response:
         return json.load(response)["token"]
 
@@ -116,6 +117,60 @@ def test_the_password_page_sets_a_password_then_asks_for_the_current_one_to_chan
     signed_out_page(browser, server)
     sign_in(browser, "pw-page-ui", "second of many")
     WebDriverWait(browser, 15).until(lambda d: d.find_element(By.ID, "account-name").text == "pw-page-ui")
+
+
+IPHONE = "Mozilla/5.0 (iPhone; CPU iPhone OS 18_0 like Mac OS X) AppleWebKit/605.1.15 Version/18.0 Mobile/15E148 Safari/604.1"
+
+
+def browsers_listed(form):
+    return [(item.find_element(By.CLASS_NAME, "browser-name").text, item.find_element(By.CLASS_NAME, "browser-detail").text,
+             bool(item.find_elements(By.CLASS_NAME, "browser-current")))
+            for item in form.find_elements(By.CSS_SELECTOR, ".browsers-list li")]
+
+
+def test_the_password_page_lists_the_signed_in_browsers_and_signs_one_out(browser, server):
+    token = new_user(server, "pw-browsers-ui")
+    api(server, token, "PUT", "/api/me/password", {"password": "many windows"})
+    phone = api_sign_in(server, "pw-browsers-ui", "many windows", user_agent=IPHONE)
+    # What a browser sends is shown as text, never as markup.
+    odd = api_sign_in(server, "pw-browsers-ui", "many windows", user_agent='<img src=x onerror="document.title=1">/1.0')
+    signed_out_page(browser, server)
+    sign_in(browser, "pw-browsers-ui", "many windows")
+    WebDriverWait(browser, 15).until(lambda d: d.find_element(By.ID, "account-name").text == "pw-browsers-ui")
+    menu_item(browser, "password-open").click()
+    form = browser.find_element(By.ID, "password-form")
+    WebDriverWait(browser, 10).until(lambda _: len(browsers_listed(form)) == 3)
+    listed = browsers_listed(form)
+    # The newest first: this one (headless Chromium on Linux), marked, without a Sign out of its own.
+    assert listed[0][0] == "Headless Chrome on Linux" and listed[0][2]
+    assert [name for name, _, _ in listed[1:]] == ["<img", "Safari on iOS"]
+    assert all(detail.startswith("127.0.0.1 · signed in ") for _, detail, _ in listed)
+    items = form.find_elements(By.CSS_SELECTOR, ".browsers-list li")
+    assert not items[0].find_elements(By.TAG_NAME, "button") and not form.find_elements(By.CSS_SELECTOR, ".browsers-list img")
+    assert items[2].find_element(By.CLASS_NAME, "browser-name").get_attribute("title") == IPHONE
+
+    items[2].find_element(By.TAG_NAME, "button").click()
+    said = form.find_element(By.CLASS_NAME, "password-status")
+    WebDriverWait(browser, 15).until(lambda _: said.text == "Safari on iOS is signed out.")
+    WebDriverWait(browser, 10).until(lambda _: len(browsers_listed(form)) == 2)
+    assert status(server, phone) == 401 and status(server, odd) == 200 and status(server, kept_token(browser)) == 200
+
+    form.find_element(By.CLASS_NAME, "password-sign-out-others").click()
+    WebDriverWait(browser, 15).until(lambda _: [current for _, _, current in browsers_listed(form)] == [True])
+    assert status(server, odd) == 401 and browser.title != "1"
+
+
+def test_an_administrator_signs_a_user_out_of_every_browser_on_the_users_page(browser, server):
+    token = new_user(server, "pw-lost-laptop-ui")
+    api(server, token, "PUT", "/api/me/password", {"password": "left on a train"})
+    sessions = [api_sign_in(server, "pw-lost-laptop-ui", "left on a train") for _ in range(2)]
+    page = open_users(browser, server)
+    WebDriverWait(browser, 10).until(lambda _: row(page, "pw-lost-laptop-ui") is not None)
+    row(page, "pw-lost-laptop-ui").find_element(By.XPATH, ".//button[text()='Sign out everywhere']").click()
+    WebDriverWait(browser, 5).until(lambda d: d.switch_to.alert).accept()
+    WebDriverWait(browser, 15).until(
+        lambda _: page.find_element(By.CLASS_NAME, "users-status").text == "pw-lost-laptop-ui was signed out of 2 browsers.")
+    assert [status(server, session) for session in sessions] == [401, 401] and status(server, token) == 200
 
 
 def test_an_administrator_gives_a_new_user_and_an_existing_one_a_password_they_sign_in_with(browser, server):

@@ -68,6 +68,12 @@ export const endSession = () => json("POST", "/api/sign-out");
 /** Signs the user out of every other browser (their sessions); resolves to `{ended_sessions}`. */
 export const endOtherSessions = () => json("DELETE", "/api/me/sessions");
 
+/** The browsers signed in with the user's password; resolves to `{sessions: [{id, user_agent, address, created_at, expires_at, current}]}`. */
+export const listSessions = () => json("GET", "/api/me/sessions");
+
+/** Signs one of the user's browsers out. */
+export const endSessionById = (id) => json("DELETE", `/api/me/sessions/${encodeURIComponent(id)}`);
+
 /** Sets the user's password (`current`: the one there is, if any); resolves to `{ended_sessions}`. */
 export const changePassword = (password, current) =>
   json("PUT", "/api/me/password", current ? { current_password: current, password } : { password });
@@ -266,6 +272,8 @@ export const updateUser = (name, changes) => json("PATCH", `/api/admin/users/${e
 export const issueUserToken = (name) => json("POST", `/api/admin/users/${encodeURIComponent(name)}/token`);
 /** Deletes what the user made, revokes their keys and frees the name; their usage stays. */
 export const deleteUser = (name) => json("DELETE", `/api/admin/users/${encodeURIComponent(name)}`);
+/** Signs a user out of every browser that signed in with their password; resolves to `{ended_sessions}`. */
+export const signOutUserEverywhere = (name) => json("DELETE", `/api/admin/users/${encodeURIComponent(name)}/sessions`);
 export const resetUser = (name) => json("POST", `/api/admin/users/${encodeURIComponent(name)}/reset`);
 /** Usage history; `scope` "all" is everyone's (an administrator's, by day, model or user). */
 export const getUsage = (period, group, scope = "mine") =>

@@ -1,7 +1,7 @@
 // The administrator's Users page (Open WebUI's admin panel, LiteLLM's admin UI): everyone who may sign in, with plan,
 // limits and use; a form that adds a user and shows their sign-in link once; and per user a plan picker, Limits (the
 // same limits `sluice user set-plan` sets, and the models they may use), Password (set, change or remove the one they
-// sign in with by name; they are signed out of the browsers that used the old one), New token, Reset usage, the administrator
+// sign in with by name; they are signed out of the browsers that used the old one), Sign out everywhere (a lost laptop), New token, Reset usage, the administrator
 // role, Suspend (their token and keys refused until Restore; everything they made kept; Approve for an account someone
 // made themselves that waits for approval) and Delete (what they made
 // goes, what they spent stays in the usage). The account menu offers the page to administrators only; the server refuses everyone else anyway.
@@ -106,6 +106,7 @@ export class UsersPage {
     action("Limits", "Change the limits of", async () => this.openLimits(user));
     action(user.has_password ? "Change password" : "Set password", user.has_password ? "Change the password of" : "Set a password for",
       async () => this.openPassword(user));
+    if (user.has_password) action("Sign out everywhere", "Sign out of every browser", () => this.signOutEverywhere(user.name));
     action("New token", "Issue a new token for", () => this.renewToken(user.name));
     action("Reset usage", "Reset the token usage of", () => this.change(user.name, null, "reset"));
     action(user.admin ? "Remove admin" : "Make admin", user.admin ? "Remove the administrator role of" : "Make an administrator of",
@@ -146,6 +147,13 @@ export class UsersPage {
       // A refused change (the last administrator) leaves the row as the server has it.
       await this.load();
     }
+  }
+
+  async signOutEverywhere(name) {
+    if (!confirm(`Sign ${name} out of every browser they signed in to with their password? Their sign-in link and API keys go on working.`)) return;
+    const { ended_sessions: ended } = await api.signOutUserEverywhere(name);
+    this.section.querySelector(".users-status").textContent = ended === 0 ? `${name} was signed in nowhere with their password.`
+      : `${name} was signed out of ${ended === 1 ? "1 browser" : `${ended} browsers`}.`;
   }
 
   async renewToken(name) {
