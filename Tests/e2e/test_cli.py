@@ -7,7 +7,7 @@ import time
 import urllib.error
 import urllib.request
 
-from conftest import SLUICE, free_port
+from conftest import SLUICE, free_port, running_sluice
 
 
 def clean_environment(extra=None):
@@ -77,10 +77,11 @@ def me_status(server, token):
         return error.code
 
 
-def sign_in(server, name, password):
+def sign_in(server, name, password, forwarded_for=None):
     request = urllib.request.Request(
         f"{server.base}/api/sign-in", data=json.dumps({"name": name, "password": password}).encode(),
-        headers={"Content-Type": "application/json"}, method="POST")
+        headers={"Content-Type": "application/json"} | ({"X-Forwarded-For": forwarded_for} if forwarded_for else {}),
+        method="POST")
     try:
         with urllib.request.urlopen(request, timeout=30) as response:
             return response.status, json.load(response)
@@ -108,6 +109,21 @@ def test_user_password_lets_the_user_sign_in_on_a_running_server_and_off_signs_t
     while me_status(server, session["token"]) == 200 and time.monotonic() < deadline:
         time.sleep(0.2)
     assert me_status(server, session["token"]) == 401
+
+
+def test_behind_a_trusted_proxy_the_forwarded_address_is_the_clients():
+    def listed_address(running, forwarded_for):
+        status, session = sign_in(running, "local", "behind nginx", forwarded_for)
+        assert status == 200
+        request = urllib.request.Request(running.base + "/api/me/sessions", headers={"Authorization": f"Bearer {session['token']}"})
+        with urllib.request.urlopen(request, timeout=10) as response:
+            return [item["address"] for item in json.load(response)["sessions"] if item["current"]]
+
+    for proxies, expected in [(["--trusted-proxy", "127.0.0.1"], "198.51.100.7"), ([], "127.0.0.1")]:
+        with running_sluice(lambda simulator_port, _: [
+                "--model", "sim", "--upstream", f"http://127.0.0.1:{simulator_port}/v1", *proxies], user="local") as running:
+            assert run("user", "password", "local", "--db", running.db, input="behind nginx\n").returncode == 0
+            assert listed_address(running, "203.0.113.1, 198.51.100.7") == [expected]
 
 
 def test_labelled_keys_act_as_their_user_and_a_revoked_key_stops_working_on_a_running_server(server):
@@ -197,6 +213,9 @@ def test_bad_settings_stop_start_up_with_one_line_naming_the_setting():
         (["serve", "--db", db, "--upstream", "http://127.0.0.1:1/v1", "--guard-rules", "/nonexistent.yml"], {}, "prompt-guard rules"),
         (["serve", "--db", db, "--upstream", "http://127.0.0.1:1/v1", "--sign-up", "anyone"], {}, "--sign-up"),
         (["serve", "--db", db, "--upstream", "http://127.0.0.1:1/v1"], {"SLUICE_SESSION_DAYS": "0"}, "SLUICE_SESSION_DAYS"),
+        (["serve", "--db", db, "--upstream", "http://127.0.0.1:1/v1", "--trusted-proxy", "nginx"], {}, "'nginx' is not an IP address"),
+        (["serve", "--db", db, "--upstream", "http://127.0.0.1:1/v1"], {"SLUICE_TRUSTED_PROXIES": "127.0.0.1, ::1, 10.0.0"},
+         "SLUICE_TRUSTED_PROXIES: '10.0.0'"),
     ]
     for args, env, needle in cases:
         result = run(*args, env=env)
