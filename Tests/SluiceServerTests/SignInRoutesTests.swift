@@ -78,6 +78,23 @@ struct SignInRoutesTests {
         }
     }
 
+    @Test("two instances on one database share a name's count of wrong passwords", arguments: TestDatabases.backends)
+    func throttledAcrossInstances(database: StoreBackend) async throws {
+        try await Harness.run(database: database) { h in
+            let body = #"{"password":"alice's password"}"#
+            #expect(try await h.request(.PUT, "/api/me/password", token: h.alice, body: body).status == 200)
+            try await h.peer { other in
+                for (attempt, instance) in [h, other, h, other, h].enumerated() {
+                    #expect(try await Self.signIn(instance, "alice", "guess \(attempt)").status == 401)
+                }
+                for instance in [other, h] {
+                    let held = try await Self.signIn(instance, "alice", "alice's password")
+                    #expect(held.status == 429 && held.errorCode == "too_many_attempts")
+                }
+            }
+        }
+    }
+
     @Test("changing a password asks for the current one and signs the other browsers out; an API key cannot change it")
     func change() async throws {
         try await Harness.run { h in

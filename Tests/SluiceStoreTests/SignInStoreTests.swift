@@ -108,5 +108,36 @@ struct SignInStoreTests {
         try await store.close()
     }
 
+    @Test("attempts are counted per kind and key within a window; old ones of the kind are forgotten as new ones come",
+          arguments: TestDatabases.backends)
+    func attempts(_ backend: StoreBackend) async throws {
+        let (store, _) = try await TestDatabases.makeStore(backend)
+        try await store.migrate()
+        let now = Date.nowToTheMillisecond
+        let ago = { (seconds: TimeInterval) in now.addingTimeInterval(-seconds) }
+        // Compared as the milliseconds they are stored as.
+        let ms = { (dates: [Date]) in dates.map { Int(($0.timeIntervalSince1970 * 1000).rounded()) } }
+        let window = ago(900)
+        try await store.recordAttempt(kind: "name", key: "ann", at: ago(1000), forgettingBefore: ago(100_000))
+        try await store.recordAttempt(kind: "name", key: "ann", at: ago(600), forgettingBefore: ago(100_000))
+        try await store.recordAttempt(kind: "name", key: "ann", at: ago(10), forgettingBefore: ago(100_000))
+        try await store.recordAttempt(kind: "name", key: "ben", at: ago(5), forgettingBefore: ago(100_000))
+        try await store.recordAttempt(kind: "address", key: "ann", at: ago(2000), forgettingBefore: ago(100_000))
+        // Only Ann's, of her kind, in the window, oldest first.
+        #expect(ms(try await store.attempts(kind: "name", key: "ann", since: window)) == ms([ago(600), ago(10)]))
+        #expect(ms(try await store.attempts(kind: "name", key: "ben", since: window)) == ms([ago(5)]))
+        #expect(ms(try await store.attempts(kind: "address", key: "ann", since: ago(3000))) == ms([ago(2000)]))
+
+        // A new attempt forgets its kind's old ones (Ann's 1000 s old one), not another kind's.
+        try await store.recordAttempt(kind: "name", key: "cy", at: now, forgettingBefore: window)
+        #expect(ms(try await store.attempts(kind: "name", key: "ann", since: ago(100_000))) == ms([ago(600), ago(10)]))
+        #expect(ms(try await store.attempts(kind: "address", key: "ann", since: ago(100_000))) == ms([ago(2000)]))
+
+        try await store.clearAttempts(kind: "name", key: "ann")
+        #expect(try await store.attempts(kind: "name", key: "ann", since: ago(100_000)).isEmpty)
+        #expect(ms(try await store.attempts(kind: "name", key: "ben", since: window)) == ms([ago(5)]))
+        try await store.close()
+    }
+
     static let nowhere = SessionOrigin(userAgent: nil, address: nil)
 }

@@ -21,4 +21,12 @@ public protocol SignInStore: Sendable {
     func markPending(userID: String) async throws
     /// Ends every session of the user but the one whose token has `keeping`'s hash; how many ended.
     func endSessions(userID: String, keeping: String?) async throws -> Int
+
+    /// The times of the attempts counted under `kind` and `key` (wrong passwords for a name, from an address; accounts
+    /// made) since `since`, oldest first: what the sign-in's limits read, the same on every instance of the database.
+    func attempts(kind: String, key: String, since: Date) async throws -> [Date]
+    /// Counts an attempt under `kind` and `key` at `at`, and forgets the attempts of that kind before `forgettingBefore`.
+    func recordAttempt(kind: String, key: String, at: Date, forgettingBefore: Date) async throws
+    /// Forgets the attempts under `kind` and `key` (a right password clears its name's).
+    func clearAttempts(kind: String, key: String) async throws
 }

@@ -197,7 +197,7 @@ public func buildRouter(
         aliases: dependencies.modelAliases, passwords: dependencies.passwords
     ).register(on: api)
     SignInRoutes(
-        store: dependencies.store, tokens: tokens, passwords: dependencies.passwords, throttle: SignInThrottle(),
+        store: dependencies.store, tokens: tokens, passwords: dependencies.passwords,
         sessionLifetime: dependencies.sessionLifetime, clients: dependencies.clientAddresses
     ).register(public: router, signedIn: api)
     SignUpRoute(

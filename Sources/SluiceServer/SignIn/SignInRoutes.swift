@@ -16,13 +16,14 @@ struct SignInRoutes {
     let store: any ConversationStore
     let tokens: TokenCache
     let passwords: PasswordHasher
-    let throttle: SignInThrottle
     /// How long a session lasts from its sign-in (`--session-days`).
     let sessionLifetime: Duration
     let clients: ClientAddresses
+    /// Wrong passwords per name.
+    var throttle: SignInThrottle { SignInThrottle("name", store: store) }
     /// Wrong passwords per client address, whatever the names: one machine trying a password on many names
     /// (spraying) is held back too, though more loosely, since many people may share an office's address.
-    var addressThrottle = SignInThrottle(limit: 30)
+    var addressThrottle: SignInThrottle { SignInThrottle("address", store: store, limit: 30) }
 
     func register(public router: Router<SluiceRequestContext>, signedIn api: RouterGroup<SluiceRequestContext>) {
         router.post("api/sign-in", use: signIn)
@@ -40,13 +41,13 @@ struct SignInRoutes {
               !name.isEmpty, let password = try body.optionalString("password", maxLength: 1_000), !password.isEmpty
         else { throw APIError.invalid("Send your name and your password: {\"name\": …, \"password\": …}.") }
         let origin = Self.origin(of: request, context: context, clients: clients)
-        if let wait = throttle.wait(for: name, now: .now) {
+        if let wait = try await throttle.wait(for: name) {
             throw SignInThrottle.heldBack(wait, code: "too_many_attempts") {
                 "Too many wrong passwords for '\(name)'. Try again in \($0), "
                     + "or sign in with your token link; an administrator can set a new password."
             }
         }
-        if let address = origin.address, let wait = addressThrottle.wait(for: address, now: .now) {
+        if let address = origin.address, let wait = try await addressThrottle.wait(for: address) {
             throw SignInThrottle.heldBack(wait, code: "too_many_attempts") {
                 "Too many wrong passwords from this address. Try again in \($0), or sign in with your token link."
             }
@@ -54,8 +55,8 @@ struct SignInRoutes {
         let user = try await store.user(named: name)
         let hash = try await user.asyncMap { try await store.passwordHash(userID: $0.id) } ?? nil
         guard try await passwords.verify(password, against: hash), let user else {
-            throttle.failed(name, now: .now)
-            if let address = origin.address { addressThrottle.failed(address, now: .now) }
+            try await throttle.failed(name)
+            if let address = origin.address { try await addressThrottle.failed(address) }
             // A name no user has may be a password typed in the wrong field: it is not logged.
             context.logger.notice("sign-in refused", metadata: [
                 "user": "\(user?.name ?? "(no such user)")", "address": "\(origin.address ?? "-")",
@@ -65,7 +66,7 @@ struct SignInRoutes {
                 message: "That name and password do not match. Check both and try again; if you have forgotten the "
                     + "password, an administrator can set a new one (or sign in with your token link).")
         }
-        throttle.succeeded(name)
+        try await throttle.succeeded(name)
         if let suspendedAt = user.suspendedAt { throw AuthMiddleware.suspended(user, since: suspendedAt) }
         context.logger.notice("signed in", metadata: ["user": "\(user.name)"])
         return try await Self.startSession(for: user, from: origin, in: store, lasting: sessionLifetime)
@@ -144,12 +145,12 @@ struct SignInRoutes {
         }
         _ = try PasswordRule.checked(password)
         if let current = try await store.passwordHash(userID: user.id) {
-            if let wait = throttle.wait(for: user.name, now: .now) {
+            if let wait = try await throttle.wait(for: user.name) {
                 throw SignInThrottle.heldBack(wait, code: "too_many_attempts") { "Too many wrong passwords. Try again in \($0)." }
             }
             let given = try body.optionalString("current_password", maxLength: 1_000) ?? ""
             guard try await passwords.verify(given, against: current) else {
-                throttle.failed(user.name, now: .now)
+                try await throttle.failed(user.name)
                 throw APIError(
                     .forbidden, code: "wrong_password",
                     message: "The current password is not right, so it was not changed. Type your current password "

@@ -1,47 +1,45 @@
+import Foundation
 import Hummingbird
-import Synchronization
+import SluiceCore
 
-/// Wrong passwords per name (or per client address): after `limit` within `window`, that name's sign-ins are refused
-/// until the oldest of them is `window` old, so that a password cannot be guessed at the speed of the network (bcrypt already makes each try
-/// cost a few hundred milliseconds of a core). Counted per instance, in memory: several instances behind a balancer
-/// allow that many tries each. A right password clears the count.
-final class SignInThrottle: Sendable {
+/// Attempts per name, per client address or per server (`kind`): after `limit` within `window`, that key's tries are
+/// refused until the oldest of them is `window` old, so that a password cannot be guessed at the speed of the network
+/// (bcrypt already makes each try cost a few hundred milliseconds of a core). Counted in the database
+/// (`SignInStore.attempts`), so that instances behind a balancer share one count. Two instances that check at the same
+/// moment may both let a try through: the limit can be passed by one try per instance, never more.
+struct SignInThrottle: Sendable {
+    let store: any SignInStore
+    /// What is counted: `name`, `address` or `sign-up`.
+    let kind: String
     let limit: Int
     let window: Duration
-    /// Past this many names the oldest counts are dropped (a flood of made-up names cannot grow it without bound).
-    let capacity: Int
-    private let failures = Mutex<[String: [ContinuousClock.Instant]]>([:])
 
-    init(limit: Int = 5, window: Duration = .seconds(15 * 60), capacity: Int = 10_000) {
+    init(_ kind: String, store: any SignInStore, limit: Int = 5, window: Duration = .seconds(15 * 60)) {
+        self.kind = kind
+        self.store = store
         self.limit = limit
         self.window = window
-        self.capacity = capacity
     }
 
-    /// How long `name` must wait before its next try; `nil` when it may try now.
-    func wait(for name: String, now: ContinuousClock.Instant) -> Duration? {
-        failures.withLock { failures in
-            let key = Self.key(name)
-            let recent = (failures[key] ?? []).filter { now - $0 < window }
-            failures[key] = recent.isEmpty ? nil : recent
-            guard recent.count >= limit, let oldest = recent.first else { return nil }
-            return window - (now - oldest)
-        }
+    /// How long `key` must wait before its next try; `nil` when it may try now.
+    func wait(for key: String) async throws -> Duration? {
+        let now = Date()
+        let recent = try await store.attempts(kind: kind, key: Self.key(key), since: now.addingTimeInterval(-seconds))
+        guard recent.count >= limit else { return nil }
+        // The try that must leave the window before the count is under the limit again.
+        let leaving = recent[recent.count - limit]
+        return .milliseconds(max(1, Int((leaving.addingTimeInterval(seconds).timeIntervalSince(now) * 1000).rounded(.up))))
     }
 
-    /// A wrong password (or an unknown name) for `name`.
-    func failed(_ name: String, now: ContinuousClock.Instant) {
-        failures.withLock { failures in
-            if failures.count >= capacity { failures.removeAll(keepingCapacity: true) }
-            let key = Self.key(name)
-            failures[key, default: []].append(now)
-            if failures[key]!.count > limit { failures[key]!.removeFirst() }
-        }
+    /// A try counted against `key`: a wrong password (or an unknown name), an account made.
+    func failed(_ key: String) async throws {
+        let now = Date()
+        try await store.recordAttempt(kind: kind, key: Self.key(key), at: now, forgettingBefore: now.addingTimeInterval(-seconds))
     }
 
-    /// The right password for `name`: its count starts again.
-    func succeeded(_ name: String) {
-        _ = failures.withLock { $0.removeValue(forKey: Self.key(name)) }
+    /// The right password for `key`: its count starts again.
+    func succeeded(_ key: String) async throws {
+        try await store.clearAttempts(kind: kind, key: Self.key(key))
     }
 
     /// `429 code` with `Retry-After` for a wait of `wait`; `message` says what happened, given how long to wait in words.
@@ -52,6 +50,8 @@ final class SignInThrottle: Sendable {
         return error
     }
 
+    private var seconds: TimeInterval { TimeInterval(window.components.seconds) }
+
     /// Names are counted as typed but without case, so that "Ann" and "ann" share their tries.
-    private static func key(_ name: String) -> String { name.lowercased() }
+    private static func key(_ key: String) -> String { key.lowercased() }
 }

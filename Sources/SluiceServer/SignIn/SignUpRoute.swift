@@ -17,8 +17,8 @@ public enum SignUpMode: String, Sendable, CaseIterable {
 /// `GET /api/sign-up` → `{"mode"}` (no token: the sign-in page asks whether to offer the form);
 /// `POST /api/sign-up {"name", "password"}` makes an account on the free plan: with `open`, `201` and a session as
 /// `POST /api/sign-in` answers; with `approval`, `202 {"pending": true, "message"}`; with `off`, `403 sign_up_closed`.
-/// The account's own token is never shown (an administrator may issue one). At most `SignUpRoute.perWindow` accounts
-/// are made per `window` on an instance, so that a script cannot fill the database.
+/// The account's own token is never shown (an administrator may issue one). At most 10 accounts are made per 10
+/// minutes on the server, so that a script cannot fill the database.
 struct SignUpRoute {
     let store: any ConversationStore
     let budgets: (any BudgetStore)?
@@ -26,8 +26,8 @@ struct SignUpRoute {
     let mode: SignUpMode
     let sessionLifetime: Duration
     let clients: ClientAddresses
-    /// Accounts made recently, counted as one name's tries are.
-    let made = SignInThrottle(limit: 10, window: .seconds(600))
+    /// Accounts made recently on the server (every instance of it), counted as one name's tries are.
+    var made: SignInThrottle { SignInThrottle("sign-up", store: store, limit: 10, window: .seconds(600)) }
 
     func register(public router: Router<SluiceRequestContext>) {
         router.get("api/sign-up") { _, _ in try AdminUserRoutes.json(["mode": mode.rawValue]) }
@@ -49,7 +49,7 @@ struct SignUpRoute {
             throw APIError.invalid("Choose a password: 'password'.")
         }
         _ = try PasswordRule.checked(password)
-        if let wait = made.wait(for: "", now: .now) {
+        if let wait = try await made.wait(for: "") {
             throw SignInThrottle.heldBack(wait, code: "too_many_sign_ups") { "Many accounts were made here just now. Try again in \($0)." }
         }
         let hash = try await passwords.hash(password)
@@ -61,7 +61,7 @@ struct SignUpRoute {
         } catch StoreError.conflict {
             throw APIError(.conflict, code: "name_taken", message: "There is already a user named '\(name)'. Pick another name.")
         }
-        made.failed("", now: .now)
+        try await made.failed("")
         try await budgets?.setPlan(userID: user.id, plan: .free, tokenLimit: nil)
         // The very first user manages the server and has no one to approve them.
         let waits = mode == .approval && !user.isAdmin

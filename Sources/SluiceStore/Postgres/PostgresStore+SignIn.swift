@@ -49,4 +49,23 @@ extension PostgresStore {
             "DELETE FROM sessions WHERE user_id = \(userID) AND token_hash IS DISTINCT FROM \(keeping) RETURNING id"
         ).count
     }
+
+    public func attempts(kind: String, key: String, since: Date) async throws -> [Date] {
+        try await rows(
+            "SELECT at FROM sign_in_attempts WHERE kind = \(kind) AND key = \(key) AND at > \(StoredValues.milliseconds(since)) ORDER BY at"
+        ).map { $0.date("at") }
+    }
+
+    public func recordAttempt(kind: String, key: String, at: Date, forgettingBefore: Date) async throws {
+        // One statement: the old attempts go as the new one comes.
+        try await execute(
+            """
+            WITH forgotten AS (DELETE FROM sign_in_attempts WHERE kind = \(kind) AND at <= \(StoredValues.milliseconds(forgettingBefore)))
+            INSERT INTO sign_in_attempts (kind, key, at) VALUES (\(kind), \(key), \(StoredValues.milliseconds(at)))
+            """, logger: logger)
+    }
+
+    public func clearAttempts(kind: String, key: String) async throws {
+        try await execute("DELETE FROM sign_in_attempts WHERE kind = \(kind) AND key = \(key)", logger: logger)
+    }
 }

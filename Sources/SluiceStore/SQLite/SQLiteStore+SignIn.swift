@@ -53,4 +53,26 @@ extension SQLiteStore {
             "DELETE FROM sessions WHERE user_id = ? AND token_hash IS NOT ? RETURNING id", [.text(userID), Self.optional(keeping)]
         ).count
     }
+
+    public func attempts(kind: String, key: String, since: Date) async throws -> [Date] {
+        try await connection.query(
+            "SELECT at FROM sign_in_attempts WHERE kind = ? AND key = ? AND at > ? ORDER BY at",
+            [.text(kind), .text(key), .integer(Self.milliseconds(since))]
+        ).map { $0.date("at") }
+    }
+
+    public func recordAttempt(kind: String, key: String, at: Date, forgettingBefore: Date) async throws {
+        try await connection.transaction { db in
+            try SQLiteConnection.run(
+                "DELETE FROM sign_in_attempts WHERE kind = ? AND at <= ?", [.text(kind), .integer(Self.milliseconds(forgettingBefore))],
+                in: db)
+            try SQLiteConnection.run(
+                "INSERT INTO sign_in_attempts (kind, key, at) VALUES (?, ?, ?)",
+                [.text(kind), .text(key), .integer(Self.milliseconds(at))], in: db)
+        }
+    }
+
+    public func clearAttempts(kind: String, key: String) async throws {
+        _ = try await connection.query("DELETE FROM sign_in_attempts WHERE kind = ? AND key = ?", [.text(kind), .text(key)])
+    }
 }

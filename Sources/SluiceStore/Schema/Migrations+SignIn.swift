@@ -41,6 +41,20 @@ extension Migrations {
         statements: ["ALTER TABLE sessions ADD COLUMN user_agent TEXT", "ALTER TABLE sessions ADD COLUMN address TEXT"])
 }
 
+extension Migrations {
+    /// Step 59: the sign-in's limits in the database rather than in each instance's memory, so that several instances
+    /// behind a balancer allow 5 wrong passwords for a name between them, not 5 each: one row per attempt (`kind`
+    /// `name`, `address` or `sign-up`; `key` the lowercased name or the address; `at` in milliseconds), forgotten once
+    /// older than its limit's window.
+    static let signInAttemptsStep = Step(
+        version: 59,
+        statements: [
+            "CREATE TABLE sign_in_attempts (kind TEXT NOT NULL, key TEXT NOT NULL, at INTEGER NOT NULL)",
+            "CREATE INDEX sign_in_attempts_by_key ON sign_in_attempts(kind, key, at)",
+            "CREATE INDEX sign_in_attempts_by_time ON sign_in_attempts(kind, at)",
+        ])
+}
+
 extension StoredValues {
     static func session(_ row: some StoredRow) -> SignInSession {
         SignInSession(
