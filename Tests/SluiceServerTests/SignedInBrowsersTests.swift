@@ -2,6 +2,7 @@ import Foundation
 import Hummingbird
 import NIOCore
 import SluiceCore
+import SluiceStore
 import SluiceTestSupport
 import Testing
 
@@ -67,6 +68,33 @@ struct SignedInBrowsersTests {
             #expect(listing.status == 403 && listing.errorCode == "key_cannot_list_sessions")
             let ending = try await h.request(.DELETE, "/api/me/sessions/\(phoneID)", token: key)
             #expect(ending.status == 403 && ending.errorCode == "key_cannot_sign_out")
+        }
+    }
+
+    @Test("a session's last use is written down at its first request and then at most every few minutes, not per request",
+          arguments: TestDatabases.backends)
+    func lastActive(database: StoreBackend) async throws {
+        try await Harness.run(database: database) { h in
+            try await Self.setPassword(h, h.bob, "bob's password")
+            let session = try SignInRoutesTests.session(try await Self.signIn(h, "bob", "bob's password"))
+            let hash = AccessToken.hash(session)
+            let lastActive = { () async throws -> Date in
+                let listed = try await Self.sessions(h, h.bob)
+                let text = try #require(listed.first?["last_active_at"] as? String)
+                return try Date(text, strategy: .iso8601)
+            }
+            let signedIn = try await lastActive()
+            #expect(abs(signedIn.timeIntervalSinceNow) < 60)
+            let twoHoursAgo = Date().addingTimeInterval(-7200)
+            try await h.store.markSessionActive(tokenHash: hash, at: twoHoursAgo)
+            #expect(abs(try await lastActive().timeIntervalSince(twoHoursAgo)) < 1)
+
+            #expect(try await h.request(.GET, "/api/me", token: session).status == 200)
+            #expect(abs(try await lastActive().timeIntervalSinceNow) < 60)
+            // Used again at once: nothing is written (the test would see the old time otherwise overwritten).
+            try await h.store.markSessionActive(tokenHash: hash, at: twoHoursAgo)
+            for _ in 0..<3 { #expect(try await h.request(.GET, "/api/me", token: session).status == 200) }
+            #expect(abs(try await lastActive().timeIntervalSince(twoHoursAgo)) < 1)
         }
     }
 

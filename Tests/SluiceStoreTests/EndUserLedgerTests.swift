@@ -29,7 +29,10 @@ struct EndUserLedgerTests {
     /// adds its undoing here. PostgreSQL's `sluice_hold` stays the newest step's: migrating again replaces it.
     static func undoStepsFrom17(_ backend: StoreBackend) -> [String] {
         let step59 = ["DROP TABLE sign_in_attempts"]
-        let step58 = ["ALTER TABLE sessions DROP COLUMN address", "ALTER TABLE sessions DROP COLUMN user_agent"]
+        let step58 = [
+            "ALTER TABLE sessions DROP COLUMN last_active_at", "ALTER TABLE sessions DROP COLUMN address",
+            "ALTER TABLE sessions DROP COLUMN user_agent",
+        ]
         let step57 = ["ALTER TABLE users DROP COLUMN pending"]
         let step56 = ["DROP TABLE sessions", "ALTER TABLE users DROP COLUMN password_hash"]
         let step55 = ["ALTER TABLE users DROP COLUMN deleted_at"]

@@ -96,6 +96,13 @@ struct SignInStoreTests {
         #expect(sessions.map(\.origin) == [Self.nowhere, laptop])
         #expect(sessions[1].expiresAt.timeIntervalSince(later).magnitude < 0.002)
         #expect(sessions[0].createdAt.timeIntervalSince(sessions[1].createdAt) >= 59)
+        // Last active at the sign-in until a use is written down; a hash no session has changes nothing.
+        #expect(sessions[0].lastActiveAt == sessions[0].createdAt)
+        let used = Date(timeIntervalSince1970: 2_000_000_000)
+        try await store.markSessionActive(tokenHash: "ann-laptop", at: used)
+        try await store.markSessionActive(tokenHash: "ann-hash", at: used)
+        let afterUse = try await store.sessions(userID: ann.id)
+        #expect(afterUse.map(\.lastActiveAt) == [sessions[0].lastActiveAt, used])
 
         // Ben cannot end Ann's session by its id; Ann can, and her other one stays.
         #expect(try await store.endSession(id: sessions[1].id, userID: ben.id) == false)

@@ -2,6 +2,7 @@
 form, Sign out ending the session on the server, the Password page (set, then change with the current one), and an
 administrator giving a user a password on the Users page."""
 import json
+import sqlite3
 import urllib.request
 
 from selenium.webdriver.common.by import By
@@ -134,6 +135,9 @@ def test_the_password_page_lists_the_signed_in_browsers_and_signs_one_out(browse
     phone = api_sign_in(server, "pw-browsers-ui", "many windows", user_agent=IPHONE)
     # What a browser sends is shown as text, never as markup.
     odd = api_sign_in(server, "pw-browsers-ui", "many windows", user_agent='<img src=x onerror="document.title=1">/1.0')
+    # The phone was last used three hours ago.
+    with sqlite3.connect(server.db) as db:
+        db.execute("UPDATE sessions SET last_active_at = last_active_at - 3 * 3600 * 1000 WHERE user_agent = ?", (IPHONE,))
     signed_out_page(browser, server)
     sign_in(browser, "pw-browsers-ui", "many windows")
     WebDriverWait(browser, 15).until(lambda d: d.find_element(By.ID, "account-name").text == "pw-browsers-ui")
@@ -145,6 +149,8 @@ def test_the_password_page_lists_the_signed_in_browsers_and_signs_one_out(browse
     assert listed[0][0] == "Headless Chrome on Linux" and listed[0][2]
     assert [name for name, _, _ in listed[1:]] == ["<img", "Safari on iOS"]
     assert all(detail.startswith("127.0.0.1 · signed in ") for _, detail, _ in listed)
+    assert listed[1][1].endswith(" · active just now") and listed[2][1].endswith(" · active 3 hours ago")
+    assert "active" not in listed[0][1]
     items = form.find_elements(By.CSS_SELECTOR, ".browsers-list li")
     assert not items[0].find_elements(By.TAG_NAME, "button") and not form.find_elements(By.CSS_SELECTOR, ".browsers-list img")
     assert items[2].find_element(By.CLASS_NAME, "browser-name").get_attribute("title") == IPHONE

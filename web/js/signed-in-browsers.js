@@ -1,6 +1,6 @@
 // The browsers signed in with the user's password (account menu → Password), as GitHub's "Sessions" lists them: which
 // browser on which system, from which address, since when — this one marked — each with its own Sign out, so that a
-// sign-in the user does not know can be ended without signing out everywhere.
+// sign-in the user does not know (or one long unused) can be ended without signing out everywhere.
 
 import * as api from "./api.js";
 
@@ -19,6 +19,18 @@ export function describeBrowser(userAgent) {
   ].find(([pattern]) => pattern.test(ua))?.[1];
   const name = browser ?? (ua.split(/[/\s]/)[0] || "An unknown browser");
   return system ? `${name} on ${system}` : name;
+}
+
+const relative = new Intl.RelativeTimeFormat(undefined, { numeric: "auto" });
+
+/** "active 3 hours ago": the server writes a browser's use down every few minutes, so closer than that is "just now". */
+export function lastActive(iso, now = Date.now()) {
+  const seconds = (now - new Date(iso).getTime()) / 1000;
+  if (seconds < 600) return "active just now";
+  for (const [unit, size] of [["day", 86_400], ["hour", 3_600], ["minute", 60]]) {
+    if (seconds >= size) return `active ${relative.format(-Math.floor(seconds / size), unit)}`;
+  }
+  return "active just now";
 }
 
 export class SignedInBrowsers {
@@ -52,7 +64,8 @@ export class SignedInBrowsers {
     const since = new Date(session.created_at).toLocaleString();
     const detail = Object.assign(document.createElement("span"), {
       className: "browser-detail",
-      textContent: `${session.address ?? "an unknown address"} · signed in ${since}`,
+      textContent: [session.address ?? "an unknown address", `signed in ${since}`, !session.current && lastActive(session.last_active_at)]
+        .filter(Boolean).join(" · "),
     });
     item.append(name, detail);
     if (session.current) {

@@ -19,13 +19,16 @@ public struct SignInSession: Sendable, Equatable {
     public let tokenHash: String
     public let origin: SessionOrigin
     public let createdAt: Date
+    /// When it was last used, to within a few minutes (`SessionActivity`); its sign-in's time until then.
+    public let lastActiveAt: Date
     public let expiresAt: Date
 
-    public init(id: String, tokenHash: String, origin: SessionOrigin, createdAt: Date, expiresAt: Date) {
+    public init(id: String, tokenHash: String, origin: SessionOrigin, createdAt: Date, lastActiveAt: Date, expiresAt: Date) {
         self.id = id
         self.tokenHash = tokenHash
         self.origin = origin
         self.createdAt = createdAt
+        self.lastActiveAt = lastActiveAt
         self.expiresAt = expiresAt
     }
 }

@@ -129,7 +129,8 @@ public func buildRouter(
     let tokens = TokenCache()
     // What `GET /v1/models` and the web app's picker list: the default first, then those of `--models`.
     let servedModels = [dependencies.defaultModel] + dependencies.listedModels.filter { $0 != dependencies.defaultModel }
-    let api = router.group("api").add(middleware: AuthMiddleware(store: dependencies.store, cache: tokens))
+    let activity = SessionActivity(store: dependencies.store)
+    let api = router.group("api").add(middleware: AuthMiddleware(store: dependencies.store, cache: tokens, activity: activity))
     let contextBuilder = ContextBuilder(
         store: dependencies.store, counter: dependencies.promptCounter, catalog: dependencies.catalog,
         summarizer: dependencies.summarizer, settings: dependencies.contextSettings,
@@ -211,7 +212,7 @@ public func buildRouter(
     let gateway = GatewayRoutes(
         store: dependencies.store, launcher: launcher, defaultModel: dependencies.defaultModel, models: servedModels,
         aliases: dependencies.modelAliases)
-    let v1 = router.group("v1").add(middleware: AuthMiddleware(store: dependencies.store, cache: tokens))
+    let v1 = router.group("v1").add(middleware: AuthMiddleware(store: dependencies.store, cache: tokens, activity: activity))
     gateway.register(on: v1)
     AnthropicRoutes(gateway: gateway).register(on: v1)
     let passThrough = PassThroughServices(

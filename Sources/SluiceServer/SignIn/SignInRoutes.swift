@@ -188,6 +188,7 @@ struct WireSession: Encodable {
     let userAgent: String?
     let address: String?
     let createdAt: Date
+    let lastActiveAt: Date
     let expiresAt: Date
     /// The session the request was made with.
     let current: Bool
@@ -197,6 +198,7 @@ struct WireSession: Encodable {
         userAgent = session.origin.userAgent
         address = session.origin.address
         createdAt = session.createdAt
+        lastActiveAt = session.lastActiveAt
         expiresAt = session.expiresAt
         self.current = current
     }

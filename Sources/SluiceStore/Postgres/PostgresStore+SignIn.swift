@@ -18,8 +18,8 @@ extension PostgresStore {
         try await execute(
             """
             WITH expired AS (DELETE FROM sessions WHERE user_id = \(userID) AND expires_at <= \(now))
-            INSERT INTO sessions (id, user_id, token_hash, created_at, expires_at, user_agent, address)
-            VALUES (\(Identifier.make()), \(userID), \(tokenHash), \(now), \(StoredValues.milliseconds(expiresAt)),
+            INSERT INTO sessions (id, user_id, token_hash, created_at, last_active_at, expires_at, user_agent, address)
+            VALUES (\(Identifier.make()), \(userID), \(tokenHash), \(now), \(now), \(StoredValues.milliseconds(expiresAt)),
                     \(origin.userAgent), \(origin.address))
             """, logger: logger)
     }
@@ -29,6 +29,11 @@ extension PostgresStore {
         return try await rows(
             "SELECT * FROM sessions WHERE user_id = \(userID) AND expires_at > \(now) ORDER BY created_at DESC, id"
         ).map(StoredValues.session)
+    }
+
+    public func markSessionActive(tokenHash: String, at: Date) async throws {
+        try await execute(
+            "UPDATE sessions SET last_active_at = \(StoredValues.milliseconds(at)) WHERE token_hash = \(tokenHash)", logger: logger)
     }
 
     public func endSession(id: String, userID: String) async throws -> Bool {

@@ -18,10 +18,10 @@ extension SQLiteStore {
                 "DELETE FROM sessions WHERE user_id = ? AND expires_at <= ?", [.text(userID), .integer(now)], in: db)
             try SQLiteConnection.run(
                 """
-                INSERT INTO sessions (id, user_id, token_hash, created_at, expires_at, user_agent, address)
-                VALUES (?, ?, ?, ?, ?, ?, ?)
+                INSERT INTO sessions (id, user_id, token_hash, created_at, last_active_at, expires_at, user_agent, address)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?)
                 """,
-                [.text(Identifier.make()), .text(userID), .text(tokenHash), .integer(now), .integer(Self.milliseconds(expiresAt)),
+                [.text(Identifier.make()), .text(userID), .text(tokenHash), .integer(now), .integer(now), .integer(Self.milliseconds(expiresAt)),
                  Self.optional(origin.userAgent), Self.optional(origin.address)],
                 in: db)
         }
@@ -32,6 +32,11 @@ extension SQLiteStore {
             "SELECT * FROM sessions WHERE user_id = ? AND expires_at > ? ORDER BY created_at DESC, id",
             [.text(userID), .integer(Self.milliseconds(StoredValues.now()))]
         ).map(StoredValues.session)
+    }
+
+    public func markSessionActive(tokenHash: String, at: Date) async throws {
+        _ = try await connection.query(
+            "UPDATE sessions SET last_active_at = ? WHERE token_hash = ?", [.integer(Self.milliseconds(at)), .text(tokenHash)])
     }
 
     public func endSession(id: String, userID: String) async throws -> Bool {

@@ -34,11 +34,15 @@ extension Migrations {
 }
 
 extension Migrations {
-    /// Step 58: where each session was signed in from — the browser's `User-Agent` and the client's address — so that
-    /// the user's list of signed-in browsers tells them apart and shows a sign-in they do not know.
+    /// Step 58: where each session was signed in from — the browser's `User-Agent` and the client's address — and when
+    /// it was last used (milliseconds; `NULL` for sessions older than the step), so that the user's list of signed-in
+    /// browsers tells them apart and shows a sign-in they do not know, or one long unused.
     static let sessionOriginsStep = Step(
         version: 58,
-        statements: ["ALTER TABLE sessions ADD COLUMN user_agent TEXT", "ALTER TABLE sessions ADD COLUMN address TEXT"])
+        statements: [
+            "ALTER TABLE sessions ADD COLUMN user_agent TEXT", "ALTER TABLE sessions ADD COLUMN address TEXT",
+            "ALTER TABLE sessions ADD COLUMN last_active_at INTEGER",
+        ])
 }
 
 extension Migrations {
@@ -60,6 +64,7 @@ extension StoredValues {
         SignInSession(
             id: row.text("id"), tokenHash: row.text("token_hash"),
             origin: SessionOrigin(userAgent: row.string("user_agent"), address: row.string("address")),
-            createdAt: row.date("created_at"), expiresAt: row.date("expires_at"))
+            createdAt: row.date("created_at"), lastActiveAt: row.date(row.int("last_active_at") == nil ? "created_at" : "last_active_at"),
+            expiresAt: row.date("expires_at"))
     }
 }
