@@ -152,6 +152,34 @@ def test_a_suspended_user_is_refused_with_a_message_that_says_so_until_restored(
     assert server.api("POST", "/api/admin/users", {"name": "suspend-ui"})["user"]["name"] == "suspend-ui"
 
 
+def test_find_and_show_narrow_the_list_of_users(browser, server):
+    for name in ["find-ui-ada", "find-ui-bo", "Find-UI-cy"]:
+        server.api("POST", "/api/admin/users", {"name": name})
+    server.api("PATCH", "/api/admin/users/find-ui-bo", {"suspended": True})
+    page = open_users(browser, server)
+    WebDriverWait(browser, 10).until(lambda _: row(page, "Find-UI-cy") is not None)
+
+    def shown():
+        return [item.get_attribute("data-name") for item in page.find_elements(By.CSS_SELECTOR, ".users-table tbody tr")
+                if item.is_displayed()]
+
+    total = len(page.find_elements(By.CSS_SELECTOR, ".users-table tbody tr"))
+    count = page.find_element(By.CLASS_NAME, "users-count")
+    assert count.text == f"{total} users" and len(shown()) == total
+    page.find_element(By.CLASS_NAME, "users-search").send_keys("FIND-ui")
+    WebDriverWait(browser, 5).until(lambda _: shown() == ["find-ui-ada", "find-ui-bo", "Find-UI-cy"])
+    assert count.text == f"3 of {total} users"
+    Select(page.find_element(By.CLASS_NAME, "users-show")).select_by_value("suspended")
+    WebDriverWait(browser, 5).until(lambda _: shown() == ["find-ui-bo"])
+    assert count.text == f"1 of {total} users"
+    # What is typed and chosen stays when the list is read again after a change.
+    row(page, "find-ui-bo").find_element(By.CSS_SELECTOR, "button[aria-label='Restore find-ui-bo']").click()
+    WebDriverWait(browser, 10).until(lambda _: shown() == [])
+    assert count.text == f"0 of {total} users"
+    Select(page.find_element(By.CLASS_NAME, "users-show")).select_by_value("all")
+    WebDriverWait(browser, 5).until(lambda _: len(shown()) == 3)
+
+
 def test_an_administrator_who_gives_up_the_role_loses_the_page_at_once(browser, server):
     other = server.api("POST", "/api/admin/users", {"name": "second-admin-ui", "admin": True})["token"]
     page = open_users(browser, server)

@@ -4,7 +4,8 @@
 // sign in with by name; they are signed out of the browsers that used the old one), Sign out everywhere (a lost laptop), New token, Reset usage, the administrator
 // role, Suspend (their token and keys refused until Restore; everything they made kept; Approve for an account someone
 // made themselves that waits for approval) and Delete (what they made
-// goes, what they spent stays in the usage). The account menu offers the page to administrators only; the server refuses everyone else anyway.
+// goes, what they spent stays in the usage). Find and Show narrow the list (by name; those waiting for approval,
+// suspended, administrators, with a password), as Open WebUI's user list is searched. The account menu offers the page to administrators only; the server refuses everyone else anyway.
 
 import * as api from "./api.js";
 import { copySecret } from "./keys-page.js";
@@ -35,6 +36,10 @@ export class UsersPage {
     });
     section.querySelector(".users-password-remove").addEventListener("click", () => report(this.savePassword(null)));
     section.querySelector(".users-password-cancel").addEventListener("click", () => this.closePassword());
+    this.search = section.querySelector(".users-search");
+    this.show = section.querySelector(".users-show");
+    this.search.addEventListener("input", () => this.filter());
+    this.show.addEventListener("change", () => this.filter());
   }
 
   setOpen(open) {
@@ -62,7 +67,29 @@ export class UsersPage {
     }
     const [{ users }, models] = listed;
     this.served = models.models.map(({ id }) => id);
+    this.users = users;
     this.section.querySelector(".users-table tbody").replaceChildren(...users.map((user) => this.row(user)));
+    this.filter();
+  }
+
+  /** Shows the users whose names hold what is typed in Find (any case) and who are of the kind chosen in Show. */
+  filter() {
+    const needle = this.search.value.trim().toLocaleLowerCase();
+    const kinds = {
+      all: () => true, pending: (user) => user.pending, suspended: (user) => user.suspended_at && !user.pending,
+      admin: (user) => user.admin, password: (user) => user.has_password,
+    };
+    const rows = this.section.querySelectorAll(".users-table tbody tr");
+    let shown = 0;
+    (this.users ?? []).forEach((user, index) => {
+      const visible = user.name.toLocaleLowerCase().includes(needle) && Boolean(kinds[this.show.value](user));
+      rows[index].hidden = !visible;
+      if (visible) shown += 1;
+    });
+    const total = this.users?.length ?? 0;
+    this.section.querySelector(".users-count").textContent = shown === total
+      ? `${numberFormat.format(total)} ${total === 1 ? "user" : "users"}`
+      : `${numberFormat.format(shown)} of ${numberFormat.format(total)} users`;
   }
 
   /** One user as a table row; names are set as text. */
