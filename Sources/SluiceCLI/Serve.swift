@@ -56,7 +56,7 @@ struct Serve: AsyncParsableCommand {
     @Option(help: "The model that names conversations after their first answer (SLUICE_TITLE_MODEL, default: each conversation's own model; 'off': conversations keep their first line as the title).") var titleModel: String?
     @Option(help: "Days a sign-in with a name and password lasts before the browser must sign in again (SLUICE_SESSION_DAYS, default 30).") var sessionDays: Int?
     @Option(help: "Whether people may make their own accounts with a name and password on the sign-in page: off, approval (each waits until an administrator approves it on the Users page) or open (SLUICE_SIGN_UP, default off).") var signUp: String?
-    @Option(help: "The address of a reverse proxy in front of Sluice (nginx, Caddy) whose X-Forwarded-For names the client, e.g. 127.0.0.1; sign-ins are limited per client address and listed with it (repeatable; SLUICE_TRUSTED_PROXIES, comma-separated; default none: the connection's own address).") var trustedProxy: [String] = []
+    @Option(help: "The address of a reverse proxy in front of Sluice (nginx, Caddy) whose X-Forwarded-For names the client, e.g. 10.0.0.5; sign-ins are limited per client address and listed with it (repeatable; SLUICE_TRUSTED_PROXIES, comma-separated; default 127.0.0.1 and ::1, a proxy on this machine; 'none' trusts no proxy).") var trustedProxy: [String] = []
     @Option(help: "The model that folds older messages into a conversation's running summary (SLUICE_SUMMARY_MODEL, default: the default model, i.e. the local SmolLM2 out of the box).") var summaryModel: String?
     @Option(help: "At most this many recent messages are sent in full (SLUICE_CONTEXT_RECENT, default 10).") var contextRecent: Int?
     @Option(help: "The percentage of the context window the input may fill (SLUICE_CONTEXT_PERCENT, default 75).") var contextPercent: Int?
@@ -80,7 +80,8 @@ struct Serve: AsyncParsableCommand {
         guard let signUpMode = SignUpMode(rawValue: signUpSetting) else {
             throw SettingError("--sign-up / SLUICE_SIGN_UP must be off, approval or open, not '\(signUpSetting)'")
         }
-        let proxies = settings.list(trustedProxy, env: "SLUICE_TRUSTED_PROXIES")
+        let named = settings.list(trustedProxy, env: "SLUICE_TRUSTED_PROXIES")
+        let proxies = named.isEmpty ? ClientAddresses.loopback : named == ["none"] ? [] : named
         for proxy in proxies where (try? SocketAddress(ipAddress: proxy, port: 0)) == nil {
             throw SettingError("--trusted-proxy / SLUICE_TRUSTED_PROXIES: '\(proxy)' is not an IP address such as 127.0.0.1 or ::1")
         }

@@ -122,6 +122,17 @@ struct SignedInBrowsersTests {
         }
     }
 
+    @Test("a loopback peer that forwards no client is not held back per address — it may be a proxy for everyone — only per name")
+    func noLimitForAnUnnamedProxy() async throws {
+        try await Harness.run { h in
+            try await Self.setPassword(h, h.alice, "alice's password")
+            for attempt in 1...31 {
+                #expect(try await Self.signIn(h, "name\(attempt)", "password1").status == 401)
+            }
+            #expect(try await Self.signIn(h, "alice", "alice's password").status == 200)
+        }
+    }
+
     @Test("behind a trusted proxy, wrong passwords from one client address over many names hold that address back, not another")
     func limitPerAddress() async throws {
         try await Harness.run(trustedProxies: ["127.0.0.1"]) { h in
@@ -177,5 +188,22 @@ struct ClientAddressesTests {
         // Not a trusted proxy: its header is whatever its client wrote.
         let stranger = try SocketAddress(ipAddress: "192.0.2.50", port: 1)
         #expect(behind.address(peer: stranger, headers: Self.headers("127.0.0.1")) == "192.0.2.50")
+
+        // A forwarded address stands for one client, a public peer too; a local peer naming no one may stand for many.
+        #expect(behind.client(peer: proxy, headers: Self.headers("10.1.2.3"))! == ("10.1.2.3", true))
+        #expect(behind.client(peer: stranger, headers: HTTPFields())! == ("192.0.2.50", true))
+        #expect(behind.client(peer: proxy, headers: HTTPFields())! == ("127.0.0.1", false))
+        let bridge = try SocketAddress(ipAddress: "172.17.0.1", port: 1)
+        #expect(direct.client(peer: bridge, headers: Self.headers("203.0.113.9"))! == ("172.17.0.1", false))
+    }
+
+    @Test("loopback, private and link-local addresses are local; public ones are not")
+    func local() {
+        for address in ["127.0.0.1", "10.0.0.5", "172.16.0.1", "172.31.255.1", "192.168.1.20", "169.254.1.1", "::1", "fd00::1", "fe80::1"] {
+            #expect(ClientAddresses.isLocal(address), "\(address)")
+        }
+        for address in ["172.32.0.1", "172.15.0.1", "192.0.2.7", "8.8.8.8", "2001:db8::7", "11.0.0.1"] {
+            #expect(!ClientAddresses.isLocal(address), "\(address)")
+        }
     }
 }

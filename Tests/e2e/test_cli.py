@@ -119,7 +119,9 @@ def test_behind_a_trusted_proxy_the_forwarded_address_is_the_clients():
         with urllib.request.urlopen(request, timeout=10) as response:
             return [item["address"] for item in json.load(response)["sessions"] if item["current"]]
 
-    for proxies, expected in [(["--trusted-proxy", "127.0.0.1"], "198.51.100.7"), ([], "127.0.0.1")]:
+    # A proxy on this machine is trusted unless told otherwise, as uvicorn does.
+    for proxies, expected in [(["--trusted-proxy", "127.0.0.1"], "198.51.100.7"), ([], "198.51.100.7"),
+                              (["--trusted-proxy", "none"], "127.0.0.1"), (["--trusted-proxy", "10.0.0.5"], "127.0.0.1")]:
         with running_sluice(lambda simulator_port, _: [
                 "--model", "sim", "--upstream", f"http://127.0.0.1:{simulator_port}/v1", *proxies], user="local") as running:
             assert run("user", "password", "local", "--db", running.db, input="behind nginx\n").returncode == 0

@@ -47,7 +47,9 @@ struct SignInRoutes {
                     + "or sign in with your token link; an administrator can set a new password."
             }
         }
-        if let address = origin.address, let wait = try await addressThrottle.wait(for: address) {
+        // Counted per address only where the address stands for one client (`ClientAddresses.client`).
+        let counted = clients.client(peer: context.peer, headers: request.headers).flatMap { $0.distinct ? $0.address : nil }
+        if let address = counted, let wait = try await addressThrottle.wait(for: address) {
             throw SignInThrottle.heldBack(wait, code: "too_many_attempts") {
                 "Too many wrong passwords from this address. Try again in \($0), or sign in with your token link."
             }
@@ -56,7 +58,7 @@ struct SignInRoutes {
         let hash = try await user.asyncMap { try await store.passwordHash(userID: $0.id) } ?? nil
         guard try await passwords.verify(password, against: hash), let user else {
             try await throttle.failed(name)
-            if let address = origin.address { try await addressThrottle.failed(address) }
+            if let address = counted { try await addressThrottle.failed(address) }
             // A name no user has may be a password typed in the wrong field: it is not logged.
             context.logger.notice("sign-in refused", metadata: [
                 "user": "\(user?.name ?? "(no such user)")", "address": "\(origin.address ?? "-")",
