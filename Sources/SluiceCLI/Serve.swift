@@ -54,7 +54,7 @@ struct Serve: AsyncParsableCommand {
     @Option(help: "A YAML file of prompt-guard rules instead of the built-in ones (SLUICE_GUARD_RULES).") var guardRules: String?
     @Flag(help: "Send messages upstream without the prompt-injection guard (the length limit still applies).") var noPromptGuard = false
     @Option(help: "The model that names conversations after their first answer (SLUICE_TITLE_MODEL, default: each conversation's own model; 'off': conversations keep their first line as the title).") var titleModel: String?
-    @Option(help: "Days a sign-in with a name and password lasts before the browser must sign in again (SLUICE_SESSION_DAYS, default 30).") var sessionDays: Int?
+    @Option(help: "Days a browser signed in with a name and password stays signed in after it was last used (SLUICE_SESSION_DAYS, default 30).") var sessionDays: Int?
     @Option(help: "Whether people may make their own accounts with a name and password on the sign-in page: off, approval (each waits until an administrator approves it on the Users page) or open (SLUICE_SIGN_UP, default off).") var signUp: String?
     @Option(help: "The address of a reverse proxy in front of Sluice (nginx, Caddy) whose X-Forwarded-For names the client, e.g. 10.0.0.5; sign-ins are limited per client address and listed with it (repeatable; SLUICE_TRUSTED_PROXIES, comma-separated; default 127.0.0.1 and ::1, a proxy on this machine; 'none' trusts no proxy).") var trustedProxy: [String] = []
     @Option(help: "The model that folds older messages into a conversation's running summary (SLUICE_SUMMARY_MODEL, default: the default model, i.e. the local SmolLM2 out of the box).") var summaryModel: String?

@@ -86,15 +86,29 @@ struct SignedInBrowsersTests {
             let signedIn = try await lastActive()
             #expect(abs(signedIn.timeIntervalSinceNow) < 60)
             let twoHoursAgo = Date().addingTimeInterval(-7200)
-            try await h.store.markSessionActive(tokenHash: hash, at: twoHoursAgo)
+            try await h.store.markSessionActive(tokenHash: hash, at: twoHoursAgo, expiresAt: twoHoursAgo)
             #expect(abs(try await lastActive().timeIntervalSince(twoHoursAgo)) < 1)
 
             #expect(try await h.request(.GET, "/api/me", token: session).status == 200)
             #expect(abs(try await lastActive().timeIntervalSinceNow) < 60)
             // Used again at once: nothing is written (the test would see the old time otherwise overwritten).
-            try await h.store.markSessionActive(tokenHash: hash, at: twoHoursAgo)
+            try await h.store.markSessionActive(tokenHash: hash, at: twoHoursAgo, expiresAt: twoHoursAgo)
             for _ in 0..<3 { #expect(try await h.request(.GET, "/api/me", token: session).status == 200) }
             #expect(abs(try await lastActive().timeIntervalSince(twoHoursAgo)) < 1)
+
+            // A session lasts from its last use: one a minute from its end is kept the whole lifetime (30 days) again.
+            let ending = AccessToken.generate()
+            let bob = try #require(try await h.store.user(named: "bob"))
+            try await h.store.startSession(
+                userID: bob.id, tokenHash: AccessToken.hash(ending), expiresAt: Date().addingTimeInterval(60),
+                origin: SessionOrigin(userAgent: "ending", address: nil))
+            let endsAt = { () async throws -> Date in
+                let listed = try await Self.sessions(h, h.bob).first { $0["user_agent"] as? String == "ending" }
+                return try Date(try #require(listed?["expires_at"] as? String), strategy: .iso8601)
+            }
+            #expect(try await endsAt().timeIntervalSinceNow < 61)
+            #expect(try await h.request(.GET, "/api/me", token: ending).status == 200)
+            #expect(try await endsAt().timeIntervalSinceNow > 29 * 86_400)
         }
     }
 

@@ -99,10 +99,14 @@ struct SignInStoreTests {
         // Last active at the sign-in until a use is written down; a hash no session has changes nothing.
         #expect(sessions[0].lastActiveAt == sessions[0].createdAt)
         let used = Date(timeIntervalSince1970: 2_000_000_000)
-        try await store.markSessionActive(tokenHash: "ann-laptop", at: used)
-        try await store.markSessionActive(tokenHash: "ann-hash", at: used)
+        let farLater = Date(timeIntervalSince1970: 2_100_000_000)
+        try await store.markSessionActive(tokenHash: "ann-laptop", at: used, expiresAt: farLater)
+        try await store.markSessionActive(tokenHash: "ann-hash", at: used, expiresAt: farLater)
+        // A use keeps the session longer, never shorter.
+        try await store.markSessionActive(tokenHash: "ann-script", at: used, expiresAt: Date(timeIntervalSince1970: 1))
         let afterUse = try await store.sessions(userID: ann.id)
-        #expect(afterUse.map(\.lastActiveAt) == [sessions[0].lastActiveAt, used])
+        #expect(afterUse.map(\.lastActiveAt) == [used, used])
+        #expect(afterUse.map(\.expiresAt) == [sessions[0].expiresAt, farLater])
 
         // Ben cannot end Ann's session by its id; Ann can, and her other one stays.
         #expect(try await store.endSession(id: sessions[1].id, userID: ben.id) == false)

@@ -13,8 +13,9 @@ public protocol SignInStore: Sendable {
     func startSession(userID: String, tokenHash: String, expiresAt: Date, origin: SessionOrigin) async throws
     /// The user's sessions that have not expired, the newest first.
     func sessions(userID: String) async throws -> [SignInSession]
-    /// Writes down that the session whose token has this hash was used at `at`; no session has it, nothing changes.
-    func markSessionActive(tokenHash: String, at: Date) async throws
+    /// Writes down that the session whose token has this hash was used at `at`, and keeps it until `expiresAt` if that
+    /// is later than its end (a session lasts from its last use); no session has the hash, nothing changes.
+    func markSessionActive(tokenHash: String, at: Date, expiresAt: Date) async throws
     /// Ends the user's session `id`; `false` when they have no such session (another user's is not theirs to end).
     func endSession(id: String, userID: String) async throws -> Bool
     /// Ends the session whose token has this hash; `false` when there was none (a user's own token or a key).

@@ -62,7 +62,7 @@ public struct SluiceDependencies: Sendable {
     public var shutdownDrain: ShutdownDrain?
     /// Hashes and checks passwords (`POST /api/sign-in`); tests give it bcrypt's least cost.
     public var passwords = PasswordHasher()
-    /// How long a session from signing in with a password lasts (`--session-days`, 30 by default).
+    /// How long a session from signing in with a password lasts after its last use (`--session-days`, 30 by default).
     public var sessionLifetime: Duration = .seconds(30 * 86_400)
     /// Whether people may make their own accounts (`--sign-up`; off by default).
     public var signUp = SignUpMode.off
@@ -129,7 +129,7 @@ public func buildRouter(
     let tokens = TokenCache()
     // What `GET /v1/models` and the web app's picker list: the default first, then those of `--models`.
     let servedModels = [dependencies.defaultModel] + dependencies.listedModels.filter { $0 != dependencies.defaultModel }
-    let activity = SessionActivity(store: dependencies.store)
+    let activity = SessionActivity(store: dependencies.store, lifetime: dependencies.sessionLifetime)
     let api = router.group("api").add(middleware: AuthMiddleware(store: dependencies.store, cache: tokens, activity: activity))
     let contextBuilder = ContextBuilder(
         store: dependencies.store, counter: dependencies.promptCounter, catalog: dependencies.catalog,

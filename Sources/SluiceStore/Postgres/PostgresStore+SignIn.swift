@@ -31,9 +31,12 @@ extension PostgresStore {
         ).map(StoredValues.session)
     }
 
-    public func markSessionActive(tokenHash: String, at: Date) async throws {
+    public func markSessionActive(tokenHash: String, at: Date, expiresAt: Date) async throws {
         try await execute(
-            "UPDATE sessions SET last_active_at = \(StoredValues.milliseconds(at)) WHERE token_hash = \(tokenHash)", logger: logger)
+            """
+            UPDATE sessions SET last_active_at = \(StoredValues.milliseconds(at)),
+                expires_at = GREATEST(expires_at, \(StoredValues.milliseconds(expiresAt))) WHERE token_hash = \(tokenHash)
+            """, logger: logger)
     }
 
     public func endSession(id: String, userID: String) async throws -> Bool {

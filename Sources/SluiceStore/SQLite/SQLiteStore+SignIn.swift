@@ -34,9 +34,10 @@ extension SQLiteStore {
         ).map(StoredValues.session)
     }
 
-    public func markSessionActive(tokenHash: String, at: Date) async throws {
+    public func markSessionActive(tokenHash: String, at: Date, expiresAt: Date) async throws {
         _ = try await connection.query(
-            "UPDATE sessions SET last_active_at = ? WHERE token_hash = ?", [.integer(Self.milliseconds(at)), .text(tokenHash)])
+            "UPDATE sessions SET last_active_at = ?, expires_at = MAX(expires_at, ?) WHERE token_hash = ?",
+            [.integer(Self.milliseconds(at)), .integer(Self.milliseconds(expiresAt)), .text(tokenHash)])
     }
 
     public func endSession(id: String, userID: String) async throws -> Bool {
