@@ -118,3 +118,31 @@ def test_the_usage_page_says_what_the_response_cache_saved(browser):
         line = browser.find_element(By.CSS_SELECTOR, "#usage-page .usage-totals")
         WebDriverWait(browser, 10).until(lambda d: "tokens" in line.text)
         assert f"2 answers · 1 answer from the response cache saved {used:,} tokens, ${totals['saved_cost_usd']}" in line.text
+
+
+
+def test_over_budget_summarise_this_conversation_folds_the_older_messages_into_its_summary(browser, server):
+    # Two turns (the second reads the first) leave under 350 of 600 tokens; a long message on top of this
+    # conversation's history does not fit, though it would in a new conversation: the options offer a smaller context.
+    from test_conversation_edit_ui import api  # (that module imports this one)
+    token = add_user(server, "summarise-ui", 600)
+    browser.get(f"{server.base}/#token={token}")
+    WebDriverWait(browser, 10).until(lambda d: d.find_element(By.ID, "input").is_displayed())
+    browser.find_element(By.ID, "new-conversation").click()
+    for turn in range(2):
+        browser.find_element(By.ID, "input").send_keys("hello", Keys.ENTER)
+        WebDriverWait(browser, 30).until(lambda d: len(d.find_elements(By.CSS_SELECTOR, ".message.assistant")) == turn + 1
+                                         and not d.find_elements(By.CSS_SELECTOR, ".message.streaming"))
+    [conversation] = api(server, token, "GET", "/api/conversations")["conversations"]
+    assert api(server, token, "GET", f"/api/conversations/{conversation['id']}/context").get("summary") is None
+
+    browser.find_element(By.ID, "input").send_keys("more " * 200)
+    summarise = browser.find_element(By.ID, "limit-summarize")
+    WebDriverWait(browser, 10).until(lambda _: summarise.is_displayed())
+    summarise.click()
+    # The first turn is folded into the summary; the last two messages stay in full, and no error is shown.
+    WebDriverWait(browser, 60).until(
+        lambda _: (api(server, token, "GET", f"/api/conversations/{conversation['id']}/context").get("summary") or {}).get("messages") == 2)
+    banner = browser.find_element(By.ID, "banner")
+    WebDriverWait(browser, 10).until(lambda _: not banner.is_displayed())
+    assert browser.find_element(By.ID, "input").get_attribute("value").startswith("more more")

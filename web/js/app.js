@@ -1,8 +1,11 @@
 // Wires the page: sign-in, the conversation list, the open conversation and the composer.
 
 import * as api from "./api.js";
-import { renderMessage, offerRegenerate, offerVersions, offerEdit, offerEditAnswer, offerBranch } from "./messages.js";
-import { runTurn, followAnswer, UNSENT } from "./turn.js";
+import { drawThread } from "./thread.js";
+import { liveAnnouncer } from "./announcer.js";
+import { bindSidebar } from "./sidebar.js";
+import { FirstAnswerTitles } from "./first-titles.js";
+import { runTurn, followAnswer, GIVEN_BACK } from "./turn.js";
 import { bindMessageActions } from "./message-actions.js";
 import { UsageView } from "./usage.js";
 import { ContextPanel } from "./context.js";
@@ -41,12 +44,7 @@ let current = null;
 let shownMessages = 0;
 let stopCurrent = null;
 
-const live = document.createElement("div");
-live.setAttribute("aria-live", "polite");
-live.className = "visually-hidden";
-live.style.cssText = "position:absolute;width:1px;height:1px;overflow:hidden;clip:rect(0 0 0 0)";
-document.body.append(live);
-const announce = (text) => { live.textContent = text; };
+const announce = liveAnnouncer();
 
 function showBanner(text) {
   banner.textContent = text;
@@ -85,20 +83,6 @@ const usage = new UsageView({
     if (blocked.input) announce("You have reached your token limit; sending is disabled until it resets.");
   },
 });
-
-const sidebar = $("sidebar");
-const menu = $("menu");
-const setSidebar = (open) => {
-  sidebar.classList.toggle("open", open);
-  menu.setAttribute("aria-expanded", String(open));
-};
-menu.addEventListener("click", () => setSidebar(!sidebar.classList.contains("open")));
-// Choosing a conversation (or starting one) closes the overlay on narrow screens; acting on one in the list does not.
-sidebar.addEventListener("click", (event) => {
-  const keepsOpen = ".conversation-name, .conversation-more, .move-choice, .project-open, .archived-toggle, .archived-back, .account-button";
-  if (event.target.closest("button") && !event.target.closest(keepsOpen)) setSidebar(false);
-});
-document.addEventListener("keydown", (event) => { if (event.key === "Escape" && sidebar.classList.contains("open")) setSidebar(false); });
 
 const usagePage = new UsagePage({ section: $("usage-page"), button: $("usage-open"), showBanner });
 new KeysPage({ section: $("keys-page"), button: $("keys-open"), showBanner });
@@ -209,19 +193,7 @@ new SharesPage({
   onChanged: (id) => { if (id === current) open(current).catch((error) => showBanner(error.message)); },
 });
 
-const searchBox = $("conversation-search");
-let searchTimer = null;
-searchBox.addEventListener("input", () => {
-  clearTimeout(searchTimer);
-  searchTimer = setTimeout(() => conversationList.search(searchBox.value).catch((error) => showBanner(error.message)), 250);
-});
-searchBox.addEventListener("keydown", (event) => {
-  if (event.key === "Escape" && searchBox.value) {
-    event.stopPropagation();
-    searchBox.value = "";
-    conversationList.search("").catch((error) => showBanner(error.message));
-  }
-});
+const sidebar = bindSidebar({ sidebar: $("sidebar"), menu: $("menu"), searchBox: $("conversation-search"), conversationList, showBanner });
 
 const instructions = new InstructionsPanel({
   toggle: $("instructions-toggle"),
@@ -266,39 +238,10 @@ async function open(id, { loaded, keep } = {}) {
   instructions.show(conversation);
   $("export-menu").hidden = false;
   shareMenu.show(conversation);
-  log.replaceChildren();
-  // A branch says where it came from, as ChatGPT's does: a link that opens the original.
-  if (conversation.branched_from) {
-    const origin = Object.assign(document.createElement("p"), { className: "branched-from" });
-    const link = Object.assign(document.createElement("button"), { type: "button", textContent: `“${conversation.branched_from.title}”` });
-    link.addEventListener("click", () => open(conversation.branched_from.conversation_id).catch((error) => showBanner(error.message)));
-    origin.append("Branched from ", link);
-    log.append(origin);
-  }
-  const views = conversation.messages.map((message) => [message, renderMessage(log, message)]);
-  for (const [message, view] of views) {
-    if (message.versions?.length > 1) offerVersions(view, message.versions, message.id);
-  }
-  const [latest, latestView] = views.at(-1) ?? [];
-  // An archived conversation is read, not changed: no new answer, no edited question.
-  if (!archived && latest?.role === "assistant" && latest.status !== "streaming") {
-    offerRegenerate(latestView, { temperature: conversation.parameters?.temperature });
-  }
-  // Any question can be asked again in other words, once the answers are written (as in ChatGPT): the turns after
-  // it stay with its earlier version.
-  if (!archived && latest?.status !== "streaming") {
-    for (const [message, view] of views) {
-      if (message.role === "user") offerEdit(view);
-      // A written answer may be rewritten in place (Open WebUI's edit): the model reads the new text next.
-      else if (message.role === "assistant" && message.content && message.status !== "streaming") offerEditAnswer(view);
-    }
-  }
-  // Any written answer can start a new conversation of its own (archived ones too); a temporary chat is not kept.
-  if (!temporaryChat.is(id)) {
-    for (const [message, view] of views) {
-      if (message.role === "assistant" && message.status !== "streaming") offerBranch(view);
-    }
-  }
+  const views = drawThread(log, conversation, {
+    archived, temporary: temporaryChat.is(id),
+    openOrigin: (origin) => open(origin).catch((error) => showBanner(error.message)),
+  });
   const kept = keep && views.find(([message]) => message.id === keep.id)?.[1].element;
   if (kept) log.scrollTop += kept.getBoundingClientRect().top - keep.top;
   else log.scrollTop = log.scrollHeight;
@@ -322,25 +265,11 @@ async function open(id, { loaded, keep } = {}) {
   return conversation;
 }
 
-/**
- * Once a conversation's first answer is written, the server's title model names it from the question and the answer,
- * as ChatGPT and Open WebUI do; until then (and when it cannot: titles off, out of budget, a failure) the first line
- * of the question is its name. A temporary chat is not named: it is listed nowhere.
- */
-function nameAfterFirstAnswer(conversation) {
-  const answer = conversation?.messages.at(-1);
-  if (!picker.writesTitles || temporaryChat.is(conversation.id) || answer?.role !== "assistant" || answer.status !== "complete") return;
-  if (naming.has(conversation.id)) return;  // asked already (the conversation opened again meanwhile)
-  naming.add(conversation.id);
-  // `automatic`: refused while the user has turned automatic titles off (Personalize), and the first line stays.
-  api.writeTitle(conversation.id, { automatic: true }).then(() => {
-    naming.delete(conversation.id);
-    return refreshList();
-  }).catch(() => {});
-}
-/** The conversations whose title call is on its way, or failed since the page was loaded: opening one of those again
- * does not ask again (a failed call would only fail again, or spend an upstream call each time); a reload does. */
-const naming = new Set();
+// A conversation is named by the server's title model once its first answer is written (first-titles.js).
+const titles = new FirstAnswerTitles({
+  writesTitles: () => picker.writesTitles, isTemporary: (id) => temporaryChat.is(id), onNamed: () => refreshList(),
+});
+const nameAfterFirstAnswer = (conversation) => titles.name(conversation);
 
 function setStreaming({ streaming, stop, answered }) {
   if (answered != null) account.answered(answered);
@@ -403,65 +332,30 @@ async function send() {
     if (firstAnswer) nameAfterFirstAnswer(shown);
   } catch (error) {
     if (error.status === 401) { api.clearToken(); showSignIn(true); }
-    if (error.code === "budget_exceeded") {
-      // The message is stored; show it in the thread, and the options instead of a bare error.
-      usage.refused(error);
-      await open(current).catch(() => {});
-    } else if (error.code === "rate_limit_exceeded") {
-      // Stored, like a budget refusal, but back within a minute: the thread shows it, the banner says when.
-      await open(current).catch(() => {});
-      showBanner(error.message);
-    } else if (["prompt_rejected", "message_too_long", "context_overflow", "busy", "model_not_allowed", "attachments_too_large",
-      "too_large", "invalid_request", "images_unsupported", ...UNSENT].includes(error.code)) {
-      // The user's models changed since the page loaded: list them again.
-      if (error.code === "model_not_allowed") await loadModels().catch(() => {});
-      // Stored as rejected (or, when busy, the model is not the user's, or Sluice or its database could not be reached,
-      // not stored): the thread shows what was kept; the text comes back to the input to rephrase or send again.
-      await open(current).catch(() => {});
+    const givenBack = GIVEN_BACK.has(error.code);
+    // The user's models changed since the page loaded: list them again.
+    if (error.code === "model_not_allowed") await loadModels().catch(() => {});
+    // Over budget: the message is stored, and the options are shown instead of a bare error.
+    if (error.code === "budget_exceeded") usage.refused(error);
+    // Stored as refused or rejected (a rate limit's is back within a minute): the thread shows what was kept.
+    if (givenBack || ["budget_exceeded", "rate_limit_exceeded"].includes(error.code)) await open(current).catch(() => {});
+    if (givenBack) {
+      // The text and files come back to rephrase or send again (or take out the file the guard refused).
       input.value = content;
-      // The files come back too, to send again (or take out the one the guard refused).
       tray.restore(attachments, images);
       usage.estimate(current, content, attachments);
-      showBanner(error.message);
-    } else {
-      showBanner(error.message);
     }
+    if (error.code !== "budget_exceeded") showBanner(error.message);
   }
   refreshList().catch(() => {});
 }
 
 input.addEventListener("input", () => usage.estimate(current, input.value, tray.files));
-// A paste longer than a message may be becomes a file of the message, as ChatGPT does with a long paste: the words
-// keep their limit, and the text still goes to the model.
-input.addEventListener("paste", (event) => {
-  // A pasted picture (a screenshot) goes with the message as an image.
-  // (The files are taken now: the clipboard's data is gone once the event is over.)
-  const pictures = [...(event.clipboardData?.files ?? [])].filter((file) => file.type.startsWith("image/"));
-  if (pictures.length) {
-    event.preventDefault();
-    tray.addPasted(pictures);
-    return;
-  }
-  const text = event.clipboardData?.getData("text/plain") ?? "";
-  const limit = picker.maxMessageCharacters;
-  if (!limit || text.length <= limit) return;
-  event.preventDefault();
-  const name = tray.nextPasteName();
-  if (tray.addText(name, text)) {
-    showBanner(`The pasted text has ${text.length.toLocaleString()} characters, more than a message may (${limit.toLocaleString()}): it is attached as ${name}.`);
-  }
-});
-$("limit-summarize").addEventListener("click", async () => {
-  if (!current) return;
-  showBanner("Summarising the older messages…");
-  try {
-    await api.summarizeContext(current, 2);
-    showBanner("");
-    usage.estimate(current, input.value, tray.files);
-    await contextPanel.show(current);
-  } catch (error) {
-    showBanner(error.message);
-  }
+// A pasted picture goes with the message; a paste longer than a message may be becomes a file of it.
+tray.takePastes(input, () => picker.maxMessageCharacters);
+// The options at the budget's limit: summarise the older messages, choose what is sent, or start afresh.
+$("limit-summarize").addEventListener("click", () => {
+  if (current) contextPanel.summarizeOlder(current, 2).then(() => usage.estimate(current, input.value, tray.files)).catch((e) => showBanner(e.message));
 });
 $("limit-context").addEventListener("click", () => contextPanel.setOpen(true));
 $("limit-new-conversation").addEventListener("click", () =>
@@ -483,7 +377,7 @@ document.addEventListener("keydown", (event) => {
 bindShortcuts({
   log, input,
   newConversation: () => newConversation().catch((error) => showBanner(error.message)),
-  search: () => { setSidebar(true); searchBox.focus(); searchBox.select(); },
+  search: () => sidebar.focusSearch(),
   toggleList: () => { const shortcuts = $("shortcuts"); if (shortcuts.open) shortcuts.close(); else shortcuts.showModal(); },
   // The open conversation, whether or not the sidebar shows it (its list is read a page at a time).
   deleteCurrent: () => {

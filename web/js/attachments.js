@@ -83,6 +83,31 @@ export class AttachmentTray {
     return true;
   }
 
+  /**
+   * Pastes into `input` that belong here: a picture (a screenshot) goes with the message as an image, and text longer
+   * than a message may be (`maxCharacters()`) becomes a file of the message, as ChatGPT does with a long paste: the
+   * words keep their limit, and the text still goes to the model.
+   */
+  takePastes(input, maxCharacters) {
+    input.addEventListener("paste", (event) => {
+      // (The files are taken now: the clipboard's data is gone once the event is over.)
+      const pictures = [...(event.clipboardData?.files ?? [])].filter((file) => file.type.startsWith("image/"));
+      if (pictures.length) {
+        event.preventDefault();
+        this.addPasted(pictures);
+        return;
+      }
+      const text = event.clipboardData?.getData("text/plain") ?? "";
+      const limit = maxCharacters();
+      if (!limit || text.length <= limit) return;
+      event.preventDefault();
+      const name = this.nextPasteName();
+      if (this.addText(name, text)) {
+        this.showBanner(`The pasted text has ${text.length.toLocaleString()} characters, more than a message may (${limit.toLocaleString()}): it is attached as ${name}.`);
+      }
+    });
+  }
+
   /** Images pasted into the composer (a screenshot), named when the clipboard gave them no name. */
   addPasted(pictures) {
     return this.add(pictures.map((file, index) => new File([file], file.name || `pasted-image-${index + 1}`, { type: file.type })));

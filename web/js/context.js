@@ -53,6 +53,15 @@ export class ContextPanel {
     }
   }
 
+  /** Summarises all but the last `keep` messages of conversation `id` (the budget limit's "Summarise this
+   * conversation"), then shows what the model sees. */
+  async summarizeOlder(id, keep) {
+    this.showBanner("Summarising the older messages…");
+    await api.summarizeContext(id, keep);
+    this.showBanner("");
+    await this.show(id);
+  }
+
   async summarize() {
     const button = this.panel.querySelector(".context-summarize");
     button.disabled = true;

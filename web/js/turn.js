@@ -20,6 +20,13 @@ const REFUSALS = new Set([
  * of it was stored: the page gives the message (or the edit) back to send again, and puts back what it had replaced. */
 export const UNSENT = new Set(["unreachable", "database_unavailable"]);
 
+/** Refusals after which the question comes back to the message box, to be rephrased or sent again: stored as rejected
+ * (the guard, a length), or — busy, a model that is not the user's, Sluice or its database out of reach — not stored. */
+export const GIVEN_BACK = new Set([
+  "prompt_rejected", "message_too_long", "context_overflow", "busy", "model_not_allowed", "attachments_too_large",
+  "too_large", "invalid_request", "images_unsupported", ...UNSENT,
+]);
+
 /** Sends `content` (with its `attachments`, text files `{name, text}`, and `images`, `{url}`) and streams the answer
  * into `log`. Throws a refusal (`REFUSALS`) or an `UNSENT` error, its question taken off the page for the latter. */
 export async function runTurn({ conversationId, content, attachments, images = [], model, effort, log, announce, onStateChange }) {
