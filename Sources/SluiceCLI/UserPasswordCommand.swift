@@ -57,3 +57,31 @@ extension UserCommand {
         }
     }
 }
+
+/// `sluice user sign-out NAME`: signs a user out of every browser that signed in with their password (a lost laptop),
+/// as the Users page's "Sign out everywhere" does; their token and keys stay.
+extension UserCommand {
+    struct SignOut: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "sign-out",
+            abstract: "Sign a user out of every browser that signed in with their password (their token and keys stay).",
+            discussion: "A running server refuses the ended sessions within 5 s; each browser lists them under Password.")
+        @Argument(help: "The user's name.") var name: String
+        @OptionGroup var database: DatabaseOption
+
+        func run() async throws {
+            let store = try await database.open()
+            do {
+                let user = try await UserCommand.user(named: name, in: store)
+                let ended = try await store.endSessions(userID: user.id, keeping: nil)
+                print(ended == 0
+                    ? "\(user.name) was signed in nowhere with a password."
+                    : "\(user.name) was signed out of \(ended) \(ended == 1 ? "browser" : "browsers").")
+            } catch {
+                try await store.close()
+                throw error
+            }
+            try await store.close()
+        }
+    }
+}

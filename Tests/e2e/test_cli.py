@@ -101,6 +101,18 @@ def test_user_password_lets_the_user_sign_in_on_a_running_server_and_off_signs_t
     status, session = sign_in(server, "pat", "correct horse")
     assert status == 200 and session["user"]["name"] == "pat" and session["user"]["has_password"] is True
     assert me_status(server, session["token"]) == 200
+    # Signed out everywhere from a shell (a lost laptop), the password kept: a new sign-in works.
+    second = sign_in(server, "pat", "correct horse")[1]["token"]
+    signed_out = run("user", "sign-out", "pat", "--db", server.db)
+    assert signed_out.returncode == 0 and signed_out.stdout.strip() == "pat was signed out of 2 browsers."
+    assert run("user", "sign-out", "pat", "--db", server.db).stdout.strip() == "pat was signed in nowhere with a password."
+    assert run("user", "sign-out", "nobody", "--db", server.db).returncode != 0
+    deadline = time.monotonic() + 15
+    while me_status(server, second) == 200 and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert me_status(server, second) == 401
+    status, session = sign_in(server, "pat", "correct horse")
+    assert status == 200
     off = run("user", "password", "pat", "--off", "--db", server.db)
     assert off.returncode == 0 and "1 signed-in browser was signed out" in off.stdout
     assert sign_in(server, "pat", "correct horse")[0] == 401
