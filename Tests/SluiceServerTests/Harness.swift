@@ -60,6 +60,7 @@ struct Harness: Sendable {
         titleModel: TitleModel = .conversationModel,
         wrapBudgets: (@Sendable (any BudgetStore) -> any BudgetStore)? = nil,
         drain: ShutdownDrain? = nil, signUp: SignUpMode = .off, trustedProxies: [String] = [],
+        passwords: PasswordHasher = Harness.passwords,
         _ body: @escaping @Sendable (Harness) async throws -> Void
     ) async throws {
         try await Simulator.application(port: 0, settings: simulator).test(.live) { simulatorClient in
@@ -99,7 +100,7 @@ struct Harness: Sendable {
                 dependencies.titleModel = titleModel
                 dependencies.shutdownDrain = drain
                 // bcrypt's least cost: the suite hashes many passwords on two cores.
-                dependencies.passwords = Harness.passwords
+                dependencies.passwords = passwords
                 dependencies.signUp = signUp
                 dependencies.clientAddresses = ClientAddresses(trustedProxies: trustedProxies)
                 dependencies.modelAliases = try ModelAliases(aliases, served: ["sim"] + listedModels)

@@ -171,6 +171,46 @@ struct SignedInBrowsersTests {
     }
 }
 
+/// The bound on bcrypt work under way at once.
+@Suite("Password work")
+struct PasswordWorkTests {
+    @Test("past its limit, password work is refused at once with 503 sign_in_busy and Retry-After; a finished one frees a place")
+    func bounded() throws {
+        let work = PasswordWork(limit: 2)
+        try work.enter()
+        try work.enter()
+        #expect(work.count == 2)
+        let refusal = #expect(throws: APIError.self) { try work.enter() }
+        #expect(refusal?.status == .serviceUnavailable && refusal?.code == "sign_in_busy")
+        #expect(refusal?.headers[.retryAfter] == "2" && refusal?.message.contains("Try again in a few seconds") == true)
+        #expect(work.count == 2)
+        work.leave()
+        try work.enter()
+        #expect(work.count == 2)
+    }
+
+    @Test("a sign-in that finds no place is answered 503 at once, and the work it did not start is not counted")
+    func refusedSignIn() async throws {
+        try await Harness.run(passwords: PasswordHasher(cost: 4, concurrentLimit: 0)) { h in
+            let busy = try await SignedInBrowsersTests.signIn(h, "alice", "whatever it is")
+            #expect(busy.status == 503 && busy.errorCode == "sign_in_busy" && busy.headers.first(name: "Retry-After") == "2")
+            let change = try await h.request(.PUT, "/api/me/password", token: h.alice, body: #"{"password":"a new password"}"#)
+            #expect(change.status == 503 && change.errorCode == "sign_in_busy")
+            #expect(try await h.request(.GET, "/api/me", token: h.alice).json?["has_password"] as? Bool == false)
+        }
+    }
+
+    @Test("the work a sign-in does is given back when it ends: many sign-ins one after another all get through")
+    func givenBack() async throws {
+        try await Harness.run(passwords: PasswordHasher(cost: 4, concurrentLimit: 1)) { h in
+            for attempt in 1...4 {
+                let refused = try await SignedInBrowsersTests.signIn(h, "nobody\(attempt)", "whatever it is")
+                #expect(refused.status == 401)
+            }
+        }
+    }
+}
+
 /// Which address a request is counted under.
 @Suite("Client addresses")
 struct ClientAddressesTests {

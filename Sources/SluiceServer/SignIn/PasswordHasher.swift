@@ -1,24 +1,33 @@
+import Hummingbird
 import HummingbirdBcrypt
 import NIOPosix
+import Synchronization
 
 /// Hashes and checks passwords with bcrypt (hummingbird-auth's `Bcrypt`), on NIO's blocking thread pool: a hash at
-/// cost 12 takes a few hundred milliseconds of one core, which must not hold a cooperative thread of the tasks.
+/// cost 12 takes a few hundred milliseconds of one core, which must not hold a cooperative thread of the tasks. At most
+/// `PasswordWork.limit` hashes and checks are under way or waiting for a thread at once; past that a sign-in is
+/// answered `503 sign_in_busy` at once, so that a flood of sign-ins (made-up names from many addresses) cannot build
+/// a queue of minutes, with a connection and a task held for each.
 public struct PasswordHasher: Sendable {
     /// bcrypt's cost (log₂ of its rounds): 12 by default, as Open WebUI's passlib and Django use; tests use 4, the least.
     public let cost: UInt8
     /// Checked against when the name is unknown, so that the answer takes as long as for a known name (a quick
     /// "wrong" would tell which names exist): a well-formed hash of this cost, whose result is thrown away.
     private let decoy: String
+    let work: PasswordWork
 
-    public init(cost: UInt8 = 12) {
+    /// `concurrentLimit`: hashes and checks under way or waiting at once (32 by default: at cost 12 on two cores, the
+    /// last of them waits about 4 s).
+    public init(cost: UInt8 = 12, concurrentLimit: Int = 32) {
         self.cost = cost
         decoy = "$2b$" + (cost < 10 ? "0" : "") + "\(cost)$" + String(repeating: "A", count: 53)
+        work = PasswordWork(limit: concurrentLimit)
     }
 
     /// The password's bcrypt hash, with its salt and cost in it.
     public func hash(_ password: String) async throws -> String {
         let cost = cost
-        return try await NIOThreadPool.singleton.runIfActive { Bcrypt.hash(password, cost: cost) }
+        return try await work.run { Bcrypt.hash(password, cost: cost) }
     }
 
     /// Whether `password` is the one `hash` was made from; with no hash (unknown user, or one without a password),
@@ -26,11 +35,46 @@ public struct PasswordHasher: Sendable {
     public func verify(_ password: String, against hash: String?) async throws -> Bool {
         guard let hash else {
             let decoy = decoy
-            _ = try await NIOThreadPool.singleton.runIfActive { Bcrypt.verify(password, hash: decoy) }
+            _ = try await work.run { Bcrypt.verify(password, hash: decoy) }
             return false
         }
-        return try await NIOThreadPool.singleton.runIfActive { Bcrypt.verify(password, hash: hash) }
+        return try await work.run { Bcrypt.verify(password, hash: hash) }
     }
+}
+
+/// The bcrypt work under way or waiting for one of NIO's blocking threads, bounded by `limit`.
+final class PasswordWork: Sendable {
+    let limit: Int
+    private let inFlight = Mutex(0)
+
+    init(limit: Int) { self.limit = limit }
+
+    /// Runs `body` on the blocking thread pool, or refuses at once with `503 sign_in_busy` while `limit` are in flight.
+    func run<Result: Sendable>(_ body: @escaping @Sendable () -> Result) async throws -> Result {
+        try enter()
+        defer { leave() }
+        return try await NIOThreadPool.singleton.runIfActive(body)
+    }
+
+    func enter() throws {
+        let admitted = inFlight.withLock { count in
+            guard count < limit else { return false }
+            count += 1
+            return true
+        }
+        guard admitted else {
+            var error = APIError(
+                .serviceUnavailable, code: "sign_in_busy",
+                message: "Many sign-ins are being checked right now. Try again in a few seconds.")
+            error.headers[.retryAfter] = "2"
+            throw error
+        }
+    }
+
+    func leave() { inFlight.withLock { $0 -= 1 } }
+
+    /// How many are in flight now.
+    var count: Int { inFlight.withLock { $0 } }
 }
 
 /// What a password must be.
