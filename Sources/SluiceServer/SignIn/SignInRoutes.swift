@@ -16,7 +16,7 @@ struct SignInRoutes {
     let store: any ConversationStore
     let tokens: TokenCache
     let passwords: PasswordHasher
-    /// How long a session lasts from its sign-in (`--session-days`).
+    /// How long a session lasts from its sign-in, and again from each use after it (`--session-days`; `SessionActivity`).
     let sessionLifetime: Duration
     let clients: ClientAddresses
     /// Wrong passwords per name.
@@ -40,7 +40,8 @@ struct SignInRoutes {
         guard let name = try body.optionalString("name", maxLength: 1_000)?.trimmingCharacters(in: .whitespacesAndNewlines),
               !name.isEmpty, let password = try body.optionalString("password", maxLength: 1_000), !password.isEmpty
         else { throw APIError.invalid("Send your name and your password: {\"name\": …, \"password\": …}.") }
-        let origin = Self.origin(of: request, context: context, clients: clients)
+        let client = clients.client(peer: context.peer, headers: request.headers)
+        let origin = SessionOrigin(userAgent: Self.userAgent(of: request), address: client?.address)
         if let wait = try await throttle.wait(for: name) {
             throw SignInThrottle.heldBack(wait, code: "too_many_attempts") {
                 "Too many wrong passwords for '\(name)'. Try again in \($0), "
@@ -48,7 +49,7 @@ struct SignInRoutes {
             }
         }
         // Counted per address only where the address stands for one client (`ClientAddresses.client`).
-        let counted = clients.client(peer: context.peer, headers: request.headers).flatMap { $0.distinct ? $0.address : nil }
+        let counted = client.flatMap { $0.distinct ? $0.address : nil }
         if let address = counted, let wait = try await addressThrottle.wait(for: address) {
             throw SignInThrottle.heldBack(wait, code: "too_many_attempts") {
                 "Too many wrong passwords from this address. Try again in \($0), or sign in with your token link."
@@ -131,10 +132,10 @@ struct SignInRoutes {
 
     /// Where a sign-in came from: the browser's `User-Agent` (at most 512 characters) and the client's address.
     static func origin(of request: Request, context: SluiceRequestContext, clients: ClientAddresses) -> SessionOrigin {
-        SessionOrigin(
-            userAgent: request.headers[.userAgent].map { String($0.prefix(512)) },
-            address: clients.address(peer: context.peer, headers: request.headers))
+        SessionOrigin(userAgent: userAgent(of: request), address: clients.address(peer: context.peer, headers: request.headers))
     }
+
+    private static func userAgent(of request: Request) -> String? { request.headers[.userAgent].map { String($0.prefix(512)) } }
 
     @Sendable func changePassword(_ request: Request, context: SluiceRequestContext) async throws -> Response {
         let user = try userWithoutKey(context, code: "key_cannot_change_password", may: "change its user's password")
