@@ -12,8 +12,8 @@ struct AuthMiddleware: RouterMiddleware {
     static let apiKeyHeader = HTTPField.Name("x-api-key")!
     let store: any ConversationStore
     let cache: TokenCache
-    /// Writes down when sessions were last used (`nil`: not written).
-    var activity: SessionActivity? = nil
+    /// Writes down when sessions were last used.
+    let activity: SessionActivity
 
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws
         -> Response
@@ -57,7 +57,7 @@ struct AuthMiddleware: RouterMiddleware {
         guard let credential = try await store.credential(tokenHash: hash) else { throw APIError.unauthorized }
         cache.remember(credential, tokenHash: hash, now: now)
         // A key is no session; a user's own token may be one (sessions act as their user's token).
-        if credential.apiKeyID == nil { await activity?.used(tokenHash: hash) }
+        if credential.apiKeyID == nil { await activity.used(tokenHash: hash) }
         return credential
     }
 
