@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Puts the browser libraries into web/vendor/ (git-ignored; served at /vendor/): markdown-it, highlight.js,
-# DOMPurify, Chart.js and KaTeX (with its fonts), from Debian's packages. Installed packages under /usr/share are
+# DOMPurify, Chart.js, qrcode-generator (the two-step set-up's QR code) and KaTeX (with its fonts), from Debian's packages. Installed packages under /usr/share are
 # used as they are; otherwise the .deb files are downloaded once (apt-get download, no root needed) into the
 # Sluice cache and unpacked with dpkg-deb. No third-party code is kept in git.
 set -euo pipefail
@@ -16,6 +16,7 @@ wanted=(
   "libjs-highlight.js|usr/share/javascript/highlight.js/styles/atom-one-dark.css|highlight-dark.css"
   "node-dompurify|usr/share/nodejs/dompurify/dist/purify.min.js|purify.min.js"
   "libjs-chart.js|usr/share/javascript/chart.js/chart.min.js|chart.min.js"
+  "node-qrcode-generator|usr/share/nodejs/qrcode-generator/qrcode.js|qrcode.js"
   "libjs-katex|usr/share/javascript/katex/katex.min.js|katex/katex.min.js"
   "libjs-katex|usr/share/javascript/katex/katex.min.css|katex/katex.min.css"
   "fonts-katex|usr/share/fonts/truetype/katex/KaTeX_Main-Regular.woff2|katex/fonts/KaTeX_Main-Regular.woff2"

@@ -6,7 +6,7 @@ import SluiceStore
 /// `sluice user …`: manage users and their tokens.
 struct UserCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "user", abstract: "Manage users.", subcommands: [Add.self, List.self, Token.self, Key.self, SetPlan.self, SetModels.self, Reset.self, Admin.self, Suspend.self, Delete.self, Password.self, SignOut.self])
+        commandName: "user", abstract: "Manage users.", subcommands: [Add.self, List.self, Token.self, Key.self, SetPlan.self, SetModels.self, Reset.self, Admin.self, Suspend.self, Delete.self, Password.self, SignOut.self, TwoStepOff.self])
 
     struct DatabaseOption: ParsableArguments {
         @Option(help: "SQLite database path or postgres:// URL (SLUICE_DB, default ./data/sluice.sqlite).") var db: String?
@@ -52,11 +52,12 @@ struct UserCommand: AsyncParsableCommand {
 
         func run() async throws {
             let store = try await database.open()
-            print("name\tplan\ttokens used/limit (this period)\tid\tcreated\tadministrator\tsuspended\tpassword")
+            print("name\tplan\ttokens used/limit (this period)\tid\tcreated\tadministrator\tsuspended\tpassword\ttwo-step")
+            let twoStep = try await store.twoStepUserIDs()
             for user in try await store.users() {
                 let budget = try await store.budget(userID: user.id, now: Date())
                 let usage = "\(budget.used)/\(budget.limit.map(String.init) ?? "unlimited")"
-                print("\(user.name)\t\(user.plan.rawValue)\t\(usage)\t\(user.id)\t\(user.createdAt.formatted(.iso8601))\t\(user.isAdmin ? "yes" : "no")\t\(user.suspendedAt.map { $0.formatted(.iso8601) } ?? "no")\t\(user.hasPassword ? "yes" : "no")")
+                print("\(user.name)\t\(user.plan.rawValue)\t\(usage)\t\(user.id)\t\(user.createdAt.formatted(.iso8601))\t\(user.isAdmin ? "yes" : "no")\t\(user.suspendedAt.map { $0.formatted(.iso8601) } ?? "no")\t\(user.hasPassword ? "yes" : "no")\t\(twoStep.contains(user.id) ? "on" : "off")")
             }
             try await store.close()
         }

@@ -85,3 +85,30 @@ extension UserCommand {
         }
     }
 }
+
+/// `sluice user two-step-off NAME`: turns off a user's two-step verification when they lost both their authenticator
+/// and their recovery codes, as the Users page's "Turn off two-step" does; their password alone signs them in again.
+extension UserCommand {
+    struct TwoStepOff: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "two-step-off",
+            abstract: "Turn off a user's two-step verification (they lost their authenticator and recovery codes).",
+            discussion: "Their password alone signs them in again; they may set two-step verification up anew.")
+        @Argument(help: "The user's name.") var name: String
+        @OptionGroup var database: DatabaseOption
+
+        func run() async throws {
+            let store = try await database.open()
+            do {
+                let user = try await UserCommand.user(named: name, in: store)
+                print(try await store.disableTwoStep(userID: user.id)
+                    ? "Two-step verification is off for \(user.name): their password alone signs them in."
+                    : "\(user.name) did not have two-step verification on; nothing changed.")
+            } catch {
+                try await store.close()
+                throw error
+            }
+            try await store.close()
+        }
+    }
+}

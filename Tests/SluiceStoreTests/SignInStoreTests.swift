@@ -152,3 +152,61 @@ struct SignInStoreTests {
 
     static let nowhere = SessionOrigin(userAgent: nil, address: nil)
 }
+
+/// Schema step 60: two-step verification's secret, the last step taken, and recovery codes.
+@Suite("Two-step verification in the store")
+struct TwoStepStoreTests {
+    @Test("a secret waits until its first code turns it on; each step and each recovery code is taken once, by one of many at once",
+          arguments: TestDatabases.backends)
+    func twoStep(_ backend: StoreBackend) async throws {
+        let (store, _) = try await TestDatabases.makeStore(backend)
+        try await store.migrate()
+        let ann = try await store.createUser(name: "ann", plan: .free, tokenHash: "ann-hash")
+        #expect(try await store.twoStep(userID: ann.id) == nil)
+        #expect(try await store.enableTwoStep(userID: ann.id, step: 100, recoveryCodeHashes: ["a"]) == false)
+        #expect(try await store.beginTwoStep(userID: ann.id, secret: "FIRST"))
+        #expect(try await store.beginTwoStep(userID: ann.id, secret: "SECOND"))
+        let waiting = try #require(try await store.twoStep(userID: ann.id))
+        #expect(waiting.secret == "SECOND" && !waiting.isOn && waiting.recoveryCodesLeft == 0)
+        #expect(try await store.takeTwoStepCode(userID: ann.id, step: 100) == false)
+        #expect(try await store.twoStepUserIDs().isEmpty)
+
+        #expect(try await store.enableTwoStep(userID: ann.id, step: 100, recoveryCodeHashes: ["a", "b", "a"]))
+        let on = try #require(try await store.twoStep(userID: ann.id))
+        #expect(on.isOn && on.secret == "SECOND" && on.lastStep == 100 && on.recoveryCodesLeft == 2)
+        #expect(try await store.beginTwoStep(userID: ann.id, secret: "THIRD") == false)
+        #expect(try await store.twoStep(userID: ann.id)?.secret == "SECOND")
+        #expect(try await store.twoStepUserIDs() == [ann.id])
+
+        #expect(try await store.takeTwoStepCode(userID: ann.id, step: 100) == false)
+        #expect(try await store.takeTwoStepCode(userID: ann.id, step: 99) == false)
+        #expect(try await store.takeTwoStepCode(userID: ann.id, step: 101))
+        #expect(try await store.takeTwoStepCode(userID: ann.id, step: 101) == false)
+        let taken = try await withThrowingTaskGroup(of: Bool.self) { group in
+            for _ in 0..<8 { group.addTask { try await store.takeTwoStepCode(userID: ann.id, step: 102) } }
+            return try await group.reduce(into: 0) { $0 += $1 ? 1 : 0 }
+        }
+        #expect(taken == 1)
+
+        #expect(try await store.takeRecoveryCode(userID: ann.id, codeHash: "a"))
+        #expect(try await store.takeRecoveryCode(userID: ann.id, codeHash: "a") == false)
+        #expect(try await store.twoStep(userID: ann.id)?.recoveryCodesLeft == 1)
+        try await store.replaceRecoveryCodes(userID: ann.id, hashes: ["c", "d", "e"])
+        #expect(try await store.takeRecoveryCode(userID: ann.id, codeHash: "b") == false)
+        #expect(try await store.twoStep(userID: ann.id)?.recoveryCodesLeft == 3)
+
+        #expect(try await store.disableTwoStep(userID: ann.id))
+        #expect(try await store.disableTwoStep(userID: ann.id) == false)
+        #expect(try await store.twoStep(userID: ann.id) == nil)
+        #expect(try await StoreTests.column("code_hash", of: "SELECT code_hash FROM recovery_codes", in: store).isEmpty)
+
+        // Deleting a user forgets their two-step verification with the rest.
+        let ben = try await store.createUser(name: "ben", plan: .free, tokenHash: "ben-hash")
+        _ = try await store.beginTwoStep(userID: ben.id, secret: "BEN")
+        _ = try await store.enableTwoStep(userID: ben.id, step: 5, recoveryCodeHashes: ["x"])
+        #expect(try await store.deleteUser(userID: ben.id))
+        #expect(try await store.twoStep(userID: ben.id) == nil)
+        #expect(try await StoreTests.column("code_hash", of: "SELECT code_hash FROM recovery_codes", in: store).isEmpty)
+        try await store.close()
+    }
+}

@@ -201,6 +201,7 @@ public func buildRouter(
         store: dependencies.store, tokens: tokens, passwords: dependencies.passwords,
         sessionLifetime: dependencies.sessionLifetime, clients: dependencies.clientAddresses
     ).register(public: router, signedIn: api)
+    TwoStepRoutes(store: dependencies.store, passwords: dependencies.passwords).register(on: api)
     SignUpRoute(
         store: dependencies.store, budgets: dependencies.budgets, passwords: dependencies.passwords, mode: dependencies.signUp,
         sessionLifetime: dependencies.sessionLifetime, clients: dependencies.clientAddresses

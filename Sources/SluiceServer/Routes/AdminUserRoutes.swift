@@ -16,6 +16,7 @@ import SluiceStore
 /// `POST /api/admin/users/{name}/reset` starts the user's token period again;
 /// `DELETE /api/admin/users/{name}/sessions` signs the user out of every browser that signed in with a password (a lost
 /// laptop; their token link and keys stay: `…/token` replaces the one, the user revokes the others);
+/// `DELETE /api/admin/users/{name}/two-step` turns off the user's two-step verification (phone and recovery codes lost);
 /// `DELETE /api/admin/users/{name}` deletes what the user made (conversations, projects, prompts), revokes their keys
 /// and frees the name, keeping what they spent in the ledger.
 /// Only an administrator's own token may: anyone else gets 403, an API key too (a key given to an application must
@@ -36,6 +37,7 @@ struct AdminUserRoutes {
         api.post("admin/users/:name/token", use: issueToken)
         api.post("admin/users/:name/reset", use: reset)
         api.delete("admin/users/:name/sessions", use: signOutEverywhere)
+        api.delete("admin/users/:name/two-step", use: turnOffTwoStep)
         api.delete("admin/users/:name", use: remove)
     }
 
@@ -45,7 +47,10 @@ struct AdminUserRoutes {
         // Everyone's last 30 days in one query, by user; each user's budget on its own.
         let month = try await lastThirtyDays(of: nil)
         let byUser = Dictionary(month.map { ($0.key, $0) }, uniquingKeysWith: { first, _ in first })
-        for user in try await store.users() { listed.append(try await wire(user, lastThirtyDays: byUser[user.id])) }
+        let twoStep = try await store.twoStepUserIDs()
+        for user in try await store.users() {
+            listed.append(try await wire(user, lastThirtyDays: byUser[user.id], twoStep: twoStep.contains(user.id)))
+        }
         return try Self.json(["users": listed])
     }
 
@@ -163,6 +168,18 @@ struct AdminUserRoutes {
         return try Self.json(["ended_sessions": ended])
     }
 
+    /// Turns the user's two-step verification off, for one who lost their authenticator and their recovery codes:
+    /// their password alone signs them in again, and they may set it up anew.
+    @Sendable func turnOffTwoStep(_ request: Request, context: SluiceRequestContext) async throws -> Response {
+        let admin = try administrator(context)
+        let user = try await named(context)
+        guard try await store.disableTwoStep(userID: user.id) else {
+            throw APIError(.conflict, code: "two_step_off", message: "\(user.name) does not have two-step verification on.")
+        }
+        context.logger.notice("two-step verification turned off", metadata: ["by": "\(admin.name)", "user": "\(user.name)"])
+        return Response(status: .noContent)
+    }
+
     /// Deletes what the user made and frees their name; what they spent stays in the ledger (`deleteUser`).
     @Sendable func remove(_ request: Request, context: SluiceRequestContext) async throws -> Response {
         let admin = try administrator(context)
@@ -198,11 +215,13 @@ struct AdminUserRoutes {
 
     /// The user as listed: plan and limits, and what the user used this period, today and in the last 30 days.
     /// `lastThirtyDays`: the user's bucket when the caller read everyone's; else it is read here.
-    private func wire(_ user: User, lastThirtyDays: UsageBucket?? = nil) async throws -> WireAdminUser {
+    /// `twoStep`: whether the user's two-step verification is on, when the caller read everyone's; else it is read here.
+    private func wire(_ user: User, lastThirtyDays: UsageBucket?? = nil, twoStep: Bool? = nil) async throws -> WireAdminUser {
         let budget = try await budgets?.budget(userID: user.id, now: Date())
         var month = lastThirtyDays ?? nil
         if lastThirtyDays == nil { month = try await self.lastThirtyDays(of: user.id).first }
-        return WireAdminUser(user: user, budget: budget, lastThirtyDays: month)
+        let on = if let twoStep { twoStep } else { try await store.twoStep(userID: user.id)?.isOn == true }
+        return WireAdminUser(user: user, budget: budget, lastThirtyDays: month, twoStep: on)
     }
 
     /// The settled usage of the last 30 days per user: one user's, or with `nil` everyone's.

@@ -109,6 +109,8 @@ struct WireAdminUser: Encodable {
     let admin: Bool
     /// Whether the user may sign in with a password.
     let hasPassword: Bool
+    /// Whether the user's password sign-in asks for an authenticator's code too.
+    let twoStep: Bool
     /// Whether the user made their own account and waits for approval (`suspended_at` is set meanwhile).
     let pending: Bool
     /// When an administrator suspended the user; `null`, not suspended.
@@ -132,13 +134,14 @@ struct WireAdminUser: Encodable {
     let lastTurnAt: Date?
 
     private enum CodingKeys: String, CodingKey {
-        case id, name, plan, admin, hasPassword, pending, suspendedAt, createdAt, models, tokensUsed, tokenLimit, resetsAt, dailyUsdLimit, spentTodayUsd
+        case id, name, plan, admin, hasPassword, twoStep, pending, suspendedAt, createdAt, models, tokensUsed, tokenLimit, resetsAt, dailyUsdLimit, spentTodayUsd
         case endUserDailyUsdLimit, requestsPerMinute, tokensPerMinute, maxParallelRequests, lastTurnAt
         case turns30d = "turns_30d", tokens30d = "tokens_30d", costUsd30d = "cost_usd_30d"
     }
 
     /// `lastThirtyDays`: the user's usage bucket of the last 30 days (`nil`: none).
-    init(user: User, budget: BudgetState?, lastThirtyDays: UsageBucket?) {
+    init(user: User, budget: BudgetState?, lastThirtyDays: UsageBucket?, twoStep: Bool) {
+        self.twoStep = twoStep
         id = user.id
         name = user.name
         plan = user.plan
@@ -171,6 +174,7 @@ struct WireAdminUser: Encodable {
         try container.encode(plan, forKey: .plan)
         try container.encode(admin, forKey: .admin)
         try container.encode(hasPassword, forKey: .hasPassword)
+        try container.encode(twoStep, forKey: .twoStep)
         try container.encode(pending, forKey: .pending)
         try container.encode(suspendedAt, forKey: .suspendedAt)
         try container.encode(createdAt, forKey: .createdAt)

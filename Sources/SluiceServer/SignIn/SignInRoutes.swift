@@ -4,9 +4,10 @@ import SluiceCore
 import SluiceStore
 
 /// Signing in with a name and password, as Open WebUI's sign-in form does, besides the token link `sluice serve` prints:
-/// `POST /api/sign-in {"name", "password"}` → `{"token", "expires_at", "user"}` starts a session — a bearer token of
+/// `POST /api/sign-in {"name", "password", "code"?}` → `{"token", "expires_at", "user"}` starts a session — a bearer token of
 /// its own, good for `SignInRoutes.sessionLifetime` — so that signing out here leaves the user's other browsers
-/// signed in; `POST /api/sign-out` ends the session the request was made with;
+/// signed in (with two-step verification on, `code` is the authenticator's code or a recovery code: without it the
+/// answer is 401 `two_step_required`; `TwoStepRoutes`); `POST /api/sign-out` ends the session the request was made with;
 /// `PUT /api/me/password {"current_password"?, "password"}` sets the user's own password (the current one is asked
 /// for when there is one) and ends their other sessions; `DELETE /api/me/sessions` ends them without a change (ChatGPT's
 /// "Log out of all devices", this one kept); `GET /api/me/sessions` lists the browsers signed in (GitHub's "Sessions":
@@ -36,7 +37,9 @@ struct SignInRoutes {
 
     @Sendable func signIn(_ request: Request, context: SluiceRequestContext) async throws -> Response {
         let body = try await JSONObjectBody(request: request, context: context, allowEmpty: false)
-        try body.rejectingUnknownFields(["name", "password"]) { "'\($0)' is not a field of a sign-in: name, password." }
+        try body.rejectingUnknownFields(["name", "password", "code"]) {
+            "'\($0)' is not a field of a sign-in: name, password, code."
+        }
         guard let name = try body.optionalString("name", maxLength: 1_000)?.trimmingCharacters(in: .whitespacesAndNewlines),
               !name.isEmpty, let password = try body.optionalString("password", maxLength: 1_000), !password.isEmpty
         else { throw APIError.invalid("Send your name and your password: {\"name\": …, \"password\": …}.") }
@@ -69,20 +72,63 @@ struct SignInRoutes {
                 message: "That name and password do not match. Check both and try again; if you have forgotten the "
                     + "password, an administrator can set a new one (or sign in with your token link).")
         }
+        // The second step, when the user turned it on: the name's count starts again only once both steps passed, so
+        // that knowing the password does not buy more guesses at the code.
+        var recoveryCodesLeft: Int?
+        if let state = try await store.twoStep(userID: user.id), state.isOn {
+            recoveryCodesLeft = try await secondStep(of: user, state: state, body: body, countedAs: name, address: counted, context: context)
+        }
         try await throttle.succeeded(name)
         if let suspendedAt = user.suspendedAt { throw AuthMiddleware.suspended(user, since: suspendedAt) }
         context.logger.notice("signed in", metadata: ["user": "\(user.name)"])
-        return try await Self.startSession(for: user, from: origin, in: store, lasting: sessionLifetime)
+        return try await Self.startSession(
+            for: user, from: origin, in: store, lasting: sessionLifetime, recoveryCodesLeft: recoveryCodesLeft)
+    }
+
+    /// The code after the password: the authenticator's of the moment, or a recovery code (how many are left is
+    /// returned, for the web app to warn when few are). A missing code is asked for (401 `two_step_required`, not
+    /// counted: the password was right); a wrong or used one counts as a wrong password.
+    private func secondStep(
+        of user: User, state: TwoStepState, body: JSONObjectBody, countedAs name: String, address: String?,
+        context: SluiceRequestContext
+    ) async throws -> Int? {
+        guard let code = try body.optionalString("code", maxLength: 100), !code.allSatisfy(\.isWhitespace) else {
+            throw APIError(
+                .unauthorized, code: "two_step_required",
+                message: "Enter the six-digit code your authenticator app shows for Sluice, or one of your recovery codes.")
+        }
+        let outcome = try await TwoStepVerification(store: store).take(code, userID: user.id, state: state)
+        switch outcome {
+        case .code:
+            return nil
+        case .recoveryCode(let left):
+            context.logger.notice("signed in with a recovery code", metadata: ["user": "\(user.name)", "recovery_codes_left": "\(left)"])
+            return left
+        case .alreadyUsed, .wrong:
+            try await throttle.failed(name)
+            if let address { try await addressThrottle.failed(address) }
+            context.logger.notice("two-step code refused", metadata: ["user": "\(user.name)"])
+            throw outcome == .alreadyUsed
+                ? APIError(
+                    .unauthorized, code: "code_used",
+                    message: "That code was used a moment ago. Wait for your authenticator to show the next one and type that.")
+                : APIError(
+                    .unauthorized, code: "wrong_code",
+                    message: "That code is not right. Type the six digits your authenticator shows now (check that the "
+                        + "phone's clock is set automatically), or a recovery code.")
+        }
     }
 
     /// A new session of `user`, answered as `{"token", "expires_at", "user"}` (`no-store`: the token is shown only here).
     static func startSession(
-        for user: User, from origin: SessionOrigin, in store: any ConversationStore, lasting lifetime: Duration
+        for user: User, from origin: SessionOrigin, in store: any ConversationStore, lasting lifetime: Duration,
+        recoveryCodesLeft: Int? = nil
     ) async throws -> Response {
         let token = AccessToken.generate()
         let expiresAt = Date().addingTimeInterval(TimeInterval(lifetime.components.seconds))
         try await store.startSession(userID: user.id, tokenHash: AccessToken.hash(token), expiresAt: expiresAt, origin: origin)
-        var response = try AdminUserRoutes.json(SessionStarted(token: token, expiresAt: expiresAt, user: MeRoute.Me(user)))
+        var response = try AdminUserRoutes.json(SessionStarted(
+            token: token, expiresAt: expiresAt, user: MeRoute.Me(user), recoveryCodesLeft: recoveryCodesLeft))
         response.headers[.cacheControl] = "no-store"
         return response
     }
@@ -207,9 +253,11 @@ struct WireSession: Encodable {
     }
 }
 
-/// `{"token", "expires_at", "user"}`: a session just started; the token is shown once.
+/// `{"token", "expires_at", "user", "recovery_codes_left"?}`: a session just started; the token is shown once.
 struct SessionStarted: Encodable {
     let token: String
     let expiresAt: Date
     let user: MeRoute.Me
+    /// After a sign-in with a recovery code: how many are left (absent otherwise).
+    var recoveryCodesLeft: Int?
 }
