@@ -32,12 +32,15 @@ export function signOut() {
 }
 
 /**
- * Signs in with a name and password (`POST /api/sign-in`, sent without a token); resolves to `{token, expires_at, user}`,
- * a session of this browser's own, or throws ApiError (401 `invalid_credentials`, 429 `too_many_attempts`, …).
+ * Signs in with a name and password (`POST /api/sign-in`, sent without a token) and, with two-step verification on,
+ * `code` (the authenticator's or a recovery code); resolves to `{token, expires_at, user, recovery_codes_left?}`, a
+ * session of this browser's own, or throws ApiError (401 `invalid_credentials`, `two_step_required`, `wrong_code`,
+ * `code_used`; 429 `too_many_attempts`, …).
  */
-export async function signInWithPassword(name, password) {
+export async function signInWithPassword(name, password, code) {
   const response = await fetch("/api/sign-in", {
-    method: "POST", headers: { "Content-Type": "application/json" }, body: JSON.stringify({ name, password }),
+    method: "POST", headers: { "Content-Type": "application/json" },
+    body: JSON.stringify(code ? { name, password, code } : { name, password }),
   });
   if (!response.ok) throw await failure(response);
   return response.json();
@@ -73,6 +76,21 @@ export const listSessions = () => json("GET", "/api/me/sessions");
 
 /** Signs one of the user's browsers out. */
 export const endSessionById = (id) => json("DELETE", `/api/me/sessions/${encodeURIComponent(id)}`);
+
+/** The user's two-step verification: `{on, waiting, enabled_at, recovery_codes_left}`. */
+export const twoStep = () => json("GET", "/api/me/two-step");
+
+/** Starts setting two-step verification up (the password asked again); resolves to `{secret, uri}`. */
+export const beginTwoStep = (password) => json("POST", "/api/me/two-step", { password });
+
+/** Turns two-step verification on with the authenticator's first code; resolves to `{recovery_codes}`, shown once. */
+export const confirmTwoStep = (code) => json("POST", "/api/me/two-step/confirm", { code });
+
+/** Ten new recovery codes in place of the old; resolves to `{recovery_codes}`. */
+export const renewRecoveryCodes = (password) => json("POST", "/api/me/two-step/recovery-codes", { password });
+
+/** Turns two-step verification off. */
+export const turnOffTwoStep = (password) => json("DELETE", "/api/me/two-step", { password });
 
 /** Sets the user's password (`current`: the one there is, if any); resolves to `{ended_sessions}`. */
 export const changePassword = (password, current) =>
@@ -274,6 +292,9 @@ export const issueUserToken = (name) => json("POST", `/api/admin/users/${encodeU
 export const deleteUser = (name) => json("DELETE", `/api/admin/users/${encodeURIComponent(name)}`);
 /** Signs a user out of every browser that signed in with their password; resolves to `{ended_sessions}`. */
 export const signOutUserEverywhere = (name) => json("DELETE", `/api/admin/users/${encodeURIComponent(name)}/sessions`);
+
+/** Turns off a user's two-step verification (they lost their authenticator and recovery codes). */
+export const turnOffUserTwoStep = (name) => json("DELETE", `/api/admin/users/${encodeURIComponent(name)}/two-step`);
 export const resetUser = (name) => json("POST", `/api/admin/users/${encodeURIComponent(name)}/reset`);
 /** Usage history; `scope` "all" is everyone's (an administrator's, by day, model or user). */
 export const getUsage = (period, group, scope = "mine") =>

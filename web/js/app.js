@@ -91,7 +91,7 @@ const personal = new PersonalInstructions({ button: $("personalize-open"), form:
 // Who is signed in, Sign out, and this browser's theme and notifications.
 const account = new Account({ showBanner });
 new PasswordForm({ button: $("password-open"), form: $("password-form"), account });
-const signIn = new SignIn({ onSignedIn: () => start() });
+const signIn = new SignIn({ onSignedIn: (notice) => start().then(() => { if (notice) showBanner(notice); }) });
 
 const contextPanel = new ContextPanel({ panel: $("context-panel"), toggle: $("context-toggle"), showBanner });
 

@@ -1,4 +1,5 @@
-// The sign-in view: a name and password (a session of this browser's own, `POST /api/sign-in`), or the token of a
+// The sign-in view: a name and password (a session of this browser's own, `POST /api/sign-in`) — and, for a user with
+// two-step verification on, the authenticator's code, asked for once the password is known right — or the token of a
 // sign-in link pasted by hand; and, when the server lets people make their own accounts (`serve --sign-up`), the same
 // form makes one — signed in at once, or told that it waits for an administrator's approval. Either way the token goes
 // where api.js keeps it and `onSignedIn` starts the page.
@@ -13,6 +14,7 @@ export class SignIn {
     this.note = this.form.querySelector(".sign-in-note");
     this.offer = document.querySelector("#sign-in .sign-up-offer");
     this.signingUp = false;
+    this.code = document.getElementById("sign-in-code");
     this.form.addEventListener("submit", (event) => { event.preventDefault(); this.submit(); });
     document.getElementById("sign-up-toggle").addEventListener("click", () => this.setSigningUp(!this.signingUp));
     document.getElementById("token-form").addEventListener("submit", (event) => {
@@ -32,8 +34,17 @@ export class SignIn {
     }
   }
 
+  /** Shows (or hides and empties) the code field of two-step verification. */
+  askForCode(asked) {
+    this.form.querySelector(".sign-in-code").hidden = !asked;
+    this.form.querySelector(".sign-in-code-help").hidden = !asked;
+    this.code.required = asked;
+    if (!asked) this.code.value = "";
+  }
+
   setSigningUp(signingUp) {
     this.signingUp = signingUp;
+    this.askForCode(false);
     this.error.textContent = "";
     document.querySelector("#sign-in .sign-in-title").textContent = signingUp ? "Create an account" : "Sign in";
     this.form.querySelector("button[type=submit]").textContent = signingUp ? "Create account" : "Sign in";
@@ -43,6 +54,14 @@ export class SignIn {
     document.getElementById("sign-in-name").focus();
   }
 
+  /** After a sign-in with a recovery code: how many are left, and what to do when few are. */
+  static recoveryNotice(left) {
+    if (left === undefined || left === null) return "";
+    const count = left === 1 ? "1 recovery code is" : `${left} recovery codes are`;
+    return `You signed in with a recovery code; ${count} left. `
+      + (left <= 3 ? "Make new ones under Account → Password → New recovery codes, or set your authenticator up again." : "");
+  }
+
   async submit() {
     const button = this.form.querySelector("button[type=submit]");
     const name = document.getElementById("sign-in-name").value.trim();
@@ -50,7 +69,8 @@ export class SignIn {
     this.error.textContent = this.note.textContent = "";
     button.disabled = true;
     try {
-      const answer = this.signingUp ? await api.signUp(name, password.value) : await api.signInWithPassword(name, password.value);
+      const answer = this.signingUp ? await api.signUp(name, password.value)
+        : await api.signInWithPassword(name, password.value, this.code.value.trim() || undefined);
       if (answer.pending) {
         // Made, and waiting: back to signing in, with the server's words on what happens next.
         this.setSigningUp(false);
@@ -60,11 +80,19 @@ export class SignIn {
       }
       api.setToken(answer.token);
       this.form.reset();
-      this.onSignedIn();
+      this.askForCode(false);
+      this.onSignedIn(SignIn.recoveryNotice(answer.recovery_codes_left));
     } catch (error) {
-      // Wrong, held back for a while, waiting for approval, suspended, a name taken: the server's words say which.
-      this.error.textContent = error.message;
-      password.select();
+      // Wrong, held back for a while, waiting for approval, suspended, a name taken, a code asked for or refused: the
+      // server's words say which.
+      // A code asked for is no error: the field appears with its help (read out as the focus lands on it).
+      this.error.textContent = error.code === "two_step_required" ? "" : error.message;
+      if (error.code === "two_step_required" || error.code === "wrong_code" || error.code === "code_used") {
+        this.askForCode(true);
+        this.code.select();
+      } else {
+        password.select();
+      }
     } finally {
       button.disabled = false;
     }

@@ -77,7 +77,7 @@ export class UsersPage {
     const needle = this.search.value.trim().toLocaleLowerCase();
     const kinds = {
       all: () => true, pending: (user) => user.pending, suspended: (user) => user.suspended_at && !user.pending,
-      admin: (user) => user.admin, password: (user) => user.has_password,
+      admin: (user) => user.admin, password: (user) => user.has_password, "two-step": (user) => user.two_step,
     };
     const rows = this.section.querySelectorAll(".users-table tbody tr");
     let shown = 0;
@@ -99,6 +99,7 @@ export class UsersPage {
     const name = Object.assign(document.createElement("td"), { textContent: user.name });
     const badge = (text) => name.append(Object.assign(document.createElement("span"), { className: "admin-badge", textContent: text }));
     if (user.admin) badge("admin");
+    if (user.two_step) badge("two-step");
     if (user.pending) badge(`waiting for approval since ${when(user.suspended_at)}`);
     else if (user.suspended_at) badge(`suspended ${when(user.suspended_at)}`);
     row.classList.toggle("suspended", Boolean(user.suspended_at));
@@ -134,6 +135,7 @@ export class UsersPage {
     action(user.has_password ? "Change password" : "Set password", user.has_password ? "Change the password of" : "Set a password for",
       async () => this.openPassword(user));
     if (user.has_password) action("Sign out everywhere", "Sign out of every browser", () => this.signOutEverywhere(user.name));
+    if (user.two_step) action("Turn off two-step", "Turn off two-step verification of", () => this.turnOffTwoStep(user.name));
     action("New token", "Issue a new token for", () => this.renewToken(user.name));
     action("Reset usage", "Reset the token usage of", () => this.change(user.name, null, "reset"));
     action(user.admin ? "Remove admin" : "Make admin", user.admin ? "Remove the administrator role of" : "Make an administrator of",
@@ -181,6 +183,14 @@ export class UsersPage {
     const { ended_sessions: ended } = await api.signOutUserEverywhere(name);
     this.section.querySelector(".users-status").textContent = ended === 0 ? `${name} was signed in nowhere with their password.`
       : `${name} was signed out of ${ended === 1 ? "1 browser" : `${ended} browsers`}.`;
+  }
+
+  async turnOffTwoStep(name) {
+    if (!confirm(`Turn off two-step verification for ${name}? Do it only when they lost their authenticator and their `
+      + "recovery codes, and you know it is them asking: their password alone will sign them in.")) return;
+    await api.turnOffUserTwoStep(name);
+    this.section.querySelector(".users-status").textContent = `Two-step verification is off for ${name}: they can set it up again under Password.`;
+    await this.load();
   }
 
   async renewToken(name) {
