@@ -156,3 +156,40 @@ def test_user_two_step_off_from_the_shell_and_the_user_list_says_who_has_it(serv
     again = run("user", "two-step-off", "two-step-cli", "--db", server.db)
     assert again.returncode == 0 and "nothing changed" in again.stdout
     assert run("user", "two-step-off", "nobody", "--db", server.db).returncode != 0
+
+
+def test_new_recovery_codes_and_turning_off_ask_for_the_password_on_the_password_page(browser, server):
+    token = new_user(server, "two-step-manage-ui")
+    _, _, old = turn_on_by_api(server, token, "kept safe")
+    open_as(browser, server, token)
+    menu_item(browser, "password-open").click()
+    section = browser.find_element(By.CSS_SELECTOR, "#password-form .two-step")
+    state = section.find_element(By.CLASS_NAME, "two-step-state")
+    WebDriverWait(browser, 10).until(lambda _: state.text.startswith("On") and "10 recovery codes left" in state.text)
+    assert not section.find_element(By.CLASS_NAME, "two-step-turn-on").is_displayed()
+
+    section.find_element(By.CLASS_NAME, "two-step-renew").click()
+    section.find_element(By.CLASS_NAME, "two-step-password-input").send_keys("kept safe\n")
+    codes_list = section.find_element(By.CLASS_NAME, "recovery-codes")
+    WebDriverWait(browser, 15).until(lambda _: len(codes_list.find_elements(By.TAG_NAME, "li")) == 10)
+    new = [item.text for item in codes_list.find_elements(By.TAG_NAME, "li")]
+    assert not set(new) & set(old)
+    # Download offers the codes as a text file, caught here rather than saved.
+    browser.execute_script("""
+        window.__saved = null;
+        const click = HTMLAnchorElement.prototype.click;
+        HTMLAnchorElement.prototype.click = function () {
+          if (this.download) fetch(this.href).then((r) => r.text()).then((text) => { window.__saved = [this.download, text]; });
+          else click.call(this);
+        };""")
+    section.find_element(By.CLASS_NAME, "two-step-codes-download").click()
+    name, text = WebDriverWait(browser, 10).until(lambda d: d.execute_script("return window.__saved"))
+    assert name == "sluice-recovery-codes.txt" and all(code in text for code in new)
+    section.find_element(By.CLASS_NAME, "two-step-codes-done").click()
+    assert sign_in_call(server, "two-step-manage-ui", "kept safe", old[0])[1]["error"]["code"] == "wrong_code"
+    assert sign_in_call(server, "two-step-manage-ui", "kept safe", new[0])[0] == 200
+
+    section.find_element(By.CLASS_NAME, "two-step-turn-off").click()
+    section.find_element(By.CLASS_NAME, "two-step-password-input").send_keys("kept safe\n")
+    WebDriverWait(browser, 15).until(lambda _: state.text.startswith("Off"))
+    assert sign_in_call(server, "two-step-manage-ui", "kept safe")[0] == 200
