@@ -42,7 +42,7 @@ def test_the_first_user_is_the_administrator_and_the_last_one_stays_one():
     assert "administrator" in run("user", "add", "ada", "--db", db).stdout
     assert "administrator" not in run("user", "add", "ben", "--db", db).stdout
     listed = [line.split("\t") for line in run("user", "list", "--db", db).stdout.splitlines()]
-    assert listed[0][5:] == ["administrator", "suspended", "password"]
+    assert listed[0][5:] == ["administrator", "suspended", "password", "two-step"]
     assert {row[0]: row[5:7] for row in listed[1:]} == {"ada": ["yes", "no"], "ben": ["no", "no"]}
     last = run("user", "admin", "ada", "--off", "--db", db)
     assert last.returncode != 0 and "only administrator" in last.stderr
