@@ -29,6 +29,7 @@ extension UserCommand {
                 let hash = off ? nil : try await PasswordHasher().hash(try Self.readPassword())
                 try await store.setPasswordHash(userID: user.id, hash: hash)
                 let ended = try await store.endSessions(userID: user.id, keeping: nil)
+                try await UserCommand.logSecurityEvent(off ? .passwordRemoved : .passwordChanged, for: user, in: store, command: "password")
                 let signedOut = ended == 0 ? "" : " \(ended) signed-in \(ended == 1 ? "browser was" : "browsers were") signed out."
                 print((off ? "\(user.name) has no password: only their token signs them in." : "\(user.name)'s password is set.") + signedOut)
             } catch {
@@ -74,6 +75,7 @@ extension UserCommand {
             do {
                 let user = try await UserCommand.user(named: name, in: store)
                 let ended = try await store.endSessions(userID: user.id, keeping: nil)
+                try await UserCommand.logSecurityEvent(.signedOutElsewhere, for: user, in: store, command: "sign-out")
                 print(ended == 0
                     ? "\(user.name) was signed in nowhere with a password."
                     : "\(user.name) was signed out of \(ended) \(ended == 1 ? "browser" : "browsers").")
@@ -101,14 +103,29 @@ extension UserCommand {
             let store = try await database.open()
             do {
                 let user = try await UserCommand.user(named: name, in: store)
-                print(try await store.disableTwoStep(userID: user.id)
-                    ? "Two-step verification is off for \(user.name): their password alone signs them in."
-                    : "\(user.name) did not have two-step verification on; nothing changed.")
+                if try await store.disableTwoStep(userID: user.id) {
+                    try await UserCommand.logSecurityEvent(.twoStepOff, for: user, in: store, command: "two-step-off")
+                    print("Two-step verification is off for \(user.name): their password alone signs them in.")
+                } else {
+                    print("\(user.name) did not have two-step verification on; nothing changed.")
+                }
             } catch {
                 try await store.close()
                 throw error
             }
             try await store.close()
         }
+    }
+}
+
+extension UserCommand {
+    /// Adds `kind` to the user's security log as done from the server's shell (`sluice user COMMAND`).
+    static func logSecurityEvent(_ kind: SecurityEvent.Kind, for user: User, in store: any ConversationStore, command: String) async throws {
+        let now = Date()
+        try await store.recordSecurityEvent(
+            SecurityEvent(
+                id: Identifier.make(), userID: user.id, kind: kind, at: now, origin: SessionOrigin(userAgent: nil, address: nil),
+                detail: "by `sluice user \(command)` on the server"),
+            forgettingBefore: now.addingTimeInterval(-SecurityLog.retention))
     }
 }

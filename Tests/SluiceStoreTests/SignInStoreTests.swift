@@ -210,3 +210,39 @@ struct TwoStepStoreTests {
         try await store.close()
     }
 }
+
+/// Schema step 61: each user's security log.
+@Suite("The security log in the store")
+struct SecurityLogStoreTests {
+    @Test("events read back newest first, per user, as many as asked; old ones are forgotten as new ones come",
+          arguments: TestDatabases.backends)
+    func securityLog(_ backend: StoreBackend) async throws {
+        let (store, _) = try await TestDatabases.makeStore(backend)
+        try await store.migrate()
+        let ann = try await store.createUser(name: "ann", plan: .free, tokenHash: "ann-hash")
+        let ben = try await store.createUser(name: "ben", plan: .free, tokenHash: "ben-hash")
+        let start = Date(timeIntervalSince1970: 1_800_000_000)
+        let firefox = SessionOrigin(userAgent: "Firefox", address: "192.0.2.7")
+        func event(_ kind: SecurityEvent.Kind, _ user: User, minutes: Double, detail: String? = nil) -> SecurityEvent {
+            SecurityEvent(id: Identifier.make(), userID: user.id, kind: kind, at: start.addingTimeInterval(minutes * 60), origin: firefox, detail: detail)
+        }
+        let first = event(.passwordChanged, ann, minutes: 0)
+        try await store.recordSecurityEvent(first, forgettingBefore: .distantPast)
+        try await store.recordSecurityEvent(event(.signInRefused, ann, minutes: 1, detail: "wrong password"), forgettingBefore: .distantPast)
+        try await store.recordSecurityEvent(event(.signedIn, ben, minutes: 2), forgettingBefore: .distantPast)
+        try await store.recordSecurityEvent(event(.signedIn, ann, minutes: 3), forgettingBefore: .distantPast)
+        let anns = try await store.securityEvents(userID: ann.id, limit: 10)
+        #expect(anns.map(\.kind) == [.signedIn, .signInRefused, .passwordChanged])
+        #expect(anns.last == first && anns[1].detail == "wrong password" && anns[0].origin == firefox)
+        #expect(try await store.securityEvents(userID: ann.id, limit: 1).map(\.kind) == [.signedIn])
+        #expect(try await store.securityEvents(userID: ben.id, limit: 10).count == 1)
+
+        // A new event forgets its user's events from before the given moment, not another user's.
+        try await store.recordSecurityEvent(event(.twoStepOn, ann, minutes: 4), forgettingBefore: start.addingTimeInterval(90))
+        #expect(try await store.securityEvents(userID: ann.id, limit: 10).map(\.kind) == [.twoStepOn, .signedIn])
+        #expect(try await store.securityEvents(userID: ben.id, limit: 10).count == 1)
+        #expect(try await store.deleteUser(userID: ben.id))
+        #expect(try await store.securityEvents(userID: ben.id, limit: 10).isEmpty)
+        try await store.close()
+    }
+}

@@ -195,13 +195,14 @@ public func buildRouter(
     ).register(on: api)
     AdminUserRoutes(
         store: dependencies.store, budgets: dependencies.budgets, tokens: tokens, models: servedModels,
-        aliases: dependencies.modelAliases, passwords: dependencies.passwords
+        aliases: dependencies.modelAliases, passwords: dependencies.passwords, clients: dependencies.clientAddresses
     ).register(on: api)
+    SecurityLog(store: dependencies.store, clients: dependencies.clientAddresses).register(on: api)
     SignInRoutes(
         store: dependencies.store, tokens: tokens, passwords: dependencies.passwords,
         sessionLifetime: dependencies.sessionLifetime, clients: dependencies.clientAddresses
     ).register(public: router, signedIn: api)
-    TwoStepRoutes(store: dependencies.store, passwords: dependencies.passwords).register(on: api)
+    TwoStepRoutes(store: dependencies.store, passwords: dependencies.passwords, clients: dependencies.clientAddresses).register(on: api)
     SignUpRoute(
         store: dependencies.store, budgets: dependencies.budgets, passwords: dependencies.passwords, mode: dependencies.signUp,
         sessionLifetime: dependencies.sessionLifetime, clients: dependencies.clientAddresses

@@ -29,6 +29,9 @@ struct AdminUserRoutes {
     let models: [String]
     var aliases = ModelAliases()
     let passwords: PasswordHasher
+    /// Where each user's security log learns the request's address.
+    var clients = ClientAddresses(trustedProxies: ClientAddresses.loopback)
+    var securityLog: SecurityLog { SecurityLog(store: store, clients: clients) }
 
     func register(on api: RouterGroup<SluiceRequestContext>) {
         api.get("admin/users", use: list)
@@ -114,6 +117,9 @@ struct AdminUserRoutes {
             // Whoever signed in with the old password is signed out (but the administrator changing their own, here).
             let own = user.id == admin.id ? AccessToken.hash(try AuthMiddleware.token(of: request)) : nil
             _ = try await store.endSessions(userID: user.id, keeping: own)
+            await securityLog.record(
+                hash == nil ? .passwordRemoved : .passwordChanged, for: user, request: request, context: context,
+                detail: Self.byAdministrator(admin, of: user))
         }
         if changes.changesBudget {
             guard let budgets else {
@@ -162,6 +168,9 @@ struct AdminUserRoutes {
         let own = user.id == admin.id ? AccessToken.hash(try AuthMiddleware.token(of: request)) : nil
         let ended = try await store.endSessions(userID: user.id, keeping: own)
         tokens.forget(userID: user.id)
+        await securityLog.record(
+            .signedOutElsewhere, for: user, request: request, context: context,
+            detail: [Self.byAdministrator(admin, of: user), Self.browsers(ended)].compactMap { $0 }.joined(separator: "; "))
         context.logger.notice("user signed out everywhere", metadata: [
             "by": "\(admin.name)", "user": "\(user.name)", "sessions_ended": "\(ended)",
         ])
@@ -176,6 +185,7 @@ struct AdminUserRoutes {
         guard try await store.disableTwoStep(userID: user.id) else {
             throw APIError(.conflict, code: "two_step_off", message: "\(user.name) does not have two-step verification on.")
         }
+        await securityLog.record(.twoStepOff, for: user, request: request, context: context, detail: Self.byAdministrator(admin, of: user))
         context.logger.notice("two-step verification turned off", metadata: ["by": "\(admin.name)", "user": "\(user.name)"])
         return Response(status: .noContent)
     }
@@ -228,6 +238,12 @@ struct AdminUserRoutes {
     private func lastThirtyDays(of userID: String?) async throws -> [UsageBucket] {
         try await budgets?.usageHistory(userID: userID, since: Date().addingTimeInterval(-30 * 86_400), groupedBy: .user) ?? []
     }
+
+    /// "by administrator ann" in `user`'s security log, unless it was the user themselves.
+    static func byAdministrator(_ admin: User, of user: User) -> String? { admin.id == user.id ? nil : "by administrator \(admin.name)" }
+
+    /// "2 browsers" in a security log.
+    static func browsers(_ count: Int) -> String { count == 1 ? "1 browser" : "\(count) browsers" }
 
     static let nameRule = "1 to 64 characters, not only spaces, without '/' or control characters"
 

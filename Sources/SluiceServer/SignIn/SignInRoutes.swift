@@ -20,6 +20,7 @@ struct SignInRoutes {
     /// How long a session lasts from its sign-in, and again from each use after it (`--session-days`; `SessionActivity`).
     let sessionLifetime: Duration
     let clients: ClientAddresses
+    var securityLog: SecurityLog { SecurityLog(store: store, clients: clients) }
     /// Wrong passwords per name.
     var throttle: SignInThrottle { SignInThrottle("name", store: store) }
     /// Wrong passwords per client address, whatever the names: one machine trying a password on many names
@@ -63,6 +64,11 @@ struct SignInRoutes {
         guard try await passwords.verify(password, against: hash), let user else {
             try await throttle.failed(name)
             if let address = counted { try await addressThrottle.failed(address) }
+            if let user {
+                await securityLog.record(
+                    .signInRefused, userID: user.id, origin: origin, detail: hash == nil ? "no password is set" : "wrong password",
+                    logger: context.logger)
+            }
             // A name no user has may be a password typed in the wrong field: it is not logged.
             context.logger.notice("sign-in refused", metadata: [
                 "user": "\(user?.name ?? "(no such user)")", "address": "\(origin.address ?? "-")",
@@ -75,11 +81,14 @@ struct SignInRoutes {
         // The second step, when the user turned it on: the name's count starts again only once both steps passed, so
         // that knowing the password does not buy more guesses at the code.
         var recoveryCodesLeft: Int?
+        var how: String?
         if let state = try await store.twoStep(userID: user.id), state.isOn {
-            recoveryCodesLeft = try await secondStep(of: user, state: state, body: body, countedAs: name, address: counted, context: context)
+            recoveryCodesLeft = try await secondStep(of: user, state: state, body: body, countedAs: name, origin: origin, address: counted, context: context)
+            how = recoveryCodesLeft == nil ? "with an authenticator code" : "with a recovery code"
         }
         try await throttle.succeeded(name)
         if let suspendedAt = user.suspendedAt { throw AuthMiddleware.suspended(user, since: suspendedAt) }
+        await securityLog.record(.signedIn, userID: user.id, origin: origin, detail: how, logger: context.logger)
         context.logger.notice("signed in", metadata: ["user": "\(user.name)"])
         return try await Self.startSession(
             for: user, from: origin, in: store, lasting: sessionLifetime, recoveryCodesLeft: recoveryCodesLeft)
@@ -89,8 +98,8 @@ struct SignInRoutes {
     /// returned, for the web app to warn when few are). A missing code is asked for (401 `two_step_required`, not
     /// counted: the password was right); a wrong or used one counts as a wrong password.
     private func secondStep(
-        of user: User, state: TwoStepState, body: JSONObjectBody, countedAs name: String, address: String?,
-        context: SluiceRequestContext
+        of user: User, state: TwoStepState, body: JSONObjectBody, countedAs name: String, origin: SessionOrigin,
+        address: String?, context: SluiceRequestContext
     ) async throws -> Int? {
         guard let code = try body.optionalString("code", maxLength: 100), !code.allSatisfy(\.isWhitespace) else {
             throw APIError(
@@ -107,6 +116,9 @@ struct SignInRoutes {
         case .alreadyUsed, .wrong:
             try await throttle.failed(name)
             if let address { try await addressThrottle.failed(address) }
+            await securityLog.record(
+                .signInRefused, userID: user.id, origin: origin,
+                detail: outcome == .alreadyUsed ? "right password, a code already used" : "right password, wrong code", logger: context.logger)
             context.logger.notice("two-step code refused", metadata: ["user": "\(user.name)"])
             throw outcome == .alreadyUsed
                 ? APIError(
@@ -149,6 +161,7 @@ struct SignInRoutes {
     @Sendable func endOtherSessions(_ request: Request, context: SluiceRequestContext) async throws -> Response {
         let user = try userWithoutKey(context, code: "key_cannot_sign_out", may: "sign its user out of their browsers")
         let ended = try await endSessions(of: user, keepingThatOf: request)
+        await securityLog.record(.signedOutElsewhere, for: user, request: request, context: context, detail: AdminUserRoutes.browsers(ended))
         context.logger.notice("signed out elsewhere", metadata: ["user": "\(user.name)", "sessions_ended": "\(ended)"])
         return try AdminUserRoutes.json(["ended_sessions": ended])
     }
@@ -209,6 +222,7 @@ struct SignInRoutes {
         try await store.setPasswordHash(userID: user.id, hash: try await passwords.hash(password))
         // Whoever else was signed in with the old password is signed out; this browser stays.
         let ended = try await endSessions(of: user, keepingThatOf: request)
+        await securityLog.record(.passwordChanged, for: user, request: request, context: context)
         context.logger.notice("password changed", metadata: ["user": "\(user.name)", "sessions_ended": "\(ended)"])
         return try AdminUserRoutes.json(["ended_sessions": ended])
     }

@@ -46,7 +46,8 @@ extension PostgresStore {
             keys_revoked AS (UPDATE api_keys SET revoked_at = COALESCE(revoked_at, \(now)) WHERE user_id = \(userID)),
             sessions_gone AS (DELETE FROM sessions WHERE user_id = \(userID)),
             two_step_gone AS (DELETE FROM two_step WHERE user_id = \(userID)),
-            codes_gone AS (DELETE FROM recovery_codes WHERE user_id = \(userID))
+            codes_gone AS (DELETE FROM recovery_codes WHERE user_id = \(userID)),
+            log_gone AS (DELETE FROM security_events WHERE user_id = \(userID))
             UPDATE users SET name = \(name), token_hash = \(unusable), deleted_at = \(now), suspended_at = COALESCE(suspended_at, \(now)),
                 instructions = NULL, allowed_models = NULL, password_hash = NULL
             WHERE id = \(userID)

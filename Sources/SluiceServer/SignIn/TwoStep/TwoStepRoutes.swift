@@ -13,6 +13,8 @@ import SluiceCore
 struct TwoStepRoutes {
     let store: any ConversationStore
     let passwords: PasswordHasher
+    let clients: ClientAddresses
+    var securityLog: SecurityLog { SecurityLog(store: store, clients: clients) }
     var verification: TwoStepVerification { TwoStepVerification(store: store) }
     /// Wrong passwords (and wrong codes) per name, shared with the sign-in: guesses here count there.
     var throttle: SignInThrottle { SignInThrottle("name", store: store) }
@@ -64,6 +66,7 @@ struct TwoStepRoutes {
             try await throttle.failed(user.name)
             throw Self.wrongCode
         }
+        await securityLog.record(.twoStepOn, for: user, request: request, context: context)
         context.logger.notice("two-step verification turned on", metadata: ["user": "\(user.name)"])
         return try Self.recoveryCodes(codes)
     }
@@ -74,6 +77,7 @@ struct TwoStepRoutes {
         guard try await store.twoStep(userID: user.id)?.isOn == true else { throw Self.off }
         let codes = TwoStepVerification.newRecoveryCodes()
         try await store.replaceRecoveryCodes(userID: user.id, hashes: codes.map(TwoStepVerification.recoveryHash))
+        await securityLog.record(.recoveryCodesRenewed, for: user, request: request, context: context)
         context.logger.notice("recovery codes renewed", metadata: ["user": "\(user.name)"])
         return try Self.recoveryCodes(codes)
     }
@@ -82,6 +86,7 @@ struct TwoStepRoutes {
         let user = try ownUser(context)
         try await checkPassword(of: user, in: try await JSONObjectBody(request: request, context: context, allowEmpty: true))
         guard try await store.disableTwoStep(userID: user.id) else { throw Self.off }
+        await securityLog.record(.twoStepOff, for: user, request: request, context: context)
         context.logger.notice("two-step verification turned off", metadata: ["user": "\(user.name)"])
         return Response(status: .noContent)
     }
