@@ -129,3 +129,38 @@ extension UserCommand {
             forgettingBefore: now.addingTimeInterval(-SecurityLog.retention))
     }
 }
+
+/// `sluice user security-log NAME`: the user's recent security activity, as the Password page and
+/// `GET /api/admin/users/{name}/security-log` show it.
+extension UserCommand {
+    struct SecurityLogCommand: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "security-log",
+            abstract: "Show a user's recent sign-ins, refused sign-ins and changes to their password and two-step verification.")
+        @Argument(help: "The user's name.") var name: String
+        @Option(help: "How many events, the newest first (1–1000).") var limit = 50
+        @OptionGroup var database: DatabaseOption
+
+        func validate() throws {
+            guard (1...1_000).contains(limit) else { throw ValidationError("--limit must be from 1 to 1000.") }
+        }
+
+        func run() async throws {
+            let store = try await database.open()
+            do {
+                let user = try await UserCommand.user(named: name, in: store)
+                print("at\tevent\tdetail\taddress\tuser agent")
+                for event in try await store.securityEvents(userID: user.id, limit: limit) {
+                    let fields = [event.at.formatted(.iso8601), event.kind.rawValue, event.detail, event.origin.address, event.origin.userAgent]
+                    // What a browser sent may hold tabs or line breaks: they would break the columns.
+                    print(fields.map { ($0 ?? "-").replacingOccurrences(of: #"[\t\r\n]"#, with: " ", options: .regularExpression) }
+                        .joined(separator: "\t"))
+                }
+            } catch {
+                try await store.close()
+                throw error
+            }
+            try await store.close()
+        }
+    }
+}

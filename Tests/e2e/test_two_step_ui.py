@@ -156,6 +156,12 @@ def test_user_two_step_off_from_the_shell_and_the_user_list_says_who_has_it(serv
     again = run("user", "two-step-off", "two-step-cli", "--db", server.db)
     assert again.returncode == 0 and "nothing changed" in again.stdout
     assert run("user", "two-step-off", "nobody", "--db", server.db).returncode != 0
+    # Both ends are in the user's security log, the shell's named as such.
+    log = [line.split("\t") for line in run("user", "security-log", "two-step-cli", "--db", server.db).stdout.splitlines()]
+    assert log[0] == ["at", "event", "detail", "address", "user agent"]
+    assert [row[1] for row in log[1:5]] == ["signed_in", "two_step_off", "two_step_on", "password_changed"]
+    assert log[2][2:4] == ["by `sluice user two-step-off` on the server", "-"] and log[3][3] == "127.0.0.1"
+    assert run("user", "security-log", "two-step-cli", "--limit", "0", "--db", server.db).returncode != 0
 
 
 def test_new_recovery_codes_and_turning_off_ask_for_the_password_on_the_password_page(browser, server):

@@ -77,6 +77,9 @@ export const listSessions = () => json("GET", "/api/me/sessions");
 /** Signs one of the user's browsers out. */
 export const endSessionById = (id) => json("DELETE", `/api/me/sessions/${encodeURIComponent(id)}`);
 
+/** The user's latest `limit` security events, the newest first: `{events: [{id, kind, at, user_agent, address, detail}]}`. */
+export const securityLog = (limit) => json("GET", `/api/me/security-log?limit=${limit}`);
+
 /** The user's two-step verification: `{on, waiting, enabled_at, recovery_codes_left}`. */
 export const twoStep = () => json("GET", "/api/me/two-step");
 

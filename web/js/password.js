@@ -1,18 +1,24 @@
 // The user's password (account menu → Password): set one to sign in by name on any browser, or change it — the current
 // one is asked for when there is one, and the server signs every other browser out — as does "Sign out of every other
 // browser" without a change (ChatGPT's "Log out of all devices", this one kept). Below, each signed-in browser with its own
-// Sign out (signed-in-browsers.js), and above them two-step verification (two-step.js).
+// Sign out (signed-in-browsers.js), above them two-step verification (two-step.js) and below them the recent security
+// activity (security-log.js).
 
 import * as api from "./api.js";
 import { SignedInBrowsers } from "./signed-in-browsers.js";
 import { TwoStepSettings } from "./two-step.js";
+import { SecurityLogList } from "./security-log.js";
 
 export class PasswordForm {
   /** `account`: whose `user.has_password` says whether the current password is asked for. */
   constructor({ button, form, account }) {
     Object.assign(this, { button, form, account });
     this.status = form.querySelector(".password-status");
-    this.twoStep = new TwoStepSettings({ section: form.querySelector(".two-step"), account, say: (text, failed) => this.say(text, failed) });
+    this.securityLog = new SecurityLogList({ section: form.querySelector(".security-log") });
+    this.twoStep = new TwoStepSettings({
+      section: form.querySelector(".two-step"), account, say: (text, failed) => this.say(text, failed),
+      onChanged: () => this.securityLog.load(),
+    });
     this.browsers = new SignedInBrowsers({ section: form.querySelector(".password-browsers"), say: (text, failed) => this.say(text, failed) });
     button.addEventListener("click", () => this.setOpen(form.hidden));
     form.querySelector(".password-cancel").addEventListener("click", () => this.setOpen(false));
@@ -38,6 +44,7 @@ export class PasswordForm {
     (hasPassword ? this.form.elements.current : this.form.elements.password).focus();
     this.browsers.load();
     this.twoStep.load();
+    this.securityLog.load();
   }
 
   async save() {
@@ -55,7 +62,7 @@ export class PasswordForm {
       this.form.elements.current.required = true;
       const others = ended === 1 ? " 1 other browser was signed out." : ended > 1 ? ` ${ended} other browsers were signed out.` : "";
       this.say(`Saved: sign in with your name and this password from now on.${others}`, false);
-      await Promise.all([this.browsers.load(), this.twoStep.load()]);
+      await Promise.all([this.browsers.load(), this.twoStep.load(), this.securityLog.load()]);
     } catch (error) {
       this.say(error.message, true);
     }
@@ -66,7 +73,7 @@ export class PasswordForm {
       const { ended_sessions: ended } = await api.endOtherSessions();
       this.say(ended === 0 ? "No other browser was signed in with your password."
         : `${ended === 1 ? "1 other browser was" : `${ended} other browsers were`} signed out; this one stays signed in.`, false);
-      await this.browsers.load();
+      await Promise.all([this.browsers.load(), this.securityLog.load()]);
     } catch (error) {
       this.say(error.message, true);
     }

@@ -29,9 +29,9 @@ export function drawQRCode(canvas, text) {
 
 export class TwoStepSettings {
   /** `section`: the Password page's two-step part; `account`: whose user says whether there is a password;
-   * `say(text, failed)`: the page's status line. */
-  constructor({ section, account, say }) {
-    Object.assign(this, { section, account, say });
+   * `say(text, failed)`: the page's status line; `onChanged()`: after it was turned on or off or codes renewed. */
+  constructor({ section, account, say, onChanged = () => {} }) {
+    Object.assign(this, { section, account, say, onChanged });
     const $ = (name) => section.querySelector(name);
     this.parts = { actions: $(".two-step-actions"), password: $(".two-step-password"), setup: $(".two-step-setup"), codes: $(".two-step-codes") };
     this.passwordInput = $(".two-step-password-input");
@@ -111,9 +111,11 @@ export class TwoStepSettings {
         await this.refreshState();
         this.showCodes(codes);
         this.say("New recovery codes made; the old ones no longer work.", false);
+        this.onChanged();
       } else {
         await api.turnOffTwoStep(password);
         await this.load();
+        this.onChanged();
         this.say("Two-step verification is off: your password alone signs you in.", false);
       }
     } catch (error) {
@@ -128,6 +130,7 @@ export class TwoStepSettings {
       await this.refreshState();
       this.showCodes(codes);
       this.say("Two-step verification is on: signing in with your password asks for a code from now on.", false);
+      this.onChanged();
     } catch (error) {
       this.say(error.message, true);
       this.codeInput.select();
