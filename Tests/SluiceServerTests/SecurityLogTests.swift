@@ -67,4 +67,28 @@ struct SecurityLogTests {
             #expect(byKey.status == 403 && byKey.errorCode == "key_cannot_see_security_log")
         }
     }
+
+    @Test("an administrator lists a user's signed-in browsers and signs one out, which the user's log says; no one else may")
+    func userBrowsers() async throws {
+        try await Harness.run { h in
+            #expect(try await h.request(.PUT, "/api/me/password", token: h.bob, body: #"{"password":"bob's password"}"#).status == 200)
+            let laptop = try SignInRoutesTests.session(try await SignedInBrowsersTests.signIn(
+                h, "bob", "bob's password", headers: ["User-Agent": SignedInBrowsersTests.firefox]))
+            let phone = try SignInRoutesTests.session(try await SignedInBrowsersTests.signIn(h, "bob", "bob's password"))
+            let listed = try #require(try await h.request(.GET, "/api/admin/users/bob/sessions", token: h.alice).json?["sessions"] as? [[String: Any]])
+            #expect(listed.count == 2 && listed.allSatisfy { $0["current"] as? Bool == false })
+            let laptopEntry = try #require(listed.first { $0["user_agent"] as? String == SignedInBrowsersTests.firefox })
+            let id = try #require(laptopEntry["id"] as? String)
+            #expect(try await h.request(.GET, "/api/admin/users/alice/sessions", token: h.bob).status == 403)
+            #expect(try await h.request(.DELETE, "/api/admin/users/alice/sessions/\(id)", token: h.bob).status == 403)
+            // The id is Bob's: it does not end a session under another user's name.
+            #expect(try await h.request(.DELETE, "/api/admin/users/alice/sessions/\(id)", token: h.alice).errorCode == "session_not_found")
+            #expect(try await h.request(.DELETE, "/api/admin/users/bob/sessions/\(id)", token: h.alice).status == 204)
+            #expect(try await h.request(.GET, "/api/me", token: laptop).status == 401)
+            #expect(try await h.request(.GET, "/api/me", token: phone).status == 200)
+            let events = try await Self.log(h, h.bob)
+            #expect(events.first?["kind"] as? String == "signed_out_elsewhere")
+            #expect(events.first?["detail"] as? String == "by administrator alice; 1 browser")
+        }
+    }
 }

@@ -50,3 +50,35 @@ def test_the_password_page_shows_sign_ins_refused_ones_and_changes_with_where_th
     form.find_element(By.CSS_SELECTOR, "button[type=submit]").click()
     WebDriverWait(browser, 15).until(lambda _: len(section.find_elements(By.TAG_NAME, "li")) == 4)
     assert section.find_elements(By.CLASS_NAME, "security-what")[0].text == "Password changed"
+
+
+def test_an_administrator_sees_a_users_browsers_and_log_on_the_users_page_and_signs_one_browser_out(browser, server):
+    from test_sign_in_ui import api_sign_in
+    from test_users_ui import open_users, row
+    from test_cli import me_status as status
+
+    token = new_user(server, "security-admin-ui")
+    api(server, token, "PUT", "/api/me/password", {"password": "reported it"})
+    assert try_sign_in(server, "security-admin-ui", "wrong guess", IPHONE) == 401
+    stranger = api_sign_in(server, "security-admin-ui", "reported it", user_agent=IPHONE)
+    own = api_sign_in(server, "security-admin-ui", "reported it",
+                      user_agent="Mozilla/5.0 (X11; Linux x86_64; rv:133.0) Gecko/20100101 Firefox/133.0")
+    page = open_users(browser, server)
+    WebDriverWait(browser, 10).until(lambda _: row(page, "security-admin-ui") is not None)
+    row(page, "security-admin-ui").find_element(By.XPATH, ".//button[text()='Security']").click()
+    panel = page.find_element(By.CLASS_NAME, "user-security")
+    WebDriverWait(browser, 10).until(lambda _: len(panel.find_elements(By.CSS_SELECTOR, ".browsers-list li")) == 2)
+    assert panel.find_element(By.CLASS_NAME, "user-security-name").text == "security-admin-ui's sign-in"
+    log = [item.text for item in panel.find_elements(By.CLASS_NAME, "security-what")]
+    assert log[:3] == ["Signed in", "Signed in", "Sign-in refused, wrong password"]
+
+    iphone = next(item for item in panel.find_elements(By.CSS_SELECTOR, ".browsers-list li")
+                  if item.find_element(By.CLASS_NAME, "browser-name").text == "Safari on iOS")
+    iphone.find_element(By.TAG_NAME, "button").click()
+    WebDriverWait(browser, 15).until(lambda _: len(panel.find_elements(By.CSS_SELECTOR, ".browsers-list li")) == 1)
+    assert "Safari on iOS is signed out" in page.find_element(By.CLASS_NAME, "users-status").text
+    assert status(server, stranger) == 401 and status(server, own) == 200
+    panel.find_element(By.CLASS_NAME, "user-security-close").click()
+    assert not panel.is_displayed()
+    events = api(server, token, "GET", "/api/me/security-log")["events"]
+    assert events[0]["kind"] == "signed_out_elsewhere" and events[0]["detail"].startswith("by administrator ")

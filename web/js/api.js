@@ -296,6 +296,16 @@ export const deleteUser = (name) => json("DELETE", `/api/admin/users/${encodeURI
 /** Signs a user out of every browser that signed in with their password; resolves to `{ended_sessions}`. */
 export const signOutUserEverywhere = (name) => json("DELETE", `/api/admin/users/${encodeURIComponent(name)}/sessions`);
 
+/** A user's signed-in browsers, for an administrator: `{sessions: [...]}` as `listSessions`. */
+export const userSessions = (name) => json("GET", `/api/admin/users/${encodeURIComponent(name)}/sessions`);
+
+/** Signs one of a user's browsers out, for an administrator. */
+export const endUserSession = (name, id) =>
+  json("DELETE", `/api/admin/users/${encodeURIComponent(name)}/sessions/${encodeURIComponent(id)}`);
+
+/** A user's latest `limit` security events, for an administrator: `{events: [...]}` as `securityLog`. */
+export const userSecurityLog = (name, limit) => json("GET", `/api/admin/users/${encodeURIComponent(name)}/security-log?limit=${limit}`);
+
 /** Turns off a user's two-step verification (they lost their authenticator and recovery codes). */
 export const turnOffUserTwoStep = (name) => json("DELETE", `/api/admin/users/${encodeURIComponent(name)}/two-step`);
 export const resetUser = (name) => json("POST", `/api/admin/users/${encodeURIComponent(name)}/reset`);

@@ -18,16 +18,17 @@ const WORDS = {
 };
 
 export class SecurityLogList {
-  /** `section`: the list's place. */
-  constructor({ section }) {
+  /** `section`: the list's place; `events()`: whose log — the user's own by default, another user's for an administrator. */
+  constructor({ section, events = () => api.securityLog(20) }) {
     this.section = section;
+    this.events = events;
     this.list = section.querySelector(".security-log-list");
   }
 
   async load() {
     let events;
     try {
-      ({ events } = await api.securityLog(20));
+      ({ events } = await this.events());
     } catch {
       this.section.hidden = true;
       return;

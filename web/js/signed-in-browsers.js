@@ -34,9 +34,10 @@ export function lastActive(iso, now = Date.now()) {
 }
 
 export class SignedInBrowsers {
-  /** `section`: the list's place; `say(text, failed)`: the Password page's status line. */
-  constructor({ section, say }) {
-    Object.assign(this, { section, say });
+  /** `section`: the list's place; `say(text, failed)`: the page's status line; `source`: whose browsers — the user's
+   * own by default, or another user's for an administrator (`{list(), end(id)}`). */
+  constructor({ section, say, source = { list: api.listSessions, end: api.endSessionById } }) {
+    Object.assign(this, { section, say, source });
     this.list = section.querySelector(".browsers-list");
     this.empty = section.querySelector(".browsers-empty");
   }
@@ -44,7 +45,7 @@ export class SignedInBrowsers {
   async load() {
     let sessions;
     try {
-      ({ sessions } = await api.listSessions());
+      ({ sessions } = await this.source.list());
     } catch (error) {
       this.section.hidden = true;
       this.say(error.message, true);
@@ -82,7 +83,7 @@ export class SignedInBrowsers {
 
   async signOut(session, name) {
     try {
-      await api.endSessionById(session.id);
+      await this.source.end(session.id);
       this.say(`${name} is signed out.`, false);
     } catch (error) {
       this.say(error.message, true);

@@ -2,13 +2,15 @@
 // limits and use; a form that adds a user and shows their sign-in link once; and per user a plan picker, Limits (the
 // same limits `sluice user set-plan` sets, and the models they may use), Password (set, change or remove the one they
 // sign in with by name; they are signed out of the browsers that used the old one), Sign out everywhere (a lost laptop), New token, Reset usage, the administrator
-// role, Suspend (their token and keys refused until Restore; everything they made kept; Approve for an account someone
+// role, Security (their signed-in browsers, each to sign out, and their security log; user-security.js), Turn off two-step,
+// Suspend (their token and keys refused until Restore; everything they made kept; Approve for an account someone
 // made themselves that waits for approval) and Delete (what they made
 // goes, what they spent stays in the usage). Find and Show narrow the list (by name; those waiting for approval,
-// suspended, administrators, with a password), as Open WebUI's user list is searched. The account menu offers the page to administrators only; the server refuses everyone else anyway.
+// suspended, administrators, with a password, with two-step verification), as Open WebUI's user list is searched. The account menu offers the page to administrators only; the server refuses everyone else anyway.
 
 import * as api from "./api.js";
 import { copySecret } from "./keys-page.js";
+import { UserSecurityPanel } from "./user-security.js";
 
 const numberFormat = new Intl.NumberFormat();
 const when = (iso) => (iso ? new Date(iso).toLocaleString() : "never");
@@ -23,6 +25,10 @@ export class UsersPage {
     this.models = section.querySelector(".users-models");
     this.limitFields = ["token-limit", "daily", "rpm", "tpm", "parallel"].map((name) => section.querySelector(`.users-${name}`));
     this.passwordForm = section.querySelector(".users-password-form");
+    this.security = new UserSecurityPanel({
+      panel: section.querySelector(".user-security"),
+      say: (text) => { section.querySelector(".users-status").textContent = text; },
+    });
     button.addEventListener("click", () => this.setOpen(section.hidden));
     section.querySelector(".users-close").addEventListener("click", () => this.setOpen(false));
     const report = (promise) => promise.catch((error) => showBanner(error.message));
@@ -135,6 +141,7 @@ export class UsersPage {
     action(user.has_password ? "Change password" : "Set password", user.has_password ? "Change the password of" : "Set a password for",
       async () => this.openPassword(user));
     if (user.has_password) action("Sign out everywhere", "Sign out of every browser", () => this.signOutEverywhere(user.name));
+    action("Security", "See the signed-in browsers and security activity of", () => this.security.open(user.name));
     if (user.two_step) action("Turn off two-step", "Turn off two-step verification of", () => this.turnOffTwoStep(user.name));
     action("New token", "Issue a new token for", () => this.renewToken(user.name));
     action("Reset usage", "Reset the token usage of", () => this.change(user.name, null, "reset"));

@@ -198,6 +198,7 @@ public func buildRouter(
         aliases: dependencies.modelAliases, passwords: dependencies.passwords, clients: dependencies.clientAddresses
     ).register(on: api)
     SecurityLog(store: dependencies.store, clients: dependencies.clientAddresses).register(on: api)
+    AdminUserSessionRoutes(store: dependencies.store, tokens: tokens, clients: dependencies.clientAddresses).register(on: api)
     SignInRoutes(
         store: dependencies.store, tokens: tokens, passwords: dependencies.passwords,
         sessionLifetime: dependencies.sessionLifetime, clients: dependencies.clientAddresses
