@@ -26,7 +26,7 @@ extension UserCommand {
             let store = try await database.open()
             let user = try await UserCommand.user(named: name, in: store)
             do {
-                let hash = off ? nil : try await PasswordHasher().hash(try Self.readPassword())
+                let hash = off ? nil : try await PasswordHasher().hash(try Self.readPassword(for: user.name))
                 try await store.setPasswordHash(userID: user.id, hash: hash)
                 let ended = try await store.endSessions(userID: user.id, keeping: nil)
                 try await UserCommand.logSecurityEvent(off ? .passwordRemoved : .passwordChanged, for: user, in: store, command: "password")
@@ -40,7 +40,7 @@ extension UserCommand {
         }
 
         /// The new password: typed twice at a terminal, else the first line of standard input.
-        static func readPassword() throws -> String {
+        static func readPassword(for name: String) throws -> String {
             let password: String
             if isatty(STDIN_FILENO) == 1 {
                 let first = String(cString: getpass("New password: "))
@@ -53,7 +53,7 @@ extension UserCommand {
                 }
                 password = line
             }
-            if let problem = PasswordRule.problem(with: password) { throw ValidationError(problem + " Nothing was changed.") }
+            if let problem = PasswordRule.problem(with: password, for: name) { throw ValidationError(problem + " Nothing was changed.") }
             return password
         }
     }

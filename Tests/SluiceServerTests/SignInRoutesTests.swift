@@ -110,6 +110,9 @@ struct SignInRoutesTests {
             let short = try await h.request(
                 .PUT, "/api/me/password", token: here, body: #"{"current_password":"first password","password":"short"}"#)
             #expect(short.status == 400 && short.errorCode == "weak_password" && short.errorMessage?.contains("8 characters") == true)
+            let named = try await h.request(
+                .PUT, "/api/me/password", token: here, body: #"{"current_password":"first password","password":"BOB-2024!"}"#)
+            #expect(named.status == 400 && named.errorCode == "weak_password" && named.errorMessage?.contains("user's name") == true)
             #expect(try await Self.signIn(h, "bob", "first password").status == 200)
 
             let changed = try await h.request(
@@ -236,5 +239,16 @@ struct SignUpRouteTests {
             #expect(held.status == 429 && held.errorCode == "too_many_sign_ups" && held.headers.first(name: "Retry-After") != nil)
             #expect(try await h.store.user(named: "bulk-10") == nil)
         }
+    }
+
+    @Test("the password rule refuses the name, the service or 'password' with digits and symbols, one character repeated and runs, and nothing else",
+          arguments: [
+              ("short", "8 characters"), ("        ", "only spaces"), ("ann20244", "user's name"), ("Password1", "\"password\""),
+              ("sluice!!", "\"sluice\""), ("AnnAnn!!", "user's name"), ("first password", nil), ("bob's password", nil), ("zzzzzzzzzz", "over and over"), ("12345678", "run"), ("hgfedcba", "run"),
+              ("ann's long passphrase", nil), ("my password is long", nil), ("correct horse battery", nil), ("12345679", nil),
+          ] as [(String, String?)])
+    func rule(password: String, refusal: String?) {
+        let problem = PasswordRule.problem(with: password, for: "Ann")
+        if let refusal { #expect(problem?.contains(refusal) == true) } else { #expect(problem == nil) }
     }
 }

@@ -67,7 +67,7 @@ struct AdminUserRoutes {
             throw APIError.invalid("'name' must be \(Self.nameRule).")
         }
         let plan = try AdminUserChanges.plan(body) ?? .free
-        let password = try AdminUserChanges.password(body) ?? nil
+        let password = try AdminUserChanges.password(body, for: name) ?? nil
         let token = AccessToken.generate()
         var user: User
         do {
@@ -95,7 +95,7 @@ struct AdminUserRoutes {
         let admin = try administrator(context)
         let user = try await named(context)
         let body = try await JSONObjectBody(request: request, context: context, allowEmpty: false)
-        let changes = try AdminUserChanges(body: body, served: models, aliases: aliases)
+        let changes = try AdminUserChanges(body: body, served: models, aliases: aliases, name: user.name)
         guard !body.fields.isEmpty else { throw APIError.invalid("Name what to change: \(AdminUserChanges.fieldList).") }
         if let makeAdmin = changes.admin, makeAdmin != user.isAdmin {
             guard try await store.setAdmin(userID: user.id, isAdmin: makeAdmin) else {

@@ -25,7 +25,8 @@ struct AdminUserChanges {
         plan != nil || tokenLimit != nil || dailyUSD != nil || endUserDailyUSD != nil || !rates.isEmpty
     }
 
-    init(body: JSONObjectBody, served: [String], aliases: ModelAliases) throws {
+    /// `name`: the user changed, whose name a new password may not hold.
+    init(body: JSONObjectBody, served: [String], aliases: ModelAliases, name: String) throws {
         try body.rejectingUnknownFields(Set(Self.fieldList.components(separatedBy: ", "))) {
             "'\($0)' cannot be changed here. A user's \(Self.fieldList) can."
         }
@@ -65,14 +66,14 @@ struct AdminUserChanges {
         }
         admin = try body.optionalBool("admin")
         suspended = try body.optionalBool("suspended")
-        password = try Self.password(body)
+        password = try Self.password(body, for: name)
     }
 
     /// `password`: a password that keeps `PasswordRule` (`nil` left out, `.some(nil)` for `null`: none).
-    static func password(_ body: JSONObjectBody) throws -> String?? {
+    static func password(_ body: JSONObjectBody, for name: String) throws -> String?? {
         try field(body, "password") { value in
             guard case .string(let password) = value else { throw APIError.invalid("'password' must be text, or null for none.") }
-            return try PasswordRule.checked(password)
+            return try PasswordRule.checked(password, for: name)
         }
     }
 

@@ -83,17 +83,41 @@ public enum PasswordRule {
     static let maxBytes = 72
     static let minCharacters = 8
 
-    /// Why `password` cannot be one, in words for the person choosing it; `nil` when it can.
-    public static func problem(with password: String) -> String? {
+    /// Why `password` cannot be `name`'s, in words for the person choosing it; `nil` when it can. Besides its length,
+    /// what NIST SP 800-63B says to refuse that a rule can know without a list of leaked passwords: the user's name,
+    /// the service's or "password" with only digits and symbols around it ("ann2024!" for ann, "Password1"; "ann's long
+    /// passphrase" is a password), one character over and over, and a run such as "12345678".
+    public static func problem(with password: String, for name: String?) -> String? {
         if password.count < minCharacters { return "A password must be at least \(minCharacters) characters long." }
         if password.utf8.count > maxBytes { return "A password may be at most \(maxBytes) bytes long (bcrypt reads no more)." }
         if password.allSatisfy(\.isWhitespace) { return "A password cannot be only spaces." }
+        let folded = password.lowercased()
+        if let name = name?.lowercased(), isDecorated(name, in: folded) {
+            return "A password cannot be the user's name with digits or symbols added: anyone who knows the name tries those first."
+        }
+        if let word = ["password", "sluice"].first(where: { isDecorated($0, in: folded) }) {
+            return "A password cannot be \"\(word)\" with digits or symbols added: it is among the first tried."
+        }
+        if Set(folded).count == 1 { return "A password cannot be one character over and over." }
+        if isRun(folded) { return "A password cannot be a run of characters such as 12345678 or abcdefgh." }
         return nil
     }
 
-    /// `password`, or `400 weak_password` saying why it cannot be one.
-    static func checked(_ password: String) throws -> String {
-        if let problem = problem(with: password) { throw APIError(.badRequest, code: "weak_password", message: problem) }
+    /// Whether `text` is `word` (three characters or more), once or more, with nothing but digits and symbols besides.
+    private static func isDecorated(_ word: String, in text: String) -> Bool {
+        word.count >= 3 && text.contains(word) && !text.replacingOccurrences(of: word, with: "").contains(where: \.isLetter)
+    }
+
+    /// Each character one after (or each one before) the last: "12345678", "hgfedcba".
+    private static func isRun(_ text: String) -> Bool {
+        let values = text.unicodeScalars.map { Int($0.value) }
+        let steps = Set(zip(values, values.dropFirst()).map { $1 - $0 })
+        return steps == [1] || steps == [-1]
+    }
+
+    /// `password` for `name`, or `400 weak_password` saying why it cannot be one.
+    static func checked(_ password: String, for name: String?) throws -> String {
+        if let problem = problem(with: password, for: name) { throw APIError(.badRequest, code: "weak_password", message: problem) }
         return password
     }
 }

@@ -205,7 +205,7 @@ struct SignInRoutes {
         guard let password = try body.optionalString("password", maxLength: 1_000) else {
             throw APIError.invalid("Send the new password as 'password'.")
         }
-        _ = try PasswordRule.checked(password)
+        _ = try PasswordRule.checked(password, for: user.name)
         if let current = try await store.passwordHash(userID: user.id) {
             if let wait = try await throttle.wait(for: user.name) {
                 throw SignInThrottle.heldBack(wait, code: "too_many_attempts") { "Too many wrong passwords. Try again in \($0)." }

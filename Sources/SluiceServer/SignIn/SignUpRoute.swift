@@ -48,7 +48,7 @@ struct SignUpRoute {
         guard let password = try body.optionalString("password", maxLength: 1_000) else {
             throw APIError.invalid("Choose a password: 'password'.")
         }
-        _ = try PasswordRule.checked(password)
+        _ = try PasswordRule.checked(password, for: name)
         if let wait = try await made.wait(for: "") {
             throw SignInThrottle.heldBack(wait, code: "too_many_sign_ups") { "Many accounts were made here just now. Try again in \($0)." }
         }
