@@ -23,20 +23,14 @@ extension UserCommand {
         @OptionGroup var database: DatabaseOption
 
         func run() async throws {
-            let store = try await database.open()
-            let user = try await UserCommand.user(named: name, in: store)
-            do {
+            try await UserCommand.withUser(named: name, in: database) { store, user in
                 let hash = off ? nil : try await PasswordHasher().hash(try Self.readPassword(for: user.name))
                 try await store.setPasswordHash(userID: user.id, hash: hash)
                 let ended = try await store.endSessions(userID: user.id, keeping: nil)
                 try await UserCommand.logSecurityEvent(off ? .passwordRemoved : .passwordChanged, for: user, in: store, command: "password")
                 let signedOut = ended == 0 ? "" : " \(ended) signed-in \(ended == 1 ? "browser was" : "browsers were") signed out."
                 print((off ? "\(user.name) has no password: only their token signs them in." : "\(user.name)'s password is set.") + signedOut)
-            } catch {
-                try await store.close()
-                throw error
             }
-            try await store.close()
         }
 
         /// The new password: typed twice at a terminal, else the first line of standard input.
@@ -71,19 +65,13 @@ extension UserCommand {
         @OptionGroup var database: DatabaseOption
 
         func run() async throws {
-            let store = try await database.open()
-            do {
-                let user = try await UserCommand.user(named: name, in: store)
+            try await UserCommand.withUser(named: name, in: database) { store, user in
                 let ended = try await store.endSessions(userID: user.id, keeping: nil)
                 try await UserCommand.logSecurityEvent(.signedOutElsewhere, for: user, in: store, command: "sign-out")
                 print(ended == 0
                     ? "\(user.name) was signed in nowhere with a password."
                     : "\(user.name) was signed out of \(ended) \(ended == 1 ? "browser" : "browsers").")
-            } catch {
-                try await store.close()
-                throw error
             }
-            try await store.close()
         }
     }
 }
@@ -100,25 +88,37 @@ extension UserCommand {
         @OptionGroup var database: DatabaseOption
 
         func run() async throws {
-            let store = try await database.open()
-            do {
-                let user = try await UserCommand.user(named: name, in: store)
+            try await UserCommand.withUser(named: name, in: database) { store, user in
                 if try await store.disableTwoStep(userID: user.id) {
                     try await UserCommand.logSecurityEvent(.twoStepOff, for: user, in: store, command: "two-step-off")
                     print("Two-step verification is off for \(user.name): their password alone signs them in.")
                 } else {
                     print("\(user.name) did not have two-step verification on; nothing changed.")
                 }
-            } catch {
-                try await store.close()
-                throw error
             }
-            try await store.close()
         }
     }
 }
 
 extension UserCommand {
+    /// Opens the database, finds the user `name` (a `ValidationError` naming `sluice user list` when there is none),
+    /// runs `body` with both, and closes the database whether `body` throws or not.
+    static func withUser(
+        named name: String, in database: DatabaseOption, _ body: (any SluiceDatabase, User) async throws -> Void
+    ) async throws {
+        let store = try await database.open()
+        do {
+            guard let user = try await store.user(named: name) else {
+                throw ValidationError("no user named \(name); 'sluice user list' shows who exists")
+            }
+            try await body(store, user)
+        } catch {
+            try await store.close()
+            throw error
+        }
+        try await store.close()
+    }
+
     /// Adds `kind` to the user's security log as done from the server's shell (`sluice user COMMAND`).
     static func logSecurityEvent(_ kind: SecurityEvent.Kind, for user: User, in store: any ConversationStore, command: String) async throws {
         let now = Date()
@@ -146,9 +146,7 @@ extension UserCommand {
         }
 
         func run() async throws {
-            let store = try await database.open()
-            do {
-                let user = try await UserCommand.user(named: name, in: store)
+            try await UserCommand.withUser(named: name, in: database) { store, user in
                 print("at\tevent\tdetail\taddress\tuser agent")
                 for event in try await store.securityEvents(userID: user.id, limit: limit) {
                     let fields = [event.at.formatted(.iso8601), event.kind.rawValue, event.detail, event.origin.address, event.origin.userAgent]
@@ -156,11 +154,7 @@ extension UserCommand {
                     print(fields.map { ($0 ?? "-").replacingOccurrences(of: #"[\t\r\n]"#, with: " ", options: .regularExpression) }
                         .joined(separator: "\t"))
                 }
-            } catch {
-                try await store.close()
-                throw error
             }
-            try await store.close()
         }
     }
 }

@@ -34,8 +34,7 @@ struct TwoStepRoutes {
     }
 
     @Sendable func begin(_ request: Request, context: SluiceRequestContext) async throws -> Response {
-        let user = try ownUser(context)
-        try await checkPassword(of: user, in: try await JSONObjectBody(request: request, context: context, allowEmpty: true))
+        let user = try await ownUserAskedForPassword(request, context)
         let secret = TwoStepVerification.newSecret()
         guard try await store.beginTwoStep(userID: user.id, secret: secret) else {
             throw APIError(
@@ -72,8 +71,7 @@ struct TwoStepRoutes {
     }
 
     @Sendable func renewRecoveryCodes(_ request: Request, context: SluiceRequestContext) async throws -> Response {
-        let user = try ownUser(context)
-        try await checkPassword(of: user, in: try await JSONObjectBody(request: request, context: context, allowEmpty: true))
+        let user = try await ownUserAskedForPassword(request, context)
         guard try await store.twoStep(userID: user.id)?.isOn == true else { throw Self.off }
         let codes = TwoStepVerification.newRecoveryCodes()
         try await store.replaceRecoveryCodes(userID: user.id, hashes: codes.map(TwoStepVerification.recoveryHash))
@@ -83,8 +81,7 @@ struct TwoStepRoutes {
     }
 
     @Sendable func turnOff(_ request: Request, context: SluiceRequestContext) async throws -> Response {
-        let user = try ownUser(context)
-        try await checkPassword(of: user, in: try await JSONObjectBody(request: request, context: context, allowEmpty: true))
+        let user = try await ownUserAskedForPassword(request, context)
         guard try await store.disableTwoStep(userID: user.id) else { throw Self.off }
         await securityLog.record(.twoStepOff, for: user, request: request, context: context)
         context.logger.notice("two-step verification turned off", metadata: ["user": "\(user.name)"])
@@ -112,6 +109,13 @@ struct TwoStepRoutes {
                 .forbidden, code: "key_cannot_change_two_step",
                 message: "An API key cannot see or change two-step verification. Do that from the web app, signed in.")
         }
+        return user
+    }
+
+    /// The signed-in user, once the request's body gave their password again.
+    private func ownUserAskedForPassword(_ request: Request, _ context: SluiceRequestContext) async throws -> User {
+        let user = try ownUser(context)
+        try await checkPassword(of: user, in: try await JSONObjectBody(request: request, context: context, allowEmpty: true))
         return user
     }
 
