@@ -214,7 +214,10 @@ struct AdminUserRoutes {
     }
 
     /// The user the path names; 404 when there is none.
-    private func named(_ context: SluiceRequestContext) async throws -> User {
+    private func named(_ context: SluiceRequestContext) async throws -> User { try await Self.named(context, in: store) }
+
+    /// The user the path's `{name}` names, in `store`; 404 when there is none.
+    static func named(_ context: SluiceRequestContext, in store: any ConversationStore) async throws -> User {
         let raw = try context.parameters.require("name")
         let name = raw.removingPercentEncoding ?? raw
         guard let user = try await store.user(named: name) else {

@@ -42,11 +42,6 @@ struct AdminUserSessionRoutes {
 
     private func administratorAndUser(_ context: SluiceRequestContext) async throws -> (User, User) {
         let admin = try context.requireAdministrator(to: "manage users")
-        let raw = try context.parameters.require("name")
-        let name = raw.removingPercentEncoding ?? raw
-        guard let user = try await store.user(named: name) else {
-            throw APIError(.notFound, code: "not_found", message: "There is no user named '\(name)'.")
-        }
-        return (admin, user)
+        return (admin, try await AdminUserRoutes.named(context, in: store))
     }
 }

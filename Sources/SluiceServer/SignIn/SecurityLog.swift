@@ -48,12 +48,7 @@ public struct SecurityLog: Sendable {
 
     @Sendable func someones(_ request: Request, context: SluiceRequestContext) async throws -> Response {
         _ = try context.requireAdministrator(to: "read users' security logs")
-        let raw = try context.parameters.require("name")
-        let name = raw.removingPercentEncoding ?? raw
-        guard let user = try await store.user(named: name) else {
-            throw APIError(.notFound, code: "not_found", message: "There is no user named '\(name)'.")
-        }
-        return try await events(of: user, request: request)
+        return try await events(of: try await AdminUserRoutes.named(context, in: store), request: request)
     }
 
     private func events(of user: User, request: Request) async throws -> Response {
