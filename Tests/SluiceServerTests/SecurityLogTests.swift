@@ -23,11 +23,15 @@ struct SecurityLogTests {
             #expect(try await h.request(.PUT, "/api/me/password", token: h.bob, body: #"{"password":"bob's password"}"#).status == 200)
             let agent = ["User-Agent": "Mozilla/5.0 (X11; Linux x86_64; rv:133.0) Gecko/20100101 Firefox/133.0"]
             #expect(try await SignedInBrowsersTests.signIn(h, "bob", "not it", headers: agent).status == 401)
-            #expect(try await SignedInBrowsersTests.signIn(h, "bob", "bob's password", headers: agent).status == 200)
+            let signedIn = try await SignedInBrowsersTests.signIn(h, "bob", "bob's password", headers: agent)
+            #expect(signedIn.status == 200 && signedIn.json?["refused_since_last_sign_in"] as? Int == 1)
+            #expect(try await SignedInBrowsersTests.signIn(h, "bob", "bob's password").json?["refused_since_last_sign_in"] == nil)
             // A name no user has is in no one's log.
             #expect(try await SignedInBrowsersTests.signIn(h, "nobody", "bob's password").status == 401)
 
             var events = try await Self.log(h, h.bob)
+            // The second sign-in, just to see that nothing was refused since the first, is left out of the count below.
+            events.removeFirst()
             #expect(Self.kinds(events) == ["signed_in", "sign_in_refused", "password_changed"])
             #expect(events[1]["detail"] as? String == "wrong password" && events[0]["detail"] == nil)
             #expect(events[0]["user_agent"] as? String == agent["User-Agent"] && events[0]["address"] as? String == "127.0.0.1")

@@ -82,3 +82,18 @@ def test_an_administrator_sees_a_users_browsers_and_log_on_the_users_page_and_si
     assert not panel.is_displayed()
     events = api(server, token, "GET", "/api/me/security-log")["events"]
     assert events[0]["kind"] == "signed_out_elsewhere" and events[0]["detail"].startswith("by administrator ")
+
+
+def test_signing_in_after_refused_tries_says_how_many_were_refused(browser, server):
+    from test_sign_in_ui import signed_out_page, sign_in
+
+    token = new_user(server, "security-notice-ui")
+    api(server, token, "PUT", "/api/me/password", {"password": "watch this"})
+    for guess in ["watch that", "watch it"]:
+        assert try_sign_in(server, "security-notice-ui", guess, IPHONE) == 401
+    signed_out_page(browser, server)
+    sign_in(browser, "security-notice-ui", "watch this")
+    WebDriverWait(browser, 15).until(lambda d: d.find_element(By.ID, "account-name").text == "security-notice-ui")
+    banner = browser.find_element(By.ID, "banner")
+    WebDriverWait(browser, 10).until(lambda _: "2 sign-ins with your name were refused" in banner.text)
+    assert "Recent security activity" in banner.text

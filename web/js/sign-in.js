@@ -54,6 +54,14 @@ export class SignIn {
     document.getElementById("sign-in-name").focus();
   }
 
+  /** Sign-ins with the user's name refused since their last one: where to look, and what to do if it was not them. */
+  static refusedNotice(count) {
+    if (!count) return "";
+    const tries = count === 1 ? "1 sign-in with your name was" : `${count} sign-ins with your name were`;
+    return `${tries} refused since you last signed in (Password → Recent security activity says from where). `
+      + "If it was not you, choose a stronger password and turn on two-step verification.";
+  }
+
   /** After a sign-in with a recovery code: how many are left, and what to do when few are. */
   static recoveryNotice(left) {
     if (left === undefined || left === null) return "";
@@ -81,7 +89,8 @@ export class SignIn {
       api.setToken(answer.token);
       this.form.reset();
       this.askForCode(false);
-      this.onSignedIn(SignIn.recoveryNotice(answer.recovery_codes_left));
+      this.onSignedIn([SignIn.refusedNotice(answer.refused_since_last_sign_in), SignIn.recoveryNotice(answer.recovery_codes_left)]
+        .filter(Boolean).join(" "));
     } catch (error) {
       // Wrong, held back for a while, waiting for approval, suspended, a name taken, a code asked for or refused: the
       // server's words say which.

@@ -88,10 +88,20 @@ struct SignInRoutes {
         }
         try await throttle.succeeded(name)
         if let suspendedAt = user.suspendedAt { throw AuthMiddleware.suspended(user, since: suspendedAt) }
+        let refused = try await refusedSinceLastSignIn(of: user)
         await securityLog.record(.signedIn, userID: user.id, origin: origin, detail: how, logger: context.logger)
         context.logger.notice("signed in", metadata: ["user": "\(user.name)"])
         return try await Self.startSession(
-            for: user, from: origin, in: store, lasting: sessionLifetime, recoveryCodesLeft: recoveryCodesLeft)
+            for: user, from: origin, in: store, lasting: sessionLifetime, recoveryCodesLeft: recoveryCodesLeft,
+            refusedSinceLastSignIn: refused)
+    }
+
+    /// How many sign-ins with the user's name were refused since their last one with the password (of their latest
+    /// 100 events), for the web app to say so as Google's "someone tried to sign in" does; `nil` when none were.
+    private func refusedSinceLastSignIn(of user: User) async throws -> Int? {
+        let recent = try await store.securityEvents(userID: user.id, limit: 100)
+        let refused = recent.prefix { $0.kind != .signedIn }.filter { $0.kind == .signInRefused }.count
+        return refused == 0 ? nil : refused
     }
 
     /// The code after the password: the authenticator's of the moment, or a recovery code (how many are left is
@@ -134,13 +144,14 @@ struct SignInRoutes {
     /// A new session of `user`, answered as `{"token", "expires_at", "user"}` (`no-store`: the token is shown only here).
     static func startSession(
         for user: User, from origin: SessionOrigin, in store: any ConversationStore, lasting lifetime: Duration,
-        recoveryCodesLeft: Int? = nil
+        recoveryCodesLeft: Int? = nil, refusedSinceLastSignIn: Int? = nil
     ) async throws -> Response {
         let token = AccessToken.generate()
         let expiresAt = Date().addingTimeInterval(TimeInterval(lifetime.components.seconds))
         try await store.startSession(userID: user.id, tokenHash: AccessToken.hash(token), expiresAt: expiresAt, origin: origin)
         var response = try AdminUserRoutes.json(SessionStarted(
-            token: token, expiresAt: expiresAt, user: MeRoute.Me(user), recoveryCodesLeft: recoveryCodesLeft))
+            token: token, expiresAt: expiresAt, user: MeRoute.Me(user), recoveryCodesLeft: recoveryCodesLeft,
+            refusedSinceLastSignIn: refusedSinceLastSignIn))
         response.headers[.cacheControl] = "no-store"
         return response
     }
@@ -267,11 +278,14 @@ struct WireSession: Encodable {
     }
 }
 
-/// `{"token", "expires_at", "user", "recovery_codes_left"?}`: a session just started; the token is shown once.
+/// `{"token", "expires_at", "user", "recovery_codes_left"?, "refused_since_last_sign_in"?}`: a session just started; the
+/// token is shown once.
 struct SessionStarted: Encodable {
     let token: String
     let expiresAt: Date
     let user: MeRoute.Me
     /// After a sign-in with a recovery code: how many are left (absent otherwise).
     var recoveryCodesLeft: Int?
+    /// Sign-ins with the user's name refused since their last one (absent when none were).
+    var refusedSinceLastSignIn: Int?
 }
