@@ -84,11 +84,8 @@ struct AdminUserRoutes {
         context.logger.notice("user added", metadata: [
             "by": "\(admin.name)", "user": "\(user.name)", "plan": "\(plan.rawValue)", "admin": "\(user.isAdmin)",
         ])
-        var response = try Self.json(WireNewUser(user: try await wire(user), token: token))
-        response.status = .created
         // The token is in this body only: nothing may keep it.
-        response.headers[.cacheControl] = "no-store"
-        return response
+        return try Self.secretJSON(WireNewUser(user: try await wire(user), token: token), status: .created)
     }
 
     @Sendable func update(_ request: Request, context: SluiceRequestContext) async throws -> Response {
@@ -148,9 +145,7 @@ struct AdminUserRoutes {
         try await store.setTokenHash(userID: user.id, tokenHash: AccessToken.hash(token))
         tokens.forget(userID: user.id)
         context.logger.notice("user token issued", metadata: ["by": "\(admin.name)", "user": "\(user.name)"])
-        var response = try Self.json(WireNewUser(user: try await wire(user), token: token))
-        response.headers[.cacheControl] = "no-store"
-        return response
+        return try Self.secretJSON(WireNewUser(user: try await wire(user), token: token))
     }
 
     @Sendable func reset(_ request: Request, context: SluiceRequestContext) async throws -> Response {
@@ -261,6 +256,15 @@ struct AdminUserRoutes {
 
     static func json(_ value: some Encodable) throws -> Response {
         UsageRoutes.json(String(decoding: try WireJSON.encoder.encode(value), as: UTF8.self))
+    }
+
+    /// `value` as JSON that holds a secret shown only here (a token, a key, a two-step secret, recovery codes):
+    /// `Cache-Control: no-store`, so that neither the browser nor a proxy keeps it.
+    static func secretJSON(_ value: some Encodable, status: HTTPResponse.Status = .ok) throws -> Response {
+        var response = try json(value)
+        response.status = status
+        response.headers[.cacheControl] = "no-store"
+        return response
     }
 }
 

@@ -87,10 +87,8 @@ struct KeyRoutes {
             label: key.label, key: token, createdAt: key.createdAt, expiresAt: key.expiresAt, models: key.allowedModels,
             dailyUsdLimit: key.dailyDollarLimit?.decimalString, requestsPerMinute: key.rateCaps.requestsPerMinute,
             tokensPerMinute: key.rateCaps.tokensPerMinute, maxParallelRequests: key.rateCaps.maxParallel)
-        var response = UsageRoutes.json(String(decoding: try WireJSON.encoder.encode(created), as: UTF8.self))
-        response.status = .created
         // The key is in this body only: nothing may keep it.
-        response.headers[.cacheControl] = "no-store"
+        let response = try AdminUserRoutes.secretJSON(created, status: .created)
         // Who made which key, for an audit; never the key itself.
         context.logger.notice("API key added", metadata: [
             "user": "\(user.name)", "label": "\(key.label)", "expires_at": "\(key.expiresAt.map { $0.formatted(.iso8601) } ?? "never")",

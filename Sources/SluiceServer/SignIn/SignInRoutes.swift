@@ -149,11 +149,9 @@ struct SignInRoutes {
         let token = AccessToken.generate()
         let expiresAt = Date().addingTimeInterval(TimeInterval(lifetime.components.seconds))
         try await store.startSession(userID: user.id, tokenHash: AccessToken.hash(token), expiresAt: expiresAt, origin: origin)
-        var response = try AdminUserRoutes.json(SessionStarted(
+        return try AdminUserRoutes.secretJSON(SessionStarted(
             token: token, expiresAt: expiresAt, user: MeRoute.Me(user), recoveryCodesLeft: recoveryCodesLeft,
             refusedSinceLastSignIn: refusedSinceLastSignIn))
-        response.headers[.cacheControl] = "no-store"
-        return response
     }
 
     /// Ends the session the request was made with; a user's own token or a key is left as it is (the web app forgets

@@ -42,9 +42,7 @@ struct TwoStepRoutes {
                 message: "Two-step verification is already on. Turn it off first to set up another authenticator.")
         }
         context.logger.notice("two-step set-up started", metadata: ["user": "\(user.name)"])
-        var response = try AdminUserRoutes.json(["secret": secret, "uri": verification.setUpURI(secret: secret, account: user.name)])
-        response.headers[.cacheControl] = "no-store"
-        return response
+        return try AdminUserRoutes.secretJSON(["secret": secret, "uri": verification.setUpURI(secret: secret, account: user.name)])
     }
 
     @Sendable func confirm(_ request: Request, context: SluiceRequestContext) async throws -> Response {
@@ -95,11 +93,7 @@ struct TwoStepRoutes {
 
     static let off = APIError(.conflict, code: "two_step_off", message: "Two-step verification is not on.")
 
-    private static func recoveryCodes(_ codes: [String]) throws -> Response {
-        var response = try AdminUserRoutes.json(["recovery_codes": codes])
-        response.headers[.cacheControl] = "no-store"
-        return response
-    }
+    private static func recoveryCodes(_ codes: [String]) throws -> Response { try AdminUserRoutes.secretJSON(["recovery_codes": codes]) }
 
     /// The signed-in user, unless the request was made with an API key (403 `key_cannot_change_two_step`).
     private func ownUser(_ context: SluiceRequestContext) throws -> User {
