@@ -52,12 +52,13 @@ struct UserCommand: AsyncParsableCommand {
 
         func run() async throws {
             let store = try await database.open()
-            print("name\tplan\ttokens used/limit (this period)\tid\tcreated\tadministrator\tsuspended\tpassword\ttwo-step")
+            print("name\tplan\ttokens used/limit (this period)\tid\tcreated\tadministrator\tsuspended\tpassword\ttwo-step\tteam")
             let twoStep = try await store.twoStepUserIDs()
+            let teams = try await store.teamNamesByUser()
             for user in try await store.users() {
                 let budget = try await store.budget(userID: user.id, now: Date())
                 let usage = "\(budget.used)/\(budget.limit.map(String.init) ?? "unlimited")"
-                print("\(user.name)\t\(user.plan.rawValue)\t\(usage)\t\(user.id)\t\(user.createdAt.formatted(.iso8601))\t\(user.isAdmin ? "yes" : "no")\t\(user.suspendedAt.map { $0.formatted(.iso8601) } ?? "no")\t\(user.hasPassword ? "yes" : "no")\t\(twoStep.contains(user.id) ? "on" : "off")")
+                print("\(user.name)\t\(user.plan.rawValue)\t\(usage)\t\(user.id)\t\(user.createdAt.formatted(.iso8601))\t\(user.isAdmin ? "yes" : "no")\t\(user.suspendedAt.map { $0.formatted(.iso8601) } ?? "no")\t\(user.hasPassword ? "yes" : "no")\t\(twoStep.contains(user.id) ? "on" : "off")\t\(teams[user.id] ?? "-")")
             }
             try await store.close()
         }

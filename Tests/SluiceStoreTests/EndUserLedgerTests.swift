@@ -25,9 +25,21 @@ struct EndUserLedgerTests {
         return (store, location, user, shop.id, own.id)
     }
 
+    /// What undoes schema step 62 (teams).
+    static func undoStep62(_ backend: StoreBackend) -> [String] {
+        let triggers = backend == .sqlite
+            ? ["DROP TRIGGER token_usage_team_spending_held", "DROP TRIGGER token_usage_team_spending_ended"]
+            : ["DROP TRIGGER token_usage_team_spending ON token_usage", "DROP FUNCTION sluice_count_team_spending()"]
+        return triggers + [
+            "DROP TABLE team_daily_spending", "ALTER TABLE token_usage DROP COLUMN team_id", "DROP INDEX users_by_team",
+            "ALTER TABLE users DROP COLUMN team_id", "DROP TABLE teams",
+        ]
+    }
+
     /// What undoes schema steps 17 and later, newest first (for tests that migrate an older schema): each new step
     /// adds its undoing here. PostgreSQL's `sluice_hold` stays the newest step's: migrating again replaces it.
     static func undoStepsFrom17(_ backend: StoreBackend) -> [String] {
+        let step62 = undoStep62(backend)
         let step61 = ["DROP TABLE security_events"]
         let step60 = ["DROP TABLE recovery_codes", "DROP TABLE two_step"]
         let step59 = ["DROP TABLE sign_in_attempts"]
@@ -103,7 +115,7 @@ struct EndUserLedgerTests {
             ? ["ALTER TABLE token_usage DROP COLUMN end_user"]
             : ["DROP TRIGGER token_usage_end_user ON token_usage", "DROP FUNCTION sluice_usage_end_user()",
                "ALTER TABLE token_usage DROP COLUMN end_user"]
-        return step61 + step60 + step59 + step58 + step57 + step56 + step55 + step54 + step53 + step52 + step51 + step50 + step49 + step48 + step47 + step46 + step45 + step44 + step43 + step42 + step41 + step40 + step39 + step38 + step37 + step36 + step35 + step34 + step33 + step32 + step31 + step30 + step29 + step28 + step27 + step26 + step25 + step24 + step23 + step22 + step21 + step20 + step19Function + step19 + step18 + step17
+        return step62 + step61 + step60 + step59 + step58 + step57 + step56 + step55 + step54 + step53 + step52 + step51 + step50 + step49 + step48 + step47 + step46 + step45 + step44 + step43 + step42 + step41 + step40 + step39 + step38 + step37 + step36 + step35 + step34 + step33 + step32 + step31 + step30 + step29 + step28 + step27 + step26 + step25 + step24 + step23 + step22 + step21 + step20 + step19Function + step19 + step18 + step17
     }
 
     static func totals(_ store: any SluiceDatabase, _ user: User) async throws -> [String: Int] {

@@ -63,7 +63,7 @@ struct PartialIndexTests {
             "SELECT name FROM sqlite_master WHERE type = 'index' AND sql LIKE '%WHERE%'").compactMap { $0.string("name") }
         #expect(Set(indexed) == [
             "messages_streaming", "token_usage_held", "messages_by_version_group", "token_usage_by_end_user", "token_usage_by_key",
-            "conversations_listed", "conversations_archived",
+            "conversations_listed", "conversations_archived", "users_by_team",
         ])
         try await store.close()
     }

@@ -72,11 +72,15 @@ public struct BudgetState: Sendable, Equatable {
     public var endUserDailyLimit: USDAmount?
     /// The user's rate limits (per minute, answers at once) and their use now, if the user has any.
     public var rateLimits: RateLimits?
+    /// The user's team, if they are in one, and its day under its limit.
+    public var team: TeamBudget?
 
     public init(
         plan: Plan, used: Int, limit: Int?, resetAt: Date, dailyDollars: DollarBudget? = nil,
-        globalDailyDollars: DollarBudget? = nil, endUserDailyLimit: USDAmount? = nil, rateLimits: RateLimits? = nil
+        globalDailyDollars: DollarBudget? = nil, endUserDailyLimit: USDAmount? = nil, rateLimits: RateLimits? = nil,
+        team: TeamBudget? = nil
     ) {
+        self.team = team
         self.endUserDailyLimit = endUserDailyLimit
         self.rateLimits = rateLimits
         self.plan = plan

@@ -2,7 +2,7 @@ import Foundation
 
 /// A budget on the wire: `{"plan","used","limit","remaining","percent","level","reset_at","daily_usd",
 /// "global_daily_usd","end_user_daily_usd_limit","requests_per_minute","tokens_per_minute","requests_last_minute",
-/// "tokens_last_minute","max_parallel_requests","running_requests"}`.
+/// "tokens_last_minute","max_parallel_requests","running_requests","team"}`.
 public struct WireBudget: Codable, Sendable, Equatable {
     public var plan: String
     public var used: Int
@@ -26,6 +26,8 @@ public struct WireBudget: Codable, Sendable, Equatable {
     /// The user's limit of answers at once, or `null`; the answers running now, `null` without that limit.
     public var maxParallelRequests: Int?
     public var runningRequests: Int?
+    /// The user's team: `{"name","daily_usd"}` (`daily_usd` as above, `null` without a limit), or `null`.
+    public var team: WireTeamBudget?
 
     public init(_ budget: BudgetState) {
         plan = budget.plan.rawValue
@@ -45,6 +47,7 @@ public struct WireBudget: Codable, Sendable, Equatable {
         tokensLastMinute = perMinute ? budget.rateLimits?.tokens : nil
         maxParallelRequests = budget.rateLimits?.maxParallel
         runningRequests = maxParallelRequests == nil ? nil : budget.rateLimits?.running
+        team = budget.team.map { WireTeamBudget(name: $0.name, dailyUSD: $0.dailyDollars.map(WireDollars.init)) }
     }
 
     enum CodingKeys: String, CodingKey {
@@ -59,6 +62,7 @@ public struct WireBudget: Codable, Sendable, Equatable {
         case tokensLastMinute = "tokens_last_minute"
         case maxParallelRequests = "max_parallel_requests"
         case runningRequests = "running_requests"
+        case team
     }
 
     public func encode(to encoder: any Encoder) throws {
@@ -79,9 +83,27 @@ public struct WireBudget: Codable, Sendable, Equatable {
         try container.encode(tokensLastMinute, forKey: .tokensLastMinute)
         try container.encode(maxParallelRequests, forKey: .maxParallelRequests)
         try container.encode(runningRequests, forKey: .runningRequests)
+        try container.encode(team, forKey: .team)
     }
 
     public var json: String { JSONText.encode(self) }
+}
+
+/// A user's team on the wire: its name, and its day under its daily limit (`null`: no limit).
+public struct WireTeamBudget: Codable, Sendable, Equatable {
+    public var name: String
+    public var dailyUSD: WireDollars?
+
+    enum CodingKeys: String, CodingKey {
+        case name
+        case dailyUSD = "daily_usd"
+    }
+
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: CodingKeys.self)
+        try container.encode(name, forKey: .name)
+        try container.encode(dailyUSD, forKey: .dailyUSD)
+    }
 }
 
 /// A daily dollar budget on the wire; amounts are exact decimal strings.

@@ -148,6 +148,12 @@ struct TurnBudget: Sendable {
             message = "You have spent $\(dollars.spent.decimalString) of your daily $\(dollars.limit.decimalString) "
                 + "(\(wording.subject) would cost at least $\(cost.decimalString)). The limit resets at "
                 + "\(Self.resetText(dollars.resetAt, now: now)). \(wording.fewerTokens), ask for a higher limit, or wait until the reset."
+        } else if let team = budget.team, let dollars = team.dailyDollars, dollars.remaining < cost {
+            resetAt = dollars.resetAt
+            message = Self.daySpent(
+                "Your team '\(team.name)'", dollars, allowance: "its members may spend together a day", cost: cost,
+                remedy: "ask an administrator to raise the team's limit (Teams on the Users page, or sluice team set)", now: now,
+                wording: wording)
         } else if let endUser, endUser.dollars.remaining < cost {
             resetAt = endUser.dollars.resetAt
             message = Self.daySpent(

@@ -8,8 +8,8 @@ import SluiceStore
 /// `GET /api/admin/users` lists them with their plans, limits and what they used;
 /// `POST /api/admin/users {"name", "plan"?, "admin"?, "password"?}` adds one and shows its token once;
 /// `PATCH /api/admin/users/{name}` with any of `plan`, `token_limit`, `daily_usd`, `end_user_daily_usd`,
-/// `requests_per_minute`, `tokens_per_minute`, `max_parallel_requests`, `models`, `admin`, `suspended`, `password`
-/// changes one (`null` removes a limit, gives the plan's own token limit, or every model; a suspended user's token and
+/// `requests_per_minute`, `tokens_per_minute`, `max_parallel_requests`, `models`, `admin`, `suspended`, `password`,
+/// `team` (a team's name, or `null`: none; `AdminTeamRoutes`) changes one (`null` removes a limit, gives the plan's own token limit, or every model; a suspended user's token and
 /// keys are refused until restored, and all they made is kept; a new password — or `null`, none — signs the user out
 /// of every browser that signed in with the old one);
 /// `POST /api/admin/users/{name}/token` issues a new token (the old one stops working);
@@ -51,8 +51,10 @@ struct AdminUserRoutes {
         let month = try await lastThirtyDays(of: nil)
         let byUser = Dictionary(month.map { ($0.key, $0) }, uniquingKeysWith: { first, _ in first })
         let twoStep = try await store.twoStepUserIDs()
+        let teams = try await store.teamNamesByUser()
         for user in try await store.users() {
-            listed.append(try await wire(user, lastThirtyDays: byUser[user.id], twoStep: twoStep.contains(user.id)))
+            listed.append(try await wire(
+                user, lastThirtyDays: byUser[user.id], twoStep: twoStep.contains(user.id), team: .some(teams[user.id])))
         }
         return try Self.json(["users": listed])
     }
@@ -108,6 +110,7 @@ struct AdminUserRoutes {
             try await store.setSuspended(userID: user.id, suspended: suspend)
         }
         if let models = changes.models { try await store.setAllowedModels(userID: user.id, models: models) }
+        if let team = changes.team { try await AdminTeamRoutes.put(user, in: team, store: store) }
         if let password = changes.password {
             let hash = try await password.asyncMap { try await passwords.hash($0) }
             try await store.setPasswordHash(userID: user.id, hash: hash)
@@ -224,12 +227,16 @@ struct AdminUserRoutes {
     /// The user as listed: plan and limits, and what the user used this period, today and in the last 30 days.
     /// `lastThirtyDays`: the user's bucket when the caller read everyone's; else it is read here.
     /// `twoStep`: whether the user's two-step verification is on, when the caller read everyone's; else it is read here.
-    private func wire(_ user: User, lastThirtyDays: UsageBucket?? = nil, twoStep: Bool? = nil) async throws -> WireAdminUser {
+    /// `team`: the user's team's name, when the caller read everyone's; else it is read here.
+    private func wire(
+        _ user: User, lastThirtyDays: UsageBucket?? = nil, twoStep: Bool? = nil, team: String?? = nil
+    ) async throws -> WireAdminUser {
         let budget = try await budgets?.budget(userID: user.id, now: Date())
         var month = lastThirtyDays ?? nil
         if lastThirtyDays == nil { month = try await self.lastThirtyDays(of: user.id).first }
         let on = if let twoStep { twoStep } else { try await store.twoStep(userID: user.id)?.isOn == true }
-        return WireAdminUser(user: user, budget: budget, lastThirtyDays: month, twoStep: on)
+        let teamName = if let team { team } else { try await store.teamNamesByUser()[user.id] }
+        return WireAdminUser(user: user, budget: budget, lastThirtyDays: month, twoStep: on, team: teamName)
     }
 
     /// The settled usage of the last 30 days per user: one user's, or with `nil` everyone's.

@@ -16,9 +16,11 @@ struct AdminUserChanges {
     var suspended: Bool?
     /// A new password (its rule checked), or `nil` inside: none.
     var password: String??
+    /// The name of the team to put the user in, or `nil` inside: none.
+    var team: String??
 
     static let fieldList =
-        "plan, token_limit, daily_usd, end_user_daily_usd, requests_per_minute, tokens_per_minute, max_parallel_requests, models, admin, suspended, password"
+        "plan, token_limit, daily_usd, end_user_daily_usd, requests_per_minute, tokens_per_minute, max_parallel_requests, models, admin, suspended, password, team"
 
     /// Whether anything the budget store keeps changes.
     var changesBudget: Bool {
@@ -67,6 +69,12 @@ struct AdminUserChanges {
         admin = try body.optionalBool("admin")
         suspended = try body.optionalBool("suspended")
         password = try Self.password(body, for: name)
+        team = try Self.field(body, "team") { value in
+            guard case .string(let raw) = value, let team = Team.name(raw) else {
+                throw APIError.invalid("'team' must be the name of a team (GET /api/admin/teams lists them), or null for none.")
+            }
+            return team
+        }
     }
 
     /// `password`: a password that keeps `PasswordRule` (`nil` left out, `.some(nil)` for `null`: none).
@@ -133,16 +141,20 @@ struct WireAdminUser: Encodable {
     let tokens30d: Int
     let costUsd30d: String
     let lastTurnAt: Date?
+    /// The user's team's name; `null`: in none.
+    let team: String?
 
     private enum CodingKeys: String, CodingKey {
-        case id, name, plan, admin, hasPassword, twoStep, pending, suspendedAt, createdAt, models, tokensUsed, tokenLimit, resetsAt, dailyUsdLimit, spentTodayUsd
+        case id, name, plan, admin, hasPassword, twoStep, team, pending, suspendedAt, createdAt, models, tokensUsed, tokenLimit, resetsAt, dailyUsdLimit, spentTodayUsd
         case endUserDailyUsdLimit, requestsPerMinute, tokensPerMinute, maxParallelRequests, lastTurnAt
         case turns30d = "turns_30d", tokens30d = "tokens_30d", costUsd30d = "cost_usd_30d"
     }
 
     /// `lastThirtyDays`: the user's usage bucket of the last 30 days (`nil`: none).
-    init(user: User, budget: BudgetState?, lastThirtyDays: UsageBucket?, twoStep: Bool) {
+    /// `team`: the user's team's name, read with `teamNamesByUser` (the budget names it too, but only with budgets kept).
+    init(user: User, budget: BudgetState?, lastThirtyDays: UsageBucket?, twoStep: Bool, team: String?) {
         self.twoStep = twoStep
+        self.team = team
         id = user.id
         name = user.name
         plan = user.plan
@@ -176,6 +188,7 @@ struct WireAdminUser: Encodable {
         try container.encode(admin, forKey: .admin)
         try container.encode(hasPassword, forKey: .hasPassword)
         try container.encode(twoStep, forKey: .twoStep)
+        try container.encode(team, forKey: .team)
         try container.encode(pending, forKey: .pending)
         try container.encode(suspendedAt, forKey: .suspendedAt)
         try container.encode(createdAt, forKey: .createdAt)

@@ -87,6 +87,7 @@ extension PostgresStore {
         // Both moments are integers of ours, written into the SQL text (schema step 15's expressions).
         let userSpent = DailySpendingSQL.userSpent(user: "l.user_id", now: "\(nowMs)", dayStart: "\(dayStart)")
         let allSpent = DailySpendingSQL.allSpent(now: "\(nowMs)", dayStart: "\(dayStart)")
+        let teamSpent = TeamSpendingSQL.spent(team: "t.id", now: "\(nowMs)", dayStart: "\(dayStart)")
         let rows = try await rows(
             """
             SELECT l.plan, l.token_limit, l.reset_at, l.daily_usd_limit_picousd, l.end_user_daily_usd_limit_picousd,
@@ -95,8 +96,11 @@ extension PostgresStore {
                     SELECT SUM(u.reserved_tokens)::bigint FROM token_usage u
                     WHERE u.user_id = l.user_id AND u.state = 'held' AND u.expires_at <= \(nowMs)), 0) AS used,
                 (CASE WHEN l.daily_usd_limit_picousd IS NULL THEN 0 ELSE \(unescaped: userSpent) END) AS user_spent,
-                (CASE WHEN \(global)::bigint IS NULL THEN 0 ELSE \(unescaped: allSpent) END) AS all_spent
-            FROM user_token_limits l WHERE l.user_id = \(userID)
+                (CASE WHEN \(global)::bigint IS NULL THEN 0 ELSE \(unescaped: allSpent) END) AS all_spent,
+                t.name AS team_name, t.daily_usd_limit_picousd AS team_limit,
+                (CASE WHEN t.daily_usd_limit_picousd IS NULL THEN 0 ELSE \(unescaped: teamSpent) END) AS team_spent
+            FROM user_token_limits l JOIN users us ON us.id = l.user_id LEFT JOIN teams t ON t.id = us.team_id
+            WHERE l.user_id = \(userID)
             """)
         guard let row = rows.first else { throw StoreError.notFound }
         resetCache.remember(userID: userID, resetAtMs: row.int("reset_at"))

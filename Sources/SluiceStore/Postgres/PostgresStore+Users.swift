@@ -49,7 +49,7 @@ extension PostgresStore {
             codes_gone AS (DELETE FROM recovery_codes WHERE user_id = \(userID)),
             log_gone AS (DELETE FROM security_events WHERE user_id = \(userID))
             UPDATE users SET name = \(name), token_hash = \(unusable), deleted_at = \(now), suspended_at = COALESCE(suspended_at, \(now)),
-                instructions = NULL, allowed_models = NULL, password_hash = NULL
+                instructions = NULL, allowed_models = NULL, password_hash = NULL, team_id = NULL
             WHERE id = \(userID)
             """, logger: logger)
         return true

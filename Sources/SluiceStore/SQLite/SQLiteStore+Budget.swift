@@ -17,7 +17,8 @@ extension SQLiteStore {
         // held tokens less its expired holds (schema step 14), which are almost always none. dollars_left = the tighter of
         // the user's and the service's daily limits minus today's spending, counted in daily_spending (schema step 15).
         // With a limit per end user (schema step 18) and a conversation (or, schema step 36, a call) that names one,
-        // that end user's dollars left today cap it too. The hold takes the wish, capped by all; it needs the input and one output token to fit, and
+        // that end user's dollars left today cap it too, and so do the dollars left today of the user's team (schema
+        // step 62), which the ledger's row keeps. The hold takes the wish, capped by all; it needs the input and one output token to fit, and
         // to fit in the user's rate limits (schema step 19), which refuse rather than cap; the limits' use before this
         // hold comes back with it (`rate_state`, the gateway's x-ratelimit-* headers). An `n` call's answer after the
         // first (?20, schema step 52) is held to the tokens per minute only: the call is one request.
@@ -26,6 +27,7 @@ extension SQLiteStore {
         // docs/benchmarks.md, "Budget holds under a thousand streams").
         let sql = """
             WITH turn_end_user AS MATERIALIZED (SELECT COALESCE(?19, (SELECT c.end_user FROM conversations c WHERE c.id = ?5)) AS name),
+            turn_team AS MATERIALIZED (SELECT (SELECT u.team_id FROM users u WHERE u.id = ?3) AS id),
             budget AS MATERIALIZED (
                 SELECT
                     COALESCE(l.token_limit - l.tokens_used - (l.tokens_held - COALESCE((
@@ -35,7 +37,8 @@ extension SQLiteStore {
                         COALESCE(l.daily_usd_limit_picousd - (CASE WHEN l.daily_usd_limit_picousd IS NULL THEN 0 ELSE \(Self.userSpentToday) END), 9000000000000000000),
                         COALESCE(?11 - (CASE WHEN ?11 IS NULL THEN 0 ELSE \(Self.allSpentToday) END), 9000000000000000000),
                         \(Self.endUserLeftToday),
-                        \(Self.keyLeftToday)) AS dollars_left,
+                        \(Self.keyLeftToday),
+                        \(Self.teamLeftToday)) AS dollars_left,
                     \(Self.rateState),
                     \(Self.keyRateState)
                 FROM user_token_limits l WHERE l.user_id = ?3
@@ -45,8 +48,9 @@ extension SQLiteStore {
                 FROM budget
             )
             INSERT INTO token_usage (id, user_id, conversation_id, message_id, model, state, reserved_tokens, created_at,
-                expires_at, reserved_cost_picousd, end_user, api_key_id, extra_answer)
-            SELECT ?4, ?3, ?5, ?6, ?7, 'held', tokens, ?1, ?8, ?12 + (tokens - ?9) * ?13, (SELECT name FROM turn_end_user), ?14, ?20
+                expires_at, reserved_cost_picousd, end_user, api_key_id, extra_answer, team_id)
+            SELECT ?4, ?3, ?5, ?6, ?7, 'held', tokens, ?1, ?8, ?12 + (tokens - ?9) * ?13, (SELECT name FROM turn_end_user), ?14, ?20,
+                (SELECT id FROM turn_team)
             FROM allowed
             WHERE tokens >= ?9 + 1 AND dollars_left >= ?12 + ?13 AND within_rate = 1 AND key_within_rate = 1
             RETURNING reserved_tokens,
@@ -141,8 +145,11 @@ extension SQLiteStore {
                     SELECT SUM(u.reserved_tokens) FROM token_usage u
                     WHERE u.user_id = l.user_id AND u.state = 'held' AND u.expires_at <= ?1), 0) AS used,
                 (CASE WHEN l.daily_usd_limit_picousd IS NULL THEN 0 ELSE \(Self.userSpentTodayInBudget) END) AS user_spent,
-                (CASE WHEN ?4 IS NULL THEN 0 ELSE \(Self.allSpentTodayInBudget) END) AS all_spent
-            FROM user_token_limits l WHERE l.user_id = ?2
+                (CASE WHEN ?4 IS NULL THEN 0 ELSE \(Self.allSpentTodayInBudget) END) AS all_spent,
+                t.name AS team_name, t.daily_usd_limit_picousd AS team_limit,
+                (CASE WHEN t.daily_usd_limit_picousd IS NULL THEN 0 ELSE \(Self.teamSpentTodayInBudget) END) AS team_spent
+            FROM user_token_limits l JOIN users us ON us.id = l.user_id LEFT JOIN teams t ON t.id = us.team_id
+            WHERE l.user_id = ?2
             """,
             [
                 .integer(nowMs), .text(userID), .integer(Self.milliseconds(StoredValues.dayStart(now))),
@@ -291,6 +298,9 @@ extension SQLiteStore {
         limit: "l.end_user_daily_usd_limit_picousd", user: "l.user_id", endUser: "(SELECT name FROM turn_end_user)", now: "?1",
         dayStart: "?10")
     private static let allSpentTodayInBudget = DailySpendingSQL.allSpent(now: "?1", dayStart: "?3")
+    /// The dollars left today of the user's team, if it has a limit, in `hold`'s statement (schema step 62).
+    private static let teamSpentTodayInBudget = TeamSpendingSQL.spent(team: "t.id", now: "?1", dayStart: "?3")
+    private static let teamLeftToday = TeamSpendingSQL.left(team: "(SELECT id FROM turn_team)", now: "?1", dayStart: "?10")
     /// Whether the turn fits in the user's limits per minute, in `hold`'s statement (schema step 19).
     private static let rateState = RateWindowSQL.stateColumns(limits: "l", now: "?1", callsOnly: true)
     private static let withinRate = RateWindowSQL.admits(input: "?9", extraAnswer: "?20")

@@ -114,7 +114,7 @@ public final class SQLiteStore: SluiceDatabase {
             try SQLiteConnection.run(
                 """
                 UPDATE users SET name = ?, token_hash = ?, deleted_at = ?, suspended_at = COALESCE(suspended_at, ?),
-                    instructions = NULL, allowed_models = NULL, password_hash = NULL WHERE id = ?
+                    instructions = NULL, allowed_models = NULL, password_hash = NULL, team_id = NULL WHERE id = ?
                 """,
                 [.text(Migrations.deletedNamePrefix + userID), .text("deleted:" + Identifier.make()), .integer(now),
                  .integer(now), .text(userID)],

@@ -99,12 +99,27 @@ extension Migrations {
     /// on the ledger's row and holds the key to its own daily limit (`p_key_daily`, `KeySpendingSQL`); from step 27
     /// also to its own rate limits (`p_key_rpm`, `p_key_tpm`, `p_key_parallel`; `KeyRateSQL`); from step 36 it takes
     /// the end user of a call without a conversation (`p_end_user`); from step 52 whether the hold is an `n` call's
-    /// answer after the first (`p_extra_answer`), which is not a request (`RateWindowSQL`'s `callsOnly`).
+    /// answer after the first (`p_extra_answer`), which is not a request (`RateWindowSQL`'s `callsOnly`); from step
+    /// 62 it finds the user's team, locks its row (after the service's lock, before the user's: every hold takes them
+    /// in that order), holds the team to its daily limit (`TeamSpendingSQL`) and keeps the team on the ledger's row.
     static func holdFunction(
         limitingEndUsers: Bool, limitingRates: Bool, recordingKeys: Bool = false, limitingKeyRates: Bool = false,
-        namingEndUsers: Bool = false, countingCalls: Bool = false
+        namingEndUsers: Bool = false, countingCalls: Bool = false, limitingTeams: Bool = false
     ) -> String {
-        let declarations = limitingEndUsers ? "DECLARE v_end_user TEXT;\n" : ""
+        let variables = (limitingEndUsers ? ["v_end_user TEXT;"] : []) + (limitingTeams ? ["v_team TEXT;"] : [])
+        let declarations = variables.isEmpty ? "" : "DECLARE " + variables.joined(separator: " ") + "\n"
+        // Empty before step 62, as below.
+        let teamLock = limitingTeams
+            ? """
+            SELECT u.team_id INTO v_team FROM users u WHERE u.id = p_user;
+                IF v_team IS NOT NULL THEN
+                    PERFORM 1 FROM teams t WHERE t.id = v_team FOR UPDATE;
+                END IF;
+
+            """ : ""
+        let teamLeft = limitingTeams ? ",\n" + TeamSpendingSQL.left(team: "v_team", now: "p_now", dayStart: "p_day_start") : ""
+        let teamColumn = limitingTeams ? ", team_id" : ""
+        let teamValue = limitingTeams ? ", v_team" : ""
         // From step 36 a call without a conversation names its end user (`p_end_user`), which its row keeps too.
         let conversationsEndUser = "SELECT c.end_user INTO v_end_user FROM conversations c WHERE c.id = p_conversation;\n"
         let endUserLookup = namingEndUsers
@@ -158,7 +173,7 @@ extension Migrations {
             IF p_global IS NOT NULL THEN
                 PERFORM pg_advisory_xact_lock(p_global_lock);
             END IF;
-            PERFORM 1 FROM user_token_limits l WHERE l.user_id = p_user FOR UPDATE;
+            \(teamLock)PERFORM 1 FROM user_token_limits l WHERE l.user_id = p_user FOR UPDATE;
             \(endUserLookup)            RETURN QUERY
             WITH budget AS MATERIALIZED (
                 SELECT
@@ -169,7 +184,7 @@ extension Migrations {
                         COALESCE(l.daily_usd_limit_picousd - (CASE WHEN l.daily_usd_limit_picousd IS NULL THEN 0 ELSE \(
                             DailySpendingSQL.userSpent(user: "l.user_id", now: "p_now", dayStart: "p_day_start")) END), 9000000000000000000),
                         COALESCE(p_global - (CASE WHEN p_global IS NULL THEN 0 ELSE \(
-                            DailySpendingSQL.allSpent(now: "p_now", dayStart: "p_day_start")) END), 9000000000000000000)\(endUserLeft)\(keyLeft)) AS dollars_left\(rateColumn)\(keyRateColumn)
+                            DailySpendingSQL.allSpent(now: "p_now", dayStart: "p_day_start")) END), 9000000000000000000)\(endUserLeft)\(keyLeft)\(teamLeft)) AS dollars_left\(rateColumn)\(keyRateColumn)
                 FROM user_token_limits l WHERE l.user_id = p_user
             ), allowed AS (
                 SELECT LEAST(p_wanted, b.tokens_left,
@@ -178,9 +193,9 @@ extension Migrations {
                 FROM budget b
             ), inserted AS (
                 INSERT INTO token_usage (id, user_id, conversation_id, message_id, model, state, reserved_tokens,
-                    created_at, expires_at, reserved_cost_picousd\(keyColumn)\(endUserColumn)\(extraColumn))
+                    created_at, expires_at, reserved_cost_picousd\(keyColumn)\(endUserColumn)\(extraColumn)\(teamColumn))
                 SELECT p_id, p_user, p_conversation, p_message, p_model, 'held', a.tokens, p_now, p_expires,
-                    p_input_cost + (a.tokens - p_input) * p_output_price\(keyValue)\(endUserValue)\(extraValue)
+                    p_input_cost + (a.tokens - p_input) * p_output_price\(keyValue)\(endUserValue)\(extraValue)\(teamValue)
                 FROM allowed a
                 WHERE a.tokens >= p_input + 1 AND a.dollars_left >= p_input_cost + p_output_price\(rateCondition)\(keyRateCondition)
                 RETURNING token_usage.reserved_tokens

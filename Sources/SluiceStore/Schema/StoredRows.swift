@@ -235,7 +235,14 @@ enum StoredValues {
                 DollarBudget(limit: $0, spent: USDAmount(picodollars: Int64(row.int("all_spent") ?? 0)), resetAt: tomorrow)
             },
             endUserDailyLimit: row.int("end_user_daily_usd_limit_picousd").map { USDAmount(picodollars: Int64($0)) },
-            rateLimits: rateLimits(row))
+            rateLimits: rateLimits(row),
+            team: row.string("team_name").map { name in
+                TeamBudget(name: name, dailyDollars: row.int("team_limit").map {
+                    DollarBudget(
+                        limit: USDAmount(picodollars: Int64($0)),
+                        spent: USDAmount(picodollars: Int64(row.int("team_spent") ?? 0)), resetAt: tomorrow)
+                })
+            })
     }
 
     /// A granted hold's `rate_state` (`RateWindowSQL.packedState`, the use before it) with the hold counted: its

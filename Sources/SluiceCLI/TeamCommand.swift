@@ -1,0 +1,169 @@
+import ArgumentParser
+import Foundation
+import SluiceCore
+import SluiceStore
+
+/// `sluice team …`: teams of users who share a daily spending limit (the Users page's Teams panel, from a shell).
+struct TeamCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "team", abstract: "Manage teams: users who share a daily spending limit.",
+        subcommands: [Create.self, List.self, Change.self, Join.self, Leave.self, Delete.self])
+
+    struct Create: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Make a team, optionally with a daily limit and members.")
+        @Argument(help: "The team's name (unique).") var name: String
+        @Option(help: ArgumentHelp("What the members may spend together a day, in USD, e.g. 25 (default: no limit).", valueName: "usd"))
+        var dailyUsd: String?
+        @Option(name: .customLong("member"), help: ArgumentHelp("A user to put in the team (again for more).", valueName: "user"))
+        var members: [String] = []
+        @OptionGroup var database: UserCommand.DatabaseOption
+
+        func run() async throws {
+            guard let teamName = Team.name(name) else { throw ValidationError("a team's name must be \(Team.nameRule)") }
+            let limit = try dailyUsd.flatMap { try UserCommand.SetPlan.amount($0, option: "--daily-usd") }
+            try await TeamCommand.withStore(database) { store in
+                var users: [User] = []
+                for member in members { users.append(try await TeamCommand.user(named: member, in: store)) }
+                let team: Team
+                do {
+                    team = try await store.createTeam(name: teamName, dailyDollarLimit: limit)
+                } catch StoreError.conflict(let message) {
+                    throw ValidationError(message)
+                }
+                for user in users { try await store.setTeam(userID: user.id, teamID: team.id) }
+                let members = users.isEmpty ? "no members yet" : users.map(\.name).joined(separator: ", ")
+                print("Created team \(team.name) (\(TeamCommand.limitText(limit)); \(members)).")
+            }
+        }
+    }
+
+    struct List: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "List teams with their limits, today's spending and members.")
+        @OptionGroup var database: UserCommand.DatabaseOption
+
+        func run() async throws {
+            try await TeamCommand.withStore(database) { store in
+                let names = Dictionary(try await store.users().map { ($0.id, $0.name) }, uniquingKeysWith: { first, _ in first })
+                print("name\tdaily limit (USD)\tspent today (USD)\tmembers")
+                for summary in try await store.teams(now: Date()) {
+                    let members = summary.memberIDs.compactMap { names[$0] }.joined(separator: ",")
+                    print("\(summary.team.name)\t\(summary.team.dailyDollarLimit?.decimalString ?? "none")\t\(summary.spentToday.decimalString)\t\(members)")
+                }
+            }
+        }
+    }
+
+    struct Change: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(commandName: "set", abstract: "Change a team's daily limit or name.")
+        @Argument(help: "The team's name.") var name: String
+        @Option(help: ArgumentHelp("What the members may spend together a day, in USD, or 'none'.", valueName: "usd"))
+        var dailyUsd: String?
+        @Option(help: ArgumentHelp("A new name for the team.", valueName: "name")) var rename: String?
+        @OptionGroup var database: UserCommand.DatabaseOption
+
+        func run() async throws {
+            guard dailyUsd != nil || rename != nil else { throw ValidationError("name what to change: --daily-usd or --rename") }
+            let limit = try dailyUsd.map { try UserCommand.SetPlan.amount($0, option: "--daily-usd") }
+            let newName = try rename.map { raw in
+                guard let name = Team.name(raw) else { throw ValidationError("a team's name must be \(Team.nameRule)") }
+                return name
+            }
+            try await TeamCommand.withTeam(named: name, in: database) { store, team in
+                if let limit { try await store.setTeamDailyDollarLimit(id: team.id, limit: limit) }
+                if let newName {
+                    do {
+                        try await store.renameTeam(id: team.id, to: newName)
+                    } catch StoreError.conflict(let message) {
+                        throw ValidationError(message)
+                    }
+                }
+                print("Team \(newName ?? team.name): \(TeamCommand.limitText(limit ?? team.dailyDollarLimit)).")
+            }
+        }
+    }
+
+    struct Join: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "add", abstract: "Put users in a team (out of any other team they were in).")
+        @Argument(help: "The team's name.") var name: String
+        @Argument(help: "The users' names.") var users: [String]
+        @OptionGroup var database: UserCommand.DatabaseOption
+
+        func validate() throws { if users.isEmpty { throw ValidationError("name at least one user") } }
+
+        func run() async throws {
+            try await TeamCommand.withTeam(named: name, in: database) { store, team in
+                var found: [User] = []
+                for name in users { found.append(try await TeamCommand.user(named: name, in: store)) }
+                for user in found { try await store.setTeam(userID: user.id, teamID: team.id) }
+                print("\(found.map(\.name).joined(separator: ", ")) now in team \(team.name).")
+            }
+        }
+    }
+
+    struct Leave: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(commandName: "remove", abstract: "Take users out of their team.")
+        @Argument(help: "The users' names.") var users: [String]
+        @OptionGroup var database: UserCommand.DatabaseOption
+
+        func validate() throws { if users.isEmpty { throw ValidationError("name at least one user") } }
+
+        func run() async throws {
+            try await TeamCommand.withStore(database) { store in
+                var found: [User] = []
+                for name in users { found.append(try await TeamCommand.user(named: name, in: store)) }
+                for user in found { try await store.setTeam(userID: user.id, teamID: nil) }
+                print("\(found.map(\.name).joined(separator: ", ")) now in no team.")
+            }
+        }
+    }
+
+    struct Delete: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Delete a team; its members stay, in no team, and what they spent stays in the ledger.")
+        @Argument(help: "The team's name.") var name: String
+        @OptionGroup var database: UserCommand.DatabaseOption
+
+        func run() async throws {
+            try await TeamCommand.withTeam(named: name, in: database) { store, team in
+                _ = try await store.deleteTeam(id: team.id)
+                print("Deleted team \(team.name).")
+            }
+        }
+    }
+
+    /// The user `name` (a `ValidationError` naming `sluice user list` when there is none).
+    static func user(named name: String, in store: any SluiceDatabase) async throws -> User {
+        guard let user = try await store.user(named: name) else {
+            throw ValidationError("no user named \(name); 'sluice user list' shows who exists")
+        }
+        return user
+    }
+
+    /// "daily limit $25" or "no daily limit".
+    static func limitText(_ limit: USDAmount?) -> String { limit.map { "daily limit $\($0.decimalString)" } ?? "no daily limit" }
+
+    /// Opens the database, runs `body`, and closes the database whether `body` throws or not.
+    static func withStore(_ database: UserCommand.DatabaseOption, _ body: (any SluiceDatabase) async throws -> Void) async throws {
+        let store = try await database.open()
+        do {
+            try await body(store)
+        } catch {
+            try await store.close()
+            throw error
+        }
+        try await store.close()
+    }
+
+    /// `withStore` with the team `name` found (a `ValidationError` naming `sluice team list` when there is none).
+    static func withTeam(
+        named name: String, in database: UserCommand.DatabaseOption, _ body: (any SluiceDatabase, Team) async throws -> Void
+    ) async throws {
+        try await withStore(database) { store in
+            guard let team = try await store.team(named: name) else {
+                throw ValidationError("no team named \(name); 'sluice team list' shows the teams")
+            }
+            try await body(store, team)
+        }
+    }
+}

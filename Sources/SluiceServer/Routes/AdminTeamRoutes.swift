@@ -1,0 +1,183 @@
+import Foundation
+import Hummingbird
+import SluiceCore
+
+/// Teams, managed by an administrator (LiteLLM's teams, Open WebUI's groups): users who share a daily spending
+/// limit, on top of each one's own. Every turn of a member is held against the team's day in the same atomic step as
+/// the member's own limits, and refused before any tokens are spent once it would pass the team's limit.
+/// `GET /api/admin/teams` lists them with their members and what they spent today;
+/// `POST /api/admin/teams {"name", "daily_usd"?, "members"?}` makes one (members by user name, moved out of any other
+/// team); `PATCH /api/admin/teams/{name}` with `name` and/or `daily_usd` (`null`: no limit) changes one;
+/// `DELETE /api/admin/teams/{name}` deletes one (its members stay, in no team; the ledger keeps what was spent).
+/// A user joins or leaves with `PATCH /api/admin/users/{name} {"team": …}`. Only an administrator may: others get 403.
+struct AdminTeamRoutes {
+    let store: any ConversationStore
+
+    func register(on api: RouterGroup<SluiceRequestContext>) {
+        api.get("admin/teams", use: list)
+        api.post("admin/teams", use: add)
+        api.patch("admin/teams/:name", use: update)
+        api.delete("admin/teams/:name", use: remove)
+    }
+
+    @Sendable func list(_ request: Request, context: SluiceRequestContext) async throws -> Response {
+        _ = try administrator(context)
+        return try AdminUserRoutes.json(["teams": try await listed()])
+    }
+
+    @Sendable func add(_ request: Request, context: SluiceRequestContext) async throws -> Response {
+        let admin = try administrator(context)
+        let body = try await JSONObjectBody(request: request, context: context, allowEmpty: false)
+        try body.rejectingUnknownFields(["name", "daily_usd", "members"]) {
+            "'\($0)' is not a field of a new team: name, daily_usd, members."
+        }
+        let name = try Self.name(body) ?? { throw APIError.invalid("'name' must be \(Team.nameRule).") }()
+        let limit = try Self.limit(body) ?? nil
+        // Every member is found before anything is made: a misspelt name changes nothing.
+        var members: [User] = []
+        if let field = body.fields["members"] {
+            guard case .array(let items) = field else { throw APIError.invalid("'members' must be a list of user names.") }
+            for item in items {
+                guard case .string(let memberName) = item, let user = try await store.user(named: memberName) else {
+                    throw APIError(.notFound, code: "not_found", message: "'members' names a user who does not exist: \(item).")
+                }
+                members.append(user)
+            }
+        }
+        let team: Team
+        do {
+            team = try await store.createTeam(name: name, dailyDollarLimit: limit)
+        } catch StoreError.conflict {
+            throw Self.nameTaken(name)
+        }
+        for member in members { try await store.setTeam(userID: member.id, teamID: team.id) }
+        context.logger.notice("team added", metadata: [
+            "by": "\(admin.name)", "team": "\(name)", "daily_usd": "\(limit?.decimalString ?? "none")", "members": "\(members.count)",
+        ])
+        var response = try AdminUserRoutes.json(try await wire(team.id))
+        response.status = .created
+        return response
+    }
+
+    @Sendable func update(_ request: Request, context: SluiceRequestContext) async throws -> Response {
+        let admin = try administrator(context)
+        let team = try await named(context)
+        let body = try await JSONObjectBody(request: request, context: context, allowEmpty: false)
+        try body.rejectingUnknownFields(["name", "daily_usd"]) { "'\($0)' cannot be changed here. A team's name and daily_usd can." }
+        guard !body.fields.isEmpty else { throw APIError.invalid("Name what to change: name, daily_usd.") }
+        let newName = try Self.name(body)
+        let limit = try Self.limit(body)
+        do {
+            if let newName, newName != team.name { try await store.renameTeam(id: team.id, to: newName) }
+            if let limit { try await store.setTeamDailyDollarLimit(id: team.id, limit: limit) }
+        } catch StoreError.conflict {
+            throw Self.nameTaken(newName ?? team.name)
+        } catch StoreError.notFound {
+            throw Self.notFound(team.name)
+        }
+        context.logger.notice("team changed", metadata: [
+            "by": "\(admin.name)", "team": "\(team.name)", "fields": "\(body.fields.keys.sorted().joined(separator: ","))",
+        ])
+        return try AdminUserRoutes.json(try await wire(team.id))
+    }
+
+    @Sendable func remove(_ request: Request, context: SluiceRequestContext) async throws -> Response {
+        let admin = try administrator(context)
+        let team = try await named(context)
+        guard try await store.deleteTeam(id: team.id) else { throw Self.notFound(team.name) }
+        context.logger.notice("team deleted", metadata: ["by": "\(admin.name)", "team": "\(team.name)"])
+        return Response(status: .noContent)
+    }
+
+    /// Puts `user` in the team named `teamName`, or with `nil` in none (`PATCH /api/admin/users/{name}`'s `team`).
+    static func put(_ user: User, in teamName: String?, store: any ConversationStore) async throws {
+        guard let teamName else { return try await store.setTeam(userID: user.id, teamID: nil) }
+        guard let team = try await store.team(named: teamName) else { throw notFound(teamName) }
+        do {
+            try await store.setTeam(userID: user.id, teamID: team.id)
+        } catch StoreError.notFound {
+            throw notFound(teamName)
+        }
+    }
+
+    /// Every team as listed, its members by name.
+    private func listed() async throws -> [WireTeam] {
+        let names = Dictionary(try await store.users().map { ($0.id, $0.name) }, uniquingKeysWith: { first, _ in first })
+        return try await store.teams(now: Date()).map { WireTeam($0, memberNames: names) }
+    }
+
+    /// One team as listed.
+    private func wire(_ id: String) async throws -> WireTeam {
+        guard let team = try await listed().first(where: { $0.id == id }) else { throw Self.notFound(id) }
+        return team
+    }
+
+    private func administrator(_ context: SluiceRequestContext) throws -> User {
+        try context.requireAdministrator(to: "manage teams")
+    }
+
+    /// The team the path's `{name}` names; 404 when there is none.
+    private func named(_ context: SluiceRequestContext) async throws -> Team {
+        let raw = try context.parameters.require("name")
+        let name = raw.removingPercentEncoding ?? raw
+        guard let team = try await store.team(named: name) else { throw Self.notFound(name) }
+        return team
+    }
+
+    /// `name` checked and trimmed; `nil` when left out.
+    private static func name(_ body: JSONObjectBody) throws -> String? {
+        guard let raw = try body.optionalString("name", maxLength: 1_000) else { return nil }
+        guard let name = Team.name(raw) else { throw APIError.invalid("'name' must be \(Team.nameRule).") }
+        return name
+    }
+
+    /// `daily_usd`: `nil` when left out, `.some(nil)` for `null` (no limit).
+    private static func limit(_ body: JSONObjectBody) throws -> USDAmount?? {
+        switch body.fields["daily_usd"] {
+        case nil: nil
+        case .null?: .some(nil)
+        case let value?: .some(try KeyTermsBody.dollars(value, field: "daily_usd", otherwise: "null for no limit"))
+        }
+    }
+
+    private static func nameTaken(_ name: String) -> APIError {
+        APIError(.conflict, code: "name_taken", message: "There is already a team named '\(name)'. Pick another name.")
+    }
+
+    static func notFound(_ name: String) -> APIError {
+        APIError(.notFound, code: "not_found", message: "There is no team named '\(name)'. GET /api/admin/teams lists them.")
+    }
+}
+
+/// A team as the administrator's list shows it: `{"id","name","daily_usd_limit","spent_today_usd","members",
+/// "created_at"}`, amounts as exact decimal strings, `daily_usd_limit` `null` without a limit.
+struct WireTeam: Encodable {
+    let id: String
+    let name: String
+    let dailyUsdLimit: String?
+    let spentTodayUsd: String
+    let members: [String]
+    let createdAt: Date
+
+    init(_ summary: TeamSummary, memberNames: [String: String]) {
+        id = summary.team.id
+        name = summary.team.name
+        dailyUsdLimit = summary.team.dailyDollarLimit?.decimalString
+        spentTodayUsd = summary.spentToday.decimalString
+        members = summary.memberIDs.compactMap { memberNames[$0] }
+        createdAt = summary.team.createdAt
+    }
+
+    private enum CodingKeys: String, CodingKey { case id, name, dailyUsdLimit, spentTodayUsd, members, createdAt }
+
+    /// `daily_usd_limit` is written as `null` when there is none, rather than left out.
+    func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: CodingKeys.self)
+        try container.encode(id, forKey: .id)
+        try container.encode(name, forKey: .name)
+        try container.encode(dailyUsdLimit, forKey: .dailyUsdLimit)
+        try container.encode(spentTodayUsd, forKey: .spentTodayUsd)
+        try container.encode(members, forKey: .members)
+        try container.encode(createdAt, forKey: .createdAt)
+    }
+}

@@ -1,0 +1,70 @@
+import Foundation
+import GRDB
+import SluiceCore
+
+/// Teams (`TeamStore`, schema step 62) on SQLite.
+extension SQLiteStore {
+    public func createTeam(name: String, dailyDollarLimit: USDAmount?) async throws -> Team {
+        let team = Team(id: Identifier.make(), name: name, dailyDollarLimit: dailyDollarLimit, createdAt: StoredValues.now())
+        do {
+            _ = try await connection.query(
+                "INSERT INTO teams (id, name, daily_usd_limit_picousd, created_at) VALUES (?, ?, ?, ?)",
+                [.text(team.id), .text(name), Self.optional(dailyDollarLimit.map { Int($0.picodollars) }),
+                 .integer(Self.milliseconds(team.createdAt))])
+        } catch let error as DatabaseError where error.isConstraintViolation {
+            throw StoreError.conflict("a team named \(name) already exists")
+        }
+        return team
+    }
+
+    public func team(named name: String) async throws -> Team? {
+        try await connection.query("SELECT * FROM teams WHERE name = ?", [.text(name)]).first.map(StoredValues.team)
+    }
+
+    public func teams(now: Date) async throws -> [TeamSummary] {
+        let spent = TeamSpendingSQL.spent(team: "t.id", now: "?1", dayStart: "?2")
+        let teams = try await connection.query(
+            "SELECT t.*, \(spent) AS spent FROM teams t ORDER BY t.name",
+            [.integer(Self.milliseconds(now)), .integer(Self.milliseconds(StoredValues.dayStart(now)))])
+        let members = try await connection.query(
+            "SELECT id, team_id FROM users WHERE team_id IS NOT NULL AND deleted_at IS NULL ORDER BY name")
+        return StoredValues.teamSummaries(teams, members: members)
+    }
+
+    public func renameTeam(id: String, to name: String) async throws {
+        let renamed: [SQLiteRow]
+        do {
+            renamed = try await connection.query("UPDATE teams SET name = ? WHERE id = ? RETURNING id", [.text(name), .text(id)])
+        } catch let error as DatabaseError where error.isConstraintViolation {
+            throw StoreError.conflict("a team named \(name) already exists")
+        }
+        if renamed.isEmpty { throw StoreError.notFound }
+    }
+
+    public func setTeamDailyDollarLimit(id: String, limit: USDAmount?) async throws {
+        let changed = try await connection.query(
+            "UPDATE teams SET daily_usd_limit_picousd = ? WHERE id = ? RETURNING id",
+            [Self.optional(limit.map { Int($0.picodollars) }), .text(id)])
+        if changed.isEmpty { throw StoreError.notFound }
+    }
+
+    public func deleteTeam(id: String) async throws -> Bool {
+        !(try await connection.transactionReturning { db in
+            try SQLiteConnection.run("UPDATE users SET team_id = NULL WHERE team_id = ?", [.text(id)], in: db)
+            return try SQLiteConnection.run("DELETE FROM teams WHERE id = ? RETURNING id", [.text(id)], in: db)
+        }.isEmpty)
+    }
+
+    public func setTeam(userID: String, teamID: String?) async throws {
+        // One statement: a team deleted meanwhile is not joined.
+        let changed = try await connection.query(
+            "UPDATE users SET team_id = ?1 WHERE id = ?2 AND (?1 IS NULL OR EXISTS (SELECT 1 FROM teams WHERE id = ?1)) RETURNING id",
+            [Self.optional(teamID), .text(userID)])
+        if changed.isEmpty { throw StoreError.notFound }
+    }
+
+    public func teamNamesByUser() async throws -> [String: String] {
+        let rows = try await connection.query("SELECT u.id, t.name FROM users u JOIN teams t ON t.id = u.team_id")
+        return Dictionary(rows.map { ($0.text("id"), $0.text("name")) }, uniquingKeysWith: { first, _ in first })
+    }
+}

@@ -1,0 +1,100 @@
+import Foundation
+import NIOHTTP1
+import SluiceCore
+import SluiceStore
+import SluiceTestSupport
+import Testing
+
+@testable import SluiceServer
+
+/// `/api/admin/teams` and a team's daily limit on its members' turns.
+@Suite("Teams")
+struct TeamRoutesTests {
+    static func teams(_ reply: Harness.Reply) -> [String: [String: Any]] {
+        let listed = reply.json?["teams"] as? [[String: Any]] ?? []
+        return Dictionary(listed.map { ($0["name"] as? String ?? "", $0) }, uniquingKeysWith: { first, _ in first })
+    }
+
+    @Test("an administrator makes, lists, changes and deletes teams and puts users in them; others get 403",
+          arguments: TestDatabases.backends)
+    func manageTeams(database: StoreBackend) async throws {
+        try await Harness.run(budgets: true, database: database) { h in
+            for (method, path, body) in [
+                (HTTPMethod.GET, "/api/admin/teams", nil), (.POST, "/api/admin/teams", #"{"name":"mine"}"#),
+                (.PATCH, "/api/admin/teams/mine", #"{"daily_usd":null}"#), (.DELETE, "/api/admin/teams/mine", nil),
+            ] as [(HTTPMethod, String, String?)] {
+                let refused = try await h.request(method, path, token: h.bob, body: body)
+                #expect(refused.status == 403 && refused.errorCode == "admin_only", "\(method) \(path)")
+            }
+            #expect(try await h.store.team(named: "mine") == nil)
+
+            // A misspelt member makes nothing.
+            let misspelt = try await h.request(.POST, "/api/admin/teams", token: h.alice, body: #"{"name":"lab","members":["bobb"]}"#)
+            #expect(misspelt.status == 404 && misspelt.errorMessage?.contains("bobb") == true)
+            #expect(try await h.store.team(named: "lab") == nil)
+            let bad = try await h.request(.POST, "/api/admin/teams", token: h.alice, body: #"{"name":"a/b"}"#)
+            #expect(bad.status == 400 && bad.errorMessage?.contains("'/'") == true)
+            let badLimit = try await h.request(.POST, "/api/admin/teams", token: h.alice, body: #"{"name":"lab","daily_usd":"-1"}"#)
+            #expect(badLimit.status == 400 && badLimit.errorMessage?.contains("daily_usd") == true)
+
+            let made = try await h.request(
+                .POST, "/api/admin/teams", token: h.alice, body: #"{"name":" lab ","daily_usd":"2.5","members":["bob"]}"#)
+            #expect(made.status == 201)
+            #expect(made.json?["name"] as? String == "lab" && made.json?["daily_usd_limit"] as? String == "2.5")
+            #expect(made.json?["members"] as? [String] == ["bob"] && made.json?["spent_today_usd"] as? String == "0")
+            let again = try await h.request(.POST, "/api/admin/teams", token: h.alice, body: #"{"name":"lab"}"#)
+            #expect(again.status == 409 && again.errorCode == "name_taken")
+            let users = AdminUserRoutesTests.users(try await h.request(.GET, "/api/admin/users", token: h.alice))
+            #expect(users["bob"]?["team"] as? String == "lab" && users["alice"]?["team"] is NSNull)
+            // The member sees their team with their limits.
+            let limits = try await h.request(.GET, "/api/usage/limits", token: h.bob)
+            let team = try #require(limits.json?["team"] as? [String: Any])
+            #expect(team["name"] as? String == "lab" && (team["daily_usd"] as? [String: Any])?["limit"] as? String == "2.5")
+            #expect(try await h.request(.GET, "/api/usage/limits", token: h.alice).json?["team"] is NSNull)
+
+            // Renamed, limit removed; alice joins by her own user's `team`, bob leaves by his.
+            let changed = try await h.request(.PATCH, "/api/admin/teams/lab", token: h.alice, body: #"{"name":"lab 2","daily_usd":null}"#)
+            #expect(changed.status == 200 && changed.json?["name"] as? String == "lab 2" && changed.json?["daily_usd_limit"] is NSNull)
+            #expect(try await h.request(.PATCH, "/api/admin/teams/lab", token: h.alice, body: #"{"daily_usd":1}"#).status == 404)
+            let joined = try await h.request(.PATCH, "/api/admin/users/alice", token: h.alice, body: #"{"team":"lab 2"}"#)
+            #expect(joined.status == 200 && joined.json?["team"] as? String == "lab 2")
+            let unknown = try await h.request(.PATCH, "/api/admin/users/alice", token: h.alice, body: #"{"team":"nope"}"#)
+            #expect(unknown.status == 404 && unknown.errorMessage?.contains("There is no team named 'nope'") == true)
+            #expect(try await h.request(.PATCH, "/api/admin/users/bob", token: h.alice, body: #"{"team":null}"#).json?["team"] is NSNull)
+            var listed = Self.teams(try await h.request(.GET, "/api/admin/teams", token: h.alice))
+            #expect(listed["lab 2"]?["members"] as? [String] == ["alice"])
+
+            // Deleted: its member stays, in no team.
+            #expect(try await h.request(.DELETE, "/api/admin/teams/lab%202", token: h.alice).status == 204)
+            listed = Self.teams(try await h.request(.GET, "/api/admin/teams", token: h.alice))
+            #expect(listed.isEmpty)
+            #expect(try await h.request(.GET, "/api/me", token: h.alice).status == 200)
+            #expect(try await h.store.teamNamesByUser().isEmpty)
+        }
+    }
+
+    @Test("a team's daily limit is shared by its members: the last turn is cut to it, the next refused naming the team",
+          arguments: TestDatabases.backends)
+    func teamLimitOnTurns(_ backend: StoreBackend) async throws {
+        try await Harness.run(turn: BudgetTests.exactTurn, budgets: true, database: backend, catalog: BudgetTests.pricedCatalog) { h in
+            let made = try await h.request(
+                .POST, "/api/admin/teams", token: h.alice, body: #"{"name":"pair","daily_usd":"0.0005","members":["alice","bob"]}"#)
+            #expect(made.status == 201)
+            #expect(try await h.send(try await h.newConversation(h.alice), token: h.alice).tokens.count == 24)
+            // $0.0002375 left for the team: Bob's answer is cut to 21 tokens, though his own budget has no dollar limit.
+            let bob = try await h.send(try await h.newConversation(h.bob), token: h.bob)
+            #expect(bob.tokens.count == 21)
+            let team = try #require((bob.final?["budget"] as? [String: Any])?["team"] as? [String: Any])
+            let dollars = try #require(team["daily_usd"] as? [String: Any])
+            #expect(team["name"] as? String == "pair" && dollars["spent"] as? String == "0.000495" && dollars["level"] as? String == "warn_90")
+            let refused = try await h.send(try await h.newConversation(h.alice), token: h.alice)
+            #expect(refused.status == 429)
+            #expect(refused.body.contains("Your team 'pair' has spent $0.000495 of the $0.0005 its members may spend together a day"))
+            #expect(refused.body.contains("ask an administrator to raise the team's limit"))
+            #expect(Self.teams(try await h.request(.GET, "/api/admin/teams", token: h.alice))["pair"]?["spent_today_usd"] as? String == "0.000495")
+            // Out of the team, alice is held to her own limits only.
+            #expect(try await h.request(.PATCH, "/api/admin/users/alice", token: h.alice, body: #"{"team":null}"#).status == 200)
+            #expect(try await h.send(try await h.newConversation(h.alice), token: h.alice).tokens.count == 24)
+        }
+    }
+}
