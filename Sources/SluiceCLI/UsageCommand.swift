@@ -19,16 +19,16 @@ struct UsageCommand: AsyncParsableCommand {
 
     struct Report: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "Print settled tokens and exact cost per day (or conversation, model, end user, API key, project or user) as a table.")
+            abstract: "Print settled tokens and exact cost per day (or conversation, model, end user, API key, project, user or team) as a table.")
         @Option(help: "Only this user (default: everyone).") var user: String?
         @Option(help: "First UTC day to include, YYYY-MM-DD (default: 30 days ago).") var since: String?
-        @Option(help: "day, conversation, model, end_user (the gateway's `user` field), key (the labelled API key), project or user.")
+        @Option(help: "day, conversation, model, end_user (the gateway's `user` field), key (the labelled API key), project, user or team.")
         var group: String = "day"
         @OptionGroup var database: UserCommand.DatabaseOption
 
         func run() async throws {
             guard let grouping = UsageGrouping(rawValue: group) else {
-                throw ValidationError("--group must be day, conversation, model, end_user, key, project or user")
+                throw ValidationError("--group must be day, conversation, model, end_user, key, project, user or team")
             }
             let start = try UsageCommand.start(since: since)
             let store = try await database.open()
@@ -50,6 +50,8 @@ struct UsageCommand: AsyncParsableCommand {
                 case .project where bucket.key.isEmpty: key = "(no project)"
                 case .project: key = bucket.label ?? bucket.key
                 case .user: key = bucket.label ?? "\(bucket.key) (deleted)"
+                case .team where bucket.key.isEmpty: key = "(no team)"
+                case .team: key = bucket.label ?? "\(bucket.key) (deleted team)"
                 default: key = bucket.key
                 }
                 print([key, "\(bucket.turns)", "\(bucket.inputTokens)", "\(bucket.outputTokens)", "\(bucket.totalTokens)", bucket.cost.decimalString,

@@ -95,6 +95,16 @@ struct TeamRoutesTests {
             // Out of the team, alice is held to her own limits only.
             #expect(try await h.request(.PATCH, "/api/admin/users/alice", token: h.alice, body: #"{"team":null}"#).status == 200)
             #expect(try await h.send(try await h.newConversation(h.alice), token: h.alice).tokens.count == 24)
+
+            // Everyone's usage by team: the team's two turns under its name, alice's last one under none.
+            let byTeam = try await h.request(.GET, "/api/usage?period=today&group=team&scope=all", token: h.alice)
+            let series = try #require(byTeam.json?["series"] as? [[String: Any]])
+            let rows = series.map { "\($0["label"] as? String ?? "-") \($0["turns"] as? Int ?? 0) \($0["cost_usd"] as? String ?? "")" }
+            #expect(rows == ["pair 2 0.000495", "- 1 0.0002625"])
+            #expect(try await h.request(.GET, "/api/usage?period=today&group=team", token: h.bob).json?["series"] is [[String: Any]])
+            let csv = try await h.text("/api/usage?period=today&group=team&scope=all&format=csv", token: h.alice)
+            #expect(csv.hasPrefix("team,name,input_tokens,"))
+            #expect(csv.contains(",pair,"))
         }
     }
 }

@@ -206,6 +206,9 @@ public enum UsageGrouping: String, Sendable, CaseIterable {
     /// The user each turn was made by, labelled with the user's name: everyone's usage, for an administrator (or
     /// `sluice usage report`).
     case user
+    /// The team each turn's user was in when it was held (`Team`), labelled with the team's name (none for a deleted
+    /// team); turns outside any team are the bucket with the empty key. LiteLLM's spend per team.
+    case team
 }
 
 /// The settled usage of one bucket of history (a day, a conversation, a model, an end user or an API key).

@@ -47,16 +47,16 @@ struct UsageRoutes {
             throw APIError.invalid("'period' must be today, week or month.")
         }
         guard let grouping = UsageGrouping(rawValue: query.get("group") ?? "day") else {
-            throw APIError.invalid("'group' must be day, conversation, model, end_user, key, project or user.")
+            throw APIError.invalid("'group' must be day, conversation, model, end_user, key, project, user or team.")
         }
         let everyone: Bool
         switch query.get("scope") ?? "mine" {
         case "mine": everyone = false
         case "all":
             _ = try context.requireAdministrator(to: "see everyone's usage")
-            guard [.day, .model, .user].contains(grouping) else {
+            guard [.day, .model, .user, .team].contains(grouping) else {
                 throw APIError.invalid(
-                    "With scope=all, 'group' must be day, model or user: other users' conversations, keys and projects stay theirs.")
+                    "With scope=all, 'group' must be day, model, user or team: other users' conversations, keys and projects stay theirs.")
             }
             everyone = true
         default: throw APIError.invalid("'scope' must be mine or all.")
@@ -176,9 +176,9 @@ struct WireUsageHistory: Encodable {
 /// Usage history as CSV (RFC 4180): one header line, one line per bucket.
 enum UsageCSV {
     static func render(_ buckets: [UsageBucket], grouping: UsageGrouping) -> String {
-        // A conversation's title, a key's label, a project's or user's name: the name a person knows it by.
-        let named = [.conversation, .apiKey, .project, .user].contains(grouping)
-        let nameColumn = grouping == .apiKey ? "label," : grouping == .project || grouping == .user ? "name," : "title,"
+        // A conversation's title, a key's label, a project's, user's or team's name: the name a person knows it by.
+        let named = [.conversation, .apiKey, .project, .user, .team].contains(grouping)
+        let nameColumn = grouping == .apiKey ? "label," : [.project, .user, .team].contains(grouping) ? "name," : "title,"
         var lines = [
             "\(grouping.rawValue),\(named ? nameColumn : "")input_tokens,output_tokens,total_tokens,cost_usd,turns,"
                 + "cache_hits,saved_tokens,saved_cost_usd,rated_good,rated_bad,cached_input_tokens",

@@ -215,6 +215,7 @@ extension PostgresStore {
         case .apiKey: key = "COALESCE(u.api_key_id, '')"
         case .project: key = "COALESCE(c.project_id, '')"
         case .user: key = "u.user_id"
+        case .team: key = "COALESCE(u.team_id, '')"
         }
         return try await rows(
             """

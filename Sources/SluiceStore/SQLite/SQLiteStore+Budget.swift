@@ -247,6 +247,7 @@ extension SQLiteStore {
         case .apiKey: key = "COALESCE(u.api_key_id, '')"
         case .project: key = "COALESCE(c.project_id, '')"
         case .user: key = "u.user_id"
+        case .team: key = "COALESCE(u.team_id, '')"
         }
         let rows = try await connection.query(
             """

@@ -208,6 +208,7 @@ enum StoredValues {
         case .apiKey: "MAX(k.label)"
         case .project: "MAX(p.name)"
         case .user: "MAX((SELECT name FROM users us WHERE us.id = u.user_id))"
+        case .team: "MAX((SELECT name FROM teams t WHERE t.id = u.team_id))"
         case .day, .model, .endUser: "NULL"
         }
     }
