@@ -42,7 +42,7 @@ def test_the_first_user_is_the_administrator_and_the_last_one_stays_one():
     assert "administrator" in run("user", "add", "ada", "--db", db).stdout
     assert "administrator" not in run("user", "add", "ben", "--db", db).stdout
     listed = [line.split("\t") for line in run("user", "list", "--db", db).stdout.splitlines()]
-    assert listed[0][5:] == ["administrator", "suspended", "password", "two-step"]
+    assert listed[0][5:] == ["administrator", "suspended", "password", "two-step", "team"]
     assert {row[0]: row[5:7] for row in listed[1:]} == {"ada": ["yes", "no"], "ben": ["no", "no"]}
     last = run("user", "admin", "ada", "--off", "--db", db)
     assert last.returncode != 0 and "only administrator" in last.stderr
@@ -340,6 +340,38 @@ def test_plans_limits_and_resets_from_the_command_line():
     missing = run("user", "set-plan", "nobody", "pro", "--db", db)
     assert missing.returncode != 0 and "no user named nobody" in missing.stderr
     assert run("user", "set-plan", "fay", "gold", "--db", db).returncode != 0
+
+
+def test_teams_from_the_command_line():
+    db = os.path.join(tempfile.mkdtemp(), "db.sqlite")
+    for name in ("hal", "ivy", "jo"):
+        assert run("user", "add", name, "--db", db).returncode == 0
+    made = run("team", "create", "ops", "--daily-usd", "25", "--member", "hal", "--member", "ivy", "--db", db)
+    assert made.returncode == 0, made.stderr
+    assert "Created team ops (daily limit $25; hal, ivy)." in made.stdout
+    # A misspelt member makes nothing; a taken name and a bad amount are refused.
+    misspelt = run("team", "create", "dev", "--member", "hall", "--db", db)
+    assert misspelt.returncode != 0 and "no user named hall" in misspelt.stderr
+    assert "already exists" in run("team", "create", "ops", "--db", db).stderr
+    assert "--daily-usd must be" in run("team", "create", "qa", "--daily-usd", "0", "--db", db).stderr
+    assert "a team's name must be" in run("team", "create", "a/b", "--db", db).stderr
+    listed = run("team", "list", "--db", db).stdout.splitlines()
+    assert listed == ["name\tdaily limit (USD)\tspent today (USD)\tmembers", "ops\t25\t0\thal,ivy"]
+    teams = {line.split("\t")[0]: line.split("\t")[-1] for line in run("user", "list", "--db", db).stdout.splitlines()[1:]}
+    assert teams == {"hal": "ops", "ivy": "ops", "jo": "-"}
+
+    assert "jo now in team ops." in run("team", "add", "ops", "jo", "--db", db).stdout
+    assert "ivy now in no team." in run("team", "remove", "ivy", "--db", db).stdout
+    changed = run("team", "set", "ops", "--daily-usd", "none", "--rename", "platform", "--db", db)
+    assert changed.returncode == 0 and "Team platform: no daily limit." in changed.stdout, changed.stdout
+    assert "name what to change" in run("team", "set", "platform", "--db", db).stderr
+    assert "no team named ops" in run("team", "add", "ops", "ivy", "--db", db).stderr
+    assert run("team", "list", "--db", db).stdout.splitlines()[1] == "platform\tnone\t0\thal,jo"
+    report = run("usage", "report", "--group", "team", "--db", db)
+    assert report.returncode == 0 and report.stdout.splitlines()[0].startswith("team\tturns"), report.stderr
+    assert "Deleted team platform." in run("team", "delete", "platform", "--db", db).stdout
+    assert run("team", "list", "--db", db).stdout.splitlines()[1:] == []
+    assert all(line.endswith("\t-") for line in run("user", "list", "--db", db).stdout.splitlines()[1:])
 
 
 def test_usage_report_prints_a_table_and_rejects_bad_options():

@@ -62,14 +62,14 @@ def test_an_administrator_adds_a_user_whose_link_signs_them_in_and_changes_their
     WebDriverWait(browser, 10).until(lambda d: row(page, name) is not None)
     assert not page.find_elements(By.CSS_SELECTOR, ".users-table img")
     cells = [cell.text for cell in row(page, name).find_elements(By.TAG_NAME, "td")]
-    assert cells[0] == name and cells[2] == "0 of 50,000" and cells[3:6] == ["none", "none", "all"]
+    assert cells[0] == name and cells[3] == "0 of 50,000" and cells[4:7] == ["none", "none", "all"]
     assert Select(row(page, name).find_element(By.CLASS_NAME, "users-row-plan")).first_selected_option.text == "pro"
 
     # Her plan, from its picker: the server has it at once.
     Select(row(page, name).find_element(By.CLASS_NAME, "users-row-plan")).select_by_value("free")
     WebDriverWait(browser, 10).until(lambda d: user_named(server, name)["plan"] == "free")
     assert user_named(server, name)["token_limit"] == 4000
-    WebDriverWait(browser, 10).until(lambda d: "of 4,000" in row(page, name).find_elements(By.TAG_NAME, "td")[2].text)
+    WebDriverWait(browser, 10).until(lambda d: "of 4,000" in row(page, name).find_elements(By.TAG_NAME, "td")[3].text)
 
     # Her limits and models.
     row(page, name).find_element(By.CSS_SELECTOR, "button[aria-label^='Change the limits of']").click()
@@ -87,7 +87,7 @@ def test_an_administrator_adds_a_user_whose_link_signs_them_in_and_changes_their
     changed = user_named(server, name)
     assert (changed["token_limit"], changed["daily_usd_limit"], changed["models"]) == (900, "2.5", ["sim"])
     WebDriverWait(browser, 10).until(
-        lambda d: [c.text for c in row(page, name).find_elements(By.TAG_NAME, "td")][2:6] == ["0 of 900", "$2.5 ($0 today)", "none", "sim"])
+        lambda d: [c.text for c in row(page, name).find_elements(By.TAG_NAME, "td")][3:7] == ["0 of 900", "$2.5 ($0 today)", "none", "sim"])
 
     # A new token: the old one stops working, the new link signs her in.
     row(page, name).find_element(By.CSS_SELECTOR, "button[aria-label^='Issue a new token for']").click()

@@ -293,6 +293,14 @@ export const updateUser = (name, changes) => json("PATCH", `/api/admin/users/${e
 export const issueUserToken = (name) => json("POST", `/api/admin/users/${encodeURIComponent(name)}/token`);
 /** Deletes what the user made, revokes their keys and frees the name; their usage stays. */
 export const deleteUser = (name) => json("DELETE", `/api/admin/users/${encodeURIComponent(name)}`);
+/** `{teams: [{id, name, daily_usd_limit, spent_today_usd, members, created_at}]}`, for an administrator. */
+export const listTeams = () => json("GET", "/api/admin/teams");
+/** Makes a team: `terms` has `name` and optionally `daily_usd` and `members` (user names). */
+export const addTeam = (terms) => json("POST", "/api/admin/teams", terms);
+/** Changes a team's `name` or `daily_usd` (`null`: no limit). */
+export const updateTeam = (name, changes) => json("PATCH", `/api/admin/teams/${encodeURIComponent(name)}`, changes);
+/** Deletes a team; its members stay, in no team. */
+export const deleteTeam = (name) => json("DELETE", `/api/admin/teams/${encodeURIComponent(name)}`);
 /** Signs a user out of every browser that signed in with their password; resolves to `{ended_sessions}`. */
 export const signOutUserEverywhere = (name) => json("DELETE", `/api/admin/users/${encodeURIComponent(name)}/sessions`);
 

@@ -45,19 +45,22 @@ export class UsagePage {
     const everyone = scope === "all";
     // Everyone's usage is by day, model and user only; the rest is the signed-in user's own.
     const own = (group) => (everyone ? Promise.resolve({ series: [] }) : api.getUsage(period, group));
-    const [byDay, byShare, byEndUser, byKey, byModel, byProject, limits, Chart] = await Promise.all([
+    const [byDay, byShare, byEndUser, byKey, byModel, byProject, byTeam, limits, Chart] = await Promise.all([
       api.getUsage(period, "day", scope), api.getUsage(period, everyone ? "user" : "conversation", scope), own("end_user"),
       own("key"), api.getUsage(period, "model", scope), own("project"),
+      everyone ? api.getUsage(period, "team", scope) : Promise.resolve({ series: [] }),
       // Only for the limits per end user and per minute: the page works without them.
       everyone ? {} : api.getLimits().catch(() => ({})),
       loadChartLibrary(),
     ]);
     this.showTotals(byDay.totals);
     this.showUsers(everyone ? byShare.series : []);
+    this.showTeams(byTeam.series);
     const share = everyone ? "user" : "conversation";
     this.section.querySelector(".usage-share-caption").textContent = `Share per ${share}`;
     this.canvas("share").setAttribute("aria-label", `Share of tokens per ${share}, pie chart`);
     this.showRateLimits(limits);
+    this.showDollarLimits(limits);
     this.showEndUsers(byEndUser.series, limits.end_user_daily_usd_limit, period);
     this.showKeys(byKey.series);
     this.showProjects(byProject.series);
@@ -164,6 +167,35 @@ export class UsagePage {
         + `${row.turns} ${row.turns === 1 ? "answer" : "answers"}${last}`;
       return item;
     }));
+  }
+
+  /** Everyone's usage per team (the one each turn's user was in then), largest first; shown once some turn was in one. */
+  showTeams(series) {
+    const section = this.section.querySelector(".usage-teams");
+    section.hidden = !series.some((row) => row.key);
+    section.querySelector("ul").replaceChildren(...series.map((row) => {
+      const item = document.createElement("li");
+      const name = row.key ? row.label ?? "(a deleted team)" : "(no team)";
+      item.textContent = `${name}: ${numberFormat.format(row.total_tokens)} tokens, $${row.cost_usd}, `
+        + `${row.turns} ${row.turns === 1 ? "answer" : "answers"}`;
+      return item;
+    }));
+  }
+
+  /** Today's dollars under each daily limit that applies to the user: their own, their team's and the service's. */
+  showDollarLimits(limits) {
+    const line = this.section.querySelector(".usage-dollar-limits");
+    const day = (dollars) => `$${dollars.spent} of $${dollars.limit} (${dollars.percent} %)`;
+    const sentences = [];
+    if (limits.daily_usd) sentences.push(`You have spent ${day(limits.daily_usd)} of your daily limit today.`);
+    if (limits.team?.daily_usd) {
+      sentences.push(`Your team ${limits.team.name} has spent ${day(limits.team.daily_usd)} of its daily limit today.`);
+    } else if (limits.team) {
+      sentences.push(`You are in the team ${limits.team.name}, which has no daily limit.`);
+    }
+    if (limits.global_daily_usd) sentences.push(`Everyone together has spent ${day(limits.global_daily_usd)} of the service's daily limit.`);
+    line.hidden = sentences.length === 0;
+    line.textContent = sentences.join(" ");
   }
 
   /** Usage per project (the one each conversation is in now), largest first; shown only when some turn was in one. */

@@ -23,10 +23,23 @@ export class UsageView {
     this.showBanner = showBanner;
     this.setBlocked = setBlocked;
     this.level = null;
+    this.teamLevel = null;
     this.budget = null;
     this.blockSource = null;
     this.timer = null;
     this.sequence = 0;
+  }
+
+  /** Announces that the user's team has newly passed 90 % of its daily dollars (a `done` event after the user's own
+   * turn, or a refresh after a teammate's). */
+  warnTeam(team) {
+    const dollars = team?.daily_usd;
+    const level = dollars?.level ?? null;
+    if (this.teamLevel != null && level != null && level !== "exceeded" && LEVELS.indexOf(level) > LEVELS.indexOf(this.teamLevel)) {
+      this.showBanner(`Your team ${team.name} has spent ${dollars.percent} % of its $${dollars.limit} for today `
+        + `($${dollars.spent}); it resets in ${untilReset(dollars.reset_at)}.`);
+    }
+    this.teamLevel = level;
   }
 
   /** Reads the budget from the server and draws it. */
@@ -39,6 +52,7 @@ export class UsageView {
   /** Draws a budget (from /api/usage/limits or a `done` event); announces a newly crossed threshold. */
   show(budget) {
     this.budget = budget;
+    this.warnTeam(budget.team);
     if (budget.limit == null) {
       this.bar.hidden = true;
       if (this.blockSource === "budget") this.block(null);

@@ -6,10 +6,13 @@
 // Suspend (their token and keys refused until Restore; everything they made kept; Approve for an account someone
 // made themselves that waits for approval) and Delete (what they made
 // goes, what they spent stays in the usage). Find and Show narrow the list (by name; those waiting for approval,
-// suspended, administrators, with a password, with two-step verification), as Open WebUI's user list is searched. The account menu offers the page to administrators only; the server refuses everyone else anyway.
+// suspended, administrators, with a password, with two-step verification, in no team), as Open WebUI's user list is searched.
+// Teams (teams-panel.js) sit above the list; each user's row has a Team picker that puts them in one or none. The account
+// menu offers the page to administrators only; the server refuses everyone else anyway.
 
 import * as api from "./api.js";
 import { copySecret } from "./keys-page.js";
+import { TeamsPanel } from "./teams-panel.js";
 import { UserSecurityPanel } from "./user-security.js";
 
 const numberFormat = new Intl.NumberFormat();
@@ -28,6 +31,12 @@ export class UsersPage {
     this.security = new UserSecurityPanel({
       panel: section.querySelector(".user-security"),
       say: (text) => { section.querySelector(".users-status").textContent = text; },
+    });
+    this.teamsPanel = new TeamsPanel({
+      panel: section.querySelector(".teams-panel"),
+      say: (text) => { section.querySelector(".users-status").textContent = text; },
+      showBanner,
+      onChange: () => this.load(),
     });
     button.addEventListener("click", () => this.setOpen(section.hidden));
     section.querySelector(".users-close").addEventListener("click", () => this.setOpen(false));
@@ -62,7 +71,7 @@ export class UsersPage {
   async load() {
     let listed;
     try {
-      listed = await Promise.all([api.listUsers(), api.listModels()]);
+      listed = await Promise.all([api.listUsers(), api.listModels(), this.teamsPanel.load()]);
     } catch (error) {
       // No longer an administrator (the role given up here, or taken by another): the page and its menu item go.
       if (error.code === "admin_only") {
@@ -71,8 +80,9 @@ export class UsersPage {
       }
       throw error;
     }
-    const [{ users }, models] = listed;
+    const [{ users }, models, teams] = listed;
     this.served = models.models.map(({ id }) => id);
+    this.teamNames = teams.map(({ name }) => name);
     this.users = users;
     this.section.querySelector(".users-table tbody").replaceChildren(...users.map((user) => this.row(user)));
     this.filter();
@@ -84,6 +94,7 @@ export class UsersPage {
     const kinds = {
       all: () => true, pending: (user) => user.pending, suspended: (user) => user.suspended_at && !user.pending,
       admin: (user) => user.admin, password: (user) => user.has_password, "two-step": (user) => user.two_step,
+      "no-team": (user) => !user.team,
     };
     const rows = this.section.querySelectorAll(".users-table tbody tr");
     let shown = 0;
@@ -117,6 +128,18 @@ export class UsersPage {
     plan.addEventListener("change", () => this.change(user.name, { plan: plan.value }));
     const planCell = document.createElement("td");
     planCell.append(plan);
+    const team = document.createElement("select");
+    team.className = "users-row-team";
+    team.setAttribute("aria-label", `${user.name}'s team`);
+    team.append(Object.assign(document.createElement("option"), { value: "", textContent: "none" }),
+      ...(this.teamNames ?? []).map((value) => Object.assign(document.createElement("option"), { value, textContent: value })));
+    team.value = user.team ?? "";
+    team.addEventListener("change", () => this.change(user.name, { team: team.value || null })
+      .then(() => { this.section.querySelector(".users-status").textContent = team.value
+        ? `${user.name} is in the team ${team.value} now: its daily limit applies to them too.` : `${user.name} is in no team now.`; })
+      .catch((error) => this.showBanner(error.message)));
+    const teamCell = document.createElement("td");
+    teamCell.append(team);
     const limit = user.token_limit == null ? "unlimited" : numberFormat.format(user.token_limit);
     const tokens = user.tokens_used == null ? "" : `${numberFormat.format(user.tokens_used)} of ${limit}`;
     const daily = user.daily_usd_limit ? `$${user.daily_usd_limit} ($${user.spent_today_usd} today)` : "none";
@@ -126,7 +149,7 @@ export class UsersPage {
       user.max_parallel_requests != null && `${numberFormat.format(user.max_parallel_requests)} at once`,
     ].filter(Boolean).join(", ") || "none";
     const month = `${numberFormat.format(user.turns_30d)} turns, ${numberFormat.format(user.tokens_30d)} tokens, $${user.cost_usd_30d}`;
-    row.append(name, planCell);
+    row.append(name, planCell, teamCell);
     for (const text of [tokens, daily, rates, user.models ? user.models.join(", ") : "all", month, when(user.last_turn_at)]) {
       row.append(Object.assign(document.createElement("td"), { textContent: text }));
     }

@@ -1,0 +1,101 @@
+// The Teams panel of the Users page (LiteLLM's teams, Open WebUI's groups): users who share a daily spending limit on
+// top of their own. Lists each team with its limit, what its members spent today (a bar, amber from 90 %) and its
+// members; adds a team; edits one's name and limit in place; deletes one (its members stay, in no team). A user joins
+// or leaves a team from the Team picker in their row of the users table (users-page.js).
+
+import * as api from "./api.js";
+
+export class TeamsPanel {
+  /** `onChange`: called after a team is added, renamed or deleted, so that the users table's pickers follow. */
+  constructor({ panel, say, showBanner, onChange }) {
+    Object.assign(this, { panel, say, showBanner, onChange, teams: [] });
+    this.form = panel.querySelector(".teams-form");
+    this.editor = panel.querySelector(".teams-edit");
+    const report = (promise) => promise.catch((error) => showBanner(error.message));
+    this.form.addEventListener("submit", (event) => { event.preventDefault(); report(this.add()); });
+    this.editor.addEventListener("submit", (event) => { event.preventDefault(); report(this.save()); });
+    panel.querySelector(".teams-edit-cancel").addEventListener("click", () => this.closeEditor());
+  }
+
+  /** Reads the teams and draws them; resolves to the list (the users table's pickers use it). */
+  async load() {
+    ({ teams: this.teams } = await api.listTeams());
+    this.panel.querySelector(".teams-empty").hidden = this.teams.length > 0;
+    const table = this.panel.querySelector(".teams-table");
+    table.hidden = this.teams.length === 0;
+    table.querySelector("tbody").replaceChildren(...this.teams.map((team) => this.row(team)));
+    return this.teams;
+  }
+
+  /** One team as a table row; names are set as text. */
+  row(team) {
+    const row = document.createElement("tr");
+    row.dataset.name = team.name;
+    const cell = (text) => Object.assign(document.createElement("td"), { textContent: text });
+    const spent = document.createElement("td");
+    if (team.daily_usd_limit == null) {
+      spent.textContent = `$${team.spent_today_usd}`;
+    } else {
+      const percent = Math.min(100, Math.round((Number(team.spent_today_usd) / Number(team.daily_usd_limit)) * 100));
+      const meter = Object.assign(document.createElement("meter"), { min: 0, max: 100, low: 75, high: 90, optimum: 0, value: percent });
+      meter.setAttribute("aria-label", `${team.name} has spent ${percent} % of its daily limit`);
+      spent.append(meter, ` $${team.spent_today_usd} (${percent} %)`);
+    }
+    const members = team.members.length ? team.members.join(", ") : "nobody yet: pick the team in a user's row";
+    row.append(cell(team.name), cell(team.daily_usd_limit == null ? "none" : `$${team.daily_usd_limit} a day`), spent, cell(members));
+    const actions = document.createElement("td");
+    const action = (label, title, run) => {
+      const button = Object.assign(document.createElement("button"), { type: "button", textContent: label });
+      button.setAttribute("aria-label", `${title} ${team.name}`);
+      button.addEventListener("click", () => run().catch((error) => this.showBanner(error.message)));
+      actions.append(button);
+    };
+    action("Edit", "Change the name or daily limit of team", async () => this.openEditor(team));
+    action("Delete", "Delete team", async () => {
+      if (!confirm(`Delete the team ${team.name}? Its members stay, in no team; what they spent stays in the usage.`)) return;
+      await api.deleteTeam(team.name);
+      this.say(`The team ${team.name} is deleted.`);
+      await this.onChange();
+    });
+    actions.lastChild.classList.add("danger");
+    row.append(actions);
+    return row;
+  }
+
+  async add() {
+    const name = this.form.querySelector(".teams-name").value;
+    const daily = this.form.querySelector(".teams-daily").value.trim();
+    const team = await api.addTeam(daily ? { name, daily_usd: daily } : { name });
+    this.form.reset();
+    this.say(`The team ${team.name} is made: pick it in its members' rows below.`);
+    await this.onChange();
+  }
+
+  openEditor(team) {
+    this.editing = team.name;
+    this.editor.querySelector(".teams-edit-title").textContent = `Team ${team.name}`;
+    this.editor.querySelector(".teams-edit-name").value = team.name;
+    this.editor.querySelector(".teams-edit-daily").value = team.daily_usd_limit ?? "";
+    this.editor.hidden = false;
+    this.editor.querySelector(".teams-edit-daily").focus();
+  }
+
+  async save() {
+    const name = this.editor.querySelector(".teams-edit-name").value.trim();
+    const daily = this.editor.querySelector(".teams-edit-daily").value.trim();
+    // Amounts as typed (exact decimal), not as floats; a cleared limit is none.
+    const changes = { daily_usd: daily || null };
+    if (name !== this.editing) changes.name = name;
+    const team = await api.updateTeam(this.editing, changes);
+    this.closeEditor();
+    this.say(team.daily_usd_limit == null ? `The team ${team.name} has no daily limit now.`
+      : `The team ${team.name} may spend $${team.daily_usd_limit} a day.`);
+    await this.onChange();
+  }
+
+  closeEditor() {
+    this.editing = null;
+    this.editor.hidden = true;
+    this.editor.reset();
+  }
+}
