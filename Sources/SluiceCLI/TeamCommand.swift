@@ -3,17 +3,21 @@ import Foundation
 import SluiceCore
 import SluiceStore
 
-/// `sluice team …`: teams of users who share a daily spending limit (the Users page's Teams panel, from a shell).
+/// `sluice team …`: teams of users who share daily and monthly spending limits (the Users page's Teams panel, from a
+/// shell).
 struct TeamCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "team", abstract: "Manage teams: users who share a daily spending limit.",
+        commandName: "team", abstract: "Manage teams: users who share daily and monthly spending limits.",
         subcommands: [Create.self, List.self, Change.self, Join.self, Leave.self, Delete.self])
 
     struct Create: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Make a team, optionally with a daily limit and members.")
+        static let configuration = CommandConfiguration(abstract: "Make a team, optionally with limits and members.")
         @Argument(help: "The team's name (unique).") var name: String
         @Option(help: ArgumentHelp("What the members may spend together a day, in USD, e.g. 25 (default: no limit).", valueName: "usd"))
         var dailyUsd: String?
+        @Option(help: ArgumentHelp(
+            "What the members may spend together a UTC calendar month, in USD, e.g. 500 (default: no limit).", valueName: "usd"))
+        var monthlyUsd: String?
         @Option(name: .customLong("member"), help: ArgumentHelp("A user to put in the team (again for more).", valueName: "user"))
         var members: [String] = []
         @OptionGroup var database: UserCommand.DatabaseOption
@@ -21,18 +25,19 @@ struct TeamCommand: AsyncParsableCommand {
         func run() async throws {
             guard let teamName = Team.name(name) else { throw ValidationError("a team's name must be \(Team.nameRule)") }
             let limit = try dailyUsd.flatMap { try UserCommand.SetPlan.amount($0, option: "--daily-usd") }
+            let monthly = try monthlyUsd.flatMap { try UserCommand.SetPlan.amount($0, option: "--monthly-usd") }
             try await TeamCommand.withStore(database) { store in
                 var users: [User] = []
                 for member in members { users.append(try await TeamCommand.user(named: member, in: store)) }
                 let team: Team
                 do {
-                    team = try await store.createTeam(name: teamName, dailyDollarLimit: limit)
+                    team = try await store.createTeam(name: teamName, dailyDollarLimit: limit, monthlyDollarLimit: monthly)
                 } catch StoreError.conflict(let message) {
                     throw ValidationError(message)
                 }
                 for user in users { try await store.setTeam(userID: user.id, teamID: team.id) }
                 let members = users.isEmpty ? "no members yet" : users.map(\.name).joined(separator: ", ")
-                print("Created team \(team.name) (\(TeamCommand.limitText(limit)); \(members)).")
+                print("Created team \(team.name) (\(TeamCommand.limitText(limit, monthly)); \(members)).")
             }
         }
     }
@@ -44,32 +49,41 @@ struct TeamCommand: AsyncParsableCommand {
         func run() async throws {
             try await TeamCommand.withStore(database) { store in
                 let names = Dictionary(try await store.users().map { ($0.id, $0.name) }, uniquingKeysWith: { first, _ in first })
-                print("name\tdaily limit (USD)\tspent today (USD)\tmembers")
+                print("name\tdaily limit (USD)\tspent today (USD)\tmonthly limit (USD)\tspent this month (USD)\tmembers")
                 for summary in try await store.teams(now: Date()) {
                     let members = summary.memberIDs.compactMap { names[$0] }.joined(separator: ",")
-                    print("\(summary.team.name)\t\(summary.team.dailyDollarLimit?.decimalString ?? "none")\t\(summary.spentToday.decimalString)\t\(members)")
+                    print([
+                        summary.team.name, summary.team.dailyDollarLimit?.decimalString ?? "none", summary.spentToday.decimalString,
+                        summary.team.monthlyDollarLimit?.decimalString ?? "none", summary.spentThisMonth.decimalString, members,
+                    ].joined(separator: "\t"))
                 }
             }
         }
     }
 
     struct Change: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(commandName: "set", abstract: "Change a team's daily limit or name.")
+        static let configuration = CommandConfiguration(commandName: "set", abstract: "Change a team's limits or name.")
         @Argument(help: "The team's name.") var name: String
         @Option(help: ArgumentHelp("What the members may spend together a day, in USD, or 'none'.", valueName: "usd"))
         var dailyUsd: String?
+        @Option(help: ArgumentHelp("What the members may spend together a UTC calendar month, in USD, or 'none'.", valueName: "usd"))
+        var monthlyUsd: String?
         @Option(help: ArgumentHelp("A new name for the team.", valueName: "name")) var rename: String?
         @OptionGroup var database: UserCommand.DatabaseOption
 
         func run() async throws {
-            guard dailyUsd != nil || rename != nil else { throw ValidationError("name what to change: --daily-usd or --rename") }
+            guard dailyUsd != nil || monthlyUsd != nil || rename != nil else {
+                throw ValidationError("name what to change: --daily-usd, --monthly-usd or --rename")
+            }
             let limit = try dailyUsd.map { try UserCommand.SetPlan.amount($0, option: "--daily-usd") }
+            let monthly = try monthlyUsd.map { try UserCommand.SetPlan.amount($0, option: "--monthly-usd") }
             let newName = try rename.map { raw in
                 guard let name = Team.name(raw) else { throw ValidationError("a team's name must be \(Team.nameRule)") }
                 return name
             }
             try await TeamCommand.withTeam(named: name, in: database) { store, team in
                 if let limit { try await store.setTeamDailyDollarLimit(id: team.id, limit: limit) }
+                if let monthly { try await store.setTeamMonthlyDollarLimit(id: team.id, limit: monthly) }
                 if let newName {
                     do {
                         try await store.renameTeam(id: team.id, to: newName)
@@ -77,7 +91,7 @@ struct TeamCommand: AsyncParsableCommand {
                         throw ValidationError(message)
                     }
                 }
-                print("Team \(newName ?? team.name): \(TeamCommand.limitText(limit ?? team.dailyDollarLimit)).")
+                print("Team \(newName ?? team.name): \(TeamCommand.limitText(limit ?? team.dailyDollarLimit, monthly ?? team.monthlyDollarLimit)).")
             }
         }
     }
@@ -140,8 +154,11 @@ struct TeamCommand: AsyncParsableCommand {
         return user
     }
 
-    /// "daily limit $25" or "no daily limit".
-    static func limitText(_ limit: USDAmount?) -> String { limit.map { "daily limit $\($0.decimalString)" } ?? "no daily limit" }
+    /// "daily limit $25, monthly limit $500", "daily limit $25" or "no limits".
+    static func limitText(_ daily: USDAmount?, _ monthly: USDAmount?) -> String {
+        let parts = [daily.map { "daily limit $\($0.decimalString)" }, monthly.map { "monthly limit $\($0.decimalString)" }].compactMap { $0 }
+        return parts.isEmpty ? "no limits" : parts.joined(separator: ", ")
+    }
 
     /// Opens the database, runs `body`, and closes the database whether `body` throws or not.
     static func withStore(_ database: UserCommand.DatabaseOption, _ body: (any SluiceDatabase) async throws -> Void) async throws {

@@ -52,6 +52,13 @@ struct TeamRoutesTests {
             #expect(team["name"] as? String == "lab" && (team["daily_usd"] as? [String: Any])?["limit"] as? String == "2.5")
             #expect(try await h.request(.GET, "/api/usage/limits", token: h.alice).json?["team"] is NSNull)
 
+            let monthly = try await h.request(.PATCH, "/api/admin/teams/lab", token: h.alice, body: #"{"monthly_usd":"40"}"#)
+            #expect(monthly.json?["monthly_usd_limit"] as? String == "40" && monthly.json?["spent_this_month_usd"] as? String == "0")
+            let badMonthly = try await h.request(.PATCH, "/api/admin/teams/lab", token: h.alice, body: #"{"monthly_usd":"lots"}"#)
+            #expect(badMonthly.status == 400 && badMonthly.errorMessage?.contains("'monthly_usd'") == true)
+            let teamMonth = try #require((try await h.request(.GET, "/api/usage/limits", token: h.bob).json?["team"] as? [String: Any])?["monthly_usd"] as? [String: Any])
+            #expect(teamMonth["limit"] as? String == "40")
+
             // Renamed, limit removed; alice joins by her own user's `team`, bob leaves by his.
             let changed = try await h.request(.PATCH, "/api/admin/teams/lab", token: h.alice, body: #"{"name":"lab 2","daily_usd":null}"#)
             #expect(changed.status == 200 && changed.json?["name"] as? String == "lab 2" && changed.json?["daily_usd_limit"] is NSNull)
@@ -105,6 +112,26 @@ struct TeamRoutesTests {
             let csv = try await h.text("/api/usage?period=today&group=team&scope=all&format=csv", token: h.alice)
             #expect(csv.hasPrefix("team,name,input_tokens,"))
             #expect(csv.contains(",pair,"))
+        }
+    }
+
+    @Test("a team's monthly limit refuses a member's turn naming the month and waits until the next one",
+          arguments: TestDatabases.backends)
+    func teamMonthlyLimitOnTurns(_ backend: StoreBackend) async throws {
+        try await Harness.run(turn: BudgetTests.exactTurn, budgets: true, database: backend, catalog: BudgetTests.pricedCatalog) { h in
+            let made = try await h.request(
+                .POST, "/api/admin/teams", token: h.alice, body: #"{"name":"pair","monthly_usd":"0.0005","members":["alice","bob"]}"#)
+            #expect(made.status == 201 && made.json?["daily_usd_limit"] is NSNull)
+            #expect(try await h.send(try await h.newConversation(h.alice), token: h.alice).tokens.count == 24)
+            let bob = try await h.send(try await h.newConversation(h.bob), token: h.bob)
+            #expect(bob.tokens.count == 21)
+            let month = try #require(((bob.final?["budget"] as? [String: Any])?["team"] as? [String: Any])?["monthly_usd"] as? [String: Any])
+            #expect(month["spent"] as? String == "0.000495" && month["reset_at"] as? String == UTCMonth.next(after: Date()).formatted(.iso8601))
+            let refused = try await h.send(try await h.newConversation(h.alice), token: h.alice)
+            #expect(refused.status == 429)
+            #expect(refused.body.contains("Your team 'pair' has spent $0.000495 of the $0.0005 its members may spend together a month"))
+            let wait = try #require(refused.headers.first(name: "Retry-After").flatMap { Int($0) })
+            #expect(abs(Double(wait) - UTCMonth.next(after: Date()).timeIntervalSinceNow) < 60)
         }
     }
 }

@@ -126,6 +126,45 @@ struct TeamStoreTests {
             BudgetStoreTests.request(bob, bobConversation.id, input: 100, output: 900, price: Self.price), now: now)?.reservedTokens == 1000)
         try await store.close()
     }
+
+    @Test("a team's monthly limit sums its days of this UTC month, not last month's", arguments: TestDatabases.backends)
+    func monthlyLimit(_ backend: StoreBackend) async throws {
+        let (store, _, ann, conversation) = try await BudgetStoreTests.setUp(backend, plan: .unlimited)
+        // $0.003 a month, no daily limit.
+        let team = try await store.createTeam(name: "monthly", dailyDollarLimit: nil, monthlyDollarLimit: Self.dollars(3_000_000_000))
+        try await store.setTeam(userID: ann.id, teamID: team.id)
+        let monthStart = UTCMonth.start(of: Date())
+        let request = { BudgetStoreTests.request(ann, conversation, input: 100, output: 900, price: Self.price) }
+        // The last hour of last month: spent then, it does not count now.
+        let lastMonth = try #require(try await store.hold(request(), now: monthStart.addingTimeInterval(-3600)))
+        try await store.settle(holdID: lastMonth.id, inputTokens: 100, outputTokens: 900, cost: Self.dollars(1_900_000_000), now: monthStart)
+        // The month's first day: $0.001 settled.
+        let first = try #require(try await store.hold(request(), now: monthStart.addingTimeInterval(3600)))
+        #expect(first.reservedTokens == 1000)
+        try await store.settle(holdID: first.id, inputTokens: 100, outputTokens: 450, cost: Self.dollars(1_000_000_000), now: monthStart)
+        // Its second day: $0.002 left for the month, a whole hold ($0.0019) fits, then nothing does.
+        let secondDay = monthStart.addingTimeInterval(86_400 + 3600)
+        #expect(try await store.hold(request(), now: secondDay)?.reservedTokens == 1000)
+        #expect(try await store.hold(request(), now: secondDay) == nil)
+        let budget = try await store.budget(userID: ann.id, now: secondDay)
+        #expect(budget.team?.dailyDollars == nil)
+        #expect(budget.team?.monthlyDollars?.spent == Self.dollars(2_900_000_000))
+        #expect(budget.team?.monthlyDollars?.resetAt == UTCMonth.next(after: secondDay))
+        let listed = try #require(try await store.teams(now: secondDay).first)
+        #expect(listed.spentThisMonth == Self.dollars(2_900_000_000) && listed.spentToday == Self.dollars(1_900_000_000))
+        #expect(listed.team.monthlyDollarLimit == Self.dollars(3_000_000_000))
+        // A daily limit too: the tighter of the two caps the hold.
+        try await store.setTeamDailyDollarLimit(id: team.id, limit: Self.dollars(500_000_000))
+        try await store.setTeamMonthlyDollarLimit(id: team.id, limit: Self.dollars(9_000_000_000))
+        let thirdDay = monthStart.addingTimeInterval(2 * 86_400 + 3600)
+        // $0.0005 a day: input $0.0001, then 200 output tokens at $0.000002.
+        #expect(try await store.hold(request(), now: thirdDay)?.reservedTokens == 300)
+        // Next month starts afresh.
+        try await store.setTeamDailyDollarLimit(id: team.id, limit: nil)
+        try await store.setTeamMonthlyDollarLimit(id: team.id, limit: Self.dollars(3_000_000_000))
+        #expect(try await store.hold(request(), now: UTCMonth.next(after: secondDay).addingTimeInterval(3600))?.reservedTokens == 1000)
+        try await store.close()
+    }
 }
 
 /// Several instances on one PostgreSQL database, as in `SharedPostgresTests`: the team's row lock keeps members on

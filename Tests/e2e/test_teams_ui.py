@@ -35,21 +35,21 @@ def test_an_administrator_makes_a_team_puts_a_user_in_it_and_its_limit_holds_the
     WebDriverWait(browser, 10).until(lambda d: team_row(page, name) is not None)
     assert not page.find_elements(By.CSS_SELECTOR, ".teams-table img, .users-row-team img")
     cells = [cell.text for cell in team_row(page, name).find_elements(By.TAG_NAME, "td")]
-    assert cells[0] == name and cells[1] == "$0.05 a day" and cells[2].endswith("$0 (0 %)")
-    assert cells[3].startswith("nobody yet")
+    assert cells[0] == name and cells[1] == "$0.05 a day" and cells[2].endswith("$0 (0 %)") and cells[3] == "$0"
+    assert cells[4].startswith("nobody yet")
     assert team_named(server, name)["daily_usd_limit"] == "0.05"
 
     # The member, from the Team picker in their row; "in no team" no longer shows them.
     WebDriverWait(browser, 10).until(lambda d: row(page, "team-ui-member") is not None)
     Select(row(page, "team-ui-member").find_element(By.CLASS_NAME, "users-row-team")).select_by_visible_text(name)
     WebDriverWait(browser, 10).until(lambda d: user_named(server, "team-ui-member")["team"] == name)
-    WebDriverWait(browser, 10).until(lambda d: team_row(page, name).find_elements(By.TAG_NAME, "td")[3].text == "team-ui-member")
+    WebDriverWait(browser, 10).until(lambda d: team_row(page, name).find_elements(By.TAG_NAME, "td")[4].text == "team-ui-member")
     assert "in the team" in page.find_element(By.CLASS_NAME, "users-status").text
     Select(page.find_element(By.CLASS_NAME, "users-show")).select_by_value("no-team")
     assert not row(page, "team-ui-member").is_displayed()
     Select(page.find_element(By.CLASS_NAME, "users-show")).select_by_value("all")
 
-    # A lower limit, from Edit.
+    # A lower daily limit and a monthly one, from Edit.
     team_row(page, name).find_element(By.CSS_SELECTOR, "button[aria-label^='Change the name or daily limit']").click()
     editor = page.find_element(By.CLASS_NAME, "teams-edit")
     WebDriverWait(browser, 5).until(lambda d: editor.is_displayed())
@@ -57,10 +57,12 @@ def test_an_administrator_makes_a_team_puts_a_user_in_it_and_its_limit_holds_the
     assert daily.get_attribute("value") == "0.05"
     daily.clear()
     daily.send_keys("0.03")
+    editor.find_element(By.CLASS_NAME, "teams-edit-monthly").send_keys("0.5")
     editor.find_element(By.CSS_SELECTOR, "button[type=submit]").click()
     WebDriverWait(browser, 10).until(lambda d: not editor.is_displayed())
-    assert team_named(server, name)["daily_usd_limit"] == "0.03"
-    WebDriverWait(browser, 10).until(lambda d: team_row(page, name).find_elements(By.TAG_NAME, "td")[1].text == "$0.03 a day")
+    assert (team_named(server, name)["daily_usd_limit"], team_named(server, name)["monthly_usd_limit"]) == ("0.03", "0.5")
+    WebDriverWait(browser, 10).until(
+        lambda d: team_row(page, name).find_elements(By.TAG_NAME, "td")[1].text == "$0.03 a day, $0.5 a month")
 
     # At $1 000 per million tokens, the member's first call is cut to what the team's $0.03 allows, the next refused.
     sdk = client(server, member["token"])
@@ -80,11 +82,13 @@ def test_an_administrator_makes_a_team_puts_a_user_in_it_and_its_limit_holds_the
     line = usage.find_element(By.CLASS_NAME, "usage-dollar-limits")
     WebDriverWait(browser, 10).until(lambda d: line.is_displayed())
     assert f"Your team {name} has spent $0.03 of $0.03 (100 %) of its daily limit today." in line.text
+    assert f"Your team {name} has spent $0.03 of $0.5 (6 %) of its monthly limit this month." in line.text
 
     # The administrator sees everyone's usage per team, then deletes the team: the member stays, in no team.
     page = open_users(browser, server)
     WebDriverWait(browser, 10).until(lambda d: team_row(page, name) is not None)
-    assert "(100 %)" in team_row(page, name).find_elements(By.TAG_NAME, "td")[2].text
+    cells = [cell.text for cell in team_row(page, name).find_elements(By.TAG_NAME, "td")]
+    assert cells[2].endswith("$0.03 (100 %)") and cells[3].endswith("$0.03 (6 %)")
     team_row(page, name).find_element(By.CSS_SELECTOR, "button[aria-label^='Delete team']").click()
     browser.switch_to.alert.accept()
     WebDriverWait(browser, 10).until(lambda d: team_row(page, name) is None)

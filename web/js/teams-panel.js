@@ -1,6 +1,6 @@
-// The Teams panel of the Users page (LiteLLM's teams, Open WebUI's groups): users who share a daily spending limit on
-// top of their own. Lists each team with its limit, what its members spent today (a bar, amber from 90 %) and its
-// members; adds a team; edits one's name and limit in place; deletes one (its members stay, in no team). A user joins
+// The Teams panel of the Users page (LiteLLM's teams, Open WebUI's groups): users who share daily and monthly spending
+// limits on top of their own. Lists each team with its limits, what its members spent today and this month (a meter
+// under each limit, amber from 75 %, red from 90 %) and its members; adds a team; edits one's name and limits in place; deletes one (its members stay, in no team). A user joins
 // or leaves a team from the Team picker in their row of the users table (users-page.js).
 
 import * as api from "./api.js";
@@ -32,17 +32,11 @@ export class TeamsPanel {
     const row = document.createElement("tr");
     row.dataset.name = team.name;
     const cell = (text) => Object.assign(document.createElement("td"), { textContent: text });
-    const spent = document.createElement("td");
-    if (team.daily_usd_limit == null) {
-      spent.textContent = `$${team.spent_today_usd}`;
-    } else {
-      const percent = Math.min(100, Math.round((Number(team.spent_today_usd) / Number(team.daily_usd_limit)) * 100));
-      const meter = Object.assign(document.createElement("meter"), { min: 0, max: 100, low: 75, high: 90, optimum: 0, value: percent });
-      meter.setAttribute("aria-label", `${team.name} has spent ${percent} % of its daily limit`);
-      spent.append(meter, ` $${team.spent_today_usd} (${percent} %)`);
-    }
+    const limits = [team.daily_usd_limit != null && `$${team.daily_usd_limit} a day`,
+      team.monthly_usd_limit != null && `$${team.monthly_usd_limit} a month`].filter(Boolean).join(", ") || "none";
     const members = team.members.length ? team.members.join(", ") : "nobody yet: pick the team in a user's row";
-    row.append(cell(team.name), cell(team.daily_usd_limit == null ? "none" : `$${team.daily_usd_limit} a day`), spent, cell(members));
+    row.append(cell(team.name), cell(limits), this.spent(team, team.spent_today_usd, team.daily_usd_limit, "daily"),
+      this.spent(team, team.spent_this_month_usd, team.monthly_usd_limit, "monthly"), cell(members));
     const actions = document.createElement("td");
     const action = (label, title, run) => {
       const button = Object.assign(document.createElement("button"), { type: "button", textContent: label });
@@ -62,10 +56,26 @@ export class TeamsPanel {
     return row;
   }
 
+  /** What the team spent against one of its limits: a meter and the figures, or the dollars alone without a limit. */
+  spent(team, spent, limit, kind) {
+    const cell = document.createElement("td");
+    if (limit == null) {
+      cell.textContent = `$${spent}`;
+      return cell;
+    }
+    const percent = Math.min(100, Math.round((Number(spent) / Number(limit)) * 100));
+    const meter = Object.assign(document.createElement("meter"), { min: 0, max: 100, low: 75, high: 90, optimum: 0, value: percent });
+    meter.setAttribute("aria-label", `${team.name} has spent ${percent} % of its ${kind} limit`);
+    cell.append(meter, ` $${spent} (${percent} %)`);
+    return cell;
+  }
+
   async add() {
     const name = this.form.querySelector(".teams-name").value;
     const daily = this.form.querySelector(".teams-daily").value.trim();
-    const team = await api.addTeam(daily ? { name, daily_usd: daily } : { name });
+    const monthly = this.form.querySelector(".teams-monthly").value.trim();
+    // Amounts as typed (exact decimal), not as floats.
+    const team = await api.addTeam({ name, ...(daily && { daily_usd: daily }), ...(monthly && { monthly_usd: monthly }) });
     this.form.reset();
     this.say(`The team ${team.name} is made: pick it in its members' rows below.`);
     await this.onChange();
@@ -76,6 +86,7 @@ export class TeamsPanel {
     this.editor.querySelector(".teams-edit-title").textContent = `Team ${team.name}`;
     this.editor.querySelector(".teams-edit-name").value = team.name;
     this.editor.querySelector(".teams-edit-daily").value = team.daily_usd_limit ?? "";
+    this.editor.querySelector(".teams-edit-monthly").value = team.monthly_usd_limit ?? "";
     this.editor.hidden = false;
     this.editor.querySelector(".teams-edit-daily").focus();
   }
@@ -83,13 +94,15 @@ export class TeamsPanel {
   async save() {
     const name = this.editor.querySelector(".teams-edit-name").value.trim();
     const daily = this.editor.querySelector(".teams-edit-daily").value.trim();
+    const monthly = this.editor.querySelector(".teams-edit-monthly").value.trim();
     // Amounts as typed (exact decimal), not as floats; a cleared limit is none.
-    const changes = { daily_usd: daily || null };
+    const changes = { daily_usd: daily || null, monthly_usd: monthly || null };
     if (name !== this.editing) changes.name = name;
     const team = await api.updateTeam(this.editing, changes);
     this.closeEditor();
-    this.say(team.daily_usd_limit == null ? `The team ${team.name} has no daily limit now.`
-      : `The team ${team.name} may spend $${team.daily_usd_limit} a day.`);
+    const limits = [team.daily_usd_limit != null && `$${team.daily_usd_limit} a day`,
+      team.monthly_usd_limit != null && `$${team.monthly_usd_limit} a month`].filter(Boolean);
+    this.say(limits.length ? `The team ${team.name} may spend ${limits.join(" and ")}.` : `The team ${team.name} has no limits now.`);
     await this.onChange();
   }
 

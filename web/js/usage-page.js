@@ -188,11 +188,10 @@ export class UsagePage {
     const day = (dollars) => `$${dollars.spent} of $${dollars.limit} (${dollars.percent} %)`;
     const sentences = [];
     if (limits.daily_usd) sentences.push(`You have spent ${day(limits.daily_usd)} of your daily limit today.`);
-    if (limits.team?.daily_usd) {
-      sentences.push(`Your team ${limits.team.name} has spent ${day(limits.team.daily_usd)} of its daily limit today.`);
-    } else if (limits.team) {
-      sentences.push(`You are in the team ${limits.team.name}, which has no daily limit.`);
-    }
+    const team = limits.team;
+    if (team?.daily_usd) sentences.push(`Your team ${team.name} has spent ${day(team.daily_usd)} of its daily limit today.`);
+    if (team?.monthly_usd) sentences.push(`Your team ${team.name} has spent ${day(team.monthly_usd)} of its monthly limit this month.`);
+    if (team && !team.daily_usd && !team.monthly_usd) sentences.push(`You are in the team ${team.name}, which has no limits.`);
     if (limits.global_daily_usd) sentences.push(`Everyone together has spent ${day(limits.global_daily_usd)} of the service's daily limit.`);
     line.hidden = sentences.length === 0;
     line.textContent = sentences.join(" ");

@@ -7,9 +7,10 @@ import * as api from "./api.js";
 const numberFormat = new Intl.NumberFormat();
 const LEVELS = ["ok", "warn_75", "warn_90", "exceeded"];
 
-/** Time until a reset, e.g. "5 h 12 min". */
+/** Time until a reset, e.g. "5 h 12 min", or from two days on "12 days" (a month's limit). */
 export function untilReset(resetAt, now = Date.now()) {
   const minutes = Math.max(1, Math.round((Date.parse(resetAt) - now) / 60000));
+  if (minutes >= 48 * 60) return `${Math.floor(minutes / (24 * 60))} days`;
   return minutes >= 60 ? `${Math.floor(minutes / 60)} h ${minutes % 60} min` : `${minutes} min`;
 }
 
@@ -23,23 +24,26 @@ export class UsageView {
     this.showBanner = showBanner;
     this.setBlocked = setBlocked;
     this.level = null;
-    this.teamLevel = null;
+    this.teamLevels = {};
     this.budget = null;
     this.blockSource = null;
     this.timer = null;
     this.sequence = 0;
   }
 
-  /** Announces that the user's team has newly passed 90 % of its daily dollars (a `done` event after the user's own
-   * turn, or a refresh after a teammate's). */
+  /** Announces that the user's team has newly passed 90 % of its daily or monthly dollars (a `done` event after the
+   * user's own turn, or a refresh after a teammate's). */
   warnTeam(team) {
-    const dollars = team?.daily_usd;
-    const level = dollars?.level ?? null;
-    if (this.teamLevel != null && level != null && level !== "exceeded" && LEVELS.indexOf(level) > LEVELS.indexOf(this.teamLevel)) {
-      this.showBanner(`Your team ${team.name} has spent ${dollars.percent} % of its $${dollars.limit} for today `
-        + `($${dollars.spent}); it resets in ${untilReset(dollars.reset_at)}.`);
+    for (const [key, period] of [["daily_usd", "today"], ["monthly_usd", "this month"]]) {
+      const dollars = team?.[key];
+      const level = dollars?.level ?? null;
+      const before = this.teamLevels[key];
+      if (before != null && level != null && level !== "exceeded" && LEVELS.indexOf(level) > LEVELS.indexOf(before)) {
+        this.showBanner(`Your team ${team.name} has spent ${dollars.percent} % of its $${dollars.limit} for ${period} `
+          + `($${dollars.spent}); it resets in ${untilReset(dollars.reset_at)}.`);
+      }
+      this.teamLevels[key] = level;
     }
-    this.teamLevel = level;
   }
 
   /** Reads the budget from the server and draws it. */

@@ -1,19 +1,23 @@
 import Foundation
 
-/// A group of users who share a daily spending limit (LiteLLM's teams, Open WebUI's groups): every turn of a member
-/// counts against the team's day as well as their own, and is refused before any tokens are spent once the team's
-/// limit would be passed. A user belongs to at most one team, so there is never a question of which team pays.
+/// A group of users who share spending limits (LiteLLM's teams, Open WebUI's groups): every turn of a member counts
+/// against the team's day and month as well as their own limits, and is refused before any tokens are spent once a
+/// team limit would be passed. A user belongs to at most one team, so there is never a question of which team pays.
 public struct Team: Sendable, Equatable {
     public let id: String
     public var name: String
     /// What the members may spend together in a UTC day; `nil`: no limit (the team only groups its members' usage).
     public var dailyDollarLimit: USDAmount?
+    /// What the members may spend together in a UTC calendar month (LiteLLM's team `max_budget` with a monthly
+    /// `budget_duration`); `nil`: no limit.
+    public var monthlyDollarLimit: USDAmount?
     public let createdAt: Date
 
-    public init(id: String, name: String, dailyDollarLimit: USDAmount?, createdAt: Date) {
+    public init(id: String, name: String, dailyDollarLimit: USDAmount?, monthlyDollarLimit: USDAmount? = nil, createdAt: Date) {
         self.id = id
         self.name = name
         self.dailyDollarLimit = dailyDollarLimit
+        self.monthlyDollarLimit = monthlyDollarLimit
         self.createdAt = createdAt
     }
 
@@ -30,27 +34,52 @@ public struct Team: Sendable, Equatable {
     }
 }
 
-/// A team as the administrator's list shows it: the team, its members' user ids, and what they spent today (settled
-/// turns and the most that running ones may still cost).
+/// A team as the administrator's list shows it: the team, its members' user ids, and what they spent under it today
+/// and this month (settled turns and the most that running ones may still cost).
 public struct TeamSummary: Sendable, Equatable {
     public var team: Team
     public var memberIDs: [String]
     public var spentToday: USDAmount
+    public var spentThisMonth: USDAmount
 
-    public init(team: Team, memberIDs: [String], spentToday: USDAmount) {
+    public init(team: Team, memberIDs: [String], spentToday: USDAmount, spentThisMonth: USDAmount) {
         self.team = team
         self.memberIDs = memberIDs
         self.spentToday = spentToday
+        self.spentThisMonth = spentThisMonth
     }
 }
 
-/// The team of the user whose budget this is, and its day when it has a limit (`BudgetState.team`).
+/// The team of the user whose budget this is, and its day and month under its limits (`BudgetState.team`).
 public struct TeamBudget: Sendable, Equatable {
     public var name: String
+    /// `nil`: the team has no daily limit.
     public var dailyDollars: DollarBudget?
+    /// `nil`: the team has no monthly limit.
+    public var monthlyDollars: DollarBudget?
 
-    public init(name: String, dailyDollars: DollarBudget?) {
+    public init(name: String, dailyDollars: DollarBudget?, monthlyDollars: DollarBudget? = nil) {
         self.name = name
         self.dailyDollars = dailyDollars
+        self.monthlyDollars = monthlyDollars
+    }
+}
+
+/// UTC calendar months, as a team's monthly limit counts them.
+public enum UTCMonth {
+    private static let calendar: Calendar = {
+        var calendar = Calendar(identifier: .gregorian)
+        calendar.timeZone = TimeZone(identifier: "UTC")!
+        return calendar
+    }()
+
+    /// Midnight UTC on the first day of `date`'s month.
+    public static func start(of date: Date) -> Date {
+        calendar.dateInterval(of: .month, for: date)!.start
+    }
+
+    /// Midnight UTC on the first day of the month after `date`'s.
+    public static func next(after date: Date) -> Date {
+        calendar.dateInterval(of: .month, for: date)!.end
     }
 }

@@ -4,15 +4,18 @@ import Foundation
 /// the same atomic step as the member's own limits.
 public protocol TeamStore: Sendable {
     /// Makes a team; `StoreError.conflict` when one has that name.
-    func createTeam(name: String, dailyDollarLimit: USDAmount?) async throws -> Team
+    func createTeam(name: String, dailyDollarLimit: USDAmount?, monthlyDollarLimit: USDAmount?) async throws -> Team
     /// The team with this name, if any.
     func team(named name: String) async throws -> Team?
-    /// Every team by name, with its members and what they spent today (`now`'s UTC day).
+    /// Every team by name, with its members and what they spent under it today and this month (`now`'s UTC day and
+    /// calendar month).
     func teams(now: Date) async throws -> [TeamSummary]
     /// Renames a team; `StoreError.conflict` when another has the name, `StoreError.notFound` when the team is gone.
     func renameTeam(id: String, to name: String) async throws
     /// Sets (or, with `nil`, removes) a team's daily limit; `StoreError.notFound` when the team is gone.
     func setTeamDailyDollarLimit(id: String, limit: USDAmount?) async throws
+    /// Sets (or, with `nil`, removes) a team's monthly limit; `StoreError.notFound` when the team is gone.
+    func setTeamMonthlyDollarLimit(id: String, limit: USDAmount?) async throws
     /// Deletes a team; its members stay, in no team, and the ledger keeps what was spent under it. `false`: no
     /// such team.
     func deleteTeam(id: String) async throws -> Bool
@@ -21,4 +24,11 @@ public protocol TeamStore: Sendable {
     func setTeam(userID: String, teamID: String?) async throws
     /// Each user in a team: user id → team name (the administrator's list of users shows it).
     func teamNamesByUser() async throws -> [String: String]
+}
+
+extension TeamStore {
+    /// `createTeam` without a monthly limit.
+    public func createTeam(name: String, dailyDollarLimit: USDAmount?) async throws -> Team {
+        try await createTeam(name: name, dailyDollarLimit: dailyDollarLimit, monthlyDollarLimit: nil)
+    }
 }

@@ -26,7 +26,8 @@ public struct WireBudget: Codable, Sendable, Equatable {
     /// The user's limit of answers at once, or `null`; the answers running now, `null` without that limit.
     public var maxParallelRequests: Int?
     public var runningRequests: Int?
-    /// The user's team: `{"name","daily_usd"}` (`daily_usd` as above, `null` without a limit), or `null`.
+    /// The user's team: `{"name","daily_usd","monthly_usd"}` (each as `daily_usd` above, `null` without that limit),
+    /// or `null`.
     public var team: WireTeamBudget?
 
     public init(_ budget: BudgetState) {
@@ -47,7 +48,9 @@ public struct WireBudget: Codable, Sendable, Equatable {
         tokensLastMinute = perMinute ? budget.rateLimits?.tokens : nil
         maxParallelRequests = budget.rateLimits?.maxParallel
         runningRequests = maxParallelRequests == nil ? nil : budget.rateLimits?.running
-        team = budget.team.map { WireTeamBudget(name: $0.name, dailyUSD: $0.dailyDollars.map(WireDollars.init)) }
+        team = budget.team.map {
+            WireTeamBudget(name: $0.name, dailyUSD: $0.dailyDollars.map(WireDollars.init), monthlyUSD: $0.monthlyDollars.map(WireDollars.init))
+        }
     }
 
     enum CodingKeys: String, CodingKey {
@@ -89,20 +92,24 @@ public struct WireBudget: Codable, Sendable, Equatable {
     public var json: String { JSONText.encode(self) }
 }
 
-/// A user's team on the wire: its name, and its day under its daily limit (`null`: no limit).
+/// A user's team on the wire: its name, and its day and month under its limits (`null`: no such limit). A month's
+/// `reset_at` is the next month's first day.
 public struct WireTeamBudget: Codable, Sendable, Equatable {
     public var name: String
     public var dailyUSD: WireDollars?
+    public var monthlyUSD: WireDollars?
 
     enum CodingKeys: String, CodingKey {
         case name
         case dailyUSD = "daily_usd"
+        case monthlyUSD = "monthly_usd"
     }
 
     public func encode(to encoder: any Encoder) throws {
         var container = encoder.container(keyedBy: CodingKeys.self)
         try container.encode(name, forKey: .name)
         try container.encode(dailyUSD, forKey: .dailyUSD)
+        try container.encode(monthlyUSD, forKey: .monthlyUSD)
     }
 }
 

@@ -152,8 +152,12 @@ struct TurnBudget: Sendable {
             resetAt = dollars.resetAt
             message = Self.daySpent(
                 "Your team '\(team.name)'", dollars, allowance: "its members may spend together a day", cost: cost,
-                remedy: "ask an administrator to raise the team's limit (Teams on the Users page, or sluice team set)", now: now,
-                wording: wording)
+                remedy: Self.teamRemedy, now: now, wording: wording)
+        } else if let team = budget.team, let dollars = team.monthlyDollars, dollars.remaining < cost {
+            resetAt = dollars.resetAt
+            message = Self.daySpent(
+                "Your team '\(team.name)'", dollars, allowance: "its members may spend together a month", cost: cost,
+                remedy: Self.teamRemedy, now: now, wording: wording)
         } else if let endUser, endUser.dollars.remaining < cost {
             resetAt = endUser.dollars.resetAt
             message = Self.daySpent(
@@ -190,6 +194,9 @@ struct TurnBudget: Sendable {
         if let key { error.details! += ",\"key_daily_usd\":" + WireDollars(key.dollars).json(named: key.label) }
         return error
     }
+
+    /// What a member whose team's limit is spent may do besides sending less or waiting.
+    private static let teamRemedy = "ask an administrator to raise the team's limit (Teams on the Users page, or sluice team set)"
 
     /// "<who> has spent $S of the $L <allowance> (this message would cost at least $C). The limit resets at …": a
     /// daily dollar limit of one part of the account (an end user, a key) that the turn does not fit.

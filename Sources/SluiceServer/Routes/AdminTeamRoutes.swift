@@ -2,12 +2,13 @@ import Foundation
 import Hummingbird
 import SluiceCore
 
-/// Teams, managed by an administrator (LiteLLM's teams, Open WebUI's groups): users who share a daily spending
-/// limit, on top of each one's own. Every turn of a member is held against the team's day in the same atomic step as
-/// the member's own limits, and refused before any tokens are spent once it would pass the team's limit.
-/// `GET /api/admin/teams` lists them with their members and what they spent today;
-/// `POST /api/admin/teams {"name", "daily_usd"?, "members"?}` makes one (members by user name, moved out of any other
-/// team); `PATCH /api/admin/teams/{name}` with `name` and/or `daily_usd` (`null`: no limit) changes one;
+/// Teams, managed by an administrator (LiteLLM's teams, Open WebUI's groups): users who share a daily and a monthly
+/// spending limit, on top of each one's own. Every turn of a member is held against the team's day and month in the
+/// same atomic step as the member's own limits, and refused before any tokens are spent once it would pass one.
+/// `GET /api/admin/teams` lists them with their members and what they spent today and this month;
+/// `POST /api/admin/teams {"name", "daily_usd"?, "monthly_usd"?, "members"?}` makes one (members by user name, moved out
+/// of any other team); `PATCH /api/admin/teams/{name}` with `name`, `daily_usd` and/or `monthly_usd` (`null`: no
+/// limit) changes one;
 /// `DELETE /api/admin/teams/{name}` deletes one (its members stay, in no team; the ledger keeps what was spent).
 /// A user joins or leaves with `PATCH /api/admin/users/{name} {"team": …}`. Only an administrator may: others get 403.
 struct AdminTeamRoutes {
@@ -28,11 +29,12 @@ struct AdminTeamRoutes {
     @Sendable func add(_ request: Request, context: SluiceRequestContext) async throws -> Response {
         let admin = try administrator(context)
         let body = try await JSONObjectBody(request: request, context: context, allowEmpty: false)
-        try body.rejectingUnknownFields(["name", "daily_usd", "members"]) {
-            "'\($0)' is not a field of a new team: name, daily_usd, members."
+        try body.rejectingUnknownFields(["name", "daily_usd", "monthly_usd", "members"]) {
+            "'\($0)' is not a field of a new team: name, daily_usd, monthly_usd, members."
         }
         let name = try Self.name(body) ?? { throw APIError.invalid("'name' must be \(Team.nameRule).") }()
-        let limit = try Self.limit(body) ?? nil
+        let limit = try Self.limit(body, "daily_usd") ?? nil
+        let monthly = try Self.limit(body, "monthly_usd") ?? nil
         // Every member is found before anything is made: a misspelt name changes nothing.
         var members: [User] = []
         if let field = body.fields["members"] {
@@ -46,13 +48,14 @@ struct AdminTeamRoutes {
         }
         let team: Team
         do {
-            team = try await store.createTeam(name: name, dailyDollarLimit: limit)
+            team = try await store.createTeam(name: name, dailyDollarLimit: limit, monthlyDollarLimit: monthly)
         } catch StoreError.conflict {
             throw Self.nameTaken(name)
         }
         for member in members { try await store.setTeam(userID: member.id, teamID: team.id) }
         context.logger.notice("team added", metadata: [
-            "by": "\(admin.name)", "team": "\(name)", "daily_usd": "\(limit?.decimalString ?? "none")", "members": "\(members.count)",
+            "by": "\(admin.name)", "team": "\(name)", "daily_usd": "\(limit?.decimalString ?? "none")",
+            "monthly_usd": "\(monthly?.decimalString ?? "none")", "members": "\(members.count)",
         ])
         var response = try AdminUserRoutes.json(try await wire(team.id))
         response.status = .created
@@ -63,13 +66,17 @@ struct AdminTeamRoutes {
         let admin = try administrator(context)
         let team = try await named(context)
         let body = try await JSONObjectBody(request: request, context: context, allowEmpty: false)
-        try body.rejectingUnknownFields(["name", "daily_usd"]) { "'\($0)' cannot be changed here. A team's name and daily_usd can." }
-        guard !body.fields.isEmpty else { throw APIError.invalid("Name what to change: name, daily_usd.") }
+        try body.rejectingUnknownFields(["name", "daily_usd", "monthly_usd"]) {
+            "'\($0)' cannot be changed here. A team's name, daily_usd and monthly_usd can."
+        }
+        guard !body.fields.isEmpty else { throw APIError.invalid("Name what to change: name, daily_usd, monthly_usd.") }
         let newName = try Self.name(body)
-        let limit = try Self.limit(body)
+        let limit = try Self.limit(body, "daily_usd")
+        let monthly = try Self.limit(body, "monthly_usd")
         do {
             if let newName, newName != team.name { try await store.renameTeam(id: team.id, to: newName) }
             if let limit { try await store.setTeamDailyDollarLimit(id: team.id, limit: limit) }
+            if let monthly { try await store.setTeamMonthlyDollarLimit(id: team.id, limit: monthly) }
         } catch StoreError.conflict {
             throw Self.nameTaken(newName ?? team.name)
         } catch StoreError.notFound {
@@ -131,12 +138,12 @@ struct AdminTeamRoutes {
         return name
     }
 
-    /// `daily_usd`: `nil` when left out, `.some(nil)` for `null` (no limit).
-    private static func limit(_ body: JSONObjectBody) throws -> USDAmount?? {
-        switch body.fields["daily_usd"] {
+    /// `daily_usd` or `monthly_usd` (`field`): `nil` when left out, `.some(nil)` for `null` (no limit).
+    private static func limit(_ body: JSONObjectBody, _ field: String) throws -> USDAmount?? {
+        switch body.fields[field] {
         case nil: nil
         case .null?: .some(nil)
-        case let value?: .some(try KeyTermsBody.dollars(value, field: "daily_usd", otherwise: "null for no limit"))
+        case let value?: .some(try KeyTermsBody.dollars(value, field: field, otherwise: "null for no limit"))
         }
     }
 
@@ -149,13 +156,15 @@ struct AdminTeamRoutes {
     }
 }
 
-/// A team as the administrator's list shows it: `{"id","name","daily_usd_limit","spent_today_usd","members",
-/// "created_at"}`, amounts as exact decimal strings, `daily_usd_limit` `null` without a limit.
+/// A team as the administrator's list shows it: `{"id","name","daily_usd_limit","monthly_usd_limit","spent_today_usd",
+/// "spent_this_month_usd","members","created_at"}`, amounts as exact decimal strings, a limit `null` when there is none.
 struct WireTeam: Encodable {
     let id: String
     let name: String
     let dailyUsdLimit: String?
+    let monthlyUsdLimit: String?
     let spentTodayUsd: String
+    let spentThisMonthUsd: String
     let members: [String]
     let createdAt: Date
 
@@ -163,20 +172,26 @@ struct WireTeam: Encodable {
         id = summary.team.id
         name = summary.team.name
         dailyUsdLimit = summary.team.dailyDollarLimit?.decimalString
+        monthlyUsdLimit = summary.team.monthlyDollarLimit?.decimalString
         spentTodayUsd = summary.spentToday.decimalString
+        spentThisMonthUsd = summary.spentThisMonth.decimalString
         members = summary.memberIDs.compactMap { memberNames[$0] }
         createdAt = summary.team.createdAt
     }
 
-    private enum CodingKeys: String, CodingKey { case id, name, dailyUsdLimit, spentTodayUsd, members, createdAt }
+    private enum CodingKeys: String, CodingKey {
+        case id, name, dailyUsdLimit, monthlyUsdLimit, spentTodayUsd, spentThisMonthUsd, members, createdAt
+    }
 
-    /// `daily_usd_limit` is written as `null` when there is none, rather than left out.
+    /// The limits are written as `null` when there are none, rather than left out.
     func encode(to encoder: any Encoder) throws {
         var container = encoder.container(keyedBy: CodingKeys.self)
         try container.encode(id, forKey: .id)
         try container.encode(name, forKey: .name)
         try container.encode(dailyUsdLimit, forKey: .dailyUsdLimit)
+        try container.encode(monthlyUsdLimit, forKey: .monthlyUsdLimit)
         try container.encode(spentTodayUsd, forKey: .spentTodayUsd)
+        try container.encode(spentThisMonthUsd, forKey: .spentThisMonthUsd)
         try container.encode(members, forKey: .members)
         try container.encode(createdAt, forKey: .createdAt)
     }

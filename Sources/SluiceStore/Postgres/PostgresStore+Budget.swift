@@ -88,6 +88,8 @@ extension PostgresStore {
         let userSpent = DailySpendingSQL.userSpent(user: "l.user_id", now: "\(nowMs)", dayStart: "\(dayStart)")
         let allSpent = DailySpendingSQL.allSpent(now: "\(nowMs)", dayStart: "\(dayStart)")
         let teamSpent = TeamSpendingSQL.spent(team: "t.id", now: "\(nowMs)", dayStart: "\(dayStart)")
+        let teamMonthSpent = TeamSpendingSQL.monthSpent(
+            team: "t.id", now: "\(nowMs)", monthStart: "\(StoredValues.milliseconds(UTCMonth.start(of: now)))")
         let rows = try await rows(
             """
             SELECT l.plan, l.token_limit, l.reset_at, l.daily_usd_limit_picousd, l.end_user_daily_usd_limit_picousd,
@@ -97,8 +99,9 @@ extension PostgresStore {
                     WHERE u.user_id = l.user_id AND u.state = 'held' AND u.expires_at <= \(nowMs)), 0) AS used,
                 (CASE WHEN l.daily_usd_limit_picousd IS NULL THEN 0 ELSE \(unescaped: userSpent) END) AS user_spent,
                 (CASE WHEN \(global)::bigint IS NULL THEN 0 ELSE \(unescaped: allSpent) END) AS all_spent,
-                t.name AS team_name, t.daily_usd_limit_picousd AS team_limit,
-                (CASE WHEN t.daily_usd_limit_picousd IS NULL THEN 0 ELSE \(unescaped: teamSpent) END) AS team_spent
+                t.name AS team_name, t.daily_usd_limit_picousd AS team_limit, t.monthly_usd_limit_picousd AS team_monthly_limit,
+                (CASE WHEN t.daily_usd_limit_picousd IS NULL THEN 0 ELSE \(unescaped: teamSpent) END) AS team_spent,
+                (CASE WHEN t.monthly_usd_limit_picousd IS NULL THEN 0 ELSE \(unescaped: teamMonthSpent) END) AS team_month_spent
             FROM user_token_limits l JOIN users us ON us.id = l.user_id LEFT JOIN teams t ON t.id = us.team_id
             WHERE l.user_id = \(userID)
             """)

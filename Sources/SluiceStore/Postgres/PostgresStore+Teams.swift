@@ -5,14 +5,17 @@ import SluiceCore
 /// Teams (`TeamStore`, schema step 62) on PostgreSQL. A change of a team's limit locks its row, as every member's
 /// hold does (`sluice_hold`), so a hold sees the limit from before the change or after it, never a mix.
 extension PostgresStore {
-    public func createTeam(name: String, dailyDollarLimit: USDAmount?) async throws -> Team {
-        let team = Team(id: Identifier.make(), name: name, dailyDollarLimit: dailyDollarLimit, createdAt: StoredValues.now())
-        let limit = dailyDollarLimit.map { Int($0.picodollars) }
+    public func createTeam(name: String, dailyDollarLimit: USDAmount?, monthlyDollarLimit: USDAmount?) async throws -> Team {
+        let team = Team(
+            id: Identifier.make(), name: name, dailyDollarLimit: dailyDollarLimit, monthlyDollarLimit: monthlyDollarLimit,
+            createdAt: StoredValues.now())
+        let daily = dailyDollarLimit.map { Int($0.picodollars) }
+        let monthly = monthlyDollarLimit.map { Int($0.picodollars) }
         do {
             _ = try await rows(
                 """
-                INSERT INTO teams (id, name, daily_usd_limit_picousd, created_at)
-                VALUES (\(team.id), \(name), \(limit), \(StoredValues.milliseconds(team.createdAt)))
+                INSERT INTO teams (id, name, daily_usd_limit_picousd, monthly_usd_limit_picousd, created_at)
+                VALUES (\(team.id), \(name), \(daily), \(monthly), \(StoredValues.milliseconds(team.createdAt)))
                 """)
         } catch let error as PSQLError where error.serverInfo?[.sqlState] == "23505" {
             throw StoreError.conflict("a team named \(name) already exists")
@@ -26,10 +29,13 @@ extension PostgresStore {
 
     public func teams(now: Date) async throws -> [TeamSummary] {
         // Both moments are integers of ours, written into the SQL text.
+        let nowMs = StoredValues.milliseconds(now)
         let spent = TeamSpendingSQL.spent(
-            team: "t.id", now: "\(StoredValues.milliseconds(now))",
-            dayStart: "\(StoredValues.milliseconds(StoredValues.dayStart(now)))")
-        let teams = try await rows("SELECT t.*, \(unescaped: spent) AS spent FROM teams t ORDER BY t.name")
+            team: "t.id", now: "\(nowMs)", dayStart: "\(StoredValues.milliseconds(StoredValues.dayStart(now)))")
+        let monthSpent = TeamSpendingSQL.monthSpent(
+            team: "t.id", now: "\(nowMs)", monthStart: "\(StoredValues.milliseconds(UTCMonth.start(of: now)))")
+        let teams = try await rows(
+            "SELECT t.*, \(unescaped: spent) AS spent, \(unescaped: monthSpent) AS month_spent FROM teams t ORDER BY t.name")
         let members = try await rows("SELECT id, team_id FROM users WHERE team_id IS NOT NULL AND deleted_at IS NULL ORDER BY name")
         return StoredValues.teamSummaries(teams, members: members)
     }
@@ -47,6 +53,12 @@ extension PostgresStore {
     public func setTeamDailyDollarLimit(id: String, limit: USDAmount?) async throws {
         let picodollars = limit.map { Int($0.picodollars) }
         let changed = try await rows("UPDATE teams SET daily_usd_limit_picousd = \(picodollars) WHERE id = \(id) RETURNING id")
+        if changed.isEmpty { throw StoreError.notFound }
+    }
+
+    public func setTeamMonthlyDollarLimit(id: String, limit: USDAmount?) async throws {
+        let picodollars = limit.map { Int($0.picodollars) }
+        let changed = try await rows("UPDATE teams SET monthly_usd_limit_picousd = \(picodollars) WHERE id = \(id) RETURNING id")
         if changed.isEmpty { throw StoreError.notFound }
     }
 

@@ -18,7 +18,7 @@ extension SQLiteStore {
         // the user's and the service's daily limits minus today's spending, counted in daily_spending (schema step 15).
         // With a limit per end user (schema step 18) and a conversation (or, schema step 36, a call) that names one,
         // that end user's dollars left today cap it too, and so do the dollars left today of the user's team (schema
-        // step 62), which the ledger's row keeps. The hold takes the wish, capped by all; it needs the input and one output token to fit, and
+        // step 62; its month's too, from ?21, the month's first day), which the ledger's row keeps. The hold takes the wish, capped by all; it needs the input and one output token to fit, and
         // to fit in the user's rate limits (schema step 19), which refuse rather than cap; the limits' use before this
         // hold comes back with it (`rate_state`, the gateway's x-ratelimit-* headers). An `n` call's answer after the
         // first (?20, schema step 52) is held to the tokens per minute only: the call is one request.
@@ -67,6 +67,7 @@ extension SQLiteStore {
             Self.optional(request.apiKeyID), Self.optional(request.apiKeyDailyLimit.map { Int($0.picodollars) }),
             Self.optional(request.apiKeyRateCaps.requestsPerMinute), Self.optional(request.apiKeyRateCaps.tokensPerMinute),
             Self.optional(request.apiKeyRateCaps.maxParallel), Self.optional(request.endUser), .integer(request.extraAnswer ? 1 : 0),
+            .integer(Self.milliseconds(UTCMonth.start(of: now))),
         ]
         let rows: [SQLiteRow]
         if request.answer != nil || request.prelude != nil {
@@ -146,14 +147,15 @@ extension SQLiteStore {
                     WHERE u.user_id = l.user_id AND u.state = 'held' AND u.expires_at <= ?1), 0) AS used,
                 (CASE WHEN l.daily_usd_limit_picousd IS NULL THEN 0 ELSE \(Self.userSpentTodayInBudget) END) AS user_spent,
                 (CASE WHEN ?4 IS NULL THEN 0 ELSE \(Self.allSpentTodayInBudget) END) AS all_spent,
-                t.name AS team_name, t.daily_usd_limit_picousd AS team_limit,
-                (CASE WHEN t.daily_usd_limit_picousd IS NULL THEN 0 ELSE \(Self.teamSpentTodayInBudget) END) AS team_spent
+                t.name AS team_name, t.daily_usd_limit_picousd AS team_limit, t.monthly_usd_limit_picousd AS team_monthly_limit,
+                (CASE WHEN t.daily_usd_limit_picousd IS NULL THEN 0 ELSE \(Self.teamSpentTodayInBudget) END) AS team_spent,
+                (CASE WHEN t.monthly_usd_limit_picousd IS NULL THEN 0 ELSE \(Self.teamSpentThisMonthInBudget) END) AS team_month_spent
             FROM user_token_limits l JOIN users us ON us.id = l.user_id LEFT JOIN teams t ON t.id = us.team_id
             WHERE l.user_id = ?2
             """,
             [
                 .integer(nowMs), .text(userID), .integer(Self.milliseconds(StoredValues.dayStart(now))),
-                globalDailyLimit.map { .integer(Int($0.picodollars)) } ?? .null,
+                globalDailyLimit.map { .integer(Int($0.picodollars)) } ?? .null, .integer(Self.milliseconds(UTCMonth.start(of: now))),
             ])
         guard let row = rows.first else { throw StoreError.notFound }
         resetCache.remember(userID: userID, resetAtMs: row.int("reset_at"))
@@ -301,7 +303,9 @@ extension SQLiteStore {
     private static let allSpentTodayInBudget = DailySpendingSQL.allSpent(now: "?1", dayStart: "?3")
     /// The dollars left today of the user's team, if it has a limit, in `hold`'s statement (schema step 62).
     private static let teamSpentTodayInBudget = TeamSpendingSQL.spent(team: "t.id", now: "?1", dayStart: "?3")
-    private static let teamLeftToday = TeamSpendingSQL.left(team: "(SELECT id FROM turn_team)", now: "?1", dayStart: "?10")
+    private static let teamSpentThisMonthInBudget = TeamSpendingSQL.monthSpent(team: "t.id", now: "?1", monthStart: "?5")
+    private static let teamLeftToday = TeamSpendingSQL.left(
+        team: "(SELECT id FROM turn_team)", now: "?1", dayStart: "?10", monthStart: "?21", least: "MIN")
     /// Whether the turn fits in the user's limits per minute, in `hold`'s statement (schema step 19).
     private static let rateState = RateWindowSQL.stateColumns(limits: "l", now: "?1", callsOnly: true)
     private static let withinRate = RateWindowSQL.admits(input: "?9", extraAnswer: "?20")

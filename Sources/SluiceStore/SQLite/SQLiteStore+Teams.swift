@@ -4,13 +4,15 @@ import SluiceCore
 
 /// Teams (`TeamStore`, schema step 62) on SQLite.
 extension SQLiteStore {
-    public func createTeam(name: String, dailyDollarLimit: USDAmount?) async throws -> Team {
-        let team = Team(id: Identifier.make(), name: name, dailyDollarLimit: dailyDollarLimit, createdAt: StoredValues.now())
+    public func createTeam(name: String, dailyDollarLimit: USDAmount?, monthlyDollarLimit: USDAmount?) async throws -> Team {
+        let team = Team(
+            id: Identifier.make(), name: name, dailyDollarLimit: dailyDollarLimit, monthlyDollarLimit: monthlyDollarLimit,
+            createdAt: StoredValues.now())
         do {
             _ = try await connection.query(
-                "INSERT INTO teams (id, name, daily_usd_limit_picousd, created_at) VALUES (?, ?, ?, ?)",
+                "INSERT INTO teams (id, name, daily_usd_limit_picousd, monthly_usd_limit_picousd, created_at) VALUES (?, ?, ?, ?, ?)",
                 [.text(team.id), .text(name), Self.optional(dailyDollarLimit.map { Int($0.picodollars) }),
-                 .integer(Self.milliseconds(team.createdAt))])
+                 Self.optional(monthlyDollarLimit.map { Int($0.picodollars) }), .integer(Self.milliseconds(team.createdAt))])
         } catch let error as DatabaseError where error.isConstraintViolation {
             throw StoreError.conflict("a team named \(name) already exists")
         }
@@ -23,9 +25,11 @@ extension SQLiteStore {
 
     public func teams(now: Date) async throws -> [TeamSummary] {
         let spent = TeamSpendingSQL.spent(team: "t.id", now: "?1", dayStart: "?2")
+        let monthSpent = TeamSpendingSQL.monthSpent(team: "t.id", now: "?1", monthStart: "?3")
         let teams = try await connection.query(
-            "SELECT t.*, \(spent) AS spent FROM teams t ORDER BY t.name",
-            [.integer(Self.milliseconds(now)), .integer(Self.milliseconds(StoredValues.dayStart(now)))])
+            "SELECT t.*, \(spent) AS spent, \(monthSpent) AS month_spent FROM teams t ORDER BY t.name",
+            [.integer(Self.milliseconds(now)), .integer(Self.milliseconds(StoredValues.dayStart(now))),
+             .integer(Self.milliseconds(UTCMonth.start(of: now)))])
         let members = try await connection.query(
             "SELECT id, team_id FROM users WHERE team_id IS NOT NULL AND deleted_at IS NULL ORDER BY name")
         return StoredValues.teamSummaries(teams, members: members)
@@ -42,9 +46,17 @@ extension SQLiteStore {
     }
 
     public func setTeamDailyDollarLimit(id: String, limit: USDAmount?) async throws {
+        try await setTeamLimit("daily_usd_limit_picousd", id: id, limit: limit)
+    }
+
+    public func setTeamMonthlyDollarLimit(id: String, limit: USDAmount?) async throws {
+        try await setTeamLimit("monthly_usd_limit_picousd", id: id, limit: limit)
+    }
+
+    /// Sets one of the team's limit columns (a name of ours, never a caller's), in picodollars.
+    private func setTeamLimit(_ column: String, id: String, limit: USDAmount?) async throws {
         let changed = try await connection.query(
-            "UPDATE teams SET daily_usd_limit_picousd = ? WHERE id = ? RETURNING id",
-            [Self.optional(limit.map { Int($0.picodollars) }), .text(id)])
+            "UPDATE teams SET \(column) = ? WHERE id = ? RETURNING id", [Self.optional(limit.map { Int($0.picodollars) }), .text(id)])
         if changed.isEmpty { throw StoreError.notFound }
     }
 

@@ -101,12 +101,13 @@ extension Migrations {
     /// the end user of a call without a conversation (`p_end_user`); from step 52 whether the hold is an `n` call's
     /// answer after the first (`p_extra_answer`), which is not a request (`RateWindowSQL`'s `callsOnly`); from step
     /// 62 it finds the user's team, locks its row (after the service's lock, before the user's: every hold takes them
-    /// in that order), holds the team to its daily limit (`TeamSpendingSQL`) and keeps the team on the ledger's row.
+    /// in that order), holds the team to its daily and monthly limits (`TeamSpendingSQL`; the month's first day
+    /// worked out from `p_day_start`) and keeps the team on the ledger's row.
     static func holdFunction(
         limitingEndUsers: Bool, limitingRates: Bool, recordingKeys: Bool = false, limitingKeyRates: Bool = false,
         namingEndUsers: Bool = false, countingCalls: Bool = false, limitingTeams: Bool = false
     ) -> String {
-        let variables = (limitingEndUsers ? ["v_end_user TEXT;"] : []) + (limitingTeams ? ["v_team TEXT;"] : [])
+        let variables = (limitingEndUsers ? ["v_end_user TEXT;"] : []) + (limitingTeams ? ["v_team TEXT; v_month_start BIGINT;"] : [])
         let declarations = variables.isEmpty ? "" : "DECLARE " + variables.joined(separator: " ") + "\n"
         // Empty before step 62, as below.
         let teamLock = limitingTeams
@@ -115,9 +116,12 @@ extension Migrations {
                 IF v_team IS NOT NULL THEN
                     PERFORM 1 FROM teams t WHERE t.id = v_team FOR UPDATE;
                 END IF;
+                v_month_start := (EXTRACT(EPOCH FROM date_trunc('month', to_timestamp(p_day_start / 1000.0) AT TIME ZONE 'UTC')) * 1000)::bigint;
 
             """ : ""
-        let teamLeft = limitingTeams ? ",\n" + TeamSpendingSQL.left(team: "v_team", now: "p_now", dayStart: "p_day_start") : ""
+        let teamLeft = limitingTeams
+            ? ",\n" + TeamSpendingSQL.left(team: "v_team", now: "p_now", dayStart: "p_day_start", monthStart: "v_month_start", least: "LEAST")
+            : ""
         let teamColumn = limitingTeams ? ", team_id" : ""
         let teamValue = limitingTeams ? ", v_team" : ""
         // From step 36 a call without a conversation names its end user (`p_end_user`), which its row keeps too.

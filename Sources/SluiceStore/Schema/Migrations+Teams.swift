@@ -1,10 +1,11 @@
 import SluiceCore
 
 extension Migrations {
-    /// Step 62: teams (`TeamStore`). A user belongs to at most one (`users.team_id`); each ledger row keeps the team
-    /// its user was in when it was held (`token_usage.team_id`), so a team's day stays what was spent under it
-    /// whoever joins or leaves; `team_daily_spending` counts each team's day as `daily_spending` (step 15) counts a
-    /// user's, kept by triggers that fire only for rows with a team. PostgreSQL's `sluice_hold` keeps its arguments
+    /// Step 62: teams (`TeamStore`) with a daily and a monthly dollar limit. A user belongs to at most one
+    /// (`users.team_id`); each ledger row keeps the team its user was in when it was held (`token_usage.team_id`), so a
+    /// team's day stays what was spent under it whoever joins or leaves; `team_daily_spending` counts each team's day
+    /// as `daily_spending` (step 15) counts a user's, kept by triggers that fire only for rows with a team, and a
+    /// team's month is the sum of its days (at most 31 rows, keyed by team first). PostgreSQL's `sluice_hold` keeps its arguments
     /// and finds the team itself (`holdFunction`'s `limitingTeams`).
     static let teamsStep = Step(
         version: 62,
@@ -14,6 +15,7 @@ extension Migrations {
                 id TEXT PRIMARY KEY,
                 name TEXT NOT NULL UNIQUE,
                 daily_usd_limit_picousd INTEGER,
+                monthly_usd_limit_picousd INTEGER,
                 created_at INTEGER NOT NULL
             )
             """,
@@ -22,11 +24,11 @@ extension Migrations {
             "ALTER TABLE token_usage ADD COLUMN team_id TEXT",
             """
             CREATE TABLE team_daily_spending (
-                day_start INTEGER NOT NULL,
                 team_id TEXT NOT NULL,
+                day_start INTEGER NOT NULL,
                 spent_picousd INTEGER NOT NULL DEFAULT 0,
                 held_picousd INTEGER NOT NULL DEFAULT 0,
-                PRIMARY KEY (day_start, team_id)
+                PRIMARY KEY (team_id, day_start)
             )
             """,
         ],
@@ -73,9 +75,9 @@ extension Migrations {
 
     /// A held row of a team adds its reserved cost to the team's day.
     private static let teamHeldInsert = """
-        INSERT INTO team_daily_spending (day_start, team_id, held_picousd)
-                VALUES (NEW.created_at - NEW.created_at % 86400000, NEW.team_id, NEW.reserved_cost_picousd)
-                ON CONFLICT (day_start, team_id) DO UPDATE SET held_picousd = held_picousd + excluded.held_picousd
+        INSERT INTO team_daily_spending (team_id, day_start, held_picousd)
+                VALUES (NEW.team_id, NEW.created_at - NEW.created_at % 86400000, NEW.reserved_cost_picousd)
+                ON CONFLICT (team_id, day_start) DO UPDATE SET held_picousd = held_picousd + excluded.held_picousd
         """
 
     /// A team's hold that ends gives back its reserved cost, and adds what it cost when it was settled.
@@ -86,24 +88,44 @@ extension Migrations {
         """
 }
 
-/// What a team has spent on a day, and what it has left under its limit, as SQL expressions over
+/// What a team has spent on a day or in a month, and what it has left under its limits, as SQL expressions over
 /// `team_daily_spending` (schema step 62), written as `DailySpendingSQL`'s are.
 enum TeamSpendingSQL {
     /// The day's spending of the team whose id is the SQL expression `team`: settled costs plus live holds'.
     static func spent(team: String, now: String, dayStart: String) -> String {
         """
         (COALESCE((SELECT s.spent_picousd + s.held_picousd FROM team_daily_spending s
-                WHERE s.day_start = \(dayStart) AND s.team_id = \(team)), 0)
-            - COALESCE((SELECT CAST(SUM(u.reserved_cost_picousd) AS BIGINT) FROM token_usage u
-                WHERE u.team_id = \(team) AND u.state = 'held' AND u.expires_at <= \(now) AND +u.created_at >= \(dayStart)), 0))
+                WHERE s.team_id = \(team) AND s.day_start = \(dayStart)), 0)
+            - \(expiredHolds(team: team, now: now, since: dayStart)))
         """
     }
 
-    /// The dollars the team `team` (an id, or `NULL`: none) has left today; a huge number without a team or a limit.
-    static func left(team: String, now: String, dayStart: String) -> String {
+    /// The spending since `monthStart` (the month's first day) of the team whose id is `team`: its days summed.
+    static func monthSpent(team: String, now: String, monthStart: String) -> String {
         """
-        COALESCE((SELECT t.daily_usd_limit_picousd - \(spent(team: "t.id", now: now, dayStart: dayStart))
-            FROM teams t WHERE t.id = \(team) AND t.daily_usd_limit_picousd IS NOT NULL), 9000000000000000000)
+        (COALESCE((SELECT CAST(SUM(s.spent_picousd + s.held_picousd) AS BIGINT) FROM team_daily_spending s
+                WHERE s.team_id = \(team) AND s.day_start >= \(monthStart)), 0)
+            - \(expiredHolds(team: team, now: now, since: monthStart)))
+        """
+    }
+
+    /// The dollars the team `team` (an id, or `NULL`: none) has left today under its daily and monthly limits; a huge
+    /// number without a team or a limit. `least` is the dialect's smaller-of function: `MIN` (SQLite), `LEAST`.
+    static func left(team: String, now: String, dayStart: String, monthStart: String, least: String) -> String {
+        """
+        COALESCE((SELECT \(least)(
+                COALESCE(t.daily_usd_limit_picousd - \(spent(team: "t.id", now: now, dayStart: dayStart)), 9000000000000000000),
+                COALESCE(t.monthly_usd_limit_picousd - \(monthSpent(team: "t.id", now: now, monthStart: monthStart)), 9000000000000000000))
+            FROM teams t WHERE t.id = \(team)
+                AND (t.daily_usd_limit_picousd IS NOT NULL OR t.monthly_usd_limit_picousd IS NOT NULL)), 9000000000000000000)
+        """
+    }
+
+    /// The team's holds since `since` that are still `held` but past their expiry (a crashed turn's): they no longer count.
+    private static func expiredHolds(team: String, now: String, since: String) -> String {
+        """
+        COALESCE((SELECT CAST(SUM(u.reserved_cost_picousd) AS BIGINT) FROM token_usage u
+                WHERE u.team_id = \(team) AND u.state = 'held' AND u.expires_at <= \(now) AND +u.created_at >= \(since)), 0)
         """
     }
 }
@@ -113,17 +135,19 @@ extension StoredValues {
         Team(
             id: row.text("id"), name: row.text("name"),
             dailyDollarLimit: row.int("daily_usd_limit_picousd").map { USDAmount(picodollars: Int64($0)) },
+            monthlyDollarLimit: row.int("monthly_usd_limit_picousd").map { USDAmount(picodollars: Int64($0)) },
             createdAt: row.date("created_at"))
     }
 
-    /// Teams (with their day's `spent`) and their members (`id`, `team_id`, in the order to list them).
+    /// Teams (with their day's `spent` and their month's `month_spent`) and their members (`id`, `team_id`, in the order to list them).
     static func teamSummaries(_ teams: [some StoredRow], members: [some StoredRow]) -> [TeamSummary] {
         var byTeam: [String: [String]] = [:]
         for member in members { byTeam[member.text("team_id"), default: []].append(member.text("id")) }
         return teams.map { row in
             let team = team(row)
             return TeamSummary(
-                team: team, memberIDs: byTeam[team.id] ?? [], spentToday: USDAmount(picodollars: Int64(row.int("spent") ?? 0)))
+                team: team, memberIDs: byTeam[team.id] ?? [], spentToday: USDAmount(picodollars: Int64(row.int("spent") ?? 0)),
+                spentThisMonth: USDAmount(picodollars: Int64(row.int("month_spent") ?? 0)))
         }
     }
 }

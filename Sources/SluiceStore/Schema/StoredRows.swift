@@ -238,11 +238,18 @@ enum StoredValues {
             endUserDailyLimit: row.int("end_user_daily_usd_limit_picousd").map { USDAmount(picodollars: Int64($0)) },
             rateLimits: rateLimits(row),
             team: row.string("team_name").map { name in
-                TeamBudget(name: name, dailyDollars: row.int("team_limit").map {
-                    DollarBudget(
-                        limit: USDAmount(picodollars: Int64($0)),
-                        spent: USDAmount(picodollars: Int64(row.int("team_spent") ?? 0)), resetAt: tomorrow)
-                })
+                TeamBudget(
+                    name: name,
+                    dailyDollars: row.int("team_limit").map {
+                        DollarBudget(
+                            limit: USDAmount(picodollars: Int64($0)),
+                            spent: USDAmount(picodollars: Int64(row.int("team_spent") ?? 0)), resetAt: tomorrow)
+                    },
+                    monthlyDollars: row.int("team_monthly_limit").map {
+                        DollarBudget(
+                            limit: USDAmount(picodollars: Int64($0)),
+                            spent: USDAmount(picodollars: Int64(row.int("team_month_spent") ?? 0)), resetAt: UTCMonth.next(after: now))
+                    })
             })
     }
 
