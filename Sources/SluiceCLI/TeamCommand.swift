@@ -18,9 +18,14 @@ struct TeamCommand: AsyncParsableCommand {
         @Option(help: ArgumentHelp(
             "What the members may spend together a UTC calendar month, in USD, e.g. 500 (default: no limit).", valueName: "usd"))
         var monthlyUsd: String?
+        @Option(name: .customLong("model"), help: ArgumentHelp(
+            "A model the members may use, within their own (again for more; default: every model).", valueName: "model"))
+        var models: [String] = []
         @Option(name: .customLong("member"), help: ArgumentHelp("A user to put in the team (again for more).", valueName: "user"))
         var members: [String] = []
         @OptionGroup var database: UserCommand.DatabaseOption
+
+        func validate() throws { try TeamCommand.checkModels(models) }
 
         func run() async throws {
             guard let teamName = Team.name(name) else { throw ValidationError("a team's name must be \(Team.nameRule)") }
@@ -35,9 +40,10 @@ struct TeamCommand: AsyncParsableCommand {
                 } catch StoreError.conflict(let message) {
                     throw ValidationError(message)
                 }
+                if !models.isEmpty { try await store.setTeamModels(id: team.id, models: models) }
                 for user in users { try await store.setTeam(userID: user.id, teamID: team.id) }
                 let members = users.isEmpty ? "no members yet" : users.map(\.name).joined(separator: ", ")
-                print("Created team \(team.name) (\(TeamCommand.limitText(limit, monthly)); \(members)).")
+                print("Created team \(team.name) (\(TeamCommand.limitText(limit, monthly)); \(TeamCommand.modelsText(models.isEmpty ? nil : models)); \(members)).")
             }
         }
     }
@@ -49,12 +55,13 @@ struct TeamCommand: AsyncParsableCommand {
         func run() async throws {
             try await TeamCommand.withStore(database) { store in
                 let names = Dictionary(try await store.users().map { ($0.id, $0.name) }, uniquingKeysWith: { first, _ in first })
-                print("name\tdaily limit (USD)\tspent today (USD)\tmonthly limit (USD)\tspent this month (USD)\tmembers")
+                print("name\tdaily limit (USD)\tspent today (USD)\tmonthly limit (USD)\tspent this month (USD)\tmodels\tmembers")
                 for summary in try await store.teams(now: Date()) {
                     let members = summary.memberIDs.compactMap { names[$0] }.joined(separator: ",")
                     print([
                         summary.team.name, summary.team.dailyDollarLimit?.decimalString ?? "none", summary.spentToday.decimalString,
-                        summary.team.monthlyDollarLimit?.decimalString ?? "none", summary.spentThisMonth.decimalString, members,
+                        summary.team.monthlyDollarLimit?.decimalString ?? "none", summary.spentThisMonth.decimalString,
+                        summary.team.allowedModels?.joined(separator: ",") ?? "all", members,
                     ].joined(separator: "\t"))
                 }
             }
@@ -68,12 +75,21 @@ struct TeamCommand: AsyncParsableCommand {
         var dailyUsd: String?
         @Option(help: ArgumentHelp("What the members may spend together a UTC calendar month, in USD, or 'none'.", valueName: "usd"))
         var monthlyUsd: String?
+        @Option(name: .customLong("model"), help: ArgumentHelp(
+            "A model the members may use, within their own (again for more), in place of the team's models.", valueName: "model"))
+        var models: [String] = []
+        @Flag(help: "Let the members use every model of their own again.") var allModels = false
         @Option(help: ArgumentHelp("A new name for the team.", valueName: "name")) var rename: String?
         @OptionGroup var database: UserCommand.DatabaseOption
 
+        func validate() throws {
+            try TeamCommand.checkModels(models)
+            if allModels, !models.isEmpty { throw ValidationError("name the team's models or pass --all-models (not both)") }
+        }
+
         func run() async throws {
-            guard dailyUsd != nil || monthlyUsd != nil || rename != nil else {
-                throw ValidationError("name what to change: --daily-usd, --monthly-usd or --rename")
+            guard dailyUsd != nil || monthlyUsd != nil || rename != nil || allModels || !models.isEmpty else {
+                throw ValidationError("name what to change: --daily-usd, --monthly-usd, --model, --all-models or --rename")
             }
             let limit = try dailyUsd.map { try UserCommand.SetPlan.amount($0, option: "--daily-usd") }
             let monthly = try monthlyUsd.map { try UserCommand.SetPlan.amount($0, option: "--monthly-usd") }
@@ -84,6 +100,8 @@ struct TeamCommand: AsyncParsableCommand {
             try await TeamCommand.withTeam(named: name, in: database) { store, team in
                 if let limit { try await store.setTeamDailyDollarLimit(id: team.id, limit: limit) }
                 if let monthly { try await store.setTeamMonthlyDollarLimit(id: team.id, limit: monthly) }
+                let teamModels = allModels ? nil : models.isEmpty ? team.allowedModels : models
+                if allModels || !models.isEmpty { try await store.setTeamModels(id: team.id, models: teamModels) }
                 if let newName {
                     do {
                         try await store.renameTeam(id: team.id, to: newName)
@@ -91,7 +109,8 @@ struct TeamCommand: AsyncParsableCommand {
                         throw ValidationError(message)
                     }
                 }
-                print("Team \(newName ?? team.name): \(TeamCommand.limitText(limit ?? team.dailyDollarLimit, monthly ?? team.monthlyDollarLimit)).")
+                let limits = TeamCommand.limitText(limit ?? team.dailyDollarLimit, monthly ?? team.monthlyDollarLimit)
+                print("Team \(newName ?? team.name): \(limits); \(TeamCommand.modelsText(teamModels)).")
             }
         }
     }
@@ -152,6 +171,16 @@ struct TeamCommand: AsyncParsableCommand {
             throw ValidationError("no user named \(name); 'sluice user list' shows who exists")
         }
         return user
+    }
+
+    /// "every model" or "only gpt-4o, gpt-4o-mini".
+    static func modelsText(_ models: [String]?) -> String { models.map { "only " + $0.joined(separator: ", ") } ?? "every model" }
+
+    /// Each `--model` one line of 1 to 200 characters (the server checks that it serves them: this is a shell's typo).
+    static func checkModels(_ models: [String]) throws {
+        if let bad = models.first(where: { $0.isEmpty || $0.contains("\n") || $0.count > 200 }) {
+            throw ValidationError("'\(bad)' is not a model name (one line, 1 to 200 characters)")
+        }
     }
 
     /// "daily limit $25, monthly limit $500", "daily limit $25" or "no limits".

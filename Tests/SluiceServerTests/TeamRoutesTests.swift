@@ -115,6 +115,38 @@ struct TeamRoutesTests {
         }
     }
 
+    @Test("a team's models narrow its members' own: listed, refused with 403 model_not_allowed, and back at once when widened",
+          arguments: TestDatabases.backends)
+    func teamModels(database: StoreBackend) async throws {
+        try await Harness.run(database: database, listedModels: ["sim", "sim-echo"]) { h in
+            let bad = try await h.request(.POST, "/api/admin/teams", token: h.alice, body: #"{"name":"t","models":["nope"]}"#)
+            #expect(bad.status == 400 && bad.errorMessage?.contains("'nope' is not a model this server serves") == true)
+            // Bob has been seen (and his credential cached) before his team is made: the change applies at once anyway.
+            #expect(try await h.request(.GET, "/v1/models", token: h.bob).status == 200)
+            let made = try await h.request(
+                .POST, "/api/admin/teams", token: h.alice, body: #"{"name":"echoes","models":["sim-echo"],"members":["bob"]}"#)
+            #expect(made.status == 201 && made.json?["models"] as? [String] == ["sim-echo"])
+            let list = try await h.request(.GET, "/v1/models", token: h.bob)
+            #expect((list.json?["data"] as? [[String: Any]])?.compactMap { $0["id"] as? String } == ["sim-echo"])
+            #expect(try await h.request(.GET, "/api/me", token: h.bob).json?["models"] as? [String] == ["sim-echo"])
+            let body = #"{"model":"sim","messages":[{"role":"user","content":"hello"}]}"#
+            let refused = try await h.request(.POST, "/v1/chat/completions", token: h.bob, body: body)
+            #expect(refused.status == 403 && refused.errorCode == "model_not_allowed")
+            #expect(refused.errorMessage?.contains("It may use: sim-echo.") == true && refused.errorMessage?.contains("your team's models") == true)
+            // Alice, in no team, keeps every model.
+            #expect(try await h.request(.POST, "/v1/chat/completions", token: h.alice, body: body).status == 200)
+
+            let widened = try await h.request(.PATCH, "/api/admin/teams/echoes", token: h.alice, body: #"{"models":null}"#)
+            #expect(widened.status == 200 && widened.json?["models"] is NSNull)
+            #expect(try await h.request(.POST, "/v1/chat/completions", token: h.bob, body: body).status == 200)
+            // Narrowed again, then bob leaves the team: his own models apply at once.
+            #expect(try await h.request(.PATCH, "/api/admin/teams/echoes", token: h.alice, body: #"{"models":["sim-echo"]}"#).status == 200)
+            #expect(try await h.request(.POST, "/v1/chat/completions", token: h.bob, body: body).status == 403)
+            #expect(try await h.request(.DELETE, "/api/admin/teams/echoes", token: h.alice).status == 204)
+            #expect(try await h.request(.POST, "/v1/chat/completions", token: h.bob, body: body).status == 200)
+        }
+    }
+
     @Test("a team's monthly limit refuses a member's turn naming the month and waits until the next one",
           arguments: TestDatabases.backends)
     func teamMonthlyLimitOnTurns(_ backend: StoreBackend) async throws {

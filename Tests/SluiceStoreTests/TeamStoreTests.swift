@@ -52,6 +52,17 @@ struct TeamStoreTests {
         await #expect(throws: StoreError.notFound) { try await store.setTeam(userID: bob.id, teamID: sales.id) }
         await #expect(throws: StoreError.notFound) { try await store.setTeamDailyDollarLimit(id: sales.id, limit: nil) }
 
+        // A team's models reach its members' credentials, within their own.
+        try await store.setTeamModels(id: research.id, models: ["b", "c"])
+        #expect(try await store.team(named: "research")?.allowedModels == ["b", "c"])
+        #expect(try await store.credential(tokenHash: "a")?.teamModels == ["b", "c"])
+        #expect(try await store.credential(tokenHash: "b")?.teamModels == nil)
+        try await store.setAllowedModels(userID: ann.id, models: ["c", "a"])
+        #expect(try await store.credential(tokenHash: "a")?.actingUser.allowedModels == ["c"])
+        try await store.setTeamModels(id: research.id, models: nil)
+        #expect(try await store.credential(tokenHash: "a")?.actingUser.allowedModels == ["c", "a"])
+        await #expect(throws: StoreError.notFound) { try await store.setTeamModels(id: sales.id, models: ["a"]) }
+
         // A deleted user leaves their team.
         let cat = try await store.createUser(name: "cat", plan: .free, tokenHash: "c")
         try await store.setTeam(userID: cat.id, teamID: research.id)

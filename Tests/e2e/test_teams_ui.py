@@ -36,14 +36,14 @@ def test_an_administrator_makes_a_team_puts_a_user_in_it_and_its_limit_holds_the
     assert not page.find_elements(By.CSS_SELECTOR, ".teams-table img, .users-row-team img")
     cells = [cell.text for cell in team_row(page, name).find_elements(By.TAG_NAME, "td")]
     assert cells[0] == name and cells[1] == "$0.05 a day" and cells[2].endswith("$0 (0 %)") and cells[3] == "$0"
-    assert cells[4].startswith("nobody yet")
+    assert cells[4] == "all" and cells[5].startswith("nobody yet")
     assert team_named(server, name)["daily_usd_limit"] == "0.05"
 
     # The member, from the Team picker in their row; "in no team" no longer shows them.
     WebDriverWait(browser, 10).until(lambda d: row(page, "team-ui-member") is not None)
     Select(row(page, "team-ui-member").find_element(By.CLASS_NAME, "users-row-team")).select_by_visible_text(name)
     WebDriverWait(browser, 10).until(lambda d: user_named(server, "team-ui-member")["team"] == name)
-    WebDriverWait(browser, 10).until(lambda d: team_row(page, name).find_elements(By.TAG_NAME, "td")[4].text == "team-ui-member")
+    WebDriverWait(browser, 10).until(lambda d: team_row(page, name).find_elements(By.TAG_NAME, "td")[5].text == "team-ui-member")
     assert "in the team" in page.find_element(By.CLASS_NAME, "users-status").text
     Select(page.find_element(By.CLASS_NAME, "users-show")).select_by_value("no-team")
     assert not row(page, "team-ui-member").is_displayed()
@@ -60,7 +60,8 @@ def test_an_administrator_makes_a_team_puts_a_user_in_it_and_its_limit_holds_the
     editor.find_element(By.CLASS_NAME, "teams-edit-monthly").send_keys("0.5")
     editor.find_element(By.CSS_SELECTOR, "button[type=submit]").click()
     WebDriverWait(browser, 10).until(lambda d: not editor.is_displayed())
-    assert (team_named(server, name)["daily_usd_limit"], team_named(server, name)["monthly_usd_limit"]) == ("0.03", "0.5")
+    changed = team_named(server, name)
+    assert (changed["daily_usd_limit"], changed["monthly_usd_limit"], changed["models"]) == ("0.03", "0.5", None)
     WebDriverWait(browser, 10).until(
         lambda d: team_row(page, name).find_elements(By.TAG_NAME, "td")[1].text == "$0.03 a day, $0.5 a month")
 
@@ -89,6 +90,19 @@ def test_an_administrator_makes_a_team_puts_a_user_in_it_and_its_limit_holds_the
     WebDriverWait(browser, 10).until(lambda d: team_row(page, name) is not None)
     cells = [cell.text for cell in team_row(page, name).find_elements(By.TAG_NAME, "td")]
     assert cells[2].endswith("$0.03 (100 %)") and cells[3].endswith("$0.03 (6 %)")
+
+    # One model for the team, from Edit: the member may use that one only, at once.
+    team_row(page, name).find_element(By.CSS_SELECTOR, "button[aria-label^='Change the name or daily limit']").click()
+    editor = page.find_element(By.CLASS_NAME, "teams-edit")
+    WebDriverWait(browser, 5).until(lambda d: editor.is_displayed())
+    Select(editor.find_element(By.CLASS_NAME, "teams-edit-models")).select_by_value("sim")
+    editor.find_element(By.CSS_SELECTOR, "button[type=submit]").click()
+    WebDriverWait(browser, 10).until(lambda d: team_row(page, name).find_elements(By.TAG_NAME, "td")[4].text == "sim")
+    assert team_named(server, name)["models"] == ["sim"] and team_named(server, name)["daily_usd_limit"] == "0.03"
+    assert [model.id for model in sdk.models.list()] == ["sim"]
+    with pytest.raises(openai.PermissionDeniedError) as denied:
+        sdk.chat.completions.create(model="priced-sim", messages=[{"role": "user", "content": "And this one?"}])
+    assert "It may use: sim." in str(denied.value) and "your team's models" in str(denied.value)
     team_row(page, name).find_element(By.CSS_SELECTOR, "button[aria-label^='Delete team']").click()
     browser.switch_to.alert.accept()
     WebDriverWait(browser, 10).until(lambda d: team_row(page, name) is None)

@@ -293,12 +293,12 @@ export const updateUser = (name, changes) => json("PATCH", `/api/admin/users/${e
 export const issueUserToken = (name) => json("POST", `/api/admin/users/${encodeURIComponent(name)}/token`);
 /** Deletes what the user made, revokes their keys and frees the name; their usage stays. */
 export const deleteUser = (name) => json("DELETE", `/api/admin/users/${encodeURIComponent(name)}`);
-/** `{teams: [{id, name, daily_usd_limit, monthly_usd_limit, spent_today_usd, spent_this_month_usd, members, created_at}]}`,
- * for an administrator. */
+/** `{teams: [{id, name, daily_usd_limit, monthly_usd_limit, spent_today_usd, spent_this_month_usd, models, members,
+ * created_at}]}`, for an administrator. */
 export const listTeams = () => json("GET", "/api/admin/teams");
-/** Makes a team: `terms` has `name` and optionally `daily_usd`, `monthly_usd` and `members` (user names). */
+/** Makes a team: `terms` has `name` and optionally `daily_usd`, `monthly_usd`, `models` and `members` (user names). */
 export const addTeam = (terms) => json("POST", "/api/admin/teams", terms);
-/** Changes a team's `name`, `daily_usd` or `monthly_usd` (`null`: no limit). */
+/** Changes a team's `name`, `daily_usd`, `monthly_usd` or `models` (`null`: no limit, every model). */
 export const updateTeam = (name, changes) => json("PATCH", `/api/admin/teams/${encodeURIComponent(name)}`, changes);
 /** Deletes a team; its members stay, in no team. */
 export const deleteTeam = (name) => json("DELETE", `/api/admin/teams/${encodeURIComponent(name)}`);

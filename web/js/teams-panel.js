@@ -1,6 +1,7 @@
 // The Teams panel of the Users page (LiteLLM's teams, Open WebUI's groups): users who share daily and monthly spending
-// limits on top of their own. Lists each team with its limits, what its members spent today and this month (a meter
-// under each limit, amber from 75 %, red from 90 %) and its members; adds a team; edits one's name and limits in place; deletes one (its members stay, in no team). A user joins
+// limits on top of their own, and may use only its models within their own. Lists each team with its limits, what its
+// members spent today and this month (a meter under each limit, amber from 75 %, red from 90 %), its models and its
+// members; adds a team; edits one's name, limits and models in place; deletes one (its members stay, in no team). A user joins
 // or leaves a team from the Team picker in their row of the users table (users-page.js).
 
 import * as api from "./api.js";
@@ -36,7 +37,8 @@ export class TeamsPanel {
       team.monthly_usd_limit != null && `$${team.monthly_usd_limit} a month`].filter(Boolean).join(", ") || "none";
     const members = team.members.length ? team.members.join(", ") : "nobody yet: pick the team in a user's row";
     row.append(cell(team.name), cell(limits), this.spent(team, team.spent_today_usd, team.daily_usd_limit, "daily"),
-      this.spent(team, team.spent_this_month_usd, team.monthly_usd_limit, "monthly"), cell(members));
+      this.spent(team, team.spent_this_month_usd, team.monthly_usd_limit, "monthly"),
+      cell(team.models ? team.models.join(", ") : "all"), cell(members));
     const actions = document.createElement("td");
     const action = (label, title, run) => {
       const button = Object.assign(document.createElement("button"), { type: "button", textContent: label });
@@ -54,6 +56,13 @@ export class TeamsPanel {
     actions.lastChild.classList.add("danger");
     row.append(actions);
     return row;
+  }
+
+  /** Offers the served models (`GET /api/models`'s ids) in the add and edit forms' pickers. */
+  setModels(served) {
+    this.served = served;
+    const options = (chosen) => served.map((id) => Object.assign(document.createElement("option"), { value: id, textContent: id, selected: chosen.has(id) }));
+    this.form.querySelector(".teams-models").replaceChildren(...options(new Set()));
   }
 
   /** What the team spent against one of its limits: a meter and the figures, or the dollars alone without a limit. */
@@ -74,8 +83,11 @@ export class TeamsPanel {
     const name = this.form.querySelector(".teams-name").value;
     const daily = this.form.querySelector(".teams-daily").value.trim();
     const monthly = this.form.querySelector(".teams-monthly").value.trim();
+    const models = [...this.form.querySelector(".teams-models").selectedOptions].map((option) => option.value);
     // Amounts as typed (exact decimal), not as floats.
-    const team = await api.addTeam({ name, ...(daily && { daily_usd: daily }), ...(monthly && { monthly_usd: monthly }) });
+    const team = await api.addTeam({
+      name, ...(daily && { daily_usd: daily }), ...(monthly && { monthly_usd: monthly }), ...(models.length && { models }),
+    });
     this.form.reset();
     this.say(`The team ${team.name} is made: pick it in its members' rows below.`);
     await this.onChange();
@@ -87,6 +99,9 @@ export class TeamsPanel {
     this.editor.querySelector(".teams-edit-name").value = team.name;
     this.editor.querySelector(".teams-edit-daily").value = team.daily_usd_limit ?? "";
     this.editor.querySelector(".teams-edit-monthly").value = team.monthly_usd_limit ?? "";
+    const chosen = new Set(team.models ?? []);
+    this.editor.querySelector(".teams-edit-models").replaceChildren(...(this.served ?? []).map((id) =>
+      Object.assign(document.createElement("option"), { value: id, textContent: id, selected: chosen.has(id) })));
     this.editor.hidden = false;
     this.editor.querySelector(".teams-edit-daily").focus();
   }
@@ -96,7 +111,8 @@ export class TeamsPanel {
     const daily = this.editor.querySelector(".teams-edit-daily").value.trim();
     const monthly = this.editor.querySelector(".teams-edit-monthly").value.trim();
     // Amounts as typed (exact decimal), not as floats; a cleared limit is none.
-    const changes = { daily_usd: daily || null, monthly_usd: monthly || null };
+    const models = [...this.editor.querySelector(".teams-edit-models").selectedOptions].map((option) => option.value);
+    const changes = { daily_usd: daily || null, monthly_usd: monthly || null, models: models.length ? models : null };
     if (name !== this.editing) changes.name = name;
     const team = await api.updateTeam(this.editing, changes);
     this.closeEditor();

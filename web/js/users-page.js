@@ -83,6 +83,7 @@ export class UsersPage {
     const [{ users }, models, teams] = listed;
     this.served = models.models.map(({ id }) => id);
     this.teamNames = teams.map(({ name }) => name);
+    this.teamsPanel.setModels(this.served);
     this.users = users;
     this.section.querySelector(".users-table tbody").replaceChildren(...users.map((user) => this.row(user)));
     this.filter();

@@ -118,11 +118,14 @@ public struct Credential: Sendable, Equatable {
     public var keyDailyDollarLimit: USDAmount?
     /// The key's own rate limits (`APIKey.rateCaps`).
     public var keyRateCaps: RateCaps
+    /// The models the user's team allows (`Team.allowedModels`); `nil`: no team, or a team that allows every model.
+    public var teamModels: [String]?
 
     public init(
         user: User, apiKeyID: String? = nil, apiKeyLabel: String? = nil, expiresAt: Date? = nil, keyModels: [String]? = nil,
-        keyDailyDollarLimit: USDAmount? = nil, keyRateCaps: RateCaps = .none
+        keyDailyDollarLimit: USDAmount? = nil, keyRateCaps: RateCaps = .none, teamModels: [String]? = nil
     ) {
+        self.teamModels = teamModels
         self.keyRateCaps = keyRateCaps
         self.keyDailyDollarLimit = keyDailyDollarLimit
         self.keyModels = keyModels
@@ -140,12 +143,14 @@ public struct Credential: Sendable, Equatable {
         apiKeyID.map { KeyUse(id: $0, label: apiKeyLabel ?? "", dailyDollarLimit: keyDailyDollarLimit, rateCaps: keyRateCaps) }
     }
 
-    /// The user as this credential may act: with a key limited to some models, only those of them the user may use
-    /// too (in the key's order, so the first is its default), so that every check of a user's models applies.
+    /// The user as this credential may act: in a team limited to some models, only those of the user's own that the
+    /// team allows (in the user's order, or the team's when the user may use every model); with a key limited to some
+    /// models, only those of them the user may use so far (in the key's order, so the first is its default) — so
+    /// that every check of a user's models applies.
     public var actingUser: User {
-        guard let keyModels else { return user }
         var acting = user
-        acting.allowedModels = keyModels.filter(user.mayUse)
+        if let teamModels { acting.allowedModels = (user.allowedModels ?? teamModels).filter(teamModels.contains) }
+        if let keyModels { acting.allowedModels = keyModels.filter(acting.mayUse) }
         return acting
     }
 }

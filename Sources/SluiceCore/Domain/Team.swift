@@ -11,13 +11,20 @@ public struct Team: Sendable, Equatable {
     /// What the members may spend together in a UTC calendar month (LiteLLM's team `max_budget` with a monthly
     /// `budget_duration`); `nil`: no limit.
     public var monthlyDollarLimit: USDAmount?
+    /// The models the members may use (LiteLLM's team `models`, Open WebUI's model access per group), within each
+    /// member's own; `nil`: every model the member may use.
+    public var allowedModels: [String]?
     public let createdAt: Date
 
-    public init(id: String, name: String, dailyDollarLimit: USDAmount?, monthlyDollarLimit: USDAmount? = nil, createdAt: Date) {
+    public init(
+        id: String, name: String, dailyDollarLimit: USDAmount?, monthlyDollarLimit: USDAmount? = nil,
+        allowedModels: [String]? = nil, createdAt: Date
+    ) {
         self.id = id
         self.name = name
         self.dailyDollarLimit = dailyDollarLimit
         self.monthlyDollarLimit = monthlyDollarLimit
+        self.allowedModels = allowedModels
         self.createdAt = createdAt
     }
 

@@ -16,6 +16,9 @@ public protocol TeamStore: Sendable {
     func setTeamDailyDollarLimit(id: String, limit: USDAmount?) async throws
     /// Sets (or, with `nil`, removes) a team's monthly limit; `StoreError.notFound` when the team is gone.
     func setTeamMonthlyDollarLimit(id: String, limit: USDAmount?) async throws
+    /// Limits the members to `models` (or, with `nil`, to their own models only); `StoreError.notFound` when the team
+    /// is gone. A member's credential carries them (`Credential.teamModels`).
+    func setTeamModels(id: String, models: [String]?) async throws
     /// Deletes a team; its members stay, in no team, and the ledger keeps what was spent under it. `false`: no
     /// such team.
     func deleteTeam(id: String) async throws -> Bool

@@ -197,7 +197,7 @@ public func buildRouter(
         store: dependencies.store, budgets: dependencies.budgets, tokens: tokens, models: servedModels,
         aliases: dependencies.modelAliases, passwords: dependencies.passwords, clients: dependencies.clientAddresses
     ).register(on: api)
-    AdminTeamRoutes(store: dependencies.store).register(on: api)
+    AdminTeamRoutes(store: dependencies.store, tokens: tokens, models: servedModels, aliases: dependencies.modelAliases).register(on: api)
     SecurityLog(store: dependencies.store, clients: dependencies.clientAddresses).register(on: api)
     AdminUserSessionRoutes(store: dependencies.store, tokens: tokens, clients: dependencies.clientAddresses).register(on: api)
     SignInRoutes(

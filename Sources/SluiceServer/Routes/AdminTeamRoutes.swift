@@ -6,13 +6,18 @@ import SluiceCore
 /// spending limit, on top of each one's own. Every turn of a member is held against the team's day and month in the
 /// same atomic step as the member's own limits, and refused before any tokens are spent once it would pass one.
 /// `GET /api/admin/teams` lists them with their members and what they spent today and this month;
-/// `POST /api/admin/teams {"name", "daily_usd"?, "monthly_usd"?, "members"?}` makes one (members by user name, moved out
-/// of any other team); `PATCH /api/admin/teams/{name}` with `name`, `daily_usd` and/or `monthly_usd` (`null`: no
-/// limit) changes one;
+/// `POST /api/admin/teams {"name", "daily_usd"?, "monthly_usd"?, "models"?, "members"?}` makes one (members by user
+/// name, moved out of any other team; `models`: what the members may use, within their own); `PATCH
+/// /api/admin/teams/{name}` with `name`, `daily_usd`, `monthly_usd` and/or `models` (`null`: no limit, every model)
+/// changes one;
 /// `DELETE /api/admin/teams/{name}` deletes one (its members stay, in no team; the ledger keeps what was spent).
 /// A user joins or leaves with `PATCH /api/admin/users/{name} {"team": …}`. Only an administrator may: others get 403.
 struct AdminTeamRoutes {
     let store: any ConversationStore
+    let tokens: TokenCache
+    /// The served models, which a team may be limited to.
+    let models: [String]
+    var aliases = ModelAliases()
 
     func register(on api: RouterGroup<SluiceRequestContext>) {
         api.get("admin/teams", use: list)
@@ -29,12 +34,13 @@ struct AdminTeamRoutes {
     @Sendable func add(_ request: Request, context: SluiceRequestContext) async throws -> Response {
         let admin = try administrator(context)
         let body = try await JSONObjectBody(request: request, context: context, allowEmpty: false)
-        try body.rejectingUnknownFields(["name", "daily_usd", "monthly_usd", "members"]) {
-            "'\($0)' is not a field of a new team: name, daily_usd, monthly_usd, members."
+        try body.rejectingUnknownFields(["name", "daily_usd", "monthly_usd", "models", "members"]) {
+            "'\($0)' is not a field of a new team: name, daily_usd, monthly_usd, models, members."
         }
         let name = try Self.name(body) ?? { throw APIError.invalid("'name' must be \(Team.nameRule).") }()
         let limit = try Self.limit(body, "daily_usd") ?? nil
         let monthly = try Self.limit(body, "monthly_usd") ?? nil
+        let allowed = try AdminUserChanges.models(body, served: models, aliases: aliases) ?? nil
         // Every member is found before anything is made: a misspelt name changes nothing.
         var members: [User] = []
         if let field = body.fields["members"] {
@@ -52,7 +58,11 @@ struct AdminTeamRoutes {
         } catch StoreError.conflict {
             throw Self.nameTaken(name)
         }
-        for member in members { try await store.setTeam(userID: member.id, teamID: team.id) }
+        if let allowed { try await store.setTeamModels(id: team.id, models: allowed) }
+        for member in members {
+            try await store.setTeam(userID: member.id, teamID: team.id)
+            tokens.forget(userID: member.id)
+        }
         context.logger.notice("team added", metadata: [
             "by": "\(admin.name)", "team": "\(name)", "daily_usd": "\(limit?.decimalString ?? "none")",
             "monthly_usd": "\(monthly?.decimalString ?? "none")", "members": "\(members.count)",
@@ -66,17 +76,23 @@ struct AdminTeamRoutes {
         let admin = try administrator(context)
         let team = try await named(context)
         let body = try await JSONObjectBody(request: request, context: context, allowEmpty: false)
-        try body.rejectingUnknownFields(["name", "daily_usd", "monthly_usd"]) {
-            "'\($0)' cannot be changed here. A team's name, daily_usd and monthly_usd can."
+        try body.rejectingUnknownFields(["name", "daily_usd", "monthly_usd", "models"]) {
+            "'\($0)' cannot be changed here. A team's name, daily_usd, monthly_usd and models can."
         }
-        guard !body.fields.isEmpty else { throw APIError.invalid("Name what to change: name, daily_usd, monthly_usd.") }
+        guard !body.fields.isEmpty else { throw APIError.invalid("Name what to change: name, daily_usd, monthly_usd, models.") }
         let newName = try Self.name(body)
         let limit = try Self.limit(body, "daily_usd")
         let monthly = try Self.limit(body, "monthly_usd")
+        let allowed = try AdminUserChanges.models(body, served: models, aliases: aliases)
         do {
             if let newName, newName != team.name { try await store.renameTeam(id: team.id, to: newName) }
             if let limit { try await store.setTeamDailyDollarLimit(id: team.id, limit: limit) }
             if let monthly { try await store.setTeamMonthlyDollarLimit(id: team.id, limit: monthly) }
+            if let allowed {
+                try await store.setTeamModels(id: team.id, models: allowed)
+                // At once here; another instance picks it up within the token cache's lifetime.
+                try await forgetMembers(of: team.id)
+            }
         } catch StoreError.conflict {
             throw Self.nameTaken(newName ?? team.name)
         } catch StoreError.notFound {
@@ -91,9 +107,18 @@ struct AdminTeamRoutes {
     @Sendable func remove(_ request: Request, context: SluiceRequestContext) async throws -> Response {
         let admin = try administrator(context)
         let team = try await named(context)
+        let members = try await store.teams(now: Date()).first { $0.team.id == team.id }?.memberIDs ?? []
         guard try await store.deleteTeam(id: team.id) else { throw Self.notFound(team.name) }
+        for member in members { tokens.forget(userID: member) }
         context.logger.notice("team deleted", metadata: ["by": "\(admin.name)", "team": "\(team.name)"])
         return Response(status: .noContent)
+    }
+
+    /// Forgets the cached credentials of the team's members, whose models it changed.
+    private func forgetMembers(of teamID: String) async throws {
+        for member in try await store.teams(now: Date()).first(where: { $0.team.id == teamID })?.memberIDs ?? [] {
+            tokens.forget(userID: member)
+        }
     }
 
     /// Puts `user` in the team named `teamName`, or with `nil` in none (`PATCH /api/admin/users/{name}`'s `team`).
@@ -157,10 +182,12 @@ struct AdminTeamRoutes {
 }
 
 /// A team as the administrator's list shows it: `{"id","name","daily_usd_limit","monthly_usd_limit","spent_today_usd",
-/// "spent_this_month_usd","members","created_at"}`, amounts as exact decimal strings, a limit `null` when there is none.
+/// "spent_this_month_usd","models","members","created_at"}`, amounts as exact decimal strings, a limit `null` when
+/// there is none (`models`: every model).
 struct WireTeam: Encodable {
     let id: String
     let name: String
+    let models: [String]?
     let dailyUsdLimit: String?
     let monthlyUsdLimit: String?
     let spentTodayUsd: String
@@ -171,6 +198,7 @@ struct WireTeam: Encodable {
     init(_ summary: TeamSummary, memberNames: [String: String]) {
         id = summary.team.id
         name = summary.team.name
+        models = summary.team.allowedModels
         dailyUsdLimit = summary.team.dailyDollarLimit?.decimalString
         monthlyUsdLimit = summary.team.monthlyDollarLimit?.decimalString
         spentTodayUsd = summary.spentToday.decimalString
@@ -180,7 +208,7 @@ struct WireTeam: Encodable {
     }
 
     private enum CodingKeys: String, CodingKey {
-        case id, name, dailyUsdLimit, monthlyUsdLimit, spentTodayUsd, spentThisMonthUsd, members, createdAt
+        case id, name, dailyUsdLimit, monthlyUsdLimit, spentTodayUsd, spentThisMonthUsd, models, members, createdAt
     }
 
     /// The limits are written as `null` when there are none, rather than left out.
@@ -192,6 +220,7 @@ struct WireTeam: Encodable {
         try container.encode(monthlyUsdLimit, forKey: .monthlyUsdLimit)
         try container.encode(spentTodayUsd, forKey: .spentTodayUsd)
         try container.encode(spentThisMonthUsd, forKey: .spentThisMonthUsd)
+        try container.encode(models, forKey: .models)
         try container.encode(members, forKey: .members)
         try container.encode(createdAt, forKey: .createdAt)
     }

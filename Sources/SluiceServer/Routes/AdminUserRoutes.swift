@@ -111,6 +111,7 @@ struct AdminUserRoutes {
         }
         if let models = changes.models { try await store.setAllowedModels(userID: user.id, models: models) }
         if let team = changes.team { try await AdminTeamRoutes.put(user, in: team, store: store) }
+        // (The token cache forgets the user below, so their team's models apply at once here.)
         if let password = changes.password {
             let hash = try await password.asyncMap { try await passwords.hash($0) }
             try await store.setPasswordHash(userID: user.id, hash: hash)

@@ -53,7 +53,22 @@ struct AdminUserChanges {
             }
             if let limit { rates.append((kind, limit)) }
         }
-        models = try Self.field(body, "models") { value in
+        models = try Self.models(body, served: served, aliases: aliases)
+        admin = try body.optionalBool("admin")
+        suspended = try body.optionalBool("suspended")
+        password = try Self.password(body, for: name)
+        team = try Self.field(body, "team") { value in
+            guard case .string(let raw) = value, let team = Team.name(raw) else {
+                throw APIError.invalid("'team' must be the name of a team (GET /api/admin/teams lists them), or null for none.")
+            }
+            return team
+        }
+    }
+
+    /// `models`: served models (an alias names its model), each once; `nil` when left out, `.some(nil)` for `null`
+    /// (every model). A user's and a team's models are read alike.
+    static func models(_ body: JSONObjectBody, served: [String], aliases: ModelAliases) throws -> [String]?? {
+        try field(body, "models") { value in
             let rule = "'models' must be a list of model names from GET /v1/models, or null for every model."
             guard case .array(let items) = value else { throw APIError.invalid(rule) }
             var names: [String] = []
@@ -65,15 +80,6 @@ struct AdminUserChanges {
             }
             guard !names.isEmpty else { throw APIError.invalid(rule) }
             return names
-        }
-        admin = try body.optionalBool("admin")
-        suspended = try body.optionalBool("suspended")
-        password = try Self.password(body, for: name)
-        team = try Self.field(body, "team") { value in
-            guard case .string(let raw) = value, let team = Team.name(raw) else {
-                throw APIError.invalid("'team' must be the name of a team (GET /api/admin/teams lists them), or null for none.")
-            }
-            return team
         }
     }
 

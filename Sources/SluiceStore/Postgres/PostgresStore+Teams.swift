@@ -62,6 +62,12 @@ extension PostgresStore {
         if changed.isEmpty { throw StoreError.notFound }
     }
 
+    public func setTeamModels(id: String, models: [String]?) async throws {
+        let encoded = models.map(StoredValues.encodeModels)
+        let changed = try await rows("UPDATE teams SET allowed_models = \(encoded) WHERE id = \(id) RETURNING id")
+        if changed.isEmpty { throw StoreError.notFound }
+    }
+
     public func deleteTeam(id: String) async throws -> Bool {
         !(try await rows(
             """

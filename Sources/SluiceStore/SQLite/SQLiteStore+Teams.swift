@@ -53,6 +53,12 @@ extension SQLiteStore {
         try await setTeamLimit("monthly_usd_limit_picousd", id: id, limit: limit)
     }
 
+    public func setTeamModels(id: String, models: [String]?) async throws {
+        let changed = try await connection.query(
+            "UPDATE teams SET allowed_models = ? WHERE id = ? RETURNING id", [Self.optional(models.map(StoredValues.encodeModels)), .text(id)])
+        if changed.isEmpty { throw StoreError.notFound }
+    }
+
     /// Sets one of the team's limit columns (a name of ours, never a caller's), in picodollars.
     private func setTeamLimit(_ column: String, id: String, limit: USDAmount?) async throws {
         let changed = try await connection.query(

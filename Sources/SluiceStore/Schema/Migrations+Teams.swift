@@ -1,7 +1,8 @@
 import SluiceCore
 
 extension Migrations {
-    /// Step 62: teams (`TeamStore`) with a daily and a monthly dollar limit. A user belongs to at most one
+    /// Step 62: teams (`TeamStore`) with a daily and a monthly dollar limit and the models their members may use
+    /// (`allowed_models`, as `users.allowed_models` keeps them; `NULL`: every model). A user belongs to at most one
     /// (`users.team_id`); each ledger row keeps the team its user was in when it was held (`token_usage.team_id`), so a
     /// team's day stays what was spent under it whoever joins or leaves; `team_daily_spending` counts each team's day
     /// as `daily_spending` (step 15) counts a user's, kept by triggers that fire only for rows with a team, and a
@@ -16,6 +17,7 @@ extension Migrations {
                 name TEXT NOT NULL UNIQUE,
                 daily_usd_limit_picousd INTEGER,
                 monthly_usd_limit_picousd INTEGER,
+                allowed_models TEXT,
                 created_at INTEGER NOT NULL
             )
             """,
@@ -136,7 +138,7 @@ extension StoredValues {
             id: row.text("id"), name: row.text("name"),
             dailyDollarLimit: row.int("daily_usd_limit_picousd").map { USDAmount(picodollars: Int64($0)) },
             monthlyDollarLimit: row.int("monthly_usd_limit_picousd").map { USDAmount(picodollars: Int64($0)) },
-            createdAt: row.date("created_at"))
+            allowedModels: row.string("allowed_models").map(decodeModels), createdAt: row.date("created_at"))
     }
 
     /// Teams (with their day's `spent` and their month's `month_spent`) and their members (`id`, `team_id`, in the order to list them).

@@ -78,7 +78,13 @@ enum StoredValues {
             keyModels: row.string("key_models").map(decodeModels),
             keyDailyDollarLimit: row.int("key_daily").map { USDAmount(picodollars: Int64($0)) },
             keyRateCaps: RateCaps(
-                requestsPerMinute: row.int("key_rpm"), tokensPerMinute: row.int("key_tpm"), maxParallel: row.int("key_parallel")))
+                requestsPerMinute: row.int("key_rpm"), tokensPerMinute: row.int("key_tpm"), maxParallel: row.int("key_parallel")),
+            teamModels: row.string("team_models").map(decodeModels))
+    }
+
+    /// The credential queries' last column: the models the user's team allows (`users` is aliased `users` or `u`).
+    static func teamModelsColumn(of users: String) -> String {
+        "(SELECT t.allowed_models FROM teams t WHERE t.id = \(users).team_id) AS team_models"
     }
 
     static func apiKey(_ row: some StoredRow) -> APIKey {
