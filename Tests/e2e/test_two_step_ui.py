@@ -149,7 +149,7 @@ def test_user_two_step_off_from_the_shell_and_the_user_list_says_who_has_it(serv
     token = new_user(server, "two-step-cli")
     turn_on_by_api(server, token, "kept in a drawer")
     listed = {line.split("\t")[0]: line.split("\t") for line in run("user", "list", "--db", server.db).stdout.splitlines()[1:]}
-    assert listed["two-step-cli"][7:] == ["yes", "on"]
+    assert listed["two-step-cli"][7:] == ["yes", "on", "-"]
     off = run("user", "two-step-off", "two-step-cli", "--db", server.db)
     assert off.returncode == 0 and "off for two-step-cli" in off.stdout
     assert sign_in_call(server, "two-step-cli", "kept in a drawer")[0] == 200
