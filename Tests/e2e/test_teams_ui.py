@@ -47,6 +47,11 @@ def test_an_administrator_makes_a_team_puts_a_user_in_it_and_its_limit_holds_the
     assert "in the team" in page.find_element(By.CLASS_NAME, "users-status").text
     Select(page.find_element(By.CLASS_NAME, "users-show")).select_by_value("no-team")
     assert not row(page, "team-ui-member").is_displayed()
+    # "in team …" shows its members only.
+    Select(page.find_element(By.CLASS_NAME, "users-show")).select_by_visible_text(f"in team {name}")
+    shown = [item.get_attribute("data-name") for item in page.find_elements(By.CSS_SELECTOR, ".users-table tbody tr") if item.is_displayed()]
+    assert shown == ["team-ui-member"]
+    assert page.find_element(By.CLASS_NAME, "users-count").text.startswith("1 of ")
     Select(page.find_element(By.CLASS_NAME, "users-show")).select_by_value("all")
 
     # A lower daily limit and a monthly one, from Edit.

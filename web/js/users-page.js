@@ -6,7 +6,8 @@
 // Suspend (their token and keys refused until Restore; everything they made kept; Approve for an account someone
 // made themselves that waits for approval) and Delete (what they made
 // goes, what they spent stays in the usage). Find and Show narrow the list (by name; those waiting for approval,
-// suspended, administrators, with a password, with two-step verification, in no team), as Open WebUI's user list is searched.
+// suspended, administrators, with a password, with two-step verification, in no team or in one team), as Open WebUI's
+// user list is searched.
 // Teams (teams-panel.js) sit above the list; each user's row has a Team picker that puts them in one or none. The account
 // menu offers the page to administrators only; the server refuses everyone else anyway.
 
@@ -84,9 +85,22 @@ export class UsersPage {
     this.served = models.models.map(({ id }) => id);
     this.teamNames = teams.map(({ name }) => name);
     this.teamsPanel.setModels(this.served);
+    this.offerTeamsInShow();
     this.users = users;
     this.section.querySelector(".users-table tbody").replaceChildren(...users.map((user) => this.row(user)));
     this.filter();
+  }
+
+  /** Adds "in team …" to Show for each team (after the fixed kinds), keeping the choice while its team is there. */
+  offerTeamsInShow() {
+    const chosen = this.show.value;
+    for (const option of this.show.querySelectorAll("option[data-team]")) option.remove();
+    for (const name of this.teamNames) {
+      const option = new Option(`in team ${name}`, `team:${name}`);
+      option.dataset.team = name;
+      this.show.append(option);
+    }
+    this.show.value = [...this.show.options].some((option) => option.value === chosen) ? chosen : "all";
   }
 
   /** Shows the users whose names hold what is typed in Find (any case) and who are of the kind chosen in Show. */
@@ -100,7 +114,8 @@ export class UsersPage {
     const rows = this.section.querySelectorAll(".users-table tbody tr");
     let shown = 0;
     (this.users ?? []).forEach((user, index) => {
-      const visible = user.name.toLocaleLowerCase().includes(needle) && Boolean(kinds[this.show.value](user));
+      const kind = this.show.value.startsWith("team:") ? (candidate) => candidate.team === this.show.value.slice(5) : kinds[this.show.value];
+      const visible = user.name.toLocaleLowerCase().includes(needle) && Boolean(kind(user));
       rows[index].hidden = !visible;
       if (visible) shown += 1;
     });
