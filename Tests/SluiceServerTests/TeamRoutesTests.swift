@@ -15,6 +15,18 @@ struct TeamRoutesTests {
         return Dictionary(listed.map { ($0["name"] as? String ?? "", $0) }, uniquingKeysWith: { first, _ in first })
     }
 
+    /// Makes the team "pair" of alice and bob with $0.0005 as its `limit` ("daily_usd" or "monthly_usd"); alice's turn
+    /// (24 tokens, $0.0002625) fits whole, bob's is cut to the 21 tokens the rest allows. Returns bob's turn.
+    static func spendAsPair(_ h: Harness, limit: String) async throws -> Harness.Turn {
+        let made = try await h.request(
+            .POST, "/api/admin/teams", token: h.alice, body: #"{"name":"pair",""# + limit + #"":"0.0005","members":["alice","bob"]}"#)
+        #expect(made.status == 201 && made.json?[limit + "_limit"] as? String == "0.0005")
+        #expect(try await h.send(try await h.newConversation(h.alice), token: h.alice).tokens.count == 24)
+        let bob = try await h.send(try await h.newConversation(h.bob), token: h.bob)
+        #expect(bob.tokens.count == 21)
+        return bob
+    }
+
     @Test("an administrator makes, lists, changes and deletes teams and puts users in them; others get 403",
           arguments: TestDatabases.backends)
     func manageTeams(database: StoreBackend) async throws {
@@ -84,13 +96,8 @@ struct TeamRoutesTests {
           arguments: TestDatabases.backends)
     func teamLimitOnTurns(_ backend: StoreBackend) async throws {
         try await Harness.run(turn: BudgetTests.exactTurn, budgets: true, database: backend, catalog: BudgetTests.pricedCatalog) { h in
-            let made = try await h.request(
-                .POST, "/api/admin/teams", token: h.alice, body: #"{"name":"pair","daily_usd":"0.0005","members":["alice","bob"]}"#)
-            #expect(made.status == 201)
-            #expect(try await h.send(try await h.newConversation(h.alice), token: h.alice).tokens.count == 24)
-            // $0.0002375 left for the team: Bob's answer is cut to 21 tokens, though his own budget has no dollar limit.
-            let bob = try await h.send(try await h.newConversation(h.bob), token: h.bob)
-            #expect(bob.tokens.count == 21)
+            // $0.0002375 left for the team after alice's turn: Bob's answer is cut, though his own budget has no dollar limit.
+            let bob = try await Self.spendAsPair(h, limit: "daily_usd")
             let team = try #require((bob.final?["budget"] as? [String: Any])?["team"] as? [String: Any])
             let dollars = try #require(team["daily_usd"] as? [String: Any])
             #expect(team["name"] as? String == "pair" && dollars["spent"] as? String == "0.000495" && dollars["level"] as? String == "warn_90")
@@ -151,12 +158,7 @@ struct TeamRoutesTests {
           arguments: TestDatabases.backends)
     func teamMonthlyLimitOnTurns(_ backend: StoreBackend) async throws {
         try await Harness.run(turn: BudgetTests.exactTurn, budgets: true, database: backend, catalog: BudgetTests.pricedCatalog) { h in
-            let made = try await h.request(
-                .POST, "/api/admin/teams", token: h.alice, body: #"{"name":"pair","monthly_usd":"0.0005","members":["alice","bob"]}"#)
-            #expect(made.status == 201 && made.json?["daily_usd_limit"] is NSNull)
-            #expect(try await h.send(try await h.newConversation(h.alice), token: h.alice).tokens.count == 24)
-            let bob = try await h.send(try await h.newConversation(h.bob), token: h.bob)
-            #expect(bob.tokens.count == 21)
+            let bob = try await Self.spendAsPair(h, limit: "monthly_usd")
             let month = try #require(((bob.final?["budget"] as? [String: Any])?["team"] as? [String: Any])?["monthly_usd"] as? [String: Any])
             #expect(month["spent"] as? String == "0.000495" && month["reset_at"] as? String == UTCMonth.next(after: Date()).formatted(.iso8601))
             let refused = try await h.send(try await h.newConversation(h.alice), token: h.alice)

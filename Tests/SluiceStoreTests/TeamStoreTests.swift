@@ -199,36 +199,28 @@ struct SharedTeamTests {
             members.append((user, conversation.id))
         }
         let now = Date()
-        // Each hold is 10 in + 90 out at $1 / $2 per million: at most $0.00019, so the $0.1 allows about 526.
-        let held = try await withThrowingTaskGroup(of: Int64?.self) { group in
-            for turn in 0..<400 {
-                let store = turn % 2 == 0 ? first : second
-                let (user, conversationID) = members[turn % 4]
-                group.addTask {
-                    var request = BudgetStoreTests.request(user, conversationID, input: 10, output: 90, price: TeamStoreTests.price)
-                    request.messageID = "m\(turn)"
-                    guard let hold = try await store.hold(request, now: now) else { return nil }
-                    return 10 * 1_000_000 + Int64(hold.reservedTokens - 10) * 2_000_000
+        // 400 holds at once, spread over the members and the two instances (`stores`); each one's reserved cost, or nil.
+        // Each is 10 in + 90 out at $1 / $2 per million: at most $0.00019, so the $0.1 allows about 526.
+        let wave = { (stores: [PostgresStore], prefix: String) in
+            try await withThrowingTaskGroup(of: Int64?.self) { group in
+                for turn in 0..<400 {
+                    let store = stores[turn % 2]
+                    let (user, conversationID) = members[turn % 4]
+                    group.addTask {
+                        var request = BudgetStoreTests.request(user, conversationID, input: 10, output: 90, price: TeamStoreTests.price)
+                        request.messageID = "\(prefix)\(turn)"
+                        guard let hold = try await store.hold(request, now: now) else { return nil }
+                        return 10 * 1_000_000 + Int64(hold.reservedTokens - 10) * 2_000_000
+                    }
                 }
+                return try await group.reduce(into: [Int64?]()) { $0.append($1) }
             }
-            return try await group.reduce(into: [Int64?]()) { $0.append($1) }
         }
+        let held = try await wave([first, second], "m")
         let reserved = held.compactMap { $0 }.reduce(0, +)
         #expect(reserved == 400 * 190_000_000)  // all fit: $0.076
         // Now a crowd that does not fit: what is held never passes the limit, and the rest is refused.
-        let more = try await withThrowingTaskGroup(of: Int64?.self) { group in
-            for turn in 0..<400 {
-                let store = turn % 2 == 0 ? second : first
-                let (user, conversationID) = members[turn % 4]
-                group.addTask {
-                    var request = BudgetStoreTests.request(user, conversationID, input: 10, output: 90, price: TeamStoreTests.price)
-                    request.messageID = "n\(turn)"
-                    guard let hold = try await store.hold(request, now: now) else { return nil }
-                    return 10 * 1_000_000 + Int64(hold.reservedTokens - 10) * 2_000_000
-                }
-            }
-            return try await group.reduce(into: [Int64?]()) { $0.append($1) }
-        }
+        let more = try await wave([second, first], "n")
         let total = reserved + more.compactMap { $0 }.reduce(0, +)
         #expect(total <= limit)
         #expect(more.contains(nil))

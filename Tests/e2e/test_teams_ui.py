@@ -9,7 +9,7 @@ from selenium.webdriver.support.ui import Select
 from conftest import menu_item
 from test_chat_ui import WebDriverWait
 from test_gateway import client
-from test_users_ui import open_users, row, user_named
+from test_users_ui import open_everyones_usage, open_users, row, user_named
 
 
 def team_row(page, name):
@@ -126,14 +126,8 @@ def test_everyones_usage_is_listed_per_team(browser, server):
     # And someone in no team.
     loner = server.api("POST", "/api/admin/users", {"name": "usage-no-team"})
     client(server, loner["token"]).chat.completions.create(model="sim", messages=[{"role": "user", "content": "Hi"}])
-    browser.get(f"{server.base}/#token={server.token}")
-    WebDriverWait(browser, 10).until(lambda d: d.find_element(By.ID, "input").is_displayed())
-    menu_item(browser, "usage-open").click()
-    page = browser.find_element(By.ID, "usage-page")
-    WebDriverWait(browser, 10).until(lambda d: page.find_element(By.CLASS_NAME, "usage-totals").text)
+    page = open_everyones_usage(browser, server)
     teams = page.find_element(By.CLASS_NAME, "usage-teams")
-    assert not teams.is_displayed()
-    Select(page.find_element(By.CLASS_NAME, "usage-scope")).select_by_value("all")
     WebDriverWait(browser, 10).until(lambda d: teams.is_displayed())
     lines = [item.text for item in teams.find_elements(By.TAG_NAME, "li")]
     assert any(line.startswith("usage-team-ui: ") and "1 answer" in line for line in lines), lines

@@ -41,6 +41,20 @@ def status_with(token, path):
         return error.code
 
 
+def open_everyones_usage(browser, server):
+    """The administrator's Usage page, switched to everyone's usage; returns the page."""
+    browser.get(f"{server.base}/#token={server.token}")
+    WebDriverWait(browser, 10).until(lambda d: d.find_element(By.ID, "input").is_displayed())
+    menu_item(browser, "usage-open").click()
+    page = browser.find_element(By.ID, "usage-page")
+    WebDriverWait(browser, 10).until(lambda d: page.find_element(By.CLASS_NAME, "usage-totals").text)
+    # One's own usage lists no one else's users or teams.
+    assert not page.find_element(By.CLASS_NAME, "usage-users").is_displayed()
+    assert not page.find_element(By.CLASS_NAME, "usage-teams").is_displayed()
+    Select(page.find_element(By.CLASS_NAME, "usage-scope")).select_by_value("all")
+    return page
+
+
 def user_named(server, name):
     return next(user for user in server.api("GET", "/api/admin/users")["users"] if user["name"] == name)
 
@@ -215,14 +229,8 @@ def test_the_last_administrator_cannot_remove_their_own_role_from_the_page(brows
 def test_an_administrator_sees_everyones_usage_per_user_and_others_are_not_offered_it(browser, server):
     added = server.api("POST", "/api/admin/users", {"name": "usage-everyone-ui"})
     client(server, added["token"]).chat.completions.create(model="sim", messages=[{"role": "user", "content": "Hi"}])
-    browser.get(f"{server.base}/#token={server.token}")
-    WebDriverWait(browser, 10).until(lambda d: d.find_element(By.ID, "input").is_displayed())
-    menu_item(browser, "usage-open").click()
-    page = browser.find_element(By.ID, "usage-page")
-    WebDriverWait(browser, 10).until(lambda d: page.find_element(By.CLASS_NAME, "usage-totals").text)
+    page = open_everyones_usage(browser, server)
     users = page.find_element(By.CLASS_NAME, "usage-users")
-    assert not users.is_displayed()
-    Select(page.find_element(By.CLASS_NAME, "usage-scope")).select_by_value("all")
     WebDriverWait(browser, 10).until(lambda d: users.is_displayed())
     lines = [item.text for item in users.find_elements(By.TAG_NAME, "li")]
     assert any(line.startswith("usage-everyone-ui: ") and "1 answer" in line for line in lines), lines
