@@ -13,10 +13,7 @@ from test_users_ui import open_everyones_usage, open_users, row, user_named
 
 
 def team_row(page, name):
-    for item in page.find_elements(By.CSS_SELECTOR, ".teams-table tbody tr"):
-        if item.get_attribute("data-name") == name:
-            return item
-    return None
+    return row(page, name, "teams-table")
 
 
 def team_named(server, name):

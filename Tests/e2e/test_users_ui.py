@@ -24,9 +24,9 @@ def open_users(browser, server):
     return page
 
 
-def row(page, name):
-    """The cells' texts of `name`'s row, or None before it is listed."""
-    for item in page.find_elements(By.CSS_SELECTOR, ".users-table tbody tr"):
+def row(page, name, table="users-table"):
+    """`name`'s row of the users table (or of the table of class `table`), or None before it is listed."""
+    for item in page.find_elements(By.CSS_SELECTOR, f".{table} tbody tr"):
         if item.get_attribute("data-name") == name:
             return item
     return None
