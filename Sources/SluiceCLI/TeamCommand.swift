@@ -43,7 +43,8 @@ struct TeamCommand: AsyncParsableCommand {
                 if !models.isEmpty { try await store.setTeamModels(id: team.id, models: models) }
                 for user in users { try await store.setTeam(userID: user.id, teamID: team.id) }
                 let members = users.isEmpty ? "no members yet" : users.map(\.name).joined(separator: ", ")
-                print("Created team \(team.name) (\(TeamCommand.limitText(limit, monthly)); \(TeamCommand.modelsText(models.isEmpty ? nil : models)); \(members)).")
+                let terms = [TeamCommand.limitText(limit, monthly), TeamCommand.modelsText(models.isEmpty ? nil : models), members]
+                print("Created team \(team.name) (\(terms.joined(separator: "; "))).")
             }
         }
     }

@@ -9,9 +9,9 @@ import SluiceStore
 /// `POST /api/admin/users {"name", "plan"?, "admin"?, "password"?}` adds one and shows its token once;
 /// `PATCH /api/admin/users/{name}` with any of `plan`, `token_limit`, `daily_usd`, `end_user_daily_usd`,
 /// `requests_per_minute`, `tokens_per_minute`, `max_parallel_requests`, `models`, `admin`, `suspended`, `password`,
-/// `team` (a team's name, or `null`: none; `AdminTeamRoutes`) changes one (`null` removes a limit, gives the plan's own token limit, or every model; a suspended user's token and
-/// keys are refused until restored, and all they made is kept; a new password — or `null`, none — signs the user out
-/// of every browser that signed in with the old one);
+/// `team` (a team's name, or `null`: none; `AdminTeamRoutes`) changes one (`null` removes a limit, gives the plan's
+/// own token limit, or every model; a suspended user's token and keys are refused until restored, and all they made
+/// is kept; a new password — or `null`, none — signs the user out of every browser that signed in with the old one);
 /// `POST /api/admin/users/{name}/token` issues a new token (the old one stops working);
 /// `POST /api/admin/users/{name}/reset` starts the user's token period again;
 /// `DELETE /api/admin/users/{name}/sessions` signs the user out of every browser that signed in with a password (a lost
