@@ -107,7 +107,7 @@ struct AdminTeamRoutes {
     @Sendable func remove(_ request: Request, context: SluiceRequestContext) async throws -> Response {
         let admin = try administrator(context)
         let team = try await named(context)
-        let members = try await store.teams(now: Date()).first { $0.team.id == team.id }?.memberIDs ?? []
+        let members = try await memberIDs(of: team.id)
         guard try await store.deleteTeam(id: team.id) else { throw Self.notFound(team.name) }
         for member in members { tokens.forget(userID: member) }
         context.logger.notice("team deleted", metadata: ["by": "\(admin.name)", "team": "\(team.name)"])
@@ -116,9 +116,12 @@ struct AdminTeamRoutes {
 
     /// Forgets the cached credentials of the team's members, whose models it changed.
     private func forgetMembers(of teamID: String) async throws {
-        for member in try await store.teams(now: Date()).first(where: { $0.team.id == teamID })?.memberIDs ?? [] {
-            tokens.forget(userID: member)
-        }
+        for member in try await memberIDs(of: teamID) { tokens.forget(userID: member) }
+    }
+
+    /// The user ids of the team's members (none for a team that is gone).
+    private func memberIDs(of teamID: String) async throws -> [String] {
+        try await store.teams(now: Date()).first { $0.team.id == teamID }?.memberIDs ?? []
     }
 
     /// Puts `user` in the team named `teamName`, or with `nil` in none (`PATCH /api/admin/users/{name}`'s `team`).
