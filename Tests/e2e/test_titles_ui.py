@@ -134,7 +134,9 @@ def test_automatic_titles_turned_off_in_personalize_leave_the_first_line_and_the
     assert auto_titles_box(browser).is_selected()
     auto_titles_box(browser).click()
     WebDriverWait(browser, 10).until(lambda d: api(server, token, "GET", "/api/me/settings")["auto_titles"] is False)
-    assert "keep their first line" in browser.find_element(By.CSS_SELECTOR, "#personal-instructions .instructions-status").text
+    # The page says so once the server's answer reaches it, a moment after the setting is stored.
+    WebDriverWait(browser, 10).until(
+        lambda d: "keep their first line" in d.find_element(By.CSS_SELECTOR, "#personal-instructions .instructions-status").text)
 
     # Kept with the user: after a reload the box reads the stored setting (the page's default is ticked).
     browser.refresh()
