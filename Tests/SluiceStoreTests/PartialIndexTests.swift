@@ -43,6 +43,14 @@ struct PartialIndexTests {
         #expect(keyRates.contains("token_usage_by_key") && keyRates.contains("token_usage_held"), "\(keyRates)")
         #expect(!keyRates.contains("SCAN u"), "\(keyRates)")
 
+        // A team's last minute and its running answers (schema step 63), in the hold's statement: through the team's
+        // own partial indexes, never a scan of the ledger.
+        let teamRates = try await plan(
+            "SELECT " + TeamRateSQL.stateColumns(team: "t", now: "?2") + " FROM teams t WHERE t.id = ?1",
+            [.text("team"), .integer(0)], on: store)
+        #expect(teamRates.contains("token_usage_by_team") && teamRates.contains("token_usage_held_by_team"), "\(teamRates)")
+        #expect(!teamRates.contains("SCAN u"), "\(teamRates)")
+
         // A page of the conversation list, and of the archived ones (schema step 48): read from the index in order,
         // no sort of all the user's conversations — after a cursor too.
         for listing in [
@@ -63,7 +71,8 @@ struct PartialIndexTests {
             "SELECT name FROM sqlite_master WHERE type = 'index' AND sql LIKE '%WHERE%'").compactMap { $0.string("name") }
         #expect(Set(indexed) == [
             "messages_streaming", "token_usage_held", "messages_by_version_group", "token_usage_by_end_user", "token_usage_by_key",
-            "conversations_listed", "conversations_archived", "users_by_team",
+            "conversations_listed", "conversations_archived", "users_by_team", "token_usage_by_team",
+            "token_usage_held_by_team",
         ])
         try await store.close()
     }

@@ -14,17 +14,21 @@ public struct Team: Sendable, Equatable {
     /// The models the members may use (LiteLLM's team `models`, Open WebUI's model access per group), within each
     /// member's own; `nil`: every model the member may use.
     public var allowedModels: [String]?
+    /// Requests and tokens a minute and answers at once for all the members together (LiteLLM's team `rpm_limit`,
+    /// `tpm_limit`, `max_parallel_requests`), within each member's own; `.none`: no such limit.
+    public var rateCaps: RateCaps
     public let createdAt: Date
 
     public init(
         id: String, name: String, dailyDollarLimit: USDAmount?, monthlyDollarLimit: USDAmount? = nil,
-        allowedModels: [String]? = nil, createdAt: Date
+        allowedModels: [String]? = nil, rateCaps: RateCaps = .none, createdAt: Date
     ) {
         self.id = id
         self.name = name
         self.dailyDollarLimit = dailyDollarLimit
         self.monthlyDollarLimit = monthlyDollarLimit
         self.allowedModels = allowedModels
+        self.rateCaps = rateCaps
         self.createdAt = createdAt
     }
 
@@ -57,18 +61,21 @@ public struct TeamSummary: Sendable, Equatable {
     }
 }
 
-/// The team of the user whose budget this is, and its day and month under its limits (`BudgetState.team`).
+/// The team of the user whose budget this is: its day and month under its limits, and its rates (`BudgetState.team`).
 public struct TeamBudget: Sendable, Equatable {
     public var name: String
     /// `nil`: the team has no daily limit.
     public var dailyDollars: DollarBudget?
     /// `nil`: the team has no monthly limit.
     public var monthlyDollars: DollarBudget?
+    /// The team's limits per minute and at once and what all its members use of them now; `nil`: none.
+    public var rateLimits: RateLimits?
 
-    public init(name: String, dailyDollars: DollarBudget?, monthlyDollars: DollarBudget? = nil) {
+    public init(name: String, dailyDollars: DollarBudget?, monthlyDollars: DollarBudget? = nil, rateLimits: RateLimits? = nil) {
         self.name = name
         self.dailyDollars = dailyDollars
         self.monthlyDollars = monthlyDollars
+        self.rateLimits = rateLimits
     }
 }
 

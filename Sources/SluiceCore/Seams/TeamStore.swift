@@ -1,6 +1,6 @@
 import Foundation
 
-/// Teams (`Team`) and who belongs to which. The team's daily limit itself is enforced by `BudgetStore.hold`, in
+/// Teams (`Team`) and who belongs to which. The team's limits themselves are enforced by `BudgetStore.hold`, in
 /// the same atomic step as the member's own limits.
 public protocol TeamStore: Sendable {
     /// Makes a team; `StoreError.conflict` when one has that name.
@@ -19,6 +19,9 @@ public protocol TeamStore: Sendable {
     /// Limits the members to `models` (or, with `nil`, to their own models only); `StoreError.notFound` when the team
     /// is gone. A member's credential carries them (`Credential.teamModels`).
     func setTeamModels(id: String, models: [String]?) async throws
+    /// Sets (or, with `nil`, removes) one of a team's limits per minute or at once (`Team.rateCaps`);
+    /// `StoreError.notFound` when the team is gone.
+    func setTeamRateLimit(_ kind: RateLimits.Kind, id: String, limit: Int?) async throws
     /// Deletes a team; its members stay, in no team, and the ledger keeps what was spent under it. `false`: no
     /// such team.
     func deleteTeam(id: String) async throws -> Bool

@@ -101,7 +101,8 @@ extension PostgresStore {
                 (CASE WHEN \(global)::bigint IS NULL THEN 0 ELSE \(unescaped: allSpent) END) AS all_spent,
                 t.name AS team_name, t.daily_usd_limit_picousd AS team_limit, t.monthly_usd_limit_picousd AS team_monthly_limit,
                 (CASE WHEN t.daily_usd_limit_picousd IS NULL THEN 0 ELSE \(unescaped: teamSpent) END) AS team_spent,
-                (CASE WHEN t.monthly_usd_limit_picousd IS NULL THEN 0 ELSE \(unescaped: teamMonthSpent) END) AS team_month_spent
+                (CASE WHEN t.monthly_usd_limit_picousd IS NULL THEN 0 ELSE \(unescaped: teamMonthSpent) END) AS team_month_spent,
+                \(unescaped: TeamRateSQL.stateColumns(team: "t", now: "\(nowMs)"))
             FROM user_token_limits l JOIN users us ON us.id = l.user_id LEFT JOIN teams t ON t.id = us.team_id
             WHERE l.user_id = \(userID)
             """)

@@ -62,6 +62,12 @@ extension PostgresStore {
         if changed.isEmpty { throw StoreError.notFound }
     }
 
+    public func setTeamRateLimit(_ kind: RateLimits.Kind, id: String, limit: Int?) async throws {
+        let changed = try await rows(
+            "UPDATE teams SET \(unescaped: StoredValues.rateLimitColumn(kind)) = \(limit) WHERE id = \(id) RETURNING id")
+        if changed.isEmpty { throw StoreError.notFound }
+    }
+
     public func setTeamModels(id: String, models: [String]?) async throws {
         let encoded = models.map(StoredValues.encodeModels)
         let changed = try await rows("UPDATE teams SET allowed_models = \(encoded) WHERE id = \(id) RETURNING id")

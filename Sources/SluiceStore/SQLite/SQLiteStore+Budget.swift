@@ -19,7 +19,7 @@ extension SQLiteStore {
         // With a limit per end user (schema step 18) and a conversation (or, schema step 36, a call) that names one,
         // that end user's dollars left today cap it too, and so do the dollars left today of the user's team (schema
         // step 62; its month's too, from ?21, the month's first day), which the ledger's row keeps. The hold takes the wish, capped by all; it needs the input and one output token to fit, and
-        // to fit in the user's rate limits (schema step 19), which refuse rather than cap; the limits' use before this
+        // to fit in the user's rate limits (schema step 19), the key's (step 27) and the team's (step 63), which refuse rather than cap; the limits' use before this
         // hold comes back with it (`rate_state`, the gateway's x-ratelimit-* headers). An `n` call's answer after the
         // first (?20, schema step 52) is held to the tokens per minute only: the call is one request.
         // `budget` is MATERIALIZED: inlined, SQLite ran its subqueries once for every use of tokens_left and
@@ -40,11 +40,13 @@ extension SQLiteStore {
                         \(Self.keyLeftToday),
                         \(Self.teamLeftToday)) AS dollars_left,
                     \(Self.rateState),
-                    \(Self.keyRateState)
-                FROM user_token_limits l WHERE l.user_id = ?3
+                    \(Self.keyRateState),
+                    \(Self.teamRateState)
+                FROM user_token_limits l LEFT JOIN teams t ON t.id = (SELECT id FROM turn_team) WHERE l.user_id = ?3
             ), allowed AS (
                 SELECT MIN(?2, tokens_left, CASE WHEN ?13 > 0 THEN ?9 + (dollars_left - ?12) / ?13 ELSE ?2 END) AS tokens,
-                    dollars_left, tokens_left, \(Self.withinRate) AS within_rate, \(Self.keyWithinRate) AS key_within_rate
+                    dollars_left, tokens_left, \(Self.withinRate) AS within_rate, \(Self.keyWithinRate) AS key_within_rate,
+                    \(Self.teamWithinRate) AS team_within_rate
                 FROM budget
             )
             INSERT INTO token_usage (id, user_id, conversation_id, message_id, model, state, reserved_tokens, created_at,
@@ -52,7 +54,7 @@ extension SQLiteStore {
             SELECT ?4, ?3, ?5, ?6, ?7, 'held', tokens, ?1, ?8, ?12 + (tokens - ?9) * ?13, (SELECT name FROM turn_end_user), ?14, ?20,
                 (SELECT id FROM turn_team)
             FROM allowed
-            WHERE tokens >= ?9 + 1 AND dollars_left >= ?12 + ?13 AND within_rate = 1 AND key_within_rate = 1
+            WHERE tokens >= ?9 + 1 AND dollars_left >= ?12 + ?13 AND within_rate = 1 AND key_within_rate = 1 AND team_within_rate = 1
             RETURNING reserved_tokens,
                 (SELECT token_limit IS NULL FROM user_token_limits WHERE user_id = ?3) AS unlimited,
                 (SELECT reset_at FROM user_token_limits WHERE user_id = ?3) AS reset_at,
@@ -149,7 +151,8 @@ extension SQLiteStore {
                 (CASE WHEN ?4 IS NULL THEN 0 ELSE \(Self.allSpentTodayInBudget) END) AS all_spent,
                 t.name AS team_name, t.daily_usd_limit_picousd AS team_limit, t.monthly_usd_limit_picousd AS team_monthly_limit,
                 (CASE WHEN t.daily_usd_limit_picousd IS NULL THEN 0 ELSE \(Self.teamSpentTodayInBudget) END) AS team_spent,
-                (CASE WHEN t.monthly_usd_limit_picousd IS NULL THEN 0 ELSE \(Self.teamSpentThisMonthInBudget) END) AS team_month_spent
+                (CASE WHEN t.monthly_usd_limit_picousd IS NULL THEN 0 ELSE \(Self.teamSpentThisMonthInBudget) END) AS team_month_spent,
+                \(Self.teamRateState)
             FROM user_token_limits l JOIN users us ON us.id = l.user_id LEFT JOIN teams t ON t.id = us.team_id
             WHERE l.user_id = ?2
             """,
@@ -313,5 +316,9 @@ extension SQLiteStore {
         requestsPerMinute: "?16", tokensPerMinute: "?17", maxParallel: "?18", user: "l.user_id", key: "?14", now: "?1",
         callsOnly: true)
     private static let keyWithinRate = KeyRateSQL.admits(input: "?9", extraAnswer: "?20")
+    /// The user's team's limits per minute and their use (schema step 63), over `teams t`, in `hold`'s and `budget`'s
+    /// statements (the moment is ?1 in both).
+    private static let teamRateState = TeamRateSQL.stateColumns(team: "t", now: "?1")
+    private static let teamWithinRate = TeamRateSQL.admits(input: "?9", extraAnswer: "?20")
     private static let rateColumnsInBudget = RateWindowSQL.stateColumns(limits: "l", now: "?1", callsOnly: true)
 }

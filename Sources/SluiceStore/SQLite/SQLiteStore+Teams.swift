@@ -59,6 +59,12 @@ extension SQLiteStore {
         if changed.isEmpty { throw StoreError.notFound }
     }
 
+    public func setTeamRateLimit(_ kind: RateLimits.Kind, id: String, limit: Int?) async throws {
+        let changed = try await connection.query(
+            "UPDATE teams SET \(StoredValues.rateLimitColumn(kind)) = ? WHERE id = ? RETURNING id", [Self.optional(limit), .text(id)])
+        if changed.isEmpty { throw StoreError.notFound }
+    }
+
     /// Sets one of the team's limit columns (a name of ours, never a caller's), in picodollars.
     private func setTeamLimit(_ column: String, id: String, limit: USDAmount?) async throws {
         let changed = try await connection.query(

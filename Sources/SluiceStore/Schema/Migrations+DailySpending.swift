@@ -105,7 +105,8 @@ extension Migrations {
     /// worked out from `p_day_start`) and keeps the team on the ledger's row.
     static func holdFunction(
         limitingEndUsers: Bool, limitingRates: Bool, recordingKeys: Bool = false, limitingKeyRates: Bool = false,
-        namingEndUsers: Bool = false, countingCalls: Bool = false, limitingTeams: Bool = false
+        namingEndUsers: Bool = false, countingCalls: Bool = false, limitingTeams: Bool = false,
+        limitingTeamRates: Bool = false
     ) -> String {
         let variables = (limitingEndUsers ? ["v_end_user TEXT;"] : []) + (limitingTeams ? ["v_team TEXT; v_month_start BIGINT;"] : [])
         let declarations = variables.isEmpty ? "" : "DECLARE " + variables.joined(separator: " ") + "\n"
@@ -122,6 +123,12 @@ extension Migrations {
         let teamLeft = limitingTeams
             ? ",\n" + TeamSpendingSQL.left(team: "v_team", now: "p_now", dayStart: "p_day_start", monthStart: "v_month_start", least: "LEAST")
             : ""
+        // Empty before step 63, as below: the team's row beside the user's, and whether the turn fits its rates.
+        let teamRow = limitingTeamRates ? " LEFT JOIN teams t ON t.id = v_team" : ""
+        let teamRateColumn = limitingTeamRates ? ",\n" + TeamRateSQL.stateColumns(team: "t", now: "p_now") : ""
+        let teamRateAllowed = limitingTeamRates
+            ? ", " + TeamRateSQL.admits(input: "p_input", extraAnswer: "p_extra_answer") + " AS team_within_rate" : ""
+        let teamRateCondition = limitingTeamRates ? " AND a.team_within_rate = 1" : ""
         let teamColumn = limitingTeams ? ", team_id" : ""
         let teamValue = limitingTeams ? ", v_team" : ""
         // From step 36 a call without a conversation names its end user (`p_end_user`), which its row keeps too.
@@ -188,12 +195,12 @@ extension Migrations {
                         COALESCE(l.daily_usd_limit_picousd - (CASE WHEN l.daily_usd_limit_picousd IS NULL THEN 0 ELSE \(
                             DailySpendingSQL.userSpent(user: "l.user_id", now: "p_now", dayStart: "p_day_start")) END), 9000000000000000000),
                         COALESCE(p_global - (CASE WHEN p_global IS NULL THEN 0 ELSE \(
-                            DailySpendingSQL.allSpent(now: "p_now", dayStart: "p_day_start")) END), 9000000000000000000)\(endUserLeft)\(keyLeft)\(teamLeft)) AS dollars_left\(rateColumn)\(keyRateColumn)
-                FROM user_token_limits l WHERE l.user_id = p_user
+                            DailySpendingSQL.allSpent(now: "p_now", dayStart: "p_day_start")) END), 9000000000000000000)\(endUserLeft)\(keyLeft)\(teamLeft)) AS dollars_left\(rateColumn)\(keyRateColumn)\(teamRateColumn)
+                FROM user_token_limits l\(teamRow) WHERE l.user_id = p_user
             ), allowed AS (
                 SELECT LEAST(p_wanted, b.tokens_left,
                         CASE WHEN p_output_price > 0 THEN p_input + (b.dollars_left - p_input_cost) / p_output_price ELSE p_wanted END
-                    ) AS tokens, b.dollars_left\(rateAllowed)\(keyRateAllowed)
+                    ) AS tokens, b.dollars_left\(rateAllowed)\(keyRateAllowed)\(teamRateAllowed)
                 FROM budget b
             ), inserted AS (
                 INSERT INTO token_usage (id, user_id, conversation_id, message_id, model, state, reserved_tokens,
@@ -201,7 +208,7 @@ extension Migrations {
                 SELECT p_id, p_user, p_conversation, p_message, p_model, 'held', a.tokens, p_now, p_expires,
                     p_input_cost + (a.tokens - p_input) * p_output_price\(keyValue)\(endUserValue)\(extraValue)\(teamValue)
                 FROM allowed a
-                WHERE a.tokens >= p_input + 1 AND a.dollars_left >= p_input_cost + p_output_price\(rateCondition)\(keyRateCondition)
+                WHERE a.tokens >= p_input + 1 AND a.dollars_left >= p_input_cost + p_output_price\(rateCondition)\(keyRateCondition)\(teamRateCondition)
                 RETURNING token_usage.reserved_tokens
             ), counted AS (
                 UPDATE user_token_limits c SET tokens_held = c.tokens_held + i.reserved_tokens

@@ -138,7 +138,11 @@ extension StoredValues {
             id: row.text("id"), name: row.text("name"),
             dailyDollarLimit: row.int("daily_usd_limit_picousd").map { USDAmount(picodollars: Int64($0)) },
             monthlyDollarLimit: row.int("monthly_usd_limit_picousd").map { USDAmount(picodollars: Int64($0)) },
-            allowedModels: row.string("allowed_models").map(decodeModels), createdAt: row.date("created_at"))
+            allowedModels: row.string("allowed_models").map(decodeModels),
+            rateCaps: RateCaps(
+                requestsPerMinute: row.int("requests_per_minute"), tokensPerMinute: row.int("tokens_per_minute"),
+                maxParallel: row.int("max_parallel_requests")),
+            createdAt: row.date("created_at"))
     }
 
     /// Teams (with their day's `spent` and their month's `month_spent`) and their members (`id`, `team_id`, in the order to list them).

@@ -255,7 +255,8 @@ enum StoredValues {
                         DollarBudget(
                             limit: USDAmount(picodollars: Int64($0)),
                             spent: USDAmount(picodollars: Int64(row.int("team_month_spent") ?? 0)), resetAt: UTCMonth.next(after: now))
-                    })
+                    },
+                    rateLimits: rateLimits(row, prefix: "team_"))
             })
     }
 
@@ -268,7 +269,8 @@ enum StoredValues {
         return rateLimits(values, counting: (reservedTokens, nowMs, request))
     }
 
-    /// `RateWindowSQL.stateColumns` of `budget`'s row, or with `prefix` `key_` `KeyRateSQL.stateColumns`.
+    /// `RateWindowSQL.stateColumns` of `budget`'s row, or with `prefix` `key_` `KeyRateSQL.stateColumns` (`team_`:
+    /// `TeamRateSQL.stateColumns`).
     static func rateLimits(_ row: some StoredRow, prefix: String = "") -> RateLimits? {
         rateLimits(RateWindowSQL.stateNames.map { row.int(prefix + $0) })
     }
