@@ -168,4 +168,37 @@ struct TeamRoutesTests {
             #expect(abs(Double(wait) - UTCMonth.next(after: Date()).timeIntervalSinceNow) < 60)
         }
     }
+
+    @Test("a team's requests a minute are shared by its members: the next is refused naming the team, with Retry-After",
+          arguments: TestDatabases.backends)
+    func teamRateLimitOnTurns(_ backend: StoreBackend) async throws {
+        try await Harness.run(budgets: true, database: backend) { h in
+            let bad = try await h.request(.POST, "/api/admin/teams", token: h.alice, body: #"{"name":"pair","tokens_per_minute":0}"#)
+            #expect(bad.status == 400 && bad.errorMessage?.contains("'tokens_per_minute'") == true)
+            let made = try await h.request(
+                .POST, "/api/admin/teams", token: h.alice,
+                body: #"{"name":"pair","requests_per_minute":2,"max_parallel_requests":5,"members":["alice","bob"]}"#)
+            #expect(made.status == 201 && made.json?["requests_per_minute"] as? Int == 2)
+            #expect(made.json?["max_parallel_requests"] as? Int == 5 && made.json?["tokens_per_minute"] is NSNull)
+            #expect(try await h.send(try await h.newConversation(h.alice), token: h.alice).status == 200)
+            #expect(try await h.send(try await h.newConversation(h.bob), token: h.bob).status == 200)
+            // The member sees the team's minute beside their own limits.
+            let team = try #require(try await h.request(.GET, "/api/usage/limits", token: h.bob).json?["team"] as? [String: Any])
+            #expect(team["requests_per_minute"] as? Int == 2 && team["requests_last_minute"] as? Int == 2)
+            #expect(team["running_requests"] as? Int == 0 && team["tokens_per_minute"] is NSNull)
+
+            let refused = try await h.send(try await h.newConversation(h.alice), token: h.alice)
+            #expect(refused.status == 429 && refused.body.contains("rate_limit_exceeded"))
+            #expect(refused.body.contains("Your team 'pair' has sent 2 requests in the last minute, the most it may send (2 a minute)"))
+            #expect(refused.body.contains("ask an administrator to raise the team's limit"))
+            #expect(refused.body.contains(#""team":"pair""#))
+            let wait = try #require(refused.headers.first(name: "Retry-After").flatMap { Int($0) })
+            #expect((1...60).contains(wait))
+
+            // Raised, the next turn goes at once; removed, the list says so.
+            let raised = try await h.request(.PATCH, "/api/admin/teams/pair", token: h.alice, body: #"{"requests_per_minute":null}"#)
+            #expect(raised.status == 200 && raised.json?["requests_per_minute"] is NSNull)
+            #expect(try await h.send(try await h.newConversation(h.alice), token: h.alice).status == 200)
+        }
+    }
 }

@@ -26,8 +26,7 @@ public struct WireBudget: Codable, Sendable, Equatable {
     /// The user's limit of answers at once, or `null`; the answers running now, `null` without that limit.
     public var maxParallelRequests: Int?
     public var runningRequests: Int?
-    /// The user's team: `{"name","daily_usd","monthly_usd"}` (each as `daily_usd` above, `null` without that limit),
-    /// or `null`.
+    /// The user's team: `{"name","daily_usd","monthly_usd","requests_per_minute",…}` (`WireTeamBudget`), or `null`.
     public var team: WireTeamBudget?
 
     public init(_ budget: BudgetState) {
@@ -48,9 +47,7 @@ public struct WireBudget: Codable, Sendable, Equatable {
         tokensLastMinute = perMinute ? budget.rateLimits?.tokens : nil
         maxParallelRequests = budget.rateLimits?.maxParallel
         runningRequests = maxParallelRequests == nil ? nil : budget.rateLimits?.running
-        team = budget.team.map {
-            WireTeamBudget(name: $0.name, dailyUSD: $0.dailyDollars.map(WireDollars.init), monthlyUSD: $0.monthlyDollars.map(WireDollars.init))
-        }
+        team = budget.team.map(WireTeamBudget.init)
     }
 
     enum CodingKeys: String, CodingKey {
@@ -92,17 +89,44 @@ public struct WireBudget: Codable, Sendable, Equatable {
     public var json: String { JSONText.encode(self) }
 }
 
-/// A user's team on the wire: its name, and its day and month under its limits (`null`: no such limit). A month's
-/// `reset_at` is the next month's first day.
+/// A user's team on the wire: its name, its day and month under its limits (`null`: no such limit; a month's
+/// `reset_at` is the next month's first day), and its limits per minute and at once with what all its members use of
+/// them, named and `null` as the user's own are in `WireBudget`.
 public struct WireTeamBudget: Codable, Sendable, Equatable {
     public var name: String
     public var dailyUSD: WireDollars?
     public var monthlyUSD: WireDollars?
+    public var requestsPerMinute: Int?
+    public var tokensPerMinute: Int?
+    public var requestsLastMinute: Int?
+    public var tokensLastMinute: Int?
+    public var maxParallelRequests: Int?
+    public var runningRequests: Int?
+
+    public init(_ team: TeamBudget) {
+        name = team.name
+        dailyUSD = team.dailyDollars.map(WireDollars.init)
+        monthlyUSD = team.monthlyDollars.map(WireDollars.init)
+        let rates = team.rateLimits
+        requestsPerMinute = rates?.requestsPerMinute
+        tokensPerMinute = rates?.tokensPerMinute
+        let perMinute = requestsPerMinute != nil || tokensPerMinute != nil
+        requestsLastMinute = perMinute ? rates?.requests : nil
+        tokensLastMinute = perMinute ? rates?.tokens : nil
+        maxParallelRequests = rates?.maxParallel
+        runningRequests = maxParallelRequests == nil ? nil : rates?.running
+    }
 
     enum CodingKeys: String, CodingKey {
         case name
         case dailyUSD = "daily_usd"
         case monthlyUSD = "monthly_usd"
+        case requestsPerMinute = "requests_per_minute"
+        case tokensPerMinute = "tokens_per_minute"
+        case requestsLastMinute = "requests_last_minute"
+        case tokensLastMinute = "tokens_last_minute"
+        case maxParallelRequests = "max_parallel_requests"
+        case runningRequests = "running_requests"
     }
 
     public func encode(to encoder: any Encoder) throws {
@@ -110,6 +134,12 @@ public struct WireTeamBudget: Codable, Sendable, Equatable {
         try container.encode(name, forKey: .name)
         try container.encode(dailyUSD, forKey: .dailyUSD)
         try container.encode(monthlyUSD, forKey: .monthlyUSD)
+        try container.encode(requestsPerMinute, forKey: .requestsPerMinute)
+        try container.encode(tokensPerMinute, forKey: .tokensPerMinute)
+        try container.encode(requestsLastMinute, forKey: .requestsLastMinute)
+        try container.encode(tokensLastMinute, forKey: .tokensLastMinute)
+        try container.encode(maxParallelRequests, forKey: .maxParallelRequests)
+        try container.encode(runningRequests, forKey: .runningRequests)
     }
 }
 

@@ -172,7 +172,9 @@ struct TurnBudget: Sendable {
         } else if let rates = budget.rateLimits, let kind = rates.exceeded(needing: needed) {
             return rateLimited(rates, kind: kind, needed: needed, now: now, wording: wording)
         } else if let keyRates, let kind = keyRates.limits.exceeded(needing: needed) {
-            return rateLimited(keyRates.limits, kind: kind, needed: needed, now: now, key: keyRates.label, wording: wording)
+            return rateLimited(keyRates.limits, kind: kind, needed: needed, now: now, part: .key(keyRates.label), wording: wording)
+        } else if let team = budget.team, let rates = team.rateLimits, let kind = rates.exceeded(needing: needed) {
+            return rateLimited(rates, kind: kind, needed: needed, now: now, part: .team(team.name), wording: wording)
         } else {
             let dollars = budget.globalDailyDollars
             resetAt = dollars?.resetAt ?? budget.resetAt
@@ -213,15 +215,16 @@ struct TurnBudget: Sendable {
     /// `x-ratelimit-*` headers and a `Retry-After` for when the window's oldest request leaves it (a second, for
     /// answers at once: turns end at any moment). Unlike a spent budget this comes back soon, so the SDKs' own
     /// retries (which honour `Retry-After`) are welcome.
-    /// With `key`, the limit is that labelled key's own (`APIKey.rateCaps`), and the message says so.
+    /// With `part`, the limit is a labelled key's own (`APIKey.rateCaps`) or the user's team's (`Team.rateCaps`), and
+    /// the message says so.
     static func rateLimited(
-        _ rates: RateLimits, kind: RateLimits.Kind, needed: Int, now: Date, key: String? = nil,
+        _ rates: RateLimits, kind: RateLimits.Kind, needed: Int, now: Date, part: LimitedPart? = nil,
         wording: RefusalWording = .message
     ) -> APIError {
         let wait = kind == .parallel ? 1 : rates.secondsUntilWindowFrees(now: now)
         let limit = rates.limit(kind) ?? 0
-        let message = if let key {
-            keyRateLimited(rates, kind: kind, label: key, limit: limit, needed: needed, wait: wait, wording: wording)
+        let message = if let part {
+            partRateLimited(rates, kind: kind, part: part, limit: limit, needed: needed, wait: wait, wording: wording)
         } else {
             switch kind {
         case .parallel:
@@ -245,26 +248,51 @@ struct TurnBudget: Sendable {
         error.details = "\"rate_limit\":{\"limit\":\"\(kind.rawValue)\",\"max_parallel_requests\":\(number(rates.maxParallel)),"
             + "\"running\":\(rates.running),\"requests_per_minute\":\(number(rates.requestsPerMinute)),\"requests\":\(rates.requests),"
             + "\"tokens_per_minute\":\(number(rates.tokensPerMinute)),\"tokens\":\(rates.tokens),\"retry_after_seconds\":\(wait)"
-            + (key.map { ",\"key\":" + JSONText.quote($0) } ?? "") + "}"
+            + (part.map { ",\"\($0.field)\":" + JSONText.quote($0.name) } ?? "") + "}"
         return error
     }
 
-    /// The message of a refusal over a key's own rate limit: the key is named, and the remedy is a higher limit for it,
-    /// which its user may set in place.
-    private static func keyRateLimited(
-        _ rates: RateLimits, kind: RateLimits.Kind, label: String, limit: Int, needed: Int, wait: Int, wording: RefusalWording
+    /// A part of an account with rate limits of its own: a labelled API key, or the team the user is in.
+    enum LimitedPart {
+        case key(String)
+        case team(String)
+
+        /// The refusal's `rate_limit` field that names it.
+        var field: String {
+            switch self {
+            case .key: "key"
+            case .team: "team"
+            }
+        }
+
+        var name: String {
+            switch self {
+            case .key(let name), .team(let name): name
+            }
+        }
+    }
+
+    /// The message of a refusal over a key's or a team's own rate limit: the part is named, and the remedy is a
+    /// higher limit for it (a key's user may set it in place; a team's is an administrator's to raise).
+    private static func partRateLimited(
+        _ rates: RateLimits, kind: RateLimits.Kind, part: LimitedPart, limit: Int, needed: Int, wait: Int,
+        wording: RefusalWording
     ) -> String {
-        let key = "The API key '\(label)'"
-        let remedy = "or raise the key's limit (Edit on the API keys page, or sluice user key set …)."
+        let (who, remedy) = switch part {
+        case .key(let label):
+            ("The API key '\(label)'", "or raise the key's limit (Edit on the API keys page, or sluice user key set …).")
+        case .team(let name):
+            ("Your team '\(name)'", "or ask an administrator to raise the team's limit (Teams on the Users page, or sluice team set …).")
+        }
         return switch kind {
         case .parallel:
-            "\(key) has \(Self.count(rates.running, "answer")) running at once, the most it may have (\(limit)). Try again when "
+            "\(who) has \(Self.count(rates.running, "answer")) running at once, the most it may have (\(limit)). Try again when "
                 + "one has finished, \(remedy)"
         case .requests:
-            "\(key) has sent \(Self.count(rates.requests, "request")) in the last minute, the most it may send (\(limit) a "
+            "\(who) has sent \(Self.count(rates.requests, "request")) in the last minute, the most it may send (\(limit) a "
                 + "minute). Try again in \(wait) s, \(remedy)"
         case .tokens:
-            "\(key) has used \(rates.tokens) of its \(limit) tokens a minute, and \(wording.subject) needs at least \(needed)"
+            "\(who) has used \(rates.tokens) of its \(limit) tokens a minute, and \(wording.subject) needs at least \(needed)"
                 + "\(wording.context). Try again in \(wait) s, \(wording.sendLess), \(remedy)"
         }
     }

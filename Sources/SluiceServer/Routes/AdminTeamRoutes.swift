@@ -3,13 +3,13 @@ import Hummingbird
 import SluiceCore
 
 /// Teams, managed by an administrator (LiteLLM's teams, Open WebUI's groups): users who share a daily and a monthly
-/// spending limit, on top of each one's own. Every turn of a member is held against the team's day and month in the
-/// same atomic step as the member's own limits, and refused before any tokens are spent once it would pass one.
-/// `GET /api/admin/teams` lists them with their members and what they spent today and this month;
-/// `POST /api/admin/teams {"name", "daily_usd"?, "monthly_usd"?, "models"?, "members"?}` makes one (members by user
-/// name, moved out of any other team; `models`: what the members may use, within their own); `PATCH
-/// /api/admin/teams/{name}` with `name`, `daily_usd`, `monthly_usd` and/or `models` (`null`: no limit, every model)
-/// changes one;
+/// spending limit and limits per minute and at once, on top of each one's own. Every turn of a member is held against
+/// the team's limits in the same atomic step as the member's own, and refused before any tokens are spent once it
+/// would pass one. `GET /api/admin/teams` lists them with their members and what they spent today and this month;
+/// `POST /api/admin/teams {"name", "daily_usd"?, "monthly_usd"?, "requests_per_minute"?, "tokens_per_minute"?,
+/// "max_parallel_requests"?, "models"?, "members"?}` makes one (members by user name, moved out of any other team;
+/// `models`: what the members may use, within their own); `PATCH /api/admin/teams/{name}` with any of those but
+/// `members` (`null`: no limit, every model) changes one;
 /// `DELETE /api/admin/teams/{name}` deletes one (its members stay, in no team; the ledger keeps what was spent).
 /// A user joins or leaves with `PATCH /api/admin/users/{name} {"team": …}`. Only an administrator may: others get 403.
 struct AdminTeamRoutes {
@@ -34,12 +34,13 @@ struct AdminTeamRoutes {
     @Sendable func add(_ request: Request, context: SluiceRequestContext) async throws -> Response {
         let admin = try administrator(context)
         let body = try await JSONObjectBody(request: request, context: context, allowEmpty: false)
-        try body.rejectingUnknownFields(["name", "daily_usd", "monthly_usd", "models", "members"]) {
-            "'\($0)' is not a field of a new team: name, daily_usd, monthly_usd, models, members."
+        try body.rejectingUnknownFields(Set(Self.fields + ["members"])) {
+            "'\($0)' is not a field of a new team: \(Self.fields.joined(separator: ", ")), members."
         }
         let name = try Self.name(body) ?? { throw APIError.invalid("'name' must be \(Team.nameRule).") }()
         let limit = try Self.limit(body, "daily_usd") ?? nil
         let monthly = try Self.limit(body, "monthly_usd") ?? nil
+        let rates = try AdminUserChanges.rates(body)
         let allowed = try AdminUserChanges.models(body, served: models, aliases: aliases) ?? nil
         // Every member is found before anything is made: a misspelt name changes nothing.
         var members: [User] = []
@@ -59,6 +60,7 @@ struct AdminTeamRoutes {
             throw Self.nameTaken(name)
         }
         if let allowed { try await store.setTeamModels(id: team.id, models: allowed) }
+        for (kind, limit) in rates { try await store.setTeamRateLimit(kind, id: team.id, limit: limit) }
         for member in members {
             try await store.setTeam(userID: member.id, teamID: team.id)
             tokens.forget(userID: member.id)
@@ -76,18 +78,20 @@ struct AdminTeamRoutes {
         let admin = try administrator(context)
         let team = try await named(context)
         let body = try await JSONObjectBody(request: request, context: context, allowEmpty: false)
-        try body.rejectingUnknownFields(["name", "daily_usd", "monthly_usd", "models"]) {
-            "'\($0)' cannot be changed here. A team's name, daily_usd, monthly_usd and models can."
+        try body.rejectingUnknownFields(Set(Self.fields)) {
+            "'\($0)' cannot be changed here. A team's \(Self.fields.joined(separator: ", ")) can."
         }
-        guard !body.fields.isEmpty else { throw APIError.invalid("Name what to change: name, daily_usd, monthly_usd, models.") }
+        guard !body.fields.isEmpty else { throw APIError.invalid("Name what to change: \(Self.fields.joined(separator: ", ")).") }
         let newName = try Self.name(body)
         let limit = try Self.limit(body, "daily_usd")
         let monthly = try Self.limit(body, "monthly_usd")
+        let rates = try AdminUserChanges.rates(body)
         let allowed = try AdminUserChanges.models(body, served: models, aliases: aliases)
         do {
             if let newName, newName != team.name { try await store.renameTeam(id: team.id, to: newName) }
             if let limit { try await store.setTeamDailyDollarLimit(id: team.id, limit: limit) }
             if let monthly { try await store.setTeamMonthlyDollarLimit(id: team.id, limit: monthly) }
+            for (kind, limit) in rates { try await store.setTeamRateLimit(kind, id: team.id, limit: limit) }
             if let allowed {
                 try await store.setTeamModels(id: team.id, models: allowed)
                 // At once here; another instance picks it up within the token cache's lifetime.
@@ -159,6 +163,11 @@ struct AdminTeamRoutes {
         return team
     }
 
+    /// The fields a team has (besides a new team's `members`).
+    static let fields = [
+        "name", "daily_usd", "monthly_usd", "requests_per_minute", "tokens_per_minute", "max_parallel_requests", "models",
+    ]
+
     /// `name` checked and trimmed; `nil` when left out.
     private static func name(_ body: JSONObjectBody) throws -> String? {
         guard let raw = try body.optionalString("name", maxLength: 1_000) else { return nil }
@@ -185,8 +194,8 @@ struct AdminTeamRoutes {
 }
 
 /// A team as the administrator's list shows it: `{"id","name","daily_usd_limit","monthly_usd_limit","spent_today_usd",
-/// "spent_this_month_usd","models","members","created_at"}`, amounts as exact decimal strings, a limit `null` when
-/// there is none (`models`: every model).
+/// "spent_this_month_usd","requests_per_minute","tokens_per_minute","max_parallel_requests","models","members",
+/// "created_at"}`, amounts as exact decimal strings, a limit `null` when there is none (`models`: every model).
 struct WireTeam: Encodable {
     let id: String
     let name: String
@@ -195,6 +204,9 @@ struct WireTeam: Encodable {
     let monthlyUsdLimit: String?
     let spentTodayUsd: String
     let spentThisMonthUsd: String
+    let requestsPerMinute: Int?
+    let tokensPerMinute: Int?
+    let maxParallelRequests: Int?
     let members: [String]
     let createdAt: Date
 
@@ -206,12 +218,16 @@ struct WireTeam: Encodable {
         monthlyUsdLimit = summary.team.monthlyDollarLimit?.decimalString
         spentTodayUsd = summary.spentToday.decimalString
         spentThisMonthUsd = summary.spentThisMonth.decimalString
+        requestsPerMinute = summary.team.rateCaps.requestsPerMinute
+        tokensPerMinute = summary.team.rateCaps.tokensPerMinute
+        maxParallelRequests = summary.team.rateCaps.maxParallel
         members = summary.memberIDs.compactMap { memberNames[$0] }
         createdAt = summary.team.createdAt
     }
 
     private enum CodingKeys: String, CodingKey {
-        case id, name, dailyUsdLimit, monthlyUsdLimit, spentTodayUsd, spentThisMonthUsd, models, members, createdAt
+        case id, name, dailyUsdLimit, monthlyUsdLimit, spentTodayUsd, spentThisMonthUsd, requestsPerMinute, tokensPerMinute
+        case maxParallelRequests, models, members, createdAt
     }
 
     /// The limits are written as `null` when there are none, rather than left out.
@@ -223,6 +239,9 @@ struct WireTeam: Encodable {
         try container.encode(monthlyUsdLimit, forKey: .monthlyUsdLimit)
         try container.encode(spentTodayUsd, forKey: .spentTodayUsd)
         try container.encode(spentThisMonthUsd, forKey: .spentThisMonthUsd)
+        try container.encode(requestsPerMinute, forKey: .requestsPerMinute)
+        try container.encode(tokensPerMinute, forKey: .tokensPerMinute)
+        try container.encode(maxParallelRequests, forKey: .maxParallelRequests)
         try container.encode(models, forKey: .models)
         try container.encode(members, forKey: .members)
         try container.encode(createdAt, forKey: .createdAt)

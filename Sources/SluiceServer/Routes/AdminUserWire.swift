@@ -41,18 +41,7 @@ struct AdminUserChanges {
         }
         dailyUSD = try Self.amount(body, "daily_usd")
         endUserDailyUSD = try Self.amount(body, "end_user_daily_usd")
-        let rateFields: [(String, RateLimits.Kind)] = [
-            ("requests_per_minute", .requests), ("tokens_per_minute", .tokens), ("max_parallel_requests", .parallel),
-        ]
-        for (name, kind) in rateFields {
-            let limit = try Self.field(body, name) { value in
-                guard case .number(let text) = value, let limit = Int(text), (1...RateCaps.highest).contains(limit) else {
-                    throw APIError.invalid("'\(name)' must be a whole number from 1 to \(RateCaps.highest), or null for no limit.")
-                }
-                return limit
-            }
-            if let limit { rates.append((kind, limit)) }
-        }
+        rates = try Self.rates(body)
         models = try Self.models(body, served: served, aliases: aliases)
         admin = try body.optionalBool("admin")
         suspended = try body.optionalBool("suspended")
@@ -64,6 +53,27 @@ struct AdminUserChanges {
             return team
         }
     }
+
+    /// `requests_per_minute`, `tokens_per_minute` and `max_parallel_requests`, those given (`nil` inside for `null`: no
+    /// limit). A user's and a team's are read alike.
+    static func rates(_ body: JSONObjectBody) throws -> [(RateLimits.Kind, Int?)] {
+        var rates: [(RateLimits.Kind, Int?)] = []
+        for (name, kind) in rateFields {
+            let limit = try Self.field(body, name) { value in
+                guard case .number(let text) = value, let limit = Int(text), (1...RateCaps.highest).contains(limit) else {
+                    throw APIError.invalid("'\(name)' must be a whole number from 1 to \(RateCaps.highest), or null for no limit.")
+                }
+                return limit
+            }
+            if let limit { rates.append((kind, limit)) }
+        }
+        return rates
+    }
+
+    /// The rate limits' fields, each with its kind.
+    static let rateFields: [(String, RateLimits.Kind)] = [
+        ("requests_per_minute", .requests), ("tokens_per_minute", .tokens), ("max_parallel_requests", .parallel),
+    ]
 
     /// `models`: served models (an alias names its model), each once; `nil` when left out, `.some(nil)` for `null`
     /// (every model). A user's and a team's models are read alike.
