@@ -3,8 +3,8 @@ import Foundation
 import SluiceCore
 import SluiceStore
 
-/// `sluice team …`: teams of users who share daily and monthly spending limits (the Users page's Teams panel, from a
-/// shell).
+/// `sluice team …`: teams of users who share daily and monthly spending limits and limits per minute and at once (the
+/// Users page's Teams panel, from a shell).
 struct TeamCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "team", abstract: "Manage teams: users who share daily and monthly spending limits.",
@@ -23,6 +23,7 @@ struct TeamCommand: AsyncParsableCommand {
         var models: [String] = []
         @Option(name: .customLong("member"), help: ArgumentHelp("A user to put in the team (again for more).", valueName: "user"))
         var members: [String] = []
+        @OptionGroup var rates: TeamRateOptions
         @OptionGroup var database: UserCommand.DatabaseOption
 
         func validate() throws { try TeamCommand.checkModels(models) }
@@ -31,6 +32,7 @@ struct TeamCommand: AsyncParsableCommand {
             guard let teamName = Team.name(name) else { throw ValidationError("a team's name must be \(Team.nameRule)") }
             let limit = try dailyUsd.flatMap { try UserCommand.SetPlan.amount($0, option: "--daily-usd") }
             let monthly = try monthlyUsd.flatMap { try UserCommand.SetPlan.amount($0, option: "--monthly-usd") }
+            let limits = try rates.limits()
             try await TeamCommand.withStore(database) { store in
                 var users: [User] = []
                 for member in members { users.append(try await TeamCommand.user(named: member, in: store)) }
@@ -41,9 +43,13 @@ struct TeamCommand: AsyncParsableCommand {
                     throw ValidationError(message)
                 }
                 if !models.isEmpty { try await store.setTeamModels(id: team.id, models: models) }
+                for (kind, value) in limits { try await store.setTeamRateLimit(kind, id: team.id, limit: value) }
                 for user in users { try await store.setTeam(userID: user.id, teamID: team.id) }
                 let members = users.isEmpty ? "no members yet" : users.map(\.name).joined(separator: ", ")
-                let terms = [TeamCommand.limitText(limit, monthly), TeamCommand.modelsText(models.isEmpty ? nil : models), members]
+                let terms = [
+                    TeamCommand.limitText(limit, monthly), TeamRateOptions.text(TeamRateOptions.applying(limits, to: .none)),
+                    TeamCommand.modelsText(models.isEmpty ? nil : models), members,
+                ]
                 print("Created team \(team.name) (\(terms.joined(separator: "; "))).")
             }
         }
@@ -56,12 +62,13 @@ struct TeamCommand: AsyncParsableCommand {
         func run() async throws {
             try await TeamCommand.withStore(database) { store in
                 let names = Dictionary(try await store.users().map { ($0.id, $0.name) }, uniquingKeysWith: { first, _ in first })
-                print("name\tdaily limit (USD)\tspent today (USD)\tmonthly limit (USD)\tspent this month (USD)\tmodels\tmembers")
+                print("name\tdaily limit (USD)\tspent today (USD)\tmonthly limit (USD)\tspent this month (USD)\trate limits\tmodels\tmembers")
                 for summary in try await store.teams(now: Date()) {
                     let members = summary.memberIDs.compactMap { names[$0] }.joined(separator: ",")
                     print([
                         summary.team.name, summary.team.dailyDollarLimit?.decimalString ?? "none", summary.spentToday.decimalString,
                         summary.team.monthlyDollarLimit?.decimalString ?? "none", summary.spentThisMonth.decimalString,
+                        TeamRateOptions.text(summary.team.rateCaps),
                         summary.team.allowedModels?.joined(separator: ",") ?? "all", members,
                     ].joined(separator: "\t"))
                 }
@@ -81,6 +88,7 @@ struct TeamCommand: AsyncParsableCommand {
         var models: [String] = []
         @Flag(help: "Let the members use every model of their own again.") var allModels = false
         @Option(help: ArgumentHelp("A new name for the team.", valueName: "name")) var rename: String?
+        @OptionGroup var rates: TeamRateOptions
         @OptionGroup var database: UserCommand.DatabaseOption
 
         func validate() throws {
@@ -89,8 +97,11 @@ struct TeamCommand: AsyncParsableCommand {
         }
 
         func run() async throws {
-            guard dailyUsd != nil || monthlyUsd != nil || rename != nil || allModels || !models.isEmpty else {
-                throw ValidationError("name what to change: --daily-usd, --monthly-usd, --model, --all-models or --rename")
+            let limits = try rates.limits()
+            guard dailyUsd != nil || monthlyUsd != nil || rename != nil || allModels || !models.isEmpty || !limits.isEmpty else {
+                throw ValidationError(
+                    "name what to change: --daily-usd, --monthly-usd, --requests-per-minute, --tokens-per-minute, "
+                        + "--max-parallel-requests, --model, --all-models or --rename")
             }
             let limit = try dailyUsd.map { try UserCommand.SetPlan.amount($0, option: "--daily-usd") }
             let monthly = try monthlyUsd.map { try UserCommand.SetPlan.amount($0, option: "--monthly-usd") }
@@ -103,6 +114,7 @@ struct TeamCommand: AsyncParsableCommand {
                 if let monthly { try await store.setTeamMonthlyDollarLimit(id: team.id, limit: monthly) }
                 let teamModels = allModels ? nil : models.isEmpty ? team.allowedModels : models
                 if allModels || !models.isEmpty { try await store.setTeamModels(id: team.id, models: teamModels) }
+                for (kind, value) in limits { try await store.setTeamRateLimit(kind, id: team.id, limit: value) }
                 if let newName {
                     do {
                         try await store.renameTeam(id: team.id, to: newName)
@@ -110,8 +122,9 @@ struct TeamCommand: AsyncParsableCommand {
                         throw ValidationError(message)
                     }
                 }
-                let limits = TeamCommand.limitText(limit ?? team.dailyDollarLimit, monthly ?? team.monthlyDollarLimit)
-                print("Team \(newName ?? team.name): \(limits); \(TeamCommand.modelsText(teamModels)).")
+                let dollarLimits = TeamCommand.limitText(limit ?? team.dailyDollarLimit, monthly ?? team.monthlyDollarLimit)
+                let rateText = TeamRateOptions.text(TeamRateOptions.applying(limits, to: team.rateCaps))
+                print("Team \(newName ?? team.name): \(dollarLimits); \(rateText); \(TeamCommand.modelsText(teamModels)).")
             }
         }
     }
@@ -184,10 +197,10 @@ struct TeamCommand: AsyncParsableCommand {
         }
     }
 
-    /// "daily limit $25, monthly limit $500", "daily limit $25" or "no limits".
+    /// "daily limit $25, monthly limit $500", "daily limit $25" or "no spending limits".
     static func limitText(_ daily: USDAmount?, _ monthly: USDAmount?) -> String {
         let parts = [daily.map { "daily limit $\($0.decimalString)" }, monthly.map { "monthly limit $\($0.decimalString)" }].compactMap { $0 }
-        return parts.isEmpty ? "no limits" : parts.joined(separator: ", ")
+        return parts.isEmpty ? "no spending limits" : parts.joined(separator: ", ")
     }
 
     /// Opens the database, runs `body`, and closes the database whether `body` throws or not.

@@ -346,9 +346,10 @@ def test_teams_from_the_command_line():
     db = os.path.join(tempfile.mkdtemp(), "db.sqlite")
     for name in ("hal", "ivy", "jo"):
         assert run("user", "add", name, "--db", db).returncode == 0
-    made = run("team", "create", "ops", "--daily-usd", "25", "--monthly-usd", "400", "--member", "hal", "--member", "ivy", "--db", db)
+    made = run("team", "create", "ops", "--daily-usd", "25", "--monthly-usd", "400", "--requests-per-minute", "60",
+               "--member", "hal", "--member", "ivy", "--db", db)
     assert made.returncode == 0, made.stderr
-    assert "Created team ops (daily limit $25, monthly limit $400; every model; hal, ivy)." in made.stdout
+    assert "Created team ops (daily limit $25, monthly limit $400; 60 requests a minute; every model; hal, ivy)." in made.stdout
     # A misspelt member makes nothing; a taken name and a bad amount are refused.
     misspelt = run("team", "create", "dev", "--member", "hall", "--db", db)
     assert misspelt.returncode != 0 and "no user named hall" in misspelt.stderr
@@ -356,23 +357,27 @@ def test_teams_from_the_command_line():
     assert "--daily-usd must be" in run("team", "create", "qa", "--daily-usd", "0", "--db", db).stderr
     assert "a team's name must be" in run("team", "create", "a/b", "--db", db).stderr
     listed = run("team", "list", "--db", db).stdout.splitlines()
-    assert listed == ["name\tdaily limit (USD)\tspent today (USD)\tmonthly limit (USD)\tspent this month (USD)\tmodels\tmembers",
-                      "ops\t25\t0\t400\t0\tall\thal,ivy"]
+    assert listed == ["name\tdaily limit (USD)\tspent today (USD)\tmonthly limit (USD)\tspent this month (USD)\trate limits\tmodels\tmembers",
+                      "ops\t25\t0\t400\t0\t60 requests a minute\tall\thal,ivy"]
     teams = {line.split("\t")[0]: line.split("\t")[-1] for line in run("user", "list", "--db", db).stdout.splitlines()[1:]}
     assert teams == {"hal": "ops", "ivy": "ops", "jo": "-"}
 
     assert "jo now in team ops." in run("team", "add", "ops", "jo", "--db", db).stdout
     assert "ivy now in no team." in run("team", "remove", "ivy", "--db", db).stdout
     changed = run("team", "set", "ops", "--daily-usd", "none", "--rename", "platform", "--db", db)
-    assert changed.returncode == 0 and "Team platform: monthly limit $400; every model." in changed.stdout, changed.stdout
-    assert "Team platform: no limits; every model." in run("team", "set", "platform", "--monthly-usd", "none", "--db", db).stdout
+    assert changed.returncode == 0 and "Team platform: monthly limit $400; 60 requests a minute; every model." in changed.stdout, changed.stdout
+    rated = run("team", "set", "platform", "--monthly-usd", "none", "--requests-per-minute", "none", "--tokens-per-minute", "5000",
+                "--max-parallel-requests", "4", "--db", db)
+    assert "Team platform: no spending limits; 5000 tokens a minute, 4 answers at once; every model." in rated.stdout, rated.stdout
     narrowed = run("team", "set", "platform", "--model", "gpt-4o-mini", "--model", "sim", "--db", db)
-    assert "Team platform: no limits; only gpt-4o-mini, sim." in narrowed.stdout, narrowed.stdout
+    assert "Team platform: no spending limits; 5000 tokens a minute, 4 answers at once; only gpt-4o-mini, sim." in narrowed.stdout, narrowed.stdout
+    assert "--max-parallel-requests must be" in run("team", "set", "platform", "--max-parallel-requests", "0", "--db", db).stderr
     assert "not both" in run("team", "set", "platform", "--model", "sim", "--all-models", "--db", db).stderr
     assert "--monthly-usd must be" in run("team", "set", "platform", "--monthly-usd", "lots", "--db", db).stderr
     assert "name what to change" in run("team", "set", "platform", "--db", db).stderr
     assert "no team named ops" in run("team", "add", "ops", "ivy", "--db", db).stderr
-    assert run("team", "list", "--db", db).stdout.splitlines()[1] == "platform\tnone\t0\tnone\t0\tgpt-4o-mini,sim\thal,jo"
+    assert run("team", "list", "--db", db).stdout.splitlines()[1] == \
+        "platform\tnone\t0\tnone\t0\t5000 tokens a minute, 4 answers at once\tgpt-4o-mini,sim\thal,jo"
     assert "every model" in run("team", "set", "platform", "--all-models", "--db", db).stdout
     report = run("usage", "report", "--group", "team", "--db", db)
     assert report.returncode == 0 and report.stdout.splitlines()[0].startswith("team\tturns"), report.stderr
