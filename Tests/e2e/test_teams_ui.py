@@ -52,7 +52,7 @@ def test_an_administrator_makes_a_team_puts_a_user_in_it_and_its_limit_holds_the
     Select(page.find_element(By.CLASS_NAME, "users-show")).select_by_value("all")
 
     # A lower daily limit and a monthly one, from Edit.
-    team_row(page, name).find_element(By.CSS_SELECTOR, "button[aria-label^='Change the name or daily limit']").click()
+    team_row(page, name).find_element(By.CSS_SELECTOR, "button[aria-label^='Change the name, limits or models']").click()
     editor = page.find_element(By.CLASS_NAME, "teams-edit")
     WebDriverWait(browser, 5).until(lambda d: editor.is_displayed())
     daily = editor.find_element(By.CLASS_NAME, "teams-edit-daily")
@@ -94,7 +94,7 @@ def test_an_administrator_makes_a_team_puts_a_user_in_it_and_its_limit_holds_the
     assert cells[2].endswith("$0.03 (100 %)") and cells[3].endswith("$0.03 (6 %)")
 
     # One model for the team, from Edit: the member may use that one only, at once.
-    team_row(page, name).find_element(By.CSS_SELECTOR, "button[aria-label^='Change the name or daily limit']").click()
+    team_row(page, name).find_element(By.CSS_SELECTOR, "button[aria-label^='Change the name, limits or models']").click()
     editor = page.find_element(By.CLASS_NAME, "teams-edit")
     WebDriverWait(browser, 5).until(lambda d: editor.is_displayed())
     Select(editor.find_element(By.CLASS_NAME, "teams-edit-models")).select_by_value("sim")
@@ -129,3 +129,48 @@ def test_everyones_usage_is_listed_per_team(browser, server):
     lines = [item.text for item in teams.find_elements(By.TAG_NAME, "li")]
     assert any(line.startswith("usage-team-ui: ") and "1 answer" in line for line in lines), lines
     assert any(line.startswith("(no team): ") for line in lines), lines
+
+
+def test_a_teams_limits_per_minute_from_the_panel_hold_its_members_together(browser, server):
+    page = open_users(browser, server)
+    panel = page.find_element(By.CLASS_NAME, "teams-panel")
+    panel.find_element(By.CLASS_NAME, "teams-name").send_keys("rpm-team-ui")
+    panel.find_element(By.CLASS_NAME, "teams-rpm").send_keys("2")
+    panel.find_element(By.CSS_SELECTOR, ".teams-form button[type=submit]").click()
+    WebDriverWait(browser, 10).until(lambda d: team_row(page, "rpm-team-ui") is not None)
+    assert team_row(page, "rpm-team-ui").find_elements(By.TAG_NAME, "td")[1].text == "2 requests/min"
+    made = team_named(server, "rpm-team-ui")
+    assert (made["requests_per_minute"], made["tokens_per_minute"], made["max_parallel_requests"]) == (2, None, None)
+
+    # Answers at once too, from Edit; the requests a minute are kept as they were.
+    team_row(page, "rpm-team-ui").find_element(By.CSS_SELECTOR, "button[aria-label^='Change the name, limits or models']").click()
+    editor = page.find_element(By.CLASS_NAME, "teams-edit")
+    WebDriverWait(browser, 5).until(lambda d: editor.is_displayed())
+    assert editor.find_element(By.CLASS_NAME, "teams-edit-rpm").get_attribute("value") == "2"
+    editor.find_element(By.CLASS_NAME, "teams-edit-parallel").send_keys("3")
+    editor.find_element(By.CSS_SELECTOR, "button[type=submit]").click()
+    WebDriverWait(browser, 10).until(
+        lambda d: team_row(page, "rpm-team-ui").find_elements(By.TAG_NAME, "td")[1].text == "2 requests/min, 3 answers at once")
+    assert team_named(server, "rpm-team-ui")["max_parallel_requests"] == 3
+
+    # Two members: two requests between them, the third refused naming the team (the SDK's RateLimitError).
+    tokens = []
+    for name in ("rpm-team-a", "rpm-team-b"):
+        tokens.append(server.api("POST", "/api/admin/users", {"name": name})["token"])
+        server.api("PATCH", f"/api/admin/users/{name}", {"team": "rpm-team-ui"})
+    for token in tokens:
+        client(server, token).chat.completions.create(model="sim", messages=[{"role": "user", "content": "Hi"}])
+    with pytest.raises(openai.RateLimitError) as refused:
+        client(server, tokens[0]).chat.completions.create(model="sim", messages=[{"role": "user", "content": "Again"}])
+    assert "Your team 'rpm-team-ui' has sent 2 requests in the last minute" in str(refused.value)
+    assert 1 <= int(refused.value.response.headers["retry-after"]) <= 60
+
+    # The member's Usage page shows the team's minute.
+    browser.get("about:blank")
+    browser.get(f"{server.base}/#token={tokens[1]}")
+    WebDriverWait(browser, 10).until(lambda d: d.find_element(By.ID, "account-name").text == "rpm-team-b")
+    menu_item(browser, "usage-open").click()
+    line = browser.find_element(By.CSS_SELECTOR, "#usage-page .usage-rate-limits")
+    WebDriverWait(browser, 10).until(lambda d: line.is_displayed())
+    assert "Your team rpm-team-ui's limits per minute: 2 of 2 requests used in the last minute by all its members." in line.text
+    assert "Your team rpm-team-ui has 0 of 3 answers at once running now." in line.text

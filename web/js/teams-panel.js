@@ -1,10 +1,13 @@
 // The Teams panel of the Users page (LiteLLM's teams, Open WebUI's groups): users who share daily and monthly spending
-// limits on top of their own, and may use only its models within their own. Lists each team with its limits, what its
+// limits and limits per minute and at once on top of their own, and may use only its models within their own. Lists
+// each team with its limits, what its
 // members spent today and this month (a meter under each limit, amber from 75 %, red from 90 %), its models and its
 // members; adds a team; edits one's name, limits and models in place; deletes one (its members stay, in no team). A user joins
 // or leaves a team from the Team picker in their row of the users table (users-page.js).
 
 import * as api from "./api.js";
+
+const numberFormat = new Intl.NumberFormat("en");
 
 export class TeamsPanel {
   /** `onChange`: called after a team is added, renamed or deleted, so that the users table's pickers follow. */
@@ -33,8 +36,7 @@ export class TeamsPanel {
     const row = document.createElement("tr");
     row.dataset.name = team.name;
     const cell = (text) => Object.assign(document.createElement("td"), { textContent: text });
-    const limits = [team.daily_usd_limit != null && `$${team.daily_usd_limit} a day`,
-      team.monthly_usd_limit != null && `$${team.monthly_usd_limit} a month`].filter(Boolean).join(", ") || "none";
+    const limits = TeamsPanel.limits(team).join(", ") || "none";
     const members = team.members.length ? team.members.join(", ") : "nobody yet: pick the team in a user's row";
     row.append(cell(team.name), cell(limits), this.spent(team, team.spent_today_usd, team.daily_usd_limit, "daily"),
       this.spent(team, team.spent_this_month_usd, team.monthly_usd_limit, "monthly"),
@@ -46,7 +48,7 @@ export class TeamsPanel {
       button.addEventListener("click", () => run().catch((error) => this.showBanner(error.message)));
       actions.append(button);
     };
-    action("Edit", "Change the name or daily limit of team", async () => this.openEditor(team));
+    action("Edit", "Change the name, limits or models of team", async () => this.openEditor(team));
     action("Delete", "Delete team", async () => {
       if (!confirm(`Delete the team ${team.name}? Its members stay, in no team; what they spent stays in the usage.`)) return;
       await api.deleteTeam(team.name);
@@ -56,6 +58,25 @@ export class TeamsPanel {
     actions.lastChild.classList.add("danger");
     row.append(actions);
     return row;
+  }
+
+  /** A team's limits in words: "$25 a day", "60 requests/min", "4 answers at once"… */
+  static limits(team) {
+    const number = (value) => numberFormat.format(value);
+    return [team.daily_usd_limit != null && `$${team.daily_usd_limit} a day`,
+      team.monthly_usd_limit != null && `$${team.monthly_usd_limit} a month`,
+      team.requests_per_minute != null && `${number(team.requests_per_minute)} requests/min`,
+      team.tokens_per_minute != null && `${number(team.tokens_per_minute)} tokens/min`,
+      team.max_parallel_requests != null && `${number(team.max_parallel_requests)} answers at once`].filter(Boolean);
+  }
+
+  /** The rate fields of a form (`prefix`: "teams" or "teams-edit") as the API's fields; an empty one is `null`. */
+  rates(form, prefix) {
+    const value = (name) => {
+      const text = form.querySelector(`.${prefix}-${name}`).value.trim();
+      return text ? Number(text) : null;
+    };
+    return { requests_per_minute: value("rpm"), tokens_per_minute: value("tpm"), max_parallel_requests: value("parallel") };
   }
 
   /** Offers the served models (`GET /api/models`'s ids) in the add and edit forms' pickers. */
@@ -85,8 +106,9 @@ export class TeamsPanel {
     const monthly = this.form.querySelector(".teams-monthly").value.trim();
     const models = [...this.form.querySelector(".teams-models").selectedOptions].map((option) => option.value);
     // Amounts as typed (exact decimal), not as floats.
+    const rates = Object.fromEntries(Object.entries(this.rates(this.form, "teams")).filter(([, value]) => value != null));
     const team = await api.addTeam({
-      name, ...(daily && { daily_usd: daily }), ...(monthly && { monthly_usd: monthly }), ...(models.length && { models }),
+      name, ...(daily && { daily_usd: daily }), ...(monthly && { monthly_usd: monthly }), ...rates, ...(models.length && { models }),
     });
     this.form.reset();
     this.say(`The team ${team.name} is made: pick it in its members' rows below.`);
@@ -99,6 +121,9 @@ export class TeamsPanel {
     this.editor.querySelector(".teams-edit-name").value = team.name;
     this.editor.querySelector(".teams-edit-daily").value = team.daily_usd_limit ?? "";
     this.editor.querySelector(".teams-edit-monthly").value = team.monthly_usd_limit ?? "";
+    this.editor.querySelector(".teams-edit-rpm").value = team.requests_per_minute ?? "";
+    this.editor.querySelector(".teams-edit-tpm").value = team.tokens_per_minute ?? "";
+    this.editor.querySelector(".teams-edit-parallel").value = team.max_parallel_requests ?? "";
     const chosen = new Set(team.models ?? []);
     this.editor.querySelector(".teams-edit-models").replaceChildren(...(this.served ?? []).map((id) =>
       Object.assign(document.createElement("option"), { value: id, textContent: id, selected: chosen.has(id) })));
@@ -112,13 +137,15 @@ export class TeamsPanel {
     const monthly = this.editor.querySelector(".teams-edit-monthly").value.trim();
     // Amounts as typed (exact decimal), not as floats; a cleared limit is none.
     const models = [...this.editor.querySelector(".teams-edit-models").selectedOptions].map((option) => option.value);
-    const changes = { daily_usd: daily || null, monthly_usd: monthly || null, models: models.length ? models : null };
+    const changes = {
+      daily_usd: daily || null, monthly_usd: monthly || null, ...this.rates(this.editor, "teams-edit"),
+      models: models.length ? models : null,
+    };
     if (name !== this.editing) changes.name = name;
     const team = await api.updateTeam(this.editing, changes);
     this.closeEditor();
-    const limits = [team.daily_usd_limit != null && `$${team.daily_usd_limit} a day`,
-      team.monthly_usd_limit != null && `$${team.monthly_usd_limit} a month`].filter(Boolean);
-    this.say(limits.length ? `The team ${team.name} may spend ${limits.join(" and ")}.` : `The team ${team.name} has no limits now.`);
+    const limits = TeamsPanel.limits(team);
+    this.say(limits.length ? `The team ${team.name}'s limits: ${limits.join(", ")}.` : `The team ${team.name} has no limits now.`);
     await this.onChange();
   }
 

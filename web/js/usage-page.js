@@ -191,7 +191,8 @@ export class UsagePage {
     const team = limits.team;
     if (team?.daily_usd) sentences.push(`Your team ${team.name} has spent ${day(team.daily_usd)} of its daily limit today.`);
     if (team?.monthly_usd) sentences.push(`Your team ${team.name} has spent ${day(team.monthly_usd)} of its monthly limit this month.`);
-    if (team && !team.daily_usd && !team.monthly_usd) sentences.push(`You are in the team ${team.name}, which has no limits.`);
+    const teamRates = team && (team.requests_per_minute ?? team.tokens_per_minute ?? team.max_parallel_requests) != null;
+    if (team && !team.daily_usd && !team.monthly_usd && !teamRates) sentences.push(`You are in the team ${team.name}, which has no limits.`);
     if (limits.global_daily_usd) sentences.push(`Everyone together has spent ${day(limits.global_daily_usd)} of the service's daily limit.`);
     line.hidden = sentences.length === 0;
     line.textContent = sentences.join(" ");
@@ -227,10 +228,29 @@ export class UsagePage {
 
   /**
    * The account's limits per minute and of answers at once (`sluice user set-plan … --requests-per-minute /
-   * --tokens-per-minute / --max-parallel-requests`) with their use now, if it has any.
+   * --tokens-per-minute / --max-parallel-requests`) with their use now, if it has any; then its team's, which all
+   * the team's members share (`sluice team set …`).
    */
   showRateLimits(limits) {
     const line = this.section.querySelector(".usage-rate-limits");
+    const count = (used, limit) => `${numberFormat.format(used ?? 0)} of ${numberFormat.format(limit)}`;
+    const sentences = UsagePage.rateSentences(limits, "Limits per minute: ", " used in the last minute.");
+    if (limits.max_parallel_requests != null) {
+      sentences.push(`${count(limits.running_requests, limits.max_parallel_requests)} answers at once running now.`);
+    }
+    const team = limits.team;
+    if (team) {
+      sentences.push(...UsagePage.rateSentences(team, `Your team ${team.name}'s limits per minute: `, " used in the last minute by all its members."));
+      if (team.max_parallel_requests != null) {
+        sentences.push(`Your team ${team.name} has ${count(team.running_requests, team.max_parallel_requests)} answers at once running now.`);
+      }
+    }
+    line.hidden = sentences.length === 0;
+    line.textContent = sentences.join(" ");
+  }
+
+  /** The sentence (none or one) on one set of limits per minute (`WireBudget`'s or its team's fields). */
+  static rateSentences(limits, opening, closing) {
     const parts = [];
     if (limits.requests_per_minute != null) {
       parts.push(`${numberFormat.format(limits.requests_last_minute ?? 0)} of ${numberFormat.format(limits.requests_per_minute)} requests`);
@@ -238,12 +258,7 @@ export class UsagePage {
     if (limits.tokens_per_minute != null) {
       parts.push(`${numberFormat.format(limits.tokens_last_minute ?? 0)} of ${numberFormat.format(limits.tokens_per_minute)} tokens`);
     }
-    const sentences = parts.length ? [`Limits per minute: ${parts.join(" and ")} used in the last minute.`] : [];
-    if (limits.max_parallel_requests != null) {
-      sentences.push(`${numberFormat.format(limits.running_requests ?? 0)} of ${numberFormat.format(limits.max_parallel_requests)} answers at once running now.`);
-    }
-    line.hidden = sentences.length === 0;
-    line.textContent = sentences.join(" ");
+    return parts.length ? [`${opening}${parts.join(" and ")}${closing}`] : [];
   }
 
   showTotals(totals) {
