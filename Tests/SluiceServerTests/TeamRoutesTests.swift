@@ -106,6 +106,11 @@ struct TeamRoutesTests {
             #expect(refused.body.contains("Your team 'pair' has spent $0.000495 of the $0.0005 its members may spend together a day"))
             #expect(refused.body.contains("ask an administrator to raise the team's limit"))
             #expect(Self.teams(try await h.request(.GET, "/api/admin/teams", token: h.alice))["pair"]?["spent_today_usd"] as? String == "0.000495")
+            // Prometheus sees the team's day against its limit (read at each scrape).
+            var metrics = try await h.text("/metrics")
+            #expect(metrics.contains(#"sluice_team_spent_usd{team="pair",period="daily"} 0.000495"#), "\(metrics)")
+            #expect(metrics.contains(#"sluice_team_limit_usd{team="pair",period="daily"} 0.0005"#))
+            #expect(!metrics.contains(#"sluice_team_limit_usd{team="pair",period="monthly"}"#))
             // Out of the team, alice is held to her own limits only.
             #expect(try await h.request(.PATCH, "/api/admin/users/alice", token: h.alice, body: #"{"team":null}"#).status == 200)
             #expect(try await h.send(try await h.newConversation(h.alice), token: h.alice).tokens.count == 24)
@@ -119,6 +124,13 @@ struct TeamRoutesTests {
             let csv = try await h.text("/api/usage?period=today&group=team&scope=all&format=csv", token: h.alice)
             #expect(csv.hasPrefix("team,name,input_tokens,"))
             #expect(csv.contains(",pair,"))
+
+            // A limit removed loses its series; a team deleted, all of them.
+            #expect(try await h.request(.PATCH, "/api/admin/teams/pair", token: h.alice, body: #"{"daily_usd":null}"#).status == 200)
+            metrics = try await h.text("/metrics")
+            #expect(!metrics.contains("sluice_team_limit_usd{") && metrics.contains(#"sluice_team_spent_usd{team="pair",period="monthly"} 0.000495"#))
+            #expect(try await h.request(.DELETE, "/api/admin/teams/pair", token: h.alice).status == 204)
+            #expect(!(try await h.text("/metrics")).contains("sluice_team_"))
         }
     }
 

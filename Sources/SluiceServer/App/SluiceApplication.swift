@@ -118,9 +118,15 @@ public func buildRouter(
     }
     HealthRoutes(store: dependencies.store, provider: dependencies.provider, hub: hub, defaultModel: dependencies.defaultModel)
         .register(on: router)
-    router.get("metrics") { _, _ in
+    router.get("metrics") { _, context in
         dependencies.metrics.setActiveGenerations(hub.runningCount)
         dependencies.metrics.setUnsavedAnswerEnds(unsavedEnds.count)
+        do {
+            dependencies.metrics.setTeamSpending(try await dependencies.store.teams(now: Date()))
+        } catch {
+            // The rest of the metrics still answer; the team gauges keep their last figures.
+            context.logger.warning("could not read the teams' spending for /metrics", metadata: ["error": "\(error)"])
+        }
         return Response(
             status: .ok, headers: [.contentType: "text/plain; version=0.0.4; charset=utf-8"],
             body: .init(byteBuffer: ByteBuffer(string: dependencies.metrics.exposition())))

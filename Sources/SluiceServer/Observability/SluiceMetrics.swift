@@ -1,5 +1,6 @@
 import Prometheus
 import SluiceCore
+import Synchronization
 
 /// Sluice's metrics in one Prometheus registry, served at `GET /metrics`. An instance per application (not
 /// the process-global MetricsSystem), so tests and several servers in one process keep their own counts.
@@ -246,6 +247,47 @@ public final class SluiceMetrics: Sendable {
         gauge(name: "sluice_daily_budget_usd", help: "The service-wide daily spending limit in USD.")
             .set(Double(usd.picodollars) / 1e12)
     }
+
+    /// Each team's spending today and this month and its limits (LiteLLM's team budget metrics), as `GET /metrics`
+    /// reads them from the store at each scrape: `sluice_team_spent_usd` and, where the team has that limit,
+    /// `sluice_team_limit_usd`, labelled by `team` and `period` (`daily`, `monthly`). A team deleted or renamed, or
+    /// a limit removed, loses its series. Every instance on one database reports the same figures.
+    func setTeamSpending(_ teams: [TeamSummary]) {
+        let dollars = { (amount: USDAmount) in Double(amount.picodollars) / 1e12 }
+        var wanted: [TeamSeries: Double] = [:]
+        for summary in teams {
+            let team = summary.team
+            wanted[TeamSeries(limit: false, team: team.name, period: "daily")] = dollars(summary.spentToday)
+            wanted[TeamSeries(limit: false, team: team.name, period: "monthly")] = dollars(summary.spentThisMonth)
+            if let limit = team.dailyDollarLimit { wanted[TeamSeries(limit: true, team: team.name, period: "daily")] = dollars(limit) }
+            if let limit = team.monthlyDollarLimit { wanted[TeamSeries(limit: true, team: team.name, period: "monthly")] = dollars(limit) }
+        }
+        // One scrape at a time: another's series must not be dropped between its making and its setting.
+        teamSeries.withLock { shown in
+            for (series, gauge) in shown where wanted[series] == nil { registry.unregisterGauge(gauge) }
+            shown = wanted.reduce(into: [:]) { gauges, entry in
+                let (series, value) = entry
+                let gauge = shown[series] ?? self.gauge(
+                    name: series.limit ? "sluice_team_limit_usd" : "sluice_team_spent_usd",
+                    labels: [("team", series.team), ("period", series.period)],
+                    help: series.limit
+                        ? "A team's spending limit in USD, by period (daily, monthly)."
+                        : "What a team's members spent together in USD today (daily) and this UTC month (monthly).")
+                gauge.set(value)
+                gauges[series] = gauge
+            }
+        }
+    }
+
+    /// One team's gauge: its spending or its limit, for a period.
+    private struct TeamSeries: Hashable {
+        let limit: Bool
+        let team: String
+        let period: String
+    }
+
+    /// The team gauges the last scrape set, to drop those no longer wanted.
+    private let teamSeries = Mutex<[TeamSeries: Gauge]>([:])
 
     /// Sluice decided to wait and retry.
     func retried(reason: String) {
