@@ -49,6 +49,8 @@ struct PartialIndexTests {
             "SELECT " + TeamRateSQL.stateColumns(team: "t", now: "?2") + " FROM teams t WHERE t.id = ?1",
             [.text("team"), .integer(0)], on: store)
         #expect(teamRates.contains("token_usage_by_team") && teamRates.contains("token_usage_held_by_team"), "\(teamRates)")
+        // The minute's requests and tokens from the index alone: a busy team's window is read without its rows.
+        #expect(!teamRates.contains("USING INDEX token_usage_by_team "), "\(teamRates)")
         #expect(!teamRates.contains("SCAN u"), "\(teamRates)")
 
         // A page of the conversation list, and of the archived ones (schema step 48): read from the index in order,
