@@ -58,6 +58,8 @@ struct TeamRoutesTests {
             #expect(again.status == 409 && again.errorCode == "name_taken")
             let users = AdminUserRoutesTests.users(try await h.request(.GET, "/api/admin/users", token: h.alice))
             #expect(users["bob"]?["team"] as? String == "lab" && users["alice"]?["team"] is NSNull)
+            #expect(try await h.request(.GET, "/api/me", token: h.bob).json?["team"] as? String == "lab")
+            #expect(try await h.request(.GET, "/api/me", token: h.alice).json?["team"] is NSNull)
             // The member sees their team with their limits.
             let limits = try await h.request(.GET, "/api/usage/limits", token: h.bob)
             let team = try #require(limits.json?["team"] as? [String: Any])

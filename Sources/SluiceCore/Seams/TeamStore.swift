@@ -30,6 +30,8 @@ public protocol TeamStore: Sendable {
     func setTeam(userID: String, teamID: String?) async throws
     /// Each user in a team: user id → team name (the administrator's list of users shows it).
     func teamNamesByUser() async throws -> [String: String]
+    /// The name of the user's team, or `nil` when they are in none (`GET /api/me` shows it).
+    func teamName(userID: String) async throws -> String?
 }
 
 extension TeamStore {

@@ -172,7 +172,7 @@ public func buildRouter(
     MessageImageRoute(store: dependencies.store).register(on: api)
     BranchRoute(store: dependencies.store).register(on: api)
     SettingsRoute(store: dependencies.store).register(on: api)
-    MeRoute().register(on: api)
+    MeRoute(teams: dependencies.store).register(on: api)
     ProjectRoutes(store: dependencies.store).register(on: api)
     ProjectFileRoutes(store: dependencies.store).register(on: api)
     SavedPromptRoutes(store: dependencies.store).register(on: api)

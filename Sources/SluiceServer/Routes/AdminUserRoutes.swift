@@ -236,7 +236,7 @@ struct AdminUserRoutes {
         var month = lastThirtyDays ?? nil
         if lastThirtyDays == nil { month = try await self.lastThirtyDays(of: user.id).first }
         let on = if let twoStep { twoStep } else { try await store.twoStep(userID: user.id)?.isOn == true }
-        let teamName = if let team { team } else { try await store.teamNamesByUser()[user.id] }
+        let teamName = if let team { team } else { try await store.teamName(userID: user.id) }
         return WireAdminUser(user: user, budget: budget, lastThirtyDays: month, twoStep: on, team: teamName)
     }
 

@@ -2,12 +2,16 @@ import Foundation
 import Hummingbird
 import SluiceCore
 
-/// `GET /api/me` → `{"id", "name", "plan", "created_at", "models", "admin", "has_password"}`: whom the token belongs to. The web app shows the
+/// `GET /api/me` → `{"id", "name", "plan", "created_at", "models", "admin", "has_password", "team"}`: whom the token
+/// belongs to. The web app shows the
 /// name in its sidebar (as ChatGPT and Open WebUI show who is signed in) and fills a saved prompt's `{{USER_NAME}}`
 /// with it. `models`: the models the user may use, `null` for every model the server serves; `admin`: whether the user
 /// manages the others (the web app then offers its Users page); `has_password`: whether the user may sign in with a
-/// password (the web app then asks for the current one before changing it).
+/// password (the web app then asks for the current one before changing it); `team`: the name of the user's team, or
+/// `null` (its limits: `GET /api/usage/limits`).
 struct MeRoute {
+    let teams: any TeamStore
+
     func register(on api: RouterGroup<SluiceRequestContext>) {
         api.get("me", use: show)
     }
@@ -20,8 +24,9 @@ struct MeRoute {
         let models: [String]?
         let admin: Bool
         let hasPassword: Bool
+        let team: String?
 
-        init(_ user: User) {
+        init(_ user: User, team: String?) {
             id = user.id
             name = user.name
             plan = user.plan
@@ -29,11 +34,13 @@ struct MeRoute {
             models = user.allowedModels
             admin = user.isAdmin
             hasPassword = user.hasPassword
+            self.team = team
         }
 
-        private enum CodingKeys: String, CodingKey { case id, name, plan, createdAt, models, admin, hasPassword }
+        private enum CodingKeys: String, CodingKey { case id, name, plan, createdAt, models, admin, hasPassword, team }
 
-        /// `models` is written as `null` when the user may use every model, rather than left out.
+        /// `models` and `team` are written as `null` when the user may use every model or is in no team, rather than
+        /// left out.
         func encode(to encoder: any Encoder) throws {
             var container = encoder.container(keyedBy: CodingKeys.self)
             try container.encode(id, forKey: .id)
@@ -43,11 +50,12 @@ struct MeRoute {
             try container.encode(models, forKey: .models)
             try container.encode(admin, forKey: .admin)
             try container.encode(hasPassword, forKey: .hasPassword)
+            try container.encode(team, forKey: .team)
         }
     }
 
     @Sendable func show(_ request: Request, context: SluiceRequestContext) async throws -> Me {
         let user = try context.requireUser()
-        return Me(user)
+        return Me(user, team: try await teams.teamName(userID: user.id))
     }
 }

@@ -150,7 +150,7 @@ struct SignInRoutes {
         let expiresAt = Date().addingTimeInterval(TimeInterval(lifetime.components.seconds))
         try await store.startSession(userID: user.id, tokenHash: AccessToken.hash(token), expiresAt: expiresAt, origin: origin)
         return try AdminUserRoutes.secretJSON(SessionStarted(
-            token: token, expiresAt: expiresAt, user: MeRoute.Me(user), recoveryCodesLeft: recoveryCodesLeft,
+            token: token, expiresAt: expiresAt, user: MeRoute.Me(user, team: try await store.teamName(userID: user.id)), recoveryCodesLeft: recoveryCodesLeft,
             refusedSinceLastSignIn: refusedSinceLastSignIn))
     }
 

@@ -87,6 +87,12 @@ extension SQLiteStore {
         if changed.isEmpty { throw StoreError.notFound }
     }
 
+    public func teamName(userID: String) async throws -> String? {
+        try await connection.query(
+            "SELECT t.name FROM users u JOIN teams t ON t.id = u.team_id WHERE u.id = ?", [.text(userID)]
+        ).first?.string("name")
+    }
+
     public func teamNamesByUser() async throws -> [String: String] {
         let rows = try await connection.query("SELECT u.id, t.name FROM users u JOIN teams t ON t.id = u.team_id")
         return Dictionary(rows.map { ($0.text("id"), $0.text("name")) }, uniquingKeysWith: { first, _ in first })
