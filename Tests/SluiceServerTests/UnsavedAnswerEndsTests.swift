@@ -51,6 +51,7 @@ struct UnsavedAnswerEndsTests {
 
         func hold(_ request: HoldRequest, now: Date) async throws -> BudgetHold? { try await base.hold(request, now: now) }
         func budget(userID: String, now: Date) async throws -> BudgetState { try await base.budget(userID: userID, now: now) }
+        func budgets(now: Date) async throws -> [String: BudgetState] { try await base.budgets(now: now) }
         func setPlan(userID: String, plan: Plan, tokenLimit: Int?) async throws {
             try await base.setPlan(userID: userID, plan: plan, tokenLimit: tokenLimit)
         }

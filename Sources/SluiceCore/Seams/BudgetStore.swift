@@ -17,6 +17,9 @@ public protocol BudgetStore: Sendable {
     ) async throws
     /// The user's budget now (held tokens count as used).
     func budget(userID: String, now: Date) async throws -> BudgetState
+    /// Every user's budget as `budget` gives it, by user id, in a few statements whatever the number of users (the
+    /// administrator's list of users).
+    func budgets(now: Date) async throws -> [String: BudgetState]
     /// Changes a user's plan and its limit (`nil`: the plan's default).
     func setPlan(userID: String, plan: Plan, tokenLimit: Int?) async throws
     /// Sets (or, with `nil`, removes) a user's daily spending limit.

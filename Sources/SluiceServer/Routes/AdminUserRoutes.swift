@@ -47,14 +47,16 @@ struct AdminUserRoutes {
     @Sendable func list(_ request: Request, context: SluiceRequestContext) async throws -> Response {
         _ = try administrator(context)
         var listed: [WireAdminUser] = []
-        // Everyone's last 30 days in one query, by user; each user's budget on its own.
+        // Everyone's last 30 days, budgets, two-step and teams: a few queries whatever the number of users.
         let month = try await lastThirtyDays(of: nil)
+        let budgets = try await budgets?.budgets(now: Date())
         let byUser = Dictionary(month.map { ($0.key, $0) }, uniquingKeysWith: { first, _ in first })
         let twoStep = try await store.twoStepUserIDs()
         let teams = try await store.teamNamesByUser()
         for user in try await store.users() {
             listed.append(try await wire(
-                user, lastThirtyDays: byUser[user.id], twoStep: twoStep.contains(user.id), team: .some(teams[user.id])))
+                user, budget: .some(budgets?[user.id]), lastThirtyDays: byUser[user.id], twoStep: twoStep.contains(user.id),
+                team: .some(teams[user.id])))
         }
         return try Self.json(["users": listed])
     }
@@ -228,11 +230,12 @@ struct AdminUserRoutes {
     /// The user as listed: plan and limits, and what the user used this period, today and in the last 30 days.
     /// `lastThirtyDays`: the user's bucket when the caller read everyone's; else it is read here.
     /// `twoStep`: whether the user's two-step verification is on, when the caller read everyone's; else it is read here.
-    /// `team`: the user's team's name, when the caller read everyone's; else it is read here.
+    /// `team`: the user's team's name, when the caller read everyone's; else it is read here. `budget` likewise.
     private func wire(
-        _ user: User, lastThirtyDays: UsageBucket?? = nil, twoStep: Bool? = nil, team: String?? = nil
+        _ user: User, budget known: BudgetState?? = nil, lastThirtyDays: UsageBucket?? = nil, twoStep: Bool? = nil,
+        team: String?? = nil
     ) async throws -> WireAdminUser {
-        let budget = try await budgets?.budget(userID: user.id, now: Date())
+        let budget = if let known { known } else { try await budgets?.budget(userID: user.id, now: Date()) }
         var month = lastThirtyDays ?? nil
         if lastThirtyDays == nil { month = try await self.lastThirtyDays(of: user.id).first }
         let on = if let twoStep { twoStep } else { try await store.twoStep(userID: user.id)?.isOn == true }

@@ -81,6 +81,34 @@ extension PostgresStore {
 
     public func budget(userID: String, now: Date) async throws -> BudgetState {
         try await prepareBudget(userID: userID, now: now)
+        guard let row = try await budgetRows(userID: userID, now: now).first else { throw StoreError.notFound }
+        resetCache.remember(userID: userID, resetAtMs: row.int("reset_at"))
+        return StoredValues.budgetState(row, now: now, globalDailyLimit: globalDailyLimit)
+    }
+
+    public func budgets(now: Date) async throws -> [String: BudgetState] {
+        // `prepareBudget` for everyone in two statements: the missing limits rows made, the ended periods rolled over.
+        let next = StoredValues.milliseconds(StoredValues.nextReset(after: now, period: budgetPeriod))
+        try await execute(
+            """
+            INSERT INTO user_token_limits (user_id, plan, token_limit, tokens_used, reset_at)
+            SELECT id, plan, CASE plan WHEN 'free' THEN \(Plan.free.defaultTokenLimit)::bigint
+                WHEN 'pro' THEN \(Plan.pro.defaultTokenLimit)::bigint ELSE NULL END, 0, \(next)
+            FROM users WHERE deleted_at IS NULL
+            ON CONFLICT (user_id) DO NOTHING
+            """, logger: logger)
+        try await execute(
+            "UPDATE user_token_limits SET tokens_used = 0, reset_at = \(next) WHERE reset_at <= \(StoredValues.milliseconds(now))",
+            logger: logger)
+        let rows = try await budgetRows(userID: nil, now: now)
+        return Dictionary(
+            rows.map { ($0.text("user_id"), StoredValues.budgetState($0, now: now, globalDailyLimit: globalDailyLimit)) },
+            uniquingKeysWith: { first, _ in first })
+    }
+
+    /// The budget row of the user, or with `nil` of everyone. The statement is planned with its values (postgres-nio's
+    /// unnamed statements), so one user's reads only that user's row.
+    private func budgetRows(userID: String?, now: Date) async throws -> [PostgresRandomAccessRow] {
         let nowMs = StoredValues.milliseconds(now)
         let dayStart = StoredValues.milliseconds(StoredValues.dayStart(now))
         let global = globalDailyLimit.map { Int($0.picodollars) }
@@ -90,9 +118,9 @@ extension PostgresStore {
         let teamSpent = TeamSpendingSQL.spent(team: "t.id", now: "\(nowMs)", dayStart: "\(dayStart)")
         let teamMonthSpent = TeamSpendingSQL.monthSpent(
             team: "t.id", now: "\(nowMs)", monthStart: "\(StoredValues.milliseconds(UTCMonth.start(of: now)))")
-        let rows = try await rows(
+        return try await rows(
             """
-            SELECT l.plan, l.token_limit, l.reset_at, l.daily_usd_limit_picousd, l.end_user_daily_usd_limit_picousd,
+            SELECT l.user_id, l.plan, l.token_limit, l.reset_at, l.daily_usd_limit_picousd, l.end_user_daily_usd_limit_picousd,
                 \(unescaped: RateWindowSQL.stateColumns(limits: "l", now: "\(nowMs)", callsOnly: true)),
                 l.tokens_used + l.tokens_held - COALESCE((
                     SELECT SUM(u.reserved_tokens)::bigint FROM token_usage u
@@ -104,11 +132,8 @@ extension PostgresStore {
                 (CASE WHEN t.monthly_usd_limit_picousd IS NULL THEN 0 ELSE \(unescaped: teamMonthSpent) END) AS team_month_spent,
                 \(unescaped: TeamRateSQL.stateColumns(team: "t", now: "\(nowMs)"))
             FROM user_token_limits l JOIN users us ON us.id = l.user_id LEFT JOIN teams t ON t.id = us.team_id
-            WHERE l.user_id = \(userID)
+            WHERE (\(userID)::text IS NULL OR l.user_id = \(userID))
             """)
-        guard let row = rows.first else { throw StoreError.notFound }
-        resetCache.remember(userID: userID, resetAtMs: row.int("reset_at"))
-        return StoredValues.budgetState(row, now: now, globalDailyLimit: globalDailyLimit)
     }
 
     public func setDailyDollarLimit(userID: String, limit: USDAmount?) async throws {

@@ -139,10 +139,44 @@ extension SQLiteStore {
 
     public func budget(userID: String, now: Date) async throws -> BudgetState {
         try await prepareBudget(userID: userID, now: now)
-        let nowMs = Self.milliseconds(now)
-        let rows = try await connection.query(
+        let rows = try await connection.query(Self.budgetSelect(where: "l.user_id = ?2"), budgetBinds(userID: userID, now: now))
+        guard let row = rows.first else { throw StoreError.notFound }
+        resetCache.remember(userID: userID, resetAtMs: row.int("reset_at"))
+        return StoredValues.budgetState(row, now: now, globalDailyLimit: globalDailyLimit)
+    }
+
+    public func budgets(now: Date) async throws -> [String: BudgetState] {
+        // `prepareBudget` for everyone in two statements: the missing limits rows made, the ended periods rolled over.
+        let next = Self.milliseconds(nextReset(after: now))
+        _ = try await connection.query(
             """
-            SELECT l.plan, l.token_limit, l.reset_at, l.daily_usd_limit_picousd, l.end_user_daily_usd_limit_picousd,
+            INSERT INTO user_token_limits (user_id, plan, token_limit, tokens_used, reset_at)
+            SELECT id, plan, CASE plan WHEN 'free' THEN ?1 WHEN 'pro' THEN ?2 ELSE NULL END, 0, ?3 FROM users WHERE deleted_at IS NULL
+            ON CONFLICT(user_id) DO NOTHING
+            """,
+            [Self.optional(Plan.free.defaultTokenLimit), Self.optional(Plan.pro.defaultTokenLimit), .integer(next)])
+        _ = try await connection.query(
+            "UPDATE user_token_limits SET tokens_used = 0, reset_at = ?1 WHERE reset_at <= ?2",
+            [.integer(next), .integer(Self.milliseconds(now))])
+        let rows = try await connection.query(Self.budgetSelect(where: "?2 IS NULL"), budgetBinds(userID: nil, now: now))
+        return Dictionary(
+            rows.map { ($0.text("user_id"), StoredValues.budgetState($0, now: now, globalDailyLimit: globalDailyLimit)) },
+            uniquingKeysWith: { first, _ in first })
+    }
+
+    /// `budget`'s and `budgets`' binds: ?1 the moment, ?2 the user (or `NULL`), ?3 the day's start, ?4 the service's
+    /// daily limit, ?5 the month's start.
+    private func budgetBinds(userID: String?, now: Date) -> [SQLiteData] {
+        [
+            .integer(Self.milliseconds(now)), Self.optional(userID), .integer(Self.milliseconds(StoredValues.dayStart(now))),
+            globalDailyLimit.map { .integer(Int($0.picodollars)) } ?? .null, .integer(Self.milliseconds(UTCMonth.start(of: now))),
+        ]
+    }
+
+    /// The budget of each user whose limits row `l` meets `condition`, with `budgetBinds`.
+    private static func budgetSelect(where condition: String) -> String {
+        """
+            SELECT l.user_id, l.plan, l.token_limit, l.reset_at, l.daily_usd_limit_picousd, l.end_user_daily_usd_limit_picousd,
                 \(Self.rateColumnsInBudget),
                 l.tokens_used + l.tokens_held - COALESCE((
                     SELECT SUM(u.reserved_tokens) FROM token_usage u
@@ -154,15 +188,8 @@ extension SQLiteStore {
                 (CASE WHEN t.monthly_usd_limit_picousd IS NULL THEN 0 ELSE \(Self.teamSpentThisMonthInBudget) END) AS team_month_spent,
                 \(Self.teamRateState)
             FROM user_token_limits l JOIN users us ON us.id = l.user_id LEFT JOIN teams t ON t.id = us.team_id
-            WHERE l.user_id = ?2
-            """,
-            [
-                .integer(nowMs), .text(userID), .integer(Self.milliseconds(StoredValues.dayStart(now))),
-                globalDailyLimit.map { .integer(Int($0.picodollars)) } ?? .null, .integer(Self.milliseconds(UTCMonth.start(of: now))),
-            ])
-        guard let row = rows.first else { throw StoreError.notFound }
-        resetCache.remember(userID: userID, resetAtMs: row.int("reset_at"))
-        return StoredValues.budgetState(row, now: now, globalDailyLimit: globalDailyLimit)
+            WHERE \(condition)
+            """
     }
 
     public func setDailyDollarLimit(userID: String, limit: USDAmount?) async throws {
