@@ -83,22 +83,11 @@ struct TeamRateLimitTests {
         try await store.close()
     }
 
-    @Test("200 concurrent holds of four members on two instances never run more than the team's answers at once")
+    @Test("200 concurrent holds of four members on two instances never run more than the team's answers at once",
+          .enabled(if: TestDatabases.postgresURL != nil))
     func parallelOverTwoInstances() async throws {
-        let location = try await TestDatabases.makeLocation(.postgres)
-        let first = try await PostgresStore.open(url: location)
-        let second = try await PostgresStore.open(url: location)
-        try await first.migrate()
-        try await second.migrate()
-        let team = try await first.createTeam(name: "crowd", dailyDollarLimit: nil)
+        let (first, second, team, members) = try await SharedTeamTests.crowdOnTwoInstances(dailyDollarLimit: nil)
         try await second.setTeamRateLimit(.parallel, id: team.id, limit: 7)
-        var members: [(User, String)] = []
-        for index in 0..<4 {
-            let user = try await first.createUser(name: "m\(index)", plan: .unlimited, tokenHash: "h\(index)")
-            try await second.setTeam(userID: user.id, teamID: team.id)
-            let conversation = try await first.createConversation(userID: user.id, title: "t", model: "m", systemPrompt: nil)
-            members.append((user, conversation.id))
-        }
         let now = Date()
         let wave = { (prefix: String) in
             try await withThrowingTaskGroup(of: Bool.self) { group in

@@ -182,15 +182,17 @@ struct TeamStoreTests {
 /// different instances from spending the same dollars twice.
 @Suite("Teams on shared PostgreSQL", .enabled(if: TestDatabases.postgresURL != nil))
 struct SharedTeamTests {
-    @Test("400 concurrent holds of four members on two instances never hold more than the team's limit")
-    func oneTeamTwoInstances() async throws {
+    /// Two instances on one PostgreSQL database, and a team "crowd" (made on the first with `dailyDollarLimit`) of four
+    /// unlimited members (put in it by the second), each with a conversation.
+    static func crowdOnTwoInstances(dailyDollarLimit: USDAmount?) async throws
+        -> (first: PostgresStore, second: PostgresStore, team: Team, members: [(User, String)])
+    {
         let location = try await TestDatabases.makeLocation(.postgres)
         let first = try await PostgresStore.open(url: location)
         let second = try await PostgresStore.open(url: location)
         try await first.migrate()
         try await second.migrate()
-        let limit: Int64 = 100_000_000_000  // $0.1
-        let team = try await first.createTeam(name: "crowd", dailyDollarLimit: USDAmount(picodollars: limit))
+        let team = try await first.createTeam(name: "crowd", dailyDollarLimit: dailyDollarLimit)
         var members: [(User, String)] = []
         for index in 0..<4 {
             let user = try await first.createUser(name: "m\(index)", plan: .unlimited, tokenHash: "h\(index)")
@@ -198,6 +200,13 @@ struct SharedTeamTests {
             let conversation = try await first.createConversation(userID: user.id, title: "t", model: "m", systemPrompt: nil)
             members.append((user, conversation.id))
         }
+        return (first, second, team, members)
+    }
+
+    @Test("400 concurrent holds of four members on two instances never hold more than the team's limit")
+    func oneTeamTwoInstances() async throws {
+        let limit: Int64 = 100_000_000_000  // $0.1
+        let (first, second, _, members) = try await Self.crowdOnTwoInstances(dailyDollarLimit: USDAmount(picodollars: limit))
         let now = Date()
         // 400 holds at once, spread over the members and the two instances (`stores`); each one's reserved cost, or nil.
         // Each is 10 in + 90 out at $1 / $2 per million: at most $0.00019, so the $0.1 allows about 526.

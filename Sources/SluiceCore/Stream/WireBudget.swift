@@ -40,13 +40,8 @@ public struct WireBudget: Codable, Sendable, Equatable {
         dailyUSD = budget.dailyDollars.map(WireDollars.init)
         globalDailyUSD = budget.globalDailyDollars.map(WireDollars.init)
         endUserDailyUSDLimit = budget.endUserDailyLimit?.decimalString
-        requestsPerMinute = budget.rateLimits?.requestsPerMinute
-        tokensPerMinute = budget.rateLimits?.tokensPerMinute
-        let perMinute = requestsPerMinute != nil || tokensPerMinute != nil
-        requestsLastMinute = perMinute ? budget.rateLimits?.requests : nil
-        tokensLastMinute = perMinute ? budget.rateLimits?.tokens : nil
-        maxParallelRequests = budget.rateLimits?.maxParallel
-        runningRequests = maxParallelRequests == nil ? nil : budget.rateLimits?.running
+        (requestsPerMinute, tokensPerMinute, requestsLastMinute, tokensLastMinute, maxParallelRequests, runningRequests) =
+            Self.rateFields(budget.rateLimits)
         team = budget.team.map(WireTeamBudget.init)
     }
 
@@ -87,6 +82,16 @@ public struct WireBudget: Codable, Sendable, Equatable {
     }
 
     public var json: String { JSONText.encode(self) }
+
+    /// A user's or a team's rate limits as their six fields: per minute, used in the last minute (when there is a
+    /// limit per minute), at once, running (when there is that limit).
+    static func rateFields(_ rates: RateLimits?) -> (Int?, Int?, Int?, Int?, Int?, Int?) {
+        let perMinute = rates?.requestsPerMinute != nil || rates?.tokensPerMinute != nil
+        return (
+            rates?.requestsPerMinute, rates?.tokensPerMinute, perMinute ? rates?.requests : nil, perMinute ? rates?.tokens : nil,
+            rates?.maxParallel, rates?.maxParallel == nil ? nil : rates?.running
+        )
+    }
 }
 
 /// A user's team on the wire: its name, its day and month under its limits (`null`: no such limit; a month's
@@ -107,14 +112,8 @@ public struct WireTeamBudget: Codable, Sendable, Equatable {
         name = team.name
         dailyUSD = team.dailyDollars.map(WireDollars.init)
         monthlyUSD = team.monthlyDollars.map(WireDollars.init)
-        let rates = team.rateLimits
-        requestsPerMinute = rates?.requestsPerMinute
-        tokensPerMinute = rates?.tokensPerMinute
-        let perMinute = requestsPerMinute != nil || tokensPerMinute != nil
-        requestsLastMinute = perMinute ? rates?.requests : nil
-        tokensLastMinute = perMinute ? rates?.tokens : nil
-        maxParallelRequests = rates?.maxParallel
-        runningRequests = maxParallelRequests == nil ? nil : rates?.running
+        (requestsPerMinute, tokensPerMinute, requestsLastMinute, tokensLastMinute, maxParallelRequests, runningRequests) =
+            WireBudget.rateFields(team.rateLimits)
     }
 
     enum CodingKeys: String, CodingKey {
