@@ -1,9 +1,9 @@
 // The Teams panel of the Users page (LiteLLM's teams, Open WebUI's groups): users who share daily and monthly spending
 // limits and limits per minute and at once on top of their own, and may use only its models within their own. Lists
-// each team with its limits, what its
-// members spent today and this month (a meter under each limit, amber from 75 %, red from 90 %), its models and its
-// members; adds a team; edits one's name, limits and models in place; deletes one (its members stay, in no team). A user joins
-// or leaves a team from the Team picker in their row of the users table (users-page.js).
+// each team with its limits, what its members spent today and this month (a meter under each dollar limit, amber from
+// 75 %, red from 90 %), its models and its members; adds a team; edits one's name, limits and models in place; deletes
+// one (its members stay, in no team). A user joins or leaves a team from the Team picker in their row of the users
+// table (users-page.js).
 
 import * as api from "./api.js";
 
