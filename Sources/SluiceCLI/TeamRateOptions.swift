@@ -35,11 +35,7 @@ struct TeamRateOptions: ParsableArguments {
 
     /// "60 requests and 5000 tokens a minute, 4 answers at once", or "no rate limits".
     static func text(_ caps: RateCaps) -> String {
-        let perMinute = [RateLimits.Kind.requests, .tokens].compactMap { kind in
-            caps.limit(kind).map { "\($0) \($0 == 1 ? String(kind.rawValue.dropLast()) : kind.rawValue)" }
-        }
-        let parts = (perMinute.isEmpty ? [] : [perMinute.joined(separator: " and ") + " a minute"])
-            + (caps.maxParallel.map { ["\($0) \($0 == 1 ? "answer" : "answers") at once"] } ?? [])
+        let parts = UserCommand.SetPlan.rateParts(caps.limit)
         return parts.isEmpty ? "no rate limits" : parts.joined(separator: ", ")
     }
 }

@@ -140,12 +140,17 @@ extension UserCommand {
         /// ", at most 60 requests and 5000 tokens a minute, 4 answers at once", or "" without such limits.
         static func rateText(_ rates: RateLimits?) -> String {
             guard let rates else { return "" }
+            return ", at most " + rateParts(rates.limit).joined(separator: ", ")
+        }
+
+        /// ["60 requests and 5000 tokens a minute", "4 answers at once"] for the limits `limit` gives by kind (a user's,
+        /// or a team's for `sluice team`); none without any.
+        static func rateParts(_ limit: (RateLimits.Kind) -> Int?) -> [String] {
             let perMinute = [RateLimits.Kind.requests, .tokens].compactMap { kind in
-                rates.limit(kind).map { "\($0) \($0 == 1 ? String(kind.rawValue.dropLast()) : kind.rawValue)" }
+                limit(kind).map { "\($0) \($0 == 1 ? String(kind.rawValue.dropLast()) : kind.rawValue)" }
             }
-            let parts = (perMinute.isEmpty ? [] : [perMinute.joined(separator: " and ") + " a minute"])
-                + (rates.maxParallel.map { ["\($0) \($0 == 1 ? "answer" : "answers") at once"] } ?? [])
-            return ", at most " + parts.joined(separator: ", ")
+            return (perMinute.isEmpty ? [] : [perMinute.joined(separator: " and ") + " a minute"])
+                + (limit(.parallel).map { ["\($0) \($0 == 1 ? "answer" : "answers") at once"] } ?? [])
         }
 
         /// A rate limit's value: a whole number above zero, or `none` (`nil`: no limit).
