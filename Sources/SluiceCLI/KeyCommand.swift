@@ -59,12 +59,15 @@ extension UserCommand {
                 let user = try await UserCommand.user(named: name, in: store)
                 let token = AccessToken.generate()
                 do {
-                    let key = try await store.addAPIKey(
-                        userID: user.id, label: APIKey.label(label) ?? label, tokenHash: AccessToken.hash(token),
-                        terms: .init(
-                            expiresAt: expiresInDays.map { Date().addingTimeInterval(Double($0) * 86_400) },
-                            allowedModels: models.isEmpty ? nil : models, dailyDollarLimit: dailyUsd.flatMap { USDAmount($0) },
-                            rateCaps: rateCaps))
+                    let keyLabel = APIKey.label(label) ?? label
+                    let key = try await CommandAudit.key(.keyAdded, label: keyLabel, of: user, command: "add", in: store) {
+                        try await store.addAPIKey(
+                            userID: user.id, label: keyLabel, tokenHash: AccessToken.hash(token),
+                            terms: .init(
+                                expiresAt: expiresInDays.map { Date().addingTimeInterval(Double($0) * 86_400) },
+                                allowedModels: models.isEmpty ? nil : models, dailyDollarLimit: dailyUsd.flatMap { USDAmount($0) },
+                                rateCaps: rateCaps))
+                    }
                     let expiry = key.expiresAt.map { " until \($0.formatted(.iso8601))" } ?? ""
                     let only = (key.allowedModels.map { ", only with \($0.joined(separator: ", "))" } ?? "")
                         + (key.dailyDollarLimit.map { ", up to $\($0.decimalString) a day" } ?? "")
@@ -124,7 +127,9 @@ extension UserCommand {
             func run() async throws {
                 let store = try await database.open()
                 let user = try await UserCommand.user(named: name, in: store)
-                let revoked = try await store.revokeAPIKey(userID: user.id, label: label)
+                let revoked = try await CommandAudit.key(.keyRevoked, label: label, of: user, command: "revoke", in: store) {
+                    try await store.revokeAPIKey(userID: user.id, label: label)
+                }
                 try await store.close()
                 guard revoked else {
                     throw ValidationError("\(user.name) has no working key labelled '\(label)'; 'sluice user key list \(user.name)' shows them")

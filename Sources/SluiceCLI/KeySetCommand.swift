@@ -35,7 +35,10 @@ extension UserCommand.Key {
         func run() async throws {
             let store = try await database.open()
             let user = try await UserCommand.user(named: name, in: store)
-            let key = try await store.updateAPIKey(userID: user.id, label: label, changes: try parsedChanges(now: Date()))
+            let changes = try parsedChanges(now: Date())
+            let key = try await CommandAudit.key(.keyChanged, label: label, of: user, command: "set", in: store) {
+                try await store.updateAPIKey(userID: user.id, label: label, changes: changes)
+            }
             try await store.close()
             guard let key else {
                 throw ValidationError("\(user.name) has no working key labelled '\(label)'; 'sluice user key list \(user.name)' shows them")

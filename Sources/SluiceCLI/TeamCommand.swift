@@ -36,15 +36,18 @@ struct TeamCommand: AsyncParsableCommand {
             try await TeamCommand.withStore(database) { store in
                 var users: [User] = []
                 for member in members { users.append(try await TeamCommand.user(named: member, in: store)) }
-                let team: Team
-                do {
-                    team = try await store.createTeam(name: teamName, dailyDollarLimit: limit, monthlyDollarLimit: monthly)
-                } catch StoreError.conflict(let message) {
-                    throw ValidationError(message)
+                let team = try await CommandAudit.team(.teamAdded, teamName, command: "create", in: store) {
+                    let team: Team
+                    do {
+                        team = try await store.createTeam(name: teamName, dailyDollarLimit: limit, monthlyDollarLimit: monthly)
+                    } catch StoreError.conflict(let message) {
+                        throw ValidationError(message)
+                    }
+                    if !models.isEmpty { try await store.setTeamModels(id: team.id, models: models) }
+                    for (kind, value) in limits { try await store.setTeamRateLimit(kind, id: team.id, limit: value) }
+                    for user in users { try await store.setTeam(userID: user.id, teamID: team.id) }
+                    return team
                 }
-                if !models.isEmpty { try await store.setTeamModels(id: team.id, models: models) }
-                for (kind, value) in limits { try await store.setTeamRateLimit(kind, id: team.id, limit: value) }
-                for user in users { try await store.setTeam(userID: user.id, teamID: team.id) }
                 let members = users.isEmpty ? "no members yet" : users.map(\.name).joined(separator: ", ")
                 let terms = [
                     TeamCommand.limitText(limit, monthly), TeamRateOptions.text(TeamRateOptions.applying(limits, to: .none)),
@@ -110,16 +113,18 @@ struct TeamCommand: AsyncParsableCommand {
                 return name
             }
             try await TeamCommand.withTeam(named: name, in: database) { store, team in
-                if let limit { try await store.setTeamDailyDollarLimit(id: team.id, limit: limit) }
-                if let monthly { try await store.setTeamMonthlyDollarLimit(id: team.id, limit: monthly) }
                 let teamModels = allModels ? nil : models.isEmpty ? team.allowedModels : models
-                if allModels || !models.isEmpty { try await store.setTeamModels(id: team.id, models: teamModels) }
-                for (kind, value) in limits { try await store.setTeamRateLimit(kind, id: team.id, limit: value) }
-                if let newName {
-                    do {
-                        try await store.renameTeam(id: team.id, to: newName)
-                    } catch StoreError.conflict(let message) {
-                        throw ValidationError(message)
+                try await CommandAudit.team(.teamChanged, team.name, after: newName, command: "set", in: store) {
+                    if let limit { try await store.setTeamDailyDollarLimit(id: team.id, limit: limit) }
+                    if let monthly { try await store.setTeamMonthlyDollarLimit(id: team.id, limit: monthly) }
+                    if allModels || !models.isEmpty { try await store.setTeamModels(id: team.id, models: teamModels) }
+                    for (kind, value) in limits { try await store.setTeamRateLimit(kind, id: team.id, limit: value) }
+                    if let newName {
+                        do {
+                            try await store.renameTeam(id: team.id, to: newName)
+                        } catch StoreError.conflict(let message) {
+                            throw ValidationError(message)
+                        }
                     }
                 }
                 let dollarLimits = TeamCommand.limitText(limit ?? team.dailyDollarLimit, monthly ?? team.monthlyDollarLimit)
@@ -142,7 +147,11 @@ struct TeamCommand: AsyncParsableCommand {
             try await TeamCommand.withTeam(named: name, in: database) { store, team in
                 var found: [User] = []
                 for name in users { found.append(try await TeamCommand.user(named: name, in: store)) }
-                for user in found { try await store.setTeam(userID: user.id, teamID: team.id) }
+                for user in found {
+                    try await CommandAudit.user(.userChanged, user.name, command: "add", group: "team", in: store) {
+                        try await store.setTeam(userID: user.id, teamID: team.id)
+                    }
+                }
                 print("\(found.map(\.name).joined(separator: ", ")) now in team \(team.name).")
             }
         }
@@ -159,7 +168,11 @@ struct TeamCommand: AsyncParsableCommand {
             try await TeamCommand.withStore(database) { store in
                 var found: [User] = []
                 for name in users { found.append(try await TeamCommand.user(named: name, in: store)) }
-                for user in found { try await store.setTeam(userID: user.id, teamID: nil) }
+                for user in found {
+                    try await CommandAudit.user(.userChanged, user.name, command: "remove", group: "team", in: store) {
+                        try await store.setTeam(userID: user.id, teamID: nil)
+                    }
+                }
                 print("\(found.map(\.name).joined(separator: ", ")) now in no team.")
             }
         }
@@ -173,7 +186,9 @@ struct TeamCommand: AsyncParsableCommand {
 
         func run() async throws {
             try await TeamCommand.withTeam(named: name, in: database) { store, team in
-                _ = try await store.deleteTeam(id: team.id)
+                try await CommandAudit.team(.teamDeleted, team.name, command: "delete", in: store) {
+                    _ = try await store.deleteTeam(id: team.id)
+                }
                 print("Deleted team \(team.name).")
             }
         }

@@ -33,8 +33,11 @@ struct UserCommand: AsyncParsableCommand {
             let store = try await database.open()
             let token = AccessToken.generate()
             do {
-                var user = try await store.createUser(name: name, plan: plan, tokenHash: AccessToken.hash(token))
-                if admin, !user.isAdmin { user.isAdmin = try await store.setAdmin(userID: user.id, isAdmin: true) }
+                let user = try await CommandAudit.user(.userAdded, name, command: "add", in: store) {
+                    var user = try await store.createUser(name: name, plan: plan, tokenHash: AccessToken.hash(token))
+                    if admin, !user.isAdmin { user.isAdmin = try await store.setAdmin(userID: user.id, isAdmin: true) }
+                    return user
+                }
                 let role = user.isAdmin ? ", administrator" : ""
                 print("Created user \(user.name) (plan \(user.plan.rawValue)\(role), id \(user.id)). Its token, shown only now:")
                 print(token)
@@ -78,6 +81,7 @@ struct UserCommand: AsyncParsableCommand {
             }
             let token = AccessToken.generate()
             try await store.setTokenHash(userID: user.id, tokenHash: AccessToken.hash(token))
+            await CommandAudit.record(.userTokenIssued, on: AuditTarget(.user, user.name), command: "sluice user token", in: store)
             print("New token for \(user.name), shown only now:")
             print(token)
             try await store.close()
@@ -126,10 +130,12 @@ extension UserCommand {
             ].compactMap { $0 }
             let store = try await database.open()
             let user = try await UserCommand.user(named: name, in: store)
-            try await store.setPlan(userID: user.id, plan: plan, tokenLimit: limit)
-            if let daily { try await store.setDailyDollarLimit(userID: user.id, limit: daily) }
-            if let perEndUser { try await store.setEndUserDailyDollarLimit(userID: user.id, limit: perEndUser) }
-            for (kind, limit) in rates { try await store.setRateLimit(kind, userID: user.id, limit: limit) }
+            try await CommandAudit.user(.userChanged, user.name, command: "set-plan", in: store) {
+                try await store.setPlan(userID: user.id, plan: plan, tokenLimit: limit)
+                if let daily { try await store.setDailyDollarLimit(userID: user.id, limit: daily) }
+                if let perEndUser { try await store.setEndUserDailyDollarLimit(userID: user.id, limit: perEndUser) }
+                for (kind, limit) in rates { try await store.setRateLimit(kind, userID: user.id, limit: limit) }
+            }
             let budget = try await store.budget(userID: user.id, now: Date())
             let dollars = budget.dailyDollars.map { ", daily limit $\($0.limit.decimalString) ($\($0.spent.decimalString) spent today)" } ?? ""
             let endUsers = budget.endUserDailyLimit.map { ", each end user at most $\($0.decimalString) a day" } ?? ""
@@ -189,7 +195,9 @@ extension UserCommand {
         func run() async throws {
             let store = try await database.open()
             let user = try await UserCommand.user(named: name, in: store)
-            try await store.setAllowedModels(userID: user.id, models: all ? nil : models)
+            try await CommandAudit.user(.userChanged, user.name, command: "set-models", in: store) {
+                try await store.setAllowedModels(userID: user.id, models: all ? nil : models)
+            }
             print(all ? "\(user.name) may use every model" : "\(user.name) may use only: \(models.joined(separator: ", "))")
             try await store.close()
         }
@@ -203,7 +211,11 @@ extension UserCommand {
         func run() async throws {
             let store = try await database.open()
             let user = try await UserCommand.user(named: name, in: store)
+            let used = try await store.budget(userID: user.id, now: Date()).used
             try await store.resetBudget(userID: user.id, now: Date())
+            await CommandAudit.record(
+                .userBudgetReset, on: AuditTarget(.user, user.name), command: "sluice user reset", in: store,
+                changes: [AuditChange("tokens_used", from: String(used), to: "0")])
             let budget = try await store.budget(userID: user.id, now: Date())
             print("\(user.name): \(budget.used) of \(budget.limit.map(String.init) ?? "unlimited") tokens used, resets \(budget.resetAt.formatted(.iso8601))")
             try await store.close()
@@ -223,7 +235,10 @@ extension UserCommand {
         func run() async throws {
             let store = try await database.open()
             let user = try await UserCommand.user(named: name, in: store)
-            guard try await store.setAdmin(userID: user.id, isAdmin: !off) else {
+            let made = try await CommandAudit.user(.userChanged, user.name, command: "admin", in: store) {
+                try await store.setAdmin(userID: user.id, isAdmin: !off)
+            }
+            guard made else {
                 try await store.close()
                 throw ValidationError("\(user.name) is the only administrator: make another user one first.")
             }
@@ -250,7 +265,9 @@ extension UserCommand {
                 try await store.close()
                 throw ValidationError("\(user.name) is the only administrator who can sign in: make another user one first.")
             }
-            try await store.setSuspended(userID: user.id, suspended: !off)
+            try await CommandAudit.user(.userChanged, user.name, command: "suspend", in: store) {
+                try await store.setSuspended(userID: user.id, suspended: !off)
+            }
             print(off ? "\(user.name) is restored." : "\(user.name) is suspended, with all their keys; everything they made is kept.")
             try await store.close()
         }
@@ -275,7 +292,10 @@ extension UserCommand {
                     "This deletes \(user.name)'s conversations, projects and prompts for good. Run it again with --yes, "
                         + "or suspend the user instead (sluice user suspend \(user.name)), which keeps everything.")
             }
-            guard try await store.deleteUser(userID: user.id) else {
+            let deleted = try await CommandAudit.user(.userDeleted, user.name, command: "delete", in: store) {
+                try await store.deleteUser(userID: user.id)
+            }
+            guard deleted else {
                 try await store.close()
                 throw ValidationError("\(user.name) is the only administrator: make another user one first.")
             }

@@ -25,8 +25,19 @@ extension UserCommand {
         func run() async throws {
             try await UserCommand.withUser(named: name, in: database) { store, user in
                 let hash = off ? nil : try await PasswordHasher().hash(try Self.readPassword(for: user.name))
-                try await store.setPasswordHash(userID: user.id, hash: hash)
-                let ended = try await store.endSessions(userID: user.id, keeping: nil)
+                let ended = try await CommandAudit.tracking(
+                    .userChanged, on: AuditTarget(.user, user.name), command: "sluice user password", in: store,
+                    settings: { try await $0.user(named: user.name) }
+                ) {
+                    try await store.setPasswordHash(userID: user.id, hash: hash)
+                    return try await store.endSessions(userID: user.id, keeping: nil)
+                }
+                if user.hasPassword, hash != nil {
+                    // A new password in place of one moves no setting: the entry says so itself.
+                    await CommandAudit.record(
+                        .userChanged, on: AuditTarget(.user, user.name), command: "sluice user password", in: store,
+                        changes: [AuditChange("password", from: "set", to: "changed")] + [.browsersSignedOut(ended)])
+                }
                 try await UserCommand.logSecurityEvent(off ? .passwordRemoved : .passwordChanged, for: user, in: store, command: "password")
                 let signedOut = ended == 0 ? "" : " \(ended) signed-in \(ended == 1 ? "browser was" : "browsers were") signed out."
                 print((off ? "\(user.name) has no password: only their token signs them in." : "\(user.name)'s password is set.") + signedOut)
@@ -68,6 +79,9 @@ extension UserCommand {
             try await UserCommand.withUser(named: name, in: database) { store, user in
                 let ended = try await store.endSessions(userID: user.id, keeping: nil)
                 try await UserCommand.logSecurityEvent(.signedOutElsewhere, for: user, in: store, command: "sign-out")
+                await CommandAudit.record(
+                    .userSignedOut, on: AuditTarget(.user, user.name), command: "sluice user sign-out", in: store,
+                    changes: [.browsersSignedOut(ended)])
                 print(ended == 0
                     ? "\(user.name) was signed in nowhere with a password."
                     : "\(user.name) was signed out of \(ended) \(ended == 1 ? "browser" : "browsers").")
@@ -91,6 +105,9 @@ extension UserCommand {
             try await UserCommand.withUser(named: name, in: database) { store, user in
                 if try await store.disableTwoStep(userID: user.id) {
                     try await UserCommand.logSecurityEvent(.twoStepOff, for: user, in: store, command: "two-step-off")
+                    await CommandAudit.record(
+                        .userTwoStepOff, on: AuditTarget(.user, user.name), command: "sluice user two-step-off", in: store,
+                        changes: [AuditChange("two_step", from: "on", to: nil)])
                     print("Two-step verification is off for \(user.name): their password alone signs them in.")
                 } else {
                     print("\(user.name) did not have two-step verification on; nothing changed.")

@@ -228,7 +228,7 @@ struct UnsavedAnswerEndsTests {
         budgets.failSettles(.max)
         let ends = UnsavedAnswerEnds(
             store: store, budgets: budgets, firstWait: .milliseconds(1), longestWait: .milliseconds(5),
-            givingUpAfter: .seconds(1), logger: TestDatabases.quietLogger)
+            givingUpAfter: .seconds(2), logger: TestDatabases.quietLogger)
         let user = try await store.createUser(name: "u", plan: .free, tokenHash: "h")
         let conversation = try await store.createConversation(userID: user.id, title: "t", model: "m", systemPrompt: nil)
         let answer = Message(
@@ -247,7 +247,9 @@ struct UnsavedAnswerEndsTests {
             group.cancelAll()
         }
         #expect(ends.count == 0)
-        #expect(budgets.failedSettles > 3, "written again several times first")
+        // At least twice again (waits of 1–5 ms in 2 s: many more on an idle machine, as few as 3 attempts in all were
+        // seen in 1 s with the whole suite on two cores).
+        #expect(budgets.failedSettles > 2, "written again several times first")
         #expect(try await store.message(id: answer.id)?.status == .streaming, "never taken")
         try await store.close()
     }

@@ -89,7 +89,7 @@ struct AdministratorTests {
         for statement in [
             // Made in the same millisecond, the two would be told apart by their ids alone.
             "UPDATE users SET created_at = created_at + 1000 WHERE name = 'second'",
-        ] + EndUserLedgerTests.undoTeamSteps(backend) + [
+        ] + EndUserLedgerTests.undoStepsFrom62(backend) + [
             "DROP TABLE security_events", "DROP TABLE recovery_codes", "DROP TABLE two_step",
             "DROP TABLE sign_in_attempts", "ALTER TABLE users DROP COLUMN pending", "DROP TABLE sessions", "ALTER TABLE users DROP COLUMN password_hash",
             "ALTER TABLE users DROP COLUMN deleted_at", "ALTER TABLE users DROP COLUMN suspended_at",

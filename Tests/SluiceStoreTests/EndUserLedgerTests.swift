@@ -25,12 +25,12 @@ struct EndUserLedgerTests {
         return (store, location, user, shop.id, own.id)
     }
 
-    /// What undoes schema steps 63 and 62 (teams' rate limits, teams).
-    static func undoTeamSteps(_ backend: StoreBackend) -> [String] {
+    /// What undoes schema steps 64 to 62 (the audit log, teams' rate limits, teams).
+    static func undoStepsFrom62(_ backend: StoreBackend) -> [String] {
         let triggers = backend == .sqlite
             ? ["DROP TRIGGER token_usage_team_spending_held", "DROP TRIGGER token_usage_team_spending_ended"]
             : ["DROP TRIGGER token_usage_team_spending ON token_usage", "DROP FUNCTION sluice_count_team_spending()"]
-        return ["DROP INDEX token_usage_held_by_team", "DROP INDEX token_usage_by_team"] + triggers + [
+        return ["DROP TABLE audit_log", "DROP INDEX token_usage_held_by_team", "DROP INDEX token_usage_by_team"] + triggers + [
             "DROP TABLE team_daily_spending", "ALTER TABLE token_usage DROP COLUMN team_id", "DROP INDEX users_by_team",
             "ALTER TABLE users DROP COLUMN team_id", "DROP TABLE teams",
         ]
@@ -39,7 +39,7 @@ struct EndUserLedgerTests {
     /// What undoes schema steps 17 and later, newest first (for tests that migrate an older schema): each new step
     /// adds its undoing here. PostgreSQL's `sluice_hold` stays the newest step's: migrating again replaces it.
     static func undoStepsFrom17(_ backend: StoreBackend) -> [String] {
-        let step62 = undoTeamSteps(backend)
+        let step62 = undoStepsFrom62(backend)
         let step61 = ["DROP TABLE security_events"]
         let step60 = ["DROP TABLE recovery_codes", "DROP TABLE two_step"]
         let step59 = ["DROP TABLE sign_in_attempts"]

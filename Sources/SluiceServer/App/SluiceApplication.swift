@@ -197,13 +197,17 @@ public func buildRouter(
     UsageRoutes(budgets: dependencies.budgets).register(on: api)
     KeyRoutes(
         store: dependencies.store, budgets: dependencies.budgets, tokens: tokens, models: servedModels,
-        aliases: dependencies.modelAliases
+        aliases: dependencies.modelAliases, clients: dependencies.clientAddresses
     ).register(on: api)
     AdminUserRoutes(
         store: dependencies.store, budgets: dependencies.budgets, tokens: tokens, models: servedModels,
         aliases: dependencies.modelAliases, passwords: dependencies.passwords, clients: dependencies.clientAddresses
     ).register(on: api)
-    AdminTeamRoutes(store: dependencies.store, tokens: tokens, models: servedModels, aliases: dependencies.modelAliases).register(on: api)
+    AdminTeamRoutes(
+        store: dependencies.store, tokens: tokens, models: servedModels, aliases: dependencies.modelAliases,
+        clients: dependencies.clientAddresses
+    ).register(on: api)
+    AuditLogRoutes(store: dependencies.store).register(on: api)
     SecurityLog(store: dependencies.store, clients: dependencies.clientAddresses).register(on: api)
     AdminUserSessionRoutes(store: dependencies.store, tokens: tokens, clients: dependencies.clientAddresses).register(on: api)
     SignInRoutes(

@@ -18,6 +18,8 @@ struct AdminTeamRoutes {
     /// The served models, which a team may be limited to.
     let models: [String]
     var aliases = ModelAliases()
+    /// Where the audit log learns the request's address.
+    var clients = ClientAddresses(trustedProxies: ClientAddresses.loopback)
 
     func register(on api: RouterGroup<SluiceRequestContext>) {
         api.get("admin/teams", use: list)
@@ -53,17 +55,20 @@ struct AdminTeamRoutes {
                 members.append(user)
             }
         }
-        let team: Team
-        do {
-            team = try await store.createTeam(name: name, dailyDollarLimit: limit, monthlyDollarLimit: monthly)
-        } catch StoreError.conflict {
-            throw Self.nameTaken(name)
-        }
-        if let allowed { try await store.setTeamModels(id: team.id, models: allowed) }
-        for (kind, limit) in rates { try await store.setTeamRateLimit(kind, id: team.id, limit: limit) }
-        for member in members {
-            try await store.setTeam(userID: member.id, teamID: team.id)
-            tokens.forget(userID: member.id)
+        let team = try await auditing(.teamAdded, team: name, by: admin, request, context) {
+            let team: Team
+            do {
+                team = try await store.createTeam(name: name, dailyDollarLimit: limit, monthlyDollarLimit: monthly)
+            } catch StoreError.conflict {
+                throw Self.nameTaken(name)
+            }
+            if let allowed { try await store.setTeamModels(id: team.id, models: allowed) }
+            for (kind, limit) in rates { try await store.setTeamRateLimit(kind, id: team.id, limit: limit) }
+            for member in members {
+                try await store.setTeam(userID: member.id, teamID: team.id)
+                tokens.forget(userID: member.id)
+            }
+            return team
         }
         context.logger.notice("team added", metadata: [
             "by": "\(admin.name)", "team": "\(name)", "daily_usd": "\(limit?.decimalString ?? "none")",
@@ -88,14 +93,18 @@ struct AdminTeamRoutes {
         let rates = try AdminUserChanges.rates(body)
         let allowed = try AdminUserChanges.models(body, served: models, aliases: aliases)
         do {
-            if let newName, newName != team.name { try await store.renameTeam(id: team.id, to: newName) }
-            if let limit { try await store.setTeamDailyDollarLimit(id: team.id, limit: limit) }
-            if let monthly { try await store.setTeamMonthlyDollarLimit(id: team.id, limit: monthly) }
-            for (kind, limit) in rates { try await store.setTeamRateLimit(kind, id: team.id, limit: limit) }
-            if let allowed {
-                try await store.setTeamModels(id: team.id, models: allowed)
-                // At once here; another instance picks it up within the token cache's lifetime.
-                try await forgetMembers(of: team.id)
+            // Renamed, the team's settings after are read by its new name.
+            let renamed = newName ?? team.name
+            try await auditing(.teamChanged, team: team.name, after: renamed, by: admin, request, context) {
+                if let newName, newName != team.name { try await store.renameTeam(id: team.id, to: newName) }
+                if let limit { try await store.setTeamDailyDollarLimit(id: team.id, limit: limit) }
+                if let monthly { try await store.setTeamMonthlyDollarLimit(id: team.id, limit: monthly) }
+                for (kind, limit) in rates { try await store.setTeamRateLimit(kind, id: team.id, limit: limit) }
+                if let allowed {
+                    try await store.setTeamModels(id: team.id, models: allowed)
+                    // At once here; another instance picks it up within the token cache's lifetime.
+                    try await forgetMembers(of: team.id)
+                }
             }
         } catch StoreError.conflict {
             throw Self.nameTaken(newName ?? team.name)
@@ -112,10 +121,26 @@ struct AdminTeamRoutes {
         let admin = try administrator(context)
         let team = try await named(context)
         let members = try await memberIDs(of: team.id)
-        guard try await store.deleteTeam(id: team.id) else { throw Self.notFound(team.name) }
+        try await auditing(.teamDeleted, team: team.name, by: admin, request, context) {
+            guard try await store.deleteTeam(id: team.id) else { throw Self.notFound(team.name) }
+        }
         for member in members { tokens.forget(userID: member) }
         context.logger.notice("team deleted", metadata: ["by": "\(admin.name)", "team": "\(team.name)"])
         return Response(status: .noContent)
+    }
+
+    /// Runs `change` to the team named `name` (`after`: its name afterwards, when renamed), made by `admin`, and
+    /// records in the audit log what it moved.
+    @discardableResult
+    private func auditing<T>(
+        _ action: AuditAction, team name: String, after: String? = nil, by admin: User, _ request: Request,
+        _ context: SluiceRequestContext, _ change: () async throws -> T
+    ) async throws -> T {
+        let audit = AuditTrail(store: store, budgets: nil)
+        return try await audit.tracking(
+            action, on: AuditTarget(.team, name), by: AuditTrail.actor(admin),
+            origin: SignInRoutes.origin(of: request, context: context, clients: clients), logger: context.logger,
+            settings: { try await audit.team(named: name) }, settingsAfter: { try await audit.team(named: after ?? name) }, change)
     }
 
     /// Forgets the cached credentials of the team's members, whose models it changed.

@@ -32,6 +32,7 @@ struct AdminUserRoutes {
     /// Where each user's security log learns the request's address.
     var clients = ClientAddresses(trustedProxies: ClientAddresses.loopback)
     var securityLog: SecurityLog { SecurityLog(store: store, clients: clients) }
+    var audit: AuditTrail { AuditTrail(store: store, budgets: budgets) }
 
     func register(on api: RouterGroup<SluiceRequestContext>) {
         api.get("admin/users", use: list)
@@ -73,17 +74,21 @@ struct AdminUserRoutes {
         let plan = try AdminUserChanges.plan(body) ?? .free
         let password = try AdminUserChanges.password(body, for: name) ?? nil
         let token = AccessToken.generate()
-        var user: User
-        do {
-            user = try await store.createUser(name: name, plan: plan, tokenHash: AccessToken.hash(token))
-        } catch StoreError.conflict {
-            throw APIError(.conflict, code: "name_taken", message: "There is already a user named '\(name)'. Pick another name.")
-        }
-        try await budgets?.setPlan(userID: user.id, plan: plan, tokenLimit: nil)
-        if try body.optionalBool("admin") == true, try await store.setAdmin(userID: user.id, isAdmin: true) { user.isAdmin = true }
-        if let password {
-            try await store.setPasswordHash(userID: user.id, hash: try await passwords.hash(password))
-            user.hasPassword = true
+        let makeAdmin = try body.optionalBool("admin") == true
+        let user = try await auditing(.userAdded, user: name, by: admin, request, context) {
+            var user: User
+            do {
+                user = try await store.createUser(name: name, plan: plan, tokenHash: AccessToken.hash(token))
+            } catch StoreError.conflict {
+                throw APIError(.conflict, code: "name_taken", message: "There is already a user named '\(name)'. Pick another name.")
+            }
+            try await budgets?.setPlan(userID: user.id, plan: plan, tokenLimit: nil)
+            if makeAdmin, try await store.setAdmin(userID: user.id, isAdmin: true) { user.isAdmin = true }
+            if let password {
+                try await store.setPasswordHash(userID: user.id, hash: try await passwords.hash(password))
+                user.hasPassword = true
+            }
+            return user
         }
         context.logger.notice("user added", metadata: [
             "by": "\(admin.name)", "user": "\(user.name)", "plan": "\(plan.rawValue)", "admin": "\(user.isAdmin)",
@@ -98,6 +103,24 @@ struct AdminUserRoutes {
         let body = try await JSONObjectBody(request: request, context: context, allowEmpty: false)
         let changes = try AdminUserChanges(body: body, served: models, aliases: aliases, name: user.name)
         guard !body.fields.isEmpty else { throw APIError.invalid("Name what to change: \(AdminUserChanges.fieldList).") }
+        // A new password in place of one shows in no setting: the entry says so itself.
+        let newPassword = user.hasPassword && (changes.password ?? nil) != nil
+        try await auditing(
+            .userChanged, user: user.name, by: admin, request, context,
+            extra: newPassword ? [AuditChange("password", from: "set", to: "changed")] : []
+        ) { try await apply(changes, to: user, by: admin, request: request, context: context) }
+        // The change applies at once here; another instance picks it up within the token cache's lifetime.
+        tokens.forget(userID: user.id)
+        context.logger.notice("user changed", metadata: [
+            "by": "\(admin.name)", "user": "\(user.name)", "fields": "\(body.fields.keys.sorted().joined(separator: ","))",
+        ])
+        return try Self.json(try await wire(try await store.user(named: user.name) ?? user))
+    }
+
+    /// Makes the changes of a `PATCH` to `user`, one by one (each checked by the store as it goes).
+    private func apply(
+        _ changes: AdminUserChanges, to user: User, by admin: User, request: Request, context: SluiceRequestContext
+    ) async throws {
         if let makeAdmin = changes.admin, makeAdmin != user.isAdmin {
             guard try await store.setAdmin(userID: user.id, isAdmin: makeAdmin) else {
                 throw APIError(
@@ -136,12 +159,6 @@ struct AdminUserRoutes {
             if let perEndUser = changes.endUserDailyUSD { try await budgets.setEndUserDailyDollarLimit(userID: user.id, limit: perEndUser) }
             for (kind, limit) in changes.rates { try await budgets.setRateLimit(kind, userID: user.id, limit: limit) }
         }
-        // The change applies at once here; another instance picks it up within the token cache's lifetime.
-        tokens.forget(userID: user.id)
-        context.logger.notice("user changed", metadata: [
-            "by": "\(admin.name)", "user": "\(user.name)", "fields": "\(body.fields.keys.sorted().joined(separator: ","))",
-        ])
-        return try Self.json(try await wire(try await store.user(named: user.name) ?? user))
     }
 
     @Sendable func issueToken(_ request: Request, context: SluiceRequestContext) async throws -> Response {
@@ -150,6 +167,7 @@ struct AdminUserRoutes {
         let token = AccessToken.generate()
         try await store.setTokenHash(userID: user.id, tokenHash: AccessToken.hash(token))
         tokens.forget(userID: user.id)
+        await record(.userTokenIssued, user: user, by: admin, request, context)
         context.logger.notice("user token issued", metadata: ["by": "\(admin.name)", "user": "\(user.name)"])
         return try Self.secretJSON(WireNewUser(user: try await wire(user), token: token))
     }
@@ -157,7 +175,11 @@ struct AdminUserRoutes {
     @Sendable func reset(_ request: Request, context: SluiceRequestContext) async throws -> Response {
         let admin = try administrator(context)
         let user = try await named(context)
+        let used = try await budgets?.budget(userID: user.id, now: Date()).used
         try await budgets?.resetBudget(userID: user.id, now: Date())
+        await record(
+            .userBudgetReset, user: user, by: admin, request, context,
+            changes: used.map { [AuditChange("tokens_used", from: String($0), to: "0")] } ?? [])
         context.logger.notice("user budget reset", metadata: ["by": "\(admin.name)", "user": "\(user.name)"])
         return try Self.json(try await wire(user))
     }
@@ -169,6 +191,7 @@ struct AdminUserRoutes {
         let own = user.id == admin.id ? AccessToken.hash(try AuthMiddleware.token(of: request)) : nil
         let ended = try await store.endSessions(userID: user.id, keeping: own)
         tokens.forget(userID: user.id)
+        await record(.userSignedOut, user: user, by: admin, request, context, changes: [.browsersSignedOut(ended)])
         await securityLog.record(
             .signedOutElsewhere, for: user, request: request, context: context,
             detail: [Self.byAdministrator(admin, of: user), Self.browsers(ended)].compactMap { $0 }.joined(separator: "; "))
@@ -187,6 +210,7 @@ struct AdminUserRoutes {
             throw APIError(.conflict, code: "two_step_off", message: "\(user.name) does not have two-step verification on.")
         }
         await securityLog.record(.twoStepOff, for: user, request: request, context: context, detail: Self.byAdministrator(admin, of: user))
+        await record(.userTwoStepOff, user: user, by: admin, request, context, changes: [AuditChange("two_step", from: "on", to: nil)])
         context.logger.notice("two-step verification turned off", metadata: ["by": "\(admin.name)", "user": "\(user.name)"])
         return Response(status: .noContent)
     }
@@ -198,15 +222,40 @@ struct AdminUserRoutes {
         guard user.id != admin.id else {
             throw APIError(.conflict, code: "cannot_delete_self", message: "You cannot delete yourself. Another administrator may.")
         }
-        guard try await store.deleteUser(userID: user.id) else {
-            throw APIError(
-                .conflict, code: "last_admin",
-                message: "\(user.name) is the only administrator. Make another user an administrator first.")
+        try await auditing(.userDeleted, user: user.name, by: admin, request, context) {
+            guard try await store.deleteUser(userID: user.id) else {
+                throw APIError(
+                    .conflict, code: "last_admin",
+                    message: "\(user.name) is the only administrator. Make another user an administrator first.")
+            }
         }
         // Refused at once here; another instance finds the token gone within the cache's lifetime.
         tokens.forget(userID: user.id)
         context.logger.notice("user deleted", metadata: ["by": "\(admin.name)", "user": "\(user.name)", "id": "\(user.id)"])
         return Response(status: .noContent)
+    }
+
+    /// Runs `change` to the user named `name`, made by `admin`, and records in the audit log what it moved.
+    @discardableResult
+    private func auditing<T>(
+        _ action: AuditAction, user name: String, by admin: User, _ request: Request, _ context: SluiceRequestContext,
+        extra: [AuditChange] = [], _ change: () async throws -> T
+    ) async throws -> T {
+        let audit = audit
+        return try await audit.tracking(
+            action, on: AuditTarget(.user, name), by: AuditTrail.actor(admin),
+            origin: SignInRoutes.origin(of: request, context: context, clients: clients), logger: context.logger, extra: extra,
+            settings: { try await audit.user(named: name) }, change)
+    }
+
+    /// Records `action` on `user` by `admin` in the audit log, with `changes` said outright.
+    private func record(
+        _ action: AuditAction, user: User, by admin: User, _ request: Request, _ context: SluiceRequestContext,
+        changes: [AuditChange] = []
+    ) async {
+        await audit.record(
+            action, on: AuditTarget(.user, user.name), by: AuditTrail.actor(admin),
+            origin: SignInRoutes.origin(of: request, context: context, clients: clients), changes: changes, logger: context.logger)
     }
 
     /// The signed-in administrator; anyone else, or an API key, gets 403.

@@ -33,6 +33,10 @@ struct AdminUserSessionRoutes {
                 message: "That browser is no longer signed in as \(user.name) (it signed out, or its sign-in expired). Reload the list.")
         }
         tokens.forget(userID: user.id)
+        await AuditTrail(store: store, budgets: nil).record(
+            .userSignedOut, on: AuditTarget(.user, user.name), by: AuditTrail.actor(admin),
+            origin: SignInRoutes.origin(of: request, context: context, clients: clients), changes: [.browsersSignedOut(1)],
+            logger: context.logger)
         await securityLog.record(
             .signedOutElsewhere, for: user, request: request, context: context,
             detail: [AdminUserRoutes.byAdministrator(admin, of: user), AdminUserRoutes.browsers(1)].compactMap { $0 }.joined(separator: "; "))

@@ -17,6 +17,8 @@ struct KeyRoutes {
     let models: [String]
     /// Other names of the models (`GET /v1/models` lists them): a key limited to one is limited to its model.
     var aliases = ModelAliases()
+    /// Where the audit log learns the request's address.
+    var clients = ClientAddresses(trustedProxies: ClientAddresses.loopback)
     /// How many working keys a user may have: enough for every application and teammate, not a flood.
     static let mostWorkingKeys = 100
 
@@ -73,15 +75,14 @@ struct KeyRoutes {
                 message: "You have \(working.count) working keys, the most a user may have. Revoke one you no longer use first.")
         }
         let token = AccessToken.generate()
-        let key: APIKey
-        do {
-            key = try await store.addAPIKey(
-                userID: user.id, label: label, tokenHash: AccessToken.hash(token),
-                terms: terms)
-        } catch StoreError.conflict {
-            throw APIError(
-                .conflict, code: "label_taken",
-                message: "You already have a key labelled '\(label)' (a revoked key keeps its label). Pick another label.")
+        let key = try await auditing(.keyAdded, label: label, of: user, request, context) {
+            do {
+                return try await store.addAPIKey(userID: user.id, label: label, tokenHash: AccessToken.hash(token), terms: terms)
+            } catch StoreError.conflict {
+                throw APIError(
+                    .conflict, code: "label_taken",
+                    message: "You already have a key labelled '\(label)' (a revoked key keeps its label). Pick another label.")
+            }
         }
         let created = WireNewKey(
             label: key.label, key: token, createdAt: key.createdAt, expiresAt: key.expiresAt, models: key.allowedModels,
@@ -108,8 +109,11 @@ struct KeyRoutes {
                 "Name what to change: expires_in_days, models, daily_usd, requests_per_minute, tokens_per_minute or "
                     + "max_parallel_requests (null removes one).")
         }
-        guard let key = try await store.updateAPIKey(userID: user.id, label: label, changes: changes) else {
-            throw APIError(.notFound, code: "not_found", message: "You have no working key labelled '\(label)'.")
+        let key = try await auditing(.keyChanged, label: label, of: user, request, context) {
+            guard let key = try await store.updateAPIKey(userID: user.id, label: label, changes: changes) else {
+                throw APIError(.notFound, code: "not_found", message: "You have no working key labelled '\(label)'.")
+            }
+            return key
         }
         // The new terms apply at once here; another instance picks them up within the cache's lifetime.
         tokens.forget(userID: user.id)
@@ -124,13 +128,29 @@ struct KeyRoutes {
         let user = try ownTokenUser(context)
         let raw = try context.parameters.require("label")
         let label = raw.removingPercentEncoding ?? raw
-        guard try await store.revokeAPIKey(userID: user.id, label: label) else {
-            throw APIError(.notFound, code: "not_found", message: "You have no working key labelled '\(label)'.")
+        try await auditing(.keyRevoked, label: label, of: user, request, context) {
+            guard try await store.revokeAPIKey(userID: user.id, label: label) else {
+                throw APIError(.notFound, code: "not_found", message: "You have no working key labelled '\(label)'.")
+            }
         }
         // Stops working at once here; another instance forgets it within the cache's lifetime.
         tokens.forget(userID: user.id)
         context.logger.notice("API key revoked", metadata: ["user": "\(user.name)", "label": "\(label)"])
         return Response(status: .noContent)
+    }
+
+    /// Runs `change` to `user`'s key labelled `label`, made by the user, and records in the audit log what it moved:
+    /// the administrators see who made which key, with what terms (never the key itself).
+    @discardableResult
+    private func auditing<T>(
+        _ action: AuditAction, label: String, of user: User, _ request: Request, _ context: SluiceRequestContext,
+        _ change: () async throws -> T
+    ) async throws -> T {
+        let audit = AuditTrail(store: store, budgets: nil)
+        return try await audit.tracking(
+            action, on: AuditTarget(.key, user.name, label: label), by: AuditTrail.actor(user),
+            origin: SignInRoutes.origin(of: request, context: context, clients: clients), logger: context.logger,
+            settings: { try await audit.key(userID: user.id, label: label) }, change)
     }
 
     /// The user, when the request was made with the user's own token; a key gets 403.

@@ -69,6 +69,12 @@ struct SignUpRoute {
         try await store.setPasswordHash(userID: user.id, hash: hash)
         user.hasPassword = true
         context.logger.notice("signed up", metadata: ["user": "\(user.name)", "pending": "\(waits)"])
+        // The administrators see who made their own account, and how it started out.
+        let audit = AuditTrail(store: store, budgets: budgets)
+        await audit.record(
+            .userSignedUp, on: AuditTarget(.user, user.name), by: AuditTrail.actor(user),
+            origin: SignInRoutes.origin(of: request, context: context, clients: clients),
+            changes: AuditChange.between([], (try? await audit.user(named: user.name)) ?? []), logger: context.logger)
         guard !waits else {
             var response = try AdminUserRoutes.json(SignUpPending(
                 pending: true,
