@@ -112,6 +112,12 @@ struct AuditLogTests {
             #expect(Self.actions(rest["entries"] as? [[String: Any]] ?? []) == ["team.changed", "team.added"])
             #expect(rest["next_before"] is NSNull)
 
+            // A name with spaces, as a form writes it (`+`) or as a path does (`%20`); a `+` of its own is `%2B`.
+            #expect(try await h.request(.POST, "/api/admin/teams", token: h.alice, body: #"{"name":"night shift+1"}"#).status == 201)
+            #expect(Self.actions(try await Self.entries(h, "?name=night+shift%2B1")) == ["team.added"])
+            #expect(Self.actions(try await Self.entries(h, "?name=night%20shift%2B1")) == ["team.added"])
+            #expect(try await Self.entries(h, "?name=night+shift+1").isEmpty)
+
             #expect(try await h.request(.GET, "/api/admin/audit-log?kind=plan", token: h.alice).status == 400)
             #expect(try await h.request(.GET, "/api/admin/audit-log?limit=500", token: h.alice).status == 400)
             let notAdmin = try await h.request(.GET, "/api/admin/audit-log", token: h.bob)

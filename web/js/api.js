@@ -312,6 +312,19 @@ export const userSessions = (name) => json("GET", `/api/admin/users/${encodeURIC
 export const endUserSession = (name, id) =>
   json("DELETE", `/api/admin/users/${encodeURIComponent(name)}/sessions/${encodeURIComponent(id)}`);
 
+/**
+ * A page of the audit log, the newest first: `{entries: [{id, at, actor: {name, user_id}, action, target: {kind, name,
+ * label?}, changes: [{field, from, to}], user_agent, address}], next_before}`; `name`, `kind` and `before` (the last
+ * entry's id, for the page after) when given.
+ */
+export function auditLog({ name, kind, before, limit = 50 } = {}) {
+  const query = new URLSearchParams({ limit: String(limit) });
+  if (name) query.set("name", name);
+  if (kind) query.set("kind", kind);
+  if (before) query.set("before", before);
+  return json("GET", `/api/admin/audit-log?${query}`);
+}
+
 /** A user's latest `limit` security events, for an administrator: `{events: [...]}` as `securityLog`. */
 export const userSecurityLog = (name, limit) => json("GET", `/api/admin/users/${encodeURIComponent(name)}/security-log?limit=${limit}`);
 

@@ -8,10 +8,12 @@
 // goes, what they spent stays in the usage). Find and Show narrow the list (by name; those waiting for approval,
 // suspended, administrators, with a password, with two-step verification, in no team or in one team), as Open WebUI's
 // user list is searched.
-// Teams (teams-panel.js) sit above the list; each user's row has a Team picker that puts them in one or none. The account
+// Teams (teams-panel.js) sit above the list; each user's row has a Team picker that puts them in one or none. Below it,
+// the audit log (audit-log.js) says who changed what, and is read again after each change made here. The account
 // menu offers the page to administrators only; the server refuses everyone else anyway.
 
 import * as api from "./api.js";
+import { AuditLogPanel } from "./audit-log.js";
 import { copySecret } from "./keys-page.js";
 import { TeamsPanel } from "./teams-panel.js";
 import { UserSecurityPanel } from "./user-security.js";
@@ -39,6 +41,7 @@ export class UsersPage {
       showBanner,
       onChange: () => this.load(),
     });
+    this.audit = new AuditLogPanel({ panel: section.querySelector(".audit-log"), showBanner });
     button.addEventListener("click", () => this.setOpen(section.hidden));
     section.querySelector(".users-close").addEventListener("click", () => this.setOpen(false));
     const report = (promise) => promise.catch((error) => showBanner(error.message));
@@ -72,7 +75,7 @@ export class UsersPage {
   async load() {
     let listed;
     try {
-      listed = await Promise.all([api.listUsers(), api.listModels(), this.teamsPanel.load()]);
+      listed = await Promise.all([api.listUsers(), api.listModels(), this.teamsPanel.load(), this.audit.load()]);
     } catch (error) {
       // No longer an administrator (the role given up here, or taken by another): the page and its menu item go.
       if (error.code === "admin_only") {

@@ -31,13 +31,25 @@ struct AuditLogRoutes {
             }
             return kind
         }
-        let name = parameters.get("name").map { $0.trimmingCharacters(in: .whitespaces) }.flatMap { $0.isEmpty ? nil : $0 }
+        let name = Self.formValue("name", in: request.uri.query)
+            .map { $0.trimmingCharacters(in: .whitespaces) }.flatMap { $0.isEmpty ? nil : $0 }
         let before = parameters.get("before").flatMap { $0.isEmpty ? nil : $0 }
         // One more than asked: whether there is a page after this one.
         let entries = try await store.auditEntries(AuditQuery(name: name, kind: kind, before: before, limit: limit + 1))
         let page = Array(entries.prefix(limit))
         return try AdminUserRoutes.json(WireAuditLog(
             entries: page.map(WireAuditEntry.init), nextBefore: entries.count > limit ? page.last?.id : nil))
+    }
+
+    /// The query's `field` decoded as a form's value, `+` a space — as browsers' `URLSearchParams`, Python's `urlencode`
+    /// and `curl --data-urlencode` write one (Hummingbird's `queryParameters` keep a `+`): a team's name has spaces.
+    static func formValue(_ field: String, in query: String?) -> String? {
+        for pair in (query ?? "").split(separator: "&") {
+            let parts = pair.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
+            guard parts.count == 2, parts[0] == field else { continue }
+            return parts[1].replacingOccurrences(of: "+", with: " ").removingPercentEncoding
+        }
+        return nil
     }
 }
 
