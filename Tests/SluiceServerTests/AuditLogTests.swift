@@ -118,6 +118,16 @@ struct AuditLogTests {
             #expect(Self.actions(try await Self.entries(h, "?name=night%20shift%2B1")) == ["team.added"])
             #expect(try await Self.entries(h, "?name=night+shift+1").isEmpty)
 
+            // As a spreadsheet: every entry asked for, one a row.
+            let csv = try await h.bytes("/api/admin/audit-log?format=csv&kind=key", token: h.alice)
+            #expect(csv.status == 200 && csv.contentType == "text/csv; charset=utf-8")
+            let rows = String(decoding: csv.body, as: UTF8.self).components(separatedBy: "\r\n").filter { !$0.isEmpty }
+            #expect(rows.first == "at,actor,actor_user_id,action,target_kind,target,key_label,changes,address,user_agent")
+            #expect(rows.count == 4 && rows[1].contains(",key.revoked,key,bob,ci,revoked: none → yes,127.0.0.1,"))
+            #expect(rows[3].contains(",key.added,key,bob,ci,label: none → ci; daily_usd: none → 1,"))
+            #expect(try await h.request(.GET, "/api/admin/audit-log?format=xml", token: h.alice).status == 400)
+            #expect(try await h.request(.GET, "/api/admin/audit-log?format=csv", token: h.bob).status == 403)
+
             #expect(try await h.request(.GET, "/api/admin/audit-log?kind=plan", token: h.alice).status == 400)
             #expect(try await h.request(.GET, "/api/admin/audit-log?limit=500", token: h.alice).status == 400)
             let notAdmin = try await h.request(.GET, "/api/admin/audit-log", token: h.bob)

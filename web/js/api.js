@@ -325,6 +325,16 @@ export function auditLog({ name, kind, before, limit = 50 } = {}) {
   return json("GET", `/api/admin/audit-log?${query}`);
 }
 
+/** The audit log's entries `name` and `kind` ask for (all when not given), as CSV (a Blob). */
+export async function auditLogCSV({ name, kind } = {}) {
+  const query = new URLSearchParams({ format: "csv" });
+  if (name) query.set("name", name);
+  if (kind) query.set("kind", kind);
+  const response = await fetch(`/api/admin/audit-log?${query}`, { headers: headers() });
+  if (!response.ok) throw await failure(response);
+  return response.blob();
+}
+
 /** A user's latest `limit` security events, for an administrator: `{events: [...]}` as `securityLog`. */
 export const userSecurityLog = (name, limit) => json("GET", `/api/admin/users/${encodeURIComponent(name)}/security-log?limit=${limit}`);
 

@@ -1,7 +1,7 @@
 // The Users page's Audit log (LiteLLM's audit logs, GitHub's organisation audit log): who made, changed or deleted
 // which user, team or API key, when and from where — on this page, through the API or with `sluice` on the server —
 // with each setting before and after. Narrowed to what was done to or by one user or team, and to one kind; 50 at a
-// time, Show more for the next. Every name and value is set as text.
+// time, Show more for the next; Download CSV for all of them. Every name and value is set as text.
 
 import * as api from "./api.js";
 import { describeBrowser } from "./signed-in-browsers.js";
@@ -52,6 +52,17 @@ export class AuditLogPanel {
     this.name.addEventListener("input", () => { clearTimeout(typing); typing = setTimeout(reload, 300); });
     this.kind.addEventListener("change", reload);
     this.more.addEventListener("click", () => this.load({ more: true }).catch((error) => showBanner(error.message)));
+    panel.querySelector(".audit-csv").addEventListener("click", () => this.download().catch((error) => showBanner(error.message)));
+  }
+
+  /** Every entry the name and kind ask for, as a spreadsheet. */
+  async download() {
+    const blob = await api.auditLogCSV({ name: this.name.value.trim() || undefined, kind: this.kind.value || undefined });
+    const link = Object.assign(document.createElement("a"), { href: URL.createObjectURL(blob), download: "sluice-audit-log.csv" });
+    document.body.append(link);
+    link.click();
+    link.remove();
+    setTimeout(() => URL.revokeObjectURL(link.href), 60_000);
   }
 
   /** The newest page again, or (`more`) the page after the last one shown. */

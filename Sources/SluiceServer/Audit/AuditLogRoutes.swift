@@ -6,8 +6,9 @@ import SluiceCore
 /// "actor": {"name", "user_id"}, "action", "target": {"kind", "name", "label"?}, "changes": [{"field", "from", "to"}],
 /// "user_agent", "address"}], "next_before"}`, the newest first, `?limit=` (1–200, 50 by default) at a time;
 /// `?before=` the last entry's id reads the page after (`next_before` names it, `null` at the end); `?name=` only
-/// what was done to or by that user or team; `?kind=user|team|key` only changes to those. Only an administrator
-/// may read it (the Users page's Audit log); anyone else, and an API key, gets 403.
+/// what was done to or by that user or team; `?kind=user|team|key` only changes to those; `?format=csv` all of them
+/// as a spreadsheet, one entry a row. Only an administrator may read it (the Users page's Audit log); anyone else,
+/// and an API key, gets 403.
 struct AuditLogRoutes {
     let store: any ConversationStore
 
@@ -34,12 +35,46 @@ struct AuditLogRoutes {
         let name = Self.formValue("name", in: request.uri.query)
             .map { $0.trimmingCharacters(in: .whitespaces) }.flatMap { $0.isEmpty ? nil : $0 }
         let before = parameters.get("before").flatMap { $0.isEmpty ? nil : $0 }
+        switch parameters.get("format") ?? "json" {
+        case "json": break
+        case "csv": return try await csv(name: name, kind: kind)
+        default: throw APIError.invalid("'format' must be json or csv.")
+        }
         // One more than asked: whether there is a page after this one.
         let entries = try await store.auditEntries(AuditQuery(name: name, kind: kind, before: before, limit: limit + 1))
         let page = Array(entries.prefix(limit))
         return try AdminUserRoutes.json(WireAuditLog(
             entries: page.map(WireAuditEntry.init), nextBefore: entries.count > limit ? page.last?.id : nil))
     }
+
+    /// Every entry `name` and `kind` ask for, the newest first, as a spreadsheet's rows (`?format=csv`, the Users
+    /// page's Download CSV): read a thousand at a time, up to `mostExported`.
+    private func csv(name: String?, kind: AuditTarget.Kind?) async throws -> Response {
+        var lines = ["at,actor,actor_user_id,action,target_kind,target,key_label,changes,address,user_agent"]
+        var before: String?
+        var exported = 0
+        repeat {
+            let page = try await store.auditEntries(AuditQuery(name: name, kind: kind, before: before, limit: 1_000))
+            for entry in page {
+                let changes = entry.changes.map { "\($0.field): \($0.from ?? "none") → \($0.to ?? "none")" }.joined(separator: "; ")
+                lines.append([
+                    ISO8601Milliseconds.string(entry.at), entry.actor.name, entry.actor.userID ?? "", entry.action.rawValue,
+                    entry.target.kind.rawValue, entry.target.name, entry.target.label ?? "", changes,
+                    entry.origin.address ?? "", entry.origin.userAgent ?? "",
+                ].map(UsageCSV.field).joined(separator: ","))
+            }
+            exported += page.count
+            before = page.count == 1_000 ? page.last?.id : nil
+        } while before != nil && exported < Self.mostExported
+        var headers = HTTPFields()
+        headers[.contentType] = "text/csv; charset=utf-8"
+        headers[.contentDisposition] = "attachment; filename=\"sluice-audit-log.csv\""
+        return Response(
+            status: .ok, headers: headers, body: .init(byteBuffer: ByteBuffer(string: lines.joined(separator: "\r\n") + "\r\n")))
+    }
+
+    /// The most entries one download holds (400 days of a busy server's changes are far fewer).
+    static let mostExported = 100_000
 
     /// The query's `field` decoded as a form's value, `+` a space — as browsers' `URLSearchParams`, Python's `urlencode`
     /// and `curl --data-urlencode` write one (Hummingbird's `queryParameters` keep a `+`): a team's name has spaces.
