@@ -19,21 +19,23 @@ struct UsageCommand: AsyncParsableCommand {
 
     struct Report: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "Print settled tokens and exact cost per day (or conversation, model, end user, API key, project, user or team) as a table.")
+            abstract: "Print settled tokens and exact cost per day (or conversation, model, end user, API key, project, user, team or tag) as a table.")
         @Option(help: "Only this user (default: everyone).") var user: String?
         @Option(help: "First UTC day to include, YYYY-MM-DD (default: 30 days ago).") var since: String?
-        @Option(help: "day, conversation, model, end_user (the gateway's `user` field), key (the labelled API key), project, user or team.")
+        @Option(help: "day, conversation, model, end_user (the gateway's `user` field), key (the labelled API key), project, user, team or tag (a turn counts under each of its tags).")
         var group: String = "day"
         @OptionGroup var database: UserCommand.DatabaseOption
 
         func run() async throws {
             guard let grouping = UsageGrouping(rawValue: group) else {
-                throw ValidationError("--group must be day, conversation, model, end_user, key, project, user or team")
+                throw ValidationError("--group must be day, conversation, model, end_user, key, project, user, team or tag")
             }
             let start = try UsageCommand.start(since: since)
             let store = try await database.open()
             let userID = try await user.asyncMap { try await UserCommand.user(named: $0, in: store).id }
             let buckets = try await store.usageHistory(userID: userID, since: start, groupedBy: grouping)
+            // Per tag the rows overlap (a turn counts under each of its tags): the total is the whole, read by day.
+            let whole = grouping == .tag ? try await store.usageHistory(userID: userID, since: start, groupedBy: .day) : buckets
             try await store.close()
             print([grouping.rawValue, "turns", "input", "output", "total", "cost_usd", "cache_hits", "saved_usd", "cached_input"]
                 .joined(separator: "\t"))
@@ -52,13 +54,14 @@ struct UsageCommand: AsyncParsableCommand {
                 case .user: key = bucket.label ?? "\(bucket.key) (deleted)"
                 case .team where bucket.key.isEmpty: key = "(no team)"
                 case .team: key = bucket.label ?? "\(bucket.key) (deleted team)"
+                case .tag where bucket.key.isEmpty: key = "(untagged)"
                 default: key = bucket.key
                 }
                 print([key, "\(bucket.turns)", "\(bucket.inputTokens)", "\(bucket.outputTokens)", "\(bucket.totalTokens)", bucket.cost.decimalString,
                        "\(bucket.cacheHits)", bucket.savedCost.decimalString, "\(bucket.cachedInputTokens)"]
                     .joined(separator: "\t"))
             }
-            let total = UsageBucket.total(of: buckets)
+            let total = UsageBucket.total(of: whole)
             print(["total", "\(total.turns)", "", "", "\(total.totalTokens)", total.cost.decimalString, "\(total.cacheHits)",
                    total.savedCost.decimalString, "\(total.cachedInputTokens)"].joined(separator: "\t"))
         }

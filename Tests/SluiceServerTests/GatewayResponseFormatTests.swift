@@ -57,7 +57,7 @@ struct GatewayResponseFormatTests {
             let deep = String(repeating: "[", count: 200) + String(repeating: "]", count: 200)
             let nested = try await h.request(
                 .POST, "/v1/chat/completions", token: h.alice,
-                body: #"{"model":"sim","metadata":\#(deep),"messages":[{"role":"user","content":"Hi"}],"response_format":{"type":"json_object"}}"#)
+                body: #"{"model":"sim","x_unknown":\#(deep),"messages":[{"role":"user","content":"Hi"}],"response_format":{"type":"json_object"}}"#)
             #expect(nested.status == 400 && nested.errorMessage?.contains("not JSON that Sluice can read") == true)
             let conversations = try await h.request(.GET, "/api/conversations", token: h.alice)
             #expect((conversations.json?["conversations"] as? [Any])?.isEmpty == true)

@@ -25,12 +25,12 @@ struct EndUserLedgerTests {
         return (store, location, user, shop.id, own.id)
     }
 
-    /// What undoes schema steps 64 to 62 (the audit log, teams' rate limits, teams).
+    /// What undoes schema steps 65 to 62 (usage tags, the audit log, teams' rate limits, teams).
     static func undoStepsFrom62(_ backend: StoreBackend) -> [String] {
         let triggers = backend == .sqlite
             ? ["DROP TRIGGER token_usage_team_spending_held", "DROP TRIGGER token_usage_team_spending_ended"]
             : ["DROP TRIGGER token_usage_team_spending ON token_usage", "DROP FUNCTION sluice_count_team_spending()"]
-        return ["DROP TABLE audit_log", "DROP INDEX token_usage_held_by_team", "DROP INDEX token_usage_by_team"] + triggers + [
+        return ["ALTER TABLE token_usage DROP COLUMN tags", "DROP TABLE audit_log", "DROP INDEX token_usage_held_by_team", "DROP INDEX token_usage_by_team"] + triggers + [
             "DROP TABLE team_daily_spending", "ALTER TABLE token_usage DROP COLUMN team_id", "DROP INDEX users_by_team",
             "ALTER TABLE users DROP COLUMN team_id", "DROP TABLE teams",
         ]

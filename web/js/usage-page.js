@@ -45,10 +45,11 @@ export class UsagePage {
     const everyone = scope === "all";
     // Everyone's usage is by day, model and user only; the rest is the signed-in user's own.
     const own = (group) => (everyone ? Promise.resolve({ series: [] }) : api.getUsage(period, group));
-    const [byDay, byShare, byEndUser, byKey, byModel, byProject, byTeam, limits, Chart] = await Promise.all([
+    const [byDay, byShare, byEndUser, byKey, byModel, byProject, byTeam, byTag, limits, Chart] = await Promise.all([
       api.getUsage(period, "day", scope), api.getUsage(period, everyone ? "user" : "conversation", scope), own("end_user"),
       own("key"), api.getUsage(period, "model", scope), own("project"),
       everyone ? api.getUsage(period, "team", scope) : Promise.resolve({ series: [] }),
+      api.getUsage(period, "tag", scope),
       // Only for the limits per end user and per minute: the page works without them.
       everyone ? {} : api.getLimits().catch(() => ({})),
       loadChartLibrary(),
@@ -56,6 +57,7 @@ export class UsagePage {
     this.showTotals(byDay.totals);
     this.showUsers(everyone ? byShare.series : []);
     this.showTeams(byTeam.series);
+    this.showTags(byTag.series);
     const share = everyone ? "user" : "conversation";
     this.section.querySelector(".usage-share-caption").textContent = `Share per ${share}`;
     this.canvas("share").setAttribute("aria-label", `Share of tokens per ${share}, pie chart`);
@@ -177,6 +179,21 @@ export class UsagePage {
       const item = document.createElement("li");
       const name = row.key ? row.label ?? "(a deleted team)" : "(no team)";
       item.textContent = `${name}: ${numberFormat.format(row.total_tokens)} tokens, $${row.cost_usd}, `
+        + `${row.turns} ${row.turns === 1 ? "answer" : "answers"}`;
+      return item;
+    }));
+  }
+
+  /**
+   * Usage per tag a gateway caller gave its calls (`metadata.tags`, `x-sluice-tags`), largest first, shown only when
+   * some call had one; a call counts under each of its tags. Tags are set as text.
+   */
+  showTags(series) {
+    const section = this.section.querySelector(".usage-tags");
+    section.hidden = !series.some((row) => row.key);
+    section.querySelector("ul").replaceChildren(...series.map((row) => {
+      const item = document.createElement("li");
+      item.textContent = `${row.key || "(untagged)"}: ${numberFormat.format(row.total_tokens)} tokens, $${row.cost_usd}, `
         + `${row.turns} ${row.turns === 1 ? "answer" : "answers"}`;
       return item;
     }));

@@ -174,6 +174,8 @@ public struct HoldRequest: Sendable {
     /// the budgets and the tokens per minute, but it is neither a request per minute nor a running request — the
     /// call is one, counted by its first answer, as OpenAI and LiteLLM count it.
     public var extraAnswer = false
+    /// The caller's tags for the turn (`UsageTags`), kept on the ledger's row: usage per tag (`UsageGrouping.tag`).
+    public var tags: [String] = []
 
     public init(
         userID: String, conversationID: String, messageID: String, model: String, inputTokens: Int, wantedOutput: Int,
@@ -209,6 +211,9 @@ public enum UsageGrouping: String, Sendable, CaseIterable {
     /// The team each turn's user was in when it was held (`Team`), labelled with the team's name (none for a deleted
     /// team); turns outside any team are the bucket with the empty key. LiteLLM's spend per team.
     case team
+    /// The tags the caller gave each turn (`UsageTags`, LiteLLM's spend per tag): a turn counts in the bucket of every
+    /// tag it has, so the buckets may add up to more than the whole; untagged turns are the bucket with the empty key.
+    case tag
 }
 
 /// The settled usage of one bucket of history (a day, a conversation, a model, an end user or an API key).

@@ -34,7 +34,7 @@ struct TurnBudget: Sendable {
     func hold(
         _ request: ChatRequest, inputTokens known: Int?, user: User, conversationID: String, endUser: String? = nil,
         messageID: String, answer: Message? = nil, prelude: HoldPrelude? = nil, apiKey: KeyUse? = nil,
-        extraAnswer: Bool = false, wording: RefusalWording = .message
+        extraAnswer: Bool = false, tags: [String] = [], wording: RefusalWording = .message
     ) async throws -> Held {
         guard let budgets, let counter else { return Held(request: request, hold: nil, inputTokens: known) }
         let input: Int
@@ -42,7 +42,8 @@ struct TurnBudget: Sendable {
         let now = Date()
         guard let hold = try await budgets.hold(
             holdRequest(request, inputTokens: input, userID: user.id, conversationID: conversationID, endUser: endUser,
-                        messageID: messageID, answer: answer, prelude: prelude, apiKey: apiKey, extraAnswer: extraAnswer),
+                        messageID: messageID, answer: answer, prelude: prelude, apiKey: apiKey, extraAnswer: extraAnswer,
+                        tags: tags),
             now: now)
         else {
             throw try await refusal(
@@ -73,7 +74,7 @@ struct TurnBudget: Sendable {
     @inline(never)
     private func holdRequest(
         _ request: ChatRequest, inputTokens: Int, userID: String, conversationID: String, endUser: String?, messageID: String,
-        answer: Message?, prelude: HoldPrelude?, apiKey: KeyUse?, extraAnswer: Bool
+        answer: Message?, prelude: HoldPrelude?, apiKey: KeyUse?, extraAnswer: Bool, tags: [String]
     ) -> HoldRequest {
         var holdRequest = HoldRequest(
             userID: userID, conversationID: conversationID, messageID: messageID, model: request.model,
@@ -84,6 +85,7 @@ struct TurnBudget: Sendable {
         holdRequest.apiKeyDailyLimit = apiKey?.dailyDollarLimit
         holdRequest.apiKeyRateCaps = apiKey?.rateCaps ?? .none
         holdRequest.extraAnswer = extraAnswer
+        holdRequest.tags = tags
         // A conversation's end user is read from it, in the hold's own statement; only a call without one names it.
         if conversationID.isEmpty { holdRequest.endUser = endUser }
         return holdRequest

@@ -129,6 +129,8 @@ struct ChatCompletionRequest: Sendable {
         let reasoningEffort: String?
         /// Anthropic's thinking object, which LiteLLM takes on this wire too.
         let thinking: ReasoningField.Thinking?
+        /// OpenAI's metadata (strings by key), of which Sluice reads `tags` (`CallTags`).
+        let metadata: CallTags.Metadata?
 
         struct StreamOptions: Decodable {
             let includeUsage: Bool?
@@ -145,7 +147,7 @@ struct ChatCompletionRequest: Sendable {
         }
 
         enum CodingKeys: String, CodingKey {
-            case model, messages, stream, temperature, n, tools, functions, stop, seed, user, thinking, store
+            case model, messages, stream, temperature, n, tools, functions, stop, seed, user, thinking, store, metadata
             case reasoningEffort = "reasoning_effort"
             case safetyIdentifier = "safety_identifier"
             case toolChoice = "tool_choice"
@@ -299,6 +301,12 @@ struct ChatCompletionRequest: Sendable {
             system: system.isEmpty ? nil : system.joined(separator: "\n\n"), turns: turns, tools: try parsed.flatMap(Self.tools),
             prefill: prefill)
         call.answers = wire.n ?? 1
+        if let tags = wire.metadata?.tags {
+            guard let checked = UsageTags.checked(tags) else {
+                throw Self.invalid("'metadata.tags' must be \(UsageTags.rule).", param: "metadata.tags")
+            }
+            call.tags = checked
+        }
         // OpenAI keeps a completion made with `store: true` for its evals; a caller who says `false` asks that it be
         // kept nowhere, which Sluice honours as the Responses API's `store: false` (its default stays keeping it).
         call.keep = wire.store ?? true

@@ -34,11 +34,13 @@ struct EmbeddingsRoute {
         try ModelAccess.check(user, model: call.model)
         call.extraHeaders = services.scenarioHeaders(request)
 
+        let tags = try CallTags.of(request)
         let started = ContinuousClock.now
         let counted = try await count(call.input)
         // (A hold is for input and at least one output token; the one is released when the call settles.)
         let held = try await services.hold(
-            inputTokens: counted, model: call.model, user: user, endUser: call.endUser, apiKey: context.apiKey, wording: .texts)
+            inputTokens: counted, model: call.model, user: user, endUser: call.endUser, apiKey: context.apiKey, tags: tags,
+            wording: .texts)
         let settlement = services.settlement(of: held, api: .embeddings, model: call.model, started: started)
         let cache = PassThroughCache(responseCache, metrics: services.metrics, request: request, userID: user.id) {
             EmbeddingsCacheKey.of(call, scope: $0)

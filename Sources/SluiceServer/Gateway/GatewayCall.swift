@@ -33,6 +33,8 @@ struct GatewayCall: Sendable {
     /// This call is one of those answers after the first (`completeMany` starts each with its own copy): its hold is
     /// no request of its own under the rate limits (`HoldRequest.extraAnswer`).
     var extraAnswer = false
+    /// The caller's tags from the body (`metadata.tags`); a header's are added at launch (`CallTags`).
+    var tags: [String] = []
     var endUser: String? { sampling.endUser }
 
     /// What this call adds to the conversation: the user's message or the function results.

@@ -197,6 +197,7 @@ struct GatewayRoutes {
         _ call: GatewayCall, request: Request, context: SluiceRequestContext
     ) async throws -> (TurnLauncher.Started, model: String, cache: ResponseCacheUse?, now: Date, conversationID: String) {
         let user = try context.requireUser()
+        let tags = try CallTags.of(call, request: request)
         let model = model(named: call.model, for: user)
         try ModelAccess.check(user, model: model)
         try launcher.checkCapacity(model: model)
@@ -217,7 +218,7 @@ struct GatewayRoutes {
             .init(content: call.content, model: model, temperature: call.temperature, maxTokens: call.maxTokens,
                   sampling: call.sampling, tools: call.tools, toolResults: call.toolResults, prefill: call.prefill, reportsBudget: false,
                   threadKey: threadKey, apiKey: context.apiKey, cache: cache, images: call.images, keep: call.keep,
-                  extraAnswer: call.extraAnswer),
+                  extraAnswer: call.extraAnswer, tags: tags),
             in: conversation, history: history, unsaved: unsaved, user: user, request: request, logger: context.logger,
             executor: context.executor, receivedAt: context.receivedAt)
         return (started, model, cache, now, conversation.id)

@@ -36,11 +36,11 @@ struct PassThroughServices: Sendable {
     /// call is stored but the ledger's row, which has no conversation.
     func hold(
         inputTokens: Int?, outputTokens: Int = 1, model: String, user: User, endUser: String?, apiKey: KeyUse?,
-        wording: RefusalWording
+        tags: [String] = [], wording: RefusalWording
     ) async throws -> Held {
         let held = try await budget.hold(
             ChatRequest(model: model, messages: [], maxTokens: outputTokens), inputTokens: inputTokens ?? 0, user: user,
-            conversationID: "", endUser: endUser, messageID: Identifier.make(), apiKey: apiKey, wording: wording)
+            conversationID: "", endUser: endUser, messageID: Identifier.make(), apiKey: apiKey, tags: tags, wording: wording)
         var headers: HTTPFields = [:]
         RateLimits.addHeaders(of: [held.hold?.rateLimits, held.hold?.keyRateLimits].compactMap { $0 }, to: &headers, now: Date())
         return Held(hold: held.hold, grantedOutput: held.request.maxTokens, headers: headers)

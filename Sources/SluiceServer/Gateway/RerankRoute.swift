@@ -27,10 +27,12 @@ struct RerankRoute {
         call.model = services.gateway.model(named: call.model, for: user)
         try ModelAccess.check(user, model: call.model)
         try services.gateway.launcher.checkCapacity(model: call.model)
+        let tags = try CallTags.of(request)
         let started = ContinuousClock.now
         let counted = try await count(call)
         let held = try await services.hold(
-            inputTokens: counted, model: call.model, user: user, endUser: nil, apiKey: context.apiKey, wording: .documents)
+            inputTokens: counted, model: call.model, user: user, endUser: nil, apiKey: context.apiKey, tags: tags,
+            wording: .documents)
         var headers = held.headers
         headers[.contentType] = "application/json"
         let upstream = UpstreamJSONCall(

@@ -35,12 +35,13 @@ struct TextCompletionsRoute {
         try screen(call, userID: user.id, logger: context.logger)
         // A full queue for the model is a 503 before anything is held, as for a chat call.
         try services.gateway.launcher.checkCapacity(model: call.model)
+        let tags = try CallTags.of(request)
         let started = ContinuousClock.now
         let (counted, longest) = try await count(call)
         let perChoice = try fit(call, longestPrompt: longest)
         let held = try await services.hold(
             inputTokens: counted, outputTokens: max(1, perChoice) * call.choices, model: call.model, user: user,
-            endUser: call.endUser, apiKey: context.apiKey, wording: .prompt)
+            endUser: call.endUser, apiKey: context.apiKey, tags: tags, wording: .prompt)
         // The hold may grant less output than asked for: each answer gets its share.
         let granted = perChoice == 0 ? 0 : min(perChoice, max(1, (held.grantedOutput ?? perChoice * call.choices) / call.choices))
         // Charged at the price of the model that answers (a fallback's, when the requested one failed).

@@ -3,11 +3,12 @@ import Hummingbird
 import SluiceCore
 
 /// The caller's token usage: `GET /api/usage/limits` (plan and budget now),
-/// `GET /api/usage?period=today|week|month&group=day|conversation|model|end_user|key|project[&format=csv]` (history for
-/// charts; `end_user`: the gateway's `user` field, `""` for turns without one; `key`: the labelled API key, `""` for the
-/// user's own token; `project`: the project a turn's conversation is in now, `""` for none; `user`: the user, labelled
-/// with their name), with `scope=all` everyone's (an administrator's, grouped by day, model or user only: other users'
-/// conversations, keys and projects stay theirs), and `GET /api/usage/end-user?name=…` (one end user's day under the
+/// `GET /api/usage?period=today|week|month&group=day|conversation|model|end_user|key|project|user|team|tag[&format=csv]`
+/// (history for charts; `end_user`: the gateway's `user` field, `""` for turns without one; `key`: the labelled API key,
+/// `""` for the user's own token; `project`: the project a turn's conversation is in now, `""` for none; `user`: the
+/// user, labelled with their name; `team`: the user's team then; `tag`: each of a gateway call's tags, `""` for
+/// untagged turns), with `scope=all` everyone's (an administrator's, grouped by day, model, user, team or tag only:
+/// other users' conversations, keys and projects stay theirs), and `GET /api/usage/end-user?name=…` (one end user's day under the
 /// caller's limit per end user).
 struct UsageRoutes {
     let budgets: (any BudgetStore)?
@@ -47,16 +48,16 @@ struct UsageRoutes {
             throw APIError.invalid("'period' must be today, week or month.")
         }
         guard let grouping = UsageGrouping(rawValue: query.get("group") ?? "day") else {
-            throw APIError.invalid("'group' must be day, conversation, model, end_user, key, project, user or team.")
+            throw APIError.invalid("'group' must be day, conversation, model, end_user, key, project, user, team or tag.")
         }
         let everyone: Bool
         switch query.get("scope") ?? "mine" {
         case "mine": everyone = false
         case "all":
             _ = try context.requireAdministrator(to: "see everyone's usage")
-            guard [.day, .model, .user, .team].contains(grouping) else {
+            guard [.day, .model, .user, .team, .tag].contains(grouping) else {
                 throw APIError.invalid(
-                    "With scope=all, 'group' must be day, model, user or team: other users' conversations, keys and projects stay theirs.")
+                    "With scope=all, 'group' must be day, model, user, team or tag: other users' conversations, keys and projects stay theirs.")
             }
             everyone = true
         default: throw APIError.invalid("'scope' must be mine or all.")
@@ -72,7 +73,11 @@ struct UsageRoutes {
             headers[.contentDisposition] = "attachment; filename=\"sluice-usage-\(whose)\(periodName)-by-\(grouping.rawValue).csv\""
             return Response(status: .ok, headers: headers, body: .init(byteBuffer: ByteBuffer(string: UsageCSV.render(buckets, grouping: grouping))))
         case "json":
-            return Self.json(WireUsageHistory(period: periodName, group: grouping.rawValue, from: since, to: now, buckets: buckets).json)
+            // Per tag the rows overlap: the totals are the period's whole, read by day.
+            let whole = grouping == .tag
+                ? try await requireBudgets().usageHistory(userID: everyone ? nil : user.id, since: since, groupedBy: .day) : nil
+            return Self.json(WireUsageHistory(
+                period: periodName, group: grouping.rawValue, from: since, to: now, buckets: buckets, whole: whole).json)
         default:
             throw APIError.invalid("'format' must be json or csv.")
         }
@@ -153,14 +158,16 @@ struct WireUsageHistory: Encodable {
     let totals: Row
     let series: [Row]
 
-    init(period: String, group: String, from: Date, to: Date, buckets: [UsageBucket]) {
+    /// `whole`: the buckets whose sum is the period's whole, when `buckets` add up to more (per tag, where a turn
+    /// counts under each of its tags).
+    init(period: String, group: String, from: Date, to: Date, buckets: [UsageBucket], whole: [UsageBucket]? = nil) {
         self.period = period
         self.group = group
         let formatter = ISO8601DateFormatter()
         self.from = formatter.string(from: from)
         self.to = formatter.string(from: to)
         series = buckets.map(Row.init)
-        var totals = Row(UsageBucket.total(of: buckets))
+        var totals = Row(UsageBucket.total(of: whole ?? buckets))
         totals.key = nil
         self.totals = totals
     }

@@ -69,6 +69,8 @@ struct TurnLauncher: Sendable {
         var keep = true
         /// `TurnPreparation.Ask.extraAnswer`.
         var extraAnswer = false
+        /// `TurnPreparation.Ask.tags`.
+        var tags: [String] = []
     }
 
     /// Throws `busy` when the model's queue is full, before anything is stored.
@@ -190,7 +192,7 @@ struct TurnLauncher: Sendable {
                 .init(model: input.model, temperature: input.temperature, maxTokens: input.maxTokens, sampling: input.sampling,
                       tools: input.tools, extraHeaders: Self.scenarioHeaders(request, forward: forwardScenarioHeader),
                       reportsBudget: input.reportsBudget, threadKey: input.threadKey, apiKey: input.apiKey, cache: input.cache,
-                      extraAnswer: input.extraAnswer),
+                      extraAnswer: input.extraAnswer, tags: input.tags),
                 conversation: conversation, history: history, tail: tail,
                 user: user, answerID: assistant.id, answer: assistant,
                 prelude: HoldPrelude(conversation: unsaved ? conversation : nil, messages: (unsaved ? history : []) + added),

@@ -31,6 +31,8 @@ struct TurnPreparation: Sendable {
         /// An answer after the first of a gateway call for several (`n`): not a request of its own under the rate
         /// limits (`HoldRequest.extraAnswer`).
         var extraAnswer = false
+        /// The caller's tags, kept on the ledger's row (`HoldRequest.tags`).
+        var tags: [String] = []
     }
 
     /// The generation to start, and what the `meta` event says about its context.
@@ -70,7 +72,7 @@ struct TurnPreparation: Sendable {
                 extraHeaders: ask.extraHeaders),
             inputTokens: built.inputTokens, user: user, conversationID: conversation.id, endUser: conversation.endUser,
             messageID: answerID,
-            answer: answer, prelude: prelude, apiKey: ask.apiKey, extraAnswer: ask.extraAnswer)
+            answer: answer, prelude: prelude, apiKey: ask.apiKey, extraAnswer: ask.extraAnswer, tags: ask.tags)
         var plan = ChatTurn.Plan(
             assistantMessageID: answerID, request: held.request, prior: prior, logger: logger, hold: held.hold,
             countedInputTokens: held.inputTokens, conversationID: conversation.id,

@@ -47,6 +47,10 @@ extension PostgresStore {
             return (reserved, (row.int("unlimited") ?? 0) != 0, row.int("reset_at_ms"), row.string("rate_state"), row.string("key_rate_state"))
         }
         guard let held else { return nil }
+        // The call's tags (schema step 65), on the row just made: a round trip more for a tagged call only.
+        if let tags = StoredValues.tagsJSON(request.tags) {
+            try await execute("UPDATE token_usage SET tags = \(tags) WHERE id = \(id)")
+        }
         resetCache.remember(userID: userID, resetAtMs: held.resetAt)
         return BudgetHold(
             id: id, userID: request.userID, reservedTokens: held.reserved,
@@ -245,12 +249,15 @@ extension PostgresStore {
         case .project: key = "COALESCE(c.project_id, '')"
         case .user: key = "u.user_id"
         case .team: key = "COALESCE(u.team_id, '')"
+        case .tag: key = "COALESCE(tg.value, '')"
         }
+        // A tagged turn is a row for each of its tags.
+        let tagJoin = grouping == .tag ? " LEFT JOIN LATERAL jsonb_array_elements_text(u.tags::jsonb) AS tg(value) ON true" : ""
         return try await rows(
             """
             SELECT \(unescaped: key) AS bucket, \(unescaped: StoredValues.usageLabel(grouping)) AS label,
                 \(unescaped: StoredValues.usageSums(cast: "::bigint"))
-            \(unescaped: StoredValues.usageJoins)
+            \(unescaped: StoredValues.usageJoins)\(unescaped: tagJoin)
             WHERE \(unescaped: StoredValues.usageRows) AND u.created_at >= \(StoredValues.milliseconds(since))
                 AND (\(userID)::text IS NULL OR u.user_id = \(userID))
             GROUP BY bucket ORDER BY \(unescaped: grouping == .day ? "bucket" : "total DESC, bucket")

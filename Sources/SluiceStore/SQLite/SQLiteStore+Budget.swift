@@ -72,8 +72,8 @@ extension SQLiteStore {
             .integer(Self.milliseconds(UTCMonth.start(of: now))),
         ]
         let rows: [SQLiteRow]
-        if request.answer != nil || request.prelude != nil {
-            rows = try await connection.transactionReturning(Self.holdTransaction(sql, binds, storing: request))
+        if request.answer != nil || request.prelude != nil || !request.tags.isEmpty {
+            rows = try await connection.transactionReturning(Self.holdTransaction(sql, binds, storing: request, id: id))
         } else {
             rows = try await connection.query(sql, binds)
         }
@@ -90,18 +90,22 @@ extension SQLiteStore {
     }
 
     /// The hold's statement in one transaction with the prelude (the user's message), stored granted or not, and
-    /// the answer's row, stored only with a granted hold. Built out of line: in `hold` it took 1.2 KB more of the
+    /// the answer's row and the call's tags (schema step 65), stored only with a granted hold. Built out of line: in `hold` it took 1.2 KB more of the
     /// frame that the connection's task keeps for as long as the connection lives (docs/benchmarks.md, "Memory per stream").
     @inline(never)
     private static func holdTransaction(
-        _ sql: String, _ binds: [SQLiteData], storing request: HoldRequest
+        _ sql: String, _ binds: [SQLiteData], storing request: HoldRequest, id: String
     ) -> @Sendable (Database) throws -> [SQLiteRow] {
         let first = request.prelude.map { creation(of: $0.conversation, messages: $0.messages) } ?? []
         let answer = request.answer.map { insertions(of: [$0]) } ?? []
+        let tags = StoredValues.tagsJSON(request.tags)
         return { db in
             try run(first, in: db)
             let rows = try SQLiteConnection.run(sql, binds, in: db)
             if !rows.isEmpty { try run(answer, in: db) }
+            if !rows.isEmpty, let tags {
+                _ = try SQLiteConnection.run("UPDATE token_usage SET tags = ? WHERE id = ?", [.text(tags), .text(id)], in: db)
+            }
             return rows
         }
     }
@@ -280,11 +284,14 @@ extension SQLiteStore {
         case .project: key = "COALESCE(c.project_id, '')"
         case .user: key = "u.user_id"
         case .team: key = "COALESCE(u.team_id, '')"
+        case .tag: key = "COALESCE(tg.value, '')"
         }
+        // A tagged turn is a row for each of its tags.
+        let tagJoin = grouping == .tag ? " LEFT JOIN json_each(u.tags) tg" : ""
         let rows = try await connection.query(
             """
             SELECT \(key) AS bucket, \(StoredValues.usageLabel(grouping)) AS label, \(StoredValues.usageSums(cast: ""))
-            \(StoredValues.usageJoins)
+            \(StoredValues.usageJoins)\(tagJoin)
             WHERE \(StoredValues.usageRows) AND u.created_at >= ?1 AND (?2 IS NULL OR u.user_id = ?2)
             GROUP BY bucket ORDER BY \(grouping == .day ? "bucket" : "total DESC, bucket")
             """,

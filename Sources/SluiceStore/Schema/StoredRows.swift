@@ -215,7 +215,7 @@ enum StoredValues {
         case .project: "MAX(p.name)"
         case .user: "MAX((SELECT name FROM users us WHERE us.id = u.user_id))"
         case .team: "MAX((SELECT name FROM teams t WHERE t.id = u.team_id))"
-        case .day, .model, .endUser: "NULL"
+        case .day, .model, .endUser, .tag: "NULL"
         }
     }
 
