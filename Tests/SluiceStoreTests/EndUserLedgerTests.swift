@@ -30,7 +30,14 @@ struct EndUserLedgerTests {
         let triggers = backend == .sqlite
             ? ["DROP TRIGGER token_usage_team_spending_held", "DROP TRIGGER token_usage_team_spending_ended"]
             : ["DROP TRIGGER token_usage_team_spending ON token_usage", "DROP FUNCTION sluice_count_team_spending()"]
-        return ["ALTER TABLE token_usage DROP COLUMN tags", "DROP TABLE audit_log", "DROP INDEX token_usage_held_by_team", "DROP INDEX token_usage_by_team"] + triggers + [
+        // Step 65's function takes the call's tags too; step 63's comes back.
+        let step65 = (backend == .sqlite ? [] : [
+            "DROP FUNCTION sluice_hold(\(Migrations.holdArgumentTypes), TEXT, BIGINT, BIGINT, BIGINT, BIGINT, TEXT, BIGINT, TEXT)",
+            Migrations.holdFunction(
+                limitingEndUsers: true, limitingRates: true, recordingKeys: true, limitingKeyRates: true, namingEndUsers: true,
+                countingCalls: true, limitingTeams: true, limitingTeamRates: true),
+        ]) + ["ALTER TABLE token_usage DROP COLUMN tags"]
+        return step65 + ["DROP TABLE audit_log", "DROP INDEX token_usage_held_by_team", "DROP INDEX token_usage_by_team"] + triggers + [
             "DROP TABLE team_daily_spending", "ALTER TABLE token_usage DROP COLUMN team_id", "DROP INDEX users_by_team",
             "ALTER TABLE users DROP COLUMN team_id", "DROP TABLE teams",
         ]

@@ -30,7 +30,7 @@ extension PostgresStore {
             inputCost: inputCost, outputPrice: outputPrice, globalLimit: globalDailyLimit.map { Int($0.picodollars) },
             globalLock: Self.globalBudgetLock, apiKeyID: request.apiKeyID,
             apiKeyDailyLimit: request.apiKeyDailyLimit.map { Int($0.picodollars) }, apiKeyRateCaps: request.apiKeyRateCaps,
-            endUser: request.endUser, extraAnswer: request.extraAnswer)
+            endUser: request.endUser, extraAnswer: request.extraAnswer, tags: StoredValues.tagsJSON(request.tags))
         // The user's message first, committed on its own: it needs no lock, and it is kept whether the hold is
         // granted or not (and when the hold fails, which the launcher then finds stored).
         if let prelude = request.prelude { try await store(prelude) }
@@ -47,10 +47,6 @@ extension PostgresStore {
             return (reserved, (row.int("unlimited") ?? 0) != 0, row.int("reset_at_ms"), row.string("rate_state"), row.string("key_rate_state"))
         }
         guard let held else { return nil }
-        // The call's tags (schema step 65), on the row just made: a round trip more for a tagged call only.
-        if let tags = StoredValues.tagsJSON(request.tags) {
-            try await execute("UPDATE token_usage SET tags = \(tags) WHERE id = \(id)")
-        }
         resetCache.remember(userID: userID, resetAtMs: held.resetAt)
         return BudgetHold(
             id: id, userID: request.userID, reservedTokens: held.reserved,

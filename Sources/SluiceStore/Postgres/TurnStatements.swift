@@ -121,10 +121,10 @@ struct ProgressStatement: TurnStatement {
 /// A budget hold: `sluice_hold` (schema steps 12, 14, 15, 19, 23, 27, 36 and 52) locks the user's limits and inserts
 /// the hold.
 struct HoldStatement: TurnStatement {
-    static let sql = "SELECT * FROM sluice_hold(\(placeholders(1...21)))"
+    static let sql = "SELECT * FROM sluice_hold(\(placeholders(1...22)))"
     static let bindingDataTypes: [PostgresDataType] = holdTypes
     static let holdTypes: [PostgresDataType] = Array(repeating: .text, count: 5) + Array(repeating: .int8, count: 9)
-        + [.text, .int8, .int8, .int8, .int8, .text, .int8]
+        + [.text, .int8, .int8, .int8, .int8, .text, .int8, .text]
     let values: StatementValues
 
     /// The function's arguments in its order.
@@ -138,6 +138,8 @@ struct HoldStatement: TurnStatement {
         var apiKeyRateCaps: RateCaps
         var endUser: String?
         var extraAnswer: Bool
+        /// The call's tags as stored (`StoredValues.tagsJSON`), or `nil`.
+        var tags: String?
 
         func append(to values: inout StatementValues) {
             for text in [id, userID, conversationID, messageID, model] { values.text(text) }
@@ -151,6 +153,7 @@ struct HoldStatement: TurnStatement {
             values.bigint(apiKeyRateCaps.maxParallel)
             values.text(endUser)
             values.bigint(extraAnswer ? 1 : 0)
+            values.text(tags)
         }
     }
 
@@ -167,7 +170,7 @@ struct HoldWithAnswerStatement: TurnStatement {
     static let sql = """
         WITH held AS (\(HoldStatement.sql)), inserted AS (
             INSERT INTO messages (\(PostgresStore.insertedColumns))
-            SELECT \(placeholders(22...44)) FROM held
+            SELECT \(placeholders(23...45)) FROM held
             RETURNING conversation_id, created_at
         ), touched AS (
             UPDATE conversations c SET updated_at = i.created_at FROM inserted i WHERE c.id = i.conversation_id

@@ -106,7 +106,7 @@ extension Migrations {
     static func holdFunction(
         limitingEndUsers: Bool, limitingRates: Bool, recordingKeys: Bool = false, limitingKeyRates: Bool = false,
         namingEndUsers: Bool = false, countingCalls: Bool = false, limitingTeams: Bool = false,
-        limitingTeamRates: Bool = false
+        limitingTeamRates: Bool = false, taggingUsage: Bool = false
     ) -> String {
         let variables = (limitingEndUsers ? ["v_end_user TEXT;"] : []) + (limitingTeams ? ["v_team TEXT; v_month_start BIGINT;"] : [])
         let declarations = variables.isEmpty ? "" : "DECLARE " + variables.joined(separator: " ") + "\n"
@@ -131,6 +131,10 @@ extension Migrations {
         let teamRateCondition = limitingTeamRates ? " AND a.team_within_rate = 1" : ""
         let teamColumn = limitingTeams ? ", team_id" : ""
         let teamValue = limitingTeams ? ", v_team" : ""
+        // Empty before step 65: the call's tags (a JSON array, or NULL) on its row.
+        let tagsArgument = taggingUsage ? ", p_tags TEXT" : ""
+        let tagsColumn = taggingUsage ? ", tags" : ""
+        let tagsValue = taggingUsage ? ", p_tags" : ""
         // From step 36 a call without a conversation names its end user (`p_end_user`), which its row keeps too.
         let conversationsEndUser = "SELECT c.end_user INTO v_end_user FROM conversations c WHERE c.id = p_conversation;\n"
         let endUserLookup = namingEndUsers
@@ -177,7 +181,7 @@ extension Migrations {
         CREATE OR REPLACE FUNCTION sluice_hold(
             p_id TEXT, p_user TEXT, p_conversation TEXT, p_message TEXT, p_model TEXT, p_now BIGINT,
             p_expires BIGINT, p_day_start BIGINT, p_wanted BIGINT, p_input BIGINT, p_input_cost BIGINT,
-            p_output_price BIGINT, p_global BIGINT, p_global_lock BIGINT\(keyArgument)\(keyRateArguments)\(endUserArgument)\(extraArgument))
+            p_output_price BIGINT, p_global BIGINT, p_global_lock BIGINT\(keyArgument)\(keyRateArguments)\(endUserArgument)\(extraArgument)\(tagsArgument))
         RETURNS TABLE (held_tokens BIGINT, unlimited INT, reset_at_ms BIGINT\(rateReturned)\(keyRateReturned))
         LANGUAGE plpgsql VOLATILE AS $$
         \(declarations)BEGIN
@@ -204,9 +208,9 @@ extension Migrations {
                 FROM budget b
             ), inserted AS (
                 INSERT INTO token_usage (id, user_id, conversation_id, message_id, model, state, reserved_tokens,
-                    created_at, expires_at, reserved_cost_picousd\(keyColumn)\(endUserColumn)\(extraColumn)\(teamColumn))
+                    created_at, expires_at, reserved_cost_picousd\(keyColumn)\(endUserColumn)\(extraColumn)\(teamColumn)\(tagsColumn))
                 SELECT p_id, p_user, p_conversation, p_message, p_model, 'held', a.tokens, p_now, p_expires,
-                    p_input_cost + (a.tokens - p_input) * p_output_price\(keyValue)\(endUserValue)\(extraValue)\(teamValue)
+                    p_input_cost + (a.tokens - p_input) * p_output_price\(keyValue)\(endUserValue)\(extraValue)\(teamValue)\(tagsValue)
                 FROM allowed a
                 WHERE a.tokens >= p_input + 1 AND a.dollars_left >= p_input_cost + p_output_price\(rateCondition)\(keyRateCondition)\(teamRateCondition)
                 RETURNING token_usage.reserved_tokens

@@ -3,11 +3,18 @@ import SluiceCore
 
 extension Migrations {
     /// Step 65: the tags a gateway caller gave a call (`UsageTags`, LiteLLM's request tags), on its ledger row as a
-    /// JSON array (`NULL` without any), for usage per tag (`UsageGrouping.tag`). Written with the hold, in its
-    /// transaction on SQLite and right after it on PostgreSQL; an untagged call writes nothing more.
+    /// JSON array (`NULL` without any), for usage per tag (`UsageGrouping.tag`). Written with the hold: on SQLite in
+    /// its transaction (one statement more for a tagged call), on PostgreSQL by `sluice_hold` itself, which takes them
+    /// as its last argument — an update after it cost a tagged call's hold a round trip, 1.3 → 1.9 ms p50.
     static let usageTagsStep = Step(
         version: 65,
-        statements: ["ALTER TABLE token_usage ADD COLUMN tags TEXT"])
+        statements: ["ALTER TABLE token_usage ADD COLUMN tags TEXT"],
+        postgresOnly: [
+            "DROP FUNCTION sluice_hold(\(holdArgumentTypes), TEXT, BIGINT, BIGINT, BIGINT, BIGINT, TEXT, BIGINT)",
+            holdFunction(
+                limitingEndUsers: true, limitingRates: true, recordingKeys: true, limitingKeyRates: true, namingEndUsers: true,
+                countingCalls: true, limitingTeams: true, limitingTeamRates: true, taggingUsage: true),
+        ])
 }
 
 extension StoredValues {
