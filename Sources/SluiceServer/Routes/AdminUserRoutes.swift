@@ -105,12 +105,13 @@ struct AdminUserRoutes {
         guard !body.fields.isEmpty else { throw APIError.invalid("Name what to change: \(AdminUserChanges.fieldList).") }
         // A new password in place of one shows in no setting: the entry says so itself.
         let newPassword = user.hasPassword && (changes.password ?? nil) != nil
+        // The change applies at once here — the part made, too, of one that failed half-way; another instance picks
+        // it up within the token cache's lifetime.
+        defer { tokens.forget(userID: user.id) }
         try await auditing(
             .userChanged, user: user.name, by: admin, request, context,
             extra: newPassword ? [AuditChange("password", from: "set", to: "changed")] : []
         ) { try await apply(changes, to: user, by: admin, request: request, context: context) }
-        // The change applies at once here; another instance picks it up within the token cache's lifetime.
-        tokens.forget(userID: user.id)
         context.logger.notice("user changed", metadata: [
             "by": "\(admin.name)", "user": "\(user.name)", "fields": "\(body.fields.keys.sorted().joined(separator: ","))",
         ])
