@@ -36,6 +36,10 @@ struct UsageTagsTests {
                 h, h.alice, metadata: #"{"tags":["search"]}"#, headers: ["x-litellm-tags": "search,nightly"]).status == 200)
             #expect(try await Self.chat(h, h.alice).status == 200)
             #expect(try await Self.chat(h, h.bob, metadata: #"{"tags":["bobs"]}"#).status == 200)
+            // The Responses API's metadata (strings by key, echoed back) carries them as text.
+            let responded = try await h.post(
+                "/v1/responses", token: h.alice, json: ["model": "sim", "input": "hi", "metadata": ["tags": "search", "run": "7"]])
+            #expect(responded.status == 200 && responded.text.contains(#""tags":"search""#), "\(responded.text)")
             // An embeddings call takes the header's.
             let embedded = try await h.post(
                 "/v1/embeddings", token: h.alice, headers: ["x-sluice-tags": "nightly"], json: ["model": "sim", "input": "a fox"])
@@ -43,11 +47,11 @@ struct UsageTagsTests {
 
             // Each turn under each of its tags; the untagged one under none. Bob's are his.
             let mine = try await Self.byTag(h, h.alice)
-            #expect(Set(mine) == ["checkout 2", "prod 2", "search 2", "nightly 2", "- 1"])
+            #expect(Set(mine) == ["checkout 2", "prod 2", "search 3", "nightly 2", "- 1"])
             #expect(try await Self.byTag(h, h.bob) == ["bobs 1"])
-            // The totals are the whole: each of the six turns once, though the rows count nine.
+            // The totals are the whole: each of the seven turns once, though the rows count ten.
             let totals = try await h.request(.GET, "/api/usage?period=today&group=tag", token: h.alice).json?["totals"] as? [String: Any]
-            #expect(totals?["turns"] as? Int == 6)
+            #expect(totals?["turns"] as? Int == 7)
             // An administrator's view of everyone's.
             #expect(Set(try await Self.byTag(h, h.alice, scope: "all")) == Set(mine + ["bobs 1"]))
             #expect(try await h.request(.GET, "/api/usage?period=today&group=tag&scope=all", token: h.bob).status == 403)
@@ -69,6 +73,8 @@ struct UsageTagsTests {
             let notObject = try await Self.chat(h, h.alice, metadata: #""checkout""#)
             #expect(notObject.status == 400 && (notObject.json?["error"] as? [String: Any])?["param"] as? String == "metadata")
             #expect(try await Self.chat(h, h.alice, metadata: "null").status == 200)
+            let badResponses = try await h.post("/v1/responses", token: h.alice, json: ["model": "sim", "input": "hi", "metadata": ["tags": 5]])
+            #expect(badResponses.status == 400 && badResponses.text.contains("metadata.tags"))
             let header = try await Self.chat(h, h.alice, headers: ["x-sluice-tags": long])
             #expect(header.status == 400)
             #expect(((header.json?["error"] as? [String: Any])?["message"] as? String)?.contains("x-sluice-tags") == true)

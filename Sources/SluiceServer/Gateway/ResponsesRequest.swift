@@ -19,8 +19,9 @@ struct ResponsesRequest: Sendable {
     var tools: ToolOptions?
     /// `resp_…`: the answer this one follows; its conversation up to it comes before `turns`.
     var previousResponseID: String?
-    /// Echoed in the response, as OpenAI does.
+    /// Echoed in the response, as OpenAI does; its `tags` (`"checkout,prod"`, or a list) are the call's (`CallTags`).
     var metadata: JSONValue?
+    var tags: [String] = []
     /// `store` (true unless the caller says false): whether the response is kept once it ends (`GatewayCall.keep`).
     var store = true
     /// `include` asks for `reasoning.encrypted_content`: the reasoning items carry an Anthropic model's signed
@@ -94,8 +95,9 @@ struct ResponsesRequest: Sendable {
         previousResponseID = try Self.string(body, "previous_response_id").flatMap { $0.isEmpty ? nil : $0 }
         store = try Self.bool(body, "store") ?? true
         if let metadata = body["metadata"], metadata != .null {
-            guard case .object = metadata else { throw Self.invalid("'metadata' must be an object of strings.", param: "metadata") }
+            guard case .object(let members) = metadata else { throw Self.invalid("'metadata' must be an object of strings.", param: "metadata") }
             self.metadata = metadata
+            tags = try Self.tags(members.first { $0.key == "tags" }?.value)
         }
         if let instructions = try Self.string(body, "instructions"), !instructions.isEmpty { system.append(instructions) }
         try readInput(body["input"])
@@ -128,7 +130,27 @@ struct ResponsesRequest: Sendable {
             model: model, temperature: temperature, maxTokens: maxOutputTokens, sampling: sampling,
             system: system.isEmpty ? nil : system.joined(separator: "\n\n"), turns: all, tools: tools)
         call.keep = store
+        call.tags = tags
         return call
+    }
+
+    /// `metadata.tags`: the text `"checkout,prod"` (OpenAI's metadata holds strings) or a list of strings, checked.
+    private static func tags(_ value: JSONValue?) throws -> [String] {
+        let raw: [String]
+        switch value {
+        case nil, .null?: return []
+        case .string(let text)?: raw = UsageTags.split(text)
+        case .array(let items)?:
+            raw = try items.map { item in
+                guard case .string(let tag) = item else { throw invalid("'metadata.tags' must be strings.", param: "metadata.tags") }
+                return tag
+            }
+        default: throw invalid("'metadata.tags' must be a string of comma-separated tags or a list of them.", param: "metadata.tags")
+        }
+        guard let tags = UsageTags.checked(raw) else {
+            throw invalid("'metadata.tags' must be \(UsageTags.rule).", param: "metadata.tags")
+        }
+        return tags
     }
 
     // MARK: - Input
