@@ -8,6 +8,10 @@ import * as api from "./api.js";
 import { icon } from "./icons.js";
 
 const numberFormat = new Intl.NumberFormat();
+
+/** A row's figures as the lists say them: "1,234 tokens, $0.01, 3 answers" (`unit`: what a turn is called there). */
+const figures = (row, unit = "answer") =>
+  `${numberFormat.format(row.total_tokens)} tokens, $${row.cost_usd}, ${row.turns} ${row.turns === 1 ? unit : `${unit}s`}`;
 let chartLibrary = null;
 
 function loadChartLibrary() {
@@ -130,8 +134,7 @@ export class UsagePage {
     caption.textContent = limit ? `Each end user may spend $${limit} a day (UTC).` : "";
     section.querySelector("ul").replaceChildren(...series.map((row) => {
       const item = document.createElement("li");
-      item.textContent = `${row.key || "(no end user)"}: ${numberFormat.format(row.total_tokens)} tokens, $${row.cost_usd}, `
-        + `${row.turns} ${row.turns === 1 ? "turn" : "turns"}`;
+      item.textContent = `${row.key || "(no end user)"}: ${figures(row, "turn")}`;
       if (limit && row.key && period === "today") {
         // Exact decimals as strings; a percentage for people is fine in floating point.
         const percent = Math.min(100, Math.floor((Number(row.cost_usd) / Number(limit)) * 100));
@@ -152,36 +155,23 @@ export class UsagePage {
     section.querySelector("ul").replaceChildren(...series.map((row) => {
       const item = document.createElement("li");
       const last = row.last_turn_at ? `, last ${new Date(row.last_turn_at).toLocaleString()}` : "";
-      item.textContent = `${row.key ? row.label ?? row.key : "(your own token and this app)"}: `
-        + `${numberFormat.format(row.total_tokens)} tokens, $${row.cost_usd}, ${row.turns} ${row.turns === 1 ? "turn" : "turns"}${last}`;
+      item.textContent = `${row.key ? row.label ?? row.key : "(your own token and this app)"}: ${figures(row, "turn")}${last}`;
       return item;
     }));
   }
 
   /** Everyone's usage per user, largest first (an administrator's view); names are set as text. */
   showUsers(series) {
-    const section = this.section.querySelector(".usage-users");
-    section.hidden = series.length === 0;
-    section.querySelector("ul").replaceChildren(...series.map((row) => {
-      const item = document.createElement("li");
+    this.fill(".usage-users", series, series.length > 0, (row) => {
       const last = row.last_turn_at ? `, last ${new Date(row.last_turn_at).toLocaleString()}` : "";
-      item.textContent = `${row.label ?? row.key}: ${numberFormat.format(row.total_tokens)} tokens, $${row.cost_usd}, `
-        + `${row.turns} ${row.turns === 1 ? "answer" : "answers"}${last}`;
-      return item;
-    }));
+      return `${row.label ?? row.key}: ${figures(row)}${last}`;
+    });
   }
 
   /** Everyone's usage per team (the one each turn's user was in then), largest first; shown once some turn was in one. */
   showTeams(series) {
-    const section = this.section.querySelector(".usage-teams");
-    section.hidden = !series.some((row) => row.key);
-    section.querySelector("ul").replaceChildren(...series.map((row) => {
-      const item = document.createElement("li");
-      const name = row.key ? row.label ?? "(a deleted team)" : "(no team)";
-      item.textContent = `${name}: ${numberFormat.format(row.total_tokens)} tokens, $${row.cost_usd}, `
-        + `${row.turns} ${row.turns === 1 ? "answer" : "answers"}`;
-      return item;
-    }));
+    this.fill(".usage-teams", series, series.some((row) => row.key),
+      (row) => `${row.key ? row.label ?? "(a deleted team)" : "(no team)"}: ${figures(row)}`);
   }
 
   /**
@@ -189,14 +179,16 @@ export class UsagePage {
    * some call had one; a call counts under each of its tags. Tags are set as text.
    */
   showTags(series) {
-    const section = this.section.querySelector(".usage-tags");
-    section.hidden = !series.some((row) => row.key);
-    section.querySelector("ul").replaceChildren(...series.map((row) => {
-      const item = document.createElement("li");
-      item.textContent = `${row.key || "(untagged)"}: ${numberFormat.format(row.total_tokens)} tokens, $${row.cost_usd}, `
-        + `${row.turns} ${row.turns === 1 ? "answer" : "answers"}`;
-      return item;
-    }));
+    this.fill(".usage-tags", series, series.some((row) => row.key), (row) => `${row.key || "(untagged)"}: ${figures(row)}`);
+  }
+
+  /** Fills the list of the section `selector` with a line of text per row (`line(row)`), and shows it when `shown`. */
+  fill(selector, series, shown, line) {
+    const section = this.section.querySelector(selector);
+    section.hidden = !shown;
+    section.querySelector("ul").replaceChildren(...series.map((row) => Object.assign(document.createElement("li"), {
+      textContent: line(row),
+    })));
   }
 
   /** Today's dollars under each daily limit that applies to the user: their own, their team's and the service's. */
@@ -222,8 +214,7 @@ export class UsagePage {
     section.querySelector("ul").replaceChildren(...series.map((row) => {
       const item = document.createElement("li");
       if (row.key) item.append(icon("folder", { lead: true }));
-      item.append(`${row.key ? row.label ?? row.key : "(no project)"}: ${numberFormat.format(row.total_tokens)} tokens, `
-        + `$${row.cost_usd}, ${row.turns} ${row.turns === 1 ? "answer" : "answers"}`);
+      item.append(`${row.key ? row.label ?? row.key : "(no project)"}: ${figures(row)}`);
       return item;
     }));
   }
@@ -234,8 +225,7 @@ export class UsagePage {
     section.hidden = series.length === 0;
     section.querySelector("ul").replaceChildren(...series.map((row) => {
       const item = document.createElement("li");
-      item.textContent = `${row.key}: ${numberFormat.format(row.total_tokens)} tokens, $${row.cost_usd}, `
-        + `${row.turns} ${row.turns === 1 ? "answer" : "answers"}`;
+      item.textContent = `${row.key}: ${figures(row)}`;
       if (row.rated_good || row.rated_bad) {
         item.append(" · ", icon("thumbs-up", { lead: true }), `${row.rated_good} good · `, icon("thumbs-down", { lead: true }), `${row.rated_bad} bad`);
       }
