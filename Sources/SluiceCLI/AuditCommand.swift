@@ -20,15 +20,8 @@ struct AuditCommand: AsyncParsableCommand {
             return kind
         }
         guard limit > 0 else { throw ValidationError("--limit must be a positive number of entries") }
-        let store = try await database.open()
-        let entries: [AuditEntry]
-        do {
-            entries = try await store.auditEntries(AuditQuery(name: name, kind: targetKind, limit: limit))
-            try await store.close()
-        } catch {
-            try? await store.close()
-            throw error
-        }
+        let query = AuditQuery(name: name, kind: targetKind, limit: limit)
+        let entries = try await database.withStore { try await $0.auditEntries(query) }
         print(["at", "by", "action", "target", "changes", "address"].joined(separator: "\t"))
         for entry in entries {
             print([

@@ -23,15 +23,7 @@ struct FeedbackCommand: AsyncParsableCommand {
             }
             guard limit > 0 else { throw ValidationError("--limit must be a positive number of answers") }
             let start = try UsageCommand.start(since: since)
-            let store = try await database.open()
-            let answers: [RatedAnswer]
-            do {
-                answers = try await store.ratedAnswers(since: start, rating: kind, limit: limit)
-                try await store.close()
-            } catch {
-                try? await store.close()
-                throw error
-            }
+            let answers = try await database.withStore { try await $0.ratedAnswers(since: start, rating: kind, limit: limit) }
             print(["rated_at", "user", "model", "rating", "comment", "question", "message"].joined(separator: "\t"))
             for answer in answers {
                 print([

@@ -220,14 +220,7 @@ struct TeamCommand: AsyncParsableCommand {
 
     /// Opens the database, runs `body`, and closes the database whether `body` throws or not.
     static func withStore(_ database: UserCommand.DatabaseOption, _ body: (any SluiceDatabase) async throws -> Void) async throws {
-        let store = try await database.open()
-        do {
-            try await body(store)
-        } catch {
-            try await store.close()
-            throw error
-        }
-        try await store.close()
+        try await database.withStore(body)
     }
 
     /// `withStore` with the team `name` found (a `ValidationError` naming `sluice team list` when there is none).

@@ -19,6 +19,20 @@ struct UserCommand: AsyncParsableCommand {
             try await store.migrate()
             return store
         }
+
+        /// Opens the database, runs `body`, and closes the database whether `body` throws or not.
+        func withStore<T>(_ body: (any SluiceDatabase) async throws -> T) async throws -> T {
+            let store = try await open()
+            let result: T
+            do {
+                result = try await body(store)
+            } catch {
+                try? await store.close()
+                throw error
+            }
+            try await store.close()
+            return result
+        }
     }
 
     struct Add: AsyncParsableCommand {
