@@ -37,6 +37,40 @@ def test_user_add_prints_the_token_alone_on_the_last_line_and_list_shows_the_use
     assert run("user", "add", "erin", "--plan", "gold", "--db", db).returncode != 0
 
 
+def test_changes_made_on_the_command_line_are_in_the_audit_log_with_each_setting_before_and_after():
+    db = os.path.join(tempfile.mkdtemp(), "db.sqlite")
+    for args in [
+        ("user", "add", "fay", "--plan", "free"), ("user", "set-plan", "fay", "pro", "--daily-usd", "2.50"),
+        ("team", "create", "ops", "--monthly-usd", "100", "--member", "fay"), ("team", "set", "ops", "--rename", "sre"),
+        ("user", "key", "add", "fay", "ci", "--daily-usd", "1"), ("user", "key", "revoke", "fay", "ci"),
+        # The same plan again moves nothing: no entry.
+        ("user", "set-plan", "fay", "pro"),
+    ]:
+        assert run(*args, "--db", db).returncode == 0, args
+    # A change that failed made nothing and says nothing.
+    assert run("team", "create", "sre", "--db", db).returncode != 0
+    printed = run("audit", "--db", db).stdout.splitlines()
+    assert printed[0] == "at\tby\taction\ttarget\tchanges\taddress"
+    rows = [line.split("\t") for line in printed[1:]]
+    assert [row[1:4] for row in rows] == [
+        ["sluice user key revoke", "key.revoked", "fay/ci"],
+        ["sluice user key add", "key.added", "fay/ci"],
+        ["sluice team set", "team.changed", "ops"],
+        ["sluice team create", "team.added", "ops"],
+        ["sluice user set-plan", "user.changed", "fay"],
+        ["sluice user add", "user.added", "fay"],
+    ]
+    assert rows[2][4] == "name: ops → sre" and rows[1][4] == "label: none → ci; daily_usd: none → 1"
+    assert "members: none → fay" in rows[3][4] and "monthly_usd: none → 100" in rows[3][4]
+    assert "plan: free → pro" in rows[4][4] and "daily_usd: none → 2.5" in rows[4][4]
+    assert all(row[5] == "-" for row in rows)
+    # Narrowed to a team (by its name then) or to keys.
+    assert [line.split("\t")[2] for line in run("audit", "--name", "ops", "--db", db).stdout.splitlines()[1:]] == [
+        "team.changed", "team.added"]
+    assert len(run("audit", "--kind", "key", "--db", db).stdout.splitlines()) == 3
+    assert run("audit", "--kind", "plan", "--db", db).returncode != 0
+
+
 def test_the_first_user_is_the_administrator_and_the_last_one_stays_one():
     db = os.path.join(tempfile.mkdtemp(), "db.sqlite")
     assert "administrator" in run("user", "add", "ada", "--db", db).stdout
