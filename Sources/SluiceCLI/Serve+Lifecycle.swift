@@ -1,4 +1,5 @@
 import Foundation
+import SluiceCore
 import ServiceLifecycle
 import SluiceServer
 import SluiceStore
@@ -34,11 +35,15 @@ extension Serve {
         case existing
     }
 
-    /// On an empty database, creates the user `local` so that a newcomer can chat at once.
+    /// On an empty database, creates the user `local` so that a newcomer can chat at once (the audit log's first
+    /// entry says so).
     static func localSignIn(store: any SluiceDatabase) async throws -> SignIn {
         guard try await store.users().isEmpty else { return .existing }
         let token = AccessToken.generate()
-        _ = try await store.createUser(name: "local", plan: .unlimited, tokenHash: AccessToken.hash(token))
+        try await CommandAudit.tracking(
+            .userAdded, on: AuditTarget(.user, "local"), command: "sluice serve", in: store,
+            settings: { try await $0.user(named: "local") }
+        ) { _ = try await store.createUser(name: "local", plan: .unlimited, tokenHash: AccessToken.hash(token)) }
         return .newToken(token)
     }
 

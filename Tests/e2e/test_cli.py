@@ -290,6 +290,10 @@ def test_the_upstream_key_never_reaches_the_log():
         output = "".join(lines) + rest
         assert "Sluice is ready" in output
         assert "sk-very-secret-key" not in output
+        # The user the first start made for a newcomer is the audit log's first entry.
+        audit = run("audit", "--db", db).stdout.splitlines()
+        assert [line.split("\t")[1:4] for line in audit[1:]] == [["sluice serve", "user.added", "local"]]
+        assert "plan: none → unlimited" in audit[1]
     finally:
         if process.poll() is None:
             process.kill()
