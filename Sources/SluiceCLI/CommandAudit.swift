@@ -16,8 +16,7 @@ enum CommandAudit {
     ) async throws -> T {
         let audit = AuditTrail(store: store, budgets: store)
         return try await audit.tracking(
-            action, on: target, by: .command(command), origin: SessionOrigin(userAgent: nil, address: nil), logger: logger,
-            settings: { try await settings(audit) }, change)
+            action, on: target, by: .command(command, logger: logger), settings: { try await settings(audit) }, change)
     }
 
     /// Runs `change` to the user named `name` as `sluice <group> <command>`, and records what it moved.
@@ -40,8 +39,8 @@ enum CommandAudit {
     ) async throws -> T {
         let audit = AuditTrail(store: store, budgets: store)
         return try await audit.tracking(
-            action, on: AuditTarget(.team, name), by: .command("sluice team \(command)"),
-            origin: SessionOrigin(userAgent: nil, address: nil), logger: logger, settings: { try await audit.team(named: name) },
+            action, on: AuditTarget(.team, name), by: .command("sluice team \(command)", logger: logger),
+            settings: { try await audit.team(named: name) },
             settingsAfter: { try await audit.team(named: after ?? name) }, change)
     }
 
@@ -60,8 +59,7 @@ enum CommandAudit {
         _ action: AuditAction, on target: AuditTarget, command: String, in store: any SluiceDatabase, changes: [AuditChange] = []
     ) async {
         await AuditTrail(store: store, budgets: store).record(
-            action, on: target, by: .command(command), origin: SessionOrigin(userAgent: nil, address: nil), changes: changes,
-            logger: logger)
+            action, on: target, by: .command(command, logger: logger), changes: changes)
     }
 
     private static let logger = Logger(label: "sluice.audit")

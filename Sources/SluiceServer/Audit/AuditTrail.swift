@@ -1,4 +1,5 @@
 import Foundation
+import Hummingbird
 import Logging
 import SluiceCore
 
@@ -25,8 +26,7 @@ public struct AuditTrail: Sendable {
     /// after; `settingsAfter`, when given, reads the after — a team renamed) and `extra` — also when `change`
     /// throws, if it moved anything before it did.
     public func tracking<T>(
-        _ action: AuditAction, on target: AuditTarget, by actor: AuditActor, origin: SessionOrigin, logger: Logger,
-        extra: [AuditChange] = [], settings: () async throws -> Settings, settingsAfter: (() async throws -> Settings)? = nil,
+        _ action: AuditAction, on target: AuditTarget, by source: AuditSource, extra: [AuditChange] = [], settings: () async throws -> Settings, settingsAfter: (() async throws -> Settings)? = nil,
         _ change: () async throws -> T
     ) async throws -> T {
         let before = try await settings()
@@ -37,33 +37,30 @@ public struct AuditTrail: Sendable {
             let read = if let settingsAfter { try? await settingsAfter() } else { try? await settings() }
             let after = read ?? before
             let moved = AuditChange.between(before, after)
-            if !moved.isEmpty { await record(action, on: target, by: actor, origin: origin, changes: moved, logger: logger) }
+            if !moved.isEmpty { await record(action, on: target, by: source, changes: moved) }
             throw error
         }
         let after = if let settingsAfter { try await settingsAfter() } else { try await settings() }
-        await record(action, on: target, by: actor, origin: origin, changes: AuditChange.between(before, after) + extra, logger: logger)
+        await record(action, on: target, by: source, changes: AuditChange.between(before, after) + extra)
         return result
     }
 
     /// Adds an entry. A change (`*.changed`) that moved nothing is not written. A write that fails is logged, not
     /// thrown: the change has happened, and whoever made it should hear that it did.
     public func record(
-        _ action: AuditAction, on target: AuditTarget, by actor: AuditActor, origin: SessionOrigin, changes: [AuditChange],
-        logger: Logger
+        _ action: AuditAction, on target: AuditTarget, by source: AuditSource, changes: [AuditChange]
     ) async {
         if changes.isEmpty, [.userChanged, .teamChanged, .keyChanged].contains(action) { return }
         let now = Date()
         let entry = AuditEntry(
-            id: Identifier.make(), at: now, actor: actor, action: action, target: target, changes: changes, origin: origin)
+            id: Identifier.make(), at: now, actor: source.actor, action: action, target: target, changes: changes,
+            origin: source.origin)
         do {
             try await store.recordAudit(entry, forgettingBefore: now.addingTimeInterval(-Self.retention))
         } catch {
-            logger.warning("audit log not written", metadata: ["action": "\(action.rawValue)", "error": "\(error)"])
+            source.logger.warning("audit log not written", metadata: ["action": "\(action.rawValue)", "error": "\(error)"])
         }
     }
-
-    /// `user` as the actor of a change made through the API.
-    public static func actor(_ user: User) -> AuditActor { AuditActor(userID: user.id, name: user.name) }
 
     /// A user's settings: plan and limits, models, team, role and state, and whether they have a password and
     /// two-step verification (never the password or a token itself). None for a user who does not exist.
@@ -129,5 +126,27 @@ public struct AuditTrail: Sendable {
     private static func list(_ items: [String]?) -> String? {
         guard let items, !items.isEmpty else { return nil }
         return items.joined(separator: ", ")
+    }
+}
+
+/// Who makes a change and from where, and the logger a failed write of its entry is reported to: built once for a
+/// request or a command, and given to each entry it writes.
+public struct AuditSource: Sendable {
+    let actor: AuditActor
+    let origin: SessionOrigin
+    let logger: Logger
+
+    /// A command run in the server's shell, named as typed (`sluice team create`): no address.
+    public static func command(_ command: String, logger: Logger) -> AuditSource {
+        AuditSource(actor: .command(command), origin: SessionOrigin(userAgent: nil, address: nil), logger: logger)
+    }
+
+    /// `user`'s request through the API, from where `clients` says it came.
+    static func request(
+        by user: User, _ request: Request, _ context: SluiceRequestContext, clients: ClientAddresses
+    ) -> AuditSource {
+        AuditSource(
+            actor: AuditActor(userID: user.id, name: user.name),
+            origin: SignInRoutes.origin(of: request, context: context, clients: clients), logger: context.logger)
     }
 }

@@ -138,8 +138,7 @@ struct AdminTeamRoutes {
     ) async throws -> T {
         let audit = AuditTrail(store: store, budgets: nil)
         return try await audit.tracking(
-            action, on: AuditTarget(.team, name), by: AuditTrail.actor(admin),
-            origin: SignInRoutes.origin(of: request, context: context, clients: clients), logger: context.logger,
+            action, on: AuditTarget(.team, name), by: .request(by: admin, request, context, clients: clients),
             settings: { try await audit.team(named: name) }, settingsAfter: { try await audit.team(named: after ?? name) }, change)
     }
 

@@ -244,8 +244,7 @@ struct AdminUserRoutes {
     ) async throws -> T {
         let audit = audit
         return try await audit.tracking(
-            action, on: AuditTarget(.user, name), by: AuditTrail.actor(admin),
-            origin: SignInRoutes.origin(of: request, context: context, clients: clients), logger: context.logger, extra: extra,
+            action, on: AuditTarget(.user, name), by: .request(by: admin, request, context, clients: clients), extra: extra,
             settings: { try await audit.user(named: name) }, change)
     }
 
@@ -255,8 +254,7 @@ struct AdminUserRoutes {
         changes: [AuditChange] = []
     ) async {
         await audit.record(
-            action, on: AuditTarget(.user, user.name), by: AuditTrail.actor(admin),
-            origin: SignInRoutes.origin(of: request, context: context, clients: clients), changes: changes, logger: context.logger)
+            action, on: AuditTarget(.user, user.name), by: .request(by: admin, request, context, clients: clients), changes: changes)
     }
 
     /// The signed-in administrator; anyone else, or an API key, gets 403.

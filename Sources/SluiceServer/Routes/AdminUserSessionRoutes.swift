@@ -34,9 +34,8 @@ struct AdminUserSessionRoutes {
         }
         tokens.forget(userID: user.id)
         await AuditTrail(store: store, budgets: nil).record(
-            .userSignedOut, on: AuditTarget(.user, user.name), by: AuditTrail.actor(admin),
-            origin: SignInRoutes.origin(of: request, context: context, clients: clients), changes: [.browsersSignedOut(1)],
-            logger: context.logger)
+            .userSignedOut, on: AuditTarget(.user, user.name), by: .request(by: admin, request, context, clients: clients),
+            changes: [.browsersSignedOut(1)])
         await securityLog.record(
             .signedOutElsewhere, for: user, request: request, context: context,
             detail: [AdminUserRoutes.byAdministrator(admin, of: user), AdminUserRoutes.browsers(1)].compactMap { $0 }.joined(separator: "; "))

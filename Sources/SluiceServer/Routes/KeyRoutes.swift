@@ -148,8 +148,7 @@ struct KeyRoutes {
     ) async throws -> T {
         let audit = AuditTrail(store: store, budgets: nil)
         return try await audit.tracking(
-            action, on: AuditTarget(.key, user.name, label: label), by: AuditTrail.actor(user),
-            origin: SignInRoutes.origin(of: request, context: context, clients: clients), logger: context.logger,
+            action, on: AuditTarget(.key, user.name, label: label), by: .request(by: user, request, context, clients: clients),
             settings: { try await audit.key(userID: user.id, label: label) }, change)
     }
 

@@ -72,9 +72,8 @@ struct SignUpRoute {
         // The administrators see who made their own account, and how it started out.
         let audit = AuditTrail(store: store, budgets: budgets)
         await audit.record(
-            .userSignedUp, on: AuditTarget(.user, user.name), by: AuditTrail.actor(user),
-            origin: SignInRoutes.origin(of: request, context: context, clients: clients),
-            changes: AuditChange.between([], (try? await audit.user(named: user.name)) ?? []), logger: context.logger)
+            .userSignedUp, on: AuditTarget(.user, user.name), by: .request(by: user, request, context, clients: clients),
+            changes: AuditChange.between([], (try? await audit.user(named: user.name)) ?? []))
         guard !waits else {
             var response = try AdminUserRoutes.json(SignUpPending(
                 pending: true,
