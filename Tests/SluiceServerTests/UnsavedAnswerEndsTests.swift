@@ -80,6 +80,7 @@ struct UnsavedAnswerEndsTests {
         func usageHistory(userID: String?, since: Date, groupedBy grouping: UsageGrouping) async throws -> [UsageBucket] {
             try await base.usageHistory(userID: userID, since: since, groupedBy: grouping)
         }
+        func calls(_ query: CallLogQuery) async throws -> [CallRecord] { try await base.calls(query) }
     }
 
     /// Reads `value` every 20 ms until it is not `nil`, for up to `seconds`.

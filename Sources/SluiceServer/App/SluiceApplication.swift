@@ -195,6 +195,7 @@ public func buildRouter(
         forwardScenarioHeader: dependencies.forwardScenarioHeader
     ).register(on: api)
     UsageRoutes(budgets: dependencies.budgets).register(on: api)
+    CallLogRoute(calls: dependencies.budgets, store: dependencies.store).register(on: api)
     KeyRoutes(
         store: dependencies.store, budgets: dependencies.budgets, tokens: tokens, models: servedModels,
         aliases: dependencies.modelAliases, clients: dependencies.clientAddresses

@@ -1,0 +1,230 @@
+import Foundation
+import Hummingbird
+import SluiceCore
+
+/// The caller's calls one by one (LiteLLM's request logs, OpenAI's dashboard's Logs): `GET /api/usage/calls` →
+/// `{"calls": [WireCall], "next_before"}`, the newest first, `?limit=` (1–200, 50 by default) at a time, `?before=` the
+/// last call's id for the page after (`next_before` names it, `null` at the end). Narrowed by `?model=`, `?tag=`,
+/// `?outcome=running|complete|stopped|failed|cached`, `?key=` (a key's id; empty: the user's own token) and
+/// `?end_user=` (empty: calls that named none). With `scope=all` an administrator reads everyone's (`?user=` a name
+/// narrows them to one user's); another user's conversation, key and end user stay theirs — left out of the row, and
+/// not a filter there, as `group` is limited with `scope=all`. `?format=csv`: all of them as a spreadsheet.
+struct CallLogRoute {
+    let calls: (any CallLogStore)?
+    let store: any ConversationStore
+
+    func register(on api: RouterGroup<SluiceRequestContext>) {
+        api.get("usage/calls", use: list)
+    }
+
+    @Sendable func list(_ request: Request, context: SluiceRequestContext) async throws -> Response {
+        let user = try context.requireUser()
+        guard let calls else {
+            throw APIError(.notFound, code: "not_found", message: "Token accounting is not enabled on this server.")
+        }
+        let parameters = request.uri.queryParameters
+        let value = { (field: String) in AuditLogRoutes.formValue(field, in: request.uri.query) }
+        let nonEmpty = { (field: String) in value(field).flatMap { $0.isEmpty ? nil : $0 } }
+        var query = CallLogQuery(userID: user.id, model: nonEmpty("model"), tag: nonEmpty("tag"), before: nonEmpty("before"))
+        query.limit = try parameters.get("limit").map { text in
+            guard let limit = Int(text), (1...200).contains(limit) else {
+                throw APIError.invalid("'limit' must be a whole number from 1 to 200.")
+            }
+            return limit
+        } ?? 50
+        query.outcome = try nonEmpty("outcome").map { text in
+            guard let outcome = CallRecord.Outcome(rawValue: text) else {
+                let outcomes = CallRecord.Outcome.allCases.map(\.rawValue).joined(separator: ", ")
+                throw APIError.invalid("'outcome' must be one of \(outcomes).")
+            }
+            return outcome
+        }
+        switch parameters.get("scope") ?? "mine" {
+        case "mine":
+            query.apiKeyID = value("key")
+            query.endUser = value("end_user")
+        case "all":
+            _ = try context.requireAdministrator(to: "see everyone's calls")
+            guard value("key") == nil, value("end_user") == nil else {
+                throw APIError.invalid("With scope=all, calls are narrowed by user, model, tag and outcome: other users' keys and end users stay theirs.")
+            }
+            query.userID = nil
+            if let name = nonEmpty("user") {
+                guard let named = try await store.user(named: name) else {
+                    throw APIError(.notFound, code: "user_not_found", message: "No user is named '\(name)'.")
+                }
+                query.userID = named.id
+            }
+        default: throw APIError.invalid("'scope' must be mine or all.")
+        }
+        switch parameters.get("format") ?? "json" {
+        case "json": break
+        case "csv": return try await csv(query, caller: user, everyone: parameters.get("scope") == "all")
+        default: throw APIError.invalid("'format' must be json or csv.")
+        }
+        // One more than asked: whether there is a page after this one.
+        var asked = query
+        asked.limit += 1
+        let found = try await calls.calls(asked)
+        let page = Array(found.prefix(query.limit))
+        return try AdminUserRoutes.json(WireCallLog(
+            calls: page.map { WireCall($0, caller: user) }, nextBefore: found.count > query.limit ? page.last?.id : nil))
+    }
+
+    /// Every call `query` asks for, the newest first, as a spreadsheet's rows: read a thousand at a time, up to
+    /// `mostExported`.
+    private func csv(_ query: CallLogQuery, caller: User, everyone: Bool) async throws -> Response {
+        guard let calls else { throw APIError.invalid("Token accounting is not enabled on this server.") }
+        var lines = [
+            "at,user,model,outcome,input_tokens,output_tokens,cached_input_tokens,cost_usd,ttft_ms,duration_ms,finish_reason,"
+                + "error_code,key,end_user,team,tags,conversation",
+        ]
+        var page = query
+        page.limit = 1_000
+        var exported = 0
+        repeat {
+            let found = try await calls.calls(page)
+            for call in found {
+                lines.append(Self.csvFields(WireCall(call, caller: caller)).map(UsageCSV.field).joined(separator: ","))
+            }
+            exported += found.count
+            page.before = found.count == 1_000 ? found.last?.id : nil
+        } while page.before != nil && exported < AuditLogRoutes.mostExported
+        var headers = HTTPFields()
+        headers[.contentType] = "text/csv; charset=utf-8"
+        headers[.contentDisposition] = "attachment; filename=\"sluice-calls\(everyone ? "-everyone" : "").csv\""
+        return Response(
+            status: .ok, headers: headers, body: .init(byteBuffer: ByteBuffer(string: lines.joined(separator: "\r\n") + "\r\n")))
+    }
+}
+
+extension CallLogRoute {
+    /// A call's columns in the spreadsheet, as `WireCall` shows it (another user's conversation, key and end user left
+    /// empty); its tags apart by spaces.
+    static func csvFields(_ row: WireCall) -> [String] {
+        let figures = [row.inputTokens, row.outputTokens, row.cachedInputTokens].map(String.init)
+        let timings = [row.ttftMs, row.durationMs].map { $0.map(String.init) ?? "" }
+        let ending = [row.finishReason ?? "", row.errorCode ?? ""]
+        let about: [String] = [row.key?.name ?? "", row.endUser ?? "", row.team ?? "", row.tags.joined(separator: " "), row.conversation?.name ?? ""]
+        return [ISO8601Milliseconds.string(row.at), row.user.name ?? "", row.model, row.outcome] + figures + [row.costUsd]
+            + timings + ending + about
+    }
+}
+
+/// A page of calls; `next_before` is written as `null` at the end.
+struct WireCallLog: Encodable {
+    let calls: [WireCall]
+    let nextBefore: String?
+
+    private enum CodingKeys: String, CodingKey { case calls, nextBefore }
+
+    func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: CodingKeys.self)
+        try container.encode(calls, forKey: .calls)
+        try container.encode(nextBefore, forKey: .nextBefore)
+    }
+}
+
+/// A call as the API shows it: `{"id", "at", "user": {"id", "name"}, "model", "outcome", "input_tokens",
+/// "output_tokens", "cached_input_tokens", "cost_usd", "ttft_ms", "duration_ms", "finish_reason", "error_code",
+/// "conversation": {"id", "title"}, "key": {"id", "label"}, "end_user", "team", "tags"}`, `null` for what there is
+/// none of — and for another user's conversation, key and end user.
+struct WireCall: Encodable {
+    struct Person: Encodable {
+        let id: String
+        /// `null`: a deleted user.
+        let name: String?
+
+        private enum CodingKeys: String, CodingKey { case id, name }
+
+        func encode(to encoder: any Encoder) throws {
+            var container = encoder.container(keyedBy: CodingKeys.self)
+            try container.encode(id, forKey: .id)
+            try container.encode(name, forKey: .name)
+        }
+    }
+
+    /// A conversation (`{"id", "title"}`) or a key (`{"id", "label"}`).
+    struct Named: Encodable {
+        let id: String
+        let name: String?
+        let nameKey: CodingKeys
+
+        enum CodingKeys: String, CodingKey { case id, title, label }
+
+        func encode(to encoder: any Encoder) throws {
+            var container = encoder.container(keyedBy: CodingKeys.self)
+            try container.encode(id, forKey: .id)
+            try container.encode(name, forKey: nameKey)
+        }
+    }
+
+    let id: String
+    let at: Date
+    let user: Person
+    let model: String
+    let outcome: String
+    let inputTokens: Int
+    let outputTokens: Int
+    let cachedInputTokens: Int
+    let costUsd: String
+    let ttftMs: Int?
+    let durationMs: Int?
+    let finishReason: String?
+    let errorCode: String?
+    let conversation: Named?
+    let key: Named?
+    let endUser: String?
+    let team: String?
+    let tags: [String]
+
+    /// `caller`: who reads it; another user's conversation, key and end user are left out.
+    init(_ call: CallRecord, caller: User) {
+        let own = call.userID == caller.id
+        id = call.id
+        at = call.at
+        user = Person(id: call.userID, name: call.userName)
+        model = call.model
+        outcome = call.outcome.rawValue
+        inputTokens = call.inputTokens
+        outputTokens = call.outputTokens
+        cachedInputTokens = call.cachedInputTokens
+        costUsd = call.cost.decimalString
+        ttftMs = call.firstTokenMilliseconds
+        durationMs = call.durationMilliseconds
+        finishReason = call.finishReason
+        errorCode = call.errorCode
+        conversation = own ? call.conversationID.map { Named(id: $0, name: call.conversationTitle, nameKey: .title) } : nil
+        key = own ? call.apiKeyID.map { Named(id: $0, name: call.apiKeyLabel, nameKey: .label) } : nil
+        endUser = own ? call.endUser : nil
+        team = call.teamName
+        tags = call.tags
+    }
+
+    private enum CodingKeys: String, CodingKey {
+        case id, at, user, model, outcome, inputTokens, outputTokens, cachedInputTokens, costUsd, ttftMs, durationMs,
+            finishReason, errorCode, conversation, key, endUser, team, tags
+    }
+
+    func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: CodingKeys.self)
+        try container.encode(id, forKey: .id)
+        try container.encode(at, forKey: .at)
+        try container.encode(user, forKey: .user)
+        try container.encode(model, forKey: .model)
+        try container.encode(outcome, forKey: .outcome)
+        try container.encode(inputTokens, forKey: .inputTokens)
+        try container.encode(outputTokens, forKey: .outputTokens)
+        try container.encode(cachedInputTokens, forKey: .cachedInputTokens)
+        try container.encode(costUsd, forKey: .costUsd)
+        try container.encode(ttftMs, forKey: .ttftMs)
+        try container.encode(durationMs, forKey: .durationMs)
+        try container.encode(finishReason, forKey: .finishReason)
+        try container.encode(errorCode, forKey: .errorCode)
+        try container.encode(conversation, forKey: .conversation)
+        try container.encode(key, forKey: .key)
+        try container.encode(endUser, forKey: .endUser)
+        try container.encode(team, forKey: .team)
+        try container.encode(tags, forKey: .tags)
+    }
+}

@@ -1,0 +1,19 @@
+import Foundation
+import PostgresNIO
+import SluiceCore
+
+/// The calls of the usage ledger one by one (`CallLogStore`) on PostgreSQL.
+extension PostgresStore {
+    public func calls(_ query: CallLogQuery) async throws -> [CallRecord] {
+        let statement = CallLogSQL(
+            query, placeholder: { "$\($0)" }, hasTag: { "u.tags::jsonb @> jsonb_build_array(\($0)::text)" })
+        var sql = PostgresQuery(unsafeSQL: statement.sql)
+        for value in statement.values {
+            switch value {
+            case .text(let text): sql.binds.append(text)
+            case .integer(let number): sql.binds.append(number)
+            }
+        }
+        return try await rows(sql).map(StoredValues.callRecord)
+    }
+}

@@ -1,0 +1,18 @@
+import Foundation
+import SluiceCore
+
+/// The calls of the usage ledger one by one (`CallLogStore`) on SQLite.
+extension SQLiteStore {
+    public func calls(_ query: CallLogQuery) async throws -> [CallRecord] {
+        let statement = CallLogSQL(
+            query, placeholder: { "?\($0)" },
+            hasTag: { "EXISTS (SELECT 1 FROM json_each(u.tags) tg WHERE tg.value = \($0))" })
+        let values: [SQLiteData] = statement.values.map {
+            switch $0 {
+            case .text(let text): .text(text)
+            case .integer(let number): .integer(number)
+            }
+        }
+        return try await connection.query(statement.sql, values).map(StoredValues.callRecord)
+    }
+}
