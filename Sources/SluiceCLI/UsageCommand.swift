@@ -3,10 +3,11 @@ import Foundation
 import SluiceCore
 import SluiceStore
 
-/// `sluice usage report`: settled token usage and cost, for one user or everyone, from the database.
+/// `sluice usage report`: settled token usage and cost, for one user or everyone, from the database; `sluice usage
+/// calls` (`UsageCallsCommand`): the calls one by one.
 struct UsageCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "usage", abstract: "Token usage reports.", subcommands: [Report.self])
+        commandName: "usage", abstract: "Token usage reports, and the calls one by one.", subcommands: [Report.self, UsageCallsCommand.self])
 
     /// A report's `--since YYYY-MM-DD`: the start of that UTC day, or 30 days ago without one.
     static func start(since: String?) throws -> Date {

@@ -335,6 +335,24 @@ export async function auditLogCSV({ name, kind } = {}) {
   return response.blob();
 }
 
+/** The query of a call log's filters (`scope`, `model`, `outcome`, `tag`) and page. */
+function callQuery(filters, extra = {}) {
+  const query = new URLSearchParams(extra);
+  for (const [name, value] of Object.entries(filters)) if (value) query.set(name, value);
+  return query;
+}
+
+/** A page of calls, newest first: `{calls: [...], next_before}` (`GET /api/usage/calls`). */
+export const callLog = ({ before, limit = 50, ...filters }) =>
+  json("GET", `/api/usage/calls?${callQuery({ ...filters, before }, { limit: String(limit) })}`);
+
+/** Every call the filters ask for, as CSV (a Blob). */
+export async function callLogCSV(filters) {
+  const response = await fetch(`/api/usage/calls?${callQuery(filters, { format: "csv" })}`, { headers: headers() });
+  if (!response.ok) throw await failure(response);
+  return response.blob();
+}
+
 /** A user's latest `limit` security events, for an administrator: `{events: [...]}` as `securityLog`. */
 export const userSecurityLog = (name, limit) => json("GET", `/api/admin/users/${encodeURIComponent(name)}/security-log?limit=${limit}`);
 

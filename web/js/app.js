@@ -84,7 +84,10 @@ const usage = new UsageView({
   },
 });
 
-const usagePage = new UsagePage({ section: $("usage-page"), button: $("usage-open"), showBanner });
+const usagePage = new UsagePage({
+  section: $("usage-page"), button: $("usage-open"), showBanner,
+  openConversation: (id) => open(id).catch((error) => showBanner(error.message)),
+});
 new KeysPage({ section: $("keys-page"), button: $("keys-open"), showBanner });
 new UsersPage({ section: $("users-page"), button: $("users-open"), showBanner });
 const personal = new PersonalInstructions({ button: $("personalize-open"), form: $("personal-instructions"), showBanner });

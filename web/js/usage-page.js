@@ -2,9 +2,11 @@
 // conversation (pie) and the trend of input and output tokens (line), drawn with Chart.js (Debian's
 // libjs-chart.js, loaded the first time the page opens), the same figures as a CSV download, and — once gateway
 // calls have named end users (OpenAI's `user`) — the usage per end user. An administrator may see everyone's usage
-// instead (Whose: Everyone's): per day, model and user, never other users' conversations, keys or projects.
+// instead (Whose: Everyone's): per day, model and user, never other users' conversations, keys or projects. Below
+// them, each call one by one (call-log.js).
 
 import * as api from "./api.js";
+import { CallLogPanel } from "./call-log.js";
 import { icon } from "./icons.js";
 
 const numberFormat = new Intl.NumberFormat();
@@ -26,8 +28,13 @@ function loadChartLibrary() {
 }
 
 export class UsagePage {
-  constructor({ section, button, showBanner }) {
+  /** `openConversation(id)`: shows one of the user's conversations (a call's, from Calls). */
+  constructor({ section, button, showBanner, openConversation }) {
     Object.assign(this, { section, button, showBanner, charts: [] });
+    this.calls = new CallLogPanel({
+      panel: section.querySelector(".usage-calls"), showBanner,
+      openConversation: (id) => { this.setOpen(false); openConversation(id); },
+    });
     this.period = section.querySelector(".usage-period");
     this.scope = section.querySelector(".usage-scope");
     this.scope.addEventListener("change", () => this.load().catch((e) => showBanner(e.message)));
@@ -71,6 +78,9 @@ export class UsagePage {
     this.showKeys(byKey.series);
     this.showProjects(byProject.series);
     this.showModels(byModel.series);
+    // The calls load beside the charts: their filters offer the models and tags found here.
+    this.calls.show({ scope, models: byModel.series.map((row) => row.key), tags: byTag.series.map((row) => row.key) })
+      .catch((error) => this.showBanner(error.message));
     for (const chart of this.charts) chart.destroy();
     const styles = getComputedStyle(document.documentElement);
     const colour = styles.getPropertyValue("--accent").trim() || "#2f6feb";
