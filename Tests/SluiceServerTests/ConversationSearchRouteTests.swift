@@ -18,6 +18,10 @@ struct ConversationSearchRouteTests {
             let list = try #require(found.json?["conversations"] as? [[String: Any]])
             #expect(list.compactMap { $0["id"] as? String } == [trip])
             #expect(list.first?["snippet"] as? String == "Which pastry shop near the Belem tower?")
+            // As a form writes it (URLSearchParams, Python's urlencode): `+` is a space, `%2B` a plus.
+            let form = try await h.request(.GET, "/api/conversations?q=belem+TOWER", token: h.alice)
+            #expect((form.json?["conversations"] as? [[String: Any]])?.compactMap { $0["id"] as? String } == [trip])
+            #expect((try await h.request(.GET, "/api/conversations?q=belem%2BTOWER", token: h.alice).json?["conversations"] as? [Any])?.isEmpty == true)
             #expect(try await h.request(.GET, "/api/conversations?q=belem", token: h.bob).json.flatMap {
                 ($0["conversations"] as? [[String: Any]])?.compactMap { $0["id"] as? String } } == [bobs])
             // An empty query is the whole list; a long one is refused.

@@ -115,6 +115,8 @@ struct GatewayEndUserTests {
             let shop2 = try await h.request(.GET, "/api/usage/end-user?name=shop-2", token: h.alice)
             #expect(shop2.json?["limit"] as? String == "0.0006" && shop2.json?["level"] as? String == "ok")
             #expect(shop2.json?["spent"] as? String == cost["shop-2"])
+            // A name as a form writes it: `+` a space.
+            #expect(try await h.request(.GET, "/api/usage/end-user?name=shop+2", token: h.alice).json?["name"] as? String == "shop 2")
             #expect(try await h.request(.GET, "/api/usage/end-user", token: h.alice).status == 400)
             let limits = try await h.request(.GET, "/api/usage/limits", token: h.alice)
             #expect(limits.json?["end_user_daily_usd_limit"] as? String == "0.0006")

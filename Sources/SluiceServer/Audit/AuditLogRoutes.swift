@@ -32,7 +32,7 @@ struct AuditLogRoutes {
             }
             return kind
         }
-        let name = Self.formValue("name", in: request.uri.query)
+        let name = request.formValue("name")
             .map { $0.trimmingCharacters(in: .whitespaces) }.flatMap { $0.isEmpty ? nil : $0 }
         let before = parameters.get("before").flatMap { $0.isEmpty ? nil : $0 }
         switch parameters.get("format") ?? "json" {
@@ -75,17 +75,6 @@ struct AuditLogRoutes {
 
     /// The most entries one download holds (400 days of a busy server's changes are far fewer).
     static let mostExported = 100_000
-
-    /// The query's `field` decoded as a form's value, `+` a space — as browsers' `URLSearchParams`, Python's `urlencode`
-    /// and `curl --data-urlencode` write one (Hummingbird's `queryParameters` keep a `+`): a team's name has spaces.
-    static func formValue(_ field: String, in query: String?) -> String? {
-        for pair in (query ?? "").split(separator: "&") {
-            let parts = pair.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
-            guard parts.count == 2, parts[0] == field else { continue }
-            return parts[1].replacingOccurrences(of: "+", with: " ").removingPercentEncoding
-        }
-        return nil
-    }
 }
 
 /// A page of the audit log; `next_before` is written as `null` at the end.

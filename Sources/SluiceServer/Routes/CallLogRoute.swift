@@ -23,7 +23,7 @@ struct CallLogRoute {
             throw APIError(.notFound, code: "not_found", message: "Token accounting is not enabled on this server.")
         }
         let parameters = request.uri.queryParameters
-        let value = { (field: String) in AuditLogRoutes.formValue(field, in: request.uri.query) }
+        let value = { (field: String) in request.formValue(field) }
         let nonEmpty = { (field: String) in value(field).flatMap { $0.isEmpty ? nil : $0 } }
         var query = CallLogQuery(userID: user.id, model: nonEmpty("model"), tag: nonEmpty("tag"), before: nonEmpty("before"))
         query.limit = try parameters.get("limit").map { text in

@@ -68,7 +68,7 @@ struct ConversationRoutes {
     /// message that has the most of them.
     @Sendable func list(_ request: Request, context: SluiceRequestContext) async throws -> ConversationList {
         let user = try context.requireUser()
-        let query = request.uri.queryParameters.get("q")?.trimmingCharacters(in: .whitespacesAndNewlines) ?? ""
+        let query = request.formValue("q")?.trimmingCharacters(in: .whitespacesAndNewlines) ?? ""
         guard !query.isEmpty else {
             let listing = try await ConversationListQuery.listing(request.uri.queryParameters, for: user, store: store)
             let page = try await store.conversationPage(userID: user.id, listing: listing)

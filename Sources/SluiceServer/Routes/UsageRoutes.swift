@@ -28,7 +28,7 @@ struct UsageRoutes {
     /// `{"name", "limit", "spent", "remaining", "percent", "level", "reset_at"}`: what a service can show its customer.
     @Sendable func endUser(_ request: Request, context: SluiceRequestContext) async throws -> Response {
         let user = try context.requireUser()
-        guard let name = request.uri.queryParameters.get("name"), !name.isEmpty else {
+        guard let name = request.formValue("name"), !name.isEmpty else {
             throw APIError.invalid("'name' must name the end user, as the gateway's 'user' field did.")
         }
         guard let day = try await requireBudgets().endUserBudget(userID: user.id, endUser: name, now: Date()) else {
