@@ -27,6 +27,8 @@ extension UserCommand {
             var tokensPerMinute: Int?
             @Option(help: "Answers the key may have running at once, within the user's own limit (default: no limit of its own).")
             var maxParallelRequests: Int?
+            @Option(name: .customLong("tag"), help: "A tag every call made with the key carries (repeat for more; usage per tag).")
+            var tags: [String] = []
             @OptionGroup var database: DatabaseOption
 
             var rateCaps: RateCaps {
@@ -41,6 +43,7 @@ extension UserCommand {
                 if let dailyUsd, (USDAmount(dailyUsd)?.picodollars ?? 0) <= 0 {
                     throw ValidationError("--daily-usd must be an amount of dollars above 0, e.g. 5 or 0.25")
                 }
+                if UsageTags.checked(tags) == nil { throw ValidationError("--tag must be \(UsageTags.rule)") }
                 if let days = expiresInDays, !(1...APIKey.longestLifetimeDays).contains(days) {
                     throw ValidationError("--expires-in-days must be from 1 to \(APIKey.longestLifetimeDays)")
                 }
@@ -66,12 +69,13 @@ extension UserCommand {
                             terms: .init(
                                 expiresAt: expiresInDays.map { Date().addingTimeInterval(Double($0) * 86_400) },
                                 allowedModels: models.isEmpty ? nil : models, dailyDollarLimit: dailyUsd.flatMap { USDAmount($0) },
-                                rateCaps: rateCaps))
+                                rateCaps: rateCaps, tags: UsageTags.checked(tags) ?? []))
                     }
                     let expiry = key.expiresAt.map { " until \($0.formatted(.iso8601))" } ?? ""
                     let only = (key.allowedModels.map { ", only with \($0.joined(separator: ", "))" } ?? "")
                         + (key.dailyDollarLimit.map { ", up to $\($0.decimalString) a day" } ?? "")
                         + (key.rateCaps.isEmpty ? "" : ", at most \(key.rateCaps.summary)")
+                        + (key.tags.isEmpty ? "" : ", its calls tagged \(key.tags.joined(separator: ", "))")
                     print("Added the key '\(key.label)' for \(user.name); it acts as \(user.name)\(only)\(expiry). Shown only now:")
                     print(token)
                 } catch StoreError.conflict(let message) {
@@ -94,7 +98,7 @@ extension UserCommand {
                 let keys = try await store.apiKeys(userID: user.id)
                 let usage = try await store.usageHistory(userID: user.id, since: .distantPast, groupedBy: .apiKey)
                 try await store.close()
-                print(["label", "created", "status", "expires", "models", "daily_usd", "rate_limits", "last_used", "turns", "total_tokens", "cost_usd"]
+                print(["label", "created", "status", "expires", "models", "daily_usd", "rate_limits", "tags", "last_used", "turns", "total_tokens", "cost_usd"]
                     .joined(separator: "\t"))
                 let spent = Dictionary(usage.map { ($0.key, $0) }, uniquingKeysWith: { first, _ in first })
                 for key in keys {
@@ -103,14 +107,15 @@ extension UserCommand {
                     print([
                         key.label, key.createdAt.formatted(.iso8601), status, key.expiresAt?.formatted(.iso8601) ?? "never",
                         key.allowedModels?.joined(separator: ",") ?? "all", key.dailyDollarLimit?.decimalString ?? "none",
-                        key.rateCaps.isEmpty ? "none" : key.rateCaps.summary, used?.lastTurnAt?.formatted(.iso8601) ?? "never",
+                        key.rateCaps.isEmpty ? "none" : key.rateCaps.summary, key.tags.isEmpty ? "none" : key.tags.joined(separator: ","),
+                        used?.lastTurnAt?.formatted(.iso8601) ?? "never",
                         "\(used?.turns ?? 0)", "\(used?.totalTokens ?? 0)", (used?.cost ?? .zero).decimalString,
                     ].joined(separator: "\t"))
                 }
                 // What the user's own token (and the web app) spent, for comparison.
                 if let own = spent[""] {
                     print([
-                        "(own token)", "", "", "", "", "", "", own.lastTurnAt?.formatted(.iso8601) ?? "never", "\(own.turns)", "\(own.totalTokens)",
+                        "(own token)", "", "", "", "", "", "", "", own.lastTurnAt?.formatted(.iso8601) ?? "never", "\(own.turns)", "\(own.totalTokens)",
                         own.cost.decimalString,
                     ].joined(separator: "\t"))
                 }

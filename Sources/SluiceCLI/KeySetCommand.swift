@@ -9,7 +9,7 @@ extension UserCommand.Key {
     struct Change: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
             commandName: "set",
-            abstract: "Change a key's expiry, models or limits in place (within 5 s on a running server); 'none' removes one.")
+            abstract: "Change a key's expiry, models, limits or tags in place (within 5 s on a running server); 'none' removes one.")
         @Argument(help: "The user's name.") var name: String
         @Argument(help: "The key's label.") var label: String
         @Option(help: "Days from now until the key stops working by itself, or 'none' for never (an expired key works again).")
@@ -21,14 +21,18 @@ extension UserCommand.Key {
         @Option(help: "Requests the key may make a minute, or 'none'.") var requestsPerMinute: String?
         @Option(help: "Tokens the key's turns may use a minute, or 'none'.") var tokensPerMinute: String?
         @Option(help: "Answers the key may have running at once, or 'none'.") var maxParallelRequests: String?
+        @Option(name: .customLong("tag"), help: "The key's tags, which each of its calls carries: repeat for more; they replace the key's tags.")
+        var tags: [String] = []
+        @Flag(help: "Remove the key's tags.") var noTags = false
         @OptionGroup var database: UserCommand.DatabaseOption
 
         func validate() throws {
             if allModels, !models.isEmpty { throw ValidationError("give --model or --all-models, not both") }
+            if noTags, !tags.isEmpty { throw ValidationError("give --tag or --no-tags, not both") }
             if try parsedChanges(now: Date()).isEmpty {
                 throw ValidationError(
                     "name what to change: --expires-in-days, --model, --all-models, --daily-usd, --requests-per-minute, "
-                        + "--tokens-per-minute or --max-parallel-requests")
+                        + "--tokens-per-minute, --max-parallel-requests, --tag or --no-tags")
             }
         }
 
@@ -48,6 +52,7 @@ extension UserCommand.Key {
             terms.append(key.allowedModels.map { "only with " + $0.joined(separator: ", ") } ?? "all models")
             terms.append(key.dailyDollarLimit.map { "up to $" + $0.decimalString + " a day" } ?? "no daily limit of its own")
             terms.append(key.rateCaps.isEmpty ? "no rate limits of its own" : "at most " + key.rateCaps.summary)
+            terms.append(key.tags.isEmpty ? "no tags" : "its calls tagged " + key.tags.joined(separator: ", "))
             print("Changed the key '\(key.label)' of \(user.name): \(terms.joined(separator: "; ")).")
         }
 
@@ -76,6 +81,11 @@ extension UserCommand.Key {
             changes.requestsPerMinute = try Self.parse(requestsPerMinute, "--requests-per-minute", 1...RateCaps.highest)
             changes.tokensPerMinute = try Self.parse(tokensPerMinute, "--tokens-per-minute", 1...RateCaps.highest)
             changes.maxParallel = try Self.parse(maxParallelRequests, "--max-parallel-requests", 1...RateCaps.highest)
+            if noTags { changes.tags = [] }
+            if !tags.isEmpty {
+                guard let checked = UsageTags.checked(tags) else { throw ValidationError("--tag must be \(UsageTags.rule)") }
+                changes.tags = checked
+            }
             return changes
         }
 

@@ -25,7 +25,7 @@ struct EndUserLedgerTests {
         return (store, location, user, shop.id, own.id)
     }
 
-    /// What undoes schema steps 65 to 62 (usage tags, the audit log, teams' rate limits, teams).
+    /// What undoes schema steps 66 to 62 (keys' tags, usage tags, the audit log, teams' rate limits, teams).
     static func undoStepsFrom62(_ backend: StoreBackend) -> [String] {
         let triggers = backend == .sqlite
             ? ["DROP TRIGGER token_usage_team_spending_held", "DROP TRIGGER token_usage_team_spending_ended"]
@@ -37,7 +37,8 @@ struct EndUserLedgerTests {
                 limitingEndUsers: true, limitingRates: true, recordingKeys: true, limitingKeyRates: true, namingEndUsers: true,
                 countingCalls: true, limitingTeams: true, limitingTeamRates: true),
         ]) + ["ALTER TABLE token_usage DROP COLUMN tags"]
-        return step65 + ["DROP TABLE audit_log", "DROP INDEX token_usage_held_by_team", "DROP INDEX token_usage_by_team"] + triggers + [
+        let step66 = ["ALTER TABLE api_keys DROP COLUMN tags"]
+        return step66 + step65 + ["DROP TABLE audit_log", "DROP INDEX token_usage_held_by_team", "DROP INDEX token_usage_by_team"] + triggers + [
             "DROP TABLE team_daily_spending", "ALTER TABLE token_usage DROP COLUMN team_id", "DROP INDEX users_by_team",
             "ALTER TABLE users DROP COLUMN team_id", "DROP TABLE teams",
         ]

@@ -75,4 +75,6 @@ def test_calls_are_listed_one_by_one_narrowed_and_open_their_conversation(browse
     assert lines[1][10] == "shop-1" and lines[1][11] == "nightly,<b>bold</b>"
     tagged = subprocess.run([SLUICE, "usage", "calls", "--tag", "nightly", "--db", server.db],
                             check=True, capture_output=True, text=True).stdout.splitlines()
-    assert len(tagged) == 3
+    # Everyone's calls with the tag (other tests share the server): this user's two among them, none untagged.
+    assert [line.split("\t")[1] for line in tagged[1:]].count("calls-ui") == 2
+    assert all("nightly" in line.split("\t")[11].split(",") for line in tagged[1:])

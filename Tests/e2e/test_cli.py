@@ -205,10 +205,10 @@ def test_labelled_keys_act_as_their_user_and_a_revoked_key_stops_working_on_a_ru
     assert status(key) == 200
     listed = run("user", "key", "list", "keys-cli", "--db", server.db)
     assert listed.stdout.splitlines()[0] == \
-        "label\tcreated\tstatus\texpires\tmodels\tdaily_usd\trate_limits\tlast_used\tturns\ttotal_tokens\tcost_usd"
-    label, _, state, expires, models, daily, rates, last_used, turns, tokens, cost = listed.stdout.splitlines()[1].split("\t")
-    assert (label, state, expires, models, daily, rates, last_used, turns, tokens, cost) == \
-        ("ci", "works", "never", "all", "none", "none", "never", "0", "0", "0")
+        "label\tcreated\tstatus\texpires\tmodels\tdaily_usd\trate_limits\ttags\tlast_used\tturns\ttotal_tokens\tcost_usd"
+    label, _, state, expires, models, daily, rates, tags, last_used, turns, tokens, cost = listed.stdout.splitlines()[1].split("\t")
+    assert (label, state, expires, models, daily, rates, tags, last_used, turns, tokens, cost) == \
+        ("ci", "works", "never", "all", "none", "none", "none", "never", "0", "0", "0")
     # A chat made with the key is the key's usage: its turns, tokens and last use.
     completion = urllib.request.Request(
         server.base + "/v1/chat/completions", method="POST",
@@ -217,7 +217,7 @@ def test_labelled_keys_act_as_their_user_and_a_revoked_key_stops_working_on_a_ru
     with urllib.request.urlopen(completion, timeout=30) as response:
         used = json.loads(response.read())["usage"]["total_tokens"]
     lines = run("user", "key", "list", "keys-cli", "--db", server.db).stdout.splitlines()
-    _, _, state, _, _, _, _, last_used, turns, tokens, _ = lines[1].split("\t")
+    _, _, state, _, _, _, _, _, last_used, turns, tokens, _ = lines[1].split("\t")
     assert (state, turns, tokens) == ("works", "1", str(used)) and last_used.startswith("20")
     # The key made to expire says when; the user's own token has made no turn: no line for it.
     assert [line.split("\t")[0] for line in lines[1:]] == ["ci", "contractor", "batch"]
@@ -227,6 +227,12 @@ def test_labelled_keys_act_as_their_user_and_a_revoked_key_stops_working_on_a_ru
                   "--db", server.db)
     assert changed.returncode == 0 and "at most 4 at once" in changed.stdout and "requests/min" not in changed.stdout
     assert "name what to change" in run("user", "key", "set", "keys-cli", "batch", "--db", server.db).stderr
+    # Tags every call of the key carries: set, listed, removed.
+    tagged = run("user", "key", "set", "keys-cli", "batch", "--tag", "nightly", "--tag", "eu", "--db", server.db)
+    assert tagged.returncode == 0 and "its calls tagged nightly, eu" in tagged.stdout
+    assert run("user", "key", "list", "keys-cli", "--db", server.db).stdout.splitlines()[3].split("\t")[7] == "nightly,eu"
+    assert "no tags" in run("user", "key", "set", "keys-cli", "batch", "--no-tags", "--db", server.db).stdout
+    assert run("user", "key", "set", "keys-cli", "batch", "--tag", "a,b", "--db", server.db).returncode != 0
     assert lines[2].split("\t")[2] == "works" and lines[2].split("\t")[3].startswith("20") and lines[2].split("\t")[4:6] == ["sim", "1.5"]
     revoked = run("user", "key", "revoke", "keys-cli", "ci", "--db", server.db)
     assert revoked.returncode == 0

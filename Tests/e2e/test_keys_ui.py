@@ -51,14 +51,14 @@ def test_a_key_made_on_the_page_is_shown_once_works_counts_its_usage_and_stops_w
     assert page.find_element(By.CLASS_NAME, "keys-new-label").text == label
     WebDriverWait(browser, 10).until(lambda d: rows(page) and rows(page)[0][0] == label)
     assert not page.find_elements(By.CSS_SELECTOR, ".keys-table b")
-    assert rows(page)[0][2:10] == ["never", "all", "none", "none", "never", "0", "0", "$0"]
+    assert rows(page)[0][2:11] == ["never", "all", "none", "none", "none", "never", "0", "0", "$0"]
 
     # The key works with the OpenAI SDK as the user, and its turns are its own.
     answer = client(server, key).chat.completions.create(model="sim", messages=[{"role": "user", "content": "Hi"}])
     page.find_element(By.CLASS_NAME, "keys-close").click()
     menu_item(browser, "keys-open").click()
-    WebDriverWait(browser, 10).until(lambda d: rows(page) and rows(page)[0][7] == "1")
-    assert rows(page)[0][8] == f"{answer.usage.total_tokens:,}" and rows(page)[0][6] != "never"
+    WebDriverWait(browser, 10).until(lambda d: rows(page) and rows(page)[0][8] == "1")
+    assert rows(page)[0][9] == f"{answer.usage.total_tokens:,}" and rows(page)[0][7] != "never"
     # Reopened, the page no longer shows the secret.
     assert not shown.is_displayed() and page.find_element(By.CLASS_NAME, "keys-new-value").get_attribute("value") == ""
 
@@ -66,7 +66,7 @@ def test_a_key_made_on_the_page_is_shown_once_works_counts_its_usage_and_stops_w
     alert = WebDriverWait(browser, 10).until(lambda d: d.switch_to.alert)
     assert "cannot be undone" in alert.text
     alert.accept()
-    WebDriverWait(browser, 10).until(lambda d: rows(page)[0][10].startswith("revoked "))
+    WebDriverWait(browser, 10).until(lambda d: rows(page)[0][11].startswith("revoked "))
     assert not page.find_elements(By.CSS_SELECTOR, ".keys-table tbody button")
     with pytest.raises(openai.AuthenticationError):
         client(server, key).chat.completions.create(model="sim", messages=[{"role": "user", "content": "Hi"}])
@@ -100,6 +100,7 @@ def test_a_key_made_to_expire_for_one_model_with_daily_and_rate_limits_shows_the
     page.find_element(By.CLASS_NAME, "keys-daily").send_keys("2.5")
     page.find_element(By.CLASS_NAME, "keys-rpm").send_keys("1")
     page.find_element(By.CLASS_NAME, "keys-parallel").send_keys("3")
+    page.find_element(By.CLASS_NAME, "keys-tags").send_keys("ci, nightly ,")
     page.find_element(By.CSS_SELECTOR, ".keys-form button[type=submit]").click()
     WebDriverWait(browser, 10).until(lambda d: rows(page) and rows(page)[0][0] == "contractor")
     assert "(until " in page.find_element(By.CLASS_NAME, "keys-new-label").text
@@ -114,6 +115,7 @@ def test_a_key_made_to_expire_for_one_model_with_daily_and_rate_limits_shows_the
     assert rows(page)[0][4] == "$2.5 ($0 today)" and listed[0]["daily_usd_limit"] == "2.5"
     assert rows(page)[0][5] == "1 requests/min (0 in the last minute), 3 at once (0 running)"
     assert (listed[0]["requests_per_minute"], listed[0].get("tokens_per_minute"), listed[0]["max_parallel_requests"]) == (1, None, 3)
+    assert rows(page)[0][6] == "ci, nightly" and listed[0]["tags"] == ["ci", "nightly"]
     # The form is cleared for the next key.
     assert page.find_element(By.CLASS_NAME, "keys-rpm").get_attribute("value") == ""
     key = page.find_element(By.CLASS_NAME, "keys-new-value").get_attribute("value")
@@ -124,12 +126,22 @@ def test_a_key_made_to_expire_for_one_model_with_daily_and_rate_limits_shows_the
     with pytest.raises(openai.RateLimitError) as refused:
         keyed.chat.completions.create(model="sim", messages=[{"role": "user", "content": "Hi"}])
     assert "The API key 'contractor' has sent 1 request in the last minute" in str(refused.value)
+    # The key's tags went with its call, beside the call's own.
+    request = urllib.request.Request(server.base + "/api/usage?period=today&group=tag",
+                                     headers={"Authorization": f"Bearer {token}"})
+    with urllib.request.urlopen(request, timeout=10) as response:
+        per_tag = {row["key"]: row["turns"] for row in json.loads(response.read())["series"]}
+    assert per_tag == {"ci": 1, "nightly": 1}
 
     # Edited in place: the form takes the key's terms, the limit is raised and one removed; the secret stays.
     page.find_element(By.CSS_SELECTOR, ".keys-table tbody button[aria-label='Edit the key contractor']").click()
     assert page.find_element(By.CLASS_NAME, "keys-label").get_attribute("value") == "contractor"
     assert page.find_element(By.CLASS_NAME, "keys-rpm").get_attribute("value") == "1"
     assert page.find_element(By.CLASS_NAME, "keys-daily").get_attribute("value") == "2.5"
+    tags = page.find_element(By.CLASS_NAME, "keys-tags")
+    assert tags.get_attribute("value") == "ci, nightly"
+    tags.clear()
+    tags.send_keys("ci")
     assert Select(page.find_element(By.CLASS_NAME, "keys-expiry")).first_selected_option.text == "unchanged"
     rpm = page.find_element(By.CLASS_NAME, "keys-rpm")
     rpm.clear()
@@ -140,7 +152,7 @@ def test_a_key_made_to_expire_for_one_model_with_daily_and_rate_limits_shows_the
     save.click()
     # The refused call made no request: the one granted is the key's use of its new limit.
     WebDriverWait(browser, 10).until(lambda d: rows(page)[0][5] == "5 requests/min (1 in the last minute)")
-    assert rows(page)[0][2] not in ("never", "") and rows(page)[0][4].startswith("$2.5 ")
+    assert rows(page)[0][2] not in ("never", "") and rows(page)[0][4].startswith("$2.5 ") and rows(page)[0][6] == "ci"
     assert page.find_element(By.CLASS_NAME, "keys-submit").text == "Create key"
     assert page.find_element(By.CLASS_NAME, "keys-label").get_attribute("value") == ""
     keyed.chat.completions.create(model="sim", messages=[{"role": "user", "content": "Hi"}])

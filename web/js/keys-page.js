@@ -1,6 +1,6 @@
 // The API keys page: the user's labelled keys with what each has spent and when it was last used, a form that
 // makes one, optionally expiring, limited to some models, a daily amount and rates of its own (its secret shown
-// once, with a copy button), and per key an edit button (the same form changes its terms in place: its secret stays)
+// once, with a copy button) and tagging each of its calls (usage per tag), and per key an edit button (the same form changes its terms in place: its secret stays)
 // and a revoke button. The server refuses key
 // management to a request made with a key, so this page works for the user's own sign-in.
 
@@ -26,6 +26,7 @@ export class KeysPage {
     this.expiry = section.querySelector(".keys-expiry");
     this.models = section.querySelector(".keys-models");
     this.daily = section.querySelector(".keys-daily");
+    this.tags = section.querySelector(".keys-tags");
     this.rates = ["rpm", "tpm", "parallel"].map((name) => section.querySelector(`.keys-${name}`));
     this.created = section.querySelector(".keys-new");
     section.querySelector(".keys-base-url").textContent = `${location.origin}/v1`;
@@ -89,7 +90,7 @@ export class KeysPage {
         + use(key.running_requests, "running"),
     ].filter(Boolean).join(", ") || "none";
     const cells = [key.label, when(key.created_at), expires, key.models ? key.models.join(", ") : "all", limit, rates,
-      when(key.last_turn_at), numberFormat.format(key.turns),
+      key.tags?.length ? key.tags.join(", ") : "none", when(key.last_turn_at), numberFormat.format(key.turns),
       numberFormat.format(key.total_tokens), `$${key.cost_usd}`];
     for (const text of cells) row.append(Object.assign(document.createElement("td"), { textContent: text }));
     const action = document.createElement("td");
@@ -120,6 +121,7 @@ export class KeysPage {
     const created = await api.createKey(this.label.value, this.terms());
     this.label.value = "";
     this.daily.value = "";
+    this.tags.value = "";
     for (const field of this.rates) field.value = "";
     for (const option of this.models.options) option.selected = false;
     this.created.querySelector(".keys-new-label").textContent =
@@ -137,6 +139,8 @@ export class KeysPage {
     const terms = {
       models: models.length ? models : null, daily_usd: this.daily.value.trim() || null,
       requests_per_minute: rpm, tokens_per_minute: tpm, max_parallel_requests: parallel,
+      // As typed, with commas between them: the server trims them and says which rule one breaks.
+      tags: this.tags.value.split(",").map((tag) => tag.trim()).filter(Boolean),
     };
     if (this.expiry.value !== "keep") terms.expires_in_days = this.expiry.value ? Number(this.expiry.value) : null;
     return terms;
@@ -153,6 +157,7 @@ export class KeysPage {
     const chosen = new Set(key.models ?? []);
     for (const option of this.models.options) option.selected = chosen.has(option.value);
     this.daily.value = key.daily_usd_limit ?? "";
+    this.tags.value = (key.tags ?? []).join(", ");
     [key.requests_per_minute, key.tokens_per_minute, key.max_parallel_requests]
       .forEach((value, index) => { this.rates[index].value = value ?? ""; });
     this.submit.textContent = "Save changes";

@@ -20,6 +20,9 @@ public struct APIKey: Sendable, Equatable {
     /// Its own limits per minute and of answers at once, within its user's (LiteLLM's key `rpm_limit`, `tpm_limit`,
     /// `max_parallel_requests`); `RateCaps.none`: only its user's.
     public var rateCaps: RateCaps
+    /// Tags every call made with it carries besides its own (`UsageTags`; LiteLLM's key `tags`): usage per tag of an
+    /// application or an environment without changing its code.
+    public var tags: [String]
 
     /// Whether it has stopped working by itself at `now`.
     public func hasExpired(at now: Date) -> Bool { expiresAt.map { $0 <= now } ?? false }
@@ -43,11 +46,13 @@ public struct APIKey: Sendable, Equatable {
         public var allowedModels: [String]?
         public var dailyDollarLimit: USDAmount?
         public var rateCaps: RateCaps
+        public var tags: [String]
 
         public init(
             expiresAt: Date? = nil, allowedModels: [String]? = nil, dailyDollarLimit: USDAmount? = nil,
-            rateCaps: RateCaps = .none
+            rateCaps: RateCaps = .none, tags: [String] = []
         ) {
+            self.tags = tags
             self.rateCaps = rateCaps
             self.expiresAt = expiresAt
             self.allowedModels = allowedModels
@@ -64,11 +69,14 @@ public struct APIKey: Sendable, Equatable {
         public var requestsPerMinute: Int??
         public var tokensPerMinute: Int??
         public var maxParallel: Int??
+        /// The key's tags, all of them (empty: none).
+        public var tags: [String]?
 
         public init(
             expiresAt: Date?? = nil, allowedModels: [String]?? = nil, dailyDollarLimit: USDAmount?? = nil,
-            requestsPerMinute: Int?? = nil, tokensPerMinute: Int?? = nil, maxParallel: Int?? = nil
+            requestsPerMinute: Int?? = nil, tokensPerMinute: Int?? = nil, maxParallel: Int?? = nil, tags: [String]? = nil
         ) {
+            self.tags = tags
             self.expiresAt = expiresAt
             self.allowedModels = allowedModels
             self.dailyDollarLimit = dailyDollarLimit
@@ -80,7 +88,7 @@ public struct APIKey: Sendable, Equatable {
         /// Nothing to change.
         public var isEmpty: Bool {
             expiresAt == nil && allowedModels == nil && dailyDollarLimit == nil && requestsPerMinute == nil
-                && tokensPerMinute == nil && maxParallel == nil
+                && tokensPerMinute == nil && maxParallel == nil && tags == nil
         }
     }
 
@@ -89,8 +97,9 @@ public struct APIKey: Sendable, Equatable {
 
     public init(
         id: String, userID: String, label: String, createdAt: Date, revokedAt: Date? = nil, expiresAt: Date? = nil,
-        allowedModels: [String]? = nil, dailyDollarLimit: USDAmount? = nil, rateCaps: RateCaps = .none
+        allowedModels: [String]? = nil, dailyDollarLimit: USDAmount? = nil, rateCaps: RateCaps = .none, tags: [String] = []
     ) {
+        self.tags = tags
         self.rateCaps = rateCaps
         self.dailyDollarLimit = dailyDollarLimit
         self.allowedModels = allowedModels
@@ -120,11 +129,14 @@ public struct Credential: Sendable, Equatable {
     public var keyRateCaps: RateCaps
     /// The models the user's team allows (`Team.allowedModels`); `nil`: no team, or a team that allows every model.
     public var teamModels: [String]?
+    /// The key's tags (`APIKey.tags`).
+    public var keyTags: [String]
 
     public init(
         user: User, apiKeyID: String? = nil, apiKeyLabel: String? = nil, expiresAt: Date? = nil, keyModels: [String]? = nil,
-        keyDailyDollarLimit: USDAmount? = nil, keyRateCaps: RateCaps = .none, teamModels: [String]? = nil
+        keyDailyDollarLimit: USDAmount? = nil, keyRateCaps: RateCaps = .none, teamModels: [String]? = nil, keyTags: [String] = []
     ) {
+        self.keyTags = keyTags
         self.teamModels = teamModels
         self.keyRateCaps = keyRateCaps
         self.keyDailyDollarLimit = keyDailyDollarLimit
@@ -140,7 +152,7 @@ public struct Credential: Sendable, Equatable {
 
     /// The key a request was made with, as a turn needs it; `nil` for the user's own token.
     public var keyUse: KeyUse? {
-        apiKeyID.map { KeyUse(id: $0, label: apiKeyLabel ?? "", dailyDollarLimit: keyDailyDollarLimit, rateCaps: keyRateCaps) }
+        apiKeyID.map { KeyUse(id: $0, label: apiKeyLabel ?? "", dailyDollarLimit: keyDailyDollarLimit, rateCaps: keyRateCaps, tags: keyTags) }
     }
 
     /// The user as this credential may act: in a team limited to some models, only those of the user's own that the
@@ -162,8 +174,11 @@ public struct KeyUse: Sendable, Equatable {
     public var label: String
     public var dailyDollarLimit: USDAmount?
     public var rateCaps: RateCaps
+    /// The key's own tags, which each of its calls carries (`APIKey.tags`).
+    public var tags: [String]
 
-    public init(id: String, label: String, dailyDollarLimit: USDAmount? = nil, rateCaps: RateCaps = .none) {
+    public init(id: String, label: String, dailyDollarLimit: USDAmount? = nil, rateCaps: RateCaps = .none, tags: [String] = []) {
+        self.tags = tags
         self.rateCaps = rateCaps
         self.id = id
         self.label = label

@@ -24,6 +24,13 @@ public enum UsageTags {
         return tags.count <= most ? tags : nil
     }
 
+    /// A call's tags with its key's (`APIKey.tags`) in front, each once: both lists checked already, so the call may
+    /// carry up to twice `most`.
+    public static func merged(key: [String], call: [String]) -> [String] {
+        guard !key.isEmpty else { return call }
+        return key + call.filter { !key.contains($0) }
+    }
+
     /// A header's comma-separated tags (`x-sluice-tags: checkout, prod`) as a list, each still to be checked.
     public static func split(_ header: String) -> [String] { header.split(separator: ",").map(String.init) }
 }

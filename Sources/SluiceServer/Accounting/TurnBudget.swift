@@ -85,7 +85,8 @@ struct TurnBudget: Sendable {
         holdRequest.apiKeyDailyLimit = apiKey?.dailyDollarLimit
         holdRequest.apiKeyRateCaps = apiKey?.rateCaps ?? .none
         holdRequest.extraAnswer = extraAnswer
-        holdRequest.tags = tags
+        // The key's own tags go with every call made with it (LiteLLM's key tags), the web app's turns too.
+        holdRequest.tags = UsageTags.merged(key: apiKey?.tags ?? [], call: tags)
         // A conversation's end user is read from it, in the hold's own statement; only a call without one names it.
         if conversationID.isEmpty { holdRequest.endUser = endUser }
         return holdRequest

@@ -111,7 +111,7 @@ public struct AuditTrail: Sendable {
         return [
             ("label", key.label), ("expires_at", key.expiresAt.map { $0.formatted(.iso8601) }),
             ("models", Self.list(key.allowedModels)), ("daily_usd", key.dailyDollarLimit?.decimalString),
-        ] + Self.rates(key.rateCaps) + [("revoked", key.revokedAt == nil ? nil : "yes")]
+        ] + Self.rates(key.rateCaps) + [("tags", Self.list(key.tags)), ("revoked", key.revokedAt == nil ? nil : "yes")]
     }
 
     private static func rates(_ caps: RateCaps) -> Settings {

@@ -56,12 +56,20 @@ public struct APIError: HTTPResponseError, Equatable {
         APIError(.notFound, code: "not_found", message: "No \(what) with that id exists. It may have been deleted.")
     }
 
+    /// A fault on Sluice's side, whose details are in the server's log (`ErrorEnvelopeMiddleware`).
+    static let internalError = APIError(
+        .internalServerError, code: "internal_error",
+        message: "Sluice failed on its side and did not finish this request. Try again; if it happens again, tell the "
+            + "operator: the server's log says what went wrong.")
+
     static func invalid(_ message: String) -> APIError {
         APIError(.badRequest, code: "invalid_request", message: message)
     }
 }
 
-/// Turns errors that are not `APIError` (Hummingbird's own, such as an oversized body) into the same JSON shape.
+/// Turns errors that are not `APIError` (Hummingbird's own, such as an oversized body) into the same JSON shape; an
+/// error no one meant to answer with (a statement the database refused, a fault in Sluice) is logged whole for the
+/// operator and answered `500 internal_error` without its details.
 struct ErrorEnvelopeMiddleware<Context: RequestContext>: RouterMiddleware {
     /// Counts each error answer by its code (`sluice_api_errors_total`).
     var metrics: SluiceMetrics?
@@ -72,9 +80,16 @@ struct ErrorEnvelopeMiddleware<Context: RequestContext>: RouterMiddleware {
         do {
             return try await next(request, context)
         } catch {
-            let answer = Self.apiError(error)
-            if let answer { metrics?.answeredWithError(code: answer.code) }
-            throw answer ?? error
+            if let answer = Self.apiError(error) {
+                metrics?.answeredWithError(code: answer.code)
+                throw answer
+            }
+            // Hummingbird's own answers, and a client gone away, stay as they are.
+            if error is any HTTPResponseError || error is CancellationError { throw error }
+            context.logger.error(
+                "Request failed", metadata: ["error": "\(String(reflecting: error))", "path": "\(request.uri.path)"])
+            metrics?.answeredWithError(code: APIError.internalError.code)
+            throw APIError.internalError
         }
     }
 

@@ -87,7 +87,7 @@ struct KeyRoutes {
         let created = WireNewKey(
             label: key.label, key: token, createdAt: key.createdAt, expiresAt: key.expiresAt, models: key.allowedModels,
             dailyUsdLimit: key.dailyDollarLimit?.decimalString, requestsPerMinute: key.rateCaps.requestsPerMinute,
-            tokensPerMinute: key.rateCaps.tokensPerMinute, maxParallelRequests: key.rateCaps.maxParallel)
+            tokensPerMinute: key.rateCaps.tokensPerMinute, maxParallelRequests: key.rateCaps.maxParallel, tags: key.tags)
         // The key is in this body only: nothing may keep it.
         let response = try AdminUserRoutes.secretJSON(created, status: .created)
         // Who made which key, for an audit; never the key itself.
@@ -188,6 +188,8 @@ struct WireKeyList: Encodable {
         let turns: Int
         let totalTokens: Int
         let costUsd: String
+        /// What each of its calls carries besides its own tags.
+        let tags: [String]
 
         init(_ key: APIKey, usage: UsageBucket?, spentToday: USDAmount?, rates: RateLimits? = nil) {
             // Each figure beside its own limit: the hold counts only what a limit needs.
@@ -204,6 +206,7 @@ struct WireKeyList: Encodable {
             revokedAt = key.revokedAt
             expiresAt = key.expiresAt
             models = key.allowedModels
+            tags = key.tags
             lastTurnAt = usage?.lastTurnAt
             turns = usage?.turns ?? 0
             totalTokens = usage?.totalTokens ?? 0
@@ -216,7 +219,7 @@ struct WireKeyList: Encodable {
 }
 
 /// `{"label", "key", "created_at", "expires_at"?, "models"?, "daily_usd_limit"?, "requests_per_minute"?,
-/// "tokens_per_minute"?, "max_parallel_requests"?}`: the new key, shown only in this response.
+/// "tokens_per_minute"?, "max_parallel_requests"?, "tags"}`: the new key, shown only in this response.
 struct WireNewKey: Encodable {
     let label: String
     let key: String
@@ -227,4 +230,5 @@ struct WireNewKey: Encodable {
     let requestsPerMinute: Int?
     let tokensPerMinute: Int?
     let maxParallelRequests: Int?
+    let tags: [String]
 }

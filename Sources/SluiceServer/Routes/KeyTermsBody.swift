@@ -2,7 +2,8 @@ import Foundation
 import SluiceCore
 
 /// A key's terms as `POST /api/keys` and `PATCH /api/keys/{label}` take them: `expires_in_days`, `models`,
-/// `daily_usd`, `requests_per_minute`, `tokens_per_minute`, `max_parallel_requests`. A field left out leaves the
+/// `daily_usd`, `requests_per_minute`, `tokens_per_minute`, `max_parallel_requests`, `tags` (a list, or the text
+/// `"ci,nightly"`; `[]` or `null` for none). A field left out leaves the
 /// term as it is (none, for a new key); `null` removes it; a bad value is a 400 that names the field and its rule.
 struct KeyTermsBody {
     let body: JSONObjectBody
@@ -17,7 +18,25 @@ struct KeyTermsBody {
         APIKey.Changes(
             expiresAt: try expiry(now: now), allowedModels: try allowedModels(), dailyDollarLimit: try dailyLimit(),
             requestsPerMinute: try rateLimit("requests_per_minute"), tokensPerMinute: try rateLimit("tokens_per_minute"),
-            maxParallel: try rateLimit("max_parallel_requests"))
+            maxParallel: try rateLimit("max_parallel_requests"), tags: try tags())
+    }
+
+    /// `tags`: what every call made with the key carries (`UsageTags`); `null` or `[]` for none.
+    private func tags() throws -> [String]? {
+        let rule = "'tags' must be a list (or text with commas between them) of \(UsageTags.rule)."
+        guard let value = try field("tags", { value -> [String] in
+            switch value {
+            case .string(let text): return UsageTags.split(text)
+            case .array(let items):
+                return try items.map { item in
+                    guard case .string(let tag) = item else { throw APIError.invalid(rule) }
+                    return tag
+                }
+            default: throw APIError.invalid(rule)
+            }
+        }) else { return nil }
+        guard let tags = UsageTags.checked(value ?? []) else { throw APIError.invalid(rule) }
+        return tags
     }
 
     /// A field's value: `nil` when left out, `.some(nil)` for `null`, else what `read` makes of it.
@@ -99,6 +118,7 @@ extension APIKey.Terms {
             dailyDollarLimit: changes.dailyDollarLimit ?? nil,
             rateCaps: RateCaps(
                 requestsPerMinute: changes.requestsPerMinute ?? nil, tokensPerMinute: changes.tokensPerMinute ?? nil,
-                maxParallel: changes.maxParallel ?? nil))
+                maxParallel: changes.maxParallel ?? nil),
+            tags: changes.tags ?? [])
     }
 }

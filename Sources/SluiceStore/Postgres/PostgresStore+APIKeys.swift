@@ -10,13 +10,14 @@ extension PostgresStore {
         let models = terms.allowedModels.map(StoredValues.encodeModels)
         let daily = terms.dailyDollarLimit.map { Int($0.picodollars) }
         let caps = terms.rateCaps
+        let tags = StoredValues.tagsJSON(terms.tags)
         do {
             try await execute(
                 """
                 INSERT INTO api_keys (id, user_id, label, token_hash, created_at, expires_at, allowed_models, daily_usd_limit_picousd,
-                    requests_per_minute, tokens_per_minute, max_parallel_requests)
+                    requests_per_minute, tokens_per_minute, max_parallel_requests, tags)
                 VALUES (\(key.id), \(userID), \(label), \(tokenHash), \(StoredValues.milliseconds(key.createdAt)), \(expires), \(models),
-                    \(daily), \(caps.requestsPerMinute), \(caps.tokensPerMinute), \(caps.maxParallel))
+                    \(daily), \(caps.requestsPerMinute), \(caps.tokensPerMinute), \(caps.maxParallel), \(tags))
                 """, logger: logger)
         } catch let error as PSQLError where error.serverInfo?[.sqlState] == "23505" {
             throw StoreError.conflict("this user already has a key labelled '\(label)'")

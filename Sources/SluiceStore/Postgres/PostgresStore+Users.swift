@@ -74,11 +74,11 @@ extension PostgresStore {
     public func credential(tokenHash: String) async throws -> Credential? {
         try await rows(
             """
-            SELECT *, NULL AS key_id, NULL AS key_label, NULL AS key_expires_at, NULL AS key_models, NULL AS key_daily, NULL AS key_rpm, NULL AS key_tpm, NULL AS key_parallel, \(unescaped: StoredValues.teamModelsColumn(of: "users")) FROM users WHERE token_hash = \(tokenHash)
+            SELECT *, NULL AS key_id, NULL AS key_label, NULL AS key_expires_at, NULL AS key_models, NULL AS key_daily, NULL AS key_rpm, NULL AS key_tpm, NULL AS key_parallel, NULL AS key_tags, \(unescaped: StoredValues.teamModelsColumn(of: "users")) FROM users WHERE token_hash = \(tokenHash)
             UNION ALL
-            SELECT u.*, k.id AS key_id, k.label AS key_label, k.expires_at AS key_expires_at, k.allowed_models AS key_models, k.daily_usd_limit_picousd AS key_daily, k.requests_per_minute AS key_rpm, k.tokens_per_minute AS key_tpm, k.max_parallel_requests AS key_parallel, \(unescaped: StoredValues.teamModelsColumn(of: "u")) FROM api_keys k JOIN users u ON u.id = k.user_id WHERE k.token_hash = \(tokenHash) AND k.revoked_at IS NULL
+            SELECT u.*, k.id AS key_id, k.label AS key_label, k.expires_at AS key_expires_at, k.allowed_models AS key_models, k.daily_usd_limit_picousd AS key_daily, k.requests_per_minute AS key_rpm, k.tokens_per_minute AS key_tpm, k.max_parallel_requests AS key_parallel, k.tags AS key_tags, \(unescaped: StoredValues.teamModelsColumn(of: "u")) FROM api_keys k JOIN users u ON u.id = k.user_id WHERE k.token_hash = \(tokenHash) AND k.revoked_at IS NULL
             UNION ALL
-            SELECT u.*, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, \(unescaped: StoredValues.teamModelsColumn(of: "u")) FROM sessions s JOIN users u ON u.id = s.user_id WHERE s.token_hash = \(tokenHash) AND s.expires_at > \(StoredValues.milliseconds(StoredValues.now()))
+            SELECT u.*, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, \(unescaped: StoredValues.teamModelsColumn(of: "u")) FROM sessions s JOIN users u ON u.id = s.user_id WHERE s.token_hash = \(tokenHash) AND s.expires_at > \(StoredValues.milliseconds(StoredValues.now()))
             LIMIT 1
             """
         ).first.map(StoredValues.credential)

@@ -10,13 +10,14 @@ extension SQLiteStore {
             _ = try await connection.query(
                 """
                 INSERT INTO api_keys (id, user_id, label, token_hash, created_at, expires_at, allowed_models, daily_usd_limit_picousd,
-                    requests_per_minute, tokens_per_minute, max_parallel_requests)
-                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                    requests_per_minute, tokens_per_minute, max_parallel_requests, tags)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                 """,
                 [.text(key.id), .text(userID), .text(label), .text(tokenHash), .integer(Self.milliseconds(key.createdAt)),
                  Self.optional(terms.expiresAt.map(Self.milliseconds)), Self.optional(terms.allowedModels.map(StoredValues.encodeModels)),
                  Self.optional(terms.dailyDollarLimit.map { Int($0.picodollars) }), Self.optional(terms.rateCaps.requestsPerMinute),
-                 Self.optional(terms.rateCaps.tokensPerMinute), Self.optional(terms.rateCaps.maxParallel)])
+                 Self.optional(terms.rateCaps.tokensPerMinute), Self.optional(terms.rateCaps.maxParallel),
+                 Self.optional(StoredValues.tagsJSON(terms.tags))])
         } catch let error as DatabaseError where error.isConstraintViolation {
             throw StoreError.conflict("this user already has a key labelled '\(label)'")
         }

@@ -138,11 +138,11 @@ public final class SQLiteStore: SluiceDatabase {
     public func credential(tokenHash: String) async throws -> Credential? {
         try await connection.query(
             """
-            SELECT *, NULL AS key_id, NULL AS key_label, NULL AS key_expires_at, NULL AS key_models, NULL AS key_daily, NULL AS key_rpm, NULL AS key_tpm, NULL AS key_parallel, \(StoredValues.teamModelsColumn(of: "users")) FROM users WHERE token_hash = ?
+            SELECT *, NULL AS key_id, NULL AS key_label, NULL AS key_expires_at, NULL AS key_models, NULL AS key_daily, NULL AS key_rpm, NULL AS key_tpm, NULL AS key_parallel, NULL AS key_tags, \(StoredValues.teamModelsColumn(of: "users")) FROM users WHERE token_hash = ?
             UNION ALL
-            SELECT u.*, k.id AS key_id, k.label AS key_label, k.expires_at AS key_expires_at, k.allowed_models AS key_models, k.daily_usd_limit_picousd AS key_daily, k.requests_per_minute AS key_rpm, k.tokens_per_minute AS key_tpm, k.max_parallel_requests AS key_parallel, \(StoredValues.teamModelsColumn(of: "u")) FROM api_keys k JOIN users u ON u.id = k.user_id WHERE k.token_hash = ? AND k.revoked_at IS NULL
+            SELECT u.*, k.id AS key_id, k.label AS key_label, k.expires_at AS key_expires_at, k.allowed_models AS key_models, k.daily_usd_limit_picousd AS key_daily, k.requests_per_minute AS key_rpm, k.tokens_per_minute AS key_tpm, k.max_parallel_requests AS key_parallel, k.tags AS key_tags, \(StoredValues.teamModelsColumn(of: "u")) FROM api_keys k JOIN users u ON u.id = k.user_id WHERE k.token_hash = ? AND k.revoked_at IS NULL
             UNION ALL
-            SELECT u.*, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, \(StoredValues.teamModelsColumn(of: "u")) FROM sessions s JOIN users u ON u.id = s.user_id WHERE s.token_hash = ? AND s.expires_at > ?
+            SELECT u.*, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, \(StoredValues.teamModelsColumn(of: "u")) FROM sessions s JOIN users u ON u.id = s.user_id WHERE s.token_hash = ? AND s.expires_at > ?
             LIMIT 1
             """, [.text(tokenHash), .text(tokenHash), .text(tokenHash), .integer(Self.milliseconds(StoredValues.now()))]
         ).first.map(StoredValues.credential)

@@ -67,7 +67,7 @@ struct CallLogSQL {
 
 extension StoredValues {
     static func callRecord(_ row: some StoredRow) -> CallRecord {
-        let tags = row.string("tags").flatMap { try? JSONDecoder().decode([String].self, from: Data($0.utf8)) } ?? []
+        let tags = decodeTags(row.string("tags"))
         return CallRecord(
             id: row.text("id"), at: row.date("created_at"), userID: row.text("user_id"), userName: row.string("user_name"),
             model: row.text("model"), outcome: CallRecord.Outcome(rawValue: row.text("outcome")) ?? .complete,

@@ -153,6 +153,7 @@ enum KeyChangeColumns {
         if let rpm = changes.requestsPerMinute { columns.append(("requests_per_minute", .integer(rpm))) }
         if let tpm = changes.tokensPerMinute { columns.append(("tokens_per_minute", .integer(tpm))) }
         if let parallel = changes.maxParallel { columns.append(("max_parallel_requests", .integer(parallel))) }
+        if let tags = changes.tags { columns.append(("tags", .text(StoredValues.tagsJSON(tags)))) }
         return columns
     }
 }

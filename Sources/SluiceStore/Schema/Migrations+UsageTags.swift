@@ -17,10 +17,22 @@ extension Migrations {
         ])
 }
 
+extension Migrations {
+    /// Step 66: a labelled key's tags (`APIKey.tags`, LiteLLM's key `tags`) as a JSON array (`NULL`: none), which
+    /// every call made with the key carries besides its own. Read with the key's other terms when a request is
+    /// authenticated: nothing more on the hold's path than the tags it already writes.
+    static let keyTagsStep = Step(version: 66, statements: ["ALTER TABLE api_keys ADD COLUMN tags TEXT"])
+}
+
 extension StoredValues {
     /// A call's tags as stored: a JSON array of strings, `nil` for none.
     static func tagsJSON(_ tags: [String]) -> String? {
         guard !tags.isEmpty, let json = try? JSONEncoder().encode(tags) else { return nil }
         return String(decoding: json, as: UTF8.self)
+    }
+
+    /// A `tags` column as stored by `tagsJSON`; empty for `NULL` (or what cannot be read).
+    static func decodeTags(_ text: String?) -> [String] {
+        text.flatMap { try? JSONDecoder().decode([String].self, from: Data($0.utf8)) } ?? []
     }
 }

@@ -79,7 +79,7 @@ enum StoredValues {
             keyDailyDollarLimit: row.int("key_daily").map { USDAmount(picodollars: Int64($0)) },
             keyRateCaps: RateCaps(
                 requestsPerMinute: row.int("key_rpm"), tokensPerMinute: row.int("key_tpm"), maxParallel: row.int("key_parallel")),
-            teamModels: row.string("team_models").map(decodeModels))
+            teamModels: row.string("team_models").map(decodeModels), keyTags: decodeTags(row.string("key_tags")))
     }
 
     /// The credential queries' last column: the models the user's team allows (`users` is aliased `users` or `u`).
@@ -95,7 +95,8 @@ enum StoredValues {
             dailyDollarLimit: row.int("daily_usd_limit_picousd").map { USDAmount(picodollars: Int64($0)) },
             rateCaps: RateCaps(
                 requestsPerMinute: row.int("requests_per_minute"), tokensPerMinute: row.int("tokens_per_minute"),
-                maxParallel: row.int("max_parallel_requests")))
+                maxParallel: row.int("max_parallel_requests")),
+            tags: decodeTags(row.string("tags")))
     }
 
     /// A new key as stored: its times in whole milliseconds, as they read back.
@@ -103,7 +104,7 @@ enum StoredValues {
         APIKey(
             id: Identifier.make(), userID: userID, label: label, createdAt: now(),
             expiresAt: terms.expiresAt.map { date(milliseconds: milliseconds($0)) }, allowedModels: terms.allowedModels,
-            dailyDollarLimit: terms.dailyDollarLimit, rateCaps: terms.rateCaps)
+            dailyDollarLimit: terms.dailyDollarLimit, rateCaps: terms.rateCaps, tags: terms.tags)
     }
 
     /// `users.allowed_models` (schema step 20): one model name per line.
