@@ -12,6 +12,7 @@ struct UsageCallsCommand: AsyncParsableCommand {
     @Option(help: "Only calls to this model.") var model: String?
     @Option(help: "Only calls with this tag.") var tag: String?
     @Option(help: "Only calls that ended so: running, complete, stopped, failed or cached.") var outcome: String?
+    @Option(help: "Only calls made on this UTC day or later, YYYY-MM-DD (default: any).") var since: String?
     @Option(help: "How many calls to print (1–10000).") var limit = 20
     @OptionGroup var database: UserCommand.DatabaseOption
 
@@ -23,9 +24,10 @@ struct UsageCallsCommand: AsyncParsableCommand {
             return ending
         }
         guard (1...10_000).contains(limit) else { throw ValidationError("--limit must be from 1 to 10000") }
+        let start = try since.map { try UsageCommand.start(since: $0) }
         let calls = try await database.withStore { store in
             let userID = try await user.asyncMap { try await UserCommand.user(named: $0, in: store).id }
-            return try await store.calls(CallLogQuery(userID: userID, model: model, tag: tag, outcome: ending, limit: limit))
+            return try await store.calls(CallLogQuery(userID: userID, model: model, tag: tag, outcome: ending, since: start, limit: limit))
         }
         print(["at", "user", "model", "outcome", "input", "output", "cost_usd", "ttft_ms", "duration_ms", "key", "end_user", "tags", "error"]
             .joined(separator: "\t"))

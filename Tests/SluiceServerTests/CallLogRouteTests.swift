@@ -58,6 +58,8 @@ struct CallLogRouteTests {
             #expect(try await Self.calls(h, h.alice, "?end_user=shop-1").count == 1)
             #expect(try await Self.calls(h, h.alice, "?model=other").isEmpty)
             #expect(try await h.request(.GET, "/api/usage/calls?outcome=lost", token: h.alice).status == 400)
+            #expect(try await Self.calls(h, h.alice, "?period=today").count == 3)
+            #expect(try await h.request(.GET, "/api/usage/calls?period=year", token: h.alice).status == 400)
             #expect(try await h.request(.GET, "/api/usage/calls?limit=0", token: h.alice).status == 400)
 
             // A page at a time.

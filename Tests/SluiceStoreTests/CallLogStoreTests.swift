@@ -88,6 +88,8 @@ struct CallLogStoreTests {
         #expect(try await store.calls(CallLogQuery(userID: nil, outcome: .failed)).map(\.id) == [failed])
         #expect(try await store.calls(CallLogQuery(userID: nil, outcome: .complete)).map(\.id) == [bos, embeddings, complete])
         #expect(try await store.calls(CallLogQuery(userID: bo.id, outcome: .failed)).isEmpty)
+        #expect(try await store.calls(CallLogQuery(userID: ann.id, since: start.addingTimeInterval(2.5))).map(\.id) == [running, embeddings, failed])
+        #expect(try await store.calls(CallLogQuery(userID: ann.id, since: start.addingTimeInterval(3))).map(\.id) == [running, embeddings, failed])
 
         // A page at a time: neither skips nor repeats a call, also among calls of the same millisecond.
         let same = try await call(bo, seconds: 6, ending: ended(.complete))

@@ -67,6 +67,21 @@ def test_calls_are_listed_one_by_one_narrowed_and_open_their_conversation(browse
         lambda d: "hello there" in d.find_element(By.ID, "messages").text
         and d.find_elements(By.CSS_SELECTOR, f'#conversation-list [data-id="{asked}"] [aria-current="true"]'))
 
+    # An administrator's Everyone's: whose each call was, narrowed to one user; another's conversation is not offered.
+    browser.get("about:blank")  # a new page load: a change of the address's #token alone would not sign in again
+    open_as(browser, server, server.token)
+    menu_item(browser, "usage-open").click()
+    scope = browser.find_element(By.CSS_SELECTOR, "#usage-page .usage-scope")
+    WebDriverWait(browser, 15).until(lambda d: scope.is_displayed())
+    Select(scope).select_by_value("all")
+    users = browser.find_element(By.CSS_SELECTOR, "#usage-page .calls-user")
+    WebDriverWait(browser, 15).until(lambda d: users.is_displayed() and users.find_elements(By.CSS_SELECTOR, 'option[value="calls-ui"]'))
+    Select(users).select_by_value("calls-ui")
+    WebDriverWait(browser, 15).until(
+        lambda d: len(rows(d)) == 3
+        and all(row.find_element(By.CSS_SELECTOR, "td.calls-who").text == "calls-ui" for row in rows(d)))
+    assert not browser.find_elements(By.CSS_SELECTOR, "#usage-page .calls-table button.calls-open")
+
     printed = subprocess.run([SLUICE, "usage", "calls", "--user", "calls-ui", "--db", server.db],
                              check=True, capture_output=True, text=True).stdout.splitlines()
     assert printed[0].split("\t")[:4] == ["at", "user", "model", "outcome"]

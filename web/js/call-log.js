@@ -1,8 +1,8 @@
 // The usage page's Calls (LiteLLM's request logs, the OpenAI dashboard's Logs): each call, newest first — when, which
 // model, the tokens in and out, what it cost, how soon its first token came and how fast the rest, how it ended, and
-// the key, end user and tags a gateway caller gave it. Narrowed by model, outcome and tag; 50 at a time, Show more
-// for the next; Download CSV for all of them. An administrator's Everyone's adds whose each call was (another user's
-// conversation, key and end user stay theirs). A call of one's own conversation opens it. Every value is set as text.
+// the key, end user and tags a gateway caller gave it — over the usage page's period. Narrowed by model, outcome and
+// tag; 50 at a time, Show more for the next; Download CSV for all of them. An administrator's Everyone's adds whose
+// each call was, and a filter by user (another user's conversation, key and end user stay theirs). A call of one's own conversation opens it. Every value is set as text.
 
 import * as api from "./api.js";
 
@@ -35,27 +35,31 @@ export function tokensPerSecond(call) {
 export class CallLogPanel {
   /** `panel`: the usage page's Calls section; `openConversation(id)` shows one of the user's conversations. */
   constructor({ panel, showBanner, openConversation }) {
-    Object.assign(this, { panel, showBanner, openConversation, scope: "mine" });
+    Object.assign(this, { panel, showBanner, openConversation, scope: "mine", period: undefined });
     this.body = panel.querySelector(".calls-table tbody");
     this.more = panel.querySelector(".calls-more");
     this.model = panel.querySelector(".calls-model");
     this.outcome = panel.querySelector(".calls-outcome");
     this.tag = panel.querySelector(".calls-tag");
+    this.user = panel.querySelector(".calls-user");
     const reload = () => this.load().catch((error) => showBanner(error.message));
-    for (const select of [this.model, this.outcome, this.tag]) select.addEventListener("change", reload);
+    for (const select of [this.model, this.outcome, this.tag, this.user]) select.addEventListener("change", reload);
     this.more.addEventListener("click", () => this.load({ more: true }).catch((error) => showBanner(error.message)));
     panel.querySelector(".calls-csv").addEventListener("click", () => this.download().catch((error) => showBanner(error.message)));
   }
 
   /**
-   * Shows `scope`'s calls (`mine` or `all`), offering the `models` and `tags` the usage page found (the filters keep
-   * a choice that is no longer offered, so that changing the period does not drop it).
+   * Shows `scope`'s calls (`mine` or `all`) of `period` (`today`, `week`, `month`), offering the `models`, `tags` and
+   * (everyone's) `users` the usage page found (the filters keep a choice that is no longer offered, so that changing
+   * the period does not drop it).
    */
-  async show({ scope, models, tags }) {
-    this.scope = scope;
+  async show({ scope, period, models, tags, users = [] }) {
+    Object.assign(this, { scope, period });
     this.offer(this.model, models, "every model");
     this.offer(this.tag, tags.filter(Boolean), "every tag");
+    this.offer(this.user, users, "everyone");
     this.panel.querySelector(".calls-who").hidden = scope !== "all";
+    this.panel.querySelector(".calls-user-label").hidden = scope !== "all";
     await this.load();
   }
 
@@ -72,8 +76,8 @@ export class CallLogPanel {
   /** The filters as the API takes them. */
   filters() {
     return {
-      scope: this.scope, model: this.model.value || undefined, outcome: this.outcome.value || undefined,
-      tag: this.tag.value || undefined,
+      scope: this.scope, period: this.period, model: this.model.value || undefined, outcome: this.outcome.value || undefined,
+      tag: this.tag.value || undefined, user: (this.scope === "all" && this.user.value) || undefined,
     };
   }
 

@@ -79,7 +79,10 @@ export class UsagePage {
     this.showProjects(byProject.series);
     this.showModels(byModel.series);
     // The calls load beside the charts: their filters offer the models and tags found here.
-    this.calls.show({ scope, models: byModel.series.map((row) => row.key), tags: byTag.series.map((row) => row.key) })
+    this.calls.show({
+      scope, period, models: byModel.series.map((row) => row.key), tags: byTag.series.map((row) => row.key),
+      users: everyone ? byShare.series.map((row) => row.label).filter(Boolean) : [],
+    })
       .catch((error) => this.showBanner(error.message));
     for (const chart of this.charts) chart.destroy();
     const styles = getComputedStyle(document.documentElement);

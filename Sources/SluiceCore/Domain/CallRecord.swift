@@ -81,7 +81,8 @@ public struct CallRecord: Sendable, Equatable {
 }
 
 /// Which calls to list (`CallLogStore.calls`), the newest first: one user's or (`userID` `nil`) everyone's, narrowed
-/// by any of the other fields; `before` is the id of the last call of the page before.
+/// by any of the other fields; `since`: only calls made then or later; `before` is the id of the last call of the
+/// page before.
 public struct CallLogQuery: Sendable, Equatable {
     public var userID: String?
     public var model: String?
@@ -90,13 +91,15 @@ public struct CallLogQuery: Sendable, Equatable {
     public var endUser: String?
     public var tag: String?
     public var outcome: CallRecord.Outcome?
+    public var since: Date?
     public var before: String?
     public var limit: Int
 
     public init(
         userID: String?, model: String? = nil, apiKeyID: String? = nil, endUser: String? = nil, tag: String? = nil,
-        outcome: CallRecord.Outcome? = nil, before: String? = nil, limit: Int = 50
+        outcome: CallRecord.Outcome? = nil, since: Date? = nil, before: String? = nil, limit: Int = 50
     ) {
+        self.since = since
         self.userID = userID
         self.model = model
         self.apiKeyID = apiKeyID

@@ -5,8 +5,8 @@ import SluiceCore
 /// The caller's calls one by one (LiteLLM's request logs, OpenAI's dashboard's Logs): `GET /api/usage/calls` →
 /// `{"calls": [WireCall], "next_before"}`, the newest first, `?limit=` (1–200, 50 by default) at a time, `?before=` the
 /// last call's id for the page after (`next_before` names it, `null` at the end). Narrowed by `?model=`, `?tag=`,
-/// `?outcome=running|complete|stopped|failed|cached`, `?key=` (a key's id; empty: the user's own token) and
-/// `?end_user=` (empty: calls that named none). With `scope=all` an administrator reads everyone's (`?user=` a name
+/// `?outcome=running|complete|stopped|failed|cached`, `?key=` (a key's id; empty: the user's own token),
+/// `?end_user=` (empty: calls that named none) and `?period=today|week|month` (as `/api/usage`'s; every call without). With `scope=all` an administrator reads everyone's (`?user=` a name
 /// narrows them to one user's); another user's conversation, key and end user stay theirs — left out of the row, and
 /// not a filter there, as `group` is limited with `scope=all`. `?format=csv`: all of them as a spreadsheet.
 struct CallLogRoute {
@@ -32,6 +32,10 @@ struct CallLogRoute {
             }
             return limit
         } ?? 50
+        query.since = try nonEmpty("period").map { text in
+            guard let period = UsagePeriod(rawValue: text) else { throw APIError.invalid("'period' must be today, week or month.") }
+            return period.start(now: Date())
+        }
         query.outcome = try nonEmpty("outcome").map { text in
             guard let outcome = CallRecord.Outcome(rawValue: text) else {
                 let outcomes = CallRecord.Outcome.allCases.map(\.rawValue).joined(separator: ", ")

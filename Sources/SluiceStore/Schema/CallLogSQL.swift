@@ -34,6 +34,7 @@ struct CallLogSQL {
         }
         if let tag = query.tag { conditions.append(hasTag(bind(.text(tag)))) }
         if let outcome = query.outcome { conditions.append("\(Self.outcome) = \(bind(.text(outcome.rawValue)))") }
+        if let since = query.since { conditions.append("u.created_at >= \(bind(.integer(StoredValues.milliseconds(since))))") }
         if let before = query.before {
             // The page after the call `before`: a range on the time (the index's order), then the same moment's
             // calls with a smaller id.
