@@ -70,6 +70,16 @@ struct CallLogRouteTests {
             let paged = ((first?["calls"] as? [[String: Any]] ?? []) + (second?["calls"] as? [[String: Any]] ?? [])).map { $0["id"] as? String }
             #expect(paged == mine.map { $0["id"] as? String })
 
+            // How fast the model answered: the two complete answers (not the failed one).
+            let latency = try #require(try await h.request(.GET, "/api/usage/latency?period=today", token: h.alice).json)
+            let models = try #require(latency["models"] as? [[String: Any]])
+            #expect(models.count == 1 && models[0]["model"] as? String == "sim" && models[0]["answers"] as? Int == 2)
+            let firstToken = try #require(models[0]["ttft_ms"] as? [String: Int])
+            #expect(firstToken["p50"]! <= firstToken["p95"]! && firstToken["p95"]! <= firstToken["p99"]!)
+            #expect((models[0]["tokens_per_second_p50"] as? Double ?? 0) > 0)
+            #expect(try await h.request(.GET, "/api/usage/latency?scope=all", token: h.bob).status == 403)
+            #expect(try await h.request(.GET, "/api/usage/latency?period=year", token: h.alice).status == 400)
+
             // Bob sees his own only.
             let bobs = try await Self.calls(h, h.bob)
             #expect(bobs.count == 1 && bobs[0]["end_user"] as? String == "bobs-customer")

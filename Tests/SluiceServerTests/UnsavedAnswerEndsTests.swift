@@ -81,6 +81,9 @@ struct UnsavedAnswerEndsTests {
             try await base.usageHistory(userID: userID, since: since, groupedBy: grouping)
         }
         func calls(_ query: CallLogQuery) async throws -> [CallRecord] { try await base.calls(query) }
+        func answerTimings(userID: String?, since: Date, limit: Int) async throws -> [AnswerTiming] {
+            try await base.answerTimings(userID: userID, since: since, limit: limit)
+        }
     }
 
     /// Reads `value` every 20 ms until it is not `nil`, for up to `seconds`.

@@ -91,6 +91,14 @@ struct CallLogStoreTests {
         #expect(try await store.calls(CallLogQuery(userID: ann.id, since: start.addingTimeInterval(2.5))).map(\.id) == [running, embeddings, failed])
         #expect(try await store.calls(CallLogQuery(userID: ann.id, since: start.addingTimeInterval(3))).map(\.id) == [running, embeddings, failed])
 
+        // The timings latency is measured over: complete answers only (not the stopped, failed, running or embeddings
+        // calls), the newest first, from `since`, one user's or everyone's.
+        let timings = try await store.answerTimings(userID: ann.id, since: start, limit: 10)
+        #expect(timings == [AnswerTiming(model: "m", firstTokenMilliseconds: 120, durationMilliseconds: 900, outputTokens: 20)])
+        #expect(try await store.answerTimings(userID: ann.id, since: start.addingTimeInterval(1.5), limit: 10).isEmpty)
+        #expect(try await store.answerTimings(userID: nil, since: start, limit: 10).count == 1)
+        #expect(try await store.answerTimings(userID: bo.id, since: start, limit: 10).isEmpty)
+
         // A page at a time: neither skips nor repeats a call, also among calls of the same millisecond.
         let same = try await call(bo, seconds: 6, ending: ended(.complete))
         let everyone = try await store.calls(CallLogQuery(userID: nil, limit: 100))

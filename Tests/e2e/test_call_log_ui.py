@@ -51,6 +51,10 @@ def test_calls_are_listed_one_by_one_narrowed_and_open_their_conversation(browse
     assert web[4].text.startswith("first token ") and "tokens/s" in web[4].text
     assert web[6].find_elements(By.CSS_SELECTOR, "button.calls-open")
 
+    # The model's speed over those answers, beside its usage.
+    model_line = browser.find_element(By.CSS_SELECTOR, "#usage-page .usage-models li").text
+    assert model_line.startswith("sim: ") and " · first token " in model_line and "(95 %: " in model_line and "tokens/s" in model_line
+
     # Narrowed by tag, then by an outcome none has.
     Select(browser.find_element(By.CSS_SELECTOR, "#usage-page .calls-tag")).select_by_value("nightly")
     WebDriverWait(browser, 10).until(lambda d: len(rows(d)) == 2)

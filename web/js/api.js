@@ -360,6 +360,9 @@ export const userSecurityLog = (name, limit) => json("GET", `/api/admin/users/${
 export const turnOffUserTwoStep = (name) => json("DELETE", `/api/admin/users/${encodeURIComponent(name)}/two-step`);
 export const resetUser = (name) => json("POST", `/api/admin/users/${encodeURIComponent(name)}/reset`);
 /** Usage history; `scope` "all" is everyone's (an administrator's, by day, model or user). */
+/** How fast each model answered over `period`: `{models: [{model, answers, ttft_ms: {p50, p95, p99}, tokens_per_second_p50}]}`. */
+export const getLatency = (period, scope = "mine") =>
+  json("GET", `/api/usage/latency?period=${encodeURIComponent(period)}&scope=${scope}`);
 export const getUsage = (period, group, scope = "mine") =>
   json("GET", `/api/usage?period=${encodeURIComponent(period)}&group=${encodeURIComponent(group)}&scope=${scope}`);
 /** The usage as CSV (a Blob): fetched with the token, since a plain link cannot send it. */

@@ -20,7 +20,7 @@ const FINISHES = {
 };
 
 /** "1.2 s" or "340 ms". */
-const duration = (ms) => (ms >= 1000 ? `${(ms / 1000).toFixed(1)} s` : `${ms} ms`);
+export const duration = (ms) => (ms >= 1000 ? `${(ms / 1000).toFixed(1)} s` : `${ms} ms`);
 
 /**
  * The answer's speed after its first token, in tokens a second; `null` when there is too little to measure (one

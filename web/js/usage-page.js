@@ -6,7 +6,7 @@
 // them, each call one by one (call-log.js).
 
 import * as api from "./api.js";
-import { CallLogPanel } from "./call-log.js";
+import { CallLogPanel, duration } from "./call-log.js";
 import { icon } from "./icons.js";
 
 const numberFormat = new Intl.NumberFormat();
@@ -56,13 +56,15 @@ export class UsagePage {
     const everyone = scope === "all";
     // Everyone's usage is by day, model and user only; the rest is the signed-in user's own.
     const own = (group) => (everyone ? Promise.resolve({ series: [] }) : api.getUsage(period, group));
-    const [byDay, byShare, byEndUser, byKey, byModel, byProject, byTeam, byTag, limits, Chart] = await Promise.all([
+    const [byDay, byShare, byEndUser, byKey, byModel, byProject, byTeam, byTag, limits, latency, Chart] = await Promise.all([
       api.getUsage(period, "day", scope), api.getUsage(period, everyone ? "user" : "conversation", scope), own("end_user"),
       own("key"), api.getUsage(period, "model", scope), own("project"),
       everyone ? api.getUsage(period, "team", scope) : Promise.resolve({ series: [] }),
       api.getUsage(period, "tag", scope),
       // Only for the limits per end user and per minute: the page works without them.
       everyone ? {} : api.getLimits().catch(() => ({})),
+      // Only for the models' speed: the page works without it.
+      api.getLatency(period, scope).catch(() => ({ models: [] })),
       loadChartLibrary(),
     ]);
     this.showTotals(byDay.totals);
@@ -77,7 +79,7 @@ export class UsagePage {
     this.showEndUsers(byEndUser.series, limits.end_user_daily_usd_limit, period);
     this.showKeys(byKey.series);
     this.showProjects(byProject.series);
-    this.showModels(byModel.series);
+    this.showModels(byModel.series, latency.models);
     // The calls load beside the charts: their filters offer the models and tags found here.
     this.calls.show({
       scope, period, models: byModel.series.map((row) => row.key), tags: byTag.series.map((row) => row.key),
@@ -232,13 +234,23 @@ export class UsagePage {
     }));
   }
 
-  /** Each model's tokens, cost and answers, with how the user rated them (thumbs up / down): how the models compare. */
-  showModels(series) {
+  /**
+   * Each model's tokens, cost and answers, how fast it answered (the first token at the median and the 95th
+   * percentile, the median speed after it) and how the user rated it (thumbs up / down): how the models compare.
+   */
+  showModels(series, latency = []) {
+    const speed = new Map(latency.map((entry) => [entry.model, entry]));
     const section = this.section.querySelector(".usage-models");
     section.hidden = series.length === 0;
     section.querySelector("ul").replaceChildren(...series.map((row) => {
       const item = document.createElement("li");
       item.textContent = `${row.key}: ${figures(row)}`;
+      const fast = speed.get(row.key);
+      if (fast) {
+        item.textContent += ` · first token ${duration(fast.ttft_ms.p50)} (95 %: ${duration(fast.ttft_ms.p95)})`
+          + (fast.tokens_per_second_p50 != null ? ` · ${fast.tokens_per_second_p50} tokens/s` : "");
+        item.title = `Over ${numberFormat.format(fast.answers)} complete answers; 99 % began within ${duration(fast.ttft_ms.p99)}`;
+      }
       if (row.rated_good || row.rated_bad) {
         item.append(" · ", icon("thumbs-up", { lead: true }), `${row.rated_good} good · `, icon("thumbs-down", { lead: true }), `${row.rated_bad} bad`);
       }

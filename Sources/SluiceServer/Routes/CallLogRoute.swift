@@ -15,7 +15,34 @@ struct CallLogRoute {
 
     func register(on api: RouterGroup<SluiceRequestContext>) {
         api.get("usage/calls", use: list)
+        api.get("usage/latency", use: latency)
     }
+
+    /// `GET /api/usage/latency?period=today|week|month[&scope=all]` → `{"period", "models": [{"model", "answers",
+    /// "ttft_ms": {"p50", "p95", "p99"}, "tokens_per_second_p50"}]}`: how fast each model answered the caller (or,
+    /// for an administrator, everyone) over the period, from its newest `mostMeasured` complete answers.
+    @Sendable func latency(_ request: Request, context: SluiceRequestContext) async throws -> Response {
+        let user = try context.requireUser()
+        guard let calls else {
+            throw APIError(.notFound, code: "not_found", message: "Token accounting is not enabled on this server.")
+        }
+        let parameters = request.uri.queryParameters
+        let periodName = parameters.get("period") ?? "week"
+        guard let period = UsagePeriod(rawValue: periodName) else { throw APIError.invalid("'period' must be today, week or month.") }
+        var userID: String? = user.id
+        switch parameters.get("scope") ?? "mine" {
+        case "mine": break
+        case "all":
+            _ = try context.requireAdministrator(to: "see everyone's latency")
+            userID = nil
+        default: throw APIError.invalid("'scope' must be mine or all.")
+        }
+        let timings = try await calls.answerTimings(userID: userID, since: period.start(now: Date()), limit: Self.mostMeasured)
+        return try AdminUserRoutes.json(WireLatency(period: periodName, models: ModelLatency.of(timings).map(WireLatency.Model.init)))
+    }
+
+    /// The most answers latency is measured over: the newest of the period.
+    static let mostMeasured = 50_000
 
     @Sendable func list(_ request: Request, context: SluiceRequestContext) async throws -> Response {
         let user = try context.requireUser()
@@ -113,6 +140,43 @@ extension CallLogRoute {
         return [ISO8601Milliseconds.string(row.at), row.user.name ?? "", row.model, row.outcome] + figures + [row.costUsd]
             + timings + ending + about
     }
+}
+
+/// Latency per model (`ModelLatency`); `tokens_per_second_p50` is `null` when it could not be measured.
+struct WireLatency: Encodable {
+    struct Model: Encodable {
+        struct FirstToken: Encodable {
+            let p50: Int
+            let p95: Int
+            let p99: Int
+        }
+
+        let model: String
+        let answers: Int
+        let ttftMs: FirstToken
+        let tokensPerSecondP50: Double?
+
+        init(_ latency: ModelLatency) {
+            model = latency.model
+            answers = latency.answers
+            ttftMs = FirstToken(p50: latency.firstTokenP50, p95: latency.firstTokenP95, p99: latency.firstTokenP99)
+            // One decimal is all a person reads.
+            tokensPerSecondP50 = latency.tokensPerSecondP50.map { ($0 * 10).rounded() / 10 }
+        }
+
+        private enum CodingKeys: String, CodingKey { case model, answers, ttftMs, tokensPerSecondP50 }
+
+        func encode(to encoder: any Encoder) throws {
+            var container = encoder.container(keyedBy: CodingKeys.self)
+            try container.encode(model, forKey: .model)
+            try container.encode(answers, forKey: .answers)
+            try container.encode(ttftMs, forKey: .ttftMs)
+            try container.encode(tokensPerSecondP50, forKey: .tokensPerSecondP50)
+        }
+    }
+
+    let period: String
+    let models: [Model]
 }
 
 /// A page of calls; `next_before` is written as `null` at the end.

@@ -16,4 +16,12 @@ extension PostgresStore {
         }
         return try await rows(sql).map(StoredValues.callRecord)
     }
+
+    public func answerTimings(userID: String?, since: Date, limit: Int) async throws -> [AnswerTiming] {
+        var sql = PostgresQuery(unsafeSQL: CallLogSQL.answerTimings(user: "$1::text", since: "$2", limit: "$3"))
+        sql.binds.append(userID)
+        sql.binds.append(StoredValues.milliseconds(since))
+        sql.binds.append(limit)
+        return try await rows(sql).map(StoredValues.answerTiming)
+    }
 }

@@ -15,4 +15,11 @@ extension SQLiteStore {
         }
         return try await connection.query(statement.sql, values).map(StoredValues.callRecord)
     }
+
+    public func answerTimings(userID: String?, since: Date, limit: Int) async throws -> [AnswerTiming] {
+        try await connection.query(
+            CallLogSQL.answerTimings(user: "?1", since: "?2", limit: "?3"),
+            [Self.optional(userID), .integer(Self.milliseconds(since)), .integer(limit)]
+        ).map(StoredValues.answerTiming)
+    }
 }

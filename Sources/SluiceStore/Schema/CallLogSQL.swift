@@ -66,7 +66,27 @@ struct CallLogSQL {
         """
 }
 
+extension CallLogSQL {
+    /// `CallLogStore.answerTimings`'s statement: `user` (or `NULL`), `since` (milliseconds) and `limit` are the
+    /// dialect's parameters. Settled answers that ended complete, with both timings, the newest first.
+    static func answerTimings(user: String, since: String, limit: String) -> String {
+        """
+        SELECT u.model, m.ttft_ms, m.duration_ms, u.output_tokens
+        FROM token_usage u JOIN messages m ON m.id = u.message_id
+        WHERE u.created_at >= \(since) AND (\(user) IS NULL OR u.user_id = \(user)) AND u.state = 'settled'
+            AND m.status = 'complete' AND m.ttft_ms IS NOT NULL AND m.duration_ms IS NOT NULL
+        ORDER BY u.created_at DESC LIMIT \(limit)
+        """
+    }
+}
+
 extension StoredValues {
+    static func answerTiming(_ row: some StoredRow) -> AnswerTiming {
+        AnswerTiming(
+            model: row.text("model"), firstTokenMilliseconds: row.int("ttft_ms") ?? 0, durationMilliseconds: row.int("duration_ms") ?? 0,
+            outputTokens: row.int("output_tokens") ?? 0)
+    }
+
     static func callRecord(_ row: some StoredRow) -> CallRecord {
         let tags = decodeTags(row.string("tags"))
         return CallRecord(
