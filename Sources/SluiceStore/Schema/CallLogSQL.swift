@@ -42,7 +42,10 @@ struct CallLogSQL {
             let moment = "(SELECT b.created_at FROM token_usage b WHERE b.id = \(cursor))"
             conditions.append("u.created_at <= \(moment) AND (u.created_at < \(moment) OR u.id < \(cursor))")
         }
-        let limit = bind(.integer(query.limit))
+        // The page's size as a number in the text, not a parameter: PostgreSQL plans this statement before it sees the
+        // parameters (a generic plan), and without the limit it guessed thousands of rows and started parallel
+        // workers — 6 ms of a 0.1 ms statement (docs/benchmarks.md, "Calls one by one").
+        let limit = String(query.limit)
         sql = """
             SELECT u.id, u.created_at, u.user_id, CASE WHEN us.deleted_at IS NULL THEN us.name END AS user_name, u.model,
                 \(Self.outcome) AS outcome, u.input_tokens, u.output_tokens, u.cached_input_tokens, u.cost_picousd,
