@@ -66,11 +66,7 @@ struct AuditLogRoutes {
             exported += page.count
             before = page.count == 1_000 ? page.last?.id : nil
         } while before != nil && exported < Self.mostExported
-        var headers = HTTPFields()
-        headers[.contentType] = "text/csv; charset=utf-8"
-        headers[.contentDisposition] = "attachment; filename=\"sluice-audit-log.csv\""
-        return Response(
-            status: .ok, headers: headers, body: .init(byteBuffer: ByteBuffer(string: lines.joined(separator: "\r\n") + "\r\n")))
+        return UsageCSV.download(lines: lines, named: "sluice-audit-log.csv")
     }
 
     /// The most entries one download holds (400 days of a busy server's changes are far fewer).

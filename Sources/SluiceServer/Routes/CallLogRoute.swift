@@ -121,11 +121,7 @@ struct CallLogRoute {
             exported += found.count
             page.before = found.count == 1_000 ? found.last?.id : nil
         } while page.before != nil && exported < AuditLogRoutes.mostExported
-        var headers = HTTPFields()
-        headers[.contentType] = "text/csv; charset=utf-8"
-        headers[.contentDisposition] = "attachment; filename=\"sluice-calls\(everyone ? "-everyone" : "").csv\""
-        return Response(
-            status: .ok, headers: headers, body: .init(byteBuffer: ByteBuffer(string: lines.joined(separator: "\r\n") + "\r\n")))
+        return UsageCSV.download(lines: lines, named: "sluice-calls\(everyone ? "-everyone" : "").csv")
     }
 }
 

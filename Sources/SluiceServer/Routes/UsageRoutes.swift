@@ -67,11 +67,9 @@ struct UsageRoutes {
         let buckets = try await requireBudgets().usageHistory(userID: everyone ? nil : user.id, since: since, groupedBy: grouping)
         switch query.get("format") ?? "json" {
         case "csv":
-            var headers = HTTPFields()
-            headers[.contentType] = "text/csv; charset=utf-8"
             let whose = everyone ? "everyone-" : ""
-            headers[.contentDisposition] = "attachment; filename=\"sluice-usage-\(whose)\(periodName)-by-\(grouping.rawValue).csv\""
-            return Response(status: .ok, headers: headers, body: .init(byteBuffer: ByteBuffer(string: UsageCSV.render(buckets, grouping: grouping))))
+            return UsageCSV.download(
+                UsageCSV.render(buckets, grouping: grouping), named: "sluice-usage-\(whose)\(periodName)-by-\(grouping.rawValue).csv")
         case "json":
             // Per tag the rows overlap: the totals are the period's whole, read by day.
             let whole = grouping == .tag
@@ -182,6 +180,20 @@ struct WireUsageHistory: Encodable {
 
 /// Usage history as CSV (RFC 4180): one header line, one line per bucket.
 enum UsageCSV {
+    /// `text` as a spreadsheet the browser saves as `filename` (the usage page's, the call log's and the audit log's
+    /// Download CSV).
+    static func download(_ text: String, named filename: String) -> Response {
+        var headers = HTTPFields()
+        headers[.contentType] = "text/csv; charset=utf-8"
+        headers[.contentDisposition] = "attachment; filename=\"\(filename)\""
+        return Response(status: .ok, headers: headers, body: .init(byteBuffer: ByteBuffer(string: text)))
+    }
+
+    /// CSV lines as one download's text: each line ended by CRLF.
+    static func download(lines: [String], named filename: String) -> Response {
+        download(lines.joined(separator: "\r\n") + "\r\n", named: filename)
+    }
+
     static func render(_ buckets: [UsageBucket], grouping: UsageGrouping) -> String {
         // A conversation's title, a key's label, a project's, user's or team's name: the name a person knows it by.
         let named = [.conversation, .apiKey, .project, .user, .team].contains(grouping)
