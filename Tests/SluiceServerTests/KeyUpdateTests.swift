@@ -40,6 +40,7 @@ struct KeyUpdateTests {
             #expect(byKey.status == 403)
             let empty = try await h.request(.PATCH, "/api/keys/ci", token: h.alice, body: "{}")
             #expect(empty.status == 400 && empty.errorMessage?.contains("Name what to change") == true)
+            #expect(empty.errorMessage?.contains("or tags") == true)
             let badModel = try await h.request(.PATCH, "/api/keys/ci", token: h.alice, body: #"{"models":["nope"]}"#)
             #expect(badModel.status == 400 && badModel.errorMessage?.contains("'nope' is not one of your models") == true)
             let badRate = try await h.request(.PATCH, "/api/keys/ci", token: h.alice, body: #"{"tokens_per_minute":0}"#)

@@ -106,8 +106,8 @@ struct KeyRoutes {
         let changes = try KeyTermsBody(body: body, served: models, aliases: aliases, user: user).changes(now: Date())
         guard !changes.isEmpty else {
             throw APIError.invalid(
-                "Name what to change: expires_in_days, models, daily_usd, requests_per_minute, tokens_per_minute or "
-                    + "max_parallel_requests (null removes one).")
+                "Name what to change: expires_in_days, models, daily_usd, requests_per_minute, tokens_per_minute, "
+                    + "max_parallel_requests or tags (null removes one).")
         }
         let key = try await auditing(.keyChanged, label: label, of: user, request, context) {
             guard let key = try await store.updateAPIKey(userID: user.id, label: label, changes: changes) else {
