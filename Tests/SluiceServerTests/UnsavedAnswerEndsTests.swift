@@ -74,6 +74,13 @@ struct UnsavedAnswerEndsTests {
             try await base.apiKeyRateLimits(userID: userID, apiKeyID: apiKeyID, caps: caps, now: now)
         }
         func resetBudget(userID: String, now: Date) async throws { try await base.resetBudget(userID: userID, now: now) }
+        func setTagBudget(
+            tag: String, dailyDollarLimit: USDAmount?, monthlyDollarLimit: USDAmount?, now: Date
+        ) async throws -> TagBudget {
+            try await base.setTagBudget(tag: tag, dailyDollarLimit: dailyDollarLimit, monthlyDollarLimit: monthlyDollarLimit, now: now)
+        }
+        func removeTagBudget(tag: String) async throws -> Bool { try await base.removeTagBudget(tag: tag) }
+        func tagBudgets(now: Date) async throws -> [TagBudgetSummary] { try await base.tagBudgets(now: now) }
         func conversationTokens(conversationID: String) async throws -> Int {
             try await base.conversationTokens(conversationID: conversationID)
         }

@@ -2,7 +2,7 @@ import Foundation
 
 /// Token budgets and the usage ledger. Every method is one atomic step in the store, so that concurrent
 /// turns can never together spend more than a limit.
-public protocol BudgetStore: CallLogStore {
+public protocol BudgetStore: CallLogStore, TagBudgetStore {
     /// Holds `inputTokens + min(wantedOutput, what remains)` of the user's budget for one turn, or returns `nil`
     /// when not even the input and one output token fit. Rolls the period over first when it has ended.
     func hold(_ request: HoldRequest, now: Date) async throws -> BudgetHold?

@@ -18,7 +18,9 @@ extension SQLiteStore {
         // the user's and the service's daily limits minus today's spending, counted in daily_spending (schema step 15).
         // With a limit per end user (schema step 18) and a conversation (or, schema step 36, a call) that names one,
         // that end user's dollars left today cap it too, and so do the dollars left today of the user's team (schema
-        // step 62; its month's too, from ?21, the month's first day), which the ledger's row keeps. The hold takes the wish, capped by all; it needs the input and one output token to fit, and
+        // step 62; its month's too, from ?21, the month's first day), which the ledger's row keeps, and those of each of the
+        // call's tags (?22, which the row keeps too) that has a budget (step 67). The hold takes the wish, capped by all;
+        // it needs the input and one output token to fit, and
         // to fit in the user's rate limits (schema step 19), the key's (step 27) and the team's (step 63), which refuse rather than cap; the limits' use before this
         // hold comes back with it (`rate_state`, the gateway's x-ratelimit-* headers). An `n` call's answer after the
         // first (?20, schema step 52) is held to the tokens per minute only: the call is one request.
@@ -38,7 +40,8 @@ extension SQLiteStore {
                         COALESCE(?11 - (CASE WHEN ?11 IS NULL THEN 0 ELSE \(Self.allSpentToday) END), 9000000000000000000),
                         \(Self.endUserLeftToday),
                         \(Self.keyLeftToday),
-                        \(Self.teamLeftToday)) AS dollars_left,
+                        \(Self.teamLeftToday),
+                        \(Self.tagsLeft)) AS dollars_left,
                     \(Self.rateState),
                     \(Self.keyRateState),
                     \(Self.teamRateState)
@@ -50,9 +53,9 @@ extension SQLiteStore {
                 FROM budget
             )
             INSERT INTO token_usage (id, user_id, conversation_id, message_id, model, state, reserved_tokens, created_at,
-                expires_at, reserved_cost_picousd, end_user, api_key_id, extra_answer, team_id)
+                expires_at, reserved_cost_picousd, end_user, api_key_id, extra_answer, team_id, tags)
             SELECT ?4, ?3, ?5, ?6, ?7, 'held', tokens, ?1, ?8, ?12 + (tokens - ?9) * ?13, (SELECT name FROM turn_end_user), ?14, ?20,
-                (SELECT id FROM turn_team)
+                (SELECT id FROM turn_team), ?22
             FROM allowed
             WHERE tokens >= ?9 + 1 AND dollars_left >= ?12 + ?13 AND within_rate = 1 AND key_within_rate = 1 AND team_within_rate = 1
             RETURNING reserved_tokens,
@@ -69,11 +72,11 @@ extension SQLiteStore {
             Self.optional(request.apiKeyID), Self.optional(request.apiKeyDailyLimit.map { Int($0.picodollars) }),
             Self.optional(request.apiKeyRateCaps.requestsPerMinute), Self.optional(request.apiKeyRateCaps.tokensPerMinute),
             Self.optional(request.apiKeyRateCaps.maxParallel), Self.optional(request.endUser), .integer(request.extraAnswer ? 1 : 0),
-            .integer(Self.milliseconds(UTCMonth.start(of: now))),
+            .integer(Self.milliseconds(UTCMonth.start(of: now))), Self.optional(StoredValues.tagsJSON(request.tags)),
         ]
         let rows: [SQLiteRow]
-        if request.answer != nil || request.prelude != nil || !request.tags.isEmpty {
-            rows = try await connection.transactionReturning(Self.holdTransaction(sql, binds, storing: request, id: id))
+        if request.answer != nil || request.prelude != nil {
+            rows = try await connection.transactionReturning(Self.holdTransaction(sql, binds, storing: request))
         } else {
             rows = try await connection.query(sql, binds)
         }
@@ -90,22 +93,18 @@ extension SQLiteStore {
     }
 
     /// The hold's statement in one transaction with the prelude (the user's message), stored granted or not, and
-    /// the answer's row and the call's tags (schema step 65), stored only with a granted hold. Built out of line: in `hold` it took 1.2 KB more of the
+    /// the answer's row, stored only with a granted hold. Built out of line: in `hold` it took 1.2 KB more of the
     /// frame that the connection's task keeps for as long as the connection lives (docs/benchmarks.md, "Memory per stream").
     @inline(never)
     private static func holdTransaction(
-        _ sql: String, _ binds: [SQLiteData], storing request: HoldRequest, id: String
+        _ sql: String, _ binds: [SQLiteData], storing request: HoldRequest
     ) -> @Sendable (Database) throws -> [SQLiteRow] {
         let first = request.prelude.map { creation(of: $0.conversation, messages: $0.messages) } ?? []
         let answer = request.answer.map { insertions(of: [$0]) } ?? []
-        let tags = StoredValues.tagsJSON(request.tags)
         return { db in
             try run(first, in: db)
             let rows = try SQLiteConnection.run(sql, binds, in: db)
             if !rows.isEmpty { try run(answer, in: db) }
-            if !rows.isEmpty, let tags {
-                _ = try SQLiteConnection.run("UPDATE token_usage SET tags = ? WHERE id = ?", [.text(tags), .text(id)], in: db)
-            }
             return rows
         }
     }
@@ -341,6 +340,8 @@ extension SQLiteStore {
     /// The dollars left today of the user's team, if it has a limit, in `hold`'s statement (schema step 62).
     private static let teamSpentTodayInBudget = TeamSpendingSQL.spent(team: "t.id", now: "?1", dayStart: "?3")
     private static let teamSpentThisMonthInBudget = TeamSpendingSQL.monthSpent(team: "t.id", now: "?1", monthStart: "?5")
+    /// The dollars the call's budgeted tags (?22, a JSON array) have left, in `hold`'s statement (schema step 67).
+    private static let tagsLeft = TagSpendingSQL.sqlite.left(now: "?1", dayStart: "?10", monthStart: "?21")
     private static let teamLeftToday = TeamSpendingSQL.left(
         team: "(SELECT id FROM turn_team)", now: "?1", dayStart: "?10", monthStart: "?21", least: "MIN")
     /// Whether the turn fits in the user's limits per minute, in `hold`'s statement (schema step 19).

@@ -102,11 +102,13 @@ extension Migrations {
     /// answer after the first (`p_extra_answer`), which is not a request (`RateWindowSQL`'s `callsOnly`); from step
     /// 62 it finds the user's team, locks its row (after the service's lock, before the user's: every hold takes them
     /// in that order), holds the team to its daily and monthly limits (`TeamSpendingSQL`; the month's first day
-    /// worked out from `p_day_start`) and keeps the team on the ledger's row.
+    /// worked out from `p_day_start`) and keeps the team on the ledger's row; from step 65 it keeps the call's tags
+    /// (`p_tags`); from step 67 it locks the call's budgeted tags' rows (after the team's) and holds the call to
+    /// their limits (`TagSpendingSQL`).
     static func holdFunction(
         limitingEndUsers: Bool, limitingRates: Bool, recordingKeys: Bool = false, limitingKeyRates: Bool = false,
         namingEndUsers: Bool = false, countingCalls: Bool = false, limitingTeams: Bool = false,
-        limitingTeamRates: Bool = false, taggingUsage: Bool = false
+        limitingTeamRates: Bool = false, taggingUsage: Bool = false, limitingTags: Bool = false
     ) -> String {
         let variables = (limitingEndUsers ? ["v_end_user TEXT;"] : []) + (limitingTeams ? ["v_team TEXT; v_month_start BIGINT;"] : [])
         let declarations = variables.isEmpty ? "" : "DECLARE " + variables.joined(separator: " ") + "\n"
@@ -120,6 +122,17 @@ extension Migrations {
                 v_month_start := (EXTRACT(EPOCH FROM date_trunc('month', to_timestamp(p_day_start / 1000.0) AT TIME ZONE 'UTC')) * 1000)::bigint;
 
             """ : ""
+        // Empty before step 67: the call's budgeted tags locked (in one order, as every hold takes them) and held to.
+        let tagLock = limitingTags
+            ? """
+            IF p_tags IS NOT NULL THEN
+                    PERFORM 1 FROM tag_budgets b WHERE b.tag IN (SELECT jsonb_array_elements_text(p_tags::jsonb)) ORDER BY b.tag FOR UPDATE;
+                END IF;
+
+            """ : ""
+        let tagLeft = limitingTags
+            ? ",\n" + TagSpendingSQL.postgres.left(now: "p_now", dayStart: "p_day_start", monthStart: "v_month_start")
+            : ""
         let teamLeft = limitingTeams
             ? ",\n" + TeamSpendingSQL.left(team: "v_team", now: "p_now", dayStart: "p_day_start", monthStart: "v_month_start", least: "LEAST")
             : ""
@@ -188,7 +201,7 @@ extension Migrations {
             IF p_global IS NOT NULL THEN
                 PERFORM pg_advisory_xact_lock(p_global_lock);
             END IF;
-            \(teamLock)PERFORM 1 FROM user_token_limits l WHERE l.user_id = p_user FOR UPDATE;
+            \(teamLock)\(tagLock)PERFORM 1 FROM user_token_limits l WHERE l.user_id = p_user FOR UPDATE;
             \(endUserLookup)            RETURN QUERY
             WITH budget AS MATERIALIZED (
                 SELECT
@@ -199,7 +212,7 @@ extension Migrations {
                         COALESCE(l.daily_usd_limit_picousd - (CASE WHEN l.daily_usd_limit_picousd IS NULL THEN 0 ELSE \(
                             DailySpendingSQL.userSpent(user: "l.user_id", now: "p_now", dayStart: "p_day_start")) END), 9000000000000000000),
                         COALESCE(p_global - (CASE WHEN p_global IS NULL THEN 0 ELSE \(
-                            DailySpendingSQL.allSpent(now: "p_now", dayStart: "p_day_start")) END), 9000000000000000000)\(endUserLeft)\(keyLeft)\(teamLeft)) AS dollars_left\(rateColumn)\(keyRateColumn)\(teamRateColumn)
+                            DailySpendingSQL.allSpent(now: "p_now", dayStart: "p_day_start")) END), 9000000000000000000)\(endUserLeft)\(keyLeft)\(teamLeft)\(tagLeft)) AS dollars_left\(rateColumn)\(keyRateColumn)\(teamRateColumn)
                 FROM user_token_limits l\(teamRow) WHERE l.user_id = p_user
             ), allowed AS (
                 SELECT LEAST(p_wanted, b.tokens_left,
