@@ -16,7 +16,7 @@ struct AuditCommand: AsyncParsableCommand {
 
     func run() async throws {
         let targetKind = try kind.map { text in
-            guard let kind = AuditTarget.Kind(rawValue: text) else { throw ValidationError("--kind must be user, team or key") }
+            guard let kind = AuditTarget.Kind(rawValue: text) else { throw ValidationError("--kind must be user, team, key or tag") }
             return kind
         }
         guard limit > 0 else { throw ValidationError("--limit must be a positive number of entries") }

@@ -46,14 +46,14 @@ public struct AuditActor: Sendable, Equatable {
     public static func command(_ command: String) -> AuditActor { AuditActor(userID: nil, name: command) }
 }
 
-/// What was changed: a user, a team, or one of a user's API keys (named by its owner and its label).
+/// What was changed: a user, a team, one of a user's API keys (named by its owner and its label), or a tag's budget.
 public struct AuditTarget: Sendable, Equatable {
     public enum Kind: String, Sendable, CaseIterable {
-        case user, team, key
+        case user, team, key, tag
     }
 
     public let kind: Kind
-    /// The user's or team's name; a key's owner's name.
+    /// The user's or team's name; a key's owner's name; the tag.
     public let name: String
     /// A key's label; `nil` for a user or a team.
     public let label: String?
@@ -83,6 +83,9 @@ public enum AuditAction: String, Sendable, CaseIterable {
     case keyAdded = "key.added"
     case keyChanged = "key.changed"
     case keyRevoked = "key.revoked"
+    /// A tag's budget made or its limits changed (`TagBudget`).
+    case tagBudgetSet = "tag_budget.set"
+    case tagBudgetRemoved = "tag_budget.removed"
     case unknown
 }
 

@@ -169,4 +169,9 @@ public struct WireDollars: Codable, Sendable, Equatable {
     public func json(named name: String) -> String {
         "{\"name\":" + JSONText.quote(name) + "," + JSONText.encode(self).dropFirst()
     }
+
+    /// `{"name", "period", "limit", "spent", …}`: a tag's day or month (`period`: "day" or "month"), in a refusal's details.
+    public func json(named name: String, period: String) -> String {
+        "{\"name\":" + JSONText.quote(name) + ",\"period\":" + JSONText.quote(period) + "," + JSONText.encode(self).dropFirst()
+    }
 }

@@ -47,8 +47,8 @@ struct TurnBudget: Sendable {
             now: now)
         else {
             throw try await refusal(
-                budgets, request: request, inputTokens: input, userID: user.id, endUser: endUser, apiKey: apiKey, now: now,
-                wording: wording)
+                budgets, request: request, inputTokens: input, userID: user.id, endUser: endUser, apiKey: apiKey,
+                tags: UsageTags.merged(key: apiKey?.tags ?? [], call: tags), now: now, wording: wording)
         }
         var capped = request
         if let allowance = hold.outputAllowance { capped.maxTokens = min(request.maxTokens ?? allowance, allowance) }
@@ -104,7 +104,7 @@ struct TurnBudget: Sendable {
     @inline(never)
     private func refusal(
         _ budgets: any BudgetStore, request: ChatRequest, inputTokens: Int, userID: String, endUser: String?, apiKey: KeyUse?,
-        now: Date, wording: RefusalWording
+        tags: [String], now: Date, wording: RefusalWording
     ) async throws -> APIError {
         let price = catalog.price(for: request.model) ?? .free
         let budget = try await budgets.budget(userID: userID, now: now)
@@ -127,16 +127,19 @@ struct TurnBudget: Sendable {
         {
             keyRates = (apiKey.label, limits)
         }
+        // The call's tags that have a budget (LiteLLM's tag budgets), in the call's order.
+        let tagBudgets = tags.isEmpty ? [] : try await budgets.tagBudgets(now: now).filter { tags.contains($0.budget.tag) }
+            .sorted { tags.firstIndex(of: $0.budget.tag)! < tags.firstIndex(of: $1.budget.tag)! }
         return Self.exceeded(
-            budget, endUser: endUserBudget, key: keyBudget, keyRates: keyRates, needed: inputTokens + 1,
+            budget, endUser: endUserBudget, key: keyBudget, keyRates: keyRates, tags: tagBudgets, needed: inputTokens + 1,
             cost: price.mostCost(inputTokens: inputTokens, outputTokens: 1), now: now, wording: wording)
     }
 
     /// The refusal: which budget is spent, what is left, what the message needs, when it resets, what to do.
     static func exceeded(
         _ budget: BudgetState, endUser: (name: String, dollars: DollarBudget)? = nil,
-        key: (label: String, dollars: DollarBudget)? = nil, keyRates: (label: String, limits: RateLimits)? = nil, needed: Int,
-        cost: USDAmount, now: Date, wording: RefusalWording = .message
+        key: (label: String, dollars: DollarBudget)? = nil, keyRates: (label: String, limits: RateLimits)? = nil,
+        tags: [TagBudgetSummary] = [], needed: Int, cost: USDAmount, now: Date, wording: RefusalWording = .message
     ) -> APIError {
         let message: String
         // When the budget that refused the turn resets: the answer's `Retry-After`.
@@ -161,6 +164,12 @@ struct TurnBudget: Sendable {
             message = Self.daySpent(
                 "Your team '\(team.name)'", dollars, allowance: "its members may spend together a month", cost: cost,
                 remedy: Self.teamRemedy, now: now, wording: wording)
+        } else if let (tag, dollars, period) = Self.spentTag(tags, cost: cost) {
+            resetAt = dollars.resetAt
+            message = Self.daySpent(
+                "The tag '\(tag)'", dollars, allowance: "calls tagged with it may spend together a \(period)", cost: cost,
+                remedy: "ask an administrator to raise the tag's limit (Tag budgets on the Users page, or sluice tag set)",
+                now: now, wording: wording)
         } else if let endUser, endUser.dollars.remaining < cost {
             resetAt = endUser.dollars.resetAt
             message = Self.daySpent(
@@ -197,7 +206,20 @@ struct TurnBudget: Sendable {
         if let endUser { error.details! += ",\"end_user_daily_usd\":" + WireDollars(endUser.dollars).json(named: endUser.name) }
         // The key's day, for a key with a daily limit: `{"name": label, …WireDollars}`.
         if let key { error.details! += ",\"key_daily_usd\":" + WireDollars(key.dollars).json(named: key.label) }
+        // The tag that refused it: `{"name": tag, "period": "day" | "month", …WireDollars}`.
+        if let (tag, dollars, period) = Self.spentTag(tags, cost: cost) {
+            error.details! += ",\"tag_usd\":" + WireDollars(dollars).json(named: tag, period: period)
+        }
         return error
+    }
+
+    /// The first of the call's budgeted tags whose day or month cannot pay `cost`: its name, the limit, and "day" or "month".
+    private static func spentTag(_ tags: [TagBudgetSummary], cost: USDAmount) -> (String, DollarBudget, String)? {
+        for summary in tags {
+            if let day = summary.dailyDollars, day.remaining < cost { return (summary.budget.tag, day, "day") }
+            if let month = summary.monthlyDollars, month.remaining < cost { return (summary.budget.tag, month, "month") }
+        }
+        return nil
     }
 
     /// What a member whose team's limit is spent may do besides sending less or waiting.

@@ -127,6 +127,13 @@ public func buildRouter(
             // The rest of the metrics still answer; the team gauges keep their last figures.
             context.logger.warning("could not read the teams' spending for /metrics", metadata: ["error": "\(error)"])
         }
+        if let budgets = dependencies.budgets {
+            do {
+                dependencies.metrics.setTagSpending(try await budgets.tagBudgets(now: Date()))
+            } catch {
+                context.logger.warning("could not read the tags' spending for /metrics", metadata: ["error": "\(error)"])
+            }
+        }
         return Response(
             status: .ok, headers: [.contentType: "text/plain; version=0.0.4; charset=utf-8"],
             body: .init(byteBuffer: ByteBuffer(string: dependencies.metrics.exposition())))
@@ -208,6 +215,8 @@ public func buildRouter(
         store: dependencies.store, tokens: tokens, models: servedModels, aliases: dependencies.modelAliases,
         clients: dependencies.clientAddresses
     ).register(on: api)
+    AdminTagBudgetRoutes(store: dependencies.store, budgets: dependencies.budgets, clients: dependencies.clientAddresses)
+        .register(on: api)
     AuditLogRoutes(store: dependencies.store).register(on: api)
     SecurityLog(store: dependencies.store, clients: dependencies.clientAddresses).register(on: api)
     AdminUserSessionRoutes(store: dependencies.store, tokens: tokens, clients: dependencies.clientAddresses).register(on: api)

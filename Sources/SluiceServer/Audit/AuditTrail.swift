@@ -50,7 +50,7 @@ public struct AuditTrail: Sendable {
     public func record(
         _ action: AuditAction, on target: AuditTarget, by source: AuditSource, changes: [AuditChange]
     ) async {
-        if changes.isEmpty, [.userChanged, .teamChanged, .keyChanged].contains(action) { return }
+        if changes.isEmpty, [.userChanged, .teamChanged, .keyChanged, .tagBudgetSet].contains(action) { return }
         let now = Date()
         let entry = AuditEntry(
             id: Identifier.make(), at: now, actor: source.actor, action: action, target: target, changes: changes,
@@ -112,6 +112,16 @@ public struct AuditTrail: Sendable {
             ("label", key.label), ("expires_at", key.expiresAt.map { $0.formatted(.iso8601) }),
             ("models", Self.list(key.allowedModels)), ("daily_usd", key.dailyDollarLimit?.decimalString),
         ] + Self.rates(key.rateCaps) + [("tags", Self.list(key.tags)), ("revoked", key.revokedAt == nil ? nil : "yes")]
+    }
+
+    /// The limits of the tag's budget; none when it has none (or there is no budget store).
+    public func tagBudget(_ tag: String) async throws -> Settings {
+        guard let budget = try await budgets?.tagBudgets(now: Date()).first(where: { $0.budget.tag == tag })?.budget else {
+            return []
+        }
+        return [
+            ("daily_usd", budget.dailyDollarLimit?.decimalString), ("monthly_usd", budget.monthlyDollarLimit?.decimalString),
+        ]
     }
 
     private static func rates(_ caps: RateCaps) -> Settings {

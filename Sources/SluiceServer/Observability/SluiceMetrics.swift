@@ -253,41 +253,85 @@ public final class SluiceMetrics: Sendable {
     /// `sluice_team_limit_usd`, labelled by `team` and `period` (`daily`, `monthly`). A team deleted or renamed, or
     /// a limit removed, loses its series. Every instance on one database reports the same figures.
     func setTeamSpending(_ teams: [TeamSummary]) {
-        let dollars = { (amount: USDAmount) in Double(amount.picodollars) / 1e12 }
-        var wanted: [TeamSeries: Double] = [:]
-        for summary in teams {
-            let team = summary.team
-            wanted[TeamSeries(limit: false, team: team.name, period: "daily")] = dollars(summary.spentToday)
-            wanted[TeamSeries(limit: false, team: team.name, period: "monthly")] = dollars(summary.spentThisMonth)
-            if let limit = team.dailyDollarLimit { wanted[TeamSeries(limit: true, team: team.name, period: "daily")] = dollars(limit) }
-            if let limit = team.monthlyDollarLimit { wanted[TeamSeries(limit: true, team: team.name, period: "monthly")] = dollars(limit) }
-        }
-        // One scrape at a time: another's series must not be dropped between its making and its setting.
-        teamSeries.withLock { shown in
-            for (series, gauge) in shown where wanted[series] == nil { registry.unregisterGauge(gauge) }
-            shown = wanted.reduce(into: [:]) { gauges, entry in
-                let (series, value) = entry
-                let gauge = shown[series] ?? self.gauge(
-                    name: series.limit ? "sluice_team_limit_usd" : "sluice_team_spent_usd",
-                    labels: [("team", series.team), ("period", series.period)],
-                    help: series.limit
-                        ? "A team's spending limit in USD, by period (daily, monthly)."
-                        : "What a team's members spent together in USD today (daily) and this UTC month (monthly).")
-                gauge.set(value)
-                gauges[series] = gauge
+        setSpending(.team, teams.map {
+            SpendingFigures(
+                name: $0.team.name, today: $0.spentToday, month: $0.spentThisMonth, dailyLimit: $0.team.dailyDollarLimit,
+                monthlyLimit: $0.team.monthlyDollarLimit)
+        })
+    }
+
+    /// Each budgeted tag's spending today and this month and its limits (LiteLLM's tag budgets), as the teams':
+    /// `sluice_tag_spent_usd` and `sluice_tag_limit_usd`, labelled by `tag` and `period`.
+    func setTagSpending(_ tags: [TagBudgetSummary]) {
+        setSpending(.tag, tags.map {
+            SpendingFigures(
+                name: $0.budget.tag, today: $0.spentToday, month: $0.spentThisMonth, dailyLimit: $0.budget.dailyDollarLimit,
+                monthlyLimit: $0.budget.monthlyDollarLimit)
+        })
+    }
+
+    /// What shares a spending limit: a team, or the calls with a tag.
+    private enum SpendingKind: String {
+        case team, tag
+
+        var help: (spent: String, limit: String) {
+            switch self {
+            case .team:
+                ("What a team's members spent together in USD today (daily) and this UTC month (monthly).",
+                 "A team's spending limit in USD, by period (daily, monthly).")
+            case .tag:
+                ("What the calls carrying a budgeted tag spent together in USD today (daily) and this UTC month (monthly).",
+                 "A tag's spending limit in USD, by period (daily, monthly).")
             }
         }
     }
 
-    /// One team's gauge: its spending or its limit, for a period.
-    private struct TeamSeries: Hashable {
+    private struct SpendingFigures {
+        let name: String
+        let today: USDAmount
+        let month: USDAmount
+        let dailyLimit: USDAmount?
+        let monthlyLimit: USDAmount?
+    }
+
+    /// Sets `kind`'s gauges to `figures` and drops those of its series no longer there.
+    private func setSpending(_ kind: SpendingKind, _ figures: [SpendingFigures]) {
+        let dollars = { (amount: USDAmount) in Double(amount.picodollars) / 1e12 }
+        var wanted: [SpendingSeries: Double] = [:]
+        for figure in figures {
+            let series = { (limit: Bool, period: String) in SpendingSeries(kind: kind.rawValue, limit: limit, name: figure.name, period: period) }
+            wanted[series(false, "daily")] = dollars(figure.today)
+            wanted[series(false, "monthly")] = dollars(figure.month)
+            if let limit = figure.dailyLimit { wanted[series(true, "daily")] = dollars(limit) }
+            if let limit = figure.monthlyLimit { wanted[series(true, "monthly")] = dollars(limit) }
+        }
+        // One scrape at a time: another's series must not be dropped between its making and its setting.
+        spendingSeries.withLock { shown in
+            for (series, gauge) in shown where series.kind == kind.rawValue && wanted[series] == nil {
+                registry.unregisterGauge(gauge)
+                shown[series] = nil
+            }
+            for (series, value) in wanted {
+                let gauge = shown[series] ?? self.gauge(
+                    name: "sluice_\(kind.rawValue)_\(series.limit ? "limit" : "spent")_usd",
+                    labels: [(kind.rawValue, series.name), ("period", series.period)],
+                    help: series.limit ? kind.help.limit : kind.help.spent)
+                gauge.set(value)
+                shown[series] = gauge
+            }
+        }
+    }
+
+    /// One team's or tag's gauge: its spending or its limit, for a period.
+    private struct SpendingSeries: Hashable {
+        let kind: String
         let limit: Bool
-        let team: String
+        let name: String
         let period: String
     }
 
-    /// The team gauges the last scrape set, to drop those no longer wanted.
-    private let teamSeries = Mutex<[TeamSeries: Gauge]>([:])
+    /// The team and tag gauges the last scrapes set, to drop those no longer wanted.
+    private let spendingSeries = Mutex<[SpendingSeries: Gauge]>([:])
 
     /// Sluice decided to wait and retry.
     func retried(reason: String) {
