@@ -10,7 +10,7 @@ struct AuditCommand: AsyncParsableCommand {
         commandName: "audit",
         abstract: "Print who made, changed or deleted which user, team or API key, newest first, with each setting before and after.")
     @Option(help: "Only what was done to or by this user or team.") var name: String?
-    @Option(help: "Only changes to users, teams or keys (user, team or key).") var kind: String?
+    @Option(help: "Only changes to users, teams, keys or tag budgets (user, team, key or tag).") var kind: String?
     @Option(help: "At most this many entries.") var limit: Int = 50
     @OptionGroup var database: UserCommand.DatabaseOption
 

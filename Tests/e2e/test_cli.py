@@ -430,6 +430,35 @@ def test_teams_from_the_command_line():
     assert all(line.endswith("\t-") for line in run("user", "list", "--db", db).stdout.splitlines()[1:])
 
 
+def test_tag_budgets_from_the_command_line():
+    db = os.path.join(tempfile.mkdtemp(), "db.sqlite")
+    made = run("tag", "set", "checkout", "--daily-usd", "25", "--db", db)
+    assert made.returncode == 0, made.stderr
+    assert "Calls tagged checkout may spend $25 a day together." in made.stdout
+    # A limit not named stays as it was.
+    both = run("tag", "set", "checkout", "--monthly-usd", "400", "--db", db)
+    assert "Calls tagged checkout may spend $25 a day and $400 a month together." in both.stdout, both.stdout
+    assert run("tag", "set", "batch jobs", "--monthly-usd", "9.5", "--db", db).returncode == 0
+    assert run("tag", "list", "--db", db).stdout.splitlines() == [
+        "tag\tdaily limit (USD)\tspent today (USD)\tmonthly limit (USD)\tspent this month (USD)",
+        "batch jobs\tnone\t0\t9.5\t0", "checkout\t25\t0\t400\t0"]
+    # Bad input is refused with one line; nothing changes.
+    assert "name a limit" in run("tag", "set", "checkout", "--db", db).stderr
+    assert "--daily-usd must be" in run("tag", "set", "checkout", "--daily-usd", "0", "--db", db).stderr
+    assert "a tag must be" in run("tag", "set", "a,b", "--daily-usd", "1", "--db", db).stderr
+    assert "sluice tag remove batch jobs" in run("tag", "set", "batch jobs", "--monthly-usd", "none", "--db", db).stderr
+    assert "no budget" in run("tag", "remove", "nightly", "--db", db).stderr
+    assert "The tag checkout has no budget now." in run("tag", "remove", "checkout", "--db", db).stdout
+    assert run("tag", "list", "--db", db).stdout.splitlines()[1:] == ["batch jobs\tnone\t0\t9.5\t0"]
+    rows = [line.split("\t")[1:5] for line in run("audit", "--kind", "tag", "--db", db).stdout.splitlines()[1:]]
+    assert rows == [
+        ["sluice tag remove", "tag_budget.removed", "checkout", "daily_usd: 25 → none; monthly_usd: 400 → none"],
+        ["sluice tag set", "tag_budget.set", "batch jobs", "monthly_usd: none → 9.5"],
+        ["sluice tag set", "tag_budget.set", "checkout", "monthly_usd: none → 400"],
+        ["sluice tag set", "tag_budget.set", "checkout", "daily_usd: none → 25"],
+    ], rows
+
+
 def test_usage_report_prints_a_table_and_rejects_bad_options():
     db = os.path.join(tempfile.mkdtemp(), "db.sqlite")
     assert run("user", "add", "gus", "--db", db).returncode == 0
