@@ -38,6 +38,10 @@ struct TagBudgetRoutesTests {
             #expect(changed.status == 200 && changed.json?["daily_usd_limit"] is NSNull && changed.json?["monthly_usd_limit"] as? String == "40")
             // A tag written with a space is found by its percent-encoded path.
             #expect(try await h.request(.PUT, "/api/admin/tag-budgets/team%20a", token: h.alice, body: #"{"monthly_usd":"3"}"#).status == 201)
+            // A tag may hold a slash (calls' tags may): percent-encoded, it is one segment of the path.
+            let slashed = try await h.request(.PUT, "/api/admin/tag-budgets/eu%2Fprod", token: h.alice, body: #"{"daily_usd":"1"}"#)
+            #expect(slashed.status == 201 && slashed.json?["tag"] as? String == "eu/prod", "\(slashed.status)")
+            #expect(try await h.request(.DELETE, "/api/admin/tag-budgets/eu%2Fprod", token: h.alice).status == 204)
             #expect(Self.listed(try await h.request(.GET, "/api/admin/tag-budgets", token: h.alice)).keys.sorted() == ["prod", "team a"])
 
             // Bad input is named and changes nothing.
@@ -62,6 +66,8 @@ struct TagBudgetRoutesTests {
             }
             #expect(lines == [
                 "tag_budget.removed prod: monthly_usd 40→none",
+                "tag_budget.removed eu/prod: daily_usd 1→none",
+                "tag_budget.set eu/prod: daily_usd none→1",
                 "tag_budget.set team a: monthly_usd none→3",
                 "tag_budget.set prod: daily_usd 2.5→none, monthly_usd none→40",
                 "tag_budget.set prod: daily_usd none→2.5",

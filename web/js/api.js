@@ -300,6 +300,12 @@ export const listTeams = () => json("GET", "/api/admin/teams");
 export const addTeam = (terms) => json("POST", "/api/admin/teams", terms);
 /** Changes a team's `name`, `daily_usd`, `monthly_usd` or `models` (`null`: no limit, every model). */
 export const updateTeam = (name, changes) => json("PATCH", `/api/admin/teams/${encodeURIComponent(name)}`, changes);
+/** `{tag_budgets: [{tag, daily_usd_limit, monthly_usd_limit, spent_today_usd, spent_this_month_usd, created_at}]}`. */
+export const listTagBudgets = () => json("GET", "/api/admin/tag-budgets");
+/** Sets a tag's `daily_usd` and `monthly_usd` (`null`: no such limit; at least one given); the budget as listed. */
+export const setTagBudget = (tag, limits) => json("PUT", `/api/admin/tag-budgets/${encodeURIComponent(tag)}`, limits);
+/** Removes a tag's budget. */
+export const removeTagBudget = (tag) => json("DELETE", `/api/admin/tag-budgets/${encodeURIComponent(tag)}`);
 /** Deletes a team; its members stay, in no team. */
 export const deleteTeam = (name) => json("DELETE", `/api/admin/teams/${encodeURIComponent(name)}`);
 /** Signs a user out of every browser that signed in with their password; resolves to `{ended_sessions}`. */

@@ -19,6 +19,8 @@ const ACTIONS = {
   "team.added": ({ name }) => `added team ${name}`,
   "team.changed": ({ name }) => `changed team ${name}`,
   "team.deleted": ({ name }) => `deleted team ${name}`,
+  "tag_budget.set": ({ name }) => `set the budget of tag ${name}`,
+  "tag_budget.removed": ({ name }) => `removed the budget of tag ${name}`,
   "key.added": (target, actor) => `made ${owner(target, actor)} API key ${target.label}`,
   "key.changed": (target, actor) => `changed ${owner(target, actor)} API key ${target.label}`,
   "key.revoked": (target, actor) => `revoked ${owner(target, actor)} API key ${target.label}`,
@@ -33,7 +35,7 @@ const FIELDS = {
   monthly_usd: "Monthly limit $", requests_per_minute: "Requests/min", tokens_per_minute: "Tokens/min",
   max_parallel_requests: "At once", models: "Models", team: "Team", admin: "Administrator", status: "Status",
   password: "Password", two_step: "Two-step verification", name: "Name", members: "Members", label: "Label",
-  expires_at: "Expires", revoked: "Revoked", tokens_used: "Tokens used", browsers_signed_out: "Browsers signed out",
+  expires_at: "Expires", revoked: "Revoked", tags: "Tags", tokens_used: "Tokens used", browsers_signed_out: "Browsers signed out",
 };
 
 /** A setting's value as shown: none is "none", but for models, where none is every model. */

@@ -8,7 +8,8 @@
 // goes, what they spent stays in the usage). Find and Show narrow the list (by name; those waiting for approval,
 // suspended, administrators, with a password, with two-step verification, in no team or in one team), as Open WebUI's
 // user list is searched.
-// Teams (teams-panel.js) sit above the list; each user's row has a Team picker that puts them in one or none. Below it,
+// Teams (teams-panel.js) and tag budgets (tag-budgets-panel.js) sit above the list; each user's row has a Team picker
+// that puts them in one or none. Below it,
 // the audit log (audit-log.js) says who changed what, and is read again after each change made here. The account
 // menu offers the page to administrators only; the server refuses everyone else anyway.
 
@@ -16,6 +17,7 @@ import * as api from "./api.js";
 import { AuditLogPanel } from "./audit-log.js";
 import { copySecret } from "./keys-page.js";
 import { TeamsPanel } from "./teams-panel.js";
+import { TagBudgetsPanel } from "./tag-budgets-panel.js";
 import { UserSecurityPanel } from "./user-security.js";
 
 const numberFormat = new Intl.NumberFormat();
@@ -37,6 +39,12 @@ export class UsersPage {
     });
     this.teamsPanel = new TeamsPanel({
       panel: section.querySelector(".teams-panel"),
+      say: (text) => { section.querySelector(".users-status").textContent = text; },
+      showBanner,
+      onChange: () => this.load(),
+    });
+    this.tagBudgets = new TagBudgetsPanel({
+      panel: section.querySelector(".tag-budgets-panel"),
       say: (text) => { section.querySelector(".users-status").textContent = text; },
       showBanner,
       onChange: () => this.load(),
@@ -75,7 +83,7 @@ export class UsersPage {
   async load() {
     let listed;
     try {
-      listed = await Promise.all([api.listUsers(), api.listModels(), this.teamsPanel.load(), this.audit.load()]);
+      listed = await Promise.all([api.listUsers(), api.listModels(), this.teamsPanel.load(), this.tagBudgets.load(), this.audit.load()]);
     } catch (error) {
       // No longer an administrator (the role given up here, or taken by another): the page and its menu item go.
       if (error.code === "admin_only") {
