@@ -125,3 +125,59 @@ struct TagBudgetStoreTests {
         try await store.close()
     }
 }
+
+/// Several instances on one PostgreSQL database: the budgeted tags' row locks keep calls on different instances from
+/// spending a tag's dollars twice.
+@Suite("Tag budgets on shared PostgreSQL", .enabled(if: TestDatabases.postgresURL != nil))
+struct SharedTagBudgetTests {
+    @Test("400 concurrent holds of four users on two instances, tagged in either order, never pass a tag's limit")
+    func oneTagTwoInstances() async throws {
+        let limit: Int64 = 100_000_000_000  // $0.1
+        let location = try await TestDatabases.makeLocation(.postgres)
+        let first = try await PostgresStore.open(url: location)
+        let second = try await PostgresStore.open(url: location)
+        try await first.migrate()
+        try await second.migrate()
+        var callers: [(User, String)] = []
+        for index in 0..<4 {
+            let user = try await first.createUser(name: "c\(index)", plan: .unlimited, tokenHash: "h\(index)")
+            let conversation = try await second.createConversation(userID: user.id, title: "t", model: "m", systemPrompt: nil)
+            callers.append((user, conversation.id))
+        }
+        let now = Date()
+        _ = try await first.setTagBudget(tag: "shared", dailyDollarLimit: USDAmount(picodollars: limit), monthlyDollarLimit: nil, now: now)
+        // A second budgeted tag that never binds, named first or last: holds lock both in one order, so none deadlock.
+        _ = try await second.setTagBudget(tag: "other", dailyDollarLimit: USDAmount(picodollars: 1_000 * limit), monthlyDollarLimit: nil, now: now)
+        // 400 holds at once over the callers and the two instances; each one's reserved cost, or nil. Each is 10 in +
+        // 90 out at $1 / $2 per million: at most $0.00019, so the $0.1 allows about 526.
+        let wave = { (stores: [PostgresStore], prefix: String) in
+            try await withThrowingTaskGroup(of: Int64?.self) { group in
+                for turn in 0..<400 {
+                    let store = stores[turn % 2]
+                    let (user, conversationID) = callers[turn % 4]
+                    group.addTask {
+                        var request = TagBudgetStoreTests.request(
+                            user, conversationID, tags: turn % 3 == 0 ? ["other", "shared"] : ["shared", "other"], input: 10, output: 90)
+                        request.messageID = "\(prefix)\(turn)"
+                        guard let hold = try await store.hold(request, now: now) else { return nil }
+                        return 10 * 1_000_000 + Int64(hold.reservedTokens - 10) * 2_000_000
+                    }
+                }
+                return try await group.reduce(into: [Int64?]()) { $0.append($1) }
+            }
+        }
+        let held = try await wave([first, second], "m")
+        let reserved = held.compactMap { $0 }.reduce(0, +)
+        #expect(reserved == 400 * 190_000_000)  // all fit: $0.076
+        let more = try await wave([second, first], "n")
+        let total = reserved + more.compactMap { $0 }.reduce(0, +)
+        #expect(total <= limit)
+        #expect(more.contains(nil))
+        // Not vacuous: the tag was filled to within one hold's smallest step of its limit.
+        #expect(limit - total < 12_000_000)
+        let spent = try #require(try await second.tagBudgets(now: now).first { $0.budget.tag == "shared" }?.spentToday)
+        #expect(spent.picodollars == total)
+        try await first.close()
+        try await second.close()
+    }
+}
