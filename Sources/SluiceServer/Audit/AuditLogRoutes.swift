@@ -76,15 +76,7 @@ struct AuditLogRoutes {
 /// A page of the audit log; `next_before` is written as `null` at the end.
 struct WireAuditLog: Encodable {
     let entries: [WireAuditEntry]
-    let nextBefore: String?
-
-    private enum CodingKeys: String, CodingKey { case entries, nextBefore }
-
-    func encode(to encoder: any Encoder) throws {
-        var container = encoder.container(keyedBy: CodingKeys.self)
-        try container.encode(entries, forKey: .entries)
-        try container.encode(nextBefore, forKey: .nextBefore)
-    }
+    @ExplicitNull var nextBefore: String?
 }
 
 /// An audit log's entry as the API shows it; a setting's `from` or `to` is `null` for none.
@@ -103,17 +95,8 @@ struct WireAuditEntry: Encodable {
 
     struct Change: Encodable {
         let field: String
-        let from: String?
-        let to: String?
-
-        private enum CodingKeys: String, CodingKey { case field, from, to }
-
-        func encode(to encoder: any Encoder) throws {
-            var container = encoder.container(keyedBy: CodingKeys.self)
-            try container.encode(field, forKey: .field)
-            try container.encode(from, forKey: .from)
-            try container.encode(to, forKey: .to)
-        }
+        @ExplicitNull var from: String?
+        @ExplicitNull var to: String?
     }
 
     let id: String

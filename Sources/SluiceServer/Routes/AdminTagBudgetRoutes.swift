@@ -122,8 +122,8 @@ struct AdminTagBudgetRoutes {
 /// there is none.
 struct WireTagBudget: Encodable {
     let tag: String
-    let dailyUsdLimit: String?
-    let monthlyUsdLimit: String?
+    @ExplicitNull var dailyUsdLimit: String?
+    @ExplicitNull var monthlyUsdLimit: String?
     let spentTodayUsd: String
     let spentThisMonthUsd: String
     let createdAt: Date
@@ -135,20 +135,5 @@ struct WireTagBudget: Encodable {
         spentTodayUsd = summary.spentToday.decimalString
         spentThisMonthUsd = summary.spentThisMonth.decimalString
         createdAt = summary.budget.createdAt
-    }
-
-    private enum CodingKeys: String, CodingKey {
-        case tag, dailyUsdLimit, monthlyUsdLimit, spentTodayUsd, spentThisMonthUsd, createdAt
-    }
-
-    /// The limits are written as `null` when there are none, rather than left out.
-    func encode(to encoder: any Encoder) throws {
-        var container = encoder.container(keyedBy: CodingKeys.self)
-        try container.encode(tag, forKey: .tag)
-        try container.encode(dailyUsdLimit, forKey: .dailyUsdLimit)
-        try container.encode(monthlyUsdLimit, forKey: .monthlyUsdLimit)
-        try container.encode(spentTodayUsd, forKey: .spentTodayUsd)
-        try container.encode(spentThisMonthUsd, forKey: .spentThisMonthUsd)
-        try container.encode(createdAt, forKey: .createdAt)
     }
 }

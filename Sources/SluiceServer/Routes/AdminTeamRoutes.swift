@@ -223,14 +223,14 @@ struct AdminTeamRoutes {
 struct WireTeam: Encodable {
     let id: String
     let name: String
-    let models: [String]?
-    let dailyUsdLimit: String?
-    let monthlyUsdLimit: String?
+    @ExplicitNull var models: [String]?
+    @ExplicitNull var dailyUsdLimit: String?
+    @ExplicitNull var monthlyUsdLimit: String?
     let spentTodayUsd: String
     let spentThisMonthUsd: String
-    let requestsPerMinute: Int?
-    let tokensPerMinute: Int?
-    let maxParallelRequests: Int?
+    @ExplicitNull var requestsPerMinute: Int?
+    @ExplicitNull var tokensPerMinute: Int?
+    @ExplicitNull var maxParallelRequests: Int?
     let members: [String]
     let createdAt: Date
 
@@ -247,27 +247,5 @@ struct WireTeam: Encodable {
         maxParallelRequests = summary.team.rateCaps.maxParallel
         members = summary.memberIDs.compactMap { memberNames[$0] }
         createdAt = summary.team.createdAt
-    }
-
-    private enum CodingKeys: String, CodingKey {
-        case id, name, dailyUsdLimit, monthlyUsdLimit, spentTodayUsd, spentThisMonthUsd, requestsPerMinute, tokensPerMinute
-        case maxParallelRequests, models, members, createdAt
-    }
-
-    /// The limits are written as `null` when there are none, rather than left out.
-    func encode(to encoder: any Encoder) throws {
-        var container = encoder.container(keyedBy: CodingKeys.self)
-        try container.encode(id, forKey: .id)
-        try container.encode(name, forKey: .name)
-        try container.encode(dailyUsdLimit, forKey: .dailyUsdLimit)
-        try container.encode(monthlyUsdLimit, forKey: .monthlyUsdLimit)
-        try container.encode(spentTodayUsd, forKey: .spentTodayUsd)
-        try container.encode(spentThisMonthUsd, forKey: .spentThisMonthUsd)
-        try container.encode(requestsPerMinute, forKey: .requestsPerMinute)
-        try container.encode(tokensPerMinute, forKey: .tokensPerMinute)
-        try container.encode(maxParallelRequests, forKey: .maxParallelRequests)
-        try container.encode(models, forKey: .models)
-        try container.encode(members, forKey: .members)
-        try container.encode(createdAt, forKey: .createdAt)
     }
 }

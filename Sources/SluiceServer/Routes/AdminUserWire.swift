@@ -139,26 +139,26 @@ struct WireAdminUser: Encodable {
     /// Whether the user made their own account and waits for approval (`suspended_at` is set meanwhile).
     let pending: Bool
     /// When an administrator suspended the user; `null`, not suspended.
-    let suspendedAt: Date?
+    @ExplicitNull var suspendedAt: Date?
     let createdAt: Date
     /// `null`: every model the server serves.
-    let models: [String]?
-    let tokensUsed: Int?
+    @ExplicitNull var models: [String]?
+    @ExplicitNull var tokensUsed: Int?
     /// `null`: unlimited.
-    let tokenLimit: Int?
-    let resetsAt: Date?
-    let dailyUsdLimit: String?
-    let spentTodayUsd: String?
-    let endUserDailyUsdLimit: String?
-    let requestsPerMinute: Int?
-    let tokensPerMinute: Int?
-    let maxParallelRequests: Int?
+    @ExplicitNull var tokenLimit: Int?
+    @ExplicitNull var resetsAt: Date?
+    @ExplicitNull var dailyUsdLimit: String?
+    @ExplicitNull var spentTodayUsd: String?
+    @ExplicitNull var endUserDailyUsdLimit: String?
+    @ExplicitNull var requestsPerMinute: Int?
+    @ExplicitNull var tokensPerMinute: Int?
+    @ExplicitNull var maxParallelRequests: Int?
     let turns30d: Int
     let tokens30d: Int
     let costUsd30d: String
-    let lastTurnAt: Date?
+    @ExplicitNull var lastTurnAt: Date?
     /// The user's team's name; `null`: in none.
-    let team: String?
+    @ExplicitNull var team: String?
 
     private enum CodingKeys: String, CodingKey {
         case id, name, plan, admin, hasPassword, twoStep, team, pending, suspendedAt, createdAt, models, tokensUsed, tokenLimit, resetsAt, dailyUsdLimit, spentTodayUsd
@@ -193,34 +193,5 @@ struct WireAdminUser: Encodable {
         tokens30d = lastThirtyDays?.totalTokens ?? 0
         costUsd30d = (lastThirtyDays?.cost ?? .zero).decimalString
         lastTurnAt = lastThirtyDays?.lastTurnAt
-    }
-
-    /// Limits and `models` are written as `null` when there are none, rather than left out.
-    func encode(to encoder: any Encoder) throws {
-        var container = encoder.container(keyedBy: CodingKeys.self)
-        try container.encode(id, forKey: .id)
-        try container.encode(name, forKey: .name)
-        try container.encode(plan, forKey: .plan)
-        try container.encode(admin, forKey: .admin)
-        try container.encode(hasPassword, forKey: .hasPassword)
-        try container.encode(twoStep, forKey: .twoStep)
-        try container.encode(team, forKey: .team)
-        try container.encode(pending, forKey: .pending)
-        try container.encode(suspendedAt, forKey: .suspendedAt)
-        try container.encode(createdAt, forKey: .createdAt)
-        try container.encode(models, forKey: .models)
-        try container.encode(tokensUsed, forKey: .tokensUsed)
-        try container.encode(tokenLimit, forKey: .tokenLimit)
-        try container.encode(resetsAt, forKey: .resetsAt)
-        try container.encode(dailyUsdLimit, forKey: .dailyUsdLimit)
-        try container.encode(spentTodayUsd, forKey: .spentTodayUsd)
-        try container.encode(endUserDailyUsdLimit, forKey: .endUserDailyUsdLimit)
-        try container.encode(requestsPerMinute, forKey: .requestsPerMinute)
-        try container.encode(tokensPerMinute, forKey: .tokensPerMinute)
-        try container.encode(maxParallelRequests, forKey: .maxParallelRequests)
-        try container.encode(turns30d, forKey: .turns30d)
-        try container.encode(tokens30d, forKey: .tokens30d)
-        try container.encode(costUsd30d, forKey: .costUsd30d)
-        try container.encode(lastTurnAt, forKey: .lastTurnAt)
     }
 }

@@ -149,7 +149,7 @@ struct WireLatency: Encodable {
         let model: String
         let answers: Int
         let ttftMs: FirstToken
-        let tokensPerSecondP50: Double?
+        @ExplicitNull var tokensPerSecondP50: Double?
 
         init(_ latency: ModelLatency) {
             model = latency.model
@@ -157,16 +157,6 @@ struct WireLatency: Encodable {
             ttftMs = FirstToken(p50: latency.firstTokenP50, p95: latency.firstTokenP95, p99: latency.firstTokenP99)
             // One decimal is all a person reads.
             tokensPerSecondP50 = latency.tokensPerSecondP50.map { ($0 * 10).rounded() / 10 }
-        }
-
-        private enum CodingKeys: String, CodingKey { case model, answers, ttftMs, tokensPerSecondP50 }
-
-        func encode(to encoder: any Encoder) throws {
-            var container = encoder.container(keyedBy: CodingKeys.self)
-            try container.encode(model, forKey: .model)
-            try container.encode(answers, forKey: .answers)
-            try container.encode(ttftMs, forKey: .ttftMs)
-            try container.encode(tokensPerSecondP50, forKey: .tokensPerSecondP50)
         }
     }
 
@@ -177,15 +167,7 @@ struct WireLatency: Encodable {
 /// A page of calls; `next_before` is written as `null` at the end.
 struct WireCallLog: Encodable {
     let calls: [WireCall]
-    let nextBefore: String?
-
-    private enum CodingKeys: String, CodingKey { case calls, nextBefore }
-
-    func encode(to encoder: any Encoder) throws {
-        var container = encoder.container(keyedBy: CodingKeys.self)
-        try container.encode(calls, forKey: .calls)
-        try container.encode(nextBefore, forKey: .nextBefore)
-    }
+    @ExplicitNull var nextBefore: String?
 }
 
 /// A call as the API shows it: `{"id", "at", "user": {"id", "name"}, "model", "outcome", "input_tokens",
@@ -196,15 +178,7 @@ struct WireCall: Encodable {
     struct Person: Encodable {
         let id: String
         /// `null`: a deleted user.
-        let name: String?
-
-        private enum CodingKeys: String, CodingKey { case id, name }
-
-        func encode(to encoder: any Encoder) throws {
-            var container = encoder.container(keyedBy: CodingKeys.self)
-            try container.encode(id, forKey: .id)
-            try container.encode(name, forKey: .name)
-        }
+        @ExplicitNull var name: String?
     }
 
     /// A conversation (`{"id", "title"}`) or a key (`{"id", "label"}`).
@@ -231,14 +205,14 @@ struct WireCall: Encodable {
     let outputTokens: Int
     let cachedInputTokens: Int
     let costUsd: String
-    let ttftMs: Int?
-    let durationMs: Int?
-    let finishReason: String?
-    let errorCode: String?
-    let conversation: Named?
-    let key: Named?
-    let endUser: String?
-    let team: String?
+    @ExplicitNull var ttftMs: Int?
+    @ExplicitNull var durationMs: Int?
+    @ExplicitNull var finishReason: String?
+    @ExplicitNull var errorCode: String?
+    @ExplicitNull var conversation: Named?
+    @ExplicitNull var key: Named?
+    @ExplicitNull var endUser: String?
+    @ExplicitNull var team: String?
     let tags: [String]
 
     /// `caller`: who reads it; another user's conversation, key and end user are left out.
@@ -262,32 +236,5 @@ struct WireCall: Encodable {
         endUser = own ? call.endUser : nil
         team = call.teamName
         tags = call.tags
-    }
-
-    private enum CodingKeys: String, CodingKey {
-        case id, at, user, model, outcome, inputTokens, outputTokens, cachedInputTokens, costUsd, ttftMs, durationMs,
-            finishReason, errorCode, conversation, key, endUser, team, tags
-    }
-
-    func encode(to encoder: any Encoder) throws {
-        var container = encoder.container(keyedBy: CodingKeys.self)
-        try container.encode(id, forKey: .id)
-        try container.encode(at, forKey: .at)
-        try container.encode(user, forKey: .user)
-        try container.encode(model, forKey: .model)
-        try container.encode(outcome, forKey: .outcome)
-        try container.encode(inputTokens, forKey: .inputTokens)
-        try container.encode(outputTokens, forKey: .outputTokens)
-        try container.encode(cachedInputTokens, forKey: .cachedInputTokens)
-        try container.encode(costUsd, forKey: .costUsd)
-        try container.encode(ttftMs, forKey: .ttftMs)
-        try container.encode(durationMs, forKey: .durationMs)
-        try container.encode(finishReason, forKey: .finishReason)
-        try container.encode(errorCode, forKey: .errorCode)
-        try container.encode(conversation, forKey: .conversation)
-        try container.encode(key, forKey: .key)
-        try container.encode(endUser, forKey: .endUser)
-        try container.encode(team, forKey: .team)
-        try container.encode(tags, forKey: .tags)
     }
 }

@@ -63,12 +63,5 @@ extension InstructionsRoute {
 
 struct UserInstructions: ResponseEncodable {
     /// Encoded as `null` when there are none, so that the web app can tell "none" from a missing field.
-    let instructions: String?
-
-    func encode(to encoder: any Encoder) throws {
-        var container = encoder.container(keyedBy: CodingKeys.self)
-        try container.encode(instructions, forKey: .instructions)
-    }
-
-    enum CodingKeys: String, CodingKey { case instructions }
+    @ExplicitNull var instructions: String?
 }

@@ -21,10 +21,10 @@ struct MeRoute {
         let name: String
         let plan: Plan
         let createdAt: Date
-        let models: [String]?
+        @ExplicitNull var models: [String]?
         let admin: Bool
         let hasPassword: Bool
-        let team: String?
+        @ExplicitNull var team: String?
 
         init(_ user: User, team: String?) {
             id = user.id
@@ -35,22 +35,6 @@ struct MeRoute {
             admin = user.isAdmin
             hasPassword = user.hasPassword
             self.team = team
-        }
-
-        private enum CodingKeys: String, CodingKey { case id, name, plan, createdAt, models, admin, hasPassword, team }
-
-        /// `models` and `team` are written as `null` when the user may use every model or is in no team, rather than
-        /// left out.
-        func encode(to encoder: any Encoder) throws {
-            var container = encoder.container(keyedBy: CodingKeys.self)
-            try container.encode(id, forKey: .id)
-            try container.encode(name, forKey: .name)
-            try container.encode(plan, forKey: .plan)
-            try container.encode(createdAt, forKey: .createdAt)
-            try container.encode(models, forKey: .models)
-            try container.encode(admin, forKey: .admin)
-            try container.encode(hasPassword, forKey: .hasPassword)
-            try container.encode(team, forKey: .team)
         }
     }
 

@@ -98,7 +98,7 @@ struct ProjectRoutes {
 struct ProjectResource: ResponseEncodable {
     let id: String
     let name: String
-    let instructions: String?
+    @ExplicitNull var instructions: String?
     let createdAt: Date
     let updatedAt: Date
     var files: [ProjectFileResource]?
@@ -112,19 +112,6 @@ struct ProjectResource: ResponseEncodable {
         createdAt = project.createdAt
         updatedAt = project.updatedAt
     }
-
-    func encode(to encoder: any Encoder) throws {
-        var container = encoder.container(keyedBy: CodingKeys.self)
-        try container.encode(id, forKey: .id)
-        try container.encode(name, forKey: .name)
-        try container.encode(instructions, forKey: .instructions)
-        try container.encode(createdAt, forKey: .createdAt)
-        try container.encode(updatedAt, forKey: .updatedAt)
-        try container.encodeIfPresent(files, forKey: .files)
-        try container.encodeIfPresent(conversationCount, forKey: .conversationCount)
-    }
-
-    enum CodingKeys: String, CodingKey { case id, name, instructions, createdAt, updatedAt, files, conversationCount }
 }
 
 struct ProjectList: ResponseEncodable {
