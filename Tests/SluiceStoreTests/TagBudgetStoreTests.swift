@@ -148,22 +148,10 @@ struct SharedTagBudgetTests {
         _ = try await first.setTagBudget(tag: "shared", dailyDollarLimit: USDAmount(picodollars: limit), monthlyDollarLimit: nil, now: now)
         // A second budgeted tag that never binds, named first or last: holds lock both in one order, so none deadlock.
         _ = try await second.setTagBudget(tag: "other", dailyDollarLimit: USDAmount(picodollars: 1_000 * limit), monthlyDollarLimit: nil, now: now)
-        // 400 holds at once over the callers and the two instances; each one's reserved cost, or nil. Each is 10 in +
-        // 90 out at $1 / $2 per million: at most $0.00019, so the $0.1 allows about 526.
         let wave = { (stores: [PostgresStore], prefix: String) in
-            try await withThrowingTaskGroup(of: Int64?.self) { group in
-                for turn in 0..<400 {
-                    let store = stores[turn % 2]
-                    let (user, conversationID) = callers[turn % 4]
-                    group.addTask {
-                        var request = TagBudgetStoreTests.request(
-                            user, conversationID, tags: turn % 3 == 0 ? ["other", "shared"] : ["shared", "other"], input: 10, output: 90)
-                        request.messageID = "\(prefix)\(turn)"
-                        guard let hold = try await store.hold(request, now: now) else { return nil }
-                        return 10 * 1_000_000 + Int64(hold.reservedTokens - 10) * 2_000_000
-                    }
-                }
-                return try await group.reduce(into: [Int64?]()) { $0.append($1) }
+            try await SharedTeamTests.wave(over: stores, of: callers, prefix: prefix, now: now) { user, conversationID, turn in
+                TagBudgetStoreTests.request(
+                    user, conversationID, tags: turn % 3 == 0 ? ["other", "shared"] : ["shared", "other"], input: 10, output: 90)
             }
         }
         let held = try await wave([first, second], "m")

@@ -208,21 +208,9 @@ struct SharedTeamTests {
         let limit: Int64 = 100_000_000_000  // $0.1
         let (first, second, _, members) = try await Self.crowdOnTwoInstances(dailyDollarLimit: USDAmount(picodollars: limit))
         let now = Date()
-        // 400 holds at once, spread over the members and the two instances (`stores`); each one's reserved cost, or nil.
-        // Each is 10 in + 90 out at $1 / $2 per million: at most $0.00019, so the $0.1 allows about 526.
         let wave = { (stores: [PostgresStore], prefix: String) in
-            try await withThrowingTaskGroup(of: Int64?.self) { group in
-                for turn in 0..<400 {
-                    let store = stores[turn % 2]
-                    let (user, conversationID) = members[turn % 4]
-                    group.addTask {
-                        var request = BudgetStoreTests.request(user, conversationID, input: 10, output: 90, price: TeamStoreTests.price)
-                        request.messageID = "\(prefix)\(turn)"
-                        guard let hold = try await store.hold(request, now: now) else { return nil }
-                        return 10 * 1_000_000 + Int64(hold.reservedTokens - 10) * 2_000_000
-                    }
-                }
-                return try await group.reduce(into: [Int64?]()) { $0.append($1) }
+            try await Self.wave(over: stores, of: members, prefix: prefix, now: now) { user, conversationID, _ in
+                BudgetStoreTests.request(user, conversationID, input: 10, output: 90, price: TeamStoreTests.price)
             }
         }
         let held = try await wave([first, second], "m")
@@ -239,5 +227,27 @@ struct SharedTeamTests {
         #expect(spent.picodollars == total)
         try await first.close()
         try await second.close()
+    }
+
+    /// 400 holds at once, spread over `callers` and the instances `stores`, each asked for by `request` (the caller, its
+    /// conversation, the turn's number); each one's reserved cost, or nil when refused. Each is to be 10 in + 90 out at
+    /// $1 / $2 per million: at most $0.00019, so $0.1 allows about 526.
+    static func wave(
+        over stores: [PostgresStore], of callers: [(User, String)], prefix: String, now: Date,
+        request: @escaping @Sendable (User, String, Int) -> HoldRequest
+    ) async throws -> [Int64?] {
+        try await withThrowingTaskGroup(of: Int64?.self) { group in
+            for turn in 0..<400 {
+                let store = stores[turn % stores.count]
+                let (user, conversationID) = callers[turn % callers.count]
+                group.addTask {
+                    var hold = request(user, conversationID, turn)
+                    hold.messageID = "\(prefix)\(turn)"
+                    guard let held = try await store.hold(hold, now: now) else { return nil }
+                    return 10 * 1_000_000 + Int64(held.reservedTokens - 10) * 2_000_000
+                }
+            }
+            return try await group.reduce(into: [Int64?]()) { $0.append($1) }
+        }
     }
 }
