@@ -128,8 +128,8 @@ struct TurnBudget: Sendable {
             keyRates = (apiKey.label, limits)
         }
         // The call's tags that have a budget (LiteLLM's tag budgets), in the call's order.
-        let tagBudgets = tags.isEmpty ? [] : try await budgets.tagBudgets(now: now).filter { tags.contains($0.budget.tag) }
-            .sorted { tags.firstIndex(of: $0.budget.tag)! < tags.firstIndex(of: $1.budget.tag)! }
+        let budgeted = tags.isEmpty ? [] : try await budgets.tagBudgets(now: now)
+        let tagBudgets = tags.compactMap { tag in budgeted.first { $0.budget.tag == tag } }
         return Self.exceeded(
             budget, endUser: endUserBudget, key: keyBudget, keyRates: keyRates, tags: tagBudgets, needed: inputTokens + 1,
             cost: price.mostCost(inputTokens: inputTokens, outputTokens: 1), now: now, wording: wording)

@@ -6,7 +6,7 @@ import SluiceCore
 extension PostgresStore {
     public func calls(_ query: CallLogQuery) async throws -> [CallRecord] {
         let statement = CallLogSQL(
-            query, placeholder: { "$\($0)" }, hasTag: { "u.tags::jsonb @> jsonb_build_array(\($0)::text)" })
+            query, placeholder: { "$\($0)" }, hasTag: { TagSpendingSQL.postgres.hasTag("u.tags", $0) })
         var sql = PostgresQuery(unsafeSQL: statement.sql)
         for value in statement.values {
             switch value {

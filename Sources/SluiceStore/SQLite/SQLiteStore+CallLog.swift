@@ -6,7 +6,7 @@ extension SQLiteStore {
     public func calls(_ query: CallLogQuery) async throws -> [CallRecord] {
         let statement = CallLogSQL(
             query, placeholder: { "?\($0)" },
-            hasTag: { "EXISTS (SELECT 1 FROM json_each(u.tags) tg WHERE tg.value = \($0))" })
+            hasTag: { TagSpendingSQL.sqlite.hasTag("u.tags", $0) })
         let values: [SQLiteData] = statement.values.map {
             switch $0 {
             case .text(let text): .text(text)

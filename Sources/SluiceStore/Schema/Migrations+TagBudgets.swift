@@ -93,7 +93,8 @@ extension Migrations {
 
 /// What a tag's calls have spent on a day or in a month, and what the call's budgeted tags have left, as SQL
 /// expressions over `tag_daily_spending` (schema step 67), written as `TeamSpendingSQL`'s are. `hasTag` writes the
-/// dialect's test that a ledger row's `tags` (the SQL before it) holds a tag (the SQL after it).
+/// dialect's test that a ledger row's `tags` (the SQL before it) holds a tag (the SQL after it); the call log's tag
+/// filter uses it too.
 struct TagSpendingSQL: Sendable {
     /// `SELECT`s each of the call's tags: `SELECT value FROM json_each(?22)` (SQLite) or the PostgreSQL equivalent.
     var callTags: String
