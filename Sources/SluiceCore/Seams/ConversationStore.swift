@@ -9,7 +9,7 @@ public enum StoreError: Error, Sendable, Equatable {
 }
 
 /// Persistence of users, conversations and messages. SQLite is the embedded implementation; PostgreSQL follows.
-public protocol ConversationStore: StopRequestStore, SignInStore, TwoStepStore, SecurityLogStore, TeamStore, AuditLogStore {
+public protocol ConversationStore: StopRequestStore, SignInStore, TwoStepStore, SecurityLogStore, TeamStore, AuditLogStore, MemoryStore {
     /// Brings the schema to the newest version.
     func migrate() async throws
     /// Throws unless the store answers a trivial query.
@@ -23,7 +23,7 @@ public protocol ConversationStore: StopRequestStore, SignInStore, TwoStepStore, 
     /// Suspends the user now (their token and keys are refused), or with `false` restores them (approving one who
     /// waits for approval).
     func setSuspended(userID: String, suspended: Bool) async throws
-    /// Deletes what the user made (conversations, projects, saved prompts, cached answers), revokes their keys and
+    /// Deletes what the user made (conversations, projects, saved prompts, memories, cached answers), revokes their keys and
     /// frees their name, keeping their usage ledger; `false` (nothing changed) for the last administrator.
     func deleteUser(userID: String) async throws -> Bool
     /// Who a bearer token with this hash is: a user's own token, a session of theirs that has not expired

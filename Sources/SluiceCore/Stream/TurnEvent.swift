@@ -34,6 +34,9 @@ public enum TurnEvent: Sendable, Equatable {
         public var model: String
         /// What of the conversation went upstream; `nil` when the model's window or tokenizer is unknown.
         public var context: ContextInfo?
+        /// The fact the user's message asked to be remembered, saved (or not: memory full) as the turn began; `nil`
+        /// when it asked none.
+        public var memory: MemoryNote?
 
         public init(
             conversationID: String, userMessageID: String, assistantMessageID: String, model: String,
@@ -50,7 +53,21 @@ public enum TurnEvent: Sendable, Equatable {
             case conversationID = "conversation_id"
             case userMessageID = "user_message_id"
             case assistantMessageID = "assistant_message_id"
-            case model, context
+            case model, context, memory
+        }
+    }
+
+    /// A memory a web message saved ("Remember that …"): `id` and `content` when it was kept; `full` when the user's
+    /// memory held `Memory.maxCount` already and nothing was kept.
+    public struct MemoryNote: Sendable, Equatable, Codable {
+        public var id: String?
+        public var content: String
+        public var full: Bool
+
+        public init(id: String?, content: String, full: Bool) {
+            self.id = id
+            self.content = content
+            self.full = full
         }
     }
 

@@ -183,6 +183,7 @@ public func buildRouter(
     ProjectRoutes(store: dependencies.store).register(on: api)
     ProjectFileRoutes(store: dependencies.store).register(on: api)
     SavedPromptRoutes(store: dependencies.store).register(on: api)
+    MemoryRoutes(store: dependencies.store).register(on: api)
     AllConversationsRoute(store: dependencies.store).register(on: api)
     TemporaryChatRoute(store: dependencies.store).register(on: api)
     EditRoute(store: dependencies.store, launcher: launcher).register(on: api)

@@ -33,7 +33,8 @@ struct InstructionsRoute {
         return UserInstructions(instructions: kept)
     }
 
-    /// `conversation` as the user's web turns send it: with the user's instructions, then its project's instructions
+    /// `conversation` as the user's web turns send it: with the user's instructions and saved memories
+    /// (`memoryPrompt`), then its project's instructions
     /// and files (`Project.prompt`), before its own system prompt. Files too long for a quarter of `model`'s window
     /// (`projectFileBudget`) are sent as the excerpts that best match `question` — the files' beginnings without one;
     /// `history`'s last question before it counts half (a follow-up says little by itself).
@@ -49,7 +50,21 @@ struct InstructionsRoute {
                 budget: Self.projectFileBudget(window: catalog.contextWindow(for: model ?? conversation.model)),
                 index: ProjectIndexCache.shared.index(for:))
         }
-        return conversation.personalized(by: try await store.userInstructions(userID: user.id), projectPrompt: project)
+        let memories = try await memoryPrompt(
+            for: conversation, user: user, store: store, window: catalog.contextWindow(for: model ?? conversation.model))
+        let instructions = [try await store.userInstructions(userID: user.id), memories].compactMap { $0 }
+        return conversation.personalized(by: instructions.isEmpty ? nil : instructions.joined(separator: "\n\n"), projectPrompt: project)
+    }
+
+    /// The user's saved memories as the system prompt carries them (`MemoryPrompt`), the newest that fit in
+    /// `memoryBudget`; `nil` when they have none, turned memory off, or `conversation` is a temporary chat (which, as
+    /// ChatGPT's, neither reads nor saves memories). Read in that order, so a user without memories costs one read.
+    static func memoryPrompt(for conversation: Conversation, user: User, store: any ConversationStore, window: Int?) async throws -> String? {
+        let memories = try await store.memories(userID: user.id)
+        guard !memories.isEmpty, try await store.memoryEnabled(userID: user.id),
+            try await !store.isUnkept(conversationID: conversation.id)
+        else { return nil }
+        return MemoryPrompt.text(memories, budget: memoryBudget(window: window))
     }
 }
 
@@ -59,6 +74,14 @@ extension InstructionsRoute {
     static func projectFileBudget(window: Int?) -> Int? {
         window.map { $0 / 4 * 3 }
     }
+
+    /// The most characters of saved memories a turn sends: an eighth of the model's window at 3 characters a token,
+    /// and never more than 6 000 (about 1 500 tokens, on every turn) however large the window.
+    static func memoryBudget(window: Int?) -> Int {
+        min(window.map { $0 / 8 * 3 } ?? maxMemoryCharacters, maxMemoryCharacters)
+    }
+
+    static let maxMemoryCharacters = 6_000
 }
 
 struct UserInstructions: ResponseEncodable {

@@ -44,8 +44,13 @@ struct MessageRoutes {
                 conversation, for: user, store: store, catalog: turn.catalog, model: model, question: content, history: history),
             history: history,
             user: user, request: request, logger: context.logger, executor: context.executor, receivedAt: context.receivedAt)
+        var meta = started.meta
+        if case .meta(var fields) = meta, let fact = MemoryPrompt.fact(in: content) {
+            fields.memory = await MemoryRoutes.save(fact, askedIn: conversation, by: user, store: store, logger: context.logger)
+            meta = .meta(fields)
+        }
         var response = Self.respond(
-            meta: started.meta, generation: started.generation, events: started.events, settings: turn.settings,
+            meta: meta, generation: started.generation, events: started.events, settings: turn.settings,
             executor: context.executor)
         // The events start at once, so only Sluice's own steps are in it (the model's time is in `done`).
         if let timing = started.timings.serverTiming { response.headers[.serverTiming] = timing }

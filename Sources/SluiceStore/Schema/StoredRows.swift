@@ -126,6 +126,12 @@ enum StoredValues {
             content: row.text("content"), createdAt: row.date("created_at"), updatedAt: row.date("updated_at"))
     }
 
+    static func memory(_ row: some StoredRow) -> Memory {
+        Memory(
+            id: row.text("id"), userID: row.text("user_id"), content: row.text("content"), createdAt: row.date("created_at"),
+            updatedAt: row.date("updated_at"))
+    }
+
     static func projectFile(_ row: some StoredRow) -> ProjectFile {
         ProjectFile(
             id: row.text("id"), projectID: row.text("project_id"), name: row.text("name"), text: row.text("text"),

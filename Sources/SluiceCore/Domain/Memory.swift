@@ -1,0 +1,40 @@
+import Foundation
+
+/// Something a user asked Sluice to remember across conversations (ChatGPT's saved memories, Open WebUI's Memory):
+/// a short fact in the user's words — "I am vegetarian", "my team deploys on Fridays" — that goes with the system
+/// prompt of every web conversation while the user keeps memory on (`MemoryPrompt`). Each user's memories are their
+/// own; a temporary chat neither reads nor saves them.
+public struct Memory: Sendable, Equatable {
+    public var id: String
+    public var userID: String
+    public var content: String
+    public var createdAt: Date
+    public var updatedAt: Date
+
+    public init(id: String, userID: String, content: String, createdAt: Date, updatedAt: Date) {
+        self.id = id
+        self.userID = userID
+        self.content = content
+        self.createdAt = createdAt
+        self.updatedAt = updatedAt
+    }
+
+    /// A new memory of the user's, not yet stored: a fresh id, made now (to the millisecond, as the stores keep it).
+    public static func saving(_ content: String, userID: String) -> Memory {
+        let now = Date.nowToTheMillisecond
+        return Memory(id: Identifier.make(), userID: userID, content: content, createdAt: now, updatedAt: now)
+    }
+
+    /// The most characters one memory may have: a fact, not a document (a project's files hold those).
+    public static let maxContentLength = 1_000
+    /// The most memories a user keeps; the next is refused until one is deleted ("memory full", as ChatGPT's).
+    public static let maxCount = 200
+
+    /// `text` as a memory: trimmed, its lines joined with spaces (each memory is one line of the prompt's list);
+    /// `nil` when nothing is left.
+    public static func content(_ text: String) -> String? {
+        let joined = text.split(whereSeparator: \.isNewline).map { $0.trimmingCharacters(in: .whitespaces) }
+            .filter { !$0.isEmpty }.joined(separator: " ")
+        return joined.isEmpty ? nil : joined
+    }
+}

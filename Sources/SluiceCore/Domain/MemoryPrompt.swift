@@ -1,0 +1,54 @@
+/// What a user's memories add to a web conversation's system prompt, and the facts a message asks to be remembered.
+public enum MemoryPrompt {
+    /// The line before the list, which tells the model what the list is and how to use it.
+    public static let heading =
+        "Saved memories: things the user asked you to remember across conversations. Use them when they help the answer; do not mention them unless asked."
+
+    /// The block for `memories` (newest first, as the store lists them): as many of the newest as fit in `budget`
+    /// characters (`nil`: all), listed oldest first so that the list reads in the order they were saved; `nil` when
+    /// there are none or none fit.
+    public static func text(_ memories: [Memory], budget: Int?) -> String? {
+        var used = heading.count
+        var kept: [String] = []
+        for memory in memories {
+            let line = "- " + memory.content
+            if let budget, used + 1 + line.count > budget { break }
+            used += 1 + line.count
+            kept.append(line)
+        }
+        guard !kept.isEmpty else { return nil }
+        return ([heading] + kept.reversed()).joined(separator: "\n")
+    }
+
+    /// The fact a web message asks Sluice to remember, as ChatGPT saves one when told "Remember that …": the first
+    /// sentence of a message that begins "Remember that", "Remember:", "Remember,", "Please remember that" or
+    /// "Don't forget that", without those words and with its first letter in upper case. `nil` when the message does
+    /// not begin so, or its first sentence asks something ("Remember that function from before?").
+    public static func fact(in message: String) -> String? {
+        let text = message.trimmingCharacters(in: .whitespacesAndNewlines)
+        let lowered = text.lowercased()
+        guard let lead = leads.first(where: { lowered.hasPrefix($0) }) else { return nil }
+        var rest = Substring(text.dropFirst(lead.count)).drop(while: { $0.isWhitespace })
+        if let end = sentenceEnd(in: rest) { rest = rest[..<end] }
+        if let line = rest.firstIndex(where: \.isNewline) { rest = rest[..<line] }
+        let sentence = rest.trimmingCharacters(in: .whitespaces)
+        guard sentence.count >= 2, !sentence.hasSuffix("?"), sentence.count <= Memory.maxContentLength else { return nil }
+        return sentence.prefix(1).uppercased() + sentence.dropFirst()
+    }
+
+    private static let leads = [
+        "remember that ", "remember: ", "remember, ", "please remember that ", "please remember: ",
+        "don't forget that ", "don’t forget that ", "do not forget that ",
+    ]
+
+    /// Just after the first `.`, `!` or `?` that a space or a line's end follows.
+    private static func sentenceEnd(in text: Substring) -> Substring.Index? {
+        var index = text.startIndex
+        while index < text.endIndex {
+            let next = text.index(after: index)
+            if ".!?".contains(text[index]), next == text.endIndex || text[next].isWhitespace { return next }
+            index = next
+        }
+        return nil
+    }
+}
