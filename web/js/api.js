@@ -168,7 +168,15 @@ export const unshareConversation = (id) => json("DELETE", `/api/conversations/${
 /** Has the server's title model name the conversation from its first question and answer; resolves to `{title, …}`. */
 export const writeTitle = (id, { automatic = false } = {}) =>
   json("POST", `/api/conversations/${encodeURIComponent(id)}/title${automatic ? "?automatic=true" : ""}`);
-/** `{auto_titles}`: the user's settings, kept with the user. */
+/** `{enabled, limit, memories: [{id, content, created_at, updated_at}]}`: what the user asked to be remembered, newest first. */
+export const listMemories = () => json("GET", "/api/memories");
+/** Keeps a memory; resolves to it (409 `memory_full` when the user keeps as many as they may). */
+export const createMemory = (content) => json("POST", "/api/memories", { content });
+export const updateMemory = (id, content) => json("PATCH", `/api/memories/${encodeURIComponent(id)}`, { content });
+export const deleteMemory = (id) => json("DELETE", `/api/memories/${encodeURIComponent(id)}`);
+/** Forgets every memory of the user's; resolves to `{deleted: n}`. */
+export const deleteAllMemories = () => json("DELETE", "/api/memories");
+/** `{auto_titles, memory}`: the user's settings, kept with the user. */
 export const getMySettings = () => json("GET", "/api/me/settings");
 /** `{id, name, plan, created_at, models, admin, has_password}`: whom the token belongs to. */
 export const getMe = () => json("GET", "/api/me");

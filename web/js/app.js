@@ -22,6 +22,7 @@ import { SharesPage } from "./shares-page.js";
 import { offerJumpToLatest } from "./jump-latest.js";
 import { InstructionsPanel } from "./instructions.js";
 import { PersonalInstructions } from "./personalize.js";
+import { memoryNote } from "./memory-panel.js";
 import { exportConversation } from "./export.js";
 import { AttachmentTray } from "./attachments.js";
 import { offerImport } from "./import.js";
@@ -319,6 +320,10 @@ async function send() {
   const images = tray.takeImages();
   usage.estimate(null, "");
   showBanner("");
+  // A memory the question saved: noted above its answer while it streams, and again once the conversation is shown
+  // from the store (which keeps the answer, not the note).
+  let remembered = null;
+  const noteMemory = (memory, element) => element.insertBefore(memoryNote(memory, () => personal.openMemory()), element.querySelector(".text"));
   try {
     await runTurn({
       conversationId: current,
@@ -330,8 +335,11 @@ async function send() {
       log,
       announce,
       onStateChange: setStreaming,
+      onMemory: (memory, view) => { remembered = memory; noteMemory(memory, view.element); },
     });
     const shown = await open(current);
+    const answers = log.querySelectorAll(".message.assistant");
+    if (remembered && answers.length) noteMemory(remembered, answers[answers.length - 1]);
     if (firstAnswer) nameAfterFirstAnswer(shown);
   } catch (error) {
     if (error.status === 401) { api.clearToken(); showSignIn(true); }

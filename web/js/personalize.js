@@ -1,10 +1,11 @@
 // The user's instructions for all their conversations (ChatGPT's custom instructions): who they are and how they like
 // answers, sent before each conversation's own instructions. Read when the panel opens, saved with PUT. Beside them,
 // the user's settings (`/api/me/settings`): whether the model names conversations by itself after their first answer,
-// saved as soon as the box is ticked or cleared.
+// saved as soon as the box is ticked or cleared; and the user's memories (`memory-panel.js`).
 
 import * as api from "./api.js";
 import { bindInstructionsForm } from "./instructions.js";
+import { MemoryPanel } from "./memory-panel.js";
 
 export class PersonalInstructions {
   constructor({ button, form, showBanner }) {
@@ -14,6 +15,7 @@ export class PersonalInstructions {
     this.saved = "";
     this.autoTitles = form.querySelector(".auto-titles input");
     this.autoTitles.addEventListener("change", () => this.saveAutoTitles());
+    this.memory = new MemoryPanel({ box: form.querySelector(".memory-box"), status: this.status, showBanner });
     button.addEventListener("click", () => this.setOpen(form.hidden));
     bindInstructionsForm(form, {
       save: () => this.save(), revert: () => { this.text.value = this.saved; }, close: () => this.setOpen(false),
@@ -32,7 +34,15 @@ export class PersonalInstructions {
     } catch (error) {
       this.showBanner(`Your instructions could not be loaded (${error.message}).`);
     }
+    await this.memory.load();
     this.text.focus();
+  }
+
+  /** Opens the panel at its memories (an answer's "Manage memories"). */
+  async openMemory() {
+    await this.setOpen(true);
+    this.memory.box.scrollIntoView({ block: "nearest" });
+    this.memory.input.focus();
   }
 
   show(instructions) {

@@ -29,13 +29,14 @@ export const GIVEN_BACK = new Set([
 
 /** Sends `content` (with its `attachments`, text files `{name, text}`, and `images`, `{url}`) and streams the answer
  * into `log`. Throws a refusal (`REFUSALS`) or an `UNSENT` error, its question taken off the page for the latter. */
-export async function runTurn({ conversationId, content, attachments, images = [], model, effort, log, announce, onStateChange }) {
+/** `onMemory(memory)`: the question saved a memory ("Remember that …", `meta.memory`), or found the memory full. */
+export async function runTurn({ conversationId, content, attachments, images = [], model, effort, log, announce, onStateChange, onMemory = () => {} }) {
   const question = renderMessage(log, { role: "user", content, attachments, images });
   const view = renderMessage(log, { role: "assistant", content: "" });
   const controller = new AbortController();
   try {
     await streamInto(view, {
-      log, announce, onStateChange, controller,
+      log, announce, onStateChange, controller, onMemory,
       unsent: "so your message was not sent. It is back in the message box: send it again once Sluice is back.",
       open: () => sendMessage(conversationId, content, { signal: controller.signal, model, effort, attachments, images }),
     });
@@ -120,7 +121,7 @@ export async function editQuestion({ element, messageId, content, model, effort,
 /** `unsent`: `open` asks for a new answer (a message sent, regenerated or edited), and a request that fails before Sluice
  * answers at all (or because Sluice cannot reach its database) was not taken: it is thrown as such (`UNSENT`, the
  * unreachable case's words ending in `unsent`) rather than shown as a failed answer, and the caller puts the page back. */
-async function streamInto(view, { log, announce, onStateChange, controller, open, messageId = null, unsent = null }) {
+async function streamInto(view, { log, announce, onStateChange, controller, open, messageId = null, unsent = null, onMemory = () => {} }) {
   const state = { assistantId: messageId, lastEventId: null, ended: false };
   view.element.classList.add("streaming");
   const started = performance.now();
@@ -194,6 +195,7 @@ async function streamInto(view, { log, announce, onStateChange, controller, open
       case "meta":
         state.assistantId = data.assistant_message_id;
         view.element.dataset.id = state.assistantId;
+        if (data.memory) onMemory(data.memory, view);
         if (state.stopWanted) cancel();
         return false;
       case "reasoning": {
