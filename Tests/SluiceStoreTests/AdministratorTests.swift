@@ -56,6 +56,7 @@ struct AdministratorTests {
             try await store.addSavedPrompt(SavedPrompt(
                 id: Identifier.make(), userID: user.id, command: "hi", title: "Hi", content: "Hello", createdAt: Date(), updatedAt: Date()))
             _ = try await store.addAPIKey(userID: user.id, label: "ci", tokenHash: "\(user.name)-key")
+            #expect(try await store.addMemory(.saving("I am \(user.name).", userID: user.id), limit: 10))
         }
         #expect(try await store.setAdmin(userID: ben.id, isAdmin: true))
         #expect(try await store.deleteUser(userID: ben.id))
@@ -63,6 +64,7 @@ struct AdministratorTests {
         #expect(try await store.conversations(userID: ben.id).isEmpty)
         #expect(try await store.projects(userID: ben.id).isEmpty)
         #expect(try await store.savedPrompts(userID: ben.id).isEmpty)
+        #expect(try await store.memories(userID: ben.id).isEmpty)
         #expect(try await store.credential(tokenHash: "ben-hash") == nil)
         #expect(try await store.credential(tokenHash: "ben-key") == nil)
         #expect(try await store.apiKeys(userID: ben.id).allSatisfy { $0.revokedAt != nil })
@@ -75,6 +77,7 @@ struct AdministratorTests {
         // Ann's things are untouched; as the last administrator she cannot be deleted.
         #expect(try await store.conversations(userID: ann.id).count == 1)
         #expect(try await store.projects(userID: ann.id).count == 1)
+        #expect(try await store.memories(userID: ann.id).map(\.content) == ["I am ann."])
         #expect(try await store.deleteUser(userID: ann.id) == false)
         #expect(try await store.user(named: "ann")?.isAdmin == true)
         try await store.close()
