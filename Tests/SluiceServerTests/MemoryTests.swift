@@ -91,9 +91,10 @@ struct MemoryTests {
         }
     }
 
-    @Test("sent with every web turn after the user's instructions, the newest that fit; not when off, nor in a temporary chat")
-    func personalized() async throws {
-        try await Harness.run { h in
+    @Test("sent with every web turn after the user's instructions, the newest that fit; not when off, nor in a temporary chat",
+          arguments: TestDatabases.backends)
+    func personalized(database: StoreBackend) async throws {
+        try await Harness.run(database: database) { h in
             let alice = try #require(try await h.store.user(named: "alice"))
             _ = try await h.request(.PUT, "/api/me/instructions", token: h.alice, body: #"{"instructions":"Be brief."}"#)
             let id = try await h.newConversation(h.alice, body: #"{"system_prompt":"Answer in French."}"#)
@@ -115,7 +116,7 @@ struct MemoryTests {
                 Answer in French.
                 """)
 
-            // A small window keeps the newest that fit.
+            // A small window keeps the newest that fit (the store reads no more than those).
             let window = (MemoryPrompt.heading.count + 30) * 8 / 3 + 8
             let fitted = try await InstructionsRoute.memoryPrompt(for: conversation, user: alice, store: h.store, window: window)
             #expect(fitted == MemoryPrompt.heading + "\n- My daughter is called Ana.")
@@ -209,7 +210,7 @@ struct MemoryTests {
 
     @Test("the prompt lists the newest that fit, oldest first; none fit or none at all is no block")
     func prompt() {
-        let memories = ["Third.", "Second.", "First."].map { Memory.saving($0, userID: "u") }
+        let memories = ["Third.", "Second.", "First."]
         #expect(MemoryPrompt.text(memories, budget: nil) == MemoryPrompt.heading + "\n- First.\n- Second.\n- Third.")
         #expect(MemoryPrompt.text(memories, budget: MemoryPrompt.heading.count + 19) == MemoryPrompt.heading + "\n- Second.\n- Third.")
         #expect(MemoryPrompt.text(memories, budget: MemoryPrompt.heading.count + 5) == nil)

@@ -4,14 +4,14 @@ public enum MemoryPrompt {
     public static let heading =
         "Saved memories: things the user asked you to remember across conversations. Use them when they help the answer; do not mention them unless asked."
 
-    /// The block for `memories` (newest first, as the store lists them): as many of the newest as fit in `budget`
-    /// characters (`nil`: all), listed oldest first so that the list reads in the order they were saved; `nil` when
-    /// there are none or none fit.
-    public static func text(_ memories: [Memory], budget: Int?) -> String? {
+    /// The block for `memories`' contents (newest first, as the store lists them): as many of the newest as fit in
+    /// `budget` characters (`nil`: all), listed oldest first so that the list reads in the order they were saved;
+    /// `nil` when there are none or none fit.
+    public static func text(_ memories: [String], budget: Int?) -> String? {
         var used = heading.count
         var kept: [String] = []
-        for memory in memories {
-            let line = "- " + memory.content
+        for content in memories {
+            let line = "- " + content
             if let budget, used + 1 + line.count > budget { break }
             used += 1 + line.count
             kept.append(line)

@@ -58,13 +58,12 @@ struct InstructionsRoute {
 
     /// The user's saved memories as the system prompt carries them (`MemoryPrompt`), the newest that fit in
     /// `memoryBudget`; `nil` when they have none, turned memory off, or `conversation` is a temporary chat (which, as
-    /// ChatGPT's, neither reads nor saves memories). Read in that order, so a user without memories costs one read.
+    /// ChatGPT's, neither reads nor saves memories). One read, of only the contents that fit.
     static func memoryPrompt(for conversation: Conversation, user: User, store: any ConversationStore, window: Int?) async throws -> String? {
-        let memories = try await store.memories(userID: user.id)
-        guard !memories.isEmpty, try await store.memoryEnabled(userID: user.id),
-            try await !store.isUnkept(conversationID: conversation.id)
-        else { return nil }
-        return MemoryPrompt.text(memories, budget: memoryBudget(window: window))
+        let budget = memoryBudget(window: window)
+        let memories = try await store.promptMemories(
+            userID: user.id, conversationID: conversation.id, characters: budget - MemoryPrompt.heading.count)
+        return MemoryPrompt.text(memories, budget: budget)
     }
 }
 

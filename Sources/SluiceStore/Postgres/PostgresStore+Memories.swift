@@ -12,6 +12,19 @@ extension PostgresStore {
         try await rows("SELECT * FROM memories WHERE id = \(id)").first.map(StoredValues.memory)
     }
 
+    public func promptMemories(userID: String, conversationID: String, characters: Int) async throws -> [String] {
+        try await rows(
+            """
+            SELECT content FROM (
+                SELECT m.content, SUM(LENGTH(m.content) + 3) OVER (ORDER BY m.created_at DESC, m.id DESC) AS used
+                FROM memories m JOIN users u ON u.id = m.user_id
+                WHERE m.user_id = \(userID) AND u.memory_enabled = 1
+                    AND NOT EXISTS (SELECT 1 FROM unkept_conversations WHERE conversation_id = \(conversationID))
+            ) AS newest WHERE used <= \(characters) ORDER BY used
+            """
+        ).map { $0.text("content") }
+    }
+
     public func addMemory(_ memory: Memory, limit: Int) async throws -> Bool {
         // The user's row locked first, in a statement of its own: the insert's count then sees every add that held the
         // lock before it (a statement's snapshot is taken when it starts), so two at once (from two instances) count

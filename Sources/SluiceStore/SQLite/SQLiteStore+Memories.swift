@@ -13,6 +13,19 @@ extension SQLiteStore {
         try await connection.query("SELECT * FROM memories WHERE id = ?", [.text(id)]).first.map(StoredValues.memory)
     }
 
+    public func promptMemories(userID: String, conversationID: String, characters: Int) async throws -> [String] {
+        try await connection.query(
+            """
+            SELECT content FROM (
+                SELECT m.content, SUM(LENGTH(m.content) + 3) OVER (ORDER BY m.created_at DESC, m.id DESC) AS used
+                FROM memories m JOIN users u ON u.id = m.user_id
+                WHERE m.user_id = ?1 AND u.memory_enabled = 1
+                    AND NOT EXISTS (SELECT 1 FROM unkept_conversations WHERE conversation_id = ?2)
+            ) WHERE used <= ?3 ORDER BY used
+            """, [.text(userID), .text(conversationID), .integer(characters)]
+        ).map { $0.text("content") }
+    }
+
     public func addMemory(_ memory: Memory, limit: Int) async throws -> Bool {
         // One statement on the one writer: the count and the insert cannot be split by another add.
         !(try await connection.query(
