@@ -88,6 +88,12 @@ struct MemoryTests {
             #expect(refused.errorMessage?.contains("Delete some") == true)
             #expect(try await h.store.memories(userID: alice.id).count == Memory.maxCount)
             #expect(try await Self.remember(h, h.bob, "Bob's first.").status == 201, "the limit is each user's")
+            // A "Remember that" message finds it full too: the turn goes on, and says so.
+            let turn = try await h.send(try await h.newConversation(h.alice), token: h.alice, body: #"{"content":"Remember that I like tea."}"#)
+            let note = try #require(turn.meta?["memory"] as? [String: Any], "\(turn.body)")
+            #expect(note["action"] as? String == "full" && note["content"] as? String == "I like tea." && note["id"] == nil)
+            #expect(turn.final != nil)
+            #expect(try await h.store.memories(userID: alice.id).count == Memory.maxCount)
         }
     }
 
@@ -167,7 +173,7 @@ struct MemoryTests {
             let turn = try await h.send(
                 conversation, token: h.alice, body: #"{"content":"Remember that I am allergic to peanuts. Suggest a snack."}"#)
             let note = try #require(turn.meta?["memory"] as? [String: Any], "\(turn.body)")
-            #expect(note["content"] as? String == "I am allergic to peanuts." && note["full"] as? Bool == false)
+            #expect(note["action"] as? String == "saved" && note["content"] as? String == "I am allergic to peanuts.")
             let list = try await h.request(.GET, "/api/memories", token: h.alice).json?["memories"] as? [[String: Any]]
             #expect(list?.map { $0["id"] as? String } == [note["id"] as? String])
             #expect(try await h.store.messages(conversationID: conversation).first?.content == "Remember that I am allergic to peanuts. Suggest a snack.",
@@ -195,6 +201,29 @@ struct MemoryTests {
         }
     }
 
+    @Test("a message that begins \"Forget that\" forgets the memories it names, and says when it named none",
+          arguments: TestDatabases.backends)
+    func forgottenFromAMessage(database: StoreBackend) async throws {
+        try await Harness.run(database: database) { h in
+            for fact in ["I live in Porto with my wife.", "I am vegetarian.", "I write Swift."] {
+                _ = try await Self.remember(h, h.alice, fact)
+            }
+            _ = try await Self.remember(h, h.bob, "I live in Porto.")
+            let conversation = try await h.newConversation(h.alice)
+            let turn = try await h.send(conversation, token: h.alice, body: #"{"content":"Forget that I live in Porto. I moved."}"#)
+            let note = try #require(turn.meta?["memory"] as? [String: Any], "\(turn.body)")
+            #expect(note["action"] as? String == "forgotten" && note["content"] as? String == "I live in Porto.")
+            #expect(note["forgotten"] as? [String] == ["I live in Porto with my wife."])
+            #expect(try await Self.contents(h, h.alice) == ["I write Swift.", "I am vegetarian."])
+            #expect(try await Self.contents(h, h.bob) == ["I live in Porto."], "only the caller's own")
+
+            let none = try await h.send(conversation, token: h.alice, body: #"{"content":"Please forget that I own a boat."}"#)
+            let unmatched = try #require(none.meta?["memory"] as? [String: Any])
+            #expect(unmatched["action"] as? String == "unmatched" && unmatched["content"] as? String == "I own a boat.")
+            #expect(try await Self.contents(h, h.alice).count == 2)
+        }
+    }
+
     @Test("the fact is the first sentence after the words that ask, capitalised; questions and other openings are none")
     func facts() {
         #expect(MemoryPrompt.fact(in: "Remember that I am vegetarian.") == "I am vegetarian.")
@@ -202,6 +231,15 @@ struct MemoryTests {
         #expect(MemoryPrompt.fact(in: "Please remember that we deploy on Fridays\nWhat day is it?") == "We deploy on Fridays")
         #expect(MemoryPrompt.fact(in: "Don't forget that v2.1 is the release. Thanks") == "V2.1 is the release.")
         #expect(MemoryPrompt.fact(in: "Remember, I use Swift 6") == "I use Swift 6")
+        #expect(MemoryPrompt.forgetting(in: "Forget that I live in Porto. I moved.") == "I live in Porto.")
+        #expect(MemoryPrompt.forgetting(in: "please forget: my dog's name") == "My dog's name")
+        #expect(MemoryPrompt.forgetting(in: "Forget that song?") == nil && MemoryPrompt.forgetting(in: "Remember that x y") == nil)
+        #expect(MemoryPrompt.fact(in: "Forget that I live in Porto.") == nil)
+        #expect(MemoryPrompt.forgets("I live in Porto with my wife.", phrase: "i live  in porto"))
+        #expect(MemoryPrompt.forgets("My dog’s name is Rex.", phrase: "My dog's name is Rex!"))
+        #expect(MemoryPrompt.forgets("Rex", phrase: "My dog is called Rex"), "a phrase that holds the whole memory")
+        #expect(!MemoryPrompt.forgets("I live in Porto.", phrase: "I live in Lisbon"))
+        #expect(!MemoryPrompt.forgets("I am vegetarian.", phrase: "I."), "too short to name anything")
         for none in ["Remember that function from before?", "Remember that", "Remember that x", "I remember that day.",
                      "remembering that is hard", "Remember the milk.", ""] {
             #expect(MemoryPrompt.fact(in: none) == nil, "\(none)")

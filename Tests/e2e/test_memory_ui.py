@@ -1,5 +1,6 @@
 """Memory (ChatGPT's saved memories) in a real headless Chromium: remembered under Personalize, rewritten in place,
-saved by a message that begins "Remember that …" with a note above its answer, forgotten one by one and all at once,
+saved by a message that begins "Remember that …" and forgotten by one that begins "Forget that …" (each noted above its
+answer), forgotten one by one and all at once,
 and turned off."""
 from selenium.webdriver.common.by import By
 from selenium.webdriver.common.keys import Keys
@@ -67,13 +68,22 @@ def test_memories_are_remembered_rewritten_saved_from_a_message_and_forgotten(br
     note = WebDriverWait(browser, 10).until(lambda d: d.find_element(By.CSS_SELECTOR, ".message.assistant .memory-note"))
     assert note.text.startswith("Memory updated: “I am allergic to peanuts.”"), note.text
     assert memories_kept(server, token) == ["I am allergic to peanuts.", "I am vegan."]
-    note.find_element(By.CSS_SELECTOR, ".memory-manage").click()
-    WebDriverWait(browser, 5).until(lambda d: memories_shown(d) == ["I am allergic to peanuts.", "I am vegan."])
+    # "Forget that …" forgets the memories it names, and says which.
+    browser.find_element(By.ID, "input").send_keys("Forget that I am vegan.", Keys.ENTER)
+    WebDriverWait(browser, 30).until(lambda d: any(
+        note.text.startswith("Memory updated: forgot") for note in d.find_elements(By.CSS_SELECTOR, ".message.assistant .memory-note")))
+    wait_for_answer_end(browser)
+    notes = WebDriverWait(browser, 10).until(lambda d: d.find_elements(By.CSS_SELECTOR, ".message.assistant .memory-note"))
+    assert notes[-1].text.startswith("Memory updated: forgot “I am vegan.”"), notes[-1].text
+    assert memories_kept(server, token) == ["I am allergic to peanuts."]
+    api(server, token, "POST", "/api/memories", {"content": "I am vegan."})
+    notes[-1].find_element(By.CSS_SELECTOR, ".memory-manage").click()
+    WebDriverWait(browser, 5).until(lambda d: memories_shown(d) == ["I am vegan.", "I am allergic to peanuts."])
 
     # Forgotten one by one, then all at once (after asking).
     browser.find_element(By.CSS_SELECTOR, ".memory-list li[data-id] .memory-delete").click()
-    WebDriverWait(browser, 5).until(lambda d: memories_shown(d) == ["I am vegan."])
-    assert memories_kept(server, token) == ["I am vegan."]
+    WebDriverWait(browser, 5).until(lambda d: memories_shown(d) == ["I am allergic to peanuts."])
+    assert memories_kept(server, token) == ["I am allergic to peanuts."]
     browser.find_element(By.CSS_SELECTOR, ".memory-delete-all").click()
     alert = WebDriverWait(browser, 5).until(lambda d: d.switch_to.alert)
     assert "cannot be undone" in alert.text

@@ -1,7 +1,7 @@
 // Memory, under Personalize (ChatGPT's saved memories, Open WebUI's Memory): what the user asked Sluice to remember
 // across conversations — listed newest first, added, rewritten in place, forgotten one by one or all at once — and
 // whether their conversations use it (`memory` in `/api/me/settings`). A message that begins "Remember that …" saves
-// one too; `memoryNote` shows that under the answer.
+// one too, and "Forget that …" forgets those it names; `memoryNote` shows that above the answer.
 
 import * as api from "./api.js";
 
@@ -136,21 +136,31 @@ function button(label, className, description, action) {
   return element;
 }
 
+const quoted = (text) => `“${text}”`;
+
+/** What `meta.memory` says, in words: what a "Remember that …" or "Forget that …" question did. */
+export function memoryNoteText(memory) {
+  switch (memory.action) {
+    case "saved": return `Memory updated: ${quoted(memory.content)}`;
+    case "full": return `Memory full: ${quoted(memory.content)} was not remembered. Delete some memories to make room.`;
+    case "forgotten": return `Memory updated: forgot ${(memory.forgotten ?? []).map(quoted).join(", ")}`;
+    default: return `Nothing in your memory matched ${quoted(memory.content)}; nothing was forgotten.`;
+  }
+}
+
 /**
- * The line above an answer whose question saved a memory (`meta.memory`): "Memory updated: …", or that the memory is
- * full; `manage` opens Personalize, where memories are listed.
+ * The line above an answer whose question saved or forgot a memory (`meta.memory`); `manage` opens Personalize, where
+ * memories are listed.
  */
 export function memoryNote(memory, manage) {
   const note = document.createElement("div");
   note.className = "memory-note";
   note.setAttribute("role", "note");
-  note.append(memory.full
-    ? `Memory full: “${memory.content}” was not remembered. `
-    : `Memory updated: “${memory.content}” `);
+  note.append(`${memoryNoteText(memory)} `);
   const open = document.createElement("button");
   open.type = "button";
   open.className = "memory-manage";
-  open.textContent = memory.full ? "Make room" : "Manage memories";
+  open.textContent = "Manage memories";
   open.addEventListener("click", manage);
   note.append(open);
   return note;

@@ -1,4 +1,5 @@
-/// What a user's memories add to a web conversation's system prompt, and the facts a message asks to be remembered.
+/// What a user's memories add to a web conversation's system prompt, and what a message asks to be remembered or
+/// forgotten.
 public enum MemoryPrompt {
     /// The line before the list, which tells the model what the list is and how to use it.
     public static let heading =
@@ -25,6 +26,33 @@ public enum MemoryPrompt {
     /// "Don't forget that", without those words and with its first letter in upper case. `nil` when the message does
     /// not begin so, or its first sentence asks something ("Remember that function from before?").
     public static func fact(in message: String) -> String? {
+        firstSentence(of: message, after: rememberLeads)
+    }
+
+    /// What a web message asks Sluice to forget, as ChatGPT forgets when told "Forget that …": the first sentence of a
+    /// message that begins "Forget that", "Forget:" or "Please forget that", read as `fact(in:)` reads one; the
+    /// memories it names are those `forgets(_:phrase:)` matches.
+    public static func forgetting(in message: String) -> String? {
+        firstSentence(of: message, after: forgetLeads)
+    }
+
+    /// Whether `memory` is one that forgetting `phrase` removes: the one holds the other, in lower case, with its
+    /// spaces collapsed, curly apostrophes straight and its last `.`/`!` gone ("I live in Porto" forgets "I live in
+    /// Porto." and "I live in Porto with my wife."). A phrase under 3 characters matches nothing.
+    public static func forgets(_ memory: String, phrase: String) -> Bool {
+        let memory = comparable(memory)
+        let phrase = comparable(phrase)
+        guard phrase.count >= 3 else { return false }
+        return memory.contains(phrase) || phrase.contains(memory)
+    }
+
+    private static func comparable(_ text: String) -> String {
+        var words = text.lowercased().replacingOccurrences(of: "’", with: "'").split(whereSeparator: \.isWhitespace).joined(separator: " ")
+        while let last = words.last, ".!".contains(last) { words.removeLast() }
+        return words
+    }
+
+    private static func firstSentence(of message: String, after leads: [String]) -> String? {
         let text = message.trimmingCharacters(in: .whitespacesAndNewlines)
         let lowered = text.lowercased()
         guard let lead = leads.first(where: { lowered.hasPrefix($0) }) else { return nil }
@@ -36,10 +64,12 @@ public enum MemoryPrompt {
         return sentence.prefix(1).uppercased() + sentence.dropFirst()
     }
 
-    private static let leads = [
+    private static let rememberLeads = [
         "remember that ", "remember: ", "remember, ", "please remember that ", "please remember: ",
         "don't forget that ", "don’t forget that ", "do not forget that ",
     ]
+
+    private static let forgetLeads = ["forget that ", "forget: ", "please forget that ", "please forget: "]
 
     /// Just after the first `.`, `!` or `?` that a space or a line's end follows.
     private static func sentenceEnd(in text: Substring) -> Substring.Index? {

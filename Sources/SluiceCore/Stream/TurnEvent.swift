@@ -34,8 +34,8 @@ public enum TurnEvent: Sendable, Equatable {
         public var model: String
         /// What of the conversation went upstream; `nil` when the model's window or tokenizer is unknown.
         public var context: ContextInfo?
-        /// The fact the user's message asked to be remembered, saved (or not: memory full) as the turn began; `nil`
-        /// when it asked none.
+        /// What the user's message asked Sluice to remember or forget, done as the turn began; `nil` when it asked
+        /// neither.
         public var memory: MemoryNote?
 
         public init(
@@ -57,17 +57,30 @@ public enum TurnEvent: Sendable, Equatable {
         }
     }
 
-    /// A memory a web message saved ("Remember that …"): `id` and `content` when it was kept; `full` when the user's
-    /// memory held `Memory.maxCount` already and nothing was kept.
+    /// What a web message's "Remember that …" or "Forget that …" did (`meta.memory`).
     public struct MemoryNote: Sendable, Equatable, Codable {
-        public var id: String?
-        public var content: String
-        public var full: Bool
+        public enum Action: String, Sendable, Codable {
+            /// `content` was kept as the memory `id`.
+            case saved
+            /// The user's memory held `Memory.maxCount` already: `content` was not kept.
+            case full
+            /// The memories in `forgotten` matched `content` and are gone.
+            case forgotten
+            /// No memory matched `content`: nothing was forgotten.
+            case unmatched
+        }
 
-        public init(id: String?, content: String, full: Bool) {
-            self.id = id
+        public var action: Action
+        /// The fact to remember, or the words of what to forget.
+        public var content: String
+        public var id: String?
+        public var forgotten: [String]?
+
+        public init(action: Action, content: String, id: String? = nil, forgotten: [String]? = nil) {
+            self.action = action
             self.content = content
-            self.full = full
+            self.id = id
+            self.forgotten = forgotten
         }
     }
 

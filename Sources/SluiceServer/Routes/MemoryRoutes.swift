@@ -7,7 +7,8 @@ import SluiceCore
 /// WebUI's Memory). `GET` → `{"enabled", "limit", "memories": [newest first]}`; `POST {"content"}` keeps one (201;
 /// `409 memory_full` at `Memory.maxCount`); `PATCH /{id} {"content"}` rewrites one; `DELETE /{id}` forgets one (204);
 /// `DELETE` forgets them all (`{"deleted": n}`). Another user's memory is 403. Whether they are used is
-/// `memory` in `/api/me/settings`; a web message that begins "Remember that …" saves one too (`MessageRoutes`).
+/// `memory` in `/api/me/settings`; a web message that begins "Remember that …" saves one too, and one that begins
+/// "Forget that …" forgets those it names (`follow`).
 struct MemoryRoutes {
     let store: any ConversationStore
 
@@ -63,23 +64,34 @@ struct MemoryRoutes {
         }
     }
 
-    /// Saves the fact a web message asked to be remembered ("Remember that …", `MemoryPrompt.fact`) once its turn
-    /// has begun — the guard and the budget let it through — unless the user turned memory off or `conversation` is a
-    /// temporary chat (`nil`). The turn goes on whatever happens here: a store that fails is logged, not thrown.
-    static func save(
-        _ fact: String, askedIn conversation: Conversation, by user: User, store: any ConversationStore, logger: Logger
+    /// Does what a web message asks of the user's memory once its turn has begun (the guard and the budget let it
+    /// through): saves the fact of a "Remember that …" (`MemoryPrompt.fact`), or forgets the memories a "Forget that
+    /// …" names (`MemoryPrompt.forgetting`, `forgets`). `nil` when it asks neither, the user turned memory off, or
+    /// `conversation` is a temporary chat. The turn goes on whatever happens here: a store that fails is logged, not
+    /// thrown.
+    static func follow(
+        _ message: String, askedIn conversation: Conversation, by user: User, store: any ConversationStore, logger: Logger
     ) async -> TurnEvent.MemoryNote? {
+        let fact = MemoryPrompt.fact(in: message)
+        let forgetting = fact == nil ? MemoryPrompt.forgetting(in: message) : nil
+        guard fact != nil || forgetting != nil else { return nil }
         do {
             guard try await store.memoryEnabled(userID: user.id), try await !store.isUnkept(conversationID: conversation.id) else {
                 return nil
             }
-            let memory = Memory.saving(fact, userID: user.id)
-            guard try await store.addMemory(memory, limit: Memory.maxCount) else {
-                return TurnEvent.MemoryNote(id: nil, content: fact, full: true)
+            if let fact {
+                let memory = Memory.saving(fact, userID: user.id)
+                guard try await store.addMemory(memory, limit: Memory.maxCount) else { return .init(action: .full, content: fact) }
+                return .init(action: .saved, content: fact, id: memory.id)
             }
-            return TurnEvent.MemoryNote(id: memory.id, content: fact, full: false)
+            guard let forgetting else { return nil }
+            let matched = try await store.memories(userID: user.id).filter { MemoryPrompt.forgets($0.content, phrase: forgetting) }
+            for memory in matched { try await store.deleteMemory(id: memory.id) }
+            return matched.isEmpty
+                ? .init(action: .unmatched, content: forgetting)
+                : .init(action: .forgotten, content: forgetting, forgotten: matched.map(\.content))
         } catch {
-            logger.warning("A memory the message asked for was not saved", metadata: ["error": "\(error)"])
+            logger.warning("What the message asked of the user's memory was not done", metadata: ["error": "\(error)"])
             return nil
         }
     }

@@ -45,8 +45,10 @@ struct MessageRoutes {
             history: history,
             user: user, request: request, logger: context.logger, executor: context.executor, receivedAt: context.receivedAt)
         var meta = started.meta
-        if case .meta(var fields) = meta, let fact = MemoryPrompt.fact(in: content) {
-            fields.memory = await MemoryRoutes.save(fact, askedIn: conversation, by: user, store: store, logger: context.logger)
+        if case .meta(var fields) = meta,
+            let note = await MemoryRoutes.follow(content, askedIn: conversation, by: user, store: store, logger: context.logger)
+        {
+            fields.memory = note
             meta = .meta(fields)
         }
         var response = Self.respond(
