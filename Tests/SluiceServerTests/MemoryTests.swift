@@ -178,11 +178,18 @@ struct MemoryTests {
             #expect(list?.map { $0["id"] as? String } == [note["id"] as? String])
             #expect(try await h.store.messages(conversationID: conversation).first?.content == "Remember that I am allergic to peanuts. Suggest a snack.",
                     "the message goes to the model as written")
+            // Kept with the answer, so that the conversation shows it again.
+            let answer = try #require(turn.assistantID)
+            #expect(try await h.store.message(id: answer)?.memory == MemoryNote(action: .saved, content: "I am allergic to peanuts.", id: note["id"] as? String))
+            let shown = try await h.request(.GET, "/api/conversations/\(conversation)", token: h.alice).messages
+            #expect((shown.last?["memory"] as? [String: Any])?["action"] as? String == "saved")
+            #expect(shown.first?["memory"] == nil, "the question carries none")
 
             // A question, a message that does not begin so: nothing.
             for content in ["Remember that function from before?", "Can you remember that I like tea?"] {
                 let other = try await h.send(conversation, token: h.alice, body: #"{"content":"\#(content)"}"#)
                 #expect(other.meta != nil && other.meta?["memory"] == nil, "\(content)")
+            #expect(try await h.store.message(id: try #require(other.assistantID))?.memory == nil)
             }
             // Refused by the guard: the turn never began, and nothing is remembered.
             let injected = try await h.send(

@@ -68,12 +68,16 @@ def test_memories_are_remembered_rewritten_saved_from_a_message_and_forgotten(br
     note = WebDriverWait(browser, 10).until(lambda d: d.find_element(By.CSS_SELECTOR, ".message.assistant .memory-note"))
     assert note.text.startswith("Memory updated: “I am allergic to peanuts.”"), note.text
     assert memories_kept(server, token) == ["I am allergic to peanuts.", "I am vegan."]
+    # Kept with the answer: a reload shows it again.
+    browser.refresh()
+    WebDriverWait(browser, 10).until(lambda d: d.find_elements(By.CSS_SELECTOR, ".message.assistant .memory-note"))
+    assert browser.find_element(By.CSS_SELECTOR, ".message.assistant .memory-note").text.startswith("Memory updated: “I am allergic")
     # "Forget that …" forgets the memories it names, and says which.
     browser.find_element(By.ID, "input").send_keys("Forget that I am vegan.", Keys.ENTER)
-    WebDriverWait(browser, 30).until(lambda d: any(
-        note.text.startswith("Memory updated: forgot") for note in d.find_elements(By.CSS_SELECTOR, ".message.assistant .memory-note")))
+    WebDriverWait(browser, 30).until(lambda d: len(d.find_elements(By.CSS_SELECTOR, ".message.assistant .memory-note")) == 2)
     wait_for_answer_end(browser)
     notes = WebDriverWait(browser, 10).until(lambda d: d.find_elements(By.CSS_SELECTOR, ".message.assistant .memory-note"))
+    assert len(notes) == 2, "each answer keeps its own"
     assert notes[-1].text.startswith("Memory updated: forgot “I am vegan.”"), notes[-1].text
     assert memories_kept(server, token) == ["I am allergic to peanuts."]
     api(server, token, "POST", "/api/memories", {"content": "I am vegan."})
@@ -101,7 +105,9 @@ def test_memories_are_remembered_rewritten_saved_from_a_message_and_forgotten(br
     browser.find_element(By.ID, "input").send_keys("Remember that I live in Porto.", Keys.ENTER)
     WebDriverWait(browser, 30).until(lambda d: len(d.find_elements(By.CSS_SELECTOR, ".message.assistant")) > answers)
     wait_for_answer_end(browser)
-    assert browser.find_elements(By.CSS_SELECTOR, ".memory-note") == []
+    last = browser.find_elements(By.CSS_SELECTOR, ".message.assistant")[-1]
+    assert last.find_elements(By.CSS_SELECTOR, ".memory-note") == []
+    assert len(browser.find_elements(By.CSS_SELECTOR, ".memory-note")) == 2, "the earlier answers keep theirs"
     assert memories_kept(server, token) == []
     browser.refresh()
     WebDriverWait(browser, 10).until(lambda d: d.find_element(By.ID, "input").is_displayed())

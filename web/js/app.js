@@ -22,7 +22,7 @@ import { SharesPage } from "./shares-page.js";
 import { offerJumpToLatest } from "./jump-latest.js";
 import { InstructionsPanel } from "./instructions.js";
 import { PersonalInstructions } from "./personalize.js";
-import { memoryNote } from "./memory-panel.js";
+import { memoryNote, MANAGE_MEMORY_EVENT } from "./memory-panel.js";
 import { exportConversation } from "./export.js";
 import { AttachmentTray } from "./attachments.js";
 import { offerImport } from "./import.js";
@@ -92,6 +92,7 @@ const usagePage = new UsagePage({
 new KeysPage({ section: $("keys-page"), button: $("keys-open"), showBanner });
 new UsersPage({ section: $("users-page"), button: $("users-open"), showBanner });
 const personal = new PersonalInstructions({ button: $("personalize-open"), form: $("personal-instructions"), showBanner });
+document.addEventListener(MANAGE_MEMORY_EVENT, () => personal.openMemory());
 // Who is signed in, Sign out, and this browser's theme and notifications.
 const account = new Account({ showBanner });
 new PasswordForm({ button: $("password-open"), form: $("password-form"), account });
@@ -320,10 +321,6 @@ async function send() {
   const images = tray.takeImages();
   usage.estimate(null, "");
   showBanner("");
-  // A memory the question saved: noted above its answer while it streams, and again once the conversation is shown
-  // from the store (which keeps the answer, not the note).
-  let remembered = null;
-  const noteMemory = (memory, element) => element.insertBefore(memoryNote(memory, () => personal.openMemory()), element.querySelector(".text"));
   try {
     await runTurn({
       conversationId: current,
@@ -335,11 +332,11 @@ async function send() {
       log,
       announce,
       onStateChange: setStreaming,
-      onMemory: (memory, view) => { remembered = memory; noteMemory(memory, view.element); },
+      // What the question did to the user's memory, above the answer while it streams (the store keeps it with the
+      // answer for the conversation shown again).
+      onMemory: (memory, view) => view.element.insertBefore(memoryNote(memory), view.text),
     });
     const shown = await open(current);
-    const answers = log.querySelectorAll(".message.assistant");
-    if (remembered && answers.length) noteMemory(remembered, answers[answers.length - 1]);
     if (firstAnswer) nameAfterFirstAnswer(shown);
   } catch (error) {
     if (error.status === 401) { api.clearToken(); showSignIn(true); }

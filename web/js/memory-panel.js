@@ -148,11 +148,14 @@ export function memoryNoteText(memory) {
   }
 }
 
+/** Asks the page to open Personalize at the memories (app.js listens). */
+export const MANAGE_MEMORY_EVENT = "sluice:manage-memory";
+
 /**
- * The line above an answer whose question saved or forgot a memory (`meta.memory`); `manage` opens Personalize, where
- * memories are listed.
+ * The line above an answer whose question saved or forgot a memory (`meta.memory`, the answer's `memory`); its button
+ * opens Personalize, where memories are listed.
  */
-export function memoryNote(memory, manage) {
+export function memoryNote(memory) {
   const note = document.createElement("div");
   note.className = "memory-note";
   note.setAttribute("role", "note");
@@ -161,7 +164,7 @@ export function memoryNote(memory, manage) {
   open.type = "button";
   open.className = "memory-manage";
   open.textContent = "Manage memories";
-  open.addEventListener("click", manage);
+  open.addEventListener("click", () => document.dispatchEvent(new CustomEvent(MANAGE_MEMORY_EVENT)));
   note.append(open);
   return note;
 }

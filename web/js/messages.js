@@ -5,6 +5,7 @@ import * as api from "./api.js";
 import { markdownView, copyText } from "./markdown.js";
 import { offerReadAloud } from "./read-aloud.js";
 import { icon, withIcon } from "./icons.js";
+import { memoryNote } from "./memory-panel.js";
 
 const numberFormat = new Intl.NumberFormat();
 
@@ -27,6 +28,8 @@ export function renderMessage(container, message) {
   const meta = document.createElement("div");
   meta.className = "meta";
   element.append(text);
+  // What its question asked of the user's memory ("Memory updated: …"), above the answer as ChatGPT shows it.
+  if (message.memory) element.insertBefore(memoryNote(message.memory), text);
   // A question's text files: each folded away under its name and size, shown as text (never as HTML).
   if (message.attachments?.length) element.insertBefore(attachedFiles(message.attachments), text);
   // Its images, above its words, as ChatGPT shows them.

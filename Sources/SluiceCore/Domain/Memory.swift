@@ -38,3 +38,31 @@ public struct Memory: Sendable, Equatable {
         return joined.isEmpty ? nil : joined
     }
 }
+
+/// What a web message's "Remember that …" or "Forget that …" did: told in its turn's `meta.memory`, and kept with
+/// its answer (`Message.memory`) so that the conversation shows it again.
+public struct MemoryNote: Sendable, Equatable, Codable {
+    public enum Action: String, Sendable, Codable {
+        /// `content` was kept as the memory `id`.
+        case saved
+        /// The user's memory held `Memory.maxCount` already: `content` was not kept.
+        case full
+        /// The memories in `forgotten` matched `content` and are gone.
+        case forgotten
+        /// No memory matched `content`: nothing was forgotten.
+        case unmatched
+    }
+
+    public var action: Action
+    /// The fact to remember, or the words of what to forget.
+    public var content: String
+    public var id: String?
+    public var forgotten: [String]?
+
+    public init(action: Action, content: String, id: String? = nil, forgotten: [String]? = nil) {
+        self.action = action
+        self.content = content
+        self.id = id
+        self.forgotten = forgotten
+    }
+}

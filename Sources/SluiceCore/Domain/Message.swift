@@ -123,6 +123,8 @@ public struct Message: Sendable, Equatable {
     public var signedThinking: [SignedThinking] = []
     /// An answer's sources: the parts of its project's files it was sent as excerpts (schema step 50).
     public var sources: [ExcerptSource] = []
+    /// What its question asked of the user's memory ("Remember that …", "Forget that …"), on the answer (step 68).
+    public var memory: MemoryNote?
 
     public init(
         id: String, conversationID: String, role: MessageRole, content: String, status: MessageStatus,

@@ -17,6 +17,8 @@ public protocol MemoryStore: Sendable {
     func deleteMemory(id: String) async throws
     /// Deletes every memory of the user's; how many there were.
     func deleteAllMemories(userID: String) async throws -> Int
+    /// Keeps with an answer what its question asked of the user's memory.
+    func setMemoryNote(messageID: String, note: MemoryNote) async throws
     /// Whether the user's web conversations read their memories and a message may save one (on unless turned off).
     func memoryEnabled(userID: String) async throws -> Bool
     func setMemoryEnabled(userID: String, enabled: Bool) async throws

@@ -57,33 +57,6 @@ public enum TurnEvent: Sendable, Equatable {
         }
     }
 
-    /// What a web message's "Remember that …" or "Forget that …" did (`meta.memory`).
-    public struct MemoryNote: Sendable, Equatable, Codable {
-        public enum Action: String, Sendable, Codable {
-            /// `content` was kept as the memory `id`.
-            case saved
-            /// The user's memory held `Memory.maxCount` already: `content` was not kept.
-            case full
-            /// The memories in `forgotten` matched `content` and are gone.
-            case forgotten
-            /// No memory matched `content`: nothing was forgotten.
-            case unmatched
-        }
-
-        public var action: Action
-        /// The fact to remember, or the words of what to forget.
-        public var content: String
-        public var id: String?
-        public var forgotten: [String]?
-
-        public init(action: Action, content: String, id: String? = nil, forgotten: [String]? = nil) {
-            self.action = action
-            self.content = content
-            self.id = id
-            self.forgotten = forgotten
-        }
-    }
-
     /// How a turn's request was built from the conversation (the `context` of `meta`).
     public struct ContextInfo: Sendable, Equatable, Codable {
         /// Earlier messages sent in full.

@@ -66,12 +66,28 @@ struct MemoryRoutes {
 
     /// Does what a web message asks of the user's memory once its turn has begun (the guard and the budget let it
     /// through): saves the fact of a "Remember that …" (`MemoryPrompt.fact`), or forgets the memories a "Forget that
-    /// …" names (`MemoryPrompt.forgetting`, `forgets`). `nil` when it asks neither, the user turned memory off, or
+    /// …" names (`MemoryPrompt.forgetting`, `forgets`), and keeps what it did with the turn's `answer` (shown above
+    /// it when the conversation is opened again). `nil` when it asks neither, the user turned memory off, or
     /// `conversation` is a temporary chat. The turn goes on whatever happens here: a store that fails is logged, not
     /// thrown.
     static func follow(
-        _ message: String, askedIn conversation: Conversation, by user: User, store: any ConversationStore, logger: Logger
-    ) async -> TurnEvent.MemoryNote? {
+        _ message: String, askedIn conversation: Conversation, answer: String, by user: User, store: any ConversationStore,
+        logger: Logger
+    ) async -> MemoryNote? {
+        let note = await act(on: message, askedIn: conversation, by: user, store: store, logger: logger)
+        if let note {
+            do {
+                try await store.setMemoryNote(messageID: answer, note: note)
+            } catch {
+                logger.warning("What the message did to the user's memory was not kept with its answer", metadata: ["error": "\(error)"])
+            }
+        }
+        return note
+    }
+
+    private static func act(
+        on message: String, askedIn conversation: Conversation, by user: User, store: any ConversationStore, logger: Logger
+    ) async -> MemoryNote? {
         let fact = MemoryPrompt.fact(in: message)
         let forgetting = fact == nil ? MemoryPrompt.forgetting(in: message) : nil
         guard fact != nil || forgetting != nil else { return nil }

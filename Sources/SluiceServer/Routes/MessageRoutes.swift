@@ -46,7 +46,8 @@ struct MessageRoutes {
             user: user, request: request, logger: context.logger, executor: context.executor, receivedAt: context.receivedAt)
         var meta = started.meta
         if case .meta(var fields) = meta,
-            let note = await MemoryRoutes.follow(content, askedIn: conversation, by: user, store: store, logger: context.logger)
+            let note = await MemoryRoutes.follow(
+                content, askedIn: conversation, answer: started.assistantMessageID, by: user, store: store, logger: context.logger)
         {
             fields.memory = note
             meta = .meta(fields)

@@ -110,8 +110,11 @@ struct MessageResource: ResponseEncodable {
     let editedAt: Date?
     /// An answer's sources (`{file, lines}`): the parts of its project's files it was sent as excerpts; absent without any.
     let sources: [ExcerptSource]?
+    /// What the answer's question asked of the user's memory (`{action, content, id?, forgotten?}`); absent when nothing.
+    let memory: MemoryNote?
 
     init(_ message: Message, versions: [String]? = nil) {
+        memory = message.memory
         editedAt = message.editedAt
         sources = message.sources.isEmpty ? nil : message.sources
         attachments = message.attachments.isEmpty ? nil : message.attachments

@@ -57,6 +57,10 @@ extension PostgresStore {
         try await rows("DELETE FROM memories WHERE user_id = \(userID) RETURNING id").count
     }
 
+    public func setMemoryNote(messageID: String, note: MemoryNote) async throws {
+        try await execute("UPDATE messages SET memory = \(StoredValues.json(note)) WHERE id = \(messageID)", logger: logger)
+    }
+
     public func memoryEnabled(userID: String) async throws -> Bool {
         try await rows("SELECT memory_enabled FROM users WHERE id = \(userID)").first?.int("memory_enabled") != 0
     }

@@ -55,6 +55,10 @@ extension SQLiteStore {
         try await connection.query("DELETE FROM memories WHERE user_id = ? RETURNING id", [.text(userID)]).count
     }
 
+    public func setMemoryNote(messageID: String, note: MemoryNote) async throws {
+        _ = try await connection.query("UPDATE messages SET memory = ? WHERE id = ?", [.text(StoredValues.json(note)), .text(messageID)])
+    }
+
     public func memoryEnabled(userID: String) async throws -> Bool {
         try await connection.query("SELECT memory_enabled FROM users WHERE id = ?", [.text(userID)]).first?.int("memory_enabled") != 0
     }

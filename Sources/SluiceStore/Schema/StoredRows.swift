@@ -174,6 +174,7 @@ enum StoredValues {
         message.reasoningMs = row.int("reasoning_ms")
         message.signedThinking = decodeSignedThinking(row.string("thinking_blocks"))
         message.sources = decodeList(row.string("sources"))
+        message.memory = row.string("memory").flatMap { try? JSONDecoder().decode(MemoryNote.self, from: Data($0.utf8)) }
         message.editedAt = row.int("edited_at").map { date(milliseconds: $0) }
         return message
     }
@@ -183,6 +184,11 @@ enum StoredValues {
     /// when empty.
     static func encodeList<Item: Encodable>(_ items: [Item]) -> String? {
         items.isEmpty ? nil : (try? JSONEncoder().encode(items)).map { String(decoding: $0, as: UTF8.self) }
+    }
+
+    /// A JSON column's text (a `MemoryNote`'s, step 68).
+    static func json(_ value: some Encodable) -> String {
+        (try? JSONEncoder().encode(value)).map { String(decoding: $0, as: UTF8.self) } ?? "null"
     }
 
     /// A list column read back; empty for `NULL` (or for JSON this build cannot read).
