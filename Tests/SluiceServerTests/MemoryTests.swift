@@ -126,6 +126,18 @@ struct MemoryTests {
             let window = (MemoryPrompt.heading.count + 30) * 8 / 3 + 8
             let fitted = try await InstructionsRoute.memoryPrompt(for: conversation, user: alice, store: h.store, window: window)
             #expect(fitted == MemoryPrompt.heading + "\n- My daughter is called Ana.")
+            let characters = InstructionsRoute.memoryBudget(window: window) - MemoryPrompt.heading.count
+            #expect(try await h.store.promptMemories(userID: alice.id, conversationID: id, characters: characters)
+                    == PromptMemories(newest: ["My daughter is called Ana."], more: true))
+            #expect(try await h.store.promptMemories(userID: alice.id, conversationID: id, characters: 1_000)
+                    == PromptMemories(newest: ["My daughter is called Ana.", "I am vegetarian."], more: false))
+            // When they do not all fit, those that match the question go first; a question that matches none, the newest.
+            let matching = try await InstructionsRoute.memoryPrompt(
+                for: conversation, user: alice, store: h.store, window: window, question: "Any vegetarian dinner ideas?")
+            #expect(matching == MemoryPrompt.heading + "\n- I am vegetarian.")
+            let unrelated = try await InstructionsRoute.memoryPrompt(
+                for: conversation, user: alice, store: h.store, window: window, question: "What is 2 + 2?")
+            #expect(unrelated == MemoryPrompt.heading + "\n- My daughter is called Ana.")
 
             // Off: kept, not sent; on again: sent.
             let off = try await h.request(.PATCH, "/api/me/settings", token: h.alice, body: #"{"memory":false}"#)
@@ -260,6 +272,15 @@ struct MemoryTests {
         #expect(MemoryPrompt.text(memories, budget: MemoryPrompt.heading.count + 19) == MemoryPrompt.heading + "\n- Second.\n- Third.")
         #expect(MemoryPrompt.text(memories, budget: MemoryPrompt.heading.count + 5) == nil)
         #expect(MemoryPrompt.text([], budget: nil) == nil)
+        // Ranked by the question, then the newest; listed oldest first.
+        let many = ["My cat is called Tom.", "I deploy on Fridays.", "I am vegetarian.", "I live in Porto.", "My dog is called Rex."]
+        let three = MemoryPrompt.heading.count + 3 * 3 + "My cat is called Tom.".count + "I deploy on Fridays.".count + "My dog is called Rex.".count
+        #expect(MemoryPrompt.text(many, budget: three, question: "What is my dog called, and my cat?")
+                == MemoryPrompt.heading + "\n- My dog is called Rex.\n- I deploy on Fridays.\n- My cat is called Tom.")
+        #expect(MemoryPrompt.text(many, budget: MemoryPrompt.heading.count + 20, question: "Where do I live?")
+                == MemoryPrompt.heading + "\n- I live in Porto.", "the one that matches, and no room for another")
+        #expect(MemoryPrompt.text(many, budget: MemoryPrompt.heading.count + 3, question: "Porto") == nil)
+        #expect(MemoryPrompt.text(many, budget: MemoryPrompt.heading.count + 24, question: nil) == MemoryPrompt.heading + "\n- My cat is called Tom.")
         #expect(InstructionsRoute.memoryBudget(window: 8192) == 3072)
         #expect(InstructionsRoute.memoryBudget(window: 128_000) == InstructionsRoute.maxMemoryCharacters)
         #expect(InstructionsRoute.memoryBudget(window: nil) == InstructionsRoute.maxMemoryCharacters)

@@ -39,6 +39,18 @@ public struct Memory: Sendable, Equatable {
     }
 }
 
+/// The newest of a user's memories that fit in a turn's prompt (`MemoryStore.promptMemories`), newest first, and
+/// whether there are more than those (then `MemoryPrompt.text(_:budget:question:)` picks among all of them).
+public struct PromptMemories: Sendable, Equatable {
+    public var newest: [String]
+    public var more: Bool
+
+    public init(newest: [String], more: Bool) {
+        self.newest = newest
+        self.more = more
+    }
+}
+
 /// What a web message's "Remember that …" or "Forget that …" did: told in its turn's `meta.memory`, and kept with
 /// its answer (`Message.memory`) so that the conversation shows it again.
 public struct MemoryNote: Sendable, Equatable, Codable {

@@ -21,6 +21,25 @@ public enum MemoryPrompt {
         return ([heading] + kept.reversed()).joined(separator: "\n")
     }
 
+    /// The block for all of `memories`' contents (newest first) when they do not all fit in `budget`: the ones that
+    /// share the most words with `question` first (BM25 over the memories, as a project's excerpts are picked), then
+    /// the newest, as many as fit; listed oldest first. Without a question, or one with no words that say anything,
+    /// the newest (`text(_:budget:)`).
+    public static func text(_ memories: [String], budget: Int, question: String?) -> String? {
+        let query = question.map(ProjectExcerpts.terms(in:)) ?? []
+        guard !query.isEmpty else { return text(memories, budget: budget) }
+        let scores = BM25(memories.map(ProjectExcerpts.terms(in:))).scores(for: query)
+        let ranked = memories.indices.sorted { scores[$0] != scores[$1] ? scores[$0] > scores[$1] : $0 < $1 }
+        var used = heading.count
+        var chosen: [Int] = []
+        for index in ranked where used + 3 + memories[index].count <= budget {
+            used += 3 + memories[index].count
+            chosen.append(index)
+        }
+        guard !chosen.isEmpty else { return nil }
+        return ([heading] + chosen.sorted(by: >).map { "- " + memories[$0] }).joined(separator: "\n")
+    }
+
     /// The fact a web message asks Sluice to remember, as ChatGPT saves one when told "Remember that …": the first
     /// sentence of a message that begins "Remember that", "Remember:", "Remember,", "Please remember that" or
     /// "Don't forget that", without those words and with its first letter in upper case. `nil` when the message does

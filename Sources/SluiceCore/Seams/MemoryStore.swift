@@ -6,9 +6,9 @@ public protocol MemoryStore: Sendable {
     func memories(userID: String) async throws -> [Memory]
     func memory(id: String) async throws -> Memory?
     /// What a web turn's prompt carries, in one read: the contents of the user's newest memories whose lines (each its
-    /// length and 3 more) fit in `characters`, newest first; none when the user turned memory off or the conversation
-    /// is unkept (a temporary chat).
-    func promptMemories(userID: String, conversationID: String, characters: Int) async throws -> [String]
+    /// length and 3 more) fit in `characters`, newest first, and whether the user has more; none when the user turned
+    /// memory off or the conversation is unkept (a temporary chat).
+    func promptMemories(userID: String, conversationID: String, characters: Int) async throws -> PromptMemories
     /// Stores a new memory unless its user has `limit` already (`false`, nothing stored), in one statement so that
     /// two at once cannot both pass the limit.
     func addMemory(_ memory: Memory, limit: Int) async throws -> Bool

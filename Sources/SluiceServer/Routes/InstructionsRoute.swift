@@ -51,19 +51,24 @@ struct InstructionsRoute {
                 index: ProjectIndexCache.shared.index(for:))
         }
         let memories = try await memoryPrompt(
-            for: conversation, user: user, store: store, window: catalog.contextWindow(for: model ?? conversation.model))
+            for: conversation, user: user, store: store, window: catalog.contextWindow(for: model ?? conversation.model),
+            question: question)
         let instructions = [try await store.userInstructions(userID: user.id), memories].compactMap { $0 }
         return conversation.personalized(by: instructions.isEmpty ? nil : instructions.joined(separator: "\n\n"), projectPrompt: project)
     }
 
-    /// The user's saved memories as the system prompt carries them (`MemoryPrompt`), the newest that fit in
+    /// The user's saved memories as the system prompt carries them (`MemoryPrompt`), as many as fit in
     /// `memoryBudget`; `nil` when they have none, turned memory off, or `conversation` is a temporary chat (which, as
-    /// ChatGPT's, neither reads nor saves memories). One read, of only the contents that fit.
-    static func memoryPrompt(for conversation: Conversation, user: User, store: any ConversationStore, window: Int?) async throws -> String? {
+    /// ChatGPT's, neither reads nor saves memories). One read, of only the newest contents that fit, while they all
+    /// fit; when they do not, every memory is read and those that best match `question` go first (then the newest).
+    static func memoryPrompt(
+        for conversation: Conversation, user: User, store: any ConversationStore, window: Int?, question: String? = nil
+    ) async throws -> String? {
         let budget = memoryBudget(window: window)
-        let memories = try await store.promptMemories(
+        let newest = try await store.promptMemories(
             userID: user.id, conversationID: conversation.id, characters: budget - MemoryPrompt.heading.count)
-        return MemoryPrompt.text(memories, budget: budget)
+        guard newest.more else { return MemoryPrompt.text(newest.newest, budget: budget) }
+        return MemoryPrompt.text(try await store.memories(userID: user.id).map(\.content), budget: budget, question: question)
     }
 }
 

@@ -12,17 +12,20 @@ extension PostgresStore {
         try await rows("SELECT * FROM memories WHERE id = \(id)").first.map(StoredValues.memory)
     }
 
-    public func promptMemories(userID: String, conversationID: String, characters: Int) async throws -> [String] {
-        try await rows(
+    public func promptMemories(userID: String, conversationID: String, characters: Int) async throws -> PromptMemories {
+        // The rows that fit and the first that does not (whose lines before it fit): it says there are more.
+        let found = try await rows(
             """
-            SELECT content FROM (
+            SELECT content, used FROM (
                 SELECT m.content, SUM(LENGTH(m.content) + 3) OVER (ORDER BY m.created_at DESC, m.id DESC) AS used
                 FROM memories m JOIN users u ON u.id = m.user_id
                 WHERE m.user_id = \(userID) AND u.memory_enabled = 1
                     AND NOT EXISTS (SELECT 1 FROM unkept_conversations WHERE conversation_id = \(conversationID))
-            ) AS newest WHERE used <= \(characters) ORDER BY used
+            ) AS newest WHERE used - LENGTH(content) - 3 <= \(characters) ORDER BY used
             """
-        ).map { $0.text("content") }
+        )
+        let fitting = found.filter { ($0.int("used") ?? .max) <= characters }
+        return PromptMemories(newest: fitting.map { $0.text("content") }, more: fitting.count < found.count)
     }
 
     public func addMemory(_ memory: Memory, limit: Int) async throws -> Bool {

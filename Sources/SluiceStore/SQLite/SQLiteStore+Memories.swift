@@ -13,17 +13,20 @@ extension SQLiteStore {
         try await connection.query("SELECT * FROM memories WHERE id = ?", [.text(id)]).first.map(StoredValues.memory)
     }
 
-    public func promptMemories(userID: String, conversationID: String, characters: Int) async throws -> [String] {
-        try await connection.query(
+    public func promptMemories(userID: String, conversationID: String, characters: Int) async throws -> PromptMemories {
+        // The rows that fit and the first that does not (whose lines before it fit): it says there are more.
+        let found = try await connection.query(
             """
-            SELECT content FROM (
+            SELECT content, used FROM (
                 SELECT m.content, SUM(LENGTH(m.content) + 3) OVER (ORDER BY m.created_at DESC, m.id DESC) AS used
                 FROM memories m JOIN users u ON u.id = m.user_id
                 WHERE m.user_id = ?1 AND u.memory_enabled = 1
                     AND NOT EXISTS (SELECT 1 FROM unkept_conversations WHERE conversation_id = ?2)
-            ) WHERE used <= ?3 ORDER BY used
+            ) WHERE used - LENGTH(content) - 3 <= ?3 ORDER BY used
             """, [.text(userID), .text(conversationID), .integer(characters)]
-        ).map { $0.text("content") }
+        )
+        let fitting = found.filter { ($0.int("used") ?? .max) <= characters }
+        return PromptMemories(newest: fitting.map { $0.text("content") }, more: fitting.count < found.count)
     }
 
     public func addMemory(_ memory: Memory, limit: Int) async throws -> Bool {
