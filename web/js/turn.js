@@ -28,8 +28,9 @@ export const GIVEN_BACK = new Set([
 ]);
 
 /** Sends `content` (with its `attachments`, text files `{name, text}`, and `images`, `{url}`) and streams the answer
- * into `log`. Throws a refusal (`REFUSALS`) or an `UNSENT` error, its question taken off the page for the latter. */
-/** `onMemory(memory)`: the question saved a memory ("Remember that …", `meta.memory`), or found the memory full. */
+ * into `log`. Throws a refusal (`REFUSALS`) or an `UNSENT` error, its question taken off the page for the latter.
+ * `onMemory(memory, view)`: what the question did to the user's memory ("Remember that …", "Forget that …";
+ * `meta.memory`), with the answer's view. */
 export async function runTurn({ conversationId, content, attachments, images = [], model, effort, log, announce, onStateChange, onMemory = () => {} }) {
   const question = renderMessage(log, { role: "user", content, attachments, images });
   const view = renderMessage(log, { role: "assistant", content: "" });

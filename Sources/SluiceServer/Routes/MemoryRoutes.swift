@@ -114,10 +114,7 @@ struct MemoryRoutes {
 
     /// The memory the path names: 404 when there is none, 403 when it is another user's.
     private func owned(_ context: SluiceRequestContext) async throws -> Memory {
-        let user = try context.requireUser()
-        guard let memory = try await store.memory(id: try context.parameters.require("id")) else { throw APIError.notFound("memory") }
-        guard memory.userID == user.id else { throw APIError.forbidden }
-        return memory
+        try await Ownership(store: store).memory(try context.parameters.require("id"), for: try context.requireUser())
     }
 
     /// The body's `content`: required, at most `Memory.maxContentLength` characters, not blank (`Memory.content`).

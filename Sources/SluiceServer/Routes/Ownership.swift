@@ -31,6 +31,12 @@ struct Ownership {
         return prompt
     }
 
+    func memory(_ id: String, for user: User) async throws -> Memory {
+        guard let memory = try await store.memory(id: id) else { throw APIError.notFound("memory") }
+        guard memory.userID == user.id else { throw APIError.forbidden }
+        return memory
+    }
+
     func message(_ id: String, for user: User) async throws -> (Message, Conversation) {
         guard let message = try await store.message(id: id) else { throw APIError.notFound("message") }
         let conversation = try await conversation(message.conversationID, for: user)
