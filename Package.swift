@@ -23,7 +23,8 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
         .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
-        .package(url: "https://github.com/apple/swift-crypto.git", from: "3.12.3"),
+        .package(url: "https://github.com/apple/swift-crypto.git", "3.12.3"..<"5.0.0"),
+        .package(url: "https://github.com/vapor/jwt-kit.git", from: "5.7.1"),
         .package(url: "https://github.com/apple/swift-http-types.git", from: "1.8.0"),
         .package(url: "https://github.com/swift-server/swift-prometheus.git", from: "2.4.1"),
         .package(url: "https://github.com/jpsim/Yams.git", from: "6.2.2"),
@@ -87,6 +88,19 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
+        // Signing in with an OpenID Connect provider (Keycloak, Entra ID, Google, Authentik…): discovery, the
+        // authorization request with PKCE, the code exchange and the ID token's checks.
+        .target(
+            name: "SluiceOIDC",
+            dependencies: [
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "JWTKit", package: "jwt-kit"),
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOFoundationCompat", package: "swift-nio"),
+            ],
+            swiftSettings: swiftSettings
+        ),
         // The Hummingbird application: routes, auth, SSE writer, chat-turn orchestration.
         .target(
             name: "SluiceServer",
@@ -95,6 +109,7 @@ let package = Package(
                 "SluiceProviders",
                 "SluiceStore",
                 "SluiceGuard",
+                "SluiceOIDC",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -106,11 +121,15 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
-        // A fault-injecting OpenAI-compatible upstream, a real HTTP server for tests and benchmarks.
+        // A fault-injecting OpenAI-compatible upstream, a real HTTP server for tests and benchmarks; and an OpenID
+        // Connect provider that signs its ID tokens with a key of its own, for the single sign-on's tests.
         .target(
             name: "SluiceSimulator",
             dependencies: [
                 "SluiceCore",
+                .product(name: "JWTKit", package: "jwt-kit"),
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "_CryptoExtras", package: "swift-crypto"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),
                 .product(name: "NIOCore", package: "swift-nio"),
@@ -124,6 +143,7 @@ let package = Package(
             dependencies: [
                 "SluiceCore",
                 "SluiceServer",
+                "SluiceOIDC",
                 "SluiceStore",
                 "SluiceSimulator",
                 "SluiceProviders",
@@ -194,7 +214,7 @@ let package = Package(
             name: "SluiceServerTests",
             dependencies: [
                 "SluiceCore", "SluiceServer", "SluiceStore", "SluiceProviders", "SluiceSimulator", "SluiceTokenizer", "SluiceGuard",
-                "SluiceTestSupport",
+                "SluiceTestSupport", "SluiceOIDC",
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),

@@ -56,6 +56,7 @@ struct Serve: AsyncParsableCommand {
     @Option(help: "The model that names conversations after their first answer (SLUICE_TITLE_MODEL, default: each conversation's own model; 'off': conversations keep their first line as the title).") var titleModel: String?
     @Option(help: "Days a browser signed in with a name and password stays signed in after it was last used (SLUICE_SESSION_DAYS, default 30).") var sessionDays: Int?
     @Option(help: "Whether people may make their own accounts with a name and password on the sign-in page: off, approval (each waits until an administrator approves it on the Users page) or open (SLUICE_SIGN_UP, default off).") var signUp: String?
+    @OptionGroup(title: "Single sign-on (OpenID Connect)") var singleSignOnOptions: SingleSignOnOptions
     @Option(help: "The address of a reverse proxy in front of Sluice (nginx, Caddy) whose X-Forwarded-For names the client, e.g. 10.0.0.5; sign-ins are limited per client address and listed with it (repeatable; SLUICE_TRUSTED_PROXIES, comma-separated; default 127.0.0.1 and ::1, a proxy on this machine; 'none' trusts no proxy).") var trustedProxy: [String] = []
     @Option(help: "The model that folds older messages into a conversation's running summary (SLUICE_SUMMARY_MODEL, default: the default model, i.e. the local SmolLM2 out of the box).") var summaryModel: String?
     @Option(help: "At most this many recent messages are sent in full (SLUICE_CONTEXT_RECENT, default 10).") var contextRecent: Int?
@@ -85,6 +86,9 @@ struct Serve: AsyncParsableCommand {
         for proxy in proxies where (try? SocketAddress(ipAddress: proxy, port: 0)) == nil {
             throw SettingError("--trusted-proxy / SLUICE_TRUSTED_PROXIES: '\(proxy)' is not an IP address such as 127.0.0.1 or ::1")
         }
+        let host = settings.string(host, env: "SLUICE_HOST", default: "127.0.0.1")!
+        let port = try settings.port(port, env: "SLUICE_PORT", default: 8080)
+        let singleSignOn = try singleSignOnOptions.singleSignOn(settings, host: host, port: port)
         let levelName = settings.string(logLevel, env: "SLUICE_LOG_LEVEL", default: "info")!
         guard let level = Logger.Level(rawValue: levelName) else {
             throw SettingError("log level (--log-level / SLUICE_LOG_LEVEL) '\(levelName)' is not one of trace, debug, info, notice, warning, error, critical")
@@ -97,8 +101,6 @@ struct Serve: AsyncParsableCommand {
         var logger = Logger(label: "sluice")
         logger.logLevel = level
 
-        let host = settings.string(host, env: "SLUICE_HOST", default: "127.0.0.1")!
-        let port = try settings.port(port, env: "SLUICE_PORT", default: 8080)
         let dbPath = settings.string(db, env: "SLUICE_DB", default: "./data/sluice.sqlite")!
         let upstreamKey = settings.string(upstreamKey, env: "SLUICE_UPSTREAM_KEY", default: nil)
         let upstreamKeyHeader = try UpstreamHeaders(
@@ -269,6 +271,7 @@ struct Serve: AsyncParsableCommand {
         dependencies.titleModel = titles
         dependencies.sessionLifetime = .seconds(sessionDayCount * 86_400)
         dependencies.signUp = signUpMode
+        dependencies.singleSignOn = singleSignOn
         dependencies.clientAddresses = ClientAddresses(trustedProxies: proxies)
         dependencies.unsavedEndsFile = endsFile
         dependencies.shutdownDrain = drain

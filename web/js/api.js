@@ -46,6 +46,22 @@ export async function signInWithPassword(name, password, code) {
   return response.json();
 }
 
+/** `{enabled, name?}`: whether the sign-in page offers single sign-on with a provider, and its name; asked without a token. */
+export async function singleSignOnOffer() {
+  const response = await fetch("/api/sign-in/oidc");
+  if (!response.ok) throw await failure(response);
+  return response.json();
+}
+
+/** The code of a single sign-on that came back without a sign-in (`#sign-in-error=…`), removed from the address bar;
+ * `null` when there is none. */
+export function takeSignInErrorFromLocation() {
+  const match = location.hash.match(/sign-in-error=([a-z_]+)/);
+  if (!match) return null;
+  history.replaceState(null, "", location.pathname + location.search);
+  return match[1];
+}
+
 /** `{mode}`: whether people may make their own accounts here (`off`, `approval`, `open`); asked without a token. */
 export async function signUpMode() {
   const response = await fetch("/api/sign-up");

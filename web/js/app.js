@@ -104,7 +104,7 @@ function showSignIn(show) {
   $("sign-in").hidden = !show;
   if (show) account.signedOut();
   if (show) $("password-form").hidden = true;
-  if (show) signIn.offerSignUp();
+  if (show) { signIn.offerSignUp(); signIn.offerSingleSignOn(); }
   $("composer").hidden = show;
   if (show) {
     $("model-label").hidden = $("export-menu").hidden = $("personal-instructions").hidden = true;
@@ -408,11 +408,15 @@ stopButton.addEventListener("click", () => stopCurrent?.());
 $("new-conversation").addEventListener("click", () => newConversation().catch((e) => showBanner(e.message)));
 
 async function start() {
+  // A single sign-on that came back without a sign-in: said on the sign-in page (or, signed in already, in the banner).
+  const signInError = api.takeSignInErrorFromLocation();
   if (!api.adoptTokenFromLocation()) {
     showSignIn(true);
+    if (signInError) signIn.showError(SignIn.singleSignOnError(signInError));
     $("sign-in-name").focus();
     return;
   }
+  if (signInError) showBanner(SignIn.singleSignOnError(signInError));
   try {
     // The newest conversation, in a project or not (pinned ones first), opens unless another is asked for.
     const [[newest], user] = await Promise.all([

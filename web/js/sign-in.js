@@ -24,6 +24,38 @@ export class SignIn {
     });
   }
 
+  /** Offers "Continue with …" when the server signs people in with an OpenID Connect provider; called when the view is
+   * shown. */
+  async offerSingleSignOn() {
+    const box = document.querySelector("#sign-in .sso-sign-in");
+    try {
+      const { enabled, name } = await api.singleSignOnOffer();
+      box.querySelector(".sso-name").textContent = name || "single sign-on";
+      box.hidden = !enabled;
+    } catch {
+      box.hidden = true;
+    }
+  }
+
+  /** What went wrong with a single sign-on that came back without a sign-in, and what to do (by the server's code). */
+  static singleSignOnError(code) {
+    const messages = {
+      sso_cancelled: "The sign-in was cancelled at your provider. Continue again to sign in.",
+      sso_restart: "That sign-in took too long or was started in another tab. Continue again from this page.",
+      sso_unavailable: "Your sign-in provider could not be reached. Try again in a moment; if it keeps failing, tell your administrator.",
+      sso_refused: "Your sign-in provider's answer did not pass Sluice's checks, so you were not signed in. Try again; if it keeps "
+        + "failing, tell your administrator (the server's log says why).",
+      sso_no_account: "No account could be made for you: every name it could take is in use. Ask an administrator to make one.",
+      sso_off: "This server does not sign in with a provider. Sign in with your name and password or a token.",
+      account_pending: "Your account waits for an administrator's approval. Try again once they have approved it.",
+      account_suspended: "This account was suspended by an administrator. Ask one to restore it; everything in it is kept.",
+    };
+    return messages[code] || "The sign-in did not work. Try again.";
+  }
+
+  /** Shows why the last single sign-on did not sign in. */
+  showError(message) { this.error.textContent = message; }
+
   /** Offers "Create an account" when the server lets people make their own; called when the view is shown. */
   async offerSignUp() {
     try {

@@ -9,7 +9,7 @@ public enum StoreError: Error, Sendable, Equatable {
 }
 
 /// Persistence of users, conversations and messages. SQLite is the embedded implementation; PostgreSQL follows.
-public protocol ConversationStore: StopRequestStore, SignInStore, TwoStepStore, SecurityLogStore, TeamStore, AuditLogStore, MemoryStore {
+public protocol ConversationStore: StopRequestStore, SignInStore, TwoStepStore, SecurityLogStore, TeamStore, AuditLogStore, MemoryStore, IdentityStore {
     /// Brings the schema to the newest version.
     func migrate() async throws
     /// Throws unless the store answers a trivial query.

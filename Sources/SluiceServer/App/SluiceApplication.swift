@@ -68,6 +68,8 @@ public struct SluiceDependencies: Sendable {
     public var signUp = SignUpMode.off
     /// Who a request came from, past the trusted reverse proxies (`--trusted-proxy`).
     public var clientAddresses = ClientAddresses()
+    /// Signing in with an OpenID Connect provider (`--oidc-issuer`); `nil` offers only names and passwords.
+    public var singleSignOn: SingleSignOn?
 
     public init(
         store: any ConversationStore, provider: any ChatProvider, defaultModel: String,
@@ -226,6 +228,10 @@ public func buildRouter(
         sessionLifetime: dependencies.sessionLifetime, clients: dependencies.clientAddresses
     ).register(public: router, signedIn: api)
     TwoStepRoutes(store: dependencies.store, passwords: dependencies.passwords, clients: dependencies.clientAddresses).register(on: api)
+    SingleSignOnRoutes(
+        store: dependencies.store, budgets: dependencies.budgets, singleSignOn: dependencies.singleSignOn,
+        sessionLifetime: dependencies.sessionLifetime, clients: dependencies.clientAddresses
+    ).register(public: router)
     SignUpRoute(
         store: dependencies.store, budgets: dependencies.budgets, passwords: dependencies.passwords, mode: dependencies.signUp,
         sessionLifetime: dependencies.sessionLifetime, clients: dependencies.clientAddresses

@@ -146,12 +146,20 @@ struct SignInRoutes {
         for user: User, from origin: SessionOrigin, in store: any ConversationStore, lasting lifetime: Duration,
         recoveryCodesLeft: Int? = nil, refusedSinceLastSignIn: Int? = nil
     ) async throws -> Response {
-        let token = AccessToken.generate()
-        let expiresAt = Date().addingTimeInterval(TimeInterval(lifetime.components.seconds))
-        try await store.startSession(userID: user.id, tokenHash: AccessToken.hash(token), expiresAt: expiresAt, origin: origin)
+        let (token, expiresAt) = try await newSession(for: user, from: origin, in: store, lasting: lifetime)
         return try AdminUserRoutes.secretJSON(SessionStarted(
             token: token, expiresAt: expiresAt, user: MeRoute.Me(user, team: try await store.teamName(userID: user.id)), recoveryCodesLeft: recoveryCodesLeft,
             refusedSinceLastSignIn: refusedSinceLastSignIn))
+    }
+
+    /// Starts a session of `user`: its token (stored only as its hash) and when it ends unless used.
+    static func newSession(
+        for user: User, from origin: SessionOrigin, in store: any ConversationStore, lasting lifetime: Duration
+    ) async throws -> (token: String, expiresAt: Date) {
+        let token = AccessToken.generate()
+        let expiresAt = Date().addingTimeInterval(TimeInterval(lifetime.components.seconds))
+        try await store.startSession(userID: user.id, tokenHash: AccessToken.hash(token), expiresAt: expiresAt, origin: origin)
+        return (token, expiresAt)
     }
 
     /// Ends the session the request was made with; a user's own token or a key is left as it is (the web app forgets

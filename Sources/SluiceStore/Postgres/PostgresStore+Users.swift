@@ -43,6 +43,7 @@ extension PostgresStore {
             projects_gone AS (DELETE FROM projects WHERE user_id = \(userID)),
             prompts_gone AS (DELETE FROM saved_prompts WHERE user_id = \(userID)),
             memories_gone AS (DELETE FROM memories WHERE user_id = \(userID)),
+            identities_gone AS (DELETE FROM identities WHERE user_id = \(userID)),
             cache_gone AS (DELETE FROM response_cache WHERE user_id = \(userID)),
             keys_revoked AS (UPDATE api_keys SET revoked_at = COALESCE(revoked_at, \(now)) WHERE user_id = \(userID)),
             sessions_gone AS (DELETE FROM sessions WHERE user_id = \(userID)),

@@ -106,7 +106,7 @@ public final class SQLiteStore: SluiceDatabase {
             let user: [SQLiteData] = [.text(userID)]
             try SQLiteConnection.run(
                 "DELETE FROM unkept_conversations WHERE conversation_id IN (SELECT id FROM conversations WHERE user_id = ?)", user, in: db)
-            for table in ["conversations", "projects", "saved_prompts", "memories", "response_cache", "sessions", "two_step", "recovery_codes", "security_events"] {
+            for table in ["conversations", "projects", "saved_prompts", "memories", "identities", "response_cache", "sessions", "two_step", "recovery_codes", "security_events"] {
                 try SQLiteConnection.run("DELETE FROM \(table) WHERE user_id = ?", user, in: db)
             }
             try SQLiteConnection.run(

@@ -1,0 +1,30 @@
+import Foundation
+import SluiceCore
+import SluiceOIDC
+
+/// Signing in with an OpenID Connect provider (`serve --oidc-issuer …`): the client that talks to it, and what
+/// happens to a person it signs in for the first time.
+public struct SingleSignOn: Sendable {
+    public var client: OIDCClient
+    /// A person the provider signs in for the first time gets an account at once (`open`, the default: the provider
+    /// already decides who may use the application, as LiteLLM's SSO does) or one that waits for an administrator's
+    /// approval (`approval`).
+    public var newAccounts: SignUpMode
+    /// Where the web app is, as the browser reaches it (`--public-url`): the callback sends the browser back there.
+    public var appURL: String
+
+    public init(client: OIDCClient, newAccounts: SignUpMode = .open, appURL: String = "/") {
+        self.client = client
+        self.newAccounts = newAccounts
+        self.appURL = appURL.hasSuffix("/") ? appURL : appURL + "/"
+    }
+
+    /// The names a new account may take, in order: the provider's user name (`preferred_username`), else the email
+    /// address, else the full name; then the same with `-2`, `-3`… for when another user has it.
+    static func accountNames(for identity: OIDCIdentity) -> [String] {
+        let given = [identity.preferredUsername, identity.email, identity.name].compactMap { $0 }
+            .compactMap(AdminUserRoutes.userName).first
+        let base = String((given ?? "user").prefix(60))
+        return [base] + (2...20).map { "\(base)-\($0)" }
+    }
+}

@@ -1,0 +1,166 @@
+import Foundation
+import Hummingbird
+import SluiceCore
+import SluiceOIDC
+import SluiceStore
+
+/// Signing in with an OpenID Connect provider, as Open WebUI's "Continue with …" and LiteLLM's SSO do (the
+/// authorization code flow with PKCE; `SingleSignOn`):
+/// - `GET /api/sign-in/oidc` → `{"enabled", "name"?}`: whether the sign-in page offers the button, and its provider's name;
+/// - `GET /api/sign-in/oidc/start[?login_hint=…]` sends the browser to the provider, with the attempt's state, nonce and
+///   PKCE verifier in a ten-minute HTTP-only cookie (`AuthorizationAttempt`) so that any instance can finish it;
+/// - `GET /api/sign-in/oidc/callback?code&state` checks the state against the cookie, trades the code for an ID token
+///   and checks that, finds the user the provider's person is tied to (`IdentityStore`) or makes one (`newAccounts`),
+///   and sends the browser to the web app with a new session's token in the address's fragment (`#token=…`, which
+///   the page keeps and removes at once, as `sluice serve`'s link is taken). Whatever goes wrong sends it to
+///   `#sign-in-error=<code>` instead, the detail in the server's log only.
+/// Two-step verification is the provider's to ask for: a sign-in through it does not ask for Sluice's code.
+struct SingleSignOnRoutes {
+    let store: any ConversationStore
+    let budgets: (any BudgetStore)?
+    let singleSignOn: SingleSignOn?
+    let sessionLifetime: Duration
+    let clients: ClientAddresses
+    static let cookieName = "sluice_oidc"
+    static let cookiePath = "/api/sign-in/oidc"
+    var securityLog: SecurityLog { SecurityLog(store: store, clients: clients) }
+
+    func register(public router: Router<SluiceRequestContext>) {
+        router.get("api/sign-in/oidc") { _, _ in
+            try AdminUserRoutes.json(Offer(enabled: singleSignOn != nil, name: singleSignOn?.client.settings.displayName))
+        }
+        router.get("api/sign-in/oidc/start", use: start)
+        router.get("api/sign-in/oidc/callback", use: callback)
+    }
+
+    struct Offer: Encodable {
+        let enabled: Bool
+        let name: String?
+    }
+
+    /// Why a sign-in through the provider ended without one, as the web app's sign-in page names it.
+    enum Failure: String {
+        /// Single sign-on is not set up on this server.
+        case off = "sso_off"
+        /// The person declined, or the provider refused to ask them.
+        case cancelled = "sso_cancelled"
+        /// No attempt of this browser's matches the answer: it took over ten minutes, or came from elsewhere.
+        case restart = "sso_restart"
+        /// The provider could not be reached, or answered what is not OpenID Connect.
+        case unavailable = "sso_unavailable"
+        /// The provider's answer failed a check (the code, the ID token).
+        case refused = "sso_refused"
+        /// No account could be made for the person (their names are all taken).
+        case noAccount = "sso_no_account"
+        case pending = "account_pending"
+        case suspended = "account_suspended"
+    }
+
+    @Sendable func start(_ request: Request, context: SluiceRequestContext) async throws -> Response {
+        guard let singleSignOn else { return redirect(to: .off) }
+        let attempt = AuthorizationAttempt.new()
+        let hint = request.uri.queryParameters["login_hint"].map { String($0.prefix(200)) }
+        let destination: String
+        do {
+            destination = try await singleSignOn.client.authorizationURL(for: attempt, loginHint: hint)
+        } catch {
+            context.logger.error("single sign-on could not start", metadata: ["error": "\(error)"])
+            return redirect(to: .unavailable)
+        }
+        var response = Response(status: .found, headers: [.location: destination, .cacheControl: "no-store"])
+        response.setCookie(cookie(attempt.cookieValue, maxAge: 600))
+        return response
+    }
+
+    @Sendable func callback(_ request: Request, context: SluiceRequestContext) async throws -> Response {
+        guard let singleSignOn else { return redirect(to: .off) }
+        let query = request.uri.queryParameters
+        let attempt = request.cookies[Self.cookieName].flatMap { AuthorizationAttempt(cookieValue: $0.value) }
+        guard let attempt, query["state"].map(String.init) == attempt.state else {
+            context.logger.notice("single sign-on answer without its attempt", metadata: ["had_cookie": "\(attempt != nil)"])
+            return redirect(to: .restart)
+        }
+        if let error = query["error"] {
+            context.logger.notice("single sign-on declined at the provider", metadata: ["error": "\(error)"])
+            return redirect(to: .cancelled)
+        }
+        guard let code = query["code"].map(String.init), !code.isEmpty else { return redirect(to: .refused) }
+        let identity: OIDCIdentity
+        do {
+            identity = try await singleSignOn.client.identity(code: code, attempt: attempt)
+        } catch let error as OIDCError {
+            context.logger.error("single sign-on refused", metadata: ["error": "\(error)"])
+            if case .providerUnreachable = error { return redirect(to: .unavailable) }
+            return redirect(to: .refused)
+        }
+        let origin = SignInRoutes.origin(of: request, context: context, clients: clients)
+        guard let user = try await account(for: identity, newAccounts: singleSignOn.newAccounts, request: request, context: context)
+        else { return redirect(to: .noAccount) }
+        if let suspendedAt = user.suspendedAt {
+            let refusal = AuthMiddleware.suspended(user, since: suspendedAt)
+            await securityLog.record(
+                .signInRefused, userID: user.id, origin: origin, detail: "with \(singleSignOn.client.settings.displayName): \(refusal.code)",
+                logger: context.logger)
+            return redirect(to: user.isPending ? .pending : .suspended)
+        }
+        let (token, _) = try await SignInRoutes.newSession(for: user, from: origin, in: store, lasting: sessionLifetime)
+        await securityLog.record(
+            .signedIn, userID: user.id, origin: origin, detail: "with \(singleSignOn.client.settings.displayName)", logger: context.logger)
+        context.logger.notice("signed in with single sign-on", metadata: ["user": "\(user.name)"])
+        return redirect(toFragment: "token=" + token)
+    }
+
+    /// The user the provider's person is; a new one, tied to them, the first time (waiting for approval with
+    /// `approval`); `nil` when every name it could take is taken.
+    private func account(
+        for identity: OIDCIdentity, newAccounts: SignUpMode, request: Request, context: SluiceRequestContext
+    ) async throws -> User? {
+        if let user = try await store.user(issuer: identity.issuer, subject: identity.subject) { return user }
+        for name in SingleSignOn.accountNames(for: identity) {
+            var user: User
+            do {
+                // Its own token is made and thrown away: the provider is how this account signs in (an administrator
+                // may give it a token or a password later).
+                user = try await store.createUser(name: name, plan: .free, tokenHash: AccessToken.hash(AccessToken.generate()))
+            } catch StoreError.conflict {
+                continue
+            }
+            try await budgets?.setPlan(userID: user.id, plan: .free, tokenLimit: nil)
+            guard try await store.linkIdentity(issuer: identity.issuer, subject: identity.subject, userID: user.id) else {
+                // Another sign-in of the same person made their account a moment ago: that one is theirs.
+                _ = try await store.deleteUser(userID: user.id)
+                return try await store.user(issuer: identity.issuer, subject: identity.subject)
+            }
+            // The very first user manages the server and has no one to approve them.
+            if newAccounts == .approval && !user.isAdmin {
+                try await store.markPending(userID: user.id)
+                user = try await store.user(named: user.name) ?? user
+            }
+            context.logger.notice("signed up with single sign-on", metadata: ["user": "\(user.name)", "pending": "\(user.isPending)"])
+            let audit = AuditTrail(store: store, budgets: budgets)
+            await audit.record(
+                .userSignedUp, on: AuditTarget(.user, user.name), by: .request(by: user, request, context, clients: clients),
+                changes: AuditChange.between([], (try? await audit.user(named: user.name)) ?? []))
+            return user
+        }
+        context.logger.error("single sign-on found no free name for a new account", metadata: ["subject": "\(identity.subject)"])
+        return nil
+    }
+
+    private func redirect(to failure: Failure) -> Response { redirect(toFragment: "sign-in-error=" + failure.rawValue) }
+
+    /// To the web app with `fragment`, the attempt's cookie dropped.
+    private func redirect(toFragment fragment: String) -> Response {
+        let home = singleSignOn?.appURL ?? "/"
+        var response = Response(status: .found, headers: [.location: home + "#" + fragment, .cacheControl: "no-store"])
+        response.setCookie(cookie("", maxAge: 0))
+        return response
+    }
+
+    private func cookie(_ value: String, maxAge: Int) -> Cookie {
+        // Lax: the provider's redirect back is a top-level navigation from its site, which Strict would strip it from.
+        Cookie(
+            name: Self.cookieName, value: value, maxAge: maxAge, path: Self.cookiePath,
+            secure: singleSignOn?.client.settings.redirectURI.hasPrefix("https://") ?? false, httpOnly: true, sameSite: .lax)
+    }
+}

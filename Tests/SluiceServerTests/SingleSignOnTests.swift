@@ -1,0 +1,222 @@
+import AsyncHTTPClient
+import Foundation
+import Hummingbird
+import HummingbirdTesting
+import NIOCore
+import SluiceCore
+import SluiceOIDC
+@testable import SluiceServer
+import SluiceSimulator
+import SluiceStore
+import SluiceTestSupport
+import Testing
+
+/// Signing in with an OpenID Connect provider: the simulated one, a real HTTP server on loopback that signs RS256 ID
+/// tokens, and the browser's trip played one redirect at a time.
+@Suite("Single sign-on")
+struct SingleSignOnTests {
+    /// Follows no redirect: each hop of the trip is looked at.
+    static let browser: HTTPClient = {
+        var configuration = HTTPClient.Configuration()
+        configuration.redirectConfiguration = .disallow
+        return HTTPClient(eventLoopGroupProvider: .singleton, configuration: configuration)
+    }()
+
+    /// Where the provider sends the browser back; the trip sends it on to the test's server, whatever its port.
+    static let redirectURI = "http://sluice.test/api/sign-in/oidc/callback"
+
+    /// Runs `body` with a simulated provider and a Sluice that signs in with it.
+    static func withProvider(
+        newAccounts: SignUpMode = .open, database: StoreBackend = .sqlite,
+        _ body: @escaping @Sendable (Harness, IdentityProviderSimulator) async throws -> Void
+    ) async throws {
+        let provider = try IdentityProviderSimulator()
+        try await provider.application(port: 0).test(.live) { client in
+            let issuer = "http://127.0.0.1:\(try #require(client.port))"
+            let settings = OIDCSettings(
+                issuer: issuer, clientID: provider.clientID, clientSecret: provider.clientSecret, redirectURI: redirectURI,
+                displayName: "Acme SSO")
+            let singleSignOn = SingleSignOn(client: OIDCClient(settings: settings), newAccounts: newAccounts, appURL: "/")
+            try await Harness.run(database: database, singleSignOn: singleSignOn) { harness in try await body(harness, provider) }
+        }
+    }
+
+    /// One hop: the status, `Location` and `Set-Cookie` of a GET.
+    struct Hop {
+        let status: UInt
+        let location: String
+        let setCookie: String?
+    }
+
+    static func get(_ url: String, cookie: String? = nil) async throws -> Hop {
+        var request = HTTPClientRequest(url: url)
+        if let cookie { request.headers.add(name: "Cookie", value: cookie) }
+        let response = try await browser.execute(request, timeout: Harness.deadline)
+        _ = try await response.body.collect(upTo: 1 << 20)
+        return Hop(status: response.status.code, location: response.headers.first(name: "Location") ?? "", setCookie: response.headers.first(name: "Set-Cookie"))
+    }
+
+    /// The whole trip: Sluice's start, the provider's authorization, Sluice's callback (with the cookie the start set,
+    /// or `cookieFrom`'s). Returns where the browser lands at last, and the first two hops.
+    static func trip(
+        _ harness: Harness, hint: String? = nil, cookieFrom other: String? = nil
+    ) async throws -> (landing: String, start: Hop, back: Hop) {
+        let start = try await get("http://127.0.0.1:\(harness.port)/api/sign-in/oidc/start" + (hint.map { "?login_hint=\($0)" } ?? ""))
+        #expect(start.status == 302)
+        let cookie = try #require(other ?? start.setCookie?.split(separator: ";").first.map(String.init))
+        let back = try await get(start.location)
+        #expect(back.status == 302 && back.location.hasPrefix(redirectURI + "?"))
+        let callback = "http://127.0.0.1:\(harness.port)" + back.location.dropFirst("http://sluice.test".count)
+        let landing = try await get(callback, cookie: cookie)
+        #expect(landing.status == 302)
+        // The attempt's cookie is dropped whatever happened.
+        #expect(landing.setCookie?.contains("Max-Age=0") == true)
+        return (landing.location, start, back)
+    }
+
+    static func token(from landing: String) -> String? {
+        landing.hasPrefix("/#token=") ? String(landing.dropFirst("/#token=".count)) : nil
+    }
+
+    @Test("a person's first sign-in makes their account and a session; later ones find the same account",
+          arguments: TestDatabases.backends)
+    func firstAndLaterSignIns(_ backend: StoreBackend) async throws {
+        try await Self.withProvider(database: backend) { harness, provider in
+            let offer = try await harness.request(.GET, "/api/sign-in/oidc", token: nil)
+            #expect(offer.json?["enabled"] as? Bool == true && offer.json?["name"] as? String == "Acme SSO")
+            let usersBefore = try await harness.store.users().count
+
+            let first = try await Self.trip(harness, hint: "dana")
+            // The provider was asked for an OpenID Connect sign-in with PKCE, and the attempt rides in a cookie that
+            // scripts cannot read, sent back only to the callback.
+            let asked = try #require(URLComponents(string: first.start.location)?.queryItems)
+            let query = Dictionary(asked.map { ($0.name, $0.value ?? "") }, uniquingKeysWith: { one, _ in one })
+            #expect(query["code_challenge_method"] == "S256" && query["scope"] == "openid email profile")
+            #expect(query["login_hint"] == "dana" && query["redirect_uri"] == Self.redirectURI && query["client_id"] == "sluice")
+            let setCookie = try #require(first.start.setCookie)
+            #expect(setCookie.contains("HttpOnly") && setCookie.contains("SameSite=Lax") && setCookie.contains("Path=/api/sign-in/oidc"))
+            #expect(!setCookie.contains("Secure"), "a plain-http redirect URI cannot carry a Secure cookie")
+
+            let token = try #require(Self.token(from: first.landing))
+            let me = try await harness.request(.GET, "/api/me", token: token)
+            #expect(me.status == 200 && me.json?["name"] as? String == "dana")
+            let dana = try #require(try await harness.store.user(named: "dana"))
+            #expect(try await harness.store.users().count == usersBefore + 1)
+            #expect(try await harness.store.sessions(userID: dana.id).count == 1)
+            let events = try await harness.store.securityEvents(userID: dana.id, limit: 10)
+            #expect(events.map(\.kind) == [.signedIn] && events.first?.detail == "with Acme SSO")
+
+            // Again: the same account, a second session; the provider handed out one ID token per trip.
+            let second = try #require(Self.token(from: try await Self.trip(harness, hint: "dana").landing))
+            #expect(second != token)
+            #expect(try await harness.request(.GET, "/api/me", token: second).json?["name"] as? String == "dana")
+            #expect(try await harness.store.users().count == usersBefore + 1)
+            #expect(try await harness.store.sessions(userID: dana.id).count == 2)
+            #expect(provider.tokensIssued == 2)
+            #expect(try await harness.store.identityIssuers(userID: dana.id).count == 1)
+        }
+    }
+
+    @Test("a name another user has is not theirs: the new account takes the next free one")
+    func nameTaken() async throws {
+        try await Self.withProvider { harness, _ in
+            let alice = try #require(try await harness.store.user(named: "alice"))
+            let token = try #require(Self.token(from: try await Self.trip(harness, hint: "alice").landing))
+            let me = try await harness.request(.GET, "/api/me", token: token)
+            #expect(me.json?["name"] as? String == "alice-2")
+            #expect(try await harness.store.user(named: "alice-2")?.id != alice.id)
+            // Alice's own conversations stay hers alone.
+            let conversation = try await harness.request(.POST, "/api/conversations", token: harness.alice, body: "{}")
+            let id = try #require(conversation.json?["id"] as? String)
+            #expect(try await harness.request(.GET, "/api/conversations/\(id)", token: token).status == 403)
+        }
+    }
+
+    @Test("an answer that fails a check signs no one in: a declined sign-in, a refused code, a wrong nonce, audience, expiry or key")
+    func refusedAnswers() async throws {
+        try await Self.withProvider { harness, provider in
+            let usersBefore = try await harness.store.users().count
+            let expected: [(IdentityProviderFault, String)] = [
+                (.deny, "sso_cancelled"), (.refuseCode, "sso_refused"), (.wrongNonce, "sso_refused"),
+                (.wrongAudience, "sso_refused"), (.expired, "sso_refused"), (.foreignKey, "sso_refused"),
+            ]
+            for (fault, code) in expected {
+                provider.fault = fault
+                let landing = try await Self.trip(harness, hint: "eve").landing
+                #expect(landing == "/#sign-in-error=\(code)", "\(fault)")
+            }
+            #expect(try await harness.store.user(named: "eve") == nil)
+            #expect(try await harness.store.users().count == usersBefore)
+            // The same trip with the provider behaving signs in: the checks, not the trip, refused the others.
+            provider.fault = .none
+            #expect(Self.token(from: try await Self.trip(harness, hint: "eve").landing) != nil)
+        }
+    }
+
+    @Test("a provider's answer that this browser did not ask for is refused before its code is traded (login CSRF)")
+    func answerWithoutItsAttempt() async throws {
+        try await Self.withProvider { harness, provider in
+            // Another browser's attempt: its cookie does not match this answer's state.
+            let other = try await Self.get("http://127.0.0.1:\(harness.port)/api/sign-in/oidc/start")
+            let otherCookie = try #require(other.setCookie?.split(separator: ";").first.map(String.init))
+            let trip = try await Self.trip(harness, hint: "mallory", cookieFrom: otherCookie)
+            #expect(trip.landing == "/#sign-in-error=sso_restart")
+            // No cookie at all: the same.
+            let callback = "http://127.0.0.1:\(harness.port)" + trip.back.location.dropFirst("http://sluice.test".count)
+            #expect(try await Self.get(callback).location == "/#sign-in-error=sso_restart")
+            #expect(provider.tokensIssued == 0)
+            #expect(try await harness.store.user(named: "mallory") == nil)
+        }
+    }
+
+    @Test("with approval, a new account waits for an administrator; a suspended one is refused until restored")
+    func approvalAndSuspension() async throws {
+        try await Self.withProvider(newAccounts: .approval) { harness, _ in
+            #expect(try await Self.trip(harness, hint: "pat").landing == "/#sign-in-error=account_pending")
+            let pat = try #require(try await harness.store.user(named: "pat"))
+            #expect(pat.isPending)
+            #expect(try await harness.store.sessions(userID: pat.id).isEmpty)
+            #expect(try await harness.store.securityEvents(userID: pat.id, limit: 5).map(\.kind) == [.signInRefused])
+            // Still waiting on the next try: the same account, not another.
+            #expect(try await Self.trip(harness, hint: "pat").landing == "/#sign-in-error=account_pending")
+            #expect(try await harness.store.user(named: "pat-2") == nil)
+
+            try await harness.store.setSuspended(userID: pat.id, suspended: false)
+            #expect(Self.token(from: try await Self.trip(harness, hint: "pat").landing) != nil)
+            try await harness.store.setSuspended(userID: pat.id, suspended: true)
+            #expect(try await Self.trip(harness, hint: "pat").landing == "/#sign-in-error=account_suspended")
+        }
+    }
+
+    @Test("a provider that cannot be reached sends the browser back with an error, not a broken page")
+    func unreachableProvider() async throws {
+        let closed = try ClosedPort()
+        let settings = OIDCSettings(
+            issuer: "http://127.0.0.1:\(closed.port)", clientID: "sluice", clientSecret: "secret", redirectURI: Self.redirectURI)
+        try await Harness.run(singleSignOn: SingleSignOn(client: OIDCClient(settings: settings))) { harness in
+            let start = try await Self.get("http://127.0.0.1:\(harness.port)/api/sign-in/oidc/start")
+            #expect(start.status == 302 && start.location == "/#sign-in-error=sso_unavailable")
+            #expect(start.setCookie?.contains("Max-Age=0") == true)
+        }
+        _ = closed
+    }
+
+    @Test("without a provider the sign-in page offers none, and its routes say so")
+    func off() async throws {
+        try await Harness.run { harness in
+            let offer = try await harness.request(.GET, "/api/sign-in/oidc", token: nil)
+            #expect(offer.status == 200 && offer.json?["enabled"] as? Bool == false && offer.json?["name"] == nil)
+            #expect(try await Self.get("http://127.0.0.1:\(harness.port)/api/sign-in/oidc/start").location == "/#sign-in-error=sso_off")
+        }
+    }
+
+    @Test("new accounts are named by the provider's user name, else the email address, else the full name")
+    func accountNames() {
+        let named = OIDCIdentity(issuer: "i", subject: "s", email: "d@x.test", name: "Dana Scully", preferredUsername: "dana")
+        #expect(SingleSignOn.accountNames(for: named).prefix(3) == ["dana", "dana-2", "dana-3"])
+        #expect(SingleSignOn.accountNames(for: OIDCIdentity(issuer: "i", subject: "s", email: "d@x.test", name: "Dana")).first == "d@x.test")
+        #expect(SingleSignOn.accountNames(for: OIDCIdentity(issuer: "i", subject: "s", name: "Dana Scully")).first == "Dana Scully")
+        // A name no user may have (a '/') is passed over.
+        #expect(SingleSignOn.accountNames(for: OIDCIdentity(issuer: "i", subject: "s", name: "a/b")).first == "user")
+    }
+}
