@@ -16,6 +16,8 @@ struct SingleSignOnOptions: ParsableArguments {
     @Option(help: "The scopes asked for, space-separated (SLUICE_OIDC_SCOPES, default 'openid email profile').") var oidcScopes: String?
     @Option(help: "A person the provider signs in for the first time gets an account at once (open) or one that waits for an administrator's approval (approval) (SLUICE_OIDC_SIGN_UP, default open).")
     var oidcSignUp: String?
+    @Option(help: "Let in only people whose email address the provider verified at one of these domains, e.g. example.com (repeatable; SLUICE_OIDC_ALLOWED_DOMAINS, comma-separated; default: everyone the provider signs in).")
+    var oidcAllowedDomain: [String] = []
     @Option(help: "The address people reach Sluice at, e.g. https://chat.example.com; the provider sends them back to <it>/api/sign-in/oidc/callback (SLUICE_PUBLIC_URL, default http://<host>:<port>).")
     var publicUrl: String?
 
@@ -46,7 +48,11 @@ struct SingleSignOnOptions: ParsableArguments {
             clientSecret: settings.string(oidcClientSecret, env: "SLUICE_OIDC_CLIENT_SECRET", default: nil),
             redirectURI: base + "/api/sign-in/oidc/callback", scopes: scopes,
             displayName: settings.string(oidcName, env: "SLUICE_OIDC_NAME", default: "single sign-on")!)
-        return SingleSignOn(client: OIDCClient(settings: oidc), newAccounts: newAccounts, appURL: base + "/")
+        let domains = settings.list(oidcAllowedDomain, env: "SLUICE_OIDC_ALLOWED_DOMAINS")
+        for domain in domains where domain.isEmpty || domain.contains("@") || domain.contains("/") || domain.contains(" ") {
+            throw SettingError("--oidc-allowed-domain / SLUICE_OIDC_ALLOWED_DOMAINS: '\(domain)' is not a domain such as example.com")
+        }
+        return SingleSignOn(client: OIDCClient(settings: oidc), newAccounts: newAccounts, appURL: base + "/", allowedDomains: domains)
     }
 
     private static func isHTTPURL(_ text: String) -> Bool {

@@ -6,19 +6,24 @@ import NIOFoundationCompat
 
 /// Sluice as an OpenID Connect relying party (the authorization code flow with PKCE): it sends the browser to the
 /// provider and turns the code that comes back into a verified `OIDCIdentity`. The discovery document is read once and
-/// the provider's signing keys again when a token names one not seen yet (providers rotate them), at most once a minute.
+/// the provider's signing keys again when a token names one not among them (providers rotate their keys), at most once
+/// per `keyRereadInterval`.
 public actor OIDCClient {
     public nonisolated let settings: OIDCSettings
     private let http: HTTPClient
     private var metadata: ProviderMetadata?
     private var keys: JWTKeyCollection?
+    /// The ids of the keys read last: a token that names another is why they are read again.
+    private var keyIDs: Set<String> = []
     private var keysReadAt: ContinuousClock.Instant?
+    private let keyRereadInterval: Duration
     /// How long a request to the provider may take.
     private static let timeout = TimeAmount.seconds(10)
 
-    public init(settings: OIDCSettings, http: HTTPClient = .shared) {
+    public init(settings: OIDCSettings, http: HTTPClient = .shared, keyRereadInterval: Duration = .seconds(5)) {
         self.settings = settings
         self.http = http
+        self.keyRereadInterval = keyRereadInterval
     }
 
     /// Where to send the browser to sign in: the provider's authorization endpoint with the attempt's state, nonce and
@@ -77,26 +82,34 @@ public actor OIDCClient {
         return trimmed(one) == trimmed(other)
     }
 
-    /// The ID token's claims once its signature checks out; the keys are read again once when it does not (a key
-    /// rotated at the provider), unless they were read less than a minute ago.
+    /// The ID token's claims once its signature checks out. The keys are read again first when the token names a key
+    /// not among them (a key rotated at the provider) and they were not read in the last `keyRereadInterval`; a token
+    /// that names a known key but fails its signature is refused without another read.
     private func verified(_ idToken: String) async throws -> IDTokenClaims {
         let provider = try await providerMetadata()
-        let collection = try await signingKeys(provider, fresh: false)
+        var collection = try await signingKeys(provider, fresh: false)
+        if let keyID = Self.keyID(of: idToken), !keyIDs.contains(keyID),
+           keysReadAt.map({ ContinuousClock.now - $0 >= keyRereadInterval }) ?? true {
+            collection = try await signingKeys(provider, fresh: true)
+        }
         do {
             return try await collection.verify(idToken, as: IDTokenClaims.self)
         } catch let error as JWTError where error.errorType == .claimVerificationFailure {
             throw OIDCError.invalidIDToken("\(error.reason ?? "its claims do not hold")")
         } catch {
-            if let readAt = keysReadAt, ContinuousClock.now - readAt < .seconds(60) {
-                throw OIDCError.invalidIDToken("its signature does not check out (\(error))")
-            }
-            let fresh = try await signingKeys(provider, fresh: true)
-            do {
-                return try await fresh.verify(idToken, as: IDTokenClaims.self)
-            } catch {
-                throw OIDCError.invalidIDToken("its signature does not check out (\(error))")
-            }
+            throw OIDCError.invalidIDToken("its signature does not check out (\(error))")
         }
+    }
+
+    /// The `kid` of a JWT's header, when it names one.
+    static func keyID(of token: String) -> String? {
+        guard let header = token.split(separator: ".").first else { return nil }
+        var base64 = header.replacingOccurrences(of: "-", with: "+").replacingOccurrences(of: "_", with: "/")
+        base64 += String(repeating: "=", count: (4 - base64.count % 4) % 4)
+        guard let data = Data(base64Encoded: base64),
+              let object = try? JSONSerialization.jsonObject(with: data) as? [String: Any]
+        else { return nil }
+        return object["kid"] as? String
     }
 
     private func signingKeys(_ provider: ProviderMetadata, fresh: Bool) async throws -> JWTKeyCollection {
@@ -109,6 +122,7 @@ public actor OIDCClient {
             throw OIDCError.providerUnreachable("its signing keys could not be read: \(error)")
         }
         keys = collection
+        keyIDs = Set(jwks.keys.compactMap { $0.keyIdentifier?.string })
         keysReadAt = .now
         return collection
     }

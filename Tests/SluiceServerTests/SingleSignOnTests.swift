@@ -27,7 +27,8 @@ struct SingleSignOnTests {
 
     /// Runs `body` with a simulated provider and a Sluice that signs in with it.
     static func withProvider(
-        newAccounts: SignUpMode = .open, database: StoreBackend = .sqlite,
+        newAccounts: SignUpMode = .open, database: StoreBackend = .sqlite, allowedDomains: [String] = [],
+        keyRereadInterval: Duration = .seconds(5),
         _ body: @escaping @Sendable (Harness, IdentityProviderSimulator) async throws -> Void
     ) async throws {
         let provider = try IdentityProviderSimulator()
@@ -36,7 +37,9 @@ struct SingleSignOnTests {
             let settings = OIDCSettings(
                 issuer: issuer, clientID: provider.clientID, clientSecret: provider.clientSecret, redirectURI: redirectURI,
                 displayName: "Acme SSO")
-            let singleSignOn = SingleSignOn(client: OIDCClient(settings: settings), newAccounts: newAccounts, appURL: "/")
+            let singleSignOn = SingleSignOn(
+                client: OIDCClient(settings: settings, keyRereadInterval: keyRereadInterval), newAccounts: newAccounts, appURL: "/",
+                allowedDomains: allowedDomains)
             try await Harness.run(database: database, singleSignOn: singleSignOn) { harness in try await body(harness, provider) }
         }
     }
@@ -150,6 +153,40 @@ struct SingleSignOnTests {
             // The same trip with the provider behaving signs in: the checks, not the trip, refused the others.
             provider.fault = .none
             #expect(Self.token(from: try await Self.trip(harness, hint: "eve").landing) != nil)
+        }
+    }
+
+    @Test("a key the provider rotated in is read when a token names it; a known key's id on a wrong signature is not enough")
+    func keyRotation() async throws {
+        try await Self.withProvider(keyRereadInterval: .zero) { harness, provider in
+            #expect(Self.token(from: try await Self.trip(harness, hint: "rhea").landing) != nil)
+            try provider.rotateKey()
+            // Signed with the new key, which Sluice has not read yet: it reads the keys again, and the token passes.
+            #expect(Self.token(from: try await Self.trip(harness, hint: "rhea").landing) != nil)
+            // The new key's id on another key's signature: refused, though the keys were just read again.
+            provider.fault = .foreignKey
+            #expect(try await Self.trip(harness, hint: "rhea").landing == "/#sign-in-error=sso_refused")
+        }
+        // Keys read moments ago are not read again for every unknown id: a rotation waits out the interval.
+        try await Self.withProvider(keyRereadInterval: .seconds(3600)) { harness, provider in
+            #expect(Self.token(from: try await Self.trip(harness, hint: "rhea").landing) != nil)
+            try provider.rotateKey()
+            #expect(try await Self.trip(harness, hint: "rhea").landing == "/#sign-in-error=sso_refused")
+        }
+    }
+
+    @Test("allowed domains let in only verified addresses at them")
+    func allowedDomains() async throws {
+        try await Self.withProvider(allowedDomains: ["Example.TEST"]) { (harness: Harness, provider: IdentityProviderSimulator) async throws in
+            // `hinted` people have verified addresses at example.test.
+            #expect(Self.token(from: try await Self.trip(harness, hint: "vera").landing) != nil)
+            provider.person = SimulatedPerson(subject: "sub-out", email: "out@elsewhere.test", preferredUsername: "out")
+            #expect(try await Self.trip(harness).landing == "/#sign-in-error=sso_domain")
+            provider.person = SimulatedPerson(
+                subject: "sub-unverified", email: "claims@example.test", emailVerified: false, preferredUsername: "claims")
+            #expect(try await Self.trip(harness).landing == "/#sign-in-error=sso_domain")
+            #expect(try await harness.store.user(named: "out") == nil)
+            #expect(try await harness.store.user(named: "claims") == nil)
         }
     }
 

@@ -12,11 +12,23 @@ public struct SingleSignOn: Sendable {
     public var newAccounts: SignUpMode
     /// Where the web app is, as the browser reaches it (`--public-url`): the callback sends the browser back there.
     public var appURL: String
+    /// When not empty, only people whose email address the provider verified and whose domain is one of these
+    /// (lower case) are let in (`--oidc-allowed-domains`), as Open WebUI's `OAUTH_ALLOWED_DOMAINS`: for a provider
+    /// such as Google that signs in anyone.
+    public var allowedDomains: [String]
 
-    public init(client: OIDCClient, newAccounts: SignUpMode = .open, appURL: String = "/") {
+    public init(client: OIDCClient, newAccounts: SignUpMode = .open, appURL: String = "/", allowedDomains: [String] = []) {
         self.client = client
         self.newAccounts = newAccounts
         self.appURL = appURL.hasSuffix("/") ? appURL : appURL + "/"
+        self.allowedDomains = allowedDomains.map { $0.lowercased() }
+    }
+
+    /// Whether `allowedDomains` lets the person in.
+    func admits(_ identity: OIDCIdentity) -> Bool {
+        guard !allowedDomains.isEmpty else { return true }
+        guard identity.emailVerified, let email = identity.email, let at = email.lastIndex(of: "@") else { return false }
+        return allowedDomains.contains(email[email.index(after: at)...].lowercased())
     }
 
     /// The names a new account may take, in order: the provider's user name (`preferred_username`), else the email

@@ -50,6 +50,8 @@ struct SingleSignOnRoutes {
         case unavailable = "sso_unavailable"
         /// The provider's answer failed a check (the code, the ID token).
         case refused = "sso_refused"
+        /// The person's email address is not at one of `--oidc-allowed-domains` (or was not verified by the provider).
+        case domain = "sso_domain"
         /// No account could be made for the person (their names are all taken).
         case noAccount = "sso_no_account"
         case pending = "account_pending"
@@ -92,6 +94,12 @@ struct SingleSignOnRoutes {
             context.logger.error("single sign-on refused", metadata: ["error": "\(error)"])
             if case .providerUnreachable = error { return redirect(to: .unavailable) }
             return redirect(to: .refused)
+        }
+        guard singleSignOn.admits(identity) else {
+            context.logger.notice("single sign-on refused: not an allowed domain", metadata: [
+                "email": "\(identity.email ?? "-")", "verified": "\(identity.emailVerified)",
+            ])
+            return redirect(to: .domain)
         }
         let origin = SignInRoutes.origin(of: request, context: context, clients: clients)
         guard let user = try await account(for: identity, newAccounts: singleSignOn.newAccounts, request: request, context: context)

@@ -52,10 +52,10 @@ public enum IdentityProviderFault: String, Sendable, CaseIterable {
 public final class IdentityProviderSimulator: Sendable {
     public let clientID: String
     public let clientSecret: String
-    private let signingKey: JWTKit.Insecure.RSA.PrivateKey
-    /// Signs the `foreignKey` fault's tokens: the same key id, another key.
+    /// The keys it publishes, by id; the last signs its tokens (`rotateKey()` adds one).
+    private let signingKeys: Mutex<[(id: String, key: JWTKit.Insecure.RSA.PrivateKey)]>
+    /// Signs the `foreignKey` fault's tokens: the signing key's id, another key.
     private let foreignKey: JWTKit.Insecure.RSA.PrivateKey
-    private static let keyID = "sim-1"
     private let state = Mutex(State())
 
     private struct State {
@@ -75,7 +75,7 @@ public final class IdentityProviderSimulator: Sendable {
     public init(clientID: String = "sluice", clientSecret: String = "simulated-client-secret") throws {
         self.clientID = clientID
         self.clientSecret = clientSecret
-        signingKey = try JWTKit.Insecure.RSA.PrivateKey(backing: _RSA.Signing.PrivateKey(keySize: .bits2048))
+        signingKeys = Mutex([(id: "sim-1", key: try JWTKit.Insecure.RSA.PrivateKey(backing: _RSA.Signing.PrivateKey(keySize: .bits2048)))])
         foreignKey = try JWTKit.Insecure.RSA.PrivateKey(backing: _RSA.Signing.PrivateKey(keySize: .bits2048))
     }
 
@@ -89,6 +89,12 @@ public final class IdentityProviderSimulator: Sendable {
     public var fault: IdentityProviderFault {
         get { state.withLock { $0.fault } }
         set { state.withLock { $0.fault = newValue } }
+    }
+
+    /// Starts signing with a new key, published beside the old ones, as a provider's key rotation does.
+    public func rotateKey() throws {
+        let key = try JWTKit.Insecure.RSA.PrivateKey(backing: _RSA.Signing.PrivateKey(keySize: .bits2048))
+        signingKeys.withLock { $0.append((id: "sim-\($0.count + 1)", key: key)) }
     }
 
     /// ID tokens handed out so far.
@@ -106,11 +112,14 @@ public final class IdentityProviderSimulator: Sendable {
             ] as [String: Any])
         }
         router.get("jwks") { _, _ in
-            let primitives = try self.signingKey.publicKey.getKeyPrimitives()
-            return Self.json(["keys": [[
-                "kty": "RSA", "use": "sig", "alg": "RS256", "kid": Self.keyID,
-                "n": Self.base64URL(primitives.modulus), "e": Self.base64URL(primitives.publicExponent),
-            ]]])
+            let published = try self.signingKeys.withLock { $0 }.map { id, key in
+                let primitives = try key.publicKey.getKeyPrimitives()
+                return [
+                    "kty": "RSA", "use": "sig", "alg": "RS256", "kid": id,
+                    "n": Self.base64URL(primitives.modulus), "e": Self.base64URL(primitives.publicExponent),
+                ]
+            }
+            return Self.json(["keys": published])
         }
         router.get("authorize") { request, _ in try self.authorize(request) }
         router.post("token") { request, context in try await self.token(request, context: context) }
@@ -183,9 +192,10 @@ public final class IdentityProviderSimulator: Sendable {
             nonce: fault == .wrongNonce ? "another-nonce" : grant.nonce, email: grant.person.email,
             email_verified: grant.person.email == nil ? nil : grant.person.emailVerified, name: grant.person.name,
             preferred_username: grant.person.preferredUsername)
+        let signing = signingKeys.withLock { $0.last! }
         let keys = JWTKeyCollection()
-        await keys.add(rsa: fault == .foreignKey ? foreignKey : signingKey, digestAlgorithm: .sha256, kid: JWKIdentifier(string: Self.keyID))
-        let idToken = try await keys.sign(claims, kid: JWKIdentifier(string: Self.keyID))
+        await keys.add(rsa: fault == .foreignKey ? foreignKey : signing.key, digestAlgorithm: .sha256, kid: JWKIdentifier(string: signing.id))
+        let idToken = try await keys.sign(claims, kid: JWKIdentifier(string: signing.id))
         state.withLock { $0.tokensIssued += 1 }
         return Self.json([
             "access_token": "simulated-access-token", "token_type": "Bearer", "expires_in": 300, "id_token": idToken,
