@@ -9,29 +9,34 @@ public struct AuthorizationAttempt: Sendable, Equatable {
     public let state: String
     public let nonce: String
     public let verifier: String
+    /// The user who asked to connect their account at the provider to their own, when this attempt is for that. The
+    /// cookie is the browser's to change: the server trusts this only with a record of its own under the state.
+    public let connecting: String?
 
-    public init(state: String, nonce: String, verifier: String) {
+    public init(state: String, nonce: String, verifier: String, connecting: String? = nil) {
         self.state = state
         self.nonce = nonce
         self.verifier = verifier
+        self.connecting = connecting
     }
 
     /// A new attempt: 256 random bits in each part.
-    public static func new() -> AuthorizationAttempt {
-        AuthorizationAttempt(state: randomPart(), nonce: randomPart(), verifier: randomPart())
+    public static func new(connecting userID: String? = nil) -> AuthorizationAttempt {
+        AuthorizationAttempt(state: randomPart(), nonce: randomPart(), verifier: randomPart(), connecting: userID)
     }
 
     /// PKCE's S256 challenge: the verifier's SHA-256, base64url without padding (RFC 7636).
     public var challenge: String { Base64URL.encode(Data(SHA256.hash(data: Data(verifier.utf8)))) }
 
-    /// `state.nonce.verifier`: only base64url characters and dots, as a cookie's value may hold.
-    public var cookieValue: String { "\(state).\(nonce).\(verifier)" }
+    /// `state.nonce.verifier[.user]`: only base64url characters and dots, as a cookie's value may hold.
+    public var cookieValue: String { "\(state).\(nonce).\(verifier)" + (connecting.map { ".\($0)" } ?? "") }
 
     /// The attempt a cookie holds; `nil` when it is not one.
     public init?(cookieValue: String) {
         let parts = cookieValue.split(separator: ".", omittingEmptySubsequences: false).map(String.init)
-        guard parts.count == 3, parts.allSatisfy({ !$0.isEmpty && $0.count <= 100 && Base64URL.isEncoded($0) }) else { return nil }
-        self.init(state: parts[0], nonce: parts[1], verifier: parts[2])
+        guard (3...4).contains(parts.count), parts.allSatisfy({ !$0.isEmpty && $0.count <= 100 && Base64URL.isEncoded($0) })
+        else { return nil }
+        self.init(state: parts[0], nonce: parts[1], verifier: parts[2], connecting: parts.count == 4 ? parts[3] : nil)
     }
 
     private static func randomPart() -> String {

@@ -156,6 +156,76 @@ struct SingleSignOnTests {
         }
     }
 
+    /// A signed-in user's trip to connect their account at the provider: Sluice's request (with `token`), the
+    /// provider, the callback with the cookie the request set — or, with `editCookie`, a cookie the browser changed.
+    static func connectTrip(
+        _ harness: Harness, token: String, hint: String, editCookie: (@Sendable (String) -> String)? = nil
+    ) async throws -> String {
+        let asked = try await harness.request(.POST, "/api/me/sign-in-provider", token: token)
+        #expect(asked.status == 200)
+        let url = try #require(asked.json?["url"] as? String) + "&login_hint=\(hint)"
+        var cookie = try #require(asked.headers.first(name: "Set-Cookie")?.split(separator: ";").first.map(String.init))
+        if let editCookie { cookie = editCookie(cookie) }
+        let back = try await get(url)
+        let callback = "http://127.0.0.1:\(harness.port)" + back.location.dropFirst("http://sluice.test".count)
+        return try await get(callback, cookie: cookie).location
+    }
+
+    @Test("a signed-in user connects their account at the provider, which then signs them in; disconnecting needs a password")
+    func connectAndDisconnect() async throws {
+        try await Self.withProvider { harness, _ in
+            let state = try await harness.request(.GET, "/api/me/sign-in-provider", token: harness.alice)
+            #expect(state.json?["enabled"] as? Bool == true && state.json?["connected"] as? Bool == false)
+            #expect(try await Self.connectTrip(harness, token: harness.alice, hint: "a.smith") == "/#sso=connected")
+            let alice = try #require(try await harness.store.user(named: "alice"))
+            #expect(try await harness.request(.GET, "/api/me/sign-in-provider", token: harness.alice).json?["connected"] as? Bool == true)
+            #expect(try await harness.store.securityEvents(userID: alice.id, limit: 5).map(\.kind) == [.providerConnected])
+
+            // The provider's a.smith now signs in as alice: no new account.
+            let usersBefore = try await harness.store.users().count
+            let token = try #require(Self.token(from: try await Self.trip(harness, hint: "a.smith").landing))
+            #expect(try await harness.request(.GET, "/api/me", token: token).json?["name"] as? String == "alice")
+            #expect(try await harness.store.users().count == usersBefore)
+
+            // Without a password nothing else would sign her in; with one, she may disconnect.
+            let refused = try await harness.request(.DELETE, "/api/me/sign-in-provider", token: harness.alice)
+            #expect(refused.status == 409 && refused.errorCode == "password_needed")
+            let password = try await harness.request(
+                .PUT, "/api/me/password", token: harness.alice, body: #"{"password": "a long garden path"}"#)
+            #expect(password.status == 200)
+            #expect(try await harness.request(.DELETE, "/api/me/sign-in-provider", token: harness.alice).status == 204)
+            #expect(try await harness.request(.GET, "/api/me/sign-in-provider", token: harness.alice).json?["connected"] as? Bool == false)
+            let events = try await harness.store.securityEvents(userID: alice.id, limit: 5).map(\.kind)
+            #expect(events.first == .providerDisconnected)
+            // a.smith is a stranger again: their next sign-in makes an account of their own.
+            let stranger = try #require(Self.token(from: try await Self.trip(harness, hint: "a.smith").landing))
+            #expect(try await harness.request(.GET, "/api/me", token: stranger).json?["name"] as? String == "a.smith")
+        }
+    }
+
+    @Test("a person tied to one user cannot be connected to another, and a cookie changed to name another user ties no one")
+    func connectRefusals() async throws {
+        try await Self.withProvider { harness, provider in
+            #expect(Self.token(from: try await Self.trip(harness, hint: "dana").landing) != nil)
+            #expect(try await Self.connectTrip(harness, token: harness.bob, hint: "dana") == "/#sign-in-error=sso_taken")
+            let bob = try #require(try await harness.store.user(named: "bob"))
+            #expect(try await harness.store.identityIssuers(userID: bob.id).isEmpty)
+
+            // Bob's own request, his cookie's user changed to Alice's: the record under its state is Bob's, so no one
+            // is tied — and the provider's code is never traded.
+            let alice = try #require(try await harness.store.user(named: "alice"))
+            let issued = provider.tokensIssued
+            let forged = try await Self.connectTrip(harness, token: harness.bob, hint: "mallory") { cookie in
+                var parts = cookie.split(separator: ".").map(String.init)
+                parts[parts.count - 1] = alice.id
+                return parts.joined(separator: ".")
+            }
+            #expect(forged == "/#sign-in-error=sso_restart")
+            #expect(try await harness.store.identityIssuers(userID: alice.id).isEmpty)
+            #expect(provider.tokensIssued == issued)
+        }
+    }
+
     @Test("a key the provider rotated in is read when a token names it; a known key's id on a wrong signature is not enough")
     func keyRotation() async throws {
         try await Self.withProvider(keyRereadInterval: .zero) { harness, provider in

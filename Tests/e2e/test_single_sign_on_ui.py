@@ -11,6 +11,7 @@ from selenium.webdriver.common.by import By
 from conftest import SLUICE, free_port, menu_item, running_sluice, wait_for
 from test_chat_ui import WebDriverWait
 from test_cli import me_status as status
+from test_conversation_edit_ui import api, new_user, open_as
 from test_sign_in_ui import kept_token, signed_out_page
 
 
@@ -28,11 +29,17 @@ def identity_provider():
         process.wait(timeout=10)
 
 
-@pytest.fixture(scope="module")
-def sso_server():
+@contextlib.contextmanager
+def sluice_with_provider():
     with identity_provider() as issuer, running_sluice(lambda simulator_port, _: [
             "--model", "sim", "--upstream", f"http://127.0.0.1:{simulator_port}/v1", "--oidc-issuer", issuer,
             "--oidc-client-id", "sluice-web", "--oidc-client-secret", "e2e-secret", "--oidc-name", "Acme SSO"]) as running:
+        yield running
+
+
+@pytest.fixture(scope="module")
+def sso_server():
+    with sluice_with_provider() as running:
         yield running
 
 
@@ -75,3 +82,38 @@ def test_without_a_provider_the_sign_in_page_offers_none(browser, server):
     WebDriverWait(browser, 10).until(lambda d: d.execute_script(
         "return performance.getEntriesByType('resource').some(e => e.name.endsWith('/api/sign-in/oidc'))"))
     assert not browser.find_element(By.CSS_SELECTOR, "#sign-in .sso-sign-in").is_displayed()
+
+
+def test_a_signed_in_user_connects_their_provider_account_on_the_password_page(browser):
+    # A server of its own: the provider's casey has no account there yet.
+    with sluice_with_provider() as server:
+        token = new_user(server, "robin")
+        api(server, token, "POST", "/api/conversations", {"title": "Robin's notes"})
+        open_as(browser, server, token)
+        menu_item(browser, "password-open").click()
+        section = browser.find_element(By.CSS_SELECTOR, "#password-form .single-sign-on")
+        WebDriverWait(browser, 10).until(lambda _: section.is_displayed())
+        connect = section.find_element(By.CSS_SELECTOR, ".sso-connect")
+        assert connect.text == "Connect Acme SSO" and "Connect your Acme SSO account" in section.text
+        connect.click()
+        # To the provider and back (a new page: elements are found again): the banner says so, the address bar is clean.
+        WebDriverWait(browser, 15).until(lambda d: "Single sign-on is connected" in d.find_element(By.ID, "banner").text)
+        assert browser.execute_script("return location.hash") == "" and kept_token(browser) == token
+
+        # Signed out, the provider's button signs in as robin — the same account, with its conversation.
+        menu_item(browser, "sign-out").click()
+        WebDriverWait(browser, 10).until(lambda d: d.find_element(By.ID, "sign-in").is_displayed())
+        browser.find_element(By.CSS_SELECTOR, "#sign-in .sso-button").click()
+        WebDriverWait(browser, 15).until(lambda d: d.find_element(By.ID, "account-name").text == "robin")
+        WebDriverWait(browser, 10).until(lambda d: "Robin's notes" in d.find_element(By.ID, "conversation-list").text)
+
+        # Disconnecting needs a password: said on the page, nothing changed.
+        menu_item(browser, "password-open").click()
+        section = browser.find_element(By.CSS_SELECTOR, "#password-form .single-sign-on")
+        disconnect = section.find_element(By.CSS_SELECTOR, ".sso-disconnect")
+        WebDriverWait(browser, 10).until(lambda _: disconnect.is_displayed())
+        assert "Your Acme SSO account signs you in here." in section.text
+        disconnect.click()
+        status_line = browser.find_element(By.CSS_SELECTOR, "#password-form .password-status")
+        WebDriverWait(browser, 10).until(lambda _: "Set a password first" in status_line.text)
+        assert disconnect.is_displayed()

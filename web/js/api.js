@@ -53,13 +53,14 @@ export async function singleSignOnOffer() {
   return response.json();
 }
 
-/** The code of a single sign-on that came back without a sign-in (`#sign-in-error=…`), removed from the address bar;
- * `null` when there is none. */
-export function takeSignInErrorFromLocation() {
-  const match = location.hash.match(/sign-in-error=([a-z_]+)/);
-  if (!match) return null;
+/** How a trip to the sign-in provider came back without a token, removed from the address bar: `{error: code}`
+ * (`#sign-in-error=…`), `{connected: true}` (`#sso=connected`, the user's account there now signs them in) or `null`. */
+export function takeSingleSignOnOutcome() {
+  const error = location.hash.match(/sign-in-error=([a-z_]+)/);
+  const connected = /(^#|&)sso=connected(&|$)/.test(location.hash);
+  if (!error && !connected) return null;
   history.replaceState(null, "", location.pathname + location.search);
-  return match[1];
+  return error ? { error: error[1] } : { connected: true };
 }
 
 /** `{mode}`: whether people may make their own accounts here (`off`, `approval`, `open`); asked without a token. */
@@ -86,6 +87,11 @@ export const endSession = () => json("POST", "/api/sign-out");
 
 /** Signs the user out of every other browser (their sessions); resolves to `{ended_sessions}`. */
 export const endOtherSessions = () => json("DELETE", "/api/me/sessions");
+/** `{enabled, name?, connected}`: whether the user's account at the sign-in provider signs them in. */
+export const signInProvider = () => json("GET", "/api/me/sign-in-provider");
+/** `{url}`: where to send the browser to connect the user's account at the provider (its cookie is set). */
+export const connectSignInProvider = () => json("POST", "/api/me/sign-in-provider");
+export const disconnectSignInProvider = () => json("DELETE", "/api/me/sign-in-provider");
 
 /** The browsers signed in with the user's password; resolves to `{sessions: [{id, user_agent, address, created_at, expires_at, current}]}`. */
 export const listSessions = () => json("GET", "/api/me/sessions");

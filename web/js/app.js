@@ -408,15 +408,18 @@ stopButton.addEventListener("click", () => stopCurrent?.());
 $("new-conversation").addEventListener("click", () => newConversation().catch((e) => showBanner(e.message)));
 
 async function start() {
-  // A single sign-on that came back without a sign-in: said on the sign-in page (or, signed in already, in the banner).
-  const signInError = api.takeSignInErrorFromLocation();
+  // A trip to the sign-in provider that came back without a sign-in: why, on the sign-in page (or, signed in already,
+  // in the banner) — or that the user's account there is connected.
+  const outcome = api.takeSingleSignOnOutcome();
+  const said = outcome?.error ? SignIn.singleSignOnError(outcome.error)
+    : outcome?.connected ? "Single sign-on is connected: your account at the provider signs you in here from now on." : "";
   if (!api.adoptTokenFromLocation()) {
     showSignIn(true);
-    if (signInError) signIn.showError(SignIn.singleSignOnError(signInError));
+    if (said) signIn.showError(said);
     $("sign-in-name").focus();
     return;
   }
-  if (signInError) showBanner(SignIn.singleSignOnError(signInError));
+  if (said) showBanner(said);
   try {
     // The newest conversation, in a project or not (pinned ones first), opens unless another is asked for.
     const [[newest], user] = await Promise.all([

@@ -2,12 +2,13 @@
 // one is asked for when there is one, and the server signs every other browser out — as does "Sign out of every other
 // browser" without a change (ChatGPT's "Log out of all devices", this one kept). Below, each signed-in browser with its own
 // Sign out (signed-in-browsers.js), above them two-step verification (two-step.js) and below them the recent security
-// activity (security-log.js).
+// activity (security-log.js); between them, the account at the sign-in provider (single-sign-on.js).
 
 import * as api from "./api.js";
 import { SignedInBrowsers } from "./signed-in-browsers.js";
 import { TwoStepSettings } from "./two-step.js";
 import { SecurityLogList } from "./security-log.js";
+import { ProviderConnection } from "./single-sign-on.js";
 
 export class PasswordForm {
   /** `account`: whose `user.has_password` says whether the current password is asked for. */
@@ -17,6 +18,10 @@ export class PasswordForm {
     this.securityLog = new SecurityLogList({ section: form.querySelector(".security-log") });
     this.twoStep = new TwoStepSettings({
       section: form.querySelector(".two-step"), account, say: (text, failed) => this.say(text, failed),
+      onChanged: () => this.securityLog.load(),
+    });
+    this.provider = new ProviderConnection({
+      section: form.querySelector(".single-sign-on"), say: (text, failed) => this.say(text, failed),
       onChanged: () => this.securityLog.load(),
     });
     this.browsers = new SignedInBrowsers({ section: form.querySelector(".password-browsers"), say: (text, failed) => this.say(text, failed) });
@@ -44,6 +49,7 @@ export class PasswordForm {
     (hasPassword ? this.form.elements.current : this.form.elements.password).focus();
     this.browsers.load();
     this.twoStep.load();
+    this.provider.load();
     this.securityLog.load();
   }
 

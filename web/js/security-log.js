@@ -15,6 +15,8 @@ const WORDS = {
   two_step_off: "Two-step verification turned off",
   recovery_codes_renewed: "New recovery codes made",
   signed_out_elsewhere: "Browsers signed out",
+  provider_connected: "Single sign-on connected",
+  provider_disconnected: "Single sign-on disconnected",
 };
 
 export class SecurityLogList {

@@ -47,6 +47,8 @@ export class SignIn {
         + "failing, tell your administrator (the server's log says why).",
       sso_domain: "This server lets in only some of your provider's accounts (by their email address), and this one is not "
         + "among them. Sign in at your provider with your work account, or ask your administrator.",
+      sso_taken: "That account at your provider already signs in to another account here, so it was not connected to "
+        + "this one. Sign in at the provider with another account, or ask an administrator.",
       sso_no_account: "No account could be made for you: every name it could take is in use. Ask an administrator to make one.",
       sso_off: "This server does not sign in with a provider. Sign in with your name and password or a token.",
       account_pending: "Your account waits for an administrator's approval. Try again once they have approved it.",

@@ -17,6 +17,9 @@ public struct SecurityEvent: Sendable, Equatable {
         case recoveryCodesRenewed = "recovery_codes_renewed"
         /// Every other browser signed out (or every browser, by an administrator).
         case signedOutElsewhere = "signed_out_elsewhere"
+        /// The user's account at the sign-in provider was tied to this one (`detail`: the provider's name) — or untied.
+        case providerConnected = "provider_connected"
+        case providerDisconnected = "provider_disconnected"
     }
 
     public let id: String

@@ -232,6 +232,8 @@ public func buildRouter(
         store: dependencies.store, budgets: dependencies.budgets, singleSignOn: dependencies.singleSignOn,
         sessionLifetime: dependencies.sessionLifetime, clients: dependencies.clientAddresses
     ).register(public: router)
+    ProviderConnectionRoutes(store: dependencies.store, singleSignOn: dependencies.singleSignOn, clients: dependencies.clientAddresses)
+        .register(on: api)
     SignUpRoute(
         store: dependencies.store, budgets: dependencies.budgets, passwords: dependencies.passwords, mode: dependencies.signUp,
         sessionLifetime: dependencies.sessionLifetime, clients: dependencies.clientAddresses

@@ -1,3 +1,4 @@
+import Crypto
 import Foundation
 import SluiceCore
 import SluiceOIDC
@@ -22,6 +23,20 @@ public struct SingleSignOn: Sendable {
         self.newAccounts = newAccounts
         self.appURL = appURL.hasSuffix("/") ? appURL : appURL + "/"
         self.allowedDomains = allowedDomains.map { $0.lowercased() }
+    }
+
+    /// Under what a user's request to connect their account at the provider is recorded (`SignInStore.recordAttempt`,
+    /// shared by every instance): the attempt's state, hashed, and the user — what the callback must find before it
+    /// believes the user its cookie names.
+    static let connectionKind = "sso-connect"
+    static func connectionKey(state: String, userID: String) -> String {
+        SHA256.hash(data: Data(state.utf8)).map { String(format: "%02x", $0) }.joined() + ":" + userID
+    }
+
+    /// Whether `issuer` is the configured provider's (its discovery document may add or drop a trailing slash).
+    func isProvider(_ issuer: String) -> Bool {
+        func trimmed(_ text: String) -> Substring { text.hasSuffix("/") ? text.dropLast() : Substring(text) }
+        return trimmed(issuer) == trimmed(client.settings.issuer)
     }
 
     /// Whether `allowedDomains` lets the person in.

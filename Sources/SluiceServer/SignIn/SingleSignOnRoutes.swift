@@ -23,6 +23,8 @@ struct SingleSignOnRoutes {
     let clients: ClientAddresses
     static let cookieName = "sluice_oidc"
     static let cookiePath = "/api/sign-in/oidc"
+    /// How long a trip to the provider and back may take, in seconds.
+    static let attemptLifetime: TimeInterval = 600
     var securityLog: SecurityLog { SecurityLog(store: store, clients: clients) }
 
     func register(public router: Router<SluiceRequestContext>) {
@@ -52,6 +54,8 @@ struct SingleSignOnRoutes {
         case refused = "sso_refused"
         /// The person's email address is not at one of `--oidc-allowed-domains` (or was not verified by the provider).
         case domain = "sso_domain"
+        /// The person is tied to another user already: they cannot be connected to this one.
+        case taken = "sso_taken"
         /// No account could be made for the person (their names are all taken).
         case noAccount = "sso_no_account"
         case pending = "account_pending"
@@ -70,7 +74,7 @@ struct SingleSignOnRoutes {
             return redirect(to: .unavailable)
         }
         var response = Response(status: .found, headers: [.location: destination, .cacheControl: "no-store"])
-        response.setCookie(cookie(attempt.cookieValue, maxAge: 600))
+        response.setCookie(Self.cookie(attempt.cookieValue, maxAge: Int(Self.attemptLifetime), for: singleSignOn))
         return response
     }
 
@@ -87,6 +91,16 @@ struct SingleSignOnRoutes {
             return redirect(to: .cancelled)
         }
         guard let code = query["code"].map(String.init), !code.isEmpty else { return redirect(to: .refused) }
+        if let userID = attempt.connecting {
+            // Believed only with the record the signed-in user's own request left under this state.
+            let key = SingleSignOn.connectionKey(state: attempt.state, userID: userID)
+            let since = Date().addingTimeInterval(-Self.attemptLifetime)
+            guard try await !store.attempts(kind: SingleSignOn.connectionKind, key: key, since: since).isEmpty else {
+                context.logger.notice("single sign-on connection without its request")
+                return redirect(to: .restart)
+            }
+            try await store.clearAttempts(kind: SingleSignOn.connectionKind, key: key)
+        }
         let identity: OIDCIdentity
         do {
             identity = try await singleSignOn.client.identity(code: code, attempt: attempt)
@@ -102,6 +116,9 @@ struct SingleSignOnRoutes {
             return redirect(to: .domain)
         }
         let origin = SignInRoutes.origin(of: request, context: context, clients: clients)
+        if let userID = attempt.connecting {
+            return try await connect(identity, to: userID, origin: origin, name: singleSignOn.client.settings.displayName, context: context)
+        }
         guard let user = try await account(for: identity, newAccounts: singleSignOn.newAccounts, request: request, context: context)
         else { return redirect(to: .noAccount) }
         if let suspendedAt = user.suspendedAt {
@@ -116,6 +133,24 @@ struct SingleSignOnRoutes {
             .signedIn, userID: user.id, origin: origin, detail: "with \(singleSignOn.client.settings.displayName)", logger: context.logger)
         context.logger.notice("signed in with single sign-on", metadata: ["user": "\(user.name)"])
         return redirect(toFragment: "token=" + token)
+    }
+
+    /// Ties the provider's person to the user who asked, unless they are tied to someone else; back to the web app,
+    /// whose token stays as it is.
+    private func connect(
+        _ identity: OIDCIdentity, to userID: String, origin: SessionOrigin, name: String, context: SluiceRequestContext
+    ) async throws -> Response {
+        if let tied = try await store.user(issuer: identity.issuer, subject: identity.subject) {
+            guard tied.id == userID else {
+                context.logger.notice("single sign-on connection refused: tied to another user", metadata: ["user": "\(tied.name)"])
+                return redirect(to: .taken)
+            }
+        } else if try await !store.linkIdentity(issuer: identity.issuer, subject: identity.subject, userID: userID) {
+            return redirect(to: .taken)
+        }
+        await securityLog.record(.providerConnected, userID: userID, origin: origin, detail: name, logger: context.logger)
+        context.logger.notice("single sign-on connected", metadata: ["user_id": "\(userID)"])
+        return redirect(toFragment: "sso=connected")
     }
 
     /// The user the provider's person is; a new one, tied to them, the first time (waiting for approval with
@@ -161,14 +196,15 @@ struct SingleSignOnRoutes {
     private func redirect(toFragment fragment: String) -> Response {
         let home = singleSignOn?.appURL ?? "/"
         var response = Response(status: .found, headers: [.location: home + "#" + fragment, .cacheControl: "no-store"])
-        response.setCookie(cookie("", maxAge: 0))
+        response.setCookie(Self.cookie("", maxAge: 0, for: singleSignOn))
         return response
     }
 
-    private func cookie(_ value: String, maxAge: Int) -> Cookie {
+    /// The attempt's cookie: sent back only to these routes, never readable by the page's scripts.
+    static func cookie(_ value: String, maxAge: Int, for singleSignOn: SingleSignOn?) -> Cookie {
         // Lax: the provider's redirect back is a top-level navigation from its site, which Strict would strip it from.
         Cookie(
-            name: Self.cookieName, value: value, maxAge: maxAge, path: Self.cookiePath,
+            name: cookieName, value: value, maxAge: maxAge, path: cookiePath,
             secure: singleSignOn?.client.settings.redirectURI.hasPrefix("https://") ?? false, httpOnly: true, sameSite: .lax)
     }
 }

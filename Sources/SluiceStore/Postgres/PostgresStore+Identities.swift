@@ -26,4 +26,8 @@ extension PostgresStore {
     public func identityIssuers(userID: String) async throws -> [String] {
         try await rows("SELECT issuer FROM identities WHERE user_id = \(userID) ORDER BY created_at").map { $0.text("issuer") }
     }
+
+    public func unlinkIdentities(userID: String, issuer: String) async throws -> Int {
+        try await rows("DELETE FROM identities WHERE user_id = \(userID) AND issuer = \(issuer) RETURNING subject").count
+    }
 }

@@ -23,4 +23,10 @@ extension SQLiteStore {
         try await connection.query("SELECT issuer FROM identities WHERE user_id = ? ORDER BY created_at", [.text(userID)])
             .map { $0.text("issuer") }
     }
+
+    public func unlinkIdentities(userID: String, issuer: String) async throws -> Int {
+        try await connection.query(
+            "DELETE FROM identities WHERE user_id = ? AND issuer = ? RETURNING subject", [.text(userID), .text(issuer)]
+        ).count
+    }
 }
