@@ -18,6 +18,11 @@ struct SingleSignOnOptions: ParsableArguments {
     var oidcSignUp: String?
     @Option(help: "Let in only people whose email address the provider verified at one of these domains, e.g. example.com (repeatable; SLUICE_OIDC_ALLOWED_DOMAINS, comma-separated; default: everyone the provider signs in).")
     var oidcAllowedDomain: [String] = []
+    @Option(help: "The ID token's claim that lists a person's groups (SLUICE_OIDC_GROUPS_CLAIM, default groups).") var oidcGroupsClaim: String?
+    @Option(help: "Members of this provider group are administrators and others are not, set at every sign-in through the provider (SLUICE_OIDC_ADMIN_GROUP; default: administrators are managed in Sluice).")
+    var oidcAdminGroup: String?
+    @Flag(help: "The provider's groups decide each user's team at every sign-in through it: the first group named as a Sluice team, or none (SLUICE_OIDC_TEAM_FROM_GROUPS=1).")
+    var oidcTeamFromGroups = false
     @Option(help: "The address people reach Sluice at, e.g. https://chat.example.com; the provider sends them back to <it>/api/sign-in/oidc/callback (SLUICE_PUBLIC_URL, default http://<host>:<port>).")
     var publicUrl: String?
 
@@ -47,12 +52,17 @@ struct SingleSignOnOptions: ParsableArguments {
             issuer: issuer, clientID: clientID,
             clientSecret: settings.string(oidcClientSecret, env: "SLUICE_OIDC_CLIENT_SECRET", default: nil),
             redirectURI: base + "/api/sign-in/oidc/callback", scopes: scopes,
-            displayName: settings.string(oidcName, env: "SLUICE_OIDC_NAME", default: "single sign-on")!)
+            displayName: settings.string(oidcName, env: "SLUICE_OIDC_NAME", default: "single sign-on")!,
+            groupsClaim: settings.string(oidcGroupsClaim, env: "SLUICE_OIDC_GROUPS_CLAIM", default: "groups")!)
         let domains = settings.list(oidcAllowedDomain, env: "SLUICE_OIDC_ALLOWED_DOMAINS")
         for domain in domains where domain.isEmpty || domain.contains("@") || domain.contains("/") || domain.contains(" ") {
             throw SettingError("--oidc-allowed-domain / SLUICE_OIDC_ALLOWED_DOMAINS: '\(domain)' is not a domain such as example.com")
         }
-        return SingleSignOn(client: OIDCClient(settings: oidc), newAccounts: newAccounts, appURL: base + "/", allowedDomains: domains)
+        return SingleSignOn(
+            client: OIDCClient(settings: oidc), newAccounts: newAccounts, appURL: base + "/", allowedDomains: domains,
+            adminGroup: settings.string(oidcAdminGroup, env: "SLUICE_OIDC_ADMIN_GROUP", default: nil),
+            teamsFromGroups: oidcTeamFromGroups
+                || ["1", "true", "yes"].contains(settings.string(nil, env: "SLUICE_OIDC_TEAM_FROM_GROUPS", default: "")!.lowercased()))
     }
 
     private static func isHTTPURL(_ text: String) -> Bool {

@@ -62,7 +62,7 @@ public actor OIDCClient {
         }
         return OIDCIdentity(
             issuer: provider.issuer, subject: claims.sub.value, email: claims.email, emailVerified: claims.emailVerified?.value ?? false,
-            name: claims.name, preferredUsername: claims.preferredUsername)
+            name: claims.name, preferredUsername: claims.preferredUsername, groups: Self.groups(in: idToken, claim: settings.groupsClaim))
     }
 
     /// The discovery document, read once; its issuer must be the one configured (OpenID Connect Discovery 1.0, §4.3).
@@ -102,14 +102,25 @@ public actor OIDCClient {
     }
 
     /// The `kid` of a JWT's header, when it names one.
-    static func keyID(of token: String) -> String? {
-        guard let header = token.split(separator: ".").first else { return nil }
-        var base64 = header.replacingOccurrences(of: "-", with: "+").replacingOccurrences(of: "_", with: "/")
+    static func keyID(of token: String) -> String? { part(0, of: token)?["kid"] as? String }
+
+    /// The groups a (verified) token's `claim` lists: an array of strings, or one string; none otherwise.
+    static func groups(in token: String, claim: String) -> [String] {
+        switch part(1, of: token)?[claim] {
+        case let list as [Any]: list.compactMap { $0 as? String }
+        case let one as String: [one]
+        default: []
+        }
+    }
+
+    /// A JWT's header (0) or payload (1) as a JSON object.
+    private static func part(_ index: Int, of token: String) -> [String: Any]? {
+        let parts = token.split(separator: ".", omittingEmptySubsequences: false)
+        guard parts.count > index else { return nil }
+        var base64 = parts[index].replacingOccurrences(of: "-", with: "+").replacingOccurrences(of: "_", with: "/")
         base64 += String(repeating: "=", count: (4 - base64.count % 4) % 4)
-        guard let data = Data(base64Encoded: base64),
-              let object = try? JSONSerialization.jsonObject(with: data) as? [String: Any]
-        else { return nil }
-        return object["kid"] as? String
+        guard let data = Data(base64Encoded: base64) else { return nil }
+        return try? JSONSerialization.jsonObject(with: data) as? [String: Any]
     }
 
     private func signingKeys(_ provider: ProviderMetadata, fresh: Bool) async throws -> JWTKeyCollection {

@@ -17,11 +17,14 @@ public struct OIDCSettings: Sendable {
     public var scopes: [String]
     /// What the sign-in page's button names: "Continue with `displayName`".
     public var displayName: String
+    /// The ID token's claim that lists the person's groups (Keycloak's group mapper, Okta's and Authentik's `groups`).
+    public var groupsClaim: String
 
     public init(
         issuer: String, clientID: String, clientSecret: String?, redirectURI: String,
-        scopes: [String] = ["openid", "email", "profile"], displayName: String = "single sign-on"
+        scopes: [String] = ["openid", "email", "profile"], displayName: String = "single sign-on", groupsClaim: String = "groups"
     ) {
+        self.groupsClaim = groupsClaim
         self.issuer = issuer
         self.clientID = clientID
         self.clientSecret = clientSecret
@@ -46,11 +49,14 @@ public struct OIDCIdentity: Sendable, Equatable {
     public var name: String?
     /// The short name the person goes by at the provider (Keycloak's and Okta's user name).
     public var preferredUsername: String?
+    /// The groups the ID token's groups claim lists (`OIDCSettings.groupsClaim`), in its order; none without it.
+    public var groups: [String]
 
     public init(
         issuer: String, subject: String, email: String? = nil, emailVerified: Bool = false, name: String? = nil,
-        preferredUsername: String? = nil
+        preferredUsername: String? = nil, groups: [String] = []
     ) {
+        self.groups = groups
         self.issuer = issuer
         self.subject = subject
         self.email = email

@@ -28,7 +28,7 @@ struct SingleSignOnTests {
     /// Runs `body` with a simulated provider and a Sluice that signs in with it.
     static func withProvider(
         newAccounts: SignUpMode = .open, database: StoreBackend = .sqlite, allowedDomains: [String] = [],
-        keyRereadInterval: Duration = .seconds(5),
+        keyRereadInterval: Duration = .seconds(5), adminGroup: String? = nil, teamsFromGroups: Bool = false,
         _ body: @escaping @Sendable (Harness, IdentityProviderSimulator) async throws -> Void
     ) async throws {
         let provider = try IdentityProviderSimulator()
@@ -39,7 +39,7 @@ struct SingleSignOnTests {
                 displayName: "Acme SSO")
             let singleSignOn = SingleSignOn(
                 client: OIDCClient(settings: settings, keyRereadInterval: keyRereadInterval), newAccounts: newAccounts, appURL: "/",
-                allowedDomains: allowedDomains)
+                allowedDomains: allowedDomains, adminGroup: adminGroup, teamsFromGroups: teamsFromGroups)
             try await Harness.run(database: database, singleSignOn: singleSignOn) { harness in try await body(harness, provider) }
         }
     }
@@ -223,6 +223,47 @@ struct SingleSignOnTests {
             #expect(forged == "/#sign-in-error=sso_restart")
             #expect(try await harness.store.identityIssuers(userID: alice.id).isEmpty)
             #expect(provider.tokensIssued == issued)
+        }
+    }
+
+    @Test("the provider's groups decide who is an administrator and which team each user is in, at every sign-in")
+    func groups() async throws {
+        try await Self.withProvider(adminGroup: "sluice-admins", teamsFromGroups: true) {
+            (harness: Harness, provider: IdentityProviderSimulator) async throws in
+            let research = try await harness.store.createTeam(name: "research", dailyDollarLimit: nil, monthlyDollarLimit: nil)
+            _ = try await harness.store.createTeam(name: "sales", dailyDollarLimit: nil, monthlyDollarLimit: nil)
+            @Sendable func signIn(_ groups: [String]) async throws -> User {
+                provider.person = SimulatedPerson(subject: "sub-gus", preferredUsername: "gus", groups: groups)
+                #expect(Self.token(from: try await Self.trip(harness).landing) != nil)
+                return try #require(try await harness.store.user(named: "gus"))
+            }
+            // Groups that name no team are passed over; the first that does is the team.
+            var gus = try await signIn(["staff", "research", "sluice-admins", "sales"])
+            #expect(gus.isAdmin)
+            #expect(try await harness.store.teamName(userID: gus.id) == "research")
+            gus = try await signIn(["sales"])
+            #expect(!gus.isAdmin)
+            #expect(try await harness.store.teamName(userID: gus.id) == "sales")
+            gus = try await signIn([])
+            #expect(try await harness.store.teamName(userID: gus.id) == nil)
+            // A team still among the groups is kept, though another comes first.
+            gus = try await signIn(["research"])
+            gus = try await signIn(["sales", "research"])
+            #expect(try await harness.store.teamName(userID: gus.id) == research.name)
+            // Each change is in the audit log, made by the single sign-on.
+            let entries = try await harness.store.auditEntries(AuditQuery(name: "gus"))
+            let byProvider = entries.filter { $0.action == .userChanged && $0.actor.name == "single sign-on (Acme SSO)" }
+            #expect(byProvider.count == 4)
+            #expect(byProvider.last?.changes.contains(AuditChange("admin", from: "no", to: "yes")) == true)
+        }
+        // Without the settings, groups change nothing.
+        try await Self.withProvider { (harness: Harness, provider: IdentityProviderSimulator) async throws in
+            _ = try await harness.store.createTeam(name: "research", dailyDollarLimit: nil, monthlyDollarLimit: nil)
+            provider.person = SimulatedPerson(subject: "sub-gus", preferredUsername: "gus", groups: ["research", "sluice-admins"])
+            #expect(Self.token(from: try await Self.trip(harness).landing) != nil)
+            let gus = try #require(try await harness.store.user(named: "gus"))
+            #expect(!gus.isAdmin)
+            #expect(try await harness.store.teamName(userID: gus.id) == nil)
         }
     }
 

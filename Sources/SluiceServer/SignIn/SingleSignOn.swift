@@ -17,9 +17,20 @@ public struct SingleSignOn: Sendable {
     /// (lower case) are let in (`--oidc-allowed-domains`), as Open WebUI's `OAUTH_ALLOWED_DOMAINS`: for a provider
     /// such as Google that signs in anyone.
     public var allowedDomains: [String]
+    /// When set, the provider's groups decide who is an administrator, at every sign-in through it: members of this
+    /// group are, others are not (`--oidc-admin-group`; Open WebUI's OAuth role management).
+    public var adminGroup: String?
+    /// Whether the provider's groups decide each user's team, at every sign-in through it: the first group that names a
+    /// team, or none (`--oidc-team-from-groups`; LiteLLM's SSO teams).
+    public var teamsFromGroups: Bool
 
-    public init(client: OIDCClient, newAccounts: SignUpMode = .open, appURL: String = "/", allowedDomains: [String] = []) {
+    public init(
+        client: OIDCClient, newAccounts: SignUpMode = .open, appURL: String = "/", allowedDomains: [String] = [],
+        adminGroup: String? = nil, teamsFromGroups: Bool = false
+    ) {
         self.client = client
+        self.adminGroup = adminGroup
+        self.teamsFromGroups = teamsFromGroups
         self.newAccounts = newAccounts
         self.appURL = appURL.hasSuffix("/") ? appURL : appURL + "/"
         self.allowedDomains = allowedDomains.map { $0.lowercased() }

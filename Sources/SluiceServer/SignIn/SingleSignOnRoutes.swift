@@ -119,8 +119,10 @@ struct SingleSignOnRoutes {
         if let userID = attempt.connecting {
             return try await connect(identity, to: userID, origin: origin, name: singleSignOn.client.settings.displayName, context: context)
         }
-        guard let user = try await account(for: identity, newAccounts: singleSignOn.newAccounts, request: request, context: context)
+        guard let found = try await account(for: identity, newAccounts: singleSignOn.newAccounts, request: request, context: context)
         else { return redirect(to: .noAccount) }
+        let user = try await SingleSignOnGroups(store: store, budgets: budgets, singleSignOn: singleSignOn)
+            .apply(identity, to: found, origin: origin, logger: context.logger)
         if let suspendedAt = user.suspendedAt {
             let refusal = AuthMiddleware.suspended(user, since: suspendedAt)
             await securityLog.record(

@@ -13,8 +13,14 @@ public struct SimulatedPerson: Sendable, Equatable {
     public var emailVerified: Bool
     public var name: String?
     public var preferredUsername: String?
+    /// Sent as the ID token's `groups` claim when not empty.
+    public var groups: [String]
 
-    public init(subject: String, email: String? = nil, emailVerified: Bool = true, name: String? = nil, preferredUsername: String? = nil) {
+    public init(
+        subject: String, email: String? = nil, emailVerified: Bool = true, name: String? = nil, preferredUsername: String? = nil,
+        groups: [String] = []
+    ) {
+        self.groups = groups
         self.subject = subject
         self.email = email
         self.emailVerified = emailVerified
@@ -191,7 +197,7 @@ public final class IdentityProviderSimulator: Sendable {
             iat: IssuedAtClaim(value: fault == .expired ? now.addingTimeInterval(-3900) : now),
             nonce: fault == .wrongNonce ? "another-nonce" : grant.nonce, email: grant.person.email,
             email_verified: grant.person.email == nil ? nil : grant.person.emailVerified, name: grant.person.name,
-            preferred_username: grant.person.preferredUsername)
+            preferred_username: grant.person.preferredUsername, groups: grant.person.groups.isEmpty ? nil : grant.person.groups)
         let signing = signingKeys.withLock { $0.last! }
         let keys = JWTKeyCollection()
         await keys.add(rsa: fault == .foreignKey ? foreignKey : signing.key, digestAlgorithm: .sha256, kid: JWKIdentifier(string: signing.id))
@@ -234,6 +240,7 @@ private struct SimulatedIDToken: JWTPayload {
     let email_verified: Bool?
     let name: String?
     let preferred_username: String?
+    let groups: [String]?
 
     func verify(using algorithm: some JWTAlgorithm) async throws {}
 }
