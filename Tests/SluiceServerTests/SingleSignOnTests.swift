@@ -117,6 +117,10 @@ struct SingleSignOnTests {
             #expect(try await harness.store.sessions(userID: dana.id).count == 2)
             #expect(provider.tokensIssued == 2)
             #expect(try await harness.store.identityIssuers(userID: dana.id).count == 1)
+            // The administrator's list says who signs in through the provider.
+            let listed = try await harness.request(.GET, "/api/admin/users", token: harness.alice).json?["users"] as? [[String: Any]] ?? []
+            #expect(listed.first { $0["name"] as? String == "dana" }?["single_sign_on"] as? Bool == true)
+            #expect(listed.first { $0["name"] as? String == "alice" }?["single_sign_on"] as? Bool == false)
         }
     }
 

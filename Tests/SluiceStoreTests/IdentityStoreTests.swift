@@ -27,6 +27,7 @@ struct IdentityStoreTests {
         #expect(try await store.linkIdentity(issuer: "https://accounts.google.com", subject: "g-ann", userID: ann.id))
         #expect(try await store.identityIssuers(userID: ann.id) == [issuer, "https://accounts.google.com"])
         #expect(try await store.identityIssuers(userID: ben.id) == [])
+        #expect(try await store.identityUserIDs() == [ann.id])
         #expect(try await store.unlinkIdentities(userID: ann.id, issuer: "https://accounts.google.com") == 1)
         #expect(try await store.unlinkIdentities(userID: ann.id, issuer: "https://accounts.google.com") == 0)
         #expect(try await store.user(issuer: "https://accounts.google.com", subject: "g-ann") == nil)

@@ -7,12 +7,14 @@ import subprocess
 
 import pytest
 from selenium.webdriver.common.by import By
+from selenium.webdriver.support.select import Select
 
 from conftest import SLUICE, free_port, menu_item, running_sluice, wait_for
 from test_chat_ui import WebDriverWait
 from test_cli import me_status as status
 from test_conversation_edit_ui import api, new_user, open_as
 from test_sign_in_ui import kept_token, signed_out_page
+from test_users_ui import open_users, row
 
 
 @contextlib.contextmanager
@@ -64,6 +66,13 @@ def test_continue_with_the_provider_signs_in_and_makes_the_account(browser, sso_
     browser.find_element(By.CSS_SELECTOR, "#sign-in .sso-button").click()
     WebDriverWait(browser, 15).until(lambda d: d.find_element(By.ID, "account-name").text == "casey")
     assert kept_token(browser) != session
+
+    # The administrator's Users page marks who signs in through the provider, and shows only them when asked.
+    page = open_users(browser, sso_server)
+    WebDriverWait(browser, 10).until(lambda _: row(page, "casey") is not None)
+    assert "single sign-on" in row(page, "casey").text and "single sign-on" not in row(page, "tester").text
+    Select(page.find_element(By.CSS_SELECTOR, ".users-show")).select_by_value("sso")
+    assert row(page, "casey").is_displayed() and not row(page, "tester").is_displayed()
 
 
 def test_an_answer_without_its_attempt_is_said_on_the_sign_in_page(browser, sso_server):

@@ -120,6 +120,7 @@ export class UsersPage {
     const kinds = {
       all: () => true, pending: (user) => user.pending, suspended: (user) => user.suspended_at && !user.pending,
       admin: (user) => user.admin, password: (user) => user.has_password, "two-step": (user) => user.two_step,
+      sso: (user) => user.single_sign_on,
       "no-team": (user) => !user.team,
     };
     const rows = this.section.querySelectorAll(".users-table tbody tr");
@@ -144,6 +145,7 @@ export class UsersPage {
     const badge = (text) => name.append(Object.assign(document.createElement("span"), { className: "admin-badge", textContent: text }));
     if (user.admin) badge("admin");
     if (user.two_step) badge("two-step");
+    if (user.single_sign_on) badge("single sign-on");
     if (user.pending) badge(`waiting for approval since ${when(user.suspended_at)}`);
     else if (user.suspended_at) badge(`suspended ${when(user.suspended_at)}`);
     row.classList.toggle("suspended", Boolean(user.suspended_at));

@@ -10,6 +10,8 @@ public protocol IdentityStore: Sendable {
     func linkIdentity(issuer: String, subject: String, userID: String) async throws -> Bool
     /// The issuers the user signs in with.
     func identityIssuers(userID: String) async throws -> [String]
+    /// The users tied to someone at any provider (the Users page's "single sign-on").
+    func identityUserIDs() async throws -> Set<String>
     /// Unties the user from the people `issuer` names; how many ties there were.
     func unlinkIdentities(userID: String, issuer: String) async throws -> Int
 }

@@ -53,11 +53,12 @@ struct AdminUserRoutes {
         let budgets = try await budgets?.budgets(now: Date())
         let byUser = Dictionary(month.map { ($0.key, $0) }, uniquingKeysWith: { first, _ in first })
         let twoStep = try await store.twoStepUserIDs()
+        let singleSignOn = try await store.identityUserIDs()
         let teams = try await store.teamNamesByUser()
         for user in try await store.users() {
             listed.append(try await wire(
                 user, budget: .some(budgets?[user.id]), lastThirtyDays: byUser[user.id], twoStep: twoStep.contains(user.id),
-                team: .some(teams[user.id])))
+                singleSignOn: singleSignOn.contains(user.id), team: .some(teams[user.id])))
         }
         return try Self.json(["users": listed])
     }
@@ -278,17 +279,19 @@ struct AdminUserRoutes {
     /// The user as listed: plan and limits, and what the user used this period, today and in the last 30 days.
     /// `lastThirtyDays`: the user's bucket when the caller read everyone's; else it is read here.
     /// `twoStep`: whether the user's two-step verification is on, when the caller read everyone's; else it is read here.
-    /// `team`: the user's team's name, when the caller read everyone's; else it is read here. `budget` likewise.
+    /// `team`: the user's team's name, when the caller read everyone's; else it is read here. `budget` and
+    /// `singleSignOn` likewise.
     private func wire(
         _ user: User, budget known: BudgetState?? = nil, lastThirtyDays: UsageBucket?? = nil, twoStep: Bool? = nil,
-        team: String?? = nil
+        singleSignOn: Bool? = nil, team: String?? = nil
     ) async throws -> WireAdminUser {
         let budget = if let known { known } else { try await budgets?.budget(userID: user.id, now: Date()) }
         var month = lastThirtyDays ?? nil
         if lastThirtyDays == nil { month = try await self.lastThirtyDays(of: user.id).first }
         let on = if let twoStep { twoStep } else { try await store.twoStep(userID: user.id)?.isOn == true }
         let teamName = if let team { team } else { try await store.teamName(userID: user.id) }
-        return WireAdminUser(user: user, budget: budget, lastThirtyDays: month, twoStep: on, team: teamName)
+        let tied = if let singleSignOn { singleSignOn } else { try await !store.identityIssuers(userID: user.id).isEmpty }
+        return WireAdminUser(user: user, budget: budget, lastThirtyDays: month, twoStep: on, singleSignOn: tied, team: teamName)
     }
 
     /// The settled usage of the last 30 days per user: one user's, or with `nil` everyone's.

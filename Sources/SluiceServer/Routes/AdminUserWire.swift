@@ -136,6 +136,8 @@ struct WireAdminUser: Encodable {
     let hasPassword: Bool
     /// Whether the user's password sign-in asks for an authenticator's code too.
     let twoStep: Bool
+    /// Whether a sign-in provider's account signs the user in (`serve --oidc-issuer`).
+    let singleSignOn: Bool
     /// Whether the user made their own account and waits for approval (`suspended_at` is set meanwhile).
     let pending: Bool
     /// When an administrator suspended the user; `null`, not suspended.
@@ -161,15 +163,16 @@ struct WireAdminUser: Encodable {
     @ExplicitNull var team: String?
 
     private enum CodingKeys: String, CodingKey {
-        case id, name, plan, admin, hasPassword, twoStep, team, pending, suspendedAt, createdAt, models, tokensUsed, tokenLimit, resetsAt, dailyUsdLimit, spentTodayUsd
+        case id, name, plan, admin, hasPassword, twoStep, singleSignOn, team, pending, suspendedAt, createdAt, models, tokensUsed, tokenLimit, resetsAt, dailyUsdLimit, spentTodayUsd
         case endUserDailyUsdLimit, requestsPerMinute, tokensPerMinute, maxParallelRequests, lastTurnAt
         case turns30d = "turns_30d", tokens30d = "tokens_30d", costUsd30d = "cost_usd_30d"
     }
 
     /// `lastThirtyDays`: the user's usage bucket of the last 30 days (`nil`: none).
     /// `team`: the user's team's name, read with `teamNamesByUser` (the budget names it too, but only with budgets kept).
-    init(user: User, budget: BudgetState?, lastThirtyDays: UsageBucket?, twoStep: Bool, team: String?) {
+    init(user: User, budget: BudgetState?, lastThirtyDays: UsageBucket?, twoStep: Bool, singleSignOn: Bool, team: String?) {
         self.twoStep = twoStep
+        self.singleSignOn = singleSignOn
         self.team = team
         id = user.id
         name = user.name

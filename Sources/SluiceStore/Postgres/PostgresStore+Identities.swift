@@ -27,6 +27,10 @@ extension PostgresStore {
         try await rows("SELECT issuer FROM identities WHERE user_id = \(userID) ORDER BY created_at").map { $0.text("issuer") }
     }
 
+    public func identityUserIDs() async throws -> Set<String> {
+        Set(try await rows("SELECT DISTINCT user_id FROM identities").map { $0.text("user_id") })
+    }
+
     public func unlinkIdentities(userID: String, issuer: String) async throws -> Int {
         try await rows("DELETE FROM identities WHERE user_id = \(userID) AND issuer = \(issuer) RETURNING subject").count
     }

@@ -24,6 +24,10 @@ extension SQLiteStore {
             .map { $0.text("issuer") }
     }
 
+    public func identityUserIDs() async throws -> Set<String> {
+        Set(try await connection.query("SELECT DISTINCT user_id FROM identities").map { $0.text("user_id") })
+    }
+
     public func unlinkIdentities(userID: String, issuer: String) async throws -> Int {
         try await connection.query(
             "DELETE FROM identities WHERE user_id = ? AND issuer = ? RETURNING subject", [.text(userID), .text(issuer)]
