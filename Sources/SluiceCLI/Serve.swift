@@ -89,6 +89,7 @@ struct Serve: AsyncParsableCommand {
         let host = settings.string(host, env: "SLUICE_HOST", default: "127.0.0.1")!
         let port = try settings.port(port, env: "SLUICE_PORT", default: 8080)
         let singleSignOn = try singleSignOnOptions.singleSignOn(settings, host: host, port: port)
+        let passwordSignIn = try singleSignOnOptions.passwordSignInAllowed(settings, singleSignOn: singleSignOn, signUp: signUpMode)
         let levelName = settings.string(logLevel, env: "SLUICE_LOG_LEVEL", default: "info")!
         guard let level = Logger.Level(rawValue: levelName) else {
             throw SettingError("log level (--log-level / SLUICE_LOG_LEVEL) '\(levelName)' is not one of trace, debug, info, notice, warning, error, critical")
@@ -272,6 +273,7 @@ struct Serve: AsyncParsableCommand {
         dependencies.sessionLifetime = .seconds(sessionDayCount * 86_400)
         dependencies.signUp = signUpMode
         dependencies.singleSignOn = singleSignOn
+        dependencies.passwordSignIn = passwordSignIn
         dependencies.clientAddresses = ClientAddresses(trustedProxies: proxies)
         dependencies.unsavedEndsFile = endsFile
         dependencies.shutdownDrain = drain

@@ -23,8 +23,26 @@ struct SingleSignOnOptions: ParsableArguments {
     var oidcAdminGroup: String?
     @Flag(help: "The provider's groups decide each user's team at every sign-in through it: the first group named as a Sluice team, or none (SLUICE_OIDC_TEAM_FROM_GROUPS=1).")
     var oidcTeamFromGroups = false
+    @Option(help: "on, or off: only the provider (and tokens, e.g. 'sluice user token') sign people in, so that leaving the provider's directory leaves Sluice too; needs --oidc-issuer and --sign-up off (SLUICE_PASSWORD_SIGN_IN, default on).")
+    var passwordSignIn: String?
     @Option(help: "The address people reach Sluice at, e.g. https://chat.example.com; the provider sends them back to <it>/api/sign-in/oidc/callback (SLUICE_PUBLIC_URL, default http://<host>:<port>).")
     var publicUrl: String?
+
+    /// Whether a name and password sign in: `--password-sign-in off` needs a provider, and no sign-up by password.
+    func passwordSignInAllowed(_ settings: SettingResolver, singleSignOn: SingleSignOn?, signUp: SignUpMode) throws -> Bool {
+        switch settings.string(passwordSignIn, env: "SLUICE_PASSWORD_SIGN_IN", default: "on")! {
+        case "on": return true
+        case "off":
+            guard singleSignOn != nil else {
+                throw SettingError("--password-sign-in off needs --oidc-issuer: otherwise only tokens would sign anyone in")
+            }
+            guard signUp == .off else {
+                throw SettingError("--password-sign-in off and --sign-up \(signUp.rawValue) disagree: accounts made with a password could not sign in")
+            }
+            return false
+        case let other: throw SettingError("--password-sign-in / SLUICE_PASSWORD_SIGN_IN must be on or off, not '\(other)'")
+        }
+    }
 
     /// The single sign-on these options describe; `nil` when no issuer is given. Throws a `SettingError` naming the
     /// option that is wrong.

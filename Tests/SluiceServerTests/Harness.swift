@@ -60,7 +60,7 @@ struct Harness: Sendable {
         titleModel: TitleModel = .conversationModel,
         wrapBudgets: (@Sendable (any BudgetStore) -> any BudgetStore)? = nil,
         drain: ShutdownDrain? = nil, signUp: SignUpMode = .off, trustedProxies: [String] = [],
-        passwords: PasswordHasher = Harness.passwords, singleSignOn: SingleSignOn? = nil,
+        passwords: PasswordHasher = Harness.passwords, singleSignOn: SingleSignOn? = nil, passwordSignIn: Bool = true,
         _ body: @escaping @Sendable (Harness) async throws -> Void
     ) async throws {
         try await Simulator.application(port: 0, settings: simulator).test(.live) { simulatorClient in
@@ -103,6 +103,7 @@ struct Harness: Sendable {
                 dependencies.passwords = passwords
                 dependencies.signUp = signUp
                 dependencies.singleSignOn = singleSignOn
+                dependencies.passwordSignIn = passwordSignIn
                 dependencies.clientAddresses = ClientAddresses(trustedProxies: trustedProxies)
                 dependencies.modelAliases = try ModelAliases(aliases, served: ["sim"] + listedModels)
                 // Each instance reads and writes the cache through its own store, as separate processes would.

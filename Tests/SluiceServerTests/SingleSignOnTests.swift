@@ -28,7 +28,7 @@ struct SingleSignOnTests {
     /// Runs `body` with a simulated provider and a Sluice that signs in with it.
     static func withProvider(
         newAccounts: SignUpMode = .open, database: StoreBackend = .sqlite, allowedDomains: [String] = [],
-        keyRereadInterval: Duration = .seconds(5), adminGroup: String? = nil, teamsFromGroups: Bool = false,
+        keyRereadInterval: Duration = .seconds(5), adminGroup: String? = nil, teamsFromGroups: Bool = false, passwordSignIn: Bool = true,
         _ body: @escaping @Sendable (Harness, IdentityProviderSimulator) async throws -> Void
     ) async throws {
         let provider = try IdentityProviderSimulator()
@@ -40,7 +40,9 @@ struct SingleSignOnTests {
             let singleSignOn = SingleSignOn(
                 client: OIDCClient(settings: settings, keyRereadInterval: keyRereadInterval), newAccounts: newAccounts, appURL: "/",
                 allowedDomains: allowedDomains, adminGroup: adminGroup, teamsFromGroups: teamsFromGroups)
-            try await Harness.run(database: database, singleSignOn: singleSignOn) { harness in try await body(harness, provider) }
+            try await Harness.run(database: database, singleSignOn: singleSignOn, passwordSignIn: passwordSignIn) { harness in
+                try await body(harness, provider)
+            }
         }
     }
 
@@ -268,6 +270,28 @@ struct SingleSignOnTests {
             let gus = try #require(try await harness.store.user(named: "gus"))
             #expect(!gus.isAdmin)
             #expect(try await harness.store.teamName(userID: gus.id) == nil)
+        }
+    }
+
+    @Test("with password sign-in off, only the provider (and tokens) sign in, and a connected account cannot be disconnected")
+    func passwordSignInOff() async throws {
+        try await Self.withProvider(passwordSignIn: false) { (harness: Harness, _: IdentityProviderSimulator) async throws in
+            let offer = try await harness.request(.GET, "/api/sign-in/oidc", token: nil)
+            #expect(offer.json?["password_sign_in"] as? Bool == false)
+            // Alice has a password, right, and it is refused all the same — before any bcrypt work or count.
+            #expect(try await harness.request(.PUT, "/api/me/password", token: harness.alice, body: #"{"password": "a long garden path"}"#).status == 200)
+            let refused = try await harness.request(.POST, "/api/sign-in", token: nil, body: #"{"name": "alice", "password": "a long garden path"}"#)
+            #expect(refused.status == 403 && refused.errorCode == "password_sign_in_off")
+            #expect(try await Self.connectTrip(harness, token: harness.alice, hint: "a.smith") == "/#sso=connected")
+            let state = try await harness.request(.GET, "/api/me/sign-in-provider", token: harness.alice)
+            #expect(state.json?["connected"] as? Bool == true && state.json?["password_sign_in"] as? Bool == false)
+            let disconnect = try await harness.request(.DELETE, "/api/me/sign-in-provider", token: harness.alice)
+            #expect(disconnect.status == 409 && disconnect.errorCode == "password_sign_in_off")
+            let token = try #require(Self.token(from: try await Self.trip(harness, hint: "a.smith").landing))
+            #expect(try await harness.request(.GET, "/api/me", token: token).json?["name"] as? String == "alice")
+        }
+        try await Self.withProvider { (harness: Harness, _: IdentityProviderSimulator) async throws in
+            #expect(try await harness.request(.GET, "/api/sign-in/oidc", token: nil).json?["password_sign_in"] as? Bool == true)
         }
     }
 

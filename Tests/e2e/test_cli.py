@@ -270,6 +270,17 @@ def test_bad_settings_stop_start_up_with_one_line_naming_the_setting():
         (["serve", "--db", db, "--upstream", "http://127.0.0.1:1/v1", "--trusted-proxy", "nginx"], {}, "'nginx' is not an IP address"),
         (["serve", "--db", db, "--upstream", "http://127.0.0.1:1/v1"], {"SLUICE_TRUSTED_PROXIES": "127.0.0.1, ::1, 10.0.0"},
          "SLUICE_TRUSTED_PROXIES: '10.0.0'"),
+        (["serve", "--db", db, "--upstream", "http://127.0.0.1:1/v1", "--oidc-issuer", "login.example.com"], {}, "--oidc-issuer"),
+        (["serve", "--db", db, "--upstream", "http://127.0.0.1:1/v1", "--oidc-issuer", "https://login.example.com"], {},
+         "--oidc-client-id"),
+        (["serve", "--db", db, "--upstream", "http://127.0.0.1:1/v1", "--oidc-issuer", "https://login.example.com",
+          "--oidc-client-id", "sluice", "--oidc-sign-up", "off"], {}, "--oidc-sign-up"),
+        (["serve", "--db", db, "--upstream", "http://127.0.0.1:1/v1", "--password-sign-in", "off"], {}, "needs --oidc-issuer"),
+        (["serve", "--db", db, "--upstream", "http://127.0.0.1:1/v1", "--sign-up", "open"],
+         {"SLUICE_PASSWORD_SIGN_IN": "off", "SLUICE_OIDC_ISSUER": "https://login.example.com", "SLUICE_OIDC_CLIENT_ID": "sluice"},
+         "--sign-up open disagree"),
+        (["serve", "--db", db, "--upstream", "http://127.0.0.1:1/v1", "--oidc-issuer", "https://login.example.com",
+          "--oidc-client-id", "sluice", "--oidc-allowed-domain", "@example.com"], {}, "'@example.com' is not a domain"),
     ]
     for args, env, needle in cases:
         result = run(*args, env=env)
@@ -283,7 +294,8 @@ def test_the_upstream_key_never_reaches_the_log():
     port = free_port()
     process = subprocess.Popen(
         [SLUICE, "serve", "--db", db, "--port", str(port), "--upstream", "http://127.0.0.1:1/v1",
-         "--upstream-key", "sk-very-secret-key", "--log-level", "trace"],
+         "--upstream-key", "sk-very-secret-key", "--log-level", "trace", "--oidc-issuer", "http://127.0.0.1:1",
+         "--oidc-client-id", "sluice", "--oidc-client-secret", "oidc-very-secret"],
         stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=clean_environment())
     try:
         lines = []
@@ -295,7 +307,7 @@ def test_the_upstream_key_never_reaches_the_log():
         rest, _ = process.communicate(timeout=10)
         output = "".join(lines) + rest
         assert "Sluice is ready" in output
-        assert "sk-very-secret-key" not in output
+        assert "sk-very-secret-key" not in output and "oidc-very-secret" not in output
         # The user the first start made for a newcomer is the audit log's first entry.
         audit = run("audit", "--db", db).stdout.splitlines()
         assert [line.split("\t")[1:4] for line in audit[1:]] == [["sluice serve", "user.added", "local"]]

@@ -32,10 +32,10 @@ def identity_provider():
 
 
 @contextlib.contextmanager
-def sluice_with_provider():
+def sluice_with_provider(*more):
     with identity_provider() as issuer, running_sluice(lambda simulator_port, _: [
             "--model", "sim", "--upstream", f"http://127.0.0.1:{simulator_port}/v1", "--oidc-issuer", issuer,
-            "--oidc-client-id", "sluice-web", "--oidc-client-secret", "e2e-secret", "--oidc-name", "Acme SSO"]) as running:
+            "--oidc-client-id", "sluice-web", "--oidc-client-secret", "e2e-secret", "--oidc-name", "Acme SSO", *more]) as running:
         yield running
 
 
@@ -126,3 +126,23 @@ def test_a_signed_in_user_connects_their_provider_account_on_the_password_page(b
         status_line = browser.find_element(By.CSS_SELECTOR, "#password-form .password-status")
         WebDriverWait(browser, 10).until(lambda _: "Set a password first" in status_line.text)
         assert disconnect.is_displayed()
+
+
+def test_with_password_sign_in_off_the_page_offers_only_the_provider(browser):
+    with sluice_with_provider("--password-sign-in", "off") as server:
+        signed_out_page(browser, server)
+        button = browser.find_element(By.CSS_SELECTOR, "#sign-in .sso-button")
+        WebDriverWait(browser, 10).until(lambda _: button.is_displayed())
+        assert not browser.find_element(By.ID, "password-sign-in").is_displayed()
+        assert not browser.find_element(By.CSS_SELECTOR, "#sign-in .sso-or").is_displayed()
+        button.click()
+        WebDriverWait(browser, 15).until(lambda d: d.find_element(By.ID, "account-name").text == "casey")
+        # The Password page keeps the provider and the browsers, without password fields to mislead.
+        menu_item(browser, "password-open").click()
+        section = browser.find_element(By.CSS_SELECTOR, "#password-form .single-sign-on")
+        WebDriverWait(browser, 10).until(lambda _: section.is_displayed())
+        assert "Your Acme SSO account signs you in here." in section.text
+        assert not section.find_element(By.CSS_SELECTOR, ".sso-disconnect").is_displayed()
+        form = browser.find_element(By.ID, "password-form")
+        assert not form.find_element(By.NAME, "password").is_displayed()
+        assert not form.find_element(By.CSS_SELECTOR, "button[type=submit]").is_displayed()

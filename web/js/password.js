@@ -23,6 +23,7 @@ export class PasswordForm {
     this.provider = new ProviderConnection({
       section: form.querySelector(".single-sign-on"), say: (text, failed) => this.say(text, failed),
       onChanged: () => this.securityLog.load(),
+      onPasswordSignIn: (allowed) => this.showPasswordFields(allowed),
     });
     this.browsers = new SignedInBrowsers({ section: form.querySelector(".password-browsers"), say: (text, failed) => this.say(text, failed) });
     button.addEventListener("click", () => this.setOpen(form.hidden));
@@ -51,6 +52,17 @@ export class PasswordForm {
     this.twoStep.load();
     this.provider.load();
     this.securityLog.load();
+  }
+
+  /** Hides the password's own fields and two-step verification where passwords do not sign in at all
+   * (`serve --password-sign-in off`): the page keeps the provider, the browsers and the security log. */
+  showPasswordFields(allowed) {
+    for (const part of this.form.querySelectorAll(":scope > label, :scope > .password-help, button[type=submit], .two-step")) {
+      if (!allowed) part.hidden = true;
+      else if (!part.matches(".two-step, .password-current")) part.hidden = false;
+    }
+    this.form.elements.password.required = this.form.elements.again.required = allowed;
+    if (!allowed) this.form.elements.current.required = false;
   }
 
   async save() {

@@ -29,9 +29,12 @@ export class SignIn {
   async offerSingleSignOn() {
     const box = document.querySelector("#sign-in .sso-sign-in");
     try {
-      const { enabled, name } = await api.singleSignOnOffer();
+      const { enabled, name, password_sign_in: passwords } = await api.singleSignOnOffer();
       box.querySelector(".sso-name").textContent = name || "single sign-on";
       box.hidden = !enabled;
+      // Only the provider signs in here (`serve --password-sign-in off`): no name and password form to mislead.
+      this.form.hidden = passwords === false;
+      box.querySelector(".sso-or").hidden = passwords === false;
     } catch {
       box.hidden = true;
     }

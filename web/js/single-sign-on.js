@@ -7,8 +7,9 @@ import * as api from "./api.js";
 
 export class ProviderConnection {
   /** `section`: its place on the Password page; `say(text, failed)`: the page's status line. */
-  constructor({ section, say, onChanged }) {
-    Object.assign(this, { section, say, onChanged });
+  /** `onPasswordSignIn(allowed)`: told whether passwords sign in on this server at all. */
+  constructor({ section, say, onChanged, onPasswordSignIn }) {
+    Object.assign(this, { section, say, onChanged, onPasswordSignIn });
     this.state = section.querySelector(".sso-state");
     this.connectButton = section.querySelector(".sso-connect");
     this.disconnectButton = section.querySelector(".sso-disconnect");
@@ -25,13 +26,15 @@ export class ProviderConnection {
       return;
     }
     this.section.hidden = !state.enabled;
+    this.onPasswordSignIn?.(state.password_sign_in !== false);
     if (!state.enabled) return;
     this.state.textContent = state.connected
       ? `Your ${state.name} account signs you in here.`
       : `Connect your ${state.name} account to sign in with it; this account and everything in it stay as they are.`;
     this.connectButton.textContent = `Connect ${state.name}`;
     this.connectButton.hidden = state.connected;
-    this.disconnectButton.hidden = !state.connected;
+    // Where only the provider signs in, disconnecting would lock the user out.
+    this.disconnectButton.hidden = !state.connected || state.password_sign_in === false;
   }
 
   async connect() {

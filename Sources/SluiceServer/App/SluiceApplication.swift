@@ -70,6 +70,8 @@ public struct SluiceDependencies: Sendable {
     public var clientAddresses = ClientAddresses()
     /// Signing in with an OpenID Connect provider (`--oidc-issuer`); `nil` offers only names and passwords.
     public var singleSignOn: SingleSignOn?
+    /// Whether a name and password sign in (`--password-sign-in`, on by default); off, only the provider and tokens do.
+    public var passwordSignIn = true
 
     public init(
         store: any ConversationStore, provider: any ChatProvider, defaultModel: String,
@@ -225,15 +227,19 @@ public func buildRouter(
     AdminUserSessionRoutes(store: dependencies.store, tokens: tokens, clients: dependencies.clientAddresses).register(on: api)
     SignInRoutes(
         store: dependencies.store, tokens: tokens, passwords: dependencies.passwords,
-        sessionLifetime: dependencies.sessionLifetime, clients: dependencies.clientAddresses
+        sessionLifetime: dependencies.sessionLifetime, clients: dependencies.clientAddresses,
+        passwordSignIn: dependencies.passwordSignIn
     ).register(public: router, signedIn: api)
     TwoStepRoutes(store: dependencies.store, passwords: dependencies.passwords, clients: dependencies.clientAddresses).register(on: api)
     SingleSignOnRoutes(
         store: dependencies.store, budgets: dependencies.budgets, singleSignOn: dependencies.singleSignOn,
-        sessionLifetime: dependencies.sessionLifetime, clients: dependencies.clientAddresses
+        sessionLifetime: dependencies.sessionLifetime, clients: dependencies.clientAddresses,
+        passwordSignIn: dependencies.passwordSignIn
     ).register(public: router)
-    ProviderConnectionRoutes(store: dependencies.store, singleSignOn: dependencies.singleSignOn, clients: dependencies.clientAddresses)
-        .register(on: api)
+    ProviderConnectionRoutes(
+        store: dependencies.store, singleSignOn: dependencies.singleSignOn, clients: dependencies.clientAddresses,
+        passwordSignIn: dependencies.passwordSignIn
+    ).register(on: api)
     SignUpRoute(
         store: dependencies.store, budgets: dependencies.budgets, passwords: dependencies.passwords, mode: dependencies.signUp,
         sessionLifetime: dependencies.sessionLifetime, clients: dependencies.clientAddresses

@@ -5,18 +5,20 @@ import SluiceOIDC
 
 /// A signed-in user's own account at the sign-in provider (the Password page's "Single sign-on"), so that someone who
 /// had a password before single sign-on was set up keeps their account rather than getting a new one:
-/// - `GET /api/me/sign-in-provider` → `{"enabled", "name"?, "connected"}`;
+/// - `GET /api/me/sign-in-provider` → `{"enabled", "name"?, "connected", "password_sign_in"}`;
 /// - `POST /api/me/sign-in-provider` → `{"url"}`: the provider's authorization address for the browser to go to, the
 ///   attempt's cookie set and the request recorded under its state (`SingleSignOn.connectionKey`): the callback ties
 ///   the person who signs in there to this user (`sso_taken` when they are tied to another) and sends the browser to
 ///   `#sso=connected`;
 /// - `DELETE /api/me/sign-in-provider` → 204 unties them, once the user has a password to sign in with (`409
-///   password_needed` before).
+///   password_needed` before; `409 password_sign_in_off` when passwords do not sign in here at all).
 /// An API key may do none of these.
 struct ProviderConnectionRoutes {
     let store: any ConversationStore
     let singleSignOn: SingleSignOn?
     let clients: ClientAddresses
+    /// Whether a name and password sign in (`--password-sign-in`): off, nothing would sign a disconnected user in.
+    var passwordSignIn = true
     var securityLog: SecurityLog { SecurityLog(store: store, clients: clients) }
 
     func register(on api: RouterGroup<SluiceRequestContext>) {
@@ -29,13 +31,18 @@ struct ProviderConnectionRoutes {
         let enabled: Bool
         let name: String?
         let connected: Bool
+        /// Whether a name and password sign in too (the Password page hides its password fields when not).
+        let passwordSignIn: Bool
     }
 
     @Sendable func state(_ request: Request, context: SluiceRequestContext) async throws -> Response {
         let user = try userWithoutKey(context)
-        guard let singleSignOn else { return try AdminUserRoutes.json(State(enabled: false, name: nil, connected: false)) }
+        guard let singleSignOn else {
+            return try AdminUserRoutes.json(State(enabled: false, name: nil, connected: false, passwordSignIn: passwordSignIn))
+        }
         let connected = try await store.identityIssuers(userID: user.id).contains(where: singleSignOn.isProvider)
-        return try AdminUserRoutes.json(State(enabled: true, name: singleSignOn.client.settings.displayName, connected: connected))
+        return try AdminUserRoutes.json(State(
+            enabled: true, name: singleSignOn.client.settings.displayName, connected: connected, passwordSignIn: passwordSignIn))
     }
 
     @Sendable func connect(_ request: Request, context: SluiceRequestContext) async throws -> Response {
@@ -64,6 +71,11 @@ struct ProviderConnectionRoutes {
     @Sendable func disconnect(_ request: Request, context: SluiceRequestContext) async throws -> Response {
         let user = try userWithoutKey(context)
         let singleSignOn = try configured()
+        guard passwordSignIn else {
+            throw APIError(
+                .conflict, code: "password_sign_in_off",
+                message: "This server signs people in only with its sign-in provider: disconnected, nothing would sign you in.")
+        }
         guard user.hasPassword else {
             throw APIError(
                 .conflict, code: "password_needed",

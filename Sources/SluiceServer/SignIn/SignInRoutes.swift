@@ -20,6 +20,8 @@ struct SignInRoutes {
     /// How long a session lasts from its sign-in, and again from each use after it (`--session-days`; `SessionActivity`).
     let sessionLifetime: Duration
     let clients: ClientAddresses
+    /// Whether a name and password sign in (`--password-sign-in`); off, `POST /api/sign-in` is `403 password_sign_in_off`.
+    var passwordSignIn = true
     var securityLog: SecurityLog { SecurityLog(store: store, clients: clients) }
     /// Wrong passwords per name.
     var throttle: SignInThrottle { SignInThrottle("name", store: store) }
@@ -37,6 +39,11 @@ struct SignInRoutes {
     }
 
     @Sendable func signIn(_ request: Request, context: SluiceRequestContext) async throws -> Response {
+        guard passwordSignIn else {
+            throw APIError(
+                .forbidden, code: "password_sign_in_off",
+                message: "This server signs people in with its sign-in provider, not with passwords: use the button on the sign-in page.")
+        }
         let body = try await JSONObjectBody(request: request, context: context, allowEmpty: false)
         try body.rejectingUnknownFields(["name", "password", "code"]) {
             "'\($0)' is not a field of a sign-in: name, password, code."

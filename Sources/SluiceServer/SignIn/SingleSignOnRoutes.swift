@@ -6,7 +6,8 @@ import SluiceStore
 
 /// Signing in with an OpenID Connect provider, as Open WebUI's "Continue with …" and LiteLLM's SSO do (the
 /// authorization code flow with PKCE; `SingleSignOn`):
-/// - `GET /api/sign-in/oidc` → `{"enabled", "name"?}`: whether the sign-in page offers the button, and its provider's name;
+/// - `GET /api/sign-in/oidc` → `{"enabled", "name"?, "password_sign_in"}`: whether the sign-in page offers the button, its
+///   provider's name, and whether it shows the name and password form besides;
 /// - `GET /api/sign-in/oidc/start[?login_hint=…]` sends the browser to the provider, with the attempt's state, nonce and
 ///   PKCE verifier in a ten-minute HTTP-only cookie (`AuthorizationAttempt`) so that any instance can finish it;
 /// - `GET /api/sign-in/oidc/callback?code&state` checks the state against the cookie, trades the code for an ID token
@@ -21,6 +22,8 @@ struct SingleSignOnRoutes {
     let singleSignOn: SingleSignOn?
     let sessionLifetime: Duration
     let clients: ClientAddresses
+    /// Whether the sign-in page shows the name and password form (`--password-sign-in`).
+    var passwordSignIn = true
     static let cookieName = "sluice_oidc"
     static let cookiePath = "/api/sign-in/oidc"
     /// How long a trip to the provider and back may take, in seconds.
@@ -29,7 +32,8 @@ struct SingleSignOnRoutes {
 
     func register(public router: Router<SluiceRequestContext>) {
         router.get("api/sign-in/oidc") { _, _ in
-            try AdminUserRoutes.json(Offer(enabled: singleSignOn != nil, name: singleSignOn?.client.settings.displayName))
+            try AdminUserRoutes.json(Offer(
+                enabled: singleSignOn != nil, name: singleSignOn?.client.settings.displayName, passwordSignIn: passwordSignIn))
         }
         router.get("api/sign-in/oidc/start", use: start)
         router.get("api/sign-in/oidc/callback", use: callback)
@@ -38,6 +42,8 @@ struct SingleSignOnRoutes {
     struct Offer: Encodable {
         let enabled: Bool
         let name: String?
+        /// Whether a name and password sign in too.
+        let passwordSignIn: Bool
     }
 
     /// Why a sign-in through the provider ended without one, as the web app's sign-in page names it.
