@@ -110,10 +110,11 @@ struct SingleSignOnRoutes {
         let identity: OIDCIdentity
         do {
             identity = try await singleSignOn.client.identity(code: code, attempt: attempt)
-        } catch let error as OIDCError {
+        } catch {
             context.logger.error("single sign-on refused", metadata: ["error": "\(error)"])
-            if case .providerUnreachable = error { return redirect(to: .unavailable) }
-            return redirect(to: .refused)
+            if case .codeRefused = error as? OIDCError { return redirect(to: .refused) }
+            if case .invalidIDToken = error as? OIDCError { return redirect(to: .refused) }
+            return redirect(to: .unavailable)
         }
         guard singleSignOn.admits(identity) else {
             context.logger.notice("single sign-on refused: not an allowed domain", metadata: [

@@ -6,7 +6,9 @@ import Logging
 import Synchronization
 import _CryptoExtras
 
-/// A person the simulated provider signs in.
+/// A person the simulated provider signs in. Like everything here it shares no code with `SluiceOIDC` (its
+/// `OIDCIdentity` looks much the same): the provider's side is written apart from the client it tests, so that one
+/// mistake made in both cannot pass.
 public struct SimulatedPerson: Sendable, Equatable {
     public var subject: String
     public var email: String?
