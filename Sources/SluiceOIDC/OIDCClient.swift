@@ -46,7 +46,7 @@ public actor OIDCClient {
         let provider = try await providerMetadata()
         let idToken = try await exchange(code: code, verifier: attempt.verifier, at: provider)
         let claims = try await verified(idToken)
-        guard Self.sameIssuer(claims.iss.value, provider.issuer) else {
+        guard OIDCSettings.withoutTrailingSlash(claims.iss.value) == OIDCSettings.withoutTrailingSlash(provider.issuer) else {
             throw OIDCError.invalidIDToken("issued by '\(claims.iss.value)', not '\(provider.issuer)'")
         }
         do {
@@ -69,17 +69,12 @@ public actor OIDCClient {
     private func providerMetadata() async throws -> ProviderMetadata {
         if let metadata { return metadata }
         let document = try await get(settings.issuerBase + "/.well-known/openid-configuration", as: ProviderMetadata.self)
-        guard Self.sameIssuer(document.issuer, settings.issuer) else {
+        guard settings.isIssuer(document.issuer) else {
             throw OIDCError.providerUnreachable(
                 "its discovery document names the issuer '\(document.issuer)', not '\(settings.issuer)'")
         }
         metadata = document
         return document
-    }
-
-    private static func sameIssuer(_ one: String, _ other: String) -> Bool {
-        func trimmed(_ issuer: String) -> Substring { issuer.hasSuffix("/") ? issuer.dropLast() : Substring(issuer) }
-        return trimmed(one) == trimmed(other)
     }
 
     /// The ID token's claims once its signature checks out. The keys are read again first when the token names a key

@@ -34,7 +34,12 @@ public struct OIDCSettings: Sendable {
     }
 
     /// The issuer without a trailing slash: providers differ on it, and the discovery document's address adds one.
-    var issuerBase: String { issuer.hasSuffix("/") ? String(issuer.dropLast()) : issuer }
+    var issuerBase: String { Self.withoutTrailingSlash(issuer) }
+
+    /// Whether `other` names the configured issuer, a trailing slash aside.
+    public func isIssuer(_ other: String) -> Bool { Self.withoutTrailingSlash(other) == issuerBase }
+
+    static func withoutTrailingSlash(_ issuer: String) -> String { issuer.hasSuffix("/") ? String(issuer.dropLast()) : issuer }
 }
 
 /// Who the provider said signed in, from a verified ID token.

@@ -46,12 +46,9 @@ export async function signInWithPassword(name, password, code) {
   return response.json();
 }
 
-/** `{enabled, name?}`: whether the sign-in page offers single sign-on with a provider, and its name; asked without a token. */
-export async function singleSignOnOffer() {
-  const response = await fetch("/api/sign-in/oidc");
-  if (!response.ok) throw await failure(response);
-  return response.json();
-}
+/** `{enabled, name?, password_sign_in}`: whether the sign-in page offers single sign-on with a provider, its name, and
+ * whether names and passwords sign in too; asked without a token. */
+export const singleSignOnOffer = () => withoutToken("/api/sign-in/oidc");
 
 /** How a trip to the sign-in provider came back without a token, removed from the address bar: `{error: code}`
  * (`#sign-in-error=…`), `{connected: true}` (`#sso=connected`, the user's account there now signs them in) or `null`. */
@@ -64,8 +61,11 @@ export function takeSingleSignOnOutcome() {
 }
 
 /** `{mode}`: whether people may make their own accounts here (`off`, `approval`, `open`); asked without a token. */
-export async function signUpMode() {
-  const response = await fetch("/api/sign-up");
+export const signUpMode = () => withoutToken("/api/sign-up");
+
+/** A GET the sign-in page makes before anyone signs in: no token sent. */
+async function withoutToken(path) {
+  const response = await fetch(path);
   if (!response.ok) throw await failure(response);
   return response.json();
 }
@@ -87,7 +87,7 @@ export const endSession = () => json("POST", "/api/sign-out");
 
 /** Signs the user out of every other browser (their sessions); resolves to `{ended_sessions}`. */
 export const endOtherSessions = () => json("DELETE", "/api/me/sessions");
-/** `{enabled, name?, connected}`: whether the user's account at the sign-in provider signs them in. */
+/** `{enabled, name?, connected, password_sign_in}`: whether the user's account at the sign-in provider signs them in. */
 export const signInProvider = () => json("GET", "/api/me/sign-in-provider");
 /** `{url}`: where to send the browser to connect the user's account at the provider (its cookie is set). */
 export const connectSignInProvider = () => json("POST", "/api/me/sign-in-provider");

@@ -45,10 +45,7 @@ public struct SingleSignOn: Sendable {
     }
 
     /// Whether `issuer` is the configured provider's (its discovery document may add or drop a trailing slash).
-    func isProvider(_ issuer: String) -> Bool {
-        func trimmed(_ text: String) -> Substring { text.hasSuffix("/") ? text.dropLast() : Substring(text) }
-        return trimmed(issuer) == trimmed(client.settings.issuer)
-    }
+    func isProvider(_ issuer: String) -> Bool { client.settings.isIssuer(issuer) }
 
     /// Whether `allowedDomains` lets the person in.
     func admits(_ identity: OIDCIdentity) -> Bool {
