@@ -37,6 +37,8 @@ import Yams
 ///     connect_timeout_ms: 10000
 ///     total_timeout_ms: 600000
 ///     fallbacks: [local]           # tried in order when this model fails before its first token
+///     mask_personal_data: true     # optional: emails, phones, card numbers, IBANs, SSNs go to it as placeholders
+///                                  #   (default: --mask-personal-data for openai and anthropic models, off for local)
 ///   - name: llama-3-8b
 ///     kind: openai
 ///     deployments:                 # replicas of one model: each call goes to the least busy one that is up
@@ -86,8 +88,15 @@ struct ModelsConfig {
         /// The header the key goes in, and headers sent on every request (`UpstreamHeaders`).
         let apiKeyHeader: String?
         let headers: [String: String]?
+        /// Whether personal details go to this model as placeholders (`PersonalDataMaskingProvider`); unset:
+        /// `--mask-personal-data` decides, for hosted models only.
+        let maskPersonalData: Bool?
+
+        /// Whether this model's calls are masked, given `--mask-personal-data`.
+        func masks(byDefault: Bool) -> Bool { maskPersonalData ?? (byDefault && kind != "local") }
 
         enum CodingKeys: String, CodingKey {
+            case maskPersonalData = "mask_personal_data"
             case name, kind, concurrency, queue, fallbacks, deployments, vision, reasoning, headers, prefill
             case apiKeyHeader = "api_key_header"
             case continueFinalMessage = "continue_final_message"
@@ -274,7 +283,8 @@ struct ModelsConfig {
     /// Each model's provider behind its own breaker and queue, and the HTTP clients made for models with a
     /// connect timeout of their own (the caller shuts them down with the shared one).
     func routes(
-        httpClient shared: HTTPClient, localURL: String?, resilience: Resilience, logger: Logger
+        httpClient shared: HTTPClient, localURL: String?, resilience: Resilience, maskPersonalData: Bool,
+        masking: (any ChatProvider) -> any ChatProvider, logger: Logger
     ) -> (routes: [String: ModelRouter.Route], ownClients: [HTTPClient]) {
         var routes: [String: ModelRouter.Route] = [:]
         var ownClients: [HTTPClient] = []
@@ -301,7 +311,9 @@ struct ModelsConfig {
                         queue: deployment.queue ?? entry.queue ?? 256)
                 }
                 // No queue of its own to refuse from before a turn starts: each deployment's queue refuses when full.
-                routes[entry.name] = ModelRouter.Route(provider: BalancedProvider(members), fallbacks: entry.fallbacks ?? [])
+                let balanced = BalancedProvider(members)
+                routes[entry.name] = ModelRouter.Route(
+                    provider: entry.masks(byDefault: maskPersonalData) ? masking(balanced) : balanced, fallbacks: entry.fallbacks ?? [])
                 continue
             }
             let base: any ChatProvider
@@ -326,7 +338,9 @@ struct ModelsConfig {
             let local = entry.kind == "local"
             let (provider, limiter) = resilience.wrap(
                 base, name: entry.name, concurrency: entry.concurrency ?? (local ? 4 : 64), queue: entry.queue ?? (local ? 64 : 256))
-            routes[entry.name] = ModelRouter.Route(provider: provider, fallbacks: entry.fallbacks ?? [], limiter: limiter)
+            routes[entry.name] = ModelRouter.Route(
+                provider: entry.masks(byDefault: maskPersonalData) ? masking(provider) : provider, fallbacks: entry.fallbacks ?? [],
+                limiter: limiter)
         }
         return (routes, ownClients)
     }
@@ -343,8 +357,9 @@ struct ModelsConfig {
     }
 
     /// Prices and windows from the file win over the public list; local models are free, with one slot's window.
-    func apply(to catalog: inout ModelCatalog, localContextWindow: Int?) {
+    func apply(to catalog: inout ModelCatalog, localContextWindow: Int?, maskPersonalData: Bool) {
         for entry in entries {
+            catalog.setMasksPersonalData(entry.name, entry.masks(byDefault: maskPersonalData))
             if entry.kind == "local" {
                 catalog.setPrice(entry.name, ModelPrice(inputPerMillion: "0", outputPerMillion: "0")!)
                 if let localContextWindow { catalog.setContextWindow(entry.name, localContextWindow) }

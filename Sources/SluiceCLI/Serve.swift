@@ -53,6 +53,7 @@ struct Serve: AsyncParsableCommand {
     @Option(help: "The longest user message sent upstream, in characters (SLUICE_MAX_MESSAGE_CHARS, default 2000).") var maxMessageChars: Int?
     @Option(help: "A YAML file of prompt-guard rules instead of the built-in ones (SLUICE_GUARD_RULES).") var guardRules: String?
     @Flag(help: "Send messages upstream without the prompt-injection guard (the length limit still applies).") var noPromptGuard = false
+    @Flag(help: "Replace email addresses, phone numbers, card numbers, IBANs and social security numbers with placeholders before a message reaches a hosted model, and put them back in its answer (SLUICE_MASK_PERSONAL_DATA=1; the local model is left out: nothing leaves the machine; per model: mask_personal_data in the models file).") var maskPersonalData = false
     @Option(help: "The model that names conversations after their first answer (SLUICE_TITLE_MODEL, default: each conversation's own model; 'off': conversations keep their first line as the title).") var titleModel: String?
     @Option(help: "Days a browser signed in with a name and password stays signed in after it was last used (SLUICE_SESSION_DAYS, default 30).") var sessionDays: Int?
     @Option(help: "Whether people may make their own accounts with a name and password on the sign-in page: off, approval (each waits until an administrator approves it on the Users page) or open (SLUICE_SIGN_UP, default off).") var signUp: String?
@@ -153,6 +154,8 @@ struct Serve: AsyncParsableCommand {
             responseCacheSeconds, env: "SLUICE_RESPONSE_CACHE_SECONDS", default: 0, name: "--response-cache-seconds")
         let cacheShared = responseCacheShared
             || ["1", "true", "yes"].contains(settings.string(nil, env: "SLUICE_RESPONSE_CACHE_SHARED", default: "")!.lowercased())
+        let maskPersonalData = maskPersonalData
+            || ["1", "true", "yes"].contains(settings.string(nil, env: "SLUICE_MASK_PERSONAL_DATA", default: "")!.lowercased())
         let breakerFailures = try settings.count(breakerFailures, env: "SLUICE_BREAKER_FAILURES", default: 5, name: "--breaker-failures")
         let breakerCooldown = try settings.positiveInt(
             breakerCooldownSeconds, env: "SLUICE_BREAKER_COOLDOWN_SECONDS", name: "--breaker-cooldown-seconds") ?? 30
@@ -217,7 +220,7 @@ struct Serve: AsyncParsableCommand {
             file: settings.string(nil, env: "SLUICE_PRICE_TABLE", default: nil),
             localModel: localContextWindow.flatMap { window in localModels.isEmpty ? nil : (defaultModel, window) },
             overrides: priceOverrides, logger: logger)
-        modelsConfig?.apply(to: &catalog, localContextWindow: localContextWindow)
+        modelsConfig?.apply(to: &catalog, localContextWindow: localContextWindow, maskPersonalData: maskPersonalData)
         // Anthropic's API continues a prefilled answer.
         if modelsConfig == nil, kind == "anthropic" { catalog.setContinuesPrefill(defaultModel, true) }
         let summaryModelName = settings.string(summaryModel, env: "SLUICE_SUMMARY_MODEL", default: defaultModel)!
@@ -235,6 +238,9 @@ struct Serve: AsyncParsableCommand {
         let resilience = Resilience(
             breakerFailures: breakerFailures, breakerCooldown: .seconds(breakerCooldown), metrics: metrics, logger: logger,
             sharing: sharing)
+        let masking = { @Sendable (provider: any ChatProvider) -> any ChatProvider in
+            PersonalDataMaskingProvider(provider) { metrics.personalDataMasked(model: $0, counts: $1) }
+        }
         // The upstream of --upstream (or the local model): every model without a route of its own goes there.
         let fallbackUpstream = upstreamURL.map { url -> (any ChatProvider, ConcurrencyLimiter) in
             let base: any ChatProvider = kind == "anthropic"
@@ -242,11 +248,17 @@ struct Serve: AsyncParsableCommand {
                 : OpenAICompatibleProvider(baseURL: url, apiKey: upstreamKey, httpClient: httpClient, keyHeader: upstreamKeyHeader, logger: logger)
             // The local model has 4 slots (llama-server -np 4): more at once would only queue inside it, unseen.
             let local = url == localURL
-            return resilience.wrap(
+            let (provider, limiter) = resilience.wrap(
                 base, name: URL(string: url)?.host ?? url, concurrency: concurrency ?? (local ? 4 : 64),
                 queue: queueCapacity >= 0 ? queueCapacity : (local ? 64 : 256))
+            return (maskPersonalData && !local ? masking(provider) : provider, limiter)
         }
-        let (routes, ownClients) = modelsConfig?.routes(httpClient: httpClient, localURL: localURL, resilience: resilience, logger: logger) ?? ([:], [])
+        if maskPersonalData, upstreamURL != nil, upstreamURL != localURL, modelsConfig?.entries.contains(where: { $0.name == defaultModel }) != true {
+            catalog.setMasksPersonalData(defaultModel, true)
+        }
+        let (routes, ownClients) = modelsConfig?.routes(
+            httpClient: httpClient, localURL: localURL, resilience: resilience, maskPersonalData: maskPersonalData, masking: masking,
+            logger: logger) ?? ([:], [])
         let router = ModelRouter(routes: routes, defaultProvider: fallbackUpstream?.0)
         let provider: any ChatProvider = routes.isEmpty ? fallbackUpstream!.0 : router
         let secrets = (upstreamKey.map { [$0] } ?? []) + (modelsConfig?.secrets ?? [])

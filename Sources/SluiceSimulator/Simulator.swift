@@ -17,7 +17,9 @@ public enum Simulator {
         let gates = Gates()
         let tally = StreamTally()
         let promptCache = settings.promptCache ? PromptCacheMemory() : nil
+        let lastRequest = LastRequest()
         router.get("stats") { _, _ in Response.json(.ok, tally.json()) }
+        router.get("last-request") { _, _ in Response.json(.ok, lastRequest.json) }
         router.post("v1/gates/:key") { request, context in
             let count = request.uri.queryParameters.get("count").flatMap { Int($0) } ?? 1
             await gates.release(try context.parameters.require("key"), count: count)
@@ -32,7 +34,7 @@ public enum Simulator {
         router.post("v1/chat/completions") { request, context in
             try await completion(
                 request, context: context, settings: settings, counter: counter, gates: gates, tally: tally,
-                promptCache: promptCache)
+                promptCache: promptCache, lastRequest: lastRequest)
         }
         router.get("openai/models") { request, _ in
             if let refusal = AzureMode.refusal(of: request) { return refusal }
@@ -193,9 +195,10 @@ public enum Simulator {
 
     static func completion(
         _ request: Request, context: BasicRequestContext, settings: SimulatorSettings, counter: AttemptCounter,
-        gates: Gates, tally: StreamTally, promptCache: PromptCacheMemory?
+        gates: Gates, tally: StreamTally, promptCache: PromptCacheMemory?, lastRequest: LastRequest? = nil
     ) async throws -> Response {
         let buffer = try await request.body.collect(upTo: 48 << 20)
+        lastRequest?.record(Array(buffer.readableBytesView))
         let decoder = JSONDecoder()
         decoder.keyDecodingStrategy = .convertFromSnakeCase
         guard let body = try? decoder.decode(CompletionRequest.self, from: Data(buffer.readableBytesView)) else {

@@ -27,3 +27,13 @@ final class StreamTally: Sendable {
         return "{\"streams_started\":\(started),\"streams_completed\":\(completed),\"streams_abandoned\":\(abandoned),\"embeddings\":\(embedded),\"rerank\":\(reranked)}"
     }
 }
+
+/// The body of the latest chat completion request, served at `GET /last-request`: what Sluice sent upstream, for
+/// tests that must see it as the upstream did (personal details masked, for one) rather than through an answer.
+final class LastRequest: Sendable {
+    private let body = Mutex<[UInt8]>(Array("{}".utf8))
+
+    func record(_ bytes: [UInt8]) { body.withLock { $0 = bytes } }
+
+    var json: String { String(decoding: body.withLock { $0 }, as: UTF8.self) }
+}

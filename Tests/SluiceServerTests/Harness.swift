@@ -61,6 +61,7 @@ struct Harness: Sendable {
         wrapBudgets: (@Sendable (any BudgetStore) -> any BudgetStore)? = nil,
         drain: ShutdownDrain? = nil, signUp: SignUpMode = .off, trustedProxies: [String] = [],
         passwords: PasswordHasher = Harness.passwords, singleSignOn: SingleSignOn? = nil, passwordSignIn: Bool = true,
+        maskPersonalData: Bool = false,
         _ body: @escaping @Sendable (Harness) async throws -> Void
     ) async throws {
         try await Simulator.application(port: 0, settings: simulator).test(.live) { simulatorClient in
@@ -87,7 +88,10 @@ struct Harness: Sendable {
                         baseURL: upstreamOverride ?? "http://127.0.0.1:\(simulatorPort)/v1", apiKey: "sk-test-secret",
                         httpClient: httpClient, logger: logger)
                 let guarded: any ChatProvider = breaker.map { CircuitBreakingProvider(upstream, breaker: $0) } ?? upstream
-                let provider: any ChatProvider = limiter.map { QueuedProvider(guarded, limiter: $0) } ?? guarded
+                let queued: any ChatProvider = limiter.map { QueuedProvider(guarded, limiter: $0) } ?? guarded
+                // As `sluice serve --mask-personal-data` wraps a hosted model's provider.
+                let provider: any ChatProvider = maskPersonalData
+                    ? PersonalDataMaskingProvider(queued) { metrics.personalDataMasked(model: $0, counts: $1) } : queued
                 var dependencies = SluiceDependencies(
                     store: store, provider: provider, defaultModel: "sim", turnSettings: turn, forwardScenarioHeader: true,
                     sleeper: sleeper, metrics: metrics, promptCounter: counter, budgets: budgets ? (wrapBudgets?(store) ?? store) : nil, catalog: catalog,
@@ -210,6 +214,13 @@ struct Harness: Sendable {
             HTTPClientRequest(url: "http://127.0.0.1:\(simulatorPort)/stats"), timeout: Self.deadline)
         let buffer = try await response.body.collect(upTo: 1 << 20)
         return (try JSONSerialization.jsonObject(with: Data(buffer.readableBytesView)) as? [String: Any]) ?? [:]
+    }
+
+    /// The body of the latest chat completion request the simulator received (`GET /last-request`): what went upstream.
+    func simulatorLastRequest() async throws -> String {
+        let response = try await Harness.client.execute(
+            HTTPClientRequest(url: "http://127.0.0.1:\(simulatorPort)/last-request"), timeout: Self.deadline)
+        return String(buffer: try await response.body.collect(upTo: 32 << 20))
     }
 
     /// Creates a conversation for `token` and returns its id.

@@ -154,6 +154,9 @@ public enum TurnEvent: Sendable, Equatable {
         public var cacheHit: Bool?
         /// The parts of the project's files the turn sent as excerpts (`ExcerptSource`); `nil` when none.
         public var sources: [ExcerptSource]?
+        /// How many different personal details of each kind (`email`, `phone`, `card`, `iban`, `ssn`) the model got
+        /// as placeholders instead (`--mask-personal-data`); `nil` when none.
+        public var personalDataMasked: [String: Int]?
 
         public init(
             usage: WireUsage, ttftMs: Int?, durationMs: Int, finishReason: String?, model: String, costUSD: String? = nil,
@@ -175,6 +178,7 @@ public enum TurnEvent: Sendable, Equatable {
             case usage, model, budget, cached
             case cacheHit = "cache_hit"
             case sources
+            case personalDataMasked = "personal_data_masked"
             case costUSD = "cost_usd"
             case conversationTokens = "conversation_tokens"
             case ttftMs = "ttft_ms"

@@ -12,9 +12,12 @@ import Synchronization
 /// embedding of a placeholder, code completed around one).
 public struct PersonalDataMaskingProvider: ChatProvider {
     public let base: any ChatProvider
+    /// Told the model and the counts of each call that masked anything (for the metrics).
+    private let onMasked: @Sendable (String, [PersonalDataKind: Int]) -> Void
 
-    public init(_ base: any ChatProvider) {
+    public init(_ base: any ChatProvider, onMasked: @escaping @Sendable (String, [PersonalDataKind: Int]) -> Void = { _, _ in }) {
         self.base = base
+        self.onMasked = onMasked
     }
 
     public func streamChat(_ request: ChatRequest) -> ProviderStream {
@@ -26,8 +29,10 @@ public struct PersonalDataMaskingProvider: ChatProvider {
                 masked.messages[index].toolCalls[call].arguments = mask.mask(masked.messages[index].toolCalls[call].arguments)
             }
         }
-        PersonalDataTally.current?.record(mask.counts)
-        guard !mask.isEmpty else { return base.streamChat(request) }
+        let counts = mask.counts
+        PersonalDataTally.current?.record(counts)
+        guard !counts.isEmpty else { return base.streamChat(request) }
+        onMasked(request.model, counts)
         let upstream = base.streamChat(masked)
         let originals = mask.originals
         return ProviderStream {

@@ -18,6 +18,9 @@ public struct ModelCatalog: Sendable {
         /// Anthropic, llama-server (the local model), or the operator's `prefill:`. Continue then sends the partial
         /// answer as the start of the answer, rather than asking in words to go on.
         public var continuesPrefill: Bool?
+        /// Whether personal details are masked before a call reaches the model's upstream (`--mask-personal-data`,
+        /// the models file's `mask_personal_data:`; `PersonalDataMaskingProvider`).
+        public var masksPersonalData = false
 
         public init(price: ModelPrice? = nil, contextWindow: Int? = nil, acceptsImages: Bool? = nil, reasons: Bool? = nil) {
             self.reasons = reasons
@@ -94,6 +97,14 @@ public struct ModelCatalog: Sendable {
     public mutating func setContinuesPrefill(_ model: String, _ continues: Bool) {
         entries[model, default: Entry()].continuesPrefill = continues
     }
+
+    /// Sets whether personal details are masked before a call reaches the model's upstream.
+    public mutating func setMasksPersonalData(_ model: String, _ masks: Bool) {
+        entries[model, default: Entry()].masksPersonalData = masks
+    }
+
+    /// Whether personal details are masked before a call reaches the model's upstream.
+    public func masksPersonalData(_ model: String) -> Bool { entry(for: model)?.masksPersonalData ?? false }
 
     /// Whether the model's upstream continues a prefilled answer; `nil`: not known (treated as no).
     public func continuesPrefill(_ model: String) -> Bool? { entry(for: model)?.continuesPrefill }

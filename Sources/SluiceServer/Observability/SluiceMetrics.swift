@@ -1,5 +1,6 @@
 import Prometheus
 import SluiceCore
+import SluiceGuard
 import Synchronization
 
 /// Sluice's metrics in one Prometheus registry, served at `GET /metrics`. An instance per application (not
@@ -181,6 +182,17 @@ public final class SluiceMetrics: Sendable {
             name: "sluice_output_redactions_total", labels: [("kind", kind)],
             help: "Redactions from model output before it reached a client, by kind."
         ).increment()
+    }
+
+    /// Personal details were masked in a call to `model`'s upstream (`PersonalDataMaskingProvider`): how many
+    /// different ones of each kind.
+    public func personalDataMasked(model: String, counts: [PersonalDataKind: Int]) {
+        for (kind, count) in counts where count > 0 {
+            counter(
+                name: "sluice_personal_data_masked_total", labels: [("model", modelLabel(model)), ("kind", kind.rawValue)],
+                help: "Personal details replaced by placeholders before a call reached an upstream, by kind."
+            ).increment(by: Int64(count))
+        }
     }
 
     /// Older messages were folded into a conversation's running summary.

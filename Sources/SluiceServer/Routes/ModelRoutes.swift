@@ -51,12 +51,15 @@ struct ModelResource: ResponseEncodable {
     let seesImages: Bool?
     /// Whether the model takes a reasoning effort (`ModelCatalog.reasons`); absent when nobody said.
     let reasons: Bool?
+    /// `true` when personal details are masked before a call reaches the model (absent otherwise).
+    let masksPersonalData: Bool?
 
     init(id: String, catalog: ModelCatalog) {
         self.id = id
         contextWindow = catalog.contextWindow(for: id)
         seesImages = catalog.acceptsImages(id)
         reasons = catalog.reasons(id)
+        masksPersonalData = catalog.masksPersonalData(id) ? true : nil
         let price = catalog.price(for: id)
         inputUsdPerMillion = price?.cost(inputTokens: 1_000_000, outputTokens: 0).decimalString
         outputUsdPerMillion = price?.cost(inputTokens: 0, outputTokens: 1_000_000).decimalString

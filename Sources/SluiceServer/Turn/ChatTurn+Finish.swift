@@ -183,6 +183,8 @@ extension ChatTurn {
                 cached: servedFromCache && !fromResponseCache ? true : nil,
                 cacheHit: fromResponseCache ? true : nil)
             done.sources = final.sources.isEmpty ? nil : final.sources
+            done.personalDataMasked = final.maskedPersonalData.isEmpty
+                ? nil : Dictionary(uniqueKeysWithValues: final.maskedPersonalData.map { ($0.key.rawValue, $0.value) })
             finalEvent = .done(done)
         }
         var metadata: Logger.Metadata = [
@@ -192,6 +194,9 @@ extension ChatTurn {
         if let failure { metadata["error_code"] = "\(failure.code)" }
         if let error { metadata["upstream_error"] = "\(error)" }
         if retries > 0 { metadata["retries"] = "\(retries)" }
+        if !final.maskedPersonalData.isEmpty {
+            metadata["personal_data_masked"] = "\(final.maskedPersonalData.sorted { $0.key < $1.key }.map { "\($0.key.rawValue)=\($0.value)" }.joined(separator: ","))"
+        }
         metrics.turnFinished(model: model, status: status, ttft: ttft, duration: duration, usage: usage)
         if let failure { metrics.turnFailed(code: failure.code) }
         if case .http(let status, _, _)? = error as? ProviderError, status == 401 || status == 403 {

@@ -89,6 +89,8 @@ struct ChatTurn: Sendable {
         /// The excerpts of the project's files that the model being asked was sent (`Plan.sources`, then a
         /// fallback's own).
         var sources: [ExcerptSource]
+        /// The personal details the model being asked got as placeholders, by kind (`PersonalDataMaskingProvider`).
+        var maskedPersonalData: [PersonalDataKind: Int] = [:]
     }
 
     /// Shares `Progress` between the child tasks of one generation.
@@ -330,7 +332,11 @@ struct ChatTurn: Sendable {
         // A turn stopped before its call (a shutdown that began as it started) asks no upstream for anything.
         try Task.checkCancellation()
         plan.timings?.mark(.upstreamCalled)
-        for try await event in provider.streamChat(request) {
+        let tally = PersonalDataTally()
+        let events = PersonalDataTally.$current.withValue(tally) { provider.streamChat(request) }
+        let masked = tally.counts
+        progress.withLock { $0.maskedPersonalData = masked }
+        for try await event in events {
             take(event, at: clock.now, plan: plan, progress: progress, emit: emit)
         }
     }
