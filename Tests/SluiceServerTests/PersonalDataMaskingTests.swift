@@ -32,6 +32,9 @@ struct PersonalDataMaskingTests {
             let messages = try await h.store.messages(conversationID: conversation)
             #expect(messages.first { $0.role == .user }?.content == Self.message)
             #expect(messages.last?.content.contains("user: \(Self.message)") == true)
+            // Kept with the answer, for its details after a reload.
+            let stored = try await h.request(.GET, "/api/conversations/\(conversation)", token: h.alice).messages.last
+            #expect(stored?["personal_data_masked"] as? [String: Int] == ["email": 1, "card": 1, "phone": 1])
 
             let metrics = try await h.text("/metrics")
             #expect(MetricsTests.sample(metrics, #"sluice_personal_data_masked_total{model="sim",kind="email"}"#) == 1)

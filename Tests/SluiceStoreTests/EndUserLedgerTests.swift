@@ -25,7 +25,7 @@ struct EndUserLedgerTests {
         return (store, location, user, shop.id, own.id)
     }
 
-    /// What undoes schema steps 69 to 62 (identities, memories, tag budgets, keys' tags, usage tags, the audit log, teams' rate limits, teams).
+    /// What undoes schema steps 70 to 62 (masked personal data, identities, memories, tag budgets, keys' tags, usage tags, the audit log, teams' rate limits, teams).
     static func undoStepsFrom62(_ backend: StoreBackend) -> [String] {
         let triggers = backend == .sqlite
             ? ["DROP TRIGGER token_usage_team_spending_held", "DROP TRIGGER token_usage_team_spending_ended"]
@@ -45,7 +45,8 @@ struct EndUserLedgerTests {
             + ["DROP TABLE tag_daily_spending", "DROP TABLE tag_budgets"]
         let step68 = ["DROP TABLE memories", "ALTER TABLE users DROP COLUMN memory_enabled", "ALTER TABLE messages DROP COLUMN memory"]
         let step69 = ["DROP TABLE identities"]
-        return step69 + step68 + step67 + step66 + step65 + ["DROP TABLE audit_log", "DROP INDEX token_usage_held_by_team", "DROP INDEX token_usage_by_team"] + triggers + [
+        let step70 = ["ALTER TABLE messages DROP COLUMN personal_data_masked"]
+        return step70 + step69 + step68 + step67 + step66 + step65 + ["DROP TABLE audit_log", "DROP INDEX token_usage_held_by_team", "DROP INDEX token_usage_by_team"] + triggers + [
             "DROP TABLE team_daily_spending", "ALTER TABLE token_usage DROP COLUMN team_id", "DROP INDEX users_by_team",
             "ALTER TABLE users DROP COLUMN team_id", "DROP TABLE teams",
         ]

@@ -38,7 +38,7 @@ struct StoreTests {
         let (store, _) = try await Self.makeStore(backend)
         try await store.migrate()
         let versions = try await Self.column("version", of: "SELECT CAST(version AS TEXT) AS version FROM schema_migrations ORDER BY version", in: store)
-        #expect(versions.compactMap { Int($0) }.sorted() == Array(1...69))
+        #expect(versions.compactMap { Int($0) }.sorted() == Array(1...70))
         try await store.close()
     }
 

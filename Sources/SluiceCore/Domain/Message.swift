@@ -125,6 +125,9 @@ public struct Message: Sendable, Equatable {
     public var sources: [ExcerptSource] = []
     /// What its question asked of the user's memory ("Remember that …", "Forget that …"), on the answer (step 68).
     public var memory: MemoryNote?
+    /// How many different personal details of each kind its question went upstream without, as placeholders
+    /// (`--mask-personal-data`), on the answer (step 70); empty when none.
+    public var personalDataMasked: [String: Int] = [:]
 
     public init(
         id: String, conversationID: String, role: MessageRole, content: String, status: MessageStatus,
@@ -221,6 +224,8 @@ public struct AssistantOutcome: Sendable, Equatable, Codable {
     public var reasoningMs: Int?
     /// This call's thinking as Anthropic signed it; empty when there is none to keep.
     public var signedThinking: [SignedThinking] = []
+    /// The personal details masked in the call, by kind (`Message.personalDataMasked`); `nil` when none.
+    public var personalDataMasked: [String: Int]?
 
     public init(
         content: String, status: MessageStatus, usage: Usage?, ttftMs: Int?, durationMs: Int?,

@@ -195,6 +195,8 @@ public protocol ConversationStore: StopRequestStore, SignInStore, TwoStepStore, 
     func finish(messageID: String, outcome: AssistantOutcome) async throws
     /// Records an answer's sources: the parts of its project's files it was sent as excerpts.
     func setSources(messageID: String, sources: [ExcerptSource]) async throws
+    /// Records how many different personal details of each kind an answer's call masked (`Message.personalDataMasked`).
+    func setPersonalDataMasked(messageID: String, counts: [String: Int]) async throws
     /// Marks rows left `streaming` by a crash as `partial`, and deletes the unkept conversations such a crash left
     /// (`markUnkept`); returns how many answers it marked.
     func recoverInterruptedMessages() async throws -> Int

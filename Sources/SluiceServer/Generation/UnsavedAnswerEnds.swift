@@ -27,7 +27,7 @@ struct AnswerEnd: Sendable {
 
     /// Stores it: settled with its answer in one commit, or — without a hold or budgets — the answer alone, and the
     /// thread key of a gateway conversation after it (without the key the caller's next call starts a new
-    /// conversation: nothing is lost); then its sources.
+    /// conversation: nothing is lost); then its sources and what its call masked.
     func store(in store: any ConversationStore, budgets: (any BudgetStore)?) async throws {
         if let settlement, let budgets {
             try await budgets.settle(
@@ -41,6 +41,9 @@ struct AnswerEnd: Sendable {
             }
         }
         if let answer, !sources.isEmpty { try await store.setSources(messageID: answer.messageID, sources: sources) }
+        if let answer, let masked = answer.outcome.personalDataMasked, !masked.isEmpty {
+            try await store.setPersonalDataMasked(messageID: answer.messageID, counts: masked)
+        }
     }
 
     /// Only the answer, for when its settle failed for a reason that writing again would not mend; `nil` without one.

@@ -112,8 +112,12 @@ struct MessageResource: ResponseEncodable {
     let sources: [ExcerptSource]?
     /// What the answer's question asked of the user's memory (`{action, content, id?, forgotten?}`); absent when nothing.
     let memory: MemoryNote?
+    /// How many different personal details of each kind the answer's call sent as placeholders (`{"email": 1}`);
+    /// absent when none.
+    let personalDataMasked: [String: Int]?
 
     init(_ message: Message, versions: [String]? = nil) {
+        personalDataMasked = message.personalDataMasked.isEmpty ? nil : message.personalDataMasked
         memory = message.memory
         editedAt = message.editedAt
         sources = message.sources.isEmpty ? nil : message.sources

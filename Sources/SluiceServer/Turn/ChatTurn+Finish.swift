@@ -163,6 +163,9 @@ extension ChatTurn {
             model: model == plan.request.model ? nil : model, toolCalls: final.toolCalls,
             reasoning: storedThinking.reasoning, reasoningMs: storedThinking.milliseconds)
         outcome.signedThinking = final.signedThinking
+        let masked = final.maskedPersonalData.isEmpty
+            ? nil : Dictionary(uniqueKeysWithValues: final.maskedPersonalData.map { ($0.key.rawValue, $0.value) })
+        outcome.personalDataMasked = masked
         progressWriter.forget(messageID: plan.assistantMessageID)
         // The hold is settled and the answer stored in one commit.
         let (budget, conversationTokens) = await settle(
@@ -183,8 +186,7 @@ extension ChatTurn {
                 cached: servedFromCache && !fromResponseCache ? true : nil,
                 cacheHit: fromResponseCache ? true : nil)
             done.sources = final.sources.isEmpty ? nil : final.sources
-            done.personalDataMasked = final.maskedPersonalData.isEmpty
-                ? nil : Dictionary(uniqueKeysWithValues: final.maskedPersonalData.map { ($0.key.rawValue, $0.value) })
+            done.personalDataMasked = masked
             finalEvent = .done(done)
         }
         var metadata: Logger.Metadata = [

@@ -147,6 +147,10 @@ extension PostgresStore {
             """, logger: logger)
     }
 
+    public func setPersonalDataMasked(messageID: String, counts: [String: Int]) async throws {
+        try await execute("UPDATE messages SET personal_data_masked = \(StoredValues.json(counts)) WHERE id = \(messageID)")
+    }
+
     public func setSources(messageID: String, sources: [ExcerptSource]) async throws {
         try await execute("UPDATE messages SET sources = \(StoredValues.encodeList(sources)) WHERE id = \(messageID)")
     }

@@ -154,6 +154,11 @@ extension SQLiteStore {
         _ = try await connection.query(sql, binds)
     }
 
+    public func setPersonalDataMasked(messageID: String, counts: [String: Int]) async throws {
+        _ = try await connection.query(
+            "UPDATE messages SET personal_data_masked = ? WHERE id = ?", [.text(StoredValues.json(counts)), .text(messageID)])
+    }
+
     public func setSources(messageID: String, sources: [ExcerptSource]) async throws {
         _ = try await connection.query(
             "UPDATE messages SET sources = ? WHERE id = ?", [Self.optional(StoredValues.encodeList(sources)), .text(messageID)])

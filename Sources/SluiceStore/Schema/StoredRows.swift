@@ -174,6 +174,8 @@ enum StoredValues {
         message.reasoningMs = row.int("reasoning_ms")
         message.signedThinking = decodeSignedThinking(row.string("thinking_blocks"))
         message.sources = decodeList(row.string("sources"))
+        message.personalDataMasked = row.string("personal_data_masked")
+            .flatMap { try? JSONDecoder().decode([String: Int].self, from: Data($0.utf8)) } ?? [:]
         message.memory = row.string("memory").flatMap { try? JSONDecoder().decode(MemoryNote.self, from: Data($0.utf8)) }
         message.editedAt = row.int("edited_at").map { date(milliseconds: $0) }
         return message
