@@ -55,7 +55,9 @@ export function renderMessage(container, message) {
 }
 
 /** The completion line, e.g. "gpt-4o-mini · 35 tokens · 9 in · 2.3 s · TTFT 180 ms". */
-export function completionLine({ model, usage, duration_ms: duration, ttft_ms: ttft, finish_reason: reason, cost_usd: cost }) {
+export function completionLine({
+  model, usage, duration_ms: duration, ttft_ms: ttft, finish_reason: reason, cost_usd: cost, personal_data_masked: masked,
+}) {
   const parts = [];
   // Which model wrote it: a conversation may mix models (the picker, a regeneration with another model).
   if (model) parts.push(model);
@@ -72,6 +74,9 @@ export function completionLine({ model, usage, duration_ms: duration, ttft_ms: t
   if (ttft != null) parts.push(`TTFT ${ttft} ms`);
   // An exact decimal string from the server; shown as is, never through floating point.
   if (cost != null) parts.push(`$${cost}`);
+  // Personal details went to the model as placeholders (--mask-personal-data) and were put back in the answer.
+  const maskedCount = Object.values(masked ?? {}).reduce((sum, count) => sum + count, 0);
+  if (maskedCount) parts.push(`${maskedCount} personal ${maskedCount === 1 ? "detail" : "details"} masked`);
   if (reason === "cancelled") parts.push("stopped");
   else if (reason === "length") parts.push("cut at the length limit");
   return parts.join(" · ");
@@ -117,10 +122,31 @@ export function describeCompletion(meta, data) {
     list.append(Object.assign(document.createElement("dt"), { textContent: "Sluice's count" }),
       Object.assign(document.createElement("dd"), { textContent: `${counted.input_tokens ?? "?"} in, ${counted.output_tokens ?? "?"} out` }));
   }
+  if (data.personal_data_masked) {
+    list.append(Object.assign(document.createElement("dt"), { textContent: "Masked" }),
+      Object.assign(document.createElement("dd"), { textContent: maskedDetails(data.personal_data_masked) }));
+  }
   list.append(Object.assign(document.createElement("dt"), { textContent: "Cost" }),
     Object.assign(document.createElement("dd"), { textContent: data.cost_usd == null ? "no price known for this model" : `$${data.cost_usd}` }));
   details.append(summary, list);
   meta.append(" ", details);
+}
+
+const maskedKinds = {
+  email: ["email address", "email addresses"], phone: ["phone number", "phone numbers"], card: ["card number", "card numbers"],
+  iban: ["IBAN", "IBANs"], ssn: ["social security number", "social security numbers"],
+};
+
+/** "1 email address and 2 card numbers went to the model as placeholders, and were put back in its answer". */
+export function maskedDetails(counts) {
+  const parts = Object.entries(counts).filter(([, count]) => count > 0).map(([kind, count]) => {
+    const [one, many] = maskedKinds[kind] ?? [kind, kind];
+    return `${count} ${count === 1 ? one : many}`;
+  });
+  const listed = parts.length > 1 ? `${parts.slice(0, -1).join(", ")} and ${parts.at(-1)}` : parts[0];
+  const one = Object.values(counts).reduce((sum, count) => sum + count, 0) === 1;
+  return one ? `${listed} went to the model as a placeholder, and was put back in its answer`
+    : `${listed} went to the model as placeholders, and were put back in its answer`;
 }
 
 /** The parts of the project's files the answer was sent as excerpts (files too long to go whole), as a "Sources"

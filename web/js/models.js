@@ -25,6 +25,8 @@ export function modelFacts(model) {
   if (model.sees_images === true) parts.push("sees images");
   if (model.sees_images === false) parts.push("text only");
   if (model.reasons === true) parts.push("reasons");
+  // Emails, phone and card numbers, IBANs and SSNs reach it as placeholders (--mask-personal-data).
+  if (model.masks_personal_data === true) parts.push("personal data masked");
   return parts.join(" · ");
 }
 
