@@ -48,5 +48,5 @@ struct Tokenize: ParsableCommand {
 /// `sluice bench`: measurements that print figures.
 struct Bench: ParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Benchmarks that print figures.", subcommands: [TokenizerBench.self, GuardBench.self, LoadBench.self, RelayServer.self])
+        abstract: "Benchmarks that print figures.", subcommands: [TokenizerBench.self, GuardBench.self, PersonalDataBench.self, LoadBench.self, RelayServer.self])
 }

@@ -64,7 +64,8 @@ public enum PersonalDataFinder {
             guard bytes[index] == UInt8(ascii: "@") else { continue }
             var start = index
             while start > (found.last?.range.upperBound ?? 0), isLocalPart(bytes[start - 1]) { start -= 1 }
-            while start < index, bytes[start] == UInt8(ascii: ".") { start += 1 }
+            // An address does not start with a dot, nor with the quote around it ('ann@example.com').
+            while start < index, bytes[start] == UInt8(ascii: ".") || bytes[start] == UInt8(ascii: "'") { start += 1 }
             var end = index + 1
             while end < bytes.count, isDomainPart(bytes[end]) { end += 1 }
             // A sentence's full stop, or a dash after the address, is not part of it.
@@ -164,6 +165,8 @@ public enum PersonalDataFinder {
     private static func numberRun(in bytes: [UInt8], from start: Int) -> NumberRun? {
         var run = NumberRun(range: start..<start)
         var position = start
+        /// Where the last group ended: a separator after it that led nowhere ("4242 (the card)") is not the run's.
+        var end = start
         if bytes[position] == UInt8(ascii: "+") {
             run.plus = true
             position += 1
@@ -177,6 +180,7 @@ public enum PersonalDataFinder {
                 run.groups.append(close - position - 1)
                 run.parenthesised = true
                 position = close + 1
+                end = position
                 // "(555) 123": the space after the parentheses is the separator.
                 if position + 1 < bytes.count, bytes[position] == UInt8(ascii: " "), isDigit(bytes[position + 1]) { position += 1 }
                 guard position < bytes.count, isDigit(bytes[position]) else { break }
@@ -187,6 +191,7 @@ public enum PersonalDataFinder {
             while position < bytes.count, isDigit(bytes[position]) { position += 1 }
             run.digits += bytes[groupStart..<position]
             run.groups.append(position - groupStart)
+            end = position
             guard position + 1 < bytes.count, [UInt8(ascii: " "), UInt8(ascii: "-"), UInt8(ascii: ".")].contains(bytes[position]),
                 isDigit(bytes[position + 1]) || bytes[position + 1] == UInt8(ascii: "(")
             else { break }
@@ -195,8 +200,8 @@ public enum PersonalDataFinder {
         }
         guard !run.digits.isEmpty else { return nil }
         // A run that ends inside a word or a longer token ("12ab", "3_000") is no number of these kinds.
-        if position < bytes.count, isWordByte(bytes[position]) { return nil }
-        run.range = start..<position
+        if end < bytes.count, isWordByte(bytes[end]) { return nil }
+        run.range = start..<end
         return run
     }
 
@@ -268,7 +273,8 @@ public enum PersonalDataFinder {
     private static func isLocalPart(_ byte: UInt8) -> Bool {
         // Bytes of non-ASCII characters too: an address may be written in any script (SMTPUTF8).
         isLetter(byte) || isDigit(byte) || byte >= 0x80
-            || [UInt8(ascii: "."), UInt8(ascii: "_"), UInt8(ascii: "%"), UInt8(ascii: "+"), UInt8(ascii: "-")].contains(byte)
+            || [UInt8(ascii: "."), UInt8(ascii: "_"), UInt8(ascii: "%"), UInt8(ascii: "+"), UInt8(ascii: "-"), UInt8(ascii: "'")]
+                .contains(byte)
     }
 
     private static func isDomainPart(_ byte: UInt8) -> Bool {

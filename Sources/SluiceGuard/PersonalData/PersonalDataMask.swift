@@ -9,11 +9,34 @@ public struct PersonalDataMask: Sendable {
     public private(set) var originals: [String: String] = [:]
     private var placeholders: [String: String] = [:]
     private var used: [PersonalDataKind: Int] = [:]
-    private let written: [String]
+    /// Everything shaped like a placeholder (`[WORD_12]`) that the request already says.
+    private let written: Set<String>
 
     /// - Parameter texts: everything the request carries, so that no placeholder repeats what it already says.
     public init(texts: [String] = []) {
-        written = texts.filter { $0.contains("[") }
+        var written: Set<String> = []
+        for text in texts { Self.collectPlaceholderShapes(in: text, into: &written) }
+        self.written = written
+    }
+
+    private static func collectPlaceholderShapes(in text: String, into found: inout Set<String>) {
+        let bytes = Array(text.utf8)
+        var index = 0
+        while let open = bytes[index...].firstIndex(of: UInt8(ascii: "[")) {
+            var position = open + 1
+            while position < bytes.count, PersonalDataFinder.isUpper(bytes[position]) { position += 1 }
+            guard position > open + 1, position < bytes.count, bytes[position] == UInt8(ascii: "_") else {
+                index = open + 1
+                continue
+            }
+            position += 1
+            let digits = position
+            while position < bytes.count, PersonalDataFinder.isDigit(bytes[position]) { position += 1 }
+            if position > digits, position < bytes.count, bytes[position] == UInt8(ascii: "]") {
+                found.insert(String(decoding: bytes[open...position], as: UTF8.self))
+            }
+            index = open + 1
+        }
     }
 
     /// How many different details of each kind were masked.
@@ -54,7 +77,7 @@ public struct PersonalDataMask: Sendable {
         repeat {
             number += 1
             candidate = "[\(kind.placeholderWord)_\(number)]"
-        } while written.contains(where: { $0.contains(candidate) })
+        } while written.contains(candidate)
         used[kind] = number
         placeholders[detail] = candidate
         originals[candidate] = detail
