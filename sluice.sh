@@ -9,6 +9,7 @@
 #   ./sluice.sh bench [ttft]     time to first token through Sluice vs straight to llama-server (release build)
 #   ./sluice.sh bench tokenizer  tokens/s of Sluice's tokenizer vs tiktoken on the test corpus (release build)
 #   ./sluice.sh bench guard      precision/recall of the prompt guard on the labelled and the held-out set
+#   ./sluice.sh bench personal-data  precision/recall of --mask-personal-data's finder per kind, and its cost
 #   ./sluice.sh bench context    one long conversation with the local model: tokens sent with and without
 #                                context management, and the summary it keeps
 #   ./sluice.sh bench ui         a 10 000-token Markdown answer into headless Chromium: arrival-to-paint
@@ -58,6 +59,10 @@ case "$command" in
         .build/release/sluice bench guard "$@"
         echo "--- held-out set (written after the rules were frozen; not used to tune them)"
         .build/release/sluice bench guard --set Tests/guard/holdout.jsonl "$@" ;;
+      personal-data)
+        shift
+        swift build -c release --product sluice >&2
+        exec .build/release/sluice bench personal-data "$@" ;;
       ui)
         shift
         sluice_setup_browser_tests

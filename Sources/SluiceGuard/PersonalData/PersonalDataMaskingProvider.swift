@@ -116,6 +116,9 @@ struct RestoringEvents {
             calls[call.index] = restorer
             released.append(.toolCall(call))
             return released
+        case .usage, .queued, .leftQueue:
+            // No place in the text (Anthropic's usage comes first, and may come again): nothing to release for it.
+            return [event]
         default:
             return flush() + [event]
         }

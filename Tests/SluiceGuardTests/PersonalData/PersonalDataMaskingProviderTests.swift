@@ -91,6 +91,14 @@ struct PersonalDataMaskingProviderTests {
         #expect(events.last == .finish(reason: "tool_calls"))
     }
 
+    @Test func usageBetweenThePiecesOfAPlaceholderDoesNotCutIt() async {
+        let usage = Usage(inputTokens: 10, outputTokens: nil, totalTokens: nil, source: .provider)
+        let upstream = ScriptedUpstream([.usage(usage), .delta("To [EMA"), .usage(usage), .delta("IL_1]."), .finish(reason: "stop")])
+        let events = await Self.collect(PersonalDataMaskingProvider(upstream).streamChat(Self.request)).events
+        #expect(Self.text(events) == "To ann@example.com.")
+        #expect(events.filter { if case .usage = $0 { true } else { false } }.count == 2)
+    }
+
     @Test func heldBackTextGoesOutBeforeAFailure() async {
         let upstream = ScriptedUpstream([.delta("Writing to [EMAIL_1")], failing: .connection("reset"))
         let result = await Self.collect(PersonalDataMaskingProvider(upstream).streamChat(Self.request))
