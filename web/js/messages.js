@@ -139,7 +139,9 @@ const maskedKinds = {
 
 /** "1 email address and 2 card numbers went to the model as placeholders, and were put back in its answer". */
 export function maskedDetails(counts) {
-  const parts = Object.entries(counts).filter(([, count]) => count > 0).map(([kind, count]) => {
+  // In one order whatever the JSON's (email, phone, card, IBAN, SSN; a kind this page does not know last).
+  const rank = (kind) => { const at = Object.keys(maskedKinds).indexOf(kind); return at < 0 ? 99 : at; };
+  const parts = Object.entries(counts).filter(([, count]) => count > 0).sort(([a], [b]) => rank(a) - rank(b)).map(([kind, count]) => {
     const [one, many] = maskedKinds[kind] ?? [kind, kind];
     return `${count} ${count === 1 ? one : many}`;
   });
