@@ -2,19 +2,14 @@ import Foundation
 import SluiceCore
 import SluiceProviders
 import SluiceSimulator
+import SluiceTestSupport
 import Testing
 
 /// The Anthropic provider against the simulator's Messages API side, over real HTTP.
 @Suite("Anthropic Messages API")
 struct AnthropicTests {
     static func collect(_ stream: ProviderStream) async -> ([ProviderEvent], (any Error)?) {
-        var events: [ProviderEvent] = []
-        do {
-            for try await event in stream { events.append(event) }
-            return (events, nil)
-        } catch {
-            return (events, error)
-        }
+        await stream.collected()
     }
 
     @Test("a streamed answer: text deltas, stop reason in OpenAI's words, usage from message_start and message_delta")

@@ -1,5 +1,6 @@
 import SluiceCore
 @testable import SluiceGuard
+import SluiceTestSupport
 import Synchronization
 import Testing
 
@@ -28,13 +29,7 @@ struct PersonalDataMaskingProviderTests {
     }
 
     static func collect(_ stream: ProviderStream) async -> (events: [ProviderEvent], error: (any Error)?) {
-        var events: [ProviderEvent] = []
-        do {
-            for try await event in stream { events.append(event) }
-            return (events, nil)
-        } catch {
-            return (events, error)
-        }
+        await stream.collected()
     }
 
     static func text(_ events: [ProviderEvent]) -> String {
